@@ -1,0 +1,138 @@
+"""The typed configuration tree. Frozen; built only by :mod:`config.loader` after validation.
+
+Units are in the field names: ``_bps`` basis points, ``_s`` seconds, ``_ms`` milliseconds,
+``_usd`` US dollars; sizes are in the coin's base units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+
+
+class Mode(Enum):
+    SIM = "sim"
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class Scenario(Enum):
+    CALM = "calm"
+    VOLATILE = "volatile"
+    TRENDING = "trending"
+    CRASH = "crash"
+
+
+class RestartStrategy(Enum):
+    ONE_FOR_ONE = "one_for_one"
+    REST_FOR_ONE = "rest_for_one"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricsConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9108
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimConfig:
+    """The embedded synthetic market."""
+
+    scenario: Scenario = Scenario.CALM
+    seed: int = 7
+    start_price: Decimal = Decimal(60000)
+    sz_decimals: int = 5
+    step_ms: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperConfig:
+    """The paper matching engine (sim, paper and backtest modes)."""
+
+    order_entry_latency_ms: int = 30
+    ack_latency_ms: int = 20
+    maker_fee_rate: Decimal = Decimal("0.00015")
+    taker_fee_rate: Decimal = Decimal("0.00045")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuotingConfig:
+    model: str = "symmetric"
+    levels: int = 3
+    first_level_bps: Decimal = Decimal(3)
+    level_spacing_bps: Decimal = Decimal(3)
+    order_size: Decimal = Decimal("0.002")
+    size_decay: Decimal = Decimal(1)
+    inventory_skew_bps: Decimal = Decimal(4)
+    one_sided_at: Decimal = Decimal("0.8")
+    refresh_interval_ms: int = 250
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderManagerConfig:
+    price_tolerance_bps: Decimal = Decimal(2)
+    size_tolerance: Decimal = Decimal("0.25")
+    max_order_age_s: float = 60.0
+    max_orders_per_batch: int = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskConfig:
+    max_position: Decimal = Decimal("0.05")
+    reduce_only_at: Decimal = Decimal("0.8")
+    max_drawdown_usd: Decimal = Decimal(300)
+    session_loss_usd: Decimal = Decimal(200)
+    max_losing_round_trips: int = 0
+    stale_feed_halt_s: float = 60.0
+    flatten_on_kill: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedConfig:
+    stale_after_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisorConfig:
+    strategy: RestartStrategy = RestartStrategy.ONE_FOR_ONE
+    max_restarts: int = 5
+    period_s: float = 3600.0
+    shutdown_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchdogConfig:
+    ping_interval_s: float = 1.0
+    deadline_s: float = 3.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultsConfig:
+    """Deliberate failures, for tests and drills only; all off by default."""
+
+    crash_role: str | None = None
+    crash_every_s: float = 0.0
+    hang_role: str | None = None
+    hang_after_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakerdConfig:
+    mode: Mode = Mode.SIM
+    coin: str = "BTC"
+    state_dir: Path = Path("var")
+    status_interval_s: float = 5.0
+    stop_timeout_s: float = 20.0
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    paper: PaperConfig = field(default_factory=PaperConfig)
+    quoting: QuotingConfig = field(default_factory=QuotingConfig)
+    order_manager: OrderManagerConfig = field(default_factory=OrderManagerConfig)
+    risk: RiskConfig = field(default_factory=RiskConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
+    watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    faults: FaultsConfig = field(default_factory=FaultsConfig)

@@ -1,0 +1,68 @@
+"""Fills and positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from protocol.side import Side
+
+
+class Liquidity(Enum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilled:
+    """A fill as the venue reported it; may arrive twice (replays, snapshots)."""
+
+    trade_id: str
+    cloid: str | None
+    venue_order_id: int
+    coin: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    fee: Decimal
+    liquidity: Liquidity
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillBooked:
+    """A fill entered the journal exactly once, with what it did to the position."""
+
+    fill: OrderFilled
+    position_after: Decimal
+    realized_pnl: Decimal
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionChanged:
+    coin: str
+    position: Decimal
+    average_entry: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees_paid: Decimal
+    mark: Decimal
+    ts_local: int
+
+    @property
+    def total_pnl(self) -> Decimal:
+        return self.realized_pnl + self.unrealized_pnl - self.fees_paid
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionReported:
+    """The venue's own position, against which the journal is reconciled."""
+
+    coin: str
+    position: Decimal
+    average_entry: Decimal
+    ts_exchange: int
+    ts_local: int

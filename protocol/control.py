@@ -1,0 +1,50 @@
+"""Timers, liveness and supervision messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired:
+    """Periodic wake-up; logic reads the time from here, never from the wall clock."""
+
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ping:
+    seq: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pong:
+    role: str
+    seq: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildUnresponsive:
+    """The watchdog's verdict: ``role`` has not answered a ping for ``silent_for_ns``."""
+
+    role: str
+    silent_for_ns: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllChildrenAlive:
+    """Every watched actor answered in time; the service manager may be told so."""
+
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteCycleCompleted:
+    """The order_manager acted on a quote target (drives READY=1 and the latency histogram)."""
+
+    coin: str
+    book_ts_local: int
+    ts_local: int

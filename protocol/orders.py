@@ -1,0 +1,233 @@
+"""Order commands (imperative) and order events (past tense).
+
+Orders are keyed by a client order id (``cloid``, 128-bit hex as Hyperliquid wants it);
+the venue's own order id may change on a modify, so it is data, not identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from protocol.side import Side
+
+
+class TimeInForce(Enum):
+    POST_ONLY = "Alo"
+    GOOD_TILL_CANCEL = "Gtc"
+    IMMEDIATE_OR_CANCEL = "Ioc"
+
+
+class OrderStatus(Enum):
+    PENDING_NEW = "pending_new"
+    OPEN = "open"
+    PENDING_MODIFY = "pending_modify"
+    PENDING_CANCEL = "pending_cancel"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED})
+
+
+class RejectReason(Enum):
+    """A fixed set, so it can label metrics; the venue's own text travels alongside."""
+
+    TICK = "tick"
+    LOT = "lot"
+    MIN_NOTIONAL = "min_notional"
+    POST_ONLY_WOULD_CROSS = "post_only_would_cross"
+    INSUFFICIENT_MARGIN = "insufficient_margin"
+    REDUCE_ONLY = "reduce_only"
+    IOC_NO_MATCH = "ioc_no_match"
+    RATE_LIMITED = "rate_limited"
+    HALTED = "halted"
+    UNKNOWN_ORDER = "unknown_order"
+    OTHER = "other"
+
+
+class CancelReason(Enum):
+    REQUOTE = "requote"
+    RISK = "risk"
+    KILL_SWITCH = "kill_switch"
+    SHUTDOWN = "shutdown"
+    STALE_FEED = "stale_feed"
+    ORPHAN = "orphan"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteLevel:
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteTarget:
+    """Where the quoter wants resting orders now; empty sides mean "quote nothing"."""
+
+    coin: str
+    bids: tuple[QuoteLevel, ...]
+    asks: tuple[QuoteLevel, ...]
+    book_ts_local: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRequest:
+    cloid: str
+    coin: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    tif: TimeInForce = TimeInForce.POST_ONLY
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAmendment:
+    cloid: str
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaceOrders:
+    orders: tuple[OrderRequest, ...]
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModifyOrders:
+    amendments: tuple[OrderAmendment, ...]
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelOrders:
+    cloids: tuple[str, ...]
+    reason: CancelReason
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelAll:
+    """Cancel every resting order of ``coin`` at the venue, known to makerd or not."""
+
+    coin: str
+    reason: CancelReason
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestAccountSnapshot:
+    """Ask the venue for its open orders and position (answered by two events)."""
+
+    coin: str
+    ts_local: int
+
+
+VenueCommand = PlaceOrders | ModifyOrders | CancelOrders | CancelAll | RequestAccountSnapshot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAccepted:
+    cloid: str
+    venue_order_id: int
+    coin: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderModified:
+    """A modify took effect; the venue may have given the order a new id."""
+
+    cloid: str
+    venue_order_id: int
+    price: Decimal
+    size: Decimal
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRejected:
+    cloid: str
+    reason: RejectReason
+    message: str
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModifyRejected:
+    """The amendment failed; the original order's state is whatever the venue says next."""
+
+    cloid: str
+    reason: RejectReason
+    message: str
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled:
+    cloid: str
+    reason: CancelReason
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelRejected:
+    """A cancel that failed; never read as "the order was never placed"."""
+
+    cloid: str
+    message: str
+    ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderStateChanged:
+    """The order_manager's view of one order moved to a new status."""
+
+    cloid: str
+    coin: str
+    side: Side
+    status: OrderStatus
+    price: Decimal
+    size: Decimal
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenOrder:
+    """One resting order as the venue reports it (for reconciliation)."""
+
+    cloid: str | None
+    venue_order_id: int
+    coin: str
+    side: Side
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenOrdersReported:
+    """The venue's list of open orders, the truth a restarted order_manager rebuilds from."""
+
+    coin: str
+    orders: tuple[OpenOrder, ...]
+    ts_exchange: int
+    ts_local: int

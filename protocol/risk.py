@@ -1,0 +1,40 @@
+"""Risk states and the kill switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class TradingState(Enum):
+    NORMAL = "normal"
+    REDUCE_ONLY = "reduce_only"
+    HALTED = "halted"
+
+
+class KillReason(Enum):
+    """A fixed set, so it can label metrics."""
+
+    MAX_DRAWDOWN = "max_drawdown"
+    SESSION_LOSS = "session_loss"
+    MAX_POSITION = "max_position"
+    LOSS_STREAK = "loss_streak"
+    STALE_FEED = "stale_feed"
+    RESTART_INTENSITY = "restart_intensity"
+    REJECTION_STORM = "rejection_storm"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskStateChanged:
+    state: TradingState
+    reason: str
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KillSwitchTripped:
+    reason: KillReason
+    detail: str
+    flatten: bool
+    ts_local: int

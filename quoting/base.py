@@ -1,0 +1,46 @@
+"""What a quoting model sees and what it returns.
+
+Models work in floats (they are statistics); :mod:`quoting.legalize` turns their output
+into exact, exchange-legal prices and sizes. No clock, no I/O, no actor imports here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteInputs:
+    """A snapshot of everything a model may use, in plain units.
+
+    ``volatility`` is the standard deviation of mid log-returns per square-root second;
+    ``inventory`` and ``max_inventory`` are in base units (signed / positive).
+    """
+
+    mid: float
+    best_bid: float | None
+    best_ask: float | None
+    bid_size_top: float
+    ask_size_top: float
+    inventory: float
+    max_inventory: float
+    volatility: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawQuote:
+    price: float
+    size: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawLadder:
+    """Levels best first: bids descending, asks ascending."""
+
+    bids: tuple[RawQuote, ...]
+    asks: tuple[RawQuote, ...]
+
+
+class QuoteModel(Protocol):
+    def quote(self, inputs: QuoteInputs) -> RawLadder: ...

@@ -1,0 +1,83 @@
+"""Turn a model's float ladder into exact quotes the exchange will accept.
+
+Every price lands on a tick (bids rounded down, asks up), every size on a lot; a level
+below the minimum notional is raised to the minimum size when ``raise_to_min`` allows,
+otherwise dropped and reported; post-only quotes never cross the current book; the
+best bid stays strictly below the best ask. Problems are returned, never swallowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from protocol.instrument import Instrument
+from protocol.orders import QuoteLevel
+from protocol.side import Side
+from quoting.base import RawLadder, RawQuote
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegalQuotes:
+    bids: tuple[QuoteLevel, ...]
+    asks: tuple[QuoteLevel, ...]
+    problems: tuple[str, ...]
+
+
+def legalize(
+    ladder: RawLadder,
+    instrument: Instrument,
+    *,
+    best_bid: Decimal | None,
+    best_ask: Decimal | None,
+    raise_to_min: bool = True,
+) -> LegalQuotes:
+    problems: list[str] = []
+    bids = _side(ladder.bids, Side.BUY, instrument, best_ask, raise_to_min, problems)
+    asks = _side(ladder.asks, Side.SELL, instrument, best_bid, raise_to_min, problems)
+    if bids and asks and bids[0].price >= asks[0].price:
+        problems.append("crossed_ladder")
+        ceiling = asks[0].price
+        bids = tuple(level for level in bids if level.price < ceiling)
+    return LegalQuotes(bids=bids, asks=asks, problems=tuple(problems))
+
+
+def _side(  # noqa: PLR0917  (private helper; every argument is needed at each call)
+    raw: tuple[RawQuote, ...],
+    side: Side,
+    instrument: Instrument,
+    opposite_touch: Decimal | None,
+    raise_to_min: bool,
+    problems: list[str],
+) -> tuple[QuoteLevel, ...]:
+    levels: dict[Decimal, Decimal] = {}
+    for quote in raw:
+        if not quote.price > 0 or quote.size != quote.size:
+            problems.append("non_finite")
+            continue
+        price = instrument.round_price(Decimal(repr(quote.price)), side)
+        price = _behind_touch(price, side, instrument, opposite_touch)
+        if quote.size <= 0:
+            continue
+        size = instrument.round_size(Decimal(repr(quote.size)))
+        if size * price < instrument.min_notional:
+            if not raise_to_min:
+                problems.append("below_min_notional")
+                continue
+            size = instrument.min_size_at(price)
+        levels[price] = levels.get(price, Decimal(0)) + size
+    ordered = sorted(levels.items(), reverse=side is Side.BUY)
+    return tuple(QuoteLevel(price=price, size=size) for price, size in ordered)
+
+
+def _behind_touch(
+    price: Decimal, side: Side, instrument: Instrument, opposite_touch: Decimal | None
+) -> Decimal:
+    """Keep a post-only price one tick behind the opposite touch so it cannot cross."""
+    if opposite_touch is None:
+        return price
+    if side is Side.BUY and price >= opposite_touch:
+        return instrument.round_price(opposite_touch - instrument.tick_at(opposite_touch), side)
+    if side is Side.SELL and price <= opposite_touch:
+        return instrument.round_price(opposite_touch + instrument.tick_at(opposite_touch), side)
+    return price

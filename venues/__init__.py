@@ -1,0 +1,1 @@
+"""Exchange boundary: the only code that knows a venue's wire formats."""

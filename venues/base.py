@@ -1,0 +1,28 @@
+"""What every venue offers the actor system.
+
+A venue takes commands without blocking and reports everything that happens (acks,
+rejections, fills, book snapshots, trades) as protocol events through ``advance`` (for
+venues that run on a simulated clock) or an event sink (for venues with their own I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from protocol.orders import VenueCommand
+
+VenueEvent = object
+EventSink = Callable[[VenueEvent], None]
+
+
+class SteppedVenue(Protocol):
+    """A venue whose time is driven from outside (sim, paper matching, backtest)."""
+
+    def submit(self, command: VenueCommand, now_ns: int) -> None:
+        """Queue a command; its effects appear in later ``advance`` results."""
+        ...
+
+    def advance(self, now_ns: int) -> list[VenueEvent]:
+        """Move the venue to ``now_ns`` and return the events that happened, in order."""
+        ...
