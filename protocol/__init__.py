@@ -13,6 +13,7 @@ from protocol.control import (
     Ping,
     Pong,
     QuoteCycleCompleted,
+    StopTrading,
     TimerFired,
 )
 from protocol.instrument import Instrument, OrderRuleError
@@ -97,6 +98,7 @@ __all__ = [
     "RequestAccountSnapshot",
     "RiskStateChanged",
     "Side",
+    "StopTrading",
     "TimeInForce",
     "TimerFired",
     "TradePrinted",

@@ -47,4 +47,14 @@ class QuoteCycleCompleted:
 
     coin: str
     book_ts_local: int
+    commands_sent: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopTrading:
+    """Command to the order_manager: cancel everything and place nothing more."""
+
+    reason: str
+    flatten: bool
     ts_local: int

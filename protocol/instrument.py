@@ -62,6 +62,8 @@ class Instrument:
         rounded = price.quantize(self.tick_at(price), rounding=rounding)
         # Rounding up can add a digit (9999.95 -> 10000.0); re-round at the new magnitude.
         rounded = rounded.quantize(self.tick_at(rounded), rounding=rounding)
+        if rounded <= 0:
+            raise OrderRuleError("tick", f"{self.coin} price {price} is below the smallest tick")
         return rounded.normalize() if rounded == rounded.to_integral() else rounded
 
     def round_size(self, size: Decimal) -> Decimal:

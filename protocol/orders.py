@@ -231,3 +231,13 @@ class OpenOrdersReported:
     orders: tuple[OpenOrder, ...]
     ts_exchange: int
     ts_local: int
+
+
+VENUE_COMMAND_TYPES = (PlaceOrders, ModifyOrders, CancelOrders, CancelAll, RequestAccountSnapshot)
+
+
+def as_venue_command(message: object) -> VenueCommand:
+    """Narrow a routed message to a venue command; anything else is a routing bug."""
+    if isinstance(message, VENUE_COMMAND_TYPES):
+        return message
+    raise TypeError(f"{type(message).__name__} is not a venue command")

@@ -16,6 +16,12 @@ class QuoteInputs:
 
     ``volatility`` is the standard deviation of mid log-returns per square-root second;
     ``inventory`` and ``max_inventory`` are in base units (signed / positive).
+
+    Optional, for the models that use them: ``time_remaining_s`` (seconds left in a
+    finite trading session), ``margin_use`` (used / available margin, 0..1),
+    ``tick_size`` (the price step near the mid, in price units), ``arrival_a_per_s`` and
+    ``arrival_kappa_per_bps`` (a calibrated fill intensity λ(δ) = A·e^(−κδ) overriding the
+    configured one) and ``spread_widening`` (≥ 1, from the adverse-selection guard).
     """
 
     mid: float
@@ -26,6 +32,12 @@ class QuoteInputs:
     inventory: float
     max_inventory: float
     volatility: float
+    time_remaining_s: float | None = None
+    margin_use: float = 0.0
+    tick_size: float | None = None
+    arrival_a_per_s: float | None = None
+    arrival_kappa_per_bps: float | None = None
+    spread_widening: float = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,122 @@
+"""book_feed: owns the validated L2 book per coin and the feed's health.
+
+It turns venue snapshots into :class:`BookUpdated`, drops (and reports) malformed ones,
+and declares the feed stale when neither fresh data nor a fresh exchange timestamp has
+arrived within the limit, so quotes come down before they can be picked off.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from protocol.control import TimerFired
+from protocol.market import (
+    BookLevel,
+    BookSnapshotReceived,
+    BookUpdated,
+    FeedMessageDropped,
+    FeedRecovered,
+    FeedStale,
+    TradePrinted,
+)
+
+
+class BookFeedLogic:
+    def __init__(self, *, coin: str, stale_after_ns: int) -> None:
+        self._coin = coin
+        self._stale_after_ns = stale_after_ns
+        self._last_local_ns: int | None = None
+        self._last_exchange_ns = 0
+        self._stale = False
+        self.books_accepted = 0
+        self.books_dropped = 0
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def handle(self, message: object) -> list[object]:
+        if isinstance(message, BookSnapshotReceived):
+            return self._on_snapshot(message)
+        if isinstance(message, TradePrinted):
+            self._last_exchange_ns = max(self._last_exchange_ns, message.ts_exchange)
+            return []
+        if isinstance(message, TimerFired):
+            return self._check_staleness(message.ts_local)
+        return []
+
+    def _on_snapshot(self, snapshot: BookSnapshotReceived) -> list[object]:
+        problem = _book_problem(snapshot)
+        if problem is not None:
+            self.books_dropped += 1
+            return [
+                FeedMessageDropped(channel="l2Book", reason=problem, ts_local=snapshot.ts_local)
+            ]
+        if snapshot.ts_exchange < self._last_exchange_ns:
+            # An older block than one already seen (reordering after a reconnect).
+            self.books_dropped += 1
+            return [
+                FeedMessageDropped(
+                    channel="l2Book", reason="out_of_order", ts_local=snapshot.ts_local
+                )
+            ]
+        self.books_accepted += 1
+        self._last_local_ns = snapshot.ts_local
+        self._last_exchange_ns = snapshot.ts_exchange
+        out: list[object] = []
+        if self._stale:
+            self._stale = False
+            out.append(
+                FeedRecovered(
+                    coin=self._coin, ts_exchange=snapshot.ts_exchange, ts_local=snapshot.ts_local
+                )
+            )
+        out.append(
+            BookUpdated(
+                coin=snapshot.coin,
+                bids=snapshot.bids,
+                asks=snapshot.asks,
+                ts_exchange=snapshot.ts_exchange,
+                ts_local=snapshot.ts_local,
+            )
+        )
+        return out
+
+    def _check_staleness(self, now_ns: int) -> list[object]:
+        if self._stale or self._last_local_ns is None:
+            return []
+        # Both clocks must be fresh: a socket that keeps delivering old blocks is frozen too.
+        silent_for = max(now_ns - self._last_local_ns, now_ns - self._last_exchange_ns)
+        if silent_for <= self._stale_after_ns:
+            return []
+        self._stale = True
+        return [
+            FeedStale(
+                coin=self._coin,
+                silent_for_ns=silent_for,
+                ts_exchange=self._last_exchange_ns,
+                ts_local=now_ns,
+            )
+        ]
+
+
+def _book_problem(snapshot: BookSnapshotReceived) -> str | None:
+    if not snapshot.bids or not snapshot.asks:
+        return "empty_side"
+    if not _strictly_ordered(snapshot.bids, descending=True):
+        return "bids_not_descending"
+    if not _strictly_ordered(snapshot.asks, descending=False):
+        return "asks_not_ascending"
+    if snapshot.bids[0].price >= snapshot.asks[0].price:
+        return "crossed"
+    if any(level.size <= 0 or level.price <= 0 for level in (*snapshot.bids, *snapshot.asks)):
+        return "non_positive_level"
+    return None
+
+
+def _strictly_ordered(levels: tuple[BookLevel, ...], *, descending: bool) -> bool:
+    prices = [level.price for level in levels]
+    pairs = itertools.pairwise(prices)
+    if descending:
+        return all(a > b for a, b in pairs)
+    return all(a < b for a, b in pairs)

@@ -1,0 +1,42 @@
+"""The trading gate: a process-wide flag checked before every order leaves the process.
+
+Actor inboxes are FIFO, so a kill switch sent as a message waits behind the backlog;
+the gate closes at once, from any thread, and stays closed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from protocol.orders import ModifyOrders, PlaceOrders
+
+
+class TradingGate:
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+        self._reason = ""
+        self.refused = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def close(self, reason: str) -> None:
+        if not self._closed.is_set():
+            self._reason = reason
+            self._closed.set()
+
+    def allows(self, command: object) -> bool:
+        """Cancels always pass; new risk does not once closed (reduce-only flattening does)."""
+        if not self._closed.is_set():
+            return True
+        if isinstance(command, PlaceOrders) and all(o.reduce_only for o in command.orders):
+            return True
+        if isinstance(command, PlaceOrders | ModifyOrders):
+            self.refused += 1
+            return False
+        return True

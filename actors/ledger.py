@@ -1,0 +1,45 @@
+"""Position, average entry, realized PnL and fees from fills (average-cost method)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from protocol.account import OrderFilled
+
+ZERO = Decimal(0)
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self.position = ZERO
+        self.average_entry = ZERO
+        self.realized_pnl = ZERO
+        self.fees_paid = ZERO
+
+    def apply(self, fill: OrderFilled) -> Decimal:
+        """Book one fill; return the PnL it realized (zero when it only adds)."""
+        signed = fill.size * fill.side.sign
+        self.fees_paid += fill.fee
+        if self.position == 0 or (self.position > 0) == (signed > 0):
+            total = abs(self.position) + fill.size
+            self.average_entry = (
+                self.average_entry * abs(self.position) + fill.price * fill.size
+            ) / total
+            self.position += signed
+            return ZERO
+        closed = min(abs(self.position), fill.size)
+        direction = 1 if self.position > 0 else -1
+        realized = closed * (fill.price - self.average_entry) * direction
+        self.realized_pnl += realized
+        self.position += signed
+        if self.position == 0:
+            self.average_entry = ZERO
+        elif (self.position > 0) != (direction > 0):
+            # The fill flipped the position: what is left was opened at this fill's price.
+            self.average_entry = fill.price
+        return realized
+
+    def unrealized_at(self, mark: Decimal) -> Decimal:
+        if self.position == 0 or mark <= 0:
+            return ZERO
+        return (mark - self.average_entry) * self.position

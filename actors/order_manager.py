@@ -1,0 +1,260 @@
+"""order_manager: owns the live-order state machine and the path to the venue.
+
+Orders are keyed by client order id. A request is PENDING until the venue answers; a
+cancel that fails or an order that stays pending too long is UNKNOWN until a venue
+snapshot settles it (never "never placed"). After a (re)start it asks the venue for its
+open orders and cancels any it does not know, so a crash never leaves orphans quoting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from actors.order_diff import RestingView, Tolerance, diff_side
+from actors.order_state import ManagedOrder, OrderTable
+from config.model import OrderManagerConfig
+from protocol.account import OrderFilled, PositionChanged
+from protocol.control import QuoteCycleCompleted, StopTrading, TimerFired
+from protocol.instrument import Instrument
+from protocol.market import FeedStale
+from protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    CancelReason,
+    CancelRejected,
+    ModifyOrders,
+    ModifyRejected,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderRequest,
+    OrderStatus,
+    PlaceOrders,
+    QuoteLevel,
+    QuoteTarget,
+    RejectReason,
+    RequestAccountSnapshot,
+    TimeInForce,
+)
+from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.side import Side
+
+NS_PER_S = 1_000_000_000
+PENDING_TIMEOUT_NS = 5 * NS_PER_S
+FLATTEN_SLIPPAGE = Decimal("0.02")
+
+
+class OrderManagerLogic:
+    def __init__(
+        self,
+        *,
+        instrument: Instrument,
+        config: OrderManagerConfig,
+        new_cloid: Callable[[], str],
+    ) -> None:
+        self._instrument = instrument
+        self._config = config
+        self._new_cloid = new_cloid
+        self._tolerance = Tolerance(
+            price_bps=config.price_tolerance_bps,
+            size_fraction=config.size_tolerance,
+            max_age_ns=int(config.max_order_age_s * NS_PER_S),
+        )
+        self.orders = OrderTable(coin=instrument.coin)
+        self._state = TradingState.NORMAL
+        self._stopped = False
+        self._position = Decimal(0)
+        self._mark = Decimal(0)
+        self._handlers = self._build_handlers()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def start(self, now_ns: int) -> list[object]:
+        """Ask the venue what is really open; orphans are cancelled when it answers."""
+        return [RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
+
+    def handle(self, message: object) -> list[object]:
+        handler = self._handlers.get(type(message))
+        return handler(message) if handler is not None else []
+
+    def _build_handlers(self) -> dict[type, Callable[[Any], list[object]]]:
+        return {
+            QuoteTarget: self._on_target,
+            OrderFilled: self.orders.on_fill,
+            OrderAccepted: self.orders.on_venue_event,
+            OrderModified: self.orders.on_venue_event,
+            OrderCancelled: self.orders.on_venue_event,
+            OrderRejected: self.orders.on_venue_event,
+            ModifyRejected: self._on_modify_rejected,
+            CancelRejected: self._on_cancel_rejected,
+            OpenOrdersReported: self._on_open_orders,
+            PositionChanged: self._on_position,
+            RiskStateChanged: self._on_risk_state,
+            KillSwitchTripped: lambda m: self._stop(
+                CancelReason.KILL_SWITCH, m.flatten, m.ts_local
+            ),
+            StopTrading: lambda m: self._stop(CancelReason.SHUTDOWN, m.flatten, m.ts_local),
+            FeedStale: lambda m: self._cancel_everything(CancelReason.STALE_FEED, m.ts_local),
+            TimerFired: lambda m: self._on_timer(m.ts_local),
+        }
+
+    def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
+        changed = self.orders.mark_unknown(message.cloid, message.ts_local)
+        snapshot = RequestAccountSnapshot(coin=self._instrument.coin, ts_local=message.ts_local)
+        return [*changed, snapshot]
+
+    def _on_position(self, message: PositionChanged) -> list[object]:
+        self._position, self._mark = message.position, message.mark
+        return []
+
+    def _on_risk_state(self, message: RiskStateChanged) -> list[object]:
+        self._state = message.state
+        if message.state is TradingState.HALTED:
+            return self._cancel_everything(CancelReason.RISK, message.ts_local)
+        return []
+
+    def _on_target(self, target: QuoteTarget) -> list[object]:
+        now = target.ts_local
+        if self._stopped or self._state is TradingState.HALTED:
+            bids: tuple[QuoteLevel, ...] = ()
+            asks: tuple[QuoteLevel, ...] = ()
+        else:
+            bids, asks = target.bids, target.asks
+        places: list[OrderRequest] = []
+        amendments: list[OrderAmendment] = []
+        cancels: list[str] = []
+        for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
+            actions = diff_side(self._resting_views(side, now), levels, self._tolerance)
+            cancels.extend(actions.cancel)
+            amendments.extend(
+                OrderAmendment(cloid=cloid, price=level.price, size=level.size)
+                for cloid, level in actions.amend
+            )
+            places.extend(self._order_request(side, level) for level in actions.place)
+        out = self._commands(places, amendments, cancels, CancelReason.REQUOTE, now)
+        commands = len(out)
+        out.extend(self.orders.drain_changes())
+        out.append(
+            QuoteCycleCompleted(
+                coin=target.coin,
+                book_ts_local=target.book_ts_local,
+                commands_sent=commands,
+                ts_local=now,
+            )
+        )
+        return out
+
+    def _resting_views(self, side: Side, now_ns: int) -> list[RestingView]:
+        return [
+            RestingView(
+                cloid=order.cloid,
+                price=order.price,
+                remaining=order.remaining,
+                age_ns=now_ns - order.created_ns,
+                amendable=order.status is OrderStatus.OPEN,
+            )
+            for order in self.orders.working(side)
+        ]
+
+    def _order_request(self, side: Side, level: QuoteLevel) -> OrderRequest:
+        return OrderRequest(
+            cloid=self._new_cloid(),
+            coin=self._instrument.coin,
+            side=side,
+            price=level.price,
+            size=level.size,
+            tif=TimeInForce.POST_ONLY,
+            reduce_only=self._state is TradingState.REDUCE_ONLY,
+        )
+
+    def _commands(
+        self,
+        places: list[OrderRequest],
+        amendments: list[OrderAmendment],
+        cancels: list[str],
+        reason: CancelReason,
+        now_ns: int,
+    ) -> list[object]:
+        """Cancels first (free margin and rate budget), then amendments, then new orders."""
+        out: list[object] = []
+        batch = self._config.max_orders_per_batch
+        for start in range(0, len(cancels), batch):
+            chunk = tuple(cancels[start : start + batch])
+            self.orders.mark_pending_cancel(chunk, now_ns)
+            out.append(CancelOrders(cloids=chunk, reason=reason, ts_local=now_ns))
+        for start in range(0, len(amendments), batch):
+            amend_chunk = tuple(amendments[start : start + batch])
+            self.orders.mark_pending_modify(amend_chunk, now_ns)
+            out.append(ModifyOrders(amendments=amend_chunk, ts_local=now_ns))
+        for start in range(0, len(places), batch):
+            place_chunk = tuple(places[start : start + batch])
+            self.orders.add_pending(place_chunk, now_ns)
+            out.append(PlaceOrders(orders=place_chunk, ts_local=now_ns))
+        return out
+
+    def _on_modify_rejected(self, message: ModifyRejected) -> list[object]:
+        if message.reason is RejectReason.UNKNOWN_ORDER:
+            # The order is gone at the venue (filled or cancelled); fills arrive on their own.
+            return self.orders.forget(message.cloid, OrderStatus.CANCELLED, message.ts_local)
+        return self.orders.revert_modify(message.cloid, message.ts_local)
+
+    def _on_open_orders(self, report: OpenOrdersReported) -> list[object]:
+        orphans, changes = self.orders.reconcile(report)
+        out: list[object] = list(changes)
+        if orphans:
+            out.append(
+                CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
+            )
+        return out
+
+    def _cancel_everything(self, reason: CancelReason, now_ns: int) -> list[object]:
+        cancels = [order.cloid for order in self.orders.working(None)]
+        out = self._commands([], [], cancels, reason, now_ns)
+        return [*out, *self.orders.drain_changes()]
+
+    def _stop(self, reason: CancelReason, flatten: bool, now_ns: int) -> list[object]:
+        self._stopped = True
+        self.orders.mark_pending_cancel(tuple(o.cloid for o in self.orders.working(None)), now_ns)
+        out: list[object] = [CancelAll(coin=self._instrument.coin, reason=reason, ts_local=now_ns)]
+        if flatten:
+            out.extend(self._flatten(now_ns))
+        return [*out, *self.orders.drain_changes()]
+
+    def _flatten(self, now_ns: int) -> list[object]:
+        size = self._instrument.round_size(abs(self._position))
+        if size <= 0 or self._mark <= 0:
+            return []
+        side = Side.SELL if self._position > 0 else Side.BUY
+        limit = self._mark * (1 + side.sign * FLATTEN_SLIPPAGE)
+        order = OrderRequest(
+            cloid=self._new_cloid(),
+            coin=self._instrument.coin,
+            side=side,
+            price=self._instrument.round_price(limit, side.opposite),
+            size=size,
+            tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+            reduce_only=True,
+        )
+        self.orders.add_pending((order,), now_ns)
+        return [PlaceOrders(orders=(order,), ts_local=now_ns)]
+
+    def _on_timer(self, now_ns: int) -> list[object]:
+        overdue = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
+        if not overdue:
+            return []
+        return [*overdue, RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
+
+
+def open_order_count(table: OrderTable) -> int:
+    """Orders the venue may still hold (anything not terminal)."""
+    return sum(1 for order in table.all() if not order.status.is_terminal)
+
+
+__all__ = ["ManagedOrder", "OrderManagerLogic", "open_order_count"]

@@ -1,0 +1,203 @@
+"""The order_manager's table of orders and the transitions the venue can cause.
+
+Every status change is queued as an :class:`OrderStateChanged` and drained by the
+caller, so observers see each transition exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from protocol.account import OrderFilled
+from protocol.orders import (
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderRequest,
+    OrderStateChanged,
+    OrderStatus,
+)
+from protocol.side import Side
+
+_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
+_PENDING = frozenset(
+    {OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL}
+)
+
+
+@dataclass(slots=True, kw_only=True)
+class ManagedOrder:
+    """Mutable, and private to the order_manager's thread; never sent anywhere."""
+
+    cloid: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    filled: Decimal
+    status: OrderStatus
+    venue_order_id: int | None
+    created_ns: int
+    updated_ns: int
+    amend_to: OrderAmendment | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.size - self.filled
+
+
+class OrderTable:
+    def __init__(self, *, coin: str) -> None:
+        self._coin = coin
+        self._orders: dict[str, ManagedOrder] = {}
+        self._by_venue_id: dict[int, str] = {}
+        self._changes: list[object] = []
+
+    def all(self) -> list[ManagedOrder]:
+        return list(self._orders.values())
+
+    def get(self, cloid: str) -> ManagedOrder | None:
+        return self._orders.get(cloid)
+
+    def working(self, side: Side | None) -> list[ManagedOrder]:
+        """Orders that rest or soon will (not being cancelled, not in doubt)."""
+        return [
+            order
+            for order in self._orders.values()
+            if order.status in _WORKING and (side is None or order.side is side)
+        ]
+
+    def drain_changes(self) -> list[object]:
+        changes, self._changes = self._changes, []
+        return changes
+
+    def add_pending(self, requests: Iterable[OrderRequest], now_ns: int) -> None:
+        for request in requests:
+            order = ManagedOrder(
+                cloid=request.cloid,
+                side=request.side,
+                price=request.price,
+                size=request.size,
+                filled=Decimal(0),
+                status=OrderStatus.PENDING_NEW,
+                venue_order_id=None,
+                created_ns=now_ns,
+                updated_ns=now_ns,
+            )
+            self._orders[request.cloid] = order
+            self._record(order, now_ns)
+
+    def mark_pending_cancel(self, cloids: Iterable[str], now_ns: int) -> None:
+        for cloid in cloids:
+            self._move(cloid, OrderStatus.PENDING_CANCEL, now_ns)
+
+    def mark_pending_modify(self, amendments: Iterable[OrderAmendment], now_ns: int) -> None:
+        for amendment in amendments:
+            order = self._orders.get(amendment.cloid)
+            if order is not None:
+                order.amend_to = amendment
+                self._move(amendment.cloid, OrderStatus.PENDING_MODIFY, now_ns)
+
+    def mark_unknown(self, cloid: str, now_ns: int) -> list[object]:
+        self._move(cloid, OrderStatus.UNKNOWN, now_ns)
+        return self.drain_changes()
+
+    def revert_modify(self, cloid: str, now_ns: int) -> list[object]:
+        order = self._orders.get(cloid)
+        if order is not None and order.status is OrderStatus.PENDING_MODIFY:
+            order.amend_to = None
+            self._move(cloid, OrderStatus.OPEN, now_ns)
+        return self.drain_changes()
+
+    def forget(self, cloid: str, status: OrderStatus, now_ns: int) -> list[object]:
+        self._move(cloid, status, now_ns)
+        self._remove(cloid)
+        return self.drain_changes()
+
+    def on_venue_event(
+        self, event: OrderAccepted | OrderModified | OrderCancelled | OrderRejected
+    ) -> list[object]:
+        order = self._orders.get(event.cloid)
+        if order is None:
+            return []
+        if isinstance(event, OrderAccepted):
+            self._set_venue_id(order, event.venue_order_id)
+            if order.status is OrderStatus.PENDING_NEW:
+                self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
+        elif isinstance(event, OrderModified):
+            # A modify may give the order a new venue id: a new leg of the same order.
+            self._set_venue_id(order, event.venue_order_id)
+            order.price, order.size = event.price, order.filled + event.size
+            order.amend_to = None
+            self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
+        elif isinstance(event, OrderCancelled):
+            return self.forget(order.cloid, OrderStatus.CANCELLED, event.ts_local)
+        else:
+            return self.forget(order.cloid, OrderStatus.REJECTED, event.ts_local)
+        return self.drain_changes()
+
+    def on_fill(self, fill: OrderFilled) -> list[object]:
+        cloid = fill.cloid or self._by_venue_id.get(fill.venue_order_id)
+        order = self._orders.get(cloid) if cloid else None
+        if order is None:
+            return []
+        order.filled += fill.size
+        if order.remaining <= 0:
+            return self.forget(order.cloid, OrderStatus.FILLED, fill.ts_local)
+        self._record(order, fill.ts_local)
+        return self.drain_changes()
+
+    def expire_pending(self, older_than_ns: int, now_ns: int) -> list[object]:
+        for order in list(self._orders.values()):
+            if order.status in _PENDING and order.updated_ns < older_than_ns:
+                self._move(order.cloid, OrderStatus.UNKNOWN, now_ns)
+        return self.drain_changes()
+
+    def reconcile(self, report: OpenOrdersReported) -> tuple[bool, list[object]]:
+        """Apply the venue's truth; return whether it holds orders we do not know."""
+        at_venue = {order.cloid for order in report.orders if order.cloid is not None}
+        orphans = any(order.cloid not in self._orders for order in report.orders)
+        for order in list(self._orders.values()):
+            settled = order.status in {OrderStatus.OPEN, OrderStatus.UNKNOWN}
+            if settled and order.cloid not in at_venue and order.updated_ns <= report.ts_local:
+                self.forget(order.cloid, OrderStatus.CANCELLED, report.ts_local)
+        for venue_order in report.orders:
+            known = self._orders.get(venue_order.cloid) if venue_order.cloid else None
+            if known is not None and known.status is OrderStatus.UNKNOWN:
+                self._set_venue_id(known, venue_order.venue_order_id)
+                self._move(known.cloid, OrderStatus.OPEN, report.ts_local)
+        return orphans, self.drain_changes()
+
+    def _set_venue_id(self, order: ManagedOrder, venue_order_id: int) -> None:
+        order.venue_order_id = venue_order_id
+        self._by_venue_id[venue_order_id] = order.cloid
+
+    def _move(self, cloid: str, status: OrderStatus, now_ns: int) -> None:
+        order = self._orders.get(cloid)
+        if order is None or order.status is status:
+            return
+        order.status = status
+        order.updated_ns = now_ns
+        self._record(order, now_ns)
+
+    def _remove(self, cloid: str) -> None:
+        order = self._orders.pop(cloid, None)
+        if order is not None and order.venue_order_id is not None:
+            self._by_venue_id.pop(order.venue_order_id, None)
+
+    def _record(self, order: ManagedOrder, now_ns: int) -> None:
+        self._changes.append(
+            OrderStateChanged(
+                cloid=order.cloid,
+                coin=self._coin,
+                side=order.side,
+                status=order.status,
+                price=order.price,
+                size=order.remaining,
+                ts_local=now_ns,
+            )
+        )

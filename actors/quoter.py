@@ -1,0 +1,186 @@
+"""quoter: turns the book, the position and the risk state into a :class:`QuoteTarget`.
+
+It owns nothing durable: after a restart the next book, position and risk messages
+rebuild everything it needs. The model does the math in floats; :func:`legalize` makes
+the result exact and exchange-legal before it leaves this actor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from protocol.account import PositionChanged
+from protocol.control import TimerFired
+from protocol.instrument import Instrument
+from protocol.market import BookUpdated, FeedRecovered, FeedStale
+from protocol.orders import QuoteLevel, QuoteTarget
+from protocol.risk import RiskStateChanged, TradingState
+from quoting.base import QuoteInputs, QuoteModel
+from quoting.legalize import legalize
+
+NS_PER_S = 1_000_000_000
+
+
+class VolatilityTracker:
+    """EWMA of squared mid log-returns, reported per square-root second."""
+
+    def __init__(self, *, half_life_s: float = 30.0, floor: float = 1e-6) -> None:
+        self._half_life_s = half_life_s
+        self._floor = floor
+        self._variance_per_s = 0.0
+        self._last_mid: float | None = None
+        self._last_ns = 0
+
+    @property
+    def sigma(self) -> float:
+        return max(math.sqrt(self._variance_per_s), self._floor)
+
+    def observe(self, mid: float, ts_ns: int) -> None:
+        if self._last_mid is not None and ts_ns > self._last_ns:
+            dt_s = (ts_ns - self._last_ns) / NS_PER_S
+            log_return = math.log(mid / self._last_mid)
+            weight = 1.0 - 0.5 ** (dt_s / self._half_life_s)
+            sample = log_return * log_return / dt_s
+            self._variance_per_s += weight * (sample - self._variance_per_s)
+        self._last_mid = mid
+        self._last_ns = ts_ns
+
+
+class QuoterLogic:
+    def __init__(
+        self,
+        *,
+        instrument: Instrument,
+        model: QuoteModel,
+        max_position: Decimal,
+        min_requote_interval_ns: int,
+    ) -> None:
+        self._instrument = instrument
+        self._model = model
+        self._max_position = max_position
+        self._min_requote_interval_ns = min_requote_interval_ns
+        self._volatility = VolatilityTracker()
+        self._book: BookUpdated | None = None
+        self._position = Decimal(0)
+        self._state = TradingState.NORMAL
+        self._feed_stale = False
+        self._last_quote_ns = 0
+        self._last_target: QuoteTarget | None = None
+        self.rule_problems: dict[str, int] = {}
+        self._handlers = self._build_handlers()
+
+    def handle(self, message: object) -> list[object]:
+        handler = self._handlers.get(type(message))
+        return handler(message) if handler is not None else []
+
+    def _build_handlers(self) -> dict[type, Callable[[Any], list[object]]]:
+        return {
+            BookUpdated: self._on_book,
+            PositionChanged: self._on_position,
+            RiskStateChanged: self._on_risk_state,
+            FeedStale: self._on_feed_stale,
+            FeedRecovered: self._on_feed_recovered,
+            TimerFired: lambda m: self._requote(m.ts_local, force=False),
+        }
+
+    def _on_book(self, book: BookUpdated) -> list[object]:
+        self._book = book
+        mid = book.mid
+        if mid is not None:
+            self._volatility.observe(float(mid), book.ts_exchange)
+        return self._requote(book.ts_local, force=False)
+
+    def _on_position(self, message: PositionChanged) -> list[object]:
+        changed = message.position != self._position
+        self._position = message.position
+        return self._requote(message.ts_local, force=changed)
+
+    def _on_risk_state(self, message: RiskStateChanged) -> list[object]:
+        self._state = message.state
+        return self._requote(message.ts_local, force=True)
+
+    def _on_feed_stale(self, message: FeedStale) -> list[object]:
+        self._feed_stale = True
+        return [self._empty_target(message.ts_local)]
+
+    def _on_feed_recovered(self, message: FeedRecovered) -> list[object]:
+        self._feed_stale = False
+        return []
+
+    def _requote(self, now_ns: int, *, force: bool) -> list[object]:
+        if self._book is None:
+            return []
+        if not force and now_ns - self._last_quote_ns < self._min_requote_interval_ns:
+            return []
+        self._last_quote_ns = now_ns
+        if self._feed_stale or self._state is TradingState.HALTED:
+            return [self._empty_target(now_ns)]
+        target = self._target(self._book, now_ns)
+        self._last_target = target
+        return [target]
+
+    def _target(self, book: BookUpdated, now_ns: int) -> QuoteTarget:
+        mid = book.mid
+        if mid is None:
+            return self._empty_target(now_ns)
+        inputs = QuoteInputs(
+            mid=float(mid),
+            best_bid=float(book.bids[0].price),
+            best_ask=float(book.asks[0].price),
+            bid_size_top=float(book.bids[0].size),
+            ask_size_top=float(book.asks[0].size),
+            inventory=float(self._position),
+            max_inventory=float(self._max_position),
+            volatility=self._volatility.sigma,
+        )
+        legal = legalize(
+            self._model.quote(inputs),
+            self._instrument,
+            best_bid=book.best_bid,
+            best_ask=book.best_ask,
+        )
+        for problem in legal.problems:
+            self.rule_problems[problem] = self.rule_problems.get(problem, 0) + 1
+        bids, asks = legal.bids, legal.asks
+        if self._state is TradingState.REDUCE_ONLY:
+            bids, asks = self._reducing_only(bids, asks)
+        return QuoteTarget(
+            coin=self._instrument.coin,
+            bids=bids,
+            asks=asks,
+            book_ts_local=book.ts_local,
+            ts_local=now_ns,
+        )
+
+    def _reducing_only(
+        self, bids: tuple[QuoteLevel, ...], asks: tuple[QuoteLevel, ...]
+    ) -> tuple[tuple[QuoteLevel, ...], tuple[QuoteLevel, ...]]:
+        """Keep only the side that shrinks the position, no larger than the position."""
+        if self._position > 0:
+            return (), _clip(asks, self._position, self._instrument)
+        if self._position < 0:
+            return _clip(bids, -self._position, self._instrument), ()
+        return (), ()
+
+    def _empty_target(self, now_ns: int) -> QuoteTarget:
+        book_ts = self._book.ts_local if self._book is not None else now_ns
+        return QuoteTarget(
+            coin=self._instrument.coin, bids=(), asks=(), book_ts_local=book_ts, ts_local=now_ns
+        )
+
+
+def _clip(
+    levels: tuple[QuoteLevel, ...], budget: Decimal, instrument: Instrument
+) -> tuple[QuoteLevel, ...]:
+    clipped: list[QuoteLevel] = []
+    remaining = budget
+    for level in levels:
+        size = instrument.round_size(min(level.size, remaining))
+        if size <= 0:
+            break
+        clipped.append(QuoteLevel(price=level.price, size=size))
+        remaining -= size
+    return tuple(clipped)

@@ -1,0 +1,128 @@
+"""risk_guardian: the only actor that may halt trading.
+
+NORMAL → REDUCE_ONLY (position near its limit) → HALTED (a kill switch). A kill switch
+is a latch written to disk before anything else happens, so neither a crash nor a
+restart can resume trading until an operator clears it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Protocol
+
+from config.model import RiskConfig
+from protocol.account import FillBooked, PositionChanged
+from protocol.control import TimerFired
+from protocol.market import FeedRecovered, FeedStale
+from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+
+log = logging.getLogger("makerd.risk")
+NS_PER_S = 1_000_000_000
+
+
+class KillSwitchStore(Protocol):
+    def trip(self, *, reason: str, detail: str, ts_ns: int) -> None: ...
+
+
+class RiskGuardianLogic:
+    def __init__(self, *, config: RiskConfig, latch: KillSwitchStore) -> None:
+        self._config = config
+        self._latch = latch
+        self.state = TradingState.NORMAL
+        self.tripped: KillReason | None = None
+        self._peak_pnl = Decimal(0)
+        self._stale_since_ns: int | None = None
+        self._losing_streak = 0
+        self._round_trip_pnl = Decimal(0)
+        self._handlers: dict[type, Callable[[Any], list[object]]] = {
+            PositionChanged: self._on_position,
+            FillBooked: self._on_fill_booked,
+            FeedStale: self._on_feed_stale,
+            FeedRecovered: self._on_feed_recovered,
+            TimerFired: self._on_timer,
+        }
+
+    def handle(self, message: object) -> list[object]:
+        handler = self._handlers.get(type(message))
+        return handler(message) if handler is not None else []
+
+    def _on_position(self, update: PositionChanged) -> list[object]:
+        if self.tripped is not None:
+            return []
+        config = self._config
+        pnl = update.total_pnl
+        self._peak_pnl = max(self._peak_pnl, pnl)
+        size = abs(update.position)
+        if size > config.max_position:
+            return self._trip(
+                KillReason.MAX_POSITION, f"position {update.position}", update.ts_local
+            )
+        if self._peak_pnl - pnl >= config.max_drawdown_usd:
+            detail = f"drawdown {self._peak_pnl - pnl:.2f} from peak {self._peak_pnl:.2f}"
+            return self._trip(KillReason.MAX_DRAWDOWN, detail, update.ts_local)
+        if -pnl >= config.session_loss_usd:
+            return self._trip(KillReason.SESSION_LOSS, f"session pnl {pnl:.2f}", update.ts_local)
+        wanted = (
+            TradingState.REDUCE_ONLY
+            if size >= config.max_position * config.reduce_only_at
+            else TradingState.NORMAL
+        )
+        return self._move(wanted, f"position {update.position}", update.ts_local)
+
+    def _on_fill_booked(self, booked: FillBooked) -> list[object]:
+        """Count losing round trips: a round trip ends when the position returns to flat."""
+        self._round_trip_pnl += booked.realized_pnl - booked.fill.fee
+        after = booked.position_after
+        before = after - booked.fill.size * booked.fill.side.sign
+        if before == 0 or _sign(after) == _sign(before):
+            return []
+        self._losing_streak = self._losing_streak + 1 if self._round_trip_pnl < 0 else 0
+        self._round_trip_pnl = Decimal(0)
+        limit = self._config.max_losing_round_trips
+        if limit and self._losing_streak >= limit and self.tripped is None:
+            detail = f"{self._losing_streak} losing round trips in a row"
+            return self._trip(KillReason.LOSS_STREAK, detail, booked.ts_local)
+        return []
+
+    def _on_feed_stale(self, stale: FeedStale) -> list[object]:
+        if self._stale_since_ns is None:
+            self._stale_since_ns = stale.ts_local - stale.silent_for_ns
+        return []
+
+    def _on_feed_recovered(self, _: FeedRecovered) -> list[object]:
+        self._stale_since_ns = None
+        return []
+
+    def _on_timer(self, timer: TimerFired) -> list[object]:
+        if self._stale_since_ns is None or self.tripped is not None:
+            return []
+        silent_s = (timer.ts_local - self._stale_since_ns) / NS_PER_S
+        if silent_s >= self._config.stale_feed_halt_s:
+            return self._trip(
+                KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", timer.ts_local
+            )
+        return []
+
+    def _move(self, state: TradingState, reason: str, now_ns: int) -> list[object]:
+        if state is self.state:
+            return []
+        log.info("event=risk_state from=%s to=%s reason=%r", self.state.value, state.value, reason)
+        self.state = state
+        return [RiskStateChanged(state=state, reason=reason, ts_local=now_ns)]
+
+    def _trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
+        # The latch goes to disk first: if anything after this fails, trading stays stopped.
+        self._latch.trip(reason=reason.value, detail=detail, ts_ns=now_ns)
+        self.tripped = reason
+        log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
+        halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", now_ns)
+        tripped = KillSwitchTripped(
+            reason=reason, detail=detail, flatten=self._config.flatten_on_kill, ts_local=now_ns
+        )
+        return [*halted, tripped]
+
+
+def _sign(value: Decimal) -> int:
+    return 1 if value > 0 else -1 if value < 0 else 0

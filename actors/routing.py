@@ -1,0 +1,127 @@
+"""Who hears what: the one routing table both runtimes use.
+
+Logic returns messages; it never names a recipient except through :class:`Directed`.
+The pykka runtime and the deterministic driver deliver by this table, so a message
+reaches the same roles in every mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from protocol.account import FillBooked, OrderFilled, PositionChanged, PositionReported
+from protocol.control import (
+    AllChildrenAlive,
+    ChildUnresponsive,
+    Ping,
+    Pong,
+    QuoteCycleCompleted,
+    StopTrading,
+    TimerFired,
+)
+from protocol.market import (
+    BookSnapshotReceived,
+    BookUpdated,
+    FeedMessageDropped,
+    FeedRecovered,
+    FeedStale,
+    TradePrinted,
+)
+from protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    CancelRejected,
+    ModifyOrders,
+    ModifyRejected,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderStateChanged,
+    PlaceOrders,
+    QuoteTarget,
+    RequestAccountSnapshot,
+)
+from protocol.risk import KillSwitchTripped, RiskStateChanged
+
+BOOK_FEED = "book_feed"
+QUOTER = "quoter"
+ORDER_MANAGER = "order_manager"
+FILL_TRACKER = "fill_tracker"
+RISK_GUARDIAN = "risk_guardian"
+WATCHDOG = "watchdog"
+VENUE = "venue"
+OBSERVER = "observer"
+"""The process itself: metrics, status line, sd_notify, shutdown orchestration."""
+
+ACTOR_ROLES = (FILL_TRACKER, RISK_GUARDIAN, ORDER_MANAGER, QUOTER, BOOK_FEED, WATCHDOG)
+"""Start order: each role's inputs come from roles started before it or from the venue."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Directed:
+    """A message for one named role, outside the routing table (pings)."""
+
+    to: str
+    message: object
+
+
+class Logic(Protocol):
+    """A plain state machine: one message in, the messages to send out."""
+
+    def handle(self, message: object) -> list[object]: ...
+
+
+ROUTES: Mapping[type, tuple[str, ...]] = {
+    BookSnapshotReceived: (BOOK_FEED,),
+    TradePrinted: (BOOK_FEED, QUOTER),
+    BookUpdated: (QUOTER, FILL_TRACKER, RISK_GUARDIAN, OBSERVER),
+    FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
+    FeedRecovered: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
+    FeedMessageDropped: (OBSERVER,),
+    QuoteTarget: (ORDER_MANAGER, OBSERVER),
+    PlaceOrders: (VENUE, OBSERVER),
+    ModifyOrders: (VENUE, OBSERVER),
+    CancelOrders: (VENUE, OBSERVER),
+    CancelAll: (VENUE, OBSERVER),
+    RequestAccountSnapshot: (VENUE,),
+    OrderAccepted: (ORDER_MANAGER, OBSERVER),
+    OrderModified: (ORDER_MANAGER, OBSERVER),
+    OrderRejected: (ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
+    ModifyRejected: (ORDER_MANAGER, OBSERVER),
+    OrderCancelled: (ORDER_MANAGER, OBSERVER),
+    CancelRejected: (ORDER_MANAGER, OBSERVER),
+    OpenOrdersReported: (ORDER_MANAGER, OBSERVER),
+    OrderStateChanged: (OBSERVER,),
+    OrderFilled: (FILL_TRACKER, ORDER_MANAGER),
+    PositionReported: (FILL_TRACKER,),
+    FillBooked: (RISK_GUARDIAN, QUOTER, OBSERVER),
+    PositionChanged: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
+    RiskStateChanged: (QUOTER, ORDER_MANAGER, OBSERVER),
+    KillSwitchTripped: (ORDER_MANAGER, OBSERVER),
+    StopTrading: (ORDER_MANAGER,),
+    QuoteCycleCompleted: (OBSERVER,),
+    Ping: (),
+    Pong: (WATCHDOG,),
+    ChildUnresponsive: (OBSERVER,),
+    AllChildrenAlive: (OBSERVER,),
+    TimerFired: (),
+}
+
+CONFLATED: frozenset[type] = frozenset(
+    {BookSnapshotReceived, BookUpdated, PositionChanged, TimerFired}
+)
+"""Only the newest of these matters: a slow consumer gets the latest, never a backlog."""
+
+
+def recipients(message: object) -> tuple[str, ...]:
+    """The roles a message goes to; unknown types are a programming error."""
+    if isinstance(message, Directed):
+        return (message.to,)
+    try:
+        return ROUTES[type(message)]
+    except KeyError:
+        raise TypeError(f"no route for message type {type(message).__name__}") from None

@@ -1,0 +1,79 @@
+"""The thin pykka shell every actor uses around its plain state machine.
+
+The shell answers pings, unpacks conflated slots, forwards every other message to the
+logic and routes what the logic returns. It builds a fresh logic object on every start,
+so a restarted actor rebuilds its state from the truth instead of inheriting a corpse's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from actors.faults import FaultPlan
+from actors.pong import answer_ping
+from actors.router import Router, SlotReady
+from actors.routing import Logic
+from protocol.clock import Clock
+from protocol.control import Ping
+from supervisor import ChildHandle, SupervisedActor
+
+
+class ActorShell(SupervisedActor):
+    def __init__(
+        self,
+        handle: ChildHandle,
+        *,
+        build_logic: Callable[[], Logic],
+        router: Router,
+        clock: Clock,
+        faults: FaultPlan,
+    ) -> None:
+        super().__init__(handle)
+        self._role = handle.role
+        self._build_logic = build_logic
+        self._router = router
+        self._clock = clock
+        self._faults = faults
+        self.logic: Logic | None = None
+
+    def on_supervised_start(self) -> None:
+        self._router.reset(self._role)
+        self.logic = self._build_logic()
+        start: Callable[[int], list[object]] | None = getattr(self.logic, "start", None)
+        if start is not None:
+            self._route(start(self._clock.now_ns()))
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, SlotReady):
+            message = self._router.take(message.key)
+            if message is None:
+                return None
+        if isinstance(message, Ping):
+            self._router.dispatch(answer_ping(self._role, message, self._clock.now_ns()))
+            return None
+        if callable(message):
+            # An ask from the process (status, shutdown checks): run it on this thread.
+            return message(self.logic)
+        self._faults.before_message(self._role, self._clock.now_ns())
+        if self.logic is not None:
+            self._route(self.logic.handle(message))
+        return None
+
+    def _route(self, messages: list[object]) -> None:
+        for message in messages:
+            self._router.dispatch(message)
+
+
+def start_actor(
+    handle: ChildHandle,
+    *,
+    build_logic: Callable[[], Logic],
+    router: Router,
+    clock: Clock,
+    faults: FaultPlan,
+) -> Any:
+    """A ChildSpec start function body: one new incarnation of a role."""
+    return ActorShell.start(
+        handle, build_logic=build_logic, router=router, clock=clock, faults=faults
+    )

@@ -1,0 +1,69 @@
+"""watchdog: proves every actor is alive, and says so only while it is true.
+
+It pings each role on a timer and expects a pong within the deadline. A role that
+stays silent is reported once as :class:`ChildUnresponsive` (the supervisor replaces
+it); when every role answered in time it emits :class:`AllChildrenAlive`, which is what
+lets the process send systemd's WATCHDOG=1. A deadlocked tree therefore stops the pings.
+"""
+
+from __future__ import annotations
+
+from actors.routing import Directed
+from protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
+
+
+class WatchdogLogic:
+    def __init__(self, *, roles: tuple[str, ...], ping_interval_ns: int, deadline_ns: int) -> None:
+        self._roles = roles
+        self._ping_interval_ns = ping_interval_ns
+        self._deadline_ns = deadline_ns
+        self._seq = 0
+        self._last_ping_ns: int | None = None
+        self._last_pong_ns: dict[str, int] = {}
+        self._reported: set[str] = set()
+
+    def start(self, now_ns: int) -> list[object]:
+        # Every role gets a full deadline from our own start (a restart resets the clock).
+        self._last_pong_ns = dict.fromkeys(self._roles, now_ns)
+        return self._ping_all(now_ns)
+
+    def handle(self, message: object) -> list[object]:
+        if isinstance(message, Pong):
+            self._last_pong_ns[message.role] = max(
+                self._last_pong_ns.get(message.role, 0), message.ts_local
+            )
+            self._reported.discard(message.role)
+            return []
+        if isinstance(message, TimerFired):
+            return self._on_timer(message.ts_local)
+        return []
+
+    def forget(self, role: str, now_ns: int) -> None:
+        """A replaced role starts a fresh deadline."""
+        self._last_pong_ns[role] = now_ns
+        self._reported.discard(role)
+
+    def _on_timer(self, now_ns: int) -> list[object]:
+        out: list[object] = []
+        silent = [
+            role
+            for role in self._roles
+            if now_ns - self._last_pong_ns.get(role, now_ns) > self._deadline_ns
+        ]
+        for role in silent:
+            if role not in self._reported:
+                self._reported.add(role)
+                silent_for = now_ns - self._last_pong_ns[role]
+                out.append(ChildUnresponsive(role=role, silent_for_ns=silent_for, ts_local=now_ns))
+        if self._last_ping_ns is None or now_ns - self._last_ping_ns >= self._ping_interval_ns:
+            if not silent:
+                out.append(AllChildrenAlive(ts_local=now_ns))
+            out.extend(self._ping_all(now_ns))
+        return out
+
+    def _ping_all(self, now_ns: int) -> list[object]:
+        self._seq += 1
+        self._last_ping_ns = now_ns
+        return [
+            Directed(to=role, message=Ping(seq=self._seq, ts_local=now_ns)) for role in self._roles
+        ]

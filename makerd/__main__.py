@@ -1,0 +1,7 @@
+"""``python -m makerd`` is the same as the ``makerd`` command."""
+
+import sys
+
+from makerd.cli import main
+
+sys.exit(main())

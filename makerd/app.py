@@ -1,0 +1,297 @@
+"""One makerd run: build the tree, quote until told to stop, stop cleanly, report.
+
+Order of start: journal and latch check (refuse to trade while latched), venue, metrics,
+then the supervised actors in dependency order, then the ticker. Order of stop: stop
+quoting, cancel everything and wait for the venue to confirm, stop the actors in reverse
+order, flush the journal, print the session summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from prometheus_client import CollectorRegistry
+
+from actors.gate import TradingGate
+from actors.router import Router
+from actors.routing import ACTOR_ROLES, ORDER_MANAGER
+from config.loader import ConfigError
+from config.model import MakerdConfig
+from makerd.cloids import CloidFactory
+from makerd.exit_codes import EXIT_GAVE_UP, EXIT_HUNG, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.journal import Journal
+from makerd.latch import KillSwitchLatch
+from makerd.metrics import Metrics, MetricsServer, serve_metrics
+from makerd.notify import ServiceNotifier
+from makerd.observer import Observer
+from makerd.report import format_summary, summarize, summary_to_json
+from makerd.signals import SignalFlags
+from makerd.supervision import build_supervisor
+from makerd.timers import Ticker
+from makerd.venue_choice import build_venue
+from makerd.wiring import Dependencies, JournalFillStore
+from protocol.clock import WallClock
+from protocol.control import ChildUnresponsive, StopTrading
+from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
+from protocol.risk import KillSwitchTripped
+from supervisor import RestartRecord
+
+log = logging.getLogger("makerd")
+NS_PER_S = 1_000_000_000
+TICK_INTERVAL_S = 0.1
+
+
+@dataclass(slots=True)
+class Outcome:
+    exit_code: int = EXIT_OK
+    reason: str = "stopped"
+
+
+class MakerdRun:
+    def __init__(self, config: MakerdConfig, *, out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self._out = out
+        self._clock = WallClock()
+        self._flags = SignalFlags()
+        self._ending = threading.Event()
+        self._outcome = Outcome()
+        self._outcome_lock = threading.Lock()
+        self._notifier = ServiceNotifier()
+        self._gate = TradingGate()
+        self._state_dir = Path(config.state_dir).resolve()
+        self._latch = KillSwitchLatch(self._state_dir)
+
+    def refuse_if_latched(self) -> int | None:
+        latched = self._latch.read()
+        if latched is None:
+            return None
+        print(
+            f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
+            "refusing to trade. Clear it with: "
+            f"makerd clear-kill-switch --state-dir {self._state_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_KILL_SWITCH
+
+    def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
+        refused = self.refuse_if_latched()
+        if refused is not None:
+            return refused
+        if install_signals:
+            self._flags.install()
+        journal = Journal(self._state_dir / "journal.sqlite")
+        session_id = journal.start_session(
+            mode=self.config.mode.value, coin=self.config.coin, ts_ns=self._clock.now_ns()
+        )
+        try:
+            return self._run_session(journal, session_id, duration_s)
+        finally:
+            journal.close()
+
+    def _run_session(self, journal: Journal, session_id: int, duration_s: float | None) -> int:
+        config = self.config
+        venue = build_venue(config, clock=self._clock)
+        registry = CollectorRegistry()
+        metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
+        server = self._serve(registry)
+        observer = Observer(
+            metrics=metrics,
+            on_unresponsive=self._on_unresponsive,
+            on_alive=self._notifier.watchdog,
+            on_kill_switch=self._on_kill_switch,
+        )
+        deps = Dependencies(
+            config=config,
+            instrument=venue.instrument,
+            journal=JournalFillStore(journal),
+            session_id=session_id,
+            latch=self._latch,
+            new_cloid=CloidFactory(),
+        )
+        router = Router(
+            resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
+            venue=venue.port,
+            observer=observer,
+            gate=self._gate,
+        )
+        self._observer = observer
+        self._router = router
+        self._venue = venue
+        self._supervisor = build_supervisor(
+            config,
+            deps=deps,
+            router=router,
+            clock=self._clock,
+            on_escalate=self._on_escalate,
+            on_restart=lambda record: self._on_restart(record, journal, session_id, metrics),
+        )
+        venue.start(router.dispatch)
+        self._supervisor.start()
+        ticker = Ticker(
+            clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
+        )
+        ticker.start()
+        log.info(
+            "event=started mode=%s coin=%s session=%d", config.mode.value, config.coin, session_id
+        )
+        try:
+            self._quote_until_stopped(duration_s)
+        finally:
+            self._stop_everything(ticker, server)
+        self._finish_journal(journal, session_id)
+        return self._outcome.exit_code
+
+    def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
+        metrics_config = self.config.metrics
+        if not metrics_config.enabled:
+            return None
+        server = serve_metrics(registry, metrics_config.host, metrics_config.port)
+        print(
+            f"makerd: metrics on http://{metrics_config.host}:{server.port}/metrics", file=self._out
+        )
+        return server
+
+    def _quote_until_stopped(self, duration_s: float | None) -> None:
+        started = time.monotonic()
+        next_status = started + self.config.status_interval_s
+        ready = False
+        while not self._ending.is_set() and not self._flags.stop.is_set():
+            self._ending.wait(0.1)
+            if not ready and self._observer.first_cycle.is_set():
+                ready = True
+                self._notifier.ready(self._observer.snapshot().line())
+            if self._flags.reload.is_set():
+                self._flags.reload.clear()
+                self._reload()
+            now = time.monotonic()
+            if now >= next_status:
+                next_status = now + self.config.status_interval_s
+                self._print_status()
+            if duration_s is not None and now - started >= duration_s:
+                break
+        if self._flags.stop_signal:
+            log.info("event=stop_requested signal=%s", self._flags.stop_signal)
+
+    def _print_status(self) -> None:
+        line = self._observer.snapshot().line()
+        print(
+            f"makerd {self.config.mode.value} {self.config.coin} | {line}",
+            file=self._out,
+            flush=True,
+        )
+        self._notifier.status(line)
+
+    def _reload(self) -> None:
+        log.warning(
+            "event=reload_ignored reason=%r",
+            "SIGHUP received; hot reload is not implemented yet, restart to apply a new config",
+        )
+
+    def _stop_everything(self, ticker: Ticker, server: MetricsServer | None) -> None:
+        self._notifier.stopping("stopping: cancelling orders")
+        self._gate.close(self._outcome.reason)
+        flatten = self._outcome.exit_code == EXIT_KILL_SWITCH and self.config.risk.flatten_on_kill
+        now = self._clock.now_ns()
+        self._router.tell(
+            ORDER_MANAGER, StopTrading(reason="shutdown", flatten=flatten, ts_local=now)
+        )
+        # Belt and braces: the venue cancels everything even if the order_manager is gone.
+        self._venue.port.submit(
+            CancelAll(coin=self.config.coin, reason=CancelReason.SHUTDOWN, ts_local=now)
+        )
+        remaining = self._confirm_no_open_orders(deadline_s=self.config.stop_timeout_s * 0.6)
+        ticker.stop()
+        abandoned = self._supervisor.stop()
+        self._venue.stop()
+        if server is not None:
+            server.shutdown()
+        if remaining:
+            log.error("event=orders_left_open count=%d", remaining)
+        if abandoned:
+            log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
+
+    def _confirm_no_open_orders(self, *, deadline_s: float) -> int:
+        """Ask the venue until it reports no open orders; return how many it still holds."""
+        deadline = time.monotonic() + deadline_s
+        remaining = -1
+        while time.monotonic() < deadline:
+            self._observer.expect_venue_report()
+            self._venue.port.submit(
+                RequestAccountSnapshot(coin=self.config.coin, ts_local=self._clock.now_ns())
+            )
+            if self._observer.venue_report.wait(1.0):
+                remaining = self._observer.snapshot().venue_open_orders or 0
+                if remaining == 0:
+                    return 0
+            self._venue.port.submit(
+                CancelAll(
+                    coin=self.config.coin,
+                    reason=CancelReason.SHUTDOWN,
+                    ts_local=self._clock.now_ns(),
+                )
+            )
+        return remaining
+
+    def _finish_journal(self, journal: Journal, session_id: int) -> None:
+        summary = summarize(journal, session_id)
+        journal.end_session(
+            session_id, ts_ns=self._clock.now_ns(), summary_json=summary_to_json(summary)
+        )
+        print(format_summary(summary), file=self._out, flush=True)
+
+    def _end(self, exit_code: int, reason: str) -> None:
+        with self._outcome_lock:
+            if self._outcome.exit_code == EXIT_OK:
+                self._outcome = Outcome(exit_code=exit_code, reason=reason)
+        self._ending.set()
+
+    def _on_kill_switch(self, tripped: KillSwitchTripped) -> None:
+        self._gate.close(f"kill switch: {tripped.reason.value}")
+        self._end(EXIT_KILL_SWITCH, f"kill switch: {tripped.reason.value}: {tripped.detail}")
+
+    def _on_unresponsive(self, message: ChildUnresponsive) -> None:
+        self._supervisor.report_unresponsive(message.role, message.silent_for_ns / NS_PER_S)
+
+    def _on_escalate(self, reason: str) -> None:
+        """The supervisor gave up. Hung actors want a process restart; a crash loop does not."""
+        self._gate.close(f"supervisor gave up: {reason}")
+        self._venue.port.submit(
+            CancelAll(
+                coin=self.config.coin,
+                reason=CancelReason.KILL_SWITCH,
+                ts_local=self._clock.now_ns(),
+            )
+        )
+        if reason.startswith("hung"):
+            self._end(EXIT_HUNG, reason)
+            return
+        self._latch.trip(reason="restart_intensity", detail=reason, ts_ns=self._clock.now_ns())
+        self._end(EXIT_GAVE_UP, reason)
+
+    def _on_restart(
+        self, record: RestartRecord, journal: Journal, session_id: int, metrics: Metrics
+    ) -> None:
+        journal.record_restart(
+            session_id,
+            ts_ns=self._clock.now_ns(),
+            role=record.role,
+            kind=record.kind.value,
+            error=record.error or "",
+            restarts_in_window=record.restarts_in_window,
+        )
+        metrics.actor_restarts_total.labels(actor=record.role, reason=record.kind.value).inc()
+        self._observer.count_restart()
+
+
+def run_makerd(config: MakerdConfig, *, duration_s: float | None) -> int:
+    try:
+        return MakerdRun(config).run(duration_s=duration_s)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 78

@@ -1,0 +1,130 @@
+"""The ``makerd`` command line.
+
+``makerd run`` quotes (sim mode by default), ``makerd check-config FILE`` validates a
+config without starting anything, ``makerd clear-kill-switch`` lets a stopped bot trade
+again after an operator has looked at why it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+from config.loader import ConfigError, check_ranges, load_config
+from config.model import MakerdConfig, MetricsConfig, Mode
+from makerd.exit_codes import EXIT_CONFIG, EXIT_OK
+from makerd.latch import KillSwitchLatch
+
+DEFAULT_STATE_DIR = Path("var")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    command: int = args.handler(args)
+    return command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="makerd", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="quote until stopped (sim mode by default)")
+    run.add_argument("--config", type=Path, help="YAML config (default: the packaged sim.yaml)")
+    run.add_argument(
+        "--mode", choices=[mode.value for mode in Mode], help="override the config's mode"
+    )
+    run.add_argument("--coin", help="override the config's coin")
+    run.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    run.add_argument("--state-dir", type=Path, help="override the config's state_dir")
+    run.add_argument("--metrics-port", type=int, help="override metrics.port (0 = any free port)")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_check_config)
+
+    clear = commands.add_parser("clear-kill-switch", help="clear a latched kill switch")
+    clear.add_argument("--state-dir", type=Path, help="state directory (default: the config's)")
+    clear.add_argument("--config", type=Path, help="read state_dir from this config")
+    clear.set_defaults(handler=_clear_kill_switch)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def _load(args: argparse.Namespace) -> MakerdConfig:
+    config = load_config(args.config)
+    overrides: dict[str, object] = {}
+    if getattr(args, "mode", None):
+        overrides["mode"] = Mode(args.mode)
+    if getattr(args, "coin", None):
+        overrides["coin"] = args.coin
+    if getattr(args, "state_dir", None):
+        overrides["state_dir"] = args.state_dir
+    if getattr(args, "metrics_port", None) is not None:
+        overrides["metrics"] = MetricsConfig(
+            enabled=config.metrics.enabled, host=config.metrics.host, port=args.metrics_port
+        )
+    config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
+    problems = check_ranges(config)
+    if problems:
+        raise ConfigError(problems, source="command line")
+    return config
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config = _load(args)
+    except ConfigError as error:
+        print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    from makerd.app import MakerdRun
+
+    return MakerdRun(config).run(duration_s=args.duration)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.file)
+    except ConfigError as error:
+        print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{args.file}: ok (mode={config.mode.value}, coin={config.coin})")
+    return EXIT_OK
+
+
+def _clear_kill_switch(args: argparse.Namespace) -> int:
+    state_dir = args.state_dir
+    if state_dir is None:
+        try:
+            state_dir = load_config(args.config).state_dir
+        except ConfigError as error:
+            print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+            return EXIT_CONFIG
+    cleared = KillSwitchLatch(Path(state_dir)).clear()
+    if cleared is None:
+        print(f"makerd: no kill switch latched in {Path(state_dir).resolve()}")
+    else:
+        print(
+            f"makerd: cleared kill switch (reason={cleared.reason}: {cleared.detail}) "
+            f"in {Path(state_dir).resolve()}"
+        )
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

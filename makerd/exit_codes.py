@@ -1,0 +1,25 @@
+"""Process exit codes, chosen so service managers can tell "restart me" from "stay down".
+
+systemd's unit lists the stay-down codes in RestartPreventExitStatus; codes avoid 64–77
+(BSD sysexits other than EX_CONFIG) and 200–255 (systemd's own).
+"""
+
+EXIT_OK = 0
+"""Clean stop: a signal was handled, orders cancelled, journal flushed."""
+
+EXIT_FAILURE = 1
+"""Unexpected error; the service manager should restart."""
+
+EXIT_HUNG = 70
+"""An actor stayed unresponsive after one replacement (EX_SOFTWARE); restart wanted."""
+
+EXIT_CONFIG = 78
+"""Invalid configuration (EX_CONFIG); restarting cannot help."""
+
+EXIT_KILL_SWITCH = 80
+"""The kill switch tripped, or was already latched at start; an operator must clear it."""
+
+EXIT_GAVE_UP = 81
+"""The supervisor exceeded its restart intensity; the kill switch is latched too."""
+
+STAY_DOWN_CODES = (EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_GAVE_UP)

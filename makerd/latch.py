@@ -1,0 +1,131 @@
+"""The kill-switch latch: a file that keeps a tripped bot from trading after a restart.
+
+The file is written atomically (temporary file, fsync, rename, fsync of the directory),
+so a crash leaves either no latch or a complete one. Reading fails safe: a latch file
+that exists but cannot be understood counts as tripped, because resuming trading on a
+file we cannot read is the one outcome that must never happen. Only an operator's
+:meth:`KillSwitchLatch.clear` removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+LATCH_FILE_NAME = "kill_switch.json"
+CORRUPT_LATCH_REASON = "corrupt_latch"
+
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LatchState:
+    """Why and when the kill switch tripped."""
+
+    reason: str
+    detail: str
+    tripped_at_ns: int
+
+
+class KillSwitchLatch:
+    """The persisted kill switch in ``state_dir``; safe to share between threads."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / LATCH_FILE_NAME
+
+    def trip(self, *, reason: str, detail: str, ts_ns: int) -> None:
+        """Latch the kill switch; durable once this returns. Tripping again overwrites."""
+        payload = {"reason": reason, "detail": detail, "tripped_at_ns": ts_ns}
+        data = (json.dumps(payload, sort_keys=True) + "\n").encode("utf-8")
+        self.state_dir.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+        # A per-thread temporary name: two trips racing must not write one file together.
+        temporary = self.state_dir / f".{LATCH_FILE_NAME}.{os.getpid()}.{threading.get_ident()}.tmp"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+        try:
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+        _fsync_directory(self.state_dir)
+
+    def read(self) -> LatchState | None:
+        """The latched state, None when armed; an unreadable latch reads as tripped."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            return _corrupt(self.path, f"cannot read latch file: {error.strerror}")
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+            state = LatchState(
+                reason=_field(payload, "reason", str),
+                detail=_field(payload, "detail", str),
+                tripped_at_ns=_field(payload, "tripped_at_ns", int),
+            )
+        except (UnicodeDecodeError, json.JSONDecodeError, _BadLatchError) as error:
+            return _corrupt(self.path, f"unreadable latch file: {error}")
+        return state
+
+    def clear(self) -> LatchState | None:
+        """Remove the latch (an operator's decision); returns what was cleared, if anything."""
+        state = self.read()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return None
+        _fsync_directory(self.state_dir)
+        return state
+
+    @property
+    def is_tripped(self) -> bool:
+        return self.read() is not None
+
+
+class _BadLatchError(ValueError):
+    """The latch file is JSON but not the shape :meth:`KillSwitchLatch.trip` writes."""
+
+
+def _field(payload: object, name: str, kind: type[T]) -> T:
+    if not isinstance(payload, dict):
+        raise _BadLatchError("not a JSON object")
+    value = payload.get(name)
+    # bool is an int subclass; `true` is not a timestamp.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _BadLatchError(f"field {name!r} missing or not {kind.__name__}")
+    return value
+
+
+def _corrupt(path: Path, detail: str) -> LatchState:
+    log.error("kill-switch latch %s is unreadable, treating it as tripped: %s", path, detail)
+    try:
+        modified_ns = path.stat().st_mtime_ns
+    except OSError:
+        modified_ns = 0
+    return LatchState(reason=CORRUPT_LATCH_REASON, detail=detail, tripped_at_ns=modified_ns)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename or unlink is durable only once the directory entry itself is on disk.
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

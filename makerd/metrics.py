@@ -1,0 +1,362 @@
+"""Prometheus metrics for one makerd process, and the loopback HTTP endpoint serving them.
+
+Naming follows the Prometheus conventions: the ``makerd_`` prefix, base units
+(``_seconds``, ``_usd``, ``_ratio``), ``_total`` on counters, timestamps as
+``_timestamp_seconds``. Every series carries ``venue`` and ``symbol``, bound once at
+construction; every other label takes values from a fixed set below and each known
+combination is created at start, so the first increment is visible to ``rate()``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import math
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Generic, TypeVar
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Enum,
+    Gauge,
+    Histogram,
+    Info,
+    make_wsgi_app,
+)
+
+from actors.routing import ACTOR_ROLES
+from protocol.account import Liquidity
+from protocol.orders import CancelReason, RejectReason
+from protocol.risk import KillReason, TradingState
+from supervision.model import ExitKind
+
+OTHER = "other"
+SIDES = ("buy", "sell")
+LIQUIDITY = tuple(item.value for item in Liquidity)
+QUOTE_SKIP_REASONS = ("stale_book", "risk", "throttle", OTHER)
+ORDER_RULE_ERROR_REASONS = ("tick", "lot", "size_zero", "min_notional", OTHER)
+FEED_CHANNELS = ("l2Book", "trades", "orderUpdates", "userFills", OTHER)
+FEED_DROP_REASONS = (
+    "parse_error",
+    "empty_side",
+    "bids_not_descending",
+    "asks_not_ascending",
+    "crossed",
+    "non_positive_level",
+    "out_of_order",
+    OTHER,
+)
+# A restart's reason is how the previous incarnation ended (supervision.model.ExitKind).
+RESTART_REASONS = (*(kind.value for kind in ExitKind), OTHER)
+ACTORS = (*ACTOR_ROLES, OTHER)
+RISK_LIMITS = (*(reason.value for reason in KillReason), "reduce_only", OTHER)
+KILL_SWITCH_STATES = ("armed", "tripped")
+
+TICK_TO_QUOTE_BUCKETS_S = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1)
+# Hyperliquid acknowledges in roughly 0.1 to 0.5 s; the buckets resolve that range.
+ORDER_ACK_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0)
+
+_SHUTDOWN_POLL_S = 0.1
+
+M = TypeVar("M", Counter, Gauge, Histogram, Enum)
+
+log = logging.getLogger(__name__)
+
+
+class LabelledMetric(Generic[M]):
+    """A metric family with ``venue`` and ``symbol`` bound; :meth:`labels` takes the rest.
+
+    A value outside a label's fixed set becomes ``other`` where the set has one (logged
+    once), so a new venue message can never mint unbounded series; where it has none
+    the value is a programming error and raises ValueError.
+    """
+
+    def __init__(
+        self, family: M, bound: Mapping[str, str], allowed: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        self._family: M = family
+        self._bound = dict(bound)
+        self._allowed = allowed
+        self._reported: set[tuple[str, str]] = set()
+        for combination in _combinations(allowed):
+            family.labels(**self._bound, **combination)
+
+    def labels(self, **extra: str) -> M:
+        """The child for these extra label values (``side="buy"``, ``reason=...``)."""
+        return self._family.labels(**self._bound, **self._checked(extra))
+
+    def _checked(self, extra: Mapping[str, str]) -> dict[str, str]:
+        checked = {}
+        for name, value in extra.items():
+            allowed = self._allowed[name]
+            if value in allowed:
+                checked[name] = value
+            elif OTHER in allowed:
+                if (name, value) not in self._reported:
+                    self._reported.add((name, value))
+                    log.warning(
+                        "metric label %s=%r is not in the known set; using 'other'", name, value
+                    )
+                checked[name] = OTHER
+            else:
+                raise ValueError(f"label {name}={value!r} must be one of {', '.join(allowed)}")
+        return checked
+
+
+class Metrics:
+    """Every makerd metric, registered on ``registry`` (tests pass a fresh one each)."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        venue: str,
+        symbol: str,
+        version: str | None = None,
+    ) -> None:
+        self._registry = registry
+        self._bound = {"venue": venue, "symbol": symbol}
+        counter, gauge = self._counter_family, self._gauge_family
+        single_counter, single_gauge = self._counter, self._gauge
+        side = {"side": SIDES}
+        self.quotes_sent_total = counter(
+            "makerd_quotes_sent_total", "Quote levels sent to the order manager.", side
+        )
+        self.quotes_skipped_total = counter(
+            "makerd_quotes_skipped_total", "Quote cycles skipped.", {"reason": QUOTE_SKIP_REASONS}
+        )
+        self.orders_placed_total = counter(
+            "makerd_orders_placed_total", "Orders sent to the venue.", side
+        )
+        self.orders_modified_total = single_counter(
+            "makerd_orders_modified_total", "Order amendments sent to the venue."
+        )
+        self.orders_cancelled_total = counter(
+            "makerd_orders_cancelled_total",
+            "Order cancels sent, by why.",
+            {"reason": _values(CancelReason)},
+        )
+        self.orders_rejected_total = counter(
+            "makerd_orders_rejected_total",
+            "Orders the venue rejected.",
+            {"reason": _values(RejectReason)},
+        )
+        self.order_rule_errors_total = counter(
+            "makerd_order_rule_errors_total",
+            "Orders refused locally by tick/lot/notional rules.",
+            {"reason": ORDER_RULE_ERROR_REASONS},
+        )
+        self.open_orders = gauge("makerd_open_orders", "Resting orders.", side)
+        self.fills_total = counter(
+            "makerd_fills_total", "Fills booked.", {"side": SIDES, "liquidity": LIQUIDITY}
+        )
+        self.fill_quantity_total = counter(
+            "makerd_fill_quantity_total", "Filled size in base-asset units.", side
+        )
+        self.position = single_gauge(
+            "makerd_position", "Position in base-asset units; negative is short."
+        )
+        self.pnl_realized_usd = single_gauge(
+            "makerd_pnl_realized_usd", "Realized PnL of the session, USD."
+        )
+        self.pnl_unrealized_usd = single_gauge(
+            "makerd_pnl_unrealized_usd", "Unrealized PnL at the mark, USD."
+        )
+        self.fees_paid_usd_total = single_counter("makerd_fees_paid_usd_total", "Fees paid, USD.")
+        self.fee_rebates_usd_total = single_counter(
+            "makerd_fee_rebates_usd_total", "Maker rebates received, USD."
+        )
+        self.quote_spread_ratio = single_gauge(
+            "makerd_quote_spread_ratio", "Quoted best ask minus best bid over their mid."
+        )
+        self.mid_price_usd = single_gauge("makerd_mid_price_usd", "Book mid price, USD.")
+        self.feed_messages_total = counter(
+            "makerd_feed_messages_total",
+            "Market data messages received.",
+            {"channel": FEED_CHANNELS},
+        )
+        self.feed_messages_dropped_total = counter(
+            "makerd_feed_messages_dropped_total",
+            "Feed messages dropped as invalid.",
+            {"reason": FEED_DROP_REASONS},
+        )
+        self.feed_last_message_timestamp_seconds = single_gauge(
+            "makerd_feed_last_message_timestamp_seconds",
+            "When the last book arrived, Unix seconds.",
+        )
+        self.feed_stale = single_gauge("makerd_feed_stale", "1 while the feed is stale, else 0.")
+        self.actor_restarts_total = counter(
+            "makerd_actor_restarts_total",
+            "Actor restarts by the supervisor.",
+            {"actor": ACTORS, "reason": RESTART_REASONS},
+        )
+        self.actor_up = gauge("makerd_actor_up", "1 while the actor is running.", {"actor": ACTORS})
+        self.actor_mailbox_depth = gauge(
+            "makerd_actor_mailbox_depth",
+            "Messages waiting in the actor's inbox.",
+            {"actor": ACTORS},
+        )
+        self.supervisor_intensity_exceeded_total = single_counter(
+            "makerd_supervisor_intensity_exceeded_total",
+            "Times the restart intensity was exceeded.",
+        )
+        self.kill_switch_trips_total = counter(
+            "makerd_kill_switch_trips_total", "Kill switch trips.", {"reason": _values(KillReason)}
+        )
+        self.risk_limit_breaches_total = counter(
+            "makerd_risk_limit_breaches_total", "Risk limits crossed.", {"limit": RISK_LIMITS}
+        )
+        self.watchdog_last_ping_timestamp_seconds = single_gauge(
+            "makerd_watchdog_last_ping_timestamp_seconds",
+            "When the watchdog last found every actor alive, Unix seconds.",
+        )
+        self.tick_to_quote_seconds = self._histogram(
+            "makerd_tick_to_quote_seconds",
+            "Book update to quote commands sent.",
+            TICK_TO_QUOTE_BUCKETS_S,
+        )
+        self.order_ack_latency_seconds = self._histogram(
+            "makerd_order_ack_latency_seconds",
+            "Order sent to venue acknowledgement.",
+            ORDER_ACK_BUCKETS_S,
+        )
+        self.kill_switch_state = self._enum(
+            "makerd_kill_switch_state", "Kill switch latch.", KILL_SWITCH_STATES
+        )
+        self.trading_state = self._enum(
+            "makerd_trading_state", "Risk trading state.", _values(TradingState)
+        )
+        build = Info(
+            "makerd_build", "makerd build.", labelnames=tuple(self._bound), registry=registry
+        )
+        build.labels(**self._bound).info({"version": version or _installed_version()})  # fmt: skip
+
+    def register_mailbox_depth(self, actor: str, depth: Callable[[], int]) -> None:
+        """Report ``depth()`` (an actor's inbox size) as its mailbox gauge at every scrape."""
+
+        failed_before = False
+
+        def safe_depth() -> float:
+            # One failing callable must not fail the whole scrape; NaN shows "unknown".
+            nonlocal failed_before
+            try:
+                return float(depth())
+            except Exception:
+                if not failed_before:
+                    log.exception("mailbox depth of %s could not be read", actor)
+                failed_before = True
+                return math.nan
+
+        self.actor_mailbox_depth.labels(actor=actor).set_function(safe_depth)
+
+    def _counter(self, name: str, doc: str) -> Counter:
+        family = Counter(name, doc, labelnames=tuple(self._bound), registry=self._registry)
+        return family.labels(**self._bound)
+
+    def _gauge(self, name: str, doc: str) -> Gauge:
+        family = Gauge(name, doc, labelnames=tuple(self._bound), registry=self._registry)
+        return family.labels(**self._bound)
+
+    def _counter_family(
+        self, name: str, doc: str, allowed: Mapping[str, tuple[str, ...]]
+    ) -> LabelledMetric[Counter]:
+        family = Counter(name, doc, labelnames=(*self._bound, *allowed), registry=self._registry)
+        return LabelledMetric(family, self._bound, allowed)
+
+    def _gauge_family(
+        self, name: str, doc: str, allowed: Mapping[str, tuple[str, ...]]
+    ) -> LabelledMetric[Gauge]:
+        family = Gauge(name, doc, labelnames=(*self._bound, *allowed), registry=self._registry)
+        return LabelledMetric(family, self._bound, allowed)
+
+    def _histogram(self, name: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
+        family = Histogram(
+            name, doc, labelnames=tuple(self._bound), buckets=buckets, registry=self._registry
+        )
+        return family.labels(**self._bound)
+
+    def _enum(self, name: str, doc: str, states: tuple[str, ...]) -> Enum:
+        family = Enum(
+            name, doc, labelnames=tuple(self._bound), states=list(states), registry=self._registry
+        )
+        return family.labels(**self._bound)
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    # Request threads are daemons so a hung scraper cannot hold up process exit.
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Scrapes are not worth a log line each."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsServer:
+    """A running ``/metrics`` endpoint; ``port`` is the bound port (useful with port 0)."""
+
+    server: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Stop serving, close the socket and wait for the server thread."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout_s)
+
+
+def serve_metrics(
+    registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9108
+) -> MetricsServer:
+    """Serve ``registry`` at ``http://host:port/metrics`` from a daemon thread.
+
+    Like ``prometheus_client.start_http_server`` but with loopback as the default and a
+    short poll interval, so :meth:`MetricsServer.shutdown` returns in about 0.1 s.
+    Raises OSError when the address cannot be bound (port in use, unknown host).
+    """
+    family, _, _, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    server_class = type("MetricsHTTPServer", (_ThreadingServer,), {"address_family": family})
+    server: WSGIServer = make_server(
+        str(address[0]), port, make_wsgi_app(registry), server_class, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": _SHUTDOWN_POLL_S},
+        name="metrics-http",
+        daemon=True,
+    )
+    thread.start()
+    return MetricsServer(server=server, thread=thread)
+
+
+def _values(
+    enum_type: type[CancelReason | RejectReason | KillReason | TradingState],
+) -> tuple[str, ...]:
+    return tuple(str(item.value) for item in enum_type)
+
+
+def _combinations(allowed: Mapping[str, tuple[str, ...]]) -> list[dict[str, str]]:
+    combinations: list[dict[str, str]] = [{}]
+    for name, values in allowed.items():
+        combinations = [{**partial, name: value} for partial in combinations for value in values]
+    return combinations
+
+
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("makerd")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"

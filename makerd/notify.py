@@ -1,0 +1,124 @@
+"""sd_notify(3) for the service manager: readiness, status, watchdog pings, stopping.
+
+An in-house equivalent of the ``sdnotify`` package with a testable interface. Messages
+are ``KEY=VALUE`` lines in one datagram to the AF_UNIX socket named by ``$NOTIFY_SOCKET``
+(a path, or an abstract name when it starts with ``@``). Without ``NOTIFY_SOCKET`` (run by
+hand, under launchd, in tests) every call is a no-op. A failed send never raises: the
+bot keeps trading, and the first failure is logged (systemd's watchdog will notice if the
+pings really stop arriving).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
+
+_USEC_PER_S = 1_000_000
+
+
+class ServiceNotifier:
+    """Talks to systemd (or anything listening on ``$NOTIFY_SOCKET``); thread-safe.
+
+    ``environ`` defaults to ``os.environ`` and is read once, at construction.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self._address = _socket_address(env.get("NOTIFY_SOCKET", ""))
+        self._watchdog_interval_s = _watchdog_interval_s(env)
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._send_failed_before = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when a notification socket is configured."""
+        return self._address is not None
+
+    def ready(self, status: str) -> None:
+        """Start-up (or reload) finished: the service manager may consider us running."""
+        self.notify("READY=1", f"STATUS={status}")
+
+    def status(self, text: str) -> None:
+        """A one-line summary shown by ``systemctl status``."""
+        self.notify(f"STATUS={text}")
+
+    def watchdog(self) -> None:
+        """Keep-alive ping; send only while every actor is known to be alive."""
+        self.notify("WATCHDOG=1")
+
+    def stopping(self, status: str = "stopping: cancelling orders") -> None:
+        """Shutdown has started."""
+        self.notify("STOPPING=1", f"STATUS={status}")
+
+    def reloading(self) -> None:
+        """A config reload started; call :meth:`ready` when it is done."""
+        # MONOTONIC_USEC pairs the reload with its READY=1 (systemd >= 253 uses it;
+        # older versions ignore unknown keys).
+        monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        self.notify("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
+
+    def extend_timeout(self, seconds: float) -> None:
+        """Ask for ``seconds`` more before the start/stop timeout; repeat before it runs out."""
+        self.notify(f"EXTEND_TIMEOUT_USEC={max(0, int(seconds * _USEC_PER_S))}")
+
+    def watchdog_interval_s(self) -> float | None:
+        """How often to ping: half of ``$WATCHDOG_USEC``; None when no watchdog is armed
+        for this process (unset, invalid, or ``$WATCHDOG_PID`` names another process)."""
+        return self._watchdog_interval_s
+
+    def notify(self, *fields: str) -> bool:
+        """Send ``fields`` as one datagram; True if sent, False if disabled or failed."""
+        if self._address is None:
+            return False
+        # A newline inside a value would start a new KEY=VALUE line.
+        data = "\n".join(field.replace("\n", " ") for field in fields).encode("utf-8")
+        with self._lock:
+            try:
+                if self._socket is None:
+                    self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._socket.sendto(data, self._address)
+            except OSError as error:
+                if not self._send_failed_before:
+                    log.warning("sd_notify to %r failed: %s", self._address, error)
+                self._send_failed_before = True
+                return False
+        return True
+
+    def close(self) -> None:
+        """Close the socket; a later notification opens a new one."""
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+
+def _socket_address(value: str) -> str | None:
+    if value.startswith("@"):
+        # Linux abstract namespace: a leading NUL byte instead of a filesystem path.
+        return "\0" + value[1:]
+    if value.startswith("/"):
+        return value
+    if value:
+        log.warning("NOTIFY_SOCKET=%r is not a path or an abstract name; not notifying", value)
+    return None
+
+
+def _watchdog_interval_s(env: Mapping[str, str]) -> float | None:
+    pid = env.get("WATCHDOG_PID")
+    if pid is not None and pid.strip() != str(os.getpid()):
+        return None
+    try:
+        usec = int(env.get("WATCHDOG_USEC", ""))
+    except ValueError:
+        return None
+    if usec <= 0:
+        return None
+    # sd_watchdog_enabled(3) recommends pinging at half the timeout.
+    return usec / _USEC_PER_S / 2

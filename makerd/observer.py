@@ -1,0 +1,217 @@
+"""The process's view of what the actors are doing: metrics, the status line, readiness.
+
+Messages addressed to the observer arrive on whichever thread sent them; everything
+here is quick, lock-protected and never blocks an actor.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from makerd.metrics import Metrics
+from protocol.account import FillBooked, PositionChanged
+from protocol.control import AllChildrenAlive, ChildUnresponsive, QuoteCycleCompleted
+from protocol.market import BookUpdated, FeedMessageDropped, FeedRecovered, FeedStale
+from protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    ModifyOrders,
+    OpenOrdersReported,
+    OrderRejected,
+    OrderStateChanged,
+    PlaceOrders,
+    QuoteTarget,
+)
+from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.side import Side
+
+NS_PER_S = 1_000_000_000
+Handler = Callable[[Any], None]
+
+
+@dataclass(slots=True)
+class StatusSnapshot:
+    mid: Decimal | None = None
+    spread_bps: Decimal | None = None
+    open_orders: int = 0
+    fills: int = 0
+    position: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    restarts: int = 0
+    state: TradingState = TradingState.NORMAL
+    feed_stale: bool = False
+    venue_open_orders: int | None = None
+    open_by_cloid: dict[str, Side] = field(default_factory=dict)
+
+    def line(self) -> str:
+        mid = f"{self.mid:.2f}" if self.mid is not None else "-"
+        spread = f"{self.spread_bps:.2f}" if self.spread_bps is not None else "-"
+        return (
+            f"mid={mid} spread_bps={spread} orders={self.open_orders} fills={self.fills} "
+            f"pos={self.position} rpnl={self.realized_pnl:.2f} upnl={self.unrealized_pnl:.2f} "
+            f"fees={self.fees:.2f} restarts={self.restarts} state={self.state.value}"
+            + (" feed=STALE" if self.feed_stale else "")
+        )
+
+
+class Observer:
+    def __init__(
+        self,
+        *,
+        metrics: Metrics,
+        on_unresponsive: Callable[[ChildUnresponsive], None],
+        on_alive: Callable[[], None],
+        on_kill_switch: Callable[[KillSwitchTripped], None],
+    ) -> None:
+        self._metrics = metrics
+        self._on_unresponsive = on_unresponsive
+        self._on_alive = on_alive
+        self._on_kill_switch = on_kill_switch
+        self._lock = threading.Lock()
+        self._status = StatusSnapshot()
+        self.first_cycle = threading.Event()
+        self.venue_report = threading.Event()
+        self._locked, self._unlocked = self._handlers()
+
+    def snapshot(self) -> StatusSnapshot:
+        with self._lock:
+            copy = StatusSnapshot(**{k: getattr(self._status, k) for k in StatusSnapshot.__slots__})
+            copy.open_by_cloid = dict(self._status.open_by_cloid)
+            return copy
+
+    def count_restart(self) -> None:
+        with self._lock:
+            self._status.restarts += 1
+
+    def expect_venue_report(self) -> None:
+        self.venue_report.clear()
+
+    def __call__(self, message: object) -> None:
+        handler = self._locked.get(type(message))
+        if handler is not None:
+            with self._lock:
+                handler(message)
+        callback = self._unlocked.get(type(message))
+        if callback is not None:
+            # Outside the lock: these may take other locks or send messages.
+            callback(message)
+
+    def _handlers(self) -> tuple[dict[type, Handler], dict[type, Handler]]:
+        metrics = self._metrics
+        locked: dict[type, Handler] = {
+            BookUpdated: self._on_book,
+            QuoteTarget: self._on_target,
+            QuoteCycleCompleted: self._on_cycle,
+            PlaceOrders: self._on_place,
+            ModifyOrders: lambda m: metrics.orders_modified_total.inc(len(m.amendments)),
+            CancelOrders: lambda m: metrics.orders_cancelled_total.labels(
+                reason=m.reason.value
+            ).inc(len(m.cloids)),
+            CancelAll: lambda m: metrics.orders_cancelled_total.labels(reason=m.reason.value).inc(),
+            OrderRejected: lambda m: metrics.orders_rejected_total.labels(
+                reason=m.reason.value
+            ).inc(),
+            OrderStateChanged: self._on_order_state,
+            OpenOrdersReported: self._on_venue_orders,
+            FillBooked: self._on_fill,
+            PositionChanged: self._on_position,
+            RiskStateChanged: self._on_risk_state,
+            FeedStale: lambda _: self._set_feed_stale(stale=True),
+            FeedRecovered: lambda _: self._set_feed_stale(stale=False),
+            FeedMessageDropped: lambda m: metrics.feed_messages_dropped_total.labels(
+                reason=m.reason
+            ).inc(),
+        }
+        unlocked: dict[type, Handler] = {
+            ChildUnresponsive: self._on_unresponsive,
+            AllChildrenAlive: self._on_all_alive,
+            KillSwitchTripped: self._on_tripped,
+        }
+        return locked, unlocked
+
+    def _on_book(self, book: BookUpdated) -> None:
+        self._status.mid = book.mid
+        if book.mid is not None:
+            self._metrics.mid_price_usd.set(float(book.mid))
+        self._metrics.feed_messages_total.labels(channel="l2Book").inc()
+        self._metrics.feed_last_message_timestamp_seconds.set(book.ts_local / NS_PER_S)
+
+    def _on_cycle(self, cycle: QuoteCycleCompleted) -> None:
+        if cycle.commands_sent:
+            latency = (cycle.ts_local - cycle.book_ts_local) / NS_PER_S
+            self._metrics.tick_to_quote_seconds.observe(max(latency, 0.0))
+        self.first_cycle.set()
+
+    def _on_place(self, command: PlaceOrders) -> None:
+        for order in command.orders:
+            self._metrics.orders_placed_total.labels(side=_side(order.side)).inc()
+
+    def _on_venue_orders(self, report: OpenOrdersReported) -> None:
+        self._status.venue_open_orders = len(report.orders)
+        self.venue_report.set()
+
+    def _on_risk_state(self, change: RiskStateChanged) -> None:
+        self._status.state = change.state
+        self._metrics.trading_state.state(change.state.value)
+
+    def _set_feed_stale(self, *, stale: bool) -> None:
+        self._status.feed_stale = stale
+        self._metrics.feed_stale.set(1 if stale else 0)
+
+    def _on_all_alive(self, alive: AllChildrenAlive) -> None:
+        self._metrics.watchdog_last_ping_timestamp_seconds.set(alive.ts_local / NS_PER_S)
+        self._on_alive()
+
+    def _on_tripped(self, tripped: KillSwitchTripped) -> None:
+        self._metrics.kill_switch_state.state("tripped")
+        self._metrics.kill_switch_trips_total.labels(reason=tripped.reason.value).inc()
+        self._on_kill_switch(tripped)
+
+    def _on_target(self, target: QuoteTarget) -> None:
+        if target.bids and target.asks:
+            bid, ask = target.bids[0].price, target.asks[0].price
+            mid = (bid + ask) / 2
+            self._status.spread_bps = (ask - bid) / mid * 10_000
+            self._metrics.quote_spread_ratio.set(float((ask - bid) / mid))
+        for side, levels in ((Side.BUY, target.bids), (Side.SELL, target.asks)):
+            self._metrics.quotes_sent_total.labels(side=_side(side)).inc(len(levels))
+
+    def _on_order_state(self, change: OrderStateChanged) -> None:
+        open_orders = self._status.open_by_cloid
+        if change.status.is_terminal:
+            open_orders.pop(change.cloid, None)
+        else:
+            open_orders[change.cloid] = change.side
+        self._status.open_orders = len(open_orders)
+        for side in Side:
+            count = sum(1 for s in open_orders.values() if s is side)
+            self._metrics.open_orders.labels(side=_side(side)).set(count)
+
+    def _on_fill(self, booked: FillBooked) -> None:
+        fill = booked.fill
+        self._status.fills += 1
+        side = _side(fill.side)
+        self._metrics.fills_total.labels(side=side, liquidity=fill.liquidity.value).inc()
+        self._metrics.fill_quantity_total.labels(side=side).inc(float(fill.size))
+        if fill.fee > 0:
+            self._metrics.fees_paid_usd_total.inc(float(fill.fee))
+
+    def _on_position(self, update: PositionChanged) -> None:
+        status = self._status
+        status.position = update.position
+        status.realized_pnl = update.realized_pnl
+        status.unrealized_pnl = update.unrealized_pnl
+        status.fees = update.fees_paid
+        self._metrics.position.set(float(update.position))
+        self._metrics.pnl_realized_usd.set(float(update.realized_pnl))
+        self._metrics.pnl_unrealized_usd.set(float(update.unrealized_pnl))
+
+
+def _side(side: Side) -> str:
+    return "buy" if side is Side.BUY else "sell"

@@ -1,0 +1,130 @@
+"""Build each role's logic from the configuration: the same objects in every runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from actors.book_feed import BookFeedLogic
+from actors.fill_tracker import FillJournal, FillTrackerLogic
+from actors.order_manager import OrderManagerLogic
+from actors.quoter import QuoterLogic
+from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic
+from actors.routing import (
+    ACTOR_ROLES,
+    BOOK_FEED,
+    FILL_TRACKER,
+    ORDER_MANAGER,
+    QUOTER,
+    RISK_GUARDIAN,
+    WATCHDOG,
+    Logic,
+)
+from actors.watchdog import WatchdogLogic
+from config.model import MakerdConfig
+from makerd.journal import Journal
+from protocol.account import OrderFilled
+from protocol.instrument import Instrument
+from quoting.base import QuoteModel
+from quoting.symmetric import SymmetricLadder
+
+NS_PER_S = 1_000_000_000
+NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dependencies:
+    config: MakerdConfig
+    instrument: Instrument
+    journal: FillJournal
+    session_id: int
+    latch: KillSwitchStore
+    new_cloid: Callable[[], str]
+
+
+def build_quote_model(config: MakerdConfig) -> QuoteModel:
+    quoting = config.quoting
+    return SymmetricLadder(
+        levels=quoting.levels,
+        first_level_bps=float(quoting.first_level_bps),
+        level_spacing_bps=float(quoting.level_spacing_bps),
+        order_size=float(quoting.order_size),
+        size_decay=float(quoting.size_decay),
+        inventory_skew_bps=float(quoting.inventory_skew_bps),
+        one_sided_at=float(quoting.one_sided_at),
+    )
+
+
+def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
+    """One factory per role; each call builds a fresh state machine (a new incarnation)."""
+    config = deps.config
+    watched = tuple(role for role in ACTOR_ROLES if role != WATCHDOG)
+    return {
+        FILL_TRACKER: lambda: FillTrackerLogic(
+            coin=deps.instrument.coin,
+            journal=deps.journal,
+            session_id=deps.session_id,
+            mark_publish_interval_ns=NS_PER_S,
+            equity_interval_ns=NS_PER_S,
+        ),
+        RISK_GUARDIAN: lambda: RiskGuardianLogic(config=config.risk, latch=deps.latch),
+        ORDER_MANAGER: lambda: OrderManagerLogic(
+            instrument=deps.instrument, config=config.order_manager, new_cloid=deps.new_cloid
+        ),
+        QUOTER: lambda: QuoterLogic(
+            instrument=deps.instrument,
+            model=build_quote_model(config),
+            max_position=config.risk.max_position,
+            min_requote_interval_ns=config.quoting.refresh_interval_ms * NS_PER_MS,
+        ),
+        BOOK_FEED: lambda: BookFeedLogic(
+            coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)
+        ),
+        WATCHDOG: lambda: WatchdogLogic(
+            roles=watched,
+            ping_interval_ns=int(config.watchdog.ping_interval_s * NS_PER_S),
+            deadline_ns=int(config.watchdog.deadline_s * NS_PER_S),
+        ),
+    }
+
+
+class JournalFillStore:
+    """The fill_tracker's view of the journal (actors do not import the app's modules)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def record_fill(
+        self, session_id: int, fill: OrderFilled, *, realized_pnl: Decimal, position_after: Decimal
+    ) -> bool:
+        return self._journal.record_fill(
+            session_id, fill, realized_pnl=realized_pnl, position_after=position_after
+        )
+
+    def session_fills(self, session_id: int) -> list[OrderFilled]:
+        return [booked.fill for booked in self._journal.fills(session_id)]
+
+    def booked_trade_ids(self) -> set[str]:
+        return self._journal.booked_trade_ids()
+
+    def record_equity(
+        self,
+        session_id: int,
+        *,
+        ts_ns: int,
+        position: Decimal,
+        realized: Decimal,
+        unrealized: Decimal,
+        fees: Decimal,
+        mark: Decimal,
+    ) -> None:
+        self._journal.record_equity(
+            session_id,
+            ts_ns=ts_ns,
+            position=position,
+            realized=realized,
+            unrealized=unrealized,
+            fees=fees,
+            mark=mark,
+        )

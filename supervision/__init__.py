@@ -1,0 +1,1 @@
+"""An OTP-style supervision tree for pykka actors; :mod:`supervisor` is its public face."""

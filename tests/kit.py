@@ -1,0 +1,96 @@
+"""Small builders for tests: real protocol messages with readable defaults."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from protocol.account import Liquidity, OrderFilled, PositionChanged
+from protocol.instrument import Instrument
+from protocol.market import BookLevel, BookSnapshotReceived, BookUpdated
+from protocol.orders import QuoteLevel, QuoteTarget
+from protocol.side import Side
+
+BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+S = 1_000_000_000
+
+
+def d(value: str | int) -> Decimal:
+    return Decimal(value)
+
+
+def book(bid: str, ask: str, *, ts: int = T0, depth: int = 5, size: str = "1") -> BookUpdated:
+    tick = d(1)
+    bids = tuple(BookLevel(price=d(bid) - i * tick, size=d(size)) for i in range(depth))
+    asks = tuple(BookLevel(price=d(ask) + i * tick, size=d(size)) for i in range(depth))
+    return BookUpdated(coin="BTC", bids=bids, asks=asks, ts_exchange=ts, ts_local=ts)
+
+
+def snapshot(bid: str, ask: str, *, ts: int = T0) -> BookSnapshotReceived:
+    updated = book(bid, ask, ts=ts)
+    return BookSnapshotReceived(
+        coin="BTC", bids=updated.bids, asks=updated.asks, ts_exchange=ts, ts_local=ts
+    )
+
+
+def target(
+    bids: list[tuple[str, str]], asks: list[tuple[str, str]], *, ts: int = T0
+) -> QuoteTarget:
+    return QuoteTarget(
+        coin="BTC",
+        bids=tuple(QuoteLevel(price=d(p), size=d(s)) for p, s in bids),
+        asks=tuple(QuoteLevel(price=d(p), size=d(s)) for p, s in asks),
+        book_ts_local=ts,
+        ts_local=ts,
+    )
+
+
+def fill(
+    trade_id: str,
+    side: Side,
+    price: str,
+    size: str,
+    *,
+    fee: str = "0",
+    cloid: str | None = None,
+    ts: int = T0,
+) -> OrderFilled:
+    return OrderFilled(
+        trade_id=trade_id,
+        cloid=cloid,
+        venue_order_id=0,
+        coin="BTC",
+        side=side,
+        price=d(price),
+        size=d(size),
+        fee=d(fee),
+        liquidity=Liquidity.MAKER,
+        ts_exchange=ts,
+        ts_local=ts,
+    )
+
+
+def position(
+    pos: str,
+    *,
+    realized: str = "0",
+    unrealized: str = "0",
+    fees: str = "0",
+    mark: str = "60000",
+    ts: int = T0,
+) -> PositionChanged:
+    return PositionChanged(
+        coin="BTC",
+        position=d(pos),
+        average_entry=d(mark),
+        realized_pnl=d(realized),
+        unrealized_pnl=d(unrealized),
+        fees_paid=d(fees),
+        mark=d(mark),
+        ts_local=ts,
+    )
+
+
+def of_type(messages: list[object], kind: type) -> list:  # type: ignore[type-arg]
+    return [m for m in messages if isinstance(m, kind)]

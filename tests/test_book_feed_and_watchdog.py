@@ -1,0 +1,114 @@
+"""book_feed validates and watches the feed; the watchdog watches the actors."""
+
+from __future__ import annotations
+
+from actors.book_feed import BookFeedLogic
+from actors.routing import Directed
+from actors.watchdog import WatchdogLogic
+from protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
+from protocol.market import (
+    BookLevel,
+    BookSnapshotReceived,
+    BookUpdated,
+    FeedMessageDropped,
+    FeedRecovered,
+    FeedStale,
+)
+from tests.kit import T0, S, d, of_type, snapshot
+
+
+def feed() -> BookFeedLogic:
+    return BookFeedLogic(coin="BTC", stale_after_ns=5 * S)
+
+
+def test_a_valid_snapshot_becomes_a_book_update() -> None:
+    out = feed().handle(snapshot("59999", "60001"))
+
+    assert of_type(out, BookUpdated)[0].mid == d("60000")
+
+
+def test_a_crossed_or_malformed_snapshot_is_counted_and_dropped() -> None:
+    f = feed()
+    crossed = BookSnapshotReceived(
+        coin="BTC",
+        bids=(BookLevel(price=d("60002"), size=d(1)),),
+        asks=(BookLevel(price=d("60001"), size=d(1)),),
+        ts_exchange=T0,
+        ts_local=T0,
+    )
+
+    out = f.handle(crossed)
+
+    assert of_type(out, FeedMessageDropped)[0].reason == "crossed"
+    assert of_type(out, BookUpdated) == []
+    assert f.books_dropped == 1
+
+
+def test_an_older_block_after_a_newer_one_is_dropped() -> None:
+    f = feed()
+    f.handle(snapshot("59999", "60001", ts=T0 + 2 * S))
+
+    out = f.handle(snapshot("59998", "60000", ts=T0 + S))
+
+    assert of_type(out, FeedMessageDropped)[0].reason == "out_of_order"
+
+
+def test_silence_past_the_limit_is_stale_and_fresh_data_recovers() -> None:
+    f = feed()
+    f.handle(snapshot("59999", "60001", ts=T0))
+
+    assert f.handle(TimerFired(ts_local=T0 + 4 * S)) == []
+    stale = f.handle(TimerFired(ts_local=T0 + 6 * S))
+    recovered = f.handle(snapshot("59999", "60001", ts=T0 + 7 * S))
+
+    assert of_type(stale, FeedStale)
+    assert of_type(recovered, FeedRecovered)
+    assert of_type(recovered, BookUpdated)
+
+
+def test_frozen_exchange_time_is_stale_even_while_messages_arrive() -> None:
+    f = feed()
+    f.handle(snapshot("59999", "60001", ts=T0))
+    frozen = BookSnapshotReceived(
+        coin="BTC",
+        bids=(BookLevel(price=d("59999"), size=d(1)),),
+        asks=(BookLevel(price=d("60001"), size=d(1)),),
+        ts_exchange=T0,  # the same old block, re-sent
+        ts_local=T0 + 6 * S,
+    )
+    f.handle(frozen)
+
+    assert of_type(f.handle(TimerFired(ts_local=T0 + 6 * S)), FeedStale)
+
+
+def watchdog() -> WatchdogLogic:
+    return WatchdogLogic(roles=("quoter", "order_manager"), ping_interval_ns=S, deadline_ns=3 * S)
+
+
+def test_the_watchdog_pings_every_role_and_vouches_when_all_answer() -> None:
+    w = watchdog()
+    pings = w.start(T0)
+    assert {p.to for p in pings if isinstance(p, Directed) and isinstance(p.message, Ping)} == {
+        "quoter",
+        "order_manager",
+    }
+
+    w.handle(Pong(role="quoter", seq=1, ts_local=T0 + S // 2))
+    w.handle(Pong(role="order_manager", seq=1, ts_local=T0 + S // 2))
+    out = w.handle(TimerFired(ts_local=T0 + S))
+
+    assert of_type(out, AllChildrenAlive)
+
+
+def test_a_silent_role_is_reported_once_and_the_vouching_stops() -> None:
+    w = watchdog()
+    w.start(T0)
+    for second in range(1, 6):
+        w.handle(Pong(role="quoter", seq=second, ts_local=T0 + second * S))
+    out_4 = w.handle(TimerFired(ts_local=T0 + 4 * S))
+    out_5 = w.handle(TimerFired(ts_local=T0 + 5 * S))
+
+    unresponsive = of_type(out_4, ChildUnresponsive)
+    assert [u.role for u in unresponsive] == ["order_manager"]
+    assert of_type(out_4, AllChildrenAlive) == []
+    assert of_type(out_5, ChildUnresponsive) == [], "reported once per incident"

@@ -1,0 +1,120 @@
+"""fill_tracker books every fill exactly once, in a real SQLite journal."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.fill_tracker import FillTrackerLogic
+from actors.ledger import Ledger
+from makerd.journal import Journal
+from makerd.wiring import JournalFillStore
+from protocol.account import FillBooked, PositionChanged
+from protocol.side import Side
+from tests.kit import T0, S, book, d, fill, of_type
+
+
+def tracker(journal: Journal, session_id: int) -> FillTrackerLogic:
+    logic = FillTrackerLogic(
+        coin="BTC",
+        journal=JournalFillStore(journal),
+        session_id=session_id,
+        mark_publish_interval_ns=S,
+        equity_interval_ns=S,
+    )
+    logic.start(T0)
+    return logic
+
+
+def test_a_duplicate_trade_id_is_booked_once(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    ft = tracker(journal, session)
+
+    first = ft.handle(fill("t1", Side.BUY, "60000", "0.002", fee="0.018"))
+    second = ft.handle(fill("t1", Side.BUY, "60000", "0.002", fee="0.018"))
+
+    assert len(of_type(first, FillBooked)) == 1
+    assert second == []
+    assert ft.ledger.position == d("0.002")
+    assert len(journal.fills(session)) == 1
+
+
+def test_a_restarted_tracker_rebuilds_the_position_and_ignores_replays(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    ft = tracker(journal, session)
+    ft.handle(fill("t1", Side.BUY, "60000", "0.004"))
+    ft.handle(fill("t2", Side.SELL, "60100", "0.001"))
+
+    reborn = tracker(journal, session)  # a new incarnation after a crash
+    replay = reborn.handle(fill("t2", Side.SELL, "60100", "0.001"))
+
+    assert replay == []
+    assert reborn.ledger.position == d("0.003")
+    assert reborn.ledger.realized_pnl == d("0.1")  # 0.001 * (60100 - 60000)
+
+
+def test_realized_and_unrealized_pnl_follow_average_cost() -> None:
+    ledger = Ledger()
+    ledger.apply(fill("a", Side.BUY, "100", "2"))
+    ledger.apply(fill("b", Side.BUY, "110", "2"))  # average entry (200 + 220) / 4 = 105
+    realized = ledger.apply(fill("c", Side.SELL, "120", "3"))  # closes 3 at 120 - 105
+
+    assert ledger.average_entry == d("105")
+    assert realized == d("45")
+    assert ledger.position == d("1")
+    assert ledger.unrealized_at(d("100")) == d("-5")
+
+
+def test_a_fill_that_flips_the_position_opens_at_its_own_price() -> None:
+    ledger = Ledger()
+    ledger.apply(fill("a", Side.BUY, "100", "1"))
+    realized = ledger.apply(fill("b", Side.SELL, "90", "3"))
+
+    assert realized == d("-10")
+    assert ledger.position == d("-2")
+    assert ledger.average_entry == d("90")
+
+
+def test_marks_publish_position_changes_at_most_once_per_interval(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    ft = tracker(journal, journal.start_session(mode="sim", coin="BTC", ts_ns=T0))
+
+    first = ft.handle(book("59999", "60001", ts=T0 + S))
+    soon = ft.handle(book("59998", "60000", ts=T0 + S + 100_000_000))
+
+    assert len(of_type(first, PositionChanged)) == 1
+    assert soon == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fills=st.lists(
+        st.tuples(st.sampled_from([Side.BUY, Side.SELL]), st.integers(1, 50), st.integers(1, 9)),
+        min_size=1,
+        max_size=25,
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_shuffled_and_duplicated_fills_give_the_venue_position(
+    tmp_path_factory: object, fills: list[tuple[Side, int, int]], seed: int
+) -> None:
+    journal = Journal(tmp_path_factory.mktemp("ledger") / "j.sqlite")  # type: ignore[attr-defined]
+    ft = tracker(journal, journal.start_session(mode="sim", coin="BTC", ts_ns=T0))
+    stream = [
+        fill(f"t{i}", side, str(59000 + 10 * px), f"0.00{lots}")
+        for i, (side, px, lots) in enumerate(fills)
+    ]
+    venue_position = sum((f.size * f.side.sign for f in stream), d(0))
+    delivered = stream + random.Random(seed).choices(stream, k=len(stream))
+    random.Random(seed).shuffle(delivered)
+
+    for message in delivered:
+        ft.handle(message)
+
+    assert ft.ledger.position == venue_position
+    assert len(journal.fills()) == len(stream)

@@ -1,0 +1,528 @@
+"""Parsers against the SDK's recorded mainnet responses, plus feed frames and error texts.
+
+The cassettes are read in place from /work/shared (never copied into the project).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.account import Liquidity
+from protocol.orders import OrderStatus, RejectReason
+from protocol.side import Side
+from venues.hyperliquid.errors import (
+    FeedParseError,
+    FilledOnArrival,
+    ItemAccepted,
+    ItemRejected,
+    Resting,
+    classify_error,
+    order_status_for,
+    parse_exchange_response,
+    reject_reason_for_status,
+)
+from venues.hyperliquid.meta import (
+    UnknownCoinError,
+    instrument_for,
+    parse_meta,
+    parse_meta_and_asset_ctxs,
+)
+from venues.hyperliquid.parse import (
+    parse_bbo,
+    parse_fills,
+    parse_l2_book,
+    parse_open_orders,
+    parse_open_orders_by_coin,
+    parse_order_updates,
+    parse_position,
+    parse_positions,
+    parse_trades,
+    parse_user_fills_message,
+    parse_user_rate_limit,
+)
+
+CASSETTES = (
+    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "hyperliquid-sdk-cassettes"
+)
+needs_cassettes = pytest.mark.skipif(
+    not CASSETTES.is_dir(), reason="the SDK cassettes in /work/shared are absent"
+)
+TS_LOCAL = 1_700_000_000_123_456_789
+
+
+def recorded(cassette: str, request_type: str) -> Any:
+    """The decoded response body of the ``request_type`` call recorded in ``cassette``."""
+    document = yaml.safe_load((CASSETTES / f"{cassette}.yaml").read_text())
+    for interaction in document["interactions"]:
+        if json.loads(interaction["request"]["body"])["type"] == request_type:
+            return json.loads(interaction["response"]["body"]["string"])
+    raise AssertionError(f"{cassette} has no {request_type} request")
+
+
+@needs_cassettes
+def test_recorded_meta_gives_btc_five_size_decimals_at_asset_zero() -> None:
+    instruments = parse_meta(recorded("test_get_info", "meta"))
+
+    assert len(instruments) == 28
+    assert (instruments["BTC"].asset_id, instruments["BTC"].sz_decimals) == (0, 5)
+    assert (instruments["ETH"].asset_id, instruments["ETH"].sz_decimals) == (1, 4)
+    assert {instrument.max_leverage for instrument in instruments.values()} == {50}
+
+
+@needs_cassettes
+def test_recorded_dydx_book_has_twenty_legal_levels_a_side_and_is_not_crossed() -> None:
+    dydx = parse_meta(recorded("test_get_l2_snapshot", "meta"))["DYDX"]
+
+    book = parse_l2_book(recorded("test_get_l2_snapshot", "l2Book"), ts_local=TS_LOCAL)
+
+    assert book.coin == "DYDX"
+    assert (len(book.bids), len(book.asks)) == (20, 20)
+    assert book.bids[0].price < book.asks[0].price
+    assert [level.price for level in book.bids] == sorted(
+        (lv.price for lv in book.bids), reverse=True
+    )
+    assert [level.price for level in book.asks] == sorted(level.price for level in book.asks)
+    assert all(dydx.is_valid_price(level.price) for level in book.bids + book.asks)
+    assert all(dydx.is_valid_size(level.size) for level in book.bids + book.asks)
+    assert book.ts_exchange % 1_000_000 == 0
+    assert book.ts_local == TS_LOCAL
+
+
+@needs_cassettes
+@pytest.mark.parametrize(
+    ("cassette", "request_type"),
+    [("test_get_user_fills", "userFills"), ("test_get_user_fills_by_time", "userFillsByTime")],
+)
+def test_recorded_fills_without_tid_still_get_500_distinct_trade_ids(
+    cassette: str, request_type: str
+) -> None:
+    raw = recorded(cassette, request_type)
+
+    fills = parse_fills(raw, ts_local=TS_LOCAL)
+
+    assert len(fills) == 500
+    assert len({fill.trade_id for fill in fills}) == 500
+    assert sum(fill.liquidity is Liquidity.TAKER for fill in fills) == sum(
+        item["crossed"] for item in raw
+    )
+    assert sum(fill.fee for fill in fills) == sum(Decimal(item["fee"]) for item in raw)
+    assert fills[0].ts_exchange == raw[0]["time"] * 1_000_000
+
+
+@needs_cassettes
+def test_recorded_open_orders_are_all_reported_grouped_by_coin() -> None:
+    raw = recorded("test_get_open_orders", "openOrders")
+
+    by_coin = parse_open_orders_by_coin(raw, ts_local=TS_LOCAL)
+    arb = parse_open_orders(raw, coin="ARB", ts_local=TS_LOCAL)
+
+    assert sum(len(report.orders) for report in by_coin.values()) == 196
+    assert all(order.coin == "ARB" for order in arb.orders)
+    assert len(arb.orders) == sum(item["coin"] == "ARB" for item in raw)
+    assert {order.side for order in arb.orders} == {Side.BUY, Side.SELL}
+
+
+@needs_cassettes
+def test_recorded_frontend_open_orders_include_trigger_orders() -> None:
+    raw = recorded("test_get_frontend_open_orders", "frontendOpenOrders")
+
+    report = parse_open_orders(raw, coin="INJ", ts_local=TS_LOCAL, channel="frontendOpenOrders")
+
+    assert len(report.orders) == 3
+    assert {order.venue_order_id for order in report.orders} == {3184595905, 3184595906, 3184595907}
+
+
+@needs_cassettes
+def test_recorded_user_state_reports_twelve_signed_positions() -> None:
+    raw = recorded("test_get_user_state", "clearinghouseState")
+
+    positions = parse_positions(raw, ts_local=TS_LOCAL)
+
+    assert len(positions) == 12
+    assert positions["BTC"].position == Decimal("-0.00785")
+    assert positions["BTC"].average_entry == Decimal("26951.0")
+    assert positions["ETH"].position == Decimal("0.1334")
+    assert positions["BTC"].ts_exchange == TS_LOCAL  # the 2023 recording has no "time"
+
+
+@needs_cassettes
+def test_a_coin_without_a_position_is_reported_flat() -> None:
+    raw = recorded("test_get_user_state", "clearinghouseState")
+
+    position = parse_position(raw, coin="NOPE", ts_local=TS_LOCAL)
+
+    assert (position.position, position.average_entry) == (Decimal(0), Decimal(0))
+
+
+@needs_cassettes
+def test_recorded_rate_limit_shows_requests_left() -> None:
+    limit = parse_user_rate_limit(recorded("test_user_rate_limit", "userRateLimit"))
+
+    assert limit.requests_cap == 170043731737
+    assert limit.requests_left == 170043731737 - 36589831368
+    assert limit.cumulative_volume == Decimal("170043721737.450012207")
+
+
+@needs_cassettes
+def test_recorded_historical_orders_map_venue_statuses_to_protocol_statuses() -> None:
+    reports = parse_order_updates(
+        recorded("test_historical_orders", "historicalOrders"),
+        ts_local=TS_LOCAL,
+        channel="historicalOrders",
+    )
+
+    ton = reports[0]
+    assert (ton.coin, ton.venue_status, ton.status) == (
+        "TON",
+        "iocCancelRejected",
+        OrderStatus.REJECTED,
+    )
+    assert ton.reject_reason is RejectReason.IOC_NO_MATCH
+    assert ton.cloid is None
+    assert ton.original_size == Decimal("81.7")
+    assert {report.status for report in reports} <= {OrderStatus.REJECTED, OrderStatus.CANCELLED}
+
+
+def test_meta_skips_delisted_coins_but_they_keep_their_asset_id_slot() -> None:
+    meta = {
+        "universe": [
+            {"name": "BTC", "szDecimals": 5, "maxLeverage": 50},
+            {"name": "LOOM", "szDecimals": 1, "maxLeverage": 3, "isDelisted": True},
+            {"name": "HPOS", "szDecimals": 0, "maxLeverage": 3, "onlyIsolated": True},
+        ]
+    }
+
+    listed = parse_meta(meta)
+    everything = parse_meta(meta, include_delisted=True)
+    from_pair = parse_meta_and_asset_ctxs([meta, [{}, {}, {}]])
+    builder_dex = parse_meta(meta, dex_index=1)
+
+    assert sorted(listed) == ["BTC", "HPOS"]
+    assert listed["HPOS"].asset_id == 2
+    assert everything["LOOM"].asset_id == 1
+    assert from_pair == listed
+    assert builder_dex["BTC"].asset_id == 110000
+
+
+def test_an_unknown_coin_error_suggests_the_coin_probably_meant() -> None:
+    instruments = parse_meta({"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 50}]})
+
+    with pytest.raises(UnknownCoinError, match="did you mean BTC"):
+        instrument_for(instruments, "BTCC")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        {"universe": "x"},
+        {"universe": [{"name": "X"}]},
+        {"universe": [{"name": "X", "szDecimals": 9}]},
+    ],
+)
+def test_malformed_meta_is_a_parse_error(payload: object) -> None:
+    with pytest.raises(FeedParseError):
+        parse_meta(payload)
+
+
+def test_a_bbo_frame_with_an_empty_side_gives_a_one_sided_top_of_book() -> None:
+    frame = {
+        "coin": "BTC",
+        "time": 1754450974231,
+        "bbo": [{"px": "113377.0", "sz": "7.6699", "n": 17}, None],
+    }
+
+    book = parse_bbo(frame, ts_local=TS_LOCAL)
+
+    assert book.bids[0].price == Decimal("113377.0")
+    assert book.bids[0].orders == 17
+    assert book.asks == ()
+    assert book.ts_exchange == 1754450974231 * 1_000_000
+
+
+def test_trades_carry_the_aggressor_side_and_a_coin_scoped_trade_id() -> None:
+    frame = [
+        {
+            "coin": "SOL",
+            "side": "A",
+            "px": "150.1",
+            "sz": "2",
+            "hash": "0xab",
+            "time": 1,
+            "tid": 42,
+            "users": ["0x1", "0x2"],
+        }
+    ]
+
+    (trade,) = parse_trades(frame, ts_local=TS_LOCAL)
+
+    assert (trade.side, trade.price, trade.size, trade.trade_id) == (
+        Side.SELL,
+        Decimal("150.1"),
+        Decimal(2),
+        "SOL:42",
+    )
+
+
+def _ws_fill(**overrides: Any) -> dict[str, Any]:
+    fill = {
+        "coin": "AVAX", "px": "18.435", "sz": "93.53", "side": "B", "time": 1681222254710,
+        "startPosition": "26.86", "dir": "Open Long", "closedPnl": "0.0", "hash": "0xa166",
+        "oid": 90542681, "crossed": False, "fee": "-0.0017", "feeToken": "USDC",
+        "tid": 118906512037719,
+    }  # fmt: skip
+    fill.update(overrides)
+    return fill
+
+
+def test_a_user_fills_snapshot_is_flagged_and_live_frames_default_to_not_snapshot() -> None:
+    snapshot = {"isSnapshot": True, "user": "0xabc", "fills": [_ws_fill(cloid="0x" + "1" * 32)]}
+    live = {"user": "0xabc", "fills": [_ws_fill(crossed=True, fee="0.01")]}
+
+    first = parse_user_fills_message(snapshot, ts_local=TS_LOCAL)
+    later = parse_user_fills_message(live, ts_local=TS_LOCAL)
+
+    assert first.is_snapshot is True
+    assert later.is_snapshot is False
+    maker, taker = first.fills[0], later.fills[0]
+    assert (maker.trade_id, maker.cloid, maker.liquidity) == (
+        "AVAX:118906512037719",
+        "0x" + "1" * 32,
+        Liquidity.MAKER,
+    )
+    assert maker.fee == Decimal("-0.0017")
+    assert (taker.liquidity, taker.fee, taker.cloid) == (Liquidity.TAKER, Decimal("0.01"), None)
+
+
+def test_order_updates_report_rejections_with_their_reason_and_resting_orders_as_open() -> None:
+    def update(status: str) -> dict[str, Any]:
+        order = {"coin": "ETH", "side": "A", "limitPx": "2412.7", "sz": "0.5", "oid": 7,
+                 "timestamp": 1, "origSz": "0.5", "cloid": "0x" + "2" * 32}  # fmt: skip
+        return {"order": order, "status": status, "statusTimestamp": 1724361546645}
+
+    opened, rejected, cancelled = parse_order_updates(
+        [update("open"), update("badAloPxRejected"), update("scheduledCancel")], ts_local=TS_LOCAL
+    )
+
+    assert (opened.status, opened.reject_reason) == (OrderStatus.OPEN, None)
+    assert (rejected.status, rejected.reject_reason) == (
+        OrderStatus.REJECTED,
+        RejectReason.POST_ONLY_WOULD_CROSS,
+    )
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert opened.ts_exchange == 1724361546645 * 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("parser", "payload"),
+    [
+        (parse_l2_book, {"coin": "BTC", "time": 1, "levels": [[]]}),
+        (parse_l2_book, {"coin": "BTC", "time": 1, "levels": [[{"px": "1", "sz": "1"}], []]}),
+        (parse_l2_book, {"coin": "BTC", "time": "1", "levels": [[], []]}),
+        (parse_bbo, {"coin": "BTC", "time": 1, "bbo": [None]}),
+        (parse_trades, [{"coin": "SOL", "side": "X", "px": "1", "sz": "1", "time": 1, "tid": 1}]),
+        (parse_trades, [{"coin": "SOL", "side": "A", "px": "NaN", "sz": "1", "time": 1, "tid": 1}]),
+        (parse_fills, [_ws_fill(crossed="no")]),
+        (parse_fills, [_ws_fill(px="-1")]),
+        (parse_fills, [_ws_fill(oid=True)]),
+        (parse_fills, [{k: v for k, v in _ws_fill().items() if k not in {"tid", "hash"}}]),
+        (parse_user_fills_message, {"user": "0x", "isSnapshot": "yes", "fills": []}),
+        (parse_order_updates, [{"order": None, "status": "open", "statusTimestamp": 1}]),
+        (parse_open_orders_by_coin, {"coin": "BTC"}),
+        (parse_positions, {"assetPositions": [{"position": {"coin": "BTC", "szi": "x"}}]}),
+    ],
+)
+def test_malformed_frames_raise_a_typed_parse_error_never_a_key_error(
+    parser: Any, payload: object
+) -> None:
+    with pytest.raises(FeedParseError) as error:
+        parser(payload, ts_local=TS_LOCAL)
+
+    assert error.value.channel
+    assert error.value.reason
+
+
+FEED_PARSERS = (
+    parse_l2_book,
+    parse_bbo,
+    parse_trades,
+    parse_fills,
+    parse_order_updates,
+    parse_open_orders_by_coin,
+    parse_positions,
+    parse_user_fills_message,
+)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=5)
+    | st.sampled_from(["1.5", "B", "A"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["coin", "time", "levels", "px", "sz", "n", "bbo", "side", "tid", "oid", "fills"]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(payload=JSON_VALUES)
+def test_arbitrary_json_only_ever_raises_the_typed_parse_error(payload: object) -> None:
+    for parser in FEED_PARSERS:
+        try:
+            parser(payload, ts_local=TS_LOCAL)
+        except FeedParseError:
+            continue
+
+
+@pytest.mark.parametrize(
+    ("message", "reason", "asset"),
+    [
+        ("Price must be divisible by tick size. asset=3", RejectReason.TICK, 3),
+        ("Order must have minimum value of $10. asset=0", RejectReason.MIN_NOTIONAL, 0),
+        ("Insufficient margin to place order. asset=0", RejectReason.INSUFFICIENT_MARGIN, 0),
+        ("Reduce only order would increase position.", RejectReason.REDUCE_ONLY, None),
+        (
+            "Order could not immediately match against any resting orders. asset=5",
+            RejectReason.IOC_NO_MATCH,
+            5,
+        ),
+        ("Order was never placed, already canceled, or filled.", RejectReason.UNKNOWN_ORDER, None),
+        (
+            "Too many cumulative requests sent (97460 > 97456) for cumulative volume traded "
+            "$87457.46. Place taker orders to free up 1 request per USDC traded.",
+            RejectReason.RATE_LIMITED,
+            None,
+        ),
+        ("429 Too Many Requests", RejectReason.RATE_LIMITED, None),
+        ("Trading is halted.", RejectReason.HALTED, None),
+        ("Invalid nonce: duplicate nonce 1713825891591", RejectReason.OTHER, None),
+        ("Order price too far from oracle asset=2", RejectReason.OTHER, 2),
+    ],
+)
+def test_venue_error_texts_map_to_reject_reasons_keeping_the_message(
+    message: str, reason: RejectReason, asset: int | None
+) -> None:
+    error = classify_error(message)
+
+    assert (error.reason, error.asset, error.message) == (reason, asset, message)
+
+
+def test_a_post_only_rejection_exposes_the_quoted_bbo() -> None:
+    error = classify_error(
+        "Post only order would have immediately matched, bbo was 64990.5@64991. asset=0"
+    )
+
+    assert error.reason is RejectReason.POST_ONLY_WOULD_CROSS
+    assert error.bbo == (Decimal("64990.5"), Decimal("64991"))
+    assert error.asset == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "reason"),
+    [
+        ("open", OrderStatus.OPEN, None),
+        ("filled", OrderStatus.FILLED, None),
+        ("canceled", OrderStatus.CANCELLED, None),
+        ("marginCanceled", OrderStatus.CANCELLED, None),
+        ("tickRejected", OrderStatus.REJECTED, RejectReason.TICK),
+        ("minTradeNtlRejected", OrderStatus.REJECTED, RejectReason.MIN_NOTIONAL),
+        ("oracleRejected", OrderStatus.REJECTED, RejectReason.OTHER),
+        ("somethingNew", OrderStatus.UNKNOWN, None),
+    ],
+)
+def test_order_status_names_map_to_protocol_statuses(
+    status: str, expected: OrderStatus, reason: RejectReason | None
+) -> None:
+    assert order_status_for(status) is expected
+    assert reject_reason_for_status(status) is reason
+
+
+def test_an_order_reply_gives_one_typed_status_per_order() -> None:
+    reply = {
+        "status": "ok",
+        "response": {
+            "type": "order",
+            "data": {
+                "statuses": [
+                    {"resting": {"oid": 77738308, "cloid": "0x" + "3" * 32}},
+                    {"filled": {"totalSz": "0.02", "avgPx": "1891.4", "oid": 77747314}},
+                    {"error": "Order must have minimum value of $10. asset=4"},
+                    "waitingForFill",
+                ]
+            },
+        },
+    }
+
+    response = parse_exchange_response(reply)
+
+    resting, filled, rejected, waiting = response.statuses
+    assert response.error is None
+    assert resting == Resting(oid=77738308, cloid="0x" + "3" * 32)
+    assert filled == FilledOnArrival(
+        oid=77747314, cloid=None, total_size=Decimal("0.02"), average_price=Decimal("1891.4")
+    )
+    assert isinstance(rejected, ItemRejected)
+    assert (rejected.error.reason, rejected.error.asset) == (RejectReason.MIN_NOTIONAL, 4)
+    assert waiting == ItemAccepted(status="waitingForFill")
+
+
+def test_a_top_level_rejection_is_a_whole_action_error_not_an_item_status() -> None:
+    reply = {
+        "status": "err",
+        "response": "Too many cumulative requests sent (97460 > 97456) for cumulative volume "
+        "traded $87457.46. Place taker orders to free up 1 request per USDC traded.",
+    }
+
+    response = parse_exchange_response(reply)
+
+    assert response.statuses == ()
+    assert response.error is not None
+    assert response.error.reason is RejectReason.RATE_LIMITED
+
+
+def test_a_default_reply_has_no_statuses_and_a_cancel_reply_reports_success() -> None:
+    default = parse_exchange_response({"status": "ok", "response": {"type": "default"}})
+    cancel = parse_exchange_response(
+        {"status": "ok", "response": {"type": "cancel", "data": {"statuses": ["success"]}}}
+    )
+
+    assert (default.error, default.statuses) == (None, ())
+    assert cancel.statuses == (ItemAccepted(status="success"),)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        {"status": "maybe"},
+        {"status": "ok", "response": {"type": "order", "data": {"statuses": [{"odd": 1}]}}},
+        {"status": "ok", "response": {"type": "order", "data": {"statuses": [{"resting": {}}]}}},
+        {
+            "status": "ok",
+            "response": {
+                "type": "order",
+                "data": {"statuses": [{"filled": {"oid": 1, "totalSz": "x", "avgPx": "1"}}]},
+            },
+        },
+    ],
+)
+def test_a_malformed_exchange_reply_is_a_parse_error(reply: object) -> None:
+    with pytest.raises(FeedParseError):
+        parse_exchange_response(reply)

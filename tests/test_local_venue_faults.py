@@ -1,0 +1,184 @@
+"""Each fault armed through POST /_debug/faults does what a resilient client must survive."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import eth_account
+import pytest
+import requests
+from eth_account.signers.local import LocalAccount
+from hyperliquid.exchange import Exchange
+from hyperliquid.info import Info
+from hyperliquid.utils.error import ClientError
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from venues.hl_local import VenueConfig, VenueThread
+
+GTC: Any = {"limit": {"tif": "Gtc"}}
+ALO: Any = {"limit": {"tif": "Alo"}}
+MARKET_CHANNELS = frozenset({"l2Book", "bbo", "trades", "allMids"})
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueThread]:
+    running = VenueThread(VenueConfig(port=0, seed=5, tick_interval_s=0.1))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def wallet() -> LocalAccount:
+    account: LocalAccount = eth_account.Account.create()
+    return account
+
+
+@pytest.fixture
+def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
+    return Exchange(wallet, venue.url)
+
+
+@pytest.fixture
+def socket(venue: VenueThread) -> Iterator[ClientConnection]:
+    with connect(venue.url.replace("http", "ws", 1) + "/ws") as connection:
+        yield connection
+
+
+def arm(venue: VenueThread, **fault: Any) -> requests.Response:
+    reply = requests.post(f"{venue.url}/_debug/faults", json=fault, timeout=5)
+    reply.raise_for_status()
+    return reply
+
+
+def subscribe(connection: ClientConnection, subscription: dict[str, Any]) -> None:
+    connection.send(json.dumps({"method": "subscribe", "subscription": subscription}))
+
+
+def ping_and_drain(connection: ClientConnection) -> None:
+    """Read up to our pong: whatever was queued before it is behind us."""
+    connection.send(json.dumps({"method": "ping"}))
+    while json.loads(connection.recv(timeout=3))["channel"] != "pong":
+        pass
+
+
+def receive_until_closed(connection: ClientConnection) -> None:
+    """Read (and discard) frames until the server closes; a 5 s silence fails the test."""
+    while True:
+        connection.recv(timeout=5)
+
+
+def channels_within(connection: ClientConnection, window_s: float) -> list[str]:
+    deadline = time.monotonic() + window_s
+    channels = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            channels.append(json.loads(connection.recv(timeout=left))["channel"])
+        except TimeoutError:
+            break
+    return channels
+
+
+def an_order(exchange: Exchange) -> Any:
+    return exchange.order("BTC", True, 0.001, 60000.0, GTC)
+
+
+def test_dropping_connections_closes_every_open_websocket(
+    venue: VenueThread, socket: ClientConnection
+) -> None:
+    subscribe(socket, {"type": "l2Book", "coin": "BTC"})
+    ping_and_drain(socket)
+
+    reply = arm(venue, drop_connections=True)
+
+    with pytest.raises(ConnectionClosed):
+        receive_until_closed(socket)
+    assert reply.json()["dropped"] >= 1
+
+
+def test_a_frozen_feed_stops_market_data_but_still_answers_pings_then_resumes(
+    venue: VenueThread, socket: ClientConnection
+) -> None:
+    subscribe(socket, {"type": "l2Book", "coin": "BTC"})
+    subscribe(socket, {"type": "trades", "coin": "BTC"})
+    ping_and_drain(socket)
+
+    arm(venue, freeze_feed_s=1.0)
+    ping_and_drain(socket)
+    during = channels_within(socket, 0.6)
+    socket.send(json.dumps({"method": "ping"}))
+    after = channels_within(socket, 1.0)
+
+    assert not MARKET_CHANNELS & set(during)
+    assert "pong" in after
+    assert "l2Book" in after
+
+
+def test_the_next_actions_are_rejected_with_the_armed_text(
+    venue: VenueThread, exchange: Exchange
+) -> None:
+    arm(venue, reject_next=2, reject_text="Trading is halted.")
+
+    first, second, third = an_order(exchange), an_order(exchange), an_order(exchange)
+
+    assert first == {"status": "err", "response": "Trading is halted."}
+    assert second == first
+    assert third["status"] == "ok"
+
+
+def test_the_next_action_is_refused_with_the_address_rate_limit_text(
+    venue: VenueThread, exchange: Exchange
+) -> None:
+    arm(venue, rate_limit_next=1)
+
+    limited, after = an_order(exchange), an_order(exchange)
+
+    assert limited["status"] == "err"
+    assert limited["response"].startswith("Too many cumulative requests sent (")
+    assert limited["response"].endswith("Place taker orders to free up 1 request per USDC traded.")
+    assert after["status"] == "ok"
+
+
+def test_the_rate_limit_can_be_an_http_429(venue: VenueThread, exchange: Exchange) -> None:
+    arm(venue, rate_limit_next=1, rate_limit_http_429=True)
+
+    with pytest.raises(ClientError) as refused:
+        an_order(exchange)
+
+    assert refused.value.status_code == 429
+
+
+def test_a_price_jump_moves_the_mid_and_fills_resting_orders_it_crosses(
+    venue: VenueThread, exchange: Exchange, wallet: LocalAccount
+) -> None:
+    info = Info(venue.url, skip_ws=True)
+    mid_before = Decimal(info.all_mids()["ETH"])
+    ask_price = float((mid_before * Decimal("1.005")).quantize(Decimal("0.1")))
+    resting = exchange.order("ETH", False, 0.01, ask_price, ALO)
+    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+
+    arm(venue, jump_pct=2, coin="ETH")
+    mid_after = Decimal(info.all_mids()["ETH"])
+    status = info.query_order_by_oid(wallet.address, oid)
+
+    assert mid_after / mid_before > Decimal("1.015")
+    assert status["order"]["status"] == "filled"
+    assert info.user_fills(wallet.address)[0]["crossed"] is False
+
+
+def test_an_invalid_fault_body_lists_every_problem(venue: VenueThread) -> None:
+    body: dict[str, Any] = {"reject_next": -1, "coin": "XRP", "jump": 5}
+
+    reply = requests.post(f"{venue.url}/_debug/faults", json=body, timeout=5)
+
+    assert reply.status_code == 400
+    assert sorted(reply.json()["problems"]) == [
+        "coin: 'XRP' is not listed (one of BTC, ETH, DOGE)",
+        "jump: unknown key",
+        "reject_next: expected a non-negative integer",
+    ]

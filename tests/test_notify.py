@@ -1,0 +1,129 @@
+"""sd_notify over a real AF_UNIX datagram socket, as systemd would receive it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from makerd.notify import ServiceNotifier
+
+
+@pytest.fixture
+def listener(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+    # pytest's tmp_path can exceed the 108-byte AF_UNIX path limit; /tmp keeps it short.
+    with tempfile.TemporaryDirectory(prefix="sd", dir="/tmp") as directory:
+        path = str(Path(directory) / "notify")
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        receiver.bind(path)
+        receiver.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", path)
+        yield receiver
+        receiver.close()
+
+
+def test_without_notify_socket_every_call_is_a_harmless_no_op(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    notifier = ServiceNotifier()
+
+    notifier.ready("quoting")
+    notifier.watchdog()
+    sent = notifier.notify("STOPPING=1")
+
+    assert notifier.enabled is False
+    assert sent is False
+
+
+def test_ready_sends_ready_and_status_in_one_datagram(listener: socket.socket) -> None:
+    notifier = ServiceNotifier()
+
+    notifier.ready("quoting BTC")
+
+    assert notifier.enabled is True
+    assert listener.recv(4096) == b"READY=1\nSTATUS=quoting BTC"
+
+
+def test_each_message_arrives_exactly_as_systemd_expects(listener: socket.socket) -> None:
+    notifier = ServiceNotifier()
+
+    notifier.status("mid=60000.5 orders=6")
+    notifier.watchdog()
+    notifier.extend_timeout(2.5)
+    notifier.stopping("stopping: cancelling orders")
+
+    assert [listener.recv(4096) for _ in range(4)] == [
+        b"STATUS=mid=60000.5 orders=6",
+        b"WATCHDOG=1",
+        b"EXTEND_TIMEOUT_USEC=2500000",
+        b"STOPPING=1\nSTATUS=stopping: cancelling orders",
+    ]
+
+
+def test_reloading_carries_the_monotonic_time(listener: socket.socket) -> None:
+    ServiceNotifier().reloading()
+
+    reloading, monotonic = listener.recv(4096).split(b"\n")
+
+    assert reloading == b"RELOADING=1"
+    assert monotonic.startswith(b"MONOTONIC_USEC=")
+    assert int(monotonic.removeprefix(b"MONOTONIC_USEC=")) > 0
+
+
+def test_a_newline_in_a_status_cannot_inject_another_message(listener: socket.socket) -> None:
+    ServiceNotifier().status("ok\nREADY=1")
+
+    assert listener.recv(4096) == b"STATUS=ok READY=1"
+
+
+def test_an_abstract_socket_name_is_supported(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"makerd-test-{uuid.uuid4().hex}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
+        receiver.bind("\0" + name)
+        receiver.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+
+        ServiceNotifier().watchdog()
+
+        assert receiver.recv(4096) == b"WATCHDOG=1"
+
+
+def test_a_failed_send_never_raises_and_is_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", f"/tmp/makerd-absent-{uuid.uuid4().hex}")
+    notifier = ServiceNotifier()
+
+    with caplog.at_level(logging.WARNING, logger="makerd.notify"):
+        notifier.watchdog()
+        notifier.ready("up")
+        sent = notifier.notify("WATCHDOG=1")
+
+    assert sent is False
+    assert len([r for r in caplog.records if "sd_notify" in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "interval_s"),
+    [
+        ({"WATCHDOG_USEC": "6000000"}, 3.0),
+        ({"WATCHDOG_USEC": "6000000", "WATCHDOG_PID": str(os.getpid())}, 3.0),
+        ({"WATCHDOG_USEC": "6000000", "WATCHDOG_PID": str(os.getpid() + 1)}, None),
+        ({"WATCHDOG_USEC": "soon"}, None),
+        ({"WATCHDOG_USEC": "0"}, None),
+        ({}, None),
+    ],
+)
+def test_the_watchdog_interval_is_half_the_timeout_for_this_process_only(
+    environ: dict[str, str], interval_s: float | None
+) -> None:
+    notifier = ServiceNotifier(environ)
+
+    assert notifier.watchdog_interval_s() == interval_s

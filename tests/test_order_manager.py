@@ -1,0 +1,226 @@
+"""The order_manager keeps orders near the target with as few venue actions as possible."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from actors.order_manager import OrderManagerLogic, open_order_count
+from config.model import OrderManagerConfig
+from makerd.cloids import CloidFactory
+from protocol.control import StopTrading
+from protocol.market import FeedStale
+from protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    CancelReason,
+    CancelRejected,
+    ModifyOrders,
+    OpenOrder,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderCancelled,
+    OrderStatus,
+    PlaceOrders,
+    RequestAccountSnapshot,
+)
+from protocol.risk import RiskStateChanged, TradingState
+from protocol.side import Side
+from tests.kit import BTC, MS, T0, S, d, fill, of_type, target
+
+
+def manager(**overrides: object) -> OrderManagerLogic:
+    config = OrderManagerConfig(**overrides)  # type: ignore[arg-type]
+    return OrderManagerLogic(instrument=BTC, config=config, new_cloid=CloidFactory(run_prefix=1))
+
+
+def accept_all(om: OrderManagerLogic, placed: list[PlaceOrders], ts: int = T0) -> None:
+    for command in placed:
+        for order in command.orders:
+            om.handle(
+                OrderAccepted(
+                    cloid=order.cloid,
+                    venue_order_id=hash(order.cloid) & 0xFFFF,
+                    coin="BTC",
+                    side=order.side,
+                    price=order.price,
+                    size=order.size,
+                    ts_exchange=ts,
+                    ts_local=ts,
+                )
+            )
+
+
+def test_a_first_target_places_one_order_per_level() -> None:
+    om = manager()
+
+    out = om.handle(target([("59990", "0.002"), ("59980", "0.002")], [("60010", "0.002")]))
+
+    placed = of_type(out, PlaceOrders)
+    assert len(placed) == 1
+    orders = placed[0].orders
+    assert [(o.side, o.price) for o in orders] == [
+        (Side.BUY, d("59990")),
+        (Side.BUY, d("59980")),
+        (Side.SELL, d("60010")),
+    ]
+    assert all(o.tif.value == "Alo" for o in orders), "quotes are post-only"
+
+
+def test_a_target_within_tolerance_keeps_the_resting_orders() -> None:
+    om = manager(price_tolerance_bps=Decimal(2))
+    accept_all(
+        om, of_type(om.handle(target([("59990", "0.002")], [("60010", "0.002")])), PlaceOrders)
+    )
+
+    # 59995 is 0.83 bps from 59990: inside the 2 bps tolerance, so nothing is sent.
+    out = om.handle(target([("59995", "0.002")], [("60012", "0.002")], ts=T0 + 100 * MS))
+
+    assert of_type(out, PlaceOrders) == []
+    assert of_type(out, CancelOrders) == []
+    assert of_type(out, ModifyOrders) == []
+
+
+def test_a_target_beyond_tolerance_modifies_instead_of_cancel_and_replace() -> None:
+    om = manager(price_tolerance_bps=Decimal(2))
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+
+    # 59960 is 5 bps away from 59990: outside tolerance.
+    out = om.handle(target([("59960", "0.002")], [], ts=T0 + 100 * MS))
+
+    modifies = of_type(out, ModifyOrders)
+    assert len(modifies) == 1
+    assert modifies[0].amendments[0].price == d("59960")
+    assert of_type(out, CancelOrders) == []
+    assert of_type(out, PlaceOrders) == []
+
+
+def test_an_order_older_than_the_maximum_age_is_refreshed() -> None:
+    om = manager(max_order_age_s=10.0)
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+
+    out = om.handle(target([("59990", "0.002")], [], ts=T0 + 11 * S))
+
+    assert len(of_type(out, ModifyOrders)) == 1
+
+
+def test_pending_orders_are_not_duplicated_while_waiting_for_the_ack() -> None:
+    om = manager()
+    om.handle(target([("59990", "0.002")], []))
+
+    out = om.handle(target([("59990", "0.002")], [], ts=T0 + 10 * MS))
+
+    assert of_type(out, PlaceOrders) == [], "an unacknowledged order still counts as live"
+
+
+def test_an_empty_target_cancels_everything() -> None:
+    om = manager()
+    accept_all(
+        om, of_type(om.handle(target([("59990", "0.002")], [("60010", "0.002")])), PlaceOrders)
+    )
+
+    out = om.handle(target([], [], ts=T0 + MS))
+
+    cancels = of_type(out, CancelOrders)
+    assert sum(len(c.cloids) for c in cancels) == 2
+
+
+def test_a_fill_for_the_whole_size_retires_the_order() -> None:
+    om = manager()
+    placed = of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders)
+    accept_all(om, placed)
+    cloid = placed[0].orders[0].cloid
+
+    om.handle(fill("t1", Side.BUY, "59990", "0.001", cloid=cloid))
+    assert om.orders.get(cloid) is not None
+    assert om.orders.get(cloid).remaining == d("0.001")  # type: ignore[union-attr]
+    om.handle(fill("t2", Side.BUY, "59990", "0.001", cloid=cloid))
+
+    assert om.orders.get(cloid) is None
+    assert open_order_count(om.orders) == 0
+
+
+def test_a_failed_cancel_makes_the_order_unknown_and_asks_the_venue() -> None:
+    om = manager()
+    placed = of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders)
+    accept_all(om, placed)
+    cloid = placed[0].orders[0].cloid
+    om.handle(target([], [], ts=T0 + MS))
+
+    out = om.handle(
+        CancelRejected(
+            cloid=cloid,
+            message="Order was never placed, already canceled, or filled.",
+            ts_exchange=T0,
+            ts_local=T0 + 2 * MS,
+        )
+    )
+
+    assert om.orders.get(cloid).status is OrderStatus.UNKNOWN  # type: ignore[union-attr]
+    assert of_type(out, RequestAccountSnapshot), "an order in doubt is settled by the venue"
+
+
+def test_the_venue_snapshot_settles_unknown_orders_and_cancels_orphans() -> None:
+    om = manager()
+    start = om.start(T0)
+    assert of_type(start, RequestAccountSnapshot), "a (re)started manager asks for the truth"
+
+    orphan = OpenOrder(
+        cloid="0xdead",
+        venue_order_id=7,
+        coin="BTC",
+        side=Side.BUY,
+        price=d("59000"),
+        size=d("0.002"),
+    )
+    out = om.handle(OpenOrdersReported(coin="BTC", orders=(orphan,), ts_exchange=T0, ts_local=T0))
+
+    assert of_type(out, CancelAll), "orders makerd does not know are cancelled"
+
+
+def test_stop_trading_cancels_all_and_refuses_new_quotes() -> None:
+    om = manager()
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+
+    out = om.handle(StopTrading(reason="shutdown", flatten=False, ts_local=T0 + MS))
+    later = om.handle(target([("59990", "0.002")], [], ts=T0 + 2 * MS))
+
+    assert of_type(out, CancelAll)
+    assert of_type(later, PlaceOrders) == []
+
+
+def test_a_stale_feed_pulls_every_quote() -> None:
+    om = manager()
+    accept_all(
+        om, of_type(om.handle(target([("59990", "0.002")], [("60010", "0.002")])), PlaceOrders)
+    )
+
+    out = om.handle(FeedStale(coin="BTC", silent_for_ns=6 * S, ts_exchange=T0, ts_local=T0 + 6 * S))
+
+    assert sum(len(c.cloids) for c in of_type(out, CancelOrders)) == 2
+
+
+def test_reduce_only_state_marks_new_orders_reduce_only() -> None:
+    om = manager()
+    om.handle(RiskStateChanged(state=TradingState.REDUCE_ONLY, reason="near limit", ts_local=T0))
+
+    out = om.handle(target([], [("60010", "0.002")]))
+
+    assert all(o.reduce_only for o in of_type(out, PlaceOrders)[0].orders)
+
+
+def test_cancel_confirmation_removes_the_order() -> None:
+    om = manager()
+    placed = of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders)
+    accept_all(om, placed)
+    cloid = placed[0].orders[0].cloid
+    om.handle(target([], [], ts=T0 + MS))
+
+    assert open_order_count(om.orders) == 1, "pending cancel still counts until confirmed"
+
+    om.handle(
+        OrderCancelled(
+            cloid=cloid, reason=CancelReason.REQUOTE, ts_exchange=T0, ts_local=T0 + 2 * MS
+        )
+    )
+
+    assert open_order_count(om.orders) == 0

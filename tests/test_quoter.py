@@ -1,0 +1,116 @@
+"""The quoter emits legal, skewed quotes and pulls them when it must."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from actors.quoter import QuoterLogic
+from protocol.market import FeedStale
+from protocol.orders import QuoteTarget
+from protocol.risk import RiskStateChanged, TradingState
+from quoting.symmetric import SymmetricLadder
+from tests.kit import BTC, MS, T0, S, book, d, of_type, position
+
+
+def quoter(**ladder: float) -> QuoterLogic:
+    params: dict[str, float] = {
+        "levels": 3,
+        "first_level_bps": 3.0,
+        "level_spacing_bps": 2.0,
+        "order_size": 0.002,
+        "inventory_skew_bps": 4.0,
+    }
+    params.update(ladder)
+    model = SymmetricLadder(**params)  # type: ignore[arg-type]
+    return QuoterLogic(
+        instrument=BTC, model=model, max_position=Decimal("0.05"), min_requote_interval_ns=0
+    )
+
+
+def only_target(messages: list[object]) -> QuoteTarget:
+    targets = of_type(messages, QuoteTarget)
+    assert len(targets) == 1
+    return targets[0]
+
+
+def test_quotes_are_legal_and_never_cross_the_book() -> None:
+    q = quoter()
+
+    t = only_target(q.handle(book("59999", "60001")))
+
+    assert len(t.bids) == 3
+    assert len(t.asks) == 3
+    for level in (*t.bids, *t.asks):
+        assert BTC.is_valid_price(level.price)
+        assert BTC.is_valid_size(level.size)
+        assert level.price * level.size >= BTC.min_notional
+    assert t.bids[0].price < d("60001")
+    assert t.asks[0].price > d("59999")
+    assert t.bids[0].price < t.asks[0].price
+
+
+def test_long_inventory_shifts_quotes_down_and_shrinks_bids() -> None:
+    flat = only_target(quoter().handle(book("59999", "60001")))
+    q = quoter()
+    q.handle(book("59999", "60001"))
+
+    long = only_target(q.handle(position("0.03")))
+
+    assert long.asks[0].price < flat.asks[0].price, "cheaper asks to shed inventory"
+    assert long.bids[0].price < flat.bids[0].price
+    assert long.bids[0].size <= flat.bids[0].size
+
+
+def test_past_the_one_sided_threshold_only_the_reducing_side_is_quoted() -> None:
+    q = quoter(one_sided_at=0.8)
+    q.handle(book("59999", "60001"))
+
+    t = only_target(q.handle(position("0.045")))
+
+    assert t.bids == ()
+    assert t.asks
+
+
+def test_reduce_only_state_quotes_no_more_than_the_position() -> None:
+    q = quoter()
+    q.handle(book("59999", "60001"))
+    q.handle(position("0.003"))
+
+    t = only_target(
+        q.handle(RiskStateChanged(state=TradingState.REDUCE_ONLY, reason="x", ts_local=T0))
+    )
+
+    assert t.bids == ()
+    assert sum(level.size for level in t.asks) <= d("0.003")
+
+
+def test_halted_or_stale_means_an_empty_target() -> None:
+    q = quoter()
+    q.handle(book("59999", "60001"))
+
+    stale = only_target(
+        q.handle(FeedStale(coin="BTC", silent_for_ns=6 * S, ts_exchange=T0, ts_local=T0 + 6 * S))
+    )
+    halted = only_target(
+        q.handle(RiskStateChanged(state=TradingState.HALTED, reason="x", ts_local=T0 + 7 * S))
+    )
+
+    assert (stale.bids, stale.asks) == ((), ())
+    assert (halted.bids, halted.asks) == ((), ())
+
+
+def test_requotes_are_throttled_by_the_minimum_interval() -> None:
+    q = QuoterLogic(
+        instrument=BTC,
+        model=SymmetricLadder(levels=1, first_level_bps=3, level_spacing_bps=1, order_size=0.002),
+        max_position=Decimal("0.05"),
+        min_requote_interval_ns=250 * MS,
+    )
+
+    first = q.handle(book("59999", "60001", ts=T0 + 300 * MS))
+    second = q.handle(book("59998", "60000", ts=T0 + 400 * MS))
+    third = q.handle(book("59998", "60000", ts=T0 + 600 * MS))
+
+    assert len(of_type(first, QuoteTarget)) == 1
+    assert second == []
+    assert len(of_type(third, QuoteTarget)) == 1

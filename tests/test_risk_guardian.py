@@ -1,0 +1,109 @@
+"""risk_guardian moves NORMAL → REDUCE_ONLY → HALTED and latches the kill switch on disk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from actors.risk_guardian import RiskGuardianLogic
+from config.model import RiskConfig
+from makerd.latch import KillSwitchLatch
+from protocol.account import FillBooked
+from protocol.control import TimerFired
+from protocol.market import FeedRecovered, FeedStale
+from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.side import Side
+from tests.kit import T0, S, d, fill, of_type, position
+
+
+def guardian(tmp_path: Path, **limits: object) -> tuple[RiskGuardianLogic, KillSwitchLatch]:
+    latch = KillSwitchLatch(tmp_path)
+    config = RiskConfig(**limits)  # type: ignore[arg-type]
+    return RiskGuardianLogic(config=config, latch=latch), latch
+
+
+def test_a_position_near_the_limit_switches_to_reduce_only_and_back(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, max_position=Decimal("0.05"), reduce_only_at=Decimal("0.8"))
+
+    near = risk.handle(position("0.04"))
+    back = risk.handle(position("0.01"))
+
+    assert of_type(near, RiskStateChanged)[0].state is TradingState.REDUCE_ONLY
+    assert of_type(back, RiskStateChanged)[0].state is TradingState.NORMAL
+
+
+def test_a_drawdown_past_the_limit_trips_and_latches_the_kill_switch(tmp_path: Path) -> None:
+    risk, latch = guardian(tmp_path, max_drawdown_usd=Decimal(100), session_loss_usd=Decimal(1000))
+    risk.handle(position("0", realized="80"))  # peak +80
+
+    out = risk.handle(position("0", realized="-25"))  # 105 below the peak
+
+    tripped = of_type(out, KillSwitchTripped)
+    assert tripped
+    assert tripped[0].reason is KillReason.MAX_DRAWDOWN
+    assert of_type(out, RiskStateChanged)[0].state is TradingState.HALTED
+    latched = latch.read()
+    assert latched is not None
+    assert latched.reason == "max_drawdown"
+
+
+def test_the_latch_survives_a_new_guardian(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, session_loss_usd=Decimal(50))
+    risk.handle(position("0", realized="-60"))
+
+    assert KillSwitchLatch(tmp_path).read() is not None, "a new process sees the trip"
+
+
+def test_a_session_loss_counts_fees(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, session_loss_usd=Decimal(50), max_drawdown_usd=Decimal(1000))
+
+    out = risk.handle(position("0", realized="-40", fees="11"))
+
+    assert of_type(out, KillSwitchTripped)[0].reason is KillReason.SESSION_LOSS
+
+
+def test_a_position_beyond_the_maximum_trips_immediately(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, max_position=Decimal("0.05"))
+
+    out = risk.handle(position("-0.06"))
+
+    assert of_type(out, KillSwitchTripped)[0].reason is KillReason.MAX_POSITION
+
+
+def test_a_feed_stale_past_the_hard_limit_trips_but_a_recovery_in_time_does_not(
+    tmp_path: Path,
+) -> None:
+    risk, _ = guardian(tmp_path, stale_feed_halt_s=30.0)
+    risk.handle(FeedStale(coin="BTC", silent_for_ns=5 * S, ts_exchange=T0, ts_local=T0 + 5 * S))
+    risk.handle(FeedRecovered(coin="BTC", ts_exchange=T0, ts_local=T0 + 10 * S))
+    assert risk.handle(TimerFired(ts_local=T0 + 60 * S)) == []
+
+    risk.handle(FeedStale(coin="BTC", silent_for_ns=5 * S, ts_exchange=T0, ts_local=T0 + 65 * S))
+    out = risk.handle(TimerFired(ts_local=T0 + 91 * S))
+
+    assert of_type(out, KillSwitchTripped)[0].reason is KillReason.STALE_FEED
+
+
+def test_consecutive_losing_round_trips_trip_the_loss_streak(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, max_losing_round_trips=2)
+
+    def round_trip(n: int) -> list[object]:
+        opened = fill(f"o{n}", Side.BUY, "100", "1")
+        closed = fill(f"c{n}", Side.SELL, "99", "1")
+        risk.handle(FillBooked(fill=opened, position_after=d(1), realized_pnl=d(0), ts_local=T0))
+        return risk.handle(
+            FillBooked(fill=closed, position_after=d(0), realized_pnl=d(-1), ts_local=T0)
+        )
+
+    assert of_type(round_trip(1), KillSwitchTripped) == []
+    assert of_type(round_trip(2), KillSwitchTripped)[0].reason is KillReason.LOSS_STREAK
+
+
+def test_once_halted_it_stays_halted(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, session_loss_usd=Decimal(10))
+    risk.handle(position("0", realized="-20"))
+
+    out = risk.handle(position("0", realized="5"))
+
+    assert out == []
+    assert risk.state is TradingState.HALTED

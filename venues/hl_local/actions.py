@@ -1,0 +1,172 @@
+"""``POST /exchange``: envelope checks, signer recovery, nonces, then the action itself.
+
+Checks run in the exchange's order: the body must deserialize (else HTTP 422), the nonce
+must lie in the time window (refused before the signature is read), the signer is
+recovered from the EIP-712 signature (testnet source ``"b"`` unless mainnet signing is
+on) and must map to an account, the nonce must be fresh for that signer. Only then does
+the action run. Refusals are HTTP 200 ``{"status":"err","response":<text>}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from venues.hl_local.accounts import Account, AccountRegistry
+from venues.hl_local.engine import MatchingEngine
+from venues.hl_local.faults import Faults
+from venues.hl_local.nonces import nonce_window_error
+from venues.hl_local.orders import run_order_action
+from venues.hl_local.signers import SignatureUnreadable, recover_signer
+from venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
+
+SCHEDULE_CANCEL_MIN_LEAD_MS = 5_000
+ORDER_ACTIONS = frozenset({"order", "cancel", "cancelByCloid", "modify", "batchModify"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedAction:
+    """The ``/exchange`` envelope after shape checks."""
+
+    action: dict[str, Any]
+    nonce: int
+    signature: dict[str, Any]
+    vault_address: str | None
+    expires_after: int | None
+
+
+def parse_envelope(body: Any) -> SignedAction | HttpReply:  # noqa: PLR0911 - one refusal per field
+    """Shape-check the envelope; answer HTTP 422 with the exchange's text when malformed."""
+    if not isinstance(body, dict):
+        return deserialize_error("invalid type: expected a JSON object")
+    action, nonce, signature = body.get("action"), body.get("nonce"), body.get("signature")
+    vault, expires = body.get("vaultAddress"), body.get("expiresAfter")
+    if not isinstance(action, dict) or not isinstance(action.get("type"), str):
+        return deserialize_error("missing field `action`")
+    if type(nonce) is not int:
+        return deserialize_error("missing field `nonce`")
+    if not isinstance(signature, dict) or not {"r", "s", "v"} <= signature.keys():
+        return deserialize_error("missing field `signature`")
+    if vault is not None and not isinstance(vault, str):
+        return deserialize_error("vaultAddress: invalid type")
+    if expires is not None and type(expires) is not int:
+        return deserialize_error("expiresAfter: invalid type")
+    return SignedAction(
+        action=action,
+        nonce=nonce,
+        signature=signature,
+        vault_address=vault,
+        expires_after=expires,
+    )
+
+
+class ExchangeEndpoint:
+    """Runs signed actions against the engine."""
+
+    def __init__(
+        self,
+        *,
+        engine: MatchingEngine,
+        accounts: AccountRegistry,
+        faults: Faults,
+        mainnet_signing: bool,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self._accounts = accounts
+        self._faults = faults
+        self._mainnet_signing = mainnet_signing
+        self._now_ms = now_ms
+
+    def handle(self, body: Any) -> HttpReply:
+        """Answer one ``/exchange`` request body (already JSON-decoded)."""
+        parsed = parse_envelope(body)
+        if isinstance(parsed, HttpReply):
+            return parsed
+        now = self._now_ms()
+        self._engine.now_ms = now
+        window_error = nonce_window_error(parsed.nonce, now)
+        if window_error is not None:
+            return HttpReply.json(error_response(window_error))
+        try:
+            signer = recover_signer(
+                action=parsed.action,
+                signature=parsed.signature,
+                vault_address=parsed.vault_address,
+                nonce=parsed.nonce,
+                expires_after=parsed.expires_after,
+                is_mainnet=self._mainnet_signing,
+            )
+        except SignatureUnreadable:
+            return HttpReply.json(error_response("Unable to recover signer."))
+        account = self._accounts.account_for_signer(signer)
+        if account is None:
+            return HttpReply.json(error_response(f"User or API Wallet {signer} does not exist."))
+        refusal = self._faults.take_refusal(account)
+        if refusal is not None:
+            return refusal
+        return self._run_fresh(parsed, signer, account, now)
+
+    def _run_fresh(
+        self, parsed: SignedAction, signer: str, account: Account, now: int
+    ) -> HttpReply:
+        if parsed.vault_address is not None:
+            return HttpReply.json(error_response("Vault not registered"))
+        if parsed.expires_after is not None and parsed.expires_after < now:
+            return HttpReply.json(
+                error_response(f"Action expired at {parsed.expires_after}, now is {now}.")
+            )
+        nonce_error = self._accounts.nonces.use(signer, parsed.nonce)
+        if nonce_error is not None:
+            return HttpReply.json(error_response(nonce_error))
+        account.n_requests += 1
+        return self._dispatch(parsed.action, account, now)
+
+    def _dispatch(self, action: dict[str, Any], account: Account, now: int) -> HttpReply:
+        kind = action["type"]
+        if kind in ORDER_ACTIONS:
+            return run_order_action(self._engine, account, action)
+        if kind == "scheduleCancel":
+            return self._schedule_cancel(action, account, now)
+        if kind == "updateLeverage":
+            return self._update_leverage(action, account)
+        if kind == "approveAgent":
+            return self._approve_agent(action, account)
+        if kind == "noop":
+            return HttpReply.json(default_ok())
+        return deserialize_error(f"unknown variant `{kind}`")
+
+    def _approve_agent(self, action: dict[str, Any], account: Account) -> HttpReply:
+        agent = action.get("agentAddress")
+        if not isinstance(agent, str):
+            return deserialize_error("approveAgent: missing field `agentAddress`")
+        self._accounts.approve_agent(master=account.address, agent=agent)
+        return HttpReply.json(default_ok())
+
+    @staticmethod
+    def _schedule_cancel(action: dict[str, Any], account: Account, now: int) -> HttpReply:
+        when = action.get("time")
+        if when is None:
+            account.schedule_cancel_ms = None
+            return HttpReply.json(default_ok())
+        if type(when) is not int:
+            return deserialize_error("scheduleCancel: invalid type for `time`")
+        if when < now + SCHEDULE_CANCEL_MIN_LEAD_MS:
+            return HttpReply.json(
+                error_response(
+                    "Scheduled cancel time too early, must be at least 5 seconds from now."
+                )
+            )
+        account.schedule_cancel_ms = when
+        return HttpReply.json(default_ok())
+
+    def _update_leverage(self, action: dict[str, Any], account: Account) -> HttpReply:
+        asset, leverage = action.get("asset"), action.get("leverage")
+        if type(asset) is not int or type(leverage) is not int:
+            return deserialize_error("updateLeverage: invalid type")
+        perp = self._engine.universe.by_asset(asset)
+        if perp is None or not 1 <= leverage <= perp.instrument.max_leverage:
+            return HttpReply.json(error_response("Invalid leverage value"))
+        account.leverage[perp.coin] = leverage
+        return HttpReply.json(default_ok())

@@ -1,0 +1,163 @@
+"""``/ws``: subscriptions, pings, posts, and pushing what happened to subscribers.
+
+One :class:`WsSession` per connection: a reader loop (subscribe, unsubscribe, ping,
+post; closes after ``idle_timeout_s`` without a frame from the client) and a writer task
+fed by a queue, so a slow client never blocks the venue. Frames are the exchange's:
+``{"channel": ..., "data": ...}``, ``subscriptionResponse`` acks, ``pong``, ``post``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.subscriptions import SubscriptionError, normalize_subscription
+from venues.hl_local.wire import HttpReply, JsonDict
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_FRAMES = 5_000
+CLOSE_WAIT_S = 2.0
+
+
+class WsSession:
+    """One client connection and its subscriptions (key → normalized subscription)."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.subscriptions: dict[str, JsonDict] = {}
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def send(self, frame: JsonDict) -> None:
+        """Queue a frame; a client that lets too many pile up is disconnected."""
+        if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
+            self._outbox.put_nowait(None)
+            return
+        self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
+
+    async def write_loop(self) -> None:
+        while (text := await self._outbox.get()) is not None:
+            if self.ws.closed:
+                return
+            await self.ws.send_str(text)
+        await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow consumer")
+
+
+class WsHub:
+    """Every open connection, plus the routing of venue events to subscribers."""
+
+    def __init__(self, *, feeds: FeedPublisher, idle_timeout_s: float) -> None:
+        self._feeds = feeds
+        self._idle_timeout_s = idle_timeout_s
+        self.sessions: set[WsSession] = set()
+        feeds.attach(self.sessions)
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """Serve one WebSocket connection until it closes."""
+        ws = web.WebSocketResponse(timeout=CLOSE_WAIT_S)
+        await ws.prepare(request)
+        session = WsSession(ws)
+        self.sessions.add(session)
+        writer = asyncio.create_task(session.write_loop())
+        try:
+            await self._read_loop(session)
+        finally:
+            self.sessions.discard(session)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def drop_all(self) -> int:
+        """Close every connection now (fault injection); return how many were open."""
+        sessions = list(self.sessions)
+        await asyncio.gather(
+            *(s.ws.close(code=WSCloseCode.SERVICE_RESTART) for s in sessions),
+            return_exceptions=True,
+        )
+        return len(sessions)
+
+    async def _read_loop(self, session: WsSession) -> None:
+        ws = session.ws
+        while not ws.closed:
+            try:
+                message = await ws.receive(timeout=self._idle_timeout_s)
+            except TimeoutError:
+                log.info("closing an idle WebSocket (%ss without a frame)", self._idle_timeout_s)
+                return
+            if message.type != WSMsgType.TEXT:
+                return  # close, error or binary: the exchange speaks JSON text only
+            self._on_text(session, str(message.data))
+
+    def _on_text(self, session: WsSession, text: str) -> None:
+        try:
+            request = json.loads(text)
+        except json.JSONDecodeError:
+            session.send(_parse_error(text))
+            return
+        method = request.get("method") if isinstance(request, dict) else None
+        if method == "ping":
+            session.send({"channel": "pong"})
+        elif method in {"subscribe", "unsubscribe"}:
+            self._on_subscription(session, method, request.get("subscription"))
+        elif method == "post" and isinstance(request.get("id"), int):
+            self._on_post(session, request["id"], request.get("request"))
+        else:
+            session.send(_parse_error(text))
+
+    def _on_subscription(self, session: WsSession, method: str, raw: Any) -> None:
+        try:
+            key, normalized = normalize_subscription(raw, self._feeds.coins)
+        except SubscriptionError as error:
+            session.send({"channel": "error", "data": str(error)})
+            return
+        subscribed = key in session.subscriptions
+        if method == "subscribe" and subscribed:
+            session.send({"channel": "error", "data": f"Already subscribed: {json.dumps(raw)}"})
+            return
+        if method == "unsubscribe" and not subscribed:
+            session.send({"channel": "error", "data": f"Already unsubscribed: {json.dumps(raw)}"})
+            return
+        ack = {"method": method, "subscription": normalized}
+        session.send({"channel": "subscriptionResponse", "data": ack})
+        if method == "subscribe":
+            session.subscriptions[key] = normalized
+            self._feeds.send_snapshot(session, key, normalized)
+        else:
+            del session.subscriptions[key]
+
+    def _on_post(self, session: WsSession, post_id: int, request: Any) -> None:
+        kind = request.get("type") if isinstance(request, dict) else None
+        payload = request.get("payload") if isinstance(request, dict) else None
+        if kind == "info":
+            reply = self._feeds.info.handle(payload)
+            info_type = payload.get("type") if isinstance(payload, dict) else None
+            response = _post_response(reply, "info", lambda body: {"type": info_type, "data": body})
+        elif kind == "action":
+            reply = self._feeds.exchange.handle(payload)
+            response = _post_response(reply, "action", lambda body: body)
+            self._feeds.publish_events()
+        else:
+            response = {"type": "error", "payload": f"Invalid post request type: {kind}"}
+        session.send({"channel": "post", "data": {"id": post_id, "response": response}})
+
+
+def _post_response(reply: HttpReply, kind: str, wrap: Any) -> JsonDict:
+    if reply.status != 200:
+        return {"type": "error", "payload": f"{reply.status}: {reply.body}"}
+    return {"type": kind, "payload": wrap(reply.body)}
+
+
+def _parse_error(text: str) -> JsonDict:
+    return {
+        "channel": "error",
+        "data": f"Error parsing JSON into valid websocket request: {text[:200]}",
+    }

@@ -1,0 +1,5 @@
+"""Paper matching: honest simulated execution against public market data."""
+
+from venues.paper.exchange import PaperExchange
+
+__all__ = ["PaperExchange"]

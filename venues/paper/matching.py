@@ -1,0 +1,223 @@
+"""The matching rules of the paper venue, applied at the moment a command takes effect.
+
+This class knows nothing about order-entry latency (see :mod:`venues.paper.exchange`):
+each method is called at its effect time and returns the events it causes, stamped by
+:class:`venues.paper.replies.Replies`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from config.model import PaperConfig
+from protocol.account import Liquidity, OrderFilled
+from protocol.instrument import Instrument
+from protocol.market import BookSnapshotReceived, TradePrinted
+from protocol.orders import (
+    CancelReason,
+    OrderAmendment,
+    OrderRequest,
+    RejectReason,
+    TimeInForce,
+)
+from protocol.side import Side
+from venues.paper import rules
+from venues.paper.book import LocalBook
+from venues.paper.position import PaperPosition
+from venues.paper.queue import ZERO, OwnOrders, RestingOrder
+from venues.paper.replies import PaperEvent, Replies
+
+IOC_REMAINDER_REASON = CancelReason.RISK
+"""The protocol has no "expired" reason; makerd sends IOC orders only to flatten (a risk act)."""
+
+REDUCE_ONLY_CANCEL_REASON = CancelReason.RISK
+"""A resting reduce-only order the venue cancels because the position it reduced is gone."""
+
+
+class MatchingEngine:
+    """Our orders against the public book: queue, fills, fees, position."""
+
+    def __init__(self, instrument: Instrument, config: PaperConfig, *, id_prefix: str) -> None:
+        self._instrument = instrument
+        self._config = config
+        self._id_prefix = id_prefix
+        self._replies = Replies(coin=instrument.coin, ack_ns=config.ack_latency_ms * 1_000_000)
+        self.book = LocalBook()
+        self.orders = OwnOrders()
+        self.position = PaperPosition()
+        self._priorities = itertools.count()
+        self._order_ids = itertools.count(1)
+        self._trade_ids = itertools.count(1)
+
+    # --- commands (called at their effect time) ---
+
+    def place(self, request: OrderRequest, at_ns: int) -> list[PaperEvent]:
+        refusal = self._placement_refusal(request)
+        if refusal is not None:
+            return [self._replies.rejected(request.cloid, refusal, at_ns)]
+        order = RestingOrder(
+            cloid=request.cloid,
+            venue_order_id=next(self._order_ids),
+            side=request.side,
+            price=request.price,
+            size=self._clip_reduce_only(request.side, request.size, request.reduce_only),
+            tif=request.tif,
+            reduce_only=request.reduce_only,
+            queue_ahead=ZERO,
+            priority=next(self._priorities),
+            effective_ns=at_ns,
+        )
+        return [self._replies.accepted(order, at_ns), *self._execute(order, at_ns)]
+
+    def modify(self, amendment: OrderAmendment, at_ns: int) -> list[PaperEvent]:
+        order = self.orders.get(amendment.cloid)
+        if order is None:
+            missing = (RejectReason.UNKNOWN_ORDER, rules.MODIFY_MISSING_TEXT)
+            return [self._replies.modify_rejected(amendment.cloid, missing, at_ns)]
+        refusal = self._order_refusal(
+            order.side, amendment.price, amendment.size, order.tif, order.reduce_only
+        )
+        if refusal is not None:
+            return [self._replies.modify_rejected(amendment.cloid, refusal, at_ns)]
+        size = self._clip_reduce_only(order.side, amendment.size, order.reduce_only)
+        order.venue_order_id = next(self._order_ids)
+        if amendment.price == order.price and size <= order.size:
+            self.orders.resize(order, size)
+            return [self._replies.modified(order, at_ns)]
+        # A new price or a larger size loses time priority: the order re-enters the book.
+        self.orders.remove(order.cloid)
+        order.price, order.size = amendment.price, size
+        order.priority, order.effective_ns = next(self._priorities), at_ns
+        return [self._replies.modified(order, at_ns), *self._execute(order, at_ns)]
+
+    def cancel(self, cloid: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
+        if self.orders.remove(cloid) is None:
+            return [self._replies.cancel_rejected(cloid, at_ns)]
+        return [self._replies.cancelled(cloid, reason, at_ns)]
+
+    def cancel_all(self, coin: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
+        if coin != self._instrument.coin:
+            return []
+        resting = list(self.orders)
+        return [event for order in resting for event in self.cancel(order.cloid, reason, at_ns)]
+
+    def report(self, coin: str, at_ns: int) -> list[PaperEvent]:
+        if coin != self._instrument.coin:
+            return self._replies.account(coin, [], ZERO, ZERO, at_ns)
+        position = self.position
+        orders = list(self.orders)
+        return self._replies.account(coin, orders, position.size, position.average_entry, at_ns)
+
+    # --- market data ---
+
+    def on_book(self, snapshot: BookSnapshotReceived) -> list[PaperEvent]:
+        if snapshot.coin != self._instrument.coin:
+            return []
+        self.book.replace(snapshot)
+        fills = self.orders.fills_from_book(
+            self.book.best(Side.BUY),
+            self.book.best(Side.SELL),
+            self.book.displayed_at,
+            snapshot.ts_local,
+        )
+        return self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
+
+    def on_trade(self, trade: TradePrinted) -> list[PaperEvent]:
+        if trade.coin != self._instrument.coin:
+            return []
+        fills = self.orders.fills_from_trade(trade.side, trade.price, trade.size, trade.ts_local)
+        return self._maker_fills(fills, trade.ts_exchange, trade.ts_local)
+
+    # --- internals ---
+
+    def _placement_refusal(self, request: OrderRequest) -> rules.Rejection | None:
+        if request.coin != self._instrument.coin:
+            return RejectReason.OTHER, f"Unknown asset {request.coin}."
+        if request.cloid in self.orders:
+            return RejectReason.OTHER, rules.DUPLICATE_CLOID_TEXT
+        return self._order_refusal(
+            request.side, request.price, request.size, request.tif, request.reduce_only
+        )
+
+    def _order_refusal(
+        self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
+    ) -> rules.Rejection | None:
+        refusal = rules.rule_rejection(self._instrument, price, size, reduce_only=reduce_only)
+        if refusal is not None:
+            return refusal
+        if reduce_only and self.position.reducible_by(side) <= 0:
+            return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
+        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
+        crossing = rules.crosses(side, price, best_bid, best_ask)
+        if tif is TimeInForce.POST_ONLY and crossing:
+            return RejectReason.POST_ONLY_WOULD_CROSS, rules.post_only_text(best_bid, best_ask)
+        if tif is TimeInForce.IMMEDIATE_OR_CANCEL and not crossing:
+            return RejectReason.IOC_NO_MATCH, rules.IOC_NO_MATCH_TEXT
+        return None
+
+    def _clip_reduce_only(self, side: Side, size: Decimal, reduce_only: bool) -> Decimal:
+        return min(size, self.position.reducible_by(side)) if reduce_only else size
+
+    def _execute(self, order: RestingOrder, at_ns: int) -> list[PaperEvent]:
+        """Take what crosses (as taker), then rest the remainder or cancel an IOC's."""
+        events: list[PaperEvent] = []
+        for price, size in self.book.take(order.side, order.price, order.size):
+            events += self._fill(order, price, size, Liquidity.TAKER, (at_ns, at_ns))
+        if order.size <= 0:
+            return events
+        if order.tif is TimeInForce.IMMEDIATE_OR_CANCEL:
+            events.append(self._replies.cancelled(order.cloid, IOC_REMAINDER_REASON, at_ns))
+            return events
+        shown = self.book.displayed_at(order.side, order.price) or ZERO
+        order.queue_ahead = shown + self.orders.own_size_at(order.side, order.price)
+        self.orders.add(order)
+        return events
+
+    def _maker_fills(
+        self, fills: list[tuple[RestingOrder, Decimal]], ts_exchange: int, ts_local: int
+    ) -> list[PaperEvent]:
+        events: list[PaperEvent] = []
+        for order, size in fills:
+            events += self._fill(order, order.price, size, Liquidity.MAKER, (ts_exchange, ts_local))
+            if order.size <= 0:
+                self.orders.remove(order.cloid)
+            elif order.reduce_only and self.position.reducible_by(order.side) <= 0:
+                self.orders.remove(order.cloid)
+                reason = REDUCE_ONLY_CANCEL_REASON
+                events.append(self._replies.cancelled(order.cloid, reason, ts_local))
+        return events
+
+    def _fill(
+        self,
+        order: RestingOrder,
+        price: Decimal,
+        size: Decimal,
+        liquidity: Liquidity,
+        stamps: tuple[int, int],
+    ) -> list[PaperEvent]:
+        """Book one fill of ``order``; ``stamps`` is (ts_exchange, local time it happened)."""
+        if order.reduce_only:
+            size = min(size, self.position.reducible_by(order.side))
+        if size <= 0:
+            return []
+        is_maker = liquidity is Liquidity.MAKER
+        rate = self._config.maker_fee_rate if is_maker else self._config.taker_fee_rate
+        self.position.apply(order.side, price, size)
+        order.size -= size
+        ts_exchange, happened_ns = stamps
+        return [
+            OrderFilled(
+                trade_id=f"{self._id_prefix}-{next(self._trade_ids)}",
+                cloid=order.cloid,
+                venue_order_id=order.venue_order_id,
+                coin=self._instrument.coin,
+                side=order.side,
+                price=price,
+                size=size,
+                fee=price * size * rate,
+                liquidity=liquidity,
+                ts_exchange=ts_exchange,
+                ts_local=happened_ns + self._replies.ack_ns,
+            )
+        ]

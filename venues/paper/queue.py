@@ -1,0 +1,142 @@
+"""Our resting orders and their place in each price level's queue.
+
+The paper engine never sees the orders of other traders, only displayed level sizes and
+public trades, so queue position is estimated the way hftbacktest's conservative model
+does it: an order joins behind everything displayed at its price (and behind our own
+earlier orders there); trades at its price eat the queue ahead first and then the order;
+a level that shrinks without trades can only have shrunk ahead of us or around us, so the
+queue ahead is capped at the new displayed size; a trade or a book that goes *through*
+our price means everything at our price was taken, including us.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from protocol.orders import TimeInForce
+from protocol.side import Side
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True, kw_only=True)
+class RestingOrder:
+    """One of our orders resting at the paper venue (mutable engine state, never sent)."""
+
+    cloid: str
+    venue_order_id: int
+    side: Side
+    price: Decimal
+    size: Decimal
+    """Remaining size."""
+    tif: TimeInForce
+    reduce_only: bool
+    queue_ahead: Decimal
+    """Size (others' and our own earlier orders') to trade at our price before we fill."""
+    priority: int
+    """Time priority at the level: lower joined earlier."""
+    effective_ns: int
+    """When the order took effect; market data older than this cannot fill it."""
+
+    def is_traded_through(self, trade_price: Decimal) -> bool:
+        """True if a public trade printed beyond our price (a sell below our bid)."""
+        return trade_price < self.price if self.side is Side.BUY else trade_price > self.price
+
+    def is_crossed_by(self, opposite_touch: Decimal) -> bool:
+        """True if the other side's best price reached ours (the best ask at or below our bid)."""
+        if self.side is Side.BUY:
+            return opposite_touch <= self.price
+        return opposite_touch >= self.price
+
+
+class OwnOrders:
+    """Our resting orders, with the queue bookkeeping between orders at one level."""
+
+    def __init__(self) -> None:
+        self._orders: dict[str, RestingOrder] = {}
+
+    def __contains__(self, cloid: str) -> bool:
+        return cloid in self._orders
+
+    def __iter__(self) -> Iterator[RestingOrder]:
+        """Orders in time priority."""
+        return iter(sorted(self._orders.values(), key=lambda order: order.priority))
+
+    def get(self, cloid: str) -> RestingOrder | None:
+        return self._orders.get(cloid)
+
+    def own_size_at(self, side: Side, price: Decimal) -> Decimal:
+        """Our remaining size already resting at one level (a newcomer queues behind it)."""
+        return sum(
+            (o.size for o in self._orders.values() if o.side is side and o.price == price),
+            ZERO,
+        )
+
+    def add(self, order: RestingOrder) -> None:
+        self._orders[order.cloid] = order
+
+    def remove(self, cloid: str) -> RestingOrder | None:
+        """Take an order out; later orders at its level move up by its remaining size."""
+        order = self._orders.pop(cloid, None)
+        if order is not None and order.size > 0:
+            self._shrink_behind(order, order.size)
+        return order
+
+    def resize(self, order: RestingOrder, new_size: Decimal) -> None:
+        """Reduce an order in place (it keeps its priority); orders behind move up."""
+        self._shrink_behind(order, order.size - new_size)
+        order.size = new_size
+
+    def fills_from_trade(
+        self, aggressor: Side, price: Decimal, size: Decimal, ts_local: int
+    ) -> list[tuple[RestingOrder, Decimal]]:
+        """How much of each order a public trade fills, updating queue positions."""
+        fills: list[tuple[RestingOrder, Decimal]] = []
+        for order in self:
+            if order.side is aggressor or order.effective_ns > ts_local:
+                continue
+            if order.is_traded_through(price):
+                fills.append((order, order.size))
+            elif price == order.price:
+                filled = min(order.size, max(ZERO, size - order.queue_ahead))
+                order.queue_ahead = max(ZERO, order.queue_ahead - size)
+                if filled > 0:
+                    fills.append((order, filled))
+        return fills
+
+    def fills_from_book(
+        self,
+        best_bid: Decimal | None,
+        best_ask: Decimal | None,
+        displayed_at: Callable[[Side, Decimal], Decimal | None],
+        ts_local: int,
+    ) -> list[tuple[RestingOrder, Decimal]]:
+        """Orders the new book trades through; cap the queue ahead of the others.
+
+        ``displayed_at(side, price)`` is the size now shown at a level, or None when the
+        level lies beyond the published depth (then the book tells us nothing about it).
+        """
+        fills: list[tuple[RestingOrder, Decimal]] = []
+        own_ahead: dict[tuple[Side, Decimal], Decimal] = {}
+        for order in self:
+            if order.effective_ns > ts_local:
+                continue
+            opposite_touch = best_ask if order.side is Side.BUY else best_bid
+            if opposite_touch is not None and order.is_crossed_by(opposite_touch):
+                fills.append((order, order.size))
+                continue
+            key = (order.side, order.price)
+            shown = displayed_at(order.side, order.price)
+            ahead_of_us = own_ahead.get(key, ZERO)
+            if shown is not None:
+                order.queue_ahead = min(order.queue_ahead, shown + ahead_of_us)
+            own_ahead[key] = ahead_of_us + order.size
+        return fills
+
+    def _shrink_behind(self, leaving: RestingOrder, amount: Decimal) -> None:
+        for order in self._orders.values():
+            same_level = order.side is leaving.side and order.price == leaving.price
+            if same_level and order.priority > leaving.priority:
+                order.queue_ahead = max(ZERO, order.queue_ahead - amount)
