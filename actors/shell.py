@@ -20,6 +20,10 @@ from supervisor import ChildHandle, SupervisedActor
 
 
 class ActorShell(SupervisedActor):
+    # Daemon threads: a hung actor the supervisor abandoned must not keep the process alive.
+    # Shutdown never relies on interpreter exit; it is orchestrated explicitly.
+    use_daemon_thread = True
+
     def __init__(
         self,
         handle: ChildHandle,

@@ -66,6 +66,7 @@ class MakerdRun:
         self._gate = TradingGate()
         self._state_dir = Path(config.state_dir).resolve()
         self._latch = KillSwitchLatch(self._state_dir)
+        self._open_at_stop = -1
 
     def refuse_if_latched(self) -> int | None:
         latched = self._latch.read()
@@ -89,6 +90,8 @@ class MakerdRun:
         session_id = journal.start_session(
             mode=self.config.mode.value, coin=self.config.coin, ts_ns=self._clock.now_ns()
         )
+        self._journal = journal
+        self._session_id = session_id
         try:
             return self._run_session(journal, session_id, duration_s)
         finally:
@@ -211,8 +214,11 @@ class MakerdRun:
         self._venue.stop()
         if server is not None:
             server.shutdown()
+        self._open_at_stop = remaining
         if remaining:
             log.error("event=orders_left_open count=%d", remaining)
+        else:
+            print("makerd: venue confirms 0 open orders", file=self._out, flush=True)
         if abandoned:
             log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
 
@@ -239,6 +245,13 @@ class MakerdRun:
         return remaining
 
     def _finish_journal(self, journal: Journal, session_id: int) -> None:
+        journal.record_order_event(
+            session_id,
+            ts_ns=self._clock.now_ns(),
+            cloid="*",
+            event="stopped",
+            detail=f"venue_open_orders={self._open_at_stop} reason={self._outcome.reason}",
+        )
         summary = summarize(journal, session_id)
         journal.end_session(
             session_id, ts_ns=self._clock.now_ns(), summary_json=summary_to_json(summary)
@@ -253,6 +266,12 @@ class MakerdRun:
 
     def _on_kill_switch(self, tripped: KillSwitchTripped) -> None:
         self._gate.close(f"kill switch: {tripped.reason.value}")
+        self._journal.record_kill_switch(
+            ts_ns=tripped.ts_local,
+            action="trip",
+            reason=tripped.reason.value,
+            detail=tripped.detail,
+        )
         self._end(EXIT_KILL_SWITCH, f"kill switch: {tripped.reason.value}: {tripped.detail}")
 
     def _on_unresponsive(self, message: ChildUnresponsive) -> None:
@@ -271,7 +290,11 @@ class MakerdRun:
         if reason.startswith("hung"):
             self._end(EXIT_HUNG, reason)
             return
-        self._latch.trip(reason="restart_intensity", detail=reason, ts_ns=self._clock.now_ns())
+        now = self._clock.now_ns()
+        self._latch.trip(reason="restart_intensity", detail=reason, ts_ns=now)
+        self._journal.record_kill_switch(
+            ts_ns=now, action="trip", reason="restart_intensity", detail=reason
+        )
         self._end(EXIT_GAVE_UP, reason)
 
     def _on_restart(

@@ -201,6 +201,8 @@ class Observer:
         self._metrics.fill_quantity_total.labels(side=side).inc(float(fill.size))
         if fill.fee > 0:
             self._metrics.fees_paid_usd_total.inc(float(fill.fee))
+        elif fill.fee < 0:
+            self._metrics.fee_rebates_usd_total.inc(float(-fill.fee))
 
     def _on_position(self, update: PositionChanged) -> None:
         status = self._status

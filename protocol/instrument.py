@@ -64,7 +64,7 @@ class Instrument:
         rounded = rounded.quantize(self.tick_at(rounded), rounding=rounding)
         if rounded <= 0:
             raise OrderRuleError("tick", f"{self.coin} price {price} is below the smallest tick")
-        return rounded.normalize() if rounded == rounded.to_integral() else rounded
+        return rounded.to_integral_value() if rounded == rounded.to_integral_value() else rounded
 
     def round_size(self, size: Decimal) -> Decimal:
         """Round a size down to the lot; may return zero (callers must check)."""

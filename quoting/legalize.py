@@ -8,10 +8,11 @@ best bid stays strictly below the best ask. Problems are returned, never swallow
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.instrument import Instrument
+from protocol.instrument import Instrument, OrderRuleError
 from protocol.orders import QuoteLevel
 from protocol.side import Side
 from quoting.base import RawLadder, RawQuote
@@ -52,12 +53,16 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
 ) -> tuple[QuoteLevel, ...]:
     levels: dict[Decimal, Decimal] = {}
     for quote in raw:
-        if not quote.price > 0 or quote.size != quote.size:
+        if not (math.isfinite(quote.price) and math.isfinite(quote.size)) or quote.price <= 0:
             problems.append("non_finite")
             continue
-        price = instrument.round_price(Decimal(repr(quote.price)), side)
-        price = _behind_touch(price, side, instrument, opposite_touch)
         if quote.size <= 0:
+            continue
+        try:
+            price = instrument.round_price(Decimal(repr(quote.price)), side)
+            price = _behind_touch(price, side, instrument, opposite_touch)
+        except OrderRuleError:
+            problems.append("below_tick")
             continue
         size = instrument.round_size(Decimal(repr(quote.size)))
         if size * price < instrument.min_notional:
@@ -77,7 +82,11 @@ def _behind_touch(
     if opposite_touch is None:
         return price
     if side is Side.BUY and price >= opposite_touch:
-        return instrument.round_price(opposite_touch - instrument.tick_at(opposite_touch), side)
+        # The tick just below the touch may be finer than the touch's own (99999 -> 9999.9).
+        below = opposite_touch - instrument.tick_at(
+            opposite_touch - instrument.tick_at(opposite_touch) / 10
+        )
+        return instrument.round_price(below, side)
     if side is Side.SELL and price <= opposite_touch:
         return instrument.round_price(opposite_touch + instrument.tick_at(opposite_touch), side)
     return price

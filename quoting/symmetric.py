@@ -8,6 +8,7 @@ inventory, the side that would grow it is not quoted at all.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from quoting.base import QuoteInputs, RawLadder, RawQuote
@@ -26,7 +27,10 @@ class SymmetricLadder:
     one_sided_at: float = 0.8
 
     def quote(self, inputs: QuoteInputs) -> RawLadder:
-        fill_ratio = _clamp(inputs.inventory / inputs.max_inventory, -1.0, 1.0)
+        if inputs.max_inventory > 0:
+            fill_ratio = _clamp(inputs.inventory / inputs.max_inventory, -1.0, 1.0)
+        else:  # no room at all: any position counts as full
+            fill_ratio = 0.0 if inputs.inventory == 0 else math.copysign(1.0, inputs.inventory)
         reservation = inputs.mid * (1.0 - fill_ratio * self.inventory_skew_bps * BPS)
         # Long inventory: smaller bids, full asks (and the mirror for short).
         bid_scale = 1.0 - max(fill_ratio, 0.0)

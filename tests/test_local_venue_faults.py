@@ -182,3 +182,28 @@ def test_an_invalid_fault_body_lists_every_problem(venue: VenueThread) -> None:
         "jump: unknown key",
         "reject_next: expected a non-negative integer",
     ]
+
+
+def test_an_account_funded_through_the_admin_path_can_trade_where_strangers_cannot(
+    wallet: LocalAccount,
+) -> None:
+    strict = VenueThread(VenueConfig(port=0, seed=7, auto_provision=False))
+    url = strict.start()
+    try:
+        exchange = Exchange(wallet, url)
+        before = an_order(exchange)
+        funded = requests.post(
+            f"{url}/_debug/accounts", json={"address": wallet.address, "usdc": "5000"}, timeout=5
+        )
+        after = an_order(exchange)
+        balance = Info(url, skip_ws=True).user_state(wallet.address)["marginSummary"]
+    finally:
+        strict.stop()
+
+    assert before == {
+        "status": "err",
+        "response": f"User or API Wallet {wallet.address.lower()} does not exist.",
+    }
+    assert funded.json() == {"status": "ok", "address": wallet.address.lower()}
+    assert after["status"] == "ok"
+    assert balance["accountValue"] == "5000.0"

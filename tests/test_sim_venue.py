@@ -86,8 +86,10 @@ class BandMaker:
         return commands
 
 
-def run_maker(sim: SimConfig, minutes: int) -> tuple[BandMaker, list[object]]:
-    sim_venue = venue(sim)
+def run_maker(
+    sim: SimConfig, minutes: int, sim_venue: SimVenue | None = None
+) -> tuple[BandMaker, list[object]]:
+    sim_venue = sim_venue or venue(sim)
     maker = BandMaker()
     everything: list[object] = []
     for now in range(START_NS, START_NS + minutes * MINUTE + 1, 250 * MS):
@@ -160,4 +162,18 @@ def test_cancel_all_leaves_no_order_resting() -> None:
 
     assert resting == 4
     assert sum(isinstance(e, OrderCancelled) for e in events) == 4
+    assert sim_venue.exchange.open_order_count == 0
+
+
+def test_the_position_at_the_venue_is_the_sum_of_the_fills_it_reported() -> None:
+    sim_venue = venue(SimConfig(scenario=Scenario.VOLATILE))
+    maker, _ = run_maker(SIM, minutes=1, sim_venue=sim_venue)
+    end = START_NS + MINUTE
+    cancel_all = CancelAll(coin="BTC", reason=CancelReason.SHUTDOWN, ts_local=end)
+    sim_venue.submit(cancel_all, end)
+    maker.on_events(sim_venue.advance(end + 1_000 * MS))
+
+    reported = sum((fill.side.sign * fill.size for fill in maker.fills), Decimal(0))
+    assert len(maker.fills) > 20
+    assert sim_venue.exchange.position == reported
     assert sim_venue.exchange.open_order_count == 0

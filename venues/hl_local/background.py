@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
-from typing import TypeVar
 
 from venues.hl_local.server import LocalVenue, VenueConfig
-
-T = TypeVar("T")
 
 
 class VenueThread:
@@ -34,14 +30,6 @@ class VenueThread:
         if self._failure is not None:
             raise RuntimeError("local venue failed to start") from self._failure
         return self.venue.url
-
-    def call(self, function: Callable[[], T], timeout_s: float = 5.0) -> T:
-        """Run ``function`` on the venue's loop thread (state is only touched there)."""
-
-        async def run() -> T:
-            return function()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if not self._thread.is_alive():

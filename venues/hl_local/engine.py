@@ -20,6 +20,9 @@ from venues.hl_local.wire import JsonDict, OrderRequest, basic_order_json, with_
 
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 MODIFY_MISSING = "Cannot modify canceled or filled order"
+# Closed orders stay queryable (orderStatus) up to this many per user, oldest dropped first.
+MAX_CLOSED_RECORDS = 20_000
+PRUNE_BATCH = 1_000
 
 
 @dataclass(slots=True, kw_only=True)
@@ -274,6 +277,8 @@ class MatchingEngine:
         orders = self._users.setdefault(order.user, _UserOrders())
         orders.open.pop(order.oid, None)
         orders.records[order.oid] = OrderRecord(order=order, status=status, status_ms=self.now_ms)
+        if len(orders.records) > MAX_CLOSED_RECORDS + PRUNE_BATCH:
+            _prune_closed(orders)
         if notify:
             self.events.append(
                 OrderUpdated(
@@ -284,3 +289,12 @@ class MatchingEngine:
     def _new_oid(self) -> int:
         self._next_oid += 1
         return self._next_oid
+
+
+def _prune_closed(orders: _UserOrders) -> None:
+    """Forget the oldest closed orders so a long-running venue stays bounded in memory."""
+    closed = [oid for oid, record in orders.records.items() if record.status != "open"]
+    for oid in closed[:PRUNE_BATCH]:
+        cloid = orders.records.pop(oid).order.cloid
+        if cloid is not None and orders.by_cloid.get(cloid) == oid:
+            del orders.by_cloid[cloid]

@@ -110,6 +110,7 @@ class LocalVenue:
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
         self._ticker = asyncio.create_task(self._tick_loop())
+        self._ticker.add_done_callback(_report_ticker_end)
         return self.url
 
     async def stop(self) -> None:
@@ -177,6 +178,11 @@ class LocalVenue:
             return web.json_response({"status": "err", "problems": [problem]}, status=400)
         account = self.accounts.fund(address, amount)
         return web.json_response({"status": "ok", "address": account.address})
+
+
+def _report_ticker_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the market tick stopped: %r", task.exception())
 
 
 def _armed(parsed: Any) -> dict[str, Any]:

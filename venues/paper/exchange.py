@@ -57,10 +57,12 @@ class PaperExchange:
 
     @property
     def average_entry(self) -> Decimal:
+        """Average entry price of the open position (zero when flat)."""
         return self._engine.position.average_entry
 
     @property
     def open_order_count(self) -> int:
+        """How many of our orders rest at the venue."""
         return sum(1 for _ in self._engine.orders)
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:

@@ -10,6 +10,9 @@ sparse, like a real book with gaps.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+
+Lots = npt.NDArray[np.int64]
 
 MAX_OFFSETS = 64
 """How many ticks of depth a side keeps (only the first levels are published)."""
@@ -39,7 +42,7 @@ class DepthSide:
         self._rng = rng
         self._medians = median_lots * (1.0 + growth * np.arange(MAX_OFFSETS))
         self._fill_probability = fill_probability
-        self.lots = self._fresh(0, MAX_OFFSETS)
+        self.lots: Lots = self._fresh(0, MAX_OFFSETS)
 
     def price_index(self, offset: int) -> int:
         """The price (in ticks) of the level ``offset`` ticks behind the touch."""
@@ -61,7 +64,8 @@ class DepthSide:
             self.lots = np.concatenate((kept, self._fresh(kept.size, MAX_OFFSETS)))
 
     def churn(self) -> None:
-        """Random new orders and cancels behind the touch; the touch is never left empty."""
+        """Resting levels grow and shrink at random (orders arriving and leaving); the touch
+        is never left empty, as makers refill it within a step."""
         changing = self._rng.random(MAX_OFFSETS) < _CHURN_PROBABILITY
         factors = np.exp(_CHURN_SIGMA * self._rng.standard_normal(MAX_OFFSETS))
         churned = np.maximum(1, np.rint(self.lots * factors)).astype(np.int64)
@@ -90,7 +94,7 @@ class DepthSide:
             for offset, lots in zip(offsets.tolist(), self.lots[offsets].tolist(), strict=True)
         ]
 
-    def _fresh(self, start: int, stop: int) -> np.ndarray:
+    def _fresh(self, start: int, stop: int) -> Lots:
         count = stop - start
         medians = self._medians[start:stop]
         sizes = np.maximum(

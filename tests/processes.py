@@ -1,0 +1,77 @@
+"""Run makerd as a real process and read what it prints, without sleeping."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+
+class MakerdProcess:
+    """``python -m makerd ...`` in a working directory of the test's choosing."""
+
+    def __init__(self, args: list[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> None:
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "makerd", *args],
+            cwd=cwd,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """Block until a line matches ``pattern``; fail with the output so far."""
+        regex = re.compile(pattern)
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(
+                    f"no line matched {pattern!r} within {timeout}s:\n{self.text}"
+                ) from None
+            match = regex.search(line)
+            if match:
+                return match
+
+    def metrics_port(self) -> int:
+        return int(self.wait_for(r"metrics on http://127\.0\.0\.1:(\d+)/metrics").group(1))
+
+    def signal(self, signum: signal.Signals) -> None:
+        self.proc.send_signal(signum)
+
+    def finish(self, timeout: float = 60.0) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+
+def write_config(path: Path, overrides: Mapping[str, object]) -> Path:
+    """A config file: the packaged defaults plus ``overrides`` (nested mappings)."""
+    path.write_text(yaml.safe_dump(dict(overrides)), encoding="utf-8")
+    return path

@@ -1,0 +1,107 @@
+"""makerd as a real process: fills, metrics, signals, journal, bad configs, the latch."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+from makerd.exit_codes import EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_OK
+from tests.processes import MakerdProcess, write_config
+
+
+def run_args(state_dir: Path, *extra: str) -> list[str]:
+    return ["run", "--state-dir", str(state_dir), "--metrics-port", "0", *extra]
+
+
+def journal_rows(state_dir: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        return list(db.execute(sql))
+
+
+def test_a_timed_run_fills_the_journal_serves_metrics_and_exits_cleanly(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    makerd = MakerdProcess(run_args(state, "--duration", "12"), cwd=tmp_path)
+    port = makerd.metrics_port()
+    makerd.wait_for(r"makerd sim BTC \| mid=")  # the first status line: quoting has begun
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        exposition = response.read().decode()
+    code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text
+    assert "makerd_quotes_sent_total" in exposition
+    assert 'makerd_orders_placed_total{side="buy"' in exposition
+    fills = journal_rows(state, "SELECT COUNT(*) FROM fills")[0][0]
+    assert isinstance(fills, int)
+    assert fills > 0, makerd.text
+    assert f"fills           {fills}" in makerd.text, "the summary agrees with the journal"
+
+
+def test_sigterm_mid_run_cancels_every_order_and_exits_zero(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    makerd = MakerdProcess(run_args(state), cwd=tmp_path)
+    makerd.wait_for(r"orders=[1-9]")  # orders are resting
+
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text
+    assert "venue confirms 0 open orders" in makerd.text
+    stopped = journal_rows(state, "SELECT detail FROM order_events WHERE event = 'stopped'")
+    assert stopped
+    assert "venue_open_orders=0" in str(stopped[-1][0])
+    volume = journal_rows(state, "SELECT price, size FROM fills")
+    total = sum((Decimal(str(p)) * Decimal(str(s)) for p, s in volume), Decimal(0))
+    assert f"volume          {total:.2f} USD" in makerd.text
+
+
+def test_a_bad_config_names_the_field_and_exits_before_trading(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "bad.yaml", {"quoting": {"levles": 3}, "risk": {"max_position": "lots"}}
+    )
+    state = tmp_path / "state"
+
+    makerd = MakerdProcess(
+        ["run", "--config", str(config), "--state-dir", str(state)], cwd=tmp_path
+    )
+    code = makerd.finish()
+
+    assert code == EXIT_CONFIG
+    assert "quoting.levles" in makerd.text
+    assert "levels" in makerd.text, "suggests the key that was meant"
+    assert "risk.max_position" in makerd.text
+    assert not (state / "journal.sqlite").exists(), "nothing started"
+
+
+def test_check_config_accepts_the_shipped_configs_and_rejects_a_bad_one(tmp_path: Path) -> None:
+    bad = write_config(tmp_path / "bad.yaml", {"supervisor": {"strategy": "one_for_some"}})
+
+    good = MakerdProcess(["check-config", str(Path("config/sim.yaml").resolve())], cwd=Path.cwd())
+    rejected = MakerdProcess(["check-config", str(bad)], cwd=tmp_path)
+
+    assert good.finish() == EXIT_OK, good.text
+    assert rejected.finish() == EXIT_CONFIG
+    assert "supervisor.strategy" in rejected.text
+
+
+def test_a_tripped_kill_switch_survives_a_restart_until_cleared(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    # Fees alone exceed a one-cent session loss: the first fill trips the switch.
+    config = write_config(tmp_path / "tight.yaml", {"risk": {"session_loss_usd": 0.01}})
+
+    first = MakerdProcess(run_args(state, "--config", str(config)), cwd=tmp_path)
+    assert first.finish() == EXIT_KILL_SWITCH, first.text
+    second = MakerdProcess(run_args(state, "--duration", "2"), cwd=tmp_path)
+    assert second.finish() == EXIT_KILL_SWITCH
+    assert "session_loss" in second.text
+    cleared = MakerdProcess(["clear-kill-switch", "--state-dir", str(state)], cwd=tmp_path)
+    assert cleared.finish() == EXIT_OK
+    third = MakerdProcess(run_args(state, "--duration", "2"), cwd=tmp_path)
+
+    assert third.finish() == EXIT_OK, third.text
+    assert "venue confirms 0 open orders" in first.text, "tripping cancelled everything"
+    trips = journal_rows(state, "SELECT reason FROM kill_switch_events WHERE action = 'trip'")
+    assert trips == [("session_loss",)]
