@@ -9,6 +9,7 @@ one wake-up is ever queued, so inboxes stay bounded whatever the feed rate.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,3 +114,12 @@ class Router:
     def _count_drop(self, role: str) -> None:
         with self._lock:
             self.dropped[role] = self.dropped.get(role, 0) + 1
+
+
+def inbox_depth(ref: pykka.ActorRef[Any] | None) -> int:
+    """Messages waiting in an actor's inbox (0 for a role that is restarting)."""
+    if ref is None:
+        return 0
+    # The threading inbox is a queue.Queue; pykka's protocol type does not expose qsize.
+    inbox: queue.Queue[object] = ref.actor_inbox  # type: ignore[assignment]
+    return inbox.qsize()

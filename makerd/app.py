@@ -13,13 +13,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from prometheus_client import CollectorRegistry
 
 from actors.gate import TradingGate
-from actors.router import Router
+from actors.router import Router, inbox_depth
 from actors.routing import ACTOR_ROLES, ORDER_MANAGER
 from config.loader import ConfigError
 from config.model import MakerdConfig
@@ -108,6 +109,7 @@ class MakerdRun:
             on_unresponsive=self._on_unresponsive,
             on_alive=self._notifier.watchdog,
             on_kill_switch=self._on_kill_switch,
+            clock=self._clock,
         )
         deps = Dependencies(
             config=config,
@@ -136,6 +138,8 @@ class MakerdRun:
         )
         venue.start(router.dispatch)
         self._supervisor.start()
+        for role in ACTOR_ROLES:
+            metrics.register_mailbox_depth(role, partial(self._mailbox_depth, role))
         ticker = Ticker(
             clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
         )
@@ -149,6 +153,9 @@ class MakerdRun:
             self._stop_everything(ticker, server)
         self._finish_journal(journal, session_id)
         return self._outcome.exit_code
+
+    def _mailbox_depth(self, role: str) -> int:
+        return inbox_depth(self._supervisor.ref(role))
 
     def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
         metrics_config = self.config.metrics
@@ -300,6 +307,8 @@ class MakerdRun:
     def _on_restart(
         self, record: RestartRecord, journal: Journal, session_id: int, metrics: Metrics
     ) -> None:
+        if record.action != "restarted":
+            return  # a failed attempt or the give-up: logged by the supervisor, escalated above
         journal.record_restart(
             session_id,
             ts_ns=self._clock.now_ns(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from makerd.metrics import Metrics
 from protocol.account import FillBooked, PositionChanged
+from protocol.clock import Clock
 from protocol.control import AllChildrenAlive, ChildUnresponsive, QuoteCycleCompleted
 from protocol.market import BookUpdated, FeedMessageDropped, FeedRecovered, FeedStale
 from protocol.orders import (
@@ -68,8 +69,10 @@ class Observer:
         on_unresponsive: Callable[[ChildUnresponsive], None],
         on_alive: Callable[[], None],
         on_kill_switch: Callable[[KillSwitchTripped], None],
+        clock: Clock,
     ) -> None:
         self._metrics = metrics
+        self._clock = clock
         self._on_unresponsive = on_unresponsive
         self._on_alive = on_alive
         self._on_kill_switch = on_kill_switch
@@ -144,7 +147,8 @@ class Observer:
 
     def _on_cycle(self, cycle: QuoteCycleCompleted) -> None:
         if cycle.commands_sent:
-            latency = (cycle.ts_local - cycle.book_ts_local) / NS_PER_S
+            # Logic stamps messages with the book's time; the real delay is measured here.
+            latency = (self._clock.now_ns() - cycle.book_ts_local) / NS_PER_S
             self._metrics.tick_to_quote_seconds.observe(max(latency, 0.0))
         self.first_cycle.set()
 

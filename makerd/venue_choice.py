@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from config.model import MakerdConfig, Mode
-from protocol.account import OrderFilled
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
@@ -49,25 +47,6 @@ def build_venue(config: MakerdConfig, *, clock: Clock) -> RunningVenue:
     instrument = sim_instrument(config.sim, config.coin)
     start_ns = clock.now_ns()
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=start_ns)
-    tagged = _RunTagged(venue, run_tag=f"{start_ns:x}")
-    thread = SteppedVenueThread(tagged, clock=clock, step_s=config.sim.step_ms / 1000)
+    # SimVenue's trade ids carry its start time, so journals never see them repeat across runs.
+    thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
     return RunningVenue(instrument=instrument, thread=thread)
-
-
-class _RunTagged:
-    """Make simulated trade ids unique across runs: the journal deduplicates on them."""
-
-    def __init__(self, venue: SimVenue, *, run_tag: str) -> None:
-        self._venue = venue
-        self._run_tag = run_tag
-
-    def submit(self, command: VenueCommand, now_ns: int) -> None:
-        self._venue.submit(command, now_ns)
-
-    def advance(self, now_ns: int) -> list[VenueEvent]:
-        return [self._tag(event) for event in self._venue.advance(now_ns)]
-
-    def _tag(self, event: VenueEvent) -> VenueEvent:
-        if isinstance(event, OrderFilled):
-            return dataclasses.replace(event, trade_id=f"sim-{self._run_tag}-{event.trade_id}")
-        return event

@@ -1,0 +1,43 @@
+"""sd_notify datagrams from a real makerd process, received on a real unix socket."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from pathlib import Path
+
+from makerd.exit_codes import EXIT_OK
+from tests.processes import MakerdProcess
+
+
+def receive_until(sock: socket.socket, wanted: bytes, seen: list[bytes], timeout: float) -> None:
+    sock.settimeout(timeout)
+    while not any(wanted in datagram for datagram in seen):
+        seen.append(sock.recv(4096))
+
+
+def test_makerd_tells_systemd_ready_status_watchdog_and_stopping(tmp_path: Path) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        env = {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "2000000"}
+        makerd = MakerdProcess(
+            ["run", "--state-dir", str(tmp_path / "state"), "--metrics-port", "0"],
+            cwd=tmp_path,
+            env=env,
+        )
+        seen: list[bytes] = []
+
+        receive_until(sock, b"READY=1", seen, timeout=30)
+        receive_until(sock, b"WATCHDOG=1", seen, timeout=10)
+        receive_until(sock, b"STATUS=mid=", seen, timeout=15)
+        makerd.signal(signal.SIGTERM)
+        receive_until(sock, b"STOPPING=1", seen, timeout=15)
+        code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text
+    ready = next(d for d in seen if b"READY=1" in d)
+    assert b"STATUS=" in ready, "READY carries the first status line"
+    order = [i for i, d in enumerate(seen) if b"READY=1" in d or b"STOPPING=1" in d]
+    assert len(order) == 2
+    assert seen.index(ready) < order[-1], "READY comes before STOPPING"
