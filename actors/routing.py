@@ -30,6 +30,7 @@ from protocol.market import (
     TradePrinted,
 )
 from protocol.orders import (
+    ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
     CancelRejected,
@@ -88,6 +89,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     CancelOrders: (VENUE, OBSERVER),
     CancelAll: (VENUE, OBSERVER),
     RequestAccountSnapshot: (VENUE,),
+    ArmDeadManSwitch: (VENUE,),
     OrderAccepted: (ORDER_MANAGER, OBSERVER),
     OrderModified: (ORDER_MANAGER, OBSERVER),
     OrderRejected: (ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),

@@ -3,18 +3,29 @@
 It pings each role on a timer and expects a pong within the deadline. A role that
 stays silent is reported once as :class:`ChildUnresponsive` (the supervisor replaces
 it); when every role answered in time it emits :class:`AllChildrenAlive`, which is what
-lets the process send systemd's WATCHDOG=1. A deadlocked tree therefore stops the pings.
+lets the process send systemd's WATCHDOG=1, and re-arms the venue's dead-man switch. A
+deadlocked tree therefore stops both: systemd restarts us, the venue cancels our orders.
 """
 
 from __future__ import annotations
 
 from actors.routing import Directed
 from protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
+from protocol.orders import ArmDeadManSwitch
 
 
 class WatchdogLogic:
-    def __init__(self, *, roles: tuple[str, ...], ping_interval_ns: int, deadline_ns: int) -> None:
+    def __init__(
+        self,
+        *,
+        roles: tuple[str, ...],
+        ping_interval_ns: int,
+        deadline_ns: int,
+        dead_man_switch_ns: int = 0,
+    ) -> None:
         self._roles = roles
+        self._dead_man_ns = dead_man_switch_ns
+        self._last_arm_ns: int | None = None
         self._ping_interval_ns = ping_interval_ns
         self._deadline_ns = deadline_ns
         self._seq = 0
@@ -58,8 +69,18 @@ class WatchdogLogic:
         if self._last_ping_ns is None or now_ns - self._last_ping_ns >= self._ping_interval_ns:
             if not silent:
                 out.append(AllChildrenAlive(ts_local=now_ns))
+                out.extend(self._rearm(now_ns))
             out.extend(self._ping_all(now_ns))
         return out
+
+    def _rearm(self, now_ns: int) -> list[object]:
+        """Push the venue's cancel-all deadline out, a third of the horizon at a time."""
+        if self._dead_man_ns <= 0:
+            return []
+        if self._last_arm_ns is not None and now_ns - self._last_arm_ns < self._dead_man_ns // 3:
+            return []
+        self._last_arm_ns = now_ns
+        return [ArmDeadManSwitch(cancel_at_ns=now_ns + self._dead_man_ns, ts_local=now_ns)]
 
     def _ping_all(self, now_ns: int) -> list[object]:
         self._seq += 1

@@ -107,6 +107,32 @@ class SupervisorConfig:
 class WatchdogConfig:
     ping_interval_s: float = 1.0
     deadline_s: float = 3.0
+    dead_man_switch_s: float = 30.0
+    """Venue-side cancel-all horizon, re-armed while every actor answers (0 = off)."""
+
+
+class Network(Enum):
+    MAINNET = "mainnet"
+    TESTNET = "testnet"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HyperliquidConfig:
+    """The exchange connection (live and paper modes).
+
+    ``network`` decides the signing domain; ``api_url`` only where requests go (a custom
+    URL, such as ``makerd venue``, still signs for ``network``).
+    """
+
+    network: Network = Network.TESTNET
+    api_url: str | None = None
+    account_address: str | None = None
+    vault_address: str | None = None
+    key_file: Path | None = None
+    adopt_unknown_orders: bool = False
+    reconnect_max_backoff_s: float = 30.0
+    request_weight_per_minute: int = 600
+    """Our own IP budget: half of the exchange's 1200 per minute."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,4 +161,5 @@ class MakerdConfig:
     feed: FeedConfig = field(default_factory=FeedConfig)
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    hyperliquid: HyperliquidConfig = field(default_factory=HyperliquidConfig)
     faults: FaultsConfig = field(default_factory=FaultsConfig)

@@ -85,6 +85,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             roles=watched,
             ping_interval_ns=int(config.watchdog.ping_interval_s * NS_PER_S),
             deadline_ns=int(config.watchdog.deadline_s * NS_PER_S),
+            dead_man_switch_ns=int(config.watchdog.dead_man_switch_s * NS_PER_S),
         ),
     }
 

@@ -27,6 +27,7 @@ from protocol.market import (
     TradePrinted,
 )
 from protocol.orders import (
+    ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
     CancelReason,
@@ -56,6 +57,7 @@ from protocol.side import Side
 
 __all__ = [
     "AllChildrenAlive",
+    "ArmDeadManSwitch",
     "BookLevel",
     "BookSnapshotReceived",
     "BookUpdated",

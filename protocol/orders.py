@@ -133,7 +133,26 @@ class RequestAccountSnapshot:
     ts_local: int
 
 
-VenueCommand = PlaceOrders | ModifyOrders | CancelOrders | CancelAll | RequestAccountSnapshot
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArmDeadManSwitch:
+    """Have the venue cancel every order at ``cancel_at_ns`` unless armed again before then.
+
+    The watchdog re-arms it only while every actor answers, so orders die at the venue
+    if the process dies or hangs. Venues without such a switch ignore it.
+    """
+
+    cancel_at_ns: int
+    ts_local: int
+
+
+VenueCommand = (
+    PlaceOrders
+    | ModifyOrders
+    | CancelOrders
+    | CancelAll
+    | RequestAccountSnapshot
+    | ArmDeadManSwitch
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,7 +252,14 @@ class OpenOrdersReported:
     ts_local: int
 
 
-VENUE_COMMAND_TYPES = (PlaceOrders, ModifyOrders, CancelOrders, CancelAll, RequestAccountSnapshot)
+VENUE_COMMAND_TYPES = (
+    PlaceOrders,
+    ModifyOrders,
+    CancelOrders,
+    CancelAll,
+    RequestAccountSnapshot,
+    ArmDeadManSwitch,
+)
 
 
 def as_venue_command(message: object) -> VenueCommand:

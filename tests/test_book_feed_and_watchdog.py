@@ -14,6 +14,7 @@ from protocol.market import (
     FeedRecovered,
     FeedStale,
 )
+from protocol.orders import ArmDeadManSwitch
 from tests.kit import T0, S, d, of_type, snapshot
 
 
@@ -112,3 +113,20 @@ def test_a_silent_role_is_reported_once_and_the_vouching_stops() -> None:
     assert [u.role for u in unresponsive] == ["order_manager"]
     assert of_type(out_4, AllChildrenAlive) == []
     assert of_type(out_5, ChildUnresponsive) == [], "reported once per incident"
+
+
+def test_the_watchdog_rearms_the_dead_man_switch_only_while_all_answer() -> None:
+    w = WatchdogLogic(
+        roles=("quoter",), ping_interval_ns=S, deadline_ns=3 * S, dead_man_switch_ns=30 * S
+    )
+    w.start(T0)
+    w.handle(Pong(role="quoter", seq=1, ts_local=T0 + S // 2))
+
+    alive = w.handle(TimerFired(ts_local=T0 + S))
+    silent = [w.handle(TimerFired(ts_local=T0 + n * S)) for n in range(12, 15)]
+
+    armed = of_type(alive, ArmDeadManSwitch)
+    assert armed[0].cancel_at_ns == T0 + 31 * S
+    assert all(of_type(out, ArmDeadManSwitch) == [] for out in silent), (
+        "a hung tree stops re-arming"
+    )

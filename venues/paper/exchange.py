@@ -20,6 +20,7 @@ from config.model import PaperConfig
 from protocol.instrument import Instrument
 from protocol.market import BookSnapshotReceived, TradePrinted
 from protocol.orders import (
+    ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
     ModifyOrders,
@@ -114,6 +115,8 @@ class PaperExchange:
             return engine.cancel_all(command.coin, command.reason, at_ns)
         if isinstance(command, RequestAccountSnapshot):
             return engine.report(command.coin, at_ns)
+        if isinstance(command, ArmDeadManSwitch):
+            return []  # paper orders live in this process: they die with it
         assert_never(command)
 
     def _deliver(self, events: list[PaperEvent]) -> None:
