@@ -121,7 +121,7 @@ class MakerdRun:
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
-            venue=venue.port,
+            venue=venue,
             observer=observer,
             gate=self._gate,
         )
@@ -212,7 +212,7 @@ class MakerdRun:
             ORDER_MANAGER, StopTrading(reason="shutdown", flatten=flatten, ts_local=now)
         )
         # Belt and braces: the venue cancels everything even if the order_manager is gone.
-        self._venue.port.submit(
+        self._venue.submit(
             CancelAll(coin=self.config.coin, reason=CancelReason.SHUTDOWN, ts_local=now)
         )
         remaining = self._confirm_no_open_orders(deadline_s=self.config.stop_timeout_s * 0.6)
@@ -235,14 +235,14 @@ class MakerdRun:
         remaining = -1
         while time.monotonic() < deadline:
             self._observer.expect_venue_report()
-            self._venue.port.submit(
+            self._venue.submit(
                 RequestAccountSnapshot(coin=self.config.coin, ts_local=self._clock.now_ns())
             )
             if self._observer.venue_report.wait(1.0):
                 remaining = self._observer.snapshot().venue_open_orders or 0
                 if remaining == 0:
                     return 0
-            self._venue.port.submit(
+            self._venue.submit(
                 CancelAll(
                     coin=self.config.coin,
                     reason=CancelReason.SHUTDOWN,
@@ -287,7 +287,7 @@ class MakerdRun:
     def _on_escalate(self, reason: str) -> None:
         """The supervisor gave up. Hung actors want a process restart; a crash loop does not."""
         self._gate.close(f"supervisor gave up: {reason}")
-        self._venue.port.submit(
+        self._venue.submit(
             CancelAll(
                 coin=self.config.coin,
                 reason=CancelReason.KILL_SWITCH,

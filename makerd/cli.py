@@ -22,8 +22,15 @@ DEFAULT_STATE_DIR = Path("var")
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["venue"]:
+        # The venue has its own flags; hand them over untouched.
+        _configure_logging("INFO")
+        from venues.hl_local.cli import main as venue_main
+
+        return venue_main(arguments[1:])
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     _configure_logging(args.log_level)
     command: int = args.handler(args)
     return command
@@ -45,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     run.add_argument("--state-dir", type=Path, help="override the config's state_dir")
     run.add_argument("--metrics-port", type=int, help="override metrics.port (0 = any free port)")
+    run.add_argument("--api-url", help="override hyperliquid.api_url (e.g. http://127.0.0.1:8787)")
     run.set_defaults(handler=_run)
+
+    commands.add_parser(
+        "venue", help="run the local Hyperliquid-compatible venue (makerd venue --help)"
+    )
 
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", type=Path)
@@ -75,6 +87,8 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
         overrides["coin"] = args.coin
     if getattr(args, "state_dir", None):
         overrides["state_dir"] = args.state_dir
+    if getattr(args, "api_url", None):
+        overrides["hyperliquid"] = dataclasses.replace(config.hyperliquid, api_url=args.api_url)
     if getattr(args, "metrics_port", None) is not None:
         overrides["metrics"] = MetricsConfig(
             enabled=config.metrics.enabled, host=config.metrics.host, port=args.metrics_port
@@ -93,8 +107,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
         return EXIT_CONFIG
     from makerd.app import MakerdRun
+    from makerd.venue_choice import UnsupportedModeError
 
-    return MakerdRun(config).run(duration_s=args.duration)
+    try:
+        return MakerdRun(config).run(duration_s=args.duration)
+    except UnsupportedModeError as error:
+        print(f"makerd: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from config.model import MakerdConfig, Mode
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
-from venues.base import VenueEvent
+from venues.base import EventSink, ProcessVenue
 from venues.runner import SteppedVenueThread
 from venues.sim.venue import SimVenue, sim_instrument
 
@@ -18,35 +15,33 @@ class UnsupportedModeError(ValueError):
     """The configured mode has no venue in this build."""
 
 
-@dataclass(slots=True)
-class RunningVenue:
-    instrument: Instrument
-    thread: SteppedVenueThread | None = None
+class SimProcessVenue:
+    """The embedded synthetic market and paper matching, stepped in real time."""
+
+    def __init__(self, config: MakerdConfig, *, clock: Clock) -> None:
+        self._instrument = sim_instrument(config.sim, config.coin)
+        # SimVenue's trade ids carry its start time, so journals never see them repeat.
+        venue = SimVenue(
+            self._instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns()
+        )
+        self._thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
 
     @property
-    def port(self) -> RunningVenue:
-        return self
+    def instrument(self) -> Instrument:
+        return self._instrument
+
+    def start(self, sink: EventSink) -> None:
+        self._thread.set_sink(sink)
+        self._thread.start()
 
     def submit(self, command: VenueCommand) -> None:
-        if self.thread is not None:
-            self.thread.submit(command)
-
-    def start(self, sink: Callable[[VenueEvent], None]) -> None:
-        if self.thread is not None:
-            self.thread.set_sink(sink)
-            self.thread.start()
+        self._thread.submit(command)
 
     def stop(self) -> None:
-        if self.thread is not None:
-            self.thread.stop()
+        self._thread.stop()
 
 
-def build_venue(config: MakerdConfig, *, clock: Clock) -> RunningVenue:
-    if config.mode is not Mode.SIM:
-        raise UnsupportedModeError(f"mode {config.mode.value!r} is not available yet")
-    instrument = sim_instrument(config.sim, config.coin)
-    start_ns = clock.now_ns()
-    venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=start_ns)
-    # SimVenue's trade ids carry its start time, so journals never see them repeat across runs.
-    thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
-    return RunningVenue(instrument=instrument, thread=thread)
+def build_venue(config: MakerdConfig, *, clock: Clock) -> ProcessVenue:
+    if config.mode is Mode.SIM:
+        return SimProcessVenue(config, clock=clock)
+    raise UnsupportedModeError(f"mode {config.mode.value!r} is not available yet")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
 
 VenueEvent = object
@@ -26,3 +27,20 @@ class SteppedVenue(Protocol):
     def advance(self, now_ns: int) -> list[VenueEvent]:
         """Move the venue to ``now_ns`` and return the events that happened, in order."""
         ...
+
+
+class ProcessVenue(Protocol):
+    """A venue as the running process sees it: real time, its own I/O, events to a sink.
+
+    ``instrument`` is known before ``start`` (live venues read the exchange's ``meta`` while
+    being built). ``submit`` never blocks; every answer comes back through the sink.
+    """
+
+    @property
+    def instrument(self) -> Instrument: ...
+
+    def start(self, sink: EventSink) -> None: ...
+
+    def submit(self, command: VenueCommand) -> None: ...
+
+    def stop(self) -> None: ...
