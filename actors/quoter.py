@@ -7,46 +7,31 @@ the result exact and exchange-legal before it leaves this actor.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from protocol.account import PositionChanged
+from protocol.account import FillBooked, PositionChanged
 from protocol.control import TimerFired
 from protocol.instrument import Instrument
-from protocol.market import BookUpdated, FeedRecovered, FeedStale
+from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
 from protocol.orders import QuoteLevel, QuoteTarget
 from protocol.risk import RiskStateChanged, TradingState
 from quoting.base import QuoteInputs, QuoteModel
+from quoting.intensity import TradeIntensityEstimator
 from quoting.legalize import legalize
+from quoting.markout import AdverseSelectionGuard
+from quoting.volatility import VolatilityEstimator
 
-NS_PER_S = 1_000_000_000
 
+@dataclass(slots=True, kw_only=True)
+class QuoterEstimators:
+    """Online calibration the quoter feeds from the market; rebuilt fresh on restart."""
 
-class VolatilityTracker:
-    """EWMA of squared mid log-returns, reported per square-root second."""
-
-    def __init__(self, *, half_life_s: float = 30.0, floor: float = 1e-6) -> None:
-        self._half_life_s = half_life_s
-        self._floor = floor
-        self._variance_per_s = 0.0
-        self._last_mid: float | None = None
-        self._last_ns = 0
-
-    @property
-    def sigma(self) -> float:
-        return max(math.sqrt(self._variance_per_s), self._floor)
-
-    def observe(self, mid: float, ts_ns: int) -> None:
-        if self._last_mid is not None and ts_ns > self._last_ns:
-            dt_s = (ts_ns - self._last_ns) / NS_PER_S
-            log_return = math.log(mid / self._last_mid)
-            weight = 1.0 - 0.5 ** (dt_s / self._half_life_s)
-            sample = log_return * log_return / dt_s
-            self._variance_per_s += weight * (sample - self._variance_per_s)
-        self._last_mid = mid
-        self._last_ns = ts_ns
+    volatility: VolatilityEstimator
+    intensity: TradeIntensityEstimator
+    markout: AdverseSelectionGuard | None
 
 
 class QuoterLogic:
@@ -55,6 +40,7 @@ class QuoterLogic:
         *,
         instrument: Instrument,
         model: QuoteModel,
+        estimators: QuoterEstimators,
         max_position: Decimal,
         min_requote_interval_ns: int,
     ) -> None:
@@ -62,7 +48,8 @@ class QuoterLogic:
         self._model = model
         self._max_position = max_position
         self._min_requote_interval_ns = min_requote_interval_ns
-        self._volatility = VolatilityTracker()
+        self._estimators = estimators
+        self._widening = 1.0
         self._book: BookUpdated | None = None
         self._position = Decimal(0)
         self._state = TradingState.NORMAL
@@ -83,6 +70,8 @@ class QuoterLogic:
             RiskStateChanged: self._on_risk_state,
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
+            TradePrinted: self._on_trade,
+            FillBooked: self._on_fill_booked,
             TimerFired: lambda m: self._requote(m.ts_local, force=False),
         }
 
@@ -90,8 +79,24 @@ class QuoterLogic:
         self._book = book
         mid = book.mid
         if mid is not None:
-            self._volatility.observe(float(mid), book.ts_exchange)
+            self._estimators.volatility.observe(float(mid), book.ts_exchange)
+            if self._estimators.markout is not None:
+                self._widening = self._estimators.markout.observe_mid(float(mid), book.ts_exchange)
         return self._requote(book.ts_local, force=False)
+
+    def _on_trade(self, trade: TradePrinted) -> list[object]:
+        mid = self._book.mid if self._book is not None else None
+        if mid is not None:
+            self._estimators.intensity.record_trade(
+                price=float(trade.price), mid=float(mid), ts_ns=trade.ts_exchange
+            )
+        return []
+
+    def _on_fill_booked(self, booked: FillBooked) -> list[object]:
+        if self._estimators.markout is not None:
+            fill = booked.fill
+            self._estimators.markout.record_fill(fill.side, fill.price, fill.ts_exchange)
+        return []
 
     def _on_position(self, message: PositionChanged) -> list[object]:
         changed = message.position != self._position
@@ -126,6 +131,7 @@ class QuoterLogic:
         mid = book.mid
         if mid is None:
             return self._empty_target(now_ns)
+        arrival = self._estimators.intensity.estimate(book.ts_exchange)
         inputs = QuoteInputs(
             mid=float(mid),
             best_bid=float(book.bids[0].price),
@@ -134,7 +140,12 @@ class QuoterLogic:
             ask_size_top=float(book.asks[0].size),
             inventory=float(self._position),
             max_inventory=float(self._max_position),
-            volatility=self._volatility.sigma,
+            volatility=self._estimators.volatility.volatility,
+            tick_size=float(self._instrument.tick_at(mid)),
+            # Until the fit is trusted, the model's configured A and κ stand.
+            arrival_a_per_s=arrival.a_per_s if arrival.calibrated else None,
+            arrival_kappa_per_bps=arrival.kappa_per_bps if arrival.calibrated else None,
+            spread_widening=self._widening,
         )
         legal = legalize(
             self._model.quote(inputs),

@@ -105,6 +105,7 @@ def run_rate(rate: int, seconds: float) -> dict[str, float]:
             session_id=journal.start_session(mode="bench", coin="BTC", ts_ns=clock.now_ns()),
             latch=KillSwitchLatch(Path(tmp)),
             new_cloid=CloidFactory(),
+            clock=clock,
         )
         supervisor = build_supervisor(
             config, deps=deps, router=router, clock=clock, on_escalate=print, on_restart=print

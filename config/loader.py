@@ -20,11 +20,12 @@ from actors.routing import ACTOR_ROLES
 from config.model import MakerdConfig
 from config.schema import build_dataclass, describe
 from protocol.instrument import PERP_MAX_DECIMALS
+from quoting.registry import MODEL_NAMES, build_model
 
 DEFAULT_CONFIG_NAME = "sim.yaml"
 """The packaged config used when no path is given (sim mode: no keys, no network)."""
 
-QUOTING_MODELS: frozenset[str] = frozenset({"symmetric"})
+QUOTING_MODELS: frozenset[str] = frozenset(MODEL_NAMES)
 """Values accepted for ``quoting.model``; extend when a model is wired into the quoter."""
 
 
@@ -137,6 +138,8 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     checks.non_negative("quoting.inventory_skew_bps", quoting.inventory_skew_bps)
     checks.fraction("quoting.one_sided_at", quoting.one_sided_at)
     checks.positive("quoting.refresh_interval_ms", quoting.refresh_interval_ms)
+    checks.positive("quoting.volatility_halflife_s", quoting.volatility_halflife_s)
+    _check_model_params(checks, config)
     manager = config.order_manager
     checks.non_negative("order_manager.price_tolerance_bps", manager.price_tolerance_bps)
     checks.require(
@@ -146,6 +149,28 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     )
     checks.positive("order_manager.max_order_age_s", manager.max_order_age_s)
     checks.positive("order_manager.max_orders_per_batch", manager.max_orders_per_batch)
+
+
+def _check_model_params(checks: _Checks, config: MakerdConfig) -> None:
+    """Let the chosen model judge its own parameters; report them under quoting.params."""
+    quoting = config.quoting
+    if quoting.model not in QUOTING_MODELS:
+        return
+    if quoting.model == "symmetric":
+        checks.require(
+            not quoting.params.items,
+            "quoting.params",
+            "the symmetric model is set by quoting.levels, first_level_bps, ...; "
+            "params are for the other models",
+        )
+        return
+    try:
+        build_model(quoting.model, quoting.params.as_dict())
+    except ValueError as error:
+        for line in str(error).splitlines():
+            checks.require(
+                False, f"quoting.params.{line.partition(':')[0]}", line.partition(":")[2].strip()
+            )
 
 
 def _check_risk(checks: _Checks, config: MakerdConfig) -> None:

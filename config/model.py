@@ -58,9 +58,33 @@ class PaperConfig:
     taker_fee_rate: Decimal = Decimal("0.00045")
 
 
+@dataclass(frozen=True, slots=True)
+class ModelParams:
+    """Parameters of the selected quoting model, checked by the model's own registry entry.
+
+    Written in YAML as a plain mapping (``params: {gamma: 0.05, kappa_per_bps: 0.5}``).
+    """
+
+    items: tuple[tuple[str, float | str], ...] = ()
+
+    def as_dict(self) -> dict[str, float | str]:
+        return dict(self.items)
+
+
+class VolatilityEstimatorKind(Enum):
+    EWMA = "ewma"
+    GARCH = "garch"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QuotingConfig:
+    """``model: symmetric`` reads the ladder fields below; other models read ``params``."""
+
     model: str = "symmetric"
+    params: ModelParams = field(default_factory=ModelParams)
+    volatility_estimator: VolatilityEstimatorKind = VolatilityEstimatorKind.EWMA
+    volatility_halflife_s: float = 60.0
+    adverse_selection_guard: bool = True
     levels: int = 3
     first_level_bps: Decimal = Decimal(3)
     level_spacing_bps: Decimal = Decimal(3)

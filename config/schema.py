@@ -18,6 +18,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from config.model import ModelParams
+
 T = TypeVar("T")
 
 _REPR_LIMIT = 40
@@ -76,6 +78,8 @@ def _convert(annotation: object, raw: object, path: str, problems: list[str]) ->
         if raw is None:
             return None
         annotation = _non_none(annotation)
+    if annotation is ModelParams:
+        return _to_model_params(raw, path, problems)
     if isinstance(annotation, type) and is_dataclass(annotation):
         return build_dataclass(annotation, raw, path=path, problems=problems)
     try:
@@ -193,3 +197,23 @@ def _suggestion(key: str, known: list[str]) -> str:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _to_model_params(raw: object, path: str, problems: list[str]) -> object:
+    """A flat mapping of names to numbers or words; the model checks meaning and range."""
+    if raw is None:
+        return ModelParams()
+    if not isinstance(raw, dict):
+        problems.append(
+            f"{path}: expected a mapping of parameter names to values, got {describe(raw)}"
+        )
+        return _REJECTED
+    items: list[tuple[str, float | str]] = []
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            problems.append(f"{path}: parameter names must be text, got {describe(key)}")
+        elif isinstance(value, bool) or not isinstance(value, int | float | str):
+            problems.append(f"{path}.{key}: expected a number or a word, got {describe(value)}")
+        else:
+            items.append((key, float(value) if isinstance(value, int | float) else value))
+    return ModelParams(items=tuple(sorted(items)))

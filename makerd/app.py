@@ -118,6 +118,7 @@ class MakerdRun:
             session_id=session_id,
             latch=self._latch,
             new_cloid=CloidFactory(),
+            clock=self._clock,
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)

@@ -72,6 +72,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             session_id=session_id,
             latch=KillSwitchLatch(state_dir),
             new_cloid=CloidFactory(run_prefix=session_id),
+            clock=clock,
         )
         logics = {role: build() for role, build in logic_factories(deps).items()}
         counters = SimCounters()

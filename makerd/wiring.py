@@ -9,7 +9,7 @@ from decimal import Decimal
 from actors.book_feed import BookFeedLogic
 from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.order_manager import OrderManagerLogic
-from actors.quoter import QuoterLogic
+from actors.quoter import QuoterEstimators, QuoterLogic
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic
 from actors.routing import (
     ACTOR_ROLES,
@@ -22,12 +22,21 @@ from actors.routing import (
     Logic,
 )
 from actors.watchdog import WatchdogLogic
-from config.model import MakerdConfig
+from config.model import MakerdConfig, VolatilityEstimatorKind
 from makerd.journal import Journal
 from protocol.account import OrderFilled
+from protocol.clock import Clock
 from protocol.instrument import Instrument
 from quoting.base import QuoteModel
-from quoting.symmetric import SymmetricLadder
+from quoting.intensity import IntensitySettings, TradeIntensityEstimator
+from quoting.markout import AdverseSelectionGuard, MarkoutSettings
+from quoting.registry import build_model
+from quoting.volatility import (
+    EwmaVolatility,
+    GarchVolatility,
+    VolatilityBounds,
+    VolatilityEstimator,
+)
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -41,19 +50,45 @@ class Dependencies:
     session_id: int
     latch: KillSwitchStore
     new_cloid: Callable[[], str]
+    clock: Clock
 
 
 def build_quote_model(config: MakerdConfig) -> QuoteModel:
+    """The configured model; ``symmetric`` is spelled out in the quoting section itself."""
     quoting = config.quoting
-    return SymmetricLadder(
-        levels=quoting.levels,
-        first_level_bps=float(quoting.first_level_bps),
-        level_spacing_bps=float(quoting.level_spacing_bps),
-        order_size=float(quoting.order_size),
-        size_decay=float(quoting.size_decay),
-        inventory_skew_bps=float(quoting.inventory_skew_bps),
-        one_sided_at=float(quoting.one_sided_at),
+    if quoting.model != "symmetric":
+        return build_model(quoting.model, quoting.params.as_dict())
+    return build_model(
+        "symmetric",
+        {
+            "levels": quoting.levels,
+            "first_level_bps": quoting.first_level_bps,
+            "level_spacing_bps": quoting.level_spacing_bps,
+            "order_size": quoting.order_size,
+            "size_decay": quoting.size_decay,
+            "inventory_skew_bps": quoting.inventory_skew_bps,
+            "one_sided_at": quoting.one_sided_at,
+        },
     )
+
+
+def build_estimators(config: MakerdConfig, *, started_ns: int) -> QuoterEstimators:
+    """Fresh online calibration for a new quoter incarnation (nothing carried over)."""
+    quoting = config.quoting
+    bounds = VolatilityBounds(initial=2e-4, floor=1e-6, cap=0.05, min_samples=30)
+    volatility: VolatilityEstimator
+    if quoting.volatility_estimator is VolatilityEstimatorKind.GARCH:
+        volatility = GarchVolatility(interval_s=1.0, bounds=bounds)
+    else:
+        volatility = EwmaVolatility(
+            halflife_s=quoting.volatility_halflife_s, bounds=bounds, min_interval_s=0.2
+        )
+    intensity = TradeIntensityEstimator(
+        IntensitySettings(window_s=600.0, fallback_a_per_s=1.0, fallback_kappa_per_bps=0.3),
+        started_ns=started_ns,
+    )
+    guard = AdverseSelectionGuard(MarkoutSettings()) if quoting.adverse_selection_guard else None
+    return QuoterEstimators(volatility=volatility, intensity=intensity, markout=guard)
 
 
 def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
@@ -75,6 +110,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,
             model=build_quote_model(config),
+            estimators=build_estimators(config, started_ns=deps.clock.now_ns()),
             max_position=config.risk.max_position,
             min_requote_interval_ns=config.quoting.refresh_interval_ms * NS_PER_MS,
         ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from actors.quoter import QuoterLogic
+from config.model import MakerdConfig
+from makerd.wiring import build_estimators
 from protocol.market import FeedStale
 from protocol.orders import QuoteTarget
 from protocol.risk import RiskStateChanged, TradingState
@@ -23,7 +25,11 @@ def quoter(**ladder: float) -> QuoterLogic:
     params.update(ladder)
     model = SymmetricLadder(**params)  # type: ignore[arg-type]
     return QuoterLogic(
-        instrument=BTC, model=model, max_position=Decimal("0.05"), min_requote_interval_ns=0
+        instrument=BTC,
+        model=model,
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        max_position=Decimal("0.05"),
+        min_requote_interval_ns=0,
     )
 
 
@@ -103,6 +109,7 @@ def test_requotes_are_throttled_by_the_minimum_interval() -> None:
     q = QuoterLogic(
         instrument=BTC,
         model=SymmetricLadder(levels=1, first_level_bps=3, level_spacing_bps=1, order_size=0.002),
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
     )

@@ -1,0 +1,88 @@
+"""The venue's I/O thread: one uvloop event loop that owns every socket and task.
+
+Actors live on pykka threads and must never wait on the network, so they hand work to
+the loop with :meth:`IoLoop.call_soon` (``call_soon_threadsafe`` underneath) and get
+answers back as events through the sink. Only :meth:`IoLoop.run` blocks, and it is
+meant for the wiring thread (start-up and shutdown), never for an actor or the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import uvloop
+
+log = logging.getLogger("makerd.venue.io")
+_T = TypeVar("_T")
+
+
+class IoLoop:
+    """A uvloop event loop running on its own daemon thread."""
+
+    def __init__(self, name: str = "venue-io") -> None:
+        self._loop = uvloop.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def in_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback(*args)`` on the loop thread; returns at once, from any thread."""
+        self._loop.call_soon_threadsafe(callback, *args)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, object], *, name: str) -> None:
+        """Start a task on the loop (from the loop thread); failures are logged, not lost."""
+        task = self._loop.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def run(self, coroutine: Coroutine[Any, Any, _T], *, timeout_s: float) -> _T:
+        """Run a coroutine on the loop and wait for it: for the wiring thread only."""
+        if self.in_loop_thread():
+            raise RuntimeError("IoLoop.run called from the loop thread would deadlock")
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result(timeout_s)
+
+    def stop(self, *, timeout_s: float = 5.0) -> None:
+        """Cancel every task, stop the loop and join the thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self.run(self._cancel_tasks(), timeout_s=timeout_s)
+        except TimeoutError:
+            log.warning("event=io_loop_stop_slow timeout_s=%.1f", timeout_s)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout_s)
+
+    async def _cancel_tasks(self) -> None:
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.close()
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("event=venue_task_failed task=%s error=%r", task.get_name(), error)

@@ -1,0 +1,119 @@
+"""Staying inside the exchange's request limits (reference §6).
+
+Two budgets. The per-IP weight (1200 a minute at the exchange) is enforced locally as a
+token bucket sized by ``request_weight_per_minute`` (half the exchange's by default),
+with a slice kept back for cancels so pulling quotes never waits behind placing them.
+The per-address request count is the exchange's (``userRateLimit``): it is only tracked
+here, from the last query plus the actions sent since, so it can be shown and acted on.
+A rate-limit answer from the exchange pauses everything but cancels, with growing backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from typing import Final
+
+from venues.hyperliquid.parse import UserRateLimit
+
+_INFO_LIGHT_TYPES: Final = frozenset(
+    {"l2Book", "allMids", "clearinghouseState", "orderStatus", "spotClearinghouseState"}
+)
+_INFO_DEFAULT_WEIGHT: Final = 20
+_INFO_LIGHT_WEIGHT: Final = 2
+_CANCEL_RESERVE_FRACTION: Final = 0.2
+_BACKOFF_START_S: Final = 1.0
+_BACKOFF_MAX_S: Final = 30.0
+_SECONDS_PER_MINUTE: Final = 60.0
+
+
+def info_weight(info_type: str) -> int:
+    """The IP weight of one ``/info`` request (before per-item surcharges)."""
+    return _INFO_LIGHT_WEIGHT if info_type in _INFO_LIGHT_TYPES else _INFO_DEFAULT_WEIGHT
+
+
+def action_weight(batch_length: int) -> int:
+    """The IP weight of one ``/exchange`` action: ``1 + floor(n / 40)``."""
+    return 1 + batch_length // 40
+
+
+class RateBudget:
+    """The local IP weight bucket, the exchange-imposed backoff and the address budget.
+
+    Used on the I/O loop only (no locks). ``clock`` returns monotonic seconds.
+    """
+
+    def __init__(
+        self, *, weight_per_minute: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._capacity = float(weight_per_minute)
+        self._refill_per_s = weight_per_minute / _SECONDS_PER_MINUTE
+        self._reserve = self._capacity * _CANCEL_RESERVE_FRACTION
+        self._clock = clock
+        self._tokens = self._capacity
+        self._updated = clock()
+        self._backoff_until = 0.0
+        self._backoff_s = _BACKOFF_START_S
+        self.weight_spent = 0
+        self.actions_sent = 0
+        self.rate_limited_total = 0
+        self._address_limit: UserRateLimit | None = None
+        self._address_sent_since_query = 0
+
+    @property
+    def weight_left(self) -> float:
+        """IP weight available now in the local bucket."""
+        self._refill()
+        return self._tokens
+
+    @property
+    def address_requests_left(self) -> int | None:
+        """The address budget left (last ``userRateLimit`` minus actions sent since)."""
+        if self._address_limit is None:
+            return None
+        return self._address_limit.requests_left - self._address_sent_since_query
+
+    def seconds_until(self, weight: int, *, is_cancel: bool) -> float:
+        """How long to wait before ``weight`` may be spent (0 = now)."""
+        now = self._clock()
+        self._refill()
+        if not is_cancel and now < self._backoff_until:
+            return self._backoff_until - now
+        floor = 0.0 if is_cancel else self._reserve
+        missing = weight + floor - self._tokens
+        return 0.0 if missing <= 0 else missing / self._refill_per_s
+
+    async def acquire(self, weight: int, *, is_cancel: bool = False) -> None:
+        """Wait until ``weight`` may be spent, then spend it."""
+        while (wait_s := self.seconds_until(weight, is_cancel=is_cancel)) > 0:
+            await asyncio.sleep(wait_s)
+        self._tokens -= weight
+        self.weight_spent += weight
+
+    def record_action(self, items: int) -> None:
+        """An action of ``items`` orders/cancels went out (address budget counts items)."""
+        self.actions_sent += 1
+        self._address_sent_since_query += items
+
+    def record_user_rate_limit(self, limit: UserRateLimit) -> None:
+        self._address_limit = limit
+        self._address_sent_since_query = 0
+
+    def record_rate_limited(self) -> float:
+        """The exchange said "too many": back off (doubling, jittered); return the pause."""
+        self.rate_limited_total += 1
+        pause = self._backoff_s * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
+        self._backoff_until = max(self._backoff_until, self._clock() + pause)
+        self._backoff_s = min(self._backoff_s * 2, _BACKOFF_MAX_S)
+        return pause
+
+    def record_success(self) -> None:
+        self._backoff_s = _BACKOFF_START_S
+
+    def _refill(self) -> None:
+        now = self._clock()
+        elapsed = now - self._updated
+        self._updated = now
+        self._tokens = min(self._capacity, self._tokens + elapsed * self._refill_per_s)

@@ -1,0 +1,110 @@
+"""HTTP to ``/info`` and ``/exchange``: aiohttp on the I/O loop, inside the rate budget.
+
+A request whose answer never arrives (timeout, reset connection) raises
+:class:`RequestLostError`: the caller must treat the outcome as unknown, never as
+refused. An HTTP 429 raises :class:`RateLimitedError` (the request was refused) and
+starts the budget's backoff. Bodies are returned decoded and unparsed; only
+:mod:`venues.hyperliquid.parse` and :mod:`venues.hyperliquid.errors` read them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from typing import Final
+
+import aiohttp
+
+from venues.hyperliquid.rate_budget import RateBudget, action_weight, info_weight
+
+MAINNET_API_URL: Final = "https://api.hyperliquid.xyz"
+TESTNET_API_URL: Final = "https://api.hyperliquid-testnet.xyz"
+_HTTP_TOO_MANY_REQUESTS: Final = 429
+_JSON_HEADERS: Final = {"Content-Type": "application/json"}
+
+
+class RequestLostError(Exception):
+    """The request may or may not have reached the exchange; its outcome is unknown."""
+
+
+class RateLimitedError(Exception):
+    """The exchange refused the request for its rate limits (HTTP 429)."""
+
+
+class VenueUnreachableError(Exception):
+    """A start-up query failed; the message says which and why."""
+
+
+def websocket_url(api_url: str) -> str:
+    """The WebSocket URL the way the SDK derives it: ``"ws" + url[len("http"):] + "/ws"``."""
+    return "ws" + api_url.rstrip("/")[len("http") :] + "/ws"
+
+
+def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: float) -> object:
+    """One ``/info`` query with the standard library, for start-up before the loop runs."""
+    request = urllib.request.Request(  # noqa: S310 (the URL is the configured exchange)
+        api_url.rstrip("/") + "/info",
+        data=json.dumps(body).encode(),
+        headers=_JSON_HEADERS,
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+            decoded: object = json.loads(response.read())
+    except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as error:
+        raise VenueUnreachableError(f"{body.get('type')} from {api_url} failed: {error}") from None
+    return decoded
+
+
+class RestClient:
+    """The exchange's HTTP API for one base URL; create and use it on the I/O loop only."""
+
+    def __init__(self, api_url: str, budget: RateBudget, *, timeout_s: float = 5.0) -> None:
+        self._base = api_url.rstrip("/")
+        self._budget = budget
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def budget(self) -> RateBudget:
+        return self._budget
+
+    async def open(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=_JSON_HEADERS)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def info(self, body: dict[str, object]) -> object:
+        """A read query; waits for budget (reads never skip the queue)."""
+        await self._budget.acquire(info_weight(str(body.get("type"))), is_cancel=False)
+        return await self._post("/info", body)
+
+    async def exchange(self, payload: dict[str, object], *, items: int, is_cancel: bool) -> object:
+        """A signed action; cancels may dip into the reserve and ignore backoff."""
+        await self._budget.acquire(action_weight(items), is_cancel=is_cancel)
+        self._budget.record_action(items)
+        return await self._post("/exchange", payload)
+
+    async def _post(self, path: str, body: dict[str, object]) -> object:
+        if self._session is None:
+            raise RuntimeError("RestClient used before open()")
+        try:
+            async with self._session.post(self._base + path, data=json.dumps(body)) as response:
+                if response.status == _HTTP_TOO_MANY_REQUESTS:
+                    pause = self._budget.record_rate_limited()
+                    raise RateLimitedError(f"HTTP 429 from {path}; backing off {pause:.1f}s")
+                text = await response.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise RequestLostError(f"{path}: {type(error).__name__}: {error}") from None
+        try:
+            decoded: object = json.loads(text)
+        except json.JSONDecodeError:
+            # A non-JSON body (a proxy page, "Too Many Requests") is an answer, not a loss.
+            return text
+        return decoded
