@@ -65,6 +65,9 @@ class ActorShell(SupervisedActor):
         return None
 
     def _route(self, messages: list[object]) -> None:
+        if self.child_handle.superseded:
+            # An abandoned (hung) incarnation that woke up: its replacement owns the role now.
+            return
         for message in messages:
             self._router.dispatch(message)
 

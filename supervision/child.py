@@ -85,10 +85,12 @@ class ChildHandle:
 
     @property
     def role(self) -> str:
+        """The child's role: the name peers use to find it."""
         return self._role
 
     @property
     def generation(self) -> int:
+        """Which incarnation of the role this is (1 for the first start)."""
         return self._generation
 
     @property
@@ -124,13 +126,16 @@ class ChildHandle:
             self._actor_urn = actor_urn
 
     def request_stop(self) -> None:
+        """Mark the coming stop as asked for, so it is reported as SHUTDOWN."""
         self._stop_requested.set()
 
     def supersede(self) -> None:
+        """Mark this incarnation as given up on; a newer one may already be running."""
         self._superseded.set()
 
     @property
     def start_outcome(self) -> StartOutcome:
+        """Whether ``on_supervised_start`` has finished, and how."""
         return self._start
 
 

@@ -7,6 +7,7 @@ import logging
 import pykka
 import pytest
 
+from supervision.logline import format_line
 from supervisor import (
     ChildHandle,
     ChildSpec,
@@ -295,3 +296,10 @@ def test_stop_stops_children_in_reverse_start_order_and_reports_none_abandoned(
     assert all(c.status == "stopped" and not c.alive for c in supervisor.which_children())
     assert supervisor.terminated.is_set()
     assert supervisor.stop() == []
+
+
+def test_an_error_with_quotes_and_newlines_stays_on_one_log_line() -> None:
+    line = format_line("child_restarted", {"role": "quoter", "error": 'KeyError: "px"\nnext'})
+
+    assert line == r'event=child_restarted role=quoter error="KeyError: \"px\"\nnext"'
+    assert "\n" not in line

@@ -1,0 +1,68 @@
+"""The account's truth from ``/info``: open orders, position, fills since a time, budget.
+
+Queries always name the trading account (master, sub-account or vault), never the
+agent wallet that signs: the exchange answers an agent's address with empty lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.account import OrderFilled, PositionReported
+from protocol.orders import OpenOrdersReported
+from venues.hyperliquid.parse import (
+    UserRateLimit,
+    parse_fills,
+    parse_open_orders,
+    parse_position,
+    parse_user_rate_limit,
+)
+from venues.hyperliquid.rest import RestClient
+
+_NS_PER_MS = 1_000_000
+_PAGE_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountSnapshot:
+    open_orders: OpenOrdersReported
+    position: PositionReported
+
+
+class AccountQueries:
+    """Read-only queries about one account on one exchange."""
+
+    def __init__(self, rest: RestClient, *, user: str) -> None:
+        self._rest = rest
+        self.user = user
+
+    async def snapshot(self, coin: str, *, now_ns: int) -> AccountSnapshot:
+        """Open orders first, then the position (both stamped with local receive time)."""
+        orders = await self._rest.info({"type": "openOrders", "user": self.user})
+        open_orders = parse_open_orders(orders, coin=coin, ts_local=now_ns)
+        state = await self._rest.info({"type": "clearinghouseState", "user": self.user})
+        return AccountSnapshot(
+            open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
+        )
+
+    async def fills_since(self, start_ms: int, *, now_ns: int) -> tuple[OrderFilled, ...]:
+        """Every fill at or after ``start_ms``, following the 500-item pages."""
+        fills: list[OrderFilled] = []
+        cursor = start_ms
+        while True:
+            body = {"type": "userFillsByTime", "user": self.user, "startTime": cursor}
+            page = parse_fills(
+                await self._rest.info(body), ts_local=now_ns, channel="userFillsByTime"
+            )
+            fills.extend(page)
+            if len(page) < _PAGE_LIMIT:
+                return tuple(fills)
+            newest_ms = max(fill.ts_exchange for fill in page) // _NS_PER_MS
+            if newest_ms <= cursor:
+                return tuple(fills)  # a page of one millisecond: nothing more to follow
+            cursor = newest_ms
+
+    async def rate_limit(self) -> UserRateLimit:
+        return parse_user_rate_limit(
+            await self._rest.info({"type": "userRateLimit", "user": self.user})
+        )

@@ -1,0 +1,152 @@
+"""What the live venue adapter remembers about orders: the races live here.
+
+The exchange reports one order through two channels (the ``/exchange`` answer and the
+``orderUpdates`` stream) in either order, a modify gives the order a new oid (the old
+leg shows up as "canceled" under the same cloid), and a fill can arrive before the
+answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
+news?" for each report so every protocol event is emitted once, and
+:class:`PendingFills` holds fills for oids not known yet instead of dropping them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.account import OrderFilled
+from protocol.orders import CancelReason
+
+_FORGET_AFTER: Final = 10_000
+"""Finished orders remembered (to recognise late duplicates) before the oldest go."""
+
+
+@dataclass(slots=True)
+class _Leg:
+    oid: int
+    modify_from: int | None = None
+
+
+class OrderLegs:
+    """cloid → current oid, modifies in flight, cancel reasons, finished cloids."""
+
+    def __init__(self) -> None:
+        self._legs: dict[str, _Leg] = {}
+        self._cloid_by_oid: dict[int, str] = {}
+        self._cancel_reasons: dict[str, CancelReason] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def cloid_of(self, oid: int) -> str | None:
+        return self._cloid_by_oid.get(oid)
+
+    def oid_of(self, cloid: str) -> int | None:
+        leg = self._legs.get(cloid)
+        return None if leg is None else leg.oid
+
+    def opened(self, cloid: str, oid: int) -> bool:
+        """A leg rests under ``oid``; True when this is news (first report of that leg)."""
+        if cloid in self._finished:
+            return False
+        self._cloid_by_oid[oid] = cloid
+        leg = self._legs.get(cloid)
+        if leg is not None and leg.oid == oid:
+            return False
+        if leg is None:
+            self._legs[cloid] = _Leg(oid=oid)
+        else:
+            leg.oid = oid
+            leg.modify_from = None
+        return True
+
+    def is_new_leg(self, cloid: str, oid: int) -> bool:
+        """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect)."""
+        leg = self._legs.get(cloid)
+        return leg is not None and leg.oid != oid
+
+    def modify_started(self, cloid: str) -> None:
+        leg = self._legs.get(cloid)
+        if leg is not None:
+            leg.modify_from = leg.oid
+
+    def modify_finished(self, cloid: str) -> None:
+        leg = self._legs.get(cloid)
+        if leg is not None:
+            leg.modify_from = None
+
+    def cancel_requested(self, cloid: str, reason: CancelReason) -> None:
+        self._cancel_reasons[cloid] = reason
+
+    def cancel_reason(self, cloid: str) -> CancelReason:
+        """Why we asked; a cancel nobody asked for (dead-man switch, margin) is RISK."""
+        return self._cancel_reasons.get(cloid, CancelReason.RISK)
+
+    def is_old_leg(self, cloid: str, oid: int) -> bool:
+        """A report about a leg a modify replaced (or is replacing): not about the order."""
+        leg = self._legs.get(cloid)
+        if leg is None:
+            return False
+        return leg.oid != oid or leg.modify_from == oid
+
+    def finished(self, cloid: str) -> bool:
+        """The order ended (cancelled, rejected, filled); True when this is news."""
+        if cloid in self._finished:
+            return False
+        leg = self._legs.pop(cloid, None)
+        if leg is not None:
+            self._cloid_by_oid.pop(leg.oid, None)
+        self._cancel_reasons.pop(cloid, None)
+        self._finished[cloid] = None
+        if len(self._finished) > _FORGET_AFTER:
+            self._finished.popitem(last=False)
+        return True
+
+    def is_finished(self, cloid: str) -> bool:
+        return cloid in self._finished
+
+    def live_cloids(self) -> list[str]:
+        return list(self._legs)
+
+
+class PendingFills:
+    """Fills without a cloid whose oid is not known yet, held until it is (or too long)."""
+
+    def __init__(self, *, hold_ns: int) -> None:
+        self._hold_ns = hold_ns
+        self._held: list[OrderFilled] = []
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def hold(self, fill: OrderFilled) -> None:
+        self._held.append(fill)
+
+    def release(self, legs: OrderLegs, now_ns: int) -> list[OrderFilled]:
+        """Fills whose oid is now known (with the cloid filled in) or held too long."""
+        released: list[OrderFilled] = []
+        kept: list[OrderFilled] = []
+        for fill in self._held:
+            cloid = legs.cloid_of(fill.venue_order_id)
+            if cloid is not None:
+                released.append(_with_cloid(fill, cloid))
+            elif now_ns - fill.ts_local >= self._hold_ns:
+                released.append(fill)  # the position must see it even if no order claims it
+            else:
+                kept.append(fill)
+        self._held = kept
+        return released
+
+
+def _with_cloid(fill: OrderFilled, cloid: str) -> OrderFilled:
+    return OrderFilled(
+        trade_id=fill.trade_id,
+        cloid=cloid,
+        venue_order_id=fill.venue_order_id,
+        coin=fill.coin,
+        side=fill.side,
+        price=fill.price,
+        size=fill.size,
+        fee=fill.fee,
+        liquidity=fill.liquidity,
+        ts_exchange=fill.ts_exchange,
+        ts_local=fill.ts_local,
+    )
