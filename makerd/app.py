@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from actors.gate import TradingGate
 from actors.router import Router, inbox_depth
 from actors.routing import ACTOR_ROLES, ORDER_MANAGER
-from config.loader import ConfigError
+from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
 from makerd.exit_codes import EXIT_GAVE_UP, EXIT_HUNG, EXIT_KILL_SWITCH, EXIT_OK
@@ -55,8 +55,11 @@ class Outcome:
 
 
 class MakerdRun:
-    def __init__(self, config: MakerdConfig, *, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, config: MakerdConfig, *, config_path: Path | None = None, out: TextIO = sys.stdout
+    ) -> None:
         self.config = config
+        self._config_path = config_path
         self._out = out
         self._clock = WallClock()
         self._flags = SignalFlags()
@@ -103,6 +106,7 @@ class MakerdRun:
         venue = build_venue(config, clock=self._clock)
         registry = CollectorRegistry()
         metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
+        self._metrics = metrics
         server = self._serve(registry)
         observer = Observer(
             metrics=metrics,
@@ -199,9 +203,21 @@ class MakerdRun:
         self._notifier.status(line)
 
     def _reload(self) -> None:
+        """SIGHUP: re-validate the config file; changes apply at the next start.
+
+        Hot-applying parameters to running actors is not implemented yet: an operator gets
+        a definite answer (valid or every problem) without touching the running bot.
+        """
+        try:
+            load_config(self._config_path)
+        except ConfigError as error:
+            self._metrics.config_reloads_total.labels(result="invalid").inc()
+            log.error("event=config_reload result=invalid kept=running problems=%r", str(error))
+            return
+        self._metrics.config_reloads_total.labels(result="valid").inc()
         log.warning(
-            "event=reload_ignored reason=%r",
-            "SIGHUP received; hot reload is not implemented yet, restart to apply a new config",
+            "event=config_reload result=valid applied=no note=%r",
+            "the new config is valid; restart makerd to apply it",
         )
 
     def _stop_everything(self, ticker: Ticker, server: MetricsServer | None) -> None:
@@ -320,11 +336,3 @@ class MakerdRun:
         )
         metrics.actor_restarts_total.labels(actor=record.role, reason=record.kind.value).inc()
         self._observer.count_restart()
-
-
-def run_makerd(config: MakerdConfig, *, duration_s: float | None) -> int:
-    try:
-        return MakerdRun(config).run(duration_s=duration_s)
-    except ConfigError as error:
-        print(str(error), file=sys.stderr)
-        return 78

@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     from makerd.venue_choice import UnsupportedModeError
 
     try:
-        return MakerdRun(config).run(duration_s=args.duration)
+        return MakerdRun(config, config_path=args.config).run(duration_s=args.duration)
     except UnsupportedModeError as error:
         print(f"makerd: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -134,6 +134,11 @@ class Metrics:
         self.orders_placed_total = counter(
             "makerd_orders_placed_total", "Orders sent to the venue.", side
         )
+        self.config_reloads_total = counter(
+            "makerd_config_reloads_total",
+            "SIGHUP config re-validations, by result.",
+            {"result": ("valid", "invalid")},
+        )
         self.orders_modified_total = single_counter(
             "makerd_orders_modified_total", "Order amendments sent to the venue."
         )

@@ -105,3 +105,21 @@ def test_a_tripped_kill_switch_survives_a_restart_until_cleared(tmp_path: Path) 
     assert "venue confirms 0 open orders" in first.text, "tripping cancelled everything"
     trips = journal_rows(state, "SELECT reason FROM kill_switch_events WHERE action = 'trip'")
     assert trips == [("session_loss",)]
+
+
+def test_sighup_revalidates_the_config_and_keeps_running_either_way(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "live.yaml", {"quoting": {"levels": 2}})
+    makerd = MakerdProcess(run_args(tmp_path / "state", "--config", str(config)), cwd=tmp_path)
+    makerd.wait_for(r"makerd sim BTC \| mid=")
+
+    write_config(config, {"quoting": {"levels": "many"}})
+    makerd.signal(signal.SIGHUP)
+    invalid = makerd.wait_for(r"event=config_reload result=invalid.*")
+    write_config(config, {"quoting": {"levels": 4}})
+    makerd.signal(signal.SIGHUP)
+    makerd.wait_for(r"event=config_reload result=valid")
+    makerd.wait_for(r"makerd sim BTC \| mid=")  # still quoting
+    makerd.signal(signal.SIGTERM)
+
+    assert makerd.finish() == EXIT_OK, makerd.text
+    assert "quoting.levels" in invalid.group(0)

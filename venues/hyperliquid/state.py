@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from protocol.account import OrderFilled
-from protocol.orders import CancelReason
+from protocol.orders import CancelReason, OrderRequest
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
@@ -32,9 +32,18 @@ class OrderLegs:
 
     def __init__(self) -> None:
         self._legs: dict[str, _Leg] = {}
-        self._cloid_by_oid: dict[int, str] = {}
+        # Kept after an order ends (bounded): its fills may still be on their way.
+        self._cloid_by_oid: OrderedDict[int, str] = OrderedDict()
         self._cancel_reasons: dict[str, CancelReason] = {}
+        self._requests: dict[str, OrderRequest] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def placing(self, request: OrderRequest) -> None:
+        """Remember what was asked, so a later modify can resend side, tif and flags."""
+        self._requests[request.cloid] = request
+
+    def request_of(self, cloid: str) -> OrderRequest | None:
+        return self._requests.get(cloid)
 
     def cloid_of(self, oid: int) -> str | None:
         return self._cloid_by_oid.get(oid)
@@ -48,6 +57,8 @@ class OrderLegs:
         if cloid in self._finished:
             return False
         self._cloid_by_oid[oid] = cloid
+        if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
+            self._cloid_by_oid.popitem(last=False)
         leg = self._legs.get(cloid)
         if leg is not None and leg.oid == oid:
             return False
@@ -91,9 +102,8 @@ class OrderLegs:
         """The order ended (cancelled, rejected, filled); True when this is news."""
         if cloid in self._finished:
             return False
-        leg = self._legs.pop(cloid, None)
-        if leg is not None:
-            self._cloid_by_oid.pop(leg.oid, None)
+        self._legs.pop(cloid, None)
+        self._requests.pop(cloid, None)
         self._cancel_reasons.pop(cloid, None)
         self._finished[cloid] = None
         if len(self._finished) > _FORGET_AFTER:
