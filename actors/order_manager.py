@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from actors.gate import TradingGate
 from actors.order_diff import RestingView, Tolerance, diff_side
 from actors.order_state import ManagedOrder, OrderTable
 from config.model import OrderManagerConfig
@@ -56,8 +57,10 @@ class OrderManagerLogic:
         instrument: Instrument,
         config: OrderManagerConfig,
         new_cloid: Callable[[], str],
+        gate: TradingGate | None = None,
     ) -> None:
         self._instrument = instrument
+        self._gate = gate or TradingGate()
         self._config = config
         self._new_cloid = new_cloid
         self._tolerance = Tolerance(
@@ -122,7 +125,7 @@ class OrderManagerLogic:
 
     def _on_target(self, target: QuoteTarget) -> list[object]:
         now = target.ts_local
-        if self._stopped or self._state is TradingState.HALTED:
+        if self._stopped or self._state is TradingState.HALTED or self._gate.closed:
             bids: tuple[QuoteLevel, ...] = ()
             asks: tuple[QuoteLevel, ...] = ()
         else:

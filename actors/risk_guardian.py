@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
+from actors.gate import TradingGate
 from config.model import RiskConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import TimerFired
@@ -27,9 +28,12 @@ class KillSwitchStore(Protocol):
 
 
 class RiskGuardianLogic:
-    def __init__(self, *, config: RiskConfig, latch: KillSwitchStore) -> None:
+    def __init__(
+        self, *, config: RiskConfig, latch: KillSwitchStore, gate: TradingGate | None = None
+    ) -> None:
         self._config = config
         self._latch = latch
+        self._gate = gate or TradingGate()
         self.state = TradingState.NORMAL
         self.tripped: KillReason | None = None
         self._peak_pnl = Decimal(0)
@@ -115,6 +119,8 @@ class RiskGuardianLogic:
     def _trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
         # The latch goes to disk first: if anything after this fails, trading stays stopped.
         self._latch.trip(reason=reason.value, detail=detail, ts_ns=now_ns)
+        # Then the gate: quote targets already in flight must not reach the venue.
+        self._gate.close(f"kill switch: {reason.value}")
         self.tripped = reason
         log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
         halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", now_ns)

@@ -92,11 +92,12 @@ def run_rate(rate: int, seconds: float) -> dict[str, float]:
         thread = SteppedVenueThread(stamped, clock=clock, step_s=config.sim.step_ms / 1000)
         recorder = Recorder(clock)
         holder: dict[str, object] = {}
+        gate = TradingGate()
         router = Router(
             resolve=lambda role: holder["sup"].ref(role),  # type: ignore[attr-defined]  # noqa: PLW0108
             venue=thread,
             observer=recorder,
-            gate=TradingGate(),
+            gate=gate,
         )
         deps = Dependencies(
             config=config,
@@ -106,6 +107,7 @@ def run_rate(rate: int, seconds: float) -> dict[str, float]:
             latch=KillSwitchLatch(Path(tmp)),
             new_cloid=CloidFactory(),
             clock=clock,
+            gate=gate,
         )
         supervisor = build_supervisor(
             config, deps=deps, router=router, clock=clock, on_escalate=print, on_restart=print

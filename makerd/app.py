@@ -123,6 +123,7 @@ class MakerdRun:
             latch=self._latch,
             new_cloid=CloidFactory(),
             clock=self._clock,
+            gate=self._gate,
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
@@ -145,6 +146,7 @@ class MakerdRun:
         self._supervisor.start()
         for role in ACTOR_ROLES:
             metrics.register_mailbox_depth(role, partial(self._mailbox_depth, role))
+            metrics.actor_up.labels(actor=role).set_function(partial(self._actor_up, role))
         ticker = Ticker(
             clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
         )
@@ -158,6 +160,10 @@ class MakerdRun:
             self._stop_everything(ticker, server)
         self._finish_journal(journal, session_id)
         return self._outcome.exit_code
+
+    def _actor_up(self, role: str) -> float:
+        ref = self._supervisor.ref(role)
+        return 1.0 if ref is not None and ref.is_alive() else 0.0
 
     def _mailbox_depth(self, role: str) -> int:
         return inbox_depth(self._supervisor.ref(role))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from actors.driver import DeterministicDriver
+from actors.gate import TradingGate
 from actors.routing import FILL_TRACKER
 from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
@@ -22,6 +23,7 @@ from protocol.account import FillBooked
 from protocol.clock import ManualClock
 from protocol.control import QuoteCycleCompleted
 from protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
+from protocol.risk import KillSwitchTripped
 from venues.sim.venue import SimVenue, sim_instrument
 
 NS_PER_S = 1_000_000_000
@@ -36,14 +38,20 @@ class SimCounters:
     places: int = 0
     modifies: int = 0
     cancels: int = 0
+    halted: bool = False
+    places_after_halt: int = 0
 
     def __call__(self, message: object) -> None:
-        if isinstance(message, FillBooked):
+        if isinstance(message, KillSwitchTripped):
+            self.halted = True
+        elif isinstance(message, FillBooked):
             self.fills += 1
         elif isinstance(message, QuoteCycleCompleted):
             self.quote_cycles += 1
         elif isinstance(message, PlaceOrders):
             self.places += len(message.orders)
+            if self.halted:
+                self.places_after_halt += len(message.orders)
         elif isinstance(message, ModifyOrders):
             self.modifies += len(message.amendments)
         elif isinstance(message, CancelOrders):
@@ -55,6 +63,7 @@ class SimResult:
     summary: SessionSummary
     counters: SimCounters
     venue_position: Decimal
+    venue_open_orders: int
     tracked_position: Decimal
 
 
@@ -63,6 +72,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
     journal = Journal(state_dir / "journal.sqlite")
+    gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
         deps = Dependencies(
@@ -73,6 +83,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             latch=KillSwitchLatch(state_dir),
             new_cloid=CloidFactory(run_prefix=session_id),
             clock=clock,
+            gate=gate,
         )
         logics = {role: build() for role, build in logic_factories(deps).items()}
         counters = SimCounters()
@@ -83,6 +94,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
             observer=counters,
+            gate=gate,
         )
         driver.start()
         driver.run_for(int(seconds * NS_PER_S))
@@ -91,6 +103,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             summary=summarize(journal, session_id),
             counters=counters,
             venue_position=venue.exchange.position,
+            venue_open_orders=venue.exchange.open_order_count,
             tracked_position=tracked,
         )
     finally:

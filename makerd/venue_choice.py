@@ -41,7 +41,24 @@ class SimProcessVenue:
         self._thread.stop()
 
 
+class VenueSetupError(UnsupportedModeError):
+    """The venue could not be built: no key, exchange unreachable, unknown coin."""
+
+
 def build_venue(config: MakerdConfig, *, clock: Clock) -> ProcessVenue:
+    """The one place that knows which venue a mode means."""
     if config.mode is Mode.SIM:
         return SimProcessVenue(config, clock=clock)
-    raise UnsupportedModeError(f"mode {config.mode.value!r} is not available yet")
+    # Imported here: sim runs need neither the network stack nor the key loader.
+    from venues.hyperliquid.meta import UnknownCoinError
+    from venues.hyperliquid.paper import PaperHyperliquidVenue
+    from venues.hyperliquid.rest import VenueUnreachableError
+    from venues.hyperliquid.secrets import PrivateKeyError
+    from venues.hyperliquid.venue import HyperliquidVenue
+
+    try:
+        if config.mode is Mode.PAPER:
+            return PaperHyperliquidVenue(config, clock=clock)
+        return HyperliquidVenue(config, clock=clock)
+    except (PrivateKeyError, VenueUnreachableError, UnknownCoinError) as error:
+        raise VenueSetupError(f"{config.mode.value} venue: {error}") from None

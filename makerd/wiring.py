@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from actors.book_feed import BookFeedLogic
 from actors.fill_tracker import FillJournal, FillTrackerLogic
+from actors.gate import TradingGate
 from actors.order_manager import OrderManagerLogic
 from actors.quoter import QuoterEstimators, QuoterLogic
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic
@@ -51,6 +52,7 @@ class Dependencies:
     latch: KillSwitchStore
     new_cloid: Callable[[], str]
     clock: Clock
+    gate: TradingGate
 
 
 def build_quote_model(config: MakerdConfig) -> QuoteModel:
@@ -103,9 +105,14 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             mark_publish_interval_ns=NS_PER_S,
             equity_interval_ns=NS_PER_S,
         ),
-        RISK_GUARDIAN: lambda: RiskGuardianLogic(config=config.risk, latch=deps.latch),
+        RISK_GUARDIAN: lambda: RiskGuardianLogic(
+            config=config.risk, latch=deps.latch, gate=deps.gate
+        ),
         ORDER_MANAGER: lambda: OrderManagerLogic(
-            instrument=deps.instrument, config=config.order_manager, new_cloid=deps.new_cloid
+            instrument=deps.instrument,
+            config=config.order_manager,
+            new_cloid=deps.new_cloid,
+            gate=deps.gate,
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,

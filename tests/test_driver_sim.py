@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from pathlib import Path
 
 from config.model import MakerdConfig
 from makerd.backtest import run_simulated
+from makerd.latch import KillSwitchLatch
 
 
 def test_a_minute_of_calm_market_produces_fills_booked_exactly_as_the_venue_saw_them(
@@ -26,3 +29,20 @@ def test_the_same_config_gives_the_same_session(tmp_path: Path) -> None:
     assert first.summary.fills == second.summary.fills
     assert first.summary.realized_pnl_usd == second.summary.realized_pnl_usd
     assert first.counters == second.counters
+
+
+def test_a_kill_switch_in_the_driver_halts_quoting_and_latches(tmp_path: Path) -> None:
+    base = MakerdConfig()
+    config = dataclasses.replace(
+        base, risk=dataclasses.replace(base.risk, session_loss_usd=Decimal("0.01"))
+    )
+
+    result = run_simulated(config, seconds=60, state_dir=tmp_path)
+
+    latched = KillSwitchLatch(tmp_path).read()
+    assert latched is not None
+    assert latched.reason == "session_loss"
+    assert result.counters.fills >= 1
+    assert result.counters.halted
+    assert result.counters.places_after_halt == 0, "no new order after the trip"
+    assert result.venue_open_orders == 0, "tripping cancelled every resting order"

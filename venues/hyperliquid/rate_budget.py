@@ -104,7 +104,7 @@ class RateBudget:
     def record_rate_limited(self) -> float:
         """The exchange said "too many": back off (doubling, jittered); return the pause."""
         self.rate_limited_total += 1
-        pause = self._backoff_s * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
+        pause = self._backoff_s * (0.5 + random.random() / 2)
         self._backoff_until = max(self._backoff_until, self._clock() + pause)
         self._backoff_s = min(self._backoff_s * 2, _BACKOFF_MAX_S)
         return pause

@@ -9,7 +9,6 @@ starts the budget's backoff. Bodies are returned decoded and unparsed; only
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -44,14 +43,14 @@ def websocket_url(api_url: str) -> str:
 
 def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: float) -> object:
     """One ``/info`` query with the standard library, for start-up before the loop runs."""
-    request = urllib.request.Request(  # noqa: S310 (the URL is the configured exchange)
+    request = urllib.request.Request(
         api_url.rstrip("/") + "/info",
         data=json.dumps(body).encode(),
         headers=_JSON_HEADERS,
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             decoded: object = json.loads(response.read())
     except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as error:
         raise VenueUnreachableError(f"{body.get('type')} from {api_url} failed: {error}") from None
@@ -100,7 +99,7 @@ class RestClient:
                     pause = self._budget.record_rate_limited()
                     raise RateLimitedError(f"HTTP 429 from {path}; backing off {pause:.1f}s")
                 text = await response.text()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise RequestLostError(f"{path}: {type(error).__name__}: {error}") from None
         try:
             decoded: object = json.loads(text)

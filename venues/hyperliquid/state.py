@@ -11,7 +11,7 @@ news?" for each report so every protocol event is emitted once, and
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from protocol.account import OrderFilled
@@ -137,26 +137,10 @@ class PendingFills:
         for fill in self._held:
             cloid = legs.cloid_of(fill.venue_order_id)
             if cloid is not None:
-                released.append(_with_cloid(fill, cloid))
+                released.append(replace(fill, cloid=cloid))
             elif now_ns - fill.ts_local >= self._hold_ns:
                 released.append(fill)  # the position must see it even if no order claims it
             else:
                 kept.append(fill)
         self._held = kept
         return released
-
-
-def _with_cloid(fill: OrderFilled, cloid: str) -> OrderFilled:
-    return OrderFilled(
-        trade_id=fill.trade_id,
-        cloid=cloid,
-        venue_order_id=fill.venue_order_id,
-        coin=fill.coin,
-        side=fill.side,
-        price=fill.price,
-        size=fill.size,
-        fee=fill.fee,
-        liquidity=fill.liquidity,
-        ts_exchange=fill.ts_exchange,
-        ts_local=fill.ts_local,
-    )

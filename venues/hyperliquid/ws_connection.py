@@ -102,8 +102,9 @@ class ReconnectingSocket:
 
     def _delay(self, failures: int) -> float:
         policy = self._policy
-        ceiling = min(policy.max_backoff_s, policy.initial_backoff_s * 2**failures)
-        return ceiling * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not crypto)
+        growth = float(1 << min(failures, 16))
+        ceiling = min(policy.max_backoff_s, policy.initial_backoff_s * growth)
+        return ceiling * (0.5 + random.random() / 2)
 
     async def _subscribe(self, ws: ClientConnection) -> None:
         for subscription in self._subscriptions:

@@ -1,0 +1,339 @@
+"""Venue commands → signed ``/exchange`` actions → protocol events.
+
+Placement is one batched ``order`` action (post-only Alo unless the request says
+otherwise, each order with its cloid); amendments are one ``batchModify`` addressed by
+cloid, so the exchange's new oid for the order comes back as :class:`OrderModified`;
+cancels go by cloid; ``CancelAll`` cancels by oid whatever the venue lists as open,
+known to makerd or not. Every item's answer becomes one event, and each fact is
+reported once even when the user stream reports it too (see :mod:`.state`).
+
+A request whose answer was lost emits nothing definitive: the orders stay in whatever
+state makerd gave them, and ``settle`` asks the venue for the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Final
+
+from protocol.instrument import Instrument, OrderRuleError
+from protocol.orders import (
+    ArmDeadManSwitch,
+    CancelAll,
+    CancelOrders,
+    CancelRejected,
+    ModifyOrders,
+    ModifyRejected,
+    OrderAccepted,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderRequest,
+    PlaceOrders,
+    RejectReason,
+    RequestAccountSnapshot,
+    VenueCommand,
+)
+from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.errors import (
+    FilledOnArrival,
+    ItemRejected,
+    ItemStatus,
+    Resting,
+    VenueError,
+)
+from venues.hyperliquid.requests import SignedSender
+from venues.hyperliquid.state import OrderLegs
+from venues.hyperliquid.wire import (
+    batch_modify_action,
+    cancel_action,
+    cancel_by_cloid_action,
+    order_wire,
+    schedule_cancel_action,
+)
+
+log = logging.getLogger("makerd.venue.orders")
+Emit = Callable[[object], None]
+_NS_PER_MS: Final = 1_000_000
+_RULE_REASONS: Final = {
+    "tick": RejectReason.TICK,
+    "lot": RejectReason.LOT,
+    "size_zero": RejectReason.LOT,
+    "min_notional": RejectReason.MIN_NOTIONAL,
+    "reduce_only": RejectReason.REDUCE_ONLY,
+}
+
+
+class OrderGateway:
+    """Executes venue commands on the I/O loop; one coroutine per command."""
+
+    def __init__(
+        self,
+        *,
+        sender: SignedSender,
+        instrument: Instrument,
+        legs: OrderLegs,
+        queries: AccountQueries,
+        emit: Emit,
+        settle: Callable[[], None],
+        now_ns: Callable[[], int],
+    ) -> None:
+        self._sender = sender
+        self._instrument = instrument
+        self._legs = legs
+        self._queries = queries
+        self._emit = emit
+        self._settle = settle
+        self._now_ns = now_ns
+        self.dead_man_refused = False
+        self.dead_man_armed = False
+        self.sizes_rounded_to_zero = 0
+
+    async def execute(self, command: VenueCommand) -> None:
+        if isinstance(command, PlaceOrders):
+            await self._place(command)
+        elif isinstance(command, ModifyOrders):
+            await self._modify(command)
+        elif isinstance(command, CancelOrders):
+            await self._cancel(command)
+        elif isinstance(command, CancelAll):
+            await self._cancel_all(command)
+        elif isinstance(command, RequestAccountSnapshot):
+            await self.report_account(command.coin)
+        else:
+            await self._arm(command)
+
+    async def report_account(self, coin: str) -> None:
+        """Open orders then position, as the order_manager and fill_tracker expect."""
+        snapshot = await self._queries.snapshot(coin, now_ns=self._now_ns())
+        self._emit(snapshot.open_orders)
+        self._emit(snapshot.position)
+
+    async def _place(self, command: PlaceOrders) -> None:
+        legal: list[OrderRequest] = []
+        wires = []
+        for order in command.orders:
+            try:
+                wires.append(order_wire(order, self._instrument))
+            except OrderRuleError as error:
+                self._reject_locally(order.cloid, error)
+                continue
+            self._legs.placing(order)
+            legal.append(order)
+        if not legal:
+            return
+        action = {"type": "order", "orders": wires, "grouping": "na"}
+        response = await self._sender.send(action, items=len(legal), is_cancel=False)
+        if response is None:
+            return
+        now = self._now_ns()
+        if response.error is not None:
+            for order in legal:
+                self._rejected(order.cloid, response.error, now)
+            return
+        statuses = _spread(response.statuses, len(legal))
+        for order, status in zip(legal, statuses, strict=False):
+            self._on_placed(order, status, now)
+        if len(statuses) < len(legal):
+            self._settle()
+
+    def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
+        if isinstance(status, Resting | FilledOnArrival):
+            if self._legs.opened(order.cloid, status.oid):
+                self._emit(
+                    OrderAccepted(
+                        cloid=order.cloid,
+                        venue_order_id=status.oid,
+                        coin=order.coin,
+                        side=order.side,
+                        price=order.price,
+                        size=order.size,
+                        ts_exchange=now,
+                        ts_local=now,
+                    )
+                )
+        elif isinstance(status, ItemRejected):
+            self._rejected(order.cloid, status.error, now)
+
+    def _rejected(self, cloid: str, error: VenueError, now: int) -> None:
+        if self._legs.finished(cloid):
+            self._emit(
+                OrderRejected(
+                    cloid=cloid,
+                    reason=error.reason,
+                    message=error.message,
+                    ts_exchange=now,
+                    ts_local=now,
+                )
+            )
+
+    def _reject_locally(self, cloid: str, error: OrderRuleError) -> None:
+        if error.reason == "size_zero":
+            self.sizes_rounded_to_zero += 1
+        log.error(
+            "event=order_refused_locally cloid=%s rule=%s detail=%r",
+            cloid,
+            error.reason,
+            error.detail,
+        )
+        now = self._now_ns()
+        reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
+        self._rejected(cloid, VenueError(reason=reason, message=str(error)), now)
+
+    async def _modify(self, command: ModifyOrders) -> None:
+        targets: list[tuple[int | str, OrderRequest]] = []
+        for change in command.amendments:
+            original = self._legs.request_of(change.cloid)
+            if original is None or self._legs.oid_of(change.cloid) is None:
+                self._modify_rejected(change.cloid, RejectReason.UNKNOWN_ORDER, "not resting")
+                continue
+            amended = OrderRequest(
+                cloid=original.cloid,
+                coin=original.coin,
+                side=original.side,
+                price=change.price,
+                size=change.size,
+                tif=original.tif,
+                reduce_only=original.reduce_only,
+            )
+            try:
+                order_wire(amended, self._instrument)
+            except OrderRuleError as error:
+                reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
+                self._modify_rejected(change.cloid, reason, str(error))
+                continue
+            targets.append((change.cloid, amended))
+        if not targets:
+            return
+        for cloid, _ in targets:
+            self._legs.modify_started(str(cloid))
+        action = batch_modify_action(targets, {self._instrument.coin: self._instrument})
+        response = await self._sender.send(action, items=len(targets), is_cancel=False)
+        for cloid, _ in targets:
+            self._legs.modify_finished(str(cloid))
+        if response is None:
+            return
+        statuses = () if response.error is not None else _spread(response.statuses, len(targets))
+        for index, (cloid, amended) in enumerate(targets):
+            status = statuses[index] if index < len(statuses) else None
+            self._on_modified(str(cloid), amended, status, response.error)
+
+    def _on_modified(
+        self,
+        cloid: str,
+        amended: OrderRequest,
+        status: ItemStatus | None,
+        whole_error: VenueError | None,
+    ) -> None:
+        now = self._now_ns()
+        if isinstance(status, Resting | FilledOnArrival):
+            self._legs.placing(amended)
+            if self._legs.opened(cloid, status.oid):
+                self._emit(
+                    OrderModified(
+                        cloid=cloid,
+                        venue_order_id=status.oid,
+                        price=amended.price,
+                        size=amended.size,
+                        ts_exchange=now,
+                        ts_local=now,
+                    )
+                )
+            return
+        error = status.error if isinstance(status, ItemRejected) else whole_error
+        if error is None:
+            self._settle()  # no answer for this item: only the venue knows
+            return
+        self._modify_rejected(cloid, error.reason, error.message)
+        if error.reason is not RejectReason.UNKNOWN_ORDER:
+            # A failed modify may still have cancelled the old leg: ask, never guess.
+            self._settle()
+
+    def _modify_rejected(self, cloid: str, reason: RejectReason, message: str) -> None:
+        now = self._now_ns()
+        self._emit(
+            ModifyRejected(
+                cloid=cloid, reason=reason, message=message, ts_exchange=now, ts_local=now
+            )
+        )
+
+    async def _cancel(self, command: CancelOrders) -> None:
+        for cloid in command.cloids:
+            self._legs.cancel_requested(cloid, command.reason)
+        action = cancel_by_cloid_action((self._instrument, c) for c in command.cloids)
+        response = await self._sender.send(action, items=len(command.cloids), is_cancel=True)
+        if response is None:
+            return
+        now = self._now_ns()
+        statuses = () if response.error is not None else response.statuses
+        for index, cloid in enumerate(command.cloids):
+            status = statuses[index] if index < len(statuses) else None
+            if isinstance(status, ItemRejected) or status is None:
+                error = status.error if status is not None else response.error
+                text = error.message if error is not None else "no answer for this cancel"
+                self._emit(CancelRejected(cloid=cloid, message=text, ts_exchange=now, ts_local=now))
+            elif self._legs.finished(cloid):
+                self._emit(
+                    OrderCancelled(
+                        cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
+                    )
+                )
+
+    async def _cancel_all(self, command: CancelAll) -> None:
+        if command.coin != self._instrument.coin:
+            return
+        snapshot = await self._queries.snapshot(command.coin, now_ns=self._now_ns())
+        resting = snapshot.open_orders.orders
+        if not resting:
+            return
+        for order in resting:
+            if order.cloid is not None:
+                self._legs.cancel_requested(order.cloid, command.reason)
+        action = cancel_action((self._instrument, order.venue_order_id) for order in resting)
+        response = await self._sender.send(action, items=len(resting), is_cancel=True)
+        if response is None or response.error is not None:
+            if response is not None and response.error is not None:
+                log.error("event=cancel_all_refused message=%r", response.error.message)
+            return
+        now = self._now_ns()
+        for order, status in zip(resting, response.statuses, strict=False):
+            cancelled = not isinstance(status, ItemRejected)
+            if cancelled and order.cloid is not None and self._legs.finished(order.cloid):
+                self._emit(
+                    OrderCancelled(
+                        cloid=order.cloid, reason=command.reason, ts_exchange=now, ts_local=now
+                    )
+                )
+
+    async def _arm(self, command: ArmDeadManSwitch) -> None:
+        if self.dead_man_refused:
+            return
+        action = schedule_cancel_action(command.cancel_at_ns // _NS_PER_MS)
+        response = await self._sender.send(action, items=1, is_cancel=False)
+        if response is None:
+            return  # the watchdog arms again soon
+        if response.error is not None:
+            self.dead_man_refused = True
+            log.warning(
+                "event=dead_man_switch_refused message=%r: the exchange will not cancel our "
+                "orders if makerd dies; the process-side watchdog is the only dead-man switch",
+                response.error.message,
+            )
+            return
+        if not self.dead_man_armed:
+            log.info("event=dead_man_switch_armed cancel_at_ms=%d", action.get("time", 0))
+        self.dead_man_armed = True
+
+    async def disarm_dead_man(self) -> None:
+        """Clear the exchange's scheduled cancel (clean shutdown; it counts daily triggers)."""
+        if self.dead_man_armed and not self.dead_man_refused:
+            await self._sender.send(schedule_cancel_action(None), items=1, is_cancel=True)
+            self.dead_man_armed = False
+
+
+def _spread(statuses: tuple[ItemStatus, ...], count: int) -> tuple[ItemStatus, ...]:
+    """One error for a whole batch (payload validation) applies to every item."""
+    if len(statuses) == 1 and count > 1 and isinstance(statuses[0], ItemRejected):
+        return statuses * count
+    return statuses

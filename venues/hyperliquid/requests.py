@@ -1,0 +1,112 @@
+"""Signing and sending one ``/exchange`` action, and reading its answer.
+
+Nonces are unix milliseconds, strictly increasing (the exchange rejects a reused one).
+An answer that never came returns ``None`` after asking for settlement; a rate-limit
+refusal (HTTP 429 or the address-budget text) starts the budget's backoff and comes
+back as a typed whole-action error like any other refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from protocol.orders import RejectReason
+from venues.hyperliquid.errors import (
+    ExchangeResponse,
+    FeedParseError,
+    VenueError,
+    parse_exchange_response,
+)
+from venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
+from venues.hyperliquid.signing import L1Signer
+
+log = logging.getLogger("makerd.venue.requests")
+_NS_PER_MS = 1_000_000
+
+
+class NonceSource:
+    """Millisecond timestamps, never repeating even within one millisecond."""
+
+    def __init__(self, now_ns: Callable[[], int]) -> None:
+        self._now_ns = now_ns
+        self._last = 0
+
+    def next(self) -> int:
+        self._last = max(self._now_ns() // _NS_PER_MS, self._last + 1)
+        return self._last
+
+
+class SignedSender:
+    """Signs actions for one account setup and posts them through the rate budget."""
+
+    def __init__(
+        self,
+        *,
+        rest: RestClient,
+        signer: L1Signer,
+        is_mainnet: bool,
+        vault_address: str | None,
+        settle: Callable[[], None],
+        now_ns: Callable[[], int],
+    ) -> None:
+        self._rest = rest
+        self._signer = signer
+        self._is_mainnet = is_mainnet
+        self._vault = vault_address.lower() if vault_address else None
+        self._settle = settle
+        self._nonces = NonceSource(now_ns)
+        self.lost_answers = 0
+
+    async def send(
+        self, action: Mapping[str, object], *, items: int, is_cancel: bool
+    ) -> ExchangeResponse | None:
+        """Post ``action``; ``None`` means the outcome is unknown (settlement requested)."""
+        nonce = self._nonces.next()
+        signature = self._signer.sign_l1(
+            action,
+            nonce,
+            vault_address=self._vault,
+            expires_after=None,
+            is_mainnet=self._is_mainnet,
+        )
+        payload: dict[str, object] = {
+            "action": dict(action),
+            "nonce": nonce,
+            "signature": signature,
+            "vaultAddress": self._vault,
+            "expiresAfter": None,
+        }
+        kind = action.get("type")
+        try:
+            body = await self._rest.exchange(payload, items=items, is_cancel=is_cancel)
+        except RequestLostError as error:
+            self._lost(f"{kind}: {error}")
+            return None
+        except RateLimitedError as error:
+            log.warning("event=rate_limited action=%s detail=%r", kind, str(error))
+            return ExchangeResponse(
+                error=VenueError(reason=RejectReason.RATE_LIMITED, message=str(error)),
+                statuses=(),
+            )
+        try:
+            response = parse_exchange_response(body)
+        except FeedParseError as error:
+            self._lost(f"{kind}: unreadable answer ({error.reason})")
+            return None
+        if response.error is not None and response.error.reason is RejectReason.RATE_LIMITED:
+            pause = self._rest.budget.record_rate_limited()
+            log.warning(
+                "event=rate_limited action=%s pause_s=%.1f message=%r",
+                kind,
+                pause,
+                response.error.message,
+            )
+        elif response.error is None:
+            self._rest.budget.record_success()
+        return response
+
+    def _lost(self, detail: str) -> None:
+        self.lost_answers += 1
+        log.warning("event=answer_lost detail=%r: settling from the venue's state", detail)
+        self._settle()

@@ -1,0 +1,230 @@
+"""Hyperliquid as a :class:`venues.base.ProcessVenue`: live trading and paper trading.
+
+:class:`HyperliquidVenue` reads ``meta`` while being built (so the instrument is known
+before anything starts), loads the key, and then runs the market feed, the user stream
+and the order gateway on one uvloop thread. ``submit`` only hands the command to that
+thread. :class:`PaperHyperliquidVenue` runs the same market feed, without keys, into the
+same :class:`venues.paper.exchange.PaperExchange` that sim mode uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Final
+
+from config.model import HyperliquidConfig, MakerdConfig, Network
+from protocol.account import OrderFilled
+from protocol.clock import Clock
+from protocol.instrument import Instrument
+from protocol.orders import OrderAccepted, OrderModified, VenueCommand
+from venues.base import EventSink, VenueEvent
+from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.errors import FeedParseError
+from venues.hyperliquid.feed import MarketFeed
+from venues.hyperliquid.io_loop import IoLoop
+from venues.hyperliquid.meta import instrument_for, parse_meta
+from venues.hyperliquid.orders import OrderGateway
+from venues.hyperliquid.rate_budget import RateBudget
+from venues.hyperliquid.requests import SignedSender
+from venues.hyperliquid.rest import (
+    MAINNET_API_URL,
+    TESTNET_API_URL,
+    RateLimitedError,
+    RequestLostError,
+    RestClient,
+    fetch_info_blocking,
+    websocket_url,
+)
+from venues.hyperliquid.secrets import load_private_key
+from venues.hyperliquid.signing import L1Signer
+from venues.hyperliquid.state import OrderLegs, PendingFills
+from venues.hyperliquid.user_stream import UserStream
+from venues.hyperliquid.ws_connection import ReconnectPolicy
+
+log = logging.getLogger("makerd.venue")
+_META_TIMEOUT_S: Final = 10.0
+_START_TIMEOUT_S: Final = 10.0
+_STOP_TIMEOUT_S: Final = 5.0
+_FILL_HOLD_NS: Final = 2_000_000_000
+_HOUSEKEEPING_S: Final = 0.5
+_BUDGET_REPORT_S: Final = 60.0
+
+
+def api_url_for(config: HyperliquidConfig) -> str:
+    """The configured base URL, or the official one for the configured network."""
+    if config.api_url:
+        return config.api_url.rstrip("/")
+    return MAINNET_API_URL if config.network is Network.MAINNET else TESTNET_API_URL
+
+
+def fetch_instrument(api_url: str, coin: str) -> Instrument:
+    """Read ``meta`` now (blocking, before any thread starts) and pick ``coin``."""
+    meta = fetch_info_blocking(api_url, {"type": "meta"}, timeout_s=_META_TIMEOUT_S)
+    return instrument_for(parse_meta(meta), coin)
+
+
+def reconnect_policy(config: HyperliquidConfig) -> ReconnectPolicy:
+    return ReconnectPolicy(max_backoff_s=config.reconnect_max_backoff_s)
+
+
+class HyperliquidVenue:
+    """Live trading on Hyperliquid (or anything that speaks its API, like ``makerd venue``)."""
+
+    def __init__(
+        self, config: MakerdConfig, *, clock: Clock, env: Mapping[str, str] = os.environ
+    ) -> None:
+        hl = config.hyperliquid
+        self._clock = clock
+        self._coin = config.coin
+        self._api_url = api_url_for(hl)
+        self._instrument = fetch_instrument(self._api_url, config.coin)
+        signer = L1Signer(load_private_key(env, key_file=hl.key_file))
+        user = (hl.vault_address or hl.account_address or signer.address).lower()
+        log.info(
+            "event=live_venue url=%s network=%s signer=%s account=%s",
+            self._api_url,
+            hl.network.value,
+            signer.address,
+            user,
+        )
+        self._io = IoLoop()
+        self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
+        self._rest = RestClient(self._api_url, self.budget)
+        self._queries = AccountQueries(self._rest, user=user)
+        self._legs = OrderLegs()
+        self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
+        self._sink: EventSink | None = None
+        now_ns = clock.now_ns
+        self._sender = SignedSender(
+            rest=self._rest,
+            signer=signer,
+            is_mainnet=hl.network is Network.MAINNET,
+            vault_address=hl.vault_address,
+            settle=self._settle,
+            now_ns=now_ns,
+        )
+        self.gateway = OrderGateway(
+            sender=self._sender,
+            instrument=self._instrument,
+            legs=self._legs,
+            queries=self._queries,
+            emit=self._emit,
+            settle=self._settle,
+            now_ns=now_ns,
+        )
+        ws_url = websocket_url(self._api_url)
+        policy = reconnect_policy(hl)
+        self.feed = MarketFeed(
+            ws_url=ws_url, coins=(config.coin,), sink=self._emit, policy=policy, now_ns=now_ns
+        )
+        self.user_stream = UserStream(
+            ws_url=ws_url,
+            coin=config.coin,
+            queries=self._queries,
+            legs=self._legs,
+            emit=self._emit,
+            emit_fill=self._emit_fill,
+            spawn_repair=lambda n: self._io.spawn(self.user_stream.repair(n), name="gap-repair"),
+            policy=policy,
+            now_ns=now_ns,
+        )
+
+    @property
+    def instrument(self) -> Instrument:
+        return self._instrument
+
+    def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._io.start()
+        self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
+
+    def submit(self, command: VenueCommand) -> None:
+        self._io.call_soon(self._execute, command)
+
+    def stop(self) -> None:
+        try:
+            self._io.run(self._shutdown(), timeout_s=_STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("event=venue_stop_slow timeout_s=%.1f", _STOP_TIMEOUT_S)
+        self._io.stop()
+
+    async def _start_tasks(self) -> None:
+        await self._rest.open()
+        self._io.spawn(self.feed.run(), name="market-feed")
+        self._io.spawn(self.user_stream.run(), name="user-stream")
+        self._io.spawn(self._housekeeping(), name="housekeeping")
+
+    async def _shutdown(self) -> None:
+        try:
+            await self.gateway.disarm_dead_man()
+        finally:
+            await self._rest.close()
+
+    def _execute(self, command: VenueCommand) -> None:
+        self._io.spawn(self._guarded(command), name=type(command).__name__)
+
+    async def _guarded(self, command: VenueCommand) -> None:
+        try:
+            await self.gateway.execute(command)
+        except (RequestLostError, RateLimitedError, FeedParseError) as error:
+            # Queries inside a command (snapshots, cancel-all's listing) failed: the
+            # command had no effect we know of, and the order_manager asks again.
+            log.warning("event=command_failed command=%s error=%r", type(command).__name__, error)
+
+    def _settle(self) -> None:
+        self._io.spawn(self._guarded_report(), name="settle")
+
+    async def _guarded_report(self) -> None:
+        try:
+            await self.gateway.report_account(self._coin)
+        except (RequestLostError, RateLimitedError, FeedParseError) as error:
+            log.warning("event=settle_failed error=%r", error)
+
+    def _emit(self, event: VenueEvent) -> None:
+        if self._sink is None:
+            return
+        self._sink(event)
+        if isinstance(event, OrderAccepted | OrderModified):
+            self._release_fills()
+
+    def _emit_fill(self, fill: OrderFilled) -> None:
+        cloid = fill.cloid or self._legs.cloid_of(fill.venue_order_id)
+        if cloid is None:
+            self._pending_fills.hold(fill)  # its order's answer may still be on the way
+        elif self._sink is not None:
+            self._sink(replace(fill, cloid=cloid))
+
+    def _release_fills(self) -> None:
+        for fill in self._pending_fills.release(self._legs, self._clock.now_ns()):
+            if self._sink is not None:
+                self._sink(fill)
+
+    async def _housekeeping(self) -> None:
+        elapsed = 0.0
+        while True:
+            await asyncio.sleep(_HOUSEKEEPING_S)
+            self._release_fills()
+            elapsed += _HOUSEKEEPING_S
+            if elapsed >= _BUDGET_REPORT_S:
+                elapsed = 0.0
+                await self._report_budget()
+
+    async def _report_budget(self) -> None:
+        try:
+            self.budget.record_user_rate_limit(await self._queries.rate_limit())
+        except (RequestLostError, RateLimitedError, FeedParseError) as error:
+            log.warning("event=user_rate_limit_failed error=%r", error)
+        budget = self.budget
+        log.info(
+            "event=rate_budget actions_sent=%d weight_spent=%d weight_left=%.0f "
+            "address_requests_left=%s rate_limited=%d",
+            budget.actions_sent,
+            budget.weight_spent,
+            budget.weight_left,
+            budget.address_requests_left,
+            budget.rate_limited_total,
+        )
