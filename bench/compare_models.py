@@ -24,9 +24,9 @@ ORDER_SIZE = 0.002
 MODELS: dict[str, dict[str, float | str]] = {
     "symmetric": {},
     "avellaneda_stoikov": {
-        "gamma": 0.05,
+        "gamma": 0.01,
         "kappa_per_bps": 0.3,
-        "horizon_s": 60.0,
+        "horizon_s": 10.0,
         "order_size": ORDER_SIZE,
         "levels": 3,
         "level_spacing_bps": 3.0,

@@ -207,7 +207,11 @@ def test_a_restart_after_kill_9_cancels_the_orphans_and_quotes_afresh(
 
     second = trader.start(tmp_path)
     second.wait_for(r"orders=[1-9]")
-    wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10)
+    try:
+        wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10)
+    except AssertionError:
+        print(second.text, orphans, trader.open_orders())
+        raise
     wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=10)
 
     second.signal(signal.SIGTERM)
