@@ -108,9 +108,9 @@ def main() -> None:
                             actions / max(result.summary.fills, 1),
                         )
                     )
-            pnl, fills, maker, inv, dd, apf = (
-                statistics.fmean(col) for col in zip(*rows, strict=True)
-            )
+            pnl, fills, _, inv, dd, apf = (statistics.fmean(col) for col in zip(*rows, strict=True))
+            # Maker share pooled over seeds (a seed without fills has no share to average).
+            maker = sum(r[2] * r[1] for r in rows) / max(sum(r[1] for r in rows), 1)
             print(
                 f"{model:<20} {scenario.value:<9} {pnl:>9.2f} {fills:>6.0f} {maker:>6.1%} "
                 f"{inv:>8.4f} {dd:>8.2f} {apf:>8.1f}"

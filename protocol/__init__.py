@@ -50,6 +50,8 @@ from protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
     TimeInForce,
+    Trigger,
+    TriggerKind,
     VenueCommand,
 )
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
@@ -105,5 +107,7 @@ __all__ = [
     "TimerFired",
     "TradePrinted",
     "TradingState",
+    "Trigger",
+    "TriggerKind",
     "VenueCommand",
 ]

@@ -79,6 +79,35 @@ class QuoteTarget:
     ts_local: int
 
 
+class TriggerKind(Enum):
+    """Hyperliquid's ``tpsl`` value: which way the mark must move to fire the order."""
+
+    TAKE_PROFIT = "tp"
+    STOP_LOSS = "sl"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trigger:
+    """Keeps an order off the book until the mark price reaches ``price``.
+
+    Once fired, the order executes at its limit price: as an immediate-or-cancel order
+    when ``is_market`` (Hyperliquid's market TP/SL), else as a resting limit order.
+    """
+
+    price: Decimal
+    kind: TriggerKind
+    is_market: bool = True
+
+    def is_reached(self, side: Side, mark: Decimal) -> bool:
+        """True once ``mark`` has reached the trigger of an order on ``side``.
+
+        A take-profit that sells fires at or above its price, a stop-loss that sells at
+        or below it; a buying order (closing a short) mirrors both.
+        """
+        fires_above = (self.kind is TriggerKind.TAKE_PROFIT) == (side is Side.SELL)
+        return mark >= self.price if fires_above else mark <= self.price
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
     cloid: str
@@ -88,6 +117,8 @@ class OrderRequest:
     size: Decimal
     tif: TimeInForce = TimeInForce.POST_ONLY
     reduce_only: bool = False
+    trigger: Trigger | None = None
+    """Set for a take-profit / stop-loss: ``price`` is then the limit used once it fires."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
