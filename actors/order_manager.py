@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from actors.bracket import BracketKeeper
 from actors.gate import TradingGate
 from actors.order_diff import RestingView, Tolerance, diff_side
 from actors.order_state import ManagedOrder, OrderTable
@@ -44,6 +45,7 @@ from protocol.orders import (
 )
 from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from protocol.side import Side
+from quoting.bracket import BracketSettings
 
 NS_PER_S = 1_000_000_000
 PENDING_TIMEOUT_NS = 5 * NS_PER_S
@@ -58,7 +60,9 @@ class OrderManagerLogic:
         config: OrderManagerConfig,
         new_cloid: Callable[[], str],
         gate: TradingGate | None = None,
+        bracket: BracketSettings | None = None,
     ) -> None:
+        """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position."""
         self._instrument = instrument
         self._gate = gate or TradingGate()
         self._config = config
@@ -73,6 +77,11 @@ class OrderManagerLogic:
         self._stopped = False
         self._position = Decimal(0)
         self._mark = Decimal(0)
+        self._brackets = (
+            BracketKeeper(instrument=instrument, settings=bracket, new_cloid=new_cloid)
+            if bracket is not None
+            else None
+        )
         self._handlers = self._build_handlers()
 
     @property
@@ -115,7 +124,21 @@ class OrderManagerLogic:
 
     def _on_position(self, message: PositionChanged) -> list[object]:
         self._position, self._mark = message.position, message.mark
-        return []
+        if self._brackets is None:
+            return []
+        plan = self._brackets.follow(
+            position=message.position,
+            average_entry=message.average_entry,
+            working={order.cloid for order in self.orders.working(None)},
+            may_place=not (
+                self._stopped or self._state is TradingState.HALTED or self._gate.closed
+            ),
+        )
+        if not plan.cancel and not plan.place:
+            return []
+        now = message.ts_local
+        out = self._commands(list(plan.place), [], list(plan.cancel), CancelReason.REQUOTE, now)
+        return [*out, *self.orders.drain_changes()]
 
     def _on_risk_state(self, message: RiskStateChanged) -> list[object]:
         self._state = message.state
@@ -164,6 +187,7 @@ class OrderManagerLogic:
                 amendable=order.status is OrderStatus.OPEN,
             )
             for order in self.orders.working(side)
+            if order.trigger is None
         ]
 
     def _order_request(self, side: Side, level: QuoteLevel) -> OrderRequest:

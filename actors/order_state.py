@@ -21,6 +21,7 @@ from protocol.orders import (
     OrderRequest,
     OrderStateChanged,
     OrderStatus,
+    Trigger,
 )
 from protocol.side import Side
 
@@ -44,6 +45,8 @@ class ManagedOrder:
     created_ns: int
     updated_ns: int
     amend_to: OrderAmendment | None = None
+    trigger: Trigger | None = None
+    """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
 
     @property
     def remaining(self) -> Decimal:
@@ -87,6 +90,7 @@ class OrderTable:
                 venue_order_id=None,
                 created_ns=now_ns,
                 updated_ns=now_ns,
+                trigger=request.trigger,
             )
             self._orders[request.cloid] = order
             self._record(order, now_ns)

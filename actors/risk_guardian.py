@@ -8,6 +8,7 @@ restart can resume trading until an operator clears it.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,10 +18,16 @@ from config.model import RiskConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import TimerFired
 from protocol.market import FeedRecovered, FeedStale
+from protocol.orders import OrderRejected, RejectReason
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
 log = logging.getLogger("makerd.risk")
 NS_PER_S = 1_000_000_000
+REJECTION_STORM_COUNT = 5
+REJECTION_STORM_WINDOW_NS = 10 * NS_PER_S
+# A post-only order refused for crossing is the ordinary cost of quoting at the touch
+# in a fast market; the next quote cycle re-prices it, so it is no sign of a loop.
+_STORM_EXEMPT = frozenset({RejectReason.POST_ONLY_WOULD_CROSS})
 
 
 class KillSwitchStore(Protocol):
@@ -40,12 +47,14 @@ class RiskGuardianLogic:
         self._stale_since_ns: int | None = None
         self._losing_streak = 0
         self._round_trip_pnl = Decimal(0)
+        self._rejections: dict[RejectReason, deque[int]] = {}
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
             PositionChanged: self._on_position,
             FillBooked: self._on_fill_booked,
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
             TimerFired: self._on_timer,
+            OrderRejected: self._on_rejected,
         }
 
     def handle(self, message: object) -> list[object]:
@@ -89,6 +98,22 @@ class RiskGuardianLogic:
             detail = f"{self._losing_streak} losing round trips in a row"
             return self._trip(KillReason.LOSS_STREAK, detail, booked.ts_local)
         return []
+
+    def _on_rejected(self, rejected: OrderRejected) -> list[object]:
+        """The same refusal again and again is a loop to stop, not something to retry."""
+        if self.tripped is not None or rejected.reason in _STORM_EXEMPT:
+            return []
+        times = self._rejections.setdefault(rejected.reason, deque())
+        times.append(rejected.ts_local)
+        while times[0] <= rejected.ts_local - REJECTION_STORM_WINDOW_NS:
+            times.popleft()
+        if len(times) < REJECTION_STORM_COUNT:
+            return []
+        detail = (
+            f"{len(times)} {rejected.reason.value} rejections within "
+            f"{REJECTION_STORM_WINDOW_NS // NS_PER_S}s, last: {rejected.message}"
+        )
+        return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
 
     def _on_feed_stale(self, stale: FeedStale) -> list[object]:
         if self._stale_since_ns is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from actors.routing import ACTOR_ROLES
-from config.model import MakerdConfig
+from config.model import MakerdConfig, QuotingConfig
 from config.schema import build_dataclass, describe
 from protocol.instrument import PERP_MAX_DECIMALS
 from quoting.registry import MODEL_NAMES, build_model
@@ -33,6 +33,9 @@ MAX_QUOTE_LEVELS = 20
 MAX_PORT = 65535
 # A fee rate past 1% is almost surely basis points or percent typed as a fraction.
 FEE_RATE_LIMIT = Decimal("0.01")
+# 10000 bps is the whole price: a bracket that far away could never trigger or fill.
+BPS_LIMIT = Decimal(10_000)
+_BRACKET_RANGE = "must be within (0, 10000) when bracket mode is on (either distance set)"
 
 Number = int | float | Decimal
 
@@ -139,6 +142,7 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     checks.fraction("quoting.one_sided_at", quoting.one_sided_at)
     checks.positive("quoting.refresh_interval_ms", quoting.refresh_interval_ms)
     checks.positive("quoting.volatility_halflife_s", quoting.volatility_halflife_s)
+    _check_bracket(checks, quoting)
     _check_model_params(checks, config)
     manager = config.order_manager
     checks.non_negative("order_manager.price_tolerance_bps", manager.price_tolerance_bps)
@@ -149,6 +153,20 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     )
     checks.positive("order_manager.max_order_age_s", manager.max_order_age_s)
     checks.positive("order_manager.max_orders_per_batch", manager.max_orders_per_batch)
+
+
+def _check_bracket(checks: _Checks, quoting: QuotingConfig) -> None:
+    """Bracket mode is off with both distances 0, on with both inside (0, 10000) bps."""
+    distances = (quoting.bracket_take_profit_bps, quoting.bracket_stop_loss_bps)
+    for name, bps in zip(("take_profit", "stop_loss"), distances, strict=True):
+        if any(distances):
+            checks.require(0 < bps < BPS_LIMIT, f"quoting.bracket_{name}_bps", _BRACKET_RANGE)
+    slippage = quoting.bracket_limit_slippage_bps
+    checks.require(
+        0 <= slippage < BPS_LIMIT,
+        "quoting.bracket_limit_slippage_bps",
+        f"must be from 0 to below {BPS_LIMIT}, got {slippage}",
+    )
 
 
 def _check_model_params(checks: _Checks, config: MakerdConfig) -> None:

@@ -93,6 +93,9 @@ class QuotingConfig:
     inventory_skew_bps: Decimal = Decimal(4)
     one_sided_at: Decimal = Decimal("0.8")
     refresh_interval_ms: int = 250
+    bracket_take_profit_bps: Decimal = Decimal(0)
+    bracket_stop_loss_bps: Decimal = Decimal(0)
+    bracket_limit_slippage_bps: Decimal = Decimal(50)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from actors.book_feed import BookFeedLogic
+from actors.bracket import bracket_settings
 from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
 from actors.order_manager import OrderManagerLogic
@@ -113,6 +114,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             config=config.order_manager,
             new_cloid=deps.new_cloid,
             gate=deps.gate,
+            bracket=bracket_settings(config.quoting),
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,

@@ -153,7 +153,6 @@ def test_a_dropped_websocket_reconnects_resubscribes_repairs_and_quoting_resumes
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text
     assert float(reconnected.group(1)) < 2.0
-    assert "event=feed_stale" not in makerd.text or "venue confirms 0" in makerd.text
     assert trader.open_orders() == []
 
 
@@ -207,11 +206,7 @@ def test_a_restart_after_kill_9_cancels_the_orphans_and_quotes_afresh(
 
     second = trader.start(tmp_path)
     second.wait_for(r"orders=[1-9]")
-    try:
-        wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10)
-    except AssertionError:
-        print(second.text, orphans, trader.open_orders())
-        raise
+    wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10)
     wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=10)
 
     second.signal(signal.SIGTERM)

@@ -91,7 +91,6 @@ class OrderGateway:
         self.sizes_rounded_to_zero = 0
 
     async def execute(self, command: VenueCommand) -> None:
-        log.debug("event=command %s", type(command).__name__)
         if isinstance(command, PlaceOrders):
             await self._place(command)
         elif isinstance(command, ModifyOrders):
@@ -301,8 +300,6 @@ class OrderGateway:
         log.info("event=cancel_all reason=%s orders=%d", command.reason.value, len(resting))
         for order, status in zip(resting, response.statuses, strict=False):
             cancelled = not isinstance(status, ItemRejected)
-            if isinstance(status, ItemRejected):
-                log.info("event=cancel_all_item oid=%d message=%r", order.venue_order_id, status.error.message)
             if cancelled and order.cloid is not None and self._legs.finished(order.cloid):
                 self._emit(
                     OrderCancelled(

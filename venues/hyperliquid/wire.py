@@ -1,7 +1,8 @@
 """Protocol commands → Hyperliquid ``/exchange`` action dicts, in the SDK's key order.
 
 The signature covers the msgpack bytes of the action, so key order and number
-rendering are part of the contract: order wires are ``a,b,p,s,r,t[,c]``, actions are
+rendering are part of the contract: order wires are ``a,b,p,s,r,t[,c]``, a trigger
+order's ``t`` is ``{"trigger": {isMarket, triggerPx, tpsl}}``, actions are
 ``type,orders,grouping[,builder]`` (reference §3.2–3.5), and decimals are rendered the
 way the SDK's ``float_to_wire`` renders the same value. Nothing here rounds: a price or
 size that is not already legal for its :class:`Instrument` is refused with
@@ -17,12 +18,13 @@ from decimal import Context, Decimal
 from typing import Final, Literal, NotRequired, TypedDict
 
 from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import OrderRequest
+from protocol.orders import OrderRequest, TriggerKind
 from protocol.side import Side
 from venues.hyperliquid.meta import instrument_for
 
 Tif = Literal["Alo", "Gtc", "Ioc"]
 Grouping = Literal["na", "normalTpsl", "positionTpsl"]
+TpSl = Literal["tp", "sl"]
 
 
 class LimitWire(TypedDict):
@@ -33,13 +35,24 @@ class OrderTypeWire(TypedDict):
     limit: LimitWire
 
 
+class TriggerWire(TypedDict):
+    # The venue's own camelCase keys, in the order the signature hashes them.
+    isMarket: bool
+    triggerPx: str
+    tpsl: TpSl
+
+
+class TriggerOrderTypeWire(TypedDict):
+    trigger: TriggerWire
+
+
 class OrderWire(TypedDict):
     a: int
     b: bool
     p: str
     s: str
     r: bool
-    t: OrderTypeWire
+    t: OrderTypeWire | TriggerOrderTypeWire
     c: NotRequired[str]
 
 
@@ -158,11 +171,32 @@ def order_wire(order: OrderRequest, instrument: Instrument) -> OrderWire:
         "p": decimal_to_wire(order.price),
         "s": decimal_to_wire(order.size),
         "r": order.reduce_only,
-        "t": {"limit": {"tif": order.tif.value}},
+        "t": _order_type_wire(order, instrument),
     }
     _require_cloid(order.cloid)
     wire["c"] = order.cloid
     return wire
+
+
+def _order_type_wire(
+    order: OrderRequest, instrument: Instrument
+) -> OrderTypeWire | TriggerOrderTypeWire:
+    """A limit order's time in force, or a TP/SL's trigger (``p`` is then its limit)."""
+    trigger = order.trigger
+    if trigger is None:
+        return {"limit": {"tif": order.tif.value}}
+    if not instrument.is_valid_price(trigger.price):
+        raise OrderRuleError(
+            "tick", f"{instrument.coin} trigger price {trigger.price} is not on a tick"
+        )
+    tpsl: TpSl = "tp" if trigger.kind is TriggerKind.TAKE_PROFIT else "sl"
+    return {
+        "trigger": {
+            "isMarket": trigger.is_market,
+            "triggerPx": decimal_to_wire(trigger.price),
+            "tpsl": tpsl,
+        }
+    }
 
 
 def order_action(

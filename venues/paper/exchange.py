@@ -63,8 +63,8 @@ class PaperExchange:
 
     @property
     def open_order_count(self) -> int:
-        """How many of our orders rest at the venue."""
-        return sum(1 for _ in self._engine.orders)
+        """How many of our orders the venue holds, un-fired triggers included."""
+        return len(self._engine.open_orders())
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; it takes effect after the order-entry latency."""

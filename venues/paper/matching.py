@@ -20,6 +20,7 @@ from protocol.orders import (
     OrderRequest,
     RejectReason,
     TimeInForce,
+    Trigger,
 )
 from protocol.side import Side
 from venues.paper import rules
@@ -27,6 +28,13 @@ from venues.paper.book import LocalBook
 from venues.paper.position import PaperPosition
 from venues.paper.queue import ZERO, OwnOrders, RestingOrder
 from venues.paper.replies import PaperEvent, Replies
+from venues.paper.triggers import (
+    MODIFY_TRIGGER_TEXT,
+    PendingTrigger,
+    PendingTriggers,
+    fired_time_in_force,
+    trigger_refusal,
+)
 
 IOC_REMAINDER_REASON = CancelReason.RISK
 """The protocol has no "expired" reason; makerd sends IOC orders only to flatten (a risk act)."""
@@ -45,6 +53,7 @@ class MatchingEngine:
         self._replies = Replies(coin=instrument.coin, ack_ns=config.ack_latency_ms * 1_000_000)
         self.book = LocalBook()
         self.orders = OwnOrders()
+        self.triggers = PendingTriggers()
         self.position = PaperPosition()
         self._priorities = itertools.count()
         self._order_ids = itertools.count(1)
@@ -53,24 +62,32 @@ class MatchingEngine:
     # --- commands (called at their effect time) ---
 
     def place(self, request: OrderRequest, at_ns: int) -> list[PaperEvent]:
+        if request.trigger is not None:
+            return self._place_trigger(request, request.trigger, at_ns)
         refusal = self._placement_refusal(request)
         if refusal is not None:
             return [self._replies.rejected(request.cloid, refusal, at_ns)]
-        order = RestingOrder(
-            cloid=request.cloid,
-            venue_order_id=next(self._order_ids),
-            side=request.side,
-            price=request.price,
-            size=self._clip_reduce_only(request.side, request.size, request.reduce_only),
-            tif=request.tif,
-            reduce_only=request.reduce_only,
-            queue_ahead=ZERO,
-            priority=next(self._priorities),
-            effective_ns=at_ns,
-        )
+        order = self._new_order(request, request.tif, at_ns)
         return [self._replies.accepted(order, at_ns), *self._execute(order, at_ns)]
 
+    def _place_trigger(
+        self, request: OrderRequest, trigger: Trigger, at_ns: int
+    ) -> list[PaperEvent]:
+        """Accept a TP/SL order to wait off the book until the mark reaches its trigger."""
+        reducible = self.position.reducible_by(request.side)
+        refusal = self._identity_refusal(request) or trigger_refusal(
+            self._instrument, request, trigger, reducible
+        )
+        if refusal is not None:
+            return [self._replies.rejected(request.cloid, refusal, at_ns)]
+        order = self._new_order(request, fired_time_in_force(trigger), at_ns)
+        self.triggers.add(PendingTrigger(order=order, trigger=trigger))
+        return [self._replies.accepted(order, at_ns)]
+
     def modify(self, amendment: OrderAmendment, at_ns: int) -> list[PaperEvent]:
+        if amendment.cloid in self.triggers:
+            untouchable = (RejectReason.OTHER, MODIFY_TRIGGER_TEXT)
+            return [self._replies.modify_rejected(amendment.cloid, untouchable, at_ns)]
         order = self.orders.get(amendment.cloid)
         if order is None:
             missing = (RejectReason.UNKNOWN_ORDER, rules.MODIFY_MISSING_TEXT)
@@ -92,22 +109,26 @@ class MatchingEngine:
         return [self._replies.modified(order, at_ns), *self._execute(order, at_ns)]
 
     def cancel(self, cloid: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
-        if self.orders.remove(cloid) is None:
+        if self.orders.remove(cloid) is None and self.triggers.remove(cloid) is None:
             return [self._replies.cancel_rejected(cloid, at_ns)]
         return [self._replies.cancelled(cloid, reason, at_ns)]
 
     def cancel_all(self, coin: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
         if coin != self._instrument.coin:
             return []
-        resting = list(self.orders)
+        resting = self.open_orders()
         return [event for order in resting for event in self.cancel(order.cloid, reason, at_ns)]
 
     def report(self, coin: str, at_ns: int) -> list[PaperEvent]:
         if coin != self._instrument.coin:
             return self._replies.account(coin, [], ZERO, ZERO, at_ns)
         position = self.position
-        orders = list(self.orders)
+        orders = self.open_orders()
         return self._replies.account(coin, orders, position.size, position.average_entry, at_ns)
+
+    def open_orders(self) -> list[RestingOrder]:
+        """Every order the venue holds for us: resting ones, then un-fired triggers."""
+        return [*self.orders, *(pending.order for pending in self.triggers)]
 
     # --- market data ---
 
@@ -121,7 +142,8 @@ class MatchingEngine:
             self.book.displayed_at,
             snapshot.ts_local,
         )
-        return self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
+        events = self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
+        return events + self._fire_triggers(snapshot.ts_local)
 
     def on_trade(self, trade: TradePrinted) -> list[PaperEvent]:
         if trade.coin != self._instrument.coin:
@@ -131,14 +153,51 @@ class MatchingEngine:
 
     # --- internals ---
 
+    def _new_order(self, request: OrderRequest, tif: TimeInForce, at_ns: int) -> RestingOrder:
+        return RestingOrder(
+            cloid=request.cloid,
+            venue_order_id=next(self._order_ids),
+            side=request.side,
+            price=request.price,
+            size=self._clip_reduce_only(request.side, request.size, request.reduce_only),
+            tif=tif,
+            reduce_only=request.reduce_only,
+            queue_ahead=ZERO,
+            priority=next(self._priorities),
+            effective_ns=at_ns,
+        )
+
+    def _fire_triggers(self, at_ns: int) -> list[PaperEvent]:
+        """Execute every trigger the new mark (the snapshot's mid) has reached."""
+        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
+        if best_bid is None or best_ask is None:
+            return []
+        events: list[PaperEvent] = []
+        for pending in self.triggers.fire((best_bid + best_ask) / 2):
+            order = pending.order
+            order.size = min(order.size, self.position.reducible_by(order.side))
+            if order.size <= 0:
+                reason = REDUCE_ONLY_CANCEL_REASON
+                events.append(self._replies.cancelled(order.cloid, reason, at_ns))
+                continue
+            order.priority, order.effective_ns = next(self._priorities), at_ns
+            events += self._execute(order, at_ns)
+        return events
+
     def _placement_refusal(self, request: OrderRequest) -> rules.Rejection | None:
-        if request.coin != self._instrument.coin:
-            return RejectReason.OTHER, f"Unknown asset {request.coin}."
-        if request.cloid in self.orders:
-            return RejectReason.OTHER, rules.DUPLICATE_CLOID_TEXT
+        refusal = self._identity_refusal(request)
+        if refusal is not None:
+            return refusal
         return self._order_refusal(
             request.side, request.price, request.size, request.tif, request.reduce_only
         )
+
+    def _identity_refusal(self, request: OrderRequest) -> rules.Rejection | None:
+        if request.coin != self._instrument.coin:
+            return RejectReason.OTHER, f"Unknown asset {request.coin}."
+        if request.cloid in self.orders or request.cloid in self.triggers:
+            return RejectReason.OTHER, rules.DUPLICATE_CLOID_TEXT
+        return None
 
     def _order_refusal(
         self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
