@@ -16,6 +16,7 @@ from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from protocol.orders import RejectReason
 
 EXPECTED_FAMILIES = {
+    "makerd_config_reloads": "counter",
     "makerd_quotes_sent": "counter",
     "makerd_quotes_skipped": "counter",
     "makerd_orders_placed": "counter",
