@@ -253,10 +253,13 @@ class MakerdRun:
             log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
 
     def _confirm_no_open_orders(self, *, deadline_s: float) -> int:
-        """Ask the venue until it reports no open orders; return how many it still holds."""
+        """Ask the venue until it reports no open orders; return how many it still holds.
+
+        A second SIGTERM/SIGINT skips the wait (the cancels are already on their way).
+        """
         deadline = time.monotonic() + deadline_s
         remaining = -1
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._flags.second_stop.is_set():
             self._observer.expect_venue_report()
             self._venue.submit(
                 RequestAccountSnapshot(coin=self.config.coin, ts_local=self._clock.now_ns())
