@@ -29,32 +29,9 @@ from makerd.supervision import build_supervisor
 from makerd.wiring import Dependencies, JournalFillStore
 from protocol.clock import WallClock
 from protocol.control import QuoteCycleCompleted
-from protocol.market import BookSnapshotReceived, BookUpdated
-from protocol.orders import VenueCommand
+from protocol.market import BookUpdated
 from venues.runner import SteppedVenueThread
 from venues.sim.venue import SimVenue, sim_instrument
-
-
-class HandoffStamped:
-    """Stamp each book with the wall time it enters the pipeline (what the bench measures from).
-
-    The sim dates its books on its own fixed step grid, up to one step before the handoff.
-    """
-
-    def __init__(self, venue: SimVenue, clock: WallClock) -> None:
-        self._venue = venue
-        self._clock = clock
-
-    def submit(self, command: VenueCommand, now_ns: int) -> None:
-        self._venue.submit(command, now_ns)
-
-    def advance(self, now_ns: int) -> list[object]:
-        events = self._venue.advance(now_ns)
-        handoff = self._clock.now_ns()
-        return [
-            dataclasses.replace(e, ts_local=handoff) if isinstance(e, BookSnapshotReceived) else e
-            for e in events
-        ]
 
 
 class Recorder:
@@ -88,8 +65,7 @@ def run_rate(rate: int, seconds: float) -> dict[str, float]:
         journal = Journal(Path(tmp) / "journal.sqlite")
         instrument = sim_instrument(config.sim, config.coin)
         venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
-        stamped = HandoffStamped(venue, clock)
-        thread = SteppedVenueThread(stamped, clock=clock, step_s=config.sim.step_ms / 1000)
+        thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
         recorder = Recorder(clock)
         holder: dict[str, object] = {}
         gate = TradingGate()

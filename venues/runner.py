@@ -2,11 +2,13 @@
 
 Commands arrive from any actor thread and are queued without blocking; the venue
 thread applies them at the next step, advances the venue to the wall clock and hands
-every event to the sink (the router). Only this thread touches the venue object.
+every event to the sink (the router), stamped with the time it was handed over. Only
+this thread touches the venue object.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import deque
@@ -67,9 +69,19 @@ class SteppedVenueThread:
         now = self._clock.now_ns()
         while self._commands:
             self._venue.submit(self._commands.popleft(), now)
-        for event in self._venue.advance(now):
-            self._sink(event)
+        events = self._venue.advance(now)
+        # In real time, "local time" is when an event enters the process, not the venue's
+        # simulated delivery time on its step grid (up to one step earlier).
+        received = self._clock.now_ns()
+        for event in events:
+            self._sink(_received_at(event, received))
         self.steps += 1
+
+
+def _received_at(event: VenueEvent, ts_local: int) -> VenueEvent:
+    if dataclasses.is_dataclass(event) and hasattr(event, "ts_local"):
+        return dataclasses.replace(event, ts_local=ts_local)  # type: ignore[type-var]
+    return event
 
 
 def _nowhere(_event: VenueEvent) -> None:
