@@ -9,6 +9,7 @@ order, flush the journal, print the session summary.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -25,7 +26,14 @@ from actors.routing import ACTOR_ROLES, ORDER_MANAGER
 from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
-from makerd.exit_codes import EXIT_GAVE_UP, EXIT_HUNG, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_GAVE_UP,
+    EXIT_HUNG,
+    EXIT_KILL_SWITCH,
+    EXIT_OK,
+)
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
@@ -85,6 +93,10 @@ class MakerdRun:
         return EXIT_KILL_SWITCH
 
     def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
+        unusable = self._state_dir_problem()
+        if unusable is not None:
+            print(f"makerd: state directory {self._state_dir}: {unusable}", file=sys.stderr)
+            return EXIT_CONFIG
         refused = self.refuse_if_latched()
         if refused is not None:
             return refused
@@ -101,13 +113,31 @@ class MakerdRun:
         finally:
             journal.close()
 
+    def _state_dir_problem(self) -> str | None:
+        try:
+            self._state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot be created ({error.strerror})"
+        if not os.access(self._state_dir, os.W_OK | os.X_OK):
+            return "is not writable"
+        return None
+
     def _run_session(self, journal: Journal, session_id: int, duration_s: float | None) -> int:
         config = self.config
         venue = build_venue(config, clock=self._clock)
         registry = CollectorRegistry()
         metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
         self._metrics = metrics
-        server = self._serve(registry)
+        try:
+            server = self._serve(registry)
+        except OSError as error:
+            metrics_config = config.metrics
+            print(
+                f"makerd: cannot serve metrics on {metrics_config.host}:{metrics_config.port}: "
+                f"{error.strerror}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
         observer = Observer(
             metrics=metrics,
             on_unresponsive=self._on_unresponsive,

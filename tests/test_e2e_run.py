@@ -123,3 +123,13 @@ def test_sighup_revalidates_the_config_and_keeps_running_either_way(tmp_path: Pa
 
     assert makerd.finish() == EXIT_OK, makerd.text
     assert "quoting.levels" in invalid.group(0)
+
+
+def test_an_unusable_state_directory_is_a_clear_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+
+    makerd = MakerdProcess(run_args(blocker / "state"), cwd=tmp_path)
+
+    assert makerd.finish() == EXIT_CONFIG
+    assert f"state directory {blocker / 'state'}" in makerd.text
