@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import OrderRequest, TimeInForce
+from protocol.orders import OrderRequest, TimeInForce, Trigger, TriggerKind
 from protocol.side import Side
 from venues.hyperliquid.meta import UnknownCoinError
 from venues.hyperliquid.wire import (
@@ -239,3 +239,51 @@ def test_a_malformed_cloid_never_reaches_the_wire() -> None:
         order_wire(_order(cloid="0x1234"), BTC)
     with pytest.raises(ValueError, match="cloid"):
         cancel_by_cloid_action([(BTC, "0X" + "A" * 32)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "is_market", "trigger_price"),
+    [
+        (TriggerKind.TAKE_PROFIT, True, "66300"),
+        (TriggerKind.STOP_LOSS, True, "63700"),
+        (TriggerKind.STOP_LOSS, False, "63700"),
+    ],
+)
+def test_a_trigger_order_wire_equals_the_sdk_wire_key_for_key(
+    kind: TriggerKind, is_market: bool, trigger_price: str
+) -> None:
+    order = _order(
+        side=Side.SELL,
+        price=Decimal("63000"),
+        reduce_only=True,
+        trigger=Trigger(price=Decimal(trigger_price), kind=kind, is_market=is_market),
+    )
+    sdk_request: Any = {
+        "coin": "BTC",
+        "is_buy": False,
+        "sz": 0.001,
+        "limit_px": 63000.0,
+        "order_type": {
+            "trigger": {
+                "triggerPx": float(trigger_price),
+                "isMarket": is_market,
+                "tpsl": kind.value,
+            }
+        },
+        "reduce_only": True,
+        "cloid": Cloid(CLOID),
+    }
+
+    ours = order_wire(order, BTC)
+
+    assert _in_order(ours) == _in_order(order_request_to_order_wire(sdk_request, 0))
+    assert list(ours["t"]) == ["trigger"]
+
+
+def test_a_trigger_price_off_the_tick_is_refused_not_rounded() -> None:
+    trigger = Trigger(price=Decimal("63700.5"), kind=TriggerKind.STOP_LOSS)
+
+    with pytest.raises(OrderRuleError) as refused:
+        order_wire(_order(side=Side.SELL, reduce_only=True, trigger=trigger), BTC)
+
+    assert refused.value.reason == "tick"
