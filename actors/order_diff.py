@@ -1,9 +1,11 @@
 """Decide the fewest order actions that bring resting orders close to a quote target.
 
 An order within the price and size tolerance of a target level (and young enough) is
-kept: its queue position is worth more than a perfect price. Orders that are not kept
-are amended onto unmatched levels where the venue allows it, cancelled otherwise; levels
-still unmatched get new orders.
+kept: its queue position is worth more than a perfect price. An order that has rested at
+its price for ``queue_hold_ns`` has moved up its queue, so it earns a wider tolerance
+(``queue_hold_factor`` times): chasing a brief wiggle would throw that place away.
+Orders that are not kept are amended onto unmatched levels where the venue allows it,
+cancelled otherwise; levels still unmatched get new orders.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class RestingView:
     price: Decimal
     remaining: Decimal
     age_ns: int
+    """Time at the current price."""
     amendable: bool
 
 
@@ -32,6 +35,12 @@ class Tolerance:
     price_bps: Decimal
     size_fraction: Decimal
     max_age_ns: int
+    queue_hold_ns: int
+    queue_hold_factor: Decimal
+
+    def price_slack(self, level_price: Decimal, age_ns: int) -> Decimal:
+        slack = level_price * self.price_bps * BPS
+        return slack * self.queue_hold_factor if age_ns >= self.queue_hold_ns else slack
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,12 +79,11 @@ def diff_side(
 def _closest_within(
     resting: list[RestingView], level: QuoteLevel, tolerance: Tolerance
 ) -> RestingView | None:
-    price_slack = level.price * tolerance.price_bps * BPS
     size_slack = level.size * tolerance.size_fraction
     candidates = [
         order
         for order in resting
-        if abs(order.price - level.price) <= price_slack
+        if abs(order.price - level.price) <= tolerance.price_slack(level.price, order.age_ns)
         and abs(order.remaining - level.size) <= size_slack
         and order.age_ns < tolerance.max_age_ns
     ]

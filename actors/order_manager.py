@@ -71,6 +71,8 @@ class OrderManagerLogic:
             price_bps=config.price_tolerance_bps,
             size_fraction=config.size_tolerance,
             max_age_ns=int(config.max_order_age_s * NS_PER_S),
+            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
+            queue_hold_factor=config.queue_hold_factor,
         )
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
@@ -183,7 +185,7 @@ class OrderManagerLogic:
                 cloid=order.cloid,
                 price=order.price,
                 remaining=order.remaining,
-                age_ns=now_ns - order.created_ns,
+                age_ns=now_ns - order.priced_ns,
                 amendable=order.status is OrderStatus.OPEN,
             )
             for order in self.orders.working(side)

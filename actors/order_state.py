@@ -44,6 +44,8 @@ class ManagedOrder:
     venue_order_id: int | None
     created_ns: int
     updated_ns: int
+    priced_ns: int
+    """When the order took its current price (its queue position dates from then)."""
     amend_to: OrderAmendment | None = None
     trigger: Trigger | None = None
     """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
@@ -90,6 +92,7 @@ class OrderTable:
                 venue_order_id=None,
                 created_ns=now_ns,
                 updated_ns=now_ns,
+                priced_ns=now_ns,
                 trigger=request.trigger,
             )
             self._orders[request.cloid] = order
@@ -135,6 +138,8 @@ class OrderTable:
         elif isinstance(event, OrderModified):
             # A modify may give the order a new venue id: a new leg of the same order.
             self._set_venue_id(order, event.venue_order_id)
+            if event.price != order.price:
+                order.priced_ns = event.ts_local
             order.price, order.size = event.price, order.filled + event.size
             order.amend_to = None
             self._move(order.cloid, OrderStatus.OPEN, event.ts_local)

@@ -153,6 +153,12 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     )
     checks.positive("order_manager.max_order_age_s", manager.max_order_age_s)
     checks.positive("order_manager.max_orders_per_batch", manager.max_orders_per_batch)
+    checks.non_negative("order_manager.queue_hold_s", manager.queue_hold_s)
+    checks.require(
+        manager.queue_hold_factor >= 1,
+        "order_manager.queue_hold_factor",
+        f"must be 1 or more, got {manager.queue_hold_factor}",
+    )
 
 
 def _check_bracket(checks: _Checks, quoting: QuotingConfig) -> None:

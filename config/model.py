@@ -104,6 +104,8 @@ class OrderManagerConfig:
     size_tolerance: Decimal = Decimal("0.25")
     max_order_age_s: float = 60.0
     max_orders_per_batch: int = 20
+    queue_hold_s: float = 5.0
+    queue_hold_factor: Decimal = Decimal(2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

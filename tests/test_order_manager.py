@@ -224,3 +224,17 @@ def test_cancel_confirmation_removes_the_order() -> None:
     )
 
     assert open_order_count(om.orders) == 0
+
+
+def test_an_order_that_held_its_price_keeps_its_queue_through_a_small_wiggle() -> None:
+    om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+
+    # 59972 is 3 bps from 59990: beyond the 2 bps tolerance, within 2 x 2 bps.
+    young = om.handle(target([("59972", "0.002")], [], ts=T0 + 1 * S))
+    om2 = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+    accept_all(om2, of_type(om2.handle(target([("59990", "0.002")], [])), PlaceOrders))
+    seasoned = om2.handle(target([("59972", "0.002")], [], ts=T0 + 6 * S))
+
+    assert len(of_type(young, ModifyOrders)) == 1, "a fresh order follows the target"
+    assert of_type(seasoned, ModifyOrders) == [], "a seasoned order keeps its place"
