@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import final
+from typing import Any, final
 
 import pykka
 
@@ -61,6 +61,7 @@ class ChildHandle:
 
     __slots__ = (
         "_actor_urn",
+        "_announce",
         "_bind_lock",
         "_generation",
         "_role",
@@ -70,7 +71,15 @@ class ChildHandle:
         "_superseded",
     )
 
-    def __init__(self, *, role: str, generation: int, sink: Callable[[ExitReport], None]) -> None:
+    def __init__(
+        self,
+        *,
+        role: str,
+        generation: int,
+        sink: Callable[[ExitReport], None],
+        announce: Callable[[pykka.ActorRef[Any]], None] | None = None,
+    ) -> None:
+        self._announce = announce
         self._role = role
         self._generation = generation
         self._sink = sink
@@ -82,6 +91,11 @@ class ChildHandle:
 
     def __repr__(self) -> str:
         return f"ChildHandle(role={self._role!r}, generation={self._generation})"
+
+    def announce(self, ref: pykka.ActorRef[Any]) -> None:
+        """Make the new incarnation reachable by role before its thread runs ``on_start``."""
+        if self._announce is not None:
+            self._announce(ref)
 
     @property
     def role(self) -> str:
@@ -154,6 +168,9 @@ class SupervisedActor(pykka.ThreadingActor):
         super().__init__()
         self.child_handle = handle
         handle.bind(self.actor_urn)
+        # Still on the starting thread: peers can address us before our on_start sends
+        # anything, so no reply to what we ask for at start is dropped for want of a ref.
+        handle.announce(self.actor_ref)
 
     @final
     def on_start(self) -> None:

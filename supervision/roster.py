@@ -45,13 +45,19 @@ class ChildSlot:
 class ChildRoster:
     """The ordered children, and the incarnations given up on that may still be running."""
 
-    def __init__(self, specs: Sequence[ChildSpec], sink: Callable[[ExitReport], None]) -> None:
+    def __init__(
+        self,
+        specs: Sequence[ChildSpec],
+        sink: Callable[[ExitReport], None],
+        on_starting: Callable[[str, pykka.ActorRef[Any] | None], None] = lambda _r, _ref: None,
+    ) -> None:
         roles = [spec.role for spec in specs]
         duplicates = sorted({role for role in roles if roles.count(role) > 1})
         if duplicates:
             raise ValueError(f"duplicate child roles: {', '.join(duplicates)}")
         self.slots = [ChildSlot(spec) for spec in specs]
         self._sink = sink
+        self._on_starting = on_starting
         self._abandoned: list[Incarnation] = []
 
     def find(self, role: str) -> ChildSlot | None:
@@ -67,7 +73,13 @@ class ChildRoster:
         Every attempt gets a new generation, so reports from a failed attempt are stale.
         """
         slot.generation += 1
-        handle = ChildHandle(role=slot.role, generation=slot.generation, sink=self._sink)
+        role = slot.role
+        handle = ChildHandle(
+            role=role,
+            generation=slot.generation,
+            sink=self._sink,
+            announce=lambda ref: self._on_starting(role, ref),
+        )
         try:
             ref = slot.spec.start(handle)
         except Exception as error:  # the factory failed: a failed start, not our crash
@@ -77,6 +89,15 @@ class ChildRoster:
             return TypeError(
                 f"start of {slot.role!r} must return the SupervisedActor built with its handle"
             )
+        # Visible by role (announced by the actor itself) while on_supervised_start runs.
+        try:
+            return self._await_start(slot, handle, ref)
+        finally:
+            self._on_starting(slot.role, None)
+
+    def _await_start(
+        self, slot: ChildSlot, handle: ChildHandle, ref: pykka.ActorRef[Any]
+    ) -> BaseException | None:
         timeout_s = slot.spec.start_timeout_s
         if not handle.start_outcome.wait(timeout_s):
             self._give_up_on(Incarnation(handle=handle, ref=ref), reason="start_timeout")

@@ -90,7 +90,8 @@ class Supervisor:
         self._intensity = RestartIntensity(max_restarts=max_restarts, period_s=period_s)
         self._monotonic = monotonic
         self._inbox: queue.SimpleQueue[_Command] = queue.SimpleQueue()
-        self._roster = ChildRoster(specs, self._inbox.put)
+        self._starting: dict[str, pykka.ActorRef[Any]] = {}
+        self._roster = ChildRoster(specs, self._inbox.put, self._set_starting)
         self._report = RestartReporter(
             name=name,
             strategy=strategy,
@@ -132,7 +133,7 @@ class Supervisor:
                 if error is not None:
                     self._abort_start(slot, error, started=self._roster.slots[:index])
                     raise SupervisorStartError(slot.role, error) from error
-            self._publish()
+                self._publish()  # each child is reachable by role as soon as it runs
             roles = tuple(slot.role for slot in self._roster.slots)
             self._report.event(logging.INFO, "supervisor_started", children=roles)
             self._thread = threading.Thread(
@@ -141,8 +142,18 @@ class Supervisor:
             self._thread.start()
 
     def ref(self, role: str) -> pykka.ActorRef[Any] | None:
-        """The current incarnation of ``role``, or None while it has none. Lock-free."""
-        return self._refs.get(role)
+        """The current incarnation of ``role`` (also while it starts), or None. Lock-free."""
+        ref = self._refs.get(role)
+        return ref if ref is not None else self._starting.get(role)
+
+    def _set_starting(self, role: str, ref: pykka.ActorRef[Any] | None) -> None:
+        # Copy-on-write, like _publish: readers never see a dict being changed.
+        starting = dict(self._starting)
+        if ref is None:
+            starting.pop(role, None)
+        else:
+            starting[role] = ref
+        self._starting = starting
 
     def which_children(self) -> list[ChildInfo]:
         """Every child in start order with its generation, liveness and status."""

@@ -7,6 +7,7 @@ key (the venue funds any signer), so accounts never mix. Faults are cleared afte
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import threading
@@ -87,9 +88,7 @@ class Trader:
     def journal_position(self) -> Decimal:
         with sqlite3.connect(self.state / "journal.sqlite") as db:
             rows = list(db.execute("SELECT side, size FROM fills WHERE coin = 'BTC'"))
-        return sum(
-            (Decimal(size) * (1 if side == "B" else -1) for side, size in rows), Decimal(0)
-        )
+        return sum((Decimal(size) * (1 if side == "B" else -1) for side, size in rows), Decimal(0))
 
 
 def fault(url: str, body: dict[str, object]) -> None:
@@ -102,15 +101,27 @@ def fault(url: str, body: dict[str, object]) -> None:
         assert json.loads(response.read())["status"] == "ok"
 
 
-def wait_until(condition: Callable[[], bool], *, timeout_s: float, step_s: float = 0.05) -> float:
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout_s: float,
+    step_s: float = 0.05,
+    process: MakerdProcess | None = None,
+) -> float:
     """Poll ``condition``; return the seconds it took; fail after ``timeout_s``."""
     started = time.monotonic()
     pause = threading.Event()  # never set: a timed wait that is not time.sleep
     while not condition():
         if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"condition not met within {timeout_s}s")
+            output = process.text[-4000:] if process is not None else ""
+            raise AssertionError(f"condition not met within {timeout_s}s\n{output}")
         pause.wait(step_s)
     return time.monotonic() - started
+
+
+def resting(trader: Trader, process: MakerdProcess, timeout_s: float = 20) -> None:
+    """Wait until makerd's quotes rest at the venue (asked of the venue, not makerd)."""
+    wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=timeout_s, process=process)
 
 
 def test_live_quotes_rest_get_filled_match_the_venue_position_and_sigterm_leaves_none(
@@ -118,9 +129,8 @@ def test_live_quotes_rest_get_filled_match_the_venue_position_and_sigterm_leaves
 ) -> None:
     trader = Trader(tmp_path, venue_url)
     makerd = trader.start(tmp_path)
-    makerd.wait_for(r"orders=[1-9]")
-    assert len(trader.open_orders()) > 0, "quotes rest at the venue"
-    makerd.wait_for(r"fills=[1-9]", timeout=30)
+    resting(trader, makerd)
+    wait_until(lambda: trader.venue_position() != 0, timeout_s=30, process=makerd)
 
     makerd.signal(signal.SIGTERM)
     code = makerd.finish()
@@ -141,13 +151,14 @@ def test_a_dropped_websocket_reconnects_resubscribes_repairs_and_quoting_resumes
 ) -> None:
     trader = Trader(tmp_path, venue_url)
     makerd = trader.start(tmp_path)
-    makerd.wait_for(r"orders=[1-9]")
+    resting(trader, makerd)
     before = order_ids(trader)
 
     fault(venue_url, {"drop_connections": True})
-    reconnected = makerd.wait_for(r"ws_reconnected stream=market .*down_for_s=([0-9.]+)")
-    makerd.wait_for(r"gap_repaired connection=2")
-    wait_until(lambda: bool(order_ids(trader) - before), timeout_s=15)
+    wait_until(lambda: "gap_repaired connection=2" in makerd.text, timeout_s=15, process=makerd)
+    reconnected = re.search(r"ws_reconnected stream=market .*down_for_s=([0-9.]+)", makerd.text)
+    assert reconnected is not None, makerd.text
+    wait_until(lambda: bool(order_ids(trader) - before), timeout_s=15, process=makerd)
 
     print(f"\nmarket feed reconnected after {reconnected.group(1)} s")
     makerd.signal(signal.SIGTERM)
@@ -161,14 +172,16 @@ def test_a_frozen_feed_pulls_every_quote_within_the_staleness_limit(
 ) -> None:
     trader = Trader(tmp_path, venue_url)
     makerd = trader.start(tmp_path)
-    makerd.wait_for(r"orders=[1-9]")
-    wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=5)
+    resting(trader, makerd)
 
     fault(venue_url, {"freeze_feed_s": STALE_AFTER_S + 3})
     pulled_after_s = wait_until(lambda: trader.open_orders() == [], timeout_s=STALE_AFTER_S + 3)
     back_after_s = wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=15)
 
-    print(f"\nfrozen feed: quotes pulled after {pulled_after_s:.2f} s, back after {back_after_s:.2f} s")
+    print(
+        f"\nfrozen feed: quotes pulled after {pulled_after_s:.2f} s, "
+        f"back after {back_after_s:.2f} s"
+    )
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text
     assert pulled_after_s <= STALE_AFTER_S + 1.0
@@ -181,8 +194,7 @@ def test_kill_9_leaves_the_dead_man_switch_to_cancel_every_order_at_the_venue(
     trader = Trader(tmp_path, venue_url)
     makerd = trader.start(tmp_path)
     makerd.wait_for(r"dead_man_switch_armed")
-    makerd.wait_for(r"orders=[1-9]")
-    wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=5)
+    resting(trader, makerd)
 
     makerd.signal(signal.SIGKILL)
     makerd.finish()
@@ -197,17 +209,15 @@ def test_a_restart_after_kill_9_cancels_the_orphans_and_quotes_afresh(
 ) -> None:
     trader = Trader(tmp_path, venue_url, dead_man_s=0)  # nothing cancels the orphans for us
     first = trader.start(tmp_path)
-    first.wait_for(r"orders=[1-9]")
-    wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=5)
+    resting(trader, first)
     first.signal(signal.SIGKILL)
     first.finish()
     orphans = order_ids(trader)
     assert orphans, "the killed run left orders resting"
 
     second = trader.start(tmp_path)
-    second.wait_for(r"orders=[1-9]")
-    wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10)
-    wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=10)
+    wait_until(lambda: not (order_ids(trader) & orphans), timeout_s=10, process=second)
+    resting(trader, second)
 
     second.signal(signal.SIGTERM)
     assert second.finish() == EXIT_OK, second.text

@@ -14,6 +14,7 @@ from supervisor import (
     ExitKind,
     RestartType,
     Strategy,
+    SupervisedActor,
     Supervisor,
     SupervisorStartError,
 )
@@ -303,3 +304,35 @@ def test_an_error_with_quotes_and_newlines_stays_on_one_log_line() -> None:
 
     assert line == r'event=child_restarted role=quoter error="KeyError: \"px\"\nnext"'
     assert "\n" not in line
+
+
+class _LooksUpPeers(SupervisedActor):
+    """On start, records which roles the supervisor already resolves (itself included)."""
+
+    def __init__(self, handle: ChildHandle, *, seen: dict[str, set[str]], sup: list[Supervisor]):
+        super().__init__(handle)
+        self._seen = seen
+        self._sup = sup
+
+    def on_supervised_start(self) -> None:
+        role = self.child_handle.role
+        self._seen[role] = {r for r in ("a", "b") if self._sup[0].ref(r) is not None}
+
+
+def test_a_child_is_reachable_by_role_while_it_starts_and_after() -> None:
+    seen: dict[str, set[str]] = {}
+    holder: list[Supervisor] = []
+    specs = [
+        ChildSpec(role=role, start=lambda h: _LooksUpPeers.start(h, seen=seen, sup=holder))
+        for role in ("a", "b")
+    ]
+    supervisor = Supervisor(specs, on_escalate=lambda _reason: None)
+    holder.append(supervisor)
+
+    supervisor.start()
+    try:
+        # Replies to what a child asks for at start must not be dropped for want of a ref.
+        assert seen["a"] == {"a"}
+        assert seen["b"] == {"a", "b"}
+    finally:
+        supervisor.stop()

@@ -37,9 +37,15 @@ class AccountQueries:
         self.user = user
 
     async def snapshot(self, coin: str, *, now_ns: int) -> AccountSnapshot:
-        """Open orders first, then the position (both stamped with local receive time)."""
-        orders = await self._rest.info({"type": "openOrders", "user": self.user})
-        open_orders = parse_open_orders(orders, coin=coin, ts_local=now_ns)
+        """Open orders first, then the position (both stamped with local receive time).
+
+        ``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
+        the cloid, and reconciliation tells our orders from orphans by cloid.
+        """
+        orders = await self._rest.info({"type": "frontendOpenOrders", "user": self.user})
+        open_orders = parse_open_orders(
+            orders, coin=coin, ts_local=now_ns, channel="frontendOpenOrders"
+        )
         state = await self._rest.info({"type": "clearinghouseState", "user": self.user})
         return AccountSnapshot(
             open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)

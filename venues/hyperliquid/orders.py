@@ -299,11 +299,12 @@ class OrderGateway:
         now = self._now_ns()
         log.info("event=cancel_all reason=%s orders=%d", command.reason.value, len(resting))
         for order, status in zip(resting, response.statuses, strict=False):
+            cloid = order.cloid or self._legs.cloid_of(order.venue_order_id)
             cancelled = not isinstance(status, ItemRejected)
-            if cancelled and order.cloid is not None and self._legs.finished(order.cloid):
+            if cancelled and cloid is not None and self._legs.finished(cloid):
                 self._emit(
                     OrderCancelled(
-                        cloid=order.cloid, reason=command.reason, ts_exchange=now, ts_local=now
+                        cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
                     )
                 )
 

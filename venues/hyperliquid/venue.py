@@ -52,7 +52,6 @@ _STOP_TIMEOUT_S: Final = 5.0
 _FILL_HOLD_NS: Final = 2_000_000_000
 _HOUSEKEEPING_S: Final = 0.5
 _BUDGET_REPORT_S: Final = 60.0
-_STARTUP_SETTLE_S: Final = 1.5
 
 
 def api_url_for(config: HyperliquidConfig) -> str:
@@ -158,20 +157,12 @@ class HyperliquidVenue:
         self._io.spawn(self.feed.run(), name="market-feed")
         self._io.spawn(self.user_stream.run(), name="user-stream")
         self._io.spawn(self._housekeeping(), name="housekeeping")
-        self._io.spawn(self._settle_after_start(), name="startup-settle")
 
     async def _shutdown(self) -> None:
         try:
             await self.gateway.disarm_dead_man()
         finally:
             await self._rest.close()
-
-    async def _settle_after_start(self) -> None:
-        # The router drops messages for roles whose actors are still starting, so the
-        # answer to the order_manager's start-up snapshot can be lost; a second report,
-        # once the tree is up, makes start-up reconciliation (orphans) certain.
-        await asyncio.sleep(_STARTUP_SETTLE_S)
-        await self._guarded_report()
 
     def _execute(self, command: VenueCommand) -> None:
         self._io.spawn(self._guarded(command), name=type(command).__name__)

@@ -111,19 +111,24 @@ class ReconnectingSocket:
             await ws.send(json.dumps({"method": "subscribe", "subscription": subscription}))
 
     async def _read(self, ws: ClientConnection) -> None:
-        last_data = time.monotonic()
+        # The server's idle timer counts frames *from us*: a busy feed still needs pings.
+        interval = self._policy.ping_interval_s
+        last_data = last_ping = time.monotonic()
         while True:
+            wait_s = max(0.0, last_ping + interval - time.monotonic())
             try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=self._policy.ping_interval_s)
+                raw = await asyncio.wait_for(ws.recv(), timeout=wait_s)
             except TimeoutError:
-                if time.monotonic() - last_data >= self._policy.silence_reconnect_s:
-                    log.warning("event=ws_silent stream=%s action=reconnect", self._name)
-                    return
+                raw = None
+            now = time.monotonic()
+            if raw is not None and self._dispatch(raw, self._now_ns()):
+                last_data = now
+            if now - last_data >= self._policy.silence_reconnect_s:
+                log.warning("event=ws_silent stream=%s action=reconnect", self._name)
+                return
+            if now - last_ping >= interval:
                 await ws.send('{"method":"ping"}')
-                continue
-            ts_local = self._now_ns()
-            if self._dispatch(raw, ts_local):
-                last_data = time.monotonic()
+                last_ping = now
 
     def _dispatch(self, raw: str | bytes, ts_local: int) -> bool:
         """Hand one frame on; return whether it carried data."""
