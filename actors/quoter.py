@@ -16,7 +16,7 @@ from protocol.account import FillBooked, PositionChanged
 from protocol.control import TimerFired
 from protocol.instrument import Instrument
 from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
-from protocol.orders import QuoteLevel, QuoteTarget
+from protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
 from protocol.risk import RiskStateChanged, TradingState
 from quoting.base import QuoteInputs, QuoteModel
 from quoting.intensity import TradeIntensityEstimator
@@ -56,7 +56,6 @@ class QuoterLogic:
         self._feed_stale = False
         self._last_quote_ns = 0
         self._last_target: QuoteTarget | None = None
-        self.rule_problems: dict[str, int] = {}
         self._handlers = self._build_handlers()
 
     def handle(self, message: object) -> list[object]:
@@ -123,14 +122,17 @@ class QuoterLogic:
         self._last_quote_ns = now_ns
         if self._feed_stale or self._state is TradingState.HALTED:
             return [self._empty_target(now_ns)]
-        target = self._target(self._book, now_ns)
+        target, refused = self._target(self._book, now_ns)
         self._last_target = target
-        return [target]
+        if not refused:
+            return [target]
+        return [QuoteLevelsRefused(coin=target.coin, reasons=refused, ts_local=now_ns), target]
 
-    def _target(self, book: BookUpdated, now_ns: int) -> QuoteTarget:
+    def _target(self, book: BookUpdated, now_ns: int) -> tuple[QuoteTarget, tuple[str, ...]]:
+        """The target, and the reasons any model levels were refused by the rules."""
         mid = book.mid
         if mid is None:
-            return self._empty_target(now_ns)
+            return self._empty_target(now_ns), ()
         arrival = self._estimators.intensity.estimate(book.ts_exchange)
         inputs = QuoteInputs(
             mid=float(mid),
@@ -153,18 +155,17 @@ class QuoterLogic:
             best_bid=book.best_bid,
             best_ask=book.best_ask,
         )
-        for problem in legal.problems:
-            self.rule_problems[problem] = self.rule_problems.get(problem, 0) + 1
         bids, asks = legal.bids, legal.asks
         if self._state is TradingState.REDUCE_ONLY:
             bids, asks = self._reducing_only(bids, asks)
-        return QuoteTarget(
+        target = QuoteTarget(
             coin=self._instrument.coin,
             bids=bids,
             asks=asks,
             book_ts_local=book.ts_local,
             ts_local=now_ns,
         )
+        return target, legal.problems
 
     def _reducing_only(
         self, bids: tuple[QuoteLevel, ...], asks: tuple[QuoteLevel, ...]

@@ -43,6 +43,7 @@ from protocol.orders import (
     OrderRejected,
     OrderStateChanged,
     PlaceOrders,
+    QuoteLevelsRefused,
     QuoteTarget,
     RequestAccountSnapshot,
 )
@@ -84,6 +85,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     FeedRecovered: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedMessageDropped: (OBSERVER,),
     QuoteTarget: (ORDER_MANAGER, OBSERVER),
+    QuoteLevelsRefused: (OBSERVER,),
     PlaceOrders: (VENUE, OBSERVER),
     ModifyOrders: (VENUE, OBSERVER),
     CancelOrders: (VENUE, OBSERVER),

@@ -44,7 +44,7 @@ from makerd.signals import SignalFlags
 from makerd.supervision import build_supervisor
 from makerd.timers import Ticker
 from makerd.venue_choice import build_venue
-from makerd.wiring import Dependencies, JournalFillStore
+from makerd.wiring import Dependencies, JournalFillStore, order_size_problem
 from protocol.clock import WallClock
 from protocol.control import ChildUnresponsive, StopTrading
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
@@ -125,6 +125,11 @@ class MakerdRun:
     def _run_session(self, journal: Journal, session_id: int, duration_s: float | None) -> int:
         config = self.config
         venue = build_venue(config, clock=self._clock)
+        size_problem = order_size_problem(config, venue.instrument)
+        if size_problem is not None:
+            venue.stop()
+            print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
+            return EXIT_CONFIG
         registry = CollectorRegistry()
         metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
         self._metrics = metrics

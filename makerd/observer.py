@@ -6,6 +6,7 @@ here is quick, lock-protected and never blocks an actor.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,12 +26,20 @@ from protocol.orders import (
     OrderRejected,
     OrderStateChanged,
     PlaceOrders,
+    QuoteLevelsRefused,
     QuoteTarget,
 )
 from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from protocol.side import Side
 
 NS_PER_S = 1_000_000_000
+RULE_LOG_INTERVAL_NS = 60 * NS_PER_S
+_RULE_METRIC = {
+    "below_tick": "tick",
+    "size_zero": "size_zero",
+    "below_min_notional": "min_notional",
+}
+log = logging.getLogger("makerd.quotes")
 Handler = Callable[[Any], None]
 
 
@@ -80,6 +89,7 @@ class Observer:
         self._status = StatusSnapshot()
         self.first_cycle = threading.Event()
         self.venue_report = threading.Event()
+        self._last_rule_log_ns: dict[str, int] = {}
         self._locked, self._unlocked = self._handlers()
 
     def snapshot(self) -> StatusSnapshot:
@@ -121,6 +131,7 @@ class Observer:
                 reason=m.reason.value
             ).inc(),
             OrderStateChanged: self._on_order_state,
+            QuoteLevelsRefused: self._on_levels_refused,
             OpenOrdersReported: self._on_venue_orders,
             FillBooked: self._on_fill,
             PositionChanged: self._on_position,
@@ -151,6 +162,21 @@ class Observer:
             latency = (self._clock.now_ns() - cycle.book_ts_local) / NS_PER_S
             self._metrics.tick_to_quote_seconds.observe(max(latency, 0.0))
         self.first_cycle.set()
+
+    def _on_levels_refused(self, refused: QuoteLevelsRefused) -> None:
+        for reason in refused.reasons:
+            self._metrics.order_rule_errors_total.labels(
+                reason=_RULE_METRIC.get(reason, "other")
+            ).inc()
+            last = self._last_rule_log_ns.get(reason, 0)
+            if refused.ts_local - last >= RULE_LOG_INTERVAL_NS:
+                self._last_rule_log_ns[reason] = refused.ts_local
+                log.warning(
+                    "event=quote_level_refused coin=%s reason=%s note=%r",
+                    refused.coin,
+                    reason,
+                    "the exchange's rules refused a model level (logged once a minute per reason)",
+                )
 
     def _on_place(self, command: PlaceOrders) -> None:
         for order in command.orders:

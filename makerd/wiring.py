@@ -174,3 +174,18 @@ class JournalFillStore:
             fees=fees,
             mark=mark,
         )
+
+
+def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:
+    """A configured order size that rounds to zero lots of this coin: a config error."""
+    quoting = config.quoting
+    if quoting.model == "symmetric":
+        path, size = "quoting.order_size", quoting.order_size
+    else:
+        raw = quoting.params.as_dict().get("order_size")
+        if not isinstance(raw, float):
+            return None
+        path, size = "quoting.params.order_size", Decimal(str(raw))
+    if instrument.round_size(size) > 0:
+        return None
+    return f"{path}: {size} rounds to zero lots of {instrument.coin} (lot {instrument.lot})"

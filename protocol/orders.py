@@ -109,6 +109,19 @@ class Trigger:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QuoteLevelsRefused:
+    """Quote levels the exchange's rules refused before they became orders (counted, logged).
+
+    ``reasons`` holds one entry per refused level: ``tick``, ``size_zero``,
+    ``min_notional``, ``non_finite`` or ``crossed_ladder``.
+    """
+
+    coin: str
+    reasons: tuple[str, ...]
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
     cloid: str
     coin: str

@@ -1,8 +1,9 @@
 """Turn a model's float ladder into exact quotes the exchange will accept.
 
-Every price lands on a tick (bids rounded down, asks up), every size on a lot; a level
-below the minimum notional is raised to the minimum size when ``raise_to_min`` allows,
-otherwise dropped and reported; post-only quotes never cross the current book; the
+Every price lands on a tick (bids rounded down, asks up), every size on a lot; a size that
+rounds to zero lots is dropped and reported (``size_zero``); a level below the minimum
+notional is raised to the minimum size when ``raise_to_min`` allows, otherwise dropped and
+reported; post-only quotes never cross the current book; the
 best bid stays strictly below the best ask. Problems are returned, never swallowed.
 """
 
@@ -65,6 +66,9 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
             problems.append("below_tick")
             continue
         size = instrument.round_size(Decimal(repr(quote.size)))
+        if size <= 0:
+            problems.append("size_zero")  # an error to report, never a silent skip
+            continue
         if size * price < instrument.min_notional:
             if not raise_to_min:
                 problems.append("below_min_notional")

@@ -133,3 +133,12 @@ def test_an_unusable_state_directory_is_a_clear_config_error(tmp_path: Path) -> 
 
     assert makerd.finish() == EXIT_CONFIG
     assert f"state directory {blocker / 'state'}" in makerd.text
+
+
+def test_an_order_size_below_one_lot_is_refused_before_trading(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "dust.yaml", {"quoting": {"order_size": 0.000004}})
+
+    makerd = MakerdProcess(run_args(tmp_path / "state", "--config", str(config)), cwd=tmp_path)
+
+    assert makerd.finish() == EXIT_CONFIG
+    assert "quoting.order_size: 0.000004 rounds to zero lots of BTC" in makerd.text

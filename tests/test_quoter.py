@@ -8,7 +8,7 @@ from actors.quoter import QuoterLogic
 from config.model import MakerdConfig
 from makerd.wiring import build_estimators
 from protocol.market import FeedStale
-from protocol.orders import QuoteTarget
+from protocol.orders import QuoteLevelsRefused, QuoteTarget
 from protocol.risk import RiskStateChanged, TradingState
 from quoting.symmetric import SymmetricLadder
 from tests.kit import BTC, MS, T0, S, book, d, of_type, position
@@ -121,3 +121,14 @@ def test_requotes_are_throttled_by_the_minimum_interval() -> None:
     assert len(of_type(first, QuoteTarget)) == 1
     assert second == []
     assert len(of_type(third, QuoteTarget)) == 1
+
+
+def test_a_level_whose_size_rounds_to_zero_lots_is_refused_and_reported() -> None:
+    q = quoter(order_size=0.000004)  # below BTC's lot of 0.00001
+
+    out = q.handle(book("59999", "60001"))
+
+    refused = of_type(out, QuoteLevelsRefused)
+    assert refused
+    assert set(refused[0].reasons) == {"size_zero"}
+    assert only_target(out).bids == ()

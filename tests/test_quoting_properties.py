@@ -86,8 +86,9 @@ def _common(draw: st.DrawFn, order_size: float) -> dict[str, object]:
 
 
 @st.composite
-def model_specs(draw: st.DrawFn, mid: float) -> tuple[str, dict[str, object]]:
-    order_size = draw(_log_uniform(1.0, 10_000.0)) / mid
+def model_specs(draw: st.DrawFn, mid: float, lot: float) -> tuple[str, dict[str, object]]:
+    # A configured size below one lot is refused at start-up, so models never see one.
+    order_size = max(lot, draw(_log_uniform(1.0, 10_000.0)) / mid)
     common = _common(draw, order_size)
     name = draw(
         st.sampled_from(
@@ -139,7 +140,7 @@ def model_specs(draw: st.DrawFn, mid: float) -> tuple[str, dict[str, object]]:
 @st.composite
 def scenarios(draw: st.DrawFn, *, allow_empty_side: bool = True) -> tuple[Market, QuoteModel]:
     market = draw(markets(allow_empty_side=allow_empty_side))
-    name, params = draw(model_specs(market.inputs.mid))
+    name, params = draw(model_specs(market.inputs.mid, float(market.instrument.lot)))
     return market, build_model(name, params)
 
 

@@ -35,6 +35,11 @@ class IoLoop:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """True between start and stop (a venue stopped before it started has no loop)."""
+        return self._thread.is_alive()
+
     def in_loop_thread(self) -> bool:
         return threading.current_thread() is self._thread
 

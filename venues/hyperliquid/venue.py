@@ -146,6 +146,8 @@ class HyperliquidVenue:
         self._io.call_soon(self._execute, command)
 
     def stop(self) -> None:
+        if not self._io.running:
+            return  # never started: nothing armed, nothing open
         try:
             self._io.run(self._shutdown(), timeout_s=_STOP_TIMEOUT_S)
         except TimeoutError:
