@@ -50,6 +50,7 @@ from protocol.control import ChildUnresponsive, StopTrading
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
 from protocol.risk import KillSwitchTripped
 from supervisor import RestartRecord
+from venues.base import BudgetedVenue
 
 log = logging.getLogger("makerd")
 NS_PER_S = 1_000_000_000
@@ -179,6 +180,16 @@ class MakerdRun:
         )
         venue.start(router.dispatch)
         self._supervisor.start()
+        if isinstance(venue, BudgetedVenue):
+            budget = venue.budget
+            metrics.rate_budget_weight_left.set_function(lambda: budget.weight_left)
+            metrics.address_requests_left.set_function(
+                lambda: (
+                    float("nan")
+                    if budget.address_requests_left is None
+                    else budget.address_requests_left
+                )
+            )
         for role in ACTOR_ROLES:
             metrics.register_mailbox_depth(role, partial(self._mailbox_depth, role))
             metrics.actor_up.labels(actor=role).set_function(partial(self._actor_up, role))

@@ -217,6 +217,14 @@ class Metrics:
         self.risk_limit_breaches_total = counter(
             "makerd_risk_limit_breaches_total", "Risk limits crossed.", {"limit": RISK_LIMITS}
         )
+        self.rate_budget_weight_left = single_gauge(
+            "makerd_rate_budget_weight_left",
+            "Request weight left in makerd's own per-minute IP budget (live mode).",
+        )
+        self.address_requests_left = single_gauge(
+            "makerd_address_requests_left",
+            "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
+        )
         self.watchdog_last_ping_timestamp_seconds = single_gauge(
             "makerd_watchdog_last_ping_timestamp_seconds",
             "When the watchdog last found every actor alive, Unix seconds.",

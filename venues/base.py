@@ -8,7 +8,7 @@ venues that run on a simulated clock) or an event sink (for venues with their ow
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
@@ -44,3 +44,19 @@ class ProcessVenue(Protocol):
     def submit(self, command: VenueCommand) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class RateBudget(Protocol):
+    @property
+    def weight_left(self) -> float: ...
+
+    @property
+    def address_requests_left(self) -> int | None: ...
+
+
+@runtime_checkable
+class BudgetedVenue(Protocol):
+    """A venue that spends an exchange's request budget (and can say how much is left)."""
+
+    @property
+    def budget(self) -> RateBudget: ...

@@ -64,9 +64,9 @@ class RateBudget:
 
     @property
     def weight_left(self) -> float:
-        """IP weight available now in the local bucket."""
-        self._refill()
-        return self._tokens
+        """IP weight available now in the local bucket; read-only, safe from any thread."""
+        elapsed = self._clock() - self._updated
+        return min(self._capacity, self._tokens + elapsed * self._refill_per_s)
 
     @property
     def address_requests_left(self) -> int | None:
