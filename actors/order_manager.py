@@ -8,6 +8,8 @@ open orders and cancels any it does not know, so a crash never leaves orphans qu
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -41,12 +43,14 @@ from protocol.orders import (
     QuoteTarget,
     RejectReason,
     RequestAccountSnapshot,
+    RequestBudgetReported,
     TimeInForce,
 )
 from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from protocol.side import Side
 from quoting.bracket import BracketSettings
 
+log = logging.getLogger("makerd.order_manager")
 NS_PER_S = 1_000_000_000
 PENDING_TIMEOUT_NS = 5 * NS_PER_S
 FLATTEN_SLIPPAGE = Decimal("0.02")
@@ -67,13 +71,15 @@ class OrderManagerLogic:
         self._gate = gate or TradingGate()
         self._config = config
         self._new_cloid = new_cloid
-        self._tolerance = Tolerance(
+        self._normal_tolerance = Tolerance(
             price_bps=config.price_tolerance_bps,
             size_fraction=config.size_tolerance,
             max_age_ns=int(config.max_order_age_s * NS_PER_S),
             queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
             queue_hold_factor=config.queue_hold_factor,
         )
+        self._tolerance = self._normal_tolerance
+        self.budget_low = False
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
         self._stopped = False
@@ -109,6 +115,7 @@ class OrderManagerLogic:
             ModifyRejected: self._on_modify_rejected,
             CancelRejected: self._on_cancel_rejected,
             OpenOrdersReported: self._on_open_orders,
+            RequestBudgetReported: self._on_request_budget,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
             KillSwitchTripped: lambda m: self._stop(
@@ -118,6 +125,31 @@ class OrderManagerLogic:
             FeedStale: lambda m: self._cancel_everything(CancelReason.STALE_FEED, m.ts_local),
             TimerFired: lambda m: self._on_timer(m.ts_local),
         }
+
+    def _on_request_budget(self, report: RequestBudgetReported) -> list[object]:
+        """Spend the exchange's address budget slower when it runs low (cancels stay free)."""
+        low = report.requests_left < self._config.budget_low_water_requests
+        if low != self.budget_low:
+            self.budget_low = low
+            factor = self._config.budget_tolerance_factor
+            normal = self._normal_tolerance
+            self._tolerance = (
+                dataclasses.replace(
+                    normal,
+                    price_bps=normal.price_bps * factor,
+                    max_age_ns=int(normal.max_age_ns * factor),
+                )
+                if low
+                else normal
+            )
+            log.warning(
+                "event=request_budget_%s requests_left=%d cap=%d tolerance_bps=%s",
+                "low" if low else "recovered",
+                report.requests_left,
+                report.requests_cap,
+                self._tolerance.price_bps,
+            )
+        return []
 
     def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
         changed = self.orders.mark_unknown(message.cloid, message.ts_local)

@@ -46,6 +46,7 @@ from protocol.orders import (
     QuoteLevelsRefused,
     QuoteTarget,
     RequestAccountSnapshot,
+    RequestBudgetReported,
 )
 from protocol.risk import KillSwitchTripped, RiskStateChanged
 
@@ -99,6 +100,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     OrderCancelled: (ORDER_MANAGER, OBSERVER),
     CancelRejected: (ORDER_MANAGER, OBSERVER),
     OpenOrdersReported: (ORDER_MANAGER, OBSERVER),
+    RequestBudgetReported: (ORDER_MANAGER,),
     OrderStateChanged: (OBSERVER,),
     OrderFilled: (FILL_TRACKER, ORDER_MANAGER),
     PositionReported: (FILL_TRACKER,),

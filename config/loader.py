@@ -154,6 +154,14 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     checks.positive("order_manager.max_order_age_s", manager.max_order_age_s)
     checks.positive("order_manager.max_orders_per_batch", manager.max_orders_per_batch)
     checks.non_negative("order_manager.queue_hold_s", manager.queue_hold_s)
+    checks.non_negative(
+        "order_manager.budget_low_water_requests", manager.budget_low_water_requests
+    )
+    checks.require(
+        manager.budget_tolerance_factor >= 1,
+        "order_manager.budget_tolerance_factor",
+        f"must be 1 or more, got {manager.budget_tolerance_factor}",
+    )
     checks.require(
         manager.queue_hold_factor >= 1,
         "order_manager.queue_hold_factor",

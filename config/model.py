@@ -106,6 +106,10 @@ class OrderManagerConfig:
     max_orders_per_batch: int = 20
     queue_hold_s: float = 5.0
     queue_hold_factor: Decimal = Decimal(2)
+    budget_low_water_requests: int = 2000
+    """Below this many requests left in the exchange's address budget, refresh less."""
+    budget_tolerance_factor: Decimal = Decimal(3)
+    """How much wider the price tolerance and maximum order age are while the budget is low."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,7 @@ from protocol.orders import (
     OrderStatus,
     PlaceOrders,
     RequestAccountSnapshot,
+    RequestBudgetReported,
 )
 from protocol.risk import RiskStateChanged, TradingState
 from protocol.side import Side
@@ -238,3 +239,22 @@ def test_an_order_that_held_its_price_keeps_its_queue_through_a_small_wiggle() -
 
     assert len(of_type(young, ModifyOrders)) == 1, "a fresh order follows the target"
     assert of_type(seasoned, ModifyOrders) == [], "a seasoned order keeps its place"
+
+
+def test_a_low_exchange_request_budget_widens_the_refresh_tolerance_until_it_recovers() -> None:
+    om = manager(
+        price_tolerance_bps=Decimal(2),
+        queue_hold_s=60.0,
+        budget_low_water_requests=2000,
+        budget_tolerance_factor=Decimal(3),
+    )
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+    om.handle(RequestBudgetReported(requests_left=500, requests_cap=10_500, ts_local=T0))
+
+    # 59972 is 3 bps away: a modify normally, kept while the budget is low (2 x 3 = 6 bps).
+    low = om.handle(target([("59972", "0.002")], [], ts=T0 + MS))
+    om.handle(RequestBudgetReported(requests_left=9_000, requests_cap=10_500, ts_local=T0))
+    recovered = om.handle(target([("59972", "0.002")], [], ts=T0 + 2 * MS))
+
+    assert of_type(low, ModifyOrders) == []
+    assert len(of_type(recovered, ModifyOrders)) == 1

@@ -20,7 +20,7 @@ from config.model import HyperliquidConfig, MakerdConfig, Network
 from protocol.account import OrderFilled
 from protocol.clock import Clock
 from protocol.instrument import Instrument
-from protocol.orders import OrderAccepted, OrderModified, VenueCommand
+from protocol.orders import OrderAccepted, OrderModified, RequestBudgetReported, VenueCommand
 from venues.base import EventSink, VenueEvent
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import FeedParseError
@@ -217,9 +217,19 @@ class HyperliquidVenue:
 
     async def _report_budget(self) -> None:
         try:
-            self.budget.record_user_rate_limit(await self._queries.rate_limit())
+            limit = await self._queries.rate_limit()
         except (RequestLostError, RateLimitedError, FeedParseError) as error:
             log.warning("event=user_rate_limit_failed error=%r", error)
+        else:
+            self.budget.record_user_rate_limit(limit)
+            if self._sink is not None:
+                self._sink(
+                    RequestBudgetReported(
+                        requests_left=limit.requests_left,
+                        requests_cap=limit.requests_cap,
+                        ts_local=self._clock.now_ns(),
+                    )
+                )
         budget = self.budget
         log.info(
             "event=rate_budget actions_sent=%d weight_spent=%d weight_left=%.0f "
