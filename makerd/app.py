@@ -14,14 +14,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from prometheus_client import CollectorRegistry
 
 from actors.gate import TradingGate
-from actors.router import Router, inbox_depth
+from actors.router import Router
 from actors.routing import ACTOR_ROLES, ORDER_MANAGER
 from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
@@ -34,12 +33,14 @@ from makerd.exit_codes import (
     EXIT_KILL_SWITCH,
     EXIT_OK,
 )
+from makerd.gauges import register_process_gauges
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.notify import ServiceNotifier
 from makerd.observer import Observer
 from makerd.report import format_summary, summarize, summary_to_json
+from makerd.shutdown import confirm_no_open_orders
 from makerd.signals import SignalFlags
 from makerd.supervision import build_supervisor
 from makerd.timers import Ticker
@@ -47,10 +48,10 @@ from makerd.venue_choice import build_venue
 from makerd.wiring import Dependencies, JournalFillStore, order_size_problem
 from protocol.clock import WallClock
 from protocol.control import ChildUnresponsive, StopTrading
-from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
+from protocol.orders import CancelAll, CancelReason
 from protocol.risk import KillSwitchTripped
 from supervisor import RestartRecord
-from venues.base import BudgetedVenue
+from venues.base import ProcessVenue
 
 log = logging.getLogger("makerd")
 NS_PER_S = 1_000_000_000
@@ -143,7 +144,32 @@ class MakerdRun:
                 f"{error.strerror}",
                 file=sys.stderr,
             )
+            venue.stop()
             return EXIT_FAILURE
+        self._build_tree(journal, session_id, venue, metrics)
+        router = self._router
+        venue.start(router.dispatch)
+        self._supervisor.start()
+        register_process_gauges(metrics, supervisor=self._supervisor, venue=venue)
+        ticker = Ticker(
+            clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
+        )
+        ticker.start()
+        log.info(
+            "event=started mode=%s coin=%s session=%d", config.mode.value, config.coin, session_id
+        )
+        try:
+            self._quote_until_stopped(duration_s)
+        finally:
+            self._stop_everything(ticker, server)
+        self._finish_journal(journal, session_id)
+        return self._outcome.exit_code
+
+    def _build_tree(
+        self, journal: Journal, session_id: int, venue: ProcessVenue, metrics: Metrics
+    ) -> None:
+        """The observer, the router and the supervisor with its children's specs."""
+        config = self.config
         observer = Observer(
             metrics=metrics,
             on_unresponsive=self._on_unresponsive,
@@ -178,41 +204,6 @@ class MakerdRun:
             on_escalate=self._on_escalate,
             on_restart=lambda record: self._on_restart(record, journal, session_id, metrics),
         )
-        venue.start(router.dispatch)
-        self._supervisor.start()
-        if isinstance(venue, BudgetedVenue):
-            budget = venue.budget
-            metrics.rate_budget_weight_left.set_function(lambda: budget.weight_left)
-            metrics.address_requests_left.set_function(
-                lambda: (
-                    float("nan")
-                    if budget.address_requests_left is None
-                    else budget.address_requests_left
-                )
-            )
-        for role in ACTOR_ROLES:
-            metrics.register_mailbox_depth(role, partial(self._mailbox_depth, role))
-            metrics.actor_up.labels(actor=role).set_function(partial(self._actor_up, role))
-        ticker = Ticker(
-            clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
-        )
-        ticker.start()
-        log.info(
-            "event=started mode=%s coin=%s session=%d", config.mode.value, config.coin, session_id
-        )
-        try:
-            self._quote_until_stopped(duration_s)
-        finally:
-            self._stop_everything(ticker, server)
-        self._finish_journal(journal, session_id)
-        return self._outcome.exit_code
-
-    def _actor_up(self, role: str) -> float:
-        ref = self._supervisor.ref(role)
-        return 1.0 if ref is not None and ref.is_alive() else 0.0
-
-    def _mailbox_depth(self, role: str) -> int:
-        return inbox_depth(self._supervisor.ref(role))
 
     def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
         metrics_config = self.config.metrics
@@ -284,7 +275,14 @@ class MakerdRun:
         self._venue.submit(
             CancelAll(coin=self.config.coin, reason=CancelReason.SHUTDOWN, ts_local=now)
         )
-        remaining = self._confirm_no_open_orders(deadline_s=self.config.stop_timeout_s * 0.6)
+        remaining = confirm_no_open_orders(
+            venue=self._venue,
+            observer=self._observer,
+            coin=self.config.coin,
+            clock=self._clock,
+            deadline_s=self.config.stop_timeout_s * 0.6,
+            give_up=self._flags.second_stop,
+        )
         ticker.stop()
         abandoned = self._supervisor.stop()
         self._venue.stop()
@@ -297,31 +295,6 @@ class MakerdRun:
             print("makerd: venue confirms 0 open orders", file=self._out, flush=True)
         if abandoned:
             log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
-
-    def _confirm_no_open_orders(self, *, deadline_s: float) -> int:
-        """Ask the venue until it reports no open orders; return how many it still holds.
-
-        A second SIGTERM/SIGINT skips the wait (the cancels are already on their way).
-        """
-        deadline = time.monotonic() + deadline_s
-        remaining = -1
-        while time.monotonic() < deadline and not self._flags.second_stop.is_set():
-            self._observer.expect_venue_report()
-            self._venue.submit(
-                RequestAccountSnapshot(coin=self.config.coin, ts_local=self._clock.now_ns())
-            )
-            if self._observer.venue_report.wait(1.0):
-                remaining = self._observer.snapshot().venue_open_orders or 0
-                if remaining == 0:
-                    return 0
-            self._venue.submit(
-                CancelAll(
-                    coin=self.config.coin,
-                    reason=CancelReason.SHUTDOWN,
-                    ts_local=self._clock.now_ns(),
-                )
-            )
-        return remaining
 
     def _finish_journal(self, journal: Journal, session_id: int) -> None:
         journal.record_order_event(

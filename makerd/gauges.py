@@ -1,0 +1,37 @@
+"""Gauges read at scrape time from the live process: actor liveness, inboxes, rate budget."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from actors.router import inbox_depth
+from actors.routing import ACTOR_ROLES
+from makerd.metrics import Metrics
+from supervisor import Supervisor
+from venues.base import BudgetedVenue, ProcessVenue, RateBudget
+
+
+def register_process_gauges(
+    metrics: Metrics, *, supervisor: Supervisor, venue: ProcessVenue
+) -> None:
+    for role in ACTOR_ROLES:
+        metrics.register_mailbox_depth(role, partial(_mailbox_depth, supervisor, role))
+        metrics.actor_up.labels(actor=role).set_function(partial(_actor_up, supervisor, role))
+    if isinstance(venue, BudgetedVenue):
+        budget = venue.budget
+        metrics.rate_budget_weight_left.set_function(lambda: budget.weight_left)
+        metrics.address_requests_left.set_function(partial(_address_left, budget))
+
+
+def _actor_up(supervisor: Supervisor, role: str) -> float:
+    ref = supervisor.ref(role)
+    return 1.0 if ref is not None and ref.is_alive() else 0.0
+
+
+def _mailbox_depth(supervisor: Supervisor, role: str) -> int:
+    return inbox_depth(supervisor.ref(role))
+
+
+def _address_left(budget: RateBudget) -> float:
+    left = budget.address_requests_left
+    return float("nan") if left is None else float(left)
