@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,9 +45,10 @@ class MakerdProcess:
     def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
         """Block until a line matches ``pattern``; fail with the output so far."""
         regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout  # overall, not per line: status lines keep coming
         while True:
             try:
-                line = self.lines.get(timeout=timeout)
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(
                     f"no line matched {pattern!r} within {timeout}s:\n{self.text}"

@@ -155,8 +155,17 @@ def test_a_dropped_websocket_reconnects_resubscribes_repairs_and_quoting_resumes
     before = order_ids(trader)
 
     fault(venue_url, {"drop_connections": True})
-    wait_until(lambda: "gap_repaired connection=2" in makerd.text, timeout_s=15, process=makerd)
-    reconnected = re.search(r"ws_reconnected stream=market .*down_for_s=([0-9.]+)", makerd.text)
+    market_back = r"ws_reconnected stream=market .*down_for_s=([0-9.]+)"
+    # The two streams reconnect independently: wait for both, in either order.
+    wait_until(
+        lambda: (
+            "gap_repaired connection=2" in makerd.text
+            and re.search(market_back, makerd.text) is not None
+        ),
+        timeout_s=15,
+        process=makerd,
+    )
+    reconnected = re.search(market_back, makerd.text)
     assert reconnected is not None, makerd.text
     wait_until(lambda: bool(order_ids(trader) - before), timeout_s=15, process=makerd)
 

@@ -18,6 +18,7 @@ import uvloop
 
 log = logging.getLogger("makerd.venue.io")
 _T = TypeVar("_T")
+_DRAIN_TIMEOUT_S = 2.0
 
 
 class IoLoop:
@@ -82,7 +83,21 @@ class IoLoop:
         try:
             self._loop.run_forever()
         finally:
+            self._drain()
             self._loop.close()
+
+    def _drain(self) -> None:
+        """Finish every task still on the loop (sockets' own ones too) before closing it.
+
+        A task destroyed while pending leaves a coroutine that complains at garbage
+        collection, long after the venue is gone; cancelling and awaiting them here does not.
+        """
+        pending = [task for task in asyncio.all_tasks(self._loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.wait(pending, timeout=_DRAIN_TIMEOUT_S))
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
