@@ -26,7 +26,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.supervision import build_supervisor
-from makerd.wiring import Dependencies, JournalFillStore
+from makerd.wiring import Dependencies
 from protocol.clock import WallClock
 from protocol.control import QuoteCycleCompleted
 from protocol.market import BookUpdated
@@ -78,7 +78,7 @@ def run_rate(rate: int, seconds: float) -> dict[str, float]:
         deps = Dependencies(
             config=config,
             instrument=instrument,
-            journal=JournalFillStore(journal),
+            journal=journal,
             session_id=journal.start_session(mode="bench", coin="BTC", ts_ns=clock.now_ns()),
             latch=KillSwitchLatch(Path(tmp)),
             new_cloid=CloidFactory(),

@@ -45,7 +45,7 @@ from makerd.signals import SignalFlags
 from makerd.supervision import build_supervisor
 from makerd.timers import Ticker
 from makerd.venue_choice import build_venue
-from makerd.wiring import Dependencies, JournalFillStore, order_size_problem
+from makerd.wiring import Dependencies, order_size_problem
 from protocol.clock import WallClock
 from protocol.control import ChildUnresponsive, StopTrading
 from protocol.orders import CancelAll, CancelReason
@@ -180,7 +180,7 @@ class MakerdRun:
         deps = Dependencies(
             config=config,
             instrument=venue.instrument,
-            journal=JournalFillStore(journal),
+            journal=journal,
             session_id=session_id,
             latch=self._latch,
             new_cloid=CloidFactory(),

@@ -18,7 +18,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.report import SessionSummary, summarize
-from makerd.wiring import Dependencies, JournalFillStore, logic_factories
+from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
 from protocol.control import QuoteCycleCompleted
@@ -78,7 +78,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         deps = Dependencies(
             config=config,
             instrument=instrument,
-            journal=JournalFillStore(journal),
+            journal=journal,
             session_id=session_id,
             latch=KillSwitchLatch(state_dir),
             new_cloid=CloidFactory(run_prefix=session_id),

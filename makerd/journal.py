@@ -211,6 +211,10 @@ class Journal:
             )
         return [_fill_from_row(row) for row in rows]
 
+    def session_fills(self, session_id: int) -> list[OrderFilled]:
+        """The fills one session booked, in booking order (what a restarted tracker replays)."""
+        return [booked.fill for booked in self.fills(session_id)]
+
     def record_equity(
         self,
         session_id: int,

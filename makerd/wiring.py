@@ -25,8 +25,6 @@ from actors.routing import (
 )
 from actors.watchdog import WatchdogLogic
 from config.model import MakerdConfig, VolatilityEstimatorKind
-from makerd.journal import Journal
-from protocol.account import OrderFilled
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from quoting.base import QuoteModel
@@ -133,47 +131,6 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             dead_man_switch_ns=int(config.watchdog.dead_man_switch_s * NS_PER_S),
         ),
     }
-
-
-class JournalFillStore:
-    """The fill_tracker's view of the journal (actors do not import the app's modules)."""
-
-    def __init__(self, journal: Journal) -> None:
-        self._journal = journal
-
-    def record_fill(
-        self, session_id: int, fill: OrderFilled, *, realized_pnl: Decimal, position_after: Decimal
-    ) -> bool:
-        return self._journal.record_fill(
-            session_id, fill, realized_pnl=realized_pnl, position_after=position_after
-        )
-
-    def session_fills(self, session_id: int) -> list[OrderFilled]:
-        return [booked.fill for booked in self._journal.fills(session_id)]
-
-    def booked_trade_ids(self) -> set[str]:
-        return self._journal.booked_trade_ids()
-
-    def record_equity(
-        self,
-        session_id: int,
-        *,
-        ts_ns: int,
-        position: Decimal,
-        realized: Decimal,
-        unrealized: Decimal,
-        fees: Decimal,
-        mark: Decimal,
-    ) -> None:
-        self._journal.record_equity(
-            session_id,
-            ts_ns=ts_ns,
-            position=position,
-            realized=realized,
-            unrealized=unrealized,
-            fees=fees,
-            mark=mark,
-        )
 
 
 def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:

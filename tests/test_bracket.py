@@ -20,7 +20,7 @@ from makerd.backtest import SIM_EPOCH_NS
 from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
-from makerd.wiring import Dependencies, JournalFillStore, logic_factories
+from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked, PositionChanged
 from protocol.clock import ManualClock
 from protocol.control import StopTrading
@@ -265,7 +265,7 @@ def test_on_the_sim_brackets_fire_and_stop_trading_leaves_no_trigger_order_behin
         deps = Dependencies(
             config=config,
             instrument=instrument,
-            journal=JournalFillStore(journal),
+            journal=journal,
             session_id=journal.start_session(mode="backtest", coin="BTC", ts_ns=clock.now_ns()),
             latch=KillSwitchLatch(tmp_path),
             new_cloid=CloidFactory(run_prefix=9),

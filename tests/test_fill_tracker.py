@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from actors.fill_tracker import FillTrackerLogic
 from actors.ledger import Ledger
 from makerd.journal import Journal
-from makerd.wiring import JournalFillStore
 from protocol.account import FillBooked, PositionChanged
 from protocol.side import Side
 from tests.kit import T0, S, book, d, fill, of_type
@@ -20,7 +19,7 @@ from tests.kit import T0, S, book, d, fill, of_type
 def tracker(journal: Journal, session_id: int) -> FillTrackerLogic:
     logic = FillTrackerLogic(
         coin="BTC",
-        journal=JournalFillStore(journal),
+        journal=journal,
         session_id=session_id,
         mark_publish_interval_ns=S,
         equity_interval_ns=S,
