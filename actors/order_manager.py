@@ -83,6 +83,7 @@ class OrderManagerLogic:
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
         self._stopped = False
+        self._flattening = False
         self._position = Decimal(0)
         self._mark = Decimal(0)
         self._brackets = (
@@ -284,7 +285,9 @@ class OrderManagerLogic:
         self._stopped = True
         self.orders.mark_pending_cancel(tuple(o.cloid for o in self.orders.working(None)), now_ns)
         out: list[object] = [CancelAll(coin=self._instrument.coin, reason=reason, ts_local=now_ns)]
-        if flatten:
+        if flatten and not self._flattening:
+            # Once: a kill switch and the shutdown that follows both ask to flatten.
+            self._flattening = True
             out.extend(self._flatten(now_ns))
         return [*out, *self.orders.drain_changes()]
 

@@ -46,3 +46,20 @@ def test_a_kill_switch_in_the_driver_halts_quoting_and_latches(tmp_path: Path) -
     assert result.counters.halted
     assert result.counters.places_after_halt == 0, "no new order after the trip"
     assert result.venue_open_orders == 0, "tripping cancelled every resting order"
+
+
+def test_a_kill_switch_with_flatten_closes_the_position_with_reduce_only_orders(
+    tmp_path: Path,
+) -> None:
+    base = MakerdConfig()
+    config = dataclasses.replace(
+        base,
+        risk=dataclasses.replace(base.risk, session_loss_usd=Decimal("0.01"), flatten_on_kill=True),
+    )
+
+    result = run_simulated(config, seconds=30, state_dir=tmp_path)
+
+    assert result.counters.halted
+    assert result.venue_position == 0, "flattened at the venue"
+    assert result.tracked_position == 0, "and booked"
+    assert result.counters.places_after_halt == 1, "one reduce-only IOC, nothing else"

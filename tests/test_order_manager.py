@@ -24,9 +24,9 @@ from protocol.orders import (
     RequestAccountSnapshot,
     RequestBudgetReported,
 )
-from protocol.risk import RiskStateChanged, TradingState
+from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 from protocol.side import Side
-from tests.kit import BTC, MS, T0, S, d, fill, of_type, target
+from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
 
 
 def manager(**overrides: object) -> OrderManagerLogic:
@@ -258,3 +258,21 @@ def test_a_low_exchange_request_budget_widens_the_refresh_tolerance_until_it_rec
 
     assert of_type(low, ModifyOrders) == []
     assert len(of_type(recovered, ModifyOrders)) == 1
+
+
+def test_a_kill_switch_and_the_shutdown_after_it_flatten_only_once() -> None:
+    om = manager()
+    om.handle(position("0.004", mark="60000"))
+
+    tripped = om.handle(
+        KillSwitchTripped(reason=KillReason.SESSION_LOSS, detail="x", flatten=True, ts_local=T0)
+    )
+    shutdown = om.handle(StopTrading(reason="shutdown", flatten=True, ts_local=T0 + MS))
+
+    [flatten] = [o for p in of_type(tripped, PlaceOrders) for o in p.orders]
+    assert flatten.side is Side.SELL
+    assert flatten.size == d("0.004")
+    assert flatten.reduce_only
+    assert flatten.tif.value == "Ioc"
+    assert flatten.price < d("60000"), "priced to cross"
+    assert of_type(shutdown, PlaceOrders) == []
