@@ -15,7 +15,7 @@ from pathlib import Path
 
 from config.loader import ConfigError, check_ranges, load_config
 from config.model import MakerdConfig, MetricsConfig, Mode
-from makerd.exit_codes import EXIT_CONFIG, EXIT_OK
+from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.latch import KillSwitchLatch
 
 DEFAULT_STATE_DIR = Path("var")
@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_check_config)
+
+    report = commands.add_parser("report", help="print past sessions from the journal")
+    report.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    report.add_argument("--session", type=int, help="session id (default: the latest)")
+    report.add_argument("--all", action="store_true", help="one line per session")
+    report.set_defaults(handler=_report)
 
     clear = commands.add_parser("clear-kill-switch", help="clear a latched kill switch")
     clear.add_argument("--state-dir", type=Path, help="state directory (default: the config's)")
@@ -114,6 +120,17 @@ def _run(args: argparse.Namespace) -> int:
     except UnsupportedModeError as error:
         print(f"makerd: {error}", file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _report(args: argparse.Namespace) -> int:
+    from makerd.sessions import NoJournalError, session_report
+
+    try:
+        print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
+    except (NoJournalError, KeyError) as error:
+        print(f"makerd: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 def _check_config(args: argparse.Namespace) -> int:

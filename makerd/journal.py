@@ -320,6 +320,10 @@ class Journal:
             summary_json=summary,
         )  # fmt: skip
 
+    def session_ids(self) -> list[int]:
+        """Every session in the journal, oldest first."""
+        return [int(row[0]) for row in self._read("SELECT id FROM sessions ORDER BY id", ())]
+
     def latest_session_id(self) -> int | None:
         """The most recently started session, or None for an empty journal."""
         rows = self._read("SELECT MAX(id) FROM sessions", ())

@@ -38,6 +38,9 @@ def test_a_timed_run_fills_the_journal_serves_metrics_and_exits_cleanly(tmp_path
     assert isinstance(fills, int)
     assert fills > 0, makerd.text
     assert f"fills           {fills}" in makerd.text, "the summary agrees with the journal"
+    report = MakerdProcess(["report", "--state-dir", str(state)], cwd=tmp_path)
+    assert report.finish() == EXIT_OK
+    assert f"fills           {fills}" in report.text, "the report reads the same journal"
 
 
 def test_sigterm_mid_run_cancels_every_order_and_exits_zero(tmp_path: Path) -> None:

@@ -1,0 +1,47 @@
+"""``makerd report``: what past sessions did, read from the journal (never from JSON files).
+
+Safe while makerd runs: SQLite in WAL mode lets this reader see committed rows only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from makerd.journal import Journal, SessionRecord
+from makerd.report import SessionSummary, format_summary, summarize
+
+JOURNAL_NAME = "journal.sqlite"
+
+
+class NoJournalError(FileNotFoundError):
+    """The state directory holds no journal yet."""
+
+
+def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -> str:
+    path = state_dir / JOURNAL_NAME
+    if not path.is_file():
+        raise NoJournalError(f"no journal at {path}")
+    with Journal(path) as journal:
+        ids = journal.session_ids()
+        if not ids:
+            return f"{path}: no sessions yet"
+        if list_all:
+            return "\n".join(_one_line(journal.session(i), summarize(journal, i)) for i in ids)
+        chosen = ids[-1] if session_id is None else session_id
+        record = journal.session(chosen)
+        return (
+            _one_line(record, summarize(journal, chosen))
+            + "\n"
+            + format_summary(summarize(journal, chosen))
+        )
+
+
+def _one_line(record: SessionRecord, summary: SessionSummary) -> str:
+    started = datetime.fromtimestamp(record.started_ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    state = "ended" if record.ended_ns is not None else "open (running, or did not stop cleanly)"
+    return (
+        f"session {record.id}  {record.mode} {record.coin}  started {started} UTC  "
+        f"{summary.duration_s:.0f} s  fills {summary.fills}  "
+        f"total pnl {summary.total_pnl_usd:.2f} USD  {state}"
+    )
