@@ -20,7 +20,7 @@ from actors.order_diff import RestingView, Tolerance, diff_side
 from actors.order_state import ManagedOrder, OrderTable
 from config.model import OrderManagerConfig
 from protocol.account import OrderFilled, PositionChanged
-from protocol.control import QuoteCycleCompleted, StopTrading, TimerFired
+from protocol.control import ParametersChanged, QuoteCycleCompleted, StopTrading, TimerFired
 from protocol.instrument import Instrument
 from protocol.market import FeedStale
 from protocol.orders import (
@@ -69,17 +69,9 @@ class OrderManagerLogic:
         """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position."""
         self._instrument = instrument
         self._gate = gate or TradingGate()
-        self._config = config
         self._new_cloid = new_cloid
-        self._normal_tolerance = Tolerance(
-            price_bps=config.price_tolerance_bps,
-            size_fraction=config.size_tolerance,
-            max_age_ns=int(config.max_order_age_s * NS_PER_S),
-            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
-            queue_hold_factor=config.queue_hold_factor,
-        )
-        self._tolerance = self._normal_tolerance
         self.budget_low = False
+        self._apply(config)
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
         self._stopped = False
@@ -117,6 +109,7 @@ class OrderManagerLogic:
             CancelRejected: self._on_cancel_rejected,
             OpenOrdersReported: self._on_open_orders,
             RequestBudgetReported: self._on_request_budget,
+            ParametersChanged: lambda m: self._apply(m.order_manager),
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
             KillSwitchTripped: lambda m: self._stop(
@@ -127,22 +120,33 @@ class OrderManagerLogic:
             TimerFired: lambda m: self._on_timer(m.ts_local),
         }
 
+    def _apply(self, config: OrderManagerConfig) -> list[object]:
+        """(Re)configure refresh tolerances; resting orders are re-judged at the next target."""
+        self._config = config
+        self._normal_tolerance = Tolerance(
+            price_bps=config.price_tolerance_bps,
+            size_fraction=config.size_tolerance,
+            max_age_ns=int(config.max_order_age_s * NS_PER_S),
+            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
+            queue_hold_factor=config.queue_hold_factor,
+        )
+        self._tolerance = self._budget_scaled(self._normal_tolerance)
+        return []
+
+    def _budget_scaled(self, normal: Tolerance) -> Tolerance:
+        if not self.budget_low:
+            return normal
+        factor = self._config.budget_tolerance_factor
+        return dataclasses.replace(
+            normal, price_bps=normal.price_bps * factor, max_age_ns=int(normal.max_age_ns * factor)
+        )
+
     def _on_request_budget(self, report: RequestBudgetReported) -> list[object]:
         """Spend the exchange's address budget slower when it runs low (cancels stay free)."""
         low = report.requests_left < self._config.budget_low_water_requests
         if low != self.budget_low:
             self.budget_low = low
-            factor = self._config.budget_tolerance_factor
-            normal = self._normal_tolerance
-            self._tolerance = (
-                dataclasses.replace(
-                    normal,
-                    price_bps=normal.price_bps * factor,
-                    max_age_ns=int(normal.max_age_ns * factor),
-                )
-                if low
-                else normal
-            )
+            self._tolerance = self._budget_scaled(self._normal_tolerance)
             log.warning(
                 "event=request_budget_%s requests_left=%d cap=%d tolerance_bps=%s",
                 "low" if low else "recovered",

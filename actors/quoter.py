@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from config.model import QuotingConfig
 from protocol.account import FillBooked, PositionChanged
-from protocol.control import TimerFired
+from protocol.control import ParametersChanged, TimerFired
 from protocol.instrument import Instrument
 from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
 from protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
@@ -23,6 +24,8 @@ from quoting.intensity import TradeIntensityEstimator
 from quoting.legalize import legalize
 from quoting.markout import AdverseSelectionGuard
 from quoting.volatility import VolatilityEstimator
+
+NS_PER_MS = 1_000_000
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,11 +46,14 @@ class QuoterLogic:
         estimators: QuoterEstimators,
         max_position: Decimal,
         min_requote_interval_ns: int,
+        rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
     ) -> None:
+        """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP)."""
         self._instrument = instrument
         self._model = model
         self._max_position = max_position
         self._min_requote_interval_ns = min_requote_interval_ns
+        self._rebuild_model = rebuild_model
         self._estimators = estimators
         self._widening = 1.0
         self._book: BookUpdated | None = None
@@ -70,6 +76,7 @@ class QuoterLogic:
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
             TradePrinted: self._on_trade,
+            ParametersChanged: self._on_parameters,
             FillBooked: self._on_fill_booked,
             TimerFired: lambda m: self._requote(m.ts_local, force=False),
         }
@@ -82,6 +89,13 @@ class QuoterLogic:
             if self._estimators.markout is not None:
                 self._widening = self._estimators.markout.observe_mid(float(mid), book.ts_exchange)
         return self._requote(book.ts_local, force=False)
+
+    def _on_parameters(self, changed: ParametersChanged) -> list[object]:
+        if self._rebuild_model is not None:
+            self._model = self._rebuild_model(changed.quoting)
+        self._max_position = changed.risk.max_position
+        self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
+        return self._requote(changed.ts_local, force=True)
 
     def _on_trade(self, trade: TradePrinted) -> list[object]:
         mid = self._book.mid if self._book is not None else None

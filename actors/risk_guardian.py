@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from actors.gate import TradingGate
 from config.model import RiskConfig
 from protocol.account import FillBooked, PositionChanged
-from protocol.control import TimerFired
+from protocol.control import ParametersChanged, TimerFired
 from protocol.market import FeedRecovered, FeedStale
 from protocol.orders import OrderRejected, RejectReason
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
@@ -83,6 +83,11 @@ class RiskGuardianLogic:
             else TradingState.NORMAL
         )
         return self._move(wanted, f"position {update.position}", update.ts_local)
+
+    def _on_parameters(self, changed: ParametersChanged) -> list[object]:
+        """New limits apply from the next update; a tripped switch stays tripped."""
+        self._config = changed.risk
+        return []
 
     def _on_fill_booked(self, booked: FillBooked) -> list[object]:
         """Count losing round trips: a round trip ends when the position returns to flat."""

@@ -15,6 +15,7 @@ from protocol.account import FillBooked, OrderFilled, PositionChanged, PositionR
 from protocol.control import (
     AllChildrenAlive,
     ChildUnresponsive,
+    ParametersChanged,
     Ping,
     Pong,
     QuoteCycleCompleted,
@@ -109,6 +110,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     RiskStateChanged: (QUOTER, ORDER_MANAGER, OBSERVER),
     KillSwitchTripped: (ORDER_MANAGER, OBSERVER),
     StopTrading: (ORDER_MANAGER,),
+    ParametersChanged: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN),
     QuoteCycleCompleted: (OBSERVER,),
     Ping: (),
     Pong: (WATCHDOG,),

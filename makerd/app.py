@@ -39,15 +39,16 @@ from makerd.latch import KillSwitchLatch
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.notify import ServiceNotifier
 from makerd.observer import Observer
+from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
 from makerd.shutdown import confirm_no_open_orders
 from makerd.signals import SignalFlags
 from makerd.supervision import build_supervisor
 from makerd.timers import Ticker
 from makerd.venue_choice import build_venue
-from makerd.wiring import Dependencies, order_size_problem
+from makerd.wiring import ConfigHolder, Dependencies, order_size_problem
 from protocol.clock import WallClock
-from protocol.control import ChildUnresponsive, StopTrading
+from protocol.control import ChildUnresponsive, ParametersChanged, StopTrading
 from protocol.orders import CancelAll, CancelReason
 from protocol.risk import KillSwitchTripped
 from supervisor import RestartRecord
@@ -70,6 +71,10 @@ class MakerdRun:
     ) -> None:
         self.config = config
         self._config_path = config_path
+        self._holder = ConfigHolder(config)
+        # What the file itself said at start (before command-line overrides), so a reload
+        # reports only the sections an operator actually edited since.
+        self._file_config = _file_as_loaded(config_path, fallback=config)
         self._out = out
         self._clock = WallClock()
         self._flags = SignalFlags()
@@ -186,6 +191,7 @@ class MakerdRun:
             new_cloid=CloidFactory(),
             clock=self._clock,
             gate=self._gate,
+            current=self._holder,
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
@@ -246,22 +252,35 @@ class MakerdRun:
         self._notifier.status(line)
 
     def _reload(self) -> None:
-        """SIGHUP: re-validate the config file; changes apply at the next start.
-
-        Hot-applying parameters to running actors is not implemented yet: an operator gets
-        a definite answer (valid or every problem) without touching the running bot.
-        """
-        try:
-            load_config(self._config_path)
-        except ConfigError as error:
-            self._metrics.config_reloads_total.labels(result="invalid").inc()
-            log.error("event=config_reload result=invalid kept=running problems=%r", str(error))
-            return
-        self._metrics.config_reloads_total.labels(result="valid").inc()
-        log.warning(
-            "event=config_reload result=valid applied=no note=%r",
-            "the new config is valid; restart makerd to apply it",
+        """SIGHUP: apply the hot sections of a valid config file; keep everything if invalid."""
+        self._notifier.reloading()
+        plan = plan_reload(
+            path=self._config_path,
+            running=self._holder.get(),
+            previous_file=self._file_config,
+            instrument=self._venue.instrument,
         )
+        if plan.applied is None or plan.file_config is None:
+            self._metrics.config_reloads_total.labels(result="invalid").inc()
+            log.error("event=config_reload result=invalid kept=running problems=%r", plan.problems)
+        else:
+            self._holder.set(plan.applied)
+            self._file_config = plan.file_config
+            self._router.dispatch(
+                ParametersChanged(
+                    quoting=plan.applied.quoting,
+                    order_manager=plan.applied.order_manager,
+                    risk=plan.applied.risk,
+                    ts_local=self._clock.now_ns(),
+                )
+            )
+            self._metrics.config_reloads_total.labels(result="valid").inc()
+            log.warning(
+                "event=config_reload result=applied sections=%s needs_restart=%s",
+                ",".join(HOT_SECTIONS),
+                ",".join(plan.restart_only) or "-",
+            )
+        self._notifier.ready(self._observer.snapshot().line())
 
     def _stop_everything(self, ticker: Ticker, server: MetricsServer | None) -> None:
         self._notifier.stopping("stopping: cancelling orders")
@@ -364,3 +383,10 @@ class MakerdRun:
         )
         metrics.actor_restarts_total.labels(actor=record.role, reason=record.kind.value).inc()
         self._observer.count_restart()
+
+
+def _file_as_loaded(path: Path | None, *, fallback: MakerdConfig) -> MakerdConfig:
+    try:
+        return load_config(path)
+    except ConfigError:
+        return fallback  # validated moments ago by the caller; changed on disk since

@@ -24,7 +24,7 @@ from actors.routing import (
     Logic,
 )
 from actors.watchdog import WatchdogLogic
-from config.model import MakerdConfig, VolatilityEstimatorKind
+from config.model import MakerdConfig, QuotingConfig, VolatilityEstimatorKind
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from quoting.base import QuoteModel
@@ -45,6 +45,7 @@ NS_PER_MS = 1_000_000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dependencies:
     config: MakerdConfig
+    """The configuration at start; see ``current`` for what a new incarnation uses."""
     instrument: Instrument
     journal: FillJournal
     session_id: int
@@ -52,11 +53,29 @@ class Dependencies:
     new_cloid: Callable[[], str]
     clock: Clock
     gate: TradingGate
+    current: ConfigHolder | None = None
+    """Set where the config can be reloaded: restarted actors take the newest one."""
+
+
+class ConfigHolder:
+    """The configuration in force; replaced whole (atomically) on a successful reload."""
+
+    def __init__(self, config: MakerdConfig) -> None:
+        self._config = config
+
+    def get(self) -> MakerdConfig:
+        return self._config
+
+    def set(self, config: MakerdConfig) -> None:
+        self._config = config
 
 
 def build_quote_model(config: MakerdConfig) -> QuoteModel:
+    return quote_model_for(config.quoting)
+
+
+def quote_model_for(quoting: QuotingConfig) -> QuoteModel:
     """The configured model; ``symmetric`` is spelled out in the quoting section itself."""
-    quoting = config.quoting
     if quoting.model != "symmetric":
         return build_model(quoting.model, quoting.params.as_dict())
     return build_model(
@@ -94,8 +113,9 @@ def build_estimators(config: MakerdConfig, *, started_ns: int) -> QuoterEstimato
 
 def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     """One factory per role; each call builds a fresh state machine (a new incarnation)."""
-    config = deps.config
     watched = tuple(role for role in ACTOR_ROLES if role != WATCHDOG)
+    holder = deps.current or ConfigHolder(deps.config)
+    config = deps.config  # sections that need a restart to change
     return {
         FILL_TRACKER: lambda: FillTrackerLogic(
             coin=deps.instrument.coin,
@@ -105,21 +125,22 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             equity_interval_ns=NS_PER_S,
         ),
         RISK_GUARDIAN: lambda: RiskGuardianLogic(
-            config=config.risk, latch=deps.latch, gate=deps.gate
+            config=holder.get().risk, latch=deps.latch, gate=deps.gate
         ),
         ORDER_MANAGER: lambda: OrderManagerLogic(
             instrument=deps.instrument,
-            config=config.order_manager,
+            config=holder.get().order_manager,
             new_cloid=deps.new_cloid,
             gate=deps.gate,
-            bracket=bracket_settings(config.quoting),
+            bracket=bracket_settings(holder.get().quoting),
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,
-            model=build_quote_model(config),
-            estimators=build_estimators(config, started_ns=deps.clock.now_ns()),
-            max_position=config.risk.max_position,
-            min_requote_interval_ns=config.quoting.refresh_interval_ms * NS_PER_MS,
+            model=quote_model_for(holder.get().quoting),
+            estimators=build_estimators(holder.get(), started_ns=deps.clock.now_ns()),
+            max_position=holder.get().risk.max_position,
+            min_requote_interval_ns=holder.get().quoting.refresh_interval_ms * NS_PER_MS,
+            rebuild_model=quote_model_for,
         ),
         BOOK_FEED: lambda: BookFeedLogic(
             coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)

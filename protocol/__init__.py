@@ -10,6 +10,7 @@ from protocol.account import (
 from protocol.control import (
     AllChildrenAlive,
     ChildUnresponsive,
+    ParametersChanged,
     Ping,
     Pong,
     QuoteCycleCompleted,
@@ -92,6 +93,7 @@ __all__ = [
     "OrderRuleError",
     "OrderStateChanged",
     "OrderStatus",
+    "ParametersChanged",
     "Ping",
     "PlaceOrders",
     "Pong",

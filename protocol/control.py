@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimerFired:
@@ -57,4 +59,14 @@ class StopTrading:
 
     reason: str
     flatten: bool
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParametersChanged:
+    """An operator reloaded the config (SIGHUP): the hot-reloadable sections, validated."""
+
+    quoting: QuotingConfig
+    order_manager: OrderManagerConfig
+    risk: RiskConfig
     ts_local: int

@@ -110,22 +110,27 @@ def test_a_tripped_kill_switch_survives_a_restart_until_cleared(tmp_path: Path) 
     assert trips == [("session_loss",)]
 
 
-def test_sighup_revalidates_the_config_and_keeps_running_either_way(tmp_path: Path) -> None:
+def test_sighup_applies_a_valid_config_and_keeps_the_old_one_when_invalid(
+    tmp_path: Path,
+) -> None:
     config = write_config(tmp_path / "live.yaml", {"quoting": {"levels": 2}})
     makerd = MakerdProcess(run_args(tmp_path / "state", "--config", str(config)), cwd=tmp_path)
-    makerd.wait_for(r"makerd sim BTC \| mid=")
+    makerd.wait_for(r"orders=4 ")  # two levels a side
 
     write_config(config, {"quoting": {"levels": "many"}})
     makerd.signal(signal.SIGHUP)
     invalid = makerd.wait_for(r"event=config_reload result=invalid.*")
-    write_config(config, {"quoting": {"levels": 4}})
+    write_config(config, {"quoting": {"levels": 4}, "coin": "ETH"})
     makerd.signal(signal.SIGHUP)
-    makerd.wait_for(r"event=config_reload result=valid")
-    makerd.wait_for(r"makerd sim BTC \| mid=")  # still quoting
+    applied = makerd.wait_for(r"event=config_reload result=applied.*")
+    makerd.wait_for(r"orders=8 ")  # four levels a side, without a restart
     makerd.signal(signal.SIGTERM)
 
     assert makerd.finish() == EXIT_OK, makerd.text
     assert "quoting.levels" in invalid.group(0)
+    assert "needs_restart=coin" in applied.group(0), "a coin change is reported, not applied"
+    status_lines = [line for line in makerd.text.splitlines() if line.startswith("makerd sim ")]
+    assert status_lines[-1].startswith("makerd sim BTC |"), "still quoting the same coin"
 
 
 def test_an_unusable_state_directory_is_a_clear_config_error(tmp_path: Path) -> None:

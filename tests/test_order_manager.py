@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from actors.order_manager import OrderManagerLogic, open_order_count
-from config.model import OrderManagerConfig
+from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
 from makerd.cloids import CloidFactory
-from protocol.control import StopTrading
+from protocol.control import ParametersChanged, StopTrading
 from protocol.market import FeedStale
 from protocol.orders import (
     CancelAll,
@@ -276,3 +276,20 @@ def test_a_kill_switch_and_the_shutdown_after_it_flatten_only_once() -> None:
     assert flatten.tif.value == "Ioc"
     assert flatten.price < d("60000"), "priced to cross"
     assert of_type(shutdown, PlaceOrders) == []
+
+
+def test_reloaded_parameters_change_the_refresh_tolerance_of_resting_orders() -> None:
+    om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=60.0)
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+
+    om.handle(
+        ParametersChanged(
+            quoting=QuotingConfig(),
+            order_manager=OrderManagerConfig(price_tolerance_bps=Decimal(10), queue_hold_s=60.0),
+            risk=RiskConfig(),
+            ts_local=T0,
+        )
+    )
+    out = om.handle(target([("59972", "0.002")], [], ts=T0 + MS))  # 3 bps: inside 10 bps now
+
+    assert of_type(out, ModifyOrders) == []
