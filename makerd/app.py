@@ -362,6 +362,7 @@ class MakerdRun:
             self._end(EXIT_HUNG, reason)
             return
         now = self._clock.now_ns()
+        self._metrics.supervisor_intensity_exceeded_total.inc()
         self._latch.trip(reason="restart_intensity", detail=reason, ts_ns=now)
         self._journal.record_kill_switch(
             ts_ns=now, action="trip", reason="restart_intensity", detail=reason

@@ -23,6 +23,7 @@ from protocol.orders import (
     CancelOrders,
     ModifyOrders,
     OpenOrdersReported,
+    OrderAccepted,
     OrderRejected,
     OrderStateChanged,
     PlaceOrders,
@@ -34,6 +35,7 @@ from protocol.side import Side
 
 NS_PER_S = 1_000_000_000
 RULE_LOG_INTERVAL_NS = 60 * NS_PER_S
+MAX_ACK_WAITING = 10_000
 _RULE_METRIC = {
     "below_tick": "tick",
     "size_zero": "size_zero",
@@ -90,6 +92,7 @@ class Observer:
         self.first_cycle = threading.Event()
         self.venue_report = threading.Event()
         self._last_rule_log_ns: dict[str, int] = {}
+        self._sent_ns: dict[str, int] = {}
         self._locked, self._unlocked = self._handlers()
 
     def snapshot(self) -> StatusSnapshot:
@@ -127,6 +130,7 @@ class Observer:
                 reason=m.reason.value
             ).inc(len(m.cloids)),
             CancelAll: lambda m: metrics.orders_cancelled_total.labels(reason=m.reason.value).inc(),
+            OrderAccepted: self._on_accepted,
             OrderRejected: lambda m: metrics.orders_rejected_total.labels(
                 reason=m.reason.value
             ).inc(),
@@ -179,8 +183,18 @@ class Observer:
                 )
 
     def _on_place(self, command: PlaceOrders) -> None:
+        sent = self._clock.now_ns()
+        if len(self._sent_ns) > MAX_ACK_WAITING:
+            self._sent_ns.clear()  # acks that never came: forget them rather than grow
         for order in command.orders:
             self._metrics.orders_placed_total.labels(side=_side(order.side)).inc()
+            self._sent_ns[order.cloid] = sent
+
+    def _on_accepted(self, accepted: OrderAccepted) -> None:
+        sent = self._sent_ns.pop(accepted.cloid, None)
+        if sent is not None:
+            delay = (self._clock.now_ns() - sent) / NS_PER_S
+            self._metrics.order_ack_latency_seconds.observe(max(delay, 0.0))
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
         self._status.venue_open_orders = len(report.orders)
@@ -189,6 +203,8 @@ class Observer:
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state
         self._metrics.trading_state.state(change.state.value)
+        if change.state is TradingState.REDUCE_ONLY:
+            self._metrics.risk_limit_breaches_total.labels(limit="reduce_only").inc()
 
     def _set_feed_stale(self, *, stale: bool) -> None:
         self._status.feed_stale = stale
@@ -201,6 +217,7 @@ class Observer:
     def _on_tripped(self, tripped: KillSwitchTripped) -> None:
         self._metrics.kill_switch_state.state("tripped")
         self._metrics.kill_switch_trips_total.labels(reason=tripped.reason.value).inc()
+        self._metrics.risk_limit_breaches_total.labels(limit=tripped.reason.value).inc()
         self._on_kill_switch(tripped)
 
     def _on_target(self, target: QuoteTarget) -> None:
@@ -211,6 +228,15 @@ class Observer:
             self._metrics.quote_spread_ratio.set(float((ask - bid) / mid))
         for side, levels in ((Side.BUY, target.bids), (Side.SELL, target.asks)):
             self._metrics.quotes_sent_total.labels(side=_side(side)).inc(len(levels))
+        if not target.bids and not target.asks:
+            reason = (
+                "stale_book"
+                if self._status.feed_stale
+                else "risk"
+                if self._status.state is not TradingState.NORMAL
+                else "other"
+            )
+            self._metrics.quotes_skipped_total.labels(reason=reason).inc()
 
     def _on_order_state(self, change: OrderStateChanged) -> None:
         open_orders = self._status.open_by_cloid

@@ -34,6 +34,13 @@ def test_a_timed_run_fills_the_journal_serves_metrics_and_exits_cleanly(tmp_path
     assert code == EXIT_OK, makerd.text
     assert "makerd_quotes_sent_total" in exposition
     assert 'makerd_orders_placed_total{side="buy"' in exposition
+    acks = [
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("makerd_order_ack_latency_seconds_count")
+    ]
+    assert acks, "ack latency is exported"
+    assert acks[0] > 0, "and measured"
     fills = journal_rows(state, "SELECT COUNT(*) FROM fills")[0][0]
     assert isinstance(fills, int)
     assert fills > 0, makerd.text
