@@ -56,9 +56,6 @@ class ActorShell(SupervisedActor):
         if isinstance(message, Ping):
             self._router.dispatch(answer_ping(self._role, message, self._clock.now_ns()))
             return None
-        if callable(message):
-            # An ask from the process (status, shutdown checks): run it on this thread.
-            return message(self.logic)
         self._faults.before_message(self._role, self._clock.now_ns())
         if self.logic is not None:
             self._route(self.logic.handle(message))
@@ -70,17 +67,3 @@ class ActorShell(SupervisedActor):
             return
         for message in messages:
             self._router.dispatch(message)
-
-
-def start_actor(
-    handle: ChildHandle,
-    *,
-    build_logic: Callable[[], Logic],
-    router: Router,
-    clock: Clock,
-    faults: FaultPlan,
-) -> Any:
-    """A ChildSpec start function body: one new incarnation of a role."""
-    return ActorShell.start(
-        handle, build_logic=build_logic, router=router, clock=clock, faults=faults
-    )
