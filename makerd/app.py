@@ -109,6 +109,13 @@ class MakerdRun:
             return refused
         if install_signals:
             self._flags.install()
+        # The venue first: a missing key or an unknown coin must not leave a session behind.
+        venue = build_venue(self.config, clock=self._clock)
+        size_problem = order_size_problem(self.config, venue.instrument)
+        if size_problem is not None:
+            venue.stop()
+            print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
+            return EXIT_CONFIG
         journal = Journal(self._state_dir / "journal.sqlite")
         session_id = journal.start_session(
             mode=self.config.mode.value, coin=self.config.coin, ts_ns=self._clock.now_ns()
@@ -116,7 +123,7 @@ class MakerdRun:
         self._journal = journal
         self._session_id = session_id
         try:
-            return self._run_session(journal, session_id, duration_s)
+            return self._run_session(journal, session_id, venue, duration_s)
         finally:
             journal.close()
 
@@ -129,14 +136,10 @@ class MakerdRun:
             return "is not writable"
         return None
 
-    def _run_session(self, journal: Journal, session_id: int, duration_s: float | None) -> int:
+    def _run_session(
+        self, journal: Journal, session_id: int, venue: ProcessVenue, duration_s: float | None
+    ) -> int:
         config = self.config
-        venue = build_venue(config, clock=self._clock)
-        size_problem = order_size_problem(config, venue.instrument)
-        if size_problem is not None:
-            venue.stop()
-            print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
-            return EXIT_CONFIG
         registry = CollectorRegistry()
         metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
         self._metrics = metrics
