@@ -29,6 +29,7 @@ from protocol.market import (
     FeedRecovered,
     FeedStale,
     TradePrinted,
+    VenueConnectionChanged,
 )
 from protocol.orders import (
     ArmDeadManSwitch,
@@ -86,6 +87,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedRecovered: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedMessageDropped: (OBSERVER,),
+    VenueConnectionChanged: (OBSERVER,),
     QuoteTarget: (ORDER_MANAGER, OBSERVER),
     QuoteLevelsRefused: (OBSERVER,),
     PlaceOrders: (VENUE, OBSERVER),

@@ -41,6 +41,8 @@ SIDES = ("buy", "sell")
 LIQUIDITY = tuple(item.value for item in Liquidity)
 QUOTE_SKIP_REASONS = ("stale_book", "risk", "throttle", OTHER)
 ORDER_RULE_ERROR_REASONS = ("tick", "lot", "size_zero", "min_notional", OTHER)
+FEED_STREAMS = ("market", "user", OTHER)
+DISCONNECT_REASONS = ("closed_ok", "closed_error", "timeout", "refused", OTHER)
 FEED_CHANNELS = ("l2Book", "trades", "orderUpdates", "userFills", OTHER)
 FEED_DROP_REASONS = (
     "parse_error",
@@ -196,6 +198,16 @@ class Metrics:
             "When the last book arrived, Unix seconds.",
         )
         self.feed_stale = single_gauge("makerd_feed_stale", "1 while the feed is stale, else 0.")
+        self.feed_connected = gauge(
+            "makerd_feed_connected",
+            "1 while the venue stream is connected (live and paper modes).",
+            {"stream": FEED_STREAMS},
+        )
+        self.feed_reconnects_total = counter(
+            "makerd_feed_reconnects_total",
+            "Venue stream disconnections (each is followed by a reconnect), by cause.",
+            {"stream": FEED_STREAMS, "reason": DISCONNECT_REASONS},
+        )
         self.actor_restarts_total = counter(
             "makerd_actor_restarts_total",
             "Actor restarts by the supervisor.",

@@ -17,7 +17,13 @@ from makerd.metrics import Metrics
 from protocol.account import FillBooked, PositionChanged
 from protocol.clock import Clock
 from protocol.control import AllChildrenAlive, ChildUnresponsive, QuoteCycleCompleted
-from protocol.market import BookUpdated, FeedMessageDropped, FeedRecovered, FeedStale
+from protocol.market import (
+    BookUpdated,
+    FeedMessageDropped,
+    FeedRecovered,
+    FeedStale,
+    VenueConnectionChanged,
+)
 from protocol.orders import (
     CancelAll,
     CancelOrders,
@@ -142,6 +148,7 @@ class Observer:
             RiskStateChanged: self._on_risk_state,
             FeedStale: lambda _: self._set_feed_stale(stale=True),
             FeedRecovered: lambda _: self._set_feed_stale(stale=False),
+            VenueConnectionChanged: self._on_connection,
             FeedMessageDropped: lambda m: metrics.feed_messages_dropped_total.labels(
                 reason=m.reason
             ).inc(),
@@ -209,6 +216,13 @@ class Observer:
     def _set_feed_stale(self, *, stale: bool) -> None:
         self._status.feed_stale = stale
         self._metrics.feed_stale.set(1 if stale else 0)
+
+    def _on_connection(self, change: VenueConnectionChanged) -> None:
+        self._metrics.feed_connected.labels(stream=change.stream).set(1 if change.connected else 0)
+        if not change.connected:
+            self._metrics.feed_reconnects_total.labels(
+                stream=change.stream, reason=change.reason
+            ).inc()
 
     def _on_all_alive(self, alive: AllChildrenAlive) -> None:
         self._metrics.watchdog_last_ping_timestamp_seconds.set(alive.ts_local / NS_PER_S)

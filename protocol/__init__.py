@@ -26,6 +26,7 @@ from protocol.market import (
     FeedRecovered,
     FeedStale,
     TradePrinted,
+    VenueConnectionChanged,
 )
 from protocol.orders import (
     ArmDeadManSwitch,
@@ -116,4 +117,5 @@ __all__ = [
     "Trigger",
     "TriggerKind",
     "VenueCommand",
+    "VenueConnectionChanged",
 ]

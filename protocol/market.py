@@ -92,3 +92,17 @@ class FeedRecovered:
     coin: str
     ts_exchange: int
     ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueConnectionChanged:
+    """A venue stream (``market`` or ``user``) connected, or lost its connection.
+
+    ``reason`` is empty on connect, else one of ``closed_ok``, ``closed_error``,
+    ``timeout``, ``refused`` or ``other`` (a fixed set, for metric labels).
+    """
+
+    stream: str
+    connected: bool
+    reason: str
+    ts_local: int

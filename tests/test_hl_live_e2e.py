@@ -169,6 +169,18 @@ def test_a_dropped_websocket_reconnects_resubscribes_repairs_and_quoting_resumes
     assert reconnected is not None, makerd.text
     wait_until(lambda: bool(order_ids(trader) - before), timeout_s=15, process=makerd)
 
+    port = re.search(r"metrics on http://127\.0\.0\.1:(\d+)/", makerd.text)
+    assert port is not None, makerd.text
+    with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=5) as page:
+        exposition = page.read().decode()
+    drops = [
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("makerd_feed_reconnects_total{") and 'stream="market"' in line
+    ]
+    assert sum(drops) >= 1, "the drop is counted"
+    assert 'makerd_feed_connected{stream="market",symbol="BTC",venue="live"} 1.0' in exposition
+
     print(f"\nmarket feed reconnected after {reconnected.group(1)} s")
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text

@@ -17,6 +17,8 @@ from protocol.orders import RejectReason
 
 EXPECTED_FAMILIES = {
     "makerd_config_reloads": "counter",
+    "makerd_feed_connected": "gauge",
+    "makerd_feed_reconnects": "counter",
     "makerd_rate_budget_weight_left": "gauge",
     "makerd_address_requests_left": "gauge",
     "makerd_quotes_sent": "counter",

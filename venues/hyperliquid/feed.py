@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
+from protocol.market import (
+    BookSnapshotReceived,
+    FeedMessageDropped,
+    TradePrinted,
+    VenueConnectionChanged,
+)
 from venues.base import EventSink
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.parse import parse_l2_book, parse_trades
@@ -35,7 +40,8 @@ class MarketFeed:
         *,
         ws_url: str,
         coins: Sequence[str],
-        sink: Callable[[MarketEvent | FeedMessageDropped], None] | EventSink,
+        sink: Callable[[MarketEvent | FeedMessageDropped | VenueConnectionChanged], None]
+        | EventSink,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
     ) -> None:
@@ -57,6 +63,7 @@ class MarketFeed:
             on_malformed=self._drop_malformed,
             policy=policy,
             now_ns=now_ns,
+            on_state=sink,
         )
 
     async def run(self) -> None:

@@ -14,7 +14,12 @@ from typing import Final
 from config.model import MakerdConfig
 from protocol.clock import Clock
 from protocol.instrument import Instrument
-from protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
+from protocol.market import (
+    BookSnapshotReceived,
+    FeedMessageDropped,
+    TradePrinted,
+    VenueConnectionChanged,
+)
 from protocol.orders import VenueCommand
 from venues.base import EventSink
 from venues.hyperliquid.feed import MarketFeed
@@ -72,7 +77,10 @@ class PaperHyperliquidVenue:
     def _submit_now(self, command: VenueCommand) -> None:
         self.exchange.submit(command, self._clock.now_ns())
 
-    def _on_market(self, event: BookSnapshotReceived | TradePrinted | FeedMessageDropped) -> None:
+    def _on_market(
+        self,
+        event: BookSnapshotReceived | TradePrinted | FeedMessageDropped | VenueConnectionChanged,
+    ) -> None:
         if isinstance(event, BookSnapshotReceived | TradePrinted):
             self.exchange.on_market(event)
         self._deliver(event)

@@ -83,6 +83,7 @@ class UserStream:
             on_malformed=lambda reason, ts: self._drop("ws", reason, ts),
             policy=policy,
             now_ns=now_ns,
+            on_state=emit,
         )
         self._spawn_repair = spawn_repair
 

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import (
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    WebSocketException,
+)
+
+from protocol.market import VenueConnectionChanged
 
 log = logging.getLogger("makerd.venue.ws")
 
@@ -56,7 +62,9 @@ class ReconnectingSocket:
         on_malformed: Callable[[str, int], None],
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
+        on_state: Callable[[VenueConnectionChanged], None] | None = None,
     ) -> None:
+        self._on_state = on_state
         self._name = name
         self._url = url
         self._subscriptions = tuple(subscriptions)
@@ -92,13 +100,23 @@ class ReconnectingSocket:
                             self.last_reconnect_s,
                         )
                     self._on_connected(self.connections)
+                    self._report(connected=True, reason="")
                     await self._read(ws)
             except (OSError, TimeoutError, WebSocketException) as error:
                 log.warning("event=ws_disconnected stream=%s error=%r", self._name, error)
+                self._report(connected=False, reason=_disconnect_reason(error))
             lost_at = time.monotonic()
             lived_s = lost_at - opened_at
             failures = 0 if lived_s >= self._policy.short_session_s else failures + 1
             await asyncio.sleep(self._delay(failures))
+
+    def _report(self, *, connected: bool, reason: str) -> None:
+        if self._on_state is not None:
+            self._on_state(
+                VenueConnectionChanged(
+                    stream=self._name, connected=connected, reason=reason, ts_local=self._now_ns()
+                )
+            )
 
     def _delay(self, failures: int) -> float:
         policy = self._policy
@@ -148,3 +166,15 @@ class ReconnectingSocket:
             return False
         self._on_frame(channel, frame.get("data"), ts_local)
         return True
+
+
+def _disconnect_reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionClosedOK):
+        return "closed_ok"
+    if isinstance(error, ConnectionClosedError):
+        return "closed_error"
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    return "other"
