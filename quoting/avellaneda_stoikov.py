@@ -25,7 +25,7 @@ from enum import Enum
 
 from quoting.base import QuoteInputs, RawLadder
 from quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
-from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require
+from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require, require_ladder_shape
 
 
 def reservation_price(
@@ -106,16 +106,14 @@ class AvellanedaStoikovModel:
         require(0 < self.kappa_per_bps < math.inf, "kappa_per_bps", "must be > 0 and finite")
         require(0 <= self.horizon_s < math.inf, "horizon_s", "must be ≥ 0 and finite")
         require(self.order_size > 0, "order_size", "must be > 0")
-        require(1 <= self.levels <= 50, "levels", "must be within 1..50")
-        require(self.level_spacing_bps > 0, "level_spacing_bps", "must be > 0")
-        require(0 < self.size_decay <= 1, "size_decay", "must be within (0, 1]")
-        require(self.min_half_spread_bps > 0, "min_half_spread_bps", "must be > 0")
-        require(
-            self.min_half_spread_bps <= self.max_half_spread_bps < 5000,
-            "max_half_spread_bps",
-            "must be within min_half_spread_bps..5000",
+        require_ladder_shape(
+            levels=self.levels,
+            level_spacing_bps=self.level_spacing_bps,
+            size_decay=self.size_decay,
+            min_half_spread_bps=self.min_half_spread_bps,
+            max_half_spread_bps=self.max_half_spread_bps,
+            max_skew_bps=self.max_skew_bps,
         )
-        require(0 <= self.max_skew_bps < 5000, "max_skew_bps", "must be within 0..5000")
 
     def tau(self, inputs: QuoteInputs) -> float:
         """τ in seconds for this snapshot."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from quoting.base import QuoteInputs, RawLadder
 from quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
-from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require
+from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require, require_ladder_shape
 
 # exp() beyond this overflows a float; c2 is then "effectively infinite" and clamped later.
 _MAX_EXPONENT = 700.0
@@ -125,16 +125,14 @@ class GlftModel:
         require(self.order_size > 0, "order_size", "must be > 0")
         require(self.spread_scale > 0, "spread_scale", "must be > 0")
         require(self.skew_scale >= 0, "skew_scale", "must be ≥ 0")
-        require(1 <= self.levels <= 50, "levels", "must be within 1..50")
-        require(self.level_spacing_bps > 0, "level_spacing_bps", "must be > 0")
-        require(0 < self.size_decay <= 1, "size_decay", "must be within (0, 1]")
-        require(self.min_half_spread_bps > 0, "min_half_spread_bps", "must be > 0")
-        require(
-            self.min_half_spread_bps <= self.max_half_spread_bps < 5000,
-            "max_half_spread_bps",
-            "must be within min_half_spread_bps..5000",
+        require_ladder_shape(
+            levels=self.levels,
+            level_spacing_bps=self.level_spacing_bps,
+            size_decay=self.size_decay,
+            min_half_spread_bps=self.min_half_spread_bps,
+            max_half_spread_bps=self.max_half_spread_bps,
+            max_skew_bps=self.max_skew_bps,
         )
-        require(0 <= self.max_skew_bps < 5000, "max_skew_bps", "must be within 0..5000")
 
     def quote(self, inputs: QuoteInputs) -> RawLadder:
         if not is_quotable(inputs):

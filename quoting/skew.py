@@ -90,3 +90,25 @@ def require(condition: bool, parameter: str, problem: str) -> None:
     """Raise ``ValueError("<parameter>: <problem>")`` unless ``condition`` holds."""
     if not condition:
         raise ValueError(f"{parameter}: {problem}")
+
+
+def require_ladder_shape(
+    *,
+    levels: int,
+    level_spacing_bps: float,
+    size_decay: float,
+    min_half_spread_bps: float,
+    max_half_spread_bps: float,
+    max_skew_bps: float,
+) -> None:
+    """The bounds every closed-form model's ladder shares (A–S, GLFT)."""
+    require(1 <= levels <= 50, "levels", "must be within 1..50")
+    require(level_spacing_bps > 0, "level_spacing_bps", "must be > 0")
+    require(0 < size_decay <= 1, "size_decay", "must be within (0, 1]")
+    require(min_half_spread_bps > 0, "min_half_spread_bps", "must be > 0")
+    require(
+        min_half_spread_bps <= max_half_spread_bps < 5000,
+        "max_half_spread_bps",
+        "must be within min_half_spread_bps..5000",
+    )
+    require(0 <= max_skew_bps < 5000, "max_skew_bps", "must be within 0..5000")
