@@ -26,6 +26,7 @@ from quoting.markout import AdverseSelectionGuard
 from quoting.volatility import VolatilityEstimator
 
 NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
 
 
 @dataclass(slots=True, kw_only=True)
@@ -47,6 +48,7 @@ class QuoterLogic:
         max_position: Decimal,
         min_requote_interval_ns: int,
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
+        session_s: float = 0.0,
     ) -> None:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP)."""
         self._instrument = instrument
@@ -54,6 +56,7 @@ class QuoterLogic:
         self._max_position = max_position
         self._min_requote_interval_ns = min_requote_interval_ns
         self._rebuild_model = rebuild_model
+        self._session_ns = int(session_s * NS_PER_S)
         self._estimators = estimators
         self._widening = 1.0
         self._book: BookUpdated | None = None
@@ -95,6 +98,7 @@ class QuoterLogic:
             self._model = self._rebuild_model(changed.quoting)
         self._max_position = changed.risk.max_position
         self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
+        self._session_ns = int(changed.quoting.session_s * NS_PER_S)
         return self._requote(changed.ts_local, force=True)
 
     def _on_trade(self, trade: TradePrinted) -> list[object]:
@@ -162,6 +166,7 @@ class QuoterLogic:
             arrival_a_per_s=arrival.a_per_s if arrival.calibrated else None,
             arrival_kappa_per_bps=arrival.kappa_per_bps if arrival.calibrated else None,
             spread_widening=self._widening,
+            time_remaining_s=self._time_remaining_s(book.ts_exchange),
         )
         legal = legalize(
             self._model.quote(inputs),
@@ -180,6 +185,12 @@ class QuoterLogic:
             ts_local=now_ns,
         )
         return target, legal.problems
+
+    def _time_remaining_s(self, ts_ns: int) -> float | None:
+        """Seconds to the end of the current UTC-aligned session (None: no sessions)."""
+        if self._session_ns <= 0:
+            return None
+        return (self._session_ns - ts_ns % self._session_ns) / NS_PER_S
 
     def _reducing_only(
         self, bids: tuple[QuoteLevel, ...], asks: tuple[QuoteLevel, ...]

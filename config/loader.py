@@ -142,6 +142,7 @@ def _check_quoting(checks: _Checks, config: MakerdConfig) -> None:
     checks.fraction("quoting.one_sided_at", quoting.one_sided_at)
     checks.positive("quoting.refresh_interval_ms", quoting.refresh_interval_ms)
     checks.positive("quoting.volatility_halflife_s", quoting.volatility_halflife_s)
+    checks.non_negative("quoting.session_s", quoting.session_s)
     _check_bracket(checks, quoting)
     _check_model_params(checks, config)
     manager = config.order_manager

@@ -85,6 +85,9 @@ class QuotingConfig:
     volatility_estimator: VolatilityEstimatorKind = VolatilityEstimatorKind.EWMA
     volatility_halflife_s: float = 60.0
     adverse_selection_guard: bool = True
+    session_s: float = 0.0
+    """Trading-session length for finite-horizon models, aligned to UTC (86400 = sessions
+    end at 00:00 UTC); 0 = no sessions (24/7, the stationary form)."""
     levels: int = 3
     first_level_bps: Decimal = Decimal(3)
     level_spacing_bps: Decimal = Decimal(3)

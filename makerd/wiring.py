@@ -141,6 +141,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             max_position=holder.get().risk.max_position,
             min_requote_interval_ns=holder.get().quoting.refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
+            session_s=holder.get().quoting.session_s,
         ),
         BOOK_FEED: lambda: BookFeedLogic(
             coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)

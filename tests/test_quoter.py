@@ -10,6 +10,7 @@ from makerd.wiring import build_estimators
 from protocol.market import FeedStale
 from protocol.orders import QuoteLevelsRefused, QuoteTarget
 from protocol.risk import RiskStateChanged, TradingState
+from quoting.base import QuoteInputs, RawLadder
 from quoting.symmetric import SymmetricLadder
 from tests.kit import BTC, MS, T0, S, book, d, of_type, position
 
@@ -132,3 +133,45 @@ def test_a_level_whose_size_rounds_to_zero_lots_is_refused_and_reported() -> Non
     assert refused
     assert set(refused[0].reasons) == {"size_zero"}
     assert only_target(out).bids == ()
+
+
+class _RecordingModel:
+    """A model that quotes nothing and remembers what it was shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[QuoteInputs] = []
+
+    def quote(self, inputs: QuoteInputs) -> RawLadder:
+        self.seen.append(inputs)
+        return RawLadder(bids=(), asks=())
+
+
+def test_a_session_length_gives_finite_horizon_models_the_time_left_in_the_utc_session() -> None:
+    model = _RecordingModel()
+    q = QuoterLogic(
+        instrument=BTC,
+        model=model,
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        max_position=Decimal("0.05"),
+        min_requote_interval_ns=0,
+        session_s=3600.0,
+    )
+    # T0 is 1_700_000_000 s after the epoch: 1_700_000_000 % 3600 = 800 s into the hour.
+    q.handle(book("59999", "60001", ts=T0))
+
+    assert model.seen[-1].time_remaining_s == 2800.0
+
+
+def test_without_sessions_models_get_no_time_remaining() -> None:
+    model = _RecordingModel()
+    q = QuoterLogic(
+        instrument=BTC,
+        model=model,
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        max_position=Decimal("0.05"),
+        min_requote_interval_ns=0,
+    )
+
+    q.handle(book("59999", "60001", ts=T0))
+
+    assert model.seen[-1].time_remaining_s is None
