@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from hyperliquid.utils.error import ClientError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.local_venue_kit import channels_within, receive_until_closed
 from venues.hl_local import VenueConfig, VenueThread
 
 GTC: Any = {"limit": {"tif": "Gtc"}}
@@ -65,23 +65,6 @@ def ping_and_drain(connection: ClientConnection) -> None:
     connection.send(json.dumps({"method": "ping"}))
     while json.loads(connection.recv(timeout=3))["channel"] != "pong":
         pass
-
-
-def receive_until_closed(connection: ClientConnection) -> None:
-    """Read (and discard) frames until the server closes; a 5 s silence fails the test."""
-    while True:
-        connection.recv(timeout=5)
-
-
-def channels_within(connection: ClientConnection, window_s: float) -> list[str]:
-    deadline = time.monotonic() + window_s
-    channels = []
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            channels.append(json.loads(connection.recv(timeout=left))["channel"])
-        except TimeoutError:
-            break
-    return channels
 
 
 def an_order(exchange: Exchange) -> Any:

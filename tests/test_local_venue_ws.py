@@ -18,6 +18,7 @@ from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.local_venue_kit import channels_within, receive_until_closed
 from venues.hl_local import VenueConfig, VenueThread
 
 
@@ -110,24 +111,6 @@ def first_frames(connection: ClientConnection, channels: set[str]) -> dict[str, 
         if frame["channel"] in channels:
             found.setdefault(frame["channel"], frame)
     return found
-
-
-def receive_until_closed(connection: ClientConnection) -> None:
-    """Read (and discard) frames until the server closes; a 5 s silence fails the test."""
-    while True:
-        connection.recv(timeout=5)
-
-
-def channels_within(connection: ClientConnection, window_s: float) -> list[str]:
-    """Every channel received during ``window_s`` seconds."""
-    deadline = time.monotonic() + window_s
-    channels = []
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            channels.append(json.loads(connection.recv(timeout=left))["channel"])
-        except TimeoutError:
-            break
-    return channels
 
 
 def test_unsubscribe_is_acknowledged_and_stops_the_pushes(socket: ClientConnection) -> None:
