@@ -15,29 +15,23 @@ def restarts(state_dir: Path) -> list[tuple[str, str]]:
         return [(str(r), str(k)) for r, k in db.execute("SELECT role, kind FROM restarts")]
 
 
+def drill(tmp_path: Path, overrides: dict[str, object], *extra: str) -> MakerdProcess:
+    """makerd with a fault-injection config, its state in tmp_path/state."""
+    config = write_config(tmp_path / "drill.yaml", overrides)
+    args = ["run", "--config", str(config), "--state-dir", str(tmp_path / "state")]
+    return MakerdProcess([*args, "--metrics-port", "0", *extra], cwd=tmp_path)
+
+
 def test_a_crashing_actor_is_restarted_and_quoting_goes_on(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    config = write_config(
-        tmp_path / "crashy.yaml",
+    makerd = drill(
+        tmp_path,
         {
             "faults": {"crash_role": "quoter", "crash_every_s": 2.0},
             "supervisor": {"max_restarts": 10, "period_s": 60},
         },
-    )
-
-    makerd = MakerdProcess(
-        [
-            "run",
-            "--config",
-            str(config),
-            "--state-dir",
-            str(state),
-            "--metrics-port",
-            "0",
-            "--duration",
-            "9",
-        ],
-        cwd=tmp_path,
+        "--duration",
+        "9",
     )
     makerd.wait_for(r"event=child_restarted role=quoter")
     makerd.wait_for(r"restarts=[1-9].*state=normal")  # still quoting after the restart
@@ -54,17 +48,12 @@ def test_exceeding_the_restart_intensity_latches_the_kill_switch_and_exits_81(
     tmp_path: Path,
 ) -> None:
     state = tmp_path / "state"
-    config = write_config(
-        tmp_path / "loop.yaml",
+    makerd = drill(
+        tmp_path,
         {
             "faults": {"crash_role": "order_manager", "crash_every_s": 0.5},
             "supervisor": {"max_restarts": 3, "period_s": 60},
         },
-    )
-
-    makerd = MakerdProcess(
-        ["run", "--config", str(config), "--state-dir", str(state), "--metrics-port", "0"],
-        cwd=tmp_path,
     )
     code = makerd.finish()
     again = MakerdProcess(["run", "--state-dir", str(state), "--duration", "1"], cwd=tmp_path)
@@ -80,27 +69,14 @@ def test_exceeding_the_restart_intensity_latches_the_kill_switch_and_exits_81(
 
 def test_a_hung_actor_is_detected_by_the_watchdog_and_replaced(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    config = write_config(
-        tmp_path / "hang.yaml",
+    makerd = drill(
+        tmp_path,
         {
             "faults": {"hang_role": "quoter", "hang_after_s": 2.0},
             "watchdog": {"ping_interval_s": 0.2, "deadline_s": 1.0},
         },
-    )
-
-    makerd = MakerdProcess(
-        [
-            "run",
-            "--config",
-            str(config),
-            "--state-dir",
-            str(state),
-            "--metrics-port",
-            "0",
-            "--duration",
-            "8",
-        ],
-        cwd=tmp_path,
+        "--duration",
+        "8",
     )
     makerd.wait_for(r"event=child_restarted role=quoter .*kind=hung")
     code = makerd.finish()
