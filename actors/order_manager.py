@@ -2,8 +2,20 @@
 
 Orders are keyed by client order id. A request is PENDING until the venue answers; a
 cancel that fails or an order that stays pending too long is UNKNOWN until a venue
-snapshot settles it (never "never placed"). After a (re)start it asks the venue for its
-open orders and cancels any it does not know, so a crash never leaves orphans quoting.
+snapshot settles it (never "never placed").
+
+Three invariants are enforced here and nowhere else:
+
+- *The venue's truth before new risk* (:mod:`actors.venue_truth`): after a (re)start,
+  an unanswered request, a cancel that failed or an acknowledgement of an order we do
+  not track, nothing new is placed until a venue snapshot lists no order we do not own
+  and none in doubt. Orphans are cancelled, and the snapshot is asked for again with
+  backoff until they are gone: a failed cancel is retried, never forgotten.
+- *Bounded exposure* (:mod:`actors.exposure`): every order the venue may hold counts
+  against the ladder's size (plus a small margin for cancels in flight), whatever is
+  pending, slow or in doubt.
+- *Nothing deferred is replayed*: a rate-limit refusal pauses new risk; when the pause
+  ends the next target is diffed against what really rests.
 """
 
 from __future__ import annotations
@@ -15,9 +27,11 @@ from decimal import Decimal
 from typing import Any
 
 from actors.bracket import BracketKeeper
+from actors.exposure import ExposureLimit, RateLimitPause
 from actors.gate import TradingGate
 from actors.order_diff import RestingView, Tolerance, diff_side
 from actors.order_state import ManagedOrder, OrderTable
+from actors.venue_truth import TruthTiming, VenueTruth
 from config.model import OrderManagerConfig
 from protocol.account import OrderFilled, PositionChanged
 from protocol.control import ParametersChanged, QuoteCycleCompleted, StopTrading, TimerFired
@@ -28,6 +42,8 @@ from protocol.orders import (
     CancelOrders,
     CancelReason,
     CancelRejected,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
     ModifyOrders,
     ModifyRejected,
     OpenOrdersReported,
@@ -51,6 +67,7 @@ from protocol.side import Side
 from quoting.bracket import BracketSettings
 
 log = logging.getLogger("makerd.order_manager")
+_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 NS_PER_S = 1_000_000_000
 PENDING_TIMEOUT_NS = 5 * NS_PER_S
 FLATTEN_SLIPPAGE = Decimal("0.02")
@@ -65,9 +82,18 @@ class OrderManagerLogic:
         new_cloid: Callable[[], str],
         gate: TradingGate | None = None,
         bracket: BracketSettings | None = None,
+        max_quote_orders: int = 6,
+        truth_timing: TruthTiming | None = None,
     ) -> None:
-        """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position."""
+        """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position.
+
+        ``max_quote_orders`` is the ladder's size (two sides times the model's levels).
+        """
         self._instrument = instrument
+        self._exposure = ExposureLimit(max_quote_orders=max_quote_orders)
+        self.truth = VenueTruth(truth_timing)
+        self.rate_pause = RateLimitPause()
+        self._dead_man_lost = False
         self._gate = gate or TradingGate()
         self._new_cloid = new_cloid
         self.budget_low = False
@@ -91,7 +117,10 @@ class OrderManagerLogic:
 
     def start(self, now_ns: int) -> list[object]:
         """Ask the venue what is really open; orphans are cancelled when it answers."""
-        return [RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
+        return [self._ask_venue(now_ns)]
+
+    def handled_types(self) -> frozenset[type]:
+        return frozenset(self._handlers)
 
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
@@ -101,11 +130,13 @@ class OrderManagerLogic:
         return {
             QuoteTarget: self._on_target,
             OrderFilled: self.orders.on_fill,
-            OrderAccepted: self.orders.on_venue_event,
-            OrderModified: self.orders.on_venue_event,
+            OrderAccepted: self._on_acknowledged,
+            OrderModified: self._on_acknowledged,
             OrderCancelled: self.orders.on_venue_event,
-            OrderRejected: self.orders.on_venue_event,
+            OrderRejected: self._on_rejected,
             ModifyRejected: self._on_modify_rejected,
+            DeadManSwitchLost: self._on_dead_man_lost,
+            DeadManSwitchArmed: self._on_dead_man_armed,
             CancelRejected: self._on_cancel_rejected,
             OpenOrdersReported: self._on_open_orders,
             RequestBudgetReported: self._on_request_budget,
@@ -156,10 +187,44 @@ class OrderManagerLogic:
             )
         return []
 
+    def _ask_venue(self, now_ns: int) -> RequestAccountSnapshot:
+        self.truth.asked(now_ns)
+        return RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)
+
+    def _on_acknowledged(self, event: OrderAccepted | OrderModified) -> list[object]:
+        if self.orders.get(event.cloid) is None:
+            # Resting at the venue, yet not ours any more (forgotten after a stale snapshot,
+            # or placed by an earlier incarnation): find it and cancel it before new risk.
+            self.truth.doubt("untracked_ack")
+            return []
+        self.rate_pause.accepted()
+        return self.orders.on_venue_event(event)
+
+    def _on_rejected(self, event: OrderRejected) -> list[object]:
+        if event.reason is RejectReason.RATE_LIMITED:
+            self.rate_pause.refused(event.ts_local)
+        return self.orders.on_venue_event(event)
+
+    def _on_dead_man_lost(self, message: DeadManSwitchLost) -> list[object]:
+        if not self._dead_man_lost:
+            log.error(
+                "event=quotes_pulled reason=dead_man_switch_lost failures=%d message=%r",
+                message.failures,
+                message.message,
+            )
+        self._dead_man_lost = True
+        return self._cancel_everything(CancelReason.RISK, message.ts_local)
+
+    def _on_dead_man_armed(self, message: DeadManSwitchArmed) -> list[object]:
+        if self._dead_man_lost:
+            log.warning("event=quotes_resumed reason=dead_man_switch_armed")
+        self._dead_man_lost = False
+        return []
+
     def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
         changed = self.orders.mark_unknown(message.cloid, message.ts_local)
-        snapshot = RequestAccountSnapshot(coin=self._instrument.coin, ts_local=message.ts_local)
-        return [*changed, snapshot]
+        self.truth.doubt("cancel_failed")
+        return [*changed, self._ask_venue(message.ts_local)]
 
     def _on_position(self, message: PositionChanged) -> list[object]:
         self._position, self._mark = message.position, message.mark
@@ -187,23 +252,33 @@ class OrderManagerLogic:
 
     def _on_target(self, target: QuoteTarget) -> list[object]:
         now = target.ts_local
-        if self._stopped or self._state is TradingState.HALTED or self._gate.closed:
-            bids: tuple[QuoteLevel, ...] = ()
-            asks: tuple[QuoteLevel, ...] = ()
-        else:
-            bids, asks = target.bids, target.asks
-        places: list[OrderRequest] = []
+        pull = (
+            self._stopped
+            or self._state is TradingState.HALTED
+            or self._gate.closed
+            or self._dead_man_lost
+        )
+        bids, asks = ((), ()) if pull else (target.bids, target.asks)
+        paused = self.rate_pause.paused(now)
+        places: list[tuple[int, OrderRequest]] = []
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
         for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
             actions = diff_side(self._resting_views(side, now), levels, self._tolerance)
             cancels.extend(actions.cancel)
+            if paused:
+                continue  # the venue asked us to wait: nothing but cancels until it ends
             amendments.extend(
                 OrderAmendment(cloid=cloid, price=level.price, size=level.size)
                 for cloid, level in actions.amend
             )
-            places.extend(self._order_request(side, level) for level in actions.place)
-        out = self._commands(places, amendments, cancels, CancelReason.REQUOTE, now)
+            index = {level: i for i, level in enumerate(levels)}
+            places.extend(
+                (index[level], self._order_request(side, level)) for level in actions.place
+            )
+        out = self._commands(
+            self._within_bound(places), amendments, cancels, CancelReason.REQUOTE, now
+        )
         commands = len(out)
         out.extend(self.orders.drain_changes())
         out.append(
@@ -215,6 +290,18 @@ class OrderManagerLogic:
             )
         )
         return out
+
+    def _within_bound(self, places: list[tuple[int, OrderRequest]]) -> list[OrderRequest]:
+        """New quotes only on a clean view of the venue, and never past the bound."""
+        if not places or not self.truth.clean:
+            return []
+        quotes = [order for order in self.orders.all() if order.trigger is None]
+        room = self._exposure.room(
+            working=sum(order.status in _WORKING for order in quotes),
+            cancelling=sum(order.status is OrderStatus.PENDING_CANCEL for order in quotes),
+            in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
+        )
+        return ExposureLimit.nearest_levels(places, room)
 
     def _resting_views(self, side: Side, now_ns: int) -> list[RestingView]:
         return [
@@ -274,7 +361,15 @@ class OrderManagerLogic:
     def _on_open_orders(self, report: OpenOrdersReported) -> list[object]:
         orphans, changes = self.orders.reconcile(report)
         out: list[object] = list(changes)
+        in_doubt = any(order.status is OrderStatus.UNKNOWN for order in self.orders.all())
+        self.truth.reported(orphans=orphans, in_doubt=in_doubt, now_ns=report.ts_local)
         if orphans:
+            log.warning(
+                "event=orphans_found count=%d action=cancel_all",
+                sum(
+                    1 for o in report.orders if o.cloid is None or self.orders.get(o.cloid) is None
+                ),
+            )
             out.append(
                 CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
             )
@@ -314,10 +409,12 @@ class OrderManagerLogic:
         return [PlaceOrders(orders=(order,), ts_local=now_ns)]
 
     def _on_timer(self, now_ns: int) -> list[object]:
-        overdue = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
-        if not overdue:
-            return []
-        return [*overdue, RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
+        out = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
+        if out:
+            self.truth.doubt("answer_lost")
+        if self.truth.due(now_ns):
+            out.append(self._ask_venue(now_ns))
+        return out
 
 
 def open_order_count(table: OrderTable) -> int:

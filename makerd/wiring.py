@@ -92,6 +92,12 @@ def quote_model_for(quoting: QuotingConfig) -> QuoteModel:
     )
 
 
+def quote_levels(quoting: QuotingConfig) -> int:
+    """Levels per side the configured model quotes: half the order manager's bound."""
+    levels = getattr(quote_model_for(quoting), "levels", None)
+    return levels if isinstance(levels, int) and levels > 0 else quoting.levels
+
+
 def build_estimators(config: MakerdConfig, *, started_ns: int) -> QuoterEstimators:
     """Fresh online calibration for a new quoter incarnation (nothing carried over)."""
     quoting = config.quoting
@@ -133,6 +139,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             new_cloid=deps.new_cloid,
             gate=deps.gate,
             bracket=bracket_settings(holder.get().quoting),
+            max_quote_orders=2 * quote_levels(holder.get().quoting),
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,

@@ -29,6 +29,8 @@ class OrderFilled:
     liquidity: Liquidity
     ts_exchange: int
     ts_local: int
+    late: bool = False
+    """Found by a repair query (downtime, reconnect, a bad push), not pushed live."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,4 +67,41 @@ class PositionReported:
     position: Decimal
     average_entry: Decimal
     ts_exchange: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepairFills:
+    """Ask the venue for every fill of the account at or after ``since_ns`` (exchange time).
+
+    The venue retries until it has an answer; each fill comes back as an ordinary
+    :class:`OrderFilled` marked ``late`` (the fill_tracker books each trade id once), then
+    :class:`FillsRepaired`, then a fresh :class:`PositionReported`.
+    """
+
+    coin: str
+    since_ns: int
+    reason: str
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillsRepaired:
+    """Every fill up to ``through_ns`` (exchange time) has been delivered."""
+
+    coin: str
+    through_ns: int
+    fills_found: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionMismatch:
+    """The venue's position differs from the booked fills; ``action`` says what was done."""
+
+    coin: str
+    booked: Decimal
+    venue: Decimal
+    action: str
+    """``repair`` (fills asked for again) or ``adjusted`` (an adjustment was booked)."""
     ts_local: int

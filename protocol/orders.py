@@ -320,3 +320,24 @@ def as_venue_command(message: object) -> VenueCommand:
     if isinstance(message, VENUE_COMMAND_TYPES):
         return message
     raise TypeError(f"{type(message).__name__} is not a venue command")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadManSwitchArmed:
+    """The venue accepted a scheduled cancel: it cancels our orders at ``cancel_at_ns``."""
+
+    cancel_at_ns: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadManSwitchLost:
+    """Re-arming the venue's dead-man switch failed ``failures`` times in a row.
+
+    Nothing would cancel our orders at the venue if the process died now, so quotes are
+    pulled until a re-arm succeeds (:class:`DeadManSwitchArmed`).
+    """
+
+    failures: int
+    message: str
+    ts_local: int

@@ -28,6 +28,7 @@ from protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelReason,
+    OpenOrdersReported,
     OrderAccepted,
     OrderCancelled,
     OrderRequest,
@@ -50,12 +51,14 @@ def of_type(messages: list[object], kind: type[T]) -> list[T]:
 
 
 def manager(settings: BracketSettings | None = SETTINGS) -> OrderManagerLogic:
-    return OrderManagerLogic(
+    om = OrderManagerLogic(
         instrument=BTC,
         config=OrderManagerConfig(),
         new_cloid=CloidFactory(run_prefix=1),
         bracket=settings,
     )
+    om.handle(OpenOrdersReported(coin="BTC", orders=(), ts_exchange=T0, ts_local=T0))
+    return om
 
 
 def position(size: str, entry: str = "60000", *, ts: int = T0) -> PositionChanged:

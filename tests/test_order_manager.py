@@ -31,7 +31,14 @@ from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
 
 def manager(**overrides: object) -> OrderManagerLogic:
     config = OrderManagerConfig(**overrides)  # type: ignore[arg-type]
-    return OrderManagerLogic(instrument=BTC, config=config, new_cloid=CloidFactory(run_prefix=1))
+    om = OrderManagerLogic(instrument=BTC, config=config, new_cloid=CloidFactory(run_prefix=1))
+    return venue_reports_nothing_open(om)
+
+
+def venue_reports_nothing_open(om: OrderManagerLogic, ts: int = T0) -> OrderManagerLogic:
+    """The start-up snapshot: the venue holds nothing, so new risk may go out."""
+    om.handle(OpenOrdersReported(coin="BTC", orders=(), ts_exchange=ts, ts_local=ts))
+    return om
 
 
 def accept_all(om: OrderManagerLogic, placed: list[PlaceOrders], ts: int = T0) -> None:

@@ -1,0 +1,69 @@
+"""How many orders may rest at the venue, and when the exchange has asked us to wait.
+
+The bound is counted over every order the venue may hold: resting, on its way, being
+cancelled or in doubt. An order whose fate is unknown counts until the venue says
+otherwise, so neither a lost answer nor a slow one lets a second ladder join the first.
+A cancel and its replacement travel concurrently, so the venue may briefly hold both:
+:data:`TRANSIENT_MARGIN` orders beyond the ladder are allowed for that, and no more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.orders import OrderRequest
+
+NS_PER_S: Final = 1_000_000_000
+TRANSIENT_MARGIN: Final = 2
+"""Orders beyond the configured ladder that may rest while their cancels are in flight."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExposureLimit:
+    max_quote_orders: int
+    """Two sides times the model's levels: the most quote orders a target can ask for."""
+
+    def room(self, *, working: int, cancelling: int, in_doubt: int) -> int:
+        """How many new quote orders may go out now."""
+        under_ladder = self.max_quote_orders - working - in_doubt
+        under_total = self.max_quote_orders + TRANSIENT_MARGIN - working - cancelling - in_doubt
+        return max(0, min(under_ladder, under_total))
+
+    @staticmethod
+    def nearest_levels(places: list[tuple[int, OrderRequest]], room: int) -> list[OrderRequest]:
+        """At most ``room`` new orders, the nearest levels of both sides first, in order."""
+        if room >= len(places):
+            return [request for _, request in places]
+        ranked = sorted(range(len(places)), key=lambda i: places[i][0])[:room]
+        return [places[i][1] for i in sorted(ranked)]
+
+
+class RateLimitPause:
+    """After the venue refused an order for rate limits, new risk waits; nothing queues.
+
+    The pause doubles with each refusal in a row (1 s up to 16 s) and resets when an
+    order is accepted. When it ends, the next quote target is diffed against what really
+    rests: deferred placements are re-derived, never replayed.
+    """
+
+    _FIRST_NS: Final = NS_PER_S
+    _MAX_NS: Final = 16 * NS_PER_S
+
+    def __init__(self) -> None:
+        self._until_ns = 0
+        self._next_ns = self._FIRST_NS
+        self.pauses = 0
+
+    def paused(self, now_ns: int) -> bool:
+        return now_ns < self._until_ns
+
+    def refused(self, now_ns: int) -> None:
+        if self.paused(now_ns):
+            return  # one refusal per pause: a batch's items all say the same
+        self.pauses += 1
+        self._until_ns = now_ns + self._next_ns
+        self._next_ns = min(self._next_ns * 2, self._MAX_NS)
+
+    def accepted(self) -> None:
+        self._next_ns = self._FIRST_NS

@@ -1,0 +1,80 @@
+"""Whether the order manager knows what rests at the venue, and when to ask again.
+
+The order manager may add risk only while the venue's truth is *clean*: a venue report
+arrived that lists no order we do not own, and none of our orders is in doubt. It starts
+dirty (a previous run or incarnation may have left orders), and becomes dirty again on
+anything that could hide an order from us: orphans in a report, an answer that never came,
+an acknowledgement for an order we no longer track. While dirty it asks for a snapshot
+with growing backoff until one comes back clean; while clean it still asks now and then,
+so an order that slipped past every event is found within ``audit_interval_ns``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+NS_PER_S: Final = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TruthTiming:
+    first_retry_ns: int = NS_PER_S
+    max_retry_ns: int = 8 * NS_PER_S
+    audit_interval_ns: int = 60 * NS_PER_S
+
+
+class VenueTruth:
+    def __init__(self, timing: TruthTiming | None = None) -> None:
+        self._timing = timing or TruthTiming()
+        self._clean = False
+        self._why_dirty = "start"
+        self._asked_ns: int | None = None
+        self._retry_ns = self._timing.first_retry_ns
+        self._last_clean_ns: int | None = None
+        self.dirty_reports = 0
+
+    @property
+    def clean(self) -> bool:
+        return self._clean
+
+    @property
+    def why_dirty(self) -> str:
+        return "" if self._clean else self._why_dirty
+
+    def doubt(self, why: str) -> None:
+        """Something may rest at the venue that we do not know of: re-check before new risk."""
+        if self._clean:
+            self._retry_ns = self._timing.first_retry_ns
+            self._asked_ns = None
+        self._clean = False
+        self._why_dirty = why
+
+    def asked(self, now_ns: int) -> None:
+        self._asked_ns = now_ns
+
+    def reported(self, *, orphans: bool, in_doubt: bool, now_ns: int) -> None:
+        """A venue report was applied; it is clean when it leaves nothing unexplained."""
+        if orphans or in_doubt:
+            self.dirty_reports += 1
+            self._clean = False
+            self._why_dirty = "orphans" if orphans else "orders_in_doubt"
+            return
+        self._clean = True
+        self._why_dirty = ""
+        self._last_clean_ns = now_ns
+        self._retry_ns = self._timing.first_retry_ns
+
+    def due(self, now_ns: int) -> bool:
+        """Whether to ask the venue for a snapshot now (and back off the next ask if so)."""
+        if self._clean:
+            last = self._last_clean_ns if self._last_clean_ns is not None else now_ns
+            recently_asked = (
+                self._asked_ns is not None and now_ns - self._asked_ns < self._timing.max_retry_ns
+            )
+            return now_ns - last >= self._timing.audit_interval_ns and not recently_asked
+        if self._asked_ns is not None and now_ns - self._asked_ns < self._retry_ns:
+            return False
+        if self._asked_ns is not None:
+            self._retry_ns = min(self._retry_ns * 2, self._timing.max_retry_ns)
+        return True

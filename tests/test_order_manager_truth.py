@@ -1,0 +1,241 @@
+"""The order manager adds risk only on the venue's truth, within its bound, never replaying.
+
+Each test drives the plain state machine with the venue's answers (or their absence) and
+counts what could be resting at the venue after every step.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from actors.exposure import TRANSIENT_MARGIN
+from actors.order_manager import PENDING_TIMEOUT_NS, OrderManagerLogic
+from config.model import OrderManagerConfig
+from makerd.cloids import CloidFactory
+from protocol.control import TimerFired
+from protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    CancelRejected,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
+    ModifyOrders,
+    OpenOrder,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    PlaceOrders,
+    RejectReason,
+    RequestAccountSnapshot,
+)
+from protocol.side import Side
+from tests.kit import BTC, MS, T0, S, d, of_type, target
+
+LADDER = target(
+    [("59990", "0.002"), ("59980", "0.002"), ("59970", "0.002")],
+    [("60010", "0.002"), ("60020", "0.002"), ("60030", "0.002")],
+)
+
+
+def manager() -> OrderManagerLogic:
+    return OrderManagerLogic(
+        instrument=BTC,
+        config=OrderManagerConfig(),
+        new_cloid=CloidFactory(run_prefix=1),
+        max_quote_orders=6,
+    )
+
+
+def report(*orders: OpenOrder, ts: int = T0) -> OpenOrdersReported:
+    return OpenOrdersReported(coin="BTC", orders=orders, ts_exchange=ts, ts_local=ts)
+
+
+def orphan(oid: int, cloid: str | None = "0xfeedfeedfeedfeedfeedfeedfeedfeed") -> OpenOrder:
+    return OpenOrder(
+        cloid=cloid,
+        venue_order_id=oid,
+        coin="BTC",
+        side=Side.BUY,
+        price=d("59000"),
+        size=d("0.002"),
+    )
+
+
+def placed(out: list[object]) -> list[str]:
+    return [order.cloid for command in of_type(out, PlaceOrders) for order in command.orders]
+
+
+def accept(om: OrderManagerLogic, cloids: list[str], ts: int) -> None:
+    for n, cloid in enumerate(cloids):
+        order = om.orders.get(cloid)
+        assert order is not None
+        om.handle(
+            OrderAccepted(
+                cloid=cloid,
+                venue_order_id=1000 + n,
+                coin="BTC",
+                side=order.side,
+                price=order.price,
+                size=order.size,
+                ts_exchange=ts,
+                ts_local=ts,
+            )
+        )
+
+
+def may_rest(om: OrderManagerLogic) -> int:
+    """Orders the venue may hold: anything not known to be finished."""
+    return sum(1 for order in om.orders.all() if not order.status.is_terminal)
+
+
+def test_nothing_is_placed_before_the_venue_has_said_what_rests() -> None:
+    om = manager()
+    start = om.start(T0)
+
+    out = om.handle(LADDER)
+
+    assert of_type(start, RequestAccountSnapshot)
+    assert placed(out) == []
+
+
+def test_orphans_from_a_previous_run_are_cancelled_and_confirmed_gone_before_new_quotes() -> None:
+    om = manager()
+    om.start(T0)
+
+    out = om.handle(report(orphan(7), orphan(8), ts=T0 + MS))
+    assert of_type(out, CancelAll)
+    assert placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 2 * MS))) == []
+
+    # The cancel failed (a 429): the orphans are still listed at the next snapshot.
+    asks = of_type(om.handle(TimerFired(ts_local=T0 + 2 * S)), RequestAccountSnapshot)
+    assert asks, "a dirty view asks the venue again"
+    again = om.handle(report(orphan(7), orphan(8), ts=T0 + 2 * S))
+    assert of_type(again, CancelAll), "a failed orphan cancel is retried, not forgotten"
+
+    om.handle(report(ts=T0 + 4 * S))
+    assert len(placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 4 * S)))) == 1
+
+
+def test_snapshot_requests_back_off_while_the_venue_does_not_answer() -> None:
+    om = manager()
+    om.start(T0)
+    asked_at = [
+        ts
+        for ts in range(T0, T0 + 30 * S, 100 * MS)
+        if of_type(om.handle(TimerFired(ts_local=ts)), RequestAccountSnapshot)
+    ]
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(asked_at)]
+    assert len(asked_at) >= 4
+    assert gaps == sorted(gaps), "each retry waits at least as long as the last"
+    assert max(gaps) <= 8 * S + 100 * MS
+
+
+def test_slow_answers_never_let_a_second_ladder_join_the_first() -> None:
+    om = manager()
+    om.handle(report())
+    first = placed(om.handle(LADDER))
+    assert len(first) == 6
+
+    # No answer comes: the orders go in doubt, and the venue may still be holding them.
+    late = T0 + PENDING_TIMEOUT_NS + S
+    om.handle(TimerFired(ts_local=late))
+    moved = target([("59900", "0.002")] * 3, [("60100", "0.002")] * 3, ts=late + MS)
+    out = om.handle(moved)
+
+    assert placed(out) == []
+    assert may_rest(om) <= 6 + TRANSIENT_MARGIN
+
+
+def test_the_bound_holds_through_cancel_and_replace_of_the_whole_ladder() -> None:
+    om = manager()
+    om.handle(report())
+    accept(om, placed(om.handle(LADDER)), T0)
+    highest = 0
+    for step in range(1, 40):
+        ts = T0 + step * 300 * MS
+        shift = step * 50  # far beyond tolerance: every order must go
+        moved = target(
+            [(str(59990 - shift - 10 * i), "0.002") for i in range(3)],
+            [(str(60010 - shift + 10 * i), "0.002") for i in range(3)],
+            ts=ts,
+        )
+        out = om.handle(moved)
+        highest = max(highest, may_rest(om))
+        for command in of_type(out, CancelOrders):  # the venue confirms cancels only sometimes
+            if step % 3:
+                for cloid in command.cloids:
+                    om.handle(
+                        OrderCancelled(
+                            cloid=cloid, reason=command.reason, ts_exchange=ts, ts_local=ts
+                        )
+                    )
+        accept(om, placed(out), ts)
+        for command in of_type(out, ModifyOrders):
+            for change in command.amendments:
+                om.orders.revert_modify(change.cloid, ts)
+
+    assert highest <= 6 + TRANSIENT_MARGIN
+
+
+def test_a_rate_limit_refusal_pauses_new_risk_and_nothing_is_replayed_when_it_ends() -> None:
+    om = manager()
+    om.handle(report())
+    first = placed(om.handle(LADDER))
+    for cloid in first:
+        om.handle(
+            OrderRejected(
+                cloid=cloid,
+                reason=RejectReason.RATE_LIMITED,
+                message="Too many cumulative requests",
+                ts_exchange=T0 + MS,
+                ts_local=T0 + MS,
+            )
+        )
+
+    during = [
+        placed(om.handle(target([("59990", "0.002")], [], ts=T0 + n * 100 * MS)))
+        for n in range(2, 9)
+    ]
+    after = placed(om.handle(target([("59950", "0.002")], [("60050", "0.002")], ts=T0 + 3 * S)))
+
+    assert all(batch == [] for batch in during)
+    assert len(after) == 2, "after the pause: exactly the current target, not the backlog"
+    assert may_rest(om) == 2
+
+
+def test_a_lost_dead_man_switch_pulls_quotes_until_it_is_armed_again() -> None:
+    om = manager()
+    om.handle(report())
+    accept(om, placed(om.handle(LADDER)), T0)
+
+    pulled = om.handle(DeadManSwitchLost(failures=3, message="refused", ts_local=T0 + S))
+    while_lost = placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 2 * S)))
+    om.handle(DeadManSwitchArmed(cancel_at_ns=T0 + 70 * S, ts_local=T0 + 3 * S))
+    back = placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 4 * S)))
+
+    assert sum(len(c.cloids) for c in of_type(pulled, CancelOrders)) == 6
+    assert while_lost == []
+    assert len(back) == 1
+
+
+def test_a_failed_cancel_puts_the_order_in_doubt_and_blocks_new_orders_until_settled() -> None:
+    om = manager()
+    om.handle(report())
+    first = placed(om.handle(target([("59990", "0.002")], [], ts=T0)))
+    accept(om, first, T0)
+    out = om.handle(target([], [], ts=T0 + S))
+    cancelled = [c for command in of_type(out, CancelOrders) for c in command.cloids]
+    assert cancelled == first
+
+    after = om.handle(
+        CancelRejected(cloid=first[0], message="429", ts_exchange=T0 + S, ts_local=T0 + S)
+    )
+    blocked = placed(om.handle(target([("58000", "0.002")], [], ts=T0 + 2 * S)))
+    om.handle(report(ts=T0 + 3 * S))
+    settled = placed(om.handle(target([("58000", "0.002")], [], ts=T0 + 3 * S)))
+
+    assert of_type(after, RequestAccountSnapshot)
+    assert blocked == []
+    assert len(settled) == 1
