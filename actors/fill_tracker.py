@@ -1,8 +1,14 @@
 """fill_tracker: books every fill exactly once and owns the position and PnL.
 
-Fills are deduplicated by trade id against the journal (a UNIQUE key), so a replayed
-or snapshot fill is never booked twice, even across restarts. After a restart the
-session's position is rebuilt from the journal, then checked against the venue's.
+This is where the exactly-once invariant lives. Fills are deduplicated by trade id
+against the journal (a UNIQUE key), so a replayed or snapshot fill is never booked twice,
+even across restarts. For a venue account that outlives the process (live trading) the
+journal keeps the account's fills over all its sessions: at start the ledger is rebuilt
+from them and the venue is asked for every fill since the last one booked (so fills made
+while makerd was down are booked, marked late); fills older than the journal itself are
+history and never booked. Position, average entry, realized PnL and fees come from booked
+fills only; the venue's position is a check (:mod:`actors.position_check`), never a
+silent overwrite.
 """
 
 from __future__ import annotations
@@ -13,11 +19,21 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from actors.ledger import Ledger
-from protocol.account import FillBooked, OrderFilled, PositionChanged, PositionReported
+from actors.position_check import PositionCheck, Verdict
+from protocol.account import (
+    FillBooked,
+    FillsRepaired,
+    OrderFilled,
+    PositionChanged,
+    PositionMismatch,
+    PositionReported,
+    RepairFills,
+)
 from protocol.control import TimerFired
 from protocol.market import BookUpdated
 
 log = logging.getLogger("makerd.fill_tracker")
+_REPAIR_SLACK_NS = 60 * 1_000_000_000
 
 
 class FillJournal(Protocol):
@@ -32,7 +48,15 @@ class FillJournal(Protocol):
 
     def session_fills(self, session_id: int) -> list[OrderFilled]: ...
 
+    def account_fills(self, account: str, coin: str) -> list[OrderFilled]: ...
+
     def booked_trade_ids(self) -> set[str]: ...
+
+    def record_position_adjustment(
+        self, *, account: str, coin: str, ts_ns: int, size: Decimal, reason: str
+    ) -> None: ...
+
+    def position_adjustments(self, account: str, coin: str) -> list[tuple[int, Decimal]]: ...
 
     def record_equity(
         self,
@@ -56,10 +80,21 @@ class FillTrackerLogic:
         session_id: int,
         mark_publish_interval_ns: int,
         equity_interval_ns: int,
+        account: str | None = None,
+        responsible_since_ns: int = 0,
     ) -> None:
+        """``account`` names a venue account kept across sessions (None: this session's
+        own, as in sim and paper); fills before ``responsible_since_ns`` are history."""
         self._coin = coin
         self._journal = journal
         self._session_id = session_id
+        self._account = account
+        self._since_ns = responsible_since_ns
+        self._check = PositionCheck()
+        self._repaired_through_ns = responsible_since_ns
+        self.history_ignored = 0
+        self.late_booked = 0
+        self.adjustments = 0
         self._mark_interval_ns = mark_publish_interval_ns
         self._equity_interval_ns = equity_interval_ns
         self.ledger = Ledger()
@@ -72,14 +107,25 @@ class FillTrackerLogic:
             OrderFilled: self._on_fill,
             BookUpdated: self._on_book,
             PositionReported: self._on_position_reported,
+            FillsRepaired: self._on_fills_repaired,
             TimerFired: self._on_timer,
         }
 
     def start(self, now_ns: int) -> list[object]:
-        """Rebuild this session's position from the journal (the truth after a crash)."""
+        """Rebuild the position from the journal, then ask for what it may be missing."""
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
-        return [self._position_changed(now_ns)] if self.ledger.position != 0 else []
+        self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
+        repair = RepairFills(
+            coin=self._coin, since_ns=self._repaired_through_ns, reason="start", ts_local=now_ns
+        )
+        out: list[object] = [repair]
+        if self.ledger.position != 0:
+            out.append(self._position_changed(now_ns))
+        return out
+
+    def handled_types(self) -> frozenset[type]:
+        return frozenset(self._handlers)
 
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
@@ -89,7 +135,20 @@ class FillTrackerLogic:
         if fill.coin != self._coin or fill.trade_id in self._booked:
             self.duplicates_ignored += fill.coin == self._coin
             return []
+        if fill.ts_exchange < self._since_ns:
+            self.history_ignored += 1  # before this journal kept the account: not ours to book
+            return []
+        if fill.late:
+            self.late_booked += 1
+            log.warning(
+                "event=fill_booked_late trade_id=%s side=%s size=%s price=%s",
+                fill.trade_id,
+                fill.side.value,
+                fill.size,
+                fill.price,
+            )
         realized = self.ledger.apply(fill)
+        self._check.booked(fill.ts_exchange, fill.size * fill.side.sign)
         newly_booked = self._journal.record_fill(
             self._session_id, fill, realized_pnl=realized, position_after=self.ledger.position
         )
@@ -110,9 +169,23 @@ class FillTrackerLogic:
 
     def _rebuild_from_journal(self) -> None:
         self.ledger = Ledger()
-        for booked in self._journal.session_fills(self._session_id):
+        self._check = PositionCheck()
+        for booked in self._kept_fills():
             self._booked.add(booked.trade_id)
             self.ledger.apply(booked)
+            self._check.booked(booked.ts_exchange, booked.size * booked.side.sign)
+        if self._account is not None:
+            for ts_ns, size in self._journal.position_adjustments(self._account, self._coin):
+                self.ledger.position += size
+                self._check.booked(ts_ns, size)
+
+    def _kept_fills(self) -> list[OrderFilled]:
+        if self._account is None:
+            return self._journal.session_fills(self._session_id)
+        return self._journal.account_fills(self._account, self._coin)
+
+    def _fill_times(self) -> list[int]:
+        return [fill.ts_exchange for fill in self._kept_fills()]
 
     def _on_book(self, book: BookUpdated) -> list[object]:
         mid = book.mid
@@ -124,16 +197,64 @@ class FillTrackerLogic:
         return [self._position_changed(book.ts_local)]
 
     def _on_position_reported(self, report: PositionReported) -> list[object]:
-        if report.position != self.ledger.position:
-            log.warning(
-                "event=position_mismatch coin=%s journal=%s venue=%s resolution=venue",
-                self._coin,
-                self.ledger.position,
-                report.position,
+        if report.coin != self._coin:
+            return []
+        judgement = self._check.judge(
+            ledger_position=self.ledger.position, venue=report.position, at_ns=report.ts_exchange
+        )
+        if judgement.verdict in (Verdict.AGREES, Verdict.WAIT):
+            return []
+        mismatch = PositionMismatch(
+            coin=self._coin,
+            booked=judgement.booked,
+            venue=report.position,
+            action="repair" if judgement.verdict is Verdict.REPAIR else "adjusted",
+            ts_local=report.ts_local,
+        )
+        log.warning(
+            "event=position_mismatch coin=%s booked=%s venue=%s action=%s",
+            self._coin,
+            judgement.booked,
+            report.position,
+            mismatch.action,
+        )
+        if judgement.verdict is Verdict.REPAIR:
+            since = self._repaired_through_ns
+            return [
+                mismatch,
+                RepairFills(
+                    coin=self._coin,
+                    since_ns=since,
+                    reason="position_mismatch",
+                    ts_local=report.ts_local,
+                ),
+            ]
+        return [mismatch, *self._adjust(report, report.position - judgement.booked)]
+
+    def _adjust(self, report: PositionReported, difference: Decimal) -> list[object]:
+        """Book a change no fill explains, so the position agrees with the venue from now on."""
+        self.adjustments += 1
+        if self._account is not None:
+            self._journal.record_position_adjustment(
+                account=self._account,
+                coin=self._coin,
+                ts_ns=report.ts_exchange,
+                size=difference,
+                reason="venue position after a completed fills repair",
             )
-            self.ledger.position = report.position
-            self.ledger.average_entry = report.average_entry
-            return [self._position_changed(report.ts_local)]
+        was_flat = self.ledger.position == 0
+        self.ledger.position += difference
+        self._check.booked(report.ts_exchange, difference)
+        if was_flat or self.ledger.position == 0:
+            self.ledger.average_entry = report.average_entry if self.ledger.position else Decimal(0)
+        return [self._position_changed(report.ts_local)]
+
+    def _on_fills_repaired(self, repaired: FillsRepaired) -> list[object]:
+        if repaired.coin == self._coin:
+            self._check.repaired()
+            # Complete up to the repair; a minute of slack covers the two clocks involved.
+            floor = repaired.through_ns - _REPAIR_SLACK_NS
+            self._repaired_through_ns = max(self._repaired_through_ns, floor)
         return []
 
     def _on_timer(self, timer: TimerFired) -> list[object]:

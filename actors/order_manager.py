@@ -140,7 +140,7 @@ class OrderManagerLogic:
             CancelRejected: self._on_cancel_rejected,
             OpenOrdersReported: self._on_open_orders,
             RequestBudgetReported: self._on_request_budget,
-            ParametersChanged: lambda m: self._apply(m.order_manager),
+            ParametersChanged: self._on_parameters,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
             KillSwitchTripped: lambda m: self._stop(
@@ -163,6 +163,11 @@ class OrderManagerLogic:
         )
         self._tolerance = self._budget_scaled(self._normal_tolerance)
         return []
+
+    def _on_parameters(self, message: ParametersChanged) -> list[object]:
+        if message.max_quote_orders is not None:
+            self._exposure = ExposureLimit(max_quote_orders=message.max_quote_orders)
+        return self._apply(message.order_manager)
 
     def _budget_scaled(self, normal: Tolerance) -> Tolerance:
         if not self.budget_low:

@@ -26,8 +26,12 @@ NS_PER_S = 1_000_000_000
 REJECTION_STORM_COUNT = 5
 REJECTION_STORM_WINDOW_NS = 10 * NS_PER_S
 # A post-only order refused for crossing is the ordinary cost of quoting at the touch
-# in a fast market; the next quote cycle re-prices it, so it is no sign of a loop.
-_STORM_EXEMPT = frozenset({RejectReason.POST_ONLY_WOULD_CROSS})
+# in a fast market; the next quote cycle re-prices it, so it is no sign of a loop. A
+# rate-limit refusal pauses new risk in the order manager (a storm of them is the pause
+# working), and the closed trading gate refuses by design while stopping.
+_STORM_EXEMPT = frozenset(
+    {RejectReason.POST_ONLY_WOULD_CROSS, RejectReason.RATE_LIMITED, RejectReason.STOPPING}
+)
 
 
 class KillSwitchStore(Protocol):

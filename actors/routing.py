@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from protocol.account import FillBooked, OrderFilled, PositionChanged, PositionReported
+from protocol.account import (
+    FillBooked,
+    FillsRepaired,
+    OrderFilled,
+    PositionChanged,
+    PositionMismatch,
+    PositionReported,
+    RepairFills,
+)
 from protocol.control import (
     AllChildrenAlive,
     ChildUnresponsive,
@@ -36,6 +44,8 @@ from protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelRejected,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
     ModifyOrders,
     ModifyRejected,
     OpenOrdersReported,
@@ -107,6 +117,11 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     OrderStateChanged: (OBSERVER,),
     OrderFilled: (FILL_TRACKER, ORDER_MANAGER),
     PositionReported: (FILL_TRACKER,),
+    RepairFills: (VENUE,),
+    FillsRepaired: (FILL_TRACKER,),
+    PositionMismatch: (OBSERVER,),
+    DeadManSwitchArmed: (ORDER_MANAGER, OBSERVER),
+    DeadManSwitchLost: (ORDER_MANAGER, OBSERVER),
     FillBooked: (RISK_GUARDIAN, QUOTER, OBSERVER),
     PositionChanged: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     RiskStateChanged: (QUOTER, ORDER_MANAGER, OBSERVER),

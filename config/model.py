@@ -169,6 +169,11 @@ class HyperliquidConfig:
     reconnect_max_backoff_s: float = 30.0
     request_weight_per_minute: int = 600
     """Our own IP budget: half of the exchange's 1200 per minute."""
+    start_retry_s: float = 60.0
+    """How long an unreachable, slow or rate-limiting venue is retried at start before
+    makerd exits 75 (temporary failure: the service manager starts it again)."""
+    dead_man_max_failures: int = 3
+    """Failed re-arms of the exchange's dead-man switch in a row before quotes are pulled."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

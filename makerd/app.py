@@ -31,7 +31,10 @@ from makerd.exit_codes import (
     EXIT_GAVE_UP,
     EXIT_HUNG,
     EXIT_KILL_SWITCH,
+    EXIT_LOCKED,
     EXIT_OK,
+    EXIT_ORDERS_LEFT,
+    EXIT_TEMPFAIL,
 )
 from makerd.gauges import register_process_gauges
 from makerd.journal import Journal
@@ -43,15 +46,16 @@ from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
 from makerd.shutdown import confirm_no_open_orders
 from makerd.signals import SignalFlags
+from makerd.state_lock import StateDirLock, StateDirLockedError
 from makerd.supervision import build_supervisor
 from makerd.timers import Ticker
-from makerd.venue_choice import build_venue
-from makerd.wiring import ConfigHolder, Dependencies, order_size_problem
+from makerd.venue_choice import VenueUnavailableError, build_venue
+from makerd.wiring import ConfigHolder, Dependencies, order_size_problem, quote_levels
 from protocol.clock import WallClock
 from protocol.control import ChildUnresponsive, ParametersChanged, StopTrading
 from protocol.orders import CancelAll, CancelReason
 from protocol.risk import KillSwitchTripped
-from supervisor import RestartRecord
+from supervisor import Escalation, ExitKind, RestartRecord
 from venues.base import ProcessVenue
 
 log = logging.getLogger("makerd")
@@ -85,7 +89,8 @@ class MakerdRun:
         self._gate = TradingGate()
         self._state_dir = Path(config.state_dir).resolve()
         self._latch = KillSwitchLatch(self._state_dir)
-        self._open_at_stop = -1
+        self._lock = StateDirLock(self._state_dir)
+        self._open_at_stop: int | None = None
 
     def refuse_if_latched(self) -> int | None:
         latched = self._latch.read()
@@ -104,13 +109,30 @@ class MakerdRun:
         if unusable is not None:
             print(f"makerd: state directory {self._state_dir}: {unusable}", file=sys.stderr)
             return EXIT_CONFIG
+        try:
+            self._lock.acquire()
+        except StateDirLockedError as error:
+            print(f"makerd: refusing to start: {error}", file=sys.stderr)
+            return EXIT_LOCKED
+        try:
+            return self._run_locked(duration_s, install_signals=install_signals)
+        finally:
+            self._lock.release()
+
+    def _run_locked(self, duration_s: float | None, *, install_signals: bool) -> int:
         refused = self.refuse_if_latched()
         if refused is not None:
             return refused
         if install_signals:
             self._flags.install()
         # The venue first: a missing key or an unknown coin must not leave a session behind.
-        venue = build_venue(self.config, clock=self._clock)
+        try:
+            venue = build_venue(
+                self.config, clock=self._clock, gate=self._gate, stop_requested=self._flags.stop
+            )
+        except VenueUnavailableError as error:
+            print(f"makerd: venue unavailable, try again later: {error}", file=sys.stderr)
+            return EXIT_TEMPFAIL
         size_problem = order_size_problem(self.config, venue.instrument)
         if size_problem is not None:
             venue.stop()
@@ -118,7 +140,10 @@ class MakerdRun:
             return EXIT_CONFIG
         journal = Journal(self._state_dir / "journal.sqlite")
         session_id = journal.start_session(
-            mode=self.config.mode.value, coin=self.config.coin, ts_ns=self._clock.now_ns()
+            mode=self.config.mode.value,
+            coin=self.config.coin,
+            ts_ns=self._clock.now_ns(),
+            account=venue.account_id,
         )
         self._journal = journal
         self._session_id = session_id
@@ -195,6 +220,8 @@ class MakerdRun:
             clock=self._clock,
             gate=self._gate,
             current=self._holder,
+            account=venue.account_id,
+            responsible_since_ns=_responsible_since(journal, venue.account_id),
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
@@ -275,6 +302,7 @@ class MakerdRun:
                     order_manager=plan.applied.order_manager,
                     risk=plan.applied.risk,
                     ts_local=self._clock.now_ns(),
+                    max_quote_orders=2 * quote_levels(plan.applied.quoting),
                 )
             )
             self._metrics.config_reloads_total.labels(result="valid").inc()
@@ -307,24 +335,36 @@ class MakerdRun:
         )
         ticker.stop()
         abandoned = self._supervisor.stop()
-        self._venue.stop()
+        confirmed = remaining == 0
+        # Unconfirmed: the exchange's dead-man switch stays armed to cancel what is left.
+        self._venue.stop(orders_confirmed_gone=confirmed)
         if server is not None:
             server.shutdown()
         self._open_at_stop = remaining
-        if remaining:
-            log.error("event=orders_left_open count=%d", remaining)
-        else:
+        if confirmed:
             print("makerd: venue confirms 0 open orders", file=self._out, flush=True)
+        else:
+            left = "an unknown number of" if remaining is None else str(remaining)
+            log.error("event=orders_left_open count=%s", "unknown" if remaining is None else left)
+            print(
+                f"makerd: could not confirm that no order is left open: the venue may still "
+                f"hold {left} orders (its dead-man switch, if armed, cancels them)",
+                file=self._out,
+                flush=True,
+            )
+            with self._outcome_lock:
+                self._outcome = Outcome(exit_code=EXIT_ORDERS_LEFT, reason="orders left open")
         if abandoned:
             log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
 
     def _finish_journal(self, journal: Journal, session_id: int) -> None:
+        left = "unknown" if self._open_at_stop is None else str(self._open_at_stop)
         journal.record_order_event(
             session_id,
             ts_ns=self._clock.now_ns(),
             cloid="*",
             event="stopped",
-            detail=f"venue_open_orders={self._open_at_stop} reason={self._outcome.reason}",
+            detail=f"venue_open_orders={left} reason={self._outcome.reason}",
         )
         summary = summarize(journal, session_id)
         journal.end_session(
@@ -351,8 +391,9 @@ class MakerdRun:
     def _on_unresponsive(self, message: ChildUnresponsive) -> None:
         self._supervisor.report_unresponsive(message.role, message.silent_for_ns / NS_PER_S)
 
-    def _on_escalate(self, reason: str) -> None:
+    def _on_escalate(self, escalation: Escalation) -> None:
         """The supervisor gave up. Hung actors want a process restart; a crash loop does not."""
+        reason = escalation.reason
         self._gate.close(f"supervisor gave up: {reason}")
         self._venue.submit(
             CancelAll(
@@ -361,7 +402,7 @@ class MakerdRun:
                 ts_local=self._clock.now_ns(),
             )
         )
-        if reason.startswith("hung"):
+        if escalation.kind is ExitKind.HUNG:
             self._end(EXIT_HUNG, reason)
             return
         now = self._clock.now_ns()
@@ -387,6 +428,13 @@ class MakerdRun:
         )
         metrics.actor_restarts_total.labels(actor=record.role, reason=record.kind.value).inc()
         self._observer.count_restart()
+
+
+def _responsible_since(journal: Journal, account: str | None) -> int:
+    if account is None:
+        return 0
+    since = journal.account_since_ns(account)
+    return 0 if since is None else since
 
 
 def _file_as_loaded(path: Path | None, *, fallback: MakerdConfig) -> MakerdConfig:

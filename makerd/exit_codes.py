@@ -1,7 +1,7 @@
 """Process exit codes, chosen so service managers can tell "restart me" from "stay down".
 
 systemd's unit lists the stay-down codes in RestartPreventExitStatus; codes avoid 64–77
-(BSD sysexits other than EX_CONFIG) and 200–255 (systemd's own).
+(BSD sysexits other than EX_TEMPFAIL and EX_CONFIG) and 200–255 (systemd's own).
 """
 
 EXIT_OK = 0
@@ -13,13 +13,25 @@ EXIT_FAILURE = 1
 EXIT_HUNG = 70
 """An actor stayed unresponsive after one replacement (EX_SOFTWARE); restart wanted."""
 
+EXIT_TEMPFAIL = 75
+"""The venue was unreachable, slow, rate limiting or failing at start for longer than
+``hyperliquid.start_retry_s`` (EX_TEMPFAIL); a restart later may well succeed."""
+
 EXIT_CONFIG = 78
-"""Invalid configuration (EX_CONFIG); restarting cannot help."""
+"""Invalid configuration or command line (EX_CONFIG); restarting cannot help."""
 
 EXIT_KILL_SWITCH = 80
 """The kill switch tripped, or was already latched at start; an operator must clear it."""
 
 EXIT_GAVE_UP = 81
 """The supervisor exceeded its restart intensity; the kill switch is latched too."""
+
+EXIT_ORDERS_LEFT = 82
+"""The stop could not get the venue to confirm that no order is left open. The last count
+is printed, and the exchange's dead-man switch is left armed to cancel them; a restart
+cancels whatever is still there before quoting again."""
+
+EXIT_LOCKED = 83
+"""Another makerd holds the state directory's lock; this one never started trading."""
 
 STAY_DOWN_CODES = (EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_GAVE_UP)

@@ -17,39 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from makerd.journal_schema import SCHEMA_VERSION, create_or_migrate
 from protocol.account import Liquidity, OrderFilled
 from protocol.side import Side
-
-SCHEMA_VERSION = 1
-"""Stored in ``PRAGMA user_version``; a journal from another version is refused."""
-
-_SCHEMA = """
-CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, started_ns INTEGER NOT NULL, ended_ns INTEGER,
-    mode TEXT NOT NULL, coin TEXT NOT NULL, summary TEXT);
-CREATE TABLE fills (
-    trade_id TEXT PRIMARY KEY, session_id INTEGER NOT NULL REFERENCES sessions(id),
-    cloid TEXT, venue_order_id INTEGER NOT NULL, coin TEXT NOT NULL, side TEXT NOT NULL,
-    price TEXT NOT NULL, size TEXT NOT NULL, fee TEXT NOT NULL, liquidity TEXT NOT NULL,
-    ts_exchange INTEGER NOT NULL, ts_local INTEGER NOT NULL,
-    realized_pnl TEXT NOT NULL, position_after TEXT NOT NULL);
-CREATE INDEX fills_by_session ON fills(session_id);
-CREATE TABLE order_events (
-    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
-    cloid TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE equity (
-    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
-    position TEXT NOT NULL, realized TEXT NOT NULL, unrealized TEXT NOT NULL,
-    fees TEXT NOT NULL, mark TEXT NOT NULL);
-CREATE INDEX equity_by_session ON equity(session_id, ts);
-CREATE TABLE restarts (
-    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
-    role TEXT NOT NULL, kind TEXT NOT NULL, error TEXT NOT NULL,
-    restarts_in_window INTEGER NOT NULL);
-CREATE TABLE kill_switch_events (
-    ts INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('trip', 'clear')));
-"""
 
 
 class JournalError(Exception):
@@ -113,14 +83,12 @@ class Journal:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            self._db.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
-        elif version != SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             raise JournalError(
-                f"{self.path}: journal schema version {version}, this makerd reads {SCHEMA_VERSION}"
+                f"{self.path}: journal schema version {version}, this makerd reads "
+                f"{SCHEMA_VERSION} and older"
             )
+        create_or_migrate(self._db, version)
 
     def __enter__(self) -> Journal:
         return self
@@ -138,10 +106,15 @@ class Journal:
         with self._lock:
             self._db.close()
 
-    def start_session(self, *, mode: str, coin: str, ts_ns: int) -> int:
-        """Open a new session and return its id."""
+    def start_session(self, *, mode: str, coin: str, ts_ns: int, account: str | None = None) -> int:
+        """Open a new session and return its id.
+
+        ``account`` names the venue account whose fills the journal keeps across sessions
+        (live trading); None for an account that lives and dies with the session (sim, paper).
+        """
         cursor = self._write(
-            "INSERT INTO sessions (started_ns, mode, coin) VALUES (?, ?, ?)", (ts_ns, mode, coin)
+            "INSERT INTO sessions (started_ns, mode, coin, account) VALUES (?, ?, ?, ?)",
+            (ts_ns, mode, coin, account),
         )
         if cursor.lastrowid is None:
             raise JournalError("SQLite did not return the new session's id")
@@ -172,7 +145,7 @@ class Journal:
         cursor = self._write(
             "INSERT INTO fills (trade_id, session_id, cloid, venue_order_id, coin, side,"
             " price, size, fee, liquidity, ts_exchange, ts_local, realized_pnl,"
-            " position_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " position_after, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(trade_id) DO NOTHING",
             (
                 fill.trade_id,
@@ -189,6 +162,7 @@ class Journal:
                 fill.ts_local,
                 _text(realized_pnl),
                 _text(position_after),
+                int(fill.late),
             ),
         )
         return cursor.rowcount == 1
@@ -199,10 +173,7 @@ class Journal:
 
     def fills(self, session_id: int | None = None) -> list[JournaledFill]:
         """Booked fills in booking order, of one session or of all."""
-        columns = (
-            "session_id, trade_id, cloid, venue_order_id, coin, side, price, size, fee,"
-            " liquidity, ts_exchange, ts_local, realized_pnl, position_after"
-        )
+        columns = _FILL_COLUMNS
         if session_id is None:
             rows = self._read(f"SELECT {columns} FROM fills ORDER BY rowid", ())
         else:
@@ -214,6 +185,39 @@ class Journal:
     def session_fills(self, session_id: int) -> list[OrderFilled]:
         """The fills one session booked, in booking order (what a restarted tracker replays)."""
         return [booked.fill for booked in self.fills(session_id)]
+
+    def account_fills(self, account: str, coin: str) -> list[OrderFilled]:
+        """Every fill of ``account`` in ``coin`` over all its sessions, in booking order."""
+        rows = self._read(
+            f"SELECT {_FILL_COLUMNS} FROM fills JOIN sessions ON fills.session_id = sessions.id"
+            " WHERE sessions.account = ? AND fills.coin = ? ORDER BY fills.rowid",
+            (account, coin),
+        )
+        return [_fill_from_row(row).fill for row in rows]
+
+    def account_since_ns(self, account: str) -> int | None:
+        """When this journal began to keep ``account``'s fills (its first session's start)."""
+        rows = self._read("SELECT MIN(started_ns) FROM sessions WHERE account = ?", (account,))
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def record_position_adjustment(
+        self, *, account: str, coin: str, ts_ns: int, size: Decimal, reason: str
+    ) -> None:
+        """A position change no fill explains (found after a completed fills repair)."""
+        self._write(
+            "INSERT INTO position_adjustments (account, coin, ts, size, reason)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (account, coin, ts_ns, _text(size), reason),
+        )
+
+    def position_adjustments(self, account: str, coin: str) -> list[tuple[int, Decimal]]:
+        """``(ts_ns, signed size)`` adjustments of ``account`` in ``coin``, oldest first."""
+        rows = self._read(
+            "SELECT ts, size FROM position_adjustments WHERE account = ? AND coin = ?"
+            " ORDER BY rowid",
+            (account, coin),
+        )
+        return [(int(ts), Decimal(size)) for ts, size in rows]
 
     def record_equity(
         self,
@@ -345,9 +349,15 @@ def _text(value: Decimal) -> str:
     return format(value, "f")
 
 
+_FILL_COLUMNS = (
+    "fills.session_id, trade_id, cloid, venue_order_id, fills.coin, side, price, size, fee,"
+    " liquidity, ts_exchange, ts_local, realized_pnl, position_after, late"
+)
+
+
 def _fill_from_row(row: Any) -> JournaledFill:
     (session_id, trade_id, cloid, venue_order_id, coin, side, price, size, fee, liquidity,
-     ts_exchange, ts_local, realized_pnl, position_after) = row  # fmt: skip
+     ts_exchange, ts_local, realized_pnl, position_after, late) = row  # fmt: skip
     fill = OrderFilled(
         trade_id=trade_id,
         cloid=cloid,
@@ -360,6 +370,7 @@ def _fill_from_row(row: Any) -> JournaledFill:
         liquidity=Liquidity(liquidity),
         ts_exchange=ts_exchange,
         ts_local=ts_local,
+        late=bool(late),
     )
     return JournaledFill(
         session_id=session_id,

@@ -65,6 +65,8 @@ class StatusSnapshot:
     state: TradingState = TradingState.NORMAL
     feed_stale: bool = False
     venue_open_orders: int | None = None
+    venue_report_ns: int = 0
+    """When the query behind ``venue_open_orders`` was asked (its local time)."""
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -113,6 +115,13 @@ class Observer:
 
     def expect_venue_report(self) -> None:
         self.venue_report.clear()
+
+    def venue_open_orders_since(self, asked_ns: int) -> int | None:
+        """The venue's count from a report asked at or after ``asked_ns``, else None."""
+        with self._lock:
+            if self._status.venue_open_orders is None or self._status.venue_report_ns < asked_ns:
+                return None
+            return self._status.venue_open_orders
 
     def __call__(self, message: object) -> None:
         handler = self._locked.get(type(message))
@@ -204,7 +213,9 @@ class Observer:
             self._metrics.order_ack_latency_seconds.observe(max(delay, 0.0))
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
-        self._status.venue_open_orders = len(report.orders)
+        if report.ts_local >= self._status.venue_report_ns:
+            self._status.venue_open_orders = len(report.orders)
+            self._status.venue_report_ns = report.ts_local
         self.venue_report.set()
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:

@@ -1,4 +1,8 @@
-"""Confirming with the venue that nothing is left open before the process goes away."""
+"""Confirming with the venue that nothing is left open before the process goes away.
+
+Only a venue report asked for *after* the stop counts: an older answer still in flight
+may predate the cancels, and "0 open orders" is printed only when the venue said so.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from protocol.clock import Clock
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
 from venues.base import ProcessVenue
 
+_ANSWER_WAIT_S = 1.5
+
 
 def confirm_no_open_orders(
     *,
@@ -19,21 +25,34 @@ def confirm_no_open_orders(
     clock: Clock,
     deadline_s: float,
     give_up: threading.Event,
-) -> int:
-    """Ask the venue until it reports no open orders; return how many it still holds.
+) -> int | None:
+    """Ask the venue until it reports no open orders; return how many it still lists.
 
     Each round that still finds orders repeats the cancel-all. ``give_up`` (a second stop
-    signal) ends the wait at once: the cancels are already on their way. -1 means the
-    venue never answered.
+    signal) ends the wait at once: the cancels are already on their way. ``None`` means
+    the venue never answered a query asked after the stop.
     """
     deadline = time.monotonic() + deadline_s
-    remaining = -1
+    remaining: int | None = None
     while time.monotonic() < deadline and not give_up.is_set():
+        asked_ns = clock.now_ns()
         observer.expect_venue_report()
-        venue.submit(RequestAccountSnapshot(coin=coin, ts_local=clock.now_ns()))
-        if observer.venue_report.wait(1.0):
-            remaining = observer.snapshot().venue_open_orders or 0
+        venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
+        answer = _fresh_count(observer, asked_ns, min(_ANSWER_WAIT_S, deadline_s))
+        if answer is not None:
+            remaining = answer
             if remaining == 0:
                 return 0
         venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=clock.now_ns()))
     return remaining
+
+
+def _fresh_count(observer: Observer, asked_ns: int, wait_s: float) -> int | None:
+    until = time.monotonic() + wait_s
+    while (left := until - time.monotonic()) > 0:
+        if observer.venue_report.wait(left):
+            observer.venue_report.clear()
+            count = observer.venue_open_orders_since(asked_ns)
+            if count is not None:
+                return count
+    return None

@@ -15,7 +15,15 @@ from actors.shell import ActorShell
 from config.model import MakerdConfig
 from makerd.wiring import Dependencies, logic_factories
 from protocol.clock import Clock
-from supervisor import ChildHandle, ChildSpec, RestartRecord, RestartType, Strategy, Supervisor
+from supervisor import (
+    ChildHandle,
+    ChildSpec,
+    Escalation,
+    RestartRecord,
+    RestartType,
+    Strategy,
+    Supervisor,
+)
 
 
 def build_supervisor(
@@ -24,7 +32,7 @@ def build_supervisor(
     deps: Dependencies,
     router: Router,
     clock: Clock,
-    on_escalate: Callable[[str], None],
+    on_escalate: Callable[[Escalation], None],
     on_restart: Callable[[RestartRecord], None],
 ) -> Supervisor:
     factories = logic_factories(deps)

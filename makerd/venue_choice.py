@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from config.model import MakerdConfig, Mode
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
-from venues.base import EventSink, ProcessVenue
+from venues.base import EventSink, OrderGate, ProcessVenue
 from venues.runner import SteppedVenueThread
 from venues.sim.venue import SimVenue, sim_instrument
 
@@ -30,6 +32,10 @@ class SimProcessVenue:
     def instrument(self) -> Instrument:
         return self._instrument
 
+    @property
+    def account_id(self) -> str | None:
+        return None  # the sim's account lives and dies with the process
+
     def start(self, sink: EventSink) -> None:
         self._thread.set_sink(sink)
         self._thread.start()
@@ -37,28 +43,40 @@ class SimProcessVenue:
     def submit(self, command: VenueCommand) -> None:
         self._thread.submit(command)
 
-    def stop(self) -> None:
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._thread.stop()
 
 
 class VenueSetupError(UnsupportedModeError):
-    """The venue could not be built: no key, exchange unreachable, unknown coin."""
+    """The venue could not be built: no key, unknown coin (a configuration problem)."""
 
 
-def build_venue(config: MakerdConfig, *, clock: Clock) -> ProcessVenue:
+class VenueUnavailableError(Exception):
+    """The venue stayed unreachable, slow or refusing for the whole start-up retry time."""
+
+
+def build_venue(
+    config: MakerdConfig,
+    *,
+    clock: Clock,
+    gate: OrderGate | None = None,
+    stop_requested: threading.Event | None = None,
+) -> ProcessVenue:
     """The one place that knows which venue a mode means."""
     if config.mode is Mode.SIM:
         return SimProcessVenue(config, clock=clock)
     # Imported here: sim runs need neither the network stack nor the key loader.
     from venues.hyperliquid.meta import UnknownCoinError
     from venues.hyperliquid.paper import PaperHyperliquidVenue
-    from venues.hyperliquid.rest import VenueUnreachableError
+    from venues.hyperliquid.rest import VenueRefusedError, VenueUnreachableError
     from venues.hyperliquid.secrets import PrivateKeyError
     from venues.hyperliquid.venue import HyperliquidVenue
 
     try:
         if config.mode is Mode.PAPER:
             return PaperHyperliquidVenue(config, clock=clock)
-        return HyperliquidVenue(config, clock=clock)
-    except (PrivateKeyError, VenueUnreachableError, UnknownCoinError) as error:
+        return HyperliquidVenue(config, clock=clock, gate=gate, stop_requested=stop_requested)
+    except VenueUnreachableError as error:
+        raise VenueUnavailableError(f"{config.mode.value} venue: {error}") from None
+    except (PrivateKeyError, UnknownCoinError, VenueRefusedError) as error:
         raise VenueSetupError(f"{config.mode.value} venue: {error}") from None

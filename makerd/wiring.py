@@ -55,6 +55,10 @@ class Dependencies:
     gate: TradingGate
     current: ConfigHolder | None = None
     """Set where the config can be reloaded: restarted actors take the newest one."""
+    account: str | None = None
+    """The venue account whose fills the journal keeps across sessions (live), or None."""
+    responsible_since_ns: int = 0
+    """Since when the journal keeps ``account``'s fills; older ones are history."""
 
 
 class ConfigHolder:
@@ -129,6 +133,8 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             session_id=deps.session_id,
             mark_publish_interval_ns=NS_PER_S,
             equity_interval_ns=NS_PER_S,
+            account=deps.account,
+            responsible_since_ns=deps.responsible_since_ns,
         ),
         RISK_GUARDIAN: lambda: RiskGuardianLogic(
             config=holder.get().risk, latch=deps.latch, gate=deps.gate

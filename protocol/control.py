@@ -70,3 +70,5 @@ class ParametersChanged:
     order_manager: OrderManagerConfig
     risk: RiskConfig
     ts_local: int
+    max_quote_orders: int | None = None
+    """The order manager's bound for the new quoting levels (None: unchanged)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
+from protocol.account import RepairFills
 from protocol.side import Side
 
 
@@ -49,6 +50,8 @@ class RejectReason(Enum):
     IOC_NO_MATCH = "ioc_no_match"
     RATE_LIMITED = "rate_limited"
     HALTED = "halted"
+    STOPPING = "stopping"
+    """Refused inside makerd: the trading gate closed (a stop or a kill switch) first."""
     UNKNOWN_ORDER = "unknown_order"
     OTHER = "other"
 
@@ -196,6 +199,7 @@ VenueCommand = (
     | CancelAll
     | RequestAccountSnapshot
     | ArmDeadManSwitch
+    | RepairFills
 )
 
 
@@ -312,6 +316,7 @@ VENUE_COMMAND_TYPES = (
     CancelAll,
     RequestAccountSnapshot,
     ArmDeadManSwitch,
+    RepairFills,
 )
 
 

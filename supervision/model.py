@@ -50,6 +50,15 @@ class ExitKind(Enum):
     """Its start function or its ``on_supervised_start`` raised (or did not finish)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escalation:
+    """The supervisor gave up: how the last child ended (HUNG wants a process restart,
+    a crash loop does not) and the reason in words."""
+
+    kind: ExitKind
+    reason: str
+
+
 ABNORMAL_EXITS = frozenset({ExitKind.CRASHED, ExitKind.HUNG, ExitKind.START_FAILED})
 """Exits that restart a transient child."""
 

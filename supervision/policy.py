@@ -18,7 +18,14 @@ from collections.abc import Callable
 
 from supervision.child import ExitReport
 from supervision.intensity import RestartIntensity
-from supervision.model import ABNORMAL_EXITS, ExitKind, RestartType, Strategy, describe_error
+from supervision.model import (
+    ABNORMAL_EXITS,
+    Escalation,
+    ExitKind,
+    RestartType,
+    Strategy,
+    describe_error,
+)
 from supervision.reporting import RestartReporter
 from supervision.roster import ChildRoster, ChildSlot
 
@@ -34,7 +41,7 @@ class RestartPolicy:
         intensity: RestartIntensity,
         report: RestartReporter,
         monotonic: Callable[[], float],
-        on_escalate: Callable[[str], None],
+        on_escalate: Callable[[Escalation], None],
         retry_later: Callable[[str, str], None],
         publish: Callable[[], None],
         terminated: threading.Event,
@@ -113,7 +120,7 @@ class RestartPolicy:
             role=role, generation=generation, kind=kind, error=error, reason=reason
         )
         try:
-            self._on_escalate(reason)
+            self._on_escalate(Escalation(kind=kind, reason=reason))
         except Exception as failure:
             # Stop the children anyway: an unsupervised tree is worse than a failed callback.
             self._report.failure("escalation_failed", failure)

@@ -14,6 +14,7 @@ import pykka
 from supervisor import (
     ChildHandle,
     ChildSpec,
+    Escalation,
     RestartRecord,
     RestartType,
     SupervisedActor,
@@ -161,9 +162,9 @@ class RecordLog:
             self.records.append(record)
             self._changed.notify_all()
 
-    def on_escalate(self, reason: str) -> None:
+    def on_escalate(self, escalation: Escalation) -> None:
         with self._changed:
-            self.escalations.append(reason)
+            self.escalations.append(escalation.reason)
             self._changed.notify_all()
 
     def wait_for_records(self, count: int) -> list[RestartRecord]:

@@ -159,7 +159,7 @@ def test_a_dropped_websocket_reconnects_resubscribes_repairs_and_quoting_resumes
     # The two streams reconnect independently: wait for both, in either order.
     wait_until(
         lambda: (
-            "gap_repaired connection=2" in makerd.text
+            "gap_repaired reason='connection 2'" in makerd.text
             and re.search(market_back, makerd.text) is not None
         ),
         timeout_s=15,

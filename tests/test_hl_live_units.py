@@ -40,7 +40,7 @@ from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.orders import OrderGateway
-from venues.hyperliquid.rate_budget import RateBudget, action_weight, info_weight
+from venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 from venues.hyperliquid.requests import SignedSender
 from venues.hyperliquid.rest import RestClient, fetch_info_blocking, websocket_url
 from venues.hyperliquid.secrets import PrivateKey
@@ -144,15 +144,15 @@ def test_cancels_may_use_the_reserve_and_skip_the_backoff_that_new_orders_wait_f
     budget = RateBudget(weight_per_minute=60, clock=lambda: now[0])
     budget._tokens = 10.0
 
-    place_wait = budget.seconds_until(1, is_cancel=False)
-    cancel_wait = budget.seconds_until(1, is_cancel=True)
+    place_wait = budget.seconds_until(1, priority=Priority.TRADE)
+    cancel_wait = budget.seconds_until(1, priority=Priority.CANCEL)
     budget._tokens = 60.0
     pause = budget.record_rate_limited()
 
     assert place_wait > 0
     assert cancel_wait == 0
-    assert budget.seconds_until(1, is_cancel=False) == pytest.approx(pause)
-    assert budget.seconds_until(1, is_cancel=True) == 0
+    assert budget.seconds_until(1, priority=Priority.TRADE) == pytest.approx(pause)
+    assert budget.seconds_until(1, priority=Priority.CANCEL) == 0
 
 
 def test_request_weights_follow_the_exchange_table_and_the_ws_url_the_sdk_rule() -> None:
@@ -284,8 +284,8 @@ def test_a_rate_limit_answer_rejects_as_rate_limited_and_backs_off_new_orders(
     assert isinstance(events[0], OrderRejected)
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.rate_limited_total == 1
-    assert harness.budget.seconds_until(1, is_cancel=False) > 0
-    assert harness.budget.seconds_until(1, is_cancel=True) == 0
+    assert harness.budget.seconds_until(1, priority=Priority.TRADE) > 0
+    assert harness.budget.seconds_until(1, priority=Priority.CANCEL) == 0
 
 
 def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(

@@ -39,11 +39,25 @@ class ProcessVenue(Protocol):
     @property
     def instrument(self) -> Instrument: ...
 
+    @property
+    def account_id(self) -> str | None:
+        """The exchange account traded, when it outlives the process (live), else None."""
+        ...
+
     def start(self, sink: EventSink) -> None: ...
 
     def submit(self, command: VenueCommand) -> None: ...
 
-    def stop(self) -> None: ...
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
+        """Stop I/O. ``orders_confirmed_gone=False`` leaves the exchange's dead-man switch
+        armed, so orders the venue may still hold are cancelled there."""
+        ...
+
+
+class OrderGate(Protocol):
+    """Whether a command may leave the process now (the process-wide trading gate)."""
+
+    def allows(self, command: object) -> bool: ...
 
 
 class RateBudget(Protocol):

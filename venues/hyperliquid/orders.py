@@ -9,10 +9,15 @@ reported once even when the user stream reports it too (see :mod:`.state`).
 
 A request whose answer was lost emits nothing definitive: the orders stay in whatever
 state makerd gave them, and ``settle`` asks the venue for the truth.
+
+New risk passes the trading gate at the moment it is sent, not only when it was
+decided: a command already on its way when a stop is requested is refused here. The
+dead-man switch is re-armed until it holds (see :class:`DeadManSwitch`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Final
@@ -23,6 +28,8 @@ from protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelRejected,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
     ModifyOrders,
     ModifyRejected,
     OrderAccepted,
@@ -35,6 +42,7 @@ from protocol.orders import (
     RequestAccountSnapshot,
     VenueCommand,
 )
+from venues.base import OrderGate
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import (
     FilledOnArrival,
@@ -43,6 +51,7 @@ from venues.hyperliquid.errors import (
     Resting,
     VenueError,
 )
+from venues.hyperliquid.rate_budget import Priority
 from venues.hyperliquid.requests import SignedSender
 from venues.hyperliquid.state import OrderLegs
 from venues.hyperliquid.wire import (
@@ -56,6 +65,17 @@ from venues.hyperliquid.wire import (
 log = logging.getLogger("makerd.venue.orders")
 Emit = Callable[[object], None]
 _NS_PER_MS: Final = 1_000_000
+_NS_PER_S: Final = 1_000_000_000
+_VOLUME_GATE_TEXT: Final = "enough volume traded"
+"""The exchange's refusal for young accounts: permanent, so retrying cannot help."""
+_DEAD_MAN_RETRY_S: Final = 1.0
+
+
+class _OpenGate:
+    def allows(self, command: object) -> bool:
+        return True
+
+
 _RULE_REASONS: Final = {
     "tick": RejectReason.TICK,
     "lot": RejectReason.LOT,
@@ -78,8 +98,15 @@ class OrderGateway:
         emit: Emit,
         settle: Callable[[], None],
         now_ns: Callable[[], int],
+        gate: OrderGate | None = None,
+        dead_man_max_failures: int = 3,
     ) -> None:
         self._sender = sender
+        self._gate = gate or _OpenGate()
+        self._dead_man_max_failures = dead_man_max_failures
+        self.dead_man_failures = 0
+        self.dead_man_failures_total = 0
+        self._arm_generation = 0
         self._instrument = instrument
         self._legs = legs
         self._queries = queries
@@ -101,7 +128,7 @@ class OrderGateway:
             await self._cancel_all(command)
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
-        else:
+        elif isinstance(command, ArmDeadManSwitch):
             await self._arm(command)
 
     async def report_account(self, coin: str) -> None:
@@ -111,6 +138,11 @@ class OrderGateway:
         self._emit(snapshot.position)
 
     async def _place(self, command: PlaceOrders) -> None:
+        if not self._gate.allows(command):
+            now = self._now_ns()
+            for order in command.orders:
+                self._rejected(order.cloid, _gate_closed(), now)
+            return
         legal: list[OrderRequest] = []
         wires = []
         for order in command.orders:
@@ -124,7 +156,7 @@ class OrderGateway:
         if not legal:
             return
         action = {"type": "order", "orders": wires, "grouping": "na"}
-        response = await self._sender.send(action, items=len(legal), is_cancel=False)
+        response = await self._sender.send(action, items=len(legal), priority=Priority.TRADE)
         if response is None:
             return
         now = self._now_ns()
@@ -182,6 +214,10 @@ class OrderGateway:
         self._rejected(cloid, VenueError(reason=reason, message=str(error)), now)
 
     async def _modify(self, command: ModifyOrders) -> None:
+        if not self._gate.allows(command):
+            for change in command.amendments:
+                self._modify_rejected(change.cloid, RejectReason.STOPPING, _gate_closed().message)
+            return
         targets: list[tuple[int | str, OrderRequest]] = []
         for change in command.amendments:
             original = self._legs.request_of(change.cloid)
@@ -209,7 +245,7 @@ class OrderGateway:
         for cloid, _ in targets:
             self._legs.modify_started(str(cloid))
         action = batch_modify_action(targets, {self._instrument.coin: self._instrument})
-        response = await self._sender.send(action, items=len(targets), is_cancel=False)
+        response = await self._sender.send(action, items=len(targets), priority=Priority.TRADE)
         for cloid, _ in targets:
             self._legs.modify_finished(str(cloid))
         if response is None:
@@ -262,7 +298,9 @@ class OrderGateway:
         for cloid in command.cloids:
             self._legs.cancel_requested(cloid, command.reason)
         action = cancel_by_cloid_action((self._instrument, c) for c in command.cloids)
-        response = await self._sender.send(action, items=len(command.cloids), is_cancel=True)
+        response = await self._sender.send(
+            action, items=len(command.cloids), priority=Priority.CANCEL
+        )
         if response is None:
             return
         now = self._now_ns()
@@ -291,7 +329,7 @@ class OrderGateway:
             if order.cloid is not None:
                 self._legs.cancel_requested(order.cloid, command.reason)
         action = cancel_action((self._instrument, order.venue_order_id) for order in resting)
-        response = await self._sender.send(action, items=len(resting), is_cancel=True)
+        response = await self._sender.send(action, items=len(resting), priority=Priority.CANCEL)
         if response is None or response.error is not None:
             if response is not None and response.error is not None:
                 log.error("event=cancel_all_refused message=%r", response.error.message)
@@ -309,29 +347,77 @@ class OrderGateway:
                 )
 
     async def _arm(self, command: ArmDeadManSwitch) -> None:
+        """Arm the exchange's scheduled cancel, retrying a failure until it holds.
+
+        A refusal for the account's traded volume is permanent (the process-side watchdog
+        is then the only dead-man switch, and the log says so once). Anything else is
+        retried every second; after ``dead_man_max_failures`` failures in a row quotes are
+        pulled (:class:`DeadManSwitchLost`) until an arm succeeds again.
+        """
         if self.dead_man_refused:
             return
-        action = schedule_cancel_action(command.cancel_at_ns // _NS_PER_MS)
-        response = await self._sender.send(action, items=1, is_cancel=False)
-        if response is None:
-            return  # the watchdog arms again soon
-        if response.error is not None:
-            self.dead_man_refused = True
+        horizon_ns = command.cancel_at_ns - command.ts_local
+        cancel_at_ns = command.cancel_at_ns
+        self._arm_generation += 1
+        generation = self._arm_generation
+        while True:
+            problem, permanent = await self._arm_once(cancel_at_ns)
+            if problem is None:
+                self.dead_man_failures = 0
+                self._emit(DeadManSwitchArmed(cancel_at_ns=cancel_at_ns, ts_local=self._now_ns()))
+                return
+            if permanent:
+                return
+            self.dead_man_failures += 1
+            self.dead_man_failures_total += 1
             log.warning(
-                "event=dead_man_switch_refused message=%r: the exchange will not cancel our "
-                "orders if makerd dies; the process-side watchdog is the only dead-man switch",
-                response.error.message,
+                "event=dead_man_switch_arm_failed failures=%d message=%r",
+                self.dead_man_failures,
+                problem,
             )
-            return
+            if self.dead_man_failures >= self._dead_man_max_failures:
+                self._emit(
+                    DeadManSwitchLost(
+                        failures=self.dead_man_failures, message=problem, ts_local=self._now_ns()
+                    )
+                )
+            await asyncio.sleep(_DEAD_MAN_RETRY_S)
+            if self._arm_generation != generation:
+                return  # the watchdog's newer arm carries on from here
+            cancel_at_ns = self._now_ns() + horizon_ns
+
+    async def _arm_once(self, cancel_at_ns: int) -> tuple[str | None, bool]:
+        """One scheduleCancel: the problem in words (None when accepted), and whether the
+        refusal is permanent."""
+        action = schedule_cancel_action(cancel_at_ns // _NS_PER_MS)
+        response = await self._sender.send(action, items=1, priority=Priority.CANCEL)
+        if response is None:
+            return "no answer", False
+        if response.error is not None:
+            permanent = _VOLUME_GATE_TEXT in response.error.message
+            if permanent:
+                self.dead_man_refused = True
+                log.warning(
+                    "event=dead_man_switch_refused message=%r: the exchange will not cancel "
+                    "our orders if makerd dies; the process-side watchdog is the only "
+                    "dead-man switch",
+                    response.error.message,
+                )
+            return response.error.message, permanent
         if not self.dead_man_armed:
             log.info("event=dead_man_switch_armed cancel_at_ms=%d", action.get("time", 0))
         self.dead_man_armed = True
+        return None, False
 
     async def disarm_dead_man(self) -> None:
         """Clear the exchange's scheduled cancel (clean shutdown; it counts daily triggers)."""
         if self.dead_man_armed and not self.dead_man_refused:
-            await self._sender.send(schedule_cancel_action(None), items=1, is_cancel=True)
+            await self._sender.send(schedule_cancel_action(None), items=1, priority=Priority.CANCEL)
             self.dead_man_armed = False
+
+
+def _gate_closed() -> VenueError:
+    return VenueError(reason=RejectReason.STOPPING, message="trading gate closed: stopping")
 
 
 def _spread(statuses: tuple[ItemStatus, ...], count: int) -> tuple[ItemStatus, ...]:

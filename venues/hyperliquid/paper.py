@@ -59,6 +59,10 @@ class PaperHyperliquidVenue:
     def instrument(self) -> Instrument:
         return self._instrument
 
+    @property
+    def account_id(self) -> str | None:
+        return None  # paper positions live and die with the process
+
     def start(self, sink: EventSink) -> None:
         self._sink = sink
         self._io.start()
@@ -67,7 +71,7 @@ class PaperHyperliquidVenue:
     def submit(self, command: VenueCommand) -> None:
         self._io.call_soon(self._submit_now, command)
 
-    def stop(self) -> None:
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._io.stop()
 
     async def _start_tasks(self) -> None:

@@ -1,11 +1,16 @@
-"""Staying inside the exchange's request limits (reference §6).
+"""Staying inside the exchange's request limits.
 
 Two budgets. The per-IP weight (1200 a minute at the exchange) is enforced locally as a
-token bucket sized by ``request_weight_per_minute`` (half the exchange's by default),
-with a slice kept back for cancels so pulling quotes never waits behind placing them.
+token bucket sized by ``request_weight_per_minute`` (half the exchange's by default).
 The per-address request count is the exchange's (``userRateLimit``): it is only tracked
 here, from the last query plus the actions sent since, so it can be shown and acted on.
-A rate-limit answer from the exchange pauses everything but cancels, with growing backoff.
+A rate-limit answer from the exchange starts a growing backoff.
+
+Requests come in three priorities (:class:`Priority`). New risk (placements, modifies)
+never waits: when the budget says "not now" it is refused at once, so nothing queues up
+to be replayed in a burst at stale prices later. Account queries (the fills repair, open
+orders) may dip into a reserve, so the truth never waits behind quoting traffic. Cancels
+may use all of it and ignore the backoff: pulling quotes is never delayed by placing them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Final
 
 from venues.hyperliquid.parse import UserRateLimit
@@ -24,9 +30,19 @@ _INFO_LIGHT_TYPES: Final = frozenset(
 _INFO_DEFAULT_WEIGHT: Final = 20
 _INFO_LIGHT_WEIGHT: Final = 2
 _CANCEL_RESERVE_FRACTION: Final = 0.2
+_QUERY_RESERVE_FRACTION: Final = 0.1
 _BACKOFF_START_S: Final = 1.0
 _BACKOFF_MAX_S: Final = 30.0
 _SECONDS_PER_MINUTE: Final = 60.0
+
+
+class Priority(Enum):
+    TRADE = "trade"
+    """New risk: refused rather than delayed when the budget is short or backing off."""
+    QUERY = "query"
+    """Reading the account's truth: may use half the reserve; waits out the backoff."""
+    CANCEL = "cancel"
+    """Removing risk: may use the whole reserve and ignores the backoff."""
 
 
 def info_weight(info_type: str) -> int:
@@ -50,7 +66,11 @@ class RateBudget:
     ) -> None:
         self._capacity = float(weight_per_minute)
         self._refill_per_s = weight_per_minute / _SECONDS_PER_MINUTE
-        self._reserve = self._capacity * _CANCEL_RESERVE_FRACTION
+        self._floors = {
+            Priority.TRADE: self._capacity * _CANCEL_RESERVE_FRACTION,
+            Priority.QUERY: self._capacity * _QUERY_RESERVE_FRACTION,
+            Priority.CANCEL: 0.0,
+        }
         self._clock = clock
         self._tokens = self._capacity
         self._updated = clock()
@@ -75,22 +95,27 @@ class RateBudget:
             return None
         return self._address_limit.requests_left - self._address_sent_since_query
 
-    def seconds_until(self, weight: int, *, is_cancel: bool) -> float:
+    def seconds_until(self, weight: int, *, priority: Priority) -> float:
         """How long to wait before ``weight`` may be spent (0 = now)."""
         now = self._clock()
         self._refill()
-        if not is_cancel and now < self._backoff_until:
+        if priority is not Priority.CANCEL and now < self._backoff_until:
             return self._backoff_until - now
-        floor = 0.0 if is_cancel else self._reserve
-        missing = weight + floor - self._tokens
+        missing = weight + self._floors[priority] - self._tokens
         return 0.0 if missing <= 0 else missing / self._refill_per_s
 
-    async def acquire(self, weight: int, *, is_cancel: bool = False) -> None:
+    def try_spend(self, weight: int, *, priority: Priority) -> float:
+        """Spend ``weight`` now and return 0, or spend nothing and return the wait."""
+        wait_s = self.seconds_until(weight, priority=priority)
+        if wait_s <= 0:
+            self._tokens -= weight
+            self.weight_spent += weight
+        return wait_s
+
+    async def acquire(self, weight: int, *, priority: Priority) -> None:
         """Wait until ``weight`` may be spent, then spend it."""
-        while (wait_s := self.seconds_until(weight, is_cancel=is_cancel)) > 0:
+        while (wait_s := self.try_spend(weight, priority=priority)) > 0:
             await asyncio.sleep(wait_s)
-        self._tokens -= weight
-        self.weight_spent += weight
 
     def record_action(self, items: int) -> None:
         """An action of ``items`` orders/cancels went out (address budget counts items)."""

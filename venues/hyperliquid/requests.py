@@ -18,6 +18,7 @@ from venues.hyperliquid.errors import (
     VenueError,
     parse_exchange_response,
 )
+from venues.hyperliquid.rate_budget import Priority
 from venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
 from venues.hyperliquid.signing import L1Signer
 
@@ -59,7 +60,7 @@ class SignedSender:
         self.lost_answers = 0
 
     async def send(
-        self, action: Mapping[str, object], *, items: int, is_cancel: bool
+        self, action: Mapping[str, object], *, items: int, priority: Priority
     ) -> ExchangeResponse | None:
         """Post ``action``; ``None`` means the outcome is unknown (settlement requested)."""
         nonce = self._nonces.next()
@@ -79,7 +80,7 @@ class SignedSender:
         }
         kind = action.get("type")
         try:
-            body = await self._rest.exchange(payload, items=items, is_cancel=is_cancel)
+            body = await self._rest.exchange(payload, items=items, priority=priority)
         except RequestLostError as error:
             self._lost(f"{kind}: {error}")
             return None

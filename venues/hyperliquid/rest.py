@@ -16,7 +16,7 @@ from typing import Final
 
 import aiohttp
 
-from venues.hyperliquid.rate_budget import RateBudget, action_weight, info_weight
+from venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
 MAINNET_API_URL: Final = "https://api.hyperliquid.xyz"
 TESTNET_API_URL: Final = "https://api.hyperliquid-testnet.xyz"
@@ -33,7 +33,11 @@ class RateLimitedError(Exception):
 
 
 class VenueUnreachableError(Exception):
-    """A start-up query failed; the message says which and why."""
+    """A start-up query failed for a reason that may pass (unreachable, slow, 429, 5xx)."""
+
+
+class VenueRefusedError(Exception):
+    """A start-up query was refused in a way retrying cannot fix (HTTP 4xx other than 429)."""
 
 
 def websocket_url(api_url: str) -> str:
@@ -49,11 +53,17 @@ def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: flo
         headers=_JSON_HEADERS,
         method="POST",
     )
+    what = f"{body.get('type')} from {api_url}"
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             decoded: object = json.loads(response.read())
-    except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as error:
-        raise VenueUnreachableError(f"{body.get('type')} from {api_url} failed: {error}") from None
+    except urllib.error.HTTPError as error:
+        if 400 <= error.code < 500 and error.code != _HTTP_TOO_MANY_REQUESTS:
+            # Not a blip: this URL does not serve the exchange's API (a configuration problem).
+            raise VenueRefusedError(f"{what} was refused: HTTP {error.code}") from None
+        raise VenueUnreachableError(f"{what} failed: HTTP {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError, json.JSONDecodeError) as error:
+        raise VenueUnreachableError(f"{what} failed: {error}") from None
     return decoded
 
 
@@ -80,13 +90,21 @@ class RestClient:
             self._session = None
 
     async def info(self, body: dict[str, object]) -> object:
-        """A read query; waits for budget (reads never skip the queue)."""
-        await self._budget.acquire(info_weight(str(body.get("type"))), is_cancel=False)
+        """A read query; waits for budget, using the query reserve."""
+        await self._budget.acquire(info_weight(str(body.get("type"))), priority=Priority.QUERY)
         return await self._post("/info", body)
 
-    async def exchange(self, payload: dict[str, object], *, items: int, is_cancel: bool) -> object:
-        """A signed action; cancels may dip into the reserve and ignore backoff."""
-        await self._budget.acquire(action_weight(items), is_cancel=is_cancel)
+    async def exchange(
+        self, payload: dict[str, object], *, items: int, priority: Priority
+    ) -> object:
+        """A signed action. New risk is refused (never queued) when the budget says wait."""
+        weight = action_weight(items)
+        if priority is Priority.TRADE:
+            wait_s = self._budget.try_spend(weight, priority=priority)
+            if wait_s > 0:
+                raise RateLimitedError(f"local request budget: next order in {wait_s:.1f}s")
+        else:
+            await self._budget.acquire(weight, priority=priority)
         self._budget.record_action(items)
         return await self._post("/exchange", payload)
 

@@ -2,21 +2,27 @@
 
 The exchange replays nothing after a reconnect, so each (re)connection first pauses
 the stream (frames are held back, nothing new is emitted), fetches the fills since the
-last one seen and the open orders and position, emits what was missed (the journal
-dedups fills by trade id; this stream dedups too), then replays the held frames and
-resumes. The first ``userFills`` message of a connection is a snapshot: on the first
-connection it is history from before this run and is never booked; after a reconnect
-its unseen fills are exactly what gap repair is for.
+last one seen and the open orders and position, emits what was missed, then replays the
+held frames and resumes. A repair that fails is retried with backoff until it succeeds
+(the stream resumes after the first attempt, so live fills are not held hostage).
+
+Which fills belong in the journal is the fill_tracker's decision (it dedups by trade id
+and knows since when the journal is responsible): this stream forwards every fill it
+sees, including the snapshot a connection starts with, and repairs on request
+(:class:`RepairFills`) and whenever a ``userFills`` push could not be read, so a fill
+is never lost because its push was bad. Fills found by a repair are marked ``late``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from typing import Any, Final, Protocol
 
-from protocol.account import OrderFilled
+from protocol.account import FillsRepaired, OrderFilled, RepairFills
 from protocol.market import FeedMessageDropped
 from protocol.orders import (
     OrderAccepted,
@@ -40,6 +46,15 @@ from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 log = logging.getLogger("makerd.venue.user")
 _NS_PER_MS: Final = 1_000_000
 _REMEMBERED_TRADES: Final = 20_000
+_REPAIR_FIRST_BACKOFF_S: Final = 1.0
+_REPAIR_MAX_BACKOFF_S: Final = 30.0
+_QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
+
+
+class TaskSpawner(Protocol):
+    """Runs a coroutine as a tracked task on the I/O loop (drained at stop)."""
+
+    def spawn(self, coroutine: Coroutine[Any, Any, object], *, name: str) -> None: ...
 
 
 class UserStream:
@@ -54,7 +69,7 @@ class UserStream:
         legs: OrderLegs,
         emit: Callable[[object], None],
         emit_fill: Callable[[OrderFilled], None],
-        spawn_repair: Callable[[int], None],
+        tasks: TaskSpawner,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
     ) -> None:
@@ -68,9 +83,11 @@ class UserStream:
         self._held: list[tuple[str, object, int]] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._last_fill_ms = now_ns() // _NS_PER_MS
-        self._history_skipped = False
+        self._tasks = tasks
+        self._fill_repair_pending = False
         self.fills_repaired = 0
         self.repairs = 0
+        self.repair_failures = 0
         self.socket = ReconnectingSocket(
             name="user",
             url=ws_url,
@@ -85,7 +102,6 @@ class UserStream:
             now_ns=now_ns,
             on_state=emit,
         )
-        self._spawn_repair = spawn_repair
 
     async def run(self) -> None:
         await self.socket.run()
@@ -93,36 +109,76 @@ class UserStream:
     def _on_connected(self, connection: int) -> None:
         self._paused = True
         self._held = []
-        self._spawn_repair(connection)
+        self._tasks.spawn(self._repair_connection(connection), name="gap-repair")
 
-    async def repair(self, connection: int) -> None:
+    def request_repair(self, request: RepairFills) -> None:
+        """Fills since ``request.since_ns`` again (the fill_tracker asked; dedup is its job)."""
+        self._tasks.spawn(
+            self._repair_until_done(request.since_ns // _NS_PER_MS, request.reason),
+            name="fill-repair",
+        )
+
+    async def _repair_connection(self, connection: int) -> None:
         """Fetch what the stream may have missed, emit it, then resume the stream."""
+        since_ms = self._last_fill_ms if connection > 1 else None
         try:
-            if connection > 1:
-                now = self._now_ns()
-                for fill in await self._queries.fills_since(self._last_fill_ms, now_ns=now):
-                    if fill.coin == self._coin and self._is_new(fill):
-                        self.fills_repaired += 1
-                        self._emit_fill(fill)
-            snapshot = await self._queries.snapshot(self._coin, now_ns=self._now_ns())
-            self._emit(snapshot.open_orders)
-            self._emit(snapshot.position)
-            self.repairs += 1
-            log.info(
-                "event=gap_repaired connection=%d fills_repaired=%d open_orders=%d",
-                connection,
-                self.fills_repaired,
-                len(snapshot.open_orders.orders),
+            await self._repair_once(since_ms, reason=f"connection {connection}")
+        except _QUERY_ERRORS as error:
+            # Resume the stream anyway (a stalled stream is worse) and keep repairing.
+            self._repair_failed(f"connection {connection}", error)
+            self._tasks.spawn(
+                self._repair_until_done(since_ms, f"connection {connection}"), name="gap-repair"
             )
-        except (RequestLostError, RateLimitedError, FeedParseError) as error:
-            # Resume anyway: a stalled stream is worse, and the order_manager's own
-            # snapshot requests settle whatever this missed.
-            log.warning("event=gap_repair_failed connection=%d error=%r", connection, error)
         finally:
-            self._paused = False
-            held, self._held = self._held, []
-            for channel, data, ts_local in held:
-                self._process(channel, data, ts_local)
+            self._resume()
+
+    async def _repair_until_done(self, since_ms: int | None, reason: str) -> None:
+        backoff_s = _REPAIR_FIRST_BACKOFF_S
+        while True:
+            try:
+                await self._repair_once(since_ms, reason=reason)
+                return
+            except _QUERY_ERRORS as error:
+                self._repair_failed(reason, error)
+            await asyncio.sleep(backoff_s)
+            backoff_s = min(backoff_s * 2, _REPAIR_MAX_BACKOFF_S)
+
+    async def _repair_once(self, since_ms: int | None, *, reason: str) -> None:
+        """Fills since ``since_ms`` (none when None), then open orders and the position."""
+        now = self._now_ns()
+        found = 0
+        if since_ms is not None:
+            fills = await self._queries.fills_since(since_ms, now_ns=now)
+            snapshot = await self._queries.snapshot(self._coin, now_ns=self._now_ns())
+            for fill in fills:
+                if fill.coin == self._coin:
+                    found += self._is_new(fill)
+                    self._emit_fill(replace(fill, late=True))
+            self._emit(
+                FillsRepaired(coin=self._coin, through_ns=now, fills_found=found, ts_local=now)
+            )
+        else:
+            snapshot = await self._queries.snapshot(self._coin, now_ns=now)
+        self._emit(snapshot.open_orders)
+        self._emit(snapshot.position)
+        self.fills_repaired += found
+        self.repairs += 1
+        log.info(
+            "event=gap_repaired reason=%r new_fills=%d open_orders=%d",
+            reason,
+            found,
+            len(snapshot.open_orders.orders),
+        )
+
+    def _repair_failed(self, reason: str, error: Exception) -> None:
+        self.repair_failures += 1
+        log.warning("event=gap_repair_failed reason=%r error=%r (retrying)", reason, error)
+
+    def _resume(self) -> None:
+        self._paused = False
+        held, self._held = self._held, []
+        for channel, data, ts_local in held:
+            self._process(channel, data, ts_local)
 
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
         if self._paused:
@@ -140,14 +196,24 @@ class UserStream:
                         self._on_order_update(report, report.cloid)
         except FeedParseError as error:
             self._drop(channel, error.reason, ts_local)
+            if channel == "userFills":
+                self._repair_after_bad_push()
+
+    def _repair_after_bad_push(self) -> None:
+        """A fill push we could not read may have been real: ask the exchange for it."""
+        if self._fill_repair_pending:
+            return
+        self._fill_repair_pending = True
+        self._tasks.spawn(self._repair_bad_push(), name="fill-repair")
+
+    async def _repair_bad_push(self) -> None:
+        try:
+            await self._repair_until_done(self._last_fill_ms, "unreadable userFills push")
+        finally:
+            self._fill_repair_pending = False
 
     def _on_fills(self, data: object, ts_local: int) -> None:
         message = parse_user_fills_message(data, ts_local=ts_local)
-        if message.is_snapshot and not self._history_skipped:
-            self._history_skipped = True
-            for fill in message.fills:
-                self._remember(fill)  # history from before this run: never booked here
-            return
         for fill in message.fills:
             if fill.coin == self._coin and self._is_new(fill):
                 self._emit_fill(fill)

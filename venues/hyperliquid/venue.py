@@ -1,8 +1,9 @@
 """Hyperliquid as a :class:`venues.base.ProcessVenue`: live trading and paper trading.
 
-:class:`HyperliquidVenue` reads ``meta`` while being built (so the instrument is known
-before anything starts), loads the key, and then runs the market feed, the user stream
-and the order gateway on one uvloop thread. ``submit`` only hands the command to that
+:class:`HyperliquidVenue` loads the key, then reads ``meta`` while being built (so the
+instrument is known before anything starts; an unreachable, slow or rate-limiting venue
+is retried for ``hyperliquid.start_retry_s``), and then runs the market feed, the user
+stream and the order gateway on one uvloop thread. ``submit`` only hands the command to that
 thread. :class:`PaperHyperliquidVenue` runs the same market feed, without keys, into the
 same :class:`venues.paper.exchange.PaperExchange` that sim mode uses.
 """
@@ -12,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
 
 from config.model import HyperliquidConfig, MakerdConfig, Network
-from protocol.account import OrderFilled
+from protocol.account import OrderFilled, RepairFills
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from protocol.orders import OrderAccepted, OrderModified, RequestBudgetReported, VenueCommand
-from venues.base import EventSink, VenueEvent
+from venues.base import EventSink, OrderGate, VenueEvent
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.feed import MarketFeed
@@ -36,6 +39,7 @@ from venues.hyperliquid.rest import (
     RateLimitedError,
     RequestLostError,
     RestClient,
+    VenueUnreachableError,
     fetch_info_blocking,
     websocket_url,
 )
@@ -52,6 +56,8 @@ _STOP_TIMEOUT_S: Final = 5.0
 _FILL_HOLD_NS: Final = 2_000_000_000
 _HOUSEKEEPING_S: Final = 0.5
 _BUDGET_REPORT_S: Final = 60.0
+_START_FIRST_BACKOFF_S: Final = 0.5
+_START_MAX_BACKOFF_S: Final = 5.0
 
 
 def api_url_for(config: HyperliquidConfig) -> str:
@@ -61,10 +67,45 @@ def api_url_for(config: HyperliquidConfig) -> str:
     return MAINNET_API_URL if config.network is Network.MAINNET else TESTNET_API_URL
 
 
-def fetch_instrument(api_url: str, coin: str) -> Instrument:
-    """Read ``meta`` now (blocking, before any thread starts) and pick ``coin``."""
-    meta = fetch_info_blocking(api_url, {"type": "meta"}, timeout_s=_META_TIMEOUT_S)
-    return instrument_for(parse_meta(meta), coin)
+def fetch_instrument(
+    api_url: str,
+    coin: str,
+    *,
+    retry_for_s: float = 0.0,
+    stop_requested: threading.Event | None = None,
+) -> Instrument:
+    """Read ``meta`` now (blocking, before any thread starts) and pick ``coin``.
+
+    A venue that is unreachable, slow, rate limiting or failing is a temporary problem:
+    it is retried with backoff for ``retry_for_s`` (or until a stop is requested), then
+    :class:`VenueUnreachableError` says so. An unknown coin is not retried.
+    """
+    deadline = time.monotonic() + retry_for_s
+    backoff_s = _START_FIRST_BACKOFF_S
+    attempt = 1
+    while True:
+        try:
+            meta = fetch_info_blocking(api_url, {"type": "meta"}, timeout_s=_META_TIMEOUT_S)
+        except VenueUnreachableError as error:
+            left_s = deadline - time.monotonic()
+            stopping = stop_requested is not None and stop_requested.is_set()
+            if left_s <= 0 or stopping:
+                raise VenueUnreachableError(f"{error} (after {attempt} attempts)") from None
+            wait_s = min(backoff_s, left_s)
+            log.warning(
+                "event=venue_unreachable_at_start attempt=%d retry_in_s=%.1f error=%r",
+                attempt,
+                wait_s,
+                str(error),
+            )
+            if stop_requested is not None:
+                stop_requested.wait(wait_s)
+            else:
+                time.sleep(wait_s)
+            backoff_s = min(backoff_s * 2, _START_MAX_BACKOFF_S)
+            attempt += 1
+        else:
+            return instrument_for(parse_meta(meta), coin)
 
 
 def reconnect_policy(config: HyperliquidConfig) -> ReconnectPolicy:
@@ -75,15 +116,29 @@ class HyperliquidVenue:
     """Live trading on Hyperliquid (or anything that speaks its API, like ``makerd venue``)."""
 
     def __init__(
-        self, config: MakerdConfig, *, clock: Clock, env: Mapping[str, str] = os.environ
+        self,
+        config: MakerdConfig,
+        *,
+        clock: Clock,
+        env: Mapping[str, str] = os.environ,
+        gate: OrderGate | None = None,
+        stop_requested: threading.Event | None = None,
     ) -> None:
+        """``gate`` is checked as each order leaves; ``stop_requested`` ends start retries."""
         hl = config.hyperliquid
         self._clock = clock
         self._coin = config.coin
         self._api_url = api_url_for(hl)
-        self._instrument = fetch_instrument(self._api_url, config.coin)
+        # The key first: a missing or unsafe key is reported before any network request.
         signer = L1Signer(load_private_key(env, key_file=hl.key_file))
+        self._instrument = fetch_instrument(
+            self._api_url,
+            config.coin,
+            retry_for_s=hl.start_retry_s,
+            stop_requested=stop_requested,
+        )
         user = (hl.vault_address or hl.account_address or signer.address).lower()
+        self._account_id = f"{self._api_url} {user}"
         log.info(
             "event=live_venue url=%s network=%s signer=%s account=%s",
             self._api_url,
@@ -115,6 +170,8 @@ class HyperliquidVenue:
             emit=self._emit,
             settle=self._settle,
             now_ns=now_ns,
+            gate=gate,
+            dead_man_max_failures=hl.dead_man_max_failures,
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
@@ -128,7 +185,7 @@ class HyperliquidVenue:
             legs=self._legs,
             emit=self._emit,
             emit_fill=self._emit_fill,
-            spawn_repair=lambda n: self._io.spawn(self.user_stream.repair(n), name="gap-repair"),
+            tasks=self._io,
             policy=policy,
             now_ns=now_ns,
         )
@@ -136,6 +193,10 @@ class HyperliquidVenue:
     @property
     def instrument(self) -> Instrument:
         return self._instrument
+
+    @property
+    def account_id(self) -> str:
+        return self._account_id
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
@@ -145,11 +206,11 @@ class HyperliquidVenue:
     def submit(self, command: VenueCommand) -> None:
         self._io.call_soon(self._execute, command)
 
-    def stop(self) -> None:
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         if not self._io.running:
             return  # never started: nothing armed, nothing open
         try:
-            self._io.run(self._shutdown(), timeout_s=_STOP_TIMEOUT_S)
+            self._io.run(self._shutdown(disarm=orders_confirmed_gone), timeout_s=_STOP_TIMEOUT_S)
         except TimeoutError:
             log.warning("event=venue_stop_slow timeout_s=%.1f", _STOP_TIMEOUT_S)
         self._io.stop()
@@ -160,13 +221,19 @@ class HyperliquidVenue:
         self._io.spawn(self.user_stream.run(), name="user-stream")
         self._io.spawn(self._housekeeping(), name="housekeeping")
 
-    async def _shutdown(self) -> None:
+    async def _shutdown(self, *, disarm: bool) -> None:
         try:
-            await self.gateway.disarm_dead_man()
+            if disarm:
+                await self.gateway.disarm_dead_man()
+            elif self.gateway.dead_man_armed:
+                log.warning("event=dead_man_switch_left_armed reason=orders_may_remain")
         finally:
             await self._rest.close()
 
     def _execute(self, command: VenueCommand) -> None:
+        if isinstance(command, RepairFills):
+            self.user_stream.request_repair(command)  # retried there until it succeeds
+            return
         self._io.spawn(self._guarded(command), name=type(command).__name__)
 
     async def _guarded(self, command: VenueCommand) -> None:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from config.model import PaperConfig
+from protocol.account import RepairFills
 from protocol.instrument import Instrument
 from protocol.market import BookSnapshotReceived, TradePrinted
 from protocol.orders import (
@@ -115,8 +116,10 @@ class PaperExchange:
             return engine.cancel_all(command.coin, command.reason, at_ns)
         if isinstance(command, RequestAccountSnapshot):
             return engine.report(command.coin, at_ns)
-        if isinstance(command, ArmDeadManSwitch):
-            return []  # paper orders live in this process: they die with it
+        if isinstance(command, ArmDeadManSwitch | RepairFills):
+            # Paper orders live in this process (they die with it), and its fills are
+            # handed over in-process: none can have been missed.
+            return []
         assert_never(command)
 
     def _deliver(self, events: list[PaperEvent]) -> None:

@@ -1,0 +1,61 @@
+"""The journal's tables, and the steps that bring an older journal up to date.
+
+``PRAGMA user_version`` holds the version. A new journal is created at version 1 and
+migrated like any other, so every journal, old or new, went through the same steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_VERSION_1 = """
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_ns INTEGER NOT NULL, ended_ns INTEGER,
+    mode TEXT NOT NULL, coin TEXT NOT NULL, summary TEXT);
+CREATE TABLE fills (
+    trade_id TEXT PRIMARY KEY, session_id INTEGER NOT NULL REFERENCES sessions(id),
+    cloid TEXT, venue_order_id INTEGER NOT NULL, coin TEXT NOT NULL, side TEXT NOT NULL,
+    price TEXT NOT NULL, size TEXT NOT NULL, fee TEXT NOT NULL, liquidity TEXT NOT NULL,
+    ts_exchange INTEGER NOT NULL, ts_local INTEGER NOT NULL,
+    realized_pnl TEXT NOT NULL, position_after TEXT NOT NULL);
+CREATE INDEX fills_by_session ON fills(session_id);
+CREATE TABLE order_events (
+    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+    cloid TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE equity (
+    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+    position TEXT NOT NULL, realized TEXT NOT NULL, unrealized TEXT NOT NULL,
+    fees TEXT NOT NULL, mark TEXT NOT NULL);
+CREATE INDEX equity_by_session ON equity(session_id, ts);
+CREATE TABLE restarts (
+    session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+    role TEXT NOT NULL, kind TEXT NOT NULL, error TEXT NOT NULL,
+    restarts_in_window INTEGER NOT NULL);
+CREATE TABLE kill_switch_events (
+    ts INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('trip', 'clear')));
+"""
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1 → 2: fills belong to a venue account across sessions (live), late fills are marked,
+    # and position changes no fill explains are booked as adjustments.
+    """
+    ALTER TABLE sessions ADD COLUMN account TEXT;
+    ALTER TABLE fills ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX sessions_by_account ON sessions(account);
+    CREATE TABLE position_adjustments (
+        account TEXT NOT NULL, coin TEXT NOT NULL, ts INTEGER NOT NULL,
+        size TEXT NOT NULL, reason TEXT NOT NULL);
+    """,
+)
+
+SCHEMA_VERSION = 1 + len(_MIGRATIONS)
+
+
+def create_or_migrate(db: sqlite3.Connection, version: int) -> None:
+    """Create a new journal (version 0) or migrate an older one, one version per step."""
+    if version == 0:
+        db.executescript(f"BEGIN; {_VERSION_1} PRAGMA user_version=1; COMMIT;")
+        version = 1
+    for target, script in enumerate(_MIGRATIONS[version - 1 :], start=version + 1):
+        db.executescript(f"BEGIN; {script} PRAGMA user_version={target}; COMMIT;")
