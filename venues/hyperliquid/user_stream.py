@@ -216,7 +216,8 @@ class UserStream:
         message = parse_user_fills_message(data, ts_local=ts_local)
         for fill in message.fills:
             if fill.coin == self._coin and self._is_new(fill):
-                self._emit_fill(fill)
+                # A connection's opening snapshot replays the past: what it adds was missed.
+                self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
 
     def _on_order_update(self, report: OrderStatusReported, cloid: str) -> None:
         legs, now = self._legs, report.ts_local
