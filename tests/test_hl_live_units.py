@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from actors.gate import TradingGate
 from actors.risk_guardian import RiskGuardianLogic
 from config.model import RiskConfig
 from makerd.latch import KillSwitchLatch
@@ -24,6 +25,8 @@ from protocol.orders import (
     ArmDeadManSwitch,
     CancelOrders,
     CancelReason,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
     ModifyOrders,
     OrderAccepted,
     OrderAmendment,
@@ -186,13 +189,14 @@ class Harness:
     rest_url: str | None = None
     emitted: list[object] = field(default_factory=list)
     settled: list[bool] = field(default_factory=list)
+    gate: TradingGate = field(default_factory=TradingGate)
+    budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
 
     def run(self, *commands: object) -> list[object]:
         return asyncio.run(self._run(commands))
 
     async def _run(self, commands: tuple[object, ...]) -> list[object]:
-        budget = RateBudget(weight_per_minute=600)
-        rest = RestClient(self.rest_url or self.url, budget, timeout_s=2.0)
+        rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0)
         await rest.open()
         signer = L1Signer(PrivateKey.from_hex(self.key, source="test"))
         sender = SignedSender(
@@ -203,7 +207,6 @@ class Harness:
             settle=lambda: self.settled.append(True),
             now_ns=time.time_ns,  # nonces must be near the venue's clock
         )
-        self.budget = budget
         self.gateway = OrderGateway(
             sender=sender,
             instrument=fetch_instrument(self.url, "BTC"),
@@ -212,6 +215,8 @@ class Harness:
             emit=self.emitted.append,
             settle=lambda: self.settled.append(True),
             now_ns=lambda: T0,
+            gate=self.gate,
+            dead_man_max_failures=3,
         )
         try:
             for command in commands:
@@ -314,3 +319,56 @@ def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
 
     assert events == []
     assert harness.settled == [True]
+
+
+def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url)
+    fault(venue_url, {"reject_next": 2, "reject_text": "Trading is halted."})
+
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=T0 + 60 * S, ts_local=T0))
+
+    assert [type(e) for e in events] == [DeadManSwitchArmed]
+    assert harness.gateway.dead_man_armed
+    assert harness.gateway.dead_man_failures_total == 2
+    assert not harness.gateway.dead_man_refused
+
+
+def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:
+    harness = Harness(venue_url)
+    fault(venue_url, {"reject_next": 3, "reject_text": "Trading is halted."})
+
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=T0 + 60 * S, ts_local=T0))
+
+    assert [type(e) for e in events] == [DeadManSwitchLost, DeadManSwitchArmed]
+
+
+def test_an_order_decided_before_a_stop_but_sent_after_it_never_reaches_the_venue(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url)
+    order = resting_bid(venue_url, 5)
+    harness.gate.close("stopping")
+
+    events = harness.run(PlaceOrders(orders=(order,), ts_local=T0))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.STOPPING
+    assert harness.budget.actions_sent == 0
+
+
+def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: str) -> None:
+    harness = Harness(venue_url)
+    while harness.budget.try_spend(10, priority=Priority.TRADE) == 0:
+        pass  # spend the bucket down to the reserve
+
+    started = time.monotonic()
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 6),), ts_local=T0))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.RATE_LIMITED
+    assert harness.budget.actions_sent == 0
+    assert time.monotonic() - started < 5.0, "refused, not held until the bucket refills"
