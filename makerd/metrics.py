@@ -3,8 +3,17 @@
 Naming follows the Prometheus conventions: the ``makerd_`` prefix, base units
 (``_seconds``, ``_usd``, ``_ratio``), ``_total`` on counters, timestamps as
 ``_timestamp_seconds``. Every series carries ``venue`` and ``symbol``, bound once at
-construction; every other label takes values from a fixed set below and each known
-combination is created at start, so the first increment is visible to ``rate()``.
+construction; every other label takes values from a fixed set below (listed, with
+meanings, in deploy/prometheus/README.md) and each known combination is created at start,
+so the first increment is visible to ``rate()``. A gauge's fallback value ``other`` is
+never created ahead of use: a placeholder ``makerd_actor_up{actor="other"} 0`` would make
+an "actor down" alert fire on a healthy bot (a counter at 0 harms no alert, so counters
+keep every combination). Gauges that only mean something once an event
+has set them (``makerd_feed_connected``) start with no series at all.
+
+The registry also carries the client's process (``process_*``: CPU, memory, open file
+descriptors, start time) and platform (``python_info``) collectors, and the garbage
+collector's (``python_gc_*``).
 """
 
 from __future__ import annotations
@@ -25,8 +34,11 @@ from prometheus_client import (
     Counter,
     Enum,
     Gauge,
+    GCCollector,
     Histogram,
     Info,
+    PlatformCollector,
+    ProcessCollector,
     make_wsgi_app,
 )
 
@@ -80,14 +92,21 @@ class LabelledMetric(Generic[M]):
     """
 
     def __init__(
-        self, family: M, bound: Mapping[str, str], allowed: Mapping[str, tuple[str, ...]]
+        self,
+        family: M,
+        bound: Mapping[str, str],
+        allowed: Mapping[str, tuple[str, ...]],
+        *,
+        precreate: bool = True,
+        precreate_other: bool = True,
     ) -> None:
         self._family: M = family
         self._bound = dict(bound)
         self._allowed = allowed
         self._reported: set[tuple[str, str]] = set()
-        for combination in _combinations(allowed):
-            family.labels(**self._bound, **combination)
+        if precreate:
+            for combination in _combinations(allowed, with_other=precreate_other):
+                family.labels(**self._bound, **combination)
 
     def labels(self, **extra: str) -> M:
         """The child for these extra label values (``side="buy"``, ``reason=...``)."""
@@ -121,8 +140,13 @@ class Metrics:
         venue: str,
         symbol: str,
         version: str | None = None,
+        process_collectors: bool = True,
     ) -> None:
         self._registry = registry
+        if process_collectors:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+            GCCollector(registry=registry)
         self._bound = {"venue": venue, "symbol": symbol}
         counter, gauge = self._counter_family, self._gauge_family
         single_counter, single_gauge = self._counter, self._gauge
@@ -198,10 +222,13 @@ class Metrics:
             "When the last book arrived, Unix seconds.",
         )
         self.feed_stale = single_gauge("makerd_feed_stale", "1 while the feed is stale, else 0.")
+        # No series until a stream reports: in sim mode there is no stream, and a
+        # pre-created 0 would read as "disconnected".
         self.feed_connected = gauge(
             "makerd_feed_connected",
             "1 while the venue stream is connected (live and paper modes).",
             {"stream": FEED_STREAMS},
+            precreate=False,
         )
         self.feed_reconnects_total = counter(
             "makerd_feed_reconnects_total",
@@ -295,10 +322,17 @@ class Metrics:
         return LabelledMetric(family, self._bound, allowed)
 
     def _gauge_family(
-        self, name: str, doc: str, allowed: Mapping[str, tuple[str, ...]]
+        self,
+        name: str,
+        doc: str,
+        allowed: Mapping[str, tuple[str, ...]],
+        *,
+        precreate: bool = True,
     ) -> LabelledMetric[Gauge]:
         family = Gauge(name, doc, labelnames=(*self._bound, *allowed), registry=self._registry)
-        return LabelledMetric(family, self._bound, allowed)
+        return LabelledMetric(
+            family, self._bound, allowed, precreate=precreate, precreate_other=False
+        )
 
     def _histogram(self, name: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
         family = Histogram(
@@ -373,10 +407,14 @@ def _values(
     return tuple(str(item.value) for item in enum_type)
 
 
-def _combinations(allowed: Mapping[str, tuple[str, ...]]) -> list[dict[str, str]]:
+def _combinations(
+    allowed: Mapping[str, tuple[str, ...]], *, with_other: bool
+) -> list[dict[str, str]]:
+    """Every combination of allowed values, with or without ``other``."""
     combinations: list[dict[str, str]] = [{}]
     for name, values in allowed.items():
-        combinations = [{**partial, name: value} for partial in combinations for value in values]
+        known = [value for value in values if with_other or value != OTHER]
+        combinations = [{**partial, name: value} for partial in combinations for value in known]
     return combinations
 
 

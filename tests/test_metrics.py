@@ -224,3 +224,38 @@ def test_an_actor_restart_is_counted_under_the_supervisors_exit_kind(
 
     assert value_of(samples, "makerd_actor_restarts_total", actor="quoter", reason="crashed") == 1
     assert value_of(samples, "makerd_actor_restarts_total", actor="quoter", reason="hung") == 0
+
+
+def test_no_placeholder_gauge_exists_before_an_event_names_it(server: MetricsServer) -> None:
+    families = scrape(server)
+
+    placeholders = [
+        (sample.name, sample.labels)
+        for name, (_, samples) in families.items()
+        if EXPECTED_FAMILIES.get(name) == "gauge"
+        for sample in samples
+        if "other" in sample.labels.values()
+    ]
+
+    assert placeholders == []
+    assert families["makerd_feed_connected"][1] == [], "no stream has reported yet"
+
+
+def test_a_stream_that_reports_gets_its_connected_series(
+    metrics: Metrics, server: MetricsServer
+) -> None:
+    metrics.feed_connected.labels(stream="market").set(1)
+
+    _, samples = scrape(server)["makerd_feed_connected"]
+
+    assert [(s.labels["stream"], s.value) for s in samples] == [("market", 1.0)]
+
+
+def test_the_process_and_platform_collectors_are_on(server: MetricsServer) -> None:
+    families = scrape(server)
+
+    assert families["process_resident_memory_bytes"][1][0].value > 0
+    assert families["process_start_time_seconds"][1][0].value > 0
+    assert "process_open_fds" in families
+    assert "python_info" in families
+    assert "python_gc_collections" in families
