@@ -64,21 +64,21 @@ class ServiceNotifier:
         """A one-line summary shown by ``systemctl status``."""
         self.notify(f"STATUS={text}")
 
-    def watchdog(self) -> bool:
+    def watchdog(self) -> None:
         """Every actor is alive: ping systemd if half the watchdog timeout has passed.
 
-        True when ``WATCHDOG=1`` was sent. Nothing is sent when no watchdog is armed for
-        this process; the first call after start always sends.
+        Nothing is sent when no watchdog is armed for this process; the first call after
+        start always sends.
         """
         interval = self._watchdog_interval_s
         if interval is None:
-            return False
+            return
         now = self._monotonic()
         with self._lock:
             if self._last_watchdog is not None and now - self._last_watchdog < interval:
-                return False
+                return
             self._last_watchdog = now
-        return self.notify("WATCHDOG=1")
+        self.notify("WATCHDOG=1")
 
     def stopping(self, status: str = "stopping: cancelling orders") -> None:
         """Shutdown has started."""

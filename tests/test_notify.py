@@ -156,23 +156,22 @@ def test_watchdog_pings_go_out_at_half_the_timeout_however_often_actors_answer(
 ) -> None:
     clock = FakeMonotonic()
     notifier = ServiceNotifier({"WATCHDOG_USEC": "6000000"}, monotonic=clock)
-    sent = []
+    sent_at = []
 
-    for _ in range(31):  # every actor answers every 0.2 s for 6 s
-        sent.append(notifier.watchdog())
+    for answer in range(31):  # every actor answers every 0.2 s for 6 s
+        notifier.watchdog()
+        notifier.status("marker")  # a datagram after it shows whether a ping went first
+        if pending(listener) == [b"WATCHDOG=1", b"STATUS=marker"]:
+            sent_at.append(answer)
         clock.now += 0.2
-    notifier.status("marker")  # everything before it has been queued by now
 
-    datagrams = pending(listener)
-    assert datagrams == [b"WATCHDOG=1"] * 3 + [b"STATUS=marker"]
-    assert [i for i, was_sent in enumerate(sent) if was_sent] == [0, 15, 30]
+    assert sent_at == [0, 15, 30]
 
 
 def test_without_an_armed_watchdog_no_ping_is_sent(listener: socket.socket) -> None:
     notifier = ServiceNotifier({})
 
-    sent = notifier.watchdog()
+    notifier.watchdog()
     notifier.status("marker")
 
-    assert sent is False
     assert pending(listener) == [b"STATUS=marker"]
