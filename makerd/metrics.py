@@ -21,13 +21,8 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import math
-import socket
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from socketserver import ThreadingMixIn
 from typing import Generic, TypeVar
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CollectorRegistry,
@@ -39,14 +34,16 @@ from prometheus_client import (
     Info,
     PlatformCollector,
     ProcessCollector,
-    make_wsgi_app,
 )
 
 from actors.routing import ACTOR_ROLES
+from makerd.metrics_http import MetricsServer, serve_metrics
 from protocol.account import Liquidity
 from protocol.orders import CancelReason, RejectReason
 from protocol.risk import KillReason, TradingState
 from supervision.model import ExitKind
+
+__all__ = ["LabelledMetric", "Metrics", "MetricsServer", "serve_metrics"]
 
 OTHER = "other"
 SIDES = ("buy", "sell")
@@ -75,8 +72,6 @@ KILL_SWITCH_STATES = ("armed", "tripped")
 TICK_TO_QUOTE_BUCKETS_S = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1)
 # Hyperliquid acknowledges in roughly 0.1 to 0.5 s; the buckets resolve that range.
 ORDER_ACK_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0)
-
-_SHUTDOWN_POLL_S = 0.1
 
 M = TypeVar("M", Counter, Gauge, Histogram, Enum)
 
@@ -144,9 +139,7 @@ class Metrics:
     ) -> None:
         self._registry = registry
         if process_collectors:
-            ProcessCollector(registry=registry)
-            PlatformCollector(registry=registry)
-            GCCollector(registry=registry)
+            _register_runtime_collectors(registry)
         self._bound = {"venue": venue, "symbol": symbol}
         counter, gauge = self._counter_family, self._gauge_family
         single_counter, single_gauge = self._counter, self._gauge
@@ -264,6 +257,18 @@ class Metrics:
             "makerd_address_requests_left",
             "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
         )
+        self.risk_max_position = single_gauge(
+            "makerd_risk_max_position",
+            "risk.max_position in force: the position limit in base-asset units.",
+        )
+        self.risk_max_drawdown_usd = single_gauge(
+            "makerd_risk_max_drawdown_usd",
+            "risk.max_drawdown_usd in force: the peak-to-trough PnL that trips, USD.",
+        )
+        self.risk_session_loss_limit_usd = single_gauge(
+            "makerd_risk_session_loss_limit_usd",
+            "risk.session_loss_usd in force: the session loss that trips, USD.",
+        )
         self.watchdog_last_ping_timestamp_seconds = single_gauge(
             "makerd_watchdog_last_ping_timestamp_seconds",
             "When the watchdog last found every actor alive, Unix seconds.",
@@ -347,58 +352,11 @@ class Metrics:
         return family.labels(**self._bound)
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    # Request threads are daemons so a hung scraper cannot hold up process exit.
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Scrapes are not worth a log line each."""
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsServer:
-    """A running ``/metrics`` endpoint; ``port`` is the bound port (useful with port 0)."""
-
-    server: WSGIServer
-    thread: threading.Thread
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_port)
-
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Stop serving, close the socket and wait for the server thread."""
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout_s)
-
-
-def serve_metrics(
-    registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9108
-) -> MetricsServer:
-    """Serve ``registry`` at ``http://host:port/metrics`` from a daemon thread.
-
-    Like ``prometheus_client.start_http_server`` but with loopback as the default and a
-    short poll interval, so :meth:`MetricsServer.shutdown` returns in about 0.1 s.
-    Raises OSError when the address cannot be bound (port in use, unknown host).
-    """
-    family, _, _, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    server_class = type("MetricsHTTPServer", (_ThreadingServer,), {"address_family": family})
-    server: WSGIServer = make_server(
-        str(address[0]), port, make_wsgi_app(registry), server_class, handler_class=_QuietHandler
-    )
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": _SHUTDOWN_POLL_S},
-        name="metrics-http",
-        daemon=True,
-    )
-    thread.start()
-    return MetricsServer(server=server, thread=thread)
+def _register_runtime_collectors(registry: CollectorRegistry) -> None:
+    """process_* (CPU, memory, fds, start time), python_info and python_gc_*."""
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 def _values(
