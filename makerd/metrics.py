@@ -258,8 +258,8 @@ class Metrics:
             "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
         )
         # NaN until a budgeted venue reports (sim has no budget): a 0 would read as "none left".
-        self.rate_budget_weight_left.set(math.nan)
-        self.address_requests_left.set(math.nan)
+        for unknown_yet in (self.rate_budget_weight_left, self.address_requests_left):
+            unknown_yet.set(math.nan)
         self.risk_max_position = single_gauge(
             "makerd_risk_max_position",
             "risk.max_position in force: the position limit in base-asset units.",

@@ -4,8 +4,8 @@ A kill-switch trip or a supervisor give-up ends the process within a fraction of
 second, usually before Prometheus scrapes again, so the state that explains the exit
 would never be stored. When such a final state is set and something has been scraping,
 :meth:`MetricsServer.shutdown` first waits for one more scrape (at most twice the
-observed scrape interval, and never more than ``MAX_LINGER_S``). A run nobody scrapes,
-and every ordinary stop, exits at once.
+observed scrape interval plus a second, and never more than ``MAX_LINGER_S``). A run
+nobody scrapes, and every ordinary stop, exits at once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
-MAX_LINGER_S = 30.0
+MAX_LINGER_S = 15.0
 _SHUTDOWN_POLL_S = 0.1
 # Samples that, when non-zero, explain why the process is about to exit.
 _FINAL_STATES: tuple[tuple[str, dict[str, str]], ...] = (
@@ -41,6 +41,10 @@ class ScrapeLog:
         with self._done:
             self._times = [*self._times[-1:], time.monotonic()]
             self._done.notify_all()
+
+    def seen(self) -> bool:
+        with self._done:
+            return bool(self._times)
 
     def interval_s(self) -> float | None:
         """The gap between the last two scrapes; None before two."""
@@ -84,11 +88,13 @@ class MetricsServer:
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Stop serving (after one last scrape if the final state matters), close, join."""
-        interval = self.scrapes.interval_s()
-        if interval is not None and _final_state_set(self.registry):
+        if self.scrapes.seen() and _final_state_set(self.registry):
+            interval = self.scrapes.interval_s()
+            # One scrape so far: a scraper exists, its interval is not known yet.
+            linger = MAX_LINGER_S if interval is None else min(2 * interval + 1.0, MAX_LINGER_S)
             start = time.monotonic()
             self.lingering.set()
-            self.scrapes.wait_for_scrape_after(start, min(2 * interval + 1.0, MAX_LINGER_S))
+            self.scrapes.wait_for_scrape_after(start, linger)
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout_s)

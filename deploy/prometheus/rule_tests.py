@@ -194,9 +194,7 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
     "MakerdMarginUseHigh": [
         (
             [
-                series(
-                    "makerd_orders_rejected_total", "0 0 1 1", reason="insufficient_margin"
-                ),
+                series("makerd_orders_rejected_total", "0 0 1 1", reason="insufficient_margin"),
                 series("makerd_orders_rejected_total", "0 3 6 9", reason="post_only_would_cross"),
             ],
             [quiet("1m"), fires("3m", reason="insufficient_margin")],
@@ -279,7 +277,7 @@ RECORDING_CASES: list[dict[str, Any]] = [
                 "exp_samples": [
                     {"labels": series("makerd:drawdown_usd", "")["series"], "value": 211}
                 ],
-            }
+            },
         ],
     }
 ]
