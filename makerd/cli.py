@@ -14,6 +14,7 @@ from pathlib import Path
 
 from config.loader import ConfigError, check_ranges, load_config
 from config.model import MakerdConfig, MetricsConfig, Mode
+from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.latch import KillSwitchLatch
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(arguments)
     configure_logging(args.log_level, args.log_format)
+    install_notifier()
     command: int = args.handler(args)
     return command
 
