@@ -250,3 +250,41 @@ def test_a_crashing_actor_logs_its_role_its_traceback_and_the_restart_decision(
     assert first["action"] == "restarted"
     assert crashes, "the crash is logged from the quoter's own thread, with its traceback"
     assert "Traceback" in str(crashes[0]["exc"])
+
+
+def test_a_live_run_at_debug_level_never_logs_its_private_key(tmp_path: Path) -> None:
+    from eth_account import Account
+
+    from venues.hl_local.background import VenueThread
+    from venues.hl_local.server import VenueConfig
+
+    venue = VenueThread(VenueConfig(port=0, seed=5, tick_interval_s=0.1))
+    url = venue.start()
+    key = Account.create().key.hex()
+    config = write_config(tmp_path / "live.yaml", {"mode": "live", "coin": "BTC"})
+    try:
+        done = run_makerd(
+            tmp_path,
+            "--log-level",
+            "DEBUG",
+            "run",
+            "--config",
+            str(config),
+            "--api-url",
+            url,
+            "--duration",
+            "4",
+            "--metrics-port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+            env={"MAKERD_PRIVATE_KEY": key},
+            timeout=120,
+        )
+    finally:
+        venue.stop()
+
+    records = json_lines(done.stderr)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert any(record["level"] == "DEBUG" for record in records)
+    assert key.removeprefix("0x").lower() not in (done.stderr + done.stdout).lower()
