@@ -183,7 +183,9 @@ class MakerdRun:
         router = self._router
         venue.start(router.dispatch)
         self._supervisor.start()
-        register_process_gauges(metrics, supervisor=self._supervisor, venue=venue)
+        register_process_gauges(
+            metrics, supervisor=self._supervisor, venue=venue, config=self._holder.get
+        )
         ticker = Ticker(
             clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
         )

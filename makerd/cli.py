@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from pathlib import Path
 
 from config.loader import ConfigError, check_ranges, load_config
 from config.model import MakerdConfig, MetricsConfig, Mode
+from makerd.alerts import install_notifier
+from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.latch import KillSwitchLatch
+from makerd.logs import LOG_FORMATS, configure_logging
 
 DEFAULT_STATE_DIR = Path("var")
 
@@ -25,22 +27,39 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["venue"]:
         # The venue has its own flags; hand them over untouched.
-        _configure_logging("INFO")
+        configure_logging("INFO")
         from venues.hl_local.cli import main as venue_main
 
         return venue_main(arguments[1:])
     parser = _parser()
     args = parser.parse_args(arguments)
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
+    install_notifier()
     command: int = args.handler(args)
     return command
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="makerd", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    parser = argparse.ArgumentParser(
+        prog="makerd",
+        description="makerd: a market-making daemon for Hyperliquid perpetuals. "
+        "`makerd config example [sim|paper|live]` prints a config with every key, its "
+        "units and its meaning; README.md and docs/ in the source tree say the rest.",
     )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="least severe log level written to stderr (default: INFO)",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="auto",
+        choices=LOG_FORMATS,
+        help="json: one object per line; text: for people; auto (default): text on a "
+        "terminal, json otherwise",
+    )
+    parser.add_argument("--version", action="version", version=f"makerd {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="quote until stopped (sim mode by default)")
@@ -60,11 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     check = commands.add_parser("check-config", help="validate a config file and exit")
-    check.add_argument("file", type=Path)
+    check.add_argument("file", type=Path, help="the YAML config to check")
     check.set_defaults(handler=_check_config)
 
     report = commands.add_parser("report", help="print past sessions from the journal")
-    report.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    report.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE_DIR,
+        help="state directory holding journal.sqlite (default: ./var)",
+    )
     report.add_argument("--session", type=int, help="session id (default: the latest)")
     report.add_argument("--all", action="store_true", help="one line per session")
     report.set_defaults(handler=_report)
@@ -73,15 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     clear.add_argument("--state-dir", type=Path, help="state directory (default: the config's)")
     clear.add_argument("--config", type=Path, help="read state_dir from this config")
     clear.set_defaults(handler=_clear_kill_switch)
-    return parser
 
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    config_command = commands.add_parser("config", help="print a packaged example config")
+    config_actions = config_command.add_subparsers(dest="config_command", required=True)
+    example = config_actions.add_parser(
+        "example", help="print the packaged config for a mode (every key, with units)"
     )
+    example.add_argument(
+        "mode", nargs="?", default="sim", choices=sorted(EXAMPLES), help="default: sim"
+    )
+    example.set_defaults(handler=_config_example)
+    return parser
 
 
 def _load(args: argparse.Namespace) -> MakerdConfig:
@@ -120,6 +146,11 @@ def _run(args: argparse.Namespace) -> int:
     except UnsupportedModeError as error:
         print(f"makerd: {error}", file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _config_example(args: argparse.Namespace) -> int:
+    print(example_text(args.mode), end="")
+    return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -3,8 +3,17 @@
 Naming follows the Prometheus conventions: the ``makerd_`` prefix, base units
 (``_seconds``, ``_usd``, ``_ratio``), ``_total`` on counters, timestamps as
 ``_timestamp_seconds``. Every series carries ``venue`` and ``symbol``, bound once at
-construction; every other label takes values from a fixed set below and each known
-combination is created at start, so the first increment is visible to ``rate()``.
+construction; every other label takes values from a fixed set below (listed, with
+meanings, in deploy/prometheus/README.md) and each known combination is created at start,
+so the first increment is visible to ``rate()``. A gauge's fallback value ``other`` is
+never created ahead of use: a placeholder ``makerd_actor_up{actor="other"} 0`` would make
+an "actor down" alert fire on a healthy bot (a counter at 0 harms no alert, so counters
+keep every combination). Gauges that only mean something once an event
+has set them (``makerd_feed_connected``) start with no series at all.
+
+The registry also carries the client's process (``process_*``: CPU, memory, open file
+descriptors, start time) and platform (``python_info``) collectors, and the garbage
+collector's (``python_gc_*``).
 """
 
 from __future__ import annotations
@@ -12,29 +21,29 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import math
-import socket
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from socketserver import ThreadingMixIn
 from typing import Generic, TypeVar
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Enum,
     Gauge,
+    GCCollector,
     Histogram,
     Info,
-    make_wsgi_app,
+    PlatformCollector,
+    ProcessCollector,
 )
 
 from actors.routing import ACTOR_ROLES
+from makerd.metrics_http import MetricsServer, serve_metrics
 from protocol.account import Liquidity
 from protocol.orders import CancelReason, RejectReason
 from protocol.risk import KillReason, TradingState
 from supervision.model import ExitKind
+
+__all__ = ["LabelledMetric", "Metrics", "MetricsServer", "serve_metrics"]
 
 OTHER = "other"
 SIDES = ("buy", "sell")
@@ -64,8 +73,6 @@ TICK_TO_QUOTE_BUCKETS_S = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0
 # Hyperliquid acknowledges in roughly 0.1 to 0.5 s; the buckets resolve that range.
 ORDER_ACK_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0)
 
-_SHUTDOWN_POLL_S = 0.1
-
 M = TypeVar("M", Counter, Gauge, Histogram, Enum)
 
 log = logging.getLogger(__name__)
@@ -80,14 +87,21 @@ class LabelledMetric(Generic[M]):
     """
 
     def __init__(
-        self, family: M, bound: Mapping[str, str], allowed: Mapping[str, tuple[str, ...]]
+        self,
+        family: M,
+        bound: Mapping[str, str],
+        allowed: Mapping[str, tuple[str, ...]],
+        *,
+        precreate: bool = True,
+        precreate_other: bool = True,
     ) -> None:
         self._family: M = family
         self._bound = dict(bound)
         self._allowed = allowed
         self._reported: set[tuple[str, str]] = set()
-        for combination in _combinations(allowed):
-            family.labels(**self._bound, **combination)
+        if precreate:
+            for combination in _combinations(allowed, with_other=precreate_other):
+                family.labels(**self._bound, **combination)
 
     def labels(self, **extra: str) -> M:
         """The child for these extra label values (``side="buy"``, ``reason=...``)."""
@@ -121,8 +135,11 @@ class Metrics:
         venue: str,
         symbol: str,
         version: str | None = None,
+        process_collectors: bool = True,
     ) -> None:
         self._registry = registry
+        if process_collectors:
+            _register_runtime_collectors(registry)
         self._bound = {"venue": venue, "symbol": symbol}
         counter, gauge = self._counter_family, self._gauge_family
         single_counter, single_gauge = self._counter, self._gauge
@@ -198,10 +215,13 @@ class Metrics:
             "When the last book arrived, Unix seconds.",
         )
         self.feed_stale = single_gauge("makerd_feed_stale", "1 while the feed is stale, else 0.")
+        # No series until a stream reports: in sim mode there is no stream, and a
+        # pre-created 0 would read as "disconnected".
         self.feed_connected = gauge(
             "makerd_feed_connected",
             "1 while the venue stream is connected (live and paper modes).",
             {"stream": FEED_STREAMS},
+            precreate=False,
         )
         self.feed_reconnects_total = counter(
             "makerd_feed_reconnects_total",
@@ -236,6 +256,21 @@ class Metrics:
         self.address_requests_left = single_gauge(
             "makerd_address_requests_left",
             "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
+        )
+        # NaN until a budgeted venue reports (sim has no budget): a 0 would read as "none left".
+        for unknown_yet in (self.rate_budget_weight_left, self.address_requests_left):
+            unknown_yet.set(math.nan)
+        self.risk_max_position = single_gauge(
+            "makerd_risk_max_position",
+            "risk.max_position in force: the position limit in base-asset units.",
+        )
+        self.risk_max_drawdown_usd = single_gauge(
+            "makerd_risk_max_drawdown_usd",
+            "risk.max_drawdown_usd in force: the peak-to-trough PnL that trips, USD.",
+        )
+        self.risk_session_loss_limit_usd = single_gauge(
+            "makerd_risk_session_loss_limit_usd",
+            "risk.session_loss_usd in force: the session loss that trips, USD.",
         )
         self.watchdog_last_ping_timestamp_seconds = single_gauge(
             "makerd_watchdog_last_ping_timestamp_seconds",
@@ -295,10 +330,17 @@ class Metrics:
         return LabelledMetric(family, self._bound, allowed)
 
     def _gauge_family(
-        self, name: str, doc: str, allowed: Mapping[str, tuple[str, ...]]
+        self,
+        name: str,
+        doc: str,
+        allowed: Mapping[str, tuple[str, ...]],
+        *,
+        precreate: bool = True,
     ) -> LabelledMetric[Gauge]:
         family = Gauge(name, doc, labelnames=(*self._bound, *allowed), registry=self._registry)
-        return LabelledMetric(family, self._bound, allowed)
+        return LabelledMetric(
+            family, self._bound, allowed, precreate=precreate, precreate_other=False
+        )
 
     def _histogram(self, name: str, doc: str, buckets: tuple[float, ...]) -> Histogram:
         family = Histogram(
@@ -313,58 +355,11 @@ class Metrics:
         return family.labels(**self._bound)
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    # Request threads are daemons so a hung scraper cannot hold up process exit.
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Scrapes are not worth a log line each."""
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsServer:
-    """A running ``/metrics`` endpoint; ``port`` is the bound port (useful with port 0)."""
-
-    server: WSGIServer
-    thread: threading.Thread
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_port)
-
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Stop serving, close the socket and wait for the server thread."""
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout_s)
-
-
-def serve_metrics(
-    registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9108
-) -> MetricsServer:
-    """Serve ``registry`` at ``http://host:port/metrics`` from a daemon thread.
-
-    Like ``prometheus_client.start_http_server`` but with loopback as the default and a
-    short poll interval, so :meth:`MetricsServer.shutdown` returns in about 0.1 s.
-    Raises OSError when the address cannot be bound (port in use, unknown host).
-    """
-    family, _, _, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    server_class = type("MetricsHTTPServer", (_ThreadingServer,), {"address_family": family})
-    server: WSGIServer = make_server(
-        str(address[0]), port, make_wsgi_app(registry), server_class, handler_class=_QuietHandler
-    )
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": _SHUTDOWN_POLL_S},
-        name="metrics-http",
-        daemon=True,
-    )
-    thread.start()
-    return MetricsServer(server=server, thread=thread)
+def _register_runtime_collectors(registry: CollectorRegistry) -> None:
+    """process_* (CPU, memory, fds, start time), python_info and python_gc_*."""
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 def _values(
@@ -373,10 +368,14 @@ def _values(
     return tuple(str(item.value) for item in enum_type)
 
 
-def _combinations(allowed: Mapping[str, tuple[str, ...]]) -> list[dict[str, str]]:
+def _combinations(
+    allowed: Mapping[str, tuple[str, ...]], *, with_other: bool
+) -> list[dict[str, str]]:
+    """Every combination of allowed values, with or without ``other``."""
     combinations: list[dict[str, str]] = [{}]
     for name, values in allowed.items():
-        combinations = [{**partial, name: value} for partial in combinations for value in values]
+        known = [value for value in values if with_other or value != OTHER]
+        combinations = [{**partial, name: value} for partial in combinations for value in known]
     return combinations
 
 

@@ -1,11 +1,15 @@
 """sd_notify(3) for the service manager: readiness, status, watchdog pings, stopping.
 
-An in-house equivalent of the ``sdnotify`` package with a testable interface. Messages
-are ``KEY=VALUE`` lines in one datagram to the AF_UNIX socket named by ``$NOTIFY_SOCKET``
-(a path, or an abstract name when it starts with ``@``). Without ``NOTIFY_SOCKET`` (run by
-hand, under launchd, in tests) every call is a no-op. A failed send never raises: the
-bot keeps trading, and the first failure is logged (systemd's watchdog will notice if the
-pings really stop arriving).
+The datagrams go out through the ``sdnotify`` package (``SystemdNotifier``), which connects
+to the AF_UNIX socket named by ``$NOTIFY_SOCKET`` (a path, or an abstract name when it
+starts with ``@``). Messages are ``KEY=VALUE`` lines in one datagram. Without
+``NOTIFY_SOCKET`` (run by hand, under launchd, in tests) every call is a no-op. A failed
+send never raises: the bot keeps trading, the first failure is logged, and the next
+message connects afresh (systemd's watchdog will notice if the pings really stop).
+
+Watchdog pings are paced here: :meth:`ServiceNotifier.watchdog` is called whenever every
+actor has answered its health ping (once per ``watchdog.ping_interval_s``), and sends
+``WATCHDOG=1`` only when half of ``$WATCHDOG_USEC`` has passed since the last one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import sdnotify
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +31,24 @@ _USEC_PER_S = 1_000_000
 class ServiceNotifier:
     """Talks to systemd (or anything listening on ``$NOTIFY_SOCKET``); thread-safe.
 
-    ``environ`` defaults to ``os.environ`` and is read once, at construction.
+    ``environ`` defaults to ``os.environ`` and is read once, at construction, for
+    ``WATCHDOG_USEC`` and ``WATCHDOG_PID``; the socket is always the process's
+    ``$NOTIFY_SOCKET``, as ``sdnotify`` reads it. ``monotonic`` paces the watchdog.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         env = os.environ if environ is None else environ
-        self._address = _socket_address(env.get("NOTIFY_SOCKET", ""))
+        self._address = _socket_address(os.environ.get("NOTIFY_SOCKET", ""))
         self._watchdog_interval_s = _watchdog_interval_s(env)
+        self._monotonic = monotonic
+        self._last_watchdog: float | None = None
         self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
+        self._transport: sdnotify.SystemdNotifier | None = None
         self._send_failed_before = False
 
     @property
@@ -50,7 +65,19 @@ class ServiceNotifier:
         self.notify(f"STATUS={text}")
 
     def watchdog(self) -> None:
-        """Keep-alive ping; send only while every actor is known to be alive."""
+        """Every actor is alive: ping systemd if half the watchdog timeout has passed.
+
+        Nothing is sent when no watchdog is armed for this process; the first call after
+        start always sends.
+        """
+        interval = self._watchdog_interval_s
+        if interval is None:
+            return
+        now = self._monotonic()
+        with self._lock:
+            if self._last_watchdog is not None and now - self._last_watchdog < interval:
+                return
+            self._last_watchdog = now
         self.notify("WATCHDOG=1")
 
     def stopping(self, status: str = "stopping: cancelling orders") -> None:
@@ -77,14 +104,18 @@ class ServiceNotifier:
         """Send ``fields`` as one datagram; True if sent, False if disabled or failed."""
         if self._address is None:
             return False
-        # A newline inside a value would start a new KEY=VALUE line.
-        data = "\n".join(field.replace("\n", " ") for field in fields).encode("utf-8")
+        # A newline inside a value would start a new KEY=VALUE line; sdnotify encodes
+        # Latin-1, so anything outside it is replaced rather than failing the send.
+        text = "\n".join(field.replace("\n", " ") for field in fields)
+        text = text.encode("latin-1", "replace").decode("latin-1")
         with self._lock:
             try:
-                if self._socket is None:
-                    self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                self._socket.sendto(data, self._address)
+                if self._transport is None:
+                    # debug=True: sdnotify raises instead of swallowing, so we can log it.
+                    self._transport = sdnotify.SystemdNotifier(debug=True)
+                self._transport.notify(text)
             except OSError as error:
+                self._drop_transport()
                 if not self._send_failed_before:
                     log.warning("sd_notify to %r failed: %s", self._address, error)
                 self._send_failed_before = True
@@ -94,9 +125,13 @@ class ServiceNotifier:
     def close(self) -> None:
         """Close the socket; a later notification opens a new one."""
         with self._lock:
-            if self._socket is not None:
-                self._socket.close()
-                self._socket = None
+            self._drop_transport()
+
+    def _drop_transport(self) -> None:
+        transport, self._transport = self._transport, None
+        sock: socket.socket | None = getattr(transport, "socket", None)
+        if sock is not None:
+            sock.close()
 
 
 def _socket_address(value: str) -> str | None:

@@ -326,3 +326,22 @@ def test_the_kill_switch_instructions_clear_the_state_dir_each_service_uses() ->
     assert f"clear-kill-switch --state-dir {launchd_state}\n" in launchd_readme
     assert f"{launchd_state}/kill_switch.json" in launchd_readme
     assert "launchctl bootout" in launchd_readme
+
+
+_LAUNCHD_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*`EXIT_[A-Z_]+`\s*\|[^|]*\|\s*([^|]*?)\s*\|$", re.M)
+
+
+def test_the_launchd_exit_table_matches_what_keepalive_does_with_each_code() -> None:
+    job = load_plist()
+    text = (DEPLOY / "launchd" / "README.md").read_text(encoding="utf-8")
+
+    outcome = {int(code): what for code, what in _LAUNCHD_ROW.findall(text)}
+    relaunches_non_zero = job["KeepAlive"]["SuccessfulExit"] is False
+
+    assert relaunches_non_zero
+    assert outcome[exit_codes.EXIT_OK] == "nothing"
+    for code in (code for code in outcome if code != exit_codes.EXIT_OK):
+        assert outcome[code].startswith("relaunches"), (code, outcome[code])
+    for code in exit_codes.STAY_DOWN_CODES:
+        assert "every 30 s" in outcome[code], "a stay-down code loops at the throttle pace"
+    assert job["ThrottleInterval"] == 30

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 from pathlib import Path
 
 from makerd.exit_codes import EXIT_OK
-from tests.processes import MakerdProcess
+from tests.processes import MakerdProcess, write_config
 
 
 def receive_until(sock: socket.socket, wanted: bytes, seen: list[bytes], timeout: float) -> None:
@@ -41,3 +42,31 @@ def test_makerd_tells_systemd_ready_status_watchdog_and_stopping(tmp_path: Path)
     order = [i for i, d in enumerate(seen) if b"READY=1" in d or b"STOPPING=1" in d]
     assert len(order) == 2
     assert seen.index(ready) < order[-1], "READY comes before STOPPING"
+
+
+def test_watchdog_pings_follow_watchdog_usec_not_the_actor_ping_interval(tmp_path: Path) -> None:
+    path = tmp_path / "notify.sock"
+    # Actors answer every 0.2 s; WATCHDOG_USEC=6 s asks for a ping every 3 s.
+    config = write_config(tmp_path / "fast.yaml", {"watchdog": {"ping_interval_s": 0.2}})
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        started = time.monotonic()
+        makerd = MakerdProcess(
+            [
+                *("run", "--config", str(config), "--state-dir", str(tmp_path / "state")),
+                *("--metrics-port", "0", "--duration", "8"),
+            ],
+            cwd=tmp_path,
+            env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "6000000"},
+        )
+        seen: list[bytes] = []
+        receive_until(sock, b"STOPPING=1", seen, timeout=60)
+        elapsed = time.monotonic() - started
+        code = makerd.finish()
+
+    pings = sum(datagram == b"WATCHDOG=1" for datagram in seen)
+    assert code == EXIT_OK, makerd.text
+    assert pings >= 1
+    # At most one per 3 s since the first (the bound is a guarantee, not a timing hope):
+    # pinging on every answer would have sent about 40.
+    assert pings <= elapsed / 3 + 1, (pings, elapsed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -53,6 +54,9 @@ EXPECTED_FAMILIES = {
     "makerd_trading_state": "gauge",
     "makerd_risk_limit_breaches": "counter",
     "makerd_watchdog_last_ping_timestamp_seconds": "gauge",
+    "makerd_risk_max_position": "gauge",
+    "makerd_risk_max_drawdown_usd": "gauge",
+    "makerd_risk_session_loss_limit_usd": "gauge",
     "makerd_build_info": "gauge",
 }
 
@@ -224,3 +228,76 @@ def test_an_actor_restart_is_counted_under_the_supervisors_exit_kind(
 
     assert value_of(samples, "makerd_actor_restarts_total", actor="quoter", reason="crashed") == 1
     assert value_of(samples, "makerd_actor_restarts_total", actor="quoter", reason="hung") == 0
+
+
+def test_no_placeholder_gauge_exists_before_an_event_names_it(server: MetricsServer) -> None:
+    families = scrape(server)
+
+    placeholders = [
+        (sample.name, sample.labels)
+        for name, (_, samples) in families.items()
+        if EXPECTED_FAMILIES.get(name) == "gauge"
+        for sample in samples
+        if "other" in sample.labels.values()
+    ]
+
+    assert placeholders == []
+    assert families["makerd_feed_connected"][1] == [], "no stream has reported yet"
+
+
+def test_a_stream_that_reports_gets_its_connected_series(
+    metrics: Metrics, server: MetricsServer
+) -> None:
+    metrics.feed_connected.labels(stream="market").set(1)
+
+    _, samples = scrape(server)["makerd_feed_connected"]
+
+    assert [(s.labels["stream"], s.value) for s in samples] == [("market", 1.0)]
+
+
+def test_the_process_and_platform_collectors_are_on(server: MetricsServer) -> None:
+    families = scrape(server)
+
+    assert families["process_resident_memory_bytes"][1][0].value > 0
+    assert families["process_start_time_seconds"][1][0].value > 0
+    assert "process_open_fds" in families
+    assert "python_info" in families
+    assert "python_gc_collections" in families
+
+
+def shutdown_in_background(server: MetricsServer) -> threading.Thread:
+    stopping = threading.Thread(target=server.shutdown, daemon=True)
+    stopping.start()
+    return stopping
+
+
+def test_a_tripped_process_serves_one_last_scrape_before_its_endpoint_closes(
+    metrics: Metrics, registry: CollectorRegistry
+) -> None:
+    running = serve_metrics(registry, port=0)
+    scrape(running)
+    scrape(running)  # two scrapes: something is scraping, at a known interval
+    metrics.kill_switch_state.state("tripped")
+
+    stopping = shutdown_in_background(running)
+    assert running.lingering.wait(10), "shutdown waits for the scraper"
+    last = scrape(running)["makerd_kill_switch_state"][1]
+    stopping.join(10)
+
+    assert value_of(last, "makerd_kill_switch_state", makerd_kill_switch_state="tripped") == 1
+    assert not stopping.is_alive()
+
+
+def test_an_ordinary_stop_or_an_unscraped_run_does_not_wait(
+    metrics: Metrics, registry: CollectorRegistry
+) -> None:
+    scraped = serve_metrics(registry, port=0)
+    scrape(scraped)
+    scrape(scraped)
+    scraped.shutdown()
+    metrics.kill_switch_state.state("tripped")
+    unscraped = serve_metrics(registry, port=0)
+    unscraped.shutdown()
+
+    assert not scraped.lingering.is_set(), "the kill switch was armed at the stop"
+    assert not unscraped.lingering.is_set(), "nobody was scraping"

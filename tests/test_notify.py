@@ -52,7 +52,7 @@ def test_ready_sends_ready_and_status_in_one_datagram(listener: socket.socket) -
 
 
 def test_each_message_arrives_exactly_as_systemd_expects(listener: socket.socket) -> None:
-    notifier = ServiceNotifier()
+    notifier = ServiceNotifier({"WATCHDOG_USEC": "10000000"})
 
     notifier.status("mid=60000.5 orders=6")
     notifier.watchdog()
@@ -90,7 +90,7 @@ def test_an_abstract_socket_name_is_supported(monkeypatch: pytest.MonkeyPatch) -
         receiver.settimeout(5)
         monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
 
-        ServiceNotifier().watchdog()
+        ServiceNotifier({"WATCHDOG_USEC": "10000000"}).watchdog()
 
         assert receiver.recv(4096) == b"WATCHDOG=1"
 
@@ -99,7 +99,7 @@ def test_a_failed_send_never_raises_and_is_logged_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("NOTIFY_SOCKET", f"/tmp/makerd-absent-{uuid.uuid4().hex}")
-    notifier = ServiceNotifier()
+    notifier = ServiceNotifier({"WATCHDOG_USEC": "10000000"})
 
     with caplog.at_level(logging.WARNING, logger="makerd.notify"):
         notifier.watchdog()
@@ -127,3 +127,51 @@ def test_the_watchdog_interval_is_half_the_timeout_for_this_process_only(
     notifier = ServiceNotifier(environ)
 
     assert notifier.watchdog_interval_s() == interval_s
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pending(receiver: socket.socket) -> list[bytes]:
+    """Every datagram already queued on ``receiver``, without waiting for more."""
+    receiver.setblocking(False)
+    try:
+        datagrams = []
+        while True:
+            try:
+                datagrams.append(receiver.recv(4096))
+            except BlockingIOError:
+                return datagrams
+    finally:
+        receiver.settimeout(5)
+
+
+def test_watchdog_pings_go_out_at_half_the_timeout_however_often_actors_answer(
+    listener: socket.socket,
+) -> None:
+    clock = FakeMonotonic()
+    notifier = ServiceNotifier({"WATCHDOG_USEC": "6000000"}, monotonic=clock)
+    sent_at = []
+
+    for answer in range(31):  # every actor answers every 0.2 s for 6 s
+        notifier.watchdog()
+        notifier.status("marker")  # a datagram after it shows whether a ping went first
+        if pending(listener) == [b"WATCHDOG=1", b"STATUS=marker"]:
+            sent_at.append(answer)
+        clock.now += 0.2
+
+    assert sent_at == [0, 15, 30]
+
+
+def test_without_an_armed_watchdog_no_ping_is_sent(listener: socket.socket) -> None:
+    notifier = ServiceNotifier({})
+
+    notifier.watchdog()
+    notifier.status("marker")
+
+    assert pending(listener) == [b"STATUS=marker"]
