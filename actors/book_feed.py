@@ -35,6 +35,9 @@ class BookFeedLogic:
     def stale(self) -> bool:
         return self._stale
 
+    def handled_types(self) -> frozenset[type]:
+        return frozenset({BookSnapshotReceived, TradePrinted, TimerFired})
+
     def handle(self, message: object) -> list[object]:
         if isinstance(message, BookSnapshotReceived):
             return self._on_snapshot(message)

@@ -67,6 +67,9 @@ class QuoterLogic:
         self._last_target: QuoteTarget | None = None
         self._handlers = self._build_handlers()
 
+    def handled_types(self) -> frozenset[type]:
+        return frozenset(self._handlers)
+
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
         return handler(message) if handler is not None else []

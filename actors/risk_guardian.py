@@ -59,7 +59,11 @@ class RiskGuardianLogic:
             FeedRecovered: self._on_feed_recovered,
             TimerFired: self._on_timer,
             OrderRejected: self._on_rejected,
+            ParametersChanged: self._on_parameters,
         }
+
+    def handled_types(self) -> frozenset[type]:
+        return frozenset(self._handlers)
 
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))

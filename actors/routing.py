@@ -90,12 +90,18 @@ class Logic(Protocol):
     def handle(self, message: object) -> list[object]: ...
 
 
+class DeclaresHandled(Protocol):
+    """A logic that says which message types it acts on (checked against :data:`ROUTES`)."""
+
+    def handled_types(self) -> frozenset[type]: ...
+
+
 ROUTES: Mapping[type, tuple[str, ...]] = {
     BookSnapshotReceived: (BOOK_FEED,),
     TradePrinted: (BOOK_FEED, QUOTER),
-    BookUpdated: (QUOTER, FILL_TRACKER, RISK_GUARDIAN, OBSERVER),
+    BookUpdated: (QUOTER, FILL_TRACKER, OBSERVER),
     FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
-    FeedRecovered: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
+    FeedRecovered: (QUOTER, RISK_GUARDIAN, OBSERVER),
     FeedMessageDropped: (OBSERVER,),
     VenueConnectionChanged: (OBSERVER,),
     QuoteTarget: (ORDER_MANAGER, OBSERVER),
@@ -140,6 +146,31 @@ CONFLATED: frozenset[type] = frozenset(
     {BookSnapshotReceived, BookUpdated, PositionChanged, TimerFired}
 )
 """Only the newest of these matters: a slow consumer gets the latest, never a backlog."""
+
+
+DIRECTED: frozenset[type] = frozenset({TimerFired, Ping})
+"""Sent to each role by name (the ticker, the watchdog), never through :data:`ROUTES`."""
+
+
+def routing_problems(logics: Mapping[str, DeclaresHandled]) -> list[str]:
+    """Where :data:`ROUTES` and the roles' declared handlers disagree (empty when they agree).
+
+    A message routed to a role that ignores it wakes an actor for nothing; a handler no
+    route feeds is a feature that silently never runs (a reloaded limit that never applies).
+    """
+    problems: list[str] = []
+    for role, logic in logics.items():
+        handled = logic.handled_types()
+        routed = {kind for kind, roles in ROUTES.items() if role in roles}
+        problems.extend(
+            f"{kind.__name__} is routed to {role}, which ignores it"
+            for kind in sorted(routed - handled, key=lambda k: k.__name__)
+        )
+        problems.extend(
+            f"{role} handles {kind.__name__}, which is never routed to it"
+            for kind in sorted(handled - routed - DIRECTED, key=lambda k: k.__name__)
+        )
+    return problems
 
 
 def recipients(message: object) -> tuple[str, ...]:

@@ -38,6 +38,9 @@ class WatchdogLogic:
         self._last_pong_ns = dict.fromkeys(self._roles, now_ns)
         return self._ping_all(now_ns)
 
+    def handled_types(self) -> frozenset[type]:
+        return frozenset({Pong, TimerFired})
+
     def handle(self, message: object) -> list[object]:
         if isinstance(message, Pong):
             self._last_pong_ns[message.role] = max(

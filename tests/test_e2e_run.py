@@ -157,3 +157,22 @@ def test_an_order_size_below_one_lot_is_refused_before_trading(tmp_path: Path) -
 
     assert makerd.finish() == EXIT_CONFIG
     assert "quoting.order_size: 0.000004 rounds to zero lots of BTC" in makerd.text
+
+
+def test_sighup_lowering_the_drawdown_limit_trips_the_running_kill_switch(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    config = write_config(tmp_path / "risk.yaml", {"risk": {"max_drawdown_usd": 300}})
+    makerd = MakerdProcess(run_args(state, "--config", str(config)), cwd=tmp_path)
+    makerd.wait_for(r"orders=[1-9]")
+
+    # A hundredth of a cent: any fee or mark move below the peak is a drawdown past it.
+    write_config(config, {"risk": {"max_drawdown_usd": 0.0001}})
+    makerd.signal(signal.SIGHUP)
+    makerd.wait_for(r"event=config_reload result=applied")
+    code = makerd.finish()
+
+    assert code == EXIT_KILL_SWITCH, makerd.text
+    trips = journal_rows(state, "SELECT reason FROM kill_switch_events WHERE action = 'trip'")
+    assert trips == [("max_drawdown",)]
