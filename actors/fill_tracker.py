@@ -127,9 +127,6 @@ class FillTrackerLogic:
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 
-    def handled_types(self) -> frozenset[type]:
-        return frozenset(self._handlers)
-
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
         return handler(message) if handler is not None else []

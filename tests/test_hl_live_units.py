@@ -8,7 +8,7 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -191,6 +191,8 @@ class Harness:
     settled: list[bool] = field(default_factory=list)
     gate: TradingGate = field(default_factory=TradingGate)
     budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
+    # The exchange checks a dead-man time against its own clock, so those tests run on ours.
+    clock: Callable[[], int] = field(default=lambda: T0)
 
     def run(self, *commands: object) -> list[object]:
         return asyncio.run(self._run(commands))
@@ -214,7 +216,7 @@ class Harness:
             queries=AccountQueries(rest, user=signer.address),
             emit=self.emitted.append,
             settle=lambda: self.settled.append(True),
-            now_ns=lambda: T0,
+            now_ns=self.clock,
             gate=self.gate,
             dead_man_max_failures=3,
         )
@@ -324,10 +326,11 @@ def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
 def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
     venue_url: str,
 ) -> None:
-    harness = Harness(venue_url)
+    harness = Harness(venue_url, clock=time.time_ns)
+    now = time.time_ns()
     fault(venue_url, {"reject_next": 2, "reject_text": "Trading is halted."})
 
-    events = harness.run(ArmDeadManSwitch(cancel_at_ns=T0 + 60 * S, ts_local=T0))
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
 
     assert [type(e) for e in events] == [DeadManSwitchArmed]
     assert harness.gateway.dead_man_armed
@@ -336,10 +339,11 @@ def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
 
 
 def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:
-    harness = Harness(venue_url)
+    harness = Harness(venue_url, clock=time.time_ns)
+    now = time.time_ns()
     fault(venue_url, {"reject_next": 3, "reject_text": "Trading is halted."})
 
-    events = harness.run(ArmDeadManSwitch(cancel_at_ns=T0 + 60 * S, ts_local=T0))
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
 
     assert [type(e) for e in events] == [DeadManSwitchLost, DeadManSwitchArmed]
 
