@@ -170,7 +170,7 @@ class ReconnectingSocket:
             except TimeoutError:
                 raw = None
             now = time.monotonic()
-            if raw is not None and self._dispatch(raw, self._now_ns()):
+            if raw is not None and self.handle_message(raw, self._now_ns()):
                 last_data = now
             if now - last_data >= self._policy.silence_reconnect_s:
                 log.warning("event=ws_silent stream=%s action=reconnect", self._name)
@@ -179,7 +179,7 @@ class ReconnectingSocket:
                 await ws.send('{"method":"ping"}')
                 last_ping = now
 
-    def _dispatch(self, raw: str | bytes, ts_local: int) -> bool:
+    def handle_message(self, raw: str | bytes, ts_local: int) -> bool:
         """Hand one frame on; return whether it carried data. Never raises."""
         frame = decode_frame(raw, max_depth=self._limits.max_json_depth)
         if frame.dropped is not None:
