@@ -32,9 +32,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from protocol.account import Liquidity, OrderFilled, PositionReported
+from protocol.account import Liquidity, OrderFilled
 from protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
-from protocol.orders import OpenOrder, OpenOrdersReported, OrderStatus, RejectReason
+from protocol.orders import OrderStatus, RejectReason
 from protocol.side import Side
 from venues.hyperliquid.errors import FeedParseError, order_status_for, reject_reason_for_status
 from venues.hyperliquid.fields import (
@@ -49,8 +49,34 @@ from venues.hyperliquid.fields import (
     read_time_ns,
 )
 from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from venues.hyperliquid.parse_account import (
+    UserRateLimit,
+    parse_open_orders,
+    parse_open_orders_by_coin,
+    parse_position,
+    parse_positions,
+    parse_user_rate_limit,
+)
 
 _PRICE, _SIZE, _NUMBER = DropReason.BAD_PRICE, DropReason.BAD_SIZE, DropReason.BAD_NUMBER
+
+__all__ = [
+    "OrderStatusReported",
+    "UserFillsMessage",
+    "UserRateLimit",
+    "parse_bbo",
+    "parse_fill",
+    "parse_fills",
+    "parse_l2_book",
+    "parse_open_orders",
+    "parse_open_orders_by_coin",
+    "parse_order_updates",
+    "parse_position",
+    "parse_positions",
+    "parse_trades",
+    "parse_user_fills_message",
+    "parse_user_rate_limit",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,19 +108,6 @@ class OrderStatusReported:
     reject_reason: RejectReason | None
     ts_exchange: int
     ts_local: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UserRateLimit:
-    """The address-level request budget (``userRateLimit``): cap ≈ 10000 + volume."""
-
-    cumulative_volume: Decimal
-    requests_used: int
-    requests_cap: int
-
-    @property
-    def requests_left(self) -> int:
-        return self.requests_cap - self.requests_used
 
 
 def parse_l2_book(
@@ -321,95 +334,6 @@ def parse_order_updates(
             )
         )
     return tuple(reports)
-
-
-def parse_open_orders_by_coin(
-    data: object, *, ts_local: int, channel: str = "openOrders", guard: FrameGuard = OPEN_GUARD
-) -> dict[str, OpenOrdersReported]:
-    """REST ``openOrders`` / ``frontendOpenOrders`` grouped into one report per coin."""
-    grouped: dict[str, list[OpenOrder]] = {}
-    for raw in as_list(data, channel, "data"):
-        item = as_object(raw, channel)
-        order = OpenOrder(
-            cloid=read_optional_str(item, "cloid", channel),
-            venue_order_id=read_int(item, "oid", channel),
-            coin=read_str(item, "coin", channel),
-            side=read_side(item, channel),
-            price=read_decimal(item, "limitPx", channel, reason=_PRICE, guard=guard),
-            size=read_decimal(item, "sz", channel, reason=_SIZE, guard=guard, allow_zero=True),
-        )
-        grouped.setdefault(order.coin, []).append(order)
-    return {
-        coin: OpenOrdersReported(
-            coin=coin, orders=tuple(orders), ts_exchange=ts_local, ts_local=ts_local
-        )
-        for coin, orders in grouped.items()
-    }
-
-
-def parse_open_orders(
-    data: object, *, coin: str, ts_local: int, channel: str = "openOrders"
-) -> OpenOrdersReported:
-    """The open orders of one coin (an empty report when it has none)."""
-    by_coin = parse_open_orders_by_coin(data, ts_local=ts_local, channel=channel)
-    empty = OpenOrdersReported(coin=coin, orders=(), ts_exchange=ts_local, ts_local=ts_local)
-    return by_coin.get(coin, empty)
-
-
-def parse_positions(
-    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
-) -> dict[str, PositionReported]:
-    """``clearinghouseState`` → the venue's position per coin (coins with one only)."""
-    channel = "clearinghouseState"
-    state = as_object(data, channel)
-    ts_exchange = (
-        read_time_ns(state, "time", channel, guard=guard, ts_local=ts_local)
-        if "time" in state
-        else ts_local
-    )
-    positions: dict[str, PositionReported] = {}
-    for raw in as_list(state.get("assetPositions"), channel, "assetPositions"):
-        position = as_object(as_object(raw, channel).get("position"), channel)
-        coin = read_str(position, "coin", channel)
-        entry = position.get("entryPx")
-        positions[coin] = PositionReported(
-            coin=coin,
-            position=read_decimal(position, "szi", channel, reason=_SIZE, guard=guard, signed=True),
-            average_entry=Decimal(0)
-            if entry is None
-            else read_decimal(
-                position, "entryPx", channel, reason=_PRICE, guard=guard, allow_zero=True
-            ),
-            ts_exchange=ts_exchange,
-            ts_local=ts_local,
-        )
-    return positions
-
-
-def parse_position(data: object, *, coin: str, ts_local: int) -> PositionReported:
-    """One coin's position; flat (zero size and entry) when the venue lists none."""
-    positions = parse_positions(data, ts_local=ts_local)
-    flat = PositionReported(
-        coin=coin,
-        position=Decimal(0),
-        average_entry=Decimal(0),
-        ts_exchange=ts_local,
-        ts_local=ts_local,
-    )
-    return positions.get(coin, flat)
-
-
-def parse_user_rate_limit(data: object) -> UserRateLimit:
-    """``userRateLimit`` → the address's request budget."""
-    channel = "userRateLimit"
-    limit = as_object(data, channel)
-    return UserRateLimit(
-        cumulative_volume=read_decimal(
-            limit, "cumVlm", channel, reason=_NUMBER, guard=OPEN_GUARD, allow_zero=True
-        ),
-        requests_used=read_int(limit, "nRequestsUsed", channel),
-        requests_cap=read_int(limit, "nRequestsCap", channel),
-    )
 
 
 def _level(item: object, channel: str, guard: FrameGuard) -> BookLevel:
