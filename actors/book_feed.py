@@ -1,6 +1,8 @@
 """book_feed: owns the validated L2 book per coin and the feed's health.
 
-It turns venue snapshots into :class:`BookUpdated`, drops (and reports) malformed ones,
+It turns venue snapshots into :class:`BookUpdated`, drops (and reports) malformed ones
+and any book or trade for a coin other than its own (the venue boundary refuses those
+first; this is the second line, so a wrong book can never reach the quoter),
 and declares the feed stale when neither fresh data nor a fresh exchange timestamp has
 arrived within the limit, so quotes come down before they can be picked off.
 """
@@ -14,6 +16,7 @@ from protocol.market import (
     BookLevel,
     BookSnapshotReceived,
     BookUpdated,
+    DropReason,
     FeedMessageDropped,
     FeedRecovered,
     FeedStale,
@@ -30,6 +33,7 @@ class BookFeedLogic:
         self._stale = False
         self.books_accepted = 0
         self.books_dropped = 0
+        self.wrong_coin_dropped = 0
 
     @property
     def stale(self) -> bool:
@@ -39,6 +43,8 @@ class BookFeedLogic:
         return frozenset({BookSnapshotReceived, TradePrinted, TimerFired})
 
     def handle(self, message: object) -> list[object]:
+        if isinstance(message, BookSnapshotReceived | TradePrinted) and message.coin != self._coin:
+            return self._wrong_coin(message)
         if isinstance(message, BookSnapshotReceived):
             return self._on_snapshot(message)
         if isinstance(message, TradePrinted):
@@ -48,19 +54,37 @@ class BookFeedLogic:
             return self._check_staleness(message.ts_local)
         return []
 
+    def _wrong_coin(self, message: BookSnapshotReceived | TradePrinted) -> list[object]:
+        self.wrong_coin_dropped += 1
+        channel = "l2Book" if isinstance(message, BookSnapshotReceived) else "trades"
+        return [
+            FeedMessageDropped(
+                channel=channel,
+                reason=DropReason.WRONG_COIN.value,
+                ts_local=message.ts_local,
+                stream="market",
+                detail=f"{message.coin[:20]!r} reached the book_feed of {self._coin}",
+            )
+        ]
+
     def _on_snapshot(self, snapshot: BookSnapshotReceived) -> list[object]:
         problem = _book_problem(snapshot)
         if problem is not None:
             self.books_dropped += 1
             return [
-                FeedMessageDropped(channel="l2Book", reason=problem, ts_local=snapshot.ts_local)
+                FeedMessageDropped(
+                    channel="l2Book", reason=problem, ts_local=snapshot.ts_local, stream="market"
+                )
             ]
         if snapshot.ts_exchange < self._last_exchange_ns:
             # An older block than one already seen (reordering after a reconnect).
             self.books_dropped += 1
             return [
                 FeedMessageDropped(
-                    channel="l2Book", reason="out_of_order", ts_local=snapshot.ts_local
+                    channel="l2Book",
+                    reason=DropReason.OUT_OF_ORDER.value,
+                    ts_local=snapshot.ts_local,
+                    stream="market",
                 )
             ]
         self.books_accepted += 1

@@ -39,6 +39,7 @@ from prometheus_client import (
 from actors.routing import ACTOR_ROLES
 from makerd.metrics_http import MetricsServer, serve_metrics
 from protocol.account import Liquidity
+from protocol.market import DropReason
 from protocol.orders import CancelReason, RejectReason
 from protocol.risk import KillReason, TradingState
 from supervision.model import ExitKind
@@ -53,16 +54,7 @@ ORDER_RULE_ERROR_REASONS = ("tick", "lot", "size_zero", "min_notional", OTHER)
 FEED_STREAMS = ("market", "user", OTHER)
 DISCONNECT_REASONS = ("closed_ok", "closed_error", "timeout", "refused", OTHER)
 FEED_CHANNELS = ("l2Book", "trades", "orderUpdates", "userFills", OTHER)
-FEED_DROP_REASONS = (
-    "parse_error",
-    "empty_side",
-    "bids_not_descending",
-    "asks_not_ascending",
-    "crossed",
-    "non_positive_level",
-    "out_of_order",
-    OTHER,
-)
+FEED_DROP_REASONS = (*(reason.value for reason in DropReason), OTHER)
 # A restart's reason is how the previous incarnation ended (supervision.model.ExitKind).
 RESTART_REASONS = (*(kind.value for kind in ExitKind), OTHER)
 ACTORS = (*ACTOR_ROLES, OTHER)
@@ -207,8 +199,8 @@ class Metrics:
         )
         self.feed_messages_dropped_total = counter(
             "makerd_feed_messages_dropped_total",
-            "Feed messages dropped as invalid.",
-            {"reason": FEED_DROP_REASONS},
+            "Venue messages dropped as invalid, by stream and reason.",
+            {"stream": FEED_STREAMS, "reason": FEED_DROP_REASONS},
         )
         self.feed_last_message_timestamp_seconds = single_gauge(
             "makerd_feed_last_message_timestamp_seconds",

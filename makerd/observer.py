@@ -159,7 +159,7 @@ class Observer:
             FeedRecovered: lambda _: self._set_feed_stale(stale=False),
             VenueConnectionChanged: self._on_connection,
             FeedMessageDropped: lambda m: metrics.feed_messages_dropped_total.labels(
-                reason=m.reason
+                stream=m.stream, reason=m.reason
             ).inc(),
         }
         unlocked: dict[type, Handler] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from protocol.side import Side
 
@@ -66,13 +67,51 @@ class TradePrinted:
     ts_local: int
 
 
+class DropReason(StrEnum):
+    """Why a venue message was dropped: a fixed set, so it can label a metric."""
+
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    TOO_DEEP = "too_deep"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    MISSING_FIELD = "missing_field"
+    BAD_FIELD = "bad_field"
+    """A field of the wrong type or shape (a list that is not one, a side not B/A)."""
+    BAD_PRICE = "bad_price"
+    BAD_SIZE = "bad_size"
+    BAD_NUMBER = "bad_number"
+    """A decimal that is neither a price nor a size (a fee, a volume) did not parse."""
+    BAD_TIME = "bad_time"
+    FUTURE_TIME = "future_time"
+    WRONG_COIN = "wrong_coin"
+    UNKNOWN_COIN = "unknown_coin"
+    OUT_OF_BAND = "out_of_band"
+    CROSSED_BOOK = "crossed_book"
+    TOO_MANY_LEVELS = "too_many_levels"
+    HANDLER_ERROR = "handler_error"
+    """The code handling a frame raised: a bug, logged with its traceback."""
+    # The book_feed's own checks of a snapshot that reached it.
+    EMPTY_SIDE = "empty_side"
+    BIDS_NOT_DESCENDING = "bids_not_descending"
+    ASKS_NOT_ASCENDING = "asks_not_ascending"
+    CROSSED = "crossed"
+    NON_POSITIVE_LEVEL = "non_positive_level"
+    OUT_OF_ORDER = "out_of_order"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedMessageDropped:
-    """A feed message that could not be parsed or failed validation, counted and dropped."""
+    """A venue message that could not be parsed or failed validation, counted and dropped.
+
+    ``reason`` is a :class:`DropReason` value; ``detail`` says more, for logs only.
+    ``stream`` is ``market`` or ``user`` (``other`` when the sender did not say).
+    """
 
     channel: str
     reason: str
     ts_local: int
+    stream: str = "other"
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,7 +47,7 @@ CASSETTES = (
 needs_cassettes = pytest.mark.skipif(
     not CASSETTES.is_dir(), reason="the SDK cassettes in /work/shared are absent"
 )
-TS_LOCAL = 1_700_000_000_123_456_789
+TS_LOCAL = 1_800_000_000_123_456_789  # after every recorded exchange time
 
 
 def recorded(cassette: str, request_type: str) -> Any:

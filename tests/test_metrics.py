@@ -172,11 +172,14 @@ def test_recorded_events_show_up_in_the_next_scrape(
 def test_an_unknown_reason_is_counted_as_other_instead_of_a_new_series(
     metrics: Metrics, server: MetricsServer
 ) -> None:
-    metrics.feed_messages_dropped_total.labels(reason="cosmic_ray").inc()
+    metrics.feed_messages_dropped_total.labels(stream="market", reason="cosmic_ray").inc()
 
     _, samples = scrape(server)["makerd_feed_messages_dropped"]
 
-    assert value_of(samples, "makerd_feed_messages_dropped_total", reason="other") == 1
+    assert (
+        value_of(samples, "makerd_feed_messages_dropped_total", stream="market", reason="other")
+        == 1
+    )
     assert all(s.labels["reason"] != "cosmic_ray" for s in samples)
 
 

@@ -15,18 +15,33 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final, TypeVar
 
+from protocol.market import DropReason
 from protocol.orders import OrderStatus, RejectReason
 
 _T = TypeVar("_T")
 
 
 class FeedParseError(ValueError):
-    """A venue message that does not have the documented shape; count it and drop it."""
+    """A venue message that does not have the documented shape; count it and drop it.
 
-    def __init__(self, channel: str, reason: str) -> None:
-        super().__init__(f"{channel}: {reason}")
+    ``reason`` is a :class:`protocol.market.DropReason` (a metric label), ``detail``
+    the sentence for the log. The detail never quotes more than a few characters of the
+    offending value: a million-character price must not become a million-character log.
+    """
+
+    def __init__(
+        self, channel: str, detail: str, reason: DropReason = DropReason.BAD_FIELD
+    ) -> None:
+        super().__init__(f"{channel}: {detail} ({reason.value})")
         self.channel = channel
-        self.reason = reason
+        self.detail = detail
+        self.reason: str = reason.value
+
+
+def clip(value: object, limit: int = 24) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error details."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= limit else repr(value[:limit])
+    return text if len(text) <= limit + 2 else text[:limit] + "…"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,7 +244,7 @@ def _decimal_of(value: object, what: str) -> Decimal:
     try:
         number = Decimal(_expect(value, str, what))
     except InvalidOperation:
-        raise FeedParseError("exchange", f"{what} {value!r} is not a decimal") from None
+        raise FeedParseError("exchange", f"{what} {clip(value)} is not a decimal") from None
     if not number.is_finite():
-        raise FeedParseError("exchange", f"{what} {value!r} is not finite")
+        raise FeedParseError("exchange", f"{what} {clip(value)} is not finite")
     return number

@@ -4,7 +4,11 @@ Hyperliquid sends full book snapshots (never diffs), and subscribing sends the c
 book at once, so every reconnect starts from a fresh snapshot without extra requests.
 Book and trade times are the exchange's (ms → ns) and receive times are local, which is
 what lets the book_feed tell a frozen feed from a quiet one. A frame that does not
-parse is counted and reported as :class:`FeedMessageDropped`, never raised.
+parse, or fails a check of its :class:`FrameGuard` (a coin this session does not trade,
+a price outside the band around the last good mid, a time beyond the clock-skew bound,
+a crossed book), is counted, logged at a rate limit and reported as
+:class:`FeedMessageDropped`, never raised. Only a book that passed every check moves
+the band's anchor.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from protocol.market import (
 )
 from venues.base import EventSink
 from venues.hyperliquid.errors import FeedParseError
+from venues.hyperliquid.limits import FrameGuard, FrameLimits
 from venues.hyperliquid.parse import parse_l2_book, parse_trades
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
@@ -44,9 +49,14 @@ class MarketFeed:
         | EventSink,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
+        limits: FrameLimits | None = None,
+        listed_coins: Sequence[str] | None = None,
     ) -> None:
+        """``listed_coins`` (the venue's universe) only names drops: unknown vs wrong coin."""
         self._sink = sink
         self._coins = frozenset(coins)
+        self.guard = FrameGuard(limits=limits, coins=coins, listed=listed_coins)
+        """Shared with whatever else parses this venue's frames (the user stream's fills)."""
         self._now_ns = now_ns
         self._newest_trade_ns: dict[str, int] = {}
         self.dropped = 0
@@ -64,6 +74,7 @@ class MarketFeed:
             policy=policy,
             now_ns=now_ns,
             on_state=sink,
+            limits=self.guard.limits,
         )
 
     async def run(self) -> None:
@@ -77,12 +88,16 @@ class MarketFeed:
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
         try:
             if channel == "l2Book":
-                self._sink(parse_l2_book(data, ts_local=ts_local))
+                book = parse_l2_book(data, ts_local=ts_local, guard=self.guard)
+                if book.bids and book.asks:
+                    self.guard.anchor(
+                        book.coin, (book.bids[0].price + book.asks[0].price) / 2, ts_local
+                    )
+                self._sink(book)
             elif channel == "trades":
-                self._on_trades(parse_trades(data, ts_local=ts_local))
+                self._on_trades(parse_trades(data, ts_local=ts_local, guard=self.guard))
         except FeedParseError as error:
-            self.dropped += 1
-            self._sink(FeedMessageDropped(channel=channel, reason=error.reason, ts_local=ts_local))
+            self._drop(channel, error.reason, error.detail, ts_local)
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
         for trade in trades:
@@ -92,6 +107,19 @@ class MarketFeed:
             self._newest_trade_ns[trade.coin] = trade.ts_exchange
             self._sink(trade)
 
-    def _drop_malformed(self, reason: str, ts_local: int) -> None:
+    def _drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
         self.dropped += 1
-        self._sink(FeedMessageDropped(channel="ws", reason=reason, ts_local=ts_local))
+        self.socket.record_drop(channel, reason, detail, ts_local)
+        self._report_drop(channel, reason, detail, ts_local)
+
+    def _drop_malformed(self, reason: str, ts_local: int) -> None:
+        # Already logged by the socket, which read (or failed to read) the message.
+        self.dropped += 1
+        self._report_drop("ws", reason, "", ts_local)
+
+    def _report_drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
+        self._sink(
+            FeedMessageDropped(
+                channel=channel, reason=reason, ts_local=ts_local, stream="market", detail=detail
+            )
+        )

@@ -24,6 +24,7 @@ from protocol.orders import VenueCommand
 from venues.base import EventSink
 from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
+from venues.hyperliquid.limits import FrameLimits
 from venues.hyperliquid.rest import websocket_url
 from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
 from venues.paper.exchange import PaperExchange
@@ -36,7 +37,10 @@ _START_TIMEOUT_S: Final = 10.0
 class PaperHyperliquidVenue:
     """Real Hyperliquid (or ``makerd venue``) market data, paper matching."""
 
-    def __init__(self, config: MakerdConfig, *, clock: Clock) -> None:
+    def __init__(
+        self, config: MakerdConfig, *, clock: Clock, limits: FrameLimits | None = None
+    ) -> None:
+        """``limits`` bound what the public feed may send (defaults: :class:`FrameLimits`)."""
         self._clock = clock
         api_url = api_url_for(config.hyperliquid)
         self._instrument = fetch_instrument(api_url, config.coin)
@@ -52,6 +56,7 @@ class PaperHyperliquidVenue:
             sink=self._on_market,
             policy=reconnect_policy(config.hyperliquid),
             now_ns=clock.now_ns,
+            limits=limits,
         )
         log.info("event=paper_venue url=%s coin=%s", api_url, config.coin)
 

@@ -15,6 +15,13 @@ seen once with and once without ``tid`` would get two ids; live feeds always car
 ``tid``, so only old recordings use the fallback.
 
 REST ``openOrders`` carries no server time, so its ``ts_exchange`` is the local time.
+
+Validation happens here, before anything becomes a protocol message: decimals are plain
+digit strings of bounded length (:class:`FrameLimits`), prices and the sizes of books,
+trades and fills are positive, exchange times positive and not beyond the clock-skew
+bound, books not crossed. A :class:`FrameGuard` adds the session's context: the coins
+it trades and the price band around the last good mid. Every refusal is a
+:class:`FeedParseError` whose ``reason`` names the check.
 """
 
 from __future__ import annotations
@@ -23,18 +30,53 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from protocol.account import Liquidity, OrderFilled, PositionReported
-from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
-from protocol.orders import OpenOrder, OpenOrdersReported, OrderStatus, RejectReason
+from protocol.account import Liquidity, OrderFilled
+from protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
+from protocol.orders import OrderStatus, RejectReason
 from protocol.side import Side
 from venues.hyperliquid.errors import FeedParseError, order_status_for, reject_reason_for_status
+from venues.hyperliquid.fields import (
+    JsonObject,
+    as_list,
+    as_object,
+    read_decimal,
+    read_int,
+    read_optional_str,
+    read_side,
+    read_str,
+    read_time_ns,
+)
+from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from venues.hyperliquid.parse_account import (
+    UserRateLimit,
+    parse_open_orders,
+    parse_open_orders_by_coin,
+    parse_position,
+    parse_positions,
+    parse_user_rate_limit,
+)
 
-_NS_PER_MS = 1_000_000
-_SIDES = {"B": Side.BUY, "A": Side.SELL}
+_PRICE, _SIZE, _NUMBER = DropReason.BAD_PRICE, DropReason.BAD_SIZE, DropReason.BAD_NUMBER
 
-JsonObject = dict[str, object]
+__all__ = [
+    "OrderStatusReported",
+    "UserFillsMessage",
+    "UserRateLimit",
+    "parse_bbo",
+    "parse_fill",
+    "parse_fills",
+    "parse_l2_book",
+    "parse_open_orders",
+    "parse_open_orders_by_coin",
+    "parse_order_updates",
+    "parse_position",
+    "parse_positions",
+    "parse_trades",
+    "parse_user_fills_message",
+    "parse_user_rate_limit",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,68 +110,103 @@ class OrderStatusReported:
     ts_local: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UserRateLimit:
-    """The address-level request budget (``userRateLimit``): cap ≈ 10000 + volume."""
-
-    cumulative_volume: Decimal
-    requests_used: int
-    requests_cap: int
-
-    @property
-    def requests_left(self) -> int:
-        return self.requests_cap - self.requests_used
-
-
-def parse_l2_book(data: object, *, ts_local: int) -> BookSnapshotReceived:
+def parse_l2_book(
+    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+) -> BookSnapshotReceived:
     """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first."""
-    book = _object(data, "l2Book")
-    levels = _list(book.get("levels"), "l2Book", "levels")
+    channel = "l2Book"
+    book = as_object(data, channel)
+    coin = read_str(book, "coin", channel)
+    guard.check_coin(coin, channel)
+    ts_exchange = read_time_ns(book, "time", channel, guard=guard, ts_local=ts_local)
+    levels = as_list(book.get("levels"), channel, "levels")
     if len(levels) != 2:
-        raise FeedParseError("l2Book", "levels must be [bids, asks]")
-    bids, asks = (
-        tuple(_level(item, "l2Book") for item in _list(side, "l2Book", "levels[i]"))
-        for side in levels
-    )
-    return BookSnapshotReceived(
-        coin=_str(book, "coin", "l2Book"),
+        raise FeedParseError(channel, "levels must be [bids, asks]")
+    bids, asks = (_side_levels(side, guard) for side in levels)
+    return _checked_book(
+        coin,
         bids=bids,
         asks=asks,
-        ts_exchange=_time_ns(book, "time", "l2Book"),
+        ts_exchange=ts_exchange,
         ts_local=ts_local,
+        guard=guard,
+        channel=channel,
     )
 
 
-def parse_bbo(data: object, *, ts_local: int) -> BookSnapshotReceived:
+def parse_bbo(
+    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+) -> BookSnapshotReceived:
     """A ``bbo`` frame as a top-of-book snapshot: at most one level per side."""
-    message = _object(data, "bbo")
-    pair = _list(message.get("bbo"), "bbo", "bbo")
+    channel = "bbo"
+    message = as_object(data, channel)
+    coin = read_str(message, "coin", channel)
+    guard.check_coin(coin, channel)
+    ts_exchange = read_time_ns(message, "time", channel, guard=guard, ts_local=ts_local)
+    pair = as_list(message.get("bbo"), channel, "bbo")
     if len(pair) != 2:
-        raise FeedParseError("bbo", "bbo must be [bid, ask]")
-    bid, ask = ((() if item is None else (_level(item, "bbo"),)) for item in pair)
-    return BookSnapshotReceived(
-        coin=_str(message, "coin", "bbo"),
+        raise FeedParseError(channel, "bbo must be [bid, ask]")
+    bid, ask = ((() if item is None else (_level(item, channel, guard),)) for item in pair)
+    return _checked_book(
+        coin,
         bids=bid,
         asks=ask,
-        ts_exchange=_time_ns(message, "time", "bbo"),
+        ts_exchange=ts_exchange,
         ts_local=ts_local,
+        guard=guard,
+        channel=channel,
     )
 
 
-def parse_trades(data: object, *, ts_local: int) -> tuple[TradePrinted, ...]:
+def _side_levels(side: object, guard: FrameGuard) -> tuple[BookLevel, ...]:
+    items = as_list(side, "l2Book", "levels[i]")
+    if len(items) > guard.limits.max_book_levels:
+        raise FeedParseError(
+            "l2Book", f"{len(items)} levels on one side", DropReason.TOO_MANY_LEVELS
+        )
+    return tuple(_level(item, "l2Book", guard) for item in items)
+
+
+def _checked_book(
+    coin: str,
+    *,
+    bids: tuple[BookLevel, ...],
+    asks: tuple[BookLevel, ...],
+    ts_exchange: int,
+    ts_local: int,
+    guard: FrameGuard,
+    channel: str,
+) -> BookSnapshotReceived:
+    if bids and asks and bids[0].price >= asks[0].price:
+        raise FeedParseError(
+            channel, f"bid {bids[0].price} >= ask {asks[0].price}", DropReason.CROSSED_BOOK
+        )
+    guard.check_band(coin, (level.price for level in (*bids, *asks)), ts_local, channel)
+    return BookSnapshotReceived(
+        coin=coin, bids=bids, asks=asks, ts_exchange=ts_exchange, ts_local=ts_local
+    )
+
+
+def parse_trades(
+    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+) -> tuple[TradePrinted, ...]:
     """A ``trades`` frame; ``side`` is the aggressor's, the id ``"{coin}:{tid}"``."""
+    channel = "trades"
     trades = []
-    for item in _list(data, "trades", "data"):
-        trade = _object(item, "trades")
-        coin = _str(trade, "coin", "trades")
+    for item in as_list(data, channel, "data"):
+        trade = as_object(item, channel)
+        coin = read_str(trade, "coin", channel)
+        guard.check_coin(coin, channel)
+        price = read_decimal(trade, "px", channel, reason=_PRICE, guard=guard)
+        guard.check_band(coin, (price,), ts_local, channel)
         trades.append(
             TradePrinted(
                 coin=coin,
-                side=_side(trade, "trades"),
-                price=_decimal(trade, "px", "trades"),
-                size=_decimal(trade, "sz", "trades"),
-                trade_id=f"{coin}:{_int(trade, 'tid', 'trades')}",
-                ts_exchange=_time_ns(trade, "time", "trades"),
+                side=read_side(trade, channel),
+                price=price,
+                size=read_decimal(trade, "sz", channel, reason=_SIZE, guard=guard),
+                trade_id=f"{coin}:{read_int(trade, 'tid', channel)}",
+                ts_exchange=read_time_ns(trade, "time", channel, guard=guard, ts_local=ts_local),
                 ts_local=ts_local,
             )
         )
@@ -137,13 +214,23 @@ def parse_trades(data: object, *, ts_local: int) -> tuple[TradePrinted, ...]:
 
 
 def parse_fills(
-    data: object, *, ts_local: int, channel: str = "userFills"
+    data: object,
+    *,
+    ts_local: int,
+    channel: str = "userFills",
+    guard: FrameGuard = OPEN_GUARD,
+    history: bool = False,
 ) -> tuple[OrderFilled, ...]:
-    """A list of fills: REST ``userFills`` / ``userFillsByTime``, or ``userEvents.fills``."""
+    """A list of fills: REST ``userFills`` / ``userFillsByTime``, or ``userEvents.fills``.
+
+    One impossible fill refuses the whole list (the caller asks the exchange again).
+    ``history`` (a snapshot of past fills) skips the coin and band checks: the account's
+    past may hold other coins, at prices from before the market moved.
+    """
     fills = []
     fallback_ids: Counter[str] = Counter()
-    for item in _list(data, channel, "fills"):
-        fill = parse_fill(item, ts_local=ts_local, channel=channel)
+    for item in as_list(data, channel, "fills"):
+        fill = parse_fill(item, ts_local=ts_local, channel=channel, guard=guard, history=history)
         if isinstance(item, dict) and "tid" not in item:
             fallback_ids[fill.trade_id] += 1
             if (occurrence := fallback_ids[fill.trade_id]) > 1:
@@ -152,216 +239,107 @@ def parse_fills(
     return tuple(fills)
 
 
-def parse_user_fills_message(data: object, *, ts_local: int) -> UserFillsMessage:
+def parse_user_fills_message(
+    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+) -> UserFillsMessage:
     """A WS ``userFills`` frame; ``isSnapshot`` absent means a live (non-snapshot) update."""
-    message = _object(data, "userFills")
+    message = as_object(data, "userFills")
     is_snapshot = message.get("isSnapshot", False)
     if not isinstance(is_snapshot, bool):
         raise FeedParseError("userFills", "isSnapshot is not a boolean")
     return UserFillsMessage(
-        user=_str(message, "user", "userFills"),
+        user=read_str(message, "user", "userFills"),
         is_snapshot=is_snapshot,
-        fills=parse_fills(message.get("fills"), ts_local=ts_local),
+        fills=parse_fills(
+            message.get("fills"), ts_local=ts_local, guard=guard, history=is_snapshot
+        ),
     )
 
 
-def parse_fill(item: object, *, ts_local: int, channel: str = "userFills") -> OrderFilled:
+def parse_fill(
+    item: object,
+    *,
+    ts_local: int,
+    channel: str = "userFills",
+    guard: FrameGuard = OPEN_GUARD,
+    history: bool = False,
+) -> OrderFilled:
     """One fill; ``crossed`` means taker, ``fee`` keeps its sign (negative = rebate)."""
-    fill = _object(item, channel)
-    coin = _str(fill, "coin", channel)
-    oid = _int(fill, "oid", channel)
+    fill = as_object(item, channel)
+    coin = read_str(fill, "coin", channel)
+    if not history:
+        guard.check_coin(coin, channel)
+    oid = read_int(fill, "oid", channel)
     crossed = fill.get("crossed")
     if not isinstance(crossed, bool):
-        raise FeedParseError(channel, "crossed is missing or not a boolean")
+        reason = DropReason.MISSING_FIELD if crossed is None else DropReason.BAD_FIELD
+        raise FeedParseError(channel, "crossed is missing or not a boolean", reason)
+    price = read_decimal(fill, "px", channel, reason=_PRICE, guard=guard)
+    if not history:
+        guard.check_band(coin, (price,), ts_local, channel)
     return OrderFilled(
         trade_id=_fill_trade_id(fill, coin, oid, channel),
-        cloid=_optional_str(fill, "cloid", channel),
+        cloid=read_optional_str(fill, "cloid", channel),
         venue_order_id=oid,
         coin=coin,
-        side=_side(fill, channel),
-        price=_decimal(fill, "px", channel),
-        size=_decimal(fill, "sz", channel),
-        fee=_decimal(fill, "fee", channel, signed=True),
+        side=read_side(fill, channel),
+        price=price,
+        size=read_decimal(fill, "sz", channel, reason=_SIZE, guard=guard),
+        fee=read_decimal(fill, "fee", channel, reason=_NUMBER, guard=guard, signed=True),
         liquidity=Liquidity.TAKER if crossed else Liquidity.MAKER,
-        ts_exchange=_time_ns(fill, "time", channel),
+        ts_exchange=read_time_ns(fill, "time", channel, guard=guard, ts_local=ts_local),
         ts_local=ts_local,
     )
 
 
 def _fill_trade_id(fill: JsonObject, coin: str, oid: int, channel: str) -> str:
     if "tid" in fill:
-        return f"{coin}:{_int(fill, 'tid', channel)}"
-    tx_hash = _str(fill, "hash", channel)
+        return f"{coin}:{read_int(fill, 'tid', channel)}"
+    tx_hash = read_str(fill, "hash", channel)
     canonical = json.dumps(fill, sort_keys=True, separators=(",", ":"), default=str).encode()
     return f"{coin}:{tx_hash}:{oid}:{hashlib.sha256(canonical).hexdigest()[:16]}"
 
 
 def parse_order_updates(
-    data: object, *, ts_local: int, channel: str = "orderUpdates"
+    data: object, *, ts_local: int, channel: str = "orderUpdates", guard: FrameGuard = OPEN_GUARD
 ) -> tuple[OrderStatusReported, ...]:
-    """An ``orderUpdates`` frame or a ``historicalOrders`` body: one report per item."""
+    """An ``orderUpdates`` frame or a ``historicalOrders`` body: one report per item.
+
+    ``size`` (what remains) may be zero: a filled or cancelled order has none left.
+    """
     reports = []
-    for raw in _list(data, channel, "data"):
-        item = _object(raw, channel)
-        order = _object(item.get("order"), channel)
-        venue_status = _str(item, "status", channel)
+    for raw in as_list(data, channel, "data"):
+        item = as_object(raw, channel)
+        order = as_object(item.get("order"), channel)
+        venue_status = read_str(item, "status", channel)
         original = order.get("origSz")
         reports.append(
             OrderStatusReported(
-                cloid=_optional_str(order, "cloid", channel),
-                venue_order_id=_int(order, "oid", channel),
-                coin=_str(order, "coin", channel),
-                side=_side(order, channel),
-                price=_decimal(order, "limitPx", channel),
-                size=_decimal(order, "sz", channel),
-                original_size=None if original is None else _decimal(order, "origSz", channel),
+                cloid=read_optional_str(order, "cloid", channel),
+                venue_order_id=read_int(order, "oid", channel),
+                coin=read_str(order, "coin", channel),
+                side=read_side(order, channel),
+                price=read_decimal(order, "limitPx", channel, reason=_PRICE, guard=guard),
+                size=read_decimal(order, "sz", channel, reason=_SIZE, guard=guard, allow_zero=True),
+                original_size=None
+                if original is None
+                else read_decimal(order, "origSz", channel, reason=_SIZE, guard=guard),
                 status=order_status_for(venue_status),
                 venue_status=venue_status,
                 reject_reason=reject_reason_for_status(venue_status),
-                ts_exchange=_time_ns(item, "statusTimestamp", channel),
+                ts_exchange=read_time_ns(
+                    item, "statusTimestamp", channel, guard=guard, ts_local=ts_local
+                ),
                 ts_local=ts_local,
             )
         )
     return tuple(reports)
 
 
-def parse_open_orders_by_coin(
-    data: object, *, ts_local: int, channel: str = "openOrders"
-) -> dict[str, OpenOrdersReported]:
-    """REST ``openOrders`` / ``frontendOpenOrders`` grouped into one report per coin."""
-    grouped: dict[str, list[OpenOrder]] = {}
-    for raw in _list(data, channel, "data"):
-        item = _object(raw, channel)
-        order = OpenOrder(
-            cloid=_optional_str(item, "cloid", channel),
-            venue_order_id=_int(item, "oid", channel),
-            coin=_str(item, "coin", channel),
-            side=_side(item, channel),
-            price=_decimal(item, "limitPx", channel),
-            size=_decimal(item, "sz", channel),
-        )
-        grouped.setdefault(order.coin, []).append(order)
-    return {
-        coin: OpenOrdersReported(
-            coin=coin, orders=tuple(orders), ts_exchange=ts_local, ts_local=ts_local
-        )
-        for coin, orders in grouped.items()
-    }
-
-
-def parse_open_orders(
-    data: object, *, coin: str, ts_local: int, channel: str = "openOrders"
-) -> OpenOrdersReported:
-    """The open orders of one coin (an empty report when it has none)."""
-    by_coin = parse_open_orders_by_coin(data, ts_local=ts_local, channel=channel)
-    empty = OpenOrdersReported(coin=coin, orders=(), ts_exchange=ts_local, ts_local=ts_local)
-    return by_coin.get(coin, empty)
-
-
-def parse_positions(data: object, *, ts_local: int) -> dict[str, PositionReported]:
-    """``clearinghouseState`` → the venue's position per coin (coins with one only)."""
-    channel = "clearinghouseState"
-    state = _object(data, channel)
-    ts_exchange = _time_ns(state, "time", channel) if "time" in state else ts_local
-    positions: dict[str, PositionReported] = {}
-    for raw in _list(state.get("assetPositions"), channel, "assetPositions"):
-        position = _object(_object(raw, channel).get("position"), channel)
-        coin = _str(position, "coin", channel)
-        entry = position.get("entryPx")
-        positions[coin] = PositionReported(
-            coin=coin,
-            position=_decimal(position, "szi", channel, signed=True),
-            average_entry=Decimal(0) if entry is None else _decimal(position, "entryPx", channel),
-            ts_exchange=ts_exchange,
-            ts_local=ts_local,
-        )
-    return positions
-
-
-def parse_position(data: object, *, coin: str, ts_local: int) -> PositionReported:
-    """One coin's position; flat (zero size and entry) when the venue lists none."""
-    positions = parse_positions(data, ts_local=ts_local)
-    flat = PositionReported(
-        coin=coin,
-        position=Decimal(0),
-        average_entry=Decimal(0),
-        ts_exchange=ts_local,
-        ts_local=ts_local,
-    )
-    return positions.get(coin, flat)
-
-
-def parse_user_rate_limit(data: object) -> UserRateLimit:
-    """``userRateLimit`` → the address's request budget."""
-    limit = _object(data, "userRateLimit")
-    return UserRateLimit(
-        cumulative_volume=_decimal(limit, "cumVlm", "userRateLimit"),
-        requests_used=_int(limit, "nRequestsUsed", "userRateLimit"),
-        requests_cap=_int(limit, "nRequestsCap", "userRateLimit"),
-    )
-
-
-def _level(item: object, channel: str) -> BookLevel:
-    level = _object(item, channel)
+def _level(item: object, channel: str, guard: FrameGuard) -> BookLevel:
+    level = as_object(item, channel)
     return BookLevel(
-        price=_decimal(level, "px", channel),
-        size=_decimal(level, "sz", channel),
-        orders=_int(level, "n", channel),
+        price=read_decimal(level, "px", channel, reason=_PRICE, guard=guard),
+        size=read_decimal(level, "sz", channel, reason=_SIZE, guard=guard),
+        orders=read_int(level, "n", channel),
     )
-
-
-def _object(value: object, channel: str) -> JsonObject:
-    if not isinstance(value, dict):
-        raise FeedParseError(channel, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: object, channel: str, what: str) -> list[object]:
-    if not isinstance(value, list):
-        raise FeedParseError(channel, f"{what} is not a list")
-    return value
-
-
-def _str(obj: JsonObject, key: str, channel: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise FeedParseError(channel, f"{key} is missing or not a string")
-    return value
-
-
-def _optional_str(obj: JsonObject, key: str, channel: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        raise FeedParseError(channel, f"{key} is not a string")
-    return value
-
-
-def _int(obj: JsonObject, key: str, channel: str) -> int:
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FeedParseError(channel, f"{key} is missing or not an integer")
-    return value
-
-
-def _time_ns(obj: JsonObject, key: str, channel: str) -> int:
-    return _int(obj, key, channel) * _NS_PER_MS
-
-
-def _decimal(obj: JsonObject, key: str, channel: str, *, signed: bool = False) -> Decimal:
-    text = obj.get(key)
-    if not isinstance(text, str):
-        raise FeedParseError(channel, f"{key} is missing or not a decimal string")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise FeedParseError(channel, f"{key} {text!r} is not a decimal") from None
-    if not value.is_finite() or (value < 0 and not signed):
-        raise FeedParseError(channel, f"{key} {text!r} is out of range")
-    return value
-
-
-def _side(obj: JsonObject, channel: str) -> Side:
-    side = _SIDES.get(_str(obj, "side", channel))
-    if side is None:
-        raise FeedParseError(channel, f"side {obj.get('side')!r} is not 'B' or 'A'")
-    return side

@@ -6,6 +6,14 @@ whenever the socket has been quiet for ``ping_interval_s``, reconnects with expo
 backoff and jitter (sessions that die young count as failures, so a server that accepts
 and drops at once is not hammered), and resubscribes every time. A connection that
 stays open but carries no data for ``silence_reconnect_s`` is treated as dead too.
+
+The socket is its own supervisor: a session that ends for any reason (a network error,
+silence, or an exception from any code it runs) is reported as a disconnection, so the
+connection gauge never says 1 for a dead stream, and restarted with backoff. Only
+cancellation (stopping the venue) ends :meth:`ReconnectingSocket.run`. Every message
+passes :func:`decode_frame` first and every handler call is guarded: a message that
+cannot be read, arrives on a channel nobody subscribed to, or makes its handler raise is
+counted, logged at a rate limit and dropped, never raised.
 """
 
 from __future__ import annotations
@@ -26,15 +34,16 @@ from websockets.exceptions import (
     WebSocketException,
 )
 
-from protocol.market import VenueConnectionChanged
+from protocol.market import DropReason, VenueConnectionChanged
+from venues.hyperliquid.frames import DropLog, decode_frame
+from venues.hyperliquid.limits import FrameLimits
 
 log = logging.getLogger("makerd.venue.ws")
 
 FrameHandler = Callable[[str, object, int], None]
 """``(channel, data, ts_local_ns)`` for every data frame (not pongs or acks)."""
 
-_CONTROL_CHANNELS: Final = frozenset({"pong", "subscriptionResponse"})
-_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
+_CONTROL_CHANNELS: Final = frozenset({"pong", "subscriptionResponse", "error"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,8 +72,13 @@ class ReconnectingSocket:
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
         on_state: Callable[[VenueConnectionChanged], None] | None = None,
+        limits: FrameLimits | None = None,
     ) -> None:
+        """``on_malformed(reason, ts_local)`` hears of every message dropped here."""
         self._on_state = on_state
+        self._limits = limits or FrameLimits()
+        self._channels = frozenset(str(sub.get("type")) for sub in subscriptions)
+        self.drops = DropLog(name)
         self._name = name
         self._url = url
         self._subscriptions = tuple(subscriptions)
@@ -78,45 +92,62 @@ class ReconnectingSocket:
         """Seconds from losing the previous connection to being subscribed again."""
 
     async def run(self) -> None:
+        """Connect, read, reconnect: forever, whatever a session ends with."""
         failures = 0
         lost_at: float | None = None
         while True:
             opened_at = time.monotonic()
             try:
-                async with connect(
-                    self._url,
-                    open_timeout=self._policy.open_timeout_s,
-                    ping_interval=None,  # the exchange wants its own JSON ping
-                    max_size=_MAX_FRAME_BYTES,
-                ) as ws:
-                    await self._subscribe(ws)
-                    self.connections += 1
-                    if lost_at is not None:
-                        self.last_reconnect_s = time.monotonic() - lost_at
-                        log.info(
-                            "event=ws_reconnected stream=%s connection=%d down_for_s=%.3f",
-                            self._name,
-                            self.connections,
-                            self.last_reconnect_s,
-                        )
-                    self._on_connected(self.connections)
-                    self._report(connected=True, reason="")
-                    await self._read(ws)
+                await self._session(lost_at)
+                reason = "timeout"  # the connection fell silent
             except (OSError, TimeoutError, WebSocketException) as error:
                 log.warning("event=ws_disconnected stream=%s error=%r", self._name, error)
-                self._report(connected=False, reason=_disconnect_reason(error))
+                reason = _disconnect_reason(error)
+            except Exception:
+                # A bug in a handler or in this loop: the stream must outlive it.
+                log.exception("event=ws_session_failed stream=%s action=reconnect", self._name)
+                reason = "other"
+            self._report(connected=False, reason=reason)
             lost_at = time.monotonic()
             lived_s = lost_at - opened_at
             failures = 0 if lived_s >= self._policy.short_session_s else failures + 1
             await asyncio.sleep(self._delay(failures))
 
-    def _report(self, *, connected: bool, reason: str) -> None:
-        if self._on_state is not None:
-            self._on_state(
-                VenueConnectionChanged(
-                    stream=self._name, connected=connected, reason=reason, ts_local=self._now_ns()
+    async def _session(self, lost_at: float | None) -> None:
+        async with connect(
+            self._url,
+            open_timeout=self._policy.open_timeout_s,
+            ping_interval=None,  # the exchange wants its own JSON ping
+            max_size=self._limits.max_frame_bytes,
+        ) as ws:
+            await self._subscribe(ws)
+            self.connections += 1
+            if lost_at is not None:
+                self.last_reconnect_s = time.monotonic() - lost_at
+                log.info(
+                    "event=ws_reconnected stream=%s connection=%d down_for_s=%.3f",
+                    self._name,
+                    self.connections,
+                    self.last_reconnect_s,
                 )
-            )
+            self._on_connected(self.connections)
+            self._report(connected=True, reason="")
+            await self._read(ws)
+
+    def _report(self, *, connected: bool, reason: str) -> None:
+        if self._on_state is None:
+            return
+        change = VenueConnectionChanged(
+            stream=self._name, connected=connected, reason=reason, ts_local=self._now_ns()
+        )
+        try:
+            self._on_state(change)
+        except Exception:
+            log.exception("event=ws_state_report_failed stream=%s", self._name)
+
+    def record_drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
+        """Log a drop (rate limited); for the owner's parse-level drops too."""
+        self.drops.record(channel, reason, detail, ts_local)
 
     def _delay(self, failures: int) -> float:
         policy = self._policy
@@ -139,7 +170,7 @@ class ReconnectingSocket:
             except TimeoutError:
                 raw = None
             now = time.monotonic()
-            if raw is not None and self._dispatch(raw, self._now_ns()):
+            if raw is not None and self.handle_message(raw, self._now_ns()):
                 last_data = now
             if now - last_data >= self._policy.silence_reconnect_s:
                 log.warning("event=ws_silent stream=%s action=reconnect", self._name)
@@ -148,24 +179,30 @@ class ReconnectingSocket:
                 await ws.send('{"method":"ping"}')
                 last_ping = now
 
-    def _dispatch(self, raw: str | bytes, ts_local: int) -> bool:
-        """Hand one frame on; return whether it carried data."""
+    def handle_message(self, raw: str | bytes, ts_local: int) -> bool:
+        """Hand one frame on; return whether it carried data. Never raises."""
+        frame = decode_frame(raw, max_depth=self._limits.max_json_depth)
+        if frame.dropped is not None:
+            self._malformed("ws", frame.dropped, frame.detail, ts_local)
+            return False
+        if frame.channel in _CONTROL_CHANNELS:
+            if frame.channel == "error":
+                log.warning("event=ws_error stream=%s data=%.200r", self._name, frame.data)
+            return False
+        if frame.channel not in self._channels:
+            self._malformed("ws", DropReason.UNKNOWN_CHANNEL, frame.channel[:40], ts_local)
+            return False
         try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            self._on_malformed("not JSON", ts_local)
-            return False
-        channel = frame.get("channel") if isinstance(frame, dict) else None
-        if not isinstance(channel, str):
-            self._on_malformed("frame without a channel", ts_local)
-            return False
-        if channel in _CONTROL_CHANNELS:
-            return False
-        if channel == "error":
-            log.warning("event=ws_error stream=%s data=%r", self._name, frame.get("data"))
-            return False
-        self._on_frame(channel, frame.get("data"), ts_local)
+            self._on_frame(frame.channel, frame.data, ts_local)
+        except Exception as error:
+            # The handler's own bug: count it, keep its traceback, keep the stream.
+            log.exception("event=ws_handler_failed stream=%s channel=%s", self._name, frame.channel)
+            self._malformed(frame.channel, DropReason.HANDLER_ERROR, repr(error), ts_local)
         return True
+
+    def _malformed(self, channel: str, reason: DropReason, detail: str, ts_local: int) -> None:
+        self.drops.record(channel, reason.value, detail, ts_local)
+        self._on_malformed(reason.value, ts_local)
 
 
 def _disconnect_reason(error: BaseException) -> str:

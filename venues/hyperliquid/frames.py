@@ -1,0 +1,98 @@
+"""The first check of every WebSocket message: bytes → text → JSON → ``(channel, data)``.
+
+Nothing here raises: a message that cannot become a frame is a :class:`DecodedFrame`
+with a :class:`DropReason`, so one binary or absurdly nested message can never end the
+stream that read it. JSON's ``NaN``/``Infinity`` literals are refused too: the exchange
+never sends them, and a float NaN must not slip into anything downstream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.market import DropReason
+
+log = logging.getLogger("makerd.venue.ws")
+_LOG_INTERVAL_NS: Final = 10_000_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodedFrame:
+    """A channel and its data, or why the message is not one (``dropped``)."""
+
+    channel: str = ""
+    data: object = None
+    dropped: DropReason | None = None
+    detail: str = ""
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"JSON constant {name} is not allowed")
+
+
+def decode_frame(raw: str | bytes, *, max_depth: int) -> DecodedFrame:
+    """One message as a frame; never raises."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return DecodedFrame(dropped=DropReason.NOT_UTF8, detail=str(error)[:80])
+    try:
+        frame = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        return DecodedFrame(dropped=DropReason.TOO_DEEP, detail="nesting beyond the decoder")
+    except ValueError as error:  # JSONDecodeError, NaN, ints beyond Python's digit limit
+        return DecodedFrame(dropped=DropReason.NOT_JSON, detail=str(error)[:80])
+    if _deeper_than(frame, max_depth):
+        return DecodedFrame(dropped=DropReason.TOO_DEEP, detail=f"nesting beyond {max_depth}")
+    channel = frame.get("channel") if isinstance(frame, dict) else None
+    if not isinstance(channel, str):
+        return DecodedFrame(dropped=DropReason.MISSING_FIELD, detail="frame without a channel")
+    return DecodedFrame(channel=channel, data=frame.get("data"))
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    # Iterative: the point is to refuse deep input without recursing on it.
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class DropLog:
+    """Logs drops at a rate limit: the first of each reason at once, then at most one line
+    per reason every 10 s, with how many were dropped since the last line."""
+
+    def __init__(self, stream: str) -> None:
+        self._stream = stream
+        self._last_ns: dict[str, int] = {}
+        self._since: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def record(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self._since[reason] = self._since.get(reason, 0) + 1
+        last = self._last_ns.get(reason)
+        if last is not None and ts_local - last < _LOG_INTERVAL_NS:
+            return
+        self._last_ns[reason] = ts_local
+        log.warning(
+            "event=feed_message_dropped stream=%s channel=%s reason=%s count=%d detail=%r",
+            self._stream,
+            channel[:40],
+            reason,
+            self._since.pop(reason),
+            detail[:200],
+        )
