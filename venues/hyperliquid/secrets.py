@@ -99,10 +99,33 @@ def load_private_key(env: Mapping[str, str], *, key_file: Path | None) -> Privat
     )
 
 
+def private_key_problems(env: Mapping[str, str], *, key_file: Path | None) -> list[str]:
+    """Why no usable key would be loaded, as ``where: problem`` lines (empty when fine).
+
+    Reads no network and quotes no key: the CLI calls it before anything contacts the
+    exchange, so a missing key or a key file of mode 0644 is refused first, not after a
+    round trip. ``where`` is the environment variable or ``hyperliquid.key_file``.
+    """
+    if env.get(ENV_VARIABLE) is not None:
+        where = ENV_VARIABLE
+    elif key_file is not None:
+        where = "hyperliquid.key_file"
+    else:
+        where = "private key"
+    try:
+        load_private_key(env, key_file=key_file)
+    except PrivateKeyError as error:
+        return [f"{where}: {error}"]
+    return []
+
+
 def _read_key_file(path: Path, *, check_permissions: bool) -> PrivateKey:
     source = f"key file {path}"
+    if "\x00" in str(path):
+        raise PrivateKeyError(f"{source!r} contains a NUL byte")
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO must not block the start waiting for a writer.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise PrivateKeyError(f"cannot open {source}: {error.strerror}") from None
     with os.fdopen(descriptor, "rb") as handle:
