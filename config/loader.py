@@ -64,8 +64,18 @@ def parse_config(data: object, *, source: str) -> MakerdConfig:
 
 
 def check_ranges(config: MakerdConfig) -> list[str]:
-    """Every range, meaning and cross-field problem of a well-typed config (empty when valid)."""
-    return bound_problems(config) + text_problems(config) + relation_problems(config)
+    """Every range, meaning and cross-field problem of a well-typed config (empty when valid).
+
+    A relation that involves a field already out of its range is left out: "ping 1e300
+    is too large" says it all; "so the deadline is too short" would only add noise.
+    """
+    out_of_range = bound_problems(config)
+    failed = [_mentions(problem.partition(":")[0]) for problem in out_of_range]
+    return out_of_range + [
+        problem
+        for problem in text_problems(config) + relation_problems(config)
+        if not any(mention.search(problem) for mention in failed)
+    ]
 
 
 def _mentions(path: str) -> re.Pattern[str]:

@@ -9,6 +9,7 @@ mistake or an attack, and is refused before it can cost time or memory:
 - at most :data:`MAX_ALIASES` aliases, and the document fully expanded (every alias
   counted as a copy of what it names) at most :data:`MAX_EXPANDED_NODES` nodes: the
   "billion laughs" bomb is a few hundred bytes that expands to 10^9 nodes;
+- at most :data:`MAX_DOCUMENT_NODES` values written in the file, refused while parsing;
 - at most :data:`MAX_DEPTH` levels of nesting (PyYAML composes recursively);
 - mapping keys must be scalars (a list as a key is unhashable in Python), and integers
   must fit in 64 bits (larger ones cannot even be printed past Python's digit limit).
@@ -30,6 +31,9 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_ALIASES = 100
 MAX_EXPANDED_NODES = 100_000
 MAX_DEPTH = 32
+MAX_DOCUMENT_NODES = 5_000
+"""Nodes written in the file (an alias counts once here): refused while parsing, so a
+megabyte of keys costs a fraction of a second, not the ten seconds PyYAML takes to read it."""
 _MAX_INT_BITS = 64
 
 
@@ -45,19 +49,22 @@ def read_config_text(path: Path) -> str:
         raise ConfigError(["file not found"], source=source) from None
     except OSError as error:
         raise ConfigError([f"cannot read the file: {error.strerror}"], source=source) from None
-    with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if stat.S_ISDIR(status.st_mode):
+    try:
+        # fstat on the open descriptor (the file checked is the file read), before fdopen,
+        # which refuses a directory with an exception of its own.
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
             raise ConfigError(["is a directory, not a config file"], source=source)
-        if not stat.S_ISREG(status.st_mode):
+        if not stat.S_ISREG(mode):
             raise ConfigError(
                 ["is not a regular file (a device, FIFO or socket cannot be a config file)"],
                 source=source,
             )
-        try:
-            content = handle.read(MAX_CONFIG_BYTES + 1)
-        except OSError as error:
-            raise ConfigError([f"cannot read the file: {error.strerror}"], source=source) from None
+        content = _read_at_most(descriptor, MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError([f"cannot read the file: {error.strerror}"], source=source) from None
+    finally:
+        os.close(descriptor)
     if len(content) > MAX_CONFIG_BYTES:
         raise ConfigError(
             [f"is larger than {MAX_CONFIG_BYTES} bytes; a config file is a few kilobytes"],
@@ -67,6 +74,18 @@ def read_config_text(path: Path) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError([f"not UTF-8 text: {error.reason}"], source=source) from None
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(descriptor, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def parse_yaml(text: str, *, source: str) -> object:
@@ -147,6 +166,7 @@ class BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._aliases = 0
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -157,7 +177,13 @@ class BoundedLoader(yaml.SafeLoader):
                     problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
         self._depth += 1
+        self._nodes += 1
         try:
+            if self._nodes > MAX_DOCUMENT_NODES:
+                raise yaml.composer.ComposerError(
+                    problem=f"more than {MAX_DOCUMENT_NODES} values; a config needs a few hundred",
+                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
                     problem=f"nested deeper than {MAX_DEPTH} levels",
@@ -166,6 +192,16 @@ class BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as error:
+            # An impossible date (2001-02-30), an integer past Python's digit limit...
+            raise yaml.constructor.ConstructorError(
+                problem=f"cannot read this value ({type(error).__name__})",
+                problem_mark=node.start_mark,
+            ) from None
 
     def construct_mapping(
         self, node: yaml.MappingNode, deep: bool = False

@@ -128,10 +128,14 @@ def _journal_problem(journal: Path) -> str | None:
         return None
     except OSError as error:
         return f"holds {JOURNAL_NAME} that cannot be read ({error.strerror})"
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             return f"holds {JOURNAL_NAME} that is not a regular file"
-        header = handle.read(len(_SQLITE_HEADER))
+        header = os.read(descriptor, len(_SQLITE_HEADER))
+    except OSError as error:
+        return f"holds {JOURNAL_NAME} that cannot be read ({error.strerror})"
+    finally:
+        os.close(descriptor)
     # An empty file is what SQLite itself leaves when a database was opened but never written.
     if header and header != _SQLITE_HEADER:
         return f"holds {JOURNAL_NAME} that is not an SQLite database (is this the right directory?)"

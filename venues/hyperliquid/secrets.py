@@ -128,9 +128,10 @@ def _read_key_file(path: Path, *, check_permissions: bool) -> PrivateKey:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise PrivateKeyError(f"cannot open {source}: {error.strerror}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        # fstat on the open descriptor: the file checked is the file read.
-        mode = os.fstat(handle.fileno()).st_mode
+    try:
+        # fstat on the open descriptor: the file checked is the file read. Before fdopen,
+        # which refuses a directory with an exception of its own.
+        mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             raise PrivateKeyError(f"{source} is not a regular file")
         if check_permissions and mode & _GROUP_OR_OTHER_ACCESS:
@@ -138,7 +139,11 @@ def _read_key_file(path: Path, *, check_permissions: bool) -> PrivateKey:
                 f"{source} has mode {stat.S_IMODE(mode):04o}; it must not be accessible "
                 f"to group or others (chmod 600 {path})"
             )
-        content = handle.read(_MAX_KEY_FILE_BYTES + 1)
+        content = os.read(descriptor, _MAX_KEY_FILE_BYTES + 1)
+    except OSError as error:
+        raise PrivateKeyError(f"cannot read {source}: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
     if len(content) > _MAX_KEY_FILE_BYTES:
         raise PrivateKeyError(f"{source} is too large to be a private key")
     try:
