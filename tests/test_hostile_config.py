@@ -23,7 +23,7 @@ import yaml
 from makerd.exit_codes import EXIT_CONFIG
 from tests.hostile_kit import VALID_KEY, ConnectionCounter, Finished, run_makerd
 
-LIVE = {"mode": "live", "hyperliquid": {"api_url": "{api}"}}
+LIVE: dict[str, object] = {"mode": "live", "hyperliquid": {"api_url": "{api}"}}
 """The base of every mapping case: live trading against the counting listener."""
 
 
