@@ -35,6 +35,7 @@ MAX_DOCUMENT_NODES = 5_000
 """Nodes written in the file (an alias counts once here): refused while parsing, so a
 megabyte of keys costs a fraction of a second, not the ten seconds PyYAML takes to read it."""
 _MAX_INT_BITS = 64
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def read_config_text(path: Path) -> str:
@@ -209,6 +210,8 @@ class BoundedLoader(yaml.SafeLoader):
         # PyYAML would silently keep the last of two equal keys.
         seen: set[object] = set()
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # `<<: *base` is flattened by SafeLoader; its keys may be overridden
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
