@@ -163,3 +163,14 @@ def test_a_flood_of_problems_is_listed_up_to_a_limit_and_counted_after() -> None
     assert len(lines) == MAX_REPORTED_PROBLEMS + 1
     assert lines[-1] == "t: ... and 50 more problems"
     assert len(error.problems) == 150
+
+
+def test_the_documented_ranges_are_the_enforced_ones() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "config.md").read_text("utf-8")
+    lines = set(doc.splitlines())
+
+    undocumented = [
+        path for path, bound in BOUNDS.items() if f"| `{path}` | {bound.describe()} |" not in lines
+    ]
+
+    assert undocumented == []
