@@ -12,9 +12,12 @@ import argparse
 import math
 import os
 import stat
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from config.checks import MAX_PATH_CHARS, coin_problem, url_problem
+from makerd.exit_codes import EXIT_CONFIG
 
 MAX_DURATION_S = 10 * 365 * 86_400
 """Ten years: past this a duration is a typo, and ``inf`` would mean "never stop"."""
@@ -22,6 +25,17 @@ MAX_SESSION_ID = 2**63 - 1
 """SQLite's largest integer; a session id past it cannot exist and cannot be queried."""
 JOURNAL_NAME = "journal.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class UsageErrorParser(argparse.ArgumentParser):
+    """argparse that exits 78 on a bad command line, like a bad config (argparse: 2).
+
+    Subparsers made with ``add_subparsers`` inherit the class, hence the exit code.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 def duration_seconds(text: str) -> float:

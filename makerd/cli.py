@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from config.errors import ConfigError
 from config.extensions import register_actor_roles
@@ -37,14 +36,6 @@ exit codes:
   80  kill switch tripped, or already latched at start
   81  supervisor restart intensity exceeded (kill switch latched too)
 """
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with the project's exit code for bad usage (78, like a bad config)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +67,7 @@ def install_config_checks() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = arguments.UsageErrorParser(
         prog="makerd",
         description=__doc__.splitlines()[0],
         epilog=EXIT_CODES_EPILOG,
