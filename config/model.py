@@ -35,6 +35,8 @@ class MetricsConfig:
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 9108
+    allow_non_loopback: bool = False
+    """Metrics show positions, PnL and orders: serving them beyond loopback is opt-in."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

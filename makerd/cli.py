@@ -1,50 +1,85 @@
 """The ``makerd`` command line.
 
-``makerd run`` quotes (sim mode by default), ``makerd check-config FILE`` validates a
-config without starting anything, ``makerd clear-kill-switch`` lets a stopped bot trade
-again after an operator has looked at why it stopped.
+``makerd run`` quotes (sim mode by default), ``makerd check-config FILE...`` validates
+configs without starting anything, ``makerd report`` prints past sessions,
+``makerd clear-kill-switch`` lets a stopped bot trade again after an operator has looked
+at why it stopped.
+
+Every argument is checked before anything starts (see :mod:`makerd.arguments`); a bad
+argument or config is one ``path: problem`` line each and exit 78, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
-from config.loader import ConfigError, check_ranges, load_config
-from config.model import MakerdConfig, MetricsConfig, Mode
+from config.errors import ConfigError
+from config.extensions import register_actor_roles
+from config.loader import check_ranges, load_config
+from config.model import MakerdConfig, Mode
+from makerd import arguments
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from makerd.latch import KillSwitchLatch
 from makerd.logs import LOG_FORMATS, configure_logging
 
 DEFAULT_STATE_DIR = Path("var")
 
+EXIT_CODES_EPILOG = """\
+exit codes:
+  0   clean stop, the venue confirmed 0 open orders; check-config: valid
+  1   unexpected error
+  70  an actor stayed hung after one replacement
+  75  the venue stayed unreachable or refusing at start (temporary: restart later)
+  78  invalid command line or configuration (nothing was started)
+  80  kill switch tripped, or already latched at start
+  81  supervisor restart intensity exceeded (kill switch latched too)
+  82  the stop could not confirm 0 open orders (the exchange dead-man switch stays armed)
+  83  another makerd holds this state directory
+"""
+
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = sys.argv[1:] if argv is None else argv
-    if arguments[:1] == ["venue"]:
+    arguments_ = sys.argv[1:] if argv is None else argv
+    if arguments_[:1] == ["venue"]:
         # The venue has its own flags; hand them over untouched.
         configure_logging("INFO")
         from venues.hl_local.cli import main as venue_main
 
-        return venue_main(arguments[1:])
-    parser = _parser()
-    args = parser.parse_args(arguments)
+        return venue_main(arguments_[1:])
+    args = _parser().parse_args(arguments_)
+    if args.command == "run":
+        # First thing, before a key can be in memory: no core dumps, private files.
+        from makerd.hardening import harden_process
+
+        harden_process()
     configure_logging(args.log_level, args.log_format)
     install_notifier()
+    install_config_checks()
     command: int = args.handler(args)
     return command
 
 
+def install_config_checks() -> None:
+    """Tell config/ which quoting models and actor roles exist (it imports neither)."""
+    import quoting.registry  # noqa: F401  (registers every model's parameter check)
+    from actors.routing import ACTOR_ROLES
+
+    register_actor_roles(ACTOR_ROLES)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = arguments.UsageErrorParser(
         prog="makerd",
         description="makerd: a market-making daemon for Hyperliquid perpetuals. "
         "`makerd config example [sim|paper|live]` prints a config with every key, its "
         "units and its meaning; README.md and docs/ in the source tree say the rest.",
+        epilog=EXIT_CODES_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--log-level",
@@ -62,40 +97,74 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"makerd {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="quote until stopped (sim mode by default)")
-    run.add_argument("--config", type=Path, help="YAML config (default: the packaged sim.yaml)")
+    run = commands.add_parser(
+        "run",
+        help="quote until stopped (sim mode by default)",
+        epilog=EXIT_CODES_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--config",
+        type=arguments.path_argument,
+        help="YAML config (default: the packaged sim.yaml)",
+    )
     run.add_argument(
         "--mode", choices=[mode.value for mode in Mode], help="override the config's mode"
     )
-    run.add_argument("--coin", help="override the config's coin")
-    run.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
-    run.add_argument("--state-dir", type=Path, help="override the config's state_dir")
-    run.add_argument("--metrics-port", type=int, help="override metrics.port (0 = any free port)")
-    run.add_argument("--api-url", help="override hyperliquid.api_url (e.g. http://127.0.0.1:8787)")
+    run.add_argument("--coin", type=arguments.coin, help="override the config's coin")
+    run.add_argument(
+        "--duration",
+        type=arguments.duration_seconds,
+        metavar="SECONDS",
+        help="stop after this long (a finite number greater than 0)",
+    )
+    run.add_argument(
+        "--state-dir", type=arguments.path_argument, help="override the config's state_dir"
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=arguments.tcp_port_or_any,
+        help="override metrics.port (0 = any free port)",
+    )
+    run.add_argument(
+        "--api-url",
+        type=arguments.api_url,
+        help="override hyperliquid.api_url (e.g. http://127.0.0.1:8787)",
+    )
     run.set_defaults(handler=_run)
 
     commands.add_parser(
         "venue", help="run the local Hyperliquid-compatible venue (makerd venue --help)"
     )
 
-    check = commands.add_parser("check-config", help="validate a config file and exit")
-    check.add_argument("file", type=Path, help="the YAML config to check")
+    check = commands.add_parser(
+        "check-config", help="validate config files and exit (78 if any is invalid)"
+    )
+    check.add_argument(
+        "files", type=arguments.path_argument, nargs="+", metavar="FILE", help="YAML configs"
+    )
     check.set_defaults(handler=_check_config)
 
     report = commands.add_parser("report", help="print past sessions from the journal")
     report.add_argument(
         "--state-dir",
-        type=Path,
+        type=arguments.path_argument,
         default=DEFAULT_STATE_DIR,
         help="state directory holding journal.sqlite (default: ./var)",
     )
-    report.add_argument("--session", type=int, help="session id (default: the latest)")
+    report.add_argument(
+        "--session", type=arguments.session_id, help="session id (default: the latest)"
+    )
     report.add_argument("--all", action="store_true", help="one line per session")
     report.set_defaults(handler=_report)
 
     clear = commands.add_parser("clear-kill-switch", help="clear a latched kill switch")
-    clear.add_argument("--state-dir", type=Path, help="state directory (default: the config's)")
-    clear.add_argument("--config", type=Path, help="read state_dir from this config")
+    clear.add_argument(
+        "--state-dir", type=arguments.path_argument, help="state directory (default: the config's)"
+    )
+    clear.add_argument(
+        "--config", type=arguments.path_argument, help="read state_dir from this config"
+    )
     clear.set_defaults(handler=_clear_kill_switch)
 
     config_command = commands.add_parser("config", help="print a packaged example config")
@@ -113,18 +182,16 @@ def _parser() -> argparse.ArgumentParser:
 def _load(args: argparse.Namespace) -> MakerdConfig:
     config = load_config(args.config)
     overrides: dict[str, object] = {}
-    if getattr(args, "mode", None):
+    if args.mode:
         overrides["mode"] = Mode(args.mode)
-    if getattr(args, "coin", None):
+    if args.coin is not None:
         overrides["coin"] = args.coin
-    if getattr(args, "state_dir", None):
+    if args.state_dir is not None:
         overrides["state_dir"] = args.state_dir
-    if getattr(args, "api_url", None):
+    if args.api_url is not None:
         overrides["hyperliquid"] = dataclasses.replace(config.hyperliquid, api_url=args.api_url)
-    if getattr(args, "metrics_port", None) is not None:
-        overrides["metrics"] = MetricsConfig(
-            enabled=config.metrics.enabled, host=config.metrics.host, port=args.metrics_port
-        )
+    if args.metrics_port is not None:
+        overrides["metrics"] = dataclasses.replace(config.metrics, port=args.metrics_port)
     config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
     problems = check_ranges(config)
     if problems:
@@ -132,12 +199,22 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
     return config
 
 
+def _refuse(error: ConfigError) -> int:
+    print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         config = _load(args)
+        _preflight(config)
     except ConfigError as error:
-        print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return _refuse(error)
+    from makerd.hardening import tighten_state_dir
+
+    tightened = tighten_state_dir(Path(config.state_dir))
+    if tightened:
+        print(tightened, file=sys.stderr)
     from makerd.app import MakerdRun
     from makerd.venue_choice import UnsupportedModeError
 
@@ -153,7 +230,25 @@ def _config_example(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _preflight(config: MakerdConfig) -> None:
+    """What can be refused before anything touches the disk or the network."""
+    problems = []
+    unusable = arguments.state_dir_problem(Path(config.state_dir))
+    if unusable:
+        problems.append(f"state_dir: state directory {config.state_dir} {unusable}")
+    if config.mode is Mode.LIVE:
+        from venues.hyperliquid.secrets import private_key_problems
+
+        problems += private_key_problems(os.environ, key_file=config.hyperliquid.key_file)
+    if problems:
+        raise ConfigError(problems, source="start-up check")
+
+
 def _report(args: argparse.Namespace) -> int:
+    unusable = arguments.state_dir_problem(args.state_dir)
+    if unusable:
+        print(f"makerd: --state-dir {args.state_dir} {unusable}", file=sys.stderr)
+        return EXIT_CONFIG
     from makerd.sessions import NoJournalError, session_report
 
     try:
@@ -165,23 +260,31 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.file)
-    except ConfigError as error:
-        print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
-        return EXIT_CONFIG
-    print(f"{args.file}: ok (mode={config.mode.value}, coin={config.coin})")
-    return EXIT_OK
+    """Each file on its own: its ``ok`` line on stdout or its problems on stderr."""
+    exit_code = EXIT_OK
+    for path in args.files:
+        try:
+            config = load_config(path)
+        except ConfigError as error:
+            exit_code = _refuse(error)
+            continue
+        print(f"{path}: ok (mode={config.mode.value}, coin={config.coin})")
+    return exit_code
 
 
 def _clear_kill_switch(args: argparse.Namespace) -> int:
+    from makerd.latch import KillSwitchLatch
+
     state_dir = args.state_dir
     if state_dir is None:
         try:
             state_dir = load_config(args.config).state_dir
         except ConfigError as error:
-            print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
-            return EXIT_CONFIG
+            return _refuse(error)
+    unusable = arguments.state_dir_problem(Path(state_dir))
+    if unusable:
+        print(f"makerd: state directory {state_dir} {unusable}", file=sys.stderr)
+        return EXIT_CONFIG
     cleared = KillSwitchLatch(Path(state_dir)).clear()
     if cleared is None:
         print(f"makerd: no kill switch latched in {Path(state_dir).resolve()}")

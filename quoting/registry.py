@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, TypeGuard, get_type_hints
 
+from config.extensions import register_quoting_model
 from quoting.avellaneda_stoikov import AvellanedaStoikovModel
 from quoting.base import QuoteModel
 from quoting.glft import GlftModel
@@ -173,3 +175,21 @@ def _unknown_model(name: str) -> str:
     close = difflib.get_close_matches(name, MODEL_NAMES, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     return f"model: unknown quoting model {name!r} (expected one of {', '.join(MODEL_NAMES)}){hint}"
+
+
+def parameter_problems(name: str, params: Mapping[str, object]) -> list[str]:
+    """Every ``parameter: problem`` line of ``params`` for model ``name`` (empty when valid)."""
+    try:
+        build_model(name, params)
+    except ValueError as error:
+        return str(error).splitlines()
+    return []
+
+
+def _register_with_config() -> None:
+    """config/ never imports quoting/: each model tells it how to judge its parameters."""
+    for name in MODEL_NAMES:
+        register_quoting_model(name, functools.partial(parameter_problems, name))
+
+
+_register_with_config()

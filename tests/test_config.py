@@ -11,6 +11,9 @@ import yaml
 
 from config.loader import ConfigError, load_config, parse_config
 from config.model import MakerdConfig, Mode, RestartStrategy, Scenario
+from makerd.cli import install_config_checks
+
+install_config_checks()
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -114,10 +117,10 @@ def test_a_yaml_float_becomes_the_decimal_it_was_written_as() -> None:
 
 
 def test_integers_are_accepted_for_float_and_decimal_fields() -> None:
-    config = parse_config({"feed": {"stale_after_s": 7}, "sim": {"start_price": 100}}, source="t")
+    config = parse_config({"feed": {"stale_after_s": 7}, "sim": {"start_price": 10000}}, source="t")
 
     assert config.feed.stale_after_s == 7.0
-    assert config.sim.start_price == Decimal(100)
+    assert config.sim.start_price == Decimal(10000)
 
 
 def test_every_problem_is_reported_in_one_error() -> None:
@@ -166,8 +169,8 @@ def test_range_problems_are_all_reported_with_their_paths() -> None:
     assert any(p.startswith("quoting.model: must be one of") for p in problems)
     assert "quoting.size_decay: must be a fraction in (0, 1], got 1.5" in problems
     assert "metrics.port: must be from 0 to 65535, got 70000" in problems
-    assert "paper.ack_latency_ms: must be 0 or more, got -1" in problems
-    assert "risk.max_position: must be greater than 0, got 0" in problems
+    assert "paper.ack_latency_ms: must be from 0 to 60000, got -1" in problems
+    assert "risk.max_position: must be greater than 0 and at most 1000000000, got 0" in problems
     [role_problem] = [p for p in problems if p.startswith("faults.crash_role")]
     assert role_problem.startswith("faults.crash_role: must be one of ")
     assert role_problem.endswith("or null, got 'trader'")
@@ -177,7 +180,8 @@ def test_range_problems_are_all_reported_with_their_paths() -> None:
 def test_a_fee_rate_written_in_basis_points_is_caught() -> None:
     problems = problems_of({"paper": {"maker_fee_rate": 1.5}})
 
-    assert problems[0].startswith("paper.maker_fee_rate: must be a fraction between")
+    assert problems[0].startswith("paper.maker_fee_rate: must be within (-0.01, 0.01)")
+    assert "1.5 bps is 0.00015" in problems[0]
 
 
 def test_a_halt_limit_shorter_than_the_stale_limit_is_rejected() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from venues.hyperliquid.secrets import (
     PrivateKey,
     PrivateKeyError,
     load_private_key,
+    private_key_problems,
 )
 from venues.hyperliquid.signing import L1Signer
 
@@ -153,3 +155,36 @@ def test_the_key_and_the_signer_refuse_to_be_pickled() -> None:
         pickle.dumps(key)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(L1Signer(key))
+
+
+def test_the_preflight_names_the_key_file_field_for_a_directory(tmp_path: Path) -> None:
+    problems = private_key_problems({}, key_file=tmp_path)
+
+    assert problems == [f"hyperliquid.key_file: key file {tmp_path} is not a regular file"]
+
+
+def test_the_preflight_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "key"
+    os.mkfifo(fifo, 0o600)
+
+    [problem] = private_key_problems({}, key_file=fifo)
+
+    assert problem.startswith("hyperliquid.key_file:")
+    assert "not a regular file" in problem
+
+
+def test_the_preflight_names_the_environment_variable_without_quoting_it() -> None:
+    [problem] = private_key_problems({ENV_VARIABLE: KEY_HEX[:-1] + "z"}, key_file=None)
+
+    assert problem.startswith(f"{ENV_VARIABLE}: ")
+    assert all(fragment not in problem for fragment in _secret_fragments(KEY_HEX))
+
+
+def test_the_preflight_passes_a_usable_key_file(tmp_path: Path) -> None:
+    assert private_key_problems({}, key_file=_key_file(tmp_path, KEY_HEX)) == []
+
+
+def test_the_preflight_reports_no_key_at_all() -> None:
+    [problem] = private_key_problems({}, key_file=None)
+
+    assert "no private key configured" in problem

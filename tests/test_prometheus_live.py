@@ -90,7 +90,7 @@ def test_a_kill_switch_tripped_in_sim_raises_the_kill_switch_alert(
     prometheus_for: list[Prometheus], tmp_path: Path
 ) -> None:
     # Prometheus first, already scraping the port makerd will use: the trip comes about a
-    # second after start (a volatile market, and a position limit two fills exceed).
+    # second after start (a volatile market, and a drawdown limit a few fills' fees exceed).
     port = free_port()
     prometheus = Prometheus(tmp_path, [f"127.0.0.1:{port}"])
     prometheus_for.append(prometheus)
@@ -106,7 +106,7 @@ def test_a_kill_switch_tripped_in_sim_raises_the_kill_switch_alert(
         {
             "sim": {"scenario": "volatile"},
             "quoting": {"first_level_bps": 1},
-            "risk": {"max_position": 0.003, "reduce_only_at": 1.0},
+            "risk": {"max_drawdown_usd": 0.05},
         },
     )
     makerd = MakerdProcess(
@@ -125,10 +125,10 @@ def test_a_kill_switch_tripped_in_sim_raises_the_kill_switch_alert(
     )
 
     assert code == EXIT_KILL_SWITCH, makerd.text
-    assert "event=kill_switch_tripped reason=max_position" in makerd.text
+    assert "event=kill_switch_tripped reason=max_drawdown" in makerd.text
     assert alert["state"] in {"pending", "firing"}
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["symbol"] == "BTC"
     assert alert["labels"]["venue"] == "sim"
     assert "clear-kill-switch" in alert["annotations"]["runbook"]
-    assert [series["metric"]["reason"] for series in tripped] == ["max_position"]
+    assert [series["metric"]["reason"] for series in tripped] == ["max_drawdown"]

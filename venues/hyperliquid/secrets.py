@@ -99,15 +99,39 @@ def load_private_key(env: Mapping[str, str], *, key_file: Path | None) -> Privat
     )
 
 
+def private_key_problems(env: Mapping[str, str], *, key_file: Path | None) -> list[str]:
+    """Why no usable key would be loaded, as ``where: problem`` lines (empty when fine).
+
+    Reads no network and quotes no key: the CLI calls it before anything contacts the
+    exchange, so a missing key or a key file of mode 0644 is refused first, not after a
+    round trip. ``where`` is the environment variable or ``hyperliquid.key_file``.
+    """
+    if env.get(ENV_VARIABLE) is not None:
+        where = ENV_VARIABLE
+    elif key_file is not None:
+        where = "hyperliquid.key_file"
+    else:
+        where = "private key"
+    try:
+        load_private_key(env, key_file=key_file)
+    except PrivateKeyError as error:
+        return [f"{where}: {error}"]
+    return []
+
+
 def _read_key_file(path: Path, *, check_permissions: bool) -> PrivateKey:
     source = f"key file {path}"
+    if "\x00" in str(path):
+        raise PrivateKeyError(f"{source!r} contains a NUL byte")
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO must not block the start waiting for a writer.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise PrivateKeyError(f"cannot open {source}: {error.strerror}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        # fstat on the open descriptor: the file checked is the file read.
-        mode = os.fstat(handle.fileno()).st_mode
+    try:
+        # fstat on the open descriptor: the file checked is the file read. Before fdopen,
+        # which refuses a directory with an exception of its own.
+        mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             raise PrivateKeyError(f"{source} is not a regular file")
         if check_permissions and mode & _GROUP_OR_OTHER_ACCESS:
@@ -115,7 +139,11 @@ def _read_key_file(path: Path, *, check_permissions: bool) -> PrivateKey:
                 f"{source} has mode {stat.S_IMODE(mode):04o}; it must not be accessible "
                 f"to group or others (chmod 600 {path})"
             )
-        content = handle.read(_MAX_KEY_FILE_BYTES + 1)
+        content = os.read(descriptor, _MAX_KEY_FILE_BYTES + 1)
+    except OSError as error:
+        raise PrivateKeyError(f"cannot read {source}: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
     if len(content) > _MAX_KEY_FILE_BYTES:
         raise PrivateKeyError(f"{source} is too large to be a private key")
     try:

@@ -1,0 +1,176 @@
+"""Validation is total: every field has a rule, and the YAML reader has limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import typing
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+
+import pytest
+
+from config import extensions
+from config.bounds import BOUNDS, value_at
+from config.checks import TEXT_FIELDS, is_loopback_host, url_problem
+from config.errors import MAX_REPORTED_PROBLEMS, ConfigError
+from config.loader import load_config, parse_config
+from config.model import MakerdConfig, ModelParams
+from config.yaml_reader import MAX_CONFIG_BYTES, parse_yaml, read_config_text
+from makerd.cli import install_config_checks
+
+install_config_checks()
+
+
+def _leaves(cls: type, prefix: str = "") -> list[tuple[str, object]]:
+    hints = typing.get_type_hints(cls)
+    leaves: list[tuple[str, object]] = []
+    for spec in dataclasses.fields(cls):
+        hint = hints[spec.name]
+        path = f"{prefix}{spec.name}"
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint is not ModelParams:
+            leaves += _leaves(hint, f"{path}.")
+        else:
+            leaves.append((path, hint))
+    return leaves
+
+
+def _fully_typed(hint: object) -> bool:
+    """bool and enums: the type alone admits only meaningful values."""
+    return hint is bool or (isinstance(hint, type) and issubclass(hint, Enum))
+
+
+def test_every_field_of_the_tree_has_a_range_or_a_meaning_check() -> None:
+    unchecked = [
+        path
+        for path, hint in _leaves(MakerdConfig)
+        if path not in BOUNDS and path not in TEXT_FIELDS and not _fully_typed(hint)
+    ]
+
+    assert unchecked == []
+
+
+def test_every_bound_names_a_numeric_field_and_admits_its_default() -> None:
+    defaults = MakerdConfig()
+    for path, bound in BOUNDS.items():
+        value = value_at(defaults, path)
+        assert isinstance(value, int | float | Decimal), path
+        assert bound.admits(value), path
+
+
+def test_config_knows_no_model_or_role_it_was_not_told_about() -> None:
+    source = Path(extensions.__file__).parent
+    imports = [
+        line
+        for module in source.glob("*.py")
+        for line in module.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("import ", "from "))
+    ]
+
+    assert not [line for line in imports if " actors" in line or " quoting" in line]
+    assert "glft" in extensions.quoting_models()
+    assert "quoter" in extensions.actor_roles()
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:8787", None),
+        ("https://api.hyperliquid-testnet.xyz", None),
+        ("nonsense", "must be a URL starting http:// or https://"),
+        ("http://[::1", "is not a valid URL"),
+        ("http://:8787", "must name a host"),
+        ("http://127.0.0.1:0", "must not use port 0"),
+        ("http://127.0.0.1/?x=1", "must not have a query"),
+        ("http://a b", "must not contain spaces"),
+    ],
+)
+def test_an_api_url_must_parse_and_use_http(url: str, problem: str | None) -> None:
+    found = url_problem(url)
+
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
+)
+def test_loopback_hosts_are_told_apart(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
+
+
+def test_a_non_loopback_metrics_host_is_accepted_only_when_opted_in() -> None:
+    config = parse_config({"metrics": {"host": "0.0.0.0", "allow_non_loopback": True}}, source="t")
+
+    assert config.metrics.host == "0.0.0.0"
+
+
+def test_an_alias_bomb_is_refused_within_a_fraction_of_a_second() -> None:
+    lines = ["coin:", '  - &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, anchor in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"  - &{anchor} [" + ",".join([f"*{previous}"] * 9) + "]")
+    started = time.perf_counter()
+
+    with pytest.raises(ConfigError) as refused:
+        parse_yaml("\n".join(lines), source="bomb.yaml")
+
+    # Not a timing assertion on speed, a bound on "not thirty seconds": generous on purpose.
+    assert time.perf_counter() - started < 10
+    assert "expands to more than" in refused.value.problems[0]
+
+
+def test_ordinary_anchors_and_merge_keys_still_work() -> None:
+    text = "base: &b {levels: 2}\nquoting:\n  <<: *b\n  order_size: 0.003\n"
+
+    data = parse_yaml(text, source="t")
+
+    assert data == {"base": {"levels": 2}, "quoting": {"levels": 2, "order_size": 0.003}}
+
+
+def test_a_file_one_byte_past_the_limit_is_refused_and_one_at_it_is_read(tmp_path: Path) -> None:
+    at_limit, past = tmp_path / "at.yaml", tmp_path / "past.yaml"
+    at_limit.write_bytes(b"#" * (MAX_CONFIG_BYTES - 1) + b"\n")
+    past.write_bytes(b"#" * MAX_CONFIG_BYTES + b"\n")
+
+    assert len(read_config_text(at_limit)) == MAX_CONFIG_BYTES
+    with pytest.raises(ConfigError, match="is larger than"):
+        read_config_text(past)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.yaml"
+    os.mkfifo(fifo)
+
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(fifo)
+
+
+def test_a_flood_of_problems_is_listed_up_to_a_limit_and_counted_after() -> None:
+    error = ConfigError([f"k{i}: unknown key" for i in range(150)], source="t")
+
+    lines = str(error).splitlines()
+
+    assert len(lines) == MAX_REPORTED_PROBLEMS + 1
+    assert lines[-1] == "t: ... and 50 more problems"
+    assert len(error.problems) == 150
+
+
+def test_the_documented_ranges_are_the_enforced_ones() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "config.md").read_text("utf-8")
+    lines = set(doc.splitlines())
+
+    undocumented = [
+        path for path, bound in BOUNDS.items() if f"| `{path}` | {bound.describe()} |" not in lines
+    ]
+
+    assert undocumented == []
