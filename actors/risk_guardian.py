@@ -14,12 +14,19 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from actors.gate import TradingGate
+from actors.risk_account import RiskAccount
 from config.model import RiskConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
 from protocol.market import FeedRecovered, FeedStale
 from protocol.orders import OrderRejected, RejectReason
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.risk import (
+    KillReason,
+    KillSwitchTripped,
+    PersistedRisk,
+    RiskStateChanged,
+    TradingState,
+)
 
 log = logging.getLogger("makerd.risk")
 NS_PER_S = 1_000_000_000
@@ -38,18 +45,31 @@ class KillSwitchStore(Protocol):
     def trip(self, *, reason: str, detail: str, ts_ns: int) -> None: ...
 
 
+class RiskStateStore(Protocol):
+    """Where the risk state outlives the process (the journal)."""
+
+    def load_risk_state(self) -> PersistedRisk | None: ...
+
+    def save_risk_state(self, state: PersistedRisk) -> None: ...
+
+
 class RiskGuardianLogic:
     def __init__(
-        self, *, config: RiskConfig, latch: KillSwitchStore, gate: TradingGate | None = None
+        self,
+        *,
+        config: RiskConfig,
+        latch: KillSwitchStore,
+        gate: TradingGate | None = None,
+        store: RiskStateStore | None = None,
     ) -> None:
         self._config = config
         self._latch = latch
         self._gate = gate or TradingGate()
+        self._store = store
         self.state = TradingState.NORMAL
         self.tripped: KillReason | None = None
-        self._peak_pnl = Decimal(0)
+        self.account = RiskAccount(store.load_risk_state() if store is not None else None)
         self._stale_since_ns: int | None = None
-        self._losing_streak = 0
         self._round_trip_pnl = Decimal(0)
         self._rejections: dict[RejectReason, deque[int]] = {}
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
@@ -72,25 +92,65 @@ class RiskGuardianLogic:
     def _on_position(self, update: PositionChanged) -> list[object]:
         if self.tripped is not None:
             return []
-        config = self._config
-        pnl = update.total_pnl
-        self._peak_pnl = max(self._peak_pnl, pnl)
+        account = self.account
+        account.update(update.total_pnl, update.ts_local)
+        self._save()
+        hard = self._hard_breach(update)
+        if hard is not None:
+            return self._trip(*hard, update.ts_local)
+        soft = self._soft_breaches(update)
+        wanted = TradingState.REDUCE_ONLY if soft else TradingState.NORMAL
+        return self._move(wanted, "; ".join(soft) or f"position {update.position}", update.ts_local)
+
+    def _hard_breach(self, update: PositionChanged) -> tuple[KillReason, str] | None:
+        config, account = self._config, self.account
         size = abs(update.position)
+        notional = size * update.mark
         if size > config.max_position:
-            return self._trip(
-                KillReason.MAX_POSITION, f"position {update.position}", update.ts_local
-            )
-        if self._peak_pnl - pnl >= config.max_drawdown_usd:
-            detail = f"drawdown {self._peak_pnl - pnl:.2f} from peak {self._peak_pnl:.2f}"
-            return self._trip(KillReason.MAX_DRAWDOWN, detail, update.ts_local)
-        if -pnl >= config.session_loss_usd:
-            return self._trip(KillReason.SESSION_LOSS, f"session pnl {pnl:.2f}", update.ts_local)
-        wanted = (
-            TradingState.REDUCE_ONLY
-            if size >= config.max_position * config.reduce_only_at
-            else TradingState.NORMAL
-        )
-        return self._move(wanted, f"position {update.position}", update.ts_local)
+            return KillReason.MAX_POSITION, f"position {update.position}"
+        if config.max_position_usd and notional > config.max_position_usd:
+            return KillReason.MAX_POSITION, f"position notional {notional:.2f} USD"
+        if account.drawdown >= config.max_drawdown_usd:
+            detail = f"drawdown {account.drawdown:.2f} from peak {account.peak:.2f}"
+            return KillReason.MAX_DRAWDOWN, detail
+        if -account.session_pnl >= config.session_loss_usd:
+            return KillReason.SESSION_LOSS, f"session pnl {account.session_pnl:.2f}"
+        if -account.day_pnl >= config.daily_loss_usd:
+            return KillReason.DAILY_LOSS, f"pnl of UTC day {account.day} {account.day_pnl:.2f}"
+        return None
+
+    def _soft_breaches(self, update: PositionChanged) -> list[str]:
+        """Limits close enough that quoting may only reduce the position."""
+        config, account = self._config, self.account
+        near = config.loss_soft_at
+        size = abs(update.position)
+        checks = [
+            (size >= config.max_position * config.reduce_only_at, f"position {update.position}"),
+            (
+                bool(config.max_position_usd)
+                and size * update.mark >= config.max_position_usd * config.reduce_only_at,
+                f"position notional {size * update.mark:.2f} USD",
+            ),
+            (
+                account.drawdown >= config.max_drawdown_usd * near,
+                f"drawdown {account.drawdown:.2f}",
+            ),
+            (-account.session_pnl >= config.session_loss_usd * near, "session loss"),
+            (
+                -account.day_pnl >= config.daily_loss_usd * near,
+                f"daily loss {account.day_pnl:.2f}",
+            ),
+            (
+                config.max_losing_round_trips > 1
+                and account.loss_streak >= config.max_losing_round_trips - 1,
+                f"{account.loss_streak} losing round trips",
+            ),
+        ]
+        return [reason for breached, reason in checks if breached]
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.save_risk_state(self.account.snapshot())
 
     def _on_parameters(self, changed: ParametersChanged) -> list[object]:
         """New limits apply from the next update; a tripped switch stays tripped."""
@@ -104,11 +164,13 @@ class RiskGuardianLogic:
         before = after - booked.fill.size * booked.fill.side.sign
         if before == 0 or _sign(after) == _sign(before):
             return []
-        self._losing_streak = self._losing_streak + 1 if self._round_trip_pnl < 0 else 0
+        account = self.account
+        account.loss_streak = account.loss_streak + 1 if self._round_trip_pnl < 0 else 0
         self._round_trip_pnl = Decimal(0)
+        self._save()
         limit = self._config.max_losing_round_trips
-        if limit and self._losing_streak >= limit and self.tripped is None:
-            detail = f"{self._losing_streak} losing round trips in a row"
+        if limit and account.loss_streak >= limit and self.tripped is None:
+            detail = f"{account.loss_streak} losing round trips in a row"
             return self._trip(KillReason.LOSS_STREAK, detail, booked.ts_local)
         return []
 
@@ -160,6 +222,8 @@ class RiskGuardianLogic:
         # Then the gate: quote targets already in flight must not reach the venue.
         self._gate.close(f"kill switch: {reason.value}")
         self.tripped = reason
+        self.account.record_trip(reason.value, now_ns)
+        self._save()
         log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
         halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", now_ns)
         tripped = KillSwitchTripped(

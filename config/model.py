@@ -126,6 +126,14 @@ class RiskConfig:
     max_losing_round_trips: int = 0
     stale_feed_halt_s: float = 60.0
     flatten_on_kill: bool = False
+    max_position_usd: Decimal = Decimal(0)
+    """Largest absolute position's notional at the mark, in USD (0 = only the coin limit)."""
+    daily_loss_usd: Decimal = Decimal(400)
+    """Loss of one UTC day, across restarts (the day's PnL is kept in the journal)."""
+    loss_soft_at: Decimal = Decimal("0.8")
+    """Fraction of a loss limit (drawdown, session, daily) at which quoting turns reduce-only."""
+    flatten_on_stop: bool = False
+    """A normal stop (SIGTERM, the end of --duration) also closes the position."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

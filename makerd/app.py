@@ -318,7 +318,11 @@ class MakerdRun:
     def _stop_everything(self, ticker: Ticker, server: MetricsServer | None) -> None:
         self._notifier.stopping("stopping: cancelling orders")
         self._gate.close(self._outcome.reason)
-        flatten = self._outcome.exit_code == EXIT_KILL_SWITCH and self.config.risk.flatten_on_kill
+        risk = self.config.risk
+        exit_code = self._outcome.exit_code
+        flatten = (exit_code == EXIT_KILL_SWITCH and risk.flatten_on_kill) or (
+            exit_code == EXIT_OK and risk.flatten_on_stop
+        )
         now = self._clock.now_ns()
         self._router.tell(
             ORDER_MANAGER, StopTrading(reason="shutdown", flatten=flatten, ts_local=now)

@@ -19,6 +19,7 @@ from typing import Any
 
 from makerd.journal_schema import SCHEMA_VERSION, create_or_migrate
 from protocol.account import Liquidity, OrderFilled
+from protocol.risk import PersistedRisk
 from protocol.side import Side
 
 
@@ -332,6 +333,41 @@ class Journal:
         """The most recently started session, or None for an empty journal."""
         rows = self._read("SELECT MAX(id) FROM sessions", ())
         return None if rows[0][0] is None else int(rows[0][0])
+
+    # --- Risk state carried across restarts (one row; see actors/risk_account.py) ---
+
+    def load_risk_state(self) -> PersistedRisk | None:
+        """The risk guardian's last saved state, None before the first save."""
+        rows = self._read(
+            "SELECT day, day_pnl, peak_equity, equity, loss_streak, last_trip_reason,"
+            " last_trip_ns, updated_ns FROM risk_state WHERE id = 1",
+            (),
+        )
+        if not rows:
+            return None
+        day, day_pnl, peak, equity, streak, reason, trip_ns, updated_ns = rows[0]
+        return PersistedRisk(
+            day=day, day_pnl=Decimal(day_pnl), peak_equity=Decimal(peak),
+            equity=Decimal(equity), loss_streak=streak, last_trip_reason=reason,
+            last_trip_ns=trip_ns, updated_ns=updated_ns,
+        )  # fmt: skip
+
+    def save_risk_state(self, state: PersistedRisk) -> None:
+        """Replace the saved risk state (an upsert of the single row)."""
+        self._write(
+            "INSERT INTO risk_state (id, day, day_pnl, peak_equity, equity, loss_streak,"
+            " last_trip_reason, last_trip_ns, updated_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET day = excluded.day, day_pnl = excluded.day_pnl,"
+            " peak_equity = excluded.peak_equity, equity = excluded.equity,"
+            " loss_streak = excluded.loss_streak, last_trip_reason = excluded.last_trip_reason,"
+            " last_trip_ns = excluded.last_trip_ns, updated_ns = excluded.updated_ns",
+            (
+                state.day, _text(state.day_pnl), _text(state.peak_equity), _text(state.equity),
+                state.loss_streak, state.last_trip_reason, state.last_trip_ns, state.updated_ns,
+            ),
+        )  # fmt: skip
+
+    # --- end of risk state ---
 
     def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
         with self._lock:

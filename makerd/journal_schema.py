@@ -47,6 +47,15 @@ _MIGRATIONS: tuple[str, ...] = (
         account TEXT NOT NULL, coin TEXT NOT NULL, ts INTEGER NOT NULL,
         size TEXT NOT NULL, reason TEXT NOT NULL);
     """,
+    # 2 → 3: the risk guardian's state (high-water mark, the UTC day's PnL, the loss streak)
+    # outlives the process, so a restart cannot reset a loss limit.
+    """
+    CREATE TABLE risk_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1), day TEXT NOT NULL, day_pnl TEXT NOT NULL,
+        peak_equity TEXT NOT NULL, equity TEXT NOT NULL, loss_streak INTEGER NOT NULL,
+        last_trip_reason TEXT NOT NULL, last_trip_ns INTEGER NOT NULL,
+        updated_ns INTEGER NOT NULL);
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

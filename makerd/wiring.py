@@ -12,7 +12,7 @@ from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
 from actors.order_manager import OrderManagerLogic
 from actors.quoter import QuoterEstimators, QuoterLogic
-from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic
+from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
 from actors.routing import (
     ACTOR_ROLES,
     BOOK_FEED,
@@ -25,6 +25,7 @@ from actors.routing import (
 )
 from actors.watchdog import WatchdogLogic
 from config.model import MakerdConfig, QuotingConfig, VolatilityEstimatorKind
+from makerd.journal import Journal
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from quoting.base import QuoteModel
@@ -59,6 +60,8 @@ class Dependencies:
     """The venue account whose fills the journal keeps across sessions (live), or None."""
     responsible_since_ns: int = 0
     """Since when the journal keeps ``account``'s fills; older ones are history."""
+    risk_store: RiskStateStore | None = None
+    """Where the risk state outlives the process; the journal itself when it can."""
 
 
 class ConfigHolder:
@@ -126,6 +129,9 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     watched = tuple(role for role in ACTOR_ROLES if role != WATCHDOG)
     holder = deps.current or ConfigHolder(deps.config)
     config = deps.config  # sections that need a restart to change
+    risk_store = deps.risk_store
+    if risk_store is None and isinstance(deps.journal, Journal):
+        risk_store = deps.journal
     return {
         FILL_TRACKER: lambda: FillTrackerLogic(
             coin=deps.instrument.coin,
@@ -137,7 +143,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             responsible_since_ns=deps.responsible_since_ns,
         ),
         RISK_GUARDIAN: lambda: RiskGuardianLogic(
-            config=holder.get().risk, latch=deps.latch, gate=deps.gate
+            config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store
         ),
         ORDER_MANAGER: lambda: OrderManagerLogic(
             instrument=deps.instrument,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 
 
@@ -17,6 +18,7 @@ class KillReason(Enum):
 
     MAX_DRAWDOWN = "max_drawdown"
     SESSION_LOSS = "session_loss"
+    DAILY_LOSS = "daily_loss"
     MAX_POSITION = "max_position"
     LOSS_STREAK = "loss_streak"
     STALE_FEED = "stale_feed"
@@ -38,3 +40,22 @@ class KillSwitchTripped:
     detail: str
     flatten: bool
     ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersistedRisk:
+    """What the risk guardian carries across restarts (one row in the journal).
+
+    ``equity`` is the PnL of every session so far (realized + unrealized − fees), so
+    the high-water mark and the day's loss continue where the last process left them.
+    """
+
+    day: str
+    """The UTC day ``day_pnl`` belongs to, ``YYYY-MM-DD``."""
+    day_pnl: Decimal
+    peak_equity: Decimal
+    equity: Decimal
+    loss_streak: int
+    last_trip_reason: str
+    last_trip_ns: int
+    updated_ns: int

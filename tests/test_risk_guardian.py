@@ -107,3 +107,33 @@ def test_once_halted_it_stays_halted(tmp_path: Path) -> None:
 
     assert out == []
     assert risk.state is TradingState.HALTED
+
+
+def test_a_daily_loss_spent_before_a_restart_still_counts_after_it(tmp_path: Path) -> None:
+    from makerd.journal import Journal
+
+    limits = RiskConfig(daily_loss_usd=Decimal(50), session_loss_usd=Decimal(1000))
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        first = RiskGuardianLogic(config=limits, latch=KillSwitchLatch(tmp_path), store=journal)
+        soft = first.handle(position("0", realized="-42"))  # past 80% of the day's budget
+        second = RiskGuardianLogic(config=limits, latch=KillSwitchLatch(tmp_path), store=journal)
+        out = second.handle(position("0", realized="-9"))  # a new session: 42 + 9 > 50
+
+    assert of_type(soft, RiskStateChanged)[0].state is TradingState.REDUCE_ONLY
+    assert of_type(out, KillSwitchTripped)[0].reason is KillReason.DAILY_LOSS
+
+
+def test_the_drawdown_runs_from_the_peak_of_an_earlier_process(tmp_path: Path) -> None:
+    from makerd.journal import Journal
+
+    limits = RiskConfig(max_drawdown_usd=Decimal(100), session_loss_usd=Decimal(1000))
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        first = RiskGuardianLogic(config=limits, latch=KillSwitchLatch(tmp_path), store=journal)
+        first.handle(position("0", realized="70"))
+        first.handle(position("0", realized="10"))  # 60 below the peak of 70
+        second = RiskGuardianLogic(config=limits, latch=KillSwitchLatch(tmp_path), store=journal)
+        out = second.handle(position("0", realized="-31"))  # equity 10 - 31 = -21: 91 down
+        later = second.handle(position("0", realized="-41"))  # 101 below the old peak
+
+    assert of_type(out, RiskStateChanged)[0].state is TradingState.REDUCE_ONLY
+    assert of_type(later, KillSwitchTripped)[0].reason is KillReason.MAX_DRAWDOWN
