@@ -253,7 +253,7 @@ def test_a_real_makerd_kill_switch_trip_reaches_the_webhook(
         {
             "sim": {"scenario": "volatile"},
             "quoting": {"first_level_bps": 1},
-            "risk": {"max_position": 0.003, "reduce_only_at": 1.0},
+            "risk": {"max_drawdown_usd": 0.05},  # a few fills' fees
         },
     )
     makerd = MakerdProcess(
@@ -269,5 +269,5 @@ def test_a_real_makerd_kill_switch_trip_reaches_the_webhook(
 
     assert code == EXIT_KILL_SWITCH, makerd.text
     assert "kill switch tripped" in body["text"]
-    assert "reason=max_position" in body["text"]
+    assert "reason=max_drawdown" in body["text"]
     assert TOKEN not in makerd.text
