@@ -30,8 +30,6 @@ from protocol.risk import (
 
 log = logging.getLogger("makerd.risk")
 NS_PER_S = 1_000_000_000
-REJECTION_STORM_COUNT = 5
-REJECTION_STORM_WINDOW_NS = 10 * NS_PER_S
 # A post-only order refused for crossing is the ordinary cost of quoting at the touch
 # in a fast market; the next quote cycle re-prices it, so it is no sign of a loop. A
 # rate-limit refusal pauses new risk in the order manager (a storm of them is the pause
@@ -178,15 +176,16 @@ class RiskGuardianLogic:
         """The same refusal again and again is a loop to stop, not something to retry."""
         if self.tripped is not None or rejected.reason in _STORM_EXEMPT:
             return []
+        window_s = self._config.rejection_storm_window_s
         times = self._rejections.setdefault(rejected.reason, deque())
         times.append(rejected.ts_local)
-        while times[0] <= rejected.ts_local - REJECTION_STORM_WINDOW_NS:
+        while times[0] <= rejected.ts_local - window_s * NS_PER_S:
             times.popleft()
-        if len(times) < REJECTION_STORM_COUNT:
+        if len(times) < self._config.rejection_storm_count:
             return []
         detail = (
             f"{len(times)} {rejected.reason.value} rejections within "
-            f"{REJECTION_STORM_WINDOW_NS // NS_PER_S}s, last: {rejected.message}"
+            f"{window_s:g}s, last: {rejected.message}"
         )
         return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
 

@@ -119,6 +119,8 @@ BOUNDS: dict[str, Bound] = {
     "risk.max_position_usd": Bound(0, MAX_USD),
     "risk.daily_loss_usd": _open_low(MAX_USD),
     "risk.loss_soft_at": _FRACTION,
+    "risk.rejection_storm_count": Bound(1, 10**6),
+    "risk.rejection_storm_window_s": _open_low(DAY_S),
     "risk.stale_feed_halt_s": _open_low(DAY_S),
     "feed.stale_after_s": _open_low(HOUR_S),
     "supervisor.max_restarts": Bound(0, 1000),

@@ -133,6 +133,10 @@ class RiskConfig:
     loss_soft_at: Decimal = Decimal("0.8")
     """Fraction of a loss limit (drawdown, session, daily) at which quoting turns reduce-only."""
     flatten_on_stop: bool = False
+    rejection_storm_count: int = 5
+    """Rejections for one reason within ``rejection_storm_window_s`` that trip the kill switch
+    (post-only crosses, rate limits and refusals while stopping do not count)."""
+    rejection_storm_window_s: float = 10.0
     """A normal stop (SIGTERM, the end of --duration) also closes the position."""
 
 

@@ -6,11 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
+from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
 from makerd.latch import KillSwitchLatch
 from protocol.account import FillBooked
-from protocol.control import TimerFired
+from protocol.control import ParametersChanged, TimerFired
 from protocol.market import FeedRecovered, FeedStale
+from protocol.orders import OrderRejected, RejectReason
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 from protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type, position
@@ -137,3 +138,60 @@ def test_the_drawdown_runs_from_the_peak_of_an_earlier_process(tmp_path: Path) -
 
     assert of_type(out, RiskStateChanged)[0].state is TradingState.REDUCE_ONLY
     assert of_type(later, KillSwitchTripped)[0].reason is KillReason.MAX_DRAWDOWN
+
+
+def rejected(n: int, reason: RejectReason = RejectReason.HALTED) -> OrderRejected:
+    return OrderRejected(
+        cloid=f"0x{n:032x}",
+        reason=reason,
+        message="Trading is halted.",
+        ts_exchange=0,
+        ts_local=T0 + n * S // 10,
+    )
+
+
+def test_a_rejection_storm_trips_at_the_configured_count_within_the_window(
+    tmp_path: Path,
+) -> None:
+    risk, latch = guardian(tmp_path, rejection_storm_count=3, rejection_storm_window_s=1.0)
+
+    before = [risk.handle(rejected(n)) for n in range(2)]
+    third = risk.handle(rejected(2))
+
+    assert all(not of_type(out, KillSwitchTripped) for out in before)
+    assert of_type(third, KillSwitchTripped)[0].reason is KillReason.REJECTION_STORM
+    assert latch.read() is not None
+
+
+def test_rejections_spread_wider_than_the_window_never_trip(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, rejection_storm_count=3, rejection_storm_window_s=0.15)
+
+    outs = [risk.handle(rejected(2 * n)) for n in range(10)]  # one every 0.2 s
+
+    assert not any(of_type(out, KillSwitchTripped) for out in outs)
+
+
+def test_rate_limit_and_stopping_refusals_are_no_storm(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, rejection_storm_count=2)
+
+    outs = [risk.handle(rejected(n, RejectReason.RATE_LIMITED)) for n in range(5)]
+    outs += [risk.handle(rejected(n, RejectReason.STOPPING)) for n in range(5, 10)]
+
+    assert not any(of_type(out, KillSwitchTripped) for out in outs)
+
+
+def test_a_reloaded_storm_threshold_applies_to_the_next_rejection(tmp_path: Path) -> None:
+    risk, _ = guardian(tmp_path, rejection_storm_count=100)
+    risk.handle(rejected(0))
+    risk.handle(
+        ParametersChanged(
+            quoting=QuotingConfig(),
+            order_manager=OrderManagerConfig(),
+            risk=RiskConfig(rejection_storm_count=2),
+            ts_local=T0,
+        )
+    )
+
+    out = risk.handle(rejected(1))
+
+    assert of_type(out, KillSwitchTripped)[0].reason is KillReason.REJECTION_STORM
