@@ -29,8 +29,8 @@ def register_process_gauges(
         metrics.actor_up.labels(actor=role).set_function(partial(_actor_up, supervisor, role))
     if isinstance(venue, BudgetedVenue):
         budget = venue.budget
-        metrics.rate_budget_weight_left.set_function(lambda: budget.weight_left)
-        metrics.address_requests_left.set_function(partial(_address_left, budget))
+        metrics.control.rate_budget_weight_left.set_function(lambda: budget.weight_left)
+        metrics.control.address_requests_left.set_function(partial(_address_left, budget))
 
 
 def _actor_up(supervisor: Supervisor, role: str) -> float:

@@ -22,6 +22,7 @@ import importlib.metadata
 import logging
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from prometheus_client import (
@@ -115,6 +116,18 @@ class LabelledMetric(Generic[M]):
             else:
                 raise ValueError(f"label {name}={value!r} must be one of {', '.join(allowed)}")
         return checked
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMetrics:
+    """What shows whether makerd still controls its orders and fills (docs/invariants.md)."""
+
+    rate_budget_weight_left: Gauge
+    address_requests_left: Gauge
+    fills_late_total: Counter
+    position_mismatches_total: LabelledMetric[Counter]
+    dead_man_switch_armed: Gauge
+    dead_man_switch_lost_total: Counter
 
 
 class Metrics:
@@ -241,17 +254,7 @@ class Metrics:
         self.risk_limit_breaches_total = counter(
             "makerd_risk_limit_breaches_total", "Risk limits crossed.", {"limit": RISK_LIMITS}
         )
-        self.rate_budget_weight_left = single_gauge(
-            "makerd_rate_budget_weight_left",
-            "Request weight left in makerd's own per-minute IP budget (live mode).",
-        )
-        self.address_requests_left = single_gauge(
-            "makerd_address_requests_left",
-            "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
-        )
-        # NaN until a budgeted venue reports (sim has no budget): a 0 would read as "none left".
-        for unknown_yet in (self.rate_budget_weight_left, self.address_requests_left):
-            unknown_yet.set(math.nan)
+        self.control = self._control_metrics()
         self.risk_max_position = single_gauge(
             "makerd_risk_max_position",
             "risk.max_position in force: the position limit in base-asset units.",
@@ -288,6 +291,42 @@ class Metrics:
             "makerd_build", "makerd build.", labelnames=tuple(self._bound), registry=registry
         )
         build.labels(**self._bound).info({"version": version or _installed_version()})  # fmt: skip
+
+    def _control_metrics(self) -> ControlMetrics:
+        armed = self._gauge(
+            "makerd_dead_man_switch_armed",
+            "1 while the exchange's scheduled cancel is armed, 0 once lost (live; NaN before).",
+        )
+        weight_left = self._gauge(
+            "makerd_rate_budget_weight_left",
+            "Request weight left in makerd's own per-minute IP budget (live mode).",
+        )
+        address_left = self._gauge(
+            "makerd_address_requests_left",
+            "Requests left in the exchange's per-address budget (live mode; NaN if unknown).",
+        )
+        # NaN until a live venue reports (sim has neither): a 0 would read as "none left" or
+        # "lost".
+        for unknown_yet in (armed, weight_left, address_left):
+            unknown_yet.set(math.nan)
+        return ControlMetrics(
+            rate_budget_weight_left=weight_left,
+            address_requests_left=address_left,
+            fills_late_total=self._counter(
+                "makerd_fills_late_total",
+                "Fills booked late: found by a repair or a snapshot after their push was missed.",
+            ),
+            position_mismatches_total=self._counter_family(
+                "makerd_position_mismatches_total",
+                "Venue positions that differed from the booked one, by what was done.",
+                {"action": ("repair", "adjusted", OTHER)},
+            ),
+            dead_man_switch_armed=armed,
+            dead_man_switch_lost_total=self._counter(
+                "makerd_dead_man_switch_lost_total",
+                "Times repeated re-arm failures left the exchange's scheduled cancel unarmed.",
+            ),
+        )
 
     def register_mailbox_depth(self, actor: str, depth: Callable[[], int]) -> None:
         """Report ``depth()`` (an actor's inbox size) as its mailbox gauge at every scrape."""

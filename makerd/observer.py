@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from makerd.metrics import Metrics
-from protocol.account import FillBooked, PositionChanged
+from protocol.account import FillBooked, PositionChanged, PositionMismatch
 from protocol.clock import Clock
 from protocol.control import AllChildrenAlive, ChildUnresponsive, QuoteCycleCompleted
 from protocol.market import (
@@ -27,6 +27,8 @@ from protocol.market import (
 from protocol.orders import (
     CancelAll,
     CancelOrders,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
     ModifyOrders,
     OpenOrdersReported,
     OrderAccepted,
@@ -101,6 +103,7 @@ class Observer:
         self.venue_report = threading.Event()
         self._last_rule_log_ns: dict[str, int] = {}
         self._sent_ns: dict[str, int] = {}
+        self._dead_man_armed: bool | None = None
         self._locked, self._unlocked = self._handlers()
 
     def snapshot(self) -> StatusSnapshot:
@@ -161,6 +164,11 @@ class Observer:
             FeedMessageDropped: lambda m: metrics.feed_messages_dropped_total.labels(
                 stream=m.stream, reason=m.reason
             ).inc(),
+            PositionMismatch: lambda m: metrics.control.position_mismatches_total.labels(
+                action=m.action
+            ).inc(),
+            DeadManSwitchArmed: self._on_dead_man_armed,
+            DeadManSwitchLost: self._on_dead_man_lost,
         }
         unlocked: dict[type, Handler] = {
             ChildUnresponsive: self._on_unresponsive,
@@ -168,6 +176,17 @@ class Observer:
             KillSwitchTripped: self._on_tripped,
         }
         return locked, unlocked
+
+    def _on_dead_man_armed(self, _: DeadManSwitchArmed) -> None:
+        self._dead_man_armed = True
+        self._metrics.control.dead_man_switch_armed.set(1)
+
+    def _on_dead_man_lost(self, _: DeadManSwitchLost) -> None:
+        # One loss per streak of failures: the gateway reports every failure past the limit.
+        if self._dead_man_armed is not False:
+            self._metrics.control.dead_man_switch_lost_total.inc()
+        self._dead_man_armed = False
+        self._metrics.control.dead_man_switch_armed.set(0)
 
     def _on_book(self, book: BookUpdated) -> None:
         self._status.mid = book.mid
@@ -280,6 +299,8 @@ class Observer:
         side = _side(fill.side)
         self._metrics.fills_total.labels(side=side, liquidity=fill.liquidity.value).inc()
         self._metrics.fill_quantity_total.labels(side=side).inc(float(fill.size))
+        if fill.late:
+            self._metrics.control.fills_late_total.inc()
         if fill.fee > 0:
             self._metrics.fees_paid_usd_total.inc(float(fill.fee))
         elif fill.fee < 0:

@@ -226,6 +226,22 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
             [quiet("45m")],
         ),
     ],
+    "MakerdDeadManSwitchLost": [
+        ([series("makerd_dead_man_switch_armed", "1 1 0 0 0 0")], [quiet("2m"), fires("4m", "0")]),
+        # sim and paper: no exchange switch is NaN, never "lost".
+        ([series("makerd_dead_man_switch_armed", "NaNx6")], [quiet("5m")]),
+        ([series("makerd_dead_man_switch_armed", "0 1 1 1 1 1")], [quiet("4m")]),
+    ],
+    "MakerdPositionAdjusted": [
+        (
+            [series("makerd_position_mismatches_total", "0 0 1 1 1", action="adjusted")],
+            [quiet("1m"), fires("3m", value="1", action="adjusted")],
+        ),
+        (
+            [series("makerd_position_mismatches_total", "0 0 1 1 1", action="repair")],
+            [quiet("3m")],
+        ),
+    ],
     "MakerdRequestBudgetLow": [
         (
             [

@@ -1,0 +1,79 @@
+"""What the observer shows about control: dead-man switch, late fills, position mismatches."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from decimal import Decimal
+
+from prometheus_client import CollectorRegistry
+
+from makerd.metrics import Metrics
+from makerd.observer import Observer
+from protocol.account import FillBooked, PositionMismatch
+from protocol.clock import ManualClock
+from protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
+from protocol.side import Side
+from tests.kit import T0, fill
+
+LABELS = {"venue": "live", "symbol": "BTC"}
+
+
+def observed(*messages: object) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    observer = Observer(
+        metrics=Metrics(registry, venue="live", symbol="BTC", process_collectors=False),
+        on_unresponsive=lambda _: None,
+        on_alive=lambda: None,
+        on_kill_switch=lambda _: None,
+        clock=ManualClock(T0),
+    )
+    for message in messages:
+        observer(message)
+    return registry
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    found = registry.get_sample_value(name, {**LABELS, **labels})
+    assert found is not None, name
+    return found
+
+
+def lost(failures: int) -> DeadManSwitchLost:
+    return DeadManSwitchLost(failures=failures, message="Trading is halted.", ts_local=T0)
+
+
+ARMED = DeadManSwitchArmed(cancel_at_ns=T0 + 30 * 10**9, ts_local=T0)
+
+
+def test_the_dead_man_gauge_is_unknown_until_the_venue_answers() -> None:
+    assert math.isnan(value(observed(), "makerd_dead_man_switch_armed"))
+
+
+def test_a_streak_of_failures_counts_as_one_loss_until_a_re_arm_holds() -> None:
+    registry = observed(ARMED, lost(3), lost(4), lost(5), ARMED, lost(3))
+
+    assert value(registry, "makerd_dead_man_switch_lost_total") == 2
+    assert value(registry, "makerd_dead_man_switch_armed") == 0
+
+
+def test_a_re_armed_switch_shows_armed_again() -> None:
+    assert value(observed(lost(3), ARMED), "makerd_dead_man_switch_armed") == 1
+
+
+def test_late_fills_and_adjusted_positions_are_counted() -> None:
+    on_time = fill("1", Side.BUY, "60000", "0.001")
+    late = dataclasses.replace(fill("2", Side.BUY, "60000", "0.001"), late=True)
+    booked = [
+        FillBooked(fill=f, position_after=Decimal(0), realized_pnl=Decimal(0), ts_local=T0)
+        for f in (on_time, late)
+    ]
+    mismatch = PositionMismatch(
+        coin="BTC", booked=Decimal(0), venue=Decimal("0.001"), action="adjusted", ts_local=T0
+    )
+
+    registry = observed(*booked, mismatch)
+
+    assert value(registry, "makerd_fills_late_total") == 1
+    assert value(registry, "makerd_position_mismatches_total", action="adjusted") == 1
+    assert value(registry, "makerd_position_mismatches_total", action="repair") == 0
