@@ -43,6 +43,7 @@ class Child:
             argv,
             cwd=cwd,
             env=env,
+            stdin=subprocess.DEVNULL,  # CI runs with no standard input at all
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -91,7 +92,8 @@ def test_a_run_sent_sigabrt_leaves_no_core_file_holding_the_key(tmp_path: Path) 
     control_dir, makerd_dir = tmp_path / "control", tmp_path / "makerd"
     control_dir.mkdir()
     makerd_dir.mkdir()
-    control = Child([sys.executable, "-c", "print('up', flush=True); input()"], cwd=control_dir)
+    waiter = "import signal; print('up', flush=True); signal.pause()"
+    control = Child([sys.executable, "-c", waiter], cwd=control_dir)
     control.wait_for("up")
     assert control.abort() == -signal.SIGABRT
     makerd = Child(
