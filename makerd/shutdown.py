@@ -14,7 +14,8 @@ from protocol.clock import Clock
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
 from venues.base import ProcessVenue
 
-_ANSWER_WAIT_S = 1.5
+_ANSWER_WAIT_S = 4.0
+"""How long one question may stay unanswered before it is asked again (a lost request)."""
 
 
 def confirm_no_open_orders(
@@ -28,21 +29,24 @@ def confirm_no_open_orders(
 ) -> int | None:
     """Ask the venue until it reports no open orders; return how many it still lists.
 
-    Each round that still finds orders repeats the cancel-all. ``give_up`` (a second stop
-    signal) ends the wait at once: the cancels are already on their way. ``None`` means
-    the venue never answered a query asked after the stop.
+    One question is outstanding at a time: asking faster than the venue answers only
+    spends the request budget the answer needs. Each answer that still lists orders
+    repeats the cancel-all. ``give_up`` (a second stop signal) ends the wait at once:
+    the cancels are already on their way. ``None`` means the venue never answered a
+    query asked after the stop.
     """
     deadline = time.monotonic() + deadline_s
     remaining: int | None = None
-    while time.monotonic() < deadline and not give_up.is_set():
+    while not give_up.is_set() and (left_s := deadline - time.monotonic()) > 0:
         asked_ns = clock.now_ns()
         observer.expect_venue_report()
         venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
-        answer = _fresh_count(observer, asked_ns, min(_ANSWER_WAIT_S, deadline_s))
-        if answer is not None:
-            remaining = answer
-            if remaining == 0:
-                return 0
+        answer = _fresh_count(observer, asked_ns, min(_ANSWER_WAIT_S, left_s))
+        if answer is None:
+            continue  # unanswered (a lost request): ask again
+        remaining = answer
+        if remaining == 0:
+            return 0
         venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=clock.now_ns()))
     return remaining
 

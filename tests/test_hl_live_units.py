@@ -20,7 +20,7 @@ from actors.gate import TradingGate
 from actors.risk_guardian import RiskGuardianLogic
 from config.model import RiskConfig
 from makerd.latch import KillSwitchLatch
-from protocol.account import Liquidity, OrderFilled
+from protocol.account import Liquidity, OrderFilled, PositionReported
 from protocol.orders import (
     ArmDeadManSwitch,
     CancelOrders,
@@ -28,6 +28,7 @@ from protocol.orders import (
     DeadManSwitchArmed,
     DeadManSwitchLost,
     ModifyOrders,
+    OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
     OrderCancelled,
@@ -36,6 +37,7 @@ from protocol.orders import (
     OrderRequest,
     PlaceOrders,
     RejectReason,
+    RequestAccountSnapshot,
 )
 from protocol.risk import KillReason, KillSwitchTripped
 from protocol.side import Side
@@ -376,3 +378,16 @@ def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: s
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.actions_sent == 0
     assert time.monotonic() - started < 5.0, "refused, not held until the bucket refills"
+
+
+def test_after_a_stop_asking_what_rests_does_not_wait_behind_repairs(venue_url: str) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    while harness.budget.try_spend(10, priority=Priority.QUERY) == 0:
+        pass  # what a run of fill repairs leaves: the bucket down to the query reserve
+    harness.gate.close("stopping")
+
+    started = time.monotonic()
+    events = harness.run(RequestAccountSnapshot(coin="BTC", ts_local=T0))
+
+    assert [type(e) for e in events] == [OpenOrdersReported, PositionReported]
+    assert time.monotonic() - started < 1.0, "the stop's question waited for budget to refill"

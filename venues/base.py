@@ -59,6 +59,11 @@ class OrderGate(Protocol):
 
     def allows(self, command: object) -> bool: ...
 
+    @property
+    def closed(self) -> bool:
+        """True once a stop or a kill switch closed it: the account's truth then comes first."""
+        ...
+
 
 class RateBudget(Protocol):
     @property

@@ -17,6 +17,7 @@ from venues.hyperliquid.parse import (
     parse_position,
     parse_user_rate_limit,
 )
+from venues.hyperliquid.rate_budget import Priority
 from venues.hyperliquid.rest import RestClient
 
 _NS_PER_MS = 1_000_000
@@ -36,17 +37,23 @@ class AccountQueries:
         self._rest = rest
         self.user = user
 
-    async def snapshot(self, coin: str, *, now_ns: int) -> AccountSnapshot:
+    async def snapshot(
+        self, coin: str, *, now_ns: int, priority: Priority = Priority.QUERY
+    ) -> AccountSnapshot:
         """Open orders first, then the position (both stamped with local receive time).
 
         ``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
         the cloid, and reconciliation tells our orders from orphans by cloid.
         """
-        orders = await self._rest.info({"type": "frontendOpenOrders", "user": self.user})
+        orders = await self._rest.info(
+            {"type": "frontendOpenOrders", "user": self.user}, priority=priority
+        )
         open_orders = parse_open_orders(
             orders, coin=coin, ts_local=now_ns, channel="frontendOpenOrders"
         )
-        state = await self._rest.info({"type": "clearinghouseState", "user": self.user})
+        state = await self._rest.info(
+            {"type": "clearinghouseState", "user": self.user}, priority=priority
+        )
         return AccountSnapshot(
             open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
         )

@@ -75,6 +75,10 @@ class _OpenGate:
     def allows(self, command: object) -> bool:
         return True
 
+    @property
+    def closed(self) -> bool:
+        return False
+
 
 _RULE_REASONS: Final = {
     "tick": RejectReason.TICK,
@@ -133,9 +137,16 @@ class OrderGateway:
 
     async def report_account(self, coin: str) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect."""
-        snapshot = await self._queries.snapshot(coin, now_ns=self._now_ns())
+        snapshot = await self._queries.snapshot(
+            coin, now_ns=self._now_ns(), priority=self._truth_priority()
+        )
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
+
+    def _truth_priority(self) -> Priority:
+        """Once the gate is closed (a stop, a kill), asking what rests is removing risk:
+        it may spend the whole budget, like a cancel, ahead of repairs and audits."""
+        return Priority.CANCEL if self._gate.closed else Priority.QUERY
 
     async def _place(self, command: PlaceOrders) -> None:
         if not self._gate.allows(command):
@@ -321,7 +332,9 @@ class OrderGateway:
     async def _cancel_all(self, command: CancelAll) -> None:
         if command.coin != self._instrument.coin:
             return
-        snapshot = await self._queries.snapshot(command.coin, now_ns=self._now_ns())
+        snapshot = await self._queries.snapshot(
+            command.coin, now_ns=self._now_ns(), priority=self._truth_priority()
+        )
         resting = snapshot.open_orders.orders
         if not resting:
             return

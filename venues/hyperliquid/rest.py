@@ -89,9 +89,9 @@ class RestClient:
             await self._session.close()
             self._session = None
 
-    async def info(self, body: dict[str, object]) -> object:
-        """A read query; waits for budget, using the query reserve."""
-        await self._budget.acquire(info_weight(str(body.get("type"))), priority=Priority.QUERY)
+    async def info(self, body: dict[str, object], *, priority: Priority = Priority.QUERY) -> object:
+        """A read query; waits for budget (the query reserve, or all of it when stopping)."""
+        await self._budget.acquire(info_weight(str(body.get("type"))), priority=priority)
         return await self._post("/info", body)
 
     async def exchange(

@@ -48,6 +48,8 @@ _NS_PER_MS: Final = 1_000_000
 _REMEMBERED_TRADES: Final = 20_000
 _REPAIR_FIRST_BACKOFF_S: Final = 1.0
 _REPAIR_MAX_BACKOFF_S: Final = 30.0
+_BAD_PUSH_REPAIR_SPACING_S: Final = 5.0
+"""Least time between two repairs for unreadable fill pushes (each costs about 42 weight)."""
 _QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
 
 
@@ -85,6 +87,7 @@ class UserStream:
         self._last_fill_ms = now_ns() // _NS_PER_MS
         self._tasks = tasks
         self._fill_repair_pending = False
+        self._bad_push_owed = False
         self.fills_repaired = 0
         self.repairs = 0
         self.repair_failures = 0
@@ -200,15 +203,24 @@ class UserStream:
                 self._repair_after_bad_push()
 
     def _repair_after_bad_push(self) -> None:
-        """A fill push we could not read may have been real: ask the exchange for it."""
+        """A fill push we could not read may have been real: ask the exchange for it.
+
+        Bad pushes that arrive while a repair runs or rests are owed one more repair, not
+        one each: a hostile or broken stream must not spend the request budget that the
+        order manager and a stop need to learn what rests.
+        """
+        self._bad_push_owed = True
         if self._fill_repair_pending:
             return
         self._fill_repair_pending = True
-        self._tasks.spawn(self._repair_bad_push(), name="fill-repair")
+        self._tasks.spawn(self._repair_bad_pushes(), name="fill-repair")
 
-    async def _repair_bad_push(self) -> None:
+    async def _repair_bad_pushes(self) -> None:
         try:
-            await self._repair_until_done(self._last_fill_ms, "unreadable userFills push")
+            while self._bad_push_owed:
+                self._bad_push_owed = False
+                await self._repair_until_done(self._last_fill_ms, "unreadable userFills push")
+                await asyncio.sleep(_BAD_PUSH_REPAIR_SPACING_S)
         finally:
             self._fill_repair_pending = False
 

@@ -1,0 +1,147 @@
+"""Unreadable fill pushes are answered by spaced repairs: no fill lost, no budget burnt.
+
+The user stream comes from a WebSocket server on loopback that sends a flood of fill
+pushes makerd must refuse; the repairs go to the local venue, where the account really
+traded. Each refused push is owed a repair (it may have carried a real fill), but a flood
+of them must not spend the request budget that the order manager and a stop need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Coroutine, Iterator
+from decimal import Decimal
+from typing import Any
+
+import eth_account
+import pytest
+from eth_account.signers.local import LocalAccount
+from hyperliquid.exchange import Exchange
+from hyperliquid.info import Info
+from websockets.asyncio.server import ServerConnection, serve
+
+from protocol.account import OrderFilled
+from venues.hl_local.background import VenueThread
+from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.rate_budget import RateBudget
+from venues.hyperliquid.rest import RestClient
+from venues.hyperliquid.state import OrderLegs
+from venues.hyperliquid.user_stream import UserStream
+from venues.hyperliquid.ws_connection import ReconnectPolicy
+
+BAD_PUSHES = 40
+FAST = ReconnectPolicy(initial_backoff_s=0.01, max_backoff_s=0.05, short_session_s=0.0)
+TIMEOUT_S = 30.0
+IOC: Any = {"limit": {"tif": "Ioc"}}
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueThread]:
+    running = VenueThread(VenueConfig(port=0, seed=3, tick_interval_s=0.1))
+    running.start()
+    yield running
+    running.stop()
+
+
+class _Tasks:
+    def __init__(self) -> None:
+        self.running: list[asyncio.Task[object]] = []
+
+    def spawn(self, coroutine: Coroutine[Any, Any, object], *, name: str) -> None:
+        self.running.append(asyncio.get_running_loop().create_task(coroutine, name=name))
+
+
+def _buy_at_the_ask(url: str, wallet: LocalAccount) -> int:
+    """A crossing IOC buy at the venue: the account's one real fill; returns its trade id."""
+    info = Info(url, skip_ws=True)
+    ask = Decimal(info.l2_snapshot("BTC")["levels"][1][0]["px"])
+    limit = float(round(ask * Decimal("1.01"), -2))  # through the touch, five significant figures
+    response = Exchange(wallet, url).order("BTC", True, 0.001, limit, IOC)
+    assert "filled" in response["response"]["data"]["statuses"][0], response
+    [fill] = info.user_fills(wallet.address)
+    return int(fill["tid"])
+
+
+def _unreadable_fill_push(user: str) -> str:
+    fill = {
+        "coin": "BTC",
+        "px": "0",  # a price of zero: refused at the boundary, never booked
+        "sz": "0.001",
+        "side": "B",
+        "time": time.time_ns() // 1_000_000,
+        "startPosition": "0",
+        "dir": "Open Long",
+        "closedPnl": "0",
+        "hash": "0x" + "ab" * 32,
+        "oid": 1,
+        "crossed": True,
+        "fee": "0",
+        "tid": 1,
+        "feeToken": "USDC",
+    }
+    return json.dumps({"channel": "userFills", "data": {"user": user, "fills": [fill]}})
+
+
+async def _wait_for_fill(fills: list[OrderFilled], tid: int) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not any(fill.trade_id == f"BTC:{tid}" for fill in fills):
+        assert time.monotonic() < deadline, f"trade {tid} was never booked: {fills}"
+        await asyncio.sleep(0.02)
+
+
+def test_a_flood_of_unreadable_fill_pushes_costs_few_repairs_and_loses_no_fill(
+    venue: VenueThread,
+) -> None:
+    wallet: LocalAccount = eth_account.Account.create()
+    user = wallet.address.lower()
+    fills: list[OrderFilled] = []
+    repairs_after_flood: list[int] = []
+
+    async def scenario() -> None:
+        flood_sent = asyncio.Event()
+
+        async def stream_server(ws: ServerConnection) -> None:
+            await ws.recv()  # orderUpdates subscription
+            await ws.recv()  # userFills subscription
+            for _ in range(BAD_PUSHES):
+                await ws.send(_unreadable_fill_push(user))
+                await asyncio.sleep(0.01)
+            flood_sent.set()
+            await ws.wait_closed()  # stay connected until the client goes
+
+        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+        await rest.open()
+        tasks = _Tasks()
+        async with serve(stream_server, "127.0.0.1", 0) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            stream = UserStream(
+                ws_url=f"ws://127.0.0.1:{port}",
+                coin="BTC",
+                queries=AccountQueries(rest, user=user),
+                legs=OrderLegs(),
+                emit=lambda event: None,
+                emit_fill=fills.append,
+                tasks=tasks,
+                policy=FAST,
+                now_ns=time.time_ns,
+            )
+            tid = await asyncio.to_thread(_buy_at_the_ask, venue.url, wallet)
+            running = asyncio.get_running_loop().create_task(stream.run())
+            await asyncio.wait_for(flood_sent.wait(), TIMEOUT_S)
+            await _wait_for_fill(fills, tid)
+            await asyncio.sleep(1.0)  # time enough for a repair per push, were there one
+            repairs_after_flood.append(stream.repairs)
+            for task in [running, *tasks.running]:
+                task.cancel()
+            await asyncio.gather(running, *tasks.running, return_exceptions=True)
+        await rest.close()
+
+    asyncio.run(scenario())
+
+    # One repair opens the connection, one answers the first bad push; the rest are owed
+    # one more repair after the spacing, not one each.
+    assert repairs_after_flood[0] <= 3, f"{repairs_after_flood[0]} repairs for {BAD_PUSHES} pushes"
+    assert [fill.late for fill in fills] == [True], "the real fill, booked once, as late"
