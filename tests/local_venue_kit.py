@@ -1,11 +1,42 @@
-"""WebSocket helpers shared by the local venue's tests."""
+"""Helpers shared by the local venue's tests: WebSocket reading and fault arming."""
 
 from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
+import requests
+from hyperliquid.exchange import Exchange
 from websockets.sync.client import ClientConnection
+
+from venues.hl_local import VenueThread
+
+GTC: Any = {"limit": {"tif": "Gtc"}}
+ALO: Any = {"limit": {"tif": "Alo"}}
+
+
+def arm(venue: VenueThread, **fault: Any) -> requests.Response:
+    """Arm faults through the admin path; any answer but 200 fails the test."""
+    reply = requests.post(f"{venue.url}/_debug/faults", json=fault, timeout=5)
+    reply.raise_for_status()
+    return reply
+
+
+def subscribe(connection: ClientConnection, subscription: dict[str, Any]) -> None:
+    connection.send(json.dumps({"method": "subscribe", "subscription": subscription}))
+
+
+def ping_and_drain(connection: ClientConnection) -> None:
+    """Read up to our pong: whatever was queued before it is behind us."""
+    connection.send(json.dumps({"method": "ping"}))
+    while json.loads(connection.recv(timeout=3))["channel"] != "pong":
+        pass
+
+
+def an_order(exchange: Exchange) -> Any:
+    """A BTC bid far below the market: it rests."""
+    return exchange.order("BTC", True, 0.001, 60000.0, GTC)
 
 
 def receive_until_closed(connection: ClientConnection) -> None:

@@ -17,11 +17,17 @@ from hyperliquid.utils.error import ClientError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.local_venue_kit import channels_within, receive_until_closed
+from tests.local_venue_kit import (
+    ALO,
+    an_order,
+    arm,
+    channels_within,
+    ping_and_drain,
+    receive_until_closed,
+    subscribe,
+)
 from venues.hl_local import VenueConfig, VenueThread
 
-GTC: Any = {"limit": {"tif": "Gtc"}}
-ALO: Any = {"limit": {"tif": "Alo"}}
 MARKET_CHANNELS = frozenset({"l2Book", "bbo", "trades", "allMids"})
 
 
@@ -48,27 +54,6 @@ def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
 def socket(venue: VenueThread) -> Iterator[ClientConnection]:
     with connect(venue.url.replace("http", "ws", 1) + "/ws") as connection:
         yield connection
-
-
-def arm(venue: VenueThread, **fault: Any) -> requests.Response:
-    reply = requests.post(f"{venue.url}/_debug/faults", json=fault, timeout=5)
-    reply.raise_for_status()
-    return reply
-
-
-def subscribe(connection: ClientConnection, subscription: dict[str, Any]) -> None:
-    connection.send(json.dumps({"method": "subscribe", "subscription": subscription}))
-
-
-def ping_and_drain(connection: ClientConnection) -> None:
-    """Read up to our pong: whatever was queued before it is behind us."""
-    connection.send(json.dumps({"method": "ping"}))
-    while json.loads(connection.recv(timeout=3))["channel"] != "pong":
-        pass
-
-
-def an_order(exchange: Exchange) -> Any:
-    return exchange.order("BTC", True, 0.001, 60000.0, GTC)
 
 
 def test_dropping_connections_closes_every_open_websocket(

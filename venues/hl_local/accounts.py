@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from venues.hl_local.nonces import NonceTracker
+from venues.hl_local.records import ActionLog
 
 FEE_QUANTUM = Decimal("0.000001")
 ENTRY_QUANTUM = Decimal("0.00000001")
@@ -39,13 +40,19 @@ class FillOutcome:
 
 @dataclass(slots=True, kw_only=True)
 class Account:
-    """One master account."""
+    """One master account.
+
+    ``fills`` keeps the most recent :data:`MAX_STORED_FILLS` (what ``userFills`` serves),
+    ``fill_history`` every fill since start; ``actions`` logs its signed actions.
+    """
 
     address: str
     balance: Decimal
     positions: dict[str, Position] = field(default_factory=dict)
     leverage: dict[str, int] = field(default_factory=dict)
     fills: list[dict[str, Any]] = field(default_factory=list)
+    fill_history: list[dict[str, Any]] = field(default_factory=list)
+    actions: ActionLog = field(default_factory=ActionLog)
     cum_volume: Decimal = Decimal(0)
     n_requests: int = 0
     schedule_cancel_ms: int | None = None
@@ -58,6 +65,7 @@ class Account:
 
     def record_fill(self, fill: dict[str, Any]) -> None:
         self.fills.append(fill)
+        self.fill_history.append(fill)
         if len(self.fills) > MAX_STORED_FILLS:
             del self.fills[0]
 

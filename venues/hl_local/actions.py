@@ -15,14 +15,16 @@ from typing import Any
 
 from venues.hl_local.accounts import Account, AccountRegistry
 from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.faults import Faults
+from venues.hl_local.fault_state import Faults
 from venues.hl_local.nonces import nonce_window_error
 from venues.hl_local.orders import run_order_action
+from venues.hl_local.records import ActionRecord
 from venues.hl_local.signers import SignatureUnreadable, recover_signer
 from venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
 
 SCHEDULE_CANCEL_MIN_LEAD_MS = 5_000
 ORDER_ACTIONS = frozenset({"order", "cancel", "cancelByCloid", "modify", "batchModify"})
+ACTION_TYPES = ORDER_ACTIONS | {"scheduleCancel", "updateLeverage", "approveAgent", "noop"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,8 +81,12 @@ class ExchangeEndpoint:
         self._mainnet_signing = mainnet_signing
         self._now_ms = now_ms
 
-    def handle(self, body: Any) -> HttpReply:
-        """Answer one ``/exchange`` request body (already JSON-decoded)."""
+    def handle(self, body: Any, *, arrived_ms: int | None = None) -> HttpReply:
+        """Answer one ``/exchange`` request body (already JSON-decoded).
+
+        ``arrived_ms`` is when the request reached the venue (now when omitted); the
+        account's action log records it.
+        """
         parsed = parse_envelope(body)
         if isinstance(parsed, HttpReply):
             return parsed
@@ -103,10 +109,11 @@ class ExchangeEndpoint:
         account = self._accounts.account_for_signer(signer)
         if account is None:
             return HttpReply.json(error_response(f"User or API Wallet {signer} does not exist."))
-        refusal = self._faults.take_refusal(account)
-        if refusal is not None:
-            return refusal
-        return self._run_fresh(parsed, signer, account, now)
+        refusal = self._faults.take_refusal(account, parsed.action["type"], now)
+        reply = refusal or self._run_fresh(parsed, signer, account, now)
+        arrived = now if arrived_ms is None else arrived_ms
+        account.actions.add(ActionRecord.of(parsed.action, reply, arrived_ms=arrived))
+        return reply
 
     def _run_fresh(
         self, parsed: SignedAction, signer: str, account: Account, now: int

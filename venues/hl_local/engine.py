@@ -7,7 +7,6 @@ tick) and kept in per-user order records for ``orderStatus``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from venues.hl_local.accounts import Account, AccountRegistry
@@ -16,29 +15,11 @@ from venues.hl_local.events import OrderUpdated, VenueEvent
 from venues.hl_local.fills import FillBooker
 from venues.hl_local.rules import OrderRejected, check_order
 from venues.hl_local.universe import Universe, wire_decimal
+from venues.hl_local.user_orders import OrderRecord, UserOrders
 from venues.hl_local.wire import JsonDict, OrderRequest, basic_order_json, with_cloid
 
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 MODIFY_MISSING = "Cannot modify canceled or filled order"
-# Closed orders stay queryable (orderStatus) up to this many per user, oldest dropped first.
-MAX_CLOSED_RECORDS = 20_000
-PRUNE_BATCH = 1_000
-
-
-@dataclass(slots=True, kw_only=True)
-class OrderRecord:
-    """The last known status of one of a user's orders."""
-
-    order: RestingOrder
-    status: str
-    status_ms: int
-
-
-@dataclass(slots=True)
-class _UserOrders:
-    records: dict[int, OrderRecord] = field(default_factory=dict)
-    by_cloid: dict[str, int] = field(default_factory=dict)
-    open: dict[int, RestingOrder] = field(default_factory=dict)
 
 
 class MatchingEngine:
@@ -58,7 +39,7 @@ class MatchingEngine:
         self.events: list[VenueEvent] = []
         self.now_ms = 0
         self._next_oid = 1_000_000
-        self._users: dict[str, _UserOrders] = {}
+        self._orders = UserOrders()
         self._fills = FillBooker(
             accounts=accounts,
             events=self.events,
@@ -83,15 +64,18 @@ class MatchingEngine:
         return {coin: self.mid(coin) for coin in self.books}
 
     def open_orders(self, user: str) -> list[RestingOrder]:
-        orders = self._users.get(user.lower())
-        return [] if orders is None else list(orders.open.values())
+        return self._orders.open_orders(user)
+
+    def peak_open_orders(self, user: str) -> int:
+        """The most orders ``user`` had resting at once since start or the last reset."""
+        return self._orders.peak_open(user)
+
+    def reset_peak_open_orders(self, user: str) -> int:
+        """Restart the peak from the current count; return it."""
+        return self._orders.reset_peak_open(user)
 
     def record(self, user: str, oid_or_cloid: int | str) -> OrderRecord | None:
-        orders = self._users.get(user.lower())
-        if orders is None:
-            return None
-        oid = orders.by_cloid.get(oid_or_cloid) if isinstance(oid_or_cloid, str) else oid_or_cloid
-        return None if oid is None else orders.records.get(oid)
+        return self._orders.record(user, oid_or_cloid)
 
     # ----- user actions -------------------------------------------------------------
 
@@ -155,11 +139,26 @@ class MatchingEngine:
         return len(orders)
 
     def run_scheduled_cancels(self) -> None:
+        """Fire every dead-man switch whose time has come."""
         for account in self.accounts.all():
             due = account.schedule_cancel_ms
             if due is not None and due <= self.now_ms:
-                account.schedule_cancel_ms = None
-                self.cancel_all(account.address, status="scheduledCancel")
+                self._fire_scheduled_cancel(account)
+
+    def fire_scheduled_cancels(self, user: str | None = None) -> list[str]:
+        """Fire now the armed switch of ``user`` (or of every account); return whose fired."""
+        fired = []
+        for account in self.accounts.all():
+            if account.schedule_cancel_ms is None:
+                continue
+            if user is None or account.address == user.lower():
+                self._fire_scheduled_cancel(account)
+                fired.append(account.address)
+        return fired
+
+    def _fire_scheduled_cancel(self, account: Account) -> None:
+        account.schedule_cancel_ms = None
+        self.cancel_all(account.address, status="scheduledCancel")
 
     # ----- background liquidity -----------------------------------------------------
 
@@ -189,10 +188,29 @@ class MatchingEngine:
         )
         self._settle(result.matches, taker_user=SYNTHETIC_USER, taker_oid=0, taker_is_buy=is_buy)
 
+    def sweep_user(self, user: str, *, is_buy: bool, coin: str | None = None) -> int:
+        """A taker fills every resting order of ``user`` it hits, each at its own price.
+
+        ``is_buy`` takes the user's asks, else its bids; best price and oldest first.
+        Return how many orders were filled.
+        """
+        hit = [
+            order
+            for order in self.open_orders(user)
+            if order.is_buy != is_buy and coin in (None, order.coin)
+        ]
+        hit.sort(key=lambda order: (-order.limit_px if order.is_buy else order.limit_px, order.oid))
+        for order in hit:
+            self.books[order.coin].remove(order.oid)
+            match = Match(maker=order, price=order.limit_px, size=order.remaining)
+            order.remaining = Decimal(0)
+            self._settle((match,), taker_user=SYNTHETIC_USER, taker_oid=0, taker_is_buy=is_buy)
+        return len(hit)
+
     # ----- internals ----------------------------------------------------------------
 
     def _execute(self, order: RestingOrder, book: OrderBook, *, asset: int) -> JsonDict:
-        self._track(order, status="open")
+        self._orders.track(order, status="open", now_ms=self.now_ms)
         if order.tif == "Alo":
             return self._rest(order, book)
         result = book.match(
@@ -228,7 +246,7 @@ class MatchingEngine:
 
     def _rest(self, order: RestingOrder, book: OrderBook) -> JsonDict:
         book.add(order)
-        self._users[order.user].open[order.oid] = order
+        self._orders.rest(order)
         self.events.append(
             OrderUpdated(
                 user=order.user, order=basic_order_json(order), status="open", ms=self.now_ms
@@ -267,18 +285,8 @@ class MatchingEngine:
         self.books[order.coin].remove(order.oid)
         self._untrack(order, status=status)
 
-    def _track(self, order: RestingOrder, *, status: str) -> None:
-        orders = self._users.setdefault(order.user, _UserOrders())
-        orders.records[order.oid] = OrderRecord(order=order, status=status, status_ms=self.now_ms)
-        if order.cloid is not None:
-            orders.by_cloid[order.cloid] = order.oid
-
     def _untrack(self, order: RestingOrder, *, status: str, notify: bool = True) -> None:
-        orders = self._users.setdefault(order.user, _UserOrders())
-        orders.open.pop(order.oid, None)
-        orders.records[order.oid] = OrderRecord(order=order, status=status, status_ms=self.now_ms)
-        if len(orders.records) > MAX_CLOSED_RECORDS + PRUNE_BATCH:
-            _prune_closed(orders)
+        self._orders.close(order, status=status, now_ms=self.now_ms)
         if notify:
             self.events.append(
                 OrderUpdated(
@@ -289,12 +297,3 @@ class MatchingEngine:
     def _new_oid(self) -> int:
         self._next_oid += 1
         return self._next_oid
-
-
-def _prune_closed(orders: _UserOrders) -> None:
-    """Forget the oldest closed orders so a long-running venue stays bounded in memory."""
-    closed = [oid for oid, record in orders.records.items() if record.status != "open"]
-    for oid in closed[:PRUNE_BATCH]:
-        cloid = orders.records.pop(oid).order.cloid
-        if cloid is not None and orders.by_cloid.get(cloid) == oid:
-            del orders.by_cloid[cloid]

@@ -1,161 +1,232 @@
 """Fault injection for tests, armed through ``POST /_debug/faults`` (loopback only).
 
-The JSON body may combine any of these keys; each takes effect at once:
+The JSON body may combine any of these keys; each takes effect at once. Counts and
+seconds must be finite and non-negative. An unknown key, a bad value, or a key that only
+qualifies another one given without it (``delay_for_s``, ``http_error_status``,
+``paths``, ``reject_action_type``, ``rate_limit_kind``, ``user``) gets HTTP 400 with every
+problem listed: ``{"status":"err","problems":["<key>: …", …]}``.
+
+Connections and feeds
 
 ``drop_connections: true``
-    close every WebSocket connection now (clients see an abnormal close).
+    close every WebSocket connection now (clients see an abnormal close); the same as
+    ``drop_stream: "all"``.
+``drop_stream: "market" | "user" | "all"``
+    close now the WebSocket connections holding a user subscription (one with a ``user``
+    field: ``userFills``, ``orderUpdates``, ``userEvents``…) for ``"user"``, those holding
+    none for ``"market"``, every one for ``"all"``. The reply's ``dropped`` counts them.
 ``freeze_feed_s: <seconds>``
     stop pushing market data (l2Book, bbo, trades, allMids) for that long; sockets stay
     open, pings are still answered, user streams still flow.
-``reject_next: <n>``, ``reject_text: "<message>"``
-    refuse the next n signed actions with ``{"status":"err","response":<message>}``.
-``rate_limit_next: <n>``, ``rate_limit_http_429: <bool>``
-    refuse the next n signed actions with the exchange's address rate-limit text
-    (HTTP 200 ``err``), or with a bare HTTP 429 when ``rate_limit_http_429`` is true.
-``jump_pct: <percent>``, ``coin: "<COIN>"``
-    move the synthetic mid of ``coin`` (every coin when omitted) by that percentage;
-    resting user orders the new market crosses are filled by background takers.
-``clear: true``
-    disarm every pending fault first.
 
-The reply lists what was armed: ``{"status":"ok","armed":{...}}``; a bad body gets HTTP
-400 with every problem listed.
+HTTP transport (``/exchange`` and ``/info``; WebSocket posts are not affected)
+
+``delay_exchange_s: <seconds>``, ``delay_info_s: <seconds>``, ``delay_for_s: <seconds>``
+    wait that long before handling each ``/exchange`` (``/info``) request, so an action
+    also takes effect only after the delay (even if the client gave up waiting), for
+    ``delay_for_s`` seconds from now (0 or absent: until cleared). A delay of 0 disarms
+    that path's delay.
+``http_error_next: <n>``, ``http_error_status: <500..599>`` (default 502)
+    the next n requests answer that status with its reason phrase as a text body
+    (``Bad Gateway``) and do nothing.
+``reset_next: <n>``
+    the next n requests get their connection reset without any answer and do nothing.
+``paths: ["exchange", "info"]``
+    the paths ``http_error_next`` and ``reset_next`` count (default both).
+
+    On arrival a request takes a reset first, then an HTTP error, then the IP rate limit
+    below; whichever it gets, the delay applies first. A request spoiled this way never
+    reaches an account, so it is not in the account's action log.
+
+Refusals of signed actions (HTTP 200 ``{"status":"err","response":<text>}``; the nonce
+is not used, and the account's action log records the action as not accepted)
+
+``reject_next: <n>``, ``reject_text: "<message>"``, ``reject_action_type: "<type>"``
+    refuse the next n signed actions with that text (default ``"Trading is halted."``);
+    with ``reject_action_type`` (``"order"``, ``"cancel"``, ``"scheduleCancel"``…) only
+    actions of that type are refused and counted, the others pass.
+``rate_limit_next: <n>``, ``rate_limit_http_429: <bool>``
+    refuse the next n signed actions with the exchange's address rate-limit text, or
+    with a bare HTTP 429 when ``rate_limit_http_429`` is true.
+``rate_limit_for_s: <seconds>``, ``rate_limit_kind: "address" | "ip"`` (default address)
+    for that long (0 disarms) refuse every signed action with the address rate-limit
+    text, or for ``"ip"`` answer every ``/exchange`` and ``/info`` request with a bare
+    HTTP 429 (``Too Many Requests``). It is checked before ``rate_limit_next``, which it
+    does not consume.
+
+The market and the accounts
+
+``jump_pct: <percent>``, ``coin: "<COIN>"``
+    move the synthetic mid of ``coin`` (every coin when omitted) by that percentage
+    (above -100); resting user orders the new market crosses are filled by background
+    takers.
+``sweep: {"user": "0x…", "side": "buy" | "sell", "coin": "<COIN>"}``
+    a taker fills now every resting order of ``user`` on the side it hits (``"buy"``
+    takes the user's asks, ``"sell"`` its bids), of ``coin`` or of every coin, each at
+    its own price, as real maker fills (userFills, user streams, position, fees). The
+    reply's ``swept`` counts the orders filled.
+``fire_scheduled_cancel: true``, ``user: "0x…"``
+    fire the armed ``scheduleCancel`` of ``user`` (of every account with one armed when
+    omitted) now, as if its time had come. The reply's ``fired`` lists the accounts.
+``clear: true``
+    disarm every pending fault first (counters, windows, delays, freeze).
+
+The reply lists what was armed (the keys given a non-default value):
+``{"status":"ok","armed":{...},"dropped":<n>}``, plus ``swept`` and ``fired`` when asked
+for. ``GET /_debug/account`` (see :mod:`venues.hl_local.admin`) shows what an account did.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, cast
 
-from venues.hl_local.accounts import Account
-from venues.hl_local.wire import HttpReply, error_response
-
-REQUEST_BUFFER = 10_000
-DEFAULT_REJECT_TEXT = "Trading is halted."
-KNOWN_KEYS = frozenset(
-    {
-        "drop_connections",
-        "freeze_feed_s",
-        "reject_next",
-        "reject_text",
-        "rate_limit_next",
-        "rate_limit_http_429",
-        "jump_pct",
-        "coin",
-        "clear",
-    }
+from venues.hl_local.actions import ACTION_TYPES
+from venues.hl_local.body_fields import BodyFields
+from venues.hl_local.fault_state import (
+    DEFAULT_HTTP_ERROR_STATUS,
+    DEFAULT_REJECT_TEXT,
+    PATH_NAMES,
+    PathName,
+    RateLimitKind,
 )
+from venues.hl_local.ws import STREAM_KINDS, StreamKind
+
+SWEEP_KEYS = frozenset({"user", "side", "coin"})
+COMPANIONS = {  # key: the keys of which at least one must come with it
+    "reject_action_type": ("reject_next",),
+    "rate_limit_kind": ("rate_limit_for_s",),
+    "delay_for_s": ("delay_exchange_s", "delay_info_s"),
+    "http_error_status": ("http_error_next",),
+    "paths": ("http_error_next", "reset_next"),
+    "user": ("fire_scheduled_cancel",),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepRequest:
+    """A taker on demand: ``is_buy`` takes ``user``'s asks, else its bids."""
+
+    user: str
+    is_buy: bool
+    coin: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FaultRequest:
-    """A parsed ``/_debug/faults`` body."""
+    """A parsed ``/_debug/faults`` body; ``None`` means the key was absent."""
 
     clear: bool = False
     drop_connections: bool = False
+    drop_stream: StreamKind | None = None
     freeze_feed_s: float = 0.0
+    delay_exchange_s: float | None = None
+    delay_info_s: float | None = None
+    delay_for_s: float = 0.0
+    http_error_next: int = 0
+    http_error_status: int = DEFAULT_HTTP_ERROR_STATUS
+    reset_next: int = 0
+    paths: frozenset[PathName] = frozenset(PATH_NAMES)
     reject_next: int = 0
     reject_text: str = DEFAULT_REJECT_TEXT
+    reject_action_type: str | None = None
     rate_limit_next: int = 0
     rate_limit_http_429: bool = False
+    rate_limit_for_s: float | None = None
+    rate_limit_kind: RateLimitKind = "address"
     jump_pct: Decimal | None = None
     coin: str | None = None
+    sweep: SweepRequest | None = None
+    fire_scheduled_cancel: bool = False
+    user: str | None = None
+
+    @property
+    def drop(self) -> StreamKind | None:
+        """Which WebSocket connections to close now, if any."""
+        return "all" if self.drop_connections else self.drop_stream
+
+    def armed(self) -> dict[str, Any]:
+        """What this request arms, for the reply: the keys given a non-default value."""
+        idle = FaultRequest()
+        return {
+            item.name: _json_value(getattr(self, item.name))
+            for item in fields(self)
+            if getattr(self, item.name) != getattr(idle, item.name)
+        }
+
+
+KNOWN_KEYS = frozenset(item.name for item in fields(FaultRequest))
 
 
 def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | list[str]:
     """Parse the admin body; return every problem found instead when it is invalid."""
     if not isinstance(body, dict):
         return ["body: expected a JSON object"]
-    problems = [f"{key}: unknown key" for key in body if key not in KNOWN_KEYS]
-    flags = {key: body.get(key, False) for key in ("clear", "drop_connections")}
-    flags["rate_limit_http_429"] = body.get("rate_limit_http_429", False)
-    problems += [
-        f"{key}: expected true or false" for key, v in flags.items() if type(v) is not bool
+    given = BodyFields(body)
+    given.unknown(KNOWN_KEYS)
+    given.problems += [
+        f"{key}: only with {' or '.join(needs)}"
+        for key, needs in COMPANIONS.items()
+        if key in body and not any(need in body for need in needs)
     ]
-    counts = {key: body.get(key, 0) for key in ("reject_next", "rate_limit_next")}
-    problems += [
-        f"{key}: expected a non-negative integer"
-        for key, value in counts.items()
-        if type(value) is not int or value < 0
-    ]
-    freeze = body.get("freeze_feed_s", 0)
-    if type(freeze) not in (int, float) or freeze < 0:
-        problems.append("freeze_feed_s: expected a non-negative number of seconds")
-    jump = _parse_decimal(body.get("jump_pct"))
-    if "jump_pct" in body and jump is None:
-        problems.append("jump_pct: expected a number of percent")
-    coin = body.get("coin")
-    if coin is not None and coin not in coins:
-        problems.append(f"coin: {coin!r} is not listed (one of {', '.join(coins)})")
-    text = body.get("reject_text", DEFAULT_REJECT_TEXT)
-    if not isinstance(text, str) or not text:
-        problems.append("reject_text: expected a non-empty string")
-    if problems:
-        return problems
-    return FaultRequest(
-        clear=bool(flags["clear"]),
-        drop_connections=bool(flags["drop_connections"]),
-        freeze_feed_s=float(freeze),
-        reject_next=int(counts["reject_next"]),
-        reject_text=str(text),
-        rate_limit_next=int(counts["rate_limit_next"]),
-        rate_limit_http_429=bool(flags["rate_limit_http_429"]),
-        jump_pct=jump,
-        coin=coin,
+    paths = given.choices("paths", PATH_NAMES)
+    request = FaultRequest(
+        clear=given.flag("clear"),
+        drop_connections=given.flag("drop_connections"),
+        drop_stream=cast("StreamKind | None", given.choice("drop_stream", STREAM_KINDS)),
+        freeze_feed_s=given.seconds("freeze_feed_s") or 0.0,
+        delay_exchange_s=given.seconds("delay_exchange_s"),
+        delay_info_s=given.seconds("delay_info_s"),
+        delay_for_s=given.seconds("delay_for_s") or 0.0,
+        http_error_next=given.count("http_error_next"),
+        http_error_status=given.integer_in(
+            "http_error_status", 500, 599, DEFAULT_HTTP_ERROR_STATUS
+        ),
+        reset_next=given.count("reset_next"),
+        paths=cast("frozenset[PathName]", paths or frozenset(PATH_NAMES)),
+        reject_next=given.count("reject_next"),
+        reject_text=given.text("reject_text") or DEFAULT_REJECT_TEXT,
+        reject_action_type=given.choice("reject_action_type", tuple(sorted(ACTION_TYPES))),
+        rate_limit_next=given.count("rate_limit_next"),
+        rate_limit_http_429=given.flag("rate_limit_http_429"),
+        rate_limit_for_s=given.seconds("rate_limit_for_s"),
+        rate_limit_kind=cast(
+            "RateLimitKind", given.choice("rate_limit_kind", ("address", "ip")) or "address"
+        ),
+        jump_pct=given.percent("jump_pct"),
+        coin=given.choice("coin", coins),
+        sweep=_parse_sweep(given, coins),
+        fire_scheduled_cancel=given.flag("fire_scheduled_cancel"),
+        user=given.address("user"),
     )
+    return given.problems or request
 
 
-def _parse_decimal(value: Any) -> Decimal | None:
-    if type(value) not in (int, float, str):
+def _parse_sweep(given: BodyFields, coins: tuple[str, ...]) -> SweepRequest | None:
+    value = given.body.get("sweep")
+    if value is None:
         return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
+    if not isinstance(value, dict):
+        given.bad("sweep", "an object with user, side and optionally coin")
         return None
-
-
-class Faults:
-    """The armed faults: counters of refusals to come and the feed freeze deadline."""
-
-    def __init__(self) -> None:
-        self._reject_left = 0
-        self._reject_text = DEFAULT_REJECT_TEXT
-        self._rate_limit_left = 0
-        self._rate_limit_429 = False
-        self._frozen_until_ms = 0
-
-    def arm(self, request: FaultRequest, now_ms: int) -> None:
-        if request.clear:
-            self._reject_left = self._rate_limit_left = self._frozen_until_ms = 0
-        if request.reject_next:
-            self._reject_left = request.reject_next
-            self._reject_text = request.reject_text
-        if request.rate_limit_next:
-            self._rate_limit_left = request.rate_limit_next
-            self._rate_limit_429 = request.rate_limit_http_429
-        if request.freeze_feed_s:
-            self._frozen_until_ms = now_ms + int(request.freeze_feed_s * 1000)
-
-    def feed_frozen(self, now_ms: int) -> bool:
-        return now_ms < self._frozen_until_ms
-
-    def take_refusal(self, account: Account) -> HttpReply | None:
-        """The refusal owed to the next action, if one is armed (consumes one)."""
-        if self._rate_limit_left > 0:
-            self._rate_limit_left -= 1
-            if self._rate_limit_429:
-                return HttpReply(status=429, body="Too Many Requests")
-            cap = REQUEST_BUFFER + int(account.cum_volume)
-            used = max(account.n_requests, cap) + 1
-            return HttpReply.json(
-                error_response(
-                    f"Too many cumulative requests sent ({used} > {cap}) for cumulative volume"
-                    f" traded ${account.cum_volume:.2f}. Place taker orders to free up 1 request"
-                    " per USDC traded."
-                )
-            )
-        if self._reject_left > 0:
-            self._reject_left -= 1
-            return HttpReply.json(error_response(self._reject_text))
+    nested = BodyFields(value, prefix="sweep.")
+    nested.unknown(SWEEP_KEYS)
+    nested.required("user", "side")
+    user = nested.address("user")
+    side = nested.choice("side", ("buy", "sell"))
+    coin = nested.choice("coin", coins)
+    given.problems += nested.problems
+    if user is None or side is None:
         return None
+    return SweepRequest(user=user, is_buy=side == "buy", coin=coin)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, SweepRequest):
+        return {"user": value.user, "side": "buy" if value.is_buy else "sell", "coin": value.coin}
+    return value

@@ -15,7 +15,7 @@ from typing import Protocol
 from venues.hl_local.actions import ExchangeEndpoint
 from venues.hl_local.engine import MatchingEngine
 from venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled
-from venues.hl_local.faults import Faults
+from venues.hl_local.fault_state import Faults
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.wire import JsonDict
 

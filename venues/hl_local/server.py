@@ -1,9 +1,10 @@
 """The local Hyperliquid-compatible venue: one aiohttp app on one loopback port.
 
 Routes: ``POST /info``, ``POST /exchange``, ``GET /ws`` (WebSocket), and the admin paths
-``POST /_debug/faults`` (see :mod:`venues.hl_local.faults`) and ``POST /_debug/accounts``
-(``{"address": "0x…", "usdc": "1000"}`` funds an account), which answer loopback
-clients only. Every piece of state lives on the event loop's thread; a tick task moves
+under ``/_debug/`` (see :mod:`venues.hl_local.admin`: arming faults, funding accounts,
+reading what an account did), which answer loopback clients only. Each ``/info`` and
+``/exchange`` request first meets the armed transport faults (delay, reset, HTTP error,
+IP rate limit). Every piece of state lives on the event loop's thread; a tick task moves
 the synthetic market, fires scheduled cancels and pushes feeds.
 """
 
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
-import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -23,13 +23,15 @@ from aiohttp import web
 from protocol.clock import Clock, WallClock
 from venues.hl_local.accounts import AccountRegistry
 from venues.hl_local.actions import ExchangeEndpoint
+from venues.hl_local.admin import AdminEndpoint
 from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.faults import Faults, parse_fault_request
+from venues.hl_local.fault_state import Faults, PathName
 from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.httpio import read_json, reset_connection, respond
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
 from venues.hl_local.universe import Universe
-from venues.hl_local.wire import HttpReply, deserialize_error
+from venues.hl_local.wire import HttpReply
 from venues.hl_local.ws import WsHub
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,15 @@ class LocalVenue:
             now_ms=self.now_ms,
         )
         self.hub = WsHub(feeds=self.feeds, idle_timeout_s=config.ws_idle_timeout_s)
+        self.admin = AdminEndpoint(
+            engine=self.engine,
+            accounts=self.accounts,
+            faults=self.faults,
+            liquidity=self.liquidity,
+            feeds=self.feeds,
+            hub=self.hub,
+            now_ms=self.now_ms,
+        )
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.url = ""
@@ -93,8 +104,7 @@ class LocalVenue:
         app.router.add_post("/info", self._on_info)
         app.router.add_post("/exchange", self._on_exchange)
         app.router.add_get("/ws", self.hub.handle)
-        app.router.add_post("/_debug/faults", self._on_faults)
-        app.router.add_post("/_debug/accounts", self._on_fund)
+        self.admin.add_routes(app)
         return app
 
     async def start(self) -> str:
@@ -136,76 +146,36 @@ class LocalVenue:
             self.tick()
 
     async def _on_info(self, request: web.Request) -> web.StreamResponse:
-        body = await _read_json(request)
-        reply = body if isinstance(body, HttpReply) else self.info.handle(body)
-        return _respond(reply)
+        return await self._serve(request, "info", lambda body, _: self.info.handle(body))
 
     async def _on_exchange(self, request: web.Request) -> web.StreamResponse:
-        body = await _read_json(request)
-        reply = body if isinstance(body, HttpReply) else self.exchange.handle(body)
+        return await self._serve(request, "exchange", self._run_exchange)
+
+    def _run_exchange(self, body: Any, arrived_ms: int) -> HttpReply:
+        reply = self.exchange.handle(body, arrived_ms=arrived_ms)
         self.feeds.publish_events()
-        return _respond(reply)
+        return reply
 
-    async def _on_faults(self, request: web.Request) -> web.StreamResponse:
-        if not _is_loopback(request):
-            return web.Response(status=403, text="admin paths answer loopback clients only")
-        body = await _read_json(request)
-        parsed = parse_fault_request(body, self.engine.universe.coins)
-        if isinstance(parsed, list):
-            return web.json_response({"status": "err", "problems": parsed}, status=400)
-        log.info("fault injection armed: %s", parsed)
-        self.faults.arm(parsed, self.now_ms())
-        dropped = await self.hub.drop_all() if parsed.drop_connections else 0
-        if parsed.jump_pct is not None:
-            self.engine.now_ms = self.now_ms()
-            self.liquidity.jump(parsed.jump_pct, parsed.coin)
-            self.feeds.publish_events()
-            self.feeds.push_market()
-        return web.json_response({"status": "ok", "armed": _armed(parsed), "dropped": dropped})
-
-    async def _on_fund(self, request: web.Request) -> web.StreamResponse:
-        if not _is_loopback(request):
-            return web.Response(status=403, text="admin paths answer loopback clients only")
-        body = await _read_json(request)
-        address = body.get("address") if isinstance(body, dict) else None
-        usdc = body.get("usdc", str(self.config.initial_usdc)) if isinstance(body, dict) else None
-        try:
-            amount = Decimal(str(usdc))
-        except InvalidOperation:
-            amount = Decimal(-1)
-        if not isinstance(address, str) or len(address) != 42 or amount < 0:
-            problem = "expected {'address': '0x…40 hex', 'usdc': '<amount>'}"
-            return web.json_response({"status": "err", "problems": [problem]}, status=400)
-        account = self.accounts.fund(address, amount)
-        return web.json_response({"status": "ok", "address": account.address})
+    async def _serve(
+        self,
+        request: web.Request,
+        path: PathName,
+        handler: Callable[[Any, int], HttpReply],
+    ) -> web.StreamResponse:
+        """Meet the armed transport faults, then answer with ``handler(body, arrived_ms)``."""
+        arrived_ms = self.now_ms()
+        fate = self.faults.request_fate(path, arrived_ms)
+        body = await read_json(request)
+        if fate.delay_s > 0:
+            await asyncio.sleep(fate.delay_s)
+        if fate.reset:
+            reset_connection(request)
+            return web.Response(status=500)  # never written: the connection is gone
+        if fate.reply is not None:
+            return respond(fate.reply)
+        return respond(body if isinstance(body, HttpReply) else handler(body, arrived_ms))
 
 
 def _report_ticker_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the market tick stopped: %r", task.exception())
-
-
-def _armed(parsed: Any) -> dict[str, Any]:
-    fields = ("drop_connections", "freeze_feed_s", "reject_next", "rate_limit_next", "jump_pct")
-    return {name: str(getattr(parsed, name)) for name in fields if getattr(parsed, name)}
-
-
-async def _read_json(request: web.Request) -> Any:
-    text = await request.text()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        return deserialize_error(f"{error.msg} at line {error.lineno} column {error.colno}")
-
-
-def _respond(reply: HttpReply) -> web.StreamResponse:
-    if isinstance(reply.body, str):
-        return web.Response(status=reply.status, text=reply.body)
-    return web.json_response(reply.body, status=reply.status)
-
-
-def _is_loopback(request: web.Request) -> bool:
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 MAX_QUEUED_FRAMES = 5_000
 CLOSE_WAIT_S = 2.0
 
+StreamKind = Literal["market", "user", "all"]
+STREAM_KINDS: tuple[StreamKind, ...] = ("market", "user", "all")
+
 
 class WsSession:
     """One client connection and its subscriptions (key → normalized subscription)."""
@@ -33,6 +36,16 @@ class WsSession:
         self.ws = ws
         self.subscriptions: dict[str, JsonDict] = {}
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+
+    @property
+    def carries_user_stream(self) -> bool:
+        """Whether any subscription of this connection names a user."""
+        return any("user" in subscription for subscription in self.subscriptions.values())
+
+    def carries(self, stream: StreamKind) -> bool:
+        if stream == "all":
+            return True
+        return self.carries_user_stream == (stream == "user")
 
     def send(self, frame: JsonDict) -> None:
         """Queue a frame; a client that lets too many pile up is disconnected."""
@@ -77,8 +90,16 @@ class WsHub:
         return ws
 
     async def drop_all(self) -> int:
-        """Close every connection now (fault injection); return how many were open."""
-        sessions = list(self.sessions)
+        """Close every connection now; return how many were open."""
+        return await self.drop("all")
+
+    async def drop(self, stream: StreamKind) -> int:
+        """Close now the connections carrying ``stream`` (fault injection); return how many.
+
+        A connection carries the user stream when one of its subscriptions names a user,
+        the market stream otherwise.
+        """
+        sessions = [session for session in self.sessions if session.carries(stream)]
         await asyncio.gather(
             *(s.ws.close(code=WSCloseCode.SERVICE_RESTART) for s in sessions),
             return_exceptions=True,

@@ -1,0 +1,182 @@
+"""The admin paths, for tests; they answer loopback clients only (HTTP 403 otherwise).
+
+``POST /_debug/faults``
+    arm faults (every key in :mod:`venues.hl_local.faults`).
+``POST /_debug/accounts``
+    ``{"address": "0x…", "usdc": "1000"}`` creates or funds an account.
+``GET /_debug/account?user=0x…``
+    what the account did, for assertions::
+
+        {"open_orders": <resting now>,
+         "peak_open_orders": <most resting at once since start or the last reset>,
+         "fills": [{"coin", "tid", "oid", "px", "sz", "side", "time", "closedPnl", "fee"}…],
+         "position": {"<COIN>": "<signed size>", …every listed coin},
+         "actions": [{"time_ms", "type", "orders", "accepted"}…]}
+
+    ``fills`` holds every fill since start, ``actions`` the last 20000 signed actions
+    (see :mod:`venues.hl_local.records`), both oldest first. An unknown account gets 404.
+``POST /_debug/account``
+    ``{"user": "0x…", "reset_peak": true}`` restarts the peak from the current count;
+    answers ``{"status": "ok", "open_orders": n, "peak_open_orders": n}``.
+
+A bad body or query gets HTTP 400 ``{"status": "err", "problems": [...]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+
+from aiohttp import web
+
+from venues.hl_local.accounts import Account, AccountRegistry
+from venues.hl_local.body_fields import is_address
+from venues.hl_local.engine import MatchingEngine
+from venues.hl_local.fault_state import Faults
+from venues.hl_local.faults import parse_fault_request
+from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.httpio import is_loopback, read_json
+from venues.hl_local.liquidity import SyntheticLiquidity
+from venues.hl_local.records import fill_record_json
+from venues.hl_local.universe import wire_decimal
+from venues.hl_local.wire import JsonDict
+from venues.hl_local.ws import WsHub
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ACCOUNT_POST_KEYS = frozenset({"user", "reset_peak"})
+USER_PROBLEM = "user: expected an address (0x and 40 hex digits)"
+
+
+class AdminEndpoint:
+    """Serves the ``/_debug/…`` paths against the venue's parts."""
+
+    def __init__(
+        self,
+        *,
+        engine: MatchingEngine,
+        accounts: AccountRegistry,
+        faults: Faults,
+        liquidity: SyntheticLiquidity,
+        feeds: FeedPublisher,
+        hub: WsHub,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self._accounts = accounts
+        self._faults = faults
+        self._liquidity = liquidity
+        self._feeds = feeds
+        self._hub = hub
+        self._now_ms = now_ms
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/_debug/faults", _loopback_only(self._on_faults))
+        app.router.add_post("/_debug/accounts", _loopback_only(self._on_fund))
+        app.router.add_get("/_debug/account", _loopback_only(self._on_account))
+        app.router.add_post("/_debug/account", _loopback_only(self._on_account_reset))
+
+    async def _on_faults(self, request: web.Request) -> web.StreamResponse:
+        parsed = parse_fault_request(await read_json(request), self._engine.universe.coins)
+        if isinstance(parsed, list):
+            return _problems(parsed)
+        log.info("fault injection armed: %s", parsed.armed())
+        now = self._now_ms()
+        self._faults.arm(parsed, now)
+        reply: JsonDict = {"status": "ok", "armed": parsed.armed(), "dropped": 0}
+        if parsed.drop is not None:
+            reply["dropped"] = await self._hub.drop(parsed.drop)
+        self._engine.now_ms = now
+        if parsed.jump_pct is not None:
+            self._liquidity.jump(parsed.jump_pct, parsed.coin)
+        if parsed.sweep is not None:
+            sweep = parsed.sweep
+            reply["swept"] = self._engine.sweep_user(
+                sweep.user, is_buy=sweep.is_buy, coin=sweep.coin
+            )
+        if parsed.fire_scheduled_cancel:
+            reply["fired"] = self._engine.fire_scheduled_cancels(parsed.user)
+        self._feeds.publish_events()
+        self._feeds.push_market()
+        return web.json_response(reply)
+
+    async def _on_fund(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        address = body.get("address") if isinstance(body, dict) else None
+        usdc = (
+            body.get("usdc", str(self._accounts.initial_usdc)) if isinstance(body, dict) else None
+        )
+        try:
+            amount = Decimal(str(usdc))
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if not is_address(address) or not amount.is_finite() or amount < 0:
+            return _problems(["expected {'address': '0x…40 hex', 'usdc': '<amount>'}"])
+        account = self._accounts.fund(str(address), amount)
+        return web.json_response({"status": "ok", "address": account.address})
+
+    async def _on_account(self, request: web.Request) -> web.StreamResponse:
+        user = request.query.get("user")
+        if not is_address(user):
+            return _problems([USER_PROBLEM])
+        account = self._accounts.get(str(user))
+        if account is None:
+            return _unknown(str(user))
+        return web.json_response(self._account_json(account))
+
+    async def _on_account_reset(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            return _problems(["body: expected a JSON object"])
+        problems = [f"{key}: unknown key" for key in body if key not in ACCOUNT_POST_KEYS]
+        if not is_address(body.get("user")):
+            problems.append(USER_PROBLEM)
+        if type(body.get("reset_peak", False)) is not bool:
+            problems.append("reset_peak: expected true or false")
+        if problems:
+            return _problems(problems)
+        account = self._accounts.get(body["user"])
+        if account is None:
+            return _unknown(body["user"])
+        if body.get("reset_peak", False):
+            self._engine.reset_peak_open_orders(account.address)
+        return web.json_response(
+            {
+                "status": "ok",
+                "open_orders": len(self._engine.open_orders(account.address)),
+                "peak_open_orders": self._engine.peak_open_orders(account.address),
+            }
+        )
+
+    def _account_json(self, account: Account) -> JsonDict:
+        positions = account.positions
+        return {
+            "open_orders": len(self._engine.open_orders(account.address)),
+            "peak_open_orders": self._engine.peak_open_orders(account.address),
+            "fills": [fill_record_json(fill) for fill in account.fill_history],
+            "position": {
+                coin: wire_decimal(positions[coin].size if coin in positions else Decimal(0))
+                for coin in self._engine.universe.coins
+            },
+            "actions": [record.json() for record in account.actions.recent()],
+        }
+
+
+def _loopback_only(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not is_loopback(request):
+            return web.Response(status=403, text="admin paths answer loopback clients only")
+        return await handler(request)
+
+    return guarded
+
+
+def _problems(problems: list[str]) -> web.Response:
+    return web.json_response({"status": "err", "problems": problems}, status=400)
+
+
+def _unknown(user: str) -> web.Response:
+    problem = f"user: no account {user.lower()} (it has sent no signed action and was not funded)"
+    return web.json_response({"status": "err", "problems": [problem]}, status=404)
