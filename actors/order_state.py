@@ -170,9 +170,14 @@ class OrderTable:
         """Apply the venue's truth; return whether it holds orders we do not know."""
         at_venue = {order.cloid for order in report.orders if order.cloid is not None}
         orphans = any(order.cloid not in self._orders for order in report.orders)
+        # An order in doubt is absent only if nothing that could still place it is on its
+        # way: an action whose answer was lost may execute until it expires.
+        provable = {OrderStatus.OPEN}
+        if report.unsettled_orders == 0:
+            provable.add(OrderStatus.UNKNOWN)
         for order in list(self._orders.values()):
-            settled = order.status in {OrderStatus.OPEN, OrderStatus.UNKNOWN}
-            if settled and order.cloid not in at_venue and order.updated_ns <= report.ts_local:
+            absent = order.cloid not in at_venue and order.updated_ns <= report.ts_local
+            if order.status in provable and absent:
                 self.forget(order.cloid, OrderStatus.CANCELLED, report.ts_local)
         for venue_order in report.orders:
             known = self._orders.get(venue_order.cloid) if venue_order.cloid else None

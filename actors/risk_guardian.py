@@ -35,7 +35,12 @@ NS_PER_S = 1_000_000_000
 # rate-limit refusal pauses new risk in the order manager (a storm of them is the pause
 # working), and the closed trading gate refuses by design while stopping.
 _STORM_EXEMPT = frozenset(
-    {RejectReason.POST_ONLY_WOULD_CROSS, RejectReason.RATE_LIMITED, RejectReason.STOPPING}
+    {
+        RejectReason.POST_ONLY_WOULD_CROSS,
+        RejectReason.RATE_LIMITED,
+        RejectReason.STOPPING,
+        RejectReason.EXPIRED,  # a slow exchange, not a broken order: the order never existed
+    }
 )
 
 

@@ -313,11 +313,20 @@ def _fault_problems(config: MakerdConfig) -> list[str]:
         problems.append(
             "faults.crash_every_s: must be greater than 0 when faults.crash_role is set"
         )
-    if config.mode is Mode.LIVE:
+    if config.mode is Mode.LIVE and not _local_venue(config):
         for name in ("crash_role", "hang_role"):
             if getattr(faults, name) is not None:
                 problems.append(
                     f"faults.{name}: fault injection is refused in live mode (it would crash "
-                    "or hang a process that trades real money); set it to null"
+                    "or hang a process that trades real money); set it to null, or drill "
+                    "against a local venue (hyperliquid.api_url on loopback)"
                 )
     return problems
+
+
+def _local_venue(config: MakerdConfig) -> bool:
+    """A drill against a venue on this machine, which no real exchange is."""
+    url = config.hyperliquid.api_url
+    if url is None or url_problem(url) is not None:
+        return False
+    return is_loopback_host(urllib.parse.urlsplit(url).hostname or "")

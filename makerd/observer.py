@@ -233,7 +233,8 @@ class Observer:
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
         if report.ts_local >= self._status.venue_report_ns:
-            self._status.venue_open_orders = len(report.orders)
+            # What the venue may hold: what it lists and what may still come to rest.
+            self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
             self._status.venue_report_ns = report.ts_local
         self.venue_report.set()
 

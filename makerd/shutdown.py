@@ -14,6 +14,7 @@ from protocol.clock import Clock
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
 from venues.base import ProcessVenue
 
+_BETWEEN_ROUNDS_S = 0.25
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
 
@@ -48,6 +49,8 @@ def confirm_no_open_orders(
         if remaining == 0:
             return 0
         venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=clock.now_ns()))
+        # Orders may be on their way (an answer not in yet): give them time to land or expire.
+        give_up.wait(_BETWEEN_ROUNDS_S)
     return remaining
 
 

@@ -9,9 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from typing import Final
 
 from protocol.account import RepairFills
 from protocol.side import Side
+
+NS_PER_S: Final = 1_000_000_000
+ACTION_TTL_NS: Final = 4 * NS_PER_S
+"""New risk (placements and modifies) goes out with the exchange's ``expiresAfter`` this long
+after the command was decided. An action whose answer never came can therefore not take
+effect later than that: a venue report asked after it proves what the action did."""
+CLOCK_SKEW_NS: Final = NS_PER_S
+"""How far the exchange's clock may run behind ours when judging ``expiresAfter``."""
 
 
 class TimeInForce(Enum):
@@ -53,6 +62,8 @@ class RejectReason(Enum):
     STOPPING = "stopping"
     """Refused inside makerd: the trading gate closed (a stop or a kill switch) first."""
     UNKNOWN_ORDER = "unknown_order"
+    EXPIRED = "expired"
+    """The action reached the exchange after its ``expiresAfter``: it never took effect."""
     OTHER = "other"
 
 
@@ -307,6 +318,9 @@ class OpenOrdersReported:
     orders: tuple[OpenOrder, ...]
     ts_exchange: int
     ts_local: int
+    unsettled_orders: int = 0
+    """Orders in new-risk actions that were on their way when the report was asked and had
+    not expired: they may still come to rest, so the report cannot prove their absence."""
 
 
 VENUE_COMMAND_TYPES = (

@@ -160,6 +160,20 @@ def test_cancels_may_use_the_reserve_and_skip_the_backoff_that_new_orders_wait_f
     assert budget.seconds_until(1, priority=Priority.CANCEL) == 0
 
 
+def test_refusals_in_flight_during_a_backoff_do_not_stretch_it() -> None:
+    now = [0.0]
+    budget = RateBudget(weight_per_minute=600, clock=lambda: now[0])
+    first = budget.record_rate_limited()
+    for _ in range(6):  # a batch of requests that were already on their way, all refused
+        budget.record_rate_limited()
+    now[0] += first  # the episode is over; the next refusal is a new one
+    second = budget.record_rate_limited()
+
+    assert first <= 1.0
+    assert second <= 2.0, "one episode doubles the pause once, not once per refusal"
+    assert budget.rate_limited_total == 8
+
+
 def test_request_weights_follow_the_exchange_table_and_the_ws_url_the_sdk_rule() -> None:
     assert (info_weight("l2Book"), info_weight("openOrders")) == (2, 20)
     assert (action_weight(1), action_weight(39), action_weight(79)) == (1, 1, 2)
@@ -253,8 +267,8 @@ def test_a_placed_order_is_accepted_modified_to_a_new_oid_and_cancelled(venue_ur
     amend = OrderAmendment(cloid=order.cloid, price=order.price - 10, size=Decimal("0.002"))
 
     events = harness.run(
-        PlaceOrders(orders=(order,), ts_local=T0),
-        ModifyOrders(amendments=(amend,), ts_local=T0),
+        PlaceOrders(orders=(order,), ts_local=time.time_ns()),
+        ModifyOrders(amendments=(amend,), ts_local=time.time_ns()),
         CancelOrders(cloids=(order.cloid,), reason=CancelReason.REQUOTE, ts_local=T0),
     )
 
@@ -273,7 +287,7 @@ def test_an_exchange_refusal_becomes_a_typed_rejection_with_the_exchange_text(
     harness = Harness(venue_url)
     fault(venue_url, {"reject_next": 1, "reject_text": "Trading is halted."})
 
-    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 2),), ts_local=T0))
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 2),), ts_local=time.time_ns()))
 
     assert len(events) == 1
     assert isinstance(events[0], OrderRejected)
@@ -287,7 +301,7 @@ def test_a_rate_limit_answer_rejects_as_rate_limited_and_backs_off_new_orders(
     harness = Harness(venue_url)
     fault(venue_url, {"rate_limit_next": 1})
 
-    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 3),), ts_local=T0))
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 3),), ts_local=time.time_ns()))
 
     assert [type(e) for e in events] == [OrderRejected]
     assert isinstance(events[0], OrderRejected)
@@ -319,7 +333,7 @@ def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
 ) -> None:
     harness = Harness(venue_url, rest_url="http://127.0.0.1:9")  # the answer never comes
 
-    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 4),), ts_local=T0))
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 4),), ts_local=time.time_ns()))
 
     assert events == []
     assert harness.settled == [True]
@@ -357,7 +371,7 @@ def test_an_order_decided_before_a_stop_but_sent_after_it_never_reaches_the_venu
     order = resting_bid(venue_url, 5)
     harness.gate.close("stopping")
 
-    events = harness.run(PlaceOrders(orders=(order,), ts_local=T0))
+    events = harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
 
     assert [type(e) for e in events] == [OrderRejected]
     assert isinstance(events[0], OrderRejected)
@@ -371,7 +385,7 @@ def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: s
         pass  # spend the bucket down to the reserve
 
     started = time.monotonic()
-    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 6),), ts_local=T0))
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 6),), ts_local=time.time_ns()))
 
     assert [type(e) for e in events] == [OrderRejected]
     assert isinstance(events[0], OrderRejected)

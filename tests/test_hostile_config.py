@@ -24,6 +24,7 @@ from makerd.exit_codes import EXIT_CONFIG
 from tests.hostile_kit import VALID_KEY, ConnectionCounter, Finished, run_makerd
 
 LIVE: dict[str, object] = {"mode": "live", "hyperliquid": {"api_url": "{api}"}}
+REMOTE = "https://api.hyperliquid.xyz"
 """The base of every mapping case: live trading against the counting listener."""
 
 
@@ -149,8 +150,9 @@ FIELD_CASES = [
     field("hyperliquid.reconnect_max_backoff_s", -1, run=True),
     field("hyperliquid.network", "moonnet"),
     field("hyperliquid.key_file", ""),
-    field("faults.crash_role", "quoter", run=True, faults__crash_every_s=1.0),
-    field("faults.hang_role", "quoter", run=True, faults__hang_after_s=1.0),
+    # Live fault drills are allowed only against a venue on loopback, never an exchange.
+    field("faults.crash_role", "quoter", faults__crash_every_s=1.0, hyperliquid__api_url=REMOTE),
+    field("faults.hang_role", "quoter", faults__hang_after_s=1.0, hyperliquid__api_url=REMOTE),
     field("faults.crash_role", "trader", mode="sim", faults__crash_every_s=1.0),
     field("faults.crash_every_s", 0, mode="sim", faults__crash_role="quoter"),
 ]

@@ -148,6 +148,26 @@ def test_slow_answers_never_let_a_second_ladder_join_the_first() -> None:
     assert may_rest(om) <= 6 + TRANSIENT_MARGIN
 
 
+def test_orders_in_doubt_outlive_a_report_asked_while_their_action_could_still_land() -> None:
+    om = manager()
+    om.handle(report())
+    first = placed(om.handle(LADDER))
+    late = T0 + PENDING_TIMEOUT_NS + S
+    om.handle(TimerFired(ts_local=late))  # no answer: the six orders are in doubt
+
+    # The venue lists nothing, but its answer to the placement could still be on the way.
+    unsure = OpenOrdersReported(
+        coin="BTC", orders=(), ts_exchange=late, ts_local=late, unsettled_orders=6
+    )
+    om.handle(unsure)
+    kept = placed(om.handle(target([("59900", "0.002")] * 3, [("60100", "0.002")] * 3)))
+    om.handle(report(ts=late + 2 * S))  # asked once nothing can land any more
+    settled = {order.cloid for order in om.orders.all()}
+
+    assert kept == []
+    assert settled.isdisjoint(first), "a report that can vouch for them settles them"
+
+
 def test_the_bound_holds_through_cancel_and_replace_of_the_whole_ladder() -> None:
     om = manager()
     om.handle(report())

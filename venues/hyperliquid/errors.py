@@ -75,6 +75,7 @@ _PREFIX_REASONS: Final[tuple[tuple[str, RejectReason], ...]] = (
     ("Order was never placed, already canceled, or filled", RejectReason.UNKNOWN_ORDER),
     ("Too many cumulative requests sent", RejectReason.RATE_LIMITED),
     ("Trading is halted", RejectReason.HALTED),
+    ("Action expired", RejectReason.EXPIRED),
 )
 # Generic rate-limit wording (HTTP 429 bodies, WS limits) is matched anywhere, any case.
 _RATE_LIMIT_MARKERS: Final = ("rate limit", "too many requests", "too many cumulative requests")

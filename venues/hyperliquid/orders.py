@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from protocol.instrument import Instrument, OrderRuleError
 from protocol.orders import (
+    ACTION_TTL_NS,
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
@@ -45,6 +46,7 @@ from protocol.orders import (
 from venues.base import OrderGate
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import (
+    ExchangeResponse,
     FilledOnArrival,
     ItemRejected,
     ItemStatus,
@@ -53,7 +55,7 @@ from venues.hyperliquid.errors import (
 )
 from venues.hyperliquid.rate_budget import Priority
 from venues.hyperliquid.requests import SignedSender
-from venues.hyperliquid.state import OrderLegs
+from venues.hyperliquid.state import OrderLegs, UnsettledActions
 from venues.hyperliquid.wire import (
     batch_modify_action,
     cancel_action,
@@ -120,6 +122,7 @@ class OrderGateway:
         self.dead_man_refused = False
         self.dead_man_armed = False
         self.sizes_rounded_to_zero = 0
+        self.unsettled = UnsettledActions()
 
     async def execute(self, command: VenueCommand) -> None:
         if isinstance(command, PlaceOrders):
@@ -142,6 +145,28 @@ class OrderGateway:
         )
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
+
+    async def _send_new_risk(
+        self, action: Mapping[str, object], *, orders: int, decided_ns: int
+    ) -> ExchangeResponse | None:
+        """Send with ``expiresAfter`` (the decision's time plus the TTL), recording it as
+        unsettled until its answer comes or, if the answer is lost, until it expires."""
+        expires_ns = decided_ns + ACTION_TTL_NS
+        token = self.unsettled.sent(orders=orders, expires_ns=expires_ns)
+        response: ExchangeResponse | None = None
+        try:
+            response = await self._sender.send(
+                action,
+                items=orders,
+                priority=Priority.TRADE,
+                expires_after_ms=expires_ns // _NS_PER_MS,
+            )
+        finally:
+            if response is None:
+                self.unsettled.lost(token)
+            else:
+                self.unsettled.answered(token)
+        return response
 
     def _truth_priority(self) -> Priority:
         """Once the gate is closed (a stop, a kill), asking what rests is removing risk:
@@ -167,7 +192,7 @@ class OrderGateway:
         if not legal:
             return
         action = {"type": "order", "orders": wires, "grouping": "na"}
-        response = await self._sender.send(action, items=len(legal), priority=Priority.TRADE)
+        response = await self._send_new_risk(action, orders=len(legal), decided_ns=command.ts_local)
         if response is None:
             return
         now = self._now_ns()
@@ -256,7 +281,9 @@ class OrderGateway:
         for cloid, _ in targets:
             self._legs.modify_started(str(cloid))
         action = batch_modify_action(targets, {self._instrument.coin: self._instrument})
-        response = await self._sender.send(action, items=len(targets), priority=Priority.TRADE)
+        response = await self._send_new_risk(
+            action, orders=len(targets), decided_ns=command.ts_local
+        )
         for cloid, _ in targets:
             self._legs.modify_finished(str(cloid))
         if response is None:

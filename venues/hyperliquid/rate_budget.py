@@ -127,10 +127,18 @@ class RateBudget:
         self._address_sent_since_query = 0
 
     def record_rate_limited(self) -> float:
-        """The exchange said "too many": back off (doubling, jittered); return the pause."""
+        """The exchange said "too many": back off (doubling, jittered); return the pause.
+
+        Refusals that arrive during a backoff (requests that were already in flight, and
+        cancels, which never wait) extend nothing: counting each of them would double the
+        pause several times for one episode and keep makerd away long after it ended.
+        """
         self.rate_limited_total += 1
+        now = self._clock()
+        if now < self._backoff_until:
+            return self._backoff_until - now
         pause = self._backoff_s * (0.5 + random.random() / 2)
-        self._backoff_until = max(self._backoff_until, self._clock() + pause)
+        self._backoff_until = now + pause
         self._backoff_s = min(self._backoff_s * 2, _BACKOFF_MAX_S)
         return pause
 

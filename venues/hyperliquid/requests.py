@@ -60,15 +60,24 @@ class SignedSender:
         self.lost_answers = 0
 
     async def send(
-        self, action: Mapping[str, object], *, items: int, priority: Priority
+        self,
+        action: Mapping[str, object],
+        *,
+        items: int,
+        priority: Priority,
+        expires_after_ms: int | None = None,
     ) -> ExchangeResponse | None:
-        """Post ``action``; ``None`` means the outcome is unknown (settlement requested)."""
+        """Post ``action``; ``None`` means the outcome is unknown (settlement requested).
+
+        With ``expires_after_ms`` the exchange refuses the action once its clock has passed
+        that time, so an action whose answer is lost cannot take effect after it.
+        """
         nonce = self._nonces.next()
         signature = self._signer.sign_l1(
             action,
             nonce,
             vault_address=self._vault,
-            expires_after=None,
+            expires_after=expires_after_ms,
             is_mainnet=self._is_mainnet,
         )
         payload: dict[str, object] = {
@@ -76,7 +85,7 @@ class SignedSender:
             "nonce": nonce,
             "signature": signature,
             "vaultAddress": self._vault,
-            "expiresAfter": None,
+            "expiresAfter": expires_after_ms,
         }
         kind = action.get("type")
         try:

@@ -6,6 +6,8 @@ leg shows up as "canceled" under the same cloid), and a fill can arrive before t
 answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
 news?" for each report so every protocol event is emitted once, and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
+An action whose answer never came may still execute until it expires:
+:class:`UnsettledActions` says how many orders a report cannot yet vouch for.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from protocol.account import OrderFilled
-from protocol.orders import CancelReason, OrderRequest
+from protocol.orders import CLOCK_SKEW_NS, CancelReason, OrderRequest
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
@@ -144,3 +146,38 @@ class PendingFills:
                 kept.append(fill)
         self._held = kept
         return released
+
+
+class UnsettledActions:
+    """New-risk actions whose effect a venue report may not show yet.
+
+    An action is unsettled from the moment it is sent until its answer arrives, or, when
+    the answer never comes, until its ``expiresAfter`` (plus the clock skew allowed) has
+    passed: only then can the exchange no longer execute it. A report asked while some
+    are unsettled cannot prove that their orders are absent.
+    """
+
+    _REMEMBERED_LOST: Final = 1_000
+
+    def __init__(self) -> None:
+        self._next_token = 0
+        self._answer_pending: dict[int, tuple[int, int]] = {}
+        self._lost: list[tuple[int, int]] = []
+
+    def sent(self, *, orders: int, expires_ns: int) -> int:
+        self._next_token += 1
+        self._answer_pending[self._next_token] = (orders, expires_ns)
+        return self._next_token
+
+    def answered(self, token: int) -> None:
+        self._answer_pending.pop(token, None)
+
+    def lost(self, token: int) -> None:
+        entry = self._answer_pending.pop(token, None)
+        if entry is not None:
+            self._lost = [*self._lost[-self._REMEMBERED_LOST :], entry]
+
+    def orders_at(self, asked_ns: int) -> int:
+        """Orders that may come to rest after a report asked at ``asked_ns`` was answered."""
+        pending = sum(n for n, _ in self._answer_pending.values())
+        return pending + sum(n for n, expires in self._lost if expires + CLOCK_SKEW_NS > asked_ns)

@@ -23,7 +23,13 @@ from config.model import HyperliquidConfig, MakerdConfig, Network
 from protocol.account import OrderFilled, RepairFills
 from protocol.clock import Clock
 from protocol.instrument import Instrument
-from protocol.orders import OrderAccepted, OrderModified, RequestBudgetReported, VenueCommand
+from protocol.orders import (
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderModified,
+    RequestBudgetReported,
+    VenueCommand,
+)
 from venues.base import EventSink, OrderGate, VenueEvent
 from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import FeedParseError
@@ -256,16 +262,23 @@ class HyperliquidVenue:
     def _emit(self, event: VenueEvent) -> None:
         if self._sink is None:
             return
+        if isinstance(event, OpenOrdersReported):
+            # One place for every report (snapshots, repairs, audits): what it cannot show.
+            unsettled = self.gateway.unsettled.orders_at(event.ts_local)
+            event = replace(event, unsettled_orders=unsettled)
         self._sink(event)
         if isinstance(event, OrderAccepted | OrderModified):
             self._release_fills()
 
     def _emit_fill(self, fill: OrderFilled) -> None:
         cloid = fill.cloid or self._legs.cloid_of(fill.venue_order_id)
-        if cloid is None:
+        if cloid is None and not fill.late:
             self._pending_fills.hold(fill)  # its order's answer may still be on the way
         elif self._sink is not None:
-            self._sink(replace(fill, cloid=cloid))
+            # A late fill (a repair, a connection's opening snapshot) is past any answer
+            # worth waiting for, and holding it would let the repair's end overtake it:
+            # the fill tracker would then settle the position without it.
+            self._sink(fill if cloid is None else replace(fill, cloid=cloid))
 
     def _release_fills(self) -> None:
         for fill in self._pending_fills.release(self._legs, self._clock.now_ns()):

@@ -1,0 +1,222 @@
+"""What every fault scenario shares: the venue's own records, a live makerd, the invariants.
+
+Each scenario runs makerd in live mode as a real process against the local venue on
+loopback, makes the venue misbehave, stops makerd, and then checks makerd's journal
+against the venue's own record of the account (``GET /_debug/account``): the venue, not
+makerd, is the witness.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from eth_account import Account
+
+from actors.exposure import TRANSIENT_MARGIN
+from makerd import exit_codes
+from tests.processes import MakerdProcess, write_config
+
+LEVELS = 3
+QUOTE_BOUND = 2 * LEVELS
+"""Quote orders the config allows (levels × 2 sides); no bracket orders in these runs."""
+OPEN_ORDER_BOUND = QUOTE_BOUND + TRANSIENT_MARGIN
+"""The invariant: the venue never holds more of the account's orders than this."""
+DOCUMENTED_EXITS = frozenset(
+    value
+    for name, value in vars(exit_codes).items()
+    if name.startswith("EXIT_") and isinstance(value, int)
+)
+DEAD_MAN_S = 10.0
+
+
+def poll(
+    condition: Callable[[], bool],
+    *,
+    timeout_s: float,
+    what: str,
+    process: MakerdProcess | None = None,
+    step_s: float = 0.05,
+) -> float:
+    """Wait until ``condition`` holds; return the seconds it took; fail naming ``what``."""
+    started = time.monotonic()
+    pause = threading.Event()  # never set: a timed wait, not a sleep
+    while not condition():
+        if time.monotonic() - started > timeout_s:
+            output = f"\n{process.text[-6000:]}" if process is not None else ""
+            raise AssertionError(f"{what}: not within {timeout_s}s{output}")
+        pause.wait(step_s)
+    return time.monotonic() - started
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """The venue's own record of one account."""
+
+    open_orders: int
+    peak_open_orders: int
+    trade_ids: tuple[str, ...]
+    position: Decimal
+    actions: tuple[dict[str, object], ...]
+
+    def actions_after(self, time_ms: int, *types: str) -> list[dict[str, object]]:
+        return [a for a in self.actions if int(str(a["time_ms"])) > time_ms and a["type"] in types]
+
+
+class FaultVenue:
+    """The local venue's admin paths: arm faults, read an account's record."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def fault(self, **body: object) -> dict[str, object]:
+        return self._post("/_debug/faults", body)
+
+    def clear(self) -> None:
+        self.fault(clear=True)
+
+    def account(self, user: str) -> AccountRecord:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_debug/account?user={user}", timeout=10) as r:
+                body = json.loads(r.read())
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+            return AccountRecord(0, 0, (), Decimal(0), ())  # never acted: nothing to show
+        return AccountRecord(
+            open_orders=int(body["open_orders"]),
+            peak_open_orders=int(body["peak_open_orders"]),
+            trade_ids=tuple(f"{f['coin']}:{f['tid']}" for f in body["fills"]),
+            position=Decimal(body["position"].get("BTC", "0")),
+            actions=tuple(body["actions"]),
+        )
+
+    def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        request = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer: dict[str, object] = json.loads(response.read())
+        assert answer["status"] == "ok", answer
+        return answer
+
+
+class LiveBot:
+    """One throwaway account and state directory; runs makerd live against the venue."""
+
+    def __init__(self, tmp_path: Path, venue: FaultVenue, **overrides: object) -> None:
+        account = Account.create()
+        self.key = account.key.hex()
+        self.address = account.address.lower()
+        self.venue = venue
+        self.cwd = tmp_path
+        self.state = tmp_path / "state"
+        self.config = write_config(tmp_path / "live.yaml", _config(overrides))
+        self.exits: list[int] = []
+        self.started_ms = 0
+
+    def start(self, *extra: str) -> MakerdProcess:
+        self.started_ms = time.time_ns() // 1_000_000
+        args = ["run", "--config", str(self.config), "--api-url", self.venue.url]
+        args += ["--state-dir", str(self.state), "--metrics-port", "0", *extra]
+        return MakerdProcess(args, cwd=self.cwd, env={"MAKERD_PRIVATE_KEY": self.key})
+
+    def record(self) -> AccountRecord:
+        return self.venue.account(self.address)
+
+    def wait_resting(
+        self, process: MakerdProcess, *, at_least: int = 1, timeout_s: float = 30
+    ) -> None:
+        """Until this run has placed orders and the venue holds ``at_least`` of them."""
+
+        def quoting() -> bool:
+            record = self.record()
+            placed = [a for a in record.actions_after(self.started_ms, "order") if a["accepted"]]
+            return bool(placed) and record.open_orders >= at_least
+
+        poll(quoting, timeout_s=timeout_s, what=f"{at_least} orders resting", process=process)
+
+    def kill_9(self, process: MakerdProcess) -> None:
+        process.signal(signal.SIGKILL)
+        self.exits.append(process.finish())
+
+    def stop(self, process: MakerdProcess, *, timeout_s: float = 60) -> int:
+        process.signal(signal.SIGTERM)
+        code = process.finish(timeout=timeout_s)
+        self.exits.append(code)
+        return code
+
+    def journal_trade_ids(self) -> list[str]:
+        with sqlite3.connect(self.state / "journal.sqlite") as db:
+            return [row[0] for row in db.execute("SELECT trade_id FROM fills WHERE coin = 'BTC'")]
+
+    def journal_position(self) -> Decimal:
+        with sqlite3.connect(self.state / "journal.sqlite") as db:
+            fills = list(db.execute("SELECT side, size FROM fills WHERE coin = 'BTC'"))
+            adjusted = list(db.execute("SELECT size FROM position_adjustments WHERE coin = 'BTC'"))
+        booked = sum((Decimal(s) * (1 if side == "B" else -1) for side, s in fills), Decimal(0))
+        return booked + sum((Decimal(size) for (size,) in adjusted), Decimal(0))
+
+    def journal_adjustments(self) -> int:
+        with sqlite3.connect(self.state / "journal.sqlite") as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM position_adjustments").fetchone()
+        return int(count)
+
+
+def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
+    """What must hold after any scenario, checked against the venue's own record."""
+    record = bot.record()
+    context = f"\nexits={bot.exits}\n{output[-3000:]}"
+    journal = bot.journal_trade_ids()
+    twice = [trade for trade, n in Counter(journal).items() if n > 1]
+    assert twice == [], f"booked more than once: {twice}{context}"
+    missing = sorted(set(record.trade_ids) - set(journal))
+    invented = sorted(set(journal) - set(record.trade_ids))
+    assert missing == [], f"venue fills never journaled: {missing}{context}"
+    assert invented == [], f"journal fills the venue never made: {invented}{context}"
+    assert bot.journal_position() == record.position, f"journal vs venue position{context}"
+    assert bot.journal_adjustments() == 0, f"a position adjustment hid a lost fill{context}"
+    assert record.peak_open_orders <= OPEN_ORDER_BOUND, (
+        f"{record.peak_open_orders} orders rested at once (bound {OPEN_ORDER_BOUND}){context}"
+    )
+    assert set(bot.exits) <= DOCUMENTED_EXITS | {-signal.SIGKILL}, f"undocumented exit{context}"
+    if bot.exits and bot.exits[-1] == exit_codes.EXIT_OK:
+        assert record.open_orders == 0, f"exit 0 with {record.open_orders} orders resting{context}"
+    return record
+
+
+def cycles(default: int) -> int:
+    """How many kill cycles to run: ``MAKERD_FAULT_CYCLES`` overrides the CI default."""
+    return int(os.environ.get("MAKERD_FAULT_CYCLES", default))
+
+
+def _config(overrides: dict[str, object]) -> dict[str, object]:
+    config: dict[str, object] = {
+        "mode": "live",
+        "coin": "BTC",
+        "status_interval_s": 0.5,
+        "stop_timeout_s": 20.0,
+        "quoting": {"levels": LEVELS, "first_level_bps": 1, "level_spacing_bps": 2},
+        "feed": {"stale_after_s": 3.0},
+        "watchdog": {"dead_man_switch_s": DEAD_MAN_S},
+        "hyperliquid": {"start_retry_s": 15.0},
+    }
+    for section, values in overrides.items():
+        if isinstance(values, dict) and isinstance(config.get(section), dict):
+            config[section] = {**config[section], **values}  # type: ignore[dict-item]
+        else:
+            config[section] = values
+    return config

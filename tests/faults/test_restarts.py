@@ -1,0 +1,120 @@
+"""Restarts: kill -9 with fills in the downtime, orphans behind a rate limit, a second
+process on the same state directory, and a venue that is not there yet at start."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from pathlib import Path
+
+from makerd.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL
+from tests.faults.kit import QUOTE_BOUND, FaultVenue, LiveBot, assert_invariants, cycles, poll
+from tests.processes import MakerdProcess
+
+CI_KILL_CYCLES = 4
+
+
+def test_kill_9_at_random_moments_with_fills_in_the_downtime_loses_no_fill(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue)
+    rng = random.Random(20261206)
+    swept = 0
+    pause = threading.Event()
+    for cycle in range(cycles(CI_KILL_CYCLES)):
+        process = bot.start()
+        bot.wait_resting(process, at_least=2)
+        pause.wait(rng.uniform(0.0, 3.0))
+        bot.kill_9(process)
+        # While no makerd runs, a taker sweeps one side (alternating, so the position stays
+        # inside its limits): the next run must book these fills, once, marked late.
+        side = "buy" if cycle % 2 == 0 else "sell"
+        swept += int(str(venue.fault(sweep={"user": bot.address, "side": side})["swept"]))
+    last = bot.start()
+    bot.wait_resting(last, at_least=2)
+    code = bot.stop(last)
+
+    assert code == EXIT_OK, last.text[-3000:]
+    record = assert_invariants(bot, output=last.text)
+    assert swept >= 1, "no fill was made while makerd was down: the scenario proved nothing"
+    assert len(record.trade_ids) >= swept
+
+
+def test_orphans_behind_a_rate_limit_are_cancelled_before_any_new_quote(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue)
+    first = bot.start()
+    bot.wait_resting(first, at_least=QUOTE_BOUND)
+    bot.kill_9(first)
+    restart_ms = time.time_ns() // 1_000_000
+    # Every action is refused for 3 s, the orphans' cancel among them: it must be retried.
+    venue.fault(rate_limit_for_s=3.0, rate_limit_kind="address")
+
+    second = bot.start()
+    poll(
+        lambda: bool(bot.record().actions_after(restart_ms + 3000, "order")),
+        timeout_s=40,
+        what="quoting again after the rate limit",
+    )
+    code = bot.stop(second)
+
+    assert code == EXIT_OK, second.text[-3000:]
+    record = assert_invariants(bot, output=second.text)
+    accepted = [a for a in record.actions if a["accepted"] and int(str(a["time_ms"])) > restart_ms]
+    first_cancel = next(
+        i for i, a in enumerate(accepted) if a["type"] in ("cancel", "cancelByCloid")
+    )
+    first_order = next(i for i, a in enumerate(accepted) if a["type"] == "order")
+    assert first_cancel < first_order, "new quotes went out before the orphans were cancelled"
+
+
+def test_a_second_makerd_on_the_same_state_directory_refuses_at_once(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue)
+    first = bot.start()
+    bot.wait_resting(first)
+
+    second = bot.start()
+    second_code = second.finish(timeout=30)
+    still_quoting = first.proc.poll() is None
+    code = bot.stop(first)
+
+    assert second_code == EXIT_LOCKED, second.text
+    assert "in use by makerd pid" in second.text
+    assert "Traceback" not in second.text
+    assert still_quoting
+    assert code == EXIT_OK
+    assert_invariants(bot, output=first.text)
+
+
+def test_errors_and_resets_at_start_are_retried_not_called_invalid(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue)
+    venue.fault(http_error_next=3, http_error_status=503, reset_next=2)
+    venue.fault(rate_limit_for_s=2.0, rate_limit_kind="ip")
+
+    process = bot.start()
+    bot.wait_resting(process, timeout_s=40)
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-3000:]
+    assert_invariants(bot, output=process.text)
+
+
+def test_a_venue_that_never_answers_at_start_is_a_temporary_failure(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # nobody listens once the probe closes
+    nowhere = FaultVenue(f"http://127.0.0.1:{closed_port}")
+    bot = LiveBot(tmp_path, nowhere, hyperliquid={"start_retry_s": 3.0})
+
+    process: MakerdProcess = bot.start()
+    code = process.finish(timeout=60)
+
+    assert code == EXIT_TEMPFAIL, process.text
+    assert "Traceback" not in process.text
