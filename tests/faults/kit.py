@@ -124,7 +124,8 @@ class LiveBot:
         self.venue = venue
         self.cwd = tmp_path
         self.state = tmp_path / "state"
-        self.config = write_config(tmp_path / "live.yaml", _config(overrides))
+        at_venue = {"hyperliquid": {"api_url": venue.url}}
+        self.config = write_config(tmp_path / "live.yaml", _config({**at_venue, **overrides}))
         self.exits: list[int] = []
         self.started_ms = 0
 
@@ -138,13 +139,20 @@ class LiveBot:
         return self.venue.account(self.address)
 
     def wait_resting(
-        self, process: MakerdProcess, *, at_least: int = 1, timeout_s: float = 30
+        self,
+        process: MakerdProcess,
+        *,
+        at_least: int = 1,
+        timeout_s: float = 30,
+        since_ms: int | None = None,
     ) -> None:
-        """Until this run has placed orders and the venue holds ``at_least`` of them."""
+        """Until this run (or whatever acted since ``since_ms``) has placed orders and the
+        venue holds ``at_least`` of them."""
+        after_ms = self.started_ms if since_ms is None else since_ms
 
         def quoting() -> bool:
             record = self.record()
-            placed = [a for a in record.actions_after(self.started_ms, "order") if a["accepted"]]
+            placed = [a for a in record.actions_after(after_ms, "order") if a["accepted"]]
             return bool(placed) and record.open_orders >= at_least
 
         poll(quoting, timeout_s=timeout_s, what=f"{at_least} orders resting", process=process)
@@ -196,6 +204,10 @@ def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
     if bot.exits and bot.exits[-1] == exit_codes.EXIT_OK:
         assert record.open_orders == 0, f"exit 0 with {record.open_orders} orders resting{context}"
     return record
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def cycles(default: int) -> int:

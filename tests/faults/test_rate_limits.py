@@ -4,19 +4,21 @@ bounded, a stop still honest."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK, EXIT_ORDERS_LEFT
-from tests.faults.kit import QUOTE_BOUND, FaultVenue, LiveBot, assert_invariants, poll
+from tests.faults.kit import (
+    QUOTE_BOUND,
+    FaultVenue,
+    LiveBot,
+    assert_invariants,
+    now_ms,
+    poll,
+)
 
 IN_FLIGHT_MS = 100
 """An order sent just before the stop request may still be on the wire when it lands."""
 NEW_RISK = ("order", "modify", "batchModify")
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def test_fills_during_a_rate_limit_and_after_a_reconnect_are_booked_once(
@@ -51,7 +53,7 @@ def test_a_long_rate_limit_is_not_replayed_and_a_stop_right_after_it_sends_no_or
     bot.wait_resting(process, at_least=QUOTE_BOUND)
     pause = threading.Event()
 
-    lifted_ms = _now_ms() + 8000
+    lifted_ms = now_ms() + 8000
     venue.fault(rate_limit_for_s=8.0, rate_limit_kind="address")
     for _ in range(3):  # the market moves while nothing may be sent: targets go stale
         venue.fault(jump_pct=0.3)
@@ -61,7 +63,7 @@ def test_a_long_rate_limit_is_not_replayed_and_a_stop_right_after_it_sends_no_or
         return any(a["accepted"] for a in bot.record().actions_after(lifted_ms, *NEW_RISK))
 
     poll(quoting_again, timeout_s=30, what="new orders once the limit lifted", process=process)
-    stop_ms = _now_ms()
+    stop_ms = now_ms()
     code = bot.stop(process)
 
     record = assert_invariants(bot, output=process.text)
@@ -122,7 +124,7 @@ def test_a_refused_dead_man_rearm_is_retried_at_once(venue: FaultVenue, tmp_path
         what="the dead-man switch armed",
     )
 
-    armed_ms = _now_ms()
+    armed_ms = now_ms()
     venue.fault(reject_next=1, reject_action_type="scheduleCancel")
 
     def rearmed_after_refusal() -> bool:
