@@ -157,6 +157,18 @@ class LiveBot:
 
         poll(quoting, timeout_s=timeout_s, what=f"{at_least} orders resting", process=process)
 
+    def quoting(self, *, at_least: int = QUOTE_BOUND) -> MakerdProcess:
+        """Start makerd and wait until its ladder rests at the venue."""
+        process = self.start()
+        self.wait_resting(process, at_least=at_least)
+        return process
+
+    def stop_cleanly(self, process: MakerdProcess) -> AccountRecord:
+        """SIGTERM, expect exit 0, check every invariant; the venue's record after it."""
+        code = self.stop(process)
+        assert code == exit_codes.EXIT_OK, process.text[-3000:]
+        return assert_invariants(self, output=process.text)
+
     def kill_9(self, process: MakerdProcess) -> None:
         process.signal(signal.SIGKILL)
         self.exits.append(process.finish())

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK, EXIT_ORDERS_LEFT
 from tests.faults.kit import (
-    QUOTE_BOUND,
     FaultVenue,
     LiveBot,
     assert_invariants,
@@ -25,8 +24,7 @@ def test_fills_during_a_rate_limit_and_after_a_reconnect_are_booked_once(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue)
-    process = bot.start()
-    bot.wait_resting(process, at_least=QUOTE_BOUND)
+    process = bot.quoting()
     pause = threading.Event()
 
     venue.fault(rate_limit_for_s=4.0, rate_limit_kind="address")
@@ -39,18 +37,14 @@ def test_fills_during_a_rate_limit_and_after_a_reconnect_are_booked_once(
         timeout_s=30,
         what="every venue fill in the journal",
     )
-    code = bot.stop(process)
-
-    assert code == EXIT_OK, process.text[-3000:]
-    assert_invariants(bot, output=process.text)
+    bot.stop_cleanly(process)
 
 
 def test_a_long_rate_limit_is_not_replayed_and_a_stop_right_after_it_sends_no_order(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue)
-    process = bot.start()
-    bot.wait_resting(process, at_least=QUOTE_BOUND)
+    process = bot.quoting()
     pause = threading.Event()
 
     lifted_ms = now_ms() + 8000
@@ -76,8 +70,7 @@ def test_answers_delayed_past_the_ack_timeout_never_let_a_second_ladder_join_the
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue)
-    process = bot.start()
-    bot.wait_resting(process, at_least=QUOTE_BOUND)
+    process = bot.quoting()
     pause = threading.Event()
 
     venue.fault(delay_exchange_s=6.0, delay_info_s=1.0, delay_for_s=12.0)
@@ -86,18 +79,14 @@ def test_answers_delayed_past_the_ack_timeout_never_let_a_second_ladder_join_the
         pause.wait(2.0)
     pause.wait(10.0)  # the delay lifts; every answer it held back arrives
     bot.wait_resting(process, at_least=2)
-    code = bot.stop(process)
-
-    assert code == EXIT_OK, process.text[-3000:]
-    assert_invariants(bot, output=process.text)
+    bot.stop_cleanly(process)
 
 
 def test_a_run_of_refused_actions_trips_the_kill_switch_and_the_exit_says_what_rests(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue)
-    process = bot.start()
-    bot.wait_resting(process, at_least=QUOTE_BOUND)
+    process = bot.quoting()
 
     venue.fault(reject_next=20, reject_text="Trading is halted.")
     venue.fault(jump_pct=0.3)  # makes every order move: each move is refused
@@ -135,9 +124,7 @@ def test_a_refused_dead_man_rearm_is_retried_at_once(venue: FaultVenue, tmp_path
     took_s = poll(
         rearmed_after_refusal, timeout_s=30, what="a re-arm after the refused one", process=process
     )
-    code = bot.stop(process)
+    bot.stop_cleanly(process)
 
-    assert code == EXIT_OK, process.text[-3000:]
     assert "dead_man_switch" in process.text
-    assert_invariants(bot, output=process.text)
     print(f"re-armed {took_s:.1f}s after the refusal was armed")
