@@ -120,7 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     random.seed(args.seed)
 
-    running = VenueThread(VenueConfig(port=0, seed=args.seed, tick_interval_s=0.1))
+    running = VenueThread(
+        VenueConfig(port=0, auto_provision=True, seed=args.seed, tick_interval_s=0.1)
+    )
     running.start()
     venue = FaultVenue(running.url)
     with tempfile.TemporaryDirectory(prefix="makerd-soak-") as tmp:

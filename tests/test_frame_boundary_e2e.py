@@ -29,6 +29,7 @@ import pytest
 from aiohttp import web
 
 from makerd.exit_codes import EXIT_OK
+from tests.faults.kit import FaultVenue, journal_trade_ids
 from tests.test_hl_live_e2e import Trader, resting, wait_until
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
@@ -162,7 +163,7 @@ class HostileProxy:
     """HTTP passes through; WebSocket traffic passes through with hostile frames added."""
 
     def __init__(self, upstream: str) -> None:
-        self._upstream = upstream
+        self.upstream = upstream
         self.sent: Counter[tuple[str, str]] = Counter()  # (stream, kind)
         self.expected: Counter[str] = Counter()  # reason
         self._total = 0
@@ -207,7 +208,7 @@ class HostileProxy:
     async def _http(self, request: web.Request) -> web.Response:
         body = await request.read()
         async with self._session.post(
-            self._upstream + request.path, data=body, headers={"Content-Type": "application/json"}
+            self.upstream + request.path, data=body, headers={"Content-Type": "application/json"}
         ) as answer:
             return web.Response(
                 body=await answer.read(), status=answer.status, content_type=answer.content_type
@@ -216,7 +217,7 @@ class HostileProxy:
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         down = web.WebSocketResponse(max_msg_size=0)
         await down.prepare(request)
-        upstream = "ws" + self._upstream[len("http") :] + "/ws"
+        upstream = "ws" + self.upstream[len("http") :] + "/ws"
         state: dict[str, Any] = {"user": None, "book": None}
         async with self._session.ws_connect(upstream, max_msg_size=0) as up:
             tasks = [
@@ -276,7 +277,7 @@ class HostileProxy:
 
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[HostileProxy]:
-    venue = VenueThread(VenueConfig(port=0, seed=7, tick_interval_s=0.1))
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=7, tick_interval_s=0.1))
     hostile = HostileProxy(venue.start())
     hostile.start()
     yield hostile
@@ -319,10 +320,7 @@ def test_ten_thousand_malformed_frames_are_counted_by_reason_and_quoting_goes_on
             worst = max(worst, abs(Decimal(str(order["limitPx"])) / mid - 1))
         return proxy.done
 
-    try:
-        wait_until(quotes_in_band, timeout_s=240, step_s=0.2, process=makerd)
-    finally:
-        Path("/tmp/frames_makerd.log").write_text(makerd.text)
+    wait_until(quotes_in_band, timeout_s=240, step_s=0.2, process=makerd)
     expected = dict(proxy.expected)
     wait_until(
         lambda: all(_scrape(port).get(r, 0) >= n for r, n in expected.items()),
@@ -352,3 +350,7 @@ def test_ten_thousand_malformed_frames_are_counted_by_reason_and_quoting_goes_on
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text[-4000:]
     assert trader.journal_position() == trader.venue_position()
+    venue_fills = FaultVenue(proxy.upstream).account(trader.address).trade_ids
+    journal = journal_trade_ids(trader.state)
+    print(f"fills: venue {len(venue_fills)}, journal {len(journal)}")
+    assert sorted(journal) == sorted(venue_fills), "every real fill booked exactly once"

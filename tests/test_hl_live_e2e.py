@@ -31,7 +31,7 @@ DEAD_MAN_S = 6.0
 
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, seed=11, tick_interval_s=0.1))
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.1))
     url = venue.start()
     yield url
     venue.stop()

@@ -183,7 +183,7 @@ def test_request_weights_follow_the_exchange_table_and_the_ws_url_the_sdk_rule()
 
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, seed=5, tick_interval_s=0.2))
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.2))
     url = venue.start()
     yield url
     venue.stop()

@@ -22,7 +22,7 @@ from venues.hyperliquid.paper import PaperHyperliquidVenue
 
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, seed=3, tick_interval_s=0.1))
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.1))
     url = venue.start()
     yield url
     venue.stop()

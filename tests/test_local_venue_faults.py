@@ -33,7 +33,7 @@ MARKET_CHANNELS = frozenset({"l2Book", "bbo", "trades", "allMids"})
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, seed=5, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.1))
     running.start()
     yield running
     running.stop()
@@ -155,7 +155,7 @@ def test_an_invalid_fault_body_lists_every_problem(venue: VenueThread) -> None:
 def test_an_account_funded_through_the_admin_path_can_trade_where_strangers_cannot(
     wallet: LocalAccount,
 ) -> None:
-    strict = VenueThread(VenueConfig(port=0, seed=7, auto_provision=False))
+    strict = VenueThread(VenueConfig(port=0, seed=7))
     url = strict.start()
     try:
         exchange = Exchange(wallet, url)

@@ -34,7 +34,7 @@ from venues.hl_local import VenueConfig, VenueThread
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, seed=11, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.1))
     running.start()
     yield running
     running.stop()

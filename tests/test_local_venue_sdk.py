@@ -27,7 +27,9 @@ GTC: Any = {"limit": {"tif": "Gtc"}}
 def venue() -> Iterator[VenueThread]:
     """A still market (no drift, no background takers): the book holds between calls."""
     still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
-    running = VenueThread(VenueConfig(port=0, seed=1, tick_interval_s=0.1, liquidity=still))
+    running = VenueThread(
+        VenueConfig(port=0, auto_provision=True, seed=1, tick_interval_s=0.1, liquidity=still)
+    )
     running.start()
     yield running
     running.stop()
@@ -35,7 +37,7 @@ def venue() -> Iterator[VenueThread]:
 
 @pytest.fixture(scope="module")
 def lively_venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, seed=6, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=6, tick_interval_s=0.1))
     running.start()
     yield running
     running.stop()
@@ -218,7 +220,11 @@ def _signed_order(wallet: LocalAccount, price: str, nonce: int) -> dict[str, Any
 
 def test_a_tampered_signature_is_refused_as_an_unknown_wallet(wallet: LocalAccount) -> None:
     strict = VenueThread(
-        VenueConfig(port=0, seed=2, auto_provision=False, funded_accounts=(wallet.address,))
+        VenueConfig(
+            port=0,
+            seed=2,
+            funded_accounts=(wallet.address,),
+        )
     )
     url = strict.start()
     try:
@@ -236,6 +242,43 @@ def test_a_tampered_signature_is_refused_as_an_unknown_wallet(wallet: LocalAccou
     assert tampered_reply["response"].startswith("User or API Wallet 0x")
     assert tampered_reply["response"].endswith(" does not exist.")
     assert wallet.address.lower() not in tampered_reply["response"]
+
+
+def test_a_venue_started_with_defaults_trades_only_for_accounts_it_was_told_to_fund(
+    wallet: LocalAccount,
+) -> None:
+    stranger: LocalAccount = eth_account.Account.create()
+    strict = VenueThread(VenueConfig(port=0, seed=2, funded_accounts=(wallet.address,)))
+    url = strict.start()
+    try:
+        funded = _signed_order(wallet, "90000", get_timestamp_ms())
+        unknown = _signed_order(stranger, "90000", get_timestamp_ms())
+        funded_reply = requests.post(f"{url}/exchange", json=funded, timeout=5).json()
+        unknown_reply = requests.post(f"{url}/exchange", json=unknown, timeout=5).json()
+    finally:
+        strict.stop()
+
+    assert "resting" in funded_reply["response"]["data"]["statuses"][0]
+    assert unknown_reply == {
+        "status": "err",
+        "response": f"User or API Wallet {stranger.address.lower()} does not exist.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("v", 99), ("v", "27"), ("r", "0x" + "1" * 65), ("s", "not hex"), ("r", 5)],
+)
+def test_a_malformed_signature_is_refused_before_any_address_is_recovered(
+    venue: VenueThread, wallet: LocalAccount, field: str, value: object
+) -> None:
+    payload = _signed_order(wallet, "90000", get_timestamp_ms())
+    payload["signature"][field] = value
+
+    reply = requests.post(f"{venue.url}/exchange", json=payload, timeout=5)
+
+    assert reply.status_code == 422
+    assert f"signature: invalid value: {field}" in reply.text
 
 
 def test_a_reused_nonce_is_refused(venue: VenueThread, wallet: LocalAccount) -> None:

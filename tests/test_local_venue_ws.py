@@ -24,7 +24,7 @@ from venues.hl_local import VenueConfig, VenueThread
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, seed=3, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.1))
     running.start()
     yield running
     running.stop()
@@ -195,7 +195,7 @@ def test_user_streams_push_the_snapshot_order_updates_and_fills_of_the_user(
 
 
 def test_a_silent_connection_is_closed_after_the_idle_timeout() -> None:
-    impatient = VenueThread(VenueConfig(port=0, seed=4, ws_idle_timeout_s=0.5))
+    impatient = VenueThread(VenueConfig(port=0, auto_provision=True, seed=4, ws_idle_timeout_s=0.5))
     url = impatient.start()
     try:
         with connect(url.replace("http", "ws", 1) + "/ws") as connection:

@@ -258,7 +258,7 @@ def test_a_live_run_at_debug_level_never_logs_its_private_key(tmp_path: Path) ->
     from venues.hl_local.background import VenueThread
     from venues.hl_local.server import VenueConfig
 
-    venue = VenueThread(VenueConfig(port=0, seed=5, tick_interval_s=0.1))
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.1))
     url = venue.start()
     key = Account.create().key.hex()
     config = write_config(tmp_path / "live.yaml", {"mode": "live", "coin": "BTC"})

@@ -40,7 +40,7 @@ IOC: Any = {"limit": {"tif": "Ioc"}}
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, seed=3, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.1))
     running.start()
     yield running
     running.stop()

@@ -13,7 +13,7 @@ from venues.hl_local.server import VenueConfig
 
 @pytest.fixture(scope="session")
 def venue() -> Iterator[FaultVenue]:
-    running = VenueThread(VenueConfig(port=0, seed=17, tick_interval_s=0.1))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=17, tick_interval_s=0.1))
     running.start()
     yield FaultVenue(running.url)
     running.stop()

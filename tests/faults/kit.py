@@ -180,8 +180,7 @@ class LiveBot:
         return code
 
     def journal_trade_ids(self) -> list[str]:
-        with sqlite3.connect(self.state / "journal.sqlite") as db:
-            return [row[0] for row in db.execute("SELECT trade_id FROM fills WHERE coin = 'BTC'")]
+        return journal_trade_ids(self.state)
 
     def journal_position(self) -> Decimal:
         with sqlite3.connect(self.state / "journal.sqlite") as db:
@@ -216,6 +215,12 @@ def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
     if bot.exits and bot.exits[-1] == exit_codes.EXIT_OK:
         assert record.open_orders == 0, f"exit 0 with {record.open_orders} orders resting{context}"
     return record
+
+
+def journal_trade_ids(state_dir: Path) -> list[str]:
+    """Every BTC fill the journal booked, by trade id (as the venue names it: COIN:tid)."""
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        return [row[0] for row in db.execute("SELECT trade_id FROM fills WHERE coin = 'BTC'")]
 
 
 def now_ms() -> int:

@@ -9,9 +9,10 @@ the action run. Refusals are HTTP 200 ``{"status":"err","response":<text>}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from venues.hl_local.accounts import Account, AccountRegistry
 from venues.hl_local.engine import MatchingEngine
@@ -50,6 +51,8 @@ def parse_envelope(body: Any) -> SignedAction | HttpReply:  # noqa: PLR0911 - on
         return deserialize_error("missing field `nonce`")
     if not isinstance(signature, dict) or not {"r", "s", "v"} <= signature.keys():
         return deserialize_error("missing field `signature`")
+    if (problem := _signature_problem(signature)) is not None:
+        return deserialize_error(f"signature: {problem}")
     if vault is not None and not isinstance(vault, str):
         return deserialize_error("vaultAddress: invalid type")
     if expires is not None and type(expires) is not int:
@@ -61,6 +64,23 @@ def parse_envelope(body: Any) -> SignedAction | HttpReply:  # noqa: PLR0911 - on
         vault_address=vault,
         expires_after=expires,
     )
+
+
+_SIGNATURE_V: Final = frozenset({0, 1, 27, 28})
+_SIGNATURE_SCALAR: Final = re.compile(r"0x[0-9a-fA-F]{1,64}")
+
+
+def _signature_problem(signature: dict[str, Any]) -> str | None:
+    """An ECDSA signature is two 256-bit scalars and a recovery id; anything else would
+    recover some random address, which strict verification must not mistake for a user."""
+    v = signature["v"]
+    if type(v) is not int or v not in _SIGNATURE_V:
+        return "invalid value: v must be 27 or 28 (or 0 or 1)"
+    for name in ("r", "s"):
+        value = signature[name]
+        if not isinstance(value, str) or _SIGNATURE_SCALAR.fullmatch(value) is None:
+            return f"invalid value: {name} must be 0x and 1 to 64 hex digits"
+    return None
 
 
 class ExchangeEndpoint:

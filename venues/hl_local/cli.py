@@ -28,9 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--initial-usdc", type=_decimal, default=Decimal(1_000_000), help="USDC per new account"
     )
     parser.add_argument(
-        "--no-auto-provision",
+        "--auto-provision",
         action="store_true",
-        help="refuse unknown signers instead of funding them (use --fund)",
+        help="fund any signer on its first action (off: only --fund accounts may trade)",
     )
     parser.add_argument(
         "--fund", action="append", default=[], metavar="ADDRESS", help="pre-fund an account"
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         tick_interval_s=args.tick_ms / 1000,
         initial_usdc=args.initial_usdc,
-        auto_provision=not args.no_auto_provision,
+        auto_provision=args.auto_provision,
         mainnet_signing=args.mainnet_signing,
         funded_accounts=tuple(args.fund),
         liquidity=LiquidityConfig(taker_probability=args.taker_probability),

@@ -46,7 +46,9 @@ class VenueConfig:
     seed: int | None = None
     tick_interval_s: float = 0.2
     initial_usdc: Decimal = Decimal(1_000_000)
-    auto_provision: bool = True
+    auto_provision: bool = False
+    """Fund any signer on its first action (tests with throwaway keys); off, only accounts
+    funded at start or through ``POST /_debug/accounts`` may trade."""
     mainnet_signing: bool = False
     ws_idle_timeout_s: float = 60.0
     funded_accounts: tuple[str, ...] = ()
