@@ -64,7 +64,17 @@ class MakerdProcess:
         self.proc.send_signal(signum)
 
     def finish(self, timeout: float = 60.0) -> int:
-        code = self.proc.wait(timeout=timeout)
+        """The exit code; a process still running after ``timeout`` is killed, and the test
+        fails with what it printed (a hang is a finding, not a bare TimeoutExpired)."""
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self._reader.join(timeout=5)
+            raise AssertionError(
+                f"makerd still running after {timeout}s:\n{self.text[-6000:]}"
+            ) from None
         self._reader.join(timeout=5)
         return code
 

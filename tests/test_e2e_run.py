@@ -100,7 +100,10 @@ def test_check_config_accepts_the_shipped_configs_and_rejects_a_bad_one(tmp_path
 def test_a_tripped_kill_switch_survives_a_restart_until_cleared(tmp_path: Path) -> None:
     state = tmp_path / "state"
     # Fees alone exceed a one-cent session loss: the first fill trips the switch.
-    config = write_config(tmp_path / "tight.yaml", {"risk": {"session_loss_usd": 0.01}})
+    config = write_config(
+        tmp_path / "tight.yaml",
+        {"risk": {"session_loss_usd": 0.01}, "sim": {"scenario": "volatile"}},
+    )
 
     first = MakerdProcess(run_args(state, "--config", str(config)), cwd=tmp_path)
     assert first.finish() == EXIT_KILL_SWITCH, first.text
