@@ -2,6 +2,12 @@
 
 ``POST /_debug/faults``
     arm faults (every key in :mod:`venues.hl_local.faults`).
+``GET /_debug/malformed``
+    what the ``malformed_frames`` fault wrote so far (every arming since start, by stream
+    and kind) and how many frames are still to go on connections still open::
+
+        {"sent": {"<stream>:<kind>": n, …}, "pending": n}
+
 ``POST /_debug/accounts``
     ``{"address": "0x…", "usdc": "1000"}`` creates or funds an account.
 ``GET /_debug/account?user=0x…``
@@ -36,6 +42,7 @@ from venues.hl_local.engine import MatchingEngine
 from venues.hl_local.fault_state import Faults
 from venues.hl_local.faults import parse_fault_request
 from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.hostile_injector import HostileInjector
 from venues.hl_local.httpio import is_loopback, read_json
 from venues.hl_local.liquidity import SyntheticLiquidity
 from venues.hl_local.records import fill_record_json
@@ -62,6 +69,7 @@ class AdminEndpoint:
         liquidity: SyntheticLiquidity,
         feeds: FeedPublisher,
         hub: WsHub,
+        hostile: HostileInjector,
         now_ms: Callable[[], int],
     ) -> None:
         self._engine = engine
@@ -70,10 +78,12 @@ class AdminEndpoint:
         self._liquidity = liquidity
         self._feeds = feeds
         self._hub = hub
+        self._hostile = hostile
         self._now_ms = now_ms
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/_debug/faults", _loopback_only(self._on_faults))
+        app.router.add_get("/_debug/malformed", _loopback_only(self._on_malformed))
         app.router.add_post("/_debug/accounts", _loopback_only(self._on_fund))
         app.router.add_get("/_debug/account", _loopback_only(self._on_account))
         app.router.add_post("/_debug/account", _loopback_only(self._on_account_reset))
@@ -85,6 +95,8 @@ class AdminEndpoint:
         log.info("fault injection armed: %s", parsed.armed())
         now = self._now_ms()
         self._faults.arm(parsed, now)
+        if parsed.clear:
+            self._hostile.clear()
         reply: JsonDict = {"status": "ok", "armed": parsed.armed(), "dropped": 0}
         if parsed.drop is not None:
             reply["dropped"] = await self._hub.drop(parsed.drop)
@@ -100,7 +112,12 @@ class AdminEndpoint:
             reply["fired"] = self._engine.fire_scheduled_cancels(parsed.user)
         self._feeds.publish_events()
         self._feeds.push_market()
+        if parsed.malformed_frames is not None:
+            reply["malformed_to_send"] = self._hostile.arm(parsed.malformed_frames)
         return web.json_response(reply)
+
+    async def _on_malformed(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._hostile.report())
 
     async def _on_fund(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)

@@ -72,6 +72,15 @@ class BodyFields:
             return default
         return value
 
+    def number_in(self, key: str, low: float, high: float, default: float) -> float:
+        """A finite number from ``low`` to ``high``; ``default`` when absent."""
+        value = self.body.get(key, default)
+        number = _finite_non_negative(value)
+        if number is None or not low <= number <= high:
+            self.bad(key, f"a number from {low:g} to {high:g}")
+            return default
+        return number
+
     def text(self, key: str) -> str | None:
         value = self.body.get(key)
         if value is not None and (not isinstance(value, str) or not value):

@@ -18,6 +18,20 @@ Connections and feeds
 ``freeze_feed_s: <seconds>``
     stop pushing market data (l2Book, bbo, trades, allMids) for that long; sockets stay
     open, pings are still answered, user streams still flow.
+``malformed_frames: {"count": <n>, "kinds": [<names>], "stream": "market" | "user" | "all",
+"every_ms": <ms>, "burst": <n>}``
+    mix n hostile frames into the real traffic of each WebSocket connection open now on
+    ``stream`` (default ``"all"``; a connection is a user stream as for ``drop_stream``,
+    and its user frames name its user): ``burst`` frames (default 6, at most 1000) every
+    ``every_ms`` ms (default 20, 1 to 60000), from the venue's loop, rotating through
+    ``kinds`` (default every kind; a connection gets those of its stream); a heavy kind
+    (``deep_json``, ``long_price``, ``long_fill_price``: a megabyte each) takes one slot
+    in 250. The kinds and how each is built are in :mod:`venues.hl_local.hostile_frames`.
+    ``count`` is required; unknown kinds are named, and kinds none of which goes on
+    ``stream``, or only heavy ones for a stream, are refused. Armings add up; ``clear``
+    cancels what is pending. The reply's ``malformed_to_send`` says how many frames this
+    arming will send in all (n per matching connection); ``GET /_debug/malformed`` what
+    was written so far and what is pending (see :mod:`venues.hl_local.admin`).
 
 HTTP transport (``/exchange`` and ``/info``; WebSocket posts are not affected)
 
@@ -69,16 +83,18 @@ The market and the accounts
     fire the armed ``scheduleCancel`` of ``user`` (of every account with one armed when
     omitted) now, as if its time had come. The reply's ``fired`` lists the accounts.
 ``clear: true``
-    disarm every pending fault first (counters, windows, delays, freeze).
+    disarm every pending fault first (counters, windows, delays, freeze, the malformed
+    frames still to send).
 
 The reply lists what was armed (the keys given a non-default value):
-``{"status":"ok","armed":{...},"dropped":<n>}``, plus ``swept`` and ``fired`` when asked
-for. ``GET /_debug/account`` (see :mod:`venues.hl_local.admin`) shows what an account did.
+``{"status":"ok","armed":{...},"dropped":<n>}``, plus ``swept``, ``fired`` and
+``malformed_to_send`` when asked for. ``GET /_debug/account`` (see
+:mod:`venues.hl_local.admin`) shows what an account did.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any, cast
 
@@ -91,9 +107,21 @@ from venues.hl_local.fault_state import (
     PathName,
     RateLimitKind,
 )
+from venues.hl_local.hostile_frames import (
+    CATALOGUE,
+    HEAVY_EVERY,
+    HEAVY_KINDS,
+    KINDS_BY_STREAM,
+    HostileStream,
+)
 from venues.hl_local.ws import STREAM_KINDS, StreamKind
 
 SWEEP_KEYS = frozenset({"user", "side", "coin"})
+MALFORMED_KEYS = frozenset({"count", "kinds", "stream", "every_ms", "burst"})
+DEFAULT_EVERY_MS = 20.0
+MAX_EVERY_MS = 60_000.0
+DEFAULT_BURST = 6
+MAX_BURST = 1_000  # the outbox holds 5000 frames before it calls a client slow
 COMPANIONS = {  # key: the keys of which at least one must come with it
     "reject_action_type": ("reject_next",),
     "rate_limit_kind": ("rate_limit_for_s",),
@@ -114,6 +142,26 @@ class SweepRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MalformedFramesRequest:
+    """``malformed_frames``: ``count`` hostile frames per matching connection."""
+
+    count: int
+    kinds: tuple[str, ...] = tuple(CATALOGUE)
+    stream: StreamKind = "all"
+    every_ms: float = DEFAULT_EVERY_MS
+    burst: int = DEFAULT_BURST
+
+    def json(self) -> dict[str, object]:
+        return {
+            "count": self.count,
+            "kinds": list(self.kinds),
+            "stream": self.stream,
+            "every_ms": self.every_ms,
+            "burst": self.burst,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FaultRequest:
     """A parsed ``/_debug/faults`` body; ``None`` means the key was absent."""
 
@@ -121,6 +169,7 @@ class FaultRequest:
     drop_connections: bool = False
     drop_stream: StreamKind | None = None
     freeze_feed_s: float = 0.0
+    malformed_frames: MalformedFramesRequest | None = None
     delay_exchange_s: float | None = None
     delay_info_s: float | None = None
     delay_for_s: float = 0.0
@@ -176,6 +225,7 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         drop_connections=given.flag("drop_connections"),
         drop_stream=cast("StreamKind | None", given.choice("drop_stream", STREAM_KINDS)),
         freeze_feed_s=given.seconds("freeze_feed_s") or 0.0,
+        malformed_frames=_parse_malformed(given),
         delay_exchange_s=given.seconds("delay_exchange_s"),
         delay_info_s=given.seconds("delay_info_s"),
         delay_for_s=given.seconds("delay_for_s") or 0.0,
@@ -222,11 +272,61 @@ def _parse_sweep(given: BodyFields, coins: tuple[str, ...]) -> SweepRequest | No
     return SweepRequest(user=user, is_buy=side == "buy", coin=coin)
 
 
+def _parse_malformed(given: BodyFields) -> MalformedFramesRequest | None:
+    value = given.body.get("malformed_frames")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        given.bad("malformed_frames", "an object with count and optionally kinds, stream, …")
+        return None
+    nested = BodyFields(value, prefix="malformed_frames.")
+    nested.unknown(MALFORMED_KEYS)
+    nested.required("count")
+    request = MalformedFramesRequest(
+        count=nested.count("count"),
+        stream=cast("StreamKind", nested.choice("stream", STREAM_KINDS) or "all"),
+        every_ms=nested.number_in("every_ms", 1, MAX_EVERY_MS, DEFAULT_EVERY_MS),
+        burst=nested.integer_in("burst", 1, MAX_BURST, DEFAULT_BURST),
+    )
+    kinds = _parse_kinds(nested, request.stream)
+    given.problems += nested.problems
+    return None if nested.problems else replace(request, kinds=kinds)
+
+
+def _parse_kinds(nested: BodyFields, stream: StreamKind) -> tuple[str, ...]:
+    """The kinds listed, in catalogue order; each problem with them noted."""
+    value = nested.body.get("kinds", list(CATALOGUE))
+    if not isinstance(value, list) or not value or any(type(v) is not str for v in value):
+        nested.bad("kinds", "a non-empty list of kind names")
+        return ()
+    unknown = [name for name in value if name not in CATALOGUE]
+    if unknown:
+        nested.problems.append(
+            f"{nested.prefix}kinds: unknown {', '.join(map(repr, unknown))}"
+            f" (known: {', '.join(CATALOGUE)})"
+        )
+        return ()
+    kinds = tuple(name for name in CATALOGUE if name in value)
+    served: tuple[HostileStream, ...] = ("market", "user") if stream == "all" else (stream,)
+    on_stream = {name: [k for k in kinds if k in KINDS_BY_STREAM[name]] for name in served}
+    if not any(on_stream.values()):
+        nested.problems.append(f"{nested.prefix}kinds: none is sent on the {stream} stream")
+    for name, listed in on_stream.items():
+        if listed and set(listed) <= HEAVY_KINDS:
+            nested.problems.append(
+                f"{nested.prefix}kinds: only heavy kinds on the {name} stream; they take"
+                f" one slot in {HEAVY_EVERY}, so list a light kind too"
+            )
+    return kinds
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, MalformedFramesRequest):
+        return value.json()
     if isinstance(value, SweepRequest):
         return {"user": value.user, "side": "buy" if value.is_buy else "sell", "coin": value.coin}
     return value

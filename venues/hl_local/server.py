@@ -27,6 +27,7 @@ from venues.hl_local.admin import AdminEndpoint
 from venues.hl_local.engine import MatchingEngine
 from venues.hl_local.fault_state import Faults, PathName
 from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.hostile_injector import HostileInjector
 from venues.hl_local.httpio import read_json, reset_connection, respond
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
@@ -85,6 +86,12 @@ class LocalVenue:
             now_ms=self.now_ms,
         )
         self.hub = WsHub(feeds=self.feeds, idle_timeout_s=config.ws_idle_timeout_s)
+        self.hostile = HostileInjector(
+            sessions=self.hub.sessions,
+            coins=self.engine.universe.coins,
+            book=self.info.l2_book,
+            now_ms=self.now_ms,
+        )
         self.admin = AdminEndpoint(
             engine=self.engine,
             accounts=self.accounts,
@@ -92,6 +99,7 @@ class LocalVenue:
             liquidity=self.liquidity,
             feeds=self.feeds,
             hub=self.hub,
+            hostile=self.hostile,
             now_ms=self.now_ms,
         )
         self._runner: web.AppRunner | None = None
@@ -130,6 +138,7 @@ class LocalVenue:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        await self.hostile.stop()
         await self.hub.drop_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -29,18 +31,35 @@ StreamKind = Literal["market", "user", "all"]
 STREAM_KINDS: tuple[StreamKind, ...] = ("market", "user", "all")
 
 
+@dataclass(frozen=True, slots=True)
+class CountedFrame:
+    """A frame sent as is (text or binary), with a callback once it is written: the
+    ``malformed_frames`` fault counts what actually went out, not what was queued."""
+
+    payload: str | bytes
+    written: Callable[[], None]
+
+
 class WsSession:
     """One client connection and its subscriptions (key → normalized subscription)."""
 
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.subscriptions: dict[str, JsonDict] = {}
-        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.last_book: JsonDict | None = None
+        """The latest ``l2Book`` push queued here: hostile frames are built from it."""
+        self._outbox: asyncio.Queue[str | CountedFrame | None] = asyncio.Queue()
 
     @property
     def carries_user_stream(self) -> bool:
         """Whether any subscription of this connection names a user."""
-        return any("user" in subscription for subscription in self.subscriptions.values())
+        return self.user is not None
+
+    @property
+    def user(self) -> str | None:
+        """The user the first user subscription names (``None``: a market stream)."""
+        users = (sub["user"] for sub in self.subscriptions.values() if "user" in sub)
+        return next(users, None)
 
     def carries(self, stream: StreamKind) -> bool:
         if stream == "all":
@@ -49,16 +68,32 @@ class WsSession:
 
     def send(self, frame: JsonDict) -> None:
         """Queue a frame; a client that lets too many pile up is disconnected."""
+        if frame.get("channel") == "l2Book":
+            self.last_book = frame
+        self._enqueue(json.dumps(frame, separators=(",", ":")))
+
+    def send_counted(self, frame: CountedFrame) -> None:
+        """Queue a frame as is, behind what is already queued (fault injection)."""
+        self._enqueue(frame)
+
+    def _enqueue(self, item: str | CountedFrame) -> None:
         if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
             self._outbox.put_nowait(None)
             return
-        self._outbox.put_nowait(json.dumps(frame, separators=(",", ":")))
+        self._outbox.put_nowait(item)
 
     async def write_loop(self) -> None:
-        while (text := await self._outbox.get()) is not None:
+        while (item := await self._outbox.get()) is not None:
             if self.ws.closed:
                 return
-            await self.ws.send_str(text)
+            if isinstance(item, str):
+                await self.ws.send_str(item)
+            elif isinstance(item.payload, bytes):
+                await self.ws.send_bytes(item.payload)
+                item.written()
+            else:
+                await self.ws.send_str(item.payload)
+                item.written()
         await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow consumer")
 
 
