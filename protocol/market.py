@@ -104,13 +104,14 @@ class FeedMessageDropped:
     """A venue message that could not be parsed or failed validation, counted and dropped.
 
     ``reason`` is a :class:`DropReason` value; ``detail`` says more, for logs only.
-    ``stream`` is ``market`` or ``user`` (``other`` when the sender did not say).
+    ``stream`` is ``market`` or ``user``: a label every sender must give (a catch-all
+    value would make a series that no alert can tell from a healthy stream).
     """
 
     channel: str
     reason: str
     ts_local: int
-    stream: str = "other"
+    stream: str
     detail: str = ""
 
 

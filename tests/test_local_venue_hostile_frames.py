@@ -40,7 +40,7 @@ Frame = dict[str, Any]
 @pytest.fixture
 def venue() -> Iterator[VenueThread]:
     """A venue of its own per test, so every connection and count is the test's."""
-    running = VenueThread(VenueConfig(port=0, seed=13, tick_interval_s=TICK_S))
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=13, tick_interval_s=TICK_S))
     running.start()
     yield running
     running.stop()

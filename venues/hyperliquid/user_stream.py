@@ -298,4 +298,6 @@ class UserStream:
         self._last_fill_ms = max(self._last_fill_ms, fill.ts_exchange // _NS_PER_MS)
 
     def _drop(self, channel: str, reason: str, ts_local: int) -> None:
-        self._emit(FeedMessageDropped(channel=channel, reason=reason, ts_local=ts_local))
+        self._emit(
+            FeedMessageDropped(channel=channel, reason=reason, ts_local=ts_local, stream="user")
+        )
