@@ -120,15 +120,19 @@ class BodyFields:
         return str(value).lower()
 
     def percent(self, key: str) -> Decimal | None:
-        """A finite percentage above -100; ``None`` when absent."""
+        """A percentage above -100 and at most 1000; ``None`` when absent."""
         value = self.body.get(key)
         if value is None:
             return None
         number = _decimal(value)
-        if number is None or not number.is_finite() or number <= -100:
-            self.bad(key, "a number of percent above -100")
+        if number is None or not number.is_finite() or not -100 < number <= _MAX_PERCENT:
+            self.bad(key, f"a number of percent above -100 and at most {_MAX_PERCENT}")
             return None
         return number
+
+
+_MAX_PERCENT = 1000
+"""A jump past ten times the price is no market move a test needs, and keeps prices finite."""
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from venues.hl_local.httpio import read_json, reset_connection, respond
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
 from venues.hl_local.universe import Universe
-from venues.hl_local.wire import HttpReply
+from venues.hl_local.wire import HttpReply, deserialize_error
 from venues.hl_local.ws import WsHub
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class LocalVenue:
         return self._clock.now_ns() // 1_000_000
 
     def build_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[_refuse_what_breaks_a_handler])
         app.router.add_post("/info", self._on_info)
         app.router.add_post("/exchange", self._on_exchange)
         app.router.add_get("/ws", self.hub.handle)
@@ -190,3 +190,22 @@ class LocalVenue:
 def _report_ticker_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the market tick stopped: %r", task.exception())
+
+
+@web.middleware
+async def _refuse_what_breaks_a_handler(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A body of the right shape with values of the wrong kind (a list for a coin, a
+    number too large to use) must get the exchange's refusal, never an HTTP 500 with a
+    traceback: the venue's own tests attack it, so its handlers meet every such value."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, ArithmeticError, AttributeError) as error:
+        log.warning(
+            "refused %s %s: %s: %s", request.method, request.path, type(error).__name__, error
+        )
+        refusal = deserialize_error(f"invalid value: {type(error).__name__}")
+        return web.Response(status=refusal.status, text=str(refusal.body))
