@@ -179,7 +179,6 @@ class HyperliquidConfig:
     account_address: str | None = None
     vault_address: str | None = None
     key_file: Path | None = None
-    adopt_unknown_orders: bool = False
     reconnect_max_backoff_s: float = 30.0
     request_weight_per_minute: int = 600
     """Our own IP budget: half of the exchange's 1200 per minute."""
