@@ -36,7 +36,8 @@ from venues.hl_local.server import VenueConfig
 
 RECOVERY_LIMIT_S = 60.0
 QUOTING_AGAIN = 2
-"""Orders that must rest again, placed after the fault ended, to call it recovered."""
+"""Recovered: the venue accepted an action of this account after the fault ended (makerd
+talks to it again) and holds at least this many of its orders (quotes rest again)."""
 
 
 @dataclass
@@ -69,8 +70,10 @@ class Soak:
     def recover(self, name: str, fault_ends_ms: int) -> None:
         def quoting() -> bool:
             record = self.bot.record()
-            placed = [a for a in record.actions_after(fault_ends_ms, "order") if a["accepted"]]
-            return bool(placed) and record.open_orders >= QUOTING_AGAIN
+            talking = any(
+                a["accepted"] for a in record.actions if int(str(a["time_ms"])) > fault_ends_ms
+            )
+            return talking and record.open_orders >= QUOTING_AGAIN
 
         started = time.monotonic()
         pause = threading.Event()
@@ -154,6 +157,7 @@ def _report(soak: Soak, code: int, injected: int) -> None:
     twice = sum(1 for n in Counter(journal).values() if n > 1)
     missing = len(set(record.trade_ids) - set(journal))
     print(f"\nfaults injected      {injected}")
+    print(f"kill -9 restarts     {sum(1 for code in bot.exits if code < 0)}")
     print(f"exit code            {code} (exits: {bot.exits})")
     print(f"fills at the venue   {len(record.trade_ids)}")
     print(f"fills in the journal {len(journal)} (missing {missing}, booked twice {twice})")
