@@ -325,7 +325,7 @@ def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
     warnings = [r for r in caplog.records if "dead_man_switch_refused" in r.getMessage()]
     assert len(warnings) == 1
     assert "process-side watchdog" in warnings[0].getMessage()
-    assert harness.gateway.dead_man_refused
+    assert harness.gateway.dead_man.refused
 
 
 def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
@@ -349,9 +349,9 @@ def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
     events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
 
     assert [type(e) for e in events] == [DeadManSwitchArmed]
-    assert harness.gateway.dead_man_armed
-    assert harness.gateway.dead_man_failures_total == 2
-    assert not harness.gateway.dead_man_refused
+    assert harness.gateway.dead_man.armed
+    assert harness.gateway.dead_man.failures_total == 2
+    assert not harness.gateway.dead_man.refused
 
 
 def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:

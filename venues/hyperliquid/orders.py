@@ -17,7 +17,6 @@ dead-man switch is re-armed until it holds (see :class:`DeadManSwitch`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -29,8 +28,6 @@ from protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelRejected,
-    DeadManSwitchArmed,
-    DeadManSwitchLost,
     ModifyOrders,
     ModifyRejected,
     OrderAccepted,
@@ -45,6 +42,7 @@ from protocol.orders import (
 )
 from venues.base import OrderGate
 from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.dead_man import DeadManSwitch
 from venues.hyperliquid.errors import (
     ExchangeResponse,
     FilledOnArrival,
@@ -61,16 +59,12 @@ from venues.hyperliquid.wire import (
     cancel_action,
     cancel_by_cloid_action,
     order_wire,
-    schedule_cancel_action,
 )
 
 log = logging.getLogger("makerd.venue.orders")
 Emit = Callable[[object], None]
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
-_VOLUME_GATE_TEXT: Final = "enough volume traded"
-"""The exchange's refusal for young accounts: permanent, so retrying cannot help."""
-_DEAD_MAN_RETRY_S: Final = 1.0
 
 
 class _OpenGate:
@@ -109,18 +103,15 @@ class OrderGateway:
     ) -> None:
         self._sender = sender
         self._gate = gate or _OpenGate()
-        self._dead_man_max_failures = dead_man_max_failures
-        self.dead_man_failures = 0
-        self.dead_man_failures_total = 0
-        self._arm_generation = 0
+        self.dead_man = DeadManSwitch(
+            sender=sender, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
+        )
         self._instrument = instrument
         self._legs = legs
         self._queries = queries
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
-        self.dead_man_refused = False
-        self.dead_man_armed = False
         self.sizes_rounded_to_zero = 0
         self.unsettled = UnsettledActions()
 
@@ -136,7 +127,7 @@ class OrderGateway:
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
         elif isinstance(command, ArmDeadManSwitch):
-            await self._arm(command)
+            await self.dead_man.arm(command)
 
     async def report_account(self, coin: str) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect."""
@@ -385,75 +376,6 @@ class OrderGateway:
                         cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
                     )
                 )
-
-    async def _arm(self, command: ArmDeadManSwitch) -> None:
-        """Arm the exchange's scheduled cancel, retrying a failure until it holds.
-
-        A refusal for the account's traded volume is permanent (the process-side watchdog
-        is then the only dead-man switch, and the log says so once). Anything else is
-        retried every second; after ``dead_man_max_failures`` failures in a row quotes are
-        pulled (:class:`DeadManSwitchLost`) until an arm succeeds again.
-        """
-        if self.dead_man_refused:
-            return
-        horizon_ns = command.cancel_at_ns - command.ts_local
-        cancel_at_ns = command.cancel_at_ns
-        self._arm_generation += 1
-        generation = self._arm_generation
-        while True:
-            problem, permanent = await self._arm_once(cancel_at_ns)
-            if problem is None:
-                self.dead_man_failures = 0
-                self._emit(DeadManSwitchArmed(cancel_at_ns=cancel_at_ns, ts_local=self._now_ns()))
-                return
-            if permanent:
-                return
-            self.dead_man_failures += 1
-            self.dead_man_failures_total += 1
-            log.warning(
-                "event=dead_man_switch_arm_failed failures=%d message=%r",
-                self.dead_man_failures,
-                problem,
-            )
-            if self.dead_man_failures >= self._dead_man_max_failures:
-                self._emit(
-                    DeadManSwitchLost(
-                        failures=self.dead_man_failures, message=problem, ts_local=self._now_ns()
-                    )
-                )
-            await asyncio.sleep(_DEAD_MAN_RETRY_S)
-            if self._arm_generation != generation:
-                return  # the watchdog's newer arm carries on from here
-            cancel_at_ns = self._now_ns() + horizon_ns
-
-    async def _arm_once(self, cancel_at_ns: int) -> tuple[str | None, bool]:
-        """One scheduleCancel: the problem in words (None when accepted), and whether the
-        refusal is permanent."""
-        action = schedule_cancel_action(cancel_at_ns // _NS_PER_MS)
-        response = await self._sender.send(action, items=1, priority=Priority.CANCEL)
-        if response is None:
-            return "no answer", False
-        if response.error is not None:
-            permanent = _VOLUME_GATE_TEXT in response.error.message
-            if permanent:
-                self.dead_man_refused = True
-                log.warning(
-                    "event=dead_man_switch_refused message=%r: the exchange will not cancel "
-                    "our orders if makerd dies; the process-side watchdog is the only "
-                    "dead-man switch",
-                    response.error.message,
-                )
-            return response.error.message, permanent
-        if not self.dead_man_armed:
-            log.info("event=dead_man_switch_armed cancel_at_ms=%d", action.get("time", 0))
-        self.dead_man_armed = True
-        return None, False
-
-    async def disarm_dead_man(self) -> None:
-        """Clear the exchange's scheduled cancel (clean shutdown; it counts daily triggers)."""
-        if self.dead_man_armed and not self.dead_man_refused:
-            await self._sender.send(schedule_cancel_action(None), items=1, priority=Priority.CANCEL)
-            self.dead_man_armed = False
 
 
 def _gate_closed() -> VenueError:

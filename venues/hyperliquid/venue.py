@@ -230,8 +230,8 @@ class HyperliquidVenue:
     async def _shutdown(self, *, disarm: bool) -> None:
         try:
             if disarm:
-                await self.gateway.disarm_dead_man()
-            elif self.gateway.dead_man_armed:
+                await self.gateway.dead_man.disarm()
+            elif self.gateway.dead_man.armed:
                 log.warning("event=dead_man_switch_left_armed reason=orders_may_remain")
         finally:
             await self._rest.close()
