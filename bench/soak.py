@@ -50,6 +50,8 @@ class Soak:
     resources: list[tuple[str, int, float, int]] = field(default_factory=list)
 
     def sample(self, when: str) -> None:
+        if self.process.proc.poll() is not None:
+            return  # gone: reported by ended_on_its_own
         pid = self.process.proc.pid
         status = Path(f"/proc/{pid}/status").read_text()
         rss_kb = next(
@@ -57,6 +59,17 @@ class Soak:
         )
         fds = len(os.listdir(f"/proc/{pid}/fd"))
         self.resources.append((when, pid, rss_kb / 1024, fds))
+
+    def ended_on_its_own(self) -> bool:
+        """makerd should only end when the soak stops it: say how it ended, restart it."""
+        code = self.process.proc.poll()
+        if code is None:
+            return False
+        self.bot.exits.append(code)
+        print(f"makerd exited by itself with {code}; its last lines:", flush=True)
+        print("".join(self.process.output[-40:]), flush=True)
+        self.process = self.bot.start()
+        return True
 
     def kill_and_restart(self) -> float:
         self.sample("before kill -9")
@@ -141,6 +154,8 @@ def main() -> None:
             pause.wait(args.every)
             name, inject = faults[index % len(faults)]
             index += 1
+            if soak.ended_on_its_own():
+                continue
             began_ms = now_ms()
             lasts_s = inject()
             soak.recover(name, began_ms + int(lasts_s * 1000))
