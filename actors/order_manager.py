@@ -16,11 +16,14 @@ Three invariants are enforced here and nowhere else:
   pending, slow or in doubt.
 - *Nothing deferred is replayed*: a rate-limit refusal pauses new risk; when the pause
   ends the next target is diffed against what really rests.
+
+An operator's commands (``makerd ctl``) arrive here too: pause, resume, flatten and
+cancel-all change what the next target may place (:mod:`actors.operator_hold`), and each
+is answered with an :class:`OperatorCommandApplied` saying what was done.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -29,12 +32,23 @@ from typing import Any
 from actors.bracket import BracketKeeper
 from actors.exposure import ExposureLimit, RateLimitPause
 from actors.gate import TradingGate
-from actors.order_diff import RestingView, Tolerance, diff_side
+from actors.operator_hold import OperatorHold, PauseMemory, closing_order
+from actors.order_diff import RestingView, diff_side
 from actors.order_state import ManagedOrder, OrderTable
+from actors.refresh_policy import RefreshPolicy
 from actors.venue_truth import TruthTiming, VenueTruth
 from config.model import OrderManagerConfig
 from protocol.account import OrderFilled, PositionChanged
-from protocol.control import ParametersChanged, QuoteCycleCompleted, StopTrading, TimerFired
+from protocol.control import (
+    OPERATOR_COMMANDS,
+    OperatorAction,
+    OperatorCommand,
+    OperatorCommandApplied,
+    ParametersChanged,
+    QuoteCycleCompleted,
+    StopTrading,
+    TimerFired,
+)
 from protocol.instrument import Instrument
 from protocol.market import FeedStale
 from protocol.orders import (
@@ -70,7 +84,6 @@ log = logging.getLogger("makerd.order_manager")
 _WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 NS_PER_S = 1_000_000_000
 PENDING_TIMEOUT_NS = 5 * NS_PER_S
-FLATTEN_SLIPPAGE = Decimal("0.02")
 
 
 class OrderManagerLogic:
@@ -84,10 +97,12 @@ class OrderManagerLogic:
         bracket: BracketSettings | None = None,
         max_quote_orders: int = 6,
         truth_timing: TruthTiming | None = None,
+        pause: PauseMemory | None = None,
     ) -> None:
         """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position.
 
-        ``max_quote_orders`` is the ladder's size (two sides times the model's levels).
+        ``max_quote_orders`` is the ladder's size (two sides times the model's levels);
+        ``pause`` is the operator's pause, shared with earlier and later incarnations.
         """
         self._instrument = instrument
         self._exposure = ExposureLimit(max_quote_orders=max_quote_orders)
@@ -96,12 +111,12 @@ class OrderManagerLogic:
         self._dead_man_lost = False
         self._gate = gate or TradingGate()
         self._new_cloid = new_cloid
-        self.budget_low = False
-        self._apply(config)
+        self._refresh = RefreshPolicy(config)
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
         self._stopped = False
         self._flattening = False
+        self._hold = OperatorHold(pause)
         self._position = Decimal(0)
         self._mark = Decimal(0)
         self._brackets = (
@@ -149,47 +164,17 @@ class OrderManagerLogic:
             StopTrading: lambda m: self._stop(CancelReason.SHUTDOWN, m.flatten, m.ts_local),
             FeedStale: lambda m: self._cancel_everything(CancelReason.STALE_FEED, m.ts_local),
             TimerFired: lambda m: self._on_timer(m.ts_local),
+            **dict.fromkeys(OPERATOR_COMMANDS.values(), self._on_operator),
         }
-
-    def _apply(self, config: OrderManagerConfig) -> list[object]:
-        """(Re)configure refresh tolerances; resting orders are re-judged at the next target."""
-        self._config = config
-        self._normal_tolerance = Tolerance(
-            price_bps=config.price_tolerance_bps,
-            size_fraction=config.size_tolerance,
-            max_age_ns=int(config.max_order_age_s * NS_PER_S),
-            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
-            queue_hold_factor=config.queue_hold_factor,
-        )
-        self._tolerance = self._budget_scaled(self._normal_tolerance)
-        return []
 
     def _on_parameters(self, message: ParametersChanged) -> list[object]:
         if message.max_quote_orders is not None:
             self._exposure = ExposureLimit(max_quote_orders=message.max_quote_orders)
-        return self._apply(message.order_manager)
-
-    def _budget_scaled(self, normal: Tolerance) -> Tolerance:
-        if not self.budget_low:
-            return normal
-        factor = self._config.budget_tolerance_factor
-        return dataclasses.replace(
-            normal, price_bps=normal.price_bps * factor, max_age_ns=int(normal.max_age_ns * factor)
-        )
+        self._refresh.configure(message.order_manager)
+        return []
 
     def _on_request_budget(self, report: RequestBudgetReported) -> list[object]:
-        """Spend the exchange's address budget slower when it runs low (cancels stay free)."""
-        low = report.requests_left < self._config.budget_low_water_requests
-        if low != self.budget_low:
-            self.budget_low = low
-            self._tolerance = self._budget_scaled(self._normal_tolerance)
-            log.warning(
-                "event=request_budget_%s requests_left=%d cap=%d tolerance_bps=%s",
-                "low" if low else "recovered",
-                report.requests_left,
-                report.requests_cap,
-                self._tolerance.price_bps,
-            )
+        self._refresh.on_request_budget(report)
         return []
 
     def _ask_venue(self, now_ns: int) -> RequestAccountSnapshot:
@@ -233,21 +218,63 @@ class OrderManagerLogic:
 
     def _on_position(self, message: PositionChanged) -> list[object]:
         self._position, self._mark = message.position, message.mark
-        if self._brackets is None:
-            return []
-        plan = self._brackets.follow(
-            position=message.position,
-            average_entry=message.average_entry,
-            working={order.cloid for order in self.orders.working(None)},
-            may_place=not (
-                self._stopped or self._state is TradingState.HALTED or self._gate.closed
-            ),
-        )
-        if not plan.cancel and not plan.place:
-            return []
         now = message.ts_local
-        out = self._commands(list(plan.place), [], list(plan.cancel), CancelReason.REQUOTE, now)
+        closing = self._hold.flatten_cloid
+        out: list[object] = []
+        if self._hold.flatten_again(
+            position=self._position,
+            closing_order_working=closing is not None and self.orders.get(closing) is not None,
+            now_ns=now,
+        ):
+            out = self._flatten(now)
+        if self._brackets is not None:
+            plan = self._brackets.follow(
+                position=message.position,
+                average_entry=message.average_entry,
+                working={order.cloid for order in self.orders.working(None)},
+                may_place=not (self._stopped or self._pulled()),
+            )
+            reason = CancelReason.REQUOTE
+            out += self._commands(list(plan.place), [], list(plan.cancel), reason, now)
         return [*out, *self.orders.drain_changes()]
+
+    def _pulled(self) -> bool:
+        """No new risk: halted, the gate closed (a stop) or an operator's pause."""
+        return self._state is TradingState.HALTED or self._gate.closed or self._hold.paused
+
+    def _on_operator(self, command: OperatorCommand) -> list[object]:
+        """``makerd ctl``: every command but resume cancels what works and asks the venue
+        what rests (anything else is cancelled as an orphan); pause and flatten stay paused."""
+        now, action = command.ts_local, command.action
+        was_paused = self._hold.paused
+        out: list[object] = []
+        cancelled = 0
+        if action is OperatorAction.RESUME:
+            self._hold.resume()
+        else:
+            if action is OperatorAction.FLATTEN:
+                self._hold.flatten_requested()
+            elif action is OperatorAction.PAUSE:
+                self._hold.pause()
+            cancelled = len(self.orders.working(None))
+            out = [*self._cancel_everything(CancelReason.OPERATOR, now), self._ask_venue(now)]
+        placed = self._flatten(now) if action is OperatorAction.FLATTEN else []
+        log.warning(
+            "event=operator_command action=%s cancelled=%d paused=%s flatten_orders=%d",
+            action.value, cancelled, self._hold.paused, len(placed),
+        )  # fmt: skip
+        applied = OperatorCommandApplied(
+            request_id=command.request_id,
+            action=action,
+            paused=self._hold.paused,
+            was_paused=was_paused,
+            cancelled=cancelled,
+            position=self._position,
+            flatten_order=next((p.orders[0] for p in placed if isinstance(p, PlaceOrders)), None),
+            risk_state=self._state,
+            ts_local=now,
+        )
+        return [*out, *placed, *self.orders.drain_changes(), applied]
 
     def _on_risk_state(self, message: RiskStateChanged) -> list[object]:
         self._state = message.state
@@ -257,19 +284,14 @@ class OrderManagerLogic:
 
     def _on_target(self, target: QuoteTarget) -> list[object]:
         now = target.ts_local
-        pull = (
-            self._stopped
-            or self._state is TradingState.HALTED
-            or self._gate.closed
-            or self._dead_man_lost
-        )
+        pull = self._stopped or self._pulled() or self._dead_man_lost
         bids, asks = ((), ()) if pull else (target.bids, target.asks)
         paused = self.rate_pause.paused(now)
         places: list[tuple[int, OrderRequest]] = []
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
         for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
-            actions = diff_side(self._resting_views(side, now), levels, self._tolerance)
+            actions = diff_side(self._resting_views(side, now), levels, self._refresh.tolerance)
             cancels.extend(actions.cancel)
             if paused:
                 continue  # the venue asked us to wait: nothing but cancels until it ends
@@ -342,7 +364,7 @@ class OrderManagerLogic:
     ) -> list[object]:
         """Cancels first (free margin and rate budget), then amendments, then new orders."""
         out: list[object] = []
-        batch = self._config.max_orders_per_batch
+        batch = self._refresh.config.max_orders_per_batch
         for start in range(0, len(cancels), batch):
             chunk = tuple(cancels[start : start + batch])
             self.orders.mark_pending_cancel(chunk, now_ns)
@@ -396,20 +418,13 @@ class OrderManagerLogic:
         return [*out, *self.orders.drain_changes()]
 
     def _flatten(self, now_ns: int) -> list[object]:
-        size = self._instrument.round_size(abs(self._position))
-        if size <= 0 or self._mark <= 0:
-            return []
-        side = Side.SELL if self._position > 0 else Side.BUY
-        limit = self._mark * (1 + side.sign * FLATTEN_SLIPPAGE)
-        order = OrderRequest(
-            cloid=self._new_cloid(),
-            coin=self._instrument.coin,
-            side=side,
-            price=self._instrument.round_price(limit, side.opposite),
-            size=size,
-            tif=TimeInForce.IMMEDIATE_OR_CANCEL,
-            reduce_only=True,
+        """Close the position with one reduce-only IOC (nothing when flat)."""
+        order = closing_order(
+            self._instrument, position=self._position, mark=self._mark, new_cloid=self._new_cloid
         )
+        if order is None:
+            return []
+        self._hold.flatten_sent(order.cloid)
         self.orders.add_pending((order,), now_ns)
         return [PlaceOrders(orders=(order,), ts_local=now_ns)]
 

@@ -22,11 +22,16 @@ from protocol.account import (
 )
 from protocol.control import (
     AllChildrenAlive,
+    CancelAllOrders,
     ChildUnresponsive,
+    FlattenPosition,
+    OperatorCommandApplied,
     ParametersChanged,
+    PauseTrading,
     Ping,
     Pong,
     QuoteCycleCompleted,
+    ResumeTrading,
     StopTrading,
     TimerFired,
 )
@@ -133,6 +138,11 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     RiskStateChanged: (QUOTER, ORDER_MANAGER, OBSERVER),
     KillSwitchTripped: (ORDER_MANAGER, OBSERVER),
     StopTrading: (ORDER_MANAGER,),
+    PauseTrading: (ORDER_MANAGER,),
+    ResumeTrading: (ORDER_MANAGER,),
+    FlattenPosition: (ORDER_MANAGER,),
+    CancelAllOrders: (ORDER_MANAGER,),
+    OperatorCommandApplied: (OBSERVER,),
     ParametersChanged: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN),
     QuoteCycleCompleted: (OBSERVER,),
     Ping: (),

@@ -25,6 +25,8 @@ from actors.routing import ACTOR_ROLES, ORDER_MANAGER
 from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
+from makerd.control_desk import AnswerBox, DeskParts, open_control
+from makerd.control_server import ControlServer, ControlSocketError
 from makerd.exit_codes import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -91,6 +93,8 @@ class MakerdRun:
         self._latch = KillSwitchLatch(self._state_dir)
         self._lock = StateDirLock(self._state_dir)
         self._open_at_stop: int | None = None
+        self._answers = AnswerBox()
+        self._control: ControlServer | None = None
 
     def refuse_if_latched(self) -> int | None:
         latched = self._latch.read()
@@ -99,7 +103,7 @@ class MakerdRun:
         print(
             f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
             "refusing to trade. Clear it with: "
-            f"makerd clear-kill-switch --state-dir {self._state_dir}",
+            f"makerd kill-switch clear --state-dir {self._state_dir}",
             file=sys.stderr,
         )
         return EXIT_KILL_SWITCH
@@ -180,9 +184,18 @@ class MakerdRun:
             venue.stop()
             return EXIT_FAILURE
         self._build_tree(journal, session_id, venue, metrics)
+        try:
+            self._control = open_control(self._state_dir, self._desk_parts(journal, session_id))
+        except ControlSocketError as error:
+            print(f"makerd: {error}", file=sys.stderr)
+            venue.stop()
+            if server is not None:
+                server.shutdown()
+            return EXIT_FAILURE
         router = self._router
         venue.start(router.dispatch)
         self._supervisor.start()
+        self._control.start()
         register_process_gauges(
             metrics, supervisor=self._supervisor, venue=venue, config=self._holder.get
         )
@@ -211,6 +224,7 @@ class MakerdRun:
             on_alive=self._notifier.watchdog,
             on_kill_switch=self._on_kill_switch,
             clock=self._clock,
+            on_operator_command=self._answers.deliver,
         )
         deps = Dependencies(
             config=config,
@@ -241,6 +255,20 @@ class MakerdRun:
             clock=self._clock,
             on_escalate=self._on_escalate,
             on_restart=lambda record: self._on_restart(record, journal, session_id, metrics),
+        )
+
+    def _desk_parts(self, journal: Journal, session_id: int) -> DeskParts:
+        """What ``makerd ctl`` reads and reaches: snapshots, the config, the routing table."""
+        return DeskParts(
+            snapshot=self._observer.snapshot,
+            config=self._holder.get,
+            send=self._router.dispatch,
+            journal=journal,
+            session_id=session_id,
+            clock=self._clock,
+            gate=self._gate,
+            latch=self._latch,
+            answers=self._answers,
         )
 
     def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
@@ -318,6 +346,9 @@ class MakerdRun:
     def _stop_everything(self, ticker: Ticker, server: MetricsServer | None) -> None:
         self._notifier.stopping("stopping: cancelling orders")
         self._gate.close(self._outcome.reason)
+        self._answers.close()
+        if self._control is not None:
+            self._control.stop()  # first: no operator command may race the stop
         risk = self.config.risk
         exit_code = self._outcome.exit_code
         flatten = (exit_code == EXIT_KILL_SWITCH and risk.flatten_on_kill) or (

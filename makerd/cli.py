@@ -2,8 +2,8 @@
 
 ``makerd run`` quotes (sim mode by default), ``makerd check-config FILE...`` validates
 configs without starting anything, ``makerd report`` prints past sessions,
-``makerd clear-kill-switch`` lets a stopped bot trade again after an operator has looked
-at why it stopped.
+``makerd ctl`` controls a running makerd and ``makerd kill-switch status|clear`` reads or
+clears the latch that keeps a stopped bot from trading (:mod:`makerd.ctl_cli`).
 
 Every argument is checked before anything starts (see :mod:`makerd.arguments`); a bad
 argument or config is one ``path: problem`` line each and exit 78, never a traceback.
@@ -21,7 +21,7 @@ from config.errors import ConfigError
 from config.extensions import register_actor_roles
 from config.loader import check_ranges, load_config
 from config.model import MakerdConfig, Mode
-from makerd import arguments
+from makerd import arguments, ctl_cli
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
@@ -40,6 +40,8 @@ exit codes:
   81  supervisor restart intensity exceeded (kill switch latched too)
   82  the stop could not confirm 0 open orders (the exchange dead-man switch stays armed)
   83  another makerd holds this state directory
+  84  ctl: no makerd is running on this state directory
+  85  ctl: refused (an unsafe control socket file, or makerd refused this user)
 """
 
 
@@ -158,14 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--all", action="store_true", help="one line per session")
     report.set_defaults(handler=_report)
 
-    clear = commands.add_parser("clear-kill-switch", help="clear a latched kill switch")
-    clear.add_argument(
-        "--state-dir", type=arguments.path_argument, help="state directory (default: the config's)"
-    )
-    clear.add_argument(
-        "--config", type=arguments.path_argument, help="read state_dir from this config"
-    )
-    clear.set_defaults(handler=_clear_kill_switch)
+    ctl_cli.add_commands(commands)
 
     config_command = commands.add_parser("config", help="print a packaged example config")
     config_actions = config_command.add_subparsers(dest="config_command", required=True)
@@ -270,30 +265,6 @@ def _check_config(args: argparse.Namespace) -> int:
             continue
         print(f"{path}: ok (mode={config.mode.value}, coin={config.coin})")
     return exit_code
-
-
-def _clear_kill_switch(args: argparse.Namespace) -> int:
-    from makerd.latch import KillSwitchLatch
-
-    state_dir = args.state_dir
-    if state_dir is None:
-        try:
-            state_dir = load_config(args.config).state_dir
-        except ConfigError as error:
-            return _refuse(error)
-    unusable = arguments.state_dir_problem(Path(state_dir))
-    if unusable:
-        print(f"makerd: state directory {state_dir} {unusable}", file=sys.stderr)
-        return EXIT_CONFIG
-    cleared = KillSwitchLatch(Path(state_dir)).clear()
-    if cleared is None:
-        print(f"makerd: no kill switch latched in {Path(state_dir).resolve()}")
-    else:
-        print(
-            f"makerd: cleared kill switch (reason={cleared.reason}: {cleared.detail}) "
-            f"in {Path(state_dir).resolve()}"
-        )
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 systemd's unit lists the stay-down codes in RestartPreventExitStatus; codes avoid 64–77
 (BSD sysexits other than EX_TEMPFAIL and EX_CONFIG) and 200–255 (systemd's own).
+84 and 85 are only ever the exit codes of ``makerd ctl``, never of ``makerd run``.
 """
 
 EXIT_OK = 0
@@ -33,5 +34,16 @@ cancels whatever is still there before quoting again."""
 
 EXIT_LOCKED = 83
 """Another makerd holds the state directory's lock; this one never started trading."""
+
+EXIT_NOT_RUNNING = 84
+"""``makerd ctl``: no makerd answers on this state directory's control socket (none is
+running, or it is still starting)."""
+
+EXIT_REFUSED = 85
+"""``makerd ctl``: the control channel was refused, by this client (a socket file that is
+not a socket, not this user's, or reachable by other users) or by makerd (another uid)."""
+
+CTL_ONLY_CODES = (EXIT_NOT_RUNNING, EXIT_REFUSED)
+"""Exit codes of the ``makerd ctl`` client alone; a service manager never sees them."""
 
 STAY_DOWN_CODES = (EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_GAVE_UP)

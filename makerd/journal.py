@@ -1,5 +1,5 @@
 """The SQLite journal: sessions, fills (each booked exactly once), order events, equity
-snapshots, actor restarts and kill-switch events.
+snapshots, actor restarts, kill-switch events and operators' commands.
 
 WAL mode with ``synchronous=NORMAL``: a process crash loses nothing committed, a power
 cut may lose the last transactions but never corrupts the file (and the venue still has
@@ -310,6 +310,25 @@ class Journal:
             "SELECT ts, action, reason, detail FROM kill_switch_events ORDER BY rowid", ()
         )
         return [(ts, action, reason, detail) for ts, action, reason, detail in rows]
+
+    def record_operator_command(
+        self, session_id: int, *, ts_ns: int, command: str, ok: bool, detail: str, uid: int
+    ) -> None:
+        """A ``makerd ctl`` command, whether it was done, what was done, and who asked."""
+        self._write(
+            "INSERT INTO operator_commands (session_id, ts, command, ok, detail, uid)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, ts_ns, command, int(ok), detail, uid),
+        )
+
+    def operator_commands(self, session_id: int) -> list[tuple[int, str, bool, str]]:
+        """``(ts_ns, command, ok, detail)`` rows of the session, oldest first."""
+        rows = self._read(
+            "SELECT ts, command, ok, detail FROM operator_commands WHERE session_id = ?"
+            " ORDER BY rowid",
+            (session_id,),
+        )
+        return [(ts, command, bool(ok), detail) for ts, command, ok, detail in rows]
 
     def session(self, session_id: int) -> SessionRecord:
         """The session's row; KeyError if there is none."""

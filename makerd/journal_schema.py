@@ -56,6 +56,14 @@ _MIGRATIONS: tuple[str, ...] = (
         last_trip_reason TEXT NOT NULL, last_trip_ns INTEGER NOT NULL,
         updated_ns INTEGER NOT NULL);
     """,
+    # 3 → 4: what operators asked of a running makerd (``makerd ctl``) and what it did.
+    """
+    CREATE TABLE operator_commands (
+        session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+        command TEXT NOT NULL, ok INTEGER NOT NULL, detail TEXT NOT NULL,
+        uid INTEGER NOT NULL);
+    CREATE INDEX operator_commands_by_session ON operator_commands(session_id, ts);
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

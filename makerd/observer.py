@@ -16,7 +16,12 @@ from typing import Any
 from makerd.metrics import Metrics
 from protocol.account import FillBooked, PositionChanged, PositionMismatch
 from protocol.clock import Clock
-from protocol.control import AllChildrenAlive, ChildUnresponsive, QuoteCycleCompleted
+from protocol.control import (
+    AllChildrenAlive,
+    ChildUnresponsive,
+    OperatorCommandApplied,
+    QuoteCycleCompleted,
+)
 from protocol.market import (
     BookUpdated,
     FeedMessageDropped,
@@ -70,6 +75,15 @@ class StatusSnapshot:
     venue_report_ns: int = 0
     """When the query behind ``venue_open_orders`` was asked (its local time)."""
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
+    paused: bool = False
+    """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
+
+    @property
+    def trading_state(self) -> str:
+        """normal, reduce_only or halted (the risk guardian's), or paused by an operator."""
+        if self.paused and self.state is not TradingState.HALTED:
+            return "paused"
+        return self.state.value
 
     def line(self) -> str:
         mid = f"{self.mid:.2f}" if self.mid is not None else "-"
@@ -77,7 +91,7 @@ class StatusSnapshot:
         return (
             f"mid={mid} spread_bps={spread} orders={self.open_orders} fills={self.fills} "
             f"pos={self.position} rpnl={self.realized_pnl:.2f} upnl={self.unrealized_pnl:.2f} "
-            f"fees={self.fees:.2f} restarts={self.restarts} state={self.state.value}"
+            f"fees={self.fees:.2f} restarts={self.restarts} state={self.trading_state}"
             + (" feed=STALE" if self.feed_stale else "")
         )
 
@@ -91,12 +105,14 @@ class Observer:
         on_alive: Callable[[], None],
         on_kill_switch: Callable[[KillSwitchTripped], None],
         clock: Clock,
+        on_operator_command: Callable[[OperatorCommandApplied], None] | None = None,
     ) -> None:
         self._metrics = metrics
         self._clock = clock
         self._on_unresponsive = on_unresponsive
         self._on_alive = on_alive
         self._on_kill_switch = on_kill_switch
+        self._on_operator_command = on_operator_command or (lambda _: None)
         self._lock = threading.Lock()
         self._status = StatusSnapshot()
         self.first_cycle = threading.Event()
@@ -169,13 +185,18 @@ class Observer:
             ).inc(),
             DeadManSwitchArmed: self._on_dead_man_armed,
             DeadManSwitchLost: self._on_dead_man_lost,
+            OperatorCommandApplied: self._on_operator_applied,
         }
         unlocked: dict[type, Handler] = {
             ChildUnresponsive: self._on_unresponsive,
             AllChildrenAlive: self._on_all_alive,
             KillSwitchTripped: self._on_tripped,
+            OperatorCommandApplied: self._on_operator_command,
         }
         return locked, unlocked
+
+    def _on_operator_applied(self, applied: OperatorCommandApplied) -> None:
+        self._status.paused = applied.paused
 
     def _on_dead_man_armed(self, _: DeadManSwitchArmed) -> None:
         self._dead_man_armed = True

@@ -34,11 +34,26 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
             _one_line(record, summarize(journal, chosen))
             + "\n"
             + format_summary(summarize(journal, chosen))
+            + _operator_commands(journal, chosen)
         )
 
 
+def _operator_commands(journal: Journal, session_id: int) -> str:
+    """The session's ``makerd ctl`` commands and their results, if any."""
+    rows = journal.operator_commands(session_id)
+    lines = [
+        f"  {_utc(ts)}  {command:<10}  {'ok' if ok else 'FAILED'}  {detail}"
+        for ts, command, ok, detail in rows
+    ]
+    return "\n".join(["", "operator commands", *lines]) if lines else ""
+
+
+def _utc(ts_ns: int) -> str:
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _one_line(record: SessionRecord, summary: SessionSummary) -> str:
-    started = datetime.fromtimestamp(record.started_ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    started = _utc(record.started_ns)
     state = "ended" if record.ended_ns is not None else "open (running, or did not stop cleanly)"
     return (
         f"session {record.id}  {record.mode} {record.coin}  started {started} UTC  "

@@ -10,6 +10,7 @@ from actors.book_feed import BookFeedLogic
 from actors.bracket import bracket_settings
 from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
+from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
 from actors.quoter import QuoterEstimators, QuoterLogic
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
@@ -62,6 +63,8 @@ class Dependencies:
     """Since when the journal keeps ``account``'s fills; older ones are history."""
     risk_store: RiskStateStore | None = None
     """Where the risk state outlives the process; the journal itself when it can."""
+    pause: PauseMemory | None = None
+    """The operator's pause (``makerd ctl pause``), kept across order_manager restarts."""
 
 
 class ConfigHolder:
@@ -132,6 +135,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     risk_store = deps.risk_store
     if risk_store is None and isinstance(deps.journal, Journal):
         risk_store = deps.journal
+    pause = deps.pause or PauseMemory()
     return {
         FILL_TRACKER: lambda: FillTrackerLogic(
             coin=deps.instrument.coin,
@@ -152,6 +156,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             gate=deps.gate,
             bracket=bracket_settings(holder.get().quoting),
             max_quote_orders=2 * quote_levels(holder.get().quoting),
+            pause=pause,
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=deps.instrument,

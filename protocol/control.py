@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import ClassVar
 
 from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
+from protocol.orders import OrderRequest
+from protocol.risk import TradingState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,3 +77,76 @@ class ParametersChanged:
     ts_local: int
     max_quote_orders: int | None = None
     """The order manager's bound for the new quoting levels (None: unchanged)."""
+
+
+class OperatorAction(Enum):
+    """What an operator asked of a running makerd (``makerd ctl``); values are the CLI words."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    FLATTEN = "flatten"
+    CANCEL_ALL = "cancel-all"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseTrading:
+    """Command to the order_manager: cancel every order and place none until resumed."""
+
+    action: ClassVar[OperatorAction] = OperatorAction.PAUSE
+    request_id: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeTrading:
+    """Command to the order_manager: lift an operator's pause (risk limits still apply)."""
+
+    action: ClassVar[OperatorAction] = OperatorAction.RESUME
+    request_id: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlattenPosition:
+    """Command to the order_manager: pause, then close the position with reduce-only IOCs."""
+
+    action: ClassVar[OperatorAction] = OperatorAction.FLATTEN
+    request_id: int
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelAllOrders:
+    """Command to the order_manager: cancel every order once; quoting goes on."""
+
+    action: ClassVar[OperatorAction] = OperatorAction.CANCEL_ALL
+    request_id: int
+    ts_local: int
+
+
+OperatorCommand = PauseTrading | ResumeTrading | FlattenPosition | CancelAllOrders
+OPERATOR_COMMANDS: dict[OperatorAction, type[OperatorCommand]] = {
+    command.action: command
+    for command in (PauseTrading, ResumeTrading, FlattenPosition, CancelAllOrders)
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorCommandApplied:
+    """The order_manager's answer to an operator command: what it did, as facts."""
+
+    request_id: int
+    action: OperatorAction
+    paused: bool
+    """Whether quoting is paused now (after the command)."""
+    was_paused: bool
+    cancelled: int
+    """Orders makerd tracked as working that it sent cancels for."""
+    position: Decimal
+    """The position as the order_manager knew it when it acted."""
+    flatten_order: OrderRequest | None
+    """The reduce-only IOC sent to close ``position`` (flatten only; None if flat)."""
+    risk_state: TradingState
+    """The risk guardian's state as the order_manager knew it (a pause lifted is no
+    licence to quote while halted)."""
+    ts_local: int

@@ -74,6 +74,8 @@ class CancelReason(Enum):
     SHUTDOWN = "shutdown"
     STALE_FEED = "stale_feed"
     ORPHAN = "orphan"
+    OPERATOR = "operator"
+    """An operator's ``makerd ctl pause|flatten|cancel-all``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

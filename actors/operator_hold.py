@@ -1,0 +1,110 @@
+"""The operator's hold on quoting (``makerd ctl pause|resume|flatten``), for the order_manager.
+
+Only the order_manager changes it and only the order_manager decides from it: while
+paused, a quote target places nothing (the quoter keeps computing, so a resume quotes at
+once). :class:`PauseMemory` outlives one order_manager incarnation, so an order_manager
+restarted by the supervisor stays paused; it does not outlive the process (a new
+``makerd run`` starts unpaused).
+
+A flatten is one reduce-only IOC for the position the order_manager knows. Fills still on
+their way (orders being cancelled may fill first) can leave the position open, or open it
+again, after that IOC; so while paused after a flatten, a position update that finds the
+position open :data:`FLATTEN_SETTLE_NS` after the last closing order ended (long enough for
+its own fills to reach the position) sends another, at most :data:`MAX_FLATTEN_ORDERS` in all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+
+from protocol.instrument import Instrument
+from protocol.orders import OrderRequest, TimeInForce
+from protocol.side import Side
+
+MAX_FLATTEN_ORDERS = 3
+FLATTEN_SETTLE_NS = 1_000_000_000
+FLATTEN_SLIPPAGE = Decimal("0.02")
+"""The closing IOC's limit is the mark moved this fraction against us: it takes the book."""
+
+
+class PauseMemory:
+    """Whether the operator paused quoting; shared by every order_manager incarnation."""
+
+    def __init__(self) -> None:
+        self._paused = threading.Event()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def set(self, *, paused: bool) -> None:
+        if paused:
+            self._paused.set()
+        else:
+            self._paused.clear()
+
+
+class OperatorHold:
+    """The pause and the flatten in progress; plain state, driven by the order_manager."""
+
+    def __init__(self, memory: PauseMemory | None = None) -> None:
+        self._memory = memory or PauseMemory()
+        self._flatten_orders_left = 0
+        self._flatten_cloid: str | None = None
+        self._settling_since_ns: int | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self._memory.paused
+
+    @property
+    def flatten_cloid(self) -> str | None:
+        """The newest closing order sent (None before the first)."""
+        return self._flatten_cloid
+
+    def pause(self) -> None:
+        self._memory.set(paused=True)
+
+    def resume(self) -> None:
+        self._memory.set(paused=False)
+        self._flatten_orders_left = 0
+
+    def flatten_requested(self) -> None:
+        """Pause, and keep closing (bounded) until the position reads 0."""
+        self.pause()
+        self._flatten_orders_left = MAX_FLATTEN_ORDERS
+
+    def flatten_sent(self, cloid: str) -> None:
+        self._flatten_cloid = cloid
+        self._flatten_orders_left = max(0, self._flatten_orders_left - 1)
+        self._settling_since_ns = None
+
+    def flatten_again(self, *, position: Decimal, closing_order_working: bool, now_ns: int) -> bool:
+        """Whether an operator's flatten wants another closing order now (see the module)."""
+        if self._flatten_orders_left <= 0 or not self.paused or closing_order_working:
+            return False
+        if self._settling_since_ns is None:
+            self._settling_since_ns = now_ns  # the last closing order has just ended
+        return position != 0 and now_ns - self._settling_since_ns >= FLATTEN_SETTLE_NS
+
+
+def closing_order(
+    instrument: Instrument, *, position: Decimal, mark: Decimal, new_cloid: Callable[[], str]
+) -> OrderRequest | None:
+    """A reduce-only IOC that closes ``position`` at up to 2 % past ``mark``; None if flat."""
+    size = instrument.round_size(abs(position))
+    if size <= 0 or mark <= 0:
+        return None
+    side = Side.SELL if position > 0 else Side.BUY
+    limit = mark * (1 + side.sign * FLATTEN_SLIPPAGE)
+    return OrderRequest(
+        cloid=new_cloid(),
+        coin=instrument.coin,
+        side=side,
+        price=instrument.round_price(limit, side.opposite),
+        size=size,
+        tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+        reduce_only=True,
+    )

@@ -1,0 +1,68 @@
+"""How far a resting order may drift from its target before the order_manager moves it.
+
+The configured tolerances (:class:`actors.order_diff.Tolerance`) are widened while the
+exchange's request budget for the address runs low, so quoting spends it slower; cancels
+are never held back. A reload (SIGHUP) replaces the configuration; resting orders are
+re-judged at the next target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from actors.order_diff import Tolerance
+from config.model import OrderManagerConfig
+from protocol.orders import RequestBudgetReported
+
+log = logging.getLogger("makerd.order_manager")
+NS_PER_S = 1_000_000_000
+
+
+class RefreshPolicy:
+    def __init__(self, config: OrderManagerConfig) -> None:
+        self.budget_low = False
+        self.configure(config)
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return self._tolerance
+
+    @property
+    def config(self) -> OrderManagerConfig:
+        return self._config
+
+    def configure(self, config: OrderManagerConfig) -> None:
+        self._config = config
+        self._normal = Tolerance(
+            price_bps=config.price_tolerance_bps,
+            size_fraction=config.size_tolerance,
+            max_age_ns=int(config.max_order_age_s * NS_PER_S),
+            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
+            queue_hold_factor=config.queue_hold_factor,
+        )
+        self._tolerance = self._budget_scaled()
+
+    def on_request_budget(self, report: RequestBudgetReported) -> None:
+        """Spend the exchange's address budget slower when it runs low (cancels stay free)."""
+        low = report.requests_left < self._config.budget_low_water_requests
+        if low == self.budget_low:
+            return
+        self.budget_low = low
+        self._tolerance = self._budget_scaled()
+        log.warning(
+            "event=request_budget_%s requests_left=%d cap=%d tolerance_bps=%s",
+            "low" if low else "recovered",
+            report.requests_left,
+            report.requests_cap,
+            self._tolerance.price_bps,
+        )
+
+    def _budget_scaled(self) -> Tolerance:
+        normal = self._normal
+        if not self.budget_low:
+            return normal
+        factor = self._config.budget_tolerance_factor
+        return dataclasses.replace(
+            normal, price_bps=normal.price_bps * factor, max_age_ns=int(normal.max_age_ns * factor)
+        )

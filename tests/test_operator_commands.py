@@ -1,0 +1,195 @@
+"""An operator's pause, resume, flatten and cancel-all, as the order_manager carries them out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from actors.operator_hold import MAX_FLATTEN_ORDERS, PauseMemory
+from actors.order_manager import OrderManagerLogic
+from config.model import OrderManagerConfig
+from makerd.cloids import CloidFactory
+from makerd.control_desk import AnswerBox, applied_answer
+from protocol.control import (
+    CancelAllOrders,
+    FlattenPosition,
+    OperatorAction,
+    OperatorCommandApplied,
+    PauseTrading,
+    ResumeTrading,
+)
+from protocol.orders import (
+    CancelOrders,
+    CancelReason,
+    OrderCancelled,
+    PlaceOrders,
+    RequestAccountSnapshot,
+)
+from protocol.risk import TradingState
+from protocol.side import Side
+from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
+from tests.test_order_manager import accept_all, venue_reports_nothing_open
+
+QUOTES = ([("59990", "0.002")], [("60010", "0.002")])
+
+
+def quoting_manager(pause: PauseMemory | None = None) -> OrderManagerLogic:
+    """An order_manager with one bid and one ask resting."""
+    om = OrderManagerLogic(
+        instrument=BTC,
+        config=OrderManagerConfig(),
+        new_cloid=CloidFactory(run_prefix=1),
+        pause=pause,
+    )
+    venue_reports_nothing_open(om)
+    accept_all(om, of_type(om.handle(target(*QUOTES)), PlaceOrders))
+    return om
+
+
+def venue_confirms_every_cancel(om: OrderManagerLogic) -> None:
+    for order in om.orders.all():
+        om.handle(
+            OrderCancelled(
+                cloid=order.cloid, reason=CancelReason.OPERATOR, ts_exchange=T0, ts_local=T0
+            )
+        )
+
+
+def applied(out: list[object]) -> OperatorCommandApplied:
+    [answer] = of_type(out, OperatorCommandApplied)
+    return answer
+
+
+def test_pause_cancels_every_order_and_later_targets_place_nothing() -> None:
+    om = quoting_manager()
+
+    out = om.handle(PauseTrading(request_id=7, ts_local=T0 + MS))
+    later = om.handle(target(*QUOTES, ts=T0 + 2 * MS))
+
+    cancels = of_type(out, CancelOrders)
+    assert sum(len(c.cloids) for c in cancels) == 2
+    assert all(c.reason is CancelReason.OPERATOR for c in cancels)
+    assert of_type(out, RequestAccountSnapshot), "asks the venue for anything else resting"
+    answer = applied(out)
+    assert (answer.request_id, answer.action, answer.paused, answer.cancelled) == (
+        7,
+        OperatorAction.PAUSE,
+        True,
+        2,
+    )
+    assert of_type(later, PlaceOrders) == []
+
+
+def test_resume_lifts_the_pause_and_the_next_target_quotes_again() -> None:
+    om = quoting_manager()
+    om.handle(PauseTrading(request_id=1, ts_local=T0 + MS))
+    venue_confirms_every_cancel(om)
+
+    out = om.handle(ResumeTrading(request_id=2, ts_local=T0 + 2 * MS))
+    quoted = om.handle(target(*QUOTES, ts=T0 + 3 * MS))
+
+    answer = applied(out)
+    assert (answer.paused, answer.was_paused, answer.cancelled) == (False, True, 0)
+    assert of_type(out, CancelOrders) == []
+    assert len([o for p in of_type(quoted, PlaceOrders) for o in p.orders]) == 2
+
+
+def test_a_restarted_order_manager_stays_paused() -> None:
+    memory = PauseMemory()
+    quoting_manager(memory).handle(PauseTrading(request_id=1, ts_local=T0 + MS))
+
+    reborn = OrderManagerLogic(
+        instrument=BTC, config=OrderManagerConfig(), new_cloid=CloidFactory(), pause=memory
+    )
+    venue_reports_nothing_open(reborn)
+
+    assert of_type(reborn.handle(target(*QUOTES)), PlaceOrders) == []
+
+
+def test_flatten_pauses_cancels_and_closes_the_position_with_a_reduce_only_ioc() -> None:
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0 + MS))
+
+    [closing] = [o for p in of_type(out, PlaceOrders) for o in p.orders]
+    assert (closing.side, closing.size, closing.reduce_only) == (Side.SELL, d("0.004"), True)
+    assert closing.tif.value == "Ioc"
+    answer = applied(out)
+    assert answer.paused
+    assert answer.flatten_order == closing
+    assert of_type(om.handle(target(*QUOTES, ts=T0 + 2 * MS)), PlaceOrders) == []
+    assert "paused until `makerd ctl resume`" in str(applied_answer(answer, coin="BTC")["message"])
+
+
+def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_times() -> None:
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0))
+    sent = [o for p in of_type(out, PlaceOrders) for o in p.orders]
+
+    for step in range(1, 60):  # thirty seconds of position updates, two a second
+        # Each closing IOC ends with a remainder left (cancelled), the position still open.
+        om.handle(
+            OrderCancelled(
+                cloid=sent[-1].cloid, reason=CancelReason.OPERATOR, ts_exchange=T0, ts_local=T0
+            )
+        )
+        again = om.handle(position("0.001", mark="60000", ts=T0 + step * S // 2))
+        sent += [o for p in of_type(again, PlaceOrders) for o in p.orders]
+
+    assert len(sent) == MAX_FLATTEN_ORDERS
+    assert all(order.size == d("0.001") for order in sent[1:])
+
+
+def test_fills_still_on_their_way_after_a_flatten_are_closed_once_they_settle() -> None:
+    om = quoting_manager()
+    om.handle(position("-0.002", mark="60000"))
+    [first] = [
+        o
+        for p in of_type(om.handle(FlattenPosition(request_id=3, ts_local=T0)), PlaceOrders)
+        for o in p.orders
+    ]
+    om.handle(fill("t1", Side.BUY, "60000", "0.002", cloid=first.cloid))
+
+    # A bid being cancelled filled too: the position passes 0 and ends long.
+    at_zero = om.handle(position("0", mark="60000", ts=T0 + S))
+    too_soon = om.handle(position("0.002", mark="60000", ts=T0 + S + S // 2))
+    settled = om.handle(position("0.002", mark="60000", ts=T0 + 2 * S))
+
+    assert of_type(at_zero, PlaceOrders) == of_type(too_soon, PlaceOrders) == []
+    [closing] = [o for p in of_type(settled, PlaceOrders) for o in p.orders]
+    assert (closing.side, closing.size, closing.reduce_only) == (Side.SELL, d("0.002"), True)
+
+
+def test_cancel_all_cancels_once_and_quoting_goes_on() -> None:
+    om = quoting_manager()
+
+    out = om.handle(CancelAllOrders(request_id=4, ts_local=T0 + MS))
+    venue_confirms_every_cancel(om)
+    quoted = om.handle(target(*QUOTES, ts=T0 + 3 * MS))
+
+    assert applied(out).paused is False
+    assert sum(len(c.cloids) for c in of_type(out, CancelOrders)) == 2
+    assert len([o for p in of_type(quoted, PlaceOrders) for o in p.orders]) == 2
+
+
+def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
+    box = AnswerBox()
+    mine = box.new_request()
+    answer = OperatorCommandApplied(
+        request_id=mine,
+        action=OperatorAction.PAUSE,
+        paused=True,
+        was_paused=False,
+        cancelled=0,
+        position=d(0),
+        flatten_order=None,
+        risk_state=TradingState.NORMAL,
+        ts_local=T0,
+    )
+
+    box.deliver(answer)
+    box.deliver(dataclasses.replace(answer, request_id=mine + 1))
+
+    assert box.wait(mine, timeout_s=1) == answer
+    assert box.wait(mine + 1, timeout_s=0.01) is None, "nobody asked for that one"
