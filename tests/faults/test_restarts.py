@@ -38,6 +38,11 @@ def test_kill_9_at_random_moments_with_fills_in_the_downtime_loses_no_fill(
 
     assert code == EXIT_OK, last.text[-3000:]
     record = assert_invariants(bot, output=last.text)
+    print(
+        f"{len(bot.exits) - 1} kill -9 cycles: {swept} orders swept while makerd was down; "
+        f"fills venue {len(record.trade_ids)}, journal {len(bot.journal_trade_ids())}; "
+        f"most orders resting at once {record.peak_open_orders}"
+    )
     assert swept >= 1, "no fill was made while makerd was down: the scenario proved nothing"
     assert len(record.trade_ids) >= swept
 
