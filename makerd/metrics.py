@@ -287,6 +287,11 @@ class Metrics:
         self.trading_state = self._enum(
             "makerd_trading_state", "Risk trading state.", _values(TradingState)
         )
+        self.operator_paused = self._gauge(
+            "makerd_operator_paused",
+            "1 while an operator has paused quoting (makerd ctl pause or flatten), else 0.",
+        )
+        self.operator_paused.set(0)
         build = Info(
             "makerd_build", "makerd build.", labelnames=tuple(self._bound), registry=registry
         )

@@ -197,6 +197,7 @@ class Observer:
 
     def _on_operator_applied(self, applied: OperatorCommandApplied) -> None:
         self._status.paused = applied.paused
+        self._metrics.operator_paused.set(1 if applied.paused else 0)
 
     def _on_dead_man_armed(self, _: DeadManSwitchArmed) -> None:
         self._dead_man_armed = True

@@ -56,6 +56,7 @@ EXPECTED_FAMILIES = {
     "makerd_kill_switch_state": "gauge",  # an Enum is one 0/1 gauge per state in text format
     "makerd_kill_switch_trips": "counter",
     "makerd_trading_state": "gauge",
+    "makerd_operator_paused": "gauge",
     "makerd_risk_limit_breaches": "counter",
     "makerd_watchdog_last_ping_timestamp_seconds": "gauge",
     "makerd_risk_max_position": "gauge",

@@ -12,7 +12,9 @@ from makerd.metrics import Metrics
 from makerd.observer import Observer
 from protocol.account import FillBooked, PositionMismatch
 from protocol.clock import ManualClock
+from protocol.control import OperatorAction, OperatorCommandApplied
 from protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
+from protocol.risk import TradingState
 from protocol.side import Side
 from tests.kit import T0, fill
 
@@ -77,3 +79,28 @@ def test_late_fills_and_adjusted_positions_are_counted() -> None:
     assert value(registry, "makerd_fills_late_total") == 1
     assert value(registry, "makerd_position_mismatches_total", action="adjusted") == 1
     assert value(registry, "makerd_position_mismatches_total", action="repair") == 0
+
+
+def operator(action: OperatorAction, *, paused: bool) -> OperatorCommandApplied:
+    return OperatorCommandApplied(
+        request_id=1,
+        action=action,
+        paused=paused,
+        was_paused=not paused,
+        cancelled=0,
+        position=Decimal(0),
+        flatten_order=None,
+        risk_state=TradingState.NORMAL,
+        ts_local=T0,
+    )
+
+
+def test_an_operator_pause_shows_on_its_gauge_until_resumed() -> None:
+    paused = observed(operator(OperatorAction.PAUSE, paused=True))
+    resumed = observed(
+        operator(OperatorAction.PAUSE, paused=True), operator(OperatorAction.RESUME, paused=False)
+    )
+
+    assert value(observed(), "makerd_operator_paused") == 0
+    assert value(paused, "makerd_operator_paused") == 1
+    assert value(resumed, "makerd_operator_paused") == 0
