@@ -3,8 +3,8 @@
 Only the order_manager changes it and only the order_manager decides from it: while
 paused, a quote target places nothing (the quoter keeps computing, so a resume quotes at
 once). :class:`PauseMemory` outlives one order_manager incarnation, so an order_manager
-restarted by the supervisor stays paused; it does not outlive the process (a new
-``makerd run`` starts unpaused).
+restarted by the supervisor stays paused; the process gives it one kept in the state
+directory, so a restarted ``makerd run`` stays paused too.
 
 A flatten is one reduce-only IOC for the position the order_manager knows. Fills still on
 their way (orders being cancelled may fill first) can leave the position open, or open it

@@ -44,6 +44,7 @@ from makerd.latch import KillSwitchLatch
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.notify import ServiceNotifier
 from makerd.observer import Observer
+from makerd.pause_file import PersistedPause
 from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
 from makerd.shutdown import confirm_no_open_orders
@@ -94,6 +95,7 @@ class MakerdRun:
         self._lock = StateDirLock(self._state_dir)
         self._open_at_stop: int | None = None
         self._answers = AnswerBox()
+        self._pause = PersistedPause(self._state_dir)
         self._control: ControlServer | None = None
 
     def refuse_if_latched(self) -> int | None:
@@ -225,7 +227,10 @@ class MakerdRun:
             on_kill_switch=self._on_kill_switch,
             clock=self._clock,
             on_operator_command=self._answers.deliver,
+            paused=self._pause.paused,
         )
+        if self._pause.paused:
+            log.warning("event=started_paused action=quote_nothing until='makerd ctl resume'")
         deps = Dependencies(
             config=config,
             instrument=venue.instrument,
@@ -238,6 +243,7 @@ class MakerdRun:
             current=self._holder,
             account=venue.account_id,
             responsible_since_ns=_responsible_since(journal, venue.account_id),
+            pause=self._pause,
         )
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)

@@ -106,6 +106,7 @@ class Observer:
         on_kill_switch: Callable[[KillSwitchTripped], None],
         clock: Clock,
         on_operator_command: Callable[[OperatorCommandApplied], None] | None = None,
+        paused: bool = False,
     ) -> None:
         self._metrics = metrics
         self._clock = clock
@@ -114,7 +115,8 @@ class Observer:
         self._on_kill_switch = on_kill_switch
         self._on_operator_command = on_operator_command or (lambda _: None)
         self._lock = threading.Lock()
-        self._status = StatusSnapshot()
+        self._status = StatusSnapshot(paused=paused)
+        metrics.operator_paused.set(1 if paused else 0)  # a pause kept from the last run
         self.first_cycle = threading.Event()
         self.venue_report = threading.Event()
         self._last_rule_log_ns: dict[str, int] = {}

@@ -139,3 +139,28 @@ def test_ctl_without_a_running_makerd_says_so(tmp_path: Path) -> None:
     assert "no makerd is running" in missing.stderr
     assert stale.code == EXIT_NOT_RUNNING
     assert "did not stop cleanly" in stale.stderr
+
+
+def test_a_pause_outlives_a_restart_until_resumed(tmp_path: Path) -> None:
+    first, state = start(tmp_path)
+    first.wait_for(r"orders=[1-9]")
+    paused = ctl(state, "pause")
+    first.signal(signal.SIGTERM)
+    first_code = first.finish()
+
+    second, _ = start(tmp_path)  # as a service manager would restart it
+    for _ in range(4):  # two seconds of quote cycles after the restart, all paused
+        second.wait_for(r"orders=0 .*state=paused")
+    after_restart = status(state)
+    resumed = ctl(state, "resume")
+    wait_until(lambda: open_orders(state) > 0, timeout_s=5, process=second)
+    second.signal(signal.SIGTERM)
+
+    assert paused.code == EXIT_OK, paused.stderr
+    assert first_code == EXIT_OK, first.text
+    assert after_restart["paused"] is True
+    assert after_restart["open_orders"]["makerd"] == 0
+    assert "event=started_paused" in second.text
+    assert resumed.code == EXIT_OK, resumed.stderr
+    assert second.finish() == EXIT_OK, second.text
+    assert not (state / "paused").exists(), "a resume removes the pause for good"
