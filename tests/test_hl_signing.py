@@ -51,7 +51,7 @@ DUMMY = {"type": "dummy", "num": 100000000000}
 
 
 class Vector(NamedTuple):
-    """One published SDK signing vector (reference §4.5), nonce 0, no expiresAfter."""
+    """One published SDK signing vector, nonce 0, no expiresAfter."""
 
     name: str
     action: dict[str, Any]

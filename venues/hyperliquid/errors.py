@@ -1,6 +1,6 @@
 """What the venue answers: ``/exchange`` replies, error texts and order status names.
 
-The venue reports problems as English sentences (reference §3.8), often with an
+The venue reports problems as English sentences (its documented error texts), often with an
 `` asset=<id>`` suffix, and order outcomes as status names (``badAloPxRejected``).
 Both map onto :class:`protocol.orders.RejectReason` — a small fixed set that can label
 metrics — while the venue's own text travels alongside, unchanged. An ``/exchange``
@@ -194,7 +194,7 @@ class ExchangeResponse:
 
 
 def parse_exchange_response(payload: object) -> ExchangeResponse:
-    """Parse the JSON body of an ``/exchange`` reply (reference §3.2–3.8)."""
+    """Parse the JSON body of an ``/exchange`` reply (ok with statuses, or a whole-action err)."""
     body = _expect(payload, dict, "reply")
     if body.get("status") == "err":
         message = body.get("response")

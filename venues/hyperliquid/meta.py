@@ -2,7 +2,7 @@
 
 A perp's asset id is its index in ``meta.universe`` (counting delisted entries, which
 keep their slot); HIP-3 builder dexes offset it by ``100000 + 10000 * dex_index``
-(reference §1). Everything else (tick and lot rules, minimum notional) follows from
+(the exchange's asset-id rule). Everything else (tick and lot rules, minimum notional) follows from
 ``szDecimals`` through :class:`Instrument`.
 """
 

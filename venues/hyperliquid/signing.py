@@ -7,7 +7,7 @@ eth-account's pure-Python path (~1 ms). The document never changes except for th
 libsecp256k1 through coincurve. The digest is the same bytes the SDK signs, and both
 sides use RFC 6979 nonces with low-s normalisation, so the signatures are identical.
 
-Steps (reference §4.1): ``msgpack(action) ‖ nonce(8 BE) ‖ vault flag[‖ address]
+Steps (the exchange's L1 action signing): ``msgpack(action) ‖ nonce(8 BE) ‖ vault flag[‖ address]
 [‖ 0x00 ‖ expiresAfter(8 BE)]`` → keccak → ``connectionId``; EIP-712
 ``Agent{source: "a"|"b", connectionId}`` under domain ``Exchange/1/1337/0x0``.
 """

@@ -3,8 +3,8 @@
 The signature covers the msgpack bytes of the action, so key order and number
 rendering are part of the contract: order wires are ``a,b,p,s,r,t[,c]``, a trigger
 order's ``t`` is ``{"trigger": {isMarket, triggerPx, tpsl}}``, actions are
-``type,orders,grouping[,builder]`` (reference §3.2–3.5), and decimals are rendered the
-way the SDK's ``float_to_wire`` renders the same value. Nothing here rounds: a price or
+``type,orders,grouping[,builder]`` (the key order the signature hashes), and decimals are
+rendered the way the SDK's ``float_to_wire`` renders the same value. Nothing here rounds: a price or
 size that is not already legal for its :class:`Instrument` is refused with
 :class:`OrderRuleError`, because a silently re-rounded order is a different order.
 """

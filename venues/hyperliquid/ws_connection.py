@@ -1,7 +1,7 @@
 """One Hyperliquid WebSocket that never gives up: connect, subscribe, read, reconnect.
 
 The exchange drops connections "periodically and without announcement" and closes any
-connection it has not heard from for 60 s (reference §5.1), so this sends ``ping``
+connection it has not heard from for 60 s, so this sends ``ping``
 whenever the socket has been quiet for ``ping_interval_s``, reconnects with exponential
 backoff and jitter (sessions that die young count as failures, so a server that accepts
 and drops at once is not hammered), and resubscribes every time. A connection that
