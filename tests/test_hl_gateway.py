@@ -1,0 +1,278 @@
+"""The order gateway speaking to the local venue: real signing, real HTTP, no makerd
+process. Placements, modifies, cancels, refusals, the dead-man switch and the budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from eth_account import Account
+
+from actors.gate import TradingGate
+from protocol.account import PositionReported
+from protocol.orders import (
+    ArmDeadManSwitch,
+    CancelOrders,
+    CancelReason,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
+    ModifyOrders,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderRequest,
+    PlaceOrders,
+    RejectReason,
+    RequestAccountSnapshot,
+)
+from protocol.side import Side
+from venues.hl_local.background import VenueThread
+from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.orders import OrderGateway
+from venues.hyperliquid.rate_budget import Priority, RateBudget
+from venues.hyperliquid.requests import SignedSender
+from venues.hyperliquid.rest import RestClient, fetch_info_blocking
+from venues.hyperliquid.secrets import PrivateKey
+from venues.hyperliquid.signing import L1Signer
+from venues.hyperliquid.state import OrderLegs
+from venues.hyperliquid.venue import fetch_instrument
+
+S = 1_000_000_000
+T0 = 1_700_000_000 * S
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.2))
+    url = venue.start()
+    yield url
+    venue.stop()
+
+
+def fault(url: str, body: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        url + "/_debug/faults", data=json.dumps(body).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+@dataclass
+class Harness:
+    """An OrderGateway wired to real parts, with what it emitted and settled."""
+
+    url: str
+    rest_url: str | None = None
+    emitted: list[object] = field(default_factory=list)
+    settled: list[bool] = field(default_factory=list)
+    gate: TradingGate = field(default_factory=TradingGate)
+    budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
+    # The exchange checks a dead-man time against its own clock, so those tests run on ours.
+    clock: Callable[[], int] = field(default=lambda: T0)
+
+    def run(self, *commands: object) -> list[object]:
+        return asyncio.run(self._run(commands))
+
+    async def _run(self, commands: tuple[object, ...]) -> list[object]:
+        rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0)
+        await rest.open()
+        signer = L1Signer(PrivateKey.from_hex(self.key, source="test"))
+        sender = SignedSender(
+            rest=rest,
+            signer=signer,
+            is_mainnet=False,
+            vault_address=None,
+            settle=lambda: self.settled.append(True),
+            now_ns=time.time_ns,  # nonces must be near the venue's clock
+        )
+        self.gateway = OrderGateway(
+            sender=sender,
+            instrument=fetch_instrument(self.url, "BTC"),
+            legs=self.legs,
+            queries=AccountQueries(rest, user=signer.address),
+            emit=self.emitted.append,
+            settle=lambda: self.settled.append(True),
+            now_ns=self.clock,
+            gate=self.gate,
+            dead_man_max_failures=3,
+        )
+        try:
+            for command in commands:
+                await self.gateway.execute(command)  # type: ignore[arg-type]
+        finally:
+            await rest.close()
+        return self.emitted
+
+    def __post_init__(self) -> None:
+        self.key = Account.create().key.hex()
+        self.legs = OrderLegs()
+
+
+def resting_bid(url: str, cloid_n: int, *, below: int = 200) -> OrderRequest:
+    book = fetch_info_blocking(url, {"type": "l2Book", "coin": "BTC"}, timeout_s=5)
+    assert isinstance(book, dict)
+    best_bid = Decimal(book["levels"][0][0]["px"])
+    return OrderRequest(
+        cloid=f"0x{cloid_n:032x}",
+        coin="BTC",
+        side=Side.BUY,
+        price=Decimal(int(best_bid) - below),
+        size=Decimal("0.001"),
+    )
+
+
+def test_a_placed_order_is_accepted_modified_to_a_new_oid_and_cancelled(venue_url: str) -> None:
+    harness = Harness(venue_url)
+    order = resting_bid(venue_url, 1)
+    amend = OrderAmendment(cloid=order.cloid, price=order.price - 10, size=Decimal("0.002"))
+
+    events = harness.run(
+        PlaceOrders(orders=(order,), ts_local=time.time_ns()),
+        ModifyOrders(amendments=(amend,), ts_local=time.time_ns()),
+        CancelOrders(cloids=(order.cloid,), reason=CancelReason.REQUOTE, ts_local=T0),
+    )
+
+    accepted, modified, cancelled = events
+    assert isinstance(accepted, OrderAccepted)
+    assert isinstance(modified, OrderModified)
+    assert modified.venue_order_id != accepted.venue_order_id
+    assert (modified.price, modified.size) == (amend.price, amend.size)
+    assert isinstance(cancelled, OrderCancelled)
+    assert cancelled.reason is CancelReason.REQUOTE
+
+
+def test_an_exchange_refusal_becomes_a_typed_rejection_with_the_exchange_text(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url)
+    fault(venue_url, {"reject_next": 1, "reject_text": "Trading is halted."})
+
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 2),), ts_local=time.time_ns()))
+
+    assert len(events) == 1
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.HALTED
+    assert events[0].message == "Trading is halted."
+
+
+def test_a_rate_limit_answer_rejects_as_rate_limited_and_backs_off_new_orders(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url)
+    fault(venue_url, {"rate_limit_next": 1})
+
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 3),), ts_local=time.time_ns()))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.RATE_LIMITED
+    assert harness.budget.rate_limited_total == 1
+    assert harness.budget.seconds_until(1, priority=Priority.TRADE) > 0
+    assert harness.budget.seconds_until(1, priority=Priority.CANCEL) == 0
+
+
+def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
+    venue_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = Harness(venue_url)
+    text = "Cannot set scheduled cancel time until enough volume traded. Required: $1000000."
+    fault(venue_url, {"reject_next": 1, "reject_text": text})
+    arm = ArmDeadManSwitch(cancel_at_ns=T0 + 60 * S, ts_local=T0)
+
+    with caplog.at_level(logging.WARNING, logger="makerd.venue.orders"):
+        harness.run(arm, arm, arm)
+
+    warnings = [r for r in caplog.records if "dead_man_switch_refused" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "process-side watchdog" in warnings[0].getMessage()
+    assert harness.gateway.dead_man.refused
+
+
+def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, rest_url="http://127.0.0.1:9")  # the answer never comes
+
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 4),), ts_local=time.time_ns()))
+
+    assert events == []
+    assert harness.settled == [True]
+
+
+def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    now = time.time_ns()
+    fault(venue_url, {"reject_next": 2, "reject_text": "Trading is halted."})
+
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
+
+    assert [type(e) for e in events] == [DeadManSwitchArmed]
+    assert harness.gateway.dead_man.armed
+    assert harness.gateway.dead_man.failures_total == 2
+    assert not harness.gateway.dead_man.refused
+
+
+def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    now = time.time_ns()
+    fault(venue_url, {"reject_next": 3, "reject_text": "Trading is halted."})
+
+    events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
+
+    assert [type(e) for e in events] == [DeadManSwitchLost, DeadManSwitchArmed]
+
+
+def test_an_order_decided_before_a_stop_but_sent_after_it_never_reaches_the_venue(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url)
+    order = resting_bid(venue_url, 5)
+    harness.gate.close("stopping")
+
+    events = harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.STOPPING
+    assert harness.budget.actions_sent == 0
+
+
+def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: str) -> None:
+    harness = Harness(venue_url)
+    while harness.budget.try_spend(10, priority=Priority.TRADE) == 0:
+        pass  # spend the bucket down to the reserve
+
+    started = time.monotonic()
+    events = harness.run(PlaceOrders(orders=(resting_bid(venue_url, 6),), ts_local=time.time_ns()))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.RATE_LIMITED
+    assert harness.budget.actions_sent == 0
+    assert time.monotonic() - started < 5.0, "refused, not held until the bucket refills"
+
+
+def test_after_a_stop_asking_what_rests_does_not_wait_behind_repairs(venue_url: str) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    while harness.budget.try_spend(10, priority=Priority.QUERY) == 0:
+        pass  # what a run of fill repairs leaves: the bucket down to the query reserve
+    harness.gate.close("stopping")
+
+    started = time.monotonic()
+    events = harness.run(RequestAccountSnapshot(coin="BTC", ts_local=T0))
+
+    assert [type(e) for e in events] == [OpenOrdersReported, PositionReported]
+    assert time.monotonic() - started < 1.0, "the stop's question waited for budget to refill"
