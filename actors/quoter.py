@@ -67,6 +67,11 @@ class QuoterLogic:
         self._last_target: QuoteTarget | None = None
         self._handlers = self._build_handlers()
 
+    @property
+    def spread_widening(self) -> float:
+        """The markout guard's factor as of the last book (1: no widening, or no guard)."""
+        return self._widening
+
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 
