@@ -11,13 +11,16 @@ from pathlib import Path
 
 from actors.fill_tracker import FillTrackerLogic
 from makerd.journal import Journal
+from makerd.report import summarize
 from protocol.account import (
     FillBooked,
     FillsRepaired,
+    FundingPaid,
     PositionChanged,
     PositionMismatch,
     PositionReported,
     RepairFills,
+    funding_key,
 )
 from protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type
@@ -149,3 +152,31 @@ def test_a_mismatch_that_survives_a_repair_is_booked_as_an_adjustment_once(
     assert again == []
     reborn, _ = run(journal, at=T0 + 60 * S)
     assert reborn.ledger.position == d("0.010"), "the adjustment is journaled, not re-derived"
+    assert summarize(journal, 1).final_position == d("0.010"), "the summary shows it too"
+
+
+def funding(amount: str, *, hour: int, at: int) -> FundingPaid:
+    return FundingPaid(
+        coin="BTC", amount=d(amount), rate=d("0.0000125"), position=d("0.010"),
+        key=funding_key("BTC", hour * 3_600_000), ts_exchange=at, ts_local=at,
+    )  # fmt: skip
+
+
+def test_a_funding_payment_is_booked_once_across_pushes_repairs_and_restarts(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    tracker, _ = run(journal, at=T0)
+
+    pushed = tracker.handle(funding("-0.0075", hour=1, at=T0 + S))
+    replayed = tracker.handle(funding("-0.0075", hour=1, at=T0 + 2 * S))  # the stream's snapshot
+    reborn, started = run(journal, at=T0 + 60 * S)
+    repaired_again = reborn.handle(funding("-0.0075", hour=1, at=T0 + 61 * S))  # a repair query
+    next_hour = reborn.handle(funding("0.0025", hour=2, at=T0 + 62 * S))
+
+    assert of_type(pushed, PositionChanged)[0].funding == d("-0.0075")
+    assert replayed == []
+    assert repaired_again == []
+    assert of_type(started, PositionChanged)[0].funding == d("-0.0075"), "rebuilt from the journal"
+    assert of_type(next_hour, PositionChanged)[0].total_pnl == d("-0.0050")
+    assert reborn.ledger.funding == d("-0.0050")
