@@ -23,7 +23,11 @@ from tests.local_venue_kit import subscribe
 from tests.test_hl_parse import TS_LOCAL, needs_cassettes, recorded
 from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse_funding import parse_user_funding, parse_user_fundings_message
+from venues.hyperliquid.parse_funding import (
+    parse_asset_funding,
+    parse_user_funding,
+    parse_user_fundings_message,
+)
 
 IOC: Any = {"limit": {"tif": "Ioc"}}
 ENTRY = {
@@ -90,6 +94,30 @@ def test_a_funding_time_ahead_of_the_local_clock_is_refused() -> None:
         parse_user_fundings_message(frame, ts_local=TS_LOCAL)
 
     assert refused.value.reason == DropReason.FUTURE_TIME
+
+
+CONTEXTS = [
+    {"universe": [{"name": "BTC", "szDecimals": 5}, {"name": "ETH", "szDecimals": 4}]},
+    [{"funding": "0.0000125", "oraclePx": "60000.5"}, {"funding": "-0.0003", "oraclePx": "3000"}],
+]
+
+
+def test_the_markets_current_rate_is_read_at_the_coins_index() -> None:
+    assert parse_asset_funding(CONTEXTS, "ETH") == (Decimal("-0.0003"), Decimal(3000))
+
+
+@pytest.mark.parametrize(
+    ("payload", "coin"),
+    [
+        (CONTEXTS, "DOGE"),
+        ([CONTEXTS[0], [{"funding": "0.0001"}]], "BTC"),
+        ([CONTEXTS[0], [{"funding": "high", "oraclePx": "1"}]], "BTC"),
+        (CONTEXTS[0], "BTC"),
+    ],
+)
+def test_an_unusable_asset_context_is_refused(payload: object, coin: str) -> None:
+    with pytest.raises(FeedParseError):
+        parse_asset_funding(payload, coin)
 
 
 @pytest.fixture(scope="module")

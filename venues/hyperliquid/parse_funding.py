@@ -7,9 +7,14 @@ Both become :class:`FundingPaid`, keyed by coin and funding time, so a payment s
 push, a snapshot and a repair query is the same payment. ``usdc`` is what the account
 received (negative: paid). One unreadable entry refuses the whole message: the caller
 counts the drop, and the next repair query asks the exchange again.
+
+Paper mode charges the market's current rate, read from ``metaAndAssetCtxs`` (the
+coin's ``funding`` and ``oraclePx``, at the coin's index in the universe).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from protocol.account import FundingPaid, funding_key
 from protocol.market import DropReason
@@ -27,6 +32,7 @@ from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
 
 REST_CHANNEL = "userFunding"
 WS_CHANNEL = "userFundings"
+CTX_CHANNEL = "metaAndAssetCtxs"
 
 
 def parse_user_funding(
@@ -75,3 +81,24 @@ def _payment(
         ts_exchange=time_ns,
         ts_local=ts_local,
     )
+
+
+def parse_asset_funding(
+    data: object, coin: str, *, guard: FrameGuard = OPEN_GUARD
+) -> tuple[Decimal, Decimal]:
+    """``(rate, oracle price)`` of ``coin`` from a ``metaAndAssetCtxs`` answer."""
+    pair = as_list(data, CTX_CHANNEL, "[meta, assetCtxs]")
+    if len(pair) != 2:
+        raise FeedParseError(CTX_CHANNEL, "expected a [meta, assetCtxs] pair")
+    universe = as_list(as_object(pair[0], CTX_CHANNEL).get("universe"), CTX_CHANNEL, "universe")
+    contexts = as_list(pair[1], CTX_CHANNEL, "assetCtxs")
+    names = [entry.get("name") if isinstance(entry, dict) else None for entry in universe]
+    if coin not in names or names.index(coin) >= len(contexts):
+        raise FeedParseError(CTX_CHANNEL, f"no asset context for {coin[:40]!r}")
+    context = as_object(contexts[names.index(coin)], CTX_CHANNEL)
+    number = DropReason.BAD_NUMBER
+    rate = read_decimal(context, "funding", CTX_CHANNEL, reason=number, guard=guard, signed=True)
+    oracle = read_decimal(
+        context, "oraclePx", CTX_CHANNEL, reason=DropReason.BAD_PRICE, guard=guard
+    )
+    return rate, oracle
