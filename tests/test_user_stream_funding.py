@@ -19,13 +19,16 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from protocol.account import FundingPaid, RepairFills, funding_key
 from protocol.market import FeedMessageDropped
-from tests.test_user_stream_repairs import FAST, TIMEOUT_S, _buy_at_the_ask, _Tasks, venue
+from tests.test_user_stream_repairs import (
+    TIMEOUT_S,
+    _buy_at_the_ask,
+    _Tasks,
+    loopback_stream,
+    venue,
+)
 from venues.hl_local.background import VenueThread
-from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.rate_budget import RateBudget
 from venues.hyperliquid.rest import RestClient
-from venues.hyperliquid.state import OrderLegs
-from venues.hyperliquid.user_stream import UserStream
 
 __all__ = ["venue"]  # the local venue fixture, shared with the repair tests
 
@@ -67,17 +70,7 @@ def test_funding_pushes_are_checked_and_repairs_fetch_the_payments_since(
         tasks = _Tasks()
         async with serve(stream_server, "127.0.0.1", 0) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            stream = UserStream(
-                ws_url=f"ws://127.0.0.1:{port}",
-                coin="BTC",
-                queries=AccountQueries(rest, user=user),
-                legs=OrderLegs(),
-                emit=events.append,
-                emit_fill=lambda fill: None,
-                tasks=tasks,
-                policy=FAST,
-                now_ns=time.time_ns,
-            )
+            stream = loopback_stream(port, rest, user, tasks, emit=events.append)
             running = asyncio.get_running_loop().create_task(stream.run())
             await _until(lambda: any(isinstance(e, FundingPaid) for e in events))
             stream.request_repair(RepairFills(coin="BTC", since_ns=0, reason="test", ts_local=0))
