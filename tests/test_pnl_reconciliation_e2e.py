@@ -66,17 +66,25 @@ def cash_flow(fills: list[tuple[str, Decimal, Decimal, Decimal]]) -> Decimal:
     )
 
 
-def tripped_figure_is_journaled(state: Path) -> str:
-    """The kill switch's own figure (``session pnl -5.84``) is one of the journal's states."""
+def tripped_figure_is_journaled(state: Path, summary: str) -> str:
+    """The kill switch's own figure is one of the journal's states, and the report's max
+    drawdown is at least the drawdown the switch tripped on."""
     with Journal(state / "journal.sqlite") as journal:
         trips = [
             detail for _, action, _, detail in journal.kill_switch_events() if action == "trip"
         ]
         totals = {snapshot.total_pnl.quantize(CENT) for snapshot in journal.equity(1)}
     assert trips
-    figure = re.search(r"session pnl (-?\d+\.\d\d)", trips[-1])
-    assert figure is not None, trips
-    assert Decimal(figure.group(1)) in totals, "the report's series holds the trip's figure"
+    session = re.search(r"session pnl (-?\d+\.\d\d)", trips[-1])
+    drawdown = re.search(r"drawdown (\d+\.\d\d) from peak (-?\d+\.\d\d)", trips[-1])
+    if session is not None:
+        figure = Decimal(session.group(1))
+    else:
+        assert drawdown is not None, trips
+        figure = Decimal(drawdown.group(2)) - Decimal(drawdown.group(1))
+        reported = re.findall(r"^max drawdown\s+([\d,]+\.\d\d) USD$", summary, flags=re.M)
+        assert Decimal(reported[-1].replace(",", "")) >= Decimal(drawdown.group(1)), summary
+    assert figure in totals, "the report's series holds the figure the switch tripped on"
     return trips[-1]
 
 
@@ -89,7 +97,7 @@ def reconciles(
         report=report_total(state, state.parent),
         venue=venue,
         funding=funding,
-        trip=tripped_figure_is_journaled(state),
+        trip=tripped_figure_is_journaled(state, makerd.text),
     )
     print(
         f"\n[{mode}] kill with flatten ({figures.trip}): summary total pnl {figures.summary} USD, "
@@ -100,14 +108,21 @@ def reconciles(
     assert figures.report == figures.summary
 
 
-def test_a_sim_kill_with_flatten_reports_the_pnl_the_fills_made_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "limit",
+    [{"session_loss_usd": 5}, {"max_drawdown_usd": 3, "session_loss_usd": 50}],
+    ids=["session_loss", "max_drawdown"],
+)
+def test_a_sim_kill_with_flatten_reports_the_pnl_the_fills_made_once(
+    tmp_path: Path, limit: dict[str, object]
+) -> None:
     state = tmp_path / "state"
     config = write_config(
         tmp_path / "sim.yaml",
         {
             "mode": "sim",
             "sim": {"scenario": "crash", "funding_interval_s": 2, "funding_rate": 0.0005},
-            "risk": {"session_loss_usd": 5, "flatten_on_kill": True},
+            "risk": {**limit, "flatten_on_kill": True},
         },
     )
     makerd = MakerdProcess(
