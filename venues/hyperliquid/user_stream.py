@@ -54,7 +54,8 @@ _REMEMBERED_TRADES: Final = 20_000
 _REPAIR_FIRST_BACKOFF_S: Final = 1.0
 _REPAIR_MAX_BACKOFF_S: Final = 30.0
 _BAD_PUSH_REPAIR_SPACING_S: Final = 5.0
-"""Least time between two repairs for unreadable fill pushes (each costs about 42 weight)."""
+"""Least time between two repairs for unreadable fill pushes (each costs about 62 weight:
+fills, funding, open orders and the position)."""
 _QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
 
 
