@@ -25,11 +25,12 @@ from venues.hl_local.server import VenueConfig
 INFO_TYPES = (
     "meta", "metaAndAssetCtxs", "l2Book", "allMids", "clearinghouseState", "openOrders",
     "frontendOpenOrders", "userFills", "userFillsByTime", "orderStatus", "userRateLimit",
-    "historicalOrders", "userFunding",
+    "historicalOrders", "userFunding", "perpDexs",
 )  # fmt: skip
 ACTION_TYPES = ("order", "cancel", "cancelByCloid", "modify", "batchModify", "scheduleCancel")
 FIELDS = ("coin", "user", "oid", "startTime", "endTime", "nSigFigs", "orders", "cancels",
-          "modifies", "time", "grouping", "a", "b", "p", "s", "r", "t", "c", "asset")  # fmt: skip
+          "modifies", "time", "grouping", "a", "b", "p", "s", "r", "t", "c", "asset",
+          "dex")  # fmt: skip
 
 scalars = (
     st.none()
