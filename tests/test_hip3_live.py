@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,41 @@ def test_a_comma_list_of_coins_is_a_config_error_naming_the_field(tmp_path: Path
 
     assert checked.finish() == EXIT_CONFIG
     assert "coin: names one coin: one makerd process quotes one coin today" in checked.text
+
+
+class _WrongShape(BaseHTTPRequestHandler):
+    """Any POST gets 200 and JSON in no shape the exchange uses."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        answer = b'{"perpDexs": "not a list"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def wrong_shape_url() -> Iterator[str]:
+    """A URL that does not speak the exchange's API (the local venue always does)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WrongShape)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_unreadable_perp_dexs_answer_exits_78_with_a_line_not_a_traceback(
+    tmp_path: Path, wrong_shape_url: str
+) -> None:
+    trader = Hip3Trader(tmp_path, wrong_shape_url)
+
+    makerd = trader.start(tmp_path)
+
+    assert makerd.finish() == EXIT_CONFIG, makerd.text
+    assert "live venue: its answer could not be read (perpDexs:" in makerd.text
+    assert "Traceback" not in makerd.text
