@@ -44,6 +44,21 @@ class UnknownCoinError(KeyError):
         return str(self.args[0])
 
 
+class UnknownDexError(UnknownCoinError):
+    """A ``dex:COIN`` name whose dex the venue does not list in ``perpDexs``."""
+
+    def __init__(self, coin: str, known: list[str]) -> None:
+        dex = dex_of(coin)
+        close = difflib.get_close_matches(dex, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        listed = ", ".join(known) or "none"
+        KeyError.__init__(
+            self,
+            f"coin {coin!r}: the venue lists no perp dex {dex!r} (builder dexes: {listed}){hint}",
+        )
+        self.coin = coin
+
+
 def parse_meta(
     payload: object, *, include_delisted: bool = False, dex_index: int = 0
 ) -> dict[str, Instrument]:
@@ -107,21 +122,6 @@ def resolve_instrument(query: InfoQuery, coin: str) -> Instrument:
         raise UnknownDexError(coin, list(dexes[1:]))
     meta = query({"type": "meta", "dex": dex})
     return instrument_for(parse_meta(meta, dex_index=dexes.index(dex)), coin)
-
-
-class UnknownDexError(UnknownCoinError):
-    """A ``dex:COIN`` name whose dex the venue does not list in ``perpDexs``."""
-
-    def __init__(self, coin: str, known: list[str]) -> None:
-        dex = dex_of(coin)
-        close = difflib.get_close_matches(dex, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        listed = ", ".join(known) or "none"
-        KeyError.__init__(
-            self,
-            f"coin {coin!r}: the venue lists no perp dex {dex!r} (builder dexes: {listed}){hint}",
-        )
-        self.coin = coin
 
 
 def _universe_of(payload: object) -> list[object]:
