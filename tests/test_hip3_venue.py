@@ -17,7 +17,9 @@ import requests
 from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 
+from protocol.instrument import Instrument
 from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from venues.hl_local.universe import DEFAULT_DEXES, ListedPerp, Universe
 
 ALO: Any = {"limit": {"tif": "Alo"}}
 IOC: Any = {"limit": {"tif": "Ioc"}}
@@ -123,3 +125,15 @@ def test_mids_and_contexts_answer_for_the_dex_asked_and_an_unknown_dex_is_refuse
     assert ctxs[0]["midPx"] == builder_mids[TSLA]
     assert unknown.status_code == 422
     assert "nope" in unknown.text
+
+
+@pytest.mark.parametrize(("coin", "asset_id"), [("xyz:NVDA", 120_000), ("abc:NVDA", 110_000)])
+def test_a_listing_that_breaks_the_asset_id_rule_is_refused_at_start(
+    coin: str, asset_id: int
+) -> None:
+    wrong = ListedPerp(
+        instrument=Instrument(coin=coin, asset_id=asset_id, sz_decimals=2), start_mid=Decimal(1)
+    )
+
+    with pytest.raises(ValueError, match=coin):
+        Universe((wrong,), DEFAULT_DEXES)

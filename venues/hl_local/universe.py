@@ -95,6 +95,7 @@ class Universe:
         self._by_asset = {perp.instrument.asset_id: perp for perp in perps}
         self._dex_index = {dex.name: index for index, dex in enumerate(dexes, start=1)}
         self._dex_index[""] = 0
+        self._fee_scales = {dex.name: 1 + dex.fee_scale for dex in dexes}
         for dex_name in {perp.dex for perp in perps}:
             _check_asset_ids(self.dex_perps(dex_name), self._dex_index.get(dex_name))
 
@@ -118,10 +119,7 @@ class Universe:
     def fee_scale(self, coin: str) -> Decimal:
         """How many times the main dex's fee rates a fill in ``coin`` pays."""
         perp = self._by_coin.get(coin)
-        for dex in self.dexes:
-            if perp is not None and dex.name == perp.dex:
-                return 1 + dex.fee_scale
-        return Decimal(1)
+        return Decimal(1) if perp is None else self._fee_scales.get(perp.dex, Decimal(1))
 
     def perp_dexs_json(self) -> list[JsonDict | None]:
         """The ``perpDexs`` info response: ``null`` for the main dex, then each builder dex."""
