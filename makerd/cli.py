@@ -158,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
         "--session", type=arguments.session_id, help="session id (default: the latest)"
     )
     report.add_argument("--all", action="store_true", help="one line per session")
+    report.add_argument(
+        "--report-dir",
+        type=arguments.path_argument,
+        help="also write summary.json, fills.csv, equity.csv and report.html (with plots) here",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
@@ -248,6 +253,11 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
+        if args.report_dir is not None:
+            from makerd.report_files import write_session_report
+
+            for path in write_session_report(args.state_dir, args.session, args.report_dir):
+                print(f"wrote {path}")
     except (NoJournalError, KeyError) as error:
         print(f"makerd: {error}", file=sys.stderr)
         return EXIT_FAILURE
