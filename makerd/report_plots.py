@@ -92,8 +92,7 @@ def _equity(inputs: PlotInputs, axis: TimeAxis) -> bytes:
 
 
 def _position(inputs: PlotInputs, axis: TimeAxis) -> bytes:
-    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    axes = figure.subplots()
+    figure, axes = _single("Position", "position (base units)", axis)
     times = [axis(s.ts_ns) for s in inputs.equity]
     axes.step(times, [float(s.position) for s in inputs.equity], where="post", linewidth=1)
     if inputs.max_position is not None:
@@ -102,15 +101,12 @@ def _position(inputs: PlotInputs, axis: TimeAxis) -> bytes:
             axes.axhline(level, color="tab:red", linestyle="--", linewidth=1)
         axes.text(0.01, 0.95, f"limit ±{inputs.max_position}", transform=axes.transAxes)
     axes.axhline(0, color="grey", linewidth=0.5)
-    axes.set_title("Position")
-    axes.set_ylabel("position (base units)")
-    axes.set_xlabel(axis.label)
     return _png(figure, empty=not times, on=axes)
 
 
 def _quotes(inputs: PlotInputs, axis: TimeAxis) -> bytes:
-    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    axes = figure.subplots()
+    title = "Our quotes against the touch (sampled once a second)"
+    figure, axes = _single(title, "price (USD)", axis)
     times = [axis(q.ts_local) for q in inputs.quotes]
 
     def series(values: list[Decimal | None]) -> list[float]:
@@ -124,17 +120,13 @@ def _quotes(inputs: PlotInputs, axis: TimeAxis) -> bytes:
     )
     for values, color, label in lines:
         axes.step(times, series(values), where="post", color=color, linewidth=1, label=label)
-    axes.set_title("Our quotes against the touch (sampled once a second)")
-    axes.set_ylabel("price (USD)")
-    axes.set_xlabel(axis.label)
     if times:
         axes.legend(loc="upper left", fontsize="small")
     return _png(figure, empty=not times, on=axes)
 
 
 def _fills(inputs: PlotInputs, axis: TimeAxis) -> bytes:
-    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    axes = figure.subplots()
+    figure, axes = _single("Fills on the price", "price (USD)", axis)
     marks = [s for s in inputs.equity if s.mark > 0]
     axes.plot([axis(s.ts_ns) for s in marks], [float(s.mark) for s in marks], color="grey",
               linewidth=1, label="mark")  # fmt: skip
@@ -143,12 +135,18 @@ def _fills(inputs: PlotInputs, axis: TimeAxis) -> bytes:
         label = f"{side.name.lower()} fills"
         axes.scatter([axis(f.ts_local) for f in ours], [float(f.price) for f in ours],
                      color=color, marker=marker, s=18, label=label)  # fmt: skip
-    axes.set_title("Fills on the price")
-    axes.set_ylabel("price (USD)")
-    axes.set_xlabel(axis.label)
     if marks or inputs.fills:
         axes.legend(loc="upper left", fontsize="small")
     return _png(figure, empty=not marks and not inputs.fills, on=axes)
+
+
+def _single(title: str, ylabel: str, axis: TimeAxis) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    axes = figure.subplots()
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.set_xlabel(axis.label)
+    return figure, axes
 
 
 def _png(figure: Figure, *, empty: bool, on: Axes) -> bytes:
