@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_OK
+from makerd.exit_codes import EXIT_CONFIG, EXIT_OK
 from tests.processes import MakerdProcess
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -156,3 +156,20 @@ def test_our_quotes_against_the_touch_are_sampled_into_the_journal(
     assert quoted, "both sides were quoted"
     assert all(bid < ask for bid, ask in quoted)
     assert all(Decimal(tb) < Decimal(ta) for *_, tb, ta in samples if tb and ta)
+
+
+def test_a_report_dir_that_is_a_file_is_refused_by_name_before_anything_is_written(
+    finished_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    state, _ = finished_run
+    occupied = tmp_path / "notes.txt"
+    occupied.write_text("mine\n", encoding="utf-8")
+
+    report = MakerdProcess(
+        ["report", "--state-dir", str(state), "--report-dir", str(occupied)], cwd=tmp_path
+    )
+
+    assert report.finish() == EXIT_CONFIG
+    assert f"--report-dir {occupied} exists and is not a directory" in report.text
+    assert "Traceback" not in report.text
+    assert occupied.read_text(encoding="utf-8") == "mine\n"

@@ -13,7 +13,7 @@ import pytest
 from actors.quote_sampler import QuoteSampler
 from config.model import MakerdConfig
 from makerd.journal import Journal
-from makerd.report_files import write_atomically
+from makerd.report_files import write_atomically, write_report
 from makerd.report_stats import report_figures
 from makerd.report_summary import summary_document
 from makerd.session_settings import record_settings
@@ -147,3 +147,16 @@ def test_quotes_are_sampled_once_a_second_and_written_in_batches(tmp_path: Path)
     assert {(s.bid, s.ask, s.touch_bid, s.touch_ask) for s in samples} == {
         (Decimal(99), Decimal(102), Decimal(100), Decimal(101))
     }
+
+
+def test_a_session_with_nothing_journaled_still_gets_every_file(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.start_session(mode="paper", coin="ETH", ts_ns=T0)
+
+    written = write_report(journal, session, tmp_path / "out")
+
+    assert [p.name for p in written] == ["summary.json", "fills.csv", "equity.csv", "report.html"]
+    assert (tmp_path / "out" / "fills.csv").read_text(encoding="utf-8").count("\n") == 1
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 4
+    assert "fill model: unknown" in page
