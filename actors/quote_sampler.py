@@ -3,8 +3,8 @@
 The quoter is the one actor that sees both the book and the target it sends, so it owns
 a sampler. Sampling happens on timer ticks, never on a book update, and rows reach the
 journal in batches: one write every ``batch`` samples keeps SQLite off the quoting path.
-The buffer is bounded by the batch size; a stop or a crash loses at most the unwritten
-batch (about ten seconds), which a report can afford and a quoter could not.
+The buffer is bounded by the batch size. A stop writes what is pending; a crash loses at
+most the unwritten batch (about ten seconds), which a report can afford.
 """
 
 from __future__ import annotations
@@ -79,5 +79,10 @@ class QuoteSampler:
             )
         )
         if len(self._pending) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending (at every full batch, and when the quoter stops)."""
+        if self._pending:
             samples, self._pending = self._pending, []
             self._journal.record_quote_samples(self._session_id, samples)

@@ -71,6 +71,11 @@ class QuoterLogic:
         self._sampler = sampler
         self._handlers = self._build_handlers()
 
+    def stop(self) -> None:
+        """The actor stops: the samples not yet written go to the journal."""
+        if self._sampler is not None:
+            self._sampler.flush()
+
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 

@@ -100,6 +100,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         )
         driver.start()
         driver.run_for(int(seconds * NS_PER_S))
+        driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         return SimResult(
             summary=summarize(journal, session_id),

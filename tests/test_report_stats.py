@@ -12,11 +12,12 @@ import pytest
 
 from actors.quote_sampler import QuoteSampler
 from config.model import MakerdConfig
+from makerd.backtest import run_simulated
 from makerd.journal import Journal
 from makerd.report_files import write_atomically, write_report
 from makerd.report_stats import report_figures
 from makerd.report_summary import summary_document
-from makerd.session_settings import record_settings
+from makerd.session_settings import PAPER_FILL_MODEL, record_settings
 from protocol.control import TimerFired
 from tests.kit import MS, T0, S, book, target
 
@@ -160,3 +161,17 @@ def test_a_session_with_nothing_journaled_still_gets_every_file(tmp_path: Path) 
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 4
     assert "fill model: unknown" in page
+
+
+def test_a_deterministic_backtest_reports_to_its_last_second(tmp_path: Path) -> None:
+    run_simulated(MakerdConfig(), seconds=7, state_dir=tmp_path)  # less than one batch
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.latest_session_id()
+    assert session is not None
+
+    samples = journal.report_tables.quote_samples(session)
+    summary = summary_document(report_figures(journal, session))
+
+    assert len(samples) == 7, "the driver's stop wrote the partial batch"
+    assert summary["mode"] == "backtest"
+    assert summary["fill_model"] == PAPER_FILL_MODEL
