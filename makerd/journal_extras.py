@@ -30,11 +30,15 @@ class ReportTables:
         ]
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT INTO quote_samples (session_id, ts, bid, ask, touch_bid, touch_ask)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            try:
+                self._db.executemany(
+                    "INSERT INTO quote_samples (session_id, ts, bid, ask, touch_bid, touch_ask)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")  # else the connection stays inside a transaction
+                raise
             self._db.execute("COMMIT")
 
     def quote_samples(self, session_id: int) -> list[QuoteSample]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.quote_sampler import QuoteSampler
+from actors.quote_sampler import QuoteSample, QuoteSampler
 from config.model import MakerdConfig
 from makerd.backtest import run_simulated
 from makerd.journal import Journal
@@ -175,3 +175,17 @@ def test_a_deterministic_backtest_reports_to_its_last_second(tmp_path: Path) -> 
     assert len(samples) == 7, "the driver's stop wrote the partial batch"
     assert summary["mode"] == "backtest"
     assert summary["fill_model"] == PAPER_FILL_MODEL
+
+
+def test_a_refused_batch_of_samples_leaves_the_journal_usable(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    sample = QuoteSample(ts_local=T0, bid=None, ask=Decimal(101), touch_bid=Decimal(100),
+                         touch_ask=Decimal(101))  # fmt: skip
+
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.report_tables.record_quote_samples(session + 1, [sample])  # no such session
+    journal.report_tables.record_quote_samples(session, [sample])
+
+    assert journal.report_tables.quote_samples(session) == [sample]
+    assert journal.start_session(mode="sim", coin="BTC", ts_ns=T0 + S) == session + 1
