@@ -38,7 +38,7 @@ def summary_document(figures: ReportFigures) -> dict[str, JsonValue]:
         "maker_fills": figures.maker_fills,
         "maker_share": round(figures.maker_share, 6),
         "volume_usd": _amount(figures.volume_usd),
-        "turnover": None if figures.turnover is None else _amount(figures.turnover, places=4),
+        "turnover": None if figures.turnover is None else round(float(figures.turnover), 4),
         "max_drawdown_usd": _amount(figures.max_drawdown_usd),
         "position_limit": None
         if figures.position_limit is None

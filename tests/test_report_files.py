@@ -80,6 +80,13 @@ def test_summary_figures_equal_sums_over_the_journal_rows(
     assert Decimal(summary["gross_pnl_usd"]) == gross
     assert Decimal(summary["net_pnl_usd"]) == gross - fees
     assert Decimal(summary["max_drawdown_usd"]) == deepest
+    positions = [Decimal(p) for (p,) in rows(state, "SELECT position FROM equity")]
+    after_fills = [Decimal(p) for (p,) in rows(state, "SELECT position_after FROM fills")]
+    inventory = summary["inventory"]
+    assert Decimal(inventory["max_abs_position"]) == max(map(abs, positions + after_fills))
+    assert Decimal(inventory["mean_abs_position"]) == round(
+        sum(map(abs, positions), Decimal(0)) / len(positions), 8
+    )
     assert summary["funding_usd"] == "unknown", "no funding rows: unknown, never 0"
     assert summary["net_pnl_includes_funding"] is False
 
