@@ -16,7 +16,7 @@ from makerd.backtest import run_simulated
 from makerd.journal import Journal
 from makerd.report_files import write_atomically, write_report
 from makerd.report_stats import report_figures
-from makerd.report_summary import summary_document
+from makerd.report_summary import headline, summary_document
 from makerd.session_settings import PAPER_FILL_MODEL, record_settings
 from protocol.control import TimerFired
 from tests.kit import MS, T0, S, book, target
@@ -189,3 +189,15 @@ def test_a_refused_batch_of_samples_leaves_the_journal_usable(tmp_path: Path) ->
 
     assert journal.report_tables.quote_samples(session) == [sample]
     assert journal.start_session(mode="sim", coin="BTC", ts_ns=T0 + S) == session + 1
+
+
+def test_a_live_session_states_the_exchange_fills_and_real_latency(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.start_session(mode="live", coin="BTC", ts_ns=T0, account="0xabc")
+    record_settings(journal, session, MakerdConfig(), mode="live")
+
+    opening = headline(report_figures(journal, session))
+
+    assert opening[1] == "fill model: the exchange's own matching (real fills)"
+    assert opening[2] == "latency: real (the network and the exchange)"
+    assert opening[3] == "fees: charged by the exchange, per fill"
