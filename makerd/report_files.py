@@ -18,7 +18,7 @@ from pathlib import Path
 from makerd.journal import EquitySnapshot, Journal, JournaledFill
 from makerd.report_html import render_html
 from makerd.report_plots import PlotInputs, render_all
-from makerd.report_stats import report_figures
+from makerd.report_stats import report_figures, session_rows
 from makerd.report_summary import headline, summary_document
 from makerd.sessions import JOURNAL_NAME, NoJournalError
 
@@ -48,13 +48,13 @@ def write_session_report(state_dir: Path, session_id: int | None, report_dir: Pa
 
 def write_report(journal: Journal, session_id: int, report_dir: Path) -> list[Path]:
     """Write the four files for ``session_id`` into ``report_dir``; their paths, in order."""
-    figures = report_figures(journal, session_id)
-    fills = journal.fills(session_id)
-    equity = journal.equity(session_id)
+    rows = session_rows(journal, session_id)
+    figures = report_figures(journal, session_id, rows)
+    fills, equity = rows.fills, rows.equity
     summary = summary_document(figures)
     plots = render_all(
         PlotInputs(
-            started_ns=journal.session(session_id).started_ns,
+            started_ns=rows.record.started_ns,
             equity=equity,
             fills=fills,
             quotes=journal.report_tables.quote_samples(session_id),

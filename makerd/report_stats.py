@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from makerd.journal import EquitySnapshot, Journal, JournaledFill
+from makerd.journal import EquitySnapshot, Journal, JournaledFill, SessionRecord
 from makerd.report import max_drawdown, summarize
 from makerd.session_settings import SessionSettings, read_settings
 from protocol.account import Liquidity
@@ -73,11 +73,30 @@ class ReportFigures:
         return self.maker_fills / self.fills if self.fills else 0.0
 
 
-def report_figures(journal: Journal, session_id: int) -> ReportFigures:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRows:
+    """The journal rows of one session that the files and plots are made of, read once."""
+
+    record: SessionRecord
+    fills: list[JournaledFill]
+    equity: list[EquitySnapshot]
+
+
+def session_rows(journal: Journal, session_id: int) -> SessionRows:
+    """KeyError if there is no such session."""
+    return SessionRows(
+        record=journal.session(session_id),
+        fills=journal.fills(session_id),
+        equity=journal.equity(session_id),
+    )
+
+
+def report_figures(
+    journal: Journal, session_id: int, rows: SessionRows | None = None
+) -> ReportFigures:
     """Every figure of the report files for ``session_id`` (KeyError if there is none)."""
-    record = journal.session(session_id)
-    fills = journal.fills(session_id)
-    equity = journal.equity(session_id)
+    rows = rows or session_rows(journal, session_id)
+    record, fills, equity = rows.record, rows.fills, rows.equity
     summary = summarize(journal, session_id)
     settings = read_settings(journal, session_id)
     limit = Decimal(settings.max_position) if settings.max_position is not None else None
