@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from actors.quote_sampler import QuoteSampler
 from config.model import QuotingConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
@@ -49,8 +50,10 @@ class QuoterLogic:
         min_requote_interval_ns: int,
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
         session_s: float = 0.0,
+        sampler: QuoteSampler | None = None,
     ) -> None:
-        """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP)."""
+        """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
+        ``sampler`` keeps our quotes against the touch for the session report."""
         self._instrument = instrument
         self._model = model
         self._max_position = max_position
@@ -65,14 +68,23 @@ class QuoterLogic:
         self._feed_stale = False
         self._last_quote_ns = 0
         self._last_target: QuoteTarget | None = None
+        self._sampler = sampler
         self._handlers = self._build_handlers()
+
+    def stop(self) -> None:
+        """The actor stops: the samples not yet written go to the journal."""
+        if self._sampler is not None:
+            self._sampler.flush()
 
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
-        return handler(message) if handler is not None else []
+        sent = handler(message) if handler is not None else []
+        if self._sampler is not None:
+            self._sampler.observe(message, sent, self._book)
+        return sent
 
     def _build_handlers(self) -> dict[type, Callable[[Any], list[object]]]:
         return {

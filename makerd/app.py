@@ -47,6 +47,7 @@ from makerd.observer import Observer
 from makerd.pause_file import PersistedPause
 from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
+from makerd.session_settings import record_settings
 from makerd.shutdown import confirm_no_open_orders
 from makerd.signals import SignalFlags
 from makerd.state_lock import StateDirLock, StateDirLockedError
@@ -151,6 +152,7 @@ class MakerdRun:
             ts_ns=self._clock.now_ns(),
             account=venue.account_id,
         )
+        record_settings(journal, session_id, self.config, mode=self.config.mode.value)
         self._journal = journal
         self._session_id = session_id
         try:

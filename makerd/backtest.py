@@ -18,6 +18,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.report import SessionSummary, summarize
+from makerd.session_settings import record_settings
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
@@ -75,6 +76,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        record_settings(journal, session_id, config, mode="backtest")
         deps = Dependencies(
             config=config,
             instrument=instrument,
@@ -98,6 +100,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         )
         driver.start()
         driver.run_for(int(seconds * NS_PER_S))
+        driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         return SimResult(
             summary=summarize(journal, session_id),
