@@ -25,7 +25,7 @@ from makerd import arguments, ctl_cli
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from makerd.logs import LOG_FORMATS, configure_logging
+from makerd.logs import LOG_FORMATS, configure_logging, say_error
 
 DEFAULT_STATE_DIR = Path("var")
 
@@ -201,7 +201,7 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
 
 
 def _refuse(error: ConfigError) -> int:
-    print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+    say_error(f"makerd: invalid configuration\n{error}")
     return EXIT_CONFIG
 
 
@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return MakerdRun(config, config_path=args.config).run(duration_s=args.duration)
     except UnsupportedModeError as error:
-        print(f"makerd: {error}", file=sys.stderr)
+        say_error(f"makerd: {error}")
         return EXIT_CONFIG
 
 
