@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from protocol.account import OrderFilled, PositionReported
 from protocol.orders import OpenOrdersReported
+from protocol.risk import MarginReported
 from venues.hyperliquid.parse import (
     UserRateLimit,
     parse_fills,
+    parse_margin,
     parse_open_orders,
     parse_position,
     parse_user_rate_limit,
@@ -57,6 +59,11 @@ class AccountQueries:
         return AccountSnapshot(
             open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
         )
+
+    async def margin(self, *, now_ns: int) -> MarginReported:
+        """The account's margin use, from ``clearinghouseState``."""
+        state = await self._rest.info({"type": "clearinghouseState", "user": self.user})
+        return parse_margin(state, ts_local=now_ns)
 
     async def fills_since(self, start_ms: int, *, now_ns: int) -> tuple[OrderFilled, ...]:
         """Every fill at or after ``start_ms``, following the 500-item pages."""
