@@ -27,6 +27,7 @@ from protocol.risk import (
 )
 from protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
+from tests.test_observer_control_metrics import observed, value
 
 LOOSE_LOSSES = {
     "max_drawdown_usd": Decimal(10_000),
@@ -193,3 +194,23 @@ def test_a_disabled_unrealized_loss_limit_never_acts(tmp_path: Path) -> None:
     out = risk.handle(position("0.01", unrealized="-5000"))
 
     assert of_type(out, KillSwitchTripped) == []
+
+
+def test_soft_actions_and_margin_use_show_in_the_metrics() -> None:
+    pause = RiskStateChanged(
+        state=TradingState.HALTED, reason="band", limits=(RiskLimit.PRICE_BAND,), ts_local=T0
+    )
+    near = RiskStateChanged(
+        state=TradingState.REDUCE_ONLY,
+        reason="margin",
+        limits=(RiskLimit.MARGIN_RATIO, RiskLimit.DAILY_LOSS),
+        ts_local=T0,
+    )
+
+    registry = observed(pause, near, margin("250"))
+
+    assert value(registry, "makerd_risk_soft_actions_total", limit="price_band") == 1
+    assert value(registry, "makerd_risk_soft_actions_total", limit="margin_ratio") == 1
+    assert value(registry, "makerd_risk_soft_actions_total", limit="daily_loss") == 1
+    assert value(registry, "makerd_risk_soft_actions_total", limit="drawdown") == 0
+    assert value(registry, "makerd_margin_use_ratio") == 0.25
