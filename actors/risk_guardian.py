@@ -119,10 +119,11 @@ class RiskGuardianLogic:
         return self._assess(margin.ts_local)
 
     def _on_book(self, book: BookUpdated) -> list[object]:
-        mid = book.mid
-        if mid is None or self.tripped is not None:
-            return []
+        """Only a new pause needs judging here; the timer ends it."""
         config = self._config
+        mid = book.mid
+        if mid is None or self.tripped is not None or config.price_band_pct <= 0:
+            return []
         settings = BandSettings(
             pct=config.price_band_pct,
             window_s=config.price_band_window_s,
@@ -131,9 +132,10 @@ class RiskGuardianLogic:
         why = self._band.observe(
             mid, ts_exchange=book.ts_exchange, ts_local=book.ts_local, settings=settings
         )
-        if why is not None:
-            log.warning("event=price_band_paused detail=%r", why)
-            self._band_reason = why
+        if why is None:
+            return []
+        log.warning("event=price_band_paused detail=%r", why)
+        self._band_reason = why
         return self._assess(book.ts_local)
 
     def _assess(self, now_ns: int) -> list[object]:
