@@ -6,7 +6,7 @@ hard action is the kill switch, latched on disk; after it nothing moves the guar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -54,9 +54,9 @@ class Case:
     limit: RiskLimit
     kill: KillReason
     config: RiskConfig
-    calm: Callable[[], list[object]]
-    soft: Callable[[], list[object]]
-    hard: Callable[[], list[object]]
+    calm: Callable[[], Sequence[object]]
+    soft: Callable[[], Sequence[object]]
+    hard: Callable[[], Sequence[object]]
     flatten: bool = False
 
 
@@ -129,7 +129,7 @@ CASES = [
 ]
 
 
-def feed(risk: RiskGuardianLogic, messages: list[object]) -> list[object]:
+def feed(risk: RiskGuardianLogic, messages: Sequence[object]) -> list[object]:
     return [out for message in messages for out in risk.handle(message)]
 
 

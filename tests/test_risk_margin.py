@@ -52,8 +52,9 @@ def take(side: Side, price: str, ts: int) -> PlaceOrders:
 
 def margin_at(venue: PaperExchange, ts: int) -> MarginReported:
     venue.submit(RequestMargin(ts_local=ts), ts)
-    [report] = of_type(venue.advance(ts + LATER), MarginReported)
-    return report
+    reports: list[MarginReported] = of_type(venue.advance(ts + LATER), MarginReported)
+    assert len(reports) == 1
+    return reports[0]
 
 
 def test_the_paper_venue_reports_margin_from_its_position_mark_leverage_and_account() -> None:
