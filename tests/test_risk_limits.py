@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from actors.risk_guardian import RiskGuardianLogic
+from config.loader import ConfigError, parse_config
 from config.model import RiskConfig
 from makerd.latch import KillSwitchLatch
 from protocol.account import FillBooked
@@ -214,3 +215,25 @@ def test_soft_actions_and_margin_use_show_in_the_metrics() -> None:
     assert value(registry, "makerd_risk_soft_actions_total", limit="daily_loss") == 1
     assert value(registry, "makerd_risk_soft_actions_total", limit="drawdown") == 0
     assert value(registry, "makerd_margin_use_ratio") == 0.25
+
+
+@pytest.mark.parametrize(
+    ("risk", "problem"),
+    [
+        (
+            {"margin_soft_at": 0.9, "margin_hard_at": 0.9},
+            "risk.margin_soft_at: must be below risk.margin_hard_at (0.9), got 0.9",
+        ),
+        ({"margin_hard_at": 1.5}, "risk.margin_hard_at: must be a fraction in (0, 1]"),
+        ({"price_band_pct": 100}, "risk.price_band_pct: must be within [0, 100)"),
+        ({"max_unrealized_loss_usd": -1}, "risk.max_unrealized_loss_usd: must be from 0 to"),
+        ({"margin_poll_s": 0}, "risk.margin_poll_s: must be greater than 0"),
+    ],
+)
+def test_a_limit_that_cannot_work_is_refused_naming_the_field(
+    risk: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"risk": risk}, source="test.yaml")
+
+    assert any(line.startswith(problem) for line in caught.value.problems), caught.value.problems

@@ -8,6 +8,8 @@ local venue's admin path), or moves the market with its ``jump_pct`` fault.
 from __future__ import annotations
 
 import json
+import signal
+import time
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_KILL_SWITCH
+from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
 from makerd.latch import KillSwitchLatch
+from tests.test_ctl_live_e2e import new_risk_since
 from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
@@ -129,3 +132,30 @@ def test_an_unrealized_loss_past_its_limit_closes_the_venue_position_and_trips(
     assert latched is not None
     assert latched.reason == "unrealized_loss"
     assert trader.open_orders() == []
+
+
+def test_a_jump_past_the_price_band_empties_the_venue_until_the_pause_ends(
+    tmp_path: Path, venue_url: str
+) -> None:
+    band = {"price_band_pct": 1, "price_band_window_s": 5.0, "price_band_pause_s": 6.0}
+    trader = Trader(tmp_path, venue_url, sections={"risk": band})
+    makerd = trader.start(tmp_path)
+    resting(trader, makerd)
+
+    fault(venue_url, {"jump_pct": "2", "coin": "BTC"})
+    paused = makerd.wait_for(r"event=price_band_paused detail='mid moved (\S+)%")
+    emptied_s = wait_until(lambda: not trader.open_orders(), timeout_s=2, process=makerd)
+    empty_since_ms = time.time_ns() // 1_000_000
+    for _ in range(4):  # two seconds of status lines, i.e. of quote targets, while paused
+        makerd.wait_for(r"orders=0 .*state=halted")
+    placed_while_paused = new_risk_since(trader, empty_since_ms)
+    makerd.wait_for(r"event=risk_state from=halted to=normal", timeout=10)
+    resting(trader, makerd, timeout_s=10)
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish()
+
+    print(f"\nlive price band: mid moved {paused.group(1)}%, venue empty {emptied_s:.2f} s later")
+    assert Decimal(paused.group(1)) > 1
+    assert placed_while_paused == [], "nothing placed or moved while paused"
+    assert code == EXIT_OK, makerd.text[-3000:]
+    assert KillSwitchLatch(trader.state).read() is None, "a pause, not a kill switch"
