@@ -128,7 +128,8 @@ class OrderGateway:
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
         elif isinstance(command, RequestMargin):
-            self._emit(await self._queries.margin(now_ns=self._now_ns()))
+            coin = self._instrument.coin
+            self._emit(await self._queries.margin(coin, now_ns=self._now_ns()))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
 
