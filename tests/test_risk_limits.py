@@ -6,6 +6,7 @@ hard action is the kill switch, latched on disk; after it nothing moves the guar
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +16,8 @@ import pytest
 
 from actors.risk_guardian import RiskGuardianLogic
 from config.loader import ConfigError, parse_config
-from config.model import RiskConfig
+from config.model import MakerdConfig, RiskConfig, Scenario
+from makerd.backtest import run_simulated
 from makerd.latch import KillSwitchLatch
 from protocol.account import FillBooked
 from protocol.risk import (
@@ -30,11 +32,12 @@ from protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
 from tests.test_observer_control_metrics import observed, value
 
-LOOSE_LOSSES = {
-    "max_drawdown_usd": Decimal(10_000),
-    "session_loss_usd": Decimal(10_000),
-    "daily_loss_usd": Decimal(10_000),
-}
+LOOSE = RiskConfig(
+    max_drawdown_usd=Decimal(10_000),
+    session_loss_usd=Decimal(10_000),
+    daily_loss_usd=Decimal(10_000),
+)
+"""Loss limits far away, so only the limit under test acts."""
 
 
 def margin(used: str, value: str = "1000") -> MarginReported:
@@ -81,7 +84,7 @@ CASES = [
     Case(
         RiskLimit.DRAWDOWN,
         KillReason.MAX_DRAWDOWN,
-        RiskConfig(**{**LOOSE_LOSSES, "max_drawdown_usd": d(100)}),  # type: ignore[arg-type]
+        dataclasses.replace(LOOSE, max_drawdown_usd=d(100)),
         calm=lambda: [position("0", realized="80")],  # the peak
         soft=lambda: [position("0", realized="-5")],  # 85 below it
         hard=lambda: [position("0", realized="-25")],  # 105 below it
@@ -89,7 +92,7 @@ CASES = [
     Case(
         RiskLimit.SESSION_LOSS,
         KillReason.SESSION_LOSS,
-        RiskConfig(**{**LOOSE_LOSSES, "session_loss_usd": d(50)}),  # type: ignore[arg-type]
+        dataclasses.replace(LOOSE, session_loss_usd=d(50)),
         calm=lambda: [position("0", realized="-10")],
         soft=lambda: [position("0", realized="-41")],
         hard=lambda: [position("0", realized="-40", fees="11")],
@@ -97,7 +100,7 @@ CASES = [
     Case(
         RiskLimit.DAILY_LOSS,
         KillReason.DAILY_LOSS,
-        RiskConfig(**{**LOOSE_LOSSES, "daily_loss_usd": d(50)}),  # type: ignore[arg-type]
+        dataclasses.replace(LOOSE, daily_loss_usd=d(50)),
         calm=lambda: [position("0", realized="-10")],
         soft=lambda: [position("0", realized="-41")],
         hard=lambda: [position("0", realized="-51")],
@@ -121,7 +124,7 @@ CASES = [
     Case(
         RiskLimit.UNREALIZED_LOSS,
         KillReason.UNREALIZED_LOSS,
-        RiskConfig(**LOOSE_LOSSES, max_unrealized_loss_usd=d(100)),  # type: ignore[arg-type]
+        dataclasses.replace(LOOSE, max_unrealized_loss_usd=d(100)),
         calm=lambda: [position("0.01", unrealized="-20")],
         soft=lambda: [position("0.01", unrealized="-85")],
         hard=lambda: [position("0.01", unrealized="-101")],
@@ -188,7 +191,7 @@ def test_an_account_worth_nothing_with_margin_in_use_trips_the_margin_limit(
 
 def test_a_disabled_unrealized_loss_limit_never_acts(tmp_path: Path) -> None:
     risk = RiskGuardianLogic(
-        config=RiskConfig(**LOOSE_LOSSES),  # type: ignore[arg-type]
+        config=LOOSE,
         latch=KillSwitchLatch(tmp_path),
     )
 
@@ -237,3 +240,23 @@ def test_a_limit_that_cannot_work_is_refused_naming_the_field(
         parse_config({"risk": risk}, source="test.yaml")
 
     assert any(line.startswith(problem) for line in caught.value.problems), caught.value.problems
+
+
+def test_in_the_sim_an_unrealized_loss_flattens_at_the_venue_without_flatten_on_kill(
+    tmp_path: Path,
+) -> None:
+    base = MakerdConfig()
+    config = dataclasses.replace(
+        base,
+        sim=dataclasses.replace(base.sim, scenario=Scenario.CRASH),
+        risk=dataclasses.replace(LOOSE, max_unrealized_loss_usd=d("0.5"), flatten_on_kill=False),
+    )
+
+    result = run_simulated(config, seconds=120, state_dir=tmp_path)
+
+    latched = KillSwitchLatch(tmp_path).read()
+    assert latched is not None
+    assert latched.reason == "unrealized_loss"
+    assert result.venue_position == 0, "closed at the venue"
+    assert result.tracked_position == 0, "and booked"
+    assert result.counters.places_after_halt == 1, "one reduce-only IOC, nothing else"

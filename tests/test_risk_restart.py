@@ -8,6 +8,7 @@ venue's truth, asked again at start) and a price band pause (the market has move
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from protocol.risk import KillReason, KillSwitchTripped, RiskLimit, RiskStateCha
 from protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
 
-LOOSE = {"max_drawdown_usd": Decimal(10_000), "daily_loss_usd": Decimal(10_000)}
+LOOSE = RiskConfig(max_drawdown_usd=Decimal(10_000), daily_loss_usd=Decimal(10_000))
 
 
 def losing_round_trip(risk: RiskGuardianLogic, n: int) -> list[object]:
@@ -68,7 +69,7 @@ def test_a_winning_round_trip_resets_the_streak_for_the_next_process_too(tmp_pat
 
 def test_the_last_trip_is_in_the_journal_for_the_next_process(tmp_path: Path) -> None:
     with Journal(tmp_path / "journal.sqlite") as journal:
-        first = guardian(tmp_path, journal, RiskConfig(**LOOSE, session_loss_usd=d(50)))  # type: ignore[arg-type]
+        first = guardian(tmp_path, journal, dataclasses.replace(LOOSE, session_loss_usd=d(50)))
         first.handle(position("0", realized="-60", ts=T0 + 7))
         persisted = journal.load_risk_state()
 
