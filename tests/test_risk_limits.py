@@ -16,7 +16,7 @@ import pytest
 
 from actors.risk_guardian import RiskGuardianLogic
 from config.loader import ConfigError, parse_config
-from config.model import MakerdConfig, RiskConfig, Scenario
+from config.model import RiskConfig
 from makerd.backtest import run_simulated
 from makerd.latch import KillSwitchLatch
 from protocol.account import FillBooked
@@ -31,6 +31,7 @@ from protocol.risk import (
 from protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
 from tests.test_observer_control_metrics import observed, value
+from tests.test_risk_price_band import in_a_crash
 
 LOOSE = RiskConfig(
     max_drawdown_usd=Decimal(10_000),
@@ -245,12 +246,8 @@ def test_a_limit_that_cannot_work_is_refused_naming_the_field(
 def test_in_the_sim_an_unrealized_loss_flattens_at_the_venue_without_flatten_on_kill(
     tmp_path: Path,
 ) -> None:
-    base = MakerdConfig()
-    config = dataclasses.replace(
-        base,
-        sim=dataclasses.replace(base.sim, scenario=Scenario.CRASH),
-        risk=dataclasses.replace(LOOSE, max_unrealized_loss_usd=d("0.5"), flatten_on_kill=False),
-    )
+    limits = dataclasses.replace(LOOSE, max_unrealized_loss_usd=d("0.5"), flatten_on_kill=False)
+    config = in_a_crash(limits)
 
     result = run_simulated(config, seconds=120, state_dir=tmp_path)
 
