@@ -27,6 +27,8 @@ REARMS_PER_HORIZON = 3
 """The watchdog re-arms the dead-man switch after a third of its horizon has passed."""
 
 _COIN = re.compile(r"[A-Za-z0-9@][A-Za-z0-9@:_./-]{0,31}")
+_BUILDER_COIN = re.compile(r"[A-Za-z0-9]+:[A-Za-z0-9][A-Za-z0-9_./-]*")
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -74,11 +76,21 @@ def url_problem(  # noqa: PLR0911  (one return per refusal reads as the list of 
 
 def coin_problem(coin: str) -> str | None:
     """Why ``coin`` cannot be a coin name, or None when it can."""
+    if len(_LIST_SEPARATORS.split(coin.strip(" ,;"))) > 1:
+        return (
+            "names one coin: one makerd process quotes one coin today (run one process, "
+            f"with its own state_dir, per coin), got {coin[:40]!r}"
+        )
+    if ":" in coin and not _BUILDER_COIN.fullmatch(coin):
+        return (
+            "a builder-deployed (HIP-3) coin is named dex:COIN with one colon, the dex "
+            f"and the coin each non-empty letters and digits (e.g. xyz:TSLA), got {coin[:40]!r}"
+        )
     if _COIN.fullmatch(coin):
         return None
     return (
         "must be a coin name as the exchange spells it (1 to 32 letters, digits or @:_./-, "
-        f"e.g. BTC), got {coin[:40]!r}"
+        f"e.g. BTC or xyz:TSLA), got {coin[:40]!r}"
     )
 
 
@@ -184,6 +196,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
         problems.append(
             f"risk.stale_feed_halt_s: must be at least feed.stale_after_s ({feed.stale_after_s}), "
             f"got {risk.stale_feed_halt_s}"
+        )
+    if risk.margin_soft_at >= risk.margin_hard_at:
+        problems.append(
+            f"risk.margin_soft_at: must be below risk.margin_hard_at ({risk.margin_hard_at}), "
+            f"got {risk.margin_soft_at}"
         )
     if watchdog.deadline_s < watchdog.ping_interval_s:
         problems.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.report import SessionSummary, summarize
+from makerd.session_settings import record_settings
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
@@ -72,7 +74,14 @@ class SimResult:
     widening_final: float
 
 
-def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> SimResult:
+def run_simulated(
+    config: MakerdConfig,
+    *,
+    seconds: float,
+    state_dir: Path,
+    watch: Callable[[object], None] | None = None,
+) -> SimResult:
+    """Run the actor system on the sim for ``seconds``; ``watch`` sees every routed message."""
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
@@ -80,6 +89,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        record_settings(journal, session_id, config, mode="backtest")
         deps = Dependencies(
             config=config,
             instrument=instrument,
@@ -98,7 +108,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             clock=clock,
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
-            observer=counters,
+            observer=counters if watch is None else _both(counters, watch),
             gate=gate,
         )
         driver.start()
@@ -107,6 +117,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         for _ in range(math.ceil(seconds)):
             driver.run_for(int(min(1.0, seconds - len(samples)) * NS_PER_S))
             samples.append(quoter.spread_widening)  # type: ignore[attr-defined]
+        driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         return SimResult(
             summary=summarize(journal, session_id),
@@ -119,3 +130,13 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         )
     finally:
         journal.close()
+
+
+def _both(
+    first: Callable[[object], None], second: Callable[[object], None]
+) -> Callable[[object], None]:
+    def observe(message: object) -> None:
+        first(message)
+        second(message)
+
+    return observe

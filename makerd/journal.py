@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from makerd.journal_extras import ReportTables
 from makerd.journal_records import RiskAndFundingRecords
 from makerd.journal_schema import SCHEMA_VERSION
 from makerd.journal_store import JournalError
@@ -61,6 +63,10 @@ class SessionRecord:
 
 class Journal(RiskAndFundingRecords):
     """Append-mostly store of everything a session did; see the module docstring."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.report_tables = ReportTables(self._db, self._lock)
 
     def start_session(self, *, mode: str, coin: str, ts_ns: int, account: str | None = None) -> int:
         """Open a new session and return its id.

@@ -30,14 +30,11 @@ from venues.hyperliquid.parse_funding import (
 )
 
 IOC: Any = {"limit": {"tif": "Ioc"}}
-ENTRY = {
-    "delta": {
-        "type": "funding", "coin": "ETH", "usdc": "-3.625312", "szi": "49.1477",
-        "fundingRate": "0.0000417", "nSamples": None,
-    },
-    "hash": "0x" + "ab" * 32,
-    "time": 1_700_000_000_000,
+DELTA: dict[str, object] = {
+    "type": "funding", "coin": "ETH", "usdc": "-3.625312", "szi": "49.1477",
+    "fundingRate": "0.0000417", "nSamples": None,
 }  # fmt: skip
+ENTRY: dict[str, object] = {"delta": DELTA, "hash": "0x" + "ab" * 32, "time": 1_700_000_000_000}
 
 
 @needs_cassettes
@@ -76,7 +73,7 @@ def test_recorded_funding_history_parses_to_one_payment_per_coin_and_hour(
 def test_a_malformed_funding_entry_is_refused_with_its_reason(
     change: dict[str, object], reason: DropReason
 ) -> None:
-    entry = {**ENTRY, "delta": {**ENTRY["delta"], **change}}  # type: ignore[dict-item]
+    entry = {**ENTRY, "delta": {**DELTA, **change}}
 
     with pytest.raises(FeedParseError) as refused:
         parse_user_funding([ENTRY, entry], ts_local=TS_LOCAL)
@@ -85,10 +82,7 @@ def test_a_malformed_funding_entry_is_refused_with_its_reason(
 
 
 def test_a_funding_time_ahead_of_the_local_clock_is_refused() -> None:
-    frame = {
-        "user": "0xabc",
-        "fundings": [{**ENTRY["delta"], "time": TS_LOCAL // 10**6 + 3600_000}],
-    }  # type: ignore[dict-item]
+    frame = {"user": "0xabc", "fundings": [{**DELTA, "time": TS_LOCAL // 10**6 + 3600_000}]}
 
     with pytest.raises(FeedParseError) as refused:
         parse_user_fundings_message(frame, ts_local=TS_LOCAL)
@@ -131,7 +125,7 @@ def venue() -> Iterator[VenueThread]:
     running.stop()
 
 
-def pay(venue: VenueThread, body: dict[str, object]) -> requests.Response:
+def pay(venue: VenueThread, body: dict[str, Any]) -> requests.Response:
     return requests.post(f"{venue.url}/_debug/funding", json=body, timeout=5)
 
 
