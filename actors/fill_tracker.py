@@ -70,6 +70,10 @@ class FillJournal(Protocol):
 
     def funding_payments(self, scope: str, coin: str) -> list[FundingPaid]: ...
 
+    def last_account_total(
+        self, account: str, coin: str, before_session: int
+    ) -> Decimal | None: ...
+
 
 class FillTrackerLogic:
     def __init__(
@@ -101,6 +105,7 @@ class FillTrackerLogic:
         self._equity_interval_ns = equity_interval_ns
         self.ledger = Ledger()
         self._mark = Decimal(0)
+        self._carried = Decimal(0)
         self._last_mark_publish_ns = 0
         self.duplicates_ignored = 0
         self._booked: set[str] = set()
@@ -118,6 +123,11 @@ class FillTrackerLogic:
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
         self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
+        if self._account is not None:
+            # The ledger carries earlier sessions' PnL in: the risk limits judge this
+            # session's on top of the equity they persisted, so each is counted once.
+            last = self._journal.last_account_total(self._account, self._coin, self._session_id)
+            self._carried = self.ledger.total_at(Decimal(0)) if last is None else last
         repair = RepairFills(
             coin=self._coin, since_ns=self._repaired_through_ns, reason="start", ts_local=now_ns
         )
@@ -296,6 +306,7 @@ class FillTrackerLogic:
             unrealized_pnl=self.ledger.unrealized_at(self._mark),
             fees_paid=self.ledger.fees_paid,
             funding=self.ledger.funding,
+            carried_pnl=self._carried,
             mark=self._mark,
             ts_local=ts,
         )

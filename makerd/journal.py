@@ -214,6 +214,21 @@ class Journal(RiskAndFundingRecords):
             for ts, position, realized, unrealized, fees, mark, funding in rows
         ]
 
+    def last_account_total(self, account: str, coin: str, before_session: int) -> Decimal | None:
+        """The newest total PnL an earlier session of ``account`` published for ``coin``
+        (realized + unrealized − fees + funding); None when none published any."""
+        rows = self._read(
+            "SELECT realized, unrealized, fees, funding FROM equity"
+            " JOIN sessions ON equity.session_id = sessions.id"
+            " WHERE sessions.account = ? AND sessions.coin = ? AND sessions.id < ?"
+            " ORDER BY equity.ts DESC, equity.rowid DESC LIMIT 1",
+            (account, coin, before_session),
+        )
+        if not rows:
+            return None
+        realized, unrealized, fees, funding = (Decimal(value) for value in rows[0])
+        return realized + unrealized - fees + funding
+
     def record_order_event(
         self, session_id: int, *, ts_ns: int, cloid: str, event: str, detail: str = ""
     ) -> None:

@@ -55,10 +55,19 @@ class PositionChanged:
     ts_local: int
     funding: Decimal = Decimal(0)
     """Funding received (negative: paid) on the position, summed over booked payments."""
+    carried_pnl: Decimal = Decimal(0)
+    """The part of ``total_pnl`` booked before this session: a live account's ledger is
+    rebuilt from every session's fills, so it carries the last figure the previous
+    session published (sim and paper start from nothing: 0)."""
 
     @property
     def total_pnl(self) -> Decimal:
         return self.realized_pnl + self.unrealized_pnl - self.fees_paid + self.funding
+
+    @property
+    def session_pnl(self) -> Decimal:
+        """What this session made: the total less what it carried in."""
+        return self.total_pnl - self.carried_pnl
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from actors.fill_tracker import FillTrackerLogic
+from actors.risk_guardian import RiskGuardianLogic
+from config.model import RiskConfig
 from makerd.journal import Journal
+from makerd.latch import KillSwitchLatch
 from makerd.report import summarize
 from protocol.account import (
     FillBooked,
@@ -180,3 +183,24 @@ def test_a_funding_payment_is_booked_once_across_pushes_repairs_and_restarts(
     assert of_type(started, PositionChanged)[0].funding == d("-0.0075"), "rebuilt from the journal"
     assert of_type(next_hour, PositionChanged)[0].total_pnl == d("-0.0050")
     assert reborn.ledger.funding == d("-0.0050")
+
+
+def test_the_risk_limits_count_each_sessions_pnl_once_across_restarts(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    for n in range(3):  # three runs of the same account, each losing 1 USD on a round trip
+        at = T0 + n * 100 * S
+        tracker, started = run(journal, at=at)
+        risk = RiskGuardianLogic(
+            config=RiskConfig(), latch=KillSwitchLatch(tmp_path), store=journal
+        )
+        published = [
+            *started,
+            *tracker.handle(fill(f"b{n}", Side.BUY, "60000", "0.01", ts=at + S)),
+            *tracker.handle(fill(f"s{n}", Side.SELL, "59900", "0.01", ts=at + 2 * S)),
+        ]
+        for update in of_type(published, PositionChanged):
+            risk.handle(update)
+
+    assert tracker.ledger.total_at(d(0)) == d(-3), "the account's ledger holds every run"
+    assert risk.account.equity == d(-3), "not -6: earlier runs counted once, not again"
+    assert risk.account.day_pnl == d(-3)
