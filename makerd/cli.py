@@ -238,6 +238,10 @@ def _preflight(config: MakerdConfig) -> None:
     unusable = arguments.state_dir_problem(Path(config.state_dir))
     if unusable:
         problems.append(f"state_dir: state directory {config.state_dir} {unusable}")
+    if config.feed.record_dir is not None:
+        unwritable = record.out_dir_problem(config.feed.record_dir)
+        if unwritable:
+            problems.append(f"feed.record_dir: {unwritable}")
     if config.mode is Mode.LIVE:
         from venues.hyperliquid.secrets import private_key_problems
 

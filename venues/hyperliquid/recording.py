@@ -25,7 +25,8 @@ import json
 import logging
 import queue
 import threading
-from typing import Final
+from pathlib import Path
+from typing import Final, Protocol, runtime_checkable
 
 from protocol.market import VenueConnectionChanged
 from venues.hyperliquid.recording_files import HourlyFiles
@@ -141,6 +142,21 @@ class RecordingWriter:
                 unflushed = 0
 
 
+@runtime_checkable
+class RecordingVenue(Protocol):
+    """A venue that may record its market stream (``feed.record_dir``)."""
+
+    @property
+    def recorder(self) -> FeedRecorder | None: ...
+
+
+def market_recorder(record_dir: Path | None, coin: str) -> FeedRecorder | None:
+    """A trading run's recorder of its market stream (``feed.record_dir``), or None."""
+    if record_dir is None:
+        return None
+    return FeedRecorder(RecordingWriter(HourlyFiles(out_dir=record_dir, label=coin)))
+
+
 class FeedRecorder:
     """What a socket tells about its stream, as recorded lines and gap markers."""
 
@@ -148,6 +164,18 @@ class FeedRecorder:
         self._writer = writer
         self._last_ns: int | None = None
         self._lost: tuple[int, str] | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Lines dropped because the writer fell behind (each run marked as a gap)."""
+        return self._writer.dropped
+
+    def start(self) -> None:
+        self._writer.start()
+
+    def stop(self) -> None:
+        """After the socket has stopped: write the rest and finish the open file."""
+        self._writer.stop()
 
     def on_message(self, raw: str, ts_local: int) -> None:
         """One data message exactly as received (already known to be JSON)."""
