@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from websockets.sync.client import connect
 
 from tests.local_venue_kit import arm, subscribe
@@ -215,3 +216,33 @@ def test_an_output_directory_under_a_file_exits_78_before_connecting(tmp_path: P
     assert "--out:" in process.text
     assert "is not a directory" in process.text
     assert "recording_started" not in process.text
+
+
+def test_hostile_frames_never_stop_the_recorder_and_only_json_data_is_recorded(
+    venue: VenueThread, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    process = recorder(venue, out)
+    open_part(process)
+    spec = {"count": 40, "stream": "market", "every_ms": 10, "burst": 4}
+    arm(venue, malformed_frames=spec)
+    wait_until_sent(venue)
+    arm(venue, clear=True)
+
+    process.signal(signal.SIGTERM)
+
+    assert process.finish(30) == 0, process.text
+    messages = [json.loads(message) for _ts, message in recorded(out)]
+    assert {m["channel"] for m in messages} <= {*DATA_CHANNELS, "makerdGap"}
+    # Valid JSON on a subscribed channel is kept as sent, even a book for a coin not
+    # recorded: the replay applies the feed's checks, the recording does not.
+    assert any(m["channel"] == "l2Book" and m["data"].get("coin") != "BTC" for m in messages)
+    assert "event=feed_message_dropped" in process.text
+
+
+def wait_until_sent(venue: VenueThread, timeout_s: float = 20) -> None:
+    """Until the venue has written every hostile frame it was asked to."""
+    deadline = time.monotonic() + timeout_s
+    while requests.get(f"{venue.url}/_debug/malformed", timeout=5).json()["pending"]:
+        assert time.monotonic() < deadline, "the venue did not send its hostile frames"
+        threading.Event().wait(0.05)

@@ -1,4 +1,4 @@
-"""``feed.record_dir``: a paper run records the market stream it trades on, as ``makerd record``."""
+"""``feed.record_dir``: a paper or live run records the market stream it trades on."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 
 from tests.processes import MakerdProcess, write_config
 from venues.hl_local.background import VenueThread
@@ -24,14 +25,15 @@ def venue_url() -> Iterator[str]:
     venue.stop()
 
 
-def paper_run(tmp_path: Path, url: str, record_dir: Path, *, mode: str = "paper") -> MakerdProcess:
+def trading_run(tmp_path: Path, url: str, record_dir: Path, *, mode: str) -> MakerdProcess:
     config = write_config(
         tmp_path / "paper.yaml",
         {"mode": mode, "coin": "BTC", "feed": {"record_dir": str(record_dir)}},
     )
     args = ["--log-format", "text", "run", "--config", str(config), "--api-url", url]
     args += ["--state-dir", str(tmp_path / "state"), "--metrics-port", "0"]
-    return MakerdProcess(args, cwd=tmp_path)
+    # A throwaway key: the venue funds every new signer (auto_provision).
+    return MakerdProcess(args, cwd=tmp_path, env={"MAKERD_PRIVATE_KEY": Account.create().key.hex()})
 
 
 def scrape(port: int) -> str:
@@ -40,11 +42,12 @@ def scrape(port: int) -> str:
     return text
 
 
-def test_a_paper_run_with_record_dir_records_its_market_stream(
-    venue_url: str, tmp_path: Path
+@pytest.mark.parametrize("mode", ["paper", "live"])
+def test_a_trading_run_with_record_dir_records_its_market_stream(
+    venue_url: str, tmp_path: Path, mode: str
 ) -> None:
     record_dir = tmp_path / "recording"
-    process = paper_run(tmp_path, venue_url, record_dir)
+    process = trading_run(tmp_path, venue_url, record_dir, mode=mode)
     port = process.metrics_port()
     process.wait_for("event=recording_file_opened")
     process.wait_for("event=started ")
@@ -69,7 +72,9 @@ def test_a_record_dir_that_cannot_be_created_is_refused_before_the_exchange(
 ) -> None:
     (tmp_path / "file").write_text("x")
     # Port 9 (discard) on loopback: nothing answers, so reaching it would fail differently.
-    process = paper_run(tmp_path, "http://127.0.0.1:9", tmp_path / "file" / "recording")
+    process = trading_run(
+        tmp_path, "http://127.0.0.1:9", tmp_path / "file" / "recording", mode="live"
+    )
 
     assert process.finish(30) == 78
     assert "feed.record_dir: " in process.text
@@ -77,7 +82,7 @@ def test_a_record_dir_that_cannot_be_created_is_refused_before_the_exchange(
 
 
 def test_record_dir_in_sim_mode_is_a_config_error(tmp_path: Path) -> None:
-    process = paper_run(tmp_path, "http://127.0.0.1:9", tmp_path / "recording", mode="sim")
+    process = trading_run(tmp_path, "http://127.0.0.1:9", tmp_path / "recording", mode="sim")
 
     assert process.finish(30) == 78
     assert "feed.record_dir: only paper and live mode" in process.text

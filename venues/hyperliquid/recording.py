@@ -89,15 +89,19 @@ class RecordingWriter:
         """
         if not self._thread.is_alive():
             return
-        with self._lock:
-            if self._lost is not None:
-                first, last = self._lost
-                marker = gap_message(from_ns=first, to_ns=last, reason=QUEUE_FULL)
-                self._queue.put((last, marker), timeout=timeout_s)
-                self._lost = None
-        self._queue.put(None, timeout=timeout_s)
+        try:
+            with self._lock:
+                if self._lost is not None:
+                    first, last = self._lost
+                    marker = gap_message(from_ns=first, to_ns=last, reason=QUEUE_FULL)
+                    self._queue.put((last, marker), timeout=timeout_s)
+                    self._lost = None
+            self._queue.put(None, timeout=timeout_s)
+        except queue.Full:
+            pass  # the writer is stuck (a hung disk): reported just below
         self._thread.join(timeout_s)
         if self._thread.is_alive():
+            # The open file stays .part, readable to its last flushed line.
             log.error("event=recording_stop_slow timeout_s=%.1f", timeout_s)
 
     def _offer(self, ts_ns: int, message: str) -> bool:
