@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import signal
+import socket
 import threading
 import time
 import zlib
@@ -17,6 +18,7 @@ from websockets.sync.client import connect
 
 from tests.local_venue_kit import arm, subscribe
 from tests.processes import MakerdProcess
+from tests.test_e2e_notify import receive_until
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
 from venues.hyperliquid.rest import websocket_url
@@ -246,3 +248,24 @@ def wait_until_sent(venue: VenueThread, timeout_s: float = 20) -> None:
     while requests.get(f"{venue.url}/_debug/malformed", timeout=5).json()["pending"]:
         assert time.monotonic() < deadline, "the venue did not send its hostile frames"
         threading.Event().wait(0.05)
+
+
+def test_under_systemd_it_says_ready_pings_the_watchdog_and_says_stopping(
+    venue: VenueThread, tmp_path: Path
+) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        args = ["record", "--coin", "BTC", "--out", str(tmp_path / "rec"), "--api-url", venue.url]
+        env = {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000"}
+        process = MakerdProcess(args, cwd=tmp_path, env=env)
+        seen: list[bytes] = []
+
+        receive_until(sock, b"READY=1", seen, timeout=30)
+        receive_until(sock, b"WATCHDOG=1", seen, timeout=10)
+        process.signal(signal.SIGTERM)
+        receive_until(sock, b"STOPPING=1", seen, timeout=15)
+
+    assert process.finish(30) == 0, process.text
+    ready = next(d for d in seen if b"READY=1" in d)
+    assert b"STATUS=recording" in ready
