@@ -49,8 +49,8 @@ def test_a_trading_run_with_record_dir_records_its_market_stream(
     record_dir = tmp_path / "recording"
     process = trading_run(tmp_path, venue_url, record_dir, mode=mode)
     port = process.metrics_port()
-    process.wait_for("event=recording_file_opened")
-    process.wait_for("event=started ")
+    # A status line with a mid: started (gauges registered), and a book went by the tap.
+    process.wait_for(r"makerd \w+ BTC \| mid=\d")
     metrics = scrape(port)
 
     process.signal(signal.SIGTERM)
