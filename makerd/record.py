@@ -25,7 +25,7 @@ from makerd.signals import SignalFlags
 from venues.hyperliquid.feed import market_subscriptions
 from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.recording import FeedRecorder, RecordingWriter
-from venues.hyperliquid.recording_files import HOUR_S, HourlyFiles, period_problem
+from venues.hyperliquid.recording_files import HOUR_S, HourlyFiles, file_label, period_problem
 from venues.hyperliquid.rest import MAINNET_API_URL, websocket_url
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
@@ -120,8 +120,7 @@ def run_record(args: argparse.Namespace) -> int:
         print(f"makerd record: --out: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     coins: tuple[str, ...] = args.coin
-    label = coins[0] if len(coins) == 1 else "all"
-    files = HourlyFiles(out_dir=args.out, label=label, period_s=args.rotate_s)
+    files = HourlyFiles(out_dir=args.out, label=file_label(coins), period_s=args.rotate_s)
     session = RecordingSession(
         writer=RecordingWriter(files), url=websocket_url(args.api_url), coins=coins
     )

@@ -11,7 +11,7 @@ import pytest
 
 from protocol.market import VenueConnectionChanged
 from venues.hyperliquid.recording import FeedRecorder, RecordingWriter, gap_message
-from venues.hyperliquid.recording_files import HourlyFiles
+from venues.hyperliquid.recording_files import HourlyFiles, file_label
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 NS = 1_000_000_000
@@ -114,6 +114,27 @@ def test_periods_shorter_than_an_hour_name_files_to_the_second(tmp_path: Path) -
         "BTC_20261206_040002.gz",
         "BTC_20261206_040004.gz",
     ]
+
+
+@pytest.mark.parametrize(
+    ("coins", "label"),
+    [(("BTC",), "BTC"), (("xyz:TSLA",), "xyz-TSLA"), (("@107",), "@107"), (("BTC", "ETH"), "all")],
+)
+def test_a_files_label_is_its_coin_made_safe_for_a_file_name(
+    coins: tuple[str, ...], label: str
+) -> None:
+    assert file_label(coins) == label
+
+
+def test_a_coin_name_with_slashes_cannot_write_outside_the_directory(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    files = HourlyFiles(out_dir=out, label=file_label(("a/../../b",)), now_ns=Clock(T0))
+
+    files.write(T0, "{}")
+    files.close()
+
+    assert [p.parent for p in files.completed] == [out]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 @pytest.mark.parametrize("period_s", [0, 7, 7200, -1])

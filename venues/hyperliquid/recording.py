@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
 from protocol.market import VenueConnectionChanged
-from venues.hyperliquid.recording_files import HourlyFiles
+from venues.hyperliquid.recording_files import HourlyFiles, file_label
 
 log = logging.getLogger("makerd.recording")
 
@@ -158,7 +158,8 @@ def market_recorder(record_dir: Path | None, coin: str) -> FeedRecorder | None:
     """A trading run's recorder of its market stream (``feed.record_dir``), or None."""
     if record_dir is None:
         return None
-    return FeedRecorder(RecordingWriter(HourlyFiles(out_dir=record_dir, label=coin)))
+    files = HourlyFiles(out_dir=record_dir, label=file_label((coin,)))
+    return FeedRecorder(RecordingWriter(files))
 
 
 class FeedRecorder:

@@ -8,7 +8,7 @@ readable up to its last complete line because :meth:`HourlyFiles.flush` ends a g
 block with a sync flush (the recorder calls it whenever it has caught up, and at least
 every ``flush_every`` lines).
 
-Names are ``<label>_<YYYYMMDD>_<HH>.gz`` (UTC) for hourly files, or
+Names are ``<label>_<YYYYMMDD>_<HH>.gz`` (UTC; see :func:`file_label`) for hourly files, or
 ``<label>_<YYYYMMDD>_<HHMMSS>.gz`` for shorter periods. A period that already has a
 file (a restart within the hour, or a line stamped just before a rotation that arrived
 just after it) gets the next free ``_2``, ``_3``... suffix: a completed file is never
@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -37,6 +38,18 @@ PART_SUFFIX: Final = ".part"
 _NS_PER_S: Final = 1_000_000_000
 _CLOSE_GRACE_NS: Final = 2 * _NS_PER_S
 """How long after its period ends an idle file waits for a late line before closing."""
+_UNSAFE_IN_NAME: Final = re.compile(r"[^A-Za-z0-9@_-]")
+
+
+def file_label(coins: tuple[str, ...]) -> str:
+    """The name's first part: the coin, or ``all`` for several.
+
+    A coin name may hold ``:``, ``/`` or ``.`` (``xyz:TSLA``); each becomes ``-`` so the
+    file stays a plain name inside the output directory.
+    """
+    if len(coins) != 1:
+        return "all"
+    return _UNSAFE_IN_NAME.sub("-", coins[0])
 
 
 def period_problem(period_s: int) -> str | None:
