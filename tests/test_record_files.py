@@ -179,6 +179,25 @@ def test_a_full_queue_drops_lines_without_waiting_and_marks_them_as_a_gap(
     ]
 
 
+def test_the_queue_is_bounded_in_bytes_too_so_huge_messages_cannot_fill_memory(
+    tmp_path: Path,
+) -> None:
+    files = HourlyFiles(out_dir=tmp_path, label="BTC", now_ns=Clock(T0))
+    writer = RecordingWriter(files, max_bytes=1000)
+    huge = json.dumps({"channel": "l2Book", "data": "x" * 600})
+
+    for n in range(1, 4):  # the writer thread is not running: 600 bytes fit, 1200 do not
+        writer.record(T0 + n, huge)
+    writer.start()
+    writer.record(T0 + 4, "{}")  # the marker goes first, then this line
+    writer.stop()
+
+    assert writer.dropped == 2
+    stamps = [int(line.split(" ", 1)[0]) for line in lines_of(files.completed[0])]
+    assert stamps == [T0 + 1, T0 + 3, T0 + 4]
+    assert "queue_full" in lines_of(files.completed[0])[1]
+
+
 def connection(*, connected: bool, ts: int, reason: str = "") -> VenueConnectionChanged:
     return VenueConnectionChanged(stream="market", connected=connected, reason=reason, ts_local=ts)
 

@@ -14,9 +14,9 @@ again, ``reason`` the disconnection's (``closed_ok``, ``closed_error``, ``timeou
 Lines go through a bounded queue to one writer thread (:class:`RecordingWriter`), which
 compresses and writes them with :class:`HourlyFiles`. When the queue is full, a line is
 dropped and counted (:attr:`RecordingWriter.dropped`), never waited for: the feed must
-not slow down because a disk did. The drops are then marked in the file as a
-``queue_full`` gap in their place. The writer flushes whenever it has emptied the queue,
-and at least every ``flush_every`` lines.
+not slow down because a disk did (the queue is bounded in lines and in bytes). The
+drops are then marked in the file as a ``queue_full`` gap in their place. The writer
+flushes whenever it has emptied the queue, and at least every ``flush_every`` lines.
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ log = logging.getLogger("makerd.recording")
 
 GAP_CHANNEL: Final = "makerdGap"
 QUEUE_FULL: Final = "queue_full"
-DEFAULT_CAPACITY: Final = 100_000
+DEFAULT_CAPACITY: Final = 10_000
+"""Lines queued at most: at Hyperliquid's few book messages a second, minutes of a stalled disk."""
+DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
+"""Bytes queued at most, whatever the lines' sizes (one message may be a megabyte)."""
 _TICK_S: Final = 0.5
 
 
@@ -49,10 +52,18 @@ class RecordingWriter:
     """A bounded queue of lines and the thread that writes them to :class:`HourlyFiles`."""
 
     def __init__(
-        self, files: HourlyFiles, *, capacity: int = DEFAULT_CAPACITY, flush_every: int = 100
+        self,
+        files: HourlyFiles,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        flush_every: int = 100,
     ) -> None:
         self.files = files
         self._queue: queue.Queue[tuple[int, str] | None] = queue.Queue(maxsize=capacity)
+        self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._queued_bytes = 0
         self._flush_every = flush_every
         self._thread = threading.Thread(target=self._serve, name="recorder", daemon=True)
         self._lock = threading.Lock()
@@ -70,17 +81,24 @@ class RecordingWriter:
         self._thread.start()
 
     def record(self, ts_ns: int, message: str) -> None:
-        """Queue one line; from any thread; never blocks, never raises."""
+        """Queue one line; from any thread; never blocks, never raises.
+
+        After a run of drops, the line goes in behind their marker, or (when the two do not
+        fit) is dropped too and the run grows: one gap, one marker, however long.
+        """
         with self._lock:
+            marker = ""
             if self._lost is not None:
-                first, last = self._lost
-                marker = gap_message(from_ns=first, to_ns=last, reason=QUEUE_FULL)
-                if not self._offer(last, marker):
-                    self._drop(ts_ns)
-                    return
-                self._lost = None
-            if not self._offer(ts_ns, message):
+                marker = gap_message(from_ns=self._lost[0], to_ns=self._lost[1], reason=QUEUE_FULL)
+            lines = 2 if marker else 1
+            if not self._fits(len(marker) + len(message), lines):
                 self._drop(ts_ns)
+                return
+            if self._lost is not None:
+                self._queue.put_nowait((self._lost[1], marker))
+                self._lost = None
+            self._queue.put_nowait((ts_ns, message))
+            self._queued_bytes += len(marker) + len(message)
 
     def stop(self, *, timeout_s: float = 10.0) -> None:
         """Write what is queued, finish the open file (its final name) and end the thread.
@@ -89,13 +107,18 @@ class RecordingWriter:
         """
         if not self._thread.is_alive():
             return
+        with self._lock:
+            lost, self._lost = self._lost, None
+            marker = (
+                ""
+                if lost is None
+                else gap_message(from_ns=lost[0], to_ns=lost[1], reason=QUEUE_FULL)
+            )
+            self._queued_bytes += len(marker)
         try:
-            with self._lock:
-                if self._lost is not None:
-                    first, last = self._lost
-                    marker = gap_message(from_ns=first, to_ns=last, reason=QUEUE_FULL)
-                    self._queue.put((last, marker), timeout=timeout_s)
-                    self._lost = None
+            if lost is not None:
+                # Past the bounds if need be: it is the last line, and it says what is missing.
+                self._queue.put((lost[1], marker), timeout=timeout_s)
             self._queue.put(None, timeout=timeout_s)
         except queue.Full:
             pass  # the writer is stuck (a hung disk): reported just below
@@ -104,12 +127,11 @@ class RecordingWriter:
             # The open file stays .part, readable to its last flushed line.
             log.error("event=recording_stop_slow timeout_s=%.1f", timeout_s)
 
-    def _offer(self, ts_ns: int, message: str) -> bool:
-        try:
-            self._queue.put_nowait((ts_ns, message))
-        except queue.Full:
+    def _fits(self, size: int, lines: int) -> bool:
+        # Under _lock, and only the writer takes from the queue: what fits now still fits.
+        if self._queued_bytes + size > self._max_bytes:
             return False
-        return True
+        return self._queue.qsize() + lines <= self._capacity
 
     def _drop(self, ts_ns: int) -> None:
         if self.dropped == 0:
@@ -138,6 +160,8 @@ class RecordingWriter:
             if item is None:
                 self.files.flush()
                 return
+            with self._lock:
+                self._queued_bytes -= len(item[1])
             self.files.write(*item)
             unflushed += 1
             if unflushed >= self._flush_every or self._queue.empty():
