@@ -208,6 +208,16 @@ def test_bad_arguments_exit_78_naming_the_argument(
     assert not (tmp_path / "rec").exists()
 
 
+def test_a_coin_the_exchange_does_not_list_exits_78_naming_it(
+    venue: VenueThread, tmp_path: Path
+) -> None:
+    process = recorder(venue, tmp_path / "rec", "--coin", "BTC,ETHH")
+
+    assert process.finish(30) == 78
+    assert "--coin: coin 'ETHH' is not in the venue's universe; did you mean ETH" in process.text
+    assert "recording_started" not in process.text
+
+
 def test_an_output_directory_under_a_file_exits_78_before_connecting(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "rec"
