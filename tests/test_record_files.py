@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from protocol.market import VenueConnectionChanged
+from tests.test_frame_boundary import RECORDING, needs_recording, recorded_frames
 from venues.hyperliquid.recording import FeedRecorder, RecordingWriter, gap_message
 from venues.hyperliquid.recording_files import HourlyFiles, file_label
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
@@ -256,3 +257,19 @@ def test_the_socket_hands_the_recorder_each_data_message_byte_for_byte(tmp_path:
         f"{T0 + 2} {odd_but_valid}",
         f'{T0 + 3} {{"channel":"trades", "data":[]}}',
     ]
+
+
+@needs_recording
+def test_recording_hftbacktests_own_messages_again_gives_its_file_byte_for_byte(
+    tmp_path: Path,
+) -> None:
+    """The collector's format, exactly: its recording, re-recorded here, is the same text."""
+    frames = recorded_frames()
+    files = HourlyFiles(out_dir=tmp_path, label="BTC", now_ns=Clock(frames[0][0]))
+
+    for ts_local, message in frames:
+        files.write(ts_local, message)
+    files.close()
+
+    ours = b"".join(gzip.decompress(path.read_bytes()) for path in files.completed)
+    assert ours == gzip.decompress(RECORDING.read_bytes())
