@@ -7,18 +7,18 @@ only the operator's env file pointing it at that venue.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.systemd_lab import VENV, SystemdLab, unavailable
+from tests.test_systemd_real import lab, wait_until
 
 UNIT = "makerd-record@BTC.service"
 OUT = "/var/lib/makerd-record/BTC"
 RECORDER = Path(__file__).resolve().parent.parent / "deploy" / "systemd" / "makerd-record@.service"
 VENUE_PORT = 8787
+__all__ = ["lab"]  # pytest finds the fixture here: systemd is booted once for this module
 WHY_NOT = unavailable()
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"no real systemd: {WHY_NOT}")
 
@@ -36,24 +36,6 @@ COUNT_LINES = (
     "text = zlib.decompressobj(wbits=31).decompress(data).decode()\n"
     "print(text.count('\\n'))\n"
 )
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemdLab]:
-    systemd = SystemdLab(tmp_path_factory.mktemp("systemd-lab"))
-    try:
-        systemd.boot()
-        yield systemd
-    finally:
-        systemd.shutdown()
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.25)
 
 
 def files(lab: SystemdLab) -> list[str]:
