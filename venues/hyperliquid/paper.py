@@ -27,6 +27,7 @@ from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.limits import FrameLimits
 from venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
+from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.rest import websocket_url
 from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
 from venues.paper.exchange import PaperExchange
@@ -58,6 +59,7 @@ class PaperHyperliquidVenue:
         )
         self._io = IoLoop(name="paper-io")
         self._sink: EventSink | None = None
+        self.recorder = market_recorder(config.feed.record_dir, config.coin)
         self.feed = MarketFeed(
             ws_url=websocket_url(api_url),
             coins=(config.coin,),
@@ -65,6 +67,7 @@ class PaperHyperliquidVenue:
             policy=reconnect_policy(config.hyperliquid),
             now_ns=clock.now_ns,
             limits=limits,
+            tap=self.recorder,
         )
         self.funding = PaperFunding(
             api_url=api_url,
@@ -86,6 +89,8 @@ class PaperHyperliquidVenue:
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.recorder is not None:
+            self.recorder.start()
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
@@ -94,6 +99,8 @@ class PaperHyperliquidVenue:
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._io.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
 
     async def _start_tasks(self) -> None:
         self._io.spawn(self.feed.run(), name="paper-market-feed")
