@@ -90,6 +90,7 @@ BOUNDS: dict[str, Bound] = {
     "paper.ack_latency_ms": Bound(0, MINUTE_S * 1000),
     "paper.maker_fee_rate": _FEE,
     "paper.taker_fee_rate": _FEE,
+    "paper.queue_power": Bound(0, 10, low_open=True),
     "quoting.volatility_halflife_s": _open_low(WEEK_S),
     "quoting.session_s": Bound(0, WEEK_S),
     "quoting.levels": Bound(1, 20),

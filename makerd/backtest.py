@@ -1,11 +1,14 @@
-"""Run the actors' logic against the embedded sim on a simulated clock (no threads).
+"""Run the actors' logic against a stepped venue on a simulated clock (no threads).
 
 The same factories build the same state machines as a live run; only the runtime
-differs. Used by tests and by model comparisons: the result depends only on the config.
+differs. :func:`run_simulated` drives them against the embedded sim (tests, model
+comparisons); :mod:`makerd.replay` against recorded market data. The result depends
+only on the inputs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,13 +20,15 @@ from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
-from makerd.report import SessionSummary, summarize
+from makerd.report import SessionSummary, summarize, summary_to_json
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
 from protocol.control import QuoteCycleCompleted
+from protocol.instrument import Instrument
 from protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
 from protocol.risk import KillSwitchTripped
+from venues.base import SteppedVenue
 from venues.sim.venue import SimVenue, sim_instrument
 
 NS_PER_S = 1_000_000_000
@@ -59,6 +64,16 @@ class SimCounters:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRun:
+    """A session the deterministic driver ran, and what it left in the journal."""
+
+    session_id: int
+    summary: SessionSummary
+    counters: SimCounters
+    tracked_position: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SimResult:
     summary: SessionSummary
     counters: SimCounters
@@ -71,6 +86,37 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
+    run = run_session(
+        config,
+        instrument=instrument,
+        venue=venue,
+        clock=clock,
+        state_dir=state_dir,
+        drive=lambda driver: driver.run_for(int(seconds * NS_PER_S)),
+    )
+    return SimResult(
+        summary=run.summary,
+        counters=run.counters,
+        venue_position=venue.exchange.position,
+        venue_open_orders=venue.exchange.open_order_count,
+        tracked_position=run.tracked_position,
+    )
+
+
+def run_session(
+    config: MakerdConfig,
+    *,
+    instrument: Instrument,
+    venue: SteppedVenue,
+    clock: ManualClock,
+    state_dir: Path,
+    drive: Callable[[DeterministicDriver], None],
+) -> SessionRun:
+    """Build the live state machines around ``venue`` and let ``drive`` run them.
+
+    The session is journaled as a ``backtest`` session, exactly as a live run journals
+    its own (fills, equity), in ``state_dir/journal.sqlite``.
+    """
     journal = Journal(state_dir / "journal.sqlite")
     gate = TradingGate()
     try:
@@ -97,13 +143,14 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             gate=gate,
         )
         driver.start()
-        driver.run_for(int(seconds * NS_PER_S))
+        drive(driver)
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
-        return SimResult(
-            summary=summarize(journal, session_id),
+        summary = summarize(journal, session_id)
+        journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
+        return SessionRun(
+            session_id=session_id,
+            summary=summary,
             counters=counters,
-            venue_position=venue.exchange.position,
-            venue_open_orders=venue.exchange.open_order_count,
             tracked_position=tracked,
         )
     finally:
