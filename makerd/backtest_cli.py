@@ -111,7 +111,8 @@ def _replay(
     print(f"session {result.run.session_id} (backtest, {config.coin}) in {journal}")
     print(
         f"replayed {seconds:.1f} s: {replayed.get('books', 0)} books, "
-        f"{replayed.get('trades', 0)} trades, {replayed.get('dropped', 0)} dropped, "
+        f"{replayed.get('trades', 0)} trades (+{replayed.get('trades_before_first_book', 0)} "
+        f"from before the first book, not matched), {replayed.get('dropped', 0)} dropped, "
         f"{replayed.get('gaps', 0)} gaps"
     )
     print(

@@ -36,7 +36,7 @@ class InstrumentRulesError(ValueError):
 class ReplayResult:
     run: SessionRun
     replayed: dict[str, int]
-    """Events replayed by kind: ``books``, ``trades``, ``dropped``, ``gaps``."""
+    """Events replayed by kind (see :attr:`venues.replay.venue.ReplayVenue.replayed`)."""
     first_ns: int
     last_ns: int
 
@@ -44,12 +44,13 @@ class ReplayResult:
 def instrument_from_meta(path: Path, coin: str) -> Instrument:
     """``coin``'s rules from a saved ``{"type": "meta"}`` response."""
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        return parse_meta(payload)[coin]
+        instruments = parse_meta(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as error:
         raise InstrumentRulesError(f"--meta {path}: {_reason(error)}") from None
-    except UnknownCoinError as error:
-        raise InstrumentRulesError(f"--meta {path}: {error}") from None
+    if coin not in instruments:
+        unknown = UnknownCoinError(coin, sorted(instruments))
+        raise InstrumentRulesError(f"--meta {path}: {unknown}")
+    return instruments[coin]
 
 
 def instrument_from_steps(coin: str, *, tick: Decimal, lot: Decimal) -> Instrument:

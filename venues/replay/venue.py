@@ -32,9 +32,11 @@ class ReplayVenue:
     """A :class:`venues.base.SteppedVenue` over a stream of recorded events.
 
     :meth:`next_event_ns` tells an event-driven loop when something next happens, so a
-    replay never ticks through quiet time. An event stamped earlier than one already
-    replayed (a local clock that stepped back while recording) is replayed at once, in
-    file order: the simulated clock cannot go back.
+    replay never ticks through quiet time. Every recorded event reaches makerd as live
+    would deliver it; trades from before the first book are not matched (see
+    :meth:`_match`). An event stamped earlier than one already replayed (a local clock
+    that stepped back while recording) is replayed at once, in file order: the simulated
+    clock cannot go back.
     """
 
     def __init__(
@@ -48,7 +50,9 @@ class ReplayVenue:
         # Trade ids start with the recording's first instant: the same data, the same ids.
         self.exchange = PaperExchange(instrument, paper, id_prefix=f"replay{self.first_ns}")
         self.replayed: Counter[str] = Counter()
-        """Events replayed by kind: ``books``, ``trades``, ``dropped``, ``gaps``."""
+        """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
+        ``dropped``, ``gaps``."""
+        self._books_from_ns: int | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -73,15 +77,28 @@ class ReplayVenue:
             if isinstance(event, RecordingGap):
                 self.replayed["gaps"] += 1
                 continue
-            if isinstance(event, FeedMessageDropped):
-                self.replayed["dropped"] += 1
-            else:
-                self.exchange.on_market(event)
-                self.replayed["books" if isinstance(event, BookSnapshotReceived) else "trades"] += 1
+            self._match(event)
             market.append(event)
         venue_events = self.exchange.events_until(now_ns)
         merged = heapq.merge(market, venue_events, key=_delivery_time)
         return list(merged)
+
+    def _match(self, event: BookSnapshotReceived | TradePrinted | FeedMessageDropped) -> None:
+        if isinstance(event, FeedMessageDropped):
+            self.replayed["dropped"] += 1
+            return
+        if isinstance(event, BookSnapshotReceived):
+            if self._books_from_ns is None:
+                self._books_from_ns = event.ts_exchange
+            self.replayed["books"] += 1
+        elif self._books_from_ns is None or event.ts_exchange < self._books_from_ns:
+            # The trades a subscription starts with happened before the first book, which
+            # already shows their effect: matching them would fill orders twice over.
+            self.replayed["trades_before_first_book"] += 1
+            return
+        else:
+            self.replayed["trades"] += 1
+        self.exchange.on_market(event)
 
 
 def _delivery_time(event: Delivered) -> int:

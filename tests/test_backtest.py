@@ -1,0 +1,224 @@
+"""makerd backtest: the same recording gives the same fills; a real process writes a journal
+that ``makerd report`` reads; bad input ends with a clear line, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from config.model import MakerdConfig, PaperConfig, QueueModel
+from makerd.journal import Journal
+from makerd.replay import instrument_from_steps, run_replay
+from protocol import OrderFilled, OrderRequest, PlaceOrders, Side, TimeInForce, TradePrinted
+from tests.replay_kit import MS, REAL_RECORDING, T0, l2_book, trades, write_recorder_file
+from venues.replay.recorder_file import RecorderFile
+from venues.replay.synthetic import SyntheticRecording, write_recording
+from venues.replay.venue import ReplayVenue
+
+BTC_RULES = ("--tick", "1", "--lot", "0.00001")
+BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
+needs_real_recording = pytest.mark.skipif(
+    not REAL_RECORDING.is_file(), reason="the shared fixtures folder is absent"
+)
+
+
+@pytest.fixture(scope="module")
+def two_minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("recording") / "btc.gz"
+    write_recording(path, SyntheticRecording(seconds=120, seed=11))
+    return path
+
+
+def makerd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "makerd", "--log-format", "text", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def fill_rows(state_dir: Path) -> list[tuple[str, str, str, str, int, str]]:
+    journal = Journal(state_dir / "journal.sqlite")
+    try:
+        return [
+            (f.trade_id, f.side.value, str(f.price), str(f.size), f.ts_local, f.liquidity.value)
+            for f in (booked.fill for booked in journal.fills())
+        ]
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("model", list(QueueModel))
+def test_the_same_recording_and_config_give_identical_fills(
+    two_minutes: Path, tmp_path: Path, model: QueueModel
+) -> None:
+    config = MakerdConfig(paper=PaperConfig(queue_model=model))
+
+    first = run_replay(config, [two_minutes], instrument=BTC, state_dir=tmp_path / "a")
+    second = run_replay(config, [two_minutes], instrument=BTC, state_dir=tmp_path / "b")
+
+    assert first.run.summary.fills > 0
+    assert fill_rows(tmp_path / "a") == fill_rows(tmp_path / "b")
+    assert first.run.summary == second.run.summary
+
+
+def test_trades_from_before_the_first_book_are_not_matched(tmp_path: Path) -> None:
+    path = write_recorder_file(
+        tmp_path / "r.gz",
+        [
+            (T0, l2_book(T0 // MS, "100", "101", size="0.01")),
+            # The subscription's snapshot: a sell through our bid, 50 s before the book.
+            (T0 + 300 * MS, trades(T0 // MS - 50_000, "A", "99", "5", tid=1)),
+            (T0 + 400 * MS, trades(T0 // MS + 390, "A", "99", "5", tid=2)),
+        ],
+    )
+    venue = ReplayVenue(iter(RecorderFile(path, coin="BTC")), BTC, PaperConfig())
+    request = OrderRequest(
+        cloid="bid",
+        coin="BTC",
+        side=Side.BUY,
+        price=Decimal(100),
+        size=Decimal("0.2"),
+        tif=TimeInForce.POST_ONLY,
+        reduce_only=False,
+    )
+    venue.advance(T0)
+    venue.submit(PlaceOrders(orders=(request,), ts_local=T0), T0)
+
+    delivered: list[object] = []
+    for ms in (350, 600):
+        delivered += venue.advance(T0 + ms * MS)
+
+    fills = [e for e in delivered if isinstance(e, OrderFilled)]
+    assert [(f.ts_exchange, f.size) for f in fills] == [((T0 // MS + 390) * MS, Decimal("0.2"))]
+    assert venue.replayed["trades_before_first_book"] == 1
+    # Both trades still reach makerd, as the live feed would deliver them.
+    assert sum(isinstance(e, TradePrinted) for e in delivered) == 2
+
+
+@needs_real_recording
+def test_the_real_recording_backtests_as_a_process_and_report_reads_its_session(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+
+    backtest = makerd(
+        "backtest", str(REAL_RECORDING), *BTC_RULES, "--state-dir", str(state), cwd=tmp_path
+    )
+
+    assert backtest.returncode == 0, backtest.stderr
+    assert "session 1 (backtest, BTC)" in backtest.stdout
+    assert "replayed 25.4 s: 46 books, 34 trades (+30 from before the first book" in backtest.stdout
+    report = makerd("report", "--state-dir", str(state), cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "session 1  backtest BTC  started 2025-01-26" in report.stdout
+
+
+def test_a_backtest_process_journals_fills_that_report_counts(
+    two_minutes: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+
+    backtest = makerd(
+        "backtest", str(two_minutes), *BTC_RULES, "--state-dir", str(state), cwd=tmp_path
+    )
+
+    assert backtest.returncode == 0, backtest.stderr
+    printed = _line_value(backtest.stdout, "fills")
+    rows = fill_rows(state)
+    assert int(printed) == len(rows) > 0
+    report = makerd("report", "--state-dir", str(state), cwd=tmp_path)
+    assert _line_value(report.stdout, "fills") == printed
+    assert _line_value(report.stdout, "total pnl") == _line_value(backtest.stdout, "total pnl")
+
+
+def test_missing_instrument_rules_exit_78_before_reading(two_minutes: Path, tmp_path: Path) -> None:
+    result = makerd("backtest", str(two_minutes), "--state-dir", str(tmp_path / "s"), cwd=tmp_path)
+
+    assert result.returncode == 78
+    assert "give --meta FILE (a saved meta response) or both --tick and --lot" in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_meta_file_without_the_coin_exits_78_naming_it(two_minutes: Path, tmp_path: Path) -> None:
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"universe": [{"name": "ETH", "szDecimals": 4, "maxLeverage": 25}]}')
+
+    result = makerd(
+        "backtest",
+        str(two_minutes),
+        "--meta",
+        str(meta),
+        "--state-dir",
+        str(tmp_path / "s"),
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 78
+    assert f"--meta {meta}: coin 'BTC' is not in the venue's universe" in result.stderr
+
+
+def test_a_meta_file_gives_the_rules(two_minutes: Path, tmp_path: Path) -> None:
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40}]}')
+
+    result = makerd(
+        "backtest",
+        str(two_minutes),
+        "--meta",
+        str(meta),
+        "--state-dir",
+        str(tmp_path / "s"),
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert int(_line_value(result.stdout, "fills")) > 0
+
+
+def test_a_truncated_recording_exits_1_with_file_and_line_and_no_traceback(
+    two_minutes: Path, tmp_path: Path
+) -> None:
+    cut = tmp_path / "cut.gz"
+    data = two_minutes.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+
+    result = makerd(
+        "backtest", str(cut), *BTC_RULES, "--state-dir", str(tmp_path / "s"), cwd=tmp_path
+    )
+
+    assert result.returncode == 1
+    assert f"makerd: backtest: {cut}:" in result.stderr
+    assert "corrupt or truncated" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_recording_without_the_coin_says_so(two_minutes: Path, tmp_path: Path) -> None:
+    result = makerd(
+        "backtest",
+        str(two_minutes),
+        *BTC_RULES,
+        "--coin",
+        "ETH",
+        "--state-dir",
+        str(tmp_path / "s"),
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 1
+    assert f"makerd: backtest: no ETH data in {two_minutes}" in result.stderr
+
+
+def _line_value(text: str, label: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(f"{label} "):
+            return line[len(label) :].strip()
+    raise AssertionError(f"no {label!r} line in:\n{text}")
