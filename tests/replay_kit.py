@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import lz4.frame
+
+from protocol import OrderRequest, PlaceOrders, Side, TimeInForce
 
 _HERE = Path(__file__).resolve()
 FIXTURES = _HERE.parents[2] / "shared" / "fixtures"
@@ -80,3 +83,17 @@ def write_archive_hour(
         trades_file.parent.mkdir(parents=True)
         trades_file.write_text("".join(json.dumps(row) + "\n" for row in trade_rows))
     return book_file
+
+
+def post_only_bid(price: str, size: str, *, at: int) -> PlaceOrders:
+    """One post-only bid with the cloid ``bid``."""
+    request = OrderRequest(
+        cloid="bid",
+        coin="BTC",
+        side=Side.BUY,
+        price=Decimal(price),
+        size=Decimal(size),
+        tif=TimeInForce.POST_ONLY,
+        reduce_only=False,
+    )
+    return PlaceOrders(orders=(request,), ts_local=at)

@@ -3,18 +3,28 @@ that ``makerd report`` reads; bad input ends with a clear line, never a tracebac
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from config.model import MakerdConfig, PaperConfig, QueueModel
 from makerd.journal import Journal
 from makerd.replay import instrument_from_steps, run_replay
-from protocol import OrderFilled, OrderRequest, PlaceOrders, Side, TimeInForce, TradePrinted
-from tests.replay_kit import MS, REAL_RECORDING, T0, l2_book, trades, write_recorder_file
+from protocol import OrderFilled, TradePrinted
+from tests.replay_kit import (
+    MS,
+    REAL_RECORDING,
+    T0,
+    l2_book,
+    post_only_bid,
+    trades,
+    write_recorder_file,
+)
 from venues.replay.recorder_file import RecorderFile
 from venues.replay.synthetic import SyntheticRecording, write_recording
 from venues.replay.venue import ReplayVenue
@@ -81,17 +91,8 @@ def test_trades_from_before_the_first_book_are_not_matched(tmp_path: Path) -> No
         ],
     )
     venue = ReplayVenue(iter(RecorderFile(path, coin="BTC")), BTC, PaperConfig())
-    request = OrderRequest(
-        cloid="bid",
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(100),
-        size=Decimal("0.2"),
-        tif=TimeInForce.POST_ONLY,
-        reduce_only=False,
-    )
     venue.advance(T0)
-    venue.submit(PlaceOrders(orders=(request,), ts_local=T0), T0)
+    venue.submit(post_only_bid("100", "0.2", at=T0), T0)
 
     delivered: list[object] = []
     for ms in (350, 600):
@@ -148,37 +149,22 @@ def test_missing_instrument_rules_exit_78_before_reading(two_minutes: Path, tmp_
     assert not (tmp_path / "s").exists()
 
 
-def test_a_meta_file_without_the_coin_exits_78_naming_it(two_minutes: Path, tmp_path: Path) -> None:
+def backtest_with_meta(recording: Path, tmp_path: Path, coin: str) -> tuple[Path, Any]:
     meta = tmp_path / "meta.json"
-    meta.write_text('{"universe": [{"name": "ETH", "szDecimals": 4, "maxLeverage": 25}]}')
+    meta.write_text(json.dumps({"universe": [{"name": coin, "szDecimals": 5, "maxLeverage": 40}]}))
+    state = ("--state-dir", str(tmp_path / "s"))
+    return meta, makerd("backtest", str(recording), "--meta", str(meta), *state, cwd=tmp_path)
 
-    result = makerd(
-        "backtest",
-        str(two_minutes),
-        "--meta",
-        str(meta),
-        "--state-dir",
-        str(tmp_path / "s"),
-        cwd=tmp_path,
-    )
+
+def test_a_meta_file_without_the_coin_exits_78_naming_it(two_minutes: Path, tmp_path: Path) -> None:
+    meta, result = backtest_with_meta(two_minutes, tmp_path, "ETH")
 
     assert result.returncode == 78
     assert f"--meta {meta}: coin 'BTC' is not in the venue's universe" in result.stderr
 
 
 def test_a_meta_file_gives_the_rules(two_minutes: Path, tmp_path: Path) -> None:
-    meta = tmp_path / "meta.json"
-    meta.write_text('{"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 40}]}')
-
-    result = makerd(
-        "backtest",
-        str(two_minutes),
-        "--meta",
-        str(meta),
-        "--state-dir",
-        str(tmp_path / "s"),
-        cwd=tmp_path,
-    )
+    _, result = backtest_with_meta(two_minutes, tmp_path, "BTC")
 
     assert result.returncode == 0, result.stderr
     assert int(_line_value(result.stdout, "fills")) > 0

@@ -18,12 +18,10 @@ from protocol import (
     BookSnapshotReceived,
     Instrument,
     OrderFilled,
-    OrderRequest,
-    PlaceOrders,
     Side,
-    TimeInForce,
     TradePrinted,
 )
+from tests.replay_kit import post_only_bid
 from venues.paper import PaperExchange
 from venues.paper.queue_models import PowerProbQueue
 
@@ -50,16 +48,7 @@ def run(model: QueueModel, stream: list[Book | Sell], *, power: float = 2.0) -> 
     )
     venue = PaperExchange(BTC, config, id_prefix="q")
     venue.on_market(book(T0, "4"))
-    request = OrderRequest(
-        cloid="bid",
-        coin="BTC",
-        side=Side.BUY,
-        price=D(60000),
-        size=D("0.5"),
-        tif=TimeInForce.POST_ONLY,
-        reduce_only=False,
-    )
-    venue.submit(PlaceOrders(orders=(request,), ts_local=T0), T0)
+    venue.submit(post_only_bid("60000", "0.5", at=T0), T0)
     filled: list[str] = []
     for step, event in enumerate(stream, start=1):
         ts = T0 + step * MS

@@ -19,19 +19,15 @@ from pathlib import Path
 
 from protocol.market import TradePrinted
 from venues.replay.errors import RecordingError
-from venues.replay.lines import CompressedLines
+from venues.replay.lines import CoinFile
 from venues.replay.messages import ReplayEvent, events_of
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
 
 
-class ArchiveBooks:
+class ArchiveBooks(CoinFile):
     """``l2Book`` events of one archive file."""
-
-    def __init__(self, path: Path, *, coin: str) -> None:
-        self.lines = CompressedLines(path)
-        self._coin = coin
 
     def __iter__(self) -> Iterator[ReplayEvent]:
         path = self.lines.path
@@ -40,21 +36,17 @@ class ArchiveBooks:
             if record is None:
                 continue
             ts_local = iso_ns(record.get("time"), path, number)
-            yield from events_of(record.get("raw"), ts_local=ts_local, coin=self._coin)
+            yield from events_of(record.get("raw"), ts_local=ts_local, coin=self.coin)
 
 
-class ArchiveTrades:
+class ArchiveTrades(CoinFile):
     """Public trades of ``coin`` in one hourly ``node_trades`` file, as ``trades`` messages."""
-
-    def __init__(self, path: Path, *, coin: str) -> None:
-        self.lines = CompressedLines(path)
-        self._coin = coin
 
     def __iter__(self) -> Iterator[ReplayEvent]:
         path = self.lines.path
         for number, line in self.lines:
             record = _json_object(line, path, number)
-            if record is None or record.get("coin") != self._coin:
+            if record is None or record.get("coin") != self.coin:
                 continue
             ts = iso_ns(record.get("time"), path, number)
             trade = {
@@ -65,9 +57,9 @@ class ArchiveTrades:
                 "time": ts // NS_PER_MS,
                 "tid": number,
             }
-            trade_id = f"{self._coin}:{record.get('hash')}:{number}"
+            trade_id = f"{self.coin}:{record.get('hash')}:{number}"
             message = {"channel": "trades", "data": [trade]}
-            for event in events_of(message, ts_local=ts, coin=self._coin):
+            for event in events_of(message, ts_local=ts, coin=self.coin):
                 # Exchange time kept at ns (the wire's ms would round it).
                 yield (
                     replace(event, trade_id=trade_id, ts_exchange=ts)

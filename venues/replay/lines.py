@@ -68,3 +68,11 @@ def _describe(error: OSError) -> str:
     if error.strerror:
         return f"cannot read: {error.strerror}"
     return f"cannot read: {error}"
+
+
+class CoinFile:
+    """A file of recorded lines read for one coin (the readers' common part)."""
+
+    def __init__(self, path: Path, *, coin: str) -> None:
+        self.lines = CompressedLines(path)
+        self.coin = coin

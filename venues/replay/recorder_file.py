@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 from protocol.market import DropReason, FeedMessageDropped
 from venues.replay.errors import RecordingError
-from venues.replay.lines import CompressedLines
+from venues.replay.lines import CoinFile
 from venues.replay.messages import ReplayEvent, events_of
 
 
-class RecorderFile:
+class RecorderFile(CoinFile):
     """Events of ``coin`` in one recorder file, in the file's order."""
-
-    def __init__(self, path: Path, *, coin: str) -> None:
-        self.lines = CompressedLines(path)
-        self._coin = coin
 
     def __iter__(self) -> Iterator[ReplayEvent]:
         path = self.lines.path
@@ -46,4 +41,4 @@ class RecorderFile:
                     detail=f"{path.name}:{number}",
                 )
                 continue
-            yield from events_of(message, ts_local=ts_local, coin=self._coin)
+            yield from events_of(message, ts_local=ts_local, coin=self.coin)
