@@ -217,3 +217,42 @@ def test_two_recordings_are_merged_in_local_time_order(tmp_path: Path) -> None:
     second = write_recorder_file(tmp_path / "b.gz", [(T0 + 10, trades(2, "B", "101", "1"))])
 
     assert [e.ts_local for e in read([first, second])] == [T0, T0 + 10, T0 + 20]
+
+
+def test_a_level_repeated_from_an_earlier_book_is_checked_again_when_its_types_differ(
+    tmp_path: Path,
+) -> None:
+    good = l2_book(1, "100", "101")
+    unhashable = {
+        "channel": "l2Book",
+        "data": {
+            "coin": "BTC",
+            "time": 2,
+            "levels": [[{"px": ["100"], "sz": "1", "n": 1}], [{"px": "101", "sz": "1", "n": 1}]],
+        },
+    }
+    boolean_count = {
+        "channel": "l2Book",
+        "data": {
+            "coin": "BTC",
+            "time": 3,
+            "levels": [[{"px": "100", "sz": "1", "n": True}], [{"px": "101", "sz": "1", "n": 1}]],
+        },
+    }
+    path = write_recorder_file(
+        tmp_path / "r.gz",
+        [(T0, good), (T0 + 1, unhashable), (T0 + 2, boolean_count), (T0 + 3, good)],
+    )
+
+    events = read([path])
+
+    assert [type(e).__name__ for e in events] == [
+        "BookSnapshotReceived",
+        "FeedMessageDropped",
+        "FeedMessageDropped",
+        "BookSnapshotReceived",
+    ]
+    first, last = events[0], events[3]
+    assert isinstance(first, BookSnapshotReceived)
+    assert isinstance(last, BookSnapshotReceived)
+    assert (first.bids, first.asks) == (last.bids, last.asks)

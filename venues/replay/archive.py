@@ -36,7 +36,9 @@ class ArchiveBooks(CoinFile):
             if record is None:
                 continue
             ts_local = iso_ns(record.get("time"), path, number)
-            yield from events_of(record.get("raw"), ts_local=ts_local, coin=self.coin)
+            yield from events_of(
+                record.get("raw"), ts_local=ts_local, coin=self.coin, cache=self.levels
+            )
 
 
 class ArchiveTrades(CoinFile):

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import lz4.frame
 
+from venues.hyperliquid.parse import LevelCache
 from venues.replay.errors import RecordingError
 
 
@@ -76,3 +77,5 @@ class CoinFile:
     def __init__(self, path: Path, *, coin: str) -> None:
         self.lines = CompressedLines(path)
         self.coin = coin
+        self.levels: LevelCache = {}
+        """Book levels parsed so far (most repeat from one snapshot to the next)."""

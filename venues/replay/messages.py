@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from protocol.market import BookSnapshotReceived, DropReason, FeedMessageDropped, TradePrinted
 from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse import parse_l2_book, parse_trades
+from venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
 
 GAP_CHANNEL = "makerdGap"
 """The channel of the line the recorder writes where its stream was interrupted."""
@@ -33,15 +33,20 @@ class RecordingGap:
 ReplayEvent = BookSnapshotReceived | TradePrinted | FeedMessageDropped | RecordingGap
 
 
-def events_of(message: object, *, ts_local: int, coin: str) -> list[ReplayEvent]:
-    """The events of one decoded message of ``coin`` (other coins' messages give none)."""
+def events_of(
+    message: object, *, ts_local: int, coin: str, cache: LevelCache | None = None
+) -> list[ReplayEvent]:
+    """The events of one decoded message of ``coin`` (other coins' messages give none).
+
+    ``cache`` carries parsed book levels from one message to the next (one per file).
+    """
     if not isinstance(message, dict):
         return [_dropped("?", DropReason.BAD_FIELD, ts_local, "message is not an object")]
     channel = message.get("channel")
     data = message.get("data")
     try:
         if channel == "l2Book":
-            book = parse_l2_book(data, ts_local=ts_local)
+            book = parse_l2_book(data, ts_local=ts_local, cache=cache)
             return [book] if book.coin == coin else []
         if channel == "trades":
             return [trade for trade in parse_trades(data, ts_local=ts_local) if trade.coin == coin]

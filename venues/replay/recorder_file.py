@@ -41,4 +41,4 @@ class RecorderFile(CoinFile):
                     detail=f"{path.name}:{number}",
                 )
                 continue
-            yield from events_of(message, ts_local=ts_local, coin=self.coin)
+            yield from events_of(message, ts_local=ts_local, coin=self.coin, cache=self.levels)
