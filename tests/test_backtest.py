@@ -4,6 +4,8 @@ that ``makerd report`` reads; bad input ends with a clear line, never a tracebac
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from decimal import Decimal
@@ -208,3 +210,59 @@ def _line_value(text: str, label: str) -> str:
         if line.startswith(f"{label} "):
             return line[len(label) :].strip()
     raise AssertionError(f"no {label!r} line in:\n{text}")
+
+
+def test_on_a_terminal_the_backtest_shows_its_progress(two_minutes: Path, tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "makerd",
+                "backtest",
+                str(two_minutes),
+                *BTC_RULES,
+                "--state-dir",
+                str(tmp_path / "s"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        shown = _read_all(leader)
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+
+    assert done.returncode == 0
+    assert "\rbacktest: 100%" in shown
+    assert "backtest:" not in done.stdout
+
+
+def test_off_a_terminal_no_progress_is_written(two_minutes: Path, tmp_path: Path) -> None:
+    result = makerd(
+        "backtest", str(two_minutes), *BTC_RULES, "--state-dir", str(tmp_path / "s"), cwd=tmp_path
+    )
+
+    assert result.returncode == 0
+    assert "backtest:" not in result.stderr
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other end is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
