@@ -93,6 +93,8 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         clock=clock,
         state_dir=state_dir,
         drive=lambda driver: driver.run_for(int(seconds * NS_PER_S)),
+        open_orders=lambda: venue.exchange.open_order_count,
+        end_reason="duration",
     )
     return SimResult(
         summary=run.summary,
@@ -111,11 +113,14 @@ def run_session(
     clock: ManualClock,
     state_dir: Path,
     drive: Callable[[DeterministicDriver], None],
+    open_orders: Callable[[], int],
+    end_reason: str,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
-    its own (fills, equity), in ``state_dir/journal.sqlite``.
+    its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
+    summary), in ``state_dir/journal.sqlite``.
     """
     journal = Journal(state_dir / "journal.sqlite")
     gate = TradingGate()
@@ -145,6 +150,13 @@ def run_session(
         driver.start()
         drive(driver)
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
+        journal.record_order_event(
+            session_id,
+            ts_ns=clock.now_ns(),
+            cloid="*",
+            event="stopped",
+            detail=f"venue_open_orders={open_orders()} reason={end_reason}",
+        )
         summary = summarize(journal, session_id)
         journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
         return SessionRun(

@@ -97,7 +97,14 @@ def run_replay(
         driver.step_to(driver.clock.now_ns() + drain_ns)
 
     run = run_session(
-        config, instrument=instrument, venue=venue, clock=clock, state_dir=state_dir, drive=drive
+        config,
+        instrument=instrument,
+        venue=venue,
+        clock=clock,
+        state_dir=state_dir,
+        drive=drive,
+        open_orders=lambda: venue.exchange.open_order_count,
+        end_reason="end of recording",
     )
     if on_progress is not None:
         on_progress(1.0)

@@ -138,6 +138,15 @@ def test_a_backtest_process_journals_fills_that_report_counts(
     printed = _line_value(backtest.stdout, "fills")
     rows = fill_rows(state)
     assert int(printed) == len(rows) > 0
+    journal = Journal(state / "journal.sqlite")
+    try:
+        stopped = journal.order_events(1)[-1]
+        ended = journal.session(1).ended_ns
+    finally:
+        journal.close()
+    assert stopped[1:3] == ("*", "stopped")
+    assert stopped[3].endswith(" reason=end of recording")
+    assert ended is not None
     report = makerd("report", "--state-dir", str(state), cwd=tmp_path)
     assert _line_value(report.stdout, "fills") == printed
     assert _line_value(report.stdout, "total pnl") == _line_value(backtest.stdout, "total pnl")
