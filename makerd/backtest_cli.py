@@ -1,8 +1,9 @@
 """``makerd backtest FILE...``: replay recordings and print what the strategy would have done.
 
 Arguments, the config and the instrument's rules are all checked before anything is
-read or written (exit 78). A recording that turns out unreadable part-way ends the run
-with ``FILE:LINE: problem`` (exit 1), never a traceback.
+read or written (exit 78), and so are the files' existence and kind. A recording that
+turns out unreadable part-way ends the run with ``FILE:LINE: problem`` (exit 1), never a
+traceback.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ def run_backtest(args: argparse.Namespace) -> int:
     if size_problem is not None:
         print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
         return EXIT_CONFIG
+    files_problem = _files_problem(args.files, config.coin)
+    if files_problem is not None:
+        print(f"makerd: backtest: {files_problem}", file=sys.stderr)
+        return EXIT_CONFIG
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="makerd-backtest-"))
     unusable = arguments.state_dir_problem(state_dir)
     if unusable:
@@ -96,7 +101,9 @@ def _replay(
             config, files, instrument=instrument, state_dir=state_dir, on_progress=progress
         )
     except RecordingError as error:
-        print(f"\nmakerd: backtest: {error}", file=sys.stderr)
+        if progress is not None:
+            print(file=sys.stderr)  # end the progress line
+        print(f"makerd: backtest: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except EmptyRecordingError:
         print(
@@ -145,6 +152,18 @@ def _config(args: argparse.Namespace) -> MakerdConfig:
     if args.coin is not None:
         config = dataclasses.replace(config, coin=args.coin)
     return config
+
+
+def _files_problem(files: list[Path], coin: str) -> str | None:
+    """Why the files cannot be replayed, found without reading them (missing, unknown kind)."""
+    from venues.replay.errors import RecordingError
+    from venues.replay.stream import ReplayStream
+
+    try:
+        ReplayStream(files, coin=coin)
+    except RecordingError as error:
+        return str(error)
+    return None
 
 
 def _instrument(args: argparse.Namespace, coin: str) -> Instrument:

@@ -275,3 +275,17 @@ def _read_all(fd: int) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.parametrize("name", ["absent.gz", "notes.txt"])
+def test_a_missing_or_unknown_file_exits_78_before_anything_is_written(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello\n")
+    state = tmp_path / "state"
+
+    result = makerd("backtest", name, *BTC_RULES, "--state-dir", str(state), cwd=tmp_path)
+
+    assert result.returncode == 78
+    assert result.stderr.startswith(f"makerd: backtest: {name}: ")
+    assert not state.exists()
