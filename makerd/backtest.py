@@ -21,6 +21,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.report import SessionSummary, summarize, summary_to_json
+from makerd.session_settings import record_settings
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
@@ -82,7 +83,14 @@ class SimResult:
     tracked_position: Decimal
 
 
-def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> SimResult:
+def run_simulated(
+    config: MakerdConfig,
+    *,
+    seconds: float,
+    state_dir: Path,
+    watch: Callable[[object], None] | None = None,
+) -> SimResult:
+    """Run the actor system on the sim for ``seconds``; ``watch`` sees every routed message."""
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
@@ -95,6 +103,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         drive=lambda driver: driver.run_for(int(seconds * NS_PER_S)),
         open_orders=lambda: venue.exchange.open_order_count,
         end_reason="duration",
+        watch=watch,
     )
     return SimResult(
         summary=run.summary,
@@ -115,8 +124,11 @@ def run_session(
     drive: Callable[[DeterministicDriver], None],
     open_orders: Callable[[], int],
     end_reason: str,
+    watch: Callable[[object], None] | None = None,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
+
+    ``watch`` sees every routed message.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -126,6 +138,7 @@ def run_session(
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        record_settings(journal, session_id, config, mode="backtest")
         deps = Dependencies(
             config=config,
             instrument=instrument,
@@ -144,11 +157,12 @@ def run_session(
             clock=clock,
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
-            observer=counters,
+            observer=counters if watch is None else _both(counters, watch),
             gate=gate,
         )
         driver.start()
         drive(driver)
+        driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         journal.record_order_event(
             session_id,
@@ -167,3 +181,13 @@ def run_session(
         )
     finally:
         journal.close()
+
+
+def _both(
+    first: Callable[[object], None], second: Callable[[object], None]
+) -> Callable[[object], None]:
+    def observe(message: object) -> None:
+        first(message)
+        second(message)
+
+    return observe

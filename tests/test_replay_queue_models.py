@@ -85,7 +85,13 @@ def sell(ts: int, size: str) -> TradePrinted:
     )
 
 
-CANCELS_AHEAD_AND_BEHIND = [Book("8"), Book("4"), Sell("2.25"), Sell("1"), Sell("1")]
+CANCELS_AHEAD_AND_BEHIND: list[Book | Sell] = [
+    Book("8"),
+    Book("4"),
+    Sell("2.25"),
+    Sell("1"),
+    Sell("1"),
+]
 
 
 def test_risk_averse_fills_only_once_the_whole_displayed_queue_has_traded() -> None:
@@ -100,13 +106,13 @@ def test_power_prob_takes_half_of_the_cancels_from_ahead_when_both_sides_are_equ
 
 def test_a_level_that_shrinks_by_what_traded_moves_neither_model_twice() -> None:
     # 1 traded then a book 1 smaller: no cancel, the queue ahead stays 3.
-    stream = [Sell("1"), Book("3"), Sell("3"), Sell("0.5")]
+    stream: list[Book | Sell] = [Sell("1"), Book("3"), Sell("3"), Sell("0.5")]
     for model in QueueModel:
         assert run(model, stream) == ["4:0.5"], model
 
 
 def test_a_level_that_grows_never_puts_anyone_ahead_of_us() -> None:
-    stream = [Book("9"), Sell("4.1")]
+    stream: list[Book | Sell] = [Book("9"), Sell("4.1")]
     for model in QueueModel:
         assert run(model, stream) == ["2:0.1"], model
 
