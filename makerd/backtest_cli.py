@@ -122,6 +122,8 @@ def _replay(
         f"from before the first book, not matched), {replayed.get('dropped', 0)} dropped, "
         f"{replayed.get('gaps', 0)} gaps"
     )
+    for path in result.cut_short:
+        print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     print(
         f"fill model: paper matching, queue {paper.queue_model.value}; order entry "
         f"{paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms, feed latency as "

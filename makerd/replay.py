@@ -39,6 +39,8 @@ class ReplayResult:
     """Events replayed by kind (see :attr:`venues.replay.venue.ReplayVenue.replayed`)."""
     first_ns: int
     last_ns: int
+    cut_short: tuple[Path, ...]
+    """Unfinished (``.part``) recordings that ended mid-write: replayed up to there."""
 
 
 def instrument_from_meta(path: Path, coin: str) -> Instrument:
@@ -113,6 +115,7 @@ def run_replay(
         replayed=dict(venue.replayed),
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
+        cut_short=tuple(stream.cut_short),
     )
 
 

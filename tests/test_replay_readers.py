@@ -256,3 +256,18 @@ def test_a_level_repeated_from_an_earlier_book_is_checked_again_when_its_types_d
     assert isinstance(first, BookSnapshotReceived)
     assert isinstance(last, BookSnapshotReceived)
     assert (first.bids, first.asks) == (last.bids, last.asks)
+
+
+def test_an_unfinished_part_file_ends_quietly_where_its_stream_was_cut(tmp_path: Path) -> None:
+    whole = gzip.compress(
+        recorder_lines([(T0 + i * MS, l2_book(i, "100", "101")) for i in range(2000)]).encode()
+    )
+    path = tmp_path / "BTC_20250126_14.gz.part"
+    path.write_bytes(whole[: len(whole) // 2])
+    stream = ReplayStream([path], coin="BTC")
+
+    events = list(stream)
+
+    assert 1 < len(events) < 2000
+    assert [e.ts_local for e in events] == [T0 + i * MS for i in range(len(events))]
+    assert stream.cut_short == [path]

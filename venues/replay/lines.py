@@ -19,6 +19,8 @@ import lz4.frame
 from venues.hyperliquid.parse import LevelCache
 from venues.replay.errors import RecordingError
 
+PART_SUFFIX = ".part"
+
 
 class CompressedLines:
     """The lines of a gzip, LZ4-frame or plain file, numbered from 1, without newlines."""
@@ -26,6 +28,10 @@ class CompressedLines:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._raw: BinaryIO | None = None
+        self.unfinished = path.suffix == PART_SUFFIX
+        """A recorder's open hour (``.part``): its compressed stream may end mid-write."""
+        self.cut_short = False
+        """True once an unfinished file's stream ended mid-write (its last lines are lost)."""
 
     @property
     def bytes_read(self) -> int:
@@ -48,19 +54,29 @@ class CompressedLines:
                         yield number, line.rstrip("\n")
         except OSError as error:
             raise RecordingError(self.path, number + 1, _describe(error)) from None
-        except (EOFError, zlib.error, RuntimeError) as error:
-            # EOFError: a gzip stream cut short; RuntimeError: lz4's corrupt-frame error.
-            raise RecordingError(self.path, number + 1, f"corrupt or truncated: {error}") from None
+        except EOFError as error:
+            # A stream cut short: expected of a recorder's unfinished file, damage otherwise.
+            if not self.unfinished:
+                raise RecordingError(self.path, number + 1, f"truncated: {error}") from None
+            self.cut_short = True
+        except (zlib.error, RuntimeError) as error:
+            # RuntimeError: lz4's corrupt-frame error.
+            raise RecordingError(self.path, number + 1, f"corrupt: {error}") from None
         except UnicodeDecodeError:
             raise RecordingError(self.path, number + 1, "not UTF-8 text") from None
 
 
 def _decompressor(path: Path, raw: BinaryIO) -> BinaryIO:
-    if path.suffix == ".gz":
+    if kind_of(path) == ".gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if path.suffix == ".lz4":
+    if kind_of(path) == ".lz4":
         return lz4.frame.LZ4FrameFile(raw, mode="rb")  # type: ignore[no-any-return]
     return raw
+
+
+def kind_of(path: Path) -> str:
+    """The compression suffix, looking through a recorder's ``.part``: ``a.gz.part`` → ``.gz``."""
+    return Path(path.stem).suffix if path.suffix == PART_SUFFIX else path.suffix
 
 
 def _describe(error: OSError) -> str:

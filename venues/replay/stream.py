@@ -9,7 +9,7 @@ from typing import Protocol
 
 from venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
 from venues.replay.errors import RecordingError
-from venues.replay.lines import CompressedLines
+from venues.replay.lines import CompressedLines, kind_of
 from venues.replay.messages import ReplayEvent
 from venues.replay.recorder_file import RecorderFile
 
@@ -22,14 +22,17 @@ class Recording(Protocol):
 
 def open_recording(path: Path, *, coin: str) -> list[Recording]:
     """The readers for one file the user named (an archive book file brings its trades)."""
-    if path.suffix == ".gz":
+    if kind_of(path) == ".gz":
         return [RecorderFile(path, coin=coin)]
     if path.suffix == ".lz4" and path.parent.name == "l2Book":
         trades = trades_beside(path)
         books: list[Recording] = [ArchiveBooks(path, coin=coin)]
         return books if trades is None else [*books, ArchiveTrades(trades, coin=coin)]
     raise RecordingError(
-        path, 0, "unknown format: expected a recorder file (.gz) or an archive l2Book/<COIN>.lz4"
+        path,
+        0,
+        "unknown format: expected a recorder file (.gz or .gz.part) or an archive "
+        "l2Book/<COIN>.lz4",
     )
 
 
@@ -48,6 +51,11 @@ class ReplayStream:
         """The fraction of the compressed input read so far, 0 to 1."""
         done = sum(reader.lines.bytes_read for reader in self.recordings)
         return min(1.0, done / self._total)
+
+    @property
+    def cut_short(self) -> list[Path]:
+        """Unfinished recorder files whose stream ended mid-write (read up to there)."""
+        return [reader.lines.path for reader in self.recordings if reader.lines.cut_short]
 
     def __iter__(self) -> Iterator[ReplayEvent]:
         sources: list[Iterable[ReplayEvent]] = list(self.recordings)
