@@ -3,6 +3,7 @@ that ``makerd report`` reads; bad input ends with a clear line, never a tracebac
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pty
@@ -147,9 +148,15 @@ def test_a_backtest_process_journals_fills_that_report_counts(
     assert stopped[1:3] == ("*", "stopped")
     assert stopped[3].endswith(" reason=end of recording")
     assert ended is not None
-    report = makerd("report", "--state-dir", str(state), cwd=tmp_path)
+    report = makerd(
+        "report", "--state-dir", str(state), "--report-dir", str(tmp_path / "r"), cwd=tmp_path
+    )
+    assert report.returncode == 0, report.stderr
     assert _line_value(report.stdout, "fills") == printed
     assert _line_value(report.stdout, "total pnl") == _line_value(backtest.stdout, "total pnl")
+    with (tmp_path / "r" / "fills.csv").open(newline="") as table:
+        csv_ids = [row["trade_id"] for row in csv.DictReader(table)]
+    assert csv_ids == [row[0] for row in rows]
 
 
 def test_missing_instrument_rules_exit_78_before_reading(two_minutes: Path, tmp_path: Path) -> None:
