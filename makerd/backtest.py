@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from actors.driver import DeterministicDriver
 from actors.gate import TradingGate
@@ -30,6 +31,7 @@ from protocol.instrument import Instrument
 from protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
 from protocol.risk import KillSwitchTripped
 from venues.base import SteppedVenue
+from venues.paper.exchange import PaperExchange
 from venues.sim.venue import SimVenue, sim_instrument
 
 NS_PER_S = 1_000_000_000
@@ -62,6 +64,13 @@ class SimCounters:
             self.modifies += len(message.amendments)
         elif isinstance(message, CancelOrders):
             self.cancels += len(message.cloids)
+
+
+class PaperBackedVenue(SteppedVenue, Protocol):
+    """A stepped venue whose fills come from the paper exchange (sim, replay)."""
+
+    @property
+    def exchange(self) -> PaperExchange: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,7 +110,6 @@ def run_simulated(
         clock=clock,
         state_dir=state_dir,
         drive=lambda driver: driver.run_for(int(seconds * NS_PER_S)),
-        open_orders=lambda: venue.exchange.open_order_count,
         end_reason="duration",
         watch=watch,
     )
@@ -118,11 +126,10 @@ def run_session(
     config: MakerdConfig,
     *,
     instrument: Instrument,
-    venue: SteppedVenue,
+    venue: PaperBackedVenue,
     clock: ManualClock,
     state_dir: Path,
     drive: Callable[[DeterministicDriver], None],
-    open_orders: Callable[[], int],
     end_reason: str,
     watch: Callable[[object], None] | None = None,
 ) -> SessionRun:
@@ -169,7 +176,7 @@ def run_session(
             ts_ns=clock.now_ns(),
             cloid="*",
             event="stopped",
-            detail=f"venue_open_orders={open_orders()} reason={end_reason}",
+            detail=f"venue_open_orders={venue.exchange.open_order_count} reason={end_reason}",
         )
         summary = summarize(journal, session_id)
         journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))

@@ -105,7 +105,6 @@ def run_replay(
         clock=clock,
         state_dir=state_dir,
         drive=drive,
-        open_orders=lambda: venue.exchange.open_order_count,
         end_reason="end of recording",
     )
     if on_progress is not None:
