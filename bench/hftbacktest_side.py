@@ -1,0 +1,300 @@
+"""hftbacktest 2.4.4's side of the backtest benchmark: convert a recording, market-make on it.
+
+Runs in hftbacktest's own virtualenv (its numpy pin conflicts with makerd's), so it never
+imports makerd; ``bench/hftbacktest_env.py`` creates that virtualenv and runs this script.
+
+Given a recording in the recorder's format (gzip, ``<local ns> <raw WebSocket JSON>``, which
+is hftbacktest's own Hyperliquid collector format), it converts the file with hftbacktest's
+converter (``hftbacktest.data.utils.hyperliquid.convert``), then runs the strategy below twice
+on the converted events: once cold (numba compiles the loop) and once warm. It prints ONE
+JSON line on stdout; the converter's own chatter goes to stderr.
+
+The strategy is makerd's default quoting (config/sim.yaml, ``quoting/symmetric.py``) written
+as an njit loop on a 100 ms clock:
+
+- 3 levels a side, the first 3 bps from a reservation price, then every 3 bps;
+- 0.002 BTC an order; the reservation price moves 4 bps against a full inventory, and the
+  side that would grow the position shrinks in proportion to the inventory;
+- past 0.8 of the 0.05 BTC maximum position the growing side is not quoted;
+- post-only (GTX) orders, bids rounded down and asks up to the tick, kept one tick behind
+  the opposite touch; sizes rounded down to the lot, a zero size not sent;
+- a resting order within 2 bps and 25 % of size of a target level is kept (makerd's
+  order manager tolerances), any other is cancelled and the target placed anew.
+
+Exchange model: hftbacktest's partial-fill exchange; constant order latency (entry and
+response); fees on traded value; the queue model is named on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import resource
+import sys
+import time
+from dataclasses import asdict, astuple, dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+STEP_NS = 100_000_000  # the quoting loop wakes every 100 ms
+QUEUE_MODELS = (
+    "risk_averse",
+    "power_prob",
+    "power_prob2",
+    "power_prob3",
+    "log_prob",
+    "log_prob2",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quoting:
+    """makerd's default symmetric ladder and order-manager tolerances (config/sim.yaml)."""
+
+    levels: int = 3
+    first_level_bps: float = 3.0
+    level_spacing_bps: float = 3.0
+    order_size: float = 0.002
+    inventory_skew_bps: float = 4.0
+    one_sided_at: float = 0.8
+    max_position: float = 0.05
+    price_tolerance_bps: float = 2.0
+    size_tolerance: float = 0.25
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFigures:
+    seconds: float
+    fills: int
+    volume: float
+    traded_value: float
+    fees: float
+    pnl: float
+    gross_pnl: float
+    final_position: float
+    max_abs_position: float
+    final_mid: float
+    steps: int
+
+
+def main() -> None:
+    args = _parse_args()
+    from hftbacktest.data.utils.hyperliquid import convert
+
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):  # the converter prints its progress
+        events = convert(
+            args.recording,
+            tick_size=args.tick,
+            lot_size=args.lot,
+            buffer_size=args.buffer_size,
+        )
+    convert_seconds = time.perf_counter() - started
+    quoting = Quoting()
+    cold = _run(events, args, quoting)
+    warm = _run(events, args, quoting)
+    figures: dict[str, Any] = {
+        "engine": "hftbacktest 2.4.4",
+        "recording": args.recording,
+        "queue_model": _queue_name(args),
+        "exchange_model": "partial_fill",
+        "order_latency_ms": {"entry": args.entry_latency_ms, "response": args.response_latency_ms},
+        "fee_rates": {"maker": args.maker_fee, "taker": args.taker_fee},
+        "tick": args.tick,
+        "lot": args.lot,
+        "strategy": {"name": "symmetric ladder, 100 ms loop", **asdict(quoting)},
+        "convert_s": round(convert_seconds, 3),
+        "first_run_s": round(cold.seconds, 3),
+        "warm_run_s": round(warm.seconds, 3),
+        "jit_s": round(cold.seconds - warm.seconds, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "events": len(events),
+        "trade_events": int(np.count_nonzero(events["ev"] & _trade_flag())),
+        "span_s": round((int(events["exch_ts"][-1]) - int(events["exch_ts"][0])) / 1e9, 3),
+        "runs_identical": asdict(cold) | {"seconds": 0} == asdict(warm) | {"seconds": 0},
+        **{key: value for key, value in asdict(warm).items() if key != "seconds"},
+    }
+    print(json.dumps(figures))
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recording", help="recorder-format file: gzip, '<local ns> <raw JSON>'")
+    parser.add_argument("--tick", type=float, required=True, help="price tick, e.g. 1 for BTC")
+    parser.add_argument("--lot", type=float, required=True, help="size lot, e.g. 0.00001")
+    parser.add_argument("--maker-fee", type=float, default=0.00015, help="fraction of notional")
+    parser.add_argument("--taker-fee", type=float, default=0.00045, help="fraction of notional")
+    parser.add_argument("--entry-latency-ms", type=float, default=30.0)
+    parser.add_argument("--response-latency-ms", type=float, default=20.0)
+    parser.add_argument("--queue-model", choices=QUEUE_MODELS, default="risk_averse")
+    parser.add_argument("--queue-power", type=float, default=2.0, help="n of the prob models")
+    parser.add_argument(
+        "--buffer-size",
+        type=int,
+        default=100_000_000,
+        help="rows the converter preallocates (64 bytes each, touched only as filled)",
+    )
+    return parser.parse_args()
+
+
+def _queue_name(args: argparse.Namespace) -> str:
+    if args.queue_model == "risk_averse":
+        return "RiskAdverseQueueModel"
+    family = "Power" if args.queue_model.startswith("power") else "Log"
+    suffix = args.queue_model.rpartition("prob")[2]
+    power = f"(n={args.queue_power:g})" if family == "Power" else ""
+    return f"{family}ProbQueueModel{suffix}{power}"
+
+
+def _asset(events: np.ndarray[Any, Any], args: argparse.Namespace) -> Any:
+    from hftbacktest import BacktestAsset
+
+    asset = (
+        BacktestAsset()
+        .data([events])
+        .linear_asset(1.0)
+        .constant_order_latency(
+            int(args.entry_latency_ms * 1e6), int(args.response_latency_ms * 1e6)
+        )
+        .partial_fill_exchange()
+        .trading_value_fee_model(args.maker_fee, args.taker_fee)
+        .tick_size(args.tick)
+        .lot_size(args.lot)
+        .last_trades_capacity(0)
+    )
+    if args.queue_model == "risk_averse":
+        return asset.risk_adverse_queue_model()
+    if args.queue_model.startswith("power"):
+        return getattr(asset, f"{args.queue_model}_queue_model")(args.queue_power)
+    return getattr(asset, f"{args.queue_model}_queue_model")()
+
+
+def _run(events: np.ndarray[Any, Any], args: argparse.Namespace, quoting: Quoting) -> RunFigures:
+    from hftbacktest import HashMapMarketDepthBacktest
+
+    backtest = HashMapMarketDepthBacktest([_asset(events, args)])
+    started = time.perf_counter()
+    out = _market_make(backtest, np.array(astuple(quoting), np.float64))
+    seconds = time.perf_counter() - started
+    backtest.close()
+    position, balance, fee, fills, volume, value, mid, max_abs, steps = out
+    gross = balance + position * mid if math.isfinite(mid) else balance
+    return RunFigures(
+        seconds=seconds,
+        fills=int(fills),
+        volume=float(volume),
+        traded_value=float(value),
+        fees=float(fee),
+        pnl=float(gross - fee),
+        gross_pnl=float(gross),
+        final_position=float(position),
+        max_abs_position=float(max_abs),
+        final_mid=float(mid),
+        steps=int(steps),
+    )
+
+
+def _trade_flag() -> int:
+    from hftbacktest import TRADE_EVENT
+
+    return int(TRADE_EVENT)
+
+
+@njit  # type: ignore[untyped-decorator]
+def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:  # noqa: PLR0915
+    """Quote every 100 ms until the data ends; ``quoting`` is ``Quoting``'s fields in order."""
+    levels = int(quoting[0])
+    first_bps, spacing_bps, order_size, skew_bps = quoting[1], quoting[2], quoting[3], quoting[4]
+    one_sided_at, max_position, tolerance_bps, size_tolerance = quoting[5:9]
+    new_status = 1  # hftbacktest.order.NEW
+    buy = 1  # hftbacktest.order.BUY
+    gtx = 1  # hftbacktest.order.GTX: post-only
+    limit = 0  # hftbacktest.order.LIMIT
+    next_id = 1
+    steps = 0
+    mid = np.nan
+    max_abs = 0.0
+    target_ticks = np.zeros((2, levels), np.int64)
+    target_qty = np.zeros((2, levels), np.float64)
+    matched = np.zeros((2, levels), np.bool_)
+    while hbt.elapse(STEP_NS) == 0:
+        steps += 1
+        hbt.clear_inactive_orders(0)
+        depth = hbt.depth(0)
+        if np.isnan(depth.best_bid) or np.isnan(depth.best_ask):
+            continue
+        tick = depth.tick_size
+        lot = depth.lot_size
+        bid_tick = depth.best_bid_tick
+        ask_tick = depth.best_ask_tick
+        mid = (bid_tick + ask_tick) * tick / 2.0
+        position = hbt.position(0)
+        max_abs = max(max_abs, abs(position))
+        ratio = min(1.0, max(-1.0, position / max_position))
+        reservation = mid * (1.0 - ratio * skew_bps * 1e-4)
+        scale_bid = 1.0 - max(ratio, 0.0)
+        scale_ask = 1.0 + min(ratio, 0.0)
+        for level in range(levels):
+            offset = (first_bps + level * spacing_bps) * 1e-4
+            target_ticks[0, level] = min(
+                math.floor(reservation * (1.0 - offset) / tick + 1e-9), ask_tick - 1
+            )
+            target_ticks[1, level] = max(
+                math.ceil(reservation * (1.0 + offset) / tick - 1e-9), bid_tick + 1
+            )
+            target_qty[0, level] = math.floor(order_size * scale_bid / lot + 1e-9) * lot
+            target_qty[1, level] = math.floor(order_size * scale_ask / lot + 1e-9) * lot
+            matched[0, level] = ratio >= one_sided_at or target_qty[0, level] <= 0.0
+            matched[1, level] = ratio <= -one_sided_at or target_qty[1, level] <= 0.0
+        tolerance_ticks = tolerance_bps * 1e-4 * mid / tick
+        values = hbt.orders(0).values()
+        while values.has_next():
+            order = values.get()
+            side = 0 if order.side == buy else 1
+            kept = False
+            for level in range(levels):
+                if (
+                    not matched[side, level]
+                    and abs(order.price_tick - target_ticks[side, level]) <= tolerance_ticks
+                    and abs(order.leaves_qty - target_qty[side, level])
+                    <= size_tolerance * target_qty[side, level]
+                ):
+                    matched[side, level] = True
+                    kept = True
+                    break
+            if not kept and order.status == new_status and order.cancellable:
+                hbt.cancel(0, order.order_id, False)
+        for side in range(2):
+            for level in range(levels):
+                if matched[side, level]:
+                    continue
+                price = target_ticks[side, level] * tick
+                if side == 0:
+                    hbt.submit_buy_order(0, next_id, price, target_qty[0, level], gtx, limit, False)
+                else:
+                    hbt.submit_sell_order(
+                        0, next_id, price, target_qty[1, level], gtx, limit, False
+                    )
+                next_id += 1
+    state = hbt.state_values(0)
+    return np.array(
+        [
+            state.position,
+            state.balance,
+            state.fee,
+            state.num_trades,
+            state.trading_volume,
+            state.trading_value,
+            mid,
+            max_abs,
+            steps,
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
