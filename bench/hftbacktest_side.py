@@ -204,82 +204,37 @@ def _trade_flag() -> int:
     return int(TRADE_EVENT)
 
 
+NEW = 1  # hftbacktest.order.NEW
+BUY = 1  # hftbacktest.order.BUY
+GTX = 1  # hftbacktest.order.GTX: post-only
+LIMIT = 0  # hftbacktest.order.LIMIT
+
+
 @njit  # type: ignore[untyped-decorator]
-def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:  # noqa: PLR0915
+def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """Quote every 100 ms until the data ends; ``quoting`` is ``Quoting``'s fields in order."""
     levels = int(quoting[0])
-    first_bps, spacing_bps, order_size, skew_bps = quoting[1], quoting[2], quoting[3], quoting[4]
-    one_sided_at, max_position, tolerance_bps, size_tolerance = quoting[5:9]
-    new_status = 1  # hftbacktest.order.NEW
-    buy = 1  # hftbacktest.order.BUY
-    gtx = 1  # hftbacktest.order.GTX: post-only
-    limit = 0  # hftbacktest.order.LIMIT
+    max_position, tolerance_bps = quoting[6], quoting[7]
     next_id = 1
     steps = 0
     mid = np.nan
     max_abs = 0.0
-    target_ticks = np.zeros((2, levels), np.int64)
-    target_qty = np.zeros((2, levels), np.float64)
-    matched = np.zeros((2, levels), np.bool_)
+    targets = np.zeros((2, levels, 2), np.float64)  # [bid/ask, level, (price tick, size)]
+    wanted = np.zeros((2, levels), np.bool_)
     while hbt.elapse(STEP_NS) == 0:
         steps += 1
         hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
         if np.isnan(depth.best_bid) or np.isnan(depth.best_ask):
             continue
-        tick = depth.tick_size
-        lot = depth.lot_size
-        bid_tick = depth.best_bid_tick
-        ask_tick = depth.best_ask_tick
-        mid = (bid_tick + ask_tick) * tick / 2.0
+        mid = (depth.best_bid_tick + depth.best_ask_tick) * depth.tick_size / 2.0
         position = hbt.position(0)
         max_abs = max(max_abs, abs(position))
         ratio = min(1.0, max(-1.0, position / max_position))
-        reservation = mid * (1.0 - ratio * skew_bps * 1e-4)
-        scale_bid = 1.0 - max(ratio, 0.0)
-        scale_ask = 1.0 + min(ratio, 0.0)
-        for level in range(levels):
-            offset = (first_bps + level * spacing_bps) * 1e-4
-            target_ticks[0, level] = min(
-                math.floor(reservation * (1.0 - offset) / tick + 1e-9), ask_tick - 1
-            )
-            target_ticks[1, level] = max(
-                math.ceil(reservation * (1.0 + offset) / tick - 1e-9), bid_tick + 1
-            )
-            target_qty[0, level] = math.floor(order_size * scale_bid / lot + 1e-9) * lot
-            target_qty[1, level] = math.floor(order_size * scale_ask / lot + 1e-9) * lot
-            matched[0, level] = ratio >= one_sided_at or target_qty[0, level] <= 0.0
-            matched[1, level] = ratio <= -one_sided_at or target_qty[1, level] <= 0.0
-        tolerance_ticks = tolerance_bps * 1e-4 * mid / tick
-        values = hbt.orders(0).values()
-        while values.has_next():
-            order = values.get()
-            side = 0 if order.side == buy else 1
-            kept = False
-            for level in range(levels):
-                if (
-                    not matched[side, level]
-                    and abs(order.price_tick - target_ticks[side, level]) <= tolerance_ticks
-                    and abs(order.leaves_qty - target_qty[side, level])
-                    <= size_tolerance * target_qty[side, level]
-                ):
-                    matched[side, level] = True
-                    kept = True
-                    break
-            if not kept and order.status == new_status and order.cancellable:
-                hbt.cancel(0, order.order_id, False)
-        for side in range(2):
-            for level in range(levels):
-                if matched[side, level]:
-                    continue
-                price = target_ticks[side, level] * tick
-                if side == 0:
-                    hbt.submit_buy_order(0, next_id, price, target_qty[0, level], gtx, limit, False)
-                else:
-                    hbt.submit_sell_order(
-                        0, next_id, price, target_qty[1, level], gtx, limit, False
-                    )
-                next_id += 1
+        _set_targets(depth, ratio, quoting, targets, wanted)
+        tolerance_ticks = tolerance_bps * 1e-4 * mid / depth.tick_size
+        _keep_or_cancel(hbt, targets, wanted, tolerance_ticks, quoting[8])
+        next_id = _place(hbt, targets, wanted, depth.tick_size, next_id)
     state = hbt.state_values(0)
     return np.array(
         [
@@ -294,6 +249,92 @@ def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any
             steps,
         ]
     )
+
+
+@njit  # type: ignore[untyped-decorator]
+def _set_targets(
+    depth: Any,
+    ratio: float,
+    quoting: np.ndarray[Any, Any],
+    targets: np.ndarray[Any, Any],
+    wanted: np.ndarray[Any, Any],
+) -> None:
+    """makerd's symmetric ladder, legal: on the tick, behind the opposite touch, on the lot."""
+    first_bps, spacing_bps, order_size, skew_bps, one_sided_at = quoting[1:6]
+    tick = depth.tick_size
+    lot = depth.lot_size
+    mid = (depth.best_bid_tick + depth.best_ask_tick) * tick / 2.0
+    reservation = mid * (1.0 - ratio * skew_bps * 1e-4)
+    sizes = (order_size * (1.0 - max(ratio, 0.0)), order_size * (1.0 + min(ratio, 0.0)))
+    for level in range(wanted.shape[1]):
+        offset = (first_bps + level * spacing_bps) * 1e-4
+        bid = math.floor(reservation * (1.0 - offset) / tick + 1e-9)
+        ask = math.ceil(reservation * (1.0 + offset) / tick - 1e-9)
+        targets[0, level, 0] = min(bid, depth.best_ask_tick - 1)
+        targets[1, level, 0] = max(ask, depth.best_bid_tick + 1)
+        for side in range(2):
+            targets[side, level, 1] = math.floor(sizes[side] / lot + 1e-9) * lot
+        wanted[0, level] = ratio < one_sided_at and targets[0, level, 1] > 0.0
+        wanted[1, level] = ratio > -one_sided_at and targets[1, level, 1] > 0.0
+
+
+@njit  # type: ignore[untyped-decorator]
+def _keep_or_cancel(
+    hbt: Any,
+    targets: np.ndarray[Any, Any],
+    wanted: np.ndarray[Any, Any],
+    tolerance_ticks: float,
+    size_tolerance: float,
+) -> None:
+    """A resting order close enough to a wanted level fills it; any other is cancelled."""
+    # The order map iterates in hash order, which differs between runs: matching orders
+    # to levels in id order keeps a run repeatable.
+    orders = hbt.orders(0)
+    count = len(orders)
+    ids = np.empty(count, np.uint64)
+    values = orders.values()
+    for i in range(count):
+        values.has_next()
+        ids[i] = values.get().order_id
+    for order_id in np.sort(ids):
+        order = orders.get(order_id)
+        side = 0 if order.side == BUY else 1
+        kept = False
+        for level in range(wanted.shape[1]):
+            tick, size = targets[side, level, 0], targets[side, level, 1]
+            if (
+                wanted[side, level]
+                and abs(order.price_tick - tick) <= tolerance_ticks
+                and abs(order.leaves_qty - size) <= size_tolerance * size
+            ):
+                wanted[side, level] = False
+                kept = True
+                break
+        if not kept and order.status == NEW and order.cancellable:
+            hbt.cancel(0, order.order_id, False)
+
+
+@njit  # type: ignore[untyped-decorator]
+def _place(
+    hbt: Any,
+    targets: np.ndarray[Any, Any],
+    wanted: np.ndarray[Any, Any],
+    tick: float,
+    next_id: int,
+) -> int:
+    """Send a post-only order for every level still wanted; returns the next order id."""
+    for side in range(2):
+        for level in range(wanted.shape[1]):
+            if not wanted[side, level]:
+                continue
+            price = targets[side, level, 0] * tick
+            size = targets[side, level, 1]
+            if side == 0:
+                hbt.submit_buy_order(0, next_id, price, size, GTX, LIMIT, False)
+            else:
+                hbt.submit_sell_order(0, next_id, price, size, GTX, LIMIT, False)
+            next_id += 1
+    return next_id
 
 
 if __name__ == "__main__":
