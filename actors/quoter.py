@@ -19,7 +19,7 @@ from protocol.control import ParametersChanged, TimerFired
 from protocol.instrument import Instrument
 from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
 from protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
-from protocol.risk import RiskStateChanged, TradingState
+from protocol.risk import MarginReported, RiskStateChanged, TradingState
 from quoting.base import QuoteInputs, QuoteModel
 from quoting.intensity import TradeIntensityEstimator
 from quoting.legalize import legalize
@@ -65,6 +65,7 @@ class QuoterLogic:
         self._book: BookUpdated | None = None
         self._position = Decimal(0)
         self._state = TradingState.NORMAL
+        self._margin_use = 0.0
         self._feed_stale = False
         self._last_quote_ns = 0
         self._last_target: QuoteTarget | None = None
@@ -91,6 +92,7 @@ class QuoterLogic:
             BookUpdated: self._on_book,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
+            MarginReported: self._on_margin,
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
             TradePrinted: self._on_trade,
@@ -139,6 +141,11 @@ class QuoterLogic:
         self._state = message.state
         return self._requote(message.ts_local, force=True)
 
+    def _on_margin(self, margin: MarginReported) -> list[object]:
+        """Margin use reaches the models' skew urgency from the next quote on."""
+        self._margin_use = float(margin.use)
+        return []
+
     def _on_feed_stale(self, message: FeedStale) -> list[object]:
         self._feed_stale = True
         return [self._empty_target(message.ts_local)]
@@ -182,6 +189,7 @@ class QuoterLogic:
             arrival_kappa_per_bps=arrival.kappa_per_bps if arrival.calibrated else None,
             spread_widening=self._widening,
             time_remaining_s=self._time_remaining_s(book.ts_exchange),
+            margin_use=self._margin_use,
         )
         legal = legalize(
             self._model.quote(inputs),

@@ -42,6 +42,7 @@ TEXT_FIELDS = (
     "hyperliquid.account_address",
     "hyperliquid.vault_address",
     "hyperliquid.key_file",
+    "feed.record_dir",
     "faults.crash_role",
     "faults.hang_role",
 )
@@ -125,6 +126,8 @@ def text_problems(config: MakerdConfig) -> list[str]:
             )
     if hyperliquid.key_file is not None:
         problems += _path_problems("hyperliquid.key_file", hyperliquid.key_file)
+    if config.feed.record_dir is not None:
+        problems += _path_problems("feed.record_dir", config.feed.record_dir)
     roles = extensions.actor_roles()
     for name in ("crash_role", "hang_role"):
         role: str | None = getattr(config.faults, name)
@@ -197,6 +200,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
             f"risk.stale_feed_halt_s: must be at least feed.stale_after_s ({feed.stale_after_s}), "
             f"got {risk.stale_feed_halt_s}"
         )
+    if risk.margin_soft_at >= risk.margin_hard_at:
+        problems.append(
+            f"risk.margin_soft_at: must be below risk.margin_hard_at ({risk.margin_hard_at}), "
+            f"got {risk.margin_soft_at}"
+        )
     if watchdog.deadline_s < watchdog.ping_interval_s:
         problems.append(
             f"watchdog.deadline_s: must be at least watchdog.ping_interval_s "
@@ -206,6 +214,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
     problems += _ladder_problems(config)
     problems += _bracket_problems(config)
     problems += _fault_problems(config)
+    if config.feed.record_dir is not None and config.mode is Mode.SIM:
+        problems.append(
+            "feed.record_dir: only paper and live mode read a market stream to record; "
+            "set it to null in sim mode"
+        )
     return problems
 
 

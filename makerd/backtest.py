@@ -6,6 +6,7 @@ differs. Used by tests and by model comparisons: the result depends only on the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +69,14 @@ class SimResult:
     tracked_position: Decimal
 
 
-def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> SimResult:
+def run_simulated(
+    config: MakerdConfig,
+    *,
+    seconds: float,
+    state_dir: Path,
+    watch: Callable[[object], None] | None = None,
+) -> SimResult:
+    """Run the actor system on the sim for ``seconds``; ``watch`` sees every routed message."""
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
@@ -95,7 +103,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             clock=clock,
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
-            observer=counters,
+            observer=counters if watch is None else _both(counters, watch),
             gate=gate,
         )
         driver.start()
@@ -111,3 +119,13 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         )
     finally:
         journal.close()
+
+
+def _both(
+    first: Callable[[object], None], second: Callable[[object], None]
+) -> Callable[[object], None]:
+    def observe(message: object) -> None:
+        first(message)
+        second(message)
+
+    return observe

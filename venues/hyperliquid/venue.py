@@ -38,6 +38,7 @@ from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.meta import resolve_instrument
 from venues.hyperliquid.orders import OrderGateway
 from venues.hyperliquid.rate_budget import RateBudget
+from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.requests import SignedSender
 from venues.hyperliquid.rest import (
     MAINNET_API_URL,
@@ -184,8 +185,14 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
+        self.recorder = market_recorder(config.feed.record_dir, config.coin)
         self.feed = MarketFeed(
-            ws_url=ws_url, coins=(config.coin,), sink=self._emit, policy=policy, now_ns=now_ns
+            ws_url=ws_url,
+            coins=(config.coin,),
+            sink=self._emit,
+            policy=policy,
+            now_ns=now_ns,
+            tap=self.recorder,
         )
         self.user_stream = UserStream(
             ws_url=ws_url,
@@ -209,6 +216,8 @@ class HyperliquidVenue:
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.recorder is not None:
+            self.recorder.start()
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
@@ -223,6 +232,8 @@ class HyperliquidVenue:
         except TimeoutError:
             log.warning("event=venue_stop_slow timeout_s=%.1f", _STOP_TIMEOUT_S)
         self._io.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
 
     async def _start_tasks(self) -> None:
         await self._rest.open()
