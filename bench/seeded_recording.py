@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import math
 import random
@@ -44,7 +45,11 @@ def write(
     log_mid = math.log(start_price)
     resting: dict[int, float] = {}  # price -> displayed size; 0.0 marks an empty price
     books = trades = 0
-    with gzip.open(path, "wt", compresslevel=1) as out:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as packed,
+        io.TextIOWrapper(packed, encoding="ascii", newline="\n") as out,
+    ):
         for step in range(int(hours * 3_600_000 / STEP_MS)):
             now_ms = START_MS + step * STEP_MS
             local_ns = now_ms * 1_000_000 + rng.randint(20_000_000, 80_000_000)
