@@ -21,6 +21,11 @@ as an njit loop on a 100 ms clock:
 - a resting order within 2 bps and 25 % of size of a target level is kept (makerd's
   order manager tolerances), any other is cancelled and the target placed anew.
 
+Left out of makerd's default: the adverse-selection guard (``quoting.adverse_selection_guard``
+widens the spread after fills that lose on a 5 s markout) and the order manager's queue hold
+and age refresh. Compare with a makerd run whose guard is off; with it on, makerd quotes
+wider after losing fills and fills less.
+
 Exchange model: hftbacktest's partial-fill exchange; constant order latency (entry and
 response); fees on traded value; the queue model is named on the command line.
 """
