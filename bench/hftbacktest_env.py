@@ -9,8 +9,8 @@ prints one JSON line, returned here as a dict with the process's wall time added
 Stdlib only, so any benchmark can import it.
 
 Run: ``python bench/hftbacktest_env.py RECORDING --tick 1 --lot 0.00001`` (arguments after
-the recording go to the side script: ``--queue-model``, fees, latencies), or
-``--synthetic-hours 1`` to write and use a seeded recording instead.
+the recording go to the side script: ``--queue-model``, fees, latencies, the strategy's
+settings); ``--synthetic-hours 1`` first writes a seeded recording to that path.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -92,26 +91,21 @@ def _has_hftbacktest(python: Path) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recording", type=Path, nargs="?")
-    parser.add_argument("--synthetic-hours", type=float, help="write a seeded recording this long")
+    parser.add_argument("recording", type=Path)
+    parser.add_argument("--synthetic-hours", type=float, help="write a seeded one there first")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tick", default="1")
     parser.add_argument("--lot", default="0.00001")
     parser.add_argument("--venv", type=Path, help=f"default {default_venv()}")
-    args, extra = parser.parse_known_args()
-    with tempfile.TemporaryDirectory(prefix="bench-hftbacktest-") as scratch:
-        recording = args.recording
-        if args.synthetic_hours:
-            from seeded_recording import write
+    args, side_args = parser.parse_known_args()
+    if args.synthetic_hours:
+        from seeded_recording import write
 
-            recording = Path(scratch) / "btc.gz"
-            written = write(recording, hours=args.synthetic_hours, seed=args.seed)
-            print(f"synthetic: {written.books:,} books, {written.trades:,} trades", file=sys.stderr)
-        if recording is None:
-            parser.error("give a RECORDING or --synthetic-hours")
-        figures = run_hftbacktest(
-            recording, tick=args.tick, lot=args.lot, extra_args=tuple(extra), venv=args.venv
-        )
+        written = write(args.recording, hours=args.synthetic_hours, seed=args.seed)
+        print(f"synthetic: {written.books:,} books, {written.trades:,} trades", file=sys.stderr)
+    figures = run_hftbacktest(
+        args.recording, tick=args.tick, lot=args.lot, extra_args=tuple(side_args), venv=args.venv
+    )
     print(json.dumps(figures))
 
 
