@@ -19,12 +19,16 @@ as an njit loop on a 100 ms clock:
 - post-only (GTX) orders, bids rounded down and asks up to the tick, kept one tick behind
   the opposite touch; sizes rounded down to the lot, a zero size not sent;
 - a resting order within 2 bps and 25 % of size of a target level is kept (makerd's
-  order manager tolerances), any other is cancelled and the target placed anew.
+  order manager tolerances), any other is cancelled and the target placed anew;
+- makerd's adverse-selection guard: a fill whose mid 5 s later is more than 1 bps against
+  it adds 0.25 to a spread factor (at most 3) whose excess over 1 halves every 120 s; the
+  ladder is stretched about its centre by that factor (``--markout-widen-per-loss 0`` = off).
+  A fill is seen as the position's change over a 100 ms step, at the price its cash change
+  implies.
 
-Left out of makerd's default: the adverse-selection guard (``quoting.adverse_selection_guard``
-widens the spread after fills that lose on a 5 s markout) and the order manager's queue hold
-and age refresh. Compare with a makerd run whose guard is off; with it on, makerd quotes
-wider after losing fills and fills less.
+Left out of makerd's default: the order manager's queue hold (an order resting 5 s tolerates
+twice the price tolerance) and its 60 s age refresh, and the minimum-notional raise (the smallest
+size sent, 0.0004 BTC, is worth over $10 above $25,000).
 
 Exchange model: hftbacktest's partial-fill exchange; constant order latency (entry and
 response); fees on traded value; the queue model is named on the command line.
@@ -69,6 +73,12 @@ class Quoting:
     max_position: float = 0.05
     price_tolerance_bps: float = 2.0
     size_tolerance: float = 0.25
+    # makerd's adverse-selection guard (quoting/markout.py); --markout-widen-per-loss 0 = off
+    markout_horizon_s: float = 5.0
+    markout_loss_bps: float = 1.0
+    markout_widen_per_loss: float = 0.25
+    markout_max_widening: float = 3.0
+    markout_recovery_halflife_s: float = 120.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +235,7 @@ NEW = 1  # hftbacktest.order.NEW
 BUY = 1  # hftbacktest.order.BUY
 GTX = 1  # hftbacktest.order.GTX: post-only
 LIMIT = 0  # hftbacktest.order.LIMIT
+MAX_PENDING = 1024  # fills awaiting their markout; at most one a step, 50 in a 5 s horizon
 
 
 @njit  # type: ignore[untyped-decorator]
@@ -236,8 +247,12 @@ def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any
     steps = 0
     mid = np.nan
     max_abs = 0.0
-    targets = np.zeros((2, levels, 2), np.float64)  # [bid/ask, level, (price tick, size)]
-    wanted = np.zeros((2, levels), np.bool_)
+    # [bid/ask, level, (price tick, size, still wanted)]
+    targets = np.zeros((2, levels, 3), np.float64)
+    # [count, widening excess over 1, last time, last position, last balance], then fills
+    # awaiting their markout as [sign, price, due time]
+    guard = np.zeros(5, np.float64)
+    pending = np.zeros((MAX_PENDING, 3), np.float64)
     while hbt.elapse(STEP_NS) == 0:
         steps += 1
         hbt.clear_inactive_orders(0)
@@ -245,13 +260,14 @@ def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any
         if np.isnan(depth.best_bid) or np.isnan(depth.best_ask):
             continue
         mid = (depth.best_bid_tick + depth.best_ask_tick) * depth.tick_size / 2.0
-        position = hbt.position(0)
-        max_abs = max(max_abs, abs(position))
-        ratio = min(1.0, max(-1.0, position / max_position))
-        _set_targets(depth, ratio, quoting, targets, wanted)
+        state = hbt.state_values(0)
+        max_abs = max(max_abs, abs(state.position))
+        ratio = min(1.0, max(-1.0, state.position / max_position))
+        factor = _widening(hbt, guard, pending, mid, quoting)
+        _set_targets(depth, ratio, factor, quoting, targets)
         tolerance_ticks = tolerance_bps * 1e-4 * mid / depth.tick_size
-        _keep_or_cancel(hbt, targets, wanted, tolerance_ticks, quoting[8])
-        next_id = _place(hbt, targets, wanted, depth.tick_size, next_id)
+        _keep_or_cancel(hbt, targets, tolerance_ticks, quoting[8])
+        next_id = _place(hbt, targets, depth.tick_size, next_id)
     state = hbt.state_values(0)
     return np.array(
         [
@@ -269,37 +285,83 @@ def _market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any
 
 
 @njit  # type: ignore[untyped-decorator]
+def _widening(
+    hbt: Any,
+    guard: np.ndarray[Any, Any],
+    pending: np.ndarray[Any, Any],
+    mid: float,
+    quoting: np.ndarray[Any, Any],
+) -> float:
+    """makerd's adverse-selection guard: the spread factor (≥ 1) now.
+
+    A fill is seen as the step's change of position, at the price its cash change implies
+    (two fills on opposite sides within one 100 ms step count as their net)."""
+    horizon_s, loss_bps, widen, max_widening, halflife_s = quoting[9:14]
+    state = hbt.state_values(0)
+    now = float(hbt.current_timestamp)
+    count = int(guard[0])
+    traded = state.position - guard[3]
+    if abs(traded) > 1e-12 and count < MAX_PENDING:
+        pending[count, 0] = 1.0 if traded > 0 else -1.0
+        pending[count, 1] = -(state.balance - guard[4]) / traded
+        pending[count, 2] = now + horizon_s * 1e9
+        count += 1
+    guard[3], guard[4] = state.position, state.balance
+    if guard[2] > 0:
+        guard[1] *= 0.5 ** ((now - guard[2]) / 1e9 / halflife_s)
+    guard[2] = now
+    kept = 0
+    for i in range(count):
+        if pending[i, 2] > now:
+            pending[kept] = pending[i]
+            kept += 1
+            continue
+        markout_bps = pending[i, 0] * (mid - pending[i, 1]) / pending[i, 1] * 1e4
+        if markout_bps < -loss_bps:
+            guard[1] = min(max_widening - 1.0, guard[1] + widen)
+    guard[0] = kept
+    return float(1.0 + guard[1])
+
+
+@njit  # type: ignore[untyped-decorator]
 def _set_targets(
     depth: Any,
     ratio: float,
+    factor: float,
     quoting: np.ndarray[Any, Any],
     targets: np.ndarray[Any, Any],
-    wanted: np.ndarray[Any, Any],
 ) -> None:
-    """makerd's symmetric ladder, legal: on the tick, behind the opposite touch, on the lot."""
+    """makerd's symmetric ladder, widened by ``factor`` about its centre as makerd does,
+    then made legal: on the tick, behind the opposite touch, on the lot."""
     first_bps, spacing_bps, order_size, skew_bps, one_sided_at = quoting[1:6]
     tick = depth.tick_size
     lot = depth.lot_size
     mid = (depth.best_bid_tick + depth.best_ask_tick) * tick / 2.0
     reservation = mid * (1.0 - ratio * skew_bps * 1e-4)
     sizes = (order_size * (1.0 - max(ratio, 0.0)), order_size * (1.0 + min(ratio, 0.0)))
-    for level in range(wanted.shape[1]):
+    bids_on, asks_on = ratio < one_sided_at, ratio > -one_sided_at
+    inner = first_bps * 1e-4
+    centre = reservation
+    if not asks_on:
+        centre = max(mid, reservation * (1.0 - inner))
+    elif not bids_on:
+        centre = min(mid, reservation * (1.0 + inner))
+    for level in range(targets.shape[1]):
         offset = (first_bps + level * spacing_bps) * 1e-4
-        bid = math.floor(reservation * (1.0 - offset) / tick + 1e-9)
-        ask = math.ceil(reservation * (1.0 + offset) / tick - 1e-9)
-        targets[0, level, 0] = min(bid, depth.best_ask_tick - 1)
-        targets[1, level, 0] = max(ask, depth.best_bid_tick + 1)
+        bid = centre + (reservation * (1.0 - offset) - centre) * factor
+        ask = centre + (reservation * (1.0 + offset) - centre) * factor
+        targets[0, level, 0] = min(math.floor(bid / tick + 1e-9), depth.best_ask_tick - 1)
+        targets[1, level, 0] = max(math.ceil(ask / tick - 1e-9), depth.best_bid_tick + 1)
         for side in range(2):
             targets[side, level, 1] = math.floor(sizes[side] / lot + 1e-9) * lot
-        wanted[0, level] = ratio < one_sided_at and targets[0, level, 1] > 0.0
-        wanted[1, level] = ratio > -one_sided_at and targets[1, level, 1] > 0.0
+        targets[0, level, 2] = bids_on and targets[0, level, 1] > 0.0
+        targets[1, level, 2] = asks_on and targets[1, level, 1] > 0.0
 
 
 @njit  # type: ignore[untyped-decorator]
 def _keep_or_cancel(
     hbt: Any,
     targets: np.ndarray[Any, Any],
-    wanted: np.ndarray[Any, Any],
     tolerance_ticks: float,
     size_tolerance: float,
 ) -> None:
@@ -317,14 +379,14 @@ def _keep_or_cancel(
         order = orders.get(order_id)
         side = 0 if order.side == BUY else 1
         kept = False
-        for level in range(wanted.shape[1]):
+        for level in range(targets.shape[1]):
             tick, size = targets[side, level, 0], targets[side, level, 1]
             if (
-                wanted[side, level]
+                targets[side, level, 2]
                 and abs(order.price_tick - tick) <= tolerance_ticks
                 and abs(order.leaves_qty - size) <= size_tolerance * size
             ):
-                wanted[side, level] = False
+                targets[side, level, 2] = 0.0
                 kept = True
                 break
         if not kept and order.status == NEW and order.cancellable:
@@ -335,14 +397,13 @@ def _keep_or_cancel(
 def _place(
     hbt: Any,
     targets: np.ndarray[Any, Any],
-    wanted: np.ndarray[Any, Any],
     tick: float,
     next_id: int,
 ) -> int:
     """Send a post-only order for every level still wanted; returns the next order id."""
     for side in range(2):
-        for level in range(wanted.shape[1]):
-            if not wanted[side, level]:
+        for level in range(targets.shape[1]):
+            if not targets[side, level, 2]:
                 continue
             price = targets[side, level, 0] * tick
             size = targets[side, level, 1]
