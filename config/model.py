@@ -48,6 +48,9 @@ class SimConfig:
     start_price: Decimal = Decimal(60000)
     sz_decimals: int = 5
     step_ms: int = 100
+    funding_rate: Decimal = Decimal("0.0000125")
+    """Paid by a long (received by a short) at each funding time, a fraction of notional."""
+    funding_interval_s: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
