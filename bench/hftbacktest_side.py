@@ -15,7 +15,7 @@ What hftbacktest 2.4.4's converter does, read from its source and checked on sma
 each trade becomes a trade event (side ``A`` = seller-initiated) at the trade's own time, so
 the burst of past trades a fresh subscription delivers lands up to a minute before the first
 book; each ``l2Book`` snapshot is diffed against the previous one and only changed, new and
-vanished levels become depth events (about 14 events per snapshot here). When a snapshot
+vanished levels become depth events (about 13 per snapshot on the synthetic file). When a snapshot
 has fewer levels than the one before, rows left over from two snapshots earlier are emitted
 again, and a level that had vanished can come back as a phantom that is never deleted (20
 level BTC books never shrink, thin books do). It reads a local time only as exactly 19
