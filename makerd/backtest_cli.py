@@ -39,7 +39,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         "market_data/<day>/<hour>/l2Book/<COIN>.lz4 with node_trades beside it) through the "
         "same state machines that trade live. Tick and lot come from --meta or --tick/--lot.",
     )
-    backtest.add_argument("files", type=arguments.path_argument, nargs="+", metavar="FILE")
+    backtest.add_argument(
+        "files",
+        type=arguments.path_argument,
+        nargs="+",
+        metavar="FILE",
+        help="recordings: the recorder's .gz files or the public archive's l2Book .lz4 files",
+    )
     backtest.add_argument(
         "--config",
         type=arguments.path_argument,
