@@ -291,7 +291,9 @@ class OrderManagerLogic:
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
         for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
-            actions = diff_side(self._resting_views(side, now), levels, self._refresh.tolerance)
+            actions = diff_side(
+                side, self._resting_views(side, now), levels, self._refresh.tolerance
+            )
             cancels.extend(actions.cancel)
             if paused:
                 continue  # the venue asked us to wait: nothing but cancels until it ends
