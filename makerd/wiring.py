@@ -166,6 +166,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             min_requote_interval_ns=holder.get().quoting.refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
             session_s=holder.get().quoting.session_s,
+            urgent_move_bps=holder.get().order_manager.price_tolerance_bps,
         ),
         BOOK_FEED: lambda: BookFeedLogic(
             coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)

@@ -124,6 +124,26 @@ def test_requotes_are_throttled_by_the_minimum_interval() -> None:
     assert len(of_type(third, QuoteTarget)) == 1
 
 
+def test_a_book_that_moved_beyond_the_order_tolerance_is_quoted_at_once() -> None:
+    q = QuoterLogic(
+        instrument=BTC,
+        model=SymmetricLadder(levels=1, first_level_bps=3, level_spacing_bps=1, order_size=0.002),
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        max_position=Decimal("0.05"),
+        min_requote_interval_ns=250 * MS,
+        urgent_move_bps=Decimal(2),
+    )
+    q.handle(book("59999", "60001", ts=T0 + 300 * MS))  # mid 60000
+
+    wiggle = q.handle(book("59990", "59992", ts=T0 + 320 * MS))  # 1.5 bps: waits
+    jump = q.handle(book("59819", "59821", ts=T0 + 340 * MS))  # 30 bps: at once
+
+    assert wiggle == []
+    [target] = of_type(jump, QuoteTarget)
+    assert target.bids[0].price < d("59820")
+    assert target.book_ts_local == T0 + 340 * MS
+
+
 def test_a_level_whose_size_rounds_to_zero_lots_is_refused_and_reported() -> None:
     q = quoter(order_size=0.000004)  # below BTC's lot of 0.00001
 
