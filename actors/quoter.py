@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from config.model import QuotingConfig
+from config.model import OrderManagerConfig, QuotingConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
 from protocol.instrument import Instrument
@@ -55,9 +55,10 @@ class QuoterLogic:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP).
 
         A book whose mid moved more than ``urgent_move_bps`` from the mid of the last
-        target is quoted at once, however recent that target (the order manager's price
-        tolerance: a smaller move would not move an order). ``None``: every book waits for
-        ``min_requote_interval_ns``.
+        target is quoted at once, however recent that target: the widest slack the order
+        manager gives a resting order, so such a move leaves every order out of place (a
+        smaller one is a wiggle, which the refresh interval batches). ``None``: every book
+        waits for ``min_requote_interval_ns``.
         """
         self._instrument = instrument
         self._model = model
@@ -120,7 +121,7 @@ class QuoterLogic:
         self._max_position = changed.risk.max_position
         self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
         if self._urgent_move is not None:
-            self._urgent_move = changed.order_manager.price_tolerance_bps * BPS
+            self._urgent_move = urgent_move_bps(changed.order_manager) * BPS
         self._session_ns = int(changed.quoting.session_s * NS_PER_S)
         return self._requote(changed.ts_local, force=True)
 
@@ -245,3 +246,8 @@ def _clip(
         clipped.append(QuoteLevel(price=level.price, size=size))
         remaining -= size
     return tuple(clipped)
+
+
+def urgent_move_bps(config: OrderManagerConfig) -> Decimal:
+    """A mid move beyond every resting order's slack (see :mod:`actors.order_diff`)."""
+    return config.price_tolerance_bps * config.queue_hold_factor
