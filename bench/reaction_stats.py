@@ -109,9 +109,14 @@ def print_table(rows: list[RunFigures]) -> None:
         print(f"{row.name} actions by type over {row.minutes:.2f} min: {kinds or 'none'}")
 
 
+IDLE_LEAVES = ("Condition.wait ", "Event.wait ", "select ", "IoLoop._serve ", "sleep ")
+"""Frames a thread waits in (py-spy counts a thread blocked in C as busy; uvloop's loop
+shows as ``IoLoop._serve``): samples that end in one are left out."""
+
+
 def top_frames(raw: str, count: int, *, leaf: bool) -> list[tuple[float, str]]:
-    """Busiest frames of py-spy's raw (collapsed) stacks: the share of samples in which
-    each frame is on the stack (a frame counted once per sample), or is its top
+    """Busiest frames of py-spy's raw (collapsed) stacks: the share of busy samples in
+    which each frame is on the stack (a frame counted once per sample), or is its top
     (``leaf``: where the time itself goes)."""
     inclusive: Counter[str] = Counter()
     total = 0
@@ -119,8 +124,10 @@ def top_frames(raw: str, count: int, *, leaf: bool) -> list[tuple[float, str]]:
         stack, _, samples = line.rpartition(" ")
         if not stack or not samples.isdigit():
             continue
-        total += int(samples)
         frames = stack.split(";")
+        if any(idle in frames[-1] for idle in IDLE_LEAVES):
+            continue
+        total += int(samples)
         for frame in frames[-1:] if leaf else set(frames):
             inclusive[frame] += int(samples)
     if total == 0:
