@@ -12,8 +12,9 @@ of the queue at its new price, so an order is moved only when that is worth it:
 - past ``max_age_ns`` an order loses both widenings: it is refreshed once it is beyond the
   plain tolerance, never merely for its age.
 
-Orders that are not kept are amended onto unmatched levels where the venue allows it,
-cancelled otherwise; levels still unmatched get new orders.
+Orders that are not kept are amended onto unmatched levels; one still waiting for the
+venue's answer holds its level until the answer comes (the next target amends it), and
+orders beyond the target's levels are cancelled. Levels still unmatched get new orders.
 """
 
 from __future__ import annotations
@@ -84,10 +85,15 @@ def diff_side(
     amend: list[tuple[str, QuoteLevel]] = []
     cancel: list[str] = []
     for order in unmatched:
-        if open_levels and order.amendable:
+        if not open_levels:
+            cancel.append(order.cloid)  # more orders than levels
+        elif order.amendable:
             amend.append((order.cloid, open_levels.pop(0)))
         else:
-            cancel.append(order.cloid)
+            # Still on its way (placed or amended, not yet answered): a cancel and a new
+            # order would spend two actions where one amend, once it is answered, does.
+            open_levels.pop(0)
+            keep.append(order.cloid)
     return SideActions(
         keep=tuple(keep), amend=tuple(amend), cancel=tuple(cancel), place=tuple(open_levels)
     )

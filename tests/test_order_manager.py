@@ -145,6 +145,21 @@ def test_an_ask_above_its_level_is_behind_it_and_an_ask_below_is_ahead() -> None
     assert len(of_type(fresh_ask_at_60010_against("60028"), ModifyOrders)) == 1  # 3 bps ahead
 
 
+def test_an_order_waiting_for_its_answer_is_amended_after_it_not_cancelled_and_replaced() -> None:
+    om = manager(price_tolerance_bps=Decimal(2))
+    placed = of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders)
+
+    # 59960 is 5 bps away, but the order has not been answered yet.
+    waiting = om.handle(target([("59960", "0.002")], [], ts=T0 + 10 * MS))
+    accept_all(om, placed)
+    answered = om.handle(target([("59960", "0.002")], [], ts=T0 + 20 * MS))
+
+    assert of_type(waiting, CancelOrders) == []
+    assert of_type(waiting, PlaceOrders) == []
+    assert of_type(waiting, ModifyOrders) == []
+    assert [a.price for m in of_type(answered, ModifyOrders) for a in m.amendments] == [d("59960")]
+
+
 def test_pending_orders_are_not_duplicated_while_waiting_for_the_ack() -> None:
     om = manager()
     om.handle(target([("59990", "0.002")], []))
