@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.reaction_stats import RunFigures, figures, print_table, top_frames
+from reaction_stats import RunFigures, figures, print_table, top_frames
 
 QUIET_WINDOW_NS = 2_000_000_000
 WARMUP_S = 10.0

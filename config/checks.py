@@ -27,6 +27,8 @@ REARMS_PER_HORIZON = 3
 """The watchdog re-arms the dead-man switch after a third of its horizon has passed."""
 
 _COIN = re.compile(r"[A-Za-z0-9@][A-Za-z0-9@:_./-]{0,31}")
+_BUILDER_COIN = re.compile(r"[A-Za-z0-9]+:[A-Za-z0-9][A-Za-z0-9_./-]*")
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -40,6 +42,7 @@ TEXT_FIELDS = (
     "hyperliquid.account_address",
     "hyperliquid.vault_address",
     "hyperliquid.key_file",
+    "feed.record_dir",
     "faults.crash_role",
     "faults.hang_role",
 )
@@ -74,11 +77,21 @@ def url_problem(  # noqa: PLR0911  (one return per refusal reads as the list of 
 
 def coin_problem(coin: str) -> str | None:
     """Why ``coin`` cannot be a coin name, or None when it can."""
+    if len(_LIST_SEPARATORS.split(coin.strip(" ,;"))) > 1:
+        return (
+            "names one coin: one makerd process quotes one coin today (run one process, "
+            f"with its own state_dir, per coin), got {coin[:40]!r}"
+        )
+    if ":" in coin and not _BUILDER_COIN.fullmatch(coin):
+        return (
+            "a builder-deployed (HIP-3) coin is named dex:COIN with one colon, the dex "
+            f"and the coin each non-empty letters and digits (e.g. xyz:TSLA), got {coin[:40]!r}"
+        )
     if _COIN.fullmatch(coin):
         return None
     return (
         "must be a coin name as the exchange spells it (1 to 32 letters, digits or @:_./-, "
-        f"e.g. BTC), got {coin[:40]!r}"
+        f"e.g. BTC or xyz:TSLA), got {coin[:40]!r}"
     )
 
 
@@ -113,6 +126,8 @@ def text_problems(config: MakerdConfig) -> list[str]:
             )
     if hyperliquid.key_file is not None:
         problems += _path_problems("hyperliquid.key_file", hyperliquid.key_file)
+    if config.feed.record_dir is not None:
+        problems += _path_problems("feed.record_dir", config.feed.record_dir)
     roles = extensions.actor_roles()
     for name in ("crash_role", "hang_role"):
         role: str | None = getattr(config.faults, name)
@@ -185,6 +200,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
             f"risk.stale_feed_halt_s: must be at least feed.stale_after_s ({feed.stale_after_s}), "
             f"got {risk.stale_feed_halt_s}"
         )
+    if risk.margin_soft_at >= risk.margin_hard_at:
+        problems.append(
+            f"risk.margin_soft_at: must be below risk.margin_hard_at ({risk.margin_hard_at}), "
+            f"got {risk.margin_soft_at}"
+        )
     if watchdog.deadline_s < watchdog.ping_interval_s:
         problems.append(
             f"watchdog.deadline_s: must be at least watchdog.ping_interval_s "
@@ -194,6 +214,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
     problems += _ladder_problems(config)
     problems += _bracket_problems(config)
     problems += _fault_problems(config)
+    if config.feed.record_dir is not None and config.mode is Mode.SIM:
+        problems.append(
+            "feed.record_dir: only paper and live mode read a market stream to record; "
+            "set it to null in sim mode"
+        )
     return problems
 
 

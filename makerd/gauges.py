@@ -12,6 +12,7 @@ from config.model import MakerdConfig
 from makerd.metrics import Metrics
 from supervisor import Supervisor
 from venues.base import BudgetedVenue, ProcessVenue, RateBudget
+from venues.hyperliquid.recording import RecordingVenue
 
 
 def register_process_gauges(
@@ -31,6 +32,9 @@ def register_process_gauges(
         budget = venue.budget
         metrics.control.rate_budget_weight_left.set_function(lambda: budget.weight_left)
         metrics.control.address_requests_left.set_function(partial(_address_left, budget))
+    if isinstance(venue, RecordingVenue) and venue.recorder is not None:
+        recorder = venue.recorder
+        metrics.register_recording_drops(lambda: recorder.dropped)
 
 
 def _actor_up(supervisor: Supervisor, role: str) -> float:

@@ -66,6 +66,7 @@ def build_venue(
     if config.mode is Mode.SIM:
         return SimProcessVenue(config, clock=clock)
     # Imported here: sim runs need neither the network stack nor the key loader.
+    from venues.hyperliquid.errors import FeedParseError
     from venues.hyperliquid.meta import UnknownCoinError
     from venues.hyperliquid.paper import PaperHyperliquidVenue
     from venues.hyperliquid.rest import VenueRefusedError, VenueUnreachableError
@@ -80,3 +81,8 @@ def build_venue(
         raise VenueUnavailableError(f"{config.mode.value} venue: {error}") from None
     except (PrivateKeyError, UnknownCoinError, VenueRefusedError) as error:
         raise VenueSetupError(f"{config.mode.value} venue: {error}") from None
+    except FeedParseError as error:
+        # An unreadable meta or perpDexs: this URL does not speak the exchange's API.
+        raise VenueSetupError(
+            f"{config.mode.value} venue: its answer could not be read ({error})"
+        ) from None

@@ -12,6 +12,7 @@ from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
 from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
+from actors.quote_sampler import QuoteSampler
 from actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
 from actors.routing import (
@@ -166,6 +167,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             min_requote_interval_ns=holder.get().quoting.refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
             session_s=holder.get().quoting.session_s,
+            sampler=_quote_sampler(deps),
             urgent_move_bps=urgent_move_bps(holder.get().order_manager),
         ),
         BOOK_FEED: lambda: BookFeedLogic(
@@ -178,6 +180,13 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             dead_man_switch_ns=int(config.watchdog.dead_man_switch_s * NS_PER_S),
         ),
     }
+
+
+def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
+    """Samples for the report, kept where the journal is a real one (not a test's fake)."""
+    if not isinstance(deps.journal, Journal):
+        return None
+    return QuoteSampler(journal=deps.journal.report_tables, session_id=deps.session_id)
 
 
 def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:

@@ -146,7 +146,7 @@ def test_an_invalid_fault_body_lists_every_problem(venue: VenueThread) -> None:
 
     assert reply.status_code == 400
     assert sorted(reply.json()["problems"]) == [
-        "coin: 'XRP' is not listed (one of BTC, ETH, DOGE)",
+        "coin: 'XRP' is not listed (one of BTC, ETH, DOGE, xyz:TSLA)",
         "jump: unknown key",
         "reject_next: expected a non-negative integer",
     ]

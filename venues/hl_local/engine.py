@@ -45,6 +45,7 @@ class MatchingEngine:
             events=self.events,
             maker_fee_rate=maker_fee_rate,
             taker_fee_rate=taker_fee_rate,
+            fee_scale=universe.fee_scale,
         )
         self.last_trade_px: dict[str, Decimal] = {
             perp.coin: perp.start_mid for perp in universe.perps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
 
 from venues.hl_local.accounts import AccountRegistry
@@ -22,11 +23,14 @@ class FillBooker:
         events: list[VenueEvent],
         maker_fee_rate: Decimal,
         taker_fee_rate: Decimal,
+        fee_scale: Callable[[str], Decimal] = lambda _coin: Decimal(1),
     ) -> None:
+        """``fee_scale(coin)`` multiplies both rates (a builder dex charges its own)."""
         self._accounts = accounts
         self._events = events
         self._maker_fee_rate = maker_fee_rate
         self._taker_fee_rate = taker_fee_rate
+        self._fee_scale = fee_scale
         self._next_tid = 100_000_000_000
 
     def book(
@@ -89,6 +93,7 @@ class FillBooker:
             return
         coin, price, size = match.maker.coin, match.price, match.size
         fee_rate = self._taker_fee_rate if crossed else self._maker_fee_rate
+        fee_rate *= self._fee_scale(coin)
         outcome = account.apply_fill(
             coin=coin, is_buy=is_buy, price=price, size=size, fee_rate=fee_rate
         )

@@ -1,6 +1,9 @@
 """``POST /info``: the read-only queries, answered in the exchange's shapes.
 
-Unknown request types get HTTP 422 with the exchange's deserialize text.
+Unknown request types get HTTP 422 with the exchange's deserialize text. Queries that
+take ``dex`` (``meta``, ``metaAndAssetCtxs``, ``allMids``, ``clearinghouseState``,
+``openOrders``, ``frontendOpenOrders``) answer for that perp dex only; without it, for the
+main dex, as the exchange does.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ class InfoEndpoint:
         self._engine = engine
         self._now_ms = now_ms
         self._handlers: dict[str, Callable[[JsonDict], Any]] = {
-            "meta": lambda _: engine.universe.meta_json(),
+            "meta": lambda body: engine.universe.meta_json(self._dex(body)),
+            "perpDexs": lambda _: engine.universe.perp_dexs_json(),
             "spotMeta": lambda _: engine.universe.spot_meta_json(),
-            "metaAndAssetCtxs": lambda _: [engine.universe.meta_json(), self.asset_ctxs()],
-            "allMids": lambda _: self.all_mids(),
+            "metaAndAssetCtxs": self._meta_and_asset_ctxs,
+            "allMids": lambda body: self.all_mids(self._dex(body)),
             "l2Book": self._l2_book,
             "clearinghouseState": self._clearinghouse_state,
             "openOrders": self._open_orders,
@@ -59,16 +63,16 @@ class InfoEndpoint:
         except _BadFieldError as bad:
             return deserialize_error(str(bad))
 
-    def all_mids(self) -> JsonDict:
-        return {coin: wire_decimal(self._engine.mid(coin)) for coin in self._engine.books}
+    def all_mids(self, dex: str = "") -> JsonDict:
+        return {coin: wire_decimal(self._engine.mid(coin)) for coin in self._coins(dex)}
 
     def l2_book(self, coin: str) -> JsonDict:
         bids, asks = self._engine.books[coin].levels(BOOK_DEPTH)
         return {"coin": coin, "time": self._now_ms(), "levels": levels_json(bids, asks)}
 
-    def asset_ctxs(self) -> list[JsonDict]:
+    def asset_ctxs(self, dex: str = "") -> list[JsonDict]:
         ctxs = []
-        for coin in self._engine.books:
+        for coin in self._coins(dex):
             mid = wire_decimal(self._engine.mid(coin))
             ctxs.append(
                 {
@@ -86,6 +90,21 @@ class InfoEndpoint:
             )
         return ctxs
 
+    def _coins(self, dex: str) -> list[str]:
+        return [perp.coin for perp in self._engine.universe.dex_perps(dex)]
+
+    def _dex(self, body: JsonDict) -> str:
+        dex = body.get("dex", "")
+        if not isinstance(dex, str):
+            raise _BadFieldError("invalid type for `dex`: expected a string")
+        if not self._engine.universe.has_dex(dex):
+            raise _BadFieldError(f"unknown perp dex `{dex}`")
+        return dex
+
+    def _meta_and_asset_ctxs(self, body: JsonDict) -> list[Any]:
+        dex = self._dex(body)
+        return [self._engine.universe.meta_json(dex), self.asset_ctxs(dex)]
+
     def _l2_book(self, body: JsonDict) -> JsonDict | None:
         coin = body.get("coin")
         if coin not in self._engine.books:
@@ -97,12 +116,13 @@ class InfoEndpoint:
 
     def _clearinghouse_state(self, body: JsonDict) -> JsonDict:
         account = self._account(body)
+        dex_coins = set(self._coins(self._dex(body)))
         marks = self._engine.marks()
         positions: list[JsonDict] = []
         margin_used = notional = Decimal(0)
         value = Decimal(0) if account is None else account.account_value(marks)
         for coin, position in [] if account is None else account.positions.items():
-            if position.size == 0:
+            if position.size == 0 or coin not in dex_coins:
                 continue
             perp = self._engine.universe.by_coin(coin)
             max_leverage = 50 if perp is None else perp.instrument.max_leverage
@@ -154,7 +174,10 @@ class InfoEndpoint:
         return [frontend_order_json(order) for order in self._sorted_open_orders(body)]
 
     def _sorted_open_orders(self, body: JsonDict) -> list[Any]:
-        orders = self._engine.open_orders(_user(body))
+        dex_coins = set(self._coins(self._dex(body)))
+        orders = [
+            order for order in self._engine.open_orders(_user(body)) if order.coin in dex_coins
+        ]
         return sorted(orders, key=lambda order: order.oid, reverse=True)
 
     def _user_fills(self, body: JsonDict) -> list[JsonDict]:

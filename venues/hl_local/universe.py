@@ -1,8 +1,11 @@
 """The local venue's perpetual universe and the wire formatting of its numbers.
 
-Three perps mirror the cases a client must handle: BTC (szDecimals 5, integer ticks at
-its price), ETH (szDecimals 4, 0.1 ticks) and DOGE (szDecimals 0: whole-coin lots,
-five-decimal prices).
+Three perps on the main dex mirror the cases a client must handle: BTC (szDecimals 5,
+integer ticks at its price), ETH (szDecimals 4, 0.1 ticks) and DOGE (szDecimals 0:
+whole-coin lots, five-decimal prices). One builder-deployed (HIP-3) dex, ``xyz``, lists
+``xyz:TSLA`` the way the exchange lists such perps: named ``dex:COIN``, answered only by
+``meta`` with ``"dex": "xyz"``, with asset id ``100000 + 10000 * dex_index + index``
+(``perpDexs`` lists the main dex as entry 0, so ``xyz`` is 1 and TSLA is 110000).
 """
 
 from __future__ import annotations
@@ -29,6 +32,26 @@ class ListedPerp:
     def coin(self) -> str:
         return self.instrument.coin
 
+    @property
+    def dex(self) -> str:
+        """The perp dex it trades on: ``""`` for the main dex."""
+        dex, colon, _ = self.coin.partition(":")
+        return dex if colon else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuilderDex:
+    """A builder-deployed perp dex as ``perpDexs`` describes it."""
+
+    name: str
+    full_name: str
+    deployer: str
+    fee_scale: Decimal
+    """Its fills pay ``1 + fee_scale`` times the main dex's fee rates."""
+
+
+BUILDER_DEX_BASE = 100_000
+BUILDER_DEX_STRIDE = 10_000
 
 DEFAULT_PERPS: tuple[ListedPerp, ...] = (
     ListedPerp(
@@ -43,16 +66,38 @@ DEFAULT_PERPS: tuple[ListedPerp, ...] = (
         instrument=Instrument(coin="DOGE", asset_id=2, sz_decimals=0, max_leverage=20),
         start_mid=Decimal("0.2"),
     ),
+    ListedPerp(
+        instrument=Instrument(coin="xyz:TSLA", asset_id=110_000, sz_decimals=3, max_leverage=10),
+        start_mid=Decimal(250),
+    ),
+)
+DEFAULT_DEXES: tuple[BuilderDex, ...] = (
+    BuilderDex(
+        name="xyz",
+        full_name="XYZ (local builder dex)",
+        deployer="0x" + "5e" * 20,
+        fee_scale=Decimal(1),
+    ),
 )
 
 
 class Universe:
     """Lookup of listed perps by coin name and by asset id."""
 
-    def __init__(self, perps: tuple[ListedPerp, ...] = DEFAULT_PERPS) -> None:
+    def __init__(
+        self,
+        perps: tuple[ListedPerp, ...] = DEFAULT_PERPS,
+        dexes: tuple[BuilderDex, ...] = DEFAULT_DEXES,
+    ) -> None:
         self.perps = perps
+        self.dexes = dexes
         self._by_coin = {perp.coin: perp for perp in perps}
         self._by_asset = {perp.instrument.asset_id: perp for perp in perps}
+        self._dex_index = {dex.name: index for index, dex in enumerate(dexes, start=1)}
+        self._dex_index[""] = 0
+        self._fee_scales = {dex.name: 1 + dex.fee_scale for dex in dexes}
+        for dex_name in {perp.dex for perp in perps}:
+            _check_asset_ids(self.dex_perps(dex_name), self._dex_index.get(dex_name))
 
     @property
     def coins(self) -> tuple[str, ...]:
@@ -64,8 +109,38 @@ class Universe:
     def by_asset(self, asset_id: int) -> ListedPerp | None:
         return self._by_asset.get(asset_id)
 
-    def meta_json(self) -> JsonDict:
-        """The ``meta`` info response."""
+    def dex_perps(self, dex: str) -> tuple[ListedPerp, ...]:
+        """The perps of one dex (``""``: the main dex), in ``meta`` order."""
+        return tuple(perp for perp in self.perps if perp.dex == dex)
+
+    def has_dex(self, dex: str) -> bool:
+        return dex in self._dex_index
+
+    def fee_scale(self, coin: str) -> Decimal:
+        """How many times the main dex's fee rates a fill in ``coin`` pays."""
+        perp = self._by_coin.get(coin)
+        return Decimal(1) if perp is None else self._fee_scales.get(perp.dex, Decimal(1))
+
+    def perp_dexs_json(self) -> list[JsonDict | None]:
+        """The ``perpDexs`` info response: ``null`` for the main dex, then each builder dex."""
+        listed: list[JsonDict | None] = [None]
+        for dex in self.dexes:
+            listed.append(
+                {
+                    "name": dex.name,
+                    "fullName": dex.full_name,
+                    "deployer": dex.deployer,
+                    "oracleUpdater": None,
+                    "feeRecipient": None,
+                    "assetToStreamingOiCap": [],
+                    "deployerFeeScale": wire_decimal(dex.fee_scale),
+                }
+            )
+        return listed
+
+    def meta_json(self, dex: str = "") -> JsonDict:
+        """The ``meta`` info response for one dex (``""``: the main dex)."""
+        perps = self.dex_perps(dex)
         universe = [
             {
                 "name": perp.coin,
@@ -73,9 +148,9 @@ class Universe:
                 "maxLeverage": perp.instrument.max_leverage,
                 "marginTableId": perp.instrument.max_leverage,
             }
-            for perp in self.perps
+            for perp in perps
         ]
-        leverages = sorted({perp.instrument.max_leverage for perp in self.perps})
+        leverages = sorted({perp.instrument.max_leverage for perp in perps})
         margin_tables = [
             [
                 leverage,
@@ -102,6 +177,16 @@ class Universe:
             "fullName": None,
         }
         return {"universe": [], "tokens": [usdc]}
+
+
+def _check_asset_ids(perps: tuple[ListedPerp, ...], dex_index: int | None) -> None:
+    """A listing whose ids break the exchange's rule would test clients against a lie."""
+    if dex_index is None:
+        raise ValueError(f"{perps[0].coin}: its dex is not listed")
+    offset = 0 if dex_index == 0 else BUILDER_DEX_BASE + BUILDER_DEX_STRIDE * dex_index
+    for index, perp in enumerate(perps):
+        if perp.instrument.asset_id != offset + index:
+            raise ValueError(f"{perp.coin}: asset id must be {offset + index}")
 
 
 def wire_decimal(value: Decimal) -> str:

@@ -21,9 +21,13 @@ from venues.hyperliquid.errors import (
 )
 from venues.hyperliquid.meta import (
     UnknownCoinError,
+    UnknownDexError,
+    dex_of,
     instrument_for,
     parse_meta,
     parse_meta_and_asset_ctxs,
+    parse_perp_dexs,
+    resolve_instrument,
 )
 from venues.hyperliquid.secrets import PrivateKey, PrivateKeyError, load_private_key
 from venues.hyperliquid.signing import InvalidSignatureError, L1Signer, recover_l1_signer
@@ -55,6 +59,7 @@ __all__ = [
     "PrivateKeyError",
     "Resting",
     "UnknownCoinError",
+    "UnknownDexError",
     "VenueError",
     "batch_modify_action",
     "cancel_action",
@@ -62,6 +67,7 @@ __all__ = [
     "classify_error",
     "cloid_session_prefix",
     "decimal_to_wire",
+    "dex_of",
     "instrument_for",
     "is_valid_cloid",
     "load_private_key",
@@ -72,7 +78,9 @@ __all__ = [
     "parse_exchange_response",
     "parse_meta",
     "parse_meta_and_asset_ctxs",
+    "parse_perp_dexs",
     "recover_l1_signer",
     "reject_reason_for_status",
+    "resolve_instrument",
     "schedule_cancel_action",
 ]

@@ -2,6 +2,8 @@
 
 Queries always name the trading account (master, sub-account or vault), never the
 agent wallet that signs: the exchange answers an agent's address with empty lists.
+Open orders and positions are kept per perp dex: a builder-deployed coin's are only
+listed when the query names its dex.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from dataclasses import dataclass
 
 from protocol.account import OrderFilled, PositionReported
 from protocol.orders import OpenOrdersReported
+from protocol.risk import MarginReported
+from venues.hyperliquid.meta import dex_of
 from venues.hyperliquid.parse import (
     UserRateLimit,
     parse_fills,
+    parse_margin,
     parse_open_orders,
     parse_position,
     parse_user_rate_limit,
@@ -45,18 +50,26 @@ class AccountQueries:
         ``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
         the cloid, and reconciliation tells our orders from orphans by cloid.
         """
-        orders = await self._rest.info(
-            {"type": "frontendOpenOrders", "user": self.user}, priority=priority
-        )
+        orders = await self._rest.info(self._per_dex("frontendOpenOrders", coin), priority=priority)
         open_orders = parse_open_orders(
             orders, coin=coin, ts_local=now_ns, channel="frontendOpenOrders"
         )
-        state = await self._rest.info(
-            {"type": "clearinghouseState", "user": self.user}, priority=priority
-        )
+        state = await self._rest.info(self._per_dex("clearinghouseState", coin), priority=priority)
         return AccountSnapshot(
             open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
         )
+
+    async def margin(self, coin: str, *, now_ns: int) -> MarginReported:
+        """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""
+        state = await self._rest.info(self._per_dex("clearinghouseState", coin))
+        return parse_margin(state, ts_local=now_ns)
+
+    def _per_dex(self, kind: str, coin: str) -> dict[str, object]:
+        body: dict[str, object] = {"type": kind, "user": self.user}
+        dex = dex_of(coin)
+        if dex:  # main-dex queries stay exactly as they were: no empty "dex" key
+            body["dex"] = dex
+        return body
 
     async def fills_since(self, start_ms: int, *, now_ns: int) -> tuple[OrderFilled, ...]:
         """Every fill at or after ``start_ms``, following the 500-item pages."""

@@ -1,15 +1,17 @@
 """The venue's ``meta`` → one :class:`Instrument` per perpetual.
 
 A perp's asset id is its index in ``meta.universe`` (counting delisted entries, which
-keep their slot); HIP-3 builder dexes offset it by ``100000 + 10000 * dex_index``
-(the exchange's asset-id rule). Everything else (tick and lot rules, minimum notional) follows from
-``szDecimals`` through :class:`Instrument`.
+keep their slot). Builder-deployed (HIP-3) perps live on their own dex and are named
+``dex:COIN`` (``xyz:TSLA``): the dex's position in ``perpDexs`` (the main dex is entry 0,
+the first builder dex entry 1) offsets their ids by ``100000 + 10000 * dex_index``, so
+``xyz:TSLA`` at index 0 of the first builder dex is asset 110000. Everything else (tick
+and lot rules, minimum notional) follows from ``szDecimals`` through :class:`Instrument`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeGuard
 
 from protocol.instrument import PERP_MAX_DECIMALS, Instrument
@@ -17,6 +19,15 @@ from venues.hyperliquid.errors import FeedParseError
 
 _BUILDER_DEX_BASE = 100_000
 _BUILDER_DEX_STRIDE = 10_000
+
+InfoQuery = Callable[[dict[str, object]], object]
+"""Sends one ``/info`` body and returns the decoded answer."""
+
+
+def dex_of(coin: str) -> str:
+    """The perp dex a coin trades on: ``"xyz"`` for ``xyz:TSLA``, ``""`` for the main dex."""
+    dex, colon, _ = coin.partition(":")
+    return dex if colon else ""
 
 
 class UnknownCoinError(KeyError):
@@ -31,6 +42,21 @@ class UnknownCoinError(KeyError):
     def __str__(self) -> str:
         # KeyError's str() is the repr of its argument; show the sentence instead.
         return str(self.args[0])
+
+
+class UnknownDexError(UnknownCoinError):
+    """A ``dex:COIN`` name whose dex the venue does not list in ``perpDexs``."""
+
+    def __init__(self, coin: str, known: list[str]) -> None:
+        dex = dex_of(coin)
+        close = difflib.get_close_matches(dex, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        listed = ", ".join(known) or "none"
+        KeyError.__init__(
+            self,
+            f"coin {coin!r}: the venue lists no perp dex {dex!r} (builder dexes: {listed}){hint}",
+        )
+        self.coin = coin
 
 
 def parse_meta(
@@ -65,6 +91,37 @@ def instrument_for(instruments: Mapping[str, Instrument], coin: str) -> Instrume
     if instrument is None:
         raise UnknownCoinError(coin, sorted(instruments))
     return instrument
+
+
+def parse_perp_dexs(payload: object) -> tuple[str, ...]:
+    """Parse ``perpDexs`` (``[null, {"name": "xyz", ...}, ...]``) into names by dex index.
+
+    Entry 0 is the main dex (``null``, named ``""`` here); a builder dex's index is its
+    position in this list, which is what offsets its asset ids.
+    """
+    if not isinstance(payload, list) or not payload or payload[0] is not None:
+        raise FeedParseError("perpDexs", "expected a list starting with null (the main dex)")
+    names = [""]
+    for index, entry in enumerate(payload[1:], start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            raise FeedParseError("perpDexs", f"entry {index} has no name")
+        names.append(name)
+    return tuple(names)
+
+
+def resolve_instrument(query: InfoQuery, coin: str) -> Instrument:
+    """Find ``coin`` on its dex: ``meta`` for the main dex; ``perpDexs`` then that dex's
+    ``meta`` for a ``dex:COIN`` name. Unknown dexes and coins raise :class:`UnknownCoinError`.
+    """
+    dex = dex_of(coin)
+    if not dex:
+        return instrument_for(parse_meta(query({"type": "meta"})), coin)
+    dexes = parse_perp_dexs(query({"type": "perpDexs"}))
+    if dex not in dexes[1:]:
+        raise UnknownDexError(coin, list(dexes[1:]))
+    meta = query({"type": "meta", "dex": dex})
+    return instrument_for(parse_meta(meta, dex_index=dexes.index(dex)), coin)
 
 
 def _universe_of(payload: object) -> list[object]:

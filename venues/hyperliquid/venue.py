@@ -35,9 +35,10 @@ from venues.hyperliquid.account_queries import AccountQueries
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
-from venues.hyperliquid.meta import instrument_for, parse_meta
+from venues.hyperliquid.meta import resolve_instrument
 from venues.hyperliquid.orders import OrderGateway
 from venues.hyperliquid.rate_budget import RateBudget
+from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.requests import SignedSender
 from venues.hyperliquid.rest import (
     MAINNET_API_URL,
@@ -82,6 +83,9 @@ def fetch_instrument(
 ) -> Instrument:
     """Read ``meta`` now (blocking, before any thread starts) and pick ``coin``.
 
+    A ``dex:COIN`` name is looked up on its builder dex (``perpDexs``, then that dex's
+    ``meta``).
+
     A venue that is unreachable, slow, rate limiting or failing is a temporary problem:
     it is retried with backoff for ``retry_for_s`` (or until a stop is requested), then
     :class:`VenueUnreachableError` says so. An unknown coin is not retried.
@@ -91,7 +95,9 @@ def fetch_instrument(
     attempt = 1
     while True:
         try:
-            meta = fetch_info_blocking(api_url, {"type": "meta"}, timeout_s=_META_TIMEOUT_S)
+            return resolve_instrument(
+                lambda body: fetch_info_blocking(api_url, body, timeout_s=_META_TIMEOUT_S), coin
+            )
         except VenueUnreachableError as error:
             left_s = deadline - time.monotonic()
             stopping = stop_requested is not None and stop_requested.is_set()
@@ -110,8 +116,6 @@ def fetch_instrument(
                 time.sleep(wait_s)
             backoff_s = min(backoff_s * 2, _START_MAX_BACKOFF_S)
             attempt += 1
-        else:
-            return instrument_for(parse_meta(meta), coin)
 
 
 def reconnect_policy(config: HyperliquidConfig) -> ReconnectPolicy:
@@ -181,8 +185,14 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
+        self.recorder = market_recorder(config.feed.record_dir, config.coin)
         self.feed = MarketFeed(
-            ws_url=ws_url, coins=(config.coin,), sink=self._emit, policy=policy, now_ns=now_ns
+            ws_url=ws_url,
+            coins=(config.coin,),
+            sink=self._emit,
+            policy=policy,
+            now_ns=now_ns,
+            tap=self.recorder,
         )
         self.user_stream = UserStream(
             ws_url=ws_url,
@@ -206,6 +216,8 @@ class HyperliquidVenue:
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.recorder is not None:
+            self.recorder.start()
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
@@ -220,6 +232,8 @@ class HyperliquidVenue:
         except TimeoutError:
             log.warning("event=venue_stop_slow timeout_s=%.1f", _STOP_TIMEOUT_S)
         self._io.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
 
     async def _start_tasks(self) -> None:
         await self._rest.open()
