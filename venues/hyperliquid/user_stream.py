@@ -1,4 +1,5 @@
-"""The account's own stream: ``orderUpdates`` and ``userFills``, with gap repair.
+"""The account's own stream: ``orderUpdates``, ``userFills`` and ``userFundings``, with
+gap repair.
 
 The exchange replays nothing after a reconnect, so each (re)connection first pauses
 the stream (frames are held back, nothing new is emitted), fetches the fills since the
@@ -11,6 +12,9 @@ and knows since when the journal is responsible): this stream forwards every fil
 sees, including the snapshot a connection starts with, and repairs on request
 (:class:`RepairFills`) and whenever a ``userFills`` push could not be read, so a fill
 is never lost because its push was bad. Fills found by a repair are marked ``late``.
+Funding payments are forwarded the same way (the fill_tracker books each key once), and
+every fills repair also asks for the payments since the same time, so the hours makerd
+was down are booked too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
-from protocol.account import FillsRepaired, OrderFilled, RepairFills
+from protocol.account import FillsRepaired, FundingPaid, OrderFilled, RepairFills
 from protocol.market import FeedMessageDropped
 from protocol.orders import (
     OrderAccepted,
@@ -39,6 +43,7 @@ from venues.hyperliquid.parse import (
     parse_order_updates,
     parse_user_fills_message,
 )
+from venues.hyperliquid.parse_funding import parse_user_fundings_message
 from venues.hyperliquid.rest import RateLimitedError, RequestLostError
 from venues.hyperliquid.state import OrderLegs
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
@@ -49,7 +54,8 @@ _REMEMBERED_TRADES: Final = 20_000
 _REPAIR_FIRST_BACKOFF_S: Final = 1.0
 _REPAIR_MAX_BACKOFF_S: Final = 30.0
 _BAD_PUSH_REPAIR_SPACING_S: Final = 5.0
-"""Least time between two repairs for unreadable fill pushes (each costs about 42 weight)."""
+"""Least time between two repairs for unreadable fill pushes (each costs about 62 weight:
+fills, funding, open orders and the position)."""
 _QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
 
 
@@ -97,6 +103,7 @@ class UserStream:
             subscriptions=(
                 {"type": "orderUpdates", "user": queries.user},
                 {"type": "userFills", "user": queries.user},
+                {"type": "userFundings", "user": queries.user},
             ),
             on_frame=self._on_frame,
             on_connected=self._on_connected,
@@ -157,6 +164,7 @@ class UserStream:
                 if fill.coin == self._coin:
                     found += self._is_new(fill)
                     self._emit_fill(replace(fill, late=True))
+            self._emit_funding(await self._queries.funding_since(since_ms, now_ns=now))
             self._emit(
                 FillsRepaired(coin=self._coin, through_ns=now, fills_found=found, ts_local=now)
             )
@@ -193,6 +201,8 @@ class UserStream:
         try:
             if channel == "userFills":
                 self._on_fills(data, ts_local)
+            elif channel == "userFundings":
+                self._emit_funding(parse_user_fundings_message(data, ts_local=ts_local))
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
                     if report.coin == self._coin and report.cloid is not None:
@@ -230,6 +240,11 @@ class UserStream:
             if fill.coin == self._coin and self._is_new(fill):
                 # A connection's opening snapshot replays the past: what it adds was missed.
                 self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
+
+    def _emit_funding(self, payments: tuple[FundingPaid, ...]) -> None:
+        for payment in payments:
+            if payment.coin == self._coin:
+                self._emit(payment)
 
     def _on_order_update(self, report: OrderStatusReported, cloid: str) -> None:
         legs, now = self._legs, report.ts_local
