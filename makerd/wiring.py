@@ -13,7 +13,7 @@ from actors.gate import TradingGate
 from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
 from actors.quote_sampler import QuoteSampler
-from actors.quoter import QuoterEstimators, QuoterLogic
+from actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
 from actors.routing import (
     ACTOR_ROLES,
@@ -168,6 +168,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
             rebuild_model=quote_model_for,
             session_s=holder.get().quoting.session_s,
             sampler=_quote_sampler(deps),
+            urgent_move_bps=urgent_move_bps(holder.get().order_manager),
         ),
         BOOK_FEED: lambda: BookFeedLogic(
             coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)
