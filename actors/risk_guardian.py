@@ -213,6 +213,10 @@ class RiskGuardianLogic:
             )
         return []
 
+    def trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
+        """Trip the kill switch for a limit judged outside this class (once; later: nothing)."""
+        return [] if self.tripped is not None else self._trip(reason, detail, now_ns)
+
     def _move(self, state: TradingState, reason: str, now_ns: int) -> list[object]:
         if state is self.state:
             return []

@@ -25,6 +25,8 @@ class KillReason(Enum):
     RESTART_INTENSITY = "restart_intensity"
     REJECTION_STORM = "rejection_storm"
     OPERATOR = "operator"
+    MAX_GROSS_EXPOSURE = "max_gross_exposure"
+    MAX_NET_EXPOSURE = "max_net_exposure"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +34,8 @@ class RiskStateChanged:
     state: TradingState
     reason: str
     ts_local: int
+    coin: str | None = None
+    """The coin it applies to; None: every coin (the only case with one coin)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
