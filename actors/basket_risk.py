@@ -8,7 +8,9 @@ kill switch trips (every coin cancelled, flattened where configured); near one
 
 Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``. Near them
 the coin quotes reduce-only; past them the coin is halted (its orders cancelled) while the
-others keep quoting: one coin's inventory is not the account's emergency.
+others keep quoting: one coin's inventory is not the account's emergency. The price band
+watches each coin's own mid and pauses that coin alone. Margin (the venue reports the
+account's) and the unrealized-loss breaker (on the sum) are the account's.
 
 Each coin hears the worst of the account's state and its own, as a ``RiskStateChanged``
 naming it.
@@ -16,14 +18,18 @@ naming it.
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
+from actors.price_band import BandSettings, PriceBand
 from actors.risk_guardian import RiskGuardianLogic
 from config.model import RiskConfig
 from protocol.account import PositionChanged
-from protocol.control import ParametersChanged
+from protocol.control import ParametersChanged, TimerFired
+from protocol.market import BookUpdated
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
+log = logging.getLogger("makerd.risk")
 ZERO = Decimal(0)
 ACCOUNT = "*"
 """The coin named by the account-wide position handed to the wrapped guardian."""
@@ -40,6 +46,8 @@ class BasketRiskLogic:
         self._account_state = TradingState.NORMAL
         self.exposure_state = TradingState.NORMAL
         self.coin_states = dict.fromkeys(coins, TradingState.NORMAL)
+        self._bands = {coin: PriceBand() for coin in coins}
+        self._now_ns = 0
         self._told = dict.fromkeys(coins, TradingState.NORMAL)
 
     def handled_types(self) -> frozenset[type]:
@@ -48,7 +56,12 @@ class BasketRiskLogic:
     def handle(self, message: object) -> list[object]:
         if isinstance(message, ParametersChanged):
             self._config = message.risk
+        if isinstance(message, BookUpdated):
+            self._observe_band(message)
+            return self._tell([], message.ts_local)
         if not isinstance(message, PositionChanged):
+            if isinstance(message, TimerFired):
+                self._now_ns = message.ts_local  # a band's pause ends on the clock
             return self._tell(self._from_account(self.account.handle(message)), _ts(message))
         self._positions[message.coin] = message
         now = message.ts_local
@@ -119,10 +132,29 @@ class BasketRiskLogic:
         if update.coin in self.coin_states:
             self.coin_states[update.coin] = state
 
+    def _observe_band(self, book: BookUpdated) -> None:
+        config, band = self._config, self._bands.get(book.coin)
+        mid = book.mid
+        if band is None or mid is None:
+            return
+        self._now_ns = book.ts_local
+        settings = BandSettings(
+            pct=config.price_band_pct,
+            window_s=config.price_band_window_s,
+            pause_s=config.price_band_pause_s,
+        )
+        why = band.observe(
+            mid, ts_exchange=book.ts_exchange, ts_local=book.ts_local, settings=settings
+        )
+        if why is not None:
+            log.warning("event=price_band_paused coin=%s detail=%r", book.coin, why)
+
     def _tell(self, out: list[object], now_ns: int) -> list[object]:
         """Each coin whose effective state moved hears it, naming the limit that moved it."""
         halted = any(isinstance(message, KillSwitchTripped) for message in out)
-        for coin, own in self.coin_states.items():
+        for coin, position_state in self.coin_states.items():
+            banded = self._bands[coin].paused(self._now_ns)
+            own = TradingState.HALTED if banded else position_state
             states = (own, self._account_state, self.exposure_state)
             wanted = TradingState.HALTED if halted else max(states, key=_SEVERITY.__getitem__)
             if wanted is self._told[coin]:
@@ -135,7 +167,7 @@ class BasketRiskLogic:
 
 def _reason(own: TradingState, account: TradingState, exposure: TradingState) -> str:
     if own is not TradingState.NORMAL:
-        return "this coin's position limit"
+        return "this coin's position limit or price band"
     if account is not TradingState.NORMAL:
         return "an account loss limit"
     if exposure is not TradingState.NORMAL:

@@ -51,6 +51,13 @@ class DeterministicDriver:
                 for message in start(now):
                     self.deliver(message)
 
+    def stop(self) -> None:
+        """Stop each role in reverse supervision order, as a supervisor's stop would."""
+        for role in reversed(ACTOR_ROLES):
+            stop = getattr(self.logics.get(role), "stop", None)
+            if stop is not None:
+                stop()
+
     def run_for(self, duration_ns: int) -> None:
         end = self.clock.now_ns() + duration_ns
         while self.clock.now_ns() < end:

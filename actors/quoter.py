@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from actors.quote_sampler import QuoteSampler
 from config.model import QuotingConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
 from protocol.instrument import Instrument
 from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
 from protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
-from protocol.risk import RiskStateChanged, TradingState
+from protocol.risk import MarginReported, RiskStateChanged, TradingState
 from quoting.base import QuoteInputs, QuoteModel
 from quoting.intensity import TradeIntensityEstimator
 from quoting.legalize import legalize
@@ -49,8 +50,10 @@ class QuoterLogic:
         min_requote_interval_ns: int,
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
         session_s: float = 0.0,
+        sampler: QuoteSampler | None = None,
     ) -> None:
-        """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP)."""
+        """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
+        ``sampler`` keeps our quotes against the touch for the session report."""
         self._instrument = instrument
         self._model = model
         self._max_position = max_position
@@ -62,23 +65,34 @@ class QuoterLogic:
         self._book: BookUpdated | None = None
         self._position = Decimal(0)
         self._state = TradingState.NORMAL
+        self._margin_use = 0.0
         self._feed_stale = False
         self._last_quote_ns = 0
         self._last_target: QuoteTarget | None = None
+        self._sampler = sampler
         self._handlers = self._build_handlers()
+
+    def stop(self) -> None:
+        """The actor stops: the samples not yet written go to the journal."""
+        if self._sampler is not None:
+            self._sampler.flush()
 
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
-        return handler(message) if handler is not None else []
+        sent = handler(message) if handler is not None else []
+        if self._sampler is not None:
+            self._sampler.observe(message, sent, self._book)
+        return sent
 
     def _build_handlers(self) -> dict[type, Callable[[Any], list[object]]]:
         return {
             BookUpdated: self._on_book,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
+            MarginReported: self._on_margin,
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
             TradePrinted: self._on_trade,
@@ -127,6 +141,11 @@ class QuoterLogic:
         self._state = message.state
         return self._requote(message.ts_local, force=True)
 
+    def _on_margin(self, margin: MarginReported) -> list[object]:
+        """Margin use reaches the models' skew urgency from the next quote on."""
+        self._margin_use = float(margin.use)
+        return []
+
     def _on_feed_stale(self, message: FeedStale) -> list[object]:
         self._feed_stale = True
         return [self._empty_target(message.ts_local)]
@@ -170,6 +189,7 @@ class QuoterLogic:
             arrival_kappa_per_bps=arrival.kappa_per_bps if arrival.calibrated else None,
             spread_widening=self._widening,
             time_remaining_s=self._time_remaining_s(book.ts_exchange),
+            margin_use=self._margin_use,
         )
         legal = legalize(
             self._model.quote(inputs),

@@ -1,8 +1,11 @@
 """risk_guardian: the only actor that may halt trading.
 
-NORMAL → REDUCE_ONLY (position near its limit) → HALTED (a kill switch). A kill switch
-is a latch written to disk before anything else happens, so neither a crash nor a
-restart can resume trading until an operator clears it.
+NORMAL → REDUCE_ONLY (a limit near its hard value, see :mod:`actors.risk_limits`) →
+HALTED (a kill switch). A kill switch is a latch written to disk before anything else
+happens, so neither a crash nor a restart can resume trading until an operator clears it.
+The price band (:mod:`actors.price_band`) is the one HALTED that passes: it holds quoting
+for a while without the latch, and the guardian returns to the state its limits ask for.
+The guardian asks the venue for the account's margin every ``risk.margin_poll_s``.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from actors.gate import TradingGate
+from actors.price_band import BandSettings, PriceBand
 from actors.risk_account import RiskAccount
+from actors.risk_limits import readings
 from config.model import RiskConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
-from protocol.market import FeedRecovered, FeedStale
-from protocol.orders import OrderRejected, RejectReason
+from protocol.market import BookUpdated, FeedRecovered, FeedStale
+from protocol.orders import OrderRejected, RejectReason, RequestMargin
 from protocol.risk import (
     KillReason,
     KillSwitchTripped,
+    MarginReported,
     PersistedRisk,
+    RiskLimit,
     RiskStateChanged,
     TradingState,
 )
@@ -73,6 +80,11 @@ class RiskGuardianLogic:
         self.tripped: KillReason | None = None
         self.account = RiskAccount(store.load_risk_state() if store is not None else None)
         self._stale_since_ns: int | None = None
+        self._position: PositionChanged | None = None
+        self._margin: MarginReported | None = None
+        self._margin_asked_ns = 0
+        self._band = PriceBand()
+        self._band_reason = ""
         self._round_trip_pnl = Decimal(0)
         self._rejections: dict[RejectReason, deque[int]] = {}
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
@@ -83,6 +95,8 @@ class RiskGuardianLogic:
             TimerFired: self._on_timer,
             OrderRejected: self._on_rejected,
             ParametersChanged: self._on_parameters,
+            MarginReported: self._on_margin,
+            BookUpdated: self._on_book,
         }
 
     def handled_types(self) -> frozenset[type]:
@@ -93,63 +107,55 @@ class RiskGuardianLogic:
         return handler(message) if handler is not None else []
 
     def _on_position(self, update: PositionChanged) -> list[object]:
+        self._position = update
         if self.tripped is not None:
             return []
-        account = self.account
-        account.update(update.total_pnl, update.ts_local)
+        self.account.update(update.total_pnl, update.ts_local)
         self._save()
-        hard = self._hard_breach(update)
+        return self._assess(update.ts_local)
+
+    def _on_margin(self, margin: MarginReported) -> list[object]:
+        self._margin = margin
+        return self._assess(margin.ts_local)
+
+    def _on_book(self, book: BookUpdated) -> list[object]:
+        """Only a new pause needs judging here; the timer ends it."""
+        config = self._config
+        mid = book.mid
+        if mid is None or self.tripped is not None or config.price_band_pct <= 0:
+            return []
+        settings = BandSettings(
+            pct=config.price_band_pct,
+            window_s=config.price_band_window_s,
+            pause_s=config.price_band_pause_s,
+        )
+        why = self._band.observe(
+            mid, ts_exchange=book.ts_exchange, ts_local=book.ts_local, settings=settings
+        )
+        if why is None:
+            return []
+        log.warning("event=price_band_paused detail=%r", why)
+        self._band_reason = why
+        return self._assess(book.ts_local)
+
+    def _assess(self, now_ns: int) -> list[object]:
+        """Trip on the first hard limit crossed; else the state the soft limits ask for."""
+        if self.tripped is not None:
+            return []
+        found = readings(self._config, self.account, self._position, self._margin)
+        hard = next((reading for reading in found if reading.breached), None)
         if hard is not None:
-            return self._trip(*hard, update.ts_local)
-        soft = self._soft_breaches(update)
-        wanted = TradingState.REDUCE_ONLY if soft else TradingState.NORMAL
-        return self._move(wanted, "; ".join(soft) or f"position {update.position}", update.ts_local)
-
-    def _hard_breach(self, update: PositionChanged) -> tuple[KillReason, str] | None:
-        config, account = self._config, self.account
-        size = abs(update.position)
-        notional = size * update.mark
-        if size > config.max_position:
-            return KillReason.MAX_POSITION, f"position {update.position}"
-        if config.max_position_usd and notional > config.max_position_usd:
-            return KillReason.MAX_POSITION, f"position notional {notional:.2f} USD"
-        if account.drawdown >= config.max_drawdown_usd:
-            detail = f"drawdown {account.drawdown:.2f} from peak {account.peak:.2f}"
-            return KillReason.MAX_DRAWDOWN, detail
-        if -account.session_pnl >= config.session_loss_usd:
-            return KillReason.SESSION_LOSS, f"session pnl {account.session_pnl:.2f}"
-        if -account.day_pnl >= config.daily_loss_usd:
-            return KillReason.DAILY_LOSS, f"pnl of UTC day {account.day} {account.day_pnl:.2f}"
-        return None
-
-    def _soft_breaches(self, update: PositionChanged) -> list[str]:
-        """Limits close enough that quoting may only reduce the position."""
-        config, account = self._config, self.account
-        near = config.loss_soft_at
-        size = abs(update.position)
-        checks = [
-            (size >= config.max_position * config.reduce_only_at, f"position {update.position}"),
-            (
-                bool(config.max_position_usd)
-                and size * update.mark >= config.max_position_usd * config.reduce_only_at,
-                f"position notional {size * update.mark:.2f} USD",
-            ),
-            (
-                account.drawdown >= config.max_drawdown_usd * near,
-                f"drawdown {account.drawdown:.2f}",
-            ),
-            (-account.session_pnl >= config.session_loss_usd * near, "session loss"),
-            (
-                -account.day_pnl >= config.daily_loss_usd * near,
-                f"daily loss {account.day_pnl:.2f}",
-            ),
-            (
-                config.max_losing_round_trips > 1
-                and account.loss_streak >= config.max_losing_round_trips - 1,
-                f"{account.loss_streak} losing round trips",
-            ),
-        ]
-        return [reason for breached, reason in checks if breached]
+            return self._trip(hard.kill, hard.detail, now_ns)
+        if self._band.paused(now_ns):
+            return self._move(
+                TradingState.HALTED, self._band_reason, (RiskLimit.PRICE_BAND,), now_ns
+            )
+        near = [reading for reading in found if reading.near]
+        if near:
+            reason = "; ".join(reading.detail for reading in near)
+            limits = tuple(reading.limit for reading in near)
+            return self._move(TradingState.REDUCE_ONLY, reason, limits, now_ns)
+        return self._move(TradingState.NORMAL, "within every limit", (), now_ns)
 
     def _save(self) -> None:
         if self._store is not None:
@@ -171,11 +177,7 @@ class RiskGuardianLogic:
         account.loss_streak = account.loss_streak + 1 if self._round_trip_pnl < 0 else 0
         self._round_trip_pnl = Decimal(0)
         self._save()
-        limit = self._config.max_losing_round_trips
-        if limit and account.loss_streak >= limit and self.tripped is None:
-            detail = f"{account.loss_streak} losing round trips in a row"
-            return self._trip(KillReason.LOSS_STREAK, detail, booked.ts_local)
-        return []
+        return self._assess(booked.ts_local)
 
     def _on_rejected(self, rejected: OrderRejected) -> list[object]:
         """The same refusal again and again is a loop to stop, not something to retry."""
@@ -204,25 +206,38 @@ class RiskGuardianLogic:
         return []
 
     def _on_timer(self, timer: TimerFired) -> list[object]:
-        if self._stale_since_ns is None or self.tripped is not None:
+        now = timer.ts_local
+        if self.tripped is not None:
             return []
-        silent_s = (timer.ts_local - self._stale_since_ns) / NS_PER_S
-        if silent_s >= self._config.stale_feed_halt_s:
-            return self._trip(
-                KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", timer.ts_local
-            )
-        return []
+        if self._stale_since_ns is not None:
+            silent_s = (now - self._stale_since_ns) / NS_PER_S
+            if silent_s >= self._config.stale_feed_halt_s:
+                return self._trip(KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", now)
+        out: list[object] = []
+        if now - self._margin_asked_ns >= self._config.margin_poll_s * NS_PER_S:
+            self._margin_asked_ns = now
+            out.append(RequestMargin(ts_local=now))
+        # A price band pause ends on the clock, not on the next book.
+        return [*out, *self._assess(now)]
 
     def trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
         """Trip the kill switch for a limit judged outside this class (once; later: nothing)."""
         return [] if self.tripped is not None else self._trip(reason, detail, now_ns)
 
-    def _move(self, state: TradingState, reason: str, now_ns: int) -> list[object]:
+    def _move(
+        self, state: TradingState, reason: str, limits: tuple[RiskLimit, ...], now_ns: int
+    ) -> list[object]:
         if state is self.state:
             return []
-        log.info("event=risk_state from=%s to=%s reason=%r", self.state.value, state.value, reason)
+        log.warning(
+            "event=risk_state from=%s to=%s limits=%s reason=%r",
+            self.state.value,
+            state.value,
+            ",".join(limit.value for limit in limits) or "-",
+            reason,
+        )
         self.state = state
-        return [RiskStateChanged(state=state, reason=reason, ts_local=now_ns)]
+        return [RiskStateChanged(state=state, reason=reason, limits=limits, ts_local=now_ns)]
 
     def _trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
         # The latch goes to disk first: if anything after this fails, trading stays stopped.
@@ -233,10 +248,10 @@ class RiskGuardianLogic:
         self.account.record_trip(reason.value, now_ns)
         self._save()
         log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
-        halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", now_ns)
-        tripped = KillSwitchTripped(
-            reason=reason, detail=detail, flatten=self._config.flatten_on_kill, ts_local=now_ns
-        )
+        halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", (), now_ns)
+        # An unrealized loss past its limit is the position itself: closing it is the point.
+        flatten = self._config.flatten_on_kill or reason is KillReason.UNREALIZED_LOSS
+        tripped = KillSwitchTripped(reason=reason, detail=detail, flatten=flatten, ts_local=now_ns)
         return [*halted, tripped]
 
 

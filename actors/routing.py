@@ -64,8 +64,9 @@ from protocol.orders import (
     QuoteTarget,
     RequestAccountSnapshot,
     RequestBudgetReported,
+    RequestMargin,
 )
-from protocol.risk import KillSwitchTripped, RiskStateChanged
+from protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
 
 BOOK_FEED = "book_feed"
 QUOTER = "quoter"
@@ -112,7 +113,7 @@ class DeclaresHandled(Protocol):
 ROUTES: Mapping[type, tuple[str, ...]] = {
     BookSnapshotReceived: (BOOK_FEED,),
     TradePrinted: (BOOK_FEED, QUOTER),
-    BookUpdated: (QUOTER, FILL_TRACKER, OBSERVER),
+    BookUpdated: (QUOTER, FILL_TRACKER, RISK_GUARDIAN, OBSERVER),
     FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedRecovered: (QUOTER, RISK_GUARDIAN, OBSERVER),
     FeedMessageDropped: (OBSERVER,),
@@ -124,6 +125,8 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     CancelOrders: (VENUE, OBSERVER),
     CancelAll: (VENUE, OBSERVER),
     RequestAccountSnapshot: (VENUE,),
+    RequestMargin: (VENUE,),
+    MarginReported: (RISK_GUARDIAN, QUOTER, OBSERVER),
     ArmDeadManSwitch: (VENUE,),
     OrderAccepted: (ORDER_MANAGER, OBSERVER),
     OrderModified: (ORDER_MANAGER, OBSERVER),
@@ -161,7 +164,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
 }
 
 CONFLATED: frozenset[type] = frozenset(
-    {BookSnapshotReceived, BookUpdated, PositionChanged, TimerFired}
+    {BookSnapshotReceived, BookUpdated, PositionChanged, MarginReported, TimerFired}
 )
 """Only the newest of these matters: a slow consumer gets the latest, never a backlog."""
 

@@ -48,6 +48,12 @@ class ActorShell(SupervisedActor):
         if start is not None:
             self._route(start(self._clock.now_ns()))
 
+    def on_supervised_stop(self) -> None:
+        # Not after a crash: a logic that failed may not be in a state worth saving.
+        stop: Callable[[], None] | None = getattr(self.logic, "stop", None)
+        if stop is not None:
+            stop()
+
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, SlotReady):
             message = self._router.take(message.key)

@@ -30,6 +30,8 @@ MAX_USD = 10**9
 MAX_PRICE_USD = 10**9
 EXCHANGE_WEIGHT_PER_MINUTE = 1200
 """Hyperliquid's request-weight budget per IP and minute; ours must fit inside it."""
+MAX_LEVERAGE = 100
+"""Hyperliquid lists no perpetual above 50x; twice that is surely a typo."""
 FEE_RATE_LIMIT = Decimal("0.01")
 """A fee rate past 1% is almost surely basis points or percent typed as a fraction."""
 
@@ -91,6 +93,8 @@ BOUNDS: dict[str, Bound] = {
     "paper.ack_latency_ms": Bound(0, MINUTE_S * 1000),
     "paper.maker_fee_rate": _FEE,
     "paper.taker_fee_rate": _FEE,
+    "paper.account_value_usd": _open_low(MAX_USD),
+    "paper.leverage": Bound(1, MAX_LEVERAGE),
     "quoting.volatility_halflife_s": _open_low(WEEK_S),
     "quoting.session_s": Bound(0, WEEK_S),
     "quoting.levels": Bound(1, 20),
@@ -125,6 +129,13 @@ BOUNDS: dict[str, Bound] = {
     "risk.max_gross_usd": Bound(0, MAX_USD),
     "risk.max_net_usd": Bound(0, MAX_USD),
     "risk.stale_feed_halt_s": _open_low(DAY_S),
+    "risk.margin_soft_at": _FRACTION,
+    "risk.margin_hard_at": _FRACTION,
+    "risk.margin_poll_s": _open_low(HOUR_S),
+    "risk.price_band_pct": Bound(0, 100, high_open=True),
+    "risk.price_band_window_s": _open_low(HOUR_S),
+    "risk.price_band_pause_s": _open_low(DAY_S),
+    "risk.max_unrealized_loss_usd": Bound(0, MAX_USD),
     "feed.stale_after_s": _open_low(HOUR_S),
     "supervisor.max_restarts": Bound(0, 1000),
     "supervisor.period_s": _open_low(WEEK_S),

@@ -198,6 +198,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
             f"risk.stale_feed_halt_s: must be at least feed.stale_after_s ({feed.stale_after_s}), "
             f"got {risk.stale_feed_halt_s}"
         )
+    if risk.margin_soft_at >= risk.margin_hard_at:
+        problems.append(
+            f"risk.margin_soft_at: must be below risk.margin_hard_at ({risk.margin_hard_at}), "
+            f"got {risk.margin_soft_at}"
+        )
     if watchdog.deadline_s < watchdog.ping_interval_s:
         problems.append(
             f"watchdog.deadline_s: must be at least watchdog.ping_interval_s "

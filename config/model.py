@@ -60,6 +60,10 @@ class PaperConfig:
     ack_latency_ms: int = 20
     maker_fee_rate: Decimal = Decimal("0.00015")
     taker_fee_rate: Decimal = Decimal("0.00045")
+    account_value_usd: Decimal = Decimal(10000)
+    """The modelled account's value at start, in USD (margin use is judged against it)."""
+    leverage: int = 20
+    """The modelled account's leverage: margin used is the position's notional over this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +139,29 @@ class RiskConfig:
     loss_soft_at: Decimal = Decimal("0.8")
     """Fraction of a loss limit (drawdown, session, daily) at which quoting turns reduce-only."""
     flatten_on_stop: bool = False
+    """A normal stop (SIGTERM, the end of --duration) also closes the position."""
     rejection_storm_count: int = 5
     """Rejections for one reason within ``rejection_storm_window_s`` that trip the kill switch
     (post-only crosses, rate limits and refusals while stopping do not count)."""
     rejection_storm_window_s: float = 10.0
+    margin_soft_at: Decimal = Decimal("0.7")
+    """Share of the account value used as margin at which quoting turns reduce-only."""
+    margin_hard_at: Decimal = Decimal("0.9")
+    """Share of the account value used as margin that trips the kill switch."""
+    margin_poll_s: float = 5.0
+    """Seconds between questions to the venue about the account's margin."""
+    price_band_pct: Decimal = Decimal(0)
+    """A mid move of more than this percentage within ``price_band_window_s`` pauses quoting
+    for ``price_band_pause_s`` (0 = off)."""
+    price_band_window_s: float = 10.0
+    price_band_pause_s: float = 30.0
+    max_unrealized_loss_usd: Decimal = Decimal(0)
+    """Unrealized loss of the open position that closes it (reduce-only IOC) and trips the
+    kill switch (0 = off)."""
     max_gross_usd: Decimal = Decimal(0)
     """Sum over coins of each position's notional at its mark, in USD (0 = no limit)."""
     max_net_usd: Decimal = Decimal(0)
     """Absolute sum over coins of the signed notionals, in USD (0 = no limit)."""
-    """A normal stop (SIGTERM, the end of --duration) also closes the position."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

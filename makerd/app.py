@@ -43,6 +43,7 @@ from makerd.exit_codes import (
 from makerd.gauges import register_process_gauges
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
+from makerd.logs import say_error
 from makerd.merged_metrics import coin_metrics_in
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.notify import ServiceNotifier
@@ -50,6 +51,7 @@ from makerd.observer import Observer
 from makerd.pause_file import PersistedPause
 from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
+from makerd.session_settings import record_settings
 from makerd.shutdown import confirm_no_open_orders
 from makerd.signals import SignalFlags
 from makerd.state_lock import StateDirLock, StateDirLockedError
@@ -110,23 +112,22 @@ class MakerdRun:
         latched = self._latch.read()
         if latched is None:
             return None
-        print(
+        say_error(
             f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
             "refusing to trade. Clear it with: "
-            f"makerd kill-switch clear --state-dir {self._state_dir}",
-            file=sys.stderr,
+            f"makerd kill-switch clear --state-dir {self._state_dir}"
         )
         return EXIT_KILL_SWITCH
 
     def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
         unusable = self._state_dir_problem()
         if unusable is not None:
-            print(f"makerd: state directory {self._state_dir}: {unusable}", file=sys.stderr)
+            say_error(f"makerd: state directory {self._state_dir}: {unusable}")
             return EXIT_CONFIG
         try:
             self._lock.acquire()
         except StateDirLockedError as error:
-            print(f"makerd: refusing to start: {error}", file=sys.stderr)
+            say_error(f"makerd: refusing to start: {error}")
             return EXIT_LOCKED
         try:
             return self._run_locked(duration_s, install_signals=install_signals)
@@ -149,12 +150,12 @@ class MakerdRun:
                 coin_of_cloid=self._basket.coin_of_cloid(),
             )
         except VenueUnavailableError as error:
-            print(f"makerd: venue unavailable, try again later: {error}", file=sys.stderr)
+            say_error(f"makerd: venue unavailable, try again later: {error}")
             return EXIT_TEMPFAIL
         size_problems = self._basket.size_problems(self.config, venue_instruments(venue))
         if size_problems:
             venue.stop()
-            print("makerd: invalid configuration", *size_problems, sep="\n", file=sys.stderr)
+            say_error("\n".join(["makerd: invalid configuration", *size_problems]))
             return EXIT_CONFIG
         journal = Journal(self._state_dir / "journal.sqlite")
         session_id = journal.start_session(
@@ -163,6 +164,7 @@ class MakerdRun:
             ts_ns=self._clock.now_ns(),
             account=venue.account_id,
         )
+        record_settings(journal, session_id, self.config, mode=self.config.mode.value)
         self._journal = journal
         self._session_id = session_id
         try:
@@ -192,10 +194,9 @@ class MakerdRun:
             server = self._serve(registry)
         except OSError as error:
             metrics_config = config.metrics
-            print(
+            say_error(
                 f"makerd: cannot serve metrics on {metrics_config.host}:{metrics_config.port}: "
-                f"{error.strerror}",
-                file=sys.stderr,
+                f"{error.strerror}"
             )
             venue.stop()
             return EXIT_FAILURE
@@ -203,7 +204,7 @@ class MakerdRun:
         try:
             self._control = open_control(self._state_dir, self._desk_parts(journal, session_id))
         except ControlSocketError as error:
-            print(f"makerd: {error}", file=sys.stderr)
+            say_error(f"makerd: {error}")
             venue.stop()
             if server is not None:
                 server.shutdown()

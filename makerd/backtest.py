@@ -6,6 +6,7 @@ differs. Used by tests and by model comparisons: the result depends only on the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.report import SessionSummary, summarize
+from makerd.session_settings import record_settings
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
@@ -67,7 +69,14 @@ class SimResult:
     tracked_position: Decimal
 
 
-def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> SimResult:
+def run_simulated(
+    config: MakerdConfig,
+    *,
+    seconds: float,
+    state_dir: Path,
+    watch: Callable[[object], None] | None = None,
+) -> SimResult:
+    """Run the actor system on the sim for ``seconds``; ``watch`` sees every routed message."""
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
@@ -75,6 +84,7 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        record_settings(journal, session_id, config, mode="backtest")
         deps = Dependencies(
             config=config,
             instrument=instrument,
@@ -93,11 +103,12 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
             clock=clock,
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
-            observer=counters,
+            observer=counters if watch is None else _both(counters, watch),
             gate=gate,
         )
         driver.start()
         driver.run_for(int(seconds * NS_PER_S))
+        driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         return SimResult(
             summary=summarize(journal, session_id),
@@ -108,3 +119,13 @@ def run_simulated(config: MakerdConfig, *, seconds: float, state_dir: Path) -> S
         )
     finally:
         journal.close()
+
+
+def _both(
+    first: Callable[[object], None], second: Callable[[object], None]
+) -> Callable[[object], None]:
+    def observe(message: object) -> None:
+        first(message)
+        second(message)
+
+    return observe

@@ -25,7 +25,7 @@ from makerd import arguments, ctl_cli
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from makerd.logs import LOG_FORMATS, configure_logging
+from makerd.logs import LOG_FORMATS, configure_logging, say_error
 
 DEFAULT_STATE_DIR = Path("var")
 
@@ -163,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
         "--session", type=arguments.session_id, help="session id (default: the latest)"
     )
     report.add_argument("--all", action="store_true", help="one line per session")
+    report.add_argument(
+        "--report-dir",
+        type=arguments.path_argument,
+        help="also write the session's summary.json, fills.csv, equity.csv and report.html"
+        " (with plots) into this directory (docs/report.md)",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
@@ -200,7 +206,7 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
 
 
 def _refuse(error: ConfigError) -> int:
-    print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+    say_error(f"makerd: invalid configuration\n{error}")
     return EXIT_CONFIG
 
 
@@ -221,7 +227,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return MakerdRun(config, config_path=args.config).run(duration_s=args.duration)
     except UnsupportedModeError as error:
-        print(f"makerd: {error}", file=sys.stderr)
+        say_error(f"makerd: {error}")
         return EXIT_CONFIG
 
 
@@ -249,12 +255,25 @@ def _report(args: argparse.Namespace) -> int:
     if unusable:
         print(f"makerd: --state-dir {args.state_dir} {unusable}", file=sys.stderr)
         return EXIT_CONFIG
-    from makerd.sessions import NoJournalError, session_report
+    from makerd.sessions import NoJournalError, report_dir_problem, session_report
+
+    unwritable = args.report_dir is not None and report_dir_problem(args.report_dir)
+    if unwritable:
+        print(f"makerd: --report-dir {args.report_dir} {unwritable}", file=sys.stderr)
+        return EXIT_CONFIG
 
     try:
         print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
+        if args.report_dir is not None:
+            from makerd.report_files import write_session_report  # matplotlib: only if needed
+
+            for path in write_session_report(args.state_dir, args.session, args.report_dir):
+                print(f"wrote {path}")
     except (NoJournalError, KeyError) as error:
         print(f"makerd: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as error:
+        print(f"makerd: cannot write the report into {args.report_dir}: {error}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 

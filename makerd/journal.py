@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from makerd.journal_extras import ReportTables
 from makerd.journal_schema import SCHEMA_VERSION, create_or_migrate
 from protocol.account import Liquidity, OrderFilled
 from protocol.risk import PersistedRisk
@@ -77,6 +78,7 @@ class Journal:
         except BaseException:
             self._db.close()
             raise
+        self.report_tables = ReportTables(self._db, self._lock)
 
     def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")

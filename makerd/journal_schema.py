@@ -64,6 +64,17 @@ _MIGRATIONS: tuple[str, ...] = (
         uid INTEGER NOT NULL);
     CREATE INDEX operator_commands_by_session ON operator_commands(session_id, ts);
     """,
+    # 4 → 5: what the report needs that the other tables lack: our quotes against the
+    # touch, sampled once a second, and the settings a session ran with (mode, fill
+    # model, latency, fees, position limit) so a report can state them.
+    """
+    CREATE TABLE quote_samples (
+        session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+        bid TEXT, ask TEXT, touch_bid TEXT, touch_ask TEXT);
+    CREATE INDEX quote_samples_by_session ON quote_samples(session_id, ts);
+    CREATE TABLE session_settings (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id), settings TEXT NOT NULL);
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

@@ -227,3 +227,17 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+def say_error(message: str, stream: TextIO | None = None) -> None:
+    """Tell the operator why makerd refuses or stops: on stderr, at error priority.
+
+    These lines are written before (or instead of) the logging setup, so they carry
+    journald's ``<3>`` prefix themselves, on every line: ``journalctl -p err`` then shows
+    the whole reason, field names included, and a terminal shows it unchanged.
+    """
+    target = stream if stream is not None else sys.stderr
+    lines = message.splitlines() or [""]
+    if under_journald(target, os.environ):
+        lines = [f"<{_PRIORITY[logging.ERROR]}>{line}" for line in lines]
+    print("\n".join(lines), file=target, flush=True)

@@ -42,7 +42,7 @@ from makerd.metrics_http import MetricsServer, serve_metrics
 from protocol.account import Liquidity
 from protocol.market import DropReason
 from protocol.orders import CancelReason, RejectReason
-from protocol.risk import KillReason, TradingState
+from protocol.risk import KillReason, RiskLimit, TradingState
 from supervision.model import ExitKind
 
 __all__ = ["LabelledMetric", "Metrics", "MetricsServer", "serve_metrics"]
@@ -120,7 +120,8 @@ class LabelledMetric(Generic[M]):
 
 @dataclass(frozen=True, slots=True)
 class ControlMetrics:
-    """What shows whether makerd still controls its orders and fills (docs/invariants.md)."""
+    """What shows whether makerd still controls its orders and fills (docs/invariants.md),
+    and how close its limits are to acting."""
 
     rate_budget_weight_left: Gauge
     address_requests_left: Gauge
@@ -128,6 +129,9 @@ class ControlMetrics:
     position_mismatches_total: LabelledMetric[Counter]
     dead_man_switch_armed: Gauge
     dead_man_switch_lost_total: Counter
+    risk_soft_actions_total: LabelledMetric[Counter]
+    """A limit turned quoting reduce-only, or paused it (``price_band``)."""
+    margin_use_ratio: Gauge
 
 
 class Metrics:
@@ -331,6 +335,14 @@ class Metrics:
                 "makerd_dead_man_switch_lost_total",
                 "Times repeated re-arm failures left the exchange's scheduled cancel unarmed.",
             ),
+            risk_soft_actions_total=self._counter_family(
+                "makerd_risk_soft_actions_total",
+                "Times a limit turned quoting reduce-only, or paused it (price_band).",
+                {"limit": _values(RiskLimit)},
+            ),
+            margin_use_ratio=self._gauge(
+                "makerd_margin_use_ratio", "Margin used over account value, as last reported."
+            ),
         )
 
     def register_mailbox_depth(self, actor: str, depth: Callable[[], int]) -> None:
@@ -399,7 +411,7 @@ def _register_runtime_collectors(registry: CollectorRegistry) -> None:
 
 
 def _values(
-    enum_type: type[CancelReason | RejectReason | KillReason | TradingState],
+    enum_type: type[CancelReason | RejectReason | KillReason | RiskLimit | TradingState],
 ) -> tuple[str, ...]:
     return tuple(str(item.value) for item in enum_type)
 

@@ -43,7 +43,7 @@ from protocol.orders import (
     QuoteLevelsRefused,
     QuoteTarget,
 )
-from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged, TradingState
 from protocol.side import Side
 
 NS_PER_S = 1_000_000_000
@@ -176,6 +176,7 @@ class Observer:
             FillBooked: self._on_fill,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,
+            MarginReported: lambda m: metrics.control.margin_use_ratio.set(float(m.use)),
             FeedStale: lambda _: self._set_feed_stale(stale=True),
             FeedRecovered: lambda _: self._set_feed_stale(stale=False),
             VenueConnectionChanged: self._on_connection,
@@ -267,6 +268,8 @@ class Observer:
         self._metrics.trading_state.state(change.state.value)
         if change.state is TradingState.REDUCE_ONLY:
             self._metrics.risk_limit_breaches_total.labels(limit="reduce_only").inc()
+        for limit in change.limits:
+            self._metrics.control.risk_soft_actions_total.labels(limit=limit.value).inc()
 
     def _set_feed_stale(self, *, stale: bool) -> None:
         self._status.feed_stale = stale

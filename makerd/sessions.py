@@ -5,6 +5,7 @@ Safe while makerd runs: SQLite in WAL mode lets this reader see committed rows o
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,16 @@ JOURNAL_NAME = "journal.sqlite"
 
 class NoJournalError(FileNotFoundError):
     """The state directory holds no journal yet."""
+
+
+def report_dir_problem(path: Path) -> str | None:
+    """Why ``path`` cannot take the report files, or None (it may not exist yet)."""
+    if path.exists() and not path.is_dir():
+        return "exists and is not a directory"
+    parent = next((p for p in (path, *path.parents) if p.exists()), None)
+    if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+        return f"cannot be written: {parent} is not a writable directory"
+    return None
 
 
 def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -> str:

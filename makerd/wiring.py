@@ -13,6 +13,7 @@ from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
 from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
+from actors.quote_sampler import QuoteSampler
 from actors.quoter import QuoterEstimators, QuoterLogic
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
 from actors.routing import (
@@ -177,6 +178,7 @@ def coin_logic_factories(
             min_requote_interval_ns=quoting().refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
             session_s=quoting().session_s,
+            sampler=_quote_sampler(deps),
         ),
         BOOK_FEED: lambda: BookFeedLogic(coin=instrument.coin, stale_after_ns=stale_after_ns),
     }
@@ -212,6 +214,13 @@ def watchdog_for(config: MakerdConfig, watched: tuple[str, ...]) -> WatchdogLogi
         deadline_ns=int(watchdog.deadline_s * NS_PER_S),
         dead_man_switch_ns=int(watchdog.dead_man_switch_s * NS_PER_S),
     )
+
+
+def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
+    """Samples for the report, kept where the journal is a real one (not a test's fake)."""
+    if not isinstance(deps.journal, Journal):
+        return None
+    return QuoteSampler(journal=deps.journal.report_tables, session_id=deps.session_id)
 
 
 def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:

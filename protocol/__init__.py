@@ -53,12 +53,20 @@ from protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
     RequestBudgetReported,
+    RequestMargin,
     TimeInForce,
     Trigger,
     TriggerKind,
     VenueCommand,
 )
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from protocol.risk import (
+    KillReason,
+    KillSwitchTripped,
+    MarginReported,
+    RiskLimit,
+    RiskStateChanged,
+    TradingState,
+)
 from protocol.side import Side
 
 __all__ = [
@@ -80,6 +88,7 @@ __all__ = [
     "KillReason",
     "KillSwitchTripped",
     "Liquidity",
+    "MarginReported",
     "ModifyOrders",
     "ModifyRejected",
     "OpenOrder",
@@ -107,6 +116,8 @@ __all__ = [
     "RejectReason",
     "RequestAccountSnapshot",
     "RequestBudgetReported",
+    "RequestMargin",
+    "RiskLimit",
     "RiskStateChanged",
     "Side",
     "StopTrading",

@@ -194,6 +194,13 @@ class RequestAccountSnapshot:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestMargin:
+    """Ask the venue for the account's margin (answered by a ``MarginReported``)."""
+
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArmDeadManSwitch:
     """Have the venue cancel every order at ``cancel_at_ns`` unless armed again before then.
 
@@ -211,6 +218,7 @@ VenueCommand = (
     | CancelOrders
     | CancelAll
     | RequestAccountSnapshot
+    | RequestMargin
     | ArmDeadManSwitch
     | RepairFills
 )
@@ -331,6 +339,7 @@ VENUE_COMMAND_TYPES = (
     CancelOrders,
     CancelAll,
     RequestAccountSnapshot,
+    RequestMargin,
     ArmDeadManSwitch,
     RepairFills,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from protocol.account import Liquidity, OrderFilled, PositionChanged
 from protocol.instrument import Instrument
@@ -92,5 +93,8 @@ def position(
     )
 
 
-def of_type(messages: list[object], kind: type) -> list:  # type: ignore[type-arg]
+T = TypeVar("T")
+
+
+def of_type(messages: list[object], kind: type[T]) -> list[T]:
     return [m for m in messages if isinstance(m, kind)]

@@ -10,8 +10,9 @@ from actors.basket_risk import BasketRiskLogic
 from actors.risk_guardian import RiskGuardianLogic
 from config.model import RiskConfig
 from makerd.latch import KillSwitchLatch
+from protocol.control import TimerFired
 from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
-from tests.kit import of_type, position
+from tests.kit import T0, S, book, of_type, position
 
 COINS = ("BTC", "ETH", "SOL")
 
@@ -23,8 +24,8 @@ def basket(tmp_path: Path, **limits: object) -> tuple[BasketRiskLogic, KillSwitc
     return BasketRiskLogic(config=config, coins=COINS, account=account), latch
 
 
-def of(coin: str, pos: str, **fields: str) -> object:
-    return dataclasses.replace(position(pos, **fields), coin=coin)
+def of(coin: str, pos: str, *, realized: str = "0") -> object:
+    return dataclasses.replace(position(pos, realized=realized), coin=coin)
 
 
 def states(out: list[object]) -> dict[str | None, TradingState]:
@@ -106,3 +107,26 @@ def test_near_an_account_loss_limit_every_coin_turns_reduce_only(tmp_path: Path)
     out = risk.handle(of("SOL", "0", realized="-40"))  # 85 of 100: past loss_soft_at 0.8
 
     assert states(out) == dict.fromkeys(COINS, TradingState.REDUCE_ONLY)
+
+
+def test_the_price_band_watches_each_coins_own_mid_and_pauses_that_coin_alone(
+    tmp_path: Path,
+) -> None:
+    risk, latch = basket(
+        tmp_path,
+        price_band_pct=Decimal(1),
+        price_band_window_s=10.0,
+        price_band_pause_s=5.0,
+    )
+
+    calm = [
+        risk.handle(dataclasses.replace(book("59999", "60001", ts=T0), coin="BTC")),
+        risk.handle(dataclasses.replace(book("2999", "3001", ts=T0), coin="ETH")),
+    ]  # 20 times apart: one band over both coins would pause at once
+    jumped = risk.handle(dataclasses.replace(book("3069", "3071", ts=T0 + S), coin="ETH"))
+    over = risk.handle(TimerFired(ts_local=T0 + 7 * S))
+
+    assert calm == [[], []]
+    assert states(jumped) == {"ETH": TradingState.HALTED}
+    assert states(over) == {"ETH": TradingState.NORMAL}
+    assert latch.read() is None

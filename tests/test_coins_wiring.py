@@ -34,15 +34,15 @@ START_NS = 1_700_000_000_000_000_000
 MS = 1_000_000
 
 
-def problems_of(data: dict[str, object]) -> list[str]:
+def problems_of(data: dict[str, object]) -> tuple[str, ...]:
     with pytest.raises(ConfigError) as error:
         parse_config(data, source="test")
     return error.value.problems
 
 
 def test_a_coins_list_gives_each_coin_the_top_level_quoting_and_its_own_overrides() -> None:
-    eth = {"coin": "ETH", "quoting": {"order_size": 0.02}}
-    config = parse_config({"quoting": {"levels": 2}, "coins": ["BTC", eth]}, source="test")
+    entry = {"coin": "ETH", "quoting": {"order_size": 0.02}}
+    config = parse_config({"quoting": {"levels": 2}, "coins": ["BTC", entry]}, source="test")
 
     btc, eth = config.coin_specs()
     assert (config.coin, btc.coin, eth.coin) == ("BTC", "BTC", "ETH")

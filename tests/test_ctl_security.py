@@ -103,7 +103,12 @@ def test_the_socket_is_created_private_to_its_user_and_answers_it(tmp_path: Path
 
 def test_a_request_past_the_size_bound_is_refused_unread(tmp_path: Path) -> None:
     handled: list[str] = []
-    server = ControlServer(tmp_path, lambda command, uid: handled.append(command) or {"ok": True})
+
+    def handle(command: str, uid: int) -> dict[str, object]:
+        handled.append(command)
+        return {"ok": True}
+
+    server = ControlServer(tmp_path, handle)
     server.open()
     server.start()
     try:

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +40,15 @@ def venue_url() -> Iterator[str]:
 class Trader:
     """A throwaway key, its account address and a makerd config that trades fast."""
 
-    def __init__(self, tmp_path: Path, venue_url: str, *, dead_man_s: float = DEAD_MAN_S) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        venue_url: str,
+        *,
+        dead_man_s: float = DEAD_MAN_S,
+        sections: Mapping[str, object] | None = None,
+    ) -> None:
+        """``sections`` replace whole config sections (``{"risk": {...}}``)."""
         account = Account.create()
         self.key = account.key.hex()
         self.address = account.address.lower()
@@ -55,6 +63,7 @@ class Trader:
                 "quoting": {"first_level_bps": 1, "levels": 2},
                 "feed": {"stale_after_s": STALE_AFTER_S},
                 "watchdog": {"dead_man_switch_s": dead_man_s},
+                **(sections or {}),
             },
         )
 

@@ -31,6 +31,7 @@ from venues.hyperliquid.parse import (
     parse_bbo,
     parse_fills,
     parse_l2_book,
+    parse_margin,
     parse_open_orders,
     parse_open_orders_by_coin,
     parse_order_updates,
@@ -152,6 +153,32 @@ def test_a_coin_without_a_position_is_reported_flat() -> None:
     position = parse_position(raw, coin="NOPE", ts_local=TS_LOCAL)
 
     assert (position.position, position.average_entry) == (Decimal(0), Decimal(0))
+
+
+@needs_cassettes
+def test_recorded_user_state_gives_the_accounts_margin_use() -> None:
+    raw = recorded("test_get_user_state", "clearinghouseState")
+
+    margin = parse_margin(raw, ts_local=TS_LOCAL)
+
+    assert margin.account_value == Decimal("1182.312496")
+    assert margin.margin_used == Decimal("171.740766")
+    assert round(margin.use, 4) == Decimal("0.1453")
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"assetPositions": []},
+        {"marginSummary": {"accountValue": "100.0"}},
+        {"marginSummary": {"accountValue": 100, "totalMarginUsed": "1.0"}},
+        {"marginSummary": {"accountValue": "100.0", "totalMarginUsed": "-1.0"}},
+    ],
+    ids=["no summary", "no margin used", "a number, not a string", "negative margin"],
+)
+def test_a_margin_summary_that_cannot_be_read_is_a_parse_error(state: object) -> None:
+    with pytest.raises(FeedParseError):
+        parse_margin(state, ts_local=TS_LOCAL)
 
 
 @needs_cassettes

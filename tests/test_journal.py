@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from makerd.journal import SCHEMA_VERSION, Journal, JournalError
+from makerd.journal import Journal, JournalError
+from makerd.journal_schema import SCHEMA_VERSION
 from makerd.report import SessionSummary, format_summary, summarize, summary_to_json
 from protocol.account import Liquidity, OrderFilled
 from protocol.side import Side

@@ -337,7 +337,7 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
     lonely = {"delay_for_s": 5, "user": "0x1"}
 
     reply = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(body), timeout=5)
-    alone = requests.post(f"{venue.url}/_debug/faults", json=lonely, timeout=5)
+    alone = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(lonely), timeout=5)
 
     assert reply.status_code == 400
     problems = reply.json()["problems"]

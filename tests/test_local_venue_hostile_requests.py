@@ -9,7 +9,7 @@ with a 2xx or a 4xx, and stay up for the next.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import eth_account
 import pytest
@@ -65,7 +65,7 @@ def wallet() -> LocalAccount:
 
 
 def _refused_or_answered(venue: VenueThread, path: str, body: object) -> requests.Response:
-    reply = requests.post(venue.url + path, json=body, timeout=10)
+    reply = requests.post(venue.url + path, json=cast(Any, body), timeout=10)
     assert reply.status_code < 500, f"{path} {body!r}: HTTP {reply.status_code} {reply.text[:200]}"
     assert "Traceback" not in reply.text
     return reply

@@ -58,6 +58,8 @@ EXPECTED_FAMILIES = {
     "makerd_trading_state": "gauge",
     "makerd_operator_paused": "gauge",
     "makerd_risk_limit_breaches": "counter",
+    "makerd_risk_soft_actions": "counter",
+    "makerd_margin_use_ratio": "gauge",
     "makerd_watchdog_last_ping_timestamp_seconds": "gauge",
     "makerd_risk_max_position": "gauge",
     "makerd_risk_max_drawdown_usd": "gauge",

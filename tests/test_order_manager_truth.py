@@ -183,12 +183,12 @@ def test_the_bound_holds_through_cancel_and_replace_of_the_whole_ladder() -> Non
         )
         out = om.handle(moved)
         highest = max(highest, may_rest(om))
-        for command in of_type(out, CancelOrders):  # the venue confirms cancels only sometimes
+        for cancel in of_type(out, CancelOrders):  # the venue confirms cancels only sometimes
             if step % 3:
-                for cloid in command.cloids:
+                for cloid in cancel.cloids:
                     om.handle(
                         OrderCancelled(
-                            cloid=cloid, reason=command.reason, ts_exchange=ts, ts_local=ts
+                            cloid=cloid, reason=cancel.reason, ts_exchange=ts, ts_local=ts
                         )
                     )
         accept(om, placed(out), ts)

@@ -77,7 +77,7 @@ def test_a_feed_stale_past_the_hard_limit_trips_but_a_recovery_in_time_does_not(
     risk, _ = guardian(tmp_path, stale_feed_halt_s=30.0)
     risk.handle(FeedStale(coin="BTC", silent_for_ns=5 * S, ts_exchange=T0, ts_local=T0 + 5 * S))
     risk.handle(FeedRecovered(coin="BTC", ts_exchange=T0, ts_local=T0 + 10 * S))
-    assert risk.handle(TimerFired(ts_local=T0 + 60 * S)) == []
+    assert of_type(risk.handle(TimerFired(ts_local=T0 + 60 * S)), KillSwitchTripped) == []
 
     risk.handle(FeedStale(coin="BTC", silent_for_ns=5 * S, ts_exchange=T0, ts_local=T0 + 65 * S))
     out = risk.handle(TimerFired(ts_local=T0 + 91 * S))

@@ -49,7 +49,7 @@ def test_a_route_to_a_role_that_ignores_the_message_is_reported(tmp_path: Path) 
     assert "ParametersChanged is routed to risk_guardian, which ignores it" in problems
 
 
-def test_the_risk_guardian_hears_reloads_and_no_book_updates() -> None:
+def test_the_risk_guardian_hears_reloads_and_the_book_its_price_band_watches() -> None:
     assert "risk_guardian" in ROUTES[ParametersChanged]
-    assert "risk_guardian" not in ROUTES[BookUpdated]
+    assert "risk_guardian" in ROUTES[BookUpdated]
     assert "order_manager" not in ROUTES[FeedRecovered]

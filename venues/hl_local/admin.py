@@ -9,7 +9,9 @@
         {"sent": {"<stream>:<kind>": n, …}, "pending": n}
 
 ``POST /_debug/accounts``
-    ``{"address": "0x…", "usdc": "1000"}`` creates or funds an account.
+    ``{"address": "0x…", "usdc": "1000"}`` creates an account or sets its USDC balance
+    (tests move an account's margin use with it: ``clearinghouseState`` reports the
+    margin its positions use against balance plus unrealized PnL).
 ``GET /_debug/account?user=0x…``
     what the account did, for assertions::
 

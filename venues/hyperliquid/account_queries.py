@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from protocol.account import OrderFilled, PositionReported
 from protocol.orders import OpenOrdersReported
+from protocol.risk import MarginReported
 from venues.hyperliquid.meta import dex_of
 from venues.hyperliquid.parse import (
     UserRateLimit,
     parse_fills,
+    parse_margin,
     parse_open_orders,
     parse_position,
     parse_user_rate_limit,
@@ -56,6 +58,11 @@ class AccountQueries:
         return AccountSnapshot(
             open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
         )
+
+    async def margin(self, coin: str, *, now_ns: int) -> MarginReported:
+        """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""
+        state = await self._rest.info(self._per_dex("clearinghouseState", coin))
+        return parse_margin(state, ts_local=now_ns)
 
     def _per_dex(self, kind: str, coin: str) -> dict[str, object]:
         body: dict[str, object] = {"type": kind, "user": self.user}

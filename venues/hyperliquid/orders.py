@@ -38,6 +38,7 @@ from protocol.orders import (
     PlaceOrders,
     RejectReason,
     RequestAccountSnapshot,
+    RequestMargin,
     VenueCommand,
 )
 from venues.base import OrderGate
@@ -126,6 +127,9 @@ class OrderGateway:
             await self._cancel_all(command)
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
+        elif isinstance(command, RequestMargin):
+            coin = self._instrument.coin
+            self._emit(await self._queries.margin(coin, now_ns=self._now_ns()))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
 

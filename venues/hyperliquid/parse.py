@@ -51,6 +51,7 @@ from venues.hyperliquid.fields import (
 from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
 from venues.hyperliquid.parse_account import (
     UserRateLimit,
+    parse_margin,
     parse_open_orders,
     parse_open_orders_by_coin,
     parse_position,
@@ -68,6 +69,7 @@ __all__ = [
     "parse_fill",
     "parse_fills",
     "parse_l2_book",
+    "parse_margin",
     "parse_open_orders",
     "parse_open_orders_by_coin",
     "parse_order_updates",

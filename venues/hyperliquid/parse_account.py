@@ -13,7 +13,9 @@ from decimal import Decimal
 from protocol.account import PositionReported
 from protocol.market import DropReason
 from protocol.orders import OpenOrder, OpenOrdersReported
+from protocol.risk import MarginReported
 from venues.hyperliquid.fields import (
+    JsonObject,
     as_list,
     as_object,
     read_decimal,
@@ -80,11 +82,7 @@ def parse_positions(
     """``clearinghouseState`` → the venue's position per coin (coins with one only)."""
     channel = "clearinghouseState"
     state = as_object(data, channel)
-    ts_exchange = (
-        read_time_ns(state, "time", channel, guard=guard, ts_local=ts_local)
-        if "time" in state
-        else ts_local
-    )
+    ts_exchange = _state_time(state, guard=guard, ts_local=ts_local)
     positions: dict[str, PositionReported] = {}
     for raw in as_list(state.get("assetPositions"), channel, "assetPositions"):
         position = as_object(as_object(raw, channel).get("position"), channel)
@@ -115,6 +113,31 @@ def parse_position(data: object, *, coin: str, ts_local: int) -> PositionReporte
         ts_local=ts_local,
     )
     return positions.get(coin, flat)
+
+
+def parse_margin(data: object, *, ts_local: int) -> MarginReported:
+    """``clearinghouseState`` → the whole account's margin (``marginSummary``: cross and
+    isolated positions together)."""
+    channel = "clearinghouseState"
+    state = as_object(data, channel)
+    summary = as_object(state.get("marginSummary"), channel)
+    return MarginReported(
+        account_value=read_decimal(
+            summary, "accountValue", channel, reason=_NUMBER, guard=OPEN_GUARD, signed=True
+        ),
+        margin_used=read_decimal(
+            summary, "totalMarginUsed", channel, reason=_NUMBER, guard=OPEN_GUARD, allow_zero=True
+        ),
+        ts_exchange=_state_time(state, guard=OPEN_GUARD, ts_local=ts_local),
+        ts_local=ts_local,
+    )
+
+
+def _state_time(state: JsonObject, *, guard: FrameGuard, ts_local: int) -> int:
+    """``clearinghouseState``'s own time, or the local receive time where it has none."""
+    if "time" not in state:
+        return ts_local
+    return read_time_ns(state, "time", "clearinghouseState", guard=guard, ts_local=ts_local)
 
 
 def parse_user_rate_limit(data: object) -> UserRateLimit:

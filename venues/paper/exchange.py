@@ -27,6 +27,7 @@ from protocol.orders import (
     ModifyOrders,
     PlaceOrders,
     RequestAccountSnapshot,
+    RequestMargin,
     VenueCommand,
 )
 from venues.paper.matching import MatchingEngine
@@ -114,13 +115,20 @@ class PaperExchange:
             ]
         if isinstance(command, CancelAll):
             return engine.cancel_all(command.coin, command.reason, at_ns)
-        if isinstance(command, RequestAccountSnapshot):
-            return engine.report(command.coin, at_ns)
+        if isinstance(command, RequestAccountSnapshot | RequestMargin):
+            return self._answer(command, at_ns)
         if isinstance(command, ArmDeadManSwitch | RepairFills):
             # Paper orders live in this process (they die with it), and its fills are
             # handed over in-process: none can have been missed.
             return []
         assert_never(command)
+
+    def _answer(
+        self, question: RequestAccountSnapshot | RequestMargin, at_ns: int
+    ) -> list[PaperEvent]:
+        if isinstance(question, RequestMargin):
+            return self._engine.margin(at_ns)
+        return self._engine.report(question.coin, at_ns)
 
     def _deliver(self, events: list[PaperEvent]) -> None:
         for event in events:

@@ -25,6 +25,7 @@ from protocol.orders import (
 from protocol.side import Side
 from venues.paper import rules
 from venues.paper.book import LocalBook
+from venues.paper.margin import paper_margin
 from venues.paper.position import PaperPosition
 from venues.paper.queue import ZERO, OwnOrders, RestingOrder
 from venues.paper.replies import PaperEvent, Replies
@@ -55,6 +56,7 @@ class MatchingEngine:
         self.orders = OwnOrders()
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
+        self.fees_paid = ZERO
         self._priorities = itertools.count()
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -125,6 +127,19 @@ class MatchingEngine:
         position = self.position
         orders = self.open_orders()
         return self._replies.account(coin, orders, position.size, position.average_entry, at_ns)
+
+    def margin(self, at_ns: int) -> list[PaperEvent]:
+        bid, ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
+        return [
+            paper_margin(
+                position=self.position,
+                fees_paid=self.fees_paid,
+                mid=None if bid is None or ask is None else (bid + ask) / 2,
+                config=self._config,
+                at_ns=at_ns,
+                delivered_ns=at_ns + self._replies.ack_ns,
+            )
+        ]
 
     def open_orders(self) -> list[RestingOrder]:
         """Every order the venue holds for us: resting ones, then un-fired triggers."""
@@ -262,7 +277,9 @@ class MatchingEngine:
             return []
         is_maker = liquidity is Liquidity.MAKER
         rate = self._config.maker_fee_rate if is_maker else self._config.taker_fee_rate
+        fee = price * size * rate
         self.position.apply(order.side, price, size)
+        self.fees_paid += fee
         order.size -= size
         ts_exchange, happened_ns = stamps
         return [
@@ -274,7 +291,7 @@ class MatchingEngine:
                 side=order.side,
                 price=price,
                 size=size,
-                fee=price * size * rate,
+                fee=fee,
                 liquidity=liquidity,
                 ts_exchange=ts_exchange,
                 ts_local=happened_ns + self._replies.ack_ns,

@@ -10,11 +10,12 @@ ZERO = Decimal(0)
 
 
 class PaperPosition:
-    """Signed position and the average entry price of what is open."""
+    """Signed position, the average entry price of what is open, and the PnL realized."""
 
     def __init__(self) -> None:
         self.size = ZERO
         self.average_entry = ZERO
+        self.realized = ZERO
 
     def reducible_by(self, side: Side) -> Decimal:
         """How much an order on ``side`` can trade without increasing the position."""
@@ -26,6 +27,9 @@ class PaperPosition:
         """Book one fill: increases average in, reductions keep the entry, flips restart it."""
         signed = side.sign * size
         after = self.size + signed
+        if self.size * signed < 0:
+            closed = min(size, abs(self.size))
+            self.realized += closed * (price - self.average_entry) * (1 if self.size > 0 else -1)
         if self.size == 0 or self.size * signed > 0:
             self.average_entry = (self.average_entry * abs(self.size) + price * size) / abs(after)
         elif after == 0:

@@ -20,6 +20,7 @@ from protocol.orders import (
     OrderModified,
     OrderRejected,
 )
+from protocol.risk import MarginReported
 from venues.paper import rules
 from venues.paper.queue import RestingOrder
 
@@ -33,6 +34,7 @@ PaperEvent = (
     | OrderFilled
     | OpenOrdersReported
     | PositionReported
+    | MarginReported
 )
 """Everything the paper venue reports; each carries ``ts_exchange`` and ``ts_local``."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import TypeVar
 
 from config.model import PaperConfig, SimConfig
@@ -20,8 +21,10 @@ from protocol.orders import (
     CancelOrders,
     ModifyOrders,
     PlaceOrders,
+    RequestMargin,
     VenueCommand,
 )
+from protocol.risk import MarginReported
 from venues.sim.price import CommonFactor
 from venues.sim.venue import SimVenue, delivery_time
 
@@ -48,6 +51,7 @@ class SimBasket:
             for instrument in instruments
         }
         self._first = instruments[0].coin
+        self._paper = paper
         self._coin_of_cloid = coin_of_cloid
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:
@@ -56,11 +60,28 @@ class SimBasket:
 
     def advance(self, now_ns: int) -> list[object]:
         streams = [venue.advance(now_ns) for venue in self.venues.values()]
-        return list(heapq.merge(*streams, key=delivery_time))  # type: ignore[arg-type]
+        merged: list[object] = list(heapq.merge(*streams, key=delivery_time))  # type: ignore[arg-type]
+        margins = [event for event in merged if isinstance(event, MarginReported)]
+        if not margins:
+            return merged
+        others = [event for event in merged if not isinstance(event, MarginReported)]
+        return [*others, self._account_margin(margins)]
+
+    def _account_margin(self, reports: list[MarginReported]) -> MarginReported:
+        """One account over every coin: each coin's exchange counts the starting value once."""
+        start = self._paper.account_value_usd
+        return MarginReported(
+            account_value=sum((r.account_value - start for r in reports), start),
+            margin_used=sum((r.margin_used for r in reports), Decimal(0)),
+            ts_exchange=max(r.ts_exchange for r in reports),
+            ts_local=max(r.ts_local for r in reports),
+        )
 
     def _split(self, command: VenueCommand) -> list[tuple[str, VenueCommand]]:
         if isinstance(command, ArmDeadManSwitch):
             return [(self._first, command)]  # sim orders die with the process anyway
+        if isinstance(command, RequestMargin):
+            return [(coin, command) for coin in self.venues]  # one answer made of all
         if isinstance(command, PlaceOrders):
             orders = self._group(command.orders, lambda order: order.coin)
             return [(coin, replace(command, orders=part)) for coin, part in orders]

@@ -1,0 +1,83 @@
+"""What a session ran with, kept in the journal so that every report can state it.
+
+A figure without its fill model, latency and fees cannot be judged: a backtest that fills
+every touch at zero latency and no fees looks like a money machine. The settings are
+written once, when the session starts; reports read them back with :func:`read_settings`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from config.model import MakerdConfig, Mode
+from makerd.journal import Journal
+
+PAPER_FILL_MODEL = (
+    "paper matching engine: an order joins behind the displayed size at its price, "
+    "trades at the price advance it, a book or trade through the price fills it; "
+    "partial fills"
+)
+EXCHANGE_FILL_MODEL = "the exchange's own matching (real fills)"
+UNKNOWN = "unknown (not recorded by the makerd that ran this session)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSettings:
+    """Text a reader needs to judge the figures, and the position limit the plots draw."""
+
+    fill_model: str
+    latency: str
+    fees: str
+    max_position: str | None
+
+
+def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
+    """The settings of a session in ``mode`` ("sim", "paper", "live" or "backtest")."""
+    paper = config.paper
+    if mode == Mode.LIVE.value:
+        return SessionSettings(
+            fill_model=EXCHANGE_FILL_MODEL,
+            latency="real (the network and the exchange)",
+            fees="charged by the exchange, per fill",
+            max_position=format(config.risk.max_position, "f"),
+        )
+    return SessionSettings(
+        fill_model=PAPER_FILL_MODEL,
+        latency=(
+            f"order entry {paper.order_entry_latency_ms} ms, "
+            f"acknowledgement {paper.ack_latency_ms} ms (constant)"
+        ),
+        fees=(
+            f"maker {format(paper.maker_fee_rate, 'f')}, "
+            f"taker {format(paper.taker_fee_rate, 'f')} of notional"
+        ),
+        max_position=format(config.risk.max_position, "f"),
+    )
+
+
+def record_settings(journal: Journal, session_id: int, config: MakerdConfig, *, mode: str) -> None:
+    settings = settings_of(config, mode=mode)
+    journal.report_tables.record_settings(
+        session_id,
+        json.dumps(
+            {
+                "fill_model": settings.fill_model,
+                "latency": settings.latency,
+                "fees": settings.fees,
+                "max_position": settings.max_position,
+            }
+        ),
+    )
+
+
+def read_settings(journal: Journal, session_id: int) -> SessionSettings:
+    """The session's settings; each one "unknown" for a session that did not keep them."""
+    text = journal.report_tables.settings(session_id)
+    stored = json.loads(text) if text is not None else {}
+    return SessionSettings(
+        fill_model=str(stored.get("fill_model", UNKNOWN)),
+        latency=str(stored.get("latency", UNKNOWN)),
+        fees=str(stored.get("fees", UNKNOWN)),
+        max_position=stored.get("max_position"),
+    )

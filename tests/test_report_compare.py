@@ -1,0 +1,51 @@
+"""Two summaries side by side (the seam for makerd report --replay): the divergence of
+each figure, and figures a summary lacks shown as n/a, never as 0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from makerd.report_compare import compare_summaries, format_comparison
+
+LIVE: dict[str, object] = {
+    "mode": "live", "fill_model": "the exchange's own matching (real fills)",
+    "sample_length_s": 600.0, "fills": 40, "volume_usd": "4800.50", "gross_pnl_usd": "2.00",
+    "fees_usd": "0.72", "net_pnl_usd": "1.28", "maker_share": 0.95, "funding_usd": "unknown",
+}  # fmt: skip
+REPLAY: dict[str, object] = {
+    "mode": "backtest", "fill_model": "paper matching engine", "sample_length_s": 600.0,
+    "fills": 44, "volume_usd": "5280.55", "gross_pnl_usd": "1.00", "fees_usd": "0.79",
+    "net_pnl_usd": "0.21", "maker_share": 1.0, "average_queue_wait_s": 2.5,
+}  # fmt: skip
+
+
+def test_each_figure_diverges_by_the_second_minus_the_first() -> None:
+    divergences = {d.label: d for d in compare_summaries(LIVE, REPLAY)}
+
+    assert divergences["fills"].difference == 4
+    assert divergences["fills"].relative == Decimal("0.1")
+    assert divergences["volume (USD)"].difference == Decimal("480.05")
+    assert divergences["net pnl (USD)"].difference == Decimal("-1.07")
+    assert divergences["maker share"].difference == Decimal("0.05")
+
+
+def test_a_figure_one_summary_lacks_is_not_compared() -> None:
+    waits = {d.label: d for d in compare_summaries(LIVE, REPLAY)}["average queue wait (s)"]
+
+    assert waits.first is None
+    assert waits.second == Decimal("2.5")
+    assert waits.difference is None
+
+
+def test_the_printout_opens_with_both_sessions_terms_then_aligned_rows() -> None:
+    lines = format_comparison(LIVE, REPLAY).splitlines()
+
+    assert lines[0].startswith("live: mode live, fill_model the exchange's own matching")
+    assert lines[1].startswith("replay: mode backtest, fill_model paper matching engine")
+    assert lines[2].split() == ["live", "replay", "divergence"]
+    rows = {line.split("  ")[0]: line.split() for line in lines[3:]}
+    assert rows["fills"][-3:] == ["44", "+4", "(+10.0%)"]
+    assert rows["net pnl (USD)"][-4:] == ["1.28", "0.21", "-1.07", "(-83.6%)"]
+    assert rows["average queue wait (s)"][-3:] == ["n/a", "2.5", "n/a"]
+    fills_line = next(line for line in lines if line.startswith("fills"))
+    assert fills_line.index("+4") == lines[2].index("divergence"), "columns line up"
