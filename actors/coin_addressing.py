@@ -55,8 +55,12 @@ class PerCoinLogic:
     reaches every machine. The machines themselves stay single-coin and unchanged.
     """
 
-    def __init__(self, logics: Mapping[str, Logic]) -> None:
+    def __init__(
+        self, logics: Mapping[str, Logic], *, after_each: Callable[[], None] | None = None
+    ) -> None:
+        """``after_each`` runs once every machine has had a message (the account's row)."""
         self.logics = dict(logics)
+        self._after_each = after_each
 
     def start(self, now_ns: int) -> list[object]:
         out: list[object] = []
@@ -77,6 +81,10 @@ class PerCoinLogic:
     def handle(self, message: object) -> list[object]:
         coin = message_coin(message)
         if coin is None:
-            return [out for logic in self.logics.values() for out in logic.handle(message)]
-        logic = self.logics.get(coin)
-        return logic.handle(message) if logic is not None else []
+            out = [out for logic in self.logics.values() for out in logic.handle(message)]
+        else:
+            logic = self.logics.get(coin)
+            out = logic.handle(message) if logic is not None else []
+        if self._after_each is not None:
+            self._after_each()
+        return out

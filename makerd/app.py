@@ -25,8 +25,8 @@ from actors.router import Router
 from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
 from makerd.basket import Basket
-from makerd.basket_wiring import basket_factories
 from makerd.coin_observers import CoinObservers
+from makerd.coin_report import coin_lines
 from makerd.control_desk import AnswerBox, DeskParts, open_control
 from makerd.control_server import ControlServer, ControlSocketError
 from makerd.exit_codes import (
@@ -52,10 +52,10 @@ from makerd.pause_file import PersistedPause
 from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
 from makerd.session_settings import record_settings
-from makerd.shutdown import confirm_no_open_orders
+from makerd.shutdown import confirm_every_coin
 from makerd.signals import SignalFlags
 from makerd.state_lock import StateDirLock, StateDirLockedError
-from makerd.supervision import build_forest, build_supervisor
+from makerd.supervision import build_tree
 from makerd.timers import Ticker
 from makerd.venue_choice import VenueUnavailableError, build_venue
 from makerd.wiring import ConfigHolder, Dependencies
@@ -70,8 +70,6 @@ from venues.base import ProcessVenue, venue_instruments
 log = logging.getLogger("makerd")
 NS_PER_S = 1_000_000_000
 TICK_INTERVAL_S = 0.1
-COIN_DETAIL_EVERY = 6
-"""With several coins, each coin's own status line is printed every this many summaries."""
 
 
 @dataclass(slots=True)
@@ -106,7 +104,6 @@ class MakerdRun:
         self._pause = PersistedPause(self._state_dir)
         self._control: ControlServer | None = None
         self._basket = Basket.of(config)
-        self._status_count = 0
 
     def refuse_if_latched(self) -> int | None:
         latched = self._latch.read()
@@ -294,30 +291,17 @@ class MakerdRun:
         self._observers = observers
         self._router = router
         self._venue = venue
-        on_restart = partial(self._on_restart, journal=journal, session_id=session_id)
-        self._supervisor: Supervisor | SupervisorForest
-        if basket.several:
-            self._supervisor = build_forest(
-                config,
-                factories=basket_factories(
-                    deps, instruments=venue_instruments(venue), cloids=basket.cloids
-                ),
-                coins=basket.coins,
-                router=router,
-                clock=self._clock,
-                on_escalate=self._on_escalate,
-                on_coin_gave_up=self._on_coin_gave_up,
-                on_restart=on_restart,
-            )
-        else:
-            self._supervisor = build_supervisor(
-                config,
-                deps=deps,
-                router=router,
-                clock=self._clock,
-                on_escalate=self._on_escalate,
-                on_restart=on_restart,
-            )
+        self._supervisor: Supervisor | SupervisorForest = build_tree(
+            config,
+            deps=deps,
+            cloids=basket.cloids,
+            instruments=venue_instruments(venue),
+            router=router,
+            clock=self._clock,
+            on_escalate=self._on_escalate,
+            on_coin_gave_up=self._on_coin_gave_up,
+            on_restart=partial(self._on_restart, journal=journal, session_id=session_id),
+        )
 
     def _desk_parts(self, journal: Journal, session_id: int) -> DeskParts:
         """What ``makerd ctl`` reads and reaches: snapshots, the config, the routing table."""
@@ -367,14 +351,9 @@ class MakerdRun:
 
     def _print_status(self) -> None:
         mode = self.config.mode.value
-        if not self._basket.several:
-            line = self._observer.snapshot().line()
-        else:
-            line = self._observers.summary_line()
-            self._status_count += 1
-            if self._status_count % COIN_DETAIL_EVERY == 1:
-                for coin, detail in self._observers.detail_lines().items():
-                    print(f"makerd {mode} {coin} | {detail}", file=self._out)
+        line, details = self._observers.status()
+        for coin, detail in details.items():
+            print(f"makerd {mode} {coin} | {detail}", file=self._out)
         print(f"makerd {mode} {self._basket.label} | {line}", file=self._out, flush=True)
         self._notifier.status(line)
 
@@ -419,7 +398,13 @@ class MakerdRun:
         # Belt and braces: the venue cancels everything even if an order_manager is gone.
         for cancel in self._basket.cancel_all(CancelReason.SHUTDOWN, now):
             self._venue.submit(cancel)
-        remaining = self._confirm_every_coin(deadline_s=self.config.stop_timeout_s * 0.6)
+        remaining = confirm_every_coin(
+            venue=self._venue,
+            observers=self._observers.by_coin,
+            clock=self._clock,
+            deadline_s=self.config.stop_timeout_s * 0.6,
+            give_up=self._flags.second_stop,
+        )
         ticker.stop()
         abandoned = self._supervisor.stop()
         confirmed = remaining == 0
@@ -444,23 +429,6 @@ class MakerdRun:
         if abandoned:
             log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
 
-    def _confirm_every_coin(self, *, deadline_s: float) -> int | None:
-        """Open orders the venue still lists over every coin (None: some coin never said)."""
-        until = time.monotonic() + deadline_s
-        remaining: int | None = 0
-        for coin, observer in self._observers.by_coin.items():
-            left = confirm_no_open_orders(
-                venue=self._venue,
-                observer=observer,
-                coin=coin,
-                clock=self._clock,
-                deadline_s=max(until - time.monotonic(), 1.0),
-                give_up=self._flags.second_stop,
-            )
-            remaining = None if left is None or remaining is None else remaining + left
-            log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, left)
-        return remaining
-
     def _finish_journal(self, journal: Journal, session_id: int) -> None:
         left = "unknown" if self._open_at_stop is None else str(self._open_at_stop)
         journal.record_order_event(
@@ -475,6 +443,8 @@ class MakerdRun:
             session_id, ts_ns=self._clock.now_ns(), summary_json=summary_to_json(summary)
         )
         print(format_summary(summary), file=self._out, flush=True)
+        if self._basket.several:
+            print(coin_lines(journal, session_id, self._basket.coins), file=self._out, flush=True)
 
     def _end(self, exit_code: int, reason: str) -> None:
         with self._outcome_lock:

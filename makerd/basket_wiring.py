@@ -8,9 +8,11 @@ and each coin (:mod:`actors.basket_risk`); the watchdog pings every actor.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 
+from actors.account_equity import AccountEquity, CoinJournal
 from actors.basket_risk import BasketRiskLogic
 from actors.coin_addressing import PerCoinLogic
 from actors.routing import FILL_TRACKER, RISK_GUARDIAN, WATCHDOG, Logic, coin_role
@@ -35,6 +37,18 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
     return config.quoting
 
 
+def fill_trackers(deps: Dependencies, coins: tuple[str, ...]) -> PerCoinLogic:
+    """A ledger per coin; the equity table gets the account's row (one per tick)."""
+    equity = AccountEquity(deps.journal)
+    own = {
+        coin: dataclasses.replace(deps, journal=CoinJournal(deps.journal, coin=coin, equity=equity))
+        for coin in coins
+    }
+    return PerCoinLogic(
+        {coin: fill_tracker_for(own[coin], coin) for coin in coins}, after_each=equity.flush
+    )
+
+
 def basket_factories(
     deps: Dependencies, *, instruments: tuple[Instrument, ...], cloids: CoinCloids
 ) -> dict[str, Callable[[], Logic]]:
@@ -53,7 +67,7 @@ def basket_factories(
         per_coin.update({coin_role(role, coin): factory for role, factory in group.items()})
     watched = (FILL_TRACKER, RISK_GUARDIAN, *per_coin)
     return {
-        FILL_TRACKER: lambda: PerCoinLogic({coin: fill_tracker_for(deps, coin) for coin in coins}),
+        FILL_TRACKER: partial(fill_trackers, deps, coins),
         RISK_GUARDIAN: lambda: BasketRiskLogic(
             config=holder.get().risk, coins=coins, account=risk_guardian_for(deps)
         ),

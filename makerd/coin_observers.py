@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from makerd.observer import Observer, StatusSnapshot
 
+DETAIL_EVERY = 6
+"""With several coins, each coin's own status line comes every this many summaries."""
+
 
 class CoinObservers:
     def __init__(
@@ -22,6 +25,7 @@ class CoinObservers:
         self.primary = next(iter(self.by_coin.values()))
         self._coin_of = coin_of
         self._gave_up: set[str] = set()
+        self._statuses = 0
 
     def mark_gave_up(self, coin: str) -> None:
         """``coin``'s supervisor gave up: it no longer quotes (shown in the summary)."""
@@ -31,6 +35,14 @@ class CoinObservers:
         coin = self._coin_of(message)
         observer = self.by_coin.get(coin, self.primary) if coin is not None else self.primary
         observer(message)
+
+    def status(self) -> tuple[str, dict[str, str]]:
+        """The status line, and each coin's own line when they are due (one coin: never)."""
+        if len(self.by_coin) == 1:
+            return self.primary.snapshot().line(), {}
+        self._statuses += 1
+        details = self.detail_lines() if self._statuses % DETAIL_EVERY == 1 else {}
+        return self.summary_line(), details
 
     def all_cycled(self) -> bool:
         """Every coin has completed its first quote cycle (systemd's READY=1)."""

@@ -19,8 +19,11 @@ from actors.router import Router
 from actors.routing import ACTOR_ROLES, COIN_ROLES, Logic, coin_role
 from actors.shell import ActorShell
 from config.model import MakerdConfig
+from makerd.basket_wiring import basket_factories
+from makerd.cloids import CoinCloids
 from makerd.wiring import Dependencies, logic_factories
 from protocol.clock import Clock
+from protocol.instrument import Instrument
 from supervision.forest import SupervisorForest
 from supervisor import (
     ChildHandle,
@@ -31,6 +34,40 @@ from supervisor import (
     Strategy,
     Supervisor,
 )
+
+
+def build_tree(
+    config: MakerdConfig,
+    *,
+    deps: Dependencies,
+    cloids: CoinCloids,
+    instruments: tuple[Instrument, ...],
+    router: Router,
+    clock: Clock,
+    on_escalate: Callable[[Escalation], None],
+    on_coin_gave_up: Callable[[str, Escalation], None],
+    on_restart: Callable[[RestartRecord], None],
+) -> Supervisor | SupervisorForest:
+    """One supervisor for one coin; a forest for several (see the module docstring)."""
+    if len(instruments) == 1:
+        return build_supervisor(
+            config,
+            deps=deps,
+            router=router,
+            clock=clock,
+            on_escalate=on_escalate,
+            on_restart=on_restart,
+        )
+    return build_forest(
+        config,
+        factories=basket_factories(deps, instruments=instruments, cloids=cloids),
+        coins=tuple(instrument.coin for instrument in instruments),
+        router=router,
+        clock=clock,
+        on_escalate=on_escalate,
+        on_coin_gave_up=on_coin_gave_up,
+        on_restart=on_restart,
+    )
 
 
 def build_supervisor(

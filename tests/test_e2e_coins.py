@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import urllib.request
@@ -67,7 +68,11 @@ def test_every_coin_rests_orders_books_its_own_fills_and_sigterm_leaves_none(
     assert running["coin"] == "BTC,ETH,SOL"
     with sqlite3.connect(state / "journal.sqlite") as db:
         [(session_coin,)] = db.execute("SELECT coin FROM sessions")
+        equity_positions = {str(p) for (p,) in db.execute("SELECT position FROM equity")}
     assert session_coin == "BTC,ETH,SOL"
+    assert equity_positions == {"0"}, "the equity rows are the account's, not one coin's"
+    for coin in COINS:
+        assert re.search(rf"^{coin}\s+fills={booked[coin]} volume=", makerd.text, re.M), coin
 
 
 def test_the_account_gross_exposure_trips_the_kill_switch_on_the_sum_of_the_coins(
