@@ -364,7 +364,7 @@ class MakerdRun:
             path=self._config_path,
             running=self._holder.get(),
             previous_file=self._file_config,
-            instrument=self._venue.instrument,
+            instruments=venue_instruments(self._venue),
         )
         if plan.applied is None or plan.file_config is None:
             self._metrics.config_reloads_total.labels(result="invalid").inc()

@@ -128,3 +128,23 @@ def test_a_coin_whose_actors_crash_repeatedly_stops_alone_and_the_others_keep_qu
     assert KillSwitchLatch(state).read() is None, "one coin giving up is not the account's"
     for coin in COINS:
         assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
+
+
+def test_a_reload_applies_each_coins_own_quoting_overrides(tmp_path: Path) -> None:
+    eth = {"coin": "ETH", "quoting": {"levels": 1}}
+    before = {"coins": ["BTC", eth, "SOL"], "status_interval_s": 0.5}
+    config = write_config(tmp_path / "coins.yaml", before)
+    args = ["run", "--config", str(config), "--state-dir", str(tmp_path / "state")]
+    makerd = MakerdProcess([*args, "--metrics-port", "0"], cwd=tmp_path)
+    makerd.wait_for(r"makerd sim ETH \| .*orders=2 ", timeout=60)
+
+    write_config(
+        config, {**before, "coins": ["BTC", {"coin": "ETH", "quoting": {"levels": 2}}, "SOL"]}
+    )
+    makerd.signal(signal.SIGHUP)
+    applied = makerd.wait_for(r'event=config_reload result=applied .*needs_restart=([^\s"]+)')
+    makerd.wait_for(r"makerd sim ETH \| .*orders=4 ", timeout=60)
+    makerd.signal(signal.SIGTERM)
+
+    assert makerd.finish() == EXIT_OK, makerd.text
+    assert applied.group(1) == "-", "a coin's quoting is hot; only the coin list is not"
