@@ -104,10 +104,10 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         if spec.coin in seen:
             problems.append(f"coins[{index}].coin: {spec.coin} is listed twice")
         seen.add(spec.coin)
-    if len(config.coins) > 1 and config.mode is not Mode.SIM:
+    if len(config.coins) > 1 and config.mode is Mode.PAPER:
         problems.append(
-            f"coins: several coins are quoted in sim mode only in this version; "
-            f"{config.mode.value} mode quotes one coin per process"
+            "coins: several coins are quoted in sim and live modes only in this version; "
+            "paper mode quotes one coin per process"
         )
     base = set(_quoting_problems(config))
     for index, spec in enumerate(config.coins):

@@ -86,7 +86,7 @@ def test_every_problem_of_a_coins_list_names_its_entry() -> None:
 def test_several_coins_outside_sim_mode_are_refused_naming_the_field() -> None:
     problems = problems_of({"mode": "paper", "coins": ["BTC", "ETH"]})
 
-    assert any(p.startswith("coins: several coins are quoted in sim mode only") for p in problems)
+    assert any(p.startswith("coins: several coins are quoted in sim and live") for p in problems)
 
 
 def test_a_coin_beside_the_list_must_be_its_first() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
@@ -74,8 +74,10 @@ class UserStream:
         tasks: TaskSpawner,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
+        others: Sequence[str] = (),
     ) -> None:
-        self._coin = coin
+        """``others``: the process's other coins, when it quotes several (one stream)."""
+        self._coins = (coin, *others)
         self._queries = queries
         self._legs = legs
         self._emit = emit
@@ -149,26 +151,30 @@ class UserStream:
     async def _repair_once(self, since_ms: int | None, *, reason: str) -> None:
         """Fills since ``since_ms`` (none when None), then open orders and the position."""
         now = self._now_ns()
+        fills = None if since_ms is None else await self._queries.fills_since(since_ms, now_ns=now)
+        for coin in self._coins:
+            await self._repair_coin(coin, fills, now=now, reason=reason)
+        self.repairs += 1
+
+    async def _repair_coin(
+        self, coin: str, fills: Sequence[OrderFilled] | None, *, now: int, reason: str
+    ) -> None:
+        """One coin's share of a repair: its missed fills, then its orders and position."""
         found = 0
-        if since_ms is not None:
-            fills = await self._queries.fills_since(since_ms, now_ns=now)
-            snapshot = await self._queries.snapshot(self._coin, now_ns=self._now_ns())
+        snapshot = await self._queries.snapshot(coin, now_ns=self._now_ns())
+        if fills is not None:
             for fill in fills:
-                if fill.coin == self._coin:
+                if fill.coin == coin:
                     found += self._is_new(fill)
                     self._emit_fill(replace(fill, late=True))
-            self._emit(
-                FillsRepaired(coin=self._coin, through_ns=now, fills_found=found, ts_local=now)
-            )
-        else:
-            snapshot = await self._queries.snapshot(self._coin, now_ns=now)
+            self._emit(FillsRepaired(coin=coin, through_ns=now, fills_found=found, ts_local=now))
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
         self.fills_repaired += found
-        self.repairs += 1
         log.info(
-            "event=gap_repaired reason=%r new_fills=%d open_orders=%d",
+            "event=gap_repaired reason=%r coin=%s new_fills=%d open_orders=%d",
             reason,
+            coin,
             found,
             len(snapshot.open_orders.orders),
         )
@@ -195,7 +201,7 @@ class UserStream:
                 self._on_fills(data, ts_local)
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
-                    if report.coin == self._coin and report.cloid is not None:
+                    if report.coin in self._coins and report.cloid is not None:
                         self._on_order_update(report, report.cloid)
         except FeedParseError as error:
             self._drop(channel, error.reason, ts_local)
@@ -227,7 +233,7 @@ class UserStream:
     def _on_fills(self, data: object, ts_local: int) -> None:
         message = parse_user_fills_message(data, ts_local=ts_local)
         for fill in message.fills:
-            if fill.coin == self._coin and self._is_new(fill):
+            if fill.coin in self._coins and self._is_new(fill):
                 # A connection's opening snapshot replays the past: what it adds was missed.
                 self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
 
