@@ -119,7 +119,9 @@ class UserStream:
     def request_repair(self, request: RepairFills) -> None:
         """Fills since ``request.since_ns`` again (the fill_tracker asked; dedup is its job)."""
         self._tasks.spawn(
-            self._repair_until_done(request.since_ns // _NS_PER_MS, request.reason),
+            self._repair_until_done(
+                request.since_ns // _NS_PER_MS, request.reason, coins=(request.coin,)
+            ),
             name="fill-repair",
         )
 
@@ -137,22 +139,29 @@ class UserStream:
         finally:
             self._resume()
 
-    async def _repair_until_done(self, since_ms: int | None, reason: str) -> None:
+    async def _repair_until_done(
+        self, since_ms: int | None, reason: str, *, coins: tuple[str, ...] | None = None
+    ) -> None:
+        """``coins``: the coins to repair (None: every coin, as after a lost connection)."""
         backoff_s = _REPAIR_FIRST_BACKOFF_S
         while True:
             try:
-                await self._repair_once(since_ms, reason=reason)
+                await self._repair_once(since_ms, reason=reason, coins=coins)
                 return
             except _QUERY_ERRORS as error:
                 self._repair_failed(reason, error)
             await asyncio.sleep(backoff_s)
             backoff_s = min(backoff_s * 2, _REPAIR_MAX_BACKOFF_S)
 
-    async def _repair_once(self, since_ms: int | None, *, reason: str) -> None:
+    async def _repair_once(
+        self, since_ms: int | None, *, reason: str, coins: tuple[str, ...] | None = None
+    ) -> None:
         """Fills since ``since_ms`` (none when None), then open orders and the position."""
         now = self._now_ns()
         fills = None if since_ms is None else await self._queries.fills_since(since_ms, now_ns=now)
-        for coin in self._coins:
+        # Each coin costs a query of its orders and one of its position: a coin's own
+        # request (its fill tracker's) repairs that coin alone.
+        for coin in self._coins if coins is None else coins:
             await self._repair_coin(coin, fills, now=now, reason=reason)
         self.repairs += 1
 
