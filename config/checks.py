@@ -43,6 +43,7 @@ TEXT_FIELDS = (
     "hyperliquid.account_address",
     "hyperliquid.vault_address",
     "hyperliquid.key_file",
+    "feed.record_dir",
     "faults.crash_role",
     "faults.hang_role",
 )
@@ -126,6 +127,8 @@ def text_problems(config: MakerdConfig) -> list[str]:
             )
     if hyperliquid.key_file is not None:
         problems += _path_problems("hyperliquid.key_file", hyperliquid.key_file)
+    if config.feed.record_dir is not None:
+        problems += _path_problems("feed.record_dir", config.feed.record_dir)
     roles = extensions.role_names(tuple(spec.coin for spec in config.coin_specs()))
     for name in ("crash_role", "hang_role"):
         role: str | None = getattr(config.faults, name)
@@ -212,6 +215,11 @@ def relation_problems(config: MakerdConfig) -> list[str]:
     problems += _ladder_problems(config)
     problems += _bracket_problems(config)
     problems += _fault_problems(config)
+    if config.feed.record_dir is not None and config.mode is Mode.SIM:
+        problems.append(
+            "feed.record_dir: only paper and live mode read a market stream to record; "
+            "set it to null in sim mode"
+        )
     return problems
 
 

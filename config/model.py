@@ -167,6 +167,8 @@ class RiskConfig:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedConfig:
     stale_after_s: float = 5.0
+    record_dir: Path | None = None
+    """Paper and live: record the market stream here (docs/recording.md); None = off."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

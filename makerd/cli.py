@@ -21,7 +21,7 @@ from config.errors import ConfigError
 from config.extensions import register_actor_roles, register_coin_roles
 from config.loader import check_ranges, load_config
 from config.model import MakerdConfig, Mode
-from makerd import arguments, ctl_cli
+from makerd import arguments, ctl_cli, record
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
@@ -172,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
+    record.add_command(commands)
 
     config_command = commands.add_parser("config", help="print a packaged example config")
     config_actions = config_command.add_subparsers(dest="config_command", required=True)
@@ -242,6 +243,10 @@ def _preflight(config: MakerdConfig) -> None:
     unusable = arguments.state_dir_problem(Path(config.state_dir))
     if unusable:
         problems.append(f"state_dir: state directory {config.state_dir} {unusable}")
+    if config.feed.record_dir is not None:
+        unwritable = record.out_dir_problem(config.feed.record_dir)
+        if unwritable:
+            problems.append(f"feed.record_dir: {unwritable}")
     if config.mode is Mode.LIVE:
         from venues.hyperliquid.secrets import private_key_problems
 

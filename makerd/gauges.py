@@ -14,6 +14,7 @@ from actors.routing import ACTOR_ROLES
 from config.model import MakerdConfig
 from makerd.metrics import Metrics
 from venues.base import BudgetedVenue, ProcessVenue, RateBudget
+from venues.hyperliquid.recording import RecordingVenue
 
 
 class Refs(Protocol):
@@ -41,6 +42,9 @@ def register_process_gauges(
         budget = venue.budget
         metrics.control.rate_budget_weight_left.set_function(lambda: budget.weight_left)
         metrics.control.address_requests_left.set_function(partial(_address_left, budget))
+    if isinstance(venue, RecordingVenue) and venue.recorder is not None:
+        recorder = venue.recorder
+        metrics.register_recording_drops(lambda: recorder.dropped)
 
 
 def _actor_up(supervisor: Refs, actors: tuple[str, ...]) -> float:

@@ -345,6 +345,14 @@ class Metrics:
             ),
         )
 
+    def register_recording_drops(self, dropped: Callable[[], int]) -> None:
+        """``makerd_recording_dropped_lines``: only a run that records (``feed.record_dir``)."""
+        self._gauge(
+            "makerd_recording_dropped_lines",
+            "Market-data lines not recorded because the recorder's writer fell behind, since "
+            "start; each run of them is marked in the recording as a queue_full gap.",
+        ).set_function(dropped)
+
     def register_mailbox_depth(self, actor: str, depth: Callable[[], int]) -> None:
         """Report ``depth()`` (an actor's inbox size) as its mailbox gauge at every scrape."""
 

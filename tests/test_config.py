@@ -81,7 +81,7 @@ def test_a_mistyped_key_is_rejected_with_the_key_it_probably_meant() -> None:
 def test_an_unknown_key_with_no_near_match_lists_the_known_keys() -> None:
     problems = problems_of({"feed": {"colour": "blue"}})
 
-    assert problems == ("feed.colour: unknown key (known keys: stale_after_s)",)
+    assert problems == ("feed.colour: unknown key (known keys: stale_after_s, record_dir)",)
 
 
 def test_text_where_a_decimal_is_expected_is_rejected() -> None:

@@ -25,10 +25,19 @@ from venues.base import EventSink
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.limits import FrameGuard, FrameLimits
 from venues.hyperliquid.parse import parse_l2_book, parse_trades
-from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
+from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
 MarketEvent = BookSnapshotReceived | TradePrinted
 _BACKFILL_GRACE_NS = 2_000_000_000
+
+
+def market_subscriptions(coins: Sequence[str]) -> list[dict[str, object]]:
+    """``l2Book`` and ``trades`` for each coin: what the feed (and a recorder) reads."""
+    subscriptions: list[dict[str, object]] = []
+    for coin in coins:
+        subscriptions.append({"type": "l2Book", "coin": coin})
+        subscriptions.append({"type": "trades", "coin": coin})
+    return subscriptions
 
 
 class MarketFeed:
@@ -51,8 +60,12 @@ class MarketFeed:
         now_ns: Callable[[], int],
         limits: FrameLimits | None = None,
         listed_coins: Sequence[str] | None = None,
+        tap: StreamTap | None = None,
     ) -> None:
-        """``listed_coins`` (the venue's universe) only names drops: unknown vs wrong coin."""
+        """``listed_coins`` (the venue's universe) only names drops: unknown vs wrong coin.
+
+        ``tap`` (a recorder) hears every message as received, before it is parsed.
+        """
         self._sink = sink
         self._coins = frozenset(coins)
         self.guard = FrameGuard(limits=limits, coins=coins, listed=listed_coins)
@@ -60,14 +73,10 @@ class MarketFeed:
         self._now_ns = now_ns
         self._newest_trade_ns: dict[str, int] = {}
         self.dropped = 0
-        subscriptions: list[dict[str, object]] = []
-        for coin in coins:
-            subscriptions.append({"type": "l2Book", "coin": coin})
-            subscriptions.append({"type": "trades", "coin": coin})
         self.socket = ReconnectingSocket(
             name="market",
             url=ws_url,
-            subscriptions=subscriptions,
+            subscriptions=market_subscriptions(coins),
             on_frame=self._on_frame,
             on_connected=self._on_connected,
             on_malformed=self._drop_malformed,
@@ -75,6 +84,7 @@ class MarketFeed:
             now_ns=now_ns,
             on_state=sink,
             limits=self.guard.limits,
+            tap=tap,
         )
 
     async def run(self) -> None:

@@ -25,6 +25,7 @@ from venues.base import EventSink
 from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.limits import FrameLimits
+from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.rest import websocket_url
 from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
 from venues.paper.exchange import PaperExchange
@@ -50,6 +51,7 @@ class PaperHyperliquidVenue:
         )
         self._io = IoLoop(name="paper-io")
         self._sink: EventSink | None = None
+        self.recorder = market_recorder(config.feed.record_dir, (config.coin,))
         self.feed = MarketFeed(
             ws_url=websocket_url(api_url),
             coins=(config.coin,),
@@ -57,6 +59,7 @@ class PaperHyperliquidVenue:
             policy=reconnect_policy(config.hyperliquid),
             now_ns=clock.now_ns,
             limits=limits,
+            tap=self.recorder,
         )
         log.info("event=paper_venue url=%s coin=%s", api_url, config.coin)
 
@@ -70,6 +73,8 @@ class PaperHyperliquidVenue:
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.recorder is not None:
+            self.recorder.start()
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
@@ -78,6 +83,8 @@ class PaperHyperliquidVenue:
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._io.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
 
     async def _start_tasks(self) -> None:
         self._io.spawn(self.feed.run(), name="paper-market-feed")

@@ -40,6 +40,7 @@ from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.meta import resolve_instrument
 from venues.hyperliquid.orders import OrderGateway
 from venues.hyperliquid.rate_budget import RateBudget
+from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.requests import SignedSender
 from venues.hyperliquid.rest import (
     MAINNET_API_URL,
@@ -189,10 +190,16 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
+        self.recorder = market_recorder(config.feed.record_dir, self._coins)
         # One connection carries every coin's book and trades (the exchange limits both
         # connections and subscriptions per IP).
         self.feed = MarketFeed(
-            ws_url=ws_url, coins=self._coins, sink=self._emit, policy=policy, now_ns=now_ns
+            ws_url=ws_url,
+            coins=self._coins,
+            sink=self._emit,
+            policy=policy,
+            now_ns=now_ns,
+            tap=self.recorder,
         )
         self.user_stream = UserStream(
             ws_url=ws_url,
@@ -221,6 +228,8 @@ class HyperliquidVenue:
 
     def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.recorder is not None:
+            self.recorder.start()
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
@@ -235,6 +244,8 @@ class HyperliquidVenue:
         except TimeoutError:
             log.warning("event=venue_stop_slow timeout_s=%.1f", _STOP_TIMEOUT_S)
         self._io.stop()
+        if self.recorder is not None:
+            self.recorder.stop()
 
     async def _start_tasks(self) -> None:
         await self._rest.open()

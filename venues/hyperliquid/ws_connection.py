@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -42,6 +42,15 @@ log = logging.getLogger("makerd.venue.ws")
 
 FrameHandler = Callable[[str, object, int], None]
 """``(channel, data, ts_local_ns)`` for every data frame (not pongs or acks)."""
+
+
+class StreamTap(Protocol):
+    """Hears the stream as received (a recorder): every data message and connection change."""
+
+    def on_message(self, raw: str, ts_local: int) -> None: ...
+
+    def on_connection(self, change: VenueConnectionChanged) -> None: ...
+
 
 _CONTROL_CHANNELS: Final = frozenset({"pong", "subscriptionResponse", "error"})
 
@@ -73,9 +82,15 @@ class ReconnectingSocket:
         now_ns: Callable[[], int],
         on_state: Callable[[VenueConnectionChanged], None] | None = None,
         limits: FrameLimits | None = None,
+        tap: StreamTap | None = None,
     ) -> None:
-        """``on_malformed(reason, ts_local)`` hears of every message dropped here."""
+        """``on_malformed(reason, ts_local)`` hears of every message dropped here.
+
+        ``tap`` gets each data message on a subscribed channel, as text exactly as
+        received, before its handler runs; messages dropped here never reach it.
+        """
         self._on_state = on_state
+        self._tap = tap
         self._limits = limits or FrameLimits()
         self._channels = frozenset(str(sub.get("type")) for sub in subscriptions)
         self.drops = DropLog(name)
@@ -135,11 +150,13 @@ class ReconnectingSocket:
             await self._read(ws)
 
     def _report(self, *, connected: bool, reason: str) -> None:
-        if self._on_state is None:
-            return
         change = VenueConnectionChanged(
             stream=self._name, connected=connected, reason=reason, ts_local=self._now_ns()
         )
+        if self._tap is not None:
+            self._tap.on_connection(change)
+        if self._on_state is None:
+            return
         try:
             self._on_state(change)
         except Exception:
@@ -192,6 +209,9 @@ class ReconnectingSocket:
         if frame.channel not in self._channels:
             self._malformed("ws", DropReason.UNKNOWN_CHANNEL, frame.channel[:40], ts_local)
             return False
+        if self._tap is not None:
+            # decode_frame has read it as UTF-8 already: this cannot fail.
+            self._tap.on_message(raw if isinstance(raw, str) else raw.decode(), ts_local)
         try:
             self._on_frame(frame.channel, frame.data, ts_local)
         except Exception as error:
