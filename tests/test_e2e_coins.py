@@ -71,8 +71,11 @@ def test_every_coin_rests_orders_books_its_own_fills_and_sigterm_leaves_none(
         equity_positions = {str(p) for (p,) in db.execute("SELECT position FROM equity")}
     assert session_coin == "BTC,ETH,SOL"
     assert equity_positions == {"0"}, "the equity rows are the account's, not one coin's"
+    report = MakerdProcess(["report", "--state-dir", str(state)], cwd=tmp_path)
+    assert report.finish() == EXIT_OK, report.text
     for coin in COINS:
         assert re.search(rf"^{coin}\s+fills={booked[coin]} volume=", makerd.text, re.M), coin
+        assert re.search(rf"^{coin}\s+fills={booked[coin]} volume=", report.text, re.M), coin
 
 
 def test_the_account_gross_exposure_trips_the_kill_switch_on_the_sum_of_the_coins(
