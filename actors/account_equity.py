@@ -1,74 +1,67 @@
-"""With several coins, the journal's equity snapshots are the account's, one row per tick.
+"""With several coins, the journal's equity rows are the account's, one row per tick.
 
-Each coin's fill tracker writes its own snapshot as it would alone; here those are gathered
-and written as one row summing every coin's realized and unrealized PnL and fees, so the
-drawdown and PnL a report reads from the equity table are the account's (a series mixing
-coins' rows would have no meaning). The row's position and mark are 0: positions of
-different coins do not add up; each coin's is in its fills.
+Each coin's fill tracker publishes and writes its own ledger state as it would alone; here
+those writes are gathered and one row is written summing every coin's PnL, fees and
+funding, so the drawdown and PnL a report reads from the equity table are the account's
+(a series mixing coins' rows would have no meaning). The row's position and mark are 0:
+positions of different coins do not add up; each coin's is in its fills.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from decimal import Decimal
 
 from actors.fill_tracker import FillJournal
-from protocol.account import OrderFilled
+from protocol.account import FundingPaid, OrderFilled, PositionChanged
 
 ZERO = Decimal(0)
+ACCOUNT = "*"
+"""The coin an account-wide position names."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Figures:
-    realized: Decimal
-    unrealized: Decimal
-    fees: Decimal
+def account_position(updates: Iterable[PositionChanged], now_ns: int) -> PositionChanged:
+    """Every coin's ledger as one flat position: its PnL, fees and funding summed."""
+    published = list(updates)
+    return PositionChanged(
+        coin=ACCOUNT,
+        position=ZERO,
+        average_entry=ZERO,
+        realized_pnl=sum((p.realized_pnl for p in published), ZERO),
+        unrealized_pnl=sum((p.unrealized_pnl for p in published), ZERO),
+        fees_paid=sum((p.fees_paid for p in published), ZERO),
+        mark=ZERO,
+        ts_local=now_ns,
+        funding=sum((p.funding for p in published), ZERO),
+        carried_pnl=sum((p.carried_pnl for p in published), ZERO),
+    )
 
 
 class AccountEquity:
-    """Collects each coin's newest snapshot; :meth:`flush` writes the account's row."""
+    """Collects each coin's newest state; :meth:`flush` writes the account's row."""
 
     def __init__(self, journal: FillJournal) -> None:
         self._journal = journal
-        self._latest: dict[str, _Figures] = {}
-        self._pending: tuple[int, int] | None = None
+        self._latest: dict[str, PositionChanged] = {}
+        self._pending: int | None = None
 
-    def take(
-        self,
-        coin: str,
-        session_id: int,
-        *,
-        ts_ns: int,
-        realized: Decimal,
-        unrealized: Decimal,
-        fees: Decimal,
-    ) -> None:
-        self._latest[coin] = _Figures(realized, unrealized, fees)
-        self._pending = (session_id, ts_ns)
+    def take(self, session_id: int, published: PositionChanged) -> None:
+        self._latest[published.coin] = published
+        self._pending = session_id
 
     def flush(self) -> None:
         if self._pending is None:
             return
-        session_id, ts_ns = self._pending
-        self._pending = None
-        figures = self._latest.values()
-        self._journal.record_equity(
-            session_id,
-            ts_ns=ts_ns,
-            position=ZERO,
-            realized=sum((f.realized for f in figures), ZERO),
-            unrealized=sum((f.unrealized for f in figures), ZERO),
-            fees=sum((f.fees for f in figures), ZERO),
-            mark=ZERO,
-        )
+        session_id, self._pending = self._pending, None
+        now = max(published.ts_local for published in self._latest.values())
+        self._journal.record_equity(session_id, account_position(self._latest.values(), now))
 
 
 class CoinJournal:
-    """One coin's journal: everything passes through but its equity snapshots."""
+    """One coin's journal: everything passes through but its equity rows."""
 
-    def __init__(self, journal: FillJournal, *, coin: str, equity: AccountEquity) -> None:
+    def __init__(self, journal: FillJournal, *, equity: AccountEquity) -> None:
         self._journal = journal
-        self._coin = coin
         self._equity = equity
 
     def record_fill(
@@ -97,23 +90,14 @@ class CoinJournal:
     def position_adjustments(self, account: str, coin: str) -> list[tuple[int, Decimal]]:
         return self._journal.position_adjustments(account, coin)
 
-    def record_equity(
-        self,
-        session_id: int,
-        *,
-        ts_ns: int,
-        position: Decimal,
-        realized: Decimal,
-        unrealized: Decimal,
-        fees: Decimal,
-        mark: Decimal,
-    ) -> None:
-        del position, mark  # this coin's own: they do not add up over coins
-        self._equity.take(
-            self._coin,
-            session_id,
-            ts_ns=ts_ns,
-            realized=realized,
-            unrealized=unrealized,
-            fees=fees,
-        )
+    def record_equity(self, session_id: int, published: PositionChanged) -> None:
+        self._equity.take(session_id, published)
+
+    def record_funding(self, session_id: int, scope: str, payment: FundingPaid) -> bool:
+        return self._journal.record_funding(session_id, scope, payment)
+
+    def funding_payments(self, scope: str, coin: str) -> list[FundingPaid]:
+        return self._journal.funding_payments(scope, coin)
+
+    def last_account_total(self, account: str, coin: str, before_session: int) -> Decimal | None:
+        return self._journal.last_account_total(account, coin, before_session)

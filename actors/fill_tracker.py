@@ -8,7 +8,12 @@ from them and the venue is asked for every fill since the last one booked (so fi
 while makerd was down are booked, marked late); fills older than the journal itself are
 history and never booked. Position, average entry, realized PnL and fees come from booked
 fills only; the venue's position is a check (:mod:`actors.position_check`), never a
-silent overwrite.
+silent overwrite. Funding payments are booked the same way, once per key.
+
+Every state of the ledger it publishes (``PositionChanged``: to the risk guardian, the
+quoter and the status line) is journaled as it is published, so the report's PnL and
+drawdown are computed from exactly the figures the kill switch judged, and the last
+journaled state is never older than the last booked fill.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from actors.position_check import PositionCheck, Verdict
 from protocol.account import (
     FillBooked,
     FillsRepaired,
+    FundingPaid,
     OrderFilled,
     PositionChanged,
     PositionMismatch,
@@ -58,17 +64,15 @@ class FillJournal(Protocol):
 
     def position_adjustments(self, account: str, coin: str) -> list[tuple[int, Decimal]]: ...
 
-    def record_equity(
-        self,
-        session_id: int,
-        *,
-        ts_ns: int,
-        position: Decimal,
-        realized: Decimal,
-        unrealized: Decimal,
-        fees: Decimal,
-        mark: Decimal,
-    ) -> None: ...
+    def record_equity(self, session_id: int, published: PositionChanged) -> None: ...
+
+    def record_funding(self, session_id: int, scope: str, payment: FundingPaid) -> bool: ...
+
+    def funding_payments(self, scope: str, coin: str) -> list[FundingPaid]: ...
+
+    def last_account_total(
+        self, account: str, coin: str, before_session: int
+    ) -> Decimal | None: ...
 
 
 class FillTrackerLogic:
@@ -89,6 +93,8 @@ class FillTrackerLogic:
         self._journal = journal
         self._session_id = session_id
         self._account = account
+        # Funding keys are unique per venue account (live) or per session (sim, paper).
+        self._scope = account if account is not None else f"session:{session_id}"
         self._since_ns = responsible_since_ns
         self._check = PositionCheck()
         self._repaired_through_ns = responsible_since_ns
@@ -99,8 +105,8 @@ class FillTrackerLogic:
         self._equity_interval_ns = equity_interval_ns
         self.ledger = Ledger()
         self._mark = Decimal(0)
+        self._carried = Decimal(0)
         self._last_mark_publish_ns = 0
-        self._last_equity_ns = 0
         self.duplicates_ignored = 0
         self._booked: set[str] = set()
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
@@ -108,6 +114,7 @@ class FillTrackerLogic:
             BookUpdated: self._on_book,
             PositionReported: self._on_position_reported,
             FillsRepaired: self._on_fills_repaired,
+            FundingPaid: self._on_funding,
             TimerFired: self._on_timer,
         }
 
@@ -116,13 +123,15 @@ class FillTrackerLogic:
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
         self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
+        if self._account is not None:
+            # The ledger carries earlier sessions' PnL in: the risk limits judge this
+            # session's on top of the equity they persisted, so each is counted once.
+            last = self._journal.last_account_total(self._account, self._coin, self._session_id)
+            self._carried = self.ledger.total_at(Decimal(0)) if last is None else last
         repair = RepairFills(
             coin=self._coin, since_ns=self._repaired_through_ns, reason="start", ts_local=now_ns
         )
-        out: list[object] = [repair]
-        if self.ledger.position != 0:
-            out.append(self._position_changed(now_ns))
-        return out
+        return [repair, self._publish(now_ns)]
 
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
@@ -165,7 +174,7 @@ class FillTrackerLogic:
             realized_pnl=realized,
             ts_local=fill.ts_local,
         )
-        return [booked, self._position_changed(fill.ts_local)]
+        return [booked, self._publish(fill.ts_local)]
 
     def _rebuild_from_journal(self) -> None:
         self.ledger = Ledger()
@@ -178,6 +187,8 @@ class FillTrackerLogic:
             for ts_ns, size in self._journal.position_adjustments(self._account, self._coin):
                 self.ledger.position += size
                 self._check.booked(ts_ns, size)
+        for payment in self._journal.funding_payments(self._scope, self._coin):
+            self.ledger.apply_funding(payment.amount)
 
     def _kept_fills(self) -> list[OrderFilled]:
         if self._account is None:
@@ -196,7 +207,7 @@ class FillTrackerLogic:
         self._mark = mid
         if book.ts_local - self._last_mark_publish_ns < self._mark_interval_ns:
             return []
-        return [self._position_changed(book.ts_local)]
+        return [self._publish(book.ts_local)]
 
     def _on_position_reported(self, report: PositionReported) -> list[object]:
         if report.coin != self._coin:
@@ -249,7 +260,27 @@ class FillTrackerLogic:
         self._check.booked(report.ts_exchange, difference)
         if was_flat or self.ledger.position == 0:
             self.ledger.average_entry = report.average_entry if self.ledger.position else Decimal(0)
-        return [self._position_changed(report.ts_local)]
+        return [self._publish(report.ts_local)]
+
+    def _on_funding(self, payment: FundingPaid) -> list[object]:
+        if payment.coin != self._coin:
+            return []
+        if payment.ts_exchange < self._since_ns:
+            self.history_ignored += 1  # paid before this journal kept the account
+            return []
+        if not self._journal.record_funding(self._session_id, self._scope, payment):
+            self.duplicates_ignored += 1  # a replay, a repair or a restart: booked already
+            return []
+        self.ledger.apply_funding(payment.amount)
+        log.info(
+            "event=funding_booked coin=%s amount=%s rate=%s position=%s key=%s",
+            payment.coin,
+            payment.amount,
+            payment.rate,
+            payment.position,
+            payment.key,
+        )
+        return [self._publish(payment.ts_local)]
 
     def _on_fills_repaired(self, repaired: FillsRepaired) -> list[object]:
         if repaired.coin == self._coin:
@@ -260,29 +291,26 @@ class FillTrackerLogic:
         return []
 
     def _on_timer(self, timer: TimerFired) -> list[object]:
-        if timer.ts_local - self._last_equity_ns < self._equity_interval_ns:
+        """A quiet market still gets a published (and journaled) state now and then."""
+        if timer.ts_local - self._last_mark_publish_ns < self._equity_interval_ns:
             return []
-        self._last_equity_ns = timer.ts_local
-        self._journal.record_equity(
-            self._session_id,
-            ts_ns=timer.ts_local,
-            position=self.ledger.position,
-            realized=self.ledger.realized_pnl,
-            unrealized=self.ledger.unrealized_at(self._mark),
-            fees=self.ledger.fees_paid,
-            mark=self._mark,
-        )
-        return []
+        return [self._publish(timer.ts_local)]
 
-    def _position_changed(self, now_ns: int) -> PositionChanged:
-        self._last_mark_publish_ns = now_ns
-        return PositionChanged(
+    def _publish(self, now_ns: int) -> PositionChanged:
+        # Monotonic, so the journal's time order is the order the states were published.
+        ts = max(now_ns, self._last_mark_publish_ns)
+        self._last_mark_publish_ns = ts
+        changed = PositionChanged(
             coin=self._coin,
             position=self.ledger.position,
             average_entry=self.ledger.average_entry,
             realized_pnl=self.ledger.realized_pnl,
             unrealized_pnl=self.ledger.unrealized_at(self._mark),
             fees_paid=self.ledger.fees_paid,
+            funding=self.ledger.funding,
+            carried_pnl=self._carried,
             mark=self._mark,
-            ts_local=now_ns,
+            ts_local=ts,
         )
+        self._journal.record_equity(self._session_id, changed)
+        return changed

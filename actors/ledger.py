@@ -1,4 +1,8 @@
-"""Position, average entry, realized PnL and fees from fills (average-cost method)."""
+"""Position, average entry, realized PnL, fees and funding (average-cost method).
+
+Equity is realized + unrealized − fees + funding, from booked fills and funding payments
+only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ class Ledger:
         self.average_entry = ZERO
         self.realized_pnl = ZERO
         self.fees_paid = ZERO
+        self.funding = ZERO
 
     def apply(self, fill: OrderFilled) -> Decimal:
         """Book one fill; return the PnL it realized (zero when it only adds)."""
@@ -38,6 +43,14 @@ class Ledger:
             # The fill flipped the position: what is left was opened at this fill's price.
             self.average_entry = fill.price
         return realized
+
+    def apply_funding(self, amount: Decimal) -> None:
+        """Book one funding payment received (negative: paid)."""
+        self.funding += amount
+
+    def total_at(self, mark: Decimal) -> Decimal:
+        """Equity change booked so far, the open position valued at ``mark``."""
+        return self.realized_pnl + self.unrealized_at(mark) - self.fees_paid + self.funding
 
     def unrealized_at(self, mark: Decimal) -> Decimal:
         if self.position == 0 or mark <= 0:

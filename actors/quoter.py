@@ -72,6 +72,11 @@ class QuoterLogic:
         self._sampler = sampler
         self._handlers = self._build_handlers()
 
+    @property
+    def spread_widening(self) -> float:
+        """The markout guard's factor as of the last book (1: no widening, or no guard)."""
+        return self._widening
+
     def stop(self) -> None:
         """The actor stops: the samples not yet written go to the journal."""
         if self._sampler is not None:

@@ -110,7 +110,7 @@ class RiskGuardianLogic:
         self._position = update
         if self.tripped is not None:
             return []
-        self.account.update(update.total_pnl, update.ts_local)
+        self.account.update(update.session_pnl, update.ts_local)
         self._save()
         return self._assess(update.ts_local)
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from protocol.account import (
     FillBooked,
     FillsRepaired,
+    FundingPaid,
     OrderFilled,
     PositionChanged,
     PositionMismatch,
@@ -141,6 +142,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     PositionReported: (FILL_TRACKER,),
     RepairFills: (VENUE,),
     FillsRepaired: (FILL_TRACKER,),
+    FundingPaid: (FILL_TRACKER,),
     PositionMismatch: (OBSERVER,),
     DeadManSwitchArmed: (ORDER_MANAGER, OBSERVER),
     DeadManSwitchLost: (ORDER_MANAGER, OBSERVER),

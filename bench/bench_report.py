@@ -23,7 +23,7 @@ from config.model import MakerdConfig
 from makerd.journal import Journal
 from makerd.report_files import write_report
 from makerd.session_settings import record_settings
-from protocol.account import Liquidity, OrderFilled
+from protocol.account import Liquidity, OrderFilled, PositionChanged
 from protocol.side import Side
 
 NS_PER_S = 1_000_000_000
@@ -56,10 +56,11 @@ def build_journal(path: Path, hours: int, seed: int) -> tuple[Journal, int]:
                 ts_local=ts,
             )  # fmt: skip
             journal.record_fill(session, fill, realized_pnl=Decimal(0), position_after=position)
-        journal.record_equity(
-            session, ts_ns=ts, position=position, realized=realized,
-            unrealized=position * (mid - Decimal(60_000)), fees=fees, mark=mid,
-        )  # fmt: skip
+        journal.record_equity(session, PositionChanged(
+            coin="BTC", position=position, average_entry=Decimal(60_000), realized_pnl=realized,
+            unrealized_pnl=position * (mid - Decimal(60_000)), fees_paid=fees, mark=mid,
+            ts_local=ts,
+        ))  # fmt: skip
         samples.append(QuoteSample(ts_local=ts, bid=mid - 2, ask=mid + 2, touch_bid=mid - 1,
                                    touch_ask=mid + 1))  # fmt: skip
         if len(samples) == BATCH:

@@ -4,7 +4,9 @@ Run: ``python bench/compare_models.py`` (``--seconds 300 --seeds 1 2 3``). The a
 logic runs through the deterministic driver on a simulated clock, so the table depends
 only on the models, the scenarios and the seeds. Per model and scenario it prints PnL
 after fees (USD, averaged over seeds), fills, maker share, inventory standard deviation
-(base units, from 1 s equity snapshots), max drawdown (USD) and venue actions per fill.
+(base units, from 1 s equity snapshots), max drawdown (USD), venue actions per fill, and
+the markout guard's spread factor (1 = no widening; capped at 3): its average over the run,
+sampled each simulated second, and its level at the end.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def configure(model: str, scenario: Scenario, seed: int) -> MakerdConfig:
             base.risk,
             max_drawdown_usd=Decimal(10**9),
             session_loss_usd=Decimal(10**9),
+            daily_loss_usd=Decimal(10**9),
             max_position=Decimal(1),
         ),
     )
@@ -86,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'model':<20} {'scenario':<9} {'pnl usd':>9} {'fills':>6} {'maker':>6} "
-        f"{'inv std':>8} {'max dd':>8} {'act/fill':>8}"
+        f"{'inv std':>8} {'max dd':>8} {'act/fill':>8} {'widen avg':>9} {'widen end':>9}"
     )
     for model in args.models:
         for scenario in Scenario:
@@ -106,14 +109,17 @@ def main() -> None:
                             inventory_std(Path(tmp)),
                             float(result.summary.max_drawdown_usd),
                             actions / max(result.summary.fills, 1),
+                            result.widening_mean,
+                            result.widening_final,
                         )
                     )
-            pnl, fills, _, inv, dd, apf = (statistics.fmean(col) for col in zip(*rows, strict=True))
+            columns = (statistics.fmean(col) for col in zip(*rows, strict=True))
+            pnl, fills, _, inv, dd, apf, widen_avg, widen_end = columns
             # Maker share pooled over seeds (a seed without fills has no share to average).
             maker = sum(r[2] * r[1] for r in rows) / max(sum(r[1] for r in rows), 1)
             print(
                 f"{model:<20} {scenario.value:<9} {pnl:>9.2f} {fills:>6.0f} {maker:>6.1%} "
-                f"{inv:>8.4f} {dd:>8.2f} {apf:>8.1f}"
+                f"{inv:>8.4f} {dd:>8.2f} {apf:>8.1f} {widen_avg:>9.2f} {widen_end:>9.2f}"
             )
 
 

@@ -89,6 +89,9 @@ BOUNDS: dict[str, Bound] = {
     "sim.sz_decimals": Bound(0, PERP_MAX_DECIMALS),
     "sim.step_ms": Bound(1, MINUTE_S * 1000),
     "sim.correlation": Bound(0, 1, high_open=True),
+    # Hyperliquid caps funding at 4% an hour; more is a typo, not a market.
+    "sim.funding_rate": Bound(Decimal("-0.04"), Decimal("0.04")),
+    "sim.funding_interval_s": Bound(1, DAY_S),
     "paper.order_entry_latency_ms": Bound(0, MINUTE_S * 1000),
     "paper.ack_latency_ms": Bound(0, MINUTE_S * 1000),
     "paper.maker_fee_rate": _FEE,

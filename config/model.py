@@ -50,6 +50,9 @@ class SimConfig:
     step_ms: int = 100
     correlation: float = 0.7
     """With several coins: the share of each coin's price variance that is one common factor."""
+    funding_rate: Decimal = Decimal("0.0000125")
+    """Paid by a long (received by a short) at each funding time, a fraction of notional."""
+    funding_interval_s: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,8 @@ differs. Used by tests and by model comparisons: the result depends only on the 
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from actors.driver import DeterministicDriver
 from actors.gate import TradingGate
-from actors.routing import FILL_TRACKER
+from actors.routing import FILL_TRACKER, QUOTER
 from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
 from makerd.journal import Journal
@@ -67,6 +69,9 @@ class SimResult:
     venue_position: Decimal
     venue_open_orders: int
     tracked_position: Decimal
+    widening_mean: float
+    """The markout guard's spread factor, sampled once a simulated second, averaged."""
+    widening_final: float
 
 
 def run_simulated(
@@ -107,7 +112,11 @@ def run_simulated(
             gate=gate,
         )
         driver.start()
-        driver.run_for(int(seconds * NS_PER_S))
+        samples: list[float] = []
+        quoter = logics[QUOTER]
+        for _ in range(math.ceil(seconds)):
+            driver.run_for(int(min(1.0, seconds - len(samples)) * NS_PER_S))
+            samples.append(quoter.spread_widening)  # type: ignore[attr-defined]
         driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         return SimResult(
@@ -116,6 +125,8 @@ def run_simulated(
             venue_position=venue.exchange.position,
             venue_open_orders=venue.exchange.open_order_count,
             tracked_position=tracked,
+            widening_mean=statistics.fmean(samples) if samples else 1.0,
+            widening_final=samples[-1] if samples else 1.0,
         )
     finally:
         journal.close()

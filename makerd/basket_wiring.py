@@ -40,12 +40,9 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
 def fill_trackers(deps: Dependencies, coins: tuple[str, ...]) -> PerCoinLogic:
     """A ledger per coin; the equity table gets the account's row (one per tick)."""
     equity = AccountEquity(deps.journal)
-    own = {
-        coin: dataclasses.replace(deps, journal=CoinJournal(deps.journal, coin=coin, equity=equity))
-        for coin in coins
-    }
+    gathered = dataclasses.replace(deps, journal=CoinJournal(deps.journal, equity=equity))
     return PerCoinLogic(
-        {coin: fill_tracker_for(own[coin], coin) for coin in coins}, after_each=equity.flush
+        {coin: fill_tracker_for(gathered, coin) for coin in coins}, after_each=equity.flush
     )
 
 

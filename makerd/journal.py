@@ -1,31 +1,26 @@
 """The SQLite journal: sessions, fills (each booked exactly once), order events, equity
-snapshots, actor restarts, kill-switch events and operators' commands.
+snapshots, actor restarts and operators' commands.
 
-WAL mode with ``synchronous=NORMAL``: a process crash loses nothing committed, a power
-cut may lose the last transactions but never corrupts the file (and the venue still has
-the fills). Money is stored as exact decimal text and read back as :class:`Decimal`.
-One connection serves every thread, serialised by a lock.
+Funding payments, the risk state and kill-switch events are in
+:mod:`makerd.journal_records`; the connection itself in :mod:`makerd.journal_store`.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from makerd.journal_extras import ReportTables
-from makerd.journal_schema import SCHEMA_VERSION, create_or_migrate
-from protocol.account import Liquidity, OrderFilled
-from protocol.risk import PersistedRisk
+from makerd.journal_records import RiskAndFundingRecords
+from makerd.journal_schema import SCHEMA_VERSION
+from makerd.journal_store import JournalError
+from makerd.journal_store import decimal_text as _text
+from protocol.account import Liquidity, OrderFilled, PositionChanged
 from protocol.side import Side
 
-
-class JournalError(Exception):
-    """The journal file cannot be used (for example, written by another schema version)."""
+__all__ = ["SCHEMA_VERSION", "EquitySnapshot", "Journal", "JournalError", "JournaledFill"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +35,8 @@ class JournaledFill:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EquitySnapshot:
-    """The ledger at ``ts_ns``; total PnL is realized + unrealized − fees."""
+    """The ledger at ``ts_ns``, as the fill tracker published it to the risk guardian;
+    total PnL is realized + unrealized − fees + funding."""
 
     ts_ns: int
     position: Decimal
@@ -48,10 +44,11 @@ class EquitySnapshot:
     unrealized: Decimal
     fees: Decimal
     mark: Decimal
+    funding: Decimal = Decimal(0)
 
     @property
     def total_pnl(self) -> Decimal:
-        return self.realized + self.unrealized - self.fees
+        return self.realized + self.unrealized - self.fees + self.funding
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,50 +61,12 @@ class SessionRecord:
     summary_json: str | None
 
 
-class Journal:
+class Journal(RiskAndFundingRecords):
     """Append-mostly store of everything a session did; see the module docstring."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        # Autocommit: each statement is its own transaction, so nothing waits for a commit.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        try:
-            self._prepare()
-        except BaseException:
-            self._db.close()
-            raise
+        super().__init__(path)
         self.report_tables = ReportTables(self._db, self._lock)
-
-    def _prepare(self) -> None:
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise JournalError(
-                f"{self.path}: journal schema version {version}, this makerd reads "
-                f"{SCHEMA_VERSION} and older"
-            )
-        create_or_migrate(self._db, version)
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection (SQLite checkpoints the WAL); later calls are no-ops."""
-        with self._lock:
-            self._db.close()
 
     def start_session(self, *, mode: str, coin: str, ts_ns: int, account: str | None = None) -> int:
         """Open a new session and return its id.
@@ -222,28 +181,23 @@ class Journal:
         )
         return [(int(ts), Decimal(size)) for ts, size in rows]
 
-    def record_equity(
-        self,
-        session_id: int,
-        *,
-        ts_ns: int,
-        position: Decimal,
-        realized: Decimal,
-        unrealized: Decimal,
-        fees: Decimal,
-        mark: Decimal,
-    ) -> None:
-        """Snapshot the ledger (feeds the report's unrealized PnL and drawdown)."""
+    def record_equity(self, session_id: int, published: PositionChanged) -> None:
+        """Keep a state of the ledger exactly as the fill tracker published it (to the risk
+        guardian among others): the report's PnL and drawdown come from these rows."""
+        figures = (
+            published.position, published.realized_pnl, published.unrealized_pnl,
+            published.fees_paid, published.mark, published.funding,
+        )  # fmt: skip
         self._write(
-            "INSERT INTO equity (session_id, ts, position, realized, unrealized, fees, mark)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (session_id, ts_ns, *(_text(v) for v in (position, realized, unrealized, fees, mark))),
+            "INSERT INTO equity (session_id, ts, position, realized, unrealized, fees, mark,"
+            " funding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, published.ts_local, *(_text(v) for v in figures)),
         )
 
     def equity(self, session_id: int) -> list[EquitySnapshot]:
-        """The session's equity snapshots in time order."""
+        """The session's equity snapshots in the order they were published."""
         rows = self._read(
-            "SELECT ts, position, realized, unrealized, fees, mark FROM equity"
+            "SELECT ts, position, realized, unrealized, fees, mark, funding FROM equity"
             " WHERE session_id = ? ORDER BY ts, rowid",
             (session_id,),
         )
@@ -255,9 +209,25 @@ class Journal:
                 unrealized=Decimal(unrealized),
                 fees=Decimal(fees),
                 mark=Decimal(mark),
+                funding=Decimal(funding),
             )
-            for ts, position, realized, unrealized, fees, mark in rows
+            for ts, position, realized, unrealized, fees, mark, funding in rows
         ]
+
+    def last_account_total(self, account: str, coin: str, before_session: int) -> Decimal | None:
+        """The newest total PnL an earlier session of ``account`` published for ``coin``
+        (realized + unrealized − fees + funding); None when none published any."""
+        rows = self._read(
+            "SELECT realized, unrealized, fees, funding FROM equity"
+            " JOIN sessions ON equity.session_id = sessions.id"
+            " WHERE sessions.account = ? AND sessions.coin = ? AND sessions.id < ?"
+            " ORDER BY equity.ts DESC, equity.rowid DESC LIMIT 1",
+            (account, coin, before_session),
+        )
+        if not rows:
+            return None
+        realized, unrealized, fees, funding = (Decimal(value) for value in rows[0])
+        return realized + unrealized - fees + funding
 
     def record_order_event(
         self, session_id: int, *, ts_ns: int, cloid: str, event: str, detail: str = ""
@@ -298,20 +268,6 @@ class Journal:
         """How many actor restarts the session had."""
         rows = self._read("SELECT COUNT(*) FROM restarts WHERE session_id = ?", (session_id,))
         return int(rows[0][0])
-
-    def record_kill_switch(self, *, ts_ns: int, action: str, reason: str, detail: str) -> None:
-        """A latch trip (``action="trip"``) or an operator's clear (``action="clear"``)."""
-        self._write(
-            "INSERT INTO kill_switch_events (ts, reason, detail, action) VALUES (?, ?, ?, ?)",
-            (ts_ns, reason, detail, action),
-        )
-
-    def kill_switch_events(self) -> list[tuple[int, str, str, str]]:
-        """``(ts_ns, action, reason, detail)`` rows, oldest first."""
-        rows = self._read(
-            "SELECT ts, action, reason, detail FROM kill_switch_events ORDER BY rowid", ()
-        )
-        return [(ts, action, reason, detail) for ts, action, reason, detail in rows]
 
     def record_operator_command(
         self, session_id: int, *, ts_ns: int, command: str, ok: bool, detail: str, uid: int
@@ -354,56 +310,6 @@ class Journal:
         """The most recently started session, or None for an empty journal."""
         rows = self._read("SELECT MAX(id) FROM sessions", ())
         return None if rows[0][0] is None else int(rows[0][0])
-
-    # --- Risk state carried across restarts (one row; see actors/risk_account.py) ---
-
-    def load_risk_state(self) -> PersistedRisk | None:
-        """The risk guardian's last saved state, None before the first save."""
-        rows = self._read(
-            "SELECT day, day_pnl, peak_equity, equity, loss_streak, last_trip_reason,"
-            " last_trip_ns, updated_ns FROM risk_state WHERE id = 1",
-            (),
-        )
-        if not rows:
-            return None
-        day, day_pnl, peak, equity, streak, reason, trip_ns, updated_ns = rows[0]
-        return PersistedRisk(
-            day=day, day_pnl=Decimal(day_pnl), peak_equity=Decimal(peak),
-            equity=Decimal(equity), loss_streak=streak, last_trip_reason=reason,
-            last_trip_ns=trip_ns, updated_ns=updated_ns,
-        )  # fmt: skip
-
-    def save_risk_state(self, state: PersistedRisk) -> None:
-        """Replace the saved risk state (an upsert of the single row)."""
-        self._write(
-            "INSERT INTO risk_state (id, day, day_pnl, peak_equity, equity, loss_streak,"
-            " last_trip_reason, last_trip_ns, updated_ns) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET day = excluded.day, day_pnl = excluded.day_pnl,"
-            " peak_equity = excluded.peak_equity, equity = excluded.equity,"
-            " loss_streak = excluded.loss_streak, last_trip_reason = excluded.last_trip_reason,"
-            " last_trip_ns = excluded.last_trip_ns, updated_ns = excluded.updated_ns",
-            (
-                state.day, _text(state.day_pnl), _text(state.peak_equity), _text(state.equity),
-                state.loss_streak, state.last_trip_reason, state.last_trip_ns, state.updated_ns,
-            ),
-        )  # fmt: skip
-
-    # --- end of risk state ---
-
-    def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
-        with self._lock:
-            return self._db.execute(sql, params)
-
-    def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-
-def _text(value: Decimal) -> str:
-    """Exact, human-readable decimal text; refuses NaN and infinities."""
-    if not value.is_finite():
-        raise ValueError(f"refusing to journal a non-finite amount: {value}")
-    return format(value, "f")
 
 
 _FILL_COLUMNS = (

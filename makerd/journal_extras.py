@@ -69,22 +69,6 @@ class ReportTables:
         )
         return str(rows[0][0]) if rows else None
 
-    def has_table(self, name: str) -> bool:
-        """Whether the journal has table ``name`` (one another feature may add)."""
-        rows = self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-        return bool(rows)
-
-    def column_sum(self, table: str, column: str, session_id: int) -> Decimal | None:
-        """Exact sum of a decimal-text column over one session's rows; None without the
-        table or the column (the schema belongs to whoever added the table)."""
-        if not self.has_table(table):
-            return None
-        columns = {row[1] for row in self._read(f"PRAGMA table_info({table})", ())}
-        if not {column, "session_id"} <= columns:
-            return None
-        rows = self._read(f"SELECT {column} FROM {table} WHERE session_id = ?", (session_id,))
-        return sum((Decimal(str(value)) for (value,) in rows), Decimal(0))
-
     def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()

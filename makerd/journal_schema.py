@@ -75,6 +75,17 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE session_settings (
         session_id INTEGER PRIMARY KEY REFERENCES sessions(id), settings TEXT NOT NULL);
     """,
+    # 5 → 6: funding payments, each booked once per scope (the venue account in live, the
+    # session in sim and paper) under its key (coin and funding time); equity carries them.
+    """
+    CREATE TABLE funding_payments (
+        scope TEXT NOT NULL, key TEXT NOT NULL, session_id INTEGER NOT NULL
+        REFERENCES sessions(id), coin TEXT NOT NULL, amount TEXT NOT NULL,
+        rate TEXT NOT NULL, position TEXT NOT NULL, ts_exchange INTEGER NOT NULL,
+        ts_local INTEGER NOT NULL, PRIMARY KEY (scope, key));
+    CREATE INDEX funding_by_session ON funding_payments(session_id);
+    ALTER TABLE equity ADD COLUMN funding TEXT NOT NULL DEFAULT '0';
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

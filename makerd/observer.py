@@ -68,6 +68,7 @@ class StatusSnapshot:
     realized_pnl: Decimal = Decimal(0)
     unrealized_pnl: Decimal = Decimal(0)
     fees: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
     restarts: int = 0
     state: TradingState = TradingState.NORMAL
     feed_stale: bool = False
@@ -340,6 +341,7 @@ class Observer:
         status.realized_pnl = update.realized_pnl
         status.unrealized_pnl = update.unrealized_pnl
         status.fees = update.fees_paid
+        status.funding = update.funding
         self._metrics.position.set(float(update.position))
         self._metrics.pnl_realized_usd.set(float(update.realized_pnl))
         self._metrics.pnl_unrealized_usd.set(float(update.unrealized_pnl))

@@ -1,10 +1,13 @@
 """The end-of-session report, computed from the journal alone.
 
-Fills give counts, volume, maker ratio, fees and realized PnL; equity snapshots give
-unrealized PnL and the drawdown path; the final position is the newest of the last
-fill's and the last snapshot's; the restarts table gives
-restarts. Nothing here reads live actor state, so a report can be produced after the
-process is gone.
+Fills give counts, volume, maker ratio, fees and realized PnL; funding payments give
+funding; equity snapshots (every state of the ledger the fill tracker published, the
+same figures the kill switch judged) give unrealized PnL and the drawdown path. Total
+PnL is realized + unrealized − fees + funding. The final position and unrealized PnL are
+the newest of the last fill's and the last snapshot's: a position a fill closed has no
+unrealized PnL left, so a loss realized by a flatten is never counted again as
+unrealized. The restarts table gives restarts. Nothing here reads live actor state, so
+a report can be produced after the process is gone.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class SessionSummary:
     volume_usd: Decimal
     maker_ratio: float
     fees_usd: Decimal
+    funding_usd: Decimal
     realized_pnl_usd: Decimal
     unrealized_pnl_usd: Decimal
     total_pnl_usd: Decimal
@@ -44,21 +48,22 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
     fees = sum((booked.fill.fee for booked in fills), Decimal(0))
     realized = sum((booked.realized_pnl for booked in fills), Decimal(0))
     makers = sum(1 for booked in fills if booked.fill.liquidity is Liquidity.MAKER)
-    last = equity[-1] if equity else None
-    unrealized = last.unrealized if last else Decimal(0)
+    funding = journal.session_funding(session_id)
+    position, unrealized = _final_position(equity, fills)
     ended_ns = session.ended_ns or _last_activity_ns(session.started_ns, equity, fills)
     return SessionSummary(
         fills=len(fills),
         volume_usd=sum((b.fill.price * b.fill.size for b in fills), Decimal(0)),
         maker_ratio=makers / len(fills) if fills else 0.0,
         fees_usd=fees,
+        funding_usd=funding,
         realized_pnl_usd=realized,
         unrealized_pnl_usd=unrealized,
-        total_pnl_usd=realized + unrealized - fees,
+        total_pnl_usd=realized + unrealized - fees + funding,
         max_drawdown_usd=max_drawdown(equity),
         restarts=journal.restart_count(session_id),
         duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
-        final_position=_final_position(equity, fills),
+        final_position=position,
     )
 
 
@@ -85,6 +90,7 @@ def format_summary(summary: SessionSummary) -> str:
         ("volume", _usd(summary.volume_usd)),
         ("maker ratio", f"{summary.maker_ratio:.1%}"),
         ("fees", _usd(summary.fees_usd)),
+        ("funding", _usd(summary.funding_usd)),
         ("realized pnl", _usd(summary.realized_pnl_usd)),
         ("unrealized pnl", _usd(summary.unrealized_pnl_usd)),
         ("total pnl", _usd(summary.total_pnl_usd)),
@@ -108,16 +114,24 @@ def _usd(amount: Decimal) -> str:
     return f"{amount:,.2f} USD"
 
 
-def _final_position(equity: list[EquitySnapshot], fills: list[JournaledFill]) -> Decimal:
-    """The newer of the last booked fill and the last snapshot: snapshots are periodic,
-    so fills after the last one would otherwise be missing from the position."""
+def _final_position(
+    equity: list[EquitySnapshot], fills: list[JournaledFill]
+) -> tuple[Decimal, Decimal]:
+    """Position and unrealized PnL at the end: the last snapshot's, unless a fill came
+    after it (a crash between booking a fill and journaling its state). Then the fill
+    gives the position, and a position it closed has nothing unrealized."""
     last_fill = fills[-1] if fills else None
     last_snapshot = equity[-1] if equity else None
     if last_fill is not None and (
-        last_snapshot is None or last_fill.fill.ts_local >= last_snapshot.ts_ns
+        last_snapshot is None or last_fill.fill.ts_local > last_snapshot.ts_ns
     ):
-        return last_fill.position_after
-    return last_snapshot.position if last_snapshot is not None else Decimal(0)
+        position = last_fill.position_after
+        if position == 0 or last_snapshot is None:
+            return position, Decimal(0)
+        return position, last_snapshot.unrealized
+    if last_snapshot is None:
+        return Decimal(0), Decimal(0)
+    return last_snapshot.position, last_snapshot.unrealized
 
 
 def _last_activity_ns(

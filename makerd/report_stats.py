@@ -21,8 +21,6 @@ from protocol.account import Liquidity
 NS_PER_S = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_S
 DAYS_PER_YEAR = 365
-FUNDING_TABLE = "funding"
-FUNDING_COLUMN = "amount"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +58,8 @@ class ReportFigures:
     gross_pnl_usd: Decimal
     fees_usd: Decimal
     funding_usd: Decimal | None
-    """Funding received (+) or paid (−); None when the journal keeps no funding rows."""
+    """Funding received (+) or paid (−), from the journal's booked funding payments
+    (None is kept for figures made without them; the journal always has them now)."""
     net_pnl_usd: Decimal
     max_drawdown_usd: Decimal
     position_limit: Decimal | None
@@ -100,9 +99,9 @@ def report_figures(
     summary = summarize(journal, session_id)
     settings = read_settings(journal, session_id)
     limit = Decimal(settings.max_position) if settings.max_position is not None else None
-    funding = journal.report_tables.column_sum(FUNDING_TABLE, FUNDING_COLUMN, session_id)
     gross = summary.realized_pnl_usd + summary.unrealized_pnl_usd
-    net = gross - summary.fees_usd + (funding if funding is not None else Decimal(0))
+    # The summary's own figures: the same total the run printed and the kill switch judged.
+    funding, net = summary.funding_usd, summary.total_pnl_usd
     return ReportFigures(
         session_id=session_id,
         mode=record.mode,

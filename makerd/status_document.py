@@ -60,7 +60,10 @@ def status_document(
             "realized_usd": _text(snapshot.realized_pnl),
             "unrealized_usd": _text(snapshot.unrealized_pnl),
             "fees_usd": _text(snapshot.fees),
-            "total_usd": _text(snapshot.realized_pnl + snapshot.unrealized_pnl - snapshot.fees),
+            "funding_usd": _text(snapshot.funding),
+            "total_usd": _text(
+                snapshot.realized_pnl + snapshot.unrealized_pnl - snapshot.fees + snapshot.funding
+            ),
         },
         "fills": snapshot.fills,
         "market": {

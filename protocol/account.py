@@ -53,10 +53,44 @@ class PositionChanged:
     fees_paid: Decimal
     mark: Decimal
     ts_local: int
+    funding: Decimal = Decimal(0)
+    """Funding received (negative: paid) on the position, summed over booked payments."""
+    carried_pnl: Decimal = Decimal(0)
+    """The part of ``total_pnl`` booked before this session: a live account's ledger is
+    rebuilt from every session's fills, so it carries the last figure the previous
+    session published (sim and paper start from nothing: 0)."""
 
     @property
     def total_pnl(self) -> Decimal:
-        return self.realized_pnl + self.unrealized_pnl - self.fees_paid
+        return self.realized_pnl + self.unrealized_pnl - self.fees_paid + self.funding
+
+    @property
+    def session_pnl(self) -> Decimal:
+        """What this session made: the total less what it carried in."""
+        return self.total_pnl - self.carried_pnl
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FundingPaid:
+    """One funding payment on the position, as the venue booked it; may arrive twice.
+
+    ``amount`` is what the account received in USD (negative: it paid), charged at
+    ``rate`` on ``position``. ``key`` names the payment (coin and funding time): the
+    same payment from a push, a repair query or a replay carries the same key.
+    """
+
+    coin: str
+    amount: Decimal
+    rate: Decimal
+    position: Decimal
+    key: str
+    ts_exchange: int
+    ts_local: int
+
+
+def funding_key(coin: str, time_ms: int) -> str:
+    """A funding payment's identity: one per coin per funding time on an account."""
+    return f"{coin}@{time_ms}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,10 +2,17 @@
 
 The markout of a fill is how the mid moved ``horizon_s`` after it, from our side and in
 bps of the fill price: a buy at 100.00 followed by a mid of 99.95 marks out at −5 bps.
-Fills that mark out worse than ``−loss_threshold_bps`` were picked off by someone who knew
-better; each one adds ``widen_per_loss`` to the widening factor (at most ``max_widening``),
-and the excess over 1 halves every ``recovery_halflife_s``. The guard is a plain state
-object: time is passed in with every call, never read.
+
+One losing fill is noise; a run of them is someone who knows better picking us off. So
+the guard keeps an exponentially weighted markout (each fill's weight halves every
+``markout_halflife_s``) and widens only while that average is adverse (worse than
+``−loss_threshold_bps``): each fill that loses more than the threshold then adds
+``widen_per_loss`` to the widening factor, at most ``max_widening``. Each fill that did
+not lose takes ``widen_per_loss`` off again, so when fills stop losing the factor falls
+back within a few fills; on top of that the excess over 1 halves every
+``recovery_halflife_s``. Without the step down a steady trickle of noisy losses kept the
+factor pinned at its cap. The guard is a plain state object: time is passed in with
+every call, never read.
 """
 
 from __future__ import annotations
@@ -26,14 +33,16 @@ MAX_WIDENING_FACTOR = 20.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarkoutSettings:
-    """``horizon_s`` and ``recovery_halflife_s`` in seconds, ``loss_threshold_bps`` in bps,
-    ``widen_per_loss`` and ``max_widening`` as dimensionless spread factors."""
+    """``horizon_s``, ``markout_halflife_s`` and ``recovery_halflife_s`` in seconds,
+    ``loss_threshold_bps`` in bps, ``widen_per_loss`` and ``max_widening`` as
+    dimensionless spread factors."""
 
     horizon_s: float = 5.0
     loss_threshold_bps: float = 1.0
     widen_per_loss: float = 0.25
     max_widening: float = 3.0
     recovery_halflife_s: float = 120.0
+    markout_halflife_s: float = 30.0
 
     def __post_init__(self) -> None:
         require(self.horizon_s > 0, "horizon_s", "must be > 0")
@@ -45,6 +54,7 @@ class MarkoutSettings:
             f"must be within 1..{MAX_WIDENING_FACTOR:g}",
         )
         require(self.recovery_halflife_s > 0, "recovery_halflife_s", "must be > 0")
+        require(self.markout_halflife_s > 0, "markout_halflife_s", "must be > 0")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +72,9 @@ class AdverseSelectionGuard:
         self._horizon_ns = round(settings.horizon_s * NS_PER_S)
         self._pending: list[_PendingFill] = []
         self._excess = 0.0
+        # The weighted markout is _weighted_sum / _weight; both decay with time alike.
+        self._weighted_sum = 0.0
+        self._weight = 0.0
         self._last_ts_ns: int | None = None
         self.measured_fills = 0
         self.losing_fills = 0
@@ -96,18 +109,33 @@ class AdverseSelectionGuard:
         """The spread factor as of the last observation: 1 means no widening."""
         return 1.0 + self._excess
 
+    @property
+    def weighted_markout_bps(self) -> float | None:
+        """The exponentially weighted markout, None before the first fill is measured."""
+        return self._weighted_sum / self._weight if self._weight > 0 else None
+
     def _settle(self, markout_bps: float) -> None:
         self.measured_fills += 1
         self.last_markout_bps = markout_bps
-        if markout_bps < -self._settings.loss_threshold_bps:
+        self._weighted_sum += markout_bps
+        self._weight += 1.0
+        threshold = self._settings.loss_threshold_bps
+        adverse = self._weighted_sum < -threshold * self._weight
+        step = self._settings.widen_per_loss
+        if markout_bps < -threshold:
             self.losing_fills += 1
-            ceiling = self._settings.max_widening - 1.0
-            self._excess = min(ceiling, self._excess + self._settings.widen_per_loss)
+            if adverse:
+                self._excess = min(self._settings.max_widening - 1.0, self._excess + step)
+        else:
+            self._excess = max(0.0, self._excess - step)
 
     def _decay_to(self, ts_ns: int) -> None:
         if self._last_ts_ns is not None and ts_ns > self._last_ts_ns:
             elapsed_s = (ts_ns - self._last_ts_ns) / NS_PER_S
             self._excess *= 0.5 ** (elapsed_s / self._settings.recovery_halflife_s)
+            kept = 0.5 ** (elapsed_s / self._settings.markout_halflife_s)
+            self._weighted_sum *= kept
+            self._weight *= kept
         if self._last_ts_ns is None or ts_ns > self._last_ts_ns:
             self._last_ts_ns = ts_ns
 

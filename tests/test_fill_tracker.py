@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from actors.fill_tracker import FillTrackerLogic
 from actors.ledger import Ledger
 from makerd.journal import Journal
+from makerd.report import summarize
 from protocol.account import FillBooked, PositionChanged
 from protocol.side import Side
 from tests.kit import T0, S, book, d, fill, of_type
@@ -88,6 +89,27 @@ def test_marks_publish_position_changes_at_most_once_per_interval(tmp_path: Path
 
     assert len(of_type(first, PositionChanged)) == 1
     assert soon == []
+
+
+def test_every_published_state_is_journaled_so_the_report_sees_what_the_risk_guardian_saw(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    ft = tracker(journal, session)
+    published = ft.handle(book("59999", "60001", ts=T0 + S))
+    published += ft.handle(fill("t1", Side.BUY, "60000", "0.01", fee="0.1", ts=T0 + S + 1))
+    published += ft.handle(book("59899", "59901", ts=T0 + 2 * S))  # −1 unrealized
+    # A flatten: sold at 59900 right after that mark, before any later book or timer.
+    published += ft.handle(fill("t2", Side.SELL, "59900", "0.01", fee="0.1", ts=T0 + 2 * S + 1))
+
+    totals = [m.total_pnl for m in of_type(published, PositionChanged)]
+    journaled = [s.total_pnl for s in journal.equity(session)]
+
+    assert journaled[1:] == totals, "the same figures, in the same order"
+    assert journal.equity(session)[-1].unrealized == 0
+    assert summarize(journal, session).total_pnl_usd == d("-1.2"), "the loss once, and two fees"
+    assert summarize(journal, session).max_drawdown_usd == d("1.2")
 
 
 @settings(max_examples=40, deadline=None)

@@ -10,14 +10,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from actors.fill_tracker import FillTrackerLogic
+from actors.risk_guardian import RiskGuardianLogic
+from config.model import RiskConfig
 from makerd.journal import Journal
+from makerd.latch import KillSwitchLatch
+from makerd.report import summarize
 from protocol.account import (
     FillBooked,
     FillsRepaired,
+    FundingPaid,
     PositionChanged,
     PositionMismatch,
     PositionReported,
     RepairFills,
+    funding_key,
 )
 from protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type
@@ -149,3 +155,52 @@ def test_a_mismatch_that_survives_a_repair_is_booked_as_an_adjustment_once(
     assert again == []
     reborn, _ = run(journal, at=T0 + 60 * S)
     assert reborn.ledger.position == d("0.010"), "the adjustment is journaled, not re-derived"
+    assert summarize(journal, 1).final_position == d("0.010"), "the summary shows it too"
+
+
+def funding(amount: str, *, hour: int, at: int) -> FundingPaid:
+    return FundingPaid(
+        coin="BTC", amount=d(amount), rate=d("0.0000125"), position=d("0.010"),
+        key=funding_key("BTC", hour * 3_600_000), ts_exchange=at, ts_local=at,
+    )  # fmt: skip
+
+
+def test_a_funding_payment_is_booked_once_across_pushes_repairs_and_restarts(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    tracker, _ = run(journal, at=T0)
+
+    pushed = tracker.handle(funding("-0.0075", hour=1, at=T0 + S))
+    replayed = tracker.handle(funding("-0.0075", hour=1, at=T0 + 2 * S))  # the stream's snapshot
+    reborn, started = run(journal, at=T0 + 60 * S)
+    repaired_again = reborn.handle(funding("-0.0075", hour=1, at=T0 + 61 * S))  # a repair query
+    next_hour = reborn.handle(funding("0.0025", hour=2, at=T0 + 62 * S))
+
+    assert of_type(pushed, PositionChanged)[0].funding == d("-0.0075")
+    assert replayed == []
+    assert repaired_again == []
+    assert of_type(started, PositionChanged)[0].funding == d("-0.0075"), "rebuilt from the journal"
+    assert of_type(next_hour, PositionChanged)[0].total_pnl == d("-0.0050")
+    assert reborn.ledger.funding == d("-0.0050")
+
+
+def test_the_risk_limits_count_each_sessions_pnl_once_across_restarts(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    for n in range(3):  # three runs of the same account, each losing 1 USD on a round trip
+        at = T0 + n * 100 * S
+        tracker, started = run(journal, at=at)
+        risk = RiskGuardianLogic(
+            config=RiskConfig(), latch=KillSwitchLatch(tmp_path), store=journal
+        )
+        published = [
+            *started,
+            *tracker.handle(fill(f"b{n}", Side.BUY, "60000", "0.01", ts=at + S)),
+            *tracker.handle(fill(f"s{n}", Side.SELL, "59900", "0.01", ts=at + 2 * S)),
+        ]
+        for update in of_type(published, PositionChanged):
+            risk.handle(update)
+
+    assert tracker.ledger.total_at(d(0)) == d(-3), "the account's ledger holds every run"
+    assert risk.account.equity == d(-3), "not -6: earlier runs counted once, not again"
+    assert risk.account.day_pnl == d(-3)

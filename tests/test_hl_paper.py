@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from config.model import HyperliquidConfig, MakerdConfig, Mode
-from protocol.account import OrderFilled
+from protocol.account import FundingPaid, OrderFilled
 from protocol.clock import WallClock
 from protocol.market import BookSnapshotReceived
 from protocol.orders import OrderRequest, PlaceOrders, TimeInForce
@@ -35,6 +35,7 @@ class Collector:
         self.events: list[object] = []
         self.book = threading.Event()
         self.filled = threading.Event()
+        self.funded = threading.Event()
 
     def __call__(self, event: object) -> None:
         self.events.append(event)
@@ -42,6 +43,8 @@ class Collector:
             self.book.set()
         if isinstance(event, OrderFilled):
             self.filled.set()
+        if isinstance(event, FundingPaid):
+            self.funded.set()
 
 
 def test_paper_mode_fills_an_order_from_public_data_without_any_key(
@@ -76,3 +79,38 @@ def test_paper_mode_fills_an_order_from_public_data_without_any_key(
     assert fill.cloid == crossing_buy.cloid
     assert fill.trade_id.startswith("paper-")
     assert venue.exchange.position == fill.size
+
+
+def test_paper_mode_charges_the_markets_funding_rate_on_the_paper_position(
+    venue_url: str,
+) -> None:
+    config = dataclasses.replace(
+        MakerdConfig(mode=Mode.PAPER, coin="BTC"),
+        hyperliquid=HyperliquidConfig(api_url=venue_url),
+    )
+    sink = Collector()
+    venue = PaperHyperliquidVenue(config, clock=WallClock(), funding_interval_s=1.0)
+    venue.start(sink)
+    try:
+        assert sink.book.wait(5)
+        book = next(e for e in sink.events if isinstance(e, BookSnapshotReceived))
+        crossing_sell = OrderRequest(
+            cloid="0x" + "e" * 32,
+            coin="BTC",
+            side=Side.SELL,
+            price=book.bids[0].price - 50,
+            size=Decimal("0.002"),
+            tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+        )
+        venue.submit(PlaceOrders(orders=(crossing_sell,), ts_local=WallClock().now_ns()))
+        assert sink.filled.wait(5)
+        assert sink.funded.wait(5), "a funding time passes with the position open"
+    finally:
+        venue.stop()
+    payment = next(e for e in sink.events if isinstance(e, FundingPaid))
+    mid = (book.bids[0].price + book.asks[0].price) / 2
+    assert payment.position == Decimal("-0.002")
+    assert payment.rate == Decimal("0.0000125"), "the rate the venue's asset context states"
+    # A short receives a positive rate: about 0.002 x 60000 x 0.0000125 = 0.0015 USD.
+    assert payment.amount > 0
+    assert abs(payment.amount - Decimal("0.002") * mid * payment.rate) < Decimal("0.0001")

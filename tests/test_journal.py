@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from makerd.journal import Journal, JournalError
 from makerd.journal_schema import SCHEMA_VERSION
 from makerd.report import SessionSummary, format_summary, summarize, summary_to_json
-from protocol.account import Liquidity, OrderFilled
+from protocol.account import FundingPaid, Liquidity, OrderFilled, PositionChanged, funding_key
 from protocol.side import Side
 
 T0 = 1_700_000_000_000_000_000
@@ -184,7 +185,18 @@ def snapshot(journal: Journal, session: int, second: int, **amounts: str) -> Non
     values = {"position": "0", "realized": "0", "unrealized": "0", "fees": "0", "mark": "60000"}
     values.update(amounts)
     journal.record_equity(
-        session, ts_ns=T0 + second * SECOND, **{k: Decimal(v) for k, v in values.items()}
+        session,
+        PositionChanged(
+            coin="BTC",
+            position=Decimal(values["position"]),
+            average_entry=Decimal(0),
+            realized_pnl=Decimal(values["realized"]),
+            unrealized_pnl=Decimal(values["unrealized"]),
+            fees_paid=Decimal(values["fees"]),
+            mark=Decimal(values["mark"]),
+            funding=Decimal(values.get("funding", "0")),
+            ts_local=T0 + second * SECOND,
+        ),
     )
 
 
@@ -211,6 +223,7 @@ def test_the_summary_counts_fills_volume_maker_ratio_and_fees(journal: Journal) 
         volume_usd=Decimal("505"),
         maker_ratio=2 / 3,
         fees_usd=Decimal("0.11"),
+        funding_usd=Decimal(0),
         realized_pnl_usd=Decimal("4"),
         unrealized_pnl_usd=Decimal("1.5"),
         total_pnl_usd=Decimal("5.39"),
@@ -219,6 +232,41 @@ def test_the_summary_counts_fills_volume_maker_ratio_and_fees(journal: Journal) 
         duration_s=60.0,
         final_position=Decimal("1"),
     )
+
+
+def test_a_loss_a_flatten_realized_after_the_last_snapshot_is_counted_once(
+    journal: Journal,
+) -> None:
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    book(journal, session, a_fill("t1", price="100", size="1", fee="0"))
+    snapshot(journal, session, 1, position="1", unrealized="-5", mark="95")
+    # The flatten's fill closes the position at 95 after that snapshot: −5 realized.
+    flatten = replace(
+        a_fill("t2", side=Side.SELL, price="95", size="1", fee="0.1"), ts_local=T0 + 2 * SECOND
+    )
+    journal.record_fill(session, flatten, realized_pnl=Decimal(-5), position_after=Decimal(0))
+
+    summary = summarize(journal, session)
+
+    assert summary.unrealized_pnl_usd == 0, "nothing is open after the flatten"
+    assert summary.total_pnl_usd == Decimal("-5.1"), "not −10.1: the loss once, and the fee"
+    assert summary.final_position == 0
+
+
+def test_funding_received_and_paid_counts_in_the_total(journal: Journal) -> None:
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    for hour, amount in ((1, "0.25"), (2, "-0.75")):
+        payment = FundingPaid(
+            coin="BTC", amount=Decimal(amount), rate=Decimal("0.0001"), position=Decimal(1),
+            key=funding_key("BTC", hour * 3_600_000), ts_exchange=T0, ts_local=T0,
+        )  # fmt: skip
+        assert journal.record_funding(session, "session:1", payment)
+        assert not journal.record_funding(session, "session:1", payment), "booked once"
+
+    summary = summarize(journal, session)
+
+    assert summary.funding_usd == Decimal("-0.5")
+    assert summary.total_pnl_usd == Decimal("-0.5")
 
 
 def test_max_drawdown_is_the_deepest_fall_from_a_previous_peak(journal: Journal) -> None:
@@ -270,9 +318,10 @@ def test_the_formatted_summary_shows_money_in_dollars_and_the_maker_ratio() -> N
         volume_usd=Decimal("12345.678"),
         maker_ratio=2 / 3,
         fees_usd=Decimal("1.5"),
+        funding_usd=Decimal("0.5"),
         realized_pnl_usd=Decimal("-4.25"),
         unrealized_pnl_usd=Decimal("1"),
-        total_pnl_usd=Decimal("-4.75"),
+        total_pnl_usd=Decimal("-4.25"),
         max_drawdown_usd=Decimal("6"),
         restarts=2,
         duration_s=90.0,
@@ -283,7 +332,8 @@ def test_the_formatted_summary_shows_money_in_dollars_and_the_maker_ratio() -> N
 
     assert "volume          12,345.68 USD" in lines
     assert "maker ratio     66.7%" in lines
-    assert "total pnl       -4.75 USD" in lines
+    assert "funding         0.50 USD" in lines
+    assert "total pnl       -4.25 USD" in lines
     assert "final position  -0.00200" in lines
     assert "restarts        2" in lines
 
@@ -294,6 +344,7 @@ def test_the_json_summary_keeps_decimals_exact() -> None:
         volume_usd=Decimal("0.1"),
         maker_ratio=1.0,
         fees_usd=Decimal("0.000015"),
+        funding_usd=Decimal(0),
         realized_pnl_usd=Decimal(0),
         unrealized_pnl_usd=Decimal(0),
         total_pnl_usd=Decimal("-0.000015"),

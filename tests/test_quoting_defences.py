@@ -6,6 +6,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol.instrument import Instrument
 from protocol.side import Side
@@ -76,6 +78,57 @@ def test_widening_is_capped_and_halves_with_each_recovery_halflife() -> None:
     # 60 s later the excess of 1.0 has halved; 120 s later it is a quarter.
     assert guard.observe_mid(99.0, 65 * S) == pytest.approx(1.5)
     assert guard.observe_mid(99.0, 125 * S) == pytest.approx(1.25)
+
+
+def test_the_widening_falls_back_once_fills_stop_losing() -> None:
+    guard = _guard()
+    for _ in range(4):
+        guard.record_fill(Side.BUY, 100.0, 0)
+    assert guard.observe_mid(99.9, 5 * S) == pytest.approx(2.0)  # −10 bps each: at the cap
+    # One second later four buys mark out at +10 bps: the weighted markout turns, and
+    # each winning fill takes a step of 0.5 off, far faster than the 60 s half-life.
+    for _ in range(4):
+        guard.record_fill(Side.BUY, 99.9, 1 * S)
+    assert guard.observe_mid(99.99, 6 * S) == pytest.approx(1.0)
+    # The weighted markout is no longer worse than the −1 bps threshold: not adverse.
+    weighted = guard.weighted_markout_bps
+    assert weighted is not None
+    assert weighted > -1.0
+
+
+def test_one_losing_fill_among_winners_does_not_widen() -> None:
+    guard = _guard()
+    for _ in range(3):
+        guard.record_fill(Side.SELL, 100.0, 0)
+    guard.observe_mid(99.9, 5 * S)  # three sells at +10 bps
+    guard.record_fill(Side.SELL, 99.9, 6 * S)
+    assert guard.observe_mid(99.95, 11 * S) == 1.0  # −5 bps, but the average still wins
+    assert guard.losing_fills == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(
+            st.sampled_from([Side.BUY, Side.SELL]),
+            st.floats(min_value=-0.05, max_value=0.05),
+            st.integers(min_value=0, max_value=30 * S),
+        ),
+        max_size=60,
+    ),
+    step=st.floats(min_value=0.0, max_value=5.0),
+    cap=st.floats(min_value=1.0, max_value=20.0),
+)
+def test_the_widening_stays_between_one_and_its_cap(
+    moves: list[tuple[Side, float, int]], step: float, cap: float
+) -> None:
+    guard = AdverseSelectionGuard(MarkoutSettings(widen_per_loss=step, max_widening=cap))
+    now, mid = 0, 100.0
+    for side, move, elapsed in moves:
+        guard.record_fill(side, mid, now)
+        now += elapsed
+        mid *= 1 + move
+        assert 1.0 <= guard.observe_mid(mid, now) <= cap
 
 
 def test_widened_model_pushes_both_sides_away_from_the_centre() -> None:

@@ -78,7 +78,10 @@ def test_summary_figures_equal_sums_over_the_journal_rows(
     )
     assert Decimal(summary["fees_usd"]) == fees
     assert Decimal(summary["gross_pnl_usd"]) == gross
-    assert Decimal(summary["net_pnl_usd"]) == gross - fees
+    funding = sum(
+        (Decimal(a) for (a,) in rows(state, "SELECT amount FROM funding_payments")), Decimal(0)
+    )
+    assert Decimal(summary["net_pnl_usd"]) == gross - fees + funding
     assert Decimal(summary["max_drawdown_usd"]) == deepest
     positions = [Decimal(p) for (p,) in rows(state, "SELECT position FROM equity")]
     after_fills = [Decimal(p) for (p,) in rows(state, "SELECT position_after FROM fills")]
@@ -87,8 +90,8 @@ def test_summary_figures_equal_sums_over_the_journal_rows(
     assert Decimal(inventory["mean_abs_position"]) == round(
         sum(map(abs, positions), Decimal(0)) / len(positions), 8
     )
-    assert summary["funding_usd"] == "unknown", "no funding rows: unknown, never 0"
-    assert summary["net_pnl_includes_funding"] is False
+    assert Decimal(summary["funding_usd"]) == funding, "booked funding, 0 only if none was paid"
+    assert summary["net_pnl_includes_funding"] is True
 
 
 def test_the_summary_states_its_terms_first_and_has_no_sharpe_under_a_day(

@@ -18,6 +18,7 @@ from makerd.report_files import write_atomically, write_report
 from makerd.report_stats import report_figures
 from makerd.report_summary import headline, summary_document
 from makerd.session_settings import PAPER_FILL_MODEL, record_settings
+from protocol.account import FundingPaid, PositionChanged, funding_key
 from protocol.control import TimerFired
 from tests.kit import MS, T0, S, book, target
 
@@ -30,10 +31,11 @@ def journal_with_equity(path: Path, points: list[tuple[int, str, str]]) -> tuple
     session = journal.start_session(mode="backtest", coin="BTC", ts_ns=T0)
     record_settings(journal, session, MakerdConfig(), mode="backtest")
     for ts, position, total in points:
-        journal.record_equity(
-            session, ts_ns=ts, position=Decimal(position), realized=Decimal(0),
-            unrealized=Decimal(total), fees=Decimal(0), mark=Decimal(60_000),
-        )  # fmt: skip
+        journal.record_equity(session, PositionChanged(
+            coin="BTC", position=Decimal(position), average_entry=Decimal(60_000),
+            realized_pnl=Decimal(0), unrealized_pnl=Decimal(total), fees_paid=Decimal(0),
+            mark=Decimal(60_000), ts_local=ts,
+        ))  # fmt: skip
     return journal, session
 
 
@@ -93,13 +95,14 @@ def test_inventory_is_weighted_by_how_long_each_position_was_held(tmp_path: Path
     assert inventory.max_abs == Decimal("0.05")
 
 
-def test_funding_rows_when_present_are_summed_into_the_net_pnl(tmp_path: Path) -> None:
+def test_booked_funding_payments_are_summed_into_the_net_pnl(tmp_path: Path) -> None:
     journal, session = journal_with_equity(tmp_path, [(T0, "0", "0"), (T0 + S, "0", "4")])
-    with sqlite3.connect(tmp_path / "journal.sqlite") as db:
-        db.execute("CREATE TABLE funding (session_id INTEGER, ts INTEGER, amount TEXT)")
-        db.executemany(
-            "INSERT INTO funding VALUES (?, ?, ?)", [(session, T0, "-1.25"), (session, T0, "0.5")]
-        )
+    for hour, amount in ((1, "-1.25"), (2, "0.5")):
+        payment = FundingPaid(
+            coin="BTC", amount=Decimal(amount), rate=Decimal("0.0001"), position=Decimal(1),
+            key=funding_key("BTC", hour * 3_600_000), ts_exchange=T0, ts_local=T0,
+        )  # fmt: skip
+        journal.record_funding(session, f"session:{session}", payment)
 
     summary = summary_document(report_figures(journal, session))
 

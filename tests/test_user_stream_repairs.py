@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +52,29 @@ class _Tasks:
 
     def spawn(self, coroutine: Coroutine[Any, Any, object], *, name: str) -> None:
         self.running.append(asyncio.get_running_loop().create_task(coroutine, name=name))
+
+
+def loopback_stream(
+    port: int,
+    rest: RestClient,
+    user: str,
+    tasks: _Tasks,
+    *,
+    emit: Callable[[object], None] = lambda event: None,
+    emit_fill: Callable[[OrderFilled], None] = lambda fill: None,
+) -> UserStream:
+    """The account stream of ``user`` from a test server on ``port``; queries to ``rest``."""
+    return UserStream(
+        ws_url=f"ws://127.0.0.1:{port}",
+        coin="BTC",
+        queries=AccountQueries(rest, user=user),
+        legs=OrderLegs(),
+        emit=emit,
+        emit_fill=emit_fill,
+        tasks=tasks,
+        policy=FAST,
+        now_ns=time.time_ns,
+    )
 
 
 def _buy_at_the_ask(url: str, wallet: LocalAccount) -> int:
@@ -117,17 +140,7 @@ def test_a_flood_of_unreadable_fill_pushes_costs_few_repairs_and_loses_no_fill(
         tasks = _Tasks()
         async with serve(stream_server, "127.0.0.1", 0) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            stream = UserStream(
-                ws_url=f"ws://127.0.0.1:{port}",
-                coin="BTC",
-                queries=AccountQueries(rest, user=user),
-                legs=OrderLegs(),
-                emit=lambda event: None,
-                emit_fill=fills.append,
-                tasks=tasks,
-                policy=FAST,
-                now_ns=time.time_ns,
-            )
+            stream = loopback_stream(port, rest, user, tasks, emit_fill=fills.append)
             tid = await asyncio.to_thread(_buy_at_the_ask, venue.url, wallet)
             running = asyncio.get_running_loop().create_task(stream.run())
             await asyncio.wait_for(flood_sent.wait(), TIMEOUT_S)

@@ -52,6 +52,8 @@ class Account:
     leverage: dict[str, int] = field(default_factory=dict)
     fills: list[dict[str, Any]] = field(default_factory=list)
     fill_history: list[dict[str, Any]] = field(default_factory=list)
+    fundings: list[dict[str, Any]] = field(default_factory=list)
+    """Every funding payment since start, oldest first (``userFunding`` entries' fields)."""
     actions: ActionLog = field(default_factory=ActionLog)
     cum_volume: Decimal = Decimal(0)
     n_requests: int = 0

@@ -26,6 +26,10 @@
 ``POST /_debug/account``
     ``{"user": "0x…", "reset_peak": true}`` restarts the peak from the current count;
     answers ``{"status": "ok", "open_orders": n, "peak_open_orders": n}``.
+``POST /_debug/funding``
+    ``{"coin": "BTC", "rate": "0.0001"}`` pays funding now on every open position in the
+    coin (see :mod:`venues.hl_local.funding`), pushes it on ``userFundings`` and answers
+    ``{"status": "ok", "time": <ms>, "paid": [{"user", "usdc", "szi"}…]}``.
 
 A bad body or query gets HTTP 400 ``{"status": "err", "problems": [...]}``.
 """
@@ -44,6 +48,7 @@ from venues.hl_local.engine import MatchingEngine
 from venues.hl_local.fault_state import Faults
 from venues.hl_local.faults import parse_fault_request
 from venues.hl_local.feeds import FeedPublisher
+from venues.hl_local.funding import parse_funding_request, pay_funding
 from venues.hl_local.hostile_injector import HostileInjector
 from venues.hl_local.httpio import is_loopback, read_json
 from venues.hl_local.liquidity import SyntheticLiquidity
@@ -89,6 +94,7 @@ class AdminEndpoint:
         app.router.add_post("/_debug/accounts", _loopback_only(self._on_fund))
         app.router.add_get("/_debug/account", _loopback_only(self._on_account))
         app.router.add_post("/_debug/account", _loopback_only(self._on_account_reset))
+        app.router.add_post("/_debug/funding", _loopback_only(self._on_funding))
 
     async def _on_faults(self, request: web.Request) -> web.StreamResponse:
         parsed = parse_fault_request(await read_json(request), self._engine.universe.coins)
@@ -117,6 +123,17 @@ class AdminEndpoint:
         if parsed.malformed_frames is not None:
             reply["malformed_to_send"] = self._hostile.arm(parsed.malformed_frames)
         return web.json_response(reply)
+
+    async def _on_funding(self, request: web.Request) -> web.StreamResponse:
+        parsed = parse_funding_request(await read_json(request), self._engine.universe.coins)
+        if isinstance(parsed, list):
+            return _problems(parsed)
+        coin, rate = parsed
+        now = self._now_ms()
+        paid = pay_funding(self._engine, coin=coin, rate=rate, time_ms=now)
+        log.info("funding paid: coin=%s rate=%s accounts=%d", coin, rate, len(paid))
+        self._feeds.publish_events()
+        return web.json_response({"status": "ok", "time": now, "paid": paid})
 
     async def _on_malformed(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response(self._hostile.report())

@@ -38,4 +38,12 @@ class TradePrinted:
     trade: JsonDict
 
 
-VenueEvent = OrderUpdated | UserFilled | TradePrinted
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFunded:
+    """A funding payment to (or from) a user, as its ``userFundings`` entry."""
+
+    user: str
+    funding: JsonDict
+
+
+VenueEvent = OrderUpdated | UserFilled | TradePrinted | UserFunded

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from venues.hl_local.actions import ExchangeEndpoint
 from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled
+from venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled, UserFunded
 from venues.hl_local.fault_state import Faults
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.wire import JsonDict
@@ -77,6 +77,7 @@ class FeedPublisher:
         trades: dict[str, list[JsonDict]] = defaultdict(list)
         fills: dict[str, list[JsonDict]] = defaultdict(list)
         updates: dict[str, list[JsonDict]] = defaultdict(list)
+        fundings: dict[str, list[JsonDict]] = defaultdict(list)
         for event in events:
             if isinstance(event, TradePrinted):
                 trades[event.coin].append(event.trade)
@@ -85,6 +86,8 @@ class FeedPublisher:
                 fills[event.user].append(event.fill)
             elif isinstance(event, OrderUpdated):
                 updates[event.user].append(event.payload())
+            elif isinstance(event, UserFunded):
+                fundings[event.user].append(event.funding)
         if not self._faults.feed_frozen(self._now_ms()):
             for coin, batch in trades.items():
                 self._send(f"trades:{coin}", {"channel": "trades", "data": batch})
@@ -96,6 +99,9 @@ class FeedPublisher:
                 {"channel": "userFills", "data": {"user": user, "fills": batch}},
             )
             self._send(f"userEvents:{user}", {"channel": "user", "data": {"fills": batch}})
+        for user, batch in fundings.items():
+            data = {"user": user, "fundings": batch}
+            self._send(f"userFundings:{user}", {"channel": "userFundings", "data": data})
 
     def send_snapshot(self, session: FrameSink, key: str, subscription: JsonDict) -> None:
         """The first message(s) a new subscriber receives."""
@@ -109,12 +115,13 @@ class FeedPublisher:
             session.send({"channel": "allMids", "data": {"mids": self.info.all_mids()}})
         elif kind == "trades" and coin is not None and self._recent_trades[coin]:
             session.send({"channel": "trades", "data": list(self._recent_trades[coin])})
-        elif kind == "userFills":
+        elif kind in ("userFills", "userFundings"):
             user = subscription["user"]
             account = self.engine.accounts.get(user)
-            recent = [] if account is None else account.fills[-SNAPSHOT_FILLS:]
-            data = {"isSnapshot": True, "user": user, "fills": recent}
-            session.send({"channel": "userFills", "data": data})
+            field = "fills" if kind == "userFills" else "fundings"
+            kept = {} if account is None else {"fills": account.fills, "fundings": account.fundings}
+            data = {"isSnapshot": True, "user": user, field: kept.get(field, [])[-SNAPSHOT_FILLS:]}
+            session.send({"channel": kind, "data": data})
 
     def _push_if_changed(self, key: str, channel: str, data: JsonDict, content: object) -> None:
         if self._last_sent.get(key) == content:

@@ -14,6 +14,7 @@ from typing import Any
 
 from venues.hl_local.accounts import Account
 from venues.hl_local.engine import MatchingEngine
+from venues.hl_local.funding import user_funding_json
 from venues.hl_local.universe import wire_decimal
 from venues.hl_local.wire import (
     HttpReply,
@@ -47,6 +48,7 @@ class InfoEndpoint:
             "frontendOpenOrders": self._frontend_open_orders,
             "userFills": self._user_fills,
             "userFillsByTime": self._user_fills_by_time,
+            "userFunding": self._user_funding,
             "orderStatus": self._order_status,
             "userRateLimit": self._user_rate_limit,
             "exchangeStatus": lambda _: {"specialStatuses": None, "time": self._now_ms()},
@@ -185,13 +187,21 @@ class InfoEndpoint:
         return [] if account is None else list(reversed(account.fills[-MAX_FILLS:]))
 
     def _user_fills_by_time(self, body: JsonDict) -> list[JsonDict]:
-        start, end = body.get("startTime"), body.get("endTime")
-        if type(start) is not int or (end is not None and type(end) is not int):
-            raise _BadFieldError("userFillsByTime: `startTime`/`endTime` must be integers")
         account = self._account(body)
         fills = [] if account is None else account.fills
+        return self._by_time(body, fills, "userFillsByTime")[:MAX_FILLS]
+
+    def _user_funding(self, body: JsonDict) -> list[JsonDict]:
+        account = self._account(body)
+        paid = [] if account is None else account.fundings
+        return [user_funding_json(p) for p in self._by_time(body, paid, "userFunding")][:500]
+
+    def _by_time(self, body: JsonDict, items: list[JsonDict], kind: str) -> list[JsonDict]:
+        start, end = body.get("startTime"), body.get("endTime")
+        if type(start) is not int or (end is not None and type(end) is not int):
+            raise _BadFieldError(f"{kind}: `startTime`/`endTime` must be integers")
         last = self._now_ms() if end is None else end
-        return [fill for fill in fills if start <= fill["time"] <= last][:MAX_FILLS]
+        return [item for item in items if start <= item["time"] <= last]
 
     def _order_status(self, body: JsonDict) -> JsonDict:
         target = body.get("oid")

@@ -13,7 +13,7 @@ from typing import Any
 from venues.hl_local.wire import JsonDict
 
 COIN_CHANNELS = frozenset({"l2Book", "bbo", "trades"})
-USER_CHANNELS = frozenset({"orderUpdates", "userFills", "userEvents"})
+USER_CHANNELS = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})
 
 
 class SubscriptionError(ValueError):

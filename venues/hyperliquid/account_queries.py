@@ -1,4 +1,5 @@
-"""The account's truth from ``/info``: open orders, position, fills since a time, budget.
+"""The account's truth from ``/info``: open orders, position, fills and funding payments
+since a time, budget.
 
 Queries always name the trading account (master, sub-account or vault), never the
 agent wallet that signs: the exchange answers an agent's address with empty lists.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.account import OrderFilled, PositionReported
+from protocol.account import FundingPaid, OrderFilled, PositionReported
 from protocol.orders import OpenOrdersReported
 from protocol.risk import MarginReported
 from venues.hyperliquid.meta import dex_of
@@ -22,6 +23,7 @@ from venues.hyperliquid.parse import (
     parse_position,
     parse_user_rate_limit,
 )
+from venues.hyperliquid.parse_funding import parse_user_funding
 from venues.hyperliquid.rate_budget import Priority
 from venues.hyperliquid.rest import RestClient
 
@@ -86,6 +88,19 @@ class AccountQueries:
             newest_ms = max(fill.ts_exchange for fill in page) // _NS_PER_MS
             if newest_ms <= cursor:
                 return tuple(fills)  # a page of one millisecond: nothing more to follow
+            cursor = newest_ms
+
+    async def funding_since(self, start_ms: int, *, now_ns: int) -> tuple[FundingPaid, ...]:
+        """Every funding payment at or after ``start_ms``, following the 500-item pages."""
+        payments: list[FundingPaid] = []
+        cursor = start_ms
+        while True:
+            body = {"type": "userFunding", "user": self.user, "startTime": cursor}
+            page = parse_user_funding(await self._rest.info(body), ts_local=now_ns)
+            payments.extend(page)
+            newest_ms = max((p.ts_exchange for p in page), default=0) // _NS_PER_MS
+            if len(page) < _PAGE_LIMIT or newest_ms <= cursor:
+                return tuple(payments)
             cursor = newest_ms
 
     async def rate_limit(self) -> UserRateLimit:

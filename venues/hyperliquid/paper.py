@@ -3,6 +3,7 @@
 The market feed is the live venue's :class:`MarketFeed`; matching is the same
 :class:`PaperExchange` sim mode uses, fed only with the public book and trades. Both run
 on one I/O loop thread, so the paper exchange is only ever touched from that thread.
+Funding is the real market's too (:mod:`venues.hyperliquid.paper_funding`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from venues.base import EventSink
 from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.limits import FrameLimits
+from venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
 from venues.hyperliquid.recording import market_recorder
 from venues.hyperliquid.rest import websocket_url
 from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
@@ -39,9 +41,15 @@ class PaperHyperliquidVenue:
     """Real Hyperliquid (or ``makerd venue``) market data, paper matching."""
 
     def __init__(
-        self, config: MakerdConfig, *, clock: Clock, limits: FrameLimits | None = None
+        self,
+        config: MakerdConfig,
+        *,
+        clock: Clock,
+        limits: FrameLimits | None = None,
+        funding_interval_s: float = HOURLY_S,
     ) -> None:
-        """``limits`` bound what the public feed may send (defaults: :class:`FrameLimits`)."""
+        """``limits`` bound what the public feed may send (defaults: :class:`FrameLimits`);
+        funding is charged every ``funding_interval_s`` (hourly, as on the exchange)."""
         self._clock = clock
         api_url = api_url_for(config.hyperliquid)
         self._instrument = fetch_instrument(api_url, config.coin)
@@ -60,6 +68,14 @@ class PaperHyperliquidVenue:
             now_ns=clock.now_ns,
             limits=limits,
             tap=self.recorder,
+        )
+        self.funding = PaperFunding(
+            api_url=api_url,
+            coin=config.coin,
+            exchange=self.exchange,
+            deliver=self._deliver,
+            now_ns=clock.now_ns,
+            interval_s=funding_interval_s,
         )
         log.info("event=paper_venue url=%s coin=%s", api_url, config.coin)
 
@@ -89,6 +105,7 @@ class PaperHyperliquidVenue:
     async def _start_tasks(self) -> None:
         self._io.spawn(self.feed.run(), name="paper-market-feed")
         self._io.spawn(self._step_loop(), name="paper-matching")
+        self._io.spawn(self.funding.run(), name="paper-funding")
 
     def _submit_now(self, command: VenueCommand) -> None:
         self.exchange.submit(command, self._clock.now_ns())

@@ -1,4 +1,5 @@
-"""The account's own stream: ``orderUpdates`` and ``userFills``, with gap repair.
+"""The account's own stream: ``orderUpdates``, ``userFills`` and ``userFundings``, with
+gap repair.
 
 The exchange replays nothing after a reconnect, so each (re)connection first pauses
 the stream (frames are held back, nothing new is emitted), fetches the fills since the
@@ -11,6 +12,9 @@ and knows since when the journal is responsible): this stream forwards every fil
 sees, including the snapshot a connection starts with, and repairs on request
 (:class:`RepairFills`) and whenever a ``userFills`` push could not be read, so a fill
 is never lost because its push was bad. Fills found by a repair are marked ``late``.
+Funding payments are forwarded the same way (the fill_tracker books each key once), and
+every fills repair also asks for the payments since the same time, so the hours makerd
+was down are booked too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
-from protocol.account import FillsRepaired, OrderFilled, RepairFills
+from protocol.account import FillsRepaired, FundingPaid, OrderFilled, RepairFills
 from protocol.market import FeedMessageDropped
 from protocol.orders import (
     OrderAccepted,
@@ -39,6 +43,7 @@ from venues.hyperliquid.parse import (
     parse_order_updates,
     parse_user_fills_message,
 )
+from venues.hyperliquid.parse_funding import parse_user_fundings_message
 from venues.hyperliquid.rest import RateLimitedError, RequestLostError
 from venues.hyperliquid.state import OrderLegs
 from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
@@ -49,7 +54,8 @@ _REMEMBERED_TRADES: Final = 20_000
 _REPAIR_FIRST_BACKOFF_S: Final = 1.0
 _REPAIR_MAX_BACKOFF_S: Final = 30.0
 _BAD_PUSH_REPAIR_SPACING_S: Final = 5.0
-"""Least time between two repairs for unreadable fill pushes (each costs about 42 weight)."""
+"""Least time between two repairs for unreadable fill pushes (each costs about 62 weight:
+fills, funding, open orders and the position)."""
 _QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
 
 
@@ -99,6 +105,7 @@ class UserStream:
             subscriptions=(
                 {"type": "orderUpdates", "user": queries.user},
                 {"type": "userFills", "user": queries.user},
+                {"type": "userFundings", "user": queries.user},
             ),
             on_frame=self._on_frame,
             on_connected=self._on_connected,
@@ -158,17 +165,28 @@ class UserStream:
     ) -> None:
         """Fills since ``since_ms`` (none when None), then open orders and the position."""
         now = self._now_ns()
-        fills = None if since_ms is None else await self._queries.fills_since(since_ms, now_ns=now)
+        fills: Sequence[OrderFilled] | None = None
+        funding: tuple[FundingPaid, ...] = ()
+        if since_ms is not None:
+            fills = await self._queries.fills_since(since_ms, now_ns=now)
+            funding = await self._queries.funding_since(since_ms, now_ns=now)
         # Each coin costs a query of its orders and one of its position: a coin's own
         # request (its fill tracker's) repairs that coin alone.
         for coin in self._coins if coins is None else coins:
-            await self._repair_coin(coin, fills, now=now, reason=reason)
+            await self._repair_coin(coin, fills, funding, now=now, reason=reason)
         self.repairs += 1
 
     async def _repair_coin(
-        self, coin: str, fills: Sequence[OrderFilled] | None, *, now: int, reason: str
+        self,
+        coin: str,
+        fills: Sequence[OrderFilled] | None,
+        funding: tuple[FundingPaid, ...],
+        *,
+        now: int,
+        reason: str,
     ) -> None:
-        """One coin's share of a repair: its missed fills, then its orders and position."""
+        """One coin's share of a repair: its missed fills and funding, then its orders and
+        position."""
         found = 0
         snapshot = await self._queries.snapshot(coin, now_ns=self._now_ns())
         if fills is not None:
@@ -176,6 +194,7 @@ class UserStream:
                 if fill.coin == coin:
                     found += self._is_new(fill)
                     self._emit_fill(replace(fill, late=True))
+            self._emit_funding(tuple(p for p in funding if p.coin == coin))
             self._emit(FillsRepaired(coin=coin, through_ns=now, fills_found=found, ts_local=now))
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
@@ -208,6 +227,8 @@ class UserStream:
         try:
             if channel == "userFills":
                 self._on_fills(data, ts_local)
+            elif channel == "userFundings":
+                self._emit_funding(parse_user_fundings_message(data, ts_local=ts_local))
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
                     if report.coin in self._coins and report.cloid is not None:
@@ -245,6 +266,11 @@ class UserStream:
             if fill.coin in self._coins and self._is_new(fill):
                 # A connection's opening snapshot replays the past: what it adds was missed.
                 self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
+
+    def _emit_funding(self, payments: tuple[FundingPaid, ...]) -> None:
+        for payment in payments:
+            if payment.coin in self._coins:
+                self._emit(payment)
 
     def _on_order_update(self, report: OrderStatusReported, cloid: str) -> None:
         legs, now = self._legs, report.ts_local

@@ -6,14 +6,17 @@ import heapq
 from decimal import Decimal
 
 from config.model import PaperConfig, SimConfig
+from protocol.account import FundingPaid
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
 from venues.paper.exchange import PaperExchange
+from venues.paper.funding import FundingSchedule, funding_payment
 from venues.paper.replies import PaperEvent
 from venues.sim.market import MarketEvent, SyntheticMarket
 from venues.sim.price import CommonFactor
 
 NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
 
 
 def sim_instrument(sim: SimConfig, coin: str = "BTC", asset_id: int = 0) -> Instrument:
@@ -26,7 +29,8 @@ class SimVenue:
 
     The paper exchange sees only the market's public events, exactly as it would see
     Hyperliquid's feed in paper mode; trade ids are prefixed with the start time so a
-    later run never repeats an earlier run's ids.
+    later run never repeats an earlier run's ids. At each funding time the open position
+    pays (or receives) ``sim.funding_rate`` on the synthetic mid.
     """
 
     def __init__(
@@ -51,6 +55,11 @@ class SimVenue:
         )
         prefix = f"sim{start_ns}" if common is None else f"sim{start_ns}{instrument.coin}"
         self._exchange = PaperExchange(instrument, paper, id_prefix=prefix)
+        self._coin = instrument.coin
+        self._funding_rate = sim.funding_rate
+        self._funding = FundingSchedule(
+            interval_ns=round(sim.funding_interval_s * NS_PER_S), start_ns=start_ns
+        )
 
     @property
     def mid(self) -> Decimal:
@@ -72,9 +81,24 @@ class SimVenue:
         for event in market_events:
             self._exchange.on_market(event)
         venue_events = self._exchange.events_until(now_ns)
-        merged = heapq.merge(market_events, venue_events, key=delivery_time)
+        funding = self._funding_until(now_ns)
+        merged = heapq.merge(market_events, venue_events, funding, key=delivery_time)
         return list(merged)
 
+    def _funding_until(self, now_ns: int) -> list[FundingPaid]:
+        payments = (
+            funding_payment(
+                coin=self._coin,
+                position=self._exchange.position,
+                mark=self._market.mid,
+                rate=self._funding_rate,
+                time_ns=time_ns,
+                ts_local=time_ns,
+            )
+            for time_ns in self._funding.due(now_ns)
+        )
+        return [payment for payment in payments if payment is not None]
 
-def delivery_time(event: MarketEvent | PaperEvent) -> int:
+
+def delivery_time(event: MarketEvent | PaperEvent | FundingPaid) -> int:
     return event.ts_local
