@@ -63,8 +63,21 @@ class DeterministicDriver:
         while self.clock.now_ns() < end:
             self.step()
 
+    @property
+    def next_timer_ns(self) -> int:
+        """When the next timer tick is due."""
+        return self._next_timer_ns
+
     def step(self) -> None:
-        self.clock.advance_by(self._step_ns)
+        self.step_to(self.clock.now_ns() + self._step_ns)
+
+    def step_to(self, now_ns: int) -> None:
+        """Move the clock to ``now_ns`` (not back) and run what is due by then.
+
+        Event-driven runs (a replay) step straight to the next thing that happens
+        instead of ticking through the empty time between.
+        """
+        self.clock.advance_by(max(0, now_ns - self.clock.now_ns()))
         now = self.clock.now_ns()
         for event in self._venue.advance(now):
             self.deliver(event)

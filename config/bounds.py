@@ -96,6 +96,7 @@ BOUNDS: dict[str, Bound] = {
     "paper.ack_latency_ms": Bound(0, MINUTE_S * 1000),
     "paper.maker_fee_rate": _FEE,
     "paper.taker_fee_rate": _FEE,
+    "paper.queue_power": Bound(0, 10, low_open=True),
     "paper.account_value_usd": _open_low(MAX_USD),
     "paper.leverage": Bound(1, MAX_LEVERAGE),
     "quoting.volatility_halflife_s": _open_low(WEEK_S),

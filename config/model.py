@@ -25,6 +25,13 @@ class Scenario(Enum):
     CRASH = "crash"
 
 
+class QueueModel(Enum):
+    """How the paper engine estimates the queue ahead of a resting order (docs/backtest.md)."""
+
+    RISK_AVERSE = "risk_averse"
+    POWER_PROB = "power_prob"
+
+
 class RestartStrategy(Enum):
     ONE_FOR_ONE = "one_for_one"
     REST_FOR_ONE = "rest_for_one"
@@ -63,6 +70,9 @@ class PaperConfig:
     ack_latency_ms: int = 20
     maker_fee_rate: Decimal = Decimal("0.00015")
     taker_fee_rate: Decimal = Decimal("0.00045")
+    queue_model: QueueModel = QueueModel.RISK_AVERSE
+    queue_power: float = 2.0
+    """``power_prob`` only: the exponent n in the share of cancels taken as ahead of us."""
     account_value_usd: Decimal = Decimal(10000)
     """The modelled account's value at start, in USD (margin use is judged against it)."""
     leverage: int = 20

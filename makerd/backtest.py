@@ -1,7 +1,9 @@
-"""Run the actors' logic against the embedded sim on a simulated clock (no threads).
+"""Run the actors' logic against a stepped venue on a simulated clock (no threads).
 
 The same factories build the same state machines as a live run; only the runtime
-differs. Used by tests and by model comparisons: the result depends only on the config.
+differs. :func:`run_simulated` drives them against the embedded sim (tests, model
+comparisons); :mod:`makerd.replay` against recorded market data. The result depends
+only on the inputs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from actors.driver import DeterministicDriver
 from actors.gate import TradingGate
@@ -20,14 +23,17 @@ from config.model import MakerdConfig
 from makerd.cloids import CloidFactory
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
-from makerd.report import SessionSummary, summarize
+from makerd.report import SessionSummary, summarize, summary_to_json
 from makerd.session_settings import record_settings
 from makerd.wiring import Dependencies, logic_factories
 from protocol.account import FillBooked
 from protocol.clock import ManualClock
 from protocol.control import QuoteCycleCompleted
+from protocol.instrument import Instrument
 from protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
 from protocol.risk import KillSwitchTripped
+from venues.base import SteppedVenue
+from venues.paper.exchange import PaperExchange
 from venues.sim.venue import SimVenue, sim_instrument
 
 NS_PER_S = 1_000_000_000
@@ -62,6 +68,23 @@ class SimCounters:
             self.cancels += len(message.cloids)
 
 
+class PaperBackedVenue(SteppedVenue, Protocol):
+    """A stepped venue whose fills come from the paper exchange (sim, replay)."""
+
+    @property
+    def exchange(self) -> PaperExchange: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRun:
+    """A session the deterministic driver ran, and what it left in the journal."""
+
+    session_id: int
+    summary: SessionSummary
+    counters: SimCounters
+    tracked_position: Decimal
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimResult:
     summary: SessionSummary
@@ -85,6 +108,57 @@ def run_simulated(
     clock = ManualClock(SIM_EPOCH_NS)
     instrument = sim_instrument(config.sim, config.coin)
     venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
+    widening: list[float] = []
+    run = run_session(
+        config,
+        instrument=instrument,
+        venue=venue,
+        clock=clock,
+        state_dir=state_dir,
+        drive=lambda driver: widening.extend(_run_sampling_the_guard(driver, seconds)),
+        end_reason="duration",
+        watch=watch,
+    )
+    return SimResult(
+        summary=run.summary,
+        counters=run.counters,
+        venue_position=venue.exchange.position,
+        venue_open_orders=venue.exchange.open_order_count,
+        tracked_position=run.tracked_position,
+        widening_mean=statistics.fmean(widening) if widening else 1.0,
+        widening_final=widening[-1] if widening else 1.0,
+    )
+
+
+def _run_sampling_the_guard(driver: DeterministicDriver, seconds: float) -> list[float]:
+    """Run for ``seconds``, reading the markout guard's spread factor once a second."""
+    samples: list[float] = []
+    quoter = driver.logics[QUOTER]
+    for _ in range(math.ceil(seconds)):
+        driver.run_for(int(min(1.0, seconds - len(samples)) * NS_PER_S))
+        samples.append(quoter.spread_widening)  # type: ignore[attr-defined]
+    return samples
+
+
+def run_session(
+    config: MakerdConfig,
+    *,
+    instrument: Instrument,
+    venue: PaperBackedVenue,
+    clock: ManualClock,
+    state_dir: Path,
+    drive: Callable[[DeterministicDriver], None],
+    end_reason: str,
+    watch: Callable[[object], None] | None = None,
+) -> SessionRun:
+    """Build the live state machines around ``venue`` and let ``drive`` run them.
+
+    ``watch`` sees every routed message.
+
+    The session is journaled as a ``backtest`` session, exactly as a live run journals
+    its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
+    summary), in ``state_dir/journal.sqlite``.
+    """
     journal = Journal(state_dir / "journal.sqlite")
     gate = TradingGate()
     try:
@@ -112,21 +186,23 @@ def run_simulated(
             gate=gate,
         )
         driver.start()
-        samples: list[float] = []
-        quoter = logics[QUOTER]
-        for _ in range(math.ceil(seconds)):
-            driver.run_for(int(min(1.0, seconds - len(samples)) * NS_PER_S))
-            samples.append(quoter.spread_widening)  # type: ignore[attr-defined]
+        drive(driver)
         driver.stop()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
-        return SimResult(
-            summary=summarize(journal, session_id),
+        journal.record_order_event(
+            session_id,
+            ts_ns=clock.now_ns(),
+            cloid="*",
+            event="stopped",
+            detail=f"venue_open_orders={venue.exchange.open_order_count} reason={end_reason}",
+        )
+        summary = summarize(journal, session_id)
+        journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
+        return SessionRun(
+            session_id=session_id,
+            summary=summary,
             counters=counters,
-            venue_position=venue.exchange.position,
-            venue_open_orders=venue.exchange.open_order_count,
             tracked_position=tracked,
-            widening_mean=statistics.fmean(samples) if samples else 1.0,
-            widening_final=samples[-1] if samples else 1.0,
         )
     finally:
         journal.close()

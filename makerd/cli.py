@@ -2,6 +2,7 @@
 
 ``makerd run`` quotes (sim mode by default), ``makerd check-config FILE...`` validates
 configs without starting anything, ``makerd report`` prints past sessions,
+``makerd backtest FILE...`` replays recorded market data (:mod:`makerd.backtest_cli`),
 ``makerd ctl`` controls a running makerd and ``makerd kill-switch status|clear`` reads or
 clears the latch that keeps a stopped bot from trading (:mod:`makerd.ctl_cli`).
 
@@ -21,7 +22,7 @@ from config.errors import ConfigError
 from config.extensions import register_actor_roles, register_coin_roles
 from config.loader import check_ranges, load_config
 from config.model import MakerdConfig, Mode
-from makerd import arguments, ctl_cli, record
+from makerd import arguments, backtest_cli, ctl_cli, record
 from makerd.alerts import install_notifier
 from makerd.config_example import EXAMPLES, example_text, installed_version
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
@@ -172,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
+    backtest_cli.add_command(commands)
     record.add_command(commands)
 
     config_command = commands.add_parser("config", help="print a packaged example config")

@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from config.model import MakerdConfig, Mode
+from config.model import MakerdConfig, Mode, QueueModel
 from makerd.journal import Journal
 
 PAPER_FILL_MODEL = (
     "paper matching engine: an order joins behind the displayed size at its price, "
     "trades at the price advance it, a book or trade through the price fills it; "
+    "partial fills"
+)
+POWER_PROB_FILL_MODEL = (
+    "paper matching engine: an order joins behind the displayed size at its price, "
+    "trades at the price advance it, cancels count as ahead of it with the power-{n} "
+    "probability (queue_model power_prob), a book or trade through the price fills it; "
     "partial fills"
 )
 EXCHANGE_FILL_MODEL = "the exchange's own matching (real fills)"
@@ -42,8 +48,11 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
             fees="charged by the exchange, per fill",
             max_position=format(config.risk.max_position, "f"),
         )
+    fill_model = PAPER_FILL_MODEL
+    if paper.queue_model is QueueModel.POWER_PROB:
+        fill_model = POWER_PROB_FILL_MODEL.format(n=paper.queue_power)
     return SessionSettings(
-        fill_model=PAPER_FILL_MODEL,
+        fill_model=fill_model,
         latency=(
             f"order entry {paper.order_entry_latency_ms} ms, "
             f"acknowledgement {paper.ack_latency_ms} ms (constant)"

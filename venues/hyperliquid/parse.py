@@ -112,10 +112,24 @@ class OrderStatusReported:
     ts_local: int
 
 
+LevelCache = dict[tuple[str, str, int], BookLevel]
+"""Levels already parsed, by their wire strings (px, sz, n): a replay parses a level once."""
+
+_LEVEL_CACHE_LIMIT = 8192
+
+
 def parse_l2_book(
-    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+    data: object,
+    *,
+    ts_local: int,
+    guard: FrameGuard = OPEN_GUARD,
+    cache: LevelCache | None = None,
 ) -> BookSnapshotReceived:
-    """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first."""
+    """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first.
+
+    ``cache`` (kept by the caller between snapshots) skips re-parsing a level whose exact
+    strings already passed every check; most levels repeat from one snapshot to the next.
+    """
     channel = "l2Book"
     book = as_object(data, channel)
     coin = read_str(book, "coin", channel)
@@ -124,7 +138,9 @@ def parse_l2_book(
     levels = as_list(book.get("levels"), channel, "levels")
     if len(levels) != 2:
         raise FeedParseError(channel, "levels must be [bids, asks]")
-    bids, asks = (_side_levels(side, guard) for side in levels)
+    if cache is not None and len(cache) > _LEVEL_CACHE_LIMIT:
+        cache.clear()
+    bids, asks = (_side_levels(side, guard, cache) for side in levels)
     return _checked_book(
         coin,
         bids=bids,
@@ -160,13 +176,29 @@ def parse_bbo(
     )
 
 
-def _side_levels(side: object, guard: FrameGuard) -> tuple[BookLevel, ...]:
+def _side_levels(
+    side: object, guard: FrameGuard, cache: LevelCache | None = None
+) -> tuple[BookLevel, ...]:
     items = as_list(side, "l2Book", "levels[i]")
     if len(items) > guard.limits.max_book_levels:
         raise FeedParseError(
             "l2Book", f"{len(items)} levels on one side", DropReason.TOO_MANY_LEVELS
         )
-    return tuple(_level(item, "l2Book", guard) for item in items)
+    if cache is None:
+        return tuple(_level(item, "l2Book", guard) for item in items)
+    return tuple(_cached_level(item, guard, cache) for item in items)
+
+
+def _cached_level(item: object, guard: FrameGuard, cache: LevelCache) -> BookLevel:
+    if not isinstance(item, dict):
+        return _level(item, "l2Book", guard)
+    px, sz, n = item.get("px"), item.get("sz"), item.get("n")
+    if not (isinstance(px, str) and isinstance(sz, str) and type(n) is int):
+        return _level(item, "l2Book", guard)
+    known = cache.get((px, sz, n))
+    if known is None:
+        known = cache[(px, sz, n)] = _level(item, "l2Book", guard)
+    return known
 
 
 def _checked_book(

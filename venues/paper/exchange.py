@@ -68,6 +68,11 @@ class PaperExchange:
         """How many of our orders the venue holds, un-fired triggers included."""
         return len(self._engine.open_orders())
 
+    def next_due_ns(self) -> int | None:
+        """When the next queued command takes effect or reply is delivered (None: nothing)."""
+        due = [heap[0][0] for heap in (self._pending, self._outbox) if heap]
+        return min(due) if due else None
+
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; it takes effect after the order-entry latency."""
         effect_ns = now_ns + self._entry_ns

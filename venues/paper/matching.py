@@ -28,6 +28,7 @@ from venues.paper.book import LocalBook
 from venues.paper.margin import paper_margin
 from venues.paper.position import PaperPosition
 from venues.paper.queue import ZERO, OwnOrders, RestingOrder
+from venues.paper.queue_models import queue_estimate
 from venues.paper.replies import PaperEvent, Replies
 from venues.paper.triggers import (
     MODIFY_TRIGGER_TEXT,
@@ -53,7 +54,7 @@ class MatchingEngine:
         self._id_prefix = id_prefix
         self._replies = Replies(coin=instrument.coin, ack_ns=config.ack_latency_ms * 1_000_000)
         self.book = LocalBook()
-        self.orders = OwnOrders()
+        self.orders = OwnOrders(queue_estimate(config, instrument.lot))
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
         self.fees_paid = ZERO
@@ -243,8 +244,10 @@ class MatchingEngine:
         if order.tif is TimeInForce.IMMEDIATE_OR_CANCEL:
             events.append(self._replies.cancelled(order.cloid, IOC_REMAINDER_REASON, at_ns))
             return events
-        shown = self.book.displayed_at(order.side, order.price) or ZERO
+        displayed = self.book.displayed_at(order.side, order.price)
+        shown = displayed or ZERO
         order.queue_ahead = shown + self.orders.own_size_at(order.side, order.price)
+        order.level_shown, order.traded_at_level = displayed, ZERO
         self.orders.add(order)
         return events
 

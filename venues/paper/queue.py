@@ -1,12 +1,13 @@
 """Our resting orders and their place in each price level's queue.
 
 The paper engine never sees the orders of other traders, only displayed level sizes and
-public trades, so queue position is estimated the way hftbacktest's conservative model
-does it: an order joins behind everything displayed at its price (and behind our own
-earlier orders there); trades at its price eat the queue ahead first and then the order;
-a level that shrinks without trades can only have shrunk ahead of us or around us, so the
-queue ahead is capped at the new displayed size; a trade or a book that goes *through*
-our price means everything at our price was taken, including us.
+public trades, so queue position is estimated the way hftbacktest does it: an order joins
+behind everything displayed at its price (and behind our own earlier orders there); trades
+at its price eat the queue ahead first and then the order; how much of a level's shrinking
+*without* trades came from ahead of us is the configured model's call
+(:mod:`venues.paper.queue_models`), and the queue ahead never exceeds the displayed size;
+a trade or a book that goes *through* our price means everything at our price was taken,
+including us.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 from protocol.orders import TimeInForce
 from protocol.side import Side
+from venues.paper.queue_models import QueueEstimate, RiskAverseQueue
 
 ZERO = Decimal(0)
 
@@ -39,6 +41,10 @@ class RestingOrder:
     """Time priority at the level: lower joined earlier."""
     effective_ns: int
     """When the order took effect; market data older than this cannot fill it."""
+    level_shown: Decimal | None = None
+    """The size displayed at our level in the last book (None: beyond its depth)."""
+    traded_at_level: Decimal = ZERO
+    """Size publicly traded at our price since that book."""
 
     def is_traded_through(self, trade_price: Decimal) -> bool:
         """True if a public trade printed beyond our price (a sell below our bid)."""
@@ -54,8 +60,9 @@ class RestingOrder:
 class OwnOrders:
     """Our resting orders, with the queue bookkeeping between orders at one level."""
 
-    def __init__(self) -> None:
+    def __init__(self, estimate: QueueEstimate | None = None) -> None:
         self._orders: dict[str, RestingOrder] = {}
+        self._estimate: QueueEstimate = estimate or RiskAverseQueue()
 
     def __contains__(self, cloid: str) -> bool:
         return cloid in self._orders
@@ -100,6 +107,7 @@ class OwnOrders:
             if order.is_traded_through(price):
                 fills.append((order, order.size))
             elif price == order.price:
+                order.traded_at_level += size
                 filled = min(order.size, max(ZERO, size - order.queue_ahead))
                 order.queue_ahead = max(ZERO, order.queue_ahead - size)
                 if filled > 0:
@@ -131,9 +139,24 @@ class OwnOrders:
             shown = displayed_at(order.side, order.price)
             ahead_of_us = own_ahead.get(key, ZERO)
             if shown is not None:
-                order.queue_ahead = min(order.queue_ahead, shown + ahead_of_us)
+                estimate = ahead_of_us + self._others_ahead(order, ahead_of_us, shown)
+                # A book never puts anyone back in front of us.
+                order.queue_ahead = min(order.queue_ahead, estimate)
+            order.level_shown, order.traded_at_level = shown, ZERO
             own_ahead[key] = ahead_of_us + order.size
         return fills
+
+    def _others_ahead(self, order: RestingOrder, own_ahead: Decimal, shown: Decimal) -> Decimal:
+        """Others' size ahead of ``order`` after a book showing ``shown`` at its level."""
+        front = max(ZERO, order.queue_ahead - own_ahead)
+        if order.level_shown is None:
+            return min(front, shown)
+        return self._estimate.after_book(
+            front=front,
+            shown_before=order.level_shown,
+            shown_now=shown,
+            traded=order.traded_at_level,
+        )
 
     def _shrink_behind(self, leaving: RestingOrder, amount: Decimal) -> None:
         for order in self._orders.values():

@@ -1,0 +1,1 @@
+"""Replaying recorded market data: streaming readers and the venue that feeds paper matching."""

@@ -1,0 +1,97 @@
+"""Compressed text files read line by line, with their errors named by file and line.
+
+Decompression runs over a raw file object so :attr:`CompressedLines.bytes_read` can tell
+a progress indicator how far through the (compressed) file it is. Nothing is read whole:
+memory stays flat however long the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import lz4.frame
+
+from venues.hyperliquid.parse import LevelCache
+from venues.replay.errors import RecordingError
+
+PART_SUFFIX = ".part"
+
+
+class CompressedLines:
+    """The lines of a gzip, LZ4-frame or plain file, numbered from 1, without newlines."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._raw: BinaryIO | None = None
+        self.unfinished = path.suffix == PART_SUFFIX
+        """A recorder's open hour (``.part``): its compressed stream may end mid-write."""
+        self.cut_short = False
+        """True once an unfinished file's stream ended mid-write (its last lines are lost)."""
+
+    @property
+    def bytes_read(self) -> int:
+        """Compressed bytes consumed so far."""
+        if self._raw is None:
+            return 0
+        return self.size if self._raw.closed else self._raw.tell()
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        number = 0
+        try:
+            with self.path.open("rb") as raw:
+                self._raw = raw
+                with io.TextIOWrapper(_decompressor(self.path, raw), encoding="utf-8") as text:
+                    for number, line in enumerate(text, start=1):
+                        yield number, line.rstrip("\n")
+        except OSError as error:
+            raise RecordingError(self.path, number + 1, _describe(error)) from None
+        except EOFError as error:
+            # A stream cut short: expected of a recorder's unfinished file, damage otherwise.
+            if not self.unfinished:
+                raise RecordingError(self.path, number + 1, f"truncated: {error}") from None
+            self.cut_short = True
+        except (zlib.error, RuntimeError) as error:
+            # RuntimeError: lz4's corrupt-frame error.
+            raise RecordingError(self.path, number + 1, f"corrupt: {error}") from None
+        except UnicodeDecodeError:
+            raise RecordingError(self.path, number + 1, "not UTF-8 text") from None
+
+
+def _decompressor(path: Path, raw: BinaryIO) -> BinaryIO:
+    if kind_of(path) == ".gz":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind_of(path) == ".lz4":
+        return lz4.frame.LZ4FrameFile(raw, mode="rb")  # type: ignore[no-any-return]
+    return raw
+
+
+def kind_of(path: Path) -> str:
+    """The compression suffix, looking through a recorder's ``.part``: ``a.gz.part`` → ``.gz``."""
+    return Path(path.stem).suffix if path.suffix == PART_SUFFIX else path.suffix
+
+
+def _describe(error: OSError) -> str:
+    if isinstance(error, gzip.BadGzipFile):
+        return f"not a gzip file: {error}"
+    if error.strerror:
+        return f"cannot read: {error.strerror}"
+    return f"cannot read: {error}"
+
+
+class CoinFile:
+    """A file of recorded lines read for one coin (the readers' common part)."""
+
+    def __init__(self, path: Path, *, coin: str) -> None:
+        self.lines = CompressedLines(path)
+        self.coin = coin
+        self.levels: LevelCache = {}
+        """Book levels parsed so far (most repeat from one snapshot to the next)."""

@@ -1,0 +1,68 @@
+"""Several recordings as one stream in local-time order, and how far through them it is."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
+from venues.replay.errors import RecordingError
+from venues.replay.lines import CompressedLines, kind_of
+from venues.replay.messages import ReplayEvent
+from venues.replay.recorder_file import RecorderFile
+
+
+class Recording(Protocol):
+    lines: CompressedLines
+
+    def __iter__(self) -> Iterator[ReplayEvent]: ...
+
+
+def open_recording(path: Path, *, coin: str) -> list[Recording]:
+    """The readers for one file the user named (an archive book file brings its trades)."""
+    if kind_of(path) == ".gz":
+        return [RecorderFile(path, coin=coin)]
+    if path.suffix == ".lz4" and path.parent.name == "l2Book":
+        trades = trades_beside(path)
+        books: list[Recording] = [ArchiveBooks(path, coin=coin)]
+        return books if trades is None else [*books, ArchiveTrades(trades, coin=coin)]
+    raise RecordingError(
+        path,
+        0,
+        "unknown format: expected a recorder file (.gz or .gz.part) or an archive "
+        "l2Book/<COIN>.lz4",
+    )
+
+
+class ReplayStream:
+    """Every event of ``coin`` in ``paths``, merged by local time (each file is in order)."""
+
+    def __init__(self, paths: Sequence[Path], *, coin: str) -> None:
+        for path in paths:
+            if not path.is_file():
+                raise RecordingError(path, 0, "no such file")
+        self.recordings = [reader for path in paths for reader in open_recording(path, coin=coin)]
+        self._total = sum(reader.lines.size for reader in self.recordings) or 1
+
+    @property
+    def progress(self) -> float:
+        """The fraction of the compressed input read so far, 0 to 1."""
+        done = sum(reader.lines.bytes_read for reader in self.recordings)
+        return min(1.0, done / self._total)
+
+    @property
+    def cut_short(self) -> list[Path]:
+        """Unfinished recorder files whose stream ended mid-write (read up to there)."""
+        return [reader.lines.path for reader in self.recordings if reader.lines.cut_short]
+
+    def __iter__(self) -> Iterator[ReplayEvent]:
+        sources: list[Iterable[ReplayEvent]] = list(self.recordings)
+        if len(sources) == 1:
+            return iter(sources[0])
+        return heapq.merge(*sources, key=_local_time)
+
+
+def _local_time(event: ReplayEvent) -> int:
+    return event.ts_local
