@@ -99,7 +99,14 @@ def api_url(text: str) -> str:
     return text
 
 
-def coin(text: str) -> tuple[str, ...]:
+def coin(text: str) -> str:
+    problem = coin_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def coins(text: str) -> tuple[str, ...]:
     """``BTC`` or a list ``BTC,ETH,SOL``: every name valid, none twice."""
     names = [name.strip(" ") for name in text.split(",")]
     if not all(names):
@@ -107,9 +114,7 @@ def coin(text: str) -> tuple[str, ...]:
             f"expected a coin name or a list such as BTC,ETH, got {text[:80]!r}"
         )
     for name in names:
-        problem = coin_problem(name)
-        if problem:
-            raise argparse.ArgumentTypeError(problem)
+        coin(name)
     if len(set(names)) < len(names):
         raise argparse.ArgumentTypeError(f"a coin is listed twice in {text[:80]!r}")
     if len(names) > MAX_COINS:

@@ -117,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--coin",
-        type=arguments.coin,
+        type=arguments.coins,
         help="the coin, or several: BTC,ETH,SOL (overrides the config)",
     )
     run.add_argument(
