@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from actors.account_equity import account_position
 from actors.price_band import BandSettings, PriceBand
 from actors.risk_guardian import RiskGuardianLogic
 from config.model import RiskConfig
@@ -31,8 +32,6 @@ from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, Tradi
 
 log = logging.getLogger("makerd.risk")
 ZERO = Decimal(0)
-ACCOUNT = "*"
-"""The coin named by the account-wide position handed to the wrapped guardian."""
 _SEVERITY = {TradingState.NORMAL: 0, TradingState.REDUCE_ONLY: 1, TradingState.HALTED: 2}
 
 
@@ -78,17 +77,7 @@ class BasketRiskLogic:
 
     def _account_position(self, now_ns: int) -> PositionChanged:
         """Every coin's PnL as one flat position: the wrapped guardian judges the losses."""
-        updates = self._positions.values()
-        return PositionChanged(
-            coin=ACCOUNT,
-            position=ZERO,
-            average_entry=ZERO,
-            realized_pnl=sum((p.realized_pnl for p in updates), ZERO),
-            unrealized_pnl=sum((p.unrealized_pnl for p in updates), ZERO),
-            fees_paid=sum((p.fees_paid for p in updates), ZERO),
-            mark=ZERO,
-            ts_local=now_ns,
-        )
+        return account_position(self._positions.values(), now_ns)
 
     def _from_account(self, messages: list[object]) -> list[object]:
         """Keep the guardian's kill switch; its state becomes the account's, told per coin."""

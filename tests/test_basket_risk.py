@@ -24,8 +24,10 @@ def basket(tmp_path: Path, **limits: object) -> tuple[BasketRiskLogic, KillSwitc
     return BasketRiskLogic(config=config, coins=COINS, account=account), latch
 
 
-def of(coin: str, pos: str, *, realized: str = "0") -> object:
-    return dataclasses.replace(position(pos, realized=realized), coin=coin)
+def of(coin: str, pos: str, *, realized: str = "0", funding: str = "0") -> object:
+    return dataclasses.replace(
+        position(pos, realized=realized), coin=coin, funding=Decimal(funding)
+    )
 
 
 def states(out: list[object]) -> dict[str | None, TradingState]:
@@ -98,6 +100,15 @@ def test_the_account_loss_is_the_sum_of_every_coins_pnl(tmp_path: Path) -> None:
     assert [t.reason for t in tripped] == [KillReason.SESSION_LOSS]
     assert states(out) == dict.fromkeys(COINS, TradingState.HALTED)
     assert latch.read() is not None
+
+
+def test_the_account_loss_counts_every_coins_funding(tmp_path: Path) -> None:
+    risk, _ = basket(tmp_path, session_loss_usd=Decimal(100), max_drawdown_usd=Decimal(1000))
+
+    risk.handle(of("BTC", "0", realized="-50"))
+    out = risk.handle(of("ETH", "0", realized="-40", funding="-15"))  # 105 with funding
+
+    assert [t.reason for t in of_type(out, KillSwitchTripped)] == [KillReason.SESSION_LOSS]
 
 
 def test_near_an_account_loss_limit_every_coin_turns_reduce_only(tmp_path: Path) -> None:
