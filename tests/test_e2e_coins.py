@@ -8,7 +8,7 @@ import sqlite3
 import urllib.request
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
+from makerd.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
 from makerd.latch import KillSwitchLatch
 from tests.ctl_kit import status
 from tests.processes import MakerdProcess, write_config
@@ -151,3 +151,25 @@ def test_a_reload_applies_each_coins_own_quoting_overrides(tmp_path: Path) -> No
 
     assert makerd.finish() == EXIT_OK, makerd.text
     assert applied.group(1) == "-", "a coin's quoting is hot; only the coin list is not"
+
+
+def test_a_shared_actor_crash_looping_gives_up_for_every_coin_with_exit_81(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    makerd = start(
+        tmp_path,
+        {
+            "faults": {"crash_role": "fill_tracker", "crash_every_s": 0.5},
+            "supervisor": {"max_restarts": 2, "period_s": 60},
+        },
+    )
+
+    code = makerd.finish(timeout=60)
+
+    assert code == EXIT_GAVE_UP, makerd.text
+    latched = KillSwitchLatch(state).read()
+    assert latched is not None
+    assert latched.reason == "restart_intensity"
+    for coin in COINS:
+        assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
