@@ -178,11 +178,11 @@ class RecordingVenue(Protocol):
     def recorder(self) -> FeedRecorder | None: ...
 
 
-def market_recorder(record_dir: Path | None, coin: str) -> FeedRecorder | None:
+def market_recorder(record_dir: Path | None, coins: tuple[str, ...]) -> FeedRecorder | None:
     """A trading run's recorder of its market stream (``feed.record_dir``), or None."""
     if record_dir is None:
         return None
-    files = HourlyFiles(out_dir=record_dir, label=file_label((coin,)))
+    files = HourlyFiles(out_dir=record_dir, label=file_label(coins))
     return FeedRecorder(RecordingWriter(files))
 
 
