@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from config.bounds import bound_problems
 from config.checks import coin_problem, relation_problems
-from config.model import CoinSpec, MakerdConfig, Mode, QuotingConfig
+from config.model import CoinSpec, MakerdConfig, QuotingConfig
 from config.schema import build_dataclass, describe
 
 MAX_COINS = 32
@@ -104,11 +104,6 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         if spec.coin in seen:
             problems.append(f"coins[{index}].coin: {spec.coin} is listed twice")
         seen.add(spec.coin)
-    if len(config.coins) > 1 and config.mode is Mode.PAPER:
-        problems.append(
-            "coins: several coins are quoted in sim and live modes only in this version; "
-            "paper mode quotes one coin per process"
-        )
     base = set(_quoting_problems(config))
     for index, spec in enumerate(config.coins):
         own = _quoting_problems(dataclasses.replace(config, quoting=spec.quoting, coins=()))

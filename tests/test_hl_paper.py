@@ -78,7 +78,7 @@ def test_paper_mode_fills_an_order_from_public_data_without_any_key(
     fill = next(e for e in sink.events if isinstance(e, OrderFilled))
     assert fill.cloid == crossing_buy.cloid
     assert fill.trade_id.startswith("paper-")
-    assert venue.exchange.position == fill.size
+    assert venue.basket.exchanges["BTC"].position == fill.size
 
 
 def test_paper_mode_charges_the_markets_funding_rate_on_the_paper_position(
