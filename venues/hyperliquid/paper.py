@@ -59,11 +59,14 @@ class PaperHyperliquidVenue:
         api_url = api_url_for(config.hyperliquid)
         coins = tuple(spec.coin for spec in config.coin_specs())
         self._instruments = tuple(fetch_instrument(api_url, coin) for coin in coins)
-        # A fresh prefix per run: trade ids journaled by earlier runs never collide.
-        prefix = f"paper-{clock.now_ns()}"
+        # A fresh prefix per run and coin: trade ids journaled by earlier runs, or minted by
+        # another coin's exchange, never collide (the fill tracker drops a repeated id).
+        started_ns = clock.now_ns()
         self.basket = PaperBasket(
             {
-                instrument.coin: PaperExchange(instrument, config.paper, id_prefix=prefix)
+                instrument.coin: PaperExchange(
+                    instrument, config.paper, id_prefix=f"paper-{started_ns}-{instrument.coin}"
+                )
                 for instrument in self._instruments
             },
             paper=config.paper,
