@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +46,18 @@ def recorded_coins(record_dir: Path) -> set[str]:
     return coins
 
 
+def drop_market_streams(url: str) -> int:
+    """Close the venue's market-data WebSockets; how many there were."""
+    request = urllib.request.Request(
+        url + "/_debug/faults",
+        data=json.dumps({"drop_stream": "market"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        dropped: int = json.loads(response.read())["dropped"]
+    return dropped
+
+
 def test_every_coin_rests_paper_orders_books_its_own_fills_and_sigterm_leaves_none(
     tmp_path: Path, venue_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,6 +86,7 @@ def test_every_coin_rests_paper_orders_books_its_own_fills_and_sigterm_leaves_no
     for coin in COINS:
         makerd.wait_for(rf"makerd paper {coin} \| .*orders=[1-9]\d* fills=[1-9]", timeout=90)
     running = status(state)
+    market_connections = drop_market_streams(venue_url)
     makerd.signal(signal.SIGTERM)
     code = makerd.finish()
 
@@ -82,6 +96,7 @@ def test_every_coin_rests_paper_orders_books_its_own_fills_and_sigterm_leaves_no
         assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
         assert running["coins"][coin]["open_orders"]["makerd"] > 0, coin
     assert "venue confirms 0 open orders" in makerd.text
+    assert market_connections == 1, "one market WebSocket carries every coin"
     assert "position_mismatch" not in makerd.text
     assert "duplicate_fill" not in makerd.text, "each coin mints its own trade ids"
     booked = fills_by_coin(state)
