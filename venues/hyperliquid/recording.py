@@ -28,8 +28,10 @@ import threading
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from protocol.instrument import Instrument
 from protocol.market import VenueConnectionChanged
 from venues.hyperliquid.recording_files import HourlyFiles, file_label
+from venues.hyperliquid.recording_rules import save_rules
 
 log = logging.getLogger("makerd.recording")
 
@@ -178,11 +180,16 @@ class RecordingVenue(Protocol):
     def recorder(self) -> FeedRecorder | None: ...
 
 
-def market_recorder(record_dir: Path | None, coin: str) -> FeedRecorder | None:
-    """A trading run's recorder of its market stream (``feed.record_dir``), or None."""
+def market_recorder(record_dir: Path | None, instrument: Instrument) -> FeedRecorder | None:
+    """A trading run's recorder of its market stream (``feed.record_dir``), or None.
+
+    The instrument's rules go beside the files first (:mod:`recording_rules`), so that
+    the recording can be replayed without guessing them.
+    """
     if record_dir is None:
         return None
-    files = HourlyFiles(out_dir=record_dir, label=file_label((coin,)))
+    save_rules(record_dir, (instrument,))
+    files = HourlyFiles(out_dir=record_dir, label=file_label((instrument.coin,)))
     return FeedRecorder(RecordingWriter(files))
 
 

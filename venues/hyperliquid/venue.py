@@ -185,7 +185,7 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
-        self.recorder = market_recorder(config.feed.record_dir, config.coin)
+        self.recorder = market_recorder(config.feed.record_dir, self._instrument)
         self.feed = MarketFeed(
             ws_url=ws_url,
             coins=(config.coin,),
