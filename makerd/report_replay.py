@@ -21,12 +21,14 @@ from typing import TextIO
 
 from config.errors import ConfigError
 from config.loader import parse_config
+from config.model import MakerdConfig
 from makerd.journal import Journal, SessionRecord
 from makerd.replay import run_replay
 from makerd.report_stats import report_figures
 from makerd.report_summary import JsonValue, summary_document
-from makerd.session_settings import read_replay_inputs
-from makerd.sessions import JOURNAL_NAME, NoJournalError
+from makerd.session_settings import ReplayInputs, read_replay_inputs
+from makerd.sessions import JOURNAL_NAME, session_journal
+from protocol.instrument import Instrument
 from venues.hyperliquid.recording_files import file_label
 from venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
 
@@ -55,26 +57,36 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
     NoJournalError, KeyError (no such session), NotReplayableError, or the backtest's
     RecordingError / EmptyRecordingError for a recording that cannot be replayed.
     """
-    path = state_dir / JOURNAL_NAME
-    if not path.is_file():
-        raise NoJournalError(f"no journal at {path}")
-    with Journal(path) as journal:
-        chosen = journal.latest_session_id() if session_id is None else session_id
-        if chosen is None:
-            raise KeyError(f"{path}: no sessions yet")
+    with session_journal(state_dir, session_id) as (journal, chosen):
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
         live = summary_document(report_figures(journal, chosen))
+    config, instrument, record_dir = _replay_terms(record, inputs)
+    replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
+    recording = replay_dir / "session.gz"
+    lines = cut_session_lines(record_dir, record, recording)
+    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir)
+    with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
+        replay = summary_document(report_figures(replay_journal, result.run.session_id))
+    return ReplayComparison(live=live, replay=replay, replay_state_dir=replay_dir, lines=lines)
+
+
+def _replay_terms(
+    record: SessionRecord, inputs: ReplayInputs
+) -> tuple[MakerdConfig, Instrument, Path]:
+    """The session's config (recording off), its coin's recorded rules, its recording."""
     if record.mode not in REPLAYABLE_MODES:
-        raise NotReplayableError(f"session {chosen} is a {record.mode} session: only live and "
-                                 "paper sessions record the market they traded")  # fmt: skip
+        raise NotReplayableError(
+            f"session {record.id} is a {record.mode} session: only live and paper sessions "
+            "record the market they traded"
+        )
     if inputs.config is None or inputs.record_dir is None:
         raise NotReplayableError(
-            f"session {chosen} did not record its market stream (feed.record_dir was not set, "
-            "or the makerd that ran it did not keep its config)"
+            f"session {record.id} did not record its market stream (feed.record_dir was not "
+            "set, or the makerd that ran it did not keep its config)"
         )
     try:
-        config = parse_config(inputs.config, source=f"session {chosen}'s config")
+        config = parse_config(inputs.config, source=f"session {record.id}'s config")
     except ConfigError as error:
         raise NotReplayableError(str(error)) from None
     config = dataclasses.replace(config, feed=dataclasses.replace(config.feed, record_dir=None))
@@ -82,13 +94,7 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
         instrument = load_rules(inputs.record_dir / RULES_NAME, record.coin)
     except RulesFileError as error:
         raise NotReplayableError(f"the instrument's rules: {error}") from None
-    replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
-    recording = replay_dir / "session.gz"
-    lines = cut_session_lines(inputs.record_dir, record, recording)
-    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir)
-    with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
-        replay = summary_document(report_figures(replay_journal, result.run.session_id))
-    return ReplayComparison(live=live, replay=replay, replay_state_dir=replay_dir, lines=lines)
+    return config, instrument, inputs.record_dir
 
 
 def cut_session_lines(record_dir: Path, session: SessionRecord, out: Path) -> int:
