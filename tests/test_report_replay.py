@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from makerd.journal import SessionRecord
 from makerd.report_replay import cut_session_lines
 from protocol.instrument import Instrument
 from tests.replay_kit import MS, T0, l2_book, write_recorder_file
+from tests.test_backtest import makerd
 from venues.hyperliquid.recording_rules import RULES_NAME, save_rules
 from venues.replay.synthetic import SyntheticRecording, write_recording
 
@@ -32,12 +31,13 @@ def one_minute(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def makerd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "makerd", "--log-format", "text", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        check=False,
-    )  # fmt: skip
+def recording_with_rules(one_minute: Path, tmp_path: Path, rules: Instrument) -> Path:
+    """A copy of the recording in a directory whose rules file knows ``rules``' coin."""
+    recording = tmp_path / "rec" / "btc.gz"
+    recording.parent.mkdir()
+    recording.write_bytes(one_minute.read_bytes())
+    save_rules(recording.parent, [rules])
+    return recording
 
 
 def test_backtest_report_dir_writes_the_files_makerd_report_writes(
@@ -83,10 +83,7 @@ def test_an_unwritable_report_dir_exits_78_before_replaying(
 def test_the_backtest_takes_the_rules_the_recorder_saved_beside_the_files(
     one_minute: Path, tmp_path: Path
 ) -> None:
-    recording = tmp_path / "rec" / "btc.gz"
-    recording.parent.mkdir()
-    recording.write_bytes(one_minute.read_bytes())
-    save_rules(recording.parent, [BTC])
+    recording = recording_with_rules(one_minute, tmp_path, BTC)
     meta = tmp_path / "meta.json"
     meta.write_text(json.dumps({"universe": [{"name": "BTC", "szDecimals": 5, "maxLeverage": 50}]}))
 
@@ -103,10 +100,8 @@ def test_the_backtest_takes_the_rules_the_recorder_saved_beside_the_files(
 def test_a_rules_file_without_the_coin_exits_78_naming_the_file(
     one_minute: Path, tmp_path: Path
 ) -> None:
-    recording = tmp_path / "rec" / "btc.gz"
-    recording.parent.mkdir()
-    recording.write_bytes(one_minute.read_bytes())
-    save_rules(recording.parent, [Instrument(coin="ETH", asset_id=1, sz_decimals=4)])
+    eth = Instrument(coin="ETH", asset_id=1, sz_decimals=4)
+    recording = recording_with_rules(one_minute, tmp_path, eth)
 
     result = makerd("backtest", str(recording), "--state-dir", str(tmp_path / "s"), cwd=tmp_path)
 
