@@ -273,7 +273,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.replay:
         from makerd.report_replay_cli import report_replay
 
-        return report_replay(args.state_dir, args.session)
+        return report_replay(args)
     try:
         print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
         if args.report_dir is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
-from pathlib import Path
 
-from makerd.exit_codes import EXIT_FAILURE, EXIT_OK
+from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.report_compare import format_comparison
 from makerd.report_replay import NotReplayableError, compare_with_replay
 from makerd.sessions import NoJournalError
@@ -13,9 +13,13 @@ from venues.replay.errors import RecordingError
 from venues.replay.venue import EmptyRecordingError
 
 
-def report_replay(state_dir: Path, session_id: int | None) -> int:
+def report_replay(args: argparse.Namespace) -> int:
+    """``makerd report`` with ``--replay``: ``--state-dir`` and ``--session`` say which."""
+    if args.all or args.report_dir is not None:
+        print("makerd: --replay takes neither --all nor --report-dir", file=sys.stderr)
+        return EXIT_CONFIG
     try:
-        comparison = compare_with_replay(state_dir, session_id)
+        comparison = compare_with_replay(args.state_dir, args.session)
     except (NoJournalError, KeyError, NotReplayableError, RecordingError) as error:
         print(f"makerd: report --replay: {error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -154,3 +154,11 @@ def test_replaying_a_session_that_recorded_nothing_says_so(tmp_path: Path) -> No
     assert result.returncode == 1
     assert "session 1 is a sim session: only live and paper sessions" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_replay_with_report_dir_or_all_is_refused_as_a_usage_error(tmp_path: Path) -> None:
+    for extra in (["--all"], ["--report-dir", str(tmp_path / "r")]):
+        result = makerd("report", "--state-dir", str(tmp_path), "--replay", *extra, cwd=tmp_path)
+
+        assert result.returncode == 78
+        assert "--replay takes neither --all nor --report-dir" in result.stderr
