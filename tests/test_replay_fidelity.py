@@ -78,6 +78,7 @@ def figures(output: str, label: str) -> tuple[Decimal, Decimal]:
     return Decimal(match.group(1)), Decimal(match.group(2))
 
 
+@pytest.mark.timeout(RUN_S + 240)  # the live run, then its replay; not the suite's default
 def test_a_replay_of_a_live_session_fills_and_earns_within_tolerance(
     tmp_path: Path, venue_url: str
 ) -> None:
