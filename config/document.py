@@ -19,7 +19,7 @@ from pathlib import Path
 
 from config.model import MakerdConfig, ModelParams
 
-JsonValue = str | int | float | bool | None | dict[str, "JsonValue"]
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 def config_document(config: MakerdConfig) -> dict[str, JsonValue]:
@@ -34,8 +34,15 @@ def _section(section: object) -> dict[str, JsonValue]:
 def _value(value: object) -> JsonValue:
     if isinstance(value, ModelParams):
         return dict(value.items)
+    if isinstance(value, tuple):
+        # ``coins``: each entry with its whole quoting section, which reads back as is.
+        return [_value(item) for item in value]
     if is_dataclass(value) and not isinstance(value, type):
         return _section(value)
+    return _scalar(value)
+
+
+def _scalar(value: object) -> JsonValue:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, Decimal):

@@ -41,7 +41,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         "same state machines that trade live. Tick and lot come from --meta, --tick/--lot, or "
         "the instruments.json the recorder saved beside the files.",
     )
-    backtest.add_argument("files", type=arguments.path_argument, nargs="+", metavar="FILE")
+    backtest.add_argument(
+        "files",
+        type=arguments.path_argument,
+        nargs="+",
+        metavar="FILE",
+        help="recordings: the recorder's .gz files or the public archive's l2Book .lz4 files",
+    )
     backtest.add_argument(
         "--config",
         type=arguments.path_argument,

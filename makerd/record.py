@@ -67,7 +67,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
     record.add_argument(
         "--coin", type=coin_list, required=True, metavar="COIN[,COIN...]", help="e.g. BTC,ETH"
     )
-    record.add_argument("--out", type=arguments.path_argument, required=True, metavar="DIR")
+    record.add_argument(
+        "--out",
+        type=arguments.path_argument,
+        required=True,
+        metavar="DIR",
+        help="directory for the hourly .gz files (created if missing)",
+    )
     record.add_argument(
         "--duration",
         type=arguments.duration_seconds,

@@ -89,9 +89,13 @@ def _replay_terms(
         config = parse_config(inputs.config, source=f"session {record.id}'s config")
     except ConfigError as error:
         raise NotReplayableError(str(error)) from None
+    if len(config.coin_specs()) > 1:
+        raise NotReplayableError(
+            f"session {record.id} quoted several coins ({record.coin}); a replay takes one"
+        )
     config = dataclasses.replace(config, feed=dataclasses.replace(config.feed, record_dir=None))
     try:
-        instrument = load_rules(inputs.record_dir / RULES_NAME, record.coin)
+        instrument = load_rules(inputs.record_dir / RULES_NAME, config.coin)
     except RulesFileError as error:
         raise NotReplayableError(f"the instrument's rules: {error}") from None
     return config, instrument, inputs.record_dir

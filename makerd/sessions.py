@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from makerd.coin_report import coin_lines
 from makerd.journal import Journal, SessionRecord
 from makerd.report import SessionSummary, format_summary, summarize
 
@@ -61,8 +62,15 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
             _one_line(record, summarize(journal, chosen))
             + "\n"
             + format_summary(summarize(journal, chosen))
+            + _coins(journal, record)
             + _operator_commands(journal, chosen)
         )
+
+
+def _coins(journal: Journal, record: SessionRecord) -> str:
+    """A session of several coins (``BTC,ETH``): each coin's line from its own fills."""
+    coins = tuple(record.coin.split(","))
+    return "" if len(coins) < 2 else "\n" + coin_lines(journal, record.id, coins)
 
 
 def _operator_commands(journal: Journal, session_id: int) -> str:

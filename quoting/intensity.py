@@ -70,6 +70,9 @@ class IntensitySettings:
         )
 
 
+REFIT_EVERY_NS = NS_PER_S
+
+
 class TradeIntensityEstimator:
     """Collects trade depths over a rolling window and fits A and κ on demand."""
 
@@ -81,6 +84,7 @@ class TradeIntensityEstimator:
         # a profile of a long backtest showed costs 3x less than unpacking pairs.
         self._times: deque[int] = deque()
         self._depths: deque[float] = deque()
+        self._last: tuple[int, IntensityEstimate] | None = None
 
     def record_trade(self, *, price: float, mid: float, ts_ns: int) -> None:
         """Note a public trade at ``price`` while the mid was ``mid`` (same price unit)."""
@@ -90,7 +94,21 @@ class TradeIntensityEstimator:
         self._depths.append(abs(price - mid) / mid / BPS)
 
     def estimate(self, now_ns: int) -> IntensityEstimate:
-        """The fit over the window ending at ``now_ns``, or the fallback."""
+        """The fit over the window ending at ``now_ns``, or the fallback.
+
+        A fit less than :data:`REFIT_EVERY_NS` old is returned as it is: the quoter asks on
+        every book, on the path from a price move to an order, and a fit over a window of
+        minutes of trades barely moves within a second, while a fresh one costs a pass over
+        every trade in it.
+        """
+        last = self._last
+        if last is not None and 0 <= now_ns - last[0] < REFIT_EVERY_NS:
+            return last[1]
+        estimate = self._fit(now_ns)
+        self._last = (now_ns, estimate)
+        return estimate
+
+    def _fit(self, now_ns: int) -> IntensityEstimate:
         self._evict(now_ns)
         settings = self._settings
         trades = len(self._depths)

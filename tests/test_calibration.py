@@ -151,3 +151,21 @@ def test_intensity_settings_name_a_bad_bound() -> None:
             fallback_kappa_per_bps=9.0,
             kappa_bounds_per_bps=(0.1, 5.0),
         )
+
+
+def test_intensity_fit_is_reused_within_a_second_and_then_takes_new_trades() -> None:
+    settings = IntensitySettings(
+        window_s=60.0, fallback_a_per_s=1.5, fallback_kappa_per_bps=0.7, min_trades=50
+    )
+    estimator = TradeIntensityEstimator(settings, started_ns=0)
+    for step, depth in enumerate(_synthetic_trades(15, a_per_s=5, kappa=0.3, seconds=20)):
+        estimator.record_trade(price=100.0 * (1 + depth * 1e-4), mid=100.0, ts_ns=step * 10**7)
+    first = estimator.estimate(20 * S)
+    for step in range(100):  # a burst of trades far out, right after the fit
+        estimator.record_trade(price=100.1, mid=100.0, ts_ns=20 * S + step)
+
+    within_a_second = estimator.estimate(20 * S + S // 2)
+    a_second_later = estimator.estimate(21 * S)
+
+    assert within_a_second == first
+    assert a_second_later.trades == first.trades + 100

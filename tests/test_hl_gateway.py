@@ -80,6 +80,8 @@ class Harness:
     budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
     # The exchange checks a dead-man time against its own clock, so those tests run on ours.
     clock: Callable[[], int] = field(default=lambda: T0)
+    others: tuple[str, ...] = ()
+    """Coins quoted beside BTC (a process with several coins)."""
 
     def run(self, *commands: object) -> list[object]:
         return asyncio.run(self._run(commands))
@@ -106,6 +108,7 @@ class Harness:
             now_ns=self.clock,
             gate=self.gate,
             dead_man_max_failures=3,
+            others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
         )
         try:
             for command in commands:

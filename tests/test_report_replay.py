@@ -162,3 +162,14 @@ def test_replay_with_report_dir_or_all_is_refused_as_a_usage_error(tmp_path: Pat
 
         assert result.returncode == 78
         assert "--replay takes neither --all nor --report-dir" in result.stderr
+
+
+def test_a_several_coin_config_kept_as_a_document_reads_back_the_same() -> None:
+    config = parse_config(
+        {"coins": ["BTC", {"coin": "ETH", "quoting": {"levels": 1}}]}, source="written"
+    )
+
+    kept = json.loads(json.dumps(config_document(config)))
+
+    assert parse_config(kept, source="kept") == config
+    assert [spec.quoting.levels for spec in config.coin_specs()] == [3, 1]

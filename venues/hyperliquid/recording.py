@@ -180,16 +180,18 @@ class RecordingVenue(Protocol):
     def recorder(self) -> FeedRecorder | None: ...
 
 
-def market_recorder(record_dir: Path | None, instrument: Instrument) -> FeedRecorder | None:
+def market_recorder(
+    record_dir: Path | None, instruments: tuple[Instrument, ...]
+) -> FeedRecorder | None:
     """A trading run's recorder of its market stream (``feed.record_dir``), or None.
 
-    The instrument's rules go beside the files first (:mod:`recording_rules`), so that
+    The instruments' rules go beside the files first (:mod:`recording_rules`), so that
     the recording can be replayed without guessing them.
     """
     if record_dir is None:
         return None
-    save_rules(record_dir, (instrument,))
-    files = HourlyFiles(out_dir=record_dir, label=file_label((instrument.coin,)))
+    save_rules(record_dir, instruments)
+    files = HourlyFiles(out_dir=record_dir, label=file_label(tuple(i.coin for i in instruments)))
     return FeedRecorder(RecordingWriter(files))
 
 
