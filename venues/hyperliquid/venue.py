@@ -190,7 +190,7 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
-        self.recorder = market_recorder(config.feed.record_dir, self._coins)
+        self.recorder = market_recorder(config.feed.record_dir, self._instruments)
         # One connection carries every coin's book and trades (the exchange limits both
         # connections and subscriptions per IP).
         self.feed = MarketFeed(
