@@ -18,6 +18,7 @@ from tests.ctl_kit import status
 from tests.processes import MakerdProcess, write_config
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 
 COINS = ("BTC", "ETH", "xyz:TSLA")
 
@@ -37,7 +38,7 @@ def fills_by_coin(state: Path) -> dict[str, int]:
 
 def recorded_coins(record_dir: Path) -> set[str]:
     coins: set[str] = set()
-    for recording in record_dir.iterdir():
+    for recording in record_dir.glob("*.gz"):
         with gzip.open(recording, "rt", encoding="utf-8") as file:
             for line in file:
                 message = json.loads(line.split(" ", 1)[1])
@@ -102,3 +103,5 @@ def test_every_coin_rests_paper_orders_books_its_own_fills_and_sigterm_leaves_no
     booked = fills_by_coin(state)
     assert set(booked) == set(COINS), booked
     assert recorded_coins(record_dir) == set(COINS)
+    rules = {coin: load_rules(record_dir / RULES_NAME, coin) for coin in COINS}
+    assert rules["xyz:TSLA"].asset_id > rules["ETH"].asset_id, "the builder dex's offset ids"

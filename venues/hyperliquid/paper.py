@@ -74,7 +74,7 @@ class PaperHyperliquidVenue:
         )
         self._io = IoLoop(name="paper-io")
         self._sink: EventSink | None = None
-        self.recorder = market_recorder(config.feed.record_dir, coins)
+        self.recorder = market_recorder(config.feed.record_dir, self._instruments)
         # One connection carries every coin's book and trades, as in live mode.
         self.feed = MarketFeed(
             ws_url=websocket_url(api_url),
