@@ -185,6 +185,31 @@ class MakerdRun:
         if parts.pause.paused:
             log.warning("event=started_paused action=quote_nothing until='makerd ctl resume'")
         tree = build_session_tree(parts, session, hooks, slot)
+        running = self._start(session, tree, server)
+        if running is None:
+            return EXIT_FAILURE
+        try:
+            self._quote_until_stopped(session, tree, duration_s)
+        finally:
+            open_at_stop = stop_everything(
+                parts,
+                session,
+                running,
+                outcome=self._outcome,
+                notifier=self._notifier,
+                answers=self._answers,
+                flags=self._flags,
+                out=self._out,
+            )
+        outcome = self._outcome.get()
+        finish_journal(
+            parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
+        )
+        return exit_code(outcome)
+
+    def _start(self, session: Session, tree: Tree, server: MetricsServer | None) -> Running | None:
+        """Open the control socket, then start the venue, the actors and the ticker."""
+        parts, venue = self._parts, session.venue
         try:
             control = open_control(self._state_dir, self._desk_parts(session, tree))
         except ControlSocketError as error:
@@ -192,7 +217,7 @@ class MakerdRun:
             venue.stop()
             if server is not None:
                 server.shutdown()
-            return EXIT_FAILURE
+            return None
         venue.start(tree.router.dispatch)
         tree.supervisor.start()
         control.start()
@@ -212,29 +237,11 @@ class MakerdRun:
         ticker.start()
         log.info(
             "event=started mode=%s coin=%s session=%d",
-            config.mode.value,
+            parts.config.mode.value,
             parts.basket.label,
-            session_id,
+            session.session_id,
         )
-        running = Running(tree=tree, control=control, ticker=ticker, server=server)
-        try:
-            self._quote_until_stopped(session, tree, duration_s)
-        finally:
-            open_at_stop = stop_everything(
-                parts,
-                session,
-                running,
-                outcome=self._outcome,
-                notifier=self._notifier,
-                answers=self._answers,
-                flags=self._flags,
-                out=self._out,
-            )
-        outcome = self._outcome.get()
-        finish_journal(
-            parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
-        )
-        return exit_code(outcome)
+        return Running(tree=tree, control=control, ticker=ticker, server=server)
 
     def _desk_parts(self, session: Session, tree: Tree) -> DeskParts:
         """What ``makerd ctl`` reads and reaches: snapshots, the config, the routing table."""
