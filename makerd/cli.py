@@ -170,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
         " (with plots) into this directory (docs/report.md)",
     )
+    report.add_argument(
+        "--replay",
+        action="store_true",
+        help="backtest the market data a live or paper session recorded (feed.record_dir)"
+        " with its config, and print both side by side (docs/backtest.md)",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
@@ -269,6 +275,10 @@ def _report(args: argparse.Namespace) -> int:
         print(f"makerd: --report-dir {args.report_dir} {unwritable}", file=sys.stderr)
         return EXIT_CONFIG
 
+    if args.replay:
+        from makerd.report_replay_cli import report_replay
+
+        return report_replay(args)
     try:
         print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
         if args.report_dir is not None:

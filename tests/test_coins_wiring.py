@@ -58,9 +58,17 @@ def test_the_old_single_coin_stays_a_one_coin_list() -> None:
 
 
 def test_a_comma_separated_coin_is_the_same_list() -> None:
-    config = parse_config({"coin": "BTC, ETH;SOL"}, source="test")
+    config = parse_config({"coin": "BTC, ETH,SOL"}, source="test")
 
     assert [spec.coin for spec in config.coin_specs()] == list(COINS)
+
+
+@pytest.mark.parametrize("text", ["BT C", "BTC;ETH", "BTC ETH"])
+def test_only_a_comma_separates_coins(text: str) -> None:
+    """A typo with a space must not quote coins nobody named."""
+    problems = problems_of({"coin": text})
+
+    assert any(problem.startswith("coin: names one coin") for problem in problems), problems
 
 
 def test_every_problem_of_a_coins_list_names_its_entry() -> None:

@@ -133,7 +133,7 @@ class OrderGateway:
             await self.report_account(command.coin)
         elif isinstance(command, RequestMargin):
             coin = self._instrument.coin
-            self._emit(await self._queries.margin(coin, now_ns=self._now_ns()))
+            self._emit(await self._queries.margin(coin))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
 
@@ -152,9 +152,7 @@ class OrderGateway:
 
     async def report_account(self, coin: str) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect."""
-        snapshot = await self._queries.snapshot(
-            coin, now_ns=self._now_ns(), priority=self._truth_priority()
-        )
+        snapshot = await self._queries.snapshot(coin, priority=self._truth_priority())
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
 
@@ -372,9 +370,7 @@ class OrderGateway:
         instrument = self._instruments.get(command.coin)
         if instrument is None:
             return
-        snapshot = await self._queries.snapshot(
-            command.coin, now_ns=self._now_ns(), priority=self._truth_priority()
-        )
+        snapshot = await self._queries.snapshot(command.coin, priority=self._truth_priority())
         resting = snapshot.open_orders.orders
         if not resting:
             return

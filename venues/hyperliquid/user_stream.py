@@ -168,8 +168,8 @@ class UserStream:
         fills: Sequence[OrderFilled] | None = None
         funding: tuple[FundingPaid, ...] = ()
         if since_ms is not None:
-            fills = await self._queries.fills_since(since_ms, now_ns=now)
-            funding = await self._queries.funding_since(since_ms, now_ns=now)
+            fills = await self._queries.fills_since(since_ms)
+            funding = await self._queries.funding_since(since_ms)
         # Each coin costs a query of its orders and one of its position: a coin's own
         # request (its fill tracker's) repairs that coin alone.
         for coin in self._coins if coins is None else coins:
@@ -188,7 +188,7 @@ class UserStream:
         """One coin's share of a repair: its missed fills and funding, then its orders and
         position."""
         found = 0
-        snapshot = await self._queries.snapshot(coin, now_ns=self._now_ns())
+        snapshot = await self._queries.snapshot(coin)
         if fills is not None:
             for fill in fills:
                 if fill.coin == coin:

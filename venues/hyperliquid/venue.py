@@ -162,12 +162,12 @@ class HyperliquidVenue:
         self._io = IoLoop()
         self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
         self._rest = RestClient(self._api_url, self.budget)
-        self._queries = AccountQueries(self._rest, user=user)
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
         self._batches = PlaceBatcher()
         self._sink: EventSink | None = None
         now_ns = clock.now_ns
+        self._queries = AccountQueries(self._rest, user=user, now_ns=now_ns)
         self._sender = SignedSender(
             rest=self._rest,
             signer=signer,
@@ -190,7 +190,7 @@ class HyperliquidVenue:
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
-        self.recorder = market_recorder(config.feed.record_dir, self._coins)
+        self.recorder = market_recorder(config.feed.record_dir, self._instruments)
         # One connection carries every coin's book and trades (the exchange limits both
         # connections and subscriptions per IP).
         self.feed = MarketFeed(
