@@ -29,24 +29,44 @@ def _snapshot(rng: random.Random, step: int) -> dict[str, object]:
 
 def test_cached_parse_equals_the_uncached_parse_snapshot_after_snapshot() -> None:
     rng = random.Random(5)
-    cache: LevelCache = {}
+    cache = LevelCache()
     for step in range(500):
         data = _snapshot(rng, step)
         ts_local = (T0_MS + 100 * step + 30) * MS
         assert parse_l2_book(data, ts_local=ts_local, cache=cache) == parse_l2_book(
             data, ts_local=ts_local
         )
-    assert cache, "levels that repeat are kept"
+    assert cache.levels, "levels that repeat are kept"
 
 
 @pytest.mark.parametrize("orders", [True, 1.0, "1"])
 def test_a_level_with_a_bad_order_count_is_refused_even_when_its_twin_is_cached(
     orders: object,
 ) -> None:
-    cache: LevelCache = {}
+    cache = LevelCache()
     good = {"px": "60000", "sz": "1", "n": 1}
     book = {"coin": "BTC", "time": T0_MS, "levels": [[good], [{"px": "60001", "sz": "1", "n": 1}]]}
     parse_l2_book(book, ts_local=T0_MS * MS, cache=cache)
     bad = {**book, "levels": [[{**good, "n": orders}], book["levels"][1]]}  # type: ignore[index]
     with pytest.raises(FeedParseError, match="n is not an integer"):
         parse_l2_book(bad, ts_local=T0_MS * MS, cache=cache)
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "1e3", "x"])
+def test_a_bad_size_is_refused_even_when_its_price_string_is_cached(size: str) -> None:
+    cache = LevelCache()
+    ask = {"px": "60001", "sz": "1", "n": 1}
+    book = {"coin": "BTC", "time": T0_MS, "levels": [[{"px": "60000", "sz": "2", "n": 1}], [ask]]}
+    parse_l2_book(book, ts_local=T0_MS * MS, cache=cache)
+    bad = {**book, "levels": [[{"px": "60000", "sz": size, "n": 1}], [ask]]}
+    with pytest.raises(FeedParseError, match="sz"):
+        parse_l2_book(bad, ts_local=T0_MS * MS, cache=cache)
+
+
+def test_the_cache_stays_within_its_limit() -> None:
+    rng = random.Random(9)
+    cache = LevelCache(limit=100)
+    for step in range(200):
+        parse_l2_book(_snapshot(rng, step), ts_local=(T0_MS + 100 * step + 30) * MS, cache=cache)
+        assert len(cache.levels) <= 100 + 40
+        assert len(cache.decimals) <= 100 + 80
