@@ -11,10 +11,11 @@ Then, on that file:
   JIT and one run; the conversion of the file (cacheable, done once per file) is shown
   apart. ``--no-hftbacktest`` skips it; so does a virtualenv that cannot be made.
 
-It prints one table: wall time, the ratio makerd / hftbacktest, peak RSS, events per second,
-fills and PnL. The issue's size is 6 h (216,000 snapshots); its target is makerd under
-hftbacktest's 8.5 s cold. ``--profile`` writes a cProfile of makerd's run instead (then
-its wall time is the profiled one). Run: ``python bench/bench_backtest.py --hours 6``.
+It prints one table: wall time, the ratio makerd / hftbacktest, makerd's CPU time (steadier
+than wall on a shared machine), peak RSS, events per second, fills and PnL. The issue's
+size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s cold.
+``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
+profiled one). Run: ``python bench/bench_backtest.py --hours 6``.
 A benchmark, not a test: it prints, it asserts nothing.
 """
 
@@ -41,6 +42,8 @@ TICK, LOT = "1", "0.00001"
 class Engine:
     name: str
     wall_s: float
+    cpu_s: float
+    """The process's own CPU time (user + system): steadier than wall on a shared machine."""
     peak_rss_mib: float
     fills: str
     pnl: str
@@ -79,18 +82,21 @@ def _makerd(recording: Path, state_dir: Path, profile: Path | None) -> Engine:
         *("-m", "makerd", "backtest", str(recording), "--tick", TICK, "--lot", LOT),
         *("--state-dir", str(state_dir)),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     # Read before any other child runs: RUSAGE_CHILDREN is the largest child so far.
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         sys.exit(f"makerd backtest failed ({done.returncode}):\n{done.stderr}")
     values = dict(_label_value(line) for line in done.stdout.splitlines())
     return Engine(
         name="makerd" + (" (profiled)" if profile else ""),
         wall_s=wall,
-        peak_rss_mib=peak_kib / 1024,
+        cpu_s=cpu,
+        peak_rss_mib=after.ru_maxrss / 1024,
         fills=values.get("fills", "?"),
         pnl=values.get("total pnl", "?"),
     )
@@ -103,6 +109,7 @@ def _hftbacktest(recording: Path) -> Engine:
         return Engine(
             name="hftbacktest 2.4.4",
             wall_s=float("nan"),
+            cpu_s=float("nan"),
             peak_rss_mib=float("nan"),
             fills="-",
             pnl="-",
@@ -111,6 +118,7 @@ def _hftbacktest(recording: Path) -> Engine:
     return Engine(
         name="hftbacktest 2.4.4",
         wall_s=float(figures["cold_without_convert_s"]),
+        cpu_s=float("nan"),  # its process also converts the file: not comparable
         peak_rss_mib=float(figures["peak_rss_mib"]),
         fills=str(figures["fills"]),
         pnl=f"{float(figures['pnl']):.2f} USD",
@@ -125,14 +133,14 @@ def _hftbacktest(recording: Path) -> Engine:
 def _print_table(engines: list[Engine], events: int) -> None:
     base = engines[-1].wall_s
     print(
-        f"{'engine':<20} {'cold wall':>10} {'ratio':>6} {'peak RSS':>9} {'events/s':>10} "
-        f"{'fills':>6} {'PnL':>14}"
+        f"{'engine':<20} {'cold wall':>10} {'ratio':>6} {'CPU':>9} {'peak RSS':>9} "
+        f"{'events/s':>10} {'fills':>6} {'PnL':>14}"
     )
     for engine in engines:
         print(
             f"{engine.name:<20} {engine.wall_s:>8.2f} s {engine.wall_s / base:>5.2f}x "
-            f"{engine.peak_rss_mib:>5.0f} MiB {events / engine.wall_s:>10,.0f} "
-            f"{engine.fills:>6} {engine.pnl:>14}"
+            f"{engine.cpu_s:>7.2f} s {engine.peak_rss_mib:>5.0f} MiB "
+            f"{events / engine.wall_s:>10,.0f} {engine.fills:>6} {engine.pnl:>14}"
         )
     for engine in engines:
         if engine.note:
