@@ -192,7 +192,9 @@ class FillTrackerLogic:
 
     def _kept_fills(self) -> list[OrderFilled]:
         if self._account is None:
-            return self._journal.session_fills(self._session_id)
+            # The session's fills of every coin: another coin's tracker books the others.
+            fills = self._journal.session_fills(self._session_id)
+            return [fill for fill in fills if fill.coin == self._coin]
         return self._journal.account_fills(self._account, self._coin)
 
     def _fill_times(self) -> list[int]:

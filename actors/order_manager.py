@@ -33,10 +33,11 @@ from actors.bracket import BracketKeeper
 from actors.exposure import ExposureLimit, RateLimitPause
 from actors.gate import TradingGate
 from actors.operator_hold import OperatorHold, PauseMemory, closing_order
-from actors.order_diff import RestingView, diff_side
+from actors.order_commands import batched_commands, resting_views, within_bound
+from actors.order_diff import diff_side
 from actors.order_state import ManagedOrder, OrderTable
 from actors.refresh_policy import RefreshPolicy
-from actors.venue_truth import TruthTiming, VenueTruth
+from actors.venue_truth import TruthTiming, VenueTruth, apply_report
 from config.model import OrderManagerConfig
 from protocol.account import OrderFilled, PositionChanged
 from protocol.control import (
@@ -53,12 +54,10 @@ from protocol.instrument import Instrument
 from protocol.market import FeedStale
 from protocol.orders import (
     CancelAll,
-    CancelOrders,
     CancelReason,
     CancelRejected,
     DeadManSwitchArmed,
     DeadManSwitchLost,
-    ModifyOrders,
     ModifyRejected,
     OpenOrdersReported,
     OrderAccepted,
@@ -81,7 +80,6 @@ from protocol.side import Side
 from quoting.bracket import BracketSettings
 
 log = logging.getLogger("makerd.order_manager")
-_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 NS_PER_S = 1_000_000_000
 PENDING_TIMEOUT_NS = 5 * NS_PER_S
 
@@ -291,7 +289,9 @@ class OrderManagerLogic:
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
         for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
-            actions = diff_side(self._resting_views(side, now), levels, self._refresh.tolerance)
+            actions = diff_side(
+                side, resting_views(self.orders, side, now), levels, self._refresh.tolerance
+            )
             cancels.extend(actions.cancel)
             if paused:
                 continue  # the venue asked us to wait: nothing but cancels until it ends
@@ -322,26 +322,7 @@ class OrderManagerLogic:
         """New quotes only on a clean view of the venue, and never past the bound."""
         if not places or not self.truth.clean:
             return []
-        quotes = [order for order in self.orders.all() if order.trigger is None]
-        room = self._exposure.room(
-            working=sum(order.status in _WORKING for order in quotes),
-            cancelling=sum(order.status is OrderStatus.PENDING_CANCEL for order in quotes),
-            in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
-        )
-        return ExposureLimit.nearest_levels(places, room)
-
-    def _resting_views(self, side: Side, now_ns: int) -> list[RestingView]:
-        return [
-            RestingView(
-                cloid=order.cloid,
-                price=order.price,
-                remaining=order.remaining,
-                age_ns=now_ns - order.priced_ns,
-                amendable=order.status is OrderStatus.OPEN,
-            )
-            for order in self.orders.working(side)
-            if order.trigger is None
-        ]
+        return within_bound(self.orders, self._exposure, places)
 
     def _order_request(self, side: Side, level: QuoteLevel) -> OrderRequest:
         return OrderRequest(
@@ -362,22 +343,15 @@ class OrderManagerLogic:
         reason: CancelReason,
         now_ns: int,
     ) -> list[object]:
-        """Cancels first (free margin and rate budget), then amendments, then new orders."""
-        out: list[object] = []
-        batch = self._refresh.config.max_orders_per_batch
-        for start in range(0, len(cancels), batch):
-            chunk = tuple(cancels[start : start + batch])
-            self.orders.mark_pending_cancel(chunk, now_ns)
-            out.append(CancelOrders(cloids=chunk, reason=reason, ts_local=now_ns))
-        for start in range(0, len(amendments), batch):
-            amend_chunk = tuple(amendments[start : start + batch])
-            self.orders.mark_pending_modify(amend_chunk, now_ns)
-            out.append(ModifyOrders(amendments=amend_chunk, ts_local=now_ns))
-        for start in range(0, len(places), batch):
-            place_chunk = tuple(places[start : start + batch])
-            self.orders.add_pending(place_chunk, now_ns)
-            out.append(PlaceOrders(orders=place_chunk, ts_local=now_ns))
-        return out
+        return batched_commands(
+            self.orders,
+            places=places,
+            amendments=amendments,
+            cancels=cancels,
+            reason=reason,
+            batch=self._refresh.config.max_orders_per_batch,
+            now_ns=now_ns,
+        )
 
     def _on_modify_rejected(self, message: ModifyRejected) -> list[object]:
         if message.reason is RejectReason.UNKNOWN_ORDER:
@@ -386,21 +360,7 @@ class OrderManagerLogic:
         return self.orders.revert_modify(message.cloid, message.ts_local)
 
     def _on_open_orders(self, report: OpenOrdersReported) -> list[object]:
-        orphans, changes = self.orders.reconcile(report)
-        out: list[object] = list(changes)
-        in_doubt = any(order.status is OrderStatus.UNKNOWN for order in self.orders.all())
-        self.truth.reported(orphans=orphans, in_doubt=in_doubt, now_ns=report.ts_local)
-        if orphans:
-            log.warning(
-                "event=orphans_found count=%d action=cancel_all",
-                sum(
-                    1 for o in report.orders if o.cloid is None or self.orders.get(o.cloid) is None
-                ),
-            )
-            out.append(
-                CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
-            )
-        return out
+        return apply_report(self.truth, self.orders, report)
 
     def _cancel_everything(self, reason: CancelReason, now_ns: int) -> list[object]:
         cancels = [order.cloid for order in self.orders.working(None)]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from actors.quote_sampler import QuoteSampler
-from config.model import QuotingConfig
+from config.model import OrderManagerConfig, QuotingConfig
 from protocol.account import FillBooked, PositionChanged
 from protocol.control import ParametersChanged, TimerFired
 from protocol.instrument import Instrument
@@ -28,6 +28,7 @@ from quoting.volatility import VolatilityEstimator
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
+BPS = Decimal("0.0001")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -51,13 +52,23 @@ class QuoterLogic:
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
         session_s: float = 0.0,
         sampler: QuoteSampler | None = None,
+        urgent_move_bps: Decimal | None = None,
     ) -> None:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
-        ``sampler`` keeps our quotes against the touch for the session report."""
+        ``sampler`` keeps our quotes against the touch for the session report.
+
+        A book whose mid moved more than ``urgent_move_bps`` from the mid of the last
+        target is quoted at once, however recent that target: the widest slack the order
+        manager gives a resting order, so such a move leaves every order out of place (a
+        smaller one is a wiggle, which the refresh interval batches). ``None``: every book
+        waits for ``min_requote_interval_ns``.
+        """
         self._instrument = instrument
         self._model = model
         self._max_position = max_position
         self._min_requote_interval_ns = min_requote_interval_ns
+        self._urgent_move = None if urgent_move_bps is None else urgent_move_bps * BPS
+        self._quoted_mid: Decimal | None = None
         self._rebuild_model = rebuild_model
         self._session_ns = int(session_s * NS_PER_S)
         self._estimators = estimators
@@ -113,13 +124,23 @@ class QuoterLogic:
             self._estimators.volatility.observe(float(mid), book.ts_exchange)
             if self._estimators.markout is not None:
                 self._widening = self._estimators.markout.observe_mid(float(mid), book.ts_exchange)
-        return self._requote(book.ts_local, force=False)
+        return self._requote(book.ts_local, force=self._moved_urgently(mid))
+
+    def _moved_urgently(self, mid: Decimal | None) -> bool:
+        """A jump must not wait out the refresh interval: the orders it leaves behind are
+        the ones a fast taker picks off."""
+        quoted, urgent = self._quoted_mid, self._urgent_move
+        if mid is None or quoted is None or urgent is None:
+            return False
+        return abs(mid - quoted) > quoted * urgent
 
     def _on_parameters(self, changed: ParametersChanged) -> list[object]:
         if self._rebuild_model is not None:
             self._model = self._rebuild_model(changed.quoting)
         self._max_position = changed.risk.max_position
         self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
+        if self._urgent_move is not None:
+            self._urgent_move = urgent_move_bps(changed.order_manager) * BPS
         self._session_ns = int(changed.quoting.session_s * NS_PER_S)
         return self._requote(changed.ts_local, force=True)
 
@@ -168,6 +189,7 @@ class QuoterLogic:
         if self._feed_stale or self._state is TradingState.HALTED:
             return [self._empty_target(now_ns)]
         target, refused = self._target(self._book, now_ns)
+        self._quoted_mid = self._book.mid
         self._last_target = target
         if not refused:
             return [target]
@@ -249,3 +271,8 @@ def _clip(
         clipped.append(QuoteLevel(price=level.price, size=size))
         remaining -= size
     return tuple(clipped)
+
+
+def urgent_move_bps(config: OrderManagerConfig) -> Decimal:
+    """A mid move beyond every resting order's slack (see :mod:`actors.order_diff`)."""
+    return config.price_tolerance_bps * config.queue_hold_factor

@@ -220,6 +220,10 @@ class RiskGuardianLogic:
         # A price band pause ends on the clock, not on the next book.
         return [*out, *self._assess(now)]
 
+    def trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
+        """Trip the kill switch for a limit judged outside this class (once; later: nothing)."""
+        return [] if self.tripped is not None else self._trip(reason, detail, now_ns)
+
     def _move(
         self, state: TradingState, reason: str, limits: tuple[RiskLimit, ...], now_ns: int
     ) -> list[object]:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import pykka
 
+from actors.coin_addressing import CoinAddressing
 from actors.gate import TradingGate
 from actors.routing import CONFLATED, OBSERVER, VENUE, Directed, recipients
 from protocol.orders import VenueCommand, as_venue_command
@@ -47,8 +48,11 @@ class Router:
         venue: VenuePort,
         observer: Callable[[object], None],
         gate: TradingGate,
+        addressing: CoinAddressing | None = None,
     ) -> None:
+        """``addressing`` names each coin's own actors when there are several coins."""
         self._resolve = resolve
+        self._addressing = addressing
         self._venue = venue
         self._observer = observer
         self._gate = gate
@@ -67,8 +71,11 @@ class Router:
                     self._venue.submit(as_venue_command(message))
             elif role == OBSERVER:
                 self._observer(message)
-            else:
+            elif self._addressing is None:
                 self.tell(role, message)
+            else:
+                for name in self._addressing.names(role, message):
+                    self.tell(name, message)
 
     def tell(self, role: str, message: object) -> None:
         if type(message) in CONFLATED:

@@ -82,6 +82,14 @@ OBSERVER = "observer"
 ACTOR_ROLES = (FILL_TRACKER, RISK_GUARDIAN, ORDER_MANAGER, QUOTER, BOOK_FEED, WATCHDOG)
 """Start order: each role's inputs come from roles started before it or from the venue."""
 
+COIN_ROLES = (ORDER_MANAGER, QUOTER, BOOK_FEED)
+"""The market-facing roles: with several coins, each coin has its own, named ``role:COIN``."""
+
+
+def coin_role(role: str, coin: str) -> str:
+    """The name of ``coin``'s incarnation of a per-coin role (several coins only)."""
+    return f"{role}:{coin}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Directed:

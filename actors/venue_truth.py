@@ -11,8 +11,14 @@ so an order that slipped past every event is found within ``audit_interval_ns``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final
+
+from actors.order_state import OrderTable
+from protocol.orders import CancelAll, CancelReason, OpenOrdersReported, OrderStatus
+
+log = logging.getLogger("makerd.order_manager")
 
 NS_PER_S: Final = 1_000_000_000
 
@@ -78,3 +84,21 @@ class VenueTruth:
         if self._asked_ns is not None:
             self._retry_ns = min(self._retry_ns * 2, self._timing.max_retry_ns)
         return True
+
+
+def apply_report(truth: VenueTruth, table: OrderTable, report: OpenOrdersReported) -> list[object]:
+    """Settle the table with a venue report; orphans in it are cancelled (all of the coin's
+    orders: one we do not know cannot be named) and keep the truth dirty."""
+    orphans, changes = table.reconcile(report)
+    out: list[object] = list(changes)
+    in_doubt = any(order.status is OrderStatus.UNKNOWN for order in table.all())
+    truth.reported(orphans=orphans, in_doubt=in_doubt, now_ns=report.ts_local)
+    if orphans:
+        log.warning(
+            "event=orphans_found count=%d action=cancel_all",
+            sum(1 for o in report.orders if o.cloid is None or table.get(o.cloid) is None),
+        )
+        out.append(
+            CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
+        )
+    return out

@@ -77,10 +77,16 @@ class WatchdogLogic:
         return out
 
     def _rearm(self, now_ns: int) -> list[object]:
-        """Push the venue's cancel-all deadline out, a third of the horizon at a time."""
+        """Push the venue's cancel-all deadline out once its last third (plus one ping) is all
+        that is left: that third is the time a failed re-arm has to be retried (every second)
+        before the switch fires. Each re-arm is an exchange action; re-arming sooner would
+        spend the request budget without making anything safer."""
         if self._dead_man_ns <= 0:
             return []
-        if self._last_arm_ns is not None and now_ns - self._last_arm_ns < self._dead_man_ns // 3:
+        rearm_after = max(
+            self._ping_interval_ns, 2 * self._dead_man_ns // 3 - self._ping_interval_ns
+        )
+        if self._last_arm_ns is not None and now_ns - self._last_arm_ns < rearm_after:
             return []
         self._last_arm_ns = now_ns
         return [ArmDeadManSwitch(cancel_at_ns=now_ns + self._dead_man_ns, ts_local=now_ns)]

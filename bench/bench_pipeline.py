@@ -4,41 +4,74 @@ Prints, per offered update rate: the update-to-order-command latency (p50 / p99 
 from the book's local receive time to the moment the order_manager's commands reach the
 venue port), the rate of book updates the quoter actually turned into quote cycles, and
 the largest inbox depth seen in any actor. Run: ``python bench/bench_pipeline.py``
-(``--rates 50 200 1000 --seconds 10``). A benchmark, not a test: it prints, it asserts nothing.
+(``--rates 50 200 1000 --seconds 10``).
+
+``--coins 1 5 20`` runs that many coins in one process instead (each at ``--coin-rate``
+book updates a second, wired as ``makerd run --coin ...`` wires them: a supervisor per
+coin, shared fill tracker and risk guardian) and prints, per coin count, the latency
+percentiles of the median and the worst coin and the process's CPU time over wall time
+(1.0 = one core busy; the machine's cores are printed beside it). A benchmark, not a
+test: it prints, it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from actors.gate import TradingGate
 from actors.router import Router, inbox_depth
-from actors.routing import ACTOR_ROLES
-from config.model import MakerdConfig
-from makerd.cloids import CloidFactory
+from config.model import CoinSpec, MakerdConfig
+from makerd.basket import Basket
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
-from makerd.supervision import build_supervisor
+from makerd.supervision import build_tree
 from makerd.wiring import Dependencies
 from protocol.clock import WallClock
 from protocol.control import QuoteCycleCompleted
 from protocol.market import BookUpdated
 from venues.runner import SteppedVenueThread
+from venues.sim.basket import SimBasket
 from venues.sim.venue import SimVenue, sim_instrument
+
+NAMES = [
+    "BTC",
+    "ETH",
+    "SOL",
+    "DOGE",
+    "AVAX",
+    "LINK",
+    "ARB",
+    "OP",
+    "SUI",
+    "APT",
+    "INJ",
+    "TIA",
+    "SEI",
+    "NEAR",
+    "ATOM",
+    "DOT",
+    "ADA",
+    "XRP",
+    "LTC",
+    "BCH",
+]
 
 
 class Recorder:
     def __init__(self, clock: WallClock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self.latencies_ns: list[int] = []
+        self.latencies_ns: dict[str, list[int]] = {}
         self.books = 0
         self.cycles = 0
 
@@ -50,90 +83,167 @@ class Recorder:
             elif isinstance(message, QuoteCycleCompleted):
                 self.cycles += 1
                 if message.commands_sent:
-                    self.latencies_ns.append(now - message.book_ts_local)
+                    taken = now - message.book_ts_local
+                    self.latencies_ns.setdefault(message.coin, []).append(taken)
 
 
-def run_rate(rate: int, seconds: float) -> dict[str, float]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class Run:
+    seconds: float
+    steps: int
+    cycles: int
+    latencies_ns: dict[str, list[int]]
+    max_inbox: int
+    cpu_s: float
+
+
+def run_pipeline(coins: int, rate: int, seconds: float) -> Run:
+    """``coins`` coins, each stepped ``rate`` times a second, through the wired actors."""
     clock = WallClock()
     base = MakerdConfig()
+    quoting = dataclasses.replace(base.quoting, refresh_interval_ms=0)
+    names = NAMES[:coins] if coins <= len(NAMES) else [f"C{i}" for i in range(coins)]
     config = dataclasses.replace(
         base,
+        coin=names[0],
+        coins=tuple(CoinSpec(coin=name, quoting=quoting) for name in names) if coins > 1 else (),
         sim=dataclasses.replace(base.sim, step_ms=max(1, round(1000 / rate))),
-        quoting=dataclasses.replace(base.quoting, refresh_interval_ms=0),
+        quoting=quoting,
     )
+    basket = Basket.of(config)
+    instruments = tuple(sim_instrument(config.sim, name, i) for i, name in enumerate(names))
     with tempfile.TemporaryDirectory() as tmp:
         journal = Journal(Path(tmp) / "journal.sqlite")
-        instrument = sim_instrument(config.sim, config.coin)
-        venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
+        venue: SimVenue | SimBasket
+        if basket.several:
+            venue = SimBasket(
+                instruments,
+                sim=config.sim,
+                paper=config.paper,
+                start_ns=clock.now_ns(),
+                coin_of_cloid=basket.cloids.coin_of,
+            )
+        else:
+            venue = SimVenue(
+                instruments[0], sim=config.sim, paper=config.paper, start_ns=clock.now_ns()
+            )
         thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
         recorder = Recorder(clock)
-        holder: dict[str, object] = {}
+        holder: dict[str, Any] = {}
         gate = TradingGate()
         router = Router(
-            resolve=lambda role: holder["sup"].ref(role),  # type: ignore[attr-defined]  # noqa: PLW0108
+            resolve=lambda role: holder["sup"].ref(role),  # noqa: PLW0108  (built below)
             venue=thread,
             observer=recorder,
             gate=gate,
+            addressing=basket.addressing(),
         )
         deps = Dependencies(
             config=config,
-            instrument=instrument,
+            instrument=instruments[0],
             journal=journal,
-            session_id=journal.start_session(mode="bench", coin="BTC", ts_ns=clock.now_ns()),
+            session_id=journal.start_session(mode="bench", coin=basket.label, ts_ns=clock.now_ns()),
             latch=KillSwitchLatch(Path(tmp)),
-            new_cloid=CloidFactory(),
+            new_cloid=basket.cloids.factories[names[0]],
             clock=clock,
             gate=gate,
         )
-        supervisor = build_supervisor(
-            config, deps=deps, router=router, clock=clock, on_escalate=print, on_restart=print
+        supervisor = build_tree(
+            config,
+            deps=deps,
+            cloids=basket.cloids,
+            instruments=instruments,
+            router=router,
+            clock=clock,
+            on_escalate=print,
+            on_coin_gave_up=print,
+            on_restart=print,
         )
         holder["sup"] = supervisor
         thread.set_sink(router.dispatch)
         supervisor.start()
         thread.start()
         max_depth = 0
-        started = time.monotonic()
+        actors = basket.actor_names()
+        started, cpu_started = time.monotonic(), time.process_time()
         steps_before = thread.steps
         while time.monotonic() - started < seconds:
-            depth = max(inbox_depth(supervisor.ref(role)) for role in ACTOR_ROLES)
+            depth = max(inbox_depth(supervisor.ref(name)) for name in actors)
             max_depth = max(max_depth, depth)
             time.sleep(0.002)
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
         steps = thread.steps - steps_before
         thread.stop()
         supervisor.stop()
         journal.close()
-    lat = np.array(recorder.latencies_ns, dtype=np.float64) / 1e3
-    return {
-        "offered_per_s": rate,
-        "venue_books_per_s": steps / elapsed,
-        "quote_cycles_per_s": recorder.cycles / elapsed,
-        "commanding_cycles": float(len(lat)),
-        "p50_us": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
-        "p99_us": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
-        "p999_us": float(np.percentile(lat, 99.9)) if len(lat) else float("nan"),
-        "max_inbox": float(max_depth),
-    }
+    return Run(
+        seconds=elapsed,
+        steps=steps,
+        cycles=recorder.cycles,
+        latencies_ns=recorder.latencies_ns,
+        max_inbox=max_depth,
+        cpu_s=cpu,
+    )
+
+
+def _percentiles(latencies_ns: list[int]) -> tuple[float, float, float]:
+    if not latencies_ns:
+        return (float("nan"),) * 3
+    lat = np.array(latencies_ns, dtype=np.float64) / 1e3
+    return tuple(float(np.percentile(lat, q)) for q in (50, 99, 99.9))  # type: ignore[return-value]
+
+
+def rate_table(rates: list[int], seconds: float) -> None:
+    print(
+        f"{'offered/s':>9} {'books/s':>8} {'cycles/s':>8} {'n':>6} "
+        f"{'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9} {'max inbox':>9}"
+    )
+    for rate in rates:
+        run = run_pipeline(1, rate, seconds)
+        lat = [ns for coin in run.latencies_ns.values() for ns in coin]
+        p50, p99, p999 = _percentiles(lat)
+        print(
+            f"{rate:>9.0f} {run.steps / run.seconds:>8.1f} {run.cycles / run.seconds:>8.1f} "
+            f"{len(lat):>6} {p50:>8.0f} {p99:>8.0f} {p999:>9.0f} {run.max_inbox:>9}"
+        )
+
+
+def coins_table(counts: list[int], rate: int, seconds: float) -> None:
+    print(f"{rate} book updates a second per coin, {seconds:g} s per run, {os.cpu_count()} cores")
+    print(
+        f"{'coins':>5} {'cycles/s':>8} {'p50 µs med':>10} {'p50 µs max':>10} "
+        f"{'p99 µs med':>10} {'p99 µs max':>10} {'cpu/wall':>8} {'max inbox':>9}"
+    )
+    for count in counts:
+        run = run_pipeline(count, rate, seconds)
+        per_coin = [_percentiles(lat) for lat in run.latencies_ns.values()]
+        p50s, p99s = [p[0] for p in per_coin], [p[1] for p in per_coin]
+        quiet = count - len(per_coin)
+        print(
+            f"{count:>5} {run.cycles / run.seconds:>8.1f} {_median(p50s):>10.0f} "
+            f"{max(p50s, default=float('nan')):>10.0f} {_median(p99s):>10.0f} "
+            f"{max(p99s, default=float('nan')):>10.0f} {run.cpu_s / run.seconds:>8.2f} "
+            f"{run.max_inbox:>9}" + (f"  ({quiet} coins sent no command)" if quiet else "")
+        )
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=int, nargs="+", default=[20, 100, 500, 1000])
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--coins", type=int, nargs="+", help="coin counts, e.g. 1 5 20")
+    parser.add_argument("--coin-rate", type=int, default=10, help="book updates/s per coin")
     args = parser.parse_args()
-    header = (
-        f"{'offered/s':>9} {'books/s':>8} {'cycles/s':>8} {'n':>6} "
-        f"{'p50 µs':>8} {'p99 µs':>8} {'p99.9 µs':>9} {'max inbox':>9}"
+    run: Callable[[], None] = (
+        (lambda: coins_table(args.coins, args.coin_rate, args.seconds))
+        if args.coins
+        else (lambda: rate_table(args.rates, args.seconds))
     )
-    print(header)
-    for rate in args.rates:
-        r = run_rate(rate, args.seconds)
-        print(
-            f"{r['offered_per_s']:>9.0f} {r['venue_books_per_s']:>8.1f} "
-            f"{r['quote_cycles_per_s']:>8.1f} {r['commanding_cycles']:>6.0f} "
-            f"{r['p50_us']:>8.0f} {r['p99_us']:>8.0f} {r['p999_us']:>9.0f} {r['max_inbox']:>9.0f}"
-        )
+    run()
 
 
 if __name__ == "__main__":

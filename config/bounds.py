@@ -88,6 +88,7 @@ BOUNDS: dict[str, Bound] = {
     "sim.start_price": _open_low(MAX_PRICE_USD),
     "sim.sz_decimals": Bound(0, PERP_MAX_DECIMALS),
     "sim.step_ms": Bound(1, MINUTE_S * 1000),
+    "sim.correlation": Bound(0, 1, high_open=True),
     # Hyperliquid caps funding at 4% an hour; more is a typo, not a market.
     "sim.funding_rate": Bound(Decimal("-0.04"), Decimal("0.04")),
     "sim.funding_interval_s": Bound(1, DAY_S),
@@ -129,6 +130,8 @@ BOUNDS: dict[str, Bound] = {
     "risk.loss_soft_at": _FRACTION,
     "risk.rejection_storm_count": Bound(1, 10**6),
     "risk.rejection_storm_window_s": _open_low(DAY_S),
+    "risk.max_gross_usd": Bound(0, MAX_USD),
+    "risk.max_net_usd": Bound(0, MAX_USD),
     "risk.stale_feed_halt_s": _open_low(DAY_S),
     "risk.margin_soft_at": _FRACTION,
     "risk.margin_hard_at": _FRACTION,

@@ -34,6 +34,7 @@ _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9]
 
 TEXT_FIELDS = (
     "coin",
+    "coins",
     "state_dir",
     "metrics.host",
     "quoting.model",
@@ -79,8 +80,8 @@ def coin_problem(coin: str) -> str | None:
     """Why ``coin`` cannot be a coin name, or None when it can."""
     if len(_LIST_SEPARATORS.split(coin.strip(" ,;"))) > 1:
         return (
-            "names one coin: one makerd process quotes one coin today (run one process, "
-            f"with its own state_dir, per coin), got {coin[:40]!r}"
+            "names one coin (list several under coins:, or as --coin BTC,ETH on the "
+            f"command line), got {coin[:40]!r}"
         )
     if ":" in coin and not _BUILDER_COIN.fullmatch(coin):
         return (
@@ -128,7 +129,7 @@ def text_problems(config: MakerdConfig) -> list[str]:
         problems += _path_problems("hyperliquid.key_file", hyperliquid.key_file)
     if config.feed.record_dir is not None:
         problems += _path_problems("feed.record_dir", config.feed.record_dir)
-    roles = extensions.actor_roles()
+    roles = extensions.role_names(tuple(spec.coin for spec in config.coin_specs()))
     for name in ("crash_role", "hang_role"):
         role: str | None = getattr(config.faults, name)
         if role is not None and role not in roles:
@@ -284,6 +285,8 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
         return problems
     path, levels, size, decay = ladder
     sizes = [size * decay**level for level in range(levels)]
+    if not sizes:
+        return problems  # no level at all: quoting.levels' own range says so
     if sum(sizes) > config.risk.max_position:
         problems.append(
             f"{path}: one side of the ladder ({levels} levels from {size}, size_decay "

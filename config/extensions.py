@@ -18,6 +18,7 @@ BUILT_IN_MODEL = "symmetric"
 
 _quoting_models: dict[str, ParamsCheck] = {}
 _actor_roles: list[str] = []
+_coin_roles: list[str] = []
 
 
 def register_quoting_model(name: str, check: ParamsCheck) -> None:
@@ -43,3 +44,18 @@ def params_check(name: str) -> ParamsCheck | None:
 
 def actor_roles() -> tuple[str, ...]:
     return tuple(_actor_roles)
+
+
+def register_coin_roles(roles: Iterable[str]) -> None:
+    """The roles that run once per coin: with several coins they are named ``role:COIN``."""
+    for role in roles:
+        if role not in _coin_roles:
+            _coin_roles.append(role)
+
+
+def role_names(coins: tuple[str, ...]) -> tuple[str, ...]:
+    """Every actor's name in a process quoting ``coins`` (bare names for one coin)."""
+    if len(coins) < 2:
+        return tuple(_actor_roles)
+    shared = tuple(role for role in _actor_roles if role not in _coin_roles)
+    return shared + tuple(f"{role}:{coin}" for coin in coins for role in _coin_roles)

@@ -9,14 +9,17 @@ the whole lot is raised as one :class:`ConfigError`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from config.bounds import bound_problems
 from config.checks import relation_problems, text_problems
+from config.coins import coins_problems, read_coins
 from config.errors import ConfigError
-from config.model import MakerdConfig
+from config.model import CoinSpec, MakerdConfig
 from config.schema import build_dataclass
 from config.yaml_reader import parse_yaml, read_config_text
 
@@ -48,7 +51,12 @@ def parse_config(data: object, *, source: str) -> MakerdConfig:
     if data is None:
         raise ConfigError(["the file is empty; expected a mapping of settings"], source=source)
     problems: list[str] = []
+    coins: tuple[CoinSpec, ...] = ()
+    if isinstance(data, Mapping):
+        data, coins = read_coins(data, problems)
     config = build_dataclass(MakerdConfig, data, path="", problems=problems)
+    if coins:
+        config = dataclasses.replace(config, coins=coins)
     # Range checks run even after type problems (rejected fields hold their defaults),
     # but a range line that mentions a rejected key would talk about a default the
     # operator never wrote, so it is left out.
@@ -73,7 +81,7 @@ def check_ranges(config: MakerdConfig) -> list[str]:
     failed = [_mentions(problem.partition(":")[0]) for problem in out_of_range]
     return out_of_range + [
         problem
-        for problem in text_problems(config) + relation_problems(config)
+        for problem in text_problems(config) + relation_problems(config) + coins_problems(config)
         if not any(mention.search(problem) for mention in failed)
     ]
 

@@ -55,6 +55,8 @@ class SimConfig:
     start_price: Decimal = Decimal(60000)
     sz_decimals: int = 5
     step_ms: int = 100
+    correlation: float = 0.7
+    """With several coins: the share of each coin's price variance that is one common factor."""
     funding_rate: Decimal = Decimal("0.0000125")
     """Paid by a long (received by a short) at each funding time, a fraction of notional."""
     funding_interval_s: float = 3600.0
@@ -169,6 +171,10 @@ class RiskConfig:
     max_unrealized_loss_usd: Decimal = Decimal(0)
     """Unrealized loss of the open position that closes it (reduce-only IOC) and trips the
     kill switch (0 = off)."""
+    max_gross_usd: Decimal = Decimal(0)
+    """Sum over coins of each position's notional at its mark, in USD (0 = no limit)."""
+    max_net_usd: Decimal = Decimal(0)
+    """Absolute sum over coins of the signed notionals, in USD (0 = no limit)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,9 +239,20 @@ class FaultsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CoinSpec:
+    """One quoted coin and the quoting section it uses (the top-level one plus its overrides)."""
+
+    coin: str
+    quoting: QuotingConfig = field(default_factory=QuotingConfig)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakerdConfig:
     mode: Mode = Mode.SIM
     coin: str = "BTC"
+    """The first (or only) coin; ``coins`` lists every coin when there are several."""
+    coins: tuple[CoinSpec, ...] = ()
+    """Empty: one coin, ``coin`` with the top-level ``quoting``."""
     state_dir: Path = Path("var")
     status_interval_s: float = 5.0
     stop_timeout_s: float = 20.0
@@ -250,3 +267,7 @@ class MakerdConfig:
     watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
     hyperliquid: HyperliquidConfig = field(default_factory=HyperliquidConfig)
     faults: FaultsConfig = field(default_factory=FaultsConfig)
+
+    def coin_specs(self) -> tuple[CoinSpec, ...]:
+        """Every quoted coin, in the order given; one when ``coins`` is empty."""
+        return self.coins or (CoinSpec(coin=self.coin, quoting=self.quoting),)

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -21,10 +22,11 @@ from prometheus_client import CollectorRegistry
 
 from actors.gate import TradingGate
 from actors.router import Router
-from actors.routing import ACTOR_ROLES, ORDER_MANAGER
 from config.loader import ConfigError, load_config
 from config.model import MakerdConfig
-from makerd.cloids import CloidFactory
+from makerd.basket import Basket
+from makerd.coin_observers import CoinObservers
+from makerd.coin_report import coin_lines
 from makerd.control_desk import AnswerBox, DeskParts, open_control
 from makerd.control_server import ControlServer, ControlSocketError
 from makerd.exit_codes import (
@@ -42,6 +44,7 @@ from makerd.gauges import register_process_gauges
 from makerd.journal import Journal
 from makerd.latch import KillSwitchLatch
 from makerd.logs import say_error
+from makerd.merged_metrics import coin_metrics_in
 from makerd.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.notify import ServiceNotifier
 from makerd.observer import Observer
@@ -49,19 +52,20 @@ from makerd.pause_file import PersistedPause
 from makerd.reload import HOT_SECTIONS, plan_reload
 from makerd.report import format_summary, summarize, summary_to_json
 from makerd.session_settings import record_settings
-from makerd.shutdown import confirm_no_open_orders
+from makerd.shutdown import confirm_every_coin
 from makerd.signals import SignalFlags
 from makerd.state_lock import StateDirLock, StateDirLockedError
-from makerd.supervision import build_supervisor
+from makerd.supervision import build_tree
 from makerd.timers import Ticker
 from makerd.venue_choice import VenueUnavailableError, build_venue
-from makerd.wiring import ConfigHolder, Dependencies, order_size_problem, quote_levels
+from makerd.wiring import ConfigHolder, Dependencies
 from protocol.clock import WallClock
-from protocol.control import ChildUnresponsive, ParametersChanged, StopTrading
+from protocol.control import ChildUnresponsive, StopTrading
 from protocol.orders import CancelAll, CancelReason
 from protocol.risk import KillSwitchTripped
-from supervisor import Escalation, ExitKind, RestartRecord
-from venues.base import ProcessVenue
+from supervision.forest import SupervisorForest
+from supervisor import Escalation, ExitKind, RestartRecord, Supervisor
+from venues.base import ProcessVenue, venue_instruments
 
 log = logging.getLogger("makerd")
 NS_PER_S = 1_000_000_000
@@ -99,6 +103,7 @@ class MakerdRun:
         self._answers = AnswerBox()
         self._pause = PersistedPause(self._state_dir)
         self._control: ControlServer | None = None
+        self._basket = Basket.of(config)
 
     def refuse_if_latched(self) -> int | None:
         latched = self._latch.read()
@@ -135,20 +140,24 @@ class MakerdRun:
         # The venue first: a missing key or an unknown coin must not leave a session behind.
         try:
             venue = build_venue(
-                self.config, clock=self._clock, gate=self._gate, stop_requested=self._flags.stop
+                self.config,
+                clock=self._clock,
+                gate=self._gate,
+                stop_requested=self._flags.stop,
+                coin_of_cloid=self._basket.coin_of_cloid(),
             )
         except VenueUnavailableError as error:
             say_error(f"makerd: venue unavailable, try again later: {error}")
             return EXIT_TEMPFAIL
-        size_problem = order_size_problem(self.config, venue.instrument)
-        if size_problem is not None:
+        size_problems = self._basket.size_problems(self.config, venue_instruments(venue))
+        if size_problems:
             venue.stop()
-            say_error(f"makerd: invalid configuration\n{size_problem}")
+            say_error("\n".join(["makerd: invalid configuration", *size_problems]))
             return EXIT_CONFIG
         journal = Journal(self._state_dir / "journal.sqlite")
         session_id = journal.start_session(
             mode=self.config.mode.value,
-            coin=self.config.coin,
+            coin=self._basket.label,
             ts_ns=self._clock.now_ns(),
             account=venue.account_id,
         )
@@ -174,8 +183,10 @@ class MakerdRun:
     ) -> int:
         config = self.config
         registry = CollectorRegistry()
-        metrics = Metrics(registry, venue=config.mode.value, symbol=config.coin)
+        coin_metrics = coin_metrics_in(registry, mode=config.mode.value, coins=self._basket.coins)
+        metrics = next(iter(coin_metrics.values()))
         self._metrics = metrics
+        self._coin_metrics = coin_metrics
         try:
             server = self._serve(registry)
         except OSError as error:
@@ -186,7 +197,7 @@ class MakerdRun:
             )
             venue.stop()
             return EXIT_FAILURE
-        self._build_tree(journal, session_id, venue, metrics)
+        self._build_tree(journal, session_id, venue, coin_metrics)
         try:
             self._control = open_control(self._state_dir, self._desk_parts(journal, session_id))
         except ControlSocketError as error:
@@ -200,14 +211,24 @@ class MakerdRun:
         self._supervisor.start()
         self._control.start()
         register_process_gauges(
-            metrics, supervisor=self._supervisor, venue=venue, config=self._holder.get
+            metrics,
+            supervisor=self._supervisor,
+            venue=venue,
+            config=self._holder.get,
+            names=self._basket.names,
         )
         ticker = Ticker(
-            clock=self._clock, interval_s=TICK_INTERVAL_S, roles=ACTOR_ROLES, send=router.tell
+            clock=self._clock,
+            interval_s=TICK_INTERVAL_S,
+            roles=self._basket.actor_names(),
+            send=router.tell,
         )
         ticker.start()
         log.info(
-            "event=started mode=%s coin=%s session=%d", config.mode.value, config.coin, session_id
+            "event=started mode=%s coin=%s session=%d",
+            config.mode.value,
+            self._basket.label,
+            session_id,
         )
         try:
             self._quote_until_stopped(duration_s)
@@ -217,19 +238,32 @@ class MakerdRun:
         return self._outcome.exit_code
 
     def _build_tree(
-        self, journal: Journal, session_id: int, venue: ProcessVenue, metrics: Metrics
+        self,
+        journal: Journal,
+        session_id: int,
+        venue: ProcessVenue,
+        coin_metrics: dict[str, Metrics],
     ) -> None:
-        """The observer, the router and the supervisor with its children's specs."""
+        """The observers, the router and the supervisor with its children's specs."""
         config = self.config
-        observer = Observer(
-            metrics=metrics,
-            on_unresponsive=self._on_unresponsive,
-            on_alive=self._notifier.watchdog,
-            on_kill_switch=self._on_kill_switch,
-            clock=self._clock,
-            on_operator_command=self._answers.deliver,
-            paused=self._pause.paused,
+        basket = self._basket
+        addressing = basket.addressing()
+        observers = CoinObservers(
+            {
+                coin: Observer(
+                    metrics=metrics,
+                    on_unresponsive=self._on_unresponsive,
+                    on_alive=self._notifier.watchdog,
+                    on_kill_switch=self._on_kill_switch,
+                    clock=self._clock,
+                    on_operator_command=self._answers.deliver,
+                    paused=self._pause.paused,
+                )
+                for coin, metrics in coin_metrics.items()
+            },
+            coin_of=addressing.coin_of if addressing is not None else lambda _: None,
         )
+        observer = observers.primary
         if self._pause.paused:
             log.warning("event=started_paused action=quote_nothing until='makerd ctl resume'")
         deps = Dependencies(
@@ -238,7 +272,7 @@ class MakerdRun:
             journal=journal,
             session_id=session_id,
             latch=self._latch,
-            new_cloid=CloidFactory(),
+            new_cloid=basket.cloids.factories[basket.coins[0]],
             clock=self._clock,
             gate=self._gate,
             current=self._holder,
@@ -249,19 +283,24 @@ class MakerdRun:
         router = Router(
             resolve=lambda role: self._supervisor.ref(role),  # noqa: PLW0108  (built just below)
             venue=venue,
-            observer=observer,
+            observer=observers if basket.several else observer,
             gate=self._gate,
+            addressing=addressing,
         )
         self._observer = observer
+        self._observers = observers
         self._router = router
         self._venue = venue
-        self._supervisor = build_supervisor(
+        self._supervisor: Supervisor | SupervisorForest = build_tree(
             config,
             deps=deps,
+            cloids=basket.cloids,
+            instruments=venue_instruments(venue),
             router=router,
             clock=self._clock,
             on_escalate=self._on_escalate,
-            on_restart=lambda record: self._on_restart(record, journal, session_id, metrics),
+            on_coin_gave_up=self._on_coin_gave_up,
+            on_restart=partial(self._on_restart, journal=journal, session_id=session_id),
         )
 
     def _desk_parts(self, journal: Journal, session_id: int) -> DeskParts:
@@ -276,6 +315,7 @@ class MakerdRun:
             gate=self._gate,
             latch=self._latch,
             answers=self._answers,
+            coin_snapshots=self._observers.snapshots if self._basket.several else None,
         )
 
     def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
@@ -294,7 +334,7 @@ class MakerdRun:
         ready = False
         while not self._ending.is_set() and not self._flags.stop.is_set():
             self._ending.wait(0.1)
-            if not ready and self._observer.first_cycle.is_set():
+            if not ready and self._observers.all_cycled():
                 ready = True
                 self._notifier.ready(self._observer.snapshot().line())
             if self._flags.reload.is_set():
@@ -310,12 +350,11 @@ class MakerdRun:
             log.info("event=stop_requested signal=%s", self._flags.stop_signal)
 
     def _print_status(self) -> None:
-        line = self._observer.snapshot().line()
-        print(
-            f"makerd {self.config.mode.value} {self.config.coin} | {line}",
-            file=self._out,
-            flush=True,
-        )
+        mode = self.config.mode.value
+        line, details = self._observers.status()
+        for coin, detail in details.items():
+            print(f"makerd {mode} {coin} | {detail}", file=self._out)
+        print(f"makerd {mode} {self._basket.label} | {line}", file=self._out, flush=True)
         self._notifier.status(line)
 
     def _reload(self) -> None:
@@ -325,7 +364,7 @@ class MakerdRun:
             path=self._config_path,
             running=self._holder.get(),
             previous_file=self._file_config,
-            instrument=self._venue.instrument,
+            instruments=venue_instruments(self._venue),
         )
         if plan.applied is None or plan.file_config is None:
             self._metrics.config_reloads_total.labels(result="invalid").inc()
@@ -333,15 +372,8 @@ class MakerdRun:
         else:
             self._holder.set(plan.applied)
             self._file_config = plan.file_config
-            self._router.dispatch(
-                ParametersChanged(
-                    quoting=plan.applied.quoting,
-                    order_manager=plan.applied.order_manager,
-                    risk=plan.applied.risk,
-                    ts_local=self._clock.now_ns(),
-                    max_quote_orders=2 * quote_levels(plan.applied.quoting),
-                )
-            )
+            for changed in self._basket.parameters_changed(plan.applied, self._clock.now_ns()):
+                self._router.dispatch(changed)
             self._metrics.config_reloads_total.labels(result="valid").inc()
             log.warning(
                 "event=config_reload result=applied sections=%s needs_restart=%s",
@@ -362,17 +394,13 @@ class MakerdRun:
             exit_code == EXIT_OK and risk.flatten_on_stop
         )
         now = self._clock.now_ns()
-        self._router.tell(
-            ORDER_MANAGER, StopTrading(reason="shutdown", flatten=flatten, ts_local=now)
-        )
-        # Belt and braces: the venue cancels everything even if the order_manager is gone.
-        self._venue.submit(
-            CancelAll(coin=self.config.coin, reason=CancelReason.SHUTDOWN, ts_local=now)
-        )
-        remaining = confirm_no_open_orders(
+        self._router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
+        # Belt and braces: the venue cancels everything even if an order_manager is gone.
+        for cancel in self._basket.cancel_all(CancelReason.SHUTDOWN, now):
+            self._venue.submit(cancel)
+        remaining = confirm_every_coin(
             venue=self._venue,
-            observer=self._observer,
-            coin=self.config.coin,
+            observers=self._observers.by_coin,
             clock=self._clock,
             deadline_s=self.config.stop_timeout_s * 0.6,
             give_up=self._flags.second_stop,
@@ -415,6 +443,8 @@ class MakerdRun:
             session_id, ts_ns=self._clock.now_ns(), summary_json=summary_to_json(summary)
         )
         print(format_summary(summary), file=self._out, flush=True)
+        if self._basket.several:
+            print(coin_lines(journal, session_id, self._basket.coins), file=self._out, flush=True)
 
     def _end(self, exit_code: int, reason: str) -> None:
         with self._outcome_lock:
@@ -439,13 +469,8 @@ class MakerdRun:
         """The supervisor gave up. Hung actors want a process restart; a crash loop does not."""
         reason = escalation.reason
         self._gate.close(f"supervisor gave up: {reason}")
-        self._venue.submit(
-            CancelAll(
-                coin=self.config.coin,
-                reason=CancelReason.KILL_SWITCH,
-                ts_local=self._clock.now_ns(),
-            )
-        )
+        for cancel in self._basket.cancel_all(CancelReason.KILL_SWITCH, self._clock.now_ns()):
+            self._venue.submit(cancel)
         if escalation.kind is ExitKind.HUNG:
             self._end(EXIT_HUNG, reason)
             return
@@ -457,9 +482,30 @@ class MakerdRun:
         )
         self._end(EXIT_GAVE_UP, reason)
 
-    def _on_restart(
-        self, record: RestartRecord, journal: Journal, session_id: int, metrics: Metrics
-    ) -> None:
+    def _on_coin_gave_up(self, coin: str, escalation: Escalation) -> None:
+        """One coin's supervisor gave up: that coin stops quoting, the others go on.
+
+        A hung actor still wants the process restarted (its thread cannot be stopped), and
+        when no coin is left the process gives up as a one-coin process does.
+        """
+        if escalation.kind is ExitKind.HUNG or self._supervisor.gave_up:
+            self._on_escalate(escalation)
+            return
+        log.error("event=coin_halted coin=%s reason=%r", coin, escalation.reason)
+        self._observers.mark_gave_up(coin)
+        self._metrics.supervisor_intensity_exceeded_total.inc()
+        now = self._clock.now_ns()
+        # Its order manager is gone: the venue cancels what it may have left resting.
+        self._venue.submit(CancelAll(coin=coin, reason=CancelReason.KILL_SWITCH, ts_local=now))
+        self._journal.record_order_event(
+            self._session_id,
+            ts_ns=now,
+            cloid="*",
+            event="coin_halted",
+            detail=f"coin={coin} reason={escalation.reason}",
+        )
+
+    def _on_restart(self, record: RestartRecord, *, journal: Journal, session_id: int) -> None:
         if record.action != "restarted":
             return  # a failed attempt or the give-up: logged by the supervisor, escalated above
         journal.record_restart(
@@ -470,8 +516,11 @@ class MakerdRun:
             error=record.error or "",
             restarts_in_window=record.restarts_in_window,
         )
-        metrics.actor_restarts_total.labels(actor=record.role, reason=record.kind.value).inc()
-        self._observer.count_restart()
+        role, _, coin = record.role.partition(":")
+        self._observers.by_coin.get(coin, self._observer).count_restart()
+        self._coin_metrics.get(coin, self._metrics).actor_restarts_total.labels(
+            actor=role, reason=record.kind.value
+        ).inc()
 
 
 def _responsible_since(journal: Journal, account: str | None) -> int:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from config.checks import MAX_PATH_CHARS, coin_problem, url_problem
+from config.coins import MAX_COINS
+from config.model import CoinSpec, MakerdConfig
 from makerd.exit_codes import EXIT_CONFIG
 
 MAX_DURATION_S = 10 * 365 * 86_400
@@ -102,6 +104,31 @@ def coin(text: str) -> str:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return text
+
+
+def coins(text: str) -> tuple[str, ...]:
+    """``BTC`` or a list ``BTC,ETH,SOL``: every name valid, none twice."""
+    names = [name.strip(" ") for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected a coin name or a list such as BTC,ETH, got {text[:80]!r}"
+        )
+    for name in names:
+        coin(name)
+    if len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(f"a coin is listed twice in {text[:80]!r}")
+    if len(names) > MAX_COINS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_COINS} coins in one process")
+    return tuple(names)
+
+
+def coin_overrides(config: MakerdConfig, names: tuple[str, ...]) -> dict[str, object]:
+    """``--coin`` over the file: a coin the file lists keeps its own quoting overrides."""
+    if len(names) == 1:
+        return {"coin": names[0], "coins": ()}
+    listed = {spec.coin: spec for spec in config.coins}
+    specs = tuple(listed.get(name, CoinSpec(coin=name, quoting=config.quoting)) for name in names)
+    return {"coin": names[0], "coins": specs}
 
 
 def path_argument(text: str) -> Path:

@@ -23,6 +23,7 @@ from config.model import MakerdConfig
 from makerd import arguments
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.report import format_summary
+from makerd.sessions import report_dir_problem
 from makerd.wiring import order_size_problem
 from protocol.instrument import Instrument
 
@@ -37,9 +38,16 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         help="replay recorded market data through the strategy against paper matching",
         description="Replay recordings (the recorder's .gz files, or Hyperliquid archive "
         "market_data/<day>/<hour>/l2Book/<COIN>.lz4 with node_trades beside it) through the "
-        "same state machines that trade live. Tick and lot come from --meta or --tick/--lot.",
+        "same state machines that trade live. Tick and lot come from --meta, --tick/--lot, or "
+        "the instruments.json the recorder saved beside the files.",
     )
-    backtest.add_argument("files", type=arguments.path_argument, nargs="+", metavar="FILE")
+    backtest.add_argument(
+        "files",
+        type=arguments.path_argument,
+        nargs="+",
+        metavar="FILE",
+        help="recordings: the recorder's .gz files or the public archive's l2Book .lz4 files",
+    )
     backtest.add_argument(
         "--config",
         type=arguments.path_argument,
@@ -56,6 +64,12 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
     )
     backtest.add_argument("--tick", type=_step, help="finest price step, a power of ten (1, 0.1)")
     backtest.add_argument("--lot", type=_step, help="size step, a power of ten (0.00001)")
+    backtest.add_argument(
+        "--report-dir",
+        type=arguments.path_argument,
+        help="also write the session's summary.json, fills.csv, equity.csv and report.html"
+        " (with plots), as makerd report --report-dir does (docs/report.md)",
+    )
     backtest.set_defaults(handler=run_backtest)
 
 
@@ -80,16 +94,42 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"makerd: backtest: {files_problem}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="makerd-backtest-"))
-    unusable = arguments.state_dir_problem(state_dir)
+    unusable = _output_problem(state_dir, args.report_dir)
     if unusable:
-        print(f"makerd: --state-dir {state_dir} {unusable}", file=sys.stderr)
+        print(f"makerd: {unusable}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _replay(config, args.files, instrument, state_dir)
+    return _replay(config, args.files, instrument, state_dir, args.report_dir)
+
+
+def _output_problem(state_dir: Path, report_dir: Path | None) -> str | None:
+    unusable = arguments.state_dir_problem(state_dir)
+    if unusable:
+        return f"--state-dir {state_dir} {unusable}"
+    unwritable = report_dir is not None and report_dir_problem(report_dir)
+    if unwritable:
+        return f"--report-dir {report_dir} {unwritable}"
+    return None
+
+
+def _write_report(state_dir: Path, session_id: int, report_dir: Path) -> int:
+    from makerd.report_files import write_session_report  # matplotlib: only if needed
+
+    try:
+        for path in write_session_report(state_dir, session_id, report_dir):
+            print(f"wrote {path}")
+    except OSError as error:
+        print(f"makerd: cannot write the report into {report_dir}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 def _replay(
-    config: MakerdConfig, files: list[Path], instrument: Instrument, state_dir: Path
+    config: MakerdConfig,
+    files: list[Path],
+    instrument: Instrument,
+    state_dir: Path,
+    report_dir: Path | None,
 ) -> int:
     from makerd.replay import run_replay
     from venues.replay.errors import RecordingError
@@ -130,7 +170,9 @@ def _replay(
         f"recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
     )
     print(format_summary(result.run.summary))
-    return EXIT_OK
+    if report_dir is None:
+        return EXIT_OK
+    return _write_report(state_dir, result.run.session_id, report_dir)
 
 
 class _Progress:
@@ -175,12 +217,30 @@ def _instrument(args: argparse.Namespace, coin: str) -> Instrument:
         if args.tick is not None or args.lot is not None:
             raise InstrumentRulesError("give --meta or --tick and --lot, not both")
         return instrument_from_meta(args.meta, coin)
+    if args.tick is None and args.lot is None:
+        return recorded_instrument(args.files, coin)
     if args.tick is None or args.lot is None:
-        raise InstrumentRulesError(
-            "the instrument's rules are missing: give --meta FILE (a saved meta response) "
-            "or both --tick and --lot"
-        )
+        raise InstrumentRulesError("give both --tick and --lot, or neither")
     return instrument_from_steps(coin, tick=args.tick, lot=args.lot)
+
+
+def recorded_instrument(files: list[Path], coin: str) -> Instrument:
+    """``coin``'s rules from the rules file the recorder left beside the first file that
+    has one; InstrumentRulesError when none does (a backtest never guesses them)."""
+    from makerd.replay import InstrumentRulesError
+    from venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
+
+    for directory in dict.fromkeys(path.parent for path in files):
+        rules = directory / RULES_NAME
+        if rules.is_file():
+            try:
+                return load_rules(rules, coin)
+            except RulesFileError as error:
+                raise InstrumentRulesError(str(error)) from None
+    raise InstrumentRulesError(
+        f"the instrument's rules are missing: no {RULES_NAME} beside the recordings; "
+        "give --meta FILE (a saved meta response) or both --tick and --lot"
+    )
 
 
 def _step(text: str) -> Decimal:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from config.errors import ConfigError
-from config.extensions import register_actor_roles
+from config.extensions import register_actor_roles, register_coin_roles
 from config.loader import check_ranges, load_config
 from config.model import MakerdConfig, Mode
 from makerd import arguments, backtest_cli, ctl_cli, record
@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
 def install_config_checks() -> None:
     """Tell config/ which quoting models and actor roles exist (it imports neither)."""
     import quoting.registry  # noqa: F401  (registers every model's parameter check)
-    from actors.routing import ACTOR_ROLES
+    from actors.routing import ACTOR_ROLES, COIN_ROLES
 
     register_actor_roles(ACTOR_ROLES)
+    register_coin_roles(COIN_ROLES)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--mode", choices=[mode.value for mode in Mode], help="override the config's mode"
     )
-    run.add_argument("--coin", type=arguments.coin, help="override the config's coin")
+    run.add_argument(
+        "--coin",
+        type=arguments.coins,
+        help="the coin, or several: BTC,ETH,SOL (overrides the config)",
+    )
     run.add_argument(
         "--duration",
         type=arguments.duration_seconds,
@@ -165,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
         " (with plots) into this directory (docs/report.md)",
     )
+    report.add_argument(
+        "--replay",
+        action="store_true",
+        help="backtest the market data a live or paper session recorded (feed.record_dir)"
+        " with its config, and print both side by side (docs/backtest.md)",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
@@ -189,7 +200,7 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
     if args.mode:
         overrides["mode"] = Mode(args.mode)
     if args.coin is not None:
-        overrides["coin"] = args.coin
+        overrides.update(arguments.coin_overrides(config, args.coin))
     if args.state_dir is not None:
         overrides["state_dir"] = args.state_dir
     if args.api_url is not None:
@@ -264,6 +275,10 @@ def _report(args: argparse.Namespace) -> int:
         print(f"makerd: --report-dir {args.report_dir} {unwritable}", file=sys.stderr)
         return EXIT_CONFIG
 
+    if args.replay:
+        from makerd.report_replay_cli import report_replay
+
+        return report_replay(args)
     try:
         print(session_report(args.state_dir, session_id=args.session, list_all=args.all))
         if args.report_dir is not None:
@@ -289,7 +304,8 @@ def _check_config(args: argparse.Namespace) -> int:
         except ConfigError as error:
             exit_code = _refuse(error)
             continue
-        print(f"{path}: ok (mode={config.mode.value}, coin={config.coin})")
+        coins = ",".join(spec.coin for spec in config.coin_specs())
+        print(f"{path}: ok (mode={config.mode.value}, coin={coins})")
     return exit_code
 
 

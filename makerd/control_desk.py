@@ -26,7 +26,7 @@ from makerd.control_server import ControlServer
 from makerd.control_socket import COMMAND_TIMEOUT_S
 from makerd.latch import KillSwitchLatch
 from makerd.observer import StatusSnapshot
-from makerd.status_document import RunFacts, status_document
+from makerd.status_document import RunFacts, coins_document, status_document
 from protocol.clock import Clock
 from protocol.control import OPERATOR_COMMANDS, OperatorAction, OperatorCommandApplied
 from protocol.risk import TradingState
@@ -91,6 +91,8 @@ class DeskParts:
     gate: TradingGate
     latch: KillSwitchLatch
     answers: AnswerBox
+    coin_snapshots: Callable[[], dict[str, StatusSnapshot]] | None = None
+    """Each coin's own snapshot, with several coins (``status`` then details every coin)."""
 
 
 class ControlDesk:
@@ -128,7 +130,10 @@ class ControlDesk:
             stopping=parts.gate.reason if parts.gate.closed else None,
             kill_switch=parts.latch.read(),
         )
-        return status_document(parts.snapshot(), parts.config(), facts)
+        document = status_document(parts.snapshot(), parts.config(), facts)
+        if parts.coin_snapshots is not None:
+            document.update(coins_document(parts.coin_snapshots(), parts.config(), facts))
+        return document
 
     def _apply(self, action: OperatorAction) -> Answer:
         parts = self._parts

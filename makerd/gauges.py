@@ -5,29 +5,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any, Protocol
+
+import pykka
 
 from actors.router import inbox_depth
 from actors.routing import ACTOR_ROLES
 from config.model import MakerdConfig
 from makerd.metrics import Metrics
-from supervisor import Supervisor
 from venues.base import BudgetedVenue, ProcessVenue, RateBudget
 from venues.hyperliquid.recording import RecordingVenue
+
+
+class Refs(Protocol):
+    def ref(self, role: str) -> pykka.ActorRef[Any] | None: ...
 
 
 def register_process_gauges(
     metrics: Metrics,
     *,
-    supervisor: Supervisor,
+    supervisor: Refs,
     venue: ProcessVenue,
     config: Callable[[], MakerdConfig] | None = None,
+    names: Callable[[str], tuple[str, ...]] = lambda role: (role,),
 ) -> None:
-    """``config`` returns the configuration in force (it changes on a reload)."""
+    """``config`` returns the configuration in force (it changes on a reload); ``names``
+    the actors playing a role (one per coin for a per-coin role with several coins): the
+    role is up while all of them are, and its inbox is theirs added up."""
     if config is not None:
         register_limit_gauges(metrics, config)
     for role in ACTOR_ROLES:
-        metrics.register_mailbox_depth(role, partial(_mailbox_depth, supervisor, role))
-        metrics.actor_up.labels(actor=role).set_function(partial(_actor_up, supervisor, role))
+        actors = names(role)
+        metrics.register_mailbox_depth(role, partial(_mailbox_depth, supervisor, actors))
+        metrics.actor_up.labels(actor=role).set_function(partial(_actor_up, supervisor, actors))
     if isinstance(venue, BudgetedVenue):
         budget = venue.budget
         metrics.control.rate_budget_weight_left.set_function(lambda: budget.weight_left)
@@ -37,13 +47,13 @@ def register_process_gauges(
         metrics.register_recording_drops(lambda: recorder.dropped)
 
 
-def _actor_up(supervisor: Supervisor, role: str) -> float:
-    ref = supervisor.ref(role)
-    return 1.0 if ref is not None and ref.is_alive() else 0.0
+def _actor_up(supervisor: Refs, actors: tuple[str, ...]) -> float:
+    refs = [supervisor.ref(name) for name in actors]
+    return 1.0 if all(ref is not None and ref.is_alive() for ref in refs) else 0.0
 
 
-def _mailbox_depth(supervisor: Supervisor, role: str) -> int:
-    return inbox_depth(supervisor.ref(role))
+def _mailbox_depth(supervisor: Refs, actors: tuple[str, ...]) -> int:
+    return sum(inbox_depth(supervisor.ref(name)) for name in actors)
 
 
 def _address_left(budget: RateBudget) -> float:

@@ -23,12 +23,14 @@ from makerd import arguments
 from makerd.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_TEMPFAIL
 from makerd.notify import ServiceNotifier
 from makerd.signals import SignalFlags
+from protocol.instrument import Instrument
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.feed import market_subscriptions
 from venues.hyperliquid.io_loop import IoLoop
 from venues.hyperliquid.meta import UnknownCoinError
 from venues.hyperliquid.recording import FeedRecorder, RecordingWriter
 from venues.hyperliquid.recording_files import HOUR_S, HourlyFiles, file_label, period_problem
+from venues.hyperliquid.recording_rules import save_rules
 from venues.hyperliquid.rest import (
     MAINNET_API_URL,
     VenueRefusedError,
@@ -65,7 +67,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
     record.add_argument(
         "--coin", type=coin_list, required=True, metavar="COIN[,COIN...]", help="e.g. BTC,ETH"
     )
-    record.add_argument("--out", type=arguments.path_argument, required=True, metavar="DIR")
+    record.add_argument(
+        "--out",
+        type=arguments.path_argument,
+        required=True,
+        metavar="DIR",
+        help="directory for the hourly .gz files (created if missing)",
+    )
     record.add_argument(
         "--duration",
         type=arguments.duration_seconds,
@@ -133,11 +141,13 @@ def run_record(args: argparse.Namespace) -> int:
     coins: tuple[str, ...] = args.coin
     flags = SignalFlags()
     flags.install()
-    refused = unlisted_coin(args.api_url, coins, flags)
+    instruments: list[Instrument] = []
+    refused = unlisted_coin(args.api_url, coins, flags, listed=instruments)
     if refused is not None:
         code, why = refused
         print(f"makerd record: {why}", file=sys.stderr)
         return code
+    save_rules(args.out, instruments)
     files = HourlyFiles(out_dir=args.out, label=file_label(coins), period_s=args.rotate_s)
     session = RecordingSession(
         writer=RecordingWriter(files), url=websocket_url(args.api_url), coins=coins
@@ -146,16 +156,22 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def unlisted_coin(
-    api_url: str, coins: tuple[str, ...], flags: SignalFlags
+    api_url: str, coins: tuple[str, ...], flags: SignalFlags, *, listed: list[Instrument]
 ) -> tuple[int, str] | None:
     """Ask the exchange about each coin first: a coin it does not list would record nothing.
+
+    Each coin's rules are appended to ``listed``, to be saved beside the recording.
 
     (exit code, why) for a coin the exchange does not list or an answer that cannot be
     read (78), or an exchange that stayed unreachable for ``_START_RETRY_S`` (75).
     """
     for coin in coins:
         try:
-            fetch_instrument(api_url, coin, retry_for_s=_START_RETRY_S, stop_requested=flags.stop)
+            listed.append(
+                fetch_instrument(
+                    api_url, coin, retry_for_s=_START_RETRY_S, stop_requested=flags.stop
+                )
+            )
         except VenueUnreachableError as error:
             return EXIT_TEMPFAIL, f"the exchange is unreachable, try again later: {error}"
         except (UnknownCoinError, VenueRefusedError, FeedParseError) as error:

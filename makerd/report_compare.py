@@ -21,6 +21,8 @@ COMPARED = (
     ("average_queue_wait_s", "average queue wait (s)"),
 )
 TERMS = ("mode", "fill_model", "latency", "fees_schedule", "sample_length_s")
+SHOWN_PLACES = Decimal("0.000001")
+"""Unrealized PnL is a quotient carried to 28 digits; a reader needs a millionth of a USD."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +93,13 @@ def _number(value: object) -> Decimal | None:
 
 
 def _text(value: Decimal | None) -> str:
-    return "n/a" if value is None else format(value, "f")
+    return "n/a" if value is None else _shown(value)
+
+
+def _shown(value: Decimal) -> str:
+    if value.as_tuple().exponent < SHOWN_PLACES.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(SHOWN_PLACES)
+    return format(value, "f")
 
 
 def _divergence(divergence: Divergence) -> str:
@@ -100,4 +108,5 @@ def _divergence(divergence: Divergence) -> str:
         return "n/a"
     relative = divergence.relative
     share = "" if relative is None else f" ({relative:+.1%})"
-    return f"{difference:+f}{share}"
+    sign = "+" if difference >= 0 else ""
+    return f"{sign}{_shown(difference)}{share}"

@@ -20,7 +20,7 @@ from makerd.report_html import render_html
 from makerd.report_plots import PlotInputs, render_all
 from makerd.report_stats import report_figures, session_rows
 from makerd.report_summary import headline, summary_document
-from makerd.sessions import JOURNAL_NAME, NoJournalError
+from makerd.sessions import session_journal
 
 FILL_COLUMNS = (
     "trade_id", "time_utc", "ts_exchange_ns", "ts_local_ns", "side", "price", "size",
@@ -36,13 +36,7 @@ EQUITY_COLUMNS = (
 def write_session_report(state_dir: Path, session_id: int | None, report_dir: Path) -> list[Path]:
     """The files for ``session_id`` (default: the latest session) of the journal in
     ``state_dir``; NoJournalError without a journal, KeyError without that session."""
-    path = state_dir / JOURNAL_NAME
-    if not path.is_file():
-        raise NoJournalError(f"no journal at {path}")
-    with Journal(path) as journal:
-        chosen = journal.latest_session_id() if session_id is None else session_id
-        if chosen is None:
-            raise KeyError(f"{path}: no sessions yet")
+    with session_journal(state_dir, session_id) as (journal, chosen):
         return write_report(journal, chosen, report_dir)
 
 

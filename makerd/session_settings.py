@@ -3,13 +3,19 @@
 A figure without its fill model, latency and fees cannot be judged: a backtest that fills
 every touch at zero latency and no fees looks like a money machine. The settings are
 written once, when the session starts; reports read them back with :func:`read_settings`.
+
+They also keep what a later replay of the session needs (``makerd report --replay``): the
+whole config as its YAML mapping, and where the session recorded its market stream
+(``feed.record_dir``, made absolute), read back with :func:`read_replay_inputs`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
+from config.document import config_document
 from config.model import MakerdConfig, Mode, QueueModel
 from makerd.journal import Journal
 
@@ -67,6 +73,7 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
 
 def record_settings(journal: Journal, session_id: int, config: MakerdConfig, *, mode: str) -> None:
     settings = settings_of(config, mode=mode)
+    record_dir = config.feed.record_dir
     journal.report_tables.record_settings(
         session_id,
         json.dumps(
@@ -75,8 +82,29 @@ def record_settings(journal: Journal, session_id: int, config: MakerdConfig, *, 
                 "latency": settings.latency,
                 "fees": settings.fees,
                 "max_position": settings.max_position,
+                "record_dir": None if record_dir is None else str(record_dir.resolve()),
+                "config": config_document(config),
             }
         ),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayInputs:
+    """What a session kept for its replay; None where it kept nothing."""
+
+    record_dir: Path | None
+    config: dict[str, object] | None
+
+
+def read_replay_inputs(journal: Journal, session_id: int) -> ReplayInputs:
+    text = journal.report_tables.settings(session_id)
+    stored = json.loads(text) if text is not None else {}
+    record_dir = stored.get("record_dir")
+    config = stored.get("config")
+    return ReplayInputs(
+        record_dir=Path(record_dir) if isinstance(record_dir, str) else None,
+        config=config if isinstance(config, dict) else None,
     )
 
 

@@ -6,9 +6,12 @@ Safe while makerd runs: SQLite in WAL mode lets this reader see committed rows o
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from makerd.coin_report import coin_lines
 from makerd.journal import Journal, SessionRecord
 from makerd.report import SessionSummary, format_summary, summarize
 
@@ -17,6 +20,20 @@ JOURNAL_NAME = "journal.sqlite"
 
 class NoJournalError(FileNotFoundError):
     """The state directory holds no journal yet."""
+
+
+@contextmanager
+def session_journal(state_dir: Path, session_id: int | None) -> Iterator[tuple[Journal, int]]:
+    """The journal in ``state_dir`` and ``session_id`` (default: the latest session);
+    NoJournalError without a journal, KeyError without any session."""
+    path = state_dir / JOURNAL_NAME
+    if not path.is_file():
+        raise NoJournalError(f"no journal at {path}")
+    with Journal(path) as journal:
+        chosen = journal.latest_session_id() if session_id is None else session_id
+        if chosen is None:
+            raise KeyError(f"{path}: no sessions yet")
+        yield journal, chosen
 
 
 def report_dir_problem(path: Path) -> str | None:
@@ -45,8 +62,15 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
             _one_line(record, summarize(journal, chosen))
             + "\n"
             + format_summary(summarize(journal, chosen))
+            + _coins(journal, record)
             + _operator_commands(journal, chosen)
         )
+
+
+def _coins(journal: Journal, record: SessionRecord) -> str:
+    """A session of several coins (``BTC,ETH``): each coin's line from its own fills."""
+    coins = tuple(record.coin.split(","))
+    return "" if len(coins) < 2 else "\n" + coin_lines(journal, record.id, coins)
 
 
 def _operator_commands(journal: Journal, session_id: int) -> str:

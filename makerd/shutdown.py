@@ -6,15 +6,20 @@ may predate the cancels, and "0 open orders" is printed only when the venue said
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from makerd.observer import Observer
 from protocol.clock import Clock
 from protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
 from venues.base import ProcessVenue
 
+log = logging.getLogger("makerd")
 _BETWEEN_ROUNDS_S = 0.25
+_MIN_COIN_WAIT_S = 1.0
+"""A coin asked after the others used up the deadline still gets one question."""
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
 
@@ -51,6 +56,32 @@ def confirm_no_open_orders(
         venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=clock.now_ns()))
         # Orders may be on their way (an answer not in yet): give them time to land or expire.
         give_up.wait(_BETWEEN_ROUNDS_S)
+    return remaining
+
+
+def confirm_every_coin(
+    *,
+    venue: ProcessVenue,
+    observers: Mapping[str, Observer],
+    clock: Clock,
+    deadline_s: float,
+    give_up: threading.Event,
+) -> int | None:
+    """:func:`confirm_no_open_orders` coin by coin within one deadline: the sum of what the
+    venue still lists (None: some coin's question was never answered)."""
+    until = time.monotonic() + deadline_s
+    remaining: int | None = 0
+    for coin, observer in observers.items():
+        left = confirm_no_open_orders(
+            venue=venue,
+            observer=observer,
+            coin=coin,
+            clock=clock,
+            deadline_s=max(until - time.monotonic(), _MIN_COIN_WAIT_S),
+            give_up=give_up,
+        )
+        remaining = None if left is None or remaining is None else remaining + left
+        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, left)
     return remaining
 
 

@@ -78,6 +78,26 @@ def status_document(
     }
 
 
+_PER_COIN = ("trading_state", "open_orders", "position", "pnl", "fills", "market", "restarts")
+
+
+def coins_document(
+    snapshots: dict[str, StatusSnapshot], config: MakerdConfig, facts: RunFacts
+) -> dict[str, object]:
+    """With several coins: the account's totals and each coin's own part of the status."""
+    coins = {}
+    for coin, snapshot in snapshots.items():
+        own = status_document(snapshot, config, facts)
+        coins[coin] = {key: own[key] for key in _PER_COIN}
+    values = snapshots.values()
+    return {
+        "coin": ",".join(snapshots),
+        "coins": coins,
+        "open_orders_total": sum(snapshot.open_orders for snapshot in values),
+        "fills_total": sum(snapshot.fills for snapshot in values),
+    }
+
+
 def risk_limits(risk: RiskConfig) -> dict[str, object]:
     """The running config's risk section, every key (decimals as exact strings)."""
     return {

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from config.model import MakerdConfig, Mode
 from protocol.clock import Clock
 from protocol.instrument import Instrument
 from protocol.orders import VenueCommand
-from venues.base import EventSink, OrderGate, ProcessVenue
+from venues.base import EventSink, OrderGate, ProcessVenue, SteppedVenue
 from venues.runner import SteppedVenueThread
+from venues.sim.basket import SimBasket
 from venues.sim.venue import SimVenue, sim_instrument
 
 
@@ -18,19 +20,46 @@ class UnsupportedModeError(ValueError):
 
 
 class SimProcessVenue:
-    """The embedded synthetic market and paper matching, stepped in real time."""
+    """The embedded synthetic market and paper matching, stepped in real time.
 
-    def __init__(self, config: MakerdConfig, *, clock: Clock) -> None:
-        self._instrument = sim_instrument(config.sim, config.coin)
-        # SimVenue's trade ids carry its start time, so journals never see them repeat.
-        venue = SimVenue(
-            self._instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns()
+    Several coins (asset ids in the order listed) share one thread and one clock; see
+    :mod:`venues.sim.basket` for how their prices move together.
+    """
+
+    def __init__(
+        self,
+        config: MakerdConfig,
+        *,
+        clock: Clock,
+        coin_of_cloid: Callable[[str], str | None] | None = None,
+    ) -> None:
+        coins = [spec.coin for spec in config.coin_specs()]
+        self._instruments = tuple(
+            sim_instrument(config.sim, coin, asset_id) for asset_id, coin in enumerate(coins)
         )
+        # Trade ids carry the start time, so journals never see them repeat.
+        venue: SteppedVenue
+        if len(coins) == 1 or coin_of_cloid is None:
+            venue = SimVenue(
+                self._instruments[0], sim=config.sim, paper=config.paper, start_ns=clock.now_ns()
+            )
+        else:
+            venue = SimBasket(
+                self._instruments,
+                sim=config.sim,
+                paper=config.paper,
+                start_ns=clock.now_ns(),
+                coin_of_cloid=coin_of_cloid,
+            )
         self._thread = SteppedVenueThread(venue, clock=clock, step_s=config.sim.step_ms / 1000)
 
     @property
     def instrument(self) -> Instrument:
-        return self._instrument
+        return self._instruments[0]
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
 
     @property
     def account_id(self) -> str | None:
@@ -61,10 +90,11 @@ def build_venue(
     clock: Clock,
     gate: OrderGate | None = None,
     stop_requested: threading.Event | None = None,
+    coin_of_cloid: Callable[[str], str | None] | None = None,
 ) -> ProcessVenue:
-    """The one place that knows which venue a mode means."""
+    """The one place that knows which venue a mode means (``coin_of_cloid``: several coins)."""
     if config.mode is Mode.SIM:
-        return SimProcessVenue(config, clock=clock)
+        return SimProcessVenue(config, clock=clock, coin_of_cloid=coin_of_cloid)
     # Imported here: sim runs need neither the network stack nor the key loader.
     from venues.hyperliquid.errors import FeedParseError
     from venues.hyperliquid.meta import UnknownCoinError

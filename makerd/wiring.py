@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,7 @@ from actors.gate import TradingGate
 from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
 from actors.quote_sampler import QuoteSampler
-from actors.quoter import QuoterEstimators, QuoterLogic
+from actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
 from actors.routing import (
     ACTOR_ROLES,
@@ -130,55 +131,90 @@ def build_estimators(config: MakerdConfig, *, started_ns: int) -> QuoterEstimato
 
 def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     """One factory per role; each call builds a fresh state machine (a new incarnation)."""
-    watched = tuple(role for role in ACTOR_ROLES if role != WATCHDOG)
     holder = deps.current or ConfigHolder(deps.config)
-    config = deps.config  # sections that need a restart to change
-    risk_store = deps.risk_store
-    if risk_store is None and isinstance(deps.journal, Journal):
-        risk_store = deps.journal
-    pause = deps.pause or PauseMemory()
     return {
-        FILL_TRACKER: lambda: FillTrackerLogic(
-            coin=deps.instrument.coin,
-            journal=deps.journal,
-            session_id=deps.session_id,
-            mark_publish_interval_ns=NS_PER_S,
-            equity_interval_ns=NS_PER_S,
-            account=deps.account,
-            responsible_since_ns=deps.responsible_since_ns,
-        ),
-        RISK_GUARDIAN: lambda: RiskGuardianLogic(
-            config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store
-        ),
-        ORDER_MANAGER: lambda: OrderManagerLogic(
+        FILL_TRACKER: lambda: fill_tracker_for(deps, deps.instrument.coin),
+        RISK_GUARDIAN: lambda: risk_guardian_for(deps),
+        **coin_logic_factories(
+            deps,
             instrument=deps.instrument,
-            config=holder.get().order_manager,
+            quoting=lambda: holder.get().quoting,
             new_cloid=deps.new_cloid,
+        ),
+        WATCHDOG: lambda: watchdog_for(
+            deps.config, tuple(role for role in ACTOR_ROLES if role != WATCHDOG)
+        ),
+    }
+
+
+def coin_logic_factories(
+    deps: Dependencies,
+    *,
+    instrument: Instrument,
+    quoting: Callable[[], QuotingConfig],
+    new_cloid: Callable[[], str],
+) -> dict[str, Callable[[], Logic]]:
+    """The market-facing roles of one coin (``quoting``: that coin's section, newest)."""
+    holder = deps.current or ConfigHolder(deps.config)
+    pause = deps.pause or PauseMemory()
+    stale_after_ns = int(deps.config.feed.stale_after_s * NS_PER_S)  # needs a restart
+    return {
+        ORDER_MANAGER: lambda: OrderManagerLogic(
+            instrument=instrument,
+            config=holder.get().order_manager,
+            new_cloid=new_cloid,
             gate=deps.gate,
-            bracket=bracket_settings(holder.get().quoting),
-            max_quote_orders=2 * quote_levels(holder.get().quoting),
+            bracket=bracket_settings(quoting()),
+            max_quote_orders=2 * quote_levels(quoting()),
             pause=pause,
         ),
         QUOTER: lambda: QuoterLogic(
-            instrument=deps.instrument,
-            model=quote_model_for(holder.get().quoting),
-            estimators=build_estimators(holder.get(), started_ns=deps.clock.now_ns()),
+            instrument=instrument,
+            model=quote_model_for(quoting()),
+            estimators=build_estimators(
+                dataclasses.replace(holder.get(), quoting=quoting()), started_ns=deps.clock.now_ns()
+            ),
             max_position=holder.get().risk.max_position,
-            min_requote_interval_ns=holder.get().quoting.refresh_interval_ms * NS_PER_MS,
+            min_requote_interval_ns=quoting().refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
-            session_s=holder.get().quoting.session_s,
+            session_s=quoting().session_s,
             sampler=_quote_sampler(deps),
+            urgent_move_bps=urgent_move_bps(holder.get().order_manager),
         ),
-        BOOK_FEED: lambda: BookFeedLogic(
-            coin=deps.instrument.coin, stale_after_ns=int(config.feed.stale_after_s * NS_PER_S)
-        ),
-        WATCHDOG: lambda: WatchdogLogic(
-            roles=watched,
-            ping_interval_ns=int(config.watchdog.ping_interval_s * NS_PER_S),
-            deadline_ns=int(config.watchdog.deadline_s * NS_PER_S),
-            dead_man_switch_ns=int(config.watchdog.dead_man_switch_s * NS_PER_S),
-        ),
+        BOOK_FEED: lambda: BookFeedLogic(coin=instrument.coin, stale_after_ns=stale_after_ns),
     }
+
+
+def fill_tracker_for(deps: Dependencies, coin: str) -> FillTrackerLogic:
+    return FillTrackerLogic(
+        coin=coin,
+        journal=deps.journal,
+        session_id=deps.session_id,
+        mark_publish_interval_ns=NS_PER_S,
+        equity_interval_ns=NS_PER_S,
+        account=deps.account,
+        responsible_since_ns=deps.responsible_since_ns,
+    )
+
+
+def risk_guardian_for(deps: Dependencies) -> RiskGuardianLogic:
+    holder = deps.current or ConfigHolder(deps.config)
+    risk_store = deps.risk_store
+    if risk_store is None and isinstance(deps.journal, Journal):
+        risk_store = deps.journal
+    return RiskGuardianLogic(
+        config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store
+    )
+
+
+def watchdog_for(config: MakerdConfig, watched: tuple[str, ...]) -> WatchdogLogic:
+    watchdog = config.watchdog
+    return WatchdogLogic(
+        roles=watched,
+        ping_interval_ns=int(watchdog.ping_interval_s * NS_PER_S),
+        deadline_ns=int(watchdog.deadline_s * NS_PER_S),
+        dead_man_switch_ns=int(watchdog.dead_man_switch_s * NS_PER_S),
+    )
 
 
 def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:

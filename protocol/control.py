@@ -77,6 +77,8 @@ class ParametersChanged:
     ts_local: int
     max_quote_orders: int | None = None
     """The order manager's bound for the new quoting levels (None: unchanged)."""
+    coin: str | None = None
+    """The coin whose quoting this is (its own overrides applied); None: every coin."""
 
 
 class OperatorAction(Enum):

@@ -27,6 +27,8 @@ class KillReason(Enum):
     OPERATOR = "operator"
     MARGIN_RATIO = "margin_ratio"
     UNREALIZED_LOSS = "unrealized_loss"
+    MAX_GROSS_EXPOSURE = "max_gross_exposure"
+    MAX_NET_EXPOSURE = "max_net_exposure"
 
 
 class RiskLimit(Enum):
@@ -51,6 +53,8 @@ class RiskStateChanged:
     limits: tuple[RiskLimit, ...] = ()
     """The limits acting: near their hard limit (reduce-only) or the price band (halted
     for a while, no kill switch). Empty for a kill switch and for a return to normal."""
+    coin: str | None = None
+    """The coin it applies to; None: every coin (the only case with one coin)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,9 +9,9 @@ enough trades, or when the fit is nonsense (κ ≤ 0), the configured fallback i
 a fit is always clamped to the configured bounds.
 
 The estimator keeps the counts per grid depth up to date as trades enter and leave the
-window, instead of sorting the whole window on every requote (a profile of a one-hour
-backtest spent 15% of its time there); the counts are exactly those :func:`fit_intensity`
-derives from the raw depths, so the fit is the same.
+window, instead of sorting the whole window for every fit (a profile of a one-hour
+backtest spent 15% of its time there before fits were reused for a second); the counts are
+exactly those :func:`fit_intensity` derives from the raw depths, so the fit is the same.
 """
 
 from __future__ import annotations
@@ -76,6 +76,9 @@ class IntensitySettings:
         )
 
 
+REFIT_EVERY_NS = NS_PER_S
+
+
 class TradeIntensityEstimator:
     """Counts trade depths over a rolling window and fits A and κ on demand."""
 
@@ -89,8 +92,7 @@ class TradeIntensityEstimator:
         self._times: deque[int] = deque()
         self._reach: deque[int] = deque()
         self._bins = [0] * (len(self._grid) + 1)
-        self._last: tuple[int, float, IntensityEstimate] | None = None
-        self._version = 0
+        self._last: tuple[int, IntensityEstimate] | None = None
 
     def record_trade(self, *, price: float, mid: float, ts_ns: int) -> None:
         """Note a public trade at ``price`` while the mid was ``mid`` (same price unit)."""
@@ -100,31 +102,27 @@ class TradeIntensityEstimator:
         self._times.append(ts_ns)
         self._reach.append(reach)
         self._bins[reach] += 1
-        self._version += 1
 
     def estimate(self, now_ns: int) -> IntensityEstimate:
-        """The fit over the window ending at ``now_ns``, or the fallback."""
-        self._evict(now_ns)
-        observed_s = min(now_ns - self._started_ns, self._window_ns) / NS_PER_S
-        # Requotes outnumber trades: an unchanged window has an unchanged fit.
-        if self._last is not None and self._last[:2] == (self._version, observed_s):
-            return self._last[2]
-        estimate = self._fit(observed_s)
-        self._last = (self._version, observed_s, estimate)
+        """The fit over the window ending at ``now_ns``, or the fallback.
+
+        A fit less than :data:`REFIT_EVERY_NS` old is returned as it is: the quoter asks on
+        every book, on the path from a price move to an order, and a fit over a window of
+        minutes of trades barely moves within a second, while a fresh one costs a pass over
+        every trade in it.
+        """
+        last = self._last
+        if last is not None and 0 <= now_ns - last[0] < REFIT_EVERY_NS:
+            return last[1]
+        estimate = self._fit(now_ns)
+        self._last = (now_ns, estimate)
         return estimate
 
-    def _depth_counts(self) -> list[int]:
-        # Trades reaching at least grid depth i: those whose reach is above i.
-        counts: list[int] = []
-        reaching = 0
-        for bin_count in reversed(self._bins[1:]):
-            reaching += bin_count
-            counts.append(reaching)
-        return counts[::-1]
-
-    def _fit(self, observed_s: float) -> IntensityEstimate:
+    def _fit(self, now_ns: int) -> IntensityEstimate:
+        self._evict(now_ns)
         settings = self._settings
         trades = len(self._times)
+        observed_s = min(now_ns - self._started_ns, self._window_ns) / NS_PER_S
         fit = None
         if trades >= settings.min_trades and observed_s > 0:
             fit = fit_counts(
@@ -148,13 +146,21 @@ class TradeIntensityEstimator:
             calibrated=True,
         )
 
+    def _depth_counts(self) -> list[int]:
+        # Trades reaching at least grid depth i: those whose reach is above i.
+        counts: list[int] = []
+        reaching = 0
+        for bin_count in reversed(self._bins[1:]):
+            reaching += bin_count
+            counts.append(reaching)
+        return counts[::-1]
+
     def _evict(self, now_ns: int) -> None:
         horizon = now_ns - self._window_ns
         times = self._times
         while times and times[0] < horizon:
             times.popleft()
             self._bins[self._reach.popleft()] -= 1
-            self._version += 1
 
 
 def fit_intensity(

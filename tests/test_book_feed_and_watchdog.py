@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from actors.book_feed import BookFeedLogic
 from actors.routing import Directed
 from actors.watchdog import WatchdogLogic
@@ -130,3 +132,21 @@ def test_the_watchdog_rearms_the_dead_man_switch_only_while_all_answer() -> None
     assert all(of_type(out, ArmDeadManSwitch) == [] for out in silent), (
         "a hung tree stops re-arming"
     )
+
+
+def test_the_dead_man_switch_is_re_armed_only_when_its_last_third_is_left() -> None:
+    w = WatchdogLogic(
+        roles=("quoter",), ping_interval_ns=S, deadline_ns=3 * S, dead_man_switch_ns=30 * S
+    )
+    w.start(T0)
+    arms = []
+    for second in range(1, 61):
+        w.handle(Pong(role="quoter", seq=second, ts_local=T0 + second * S - S // 2))
+        arms += of_type(w.handle(TimerFired(ts_local=T0 + second * S)), ArmDeadManSwitch)
+
+    armed_at = [arm.ts_local for arm in arms]
+    assert armed_at == [T0 + S, T0 + 20 * S, T0 + 39 * S, T0 + 58 * S]
+    left_at_rearm = [
+        earlier.cancel_at_ns - later.ts_local for earlier, later in itertools.pairwise(arms)
+    ]
+    assert min(left_at_rearm) >= 10 * S, "a third of the horizon is left for retries"

@@ -29,6 +29,9 @@ from makerd.hardening import tighten_state_dir
         (arguments.session_id, "9223372036854775808"),
         (arguments.api_url, "http://"),
         (arguments.coin, "BTC\n"),
+        (arguments.coins, "BTC,,ETH"),
+        (arguments.coins, "BTC,BTC"),
+        (arguments.coins, "BTC,ETH\n"),
         (arguments.path_argument, "a\x00b"),
     ],
 )
@@ -45,6 +48,8 @@ def test_good_values_come_back_typed() -> None:
     assert arguments.tcp_port_or_any("0") == 0
     assert arguments.session_id("9223372036854775807") == 2**63 - 1
     assert arguments.coin("kPEPE") == "kPEPE"
+    assert arguments.coins("kPEPE") == ("kPEPE",)
+    assert arguments.coins("BTC,ETH, xyz:TSLA") == ("BTC", "ETH", "xyz:TSLA")
 
 
 def test_a_state_dir_that_does_not_exist_yet_is_fine(tmp_path: Path) -> None:

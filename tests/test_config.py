@@ -177,6 +177,12 @@ def test_range_problems_are_all_reported_with_their_paths() -> None:
     assert all(role in role_problem for role in ("book_feed", "quoter", "watchdog"))
 
 
+def test_a_ladder_of_zero_levels_is_a_range_problem_not_a_traceback() -> None:
+    problems = problems_of({"quoting": {"levels": 0}})
+
+    assert problems == ("quoting.levels: must be from 1 to 20, got 0",)
+
+
 def test_a_fee_rate_written_in_basis_points_is_caught() -> None:
     problems = problems_of({"paper": {"maker_fee_rate": 1.5}})
 

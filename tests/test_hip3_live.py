@@ -148,13 +148,22 @@ def test_an_unlisted_builder_dex_exits_78_naming_the_dexes_before_any_order(
     assert actions["nRequestsUsed"] == 0
 
 
-def test_a_comma_list_of_coins_is_a_config_error_naming_the_field(tmp_path: Path) -> None:
+def test_a_comma_list_of_coins_is_read_as_several_coins(tmp_path: Path) -> None:
     config = write_config(tmp_path / "two.yaml", {"coin": "BTC,ETH"})
 
     checked = MakerdProcess(["check-config", str(config)], cwd=tmp_path)
 
+    assert checked.finish() == EXIT_OK, checked.text
+    assert "coin=BTC,ETH" in checked.text
+
+
+def test_several_coins_in_paper_mode_are_a_config_error_naming_the_field(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "two.yaml", {"mode": "paper", "coins": ["BTC", "ETH"]})
+
+    checked = MakerdProcess(["check-config", str(config)], cwd=tmp_path)
+
     assert checked.finish() == EXIT_CONFIG
-    assert "coin: names one coin: one makerd process quotes one coin today" in checked.text
+    assert "coins: several coins are quoted in sim and live modes only" in checked.text
 
 
 class _WrongShape(BaseHTTPRequestHandler):

@@ -121,11 +121,11 @@ def test_single_coins_and_builder_dex_coins_are_valid_coin_names(coin: str) -> N
 
 
 @pytest.mark.parametrize("coin", ["BTC,ETH", "BTC, ETH", "BTC ETH", "BTC;ETH", "xyz:TSLA,BTC"])
-def test_a_list_of_coins_says_one_process_quotes_one_coin(coin: str) -> None:
+def test_a_list_of_coins_in_one_name_says_where_several_coins_go(coin: str) -> None:
     problem = coin_problem(coin)
 
     assert problem is not None
-    assert "one makerd process quotes one coin" in problem
+    assert "list several under coins:" in problem
 
 
 @pytest.mark.parametrize("coin", ["xyz:", ":TSLA", "xyz:TSLA:X", "x-y:TSLA", "xyz::TSLA"])

@@ -80,6 +80,8 @@ class Harness:
     budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
     # The exchange checks a dead-man time against its own clock, so those tests run on ours.
     clock: Callable[[], int] = field(default=lambda: T0)
+    others: tuple[str, ...] = ()
+    """Coins quoted beside BTC (a process with several coins)."""
 
     def run(self, *commands: object) -> list[object]:
         return asyncio.run(self._run(commands))
@@ -100,12 +102,13 @@ class Harness:
             sender=sender,
             instrument=fetch_instrument(self.url, "BTC"),
             legs=self.legs,
-            queries=AccountQueries(rest, user=signer.address),
+            queries=AccountQueries(rest, user=signer.address, now_ns=self.clock),
             emit=self.emitted.append,
             settle=lambda: self.settled.append(True),
             now_ns=self.clock,
             gate=self.gate,
             dead_man_max_failures=3,
+            others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
         )
         try:
             for command in commands:
@@ -276,3 +279,19 @@ def test_after_a_stop_asking_what_rests_does_not_wait_behind_repairs(venue_url: 
 
     assert [type(e) for e in events] == [OpenOrdersReported, PositionReported]
     assert time.monotonic() - started < 1.0, "the stop's question waited for budget to refill"
+
+
+def test_an_answer_is_stamped_when_it_arrives_not_when_it_was_asked(venue_url: str) -> None:
+    """A question that waited its turn in the request budget used to carry the time it was
+    asked. The exchange's time in the answer then looked seconds ahead of ours, and the
+    snapshot was dropped as a frame from the future: a stop with several coins could not
+    confirm 0 open orders. Here the first reading of the clock, the one taken when asking,
+    is 10 s old."""
+    first_reading = [time.time_ns() - 10 * 1_000_000_000]
+    harness = Harness(
+        venue_url, clock=lambda: first_reading.pop() if first_reading else time.time_ns()
+    )
+
+    events = harness.run(RequestAccountSnapshot(coin="BTC", ts_local=T0))
+
+    assert [type(e) for e in events] == [OpenOrdersReported, PositionReported]

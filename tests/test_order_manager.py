@@ -102,13 +102,62 @@ def test_a_target_beyond_tolerance_modifies_instead_of_cancel_and_replace() -> N
     assert of_type(out, PlaceOrders) == []
 
 
-def test_an_order_older_than_the_maximum_age_is_refreshed() -> None:
-    om = manager(max_order_age_s=10.0)
-    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+def test_an_order_past_the_maximum_age_is_refreshed_only_when_beyond_the_plain_tolerance() -> None:
+    def aged_order_against(price: str) -> list[object]:
+        om = manager(price_tolerance_bps=Decimal(2), max_order_age_s=10.0, queue_hold_s=5.0)
+        accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+        return om.handle(target([(price, "0.002")], [], ts=T0 + 11 * S))
 
-    out = om.handle(target([("59990", "0.002")], [], ts=T0 + 11 * S))
+    # 59982 is 1.3 bps below the bid: within the 2 bps tolerance, so age alone moves nothing.
+    close = aged_order_against("59982")
+    # 59975 is 2.5 bps below: a seasoned order would keep it (2 x 2 bps), an old one does not.
+    far = aged_order_against("59975")
 
-    assert len(of_type(out, ModifyOrders)) == 1
+    assert of_type(close, ModifyOrders) == []
+    assert [a.price for m in of_type(far, ModifyOrders) for a in m.amendments] == [d("59975")]
+
+
+def test_an_order_behind_its_level_keeps_its_queue_place_until_the_gap_is_worth_it() -> None:
+    def fresh_bid_at_59990_against(price: str) -> list[object]:
+        om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+        accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+        return om.handle(target([(price, "0.002")], [], ts=T0 + 1 * S))
+
+    # The target rose 3 bps: the bid is behind it (safer than wanted), within 2 x 2 bps.
+    behind_a_little = fresh_bid_at_59990_against("60008")
+    # The target rose 5 bps: beyond 4 bps, the better price is worth the queue place.
+    behind_a_lot = fresh_bid_at_59990_against("60020")
+    # The target fell 3 bps: the bid is ahead of it (more risk than wanted) and follows.
+    ahead = fresh_bid_at_59990_against("59972")
+
+    assert of_type(behind_a_little, ModifyOrders) == []
+    assert len(of_type(behind_a_lot, ModifyOrders)) == 1
+    assert len(of_type(ahead, ModifyOrders)) == 1
+
+
+def test_an_ask_above_its_level_is_behind_it_and_an_ask_below_is_ahead() -> None:
+    def fresh_ask_at_60010_against(price: str) -> list[object]:
+        om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+        accept_all(om, of_type(om.handle(target([], [("60010", "0.002")])), PlaceOrders))
+        return om.handle(target([], [(price, "0.002")], ts=T0 + 1 * S))
+
+    assert of_type(fresh_ask_at_60010_against("59992"), ModifyOrders) == []  # 3 bps behind
+    assert len(of_type(fresh_ask_at_60010_against("60028"), ModifyOrders)) == 1  # 3 bps ahead
+
+
+def test_an_order_waiting_for_its_answer_is_amended_after_it_not_cancelled_and_replaced() -> None:
+    om = manager(price_tolerance_bps=Decimal(2))
+    placed = of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders)
+
+    # 59960 is 5 bps away, but the order has not been answered yet.
+    waiting = om.handle(target([("59960", "0.002")], [], ts=T0 + 10 * MS))
+    accept_all(om, placed)
+    answered = om.handle(target([("59960", "0.002")], [], ts=T0 + 20 * MS))
+
+    assert of_type(waiting, CancelOrders) == []
+    assert of_type(waiting, PlaceOrders) == []
+    assert of_type(waiting, ModifyOrders) == []
+    assert [a.price for m in of_type(answered, ModifyOrders) for a in m.amendments] == [d("59960")]
 
 
 def test_pending_orders_are_not_duplicated_while_waiting_for_the_ack() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actors.quoter import QuoterLogic
-from config.model import MakerdConfig
+from actors.quoter import QuoterLogic, urgent_move_bps
+from config.model import MakerdConfig, OrderManagerConfig
 from makerd.wiring import build_estimators
 from protocol.market import FeedStale
 from protocol.orders import QuoteLevelsRefused, QuoteTarget
@@ -106,14 +106,20 @@ def test_halted_or_stale_means_an_empty_target() -> None:
     assert (halted.bids, halted.asks) == ((), ())
 
 
-def test_requotes_are_throttled_by_the_minimum_interval() -> None:
-    q = QuoterLogic(
+def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
+    """One level, requoting at most every 250 ms (unless the mid moved by ``urgent_move``)."""
+    return QuoterLogic(
         instrument=BTC,
         model=SymmetricLadder(levels=1, first_level_bps=3, level_spacing_bps=1, order_size=0.002),
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
+        urgent_move_bps=urgent_move,
     )
+
+
+def test_requotes_are_throttled_by_the_minimum_interval() -> None:
+    q = throttled_quoter()
 
     first = q.handle(book("59999", "60001", ts=T0 + 300 * MS))
     second = q.handle(book("59998", "60000", ts=T0 + 400 * MS))
@@ -122,6 +128,19 @@ def test_requotes_are_throttled_by_the_minimum_interval() -> None:
     assert len(of_type(first, QuoteTarget)) == 1
     assert second == []
     assert len(of_type(third, QuoteTarget)) == 1
+
+
+def test_a_book_that_moved_beyond_every_orders_slack_is_quoted_at_once() -> None:
+    q = throttled_quoter(urgent_move_bps(OrderManagerConfig()))  # 2 bps x 2
+    q.handle(book("59999", "60001", ts=T0 + 300 * MS))  # mid 60000
+
+    wiggle = q.handle(book("59980", "59982", ts=T0 + 320 * MS))  # 3 bps: waits
+    jump = q.handle(book("59819", "59821", ts=T0 + 340 * MS))  # 30 bps: at once
+
+    assert wiggle == []
+    [target] = of_type(jump, QuoteTarget)
+    assert target.bids[0].price < d("59820")
+    assert target.book_ts_local == T0 + 340 * MS
 
 
 def test_a_level_whose_size_rounds_to_zero_lots_is_refused_and_reported() -> None:

@@ -21,6 +21,7 @@ from tests.processes import MakerdProcess
 from tests.test_e2e_notify import receive_until
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 from venues.hyperliquid.rest import websocket_url
 
 DATA_CHANNELS = ("l2Book", "trades")
@@ -102,7 +103,7 @@ def test_rotation_every_second_loses_no_line_and_keeps_each_byte_as_sent(
     finally:
         observer.close()
 
-    files = sorted(out.iterdir())
+    files = sorted(p for p in out.iterdir() if p.name != RULES_NAME)
     messages = [message for _ts, message in recorded(out)]
     published = {frame: index for index, frame in enumerate(observer.frames)}
     matched = [published[m] for m in messages if m in published]
@@ -155,7 +156,8 @@ def test_sigterm_finishes_the_open_file_under_its_final_name(
     process.signal(signal.SIGTERM)
 
     assert process.finish(30) == 0, process.text
-    assert [p.name for p in out.iterdir()] == [opened.name]
+    assert sorted(p.name for p in out.iterdir()) == sorted([opened.name, RULES_NAME])
+    assert load_rules(out / RULES_NAME, "BTC").sz_decimals == meta_sz_decimals(venue, "BTC")
     assert {channel(m) for _ts, m in recorded(out)} >= {"l2Book"}
     assert "event=recording_stopped signal=SIGTERM" in process.text
 
@@ -279,3 +281,11 @@ def test_under_systemd_it_says_ready_pings_the_watchdog_and_says_stopping(
     assert process.finish(30) == 0, process.text
     ready = next(d for d in seen if b"READY=1" in d)
     assert b"STATUS=recording" in ready
+
+
+def meta_sz_decimals(venue: VenueThread, coin: str) -> int:
+    """What the venue's own ``meta`` answer says of ``coin``'s lot."""
+    reply = requests.post(f"{venue.url}/info", json={"type": "meta"}, timeout=5)
+    reply.raise_for_status()
+    universe = reply.json()["universe"]
+    return int(next(entry["szDecimals"] for entry in universe if entry["name"] == coin))

@@ -15,6 +15,7 @@ from eth_account import Account
 from tests.processes import MakerdProcess, write_config
 from venues.hl_local.background import VenueThread
 from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,9 @@ def test_a_trading_run_with_record_dir_records_its_market_stream(
     process.signal(signal.SIGTERM)
 
     assert process.finish(60) == 0, process.text[-4000:]
-    (recording,) = record_dir.iterdir()
+    recording, rules = sorted(record_dir.iterdir())
+    assert rules.name == RULES_NAME
+    assert load_rules(rules, "BTC").coin == "BTC"
     assert recording.name.startswith("BTC_")
     assert recording.suffix == ".gz"
     with gzip.open(recording, "rt", encoding="utf-8") as file:

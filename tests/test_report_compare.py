@@ -49,3 +49,13 @@ def test_the_printout_opens_with_both_sessions_terms_then_aligned_rows() -> None
     assert rows["average queue wait (s)"][-3:] == ["n/a", "2.5", "n/a"]
     fills_line = next(line for line in lines if line.startswith("fills"))
     assert fills_line.index("+4") == lines[2].index("divergence"), "columns line up"
+
+
+def test_a_long_quotient_is_shown_to_a_millionth() -> None:
+    live = {**LIVE, "gross_pnl_usd": "-0.0780299999999999999999998549"}
+
+    row = next(
+        line for line in format_comparison(live, REPLAY).splitlines() if line.startswith("gross")
+    )
+
+    assert row.split()[-4:] == ["-0.078030", "1.00", "+1.078030", "(+1381.6%)"]

@@ -67,7 +67,7 @@ def loopback_stream(
     return UserStream(
         ws_url=f"ws://127.0.0.1:{port}",
         coin="BTC",
-        queries=AccountQueries(rest, user=user),
+        queries=AccountQueries(rest, user=user, now_ns=time.time_ns),
         legs=OrderLegs(),
         emit=emit,
         emit_fill=emit_fill,

@@ -79,3 +79,16 @@ class BudgetedVenue(Protocol):
 
     @property
     def budget(self) -> RateBudget: ...
+
+
+@runtime_checkable
+class MultiCoinVenue(Protocol):
+    """A venue that trades several coins at once (``instrument`` is the first of them)."""
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]: ...
+
+
+def venue_instruments(venue: ProcessVenue) -> tuple[Instrument, ...]:
+    """Every coin's instrument a venue trades, in the configured order."""
+    return venue.instruments if isinstance(venue, MultiCoinVenue) else (venue.instrument,)

@@ -21,6 +21,7 @@ from venues.hl_local.nonces import nonce_window_error
 from venues.hl_local.orders import run_order_action
 from venues.hl_local.records import ActionRecord
 from venues.hl_local.signers import SignatureUnreadable, recover_signer
+from venues.hl_local.stamps import ReactionStamps
 from venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
 
 SCHEDULE_CANCEL_MIN_LEAD_MS = 5_000
@@ -94,19 +95,25 @@ class ExchangeEndpoint:
         faults: Faults,
         mainnet_signing: bool,
         now_ms: Callable[[], int],
+        stamps: ReactionStamps | None = None,
     ) -> None:
         self._engine = engine
         self._accounts = accounts
         self._faults = faults
         self._mainnet_signing = mainnet_signing
         self._now_ms = now_ms
+        self._stamps = stamps or ReactionStamps()
 
-    def handle(self, body: Any, *, arrived_ms: int | None = None) -> HttpReply:
+    def handle(
+        self, body: Any, *, arrived_ms: int | None = None, arrived_ns: int | None = None
+    ) -> HttpReply:
         """Answer one ``/exchange`` request body (already JSON-decoded).
 
         ``arrived_ms`` is when the request reached the venue (now when omitted); the
-        account's action log records it.
+        account's action log records it. ``arrived_ns`` is the same instant on the venue's
+        monotonic clock, for the reaction stamps (:mod:`venues.hl_local.stamps`).
         """
+        arrived_mono = self._stamps.monotonic_ns() if arrived_ns is None else arrived_ns
         parsed = parse_envelope(body)
         if isinstance(parsed, HttpReply):
             return parsed
@@ -132,7 +139,14 @@ class ExchangeEndpoint:
         refusal = self._faults.take_refusal(account, parsed.action["type"], now)
         reply = refusal or self._run_fresh(parsed, signer, account, now)
         arrived = now if arrived_ms is None else arrived_ms
-        account.actions.add(ActionRecord.of(parsed.action, reply, arrived_ms=arrived))
+        record = ActionRecord.of(parsed.action, reply, arrived_ms=arrived)
+        account.actions.add(record)
+        self._stamps.action_arrived(
+            user=account.address,
+            kind=record.type,
+            arrived_ns=arrived_mono,
+            accepted=record.accepted,
+        )
         return reply
 
     def _run_fresh(

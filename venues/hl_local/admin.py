@@ -8,6 +8,10 @@
 
         {"sent": {"<stream>:<kind>": n, …}, "pending": n}
 
+``GET /_debug/stamps``
+    the reaction stamps on the venue's monotonic clock: when the first book showing each
+    ``jump_pct`` jump was queued, when each signed action arrived (see
+    :mod:`venues.hl_local.stamps`).
 ``POST /_debug/accounts``
     ``{"address": "0x…", "usdc": "1000"}`` creates an account or sets its USDC balance
     (tests move an account's margin use with it: ``clearinghouseState`` reports the
@@ -53,6 +57,7 @@ from venues.hl_local.hostile_injector import HostileInjector
 from venues.hl_local.httpio import is_loopback, read_json
 from venues.hl_local.liquidity import SyntheticLiquidity
 from venues.hl_local.records import fill_record_json
+from venues.hl_local.stamps import ReactionStamps
 from venues.hl_local.universe import wire_decimal
 from venues.hl_local.wire import JsonDict
 from venues.hl_local.ws import WsHub
@@ -78,8 +83,10 @@ class AdminEndpoint:
         hub: WsHub,
         hostile: HostileInjector,
         now_ms: Callable[[], int],
+        stamps: ReactionStamps,
     ) -> None:
         self._engine = engine
+        self._stamps = stamps
         self._accounts = accounts
         self._faults = faults
         self._liquidity = liquidity
@@ -91,6 +98,7 @@ class AdminEndpoint:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/_debug/faults", _loopback_only(self._on_faults))
         app.router.add_get("/_debug/malformed", _loopback_only(self._on_malformed))
+        app.router.add_get("/_debug/stamps", _loopback_only(self._on_stamps))
         app.router.add_post("/_debug/accounts", _loopback_only(self._on_fund))
         app.router.add_get("/_debug/account", _loopback_only(self._on_account))
         app.router.add_post("/_debug/account", _loopback_only(self._on_account_reset))
@@ -111,6 +119,8 @@ class AdminEndpoint:
         self._engine.now_ms = now
         if parsed.jump_pct is not None:
             self._liquidity.jump(parsed.jump_pct, parsed.coin)
+            moved = [parsed.coin] if parsed.coin is not None else list(self._engine.universe.coins)
+            self._stamps.jumped(moved, parsed.jump_pct)
         if parsed.sweep is not None:
             sweep = parsed.sweep
             reply["swept"] = self._engine.sweep_user(
@@ -137,6 +147,9 @@ class AdminEndpoint:
 
     async def _on_malformed(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response(self._hostile.report())
+
+    async def _on_stamps(self, _request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._stamps.json())
 
     async def _on_fund(self, request: web.Request) -> web.StreamResponse:
         body = await read_json(request)

@@ -17,6 +17,7 @@ from venues.hl_local.engine import MatchingEngine
 from venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled, UserFunded
 from venues.hl_local.fault_state import Faults
 from venues.hl_local.info import InfoEndpoint
+from venues.hl_local.stamps import ReactionStamps
 from venues.hl_local.wire import JsonDict
 
 RECENT_TRADES = 30
@@ -42,8 +43,10 @@ class FeedPublisher:
         exchange: ExchangeEndpoint,
         faults: Faults,
         now_ms: Callable[[], int],
+        stamps: ReactionStamps | None = None,
     ) -> None:
         self.engine = engine
+        self._stamps = stamps or ReactionStamps()
         self.info = info
         self.exchange = exchange
         self.coins = engine.universe.coins
@@ -64,7 +67,8 @@ class FeedPublisher:
             return
         for coin in self.coins:
             book = self.info.l2_book(coin)
-            self._push_if_changed(f"l2Book:{coin}", "l2Book", book, book["levels"])
+            if self._push_if_changed(f"l2Book:{coin}", "l2Book", book, book["levels"]):
+                self._stamps.book_queued(coin)
             bbo = self._bbo(book)
             self._push_if_changed(f"bbo:{coin}", "bbo", bbo, bbo["bbo"])
         mids = self.info.all_mids()
@@ -123,11 +127,12 @@ class FeedPublisher:
             data = {"isSnapshot": True, "user": user, field: kept.get(field, [])[-SNAPSHOT_FILLS:]}
             session.send({"channel": kind, "data": data})
 
-    def _push_if_changed(self, key: str, channel: str, data: JsonDict, content: object) -> None:
+    def _push_if_changed(self, key: str, channel: str, data: JsonDict, content: object) -> bool:
         if self._last_sent.get(key) == content:
-            return
+            return False
         self._last_sent[key] = content
         self._send(key, {"channel": channel, "data": data})
+        return True
 
     def _send(self, key: str, frame: JsonDict) -> None:
         for session in self._sessions:

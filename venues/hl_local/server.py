@@ -31,6 +31,7 @@ from venues.hl_local.hostile_injector import HostileInjector
 from venues.hl_local.httpio import read_json, reset_connection, respond
 from venues.hl_local.info import InfoEndpoint
 from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
+from venues.hl_local.stamps import ReactionStamps
 from venues.hl_local.universe import Universe
 from venues.hl_local.wire import HttpReply, deserialize_error
 from venues.hl_local.ws import WsHub
@@ -69,6 +70,7 @@ class LocalVenue:
             self.accounts.fund(address)
         self.engine = MatchingEngine(universe=Universe(), accounts=self.accounts)
         self.faults = Faults()
+        self.stamps = ReactionStamps()
         self.liquidity = SyntheticLiquidity(self.engine, config.liquidity, seed=config.seed)
         self.info = InfoEndpoint(self.engine, self.now_ms)
         self.exchange = ExchangeEndpoint(
@@ -77,6 +79,7 @@ class LocalVenue:
             faults=self.faults,
             mainnet_signing=config.mainnet_signing,
             now_ms=self.now_ms,
+            stamps=self.stamps,
         )
         self.feeds = FeedPublisher(
             engine=self.engine,
@@ -84,6 +87,7 @@ class LocalVenue:
             exchange=self.exchange,
             faults=self.faults,
             now_ms=self.now_ms,
+            stamps=self.stamps,
         )
         self.hub = WsHub(feeds=self.feeds, idle_timeout_s=config.ws_idle_timeout_s)
         self.hostile = HostileInjector(
@@ -101,6 +105,7 @@ class LocalVenue:
             hub=self.hub,
             hostile=self.hostile,
             now_ms=self.now_ms,
+            stamps=self.stamps,
         )
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -160,10 +165,13 @@ class LocalVenue:
         return await self._serve(request, "info", lambda body, _: self.info.handle(body))
 
     async def _on_exchange(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, "exchange", self._run_exchange)
+        arrived_ns = self.stamps.monotonic_ns()  # before the body is read: what a client waits
+        return await self._serve(
+            request, "exchange", lambda body, ms: self._run_exchange(body, ms, arrived_ns)
+        )
 
-    def _run_exchange(self, body: Any, arrived_ms: int) -> HttpReply:
-        reply = self.exchange.handle(body, arrived_ms=arrived_ms)
+    def _run_exchange(self, body: Any, arrived_ms: int, arrived_ns: int) -> HttpReply:
+        reply = self.exchange.handle(body, arrived_ms=arrived_ms, arrived_ns=arrived_ns)
         self.feeds.publish_events()
         return reply
 

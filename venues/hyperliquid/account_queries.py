@@ -9,6 +9,7 @@ listed when the query names its dex.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.account import FundingPaid, OrderFilled, PositionReported
@@ -38,15 +39,19 @@ class AccountSnapshot:
 
 
 class AccountQueries:
-    """Read-only queries about one account on one exchange."""
+    """Read-only queries about one account on one exchange.
 
-    def __init__(self, rest: RestClient, *, user: str) -> None:
+    Every answer is stamped with the local time it arrived, read from ``now_ns`` after the
+    request returns: a question that waited its turn in the request budget must not look,
+    by the time it is answered, like a frame from the future.
+    """
+
+    def __init__(self, rest: RestClient, *, user: str, now_ns: Callable[[], int]) -> None:
         self._rest = rest
         self.user = user
+        self._now_ns = now_ns
 
-    async def snapshot(
-        self, coin: str, *, now_ns: int, priority: Priority = Priority.QUERY
-    ) -> AccountSnapshot:
+    async def snapshot(self, coin: str, *, priority: Priority = Priority.QUERY) -> AccountSnapshot:
         """Open orders first, then the position (both stamped with local receive time).
 
         ``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
@@ -54,17 +59,18 @@ class AccountQueries:
         """
         orders = await self._rest.info(self._per_dex("frontendOpenOrders", coin), priority=priority)
         open_orders = parse_open_orders(
-            orders, coin=coin, ts_local=now_ns, channel="frontendOpenOrders"
+            orders, coin=coin, ts_local=self._now_ns(), channel="frontendOpenOrders"
         )
         state = await self._rest.info(self._per_dex("clearinghouseState", coin), priority=priority)
         return AccountSnapshot(
-            open_orders=open_orders, position=parse_position(state, coin=coin, ts_local=now_ns)
+            open_orders=open_orders,
+            position=parse_position(state, coin=coin, ts_local=self._now_ns()),
         )
 
-    async def margin(self, coin: str, *, now_ns: int) -> MarginReported:
+    async def margin(self, coin: str) -> MarginReported:
         """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""
         state = await self._rest.info(self._per_dex("clearinghouseState", coin))
-        return parse_margin(state, ts_local=now_ns)
+        return parse_margin(state, ts_local=self._now_ns())
 
     def _per_dex(self, kind: str, coin: str) -> dict[str, object]:
         body: dict[str, object] = {"type": kind, "user": self.user}
@@ -73,15 +79,14 @@ class AccountQueries:
             body["dex"] = dex
         return body
 
-    async def fills_since(self, start_ms: int, *, now_ns: int) -> tuple[OrderFilled, ...]:
+    async def fills_since(self, start_ms: int) -> tuple[OrderFilled, ...]:
         """Every fill at or after ``start_ms``, following the 500-item pages."""
         fills: list[OrderFilled] = []
         cursor = start_ms
         while True:
             body = {"type": "userFillsByTime", "user": self.user, "startTime": cursor}
-            page = parse_fills(
-                await self._rest.info(body), ts_local=now_ns, channel="userFillsByTime"
-            )
+            answer = await self._rest.info(body)
+            page = parse_fills(answer, ts_local=self._now_ns(), channel="userFillsByTime")
             fills.extend(page)
             if len(page) < _PAGE_LIMIT:
                 return tuple(fills)
@@ -90,13 +95,14 @@ class AccountQueries:
                 return tuple(fills)  # a page of one millisecond: nothing more to follow
             cursor = newest_ms
 
-    async def funding_since(self, start_ms: int, *, now_ns: int) -> tuple[FundingPaid, ...]:
+    async def funding_since(self, start_ms: int) -> tuple[FundingPaid, ...]:
         """Every funding payment at or after ``start_ms``, following the 500-item pages."""
         payments: list[FundingPaid] = []
         cursor = start_ms
         while True:
             body = {"type": "userFunding", "user": self.user, "startTime": cursor}
-            page = parse_user_funding(await self._rest.info(body), ts_local=now_ns)
+            answer = await self._rest.info(body)
+            page = parse_user_funding(answer, ts_local=self._now_ns())
             payments.extend(page)
             newest_ms = max((p.ts_exchange for p in page), default=0) // _NS_PER_MS
             if len(page) < _PAGE_LIMIT or newest_ms <= cursor:

@@ -55,19 +55,21 @@ def decode_frame(raw: str | bytes, *, max_depth: int) -> DecodedFrame:
 
 
 def _deeper_than(value: object, limit: int) -> bool:
-    # Iterative: the point is to refuse deep input without recursing on it.
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: list[object] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    # Iterative, one nesting level at a time and over containers only: the point is to
+    # refuse deep input without recursing on it, and every frame of the feed passes here.
+    level: list[object] = [value] if isinstance(value, (dict, list)) else []
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        deeper: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                deeper.extend(child for child in item.values() if isinstance(child, (dict, list)))
+            elif isinstance(item, list):
+                deeper.extend(child for child in item if isinstance(child, (dict, list)))
+        level = deeper
+        depth += 1
     return False
 
 

@@ -18,7 +18,7 @@ dead-man switch is re-armed until it holds (see :class:`DeadManSwitch`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from protocol.instrument import Instrument, OrderRuleError
@@ -101,13 +101,17 @@ class OrderGateway:
         now_ns: Callable[[], int],
         gate: OrderGate | None = None,
         dead_man_max_failures: int = 3,
+        others: Sequence[Instrument] = (),
     ) -> None:
+        """``others``: the instruments of the process's other coins, when it quotes several;
+        one action then carries any of them (an order's coin picks its asset id)."""
         self._sender = sender
         self._gate = gate or _OpenGate()
         self.dead_man = DeadManSwitch(
             sender=sender, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
         )
         self._instrument = instrument
+        self._instruments = {i.coin: i for i in (instrument, *others)}
         self._legs = legs
         self._queries = queries
         self._emit = emit
@@ -129,15 +133,26 @@ class OrderGateway:
             await self.report_account(command.coin)
         elif isinstance(command, RequestMargin):
             coin = self._instrument.coin
-            self._emit(await self._queries.margin(coin, now_ns=self._now_ns()))
+            self._emit(await self._queries.margin(coin))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
 
+    def _instrument_of(self, coin: str) -> Instrument:
+        instrument = self._instruments.get(coin)
+        if instrument is None:
+            raise OrderRuleError("coin", f"{coin} is not a coin this process quotes")
+        return instrument
+
+    def _instrument_of_cloid(self, cloid: str) -> Instrument:
+        """The instrument of the order a cloid names (the first coin's if it is unknown:
+        the exchange then answers that no such order rests, as for one coin)."""
+        request = self._legs.request_of(cloid)
+        known = None if request is None else self._instruments.get(request.coin)
+        return known or self._instrument
+
     async def report_account(self, coin: str) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect."""
-        snapshot = await self._queries.snapshot(
-            coin, now_ns=self._now_ns(), priority=self._truth_priority()
-        )
+        snapshot = await self._queries.snapshot(coin, priority=self._truth_priority())
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
 
@@ -178,7 +193,7 @@ class OrderGateway:
         wires = []
         for order in command.orders:
             try:
-                wires.append(order_wire(order, self._instrument))
+                wires.append(order_wire(order, self._instrument_of(order.coin)))
             except OrderRuleError as error:
                 self._reject_locally(order.cloid, error)
                 continue
@@ -265,7 +280,7 @@ class OrderGateway:
                 reduce_only=original.reduce_only,
             )
             try:
-                order_wire(amended, self._instrument)
+                order_wire(amended, self._instrument_of(amended.coin))
             except OrderRuleError as error:
                 reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
                 self._modify_rejected(change.cloid, reason, str(error))
@@ -275,7 +290,7 @@ class OrderGateway:
             return
         for cloid, _ in targets:
             self._legs.modify_started(str(cloid))
-        action = batch_modify_action(targets, {self._instrument.coin: self._instrument})
+        action = batch_modify_action(targets, self._instruments)
         response = await self._send_new_risk(
             action, orders=len(targets), decided_ns=command.ts_local
         )
@@ -330,7 +345,7 @@ class OrderGateway:
     async def _cancel(self, command: CancelOrders) -> None:
         for cloid in command.cloids:
             self._legs.cancel_requested(cloid, command.reason)
-        action = cancel_by_cloid_action((self._instrument, c) for c in command.cloids)
+        action = cancel_by_cloid_action((self._instrument_of_cloid(c), c) for c in command.cloids)
         response = await self._sender.send(
             action, items=len(command.cloids), priority=Priority.CANCEL
         )
@@ -352,18 +367,17 @@ class OrderGateway:
                 )
 
     async def _cancel_all(self, command: CancelAll) -> None:
-        if command.coin != self._instrument.coin:
+        instrument = self._instruments.get(command.coin)
+        if instrument is None:
             return
-        snapshot = await self._queries.snapshot(
-            command.coin, now_ns=self._now_ns(), priority=self._truth_priority()
-        )
+        snapshot = await self._queries.snapshot(command.coin, priority=self._truth_priority())
         resting = snapshot.open_orders.orders
         if not resting:
             return
         for order in resting:
             if order.cloid is not None:
                 self._legs.cancel_requested(order.cloid, command.reason)
-        action = cancel_action((self._instrument, order.venue_order_id) for order in resting)
+        action = cancel_action((instrument, order.venue_order_id) for order in resting)
         response = await self._sender.send(action, items=len(resting), priority=Priority.CANCEL)
         if response is None or response.error is not None:
             if response is not None and response.error is not None:

@@ -59,7 +59,7 @@ class PaperHyperliquidVenue:
         )
         self._io = IoLoop(name="paper-io")
         self._sink: EventSink | None = None
-        self.recorder = market_recorder(config.feed.record_dir, config.coin)
+        self.recorder = market_recorder(config.feed.record_dir, (self._instrument,))
         self.feed = MarketFeed(
             ws_url=websocket_url(api_url),
             coins=(config.coin,),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -60,6 +61,8 @@ from venues.hyperliquid.parse_account import (
 )
 
 _PRICE, _SIZE, _NUMBER = DropReason.BAD_PRICE, DropReason.BAD_SIZE, DropReason.BAD_NUMBER
+_UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+"""A plain decimal without a sign: what a book level's price and size must be."""
 
 __all__ = [
     "OrderStatusReported",
@@ -414,6 +417,23 @@ def parse_order_updates(
 
 
 def _level(item: object, channel: str, guard: FrameGuard) -> BookLevel:
+    # Forty of these in every book: the exchange's own shape is checked in one pass (the
+    # same checks as below); anything else takes the long way, which names the problem.
+    if type(item) is dict:
+        px, sz, n = item.get("px"), item.get("sz"), item.get("n")
+        longest = guard.limits.max_decimal_chars
+        if (
+            type(px) is str
+            and type(sz) is str
+            and type(n) is int
+            and len(px) <= longest
+            and len(sz) <= longest
+            and _UNSIGNED_DECIMAL.fullmatch(px) is not None
+            and _UNSIGNED_DECIMAL.fullmatch(sz) is not None
+        ):
+            price, size = Decimal(px), Decimal(sz)
+            if price > 0 and size > 0:
+                return BookLevel(price=price, size=size, orders=n)
     level = as_object(item, channel)
     return BookLevel(
         price=read_decimal(level, "px", channel, reason=_PRICE, guard=guard),

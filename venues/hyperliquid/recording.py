@@ -28,8 +28,10 @@ import threading
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from protocol.instrument import Instrument
 from protocol.market import VenueConnectionChanged
 from venues.hyperliquid.recording_files import HourlyFiles, file_label
+from venues.hyperliquid.recording_rules import save_rules
 
 log = logging.getLogger("makerd.recording")
 
@@ -178,11 +180,18 @@ class RecordingVenue(Protocol):
     def recorder(self) -> FeedRecorder | None: ...
 
 
-def market_recorder(record_dir: Path | None, coin: str) -> FeedRecorder | None:
-    """A trading run's recorder of its market stream (``feed.record_dir``), or None."""
+def market_recorder(
+    record_dir: Path | None, instruments: tuple[Instrument, ...]
+) -> FeedRecorder | None:
+    """A trading run's recorder of its market stream (``feed.record_dir``), or None.
+
+    The instruments' rules go beside the files first (:mod:`recording_rules`), so that
+    the recording can be replayed without guessing them.
+    """
     if record_dir is None:
         return None
-    files = HourlyFiles(out_dir=record_dir, label=file_label((coin,)))
+    save_rules(record_dir, instruments)
+    files = HourlyFiles(out_dir=record_dir, label=file_label(tuple(i.coin for i in instruments)))
     return FeedRecorder(RecordingWriter(files))
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
@@ -80,8 +80,10 @@ class UserStream:
         tasks: TaskSpawner,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
+        others: Sequence[str] = (),
     ) -> None:
-        self._coin = coin
+        """``others``: the process's other coins, when it quotes several (one stream)."""
+        self._coins = (coin, *others)
         self._queries = queries
         self._legs = legs
         self._emit = emit
@@ -124,7 +126,9 @@ class UserStream:
     def request_repair(self, request: RepairFills) -> None:
         """Fills since ``request.since_ns`` again (the fill_tracker asked; dedup is its job)."""
         self._tasks.spawn(
-            self._repair_until_done(request.since_ns // _NS_PER_MS, request.reason),
+            self._repair_until_done(
+                request.since_ns // _NS_PER_MS, request.reason, coins=(request.coin,)
+            ),
             name="fill-repair",
         )
 
@@ -142,41 +146,63 @@ class UserStream:
         finally:
             self._resume()
 
-    async def _repair_until_done(self, since_ms: int | None, reason: str) -> None:
+    async def _repair_until_done(
+        self, since_ms: int | None, reason: str, *, coins: tuple[str, ...] | None = None
+    ) -> None:
+        """``coins``: the coins to repair (None: every coin, as after a lost connection)."""
         backoff_s = _REPAIR_FIRST_BACKOFF_S
         while True:
             try:
-                await self._repair_once(since_ms, reason=reason)
+                await self._repair_once(since_ms, reason=reason, coins=coins)
                 return
             except _QUERY_ERRORS as error:
                 self._repair_failed(reason, error)
             await asyncio.sleep(backoff_s)
             backoff_s = min(backoff_s * 2, _REPAIR_MAX_BACKOFF_S)
 
-    async def _repair_once(self, since_ms: int | None, *, reason: str) -> None:
+    async def _repair_once(
+        self, since_ms: int | None, *, reason: str, coins: tuple[str, ...] | None = None
+    ) -> None:
         """Fills since ``since_ms`` (none when None), then open orders and the position."""
         now = self._now_ns()
-        found = 0
+        fills: Sequence[OrderFilled] | None = None
+        funding: tuple[FundingPaid, ...] = ()
         if since_ms is not None:
-            fills = await self._queries.fills_since(since_ms, now_ns=now)
-            snapshot = await self._queries.snapshot(self._coin, now_ns=self._now_ns())
+            fills = await self._queries.fills_since(since_ms)
+            funding = await self._queries.funding_since(since_ms)
+        # Each coin costs a query of its orders and one of its position: a coin's own
+        # request (its fill tracker's) repairs that coin alone.
+        for coin in self._coins if coins is None else coins:
+            await self._repair_coin(coin, fills, funding, now=now, reason=reason)
+        self.repairs += 1
+
+    async def _repair_coin(
+        self,
+        coin: str,
+        fills: Sequence[OrderFilled] | None,
+        funding: tuple[FundingPaid, ...],
+        *,
+        now: int,
+        reason: str,
+    ) -> None:
+        """One coin's share of a repair: its missed fills and funding, then its orders and
+        position."""
+        found = 0
+        snapshot = await self._queries.snapshot(coin)
+        if fills is not None:
             for fill in fills:
-                if fill.coin == self._coin:
+                if fill.coin == coin:
                     found += self._is_new(fill)
                     self._emit_fill(replace(fill, late=True))
-            self._emit_funding(await self._queries.funding_since(since_ms, now_ns=now))
-            self._emit(
-                FillsRepaired(coin=self._coin, through_ns=now, fills_found=found, ts_local=now)
-            )
-        else:
-            snapshot = await self._queries.snapshot(self._coin, now_ns=now)
+            self._emit_funding(tuple(p for p in funding if p.coin == coin))
+            self._emit(FillsRepaired(coin=coin, through_ns=now, fills_found=found, ts_local=now))
         self._emit(snapshot.open_orders)
         self._emit(snapshot.position)
         self.fills_repaired += found
-        self.repairs += 1
         log.info(
-            "event=gap_repaired reason=%r new_fills=%d open_orders=%d",
+            "event=gap_repaired reason=%r coin=%s new_fills=%d open_orders=%d",
             reason,
+            coin,
             found,
             len(snapshot.open_orders.orders),
         )
@@ -205,7 +231,7 @@ class UserStream:
                 self._emit_funding(parse_user_fundings_message(data, ts_local=ts_local))
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
-                    if report.coin == self._coin and report.cloid is not None:
+                    if report.coin in self._coins and report.cloid is not None:
                         self._on_order_update(report, report.cloid)
         except FeedParseError as error:
             self._drop(channel, error.reason, ts_local)
@@ -237,13 +263,13 @@ class UserStream:
     def _on_fills(self, data: object, ts_local: int) -> None:
         message = parse_user_fills_message(data, ts_local=ts_local)
         for fill in message.fills:
-            if fill.coin == self._coin and self._is_new(fill):
+            if fill.coin in self._coins and self._is_new(fill):
                 # A connection's opening snapshot replays the past: what it adds was missed.
                 self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
 
     def _emit_funding(self, payments: tuple[FundingPaid, ...]) -> None:
         for payment in payments:
-            if payment.coin == self._coin:
+            if payment.coin in self._coins:
                 self._emit(payment)
 
     def _on_order_update(self, report: OrderStatusReported, cloid: str) -> None:

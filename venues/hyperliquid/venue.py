@@ -27,11 +27,13 @@ from protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderModified,
+    PlaceOrders,
     RequestBudgetReported,
     VenueCommand,
 )
 from venues.base import EventSink, OrderGate, VenueEvent
 from venues.hyperliquid.account_queries import AccountQueries
+from venues.hyperliquid.batching import PlaceBatcher
 from venues.hyperliquid.errors import FeedParseError
 from venues.hyperliquid.feed import MarketFeed
 from venues.hyperliquid.io_loop import IoLoop
@@ -137,16 +139,17 @@ class HyperliquidVenue:
         """``gate`` is checked as each order leaves; ``stop_requested`` ends start retries."""
         hl = config.hyperliquid
         self._clock = clock
-        self._coin = config.coin
+        self._coins = tuple(spec.coin for spec in config.coin_specs())
         self._api_url = api_url_for(hl)
         # The key first: a missing or unsafe key is reported before any network request.
         signer = L1Signer(load_private_key(env, key_file=hl.key_file))
-        self._instrument = fetch_instrument(
-            self._api_url,
-            config.coin,
-            retry_for_s=hl.start_retry_s,
-            stop_requested=stop_requested,
+        self._instruments = tuple(
+            fetch_instrument(
+                self._api_url, coin, retry_for_s=hl.start_retry_s, stop_requested=stop_requested
+            )
+            for coin in self._coins
         )
+        self._instrument = self._instruments[0]
         user = (hl.vault_address or hl.account_address or signer.address).lower()
         self._account_id = f"{self._api_url} {user}"
         log.info(
@@ -159,11 +162,12 @@ class HyperliquidVenue:
         self._io = IoLoop()
         self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
         self._rest = RestClient(self._api_url, self.budget)
-        self._queries = AccountQueries(self._rest, user=user)
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
+        self._batches = PlaceBatcher()
         self._sink: EventSink | None = None
         now_ns = clock.now_ns
+        self._queries = AccountQueries(self._rest, user=user, now_ns=now_ns)
         self._sender = SignedSender(
             rest=self._rest,
             signer=signer,
@@ -182,13 +186,16 @@ class HyperliquidVenue:
             now_ns=now_ns,
             gate=gate,
             dead_man_max_failures=hl.dead_man_max_failures,
+            others=self._instruments[1:],
         )
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
-        self.recorder = market_recorder(config.feed.record_dir, config.coin)
+        self.recorder = market_recorder(config.feed.record_dir, self._instruments)
+        # One connection carries every coin's book and trades (the exchange limits both
+        # connections and subscriptions per IP).
         self.feed = MarketFeed(
             ws_url=ws_url,
-            coins=(config.coin,),
+            coins=self._coins,
             sink=self._emit,
             policy=policy,
             now_ns=now_ns,
@@ -204,11 +211,16 @@ class HyperliquidVenue:
             tasks=self._io,
             policy=policy,
             now_ns=now_ns,
+            others=self._coins[1:],
         )
 
     @property
     def instrument(self) -> Instrument:
         return self._instrument
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
 
     @property
     def account_id(self) -> str:
@@ -251,10 +263,18 @@ class HyperliquidVenue:
             await self._rest.close()
 
     def _execute(self, command: VenueCommand) -> None:
+        if isinstance(command, PlaceOrders) and len(self._coins) > 1:
+            if self._batches.add(command):
+                self._io.call_soon(self._place_batches)  # after what is already queued
+            return
         if isinstance(command, RepairFills):
             self.user_stream.request_repair(command)  # retried there until it succeeds
             return
         self._io.spawn(self._guarded(command), name=type(command).__name__)
+
+    def _place_batches(self) -> None:
+        for command in self._batches.take():
+            self._io.spawn(self._guarded(command), name="PlaceOrders")
 
     async def _guarded(self, command: VenueCommand) -> None:
         try:
@@ -269,7 +289,8 @@ class HyperliquidVenue:
 
     async def _guarded_report(self) -> None:
         try:
-            await self.gateway.report_account(self._coin)
+            for coin in self._coins:
+                await self.gateway.report_account(coin)
         except (RequestLostError, RateLimitedError, FeedParseError) as error:
             log.warning("event=settle_failed error=%r", error)
 

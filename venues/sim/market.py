@@ -21,7 +21,7 @@ from protocol.instrument import Instrument
 from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
 from protocol.side import Side
 from venues.sim.depth import DepthSide
-from venues.sim.price import MidProcess
+from venues.sim.price import CommonFactor, MidProcess
 from venues.sim.scenarios import scenario_params
 
 PUBLISHED_LEVELS = 20
@@ -48,6 +48,7 @@ class SyntheticMarket:
         start_price: Decimal,
         step_ns: int,
         start_ns: int,
+        common: CommonFactor | None = None,
     ) -> None:
         if step_ns <= 0:
             raise ValueError(f"step_ns must be positive, got {step_ns}")
@@ -61,7 +62,11 @@ class SyntheticMarket:
         self._trade_count = 0
         self._lot_size = float(instrument.lot)
         self._price = MidProcess(
-            params, rng=self._rng, start_price=float(start_price), step_s=self._step_s
+            params,
+            rng=self._rng,
+            start_price=float(start_price),
+            step_s=self._step_s,
+            common=common,
         )
         self._tick = self._grid_tick(self._price.mid)
         self._tick_float = float(self._tick)

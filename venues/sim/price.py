@@ -19,8 +19,28 @@ from venues.sim.scenarios import ScenarioParams
 BPS = 1e-4
 
 
+class CommonFactor:
+    """The market-wide shock of each step, the same for every coin that asks for it.
+
+    ``correlation`` is the share of a coin's diffusion variance that is this factor, so
+    two coins' log-returns correlate by about that much. Each step's shock is drawn from
+    its own seeded generator: coins stepped one after the other agree without a cache.
+    """
+
+    def __init__(self, *, seed: int, correlation: float) -> None:
+        if not 0 <= correlation < 1:
+            raise ValueError(f"correlation must be in [0, 1), got {correlation}")
+        self._seed = seed
+        self.weight = math.sqrt(correlation)
+        self.own_weight = math.sqrt(1.0 - correlation)
+
+    def shock(self, step: int) -> float:
+        return float(np.random.default_rng((self._seed, step)).standard_normal())
+
+
 class MidProcess:
-    """Advances the true mid one fixed step at a time, drawing only from ``rng``."""
+    """Advances the true mid one fixed step at a time, drawing only from ``rng``
+    (and, with several coins, from the ``common`` factor they share)."""
 
     def __init__(
         self,
@@ -29,8 +49,11 @@ class MidProcess:
         rng: np.random.Generator,
         start_price: float,
         step_s: float,
+        common: CommonFactor | None = None,
     ) -> None:
         self._params = params
+        self._common = common
+        self._steps = 0
         self._rng = rng
         self._step_s = step_s
         self._sqrt_step = math.sqrt(step_s)
@@ -83,9 +106,14 @@ class MidProcess:
         # A step is short enough that "at most one jump" is the Poisson process to first order.
         jumped = self._rng.random() < params.jump_rate_per_s * self._step_s
         jump = params.jump_bps * BPS * shocks[2] if jumped else 0.0
+        diffusion = shocks[1]
+        if self._common is not None:
+            common = self._common
+            diffusion = common.weight * common.shock(self._steps) + common.own_weight * diffusion
+        self._steps += 1
         self._log_mid += (
             drift_per_s * self._step_s
-            + self.volatility_bps * BPS * self._sqrt_step * shocks[1]
+            + self.volatility_bps * BPS * self._sqrt_step * diffusion
             + jump
             + params.impact_bps_per_coin * BPS * signed_taker_volume
         )

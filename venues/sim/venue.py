@@ -13,14 +13,15 @@ from venues.paper.exchange import PaperExchange
 from venues.paper.funding import FundingSchedule, funding_payment
 from venues.paper.replies import PaperEvent
 from venues.sim.market import MarketEvent, SyntheticMarket
+from venues.sim.price import CommonFactor
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 
 
-def sim_instrument(sim: SimConfig, coin: str = "BTC") -> Instrument:
-    """The instrument the synthetic market trades (asset id 0, Hyperliquid's rules)."""
-    return Instrument(coin=coin, asset_id=0, sz_decimals=sim.sz_decimals)
+def sim_instrument(sim: SimConfig, coin: str = "BTC", asset_id: int = 0) -> Instrument:
+    """The instrument the synthetic market trades (Hyperliquid's rules)."""
+    return Instrument(coin=coin, asset_id=asset_id, sz_decimals=sim.sz_decimals)
 
 
 class SimVenue:
@@ -33,17 +34,27 @@ class SimVenue:
     """
 
     def __init__(
-        self, instrument: Instrument, *, sim: SimConfig, paper: PaperConfig, start_ns: int
+        self,
+        instrument: Instrument,
+        *,
+        sim: SimConfig,
+        paper: PaperConfig,
+        start_ns: int,
+        common: CommonFactor | None = None,
     ) -> None:
+        """With several coins, each has its own venue: seeded by its asset id, sharing
+        ``common``, trade ids prefixed with its coin so no two coins' ids collide."""
         self._market = SyntheticMarket(
             instrument,
             scenario=sim.scenario,
-            seed=sim.seed,
+            seed=sim.seed + instrument.asset_id,
             start_price=sim.start_price,
             step_ns=sim.step_ms * NS_PER_MS,
             start_ns=start_ns,
+            common=common,
         )
-        self._exchange = PaperExchange(instrument, paper, id_prefix=f"sim{start_ns}")
+        prefix = f"sim{start_ns}" if common is None else f"sim{start_ns}{instrument.coin}"
+        self._exchange = PaperExchange(instrument, paper, id_prefix=prefix)
         self._coin = instrument.coin
         self._funding_rate = sim.funding_rate
         self._funding = FundingSchedule(
@@ -71,7 +82,7 @@ class SimVenue:
             self._exchange.on_market(event)
         venue_events = self._exchange.events_until(now_ns)
         funding = self._funding_until(now_ns)
-        merged = heapq.merge(market_events, venue_events, funding, key=_delivery_time)
+        merged = heapq.merge(market_events, venue_events, funding, key=delivery_time)
         return list(merged)
 
     def _funding_until(self, now_ns: int) -> list[FundingPaid]:
@@ -89,5 +100,5 @@ class SimVenue:
         return [payment for payment in payments if payment is not None]
 
 
-def _delivery_time(event: MarketEvent | PaperEvent | FundingPaid) -> int:
+def delivery_time(event: MarketEvent | PaperEvent | FundingPaid) -> int:
     return event.ts_local

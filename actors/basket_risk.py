@@ -1,0 +1,169 @@
+"""risk_guardian for several coins: one account's budget, and each coin's own limits.
+
+Account-wide, acting on every coin: the single-coin guardian's loss rules (drawdown,
+session and daily loss, losing streaks, rejection storms, stale feed), fed the sum of
+every coin's PnL, and the gross and net USD exposure over all coins. Past one of them the
+kill switch trips (every coin cancelled, flattened where configured); near one
+(``reduce_only_at``, ``loss_soft_at``) every coin quotes reduce-only.
+
+Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``. Near them
+the coin quotes reduce-only; past them the coin is halted (its orders cancelled) while the
+others keep quoting: one coin's inventory is not the account's emergency. The price band
+watches each coin's own mid and pauses that coin alone. Margin (the venue reports the
+account's) and the unrealized-loss breaker (on the sum) are the account's.
+
+Each coin hears the worst of the account's state and its own, as a ``RiskStateChanged``
+naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from actors.account_equity import account_position
+from actors.price_band import BandSettings, PriceBand
+from actors.risk_guardian import RiskGuardianLogic
+from config.model import RiskConfig
+from protocol.account import PositionChanged
+from protocol.control import ParametersChanged, TimerFired
+from protocol.market import BookUpdated
+from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+
+log = logging.getLogger("makerd.risk")
+ZERO = Decimal(0)
+_SEVERITY = {TradingState.NORMAL: 0, TradingState.REDUCE_ONLY: 1, TradingState.HALTED: 2}
+
+
+class BasketRiskLogic:
+    def __init__(
+        self, *, config: RiskConfig, coins: tuple[str, ...], account: RiskGuardianLogic
+    ) -> None:
+        self._config = config
+        self.account = account
+        self._positions: dict[str, PositionChanged] = {}
+        self._account_state = TradingState.NORMAL
+        self.exposure_state = TradingState.NORMAL
+        self.coin_states = dict.fromkeys(coins, TradingState.NORMAL)
+        self._bands = {coin: PriceBand() for coin in coins}
+        self._now_ns = 0
+        self._told = dict.fromkeys(coins, TradingState.NORMAL)
+
+    def handled_types(self) -> frozenset[type]:
+        return self.account.handled_types()
+
+    def handle(self, message: object) -> list[object]:
+        if isinstance(message, ParametersChanged):
+            self._config = message.risk
+        if isinstance(message, BookUpdated):
+            self._observe_band(message)
+            return self._tell([], message.ts_local)
+        if not isinstance(message, PositionChanged):
+            if isinstance(message, TimerFired):
+                self._now_ns = message.ts_local  # a band's pause ends on the clock
+            return self._tell(self._from_account(self.account.handle(message)), _ts(message))
+        self._positions[message.coin] = message
+        now = message.ts_local
+        out = self._from_account(self.account.handle(self._account_position(now)))
+        out += self._judge_exposure(now)
+        self._judge_coin(message)
+        return self._tell(out, now)
+
+    def gross_usd(self) -> Decimal:
+        return sum((abs(p.position) * p.mark for p in self._positions.values()), ZERO)
+
+    def net_usd(self) -> Decimal:
+        return abs(sum((p.position * p.mark for p in self._positions.values()), ZERO))
+
+    def _account_position(self, now_ns: int) -> PositionChanged:
+        """Every coin's PnL as one flat position: the wrapped guardian judges the losses."""
+        return account_position(self._positions.values(), now_ns)
+
+    def _from_account(self, messages: list[object]) -> list[object]:
+        """Keep the guardian's kill switch; its state becomes the account's, told per coin."""
+        out: list[object] = []
+        for message in messages:
+            if isinstance(message, RiskStateChanged):
+                self._account_state = message.state
+            else:
+                out.append(message)
+        return out
+
+    def _judge_exposure(self, now_ns: int) -> list[object]:
+        config = self._config
+        soft = False
+        for reason, value, limit in (
+            (KillReason.MAX_GROSS_EXPOSURE, self.gross_usd(), config.max_gross_usd),
+            (KillReason.MAX_NET_EXPOSURE, self.net_usd(), config.max_net_usd),
+        ):
+            if not limit:
+                continue
+            if value > limit:
+                detail = f"{reason.value.removeprefix('max_')} {value:.2f} USD over {limit} USD"
+                return self._from_account(self.account.trip(reason, detail, now_ns))
+            soft = soft or value >= limit * config.reduce_only_at
+        self.exposure_state = TradingState.REDUCE_ONLY if soft else TradingState.NORMAL
+        return []
+
+    def _judge_coin(self, update: PositionChanged) -> None:
+        config = self._config
+        size = abs(update.position)
+        notional = size * update.mark
+        usd_limit = config.max_position_usd
+        if size > config.max_position or (usd_limit and notional > usd_limit):
+            state = TradingState.HALTED
+        elif size >= config.max_position * config.reduce_only_at or (
+            usd_limit and notional >= usd_limit * config.reduce_only_at
+        ):
+            state = TradingState.REDUCE_ONLY
+        else:
+            state = TradingState.NORMAL
+        if update.coin in self.coin_states:
+            self.coin_states[update.coin] = state
+
+    def _observe_band(self, book: BookUpdated) -> None:
+        config, band = self._config, self._bands.get(book.coin)
+        mid = book.mid
+        if band is None or mid is None:
+            return
+        self._now_ns = book.ts_local
+        settings = BandSettings(
+            pct=config.price_band_pct,
+            window_s=config.price_band_window_s,
+            pause_s=config.price_band_pause_s,
+        )
+        why = band.observe(
+            mid, ts_exchange=book.ts_exchange, ts_local=book.ts_local, settings=settings
+        )
+        if why is not None:
+            log.warning("event=price_band_paused coin=%s detail=%r", book.coin, why)
+
+    def _tell(self, out: list[object], now_ns: int) -> list[object]:
+        """Each coin whose effective state moved hears it, naming the limit that moved it."""
+        halted = any(isinstance(message, KillSwitchTripped) for message in out)
+        for coin, position_state in self.coin_states.items():
+            banded = self._bands[coin].paused(self._now_ns)
+            own = TradingState.HALTED if banded else position_state
+            states = (own, self._account_state, self.exposure_state)
+            wanted = TradingState.HALTED if halted else max(states, key=_SEVERITY.__getitem__)
+            if wanted is self._told[coin]:
+                continue
+            self._told[coin] = wanted
+            reason = "kill switch" if halted else _reason(*states)
+            out.insert(0, RiskStateChanged(state=wanted, reason=reason, ts_local=now_ns, coin=coin))
+        return out
+
+
+def _reason(own: TradingState, account: TradingState, exposure: TradingState) -> str:
+    if own is not TradingState.NORMAL:
+        return "this coin's position limit or price band"
+    if account is not TradingState.NORMAL:
+        return "an account loss limit"
+    if exposure is not TradingState.NORMAL:
+        return "account exposure (gross or net USD)"
+    return "every limit clear"
+
+
+def _ts(message: object) -> int:
+    ts = getattr(message, "ts_local", 0)
+    return ts if isinstance(ts, int) else 0

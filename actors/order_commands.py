@@ -1,0 +1,81 @@
+"""What the order manager sends and sees: batched commands, the diff's view of orders,
+and the room the exposure bound leaves for new quotes.
+
+Kept apart from :mod:`actors.order_manager` (which decides *when*) because both are plain
+functions of the order table: the commands mark what they carry as pending in the table
+as they are built, so the table never lags what went out.
+"""
+
+from __future__ import annotations
+
+from actors.exposure import ExposureLimit
+from actors.order_diff import RestingView
+from actors.order_state import OrderTable
+from protocol.orders import (
+    CancelOrders,
+    CancelReason,
+    ModifyOrders,
+    OrderAmendment,
+    OrderRequest,
+    OrderStatus,
+    PlaceOrders,
+)
+from protocol.side import Side
+
+_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
+
+
+def batched_commands(
+    table: OrderTable,
+    *,
+    places: list[OrderRequest],
+    amendments: list[OrderAmendment],
+    cancels: list[str],
+    reason: CancelReason,
+    batch: int,
+    now_ns: int,
+) -> list[object]:
+    """Cancels first (free margin and rate budget), then amendments, then new orders."""
+    out: list[object] = []
+    for start in range(0, len(cancels), batch):
+        chunk = tuple(cancels[start : start + batch])
+        table.mark_pending_cancel(chunk, now_ns)
+        out.append(CancelOrders(cloids=chunk, reason=reason, ts_local=now_ns))
+    for start in range(0, len(amendments), batch):
+        amend_chunk = tuple(amendments[start : start + batch])
+        table.mark_pending_modify(amend_chunk, now_ns)
+        out.append(ModifyOrders(amendments=amend_chunk, ts_local=now_ns))
+    for start in range(0, len(places), batch):
+        place_chunk = tuple(places[start : start + batch])
+        table.add_pending(place_chunk, now_ns)
+        out.append(PlaceOrders(orders=place_chunk, ts_local=now_ns))
+    return out
+
+
+def resting_views(table: OrderTable, side: Side, now_ns: int) -> list[RestingView]:
+    """The quotes working on ``side`` as the diff sees them (bracket triggers are not)."""
+    return [
+        RestingView(
+            cloid=order.cloid,
+            price=order.price,
+            remaining=order.remaining,
+            age_ns=now_ns - order.priced_ns,
+            amendable=order.status is OrderStatus.OPEN,
+        )
+        for order in table.working(side)
+        if order.trigger is None
+    ]
+
+
+def within_bound(
+    table: OrderTable, exposure: ExposureLimit, places: list[tuple[int, OrderRequest]]
+) -> list[OrderRequest]:
+    """The new quotes (by level index) that fit the bound beside every quote the venue may
+    hold: working, being cancelled or in doubt."""
+    quotes = [order for order in table.all() if order.trigger is None]
+    room = exposure.room(
+        working=sum(order.status in _WORKING for order in quotes),
+        cancelling=sum(order.status is OrderStatus.PENDING_CANCEL for order in quotes),
+        in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
+    )
+    return ExposureLimit.nearest_levels(places, room)

@@ -1,0 +1,233 @@
+"""Reaction to price jumps and churn in a quiet market, measured from the exchange's side.
+
+Against makerd's own local venue (``makerd venue``, 20 ms book cadence) the bench makes a
+scripted market: ``--jumps`` jumps of ``--jump-pct`` percent (30 of 0.3 % by default), one
+every 2 to 5 s, sizes, directions and gaps drawn from ``--seed``. The venue stamps on its
+own monotonic clock when it queues the first book showing each jump and when each signed
+action arrives (``GET /_debug/stamps``). Each client runs in turn against a fresh venue
+on the same seed:
+
+- ``bare``: the Hyperliquid SDK on the first book that moved by more than half a jump
+  signs a ``noop`` and POSTs it, and does nothing else;
+- ``makerd``: ``makerd run --mode live`` with the default configuration, a real process.
+
+It prints one row per client: reaction (first book of a jump → the account's next action)
+p50 / p90 / max, jumps with no action before the next jump, quiet instants (half-way
+between two jumps) followed by an action within 2 s (and before the next jump), actions
+per minute, actions per fill, fills per hour, makerd's ratio to the bare client, and each
+client's actions by type. A benchmark, not a test: it prints, it asserts nothing.
+
+Run from the repository root: ``python bench/bench_reaction.py`` (``--seed 7 --jumps 30
+--clients bare makerd``); ``--py-spy FILE`` samples makerd with py-spy (when installed)
+during the jumps and prints its busiest frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reaction_stats import RunFigures, figures, print_table, top_frames
+
+QUIET_WINDOW_NS = 2_000_000_000
+WARMUP_S = 10.0
+TAIL_S = 3.0
+READY = re.compile(r"local venue ready at (http://\S+)")
+
+
+@dataclass
+class Venue:
+    """``makerd venue`` as a child process on a free loopback port."""
+
+    seed: int
+    proc: subprocess.Popen[str] = field(init=False)
+    url: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        command = [sys.executable, "-m", "makerd", "venue", "--port", "0", "--tick-ms", "20"]
+        command += ["--seed", str(self.seed), "--auto-provision"]
+        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if match := READY.search(line):
+                self.url = match.group(1)
+                break
+        else:
+            raise RuntimeError("the venue ended before it was ready")
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=10) as reply:
+            return json.loads(reply.read())
+
+    def post(self, path: str, body: dict[str, object]) -> Any:
+        data = json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return json.loads(reply.read())
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=20)
+
+
+def bare_client(url: str, key: str) -> None:
+    """The child process of the ``bare`` run: on the first moved book, a signed noop."""
+    import eth_account
+    from hyperliquid.exchange import Exchange
+    from websockets.sync.client import connect
+
+    exchange = Exchange(eth_account.Account.from_key(key), url)
+    with connect(url.replace("http", "ws", 1) + "/ws") as ws:
+        ws.send(
+            json.dumps({"method": "subscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
+        )
+        last_mid = 0.0
+        while True:
+            frame = json.loads(ws.recv())
+            if frame.get("channel") != "l2Book":
+                continue
+            bids, asks = frame["data"]["levels"]
+            mid = (float(bids[0]["px"]) + float(asks[0]["px"])) / 2
+            if last_mid == 0.0:
+                exchange.noop(int(time.time() * 1000))  # the HTTP connection open, as makerd's
+                print("ready", flush=True)
+            elif abs(mid / last_mid - 1) > MOVED:
+                exchange.noop(int(time.time() * 1000))
+            last_mid = mid
+
+
+MOVED = 0.0015  # half a 0.3 % jump: far beyond the 20 ms wiggle
+
+
+@dataclass
+class Client:
+    name: str
+    proc: subprocess.Popen[str]
+    address: str
+    log: Path
+
+
+def start_client(name: str, venue: Venue, workdir: Path) -> Client:
+    import eth_account
+
+    wallet = eth_account.Account.create()
+    key, address = wallet.key.hex(), wallet.address.lower()
+    venue.post("/_debug/accounts", {"address": address})
+    log = workdir / f"{name}.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MAKERD_PRIVATE_KEY": key}
+    if name == "bare":
+        command = [sys.executable, __file__, "--bare-client", venue.url]
+    else:
+        command = [sys.executable, "-m", "makerd", "run", "--mode", "live", "--coin", "BTC"]
+        command += ["--api-url", venue.url, "--state-dir", str(workdir / "state")]
+        command += ["--metrics-port", "0"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, text=True)
+    return Client(name=name, proc=proc, address=address, log=log)
+
+
+def wait_ready(client: Client, venue: Venue) -> None:
+    deadline = time.monotonic() + 60
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if client.proc.poll() is not None:
+            raise RuntimeError(f"{client.name} ended: {client.log.read_text()[-3000:]}")
+        if client.name == "bare":
+            if "ready" in client.log.read_text():
+                return
+        elif venue.get(f"/_debug/account?user={client.address}")["open_orders"] > 0:
+            pause.wait(WARMUP_S)  # the dead-man switch armed, the ladder settled
+            return
+        pause.wait(0.1)
+    raise RuntimeError(f"{client.name} not ready within 60 s")
+
+
+def run_client(name: str, args: argparse.Namespace, workdir: Path) -> RunFigures:
+    schedule = random.Random(args.seed)
+    gaps = [schedule.uniform(2.0, 5.0) for _ in range(args.jumps)]
+    signs = [schedule.choice((1, -1)) for _ in range(args.jumps)]
+    venue = Venue(args.seed)
+    client = start_client(name, venue, workdir)
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        wait_ready(client, venue)
+        if args.py_spy and name == "makerd":
+            spy = start_py_spy(client.proc.pid, args.py_spy, sum(gaps) + TAIL_S)
+        started_ns, started_ms = venue.get("/_debug/stamps")["now_ns"], int(time.time() * 1000)
+        pause = threading.Event()
+        for gap, sign in zip(gaps, signs, strict=True):
+            pause.wait(gap)
+            venue.post("/_debug/faults", {"jump_pct": sign * args.jump_pct, "coin": "BTC"})
+        pause.wait(TAIL_S)
+        stamps = venue.get("/_debug/stamps")
+        account = venue.get(f"/_debug/account?user={client.address}")
+        ended_ms = int(time.time() * 1000)
+    finally:
+        client.proc.send_signal(signal.SIGTERM)
+        client.proc.wait(timeout=60)
+        if spy is not None:
+            spy.wait(timeout=120)
+        venue.stop()
+    fills = [f for f in account["fills"] if started_ms <= int(f["time"]) <= ended_ms]
+    return figures(
+        name=name,
+        stamps=stamps,
+        user=client.address,
+        started_ns=started_ns,
+        fills=len(fills),
+        quiet_window_ns=QUIET_WINDOW_NS,
+    )
+
+
+def start_py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    py_spy = Path(sys.executable).with_name("py-spy")
+    command = [str(py_spy), "record", "--pid", str(pid), "--rate", "500", "--format", "raw"]
+    command += ["--duration", str(int(seconds)), "--output", str(out), "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jumps", type=int, default=30)
+    parser.add_argument("--jump-pct", type=float, default=0.3)
+    parser.add_argument("--clients", nargs="+", default=["bare", "makerd"])
+    parser.add_argument("--py-spy", type=Path, default=None, help="raw py-spy stacks of makerd")
+    parser.add_argument("--bare-client", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_client is not None:
+        bare_client(args.bare_client, os.environ["MAKERD_PRIVATE_KEY"])
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.clients:
+            rows.append(run_client(name, args, Path(tmp)))
+    print_table(rows)
+    if args.py_spy is not None and args.py_spy.exists():
+        raw = args.py_spy.read_text()
+        for leaf, title in ((True, "own time"), (False, "on the stack")):
+            print(f"\nmakerd's busiest frames, {title} (% of py-spy's samples of busy threads):")
+            for share, frame in top_frames(raw, 25, leaf=leaf):
+                print(f"{share:6.1f}%  {frame}")
+
+
+if __name__ == "__main__":
+    main()

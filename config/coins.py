@@ -1,0 +1,126 @@
+"""Several coins in one process: the ``coins:`` list read into one spec per coin.
+
+Each entry is a coin name, or a mapping ``{coin: ETH, quoting: {...}}`` whose quoting keys
+override the top-level ``quoting`` section for that coin alone. ``coin: BTC,ETH`` (and
+``--coin BTC,ETH``) is the same list without overrides; a single ``coin:`` stays a
+one-coin list, so every config written before several coins existed means what it meant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from config.bounds import bound_problems
+from config.checks import coin_problem, relation_problems
+from config.model import CoinSpec, MakerdConfig, Mode, QuotingConfig
+from config.schema import build_dataclass, describe
+
+MAX_COINS = 32
+"""One process's budget: the exchange allows 1000 WebSocket subscriptions per IP, but the
+request budget and two cores run out long before (see bench/bench_pipeline.py)."""
+
+_ENTRY_KEYS = ("coin", "quoting")
+
+
+def split_coin_list(text: str) -> list[str]:
+    """``"BTC, ETH,SOL"`` as ``["BTC", "ETH", "SOL"]``.
+
+    Only a comma separates: a space inside a name (``"BT C"``) stays in it, so the name check
+    refuses it instead of quoting two coins the operator never named.
+    """
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def read_coins(
+    data: Mapping[str, object], problems: list[str]
+) -> tuple[dict[str, object], tuple[CoinSpec, ...]]:
+    """The settings without the coin list, and one spec per listed coin (none for one coin)."""
+    rest = dict(data)
+    raw = rest.pop("coins", None)
+    single = rest.get("coin")
+    if raw is None or raw == []:  # written out empty: the one ``coin``
+        if not isinstance(single, str) or len(split_coin_list(single)) < 2:
+            return rest, ()
+        raw = split_coin_list(single)
+        single = None  # it was the list itself
+    if not isinstance(raw, list):
+        problems.append(f"coins: expected a list of coin names or mappings, got {describe(raw)}")
+        return rest, ()
+    if len(raw) > MAX_COINS:
+        problems.append(f"coins: at most {MAX_COINS} coins in one process, got {len(raw)}")
+        return rest, ()
+    base = rest.get("quoting")
+    base_quoting = base if isinstance(base, Mapping) else {}
+    specs = [
+        spec
+        for index, entry in enumerate(raw)
+        if (spec := _read_entry(entry, f"coins[{index}]", base_quoting, problems)) is not None
+    ]
+    if specs and isinstance(single, str) and single != specs[0].coin:
+        problems.append(f"coin: {single} must be the first of coins when both are given")
+    if specs:
+        rest["coin"] = specs[0].coin
+    return rest, tuple(specs)
+
+
+def _read_entry(
+    entry: object, path: str, base: Mapping[str, object], problems: list[str]
+) -> CoinSpec | None:
+    if isinstance(entry, str):
+        entry = {"coin": entry}
+    if not isinstance(entry, Mapping):
+        problems.append(f"{path}: expected a coin name or a mapping, got {describe(entry)}")
+        return None
+    problems.extend(
+        f"{path}.{key}: unknown key (an entry takes {' and '.join(_ENTRY_KEYS)})"
+        for key in entry
+        if key not in _ENTRY_KEYS
+    )
+    name, overrides = entry.get("coin"), entry.get("quoting") or {}
+    if not isinstance(name, str):
+        problems.append(f"{path}.coin: expected a coin name, got {describe(name)}")
+        return None
+    if not isinstance(overrides, Mapping):
+        problems.append(f"{path}.quoting: expected a mapping, got {describe(overrides)}")
+        return None
+    # The top-level section's own problems are reported once, under quoting.
+    found: list[str] = []
+    quoting = build_dataclass(
+        QuotingConfig, {**base, **overrides}, path=f"{path}.quoting", problems=found
+    )
+    problems.extend(p for p in found if p.partition(":")[0].split(".")[2] in overrides)
+    return CoinSpec(coin=name, quoting=quoting)
+
+
+def coins_problems(config: MakerdConfig) -> list[str]:
+    """Names, duplicates, the mode, and each coin's quoting ranges (beyond the base's)."""
+    if not config.coins:
+        return []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, spec in enumerate(config.coins):
+        problem = coin_problem(spec.coin)
+        if problem:
+            problems.append(f"coins[{index}].coin: {problem}")
+        if spec.coin in seen:
+            problems.append(f"coins[{index}].coin: {spec.coin} is listed twice")
+        seen.add(spec.coin)
+    if len(config.coins) > 1 and config.mode is Mode.PAPER:
+        problems.append(
+            "coins: several coins are quoted in sim and live modes only in this version; "
+            "paper mode quotes one coin per process"
+        )
+    base = set(_quoting_problems(config))
+    for index, spec in enumerate(config.coins):
+        own = _quoting_problems(dataclasses.replace(config, quoting=spec.quoting, coins=()))
+        problems.extend(f"coins[{index}].{p}" for p in own if p not in base)
+    return problems
+
+
+def _quoting_problems(config: MakerdConfig) -> list[str]:
+    return [
+        problem
+        for problem in bound_problems(config) + relation_problems(config)
+        if problem.startswith("quoting.")
+    ]

@@ -1,0 +1,92 @@
+"""One signed action carrying several coins' orders, against the local venue (real signing)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from eth_account import Account
+
+from protocol.orders import (
+    CancelOrders,
+    CancelReason,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRequest,
+    PlaceOrders,
+)
+from protocol.side import Side
+from tests.test_hl_gateway import Harness, resting_bid
+from venues.hl_local.background import VenueThread
+from venues.hl_local.server import VenueConfig
+from venues.hyperliquid.batching import PlaceBatcher
+from venues.hyperliquid.rest import fetch_info_blocking
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=6, tick_interval_s=0.2))
+    url = venue.start()
+    yield url
+    venue.stop()
+
+
+def eth_bid(url: str, cloid_n: int) -> OrderRequest:
+    book = fetch_info_blocking(url, {"type": "l2Book", "coin": "ETH"}, timeout_s=5)
+    assert isinstance(book, dict)
+    best_bid = Decimal(book["levels"][0][0]["px"])
+    return OrderRequest(
+        cloid=f"0x{cloid_n:032x}",
+        coin="ETH",
+        side=Side.BUY,
+        price=(best_bid * Decimal("0.95")).quantize(Decimal("0.1")),
+        size=Decimal("0.01"),
+    )
+
+
+def actions(url: str, user: str) -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"{url}/_debug/account?user={user}", timeout=5) as response:
+        answer = json.loads(response.read())
+    return [a for a in answer["actions"] if a["type"] == "order"]
+
+
+def test_one_action_places_and_one_cancels_orders_of_two_coins(venue_url: str) -> None:
+    harness = Harness(venue_url, others=("ETH",))
+    btc, eth = resting_bid(venue_url, 0xB1), eth_bid(venue_url, 0xE1)
+
+    events = harness.run(
+        PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()),
+        CancelOrders(cloids=(btc.cloid, eth.cloid), reason=CancelReason.REQUOTE, ts_local=0),
+    )
+
+    accepted = [e for e in events if isinstance(e, OrderAccepted)]
+    assert sorted(e.coin for e in accepted) == ["BTC", "ETH"]
+    cancelled = {e.cloid for e in events if isinstance(e, OrderCancelled)}
+    assert cancelled == {btc.cloid, eth.cloid}
+    user = Account.from_key(harness.key).address.lower()
+    sent = [(a["type"], a["orders"], a["accepted"]) for a in actions(venue_url, user)]
+    assert sent[0] == ("order", 2, True), sent
+
+
+def test_commands_queued_together_merge_into_actions_of_at_most_forty_orders() -> None:
+    batcher = PlaceBatcher()
+    orders = [
+        OrderRequest(
+            cloid=f"0x{n:032x}", coin=coin, side=Side.BUY, price=Decimal(1), size=Decimal(1)
+        )
+        for n, coin in enumerate(["BTC"] * 25 + ["ETH"] * 25)
+    ]
+
+    first = batcher.add(PlaceOrders(orders=tuple(orders[:25]), ts_local=20))
+    second = batcher.add(PlaceOrders(orders=tuple(orders[25:]), ts_local=10))
+    merged = batcher.take()
+
+    assert (first, second) == (True, False)
+    assert [len(command.orders) for command in merged] == [40, 10]
+    assert [order for command in merged for order in command.orders] == orders
+    assert {command.ts_local for command in merged} == {10}, "as old as its oldest part"
+    assert batcher.take() == []

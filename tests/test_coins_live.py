@@ -1,0 +1,146 @@
+"""Several coins live against the local venue: one process, one account, every coin quoted."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
+from makerd.latch import KillSwitchLatch
+from tests.processes import MakerdProcess, write_config
+from tests.test_hl_live_e2e import Trader, fault, wait_until
+from venues.hl_local.background import VenueThread
+from venues.hl_local.server import VenueConfig
+
+COINS = ("BTC", "ETH", "xyz:TSLA")
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=17, tick_interval_s=0.1))
+    yield venue.start()
+    venue.stop()
+
+
+class BasketTrader(Trader):
+    """A throwaway key quoting BTC, ETH and the builder dex's xyz:TSLA, each in its own size."""
+
+    def __init__(self, tmp_path: Path, venue_url: str, **sections: object) -> None:
+        """``sections`` replace whole config sections (``risk={...}``)."""
+        super().__init__(tmp_path, venue_url)
+        self.config = write_config(
+            tmp_path / "coins.yaml",
+            {
+                "mode": "live",
+                "coins": [
+                    "BTC",
+                    {"coin": "ETH", "quoting": {"order_size": 0.01}},
+                    {"coin": "xyz:TSLA", "quoting": {"order_size": 0.1}},
+                ],
+                "status_interval_s": 0.5,
+                "quoting": {"first_level_bps": 2, "levels": 2},
+                "risk": {"max_position": 2},
+                "watchdog": {"dead_man_switch_s": 6.0},
+                **sections,
+            },
+        )
+
+    def resting(self) -> dict[str, int]:
+        orders = [
+            order
+            for dex in ("", "xyz")
+            for order in self.info({"type": "openOrders", "dex": dex})  # type: ignore[attr-defined]
+        ]
+        return {coin: sum(1 for order in orders if order["coin"] == coin) for coin in COINS}
+
+    def venue_fills(self, coin: str) -> list[tuple[Decimal, Decimal]]:
+        fills = self.info({"type": "userFills"})
+        assert isinstance(fills, list)
+        return sorted((Decimal(f["sz"]), Decimal(f["px"])) for f in fills if f["coin"] == coin)
+
+    def journal_fills(self, coin: str) -> list[tuple[Decimal, Decimal]]:
+        with sqlite3.connect(self.state / "journal.sqlite") as db:
+            rows = list(db.execute("SELECT size, price FROM fills WHERE coin = ?", (coin,)))
+        return sorted((Decimal(size), Decimal(price)) for size, price in rows)
+
+
+def test_every_coin_rests_orders_on_one_account_gets_fills_booked_and_sigterm_leaves_none(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = BasketTrader(tmp_path, venue_url)
+    makerd: MakerdProcess = trader.start(tmp_path)
+    wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=40, process=makerd)
+    resting = trader.resting()
+
+    for coin in COINS:
+        fault(venue_url, {"sweep": {"user": trader.address, "side": "buy", "coin": coin}})
+    wait_until(
+        lambda: all(trader.journal_fills(coin) for coin in COINS), timeout_s=30, process=makerd
+    )
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text
+    assert all(count >= 2 for count in resting.values()), resting
+    assert trader.resting() == dict.fromkeys(COINS, 0)
+    for coin in COINS:
+        assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
+        assert trader.journal_fills(coin) == trader.venue_fills(coin), coin
+    assert "venue confirms 0 open orders" in makerd.text
+    assert "position_mismatch" not in makerd.text
+
+
+def test_the_account_gross_exposure_over_two_coins_trips_the_kill_switch_live(
+    tmp_path: Path, venue_url: str
+) -> None:
+    # A sweep fills both levels of a side: 0.004 BTC (about 400 USD) and 0.02 ETH (about
+    # 60 USD). Each coin's own limits are far away; together they pass 420 USD.
+    trader = BasketTrader(tmp_path, venue_url, risk={"max_position": 2, "max_gross_usd": 420})
+    makerd = trader.start(tmp_path)
+    wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=40, process=makerd)
+
+    for coin in ("BTC", "ETH"):
+        fault(venue_url, {"sweep": {"user": trader.address, "side": "buy", "coin": coin}})
+    code = makerd.finish(timeout=60)
+
+    assert code == EXIT_KILL_SWITCH, makerd.text
+    latched = KillSwitchLatch(trader.state).read()
+    assert latched is not None
+    assert latched.reason == "max_gross_exposure", latched
+    assert trader.resting() == dict.fromkeys(COINS, 0)
+    for coin in COINS:
+        assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
+
+
+def test_a_coin_crashing_live_stops_alone_and_the_others_keep_their_orders(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        faults={"crash_role": "order_manager:ETH", "crash_every_s": 0.5},
+        hyperliquid={"api_url": venue_url},  # fault drills only against a loopback venue
+        supervisor={"max_restarts": 2, "period_s": 60},
+    )
+    makerd = trader.start(tmp_path)
+
+    makerd.wait_for(r"event=coin_halted coin=ETH", timeout=60)
+    wait_until(lambda: trader.resting()["ETH"] == 0, timeout_s=20, process=makerd)
+    wait_until(
+        lambda: min(trader.resting()[c] for c in ("BTC", "xyz:TSLA")) >= 2,
+        timeout_s=20,
+        process=makerd,
+    )
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text
+    assert trader.resting() == dict.fromkeys(COINS, 0)
+    with sqlite3.connect(trader.state / "journal.sqlite") as db:
+        restarted = {str(role) for (role,) in db.execute("SELECT role FROM restarts")}
+    assert restarted == {"order_manager:ETH"}

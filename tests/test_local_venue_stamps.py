@@ -1,0 +1,93 @@
+"""The venue's reaction stamps: a jump's first book and every action, on its own clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import eth_account
+import pytest
+import requests
+from eth_account.signers.local import LocalAccount
+from hyperliquid.exchange import Exchange
+from hyperliquid.utils.signing import get_timestamp_ms
+from websockets.sync.client import ClientConnection, connect
+
+from tests.local_venue_kit import subscribe
+from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from venues.hl_local.stamps import MAX_STAMPS, ReactionStamps
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueThread]:
+    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
+    running = VenueThread(
+        VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.05, liquidity=still)
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+def stamps(venue: VenueThread) -> Any:
+    reply = requests.get(f"{venue.url}/_debug/stamps", timeout=5)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def test_a_jump_is_stamped_once_by_its_first_book_and_a_noop_after_it_by_its_arrival(
+    venue: VenueThread,
+) -> None:
+    wallet: LocalAccount = eth_account.Account.create()
+    before = stamps(venue)["now_ns"]
+
+    requests.post(
+        f"{venue.url}/_debug/faults", json={"jump_pct": 0.3, "coin": "BTC"}, timeout=5
+    ).raise_for_status()
+    answer = Exchange(wallet, venue.url).noop(get_timestamp_ms())
+    after = stamps(venue)
+
+    assert answer["status"] == "ok"
+    jumps = [j for j in after["jumps"] if j["book_ns"] > before]
+    assert [(j["coin"], j["pct"]) for j in jumps] == [("BTC", "0.3")]
+    mine = [a for a in after["actions"] if a["user"] == wallet.address.lower()]
+    assert [(a["type"], a["accepted"]) for a in mine] == [("noop", True)]
+    assert jumps[0]["book_ns"] < mine[0]["arrived_ns"] < after["now_ns"]
+
+
+def test_books_that_move_without_a_jump_are_not_stamped() -> None:
+    moving = VenueThread(VenueConfig(port=0, seed=4, tick_interval_s=0.02))
+    moving.start()
+    try:
+        with connect(moving.url.replace("http", "ws", 1) + "/ws") as connection:
+            subscribe(connection, {"type": "l2Book", "coin": "BTC"})
+            books = {json.dumps(book_levels(connection)) for _ in range(5)}
+        report = stamps(moving)
+    finally:
+        moving.stop()
+
+    assert len(books) == 5  # the market moved on every push
+    assert report["jumps"] == []
+
+
+def book_levels(connection: ClientConnection) -> Any:
+    while (frame := json.loads(connection.recv(timeout=5)))["channel"] != "l2Book":
+        pass
+    return frame["data"]["levels"]
+
+
+def test_the_stamps_keep_only_the_most_recent_of_each_kind() -> None:
+    clock = iter(range(10**9))
+    kept = ReactionStamps(monotonic_ns=lambda: next(clock))
+
+    for n in range(MAX_STAMPS + 5):
+        kept.action_arrived(user="0xabc", kind="order", arrived_ns=n, accepted=True)
+        kept.jumped(["BTC"], pct=Decimal("0.3"))
+        kept.book_queued("BTC")
+    report = kept.json()
+
+    assert len(report["actions"]) == MAX_STAMPS
+    assert report["actions"][0]["arrived_ns"] == 5
+    assert len(report["jumps"]) == MAX_STAMPS

@@ -1,0 +1,80 @@
+"""Reaction stamps: when the venue showed a price jump, and when each action arrived.
+
+A client's reaction time is measured from the exchange's side: from the moment the venue
+queues the first ``l2Book`` push that shows a jump (armed with the ``jump_pct`` fault) to
+the arrival of the client's next signed action. Both are stamped on the venue's own
+monotonic clock, so neither the client's clock nor the wall clock's steps enter the
+figure. ``GET /_debug/stamps`` (loopback only, see :mod:`venues.hl_local.admin`) returns
+them::
+
+    {"now_ns": <monotonic now>,
+     "jumps": [{"coin", "pct", "book_ns"}…],
+     "actions": [{"user", "type", "arrived_ns", "accepted"}…]}
+
+Both lists are oldest first and bounded (the last :data:`MAX_STAMPS` of each), so a venue
+left running for days holds no growing history.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from venues.hl_local.wire import JsonDict
+
+MAX_STAMPS = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JumpStamp:
+    coin: str
+    pct: Decimal
+    book_ns: int
+    """When the first book showing the jump was queued to the subscribers."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionStamp:
+    user: str
+    type: str
+    arrived_ns: int
+    accepted: bool
+
+
+class ReactionStamps:
+    """Jumps waiting for their first book, and the stamps taken so far."""
+
+    def __init__(self, monotonic_ns: Callable[[], int] = time.monotonic_ns) -> None:
+        self.monotonic_ns = monotonic_ns
+        self._waiting: dict[str, Decimal] = {}
+        self._jumps: deque[JumpStamp] = deque(maxlen=MAX_STAMPS)
+        self._actions: deque[ActionStamp] = deque(maxlen=MAX_STAMPS)
+
+    def jumped(self, coins: list[str], pct: Decimal) -> None:
+        """A jump moved these coins: the next book queued for each is stamped."""
+        for coin in coins:
+            self._waiting[coin] = pct
+
+    def book_queued(self, coin: str) -> None:
+        pct = self._waiting.pop(coin, None)
+        if pct is not None:
+            self._jumps.append(JumpStamp(coin=coin, pct=pct, book_ns=self.monotonic_ns()))
+
+    def action_arrived(self, *, user: str, kind: str, arrived_ns: int, accepted: bool) -> None:
+        stamp = ActionStamp(user=user, type=kind, arrived_ns=arrived_ns, accepted=accepted)
+        self._actions.append(stamp)
+
+    def json(self) -> JsonDict:
+        return {
+            "now_ns": self.monotonic_ns(),
+            "jumps": [
+                {"coin": j.coin, "pct": str(j.pct), "book_ns": j.book_ns} for j in self._jumps
+            ],
+            "actions": [
+                {"user": a.user, "type": a.type, "arrived_ns": a.arrived_ns, "accepted": a.accepted}
+                for a in self._actions
+            ],
+        }
