@@ -93,5 +93,5 @@ class CoinFile:
     def __init__(self, path: Path, *, coin: str) -> None:
         self.lines = CompressedLines(path)
         self.coin = coin
-        self.levels: LevelCache = {}
+        self.levels = LevelCache()
         """Book levels parsed so far (most repeat from one snapshot to the next)."""
