@@ -32,8 +32,8 @@ from pathlib import Path
 
 from hftbacktest_env import run_hftbacktest
 
-from config.model import Scenario
-from venues.replay.synthetic import SyntheticRecording, write_recording
+from makerd.config.model import Scenario
+from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
 
 TICK, LOT = "1", "0.00001"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from config.bounds import bound_problems
-from config.checks import coin_problem, relation_problems
-from config.model import CoinSpec, MakerdConfig, QuotingConfig
-from config.schema import build_dataclass, describe
+from makerd.config.bounds import bound_problems
+from makerd.config.checks import coin_problem, relation_problems
+from makerd.config.model import CoinSpec, MakerdConfig, QuotingConfig
+from makerd.config.schema import build_dataclass, describe
 
 MAX_COINS = 32
 """One process's budget: the exchange allows 1000 WebSocket subscriptions per IP, but the

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quoting.skew import BPS, clamp, require
+from makerd.quoting.skew import BPS, clamp, require
 
 NS_PER_S = 1_000_000_000
 DEFAULT_DEPTHS_BPS = tuple(0.5 * step for step in range(41))  # 0 .. 20 bps

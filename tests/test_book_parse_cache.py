@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse import LevelCache, parse_l2_book
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book
 
 T0_MS = 1_767_225_600_000
 MS = 1_000_000

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quoting.intensity import (
+from makerd.quoting.intensity import (
     REFIT_EVERY_NS,
     IntensitySettings,
     TradeIntensityEstimator,
     fit_intensity,
 )
-from quoting.volatility import EwmaVolatility, GarchVolatility, VolatilityBounds
+from makerd.quoting.volatility import EwmaVolatility, GarchVolatility, VolatilityBounds
 
 S = 1_000_000_000
 SIGMA = 3e-4  # 3 bps per √s

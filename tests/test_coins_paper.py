@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 from tests.ctl_kit import status
 from tests.processes import MakerdProcess, write_config
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 
 COINS = ("BTC", "ETH", "xyz:TSLA")
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from actors.coin_addressing import CoinAddressing
-from config.loader import ConfigError, parse_config
-from config.model import PaperConfig, SimConfig
-from makerd.cloids import CloidFactory, CoinCloids
-from protocol.control import StopTrading
-from protocol.orders import (
+from makerd.actors.coin_addressing import CoinAddressing
+from makerd.config.loader import ConfigError, parse_config
+from makerd.config.model import PaperConfig, SimConfig
+from makerd.daemon.cloids import CloidFactory, CoinCloids
+from makerd.protocol.control import StopTrading
+from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderCancelled,
@@ -23,11 +23,11 @@ from protocol.orders import (
     QuoteTarget,
     RequestAccountSnapshot,
 )
-from protocol.side import Side
-from venues.sim.basket import SimBasket
-from venues.sim.price import CommonFactor, MidProcess
-from venues.sim.scenarios import CALM
-from venues.sim.venue import sim_instrument
+from makerd.protocol.side import Side
+from makerd.venues.sim.basket import SimBasket
+from makerd.venues.sim.price import CommonFactor, MidProcess
+from makerd.venues.sim.scenarios import CALM
+from makerd.venues.sim.venue import sim_instrument
 
 COINS = ("BTC", "ETH", "SOL")
 START_NS = 1_700_000_000_000_000_000

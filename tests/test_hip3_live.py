@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from makerd.exit_codes import EXIT_CONFIG, EXIT_OK
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess, write_config
 from tests.test_hl_live_e2e import Trader, fault, wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 TSLA = "xyz:TSLA"
 

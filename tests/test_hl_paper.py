@@ -11,15 +11,15 @@ from typing import TypeVar
 
 import pytest
 
-from config.model import CoinSpec, HyperliquidConfig, MakerdConfig, Mode
-from protocol.account import FundingPaid, OrderFilled
-from protocol.clock import WallClock
-from protocol.market import BookSnapshotReceived, TradePrinted
-from protocol.orders import OrderRequest, PlaceOrders, TimeInForce
-from protocol.side import Side
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.paper import PaperHyperliquidVenue
+from makerd.config.model import CoinSpec, HyperliquidConfig, MakerdConfig, Mode
+from makerd.protocol.account import FundingPaid, OrderFilled
+from makerd.protocol.clock import WallClock
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import OrderRequest, PlaceOrders, TimeInForce
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.paper import PaperHyperliquidVenue
 
 
 @pytest.fixture(scope="module")

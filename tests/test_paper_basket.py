@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from config.model import PaperConfig
-from makerd.cloids import CoinCloids
-from protocol import (
+from makerd.config.model import PaperConfig
+from makerd.daemon.cloids import CoinCloids
+from makerd.protocol import (
     BookLevel,
     BookSnapshotReceived,
     CancelOrders,
@@ -21,9 +21,9 @@ from protocol import (
     Side,
     TimeInForce,
 )
-from protocol.risk import MarginReported
-from venues.paper import PaperExchange
-from venues.paper.basket import PaperBasket
+from makerd.protocol.risk import MarginReported
+from makerd.venues.paper import PaperExchange
+from makerd.venues.paper.basket import PaperBasket
 
 MIDS = {"BTC": Decimal(50000), "ETH": Decimal(3000), "SOL": Decimal(150)}
 SIZES = {"BTC": "0.01", "ETH": "0.01", "SOL": "0.1"}  # each over the 10 USD minimum

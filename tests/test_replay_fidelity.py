@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess, write_config
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 RUN_S = float(os.environ.get("MAKERD_FIDELITY_S", "20"))
 FILL_TOLERANCE = Decimal("0.10")

@@ -14,26 +14,26 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from config.model import MakerdConfig
-from protocol.clock import Clock
-from protocol.instrument import Instrument
-from protocol.market import (
+from makerd.config.model import MakerdConfig
+from makerd.protocol.clock import Clock
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import (
     BookSnapshotReceived,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
 )
-from protocol.orders import VenueCommand
-from venues.base import EventSink
-from venues.hyperliquid.feed import MarketFeed
-from venues.hyperliquid.io_loop import IoLoop
-from venues.hyperliquid.limits import FrameLimits
-from venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
-from venues.hyperliquid.recording import market_recorder
-from venues.hyperliquid.rest import websocket_url
-from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
-from venues.paper.basket import PaperBasket
-from venues.paper.exchange import PaperExchange
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.base import EventSink
+from makerd.venues.hyperliquid.feed import MarketFeed
+from makerd.venues.hyperliquid.io_loop import IoLoop
+from makerd.venues.hyperliquid.limits import FrameLimits
+from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
+from makerd.venues.hyperliquid.recording import market_recorder
+from makerd.venues.hyperliquid.rest import websocket_url
+from makerd.venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
+from makerd.venues.paper.basket import PaperBasket
+from makerd.venues.paper.exchange import PaperExchange
 
 log = logging.getLogger("makerd.venue.paper")
 _STEP_S: Final = 0.05

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Final
 
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.meta import dex_of
-from venues.hyperliquid.parse_funding import parse_asset_funding
-from venues.hyperliquid.rest import VenueUnreachableError, fetch_info_blocking
-from venues.paper.exchange import PaperExchange
-from venues.paper.funding import FundingSchedule, funding_payment
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.meta import dex_of
+from makerd.venues.hyperliquid.parse_funding import parse_asset_funding
+from makerd.venues.hyperliquid.rest import VenueUnreachableError, fetch_info_blocking
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.funding import FundingSchedule, funding_payment
 
 log = logging.getLogger("makerd.venue.paper")
 NS_PER_S: Final = 1_000_000_000

@@ -33,12 +33,16 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from protocol.account import Liquidity, OrderFilled
-from protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
-from protocol.orders import OrderStatus, RejectReason
-from protocol.side import Side
-from venues.hyperliquid.errors import FeedParseError, order_status_for, reject_reason_for_status
-from venues.hyperliquid.fields import (
+from makerd.protocol.account import Liquidity, OrderFilled
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
+from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.errors import (
+    FeedParseError,
+    order_status_for,
+    reject_reason_for_status,
+)
+from makerd.venues.hyperliquid.fields import (
     JsonObject,
     as_list,
     as_object,
@@ -49,8 +53,8 @@ from venues.hyperliquid.fields import (
     read_str,
     read_time_ns,
 )
-from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
-from venues.hyperliquid.parse_account import (
+from makerd.venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from makerd.venues.hyperliquid.parse_account import (
     UserRateLimit,
     parse_margin,
     parse_open_orders,

@@ -15,9 +15,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TypeVar
 
-from config.model import PaperConfig
-from protocol.market import BookSnapshotReceived, TradePrinted
-from protocol.orders import (
+from makerd.config.model import PaperConfig
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelOrders,
     ModifyOrders,
@@ -25,9 +25,9 @@ from protocol.orders import (
     RequestMargin,
     VenueCommand,
 )
-from protocol.risk import MarginReported
-from venues.paper.exchange import PaperExchange
-from venues.paper.replies import PaperEvent
+from makerd.protocol.risk import MarginReported
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.replies import PaperEvent
 
 T = TypeVar("T")
 E = TypeVar("E")

@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 import lz4.frame
 
-from venues.hyperliquid.parse import LevelCache
-from venues.replay.errors import RecordingError
+from makerd.venues.hyperliquid.parse import LevelCache
+from makerd.venues.replay.errors import RecordingError
 
 PART_SUFFIX = ".part"
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 
-from config.model import PaperConfig, SimConfig
-from protocol.instrument import Instrument
-from protocol.orders import VenueCommand
-from venues.paper.basket import CoinSplit, join_margins
-from venues.sim.price import CommonFactor
-from venues.sim.venue import SimVenue, delivery_time
+from makerd.config.model import PaperConfig, SimConfig
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.paper.basket import CoinSplit, join_margins
+from makerd.venues.sim.price import CommonFactor
+from makerd.venues.sim.venue import SimVenue, delivery_time
 
 
 class SimBasket:
