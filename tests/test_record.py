@@ -106,7 +106,11 @@ def test_rotation_every_second_loses_no_line_and_keeps_each_byte_as_sent(
     files = sorted(p for p in out.iterdir() if p.name != RULES_NAME)
     messages = [message for _ts, message in recorded(out)]
     published = {frame: index for index, frame in enumerate(observer.frames)}
-    matched = [published[m] for m in messages if m in published]
+    # The recorder's own subscription snapshots come first. Their text can equal what the
+    # observer got on subscribing (the same recent trades), so they may match out of order:
+    # the run of published frames is checked after them.
+    head = 2 * len(DATA_CHANNELS)
+    matched = [published[m] for m in messages[head:] if m in published]
     unmatched = [m for m in messages if m not in published]
 
     assert len(files) >= 3
