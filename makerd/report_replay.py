@@ -31,6 +31,7 @@ from makerd.sessions import JOURNAL_NAME, session_journal
 from protocol.instrument import Instrument
 from venues.hyperliquid.recording_files import file_label
 from venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
+from venues.replay.own_orders import OwnOrders
 
 REPLAYABLE_MODES = ("live", "paper")
 _NS_PER_S = 1_000_000_000
@@ -61,14 +62,22 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
         live = summary_document(report_figures(journal, chosen))
+        own = own_orders_of(journal, chosen)
     config, instrument, record_dir = _replay_terms(record, inputs)
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
-    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir)
+    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir, own=own)
     with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
         replay = summary_document(report_figures(replay_journal, result.run.session_id))
     return ReplayComparison(live=live, replay=replay, replay_state_dir=replay_dir, lines=lines)
+
+
+def own_orders_of(journal: Journal, session_id: int) -> OwnOrders:
+    """The session's own resting orders and fills, to take out of its recording."""
+    changes = journal.own_orders.own_order_changes(session_id)
+    trade_ids = (fill.trade_id for fill in journal.session_fills(session_id))
+    return OwnOrders(changes, trade_ids)
 
 
 def _replay_terms(

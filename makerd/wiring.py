@@ -13,6 +13,7 @@ from actors.fill_tracker import FillJournal, FillTrackerLogic
 from actors.gate import TradingGate
 from actors.operator_hold import PauseMemory
 from actors.order_manager import OrderManagerLogic
+from actors.own_order_log import OwnOrderLog
 from actors.quote_sampler import QuoteSampler
 from actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
@@ -167,6 +168,7 @@ def coin_logic_factories(
             bracket=bracket_settings(quoting()),
             max_quote_orders=2 * quote_levels(quoting()),
             pause=pause,
+            own_order_log=_own_order_log(deps),
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=instrument,
@@ -222,6 +224,13 @@ def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
     if not isinstance(deps.journal, Journal):
         return None
     return QuoteSampler(journal=deps.journal.report_tables, session_id=deps.session_id)
+
+
+def _own_order_log(deps: Dependencies) -> OwnOrderLog | None:
+    """Our orders' changes, kept while the market is recorded (a replay takes us out)."""
+    if deps.config.feed.record_dir is None or not isinstance(deps.journal, Journal):
+        return None
+    return OwnOrderLog(journal=deps.journal.own_orders, session_id=deps.session_id)
 
 
 def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:
