@@ -2,7 +2,8 @@
 
 A session that recorded its market stream (``feed.record_dir``) kept, in the journal, the
 directory and its whole config. This replays the lines that session received (those
-stamped between its start and its end, from the recorder's files of its coin) through
+stamped between its start and its end, from the recorder's files of its coin), less the
+session's own orders and fills (see :mod:`venues.replay.own_orders`), through
 ``makerd backtest``'s machinery with that config and the rules saved beside the files,
 into a journal of its own, and hands both summaries to :mod:`makerd.report_compare`.
 """
@@ -50,6 +51,8 @@ class ReplayComparison:
     """Where the replay's own journal is (``makerd report --state-dir`` reads it)."""
     lines: int
     """Recorded lines of the session's time span that were replayed."""
+    own: OwnOrders
+    """The session's own orders and fills, and how much of them the replay took out."""
 
 
 def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayComparison:
@@ -70,7 +73,9 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
     result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir, own=own)
     with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
         replay = summary_document(report_figures(replay_journal, result.run.session_id))
-    return ReplayComparison(live=live, replay=replay, replay_state_dir=replay_dir, lines=lines)
+    return ReplayComparison(
+        live=live, replay=replay, replay_state_dir=replay_dir, lines=lines, own=own
+    )
 
 
 def own_orders_of(journal: Journal, session_id: int) -> OwnOrders:

@@ -51,6 +51,7 @@ class OwnOrders:
     def __init__(self, changes: Sequence[OwnOrderChange], own_trade_ids: Iterable[str]) -> None:
         self._changes = sorted(changes, key=lambda change: change.ts_local)
         self._next = 0
+        self.order_changes = len(self._changes)
         self._resting: dict[str, _Resting] = {}
         self.own_trade_ids = frozenset(own_trade_ids)
         self.trades_dropped = 0
