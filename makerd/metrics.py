@@ -3,13 +3,13 @@
 Naming follows the Prometheus conventions: the ``makerd_`` prefix, base units
 (``_seconds``, ``_usd``, ``_ratio``), ``_total`` on counters, timestamps as
 ``_timestamp_seconds``. Every series carries ``venue`` and ``symbol``, bound once at
-construction; every other label takes values from a fixed set below (listed, with
-meanings, in deploy/prometheus/README.md) and each known combination is created at start,
-so the first increment is visible to ``rate()``. A gauge's fallback value ``other`` is
-never created ahead of use: a placeholder ``makerd_actor_up{actor="other"} 0`` would make
-an "actor down" alert fire on a healthy bot (a counter at 0 harms no alert, so counters
-keep every combination). Gauges that only mean something once an event
-has set them (``makerd_feed_connected``) start with no series at all.
+construction; every other label takes values from a fixed set (makerd/metric_labels.py;
+listed, with meanings, in deploy/prometheus/README.md) and each known combination is
+created at start, so the first increment is visible to ``rate()``. A gauge's fallback
+value ``other`` is never created ahead of use: a placeholder
+``makerd_actor_up{actor="other"} 0`` would make an "actor down" alert fire on a healthy bot
+(a counter at 0 harms no alert, so counters keep every combination). Gauges that only mean
+something once an event has set them (``makerd_feed_connected``) start with no series at all.
 
 The registry also carries the client's process (``process_*``: CPU, memory, open file
 descriptors, start time) and platform (``python_info``) collectors, and the garbage
@@ -23,7 +23,6 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -37,85 +36,35 @@ from prometheus_client import (
     ProcessCollector,
 )
 
-from actors.routing import ACTOR_ROLES
+from makerd.metric_labels import (
+    ACTORS,
+    DISCONNECT_REASONS,
+    FEED_CHANNELS,
+    FEED_DROP_REASONS,
+    FEED_STREAMS,
+    KILL_SWITCH_STATES,
+    LIQUIDITY,
+    ORDER_RULE_ERROR_REASONS,
+    OTHER,
+    QUOTE_SKIP_REASONS,
+    RESTART_REASONS,
+    RISK_LIMITS,
+    SIDES,
+    LabelledMetric,
+    enum_values,
+)
 from makerd.metrics_http import MetricsServer, serve_metrics
-from protocol.account import Liquidity
-from protocol.market import DropReason
 from protocol.orders import CancelReason, RejectReason
 from protocol.risk import KillReason, RiskLimit, TradingState
-from supervision.model import ExitKind
 
 __all__ = ["LabelledMetric", "Metrics", "MetricsServer", "serve_metrics"]
-
-OTHER = "other"
-SIDES = ("buy", "sell")
-LIQUIDITY = tuple(item.value for item in Liquidity)
-QUOTE_SKIP_REASONS = ("stale_book", "risk", "throttle", OTHER)
-ORDER_RULE_ERROR_REASONS = ("tick", "lot", "size_zero", "min_notional", OTHER)
-FEED_STREAMS = ("market", "user", OTHER)
-DISCONNECT_REASONS = ("closed_ok", "closed_error", "timeout", "refused", OTHER)
-FEED_CHANNELS = ("l2Book", "trades", "orderUpdates", "userFills", OTHER)
-FEED_DROP_REASONS = (*(reason.value for reason in DropReason), OTHER)
-# A restart's reason is how the previous incarnation ended (supervision.model.ExitKind).
-RESTART_REASONS = (*(kind.value for kind in ExitKind), OTHER)
-ACTORS = (*ACTOR_ROLES, OTHER)
-RISK_LIMITS = (*(reason.value for reason in KillReason), "reduce_only", OTHER)
-KILL_SWITCH_STATES = ("armed", "tripped")
-
-TICK_TO_QUOTE_BUCKETS_S = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1)
-# Hyperliquid acknowledges in roughly 0.1 to 0.5 s; the buckets resolve that range.
-ORDER_ACK_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0)
-
-M = TypeVar("M", Counter, Gauge, Histogram, Enum)
 
 log = logging.getLogger(__name__)
 
 
-class LabelledMetric(Generic[M]):
-    """A metric family with ``venue`` and ``symbol`` bound; :meth:`labels` takes the rest.
-
-    A value outside a label's fixed set becomes ``other`` where the set has one (logged
-    once), so a new venue message can never mint unbounded series; where it has none
-    the value is a programming error and raises ValueError.
-    """
-
-    def __init__(
-        self,
-        family: M,
-        bound: Mapping[str, str],
-        allowed: Mapping[str, tuple[str, ...]],
-        *,
-        precreate: bool = True,
-        precreate_other: bool = True,
-    ) -> None:
-        self._family: M = family
-        self._bound = dict(bound)
-        self._allowed = allowed
-        self._reported: set[tuple[str, str]] = set()
-        if precreate:
-            for combination in _combinations(allowed, with_other=precreate_other):
-                family.labels(**self._bound, **combination)
-
-    def labels(self, **extra: str) -> M:
-        """The child for these extra label values (``side="buy"``, ``reason=...``)."""
-        return self._family.labels(**self._bound, **self._checked(extra))
-
-    def _checked(self, extra: Mapping[str, str]) -> dict[str, str]:
-        checked = {}
-        for name, value in extra.items():
-            allowed = self._allowed[name]
-            if value in allowed:
-                checked[name] = value
-            elif OTHER in allowed:
-                if (name, value) not in self._reported:
-                    self._reported.add((name, value))
-                    log.warning(
-                        "metric label %s=%r is not in the known set; using 'other'", name, value
-                    )
-                checked[name] = OTHER
-            else:
-                raise ValueError(f"label {name}={value!r} must be one of {', '.join(allowed)}")
-        return checked
+TICK_TO_QUOTE_BUCKETS_S = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1)
+# Hyperliquid acknowledges in roughly 0.1 to 0.5 s; the buckets resolve that range.
+ORDER_ACK_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +122,12 @@ class Metrics:
         self.orders_cancelled_total = counter(
             "makerd_orders_cancelled_total",
             "Order cancels sent, by why.",
-            {"reason": _values(CancelReason)},
+            {"reason": enum_values(CancelReason)},
         )
         self.orders_rejected_total = counter(
             "makerd_orders_rejected_total",
             "Orders the venue rejected.",
-            {"reason": _values(RejectReason)},
+            {"reason": enum_values(RejectReason)},
         )
         self.order_rule_errors_total = counter(
             "makerd_order_rule_errors_total",
@@ -253,7 +202,9 @@ class Metrics:
             "Times the restart intensity was exceeded.",
         )
         self.kill_switch_trips_total = counter(
-            "makerd_kill_switch_trips_total", "Kill switch trips.", {"reason": _values(KillReason)}
+            "makerd_kill_switch_trips_total",
+            "Kill switch trips.",
+            {"reason": enum_values(KillReason)},
         )
         self.risk_limit_breaches_total = counter(
             "makerd_risk_limit_breaches_total", "Risk limits crossed.", {"limit": RISK_LIMITS}
@@ -289,7 +240,7 @@ class Metrics:
             "makerd_kill_switch_state", "Kill switch latch.", KILL_SWITCH_STATES
         )
         self.trading_state = self._enum(
-            "makerd_trading_state", "Risk trading state.", _values(TradingState)
+            "makerd_trading_state", "Risk trading state.", enum_values(TradingState)
         )
         self.operator_paused = self._gauge(
             "makerd_operator_paused",
@@ -338,7 +289,7 @@ class Metrics:
             risk_soft_actions_total=self._counter_family(
                 "makerd_risk_soft_actions_total",
                 "Times a limit turned quoting reduce-only, or paused it (price_band).",
-                {"limit": _values(RiskLimit)},
+                {"limit": enum_values(RiskLimit)},
             ),
             margin_use_ratio=self._gauge(
                 "makerd_margin_use_ratio", "Margin used over account value, as last reported."
@@ -416,23 +367,6 @@ def _register_runtime_collectors(registry: CollectorRegistry) -> None:
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
-
-
-def _values(
-    enum_type: type[CancelReason | RejectReason | KillReason | RiskLimit | TradingState],
-) -> tuple[str, ...]:
-    return tuple(str(item.value) for item in enum_type)
-
-
-def _combinations(
-    allowed: Mapping[str, tuple[str, ...]], *, with_other: bool
-) -> list[dict[str, str]]:
-    """Every combination of allowed values, with or without ``other``."""
-    combinations: list[dict[str, str]] = [{}]
-    for name, values in allowed.items():
-        known = [value for value in values if with_other or value != OTHER]
-        combinations = [{**partial, name: value} for partial in combinations for value in known]
-    return combinations
 
 
 def _installed_version() -> str:

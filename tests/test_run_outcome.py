@@ -1,0 +1,111 @@
+"""The exit code a run ends with, as a pure function of how it ended."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from config.model import RiskConfig
+from makerd.exit_codes import (
+    EXIT_GAVE_UP,
+    EXIT_HUNG,
+    EXIT_KILL_SWITCH,
+    EXIT_OK,
+    EXIT_ORDERS_LEFT,
+    STAY_DOWN_CODES,
+)
+from makerd.run_outcome import (
+    Ending,
+    Outcome,
+    OutcomeBox,
+    after_stop,
+    exit_code,
+    first_cause,
+    flattens,
+)
+
+KILL = Outcome(ending=Ending.KILL_SWITCH, reason="kill switch: max_loss: -51")
+HUNG = Outcome(ending=Ending.HUNG, reason="quoter hung")
+GAVE_UP = Outcome(ending=Ending.GAVE_UP, reason="5 restarts in 60s")
+CLEAN = Outcome()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [
+        (CLEAN, EXIT_OK),
+        (KILL, EXIT_KILL_SWITCH),
+        (HUNG, EXIT_HUNG),
+        (GAVE_UP, EXIT_GAVE_UP),
+        (Outcome(ending=Ending.ORDERS_LEFT, reason="orders left open"), EXIT_ORDERS_LEFT),
+    ],
+)
+def test_each_ending_has_its_exit_code(outcome: Outcome, code: int) -> None:
+    assert exit_code(outcome) == code
+
+
+def test_every_ending_has_an_exit_code() -> None:
+    codes = {exit_code(Outcome(ending=ending)) for ending in Ending}
+    assert len(codes) == len(Ending)
+    assert {EXIT_KILL_SWITCH, EXIT_GAVE_UP} <= set(STAY_DOWN_CODES)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "kept"),
+    [
+        (CLEAN, KILL, KILL),
+        (CLEAN, HUNG, HUNG),
+        (KILL, GAVE_UP, KILL),
+        (GAVE_UP, KILL, GAVE_UP),
+        (HUNG, GAVE_UP, HUNG),
+        (KILL, CLEAN, KILL),
+    ],
+)
+def test_the_first_cause_wins(current: Outcome, new: Outcome, kept: Outcome) -> None:
+    assert first_cause(current, new) == kept
+
+
+@pytest.mark.parametrize("current", [CLEAN, KILL, HUNG, GAVE_UP])
+def test_orders_left_open_override_any_cause(current: Outcome) -> None:
+    assert exit_code(after_stop(current, orders_confirmed_gone=False)) == EXIT_ORDERS_LEFT
+    assert after_stop(current, orders_confirmed_gone=True) == current
+
+
+@pytest.mark.parametrize(
+    ("outcome", "on_kill", "on_stop", "flatten"),
+    [
+        (CLEAN, False, False, False),
+        (CLEAN, False, True, True),
+        (CLEAN, True, False, False),
+        (KILL, True, False, True),
+        (KILL, False, True, False),
+        (HUNG, True, True, False),
+        (GAVE_UP, True, True, False),
+    ],
+)
+def test_the_stop_flattens_only_when_the_risk_section_asks(
+    outcome: Outcome, on_kill: bool, on_stop: bool, flatten: bool
+) -> None:
+    risk = RiskConfig(flatten_on_kill=on_kill, flatten_on_stop=on_stop)
+    assert flattens(outcome, risk) is flatten
+
+
+def test_the_box_keeps_the_first_cause_from_racing_threads_and_wakes_the_loop() -> None:
+    box = OutcomeBox()
+    assert not box.ending.is_set()
+    threads = [
+        threading.Thread(target=box.end, args=(Ending.KILL_SWITCH, "kill")),
+        threading.Thread(target=box.end, args=(Ending.GAVE_UP, "gave up")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert box.ending.is_set()
+    assert box.get().ending in {Ending.KILL_SWITCH, Ending.GAVE_UP}
+    first = box.get()
+    box.end(Ending.HUNG, "hung")
+    assert box.get() == first
+    box.stopped(orders_confirmed_gone=False)
+    assert exit_code(box.get()) == EXIT_ORDERS_LEFT
