@@ -65,7 +65,8 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
         live = summary_document(report_figures(journal, chosen))
-        own = own_orders_of(journal, chosen)
+        # Paper orders never reached the venue: its recording holds only the market.
+        own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
     config, instrument, record_dir = _replay_terms(record, inputs)
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"

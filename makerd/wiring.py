@@ -28,7 +28,7 @@ from actors.routing import (
     Logic,
 )
 from actors.watchdog import WatchdogLogic
-from config.model import MakerdConfig, QuotingConfig, VolatilityEstimatorKind
+from config.model import MakerdConfig, Mode, QuotingConfig, VolatilityEstimatorKind
 from makerd.journal import Journal
 from protocol.clock import Clock
 from protocol.instrument import Instrument
@@ -226,9 +226,17 @@ def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
     return QuoteSampler(journal=deps.journal.report_tables, session_id=deps.session_id)
 
 
+def keeps_own_orders(config: MakerdConfig) -> bool:
+    """A live run that records its market journals its orders' changes."""
+    return config.mode is Mode.LIVE and config.feed.record_dir is not None
+
+
 def _own_order_log(deps: Dependencies) -> OwnOrderLog | None:
-    """Our orders' changes, kept while the market is recorded (a replay takes us out)."""
-    if deps.config.feed.record_dir is None or not isinstance(deps.journal, Journal):
+    """Our orders' changes, kept while a live run records (a replay takes us out).
+
+    Paper orders never reach the venue, so a paper run's recording holds none of them.
+    """
+    if not keeps_own_orders(deps.config) or not isinstance(deps.journal, Journal):
         return None
     return OwnOrderLog(journal=deps.journal.own_orders, session_id=deps.session_id)
 

@@ -6,8 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from actors.own_order_log import OwnOrderLog
+from config.loader import parse_config
+from config.model import MakerdConfig
 from makerd.journal import Journal
 from makerd.report_replay import own_orders_of
+from makerd.wiring import keeps_own_orders
 from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
 from protocol.orders import OrderStateChanged, OrderStatus
 from protocol.side import Side
@@ -137,3 +140,16 @@ def test_a_journaled_session_is_taken_out_of_its_books(tmp_path: Path) -> None:
         [("101", "3", 2), ("102", "0.5", 1)],
         [("101", "3", 2), ("102", "1", 1)],
     ]
+
+
+def test_only_a_live_run_that_records_keeps_its_orders_for_a_replay() -> None:
+    """A paper run's orders never reach the venue: its recording is the market alone."""
+
+    def config(mode: str, record_dir: str | None) -> MakerdConfig:
+        return parse_config(
+            {"mode": mode, "coin": "BTC", "feed": {"record_dir": record_dir}}, source="test"
+        )
+
+    assert keeps_own_orders(config("live", "rec"))
+    assert not keeps_own_orders(config("paper", "rec"))
+    assert not keeps_own_orders(config("live", None))
