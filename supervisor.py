@@ -7,8 +7,8 @@ each other by role with :meth:`Supervisor.ref`, so a restarted actor is found ag
 See ``supervision/policy.py`` for how hung children are replaced once, then given up on.
 """
 
-from supervision.child import ChildHandle, SupervisedActor
-from supervision.model import (
+from makerd.supervision.child import ChildHandle, SupervisedActor
+from makerd.supervision.model import (
     ChildInfo,
     ChildSpec,
     ChildStatus,
@@ -20,7 +20,7 @@ from supervision.model import (
     Strategy,
     SupervisorStartError,
 )
-from supervision.tree import Supervisor
+from makerd.supervision.tree import Supervisor
 
 __all__ = [
     "ChildHandle",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from actors.fill_tracker import FillJournal
-from protocol.account import FundingPaid, OrderFilled, PositionChanged
+from makerd.actors.fill_tracker import FillJournal
+from makerd.protocol.account import FundingPaid, OrderFilled, PositionChanged
 
 ZERO = Decimal(0)
 ACCOUNT = "*"

@@ -21,14 +21,14 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from actors.account_equity import account_position
-from actors.price_band import BandSettings, PriceBand
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from protocol.account import PositionChanged
-from protocol.control import ParametersChanged, TimerFired
-from protocol.market import BookUpdated
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from makerd.actors.account_equity import account_position
+from makerd.actors.price_band import BandSettings, PriceBand
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.protocol.account import PositionChanged
+from makerd.protocol.control import ParametersChanged, TimerFired
+from makerd.protocol.market import BookUpdated
+from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
 log = logging.getLogger("makerd.risk")
 ZERO = Decimal(0)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 
-from protocol.control import TimerFired
-from protocol.market import (
+from makerd.protocol.control import TimerFired
+from makerd.protocol.market import (
     BookLevel,
     BookSnapshotReceived,
     BookUpdated,

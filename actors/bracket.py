@@ -15,11 +15,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from config.model import QuotingConfig
-from protocol.instrument import Instrument
-from protocol.orders import OrderRequest, TimeInForce, Trigger, TriggerKind
-from protocol.side import Side
-from quoting.bracket import BracketOrder, BracketSettings, compute_bracket
+from makerd.config.model import QuotingConfig
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import OrderRequest, TimeInForce, Trigger, TriggerKind
+from makerd.protocol.side import Side
+from makerd.quoting.bracket import BracketOrder, BracketSettings, compute_bracket
 
 _KINDS = {"tp": TriggerKind.TAKE_PROFIT, "sl": TriggerKind.STOP_LOSS}
 

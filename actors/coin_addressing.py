@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from actors.routing import COIN_ROLES, Logic, coin_role
+from makerd.actors.routing import COIN_ROLES, Logic, coin_role
 
 
 def message_coin(message: object) -> str | None:

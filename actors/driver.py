@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from actors.gate import TradingGate
-from actors.pong import answer_ping
-from actors.routing import ACTOR_ROLES, OBSERVER, VENUE, Directed, Logic, recipients
-from protocol.clock import ManualClock
-from protocol.control import Ping, TimerFired
-from protocol.orders import as_venue_command
-from venues.base import SteppedVenue
+from makerd.actors.gate import TradingGate
+from makerd.actors.pong import answer_ping
+from makerd.actors.routing import ACTOR_ROLES, OBSERVER, VENUE, Directed, Logic, recipients
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import Ping, TimerFired
+from makerd.protocol.orders import as_venue_command
+from makerd.venues.base import SteppedVenue
 
 
 class DeterministicDriver:

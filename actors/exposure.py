@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from protocol.orders import OrderRequest
+from makerd.protocol.orders import OrderRequest
 
 NS_PER_S: Final = 1_000_000_000
 TRANSIENT_MARGIN: Final = 2

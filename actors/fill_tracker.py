@@ -23,9 +23,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
-from actors.ledger import Ledger
-from actors.position_check import PositionCheck, Verdict
-from protocol.account import (
+from makerd.actors.ledger import Ledger
+from makerd.actors.position_check import PositionCheck, Verdict
+from makerd.protocol.account import (
     FillBooked,
     FillsRepaired,
     FundingPaid,
@@ -35,8 +35,8 @@ from protocol.account import (
     PositionReported,
     RepairFills,
 )
-from protocol.control import TimerFired
-from protocol.market import BookUpdated
+from makerd.protocol.control import TimerFired
+from makerd.protocol.market import BookUpdated
 
 log = logging.getLogger("makerd.fill_tracker")
 _REPAIR_SLACK_NS = 60 * 1_000_000_000

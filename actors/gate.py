@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from protocol.orders import ModifyOrders, PlaceOrders
+from makerd.protocol.orders import ModifyOrders, PlaceOrders
 
 
 class TradingGate:

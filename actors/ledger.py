@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.account import OrderFilled
+from makerd.protocol.account import OrderFilled
 
 ZERO = Decimal(0)
 

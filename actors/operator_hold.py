@@ -19,9 +19,9 @@ import threading
 from collections.abc import Callable
 from decimal import Decimal
 
-from protocol.instrument import Instrument
-from protocol.orders import OrderRequest, TimeInForce
-from protocol.side import Side
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import OrderRequest, TimeInForce
+from makerd.protocol.side import Side
 
 MAX_FLATTEN_ORDERS = 3
 FLATTEN_SETTLE_NS = 1_000_000_000

@@ -8,10 +8,10 @@ as they are built, so the table never lags what went out.
 
 from __future__ import annotations
 
-from actors.exposure import ExposureLimit
-from actors.order_diff import RestingView
-from actors.order_state import OrderTable
-from protocol.orders import (
+from makerd.actors.exposure import ExposureLimit
+from makerd.actors.order_diff import RestingView
+from makerd.actors.order_state import OrderTable
+from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     ModifyOrders,
@@ -20,7 +20,7 @@ from protocol.orders import (
     OrderStatus,
     PlaceOrders,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 _WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 

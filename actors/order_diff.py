@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.orders import QuoteLevel
-from protocol.side import Side
+from makerd.protocol.orders import QuoteLevel
+from makerd.protocol.side import Side
 
 BPS = Decimal("0.0001")
 

@@ -29,19 +29,19 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from actors.bracket import BracketKeeper
-from actors.exposure import ExposureLimit, RateLimitPause
-from actors.gate import TradingGate
-from actors.operator_hold import OperatorHold, PauseMemory, closing_order
-from actors.order_commands import batched_commands, resting_views, within_bound
-from actors.order_diff import diff_side
-from actors.order_state import ManagedOrder, OrderTable
-from actors.own_order_log import OwnOrderLog
-from actors.refresh_policy import RefreshPolicy
-from actors.venue_truth import TruthTiming, VenueTruth, apply_report
-from config.model import OrderManagerConfig
-from protocol.account import OrderFilled, PositionChanged
-from protocol.control import (
+from makerd.actors.bracket import BracketKeeper
+from makerd.actors.exposure import ExposureLimit, RateLimitPause
+from makerd.actors.gate import TradingGate
+from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
+from makerd.actors.order_commands import batched_commands, resting_views, within_bound
+from makerd.actors.order_diff import diff_side
+from makerd.actors.order_state import ManagedOrder, OrderTable
+from makerd.actors.own_order_log import OwnOrderLog
+from makerd.actors.refresh_policy import RefreshPolicy
+from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report
+from makerd.config.model import OrderManagerConfig
+from makerd.protocol.account import OrderFilled, PositionChanged
+from makerd.protocol.control import (
     OPERATOR_COMMANDS,
     OperatorAction,
     OperatorCommand,
@@ -51,9 +51,9 @@ from protocol.control import (
     StopTrading,
     TimerFired,
 )
-from protocol.instrument import Instrument
-from protocol.market import FeedStale
-from protocol.orders import (
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import FeedStale
+from makerd.protocol.orders import (
     CancelAll,
     CancelReason,
     CancelRejected,
@@ -76,9 +76,9 @@ from protocol.orders import (
     RequestBudgetReported,
     TimeInForce,
 )
-from protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
-from protocol.side import Side
-from quoting.bracket import BracketSettings
+from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
+from makerd.protocol.side import Side
+from makerd.quoting.bracket import BracketSettings
 
 log = logging.getLogger("makerd.order_manager")
 NS_PER_S = 1_000_000_000

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.account import OrderFilled
-from protocol.orders import (
+from makerd.protocol.account import OrderFilled
+from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
@@ -23,7 +23,7 @@ from protocol.orders import (
     OrderStatus,
     Trigger,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 _WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 _PENDING = frozenset(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from protocol.orders import OrderStateChanged
+from makerd.protocol.orders import OrderStateChanged
 
 
 class OwnOrderJournal(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from protocol.control import Ping, Pong
+from makerd.protocol.control import Ping, Pong
 
 
 def answer_ping(role: str, ping: Ping, now_ns: int) -> Pong:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from protocol.control import TimerFired
-from protocol.market import BookUpdated
-from protocol.orders import QuoteTarget
+from makerd.protocol.control import TimerFired
+from makerd.protocol.market import BookUpdated
+from makerd.protocol.orders import QuoteTarget
 
 NS_PER_S = 1_000_000_000
 

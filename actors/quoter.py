@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from actors.quote_sampler import QuoteSampler
-from config.model import OrderManagerConfig, QuotingConfig
-from protocol.account import FillBooked, PositionChanged
-from protocol.control import ParametersChanged, TimerFired
-from protocol.instrument import Instrument
-from protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
-from protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
-from protocol.risk import MarginReported, RiskStateChanged, TradingState
-from quoting.base import QuoteInputs, QuoteModel
-from quoting.intensity import TradeIntensityEstimator
-from quoting.legalize import legalize
-from quoting.markout import AdverseSelectionGuard
-from quoting.volatility import VolatilityEstimator
+from makerd.actors.quote_sampler import QuoteSampler
+from makerd.config.model import OrderManagerConfig, QuotingConfig
+from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.control import ParametersChanged, TimerFired
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
+from makerd.protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
+from makerd.protocol.risk import MarginReported, RiskStateChanged, TradingState
+from makerd.quoting.base import QuoteInputs, QuoteModel
+from makerd.quoting.intensity import TradeIntensityEstimator
+from makerd.quoting.legalize import legalize
+from makerd.quoting.markout import AdverseSelectionGuard
+from makerd.quoting.volatility import VolatilityEstimator
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from actors.order_diff import Tolerance
-from config.model import OrderManagerConfig
-from protocol.orders import RequestBudgetReported
+from makerd.actors.order_diff import Tolerance
+from makerd.config.model import OrderManagerConfig
+from makerd.protocol.orders import RequestBudgetReported
 
 log = logging.getLogger("makerd.order_manager")
 NS_PER_S = 1_000_000_000

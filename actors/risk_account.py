@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from protocol.risk import PersistedRisk
+from makerd.protocol.risk import PersistedRisk
 
 NS_PER_S = 1_000_000_000
 ZERO = Decimal(0)

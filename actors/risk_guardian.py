@@ -16,16 +16,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
-from actors.gate import TradingGate
-from actors.price_band import BandSettings, PriceBand
-from actors.risk_account import RiskAccount
-from actors.risk_limits import readings
-from config.model import RiskConfig
-from protocol.account import FillBooked, PositionChanged
-from protocol.control import ParametersChanged, TimerFired
-from protocol.market import BookUpdated, FeedRecovered, FeedStale
-from protocol.orders import OrderRejected, RejectReason, RequestMargin
-from protocol.risk import (
+from makerd.actors.gate import TradingGate
+from makerd.actors.price_band import BandSettings, PriceBand
+from makerd.actors.risk_account import RiskAccount
+from makerd.actors.risk_limits import readings
+from makerd.config.model import RiskConfig
+from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.control import ParametersChanged, TimerFired
+from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale
+from makerd.protocol.orders import OrderRejected, RejectReason, RequestMargin
+from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,
     MarginReported,

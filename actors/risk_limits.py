@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actors.risk_account import RiskAccount
-from config.model import RiskConfig
-from protocol.account import PositionChanged
-from protocol.risk import KillReason, MarginReported, RiskLimit
+from makerd.actors.risk_account import RiskAccount
+from makerd.config.model import RiskConfig
+from makerd.protocol.account import PositionChanged
+from makerd.protocol.risk import KillReason, MarginReported, RiskLimit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

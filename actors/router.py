@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 import pykka
 
-from actors.coin_addressing import CoinAddressing
-from actors.gate import TradingGate
-from actors.routing import CONFLATED, OBSERVER, VENUE, Directed, recipients
-from protocol.orders import VenueCommand, as_venue_command
+from makerd.actors.coin_addressing import CoinAddressing
+from makerd.actors.gate import TradingGate
+from makerd.actors.routing import CONFLATED, OBSERVER, VENUE, Directed, recipients
+from makerd.protocol.orders import VenueCommand, as_venue_command
 
 log = logging.getLogger("makerd.router")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from protocol.account import (
+from makerd.protocol.account import (
     FillBooked,
     FillsRepaired,
     FundingPaid,
@@ -21,7 +21,7 @@ from protocol.account import (
     PositionReported,
     RepairFills,
 )
-from protocol.control import (
+from makerd.protocol.control import (
     AllChildrenAlive,
     CancelAllOrders,
     ChildUnresponsive,
@@ -36,7 +36,7 @@ from protocol.control import (
     StopTrading,
     TimerFired,
 )
-from protocol.market import (
+from makerd.protocol.market import (
     BookSnapshotReceived,
     BookUpdated,
     FeedMessageDropped,
@@ -45,7 +45,7 @@ from protocol.market import (
     TradePrinted,
     VenueConnectionChanged,
 )
-from protocol.orders import (
+from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
@@ -67,7 +67,7 @@ from protocol.orders import (
     RequestBudgetReported,
     RequestMargin,
 )
-from protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
+from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
 
 BOOK_FEED = "book_feed"
 QUOTER = "quoter"

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from actors.faults import FaultPlan
-from actors.pong import answer_ping
-from actors.router import Router, SlotReady
-from actors.routing import Logic
-from protocol.clock import Clock
-from protocol.control import Ping
-from supervisor import ChildHandle, SupervisedActor
+from makerd.actors.faults import FaultPlan
+from makerd.actors.pong import answer_ping
+from makerd.actors.router import Router, SlotReady
+from makerd.actors.routing import Logic
+from makerd.protocol.clock import Clock
+from makerd.protocol.control import Ping
+from makerd.supervisor import ChildHandle, SupervisedActor
 
 
 class ActorShell(SupervisedActor):

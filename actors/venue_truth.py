@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from actors.order_state import OrderTable
-from protocol.orders import CancelAll, CancelReason, OpenOrdersReported, OrderStatus
+from makerd.actors.order_state import OrderTable
+from makerd.protocol.orders import CancelAll, CancelReason, OpenOrdersReported, OrderStatus
 
 log = logging.getLogger("makerd.order_manager")
 

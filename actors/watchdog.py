@@ -9,9 +9,9 @@ deadlocked tree therefore stops both: systemd restarts us, the venue cancels our
 
 from __future__ import annotations
 
-from actors.routing import Directed
-from protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
-from protocol.orders import ArmDeadManSwitch
+from makerd.actors.routing import Directed
+from makerd.protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
+from makerd.protocol.orders import ArmDeadManSwitch
 
 
 class WatchdogLogic:

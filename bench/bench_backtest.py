@@ -1,12 +1,21 @@
-"""A cold ``makerd backtest`` of a seeded recording in the recorder's format.
+"""makerd's cold ``makerd backtest`` and hftbacktest 2.4.4 on one seeded recording, in one run.
 
 Writes ``--hours`` of the synthetic market (calm: a 20-level snapshot every 100 ms and
-about 6 trades a second) as the recorder would (gzip, ``<local ns> <raw JSON>``), then
-runs ``python -m makerd backtest`` on it in a fresh process with the default strategy and
-prints: wall time (process start to exit: imports, decompression, parsing and the replay),
-events per second, the child's peak RSS, fills and total PnL. The issue's size is 6 h
-(216,000 snapshots); its target is under 8.5 s cold. ``--profile`` writes a cProfile
-of the run instead of timing it cold. Run: ``python bench/bench_backtest.py --hours 6``.
+about 6 trades a second) as the recorder would (gzip, ``<local ns> <raw JSON>``), once.
+Then, on that file:
+
+- makerd: ``python -m makerd backtest`` in a fresh process with the default strategy. Wall
+  time is process start to exit: imports, decompression, parsing and the replay.
+- hftbacktest: its own virtualenv (``bench/hftbacktest_env.py``, made once), makerd's
+  default ladder written for numba. Its cold figure is a fresh process's start, imports,
+  JIT and one run; the conversion of the file (cacheable, done once per file) is shown
+  apart. ``--no-hftbacktest`` skips it; so does a virtualenv that cannot be made.
+
+It prints one table: wall time, the ratio makerd / hftbacktest, makerd's CPU time (steadier
+than wall on a shared machine), peak RSS, events per second, fills and PnL. The issue's
+size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s cold.
+``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
+profiled one). Run: ``python bench/bench_backtest.py --hours 6``.
 A benchmark, not a test: it prints, it asserts nothing.
 """
 
@@ -18,19 +27,35 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from config.model import Scenario
-from venues.replay.synthetic import SyntheticRecording, Written, write_recording
+from hftbacktest_env import run_hftbacktest
 
-RULES = ("--tick", "1", "--lot", "0.00001")
+from makerd.config.model import Scenario
+from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+
+TICK, LOT = "1", "0.00001"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Engine:
+    name: str
+    wall_s: float
+    cpu_s: float
+    """The process's own CPU time (user + system): steadier than wall on a shared machine."""
+    peak_rss_mib: float
+    fills: str
+    pnl: str
+    note: str = ""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--profile", type=Path, help="write a cProfile of the backtest here")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of makerd's run here")
+    parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as scratch:
         work = Path(scratch)
@@ -38,40 +63,88 @@ def main() -> None:
         started = time.monotonic()
         spec = SyntheticRecording(seconds=args.hours * 3600, seed=args.seed, scenario=Scenario.CALM)
         written = write_recording(recording, spec)
+        events = written.books + written.trades
         print(
-            f"recording: {args.hours:g} h, {written.books:,} books, {written.trades:,} trades, "
-            f"{recording.stat().st_size / 1e6:.1f} MB gzip, written in "
+            f"recording: {args.hours:g} h, {written.books:,} books, {written.trades:,} trades "
+            f"({events:,} events), {recording.stat().st_size / 1e6:.1f} MB gzip, written in "
             f"{time.monotonic() - started:.1f} s"
         )
-        command = [
-            sys.executable,
-            *(("-m", "cProfile", "-o", str(args.profile)) if args.profile else ()),
-            "-m",
-            "makerd",
-            "backtest",
-            str(recording),
-            *RULES,
-            "--state-dir",
-            str(work / "state"),
-        ]
-        _report(command, written)
+        engines = [_makerd(recording, work / "state", args.profile)]
+        if not args.no_hftbacktest:
+            engines.append(_hftbacktest(recording))
+        _print_table(engines, events)
 
 
-def _report(command: list[str], written: Written) -> None:
+def _makerd(recording: Path, state_dir: Path, profile: Path | None) -> Engine:
+    command = [
+        sys.executable,
+        *(("-m", "cProfile", "-o", str(profile)) if profile else ()),
+        *("-m", "makerd", "backtest", str(recording), "--tick", TICK, "--lot", LOT),
+        *("--state-dir", str(state_dir)),
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # Read before any other child runs: RUSAGE_CHILDREN is the largest child so far.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
-        print(f"backtest failed ({done.returncode}):\n{done.stderr}")
-        return
+        sys.exit(f"makerd backtest failed ({done.returncode}):\n{done.stderr}")
     values = dict(_label_value(line) for line in done.stdout.splitlines())
-    events = written.books + written.trades
-    print(f"cold wall time  {wall:.2f} s")
-    print(f"events/s        {events / wall:,.0f} ({events:,} events)")
-    print(f"peak RSS        {peak_kib / 1024:.0f} MiB")
-    print(f"fills           {values.get('fills', '?')}")
-    print(f"total pnl       {values.get('total pnl', '?')}")
+    return Engine(
+        name="makerd" + (" (profiled)" if profile else ""),
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mib=after.ru_maxrss / 1024,
+        fills=values.get("fills", "?"),
+        pnl=values.get("total pnl", "?"),
+    )
+
+
+def _hftbacktest(recording: Path) -> Engine:
+    try:
+        figures = run_hftbacktest(recording, tick=TICK, lot=LOT)
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        return Engine(
+            name="hftbacktest 2.4.4",
+            wall_s=float("nan"),
+            cpu_s=float("nan"),
+            peak_rss_mib=float("nan"),
+            fills="-",
+            pnl="-",
+            note=f"not run: {str(error).splitlines()[0]}",
+        )
+    return Engine(
+        name="hftbacktest 2.4.4",
+        wall_s=float(figures["cold_without_convert_s"]),
+        cpu_s=float("nan"),  # its process also converts the file: not comparable
+        peak_rss_mib=float(figures["peak_rss_mib"]),
+        fills=str(figures["fills"]),
+        pnl=f"{float(figures['pnl']):.2f} USD",
+        note=(
+            f"convert {figures['convert_s']:.1f} s (not in cold), first run with JIT "
+            f"{figures['first_run_s']:.2f} s, warm run {figures['warm_run_s']:.2f} s, "
+            f"process {figures['process_wall_s']:.1f} s"
+        ),
+    )
+
+
+def _print_table(engines: list[Engine], events: int) -> None:
+    base = engines[-1].wall_s
+    print(
+        f"{'engine':<20} {'cold wall':>10} {'ratio':>6} {'CPU':>9} {'peak RSS':>9} "
+        f"{'events/s':>10} {'fills':>6} {'PnL':>14}"
+    )
+    for engine in engines:
+        print(
+            f"{engine.name:<20} {engine.wall_s:>8.2f} s {engine.wall_s / base:>5.2f}x "
+            f"{engine.cpu_s:>7.2f} s {engine.peak_rss_mib:>5.0f} MiB "
+            f"{events / engine.wall_s:>10,.0f} {engine.fills:>6} {engine.pnl:>14}"
+        )
+    for engine in engines:
+        if engine.note:
+            print(f"{engine.name}: {engine.note}")
 
 
 def _label_value(line: str) -> tuple[str, str]:

@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from venues.hl_local.accounts import AccountRegistry
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.info import InfoEndpoint
-from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
-from venues.hl_local.universe import Universe
-from venues.hyperliquid.frames import decode_frame
-from venues.hyperliquid.limits import FrameGuard, FrameLimits
-from venues.hyperliquid.parse import parse_l2_book
+from makerd.venues.hl_local.accounts import AccountRegistry
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.info import InfoEndpoint
+from makerd.venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
+from makerd.venues.hl_local.universe import Universe
+from makerd.venues.hyperliquid.frames import decode_frame
+from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
+from makerd.venues.hyperliquid.parse import parse_l2_book
 
 TARGET_US = 30.0
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.test_replay_fidelity import figures, live_run, replay_report, within_tolerance
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 
 def main() -> None:

@@ -28,20 +28,20 @@ from typing import Any
 
 import numpy as np
 
-from actors.gate import TradingGate
-from actors.router import Router, inbox_depth
-from config.model import CoinSpec, MakerdConfig
-from makerd.basket import Basket
-from makerd.journal import Journal
-from makerd.latch import KillSwitchLatch
-from makerd.supervision import build_tree
-from makerd.wiring import Dependencies
-from protocol.clock import WallClock
-from protocol.control import QuoteCycleCompleted
-from protocol.market import BookUpdated
-from venues.runner import SteppedVenueThread
-from venues.sim.basket import SimBasket
-from venues.sim.venue import SimVenue, sim_instrument
+from makerd.actors.gate import TradingGate
+from makerd.actors.router import Router, inbox_depth
+from makerd.config.model import CoinSpec, MakerdConfig
+from makerd.daemon.basket import Basket
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.supervision import build_tree
+from makerd.daemon.wiring import Dependencies
+from makerd.protocol.clock import WallClock
+from makerd.protocol.control import QuoteCycleCompleted
+from makerd.protocol.market import BookUpdated
+from makerd.venues.runner import SteppedVenueThread
+from makerd.venues.sim.basket import SimBasket
+from makerd.venues.sim.venue import SimVenue, sim_instrument
 
 NAMES = [
     "BTC",

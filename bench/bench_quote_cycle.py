@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actors.quoter import QuoterLogic
-from config.model import MakerdConfig
-from makerd.wiring import build_estimators, build_quote_model
-from protocol.market import BookLevel, BookUpdated, TradePrinted
-from protocol.side import Side
-from venues.sim.venue import sim_instrument
+from makerd.actors.quoter import QuoterLogic
+from makerd.config.model import MakerdConfig
+from makerd.daemon.wiring import build_estimators, build_quote_model
+from makerd.protocol.market import BookLevel, BookUpdated, TradePrinted
+from makerd.protocol.side import Side
+from makerd.venues.sim.venue import sim_instrument
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000

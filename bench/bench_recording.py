@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from venues.hyperliquid.recording import RecordingWriter
-from venues.hyperliquid.recording_files import HourlyFiles
+from makerd.venues.hyperliquid.recording import RecordingWriter
+from makerd.venues.hyperliquid.recording_files import HourlyFiles
 
 
 def book_message(rng: random.Random, mid: float, ts_ms: int) -> str:

@@ -18,13 +18,13 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from actors.quote_sampler import QuoteSample
-from config.model import MakerdConfig
-from makerd.journal import Journal
-from makerd.report_files import write_report
-from makerd.session_settings import record_settings
-from protocol.account import Liquidity, OrderFilled, PositionChanged
-from protocol.side import Side
+from makerd.actors.quote_sampler import QuoteSample
+from makerd.config.model import MakerdConfig
+from makerd.daemon.journal import Journal
+from makerd.daemon.report_files import write_report
+from makerd.daemon.session_settings import record_settings
+from makerd.protocol.account import Liquidity, OrderFilled, PositionChanged
+from makerd.protocol.side import Side
 
 NS_PER_S = 1_000_000_000
 START_NS = 1_700_000_000 * NS_PER_S

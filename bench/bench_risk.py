@@ -17,12 +17,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from makerd.latch import KillSwitchLatch
-from protocol.account import PositionChanged
-from protocol.market import BookLevel, BookUpdated
-from protocol.risk import MarginReported
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.account import PositionChanged
+from makerd.protocol.market import BookLevel, BookUpdated
+from makerd.protocol.risk import MarginReported
 
 T0 = 1_700_000_000 * 1_000_000_000
 STEP_NS = 100_000_000  # a book every 100 ms

@@ -54,8 +54,8 @@ def main() -> int:
     import eth_account
     from hyperliquid.utils.signing import sign_l1_action
 
-    from venues.hyperliquid.secrets import PrivateKey
-    from venues.hyperliquid.signing import L1Signer
+    from makerd.venues.hyperliquid.secrets import PrivateKey
+    from makerd.venues.hyperliquid.signing import L1Signer
 
     iterations = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ITERATIONS
     wallet = eth_account.Account.from_key(TEST_KEY)

@@ -18,9 +18,9 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from config.model import MakerdConfig, ModelParams, Scenario
-from makerd.backtest import run_simulated
-from makerd.journal import Journal
+from makerd.config.model import MakerdConfig, ModelParams, Scenario
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.journal import Journal
 
 ORDER_SIZE = 0.002
 MODELS: dict[str, dict[str, float | str]] = {

@@ -10,7 +10,7 @@ Stdlib only, so any benchmark can import it.
 
 Run: ``python bench/hftbacktest_env.py RECORDING --tick 1 --lot 0.00001`` (arguments after
 the recording go to the side script: ``--queue-model``, fees, latencies, the strategy's
-settings); ``--synthetic-hours 1`` first writes a seeded recording to that path.
+settings). ``bench/bench_backtest.py`` writes a seeded recording and runs both engines on it.
 """
 
 from __future__ import annotations
@@ -92,17 +92,10 @@ def _has_hftbacktest(python: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recording", type=Path)
-    parser.add_argument("--synthetic-hours", type=float, help="write a seeded one there first")
-    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tick", default="1")
     parser.add_argument("--lot", default="0.00001")
     parser.add_argument("--venv", type=Path, help=f"default {default_venv()}")
     args, side_args = parser.parse_known_args()
-    if args.synthetic_hours:
-        from seeded_recording import write
-
-        written = write(args.recording, hours=args.synthetic_hours, seed=args.seed)
-        print(f"synthetic: {written.books:,} books, {written.trades:,} trades", file=sys.stderr)
     figures = run_hftbacktest(
         args.recording, tick=args.tick, lot=args.lot, extra_args=tuple(side_args), venv=args.venv
     )

@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.faults.kit import OPEN_ORDER_BOUND, FaultVenue, LiveBot, now_ms
 from tests.processes import MakerdProcess
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 RECOVERY_LIMIT_S = 60.0
 QUOTING_AGAIN = 2

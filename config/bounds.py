@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 
-from config.model import MakerdConfig
-from protocol.instrument import PERP_MAX_DECIMALS
+from makerd.config.model import MakerdConfig
+from makerd.protocol.instrument import PERP_MAX_DECIMALS
 
 Number = int | float | Decimal
 

@@ -14,10 +14,10 @@ import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
-from config import extensions
-from config.bounds import WHOLE_PRICE_BPS
-from config.model import MakerdConfig, Mode
-from protocol.instrument import Instrument
+from makerd.config import extensions
+from makerd.config.bounds import WHOLE_PRICE_BPS
+from makerd.config.model import MakerdConfig, Mode
+from makerd.protocol.instrument import Instrument
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from config.bounds import bound_problems
-from config.checks import coin_problem, relation_problems
-from config.model import CoinSpec, MakerdConfig, Mode, QuotingConfig
-from config.schema import build_dataclass, describe
+from makerd.config.bounds import bound_problems
+from makerd.config.checks import coin_problem, relation_problems
+from makerd.config.model import CoinSpec, MakerdConfig, QuotingConfig
+from makerd.config.schema import build_dataclass, describe
 
 MAX_COINS = 32
 """One process's budget: the exchange allows 1000 WebSocket subscriptions per IP, but the
@@ -106,11 +106,6 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         if spec.coin in seen:
             problems.append(f"coins[{index}].coin: {spec.coin} is listed twice")
         seen.add(spec.coin)
-    if len(config.coins) > 1 and config.mode is Mode.PAPER:
-        problems.append(
-            "coins: several coins are quoted in sim and live modes only in this version; "
-            "paper mode quotes one coin per process"
-        )
     base = set(_quoting_problems(config))
     for index, spec in enumerate(config.coins):
         own = _quoting_problems(dataclasses.replace(config, quoting=spec.quoting, coins=()))

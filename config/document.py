@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
-from config.model import MakerdConfig, ModelParams
+from makerd.config.model import MakerdConfig, ModelParams
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 

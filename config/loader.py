@@ -15,13 +15,13 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from config.bounds import bound_problems
-from config.checks import relation_problems, text_problems
-from config.coins import coins_problems, read_coins
-from config.errors import ConfigError
-from config.model import CoinSpec, MakerdConfig
-from config.schema import build_dataclass
-from config.yaml_reader import parse_yaml, read_config_text
+from makerd.config.bounds import bound_problems
+from makerd.config.checks import relation_problems, text_problems
+from makerd.config.coins import coins_problems, read_coins
+from makerd.config.errors import ConfigError
+from makerd.config.model import CoinSpec, MakerdConfig
+from makerd.config.schema import build_dataclass
+from makerd.config.yaml_reader import parse_yaml, read_config_text
 
 __all__ = ["DEFAULT_CONFIG_NAME", "ConfigError", "check_ranges", "load_config", "parse_config"]
 
@@ -39,7 +39,11 @@ def load_config(path: Path | None) -> MakerdConfig:
     """
     if path is None:
         source = f"{DEFAULT_CONFIG_NAME} (packaged default)"
-        text = importlib.resources.files("config").joinpath(DEFAULT_CONFIG_NAME).read_text("utf-8")
+        text = (
+            importlib.resources.files("makerd.config")
+            .joinpath(DEFAULT_CONFIG_NAME)
+            .read_text("utf-8")
+        )
     else:
         source = str(path)
         text = read_config_text(path)

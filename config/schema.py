@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from config.model import ModelParams
+from makerd.config.model import ModelParams
 
 T = TypeVar("T")
 

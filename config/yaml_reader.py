@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from config.errors import ConfigError
-from config.schema import describe
+from makerd.config.errors import ConfigError
+from makerd.config.schema import describe
 
 MAX_CONFIG_BYTES = 1 << 20
 MAX_ALIASES = 100

@@ -2,6 +2,6 @@
 
 import sys
 
-from makerd.cli import main
+from makerd.daemon.cli import main
 
 sys.exit(main())

@@ -1,13 +1,13 @@
 """Immutable messages: the only things that cross an actor boundary."""
 
-from protocol.account import (
+from makerd.protocol.account import (
     FillBooked,
     Liquidity,
     OrderFilled,
     PositionChanged,
     PositionReported,
 )
-from protocol.control import (
+from makerd.protocol.control import (
     AllChildrenAlive,
     ChildUnresponsive,
     ParametersChanged,
@@ -17,8 +17,8 @@ from protocol.control import (
     StopTrading,
     TimerFired,
 )
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.market import (
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.market import (
     BookLevel,
     BookSnapshotReceived,
     BookUpdated,
@@ -28,7 +28,7 @@ from protocol.market import (
     TradePrinted,
     VenueConnectionChanged,
 )
-from protocol.orders import (
+from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
@@ -59,7 +59,7 @@ from protocol.orders import (
     TriggerKind,
     VenueCommand,
 )
-from protocol.risk import (
+from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,
     MarginReported,
@@ -67,7 +67,7 @@ from protocol.risk import (
     RiskStateChanged,
     TradingState,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 __all__ = [
     "AllChildrenAlive",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 
 class Liquidity(Enum):

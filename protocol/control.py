@@ -7,9 +7,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import ClassVar
 
-from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
-from protocol.orders import OrderRequest
-from protocol.risk import TradingState
+from makerd.config.model import OrderManagerConfig, QuotingConfig, RiskConfig
+from makerd.protocol.orders import OrderRequest
+from makerd.protocol.risk import TradingState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

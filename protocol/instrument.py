@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 PERP_MAX_DECIMALS = 6
 MAX_SIGNIFICANT_FIGURES = 5

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Final
 
-from protocol.account import RepairFills
-from protocol.side import Side
+from makerd.protocol.account import RepairFills
+from makerd.protocol.side import Side
 
 NS_PER_S: Final = 1_000_000_000
 ACTION_TTL_NS: Final = 4 * NS_PER_S

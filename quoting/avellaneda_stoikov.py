@@ -23,9 +23,16 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from quoting.base import QuoteInputs, RawLadder
-from quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
-from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require, require_ladder_shape
+from makerd.quoting.base import QuoteInputs, RawLadder
+from makerd.quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
+from makerd.quoting.skew import (
+    BPS,
+    InventorySkew,
+    clamp,
+    inventory_ratio,
+    require,
+    require_ladder_shape,
+)
 
 
 def reservation_price(

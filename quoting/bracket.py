@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.instrument import Instrument
-from protocol.side import Side
-from quoting.skew import require
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.side import Side
+from makerd.quoting.skew import require
 
 BPS = Decimal("0.0001")
 

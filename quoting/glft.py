@@ -27,9 +27,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from quoting.base import QuoteInputs, RawLadder
-from quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
-from quoting.skew import BPS, InventorySkew, clamp, inventory_ratio, require, require_ladder_shape
+from makerd.quoting.base import QuoteInputs, RawLadder
+from makerd.quoting.ladder import LevelShape, is_quotable, ladder_from_depths, positive_or
+from makerd.quoting.skew import (
+    BPS,
+    InventorySkew,
+    clamp,
+    inventory_ratio,
+    require,
+    require_ladder_shape,
+)
 
 # exp() beyond this overflows a float; c2 is then "effectively infinite" and clamped later.
 _MAX_EXPONENT = 700.0

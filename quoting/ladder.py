@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from quoting.base import QuoteInputs, RawLadder, RawQuote
-from quoting.skew import BPS, InventorySkew, SideScales, clamp, inventory_ratio, require
+from makerd.quoting.base import QuoteInputs, RawLadder, RawQuote
+from makerd.quoting.skew import BPS, InventorySkew, SideScales, clamp, inventory_ratio, require
 
 SIGNIFICANT_FIGURES = 5
 # A reference more than half the price away from the mid is a bug upstream, not a quote.

@@ -13,10 +13,10 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import QuoteLevel
-from protocol.side import Side
-from quoting.base import RawLadder, RawQuote
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.orders import QuoteLevel
+from makerd.protocol.side import Side
+from makerd.quoting.base import RawLadder, RawQuote
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

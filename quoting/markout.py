@@ -21,10 +21,10 @@ import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from protocol.side import Side
-from quoting.base import QuoteInputs, QuoteModel, RawLadder, RawQuote
-from quoting.ladder import MIN_PRICE_FRACTION
-from quoting.skew import BPS, clamp, require
+from makerd.protocol.side import Side
+from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder, RawQuote
+from makerd.quoting.ladder import MIN_PRICE_FRACTION
+from makerd.quoting.skew import BPS, clamp, require
 
 NS_PER_S = 1_000_000_000
 # A factor beyond this is a misconfiguration, not a defence: the quotes would be useless.

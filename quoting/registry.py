@@ -22,14 +22,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, TypeGuard, get_type_hints
 
-from config.extensions import register_quoting_model
-from quoting.avellaneda_stoikov import AvellanedaStoikovModel
-from quoting.base import QuoteModel
-from quoting.glft import GlftModel
-from quoting.ladder import GeometricLadder, GridLadder, LinearLadder
-from quoting.markout import WidenedModel
-from quoting.signals import BookSignal, SignalAdjustedModel
-from quoting.symmetric import SymmetricLadder
+from makerd.config.extensions import register_quoting_model
+from makerd.quoting.avellaneda_stoikov import AvellanedaStoikovModel
+from makerd.quoting.base import QuoteModel
+from makerd.quoting.glft import GlftModel
+from makerd.quoting.ladder import GeometricLadder, GridLadder, LinearLadder
+from makerd.quoting.markout import WidenedModel
+from makerd.quoting.signals import BookSignal, SignalAdjustedModel
+from makerd.quoting.symmetric import SymmetricLadder
 
 _MODELS: Final[Mapping[str, type[Any]]] = {
     "symmetric": SymmetricLadder,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from quoting.base import QuoteInputs, QuoteModel, RawLadder
-from quoting.skew import BPS, clamp, require
+from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder
+from makerd.quoting.skew import BPS, clamp, require
 
 
 def microprice(best_bid: float, best_ask: float, bid_size: float, ask_size: float) -> float:

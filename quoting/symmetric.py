@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from quoting.base import QuoteInputs, RawLadder, RawQuote
+from makerd.quoting.base import QuoteInputs, RawLadder, RawQuote
 
 BPS = 1e-4
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from quoting.skew import clamp, require
+from makerd.quoting.skew import clamp, require
 
 NS_PER_S = 1_000_000_000
 

@@ -15,7 +15,7 @@ from typing import Any, final
 
 import pykka
 
-from supervision.model import ExitKind
+from makerd.supervision.model import ExitKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

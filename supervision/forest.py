@@ -14,8 +14,8 @@ from typing import Any
 
 import pykka
 
-from supervision.model import ChildInfo
-from supervision.tree import Supervisor
+from makerd.supervision.model import ChildInfo
+from makerd.supervision.tree import Supervisor
 
 
 class SupervisorForest:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import pykka
 
-    from supervision.child import ChildHandle
+    from makerd.supervision.child import ChildHandle
 
 
 class RestartType(Enum):

@@ -16,9 +16,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from supervision.child import ExitReport
-from supervision.intensity import RestartIntensity
-from supervision.model import (
+from makerd.supervision.child import ExitReport
+from makerd.supervision.intensity import RestartIntensity
+from makerd.supervision.model import (
     ABNORMAL_EXITS,
     Escalation,
     ExitKind,
@@ -26,8 +26,8 @@ from supervision.model import (
     Strategy,
     describe_error,
 )
-from supervision.reporting import RestartReporter
-from supervision.roster import ChildRoster, ChildSlot
+from makerd.supervision.reporting import RestartReporter
+from makerd.supervision.roster import ChildRoster, ChildSlot
 
 
 class RestartPolicy:

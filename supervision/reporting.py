@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from supervision.intensity import RestartIntensity
-from supervision.logline import format_line
-from supervision.model import ExitKind, RestartAction, RestartRecord, Strategy
+from makerd.supervision.intensity import RestartIntensity
+from makerd.supervision.logline import format_line
+from makerd.supervision.model import ExitKind, RestartAction, RestartRecord, Strategy
 
 logger = logging.getLogger("makerd.supervisor")
 

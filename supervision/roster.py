@@ -13,9 +13,9 @@ from typing import Any
 
 import pykka
 
-from supervision.child import ChildHandle, ExitReport
-from supervision.logline import format_line
-from supervision.model import ChildSpec, ChildStatus
+from makerd.supervision.child import ChildHandle, ExitReport
+from makerd.supervision.logline import format_line
+from makerd.supervision.model import ChildSpec, ChildStatus
 
 logger = logging.getLogger("makerd.supervisor")
 

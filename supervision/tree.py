@@ -18,9 +18,9 @@ from typing import Any
 
 import pykka
 
-from supervision.child import ExitReport
-from supervision.intensity import RestartIntensity
-from supervision.model import (
+from makerd.supervision.child import ExitReport
+from makerd.supervision.intensity import RestartIntensity
+from makerd.supervision.model import (
     ChildInfo,
     ChildSpec,
     ChildStatus,
@@ -31,9 +31,9 @@ from supervision.model import (
     SupervisorStartError,
     describe_error,
 )
-from supervision.policy import RestartPolicy
-from supervision.reporting import RestartReporter
-from supervision.roster import ChildRoster, ChildSlot
+from makerd.supervision.policy import RestartPolicy
+from makerd.supervision.reporting import RestartReporter
+from makerd.supervision.roster import ChildRoster, ChildSlot
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from makerd.control_client import request
+from makerd.daemon.control_client import request
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypeVar
 
-from protocol.account import Liquidity, OrderFilled, PositionChanged
-from protocol.instrument import Instrument
-from protocol.market import BookLevel, BookSnapshotReceived, BookUpdated
-from protocol.orders import QuoteLevel, QuoteTarget
-from protocol.side import Side
+from makerd.protocol.account import Liquidity, OrderFilled, PositionChanged
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated
+from makerd.protocol.orders import QuoteLevel, QuoteTarget
+from makerd.protocol.side import Side
 
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 T0 = 1_700_000_000_000_000_000

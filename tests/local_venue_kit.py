@@ -10,7 +10,7 @@ import requests
 from hyperliquid.exchange import Exchange
 from websockets.sync.client import ClientConnection
 
-from venues.hl_local import VenueThread
+from makerd.venues.hl_local import VenueThread
 
 GTC: Any = {"limit": {"tif": "Gtc"}}
 ALO: Any = {"limit": {"tif": "Alo"}}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lz4.frame
 
-from protocol import OrderRequest, PlaceOrders, Side, TimeInForce
+from makerd.protocol import OrderRequest, PlaceOrders, Side, TimeInForce
 
 _HERE = Path(__file__).resolve()
 FIXTURES = _HERE.parents[2] / "shared" / "fixtures"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pykka
 
-from supervisor import (
+from makerd.supervisor import (
     ChildHandle,
     ChildSpec,
     Escalation,

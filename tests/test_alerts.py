@@ -17,9 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from makerd.alerts import Notifier, SmtpChannel, WebhookChannel, channels_from_environ
-from makerd.exit_codes import EXIT_KILL_SWITCH
-from makerd.logs import configure_logging
+from makerd.daemon.alerts import Notifier, SmtpChannel, WebhookChannel, channels_from_environ
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH
+from makerd.daemon.logs import configure_logging
 from tests.processes import MakerdProcess, write_config
 from tests.prometheus_kit import free_port
 

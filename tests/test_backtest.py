@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from config.model import MakerdConfig, PaperConfig, QueueModel
-from makerd.journal import Journal
-from makerd.replay import instrument_from_steps, run_replay
-from protocol import OrderFilled, TradePrinted
+from makerd.config.model import MakerdConfig, PaperConfig, QueueModel
+from makerd.daemon.journal import Journal
+from makerd.daemon.replay import instrument_from_steps, run_replay
+from makerd.protocol import OrderFilled, TradePrinted
+from makerd.venues.replay.recorder_file import RecorderFile
+from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from makerd.venues.replay.venue import ReplayVenue
 from tests.replay_kit import (
     MS,
     REAL_RECORDING,
@@ -28,9 +31,6 @@ from tests.replay_kit import (
     trades,
     write_recorder_file,
 )
-from venues.replay.recorder_file import RecorderFile
-from venues.replay.synthetic import SyntheticRecording, write_recording
-from venues.replay.venue import ReplayVenue
 
 BTC_RULES = ("--tick", "1", "--lot", "0.00001")
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))

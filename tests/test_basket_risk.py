@@ -6,12 +6,12 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from actors.basket_risk import BasketRiskLogic
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from makerd.latch import KillSwitchLatch
-from protocol.control import TimerFired
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from makerd.actors.basket_risk import BasketRiskLogic
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.control import TimerFired
+from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 from tests.kit import T0, S, book, of_type, position
 
 COINS = ("BTC", "ETH", "SOL")

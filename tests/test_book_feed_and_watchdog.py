@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from actors.book_feed import BookFeedLogic
-from actors.routing import Directed
-from actors.watchdog import WatchdogLogic
-from protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
-from protocol.market import (
+from makerd.actors.book_feed import BookFeedLogic
+from makerd.actors.routing import Directed
+from makerd.actors.watchdog import WatchdogLogic
+from makerd.protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
+from makerd.protocol.market import (
     BookLevel,
     BookSnapshotReceived,
     BookUpdated,
@@ -16,7 +16,7 @@ from protocol.market import (
     FeedRecovered,
     FeedStale,
 )
-from protocol.orders import ArmDeadManSwitch
+from makerd.protocol.orders import ArmDeadManSwitch
 from tests.kit import T0, S, d, of_type, snapshot
 
 

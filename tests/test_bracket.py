@@ -9,22 +9,22 @@ from typing import TypeVar
 
 import pytest
 
-from actors.bracket import bracket_settings
-from actors.driver import DeterministicDriver
-from actors.gate import TradingGate
-from actors.order_manager import OrderManagerLogic
-from actors.routing import ORDER_MANAGER
-from config.loader import ConfigError, parse_config
-from config.model import MakerdConfig, OrderManagerConfig, QuotingConfig
-from makerd.backtest import SIM_EPOCH_NS
-from makerd.cloids import CloidFactory
-from makerd.journal import Journal
-from makerd.latch import KillSwitchLatch
-from makerd.wiring import Dependencies, logic_factories
-from protocol.account import FillBooked, PositionChanged
-from protocol.clock import ManualClock
-from protocol.control import StopTrading
-from protocol.orders import (
+from makerd.actors.bracket import bracket_settings
+from makerd.actors.driver import DeterministicDriver
+from makerd.actors.gate import TradingGate
+from makerd.actors.order_manager import OrderManagerLogic
+from makerd.actors.routing import ORDER_MANAGER
+from makerd.config.loader import ConfigError, parse_config
+from makerd.config.model import MakerdConfig, OrderManagerConfig, QuotingConfig
+from makerd.daemon.backtest import SIM_EPOCH_NS
+from makerd.daemon.cloids import CloidFactory
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.wiring import Dependencies, logic_factories
+from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import StopTrading
+from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelReason,
@@ -36,11 +36,11 @@ from protocol.orders import (
     Trigger,
     TriggerKind,
 )
-from protocol.risk import RiskStateChanged, TradingState
-from protocol.side import Side
-from quoting.bracket import BracketSettings
+from makerd.protocol.risk import RiskStateChanged, TradingState
+from makerd.protocol.side import Side
+from makerd.quoting.bracket import BracketSettings
+from makerd.venues.sim.venue import SimVenue, sim_instrument
 from tests.kit import BTC, MS, T0, S, d, target
-from venues.sim.venue import SimVenue, sim_instrument
 
 T = TypeVar("T")
 SETTINGS = BracketSettings(take_profit_bps=d(10), stop_loss_bps=d(20))

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quoting.intensity import IntensitySettings, TradeIntensityEstimator, fit_intensity
-from quoting.volatility import EwmaVolatility, GarchVolatility, VolatilityBounds
+from makerd.quoting.intensity import (
+    REFIT_EVERY_NS,
+    IntensitySettings,
+    TradeIntensityEstimator,
+    fit_intensity,
+)
+from makerd.quoting.volatility import EwmaVolatility, GarchVolatility, VolatilityBounds
 
 S = 1_000_000_000
 SIGMA = 3e-4  # 3 bps per √s
@@ -169,3 +174,50 @@ def test_intensity_fit_is_reused_within_a_second_and_then_takes_new_trades() -> 
 
     assert within_a_second == first
     assert a_second_later.trades == first.trades + 100
+
+
+def test_online_estimator_fits_exactly_as_a_refit_of_its_window_would() -> None:
+    # The estimator updates its counts as trades enter and leave; refitting the raw
+    # depths of the same window from scratch must give the very same numbers (whenever
+    # it refits: within a second of a fit it returns that fit).
+    settings = IntensitySettings(
+        window_s=60.0, fallback_a_per_s=1.0, fallback_kappa_per_bps=1.0, min_trades=20
+    )
+    estimator = TradeIntensityEstimator(settings, started_ns=0)
+    rng = np.random.default_rng(21)
+    mid = 50_000.0
+    window: list[tuple[int, float]] = []
+    compared = calibrated = 0
+    now_ns = 0
+    refitted_ns = -S
+    for _ in range(6_000):
+        now_ns += int(rng.exponential(0.2) * S)
+        if rng.random() < 0.6:
+            # Some trades exactly at the mid or on a grid depth: the edges of the counting.
+            ticks = rng.choice([0, 1, 5, int(rng.integers(0, 100))])
+            price = mid + (1 if rng.random() < 0.5 else -1) * ticks * 2.5
+            estimator.record_trade(price=price, mid=mid, ts_ns=now_ns)
+            window.append((now_ns, abs(price - mid) / mid / 1e-4))
+            continue
+        if now_ns - refitted_ns < REFIT_EVERY_NS:
+            continue
+        refitted_ns = now_ns
+        window = [(ts, depth) for ts, depth in window if ts >= now_ns - 60 * S]
+        observed_s = min(now_ns, 60 * S) / S
+        expected = fit_intensity(
+            np.array([depth for _, depth in window]),
+            observed_s,
+            grid_bps=settings.depths_bps,
+            min_count=settings.min_count_per_depth,
+        )
+        estimate = estimator.estimate(now_ns)
+        assert estimate.trades == len(window)
+        if len(window) >= settings.min_trades and expected is not None:
+            calibrated += 1
+            a_per_s, kappa = expected
+            assert (estimate.a_per_s, estimate.kappa_per_bps) == (a_per_s, kappa)
+        else:
+            assert not estimate.calibrated
+        compared += 1
+    assert compared > 500
+    assert calibrated > 300

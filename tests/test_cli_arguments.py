@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from makerd import arguments
-from makerd.hardening import tighten_state_dir
+from makerd.daemon import arguments
+from makerd.daemon.hardening import tighten_state_dir
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from eth_account import Account
 
-from protocol.orders import (
+from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderAccepted,
@@ -19,12 +19,12 @@ from protocol.orders import (
     OrderRequest,
     PlaceOrders,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.batching import PlaceBatcher
+from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from tests.test_hl_gateway import Harness, resting_bid
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.batching import PlaceBatcher
-from venues.hyperliquid.rest import fetch_info_blocking
 
 
 @pytest.fixture(scope="module")

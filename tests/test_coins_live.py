@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
-from makerd.latch import KillSwitchLatch
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess, write_config
 from tests.test_hl_live_e2e import Trader, fault, wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 COINS = ("BTC", "ETH", "xyz:TSLA")
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from actors.coin_addressing import CoinAddressing
-from config.loader import ConfigError, parse_config
-from config.model import PaperConfig, SimConfig
-from makerd.cloids import CloidFactory, CoinCloids
-from protocol.control import StopTrading
-from protocol.orders import (
+from makerd.actors.coin_addressing import CoinAddressing
+from makerd.config.loader import ConfigError, parse_config
+from makerd.config.model import PaperConfig, SimConfig
+from makerd.daemon.cloids import CloidFactory, CoinCloids
+from makerd.protocol.control import StopTrading
+from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderCancelled,
@@ -23,11 +23,11 @@ from protocol.orders import (
     QuoteTarget,
     RequestAccountSnapshot,
 )
-from protocol.side import Side
-from venues.sim.basket import SimBasket
-from venues.sim.price import CommonFactor, MidProcess
-from venues.sim.scenarios import CALM
-from venues.sim.venue import sim_instrument
+from makerd.protocol.side import Side
+from makerd.venues.sim.basket import SimBasket
+from makerd.venues.sim.price import CommonFactor, MidProcess
+from makerd.venues.sim.scenarios import CALM
+from makerd.venues.sim.venue import sim_instrument
 
 COINS = ("BTC", "ETH", "SOL")
 START_NS = 1_700_000_000_000_000_000
@@ -91,10 +91,11 @@ def test_every_problem_of_a_coins_list_names_its_entry() -> None:
     assert any(p.startswith("coins[4].coin: must be a coin name") for p in problems), problems
 
 
-def test_several_coins_outside_sim_mode_are_refused_naming_the_field() -> None:
-    problems = problems_of({"mode": "paper", "coins": ["BTC", "ETH"]})
+@pytest.mark.parametrize("mode", ["sim", "paper", "live"])
+def test_several_coins_are_accepted_in_every_mode(mode: str) -> None:
+    config = parse_config({"mode": mode, "coins": ["BTC", "ETH"]}, source="test")
 
-    assert any(p.startswith("coins: several coins are quoted in sim and live") for p in problems)
+    assert [spec.coin for spec in config.coin_specs()] == ["BTC", "ETH"]
 
 
 def test_a_coin_beside_the_list_must_be_its_first() -> None:

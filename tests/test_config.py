@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.loader import ConfigError, load_config, parse_config
-from config.model import MakerdConfig, Mode, RestartStrategy, Scenario
-from makerd.cli import install_config_checks
+from makerd.config.loader import ConfigError, load_config, parse_config
+from makerd.config.model import MakerdConfig, Mode, RestartStrategy, Scenario
+from makerd.daemon.cli import install_config_checks
 
 install_config_checks()
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from config import extensions
-from config.bounds import BOUNDS, value_at
-from config.checks import TEXT_FIELDS, is_loopback_host, url_problem
-from config.errors import MAX_REPORTED_PROBLEMS, ConfigError
-from config.loader import load_config, parse_config
-from config.model import MakerdConfig, ModelParams
-from config.yaml_reader import MAX_CONFIG_BYTES, parse_yaml, read_config_text
-from makerd.cli import install_config_checks
+from makerd.config import extensions
+from makerd.config.bounds import BOUNDS, value_at
+from makerd.config.checks import TEXT_FIELDS, is_loopback_host, url_problem
+from makerd.config.errors import MAX_REPORTED_PROBLEMS, ConfigError
+from makerd.config.loader import load_config, parse_config
+from makerd.config.model import MakerdConfig, ModelParams
+from makerd.config.yaml_reader import MAX_CONFIG_BYTES, parse_yaml, read_config_text
+from makerd.daemon.cli import install_config_checks
 
 install_config_checks()
 

@@ -20,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
-from makerd.journal import Journal
+from makerd.daemon.journal import Journal
 from tests.hostile_kit import VALID_KEY, run_makerd
 
 KEY_BYTES = VALID_KEY.removeprefix("0x").encode("ascii")

@@ -9,7 +9,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_NOT_RUNNING, EXIT_OK, EXIT_REFUSED
+from makerd.daemon.exit_codes import EXIT_NOT_RUNNING, EXIT_OK, EXIT_REFUSED
 from tests.ctl_kit import (
     ctl,
     open_orders,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.ctl_kit import ctl, operator_commands
 from tests.test_hl_live_e2e import Trader, resting, wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 NEW_RISK = frozenset({"order", "modify", "batchModify"})
 """Venue action types that place or move orders (cancels and scheduleCancel do not)."""

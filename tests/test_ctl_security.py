@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from makerd.control_client import request
-from makerd.control_server import ControlServer
-from makerd.control_socket import MAX_REQUEST_BYTES
+from makerd.daemon.control_client import request
+from makerd.daemon.control_server import ControlServer
+from makerd.daemon.control_socket import MAX_REQUEST_BYTES
 
 NOBODY = "nobody"
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from config.model import MakerdConfig
-from makerd import exit_codes
+from makerd.config.model import MakerdConfig
+from makerd.daemon import exit_codes
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 SERVICE = DEPLOY / "systemd" / "makerd.service"

@@ -6,9 +6,9 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from config.model import MakerdConfig
-from makerd.backtest import run_simulated
-from makerd.latch import KillSwitchLatch
+from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.latch import KillSwitchLatch
 
 
 def test_a_minute_of_calm_market_produces_fills_booked_exactly_as_the_venue_saw_them(

@@ -8,8 +8,8 @@ import sqlite3
 import urllib.request
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
-from makerd.latch import KillSwitchLatch
+from makerd.daemon.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
 from tests.ctl_kit import status
 from tests.processes import MakerdProcess, write_config
 

@@ -7,7 +7,7 @@ import socket
 import time
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
 from tests.processes import MakerdProcess, write_config
 
 

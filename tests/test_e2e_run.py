@@ -8,7 +8,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_OK
 from tests.processes import MakerdProcess, write_config
 
 

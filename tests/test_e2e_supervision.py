@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
-from makerd.latch import KillSwitchLatch
+from makerd.daemon.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
 from tests.processes import MakerdProcess, write_config
 
 

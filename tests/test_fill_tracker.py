@@ -8,12 +8,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.fill_tracker import FillTrackerLogic
-from actors.ledger import Ledger
-from makerd.journal import Journal
-from makerd.report import summarize
-from protocol.account import FillBooked, PositionChanged
-from protocol.side import Side
+from makerd.actors.fill_tracker import FillTrackerLogic
+from makerd.actors.ledger import Ledger
+from makerd.daemon.journal import Journal
+from makerd.daemon.report import summarize
+from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.side import Side
 from tests.kit import T0, S, book, d, fill, of_type
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from actors.fill_tracker import FillTrackerLogic
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from makerd.journal import Journal
-from makerd.latch import KillSwitchLatch
-from makerd.report import summarize
-from protocol.account import (
+from makerd.actors.fill_tracker import FillTrackerLogic
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.report import summarize
+from makerd.protocol.account import (
     FillBooked,
     FillsRepaired,
     FundingPaid,
@@ -25,7 +25,7 @@ from protocol.account import (
     RepairFills,
     funding_key,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type
 
 ACCOUNT = "http://127.0.0.1:1 0xabc"

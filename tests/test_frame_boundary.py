@@ -17,16 +17,16 @@ from typing import Any
 
 import pytest
 
-from actors.book_feed import BookFeedLogic
-from protocol.market import (
+from makerd.actors.book_feed import BookFeedLogic
+from makerd.protocol.market import (
     BookSnapshotReceived,
     BookUpdated,
     FeedMessageDropped,
     TradePrinted,
 )
-from venues.hyperliquid.feed import MarketFeed
-from venues.hyperliquid.limits import FrameLimits
-from venues.hyperliquid.ws_connection import ReconnectPolicy
+from makerd.venues.hyperliquid.feed import MarketFeed
+from makerd.venues.hyperliquid.limits import FrameLimits
+from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 _HERE = Path(__file__).resolve()
 FIXTURES = next(
@@ -264,8 +264,8 @@ def test_a_frame_a_day_ahead_no_longer_makes_every_later_real_book_out_of_order(
 
 def test_the_book_feed_drops_a_book_and_a_trade_for_another_coin() -> None:
     book_feed = BookFeedLogic(coin="BTC", stale_after_ns=5_000_000_000)
-    from protocol.market import BookLevel
-    from protocol.side import Side
+    from makerd.protocol.market import BookLevel
+    from makerd.protocol.side import Side
 
     eth_book = BookSnapshotReceived(
         coin="ETH",

@@ -28,12 +28,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.limits import FrameLimits
 from tests.faults.kit import FaultVenue, journal_trade_ids
 from tests.test_hl_live_e2e import Trader, resting, wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.limits import FrameLimits
 
 TOTAL = 10_500
 BURST = 6

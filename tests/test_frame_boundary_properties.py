@@ -13,7 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocol.account import OrderFilled
+from makerd.protocol.account import OrderFilled
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
+from makerd.venues.hyperliquid.parse import parse_user_fills_message
 from tests.test_frame_boundary import (
     LIMITS,
     RECORDING,
@@ -21,9 +24,6 @@ from tests.test_frame_boundary import (
     assert_sane,
     recorded_frames,
 )
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.limits import FrameGuard, FrameLimits
-from venues.hyperliquid.parse import parse_user_fills_message
 
 needs_recording = pytest.mark.skipif(
     not RECORDING.is_file(), reason="the Hyperliquid recording in /work/shared is absent"

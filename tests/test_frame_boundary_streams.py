@@ -11,9 +11,9 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from protocol.market import BookSnapshotReceived, FeedMessageDropped, VenueConnectionChanged
-from venues.hyperliquid.feed import MarketFeed
-from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
+from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped, VenueConnectionChanged
+from makerd.venues.hyperliquid.feed import MarketFeed
+from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 FAST = ReconnectPolicy(initial_backoff_s=0.01, max_backoff_s=0.05, short_session_s=0.0)
 TIMEOUT_S = 30.0  # generous: the machine is shared

@@ -7,10 +7,10 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from config.model import MakerdConfig, Scenario
-from makerd.backtest import run_simulated
-from makerd.journal import Journal
-from venues.paper.funding import FundingSchedule, funding_payment
+from makerd.config.model import MakerdConfig, Scenario
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.journal import Journal
+from makerd.venues.paper.funding import FundingSchedule, funding_payment
 
 S = 1_000_000_000
 HOUR = 3600 * S

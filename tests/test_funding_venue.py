@@ -17,17 +17,17 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 from websockets.sync.client import connect
 
-from protocol.account import funding_key
-from protocol.market import DropReason
-from tests.local_venue_kit import subscribe
-from tests.test_hl_parse import TS_LOCAL, needs_cassettes, recorded
-from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse_funding import (
+from makerd.protocol.account import funding_key
+from makerd.protocol.market import DropReason
+from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.parse_funding import (
     parse_asset_funding,
     parse_user_funding,
     parse_user_fundings_message,
 )
+from tests.local_venue_kit import subscribe
+from tests.test_hl_parse import TS_LOCAL, needs_cassettes, recorded
 
 IOC: Any = {"limit": {"tif": "Ioc"}}
 DELTA: dict[str, object] = {

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from config.checks import coin_problem
-from tests.test_hl_parse import needs_cassettes, recorded
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.meta import (
+from makerd.config.checks import coin_problem
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.meta import (
     UnknownCoinError,
     UnknownDexError,
     dex_of,
     parse_perp_dexs,
     resolve_instrument,
 )
+from tests.test_hl_parse import needs_cassettes, recorded
 
 PERP_DEXS: list[Any] = [
     None,

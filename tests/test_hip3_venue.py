@@ -17,9 +17,9 @@ import requests
 from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 
-from protocol.instrument import Instrument
-from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
-from venues.hl_local.universe import DEFAULT_DEXES, ListedPerp, Universe
+from makerd.protocol.instrument import Instrument
+from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hl_local.universe import DEFAULT_DEXES, ListedPerp, Universe
 
 ALO: Any = {"limit": {"tif": "Alo"}}
 IOC: Any = {"limit": {"tif": "Ioc"}}

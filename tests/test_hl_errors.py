@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from protocol.orders import OrderStatus, RejectReason
-from venues.hyperliquid.errors import (
+from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.venues.hyperliquid.errors import (
     FeedParseError,
     FilledOnArrival,
     ItemAccepted,

@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 from eth_account import Account
 
-from actors.gate import TradingGate
-from protocol.account import PositionReported
-from protocol.orders import (
+from makerd.actors.gate import TradingGate
+from makerd.protocol.account import PositionReported
+from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelOrders,
     CancelReason,
@@ -35,18 +35,18 @@ from protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
 )
-from protocol.side import Side
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.account_queries import AccountQueries
-from venues.hyperliquid.orders import OrderGateway
-from venues.hyperliquid.rate_budget import Priority, RateBudget
-from venues.hyperliquid.requests import SignedSender
-from venues.hyperliquid.rest import RestClient, fetch_info_blocking
-from venues.hyperliquid.secrets import PrivateKey
-from venues.hyperliquid.signing import L1Signer
-from venues.hyperliquid.state import OrderLegs
-from venues.hyperliquid.venue import fetch_instrument
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
+from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking
+from makerd.venues.hyperliquid.secrets import PrivateKey
+from makerd.venues.hyperliquid.signing import L1Signer
+from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.venue import fetch_instrument
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S

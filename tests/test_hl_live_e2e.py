@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess, write_config
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 STALE_AFTER_S = 2.0
 DEAD_MAN_S = 6.0

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from makerd.latch import KillSwitchLatch
-from protocol.account import Liquidity, OrderFilled
-from protocol.orders import (
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.account import Liquidity, OrderFilled
+from makerd.protocol.orders import (
     OrderRejected,
     RejectReason,
 )
-from protocol.risk import KillReason, KillSwitchTripped
-from protocol.side import Side
-from venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
-from venues.hyperliquid.rest import websocket_url
-from venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.protocol.risk import KillReason, KillSwitchTripped
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
+from makerd.venues.hyperliquid.rest import websocket_url
+from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 
-from config.model import HyperliquidConfig, MakerdConfig, Mode
-from protocol.account import FundingPaid, OrderFilled
-from protocol.clock import WallClock
-from protocol.market import BookSnapshotReceived
-from protocol.orders import OrderRequest, PlaceOrders, TimeInForce
-from protocol.side import Side
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.paper import PaperHyperliquidVenue
+from makerd.config.model import CoinSpec, HyperliquidConfig, MakerdConfig, Mode
+from makerd.protocol.account import FundingPaid, OrderFilled
+from makerd.protocol.clock import WallClock
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import OrderRequest, PlaceOrders, TimeInForce
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.paper import PaperHyperliquidVenue
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def test_paper_mode_fills_an_order_from_public_data_without_any_key(
     fill = next(e for e in sink.events if isinstance(e, OrderFilled))
     assert fill.cloid == crossing_buy.cloid
     assert fill.trade_id.startswith("paper-")
-    assert venue.exchange.position == fill.size
+    assert venue.basket.exchanges["BTC"].position == fill.size
 
 
 def test_paper_mode_charges_the_markets_funding_rate_on_the_paper_position(
@@ -114,3 +116,51 @@ def test_paper_mode_charges_the_markets_funding_rate_on_the_paper_position(
     # A short receives a positive rate: about 0.002 x 60000 x 0.0000125 = 0.0015 USD.
     assert payment.amount > 0
     assert abs(payment.amount - Decimal("0.002") * mid * payment.rate) < Decimal("0.0001")
+
+
+def test_paper_mode_with_several_coins_charges_each_coin_funding_on_its_own_position(
+    venue_url: str,
+) -> None:
+    config = dataclasses.replace(
+        MakerdConfig(mode=Mode.PAPER, coins=(CoinSpec(coin="BTC"), CoinSpec(coin="xyz:TSLA"))),
+        hyperliquid=HyperliquidConfig(api_url=venue_url),
+    )
+    sizes = {"BTC": Decimal("0.002"), "xyz:TSLA": Decimal("0.5")}
+    sink = Collector()
+    venue = PaperHyperliquidVenue(config, clock=WallClock(), funding_interval_s=1.0)
+    venue.start(sink)
+    try:
+        books = wait_for_each_coin(sink, BookSnapshotReceived, set(sizes))
+        crossing_sells = tuple(
+            OrderRequest(
+                cloid=f"0x{i:032x}",
+                coin=coin,
+                side=Side.SELL,
+                # 1% through the bid, in whole dollars (on tick for both): the book may move.
+                price=(books[coin].bids[0].price * Decimal("0.99")).quantize(Decimal(1)),
+                size=size,
+                tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+            )
+            for i, (coin, size) in enumerate(sizes.items(), start=1)
+        )
+        venue.submit(PlaceOrders(orders=crossing_sells, ts_local=WallClock().now_ns()))
+        payments = wait_for_each_coin(sink, FundingPaid, set(sizes))
+    finally:
+        venue.stop()
+    assert {coin: p.position for coin, p in payments.items()} == {c: -s for c, s in sizes.items()}
+    assert all(p.rate == Decimal("0.0000125") for p in payments.values()), payments
+
+
+E = TypeVar("E", BookSnapshotReceived, FundingPaid)
+
+
+def wait_for_each_coin(sink: Collector, kind: type[E], coins: set[str]) -> dict[str, E]:
+    """The latest ``kind`` event of each of ``coins``, once every coin has one."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        seen = {e.coin: e for e in list(sink.events) if isinstance(e, kind)}
+        if coins <= set(seen):
+            return seen
+        time.sleep(0.05)
+    others = [e for e in sink.events if not isinstance(e, BookSnapshotReceived | TradePrinted)]
+    raise AssertionError(f"{kind.__name__} only for {sorted(seen)} of {sorted(coins)}: {others}")

@@ -15,19 +15,19 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.account import Liquidity
-from protocol.orders import OrderStatus, RejectReason
-from protocol.side import Side
-from venues.hyperliquid.errors import (
+from makerd.protocol.account import Liquidity
+from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.errors import (
     FeedParseError,
 )
-from venues.hyperliquid.meta import (
+from makerd.venues.hyperliquid.meta import (
     UnknownCoinError,
     instrument_for,
     parse_meta,
     parse_meta_and_asset_ctxs,
 )
-from venues.hyperliquid.parse import (
+from makerd.venues.hyperliquid.parse import (
     parse_bbo,
     parse_fills,
     parse_l2_book,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from venues.hyperliquid.secrets import (
+from makerd.venues.hyperliquid.secrets import (
     CREDENTIAL_NAME,
     ENV_VARIABLE,
     PrivateKey,
@@ -17,7 +17,7 @@ from venues.hyperliquid.secrets import (
     load_private_key,
     private_key_problems,
 )
-from venues.hyperliquid.signing import L1Signer
+from makerd.venues.hyperliquid.signing import L1Signer
 
 KEY_HEX = "0123456789012345678901234567890123456789012345678901234567890123"
 OTHER_KEY_HEX = "1111111111111111111111111111111111111111111111111111111111111111"

@@ -14,8 +14,8 @@ from hyperliquid.utils.signing import recover_agent_or_user_from_l1_action, sign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from venues.hyperliquid.secrets import PrivateKey
-from venues.hyperliquid.signing import (
+from makerd.venues.hyperliquid.secrets import PrivateKey
+from makerd.venues.hyperliquid.signing import (
     InvalidSignatureError,
     L1Signer,
     action_hash,

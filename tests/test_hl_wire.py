@@ -16,11 +16,11 @@ from hyperliquid.utils.types import Cloid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import OrderRequest, TimeInForce, Trigger, TriggerKind
-from protocol.side import Side
-from venues.hyperliquid.meta import UnknownCoinError
-from venues.hyperliquid.wire import (
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.orders import OrderRequest, TimeInForce, Trigger, TriggerKind
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.meta import UnknownCoinError
+from makerd.venues.hyperliquid.wire import (
     BuilderFee,
     batch_modify_action,
     cancel_action,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from makerd.exit_codes import EXIT_CONFIG
-from makerd.journal import Journal
+from makerd.daemon.exit_codes import EXIT_CONFIG
+from makerd.daemon.journal import Journal
 from tests.hostile_kit import VALID_KEY, ConnectionCounter, Finished, run_makerd
 
 

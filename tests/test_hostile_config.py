@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from makerd.exit_codes import EXIT_CONFIG
+from makerd.daemon.exit_codes import EXIT_CONFIG
 from tests.hostile_kit import VALID_KEY, ConnectionCounter, Finished, run_makerd
 
 LIVE: dict[str, object] = {"mode": "live", "hyperliquid": {"api_url": "{api}"}}

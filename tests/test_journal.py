@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from makerd.journal import Journal, JournalError
-from makerd.journal_schema import SCHEMA_VERSION
-from makerd.report import SessionSummary, format_summary, summarize, summary_to_json
-from protocol.account import FundingPaid, Liquidity, OrderFilled, PositionChanged, funding_key
-from protocol.side import Side
+from makerd.daemon.journal import Journal, JournalError
+from makerd.daemon.journal_schema import SCHEMA_VERSION
+from makerd.daemon.report import SessionSummary, format_summary, summarize, summary_to_json
+from makerd.protocol.account import (
+    FundingPaid,
+    Liquidity,
+    OrderFilled,
+    PositionChanged,
+    funding_key,
+)
+from makerd.protocol.side import Side
 
 T0 = 1_700_000_000_000_000_000
 SECOND = 1_000_000_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_OK
-from makerd.latch import KillSwitchLatch
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
 from tests.ctl_kit import makerd_cli
 
 TRIPPED_NS = 1_700_000_000 * 1_000_000_000  # 2023-11-14T22:13:20Z

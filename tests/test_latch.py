@@ -7,7 +7,7 @@ import stat
 import threading
 from pathlib import Path
 
-from makerd.latch import CORRUPT_LATCH_REASON, LATCH_FILE_NAME, KillSwitchLatch, LatchState
+from makerd.daemon.latch import CORRUPT_LATCH_REASON, LATCH_FILE_NAME, KillSwitchLatch, LatchState
 
 T0 = 1_700_000_000_000_000_000
 

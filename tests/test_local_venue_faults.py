@@ -17,6 +17,7 @@ from hyperliquid.utils.error import ClientError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from makerd.venues.hl_local import VenueConfig, VenueThread
 from tests.local_venue_kit import (
     ALO,
     an_order,
@@ -26,7 +27,6 @@ from tests.local_venue_kit import (
     receive_until_closed,
     subscribe,
 )
-from venues.hl_local import VenueConfig, VenueThread
 
 MARKET_CHANNELS = frozenset({"l2Book", "bbo", "trades", "allMids"})
 

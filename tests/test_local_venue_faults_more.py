@@ -20,6 +20,7 @@ from hyperliquid.utils.error import ClientError, ServerError
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from makerd.venues.hl_local import VenueConfig, VenueThread
 from tests.local_venue_kit import (
     ALO,
     GTC,
@@ -29,7 +30,6 @@ from tests.local_venue_kit import (
     receive_until_closed,
     subscribe,
 )
-from venues.hl_local import VenueConfig, VenueThread
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,12 @@ import pytest
 import requests
 from websockets.sync.client import ClientConnection, connect
 
-from makerd.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local import VenueConfig, VenueThread
+from makerd.venues.hl_local.hostile_frames import HEAVY_KINDS, KINDS_BY_STREAM
 from tests.local_venue_kit import ping_and_drain, subscribe
 from tests.test_frame_boundary_e2e import BAND, MARKET_KINDS, USER_KINDS, _scrape
 from tests.test_hl_live_e2e import Trader, resting, wait_until
-from venues.hl_local import VenueConfig, VenueThread
-from venues.hl_local.hostile_frames import HEAVY_KINDS, KINDS_BY_STREAM
 
 TICK_S = 0.1
 HOUR_MS = 3_600_000

@@ -19,8 +19,8 @@ from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 
 INFO_TYPES = (
     "meta", "metaAndAssetCtxs", "l2Book", "allMids", "clearinghouseState", "openOrders",

@@ -16,7 +16,7 @@ from hyperliquid.info import Info
 from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
 from hyperliquid.utils.types import Cloid
 
-from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 
 ALO: Any = {"limit": {"tif": "Alo"}}
 IOC: Any = {"limit": {"tif": "Ioc"}}

@@ -15,9 +15,9 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.utils.signing import get_timestamp_ms
 from websockets.sync.client import ClientConnection, connect
 
+from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hl_local.stamps import MAX_STAMPS, ReactionStamps
 from tests.local_venue_kit import subscribe
-from venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
-from venues.hl_local.stamps import MAX_STAMPS, ReactionStamps
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from makerd.venues.hl_local import VenueConfig, VenueThread
 from tests.local_venue_kit import channels_within, receive_until_closed
-from venues.hl_local import VenueConfig, VenueThread
 
 
 @pytest.fixture(scope="module")

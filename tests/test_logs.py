@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from makerd.logs import REDACTED, configure_logging, parse_fields
+from makerd.daemon.logs import REDACTED, configure_logging, parse_fields
 from tests.processes import write_config
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -255,8 +255,8 @@ def test_a_crashing_actor_logs_its_role_its_traceback_and_the_restart_decision(
 def test_a_live_run_at_debug_level_never_logs_its_private_key(tmp_path: Path) -> None:
     from eth_account import Account
 
-    from venues.hl_local.background import VenueThread
-    from venues.hl_local.server import VenueConfig
+    from makerd.venues.hl_local.background import VenueThread
+    from makerd.venues.hl_local.server import VenueConfig
 
     venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.1))
     url = venue.start()

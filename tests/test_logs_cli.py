@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.loader import load_config
-from makerd.cli import _parser
+from makerd.config.loader import load_config
+from makerd.daemon.cli import _parser
 
 
 def makerd(*args: str) -> subprocess.CompletedProcess[str]:

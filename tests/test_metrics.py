@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from makerd.metrics import Metrics, MetricsServer, serve_metrics
-from protocol.orders import RejectReason
+from makerd.daemon.metrics import Metrics, MetricsServer, serve_metrics
+from makerd.protocol.orders import RejectReason
 
 EXPECTED_FAMILIES = {
     "makerd_config_reloads": "counter",

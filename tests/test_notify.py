@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from makerd.notify import ServiceNotifier
+from makerd.daemon.notify import ServiceNotifier
 
 
 @pytest.fixture

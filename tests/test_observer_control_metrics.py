@@ -8,14 +8,14 @@ from decimal import Decimal
 
 from prometheus_client import CollectorRegistry
 
-from makerd.metrics import Metrics
-from makerd.observer import Observer
-from protocol.account import FillBooked, PositionMismatch
-from protocol.clock import ManualClock
-from protocol.control import OperatorAction, OperatorCommandApplied
-from protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
-from protocol.risk import TradingState
-from protocol.side import Side
+from makerd.daemon.metrics import Metrics
+from makerd.daemon.observer import Observer
+from makerd.protocol.account import FillBooked, PositionMismatch
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import OperatorAction, OperatorCommandApplied
+from makerd.protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
+from makerd.protocol.risk import TradingState
+from makerd.protocol.side import Side
 from tests.kit import T0, fill
 
 LABELS = {"venue": "live", "symbol": "BTC"}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from actors.operator_hold import MAX_FLATTEN_ORDERS, PauseMemory
-from actors.order_manager import OrderManagerLogic
-from config.model import OrderManagerConfig
-from makerd.cloids import CloidFactory
-from makerd.control_desk import AnswerBox, applied_answer
-from protocol.control import (
+from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS, PauseMemory
+from makerd.actors.order_manager import OrderManagerLogic
+from makerd.config.model import OrderManagerConfig
+from makerd.daemon.cloids import CloidFactory
+from makerd.daemon.control_desk import AnswerBox, applied_answer
+from makerd.protocol.control import (
     CancelAllOrders,
     FlattenPosition,
     OperatorAction,
@@ -17,15 +17,15 @@ from protocol.control import (
     PauseTrading,
     ResumeTrading,
 )
-from protocol.orders import (
+from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderCancelled,
     PlaceOrders,
     RequestAccountSnapshot,
 )
-from protocol.risk import TradingState
-from protocol.side import Side
+from makerd.protocol.risk import TradingState
+from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
 from tests.test_order_manager import accept_all, venue_reports_nothing_open
 

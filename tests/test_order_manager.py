@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actors.order_manager import OrderManagerLogic, open_order_count
-from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
-from makerd.cloids import CloidFactory
-from protocol.control import ParametersChanged, StopTrading
-from protocol.market import FeedStale
-from protocol.orders import (
+from makerd.actors.order_manager import OrderManagerLogic, open_order_count
+from makerd.config.model import OrderManagerConfig, QuotingConfig, RiskConfig
+from makerd.daemon.cloids import CloidFactory
+from makerd.protocol.control import ParametersChanged, StopTrading
+from makerd.protocol.market import FeedStale
+from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelReason,
@@ -24,8 +24,8 @@ from protocol.orders import (
     RequestAccountSnapshot,
     RequestBudgetReported,
 )
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
-from protocol.side import Side
+from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
 
 

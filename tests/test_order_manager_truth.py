@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 
-from actors.exposure import TRANSIENT_MARGIN
-from actors.order_manager import PENDING_TIMEOUT_NS, OrderManagerLogic
-from config.model import OrderManagerConfig
-from makerd.cloids import CloidFactory
-from protocol.control import TimerFired
-from protocol.orders import (
+from makerd.actors.exposure import TRANSIENT_MARGIN
+from makerd.actors.order_manager import PENDING_TIMEOUT_NS, OrderManagerLogic
+from makerd.config.model import OrderManagerConfig
+from makerd.daemon.cloids import CloidFactory
+from makerd.protocol.control import TimerFired
+from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
     CancelRejected,
@@ -29,7 +29,7 @@ from protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, of_type, target
 
 LADDER = target(

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from config.model import PaperConfig
-from protocol import (
+from makerd.config.model import PaperConfig
+from makerd.protocol import (
     BookLevel,
     BookSnapshotReceived,
     CancelAll,
@@ -34,7 +34,7 @@ from protocol import (
     TimeInForce,
     TradePrinted,
 )
-from venues.paper import PaperExchange
+from makerd.venues.paper import PaperExchange
 
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 MS = 1_000_000

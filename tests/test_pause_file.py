@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from makerd.pause_file import PersistedPause
+from makerd.daemon.pause_file import PersistedPause
 
 
 def test_a_pause_is_remembered_by_the_next_process_and_a_resume_forgets_it(

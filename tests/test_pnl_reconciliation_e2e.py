@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from makerd.exit_codes import EXIT_KILL_SWITCH
-from makerd.journal import Journal
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH
+from makerd.daemon.journal import Journal
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess, write_config
 from tests.test_hl_live_e2e import wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 CENT = Decimal("0.01")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_KILL_SWITCH
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH
 from tests.processes import MakerdProcess, write_config
 from tests.prometheus_kit import Prometheus, eventually, free_port, needs_prometheus
 

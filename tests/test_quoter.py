@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actors.quoter import QuoterLogic, urgent_move_bps
-from config.model import MakerdConfig, OrderManagerConfig
-from makerd.wiring import build_estimators
-from protocol.market import FeedStale
-from protocol.orders import QuoteLevelsRefused, QuoteTarget
-from protocol.risk import RiskStateChanged, TradingState
-from quoting.base import QuoteInputs, RawLadder
-from quoting.symmetric import SymmetricLadder
+from makerd.actors.quoter import QuoterLogic, urgent_move_bps
+from makerd.config.model import MakerdConfig, OrderManagerConfig
+from makerd.daemon.wiring import build_estimators
+from makerd.protocol.market import FeedStale
+from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
+from makerd.protocol.risk import RiskStateChanged, TradingState
+from makerd.quoting.base import QuoteInputs, RawLadder
+from makerd.quoting.symmetric import SymmetricLadder
 from tests.kit import BTC, MS, T0, S, book, d, of_type, position
 
 

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.instrument import Instrument
-from protocol.side import Side
-from quoting.base import QuoteInputs
-from quoting.bracket import BracketSettings, compute_bracket
-from quoting.markout import AdverseSelectionGuard, MarkoutSettings
-from quoting.registry import MODEL_NAMES, build_model, model_parameters
-from quoting.symmetric import SymmetricLadder
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.side import Side
+from makerd.quoting.base import QuoteInputs
+from makerd.quoting.bracket import BracketSettings, compute_bracket
+from makerd.quoting.markout import AdverseSelectionGuard, MarkoutSettings
+from makerd.quoting.registry import MODEL_NAMES, build_model, model_parameters
+from makerd.quoting.symmetric import SymmetricLadder
 
 S = 1_000_000_000  # one second in nanoseconds
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)

@@ -7,17 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from quoting.avellaneda_stoikov import (
+from makerd.quoting.avellaneda_stoikov import (
     AvellanedaStoikovModel,
     Horizon,
     optimal_spread,
     reservation_price,
 )
-from quoting.base import QuoteInputs
-from quoting.glft import GlftModel, glft_coefficients, glft_half_spread_and_skew
-from quoting.ladder import DistanceUnit, GeometricLadder, GridLadder, LinearLadder
-from quoting.signals import BookSignal, imbalance, microprice
-from quoting.skew import InventorySkew
+from makerd.quoting.base import QuoteInputs
+from makerd.quoting.glft import GlftModel, glft_coefficients, glft_half_spread_and_skew
+from makerd.quoting.ladder import DistanceUnit, GeometricLadder, GridLadder, LinearLadder
+from makerd.quoting.signals import BookSignal, imbalance, microprice
+from makerd.quoting.skew import InventorySkew
 
 FLAT_SKEW = InventorySkew(size_skew=0.0, one_sided_at=1.0)
 

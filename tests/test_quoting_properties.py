@@ -14,12 +14,12 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.instrument import Instrument
-from protocol.side import Side
-from quoting.avellaneda_stoikov import optimal_spread
-from quoting.base import QuoteInputs, QuoteModel, RawLadder
-from quoting.legalize import LegalQuotes, legalize
-from quoting.registry import build_model
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.side import Side
+from makerd.quoting.avellaneda_stoikov import optimal_spread
+from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder
+from makerd.quoting.legalize import LegalQuotes, legalize
+from makerd.quoting.registry import build_model
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)
 

@@ -16,13 +16,13 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.recording_rules import RULES_NAME, load_rules
+from makerd.venues.hyperliquid.rest import websocket_url
 from tests.local_venue_kit import arm, subscribe
 from tests.processes import MakerdProcess
 from tests.test_e2e_notify import receive_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
-from venues.hyperliquid.rest import websocket_url
 
 DATA_CHANNELS = ("l2Book", "trades")
 

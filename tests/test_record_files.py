@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from protocol.market import VenueConnectionChanged
+from makerd.protocol.market import VenueConnectionChanged
+from makerd.venues.hyperliquid.recording import FeedRecorder, RecordingWriter, gap_message
+from makerd.venues.hyperliquid.recording_files import HourlyFiles, file_label
+from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 from tests.test_frame_boundary import RECORDING, needs_recording, recorded_frames
-from venues.hyperliquid.recording import FeedRecorder, RecordingWriter, gap_message
-from venues.hyperliquid.recording_files import HourlyFiles, file_label
-from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 NS = 1_000_000_000
 HOUR_NS = 3600 * NS

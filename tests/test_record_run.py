@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 from tests.processes import MakerdProcess, write_config
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.recording_rules import RULES_NAME, load_rules
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,9 @@ COUNT_LINES = (
 
 
 def files(lab: SystemdLab) -> list[str]:
-    return sorted(lab.run("ls", OUT).stdout.split())
+    """The recording's hourly files (``instruments.json`` beside them holds the rules)."""
+    listed = lab.run("ls", OUT).stdout.split()
+    return sorted(name for name in listed if ".gz" in name)
 
 
 def lines_in(lab: SystemdLab, name: str) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from makerd.cli import _parser
+from makerd.daemon.cli import _parser
 from tests.test_deploy_units import DEPLOY, TEMPLATE, parse_unit, single
 
 RECORDER = DEPLOY / "systemd" / "makerd-record@.service"

@@ -28,14 +28,14 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from makerd.exit_codes import EXIT_OK
-from makerd.report_replay import cut_session_lines, own_orders_of
-from makerd.sessions import session_journal
-from protocol.market import TradePrinted
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.report_replay import cut_session_lines, own_orders_of
+from makerd.daemon.sessions import session_journal
+from makerd.protocol.market import TradePrinted
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.replay.stream import ReplayStream
 from tests.processes import MakerdProcess, write_config
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.replay.stream import ReplayStream
 
 RUN_S = float(os.environ.get("MAKERD_FIDELITY_S", "20"))
 FILL_TOLERANCE = Decimal("0.10")

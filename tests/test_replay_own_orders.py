@@ -5,17 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from actors.own_order_log import OwnOrderLog
-from config.loader import parse_config
-from config.model import MakerdConfig
-from makerd.journal import Journal
-from makerd.report_replay import own_orders_of
-from makerd.wiring import keeps_own_orders
-from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
-from protocol.orders import OrderStateChanged, OrderStatus
-from protocol.side import Side
-from venues.replay.messages import ReplayEvent
-from venues.replay.own_orders import OwnOrderChange, OwnOrders, without_own_orders
+from makerd.actors.own_order_log import OwnOrderLog
+from makerd.config.loader import parse_config
+from makerd.config.model import MakerdConfig
+from makerd.daemon.journal import Journal
+from makerd.daemon.report_replay import own_orders_of
+from makerd.daemon.wiring import keeps_own_orders
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import OrderStateChanged, OrderStatus
+from makerd.protocol.side import Side
+from makerd.venues.replay.messages import ReplayEvent
+from makerd.venues.replay.own_orders import OwnOrderChange, OwnOrders, without_own_orders
 
 D = Decimal
 

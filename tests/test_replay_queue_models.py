@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from config.model import PaperConfig, QueueModel
-from protocol import (
+from makerd.config.model import PaperConfig, QueueModel
+from makerd.protocol import (
     BookLevel,
     BookSnapshotReceived,
     Instrument,
@@ -21,9 +21,9 @@ from protocol import (
     Side,
     TradePrinted,
 )
+from makerd.venues.paper import PaperExchange
+from makerd.venues.paper.queue_models import PowerProbQueue
 from tests.replay_kit import post_only_bid
-from venues.paper import PaperExchange
-from venues.paper.queue_models import PowerProbQueue
 
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 MS = 1_000_000

@@ -9,8 +9,17 @@ from pathlib import Path
 import lz4.frame
 import pytest
 
-from protocol.market import BookSnapshotReceived, DropReason, FeedMessageDropped, TradePrinted
-from protocol.side import Side
+from makerd.protocol.market import (
+    BookSnapshotReceived,
+    DropReason,
+    FeedMessageDropped,
+    TradePrinted,
+)
+from makerd.protocol.side import Side
+from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.messages import RecordingGap, ReplayEvent
+from makerd.venues.replay.recorder_file import RecorderFile
+from makerd.venues.replay.stream import ReplayStream
 from tests.replay_kit import (
     MS,
     REAL_RECORDING,
@@ -22,10 +31,6 @@ from tests.replay_kit import (
     write_archive_hour,
     write_recorder_file,
 )
-from venues.replay.errors import RecordingError
-from venues.replay.messages import RecordingGap, ReplayEvent
-from venues.replay.recorder_file import RecorderFile
-from venues.replay.stream import ReplayStream
 
 needs_real_recording = pytest.mark.skipif(
     not REAL_RECORDING.is_file(), reason="the shared fixtures folder is absent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from makerd.report_compare import compare_summaries, format_comparison
+from makerd.daemon.report_compare import compare_summaries, format_comparison
 
 LIVE: dict[str, object] = {
     "mode": "live", "fill_model": "the exchange's own matching (real fills)",

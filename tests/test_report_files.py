@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_CONFIG, EXIT_OK
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_OK
 from tests.processes import MakerdProcess
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

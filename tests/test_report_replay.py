@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from config.document import config_document
-from config.loader import DEFAULT_CONFIG_NAME, load_config, parse_config
-from makerd.journal import SessionRecord
-from makerd.report_replay import cut_session_lines
-from protocol.instrument import Instrument
+from makerd.config.document import config_document
+from makerd.config.loader import DEFAULT_CONFIG_NAME, load_config, parse_config
+from makerd.daemon.journal import SessionRecord
+from makerd.daemon.report_replay import cut_session_lines
+from makerd.protocol.instrument import Instrument
+from makerd.venues.hyperliquid.recording_rules import RULES_NAME, save_rules
+from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
 from tests.replay_kit import MS, T0, l2_book, write_recorder_file
 from tests.test_backtest import makerd
-from venues.hyperliquid.recording_rules import RULES_NAME, save_rules
-from venues.replay.synthetic import SyntheticRecording, write_recording
 
 REPO = Path(__file__).resolve().parents[1]
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)

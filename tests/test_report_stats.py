@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from actors.quote_sampler import QuoteSample, QuoteSampler
-from config.model import MakerdConfig
-from makerd.backtest import run_simulated
-from makerd.journal import Journal
-from makerd.report_files import write_atomically, write_report
-from makerd.report_stats import report_figures
-from makerd.report_summary import headline, summary_document
-from makerd.session_settings import PAPER_FILL_MODEL, record_settings
-from protocol.account import FundingPaid, PositionChanged, funding_key
-from protocol.control import TimerFired
+from makerd.actors.quote_sampler import QuoteSample, QuoteSampler
+from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.journal import Journal
+from makerd.daemon.report_files import write_atomically, write_report
+from makerd.daemon.report_stats import report_figures
+from makerd.daemon.report_summary import headline, summary_document
+from makerd.daemon.session_settings import PAPER_FILL_MODEL, record_settings
+from makerd.protocol.account import FundingPaid, PositionChanged, funding_key
+from makerd.protocol.control import TimerFired
 from tests.kit import MS, T0, S, book, target
 
 DAY = 86_400 * S

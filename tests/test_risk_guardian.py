@@ -5,15 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import OrderManagerConfig, QuotingConfig, RiskConfig
-from makerd.latch import KillSwitchLatch
-from protocol.account import FillBooked
-from protocol.control import ParametersChanged, TimerFired
-from protocol.market import FeedRecovered, FeedStale
-from protocol.orders import OrderRejected, RejectReason
-from protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
-from protocol.side import Side
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import OrderManagerConfig, QuotingConfig, RiskConfig
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.account import FillBooked
+from makerd.protocol.control import ParametersChanged, TimerFired
+from makerd.protocol.market import FeedRecovered, FeedStale
+from makerd.protocol.orders import OrderRejected, RejectReason
+from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
+from makerd.protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type, position
 
 
@@ -111,7 +111,7 @@ def test_once_halted_it_stays_halted(tmp_path: Path) -> None:
 
 
 def test_a_daily_loss_spent_before_a_restart_still_counts_after_it(tmp_path: Path) -> None:
-    from makerd.journal import Journal
+    from makerd.daemon.journal import Journal
 
     limits = RiskConfig(daily_loss_usd=Decimal(50), session_loss_usd=Decimal(1000))
     with Journal(tmp_path / "journal.sqlite") as journal:
@@ -125,7 +125,7 @@ def test_a_daily_loss_spent_before_a_restart_still_counts_after_it(tmp_path: Pat
 
 
 def test_the_drawdown_runs_from_the_peak_of_an_earlier_process(tmp_path: Path) -> None:
-    from makerd.journal import Journal
+    from makerd.daemon.journal import Journal
 
     limits = RiskConfig(max_drawdown_usd=Decimal(100), session_loss_usd=Decimal(1000))
     with Journal(tmp_path / "journal.sqlite") as journal:

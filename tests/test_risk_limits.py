@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.loader import ConfigError, parse_config
-from config.model import RiskConfig
-from makerd.backtest import run_simulated
-from makerd.latch import KillSwitchLatch
-from protocol.account import FillBooked
-from protocol.risk import (
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.loader import ConfigError, parse_config
+from makerd.config.model import RiskConfig
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.account import FillBooked
+from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,
     MarginReported,
@@ -28,7 +28,7 @@ from protocol.risk import (
     RiskStateChanged,
     TradingState,
 )
-from protocol.side import Side
+from makerd.protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
 from tests.test_observer_control_metrics import observed, value
 from tests.test_risk_price_band import in_a_crash

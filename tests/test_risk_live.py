@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
-from makerd.latch import KillSwitchLatch
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.test_ctl_live_e2e import new_risk_since
 from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 # Orders the local venue refuses for margin while the test starves the account must not
 # trip the rejection storm first: the margin limit is what is under test.

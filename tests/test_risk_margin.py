@@ -6,24 +6,24 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from actors.quoter import QuoterLogic
-from config.model import MakerdConfig, PaperConfig
-from makerd.backtest import run_simulated
-from makerd.wiring import build_estimators
-from protocol.market import BookLevel, BookSnapshotReceived
-from protocol.orders import (
+from makerd.actors.quoter import QuoterLogic
+from makerd.config.model import MakerdConfig, PaperConfig
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.wiring import build_estimators
+from makerd.protocol.market import BookLevel, BookSnapshotReceived
+from makerd.protocol.orders import (
     OrderRequest,
     PlaceOrders,
     QuoteTarget,
     RequestMargin,
     TimeInForce,
 )
-from protocol.risk import MarginReported, RiskLimit, RiskStateChanged, TradingState
-from protocol.side import Side
-from quoting.ladder import LinearLadder
-from quoting.skew import InventorySkew
+from makerd.protocol.risk import MarginReported, RiskLimit, RiskStateChanged, TradingState
+from makerd.protocol.side import Side
+from makerd.quoting.ladder import LinearLadder
+from makerd.quoting.skew import InventorySkew
+from makerd.venues.paper import PaperExchange
 from tests.kit import BTC, MS, T0, book, d, of_type, position
-from venues.paper import PaperExchange
 
 LATER = 100 * MS  # past the paper venue's entry and acknowledgement latencies
 

@@ -11,13 +11,13 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import MakerdConfig, RiskConfig, Scenario
-from makerd.backtest import run_simulated
-from makerd.latch import KillSwitchLatch
-from protocol.control import TimerFired
-from protocol.orders import CancelOrders, PlaceOrders
-from protocol.risk import KillSwitchTripped, RiskLimit, RiskStateChanged, TradingState
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import MakerdConfig, RiskConfig, Scenario
+from makerd.daemon.backtest import run_simulated
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.control import TimerFired
+from makerd.protocol.orders import CancelOrders, PlaceOrders
+from makerd.protocol.risk import KillSwitchTripped, RiskLimit, RiskStateChanged, TradingState
 from tests.kit import T0, S, book, of_type, position
 
 BAND = RiskConfig(price_band_pct=Decimal(1), price_band_window_s=10.0, price_band_pause_s=30.0)

@@ -12,13 +12,19 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-from actors.risk_guardian import RiskGuardianLogic
-from config.model import RiskConfig
-from makerd.journal import Journal
-from makerd.latch import KillSwitchLatch
-from protocol.account import FillBooked
-from protocol.risk import KillReason, KillSwitchTripped, RiskLimit, RiskStateChanged, TradingState
-from protocol.side import Side
+from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.model import RiskConfig
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.protocol.account import FillBooked
+from makerd.protocol.risk import (
+    KillReason,
+    KillSwitchTripped,
+    RiskLimit,
+    RiskStateChanged,
+    TradingState,
+)
+from makerd.protocol.side import Side
 from tests.kit import T0, d, fill, of_type, position
 
 LOOSE = RiskConfig(max_drawdown_usd=Decimal(10_000), daily_loss_usd=Decimal(10_000))

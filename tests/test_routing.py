@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors.gate import TradingGate
-from actors.routing import ACTOR_ROLES, ROUTES, DeclaresHandled, routing_problems
-from config.model import MakerdConfig
-from makerd.cloids import CloidFactory
-from makerd.journal import Journal
-from makerd.latch import KillSwitchLatch
-from makerd.wiring import Dependencies, logic_factories
-from protocol.clock import ManualClock
-from protocol.control import ParametersChanged
-from protocol.market import BookUpdated, FeedRecovered
-from venues.sim.venue import sim_instrument
+from makerd.actors.gate import TradingGate
+from makerd.actors.routing import ACTOR_ROLES, ROUTES, DeclaresHandled, routing_problems
+from makerd.config.model import MakerdConfig
+from makerd.daemon.cloids import CloidFactory
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.wiring import Dependencies, logic_factories
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import ParametersChanged
+from makerd.protocol.market import BookUpdated, FeedRecovered
+from makerd.venues.sim.venue import sim_instrument
 
 
 def every_role(tmp_path: Path) -> dict[str, DeclaresHandled]:

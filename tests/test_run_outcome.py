@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from config.model import RiskConfig
-from makerd.exit_codes import (
+from makerd.config.model import RiskConfig
+from makerd.daemon.exit_codes import (
     EXIT_GAVE_UP,
     EXIT_HUNG,
     EXIT_KILL_SWITCH,
@@ -15,7 +15,7 @@ from makerd.exit_codes import (
     EXIT_ORDERS_LEFT,
     STAY_DOWN_CODES,
 )
-from makerd.run_outcome import (
+from makerd.daemon.run_outcome import (
     Ending,
     Outcome,
     OutcomeBox,

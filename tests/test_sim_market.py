@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from config.model import Scenario
-from protocol import BookSnapshotReceived, Instrument, Side, TradePrinted
-from venues.sim import SyntheticMarket
-from venues.sim.market import MarketEvent
+from makerd.config.model import Scenario
+from makerd.protocol import BookSnapshotReceived, Instrument, Side, TradePrinted
+from makerd.venues.sim import SyntheticMarket
+from makerd.venues.sim.market import MarketEvent
 
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 STEP_NS = 100_000_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from config.model import PaperConfig, Scenario, SimConfig
-from protocol import (
+from makerd.config.model import PaperConfig, Scenario, SimConfig
+from makerd.protocol import (
     BookSnapshotReceived,
     CancelAll,
     CancelReason,
@@ -20,9 +20,9 @@ from protocol import (
     Side,
     TradePrinted,
 )
-from venues.paper.replies import PaperEvent
-from venues.sim import SimVenue, sim_instrument
-from venues.sim.market import MarketEvent
+from makerd.venues.paper.replies import PaperEvent
+from makerd.venues.sim import SimVenue, sim_instrument
+from makerd.venues.sim.market import MarketEvent
 
 START_NS = 1_700_000_000_000_000_000
 MS = 1_000_000

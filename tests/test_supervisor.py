@@ -7,8 +7,8 @@ import logging
 import pykka
 import pytest
 
-from supervision.logline import format_line
-from supervisor import (
+from makerd.supervision.logline import format_line
+from makerd.supervisor import (
     ChildHandle,
     ChildSpec,
     ExitKind,

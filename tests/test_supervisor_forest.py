@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supervision.forest import SupervisorForest
-from supervisor import Supervisor
+from makerd.supervision.forest import SupervisorForest
+from makerd.supervisor import Supervisor
 from tests.supervisor_fakes import CRASH, WAIT_S, Harness, open_harness
 
 harness = pytest.fixture(open_harness)

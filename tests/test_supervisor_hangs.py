@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from supervisor import ExitKind, Supervisor, SupervisorStartError
+from makerd.supervisor import ExitKind, Supervisor, SupervisorStartError
 from tests.supervisor_fakes import PING, WAIT_S, Harness, open_harness
 
 harness = pytest.fixture(open_harness)

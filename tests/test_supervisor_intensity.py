@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from supervision.intensity import RestartIntensity
-from supervisor import ExitKind, Strategy, Supervisor
+from makerd.supervision.intensity import RestartIntensity
+from makerd.supervisor import ExitKind, Strategy, Supervisor
 from tests.supervisor_fakes import CRASH, WAIT_S, Harness, open_harness
 
 harness = pytest.fixture(open_harness)

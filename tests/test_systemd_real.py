@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from makerd.exit_codes import EXIT_CONFIG
+from makerd.daemon.exit_codes import EXIT_CONFIG
 from tests.systemd_lab import SystemdLab, unavailable
 
 UNIT = "makerd.service"

@@ -17,8 +17,11 @@ import requests
 from eth_account.signers.local import LocalAccount
 from websockets.asyncio.server import ServerConnection, serve
 
-from protocol.account import FundingPaid, RepairFills, funding_key
-from protocol.market import FeedMessageDropped
+from makerd.protocol.account import FundingPaid, RepairFills, funding_key
+from makerd.protocol.market import FeedMessageDropped
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.rest import RestClient
 from tests.test_user_stream_repairs import (
     TIMEOUT_S,
     _buy_at_the_ask,
@@ -26,9 +29,6 @@ from tests.test_user_stream_repairs import (
     loopback_stream,
     venue,
 )
-from venues.hl_local.background import VenueThread
-from venues.hyperliquid.rate_budget import RateBudget
-from venues.hyperliquid.rest import RestClient
 
 __all__ = ["venue"]  # the local venue fixture, shared with the repair tests
 

@@ -22,15 +22,15 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 from websockets.asyncio.server import ServerConnection, serve
 
-from protocol.account import OrderFilled
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
-from venues.hyperliquid.account_queries import AccountQueries
-from venues.hyperliquid.rate_budget import RateBudget
-from venues.hyperliquid.rest import RestClient
-from venues.hyperliquid.state import OrderLegs
-from venues.hyperliquid.user_stream import UserStream
-from venues.hyperliquid.ws_connection import ReconnectPolicy
+from makerd.protocol.account import OrderFilled
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.rest import RestClient
+from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.user_stream import UserStream
+from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 BAD_PUSHES = 40
 FAST = ReconnectPolicy(initial_backoff_s=0.01, max_backoff_s=0.05, short_session_s=0.0)

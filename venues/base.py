@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from protocol.instrument import Instrument
-from protocol.orders import VenueCommand
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import VenueCommand
 
 VenueEvent = object
 EventSink = Callable[[VenueEvent], None]

@@ -14,9 +14,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from protocol.clock import Clock
-from protocol.orders import VenueCommand
-from venues.base import SteppedVenue, VenueEvent
+from makerd.protocol.clock import Clock
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.base import SteppedVenue, VenueEvent
 
 log = logging.getLogger("makerd.venue")
 

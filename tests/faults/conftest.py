@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
 from tests.faults.kit import FaultVenue
-from venues.hl_local.background import VenueThread
-from venues.hl_local.server import VenueConfig
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from eth_account import Account
 
-from actors.exposure import TRANSIENT_MARGIN
-from makerd import exit_codes
+from makerd.actors.exposure import TRANSIENT_MARGIN
+from makerd.daemon import exit_codes
 from tests.processes import MakerdProcess, write_config
 
 LEVELS = 3

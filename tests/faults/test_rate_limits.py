@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_KILL_SWITCH, EXIT_OK, EXIT_ORDERS_LEFT
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH, EXIT_OK, EXIT_ORDERS_LEFT
 from tests.faults.kit import (
     FaultVenue,
     LiveBot,

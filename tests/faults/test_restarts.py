@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from makerd.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL
+from makerd.daemon.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_TEMPFAIL
 from tests.faults.kit import QUOTE_BOUND, FaultVenue, LiveBot, assert_invariants, cycles, poll
 from tests.processes import MakerdProcess
 

@@ -5,9 +5,9 @@ port, verifies every signature, enforces the exchange's rules with its error tex
 runs a synthetic market whose background takers really fill resting user orders.
 """
 
-from venues.hl_local.background import VenueThread
-from venues.hl_local.faults import FaultRequest
-from venues.hl_local.liquidity import LiquidityConfig
-from venues.hl_local.server import LocalVenue, VenueConfig
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.faults import FaultRequest
+from makerd.venues.hl_local.liquidity import LiquidityConfig
+from makerd.venues.hl_local.server import LocalVenue, VenueConfig
 
 __all__ = ["FaultRequest", "LiquidityConfig", "LocalVenue", "VenueConfig", "VenueThread"]

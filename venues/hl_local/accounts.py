@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from venues.hl_local.nonces import NonceTracker
-from venues.hl_local.records import ActionLog
+from makerd.venues.hl_local.nonces import NonceTracker
+from makerd.venues.hl_local.records import ActionLog
 
 FEE_QUANTUM = Decimal("0.000001")
 ENTRY_QUANTUM = Decimal("0.00000001")

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from venues.hl_local.accounts import Account, AccountRegistry
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.fault_state import Faults
-from venues.hl_local.nonces import nonce_window_error
-from venues.hl_local.orders import run_order_action
-from venues.hl_local.records import ActionRecord
-from venues.hl_local.signers import SignatureUnreadable, recover_signer
-from venues.hl_local.stamps import ReactionStamps
-from venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
+from makerd.venues.hl_local.accounts import Account, AccountRegistry
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.fault_state import Faults
+from makerd.venues.hl_local.nonces import nonce_window_error
+from makerd.venues.hl_local.orders import run_order_action
+from makerd.venues.hl_local.records import ActionRecord
+from makerd.venues.hl_local.signers import SignatureUnreadable, recover_signer
+from makerd.venues.hl_local.stamps import ReactionStamps
+from makerd.venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
 
 SCHEDULE_CANCEL_MIN_LEAD_MS = 5_000
 ORDER_ACTIONS = frozenset({"order", "cancel", "cancelByCloid", "modify", "batchModify"})

@@ -46,21 +46,21 @@ from decimal import Decimal, InvalidOperation
 
 from aiohttp import web
 
-from venues.hl_local.accounts import Account, AccountRegistry
-from venues.hl_local.body_fields import is_address
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.fault_state import Faults
-from venues.hl_local.faults import parse_fault_request
-from venues.hl_local.feeds import FeedPublisher
-from venues.hl_local.funding import parse_funding_request, pay_funding
-from venues.hl_local.hostile_injector import HostileInjector
-from venues.hl_local.httpio import is_loopback, read_json
-from venues.hl_local.liquidity import SyntheticLiquidity
-from venues.hl_local.records import fill_record_json
-from venues.hl_local.stamps import ReactionStamps
-from venues.hl_local.universe import wire_decimal
-from venues.hl_local.wire import JsonDict
-from venues.hl_local.ws import WsHub
+from makerd.venues.hl_local.accounts import Account, AccountRegistry
+from makerd.venues.hl_local.body_fields import is_address
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.fault_state import Faults
+from makerd.venues.hl_local.faults import parse_fault_request
+from makerd.venues.hl_local.feeds import FeedPublisher
+from makerd.venues.hl_local.funding import parse_funding_request, pay_funding
+from makerd.venues.hl_local.hostile_injector import HostileInjector
+from makerd.venues.hl_local.httpio import is_loopback, read_json
+from makerd.venues.hl_local.liquidity import SyntheticLiquidity
+from makerd.venues.hl_local.records import fill_record_json
+from makerd.venues.hl_local.stamps import ReactionStamps
+from makerd.venues.hl_local.universe import wire_decimal
+from makerd.venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.ws import WsHub
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from venues.hl_local.server import LocalVenue, VenueConfig
+from makerd.venues.hl_local.server import LocalVenue, VenueConfig
 
 
 class VenueThread:

@@ -8,8 +8,8 @@ import logging
 import signal
 from decimal import Decimal, InvalidOperation
 
-from venues.hl_local.liquidity import DEFAULT_TAKER_PROBABILITY, LiquidityConfig
-from venues.hl_local.server import LocalVenue, VenueConfig
+from makerd.venues.hl_local.liquidity import DEFAULT_TAKER_PROBABILITY, LiquidityConfig
+from makerd.venues.hl_local.server import LocalVenue, VenueConfig
 
 log = logging.getLogger("makerd.venue")
 

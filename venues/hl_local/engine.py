@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from venues.hl_local.accounts import Account, AccountRegistry
-from venues.hl_local.book import SYNTHETIC_USER, Match, OrderBook, RestingOrder
-from venues.hl_local.events import OrderUpdated, VenueEvent
-from venues.hl_local.fills import FillBooker
-from venues.hl_local.rules import OrderRejected, check_order
-from venues.hl_local.universe import Universe, wire_decimal
-from venues.hl_local.user_orders import OrderRecord, UserOrders
-from venues.hl_local.wire import JsonDict, OrderRequest, basic_order_json, with_cloid
+from makerd.venues.hl_local.accounts import Account, AccountRegistry
+from makerd.venues.hl_local.book import SYNTHETIC_USER, Match, OrderBook, RestingOrder
+from makerd.venues.hl_local.events import OrderUpdated, VenueEvent
+from makerd.venues.hl_local.fills import FillBooker
+from makerd.venues.hl_local.rules import OrderRejected, check_order
+from makerd.venues.hl_local.universe import Universe, wire_decimal
+from makerd.venues.hl_local.user_orders import OrderRecord, UserOrders
+from makerd.venues.hl_local.wire import JsonDict, OrderRequest, basic_order_json, with_cloid
 
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 MODIFY_MISSING = "Cannot modify canceled or filled order"

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal
 
-from venues.hl_local.accounts import Account
-from venues.hl_local.wire import HttpReply, error_response
+from makerd.venues.hl_local.accounts import Account
+from makerd.venues.hl_local.wire import HttpReply, error_response
 
 if TYPE_CHECKING:
-    from venues.hl_local.faults import FaultRequest
+    from makerd.venues.hl_local.faults import FaultRequest
 
 PathName = Literal["exchange", "info"]
 RateLimitKind = Literal["address", "ip"]

@@ -98,23 +98,23 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any, cast
 
-from venues.hl_local.actions import ACTION_TYPES
-from venues.hl_local.body_fields import BodyFields
-from venues.hl_local.fault_state import (
+from makerd.venues.hl_local.actions import ACTION_TYPES
+from makerd.venues.hl_local.body_fields import BodyFields
+from makerd.venues.hl_local.fault_state import (
     DEFAULT_HTTP_ERROR_STATUS,
     DEFAULT_REJECT_TEXT,
     PATH_NAMES,
     PathName,
     RateLimitKind,
 )
-from venues.hl_local.hostile_frames import (
+from makerd.venues.hl_local.hostile_frames import (
     CATALOGUE,
     HEAVY_EVERY,
     HEAVY_KINDS,
     KINDS_BY_STREAM,
     HostileStream,
 )
-from venues.hl_local.ws import STREAM_KINDS, StreamKind
+from makerd.venues.hl_local.ws import STREAM_KINDS, StreamKind
 
 SWEEP_KEYS = frozenset({"user", "side", "coin"})
 MALFORMED_KEYS = frozenset({"count", "kinds", "stream", "every_ms", "burst"})

@@ -12,13 +12,13 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from venues.hl_local.actions import ExchangeEndpoint
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled, UserFunded
-from venues.hl_local.fault_state import Faults
-from venues.hl_local.info import InfoEndpoint
-from venues.hl_local.stamps import ReactionStamps
-from venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.actions import ExchangeEndpoint
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled, UserFunded
+from makerd.venues.hl_local.fault_state import Faults
+from makerd.venues.hl_local.info import InfoEndpoint
+from makerd.venues.hl_local.stamps import ReactionStamps
+from makerd.venues.hl_local.wire import JsonDict
 
 RECENT_TRADES = 30
 SNAPSHOT_FILLS = 100

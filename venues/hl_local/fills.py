@@ -6,11 +6,11 @@ import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 
-from venues.hl_local.accounts import AccountRegistry
-from venues.hl_local.book import SYNTHETIC_USER, Match
-from venues.hl_local.events import TradePrinted, UserFilled, VenueEvent
-from venues.hl_local.universe import wire_decimal
-from venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.accounts import AccountRegistry
+from makerd.venues.hl_local.book import SYNTHETIC_USER, Match
+from makerd.venues.hl_local.events import TradePrinted, UserFilled, VenueEvent
+from makerd.venues.hl_local.universe import wire_decimal
+from makerd.venues.hl_local.wire import JsonDict
 
 
 class FillBooker:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.events import UserFunded
-from venues.hl_local.universe import wire_decimal
-from venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.events import UserFunded
+from makerd.venues.hl_local.universe import wire_decimal
+from makerd.venues.hl_local.wire import JsonDict
 
 USDC_UNIT = Decimal("0.000001")
 MAX_RATE = Decimal("0.04")  # the exchange caps funding at 4% an hour

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from venues.hl_local.hostile_frames import (
+from makerd.venues.hl_local.hostile_frames import (
     KINDS_BY_STREAM,
     BookFrame,
     Frame,
@@ -30,11 +30,11 @@ from venues.hl_local.hostile_frames import (
     market_frame,
     user_frame,
 )
-from venues.hl_local.wire import JsonDict
-from venues.hl_local.ws import CountedFrame, WsSession
+from makerd.venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.ws import CountedFrame, WsSession
 
 if TYPE_CHECKING:
-    from venues.hl_local.faults import MalformedFramesRequest
+    from makerd.venues.hl_local.faults import MalformedFramesRequest
 
 
 @dataclass(slots=True, kw_only=True, eq=False)  # eq=False: plans are told apart by identity

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from venues.hl_local.wire import HttpReply, deserialize_error
+from makerd.venues.hl_local.wire import HttpReply, deserialize_error
 
 
 async def read_json(request: web.Request) -> Any:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from venues.hl_local.accounts import Account
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.funding import user_funding_json
-from venues.hl_local.universe import wire_decimal
-from venues.hl_local.wire import (
+from makerd.venues.hl_local.accounts import Account
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.funding import user_funding_json
+from makerd.venues.hl_local.universe import wire_decimal
+from makerd.venues.hl_local.wire import (
     HttpReply,
     JsonDict,
     deserialize_error,

@@ -16,9 +16,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.instrument import Instrument
-from protocol.side import Side
-from venues.hl_local.engine import MatchingEngine
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.engine import MatchingEngine
 
 SWEEP_ALL = Decimal("1e12")
 TAKER_PRICE_BAND = Decimal("0.01")

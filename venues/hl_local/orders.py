@@ -10,9 +10,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from venues.hl_local.accounts import Account
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.wire import (
+from makerd.venues.hl_local.accounts import Account
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.wire import (
     HttpReply,
     OrderRequest,
     default_ok,

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from venues.hl_local.wire import HttpReply, JsonDict
+from makerd.venues.hl_local.wire import HttpReply, JsonDict
 
 MAX_ACTIONS = 20_000
 PRUNE_BATCH = 1_000

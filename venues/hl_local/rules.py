@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from venues.hl_local.accounts import Account
-from venues.hl_local.book import OrderBook, RestingOrder
-from venues.hl_local.universe import ListedPerp, wire_price_short
-from venues.hl_local.wire import OrderRequest
+from makerd.venues.hl_local.accounts import Account
+from makerd.venues.hl_local.book import OrderBook, RestingOrder
+from makerd.venues.hl_local.universe import ListedPerp, wire_price_short
+from makerd.venues.hl_local.wire import OrderRequest
 
 TICK = "Price must be divisible by tick size."
 INVALID_SIZE = "Order has invalid size."

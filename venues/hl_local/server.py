@@ -20,21 +20,21 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol.clock import Clock, WallClock
-from venues.hl_local.accounts import AccountRegistry
-from venues.hl_local.actions import ExchangeEndpoint
-from venues.hl_local.admin import AdminEndpoint
-from venues.hl_local.engine import MatchingEngine
-from venues.hl_local.fault_state import Faults, PathName
-from venues.hl_local.feeds import FeedPublisher
-from venues.hl_local.hostile_injector import HostileInjector
-from venues.hl_local.httpio import read_json, reset_connection, respond
-from venues.hl_local.info import InfoEndpoint
-from venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
-from venues.hl_local.stamps import ReactionStamps
-from venues.hl_local.universe import Universe
-from venues.hl_local.wire import HttpReply, deserialize_error
-from venues.hl_local.ws import WsHub
+from makerd.protocol.clock import Clock, WallClock
+from makerd.venues.hl_local.accounts import AccountRegistry
+from makerd.venues.hl_local.actions import ExchangeEndpoint
+from makerd.venues.hl_local.admin import AdminEndpoint
+from makerd.venues.hl_local.engine import MatchingEngine
+from makerd.venues.hl_local.fault_state import Faults, PathName
+from makerd.venues.hl_local.feeds import FeedPublisher
+from makerd.venues.hl_local.hostile_injector import HostileInjector
+from makerd.venues.hl_local.httpio import read_json, reset_connection, respond
+from makerd.venues.hl_local.info import InfoEndpoint
+from makerd.venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
+from makerd.venues.hl_local.stamps import ReactionStamps
+from makerd.venues.hl_local.universe import Universe
+from makerd.venues.hl_local.wire import HttpReply, deserialize_error
+from makerd.venues.hl_local.ws import WsHub
 
 log = logging.getLogger(__name__)
 

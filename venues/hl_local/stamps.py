@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.wire import JsonDict
 
 MAX_STAMPS = 20_000
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.wire import JsonDict
 
 COIN_CHANNELS = frozenset({"l2Book", "bbo", "trades"})
 USER_CHANNELS = frozenset({"orderUpdates", "userFills", "userEvents", "userFundings"})

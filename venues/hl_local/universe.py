@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from protocol.instrument import Instrument
+from makerd.protocol.instrument import Instrument
 
 JsonDict = dict[str, Any]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from venues.hl_local.book import RestingOrder
+from makerd.venues.hl_local.book import RestingOrder
 
 MAX_CLOSED_RECORDS = 20_000
 PRUNE_BATCH = 1_000

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from venues.hl_local.book import Level, RestingOrder
-from venues.hl_local.universe import wire_decimal
+from makerd.venues.hl_local.book import Level, RestingOrder
+from makerd.venues.hl_local.universe import wire_decimal
 
 JsonDict = dict[str, Any]
 

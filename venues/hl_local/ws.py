@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from venues.hl_local.feeds import FeedPublisher
-from venues.hl_local.subscriptions import SubscriptionError, normalize_subscription
-from venues.hl_local.wire import HttpReply, JsonDict
+from makerd.venues.hl_local.feeds import FeedPublisher
+from makerd.venues.hl_local.subscriptions import SubscriptionError, normalize_subscription
+from makerd.venues.hl_local.wire import HttpReply, JsonDict
 
 log = logging.getLogger(__name__)
 

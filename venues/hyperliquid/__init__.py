@@ -5,7 +5,7 @@ Only this package knows Hyperliquid's JSON; everything it hands out is a protoco
 is reimplemented byte for byte (see :mod:`venues.hyperliquid.signing`).
 """
 
-from venues.hyperliquid.errors import (
+from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,
     FeedParseError,
     FilledOnArrival,
@@ -19,7 +19,7 @@ from venues.hyperliquid.errors import (
     parse_exchange_response,
     reject_reason_for_status,
 )
-from venues.hyperliquid.meta import (
+from makerd.venues.hyperliquid.meta import (
     UnknownCoinError,
     UnknownDexError,
     dex_of,
@@ -29,9 +29,9 @@ from venues.hyperliquid.meta import (
     parse_perp_dexs,
     resolve_instrument,
 )
-from venues.hyperliquid.secrets import PrivateKey, PrivateKeyError, load_private_key
-from venues.hyperliquid.signing import InvalidSignatureError, L1Signer, recover_l1_signer
-from venues.hyperliquid.wire import (
+from makerd.venues.hyperliquid.secrets import PrivateKey, PrivateKeyError, load_private_key
+from makerd.venues.hyperliquid.signing import InvalidSignatureError, L1Signer, recover_l1_signer
+from makerd.venues.hyperliquid.wire import (
     BuilderFee,
     batch_modify_action,
     cancel_action,

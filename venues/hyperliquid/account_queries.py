@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from protocol.account import FundingPaid, OrderFilled, PositionReported
-from protocol.orders import OpenOrdersReported
-from protocol.risk import MarginReported
-from venues.hyperliquid.meta import dex_of
-from venues.hyperliquid.parse import (
+from makerd.protocol.account import FundingPaid, OrderFilled, PositionReported
+from makerd.protocol.orders import OpenOrdersReported
+from makerd.protocol.risk import MarginReported
+from makerd.venues.hyperliquid.meta import dex_of
+from makerd.venues.hyperliquid.parse import (
     UserRateLimit,
     parse_fills,
     parse_margin,
@@ -24,9 +24,9 @@ from venues.hyperliquid.parse import (
     parse_position,
     parse_user_rate_limit,
 )
-from venues.hyperliquid.parse_funding import parse_user_funding
-from venues.hyperliquid.rate_budget import Priority
-from venues.hyperliquid.rest import RestClient
+from makerd.venues.hyperliquid.parse_funding import parse_user_funding
+from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.rest import RestClient
 
 _NS_PER_MS = 1_000_000
 _PAGE_LIMIT = 500

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from protocol.orders import OrderRequest, PlaceOrders
+from makerd.protocol.orders import OrderRequest, PlaceOrders
 
 MAX_ORDERS_PER_ACTION = 40
 """An action's IP weight is 1 + floor(orders / 40): up to 40 orders cost one request's."""

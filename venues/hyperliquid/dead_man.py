@@ -14,10 +14,10 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from protocol.orders import ArmDeadManSwitch, DeadManSwitchArmed, DeadManSwitchLost
-from venues.hyperliquid.rate_budget import Priority
-from venues.hyperliquid.requests import SignedSender
-from venues.hyperliquid.wire import schedule_cancel_action
+from makerd.protocol.orders import ArmDeadManSwitch, DeadManSwitchArmed, DeadManSwitchLost
+from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.wire import schedule_cancel_action
 
 log = logging.getLogger("makerd.venue.orders")
 _NS_PER_MS: Final = 1_000_000

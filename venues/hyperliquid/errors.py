@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final, TypeVar
 
-from protocol.market import DropReason
-from protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.market import DropReason
+from makerd.protocol.orders import OrderStatus, RejectReason
 
 _T = TypeVar("_T")
 

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from protocol.market import (
+from makerd.protocol.market import (
     BookSnapshotReceived,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
 )
-from venues.base import EventSink
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.limits import FrameGuard, FrameLimits
-from venues.hyperliquid.parse import parse_l2_book, parse_trades
-from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
+from makerd.venues.base import EventSink
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
+from makerd.venues.hyperliquid.parse import parse_l2_book, parse_trades
+from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
 MarketEvent = BookSnapshotReceived | TradePrinted
 _BACKFILL_GRACE_NS = 2_000_000_000

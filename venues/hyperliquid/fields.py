@@ -11,10 +11,10 @@ import re
 from decimal import Decimal
 from typing import Final
 
-from protocol.market import DropReason
-from protocol.side import Side
-from venues.hyperliquid.errors import FeedParseError, clip
-from venues.hyperliquid.limits import FrameGuard
+from makerd.protocol.market import DropReason
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.errors import FeedParseError, clip
+from makerd.venues.hyperliquid.limits import FrameGuard
 
 JsonObject = dict[str, object]
 NS_PER_MS: Final = 1_000_000

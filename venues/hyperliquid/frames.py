@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from protocol.market import DropReason
+from makerd.protocol.market import DropReason
 
 log = logging.getLogger("makerd.venue.ws")
 _LOG_INTERVAL_NS: Final = 10_000_000_000

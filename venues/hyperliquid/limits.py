@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from protocol.market import DropReason
-from venues.hyperliquid.errors import FeedParseError
+from makerd.protocol.market import DropReason
+from makerd.venues.hyperliquid.errors import FeedParseError
 
 _NS_PER_S: Final = 1_000_000_000
 

@@ -14,8 +14,8 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import TypeGuard
 
-from protocol.instrument import PERP_MAX_DECIMALS, Instrument
-from venues.hyperliquid.errors import FeedParseError
+from makerd.protocol.instrument import PERP_MAX_DECIMALS, Instrument
+from makerd.venues.hyperliquid.errors import FeedParseError
 
 _BUILDER_DEX_BASE = 100_000
 _BUILDER_DEX_STRIDE = 10_000

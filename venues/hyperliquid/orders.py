@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import (
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.orders import (
     ACTION_TTL_NS,
     ArmDeadManSwitch,
     CancelAll,
@@ -41,10 +41,10 @@ from protocol.orders import (
     RequestMargin,
     VenueCommand,
 )
-from venues.base import OrderGate
-from venues.hyperliquid.account_queries import AccountQueries
-from venues.hyperliquid.dead_man import DeadManSwitch
-from venues.hyperliquid.errors import (
+from makerd.venues.base import OrderGate
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.dead_man import DeadManSwitch
+from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,
     FilledOnArrival,
     ItemRejected,
@@ -52,10 +52,10 @@ from venues.hyperliquid.errors import (
     Resting,
     VenueError,
 )
-from venues.hyperliquid.rate_budget import Priority
-from venues.hyperliquid.requests import SignedSender
-from venues.hyperliquid.state import OrderLegs, UnsettledActions
-from venues.hyperliquid.wire import (
+from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.wire import (
     batch_modify_action,
     cancel_action,
     cancel_by_cloid_action,

@@ -1,36 +1,39 @@
 """Paper trading on Hyperliquid's public market data: no keys, no orders sent anywhere.
 
-The market feed is the live venue's :class:`MarketFeed`; matching is the same
-:class:`PaperExchange` sim mode uses, fed only with the public book and trades. Both run
-on one I/O loop thread, so the paper exchange is only ever touched from that thread.
-Funding is the real market's too (:mod:`venues.hyperliquid.paper_funding`).
+The market feed is the live venue's :class:`MarketFeed`, one connection for every coin;
+matching is the same :class:`PaperExchange` sim mode uses, one per coin behind one account
+(:class:`PaperBasket`), fed only with the public book and trades. All run on one I/O loop
+thread, so the paper exchanges are only ever touched from that thread. Funding is the real
+market's too, per coin (:mod:`venues.hyperliquid.paper_funding`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Final
 
-from config.model import MakerdConfig
-from protocol.clock import Clock
-from protocol.instrument import Instrument
-from protocol.market import (
+from makerd.config.model import MakerdConfig
+from makerd.protocol.clock import Clock
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import (
     BookSnapshotReceived,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
 )
-from protocol.orders import VenueCommand
-from venues.base import EventSink
-from venues.hyperliquid.feed import MarketFeed
-from venues.hyperliquid.io_loop import IoLoop
-from venues.hyperliquid.limits import FrameLimits
-from venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
-from venues.hyperliquid.recording import market_recorder
-from venues.hyperliquid.rest import websocket_url
-from venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
-from venues.paper.exchange import PaperExchange
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.base import EventSink
+from makerd.venues.hyperliquid.feed import MarketFeed
+from makerd.venues.hyperliquid.io_loop import IoLoop
+from makerd.venues.hyperliquid.limits import FrameLimits
+from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
+from makerd.venues.hyperliquid.recording import market_recorder
+from makerd.venues.hyperliquid.rest import websocket_url
+from makerd.venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
+from makerd.venues.paper.basket import PaperBasket
+from makerd.venues.paper.exchange import PaperExchange
 
 log = logging.getLogger("makerd.venue.paper")
 _STEP_S: Final = 0.05
@@ -47,41 +50,61 @@ class PaperHyperliquidVenue:
         clock: Clock,
         limits: FrameLimits | None = None,
         funding_interval_s: float = HOURLY_S,
+        coin_of_cloid: Callable[[str], str | None] | None = None,
     ) -> None:
         """``limits`` bound what the public feed may send (defaults: :class:`FrameLimits`);
-        funding is charged every ``funding_interval_s`` (hourly, as on the exchange)."""
+        funding is charged every ``funding_interval_s`` (hourly, as on the exchange);
+        ``coin_of_cloid`` says which coin a client id belongs to (several coins)."""
         self._clock = clock
         api_url = api_url_for(config.hyperliquid)
-        self._instrument = fetch_instrument(api_url, config.coin)
-        # A fresh prefix per run: trade ids journaled by earlier runs never collide.
-        self.exchange = PaperExchange(
-            self._instrument, config.paper, id_prefix=f"paper-{clock.now_ns()}"
+        coins = tuple(spec.coin for spec in config.coin_specs())
+        self._instruments = tuple(fetch_instrument(api_url, coin) for coin in coins)
+        # A fresh prefix per run and coin: trade ids journaled by earlier runs, or minted by
+        # another coin's exchange, never collide (the fill tracker drops a repeated id).
+        started_ns = clock.now_ns()
+        self.basket = PaperBasket(
+            {
+                instrument.coin: PaperExchange(
+                    instrument, config.paper, id_prefix=f"paper-{started_ns}-{instrument.coin}"
+                )
+                for instrument in self._instruments
+            },
+            paper=config.paper,
+            coin_of_cloid=coin_of_cloid,
         )
         self._io = IoLoop(name="paper-io")
         self._sink: EventSink | None = None
-        self.recorder = market_recorder(config.feed.record_dir, (self._instrument,))
+        self.recorder = market_recorder(config.feed.record_dir, self._instruments)
+        # One connection carries every coin's book and trades, as in live mode.
         self.feed = MarketFeed(
             ws_url=websocket_url(api_url),
-            coins=(config.coin,),
+            coins=coins,
             sink=self._on_market,
             policy=reconnect_policy(config.hyperliquid),
             now_ns=clock.now_ns,
             limits=limits,
             tap=self.recorder,
         )
-        self.funding = PaperFunding(
-            api_url=api_url,
-            coin=config.coin,
-            exchange=self.exchange,
-            deliver=self._deliver,
-            now_ns=clock.now_ns,
-            interval_s=funding_interval_s,
-        )
-        log.info("event=paper_venue url=%s coin=%s", api_url, config.coin)
+        self.funding = {
+            coin: PaperFunding(
+                api_url=api_url,
+                coin=coin,
+                exchange=exchange,
+                deliver=self._deliver,
+                now_ns=clock.now_ns,
+                interval_s=funding_interval_s,
+            )
+            for coin, exchange in self.basket.exchanges.items()
+        }
+        log.info("event=paper_venue url=%s coins=%s", api_url, ",".join(coins))
 
     @property
     def instrument(self) -> Instrument:
-        return self._instrument
+        return self._instruments[0]
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
 
     @property
     def account_id(self) -> str | None:
@@ -105,23 +128,24 @@ class PaperHyperliquidVenue:
     async def _start_tasks(self) -> None:
         self._io.spawn(self.feed.run(), name="paper-market-feed")
         self._io.spawn(self._step_loop(), name="paper-matching")
-        self._io.spawn(self.funding.run(), name="paper-funding")
+        for coin, funding in self.funding.items():
+            self._io.spawn(funding.run(), name=f"paper-funding:{coin}")
 
     def _submit_now(self, command: VenueCommand) -> None:
-        self.exchange.submit(command, self._clock.now_ns())
+        self.basket.submit(command, self._clock.now_ns())
 
     def _on_market(
         self,
         event: BookSnapshotReceived | TradePrinted | FeedMessageDropped | VenueConnectionChanged,
     ) -> None:
         if isinstance(event, BookSnapshotReceived | TradePrinted):
-            self.exchange.on_market(event)
+            self.basket.on_market(event)
         self._deliver(event)
 
     async def _step_loop(self) -> None:
         while True:
             await asyncio.sleep(_STEP_S)
-            for event in self.exchange.events_until(self._clock.now_ns()):
+            for event in self.basket.events_until(self._clock.now_ns()):
                 self._deliver(event)
 
     def _deliver(self, event: object) -> None:

@@ -2,8 +2,9 @@
 
 At each funding time (hourly, as on Hyperliquid) the position held then pays or
 receives position × oracle price × the coin's current rate, read from
-``metaAndAssetCtxs``. A venue that does not answer is asked again with backoff: the
-payment is late, never skipped or guessed.
+``metaAndAssetCtxs`` (its dex's, for a builder-deployed coin). A venue that does not
+answer is asked again with backoff: the payment is late, never skipped or guessed. With
+several coins each has its own, on its own coin's position.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Final
 
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse_funding import parse_asset_funding
-from venues.hyperliquid.rest import VenueUnreachableError, fetch_info_blocking
-from venues.paper.exchange import PaperExchange
-from venues.paper.funding import FundingSchedule, funding_payment
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.meta import dex_of
+from makerd.venues.hyperliquid.parse_funding import parse_asset_funding
+from makerd.venues.hyperliquid.rest import VenueUnreachableError, fetch_info_blocking
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.funding import FundingSchedule, funding_payment
 
 log = logging.getLogger("makerd.venue.paper")
 NS_PER_S: Final = 1_000_000_000
@@ -44,6 +46,11 @@ class PaperFunding:
     ) -> None:
         self._api_url = api_url
         self._coin = coin
+        # A builder dex's coin is listed only in that dex's contexts (``dex`` in the request).
+        dex = dex_of(coin)
+        self._question: dict[str, object] = {"type": "metaAndAssetCtxs"}
+        if dex:
+            self._question["dex"] = dex
         self._exchange = exchange
         self._deliver = deliver
         self._now_ns = now_ns
@@ -77,7 +84,7 @@ class PaperFunding:
                 answer = await asyncio.to_thread(
                     fetch_info_blocking,
                     self._api_url,
-                    {"type": "metaAndAssetCtxs"},
+                    self._question,
                     timeout_s=_QUERY_TIMEOUT_S,
                 )
                 return parse_asset_funding(answer, self._coin)

@@ -33,12 +33,16 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from protocol.account import Liquidity, OrderFilled
-from protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
-from protocol.orders import OrderStatus, RejectReason
-from protocol.side import Side
-from venues.hyperliquid.errors import FeedParseError, order_status_for, reject_reason_for_status
-from venues.hyperliquid.fields import (
+from makerd.protocol.account import Liquidity, OrderFilled
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
+from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.errors import (
+    FeedParseError,
+    order_status_for,
+    reject_reason_for_status,
+)
+from makerd.venues.hyperliquid.fields import (
     JsonObject,
     as_list,
     as_object,
@@ -49,8 +53,8 @@ from venues.hyperliquid.fields import (
     read_str,
     read_time_ns,
 )
-from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
-from venues.hyperliquid.parse_account import (
+from makerd.venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from makerd.venues.hyperliquid.parse_account import (
     UserRateLimit,
     parse_margin,
     parse_open_orders,
@@ -115,10 +119,24 @@ class OrderStatusReported:
     ts_local: int
 
 
-LevelCache = dict[tuple[str, str, int], BookLevel]
-"""Levels already parsed, by their wire strings (px, sz, n): a replay parses a level once."""
+class LevelCache:
+    """What a replay already parsed and checked, so that it parses each thing once.
 
-_LEVEL_CACHE_LIMIT = 8192
+    ``levels`` by their wire strings (px, sz, n); ``decimals`` by their string: a level
+    whose size changed keeps its price's string, and prices and sizes pass the same checks
+    (a positive plain decimal within the length limit), so one table serves both.
+    """
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.levels: dict[tuple[str, str, int], BookLevel] = {}
+        self.decimals: dict[str, Decimal] = {}
+        self._limit = limit
+
+    def trim(self) -> None:
+        """Forget everything once either table passes the limit (memory stays bounded)."""
+        if len(self.levels) > self._limit or len(self.decimals) > self._limit:
+            self.levels.clear()
+            self.decimals.clear()
 
 
 def parse_l2_book(
@@ -141,8 +159,8 @@ def parse_l2_book(
     levels = as_list(book.get("levels"), channel, "levels")
     if len(levels) != 2:
         raise FeedParseError(channel, "levels must be [bids, asks]")
-    if cache is not None and len(cache) > _LEVEL_CACHE_LIMIT:
-        cache.clear()
+    if cache is not None:
+        cache.trim()
     bids, asks = (_side_levels(side, guard, cache) for side in levels)
     return _checked_book(
         coin,
@@ -189,19 +207,48 @@ def _side_levels(
         )
     if cache is None:
         return tuple(_level(item, "l2Book", guard) for item in items)
-    return tuple(_cached_level(item, guard, cache) for item in items)
+    # One loop, no call per level: a replay parses tens of levels per snapshot, most of
+    # them seen before, and this loop was the top of a backtest's profile.
+    known = cache.levels
+    levels: list[BookLevel] = []
+    for item in items:
+        if type(item) is dict:
+            px, sz, n = item.get("px"), item.get("sz"), item.get("n")
+            # Exact types: True == 1 and 1.0 == 1, so a looser key would let a bad level
+            # borrow a good one's cache entry.
+            if type(px) is str and type(sz) is str and type(n) is int:
+                key = (px, sz, n)
+                level = known.get(key)
+                if level is None:
+                    level = known[key] = BookLevel(
+                        price=_cached_decimal(
+                            px, item, "px", reason=_PRICE, guard=guard, cache=cache
+                        ),
+                        size=_cached_decimal(
+                            sz, item, "sz", reason=_SIZE, guard=guard, cache=cache
+                        ),
+                        orders=n,
+                    )
+                levels.append(level)
+                continue
+        levels.append(_level(item, "l2Book", guard))
+    return tuple(levels)
 
 
-def _cached_level(item: object, guard: FrameGuard, cache: LevelCache) -> BookLevel:
-    if not isinstance(item, dict):
-        return _level(item, "l2Book", guard)
-    px, sz, n = item.get("px"), item.get("sz"), item.get("n")
-    if not (isinstance(px, str) and isinstance(sz, str) and type(n) is int):
-        return _level(item, "l2Book", guard)
-    known = cache.get((px, sz, n))
-    if known is None:
-        known = cache[(px, sz, n)] = _level(item, "l2Book", guard)
-    return known
+def _cached_decimal(
+    text: str,
+    item: JsonObject,
+    key: str,
+    *,
+    reason: DropReason,
+    guard: FrameGuard,
+    cache: LevelCache,
+) -> Decimal:
+    """``item[key]`` (which is ``text``), checked and parsed the first time it is seen."""
+    value = cache.decimals.get(text)
+    if value is None:
+        value = cache.decimals[text] = read_decimal(item, key, "l2Book", reason=reason, guard=guard)
+    return value
 
 
 def _checked_book(

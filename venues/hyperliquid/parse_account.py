@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.account import PositionReported
-from protocol.market import DropReason
-from protocol.orders import OpenOrder, OpenOrdersReported
-from protocol.risk import MarginReported
-from venues.hyperliquid.fields import (
+from makerd.protocol.account import PositionReported
+from makerd.protocol.market import DropReason
+from makerd.protocol.orders import OpenOrder, OpenOrdersReported
+from makerd.protocol.risk import MarginReported
+from makerd.venues.hyperliquid.fields import (
     JsonObject,
     as_list,
     as_object,
@@ -25,7 +25,7 @@ from venues.hyperliquid.fields import (
     read_str,
     read_time_ns,
 )
-from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from makerd.venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
 
 _PRICE, _SIZE, _NUMBER = DropReason.BAD_PRICE, DropReason.BAD_SIZE, DropReason.BAD_NUMBER
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.account import FundingPaid, funding_key
-from protocol.market import DropReason
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.fields import (
+from makerd.protocol.account import FundingPaid, funding_key
+from makerd.protocol.market import DropReason
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.fields import (
     NS_PER_MS,
     JsonObject,
     as_list,
@@ -28,7 +28,7 @@ from venues.hyperliquid.fields import (
     read_str,
     read_time_ns,
 )
-from venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from makerd.venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
 
 REST_CHANNEL = "userFunding"
 WS_CHANNEL = "userFundings"

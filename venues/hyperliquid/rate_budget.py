@@ -22,7 +22,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Final
 
-from venues.hyperliquid.parse import UserRateLimit
+from makerd.venues.hyperliquid.parse import UserRateLimit
 
 _INFO_LIGHT_TYPES: Final = frozenset(
     {"l2Book", "allMids", "clearinghouseState", "orderStatus", "spotClearinghouseState"}

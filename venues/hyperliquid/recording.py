@@ -28,10 +28,10 @@ import threading
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
-from protocol.instrument import Instrument
-from protocol.market import VenueConnectionChanged
-from venues.hyperliquid.recording_files import HourlyFiles, file_label
-from venues.hyperliquid.recording_rules import save_rules
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import VenueConnectionChanged
+from makerd.venues.hyperliquid.recording_files import HourlyFiles, file_label
+from makerd.venues.hyperliquid.recording_rules import save_rules
 
 log = logging.getLogger("makerd.recording")
 

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
-from protocol.instrument import Instrument
+from makerd.protocol.instrument import Instrument
 
 RULES_NAME: Final = "instruments.json"
 FORMAT: Final = 1

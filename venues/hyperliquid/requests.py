@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from protocol.orders import RejectReason
-from venues.hyperliquid.errors import (
+from makerd.protocol.orders import RejectReason
+from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,
     FeedParseError,
     VenueError,
     parse_exchange_response,
 )
-from venues.hyperliquid.rate_budget import Priority
-from venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
-from venues.hyperliquid.signing import L1Signer
+from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
+from makerd.venues.hyperliquid.signing import L1Signer
 
 log = logging.getLogger("makerd.venue.requests")
 _NS_PER_MS = 1_000_000

@@ -16,7 +16,7 @@ from typing import Final
 
 import aiohttp
 
-from venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
+from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
 MAINNET_API_URL: Final = "https://api.hyperliquid.xyz"
 TESTNET_API_URL: Final = "https://api.hyperliquid-testnet.xyz"

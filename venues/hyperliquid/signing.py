@@ -20,7 +20,7 @@ import coincurve
 import msgpack
 from Crypto.Hash import keccak
 
-from venues.hyperliquid.secrets import PrivateKey
+from makerd.venues.hyperliquid.secrets import PrivateKey
 
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ETHEREUM_V_OFFSET = 27

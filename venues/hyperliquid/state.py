@@ -16,8 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Final
 
-from protocol.account import OrderFilled
-from protocol.orders import CLOCK_SKEW_NS, CancelReason, OrderRequest
+from makerd.protocol.account import OrderFilled
+from makerd.protocol.orders import CLOCK_SKEW_NS, CancelReason, OrderRequest
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""

@@ -26,9 +26,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
-from protocol.account import FillsRepaired, FundingPaid, OrderFilled, RepairFills
-from protocol.market import FeedMessageDropped
-from protocol.orders import (
+from makerd.protocol.account import FillsRepaired, FundingPaid, OrderFilled, RepairFills
+from makerd.protocol.market import FeedMessageDropped
+from makerd.protocol.orders import (
     OrderAccepted,
     OrderCancelled,
     OrderModified,
@@ -36,17 +36,17 @@ from protocol.orders import (
     OrderStatus,
     RejectReason,
 )
-from venues.hyperliquid.account_queries import AccountQueries
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse import (
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.parse import (
     OrderStatusReported,
     parse_order_updates,
     parse_user_fills_message,
 )
-from venues.hyperliquid.parse_funding import parse_user_fundings_message
-from venues.hyperliquid.rest import RateLimitedError, RequestLostError
-from venues.hyperliquid.state import OrderLegs
-from venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
+from makerd.venues.hyperliquid.parse_funding import parse_user_fundings_message
+from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError
+from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 log = logging.getLogger("makerd.venue.user")
 _NS_PER_MS: Final = 1_000_000

@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
 
-from config.model import HyperliquidConfig, MakerdConfig, Network
-from protocol.account import OrderFilled, RepairFills
-from protocol.clock import Clock
-from protocol.instrument import Instrument
-from protocol.orders import (
+from makerd.config.model import HyperliquidConfig, MakerdConfig, Network
+from makerd.protocol.account import OrderFilled, RepairFills
+from makerd.protocol.clock import Clock
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderModified,
@@ -31,18 +31,18 @@ from protocol.orders import (
     RequestBudgetReported,
     VenueCommand,
 )
-from venues.base import EventSink, OrderGate, VenueEvent
-from venues.hyperliquid.account_queries import AccountQueries
-from venues.hyperliquid.batching import PlaceBatcher
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.feed import MarketFeed
-from venues.hyperliquid.io_loop import IoLoop
-from venues.hyperliquid.meta import resolve_instrument
-from venues.hyperliquid.orders import OrderGateway
-from venues.hyperliquid.rate_budget import RateBudget
-from venues.hyperliquid.recording import market_recorder
-from venues.hyperliquid.requests import SignedSender
-from venues.hyperliquid.rest import (
+from makerd.venues.base import EventSink, OrderGate, VenueEvent
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.batching import PlaceBatcher
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.feed import MarketFeed
+from makerd.venues.hyperliquid.io_loop import IoLoop
+from makerd.venues.hyperliquid.meta import resolve_instrument
+from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.recording import market_recorder
+from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.rest import (
     MAINNET_API_URL,
     TESTNET_API_URL,
     RateLimitedError,
@@ -52,11 +52,11 @@ from venues.hyperliquid.rest import (
     fetch_info_blocking,
     websocket_url,
 )
-from venues.hyperliquid.secrets import load_private_key
-from venues.hyperliquid.signing import L1Signer
-from venues.hyperliquid.state import OrderLegs, PendingFills
-from venues.hyperliquid.user_stream import UserStream
-from venues.hyperliquid.ws_connection import ReconnectPolicy
+from makerd.venues.hyperliquid.secrets import load_private_key
+from makerd.venues.hyperliquid.signing import L1Signer
+from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.user_stream import UserStream
+from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 log = logging.getLogger("makerd.venue")
 _META_TIMEOUT_S: Final = 10.0

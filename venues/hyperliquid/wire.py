@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Final, Literal, NotRequired, TypedDict
 
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import OrderRequest, TriggerKind
-from protocol.side import Side
-from venues.hyperliquid.meta import instrument_for
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.orders import OrderRequest, TriggerKind
+from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.meta import instrument_for
 
 Tif = Literal["Alo", "Gtc", "Ioc"]
 Grouping = Literal["na", "normalTpsl", "positionTpsl"]

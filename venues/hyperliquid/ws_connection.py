@@ -34,9 +34,9 @@ from websockets.exceptions import (
     WebSocketException,
 )
 
-from protocol.market import DropReason, VenueConnectionChanged
-from venues.hyperliquid.frames import DropLog, decode_frame
-from venues.hyperliquid.limits import FrameLimits
+from makerd.protocol.market import DropReason, VenueConnectionChanged
+from makerd.venues.hyperliquid.frames import DropLog, decode_frame
+from makerd.venues.hyperliquid.limits import FrameLimits
 
 log = logging.getLogger("makerd.venue.ws")
 

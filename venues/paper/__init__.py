@@ -1,5 +1,5 @@
 """Paper matching: honest simulated execution against public market data."""
 
-from venues.paper.exchange import PaperExchange
+from makerd.venues.paper.exchange import PaperExchange
 
 __all__ = ["PaperExchange"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.market import BookLevel, BookSnapshotReceived
-from protocol.side import Side
+from makerd.protocol.market import BookLevel, BookSnapshotReceived
+from makerd.protocol.side import Side
 
 ZERO = Decimal(0)
 

@@ -16,11 +16,11 @@ import itertools
 from decimal import Decimal
 from typing import assert_never
 
-from config.model import PaperConfig
-from protocol.account import RepairFills
-from protocol.instrument import Instrument
-from protocol.market import BookSnapshotReceived, TradePrinted
-from protocol.orders import (
+from makerd.config.model import PaperConfig
+from makerd.protocol.account import RepairFills
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
@@ -30,8 +30,8 @@ from protocol.orders import (
     RequestMargin,
     VenueCommand,
 )
-from venues.paper.matching import MatchingEngine
-from venues.paper.replies import PaperEvent
+from makerd.venues.paper.matching import MatchingEngine
+from makerd.venues.paper.replies import PaperEvent
 
 NS_PER_MS = 1_000_000
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from protocol.account import FundingPaid, funding_key
+from makerd.protocol.account import FundingPaid, funding_key
 
 NS_PER_MS = 1_000_000
 USDC_UNIT = Decimal("0.000001")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from config.model import PaperConfig
-from protocol.risk import MarginReported
-from venues.paper.position import PaperPosition
+from makerd.config.model import PaperConfig
+from makerd.protocol.risk import MarginReported
+from makerd.venues.paper.position import PaperPosition
 
 
 def paper_margin(

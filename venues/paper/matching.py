@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from config.model import PaperConfig
-from protocol.account import Liquidity, OrderFilled
-from protocol.instrument import Instrument
-from protocol.market import BookSnapshotReceived, TradePrinted
-from protocol.orders import (
+from makerd.config.model import PaperConfig
+from makerd.protocol.account import Liquidity, OrderFilled
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import (
     CancelReason,
     OrderAmendment,
     OrderRequest,
@@ -22,15 +22,15 @@ from protocol.orders import (
     TimeInForce,
     Trigger,
 )
-from protocol.side import Side
-from venues.paper import rules
-from venues.paper.book import LocalBook
-from venues.paper.margin import paper_margin
-from venues.paper.position import PaperPosition
-from venues.paper.queue import ZERO, OwnOrders, RestingOrder
-from venues.paper.queue_models import queue_estimate
-from venues.paper.replies import PaperEvent, Replies
-from venues.paper.triggers import (
+from makerd.protocol.side import Side
+from makerd.venues.paper import rules
+from makerd.venues.paper.book import LocalBook
+from makerd.venues.paper.margin import paper_margin
+from makerd.venues.paper.position import PaperPosition
+from makerd.venues.paper.queue import ZERO, OwnOrders, RestingOrder
+from makerd.venues.paper.queue_models import queue_estimate
+from makerd.venues.paper.replies import PaperEvent, Replies
+from makerd.venues.paper.triggers import (
     MODIFY_TRIGGER_TEXT,
     PendingTrigger,
     PendingTriggers,

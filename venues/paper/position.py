@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.side import Side
+from makerd.protocol.side import Side
 
 ZERO = Decimal(0)
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.orders import TimeInForce
-from protocol.side import Side
-from venues.paper.queue_models import QueueEstimate, RiskAverseQueue
+from makerd.protocol.orders import TimeInForce
+from makerd.protocol.side import Side
+from makerd.venues.paper.queue_models import QueueEstimate, RiskAverseQueue
 
 ZERO = Decimal(0)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Protocol
 
-from config.model import PaperConfig, QueueModel
+from makerd.config.model import PaperConfig, QueueModel
 
 ZERO = Decimal(0)
 

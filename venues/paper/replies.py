@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.account import OrderFilled, PositionReported
-from protocol.orders import (
+from makerd.protocol.account import OrderFilled, PositionReported
+from makerd.protocol.orders import (
     CancelReason,
     CancelRejected,
     ModifyRejected,
@@ -20,9 +20,9 @@ from protocol.orders import (
     OrderModified,
     OrderRejected,
 )
-from protocol.risk import MarginReported
-from venues.paper import rules
-from venues.paper.queue import RestingOrder
+from makerd.protocol.risk import MarginReported
+from makerd.venues.paper import rules
+from makerd.venues.paper.queue import RestingOrder
 
 PaperEvent = (
     OrderAccepted

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from protocol.instrument import Instrument, OrderRuleError
-from protocol.orders import RejectReason
-from protocol.side import Side
+from makerd.protocol.instrument import Instrument, OrderRuleError
+from makerd.protocol.orders import RejectReason
+from makerd.protocol.side import Side
 
 TICK_TEXT = "Price must be divisible by tick size."
 INVALID_SIZE_TEXT = "Order has invalid size."

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from protocol.instrument import Instrument
-from protocol.orders import OrderRequest, RejectReason, TimeInForce, Trigger
-from venues.paper import rules
-from venues.paper.queue import ZERO, RestingOrder
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import OrderRequest, RejectReason, TimeInForce, Trigger
+from makerd.venues.paper import rules
+from makerd.venues.paper.queue import ZERO, RestingOrder
 
 BAD_TRIGGER_PRICE_TEXT = "Invalid TP/SL price."
 NOT_REDUCE_ONLY_TEXT = "TP/SL order must be reduce-only."

@@ -17,10 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from protocol.market import TradePrinted
-from venues.replay.errors import RecordingError
-from venues.replay.lines import CoinFile
-from venues.replay.messages import ReplayEvent, events_of
+from makerd.protocol.market import TradePrinted
+from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.lines import CoinFile
+from makerd.venues.replay.messages import ReplayEvent, events_of
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000

@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 import lz4.frame
 
-from venues.hyperliquid.parse import LevelCache
-from venues.replay.errors import RecordingError
+from makerd.venues.hyperliquid.parse import LevelCache
+from makerd.venues.replay.errors import RecordingError
 
 PART_SUFFIX = ".part"
 
@@ -93,5 +93,5 @@ class CoinFile:
     def __init__(self, path: Path, *, coin: str) -> None:
         self.lines = CompressedLines(path)
         self.coin = coin
-        self.levels: LevelCache = {}
+        self.levels = LevelCache()
         """Book levels parsed so far (most repeat from one snapshot to the next)."""

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protocol.market import BookSnapshotReceived, DropReason, FeedMessageDropped, TradePrinted
-from venues.hyperliquid.errors import FeedParseError
-from venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
+from makerd.protocol.market import (
+    BookSnapshotReceived,
+    DropReason,
+    FeedMessageDropped,
+    TradePrinted,
+)
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
 
 GAP_CHANNEL = "makerdGap"
 """The channel of the line the recorder writes where its stream was interrupted."""

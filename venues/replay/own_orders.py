@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
-from protocol.side import Side
-from venues.replay.messages import ReplayEvent
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
+from makerd.protocol.side import Side
+from makerd.venues.replay.messages import ReplayEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

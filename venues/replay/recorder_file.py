@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from protocol.market import DropReason, FeedMessageDropped
-from venues.replay.errors import RecordingError
-from venues.replay.lines import CoinFile
-from venues.replay.messages import ReplayEvent, events_of
+from makerd.protocol.market import DropReason, FeedMessageDropped
+from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.lines import CoinFile
+from makerd.venues.replay.messages import ReplayEvent, events_of
 
 
 class RecorderFile(CoinFile):

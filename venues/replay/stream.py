@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
-from venues.replay.errors import RecordingError
-from venues.replay.lines import CompressedLines, kind_of
-from venues.replay.messages import ReplayEvent
-from venues.replay.recorder_file import RecorderFile
+from makerd.venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
+from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.lines import CompressedLines, kind_of
+from makerd.venues.replay.messages import ReplayEvent
+from makerd.venues.replay.recorder_file import RecorderFile
 
 
 class Recording(Protocol):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from config.model import Scenario
-from protocol.instrument import Instrument
-from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
-from venues.sim.market import SyntheticMarket
+from makerd.config.model import Scenario
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
+from makerd.venues.sim.market import SyntheticMarket
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000

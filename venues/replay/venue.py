@@ -12,13 +12,13 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator
 
-from config.model import PaperConfig
-from protocol.instrument import Instrument
-from protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
-from protocol.orders import VenueCommand
-from venues.paper.exchange import PaperExchange
-from venues.paper.replies import PaperEvent
-from venues.replay.messages import RecordingGap, ReplayEvent
+from makerd.config.model import PaperConfig
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.replies import PaperEvent
+from makerd.venues.replay.messages import RecordingGap, ReplayEvent
 
 
 class EmptyRecordingError(ValueError):

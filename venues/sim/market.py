@@ -16,13 +16,13 @@ from decimal import Decimal
 
 import numpy as np
 
-from config.model import Scenario
-from protocol.instrument import Instrument
-from protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
-from protocol.side import Side
-from venues.sim.depth import DepthSide
-from venues.sim.price import CommonFactor, MidProcess
-from venues.sim.scenarios import scenario_params
+from makerd.config.model import Scenario
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
+from makerd.protocol.side import Side
+from makerd.venues.sim.depth import DepthSide
+from makerd.venues.sim.price import CommonFactor, MidProcess
+from makerd.venues.sim.scenarios import scenario_params
 
 PUBLISHED_LEVELS = 20
 """Levels per side in each snapshot, as Hyperliquid's ``l2Book`` sends."""

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from venues.sim.scenarios import ScenarioParams
+from makerd.venues.sim.scenarios import ScenarioParams
 
 BPS = 1e-4
 

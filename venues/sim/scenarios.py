@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.model import Scenario
+from makerd.config.model import Scenario
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

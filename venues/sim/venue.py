@@ -5,15 +5,15 @@ from __future__ import annotations
 import heapq
 from decimal import Decimal
 
-from config.model import PaperConfig, SimConfig
-from protocol.account import FundingPaid
-from protocol.instrument import Instrument
-from protocol.orders import VenueCommand
-from venues.paper.exchange import PaperExchange
-from venues.paper.funding import FundingSchedule, funding_payment
-from venues.paper.replies import PaperEvent
-from venues.sim.market import MarketEvent, SyntheticMarket
-from venues.sim.price import CommonFactor
+from makerd.config.model import PaperConfig, SimConfig
+from makerd.protocol.account import FundingPaid
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import VenueCommand
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.funding import FundingSchedule, funding_payment
+from makerd.venues.paper.replies import PaperEvent
+from makerd.venues.sim.market import MarketEvent, SyntheticMarket
+from makerd.venues.sim.price import CommonFactor
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000

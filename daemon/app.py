@@ -1,0 +1,334 @@
+"""One makerd run: build the tree, quote until told to stop, stop cleanly, report.
+
+Order of start: journal and latch check (refuse to trade while latched), venue, metrics,
+then the supervised actors in dependency order, then the ticker. Order of stop (see
+daemon/run_stop.py): stop quoting, cancel everything and wait for the venue to confirm,
+stop the actors in reverse order, flush the journal, print the session summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from prometheus_client import CollectorRegistry
+
+from makerd.actors.gate import TradingGate
+from makerd.config.loader import ConfigError, load_config
+from makerd.config.model import MakerdConfig
+from makerd.daemon.basket import Basket
+from makerd.daemon.control_desk import AnswerBox, DeskParts, open_control
+from makerd.daemon.control_server import ControlSocketError
+from makerd.daemon.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_KILL_SWITCH,
+    EXIT_LOCKED,
+    EXIT_TEMPFAIL,
+)
+from makerd.daemon.gauges import register_process_gauges
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.logs import say_error
+from makerd.daemon.merged_metrics import coin_metrics_in
+from makerd.daemon.metrics import MetricsServer, serve_metrics
+from makerd.daemon.notify import ServiceNotifier
+from makerd.daemon.pause_file import PersistedPause
+from makerd.daemon.reload import HOT_SECTIONS, plan_reload
+from makerd.daemon.run_outcome import OutcomeBox, exit_code
+from makerd.daemon.run_reactions import Reactions
+from makerd.daemon.run_stop import Running, finish_journal, stop_everything
+from makerd.daemon.run_tree import RunParts, Session, Tree, TreeSlot, build_session_tree
+from makerd.daemon.session_settings import record_settings
+from makerd.daemon.signals import SignalFlags
+from makerd.daemon.state_lock import StateDirLock, StateDirLockedError
+from makerd.daemon.timers import Ticker
+from makerd.daemon.venue_choice import VenueUnavailableError, build_venue
+from makerd.daemon.wiring import ConfigHolder
+from makerd.protocol.clock import WallClock
+from makerd.venues.base import ProcessVenue, venue_instruments
+
+log = logging.getLogger("makerd")
+TICK_INTERVAL_S = 0.1
+
+
+class MakerdRun:
+    def __init__(
+        self, config: MakerdConfig, *, config_path: Path | None = None, out: TextIO = sys.stdout
+    ) -> None:
+        self.config = config
+        self._config_path = config_path
+        # What the file itself said at start (before command-line overrides), so a reload
+        # reports only the sections an operator actually edited since.
+        self._file_config = _file_as_loaded(config_path, fallback=config)
+        self._out = out
+        self._flags = SignalFlags()
+        self._outcome = OutcomeBox()
+        self._notifier = ServiceNotifier()
+        self._state_dir = Path(config.state_dir).resolve()
+        self._lock = StateDirLock(self._state_dir)
+        self._answers = AnswerBox()
+        self._parts = RunParts(
+            config=config,
+            basket=Basket.of(config),
+            clock=WallClock(),
+            gate=TradingGate(),
+            latch=KillSwitchLatch(self._state_dir),
+            holder=ConfigHolder(config),
+            pause=PersistedPause(self._state_dir),
+        )
+
+    def refuse_if_latched(self) -> int | None:
+        latched = self._parts.latch.read()
+        if latched is None:
+            return None
+        say_error(
+            f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
+            "refusing to trade. Clear it with: "
+            f"makerd kill-switch clear --state-dir {self._state_dir}"
+        )
+        return EXIT_KILL_SWITCH
+
+    def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
+        unusable = self._state_dir_problem()
+        if unusable is not None:
+            say_error(f"makerd: state directory {self._state_dir}: {unusable}")
+            return EXIT_CONFIG
+        try:
+            self._lock.acquire()
+        except StateDirLockedError as error:
+            say_error(f"makerd: refusing to start: {error}")
+            return EXIT_LOCKED
+        try:
+            return self._run_locked(duration_s, install_signals=install_signals)
+        finally:
+            self._lock.release()
+
+    def _run_locked(self, duration_s: float | None, *, install_signals: bool) -> int:
+        refused = self.refuse_if_latched()
+        if refused is not None:
+            return refused
+        if install_signals:
+            self._flags.install()
+        parts = self._parts
+        config, basket = parts.config, parts.basket
+        # The venue first: a missing key or an unknown coin must not leave a session behind.
+        try:
+            venue = build_venue(
+                config,
+                clock=parts.clock,
+                gate=parts.gate,
+                stop_requested=self._flags.stop,
+                coin_of_cloid=basket.coin_of_cloid(),
+            )
+        except VenueUnavailableError as error:
+            say_error(f"makerd: venue unavailable, try again later: {error}")
+            return EXIT_TEMPFAIL
+        size_problems = basket.size_problems(config, venue_instruments(venue))
+        if size_problems:
+            venue.stop()
+            say_error("\n".join(["makerd: invalid configuration", *size_problems]))
+            return EXIT_CONFIG
+        journal = Journal(self._state_dir / "journal.sqlite")
+        session_id = journal.start_session(
+            mode=config.mode.value,
+            coin=basket.label,
+            ts_ns=parts.clock.now_ns(),
+            account=venue.account_id,
+        )
+        record_settings(journal, session_id, config, mode=config.mode.value)
+        try:
+            return self._run_session(journal, session_id, venue, duration_s)
+        finally:
+            journal.close()
+
+    def _state_dir_problem(self) -> str | None:
+        try:
+            self._state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot be created ({error.strerror})"
+        if not os.access(self._state_dir, os.W_OK | os.X_OK):
+            return "is not writable"
+        return None
+
+    def _run_session(
+        self, journal: Journal, session_id: int, venue: ProcessVenue, duration_s: float | None
+    ) -> int:
+        parts = self._parts
+        config = parts.config
+        registry = CollectorRegistry()
+        session = Session(
+            journal=journal,
+            session_id=session_id,
+            venue=venue,
+            coin_metrics=coin_metrics_in(
+                registry, mode=config.mode.value, coins=parts.basket.coins
+            ),
+        )
+        try:
+            server = self._serve(registry)
+        except OSError as error:
+            metrics_config = config.metrics
+            say_error(
+                f"makerd: cannot serve metrics on {metrics_config.host}:{metrics_config.port}: "
+                f"{error.strerror}"
+            )
+            venue.stop()
+            return EXIT_FAILURE
+        slot = TreeSlot()
+        reactions = Reactions(parts, session, outcome=self._outcome, tree=slot)
+        hooks = reactions.hooks(notifier=self._notifier, answers=self._answers)
+        if parts.pause.paused:
+            log.warning("event=started_paused action=quote_nothing until='makerd ctl resume'")
+        tree = build_session_tree(parts, session, hooks, slot)
+        running = self._start(session, tree, server)
+        if running is None:
+            return EXIT_FAILURE
+        try:
+            self._quote_until_stopped(session, tree, duration_s)
+        finally:
+            open_at_stop = stop_everything(
+                parts,
+                session,
+                running,
+                outcome=self._outcome,
+                notifier=self._notifier,
+                answers=self._answers,
+                flags=self._flags,
+                out=self._out,
+            )
+        outcome = self._outcome.get()
+        finish_journal(
+            parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
+        )
+        return exit_code(outcome)
+
+    def _start(self, session: Session, tree: Tree, server: MetricsServer | None) -> Running | None:
+        """Open the control socket, then start the venue, the actors and the ticker."""
+        parts, venue = self._parts, session.venue
+        try:
+            control = open_control(self._state_dir, self._desk_parts(session, tree))
+        except ControlSocketError as error:
+            say_error(f"makerd: {error}")
+            venue.stop()
+            if server is not None:
+                server.shutdown()
+            return None
+        venue.start(tree.router.dispatch)
+        tree.supervisor.start()
+        control.start()
+        register_process_gauges(
+            session.metrics,
+            supervisor=tree.supervisor,
+            venue=venue,
+            config=parts.holder.get,
+            names=parts.basket.names,
+        )
+        ticker = Ticker(
+            clock=parts.clock,
+            interval_s=TICK_INTERVAL_S,
+            roles=parts.basket.actor_names(),
+            send=tree.router.tell,
+        )
+        ticker.start()
+        log.info(
+            "event=started mode=%s coin=%s session=%d",
+            parts.config.mode.value,
+            parts.basket.label,
+            session.session_id,
+        )
+        return Running(tree=tree, control=control, ticker=ticker, server=server)
+
+    def _desk_parts(self, session: Session, tree: Tree) -> DeskParts:
+        """What ``makerd ctl`` reads and reaches: snapshots, the config, the routing table."""
+        parts = self._parts
+        return DeskParts(
+            snapshot=tree.observer.snapshot,
+            config=parts.holder.get,
+            send=tree.router.dispatch,
+            journal=session.journal,
+            session_id=session.session_id,
+            clock=parts.clock,
+            gate=parts.gate,
+            latch=parts.latch,
+            answers=self._answers,
+            coin_snapshots=tree.observers.snapshots if parts.basket.several else None,
+        )
+
+    def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
+        metrics_config = self.config.metrics
+        if not metrics_config.enabled:
+            return None
+        server = serve_metrics(registry, metrics_config.host, metrics_config.port)
+        print(
+            f"makerd: metrics on http://{metrics_config.host}:{server.port}/metrics", file=self._out
+        )
+        return server
+
+    def _quote_until_stopped(self, session: Session, tree: Tree, duration_s: float | None) -> None:
+        started = time.monotonic()
+        next_status = started + self.config.status_interval_s
+        ready = False
+        ending = self._outcome.ending
+        while not ending.is_set() and not self._flags.stop.is_set():
+            ending.wait(0.1)
+            if not ready and tree.observers.all_cycled():
+                ready = True
+                self._notifier.ready(tree.observer.snapshot().line())
+            if self._flags.reload.is_set():
+                self._flags.reload.clear()
+                self._reload(session, tree)
+            now = time.monotonic()
+            if now >= next_status:
+                next_status = now + self.config.status_interval_s
+                self._print_status(tree)
+            if duration_s is not None and now - started >= duration_s:
+                break
+        if self._flags.stop_signal:
+            log.info("event=stop_requested signal=%s", self._flags.stop_signal)
+
+    def _print_status(self, tree: Tree) -> None:
+        mode = self.config.mode.value
+        line, details = tree.observers.status()
+        for coin, detail in details.items():
+            print(f"makerd {mode} {coin} | {detail}", file=self._out)
+        print(f"makerd {mode} {self._parts.basket.label} | {line}", file=self._out, flush=True)
+        self._notifier.status(line)
+
+    def _reload(self, session: Session, tree: Tree) -> None:
+        """SIGHUP: apply the hot sections of a valid config file; keep everything if invalid."""
+        parts = self._parts
+        self._notifier.reloading()
+        plan = plan_reload(
+            path=self._config_path,
+            running=parts.holder.get(),
+            previous_file=self._file_config,
+            instruments=venue_instruments(session.venue),
+        )
+        reloads = session.metrics.config_reloads_total
+        if plan.applied is None or plan.file_config is None:
+            reloads.labels(result="invalid").inc()
+            log.error("event=config_reload result=invalid kept=running problems=%r", plan.problems)
+        else:
+            parts.holder.set(plan.applied)
+            self._file_config = plan.file_config
+            for changed in parts.basket.parameters_changed(plan.applied, parts.clock.now_ns()):
+                tree.router.dispatch(changed)
+            reloads.labels(result="valid").inc()
+            log.warning(
+                "event=config_reload result=applied sections=%s needs_restart=%s",
+                ",".join(HOT_SECTIONS),
+                ",".join(plan.restart_only) or "-",
+            )
+        self._notifier.ready(tree.observer.snapshot().line())
+
+
+def _file_as_loaded(path: Path | None, *, fallback: MakerdConfig) -> MakerdConfig:
+    try:
+        return load_config(path)
+    except ConfigError:
+        return fallback  # validated moments ago by the caller; changed on disk since

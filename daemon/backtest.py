@@ -1,0 +1,218 @@
+"""Run the actors' logic against a stepped venue on a simulated clock (no threads).
+
+The same factories build the same state machines as a live run; only the runtime
+differs. :func:`run_simulated` drives them against the embedded sim (tests, model
+comparisons); :mod:`makerd.replay` against recorded market data. The result depends
+only on the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from makerd.actors.driver import DeterministicDriver
+from makerd.actors.gate import TradingGate
+from makerd.actors.routing import FILL_TRACKER, QUOTER
+from makerd.config.model import MakerdConfig
+from makerd.daemon.cloids import CloidFactory
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.report import SessionSummary, summarize, summary_to_json
+from makerd.daemon.session_settings import record_settings
+from makerd.daemon.wiring import Dependencies, logic_factories
+from makerd.protocol.account import FillBooked
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import QuoteCycleCompleted
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
+from makerd.protocol.risk import KillSwitchTripped
+from makerd.venues.base import SteppedVenue
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.sim.venue import SimVenue, sim_instrument
+
+NS_PER_S = 1_000_000_000
+NS_PER_MS = 1_000_000
+SIM_EPOCH_NS = 1_700_000_000 * NS_PER_S
+
+
+@dataclass(slots=True)
+class SimCounters:
+    fills: int = 0
+    quote_cycles: int = 0
+    places: int = 0
+    modifies: int = 0
+    cancels: int = 0
+    halted: bool = False
+    places_after_halt: int = 0
+
+    def __call__(self, message: object) -> None:
+        if isinstance(message, KillSwitchTripped):
+            self.halted = True
+        elif isinstance(message, FillBooked):
+            self.fills += 1
+        elif isinstance(message, QuoteCycleCompleted):
+            self.quote_cycles += 1
+        elif isinstance(message, PlaceOrders):
+            self.places += len(message.orders)
+            if self.halted:
+                self.places_after_halt += len(message.orders)
+        elif isinstance(message, ModifyOrders):
+            self.modifies += len(message.amendments)
+        elif isinstance(message, CancelOrders):
+            self.cancels += len(message.cloids)
+
+
+class PaperBackedVenue(SteppedVenue, Protocol):
+    """A stepped venue whose fills come from the paper exchange (sim, replay)."""
+
+    @property
+    def exchange(self) -> PaperExchange: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRun:
+    """A session the deterministic driver ran, and what it left in the journal."""
+
+    session_id: int
+    summary: SessionSummary
+    counters: SimCounters
+    tracked_position: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimResult:
+    summary: SessionSummary
+    counters: SimCounters
+    venue_position: Decimal
+    venue_open_orders: int
+    tracked_position: Decimal
+    widening_mean: float
+    """The markout guard's spread factor, sampled once a simulated second, averaged."""
+    widening_final: float
+
+
+def run_simulated(
+    config: MakerdConfig,
+    *,
+    seconds: float,
+    state_dir: Path,
+    watch: Callable[[object], None] | None = None,
+) -> SimResult:
+    """Run the actor system on the sim for ``seconds``; ``watch`` sees every routed message."""
+    clock = ManualClock(SIM_EPOCH_NS)
+    instrument = sim_instrument(config.sim, config.coin)
+    venue = SimVenue(instrument, sim=config.sim, paper=config.paper, start_ns=clock.now_ns())
+    widening: list[float] = []
+    run = run_session(
+        config,
+        instrument=instrument,
+        venue=venue,
+        clock=clock,
+        state_dir=state_dir,
+        drive=lambda driver: widening.extend(_run_sampling_the_guard(driver, seconds)),
+        end_reason="duration",
+        watch=watch,
+    )
+    return SimResult(
+        summary=run.summary,
+        counters=run.counters,
+        venue_position=venue.exchange.position,
+        venue_open_orders=venue.exchange.open_order_count,
+        tracked_position=run.tracked_position,
+        widening_mean=statistics.fmean(widening) if widening else 1.0,
+        widening_final=widening[-1] if widening else 1.0,
+    )
+
+
+def _run_sampling_the_guard(driver: DeterministicDriver, seconds: float) -> list[float]:
+    """Run for ``seconds``, reading the markout guard's spread factor once a second."""
+    samples: list[float] = []
+    quoter = driver.logics[QUOTER]
+    for _ in range(math.ceil(seconds)):
+        driver.run_for(int(min(1.0, seconds - len(samples)) * NS_PER_S))
+        samples.append(quoter.spread_widening)  # type: ignore[attr-defined]
+    return samples
+
+
+def run_session(
+    config: MakerdConfig,
+    *,
+    instrument: Instrument,
+    venue: PaperBackedVenue,
+    clock: ManualClock,
+    state_dir: Path,
+    drive: Callable[[DeterministicDriver], None],
+    end_reason: str,
+    watch: Callable[[object], None] | None = None,
+) -> SessionRun:
+    """Build the live state machines around ``venue`` and let ``drive`` run them.
+
+    ``watch`` sees every routed message.
+
+    The session is journaled as a ``backtest`` session, exactly as a live run journals
+    its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
+    summary), in ``state_dir/journal.sqlite``.
+    """
+    journal = Journal(state_dir / "journal.sqlite")
+    gate = TradingGate()
+    try:
+        session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        record_settings(journal, session_id, config, mode="backtest")
+        deps = Dependencies(
+            config=config,
+            instrument=instrument,
+            journal=journal,
+            session_id=session_id,
+            latch=KillSwitchLatch(state_dir),
+            new_cloid=CloidFactory(run_prefix=session_id),
+            clock=clock,
+            gate=gate,
+        )
+        logics = {role: build() for role, build in logic_factories(deps).items()}
+        counters = SimCounters()
+        driver = DeterministicDriver(
+            logics=logics,
+            venue=venue,
+            clock=clock,
+            step_ns=config.sim.step_ms * NS_PER_MS,
+            timer_interval_ns=100 * NS_PER_MS,
+            observer=counters if watch is None else _both(counters, watch),
+            gate=gate,
+        )
+        driver.start()
+        drive(driver)
+        driver.stop()
+        tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
+        journal.record_order_event(
+            session_id,
+            ts_ns=clock.now_ns(),
+            cloid="*",
+            event="stopped",
+            detail=f"venue_open_orders={venue.exchange.open_order_count} reason={end_reason}",
+        )
+        summary = summarize(journal, session_id)
+        journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
+        return SessionRun(
+            session_id=session_id,
+            summary=summary,
+            counters=counters,
+            tracked_position=tracked,
+        )
+    finally:
+        journal.close()
+
+
+def _both(
+    first: Callable[[object], None], second: Callable[[object], None]
+) -> Callable[[object], None]:
+    def observe(message: object) -> None:
+        first(message)
+        second(message)
+
+    return observe

@@ -1,0 +1,257 @@
+"""``makerd backtest FILE...``: replay recordings and print what the strategy would have done.
+
+Arguments, the config and the instrument's rules are all checked before anything is
+read or written (exit 78), and so are the files' existence and kind. A recording that
+turns out unreadable part-way ends the run with ``FILE:LINE: problem`` (exit 1), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TextIO
+
+from makerd.config.errors import ConfigError
+from makerd.config.loader import load_config
+from makerd.config.model import MakerdConfig
+from makerd.daemon import arguments
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from makerd.daemon.report import format_summary
+from makerd.daemon.sessions import report_dir_problem
+from makerd.daemon.wiring import order_size_problem
+from makerd.protocol.instrument import Instrument
+
+NS_PER_S = 1_000_000_000
+_PROGRESS_INTERVAL_S = 0.5
+
+
+def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]) -> None:
+    """Add ``backtest`` to the subcommand parsers."""
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay recorded market data through the strategy against paper matching",
+        description="Replay recordings (the recorder's .gz files, or Hyperliquid archive "
+        "market_data/<day>/<hour>/l2Book/<COIN>.lz4 with node_trades beside it) through the "
+        "same state machines that trade live. Tick and lot come from --meta, --tick/--lot, or "
+        "the instruments.json the recorder saved beside the files.",
+    )
+    backtest.add_argument(
+        "files",
+        type=arguments.path_argument,
+        nargs="+",
+        metavar="FILE",
+        help="recordings: the recorder's .gz files or the public archive's l2Book .lz4 files",
+    )
+    backtest.add_argument(
+        "--config",
+        type=arguments.path_argument,
+        help="YAML config (default: the packaged sim.yaml)",
+    )
+    backtest.add_argument("--coin", type=arguments.coin, help="override the config's coin")
+    backtest.add_argument(
+        "--state-dir",
+        type=arguments.path_argument,
+        help="where the journal of the session is written (default: a new temporary directory)",
+    )
+    backtest.add_argument(
+        "--meta", type=arguments.path_argument, help='a saved /info {"type": "meta"} response'
+    )
+    backtest.add_argument("--tick", type=_step, help="finest price step, a power of ten (1, 0.1)")
+    backtest.add_argument("--lot", type=_step, help="size step, a power of ten (0.00001)")
+    backtest.add_argument(
+        "--report-dir",
+        type=arguments.path_argument,
+        help="also write the session's summary.json, fills.csv, equity.csv and report.html"
+        " (with plots), as makerd report --report-dir does (docs/report.md)",
+    )
+    backtest.set_defaults(handler=run_backtest)
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from makerd.daemon.replay import InstrumentRulesError
+
+    try:
+        config = _config(args)
+        instrument = _instrument(args, config.coin)
+    except ConfigError as error:
+        print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except InstrumentRulesError as error:
+        print(f"makerd: backtest: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    size_problem = order_size_problem(config, instrument)
+    if size_problem is not None:
+        print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    files_problem = _files_problem(args.files, config.coin)
+    if files_problem is not None:
+        print(f"makerd: backtest: {files_problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="makerd-backtest-"))
+    unusable = _output_problem(state_dir, args.report_dir)
+    if unusable:
+        print(f"makerd: {unusable}", file=sys.stderr)
+        return EXIT_CONFIG
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return _replay(config, args.files, instrument, state_dir, args.report_dir)
+
+
+def _output_problem(state_dir: Path, report_dir: Path | None) -> str | None:
+    unusable = arguments.state_dir_problem(state_dir)
+    if unusable:
+        return f"--state-dir {state_dir} {unusable}"
+    unwritable = report_dir is not None and report_dir_problem(report_dir)
+    if unwritable:
+        return f"--report-dir {report_dir} {unwritable}"
+    return None
+
+
+def _write_report(state_dir: Path, session_id: int, report_dir: Path) -> int:
+    from makerd.daemon.report_files import write_session_report  # matplotlib: only if needed
+
+    try:
+        for path in write_session_report(state_dir, session_id, report_dir):
+            print(f"wrote {path}")
+    except OSError as error:
+        print(f"makerd: cannot write the report into {report_dir}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _replay(
+    config: MakerdConfig,
+    files: list[Path],
+    instrument: Instrument,
+    state_dir: Path,
+    report_dir: Path | None,
+) -> int:
+    from makerd.daemon.replay import run_replay
+    from makerd.venues.replay.errors import RecordingError
+    from makerd.venues.replay.venue import EmptyRecordingError
+
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        result = run_replay(
+            config, files, instrument=instrument, state_dir=state_dir, on_progress=progress
+        )
+    except RecordingError as error:
+        if progress is not None:
+            print(file=sys.stderr)  # end the progress line
+        print(f"makerd: backtest: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except EmptyRecordingError:
+        print(
+            f"makerd: backtest: no {config.coin} data in {', '.join(map(str, files))}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    replayed = result.replayed
+    paper = config.paper
+    seconds = (result.last_ns - result.first_ns) / NS_PER_S
+    journal = state_dir / "journal.sqlite"
+    print(f"session {result.run.session_id} (backtest, {config.coin}) in {journal}")
+    print(
+        f"replayed {seconds:.1f} s: {replayed.get('books', 0)} books, "
+        f"{replayed.get('trades', 0)} trades (+{replayed.get('trades_before_first_book', 0)} "
+        f"from before the first book, not matched), {replayed.get('dropped', 0)} dropped, "
+        f"{replayed.get('gaps', 0)} gaps"
+    )
+    for path in result.cut_short:
+        print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
+    print(
+        f"fill model: paper matching, queue {paper.queue_model.value}; order entry "
+        f"{paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms, feed latency as "
+        f"recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
+    )
+    print(format_summary(result.run.summary))
+    if report_dir is None:
+        return EXIT_OK
+    return _write_report(state_dir, result.run.session_id, report_dir)
+
+
+class _Progress:
+    """``backtest: 42%`` rewritten in place on a terminal, at most twice a second."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._shown_at = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._shown_at < _PROGRESS_INTERVAL_S:
+            return
+        self._shown_at = now
+        end = "\n" if fraction >= 1.0 else ""
+        print(f"\rbacktest: {fraction:4.0%}", end=end, file=self._out, flush=True)
+
+
+def _config(args: argparse.Namespace) -> MakerdConfig:
+    config = load_config(args.config)
+    if args.coin is not None:
+        config = dataclasses.replace(config, coin=args.coin)
+    return config
+
+
+def _files_problem(files: list[Path], coin: str) -> str | None:
+    """Why the files cannot be replayed, found without reading them (missing, unknown kind)."""
+    from makerd.venues.replay.errors import RecordingError
+    from makerd.venues.replay.stream import ReplayStream
+
+    try:
+        ReplayStream(files, coin=coin)
+    except RecordingError as error:
+        return str(error)
+    return None
+
+
+def _instrument(args: argparse.Namespace, coin: str) -> Instrument:
+    from makerd.daemon.replay import (
+        InstrumentRulesError,
+        instrument_from_meta,
+        instrument_from_steps,
+    )
+
+    if args.meta is not None:
+        if args.tick is not None or args.lot is not None:
+            raise InstrumentRulesError("give --meta or --tick and --lot, not both")
+        return instrument_from_meta(args.meta, coin)
+    if args.tick is None and args.lot is None:
+        return recorded_instrument(args.files, coin)
+    if args.tick is None or args.lot is None:
+        raise InstrumentRulesError("give both --tick and --lot, or neither")
+    return instrument_from_steps(coin, tick=args.tick, lot=args.lot)
+
+
+def recorded_instrument(files: list[Path], coin: str) -> Instrument:
+    """``coin``'s rules from the rules file the recorder left beside the first file that
+    has one; InstrumentRulesError when none does (a backtest never guesses them)."""
+    from makerd.daemon.replay import InstrumentRulesError
+    from makerd.venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
+
+    for directory in dict.fromkeys(path.parent for path in files):
+        rules = directory / RULES_NAME
+        if rules.is_file():
+            try:
+                return load_rules(rules, coin)
+            except RulesFileError as error:
+                raise InstrumentRulesError(str(error)) from None
+    raise InstrumentRulesError(
+        f"the instrument's rules are missing: no {RULES_NAME} beside the recordings; "
+        "give --meta FILE (a saved meta response) or both --tick and --lot"
+    )
+
+
+def _step(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a decimal number, got {text[:40]!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text[:40]!r}")
+    return value

@@ -1,0 +1,196 @@
+"""``makerd ctl`` (talk to a running makerd) and ``makerd kill-switch`` (read or clear the
+latch of a stopped one), as subcommands of :mod:`makerd.cli`.
+
+``makerd clear-kill-switch`` stays as an alias of ``makerd kill-switch clear``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from makerd.config.errors import ConfigError
+from makerd.config.loader import load_config
+from makerd.daemon import arguments
+from makerd.daemon.control_socket import SOCKET_NAME
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REFUSED
+from makerd.daemon.latch import KillSwitchLatch
+
+CTL_COMMANDS = ("status", "pause", "resume", "flatten", "cancel-all")
+CTL_DESCRIPTION = f"""\
+Talk to the makerd running on a state directory, over its control socket
+(STATE_DIR/{SOCKET_NAME}, mode 0600, answered only for makerd's own user). Prints
+makerd's answer as JSON.
+
+  status      mode, coin, trading state (normal, paused, reduce_only, halted), open
+              orders (makerd's and the venue's last report), position, PnL, fees, risk
+              state and limits, kill switch, uptime, restarts
+  pause       cancel every order; place none until resume (the quoter keeps computing)
+  resume      lift a pause (risk limits still apply)
+  flatten     pause, cancel every order and close the position with reduce-only IOC
+              orders; stays paused until resume
+  cancel-all  cancel every order once; quoting continues
+
+Every command but status is journaled with its result (makerd report shows them).
+"""
+CTL_EPILOG = """\
+exit codes:
+  0   makerd did it (the JSON answer says what)
+  1   makerd could not do it or did not answer in time (the answer or message says why)
+  78  invalid command line or configuration
+  84  no makerd is running on this state directory
+  85  refused: the socket file is not a socket, not yours, or reachable by other users;
+      or makerd refused this user (only makerd's own uid may use the channel)
+"""
+KILL_SWITCH_DESCRIPTION = """\
+status: whether the kill switch is latched, why and since when.
+clear:  remove the latch so `makerd run` may trade again (after you have looked why it
+        tripped); journaled in kill_switch_events with action 'clear'.
+"""
+
+
+def add_commands(commands: argparse._SubParsersAction[arguments.UsageErrorParser]) -> None:
+    """Add ``ctl``, ``kill-switch`` and ``clear-kill-switch`` to the subcommand parsers."""
+    ctl = commands.add_parser(
+        "ctl",
+        help="control a running makerd: status, pause, resume, flatten, cancel-all",
+        description=CTL_DESCRIPTION,
+        epilog=CTL_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ctl.add_argument("what", choices=CTL_COMMANDS, metavar="COMMAND", help=", ".join(CTL_COMMANDS))
+    _state_dir_options(ctl)
+    ctl.add_argument(
+        "--timeout",
+        type=arguments.duration_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up waiting for makerd's answer after this long (default: 10)",
+    )
+    ctl.set_defaults(handler=_ctl)
+
+    switch = commands.add_parser(
+        "kill-switch",
+        help="show or clear the kill-switch latch",
+        description=KILL_SWITCH_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    switch.add_argument("what", choices=("status", "clear"), metavar="ACTION", help="status, clear")
+    _state_dir_options(switch)
+    switch.set_defaults(handler=_kill_switch)
+
+    alias = commands.add_parser("clear-kill-switch", help="same as: kill-switch clear")
+    _state_dir_options(alias)
+    alias.set_defaults(handler=_kill_switch, what="clear")
+
+
+def _state_dir_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=arguments.path_argument,
+        help="makerd's state directory (default: the config's state_dir, ./var by default)",
+    )
+    parser.add_argument(
+        "--config",
+        type=arguments.path_argument,
+        help="read state_dir from this config (when --state-dir is not given)",
+    )
+
+
+def _state_dir(args: argparse.Namespace) -> Path | int:
+    """The state directory the command names, or the exit code of why it cannot be used."""
+    state_dir = args.state_dir
+    if state_dir is None:
+        try:
+            state_dir = load_config(args.config).state_dir
+        except ConfigError as error:
+            print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
+            return EXIT_CONFIG
+    unusable = arguments.state_dir_problem(Path(state_dir))
+    if unusable:
+        print(f"makerd: state directory {state_dir} {unusable}", file=sys.stderr)
+        return EXIT_CONFIG
+    return Path(state_dir)
+
+
+def _ctl(args: argparse.Namespace) -> int:
+    from makerd.daemon.control_client import ControlClientError, request
+
+    state_dir = _state_dir(args)
+    if isinstance(state_dir, int):
+        return state_dir
+    try:
+        answer = request(state_dir, args.what, timeout_s=args.timeout)
+    except ControlClientError as error:
+        print(f"makerd: {error}", file=sys.stderr)
+        return error.exit_code
+    print(json.dumps(answer, indent=2))
+    if answer.get("ok") is True:
+        return EXIT_OK
+    error_text = str(answer.get("error", "makerd gave no reason"))
+    print(f"makerd: {error_text}", file=sys.stderr)
+    return EXIT_REFUSED if error_text.startswith("refused") else EXIT_FAILURE
+
+
+def _kill_switch(args: argparse.Namespace) -> int:
+    state_dir = _state_dir(args)
+    if isinstance(state_dir, int):
+        return state_dir
+    latch = KillSwitchLatch(state_dir)
+    where = state_dir.resolve()
+    if args.what == "status":
+        latched = latch.read()
+        if latched is None:
+            print(f"makerd: kill switch not latched in {where}")
+        else:
+            print(
+                f"makerd: kill switch LATCHED in {where} since {_utc(latched.tripped_at_ns)} "
+                f"(reason={latched.reason}: {latched.detail}); clear it with: "
+                f"makerd kill-switch clear --state-dir {state_dir}"
+            )
+        return EXIT_OK
+    return _clear(latch, where)
+
+
+def _clear(latch: KillSwitchLatch, where: Path) -> int:
+    from makerd.daemon.hardening import PRIVATE_UMASK
+    from makerd.daemon.journal import Journal, JournalError
+
+    if latch.read() is None:
+        print(f"makerd: no kill switch latched in {where}")
+        return EXIT_OK
+    os.umask(PRIVATE_UMASK)  # a journal created here is as private as makerd run's
+    try:
+        journal = Journal(where / "journal.sqlite")
+    except (JournalError, OSError, sqlite3.Error) as error:
+        print(
+            f"makerd: not cleared: cannot open the journal to record it: {error}", file=sys.stderr
+        )
+        return EXIT_FAILURE
+    with journal:
+        cleared = latch.clear()
+        if cleared is None:  # cleared meanwhile by someone else
+            print(f"makerd: no kill switch latched in {where}")
+            return EXIT_OK
+        journal.record_kill_switch(
+            ts_ns=time.time_ns(),
+            action="clear",
+            reason=cleared.reason,
+            detail=f"cleared by uid {os.geteuid()} with makerd kill-switch clear "
+            f"(tripped {_utc(cleared.tripped_at_ns)}: {cleared.detail})",
+        )
+    print(
+        f"makerd: cleared kill switch (reason={cleared.reason}: {cleared.detail}) in {where}; "
+        "journaled in kill_switch_events"
+    )
+    return EXIT_OK
+
+
+def _utc(ts_ns: int) -> str:
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

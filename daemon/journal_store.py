@@ -1,0 +1,97 @@
+"""The journal's SQLite connection: opening, schema version, and serialised access.
+
+WAL mode with ``synchronous=NORMAL``: a process crash loses nothing committed, a power
+cut may lose the last transactions but never corrupts the file (and the venue still has
+the fills). Money is stored as exact decimal text and read back as :class:`Decimal`.
+One connection serves every thread, serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from makerd.daemon.journal_schema import SCHEMA_VERSION, create_or_migrate
+
+
+class JournalError(Exception):
+    """The journal file cannot be used (for example, written by another schema version)."""
+
+
+class JournalStore:
+    """The open journal file; the tables' records are built on it."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        # Autocommit: each statement is its own transaction, so nothing waits for a commit.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._prepare()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"{self.path}: journal schema version {version}, this makerd reads "
+                f"{SCHEMA_VERSION} and older"
+            )
+        create_or_migrate(self._db, version)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (SQLite checkpoints the WAL); later calls are no-ops."""
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+
+def write_many(
+    db: sqlite3.Connection, lock: threading.Lock, sql: str, rows: Sequence[tuple[object, ...]]
+) -> None:
+    """``sql`` once per row, in one transaction (the connection runs in autocommit)."""
+    with lock:
+        db.execute("BEGIN")
+        try:
+            db.executemany(sql, rows)
+        except BaseException:
+            db.execute("ROLLBACK")  # else the connection stays inside a transaction
+            raise
+        db.execute("COMMIT")
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact, human-readable decimal text; refuses NaN and infinities."""
+    if not value.is_finite():
+        raise ValueError(f"refusing to journal a non-finite amount: {value}")
+    return format(value, "f")

@@ -1,0 +1,351 @@
+"""The process's view of what the actors are doing: metrics, the status line, readiness.
+
+Messages addressed to the observer arrive on whichever thread sent them; everything
+here is quick, lock-protected and never blocks an actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from makerd.daemon.metrics import Metrics
+from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch
+from makerd.protocol.clock import Clock
+from makerd.protocol.control import (
+    AllChildrenAlive,
+    ChildUnresponsive,
+    OperatorCommandApplied,
+    QuoteCycleCompleted,
+)
+from makerd.protocol.market import (
+    BookUpdated,
+    FeedMessageDropped,
+    FeedRecovered,
+    FeedStale,
+    VenueConnectionChanged,
+)
+from makerd.protocol.orders import (
+    CancelAll,
+    CancelOrders,
+    DeadManSwitchArmed,
+    DeadManSwitchLost,
+    ModifyOrders,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderRejected,
+    OrderStateChanged,
+    PlaceOrders,
+    QuoteLevelsRefused,
+    QuoteTarget,
+)
+from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged, TradingState
+from makerd.protocol.side import Side
+
+NS_PER_S = 1_000_000_000
+RULE_LOG_INTERVAL_NS = 60 * NS_PER_S
+MAX_ACK_WAITING = 10_000
+_RULE_METRIC = {
+    "below_tick": "tick",
+    "size_zero": "size_zero",
+    "below_min_notional": "min_notional",
+}
+log = logging.getLogger("makerd.quotes")
+Handler = Callable[[Any], None]
+
+
+@dataclass(slots=True)
+class StatusSnapshot:
+    mid: Decimal | None = None
+    spread_bps: Decimal | None = None
+    open_orders: int = 0
+    fills: int = 0
+    position: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
+    restarts: int = 0
+    state: TradingState = TradingState.NORMAL
+    feed_stale: bool = False
+    venue_open_orders: int | None = None
+    venue_report_ns: int = 0
+    """When the query behind ``venue_open_orders`` was asked (its local time)."""
+    open_by_cloid: dict[str, Side] = field(default_factory=dict)
+    paused: bool = False
+    """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
+
+    @property
+    def trading_state(self) -> str:
+        """normal, reduce_only or halted (the risk guardian's), or paused by an operator."""
+        if self.paused and self.state is not TradingState.HALTED:
+            return "paused"
+        return self.state.value
+
+    def line(self) -> str:
+        mid = f"{self.mid:.2f}" if self.mid is not None else "-"
+        spread = f"{self.spread_bps:.2f}" if self.spread_bps is not None else "-"
+        return (
+            f"mid={mid} spread_bps={spread} orders={self.open_orders} fills={self.fills} "
+            f"pos={self.position} rpnl={self.realized_pnl:.2f} upnl={self.unrealized_pnl:.2f} "
+            f"fees={self.fees:.2f} restarts={self.restarts} state={self.trading_state}"
+            + (" feed=STALE" if self.feed_stale else "")
+        )
+
+
+class Observer:
+    def __init__(
+        self,
+        *,
+        metrics: Metrics,
+        on_unresponsive: Callable[[ChildUnresponsive], None],
+        on_alive: Callable[[], None],
+        on_kill_switch: Callable[[KillSwitchTripped], None],
+        clock: Clock,
+        on_operator_command: Callable[[OperatorCommandApplied], None] | None = None,
+        paused: bool = False,
+    ) -> None:
+        self._metrics = metrics
+        self._clock = clock
+        self._on_unresponsive = on_unresponsive
+        self._on_alive = on_alive
+        self._on_kill_switch = on_kill_switch
+        self._on_operator_command = on_operator_command or (lambda _: None)
+        self._lock = threading.Lock()
+        self._status = StatusSnapshot(paused=paused)
+        metrics.operator_paused.set(1 if paused else 0)  # a pause kept from the last run
+        self.first_cycle = threading.Event()
+        self.venue_report = threading.Event()
+        self._last_rule_log_ns: dict[str, int] = {}
+        self._sent_ns: dict[str, int] = {}
+        self._dead_man_armed: bool | None = None
+        self._locked, self._unlocked = self._handlers()
+
+    def snapshot(self) -> StatusSnapshot:
+        with self._lock:
+            copy = StatusSnapshot(**{k: getattr(self._status, k) for k in StatusSnapshot.__slots__})
+            copy.open_by_cloid = dict(self._status.open_by_cloid)
+            return copy
+
+    def count_restart(self) -> None:
+        with self._lock:
+            self._status.restarts += 1
+
+    def expect_venue_report(self) -> None:
+        self.venue_report.clear()
+
+    def venue_open_orders_since(self, asked_ns: int) -> int | None:
+        """The venue's count from a report asked at or after ``asked_ns``, else None."""
+        with self._lock:
+            if self._status.venue_open_orders is None or self._status.venue_report_ns < asked_ns:
+                return None
+            return self._status.venue_open_orders
+
+    def __call__(self, message: object) -> None:
+        handler = self._locked.get(type(message))
+        if handler is not None:
+            with self._lock:
+                handler(message)
+        callback = self._unlocked.get(type(message))
+        if callback is not None:
+            # Outside the lock: these may take other locks or send messages.
+            callback(message)
+
+    def _handlers(self) -> tuple[dict[type, Handler], dict[type, Handler]]:
+        metrics = self._metrics
+        locked: dict[type, Handler] = {
+            BookUpdated: self._on_book,
+            QuoteTarget: self._on_target,
+            QuoteCycleCompleted: self._on_cycle,
+            PlaceOrders: self._on_place,
+            ModifyOrders: lambda m: metrics.orders_modified_total.inc(len(m.amendments)),
+            CancelOrders: lambda m: metrics.orders_cancelled_total.labels(
+                reason=m.reason.value
+            ).inc(len(m.cloids)),
+            CancelAll: lambda m: metrics.orders_cancelled_total.labels(reason=m.reason.value).inc(),
+            OrderAccepted: self._on_accepted,
+            OrderRejected: lambda m: metrics.orders_rejected_total.labels(
+                reason=m.reason.value
+            ).inc(),
+            OrderStateChanged: self._on_order_state,
+            QuoteLevelsRefused: self._on_levels_refused,
+            OpenOrdersReported: self._on_venue_orders,
+            FillBooked: self._on_fill,
+            PositionChanged: self._on_position,
+            RiskStateChanged: self._on_risk_state,
+            MarginReported: lambda m: metrics.control.margin_use_ratio.set(float(m.use)),
+            FeedStale: lambda _: self._set_feed_stale(stale=True),
+            FeedRecovered: lambda _: self._set_feed_stale(stale=False),
+            VenueConnectionChanged: self._on_connection,
+            FeedMessageDropped: lambda m: metrics.feed_messages_dropped_total.labels(
+                stream=m.stream, reason=m.reason
+            ).inc(),
+            PositionMismatch: lambda m: metrics.control.position_mismatches_total.labels(
+                action=m.action
+            ).inc(),
+            DeadManSwitchArmed: self._on_dead_man_armed,
+            DeadManSwitchLost: self._on_dead_man_lost,
+            OperatorCommandApplied: self._on_operator_applied,
+        }
+        unlocked: dict[type, Handler] = {
+            ChildUnresponsive: self._on_unresponsive,
+            AllChildrenAlive: self._on_all_alive,
+            KillSwitchTripped: self._on_tripped,
+            OperatorCommandApplied: self._on_operator_command,
+        }
+        return locked, unlocked
+
+    def _on_operator_applied(self, applied: OperatorCommandApplied) -> None:
+        self._status.paused = applied.paused
+        self._metrics.operator_paused.set(1 if applied.paused else 0)
+
+    def _on_dead_man_armed(self, _: DeadManSwitchArmed) -> None:
+        self._dead_man_armed = True
+        self._metrics.control.dead_man_switch_armed.set(1)
+
+    def _on_dead_man_lost(self, _: DeadManSwitchLost) -> None:
+        # One loss per streak of failures: the gateway reports every failure past the limit.
+        if self._dead_man_armed is not False:
+            self._metrics.control.dead_man_switch_lost_total.inc()
+        self._dead_man_armed = False
+        self._metrics.control.dead_man_switch_armed.set(0)
+
+    def _on_book(self, book: BookUpdated) -> None:
+        self._status.mid = book.mid
+        if book.mid is not None:
+            self._metrics.mid_price_usd.set(float(book.mid))
+        self._metrics.feed_messages_total.labels(channel="l2Book").inc()
+        self._metrics.feed_last_message_timestamp_seconds.set(book.ts_local / NS_PER_S)
+
+    def _on_cycle(self, cycle: QuoteCycleCompleted) -> None:
+        if cycle.commands_sent:
+            # Logic stamps messages with the book's time; the real delay is measured here.
+            latency = (self._clock.now_ns() - cycle.book_ts_local) / NS_PER_S
+            self._metrics.tick_to_quote_seconds.observe(max(latency, 0.0))
+        self.first_cycle.set()
+
+    def _on_levels_refused(self, refused: QuoteLevelsRefused) -> None:
+        for reason in refused.reasons:
+            self._metrics.order_rule_errors_total.labels(
+                reason=_RULE_METRIC.get(reason, "other")
+            ).inc()
+            last = self._last_rule_log_ns.get(reason, 0)
+            if refused.ts_local - last >= RULE_LOG_INTERVAL_NS:
+                self._last_rule_log_ns[reason] = refused.ts_local
+                log.warning(
+                    "event=quote_level_refused coin=%s reason=%s note=%r",
+                    refused.coin,
+                    reason,
+                    "the exchange's rules refused a model level (logged once a minute per reason)",
+                )
+
+    def _on_place(self, command: PlaceOrders) -> None:
+        sent = self._clock.now_ns()
+        if len(self._sent_ns) > MAX_ACK_WAITING:
+            self._sent_ns.clear()  # acks that never came: forget them rather than grow
+        for order in command.orders:
+            self._metrics.orders_placed_total.labels(side=_side(order.side)).inc()
+            self._sent_ns[order.cloid] = sent
+
+    def _on_accepted(self, accepted: OrderAccepted) -> None:
+        sent = self._sent_ns.pop(accepted.cloid, None)
+        if sent is not None:
+            delay = (self._clock.now_ns() - sent) / NS_PER_S
+            self._metrics.order_ack_latency_seconds.observe(max(delay, 0.0))
+
+    def _on_venue_orders(self, report: OpenOrdersReported) -> None:
+        if report.ts_local >= self._status.venue_report_ns:
+            # What the venue may hold: what it lists and what may still come to rest.
+            self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
+            self._status.venue_report_ns = report.ts_local
+        self.venue_report.set()
+
+    def _on_risk_state(self, change: RiskStateChanged) -> None:
+        self._status.state = change.state
+        self._metrics.trading_state.state(change.state.value)
+        if change.state is TradingState.REDUCE_ONLY:
+            self._metrics.risk_limit_breaches_total.labels(limit="reduce_only").inc()
+        for limit in change.limits:
+            self._metrics.control.risk_soft_actions_total.labels(limit=limit.value).inc()
+
+    def _set_feed_stale(self, *, stale: bool) -> None:
+        self._status.feed_stale = stale
+        self._metrics.feed_stale.set(1 if stale else 0)
+
+    def _on_connection(self, change: VenueConnectionChanged) -> None:
+        self._metrics.feed_connected.labels(stream=change.stream).set(1 if change.connected else 0)
+        if not change.connected:
+            self._metrics.feed_reconnects_total.labels(
+                stream=change.stream, reason=change.reason
+            ).inc()
+
+    def _on_all_alive(self, alive: AllChildrenAlive) -> None:
+        self._metrics.watchdog_last_ping_timestamp_seconds.set(alive.ts_local / NS_PER_S)
+        self._on_alive()
+
+    def _on_tripped(self, tripped: KillSwitchTripped) -> None:
+        self._metrics.kill_switch_state.state("tripped")
+        self._metrics.kill_switch_trips_total.labels(reason=tripped.reason.value).inc()
+        self._metrics.risk_limit_breaches_total.labels(limit=tripped.reason.value).inc()
+        self._on_kill_switch(tripped)
+
+    def _on_target(self, target: QuoteTarget) -> None:
+        if target.bids and target.asks:
+            bid, ask = target.bids[0].price, target.asks[0].price
+            mid = (bid + ask) / 2
+            self._status.spread_bps = (ask - bid) / mid * 10_000
+            self._metrics.quote_spread_ratio.set(float((ask - bid) / mid))
+        for side, levels in ((Side.BUY, target.bids), (Side.SELL, target.asks)):
+            self._metrics.quotes_sent_total.labels(side=_side(side)).inc(len(levels))
+        if not target.bids and not target.asks:
+            reason = (
+                "stale_book"
+                if self._status.feed_stale
+                else "risk"
+                if self._status.state is not TradingState.NORMAL
+                else "other"
+            )
+            self._metrics.quotes_skipped_total.labels(reason=reason).inc()
+
+    def _on_order_state(self, change: OrderStateChanged) -> None:
+        open_orders = self._status.open_by_cloid
+        if change.status.is_terminal:
+            open_orders.pop(change.cloid, None)
+        else:
+            open_orders[change.cloid] = change.side
+        self._status.open_orders = len(open_orders)
+        for side in Side:
+            count = sum(1 for s in open_orders.values() if s is side)
+            self._metrics.open_orders.labels(side=_side(side)).set(count)
+
+    def _on_fill(self, booked: FillBooked) -> None:
+        fill = booked.fill
+        self._status.fills += 1
+        side = _side(fill.side)
+        self._metrics.fills_total.labels(side=side, liquidity=fill.liquidity.value).inc()
+        self._metrics.fill_quantity_total.labels(side=side).inc(float(fill.size))
+        if fill.late:
+            self._metrics.control.fills_late_total.inc()
+        if fill.fee > 0:
+            self._metrics.fees_paid_usd_total.inc(float(fill.fee))
+        elif fill.fee < 0:
+            self._metrics.fee_rebates_usd_total.inc(float(-fill.fee))
+
+    def _on_position(self, update: PositionChanged) -> None:
+        status = self._status
+        status.position = update.position
+        status.realized_pnl = update.realized_pnl
+        status.unrealized_pnl = update.unrealized_pnl
+        status.fees = update.fees_paid
+        status.funding = update.funding
+        self._metrics.position.set(float(update.position))
+        self._metrics.pnl_realized_usd.set(float(update.realized_pnl))
+        self._metrics.pnl_unrealized_usd.set(float(update.unrealized_pnl))
+
+
+def _side(side: Side) -> str:
+    return "buy" if side is Side.BUY else "sell"

@@ -1,0 +1,83 @@
+"""SIGHUP: re-read the config file and work out what may change while running.
+
+Quoting, order refresh and risk limits apply at once (to the running actors, and to any
+actor restarted later); everything else (mode, coin, venue, state directory, metrics,
+supervision, watchdog, sim) needs a restart and is reported as such. With several coins
+each coin's quoting overrides are hot too; adding or removing a coin needs a restart. A
+file that fails validation changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from makerd.config.loader import ConfigError, load_config
+from makerd.config.model import CoinSpec, MakerdConfig
+from makerd.daemon.basket_wiring import coin_quoting
+from makerd.daemon.wiring import order_size_problem
+from makerd.protocol.instrument import Instrument
+
+HOT_SECTIONS = ("quoting", "order_manager", "risk")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReloadPlan:
+    file_config: MakerdConfig | None
+    """The file as read now (None when it is invalid)."""
+    applied: MakerdConfig | None
+    """The running config with the hot sections replaced (None when invalid)."""
+    problems: tuple[str, ...]
+    restart_only: tuple[str, ...]
+    """Sections the file changed that take effect only after a restart."""
+
+
+def plan_reload(
+    *,
+    path: Path | None,
+    running: MakerdConfig,
+    previous_file: MakerdConfig,
+    instruments: tuple[Instrument, ...],
+) -> ReloadPlan:
+    """``instruments``: every running coin's, each order size is checked against its own."""
+    try:
+        new_file = load_config(path)
+    except ConfigError as error:
+        return ReloadPlan(file_config=None, applied=None, problems=error.problems, restart_only=())
+    hot = {name: getattr(new_file, name) for name in HOT_SECTIONS}
+    applied = dataclasses.replace(running, **hot, coins=_running_coins(running, new_file))
+    size_problems = tuple(
+        problem
+        for instrument in instruments
+        if (problem := order_size_problem(_of_coin(applied, instrument.coin), instrument))
+    )
+    if size_problems:
+        return ReloadPlan(file_config=None, applied=None, problems=size_problems, restart_only=())
+    restart_only = tuple(
+        field.name
+        for field in dataclasses.fields(MakerdConfig)
+        if field.name not in HOT_SECTIONS
+        and _restart_value(new_file, field.name) != _restart_value(previous_file, field.name)
+    )
+    return ReloadPlan(file_config=new_file, applied=applied, problems=(), restart_only=restart_only)
+
+
+def _running_coins(running: MakerdConfig, new_file: MakerdConfig) -> tuple[CoinSpec, ...]:
+    """The running coins with the file's quoting for each (its overrides, else the base)."""
+    fresh = {spec.coin: spec for spec in new_file.coin_specs()}
+    return tuple(
+        fresh.get(spec.coin, CoinSpec(coin=spec.coin, quoting=new_file.quoting))
+        for spec in running.coins
+    )
+
+
+def _of_coin(config: MakerdConfig, coin: str) -> MakerdConfig:
+    return dataclasses.replace(config, quoting=coin_quoting(config, coin))
+
+
+def _restart_value(config: MakerdConfig, name: str) -> object:
+    """What of a field needs a restart: of the coin list, the coins, not their quoting."""
+    if name == "coins":
+        return tuple(spec.coin for spec in config.coins)
+    return getattr(config, name)

@@ -1,0 +1,136 @@
+"""A backtest: recorded market data through the live state machines and the paper engine.
+
+Time is event-driven: the driver steps straight to the next recorded event, paper-exchange
+event or timer tick, so a quiet hour costs nothing and every message is replayed at its
+own local receive time. The session lands in the journal as a live run's would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from makerd.actors.driver import DeterministicDriver
+from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest import SessionRun, run_session
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.instrument import Instrument
+from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
+from makerd.venues.replay.stream import ReplayStream
+from makerd.venues.replay.venue import ReplayVenue
+
+NS_PER_MS = 1_000_000
+PROGRESS_EVERY = 8192
+"""Driver steps between two progress callbacks (cheap enough to ignore, often enough to see)."""
+
+
+class InstrumentRulesError(ValueError):
+    """The instrument's tick and lot rules are missing or unusable: a backtest will not guess."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayResult:
+    run: SessionRun
+    replayed: dict[str, int]
+    """Events replayed by kind (see :attr:`venues.replay.venue.ReplayVenue.replayed`)."""
+    first_ns: int
+    last_ns: int
+    cut_short: tuple[Path, ...]
+    """Unfinished (``.part``) recordings that ended mid-write: replayed up to there."""
+
+
+def instrument_from_meta(path: Path, coin: str) -> Instrument:
+    """``coin``'s rules from a saved ``{"type": "meta"}`` response."""
+    try:
+        instruments = parse_meta(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        raise InstrumentRulesError(f"--meta {path}: {_reason(error)}") from None
+    if coin not in instruments:
+        unknown = UnknownCoinError(coin, sorted(instruments))
+        raise InstrumentRulesError(f"--meta {path}: {unknown}")
+    return instruments[coin]
+
+
+def instrument_from_steps(coin: str, *, tick: Decimal, lot: Decimal) -> Instrument:
+    """Rules from the command line: ``lot`` the size step, ``tick`` the finest price step.
+
+    Hyperliquid's tick also shrinks to five significant figures at high prices; that rule
+    applies on top, as it does live.
+    """
+    sz_decimals = _decimals_of_power_of_ten(lot, "--lot")
+    price_decimals = _decimals_of_power_of_ten(tick, "--tick")
+    return Instrument(
+        coin=coin, asset_id=0, sz_decimals=sz_decimals, max_decimals=sz_decimals + price_decimals
+    )
+
+
+def run_replay(
+    config: MakerdConfig,
+    paths: Sequence[Path],
+    *,
+    instrument: Instrument,
+    state_dir: Path,
+    on_progress: Callable[[float], None] | None = None,
+    own: OwnOrders | None = None,
+) -> ReplayResult:
+    """Replay ``paths`` (merged by local time) for ``config.coin``.
+
+    Raises :class:`RecordingError` for an unreadable file and
+    :class:`EmptyRecordingError` when nothing of the coin is in them. ``own``: the
+    recording session's own orders and fills, taken out of what is replayed.
+    """
+    stream = ReplayStream(paths, coin=config.coin)
+    events = iter(stream) if own is None else without_own_orders(iter(stream), own)
+    venue = ReplayVenue(events, instrument, config.paper)
+    clock = ManualClock(venue.first_ns)
+
+    def drive(driver: DeterministicDriver) -> None:
+        steps = 0
+        while not venue.exhausted:
+            due = venue.next_event_ns()
+            driver.step_to(driver.next_timer_ns if due is None else min(due, driver.next_timer_ns))
+            steps += 1
+            if on_progress is not None and steps % PROGRESS_EVERY == 0:
+                on_progress(stream.progress)
+        # Answers to the last commands still arrive; nothing new is recorded after this.
+        config_paper = config.paper
+        drain_ns = (config_paper.order_entry_latency_ms + config_paper.ack_latency_ms) * NS_PER_MS
+        driver.step_to(driver.clock.now_ns() + drain_ns)
+
+    run = run_session(
+        config,
+        instrument=instrument,
+        venue=venue,
+        clock=clock,
+        state_dir=state_dir,
+        drive=drive,
+        end_reason="end of recording",
+    )
+    if on_progress is not None:
+        on_progress(1.0)
+    return ReplayResult(
+        run=run,
+        replayed=dict(venue.replayed),
+        first_ns=venue.first_ns,
+        last_ns=venue.last_ns,
+        cut_short=tuple(stream.cut_short),
+    )
+
+
+def _decimals_of_power_of_ten(step: Decimal, flag: str) -> int:
+    if step <= 0 or step > 1 or step.normalize() != Decimal(1).scaleb(step.normalize().adjusted()):
+        raise InstrumentRulesError(f"{flag} {step}: expected a power of ten up to 1 (0.01, 1)")
+    return -step.normalize().adjusted()
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, FeedParseError):
+        return f"not a meta response ({error.detail})"
+    if isinstance(error, OSError):
+        return f"cannot read ({error.strerror or error})"
+    return f"not JSON ({error})"

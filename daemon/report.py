@@ -1,0 +1,142 @@
+"""The end-of-session report, computed from the journal alone.
+
+Fills give counts, volume, maker ratio, fees and realized PnL; funding payments give
+funding; equity snapshots (every state of the ledger the fill tracker published, the
+same figures the kill switch judged) give unrealized PnL and the drawdown path. Total
+PnL is realized + unrealized − fees + funding. The final position and unrealized PnL are
+the newest of the last fill's and the last snapshot's: a position a fill closed has no
+unrealized PnL left, so a loss realized by a flatten is never counted again as
+unrealized. The restarts table gives restarts. Nothing here reads live actor state, so
+a report can be produced after the process is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from makerd.daemon.journal import EquitySnapshot, Journal, JournaledFill
+from makerd.protocol.account import Liquidity
+
+NS_PER_S = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSummary:
+    """What a session did, in USD and base units; drawdown is never negative."""
+
+    fills: int
+    volume_usd: Decimal
+    maker_ratio: float
+    fees_usd: Decimal
+    funding_usd: Decimal
+    realized_pnl_usd: Decimal
+    unrealized_pnl_usd: Decimal
+    total_pnl_usd: Decimal
+    max_drawdown_usd: Decimal
+    restarts: int
+    duration_s: float
+    final_position: Decimal
+
+
+def summarize(journal: Journal, session_id: int) -> SessionSummary:
+    """Summarise ``session_id`` from the journal (KeyError if there is no such session)."""
+    session = journal.session(session_id)
+    fills = journal.fills(session_id)
+    equity = journal.equity(session_id)
+    fees = sum((booked.fill.fee for booked in fills), Decimal(0))
+    realized = sum((booked.realized_pnl for booked in fills), Decimal(0))
+    makers = sum(1 for booked in fills if booked.fill.liquidity is Liquidity.MAKER)
+    funding = journal.session_funding(session_id)
+    position, unrealized = _final_position(equity, fills)
+    ended_ns = session.ended_ns or _last_activity_ns(session.started_ns, equity, fills)
+    return SessionSummary(
+        fills=len(fills),
+        volume_usd=sum((b.fill.price * b.fill.size for b in fills), Decimal(0)),
+        maker_ratio=makers / len(fills) if fills else 0.0,
+        fees_usd=fees,
+        funding_usd=funding,
+        realized_pnl_usd=realized,
+        unrealized_pnl_usd=unrealized,
+        total_pnl_usd=realized + unrealized - fees + funding,
+        max_drawdown_usd=max_drawdown(equity),
+        restarts=journal.restart_count(session_id),
+        duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
+        final_position=position,
+    )
+
+
+def max_drawdown(equity: list[EquitySnapshot]) -> Decimal:
+    """Largest fall of total PnL from an earlier peak of the series (0 if it never fell).
+
+    The first snapshot is the first peak: the ledger may carry PnL in from before the
+    session, so "zero" is not assumed to be where the session started.
+    """
+    deepest = Decimal(0)
+    peak: Decimal | None = None
+    for snapshot in equity:
+        total = snapshot.total_pnl
+        if peak is None or total > peak:
+            peak = total
+        deepest = max(deepest, peak - total)
+    return deepest
+
+
+def format_summary(summary: SessionSummary) -> str:
+    """Multi-line, aligned, human-readable text of ``summary``."""
+    rows = [
+        ("fills", str(summary.fills)),
+        ("volume", _usd(summary.volume_usd)),
+        ("maker ratio", f"{summary.maker_ratio:.1%}"),
+        ("fees", _usd(summary.fees_usd)),
+        ("funding", _usd(summary.funding_usd)),
+        ("realized pnl", _usd(summary.realized_pnl_usd)),
+        ("unrealized pnl", _usd(summary.unrealized_pnl_usd)),
+        ("total pnl", _usd(summary.total_pnl_usd)),
+        ("max drawdown", _usd(summary.max_drawdown_usd)),
+        ("final position", format(summary.final_position, "f")),
+        ("restarts", str(summary.restarts)),
+        ("duration", f"{summary.duration_s:.1f} s"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+
+
+def summary_to_json(summary: SessionSummary) -> str:
+    """JSON for :meth:`Journal.end_session`; decimals as exact strings."""
+    return json.dumps(
+        {key: format(v, "f") if isinstance(v, Decimal) else v for key, v in asdict(summary).items()}
+    )
+
+
+def _usd(amount: Decimal) -> str:
+    return f"{amount:,.2f} USD"
+
+
+def _final_position(
+    equity: list[EquitySnapshot], fills: list[JournaledFill]
+) -> tuple[Decimal, Decimal]:
+    """Position and unrealized PnL at the end: the last snapshot's, unless a fill came
+    after it (a crash between booking a fill and journaling its state). Then the fill
+    gives the position, and a position it closed has nothing unrealized."""
+    last_fill = fills[-1] if fills else None
+    last_snapshot = equity[-1] if equity else None
+    if last_fill is not None and (
+        last_snapshot is None or last_fill.fill.ts_local > last_snapshot.ts_ns
+    ):
+        position = last_fill.position_after
+        if position == 0 or last_snapshot is None:
+            return position, Decimal(0)
+        return position, last_snapshot.unrealized
+    if last_snapshot is None:
+        return Decimal(0), Decimal(0)
+    return last_snapshot.position, last_snapshot.unrealized
+
+
+def _last_activity_ns(
+    started_ns: int, equity: list[EquitySnapshot], fills: list[JournaledFill]
+) -> int:
+    """When an unfinished session (a crash) was last seen doing anything."""
+    times = [snapshot.ts_ns for snapshot in equity] + [booked.fill.ts_local for booked in fills]
+    return max(times, default=started_ns)

@@ -1,0 +1,158 @@
+"""``makerd report --session N --replay``: a live or paper session against its own backtest.
+
+A session that recorded its market stream (``feed.record_dir``) kept, in the journal, the
+directory and its whole config. This replays the lines that session received (those
+stamped between its start and its end, from the recorder's files of its coin), less the
+session's own orders and fills (see :mod:`venues.replay.own_orders`), through
+``makerd backtest``'s machinery with that config and the rules saved beside the files,
+into a journal of its own, and hands both summaries to :mod:`makerd.report_compare`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from makerd.config.errors import ConfigError
+from makerd.config.loader import parse_config
+from makerd.config.model import MakerdConfig
+from makerd.daemon.journal import Journal, SessionRecord
+from makerd.daemon.replay import run_replay
+from makerd.daemon.report_stats import report_figures
+from makerd.daemon.report_summary import JsonValue, summary_document
+from makerd.daemon.session_settings import ReplayInputs, read_replay_inputs
+from makerd.daemon.sessions import JOURNAL_NAME, session_journal
+from makerd.protocol.instrument import Instrument
+from makerd.venues.hyperliquid.recording_files import file_label
+from makerd.venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
+from makerd.venues.replay.own_orders import OwnOrders
+
+REPLAYABLE_MODES = ("live", "paper")
+_NS_PER_S = 1_000_000_000
+_STAMP = re.compile(r"_(\d{8})_(\d{2})(\d{4})?(?:_\d+)?\.gz(?:\.part)?$")
+
+
+class NotReplayableError(ValueError):
+    """The session cannot be replayed: wrong mode, nothing recorded, nothing kept."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayComparison:
+    live: dict[str, JsonValue]
+    replay: dict[str, JsonValue]
+    replay_state_dir: Path
+    """Where the replay's own journal is (``makerd report --state-dir`` reads it)."""
+    lines: int
+    """Recorded lines of the session's time span that were replayed."""
+    own: OwnOrders
+    """The session's own orders and fills, and how much of them the replay took out."""
+
+
+def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayComparison:
+    """Replay ``session_id`` (default: the latest) of ``state_dir``'s journal.
+
+    NoJournalError, KeyError (no such session), NotReplayableError, or the backtest's
+    RecordingError / EmptyRecordingError for a recording that cannot be replayed.
+    """
+    with session_journal(state_dir, session_id) as (journal, chosen):
+        record = journal.session(chosen)
+        inputs = read_replay_inputs(journal, chosen)
+        live = summary_document(report_figures(journal, chosen))
+        # Paper orders never reached the venue: its recording holds only the market.
+        own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
+    config, instrument, record_dir = _replay_terms(record, inputs)
+    replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
+    recording = replay_dir / "session.gz"
+    lines = cut_session_lines(record_dir, record, recording)
+    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir, own=own)
+    with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
+        replay = summary_document(report_figures(replay_journal, result.run.session_id))
+    return ReplayComparison(
+        live=live, replay=replay, replay_state_dir=replay_dir, lines=lines, own=own
+    )
+
+
+def own_orders_of(journal: Journal, session_id: int) -> OwnOrders:
+    """The session's own resting orders and fills, to take out of its recording."""
+    changes = journal.own_orders.own_order_changes(session_id)
+    trade_ids = (fill.trade_id for fill in journal.session_fills(session_id))
+    return OwnOrders(changes, trade_ids)
+
+
+def _replay_terms(
+    record: SessionRecord, inputs: ReplayInputs
+) -> tuple[MakerdConfig, Instrument, Path]:
+    """The session's config (recording off), its coin's recorded rules, its recording."""
+    if record.mode not in REPLAYABLE_MODES:
+        raise NotReplayableError(
+            f"session {record.id} is a {record.mode} session: only live and paper sessions "
+            "record the market they traded"
+        )
+    if inputs.config is None or inputs.record_dir is None:
+        raise NotReplayableError(
+            f"session {record.id} did not record its market stream (feed.record_dir was not "
+            "set, or the makerd that ran it did not keep its config)"
+        )
+    try:
+        config = parse_config(inputs.config, source=f"session {record.id}'s config")
+    except ConfigError as error:
+        raise NotReplayableError(str(error)) from None
+    if len(config.coin_specs()) > 1:
+        raise NotReplayableError(
+            f"session {record.id} quoted several coins ({record.coin}); a replay takes one"
+        )
+    config = dataclasses.replace(config, feed=dataclasses.replace(config.feed, record_dir=None))
+    try:
+        instrument = load_rules(inputs.record_dir / RULES_NAME, config.coin)
+    except RulesFileError as error:
+        raise NotReplayableError(f"the instrument's rules: {error}") from None
+    return config, instrument, inputs.record_dir
+
+
+def cut_session_lines(record_dir: Path, session: SessionRecord, out: Path) -> int:
+    """Copy the lines of ``session``'s coin stamped within its span into ``out`` (gzip).
+
+    A recording directory holds every run's files; a file whose period starts after the
+    session ended is not opened. Returns how many lines were copied.
+    """
+    ended_ns = session.ended_ns if session.ended_ns is not None else 2**63
+    label = file_label((session.coin,))
+    copied = 0
+    with gzip.open(out, "wt", encoding="utf-8") as sink:
+        for path in sorted(record_dir.glob(f"{label}_*.gz*")):
+            starts_ns = _period_start_ns(path)
+            if starts_ns is None or starts_ns > ended_ns:
+                continue
+            with gzip.open(path, "rt", encoding="utf-8", errors="replace") as source:
+                for line in _complete_lines(source):
+                    stamp = line.partition(" ")[0]
+                    if stamp.isdigit() and session.started_ns <= int(stamp) <= ended_ns:
+                        sink.write(line)
+                        copied += 1
+    return copied
+
+
+def _complete_lines(source: TextIO) -> Iterator[str]:
+    """The file's lines, stopping quietly where an unfinished ``.part`` file is cut."""
+    try:
+        for line in source:
+            if line.endswith("\n"):
+                yield line
+    except EOFError:
+        return  # an unfinished .part: everything before the cut is kept
+
+
+def _period_start_ns(path: Path) -> int | None:
+    match = _STAMP.search(path.name)
+    if match is None:
+        return None
+    day, hour, minutes = match.groups()
+    start = datetime.strptime(day + hour + (minutes or "0000"), "%Y%m%d%H%M%S")
+    return int(start.replace(tzinfo=UTC).timestamp()) * _NS_PER_S

@@ -1,0 +1,41 @@
+"""The printed side of ``makerd report --session N --replay``: both summaries, the divergence."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from makerd.daemon.report_compare import format_comparison
+from makerd.daemon.report_replay import NotReplayableError, compare_with_replay
+from makerd.daemon.sessions import NoJournalError
+from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.venue import EmptyRecordingError
+
+
+def report_replay(args: argparse.Namespace) -> int:
+    """``makerd report`` with ``--replay``: ``--state-dir`` and ``--session`` say which."""
+    if args.all or args.report_dir is not None:
+        print("makerd: --replay takes neither --all nor --report-dir", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        comparison = compare_with_replay(args.state_dir, args.session)
+    except (NoJournalError, KeyError, NotReplayableError, RecordingError) as error:
+        print(f"makerd: report --replay: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except EmptyRecordingError:
+        print("makerd: report --replay: the session's recording holds no data", file=sys.stderr)
+        return EXIT_FAILURE
+    live, replay, own = comparison.live, comparison.replay, comparison.own
+    print(
+        f"session {live['session']} ({live['mode']}) against its replay: "
+        f"{comparison.lines} recorded lines; the replay's journal is in "
+        f"{comparison.replay_state_dir} (session {replay['session']})"
+    )
+    print(
+        f"taken out of the recording: {own.trades_dropped} of our "
+        f"{len(own.own_trade_ids)} fills from its trades, {own.size_removed.normalize():f} "
+        f"of displayed size from its books ({own.order_changes} order changes journaled)"
+    )
+    print(format_comparison(live, replay, names=(str(live["mode"]), "replay")))
+    return EXIT_OK

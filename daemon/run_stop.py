@@ -1,0 +1,118 @@
+"""The stop sequence and the session's last journal rows and summary.
+
+Order of stop: close the gate and the control socket (no operator command may race the
+stop), tell every actor to stop trading, cancel everything at the venue and wait for it to
+confirm, then stop the ticker, the actors, the venue and the metrics server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TextIO
+
+from makerd.daemon.coin_report import coin_lines
+from makerd.daemon.control_desk import AnswerBox
+from makerd.daemon.control_server import ControlServer
+from makerd.daemon.metrics import MetricsServer
+from makerd.daemon.notify import ServiceNotifier
+from makerd.daemon.report import format_summary, summarize, summary_to_json
+from makerd.daemon.run_outcome import OutcomeBox, flattens
+from makerd.daemon.run_tree import RunParts, Session, Tree
+from makerd.daemon.shutdown import confirm_every_coin
+from makerd.daemon.signals import SignalFlags
+from makerd.daemon.timers import Ticker
+from makerd.protocol.control import StopTrading
+from makerd.protocol.orders import CancelReason
+
+log = logging.getLogger("makerd")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Running:
+    """What runs during a session and must be stopped at its end."""
+
+    tree: Tree
+    control: ControlServer
+    ticker: Ticker
+    server: MetricsServer | None
+
+
+def stop_everything(
+    parts: RunParts,
+    session: Session,
+    running: Running,
+    *,
+    outcome: OutcomeBox,
+    notifier: ServiceNotifier,
+    answers: AnswerBox,
+    flags: SignalFlags,
+    out: TextIO,
+) -> int | None:
+    """Stop the session; the venue's open-order count at the end (None: unknown)."""
+    notifier.stopping("stopping: cancelling orders")
+    parts.gate.close(outcome.get().reason)
+    answers.close()
+    running.control.stop()  # first: no operator command may race the stop
+    venue = session.venue
+    now = parts.clock.now_ns()
+    flatten = flattens(outcome.get(), parts.config.risk)
+    running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
+    # Belt and braces: the venue cancels everything even if an order_manager is gone.
+    for cancel in parts.basket.cancel_all(CancelReason.SHUTDOWN, now):
+        venue.submit(cancel)
+    remaining = confirm_every_coin(
+        venue=venue,
+        observers=running.tree.observers.by_coin,
+        clock=parts.clock,
+        deadline_s=parts.config.stop_timeout_s * 0.6,
+        give_up=flags.second_stop,
+    )
+    running.ticker.stop()
+    abandoned = running.tree.supervisor.stop()
+    confirmed = remaining == 0
+    # Unconfirmed: the exchange's dead-man switch stays armed to cancel what is left.
+    venue.stop(orders_confirmed_gone=confirmed)
+    if running.server is not None:
+        running.server.shutdown()
+    _say_what_is_left(remaining, out)
+    outcome.stopped(orders_confirmed_gone=confirmed)
+    if abandoned:
+        log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
+    return remaining
+
+
+def _say_what_is_left(remaining: int | None, out: TextIO) -> None:
+    if remaining == 0:
+        print("makerd: venue confirms 0 open orders", file=out, flush=True)
+        return
+    left = "an unknown number of" if remaining is None else str(remaining)
+    log.error("event=orders_left_open count=%s", "unknown" if remaining is None else left)
+    print(
+        f"makerd: could not confirm that no order is left open: the venue may still "
+        f"hold {left} orders (its dead-man switch, if armed, cancels them)",
+        file=out,
+        flush=True,
+    )
+
+
+def finish_journal(
+    parts: RunParts, session: Session, *, open_at_stop: int | None, reason: str, out: TextIO
+) -> None:
+    """The stop row, the session's end with its summary, and the summary printed."""
+    journal, session_id = session.journal, session.session_id
+    left = "unknown" if open_at_stop is None else str(open_at_stop)
+    journal.record_order_event(
+        session_id,
+        ts_ns=parts.clock.now_ns(),
+        cloid="*",
+        event="stopped",
+        detail=f"venue_open_orders={left} reason={reason}",
+    )
+    summary = summarize(journal, session_id)
+    journal.end_session(
+        session_id, ts_ns=parts.clock.now_ns(), summary_json=summary_to_json(summary)
+    )
+    print(format_summary(summary), file=out, flush=True)
+    if parts.basket.several:
+        print(coin_lines(journal, session_id, parts.basket.coins), file=out, flush=True)

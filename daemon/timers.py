@@ -1,0 +1,39 @@
+"""A ticker that wakes every actor on an interval, with the time they should act on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from makerd.protocol.clock import Clock
+from makerd.protocol.control import TimerFired
+
+
+class Ticker:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        interval_s: float,
+        roles: tuple[str, ...],
+        send: Callable[[str, object], None],
+    ) -> None:
+        self._clock = clock
+        self._interval_s = interval_s
+        self._roles = roles
+        self._send = send
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            tick = TimerFired(ts_local=self._clock.now_ns())
+            for role in self._roles:
+                self._send(role, tick)

@@ -1,0 +1,127 @@
+"""Several coins' paper exchanges as one account: commands split per coin, answers joined.
+
+Each coin has its own :class:`PaperExchange` (its own book, queue and position). A command
+naming several coins' orders (a batch) is split per coin; one naming orders only by client
+id goes to the coin the id was minted for. A margin question goes to every coin and the
+answers become one account's (each coin's exchange counts the starting value once). Sim
+mode (:mod:`venues.sim.basket`) and paper mode share the split and the margin sum.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import TypeVar
+
+from makerd.config.model import PaperConfig
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.orders import (
+    ArmDeadManSwitch,
+    CancelOrders,
+    ModifyOrders,
+    PlaceOrders,
+    RequestMargin,
+    VenueCommand,
+)
+from makerd.protocol.risk import MarginReported
+from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.replies import PaperEvent
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+class CoinSplit:
+    """Which coin's exchange each part of a command belongs to."""
+
+    def __init__(self, coins: Sequence[str], *, coin_of_cloid: Callable[[str], str | None]) -> None:
+        self._coins = tuple(coins)
+        self._first = coins[0]
+        self._coin_of_cloid = coin_of_cloid
+
+    def split(self, command: VenueCommand) -> list[tuple[str, VenueCommand]]:
+        if isinstance(command, ArmDeadManSwitch):
+            return [(self._first, command)]  # paper orders die with the process anyway
+        if isinstance(command, RequestMargin):
+            return [(coin, command) for coin in self._coins]  # one answer made of all
+        if isinstance(command, PlaceOrders):
+            orders = self._group(command.orders, lambda order: order.coin)
+            return [(coin, replace(command, orders=part)) for coin, part in orders]
+        if isinstance(command, CancelOrders):
+            cloids = self._group(command.cloids, self._coin_of_cloid)
+            return [(coin, replace(command, cloids=part)) for coin, part in cloids]
+        if isinstance(command, ModifyOrders):
+            changes = self._group(
+                command.amendments, lambda change: self._coin_of_cloid(change.cloid)
+            )
+            return [(coin, replace(command, amendments=part)) for coin, part in changes]
+        return [(self._known(command.coin), command)]
+
+    def _group(
+        self, items: Iterable[T], coin_of: Callable[[T], str | None]
+    ) -> list[tuple[str, tuple[T, ...]]]:
+        groups: dict[str, list[T]] = {}
+        for item in items:
+            groups.setdefault(self._known(coin_of(item)), []).append(item)
+        return [(coin, tuple(group)) for coin, group in groups.items()]
+
+    def _known(self, coin: str | None) -> str:
+        """An unknown coin or id goes to the first coin's exchange, which refuses it."""
+        return coin if coin is not None and coin in self._coins else self._first
+
+
+def join_margins(events: list[E], *, start: Decimal) -> list[E | MarginReported]:
+    """``events`` with every coin's :class:`MarginReported` made one account's, last."""
+    reports: list[MarginReported] = [e for e in events if isinstance(e, MarginReported)]
+    if not reports:
+        return list(events)
+    others: list[E | MarginReported] = [e for e in events if not isinstance(e, MarginReported)]
+    return [*others, account_margin(reports, start=start)]
+
+
+def account_margin(reports: list[MarginReported], *, start: Decimal) -> MarginReported:
+    """One account over every coin: each coin's exchange counts the starting value once."""
+    return MarginReported(
+        account_value=sum((r.account_value - start for r in reports), start),
+        margin_used=sum((r.margin_used for r in reports), Decimal(0)),
+        ts_exchange=max(r.ts_exchange for r in reports),
+        ts_local=max(r.ts_local for r in reports),
+    )
+
+
+def _no_coin(_: str) -> str | None:
+    return None
+
+
+class PaperBasket:
+    """One :class:`PaperExchange` per coin behind one account (paper mode's matching)."""
+
+    def __init__(
+        self,
+        exchanges: Mapping[str, PaperExchange],
+        *,
+        paper: PaperConfig,
+        coin_of_cloid: Callable[[str], str | None] | None = None,
+    ) -> None:
+        """``coin_of_cloid`` routes a cancel or modify by client id (None: one coin)."""
+        self.exchanges = dict(exchanges)
+        self._start = paper.account_value_usd
+        self._split = CoinSplit(tuple(exchanges), coin_of_cloid=coin_of_cloid or _no_coin)
+
+    def submit(self, command: VenueCommand, now_ns: int) -> None:
+        for coin, part in self._split.split(command):
+            self.exchanges[coin].submit(part, now_ns)
+
+    def on_market(self, event: BookSnapshotReceived | TradePrinted) -> None:
+        """A coin's book or trade, to that coin's exchange (another coin's is ignored)."""
+        exchange = self.exchanges.get(event.coin)
+        if exchange is not None:
+            exchange.on_market(event)
+
+    def events_until(self, now_ns: int) -> list[PaperEvent]:
+        """Every coin's events due by ``now_ns`` in delivery order, margins joined."""
+        streams = [exchange.events_until(now_ns) for exchange in self.exchanges.values()]
+        merged = list(heapq.merge(*streams, key=lambda event: event.ts_local))
+        return join_margins(merged, start=self._start)
