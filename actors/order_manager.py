@@ -36,6 +36,7 @@ from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
 from makerd.actors.order_commands import batched_commands, resting_views, within_bound
 from makerd.actors.order_diff import diff_side
 from makerd.actors.order_state import ManagedOrder, OrderTable
+from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.refresh_policy import RefreshPolicy
 from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report
 from makerd.config.model import OrderManagerConfig
@@ -96,12 +97,15 @@ class OrderManagerLogic:
         max_quote_orders: int = 6,
         truth_timing: TruthTiming | None = None,
         pause: PauseMemory | None = None,
+        own_order_log: OwnOrderLog | None = None,
     ) -> None:
         """``bracket`` turns bracket mode on: a reduce-only TP/SL pair around the position.
 
         ``max_quote_orders`` is the ladder's size (two sides times the model's levels);
-        ``pause`` is the operator's pause, shared with earlier and later incarnations.
+        ``pause`` is the operator's pause, shared with earlier and later incarnations;
+        ``own_order_log`` keeps our orders' changes while the market is recorded.
         """
+        self._own_order_log = own_order_log
         self._instrument = instrument
         self._exposure = ExposureLimit(max_quote_orders=max_quote_orders)
         self.truth = VenueTruth(truth_timing)
@@ -135,9 +139,17 @@ class OrderManagerLogic:
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
 
+    def stop(self) -> None:
+        """The actor stops: the order changes not yet written go to the journal."""
+        if self._own_order_log is not None:
+            self._own_order_log.flush()
+
     def handle(self, message: object) -> list[object]:
         handler = self._handlers.get(type(message))
-        return handler(message) if handler is not None else []
+        out = handler(message) if handler is not None else []
+        if self._own_order_log is not None:
+            self._own_order_log.observe(out)
+        return out
 
     def _build_handlers(self) -> dict[type, Callable[[Any], list[object]]]:
         return {

@@ -11,6 +11,7 @@ config. Prints both sides and whether they agree within the issue's tolerance (f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -25,12 +26,19 @@ from tests.test_replay_fidelity import figures, live_run, replay_report, within_
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0, help="length of the live run")
+    parser.add_argument(
+        "--keep", type=Path, help="work in this (new) directory and keep it: journal, recording"
+    )
     args = parser.parse_args()
     venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.1))
     url = venue.start()
     try:
-        with tempfile.TemporaryDirectory(prefix="makerd-fidelity-") as scratch:
-            work = Path(scratch)
+        with contextlib.ExitStack() as scope:
+            if args.keep is None:
+                work = Path(scope.enter_context(tempfile.TemporaryDirectory(prefix="fidelity-")))
+            else:
+                work = args.keep
+                work.mkdir(parents=True)
             state = live_run(work, url, seconds=args.seconds)
             result = replay_report(work, state)
     finally:

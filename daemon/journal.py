@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from makerd.daemon.journal_extras import ReportTables
+from makerd.daemon.journal_own_orders import OwnOrderTable
 from makerd.daemon.journal_records import RiskAndFundingRecords
 from makerd.daemon.journal_schema import SCHEMA_VERSION
 from makerd.daemon.journal_store import JournalError
@@ -67,6 +68,7 @@ class Journal(RiskAndFundingRecords):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.report_tables = ReportTables(self._db, self._lock)
+        self.own_orders = OwnOrderTable(self._db, self._lock)
 
     def start_session(self, *, mode: str, coin: str, ts_ns: int, account: str | None = None) -> int:
         """Open a new session and return its id.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from makerd.actors.quote_sampler import QuoteSample
+from makerd.daemon.journal_store import write_many
 
 
 class ReportTables:
@@ -28,18 +29,13 @@ class ReportTables:
             (session_id, s.ts_local, *map(_text, (s.bid, s.ask, s.touch_bid, s.touch_ask)))
             for s in samples
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO quote_samples (session_id, ts, bid, ask, touch_bid, touch_ask)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")  # else the connection stays inside a transaction
-                raise
-            self._db.execute("COMMIT")
+        write_many(
+            self._db,
+            self._lock,
+            "INSERT INTO quote_samples (session_id, ts, bid, ask, touch_bid, touch_ask)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def quote_samples(self, session_id: int) -> list[QuoteSample]:
         """The session's quote samples in time order."""

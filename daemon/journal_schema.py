@@ -86,6 +86,15 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX funding_by_session ON funding_payments(session_id);
     ALTER TABLE equity ADD COLUMN funding TEXT NOT NULL DEFAULT '0';
     """,
+    # 6 → 7: while a session records its market, each change of our orders (resting where,
+    # how much left, or gone), so a replay of that recording can take us out of it.
+    """
+    CREATE TABLE own_orders (
+        session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+        cloid TEXT NOT NULL, side TEXT NOT NULL, status TEXT NOT NULL,
+        price TEXT NOT NULL, size TEXT NOT NULL);
+    CREATE INDEX own_orders_by_session ON own_orders(session_id, ts);
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -73,6 +74,20 @@ class JournalStore:
     def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+
+def write_many(
+    db: sqlite3.Connection, lock: threading.Lock, sql: str, rows: Sequence[tuple[object, ...]]
+) -> None:
+    """``sql`` once per row, in one transaction (the connection runs in autocommit)."""
+    with lock:
+        db.execute("BEGIN")
+        try:
+            db.executemany(sql, rows)
+        except BaseException:
+            db.execute("ROLLBACK")  # else the connection stays inside a transaction
+            raise
+        db.execute("COMMIT")
 
 
 def decimal_text(value: Decimal) -> str:

@@ -20,6 +20,7 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.venue import ReplayVenue
 
@@ -75,14 +76,17 @@ def run_replay(
     instrument: Instrument,
     state_dir: Path,
     on_progress: Callable[[float], None] | None = None,
+    own: OwnOrders | None = None,
 ) -> ReplayResult:
     """Replay ``paths`` (merged by local time) for ``config.coin``.
 
     Raises :class:`RecordingError` for an unreadable file and
-    :class:`EmptyRecordingError` when nothing of the coin is in them.
+    :class:`EmptyRecordingError` when nothing of the coin is in them. ``own``: the
+    recording session's own orders and fills, taken out of what is replayed.
     """
     stream = ReplayStream(paths, coin=config.coin)
-    venue = ReplayVenue(iter(stream), instrument, config.paper)
+    events = iter(stream) if own is None else without_own_orders(iter(stream), own)
+    venue = ReplayVenue(events, instrument, config.paper)
     clock = ManualClock(venue.first_ns)
 
     def drive(driver: DeterministicDriver) -> None:

@@ -2,7 +2,8 @@
 
 A session that recorded its market stream (``feed.record_dir``) kept, in the journal, the
 directory and its whole config. This replays the lines that session received (those
-stamped between its start and its end, from the recorder's files of its coin) through
+stamped between its start and its end, from the recorder's files of its coin), less the
+session's own orders and fills (see :mod:`venues.replay.own_orders`), through
 ``makerd backtest``'s machinery with that config and the rules saved beside the files,
 into a journal of its own, and hands both summaries to :mod:`makerd.report_compare`.
 """
@@ -31,6 +32,7 @@ from makerd.daemon.sessions import JOURNAL_NAME, session_journal
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.recording_files import file_label
 from makerd.venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
+from makerd.venues.replay.own_orders import OwnOrders
 
 REPLAYABLE_MODES = ("live", "paper")
 _NS_PER_S = 1_000_000_000
@@ -49,6 +51,8 @@ class ReplayComparison:
     """Where the replay's own journal is (``makerd report --state-dir`` reads it)."""
     lines: int
     """Recorded lines of the session's time span that were replayed."""
+    own: OwnOrders
+    """The session's own orders and fills, and how much of them the replay took out."""
 
 
 def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayComparison:
@@ -61,14 +65,25 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
         live = summary_document(report_figures(journal, chosen))
+        # Paper orders never reached the venue: its recording holds only the market.
+        own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
     config, instrument, record_dir = _replay_terms(record, inputs)
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
-    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir)
+    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir, own=own)
     with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
         replay = summary_document(report_figures(replay_journal, result.run.session_id))
-    return ReplayComparison(live=live, replay=replay, replay_state_dir=replay_dir, lines=lines)
+    return ReplayComparison(
+        live=live, replay=replay, replay_state_dir=replay_dir, lines=lines, own=own
+    )
+
+
+def own_orders_of(journal: Journal, session_id: int) -> OwnOrders:
+    """The session's own resting orders and fills, to take out of its recording."""
+    changes = journal.own_orders.own_order_changes(session_id)
+    trade_ids = (fill.trade_id for fill in journal.session_fills(session_id))
+    return OwnOrders(changes, trade_ids)
 
 
 def _replay_terms(

@@ -26,11 +26,16 @@ def report_replay(args: argparse.Namespace) -> int:
     except EmptyRecordingError:
         print("makerd: report --replay: the session's recording holds no data", file=sys.stderr)
         return EXIT_FAILURE
-    live, replay = comparison.live, comparison.replay
+    live, replay, own = comparison.live, comparison.replay, comparison.own
     print(
         f"session {live['session']} ({live['mode']}) against its replay: "
         f"{comparison.lines} recorded lines; the replay's journal is in "
         f"{comparison.replay_state_dir} (session {replay['session']})"
+    )
+    print(
+        f"taken out of the recording: {own.trades_dropped} of our "
+        f"{len(own.own_trade_ids)} fills from its trades, {own.size_removed.normalize():f} "
+        f"of displayed size from its books ({own.order_changes} order changes journaled)"
     )
     print(format_comparison(live, replay, names=(str(live["mode"]), "replay")))
     return EXIT_OK

@@ -13,6 +13,7 @@ from makerd.actors.fill_tracker import FillJournal, FillTrackerLogic
 from makerd.actors.gate import TradingGate
 from makerd.actors.operator_hold import PauseMemory
 from makerd.actors.order_manager import OrderManagerLogic
+from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.quote_sampler import QuoteSampler
 from makerd.actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from makerd.actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
@@ -27,7 +28,7 @@ from makerd.actors.routing import (
     Logic,
 )
 from makerd.actors.watchdog import WatchdogLogic
-from makerd.config.model import MakerdConfig, QuotingConfig, VolatilityEstimatorKind
+from makerd.config.model import MakerdConfig, Mode, QuotingConfig, VolatilityEstimatorKind
 from makerd.daemon.journal import Journal
 from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
@@ -167,6 +168,7 @@ def coin_logic_factories(
             bracket=bracket_settings(quoting()),
             max_quote_orders=2 * quote_levels(quoting()),
             pause=pause,
+            own_order_log=_own_order_log(deps),
         ),
         QUOTER: lambda: QuoterLogic(
             instrument=instrument,
@@ -222,6 +224,21 @@ def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
     if not isinstance(deps.journal, Journal):
         return None
     return QuoteSampler(journal=deps.journal.report_tables, session_id=deps.session_id)
+
+
+def keeps_own_orders(config: MakerdConfig) -> bool:
+    """A live run that records its market journals its orders' changes."""
+    return config.mode is Mode.LIVE and config.feed.record_dir is not None
+
+
+def _own_order_log(deps: Dependencies) -> OwnOrderLog | None:
+    """Our orders' changes, kept while a live run records (a replay takes us out).
+
+    Paper orders never reach the venue, so a paper run's recording holds none of them.
+    """
+    if not keeps_own_orders(deps.config) or not isinstance(deps.journal, Journal):
+        return None
+    return OwnOrderLog(journal=deps.journal.own_orders, session_id=deps.session_id)
 
 
 def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:

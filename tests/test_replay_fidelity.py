@@ -7,10 +7,10 @@ it recorded with the same config and prints both side by side.
 This test holds the mechanics: the session's recording, its stored config and rules are
 enough to replay it, and the replay trades on it. Whether the two agree within the
 issue's tolerance (fills ±10 %, PnL ±20 %) is measured by ``bench/bench_fidelity.py``,
-not asserted here, because today they do not over 10 minutes (−26 % fills): the
-recording holds the session's own resting orders and its own fills, which the replay's
-quoter and queue take for the market's (docs/backtest.md). A short run that happened to
-agree in total would be luck, not evidence.
+not asserted here (docs/backtest.md gives the figures). A short run that happened to
+agree in total would be luck, not evidence. It also checks what the replay needs to take
+the session's own orders out of its recording: the journal kept them, and each of its
+fills is known by a trade id that the recording printed.
 """
 
 from __future__ import annotations
@@ -29,8 +29,12 @@ import pytest
 from eth_account import Account
 
 from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.report_replay import cut_session_lines, own_orders_of
+from makerd.daemon.sessions import session_journal
+from makerd.protocol.market import TradePrinted
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.replay.stream import ReplayStream
 from tests.processes import MakerdProcess, write_config
 
 RUN_S = float(os.environ.get("MAKERD_FIDELITY_S", "20"))
@@ -106,6 +110,7 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     tmp_path: Path, venue_url: str
 ) -> None:
     state = live_run(tmp_path, venue_url)
+    own_trades, recorded_trades, own_changes = own_traces(tmp_path, state)
 
     result = replay_report(tmp_path, state)
 
@@ -115,3 +120,18 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     figures(result.stdout, "net pnl (USD)")  # both columns are printed
     assert live_fills > 0, result.stdout
     assert replay_fills > 0, "the replay trades on the recording: " + result.stdout
+    assert own_changes > 0, "the live session journaled its orders' changes"
+    assert len(own_trades) == live_fills
+    assert own_trades <= recorded_trades, "every own fill is a recorded trade, by id"
+
+
+def own_traces(tmp_path: Path, state: Path) -> tuple[set[str], set[str], int]:
+    """The live session's fill ids, the recording's trade ids, its journaled order changes."""
+    with session_journal(state, 1) as (journal, chosen):
+        session = journal.session(chosen)
+        own = own_orders_of(journal, chosen)
+        changes = len(journal.own_orders.own_order_changes(chosen))
+    cut = tmp_path / "cut.gz"
+    cut_session_lines(tmp_path / "recording", session, cut)
+    recorded = {e.trade_id for e in ReplayStream([cut], coin="BTC") if isinstance(e, TradePrinted)}
+    return set(own.own_trade_ids), recorded, changes
