@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from makerd.protocol.account import Liquidity, OrderFilled
-from makerd.protocol.market import BookLevel, BookSnapshotReceived, DropReason, TradePrinted
+from makerd.protocol.market import DropReason, TradePrinted
 from makerd.protocol.orders import OrderStatus, RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.errors import (
@@ -63,12 +62,12 @@ from makerd.venues.hyperliquid.parse_account import (
     parse_positions,
     parse_user_rate_limit,
 )
+from makerd.venues.hyperliquid.parse_book import LevelCache, parse_bbo, parse_l2_book
 
 _PRICE, _SIZE, _NUMBER = DropReason.BAD_PRICE, DropReason.BAD_SIZE, DropReason.BAD_NUMBER
-_UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-"""A plain decimal without a sign: what a book level's price and size must be."""
 
 __all__ = [
+    "LevelCache",
     "OrderStatusReported",
     "UserFillsMessage",
     "UserRateLimit",
@@ -117,158 +116,6 @@ class OrderStatusReported:
     reject_reason: RejectReason | None
     ts_exchange: int
     ts_local: int
-
-
-class LevelCache:
-    """What a replay already parsed and checked, so that it parses each thing once.
-
-    ``levels`` by their wire strings (px, sz, n); ``decimals`` by their string: a level
-    whose size changed keeps its price's string, and prices and sizes pass the same checks
-    (a positive plain decimal within the length limit), so one table serves both.
-    """
-
-    def __init__(self, limit: int = 8192) -> None:
-        self.levels: dict[tuple[str, str, int], BookLevel] = {}
-        self.decimals: dict[str, Decimal] = {}
-        self._limit = limit
-
-    def trim(self) -> None:
-        """Forget everything once either table passes the limit (memory stays bounded)."""
-        if len(self.levels) > self._limit or len(self.decimals) > self._limit:
-            self.levels.clear()
-            self.decimals.clear()
-
-
-def parse_l2_book(
-    data: object,
-    *,
-    ts_local: int,
-    guard: FrameGuard = OPEN_GUARD,
-    cache: LevelCache | None = None,
-) -> BookSnapshotReceived:
-    """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first.
-
-    ``cache`` (kept by the caller between snapshots) skips re-parsing a level whose exact
-    strings already passed every check; most levels repeat from one snapshot to the next.
-    """
-    channel = "l2Book"
-    book = as_object(data, channel)
-    coin = read_str(book, "coin", channel)
-    guard.check_coin(coin, channel)
-    ts_exchange = read_time_ns(book, "time", channel, guard=guard, ts_local=ts_local)
-    levels = as_list(book.get("levels"), channel, "levels")
-    if len(levels) != 2:
-        raise FeedParseError(channel, "levels must be [bids, asks]")
-    if cache is not None:
-        cache.trim()
-    bids, asks = (_side_levels(side, guard, cache) for side in levels)
-    return _checked_book(
-        coin,
-        bids=bids,
-        asks=asks,
-        ts_exchange=ts_exchange,
-        ts_local=ts_local,
-        guard=guard,
-        channel=channel,
-    )
-
-
-def parse_bbo(
-    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
-) -> BookSnapshotReceived:
-    """A ``bbo`` frame as a top-of-book snapshot: at most one level per side."""
-    channel = "bbo"
-    message = as_object(data, channel)
-    coin = read_str(message, "coin", channel)
-    guard.check_coin(coin, channel)
-    ts_exchange = read_time_ns(message, "time", channel, guard=guard, ts_local=ts_local)
-    pair = as_list(message.get("bbo"), channel, "bbo")
-    if len(pair) != 2:
-        raise FeedParseError(channel, "bbo must be [bid, ask]")
-    bid, ask = ((() if item is None else (_level(item, channel, guard),)) for item in pair)
-    return _checked_book(
-        coin,
-        bids=bid,
-        asks=ask,
-        ts_exchange=ts_exchange,
-        ts_local=ts_local,
-        guard=guard,
-        channel=channel,
-    )
-
-
-def _side_levels(
-    side: object, guard: FrameGuard, cache: LevelCache | None = None
-) -> tuple[BookLevel, ...]:
-    items = as_list(side, "l2Book", "levels[i]")
-    if len(items) > guard.limits.max_book_levels:
-        raise FeedParseError(
-            "l2Book", f"{len(items)} levels on one side", DropReason.TOO_MANY_LEVELS
-        )
-    if cache is None:
-        return tuple(_level(item, "l2Book", guard) for item in items)
-    # One loop, no call per level: a replay parses tens of levels per snapshot, most of
-    # them seen before, and this loop was the top of a backtest's profile.
-    known = cache.levels
-    levels: list[BookLevel] = []
-    for item in items:
-        if type(item) is dict:
-            px, sz, n = item.get("px"), item.get("sz"), item.get("n")
-            # Exact types: True == 1 and 1.0 == 1, so a looser key would let a bad level
-            # borrow a good one's cache entry.
-            if type(px) is str and type(sz) is str and type(n) is int:
-                key = (px, sz, n)
-                level = known.get(key)
-                if level is None:
-                    level = known[key] = BookLevel(
-                        price=_cached_decimal(
-                            px, item, "px", reason=_PRICE, guard=guard, cache=cache
-                        ),
-                        size=_cached_decimal(
-                            sz, item, "sz", reason=_SIZE, guard=guard, cache=cache
-                        ),
-                        orders=n,
-                    )
-                levels.append(level)
-                continue
-        levels.append(_level(item, "l2Book", guard))
-    return tuple(levels)
-
-
-def _cached_decimal(
-    text: str,
-    item: JsonObject,
-    key: str,
-    *,
-    reason: DropReason,
-    guard: FrameGuard,
-    cache: LevelCache,
-) -> Decimal:
-    """``item[key]`` (which is ``text``), checked and parsed the first time it is seen."""
-    value = cache.decimals.get(text)
-    if value is None:
-        value = cache.decimals[text] = read_decimal(item, key, "l2Book", reason=reason, guard=guard)
-    return value
-
-
-def _checked_book(
-    coin: str,
-    *,
-    bids: tuple[BookLevel, ...],
-    asks: tuple[BookLevel, ...],
-    ts_exchange: int,
-    ts_local: int,
-    guard: FrameGuard,
-    channel: str,
-) -> BookSnapshotReceived:
-    if bids and asks and bids[0].price >= asks[0].price:
-        raise FeedParseError(
-            channel, f"bid {bids[0].price} >= ask {asks[0].price}", DropReason.CROSSED_BOOK
-        )
-    guard.check_band(coin, (level.price for level in (*bids, *asks)), ts_local, channel)
-    return BookSnapshotReceived(
-        coin=coin, bids=bids, asks=asks, ts_exchange=ts_exchange, ts_local=ts_local
-    )
 
 
 def parse_trades(
@@ -418,29 +265,3 @@ def parse_order_updates(
             )
         )
     return tuple(reports)
-
-
-def _level(item: object, channel: str, guard: FrameGuard) -> BookLevel:
-    # Forty of these in every book: the exchange's own shape is checked in one pass (the
-    # same checks as below); anything else takes the long way, which names the problem.
-    if type(item) is dict:
-        px, sz, n = item.get("px"), item.get("sz"), item.get("n")
-        longest = guard.limits.max_decimal_chars
-        if (
-            type(px) is str
-            and type(sz) is str
-            and type(n) is int
-            and len(px) <= longest
-            and len(sz) <= longest
-            and _UNSIGNED_DECIMAL.fullmatch(px) is not None
-            and _UNSIGNED_DECIMAL.fullmatch(sz) is not None
-        ):
-            price, size = Decimal(px), Decimal(sz)
-            if price > 0 and size > 0:
-                return BookLevel(price=price, size=size, orders=n)
-    level = as_object(item, channel)
-    return BookLevel(
-        price=read_decimal(level, "px", channel, reason=_PRICE, guard=guard),
-        size=read_decimal(level, "sz", channel, reason=_SIZE, guard=guard),
-        orders=read_int(level, "n", channel),
-    )
