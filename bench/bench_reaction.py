@@ -11,11 +11,17 @@ on the same seed:
   signs a ``noop`` and POSTs it, and does nothing else;
 - ``makerd``: ``makerd run --mode live`` with the default configuration, a real process.
 
+With ``--quiet-s N`` makerd also runs N seconds against a fresh venue with no jumps (the
+venue's default flow), printed as the row ``makerd (no jumps)``. ``--config FILE`` runs
+makerd with that configuration instead of the default (to compare settings).
+
 It prints one row per client: reaction (first book of a jump → the account's next action)
 p50 / p90 / max, jumps with no action before the next jump, quiet instants (half-way
 between two jumps) followed by an action within 2 s (and before the next jump), actions
 per minute, actions per fill, fills per hour, makerd's ratio to the bare client, and each
-client's actions by type. A benchmark, not a test: it prints, it asserts nothing.
+client's actions by type, and how many fills came within a second of a jump (the
+market moved through the ladder) and how many between jumps. A benchmark, not a test: it
+prints, it asserts nothing.
 
 Run from the repository root: ``python bench/bench_reaction.py`` (``--seed 7 --jumps 30
 --clients bare makerd``); ``--py-spy FILE`` samples makerd with py-spy (when installed)
@@ -125,7 +131,7 @@ class Client:
     log: Path
 
 
-def start_client(name: str, venue: Venue, workdir: Path) -> Client:
+def start_client(name: str, venue: Venue, workdir: Path, config: Path | None) -> Client:
     import eth_account
 
     wallet = eth_account.Account.create()
@@ -139,6 +145,8 @@ def start_client(name: str, venue: Venue, workdir: Path) -> Client:
         command = [sys.executable, "-m", "makerd", "run", "--mode", "live", "--coin", "BTC"]
         command += ["--api-url", venue.url, "--state-dir", str(workdir / "state")]
         command += ["--metrics-port", "0"]
+        if config is not None:
+            command += ["--config", str(config)]
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, text=True)
     return Client(name=name, proc=proc, address=address, log=log)
@@ -160,12 +168,15 @@ def wait_ready(client: Client, venue: Venue) -> None:
     raise RuntimeError(f"{client.name} not ready within 60 s")
 
 
-def run_client(name: str, args: argparse.Namespace, workdir: Path) -> RunFigures:
+def run_client(
+    name: str, args: argparse.Namespace, workdir: Path, *, jumps: int, tail_s: float
+) -> tuple[RunFigures, str]:
+    """The client's figures, and a line on its fills: near a jump or between jumps."""
     schedule = random.Random(args.seed)
-    gaps = [schedule.uniform(2.0, 5.0) for _ in range(args.jumps)]
-    signs = [schedule.choice((1, -1)) for _ in range(args.jumps)]
+    gaps = [schedule.uniform(2.0, 5.0) for _ in range(jumps)]
+    signs = [schedule.choice((1, -1)) for _ in range(jumps)]
     venue = Venue(args.seed)
-    client = start_client(name, venue, workdir)
+    client = start_client(name, venue, workdir, args.config if name == "makerd" else None)
     spy: subprocess.Popen[bytes] | None = None
     try:
         wait_ready(client, venue)
@@ -173,10 +184,12 @@ def run_client(name: str, args: argparse.Namespace, workdir: Path) -> RunFigures
             spy = start_py_spy(client.proc.pid, args.py_spy, sum(gaps) + TAIL_S)
         started_ns, started_ms = venue.get("/_debug/stamps")["now_ns"], int(time.time() * 1000)
         pause = threading.Event()
+        jumped_ms: list[int] = []
         for gap, sign in zip(gaps, signs, strict=True):
             pause.wait(gap)
+            jumped_ms.append(int(time.time() * 1000))
             venue.post("/_debug/faults", {"jump_pct": sign * args.jump_pct, "coin": "BTC"})
-        pause.wait(TAIL_S)
+        pause.wait(tail_s)
         stamps = venue.get("/_debug/stamps")
         account = venue.get(f"/_debug/account?user={client.address}")
         ended_ms = int(time.time() * 1000)
@@ -186,15 +199,20 @@ def run_client(name: str, args: argparse.Namespace, workdir: Path) -> RunFigures
         if spy is not None:
             spy.wait(timeout=120)
         venue.stop()
-    fills = [f for f in account["fills"] if started_ms <= int(f["time"]) <= ended_ms]
-    return figures(
-        name=name,
+    fills = [int(f["time"]) for f in account["fills"] if started_ms <= int(f["time"]) <= ended_ms]
+    near = sum(any(0 <= t - j <= JUMP_FILL_MS for j in jumped_ms) for t in fills)
+    row = figures(
+        name=name if jumps else f"{name} (no jumps)",
         stamps=stamps,
         user=client.address,
         started_ns=started_ns,
         fills=len(fills),
         quiet_window_ns=QUIET_WINDOW_NS,
     )
+    return row, f"{row.name} fills: {near} within 1 s of a jump, {len(fills) - near} between jumps"
+
+
+JUMP_FILL_MS = 1000
 
 
 def start_py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
@@ -210,17 +228,27 @@ def main() -> None:
     parser.add_argument("--jumps", type=int, default=30)
     parser.add_argument("--jump-pct", type=float, default=0.3)
     parser.add_argument("--clients", nargs="+", default=["bare", "makerd"])
+    parser.add_argument("--config", type=Path, default=None, help="makerd's config file")
+    parser.add_argument(
+        "--quiet-s", type=float, default=0.0, help="also run makerd this long with no jumps"
+    )
     parser.add_argument("--py-spy", type=Path, default=None, help="raw py-spy stacks of makerd")
     parser.add_argument("--bare-client", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_client is not None:
         bare_client(args.bare_client, os.environ["MAKERD_PRIVATE_KEY"])
         return
-    rows = []
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.clients:
-            rows.append(run_client(name, args, Path(tmp)))
-    print_table(rows)
+            runs.append(run_client(name, args, Path(tmp), jumps=args.jumps, tail_s=TAIL_S))
+        if args.quiet_s > 0 and "makerd" in args.clients:
+            quiet = Path(tmp) / "quiet"
+            quiet.mkdir()
+            runs.append(run_client("makerd", args, quiet, jumps=0, tail_s=args.quiet_s))
+    print_table([row for row, _ in runs])
+    for _, fill_line in runs:
+        print(fill_line)
     if args.py_spy is not None and args.py_spy.exists():
         raw = args.py_spy.read_text()
         for leaf, title in ((True, "own time"), (False, "on the stack")):
