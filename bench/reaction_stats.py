@@ -49,7 +49,7 @@ def figures(
     jumps = sorted(int(j["book_ns"]) for j in stamps["jumps"] if int(j["book_ns"]) >= started_ns)
     actions = [a for a in stamps["actions"] if a["user"] == user and a["arrived_ns"] >= started_ns]
     arrivals = sorted(int(a["arrived_ns"]) for a in actions)
-    bounds = [*jumps[1:], ended_ns]
+    bounds = [*jumps[1:], ended_ns] if jumps else []
     reactions: list[float] = []
     for jump, next_jump in zip(jumps, bounds, strict=True):
         first = _first_in(arrivals, jump, next_jump)
