@@ -10,7 +10,14 @@ of the queue at its new price, so an order is moved only when that is worth it:
 - an order *behind* its level (safer than wanted) always earns the wider slack: moving it
   up improves its price, which is worth its queue place only when the gap is large;
 - past ``max_age_ns`` an order loses both widenings: it is refreshed once it is beyond the
-  plain tolerance, never merely for its age.
+  plain tolerance, never merely for its age;
+- a level far from the ladder's centre (a deep level, or every level while the markout
+  guard widens the ladder) is kept within ``depth_fraction`` of its distance from the
+  centre, when that is more than the plain tolerance: a wiggle of 2 bps matters to an
+  order 3 bps from the mid, not to one 9 bps away (nor does the guard's next step, which
+  moves every level in proportion to its distance). The depth slack is never widened, so
+  an order ahead of its level stays at least ``1 - depth_fraction`` of its distance from
+  the centre, and a jump beyond that is answered at once.
 
 Orders that are not kept are amended onto unmatched levels; one still waiting for the
 venue's answer holds its level until the answer comes (the next target amends it), and
@@ -47,15 +54,20 @@ class Tolerance:
     max_age_ns: int
     queue_hold_ns: int
     queue_hold_factor: Decimal
+    depth_fraction: Decimal = Decimal(0)
 
-    def price_slack(self, level_price: Decimal, age_ns: int, *, behind: bool) -> Decimal:
-        """How far from ``level_price`` an order of that age may rest and be kept."""
-        slack = level_price * self.price_bps * BPS
+    def price_slack(
+        self, level_price: Decimal, age_ns: int, *, behind: bool, distance: Decimal = Decimal(0)
+    ) -> Decimal:
+        """How far from ``level_price`` an order of that age may rest and be kept;
+        ``distance`` is the level's distance from the ladder's centre (0: unknown)."""
+        plain = level_price * self.price_bps * BPS
+        depth = distance * self.depth_fraction
         if age_ns >= self.max_age_ns:
-            return slack
+            return max(plain, depth)
         if behind or age_ns >= self.queue_hold_ns:
-            return slack * self.queue_hold_factor
-        return slack
+            return max(plain * self.queue_hold_factor, depth)
+        return max(plain, depth)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,17 +78,43 @@ class SideActions:
     place: tuple[QuoteLevel, ...]
 
 
+def diff_sides(
+    bids: list[RestingView],
+    asks: list[RestingView],
+    target: tuple[tuple[QuoteLevel, ...], tuple[QuoteLevel, ...]],
+    tolerance: Tolerance,
+) -> tuple[SideActions, SideActions]:
+    """Both sides' actions, each level's slack judged from its distance to the centre."""
+    target_bids, target_asks = target
+    centre = ladder_centre(target_bids, target_asks)
+    return (
+        diff_side(Side.BUY, bids, target_bids, tolerance, centre=centre),
+        diff_side(Side.SELL, asks, target_asks, tolerance, centre=centre),
+    )
+
+
+def ladder_centre(bids: tuple[QuoteLevel, ...], asks: tuple[QuoteLevel, ...]) -> Decimal | None:
+    """Half-way between the best bid and the best ask of the target (the skewed reference
+    the model quoted around); None when a side is not quoted."""
+    if not bids or not asks:
+        return None
+    return (bids[0].price + asks[0].price) / 2
+
+
 def diff_side(
     side: Side,
     resting: list[RestingView],
     targets: tuple[QuoteLevel, ...],
     tolerance: Tolerance,
+    *,
+    centre: Decimal | None = None,
 ) -> SideActions:
     unmatched = list(resting)
     keep: list[str] = []
     open_levels: list[QuoteLevel] = []
     for level in targets:
-        match = _closest_within(side, unmatched, level, tolerance)
+        distance = Decimal(0) if centre is None else abs(level.price - centre)
+        match = _closest_within(side, unmatched, level, tolerance, distance)
         if match is None:
             open_levels.append(level)
             continue
@@ -100,14 +138,20 @@ def diff_side(
 
 
 def _closest_within(
-    side: Side, resting: list[RestingView], level: QuoteLevel, tolerance: Tolerance
+    side: Side,
+    resting: list[RestingView],
+    level: QuoteLevel,
+    tolerance: Tolerance,
+    distance: Decimal,
 ) -> RestingView | None:
     size_slack = level.size * tolerance.size_fraction
     candidates = [
         order
         for order in resting
         if abs(order.price - level.price)
-        <= tolerance.price_slack(level.price, order.age_ns, behind=_behind(side, order, level))
+        <= tolerance.price_slack(
+            level.price, order.age_ns, behind=_behind(side, order, level), distance=distance
+        )
         and abs(order.remaining - level.size) <= size_slack
     ]
     if not candidates:

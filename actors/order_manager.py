@@ -34,7 +34,7 @@ from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
 from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
 from makerd.actors.order_commands import batched_commands, resting_views, within_bound
-from makerd.actors.order_diff import diff_side
+from makerd.actors.order_diff import diff_sides
 from makerd.actors.order_state import ManagedOrder, OrderTable
 from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.refresh_policy import RefreshPolicy
@@ -300,10 +300,14 @@ class OrderManagerLogic:
         places: list[tuple[int, OrderRequest]] = []
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
-        for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
-            actions = diff_side(
-                side, resting_views(self.orders, side, now), levels, self._refresh.tolerance
-            )
+        per_side = diff_sides(
+            resting_views(self.orders, Side.BUY, now),
+            resting_views(self.orders, Side.SELL, now),
+            (bids, asks),
+            self._refresh.tolerance,
+        )
+        sides = (Side.BUY, Side.SELL)
+        for side, levels, actions in zip(sides, (bids, asks), per_side, strict=True):
             cancels.extend(actions.cancel)
             if paused:
                 continue  # the venue asked us to wait: nothing but cancels until it ends

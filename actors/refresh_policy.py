@@ -40,6 +40,7 @@ class RefreshPolicy:
             max_age_ns=int(config.max_order_age_s * NS_PER_S),
             queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
             queue_hold_factor=config.queue_hold_factor,
+            depth_fraction=config.depth_tolerance,
         )
         self._tolerance = self._budget_scaled()
 

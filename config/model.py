@@ -130,6 +130,9 @@ class OrderManagerConfig:
     max_orders_per_batch: int = 20
     queue_hold_s: float = 5.0
     queue_hold_factor: Decimal = Decimal(2)
+    depth_tolerance: Decimal = Decimal("0.5")
+    """Fraction of a level's distance from the ladder's centre its order may drift, when
+    more than ``price_tolerance_bps`` (deep levels, a ladder the markout guard widened)."""
     budget_low_water_requests: int = 2000
     """Below this many requests left in the exchange's address budget, refresh less."""
     budget_tolerance_factor: Decimal = Decimal(3)

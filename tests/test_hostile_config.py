@@ -125,6 +125,7 @@ FIELD_CASES = [
     field("order_manager.size_tolerance", 1),
     field("order_manager.max_orders_per_batch", 0),
     field("order_manager.queue_hold_factor", 0.5),
+    field("order_manager.depth_tolerance", 1),
     field("risk.max_position", 1e300, run=True),
     field("risk.max_drawdown_usd", 1e300, run=True),
     field("risk.session_loss_usd", -1),
