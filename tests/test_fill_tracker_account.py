@@ -189,7 +189,8 @@ def test_a_fill_in_the_reports_own_millisecond_may_be_on_either_side(tmp_path: P
     before = tracker.handle(venue_position("0.002", at=T0 + 5 * S))
     after = tracker.handle(venue_position("0.004", at=T0 + 5 * S))
 
-    assert before == [] and after == []
+    assert before == []
+    assert after == []
 
 
 def funding(amount: str, *, hour: int, at: int) -> FundingPaid:
