@@ -1,11 +1,18 @@
 """Book parsers: an ``l2Book`` or ``bbo`` payload → a checked book snapshot.
 
 Forty levels arrive in every book, several times a second, so this is the hot end of the
-validation boundary: the exchange's usual shape is checked in one pass, and a replay may
-pass a :class:`LevelCache` so that each wire string is parsed and checked once. The checks
-are the same as everywhere else at the boundary (see ``parse.py``): plain positive
-decimals within the length bound, exchange times within the clock-skew bound, books not
-crossed, prices within the guard's band. Every refusal is a :class:`FeedParseError`.
+validation boundary. A book comes either as decoded JSON (REST, a replay, a WebSocket
+message of an unusual shape) or as the typed :class:`WireBook` the market stream decodes
+its usual books into; both get the same checks, the same levels and the same refusals.
+The checks are the same as everywhere else at the boundary (see ``parse.py``): plain
+positive decimals within the length bound, exchange times within the clock-skew bound,
+books not crossed, prices within the guard's band. Every refusal is a
+:class:`FeedParseError`.
+
+A caller that parses book after book (the market feed, a replay) keeps a
+:class:`LevelCache`: most levels repeat an earlier book's exact strings, and a level whose
+strings already passed every check is the same immutable :class:`BookLevel` again, with
+no decimal parsed and no object built.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from decimal import Decimal
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, DropReason
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.fields import (
+    NS_PER_MS,
     JsonObject,
     as_list,
     as_object,
@@ -25,6 +33,7 @@ from makerd.venues.hyperliquid.fields import (
     read_time_ns,
 )
 from makerd.venues.hyperliquid.limits import OPEN_GUARD, FrameGuard
+from makerd.venues.hyperliquid.wire_book import WireBook, WireLevel
 
 _PRICE, _SIZE = DropReason.BAD_PRICE, DropReason.BAD_SIZE
 _UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -32,23 +41,27 @@ _UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class LevelCache:
-    """What a replay already parsed and checked, so that it parses each thing once.
+    """What a feed or a replay already parsed and checked, so that it parses each thing once.
 
-    ``levels`` by their wire strings (px, sz, n); ``decimals`` by their string: a level
-    whose size changed keeps its price's string, and prices and sizes pass the same checks
-    (a positive plain decimal within the length limit), so one table serves both.
+    ``levels`` by their wire strings (px, sz, n); ``wire`` the same for typed levels
+    (:class:`WireLevel` is hashable on those strings); ``decimals`` by their string: a
+    level whose size changed keeps its price's string, and prices and sizes pass the same
+    checks (a positive plain decimal within the length limit), so one table serves both.
+    An entry passed the checks of the guard it was parsed with: keep one cache per guard.
     """
 
     def __init__(self, limit: int = 8192) -> None:
         self.levels: dict[tuple[str, str, int], BookLevel] = {}
+        self.wire: dict[WireLevel, BookLevel] = {}
         self.decimals: dict[str, Decimal] = {}
         self._limit = limit
 
     def trim(self) -> None:
-        """Forget everything once either table passes the limit (memory stays bounded)."""
-        if len(self.levels) > self._limit or len(self.decimals) > self._limit:
-            self.levels.clear()
-            self.decimals.clear()
+        """Forget everything once a table passes the limit (memory stays bounded)."""
+        tables = (self.levels, self.wire, self.decimals)
+        if any(len(table) > self._limit for table in tables):
+            for table in tables:
+                table.clear()
 
 
 def parse_l2_book(
@@ -64,6 +77,8 @@ def parse_l2_book(
     strings already passed every check; most levels repeat from one snapshot to the next.
     """
     channel = "l2Book"
+    if type(data) is WireBook:
+        return _parse_wire_book(data, ts_local=ts_local, guard=guard, cache=cache)
     book = as_object(data, channel)
     coin = read_str(book, "coin", channel)
     guard.check_coin(coin, channel)
@@ -83,6 +98,51 @@ def parse_l2_book(
         guard=guard,
         channel=channel,
     )
+
+
+def _parse_wire_book(
+    book: WireBook, *, ts_local: int, guard: FrameGuard, cache: LevelCache | None
+) -> BookSnapshotReceived:
+    # The decoder has checked every type already; what the values are is checked here,
+    # in the same order and with the same refusals as for a decoded dict.
+    channel = "l2Book"
+    guard.check_coin(book.coin, channel)
+    ts_exchange = book.time * NS_PER_MS
+    guard.check_time(ts_exchange, ts_local, channel)
+    known: dict[WireLevel, BookLevel] = {}
+    if cache is not None:
+        cache.trim()
+        known = cache.wire
+    bids, asks = (_wire_side(side, guard, known) for side in book.levels)
+    return _checked_book(
+        book.coin,
+        bids=bids,
+        asks=asks,
+        ts_exchange=ts_exchange,
+        ts_local=ts_local,
+        guard=guard,
+        channel=channel,
+    )
+
+
+def _wire_side(
+    side: tuple[WireLevel, ...], guard: FrameGuard, known: dict[WireLevel, BookLevel]
+) -> tuple[BookLevel, ...]:
+    if len(side) > guard.limits.max_book_levels:
+        raise FeedParseError(
+            "l2Book", f"{len(side)} levels on one side", DropReason.TOO_MANY_LEVELS
+        )
+    # A BookLevel is never falsy, so ``or`` only builds the levels not seen before.
+    return tuple([known.get(level) or _new_wire_level(level, guard, known) for level in side])
+
+
+def _new_wire_level(
+    level: WireLevel, guard: FrameGuard, known: dict[WireLevel, BookLevel]
+) -> BookLevel:
+    book_level = known[level] = _level(
+        {"px": level.px, "sz": level.sz, "n": level.n}, "l2Book", guard
+    )
+    return book_level
 
 
 def parse_bbo(
