@@ -76,19 +76,12 @@ def parse_l2_book(
     ``cache`` (kept by the caller between snapshots) skips re-parsing a level whose exact
     strings already passed every check; most levels repeat from one snapshot to the next.
     """
-    channel = "l2Book"
-    if type(data) is WireBook:
-        return _parse_wire_book(data, ts_local=ts_local, guard=guard, cache=cache)
-    book = as_object(data, channel)
-    coin = read_str(book, "coin", channel)
-    guard.check_coin(coin, channel)
-    ts_exchange = read_time_ns(book, "time", channel, guard=guard, ts_local=ts_local)
-    levels = as_list(book.get("levels"), channel, "levels")
-    if len(levels) != 2:
-        raise FeedParseError(channel, "levels must be [bids, asks]")
     if cache is not None:
         cache.trim()
-    bids, asks = (_side_levels(side, guard, cache) for side in levels)
+    if type(data) is WireBook:
+        coin, ts_exchange, (bids, asks) = _wire_parts(data, ts_local, guard, cache)
+    else:
+        coin, ts_exchange, (bids, asks) = _json_parts(data, ts_local, guard, cache)
     return _checked_book(
         coin,
         bids=bids,
@@ -96,33 +89,51 @@ def parse_l2_book(
         ts_exchange=ts_exchange,
         ts_local=ts_local,
         guard=guard,
-        channel=channel,
+        channel="l2Book",
     )
 
 
-def _parse_wire_book(
-    book: WireBook, *, ts_local: int, guard: FrameGuard, cache: LevelCache | None
-) -> BookSnapshotReceived:
+_BookParts = tuple[str, int, tuple[tuple[BookLevel, ...], ...]]
+"""A book's coin, exchange time (ns) and sides, each checked on its own."""
+
+
+def _json_parts(
+    data: object, ts_local: int, guard: FrameGuard, cache: LevelCache | None
+) -> _BookParts:
+    channel = "l2Book"
+    book, coin, ts_exchange = _coin_and_time(data, channel, guard, ts_local)
+    levels = _two_sides(book, "levels", channel, "[bids, asks]")
+    return coin, ts_exchange, tuple(_side_levels(side, guard, cache) for side in levels)
+
+
+def _coin_and_time(
+    data: object, channel: str, guard: FrameGuard, ts_local: int
+) -> tuple[JsonObject, str, int]:
+    """The decoded object, its coin (one traded here) and its exchange time (ns)."""
+    message = as_object(data, channel)
+    coin = read_str(message, "coin", channel)
+    guard.check_coin(coin, channel)
+    ts_exchange = read_time_ns(message, "time", channel, guard=guard, ts_local=ts_local)
+    return message, coin, ts_exchange
+
+
+def _two_sides(message: JsonObject, key: str, channel: str, shape: str) -> list[object]:
+    sides = as_list(message.get(key), channel, key)
+    if len(sides) != 2:
+        raise FeedParseError(channel, f"{key} must be {shape}")
+    return sides
+
+
+def _wire_parts(
+    book: WireBook, ts_local: int, guard: FrameGuard, cache: LevelCache | None
+) -> _BookParts:
     # The decoder has checked every type already; what the values are is checked here,
     # in the same order and with the same refusals as for a decoded dict.
-    channel = "l2Book"
-    guard.check_coin(book.coin, channel)
+    guard.check_coin(book.coin, "l2Book")
     ts_exchange = book.time * NS_PER_MS
-    guard.check_time(ts_exchange, ts_local, channel)
-    known: dict[WireLevel, BookLevel] = {}
-    if cache is not None:
-        cache.trim()
-        known = cache.wire
-    bids, asks = (_wire_side(side, guard, known) for side in book.levels)
-    return _checked_book(
-        book.coin,
-        bids=bids,
-        asks=asks,
-        ts_exchange=ts_exchange,
-        ts_local=ts_local,
-        guard=guard,
-        channel=channel,
-    )
+    guard.check_time(ts_exchange, ts_local, "l2Book")
+    known: dict[WireLevel, BookLevel] = {} if cache is None else cache.wire
+    return book.coin, ts_exchange, tuple(_wire_side(side, guard, known) for side in book.levels)
 
 
 def _wire_side(
@@ -150,13 +161,8 @@ def parse_bbo(
 ) -> BookSnapshotReceived:
     """A ``bbo`` frame as a top-of-book snapshot: at most one level per side."""
     channel = "bbo"
-    message = as_object(data, channel)
-    coin = read_str(message, "coin", channel)
-    guard.check_coin(coin, channel)
-    ts_exchange = read_time_ns(message, "time", channel, guard=guard, ts_local=ts_local)
-    pair = as_list(message.get("bbo"), channel, "bbo")
-    if len(pair) != 2:
-        raise FeedParseError(channel, "bbo must be [bid, ask]")
+    message, coin, ts_exchange = _coin_and_time(data, channel, guard, ts_local)
+    pair = _two_sides(message, "bbo", channel, "[bid, ask]")
     bid, ask = ((() if item is None else (_level(item, channel, guard),)) for item in pair)
     return _checked_book(
         coin,
