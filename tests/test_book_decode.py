@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped
+from makerd.actors.book_feed import BookFeedLogic
+from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated, FeedMessageDropped
 from makerd.venues.hyperliquid.frames import decode_frame
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book
 from makerd.venues.hyperliquid.wire_book import WireBook
@@ -168,3 +169,48 @@ def test_the_level_cache_stays_bounded_however_many_distinct_levels_arrive() -> 
         parse_l2_book(data, ts_local=T0, cache=cache)
 
         assert len(cache.wire) <= 100 + 2  # trimmed before each book, which adds two
+
+
+def levels(*pairs: tuple[str, str]) -> tuple[BookLevel, ...]:
+    return tuple(BookLevel(price=Decimal(px), size=Decimal(sz)) for px, sz in pairs)
+
+
+GOOD_BIDS = levels(("100", "1"), ("99", "2"), ("98", "3"))
+GOOD_ASKS = levels(("101", "1"), ("102", "2"), ("103", "3"))
+
+
+@pytest.mark.parametrize(
+    ("bids", "asks", "problem"),
+    [
+        ((), GOOD_ASKS, "empty_side"),
+        (levels(("98", "1"), ("99", "1")), GOOD_ASKS, "bids_not_descending"),
+        (levels(("100", "1"), ("100", "1")), GOOD_ASKS, "bids_not_descending"),
+        (GOOD_BIDS, levels(("101", "1"), ("103", "1"), ("102", "1")), "asks_not_ascending"),
+        (GOOD_BIDS, levels(("100", "1"), ("102", "1")), "crossed"),
+        (levels(("100", "1"), ("0", "1")), GOOD_ASKS, "non_positive_level"),
+        (levels(("100", "1"), ("-1", "1")), GOOD_ASKS, "non_positive_level"),
+        (GOOD_BIDS, levels(("101", "1"), ("102", "0")), "non_positive_level"),
+        (GOOD_BIDS, levels(("101", "1"), ("102", "-2")), "non_positive_level"),
+    ],
+)
+def test_the_book_feed_refuses_a_book_out_of_order_crossed_or_not_positive(
+    bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...], problem: str
+) -> None:
+    book_feed = BookFeedLogic(coin="BTC", stale_after_ns=10**9)
+    snapshot = BookSnapshotReceived(coin="BTC", bids=bids, asks=asks, ts_exchange=T0, ts_local=T0)
+
+    (event,) = book_feed.handle(snapshot)
+
+    assert dropped(event) == problem
+
+
+def test_the_book_feed_passes_a_good_book_on_unchanged() -> None:
+    book_feed = BookFeedLogic(coin="BTC", stale_after_ns=10**9)
+    snapshot = BookSnapshotReceived(
+        coin="BTC", bids=GOOD_BIDS, asks=GOOD_ASKS, ts_exchange=T0, ts_local=T0
+    )
+
+    (event,) = book_feed.handle(snapshot)
+
+    assert isinstance(event, BookUpdated)
+    assert (event.bids, event.asks) == (GOOD_BIDS, GOOD_ASKS)

@@ -132,28 +132,44 @@ def _wire_parts(
     guard.check_coin(book.coin, "l2Book")
     ts_exchange = book.time * NS_PER_MS
     guard.check_time(ts_exchange, ts_local, "l2Book")
-    known: dict[WireLevel, BookLevel] = {} if cache is None else cache.wire
+    known = LevelCache() if cache is None else cache
     return book.coin, ts_exchange, tuple(_wire_side(side, guard, known) for side in book.levels)
 
 
 def _wire_side(
-    side: tuple[WireLevel, ...], guard: FrameGuard, known: dict[WireLevel, BookLevel]
+    side: tuple[WireLevel, ...], guard: FrameGuard, cache: LevelCache
 ) -> tuple[BookLevel, ...]:
     if len(side) > guard.limits.max_book_levels:
         raise FeedParseError(
             "l2Book", f"{len(side)} levels on one side", DropReason.TOO_MANY_LEVELS
         )
+    known = cache.wire
     # A BookLevel is never falsy, so ``or`` only builds the levels not seen before.
-    return tuple([known.get(level) or _new_wire_level(level, guard, known) for level in side])
+    return tuple([known.get(level) or _new_wire_level(level, guard, cache) for level in side])
 
 
-def _new_wire_level(
-    level: WireLevel, guard: FrameGuard, known: dict[WireLevel, BookLevel]
-) -> BookLevel:
-    book_level = known[level] = _level(
-        {"px": level.px, "sz": level.sz, "n": level.n}, "l2Book", guard
-    )
+def _new_wire_level(level: WireLevel, guard: FrameGuard, cache: LevelCache) -> BookLevel:
+    # A new level usually keeps a price (or a size) seen before: each string is checked
+    # and parsed once. The table only ever holds strings that passed.
+    decimals, longest = cache.decimals, guard.limits.max_decimal_chars
+    price = decimals.get(level.px) or _positive_plain(level.px, longest, decimals)
+    size = decimals.get(level.sz) or _positive_plain(level.sz, longest, decimals)
+    if price is None or size is None:
+        # Refused: the long way names the problem (and raises).
+        return _level({"px": level.px, "sz": level.sz, "n": level.n}, "l2Book", guard)
+    book_level = cache.wire[level] = BookLevel(price=price, size=size, orders=level.n)
     return book_level
+
+
+def _positive_plain(text: str, longest: int, decimals: dict[str, Decimal]) -> Decimal | None:
+    """``text`` as a decimal if it is a positive plain one within ``longest`` characters."""
+    if len(text) > longest or _UNSIGNED_DECIMAL.fullmatch(text) is None:
+        return None
+    value = Decimal(text)
+    if value <= 0:
+        return None
+    decimals[text] = value
+    return value
 
 
 def parse_bbo(
