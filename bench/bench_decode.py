@@ -27,6 +27,7 @@ import json
 import statistics
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -39,11 +40,14 @@ from makerd.venues.hl_local.engine import MatchingEngine
 from makerd.venues.hl_local.info import InfoEndpoint
 from makerd.venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
 from makerd.venues.hl_local.universe import Universe
+from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.frames import decode_frame
 from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book
+from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 TARGET_US = 30.0
+DEPTH = FrameLimits().max_json_depth
 
 
 def venue_frame() -> str:
@@ -89,6 +93,28 @@ def each(items: list[str], work: Callable[[str], object]) -> Callable[[], object
     return lambda: work(next(stream))
 
 
+def market_feed(sink: Callable[[object], None]) -> MarketFeed:
+    """The market feed of a BTC session, never connected: messages are handed to its socket."""
+    return MarketFeed(
+        ws_url="ws://127.0.0.1:9",
+        coins=("BTC",),
+        sink=sink,
+        policy=ReconnectPolicy(),
+        now_ns=time.time_ns,
+        limits=FrameLimits(),
+    )
+
+
+def parser_of(frames: list[str], ts_local: int) -> Callable[[str], object]:
+    """The feed's parse of one decoded message: its guard (the band anchored on the last
+    good book, as the feed anchors it) and a level cache kept from message to message."""
+    guard, cache = FrameGuard(coins=("BTC",)), LevelCache()
+    decoded = {text: decode_frame(text, max_depth=DEPTH).data for text in frames}
+    first = parse_l2_book(decoded[frames[0]], ts_local=ts_local)
+    guard.anchor("BTC", (first.bids[0].price + first.asks[0].price) / 2, ts_local)
+    return lambda text: parse_l2_book(decoded[text], ts_local=ts_local, guard=guard, cache=cache)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=200)
@@ -96,56 +122,30 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=5, help="levels of 40 new in each message")
     args = parser.parse_args()
     raw = venue_frame()
-    limits = FrameLimits()
     ts_local = time.time_ns()
     count = args.batches * args.per_batch
-    streams = {
-        "same": [raw],
-        "some": changing_frames(raw, count=count, new_levels=args.new),
-        "all": changing_frames(raw, count=count, new_levels=40),
-    }
-
-    def parser_of(stream: str) -> Callable[[str], object]:
-        """The feed's parse of one decoded message, with its own guard and level cache."""
-        guard, cache = FrameGuard(limits=limits, coins=("BTC",)), LevelCache()
-        decoded = {
-            text: decode_frame(text, max_depth=limits.max_json_depth).data
-            for text in streams[stream]
-        }
-        return lambda text: parse_l2_book(
-            decoded[text], ts_local=ts_local, guard=guard, cache=cache
-        )
-
-    def whole() -> Callable[[str], object]:
-        """Text to ``BookUpdated``: decode, parse with the feed's cache, the book_feed."""
-        guard, cache = FrameGuard(limits=limits, coins=("BTC",)), LevelCache()
-        book_feed = BookFeedLogic(coin="BTC", stale_after_ns=10**18)
-
-        def work(text: str) -> object:
-            frame = decode_frame(text, max_depth=limits.max_json_depth)
-            book = parse_l2_book(frame.data, ts_local=ts_local, guard=guard, cache=cache)
-            return book_feed.handle(book)
-
-        return work
-
-    snapshot = parse_l2_book(
-        decode_frame(raw, max_depth=limits.max_json_depth).data, ts_local=ts_local
-    )
+    same, some = [raw], changing_frames(raw, count=count, new_levels=args.new)
+    every = changing_frames(raw, count=count, new_levels=40)
+    snapshot = parse_l2_book(decode_frame(raw, max_depth=DEPTH).data, ts_local=ts_local)
     book_feed = BookFeedLogic(coin="BTC", stale_after_ns=10**18)
+    last: deque[object] = deque(maxlen=1)
+    feed = market_feed(last.append)
+    downstream = BookFeedLogic(coin="BTC", stale_after_ns=10**18)
+    feed_to_book_feed = market_feed(lambda event: last.extend(downstream.handle(event)))
     steps: list[tuple[str, Callable[[], object]]] = [
-        (
-            "decode_frame (typed book)",
-            each(streams["some"], lambda text: decode_frame(text, max_depth=limits.max_json_depth)),
-        ),
-        ("parse_l2_book, every level seen", each(streams["same"], parser_of("same"))),
-        (f"parse_l2_book, {args.new} of 40 levels new", each(streams["some"], parser_of("some"))),
-        ("parse_l2_book, every level new", each(streams["all"], parser_of("all"))),
+        ("decode_frame (typed book)", each(some, lambda text: decode_frame(text, max_depth=DEPTH))),
+        ("parse_l2_book, every level seen", each(same, parser_of(same, ts_local))),
+        (f"parse_l2_book, {args.new} of 40 levels new", each(some, parser_of(some, ts_local))),
+        ("parse_l2_book, every level new", each(every, parser_of(every, ts_local))),
         ("book_feed checks (order, crossed)", lambda: book_feed.handle(snapshot)),
         (
-            f"one l2Book message ({args.new} new)",
-            each(streams["some"], whole_decode(limits, ts_local)),
+            f"one l2Book message ({args.new} new), feed",
+            each(some, lambda text: feed.socket.handle_message(text, ts_local)),
         ),
-        ("text to BookUpdated (with book_feed)", each(streams["some"], whole())),
+        (
+            "the same, and the book_feed",
+            each(some, lambda text: feed_to_book_feed.socket.handle_message(text, ts_local)),
+        ),
     ]
     levels = json.loads(raw)["data"]["levels"]
     print(f"frame: {len(raw)} bytes, {len(levels[0])} bids + {len(levels[1])} asks")
@@ -154,18 +154,10 @@ def main() -> None:
         timings = per_message_us(work, batches=args.batches, per_batch=args.per_batch)
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
         print(f"{name:<40} {statistics.median(timings):>10.1f} {p99:>8.1f}")
+    dropped = feed.dropped + feed_to_book_feed.dropped + downstream.books_dropped
+    if dropped or downstream.books_accepted == 0:
+        print(f"{dropped} books dropped, {downstream.books_accepted} passed: figures not valid")
     print(f"target: one l2Book message ≤ {TARGET_US:.0f} µs")
-
-
-def whole_decode(limits: FrameLimits, ts_local: int) -> Callable[[str], object]:
-    """Text to the checked snapshot, as the market feed does it (cache kept throughout)."""
-    guard, cache = FrameGuard(limits=limits, coins=("BTC",)), LevelCache()
-
-    def work(text: str) -> object:
-        frame = decode_frame(text, max_depth=limits.max_json_depth)
-        return parse_l2_book(frame.data, ts_local=ts_local, guard=guard, cache=cache)
-
-    return work
 
 
 if __name__ == "__main__":

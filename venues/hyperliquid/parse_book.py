@@ -259,7 +259,7 @@ def _checked_book(
         raise FeedParseError(
             channel, f"bid {bids[0].price} >= ask {asks[0].price}", DropReason.CROSSED_BOOK
         )
-    guard.check_band(coin, (level.price for level in (*bids, *asks)), ts_local, channel)
+    guard.check_band(coin, [level.price for level in (*bids, *asks)], ts_local, channel)
     return BookSnapshotReceived(
         coin=coin, bids=bids, asks=asks, ts_exchange=ts_exchange, ts_local=ts_local
     )
