@@ -13,9 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from makerd.actors.book_feed import BookFeedLogic
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated, FeedMessageDropped
+from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.frames import decode_frame
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book
 from makerd.venues.hyperliquid.wire_book import WireBook
@@ -214,3 +217,36 @@ def test_the_book_feed_passes_a_good_book_on_unchanged() -> None:
 
     assert isinstance(event, BookUpdated)
     assert (event.bids, event.asks) == (GOOD_BIDS, GOOD_ASKS)
+
+
+DECIMAL_TEXT = st.one_of(
+    st.sampled_from(["105055.0", "105054.0", "0.1428", "3.03622", "105056.0", "1.25", "0.5"]),
+    st.sampled_from(["0", "0.0", "-1", "1e5", " 1", "1_0", "NaN", "Infinity", ".5", "5.", "+1"]),
+    st.sampled_from(["\u0661", "1" * 33, "", "1.2.3", "9" * 32]),
+    st.decimals(min_value=0, max_value=10**6, places=5, allow_nan=False).map(str),
+)
+ORDERS = st.one_of(st.integers(-2, 60), st.booleans(), st.just(1.0), st.just("1"))
+LEVEL = st.fixed_dictionaries({"px": DECIMAL_TEXT, "sz": DECIMAL_TEXT, "n": ORDERS})
+SHARED_CACHE = LevelCache()
+
+
+def outcome(parse: Any) -> object:
+    try:
+        return parse()
+    except FeedParseError as error:
+        return error.reason
+
+
+@settings(max_examples=400, deadline=None)
+@given(bids=st.lists(LEVEL, max_size=4), asks=st.lists(LEVEL, max_size=4))
+def test_the_typed_path_and_its_cache_agree_with_the_generic_parse_on_any_level(
+    bids: list[dict[str, object]], asks: list[dict[str, object]]
+) -> None:
+    data = {"coin": "BTC", "time": T0 // 1_000_000, "levels": [bids, asks]}
+    raw = json.dumps({"channel": "l2Book", "data": data})
+    decoded = decode_frame(raw, max_depth=LIMITS.max_json_depth).data
+
+    fast = outcome(lambda: parse_l2_book(decoded, ts_local=T0, cache=SHARED_CACHE))
+    generic = outcome(lambda: parse_l2_book(json.loads(raw)["data"], ts_local=T0))
+
+    assert fast == generic
