@@ -38,6 +38,7 @@ from makerd.venues.hyperliquid.wire_book import WireBook, WireLevel
 _PRICE, _SIZE = DropReason.BAD_PRICE, DropReason.BAD_SIZE
 _UNSIGNED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 """A plain decimal without a sign: what a book level's price and size must be."""
+_plain_unsigned = _UNSIGNED_DECIMAL.fullmatch
 
 
 class LevelCache:
@@ -163,10 +164,10 @@ def _new_wire_level(level: WireLevel, guard: FrameGuard, cache: LevelCache) -> B
 
 def _positive_plain(text: str, longest: int, decimals: dict[str, Decimal]) -> Decimal | None:
     """``text`` as a decimal if it is a positive plain one within ``longest`` characters."""
-    if len(text) > longest or _UNSIGNED_DECIMAL.fullmatch(text) is None:
+    if len(text) > longest or _plain_unsigned(text) is None:
         return None
     value = Decimal(text)
-    if value <= 0:
+    if not value:  # unsigned, so positive unless zero (a cheaper test than ``<= 0``)
         return None
     decimals[text] = value
     return value
