@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from makerd.actors.book_feed import BookFeedLogic
-from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated, FeedMessageDropped
+from makerd.protocol.market import (
+    BookLevel,
+    BookSnapshotReceived,
+    BookUpdated,
+    DropReason,
+    FeedMessageDropped,
+)
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.frames import decode_frame
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book
@@ -250,3 +256,17 @@ def test_the_typed_path_and_its_cache_agree_with_the_generic_parse_on_any_level(
     generic = outcome(lambda: parse_l2_book(json.loads(raw)["data"], ts_local=T0))
 
     assert fast == generic
+
+
+@pytest.mark.parametrize("depth", [LIMITS.max_json_depth, LIMITS.max_json_depth + 1])
+def test_a_frame_nested_to_the_limit_is_decoded_and_one_level_deeper_is_too_deep(
+    depth: int,
+) -> None:
+    # The frame object is the first level; "data" nests the remaining ones.
+    nested = "[" * (depth - 1) + "]" * (depth - 1)
+    raw = '{"channel": "trades", "data": ' + nested + "}"
+
+    frame = decode_frame(raw, max_depth=LIMITS.max_json_depth)
+
+    expected = None if depth <= LIMITS.max_json_depth else DropReason.TOO_DEEP
+    assert frame.dropped == expected

@@ -68,18 +68,21 @@ def _decode_any(raw: str | bytes, max_depth: int) -> DecodedFrame:
 
 def _deeper_than(value: object, limit: int) -> bool:
     # Iterative, one nesting level at a time and over containers only: the point is to
-    # refuse deep input without recursing on it, and every frame of the feed passes here.
-    level: list[object] = [value] if isinstance(value, (dict, list)) else []
+    # refuse deep input without recursing on it, and every frame but a book passes here.
+    # json.loads builds exact dicts and lists, so ``type() is`` on each child (and no
+    # generator) suffices, and keeps a small frame's check to a few microseconds.
+    level: list[dict[str, object] | list[object]] = []
+    if type(value) is dict or type(value) is list:
+        level.append(value)
     depth = 1
     while level:
         if depth > limit:
             return True
-        deeper: list[object] = []
+        deeper: list[dict[str, object] | list[object]] = []
         for item in level:
-            if isinstance(item, dict):
-                deeper.extend(child for child in item.values() if isinstance(child, (dict, list)))
-            elif isinstance(item, list):
-                deeper.extend(child for child in item if isinstance(child, (dict, list)))
+            for child in item.values() if isinstance(item, dict) else item:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
         level = deeper
         depth += 1
     return False
