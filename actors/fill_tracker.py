@@ -178,7 +178,7 @@ class FillTrackerLogic:
 
     def _rebuild_from_journal(self) -> None:
         self.ledger = Ledger()
-        self._check = PositionCheck()
+        self._check.forget_booked()
         for booked in self._kept_fills():
             self._booked.add(booked.trade_id)
             self.ledger.apply(booked)
@@ -284,7 +284,7 @@ class FillTrackerLogic:
 
     def _on_fills_repaired(self, repaired: FillsRepaired) -> list[object]:
         if repaired.coin == self._coin:
-            self._check.repaired()
+            self._check.repaired(repaired.through_ns)
             # Complete up to the repair; a minute of slack covers the two clocks involved.
             floor = repaired.through_ns - _REPAIR_SLACK_NS
             self._repaired_through_ns = max(self._repaired_through_ns, floor)

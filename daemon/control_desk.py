@@ -143,7 +143,7 @@ class ControlDesk:
         parts.send(OPERATOR_COMMANDS[action](request_id=request_id, ts_local=parts.clock.now_ns()))
         applied = parts.answers.wait(request_id, COMMAND_TIMEOUT_S)
         if applied is None:
-            return _refused(
+            return _failed(
                 action,
                 f"the order_manager did not answer within {COMMAND_TIMEOUT_S:g} s (restarting, "
                 "or makerd is stopping); it may or may not have acted: check `makerd ctl status`",
@@ -204,6 +204,11 @@ def _sentence(applied: OperatorCommandApplied, flatten: Answer | None, coin: str
 
 
 def _refused(action: OperatorAction, why: str) -> Answer:
+    """Not attempted, and saying so (``makerd ctl`` exits 85)."""
+    return {**_failed(action, why), "refused": True}
+
+
+def _failed(action: OperatorAction, why: str) -> Answer:
     return {"ok": False, "command": action.value, "error": why}
 
 

@@ -141,7 +141,8 @@ class ControlServer:
         if uid is None or uid != os.geteuid():
             log.warning("event=control_refused peer_uid=%s", uid)
             who = "an unknown user" if uid is None else f"uid {uid}"
-            _send(connection, _error(f"refused: {who} is not makerd's user (uid {os.geteuid()})"))
+            refusal = _error(f"refused: {who} is not makerd's user (uid {os.geteuid()})")
+            _send(connection, {**refusal, "refused": True})
             return
         try:
             command = _read_request(connection)

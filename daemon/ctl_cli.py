@@ -135,7 +135,7 @@ def _ctl(args: argparse.Namespace) -> int:
         return EXIT_OK
     error_text = str(answer.get("error", "makerd gave no reason"))
     print(f"makerd: {error_text}", file=sys.stderr)
-    return EXIT_REFUSED if error_text.startswith("refused") else EXIT_FAILURE
+    return EXIT_REFUSED if answer.get("refused") is True else EXIT_FAILURE
 
 
 def _kill_switch(args: argparse.Namespace) -> int:

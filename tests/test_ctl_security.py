@@ -82,6 +82,7 @@ def test_the_server_refuses_a_connection_from_another_uid(reachable_dir: Path) -
         server.stop()
 
     assert answer["ok"] is False
+    assert answer["refused"] is True
     assert answer["error"].startswith(f"refused: uid {nobody.pw_uid} is not makerd's user")
     assert handled == [], "the command never reached makerd"
     assert not server.path.exists()

@@ -158,6 +158,41 @@ def test_a_mismatch_that_survives_a_repair_is_booked_as_an_adjustment_once(
     assert summarize(journal, 1).final_position == d("0.010"), "the summary shows it too"
 
 
+def test_a_repair_that_read_the_fills_before_the_report_adjusts_nothing(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    tracker, _ = run(journal, at=T0)
+    tracker.handle(fill("t1", Side.BUY, "60000", "0.002", ts=T0 + S))
+    in_flight = fill("t2", Side.BUY, "60000", "0.002", ts=T0 + 9 * S)
+
+    # The venue counts t2 (made at 9 s), whose push has not landed yet.
+    first = tracker.handle(venue_position("0.004", at=T0 + 10 * S))
+    # A repair completes, but it read the fills at 8 s: it cannot have seen t2.
+    tracker.handle(repaired(T0 + 8 * S))
+    second = tracker.handle(venue_position("0.004", at=T0 + 11 * S))
+    tracker.handle(in_flight)
+    tracker.handle(repaired(T0 + 12 * S))  # the repair asked for again: nothing new
+    settled = tracker.handle(venue_position("0.004", at=T0 + 12 * S))
+
+    assert [m.action for m in of_type(first, PositionMismatch)] == ["repair"]
+    assert [m.action for m in of_type(second, PositionMismatch)] == ["repair"], "not adjusted"
+    assert settled == []
+    assert tracker.adjustments == 0, "an adjustment for a fill in flight, and one to undo it"
+    assert tracker.ledger.position == d("0.004")
+
+
+def test_a_fill_in_the_reports_own_millisecond_may_be_on_either_side(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    tracker, _ = run(journal, at=T0)
+    tracker.handle(fill("t1", Side.BUY, "60000", "0.002", ts=T0 + S))
+    tracker.handle(fill("t2", Side.BUY, "60000", "0.002", ts=T0 + 5 * S))
+
+    before = tracker.handle(venue_position("0.002", at=T0 + 5 * S))
+    after = tracker.handle(venue_position("0.004", at=T0 + 5 * S))
+
+    assert before == []
+    assert after == []
+
+
 def funding(amount: str, *, hour: int, at: int) -> FundingPaid:
     return FundingPaid(
         coin="BTC", amount=d(amount), rate=d("0.0000125"), position=d("0.010"),

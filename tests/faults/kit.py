@@ -189,10 +189,11 @@ class LiveBot:
         booked = sum((Decimal(s) * (1 if side == "B" else -1) for side, s in fills), Decimal(0))
         return booked + sum((Decimal(size) for (size,) in adjusted), Decimal(0))
 
-    def journal_adjustments(self) -> int:
+    def journal_adjustments(self) -> list[tuple[int, str]]:
+        """Each booked position adjustment: (exchange time ns, signed size)."""
         with sqlite3.connect(self.state / "journal.sqlite") as db:
-            (count,) = db.execute("SELECT COUNT(*) FROM position_adjustments").fetchone()
-        return int(count)
+            rows = db.execute("SELECT ts, size FROM position_adjustments ORDER BY ts")
+            return [(int(ts), str(size)) for ts, size in rows]
 
 
 def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
@@ -207,7 +208,8 @@ def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
     assert missing == [], f"venue fills never journaled: {missing}{context}"
     assert invented == [], f"journal fills the venue never made: {invented}{context}"
     assert bot.journal_position() == record.position, f"journal vs venue position{context}"
-    assert bot.journal_adjustments() == 0, f"a position adjustment hid a lost fill{context}"
+    adjustments = bot.journal_adjustments()
+    assert adjustments == [], f"a position adjustment hid a lost fill: {adjustments}{context}"
     assert record.peak_open_orders <= OPEN_ORDER_BOUND, (
         f"{record.peak_open_orders} orders rested at once (bound {OPEN_ORDER_BOUND}){context}"
     )

@@ -52,20 +52,25 @@ class AccountQueries:
         self._now_ns = now_ns
 
     async def snapshot(self, coin: str, *, priority: Priority = Priority.QUERY) -> AccountSnapshot:
-        """Open orders first, then the position (both stamped with local receive time).
+        """Open orders first, then the position (both stamped with local receive time)."""
+        open_orders = await self.open_orders(coin, priority=priority)
+        return AccountSnapshot(
+            open_orders=open_orders, position=await self.position(coin, priority=priority)
+        )
 
-        ``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
-        the cloid, and reconciliation tells our orders from orphans by cloid.
-        """
+    async def open_orders(
+        self, coin: str, *, priority: Priority = Priority.QUERY
+    ) -> OpenOrdersReported:
+        """``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
+        the cloid, and reconciliation tells our orders from orphans by cloid."""
         orders = await self._rest.info(self._per_dex("frontendOpenOrders", coin), priority=priority)
-        open_orders = parse_open_orders(
+        return parse_open_orders(
             orders, coin=coin, ts_local=self._now_ns(), channel="frontendOpenOrders"
         )
+
+    async def position(self, coin: str, *, priority: Priority = Priority.QUERY) -> PositionReported:
         state = await self._rest.info(self._per_dex("clearinghouseState", coin), priority=priority)
-        return AccountSnapshot(
-            open_orders=open_orders,
-            position=parse_position(state, coin=coin, ts_local=self._now_ns()),
-        )
+        return parse_position(state, coin=coin, ts_local=self._now_ns())
 
     async def margin(self, coin: str) -> MarginReported:
         """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""

@@ -105,14 +105,16 @@ def parse_positions(
 def parse_position(data: object, *, coin: str, ts_local: int) -> PositionReported:
     """One coin's position; flat (zero size and entry) when the venue lists none."""
     positions = parse_positions(data, ts_local=ts_local)
-    flat = PositionReported(
+    if coin in positions:
+        return positions[coin]
+    state = as_object(data, "clearinghouseState")
+    return PositionReported(
         coin=coin,
         position=Decimal(0),
         average_entry=Decimal(0),
-        ts_exchange=ts_local,
+        ts_exchange=_state_time(state, guard=OPEN_GUARD, ts_local=ts_local),
         ts_local=ts_local,
     )
-    return positions.get(coin, flat)
 
 
 def parse_margin(data: object, *, ts_local: int) -> MarginReported:

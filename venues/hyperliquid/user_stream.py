@@ -26,7 +26,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol
 
-from makerd.protocol.account import FillsRepaired, FundingPaid, OrderFilled, RepairFills
+from makerd.protocol.account import (
+    FillsRepaired,
+    FundingPaid,
+    OrderFilled,
+    PositionReported,
+    RepairFills,
+)
 from makerd.protocol.market import FeedMessageDropped
 from makerd.protocol.orders import (
     OrderAccepted,
@@ -163,8 +169,15 @@ class UserStream:
     async def _repair_once(
         self, since_ms: int | None, *, reason: str, coins: tuple[str, ...] | None = None
     ) -> None:
-        """Fills since ``since_ms`` (none when None), then open orders and the position."""
-        now = self._now_ns()
+        """Each coin's position, then the fills since ``since_ms`` (none when None), then
+        each coin's open orders.
+
+        The positions come first so that the fills asked for after them include every fill
+        up to the positions' instant: a mismatch that survives the repair is then no fill
+        in flight (the fill tracker adjusts only such a report).
+        """
+        targets = self._coins if coins is None else coins
+        positions = [await self._queries.position(coin) for coin in targets]
         fills: Sequence[OrderFilled] | None = None
         funding: tuple[FundingPaid, ...] = ()
         if since_ms is not None:
@@ -172,39 +185,46 @@ class UserStream:
             funding = await self._queries.funding_since(since_ms)
         # Each coin costs a query of its orders and one of its position: a coin's own
         # request (its fill tracker's) repairs that coin alone.
-        for coin in self._coins if coins is None else coins:
-            await self._repair_coin(coin, fills, funding, now=now, reason=reason)
+        for position in positions:
+            await self._repair_coin(position, fills, funding, reason=reason)
         self.repairs += 1
 
     async def _repair_coin(
         self,
-        coin: str,
+        position: PositionReported,
         fills: Sequence[OrderFilled] | None,
         funding: tuple[FundingPaid, ...],
         *,
-        now: int,
         reason: str,
     ) -> None:
         """One coin's share of a repair: its missed fills and funding, then its orders and
         position."""
+        coin = position.coin
         found = 0
-        snapshot = await self._queries.snapshot(coin)
+        open_orders = await self._queries.open_orders(coin)
         if fills is not None:
             for fill in fills:
                 if fill.coin == coin:
                     found += self._is_new(fill)
                     self._emit_fill(replace(fill, late=True))
             self._emit_funding(tuple(p for p in funding if p.coin == coin))
-            self._emit(FillsRepaired(coin=coin, through_ns=now, fills_found=found, ts_local=now))
-        self._emit(snapshot.open_orders)
-        self._emit(snapshot.position)
+            self._emit(
+                FillsRepaired(
+                    coin=coin,
+                    through_ns=position.ts_exchange,
+                    fills_found=found,
+                    ts_local=position.ts_local,
+                )
+            )
+        self._emit(open_orders)
+        self._emit(position)
         self.fills_repaired += found
         log.info(
             "event=gap_repaired reason=%r coin=%s new_fills=%d open_orders=%d",
             reason,
             coin,
             found,
-            len(snapshot.open_orders.orders),
+            len(open_orders.orders),
         )
 
     def _repair_failed(self, reason: str, error: Exception) -> None:
