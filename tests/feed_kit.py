@@ -2,8 +2,8 @@
 
 Messages go in through the socket's entry point (:meth:`ReconnectingSocket.handle_message`),
 as the WebSocket hands them over, so decoding, the channel check, parsing and the guard's
-checks all run. The recording is read in place from the repository's sibling
-``shared/fixtures`` (never copied into the project); tests that need it skip without it.
+checks all run. The recording is a fixture kept outside the repository and read in
+place, never copied into the project; tests that need it skip without it.
 """
 
 from __future__ import annotations
