@@ -69,9 +69,8 @@ def _decode_any(raw: str | bytes, max_depth: int) -> DecodedFrame:
 def _deeper_than(value: object, limit: int) -> bool:
     # Iterative, one nesting level at a time and over containers only: the point is to
     # refuse deep input without recursing on it, and every frame but a well-formed book
-    # passes here.
-    # json.loads builds exact dicts and lists, so ``type() is`` on each child (and no
-    # generator) suffices, and keeps a small frame's check to a few microseconds.
+    # passes here. json.loads builds exact dicts and lists, so ``type() is`` on each
+    # child (and no generator) suffices, and keeps a small frame's check to a few µs.
     level: list[dict[str, object] | list[object]] = []
     if type(value) is dict or type(value) is list:
         level.append(value)
