@@ -386,6 +386,7 @@ class OrderManagerLogic:
         if flatten and not self._flattening:
             # Once: a kill switch and the shutdown that follows both ask to flatten.
             self._flattening = True
+            self._hold.close_on_stop()
             out.extend(self._flatten(now_ns))
         return [*out, *self.orders.drain_changes()]
 
