@@ -275,6 +275,7 @@ class OrderManagerLogic:
         )  # fmt: skip
         applied = OperatorCommandApplied(
             request_id=command.request_id,
+            coin=self._instrument.coin,
             action=action,
             paused=self._hold.paused,
             was_paused=was_paused,

@@ -120,7 +120,7 @@ def test_flatten_pauses_cancels_and_closes_the_position_with_a_reduce_only_ioc()
     assert answer.paused
     assert answer.flatten_order == closing
     assert of_type(om.handle(target(*QUOTES, ts=T0 + 2 * MS)), PlaceOrders) == []
-    assert "paused until `makerd ctl resume`" in str(applied_answer(answer, coin="BTC")["message"])
+    assert "paused until `makerd ctl resume`" in str(applied_answer(answer)["message"])
 
 
 def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_times() -> None:
@@ -180,6 +180,7 @@ def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
     mine = box.new_request()
     answer = OperatorCommandApplied(
         request_id=mine,
+        coin="BTC",
         action=OperatorAction.PAUSE,
         paused=True,
         was_paused=False,
@@ -193,8 +194,8 @@ def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
     box.deliver(answer)
     box.deliver(dataclasses.replace(answer, request_id=mine + 1))
 
-    assert box.wait(mine, timeout_s=1) == answer
-    assert box.wait(mine + 1, timeout_s=0.01) is None, "nobody asked for that one"
+    assert box.wait(mine, timeout_s=1) == (answer,)
+    assert box.wait(mine + 1, timeout_s=0.01) == (), "nobody asked for that one"
 
 
 def test_a_kill_switch_flatten_that_fills_in_part_closes_the_rest_without_a_lasting_pause() -> None:
