@@ -29,7 +29,8 @@ FIXTURES = next(
 )
 RECORDING = FIXTURES / "hyperliquid-recording" / "btcusd_20250126.gz"
 needs_recording = pytest.mark.skipif(
-    not RECORDING.is_file(), reason="the Hyperliquid recording in /work/shared is absent"
+    not RECORDING.is_file(),
+    reason="the Hyperliquid recording beside the checkout (../shared/fixtures) is absent",
 )
 FEED_LIMITS = FrameLimits()
 FEED_LISTED = ("BTC", "ETH", "SOL")

@@ -3,7 +3,8 @@
 Messages go through the same entry point the WebSocket uses
 (:meth:`ReconnectingSocket.handle_message`), so decoding, the channel check, parsing
 and the FrameGuard's checks are all exercised; the real frames are the recorded BTC
-feed, read in place from /work/shared (never copied into the project).
+feed, read in place from ../shared/fixtures beside the checkout (never copied into the
+project).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from tests.feed_kit import RECORDING, Feed, recorded_frames
 from tests.test_frame_boundary import LIMITS, assert_sane
 
 needs_recording = pytest.mark.skipif(
-    not RECORDING.is_file(), reason="the Hyperliquid recording in /work/shared is absent"
+    not RECORDING.is_file(),
+    reason="the Hyperliquid recording beside the checkout (../shared/fixtures) is absent",
 )
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,6 +1,7 @@
 """Parsers against the SDK's recorded mainnet responses, plus feed frames and error texts.
 
-The cassettes are read in place from /work/shared (never copied into the project).
+The cassettes are read in place from ../shared/fixtures beside the checkout (never copied
+into the project).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ CASSETTES = (
     Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "hyperliquid-sdk-cassettes"
 )
 needs_cassettes = pytest.mark.skipif(
-    not CASSETTES.is_dir(), reason="the SDK cassettes in /work/shared are absent"
+    not CASSETTES.is_dir(),
+    reason="the SDK cassettes beside the checkout (../shared/fixtures) are absent",
 )
 TS_LOCAL = 1_800_000_000_123_456_789  # after every recorded exchange time
 
