@@ -6,11 +6,13 @@ once). :class:`PauseMemory` outlives one order_manager incarnation, so an order_
 restarted by the supervisor stays paused; the process gives it one kept in the state
 directory, so a restarted ``makerd run`` stays paused too.
 
-A flatten is one reduce-only IOC for the position the order_manager knows. Fills still on
-their way (orders being cancelled may fill first) can leave the position open, or open it
-again, after that IOC; so while paused after a flatten, a position update that finds the
-position open :data:`FLATTEN_SETTLE_NS` after the last closing order ended (long enough for
-its own fills to reach the position) sends another, at most :data:`MAX_FLATTEN_ORDERS` in all.
+A flatten is one reduce-only IOC for the position the order_manager knows. A thin book can
+fill it only in part, and fills still on their way (orders being cancelled may fill first)
+can leave the position open, or open it again, after that IOC; so while paused after a
+flatten, or stopping with one (a kill switch, ``flatten_on_stop``), a position update that
+finds the position open :data:`FLATTEN_SETTLE_NS` after the last closing order ended (long
+enough for its own fills to reach the position) sends another, at most
+:data:`MAX_FLATTEN_ORDERS` in all.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class OperatorHold:
         self._flatten_orders_left = 0
         self._flatten_cloid: str | None = None
         self._settling_since_ns: int | None = None
+        self._closing_on_stop = False
 
     @property
     def paused(self) -> bool:
@@ -76,14 +79,21 @@ class OperatorHold:
         self.pause()
         self._flatten_orders_left = MAX_FLATTEN_ORDERS
 
+    def close_on_stop(self) -> None:
+        """A stop that flattens: keep closing (bounded) until the position reads 0. No
+        pause is kept: the stop has ended quoting, and a pause would outlive the process."""
+        self._closing_on_stop = True
+        self._flatten_orders_left = MAX_FLATTEN_ORDERS
+
     def flatten_sent(self, cloid: str) -> None:
         self._flatten_cloid = cloid
         self._flatten_orders_left = max(0, self._flatten_orders_left - 1)
         self._settling_since_ns = None
 
     def flatten_again(self, *, position: Decimal, closing_order_working: bool, now_ns: int) -> bool:
-        """Whether an operator's flatten wants another closing order now (see the module)."""
-        if self._flatten_orders_left <= 0 or not self.paused or closing_order_working:
+        """Whether a flatten wants another closing order now (see the module)."""
+        holding = self.paused or self._closing_on_stop
+        if self._flatten_orders_left <= 0 or not holding or closing_order_working:
             return False
         if self._settling_since_ns is None:
             self._settling_since_ns = now_ns  # the last closing order has just ended

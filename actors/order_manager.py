@@ -275,6 +275,7 @@ class OrderManagerLogic:
         )  # fmt: skip
         applied = OperatorCommandApplied(
             request_id=command.request_id,
+            coin=self._instrument.coin,
             action=action,
             paused=self._hold.paused,
             was_paused=was_paused,
@@ -390,6 +391,7 @@ class OrderManagerLogic:
         if flatten and not self._flattening:
             # Once: a kill switch and the shutdown that follows both ask to flatten.
             self._flattening = True
+            self._hold.close_on_stop()
             out.extend(self._flatten(now_ns))
         return [*out, *self.orders.drain_changes()]
 

@@ -23,13 +23,17 @@ request budget and two cores run out long before (see bench/bench_pipeline.py)."
 _ENTRY_KEYS = ("coin", "quoting")
 
 
+COIN_SEPARATOR = ","
+"""Between the coins of a list (``--coin BTC,ETH``), and of a session's name for them."""
+
+
 def split_coin_list(text: str) -> list[str]:
     """``"BTC, ETH,SOL"`` as ``["BTC", "ETH", "SOL"]``.
 
     Only a comma separates: a space inside a name (``"BT C"``) stays in it, so the name check
     refuses it instead of quoting two coins the operator never named.
     """
-    return [name.strip() for name in text.split(",") if name.strip()]
+    return [name.strip() for name in text.split(COIN_SEPARATOR) if name.strip()]
 
 
 def read_coins(

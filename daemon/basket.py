@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.routing import ACTOR_ROLES, COIN_ROLES, coin_role
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.model import MakerdConfig
 from makerd.daemon.basket_wiring import coin_quoting
 from makerd.daemon.cloids import CoinCloids
@@ -40,7 +41,7 @@ class Basket:
     @property
     def label(self) -> str:
         """``BTC`` or ``BTC,ETH,SOL``: the session's and the status line's coin."""
-        return ",".join(self.coins)
+        return COIN_SEPARATOR.join(self.coins)
 
     def coin_of_cloid(self) -> Callable[[str], str | None] | None:
         return self.cloids.coin_of if self.several else None

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -36,13 +36,13 @@ COMMANDS = ("status", *(action.value for action in OperatorAction))
 
 
 class AnswerBox:
-    """The order_manager's answers, matched to the requests waiting for them."""
+    """The order_managers' answers (one per coin), matched to the requests waiting for them."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
         self._waiting: set[int] = set()
-        self._answers: dict[int, OperatorCommandApplied] = {}
+        self._answers: dict[int, list[OperatorCommandApplied]] = {}
         self._closed = False
 
     def new_request(self) -> int:
@@ -55,16 +55,20 @@ class AnswerBox:
         """Called by the observer on whichever thread the answer arrives."""
         with self._changed:
             if applied.request_id in self._waiting:
-                self._answers[applied.request_id] = applied
+                self._answers.setdefault(applied.request_id, []).append(applied)
                 self._changed.notify_all()
 
-    def wait(self, request_id: int, timeout_s: float) -> OperatorCommandApplied | None:
+    def wait(
+        self, request_id: int, timeout_s: float, *, expected: int = 1
+    ) -> tuple[OperatorCommandApplied, ...]:
+        """The answers to ``request_id``: ``expected`` of them, or those in by the timeout."""
         with self._changed:
             self._changed.wait_for(
-                lambda: request_id in self._answers or self._closed, timeout=timeout_s
+                lambda: len(self._answers.get(request_id, ())) >= expected or self._closed,
+                timeout=timeout_s,
             )
             self._waiting.discard(request_id)
-            return self._answers.pop(request_id, None)
+            return tuple(self._answers.pop(request_id, ()))
 
     def close(self) -> None:
         """The run is stopping: nobody waits any longer."""
@@ -139,19 +143,45 @@ class ControlDesk:
         parts = self._parts
         if parts.gate.closed:
             return _refused(action, f"makerd is stopping ({parts.gate.reason}); nothing was done")
+        coins = tuple(spec.coin for spec in parts.config().coin_specs())
         request_id = parts.answers.new_request()
         parts.send(OPERATOR_COMMANDS[action](request_id=request_id, ts_local=parts.clock.now_ns()))
-        applied = parts.answers.wait(request_id, COMMAND_TIMEOUT_S)
-        if applied is None:
+        applied = parts.answers.wait(request_id, COMMAND_TIMEOUT_S, expected=len(coins))
+        if not applied:
             return _failed(
                 action,
                 f"the order_manager did not answer within {COMMAND_TIMEOUT_S:g} s (restarting, "
                 "or makerd is stopping); it may or may not have acted: check `makerd ctl status`",
             )
-        return applied_answer(applied, coin=parts.config().coin)
+        if len(coins) == 1:
+            return applied_answer(applied[0])
+        return coins_answer(action, applied, coins)
 
 
-def applied_answer(applied: OperatorCommandApplied, *, coin: str) -> Answer:
+def coins_answer(
+    action: OperatorAction, applied: tuple[OperatorCommandApplied, ...], coins: tuple[str, ...]
+) -> Answer:
+    """With several coins, every coin's order_manager answers for its own coin.
+
+    The pause is the process's (one pause file): the first coin to act pauses it, so the
+    others find it paused already. Whether it *was* paused is the first one's finding.
+    """
+    was_paused = all(answer.was_paused for answer in applied)
+    by_coin = {
+        answer.coin: applied_answer(replace(answer, was_paused=was_paused)) for answer in applied
+    }
+    said = "; ".join(f"{coin}: {answer['message']}" for coin, answer in by_coin.items())
+    missing = [coin for coin in coins if coin not in by_coin]
+    if not missing:
+        return {"ok": True, "command": action.value, "coins": by_coin, "message": said}
+    silent = (
+        f"no answer from {', '.join(missing)} within {COMMAND_TIMEOUT_S:g} s: "
+        "it may or may not have acted, check `makerd ctl status`"
+    )
+    return {**_failed(action, f"{said}; {silent}"), "coins": by_coin}
+
+
+def applied_answer(applied: OperatorCommandApplied) -> Answer:
     """The reply to a command the order_manager acted on: its facts and one sentence."""
     order = applied.flatten_order
     flatten = (
@@ -176,7 +206,7 @@ def applied_answer(applied: OperatorCommandApplied, *, coin: str) -> Answer:
     }
     if applied.action is OperatorAction.FLATTEN:
         answer["flatten_order"] = flatten
-    answer["message"] = _sentence(applied, flatten, coin)
+    answer["message"] = _sentence(applied, flatten, applied.coin)
     return answer
 
 

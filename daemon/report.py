@@ -16,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.daemon.journal import EquitySnapshot, Journal, JournaledFill
 from makerd.protocol.account import Liquidity
 
@@ -37,7 +38,9 @@ class SessionSummary:
     max_drawdown_usd: Decimal
     restarts: int
     duration_s: float
-    final_position: Decimal
+    final_position: Decimal | None
+    """None for a session of several coins: their positions do not add up (each coin's
+    line of ``makerd report`` and of the stop's output has its own)."""
 
 
 def summarize(journal: Journal, session_id: int) -> SessionSummary:
@@ -50,6 +53,7 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
     makers = sum(1 for booked in fills if booked.fill.liquidity is Liquidity.MAKER)
     funding = journal.session_funding(session_id)
     position, unrealized = _final_position(equity, fills)
+    several_coins = COIN_SEPARATOR in session.coin
     ended_ns = session.ended_ns or _last_activity_ns(session.started_ns, equity, fills)
     return SessionSummary(
         fills=len(fills),
@@ -63,7 +67,7 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
         max_drawdown_usd=max_drawdown(equity),
         restarts=journal.restart_count(session_id),
         duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
-        final_position=position,
+        final_position=None if several_coins else position,
     )
 
 
@@ -95,7 +99,7 @@ def format_summary(summary: SessionSummary) -> str:
         ("unrealized pnl", _usd(summary.unrealized_pnl_usd)),
         ("total pnl", _usd(summary.total_pnl_usd)),
         ("max drawdown", _usd(summary.max_drawdown_usd)),
-        ("final position", format(summary.final_position, "f")),
+        ("final position", _position(summary.final_position)),
         ("restarts", str(summary.restarts)),
         ("duration", f"{summary.duration_s:.1f} s"),
     ]
@@ -108,6 +112,10 @@ def summary_to_json(summary: SessionSummary) -> str:
     return json.dumps(
         {key: format(v, "f") if isinstance(v, Decimal) else v for key, v in asdict(summary).items()}
     )
+
+
+def _position(position: Decimal | None) -> str:
+    return "each coin's, below" if position is None else format(position, "f")
 
 
 def _usd(amount: Decimal) -> str:

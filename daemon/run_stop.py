@@ -2,13 +2,15 @@
 
 Order of stop: close the gate and the control socket (no operator command may race the
 stop), tell every actor to stop trading, cancel everything at the venue and wait for it to
-confirm, then stop the ticker, the actors, the venue and the metrics server.
+confirm; after a stop that flattens, wait for every position to read 0 (or say which did
+not); then stop the ticker, the actors, the venue and the metrics server.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TextIO
 
 from makerd.daemon.coin_report import coin_lines
@@ -19,13 +21,16 @@ from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
 from makerd.daemon.run_outcome import OutcomeBox, flattens
 from makerd.daemon.run_tree import RunParts, Session, Tree
-from makerd.daemon.shutdown import confirm_every_coin
+from makerd.daemon.shutdown import confirm_every_coin, wait_until_flat
 from makerd.daemon.signals import SignalFlags
 from makerd.daemon.timers import Ticker
 from makerd.protocol.control import StopTrading
 from makerd.protocol.orders import CancelReason
 
 log = logging.getLogger("makerd")
+_FLAT_WAIT_SHARE = 0.25
+"""Of the stop's budget, after the orders are confirmed gone: time for the closing orders
+(each remainder is closed again a second after the last closing order ended)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +73,15 @@ def stop_everything(
         deadline_s=parts.config.stop_timeout_s * 0.6,
         give_up=flags.second_stop,
     )
+    if flatten:
+        _say_open_positions(
+            wait_until_flat(
+                observers=running.tree.observers.by_coin,
+                deadline_s=parts.config.stop_timeout_s * _FLAT_WAIT_SHARE,
+                give_up=flags.second_stop,
+            ),
+            out,
+        )
     running.ticker.stop()
     abandoned = running.tree.supervisor.stop()
     confirmed = remaining == 0
@@ -80,6 +94,16 @@ def stop_everything(
     if abandoned:
         log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
     return remaining
+
+
+def _say_open_positions(still_open: dict[str, Decimal], out: TextIO) -> None:
+    for coin, position in still_open.items():
+        log.error("event=position_left_open coin=%s position=%s", coin, position)
+        print(
+            f"makerd: the flatten left {coin} position {position} open: close it on the exchange",
+            file=out,
+            flush=True,
+        )
 
 
 def _say_what_is_left(remaining: int | None, out: TextIO) -> None:

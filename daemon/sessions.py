@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.daemon.coin_report import coin_lines
 from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.report import SessionSummary, format_summary, summarize
@@ -69,7 +70,7 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
 
 def _coins(journal: Journal, record: SessionRecord) -> str:
     """A session of several coins (``BTC,ETH``): each coin's line from its own fills."""
-    coins = tuple(record.coin.split(","))
+    coins = tuple(record.coin.split(COIN_SEPARATOR))
     return "" if len(coins) < 2 else "\n" + coin_lines(journal, record.id, coins)
 
 

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 
 from makerd.daemon.observer import Observer
 from makerd.protocol.clock import Clock
@@ -22,6 +23,7 @@ _MIN_COIN_WAIT_S = 1.0
 """A coin asked after the others used up the deadline still gets one question."""
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
+_FLAT_POLL_S = 0.05
 
 
 def confirm_no_open_orders(
@@ -94,3 +96,20 @@ def _fresh_count(observer: Observer, asked_ns: int, wait_s: float) -> int | None
             if count is not None:
                 return count
     return None
+
+
+def wait_until_flat(
+    *, observers: Mapping[str, Observer], deadline_s: float, give_up: threading.Event
+) -> dict[str, Decimal]:
+    """After a stop that flattens: wait while the closing orders work (the order_manager
+    sends another when one leaves a remainder); the coins whose position is still open."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        still_open = {
+            coin: position
+            for coin, observer in observers.items()
+            if (position := observer.snapshot().position) != 0
+        }
+        if not still_open or give_up.is_set() or time.monotonic() >= deadline:
+            return still_open
+        give_up.wait(_FLAT_POLL_S)

@@ -138,6 +138,8 @@ class OperatorCommandApplied:
     """The order_manager's answer to an operator command: what it did, as facts."""
 
     request_id: int
+    coin: str
+    """The coin this order_manager quotes (with several coins, each one answers)."""
     action: OperatorAction
     paused: bool
     """Whether quoting is paused now (after the command)."""

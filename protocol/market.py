@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import msgspec
+
 from makerd.protocol.side import Side
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BookLevel:
-    """One price level: total displayed size and the number of orders behind it."""
+class BookLevel(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One price level: total displayed size and the number of orders behind it.
+
+    A frozen msgspec Struct rather than a frozen dataclass: as immutable, slotted and
+    keyword-only, but built in a tenth of the time (a frozen dataclass sets each field
+    through ``object.__setattr__``), and forty are built for every book a venue sends.
+    Never part of a reference cycle (two decimals and an int), so not tracked by the GC.
+    """
 
     price: Decimal
     size: Decimal

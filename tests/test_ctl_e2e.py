@@ -165,3 +165,22 @@ def test_a_pause_outlives_a_restart_until_resumed(tmp_path: Path) -> None:
     assert resumed.code == EXIT_OK, resumed.stderr
     assert second.finish() == EXIT_OK, second.text
     assert not (state / "paused").exists(), "a resume removes the pause for good"
+
+
+def test_with_several_coins_every_coin_answers_a_command(tmp_path: Path) -> None:
+    makerd, state = start(tmp_path, coins=["BTC", "ETH"])
+    makerd.wait_for(r"orders=[1-9]")
+
+    paused = ctl(state, "pause")
+    makerd.signal(signal.SIGTERM)
+
+    assert makerd.finish() == EXIT_OK, makerd.text
+    assert paused.code == EXIT_OK, paused.stderr
+    answer = paused.answer
+    assert answer is not None
+    coins = answer["coins"]
+    assert isinstance(coins, dict)
+    assert sorted(coins) == ["BTC", "ETH"], "not the first coin's answer alone"
+    assert all(coin["paused"] is True for coin in coins.values())
+    assert "BTC: paused" in answer["message"]
+    assert "ETH: paused" in answer["message"]

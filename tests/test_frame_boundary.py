@@ -3,16 +3,15 @@
 Messages go through the same entry point the WebSocket uses
 (:meth:`ReconnectingSocket.handle_message`), so decoding, the channel check, parsing
 and the FrameGuard's checks are all exercised; the real frames are the recorded BTC
-feed, read in place from /work/shared (never copied into the project).
+feed, read in place from ../shared/fixtures beside the checkout (never copied into the
+project).
 """
 
 from __future__ import annotations
 
 import copy
-import gzip
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,55 +23,10 @@ from makerd.protocol.market import (
     FeedMessageDropped,
     TradePrinted,
 )
-from makerd.venues.hyperliquid.feed import MarketFeed
-from makerd.venues.hyperliquid.limits import FrameLimits
-from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
+from tests.feed_kit import FEED_LIMITS, FEED_LISTED, Feed, needs_recording, recorded_frames
 
-_HERE = Path(__file__).resolve()
-FIXTURES = next(
-    (
-        base / "shared" / "fixtures"
-        for base in (_HERE.parents[2], _HERE.parents[3])
-        if (base / "shared" / "fixtures").is_dir()
-    ),
-    _HERE.parents[2] / "shared" / "fixtures",
-)
-RECORDING = FIXTURES / "hyperliquid-recording" / "btcusd_20250126.gz"
-needs_recording = pytest.mark.skipif(
-    not RECORDING.is_file(), reason="the Hyperliquid recording in /work/shared is absent"
-)
-LIMITS = FrameLimits()
-LISTED = ("BTC", "ETH", "SOL")
-
-
-def recorded_frames() -> list[tuple[int, str]]:
-    """``(local receive ns, raw message)`` for every line of the recording."""
-    with gzip.open(RECORDING, "rt") as lines:
-        return [(int(ns), raw) for ns, raw in (line.rstrip("\n").split(" ", 1) for line in lines)]
-
-
-class Feed:
-    """A MarketFeed for BTC whose events land in a list; messages go in as the socket's."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self.feed = MarketFeed(
-            ws_url="ws://127.0.0.1:9",  # never connected: messages are handed in directly
-            coins=("BTC",),
-            sink=self.events.append,
-            policy=ReconnectPolicy(),
-            now_ns=lambda: 0,
-            limits=LIMITS,
-            listed_coins=LISTED,
-        )
-
-    def send(self, raw: str | bytes, ts_local: int) -> list[object]:
-        start = len(self.events)
-        self.feed.socket.handle_message(raw, ts_local)
-        return self.events[start:]
-
-    def mid(self, ts_local: int) -> Decimal | None:
-        return self.feed.guard.mid("BTC", ts_local)
+LIMITS = FEED_LIMITS
+LISTED = FEED_LISTED
 
 
 def drops(events: list[object]) -> list[str]:

@@ -17,16 +17,12 @@ from makerd.protocol.account import OrderFilled
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
 from makerd.venues.hyperliquid.parse import parse_user_fills_message
-from tests.test_frame_boundary import (
-    LIMITS,
-    RECORDING,
-    Feed,
-    assert_sane,
-    recorded_frames,
-)
+from tests.feed_kit import RECORDING, Feed, recorded_frames
+from tests.test_frame_boundary import LIMITS, assert_sane
 
 needs_recording = pytest.mark.skipif(
-    not RECORDING.is_file(), reason="the Hyperliquid recording in /work/shared is absent"
+    not RECORDING.is_file(),
+    reason="the Hyperliquid recording beside the checkout (../shared/fixtures) is absent",
 )
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

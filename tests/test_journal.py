@@ -366,3 +366,14 @@ def test_the_json_summary_keeps_decimals_exact() -> None:
     assert decoded["total_pnl_usd"] == "-0.000015"
     assert decoded["fills"] == 1
     assert decoded["duration_s"] == 1.5
+
+
+def test_a_session_of_several_coins_shows_no_summed_position(journal: Journal) -> None:
+    session = journal.start_session(mode="sim", coin="BTC,ETH", ts_ns=T0)
+    book(journal, session, a_fill("t1", price="100", size="1", fee="0"))
+
+    summary = summarize(journal, session)
+
+    assert summary.final_position is None, "a BTC and an ETH position do not add up"
+    assert "final position  each coin's, below" in format_summary(summary)
+    assert json.loads(summary_to_json(summary))["final_position"] is None

@@ -84,6 +84,7 @@ def test_late_fills_and_adjusted_positions_are_counted() -> None:
 def operator(action: OperatorAction, *, paused: bool) -> OperatorCommandApplied:
     return OperatorCommandApplied(
         request_id=1,
+        coin="BTC",
         action=action,
         paused=paused,
         was_paused=not paused,

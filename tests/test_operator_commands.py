@@ -9,6 +9,7 @@ from makerd.actors.order_manager import OrderManagerLogic
 from makerd.config.model import OrderManagerConfig
 from makerd.daemon.cloids import CloidFactory
 from makerd.daemon.control_desk import AnswerBox, applied_answer
+from makerd.protocol.account import OrderFilled
 from makerd.protocol.control import (
     CancelAllOrders,
     FlattenPosition,
@@ -21,10 +22,11 @@ from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderCancelled,
+    OrderRequest,
     PlaceOrders,
     RequestAccountSnapshot,
 )
-from makerd.protocol.risk import TradingState
+from makerd.protocol.risk import KillReason, KillSwitchTripped, TradingState
 from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
 from tests.test_order_manager import accept_all, venue_reports_nothing_open
@@ -118,7 +120,7 @@ def test_flatten_pauses_cancels_and_closes_the_position_with_a_reduce_only_ioc()
     assert answer.paused
     assert answer.flatten_order == closing
     assert of_type(om.handle(target(*QUOTES, ts=T0 + 2 * MS)), PlaceOrders) == []
-    assert "paused until `makerd ctl resume`" in str(applied_answer(answer, coin="BTC")["message"])
+    assert "paused until `makerd ctl resume`" in str(applied_answer(answer)["message"])
 
 
 def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_times() -> None:
@@ -178,6 +180,7 @@ def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
     mine = box.new_request()
     answer = OperatorCommandApplied(
         request_id=mine,
+        coin="BTC",
         action=OperatorAction.PAUSE,
         paused=True,
         was_paused=False,
@@ -191,5 +194,38 @@ def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
     box.deliver(answer)
     box.deliver(dataclasses.replace(answer, request_id=mine + 1))
 
-    assert box.wait(mine, timeout_s=1) == answer
-    assert box.wait(mine + 1, timeout_s=0.01) is None, "nobody asked for that one"
+    assert box.wait(mine, timeout_s=1) == (answer,)
+    assert box.wait(mine + 1, timeout_s=0.01) == (), "nobody asked for that one"
+
+
+def test_a_kill_switch_flatten_that_fills_in_part_closes_the_rest_without_a_lasting_pause() -> None:
+    memory = PauseMemory()
+    om = quoting_manager(memory)
+    om.handle(position("0.004", mark="60000"))
+    tripped = om.handle(
+        KillSwitchTripped(reason=KillReason.MAX_DRAWDOWN, detail="x", flatten=True, ts_local=T0)
+    )
+    sent = [o for p in of_type(tripped, PlaceOrders) for o in p.orders]
+
+    # The book was thin: the IOC took 0.003 and the venue cancelled the rest.
+    om.handle(fill_of(sent[0], "0.003"))
+    om.handle(
+        OrderCancelled(
+            cloid=sent[0].cloid, reason=CancelReason.KILL_SWITCH, ts_exchange=T0, ts_local=T0
+        )
+    )
+    for step in range(1, 6):
+        again = om.handle(position("0.001", mark="60000", ts=T0 + step * S // 2))
+        sent += [o for p in of_type(again, PlaceOrders) for o in p.orders]
+
+    assert [(o.side, o.size, o.reduce_only) for o in sent] == [
+        (Side.SELL, d("0.004"), True),
+        (Side.SELL, d("0.001"), True),
+    ]
+    assert not memory.paused, "a restart after the kill switch is cleared quotes again"
+
+
+def fill_of(order: OrderRequest, size: str) -> OrderFilled:
+    return dataclasses.replace(
+        fill("closing", order.side, str(order.price), size, ts=T0), cloid=order.cloid
+    )

@@ -13,7 +13,7 @@ from makerd.protocol.market import VenueConnectionChanged
 from makerd.venues.hyperliquid.recording import FeedRecorder, RecordingWriter, gap_message
 from makerd.venues.hyperliquid.recording_files import HourlyFiles, file_label
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
-from tests.test_frame_boundary import RECORDING, needs_recording, recorded_frames
+from tests.feed_kit import RECORDING, needs_recording, recorded_frames
 
 NS = 1_000_000_000
 HOUR_NS = 3600 * NS

@@ -24,7 +24,7 @@ from makerd.protocol.market import (
 from makerd.venues.base import EventSink
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
-from makerd.venues.hyperliquid.parse import parse_l2_book, parse_trades
+from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
 MarketEvent = BookSnapshotReceived | TradePrinted
@@ -70,6 +70,8 @@ class MarketFeed:
         self._coins = frozenset(coins)
         self.guard = FrameGuard(limits=limits, coins=coins, listed=listed_coins)
         """Shared with whatever else parses this venue's frames (the user stream's fills)."""
+        self._levels = LevelCache()
+        """Levels already checked under ``guard``: most repeat from one book to the next."""
         self._now_ns = now_ns
         self._newest_trade_ns: dict[str, int] = {}
         self.dropped = 0
@@ -98,7 +100,7 @@ class MarketFeed:
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
         try:
             if channel == "l2Book":
-                book = parse_l2_book(data, ts_local=ts_local, guard=self.guard)
+                book = parse_l2_book(data, ts_local=ts_local, guard=self.guard, cache=self._levels)
                 if book.bids and book.asks:
                     self.guard.anchor(
                         book.coin, (book.bids[0].price + book.asks[0].price) / 2, ts_local

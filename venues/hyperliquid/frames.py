@@ -4,6 +4,10 @@ Nothing here raises: a message that cannot become a frame is a :class:`DecodedFr
 with a :class:`DropReason`, so one binary or absurdly nested message can never end the
 stream that read it. JSON's ``NaN``/``Infinity`` literals are refused too: the exchange
 never sends them, and a float NaN must not slip into anything downstream.
+
+An ``l2Book`` push of the exchange's exact shape is decoded typed first
+(``wire_book.py``): most of the stream, checked while it is read. Everything else,
+including every malformed book, takes the generic path below.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from makerd.protocol.market import DropReason
+from makerd.venues.hyperliquid.wire_book import decode_book_frame
 
 log = logging.getLogger("makerd.venue.ws")
 _LOG_INTERVAL_NS: Final = 10_000_000_000
@@ -35,6 +40,13 @@ def _refuse_constant(name: str) -> object:
 
 def decode_frame(raw: str | bytes, *, max_depth: int) -> DecodedFrame:
     """One message as a frame; never raises."""
+    book = decode_book_frame(raw)
+    if book is not None:
+        return DecodedFrame(channel="l2Book", data=book)
+    return _decode_any(raw, max_depth)
+
+
+def _decode_any(raw: str | bytes, max_depth: int) -> DecodedFrame:
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -56,18 +68,21 @@ def decode_frame(raw: str | bytes, *, max_depth: int) -> DecodedFrame:
 
 def _deeper_than(value: object, limit: int) -> bool:
     # Iterative, one nesting level at a time and over containers only: the point is to
-    # refuse deep input without recursing on it, and every frame of the feed passes here.
-    level: list[object] = [value] if isinstance(value, (dict, list)) else []
+    # refuse deep input without recursing on it, and every frame but a well-formed book
+    # passes here. json.loads builds exact dicts and lists, so ``type() is`` on each
+    # child (and no generator) suffices, and keeps a small frame's check to a few µs.
+    level: list[dict[str, object] | list[object]] = []
+    if type(value) is dict or type(value) is list:
+        level.append(value)
     depth = 1
     while level:
         if depth > limit:
             return True
-        deeper: list[object] = []
+        deeper: list[dict[str, object] | list[object]] = []
         for item in level:
-            if isinstance(item, dict):
-                deeper.extend(child for child in item.values() if isinstance(child, (dict, list)))
-            elif isinstance(item, list):
-                deeper.extend(child for child in item if isinstance(child, (dict, list)))
+            for child in item.values() if isinstance(item, dict) else item:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
         level = deeper
         depth += 1
     return False

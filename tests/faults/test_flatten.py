@@ -1,0 +1,46 @@
+"""A stop that flattens keeps closing until the venue's position is 0: a refused or partly
+filled closing order is followed by another, and a position still open is said out loud."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from makerd.daemon.exit_codes import EXIT_OK
+from tests.faults.kit import FaultVenue, LiveBot, assert_invariants, now_ms, poll
+
+OPEN_POSITION = r"pos=-?0\.0*[1-9]"
+
+
+def test_a_flattening_stop_whose_first_closing_order_is_refused_still_ends_flat(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue, risk={"flatten_on_stop": True})
+    process = bot.quoting()
+    venue.fault(sweep={"user": bot.address, "side": "buy"})  # a taker lifts every ask: short
+    poll(lambda: bot.record().position != 0, timeout_s=10, what="a short position at the venue")
+    process.wait_for(OPEN_POSITION)
+    # Paused, makerd sends no order of its own: the refusal armed next hits the closing IOC.
+    pause = subprocess.run(
+        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert pause.returncode == 0, pause.stderr
+    armed_ms = now_ms()
+    venue.fault(reject_next=1, reject_action_type="order", reject_text="Too many requests")
+
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-3000:]
+    record = assert_invariants(bot, output=process.text)
+    closing = [bool(a["accepted"]) for a in record.actions_after(armed_ms, "order")]
+    assert closing[:1] == [False], f"the first closing order was not the refused one: {closing}"
+    assert True in closing, "no closing order after the refused one"
+    assert record.position == Decimal(0), process.text[-3000:]
+    assert "position_left_open" not in process.text
