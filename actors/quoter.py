@@ -58,10 +58,11 @@ class QuoterLogic:
         ``sampler`` keeps our quotes against the touch for the session report.
 
         A book whose mid moved more than ``urgent_move_bps`` from the mid of the last
-        target is quoted at once, however recent that target: the widest slack the order
-        manager gives a resting order, so such a move leaves every order out of place (a
-        smaller one is a wiggle, which the refresh interval batches). ``None``: every book
-        waits for ``min_requote_interval_ns``.
+        target is quoted at once, however recent that target: the widest price-tolerance
+        slack the order manager gives a resting order, so such a move leaves the first
+        levels out of place (a smaller one is a wiggle, which the refresh interval
+        batches; a deep level's depth slack may still keep its order). ``None``: every
+        book waits for ``min_requote_interval_ns``.
         """
         self._instrument = instrument
         self._model = model
@@ -274,5 +275,6 @@ def _clip(
 
 
 def urgent_move_bps(config: OrderManagerConfig) -> Decimal:
-    """A mid move beyond every resting order's slack (see :mod:`actors.order_diff`)."""
+    """A mid move beyond every resting order's price-tolerance slack (a level far from
+    the centre may have a wider depth slack; see :mod:`actors.order_diff`)."""
     return config.price_tolerance_bps * config.queue_hold_factor
