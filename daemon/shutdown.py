@@ -19,46 +19,9 @@ from makerd.venues.base import ProcessVenue
 
 log = logging.getLogger("makerd")
 _BETWEEN_ROUNDS_S = 0.25
-_MIN_COIN_WAIT_S = 1.0
-"""A coin asked after the others used up the deadline still gets one question."""
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
-_FLAT_POLL_S = 0.05
-
-
-def confirm_no_open_orders(
-    *,
-    venue: ProcessVenue,
-    observer: Observer,
-    coin: str,
-    clock: Clock,
-    deadline_s: float,
-    give_up: threading.Event,
-) -> int | None:
-    """Ask the venue until it reports no open orders; return how many it still lists.
-
-    One question is outstanding at a time: asking faster than the venue answers only
-    spends the request budget the answer needs. Each answer that still lists orders
-    repeats the cancel-all. ``give_up`` (a second stop signal) ends the wait at once:
-    the cancels are already on their way. ``None`` means the venue never answered a
-    query asked after the stop.
-    """
-    deadline = time.monotonic() + deadline_s
-    remaining: int | None = None
-    while not give_up.is_set() and (left_s := deadline - time.monotonic()) > 0:
-        asked_ns = clock.now_ns()
-        observer.expect_venue_report()
-        venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
-        answer = _fresh_count(observer, asked_ns, min(_ANSWER_WAIT_S, left_s))
-        if answer is None:
-            continue  # unanswered (a lost request): ask again
-        remaining = answer
-        if remaining == 0:
-            return 0
-        venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=clock.now_ns()))
-        # Orders may be on their way (an answer not in yet): give them time to land or expire.
-        give_up.wait(_BETWEEN_ROUNDS_S)
-    return remaining
+_POLL_S = 0.05
 
 
 def confirm_every_coin(
@@ -69,33 +32,47 @@ def confirm_every_coin(
     deadline_s: float,
     give_up: threading.Event,
 ) -> int | None:
-    """:func:`confirm_no_open_orders` coin by coin within one deadline: the sum of what the
-    venue still lists (None: some coin's question was never answered)."""
-    until = time.monotonic() + deadline_s
-    remaining: int | None = 0
-    for coin, observer in observers.items():
-        left = confirm_no_open_orders(
-            venue=venue,
-            observer=observer,
-            coin=coin,
-            clock=clock,
-            deadline_s=max(until - time.monotonic(), _MIN_COIN_WAIT_S),
-            give_up=give_up,
-        )
-        remaining = None if left is None or remaining is None else remaining + left
-        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, left)
-    return remaining
+    """Ask the venue until it reports no open orders for any coin; the sum of what it still
+    lists (None: some coin's question was never answered).
 
-
-def _fresh_count(observer: Observer, asked_ns: int, wait_s: float) -> int | None:
-    until = time.monotonic() + wait_s
-    while (left := until - time.monotonic()) > 0:
-        if observer.venue_report.wait(left):
-            observer.venue_report.clear()
-            count = observer.venue_open_orders_since(asked_ns)
-            if count is not None:
-                return count
-    return None
+    Every coin is asked at once, one question per coin outstanding: the answers wait for
+    the same request budget, so asking coin after coin would spend the deadline on the
+    first ones. An answer that still lists orders repeats that coin's cancel-all; a
+    question unanswered for :data:`_ANSWER_WAIT_S` (a lost request) is asked again.
+    ``give_up`` (a second stop signal) ends the wait at once: the cancels are on their way.
+    """
+    deadline = time.monotonic() + deadline_s
+    counts: dict[str, int | None] = dict.fromkeys(observers)
+    unconfirmed = set(observers)
+    while unconfirmed and not give_up.is_set() and time.monotonic() < deadline:
+        asked_ns = clock.now_ns()
+        for coin in unconfirmed:
+            observers[coin].expect_venue_report()
+            venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
+        round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
+        waiting = set(unconfirmed)
+        while waiting and not give_up.is_set() and time.monotonic() < round_ends:
+            for coin in sorted(waiting):
+                count = observers[coin].venue_open_orders_since(asked_ns)
+                if count is None:
+                    continue
+                counts[coin] = count
+                waiting.discard(coin)
+                if count == 0:
+                    unconfirmed.discard(coin)
+                else:
+                    now = clock.now_ns()
+                    venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=now))
+            if waiting:
+                give_up.wait(_POLL_S)
+        if unconfirmed:
+            # Orders may be on their way (an answer not in yet): time to land or expire.
+            give_up.wait(_BETWEEN_ROUNDS_S)
+    for coin, count in counts.items():
+        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, count)
+    if any(count is None for count in counts.values()):
+        return None
+    return sum(count for count in counts.values() if count is not None)
 
 
 def wait_until_flat(
@@ -112,4 +89,4 @@ def wait_until_flat(
         }
         if not still_open or give_up.is_set() or time.monotonic() >= deadline:
             return still_open
-        give_up.wait(_FLAT_POLL_S)
+        give_up.wait(_POLL_S)

