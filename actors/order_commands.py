@@ -19,6 +19,8 @@ from makerd.protocol.orders import (
     OrderRequest,
     OrderStatus,
     PlaceOrders,
+    QuoteLevel,
+    TimeInForce,
 )
 from makerd.protocol.side import Side
 
@@ -79,3 +81,18 @@ def within_bound(
         in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
     )
     return ExposureLimit.nearest_levels(places, room)
+
+
+def quote_order(
+    coin: str, side: Side, level: QuoteLevel, cloid: str, reduce_only: bool
+) -> OrderRequest:
+    """A ladder level as a post-only order (reduce-only while the risk guardian says so)."""
+    return OrderRequest(
+        cloid=cloid,
+        coin=coin,
+        side=side,
+        price=level.price,
+        size=level.size,
+        tif=TimeInForce.POST_ONLY,
+        reduce_only=reduce_only,
+    )

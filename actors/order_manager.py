@@ -33,9 +33,14 @@ from makerd.actors.bracket import BracketKeeper
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
 from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
-from makerd.actors.order_commands import batched_commands, resting_views, within_bound
+from makerd.actors.order_commands import (
+    batched_commands,
+    quote_order,
+    resting_views,
+    within_bound,
+)
 from makerd.actors.order_diff import diff_sides
-from makerd.actors.order_state import ManagedOrder, OrderTable
+from makerd.actors.order_state import ManagedOrder, OrderTable, open_order_count
 from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.refresh_policy import RefreshPolicy
 from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report
@@ -74,7 +79,6 @@ from makerd.protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
     RequestBudgetReported,
-    TimeInForce,
 )
 from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
@@ -317,9 +321,7 @@ class OrderManagerLogic:
                 for cloid, level in actions.amend
             )
             index = {level: i for i, level in enumerate(levels)}
-            places.extend(
-                (index[level], self._order_request(side, level)) for level in actions.place
-            )
+            places.extend((index[level], self._quote_order(side, level)) for level in actions.place)
         out = self._commands(
             self._within_bound(places), amendments, cancels, CancelReason.REQUOTE, now
         )
@@ -341,16 +343,9 @@ class OrderManagerLogic:
             return []
         return within_bound(self.orders, self._exposure, places)
 
-    def _order_request(self, side: Side, level: QuoteLevel) -> OrderRequest:
-        return OrderRequest(
-            cloid=self._new_cloid(),
-            coin=self._instrument.coin,
-            side=side,
-            price=level.price,
-            size=level.size,
-            tif=TimeInForce.POST_ONLY,
-            reduce_only=self._state is TradingState.REDUCE_ONLY,
-        )
+    def _quote_order(self, side: Side, level: QuoteLevel) -> OrderRequest:
+        reduce_only = self._state is TradingState.REDUCE_ONLY
+        return quote_order(self._instrument.coin, side, level, self._new_cloid(), reduce_only)
 
     def _commands(
         self,
@@ -413,11 +408,6 @@ class OrderManagerLogic:
         if self.truth.due(now_ns):
             out.append(self._ask_venue(now_ns))
         return out
-
-
-def open_order_count(table: OrderTable) -> int:
-    """Orders the venue may still hold (anything not terminal)."""
-    return sum(1 for order in table.all() if not order.status.is_terminal)
 
 
 __all__ = ["ManagedOrder", "OrderManagerLogic", "open_order_count"]

@@ -215,3 +215,8 @@ class OrderTable:
                 ts_local=now_ns,
             )
         )
+
+
+def open_order_count(table: OrderTable) -> int:
+    """Orders the venue may still hold (anything not terminal)."""
+    return sum(1 for order in table.all() if not order.status.is_terminal)
