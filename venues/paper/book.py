@@ -41,11 +41,20 @@ class LocalBook:
         last published level is unknown, unless the side shows no levels at all.
         """
         levels = self._levels(side)
-        for level in levels:
-            if level.price == price:
-                return self._available(side, level)
-            if _is_behind(side, level.price, price):
-                return ZERO
+        # Called for every resting order on every book: the walk is spelled out per side
+        # (the same test as ``_is_behind``) rather than a call per level.
+        if side is Side.BUY:
+            for level in levels:
+                if level.price == price:
+                    return self._available(side, level)
+                if level.price < price:
+                    return ZERO
+        else:
+            for level in levels:
+                if level.price == price:
+                    return self._available(side, level)
+                if level.price > price:
+                    return ZERO
         return ZERO if not levels else None
 
     def take(self, taker: Side, limit: Decimal, size: Decimal) -> list[tuple[Decimal, Decimal]]:

@@ -49,10 +49,9 @@ def events_of(
         return [_dropped("?", DropReason.BAD_FIELD, ts_local, "message is not an object")]
     channel = message.get("channel")
     data = message.get("data")
+    if channel == "l2Book":
+        return book_events(data, ts_local=ts_local, coin=coin, cache=cache)
     try:
-        if channel == "l2Book":
-            book = parse_l2_book(data, ts_local=ts_local, cache=cache)
-            return [book] if book.coin == coin else []
         if channel == "trades":
             return [trade for trade in parse_trades(data, ts_local=ts_local) if trade.coin == coin]
     except FeedParseError as error:
@@ -61,6 +60,20 @@ def events_of(
         return [RecordingGap(ts_local=ts_local)]
     name = channel if isinstance(channel, str) else "?"
     return [_dropped(name[:32], DropReason.UNKNOWN_CHANNEL, ts_local, "not replayed")]
+
+
+def book_events(
+    data: object, *, ts_local: int, coin: str, cache: LevelCache | None = None
+) -> list[ReplayEvent]:
+    """The events of one ``l2Book`` message's ``data``: decoded JSON or a typed :class:`WireBook`.
+
+    Either way the book passes the live parser's checks, and a refused one is one drop.
+    """
+    try:
+        book = parse_l2_book(data, ts_local=ts_local, cache=cache)
+    except FeedParseError as error:
+        return [_dropped(error.channel, error.reason, ts_local, error.detail)]
+    return [book] if book.coin == coin else []
 
 
 def _dropped(channel: str, reason: str, ts_local: int, detail: str) -> FeedMessageDropped:

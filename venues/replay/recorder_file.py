@@ -13,9 +13,10 @@ import json
 from collections.abc import Iterator
 
 from makerd.protocol.market import DropReason, FeedMessageDropped
+from makerd.venues.hyperliquid.wire_book import decode_book_frame
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CoinFile
-from makerd.venues.replay.messages import ReplayEvent, events_of
+from makerd.venues.replay.messages import ReplayEvent, book_events, events_of
 
 
 class RecorderFile(CoinFile):
@@ -30,6 +31,12 @@ class RecorderFile(CoinFile):
             if not stamp.isdigit() or not text:
                 raise RecordingError(path, number, "expected '<local time ns> <JSON message>'")
             ts_local = int(stamp)
+            # Books are most lines: decoded typed in one pass, as the live stream does;
+            # any other message (or a book of another shape) takes the generic path.
+            book = decode_book_frame(text)
+            if book is not None:
+                yield from book_events(book, ts_local=ts_local, coin=self.coin, cache=self.levels)
+                continue
             try:
                 message = json.loads(text)
             except ValueError:
