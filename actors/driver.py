@@ -83,22 +83,24 @@ class DeterministicDriver:
             self.deliver(event)
         if now >= self._next_timer_ns:
             self._next_timer_ns = now + self._timer_interval_ns
+            # One tick for every role, as the live ticker sends it.
+            tick = TimerFired(ts_local=now)
             for role in ACTOR_ROLES:
                 if role in self.logics:
-                    self._to_role(role, TimerFired(ts_local=now))
+                    self._run(deque([(role, tick)]))
 
     def deliver(self, message: object) -> None:
         """Deliver one message and everything it causes, breadth first, to completion."""
-        queue: deque[tuple[str, object]] = deque(
-            (role, _unwrap(message)) for role in recipients(message)
-        )
+        queue: deque[tuple[str, object]] = deque()
+        _enqueue(queue, message)
+        self._run(queue)
+
+    def _run(self, queue: deque[tuple[str, object]]) -> None:
+        # Every replayed event passes here: no generator or wrapper per message.
         while queue:
             role, item = queue.popleft()
             for out in self._handle(role, item):
-                queue.extend((target, _unwrap(out)) for target in recipients(out))
-
-    def _to_role(self, role: str, message: object) -> None:
-        self.deliver(Directed(to=role, message=message))
+                _enqueue(queue, out)
 
     def _handle(self, role: str, message: object) -> list[object]:
         self.delivered += 1
@@ -121,5 +123,9 @@ class DeterministicDriver:
         self._venue.submit(as_venue_command(command), self.clock.now_ns())
 
 
-def _unwrap(message: object) -> object:
-    return message.message if isinstance(message, Directed) else message
+def _enqueue(queue: deque[tuple[str, object]], message: object) -> None:
+    """Queue ``message`` for each of its recipients (a :class:`Directed` one unwrapped)."""
+    if isinstance(message, Directed):
+        queue.append((message.to, message.message))
+    else:
+        queue.extend([(role, message) for role in recipients(message)])

@@ -61,9 +61,11 @@ class ReplayVenue:
 
     def next_event_ns(self) -> int | None:
         """When the next recorded event or paper-exchange event is due (None: nothing left)."""
-        due = [self.exchange.next_due_ns(), None if self._next is None else self._next.ts_local]
-        known = [ns for ns in due if ns is not None]
-        return min(known) if known else None
+        venue_due = self.exchange.next_due_ns()
+        if self._next is None:
+            return venue_due
+        recorded = self._next.ts_local
+        return recorded if venue_due is None else min(recorded, venue_due)
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         self.exchange.submit(command, now_ns)
@@ -80,6 +82,8 @@ class ReplayVenue:
             self._match(event)
             market.append(event)
         venue_events = self.exchange.events_until(now_ns)
+        if not venue_events:  # most steps: a recorded event and nothing of ours
+            return list(market)
         merged = heapq.merge(market, venue_events, key=_delivery_time)
         return list(merged)
 
