@@ -4,12 +4,15 @@ since a time, budget.
 Queries always name the trading account (master, sub-account or vault), never the
 agent wallet that signs: the exchange answers an agent's address with empty lists.
 Open orders and positions are kept per perp dex: a builder-deployed coin's are only
-listed when the query names its dex.
+listed when the query names its dex. One answer lists every coin of its dex, so a
+repair of several coins asks once per dex: a request costs the same IP weight whether it
+serves one coin or ten. Coins asking separately are not served a request already on its
+way: its answer may predate the question (a stop's cancels, say).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from makerd.protocol.account import FundingPaid, OrderFilled, PositionReported
@@ -30,6 +33,14 @@ from makerd.venues.hyperliquid.rest import RestClient
 
 _NS_PER_MS = 1_000_000
 _PAGE_LIMIT = 500
+
+
+def _by_dex(coins: Sequence[str]) -> list[list[str]]:
+    """The coins grouped by perp dex, in the order each dex first appears."""
+    groups: dict[str, list[str]] = {}
+    for coin in coins:
+        groups.setdefault(dex_of(coin), []).append(coin)
+    return list(groups.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,21 +72,46 @@ class AccountQueries:
     async def open_orders(
         self, coin: str, *, priority: Priority = Priority.QUERY
     ) -> OpenOrdersReported:
-        """``frontendOpenOrders`` (same weight as ``openOrders``) because only it carries
-        the cloid, and reconciliation tells our orders from orphans by cloid."""
-        orders = await self._rest.info(self._per_dex("frontendOpenOrders", coin), priority=priority)
-        return parse_open_orders(
-            orders, coin=coin, ts_local=self._now_ns(), channel="frontendOpenOrders"
-        )
+        return (await self.open_orders_of((coin,), priority=priority))[coin]
+
+    async def open_orders_of(
+        self, coins: Sequence[str], *, priority: Priority = Priority.QUERY
+    ) -> dict[str, OpenOrdersReported]:
+        """Each coin's open orders, one query per perp dex. ``frontendOpenOrders`` (same
+        weight as ``openOrders``) because only it carries the cloid, and reconciliation
+        tells our orders from orphans by cloid."""
+        reports: dict[str, OpenOrdersReported] = {}
+        for members in _by_dex(coins):
+            orders, at = await self._ask("frontendOpenOrders", members[0], priority)
+            for coin in members:
+                reports[coin] = parse_open_orders(
+                    orders, coin=coin, ts_local=at, channel="frontendOpenOrders"
+                )
+        return reports
 
     async def position(self, coin: str, *, priority: Priority = Priority.QUERY) -> PositionReported:
-        state = await self._rest.info(self._per_dex("clearinghouseState", coin), priority=priority)
-        return parse_position(state, coin=coin, ts_local=self._now_ns())
+        return (await self.positions_of((coin,), priority=priority))[coin]
+
+    async def positions_of(
+        self, coins: Sequence[str], *, priority: Priority = Priority.QUERY
+    ) -> dict[str, PositionReported]:
+        """Each coin's position (flat when the venue lists none), one query per perp dex."""
+        positions: dict[str, PositionReported] = {}
+        for members in _by_dex(coins):
+            state, at = await self._ask("clearinghouseState", members[0], priority)
+            for coin in members:
+                positions[coin] = parse_position(state, coin=coin, ts_local=at)
+        return positions
+
+    async def _ask(self, kind: str, coin: str, priority: Priority) -> tuple[object, int]:
+        """``kind`` for ``coin``'s dex, and the local time the answer arrived."""
+        answer = await self._rest.info(self._per_dex(kind, coin), priority=priority)
+        return answer, self._now_ns()
 
     async def margin(self, coin: str) -> MarginReported:
         """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""
-        state = await self._rest.info(self._per_dex("clearinghouseState", coin))
-        return parse_margin(state, ts_local=self._now_ns())
+        state, at = await self._ask("clearinghouseState", coin, Priority.QUERY)
+        return parse_margin(state, ts_local=at)
 
     def _per_dex(self, kind: str, coin: str) -> dict[str, object]:
         body: dict[str, object] = {"type": kind, "user": self.user}

@@ -35,6 +35,7 @@ from makerd.protocol.account import (
 )
 from makerd.protocol.market import FeedMessageDropped
 from makerd.protocol.orders import (
+    OpenOrdersReported,
     OrderAccepted,
     OrderCancelled,
     OrderModified,
@@ -176,22 +177,24 @@ class UserStream:
         up to the positions' instant: a mismatch that survives the repair is then no fill
         in flight (the fill tracker adjusts only such a report).
         """
+        # A coin's own request (its fill tracker's) repairs that coin alone; a lost
+        # connection repairs every coin, with one position and one open-orders query per dex.
         targets = self._coins if coins is None else coins
-        positions = [await self._queries.position(coin) for coin in targets]
+        positions = await self._queries.positions_of(targets)
         fills: Sequence[OrderFilled] | None = None
         funding: tuple[FundingPaid, ...] = ()
         if since_ms is not None:
             fills = await self._queries.fills_since(since_ms)
             funding = await self._queries.funding_since(since_ms)
-        # Each coin costs a query of its orders and one of its position: a coin's own
-        # request (its fill tracker's) repairs that coin alone.
-        for position in positions:
-            await self._repair_coin(position, fills, funding, reason=reason)
+        open_orders = await self._queries.open_orders_of(targets)
+        for coin in targets:
+            self._repair_coin(positions[coin], open_orders[coin], fills, funding, reason=reason)
         self.repairs += 1
 
-    async def _repair_coin(
+    def _repair_coin(
         self,
         position: PositionReported,
+        open_orders: OpenOrdersReported,
         fills: Sequence[OrderFilled] | None,
         funding: tuple[FundingPaid, ...],
         *,
@@ -201,7 +204,6 @@ class UserStream:
         position."""
         coin = position.coin
         found = 0
-        open_orders = await self._queries.open_orders(coin)
         if fills is not None:
             for fill in fills:
                 if fill.coin == coin:
