@@ -45,8 +45,13 @@ class CoinObservers:
         return self.summary_line(), details
 
     def all_cycled(self) -> bool:
-        """Every coin has completed its first quote cycle (systemd's READY=1)."""
-        return all(observer.first_cycle.is_set() for observer in self.by_coin.values())
+        """Every coin has completed its first quote cycle (systemd's READY=1). A coin whose
+        supervisor gave up before its first one does not hold the others' readiness back:
+        the process quotes the rest, and a unit never ready is restarted as a failed start."""
+        return all(
+            observer.first_cycle.is_set() or coin in self._gave_up
+            for coin, observer in self.by_coin.items()
+        )
 
     def summary_line(self) -> str:
         """Every coin in one line: totals, then each coin's state where it is not normal."""
