@@ -119,7 +119,6 @@ class Observer:
         self._status = StatusSnapshot(paused=paused)
         metrics.operator_paused.set(1 if paused else 0)  # a pause kept from the last run
         self.first_cycle = threading.Event()
-        self.venue_report = threading.Event()
         self._last_rule_log_ns: dict[str, int] = {}
         self._sent_ns: dict[str, int] = {}
         self._dead_man_armed: bool | None = None
@@ -134,9 +133,6 @@ class Observer:
     def count_restart(self) -> None:
         with self._lock:
             self._status.restarts += 1
-
-    def expect_venue_report(self) -> None:
-        self.venue_report.clear()
 
     def venue_open_orders_since(self, asked_ns: int) -> int | None:
         """The venue's count from a report asked at or after ``asked_ns``, else None."""
@@ -262,7 +258,6 @@ class Observer:
             # What the venue may hold: what it lists and what may still come to rest.
             self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
             self._status.venue_report_ns = report.ts_local
-        self.venue_report.set()
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state

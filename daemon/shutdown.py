@@ -47,7 +47,6 @@ def confirm_every_coin(
     while unconfirmed and not give_up.is_set() and time.monotonic() < deadline:
         asked_ns = clock.now_ns()
         for coin in unconfirmed:
-            observers[coin].expect_venue_report()
             venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
         round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
         waiting = set(unconfirmed)
