@@ -185,6 +185,33 @@ def test_a_price_outside_the_band_around_the_last_good_mid_is_refused() -> None:
 
 
 @needs_recording
+def test_a_run_of_unsorted_books_cannot_walk_the_band_away_from_the_market() -> None:
+    ts_local, real = _first("l2Book")
+    feed = Feed()
+    feed.send(json.dumps(real), ts_local)
+    mid = Decimal("105055.5")
+    for step in range(1, 6):
+        # Each book's first bid and ask sit 8 % above the last one's: inside the 10 % band, but
+        # the asks are out of order (the book_feed refuses such a book).
+        lifted = mid * Decimal("1.08") ** step
+        unsorted = _book(_first_levels(bid=lifted, ask=lifted + 1))
+        feed.send(json.dumps(unsorted), ts_local + step)
+
+    events = feed.send(json.dumps(real), ts_local + 10)
+
+    assert drops(events) == [], "the real book was refused: the band had walked away"
+    assert feed.mid(ts_local + 10) == mid
+
+
+def _first_levels(*, bid: Decimal, ask: Decimal) -> Any:
+    def lift(book: dict[str, Any]) -> None:
+        book["levels"][0][0]["px"] = str(bid.quantize(Decimal(1)))
+        book["levels"][1][0]["px"] = str(ask.quantize(Decimal(1)))
+
+    return lift
+
+
+@needs_recording
 def test_the_band_reanchors_on_a_well_formed_book_after_a_long_silence() -> None:
     ts_local, real = _first("l2Book")
     feed = Feed()

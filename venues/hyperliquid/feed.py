@@ -13,6 +13,7 @@ the band's anchor.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 
 from makerd.protocol.market import (
@@ -101,7 +102,7 @@ class MarketFeed:
         try:
             if channel == "l2Book":
                 book = parse_l2_book(data, ts_local=ts_local, guard=self.guard, cache=self._levels)
-                if book.bids and book.asks:
+                if book.bids and book.asks and _sides_in_order(book):
                     self.guard.anchor(
                         book.coin, (book.bids[0].price + book.asks[0].price) / 2, ts_local
                     )
@@ -135,3 +136,12 @@ class MarketFeed:
                 channel=channel, reason=reason, ts_local=ts_local, stream="market", detail=detail
             )
         )
+
+
+def _sides_in_order(book: BookSnapshotReceived) -> bool:
+    """Only a book whose sides are in order moves the band: an unsorted one (the book_feed
+    refuses it) need not start with its best prices, and a run of them could walk the band
+    away from the market, so that the next real book is refused as out of band."""
+    bids = [level.price for level in book.bids]
+    asks = [level.price for level in book.asks]
+    return all(map(operator.gt, bids, bids[1:])) and all(map(operator.lt, asks, asks[1:]))
