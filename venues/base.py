@@ -65,6 +65,17 @@ class OrderGate(Protocol):
         ...
 
 
+class OpenGate:
+    """A gate that never closes: for a venue used without a process around it (tests, tools)."""
+
+    def allows(self, command: object) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
 class RateBudget(Protocol):
     @property
     def weight_left(self) -> float: ...

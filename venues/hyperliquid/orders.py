@@ -41,7 +41,7 @@ from makerd.protocol.orders import (
     RequestMargin,
     VenueCommand,
 )
-from makerd.venues.base import OrderGate
+from makerd.venues.base import OpenGate, OrderGate
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.errors import (
@@ -66,15 +66,6 @@ log = logging.getLogger("makerd.venue.orders")
 Emit = Callable[[object], None]
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
-
-
-class _OpenGate:
-    def allows(self, command: object) -> bool:
-        return True
-
-    @property
-    def closed(self) -> bool:
-        return False
 
 
 _RULE_REASONS: Final = {
@@ -106,7 +97,7 @@ class OrderGateway:
         """``others``: the instruments of the process's other coins, when it quotes several;
         one action then carries any of them (an order's coin picks its asset id)."""
         self._sender = sender
-        self._gate = gate or _OpenGate()
+        self._gate = gate or OpenGate()
         self.dead_man = DeadManSwitch(
             sender=sender, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
         )
