@@ -161,6 +161,7 @@ class OrderGateway:
                 items=orders,
                 priority=Priority.TRADE,
                 expires_after_ms=expires_ns // _NS_PER_MS,
+                decided_ns=decided_ns,
             )
         finally:
             if response is None:
@@ -338,7 +339,7 @@ class OrderGateway:
             self._legs.cancel_requested(cloid, command.reason)
         action = cancel_by_cloid_action((self._instrument_of_cloid(c), c) for c in command.cloids)
         response = await self._sender.send(
-            action, items=len(command.cloids), priority=Priority.CANCEL
+            action, items=len(command.cloids), priority=Priority.CANCEL, decided_ns=command.ts_local
         )
         if response is None:
             return

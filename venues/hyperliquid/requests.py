@@ -18,6 +18,7 @@ from makerd.venues.hyperliquid.errors import (
     VenueError,
     parse_exchange_response,
 )
+from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
 from makerd.venues.hyperliquid.signing import L1Signer
@@ -50,8 +51,11 @@ class SignedSender:
         vault_address: str | None,
         settle: Callable[[], None],
         now_ns: Callable[[], int],
+        probe: SendProbe | None = None,
     ) -> None:
+        """``probe`` (a benchmark's) hears when each order command's action is signed."""
         self._rest = rest
+        self._probe = probe
         self._signer = signer
         self._is_mainnet = is_mainnet
         self._vault = vault_address.lower() if vault_address else None
@@ -66,12 +70,17 @@ class SignedSender:
         items: int,
         priority: Priority,
         expires_after_ms: int | None = None,
+        decided_ns: int | None = None,
     ) -> ExchangeResponse | None:
         """Post ``action``; ``None`` means the outcome is unknown (settlement requested).
 
         With ``expires_after_ms`` the exchange refuses the action once its clock has passed
         that time, so an action whose answer is lost cannot take effect after it.
+        ``decided_ns`` (the order command's ``ts_local``) names the action to the probe.
         """
+        probe = self._probe
+        if probe is not None and decided_ns is not None:
+            probe.stamp(SendStage.SIGNING, decided_ns)
         nonce = self._nonces.next()
         signature = self._signer.sign_l1(
             action,
@@ -80,6 +89,8 @@ class SignedSender:
             expires_after=expires_after_ms,
             is_mainnet=self._is_mainnet,
         )
+        if probe is not None and decided_ns is not None:
+            probe.stamp(SendStage.SIGNED, decided_ns)
         payload: dict[str, object] = {
             "action": dict(action),
             "nonce": nonce,
@@ -89,7 +100,9 @@ class SignedSender:
         }
         kind = action.get("type")
         try:
-            body = await self._rest.exchange(payload, items=items, priority=priority)
+            body = await self._rest.exchange(
+                payload, items=items, priority=priority, decided_ns=decided_ns
+            )
         except RequestLostError as error:
             self._lost(f"{kind}: {error}")
             return None

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 from typing import Final
 
 import aiohttp
 
+from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
 MAINNET_API_URL: Final = "https://api.hyperliquid.xyz"
@@ -70,8 +72,17 @@ def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: flo
 class RestClient:
     """The exchange's HTTP API for one base URL; create and use it on the I/O loop only."""
 
-    def __init__(self, api_url: str, budget: RateBudget, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        budget: RateBudget,
+        *,
+        timeout_s: float = 5.0,
+        probe: SendProbe | None = None,
+    ) -> None:
+        """``probe`` (a benchmark's) hears when each order action's bytes are written."""
         self._base = api_url.rstrip("/")
+        self._probe = probe
         self._budget = budget
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
@@ -82,7 +93,27 @@ class RestClient:
 
     async def open(self) -> None:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=_JSON_HEADERS)
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, headers=_JSON_HEADERS, trace_configs=self._traces()
+            )
+
+    def _traces(self) -> list[aiohttp.TraceConfig] | None:
+        """aiohttp's own hook: it runs as the body is handed to the socket."""
+        probe = self._probe
+        if probe is None:
+            return None
+
+        async def written(
+            _session: aiohttp.ClientSession,
+            context: SimpleNamespace,
+            _params: aiohttp.TraceRequestChunkSentParams,
+        ) -> None:
+            if context.trace_request_ctx is not None:
+                probe.stamp(SendStage.WRITTEN, context.trace_request_ctx)
+
+        trace = aiohttp.TraceConfig()
+        trace.on_request_chunk_sent.append(written)
+        return [trace]
 
     async def close(self) -> None:
         if self._session is not None:
@@ -95,7 +126,12 @@ class RestClient:
         return await self._post("/info", body)
 
     async def exchange(
-        self, payload: dict[str, object], *, items: int, priority: Priority
+        self,
+        payload: dict[str, object],
+        *,
+        items: int,
+        priority: Priority,
+        decided_ns: int | None = None,
     ) -> object:
         """A signed action. New risk is refused (never queued) when the budget says wait."""
         weight = action_weight(items)
@@ -106,13 +142,15 @@ class RestClient:
         else:
             await self._budget.acquire(weight, priority=priority)
         self._budget.record_action(items)
-        return await self._post("/exchange", payload)
+        return await self._post("/exchange", payload, decided_ns)
 
-    async def _post(self, path: str, body: dict[str, object]) -> object:
+    async def _post(self, path: str, body: dict[str, object], trace: int | None = None) -> object:
         if self._session is None:
             raise RuntimeError("RestClient used before open()")
         try:
-            async with self._session.post(self._base + path, data=json.dumps(body)) as response:
+            async with self._session.post(
+                self._base + path, data=json.dumps(body), trace_request_ctx=trace
+            ) as response:
                 if response.status == _HTTP_TOO_MANY_REQUESTS:
                     pause = self._budget.record_rate_limited()
                     raise RateLimitedError(f"HTTP 429 from {path}; backing off {pause:.1f}s")

@@ -39,6 +39,7 @@ from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import resolve_instrument
 from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.probe import SendProbe
 from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.recording import market_recorder
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -135,8 +136,10 @@ class HyperliquidVenue:
         env: Mapping[str, str] = os.environ,
         gate: OrderGate | None = None,
         stop_requested: threading.Event | None = None,
+        probe: SendProbe | None = None,
     ) -> None:
-        """``gate`` is checked as each order leaves; ``stop_requested`` ends start retries."""
+        """``gate`` is checked as each order leaves; ``stop_requested`` ends start retries;
+        ``probe`` (a benchmark's) hears each order action's way out."""
         hl = config.hyperliquid
         self._clock = clock
         self._coins = tuple(spec.coin for spec in config.coin_specs())
@@ -161,7 +164,7 @@ class HyperliquidVenue:
         )
         self._io = IoLoop()
         self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
-        self._rest = RestClient(self._api_url, self.budget)
+        self._rest = RestClient(self._api_url, self.budget, probe=probe)
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
         self._batches = PlaceBatcher()
@@ -175,6 +178,7 @@ class HyperliquidVenue:
             vault_address=hl.vault_address,
             settle=self._settle,
             now_ns=now_ns,
+            probe=probe,
         )
         self.gateway = OrderGateway(
             sender=self._sender,

@@ -1,0 +1,240 @@
+"""Tick to order: a WebSocket frame read → the signed action's bytes handed to the socket.
+
+The real live path in one process: makerd's own local venue (``makerd venue``, a 20 ms
+book cadence) on loopback, the market feed decoding its frames, the supervised actors
+(book_feed, quoter and order_manager, with the fill tracker, risk guardian, watchdog,
+observer and ticker running beside them as in ``makerd run``), and the Hyperliquid
+adapter signing each action and posting it. The venue's price jumps by ``--jump-pct``
+every ``--jump-every`` seconds, alternately up and down, so the ladder has to move.
+
+Each action is matched to the frame whose book the order manager decided it on (an
+order command's ``ts_local`` is that frame's receive time), and stamps on the way
+(``time.time_ns``, the clock the feed stamps frames with) split the time:
+
+- decode: frame read → book event handed to the router (I/O thread: decode, parse, checks)
+- book_feed: → ``BookUpdated`` routed (the hand-off to the book_feed actor, its checks)
+- quoter: → ``QuoteTarget`` routed (hand-off, model, legalize)
+- order manager: → the first order command handed to the venue (hand-off, diff, bound)
+- venue adapter: → signing starts (hand-off to the I/O loop, the gateway builds the action)
+- signing: → signed
+- send: → the request's bytes handed to the socket (JSON body, HTTP client)
+
+Only frames that led to an order action count (most books move nothing). Prints the
+total's p50 / p90 / p99 / max and each stage's p50 / p90. A benchmark, not a test: it
+prints, it asserts nothing. Run from the repository root:
+``python bench/bench_tick_to_order.py`` (``--seconds 30 --jump-every 0.5 --seed 7``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from prometheus_client import CollectorRegistry
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_reaction import Venue
+
+from makerd.actors.gate import TradingGate
+from makerd.actors.router import Router
+from makerd.config.model import MakerdConfig, Mode
+from makerd.daemon.basket import Basket
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.merged_metrics import coin_metrics_in
+from makerd.daemon.observer import Observer
+from makerd.daemon.supervision import build_tree
+from makerd.daemon.timers import Ticker
+from makerd.daemon.wiring import Dependencies
+from makerd.protocol.clock import WallClock
+from makerd.protocol.market import BookSnapshotReceived, BookUpdated
+from makerd.protocol.orders import CancelOrders, ModifyOrders, PlaceOrders, QuoteTarget
+from makerd.venues.hyperliquid.probe import SendStage
+from makerd.venues.hyperliquid.venue import HyperliquidVenue
+
+STAGES = ("decode", "book_feed", "quoter", "order manager", "venue adapter", "signing", "send")
+_ROUTED = {
+    BookSnapshotReceived: "decode",
+    BookUpdated: "book_feed",
+    QuoteTarget: "quoter",
+    PlaceOrders: "order manager",
+    ModifyOrders: "order manager",
+    CancelOrders: "order manager",
+}
+_SENT = {
+    SendStage.SIGNING: "venue adapter",
+    SendStage.SIGNED: "signing",
+    SendStage.WRITTEN: "send",
+}
+WARMUP_S = 6.0
+
+
+class Stamps:
+    """When each frame's work left each stage: the first time only (one frame, one path)."""
+
+    def __init__(self) -> None:
+        self.by_frame: dict[int, dict[str, int]] = {}
+        self.recording = False
+
+    def mark(self, stage: str, frame_ns: int) -> None:
+        if self.recording:
+            # dict.setdefault is one step under the GIL: safe from every thread.
+            self.by_frame.setdefault(frame_ns, {}).setdefault(stage, time.time_ns())
+
+    def stamp(self, stage: SendStage, decided_ns: int) -> None:
+        self.mark(_SENT[stage], decided_ns)
+
+
+class StampingRouter(Router):
+    """The real router, stamping the messages on the frame-to-order path as they leave."""
+
+    def __init__(self, stamps: Stamps, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._stamps = stamps
+
+    def dispatch(self, message: object) -> None:
+        stage = _ROUTED.get(type(message))
+        if isinstance(message, QuoteTarget):
+            self._stamps.mark("quoter", message.book_ts_local)
+        elif stage is not None:
+            self._stamps.mark(stage, message.ts_local)  # type: ignore[attr-defined]
+        super().dispatch(message)
+
+
+def run(args: argparse.Namespace) -> Stamps:
+    import eth_account
+
+    venue = Venue(args.seed)
+    wallet = eth_account.Account.create()
+    venue.post("/_debug/accounts", {"address": wallet.address.lower()})
+    stamps = Stamps()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            _trade(args, venue, wallet.key.hex(), Path(tmp), stamps)
+    finally:
+        venue.stop()
+    return stamps
+
+
+def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: Stamps) -> None:
+    base = MakerdConfig()
+    config = dataclasses.replace(
+        base,
+        mode=Mode.LIVE,
+        state_dir=tmp,
+        hyperliquid=dataclasses.replace(base.hyperliquid, api_url=venue.url),
+    )
+    clock, gate = WallClock(), TradingGate()
+    live = HyperliquidVenue(
+        config, clock=clock, env={"MAKERD_PRIVATE_KEY": key}, gate=gate, probe=stamps
+    )
+    basket = Basket.of(config)
+    journal = Journal(tmp / "journal.sqlite")
+    metrics = coin_metrics_in(CollectorRegistry(), mode="live", coins=basket.coins)
+    observer = Observer(
+        metrics=metrics[config.coin],
+        on_unresponsive=print,
+        on_alive=lambda: None,
+        on_kill_switch=print,
+        clock=clock,
+    )
+    holder: dict[str, Any] = {}
+    router = StampingRouter(
+        stamps,
+        resolve=lambda role: holder["sup"].ref(role),  # noqa: PLW0108  (built below)
+        venue=live,
+        observer=observer,
+        gate=gate,
+    )
+    deps = Dependencies(
+        config=config,
+        instrument=live.instrument,
+        journal=journal,
+        session_id=journal.start_session(mode="bench", coin=config.coin, ts_ns=clock.now_ns()),
+        latch=KillSwitchLatch(tmp),
+        new_cloid=basket.cloids.factories[config.coin],
+        clock=clock,
+        gate=gate,
+        account=live.account_id,
+    )
+    supervisor = build_tree(
+        config,
+        deps=deps,
+        cloids=basket.cloids,
+        instruments=live.instruments,
+        router=router,
+        clock=clock,
+        on_escalate=print,
+        on_coin_gave_up=print,
+        on_restart=print,
+    )
+    holder["sup"] = supervisor
+    ticker = Ticker(clock=clock, interval_s=0.1, roles=basket.actor_names(), send=router.tell)
+    live.start(router.dispatch)
+    supervisor.start()
+    ticker.start()
+    pause = threading.Event()
+    try:
+        pause.wait(WARMUP_S)  # orphans checked, the dead-man switch armed, the ladder placed
+        stamps.recording = True
+        ends = time.monotonic() + args.seconds
+        sign = 1
+        while time.monotonic() < ends:
+            pause.wait(args.jump_every)
+            venue.post("/_debug/faults", {"jump_pct": sign * args.jump_pct, "coin": config.coin})
+            sign = -sign
+        stamps.recording = False
+    finally:
+        ticker.stop()
+        gate.close("bench over")
+        supervisor.stop()
+        live.stop(orders_confirmed_gone=False)
+        journal.close()
+
+
+def report(stamps: Stamps) -> None:
+    rows = []
+    for frame_ns, marks in stamps.by_frame.items():
+        if all(stage in marks for stage in STAGES):
+            points = [frame_ns, *(marks[stage] for stage in STAGES)]
+            rows.append([b - a for a, b in itertools.pairwise(points)])
+    if not rows:
+        print("no frame led to an order action")
+        return
+    table = np.array(rows, dtype=np.float64) / 1e3
+    total = table.sum(axis=1)
+    p50, p90, p99 = np.percentile(total, (50, 90, 99))
+    print(f"{len(rows)} frames led to an order action (of {len(stamps.by_frame)} stamped)")
+    print(f"tick to order µs: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {total.max():.0f}")
+    print(f"{'stage':<14} {'p50 µs':>7} {'p90 µs':>7}")
+    for index, stage in enumerate(STAGES):
+        s50, s90 = np.percentile(table[:, index], (50, 90))
+        print(f"{stage:<14} {s50:>7.0f} {s90:>7.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--jump-every", type=float, default=0.5)
+    parser.add_argument("--jump-pct", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--switch-interval-us", type=float, default=None, help="sys.setswitchinterval for the run"
+    )
+    args = parser.parse_args()
+    if args.switch_interval_us is not None:
+        sys.setswitchinterval(args.switch_interval_us / 1e6)
+    report(run(args))
+
+
+if __name__ == "__main__":
+    main()
