@@ -40,13 +40,15 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.requests import SignedSender
-from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking
+from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking, websocket_url
 from makerd.venues.hyperliquid.secrets import PrivateKey
 from makerd.venues.hyperliquid.signing import L1Signer
 from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.venue import fetch_instrument
+from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
@@ -82,12 +84,26 @@ class Harness:
     clock: Callable[[], int] = field(default=lambda: T0)
     others: tuple[str, ...] = ()
     """Coins quoted beside BTC (a process with several coins)."""
+    posts_url: str | None = None
+    """Post actions over this venue's WebSocket (``post``) instead of HTTP."""
+    post_timeout_s: float = 2.0
 
     def run(self, *commands: object) -> list[object]:
         return asyncio.run(self._run(commands))
 
     async def _run(self, commands: tuple[object, ...]) -> list[object]:
-        rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0)
+        posts = None
+        if self.posts_url is not None:
+            posts = PostChannel(
+                url=websocket_url(self.posts_url),
+                policy=ReconnectPolicy(initial_backoff_s=0.05),
+                now_ns=time.time_ns,
+                timeout_s=self.post_timeout_s,
+            )
+            channel = asyncio.create_task(posts.run())
+            while not posts.ready:
+                await asyncio.sleep(0.01)
+        rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0, posts=posts)
         await rest.open()
         signer = L1Signer(PrivateKey.from_hex(self.key, source="test"))
         sender = SignedSender(
@@ -115,6 +131,8 @@ class Harness:
                 await self.gateway.execute(command)  # type: ignore[arg-type]
         finally:
             await rest.close()
+            if posts is not None:
+                channel.cancel()
         return self.emitted
 
     def __post_init__(self) -> None:

@@ -35,6 +35,7 @@ from makerd.venues.hl_local.stamps import ReactionStamps
 from makerd.venues.hl_local.universe import Universe
 from makerd.venues.hl_local.wire import HttpReply, deserialize_error
 from makerd.venues.hl_local.ws import WsHub
+from makerd.venues.hl_local.ws_posts import PostDesk
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,12 @@ class LocalVenue:
             now_ms=self.now_ms,
             stamps=self.stamps,
         )
-        self.hub = WsHub(feeds=self.feeds, idle_timeout_s=config.ws_idle_timeout_s)
+        self.hub = WsHub(
+            feeds=self.feeds,
+            idle_timeout_s=config.ws_idle_timeout_s,
+            posts=PostDesk(feeds=self.feeds, faults=self.faults, now_ms=self.now_ms),
+            monotonic_ns=self.stamps.monotonic_ns,
+        )
         self.hostile = HostileInjector(
             sessions=self.hub.sessions,
             coins=self.engine.universe.coins,

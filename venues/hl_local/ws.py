@@ -20,7 +20,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from makerd.venues.hl_local.feeds import FeedPublisher
 from makerd.venues.hl_local.subscriptions import SubscriptionError, normalize_subscription
-from makerd.venues.hl_local.wire import HttpReply, JsonDict
+from makerd.venues.hl_local.wire import JsonDict
+from makerd.venues.hl_local.ws_posts import PostDesk
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class WsSession:
         self.last_book: JsonDict | None = None
         """The latest ``l2Book`` push queued here: hostile frames are built from it."""
         self._outbox: asyncio.Queue[str | CountedFrame | None] = asyncio.Queue()
+        self._closing: asyncio.Task[bool] | None = None
 
     @property
     def carries_user_stream(self) -> bool:
@@ -71,6 +73,12 @@ class WsSession:
         if frame.get("channel") == "l2Book":
             self.last_book = frame
         self._enqueue(json.dumps(frame, separators=(",", ":")))
+
+    def reset(self) -> None:
+        """Close the connection now, ahead of anything queued (a ``reset_next`` fault)."""
+        if self._closing is None:
+            close = self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"reset")
+            self._closing = asyncio.get_running_loop().create_task(close)
 
     def send_counted(self, frame: CountedFrame) -> None:
         """Queue a frame as is, behind what is already queued (fault injection)."""
@@ -100,8 +108,18 @@ class WsSession:
 class WsHub:
     """Every open connection, plus the routing of venue events to subscribers."""
 
-    def __init__(self, *, feeds: FeedPublisher, idle_timeout_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        feeds: FeedPublisher,
+        idle_timeout_s: float,
+        posts: PostDesk,
+        monotonic_ns: Callable[[], int],
+    ) -> None:
+        """``monotonic_ns`` stamps when each post's frame was read (the reaction stamps)."""
         self._feeds = feeds
+        self._posts = posts
+        self._monotonic_ns = monotonic_ns
         self._idle_timeout_s = idle_timeout_s
         self.sessions: set[WsSession] = set()
         feeds.attach(self.sessions)
@@ -151,9 +169,9 @@ class WsHub:
                 return
             if message.type != WSMsgType.TEXT:
                 return  # close, error or binary: the exchange speaks JSON text only
-            self._on_text(session, str(message.data))
+            self._on_text(session, str(message.data), self._monotonic_ns())
 
-    def _on_text(self, session: WsSession, text: str) -> None:
+    def _on_text(self, session: WsSession, text: str, read_ns: int) -> None:
         try:
             request = json.loads(text)
         except json.JSONDecodeError:
@@ -165,7 +183,7 @@ class WsHub:
         elif method in {"subscribe", "unsubscribe"}:
             self._on_subscription(session, method, request.get("subscription"))
         elif method == "post" and isinstance(request.get("id"), int):
-            self._on_post(session, request["id"], request.get("request"))
+            self._posts.answer(session, request["id"], request.get("request"), read_ns)
         else:
             session.send(_parse_error(text))
 
@@ -189,27 +207,6 @@ class WsHub:
             self._feeds.send_snapshot(session, key, normalized)
         else:
             del session.subscriptions[key]
-
-    def _on_post(self, session: WsSession, post_id: int, request: Any) -> None:
-        kind = request.get("type") if isinstance(request, dict) else None
-        payload = request.get("payload") if isinstance(request, dict) else None
-        if kind == "info":
-            reply = self._feeds.info.handle(payload)
-            info_type = payload.get("type") if isinstance(payload, dict) else None
-            response = _post_response(reply, "info", lambda body: {"type": info_type, "data": body})
-        elif kind == "action":
-            reply = self._feeds.exchange.handle(payload)
-            response = _post_response(reply, "action", lambda body: body)
-            self._feeds.publish_events()
-        else:
-            response = {"type": "error", "payload": f"Invalid post request type: {kind}"}
-        session.send({"channel": "post", "data": {"id": post_id, "response": response}})
-
-
-def _post_response(reply: HttpReply, kind: str, wrap: Any) -> JsonDict:
-    if reply.status != 200:
-        return {"type": "error", "payload": f"{reply.status}: {reply.body}"}
-    return {"type": kind, "payload": wrap(reply.body)}
 
 
 def _parse_error(text: str) -> JsonDict:

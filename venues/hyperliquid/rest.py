@@ -1,5 +1,8 @@
 """HTTP to ``/info`` and ``/exchange``: aiohttp on the I/O loop, inside the rate budget.
 
+Signed actions take the WebSocket ``post`` channel instead while it is connected
+(:mod:`venues.hyperliquid.post_channel`): the same budget, the same answers, faster.
+
 A request whose answer never arrives (timeout, reset connection) raises
 :class:`RequestLostError`: the caller must treat the outcome as unknown, never as
 refused. An HTTP 429 raises :class:`RateLimitedError` (the request was refused) and
@@ -13,7 +16,7 @@ import json
 import urllib.error
 import urllib.request
 from types import SimpleNamespace
-from typing import Final
+from typing import Final, Protocol
 
 import aiohttp
 
@@ -69,8 +72,23 @@ def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: flo
     return decoded
 
 
+class ActionPoster(Protocol):
+    """Another way for signed actions to reach ``/exchange`` (the WebSocket ``post``)."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def post_action(
+        self, payload: dict[str, object], *, decided_ns: int | None = None
+    ) -> object: ...
+
+
 class RestClient:
-    """The exchange's HTTP API for one base URL; create and use it on the I/O loop only."""
+    """The exchange's HTTP API for one base URL; create and use it on the I/O loop only.
+
+    Signed actions go through ``posts`` (the WebSocket ``post`` channel) while it is
+    connected, over HTTP otherwise; either way they spend the same budget.
+    """
 
     def __init__(
         self,
@@ -79,10 +97,12 @@ class RestClient:
         *,
         timeout_s: float = 5.0,
         probe: SendProbe | None = None,
+        posts: ActionPoster | None = None,
     ) -> None:
         """``probe`` (a benchmark's) hears when each order action's bytes are written."""
         self._base = api_url.rstrip("/")
         self._probe = probe
+        self._posts = posts
         self._budget = budget
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
@@ -142,7 +162,14 @@ class RestClient:
         else:
             await self._budget.acquire(weight, priority=priority)
         self._budget.record_action(items)
-        return await self._post("/exchange", payload, decided_ns)
+        posts = self._posts
+        if posts is None or not posts.ready:
+            return await self._post("/exchange", payload, decided_ns)
+        try:
+            return await posts.post_action(payload, decided_ns=decided_ns)
+        except RateLimitedError:
+            self._budget.record_rate_limited()
+            raise
 
     async def _post(self, path: str, body: dict[str, object], trace: int | None = None) -> object:
         if self._session is None:

@@ -39,6 +39,7 @@ from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import resolve_instrument
 from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.probe import SendProbe
 from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.recording import market_recorder
@@ -164,7 +165,10 @@ class HyperliquidVenue:
         )
         self._io = IoLoop()
         self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
-        self._rest = RestClient(self._api_url, self.budget, probe=probe)
+        ws_url = websocket_url(self._api_url)
+        policy = reconnect_policy(hl)
+        self._posts = PostChannel(url=ws_url, policy=policy, now_ns=clock.now_ns, probe=probe)
+        self._rest = RestClient(self._api_url, self.budget, probe=probe, posts=self._posts)
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
         self._batches = PlaceBatcher()
@@ -192,8 +196,6 @@ class HyperliquidVenue:
             dead_man_max_failures=hl.dead_man_max_failures,
             others=self._instruments[1:],
         )
-        ws_url = websocket_url(self._api_url)
-        policy = reconnect_policy(hl)
         self.recorder = market_recorder(config.feed.record_dir, self._instruments)
         # One connection carries every coin's book and trades (the exchange limits both
         # connections and subscriptions per IP).
@@ -253,6 +255,7 @@ class HyperliquidVenue:
 
     async def _start_tasks(self) -> None:
         await self._rest.open()
+        self._io.spawn(self._posts.run(), name="post-channel")
         self._io.spawn(self.feed.run(), name="market-feed")
         self._io.spawn(self.user_stream.run(), name="user-stream")
         self._io.spawn(self._housekeeping(), name="housekeeping")

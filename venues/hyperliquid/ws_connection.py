@@ -83,16 +83,20 @@ class ReconnectingSocket:
         on_state: Callable[[VenueConnectionChanged], None] | None = None,
         limits: FrameLimits | None = None,
         tap: StreamTap | None = None,
+        channels: Sequence[str] = (),
     ) -> None:
         """``on_malformed(reason, ts_local)`` hears of every message dropped here.
 
         ``tap`` gets each data message on a subscribed channel, as text exactly as
         received, before its handler runs; messages dropped here never reach it.
+        ``channels`` are channels no subscription names that still carry data (``post``).
         """
         self._on_state = on_state
         self._tap = tap
         self._limits = limits or FrameLimits()
-        self._channels = frozenset(str(sub.get("type")) for sub in subscriptions)
+        self._channels = frozenset(str(sub.get("type")) for sub in subscriptions) | set(channels)
+        self.connection: ClientConnection | None = None
+        """The open, subscribed connection (None between sessions): for writing to it."""
         self.drops = DropLog(name)
         self._name = name
         self._url = url
@@ -147,7 +151,11 @@ class ReconnectingSocket:
                 )
             self._on_connected(self.connections)
             self._report(connected=True, reason="")
-            await self._read(ws)
+            self.connection = ws
+            try:
+                await self._read(ws)
+            finally:
+                self.connection = None
 
     def _report(self, *, connected: bool, reason: str) -> None:
         change = VenueConnectionChanged(
@@ -183,7 +191,10 @@ class ReconnectingSocket:
         while True:
             wait_s = max(0.0, last_ping + interval - time.monotonic())
             try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=wait_s)
+                # Not asyncio.wait_for: on Python 3.11 it wraps every recv in a task of its
+                # own, which costs the loop's thread a task and the frame an extra turn.
+                async with asyncio.timeout(wait_s):
+                    raw = await ws.recv()
             except TimeoutError:
                 raw = None
             now = time.monotonic()
