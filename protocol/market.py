@@ -34,6 +34,10 @@ class BookSnapshotReceived:
     asks: tuple[BookLevel, ...]
     ts_exchange: int
     ts_local: int
+    checked: bool = False
+    """The venue checked it already (``protocol.book_checks``, in order of exchange time)
+    and handed it on as :class:`BookUpdated` itself: the book_feed only notes that the
+    feed is alive. The live feed does so, saving the quoter a hand-off between threads."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import (
     BookSnapshotReceived,
+    BookUpdated,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
@@ -136,7 +137,11 @@ class PaperHyperliquidVenue:
 
     def _on_market(
         self,
-        event: BookSnapshotReceived | TradePrinted | FeedMessageDropped | VenueConnectionChanged,
+        event: BookUpdated
+        | BookSnapshotReceived
+        | TradePrinted
+        | FeedMessageDropped
+        | VenueConnectionChanged,
     ) -> None:
         if isinstance(event, BookSnapshotReceived | TradePrinted):
             self.basket.on_market(event)
