@@ -322,20 +322,18 @@ class OrderManagerLogic:
             )
             index = {level: i for i, level in enumerate(levels)}
             places.extend((index[level], self._quote_order(side, level)) for level in actions.place)
-        out = self._commands(
+        commands = self._commands(
             self._within_bound(places), amendments, cancels, CancelReason.REQUOTE, now
         )
-        commands = len(out)
-        out.extend(self.orders.drain_changes())
-        out.append(
-            QuoteCycleCompleted(
-                coin=target.coin,
-                book_ts_local=target.book_ts_local,
-                commands_sent=commands,
-                ts_local=now,
-            )
+        cycle = QuoteCycleCompleted(
+            coin=target.coin,
+            book_ts_local=target.book_ts_local,
+            commands_sent=len(commands),
+            ts_local=now,
         )
-        return out
+        # The state changes (the observer's) go out first: once the commands are handed
+        # to the venue's thread, this one soon lets go of the interpreter for it.
+        return [*self.orders.drain_changes(), *commands, cycle]
 
     def _within_bound(self, places: list[tuple[int, OrderRequest]]) -> list[OrderRequest]:
         """New quotes only on a clean view of the venue, and never past the bound."""

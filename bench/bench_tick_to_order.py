@@ -11,8 +11,9 @@ Each action is matched to the frame whose book the order manager decided it on (
 order command's ``ts_local`` is that frame's receive time), and stamps on the way
 (``time.time_ns``, the clock the feed stamps frames with) split the time:
 
-- decode: frame read → book event handed to the router (I/O thread: decode, parse, checks)
-- book_feed: → ``BookUpdated`` routed (the hand-off to the book_feed actor, its checks)
+- decode: frame read → the book handed to the router (I/O thread: decode, parse, checks)
+- book_feed: → ``BookUpdated`` routed (0 where the feed checks books itself and hands
+  ``BookUpdated`` on; else the hand-off to the book_feed actor and its checks)
 - quoter: → ``QuoteTarget`` routed (hand-off, model, legalize)
 - order manager: → the first order command handed to the venue (hand-off, diff, bound)
 - venue adapter: → signing starts (hand-off to the I/O loop, the gateway builds the action)
@@ -63,7 +64,6 @@ from makerd.venues.hyperliquid.venue import HyperliquidVenue
 
 STAGES = ("decode", "book_feed", "quoter", "order manager", "venue adapter", "signing", "send")
 _ROUTED = {
-    BookSnapshotReceived: "decode",
     BookUpdated: "book_feed",
     QuoteTarget: "quoter",
     PlaceOrders: "order manager",
@@ -103,6 +103,10 @@ class StampingRouter(Router):
 
     def dispatch(self, message: object) -> None:
         stage = _ROUTED.get(type(message))
+        if isinstance(message, BookSnapshotReceived | BookUpdated):
+            # Decoded and checked: the first of the two to leave (the live feed hands the
+            # quoter its BookUpdated itself; a venue without checks leaves it to book_feed).
+            self._stamps.mark("decode", message.ts_local)
         if isinstance(message, QuoteTarget):
             self._stamps.mark("quoter", message.book_ts_local)
         elif stage is not None:
