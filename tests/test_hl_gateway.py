@@ -83,10 +83,11 @@ class Harness:
     others: tuple[str, ...] = ()
     """Coins quoted beside BTC (a process with several coins)."""
 
-    def run(self, *commands: object) -> list[object]:
-        return asyncio.run(self._run(commands))
+    def run(self, *commands: object, together: bool = False) -> list[object]:
+        """Execute ``commands`` one after another, or all at once (``together``)."""
+        return asyncio.run(self._run(commands, together=together))
 
-    async def _run(self, commands: tuple[object, ...]) -> list[object]:
+    async def _run(self, commands: tuple[object, ...], *, together: bool) -> list[object]:
         rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0)
         await rest.open()
         signer = L1Signer(PrivateKey.from_hex(self.key, source="test"))
@@ -111,7 +112,9 @@ class Harness:
             others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
         )
         try:
-            for command in commands:
+            if together:
+                await asyncio.gather(*(self.gateway.execute(c) for c in commands))  # type: ignore[arg-type]
+            for command in () if together else commands:
                 await self.gateway.execute(command)  # type: ignore[arg-type]
         finally:
             await rest.close()
@@ -181,8 +184,11 @@ def test_a_rate_limit_answer_rejects_as_rate_limited_and_backs_off_new_orders(
     assert isinstance(events[0], OrderRejected)
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.rate_limited_total == 1
-    assert harness.budget.seconds_until(1, priority=Priority.TRADE) > 0
+    backoff_s = harness.budget.seconds_until(1, priority=Priority.TRADE)
+    assert backoff_s > 0
     assert harness.budget.seconds_until(1, priority=Priority.CANCEL) == 0
+    said_s = events[0].retry_after_ns / 1e9
+    assert backoff_s <= said_s <= backoff_s + 1.0, "the rejection says the budget's own backoff"
 
 
 def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
@@ -266,6 +272,28 @@ def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: s
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.actions_sent == 0
     assert time.monotonic() - started < 5.0, "refused, not held until the bucket refills"
+    refill_s = harness.budget.seconds_until(10, priority=Priority.TRADE)
+    assert 0 < events[0].retry_after_ns / 1e9 <= refill_s + 1.0, "it says when to try again"
+
+
+def test_questions_asked_while_the_same_one_waits_for_budget_are_answered_by_it(
+    venue_url: str,
+) -> None:
+    """Six asks about BTC while the budget is down to the query reserve (a rate limit just
+    ended, cancels were refused): one snapshot, sent after the last ask, answers them all.
+    Before, each ask waited with its own queries and they drained the budget one by one."""
+    harness = Harness(venue_url, clock=time.time_ns)
+    while harness.budget.try_spend(10, priority=Priority.QUERY) == 0:
+        pass  # spend the bucket down to the query reserve
+    spent = harness.budget.weight_spent
+    asks = [RequestAccountSnapshot(coin="BTC", ts_local=time.time_ns()) for _ in range(6)]
+
+    events = harness.run(*asks, together=True)
+
+    reports = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert len(reports) == 1, "one answer for the six questions"
+    assert reports[0].ts_local >= max(ask.ts_local for ask in asks), "sent after every ask"
+    assert harness.budget.weight_spent - spent == 20 + 2, "one open-orders and one position query"
 
 
 def test_after_a_stop_asking_what_rests_does_not_wait_behind_repairs(venue_url: str) -> None:

@@ -225,6 +225,33 @@ def test_a_rate_limit_refusal_pauses_new_risk_and_nothing_is_replayed_when_it_en
     assert may_rest(om) == 2
 
 
+def test_after_refusals_that_state_the_budgets_wait_new_risk_resumes_when_the_budget_said() -> None:
+    """A rate-limit episode as a fault test saw it: the venue's budget says how long it
+    refuses new risk each time. The manager waits exactly that; its own doubling stacked on
+    top kept quoting away for about 20 s after the limit had lifted."""
+    om = manager()
+    om.handle(report())
+    pending = placed(om.handle(LADDER))
+    refusals = [(0, 1 * S), (1_100 * MS, 2 * S), (3_200 * MS, 4 * S), (7_300 * MS, S // 2)]
+    for step, (at, wait) in enumerate(refusals):
+        for cloid in pending:
+            om.handle(
+                OrderRejected(
+                    cloid=cloid,
+                    reason=RejectReason.RATE_LIMITED,
+                    message="local request budget",
+                    ts_exchange=T0 + at,
+                    ts_local=T0 + at,
+                    retry_after_ns=wait,
+                )
+            )
+        price = str(59_990 - 10 * step)
+        held = placed(om.handle(target([(price, "0.002")], [], ts=T0 + at + wait - MS)))
+        pending = placed(om.handle(target([(price, "0.001")], [], ts=T0 + at + wait + MS)))
+        assert held == [], f"nothing before the budget's {wait / S:.1f}s had passed"
+        assert len(pending) == 1, f"quoting again once the budget's {wait / S:.1f}s had passed"
+
+
 def test_a_lost_dead_man_switch_pulls_quotes_until_it_is_armed_again() -> None:
     om = manager()
     om.handle(report())
