@@ -199,20 +199,23 @@ def test_the_bound_holds_through_cancel_and_replace_of_the_whole_ladder() -> Non
     assert highest <= 6 + TRANSIENT_MARGIN
 
 
+def rate_limited(cloid: str, *, at: int, retry_after_ns: int = 0) -> OrderRejected:
+    return OrderRejected(
+        cloid=cloid,
+        reason=RejectReason.RATE_LIMITED,
+        message="Too many cumulative requests",
+        ts_exchange=at,
+        ts_local=at,
+        retry_after_ns=retry_after_ns,
+    )
+
+
 def test_a_rate_limit_refusal_pauses_new_risk_and_nothing_is_replayed_when_it_ends() -> None:
     om = manager()
     om.handle(report())
     first = placed(om.handle(LADDER))
     for cloid in first:
-        om.handle(
-            OrderRejected(
-                cloid=cloid,
-                reason=RejectReason.RATE_LIMITED,
-                message="Too many cumulative requests",
-                ts_exchange=T0 + MS,
-                ts_local=T0 + MS,
-            )
-        )
+        om.handle(rate_limited(cloid, at=T0 + MS))
 
     during = [
         placed(om.handle(target([("59990", "0.002")], [], ts=T0 + n * 100 * MS)))
@@ -235,16 +238,7 @@ def test_after_refusals_that_state_the_budgets_wait_new_risk_resumes_when_the_bu
     refusals = [(0, 1 * S), (1_100 * MS, 2 * S), (3_200 * MS, 4 * S), (7_300 * MS, S // 2)]
     for step, (at, wait) in enumerate(refusals):
         for cloid in pending:
-            om.handle(
-                OrderRejected(
-                    cloid=cloid,
-                    reason=RejectReason.RATE_LIMITED,
-                    message="local request budget",
-                    ts_exchange=T0 + at,
-                    ts_local=T0 + at,
-                    retry_after_ns=wait,
-                )
-            )
+            om.handle(rate_limited(cloid, at=T0 + at, retry_after_ns=wait))
         price = str(59_990 - 10 * step)
         held = placed(om.handle(target([(price, "0.002")], [], ts=T0 + at + wait - MS)))
         pending = placed(om.handle(target([(price, "0.001")], [], ts=T0 + at + wait + MS)))
