@@ -39,6 +39,7 @@ from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -82,6 +83,13 @@ class Harness:
     clock: Callable[[], int] = field(default=lambda: T0)
     others: tuple[str, ...] = ()
     """Coins quoted beside BTC (a process with several coins)."""
+    gateway: OrderGateway | None = field(default=None, init=False)
+    """The gateway of the last :meth:`run`, kept to read its dead-man switch after it."""
+
+    @property
+    def dead_man(self) -> DeadManSwitch:
+        assert self.gateway is not None, "run() first"
+        return self.gateway.dead_man
 
     def run(self, *commands: object, together: bool = False) -> list[object]:
         """Execute ``commands`` one after another, or all at once (``together``)."""
@@ -99,7 +107,7 @@ class Harness:
             settle=lambda: self.settled.append(True),
             now_ns=time.time_ns,  # nonces must be near the venue's clock
         )
-        self.gateway = OrderGateway(
+        gateway = OrderGateway(
             sender=sender,
             instrument=fetch_instrument(self.url, "BTC"),
             legs=self.legs,
@@ -111,11 +119,12 @@ class Harness:
             dead_man_max_failures=3,
             others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
         )
+        self.gateway = gateway
         try:
             if together:
-                await asyncio.gather(*(self.gateway.execute(c) for c in commands))  # type: ignore[arg-type]
+                await asyncio.gather(*(gateway.execute(c) for c in commands))  # type: ignore[arg-type]
             for command in () if together else commands:
-                await self.gateway.execute(command)  # type: ignore[arg-type]
+                await gateway.execute(command)  # type: ignore[arg-type]
         finally:
             await rest.close()
         return self.emitted
@@ -205,7 +214,7 @@ def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
     warnings = [r for r in caplog.records if "dead_man_switch_refused" in r.getMessage()]
     assert len(warnings) == 1
     assert "process-side watchdog" in warnings[0].getMessage()
-    assert harness.gateway.dead_man.refused
+    assert harness.dead_man.refused
 
 
 def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
@@ -229,9 +238,9 @@ def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
     events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
 
     assert [type(e) for e in events] == [DeadManSwitchArmed]
-    assert harness.gateway.dead_man.armed
-    assert harness.gateway.dead_man.failures_total == 2
-    assert not harness.gateway.dead_man.refused
+    assert harness.dead_man.armed
+    assert harness.dead_man.failures_total == 2
+    assert not harness.dead_man.refused
 
 
 def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:
