@@ -128,7 +128,7 @@ def _body(post_id: int, response: object) -> object:
         return payload
     text = str(payload)[:200]
     if kind == "error" and text.startswith("429"):
-        raise RateLimitedError(f"post {post_id}: {text}")
+        raise RateLimitedError(f"post {post_id}: {text}", retry_after_s=0.0)  # the budget's to say
     raise RequestLostError(f"post {post_id}: {kind or 'unreadable'} answer {text!r}")
 
 
