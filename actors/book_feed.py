@@ -92,16 +92,7 @@ class BookFeedLogic:
                     stream="market",
                 )
             ]
-        return [
-            *self._fresh(snapshot),
-            BookUpdated(
-                coin=snapshot.coin,
-                bids=snapshot.bids,
-                asks=snapshot.asks,
-                ts_exchange=snapshot.ts_exchange,
-                ts_local=snapshot.ts_local,
-            ),
-        ]
+        return [*self._fresh(snapshot), BookUpdated.of(snapshot)]
 
     def _fresh(self, snapshot: BookSnapshotReceived) -> list[object]:
         """A good book arrived: the feed is alive (and recovered, if it was stale)."""

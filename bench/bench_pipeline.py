@@ -38,7 +38,10 @@ from makerd.daemon.supervision import build_tree
 from makerd.daemon.wiring import Dependencies
 from makerd.protocol.clock import WallClock
 from makerd.protocol.control import QuoteCycleCompleted
+from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookUpdated
+from makerd.supervision.forest import SupervisorForest
+from makerd.supervisor import Supervisor
 from makerd.venues.runner import SteppedVenueThread
 from makerd.venues.sim.basket import SimBasket
 from makerd.venues.sim.venue import SimVenue, sim_instrument
@@ -148,17 +151,7 @@ def run_pipeline(coins: int, rate: int, seconds: float) -> Run:
             clock=clock,
             gate=gate,
         )
-        supervisor = build_tree(
-            config,
-            deps=deps,
-            cloids=basket.cloids,
-            instruments=instruments,
-            router=router,
-            clock=clock,
-            on_escalate=print,
-            on_coin_gave_up=print,
-            on_restart=print,
-        )
+        supervisor = printing_tree(config, deps, basket, instruments, router)
         holder["sup"] = supervisor
         thread.set_sink(router.dispatch)
         supervisor.start()
@@ -183,6 +176,27 @@ def run_pipeline(coins: int, rate: int, seconds: float) -> Run:
         latencies_ns=recorder.latencies_ns,
         max_inbox=max_depth,
         cpu_s=cpu,
+    )
+
+
+def printing_tree(
+    config: MakerdConfig,
+    deps: Dependencies,
+    basket: Basket,
+    instruments: tuple[Instrument, ...],
+    router: Router,
+) -> Supervisor | SupervisorForest:
+    """The supervised actors as ``makerd run`` builds them; what they report is printed."""
+    return build_tree(
+        config,
+        deps=deps,
+        cloids=basket.cloids,
+        instruments=instruments,
+        router=router,
+        clock=deps.clock,
+        on_escalate=print,
+        on_coin_gave_up=print,
+        on_restart=print,
     )
 
 

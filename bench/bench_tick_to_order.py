@@ -43,6 +43,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_pipeline import printing_tree
 from bench_reaction import Venue
 
 from makerd.actors.gate import TradingGate
@@ -53,7 +54,6 @@ from makerd.daemon.journal import Journal
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.merged_metrics import coin_metrics_in
 from makerd.daemon.observer import Observer
-from makerd.daemon.supervision import build_tree
 from makerd.daemon.timers import Ticker
 from makerd.daemon.wiring import Dependencies
 from makerd.protocol.clock import WallClock
@@ -170,17 +170,7 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         gate=gate,
         account=live.account_id,
     )
-    supervisor = build_tree(
-        config,
-        deps=deps,
-        cloids=basket.cloids,
-        instruments=live.instruments,
-        router=router,
-        clock=clock,
-        on_escalate=print,
-        on_coin_gave_up=print,
-        on_restart=print,
-    )
+    supervisor = printing_tree(config, deps, basket, live.instruments, router)
     holder["sup"] = supervisor
     ticker = Ticker(clock=clock, interval_s=0.1, roles=basket.actor_names(), send=router.tell)
     live.start(router.dispatch)

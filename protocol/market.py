@@ -50,6 +50,17 @@ class BookUpdated:
     ts_exchange: int
     ts_local: int
 
+    @classmethod
+    def of(cls, snapshot: BookSnapshotReceived) -> BookUpdated:
+        """The snapshot's book, once checked, as the quoter and the others receive it."""
+        return cls(
+            coin=snapshot.coin,
+            bids=snapshot.bids,
+            asks=snapshot.asks,
+            ts_exchange=snapshot.ts_exchange,
+            ts_local=snapshot.ts_local,
+        )
+
     @property
     def best_bid(self) -> Decimal | None:
         return self.bids[0].price if self.bids else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from makerd.venues.hl_local.fault_state import Faults, RequestFate
@@ -53,52 +54,53 @@ class PostDesk:
             response = _post_response(reply, "info", lambda body: {"type": info_type, "data": body})
         elif kind == "action":
             arrived_ms = self._now_ms()
-            fate = self._faults.request_fate("exchange", arrived_ms)
-            if fate.delay_s > 0:
-                task = asyncio.create_task(
-                    self._later(replies, post_id, payload, fate, (arrived_ms, arrived_ns))
-                )
-                self._delayed.add(task)
-                task.add_done_callback(self._delayed.discard)
+            post = _ActionPost(
+                replies=replies,
+                post_id=post_id,
+                payload=payload,
+                fate=self._faults.request_fate("exchange", arrived_ms),
+                arrived_ms=arrived_ms,
+                arrived_ns=arrived_ns,
+            )
+            if post.fate.delay_s <= 0:
+                self._act(post)
                 return
-            self._act(replies, post_id, payload, fate, (arrived_ms, arrived_ns))
+            task = asyncio.create_task(self._later(post))
+            self._delayed.add(task)
+            task.add_done_callback(self._delayed.discard)
             return
         else:
             response = {"type": "error", "payload": f"Invalid post request type: {kind}"}
         replies.send({"channel": "post", "data": {"id": post_id, "response": response}})
 
-    async def _later(
-        self,
-        replies: PostReplies,
-        post_id: int,
-        payload: Any,
-        fate: RequestFate,
-        arrived: tuple[int, int],
-    ) -> None:
-        await asyncio.sleep(fate.delay_s)
-        self._act(replies, post_id, payload, fate, arrived)
+    async def _later(self, post: _ActionPost) -> None:
+        await asyncio.sleep(post.fate.delay_s)
+        self._act(post)
 
-    def _act(
-        self,
-        replies: PostReplies,
-        post_id: int,
-        payload: Any,
-        fate: RequestFate,
-        arrived: tuple[int, int],
-    ) -> None:
-        if fate.reset:
-            replies.reset()
+    def _act(self, post: _ActionPost) -> None:
+        if post.fate.reset:
+            post.replies.reset()
             return
-        if fate.reply is not None:
-            reply = fate.reply
-        else:
-            arrived_ms, arrived_ns = arrived
+        reply = post.fate.reply
+        if reply is None:
             reply = self._feeds.exchange.handle(
-                payload, arrived_ms=arrived_ms, arrived_ns=arrived_ns
+                post.payload, arrived_ms=post.arrived_ms, arrived_ns=post.arrived_ns
             )
             self._feeds.publish_events()
         response = _post_response(reply, "action", lambda body: body)
-        replies.send({"channel": "post", "data": {"id": post_id, "response": response}})
+        post.replies.send({"channel": "post", "data": {"id": post.post_id, "response": response}})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ActionPost:
+    """A signed action posted on a connection, and what its armed faults made of it."""
+
+    replies: PostReplies
+    post_id: int
+    payload: Any
+    fate: RequestFate
+    arrived_ms: int
+    arrived_ns: int
 
 
 def _post_response(reply: HttpReply, kind: str, wrap: Callable[[Any], Any]) -> JsonDict:

@@ -131,15 +131,7 @@ class MarketFeed:
             return
         self.guard.anchor(book.coin, (book.bids[0].price + book.asks[0].price) / 2, book.ts_local)
         self._newest_block_ns[book.coin] = book.ts_exchange
-        self._sink(
-            BookUpdated(
-                coin=book.coin,
-                bids=book.bids,
-                asks=book.asks,
-                ts_exchange=book.ts_exchange,
-                ts_local=book.ts_local,
-            )
-        )
+        self._sink(BookUpdated.of(book))
         self._sink(replace(book, checked=True))
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
