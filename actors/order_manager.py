@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from makerd.actors.bracket import BracketKeeper
+from makerd.actors.dead_man_hold import DeadManHold
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
 from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
@@ -114,7 +115,7 @@ class OrderManagerLogic:
         self._exposure = ExposureLimit(max_quote_orders=max_quote_orders)
         self.truth = VenueTruth(truth_timing)
         self.rate_pause = RateLimitPause()
-        self._dead_man_lost = False
+        self._dead_man = DeadManHold()
         self._gate = gate or TradingGate()
         self._new_cloid = new_cloid
         self._refresh = RefreshPolicy(config)
@@ -165,9 +166,9 @@ class OrderManagerLogic:
             OrderRejected: self._on_rejected,
             ModifyRejected: self._on_modify_rejected,
             DeadManSwitchLost: self._on_dead_man_lost,
-            DeadManSwitchArmed: self._on_dead_man_armed,
+            DeadManSwitchArmed: lambda _: self._dead_man.switch_armed(),
             CancelRejected: self._on_cancel_rejected,
-            OpenOrdersReported: self._on_open_orders,
+            OpenOrdersReported: lambda m: apply_report(self.truth, self.orders, m),
             RequestBudgetReported: self._on_request_budget,
             ParametersChanged: self._on_parameters,
             PositionChanged: self._on_position,
@@ -210,20 +211,8 @@ class OrderManagerLogic:
         return self.orders.on_venue_event(event)
 
     def _on_dead_man_lost(self, message: DeadManSwitchLost) -> list[object]:
-        if not self._dead_man_lost:
-            log.error(
-                "event=quotes_pulled reason=dead_man_switch_lost failures=%d message=%r",
-                message.failures,
-                message.message,
-            )
-        self._dead_man_lost = True
+        self._dead_man.switch_lost(message)
         return self._cancel_everything(CancelReason.RISK, message.ts_local)
-
-    def _on_dead_man_armed(self, message: DeadManSwitchArmed) -> list[object]:
-        if self._dead_man_lost:
-            log.warning("event=quotes_resumed reason=dead_man_switch_armed")
-        self._dead_man_lost = False
-        return []
 
     def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
         changed = self.orders.mark_unknown(message.cloid, message.ts_local)
@@ -299,7 +288,7 @@ class OrderManagerLogic:
 
     def _on_target(self, target: QuoteTarget) -> list[object]:
         now = target.ts_local
-        pull = self._stopped or self._pulled() or self._dead_man_lost
+        pull = self._stopped or self._pulled() or self._dead_man.lost
         bids, asks = ((), ()) if pull else (target.bids, target.asks)
         paused = self.rate_pause.paused(now)
         places: list[tuple[int, OrderRequest]] = []
@@ -368,9 +357,6 @@ class OrderManagerLogic:
             # The order is gone at the venue (filled or cancelled); fills arrive on their own.
             return self.orders.forget(message.cloid, OrderStatus.CANCELLED, message.ts_local)
         return self.orders.revert_modify(message.cloid, message.ts_local)
-
-    def _on_open_orders(self, report: OpenOrdersReported) -> list[object]:
-        return apply_report(self.truth, self.orders, report)
 
     def _cancel_everything(self, reason: CancelReason, now_ns: int) -> list[object]:
         cancels = [order.cloid for order in self.orders.working(None)]
