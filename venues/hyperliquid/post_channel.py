@@ -68,6 +68,7 @@ class PostChannel:
             policy=replace(policy, silence_reconnect_s=math.inf),
             now_ns=now_ns,
             on_state=self._on_state,
+            compress=False,  # a few hundred bytes an action: deflating costs more than it saves
         )
 
     @property

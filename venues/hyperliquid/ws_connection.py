@@ -84,13 +84,16 @@ class ReconnectingSocket:
         limits: FrameLimits | None = None,
         tap: StreamTap | None = None,
         channels: Sequence[str] = (),
+        compress: bool = True,
     ) -> None:
         """``on_malformed(reason, ts_local)`` hears of every message dropped here.
 
         ``tap`` gets each data message on a subscribed channel, as text exactly as
         received, before its handler runs; messages dropped here never reach it.
         ``channels`` are channels no subscription names that still carry data (``post``).
+        ``compress`` offers permessage-deflate (worth it for books, not for small posts).
         """
+        self._compression = "deflate" if compress else None
         self._on_state = on_state
         self._tap = tap
         self._limits = limits or FrameLimits()
@@ -137,6 +140,7 @@ class ReconnectingSocket:
             self._url,
             open_timeout=self._policy.open_timeout_s,
             ping_interval=None,  # the exchange wants its own JSON ping
+            compression=self._compression,
             max_size=self._limits.max_frame_bytes,
         ) as ws:
             await self._subscribe(ws)
