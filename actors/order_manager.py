@@ -320,9 +320,10 @@ class OrderManagerLogic:
             commands_sent=len(commands),
             ts_local=now,
         )
-        # The state changes (the observer's) go out first: once the commands are handed
-        # to the venue's thread, this one soon lets go of the interpreter for it.
-        return [*self.orders.drain_changes(), *commands, cycle]
+        # The commands first: the observer's work on the state changes overlaps the
+        # venue thread's wake-up instead of delaying the hand-off (measured: putting the
+        # changes first added about 200 µs to the order manager's stage, saved nothing after).
+        return [*commands, *self.orders.drain_changes(), cycle]
 
     def _within_bound(self, places: list[tuple[int, OrderRequest]]) -> list[OrderRequest]:
         """New quotes only on a clean view of the venue, and never past the bound."""
