@@ -5,11 +5,6 @@ and any book or trade for a coin other than its own (the venue boundary refuses 
 first; this is the second line, so a wrong book can never reach the quoter),
 and declares the feed stale when neither fresh data nor a fresh exchange timestamp has
 arrived within the limit, so quotes come down before they can be picked off.
-
-The live market feed makes the same checks (:mod:`protocol.book_checks`, and exchange
-times in order) on the thread that read the frame and hands a good book straight to the
-quoter as :class:`BookUpdated`, a hand-off between threads fewer on the way to an order;
-its snapshot, marked ``checked``, then only tells this actor that the feed is alive.
 """
 
 from __future__ import annotations
@@ -71,8 +66,6 @@ class BookFeedLogic:
         ]
 
     def _on_snapshot(self, snapshot: BookSnapshotReceived) -> list[object]:
-        if snapshot.checked:
-            return self._fresh(snapshot)  # already handed on as BookUpdated by the venue
         problem = book_problem(snapshot.bids, snapshot.asks)
         if problem is not None:
             self.books_dropped += 1
@@ -92,21 +85,27 @@ class BookFeedLogic:
                     stream="market",
                 )
             ]
-        return [*self._fresh(snapshot), BookUpdated.of(snapshot)]
-
-    def _fresh(self, snapshot: BookSnapshotReceived) -> list[object]:
-        """A good book arrived: the feed is alive (and recovered, if it was stale)."""
         self.books_accepted += 1
         self._last_local_ns = snapshot.ts_local
-        self._last_exchange_ns = max(self._last_exchange_ns, snapshot.ts_exchange)
-        if not self._stale:
-            return []
-        self._stale = False
-        return [
-            FeedRecovered(
-                coin=self._coin, ts_exchange=snapshot.ts_exchange, ts_local=snapshot.ts_local
+        self._last_exchange_ns = snapshot.ts_exchange
+        out: list[object] = []
+        if self._stale:
+            self._stale = False
+            out.append(
+                FeedRecovered(
+                    coin=self._coin, ts_exchange=snapshot.ts_exchange, ts_local=snapshot.ts_local
+                )
             )
-        ]
+        out.append(
+            BookUpdated(
+                coin=snapshot.coin,
+                bids=snapshot.bids,
+                asks=snapshot.asks,
+                ts_exchange=snapshot.ts_exchange,
+                ts_local=snapshot.ts_local,
+            )
+        )
+        return out
 
     def _check_staleness(self, now_ns: int) -> list[object]:
         if self._stale or self._last_local_ns is None:

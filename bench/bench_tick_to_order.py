@@ -12,8 +12,7 @@ order command's ``ts_local`` is that frame's receive time), and stamps on the wa
 (``time.time_ns``, the clock the feed stamps frames with) split the time:
 
 - decode: frame read → the book handed to the router (I/O thread: decode, parse, checks)
-- book_feed: → ``BookUpdated`` routed (0 where the feed checks books itself and hands
-  ``BookUpdated`` on; else the hand-off to the book_feed actor and its checks)
+- book_feed: → ``BookUpdated`` routed (the hand-off to the book_feed actor, its checks)
 - quoter: → ``QuoteTarget`` routed (hand-off, model, legalize)
 - order manager: → the first order command handed to the venue (hand-off, diff, bound)
 - venue adapter: → signing starts (hand-off to the I/O loop, the gateway builds the action)
@@ -104,8 +103,8 @@ class StampingRouter(Router):
     def dispatch(self, message: object) -> None:
         stage = _ROUTED.get(type(message))
         if isinstance(message, BookSnapshotReceived | BookUpdated):
-            # Decoded and checked: the first of the two to leave (the live feed hands the
-            # quoter its BookUpdated itself; a venue without checks leaves it to book_feed).
+            # The first of the two to leave marks the decode's end, so a feed that handed
+            # the quoter its BookUpdated itself would show a book_feed stage of 0.
             self._stamps.mark("decode", message.ts_local)
         if isinstance(message, QuoteTarget):
             self._stamps.mark("quoter", message.book_ts_local)

@@ -1,8 +1,7 @@
 """What makes a book usable: both sides present, each in order, not crossed, all positive.
 
-One function, so the book_feed (for every venue) and the live market feed (which checks
-each book on the thread that read it, and hands it straight to the quoter) refuse
-exactly the same books, under the same reason names.
+One function, so the book_feed (which refuses such a book) and the live market feed
+(which moves its price band's anchor only on a book the book_feed will take) agree.
 """
 
 from __future__ import annotations

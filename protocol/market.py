@@ -34,10 +34,6 @@ class BookSnapshotReceived:
     asks: tuple[BookLevel, ...]
     ts_exchange: int
     ts_local: int
-    checked: bool = False
-    """The venue checked it already (``protocol.book_checks``, in order of exchange time)
-    and handed it on as :class:`BookUpdated` itself: the book_feed only notes that the
-    feed is alive. The live feed does so, saving the quoter a hand-off between threads."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,17 +45,6 @@ class BookUpdated:
     asks: tuple[BookLevel, ...]
     ts_exchange: int
     ts_local: int
-
-    @classmethod
-    def of(cls, snapshot: BookSnapshotReceived) -> BookUpdated:
-        """The snapshot's book, once checked, as the quoter and the others receive it."""
-        return cls(
-            coin=snapshot.coin,
-            bids=snapshot.bids,
-            asks=snapshot.asks,
-            ts_exchange=snapshot.ts_exchange,
-            ts_local=snapshot.ts_local,
-        )
 
     @property
     def best_bid(self) -> Decimal | None:

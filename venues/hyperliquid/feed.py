@@ -7,24 +7,17 @@ what lets the book_feed tell a frozen feed from a quiet one. A frame that does n
 parse, or fails a check of its :class:`FrameGuard` (a coin this session does not trade,
 a price outside the band around the last good mid, a time beyond the clock-skew bound,
 a crossed book), is counted, logged at a rate limit and reported as
-:class:`FeedMessageDropped`, never raised. A parsed book is then checked as the
-book_feed checks books (``protocol.book_checks``: both sides, in order, not crossed,
-positive; and no older than the newest block seen) and, if good, handed on right here,
-on the thread that read it, as :class:`BookUpdated` (to the quoter, a hand-off between
-threads fewer) and to the book_feed as its snapshot marked ``checked``. Only a book that
-passed every check moves the band's anchor.
+:class:`FeedMessageDropped`, never raised. Only a book that passed every check moves
+the band's anchor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from makerd.protocol.book_checks import book_problem
 from makerd.protocol.market import (
     BookSnapshotReceived,
-    BookUpdated,
-    DropReason,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
@@ -35,7 +28,7 @@ from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
-MarketEvent = BookUpdated | BookSnapshotReceived | TradePrinted
+MarketEvent = BookSnapshotReceived | TradePrinted
 _BACKFILL_GRACE_NS = 2_000_000_000
 
 
@@ -82,9 +75,6 @@ class MarketFeed:
         """Levels already checked under ``guard``: most repeat from one book to the next."""
         self._now_ns = now_ns
         self._newest_trade_ns: dict[str, int] = {}
-        self._newest_block_ns: dict[str, int] = {}
-        """The newest exchange time of a book or trade passed on, per coin: an older book
-        is out of order (a reconnect's reordering), as the book_feed would judge it."""
         self.dropped = 0
         self.socket = ReconnectingSocket(
             name="market",
@@ -112,27 +102,18 @@ class MarketFeed:
         try:
             if channel == "l2Book":
                 book = parse_l2_book(data, ts_local=ts_local, guard=self.guard, cache=self._levels)
-                self._on_book(book)
+                if book_problem(book.bids, book.asks) is None:
+                    # Only a book the book_feed will take moves the band: an unsorted one
+                    # need not start with its best prices, and a run of them could walk
+                    # the band away from the market (the next real book then refused).
+                    self.guard.anchor(
+                        book.coin, (book.bids[0].price + book.asks[0].price) / 2, ts_local
+                    )
+                self._sink(book)
             elif channel == "trades":
                 self._on_trades(parse_trades(data, ts_local=ts_local, guard=self.guard))
         except FeedParseError as error:
             self._drop(channel, error.reason, error.detail, ts_local)
-
-    def _on_book(self, book: BookSnapshotReceived) -> None:
-        """A good book goes to the quoter as BookUpdated from here, and to the book_feed
-        marked checked (the feed is alive); a bad one only as a drop."""
-        problem = book_problem(book.bids, book.asks)
-        if problem is None and book.ts_exchange < self._newest_block_ns.get(book.coin, 0):
-            problem = DropReason.OUT_OF_ORDER.value  # an older block than one already seen
-        if problem is not None:
-            # Only a book in order moves the band: an unsorted one need not start with its
-            # best prices, and a run of them could walk the band away from the market.
-            self._drop("l2Book", problem, "", book.ts_local)
-            return
-        self.guard.anchor(book.coin, (book.bids[0].price + book.asks[0].price) / 2, book.ts_local)
-        self._newest_block_ns[book.coin] = book.ts_exchange
-        self._sink(BookUpdated.of(book))
-        self._sink(replace(book, checked=True))
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
         for trade in trades:
@@ -140,8 +121,6 @@ class MarketFeed:
             if trade.ts_exchange < newest:
                 continue  # replayed history (several trades may share one block time)
             self._newest_trade_ns[trade.coin] = trade.ts_exchange
-            block = self._newest_block_ns.get(trade.coin, 0)
-            self._newest_block_ns[trade.coin] = max(block, trade.ts_exchange)
             self._sink(trade)
 
     def _drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:

@@ -19,7 +19,6 @@ from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import (
     BookSnapshotReceived,
-    BookUpdated,
     FeedMessageDropped,
     TradePrinted,
     VenueConnectionChanged,
@@ -137,11 +136,7 @@ class PaperHyperliquidVenue:
 
     def _on_market(
         self,
-        event: BookUpdated
-        | BookSnapshotReceived
-        | TradePrinted
-        | FeedMessageDropped
-        | VenueConnectionChanged,
+        event: BookSnapshotReceived | TradePrinted | FeedMessageDropped | VenueConnectionChanged,
     ) -> None:
         if isinstance(event, BookSnapshotReceived | TradePrinted):
             self.basket.on_market(event)

@@ -2,10 +2,10 @@
 
 An action posted here skips most of an HTTP request's work on the way out (the request
 object, its headers, the connection pool) and on the way in: on loopback its bytes reach
-the socket in about half the time of ``POST /exchange``'s (``bench/bench_tick_to_order.py``
-splits the path). Each post carries an id, and its answer comes back on the ``post``
-channel with that id; the answer's payload is the body ``/exchange`` would have
-answered, read by the same parser.
+the socket in about a third of the time ``POST /exchange``'s take (the send stage of
+``bench/bench_tick_to_order.py``). Each post carries an id, and its answer comes back on
+the ``post`` channel with that id; the answer's payload is the body ``/exchange`` would
+have answered, read by the same parser.
 
 What cannot be known is said as for HTTP. A post whose answer does not come within
 ``timeout_s``, or whose connection closes first, raises :class:`RequestLostError`: the
