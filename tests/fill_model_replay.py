@@ -11,6 +11,7 @@ with the venue's: filled or not, filled size, time of the first fill.
 from __future__ import annotations
 
 import statistics
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -109,7 +110,7 @@ def replay_ladder(ladder: LiveLadder, model: FillModel) -> dict[str, OrderOutcom
     outcomes: dict[str, OrderOutcome] = {}
     for event in _market(ReplayStream(files, coin=COIN), own, model):
         while commands and commands[0][0] <= event.ts_local:
-            at_ns, command = commands.pop(0)
+            at_ns, command = commands.popleft()
             exchange.submit(command, at_ns)
         exchange.on_market(event)
         _book(exchange.events_until(event.ts_local), outcomes)
@@ -153,7 +154,7 @@ def _market(
             yield event
 
 
-def _commands(ladder: LiveLadder) -> list[tuple[int, PlaceOrders | CancelOrders]]:
+def _commands(ladder: LiveLadder) -> deque[tuple[int, PlaceOrders | CancelOrders]]:
     """Every order placed at its acknowledgement, every cancel at its confirmation."""
     commands: list[tuple[int, PlaceOrders | CancelOrders]] = []
     for order in ladder.orders:
@@ -165,7 +166,7 @@ def _commands(ladder: LiveLadder) -> list[tuple[int, PlaceOrders | CancelOrders]
         cancel = CancelOrders(cloids=(cloid,), reason=CancelReason.REQUOTE, ts_local=at_ns)
         commands.append((at_ns, cancel))
     commands.sort(key=lambda entry: entry[0])
-    return commands
+    return deque(commands)
 
 
 def _own_changes(ladder: LiveLadder) -> list[OwnOrderChange]:
