@@ -93,11 +93,11 @@ def figures(output: str, label: str) -> tuple[Decimal, Decimal]:
     return Decimal(match.group(1)), Decimal(match.group(2))
 
 
-def replay_report(tmp_path: Path, state: Path) -> subprocess.CompletedProcess[str]:
+def replay_report(tmp_path: Path, state: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``makerd report --session 1 --replay`` on a live session's state directory."""
     return subprocess.run(
         [sys.executable, "-m", "makerd", "report", "--state-dir", str(state), "--session", "1",
-         "--replay"],
+         "--replay", *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
         check=False,
     )  # fmt: skip
@@ -136,7 +136,6 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     assert len(places) == placements_acknowledged > 0, "one latency per acknowledged placement"
     assert all(0 < ns < 5 * NS_PER_S for ns in (row.latency_ns for row in latencies))
     assert statistics.median(places) < NS_PER_S // 2, "a loopback round trip, not a timeout"
-    assert {row.kind for row in latencies} >= {ActionKind.PLACE, ActionKind.CANCEL}
     assert f"replay order latency: measured ack latency, session 1, n={len(latencies)}, p50" in (
         result.stdout
     )
