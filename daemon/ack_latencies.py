@@ -24,6 +24,9 @@ from makerd.protocol.order_actions import ActionKind
 MAX_WAITING = 10_000
 """Actions awaiting an answer that are remembered; past this, they are forgotten at once
 (answers that never came) rather than let the table grow."""
+MAX_PENDING = 10_000
+"""Latencies held for the journal; past this (no all-alive report for that long, a hung
+actor), they are written at once, wherever that is, rather than held without bound."""
 
 
 class AckTimer:
@@ -70,6 +73,9 @@ class AckLatencyLog:
     def add(self, latency: AckLatency) -> None:
         with self._lock:
             self._pending.append(latency)
+            full = len(self._pending) >= MAX_PENDING
+        if full:
+            self.flush()
 
     def flush(self) -> None:
         """Write what is pending (periodically, and at the session's end)."""
