@@ -181,11 +181,15 @@ def run_session(
         )
         logics = {role: build() for role, build in logic_factories(deps).items()}
         counters = SimCounters()
-        own_log = OwnOrderLog(journal=journal.own_orders, session_id=session_id)
+        own_log = (
+            OwnOrderLog(journal=journal.own_orders, session_id=session_id)
+            if keep_own_orders
+            else None
+        )
         observers: list[Callable[[object], None]] = [counters]
         if watch is not None:
             observers.append(watch)
-        if keep_own_orders:
+        if own_log is not None:
             observers.append(lambda message: own_log.observe((message,)))
         driver = DeterministicDriver(
             logics=logics,
@@ -199,7 +203,8 @@ def run_session(
         driver.start()
         drive(driver)
         driver.stop()
-        own_log.flush()
+        if own_log is not None:
+            own_log.flush()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         journal.record_order_event(
             session_id,

@@ -72,7 +72,8 @@ def latency_from(source: str, paper: PaperConfig) -> ReplayLatency:
         raise LatencySourceError(f"--latency-from {source}: no journal at {path}")
     try:
         with Journal(path) as journal:
-            session_id = int(session_text) if session_text else _latest_measured(journal)
+            measured = journal.ack_latencies.measured_sessions()
+            session_id = int(session_text) if session_text else max(measured, default=None)
             if session_id is None:
                 raise LatencySourceError(
                     f"--latency-from {source}: no session in it measured any latency"
@@ -82,10 +83,3 @@ def latency_from(source: str, paper: PaperConfig) -> ReplayLatency:
             return session_latency(journal, session_id, paper)
     except (JournalError, sqlite3.DatabaseError) as error:
         raise LatencySourceError(f"--latency-from {source}: {error}") from None
-
-
-def _latest_measured(journal: Journal) -> int | None:
-    for session_id in reversed(journal.session_ids()):
-        if journal.ack_latencies.ack_latencies(session_id):
-            return session_id
-    return None

@@ -52,6 +52,14 @@ class AckLatencyTable:
             rows,
         )
 
+    def measured_sessions(self) -> list[int]:
+        """Every session with at least one row, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT session_id FROM ack_latencies ORDER BY session_id"
+            ).fetchall()
+        return [int(session_id) for (session_id,) in rows]
+
     def ack_latencies(self, session_id: int) -> list[AckLatency]:
         """The session's latencies in the order they were measured."""
         with self._lock:

@@ -5,6 +5,7 @@ line states which latency it drew."""
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,25 @@ from makerd.daemon.journal import Journal
 from makerd.daemon.journal_latency import AckLatency
 from makerd.daemon.replay import run_replay
 from makerd.daemon.session_settings import read_settings
+from makerd.protocol import (
+    BookLevel,
+    BookSnapshotReceived,
+    Instrument,
+    OrderAccepted,
+    OrderFilled,
+    OrderRequest,
+    PlaceOrders,
+    Side,
+)
 from makerd.protocol.order_actions import ActionKind
+from makerd.venues.paper import PaperExchange
 from makerd.venues.paper.latency import MeasuredLatency
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
 from tests.test_backtest import BTC, BTC_RULES, fill_rows, makerd
 
 MS = 1_000_000
+T0 = 1_700_000_000_000_000_000
+BTC_PAPER = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 PLACES = [1 * MS, 2 * MS, 2 * MS, 3 * MS, 10 * MS]
 CANCELS = [500_000, 700_000]
 
@@ -166,3 +180,40 @@ def test_the_backtest_command_states_the_latency_it_drew_and_refuses_a_bad_sourc
     assert missing.returncode == 78
     assert f"--latency-from {tmp_path / 'nothing.sqlite'}: no journal at" in missing.stderr
     assert not (tmp_path / "m" / "journal.sqlite").exists()
+
+
+def test_the_paper_venue_acts_half_a_drawn_round_trip_late_and_answers_half_later() -> None:
+    exchange = PaperExchange(
+        BTC_PAPER,
+        PaperConfig(),
+        id_prefix="t",
+        latency=MeasuredLatency({ActionKind.PLACE: [8 * MS]}),
+    )
+    exchange.on_market(book(T0, bid="60000", ask="60001"))
+    exchange.submit(order("a", "59990"), T0)
+
+    before = exchange.advance(T0 + 8 * MS - 1)
+    [accepted] = exchange.advance(T0 + 8 * MS)
+    exchange.on_market(book(T0 + 100 * MS, bid="59980", ask="59985"))  # through our bid
+    [filled] = exchange.advance(T0 + 104 * MS)
+
+    assert before == []
+    assert isinstance(accepted, OrderAccepted)
+    assert (accepted.ts_exchange, accepted.ts_local) == (T0 + 4 * MS, T0 + 8 * MS)
+    assert isinstance(filled, OrderFilled)
+    assert (filled.ts_exchange, filled.ts_local) == (T0 + 100 * MS, T0 + 104 * MS)
+
+
+def book(ts: int, *, bid: str, ask: str) -> BookSnapshotReceived:
+    one = Decimal(1)
+    return BookSnapshotReceived(
+        coin="BTC", bids=(BookLevel(price=Decimal(bid), size=one),),
+        asks=(BookLevel(price=Decimal(ask), size=one),), ts_exchange=ts, ts_local=ts,
+    )  # fmt: skip
+
+
+def order(cloid: str, price: str) -> PlaceOrders:
+    request = OrderRequest(
+        cloid=cloid, coin="BTC", side=Side.BUY, price=Decimal(price), size=Decimal("0.002")
+    )
+    return PlaceOrders(orders=(request,), ts_local=T0)

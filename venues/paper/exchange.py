@@ -161,6 +161,9 @@ class PaperExchange:
 
     def _deliver(self, events: list[PaperEvent], shift_ns: int) -> None:
         for event in events:
-            if shift_ns:
-                event = dataclasses.replace(event, ts_local=event.ts_local + shift_ns)  # noqa: PLW2901
-            heapq.heappush(self._outbox, (event.ts_local, next(self._sequence), event))
+            delivered = (
+                dataclasses.replace(event, ts_local=event.ts_local + shift_ns)
+                if shift_ns
+                else event
+            )
+            heapq.heappush(self._outbox, (delivered.ts_local, next(self._sequence), delivered))
