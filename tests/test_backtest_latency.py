@@ -118,6 +118,8 @@ def test_the_statement_gives_the_session_the_sample_size_and_the_percentiles(
     with Journal(path) as journal:
         measured = session_latency(journal, session, paper)
         none = session_latency(journal, session + 1, paper)
+        own_report = read_settings(journal, session).latency
+        quiet_report = read_settings(journal, session + 1).latency
 
     assert measured.statement.startswith(
         f"measured ack latency, session {session}, n=10, p50 5.0 ms, p90 9.0 ms"
@@ -125,6 +127,9 @@ def test_the_statement_gives_the_session_the_sample_size_and_the_percentiles(
     assert none.statement == (
         f"order entry 30 ms, acknowledgement 20 ms (constant): session {session + 1} measured none"
     )
+    # The session's own reports add the distribution to their latency line.
+    assert own_report.endswith("; measured ack latency n=10, p50 5.0 ms, p90 9.0 ms")
+    assert "measured" not in quiet_report
     # The journal alone names its latest session that measured any.
     assert latency_from(str(path), paper).statement == measured.statement
     assert latency_from(f"{path}:{session + 1}", paper).statement == none.statement
