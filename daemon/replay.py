@@ -25,7 +25,6 @@ from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.venue import ReplayVenue
 
-NS_PER_MS = 1_000_000
 PROGRESS_EVERY = 8192
 """Driver steps between two progress callbacks (cheap enough to ignore, often enough to see)."""
 
