@@ -5,7 +5,9 @@ directory and its whole config. This replays the lines that session received (th
 stamped between its start and its end, from the recorder's files of its coin), less the
 session's own orders and fills (see :mod:`venues.replay.own_orders`), through
 ``makerd backtest``'s machinery with that config and the rules saved beside the files,
-into a journal of its own, and hands both summaries to :mod:`makerd.report_compare`.
+drawing order latencies from the ones the session measured (:mod:`makerd.backtest_latency`),
+into a journal of its own, and hands both summaries, each with its average queue wait
+(:mod:`makerd.report_queue_wait`), to :mod:`makerd.report_compare`.
 """
 
 from __future__ import annotations
