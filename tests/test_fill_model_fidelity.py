@@ -9,8 +9,8 @@ with the same orders, entered when the venue acknowledged them and cancelled whe
 confirmed the cancel, our own size out of the books and our own fills out of the trades.
 
 The venue's mid steps 0.1 bps every 100 ms. At its default step, 0.5 bps, the book walks
-through the orders before any trade matters: a model never filled by trades agreed with
-the venue on every order of a 20 s run, so the check could not tell a model from another.
+through the orders before trades matter: a model never filled by trades agreed with the
+venue on 96.7-100 % of the orders of three 30 s runs, as well as the real models did.
 
 Tolerance, per queue model: at least 90 % of the orders filled (or not) in both, the
 filled volume within ±20 % of the venue's, and at least half the orders filled in both
