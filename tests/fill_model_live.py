@@ -36,6 +36,9 @@ SIZE = Decimal("0.002")
 CALM_STEP_BPS = 0.1
 """The venue's mid step (per 100 ms) for the check: calm enough that trades, not only
 books walking through the ladder, fill it (the venue's own step is 0.5 bps)."""
+SETTLE_S = 0.3
+"""After the recorder's first line: a few of the venue's 100 ms book pushes are recorded
+before the first ladder, so the replay meets its first orders with a book."""
 NS_PER_MS = 1_000_000
 ALO: Any = {"limit": {"tif": "Alo"}}
 
@@ -148,9 +151,10 @@ def run_ladder(url: str, work: Path, *, seconds: float, round_s: float) -> LiveL
     recorder = MakerdProcess(
         ["record", "--coin", COIN, "--out", str(out), "--api-url", url], cwd=work
     )
-    recorder.wait_for(r"event=recording_started", timeout=30)
+    recorder.wait_for(r"event=recording_file_opened", timeout=30)  # its first line arrived
     ladder = _Ladder(url)
-    pause = threading.Event()
+    pause = threading.Event()  # never set: the ladder keeps a fixed clock, it waits on nothing
+    pause.wait(SETTLE_S)
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         ladder.cancel_open()
