@@ -123,14 +123,14 @@ def agreement(ladder: LiveLadder, replayed: dict[str, OrderOutcome]) -> Agreemen
     matched = same_size = live_filled = replay_filled = 0
     offsets: list[float] = []
     for order in ladder.orders:
-        ours, theirs = live.get(order.cloid, OrderOutcome()), replayed.get(order.cloid)
-        theirs = theirs or OrderOutcome()
-        live_filled += ours.size > 0
-        replay_filled += theirs.size > 0
-        matched += (ours.size > 0) == (theirs.size > 0)
-        if ours.first_ns is not None and theirs.first_ns is not None:
-            same_size += ours.size == theirs.size
-            offsets.append((theirs.first_ns - ours.first_ns) / NS_PER_MS)
+        venue = live.get(order.cloid, OrderOutcome())
+        paper = replayed.get(order.cloid, OrderOutcome())
+        live_filled += venue.size > 0
+        replay_filled += paper.size > 0
+        matched += (venue.size > 0) == (paper.size > 0)
+        if venue.first_ns is not None and paper.first_ns is not None:
+            same_size += venue.size == paper.size
+            offsets.append((paper.first_ns - venue.first_ns) / NS_PER_MS)
     return Agreement(
         orders=len(ladder.orders),
         live_filled=live_filled,
