@@ -195,10 +195,7 @@ class ReconnectingSocket:
         while True:
             wait_s = max(0.0, last_ping + interval - time.monotonic())
             try:
-                # Not asyncio.wait_for: on Python 3.11 it wraps every recv in a task of its
-                # own, which costs the loop's thread a task and the frame an extra turn.
-                async with asyncio.timeout(wait_s):
-                    raw = await ws.recv()
+                raw = await asyncio.wait_for(ws.recv(), timeout=wait_s)
             except TimeoutError:
                 raw = None
             now = time.monotonic()
