@@ -87,13 +87,16 @@ class PostChannel:
         if ws is None:
             raise RequestLostError("post channel: not connected")
         post_id = next(self._ids)
+        request = {"type": "action", "payload": payload}
+        text = json.dumps({"method": "post", "id": post_id, "request": request})
         answer: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._pending[post_id] = answer
-        request = {"type": "action", "payload": payload}
+        if self._probe is not None and decided_ns is not None:
+            # Before the write, as aiohttp's hook stamps the HTTP body: a write that wakes
+            # the venue may cost this thread the CPU, after its bytes are on their way.
+            self._probe.stamp(SendStage.WRITTEN, decided_ns)
         try:
-            await ws.send(json.dumps({"method": "post", "id": post_id, "request": request}))
-            if self._probe is not None and decided_ns is not None:
-                self._probe.stamp(SendStage.WRITTEN, decided_ns)
+            await ws.send(text)
             async with asyncio.timeout(self._timeout_s):
                 response = await answer
         except TimeoutError:
