@@ -79,7 +79,10 @@ class LocalBook:
         return self._bids if side is Side.BUY else self._asks
 
     def _available(self, side: Side, level: BookLevel) -> Decimal:
-        return level.size - self._taken.get((side, level.price), ZERO)
+        taken = self._taken
+        # Nothing taken (no IOC of ours since the snapshot) is the rule: skip the lookup,
+        # whose key hashes an Enum in Python.
+        return level.size - taken.get((side, level.price), ZERO) if taken else level.size
 
 
 def _is_behind(side: Side, level_price: Decimal, price: Decimal) -> bool:

@@ -127,15 +127,18 @@ class OwnOrders:
         level lies beyond the published depth (then the book tells us nothing about it).
         """
         fills: list[tuple[RestingOrder, Decimal]] = []
-        own_ahead: dict[tuple[Side, Decimal], Decimal] = {}
+        # Keyed by (is a bid, price): a bool hashes in C, a Side in Python.
+        own_ahead: dict[tuple[bool, Decimal], Decimal] = {}
+        buy = Side.BUY
         for order in self:
             if order.effective_ns > ts_local:
                 continue
-            opposite_touch = best_ask if order.side is Side.BUY else best_bid
+            is_bid = order.side is buy
+            opposite_touch = best_ask if is_bid else best_bid
             if opposite_touch is not None and order.is_crossed_by(opposite_touch):
                 fills.append((order, order.size))
                 continue
-            key = (order.side, order.price)
+            key = (is_bid, order.price)
             shown = displayed_at(order.side, order.price)
             ahead_of_us = own_ahead.get(key, ZERO)
             if shown is not None:
