@@ -1,13 +1,16 @@
 """The guardian judges its limits again only when their inputs change, and judges them
-exactly as a fresh reading of every limit would, message after message."""
+exactly as a fresh reading of every limit would, message after message; the UTC day its
+daily loss belongs to is named as the plain date conversion names it."""
 
 from __future__ import annotations
 
 import dataclasses
 import random
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from makerd.actors.risk_account import utc_day
 from makerd.actors.risk_guardian import RiskGuardianLogic
 from makerd.actors.risk_limits import judge, readings
 from makerd.config.model import OrderManagerConfig, QuotingConfig, RiskConfig
@@ -74,3 +77,14 @@ def test_the_remembered_verdict_equals_a_fresh_reading_of_every_limit(tmp_path: 
             assert guardian.verdict() == fresh, f"seed {seed}, step {step}: {message}"
         assert states, f"seed {seed}: the sequence never moved the guardian, a weak check"
     assert TradingState.REDUCE_ONLY in states or TradingState.HALTED in states
+
+
+def test_the_utc_day_is_named_as_the_plain_date_conversion_names_it() -> None:
+    rng = random.Random(3)
+    day_ns = 86_400 * 1_000_000_000
+    instants = [rng.randrange(0, 4_000_000_000 * 1_000_000_000) for _ in range(3000)]
+    # Each side of midnight, to the nanosecond.
+    instants += [n * day_ns + offset for n in (0, 1, 19_700, 20_000) for offset in (-1, 0, 1)]
+    for ts in (instant for instant in instants if instant >= 0):
+        plain = datetime.fromtimestamp(ts // 1_000_000_000, tz=UTC).strftime("%Y-%m-%d")
+        assert utc_day(ts) == plain, ts
