@@ -242,6 +242,9 @@ class QuoterLogic:
         """The fitted A and κ, or None while the fit is not trusted (the model's configured
         ones stand) or the model does not read them (then no fit is made)."""
         if not self._reads_arrival:
+            # The trades are still recorded (a reload may bring a model that reads them)
+            # and must leave the window as a fit would drop them.
+            self._estimators.intensity.evict(ts_ns)
             return None, None
         arrival = self._estimators.intensity.estimate(ts_ns)
         if not arrival.calibrated:

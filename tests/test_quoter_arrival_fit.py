@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from makerd.actors.quoter import QuoterLogic
+from makerd.actors.quoter import QuoterEstimators, QuoterLogic
 from makerd.config.model import MakerdConfig
 from makerd.daemon.wiring import build_estimators
 from makerd.protocol.market import TradePrinted
@@ -39,11 +39,11 @@ class Watching:
         return self.inner.quote(inputs)
 
 
-def quoter(model: QuoteModel) -> QuoterLogic:
+def quoter(model: QuoteModel, estimators: QuoterEstimators | None = None) -> QuoterLogic:
     return QuoterLogic(
         instrument=BTC,
         model=model,
-        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        estimators=estimators or build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
     )
@@ -99,3 +99,22 @@ def test_only_the_models_that_price_from_the_arrival_ask_for_its_fit() -> None:
         assert getattr(kind, "READS_ARRIVAL", True) is False, kind.__name__
     for reader in (GlftModel, AvellanedaStoikovModel):
         assert getattr(reader, "READS_ARRIVAL", True) is True, reader.__name__
+
+
+def test_without_fits_the_trades_still_leave_the_window() -> None:
+    fitted_estimators = build_estimators(MakerdConfig(), started_ns=T0)
+    skipped_estimators = build_estimators(MakerdConfig(), started_ns=T0)
+    with_fit = quoter(Watching(inner=LADDER, READS_ARRIVAL=True), fitted_estimators)
+    without_fit = quoter(LADDER, skipped_estimators)
+
+    messages = market(seconds=25 * 60)  # five trades a second; the window is ten minutes
+    for message in messages:
+        with_fit.handle(message)
+        without_fit.handle(message)
+
+    fitted, skipped = fitted_estimators.intensity, skipped_estimators.intensity
+    assert 2900 <= skipped.trades_held <= 3010, "ten minutes of trades, not twenty-five"
+    end = T0 + 25 * 60 * 1000 * MS
+    fitted.evict(end)
+    skipped.evict(end)
+    assert skipped.trades_held == fitted.trades_held
