@@ -42,9 +42,12 @@ class ExposureLimit:
 class RateLimitPause:
     """After the venue refused an order for rate limits, new risk waits; nothing queues.
 
-    The pause doubles with each refusal in a row (1 s up to 16 s) and resets when an
-    order is accepted. When it ends, the next quote target is diffed against what really
-    rests: deferred placements are re-derived, never replayed.
+    A venue that says how long its request budget refuses new risk (``retry_after_ns``) is
+    taken at its word: the pause is exactly that, because a second backoff stacked on the
+    budget's own kept quoting away long after the limit had lifted. A refusal that names no
+    wait doubles the pause (1 s up to 16 s) until an order is accepted. When it ends, the
+    next quote target is diffed against what really rests: deferred placements are
+    re-derived, never replayed.
     """
 
     _FIRST_NS: Final = NS_PER_S
@@ -58,7 +61,12 @@ class RateLimitPause:
     def paused(self, now_ns: int) -> bool:
         return now_ns < self._until_ns
 
-    def refused(self, now_ns: int) -> None:
+    def refused(self, now_ns: int, *, retry_after_ns: int = 0) -> None:
+        if retry_after_ns > 0:
+            if not self.paused(now_ns):
+                self.pauses += 1
+            self._until_ns = max(self._until_ns, now_ns + retry_after_ns)
+            return
         if self.paused(now_ns):
             return  # one refusal per pause: a batch's items all say the same
         self.pauses += 1

@@ -206,7 +206,7 @@ class OrderManagerLogic:
 
     def _on_rejected(self, event: OrderRejected) -> list[object]:
         if event.reason is RejectReason.RATE_LIMITED:
-            self.rate_pause.refused(event.ts_local)
+            self.rate_pause.refused(event.ts_local, retry_after_ns=event.retry_after_ns)
         return self.orders.on_venue_event(event)
 
     def _on_dead_man_lost(self, message: DeadManSwitchLost) -> list[object]:

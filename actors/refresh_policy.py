@@ -19,10 +19,24 @@ log = logging.getLogger("makerd.order_manager")
 NS_PER_S = 1_000_000_000
 
 
+def configured_tolerance(config: OrderManagerConfig) -> Tolerance:
+    """The tolerances as configured, before any widening for a low request budget."""
+    return Tolerance(
+        price_bps=config.price_tolerance_bps,
+        size_fraction=config.size_tolerance,
+        max_age_ns=int(config.max_order_age_s * NS_PER_S),
+        queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
+        queue_hold_factor=config.queue_hold_factor,
+        depth_fraction=config.depth_tolerance,
+    )
+
+
 class RefreshPolicy:
     def __init__(self, config: OrderManagerConfig) -> None:
         self.budget_low = False
-        self.configure(config)
+        self._config = config
+        self._normal = configured_tolerance(config)
+        self._tolerance = self._normal
 
     @property
     def tolerance(self) -> Tolerance:
@@ -34,14 +48,7 @@ class RefreshPolicy:
 
     def configure(self, config: OrderManagerConfig) -> None:
         self._config = config
-        self._normal = Tolerance(
-            price_bps=config.price_tolerance_bps,
-            size_fraction=config.size_tolerance,
-            max_age_ns=int(config.max_order_age_s * NS_PER_S),
-            queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
-            queue_hold_factor=config.queue_hold_factor,
-            depth_fraction=config.depth_tolerance,
-        )
+        self._normal = configured_tolerance(config)
         self._tolerance = self._budget_scaled()
 
     def on_request_budget(self, report: RequestBudgetReported) -> None:

@@ -171,6 +171,7 @@ class HostileProxy:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._session: aiohttp.ClientSession | None = None
         self.url = ""
 
     def start(self) -> str:
@@ -207,6 +208,7 @@ class HostileProxy:
 
     async def _http(self, request: web.Request) -> web.Response:
         body = await request.read()
+        assert self._session is not None, "the proxy's session opens before it serves"
         async with self._session.post(
             self.upstream + request.path, data=body, headers={"Content-Type": "application/json"}
         ) as answer:
@@ -219,6 +221,7 @@ class HostileProxy:
         await down.prepare(request)
         upstream = "ws" + self.upstream[len("http") :] + "/ws"
         state: dict[str, Any] = {"user": None, "book": None}
+        assert self._session is not None, "the proxy's session opens before it serves"
         async with self._session.ws_connect(upstream, max_msg_size=0) as up:
             tasks = [
                 asyncio.create_task(self._relay_up(down, up, state)),

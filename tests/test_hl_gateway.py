@@ -39,6 +39,7 @@ from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -82,11 +83,19 @@ class Harness:
     clock: Callable[[], int] = field(default=lambda: T0)
     others: tuple[str, ...] = ()
     """Coins quoted beside BTC (a process with several coins)."""
+    gateway: OrderGateway | None = field(default=None, init=False)
+    """The gateway of the last :meth:`run`, kept to read its dead-man switch after it."""
 
-    def run(self, *commands: object) -> list[object]:
-        return asyncio.run(self._run(commands))
+    @property
+    def dead_man(self) -> DeadManSwitch:
+        assert self.gateway is not None, "run() first"
+        return self.gateway.dead_man
 
-    async def _run(self, commands: tuple[object, ...]) -> list[object]:
+    def run(self, *commands: object, together: bool = False) -> list[object]:
+        """Execute ``commands`` one after another, or all at once (``together``)."""
+        return asyncio.run(self._run(commands, together=together))
+
+    async def _run(self, commands: tuple[object, ...], *, together: bool) -> list[object]:
         rest = RestClient(self.rest_url or self.url, self.budget, timeout_s=2.0)
         await rest.open()
         signer = L1Signer(PrivateKey.from_hex(self.key, source="test"))
@@ -98,7 +107,7 @@ class Harness:
             settle=lambda: self.settled.append(True),
             now_ns=time.time_ns,  # nonces must be near the venue's clock
         )
-        self.gateway = OrderGateway(
+        gateway = OrderGateway(
             sender=sender,
             instrument=fetch_instrument(self.url, "BTC"),
             legs=self.legs,
@@ -110,9 +119,12 @@ class Harness:
             dead_man_max_failures=3,
             others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
         )
+        self.gateway = gateway
         try:
-            for command in commands:
-                await self.gateway.execute(command)  # type: ignore[arg-type]
+            if together:
+                await asyncio.gather(*(gateway.execute(c) for c in commands))  # type: ignore[arg-type]
+            for command in () if together else commands:
+                await gateway.execute(command)  # type: ignore[arg-type]
         finally:
             await rest.close()
         return self.emitted
@@ -181,8 +193,11 @@ def test_a_rate_limit_answer_rejects_as_rate_limited_and_backs_off_new_orders(
     assert isinstance(events[0], OrderRejected)
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.rate_limited_total == 1
-    assert harness.budget.seconds_until(1, priority=Priority.TRADE) > 0
+    backoff_s = harness.budget.seconds_until(1, priority=Priority.TRADE)
+    assert backoff_s > 0
     assert harness.budget.seconds_until(1, priority=Priority.CANCEL) == 0
+    said_s = events[0].retry_after_ns / 1e9
+    assert backoff_s <= said_s <= backoff_s + 1.0, "the rejection says the budget's own backoff"
 
 
 def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
@@ -199,7 +214,7 @@ def test_a_refused_dead_man_switch_is_reported_once_and_not_retried(
     warnings = [r for r in caplog.records if "dead_man_switch_refused" in r.getMessage()]
     assert len(warnings) == 1
     assert "process-side watchdog" in warnings[0].getMessage()
-    assert harness.gateway.dead_man.refused
+    assert harness.dead_man.refused
 
 
 def test_a_lost_answer_emits_nothing_definitive_and_asks_the_venue_instead(
@@ -223,9 +238,9 @@ def test_a_transient_dead_man_refusal_is_retried_until_the_switch_is_armed(
     events = harness.run(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
 
     assert [type(e) for e in events] == [DeadManSwitchArmed]
-    assert harness.gateway.dead_man.armed
-    assert harness.gateway.dead_man.failures_total == 2
-    assert not harness.gateway.dead_man.refused
+    assert harness.dead_man.armed
+    assert harness.dead_man.failures_total == 2
+    assert not harness.dead_man.refused
 
 
 def test_repeated_dead_man_failures_report_the_switch_lost_then_armed(venue_url: str) -> None:
@@ -266,6 +281,28 @@ def test_an_order_with_no_budget_left_is_refused_at_once_not_queued(venue_url: s
     assert events[0].reason is RejectReason.RATE_LIMITED
     assert harness.budget.actions_sent == 0
     assert time.monotonic() - started < 5.0, "refused, not held until the bucket refills"
+    refill_s = harness.budget.seconds_until(10, priority=Priority.TRADE)
+    assert 0 < events[0].retry_after_ns / 1e9 <= refill_s + 1.0, "it says when to try again"
+
+
+def test_questions_asked_while_the_same_one_waits_for_budget_are_answered_by_it(
+    venue_url: str,
+) -> None:
+    """Six asks about BTC while the budget is down to the query reserve (a rate limit just
+    ended, cancels were refused): one snapshot, sent after the last ask, answers them all.
+    Before, each ask waited with its own queries and they drained the budget one by one."""
+    harness = Harness(venue_url, clock=time.time_ns)
+    while harness.budget.try_spend(10, priority=Priority.QUERY) == 0:
+        pass  # spend the bucket down to the query reserve
+    spent = harness.budget.weight_spent
+    asks = [RequestAccountSnapshot(coin="BTC", ts_local=time.time_ns()) for _ in range(6)]
+
+    events = harness.run(*asks, together=True)
+
+    reports = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert len(reports) == 1, "one answer for the six questions"
+    assert reports[0].ts_local >= max(ask.ts_local for ask in asks), "sent after every ask"
+    assert harness.budget.weight_spent - spent == 20 + 2, "one open-orders and one position query"
 
 
 def test_after_a_stop_asking_what_rests_does_not_wait_behind_repairs(venue_url: str) -> None:

@@ -199,20 +199,23 @@ def test_the_bound_holds_through_cancel_and_replace_of_the_whole_ladder() -> Non
     assert highest <= 6 + TRANSIENT_MARGIN
 
 
+def rate_limited(cloid: str, *, at: int, retry_after_ns: int = 0) -> OrderRejected:
+    return OrderRejected(
+        cloid=cloid,
+        reason=RejectReason.RATE_LIMITED,
+        message="Too many cumulative requests",
+        ts_exchange=at,
+        ts_local=at,
+        retry_after_ns=retry_after_ns,
+    )
+
+
 def test_a_rate_limit_refusal_pauses_new_risk_and_nothing_is_replayed_when_it_ends() -> None:
     om = manager()
     om.handle(report())
     first = placed(om.handle(LADDER))
     for cloid in first:
-        om.handle(
-            OrderRejected(
-                cloid=cloid,
-                reason=RejectReason.RATE_LIMITED,
-                message="Too many cumulative requests",
-                ts_exchange=T0 + MS,
-                ts_local=T0 + MS,
-            )
-        )
+        om.handle(rate_limited(cloid, at=T0 + MS))
 
     during = [
         placed(om.handle(target([("59990", "0.002")], [], ts=T0 + n * 100 * MS)))
@@ -223,6 +226,24 @@ def test_a_rate_limit_refusal_pauses_new_risk_and_nothing_is_replayed_when_it_en
     assert all(batch == [] for batch in during)
     assert len(after) == 2, "after the pause: exactly the current target, not the backlog"
     assert may_rest(om) == 2
+
+
+def test_after_refusals_that_state_the_budgets_wait_new_risk_resumes_when_the_budget_said() -> None:
+    """A rate-limit episode as a fault test saw it: the venue's budget says how long it
+    refuses new risk each time. The manager waits exactly that; its own doubling stacked on
+    top kept quoting away for about 20 s after the limit had lifted."""
+    om = manager()
+    om.handle(report())
+    pending = placed(om.handle(LADDER))
+    refusals = [(0, 1 * S), (1_100 * MS, 2 * S), (3_200 * MS, 4 * S), (7_300 * MS, S // 2)]
+    for step, (at, wait) in enumerate(refusals):
+        for cloid in pending:
+            om.handle(rate_limited(cloid, at=T0 + at, retry_after_ns=wait))
+        price = str(59_990 - 10 * step)
+        held = placed(om.handle(target([(price, "0.002")], [], ts=T0 + at + wait - MS)))
+        pending = placed(om.handle(target([(price, "0.001")], [], ts=T0 + at + wait + MS)))
+        assert held == [], f"nothing before the budget's {wait / S:.1f}s had passed"
+        assert len(pending) == 1, f"quoting again once the budget's {wait / S:.1f}s had passed"
 
 
 def test_a_lost_dead_man_switch_pulls_quotes_until_it_is_armed_again() -> None:

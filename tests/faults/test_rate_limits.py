@@ -58,6 +58,7 @@ def test_a_long_rate_limit_is_not_replayed_and_a_stop_right_after_it_sends_no_or
 
     poll(quoting_again, timeout_s=30, what="new orders once the limit lifted", process=process)
     stop_ms = now_ms()
+    print(f"quoting again {(stop_ms - lifted_ms) / 1000:.1f}s after the limit lifted")
     code = bot.stop(process)
 
     record = assert_invariants(bot, output=process.text)

@@ -7,7 +7,9 @@ Open orders and positions are kept per perp dex: a builder-deployed coin's are o
 listed when the query names its dex. One answer lists every coin of its dex, so a
 repair of several coins asks once per dex: a request costs the same IP weight whether it
 serves one coin or ten. Coins asking separately are not served a request already on its
-way: its answer may predate the question (a stop's cancels, say).
+way: its answer may predate the question (a stop's cancels, say). A question asked while
+the same question still waits for request budget is another matter: the waiting one's
+queries leave after both were asked, so one answer serves both (:meth:`fresh_snapshot`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from makerd.venues.hyperliquid.parse import (
     parse_user_rate_limit,
 )
 from makerd.venues.hyperliquid.parse_funding import parse_user_funding
-from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.rate_budget import Priority, info_weight
 from makerd.venues.hyperliquid.rest import RestClient
 
 _NS_PER_MS = 1_000_000
@@ -61,6 +63,30 @@ class AccountQueries:
         self._rest = rest
         self.user = user
         self._now_ns = now_ns
+        self._snapshots_waiting: set[tuple[str, Priority]] = set()
+        self.snapshots_joined = 0
+        """Snapshot questions answered by one that was still waiting for budget."""
+
+    async def fresh_snapshot(
+        self, coin: str, *, priority: Priority = Priority.QUERY
+    ) -> AccountSnapshot | None:
+        """A snapshot whose queries leave after this call, or None when the same question
+        (coin and priority) already waits for request budget: that one answers both.
+
+        Without this, every question asked during a rate limit (each cancel refused, each
+        retry) waited with its own queries, and when the limit lifted they drained the
+        budget one after another for long enough to keep new quotes out.
+        """
+        question = (coin, priority)
+        if question in self._snapshots_waiting:
+            self.snapshots_joined += 1
+            return None
+        self._snapshots_waiting.add(question)
+        try:
+            await self._rest.budget.wait_for(info_weight("frontendOpenOrders"), priority=priority)
+        finally:
+            self._snapshots_waiting.discard(question)
+        return await self.snapshot(coin, priority=priority)
 
     async def snapshot(self, coin: str, *, priority: Priority = Priority.QUERY) -> AccountSnapshot:
         """Open orders first, then the position (both stamped with local receive time)."""

@@ -50,13 +50,16 @@ class VenueError:
 
     ``asset`` is the id from the `` asset=N`` suffix when present; ``bbo`` is the venue's
     best bid and ask quoted in a post-only rejection ("bbo was 64990@64991"), which lets
-    the caller re-price without waiting for the next book.
+    the caller re-price without waiting for the next book. ``retry_after_s`` is set on a
+    rate-limit refusal: how long the request budget will refuse new risk from now on (0 =
+    not known), so that the order manager waits exactly that and no backoff of its own.
     """
 
     reason: RejectReason
     message: str
     asset: int | None = None
     bbo: tuple[Decimal, Decimal] | None = None
+    retry_after_s: float = 0.0
 
 
 _ASSET_SUFFIX: Final = re.compile(r"\s+asset=(\d+)\s*$")

@@ -142,10 +142,12 @@ class OrderGateway:
         return known or self._instrument
 
     async def report_account(self, coin: str) -> None:
-        """Open orders then position, as the order_manager and fill_tracker expect."""
-        snapshot = await self._queries.snapshot(coin, priority=self._truth_priority())
-        self._emit(snapshot.open_orders)
-        self._emit(snapshot.position)
+        """Open orders then position, as the order_manager and fill_tracker expect; nothing
+        when the same question still waits for budget (its answer serves this one too)."""
+        snapshot = await self._queries.fresh_snapshot(coin, priority=self._truth_priority())
+        if snapshot is not None:
+            self._emit(snapshot.open_orders)
+            self._emit(snapshot.position)
 
     async def _send_new_risk(
         self, action: Mapping[str, object], *, orders: int, decided_ns: int
@@ -234,6 +236,7 @@ class OrderGateway:
                     message=error.message,
                     ts_exchange=now,
                     ts_local=now,
+                    retry_after_ns=round(error.retry_after_s * _NS_PER_S),
                 )
             )
 

@@ -117,6 +117,12 @@ class RateBudget:
         while (wait_s := self.try_spend(weight, priority=priority)) > 0:
             await asyncio.sleep(wait_s)
 
+    async def wait_for(self, weight: int, *, priority: Priority) -> None:
+        """Wait until ``weight`` may be spent, spending nothing. A caller that goes on to
+        :meth:`acquire` without awaiting anything else in between gets it at once."""
+        while (wait_s := self.seconds_until(weight, priority=priority)) > 0:
+            await asyncio.sleep(wait_s)
+
     def record_action(self, items: int) -> None:
         """An action of ``items`` orders/cancels went out (address budget counts items)."""
         self.actions_sent += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from makerd.protocol.orders import RejectReason
 from makerd.venues.hyperliquid.errors import (
@@ -96,7 +97,11 @@ class SignedSender:
         except RateLimitedError as error:
             log.warning("event=rate_limited action=%s detail=%r", kind, str(error))
             return ExchangeResponse(
-                error=VenueError(reason=RejectReason.RATE_LIMITED, message=str(error)),
+                error=VenueError(
+                    reason=RejectReason.RATE_LIMITED,
+                    message=str(error),
+                    retry_after_s=error.retry_after_s,
+                ),
                 statuses=(),
             )
         try:
@@ -112,7 +117,8 @@ class SignedSender:
                 pause,
                 response.error.message,
             )
-        elif response.error is None:
+            return replace(response, error=replace(response.error, retry_after_s=pause))
+        if response.error is None:
             self._rest.budget.record_success()
         return response
 

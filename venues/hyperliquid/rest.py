@@ -29,7 +29,12 @@ class RequestLostError(Exception):
 
 
 class RateLimitedError(Exception):
-    """The exchange refused the request for its rate limits (HTTP 429)."""
+    """The request was refused for rate limits: by the exchange (HTTP 429) or by the local
+    budget before it was sent. ``retry_after_s`` is how long the budget now refuses new risk."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class VenueUnreachableError(Exception):
@@ -102,7 +107,9 @@ class RestClient:
         if priority is Priority.TRADE:
             wait_s = self._budget.try_spend(weight, priority=priority)
             if wait_s > 0:
-                raise RateLimitedError(f"local request budget: next order in {wait_s:.1f}s")
+                raise RateLimitedError(
+                    f"local request budget: next order in {wait_s:.1f}s", retry_after_s=wait_s
+                )
         else:
             await self._budget.acquire(weight, priority=priority)
         self._budget.record_action(items)
@@ -115,7 +122,9 @@ class RestClient:
             async with self._session.post(self._base + path, data=json.dumps(body)) as response:
                 if response.status == _HTTP_TOO_MANY_REQUESTS:
                     pause = self._budget.record_rate_limited()
-                    raise RateLimitedError(f"HTTP 429 from {path}; backing off {pause:.1f}s")
+                    raise RateLimitedError(
+                        f"HTTP 429 from {path}; backing off {pause:.1f}s", retry_after_s=pause
+                    )
                 text = await response.text()
         except (TimeoutError, aiohttp.ClientError) as error:
             raise RequestLostError(f"{path}: {type(error).__name__}: {error}") from None
