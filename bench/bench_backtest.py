@@ -65,6 +65,9 @@ def main() -> None:
         "--baseline", type=Path, help="a source tree whose makerd runs first, for comparison"
     )
     args = parser.parse_args()
+    # The runs start in a scratch directory: paths given relative to here must still hold.
+    profile = args.profile.resolve() if args.profile else None
+    baseline = args.baseline.resolve() if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as scratch:
         work = Path(scratch)
         recording = work / "btc.gz"
@@ -78,10 +81,10 @@ def main() -> None:
             f"{time.monotonic() - started:.1f} s"
         )
         engines = []
-        if args.baseline is not None:
-            engines.append(_makerd(recording, work / "base", args.profile, args.baseline))
-        engines.append(_makerd(recording, work / "state", args.profile))
-        if args.baseline is not None:
+        if baseline is not None:
+            engines.append(_makerd(recording, work / "base", profile, baseline))
+        engines.append(_makerd(recording, work / "state", profile))
+        if baseline is not None:
             same = _fills(work / "base") == _fills(work / "state")
             print(f"fills tables of baseline and makerd identical row for row: {same}")
         if not args.no_hftbacktest:
@@ -105,7 +108,10 @@ def _makerd(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(source), env.get("PYTHONPATH"))))
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        # Run from the state directory's parent: ``-m`` puts the working directory first on
+        # the path, where a checkout's own makerd/ would shadow the one meant.
+        cwd = state_dir.parent
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
         # This child's own figures (RUSAGE_CHILDREN would mix in the runs before it).
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
@@ -116,9 +122,10 @@ def _makerd(
     if child.returncode != 0:
         sys.exit(f"makerd backtest failed ({child.returncode}):\n{stderr}")
     values = dict(_label_value(line) for line in stdout.splitlines())
-    name = "makerd" if source is None else f"baseline ({source.name})"
+    name = "makerd" if source is None else "baseline"
     return Engine(
         name=name + (" (profiled)" if profile else ""),
+        note="" if source is None else f"makerd of {source}",
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mib=usage.ru_maxrss / 1024,
