@@ -15,7 +15,8 @@ It prints one table: wall time, the ratio makerd / hftbacktest, makerd's CPU tim
 than wall on a shared machine), peak RSS, events per second, fills and PnL.
 ``--baseline SRC`` also runs the ``makerd`` package of another source tree (a checkout of
 the version before a change, e.g. ``git worktree add ../base main``) on the same file,
-before this one, and says whether the two journals' ``fills`` tables agree row for row. The issue's
+before this one, and says whether the two journals' ``fills`` tables agree row for row
+(with ``--profile x.prof``, the baseline's profile goes to ``x-baseline.prof``). The issue's
 size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s cold.
 ``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
 profiled one). Run: ``python bench/bench_backtest.py --hours 6``.

@@ -67,13 +67,11 @@ class Instrument:
         if price <= 0:
             raise OrderRuleError("price", f"{self.coin} price {price} is not positive")
         rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-        tick = self.tick_at(price)
-        rounded = price.quantize(tick, rounding=rounding)
+        rounded = price.quantize(self.tick_at(price), rounding=rounding)
         # Rounding up can add a digit (9999.95 -> 10000.0); re-round at the new magnitude
-        # (at the same magnitude a second quantize would change nothing).
-        tick_after = self.tick_at(rounded)
-        if tick_after is not tick:
-            rounded = rounded.quantize(tick_after, rounding=rounding)
+        # (the tick depends on the magnitude alone: at the same one, nothing would change).
+        if rounded.adjusted() != price.adjusted():
+            rounded = rounded.quantize(self.tick_at(rounded), rounding=rounding)
         if rounded <= 0:
             raise OrderRuleError("tick", f"{self.coin} price {price} is below the smallest tick")
         integral = rounded.to_integral_value()

@@ -19,6 +19,8 @@ from makerd.protocol.orders import QuoteLevel
 from makerd.protocol.side import Side
 from makerd.quoting.base import RawLadder, RawQuote
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LegalQuotes:
@@ -77,7 +79,7 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
                 problems.append("below_min_notional")
                 continue
             size = instrument.min_size_at(price)
-        levels[price] = levels.get(price, Decimal(0)) + size
+        levels[price] = levels.get(price, ZERO) + size
     ordered = sorted(levels.items(), reverse=side is Side.BUY)
     return tuple(QuoteLevel(price=price, size=size) for price, size in ordered)
 

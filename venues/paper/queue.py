@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from makerd.protocol.orders import TimeInForce
 from makerd.protocol.side import Side
 from makerd.venues.paper.queue_models import QueueEstimate, RiskAverseQueue
 
 ZERO = Decimal(0)
+_PRIORITY = attrgetter("priority")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -69,7 +71,7 @@ class OwnOrders:
 
     def __iter__(self) -> Iterator[RestingOrder]:
         """Orders in time priority."""
-        return iter(sorted(self._orders.values(), key=lambda order: order.priority))
+        return iter(sorted(self._orders.values(), key=_PRIORITY))
 
     def get(self, cloid: str) -> RestingOrder | None:
         return self._orders.get(cloid)
