@@ -7,11 +7,13 @@ book, that liquidity is gone for us (a second IOC cannot take the same size twic
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.side import Side
 
 ZERO = Decimal(0)
+_PRICE = attrgetter("price")
 
 
 class LocalBook:
@@ -29,8 +31,9 @@ class LocalBook:
         self._asks = snapshot.asks
         self._taken.clear()
         # The far end of each side, whatever the levels' order (see ``_beyond_depth``).
-        self._lowest_bid = min((level.price for level in self._bids), default=None)
-        self._highest_ask = max((level.price for level in self._asks), default=None)
+        bids, asks = self._bids, self._asks
+        self._lowest_bid = min(bids, key=_PRICE).price if bids else None
+        self._highest_ask = max(asks, key=_PRICE).price if asks else None
 
     def best(self, side: Side) -> Decimal | None:
         """The best price still available on ``side`` (bids for BUY, asks for SELL)."""
