@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from makerd.actors.gate import TradingGate
 from makerd.config.loader import ConfigError, load_config
 from makerd.config.model import MakerdConfig
+from makerd.daemon.ack_latencies import AckLatencyLog
 from makerd.daemon.basket import Basket
 from makerd.daemon.control_desk import AnswerBox, DeskParts, open_control
 from makerd.daemon.control_server import ControlSocketError
@@ -168,6 +169,7 @@ class MakerdRun:
             coin_metrics=coin_metrics_in(
                 registry, mode=config.mode.value, coins=parts.basket.coins
             ),
+            ack_latencies=AckLatencyLog(journal=journal.ack_latencies, session_id=session_id),
         )
         try:
             server = self._serve(registry)

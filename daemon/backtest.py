@@ -18,6 +18,7 @@ from typing import Protocol
 
 from makerd.actors.driver import DeterministicDriver
 from makerd.actors.gate import TradingGate
+from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.routing import FILL_TRACKER, QUOTER
 from makerd.config.model import MakerdConfig
 from makerd.daemon.cloids import CloidFactory
@@ -150,10 +151,14 @@ def run_session(
     drive: Callable[[DeterministicDriver], None],
     end_reason: str,
     watch: Callable[[object], None] | None = None,
+    latency_statement: str | None = None,
+    keep_own_orders: bool = False,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
-    ``watch`` sees every routed message.
+    ``watch`` sees every routed message. ``latency_statement`` states the latency when it
+    is not the config's constants; ``keep_own_orders`` journals every change of our orders
+    (table ``own_orders``), as a live session that records does.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -163,7 +168,7 @@ def run_session(
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
-        record_settings(journal, session_id, config, mode="backtest")
+        record_settings(journal, session_id, config, mode="backtest", latency=latency_statement)
         deps = Dependencies(
             config=config,
             instrument=instrument,
@@ -176,18 +181,30 @@ def run_session(
         )
         logics = {role: build() for role, build in logic_factories(deps).items()}
         counters = SimCounters()
+        own_log = (
+            OwnOrderLog(journal=journal.own_orders, session_id=session_id)
+            if keep_own_orders
+            else None
+        )
+        observers: list[Callable[[object], None]] = [counters]
+        if watch is not None:
+            observers.append(watch)
+        if own_log is not None:
+            observers.append(lambda message: own_log.observe((message,)))
         driver = DeterministicDriver(
             logics=logics,
             venue=venue,
             clock=clock,
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
-            observer=counters if watch is None else _both(counters, watch),
+            observer=_all(observers),
             gate=gate,
         )
         driver.start()
         drive(driver)
         driver.stop()
+        if own_log is not None:
+            own_log.flush()
         tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
         journal.record_order_event(
             session_id,
@@ -208,11 +225,12 @@ def run_session(
         journal.close()
 
 
-def _both(
-    first: Callable[[object], None], second: Callable[[object], None]
-) -> Callable[[object], None]:
+def _all(observers: list[Callable[[object], None]]) -> Callable[[object], None]:
+    if len(observers) == 1:
+        return observers[0]
+
     def observe(message: object) -> None:
-        first(message)
-        second(message)
+        for observer in observers:
+            observer(message)
 
     return observe

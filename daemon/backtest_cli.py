@@ -15,7 +15,7 @@ import tempfile
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from makerd.config.errors import ConfigError
 from makerd.config.loader import load_config
@@ -26,6 +26,9 @@ from makerd.daemon.report import format_summary
 from makerd.daemon.sessions import report_dir_problem
 from makerd.daemon.wiring import order_size_problem
 from makerd.protocol.instrument import Instrument
+
+if TYPE_CHECKING:
+    from makerd.daemon.backtest_latency import ReplayLatency
 
 NS_PER_S = 1_000_000_000
 _PROGRESS_INTERVAL_S = 0.5
@@ -65,6 +68,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
     backtest.add_argument("--tick", type=_step, help="finest price step, a power of ten (1, 0.1)")
     backtest.add_argument("--lot", type=_step, help="size step, a power of ten (0.00001)")
     backtest.add_argument(
+        "--latency-from",
+        metavar="JOURNAL[:SESSION]",
+        help="draw order latencies from the acknowledgement latencies a live or paper session"
+        " measured (default session: the journal's latest that measured any), instead of"
+        " paper.order_entry_latency_ms and paper.ack_latency_ms",
+    )
+    backtest.add_argument(
         "--report-dir",
         type=arguments.path_argument,
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
@@ -74,15 +84,18 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
 
 
 def run_backtest(args: argparse.Namespace) -> int:
+    from makerd.daemon.backtest_latency import LatencySourceError, latency_from
     from makerd.daemon.replay import InstrumentRulesError
 
     try:
         config = _config(args)
         instrument = _instrument(args, config.coin)
+        source = args.latency_from
+        latency = None if source is None else latency_from(source, config.paper)
     except ConfigError as error:
         print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
         return EXIT_CONFIG
-    except InstrumentRulesError as error:
+    except (InstrumentRulesError, LatencySourceError) as error:
         print(f"makerd: backtest: {error}", file=sys.stderr)
         return EXIT_CONFIG
     size_problem = order_size_problem(config, instrument)
@@ -99,7 +112,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"makerd: {unusable}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _replay(config, args.files, instrument, state_dir, args.report_dir)
+    return _replay(config, args.files, instrument, state_dir, args.report_dir, latency=latency)
 
 
 def _output_problem(state_dir: Path, report_dir: Path | None) -> str | None:
@@ -130,6 +143,8 @@ def _replay(
     instrument: Instrument,
     state_dir: Path,
     report_dir: Path | None,
+    *,
+    latency: ReplayLatency | None,
 ) -> int:
     from makerd.daemon.replay import run_replay
     from makerd.venues.replay.errors import RecordingError
@@ -138,7 +153,12 @@ def _replay(
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
         result = run_replay(
-            config, files, instrument=instrument, state_dir=state_dir, on_progress=progress
+            config,
+            files,
+            instrument=instrument,
+            state_dir=state_dir,
+            on_progress=progress,
+            latency=latency,
         )
     except RecordingError as error:
         if progress is not None:
@@ -164,10 +184,14 @@ def _replay(
     )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
+    orders = (
+        f"order entry {paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms"
+        if latency is None
+        else latency.statement
+    )
     print(
-        f"fill model: paper matching, queue {paper.queue_model.value}; order entry "
-        f"{paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms, feed latency as "
-        f"recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
+        f"fill model: paper matching, queue {paper.queue_model.value}; {orders}, feed latency "
+        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
     )
     print(format_summary(result.run.summary))
     if report_dir is None:

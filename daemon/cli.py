@@ -176,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
         help="backtest the market data a live or paper session recorded (feed.record_dir)"
         " with its config, and print both side by side (docs/backtest.md)",
     )
+    report.add_argument(
+        "--configured-latency",
+        action="store_true",
+        help="with --replay: the config's constant order latencies, not the session's measured"
+        " ones",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)

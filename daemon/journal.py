@@ -1,7 +1,9 @@
 """The SQLite journal: sessions, fills (each booked exactly once), order events, equity
 snapshots, actor restarts and operators' commands.
 
-Funding payments, the risk state and kill-switch events are in
+The report's tables, our orders' changes and the measured acknowledgement latencies are
+kept by :mod:`makerd.journal_extras`, :mod:`makerd.journal_own_orders` and
+:mod:`makerd.journal_latency`. Funding payments, the risk state and kill-switch events are in
 :mod:`makerd.journal_records`; the connection itself in :mod:`makerd.journal_store`.
 """
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from makerd.daemon.journal_extras import ReportTables
+from makerd.daemon.journal_latency import AckLatencyTable
 from makerd.daemon.journal_own_orders import OwnOrderTable
 from makerd.daemon.journal_records import RiskAndFundingRecords
 from makerd.daemon.journal_schema import SCHEMA_VERSION
@@ -69,6 +72,7 @@ class Journal(RiskAndFundingRecords):
         super().__init__(path)
         self.report_tables = ReportTables(self._db, self._lock)
         self.own_orders = OwnOrderTable(self._db, self._lock)
+        self.ack_latencies = AckLatencyTable(self._db, self._lock)
 
     def start_session(self, *, mode: str, coin: str, ts_ns: int, account: str | None = None) -> int:
         """Open a new session and return its id.

@@ -53,6 +53,18 @@ class OwnOrderTable:
             rows,
         )
 
+    def statuses(self, session_id: int) -> list[tuple[int, str, OrderStatus, Decimal]]:
+        """``(ts_ns, cloid, status, price)`` of the session's rows, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ts, cloid, status, price FROM own_orders WHERE session_id = ?"
+                " ORDER BY rowid",
+                (session_id,),
+            ).fetchall()
+        return [
+            (ts, cloid, OrderStatus(status), Decimal(price)) for ts, cloid, status, price in rows
+        ]
+
     def own_order_changes(self, session_id: int) -> list[OwnOrderChange]:
         """The session's rows, in order, as resting (price, size left) or gone."""
         with self._lock:

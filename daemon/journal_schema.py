@@ -95,6 +95,14 @@ _MIGRATIONS: tuple[str, ...] = (
         price TEXT NOT NULL, size TEXT NOT NULL);
     CREATE INDEX own_orders_by_session ON own_orders(session_id, ts);
     """,
+    # 7 → 8: each order action's measured acknowledgement latency (sent → the venue's
+    # answer), so a backtest can draw its latencies from a live run's.
+    """
+    CREATE TABLE ack_latencies (
+        session_id INTEGER NOT NULL REFERENCES sessions(id), ts INTEGER NOT NULL,
+        coin TEXT NOT NULL, kind TEXT NOT NULL, latency_ns INTEGER NOT NULL);
+    CREATE INDEX ack_latencies_by_session ON ack_latencies(session_id);
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

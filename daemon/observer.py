@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
 from makerd.daemon.metrics import Metrics
 from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch
 from makerd.protocol.clock import Clock
@@ -29,14 +30,19 @@ from makerd.protocol.market import (
     FeedStale,
     VenueConnectionChanged,
 )
+from makerd.protocol.order_actions import ActionKind
 from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
+    CancelRejected,
     DeadManSwitchArmed,
     DeadManSwitchLost,
     ModifyOrders,
+    ModifyRejected,
     OpenOrdersReported,
     OrderAccepted,
+    OrderCancelled,
+    OrderModified,
     OrderRejected,
     OrderStateChanged,
     PlaceOrders,
@@ -48,7 +54,6 @@ from makerd.protocol.side import Side
 
 NS_PER_S = 1_000_000_000
 RULE_LOG_INTERVAL_NS = 60 * NS_PER_S
-MAX_ACK_WAITING = 10_000
 _RULE_METRIC = {
     "below_tick": "tick",
     "size_zero": "size_zero",
@@ -108,7 +113,11 @@ class Observer:
         clock: Clock,
         on_operator_command: Callable[[OperatorCommandApplied], None] | None = None,
         paused: bool = False,
+        coin: str = "",
+        ack_log: AckLatencyLog | None = None,
     ) -> None:
+        """``ack_log`` keeps each action's measured acknowledgement latency for the journal
+        (the primary observer writes it out at each all-alive report)."""
         self._metrics = metrics
         self._clock = clock
         self._on_unresponsive = on_unresponsive
@@ -120,7 +129,8 @@ class Observer:
         metrics.operator_paused.set(1 if paused else 0)  # a pause kept from the last run
         self.first_cycle = threading.Event()
         self._last_rule_log_ns: dict[str, int] = {}
-        self._sent_ns: dict[str, int] = {}
+        self._acks = AckTimer(coin=coin)
+        self._ack_log = ack_log
         self._dead_man_armed: bool | None = None
         self._locked, self._unlocked = self._handlers()
 
@@ -158,15 +168,15 @@ class Observer:
             QuoteTarget: self._on_target,
             QuoteCycleCompleted: self._on_cycle,
             PlaceOrders: self._on_place,
-            ModifyOrders: lambda m: metrics.orders_modified_total.inc(len(m.amendments)),
-            CancelOrders: lambda m: metrics.orders_cancelled_total.labels(
-                reason=m.reason.value
-            ).inc(len(m.cloids)),
+            ModifyOrders: self._on_modify,
+            CancelOrders: self._on_cancel,
             CancelAll: lambda m: metrics.orders_cancelled_total.labels(reason=m.reason.value).inc(),
             OrderAccepted: self._on_accepted,
-            OrderRejected: lambda m: metrics.orders_rejected_total.labels(
-                reason=m.reason.value
-            ).inc(),
+            OrderRejected: self._on_rejected,
+            OrderModified: self._answer_handler(ActionKind.MODIFY),
+            ModifyRejected: lambda m: self._acks.refused(ActionKind.MODIFY, m.cloid),
+            OrderCancelled: self._answer_handler(ActionKind.CANCEL),
+            CancelRejected: lambda m: self._acks.refused(ActionKind.CANCEL, m.cloid),
             OrderStateChanged: self._on_order_state,
             QuoteLevelsRefused: self._on_levels_refused,
             OpenOrdersReported: self._on_venue_orders,
@@ -240,18 +250,46 @@ class Observer:
                 )
 
     def _on_place(self, command: PlaceOrders) -> None:
-        sent = self._clock.now_ns()
-        if len(self._sent_ns) > MAX_ACK_WAITING:
-            self._sent_ns.clear()  # acks that never came: forget them rather than grow
         for order in command.orders:
             self._metrics.orders_placed_total.labels(side=_side(order.side)).inc()
-            self._sent_ns[order.cloid] = sent
+        cloids = (order.cloid for order in command.orders)
+        self._acks.sent(ActionKind.PLACE, cloids, self._clock.now_ns())
+
+    def _on_modify(self, command: ModifyOrders) -> None:
+        self._metrics.orders_modified_total.inc(len(command.amendments))
+        cloids = (change.cloid for change in command.amendments)
+        self._acks.sent(ActionKind.MODIFY, cloids, self._clock.now_ns())
+
+    def _on_cancel(self, command: CancelOrders) -> None:
+        self._metrics.orders_cancelled_total.labels(reason=command.reason.value).inc(
+            len(command.cloids)
+        )
+        self._acks.sent(ActionKind.CANCEL, command.cloids, self._clock.now_ns())
 
     def _on_accepted(self, accepted: OrderAccepted) -> None:
-        sent = self._sent_ns.pop(accepted.cloid, None)
-        if sent is not None:
-            delay = (self._clock.now_ns() - sent) / NS_PER_S
-            self._metrics.order_ack_latency_seconds.observe(max(delay, 0.0))
+        latency = self._answered(ActionKind.PLACE, accepted.cloid)
+        if latency is not None:
+            self._metrics.order_ack_latency_seconds.observe(latency / NS_PER_S)
+
+    def _on_rejected(self, rejected: OrderRejected) -> None:
+        self._metrics.orders_rejected_total.labels(reason=rejected.reason.value).inc()
+        self._acks.refused(ActionKind.PLACE, rejected.cloid)
+
+    def _answer_handler(self, kind: ActionKind) -> Handler:
+        def on_answer(answer: OrderModified | OrderCancelled) -> None:
+            self._answered(kind, answer.cloid)
+
+        return on_answer
+
+    def _answered(self, kind: ActionKind, cloid: str) -> int | None:
+        """The action's measured latency (ns), kept for the journal; None if it was not
+        sent in this run."""
+        latency = self._acks.answered(kind, cloid, self._clock.now_ns())
+        if latency is None:
+            return None
+        if self._ack_log is not None:
+            self._ack_log.add(latency)
+        return latency.latency_ns
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
         if report.ts_local >= self._status.venue_report_ns:
@@ -280,6 +318,8 @@ class Observer:
 
     def _on_all_alive(self, alive: AllChildrenAlive) -> None:
         self._metrics.watchdog_last_ping_timestamp_seconds.set(alive.ts_local / NS_PER_S)
+        if self._ack_log is not None:
+            self._ack_log.flush()  # the watchdog's thread: off the path of orders and answers
         self._on_alive()
 
     def _on_tripped(self, tripped: KillSwitchTripped) -> None:

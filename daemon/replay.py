@@ -16,6 +16,7 @@ from pathlib import Path
 from makerd.actors.driver import DeterministicDriver
 from makerd.config.model import MakerdConfig
 from makerd.daemon.backtest import SessionRun, run_session
+from makerd.daemon.backtest_latency import ReplayLatency
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.errors import FeedParseError
@@ -24,7 +25,6 @@ from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.venue import ReplayVenue
 
-NS_PER_MS = 1_000_000
 PROGRESS_EVERY = 8192
 """Driver steps between two progress callbacks (cheap enough to ignore, often enough to see)."""
 
@@ -77,16 +77,20 @@ def run_replay(
     state_dir: Path,
     on_progress: Callable[[float], None] | None = None,
     own: OwnOrders | None = None,
+    latency: ReplayLatency | None = None,
 ) -> ReplayResult:
     """Replay ``paths`` (merged by local time) for ``config.coin``.
 
     Raises :class:`RecordingError` for an unreadable file and
     :class:`EmptyRecordingError` when nothing of the coin is in them. ``own``: the
-    recording session's own orders and fills, taken out of what is replayed.
+    recording session's own orders and fills, taken out of what is replayed, and whose
+    own orders' changes the replay journals (for the queue wait). ``latency``: order
+    latencies drawn from a session's measured ones (default: the config's constants).
     """
     stream = ReplayStream(paths, coin=config.coin)
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
-    venue = ReplayVenue(events, instrument, config.paper)
+    model = None if latency is None else latency.model
+    venue = ReplayVenue(events, instrument, config.paper, latency=model)
     clock = ManualClock(venue.first_ns)
 
     def drive(driver: DeterministicDriver) -> None:
@@ -98,9 +102,7 @@ def run_replay(
             if on_progress is not None and steps % PROGRESS_EVERY == 0:
                 on_progress(stream.progress)
         # Answers to the last commands still arrive; nothing new is recorded after this.
-        config_paper = config.paper
-        drain_ns = (config_paper.order_entry_latency_ms + config_paper.ack_latency_ms) * NS_PER_MS
-        driver.step_to(driver.clock.now_ns() + drain_ns)
+        driver.step_to(driver.clock.now_ns() + venue.exchange.longest_latency_ns)
 
     run = run_session(
         config,
@@ -110,6 +112,8 @@ def run_replay(
         state_dir=state_dir,
         drive=drive,
         end_reason="end of recording",
+        latency_statement=None if latency is None else latency.statement,
+        keep_own_orders=own is not None,
     )
     if on_progress is not None:
         on_progress(1.0)

@@ -5,7 +5,9 @@ directory and its whole config. This replays the lines that session received (th
 stamped between its start and its end, from the recorder's files of its coin), less the
 session's own orders and fills (see :mod:`venues.replay.own_orders`), through
 ``makerd backtest``'s machinery with that config and the rules saved beside the files,
-into a journal of its own, and hands both summaries to :mod:`makerd.report_compare`.
+drawing order latencies from the ones the session measured (:mod:`makerd.backtest_latency`),
+into a journal of its own, and hands both summaries, each with its average queue wait
+(:mod:`makerd.report_queue_wait`), to :mod:`makerd.report_compare`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from typing import TextIO
 from makerd.config.errors import ConfigError
 from makerd.config.loader import parse_config
 from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest_latency import session_latency
 from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.replay import run_replay
+from makerd.daemon.report_queue_wait import QUEUE_WAIT_KEY, average_queue_wait
 from makerd.daemon.report_stats import report_figures
 from makerd.daemon.report_summary import JsonValue, summary_document
-from makerd.daemon.session_settings import ReplayInputs, read_replay_inputs
+from makerd.daemon.session_settings import ReplayInputs, constant_latency, read_replay_inputs
 from makerd.daemon.sessions import JOURNAL_NAME, session_journal
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.recording_files import file_label
@@ -53,10 +57,16 @@ class ReplayComparison:
     """Recorded lines of the session's time span that were replayed."""
     own: OwnOrders
     """The session's own orders and fills, and how much of them the replay took out."""
+    latency: str
+    """The order latencies the replay drew, as its report states them."""
 
 
-def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayComparison:
-    """Replay ``session_id`` (default: the latest) of ``state_dir``'s journal.
+def compare_with_replay(
+    state_dir: Path, session_id: int | None, *, measured_latency: bool = True
+) -> ReplayComparison:
+    """Replay ``session_id`` (default: the latest) of ``state_dir``'s journal, drawing
+    order latencies from the session's measured ones (``measured_latency``, the default)
+    or with the config's constants.
 
     NoJournalError, KeyError (no such session), NotReplayableError, or the backtest's
     RecordingError / EmptyRecordingError for a recording that cannot be replayed.
@@ -64,18 +74,29 @@ def compare_with_replay(state_dir: Path, session_id: int | None) -> ReplayCompar
     with session_journal(state_dir, session_id) as (journal, chosen):
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
+        config, instrument, record_dir = _replay_terms(record, inputs)
         live = summary_document(report_figures(journal, chosen))
         # Paper orders never reached the venue: its recording holds only the market.
         own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
-    config, instrument, record_dir = _replay_terms(record, inputs)
+        latency = session_latency(journal, chosen, config.paper) if measured_latency else None
+        live_wait = average_queue_wait(journal, chosen)
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
-    result = run_replay(config, [recording], instrument=instrument, state_dir=replay_dir, own=own)
+    result = run_replay(
+        config, [recording], instrument=instrument, state_dir=replay_dir, own=own, latency=latency
+    )
     with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
-        replay = summary_document(report_figures(replay_journal, result.run.session_id))
+        replay_id = result.run.session_id
+        replay = summary_document(report_figures(replay_journal, replay_id))
+        replay_wait = average_queue_wait(replay_journal, replay_id)
     return ReplayComparison(
-        live=live, replay=replay, replay_state_dir=replay_dir, lines=lines, own=own
+        live={**live, QUEUE_WAIT_KEY: live_wait},
+        replay={**replay, QUEUE_WAIT_KEY: replay_wait},
+        replay_state_dir=replay_dir,
+        lines=lines,
+        own=own,
+        latency=constant_latency(config.paper) if latency is None else latency.statement,
     )
 
 

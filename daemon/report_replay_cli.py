@@ -19,7 +19,9 @@ def report_replay(args: argparse.Namespace) -> int:
         print("makerd: --replay takes neither --all nor --report-dir", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        comparison = compare_with_replay(args.state_dir, args.session)
+        comparison = compare_with_replay(
+            args.state_dir, args.session, measured_latency=not args.configured_latency
+        )
     except (NoJournalError, KeyError, NotReplayableError, RecordingError) as error:
         print(f"makerd: report --replay: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -37,5 +39,6 @@ def report_replay(args: argparse.Namespace) -> int:
         f"{len(own.own_trade_ids)} fills from its trades, {own.size_removed.normalize():f} "
         f"of displayed size from its books ({own.order_changes} order changes journaled)"
     )
+    print(f"replay order latency: {comparison.latency}")
     print(format_comparison(live, replay, names=(str(live["mode"]), "replay")))
     return EXIT_OK

@@ -125,6 +125,7 @@ def finish_journal(
 ) -> None:
     """The stop row, the session's end with its summary, and the summary printed."""
     journal, session_id = session.journal, session.session_id
+    session.ack_latencies.flush()
     left = "unknown" if open_at_stop is None else str(open_at_stop)
     journal.record_order_event(
         session_id,

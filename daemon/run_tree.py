@@ -17,6 +17,7 @@ import pykka
 from makerd.actors.gate import TradingGate
 from makerd.actors.router import Router
 from makerd.config.model import MakerdConfig
+from makerd.daemon.ack_latencies import AckLatencyLog
 from makerd.daemon.basket import Basket
 from makerd.daemon.coin_observers import CoinObservers
 from makerd.daemon.journal import Journal
@@ -42,6 +43,8 @@ class Session:
     session_id: int
     venue: ProcessVenue
     coin_metrics: dict[str, Metrics]
+    ack_latencies: AckLatencyLog
+    """Each order action's measured acknowledgement latency, on its way to the journal."""
 
     @property
     def metrics(self) -> Metrics:
@@ -121,6 +124,8 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
                 clock=parts.clock,
                 on_operator_command=hooks.on_operator_command,
                 paused=parts.pause.paused,
+                coin=coin,
+                ack_log=session.ack_latencies,
             )
             for coin, metrics in session.coin_metrics.items()
         },

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from makerd.config.document import config_document
-from makerd.config.model import MakerdConfig, Mode, QueueModel
+from makerd.config.model import MakerdConfig, Mode, PaperConfig, QueueModel
 from makerd.daemon.journal import Journal
+from makerd.daemon.journal_latency import distribution_text
 
 PAPER_FILL_MODEL = (
     "paper matching engine: an order joins behind the displayed size at its price, "
@@ -59,10 +60,7 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
         fill_model = POWER_PROB_FILL_MODEL.format(n=paper.queue_power)
     return SessionSettings(
         fill_model=fill_model,
-        latency=(
-            f"order entry {paper.order_entry_latency_ms} ms, "
-            f"acknowledgement {paper.ack_latency_ms} ms (constant)"
-        ),
+        latency=constant_latency(paper),
         fees=(
             f"maker {format(paper.maker_fee_rate, 'f')}, "
             f"taker {format(paper.taker_fee_rate, 'f')} of notional"
@@ -71,7 +69,24 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
     )
 
 
-def record_settings(journal: Journal, session_id: int, config: MakerdConfig, *, mode: str) -> None:
+def constant_latency(paper: PaperConfig) -> str:
+    """The paper venue's configured latencies, as a report states them."""
+    return (
+        f"order entry {paper.order_entry_latency_ms} ms, "
+        f"acknowledgement {paper.ack_latency_ms} ms (constant)"
+    )
+
+
+def record_settings(
+    journal: Journal,
+    session_id: int,
+    config: MakerdConfig,
+    *,
+    mode: str,
+    latency: str | None = None,
+) -> None:
+    """Keep the session's settings; ``latency`` states a latency that is not the config's
+    (a backtest drawing from measured latencies)."""
     settings = settings_of(config, mode=mode)
     record_dir = config.feed.record_dir
     journal.report_tables.record_settings(
@@ -79,7 +94,7 @@ def record_settings(journal: Journal, session_id: int, config: MakerdConfig, *, 
         json.dumps(
             {
                 "fill_model": settings.fill_model,
-                "latency": settings.latency,
+                "latency": settings.latency if latency is None else latency,
                 "fees": settings.fees,
                 "max_position": settings.max_position,
                 "record_dir": None if record_dir is None else str(record_dir.resolve()),
@@ -109,12 +124,19 @@ def read_replay_inputs(journal: Journal, session_id: int) -> ReplayInputs:
 
 
 def read_settings(journal: Journal, session_id: int) -> SessionSettings:
-    """The session's settings; each one "unknown" for a session that did not keep them."""
+    """The session's settings; each one "unknown" for a session that did not keep them.
+
+    A session that measured its orders' acknowledgement latencies states their
+    distribution after its latency."""
     text = journal.report_tables.settings(session_id)
     stored = json.loads(text) if text is not None else {}
+    latency = str(stored.get("latency", UNKNOWN))
+    measured = [row.latency_ns for row in journal.ack_latencies.ack_latencies(session_id)]
+    if measured:
+        latency += f"; measured ack latency {distribution_text(measured)}"
     return SessionSettings(
         fill_model=str(stored.get("fill_model", UNKNOWN)),
-        latency=str(stored.get("latency", UNKNOWN)),
+        latency=latency,
         fees=str(stored.get("fees", UNKNOWN)),
         max_position=stored.get("max_position"),
     )

@@ -227,14 +227,14 @@ def _quote_sampler(deps: Dependencies) -> QuoteSampler | None:
 
 
 def keeps_own_orders(config: MakerdConfig) -> bool:
-    """A live run that records its market journals its orders' changes."""
-    return config.mode is Mode.LIVE and config.feed.record_dir is not None
+    """A live or paper run that records its market journals its orders' changes (a live
+    run's replay takes them out of the recording; both give the queue wait)."""
+    return config.mode in {Mode.LIVE, Mode.PAPER} and config.feed.record_dir is not None
 
 
 def _own_order_log(deps: Dependencies) -> OwnOrderLog | None:
-    """Our orders' changes, kept while a live run records (a replay takes us out).
-
-    Paper orders never reach the venue, so a paper run's recording holds none of them.
+    """Our orders' changes, kept while a live or paper run records (a replay of a live run
+    takes us out; paper orders never reach the venue, so its recording holds none of them).
     """
     if not keeps_own_orders(deps.config) or not isinstance(deps.journal, Journal):
         return None

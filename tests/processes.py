@@ -15,6 +15,10 @@ from pathlib import Path
 
 import yaml
 
+STARTED: list[MakerdProcess] = []
+"""Every makerd this test process started, in order: what ``tests/conftest.py`` stops
+when a test ends without stopping its own."""
+
 
 class MakerdProcess:
     """``python -m makerd ...`` in a working directory of the test's choosing."""
@@ -35,6 +39,7 @@ class MakerdProcess:
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        STARTED.append(self)
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -77,6 +82,15 @@ class MakerdProcess:
             ) from None
         self._reader.join(timeout=5)
         return code
+
+    def kill_if_running(self) -> bool:
+        """SIGKILL it if it still runs; whether it did."""
+        if self.proc.poll() is not None:
+            return False
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=5)
+        return True
 
     @property
     def text(self) -> str:

@@ -10,7 +10,10 @@ issue's tolerance (fills ±10 %, PnL ±20 %) is measured by ``bench/bench_fideli
 not asserted here (docs/backtest.md gives the figures). A short run that happened to
 agree in total would be luck, not evidence. It also checks what the replay needs to take
 the session's own orders out of its recording: the journal kept them, and each of its
-fills is known by a trade id that the recording printed.
+fills is known by a trade id that the recording printed. And what the replay draws its
+order latencies from: one measured latency per acknowledged placement, each plausible
+for a round trip on loopback; the replay says it drew them, and gives both sides' queue
+wait.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -29,14 +33,18 @@ import pytest
 from eth_account import Account
 
 from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.journal_latency import AckLatency
 from makerd.daemon.report_replay import cut_session_lines, own_orders_of
 from makerd.daemon.sessions import session_journal
 from makerd.protocol.market import TradePrinted
+from makerd.protocol.order_actions import ActionKind
+from makerd.protocol.orders import OrderStatus
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.replay.stream import ReplayStream
 from tests.processes import MakerdProcess, write_config
 
+NS_PER_S = 1_000_000_000
 RUN_S = float(os.environ.get("MAKERD_FIDELITY_S", "20"))
 FILL_TOLERANCE = Decimal("0.10")
 PNL_TOLERANCE = Decimal("0.20")
@@ -85,11 +93,11 @@ def figures(output: str, label: str) -> tuple[Decimal, Decimal]:
     return Decimal(match.group(1)), Decimal(match.group(2))
 
 
-def replay_report(tmp_path: Path, state: Path) -> subprocess.CompletedProcess[str]:
+def replay_report(tmp_path: Path, state: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``makerd report --session 1 --replay`` on a live session's state directory."""
     return subprocess.run(
         [sys.executable, "-m", "makerd", "report", "--state-dir", str(state), "--session", "1",
-         "--replay"],
+         "--replay", *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
         check=False,
     )  # fmt: skip
@@ -111,6 +119,7 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
 ) -> None:
     state = live_run(tmp_path, venue_url)
     own_trades, recorded_trades, own_changes = own_traces(tmp_path, state)
+    latencies, placements_acknowledged = measured(state)
 
     result = replay_report(tmp_path, state)
 
@@ -123,6 +132,31 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     assert own_changes > 0, "the live session journaled its orders' changes"
     assert len(own_trades) == live_fills
     assert own_trades <= recorded_trades, "every own fill is a recorded trade, by id"
+    places = [row.latency_ns for row in latencies if row.kind is ActionKind.PLACE]
+    assert len(places) == placements_acknowledged > 0, "one latency per acknowledged placement"
+    assert all(0 < ns < 5 * NS_PER_S for ns in (row.latency_ns for row in latencies))
+    assert statistics.median(places) < NS_PER_S // 2, "a loopback round trip, not a timeout"
+    assert f"replay order latency: measured ack latency, session 1, n={len(latencies)}, p50" in (
+        result.stdout
+    )
+    live_wait, replay_wait = figures(result.stdout, "average queue wait (s)")
+    assert live_wait > 0
+    assert replay_wait > 0
+
+
+def measured(state: Path) -> tuple[list[AckLatency], int]:
+    """The session's measured latencies, and how many placements its order manager saw
+    acknowledged (pending_new, then open, in its journaled order changes)."""
+    with session_journal(state, 1) as (journal, chosen):
+        latencies = journal.ack_latencies.ack_latencies(chosen)
+        statuses = journal.own_orders.statuses(chosen)
+    last: dict[str, OrderStatus] = {}
+    acknowledged = 0
+    for _, cloid, status, _ in statuses:
+        if status is OrderStatus.OPEN and last.get(cloid) is OrderStatus.PENDING_NEW:
+            acknowledged += 1
+        last[cloid] = status
+    return latencies, acknowledged
 
 
 def own_traces(tmp_path: Path, state: Path) -> tuple[set[str], set[str], int]:

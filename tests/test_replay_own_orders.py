@@ -142,8 +142,9 @@ def test_a_journaled_session_is_taken_out_of_its_books(tmp_path: Path) -> None:
     ]
 
 
-def test_only_a_live_run_that_records_keeps_its_orders_for_a_replay() -> None:
-    """A paper run's orders never reach the venue: its recording is the market alone."""
+def test_a_live_or_paper_run_that_records_keeps_its_orders_for_a_replay() -> None:
+    """Both give their replay's queue wait (only a live run's are taken out of its
+    recording: a paper run's orders never reach the venue); sim does not record."""
 
     def config(mode: str, record_dir: str | None) -> MakerdConfig:
         return parse_config(
@@ -151,5 +152,6 @@ def test_only_a_live_run_that_records_keeps_its_orders_for_a_replay() -> None:
         )
 
     assert keeps_own_orders(config("live", "rec"))
-    assert not keeps_own_orders(config("paper", "rec"))
+    assert keeps_own_orders(config("paper", "rec"))
     assert not keeps_own_orders(config("live", None))
+    assert not keeps_own_orders(config("sim", None))

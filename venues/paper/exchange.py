@@ -2,15 +2,17 @@
 
 It serves sim, paper (real Hyperliquid data) and backtest modes alike, so it learns about
 the market only from :class:`BookSnapshotReceived` and :class:`TradePrinted` events — never
-from whatever generated them. Latency is modelled on both legs: a command takes effect
-``order_entry_latency_ms`` after it is submitted and sees the book as it is then; what it
-causes reaches makerd ``ack_latency_ms`` later (``ts_exchange`` is the effect time,
-``ts_local`` the delivery time). Fills caused by market data are delivered with the same
-acknowledgement latency. Times are compared on the local clock (``ts_local`` of market data).
+from whatever generated them. Latency is modelled on both legs: a command takes effect one
+entry latency after it is submitted and sees the book as it is then; what it causes
+reaches makerd one acknowledgement latency later (``ts_exchange`` is the effect time,
+``ts_local`` the delivery time). Both are the config's constants unless a measured
+distribution is given (:mod:`venues.paper.latency`). Times are compared on the local clock
+(``ts_local`` of market data).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from decimal import Decimal
@@ -20,6 +22,7 @@ from makerd.config.model import PaperConfig
 from makerd.protocol.account import RepairFills
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.order_actions import action_kind
 from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
@@ -30,6 +33,7 @@ from makerd.protocol.orders import (
     RequestMargin,
     VenueCommand,
 )
+from makerd.venues.paper.latency import ConstantLatency, OrderLatency
 from makerd.venues.paper.matching import MatchingEngine
 from makerd.venues.paper.replies import PaperEvent
 
@@ -41,16 +45,28 @@ class PaperExchange:
 
     ``id_prefix`` starts every trade id this venue mints (``"<prefix>-<n>"``); give each
     run a distinct prefix so fills journaled by an earlier run are never mistaken for
-    duplicates.
+    duplicates. ``latency`` replaces the config's constant latencies (a backtest drawing
+    from a live session's measured ones).
     """
 
     def __init__(
-        self, instrument: Instrument, config: PaperConfig, *, id_prefix: str = "paper"
+        self,
+        instrument: Instrument,
+        config: PaperConfig,
+        *,
+        id_prefix: str = "paper",
+        latency: OrderLatency | None = None,
     ) -> None:
-        self._entry_ns = config.order_entry_latency_ms * NS_PER_MS
+        configured_ack_ns = config.ack_latency_ms * NS_PER_MS
+        self._latency = latency or ConstantLatency(
+            entry_ns=config.order_entry_latency_ms * NS_PER_MS, ack_ns=configured_ack_ns
+        )
+        # The engine stamps every answer with the configured latency; a drawn one shifts it.
+        self._configured_ack_ns = configured_ack_ns
+        self._market_shift_ns = self._latency.market_ack_ns - configured_ack_ns
         self._engine = MatchingEngine(instrument, config, id_prefix=id_prefix)
         self._sequence = itertools.count()
-        self._pending: list[tuple[int, int, VenueCommand]] = []
+        self._pending: list[tuple[int, int, VenueCommand, int]] = []
         self._outbox: list[tuple[int, int, PaperEvent]] = []
 
     @property
@@ -68,6 +84,11 @@ class PaperExchange:
         """How many of our orders the venue holds, un-fired triggers included."""
         return len(self._engine.open_orders())
 
+    @property
+    def longest_latency_ns(self) -> int:
+        """The longest a command may take from its submission to its answer."""
+        return self._latency.longest_ns
+
     def next_due_ns(self) -> int | None:
         """When the next queued command takes effect or reply is delivered (None: nothing)."""
         due = [heap[0][0] for heap in (self._pending, self._outbox) if heap]
@@ -75,17 +96,20 @@ class PaperExchange:
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; it takes effect after the order-entry latency."""
-        effect_ns = now_ns + self._entry_ns
-        heapq.heappush(self._pending, (effect_ns, next(self._sequence), command))
+        legs = self._latency.draw(action_kind(command))
+        shift_ns = legs.ack_ns - self._configured_ack_ns
+        heapq.heappush(
+            self._pending, (now_ns + legs.entry_ns, next(self._sequence), command, shift_ns)
+        )
 
     def on_market(self, event: BookSnapshotReceived | TradePrinted) -> None:
         """Feed one market-data event, in time order."""
         # Commands that took effect before this event must see the book it replaces.
         self._run_commands_until(event.ts_local)
         if isinstance(event, BookSnapshotReceived):
-            self._deliver(self._engine.on_book(event))
+            self._deliver(self._engine.on_book(event), self._market_shift_ns)
         else:
-            self._deliver(self._engine.on_trade(event))
+            self._deliver(self._engine.on_trade(event), self._market_shift_ns)
 
     def advance(self, now_ns: int) -> list[object]:
         """Apply every command due by ``now_ns``; return the events delivered by then."""
@@ -101,8 +125,8 @@ class PaperExchange:
 
     def _run_commands_until(self, now_ns: int) -> None:
         while self._pending and self._pending[0][0] <= now_ns:
-            effect_ns, _, command = heapq.heappop(self._pending)
-            self._deliver(self._apply(command, effect_ns))
+            effect_ns, _, command, shift_ns = heapq.heappop(self._pending)
+            self._deliver(self._apply(command, effect_ns), shift_ns)
 
     def _apply(self, command: VenueCommand, at_ns: int) -> list[PaperEvent]:
         engine = self._engine
@@ -135,6 +159,11 @@ class PaperExchange:
             return self._engine.margin(at_ns)
         return self._engine.report(question.coin, at_ns)
 
-    def _deliver(self, events: list[PaperEvent]) -> None:
+    def _deliver(self, events: list[PaperEvent], shift_ns: int) -> None:
         for event in events:
-            heapq.heappush(self._outbox, (event.ts_local, next(self._sequence), event))
+            delivered = (
+                dataclasses.replace(event, ts_local=event.ts_local + shift_ns)
+                if shift_ns
+                else event
+            )
+            heapq.heappush(self._outbox, (delivered.ts_local, next(self._sequence), delivered))

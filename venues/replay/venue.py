@@ -17,6 +17,7 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
 from makerd.protocol.orders import VenueCommand
 from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.latency import OrderLatency
 from makerd.venues.paper.replies import PaperEvent
 from makerd.venues.replay.messages import RecordingGap, ReplayEvent
 
@@ -40,15 +41,23 @@ class ReplayVenue:
     """
 
     def __init__(
-        self, events: Iterator[ReplayEvent], instrument: Instrument, paper: PaperConfig
+        self,
+        events: Iterator[ReplayEvent],
+        instrument: Instrument,
+        paper: PaperConfig,
+        *,
+        latency: OrderLatency | None = None,
     ) -> None:
+        """``latency``: the order latencies to draw (default: the config's constants)."""
         self._events = events
         self._next: ReplayEvent | None = next(events, None)
         if self._next is None:
             raise EmptyRecordingError("no events to replay")
         self.first_ns = self.last_ns = self._next.ts_local
         # Trade ids start with the recording's first instant: the same data, the same ids.
-        self.exchange = PaperExchange(instrument, paper, id_prefix=f"replay{self.first_ns}")
+        self.exchange = PaperExchange(
+            instrument, paper, id_prefix=f"replay{self.first_ns}", latency=latency
+        )
         self.replayed: Counter[str] = Counter()
         """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
         ``dropped``, ``gaps``."""

@@ -1,0 +1,85 @@
+"""A backtest's order latencies drawn from a session's measured ones (``--latency-from``,
+and ``makerd report --replay`` by default), and the line every report states them with.
+
+A session journals each order action's measured acknowledgement latency (table
+``ack_latencies``). A session that measured none leaves the backtest on the config's
+constants, and the statement says so.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from makerd.config.model import PaperConfig
+from makerd.daemon.journal import Journal, JournalError
+from makerd.daemon.journal_latency import distribution_text
+from makerd.daemon.session_settings import constant_latency
+from makerd.protocol.order_actions import ActionKind
+from makerd.venues.paper.latency import (
+    NS_PER_MS,
+    ConstantLatency,
+    MeasuredLatency,
+    OrderLatency,
+)
+
+LATENCY_SEED = 0
+"""The draws' seed: fixed, so a backtest of the same files, config and journal is repeatable."""
+
+
+class LatencySourceError(ValueError):
+    """``--latency-from`` names no journal, or a session it does not hold."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayLatency:
+    """The latencies a backtest draws, and how its reports state them."""
+
+    model: OrderLatency
+    statement: str
+
+
+def session_latency(journal: Journal, session_id: int, paper: PaperConfig) -> ReplayLatency:
+    """``session_id``'s measured latencies; the config's constants when it measured none."""
+    measured: defaultdict[ActionKind, list[int]] = defaultdict(list)
+    for row in journal.ack_latencies.ack_latencies(session_id):
+        measured[row.kind].append(row.latency_ns)
+    if not measured:
+        constant = ConstantLatency(
+            entry_ns=paper.order_entry_latency_ms * NS_PER_MS,
+            ack_ns=paper.ack_latency_ms * NS_PER_MS,
+        )
+        statement = f"{constant_latency(paper)}: session {session_id} measured none"
+        return ReplayLatency(model=constant, statement=statement)
+    pooled = [ns for samples in measured.values() for ns in samples]
+    statement = (
+        f"measured ack latency, session {session_id}, {distribution_text(pooled)} "
+        "(each order action draws a round trip of its kind, half each way)"
+    )
+    return ReplayLatency(model=MeasuredLatency(measured, seed=LATENCY_SEED), statement=statement)
+
+
+def latency_from(source: str, paper: PaperConfig) -> ReplayLatency:
+    """``JOURNAL[:SESSION]``: that session's latencies (default: the journal's latest
+    session that measured any)."""
+    path_text, _, session_text = source.rpartition(":")
+    if not path_text or not session_text.isdigit():
+        path_text, session_text = source, ""
+    path = Path(path_text)
+    if not path.is_file():
+        raise LatencySourceError(f"--latency-from {source}: no journal at {path}")
+    try:
+        with Journal(path) as journal:
+            measured = journal.ack_latencies.measured_sessions()
+            session_id = int(session_text) if session_text else max(measured, default=None)
+            if session_id is None:
+                raise LatencySourceError(
+                    f"--latency-from {source}: no session in it measured any latency"
+                )
+            if session_id not in journal.session_ids():
+                raise LatencySourceError(f"--latency-from {source}: no session {session_id}")
+            return session_latency(journal, session_id, paper)
+    except (JournalError, sqlite3.DatabaseError) as error:
+        raise LatencySourceError(f"--latency-from {source}: {error}") from None
