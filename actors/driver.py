@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 
 from makerd.actors.gate import TradingGate
 from makerd.actors.pong import answer_ping
-from makerd.actors.routing import ACTOR_ROLES, OBSERVER, VENUE, Directed, Logic, recipients
+from makerd.actors.routing import (
+    ACTOR_ROLES,
+    OBSERVER,
+    ROUTES,
+    VENUE,
+    Directed,
+    Logic,
+    recipients,
+)
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import Ping, TimerFired
 from makerd.protocol.orders import as_venue_command
@@ -125,7 +133,11 @@ class DeterministicDriver:
 
 def _enqueue(queue: deque[tuple[str, object]], message: object) -> None:
     """Queue ``message`` for each of its recipients (a :class:`Directed` one unwrapped)."""
-    if isinstance(message, Directed):
-        queue.append((message.to, message.message))
-    else:
-        queue.extend([(role, message) for role in recipients(message)])
+    # The table first: every message but a directed one is in it.
+    roles = ROUTES.get(type(message))
+    if roles is None:
+        if isinstance(message, Directed):
+            queue.append((message.to, message.message))
+            return
+        roles = recipients(message)  # names the type that has no route
+    queue.extend([(role, message) for role in roles])

@@ -55,12 +55,25 @@ class ManagedOrder:
         return self.size - self.filled
 
 
+MAX_LEGS_KEPT = 16
+"""Venue ids remembered per live order; older legs' fills arrive long before this many
+modifies have been answered."""
+
+
 class OrderTable:
     def __init__(self, *, coin: str) -> None:
         self._coin = coin
         self._orders: dict[str, ManagedOrder] = {}
         self._by_venue_id: dict[int, str] = {}
+        """Every venue id each live order has had (a modify may give it a new one), so a
+        fill of an earlier leg that names no cloid still finds its order."""
+        self._legs_of: dict[str, list[int]] = {}
         self._changes: list[object] = []
+
+    @property
+    def tracked_venue_ids(self) -> int:
+        """Venue ids held for fill lookups: at most ``MAX_LEGS_KEPT`` per live order."""
+        return len(self._by_venue_id)
 
     def all(self) -> list[ManagedOrder]:
         return list(self._orders.values())
@@ -188,7 +201,15 @@ class OrderTable:
 
     def _set_venue_id(self, order: ManagedOrder, venue_order_id: int) -> None:
         order.venue_order_id = venue_order_id
+        legs = self._legs_of.setdefault(order.cloid, [])
+        if venue_order_id in legs:
+            return
+        legs.append(venue_order_id)
         self._by_venue_id[venue_order_id] = order.cloid
+        if len(legs) > MAX_LEGS_KEPT:
+            # A fill of a leg this many modifies old is not coming: the venue answered each
+            # modify after the leg before it had stopped resting.
+            self._by_venue_id.pop(legs.pop(0), None)
 
     def _move(self, cloid: str, status: OrderStatus, now_ns: int) -> None:
         order = self._orders.get(cloid)
@@ -199,9 +220,11 @@ class OrderTable:
         self._record(order, now_ns)
 
     def _remove(self, cloid: str) -> None:
-        order = self._orders.pop(cloid, None)
-        if order is not None and order.venue_order_id is not None:
-            self._by_venue_id.pop(order.venue_order_id, None)
+        """Forget the order and every venue id it had: ids only its last leg's before, so
+        each modify that renumbered an order left one entry behind for the whole run."""
+        self._orders.pop(cloid, None)
+        for venue_order_id in self._legs_of.pop(cloid, ()):
+            self._by_venue_id.pop(venue_order_id, None)
 
     def _record(self, order: ManagedOrder, now_ns: int) -> None:
         self._changes.append(

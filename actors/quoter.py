@@ -20,7 +20,7 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
 from makerd.protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import MarginReported, RiskStateChanged, TradingState
-from makerd.quoting.base import QuoteInputs, QuoteModel
+from makerd.quoting.base import QuoteInputs, QuoteModel, reads_arrival
 from makerd.quoting.intensity import TradeIntensityEstimator
 from makerd.quoting.legalize import legalize
 from makerd.quoting.markout import AdverseSelectionGuard
@@ -66,6 +66,7 @@ class QuoterLogic:
         """
         self._instrument = instrument
         self._model = model
+        self._reads_arrival = reads_arrival(model)
         self._max_position = max_position
         self._min_requote_interval_ns = min_requote_interval_ns
         self._urgent_move = None if urgent_move_bps is None else urgent_move_bps * BPS
@@ -138,6 +139,7 @@ class QuoterLogic:
     def _on_parameters(self, changed: ParametersChanged) -> list[object]:
         if self._rebuild_model is not None:
             self._model = self._rebuild_model(changed.quoting)
+            self._reads_arrival = reads_arrival(self._model)
         self._max_position = changed.risk.max_position
         self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
         if self._urgent_move is not None:
@@ -201,7 +203,7 @@ class QuoterLogic:
         mid = book.mid
         if mid is None:
             return self._empty_target(now_ns), ()
-        arrival = self._estimators.intensity.estimate(book.ts_exchange)
+        a_per_s, kappa_per_bps = self._arrival(book.ts_exchange)
         inputs = QuoteInputs(
             mid=float(mid),
             best_bid=float(book.bids[0].price),
@@ -212,9 +214,8 @@ class QuoterLogic:
             max_inventory=float(self._max_position),
             volatility=self._estimators.volatility.volatility,
             tick_size=float(self._instrument.tick_at(mid)),
-            # Until the fit is trusted, the model's configured A and κ stand.
-            arrival_a_per_s=arrival.a_per_s if arrival.calibrated else None,
-            arrival_kappa_per_bps=arrival.kappa_per_bps if arrival.calibrated else None,
+            arrival_a_per_s=a_per_s,
+            arrival_kappa_per_bps=kappa_per_bps,
             spread_widening=self._widening,
             time_remaining_s=self._time_remaining_s(book.ts_exchange),
             margin_use=self._margin_use,
@@ -236,6 +237,19 @@ class QuoterLogic:
             ts_local=now_ns,
         )
         return target, legal.problems
+
+    def _arrival(self, ts_ns: int) -> tuple[float | None, float | None]:
+        """The fitted A and κ, or None while the fit is not trusted (the model's configured
+        ones stand) or the model does not read them (then no fit is made)."""
+        if not self._reads_arrival:
+            # The trades are still recorded (a reload may bring a model that reads them)
+            # and must leave the window as a fit would drop them.
+            self._estimators.intensity.evict(ts_ns)
+            return None, None
+        arrival = self._estimators.intensity.estimate(ts_ns)
+        if not arrival.calibrated:
+            return None, None
+        return arrival.a_per_s, arrival.kappa_per_bps
 
     def _time_remaining_s(self, ts_ns: int) -> float | None:
         """Seconds to the end of the current UTC-aligned session (None: no sessions)."""

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from makerd.protocol.risk import PersistedRisk
 
 NS_PER_S = 1_000_000_000
+S_PER_DAY = 86_400
 ZERO = Decimal(0)
 
 
 def utc_day(ts_ns: int) -> str:
-    return datetime.fromtimestamp(ts_ns // NS_PER_S, tz=UTC).strftime("%Y-%m-%d")
+    """The UTC date of ``ts_ns``, ``YYYY-MM-DD`` (named once a day: every position update
+    asks, and POSIX time has exactly 86,400 seconds a day)."""
+    return _day_named(ts_ns // NS_PER_S // S_PER_DAY)
+
+
+@lru_cache(maxsize=4)
+def _day_named(day_number: int) -> str:
+    return datetime.fromtimestamp(day_number * S_PER_DAY, tz=UTC).strftime("%Y-%m-%d")
 
 
 class RiskAccount:

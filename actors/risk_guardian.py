@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from makerd.actors.gate import TradingGate
 from makerd.actors.price_band import BandSettings, PriceBand
 from makerd.actors.risk_account import RiskAccount
-from makerd.actors.risk_limits import readings
+from makerd.actors.risk_limits import Verdict, judge, readings
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import FillBooked, PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
@@ -87,6 +87,9 @@ class RiskGuardianLogic:
         self._band_reason = ""
         self._round_trip_pnl = Decimal(0)
         self._rejections: dict[RejectReason, deque[int]] = {}
+        self._verdict: Verdict | None = None
+        """The limits as last judged; None once an input (config, account, position, margin)
+        changed. The timer asks every 100 ms, the inputs change far less often."""
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
             PositionChanged: self._on_position,
             FillBooked: self._on_fill_booked,
@@ -108,6 +111,7 @@ class RiskGuardianLogic:
 
     def _on_position(self, update: PositionChanged) -> list[object]:
         self._position = update
+        self._verdict = None
         if self.tripped is not None:
             return []
         self.account.update(update.session_pnl, update.ts_local)
@@ -116,6 +120,7 @@ class RiskGuardianLogic:
 
     def _on_margin(self, margin: MarginReported) -> list[object]:
         self._margin = margin
+        self._verdict = None
         return self._assess(margin.ts_local)
 
     def _on_book(self, book: BookUpdated) -> list[object]:
@@ -142,20 +147,27 @@ class RiskGuardianLogic:
         """Trip on the first hard limit crossed; else the state the soft limits ask for."""
         if self.tripped is not None:
             return []
-        found = readings(self._config, self.account, self._position, self._margin)
-        hard = next((reading for reading in found if reading.breached), None)
+        verdict = self.verdict()
+        hard, near = verdict.hard, verdict.near
         if hard is not None:
             return self._trip(hard.kill, hard.detail, now_ns)
         if self._band.paused(now_ns):
             return self._move(
                 TradingState.HALTED, self._band_reason, (RiskLimit.PRICE_BAND,), now_ns
             )
-        near = [reading for reading in found if reading.near]
         if near:
             reason = "; ".join(reading.detail for reading in near)
             limits = tuple(reading.limit for reading in near)
             return self._move(TradingState.REDUCE_ONLY, reason, limits, now_ns)
         return self._move(TradingState.NORMAL, "within every limit", (), now_ns)
+
+    def verdict(self) -> Verdict:
+        """Every limit judged on the figures as they stand (computed again only after
+        they changed)."""
+        if self._verdict is None:
+            found = readings(self._config, self.account, self._position, self._margin)
+            self._verdict = judge(found)
+        return self._verdict
 
     def _save(self) -> None:
         if self._store is not None:
@@ -164,6 +176,7 @@ class RiskGuardianLogic:
     def _on_parameters(self, changed: ParametersChanged) -> list[object]:
         """New limits apply from the next update; a tripped switch stays tripped."""
         self._config = changed.risk
+        self._verdict = None
         return []
 
     def _on_fill_booked(self, booked: FillBooked) -> list[object]:
@@ -175,6 +188,7 @@ class RiskGuardianLogic:
             return []
         account = self.account
         account.loss_streak = account.loss_streak + 1 if self._round_trip_pnl < 0 else 0
+        self._verdict = None
         self._round_trip_pnl = Decimal(0)
         self._save()
         return self._assess(booked.ts_local)

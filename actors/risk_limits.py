@@ -36,6 +36,19 @@ class Reading:
         return self.value >= self.soft
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """What the readings ask for: the first hard limit crossed, and every soft one."""
+
+    hard: Reading | None
+    near: tuple[Reading, ...]
+
+
+def judge(found: list[Reading]) -> Verdict:
+    hard = next((reading for reading in found if reading.breached), None)
+    return Verdict(hard=hard, near=tuple(reading for reading in found if reading.near))
+
+
 def readings(
     config: RiskConfig,
     account: RiskAccount,

@@ -12,7 +12,11 @@ Then, on that file:
   apart. ``--no-hftbacktest`` skips it; so does a virtualenv that cannot be made.
 
 It prints one table: wall time, the ratio makerd / hftbacktest, makerd's CPU time (steadier
-than wall on a shared machine), peak RSS, events per second, fills and PnL. The issue's
+than wall on a shared machine), peak RSS, events per second, fills and PnL.
+``--baseline SRC`` also runs the ``makerd`` package of another source tree (a checkout of
+the version before a change, e.g. ``git worktree add ../base main``) on the same file,
+before this one, and says whether the two journals' ``fills`` tables agree row for row
+(with ``--profile x.prof``, the baseline's profile goes to ``x-baseline.prof``). The issue's
 size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s cold.
 ``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
 profiled one). Run: ``python bench/bench_backtest.py --hours 6``.
@@ -22,11 +26,13 @@ A benchmark, not a test: it prints, it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +62,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", type=Path, help="write a cProfile of makerd's run here")
     parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
+    parser.add_argument(
+        "--baseline", type=Path, help="a source tree whose makerd runs first, for comparison"
+    )
     args = parser.parse_args()
+    # The runs start in a scratch directory: paths given relative to here must still hold.
+    profile = args.profile.resolve() if args.profile else None
+    baseline = args.baseline.resolve() if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as scratch:
         work = Path(scratch)
         recording = work / "btc.gz"
@@ -69,34 +81,55 @@ def main() -> None:
             f"({events:,} events), {recording.stat().st_size / 1e6:.1f} MB gzip, written in "
             f"{time.monotonic() - started:.1f} s"
         )
-        engines = [_makerd(recording, work / "state", args.profile)]
+        engines = []
+        if baseline is not None:
+            engines.append(_makerd(recording, work / "base", profile, baseline))
+        engines.append(_makerd(recording, work / "state", profile))
+        if baseline is not None:
+            same = _fills(work / "base") == _fills(work / "state")
+            print(f"fills tables of baseline and makerd identical row for row: {same}")
         if not args.no_hftbacktest:
             engines.append(_hftbacktest(recording))
         _print_table(engines, events)
 
 
-def _makerd(recording: Path, state_dir: Path, profile: Path | None) -> Engine:
+def _makerd(
+    recording: Path, state_dir: Path, profile: Path | None, source: Path | None = None
+) -> Engine:
+    if profile is not None and source is not None:
+        profile = profile.with_name(f"{profile.stem}-baseline{profile.suffix}")
     command = [
         sys.executable,
         *(("-m", "cProfile", "-o", str(profile)) if profile else ()),
         *("-m", "makerd", "backtest", str(recording), "--tick", TICK, "--lot", LOT),
         *("--state-dir", str(state_dir)),
     ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    # Read before any other child runs: RUSAGE_CHILDREN is the largest child so far.
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    if done.returncode != 0:
-        sys.exit(f"makerd backtest failed ({done.returncode}):\n{done.stderr}")
-    values = dict(_label_value(line) for line in done.stdout.splitlines())
+    env = dict(os.environ)
+    if source is not None:  # its makerd/ is found before the installed one
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(source), env.get("PYTHONPATH"))))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        # Run from the state directory's parent: ``-m`` puts the working directory first on
+        # the path, where a checkout's own makerd/ would shadow the one meant.
+        cwd = state_dir.parent
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=cwd)
+        # This child's own figures (RUSAGE_CHILDREN would mix in the runs before it).
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        sys.exit(f"makerd backtest failed ({child.returncode}):\n{stderr}")
+    values = dict(_label_value(line) for line in stdout.splitlines())
+    name = "makerd" if source is None else "baseline"
     return Engine(
-        name="makerd" + (" (profiled)" if profile else ""),
+        name=name + (" (profiled)" if profile else ""),
+        note="" if source is None else f"makerd of {source}",
         wall_s=wall,
-        cpu_s=cpu,
-        peak_rss_mib=after.ru_maxrss / 1024,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mib=usage.ru_maxrss / 1024,
         fills=values.get("fills", "?"),
         pnl=values.get("total pnl", "?"),
     )
@@ -145,6 +178,11 @@ def _print_table(engines: list[Engine], events: int) -> None:
     for engine in engines:
         if engine.note:
             print(f"{engine.name}: {engine.note}")
+
+
+def _fills(state_dir: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(state_dir / "journal.sqlite")) as journal:
+        return journal.execute("SELECT * FROM fills ORDER BY rowid").fetchall()
 
 
 def _label_value(line: str) -> tuple[str, str]:

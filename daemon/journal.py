@@ -9,6 +9,7 @@ kept by :mod:`makerd.journal_extras`, :mod:`makerd.journal_own_orders` and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,9 @@ from makerd.protocol.account import Liquidity, OrderFilled, PositionChanged
 from makerd.protocol.side import Side
 
 __all__ = ["SCHEMA_VERSION", "EquitySnapshot", "Journal", "JournalError", "JournaledFill"]
+
+PAGE_ROWS = 5_000
+"""Rows read at once by the paged readers."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,23 +206,43 @@ class Journal(RiskAndFundingRecords):
 
     def equity(self, session_id: int) -> list[EquitySnapshot]:
         """The session's equity snapshots in the order they were published."""
-        rows = self._read(
-            "SELECT ts, position, realized, unrealized, fees, mark, funding FROM equity"
-            " WHERE session_id = ? ORDER BY ts, rowid",
-            (session_id,),
-        )
-        return [
-            EquitySnapshot(
-                ts_ns=ts,
-                position=Decimal(position),
-                realized=Decimal(realized),
-                unrealized=Decimal(unrealized),
-                fees=Decimal(fees),
-                mark=Decimal(mark),
-                funding=Decimal(funding),
-            )
-            for ts, position, realized, unrealized, fees, mark, funding in rows
-        ]
+        return list(self.equity_in_pages(session_id))
+
+    def equity_in_pages(
+        self, session_id: int, *, page: int = PAGE_ROWS
+    ) -> Iterator[EquitySnapshot]:
+        """:meth:`equity`, read ``page`` rows at a time: memory stays flat however long the
+        session (a days-long backtest publishes millions of snapshots)."""
+        after: tuple[int, int] = (-1, -1)
+        while rows := self._read(
+            "SELECT ts, rowid, position, realized, unrealized, fees, mark, funding FROM equity"
+            " WHERE session_id = ? AND (ts > ? OR (ts = ? AND rowid > ?))"
+            " ORDER BY ts, rowid LIMIT ?",
+            (session_id, after[0], after[0], after[1], page),
+        ):
+            for ts, _rowid, position, realized, unrealized, fees, mark, funding in rows:
+                yield EquitySnapshot(
+                    ts_ns=ts,
+                    position=Decimal(position),
+                    realized=Decimal(realized),
+                    unrealized=Decimal(unrealized),
+                    fees=Decimal(fees),
+                    mark=Decimal(mark),
+                    funding=Decimal(funding),
+                )
+            after = (rows[-1][0], rows[-1][1])
+
+    def fills_in_pages(self, session_id: int, *, page: int = PAGE_ROWS) -> Iterator[JournaledFill]:
+        """The session's fills in booking order, read ``page`` rows at a time."""
+        after = -1
+        while rows := self._read(
+            f"SELECT fills.rowid, {_FILL_COLUMNS} FROM fills"
+            " WHERE session_id = ? AND fills.rowid > ? ORDER BY fills.rowid LIMIT ?",
+            (session_id, after, page),
+        ):
+            for row in rows:
+                yield _fill_from_row(row[1:])
+            after = rows[-1][0]
 
     def last_account_total(self, account: str, coin: str, before_session: int) -> Decimal | None:
         """The newest total PnL an earlier session of ``account`` published for ``coin``

@@ -13,6 +13,7 @@ a report can be produced after the process is gone.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
@@ -44,47 +45,88 @@ class SessionSummary:
 
 
 def summarize(journal: Journal, session_id: int) -> SessionSummary:
-    """Summarise ``session_id`` from the journal (KeyError if there is no such session)."""
+    """Summarise ``session_id`` from the journal (KeyError if there is no such session).
+
+    One pass over the fills and one over the equity snapshots, read a page at a time:
+    the summary of a days-long backtest needs no more memory than an hour's."""
     session = journal.session(session_id)
-    fills = journal.fills(session_id)
-    equity = journal.equity(session_id)
-    fees = sum((booked.fill.fee for booked in fills), Decimal(0))
-    realized = sum((booked.realized_pnl for booked in fills), Decimal(0))
-    makers = sum(1 for booked in fills if booked.fill.liquidity is Liquidity.MAKER)
+    fills = _FillTotals()
+    for booked in journal.fills_in_pages(session_id):
+        fills.add(booked)
+    drawdown = _Drawdown()
+    last_snapshot: EquitySnapshot | None = None
+    for last_snapshot in journal.equity_in_pages(session_id):
+        drawdown.add(last_snapshot.total_pnl)
     funding = journal.session_funding(session_id)
-    position, unrealized = _final_position(equity, fills)
+    position, unrealized = _final_position(last_snapshot, fills.last)
     several_coins = COIN_SEPARATOR in session.coin
-    ended_ns = session.ended_ns or _last_activity_ns(session.started_ns, equity, fills)
+    ended_ns = session.ended_ns or max(
+        session.started_ns,
+        last_snapshot.ts_ns if last_snapshot is not None else 0,
+        fills.last_seen_ns,
+    )
     return SessionSummary(
-        fills=len(fills),
-        volume_usd=sum((b.fill.price * b.fill.size for b in fills), Decimal(0)),
-        maker_ratio=makers / len(fills) if fills else 0.0,
-        fees_usd=fees,
+        fills=fills.count,
+        volume_usd=fills.volume,
+        maker_ratio=fills.makers / fills.count if fills.count else 0.0,
+        fees_usd=fills.fees,
         funding_usd=funding,
-        realized_pnl_usd=realized,
+        realized_pnl_usd=fills.realized,
         unrealized_pnl_usd=unrealized,
-        total_pnl_usd=realized + unrealized - fees + funding,
-        max_drawdown_usd=max_drawdown(equity),
+        total_pnl_usd=fills.realized + unrealized - fills.fees + funding,
+        max_drawdown_usd=drawdown.deepest,
         restarts=journal.restart_count(session_id),
         duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
         final_position=None if several_coins else position,
     )
 
 
-def max_drawdown(equity: list[EquitySnapshot]) -> Decimal:
-    """Largest fall of total PnL from an earlier peak of the series (0 if it never fell).
+class _FillTotals:
+    """Running sums over a session's fills, in booking order."""
 
-    The first snapshot is the first peak: the ledger may carry PnL in from before the
+    def __init__(self) -> None:
+        self.count = 0
+        self.makers = 0
+        self.volume = Decimal(0)
+        self.fees = Decimal(0)
+        self.realized = Decimal(0)
+        self.last: JournaledFill | None = None
+        self.last_seen_ns = 0
+
+    def add(self, booked: JournaledFill) -> None:
+        fill = booked.fill
+        self.count += 1
+        self.makers += fill.liquidity is Liquidity.MAKER
+        self.volume += fill.price * fill.size
+        self.fees += fill.fee
+        self.realized += booked.realized_pnl
+        self.last = booked
+        self.last_seen_ns = max(self.last_seen_ns, fill.ts_local)
+
+
+class _Drawdown:
+    """The largest fall of total PnL from an earlier peak, fed one value at a time.
+
+    The first value is the first peak: the ledger may carry PnL in from before the
     session, so "zero" is not assumed to be where the session started.
     """
-    deepest = Decimal(0)
-    peak: Decimal | None = None
+
+    def __init__(self) -> None:
+        self._peak: Decimal | None = None
+        self.deepest = Decimal(0)
+
+    def add(self, total: Decimal) -> None:
+        if self._peak is None or total > self._peak:
+            self._peak = total
+        self.deepest = max(self.deepest, self._peak - total)
+
+
+def max_drawdown(equity: Iterable[EquitySnapshot]) -> Decimal:
+    """Largest fall of total PnL from an earlier peak of the series (0 if it never fell)."""
+    drawdown = _Drawdown()
     for snapshot in equity:
-        total = snapshot.total_pnl
-        if peak is None or total > peak:
-            peak = total
-        deepest = max(deepest, peak - total)
-    return deepest
+        drawdown.add(snapshot.total_pnl)
+    return drawdown.deepest
 
 
 def format_summary(summary: SessionSummary) -> str:
@@ -123,13 +165,11 @@ def _usd(amount: Decimal) -> str:
 
 
 def _final_position(
-    equity: list[EquitySnapshot], fills: list[JournaledFill]
+    last_snapshot: EquitySnapshot | None, last_fill: JournaledFill | None
 ) -> tuple[Decimal, Decimal]:
     """Position and unrealized PnL at the end: the last snapshot's, unless a fill came
     after it (a crash between booking a fill and journaling its state). Then the fill
     gives the position, and a position it closed has nothing unrealized."""
-    last_fill = fills[-1] if fills else None
-    last_snapshot = equity[-1] if equity else None
     if last_fill is not None and (
         last_snapshot is None or last_fill.fill.ts_local > last_snapshot.ts_ns
     ):
@@ -140,11 +180,3 @@ def _final_position(
     if last_snapshot is None:
         return Decimal(0), Decimal(0)
     return last_snapshot.position, last_snapshot.unrealized
-
-
-def _last_activity_ns(
-    started_ns: int, equity: list[EquitySnapshot], fills: list[JournaledFill]
-) -> int:
-    """When an unfinished session (a crash) was last seen doing anything."""
-    times = [snapshot.ts_ns for snapshot in equity] + [booked.fill.ts_local for booked in fills]
-    return max(times, default=started_ns)

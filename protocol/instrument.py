@@ -18,6 +18,14 @@ PERP_MAX_DECIMALS = 6
 MAX_SIGNIFICANT_FIGURES = 5
 
 
+_STEPS = tuple(Decimal(1).scaleb(-decimals) for decimals in range(24))
+"""``10**-n`` for the decimals a tick or lot can have: built once, read on every quote."""
+
+
+def _step(decimals: int) -> Decimal:
+    return _STEPS[decimals] if 0 <= decimals < len(_STEPS) else Decimal(1).scaleb(-decimals)
+
+
 class OrderRuleError(ValueError):
     """An order that the exchange would reject for its tick, lot or notional rules."""
 
@@ -41,7 +49,7 @@ class Instrument:
     @property
     def lot(self) -> Decimal:
         """The size step, ``10**-sz_decimals``."""
-        return Decimal(1).scaleb(-self.sz_decimals)
+        return _step(self.sz_decimals)
 
     def price_decimals(self, price: Decimal) -> int:
         """How many decimals a price of this magnitude may carry."""
@@ -52,7 +60,7 @@ class Instrument:
 
     def tick_at(self, price: Decimal) -> Decimal:
         """The price step at ``price`` (it grows with the price's magnitude)."""
-        return Decimal(1).scaleb(-self.price_decimals(price))
+        return _step(self.price_decimals(price))
 
     def round_price(self, price: Decimal, side: Side) -> Decimal:
         """Round a quote price passively: bids down, asks up, onto a legal price."""
@@ -60,11 +68,14 @@ class Instrument:
             raise OrderRuleError("price", f"{self.coin} price {price} is not positive")
         rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
         rounded = price.quantize(self.tick_at(price), rounding=rounding)
-        # Rounding up can add a digit (9999.95 -> 10000.0); re-round at the new magnitude.
-        rounded = rounded.quantize(self.tick_at(rounded), rounding=rounding)
+        # Rounding up can add a digit (9999.95 -> 10000.0); re-round at the new magnitude
+        # (the tick depends on the magnitude alone: at the same one, nothing would change).
+        if rounded.adjusted() != price.adjusted():
+            rounded = rounded.quantize(self.tick_at(rounded), rounding=rounding)
         if rounded <= 0:
             raise OrderRuleError("tick", f"{self.coin} price {price} is below the smallest tick")
-        return rounded.to_integral_value() if rounded == rounded.to_integral_value() else rounded
+        integral = rounded.to_integral_value()
+        return integral if rounded == integral else rounded
 
     def round_size(self, size: Decimal) -> Decimal:
         """Round a size down to the lot; may return zero (callers must check)."""

@@ -56,3 +56,11 @@ class RawLadder:
 
 class QuoteModel(Protocol):
     def quote(self, inputs: QuoteInputs) -> RawLadder: ...
+
+
+def reads_arrival(model: QuoteModel) -> bool:
+    """Whether ``model`` reads the calibrated arrival (``arrival_a_per_s``,
+    ``arrival_kappa_per_bps``). A model says it does not with ``READS_ARRIVAL = False``;
+    one that says nothing is taken to read it. The quoter fits the arrival only for a
+    model that reads it: the fit is the costliest part of a quote that ignores it."""
+    return bool(getattr(model, "READS_ARRIVAL", True))

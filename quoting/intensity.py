@@ -119,7 +119,7 @@ class TradeIntensityEstimator:
         return estimate
 
     def _fit(self, now_ns: int) -> IntensityEstimate:
-        self._evict(now_ns)
+        self.evict(now_ns)
         settings = self._settings
         trades = len(self._times)
         observed_s = min(now_ns - self._started_ns, self._window_ns) / NS_PER_S
@@ -155,7 +155,14 @@ class TradeIntensityEstimator:
             counts.append(reaching)
         return counts[::-1]
 
-    def _evict(self, now_ns: int) -> None:
+    @property
+    def trades_held(self) -> int:
+        """Trades kept for the window (those older than it go at the next fit or eviction)."""
+        return len(self._times)
+
+    def evict(self, now_ns: int) -> None:
+        """Drop the trades older than the window ending at ``now_ns``: a fit does it, and
+        so must whoever records trades without asking for fits."""
         horizon = now_ns - self._window_ns
         times = self._times
         while times and times[0] < horizon:

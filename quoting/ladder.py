@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import ClassVar
 
 from makerd.quoting.base import QuoteInputs, RawLadder, RawQuote
 from makerd.quoting.skew import BPS, InventorySkew, SideScales, clamp, inventory_ratio, require
@@ -149,6 +150,8 @@ def ladder_from_depths(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _LadderCommon:
+    READS_ARRIVAL: ClassVar[bool] = False
+
     levels: int
     order_size: float
     size_decay: float = 1.0

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from makerd.protocol.instrument import Instrument, OrderRuleError
 from makerd.protocol.orders import QuoteLevel
 from makerd.protocol.side import Side
 from makerd.quoting.base import RawLadder, RawQuote
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,19 +56,21 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
     problems: list[str],
 ) -> tuple[QuoteLevel, ...]:
     levels: dict[Decimal, Decimal] = {}
+    lot = instrument.lot
     for quote in raw:
-        if not (math.isfinite(quote.price) and math.isfinite(quote.size)) or quote.price <= 0:
+        raw_price, raw_size = quote.price, quote.size
+        if not (math.isfinite(raw_price) and math.isfinite(raw_size)) or raw_price <= 0:
             problems.append("non_finite")
             continue
-        if quote.size <= 0:
+        if raw_size <= 0:
             continue
         try:
-            price = instrument.round_price(Decimal(repr(quote.price)), side)
+            price = instrument.round_price(Decimal(repr(raw_price)), side)
             price = _behind_touch(price, side, instrument, opposite_touch)
         except OrderRuleError:
             problems.append("below_tick")
             continue
-        size = instrument.round_size(Decimal(repr(quote.size)))
+        size = _lots(raw_size, lot)
         if size <= 0:
             problems.append("size_zero")  # an error to report, never a silent skip
             continue
@@ -74,9 +79,16 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
                 problems.append("below_min_notional")
                 continue
             size = instrument.min_size_at(price)
-        levels[price] = levels.get(price, Decimal(0)) + size
+        levels[price] = levels.get(price, ZERO) + size
     ordered = sorted(levels.items(), reverse=side is Side.BUY)
     return tuple(QuoteLevel(price=price, size=size) for price, size in ordered)
+
+
+@lru_cache(maxsize=1024)
+def _lots(size: float, lot: Decimal) -> Decimal:
+    """``Instrument.round_size`` of a model's positive size: a level's size comes back
+    quote after quote (it scales with the inventory only), so its rounding is kept."""
+    return Decimal(repr(size)).quantize(lot, rounding=ROUND_DOWN)
 
 
 def _behind_touch(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from makerd.protocol.side import Side
-from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder, RawQuote
+from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder, RawQuote, reads_arrival
 from makerd.quoting.ladder import MIN_PRICE_FRACTION
 from makerd.quoting.skew import BPS, clamp, require
 
@@ -147,6 +147,10 @@ class WidenedModel:
     the skew (where the centre sits) is kept."""
 
     inner: QuoteModel
+
+    @property
+    def READS_ARRIVAL(self) -> bool:  # noqa: N802  (the attribute models declare)
+        return reads_arrival(self.inner)
 
     def quote(self, inputs: QuoteInputs) -> RawLadder:
         ladder = self.inner.quote(inputs)

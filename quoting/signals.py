@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder
+from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder, reads_arrival
 from makerd.quoting.skew import BPS, clamp, require
 
 
@@ -78,6 +78,10 @@ class SignalAdjustedModel:
 
     inner: QuoteModel
     signal: BookSignal
+
+    @property
+    def READS_ARRIVAL(self) -> bool:  # noqa: N802  (the attribute models declare)
+        return reads_arrival(self.inner)
 
     def quote(self, inputs: QuoteInputs) -> RawLadder:
         return self.inner.quote(replace(inputs, mid=self.signal.reference_price(inputs)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from makerd.quoting.base import QuoteInputs, RawLadder, RawQuote
 
@@ -18,6 +19,8 @@ BPS = 1e-4
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SymmetricLadder:
+    READS_ARRIVAL: ClassVar[bool] = False
+
     levels: int
     first_level_bps: float
     level_spacing_bps: float

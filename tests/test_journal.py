@@ -377,3 +377,25 @@ def test_a_session_of_several_coins_shows_no_summed_position(journal: Journal) -
     assert summary.final_position is None, "a BTC and an ETH position do not add up"
     assert "final position  each coin's, below" in format_summary(summary)
     assert json.loads(summary_to_json(summary))["final_position"] is None
+
+
+def test_the_paged_readers_give_every_row_once_in_order_across_page_boundaries(
+    journal: Journal,
+) -> None:
+    """The summary reads a page at a time so a days-long backtest's summary stays small;
+    equity rows that share a timestamp must not be skipped or repeated at a page's edge."""
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    other = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    for n in range(13):
+        book(journal, session, a_fill(f"t{n}", price=str(60_000 + n)))
+        book(journal, other, a_fill(f"other{n}"))
+        snapshot(journal, session, n // 3, unrealized=str(n))  # three rows per timestamp
+        snapshot(journal, other, n)
+
+    paged_equity = list(journal.equity_in_pages(session, page=4))
+    paged_fills = list(journal.fills_in_pages(session, page=5))
+
+    assert paged_equity == journal.equity(session)
+    assert [s.unrealized for s in paged_equity] == [Decimal(n) for n in range(13)]
+    assert paged_fills == journal.fills(session)
+    assert [f.fill.trade_id for f in paged_fills] == [f"t{n}" for n in range(13)]

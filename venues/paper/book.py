@@ -7,11 +7,13 @@ book, that liquidity is gone for us (a second IOC cannot take the same size twic
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.side import Side
 
 ZERO = Decimal(0)
+_PRICE = attrgetter("price")
 
 
 class LocalBook:
@@ -21,11 +23,17 @@ class LocalBook:
         self._bids: tuple[BookLevel, ...] = ()
         self._asks: tuple[BookLevel, ...] = ()
         self._taken: dict[tuple[Side, Decimal], Decimal] = {}
+        self._lowest_bid: Decimal | None = None
+        self._highest_ask: Decimal | None = None
 
     def replace(self, snapshot: BookSnapshotReceived) -> None:
         self._bids = snapshot.bids
         self._asks = snapshot.asks
         self._taken.clear()
+        # The far end of each side, whatever the levels' order (see ``_beyond_depth``).
+        bids, asks = self._bids, self._asks
+        self._lowest_bid = min(bids, key=_PRICE).price if bids else None
+        self._highest_ask = max(asks, key=_PRICE).price if asks else None
 
     def best(self, side: Side) -> Decimal | None:
         """The best price still available on ``side`` (bids for BUY, asks for SELL)."""
@@ -41,6 +49,9 @@ class LocalBook:
         last published level is unknown, unless the side shows no levels at all.
         """
         levels = self._levels(side)
+        # Most of our resting orders lie beyond the published depth: no walk for them.
+        if self._beyond_depth(side, price):
+            return None
         # Called for every resting order on every book: the walk is spelled out per side
         # (the same test as ``_is_behind``) rather than a call per level.
         if side is Side.BUY:
@@ -56,6 +67,13 @@ class LocalBook:
                 if level.price > price:
                     return ZERO
         return ZERO if not levels else None
+
+    def _beyond_depth(self, side: Side, price: Decimal) -> bool:
+        """True if ``price`` is beyond every level of ``side``, whatever their order: no
+        level matches it and none lies behind it, so a walk would end finding nothing."""
+        if side is Side.BUY:
+            return self._lowest_bid is not None and price < self._lowest_bid
+        return self._highest_ask is not None and price > self._highest_ask
 
     def take(self, taker: Side, limit: Decimal, size: Decimal) -> list[tuple[Decimal, Decimal]]:
         """Consume resting liquidity up to ``limit`` for a ``taker`` order; (price, size)."""
@@ -79,7 +97,10 @@ class LocalBook:
         return self._bids if side is Side.BUY else self._asks
 
     def _available(self, side: Side, level: BookLevel) -> Decimal:
-        return level.size - self._taken.get((side, level.price), ZERO)
+        taken = self._taken
+        # Nothing taken (no IOC of ours since the snapshot) is the rule: skip the lookup,
+        # whose key hashes an Enum in Python.
+        return level.size - taken.get((side, level.price), ZERO) if taken else level.size
 
 
 def _is_behind(side: Side, level_price: Decimal, price: Decimal) -> bool:

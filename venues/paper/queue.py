@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from makerd.protocol.orders import TimeInForce
 from makerd.protocol.side import Side
 from makerd.venues.paper.queue_models import QueueEstimate, RiskAverseQueue
 
 ZERO = Decimal(0)
+_PRIORITY = attrgetter("priority")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -69,7 +71,7 @@ class OwnOrders:
 
     def __iter__(self) -> Iterator[RestingOrder]:
         """Orders in time priority."""
-        return iter(sorted(self._orders.values(), key=lambda order: order.priority))
+        return iter(sorted(self._orders.values(), key=_PRIORITY))
 
     def get(self, cloid: str) -> RestingOrder | None:
         return self._orders.get(cloid)
@@ -127,15 +129,18 @@ class OwnOrders:
         level lies beyond the published depth (then the book tells us nothing about it).
         """
         fills: list[tuple[RestingOrder, Decimal]] = []
-        own_ahead: dict[tuple[Side, Decimal], Decimal] = {}
+        # Keyed by (is a bid, price): a bool hashes in C, a Side in Python.
+        own_ahead: dict[tuple[bool, Decimal], Decimal] = {}
+        buy = Side.BUY
         for order in self:
             if order.effective_ns > ts_local:
                 continue
-            opposite_touch = best_ask if order.side is Side.BUY else best_bid
+            is_bid = order.side is buy
+            opposite_touch = best_ask if is_bid else best_bid
             if opposite_touch is not None and order.is_crossed_by(opposite_touch):
                 fills.append((order, order.size))
                 continue
-            key = (order.side, order.price)
+            key = (is_bid, order.price)
             shown = displayed_at(order.side, order.price)
             ahead_of_us = own_ahead.get(key, ZERO)
             if shown is not None:

@@ -16,14 +16,34 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final, Literal
+
+import msgspec
 
 from makerd.protocol.market import TradePrinted
+from makerd.venues.hyperliquid.wire_book import WireBook
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CoinFile
-from makerd.venues.replay.messages import ReplayEvent, events_of
+from makerd.venues.replay.messages import ReplayEvent, book_events, events_of
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
+
+
+class _ArchivedBook(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    channel: Literal["l2Book"]
+    data: WireBook
+
+
+class _ArchiveBookLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
+    """An archive line around an ``l2Book`` push of the live stream's exact shape."""
+
+    time: str
+    ver_num: int
+    raw: _ArchivedBook
+
+
+_BOOK_LINE: Final = msgspec.json.Decoder(_ArchiveBookLine)
 
 
 class ArchiveBooks(CoinFile):
@@ -32,6 +52,14 @@ class ArchiveBooks(CoinFile):
     def __iter__(self) -> Iterator[ReplayEvent]:
         path = self.lines.path
         for number, line in self.lines:
+            # Most lines are books of the exact shape: one typed pass, as the recorder
+            # reader and the live stream decode them; any other line takes the JSON path.
+            book = _typed_book(line)
+            if book is not None:
+                ts_local = iso_ns(book.time, path, number)
+                data = book.raw.data
+                yield from book_events(data, ts_local=ts_local, coin=self.coin, cache=self.levels)
+                continue
             record = _json_object(line, path, number)
             if record is None:
                 continue
@@ -94,6 +122,13 @@ def iso_ns(value: object, path: Path, line: int) -> int:
     except ValueError:
         raise RecordingError(path, line, f"time {value[:40]!r} is not an ISO time") from None
     return int(seconds) * NS_PER_S + int(fraction[:9].ljust(9, "0") or 0)
+
+
+def _typed_book(line: str) -> _ArchiveBookLine | None:
+    try:
+        return _BOOK_LINE.decode(line)
+    except msgspec.DecodeError:  # ValidationError included: another shape
+        return None
 
 
 def _json_object(line: str, path: Path, number: int) -> dict[str, object] | None:
