@@ -208,6 +208,15 @@ class Network(Enum):
     TESTNET = "testnet"
 
 
+class OrderTransport(Enum):
+    """How signed order actions reach the exchange."""
+
+    WEBSOCKET = "websocket"
+    """The WebSocket ``post`` channel while it is connected, HTTP while it is not."""
+    HTTP = "http"
+    """``POST /exchange`` only."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HyperliquidConfig:
     """The exchange connection (live and paper modes).
@@ -229,6 +238,9 @@ class HyperliquidConfig:
     makerd exits 75 (temporary failure: the service manager starts it again)."""
     dead_man_max_failures: int = 3
     """Failed re-arms of the exchange's dead-man switch in a row before quotes are pulled."""
+    order_transport: OrderTransport = OrderTransport.WEBSOCKET
+    """The post channel hands an action to its socket in a fraction of HTTP's time; ``http``
+    is the way back should an exchange or proxy treat WebSocket posts differently."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from makerd.config.loader import ConfigError, load_config, parse_config
-from makerd.config.model import MakerdConfig, Mode, RestartStrategy, Scenario
+from makerd.config.model import MakerdConfig, Mode, OrderTransport, RestartStrategy, Scenario
 from makerd.daemon.cli import install_config_checks
 
 install_config_checks()
@@ -101,6 +101,15 @@ def test_an_unknown_enum_value_lists_the_allowed_values() -> None:
     problems = problems_of({"supervisor": {"strategy": "x"}})
 
     assert problems == ("supervisor.strategy: must be one of one_for_one, rest_for_one, got 'x'",)
+
+
+def test_order_actions_can_be_sent_over_http_only_and_a_misspelt_transport_is_named() -> None:
+    config = parse_config({"hyperliquid": {"order_transport": "http"}}, source="t")
+    problems = problems_of({"hyperliquid": {"order_transport": "ws"}})
+
+    assert config.hyperliquid.order_transport is OrderTransport.HTTP
+    assert MakerdConfig().hyperliquid.order_transport is OrderTransport.WEBSOCKET
+    assert problems == ("hyperliquid.order_transport: must be one of websocket, http, got 'ws'",)
 
 
 def test_a_boolean_is_not_accepted_as_an_integer() -> None:

@@ -48,6 +48,9 @@ class Hip3Trader(Trader):
                 "quoting": {"first_level_bps": 2, "levels": 2, "order_size": 0.1},
                 "risk": {"max_position": 2},
                 "watchdog": {"dead_man_switch_s": dead_man_s},
+                # Every other live test posts actions over the WebSocket (the default):
+                # this one keeps the HTTP-only transport working end to end.
+                "hyperliquid": {"order_transport": "http"},
             },
         )
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
 
-from makerd.config.model import HyperliquidConfig, MakerdConfig, Network
+from makerd.config.model import HyperliquidConfig, MakerdConfig, Network, OrderTransport
 from makerd.protocol.account import OrderFilled, RepairFills
 from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
@@ -167,7 +167,11 @@ class HyperliquidVenue:
         self.budget = RateBudget(weight_per_minute=hl.request_weight_per_minute)
         ws_url = websocket_url(self._api_url)
         policy = reconnect_policy(hl)
-        self._posts = PostChannel(url=ws_url, policy=policy, now_ns=clock.now_ns, probe=probe)
+        self._posts = (
+            PostChannel(url=ws_url, policy=policy, now_ns=clock.now_ns, probe=probe)
+            if hl.order_transport is OrderTransport.WEBSOCKET
+            else None
+        )
         self._rest = RestClient(self._api_url, self.budget, probe=probe, posts=self._posts)
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
@@ -255,7 +259,8 @@ class HyperliquidVenue:
 
     async def _start_tasks(self) -> None:
         await self._rest.open()
-        self._io.spawn(self._posts.run(), name="post-channel")
+        if self._posts is not None:
+            self._io.spawn(self._posts.run(), name="post-channel")
         self._io.spawn(self.feed.run(), name="market-feed")
         self._io.spawn(self.user_stream.run(), name="user-stream")
         self._io.spawn(self._housekeeping(), name="housekeeping")
