@@ -14,19 +14,21 @@ Connections and feeds
 ``drop_stream: "market" | "user" | "all"``
     close now the WebSocket connections holding a user subscription (one with a ``user``
     field: ``userFills``, ``orderUpdates``, ``userEvents``…) for ``"user"``, those holding
-    none for ``"market"``, every one for ``"all"``. The reply's ``dropped`` counts them.
+    only market subscriptions for ``"market"``, every one (a socket that only posts
+    actions too) for ``"all"``. The reply's ``dropped`` counts them.
 ``freeze_feed_s: <seconds>``
     stop pushing market data (l2Book, bbo, trades, allMids) for that long; sockets stay
     open, pings are still answered, user streams still flow.
 ``malformed_frames: {"count": <n>, "kinds": [<names>], "stream": "market" | "user" | "all",
 "every_ms": <ms>, "burst": <n>}``
     mix n hostile frames into the real traffic of each WebSocket connection open now on
-    ``stream`` (default ``"all"``; a connection is a user stream as for ``drop_stream``,
-    and its user frames name its user): ``burst`` frames (default 6, at most 1000) every
-    ``every_ms`` ms (default 20, 1 to 60000), from the venue's loop, rotating through
-    ``kinds`` (default every kind; a connection gets those of its stream); a heavy kind
-    (``deep_json``, ``long_price``, ``long_fill_price``: a megabyte each) takes one slot
-    in 250. The kinds and how each is built are in :mod:`venues.hl_local.hostile_frames`.
+    ``stream`` (default ``"all"``; a connection is a user stream as for ``drop_stream``, and
+    its user frames name its user; one that only posts actions gets none): ``burst`` frames
+    (default 6, at most 1000) every ``every_ms`` ms (default 20, 1 to 60000), from the
+    venue's loop, rotating through ``kinds`` (default every kind; a connection gets those of
+    its stream); a heavy kind (``deep_json``, ``long_price``, ``long_fill_price``: a
+    megabyte each) takes one slot in 250. The kinds and how each is built are in
+    :mod:`venues.hl_local.hostile_frames`.
     ``count`` is required; unknown kinds are named, and kinds none of which goes on
     ``stream``, or only heavy ones for a stream, are refused. Armings add up; ``clear``
     cancels what is pending. The reply's ``malformed_to_send`` says how many frames this

@@ -110,6 +110,8 @@ class HostileInjector:
         return {"sent": dict(sorted(self.sent.items())), "pending": pending}
 
     def _plan_for(self, session: WsSession, request: MalformedFramesRequest) -> _Plan | None:
+        if not (session.carries_user_stream or session.carries_market_stream):
+            return None  # it only posts actions: no subscribed stream to corrupt
         stream: HostileStream = "user" if session.carries_user_stream else "market"
         if request.stream not in (stream, "all") or request.count == 0:
             return None

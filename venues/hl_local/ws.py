@@ -63,10 +63,16 @@ class WsSession:
         users = (sub["user"] for sub in self.subscriptions.values() if "user" in sub)
         return next(users, None)
 
+    @property
+    def carries_market_stream(self) -> bool:
+        """Subscribed to something, and to nothing of a user's. A connection with no
+        subscription at all (one that only posts actions) carries neither stream."""
+        return bool(self.subscriptions) and not self.carries_user_stream
+
     def carries(self, stream: StreamKind) -> bool:
         if stream == "all":
             return True
-        return self.carries_user_stream == (stream == "user")
+        return self.carries_user_stream if stream == "user" else self.carries_market_stream
 
     def send(self, frame: JsonDict) -> None:
         """Queue a frame; a client that lets too many pile up is disconnected."""
@@ -150,7 +156,8 @@ class WsHub:
         """Close now the connections carrying ``stream`` (fault injection); return how many.
 
         A connection carries the user stream when one of its subscriptions names a user,
-        the market stream otherwise.
+        the market stream when it has subscriptions and none names a user; one that only
+        posts actions is dropped only with ``"all"``.
         """
         sessions = [session for session in self.sessions if session.carries(stream)]
         await asyncio.gather(
