@@ -382,8 +382,7 @@ def test_a_session_of_several_coins_shows_no_summed_position(journal: Journal) -
 def test_the_paged_readers_give_every_row_once_in_order_across_page_boundaries(
     journal: Journal,
 ) -> None:
-    """The summary reads a page at a time so a days-long backtest's summary stays small;
-    equity rows that share a timestamp must not be skipped or repeated at a page's edge."""
+    """Equity rows sharing a timestamp are neither skipped nor repeated at a page's edge."""
     session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
     other = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
     for n in range(13):

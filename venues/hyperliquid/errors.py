@@ -252,3 +252,11 @@ def _decimal_of(value: object, what: str) -> Decimal:
     if not number.is_finite():
         raise FeedParseError("exchange", f"{what} {clip(value)} is not finite")
     return number
+
+
+def per_item(statuses: tuple[ItemStatus, ...], count: int) -> tuple[ItemStatus, ...]:
+    """One status per item of a ``count``-item batch: a single error for the whole batch
+    (payload validation) applies to every item."""
+    if len(statuses) == 1 and count > 1 and isinstance(statuses[0], ItemRejected):
+        return statuses * count
+    return statuses

@@ -51,6 +51,7 @@ from makerd.venues.hyperliquid.errors import (
     ItemStatus,
     Resting,
     VenueError,
+    per_item,
 )
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -204,7 +205,7 @@ class OrderGateway:
             for order in legal:
                 self._rejected(order.cloid, response.error, now)
             return
-        statuses = _spread(response.statuses, len(legal))
+        statuses = per_item(response.statuses, len(legal))
         for order, status in zip(legal, statuses, strict=False):
             self._on_placed(order, status, now)
         if len(statuses) < len(legal):
@@ -293,7 +294,7 @@ class OrderGateway:
             self._legs.modify_finished(str(cloid))
         if response is None:
             return
-        statuses = () if response.error is not None else _spread(response.statuses, len(targets))
+        statuses = () if response.error is not None else per_item(response.statuses, len(targets))
         for index, (cloid, amended) in enumerate(targets):
             status = statuses[index] if index < len(statuses) else None
             self._on_modified(str(cloid), amended, status, response.error)
@@ -393,10 +394,3 @@ class OrderGateway:
 
 def _gate_closed() -> VenueError:
     return VenueError(reason=RejectReason.STOPPING, message="trading gate closed: stopping")
-
-
-def _spread(statuses: tuple[ItemStatus, ...], count: int) -> tuple[ItemStatus, ...]:
-    """One error for a whole batch (payload validation) applies to every item."""
-    if len(statuses) == 1 and count > 1 and isinstance(statuses[0], ItemRejected):
-        return statuses * count
-    return statuses
