@@ -145,13 +145,9 @@ class Journal(RiskAndFundingRecords):
 
     def fills(self, session_id: int | None = None) -> list[JournaledFill]:
         """Booked fills in booking order, of one session or of all."""
-        columns = _FILL_COLUMNS
-        if session_id is None:
-            rows = self._read(f"SELECT {columns} FROM fills ORDER BY rowid", ())
-        else:
-            rows = self._read(
-                f"SELECT {columns} FROM fills WHERE session_id = ? ORDER BY rowid", (session_id,)
-            )
+        if session_id is not None:
+            return list(self.fills_in_pages(session_id))
+        rows = self._read(f"SELECT {_FILL_COLUMNS} FROM fills ORDER BY rowid", ())
         return [_fill_from_row(row) for row in rows]
 
     def session_fills(self, session_id: int) -> list[OrderFilled]:
