@@ -127,6 +127,7 @@ def inbox_depth(ref: pykka.ActorRef[Any] | None) -> int:
     """Messages waiting in an actor's inbox (0 for a role that is restarting)."""
     if ref is None:
         return 0
-    # The threading inbox is a queue.Queue; pykka's protocol type does not expose qsize.
-    inbox: queue.Queue[object] = ref.actor_inbox  # type: ignore[assignment]
+    # The threading inbox is a queue.SimpleQueue (supervision.child); pykka's protocol
+    # type does not expose qsize.
+    inbox: queue.SimpleQueue[object] = ref.actor_inbox  # type: ignore[assignment]
     return inbox.qsize()
