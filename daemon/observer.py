@@ -49,7 +49,13 @@ from makerd.protocol.orders import (
     QuoteLevelsRefused,
     QuoteTarget,
 )
-from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged, TradingState
+from makerd.protocol.risk import (
+    KillSwitchTripped,
+    MarginReported,
+    RiskLimit,
+    RiskStateChanged,
+    TradingState,
+)
 from makerd.protocol.side import Side
 
 NS_PER_S = 1_000_000_000
@@ -83,11 +89,17 @@ class StatusSnapshot:
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
     paused: bool = False
     """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
+    price_band_pause: bool = False
+    """The risk guardian's halt is the price band's pause, which ends by itself: an
+    operator reading "halted" would look for a kill switch that did not trip."""
 
     @property
     def trading_state(self) -> str:
-        """normal, reduce_only or halted (the risk guardian's), or paused by an operator."""
-        if self.paused and self.state is not TradingState.HALTED:
+        """normal, reduce_only or halted (the risk guardian's), price_band_pause, or paused
+        by an operator."""
+        if self.state is TradingState.HALTED:
+            return "price_band_pause" if self.price_band_pause else "halted"
+        if self.paused:
             return "paused"
         return self.state.value
 
@@ -299,6 +311,7 @@ class Observer:
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state
+        self._status.price_band_pause = RiskLimit.PRICE_BAND in change.limits
         self._metrics.trading_state.state(change.state.value)
         if change.state is TradingState.REDUCE_ONLY:
             self._metrics.risk_limit_breaches_total.labels(limit="reduce_only").inc()
