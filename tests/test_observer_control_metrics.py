@@ -25,9 +25,6 @@ def observed(*messages: object) -> CollectorRegistry:
     registry = CollectorRegistry()
     observer = Observer(
         metrics=Metrics(registry, venue="live", symbol="BTC", process_collectors=False),
-        on_unresponsive=lambda _: None,
-        on_alive=lambda: None,
-        on_kill_switch=lambda _: None,
         clock=ManualClock(T0),
     )
     for message in messages:
