@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
 
 from prometheus_client import CollectorRegistry
 
@@ -15,11 +14,10 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import (
     AllChildrenAlive,
     ChildUnresponsive,
-    OperatorAction,
     OperatorCommandApplied,
 )
-from makerd.protocol.risk import KillReason, KillSwitchTripped, TradingState
-from tests.kit import T0
+from makerd.protocol.risk import KillReason, KillSwitchTripped
+from tests.kit import T0, operator_applied
 
 COINS = ("BTC", "ETH")
 
@@ -62,21 +60,6 @@ def inbox() -> tuple[ProcessInbox, Heard, dict[str, CollectorRegistry]]:
     return ProcessInbox(observers, heard), heard, registries
 
 
-def paused(coin: str) -> OperatorCommandApplied:
-    return OperatorCommandApplied(
-        request_id=1,
-        coin=coin,
-        action=OperatorAction.PAUSE,
-        paused=True,
-        was_paused=False,
-        cancelled=0,
-        position=Decimal(0),
-        flatten_order=None,
-        risk_state=TradingState.NORMAL,
-        ts_local=T0,
-    )
-
-
 def test_each_report_reaches_the_run_once_with_several_coins() -> None:
     deliver, heard, registries = inbox()
     deliver(
@@ -102,7 +85,7 @@ def test_each_report_reaches_the_run_once_with_several_coins() -> None:
 
 def test_an_operators_answer_reaches_the_run_after_the_coins_status_shows_it() -> None:
     deliver, heard, _registries = inbox()
-    deliver(paused("ETH"))
+    deliver(operator_applied(coin="ETH"))
 
     # `makerd ctl pause` answers from this reaction: a status read right after must agree.
     assert heard.events == [("operator", ("ETH", "paused"))]
