@@ -20,7 +20,8 @@ order command's ``ts_local`` is that frame's receive time), and stamps on the wa
 - send: → the request's bytes handed to the socket (JSON body, HTTP client)
 
 Only frames that led to an order action count (most books move nothing). Prints the
-total's p50 / p90 / p99 / max and each stage's p50 / p90. A benchmark, not a test: it
+total's p50 / p90 / p99 / max, each stage's p50 / p90, and the CPU the process (every
+thread, the venue's process aside) used while the price jumped. A benchmark, not a test: it
 prints, it asserts nothing. Run from the repository root:
 ``python bench/bench_tick_to_order.py`` (``--seconds 30 --jump-every 0.5 --seed 7``).
 """
@@ -83,6 +84,8 @@ class Stamps:
     def __init__(self) -> None:
         self.by_frame: dict[int, dict[str, int]] = {}
         self.recording = False
+        self.cpu_share = 0.0
+        """The process's CPU time (every thread) over the recording's wall time."""
 
     def mark(self, stage: str, frame_ns: int) -> None:
         if self.recording:
@@ -176,13 +179,15 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
     try:
         pause.wait(WARMUP_S)  # orphans checked, the dead-man switch armed, the ladder placed
         stamps.recording = True
-        ends = time.monotonic() + args.seconds
+        cpu_started, wall_started = time.process_time(), time.monotonic()
+        ends = wall_started + args.seconds
         sign = 1
         while time.monotonic() < ends:
             pause.wait(args.jump_every)
             venue.post("/_debug/faults", {"jump_pct": sign * args.jump_pct, "coin": config.coin})
             sign = -sign
         stamps.recording = False
+        stamps.cpu_share = (time.process_time() - cpu_started) / (time.monotonic() - wall_started)
     finally:
         ticker.stop()
         gate.close("bench over")
@@ -205,6 +210,7 @@ def report(stamps: Stamps) -> None:
     p50, p90, p99 = np.percentile(total, (50, 90, 99))
     print(f"{len(rows)} frames led to an order action (of {len(stamps.by_frame)} stamped)")
     print(f"tick to order µs: p50 {p50:.0f}  p90 {p90:.0f}  p99 {p99:.0f}  max {total.max():.0f}")
+    print(f"CPU of the process (every thread, not the venue's): {stamps.cpu_share:.1%} of a core")
     print(f"{'stage':<14} {'p50 µs':>7} {'p90 µs':>7}")
     for index, stage in enumerate(STAGES):
         s50, s90 = np.percentile(table[:, index], (50, 90))
