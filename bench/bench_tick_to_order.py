@@ -12,8 +12,11 @@ order command's ``ts_local`` is that frame's receive time), and stamps on the wa
 (``time.time_ns``, the clock the feed stamps frames with) split the time:
 
 - decode: frame read → the book handed to the router (I/O thread: decode, parse, checks)
-- book_feed: → ``BookUpdated`` routed (the hand-off to the book_feed actor, its checks)
-- quoter: → ``QuoteTarget`` routed (hand-off, model, legalize)
+- to book_feed: → the book_feed's thread takes the book (the hand-off between threads)
+- book_feed: → ``BookUpdated`` routed (its checks)
+- to quoter: → the quoter's thread takes the book (the hand-off: the book_feed's thread
+  telling the others and the observer, the quoter's wake-up, the GIL)
+- quoter: → ``QuoteTarget`` routed (model, legalize)
 - order manager: → the first order command handed to the venue (hand-off, diff, bound)
 - venue adapter: → signing starts (hand-off to the I/O loop, the gateway builds the action)
 - signing: → signed
@@ -47,7 +50,8 @@ from bench_pipeline import printing_tree
 from bench_reaction import Venue
 
 from makerd.actors.gate import TradingGate
-from makerd.actors.router import Router
+from makerd.actors.router import Router, SlotKey
+from makerd.actors.routing import BOOK_FEED, QUOTER
 from makerd.config.model import MakerdConfig, Mode
 from makerd.daemon.basket import Basket
 from makerd.daemon.journal import Journal
@@ -62,7 +66,17 @@ from makerd.protocol.orders import CancelOrders, ModifyOrders, PlaceOrders, Quot
 from makerd.venues.hyperliquid.probe import SendStage
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
 
-STAGES = ("decode", "book_feed", "quoter", "order manager", "venue adapter", "signing", "send")
+STAGES = (
+    "decode",
+    "to book_feed",
+    "book_feed",
+    "to quoter",
+    "quoter",
+    "order manager",
+    "venue adapter",
+    "signing",
+    "send",
+)
 _ROUTED = {
     BookUpdated: "book_feed",
     QuoteTarget: "quoter",
@@ -75,6 +89,8 @@ _SENT = {
     SendStage.SIGNED: "signing",
     SendStage.WRITTEN: "send",
 }
+_TAKEN = {BOOK_FEED: "to book_feed", QUOTER: "to quoter"}
+"""The roles whose taking of a book (a conflated slot) ends a hand-off on the path."""
 WARMUP_S = 6.0
 
 
@@ -97,7 +113,8 @@ class Stamps:
 
 
 class StampingRouter(Router):
-    """The real router, stamping the messages on the frame-to-order path as they leave."""
+    """The real router, stamping the messages on the frame-to-order path as they leave,
+    and the books as the book_feed and the quoter take them from their slots."""
 
     def __init__(self, stamps: Stamps, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -114,6 +131,13 @@ class StampingRouter(Router):
         elif stage is not None:
             self._stamps.mark(stage, message.ts_local)  # type: ignore[attr-defined]
         super().dispatch(message)
+
+    def take(self, key: SlotKey) -> object | None:
+        message = super().take(key)
+        stage = _TAKEN.get(key[0])
+        if stage is not None and isinstance(message, BookSnapshotReceived | BookUpdated):
+            self._stamps.mark(stage, message.ts_local)
+        return message
 
 
 def run(args: argparse.Namespace) -> Stamps:
