@@ -24,6 +24,14 @@ from makerd.protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, P
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated
 from makerd.protocol.orders import VenueCommand
 
+_UPDATE = BookUpdated(
+    coin="BTC",
+    bids=(BookLevel(price=Decimal(100), size=Decimal(1)),),
+    asks=(),
+    ts_exchange=900,
+    ts_local=1_000,
+)
+
 
 class _NoVenue:
     """A venue with no market: what the driver sends to it is kept."""
@@ -39,24 +47,15 @@ class _NoVenue:
 
 
 class _Echo:
-    """A book_feed stand-in: each snapshot becomes a book update."""
+    """A book_feed stand-in: each snapshot becomes the given book update."""
 
-    def __init__(self, seen: list[tuple[str, object]]) -> None:
+    def __init__(self, seen: list[tuple[str, object]], update: BookUpdated) -> None:
         self._seen = seen
+        self._update = update
 
     def handle(self, message: object) -> list[object]:
         self._seen.append((BOOK_FEED, message))
-        if isinstance(message, BookSnapshotReceived):
-            return [
-                BookUpdated(
-                    coin=message.coin,
-                    bids=message.bids,
-                    asks=message.asks,
-                    ts_exchange=message.ts_exchange,
-                    ts_local=message.ts_local,
-                )
-            ]
-        return []
+        return [self._update] if isinstance(message, BookSnapshotReceived) else []
 
 
 class _Recorder:
@@ -73,7 +72,7 @@ def _driver(seen: list[tuple[str, object]]) -> tuple[DeterministicDriver, _NoVen
     venue = _NoVenue()
     driver = DeterministicDriver(
         logics={
-            BOOK_FEED: _Echo(seen),
+            BOOK_FEED: _Echo(seen, _UPDATE),
             QUOTER: _Recorder(QUOTER, seen),
             RISK_GUARDIAN: _Recorder(RISK_GUARDIAN, seen),
             WATCHDOG: _Recorder(WATCHDOG, seen),
@@ -103,9 +102,8 @@ def test_a_ping_is_answered_for_every_actor_role_even_one_without_logic() -> Non
 def test_a_snapshot_reaches_its_roles_and_what_it_causes_runs_breadth_first() -> None:
     seen: list[tuple[str, object]] = []
     driver, _ = _driver(seen)
-    level = BookLevel(price=Decimal(100), size=Decimal(1))
     snapshot = BookSnapshotReceived(
-        coin="BTC", bids=(level,), asks=(), ts_exchange=900, ts_local=1_000
+        coin="BTC", bids=_UPDATE.bids, asks=(), ts_exchange=900, ts_local=1_000
     )
 
     driver.deliver(snapshot)
