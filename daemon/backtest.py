@@ -167,7 +167,7 @@ def run_session(
     summary), in ``state_dir/journal.sqlite``.
     """
     journal = Journal(state_dir / "journal.sqlite")
-    # This run alone writes the journal: a transaction per row would be most of its cost.
+    # This run alone writes the journal: a commit per row costs more than the row itself.
     journal.group_writes(JOURNAL_WRITES_PER_COMMIT)
     gate = TradingGate()
     try:
