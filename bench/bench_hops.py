@@ -102,8 +102,8 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    results: dict[str, list[float]] = {"SimpleQueue (makerd)": [], "Queue (pykka default)": []}
     kinds = {"SimpleQueue (makerd)": Link, "Queue (pykka default)": DefaultInboxLink}
+    results: dict[str, list[float]] = {name: [] for name in kinds}
     for _ in range(args.rounds):
         for name, kind in kinds.items():
             results[name].extend(run_once(kind, args))
