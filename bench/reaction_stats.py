@@ -109,9 +109,17 @@ def print_table(rows: list[RunFigures]) -> None:
         print(f"{row.name} actions by type over {row.minutes:.2f} min: {kinds or 'none'}")
 
 
-IDLE_LEAVES = ("Condition.wait ", "Event.wait ", "select ", "IoLoop._serve ", "sleep ")
+IDLE_LEAVES = (
+    "Condition.wait ",
+    "Event.wait ",
+    "select ",
+    "IoLoop._serve ",
+    "sleep ",
+    "Actor._actor_loop_running ",
+)
 """Frames a thread waits in (py-spy counts a thread blocked in C as busy; uvloop's loop
-shows as ``IoLoop._serve``): samples that end in one are left out."""
+shows as ``IoLoop._serve``, an idle actor as pykka's loop, blocked in its inbox's C
+``get``): samples that end in one are left out."""
 
 
 def top_frames(raw: str, count: int, *, leaf: bool) -> list[tuple[float, str]]:
