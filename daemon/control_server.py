@@ -174,7 +174,8 @@ def _read_request(connection: socket.socket) -> str:
             raise BadRequestError(f"request larger than {MAX_REQUEST_BYTES} bytes")
     try:
         request = json.loads(data.split(b"\n", 1)[0])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # RecursionError: nesting deeper than the decoder's limit fits in the size bound.
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadRequestError("request is not JSON") from None
     command = request.get("command") if isinstance(request, dict) else None
     if not isinstance(command, str):
