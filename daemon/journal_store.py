@@ -8,6 +8,8 @@ One connection serves every thread, serialised by a lock.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +19,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from makerd.daemon.journal_schema import SCHEMA_VERSION, create_or_migrate
+
+log = logging.getLogger("makerd")
 
 PAGE_ROWS = 5_000
 """Rows read at once by the paged readers: memory stays flat however long the session."""
@@ -95,6 +99,18 @@ class JournalStore:
     def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+
+@contextlib.contextmanager
+def said_if_unwritable(what: str) -> Iterator[None]:
+    """A write made once trading has stopped (a kill switch, a give-up, the session's end):
+    if the disk refuses it (full, read-only, failing), one error line says so and the stop
+    goes on; a write that raised here would leave the run never ending, or ending with a
+    traceback and exit 1 instead of its own exit code."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as error:
+        log.error("event=state_write_failed what=%s error=%r", what, error)
 
 
 def write_many(
