@@ -62,7 +62,8 @@ def stop_everything(
     running.control.stop()  # first: no operator command may race the stop
     venue = session.venue
     now = parts.clock.now_ns()
-    flatten = flattens(outcome.get(), parts.config.risk)
+    # The risk section in force now: a SIGHUP may have changed it since the start.
+    flatten = flattens(outcome.get(), parts.holder.get().risk)
     running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
     # Belt and braces: the venue cancels everything even if an order_manager is gone.
     for cancel in parts.basket.cancel_all(CancelReason.SHUTDOWN, now):
