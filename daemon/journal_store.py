@@ -153,15 +153,26 @@ def write_many(
     """``sql`` once per row, all or none: a transaction of its own, or a savepoint inside
     the open one of grouped writes (:meth:`JournalStore.group_writes`)."""
     with lock:
+        owned = not db.in_transaction  # else a group's: its commit is the group's
         db.execute("SAVEPOINT write_many")
         try:
             db.executemany(sql, rows)
+            db.execute("RELEASE write_many")  # the commit, when the transaction is ours
         except BaseException:
-            # Else the connection stays inside the savepoint's transaction.
-            db.execute("ROLLBACK TO write_many")
-            db.execute("RELEASE write_many")
+            _undo(db, owned=owned)
             raise
-        db.execute("RELEASE write_many")
+
+
+def _undo(db: sqlite3.Connection, *, owned: bool) -> None:
+    """Leave no transaction open after a failed write_many: every later write would join
+    it, be reported booked (a fill), and never reach the disk. A commit that failed (a
+    full disk) may or may not have rolled back already."""
+    if owned:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        return
+    db.execute("ROLLBACK TO write_many")
+    db.execute("RELEASE write_many")
 
 
 def decimal_text(value: Decimal) -> str:

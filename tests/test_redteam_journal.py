@@ -9,6 +9,9 @@ Its output goes to a pipe, which the limit does not touch.
 from __future__ import annotations
 
 import resource
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +19,34 @@ from makerd.daemon.exit_codes import EXIT_GAVE_UP
 from tests.processes import MakerdProcess
 
 DURATION_S = 60
+REPOSITORY = Path(__file__).resolve().parents[1]
+A_BATCH_FAILS_THEN_A_FILL_IS_BOOKED = """
+import resource, sys
+from decimal import Decimal
+from pathlib import Path
+from makerd.actors.quote_sampler import QuoteSample
+from makerd.daemon.journal import Journal
+from makerd.protocol.side import Side
+from tests.kit import T0, fill
+
+journal = Journal(Path(sys.argv[1]))
+session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+sample = QuoteSample(
+    ts_local=T0, bid=Decimal(1), ask=Decimal(2), touch_bid=Decimal(1), touch_ask=Decimal(2)
+)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))  # the disk is full
+try:
+    journal.report_tables.record_quote_samples(session, [sample] * 200)
+except Exception as error:
+    print("batch refused:", error)
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+booked = journal.record_fill(
+    session, fill("BTC:1", Side.BUY, "60000", "0.01"), realized_pnl=Decimal(0),
+    position_after=Decimal("0.01"),
+)
+print("fill booked:", booked)
+journal.close()
+"""
 
 
 def test_a_disk_that_fills_mid_run_stops_trading_at_once_and_exits_81_without_a_traceback(
@@ -43,3 +74,26 @@ def _plain_lines(text: str) -> str:
     """What makerd printed for a person: not the JSON log lines (their ``exc`` field may
     carry a traceback for the developer)."""
     return "\n".join(line for line in text.splitlines() if not line.startswith("{"))
+
+
+def test_a_fill_booked_after_a_batch_write_failed_on_a_full_disk_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    # Its own process: the file-size limit that fills the disk must not touch pytest's files.
+    child = subprocess.run(
+        [sys.executable, "-c", A_BATCH_FAILS_THEN_A_FILL_IS_BOOKED, str(path)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert child.returncode == 0, child.stderr
+    assert "batch refused:" in child.stdout
+    assert "fill booked: True" in child.stdout
+    with sqlite3.connect(path) as db:
+        on_disk = db.execute("SELECT trade_id FROM fills").fetchall()
+    assert on_disk == [("BTC:1",)], "the journal said booked, and the fill was never written"
