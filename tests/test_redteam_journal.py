@@ -1,9 +1,10 @@
 """A state directory that stops taking writes mid-run (a full disk): makerd must say so,
-stop trading and end with a documented exit code, not sit idle or die with a traceback.
+stop trading and end with a documented exit code, not sit idle or die with a traceback;
+and the journal must never call a fill booked that is not on disk.
 
-The disk fills for real: the running makerd gets ``RLIMIT_FSIZE`` of one byte, so every
-write SQLite (and the latch) makes to a regular file fails with EFBIG, as on a full disk.
-Its output goes to a pipe, which the limit does not touch.
+The disk fills for real: the process gets ``RLIMIT_FSIZE`` of one byte, so every write
+SQLite (and the latch) makes to a regular file fails with EFBIG, as on a full disk. Its
+output goes to a pipe, which the limit does not touch.
 """
 
 from __future__ import annotations
@@ -81,19 +82,16 @@ def test_a_fill_booked_after_a_batch_write_failed_on_a_full_disk_is_on_disk(
 ) -> None:
     path = tmp_path / "journal.sqlite"
     # Its own process: the file-size limit that fills the disk must not touch pytest's files.
-    child = subprocess.run(
+    said = subprocess.check_output(
         [sys.executable, "-c", A_BATCH_FAILS_THEN_A_FILL_IS_BOOKED, str(path)],
         cwd=REPOSITORY,
-        capture_output=True,
         text=True,
         timeout=30,
         stdin=subprocess.DEVNULL,
-        check=False,
     )
 
-    assert child.returncode == 0, child.stderr
-    assert "batch refused:" in child.stdout
-    assert "fill booked: True" in child.stdout
+    assert "batch refused:" in said
+    assert "fill booked: True" in said
     with sqlite3.connect(path) as db:
         on_disk = db.execute("SELECT trade_id FROM fills").fetchall()
     assert on_disk == [("BTC:1",)], "the journal said booked, and the fill was never written"
