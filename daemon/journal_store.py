@@ -137,10 +137,11 @@ class JournalStore:
 
 @contextlib.contextmanager
 def said_if_unwritable(what: str) -> Iterator[None]:
-    """A write made once trading has stopped (a kill switch, a give-up, the session's end):
-    if the disk refuses it (full, read-only, failing), one error line says so and the stop
-    goes on; a write that raised here would leave the run never ending, or ending with a
-    traceback and exit 1 instead of its own exit code."""
+    """A record of something already done (a kill switch, a give-up, the session's end,
+    an operator's command): if the disk refuses it (full, read-only, locked), one error
+    line says so and the caller goes on. Raised, it would leave a stopping run never
+    ending, end it with a traceback and exit 1 instead of its own code, or answer an
+    operator "error" for a command that was carried out."""
     try:
         yield
     except (sqlite3.Error, OSError) as error:

@@ -1,15 +1,27 @@
-"""Hostile requests on the control socket must not end the operator's channel."""
+"""Hostile requests on the control socket must not end the operator's channel, and a
+command makerd acted on is answered as done, whatever fails after it."""
 
 from __future__ import annotations
 
+import os
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from makerd.actors.gate import TradingGate
+from makerd.config.model import MakerdConfig
 from makerd.daemon.control_client import request
+from makerd.daemon.control_desk import AnswerBox, ControlDesk, DeskParts
 from makerd.daemon.control_server import ControlServer
+from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.status_snapshot import StatusSnapshot
+from makerd.protocol.clock import ManualClock
+from makerd.protocol.control import PauseTrading
+from tests.kit import T0, operator_applied
 
 
 @pytest.fixture
@@ -46,3 +58,41 @@ def _exchange(path: Path, raw: bytes) -> bytes:
         connection.connect(str(path))
         connection.sendall(raw)
         return connection.recv(65536)
+
+
+def test_a_command_acted_on_is_answered_as_done_when_the_journal_cannot_record_it(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.start_session(mode="sim", coin="BTC", ts_ns=T0)
+    answers = AnswerBox()
+
+    def order_manager(message: object) -> None:  # acts at once, as a paused one would
+        assert isinstance(message, PauseTrading)
+        answers.deliver(operator_applied(request_id=message.request_id))
+
+    desk = ControlDesk(
+        DeskParts(
+            snapshot=StatusSnapshot,
+            config=MakerdConfig,
+            send=order_manager,
+            journal=journal,
+            session_id=session,
+            clock=ManualClock(T0),
+            gate=TradingGate(),
+            latch=KillSwitchLatch(tmp_path),
+            answers=answers,
+        )
+    )
+    # Another process holds the journal's write lock: our write waits, then fails.
+    holder = sqlite3.connect(tmp_path / "journal.sqlite", timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        answer = desk.handle("pause", os.geteuid())
+    finally:
+        holder.rollback()
+        holder.close()
+        journal.close()
+
+    assert answer["ok"] is True, answer
+    assert answer["paused"] is True
