@@ -166,7 +166,10 @@ def _read_request(connection: socket.socket) -> str:
         if left <= 0:
             raise BadRequestError(f"no complete request within {IO_TIMEOUT_S} s")
         connection.settimeout(left)
-        chunk = connection.recv(MAX_REQUEST_BYTES + 1 - len(data))
+        try:
+            chunk = connection.recv(MAX_REQUEST_BYTES + 1 - len(data))
+        except TimeoutError:
+            raise BadRequestError(f"no complete request within {IO_TIMEOUT_S} s") from None
         if not chunk:
             break
         data += chunk

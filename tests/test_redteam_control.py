@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.control_client import request
 from makerd.daemon.control_desk import AnswerBox, ControlDesk, DeskParts
 from makerd.daemon.control_server import ControlServer
+from makerd.daemon.control_socket import IO_TIMEOUT_S
 from makerd.daemon.journal import Journal
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.status_snapshot import StatusSnapshot
@@ -49,6 +51,26 @@ def test_a_deeply_nested_request_is_refused_and_the_next_command_is_still_answer
 
     assert refusal == b'{"ok": false, "error": "request is not JSON"}\n'
     assert answer == {"ok": True, "command": "status"}
+    assert handled == ["status"]
+
+
+def test_a_client_that_connects_and_never_sends_delays_the_next_command_by_at_most_the_io_timeout(
+    tmp_path: Path, handled: list[str]
+) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.settimeout(5)
+        silent.connect(str(tmp_path / "control.sock"))
+        started = time.monotonic()
+        answer = request(tmp_path, "status", timeout_s=2 * IO_TIMEOUT_S + 1)
+        waited_s = time.monotonic() - started
+        told = silent.recv(65536)
+
+    assert answer == {"ok": True, "command": "status"}
+    assert waited_s < IO_TIMEOUT_S + 1
+    assert (
+        told
+        == f'{{"ok": false, "error": "no complete request within {IO_TIMEOUT_S} s"}}\n'.encode()
+    )
     assert handled == ["status"]
 
 
