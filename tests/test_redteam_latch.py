@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def test_a_latch_stamped_beyond_any_date_is_shown_latched_and_cleared_with_a_jou
     assert cleared.returncode == EXIT_OK, cleared.stderr
     assert "Traceback" not in status.stderr + cleared.stderr
     assert not (state / "kill_switch.json").exists()
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        rows = db.execute("SELECT action, reason FROM kill_switch_events").fetchall()
+    assert rows == [("clear", "corrupt_latch")]
 
 
 def test_a_latch_that_cannot_be_removed_stays_latched_and_clear_says_why(tmp_path: Path) -> None:
