@@ -1,8 +1,9 @@
 """risk_guardian: the only actor that may halt trading.
 
 NORMAL → REDUCE_ONLY (a limit near its hard value, see :mod:`actors.risk_limits`) →
-HALTED (a kill switch). A kill switch is a latch written to disk before anything else
-happens, so neither a crash nor a restart can resume trading until an operator clears it.
+HALTED (a kill switch). A kill switch closes the trading gate, then writes a latch to disk
+before anything else happens, so neither a crash nor a restart can resume trading until an
+operator clears it; a latch that cannot be written still stops this run, and says so.
 The price band (:mod:`actors.price_band`) is the one HALTED that passes: it holds quoting
 for a while without the latch, and the guardian returns to the state its limits ask for.
 The guardian asks the venue for the account's margin every ``risk.margin_poll_s``.
@@ -254,10 +255,22 @@ class RiskGuardianLogic:
         return [RiskStateChanged(state=state, reason=reason, limits=limits, ts_local=now_ns)]
 
     def _trip(self, reason: KillReason, detail: str, now_ns: int) -> list[object]:
-        # The latch goes to disk first: if anything after this fails, trading stays stopped.
-        self._latch.trip(reason=reason.value, detail=detail, ts_ns=now_ns)
-        # Then the gate: quote targets already in flight must not reach the venue.
+        # The gate first: quote targets already in flight must not reach the venue, even
+        # if the latch cannot be written.
         self._gate.close(f"kill switch: {reason.value}")
+        # Then the latch, before anything else that could fail: a crash or a restart from
+        # here on stays stopped.
+        try:
+            self._latch.trip(reason=reason.value, detail=detail, ts_ns=now_ns)
+        except OSError as error:
+            # Failing to remember the trip is no reason to trade on now: this run stops,
+            # and the operator hears that a restart would not know it tripped.
+            log.error(
+                "event=kill_switch_not_latched reason=%s error=%r action=stopping_anyway "
+                "warning='a restart would trade: fix the state directory first'",
+                reason.value,
+                error,
+            )
         self.tripped = reason
         self.account.record_trip(reason.value, now_ns)
         self._save()

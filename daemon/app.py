@@ -64,8 +64,8 @@ class MakerdRun:
         self.config = config
         self._config_path = config_path
         # What the file itself said at start (before command-line overrides), so a reload
-        # reports only the sections an operator actually edited since.
-        self._file_config = _file_as_loaded(config_path, fallback=config)
+        # reports only the sections an operator actually edited since, until a restart.
+        self._file_at_start = _file_as_loaded(config_path, fallback=config)
         self._out = out
         self._flags = SignalFlags()
         self._outcome = OutcomeBox()
@@ -308,7 +308,7 @@ class MakerdRun:
         plan = plan_reload(
             path=self._config_path,
             running=parts.holder.get(),
-            previous_file=self._file_config,
+            file_at_start=self._file_at_start,
             instruments=venue_instruments(session.venue),
         )
         reloads = session.metrics.config_reloads_total
@@ -317,7 +317,6 @@ class MakerdRun:
             log.error("event=config_reload result=invalid kept=running problems=%r", plan.problems)
         else:
             parts.holder.set(plan.applied)
-            self._file_config = plan.file_config
             for changed in parts.basket.parameters_changed(plan.applied, parts.clock.now_ns()):
                 tree.router.dispatch(changed)
             reloads.labels(result="valid").inc()

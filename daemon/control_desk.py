@@ -24,6 +24,7 @@ from makerd.actors.gate import TradingGate
 from makerd.config.model import MakerdConfig
 from makerd.daemon.control_server import ControlServer
 from makerd.daemon.control_socket import COMMAND_TIMEOUT_S
+from makerd.daemon.journal_store import said_if_unwritable
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.status_document import RunFacts, coins_document, status_document
 from makerd.daemon.status_snapshot import StatusSnapshot
@@ -114,14 +115,17 @@ class ControlDesk:
         answer = self._apply(action)
         parts = self._parts
         ok = answer["ok"] is True
-        parts.journal.record_operator_command(
-            parts.session_id,
-            ts_ns=parts.clock.now_ns(),
-            command=action.value,
-            ok=ok,
-            detail=str(answer["message"] if ok else answer["error"]),
-            uid=uid,
-        )
+        # What was done is done: a journal that cannot record it must not turn the answer
+        # into an error the operator would read as "nothing happened".
+        with said_if_unwritable("operator_command"):
+            parts.journal.record_operator_command(
+                parts.session_id,
+                ts_ns=parts.clock.now_ns(),
+                command=action.value,
+                ok=ok,
+                detail=str(answer["message"] if ok else answer["error"]),
+                uid=uid,
+            )
         return answer
 
     def status(self) -> Answer:

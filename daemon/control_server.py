@@ -166,7 +166,10 @@ def _read_request(connection: socket.socket) -> str:
         if left <= 0:
             raise BadRequestError(f"no complete request within {IO_TIMEOUT_S} s")
         connection.settimeout(left)
-        chunk = connection.recv(MAX_REQUEST_BYTES + 1 - len(data))
+        try:
+            chunk = connection.recv(MAX_REQUEST_BYTES + 1 - len(data))
+        except TimeoutError:
+            raise BadRequestError(f"no complete request within {IO_TIMEOUT_S} s") from None
         if not chunk:
             break
         data += chunk
@@ -174,7 +177,8 @@ def _read_request(connection: socket.socket) -> str:
             raise BadRequestError(f"request larger than {MAX_REQUEST_BYTES} bytes")
     try:
         request = json.loads(data.split(b"\n", 1)[0])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # RecursionError: nesting deeper than the decoder's limit fits in the size bound.
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadRequestError("request is not JSON") from None
     command = request.get("command") if isinstance(request, dict) else None
     if not isinstance(command, str):

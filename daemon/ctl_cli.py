@@ -174,7 +174,14 @@ def _clear(latch: KillSwitchLatch, where: Path) -> int:
         )
         return EXIT_FAILURE
     with journal:
-        cleared = latch.clear()
+        try:
+            cleared = latch.clear()
+        except OSError as error:
+            print(
+                f"makerd: not cleared: cannot remove {latch.path}: {error.strerror}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
         if cleared is None:  # cleared meanwhile by someone else
             print(f"makerd: no kill switch latched in {where}")
             return EXIT_OK

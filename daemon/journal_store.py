@@ -8,6 +8,8 @@ One connection serves every thread, serialised by a lock.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +19,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from makerd.daemon.journal_schema import SCHEMA_VERSION, create_or_migrate
+
+log = logging.getLogger("makerd")
 
 PAGE_ROWS = 5_000
 """Rows read at once by the paged readers: memory stays flat however long the session."""
@@ -131,21 +135,45 @@ class JournalStore:
             return self._db.execute(sql, params).fetchall()
 
 
+@contextlib.contextmanager
+def said_if_unwritable(what: str) -> Iterator[None]:
+    """A record of something already done (a kill switch, a give-up, the session's end,
+    an operator's command): if the disk refuses it (full, read-only, locked), one error
+    line says so and the caller goes on. Raised, it would leave a stopping run never
+    ending, end it with a traceback and exit 1 instead of its own code, or answer an
+    operator "error" for a command that was carried out."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as error:
+        log.error("event=state_write_failed what=%s error=%r", what, error)
+
+
 def write_many(
     db: sqlite3.Connection, lock: threading.Lock, sql: str, rows: Sequence[tuple[object, ...]]
 ) -> None:
     """``sql`` once per row, all or none: a transaction of its own, or a savepoint inside
     the open one of grouped writes (:meth:`JournalStore.group_writes`)."""
     with lock:
+        owned = not db.in_transaction  # else a group's: its commit is the group's
         db.execute("SAVEPOINT write_many")
         try:
             db.executemany(sql, rows)
+            db.execute("RELEASE write_many")  # the commit, when the transaction is ours
         except BaseException:
-            # Else the connection stays inside the savepoint's transaction.
-            db.execute("ROLLBACK TO write_many")
-            db.execute("RELEASE write_many")
+            _undo(db, owned=owned)
             raise
-        db.execute("RELEASE write_many")
+
+
+def _undo(db: sqlite3.Connection, *, owned: bool) -> None:
+    """Leave no transaction open after a failed write_many: every later write would join
+    it, be reported booked (a fill), and never reach the disk. A commit that failed (a
+    full disk) may or may not have rolled back already."""
+    if owned:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        return
+    db.execute("ROLLBACK TO write_many")
+    db.execute("RELEASE write_many")
 
 
 def decimal_text(value: Decimal) -> str:

@@ -78,7 +78,7 @@ class KillSwitchLatch:
             state = LatchState(
                 reason=_field(payload, "reason", str),
                 detail=_field(payload, "detail", str),
-                tripped_at_ns=_field(payload, "tripped_at_ns", int),
+                tripped_at_ns=_timestamp(_field(payload, "tripped_at_ns", int)),
             )
         except (UnicodeDecodeError, json.JSONDecodeError, _BadLatchError) as error:
             return _corrupt(self.path, f"unreadable latch file: {error}")
@@ -111,6 +111,14 @@ def _field(payload: object, name: str, kind: type[T]) -> T:
     if not isinstance(value, kind) or isinstance(value, bool):
         raise _BadLatchError(f"field {name!r} missing or not {kind.__name__}")
     return value
+
+
+def _timestamp(ts_ns: int) -> int:
+    # trip() writes a wall-clock time in ns, which fits in 63 bits until 2262; anything
+    # else (another unit, another writer) cannot be shown as a date, so it is not ours.
+    if not 0 <= ts_ns < 1 << 63:
+        raise _BadLatchError(f"field 'tripped_at_ns' out of range: {ts_ns}")
+    return ts_ns
 
 
 def _corrupt(path: Path, detail: str) -> LatchState:

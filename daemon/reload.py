@@ -30,17 +30,20 @@ class ReloadPlan:
     """The running config with the hot sections replaced (None when invalid)."""
     problems: tuple[str, ...]
     restart_only: tuple[str, ...]
-    """Sections the file changed that take effect only after a restart."""
+    """Sections where the file differs from the one the run started with, which take
+    effect only after a restart: still listed on every later reload until then."""
 
 
 def plan_reload(
     *,
     path: Path | None,
     running: MakerdConfig,
-    previous_file: MakerdConfig,
+    file_at_start: MakerdConfig,
     instruments: tuple[Instrument, ...],
 ) -> ReloadPlan:
-    """``instruments``: every running coin's, each order size is checked against its own."""
+    """``instruments``: every running coin's, each order size is checked against its own.
+    ``file_at_start``: the file as the run read it (not as the last reload did: a restart-only
+    change a reload reported is no less pending on the next)."""
     try:
         new_file = load_config(path)
     except ConfigError as error:
@@ -58,7 +61,7 @@ def plan_reload(
         field.name
         for field in dataclasses.fields(MakerdConfig)
         if field.name not in HOT_SECTIONS
-        and _restart_value(new_file, field.name) != _restart_value(previous_file, field.name)
+        and _restart_value(new_file, field.name) != _restart_value(file_at_start, field.name)
     )
     return ReloadPlan(file_config=new_file, applied=applied, problems=(), restart_only=restart_only)
 

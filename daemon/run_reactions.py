@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from makerd.daemon.control_desk import AnswerBox
+from makerd.daemon.journal_store import said_if_unwritable
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.run_outcome import Ending, OutcomeBox
 from makerd.daemon.run_tree import RunParts, Session, TreeHooks, TreeSlot
@@ -49,12 +50,13 @@ class Reactions:
 
     def on_kill_switch(self, tripped: KillSwitchTripped) -> None:
         self._parts.gate.close(f"kill switch: {tripped.reason.value}")
-        self._session.journal.record_kill_switch(
-            ts_ns=tripped.ts_local,
-            action="trip",
-            reason=tripped.reason.value,
-            detail=tripped.detail,
-        )
+        with said_if_unwritable("kill_switch"):
+            self._session.journal.record_kill_switch(
+                ts_ns=tripped.ts_local,
+                action="trip",
+                reason=tripped.reason.value,
+                detail=tripped.detail,
+            )
         self._outcome.end(
             Ending.KILL_SWITCH, f"kill switch: {tripped.reason.value}: {tripped.detail}"
         )
@@ -76,10 +78,12 @@ class Reactions:
             return
         now = parts.clock.now_ns()
         self._session.metrics.supervisor_intensity_exceeded_total.inc()
-        parts.latch.trip(reason="restart_intensity", detail=reason, ts_ns=now)
-        self._session.journal.record_kill_switch(
-            ts_ns=now, action="trip", reason="restart_intensity", detail=reason
-        )
+        with said_if_unwritable("kill_switch_latch"):
+            parts.latch.trip(reason="restart_intensity", detail=reason, ts_ns=now)
+        with said_if_unwritable("kill_switch"):
+            self._session.journal.record_kill_switch(
+                ts_ns=now, action="trip", reason="restart_intensity", detail=reason
+            )
         self._outcome.end(Ending.GAVE_UP, reason)
 
     def on_coin_gave_up(self, coin: str, escalation: Escalation) -> None:

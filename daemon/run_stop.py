@@ -16,6 +16,7 @@ from typing import TextIO
 from makerd.daemon.coin_report import coin_lines
 from makerd.daemon.control_desk import AnswerBox
 from makerd.daemon.control_server import ControlServer
+from makerd.daemon.journal_store import said_if_unwritable
 from makerd.daemon.metrics import MetricsServer
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
@@ -61,7 +62,8 @@ def stop_everything(
     running.control.stop()  # first: no operator command may race the stop
     venue = session.venue
     now = parts.clock.now_ns()
-    flatten = flattens(outcome.get(), parts.config.risk)
+    # The risk section in force now: a SIGHUP may have changed it since the start.
+    flatten = flattens(outcome.get(), parts.holder.get().risk)
     running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
     # Belt and braces: the venue cancels everything even if an order_manager is gone.
     for cancel in parts.basket.cancel_all(CancelReason.SHUTDOWN, now):
@@ -125,19 +127,22 @@ def finish_journal(
 ) -> None:
     """The stop row, the session's end with its summary, and the summary printed."""
     journal, session_id = session.journal, session.session_id
-    session.ack_latencies.flush()
+    with said_if_unwritable("ack_latencies"):
+        session.ack_latencies.flush()
     left = "unknown" if open_at_stop is None else str(open_at_stop)
-    journal.record_order_event(
-        session_id,
-        ts_ns=parts.clock.now_ns(),
-        cloid="*",
-        event="stopped",
-        detail=f"venue_open_orders={left} reason={reason}",
-    )
+    with said_if_unwritable("stopped"):
+        journal.record_order_event(
+            session_id,
+            ts_ns=parts.clock.now_ns(),
+            cloid="*",
+            event="stopped",
+            detail=f"venue_open_orders={left} reason={reason}",
+        )
     summary = summarize(journal, session_id)
-    journal.end_session(
-        session_id, ts_ns=parts.clock.now_ns(), summary_json=summary_to_json(summary)
-    )
+    with said_if_unwritable("session_end"):
+        journal.end_session(
+            session_id, ts_ns=parts.clock.now_ns(), summary_json=summary_to_json(summary)
+        )
     print(format_summary(summary), file=out, flush=True)
     if parts.basket.several:
         print(coin_lines(journal, session_id, parts.basket.coins), file=out, flush=True)
