@@ -15,7 +15,7 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import OperatorAction
 from makerd.protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
 from makerd.protocol.side import Side
-from tests.kit import T0, fill, operator_applied
+from tests.kit import T0, book, fill, operator_applied
 
 LABELS = {"venue": "live", "symbol": "BTC"}
 
@@ -87,3 +87,13 @@ def test_an_operator_pause_shows_on_its_gauge_until_resumed() -> None:
     assert value(observed(), "makerd_operator_paused") == 0
     assert value(paused, "makerd_operator_paused") == 1
     assert value(resumed, "makerd_operator_paused") == 0
+
+
+def test_each_book_is_counted_and_its_mid_and_time_shown() -> None:
+    registry = observed(
+        book("99", "101", ts=T0), book("100", "102", ts=T0 + 1), book("101", "105", ts=T0 + 2)
+    )
+
+    assert value(registry, "makerd_feed_messages_total", channel="l2Book") == 3
+    assert value(registry, "makerd_mid_price_usd") == 103
+    assert value(registry, "makerd_feed_last_message_timestamp_seconds") == (T0 + 2) / 1e9
