@@ -12,6 +12,7 @@ The guardian asks the venue for the account's margin every ``risk.margin_poll_s`
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -174,6 +175,16 @@ class RiskGuardianLogic:
         if self._store is not None:
             self._store.save_risk_state(self.account.snapshot())
 
+    def _save_tripped(self) -> None:
+        """The trip in the saved risk state is a record of what is done: a disk that refuses
+        it must not turn this kill switch into a crashed guardian (a supervisor give-up,
+        exit 81) instead of a kill switch (exit 80). The line is the journal's own
+        (``said_if_unwritable``), which this layer cannot import."""
+        try:
+            self._save()
+        except (sqlite3.Error, OSError) as error:
+            log.error("event=state_write_failed what=risk_state error=%r", error)
+
     def _on_parameters(self, changed: ParametersChanged) -> list[object]:
         """New limits apply from the next update; a tripped switch stays tripped."""
         self._config = changed.risk
@@ -273,7 +284,7 @@ class RiskGuardianLogic:
             )
         self.tripped = reason
         self.account.record_trip(reason.value, now_ns)
-        self._save()
+        self._save_tripped()
         log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
         halted = self._move(TradingState.HALTED, f"kill switch: {reason.value}", (), now_ns)
         # An unrealized loss past its limit is the position itself: closing it is the point.
