@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from makerd.actors.ledger import Ledger
 from makerd.actors.position_check import PositionCheck, Verdict
+from makerd.actors.routing import HandledInPartError
 from makerd.protocol.account import (
     FillBooked,
     FillsRepaired,
@@ -174,7 +175,13 @@ class FillTrackerLogic:
             realized_pnl=realized,
             ts_local=fill.ts_local,
         )
-        return [booked, self._publish(fill.ts_local)]
+        try:
+            published = self._publish(fill.ts_local)
+        except Exception as error:
+            # The fill is on disk: the restarted tracker rebuilds it from the journal and
+            # never announces it, so this announcement is its only one.
+            raise HandledInPartError(messages=(booked,), error=error) from error
+        return [booked, published]
 
     def _rebuild_from_journal(self) -> None:
         self.ledger = Ledger()

@@ -13,7 +13,7 @@ from typing import Any
 from makerd.actors.faults import FaultPlan
 from makerd.actors.pong import answer_ping
 from makerd.actors.router import Router, SlotReady
-from makerd.actors.routing import Logic
+from makerd.actors.routing import HandledInPartError, Logic
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import Ping
 from makerd.supervisor import ChildHandle, SupervisedActor
@@ -64,7 +64,12 @@ class ActorShell(SupervisedActor):
             return None
         self._faults.before_message(self._role, self._clock.now_ns())
         if self.logic is not None:
-            self._route(self.logic.handle(message))
+            try:
+                out = self.logic.handle(message)
+            except HandledInPartError as failed:
+                self._route(list(failed.messages))
+                raise failed.error from None
+            self._route(out)
         return None
 
     def _route(self, messages: list[object]) -> None:
