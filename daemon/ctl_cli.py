@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from makerd.config.errors import ConfigError
 from makerd.config.loader import load_config
@@ -21,6 +22,9 @@ from makerd.daemon import arguments
 from makerd.daemon.control_socket import SOCKET_NAME
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REFUSED
 from makerd.daemon.latch import KillSwitchLatch
+
+if TYPE_CHECKING:
+    from makerd.daemon.journal import Journal
 
 CTL_COMMANDS = ("status", "pause", "resume", "flatten", "cancel-all")
 CTL_DESCRIPTION = f"""\
@@ -51,7 +55,9 @@ exit codes:
 KILL_SWITCH_DESCRIPTION = """\
 status: whether the kill switch is latched, why and since when.
 clear:  remove the latch so `makerd run` may trade again (after you have looked why it
-        tripped); journaled in kill_switch_events with action 'clear'.
+        tripped); journaled in kill_switch_events with action 'clear' before the
+        latch is removed: a clear the journal cannot record is refused (exit 1) and
+        the latch stays.
 """
 
 
@@ -174,29 +180,61 @@ def _clear(latch: KillSwitchLatch, where: Path) -> int:
         )
         return EXIT_FAILURE
     with journal:
-        try:
-            cleared = latch.clear()
-        except OSError as error:
-            print(
-                f"makerd: not cleared: cannot remove {latch.path}: {error.strerror}",
-                file=sys.stderr,
-            )
-            return EXIT_FAILURE
-        if cleared is None:  # cleared meanwhile by someone else
-            print(f"makerd: no kill switch latched in {where}")
-            return EXIT_OK
+        return _record_then_clear(latch, journal, where)
+
+
+def _record_then_clear(latch: KillSwitchLatch, journal: Journal, where: Path) -> int:
+    """The record first, the removal second: a clear that leaves no trace must not happen,
+    and when the journal refuses the record the latch is what still keeps the stopped bot
+    from trading (fail closed: fix the disk, then clear). The other order, removing and
+    then saying loudly that the record failed, would leave a bot free to trade with
+    nothing in its journal to say who let it, or when."""
+    latched = latch.read()
+    if latched is None:  # cleared meanwhile by someone else
+        print(f"makerd: no kill switch latched in {where}")
+        return EXIT_OK
+    unremovable = _unremovable(latch.path)
+    if unremovable:
+        print(f"makerd: not cleared: cannot remove {latch.path}: {unremovable}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
         journal.record_kill_switch(
             ts_ns=time.time_ns(),
             action="clear",
-            reason=cleared.reason,
+            reason=latched.reason,
             detail=f"cleared by uid {os.geteuid()} with makerd kill-switch clear "
-            f"(tripped {_utc(cleared.tripped_at_ns)}: {cleared.detail})",
+            f"(tripped {_utc(latched.tripped_at_ns)}: {latched.detail})",
         )
+    except (sqlite3.Error, OSError) as error:
+        print(
+            f"makerd: not cleared: cannot record the clear in the journal: {error}; "
+            f"the kill switch stays latched in {where}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    try:
+        latch.clear()
+    except OSError as error:
+        print(
+            f"makerd: not cleared: cannot remove {latch.path}: {error.strerror} (the journal's "
+            "clear row just written stands for a clear that did not happen)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     print(
-        f"makerd: cleared kill switch (reason={cleared.reason}: {cleared.detail}) in {where}; "
+        f"makerd: cleared kill switch (reason={latched.reason}: {latched.detail}) in {where}; "
         "journaled in kill_switch_events"
     )
     return EXIT_OK
+
+
+def _unremovable(path: Path) -> str:
+    """Why ``path`` cannot be unlinked, when that is plain before trying ('' if not)."""
+    if path.is_dir() and not path.is_symlink():
+        return "it is a directory"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return "its directory is not writable"
+    return ""
 
 
 def _utc(ts_ns: int) -> str:
