@@ -145,9 +145,6 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
     metrics = coin_metrics_in(CollectorRegistry(), mode="live", coins=basket.coins)
     observer = Observer(
         metrics=metrics[config.coin],
-        on_unresponsive=print,
-        on_alive=lambda: None,
-        on_kill_switch=print,
         clock=clock,
     )
     holder: dict[str, Any] = {}

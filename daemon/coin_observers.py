@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from makerd.daemon.observer import Observer, StatusSnapshot
+from makerd.daemon.observer import Observer
+from makerd.daemon.status_snapshot import StatusSnapshot
 
 DETAIL_EVERY = 6
 """With several coins, each coin's own status line comes every this many summaries."""

@@ -25,8 +25,8 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.control_server import ControlServer
 from makerd.daemon.control_socket import COMMAND_TIMEOUT_S
 from makerd.daemon.latch import KillSwitchLatch
-from makerd.daemon.observer import StatusSnapshot
 from makerd.daemon.status_document import RunFacts, coins_document, status_document
+from makerd.daemon.status_snapshot import StatusSnapshot
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import OPERATOR_COMMANDS, OperatorAction, OperatorCommandApplied
 from makerd.protocol.risk import TradingState

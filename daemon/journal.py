@@ -20,15 +20,12 @@ from makerd.daemon.journal_latency import AckLatencyTable
 from makerd.daemon.journal_own_orders import OwnOrderTable
 from makerd.daemon.journal_records import RiskAndFundingRecords
 from makerd.daemon.journal_schema import SCHEMA_VERSION
-from makerd.daemon.journal_store import JournalError
+from makerd.daemon.journal_store import PAGE_ROWS, JournalError, session_rows_in_pages
 from makerd.daemon.journal_store import decimal_text as _text
 from makerd.protocol.account import Liquidity, OrderFilled, PositionChanged
 from makerd.protocol.side import Side
 
 __all__ = ["SCHEMA_VERSION", "EquitySnapshot", "Journal", "JournalError", "JournaledFill"]
-
-PAGE_ROWS = 5_000
-"""Rows read at once by the paged readers."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,24 +206,23 @@ class Journal(RiskAndFundingRecords):
     ) -> Iterator[EquitySnapshot]:
         """:meth:`equity`, read ``page`` rows at a time: memory stays flat however long the
         session (a days-long backtest publishes millions of snapshots)."""
-        after: tuple[int, int] = (-1, -1)
-        while rows := self._read(
-            "SELECT ts, rowid, position, realized, unrealized, fees, mark, funding FROM equity"
-            " WHERE session_id = ? AND (ts > ? OR (ts = ? AND rowid > ?))"
-            " ORDER BY ts, rowid LIMIT ?",
-            (session_id, after[0], after[0], after[1], page),
-        ):
-            for ts, _rowid, position, realized, unrealized, fees, mark, funding in rows:
-                yield EquitySnapshot(
-                    ts_ns=ts,
-                    position=Decimal(position),
-                    realized=Decimal(realized),
-                    unrealized=Decimal(unrealized),
-                    fees=Decimal(fees),
-                    mark=Decimal(mark),
-                    funding=Decimal(funding),
-                )
-            after = (rows[-1][0], rows[-1][1])
+        rows = session_rows_in_pages(
+            self._read,
+            table="equity",
+            columns="position, realized, unrealized, fees, mark, funding",
+            session_id=session_id,
+            page=page,
+        )
+        for ts, _rowid, position, realized, unrealized, fees, mark, funding in rows:
+            yield EquitySnapshot(
+                ts_ns=ts,
+                position=Decimal(position),
+                realized=Decimal(realized),
+                unrealized=Decimal(unrealized),
+                fees=Decimal(fees),
+                mark=Decimal(mark),
+                funding=Decimal(funding),
+            )
 
     def fills_in_pages(self, session_id: int, *, page: int = PAGE_ROWS) -> Iterator[JournaledFill]:
         """The session's fills in booking order, read ``page`` rows at a time."""

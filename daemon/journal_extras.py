@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 from makerd.actors.quote_sampler import QuoteSample
-from makerd.daemon.journal_store import write_many
+from makerd.daemon.journal_store import PAGE_ROWS, session_rows_in_pages, write_many
 
 
 class ReportTables:
@@ -39,16 +39,27 @@ class ReportTables:
 
     def quote_samples(self, session_id: int) -> list[QuoteSample]:
         """The session's quote samples in time order."""
-        rows = self._read(
-            "SELECT ts, bid, ask, touch_bid, touch_ask FROM quote_samples WHERE session_id = ?"
-            " ORDER BY ts, rowid",
-            (session_id,),
+        return list(self.quote_samples_in_pages(session_id))
+
+    def quote_samples_in_pages(
+        self, session_id: int, *, page: int = PAGE_ROWS
+    ) -> Iterator[QuoteSample]:
+        """:meth:`quote_samples`, read ``page`` rows at a time (one a second of a session)."""
+        rows = session_rows_in_pages(
+            self._read,
+            table="quote_samples",
+            columns="bid, ask, touch_bid, touch_ask",
+            session_id=session_id,
+            page=page,
         )
-        return [
-            QuoteSample(ts_local=ts, bid=_decimal(bid), ask=_decimal(ask),
-                        touch_bid=_decimal(touch_bid), touch_ask=_decimal(touch_ask))
-            for ts, bid, ask, touch_bid, touch_ask in rows
-        ]  # fmt: skip
+        for ts, _rowid, bid, ask, touch_bid, touch_ask in rows:
+            yield QuoteSample(
+                ts_local=ts,
+                bid=_decimal(bid),
+                ask=_decimal(ask),
+                touch_bid=_decimal(touch_bid),
+                touch_ask=_decimal(touch_ask),
+            )
 
     def record_settings(self, session_id: int, settings_json: str) -> None:
         """What the session ran with (JSON), for its reports to state."""

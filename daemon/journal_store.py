@@ -10,13 +10,34 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from makerd.daemon.journal_schema import SCHEMA_VERSION, create_or_migrate
+
+PAGE_ROWS = 5_000
+"""Rows read at once by the paged readers: memory stays flat however long the session."""
+Read = Callable[[str, tuple[object, ...]], list[Any]]
+
+
+def session_rows_in_pages(
+    read: Read, *, table: str, columns: str, session_id: int, page: int
+) -> Iterator[tuple[Any, ...]]:
+    """``columns`` of a session's rows of ``table`` in time order (ties in insertion
+    order), read ``page`` rows at a time by their (ts, rowid) key; each row starts with
+    ts and rowid."""
+    after: tuple[int, int] = (-1, -1)
+    while rows := read(
+        f"SELECT ts, rowid, {columns} FROM {table}"
+        " WHERE session_id = ? AND (ts > ? OR (ts = ? AND rowid > ?))"
+        " ORDER BY ts, rowid LIMIT ?",
+        (session_id, after[0], after[0], after[1], page),
+    ):
+        yield from rows
+        after = (rows[-1][0], rows[-1][1])
 
 
 class JournalError(Exception):

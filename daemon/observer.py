@@ -1,7 +1,9 @@
-"""The process's view of what the actors are doing: metrics, the status line, readiness.
+"""One coin's view of what the actors are doing: metrics, the status line, readiness.
 
 Messages addressed to the observer arrive on whichever thread sent them; everything
-here is quick, lock-protected and never blocks an actor.
+here is quick, lock-protected and never blocks an actor. What the process does about
+them (a kill switch, a hung child, an operator's answer) is not decided here: see
+:mod:`daemon.process_inbox`.
 """
 
 from __future__ import annotations
@@ -9,17 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
 from makerd.daemon.metrics import Metrics
+from makerd.daemon.status_snapshot import StatusSnapshot
 from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import (
     AllChildrenAlive,
-    ChildUnresponsive,
     OperatorCommandApplied,
     QuoteCycleCompleted,
 )
@@ -49,7 +49,13 @@ from makerd.protocol.orders import (
     QuoteLevelsRefused,
     QuoteTarget,
 )
-from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged, TradingState
+from makerd.protocol.risk import (
+    KillSwitchTripped,
+    MarginReported,
+    RiskLimit,
+    RiskStateChanged,
+    TradingState,
+)
 from makerd.protocol.side import Side
 
 NS_PER_S = 1_000_000_000
@@ -63,55 +69,12 @@ log = logging.getLogger("makerd.quotes")
 Handler = Callable[[Any], None]
 
 
-@dataclass(slots=True)
-class StatusSnapshot:
-    mid: Decimal | None = None
-    spread_bps: Decimal | None = None
-    open_orders: int = 0
-    fills: int = 0
-    position: Decimal = Decimal(0)
-    realized_pnl: Decimal = Decimal(0)
-    unrealized_pnl: Decimal = Decimal(0)
-    fees: Decimal = Decimal(0)
-    funding: Decimal = Decimal(0)
-    restarts: int = 0
-    state: TradingState = TradingState.NORMAL
-    feed_stale: bool = False
-    venue_open_orders: int | None = None
-    venue_report_ns: int = 0
-    """When the query behind ``venue_open_orders`` was asked (its local time)."""
-    open_by_cloid: dict[str, Side] = field(default_factory=dict)
-    paused: bool = False
-    """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
-
-    @property
-    def trading_state(self) -> str:
-        """normal, reduce_only or halted (the risk guardian's), or paused by an operator."""
-        if self.paused and self.state is not TradingState.HALTED:
-            return "paused"
-        return self.state.value
-
-    def line(self) -> str:
-        mid = f"{self.mid:.2f}" if self.mid is not None else "-"
-        spread = f"{self.spread_bps:.2f}" if self.spread_bps is not None else "-"
-        return (
-            f"mid={mid} spread_bps={spread} orders={self.open_orders} fills={self.fills} "
-            f"pos={self.position} rpnl={self.realized_pnl:.2f} upnl={self.unrealized_pnl:.2f} "
-            f"fees={self.fees:.2f} restarts={self.restarts} state={self.trading_state}"
-            + (" feed=STALE" if self.feed_stale else "")
-        )
-
-
 class Observer:
     def __init__(
         self,
         *,
         metrics: Metrics,
-        on_unresponsive: Callable[[ChildUnresponsive], None],
-        on_alive: Callable[[], None],
-        on_kill_switch: Callable[[KillSwitchTripped], None],
         clock: Clock,
-        on_operator_command: Callable[[OperatorCommandApplied], None] | None = None,
         paused: bool = False,
         coin: str = "",
         ack_log: AckLatencyLog | None = None,
@@ -120,10 +83,6 @@ class Observer:
         (the primary observer writes it out at each all-alive report)."""
         self._metrics = metrics
         self._clock = clock
-        self._on_unresponsive = on_unresponsive
-        self._on_alive = on_alive
-        self._on_kill_switch = on_kill_switch
-        self._on_operator_command = on_operator_command or (lambda _: None)
         self._lock = threading.Lock()
         self._status = StatusSnapshot(paused=paused)
         metrics.operator_paused.set(1 if paused else 0)  # a pause kept from the last run
@@ -132,7 +91,7 @@ class Observer:
         self._acks = AckTimer(coin=coin)
         self._ack_log = ack_log
         self._dead_man_armed: bool | None = None
-        self._locked, self._unlocked = self._handlers()
+        self._handlers = self._by_type()
 
     def snapshot(self) -> StatusSnapshot:
         with self._lock:
@@ -152,18 +111,17 @@ class Observer:
             return self._status.venue_open_orders
 
     def __call__(self, message: object) -> None:
-        handler = self._locked.get(type(message))
+        handler = self._handlers.get(type(message))
         if handler is not None:
             with self._lock:
                 handler(message)
-        callback = self._unlocked.get(type(message))
-        if callback is not None:
-            # Outside the lock: these may take other locks or send messages.
-            callback(message)
+        if isinstance(message, AllChildrenAlive) and self._ack_log is not None:
+            # Outside the lock, on the watchdog's thread: off the path of orders and answers.
+            self._ack_log.flush()
 
-    def _handlers(self) -> tuple[dict[type, Handler], dict[type, Handler]]:
+    def _by_type(self) -> dict[type, Handler]:
         metrics = self._metrics
-        locked: dict[type, Handler] = {
+        return {
             BookUpdated: self._on_book,
             QuoteTarget: self._on_target,
             QuoteCycleCompleted: self._on_cycle,
@@ -196,14 +154,11 @@ class Observer:
             DeadManSwitchArmed: self._on_dead_man_armed,
             DeadManSwitchLost: self._on_dead_man_lost,
             OperatorCommandApplied: self._on_operator_applied,
-        }
-        unlocked: dict[type, Handler] = {
-            ChildUnresponsive: self._on_unresponsive,
-            AllChildrenAlive: self._on_all_alive,
+            AllChildrenAlive: lambda m: metrics.watchdog_last_ping_timestamp_seconds.set(
+                m.ts_local / NS_PER_S
+            ),
             KillSwitchTripped: self._on_tripped,
-            OperatorCommandApplied: self._on_operator_command,
         }
-        return locked, unlocked
 
     def _on_operator_applied(self, applied: OperatorCommandApplied) -> None:
         self._status.paused = applied.paused
@@ -299,6 +254,7 @@ class Observer:
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state
+        self._status.price_band_pause = RiskLimit.PRICE_BAND in change.limits
         self._metrics.trading_state.state(change.state.value)
         if change.state is TradingState.REDUCE_ONLY:
             self._metrics.risk_limit_breaches_total.labels(limit="reduce_only").inc()
@@ -316,17 +272,10 @@ class Observer:
                 stream=change.stream, reason=change.reason
             ).inc()
 
-    def _on_all_alive(self, alive: AllChildrenAlive) -> None:
-        self._metrics.watchdog_last_ping_timestamp_seconds.set(alive.ts_local / NS_PER_S)
-        if self._ack_log is not None:
-            self._ack_log.flush()  # the watchdog's thread: off the path of orders and answers
-        self._on_alive()
-
     def _on_tripped(self, tripped: KillSwitchTripped) -> None:
         self._metrics.kill_switch_state.state("tripped")
         self._metrics.kill_switch_trips_total.labels(reason=tripped.reason.value).inc()
         self._metrics.risk_limit_breaches_total.labels(limit=tripped.reason.value).inc()
-        self._on_kill_switch(tripped)
 
     def _on_target(self, target: QuoteTarget) -> None:
         if target.bids and target.asks:

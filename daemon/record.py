@@ -195,7 +195,7 @@ class RecordingSession:
             url=url,
             subscriptions=market_subscriptions(coins),
             on_frame=_ignore_frame,
-            on_connected=_ignore_connection,
+            on_connected=_log_subscribed,
             on_malformed=_ignore_malformed,
             policy=ReconnectPolicy(),
             now_ns=time.time_ns,
@@ -209,6 +209,8 @@ class RecordingSession:
         self._io.start()
         try:
             self._io.run(self._spawn(), timeout_s=_START_TIMEOUT_S)
+            # Started, not yet subscribed: each subscription is logged when the exchange has
+            # taken it (recording_subscribed), and a gap is marked in the file until then.
             log.info("event=recording_started %s", self._description)
             notifier.ready(f"recording {self._description}")
             exit_code = self._wait(flags, notifier, duration_s)
@@ -258,8 +260,10 @@ def _ignore_frame(_channel: str, _data: object, _ts_local: int) -> None:
     """The tap records every message; nothing here parses them."""
 
 
-def _ignore_connection(_connection: int) -> None:
-    """Gaps are marked by the tap, which hears every connection change."""
+def _log_subscribed(connection: int) -> None:
+    """Gaps are marked by the tap, which hears every connection change; the log says when
+    the recording really begins, and that it began again after a reconnect."""
+    log.info("event=recording_subscribed connection=%d", connection)
 
 
 def _ignore_malformed(_reason: str, _ts_local: int) -> None:

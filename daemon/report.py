@@ -49,36 +49,57 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
 
     One pass over the fills and one over the equity snapshots, read a page at a time:
     the summary of a days-long backtest needs no more memory than an hour's."""
-    session = journal.session(session_id)
-    fills = _FillTotals()
+    journal.session(session_id)
+    walk = SummaryWalk()
     for booked in journal.fills_in_pages(session_id):
-        fills.add(booked)
-    drawdown = _Drawdown()
-    last_snapshot: EquitySnapshot | None = None
-    for last_snapshot in journal.equity_in_pages(session_id):
-        drawdown.add(last_snapshot.total_pnl)
-    funding = journal.session_funding(session_id)
-    position, unrealized = _final_position(last_snapshot, fills.last)
-    several_coins = COIN_SEPARATOR in session.coin
-    ended_ns = session.ended_ns or max(
-        session.started_ns,
-        last_snapshot.ts_ns if last_snapshot is not None else 0,
-        fills.last_seen_ns,
-    )
-    return SessionSummary(
-        fills=fills.count,
-        volume_usd=fills.volume,
-        maker_ratio=fills.makers / fills.count if fills.count else 0.0,
-        fees_usd=fills.fees,
-        funding_usd=funding,
-        realized_pnl_usd=fills.realized,
-        unrealized_pnl_usd=unrealized,
-        total_pnl_usd=fills.realized + unrealized - fills.fees + funding,
-        max_drawdown_usd=drawdown.deepest,
-        restarts=journal.restart_count(session_id),
-        duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
-        final_position=None if several_coins else position,
-    )
+        walk.add_fill(booked)
+    for snapshot in journal.equity_in_pages(session_id):
+        walk.add_snapshot(snapshot)
+    return walk.summary(journal, session_id)
+
+
+class SummaryWalk:
+    """The summary's running sums, fed a row at a time: a reader that walks the rows for
+    its own reasons (the report files) feeds them here too, and reads each table once."""
+
+    def __init__(self) -> None:
+        self._fills = _FillTotals()
+        self._drawdown = _Drawdown()
+        self._last_snapshot: EquitySnapshot | None = None
+
+    def add_fill(self, booked: JournaledFill) -> None:
+        self._fills.add(booked)
+
+    def add_snapshot(self, snapshot: EquitySnapshot) -> None:
+        self._drawdown.add(snapshot.total_pnl)
+        self._last_snapshot = snapshot
+
+    def summary(self, journal: Journal, session_id: int) -> SessionSummary:
+        """The summary of the rows fed, with what the session's other tables add."""
+        session = journal.session(session_id)
+        fills, last_snapshot = self._fills, self._last_snapshot
+        funding = journal.session_funding(session_id)
+        position, unrealized = _final_position(last_snapshot, fills.last)
+        several_coins = COIN_SEPARATOR in session.coin
+        ended_ns = session.ended_ns or max(
+            session.started_ns,
+            last_snapshot.ts_ns if last_snapshot is not None else 0,
+            fills.last_seen_ns,
+        )
+        return SessionSummary(
+            fills=fills.count,
+            volume_usd=fills.volume,
+            maker_ratio=fills.makers / fills.count if fills.count else 0.0,
+            fees_usd=fills.fees,
+            funding_usd=funding,
+            realized_pnl_usd=fills.realized,
+            unrealized_pnl_usd=unrealized,
+            total_pnl_usd=fills.realized + unrealized - fills.fees + funding,
+            max_drawdown_usd=self._drawdown.deepest,
+            restarts=journal.restart_count(session_id),
+            duration_s=max(0, ended_ns - session.started_ns) / NS_PER_S,
+            final_position=None if several_coins else position,
+        )
 
 
 class _FillTotals:

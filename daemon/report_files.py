@@ -7,19 +7,23 @@ one, so a reader sees the previous file or the new one, never half of either.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import IO, TypeVar
 
+from makerd.actors.quote_sampler import QuoteSample
 from makerd.daemon.journal import EquitySnapshot, Journal, JournaledFill
 from makerd.daemon.report_html import render_html
 from makerd.daemon.report_plots import PlotInputs, render_all
-from makerd.daemon.report_stats import report_figures, session_rows
+from makerd.daemon.report_stats import SessionWalks, report_figures
 from makerd.daemon.report_summary import headline, summary_document
+from makerd.daemon.report_walk import Thinned
 from makerd.daemon.sessions import session_journal
 
 FILL_COLUMNS = (
@@ -31,6 +35,7 @@ EQUITY_COLUMNS = (
     "time_utc", "ts_ns", "position", "mark", "realized_usd", "unrealized_usd", "fees_usd",
     "total_pnl_usd", "drawdown_usd",
 )  # fmt: skip
+Row = TypeVar("Row")
 
 
 def write_session_report(state_dir: Path, session_id: int | None, report_dir: Path) -> list[Path]:
@@ -41,77 +46,115 @@ def write_session_report(state_dir: Path, session_id: int | None, report_dir: Pa
 
 
 def write_report(journal: Journal, session_id: int, report_dir: Path) -> list[Path]:
-    """Write the four files for ``session_id`` into ``report_dir``; their paths, in order."""
-    rows = session_rows(journal, session_id)
-    figures = report_figures(journal, session_id, rows)
-    fills, equity = rows.fills, rows.equity
+    """Write the four files for ``session_id`` into ``report_dir``; their paths, in order.
+
+    Each table is read once, a page at a time: its rows go to their CSV, to the walk that
+    sums the figures, and to the plot's thinned series as they are read."""
+    record = journal.session(session_id)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    walks = SessionWalks.new(journal, session_id)
+    equity_points: Thinned[EquitySnapshot] = Thinned(key=lambda s: s.total_pnl)
+    fill_points: Thinned[JournaledFill] = Thinned(key=lambda b: b.fill.price)
+    quote_points: Thinned[QuoteSample] = Thinned(key=_quote_level)
+    equity_path = write_csv_atomically(
+        report_dir / "equity.csv",
+        EQUITY_COLUMNS,
+        _equity_rows(
+            _tee(journal.equity_in_pages(session_id), walks.add_snapshot, equity_points.add)
+        ),
+    )
+    fills_path = write_csv_atomically(
+        report_dir / "fills.csv",
+        FILL_COLUMNS,
+        map(_fill_row, _tee(journal.fills_in_pages(session_id), walks.add_fill, fill_points.add)),
+    )
+    for sample in journal.report_tables.quote_samples_in_pages(session_id):
+        quote_points.add(sample)
+    figures = report_figures(journal, session_id, walks)
     summary = summary_document(figures)
     plots = render_all(
         PlotInputs(
-            started_ns=rows.record.started_ns,
-            equity=equity,
-            fills=fills,
-            quotes=journal.report_tables.quote_samples(session_id),
+            started_ns=record.started_ns,
+            equity=equity_points.kept(),
+            fills=fill_points.kept(),
+            quotes=quote_points.kept(),
             max_position=figures.position_limit,
         )
     )
-    report_dir.mkdir(parents=True, exist_ok=True)
-    contents = {
-        "summary.json": json.dumps(summary, indent=2) + "\n",
-        "fills.csv": fills_csv(fills),
-        "equity.csv": equity_csv(equity),
-        "report.html": render_html(headline(figures), summary, plots),
-    }
-    return [write_atomically(report_dir / name, text) for name, text in contents.items()]
+    summary_path = write_atomically(
+        report_dir / "summary.json", json.dumps(summary, indent=2) + "\n"
+    )
+    html_path = write_atomically(
+        report_dir / "report.html", render_html(headline(figures), summary, plots)
+    )
+    return [summary_path, fills_path, equity_path, html_path]
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, flush it to disk, rename it."""
+@contextlib.contextmanager
+def _atomic_file(path: Path) -> Iterator[IO[str]]:
+    """A temporary file beside ``path``, flushed to disk and renamed over it on success."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with temporary.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, flush it to disk, rename it."""
+    with _atomic_file(path) as handle:
+        handle.write(text)
     return path
 
 
-def fills_csv(fills: Sequence[JournaledFill]) -> str:
-    rows = []
-    for booked in fills:
-        fill = booked.fill
-        rows.append((
-            fill.trade_id, _utc(fill.ts_local), fill.ts_exchange, fill.ts_local,
-            fill.side.name.lower(), _f(fill.price), _f(fill.size), _f(fill.price * fill.size),
-            _f(fill.fee), fill.liquidity.value, _f(booked.realized_pnl),
-            _f(booked.position_after), int(fill.late), fill.cloid or "", fill.venue_order_id,
-        ))  # fmt: skip
-    return _csv(FILL_COLUMNS, rows)
+def write_csv_atomically(
+    path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]
+) -> Path:
+    """Write the rows as they come, under a temporary name, then rename."""
+    with _atomic_file(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
 
 
-def equity_csv(equity: Sequence[EquitySnapshot]) -> str:
-    rows = []
+def _tee(rows: Iterable[Row], *sinks: Callable[[Row], None]) -> Iterator[Row]:
+    for row in rows:
+        for sink in sinks:
+            sink(row)
+        yield row
+
+
+def _fill_row(booked: JournaledFill) -> tuple[object, ...]:
+    fill = booked.fill
+    return (
+        fill.trade_id, _utc(fill.ts_local), fill.ts_exchange, fill.ts_local,
+        fill.side.name.lower(), _f(fill.price), _f(fill.size), _f(fill.price * fill.size),
+        _f(fill.fee), fill.liquidity.value, _f(booked.realized_pnl),
+        _f(booked.position_after), int(fill.late), fill.cloid or "", fill.venue_order_id,
+    )  # fmt: skip
+
+
+def _equity_rows(equity: Iterable[EquitySnapshot]) -> Iterator[tuple[object, ...]]:
     peak = None
     for snapshot in equity:
         total = snapshot.total_pnl
         peak = total if peak is None or total > peak else peak
-        rows.append((
+        yield (
             _utc(snapshot.ts_ns), snapshot.ts_ns, _f(snapshot.position), _f(snapshot.mark),
             _f(snapshot.realized), _f(snapshot.unrealized), _f(snapshot.fees), _f(total),
             _f(peak - total),
-        ))  # fmt: skip
-    return _csv(EQUITY_COLUMNS, rows)
+        )  # fmt: skip
 
 
-def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _quote_level(sample: QuoteSample) -> Decimal:
+    """What the quotes plot's thinning keeps the extremes of: the market's bid where
+    there was one, else ours."""
+    return sample.touch_bid or sample.bid or Decimal(0)
 
 
 def _f(value: object) -> str:

@@ -25,6 +25,7 @@ from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.observer import Observer
 from makerd.daemon.pause_file import PersistedPause
+from makerd.daemon.process_inbox import ProcessInbox
 from makerd.daemon.supervision import build_tree
 from makerd.daemon.wiring import ConfigHolder, Dependencies
 from makerd.protocol.clock import Clock
@@ -118,11 +119,7 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
         {
             coin: Observer(
                 metrics=metrics,
-                on_unresponsive=hooks.on_unresponsive,
-                on_alive=hooks.on_alive,
-                on_kill_switch=hooks.on_kill_switch,
                 clock=parts.clock,
-                on_operator_command=hooks.on_operator_command,
                 paused=parts.pause.paused,
                 coin=coin,
                 ack_log=session.ack_latencies,
@@ -148,7 +145,7 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
     router = Router(
         resolve=slot.ref,
         venue=venue,
-        observer=observers if basket.several else observers.primary,
+        observer=ProcessInbox(observers if basket.several else observers.primary, hooks),
         gate=parts.gate,
         addressing=addressing,
     )

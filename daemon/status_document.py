@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from makerd.config.model import MakerdConfig, RiskConfig
 from makerd.daemon.latch import LatchState
-from makerd.daemon.observer import StatusSnapshot
+from makerd.daemon.status_snapshot import StatusSnapshot
 
 NS_PER_S = 1_000_000_000
 

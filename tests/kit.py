@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import TypeVar
 
 from makerd.protocol.account import Liquidity, OrderFilled, PositionChanged
+from makerd.protocol.control import OperatorAction, OperatorCommandApplied
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, BookUpdated
 from makerd.protocol.orders import QuoteLevel, QuoteTarget
+from makerd.protocol.risk import TradingState
 from makerd.protocol.side import Side
 
 BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
@@ -98,3 +100,25 @@ T = TypeVar("T")
 
 def of_type(messages: list[object], kind: type[T]) -> list[T]:
     return [m for m in messages if isinstance(m, kind)]
+
+
+def operator_applied(
+    action: OperatorAction = OperatorAction.PAUSE,
+    *,
+    paused: bool = True,
+    coin: str = "BTC",
+    request_id: int = 1,
+) -> OperatorCommandApplied:
+    """An order manager's answer to an operator command that touched no order."""
+    return OperatorCommandApplied(
+        request_id=request_id,
+        coin=coin,
+        action=action,
+        paused=paused,
+        was_paused=not paused,
+        cancelled=0,
+        position=Decimal(0),
+        flatten_order=None,
+        risk_state=TradingState.NORMAL,
+        ts_local=T0,
+    )

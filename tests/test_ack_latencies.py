@@ -57,8 +57,7 @@ def test_each_accepted_action_is_journaled_once_with_its_kind_and_delay(tmp_path
         log = AckLatencyLog(journal=journal.ack_latencies, session_id=session)
         observer = Observer(
             metrics=Metrics(registry, venue="live", symbol="BTC", process_collectors=False),
-            on_unresponsive=lambda _: None, on_alive=lambda: None,
-            on_kill_switch=lambda _: None, clock=clock, coin="BTC", ack_log=log,
+            clock=clock, coin="BTC", ack_log=log,
         )  # fmt: skip
 
         def answer_after(ms: int, message: object) -> None:

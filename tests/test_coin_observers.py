@@ -14,9 +14,6 @@ from tests.kit import T0
 def observer(coin: str) -> Observer:
     return Observer(
         metrics=Metrics(CollectorRegistry(), venue="sim", symbol=coin, process_collectors=False),
-        on_unresponsive=lambda _: None,
-        on_alive=lambda: None,
-        on_kill_switch=lambda _: None,
         clock=ManualClock(T0),
     )
 

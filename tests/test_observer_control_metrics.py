@@ -12,11 +12,10 @@ from makerd.daemon.metrics import Metrics
 from makerd.daemon.observer import Observer
 from makerd.protocol.account import FillBooked, PositionMismatch
 from makerd.protocol.clock import ManualClock
-from makerd.protocol.control import OperatorAction, OperatorCommandApplied
+from makerd.protocol.control import OperatorAction
 from makerd.protocol.orders import DeadManSwitchArmed, DeadManSwitchLost
-from makerd.protocol.risk import TradingState
 from makerd.protocol.side import Side
-from tests.kit import T0, fill
+from tests.kit import T0, fill, operator_applied
 
 LABELS = {"venue": "live", "symbol": "BTC"}
 
@@ -25,9 +24,6 @@ def observed(*messages: object) -> CollectorRegistry:
     registry = CollectorRegistry()
     observer = Observer(
         metrics=Metrics(registry, venue="live", symbol="BTC", process_collectors=False),
-        on_unresponsive=lambda _: None,
-        on_alive=lambda: None,
-        on_kill_switch=lambda _: None,
         clock=ManualClock(T0),
     )
     for message in messages:
@@ -81,25 +77,11 @@ def test_late_fills_and_adjusted_positions_are_counted() -> None:
     assert value(registry, "makerd_position_mismatches_total", action="repair") == 0
 
 
-def operator(action: OperatorAction, *, paused: bool) -> OperatorCommandApplied:
-    return OperatorCommandApplied(
-        request_id=1,
-        coin="BTC",
-        action=action,
-        paused=paused,
-        was_paused=not paused,
-        cancelled=0,
-        position=Decimal(0),
-        flatten_order=None,
-        risk_state=TradingState.NORMAL,
-        ts_local=T0,
-    )
-
-
 def test_an_operator_pause_shows_on_its_gauge_until_resumed() -> None:
-    paused = observed(operator(OperatorAction.PAUSE, paused=True))
+    paused = observed(operator_applied(OperatorAction.PAUSE, paused=True))
     resumed = observed(
-        operator(OperatorAction.PAUSE, paused=True), operator(OperatorAction.RESUME, paused=False)
+        operator_applied(OperatorAction.PAUSE, paused=True),
+        operator_applied(OperatorAction.RESUME, paused=False),
     )
 
     assert value(observed(), "makerd_operator_paused") == 0

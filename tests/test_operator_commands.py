@@ -26,9 +26,9 @@ from makerd.protocol.orders import (
     PlaceOrders,
     RequestAccountSnapshot,
 )
-from makerd.protocol.risk import KillReason, KillSwitchTripped, TradingState
+from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
-from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target
+from tests.kit import BTC, MS, T0, S, d, fill, of_type, operator_applied, position, target
 from tests.test_order_manager import accept_all, venue_reports_nothing_open
 
 QUOTES = ([("59990", "0.002")], [("60010", "0.002")])
@@ -178,18 +178,7 @@ def test_cancel_all_cancels_once_and_quoting_goes_on() -> None:
 def test_an_answer_reaches_only_the_request_waiting_for_it() -> None:
     box = AnswerBox()
     mine = box.new_request()
-    answer = OperatorCommandApplied(
-        request_id=mine,
-        coin="BTC",
-        action=OperatorAction.PAUSE,
-        paused=True,
-        was_paused=False,
-        cancelled=0,
-        position=d(0),
-        flatten_order=None,
-        risk_state=TradingState.NORMAL,
-        ts_local=T0,
-    )
+    answer = operator_applied(request_id=mine)
 
     box.deliver(answer)
     box.deliver(dataclasses.replace(answer, request_id=mine + 1))

@@ -129,10 +129,12 @@ def test_a_dropped_stream_is_reconnected_and_marked_as_a_gap(
 ) -> None:
     out = tmp_path / "rec"
     process = recorder(venue, out)
+    process.wait_for("event=recording_subscribed connection=1")
     part = open_part(process)
 
     arm(venue, drop_stream="market")
     process.wait_for("event=ws_reconnected")
+    process.wait_for("event=recording_subscribed connection=2")
     wait_for_text(part, lambda text: '"l2Book"' in text.partition("makerdGap")[2])
     process.signal(signal.SIGINT)
 

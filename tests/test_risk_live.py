@@ -175,7 +175,7 @@ def test_a_jump_past_the_price_band_empties_the_venue_until_the_pause_ends(
     emptied_s = wait_until(lambda: not trader.open_orders(), timeout_s=2, process=makerd)
     empty_since_ms = time.time_ns() // 1_000_000
     for _ in range(4):  # two seconds of status lines, i.e. of quote targets, while paused
-        makerd.wait_for(r"orders=0 .*state=halted")
+        makerd.wait_for(r"orders=0 .*state=price_band_pause")
     placed_while_paused = new_risk_since(trader, empty_since_ms)
     makerd.wait_for(r"event=risk_state from=halted to=normal", timeout=10)
     resting(trader, makerd, timeout_s=10)

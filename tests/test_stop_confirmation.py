@@ -61,9 +61,6 @@ class BudgetBoundVenue:
 def observer(clock: WallClock, coin: str) -> Observer:
     return Observer(
         metrics=Metrics(CollectorRegistry(), venue="live", symbol=coin, process_collectors=False),
-        on_unresponsive=lambda _: None,
-        on_alive=lambda: None,
-        on_kill_switch=lambda _: None,
         clock=clock,
     )
 

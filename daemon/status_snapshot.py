@@ -1,0 +1,55 @@
+"""One coin's status as the status line, ``makerd ctl status`` and the stop's confirmation
+read it: a copy taken under the observer's lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from makerd.protocol.risk import TradingState
+from makerd.protocol.side import Side
+
+
+@dataclass(slots=True)
+class StatusSnapshot:
+    mid: Decimal | None = None
+    spread_bps: Decimal | None = None
+    open_orders: int = 0
+    fills: int = 0
+    position: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    funding: Decimal = Decimal(0)
+    restarts: int = 0
+    state: TradingState = TradingState.NORMAL
+    feed_stale: bool = False
+    venue_open_orders: int | None = None
+    venue_report_ns: int = 0
+    """When the query behind ``venue_open_orders`` was asked (its local time)."""
+    open_by_cloid: dict[str, Side] = field(default_factory=dict)
+    paused: bool = False
+    """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
+    price_band_pause: bool = False
+    """The risk guardian's halt is the price band's pause, which ends by itself: an
+    operator reading "halted" would look for a kill switch that did not trip."""
+
+    @property
+    def trading_state(self) -> str:
+        """normal, reduce_only or halted (the risk guardian's), price_band_pause, or paused
+        by an operator."""
+        if self.state is TradingState.HALTED:
+            return "price_band_pause" if self.price_band_pause else "halted"
+        if self.paused:
+            return "paused"
+        return str(self.state.value)
+
+    def line(self) -> str:
+        mid = f"{self.mid:.2f}" if self.mid is not None else "-"
+        spread = f"{self.spread_bps:.2f}" if self.spread_bps is not None else "-"
+        return (
+            f"mid={mid} spread_bps={spread} orders={self.open_orders} fills={self.fills} "
+            f"pos={self.position} rpnl={self.realized_pnl:.2f} upnl={self.unrealized_pnl:.2f} "
+            f"fees={self.fees:.2f} restarts={self.restarts} state={self.trading_state}"
+            + (" feed=STALE" if self.feed_stale else "")
+        )
