@@ -49,6 +49,13 @@ class DeterministicDriver:
         self._next_timer_ns = clock.now_ns()
         self.delivered = 0
         self.commands_sent = 0
+        # Each recipient's handler looked up once per message, not a chain of tests: every
+        # replayed event passes here several times. (So ``logics`` is fixed from here on.)
+        self._handlers: dict[str, Callable[[object], list[object]]] = {
+            role: logic.handle for role, logic in self.logics.items()
+        }
+        self._handlers[VENUE] = self._submit
+        self._handlers[OBSERVER] = self._observe
 
     def start(self) -> None:
         """Start each role in supervision order, delivering what their start produces."""
@@ -105,30 +112,32 @@ class DeterministicDriver:
 
     def _run(self, queue: deque[tuple[str, object]]) -> None:
         # Every replayed event passes here: no generator or wrapper per message.
+        handlers, popleft = self._handlers, queue.popleft
         while queue:
-            role, item = queue.popleft()
-            for out in self._handle(role, item):
-                _enqueue(queue, out)
+            role, item = popleft()
+            self.delivered += 1
+            if isinstance(item, Ping) and role not in _NOT_ACTORS:
+                out: list[object] = [answer_ping(role, item, self.clock.now_ns())]
+            else:
+                handler = handlers.get(role)
+                out = handler(item) if handler is not None else []
+            for message in out:
+                _enqueue(queue, message)
 
-    def _handle(self, role: str, message: object) -> list[object]:
-        self.delivered += 1
-        if role == VENUE:
-            self._submit(message)
-            return []
-        if role == OBSERVER:
-            if self._observer is not None:
-                self._observer(message)
-            return []
-        if isinstance(message, Ping):
-            return [answer_ping(role, message, self.clock.now_ns())]
-        logic = self.logics.get(role)
-        return logic.handle(message) if logic is not None else []
+    def _observe(self, message: object) -> list[object]:
+        if self._observer is not None:
+            self._observer(message)
+        return []
 
-    def _submit(self, command: object) -> None:
-        if not self.gate.allows(command):
-            return
-        self.commands_sent += 1
-        self._venue.submit(as_venue_command(command), self.clock.now_ns())
+    def _submit(self, command: object) -> list[object]:
+        if self.gate.allows(command):
+            self.commands_sent += 1
+            self._venue.submit(as_venue_command(command), self.clock.now_ns())
+        return []
+
+
+_NOT_ACTORS = frozenset({VENUE, OBSERVER})
+"""Recipients that are not actors: a ping to them is not answered."""
 
 
 def _enqueue(queue: deque[tuple[str, object]], message: object) -> None:

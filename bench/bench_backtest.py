@@ -18,8 +18,10 @@ the version before a change, e.g. ``git worktree add ../base main``) on the same
 before this one, and says whether the two journals' ``fills`` tables agree row for row
 (with ``--profile x.prof``, the baseline's profile goes to ``x-baseline.prof``). The issue's
 size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s cold.
-``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
-profiled one). Run: ``python bench/bench_backtest.py --hours 6``.
+``--pairs N`` (with ``--baseline``) runs N such pairs back to back on the one file and
+prints each, with the range of the CPU ratios: on a shared machine one pair is not a
+figure. ``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
+profiled one; it applies to the first pair only). Run: ``python bench/bench_backtest.py --hours 6``.
 A benchmark, not a test: it prints, it asserts nothing.
 """
 
@@ -65,6 +67,13 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="a source tree whose makerd runs first, for comparison"
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="with --baseline: run baseline and makerd this many times, back to back, on the "
+        "one file, and print each pair's times (a shared machine's spread)",
+    )
     args = parser.parse_args()
     # The runs start in a scratch directory: paths given relative to here must still hold.
     profile = args.profile.resolve() if args.profile else None
@@ -91,6 +100,40 @@ def main() -> None:
         if not args.no_hftbacktest:
             engines.append(_hftbacktest(recording))
         _print_table(engines, events)
+        if baseline is not None and args.pairs > 1:
+            first = (engines[0], engines[1])
+            _more_pairs(recording, work, baseline, first=first, pairs=args.pairs)
+
+
+def _more_pairs(
+    recording: Path, work: Path, baseline: Path, *, first: tuple[Engine, Engine], pairs: int
+) -> None:
+    """Run ``pairs - 1`` more pairs and print every pair's figures and the range of ratios."""
+    results = [first]
+    for n in range(2, pairs + 1):
+        pair = (
+            _makerd(recording, work / f"base{n}", None, baseline),
+            _makerd(recording, work / f"state{n}", None),
+        )
+        same = _fills(work / f"base{n}") == _fills(work / f"state{n}")
+        results.append(pair)
+        print(f"pair {n}: fills tables identical row for row: {same}")
+    heads = ("baseline wall", "CPU", "makerd wall", "CPU", "CPU ratio")
+    print(
+        f"{'pair':<5} "
+        + " ".join(f"{head:>{width}}" for head, width in zip(heads, (13, 8, 12, 8, 9), strict=True))
+    )
+    for n, (before, after) in enumerate(results, start=1):
+        print(
+            f"{n:<5} {before.wall_s:>11.2f} s {before.cpu_s:>6.2f} s {after.wall_s:>10.2f} s "
+            f"{after.cpu_s:>6.2f} s {before.cpu_s / after.cpu_s:>8.2f}x"
+        )
+    ratios = [before.cpu_s / after.cpu_s for before, after in results]
+    walls = [after.wall_s for _, after in results]
+    print(
+        f"baseline/makerd CPU ratio {min(ratios):.2f} to {max(ratios):.2f}; makerd wall "
+        f"{min(walls):.2f} to {max(walls):.2f} s over {len(results)} pairs"
+    )
 
 
 def _makerd(

@@ -40,6 +40,8 @@ from makerd.venues.sim.venue import SimVenue, sim_instrument
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
 SIM_EPOCH_NS = 1_700_000_000 * NS_PER_S
+JOURNAL_WRITES_PER_COMMIT = 1000
+"""Rows a simulated or replayed session journals per transaction (see ``group_writes``)."""
 
 
 @dataclass(slots=True)
@@ -165,6 +167,8 @@ def run_session(
     summary), in ``state_dir/journal.sqlite``.
     """
     journal = Journal(state_dir / "journal.sqlite")
+    # This run alone writes the journal: a commit per row costs more than the row itself.
+    journal.group_writes(JOURNAL_WRITES_PER_COMMIT)
     gate = TradingGate()
     try:
         session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())

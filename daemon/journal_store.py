@@ -51,6 +51,9 @@ class JournalStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._group_every = 0
+        """Writes per transaction (0: each write is its own); see :meth:`group_writes`."""
+        self._grouped = 0
         # Autocommit: each statement is its own transaction, so nothing waits for a commit.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         try:
@@ -84,13 +87,44 @@ class JournalStore:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (SQLite checkpoints the WAL); later calls are no-ops."""
+        """Commit grouped writes, close the connection (SQLite checkpoints the WAL); later
+        calls are no-ops."""
         with self._lock:
-            self._db.close()
+            try:
+                if self._group_every:
+                    self._commit_group()
+            except sqlite3.ProgrammingError:  # closed already
+                pass
+            finally:
+                self._db.close()
+
+    def group_writes(self, every: int) -> None:
+        """Commit once per ``every`` writes instead of after each (``close`` commits the rest).
+
+        For a journal that one deterministic run owns (a backtest, a simulated session):
+        a transaction per row is most of what a row costs, and a run that dies is run
+        again. Until a group is committed, another connection does not see its rows.
+        """
+        with self._lock:
+            self._commit_group()
+            self._group_every = every
 
     def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, params)
+            if not self._group_every:
+                return self._db.execute(sql, params)
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN")
+            cursor = self._db.execute(sql, params)
+            self._grouped += 1
+            if self._grouped >= self._group_every:
+                self._commit_group()
+            return cursor
+
+    def _commit_group(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._grouped = 0
 
     def _read(self, sql: str, params: tuple[object, ...]) -> list[Any]:
         with self._lock:
@@ -100,15 +134,18 @@ class JournalStore:
 def write_many(
     db: sqlite3.Connection, lock: threading.Lock, sql: str, rows: Sequence[tuple[object, ...]]
 ) -> None:
-    """``sql`` once per row, in one transaction (the connection runs in autocommit)."""
+    """``sql`` once per row, all or none: a transaction of its own, or a savepoint inside
+    the open one of grouped writes (:meth:`JournalStore.group_writes`)."""
     with lock:
-        db.execute("BEGIN")
+        db.execute("SAVEPOINT write_many")
         try:
             db.executemany(sql, rows)
         except BaseException:
-            db.execute("ROLLBACK")  # else the connection stays inside a transaction
+            # Else the connection stays inside the savepoint's transaction.
+            db.execute("ROLLBACK TO write_many")
+            db.execute("RELEASE write_many")
             raise
-        db.execute("COMMIT")
+        db.execute("RELEASE write_many")
 
 
 def decimal_text(value: Decimal) -> str:

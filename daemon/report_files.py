@@ -35,6 +35,7 @@ EQUITY_COLUMNS = (
     "time_utc", "ts_ns", "position", "mark", "realized_usd", "unrealized_usd", "fees_usd",
     "total_pnl_usd", "drawdown_usd",
 )  # fmt: skip
+REPORT_FILES = ("summary.json", "fills.csv", "equity.csv", "report.html")
 Row = TypeVar("Row")
 
 
@@ -49,77 +50,93 @@ def write_report(journal: Journal, session_id: int, report_dir: Path) -> list[Pa
     """Write the four files for ``session_id`` into ``report_dir``; their paths, in order.
 
     Each table is read once, a page at a time: its rows go to their CSV, to the walk that
-    sums the figures, and to the plot's thinned series as they are read."""
+    sums the figures, and to the plot's thinned series as they are read. The files are
+    renamed into place together once all four are written."""
     record = journal.session(session_id)
     report_dir.mkdir(parents=True, exist_ok=True)
     walks = SessionWalks.new(journal, session_id)
     equity_points: Thinned[EquitySnapshot] = Thinned(key=lambda s: s.total_pnl)
     fill_points: Thinned[JournaledFill] = Thinned(key=lambda b: b.fill.price)
     quote_points: Thinned[QuoteSample] = Thinned(key=_quote_level)
-    equity_path = write_csv_atomically(
-        report_dir / "equity.csv",
-        EQUITY_COLUMNS,
-        _equity_rows(
-            _tee(journal.equity_in_pages(session_id), walks.add_snapshot, equity_points.add)
-        ),
-    )
-    fills_path = write_csv_atomically(
-        report_dir / "fills.csv",
-        FILL_COLUMNS,
-        map(_fill_row, _tee(journal.fills_in_pages(session_id), walks.add_fill, fill_points.add)),
-    )
-    for sample in journal.report_tables.quote_samples_in_pages(session_id):
-        quote_points.add(sample)
-    figures = report_figures(journal, session_id, walks)
-    summary = summary_document(figures)
-    plots = render_all(
-        PlotInputs(
-            started_ns=record.started_ns,
-            equity=equity_points.kept(),
-            fills=fill_points.kept(),
-            quotes=quote_points.kept(),
-            max_position=figures.position_limit,
-        )
-    )
-    summary_path = write_atomically(
-        report_dir / "summary.json", json.dumps(summary, indent=2) + "\n"
-    )
-    html_path = write_atomically(
-        report_dir / "report.html", render_html(headline(figures), summary, plots)
-    )
-    return [summary_path, fills_path, equity_path, html_path]
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path) -> Iterator[IO[str]]:
-    """A temporary file beside ``path``, flushed to disk and renamed over it on success."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    staged = StagedFiles(report_dir)
     try:
+        with staged.open("equity.csv") as out:
+            equity = journal.equity_in_pages(session_id)
+            rows = _equity_rows(_tee(equity, walks.add_snapshot, equity_points.add))
+            _write_csv(out, EQUITY_COLUMNS, rows)
+        with staged.open("fills.csv") as out:
+            fills = journal.fills_in_pages(session_id)
+            _write_csv(
+                out, FILL_COLUMNS, map(_fill_row, _tee(fills, walks.add_fill, fill_points.add))
+            )
+        for sample in journal.report_tables.quote_samples_in_pages(session_id):
+            quote_points.add(sample)
+        figures = report_figures(journal, session_id, walks)
+        summary = summary_document(figures)
+        plots = render_all(
+            PlotInputs(
+                started_ns=record.started_ns,
+                equity=equity_points.kept(),
+                fills=fill_points.kept(),
+                quotes=quote_points.kept(),
+                max_position=figures.position_limit,
+            )
+        )
+        with staged.open("summary.json") as out:
+            out.write(json.dumps(summary, indent=2) + "\n")
+        with staged.open("report.html") as out:
+            out.write(render_html(headline(figures), summary, plots))
+        staged.commit()
+    finally:
+        staged.discard()
+    return [report_dir / name for name in REPORT_FILES]
+
+
+class StagedFiles:
+    """Files written under temporary names beside their final ones, then renamed into place
+    together: a failure part-way leaves every earlier file as it was, and a reader sees
+    each file whole, old or new."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._written: list[tuple[Path, Path]] = []
+
+    @contextlib.contextmanager
+    def open(self, name: str) -> Iterator[IO[str]]:
+        path = self._directory / name
+        temporary = path.with_name(f".{name}.{os.getpid()}.tmp")
+        self._written.append((temporary, path))
         with temporary.open("w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        for temporary, path in self._written:
+            temporary.replace(path)
+
+    def discard(self) -> None:
+        """Remove what was written and not committed (nothing, after :meth:`commit`)."""
+        for temporary, _path in self._written:
+            temporary.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str) -> Path:
     """Write ``text`` to a temporary file beside ``path``, flush it to disk, rename it."""
-    with _atomic_file(path) as handle:
-        handle.write(text)
+    staged = StagedFiles(path.parent)
+    try:
+        with staged.open(path.name) as handle:
+            handle.write(text)
+        staged.commit()
+    finally:
+        staged.discard()
     return path
 
 
-def write_csv_atomically(
-    path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]
-) -> Path:
-    """Write the rows as they come, under a temporary name, then rename."""
-    with _atomic_file(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+def _write_csv(out: IO[str], header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
 
 
 def _tee(rows: Iterable[Row], *sinks: Callable[[Row], None]) -> Iterator[Row]:

@@ -204,3 +204,26 @@ def test_a_live_session_states_the_exchange_fills_and_real_latency(tmp_path: Pat
     assert opening[1] == "fill model: the exchange's own matching (real fills)"
     assert opening[2] == "latency: real (the network and the exchange)"
     assert opening[3] == "fees: charged by the exchange, per fill"
+
+
+def test_a_report_that_fails_part_way_leaves_every_earlier_file_as_it_was(
+    tmp_path: Path,
+) -> None:
+    run_simulated(MakerdConfig(), seconds=30, state_dir=tmp_path)
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = journal.latest_session_id()
+    assert session is not None
+    out = tmp_path / "out"
+    write_report(journal, session, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with sqlite3.connect(tmp_path / "journal.sqlite") as db:
+        # The equity pass (the first file) reads whole; the fills pass (the second) fails.
+        db.execute(
+            "UPDATE fills SET price = 'garbage' WHERE rowid = (SELECT MAX(rowid) FROM fills)"
+        )
+        db.execute("UPDATE equity SET mark = '1' WHERE session_id = ?", (session,))
+
+    with pytest.raises(ArithmeticError):
+        write_report(journal, session, out)
+
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -91,8 +91,13 @@ class PaperExchange:
 
     def next_due_ns(self) -> int | None:
         """When the next queued command takes effect or reply is delivered (None: nothing)."""
-        due = [heap[0][0] for heap in (self._pending, self._outbox) if heap]
-        return min(due) if due else None
+        # Asked before every step of a replay: two tests, no list.
+        pending, outbox = self._pending, self._outbox
+        if not pending:
+            return outbox[0][0] if outbox else None
+        if not outbox:
+            return pending[0][0]
+        return min(pending[0][0], outbox[0][0])
 
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; it takes effect after the order-entry latency."""
@@ -118,9 +123,12 @@ class PaperExchange:
     def events_until(self, now_ns: int) -> list[PaperEvent]:
         """:meth:`advance` with the precise event type, for callers that merge streams."""
         self._run_commands_until(now_ns)
+        outbox = self._outbox
+        if not outbox or outbox[0][0] > now_ns:  # most steps of a replay
+            return []
         delivered: list[PaperEvent] = []
-        while self._outbox and self._outbox[0][0] <= now_ns:
-            delivered.append(heapq.heappop(self._outbox)[2])
+        while outbox and outbox[0][0] <= now_ns:
+            delivered.append(heapq.heappop(outbox)[2])
         return delivered
 
     def _run_commands_until(self, now_ns: int) -> None:

@@ -185,6 +185,8 @@ class MatchingEngine:
 
     def _fire_triggers(self, at_ns: int) -> list[PaperEvent]:
         """Execute every trigger the new mark (the snapshot's mid) has reached."""
+        if not self.triggers:  # nearly every book: no mark to compute
+            return []
         best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
         if best_bid is None or best_ask is None:
             return []

@@ -43,6 +43,9 @@ class PendingTriggers:
     def __iter__(self) -> Iterator[PendingTrigger]:
         return iter(list(self._pending.values()))
 
+    def __len__(self) -> int:
+        return len(self._pending)
+
     def add(self, pending: PendingTrigger) -> None:
         self._pending[pending.order.cloid] = pending
 
