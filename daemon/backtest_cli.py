@@ -22,9 +22,7 @@ from makerd.config.loader import load_config
 from makerd.config.model import MakerdConfig
 from makerd.daemon import arguments
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from makerd.daemon.report import format_summary
 from makerd.daemon.sessions import report_dir_problem
-from makerd.daemon.wiring import order_size_problem
 from makerd.protocol.instrument import Instrument
 
 if TYPE_CHECKING:
@@ -84,8 +82,10 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
 
 
 def run_backtest(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every makerd command builds this command's parser.
     from makerd.daemon.backtest_latency import LatencySourceError, latency_from
     from makerd.daemon.replay import InstrumentRulesError
+    from makerd.daemon.wiring import order_size_problem
 
     try:
         config = _config(args)
@@ -147,6 +147,7 @@ def _replay(
     latency: ReplayLatency | None,
 ) -> int:
     from makerd.daemon.replay import run_replay
+    from makerd.daemon.report import format_summary
     from makerd.venues.replay.errors import RecordingError
     from makerd.venues.replay.venue import EmptyRecordingError
 

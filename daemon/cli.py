@@ -22,7 +22,7 @@ from makerd.config.errors import ConfigError
 from makerd.config.extensions import register_actor_roles, register_coin_roles
 from makerd.config.loader import check_ranges, load_config
 from makerd.config.model import MakerdConfig, Mode
-from makerd.daemon import arguments, backtest_cli, ctl_cli, record
+from makerd.daemon import arguments, backtest_cli, ctl_cli, record_cli
 from makerd.daemon.alerts import install_notifier
 from makerd.daemon.config_example import EXAMPLES, example_text, installed_version
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
@@ -186,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ctl_cli.add_commands(commands)
     backtest_cli.add_command(commands)
-    record.add_command(commands)
+    record_cli.add_command(commands)
 
     config_command = commands.add_parser("config", help="print a packaged example config")
     config_actions = config_command.add_subparsers(dest="config_command", required=True)
@@ -258,7 +258,7 @@ def _preflight(config: MakerdConfig) -> None:
     if unusable:
         problems.append(f"state_dir: state directory {config.state_dir} {unusable}")
     if config.feed.record_dir is not None:
-        unwritable = record.out_dir_problem(config.feed.record_dir)
+        unwritable = record_cli.out_dir_problem(config.feed.record_dir)
         if unwritable:
             problems.append(f"feed.record_dir: {unwritable}")
     if config.mode is Mode.LIVE:

@@ -11,6 +11,10 @@ from pathlib import Path
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_KILL_SWITCH, EXIT_OK
 from tests.processes import MakerdProcess, write_config
 
+STATUS_S = 0.5
+"""Tests that wait for a status line ask for one every half second, not the default 5 s:
+the line they wait for then comes as soon as what it reports is true."""
+
 
 def run_args(state_dir: Path, *extra: str) -> list[str]:
     return ["run", "--state-dir", str(state_dir), "--metrics-port", "0", *extra]
@@ -52,7 +56,8 @@ def test_a_timed_run_fills_the_journal_serves_metrics_and_exits_cleanly(tmp_path
 
 def test_sigterm_mid_run_cancels_every_order_and_exits_zero(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    makerd = MakerdProcess(run_args(state), cwd=tmp_path)
+    config = write_config(tmp_path / "status.yaml", {"status_interval_s": STATUS_S})
+    makerd = MakerdProcess(run_args(state, "--config", str(config)), cwd=tmp_path)
     makerd.wait_for(r"orders=[1-9]")  # orders are resting
 
     makerd.signal(signal.SIGTERM)
@@ -123,14 +128,15 @@ def test_a_tripped_kill_switch_survives_a_restart_until_cleared(tmp_path: Path) 
 def test_sighup_applies_a_valid_config_and_keeps_the_old_one_when_invalid(
     tmp_path: Path,
 ) -> None:
-    config = write_config(tmp_path / "live.yaml", {"quoting": {"levels": 2}})
+    status = {"status_interval_s": STATUS_S}
+    config = write_config(tmp_path / "live.yaml", {**status, "quoting": {"levels": 2}})
     makerd = MakerdProcess(run_args(tmp_path / "state", "--config", str(config)), cwd=tmp_path)
     makerd.wait_for(r"orders=4 ")  # two levels a side
 
-    write_config(config, {"quoting": {"levels": "many"}})
+    write_config(config, {**status, "quoting": {"levels": "many"}})
     makerd.signal(signal.SIGHUP)
     invalid = makerd.wait_for(r"event=config_reload result=invalid.*")
-    write_config(config, {"quoting": {"levels": 4}, "coin": "ETH"})
+    write_config(config, {**status, "quoting": {"levels": 4}, "coin": "ETH"})
     makerd.signal(signal.SIGHUP)
     applied = makerd.wait_for(r"event=config_reload result=applied.*")
     makerd.wait_for(r"orders=8 ")  # four levels a side, without a restart
@@ -166,12 +172,13 @@ def test_sighup_lowering_the_drawdown_limit_trips_the_running_kill_switch(
     tmp_path: Path,
 ) -> None:
     state = tmp_path / "state"
-    config = write_config(tmp_path / "risk.yaml", {"risk": {"max_drawdown_usd": 300}})
+    status = {"status_interval_s": STATUS_S}
+    config = write_config(tmp_path / "risk.yaml", {**status, "risk": {"max_drawdown_usd": 300}})
     makerd = MakerdProcess(run_args(state, "--config", str(config)), cwd=tmp_path)
     makerd.wait_for(r"orders=[1-9]")
 
     # A hundredth of a cent: any fee or mark move below the peak is a drawdown past it.
-    write_config(config, {"risk": {"max_drawdown_usd": 0.0001}})
+    write_config(config, {**status, "risk": {"max_drawdown_usd": 0.0001}})
     makerd.signal(signal.SIGHUP)
     makerd.wait_for(r"event=config_reload result=applied")
     code = makerd.finish()

@@ -37,7 +37,7 @@ from tests.test_hl_live_e2e import Trader, resting, wait_until
 
 TOTAL = 10_500
 BURST = 6
-PAUSE_S = 0.02
+PAUSE_S = 0.005
 DAY_MS = 86_400_000
 BAND = FrameLimits().price_band_pct / 100
 

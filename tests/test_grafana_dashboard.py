@@ -15,7 +15,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import MakerdProcess
+from tests.processes import MakerdProcess, write_config
 from tests.prometheus_kit import DEPLOY, NOT_INSTALLED
 
 DASHBOARD = DEPLOY / "grafana" / "makerd.json"
@@ -128,9 +128,10 @@ TARGET_LABELS = {"job", "instance"}  # added by Prometheus at scrape time
 
 def live_scrape(tmp_path: Path) -> dict[str, set[str]]:
     """Every family and sample name in a live scrape, with the label names it carries."""
-    makerd = MakerdProcess(
-        ["run", "--state-dir", str(tmp_path / "state"), "--metrics-port", "0"], cwd=tmp_path
-    )
+    # A status line every 0.5 s, not 5 s: the first fill is seen when it happens.
+    config = write_config(tmp_path / "status.yaml", {"status_interval_s": 0.5})
+    args = ["run", "--config", str(config), "--state-dir", str(tmp_path / "state")]
+    makerd = MakerdProcess([*args, "--metrics-port", "0"], cwd=tmp_path)
     try:
         port = makerd.metrics_port()
         makerd.wait_for(r"fills=[1-9].*state=normal", timeout=60)

@@ -40,11 +40,12 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.dead_man import DeadManSwitch
+from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.requests import SignedSender
-from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking, websocket_url
+from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking
 from makerd.venues.hyperliquid.secrets import PrivateKey
 from makerd.venues.hyperliquid.signing import L1Signer
 from makerd.venues.hyperliquid.state import OrderLegs

@@ -18,8 +18,8 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
-from makerd.venues.hyperliquid.rest import websocket_url
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
 
 S = 1_000_000_000

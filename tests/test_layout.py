@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,19 @@ def test_imports_run_one_way(layer: str) -> None:
         if name.startswith("makerd.") and name.split(".")[1] not in allowed
     ]
     assert upward == []
+
+
+def test_the_command_line_starts_without_the_trading_stack() -> None:
+    """Every makerd command builds every command's parser: `makerd ctl status`, a config
+    check or a refused argument must not pay for the exchange client, the quoting maths or
+    the plots (about 0.6 s of imports on a small machine)."""
+    probe = (
+        "import sys, makerd.daemon.cli; "
+        "print(sorted(m for m in ('aiohttp', 'numpy', 'websockets', 'matplotlib', "
+        "'hyperliquid', 'eth_account') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+
+    assert loaded == "[]"

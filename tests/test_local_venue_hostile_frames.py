@@ -319,9 +319,10 @@ def test_makerd_counts_every_hostile_frame_the_venue_sent_by_reason_and_keeps_qu
         process=makerd,
     )
 
-    # Each bad fill push owes makerd a REST repair: the user stream gets them slower.
+    # Each bad fill push owes makerd a REST repair: the user stream gets them slower (a
+    # burst every 40 ms, the pace tests/test_frame_boundary_e2e.py holds for 10,000 frames).
     armed = _arm(venue, count=300, stream="market")
-    armed += _arm(venue, count=300, stream="user", every_ms=100)
+    armed += _arm(venue, count=300, stream="user", every_ms=40)
     wait_until(lambda: _report(venue)["pending"] == 0, timeout_s=30, process=makerd)
     sent = Counter(_report(venue)["sent"])
     expected: Counter[str] = Counter()

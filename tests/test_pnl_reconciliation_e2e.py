@@ -110,27 +110,47 @@ def reconciles(
     assert figures.report == figures.summary
 
 
-@pytest.mark.parametrize(
-    "limit",
-    [{"session_loss_usd": 5}, {"max_drawdown_usd": 3, "session_loss_usd": 50}],
-    ids=["session_loss", "max_drawdown"],
-)
+LIMITS = {
+    "session_loss": {"session_loss_usd": 5},
+    "max_drawdown": {"max_drawdown_usd": 3, "session_loss_usd": 50},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SimKill:
+    makerd: MakerdProcess
+    state: Path
+
+
+@pytest.fixture(scope="module")
+def sim_kills(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SimKill]]:
+    """Both sim sessions, started together: each spends about 30 s waiting for the crash
+    scenario's fall (it starts 20 s in) and little CPU, so neither slows the other, and
+    the pair costs the suite one wait instead of two."""
+    kills: dict[str, SimKill] = {}
+    for name, limit in LIMITS.items():
+        root = tmp_path_factory.mktemp(f"sim-kill-{name}")
+        state = root / "state"
+        config = write_config(
+            root / "sim.yaml",
+            {
+                "mode": "sim",
+                "sim": {"scenario": "crash", "funding_interval_s": 2, "funding_rate": 0.0005},
+                "risk": {**limit, "flatten_on_kill": True},
+            },
+        )
+        args = ["run", "--config", str(config), "--state-dir", str(state)]
+        kills[name] = SimKill(MakerdProcess([*args, "--metrics-port", "0"], cwd=root), state)
+    yield kills
+    for kill in kills.values():
+        kill.makerd.kill_if_running()
+
+
+@pytest.mark.parametrize("limit", list(LIMITS))
 def test_a_sim_kill_with_flatten_reports_the_pnl_the_fills_made_once(
-    tmp_path: Path, limit: dict[str, object]
+    sim_kills: dict[str, SimKill], limit: str
 ) -> None:
-    state = tmp_path / "state"
-    config = write_config(
-        tmp_path / "sim.yaml",
-        {
-            "mode": "sim",
-            "sim": {"scenario": "crash", "funding_interval_s": 2, "funding_rate": 0.0005},
-            "risk": {**limit, "flatten_on_kill": True},
-        },
-    )
-    makerd = MakerdProcess(
-        ["run", "--config", str(config), "--state-dir", str(state), "--metrics-port", "0"],
-        cwd=tmp_path,
-    )
+    makerd, state = sim_kills[limit].makerd, sim_kills[limit].state
 
     code = makerd.finish(timeout=120)
 

@@ -17,7 +17,7 @@ from tests.processes import MakerdProcess
 
 def test_fails_while_makerd_runs(tmp_path: Path) -> None:
     process = MakerdProcess(["run", "--mode", "sim", "--duration", "300"], cwd=tmp_path)
-    process.wait_for("makerd sim", timeout=60)
+    process.wait_for("event=started mode=sim", timeout=60)  # running; no status line needed
     Path({pid_file!r}).write_text(str(process.proc.pid))
     raise AssertionError("a failure half-way through a scenario")
 """

@@ -18,8 +18,8 @@ from websockets.sync.client import connect
 
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.recording_rules import RULES_NAME, load_rules
-from makerd.venues.hyperliquid.rest import websocket_url
 from tests.local_venue_kit import arm, subscribe
 from tests.processes import MakerdProcess
 from tests.test_e2e_notify import receive_until

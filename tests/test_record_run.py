@@ -29,7 +29,13 @@ def venue_url() -> Iterator[str]:
 def trading_run(tmp_path: Path, url: str, record_dir: Path, *, mode: str) -> MakerdProcess:
     config = write_config(
         tmp_path / "paper.yaml",
-        {"mode": mode, "coin": "BTC", "feed": {"record_dir": str(record_dir)}},
+        # A status line every 0.5 s, not 5 s: the test waits for the first one with a mid.
+        {
+            "mode": mode,
+            "coin": "BTC",
+            "status_interval_s": 0.5,
+            "feed": {"record_dir": str(record_dir)},
+        },
     )
     args = ["--log-format", "text", "run", "--config", str(config), "--api-url", url]
     args += ["--state-dir", str(tmp_path / "state"), "--metrics-port", "0"]

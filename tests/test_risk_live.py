@@ -8,7 +8,9 @@ local venue's admin path), or moves the market with its ``jump_pct`` fault.
 from __future__ import annotations
 
 import json
+import re
 import signal
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from makerd.daemon.exit_codes import EXIT_KILL_SWITCH, EXIT_OK
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from tests.processes import MakerdProcess
 from tests.test_ctl_live_e2e import new_risk_since
 from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
 
@@ -75,6 +78,29 @@ def scrape(port: int) -> str:
     return text
 
 
+TRIPPED = re.compile(
+    r'^makerd_kill_switch_state\{[^}]*makerd_kill_switch_state="tripped"[^}]*\} 1\.0$', re.M
+)
+
+
+def scrape_until_exit(makerd: MakerdProcess, port: int) -> str:
+    """Scrape as Prometheus would until makerd exits; the last page read.
+
+    A run that tripped and has been scraped waits for one more scrape before it exits, so
+    that its final state gets stored: up to 15 s when it has seen a single scrape and
+    cannot know the interval. A test that scraped once and then stopped scraping paid
+    those 15 s every time."""
+    last = ""
+    pause = threading.Event()  # never set: a timed wait, not a sleep
+    while makerd.proc.poll() is None:
+        try:
+            last = scrape(port)
+        except OSError:  # the endpoint has closed: makerd is on its way out
+            break
+        pause.wait(0.1)
+    return last
+
+
 def test_margin_use_from_the_venue_turns_quoting_reduce_only_then_trips_the_kill_switch(
     tmp_path: Path, venue_url: str
 ) -> None:
@@ -93,6 +119,7 @@ def test_margin_use_from_the_venue_turns_quoting_reduce_only_then_trips_the_kill
     hard_use = starve_to(trader, Decimal("0.95"))
     tripped = r"event=kill_switch_tripped reason=margin_ratio detail='margin use (\S+)"
     hard = makerd.wait_for(tripped)
+    last_page = scrape_until_exit(makerd, port)
     code = makerd.finish()
 
     print(f"\nlive margin: soft at use {soft_use:.3f}, kill switch at use {hard_use:.3f}")
@@ -102,6 +129,7 @@ def test_margin_use_from_the_venue_turns_quoting_reduce_only_then_trips_the_kill
     assert "makerd_margin_use_ratio" in metrics_at_soft
     assert hard_use >= Decimal("0.9")
     assert Decimal(hard.group(1)) >= Decimal("0.9")
+    assert TRIPPED.search(last_page), "the last scrape stores why makerd stopped"
     assert code == EXIT_KILL_SWITCH, makerd.text[-3000:]
     latched = KillSwitchLatch(trader.state).read()
     assert latched is not None

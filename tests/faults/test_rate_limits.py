@@ -105,7 +105,9 @@ def test_a_run_of_refused_actions_trips_the_kill_switch_and_the_exit_says_what_r
 
 
 def test_a_refused_dead_man_rearm_is_retried_at_once(venue: FaultVenue, tmp_path: Path) -> None:
-    bot = LiveBot(tmp_path, venue)
+    # A 6 s horizon is re-armed about every 3 s (once a third of it plus a ping is left), not
+    # every ~6 s: the refusal comes sooner, and the retry has a shorter window to land in.
+    bot = LiveBot(tmp_path, venue, watchdog={"dead_man_switch_s": 6.0})
     process = bot.start()
     bot.wait_resting(process)
     poll(

@@ -25,12 +25,12 @@ from makerd.protocol.market import (
 )
 from makerd.protocol.orders import VenueCommand
 from makerd.venues.base import EventSink
+from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.limits import FrameLimits
 from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
 from makerd.venues.hyperliquid.recording import market_recorder
-from makerd.venues.hyperliquid.rest import websocket_url
 from makerd.venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
 from makerd.venues.paper.basket import PaperBasket
 from makerd.venues.paper.exchange import PaperExchange

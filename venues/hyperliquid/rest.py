@@ -23,8 +23,6 @@ import aiohttp
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
-MAINNET_API_URL: Final = "https://api.hyperliquid.xyz"
-TESTNET_API_URL: Final = "https://api.hyperliquid-testnet.xyz"
 _HTTP_TOO_MANY_REQUESTS: Final = 429
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
@@ -48,11 +46,6 @@ class VenueUnreachableError(Exception):
 
 class VenueRefusedError(Exception):
     """A start-up query was refused in a way retrying cannot fix (HTTP 4xx other than 429)."""
-
-
-def websocket_url(api_url: str) -> str:
-    """The WebSocket URL the way the SDK derives it: ``"ws" + url[len("http"):] + "/ws"``."""
-    return "ws" + api_url.rstrip("/")[len("http") :] + "/ws"
 
 
 def fetch_info_blocking(api_url: str, body: dict[str, object], *, timeout_s: float) -> object:

@@ -34,6 +34,7 @@ from makerd.protocol.orders import (
 from makerd.venues.base import EventSink, OrderGate, VenueEvent
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
+from makerd.venues.hyperliquid.endpoints import MAINNET_API_URL, TESTNET_API_URL, websocket_url
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
@@ -45,14 +46,11 @@ from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.recording import market_recorder
 from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.rest import (
-    MAINNET_API_URL,
-    TESTNET_API_URL,
     RateLimitedError,
     RequestLostError,
     RestClient,
     VenueUnreachableError,
     fetch_info_blocking,
-    websocket_url,
 )
 from makerd.venues.hyperliquid.secrets import load_private_key
 from makerd.venues.hyperliquid.signing import L1Signer
