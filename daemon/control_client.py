@@ -66,8 +66,8 @@ def request(state_dir: Path, command: str, *, timeout_s: float = DEFAULT_TIMEOUT
         raise ControlClientError(f"makerd closed {path} without answering", EXIT_FAILURE)
     try:
         answer = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        answer = None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        answer = None  # RecursionError: nested past the decoder's limit
     if not isinstance(answer, dict):
         raise ControlClientError(
             f"makerd answered something that is not JSON: {data[:200]!r}", EXIT_FAILURE
