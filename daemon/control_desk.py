@@ -152,11 +152,7 @@ class ControlDesk:
         parts.send(OPERATOR_COMMANDS[action](request_id=request_id, ts_local=parts.clock.now_ns()))
         applied = parts.answers.wait(request_id, COMMAND_TIMEOUT_S, expected=len(coins))
         if not applied:
-            return _failed(
-                action,
-                f"the order_manager did not answer within {COMMAND_TIMEOUT_S:g} s (restarting, "
-                "or makerd is stopping); it may or may not have acted: check `makerd ctl status`",
-            )
+            return _unanswered(action, parts.gate)
         if len(coins) == 1:
             return applied_answer(applied[0])
         return coins_answer(action, applied, coins)
@@ -235,6 +231,21 @@ def _sentence(applied: OperatorCommandApplied, flatten: Answer | None, coin: str
             f"{flatten['limit_price']} sent to close position {applied.position}"
         )
     return f"flattening: {cancels}; {closing}; {stays}"
+
+
+def _unanswered(action: OperatorAction, gate: TradingGate) -> Answer:
+    if gate.closed:
+        # The stop closed the gate and ended the wait: the order_manager was not slow.
+        return _failed(
+            action,
+            f"makerd is stopping ({gate.reason}) before the order_manager answered: "
+            "it may or may not have acted; the stop cancels every order",
+        )
+    return _failed(
+        action,
+        f"the order_manager did not answer within {COMMAND_TIMEOUT_S:g} s (restarting, "
+        "or makerd is stopping); it may or may not have acted: check `makerd ctl status`",
+    )
 
 
 def _refused(action: OperatorAction, why: str) -> Answer:
