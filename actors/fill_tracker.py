@@ -23,9 +23,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
+from makerd.actors.handled_in_part import HandledInPartError
 from makerd.actors.ledger import Ledger
 from makerd.actors.position_check import PositionCheck, Verdict
-from makerd.actors.routing import HandledInPartError
 from makerd.protocol.account import (
     FillBooked,
     FillsRepaired,

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from makerd.actors.faults import FaultPlan
+from makerd.actors.handled_in_part import HandledInPartError
 from makerd.actors.pong import answer_ping
 from makerd.actors.router import Router, SlotReady
-from makerd.actors.routing import HandledInPartError, Logic
+from makerd.actors.routing import Logic
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import Ping
 from makerd.supervisor import ChildHandle, SupervisedActor
