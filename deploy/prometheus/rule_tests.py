@@ -205,6 +205,16 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
             [quiet("6m")],
         ),
     ],
+    "MakerdMarginUseNearLimit": [
+        (
+            [series("makerd_margin_use_ratio", "0.5 0.65x6")],
+            [quiet("2m"), fires("4m", value="0.65")],
+        ),
+        (
+            [series("makerd_margin_use_ratio", "0.65 0.5 0.65 0.5 0.65 0.5 0.65")],
+            [quiet("6m")],
+        ),
+    ],
     "MakerdMarginUseHigh": [
         (
             [
