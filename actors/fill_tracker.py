@@ -87,10 +87,15 @@ class FillTrackerLogic:
         equity_interval_ns: int,
         account: str | None = None,
         responsible_since_ns: int = 0,
+        lot: Decimal | None = None,
     ) -> None:
         """``account`` names a venue account kept across sessions (None: this session's
-        own, as in sim and paper); fills before ``responsible_since_ns`` are history."""
+        own, as in sim and paper); fills before ``responsible_since_ns`` are history.
+        ``lot`` is the coin's size step: a fill off it is booked, and said (see
+        :meth:`_say_if_off_grid`)."""
         self._coin = coin
+        self._lot = lot
+        self.off_grid_booked = 0
         self._journal = journal
         self._session_id = session_id
         self._account = account
@@ -157,6 +162,7 @@ class FillTrackerLogic:
                 fill.size,
                 fill.price,
             )
+        self._say_if_off_grid(fill)
         realized = self.ledger.apply(fill)
         self._check.booked(fill.ts_exchange, fill.size * fill.side.sign)
         newly_booked = self._journal.record_fill(
@@ -288,6 +294,21 @@ class FillTrackerLogic:
             payment.key,
         )
         return [self._publish(payment.ts_local)]
+
+    def _say_if_off_grid(self, fill: OrderFilled) -> None:
+        """A fill is the venue's account of our position, so it is booked whatever its size:
+        dropping it would leave makerd's position wrong against the venue's. A size off the
+        lot grid means the coin's rules changed under us or the venue is broken; say so."""
+        if self._lot is None or fill.size % self._lot == 0:
+            return
+        self.off_grid_booked += 1
+        log.warning(
+            "event=fill_off_lot_grid trade_id=%s size=%s lot=%s note=%r",
+            fill.trade_id,
+            fill.size,
+            self._lot,
+            "booked as the venue reported it; the coin's rules may have changed: restart makerd",
+        )
 
     def _on_fills_repaired(self, repaired: FillsRepaired) -> list[object]:
         if repaired.coin == self._coin:

@@ -37,12 +37,13 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
     return config.quoting
 
 
-def fill_trackers(deps: Dependencies, coins: tuple[str, ...]) -> PerCoinLogic:
+def fill_trackers(deps: Dependencies, instruments: tuple[Instrument, ...]) -> PerCoinLogic:
     """A ledger per coin; the equity table gets the account's row (one per tick)."""
     equity = AccountEquity(deps.journal)
     gathered = dataclasses.replace(deps, journal=CoinJournal(deps.journal, equity=equity))
     return PerCoinLogic(
-        {coin: fill_tracker_for(gathered, coin) for coin in coins}, after_each=equity.flush
+        {instrument.coin: fill_tracker_for(gathered, instrument) for instrument in instruments},
+        after_each=equity.flush,
     )
 
 
@@ -64,7 +65,7 @@ def basket_factories(
         per_coin.update({coin_role(role, coin): factory for role, factory in group.items()})
     watched = (FILL_TRACKER, RISK_GUARDIAN, *per_coin)
     return {
-        FILL_TRACKER: partial(fill_trackers, deps, coins),
+        FILL_TRACKER: partial(fill_trackers, deps, instruments),
         RISK_GUARDIAN: lambda: BasketRiskLogic(
             config=holder.get().risk, coins=coins, account=risk_guardian_for(deps)
         ),

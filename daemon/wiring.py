@@ -134,7 +134,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     """One factory per role; each call builds a fresh state machine (a new incarnation)."""
     holder = deps.current or ConfigHolder(deps.config)
     return {
-        FILL_TRACKER: lambda: fill_tracker_for(deps, deps.instrument.coin),
+        FILL_TRACKER: lambda: fill_tracker_for(deps, deps.instrument),
         RISK_GUARDIAN: lambda: risk_guardian_for(deps),
         **coin_logic_factories(
             deps,
@@ -187,9 +187,10 @@ def coin_logic_factories(
     }
 
 
-def fill_tracker_for(deps: Dependencies, coin: str) -> FillTrackerLogic:
+def fill_tracker_for(deps: Dependencies, instrument: Instrument) -> FillTrackerLogic:
     return FillTrackerLogic(
-        coin=coin,
+        coin=instrument.coin,
+        lot=instrument.lot,
         journal=deps.journal,
         session_id=deps.session_id,
         mark_publish_interval_ns=NS_PER_S,

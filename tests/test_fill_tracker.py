@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +141,31 @@ def test_shuffled_and_duplicated_fills_give_the_venue_position(
 
     assert ft.ledger.position == venue_position
     assert len(journal.fills()) == len(stream)
+
+
+def test_a_fill_off_the_lot_grid_is_booked_as_reported_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    session = journal.start_session(mode="live", coin="BTC", ts_ns=T0)
+    logic = FillTrackerLogic(
+        coin="BTC",
+        journal=journal,
+        session_id=session,
+        mark_publish_interval_ns=S,
+        equity_interval_ns=S,
+        lot=d("0.00001"),
+    )
+    logic.start(T0)
+
+    with caplog.at_level(logging.WARNING, logger="makerd"):
+        on_grid = logic.handle(fill("BTC:1", Side.BUY, "60000", "0.002"))
+        off_grid = logic.handle(fill("BTC:2", Side.BUY, "60000", "0.0000000000001"))
+
+    assert len(of_type(on_grid, FillBooked)) == 1
+    assert len(of_type(off_grid, FillBooked)) == 1
+    assert logic.ledger.position == d("0.0020000000001"), "the venue's size, not a rounded one"
+    said = [r.getMessage() for r in caplog.records if "fill_off_lot_grid" in r.getMessage()]
+    assert len(said) == 1
+    assert "trade_id=BTC:2" in said[0]
+    assert logic.off_grid_booked == 1
