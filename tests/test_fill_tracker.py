@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,14 @@ from makerd.protocol.side import Side
 from tests.kit import T0, S, book, d, fill, of_type
 
 
-def tracker(journal: Journal, session_id: int) -> FillTrackerLogic:
+def tracker(journal: Journal, session_id: int, lot: Decimal | None = None) -> FillTrackerLogic:
     logic = FillTrackerLogic(
         coin="BTC",
         journal=journal,
         session_id=session_id,
         mark_publish_interval_ns=S,
         equity_interval_ns=S,
+        lot=lot,
     )
     logic.start(T0)
     return logic
@@ -148,15 +150,7 @@ def test_a_fill_off_the_lot_grid_is_booked_as_reported_and_said(
 ) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     session = journal.start_session(mode="live", coin="BTC", ts_ns=T0)
-    logic = FillTrackerLogic(
-        coin="BTC",
-        journal=journal,
-        session_id=session,
-        mark_publish_interval_ns=S,
-        equity_interval_ns=S,
-        lot=d("0.00001"),
-    )
-    logic.start(T0)
+    logic = tracker(journal, session, lot=d("0.00001"))
 
     with caplog.at_level(logging.WARNING, logger="makerd"):
         on_grid = logic.handle(fill("BTC:1", Side.BUY, "60000", "0.002"))
