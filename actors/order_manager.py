@@ -60,7 +60,6 @@ from makerd.protocol.control import (
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import FeedStale
 from makerd.protocol.orders import (
-    CancelAll,
     CancelReason,
     CancelRejected,
     DeadManSwitchArmed,
@@ -168,7 +167,9 @@ class OrderManagerLogic:
             DeadManSwitchLost: self._on_dead_man_lost,
             DeadManSwitchArmed: lambda _: self._dead_man.switch_armed(),
             CancelRejected: self._on_cancel_rejected,
-            OpenOrdersReported: lambda m: apply_report(self.truth, self.orders, m),
+            OpenOrdersReported: lambda m: apply_report(
+                self.truth, self.orders, m, cancel_orphans=not self._stopped
+            ),
             RequestBudgetReported: self._on_request_budget,
             ParametersChanged: self._on_parameters,
             PositionChanged: self._on_position,
@@ -365,9 +366,12 @@ class OrderManagerLogic:
         return [*out, *self.orders.drain_changes()]
 
     def _stop(self, reason: CancelReason, flatten: bool, now_ns: int) -> list[object]:
+        # What this coin knows goes by cloid at once (one request weight). The process's
+        # stop sweeps the venue for anything else, every coin in one listing per perp dex:
+        # a listing per coin here spent the budget that sweep needs to confirm.
         self._stopped = True
-        self.orders.mark_pending_cancel(tuple(o.cloid for o in self.orders.working(None)), now_ns)
-        out: list[object] = [CancelAll(coin=self._instrument.coin, reason=reason, ts_local=now_ns)]
+        cancels = [order.cloid for order in self.orders.working(None)]
+        out = self._commands([], [], cancels, reason, now_ns)
         if flatten and not self._flattening:
             # Once: a kill switch and the shutdown that follows both ask to flatten.
             self._flattening = True

@@ -86,18 +86,23 @@ class VenueTruth:
         return True
 
 
-def apply_report(truth: VenueTruth, table: OrderTable, report: OpenOrdersReported) -> list[object]:
-    """Settle the table with a venue report; orphans in it are cancelled (all of the coin's
-    orders: one we do not know cannot be named) and keep the truth dirty."""
+def apply_report(
+    truth: VenueTruth, table: OrderTable, report: OpenOrdersReported, *, cancel_orphans: bool
+) -> list[object]:
+    """Settle the table with a venue report; orphans in it keep the truth dirty and, with
+    ``cancel_orphans``, are cancelled (all of the coin's orders: one we do not know cannot
+    be named). A stopped order_manager leaves them to the stop's sweep of the venue."""
     orphans, changes = table.reconcile(report)
     out: list[object] = list(changes)
     in_doubt = any(order.status is OrderStatus.UNKNOWN for order in table.all())
     truth.reported(orphans=orphans, in_doubt=in_doubt, now_ns=report.ts_local)
     if orphans:
         log.warning(
-            "event=orphans_found count=%d action=cancel_all",
+            "event=orphans_found count=%d action=%s",
             sum(1 for o in report.orders if o.cloid is None or table.get(o.cloid) is None),
+            "cancel_all" if cancel_orphans else "left_to_stop_sweep",
         )
+    if orphans and cancel_orphans:
         out.append(
             CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
         )

@@ -1,9 +1,10 @@
 """The stop sequence and the session's last journal rows and summary.
 
 Order of stop: close the gate and the control socket (no operator command may race the
-stop), tell every actor to stop trading, cancel everything at the venue and wait for it to
-confirm; after a stop that flattens, wait for every position to read 0 (or say which did
-not); then stop the ticker, the actors, the venue and the metrics server.
+stop), tell every actor to stop trading, sweep the venue (cancel whatever it lists) until
+it confirms nothing is left; after a stop that flattens, wait for every position to read
+0 (or say which did not); then stop the ticker, the actors, the venue and the metrics
+server.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from makerd.daemon.shutdown import confirm_every_coin, wait_until_flat
 from makerd.daemon.signals import SignalFlags
 from makerd.daemon.timers import Ticker
 from makerd.protocol.control import StopTrading
-from makerd.protocol.orders import CancelReason
 
 log = logging.getLogger("makerd")
 _FLAT_WAIT_SHARE = 0.25
@@ -65,9 +65,7 @@ def stop_everything(
     # The risk section in force now: a SIGHUP may have changed it since the start.
     flatten = flattens(outcome.get(), parts.holder.get().risk)
     running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
-    # Belt and braces: the venue cancels everything even if an order_manager is gone.
-    for cancel in parts.basket.cancel_all(CancelReason.SHUTDOWN, now):
-        venue.submit(cancel)
+    # Each round sweeps the venue: it cancels everything even if an order_manager is gone.
     remaining = confirm_every_coin(
         venue=venue,
         observers=running.tree.observers.by_coin,

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from makerd.daemon.observer import Observer
 from makerd.protocol.clock import Clock
-from makerd.protocol.orders import CancelAll, CancelReason, RequestAccountSnapshot
+from makerd.protocol.orders import CancelReason, SweepOrders
 from makerd.venues.base import ProcessVenue
 
 log = logging.getLogger("makerd")
@@ -32,22 +32,22 @@ def confirm_every_coin(
     deadline_s: float,
     give_up: threading.Event,
 ) -> int | None:
-    """Ask the venue until it reports no open orders for any coin; the sum of what it still
+    """Sweep until the venue reports no open orders for any coin; the sum of what it still
     lists (None: some coin's question was never answered).
 
-    Every coin is asked at once, one question per coin outstanding: the answers wait for
-    the same request budget, so asking coin after coin would spend the deadline on the
-    first ones. An answer that still lists orders repeats that coin's cancel-all; a
-    question unanswered for :data:`_ANSWER_WAIT_S` (a lost request) is asked again.
-    ``give_up`` (a second stop signal) ends the wait at once: the cancels are on their way.
+    Each round is one :class:`SweepOrders` for every coin not yet confirmed: the venue
+    cancels whatever it lists and reports what is left, so a venue that lists a whole
+    account asks once a round, not once a coin (the answers wait for the same request
+    budget). A round unanswered for :data:`_ANSWER_WAIT_S` (a lost request) is asked
+    again. ``give_up`` (a second stop signal) ends the wait at once.
     """
     deadline = time.monotonic() + deadline_s
     counts: dict[str, int | None] = dict.fromkeys(observers)
     unconfirmed = set(observers)
     while unconfirmed and not give_up.is_set() and time.monotonic() < deadline:
         asked_ns = clock.now_ns()
-        for coin in unconfirmed:
-            venue.submit(RequestAccountSnapshot(coin=coin, ts_local=asked_ns))
+        coins = tuple(sorted(unconfirmed))
+        venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=asked_ns))
         round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
         waiting = set(unconfirmed)
         while waiting and not give_up.is_set() and time.monotonic() < round_ends:
@@ -59,9 +59,6 @@ def confirm_every_coin(
                 waiting.discard(coin)
                 if count == 0:
                     unconfirmed.discard(coin)
-                else:
-                    now = clock.now_ns()
-                    venue.submit(CancelAll(coin=coin, reason=CancelReason.SHUTDOWN, ts_local=now))
             if waiting:
                 give_up.wait(_POLL_S)
         if unconfirmed:

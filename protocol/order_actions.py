@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from makerd.protocol.orders import CancelAll, CancelOrders, ModifyOrders, PlaceOrders
+from makerd.protocol.orders import CancelAll, CancelOrders, ModifyOrders, PlaceOrders, SweepOrders
 
 
 class ActionKind(Enum):
@@ -20,6 +20,6 @@ def action_kind(command: object) -> ActionKind | None:
         return ActionKind.PLACE
     if isinstance(command, ModifyOrders):
         return ActionKind.MODIFY
-    if isinstance(command, CancelOrders | CancelAll):
+    if isinstance(command, CancelOrders | CancelAll | SweepOrders):
         return ActionKind.CANCEL
     return None

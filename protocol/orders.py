@@ -186,6 +186,21 @@ class CancelAll:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SweepOrders:
+    """A stop's question: cancel every resting order of ``coins``, then report what each
+    still has (one ``OpenOrdersReported`` per coin, asked after this command was sent).
+
+    One command for every coin, so that a venue whose answer lists a whole account can
+    ask once for all of them: a stop asking coin by coin spent the request budget it
+    needed to confirm.
+    """
+
+    coins: tuple[str, ...]
+    reason: CancelReason
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestAccountSnapshot:
     """Ask the venue for its open orders and position (answered by two events)."""
 
@@ -217,6 +232,7 @@ VenueCommand = (
     | ModifyOrders
     | CancelOrders
     | CancelAll
+    | SweepOrders
     | RequestAccountSnapshot
     | RequestMargin
     | ArmDeadManSwitch
@@ -341,6 +357,7 @@ VENUE_COMMAND_TYPES = (
     ModifyOrders,
     CancelOrders,
     CancelAll,
+    SweepOrders,
     RequestAccountSnapshot,
     RequestMargin,
     ArmDeadManSwitch,

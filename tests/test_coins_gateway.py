@@ -14,10 +14,12 @@ from eth_account import Account
 from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
+    OpenOrdersReported,
     OrderAccepted,
     OrderCancelled,
     OrderRequest,
     PlaceOrders,
+    SweepOrders,
 )
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
@@ -90,3 +92,26 @@ def test_commands_queued_together_merge_into_actions_of_at_most_forty_orders() -
     assert [order for command in merged for order in command.orders] == orders
     assert {command.ts_local for command in merged} == {10}, "as old as its oldest part"
     assert batcher.take() == []
+
+
+def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_each_empty(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, others=("ETH",))
+    btc, eth = resting_bid(venue_url, 0xB2), eth_bid(venue_url, 0xE2)
+    harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+    spent, already = harness.budget.weight_spent, len(harness.emitted)
+
+    sweep = SweepOrders(coins=("BTC", "ETH"), reason=CancelReason.SHUTDOWN, ts_local=0)
+    events = harness.run(sweep)[already:]
+
+    reports = {e.coin: e for e in events if isinstance(e, OpenOrdersReported)}
+    assert {coin: (r.orders, r.unsettled_orders) for coin, r in reports.items()} == {
+        "BTC": ((), 0),
+        "ETH": ((), 0),
+    }
+    assert {e.cloid for e in events if isinstance(e, OrderCancelled)} == {btc.cloid, eth.cloid}
+    # Both coins are on the main perp dex: one listing (20) and one cancel action (1).
+    assert harness.budget.weight_spent - spent == 21
+    user = Account.from_key(harness.key).address
+    assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []

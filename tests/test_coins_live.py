@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -144,3 +146,40 @@ def test_a_coin_crashing_live_stops_alone_and_the_others_keep_their_orders(
     with sqlite3.connect(trader.state / "journal.sqlite") as db:
         restarted = {str(role) for (role,) in db.execute("SELECT role FROM restarts")}
     assert restarted == {"order_manager:ETH"}
+
+
+def weight_left(metrics_port: int) -> float:
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        text = answer.read().decode()
+    found = re.search(r"^makerd_rate_budget_weight_left(?:\{[^}]*\})? (\S+)$", text, re.M)
+    assert found is not None, "makerd_rate_budget_weight_left is not exported"
+    return float(found.group(1))
+
+
+def test_a_stop_with_the_request_budget_spent_confirms_every_coin_in_time(
+    tmp_path: Path, venue_url: str
+) -> None:
+    # At 300 weight a minute (5 a second) quoting stops at a 60-weight floor, and the test
+    # waits for less than 90 left: the stop begins with its budget all but spent. Asking
+    # coin by coin (each order_manager's open-orders listing to cancel, one per coin to
+    # cancel again, one per coin to confirm: 22 weight each) needed about 200 weight, 22 s
+    # of refill past what was left, over the 18 s the stop gives itself. One sweep for
+    # every coin lists once per perp dex: 40 weight here.
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        hyperliquid={"api_url": venue_url, "request_weight_per_minute": 300},
+        stop_timeout_s=30,
+    )
+    makerd = trader.start(tmp_path)
+    port = makerd.metrics_port()
+    wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=60, process=makerd)
+    wait_until(lambda: weight_left(port) < 90, timeout_s=30, process=makerd)
+
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish(timeout=60)
+
+    assert code == EXIT_OK, makerd.text
+    assert "venue confirms 0 open orders" in makerd.text
+    assert trader.resting() == dict.fromkeys(COINS, 0)

@@ -13,6 +13,7 @@ from makerd.config.model import RiskConfig
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.protocol.account import Liquidity, OrderFilled
 from makerd.protocol.orders import (
+    CLOCK_SKEW_NS,
     OrderRejected,
     RejectReason,
 )
@@ -20,7 +21,7 @@ from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs, PendingFills, UnsettledActions
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
@@ -148,3 +149,32 @@ def test_request_weights_follow_the_exchange_table_and_the_ws_url_the_sdk_rule()
     assert (action_weight(1), action_weight(39), action_weight(79)) == (1, 1, 2)
     assert websocket_url("http://127.0.0.1:8787") == "ws://127.0.0.1:8787/ws"
     assert websocket_url("https://api.hyperliquid.xyz") == "wss://api.hyperliquid.xyz/ws"
+
+
+def test_an_unsettled_placement_counts_against_its_own_coin_only() -> None:
+    unsettled = UnsettledActions()
+    unsettled.sent(coins=["BTC", "BTC", "ETH"], expires_ns=T0 + 4 * S)
+
+    counts = {coin: unsettled.orders_at(coin, T0) for coin in ("BTC", "ETH", "SOL")}
+
+    assert counts == {"BTC": 2, "ETH": 1, "SOL": 0}
+
+
+def test_a_placement_answered_while_a_report_was_on_its_way_still_counts_for_that_report() -> None:
+    unsettled = UnsettledActions()
+    token = unsettled.sent(coins=["BTC"], expires_ns=T0 + 4 * S)
+    asked = unsettled.mark()
+    unsettled.answered(token)  # resting: the venue may have listed just before it placed
+    sent_after = unsettled.sent(coins=["BTC", "BTC"], expires_ns=T0 + 4 * S)
+    unsettled.answered(sent_after)
+
+    assert unsettled.orders_at("BTC", T0 + S, asked) == 3
+    assert unsettled.orders_at("BTC", T0 + S) == 0, "a report asked now is not in doubt"
+
+
+def test_a_lost_placement_counts_until_it_expires_and_the_clock_skew_has_passed() -> None:
+    unsettled = UnsettledActions()
+    unsettled.lost(unsettled.sent(coins=["ETH"], expires_ns=T0 + 4 * S))
+
+    assert unsettled.orders_at("ETH", T0 + 4 * S) == 1
+    assert unsettled.orders_at("ETH", T0 + 4 * S + CLOCK_SKEW_NS) == 0

@@ -216,33 +216,46 @@ def test_a_failed_cancel_makes_the_order_unknown_and_asks_the_venue() -> None:
     assert of_type(out, RequestAccountSnapshot), "an order in doubt is settled by the venue"
 
 
+ORPHAN = OpenOrder(
+    cloid="0xdead", venue_order_id=7, coin="BTC", side=Side.BUY, price=d("59000"), size=d("0.002")
+)
+"""An order the venue lists that this manager never placed."""
+
+
 def test_the_venue_snapshot_settles_unknown_orders_and_cancels_orphans() -> None:
     om = manager()
     start = om.start(T0)
     assert of_type(start, RequestAccountSnapshot), "a (re)started manager asks for the truth"
 
-    orphan = OpenOrder(
-        cloid="0xdead",
-        venue_order_id=7,
-        coin="BTC",
-        side=Side.BUY,
-        price=d("59000"),
-        size=d("0.002"),
-    )
-    out = om.handle(OpenOrdersReported(coin="BTC", orders=(orphan,), ts_exchange=T0, ts_local=T0))
+    out = om.handle(OpenOrdersReported(coin="BTC", orders=(ORPHAN,), ts_exchange=T0, ts_local=T0))
 
     assert of_type(out, CancelAll), "orders makerd does not know are cancelled"
 
 
-def test_stop_trading_cancels_all_and_refuses_new_quotes() -> None:
+def test_stop_trading_cancels_every_order_it_knows_and_refuses_new_quotes() -> None:
     om = manager()
-    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+    placed = of_type(om.handle(target([("59990", "0.002")], [("60010", "0.002")])), PlaceOrders)
+    accept_all(om, placed)
 
     out = om.handle(StopTrading(reason="shutdown", flatten=False, ts_local=T0 + MS))
     later = om.handle(target([("59990", "0.002")], [], ts=T0 + 2 * MS))
 
-    assert of_type(out, CancelAll)
+    cancelled = {cloid for cancel in of_type(out, CancelOrders) for cloid in cancel.cloids}
+    assert cancelled == {order.cloid for command in placed for order in command.orders}
+    assert of_type(out, CancelAll) == [], "the stop's sweep lists the venue, once for all coins"
     assert of_type(later, PlaceOrders) == []
+
+
+def test_a_stopped_manager_leaves_orphans_to_the_stop_sweep() -> None:
+    om = manager()
+    om.start(T0)
+    om.handle(StopTrading(reason="shutdown", flatten=False, ts_local=T0 + MS))
+
+    out = om.handle(
+        OpenOrdersReported(coin="BTC", orders=(ORPHAN,), ts_exchange=T0, ts_local=T0 + 2 * MS)
+    )
+
+    assert of_type(out, CancelAll) == [], "a listing per coin would spend the sweep's budget"
 
 
 def test_a_stale_feed_pulls_every_quote() -> None:

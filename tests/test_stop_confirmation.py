@@ -1,5 +1,5 @@
-"""The stop asks the venue about every coin at once: a slow answer for one coin (its
-question waiting for the request budget) must not use up the others' time."""
+"""The stop asks the venue about every coin at once, in one sweep: a slow answer (its
+question waiting for the request budget) must not be paid once per coin."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from makerd.daemon.observer import Observer
 from makerd.daemon.shutdown import confirm_every_coin
 from makerd.protocol.clock import WallClock
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import OpenOrdersReported, RequestAccountSnapshot, VenueCommand
+from makerd.protocol.orders import OpenOrdersReported, SweepOrders, VenueCommand
 from makerd.venues.base import EventSink
 from tests.kit import BTC
 
@@ -22,12 +22,12 @@ ANSWER_AFTER_S = 2.5
 
 
 class BudgetBoundVenue:
-    """Answers each open-orders question, "no orders", after :data:`ANSWER_AFTER_S`."""
+    """Answers each sweep, "no orders" for every coin it names, after :data:`ANSWER_AFTER_S`."""
 
     def __init__(self, observers: dict[str, Observer], clock: WallClock) -> None:
         self._observers = observers
         self._clock = clock
-        self.questions: list[str] = []
+        self.questions: list[tuple[str, ...]] = []
         self._timers: list[threading.Timer] = []
 
     @property
@@ -42,16 +42,17 @@ class BudgetBoundVenue:
         pass
 
     def submit(self, command: VenueCommand) -> None:
-        if isinstance(command, RequestAccountSnapshot):
-            self.questions.append(command.coin)
-            timer = threading.Timer(ANSWER_AFTER_S, self._answer, args=(command.coin,))
+        if isinstance(command, SweepOrders):
+            self.questions.append(command.coins)
+            timer = threading.Timer(ANSWER_AFTER_S, self._answer, args=(command.coins,))
             self._timers.append(timer)
             timer.start()
 
-    def _answer(self, coin: str) -> None:
+    def _answer(self, coins: tuple[str, ...]) -> None:
         now = self._clock.now_ns()
-        report = OpenOrdersReported(coin=coin, orders=(), ts_exchange=now, ts_local=now)
-        self._observers[coin](report)
+        for coin in coins:
+            report = OpenOrdersReported(coin=coin, orders=(), ts_exchange=now, ts_local=now)
+            self._observers[coin](report)
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         for timer in self._timers:
@@ -80,4 +81,4 @@ def test_three_coins_whose_answers_each_take_most_of_the_deadline_are_all_confir
     venue.stop()
 
     assert remaining == 0, "one coin after another would run out of time at the second"
-    assert sorted(venue.questions) == sorted(COINS), "one question per coin"
+    assert venue.questions == [tuple(sorted(COINS))], "one question for every coin"

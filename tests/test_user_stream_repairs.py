@@ -22,7 +22,7 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 from websockets.asyncio.server import ServerConnection, serve
 
-from makerd.protocol.account import OrderFilled
+from makerd.protocol.account import FillsRepaired, OrderFilled, RepairFills
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
@@ -158,3 +158,47 @@ def test_a_flood_of_unreadable_fill_pushes_costs_few_repairs_and_loses_no_fill(
     # one more repair after the spacing, not one each.
     assert repairs_after_flood[0] <= 3, f"{repairs_after_flood[0]} repairs for {BAD_PUSHES} pushes"
     assert [fill.late for fill in fills] == [True], "the real fill, booked once, as late"
+
+
+def test_fill_repairs_asked_together_for_three_coins_cost_one_repair(venue: VenueThread) -> None:
+    wallet: LocalAccount = eth_account.Account.create()
+    user = wallet.address.lower()
+    tid = _buy_at_the_ask(venue.url, wallet)
+    fills: list[OrderFilled] = []
+    repaired: list[FillsRepaired] = []
+    budget = RateBudget(weight_per_minute=600)
+
+    async def scenario() -> int:
+        rest = RestClient(venue.url, budget, timeout_s=5.0)
+        await rest.open()
+        tasks = _Tasks()
+        stream = UserStream(
+            ws_url="ws://127.0.0.1:9",  # never run: only its repairs are exercised
+            coin="BTC",
+            others=("ETH", "xyz:TSLA"),
+            queries=AccountQueries(rest, user=user, now_ns=time.time_ns),
+            legs=OrderLegs(),
+            emit=lambda event: repaired.append(event) if isinstance(event, FillsRepaired) else None,
+            emit_fill=fills.append,
+            tasks=tasks,
+            policy=FAST,
+            now_ns=time.time_ns,
+        )
+        now = time.time_ns()
+        for coin, since in (("BTC", 0), ("ETH", now), ("xyz:TSLA", now)):
+            stream.request_repair(
+                RepairFills(coin=coin, since_ns=since, reason="start", ts_local=now)
+            )
+        while tasks.running and not all(task.done() for task in tasks.running):
+            await asyncio.sleep(0.01)
+        await rest.close()
+        return stream.repairs
+
+    repairs = asyncio.run(scenario())
+
+    assert repairs == 1
+    assert sorted(r.coin for r in repaired) == ["BTC", "ETH", "xyz:TSLA"]
+    assert [fill.trade_id for fill in fills] == [f"BTC:{tid}"], "the fill, once, for its coin"
+    # Two perp dexes: a position and an open-orders query each (2 + 20), one fills and one
+    # funding query for the account (20 each). Coin by coin it was 3 x 62 = 186.
+    assert budget.weight_spent == 2 * 22 + 2 * 20

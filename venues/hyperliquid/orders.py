@@ -3,9 +3,10 @@
 Placement is one batched ``order`` action (post-only Alo unless the request says
 otherwise, each order with its cloid); amendments are one ``batchModify`` addressed by
 cloid, so the exchange's new oid for the order comes back as :class:`OrderModified`;
-cancels go by cloid; ``CancelAll`` cancels by oid whatever the venue lists as open,
-known to makerd or not. Every item's answer becomes one event, and each fact is
-reported once even when the user stream reports it too (see :mod:`.state`).
+cancels go by cloid; ``CancelAll`` and a stop's ``SweepOrders`` cancel by oid whatever
+the venue lists as open, known to makerd or not (:mod:`.sweep`). Every item's answer
+becomes one event, and each fact is reported once even when the user stream reports it
+too (see :mod:`.state`).
 
 A request whose answer was lost emits nothing definitive: the orders stay in whatever
 state makerd gave them, and ``settle`` asks the venue for the truth.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Final
 
 from makerd.protocol.instrument import Instrument, OrderRuleError
@@ -39,6 +41,7 @@ from makerd.protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
     RequestMargin,
+    SweepOrders,
     VenueCommand,
 )
 from makerd.venues.base import OpenGate, OrderGate
@@ -56,9 +59,9 @@ from makerd.venues.hyperliquid.errors import (
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.sweep import OrderSweeper
 from makerd.venues.hyperliquid.wire import (
     batch_modify_action,
-    cancel_action,
     cancel_by_cloid_action,
     order_wire,
 )
@@ -111,6 +114,16 @@ class OrderGateway:
         self._now_ns = now_ns
         self.sizes_rounded_to_zero = 0
         self.unsettled = UnsettledActions()
+        self._sweeper = OrderSweeper(
+            sender=sender,
+            instruments=self._instruments,
+            legs=legs,
+            queries=queries,
+            unsettled=self.unsettled,
+            emit=emit,
+            now_ns=now_ns,
+            priority=self._truth_priority,
+        )
 
     async def execute(self, command: VenueCommand) -> None:
         if isinstance(command, PlaceOrders):
@@ -120,7 +133,9 @@ class OrderGateway:
         elif isinstance(command, CancelOrders):
             await self._cancel(command)
         elif isinstance(command, CancelAll):
-            await self._cancel_all(command)
+            await self._sweeper.cancel_all(command)
+        elif isinstance(command, SweepOrders):
+            await self._sweeper.sweep(command)
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
         elif isinstance(command, RequestMargin):
@@ -145,23 +160,26 @@ class OrderGateway:
     async def report_account(self, coin: str) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect; nothing
         when the same question still waits for budget (its answer serves this one too)."""
+        mark = self.unsettled.mark()
         snapshot = await self._queries.fresh_snapshot(coin, priority=self._truth_priority())
         if snapshot is not None:
-            self._emit(snapshot.open_orders)
+            report = snapshot.open_orders
+            unsettled = self.unsettled.orders_at(coin, report.ts_local, mark)
+            self._emit(replace(report, unsettled_orders=unsettled))
             self._emit(snapshot.position)
 
     async def _send_new_risk(
-        self, action: Mapping[str, object], *, orders: int, decided_ns: int
+        self, action: Mapping[str, object], *, coins: Sequence[str], decided_ns: int
     ) -> ExchangeResponse | None:
         """Send with ``expiresAfter`` (the decision's time plus the TTL), recording it as
         unsettled until its answer comes or, if the answer is lost, until it expires."""
         expires_ns = decided_ns + ACTION_TTL_NS
-        token = self.unsettled.sent(orders=orders, expires_ns=expires_ns)
+        token = self.unsettled.sent(coins=coins, expires_ns=expires_ns)
         response: ExchangeResponse | None = None
         try:
             response = await self._sender.send(
                 action,
-                items=orders,
+                items=len(coins),
                 priority=Priority.TRADE,
                 expires_after_ms=expires_ns // _NS_PER_MS,
                 decided_ns=decided_ns,
@@ -197,7 +215,8 @@ class OrderGateway:
         if not legal:
             return
         action = {"type": "order", "orders": wires, "grouping": "na"}
-        response = await self._send_new_risk(action, orders=len(legal), decided_ns=command.ts_local)
+        coins = [order.coin for order in legal]
+        response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
         if response is None:
             return
         now = self._now_ns()
@@ -287,9 +306,8 @@ class OrderGateway:
         for cloid, _ in targets:
             self._legs.modify_started(str(cloid))
         action = batch_modify_action(targets, self._instruments)
-        response = await self._send_new_risk(
-            action, orders=len(targets), decided_ns=command.ts_local
-        )
+        coins = [amended.coin for _, amended in targets]
+        response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
         for cloid, _ in targets:
             self._legs.modify_finished(str(cloid))
         if response is None:
@@ -356,35 +374,6 @@ class OrderGateway:
                 text = error.message if error is not None else "no answer for this cancel"
                 self._emit(CancelRejected(cloid=cloid, message=text, ts_exchange=now, ts_local=now))
             elif self._legs.finished(cloid):
-                self._emit(
-                    OrderCancelled(
-                        cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
-                    )
-                )
-
-    async def _cancel_all(self, command: CancelAll) -> None:
-        instrument = self._instruments.get(command.coin)
-        if instrument is None:
-            return
-        snapshot = await self._queries.snapshot(command.coin, priority=self._truth_priority())
-        resting = snapshot.open_orders.orders
-        if not resting:
-            return
-        for order in resting:
-            if order.cloid is not None:
-                self._legs.cancel_requested(order.cloid, command.reason)
-        action = cancel_action((instrument, order.venue_order_id) for order in resting)
-        response = await self._sender.send(action, items=len(resting), priority=Priority.CANCEL)
-        if response is None or response.error is not None:
-            if response is not None and response.error is not None:
-                log.error("event=cancel_all_refused message=%r", response.error.message)
-            return
-        now = self._now_ns()
-        log.info("event=cancel_all reason=%s orders=%d", command.reason.value, len(resting))
-        for order, status in zip(resting, response.statuses, strict=False):
-            cloid = order.cloid or self._legs.cloid_of(order.venue_order_id)
-            cancelled = not isinstance(status, ItemRejected)
-            if cancelled and cloid is not None and self._legs.finished(cloid):
                 self._emit(
                     OrderCancelled(
                         cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now

@@ -12,7 +12,8 @@ An action whose answer never came may still execute until it expires:
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -148,36 +149,75 @@ class PendingFills:
         return released
 
 
+@dataclass(frozen=True, slots=True)
+class UnsettledMark:
+    """The actions on their way when a report was asked (see :meth:`UnsettledActions.mark`)."""
+
+    next_token: int
+    pending: frozenset[int]
+
+
 class UnsettledActions:
-    """New-risk actions whose effect a venue report may not show yet.
+    """New-risk actions whose effect a venue report may not show yet, counted per coin.
 
     An action is unsettled from the moment it is sent until its answer arrives, or, when
     the answer never comes, until its ``expiresAfter`` (plus the clock skew allowed) has
     passed: only then can the exchange no longer execute it. A report asked while some
     are unsettled cannot prove that their orders are absent.
+
+    An answer that arrives while a report is on its way settles nothing for that report:
+    the exchange may have listed the orders just before it placed them. A report that
+    took a :meth:`mark` when it was asked therefore counts every action on its way then
+    or sent since, answered or not.
     """
 
-    _REMEMBERED_LOST: Final = 1_000
+    _REMEMBERED: Final = 1_000
+    """Settled actions remembered for the reports still on their way when they settled."""
 
     def __init__(self) -> None:
         self._next_token = 0
-        self._answer_pending: dict[int, tuple[int, int]] = {}
-        self._lost: list[tuple[int, int]] = []
+        self._orders: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
+        """Recent actions (bounded): token → (orders per coin, expiry)."""
+        self._answer_pending: set[int] = set()
+        self._lost: set[int] = set()
 
-    def sent(self, *, orders: int, expires_ns: int) -> int:
+    def sent(self, *, coins: Iterable[str], expires_ns: int) -> int:
+        """An action with one order per entry of ``coins`` left; its token."""
         self._next_token += 1
-        self._answer_pending[self._next_token] = (orders, expires_ns)
-        return self._next_token
+        token = self._next_token
+        self._orders[token] = (Counter(coins), expires_ns)
+        self._answer_pending.add(token)
+        if len(self._orders) > 2 * self._REMEMBERED:
+            self._forget_settled()
+        return token
+
+    def _forget_settled(self) -> None:
+        """Down to the newest :data:`_REMEMBERED`, keeping every unsettled action."""
+        unsettled = self._answer_pending | self._lost
+        settled = [t for t in self._orders if t not in unsettled]
+        for token in settled[: len(self._orders) - self._REMEMBERED]:
+            del self._orders[token]
 
     def answered(self, token: int) -> None:
-        self._answer_pending.pop(token, None)
+        self._answer_pending.discard(token)
 
     def lost(self, token: int) -> None:
-        entry = self._answer_pending.pop(token, None)
-        if entry is not None:
-            self._lost = [*self._lost[-self._REMEMBERED_LOST :], entry]
+        if token in self._answer_pending:
+            self._answer_pending.discard(token)
+            self._lost.add(token)
 
-    def orders_at(self, asked_ns: int) -> int:
-        """Orders that may come to rest after a report asked at ``asked_ns`` was answered."""
-        pending = sum(n for n, _ in self._answer_pending.values())
-        return pending + sum(n for n, expires in self._lost if expires + CLOCK_SKEW_NS > asked_ns)
+    def mark(self) -> UnsettledMark:
+        """Take when a report is asked; give to :meth:`orders_at` when it is answered."""
+        return UnsettledMark(
+            next_token=self._next_token + 1, pending=frozenset(self._answer_pending)
+        )
+
+    def orders_at(self, coin: str, asked_ns: int, mark: UnsettledMark | None = None) -> int:
+        """Orders of ``coin`` that may come to rest after a report asked at ``asked_ns``."""
+        for token in [t for t in self._lost if self._orders[t][1] + CLOCK_SKEW_NS <= asked_ns]:
+            self._lost.discard(token)  # expired: the exchange refuses it now
+        counted = self._answer_pending | self._lost
+        if mark is not None:
+            counted |= mark.pending
+            counted |= {t for t in self._orders if t >= mark.next_token}
+        return sum(self._orders[t][0][coin] for t in counted if t in self._orders)

@@ -102,6 +102,9 @@ class UserStream:
         self._last_fill_ms = now_ns() // _NS_PER_MS
         self._tasks = tasks
         self._fill_repair_pending = False
+        self._repairs_asked: dict[str, int] = {}
+        """Coins whose fill repair was asked and has not started: coin → since (ms)."""
+        self._repair_reasons: list[str] = []
         self._bad_push_owed = False
         self.fills_repaired = 0
         self.repairs = 0
@@ -131,13 +134,26 @@ class UserStream:
         self._tasks.spawn(self._repair_connection(connection), name="gap-repair")
 
     def request_repair(self, request: RepairFills) -> None:
-        """Fills since ``request.since_ns`` again (the fill_tracker asked; dedup is its job)."""
-        self._tasks.spawn(
-            self._repair_until_done(
-                request.since_ns // _NS_PER_MS, request.reason, coins=(request.coin,)
-            ),
-            name="fill-repair",
-        )
+        """Fills since ``request.since_ns`` again (the fill_tracker asked; dedup is its job).
+
+        Requests queued together are repaired together, from the earliest time asked: the
+        fills query lists the whole account, so one serves every coin (three coins
+        starting asked three times, about 62 weight each).
+        """
+        since_ms = request.since_ns // _NS_PER_MS
+        first = not self._repairs_asked
+        earlier = self._repairs_asked.get(request.coin, since_ms)
+        self._repairs_asked[request.coin] = min(since_ms, earlier)
+        if request.reason not in self._repair_reasons:
+            self._repair_reasons.append(request.reason)
+        if first:
+            self._tasks.spawn(self._repair_asked(), name="fill-repair")
+
+    async def _repair_asked(self) -> None:
+        await asyncio.sleep(0)  # the requests already queued on this loop join this one
+        asked, self._repairs_asked = self._repairs_asked, {}
+        reasons, self._repair_reasons = self._repair_reasons, []
+        await self._repair_until_done(min(asked.values()), ",".join(reasons), coins=tuple(asked))
 
     async def _repair_connection(self, connection: int) -> None:
         """Fetch what the stream may have missed, emit it, then resume the stream."""

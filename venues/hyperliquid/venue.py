@@ -309,8 +309,9 @@ class HyperliquidVenue:
             return
         if isinstance(event, OpenOrdersReported):
             # One place for every report (snapshots, repairs, audits): what it cannot show.
-            unsettled = self.gateway.unsettled.orders_at(event.ts_local)
-            event = replace(event, unsettled_orders=unsettled)
+            # The gateway's own reports counted from when they were asked: never fewer.
+            unsettled = self.gateway.unsettled.orders_at(event.coin, event.ts_local)
+            event = replace(event, unsettled_orders=max(unsettled, event.unsettled_orders))
         self._sink(event)
         if isinstance(event, OrderAccepted | OrderModified):
             self._release_fills()

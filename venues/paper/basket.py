@@ -23,6 +23,7 @@ from makerd.protocol.orders import (
     ModifyOrders,
     PlaceOrders,
     RequestMargin,
+    SweepOrders,
     VenueCommand,
 )
 from makerd.protocol.risk import MarginReported
@@ -44,8 +45,8 @@ class CoinSplit:
     def split(self, command: VenueCommand) -> list[tuple[str, VenueCommand]]:
         if isinstance(command, ArmDeadManSwitch):
             return [(self._first, command)]  # paper orders die with the process anyway
-        if isinstance(command, RequestMargin):
-            return [(coin, command) for coin in self._coins]  # one answer made of all
+        if isinstance(command, RequestMargin | SweepOrders):
+            return self._each_coin(command)
         if isinstance(command, PlaceOrders):
             orders = self._group(command.orders, lambda order: order.coin)
             return [(coin, replace(command, orders=part)) for coin, part in orders]
@@ -58,6 +59,14 @@ class CoinSplit:
             )
             return [(coin, replace(command, amendments=part)) for coin, part in changes]
         return [(self._known(command.coin), command)]
+
+    def _each_coin(self, command: RequestMargin | SweepOrders) -> list[tuple[str, VenueCommand]]:
+        """A question each coin's exchange answers for itself: the margin (one answer made
+        of all) or a sweep (of the coins it names)."""
+        if isinstance(command, RequestMargin):
+            return [(coin, command) for coin in self._coins]
+        named = [coin for coin in self._coins if coin in command.coins]
+        return [(coin, replace(command, coins=(coin,))) for coin in named]
 
     def _group(
         self, items: Iterable[T], coin_of: Callable[[T], str | None]

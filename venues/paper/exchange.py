@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from makerd.config.model import PaperConfig
-from makerd.protocol.account import RepairFills
+from makerd.protocol.account import PositionReported, RepairFills
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.protocol.order_actions import action_kind
@@ -31,6 +31,7 @@ from makerd.protocol.orders import (
     PlaceOrders,
     RequestAccountSnapshot,
     RequestMargin,
+    SweepOrders,
     VenueCommand,
 )
 from makerd.venues.paper.latency import ConstantLatency, OrderLatency
@@ -152,7 +153,7 @@ class PaperExchange:
             ]
         if isinstance(command, CancelAll):
             return engine.cancel_all(command.coin, command.reason, at_ns)
-        if isinstance(command, RequestAccountSnapshot | RequestMargin):
+        if isinstance(command, RequestAccountSnapshot | RequestMargin | SweepOrders):
             return self._answer(command, at_ns)
         if isinstance(command, ArmDeadManSwitch | RepairFills):
             # Paper orders live in this process (they die with it), and its fills are
@@ -161,11 +162,22 @@ class PaperExchange:
         assert_never(command)
 
     def _answer(
-        self, question: RequestAccountSnapshot | RequestMargin, at_ns: int
+        self, question: RequestAccountSnapshot | RequestMargin | SweepOrders, at_ns: int
     ) -> list[PaperEvent]:
+        engine = self._engine
         if isinstance(question, RequestMargin):
-            return self._engine.margin(at_ns)
-        return self._engine.report(question.coin, at_ns)
+            return engine.margin(at_ns)
+        if isinstance(question, RequestAccountSnapshot):
+            return engine.report(question.coin, at_ns)
+        return [
+            event
+            for coin in question.coins
+            for event in [
+                *engine.cancel_all(coin, question.reason, at_ns),
+                *engine.report(coin, at_ns),
+            ]
+            if not isinstance(event, PositionReported)  # a sweep reports orders only
+        ]
 
     def _deliver(self, events: list[PaperEvent], shift_ns: int) -> None:
         for event in events:

@@ -1,0 +1,111 @@
+"""Cancelling whatever the venue lists as open, known to makerd or not.
+
+``CancelAll`` lists one coin's orders and cancels them by oid. ``SweepOrders`` (a stop's
+question, asked until every coin reads 0) does the same for several coins at once with
+one listing per perp dex and one cancel action, then reports what each coin still has:
+what was listed, less what the venue confirmed cancelled, plus what may still come to
+rest. A stop asking coin by coin spent four times the request budget, and on an account
+whose budget the session had already spent it ran out of time before it could confirm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import (
+    CancelAll,
+    CancelReason,
+    OpenOrder,
+    OrderCancelled,
+    SweepOrders,
+)
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.errors import ItemRejected
+from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.wire import cancel_action
+
+log = logging.getLogger("makerd.venue.orders")
+
+
+class OrderSweeper:
+    """Lists a coin's (or several coins') open orders and cancels every one by oid."""
+
+    def __init__(
+        self,
+        *,
+        sender: SignedSender,
+        instruments: Mapping[str, Instrument],
+        legs: OrderLegs,
+        queries: AccountQueries,
+        unsettled: UnsettledActions,
+        emit: Callable[[object], None],
+        now_ns: Callable[[], int],
+        priority: Callable[[], Priority],
+    ) -> None:
+        """``priority``: the listing's request priority now (a closed gate raises it)."""
+        self._sender = sender
+        self._instruments = instruments
+        self._legs = legs
+        self._queries = queries
+        self._unsettled = unsettled
+        self._emit = emit
+        self._now_ns = now_ns
+        self._priority = priority
+
+    async def cancel_all(self, command: CancelAll) -> None:
+        if command.coin not in self._instruments:
+            return
+        snapshot = await self._queries.snapshot(command.coin, priority=self._priority())
+        await self._cancel_listed(snapshot.open_orders.orders, command.reason)
+
+    async def sweep(self, command: SweepOrders) -> None:
+        coins = [coin for coin in command.coins if coin in self._instruments]
+        if not coins:
+            return
+        mark = self._unsettled.mark()
+        reports = await self._queries.open_orders_of(coins, priority=self._priority())
+        listed = [order for coin in coins for order in reports[coin].orders]
+        gone = await self._cancel_listed(listed, command.reason)
+        for coin in coins:
+            report = reports[coin]
+            self._emit(
+                replace(
+                    report,
+                    orders=tuple(o for o in report.orders if o.venue_order_id not in gone),
+                    unsettled_orders=self._unsettled.orders_at(coin, report.ts_local, mark),
+                )
+            )
+
+    async def _cancel_listed(
+        self, resting: Sequence[OpenOrder], reason: CancelReason
+    ) -> frozenset[int]:
+        """Cancel ``resting`` in one action; the oids whose cancel the venue confirmed."""
+        if not resting:
+            return frozenset()
+        for order in resting:
+            if order.cloid is not None:
+                self._legs.cancel_requested(order.cloid, reason)
+        action = cancel_action((self._instruments[o.coin], o.venue_order_id) for o in resting)
+        response = await self._sender.send(action, items=len(resting), priority=Priority.CANCEL)
+        if response is None or response.error is not None:
+            if response is not None and response.error is not None:
+                log.error("event=cancel_all_refused message=%r", response.error.message)
+            return frozenset()
+        now = self._now_ns()
+        log.info("event=cancel_all reason=%s orders=%d", reason.value, len(resting))
+        gone: set[int] = set()
+        for order, status in zip(resting, response.statuses, strict=False):
+            if isinstance(status, ItemRejected):
+                continue
+            gone.add(order.venue_order_id)
+            cloid = order.cloid or self._legs.cloid_of(order.venue_order_id)
+            if cloid is not None and self._legs.finished(cloid):
+                self._emit(
+                    OrderCancelled(cloid=cloid, reason=reason, ts_exchange=now, ts_local=now)
+                )
+        return frozenset(gone)
