@@ -1,7 +1,9 @@
 """The trading gate: a process-wide flag checked before every order leaves the process.
 
 Actor inboxes are FIFO, so a kill switch sent as a message waits behind the backlog;
-the gate closes at once, from any thread, and stays closed.
+the gate closes at once, from any thread, and stays closed. A coin whose supervisor gave
+up is halted in it the same way: that coin's orders still queued for the venue (its dead
+order_manager's last placements) are refused when they would leave.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ class TradingGate:
     def __init__(self) -> None:
         self._closed = threading.Event()
         self._reason = ""
+        self._halted: frozenset[str] = frozenset()
         self.refused = 0
 
     @property
@@ -29,6 +32,13 @@ class TradingGate:
         if not self._closed.is_set():
             self._reason = reason
             self._closed.set()
+
+    def halt_coin(self, coin: str) -> None:
+        """``coin`` places and modifies nothing from now on; the other coins trade on."""
+        self._halted = self._halted | {coin}  # one reference swap: safe to read anywhere
+
+    def coin_halted(self, coin: str) -> bool:
+        return coin in self._halted
 
     def allows(self, command: object) -> bool:
         """Cancels always pass; new risk does not once closed (reduce-only flattening does)."""

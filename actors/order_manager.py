@@ -218,6 +218,8 @@ class OrderManagerLogic:
     def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
         changed = self.orders.mark_unknown(message.cloid, message.ts_local)
         self.truth.doubt("cancel_failed")
+        if self._stopped:
+            return changed  # the stop's sweep lists and cancels whatever still rests
         return [*changed, self._ask_venue(message.ts_local)]
 
     def _on_position(self, message: PositionChanged) -> list[object]:
@@ -394,7 +396,9 @@ class OrderManagerLogic:
         out = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
         if out:
             self.truth.doubt("answer_lost")
-        if self.truth.due(now_ns):
+        if self.truth.due(now_ns) and not self._stopped:
+            # Stopped, the process's sweep asks for every coin at once: an audit per coin
+            # would wait for the same request budget at the same priority.
             out.append(self._ask_venue(now_ns))
         return out
 

@@ -101,7 +101,9 @@ class Reactions:
         tree.observers.mark_gave_up(coin)
         session.metrics.supervisor_intensity_exceeded_total.inc()
         now = self._parts.clock.now_ns()
-        # Its order manager is gone: the venue cancels what it may have left resting.
+        # Its order manager is gone: what it left queued is refused, and the venue cancels
+        # what rests or was on its way (the cancel-all lists again until that has settled).
+        self._parts.gate.halt_coin(coin)
         session.venue.submit(CancelAll(coin=coin, reason=CancelReason.KILL_SWITCH, ts_local=now))
         session.journal.record_order_event(
             session.session_id,

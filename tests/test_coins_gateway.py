@@ -12,13 +12,16 @@ import pytest
 from eth_account import Account
 
 from makerd.protocol.orders import (
+    CancelAll,
     CancelOrders,
     CancelReason,
     OpenOrdersReported,
     OrderAccepted,
     OrderCancelled,
+    OrderRejected,
     OrderRequest,
     PlaceOrders,
+    RejectReason,
     SweepOrders,
 )
 from makerd.protocol.side import Side
@@ -27,6 +30,7 @@ from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.batching import PlaceBatcher
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from tests.test_hl_gateway import Harness, resting_bid
+from tests.test_hl_live_e2e import fault
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +119,40 @@ def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_ea
     assert harness.budget.weight_spent - spent == 21
     user = Account.from_key(harness.key).address
     assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
+
+
+def test_a_placement_that_lands_after_the_cancel_all_listed_is_cancelled_too(
+    venue_url: str,
+) -> None:
+    # The venue handles each action a second late, so the placement rests after the
+    # cancel-all's listing (not delayed) said the coin had nothing: the listing alone
+    # would leave it resting with nobody to cancel it (a halted coin's last placement).
+    harness = Harness(venue_url, clock=time.time_ns)  # its listings must be in the present
+    bid = resting_bid(venue_url, 0xB3)
+    fault(venue_url, {"delay_exchange_s": 1.0, "delay_for_s": 10})
+    try:
+        harness.run(
+            PlaceOrders(orders=(bid,), ts_local=time.time_ns()),
+            CancelAll(coin="BTC", reason=CancelReason.KILL_SWITCH, ts_local=0),
+            together=True,
+        )
+    finally:
+        fault(venue_url, {"delay_exchange_s": 0})
+
+    user = Account.from_key(harness.key).address
+    assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
+
+
+def test_a_halted_coins_queued_placement_is_refused_and_the_other_coins_go_out(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, others=("ETH",))
+    harness.gate.halt_coin("ETH")
+    btc, eth = resting_bid(venue_url, 0xB4), eth_bid(venue_url, 0xE4)
+
+    events = harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+
+    assert [e.cloid for e in events if isinstance(e, OrderAccepted)] == [btc.cloid]
+    [refused] = [e for e in events if isinstance(e, OrderRejected)]
+    assert (refused.cloid, refused.reason) == (eth.cloid, RejectReason.STOPPING)
+    assert "ETH halted" in refused.message

@@ -160,22 +160,22 @@ def weight_left(metrics_port: int) -> float:
 def test_a_stop_with_the_request_budget_spent_confirms_every_coin_in_time(
     tmp_path: Path, venue_url: str
 ) -> None:
-    # At 300 weight a minute (5 a second) quoting stops at a 60-weight floor, and the test
-    # waits for less than 90 left: the stop begins with its budget all but spent. Asking
-    # coin by coin (each order_manager's open-orders listing to cancel, one per coin to
-    # cancel again, one per coin to confirm: 22 weight each) needed about 200 weight, 22 s
-    # of refill past what was left, over the 18 s the stop gives itself. One sweep for
-    # every coin lists once per perp dex: 40 weight here.
+    # At 200 weight a minute (3.3 a second) three coins' start-up spends the whole bucket,
+    # and quoting stops at a 40-weight floor: the stop begins with its budget all but
+    # spent. Asking coin by coin (each order_manager's open-orders listing to cancel, one
+    # per coin to cancel again, one per coin to confirm: 22 weight each) needed about 200
+    # weight, a minute of refill, past the 18 s the stop gives itself. One sweep for every
+    # coin lists once per perp dex: 40 weight here.
     trader = BasketTrader(
         tmp_path,
         venue_url,
-        hyperliquid={"api_url": venue_url, "request_weight_per_minute": 300},
+        hyperliquid={"api_url": venue_url, "request_weight_per_minute": 200},
         stop_timeout_s=30,
     )
     makerd = trader.start(tmp_path)
     port = makerd.metrics_port()
     wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=60, process=makerd)
-    wait_until(lambda: weight_left(port) < 90, timeout_s=30, process=makerd)
+    wait_until(lambda: weight_left(port) < 60, timeout_s=60, process=makerd)
 
     makerd.signal(signal.SIGTERM)
     code = makerd.finish(timeout=60)

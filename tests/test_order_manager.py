@@ -7,7 +7,7 @@ from decimal import Decimal
 from makerd.actors.order_manager import OrderManagerLogic, open_order_count
 from makerd.config.model import OrderManagerConfig, QuotingConfig, RiskConfig
 from makerd.daemon.cloids import CloidFactory
-from makerd.protocol.control import ParametersChanged, StopTrading
+from makerd.protocol.control import ParametersChanged, StopTrading, TimerFired
 from makerd.protocol.market import FeedStale
 from makerd.protocol.orders import (
     CancelAll,
@@ -362,3 +362,16 @@ def test_reloaded_parameters_change_the_refresh_tolerance_of_resting_orders() ->
     out = om.handle(target([("59972", "0.002")], [], ts=T0 + MS))  # 3 bps: inside 10 bps now
 
     assert of_type(out, ModifyOrders) == []
+
+
+def test_a_stopped_manager_asks_the_venue_nothing_more() -> None:
+    om = manager()
+    om.start(T0)
+    om.handle(StopTrading(reason="shutdown", flatten=False, ts_local=T0 + MS))
+
+    later = [
+        *om.handle(CancelRejected(cloid="0xdead", message="gone", ts_exchange=T0, ts_local=T0)),
+        *om.handle(TimerFired(ts_local=T0 + 600 * S)),
+    ]
+
+    assert of_type(later, RequestAccountSnapshot) == [], "the stop's sweep asks for every coin"

@@ -64,6 +64,10 @@ class OrderGate(Protocol):
         """True once a stop or a kill switch closed it: the account's truth then comes first."""
         ...
 
+    def coin_halted(self, coin: str) -> bool:
+        """True once ``coin``'s supervisor gave up: its new risk is refused, cancels pass."""
+        ...
+
 
 class OpenGate:
     """A gate that never closes: for a venue used without a process around it (tests, tools)."""
@@ -73,6 +77,9 @@ class OpenGate:
 
     @property
     def closed(self) -> bool:
+        return False
+
+    def coin_halted(self, coin: str) -> bool:
         return False
 
 

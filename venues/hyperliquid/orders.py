@@ -205,6 +205,9 @@ class OrderGateway:
         legal: list[OrderRequest] = []
         wires = []
         for order in command.orders:
+            if self._gate.coin_halted(order.coin):
+                self._rejected(order.cloid, _coin_halted(order.coin), self._now_ns())
+                continue
             try:
                 wires.append(order_wire(order, self._instrument_of(order.coin)))
             except OrderRuleError as error:
@@ -284,6 +287,10 @@ class OrderGateway:
             original = self._legs.request_of(change.cloid)
             if original is None or self._legs.oid_of(change.cloid) is None:
                 self._modify_rejected(change.cloid, RejectReason.UNKNOWN_ORDER, "not resting")
+                continue
+            if self._gate.coin_halted(original.coin):
+                message = _coin_halted(original.coin).message
+                self._modify_rejected(change.cloid, RejectReason.STOPPING, message)
                 continue
             amended = OrderRequest(
                 cloid=original.cloid,
@@ -383,3 +390,9 @@ class OrderGateway:
 
 def _gate_closed() -> VenueError:
     return VenueError(reason=RejectReason.STOPPING, message="trading gate closed: stopping")
+
+
+def _coin_halted(coin: str) -> VenueError:
+    return VenueError(
+        reason=RejectReason.STOPPING, message=f"{coin} halted: its supervisor gave up"
+    )

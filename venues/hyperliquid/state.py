@@ -214,10 +214,25 @@ class UnsettledActions:
 
     def orders_at(self, coin: str, asked_ns: int, mark: UnsettledMark | None = None) -> int:
         """Orders of ``coin`` that may come to rest after a report asked at ``asked_ns``."""
-        for token in [t for t in self._lost if self._orders[t][1] + CLOCK_SKEW_NS <= asked_ns]:
-            self._lost.discard(token)  # expired: the exchange refuses it now
+        self._expire(asked_ns)
         counted = self._answer_pending | self._lost
         if mark is not None:
             counted |= mark.pending
             counted |= {t for t in self._orders if t >= mark.next_token}
-        return sum(self._orders[t][0][coin] for t in counted if t in self._orders)
+        return self._orders_of(coin, counted)
+
+    def in_flight_at(self, coin: str, mark: UnsettledMark) -> int:
+        """Orders of ``coin`` in the actions that were on their way at ``mark``."""
+        return self._orders_of(coin, mark.pending)
+
+    def still_in_doubt(self, coin: str, mark: UnsettledMark, now_ns: int) -> int:
+        """Of those, the orders whose action has neither been answered nor expired yet."""
+        self._expire(now_ns)
+        return self._orders_of(coin, mark.pending & (self._answer_pending | self._lost))
+
+    def _orders_of(self, coin: str, tokens: Iterable[int]) -> int:
+        return sum(self._orders[t][0][coin] for t in tokens if t in self._orders)
+
+    def _expire(self, now_ns: int) -> None:
+        for token in [t for t in self._lost if self._orders[t][1] + CLOCK_SKEW_NS <= now_ns]:
+            self._lost.discard(token)  # expired: the exchange refuses it now

@@ -1,21 +1,29 @@
 """Cancelling whatever the venue lists as open, known to makerd or not.
 
-``CancelAll`` lists one coin's orders and cancels them by oid. ``SweepOrders`` (a stop's
-question, asked until every coin reads 0) does the same for several coins at once with
-one listing per perp dex and one cancel action, then reports what each coin still has:
-what was listed, less what the venue confirmed cancelled, plus what may still come to
-rest. A stop asking coin by coin spent four times the request budget, and on an account
-whose budget the session had already spent it ran out of time before it could confirm.
+``CancelAll`` lists one coin's orders and cancels them by oid, and once more after the
+placements that were on its way at the listing have settled: one may land just after it.
+``SweepOrders`` (a stop's question, asked until every coin reads 0) does the same for
+several coins at once with one listing per perp dex and one cancel action, then reports
+what each coin still has: what was listed, less what the venue confirmed cancelled, plus
+what may still come to rest. A stop asking coin by coin spent four times the request
+budget, and on an account whose budget the session had already spent it ran out of time
+before it could confirm.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Final
 
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import (
+    ACTION_TTL_NS,
+    CLOCK_SKEW_NS,
+    NS_PER_S,
     CancelAll,
     CancelReason,
     OpenOrder,
@@ -30,6 +38,10 @@ from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
 from makerd.venues.hyperliquid.wire import cancel_action
 
 log = logging.getLogger("makerd.venue.orders")
+_SETTLE_POLL_S: Final = 0.1
+_SETTLE_LIMIT_S: Final = (ACTION_TTL_NS + CLOCK_SKEW_NS) / NS_PER_S + 6.0
+"""A placement's answer times out after 5 s; unanswered, it can take effect until it
+expires (plus the skew allowed). Past this nothing of it can still come to rest."""
 
 
 class OrderSweeper:
@@ -58,10 +70,27 @@ class OrderSweeper:
         self._priority = priority
 
     async def cancel_all(self, command: CancelAll) -> None:
-        if command.coin not in self._instruments:
+        """Cancel what the venue lists for the coin; if placements were on their way when
+        it was listed (one may land just after), wait until they settle and do it again.
+        The wait is bounded by the time such a placement can still take effect."""
+        coin = command.coin
+        if coin not in self._instruments:
             return
-        snapshot = await self._queries.snapshot(command.coin, priority=self._priority())
-        await self._cancel_listed(snapshot.open_orders.orders, command.reason)
+        mark = self._unsettled.mark()
+        await self._list_and_cancel(coin, command.reason)
+        if self._unsettled.in_flight_at(coin, mark) == 0:
+            return
+        deadline = time.monotonic() + _SETTLE_LIMIT_S
+        while self._unsettled.still_in_doubt(coin, mark, self._now_ns()):
+            if time.monotonic() >= deadline:
+                log.warning("event=cancel_all_unsettled coin=%s", coin)
+                break
+            await asyncio.sleep(_SETTLE_POLL_S)
+        await self._list_and_cancel(coin, command.reason)
+
+    async def _list_and_cancel(self, coin: str, reason: CancelReason) -> None:
+        snapshot = await self._queries.snapshot(coin, priority=self._priority())
+        await self._cancel_listed(snapshot.open_orders.orders, reason)
 
     async def sweep(self, command: SweepOrders) -> None:
         coins = [coin for coin in command.coins if coin in self._instruments]
