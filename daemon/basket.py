@@ -21,7 +21,7 @@ from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.wiring import order_size_problem, quote_levels
 from makerd.protocol.control import ParametersChanged
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import CancelAll, CancelReason
+from makerd.protocol.orders import CancelReason, SweepOrders
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,10 @@ class Basket:
     def actor_names(self) -> tuple[str, ...]:
         return tuple(name for role in ACTOR_ROLES for name in self.names(role))
 
-    def cancel_all(self, reason: CancelReason, now_ns: int) -> list[CancelAll]:
-        return [CancelAll(coin=coin, reason=reason, ts_local=now_ns) for coin in self.coins]
+    def sweep(self, reason: CancelReason, now_ns: int) -> SweepOrders:
+        """Cancel every coin's orders at the venue, known to makerd or not: one listing
+        per perp dex for all the coins, not one per coin."""
+        return SweepOrders(coins=self.coins, reason=reason, ts_local=now_ns)
 
     def parameters_changed(self, config: MakerdConfig, now_ns: int) -> list[ParametersChanged]:
         """A reload: each coin hears its own quoting section (one message for one coin)."""

@@ -71,8 +71,9 @@ class Reactions:
         parts = self._parts
         reason = escalation.reason
         parts.gate.close(f"supervisor gave up: {reason}")
-        for cancel in parts.basket.cancel_all(CancelReason.KILL_SWITCH, parts.clock.now_ns()):
-            self._session.venue.submit(cancel)
+        self._session.venue.submit(
+            parts.basket.sweep(CancelReason.KILL_SWITCH, parts.clock.now_ns())
+        )
         if escalation.kind is ExitKind.HUNG:
             self._outcome.end(Ending.HUNG, reason)
             return

@@ -4,6 +4,7 @@ process on the same state directory, and a venue that is not there yet at start.
 from __future__ import annotations
 
 import random
+import re
 import socket
 import threading
 import time
@@ -100,12 +101,17 @@ def test_errors_and_resets_at_start_are_retried_not_called_invalid(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue)
-    venue.fault(http_error_next=3, http_error_status=503, reset_next=2)
-    venue.fault(rate_limit_for_s=2.0, rate_limit_kind="ip")
+    venue.fault(http_error_next=2, http_error_status=503, reset_next=1)
+    # Longer than the three failures' backoff (0.5 + 1 + 2 s), so the fourth attempt meets
+    # it: a request spoiled by a reset or an error never reaches the rate limit.
+    venue.fault(rate_limit_for_s=6.0, rate_limit_kind="ip")
 
     process = bot.start()
     bot.wait_resting(process, timeout_s=40)
     bot.stop_cleanly(process)
+
+    unreachable = re.findall(r"event=venue_unreachable_at_start .*", process.text)
+    assert any("429" in line for line in unreachable), unreachable
 
 
 def test_a_venue_that_never_answers_at_start_is_a_temporary_failure(tmp_path: Path) -> None:
