@@ -139,7 +139,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     RequestBudgetReported: (ORDER_MANAGER,),
     OrderStateChanged: (OBSERVER,),
     OrderFilled: (FILL_TRACKER, ORDER_MANAGER),
-    PositionReported: (FILL_TRACKER,),
+    PositionReported: (FILL_TRACKER, OBSERVER),
     RepairFills: (VENUE,),
     FillsRepaired: (FILL_TRACKER,),
     FundingPaid: (FILL_TRACKER,),

@@ -11,12 +11,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.status_snapshot import StatusSnapshot
-from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch
+from makerd.protocol.account import (
+    FillBooked,
+    PositionChanged,
+    PositionMismatch,
+    PositionReported,
+)
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import (
     AllChildrenAlive,
@@ -111,6 +117,13 @@ class Observer:
                 return None
             return self._status.venue_open_orders
 
+    def venue_position_since(self, since_ns: int) -> Decimal | None:
+        """The venue's position from a report that arrived at or after ``since_ns``."""
+        with self._lock:
+            if self._status.venue_position_ns < since_ns:
+                return None
+            return self._status.venue_position
+
     def __call__(self, message: object) -> None:
         handler = self._handlers.get(type(message))
         if handler is not None:
@@ -141,6 +154,7 @@ class Observer:
             OpenOrdersReported: self._on_venue_orders,
             FillBooked: self._on_fill,
             PositionChanged: self._on_position,
+            PositionReported: self._on_venue_position,
             RiskStateChanged: self._on_risk_state,
             MarginReported: lambda m: metrics.control.margin_use_ratio.set(float(m.use)),
             FeedStale: lambda _: self._set_feed_stale(stale=True),
@@ -254,6 +268,11 @@ class Observer:
             # What the venue may hold: what it lists and what may still come to rest.
             self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
             self._status.venue_report_ns = report.ts_local
+
+    def _on_venue_position(self, report: PositionReported) -> None:
+        if report.ts_local >= self._status.venue_position_ns:
+            self._status.venue_position = report.position
+            self._status.venue_position_ns = report.ts_local
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state

@@ -86,3 +86,30 @@ def wait_until_flat(
         if not still_open or give_up.is_set() or time.monotonic() >= deadline:
             return still_open
         give_up.wait(_POLL_S)
+
+
+def wait_until_booked(
+    *,
+    observers: Mapping[str, Observer],
+    since_ns: int,
+    deadline_s: float,
+    give_up: threading.Event,
+) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """Once no order rests, wait until each coin's booked position is the venue's (a fill
+    still on its way, or repaired after a mismatch); those that never agreed, booked and
+    venue (None: no position reported since ``since_ns``).
+
+    A stop that ended before its last fills were booked left the session's summary and
+    journal with a position the venue did not hold.
+    """
+    deadline = time.monotonic() + deadline_s
+    while True:
+        apart = {
+            coin: (booked, venue)
+            for coin, observer in observers.items()
+            if (venue := observer.venue_position_since(since_ns))
+            != (booked := observer.snapshot().position)
+        }
+        if not apart or give_up.is_set() or time.monotonic() >= deadline:
+            return apart
+        give_up.wait(_POLL_S)

@@ -27,6 +27,9 @@ class StatusSnapshot:
     venue_open_orders: int | None = None
     venue_report_ns: int = 0
     """When the query behind ``venue_open_orders`` was asked (its local time)."""
+    venue_position: Decimal | None = None
+    venue_position_ns: int = 0
+    """When the venue's answer behind ``venue_position`` arrived (its local time)."""
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
     paused: bool = False
     """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""

@@ -188,7 +188,8 @@ class CancelAll:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SweepOrders:
     """A stop's question: cancel every resting order of ``coins``, then report what each
-    still has (one ``OpenOrdersReported`` per coin, asked after this command was sent).
+    still has and its position (an ``OpenOrdersReported`` and a ``PositionReported`` per
+    coin, asked after this command was sent).
 
     One command for every coin, so that a venue whose answer lists a whole account can
     ask once for all of them: a stop asking coin by coin spent the request budget it

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from eth_account import Account
 
+from makerd.protocol.account import PositionReported
 from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
@@ -101,7 +102,7 @@ def test_commands_queued_together_merge_into_actions_of_at_most_forty_orders() -
 def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_each_empty(
     venue_url: str,
 ) -> None:
-    harness = Harness(venue_url, others=("ETH",))
+    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)  # positions: present
     btc, eth = resting_bid(venue_url, 0xB2), eth_bid(venue_url, 0xE2)
     harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
     spent, already = harness.budget.weight_spent, len(harness.emitted)
@@ -115,8 +116,11 @@ def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_ea
         "ETH": ((), 0),
     }
     assert {e.cloid for e in events if isinstance(e, OrderCancelled)} == {btc.cloid, eth.cloid}
-    # Both coins are on the main perp dex: one listing (20) and one cancel action (1).
-    assert harness.budget.weight_spent - spent == 21
+    positions = {e.coin: e.position for e in events if isinstance(e, PositionReported)}
+    assert positions == {"BTC": 0, "ETH": 0}, "read after the cancels, for the stop's books"
+    # Both coins are on the main perp dex: one listing (20), one cancel action (1) and one
+    # position query (2).
+    assert harness.budget.weight_spent - spent == 23
     user = Account.from_key(harness.key).address
     assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
 

@@ -4,12 +4,14 @@ question waiting for the request budget) must not be paid once per coin."""
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 from prometheus_client import CollectorRegistry
 
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.observer import Observer
-from makerd.daemon.shutdown import confirm_every_coin
+from makerd.daemon.shutdown import confirm_every_coin, wait_until_booked
+from makerd.protocol.account import PositionChanged, PositionReported
 from makerd.protocol.clock import WallClock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import OpenOrdersReported, SweepOrders, VenueCommand
@@ -82,3 +84,59 @@ def test_three_coins_whose_answers_each_take_most_of_the_deadline_are_all_confir
 
     assert remaining == 0, "one coin after another would run out of time at the second"
     assert venue.questions == [tuple(sorted(COINS))], "one question for every coin"
+
+
+def booked(coin: str, size: str, at_ns: int) -> PositionChanged:
+    zero = Decimal(0)
+    return PositionChanged(
+        coin=coin,
+        position=Decimal(size),
+        average_entry=zero,
+        realized_pnl=zero,
+        unrealized_pnl=zero,
+        fees_paid=zero,
+        mark=zero,
+        ts_local=at_ns,
+    )
+
+
+def at_venue(coin: str, size: str, at_ns: int) -> PositionReported:
+    return PositionReported(
+        coin=coin,
+        position=Decimal(size),
+        average_entry=Decimal(0),
+        ts_exchange=at_ns,
+        ts_local=at_ns,
+    )
+
+
+def test_the_stop_waits_for_a_last_fill_to_be_booked_before_it_ends() -> None:
+    clock = WallClock()
+    observers = {coin: observer(clock, coin) for coin in ("BTC", "ETH")}
+    stop_ns = clock.now_ns()
+    for coin, observed in observers.items():
+        observed(booked(coin, "-0.004" if coin == "BTC" else "0", stop_ns))
+        observed(at_venue(coin, "0", stop_ns + 1))  # BTC's closing fill: traded, not booked
+    late_fill = threading.Timer(0.3, observers["BTC"], args=(booked("BTC", "0", stop_ns + 2),))
+    late_fill.start()
+
+    apart = wait_until_booked(
+        observers=observers, since_ns=stop_ns, deadline_s=5.0, give_up=threading.Event()
+    )
+    late_fill.join()
+
+    assert apart == {}, "the session ended with the venue's positions booked"
+
+
+def test_a_stop_says_which_coin_never_booked_the_venues_position() -> None:
+    clock = WallClock()
+    observers = {"BTC": observer(clock, "BTC")}
+    stop_ns = clock.now_ns()
+    observers["BTC"](booked("BTC", "-0.004", stop_ns))
+    observers["BTC"](at_venue("BTC", "0", stop_ns - 1))  # asked before the stop: no answer
+
+    apart = wait_until_booked(
+        observers=observers, since_ns=stop_ns, deadline_s=0.2, give_up=threading.Event()
+    )
+
+    assert apart == {"BTC": (Decimal("-0.004"), None)}

@@ -4,10 +4,10 @@
 placements that were on its way at the listing have settled: one may land just after it.
 ``SweepOrders`` (a stop's question, asked until every coin reads 0) does the same for
 several coins at once with one listing per perp dex and one cancel action, then reports
-what each coin still has: what was listed, less what the venue confirmed cancelled, plus
-what may still come to rest. A stop asking coin by coin spent four times the request
-budget, and on an account whose budget the session had already spent it ran out of time
-before it could confirm.
+what each coin still has (what was listed, less what the venue confirmed cancelled, plus
+what may still come to rest) and its position, read after the cancels. A stop asking
+coin by coin spent four times the request budget, and on an account whose budget the
+session had already spent it ran out of time before it could confirm.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ class OrderSweeper:
         reports = await self._queries.open_orders_of(coins, priority=self._priority())
         listed = [order for coin in coins for order in reports[coin].orders]
         gone = await self._cancel_listed(listed, command.reason)
+        # Read after the cancels: once no order rests, the position it shows is final, and
+        # the stop waits until the booked fills agree with it.
+        positions = await self._queries.positions_of(coins, priority=self._priority())
         for coin in coins:
             report = reports[coin]
             self._emit(
@@ -109,6 +112,7 @@ class OrderSweeper:
                     unsettled_orders=self._unsettled.orders_at(coin, report.ts_local, mark),
                 )
             )
+            self._emit(positions[coin])
 
     async def _cancel_listed(
         self, resting: Sequence[OpenOrder], reason: CancelReason

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from makerd.config.model import PaperConfig
-from makerd.protocol.account import PositionReported, RepairFills
+from makerd.protocol.account import RepairFills
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.protocol.order_actions import action_kind
@@ -176,7 +176,6 @@ class PaperExchange:
                 *engine.cancel_all(coin, question.reason, at_ns),
                 *engine.report(coin, at_ns),
             ]
-            if not isinstance(event, PositionReported)  # a sweep reports orders only
         ]
 
     def _deliver(self, events: list[PaperEvent], shift_ns: int) -> None:
