@@ -162,7 +162,7 @@ class FillTrackerLogic:
                 fill.size,
                 fill.price,
             )
-        self._say_if_off_grid(fill)
+        off_lot_grid = self._say_if_off_grid(fill)
         realized = self.ledger.apply(fill)
         self._check.booked(fill.ts_exchange, fill.size * fill.side.sign)
         newly_booked = self._journal.record_fill(
@@ -180,6 +180,7 @@ class FillTrackerLogic:
             position_after=self.ledger.position,
             realized_pnl=realized,
             ts_local=fill.ts_local,
+            off_lot_grid=off_lot_grid,
         )
         try:
             published = self._publish(fill.ts_local)
@@ -295,12 +296,13 @@ class FillTrackerLogic:
         )
         return [self._publish(payment.ts_local)]
 
-    def _say_if_off_grid(self, fill: OrderFilled) -> None:
+    def _say_if_off_grid(self, fill: OrderFilled) -> bool:
         """A fill is the venue's account of our position, so it is booked whatever its size:
         dropping it would leave makerd's position wrong against the venue's. A size off the
-        lot grid means the coin's rules changed under us or the venue is broken; say so."""
+        lot grid means the coin's rules changed under us or the venue is broken; say so
+        (True: it is off the grid)."""
         if self._lot is None or fill.size % self._lot == 0:
-            return
+            return False
         self.off_grid_booked += 1
         log.warning(
             "event=fill_off_lot_grid trade_id=%s size=%s lot=%s note=%r",
@@ -309,6 +311,7 @@ class FillTrackerLogic:
             self._lot,
             "booked as the venue reported it; the coin's rules may have changed: restart makerd",
         )
+        return True
 
     def _on_fills_repaired(self, repaired: FillsRepaired) -> list[object]:
         if repaired.coin == self._coin:

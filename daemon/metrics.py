@@ -75,6 +75,7 @@ class ControlMetrics:
     rate_budget_weight_left: Gauge
     address_requests_left: Gauge
     fills_late_total: Counter
+    fills_off_lot_grid_total: Counter
     position_mismatches_total: LabelledMetric[Counter]
     dead_man_switch_armed: Gauge
     dead_man_switch_lost_total: Counter
@@ -275,6 +276,10 @@ class Metrics:
             fills_late_total=self._counter(
                 "makerd_fills_late_total",
                 "Fills booked late: found by a repair or a snapshot after their push was missed.",
+            ),
+            fills_off_lot_grid_total=self._counter(
+                "makerd_fills_off_lot_grid_total",
+                "Fills whose size is off the coin's lot grid (booked as reported; restart makerd).",
             ),
             position_mismatches_total=self._counter_family(
                 "makerd_position_mismatches_total",

@@ -336,6 +336,8 @@ class Observer:
         self._metrics.fill_quantity_total.labels(side=side).inc(float(fill.size))
         if fill.late:
             self._metrics.control.fills_late_total.inc()
+        if booked.off_lot_grid:
+            self._metrics.control.fills_off_lot_grid_total.inc()
         if fill.fee > 0:
             self._metrics.fees_paid_usd_total.inc(float(fill.fee))
         elif fill.fee < 0:

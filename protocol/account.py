@@ -41,6 +41,8 @@ class FillBooked:
     position_after: Decimal
     realized_pnl: Decimal
     ts_local: int
+    off_lot_grid: bool = False
+    """Its size is off the coin's lot grid: booked as the venue reported it, and counted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -163,3 +163,5 @@ def test_a_fill_off_the_lot_grid_is_booked_as_reported_and_said(
     assert len(said) == 1
     assert "trade_id=BTC:2" in said[0]
     assert logic.off_grid_booked == 1
+    flags = [booked.off_lot_grid for booked in of_type([*on_grid, *off_grid], FillBooked)]
+    assert flags == [False, True], "the observer counts it (makerd_fills_off_lot_grid_total)"

@@ -23,6 +23,7 @@ EXPECTED_FAMILIES = {
     "makerd_rate_budget_weight_left": "gauge",
     "makerd_address_requests_left": "gauge",
     "makerd_fills_late": "counter",
+    "makerd_fills_off_lot_grid": "counter",
     "makerd_position_mismatches": "counter",
     "makerd_dead_man_switch_armed": "gauge",
     "makerd_dead_man_switch_lost": "counter",

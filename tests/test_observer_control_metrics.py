@@ -77,6 +77,21 @@ def test_late_fills_and_adjusted_positions_are_counted() -> None:
     assert value(registry, "makerd_position_mismatches_total", action="repair") == 0
 
 
+def test_a_fill_off_the_lot_grid_is_counted() -> None:
+    booked = [
+        FillBooked(
+            fill=fill(trade, Side.BUY, "60000", "0.001"),
+            position_after=Decimal(0),
+            realized_pnl=Decimal(0),
+            ts_local=T0,
+            off_lot_grid=off,
+        )
+        for trade, off in (("1", False), ("2", True))
+    ]
+
+    assert value(observed(*booked), "makerd_fills_off_lot_grid_total") == 1
+
+
 def test_an_operator_pause_shows_on_its_gauge_until_resumed() -> None:
     paused = observed(operator_applied(OperatorAction.PAUSE, paused=True))
     resumed = observed(

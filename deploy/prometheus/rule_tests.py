@@ -266,6 +266,13 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
             [quiet("3m")],
         ),
     ],
+    "MakerdFillOffLotGrid": [
+        (
+            [series("makerd_fills_off_lot_grid_total", "0 0 1 1 1")],
+            [quiet("1m"), fires("3m", value="1")],
+        ),
+        ([series("makerd_fills_off_lot_grid_total", "0 0 0 0 0")], [quiet("4m")]),
+    ],
     "MakerdRequestBudgetLow": [
         (
             [
