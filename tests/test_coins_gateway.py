@@ -23,6 +23,7 @@ from makerd.protocol.orders import (
     OrderRequest,
     PlaceOrders,
     RejectReason,
+    RequestAccountSnapshot,
     SweepOrders,
 )
 from makerd.protocol.side import Side
@@ -160,3 +161,26 @@ def test_a_halted_coins_queued_placement_is_refused_and_the_other_coins_go_out(
     [refused] = [e for e in events if isinstance(e, OrderRejected)]
     assert (refused.cloid, refused.reason) == (eth.cloid, RejectReason.STOPPING)
     assert "ETH halted" in refused.message
+
+
+def test_account_questions_asked_together_for_two_coins_are_one_listing_and_one_position(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)  # positions: present
+    btc, eth = resting_bid(venue_url, 0xB5), eth_bid(venue_url, 0xE5)
+    harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+    spent, already = harness.budget.weight_spent, len(harness.emitted)
+
+    events = harness.run(
+        RequestAccountSnapshot(coin="BTC", ts_local=0),
+        RequestAccountSnapshot(coin="ETH", ts_local=0),
+        together=True,  # as two order_managers starting at once ask
+    )[already:]
+
+    listed = {
+        e.coin: [o.cloid for o in e.orders] for e in events if isinstance(e, OpenOrdersReported)
+    }
+    assert listed == {"BTC": [btc.cloid], "ETH": [eth.cloid]}
+    assert sorted(e.coin for e in events if isinstance(e, PositionReported)) == ["BTC", "ETH"]
+    # One dex: one listing (20) and one position query (2); asked coin by coin it was 44.
+    assert harness.budget.weight_spent - spent == 22

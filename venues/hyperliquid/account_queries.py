@@ -8,12 +8,13 @@ listed when the query names its dex. One answer lists every coin of its dex, so 
 repair of several coins asks once per dex: a request costs the same IP weight whether it
 serves one coin or ten. Coins asking separately are not served a request already on its
 way: its answer may predate the question (a stop's cancels, say). A question asked while
-the same question still waits for request budget is another matter: the waiting one's
-queries leave after both were asked, so one answer serves both (:meth:`fresh_snapshot`).
+another still waits its turn is another matter: the waiting one's queries leave after
+both were asked, so one answer per dex serves both (:meth:`fresh_snapshot`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,12 @@ def _by_dex(coins: Sequence[str]) -> list[list[str]]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _SnapshotBatch:
+    coins: list[str]
+    answer: asyncio.Future[dict[str, AccountSnapshot]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountSnapshot:
     open_orders: OpenOrdersReported
     position: PositionReported
@@ -63,30 +70,54 @@ class AccountQueries:
         self._rest = rest
         self.user = user
         self._now_ns = now_ns
-        self._snapshots_waiting: set[tuple[str, Priority]] = set()
+        self._waiting: dict[Priority, _SnapshotBatch] = {}
         self.snapshots_joined = 0
-        """Snapshot questions answered by one that was still waiting for budget."""
+        """Snapshot questions answered by one that was still waiting its turn."""
 
     async def fresh_snapshot(
         self, coin: str, *, priority: Priority = Priority.QUERY
     ) -> AccountSnapshot | None:
         """A snapshot whose queries leave after this call, or None when the same question
-        (coin and priority) already waits for request budget: that one answers both.
+        (coin and priority) already waits its turn: that one answers both.
 
-        Without this, every question asked during a rate limit (each cancel refused, each
-        retry) waited with its own queries, and when the limit lifted they drained the
-        budget one after another for long enough to keep new quotes out.
+        Questions about other coins asked while one waits its turn (the loop's next step,
+        or request budget) join it: one listing and one position query per perp dex
+        answer them all. Coins starting together asked once each, and every question
+        asked during a rate limit waited with its own queries; when the limit lifted they
+        drained the budget one after another for long enough to keep new quotes out.
         """
-        question = (coin, priority)
-        if question in self._snapshots_waiting:
+        batch = self._waiting.get(priority)
+        if batch is not None:
             self.snapshots_joined += 1
-            return None
-        self._snapshots_waiting.add(question)
+            if coin in batch.coins:
+                return None
+            batch.coins.append(coin)
+            return (await batch.answer)[coin]
+        batch = _SnapshotBatch(coins=[coin], answer=asyncio.get_running_loop().create_future())
+        self._waiting[priority] = batch
         try:
+            await asyncio.sleep(0)  # the questions already queued on this loop join
             await self._rest.budget.wait_for(info_weight("frontendOpenOrders"), priority=priority)
         finally:
-            self._snapshots_waiting.discard(question)
-        return await self.snapshot(coin, priority=priority)
+            del self._waiting[priority]
+        try:
+            answers = await self._snapshots(batch.coins, priority)
+        except BaseException as error:
+            if len(batch.coins) > 1:  # the others wait for this answer: they share its fate
+                batch.answer.set_exception(error)
+            raise
+        batch.answer.set_result(answers)
+        return answers[coin]
+
+    async def _snapshots(
+        self, coins: Sequence[str], priority: Priority
+    ) -> dict[str, AccountSnapshot]:
+        open_orders = await self.open_orders_of(coins, priority=priority)
+        positions = await self.positions_of(coins, priority=priority)
+        return {
+            coin: AccountSnapshot(open_orders=open_orders[coin], position=positions[coin])
+            for coin in coins
+        }
 
     async def snapshot(self, coin: str, *, priority: Priority = Priority.QUERY) -> AccountSnapshot:
         """Open orders first, then the position (both stamped with local receive time)."""
