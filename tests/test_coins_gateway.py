@@ -100,12 +100,21 @@ def test_commands_queued_together_merge_into_actions_of_at_most_forty_orders() -
     assert batcher.take() == []
 
 
+def resting_on_two_coins(
+    venue_url: str, btc_n: int, eth_n: int
+) -> tuple[Harness, OrderRequest, OrderRequest]:
+    """A BTC and an ETH bid resting, placed by a harness whose clock is the present (the
+    venue's position answers must not look like frames from the future)."""
+    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)
+    btc, eth = resting_bid(venue_url, btc_n), eth_bid(venue_url, eth_n)
+    harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+    return harness, btc, eth
+
+
 def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_each_empty(
     venue_url: str,
 ) -> None:
-    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)  # positions: present
-    btc, eth = resting_bid(venue_url, 0xB2), eth_bid(venue_url, 0xE2)
-    harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+    harness, btc, eth = resting_on_two_coins(venue_url, 0xB2, 0xE2)
     spent, already = harness.budget.weight_spent, len(harness.emitted)
 
     sweep = SweepOrders(coins=("BTC", "ETH"), reason=CancelReason.SHUTDOWN, ts_local=0)
@@ -166,9 +175,7 @@ def test_a_halted_coins_queued_placement_is_refused_and_the_other_coins_go_out(
 def test_account_questions_asked_together_for_two_coins_are_one_listing_and_one_position(
     venue_url: str,
 ) -> None:
-    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)  # positions: present
-    btc, eth = resting_bid(venue_url, 0xB5), eth_bid(venue_url, 0xE5)
-    harness.run(PlaceOrders(orders=(btc, eth), ts_local=time.time_ns()))
+    harness, btc, eth = resting_on_two_coins(venue_url, 0xB5, 0xE5)
     spent, already = harness.budget.weight_spent, len(harness.emitted)
 
     events = harness.run(
