@@ -138,7 +138,7 @@ class OrderManagerLogic:
 
     def start(self, now_ns: int) -> list[object]:
         """Ask the venue what is really open; orphans are cancelled when it answers."""
-        return [self._ask_venue(now_ns)]
+        return self._ask_venue(now_ns)
 
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
@@ -193,9 +193,13 @@ class OrderManagerLogic:
         self._refresh.on_request_budget(report)
         return []
 
-    def _ask_venue(self, now_ns: int) -> RequestAccountSnapshot:
+    def _ask_venue(self, now_ns: int) -> list[object]:
+        """Stopped, it asks nothing: the stop's sweep asks for every coin at once, and a
+        question per coin would wait for the same request budget at the same priority."""
+        if self._stopped:
+            return []
         self.truth.asked(now_ns)
-        return RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)
+        return [RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
 
     def _on_acknowledged(self, event: OrderAccepted | OrderModified) -> list[object]:
         if self.orders.get(event.cloid) is None:
@@ -218,9 +222,7 @@ class OrderManagerLogic:
     def _on_cancel_rejected(self, message: CancelRejected) -> list[object]:
         changed = self.orders.mark_unknown(message.cloid, message.ts_local)
         self.truth.doubt("cancel_failed")
-        if self._stopped:
-            return changed  # the stop's sweep lists and cancels whatever still rests
-        return [*changed, self._ask_venue(message.ts_local)]
+        return [*changed, *self._ask_venue(message.ts_local)]
 
     def _on_position(self, message: PositionChanged) -> list[object]:
         self._position, self._mark = message.position, message.mark
@@ -263,7 +265,7 @@ class OrderManagerLogic:
             elif action is OperatorAction.PAUSE:
                 self._hold.pause()
             cancelled = len(self.orders.working(None))
-            out = [*self._cancel_everything(CancelReason.OPERATOR, now), self._ask_venue(now)]
+            out = [*self._cancel_everything(CancelReason.OPERATOR, now), *self._ask_venue(now)]
         placed = self._flatten(now) if action is OperatorAction.FLATTEN else []
         log.warning(
             "event=operator_command action=%s cancelled=%d paused=%s flatten_orders=%d",
@@ -368,9 +370,8 @@ class OrderManagerLogic:
         return [*out, *self.orders.drain_changes()]
 
     def _stop(self, reason: CancelReason, flatten: bool, now_ns: int) -> list[object]:
-        # What this coin knows goes by cloid at once (one request weight). The process's
-        # stop sweeps the venue for anything else, every coin in one listing per perp dex:
-        # a listing per coin here spent the budget that sweep needs to confirm.
+        # What it knows goes by cloid (one weight); the stop's sweep lists every coin for
+        # the rest: a listing per coin here spent the budget the sweep needs to confirm.
         self._stopped = True
         cancels = [order.cloid for order in self.orders.working(None)]
         out = self._commands([], [], cancels, reason, now_ns)
@@ -396,10 +397,8 @@ class OrderManagerLogic:
         out = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
         if out:
             self.truth.doubt("answer_lost")
-        if self.truth.due(now_ns) and not self._stopped:
-            # Stopped, the process's sweep asks for every coin at once: an audit per coin
-            # would wait for the same request budget at the same priority.
-            out.append(self._ask_venue(now_ns))
+        if self.truth.due(now_ns):
+            out.extend(self._ask_venue(now_ns))
         return out
 
 
