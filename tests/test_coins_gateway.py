@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.request
@@ -29,8 +30,10 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
-from makerd.venues.hyperliquid.rest import fetch_info_blocking
+from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.rest import RequestLostError, RestClient, fetch_info_blocking
 from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_hl_live_e2e import fault
 
@@ -191,3 +194,24 @@ def test_account_questions_asked_together_for_two_coins_are_one_listing_and_one_
     assert sorted(e.coin for e in events if isinstance(e, PositionReported)) == ["BTC", "ETH"]
     # One dex: one listing (20) and one position query (2); asked coin by coin it was 44.
     assert harness.budget.weight_spent - spent == 22
+
+
+def test_account_questions_asked_together_share_a_lost_answer_rather_than_wait_forever(
+    venue_url: str,
+) -> None:
+    async def ask_together() -> list[object]:
+        rest = RestClient(venue_url, RateBudget(weight_per_minute=600), timeout_s=2.0)
+        await rest.open()
+        queries = AccountQueries(rest, user=Account.create().address, now_ns=time.time_ns)
+        fault(venue_url, {"reset_next": 1, "paths": ["info"]})
+        try:
+            asked = (queries.fresh_snapshot(coin) for coin in ("BTC", "ETH"))
+            return await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 5)
+        finally:
+            await rest.close()
+
+    answers = asyncio.run(ask_together())
+
+    assert [type(answer) for answer in answers] == [RequestLostError, RequestLostError], (
+        "the question that joined is told of the loss, not left waiting"
+    )

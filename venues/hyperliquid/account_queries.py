@@ -96,15 +96,19 @@ class AccountQueries:
         batch = _SnapshotBatch(coins=[coin], answer=asyncio.get_running_loop().create_future())
         self._waiting[priority] = batch
         try:
-            await asyncio.sleep(0)  # the questions already queued on this loop join
-            await self._rest.budget.wait_for(info_weight("frontendOpenOrders"), priority=priority)
-        finally:
-            del self._waiting[priority]
-        try:
+            try:
+                await asyncio.sleep(0)  # the questions already queued on this loop join
+                weight = info_weight("frontendOpenOrders")
+                await self._rest.budget.wait_for(weight, priority=priority)
+            finally:
+                del self._waiting[priority]
             answers = await self._snapshots(batch.coins, priority)
         except BaseException as error:
             if len(batch.coins) > 1:  # the others wait for this answer: they share its fate
-                batch.answer.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    batch.answer.cancel()
+                else:
+                    batch.answer.set_exception(error)
             raise
         batch.answer.set_result(answers)
         return answers[coin]
