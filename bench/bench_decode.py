@@ -12,8 +12,10 @@ The cache makes the figure depend on how many levels are new, so the parse is me
 three streams: the same book again (every level seen before), a book in which ``--new``
 levels of 40 change size each message (a busy real book changes a handful between two
 pushes), and a book whose every level is new (the cache never helps). The headline, "one
-l2Book message", is the middle one. Prints the CPU time per message (median and p99 of
-``--batches`` batches of ``--per-batch`` messages, so a timer's resolution does not enter).
+l2Book message", is the middle one. The feed's rows receive one book every 500 ms, as
+the exchange pushes them, so the price band's anchor ages and moves as it would live.
+Prints the CPU time per message (median and p99 of ``--batches`` batches of
+``--per-batch`` messages, so a timer's resolution does not enter).
 Target: 30 µs.
 
 Run from the repository root: ``python bench/bench_decode.py``. A benchmark, not a test.
@@ -48,6 +50,8 @@ from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 TARGET_US = 30.0
 DEPTH = FrameLimits().max_json_depth
+BOOK_INTERVAL_NS = 500_000_000
+"""The exchange pushes a coin's book about twice a second."""
 
 
 def venue_frame() -> str:
@@ -105,6 +109,13 @@ def market_feed(sink: Callable[[object], None]) -> MarketFeed:
     )
 
 
+def arrivals(start_ns: int) -> Callable[[], int]:
+    """Receive times of an exchange book stream: one book every ``BOOK_INTERVAL_NS``, so
+    the price band's anchor ages (and is moved, with its full order check) as it would."""
+    ticks = itertools.count()
+    return lambda: start_ns + next(ticks) * BOOK_INTERVAL_NS
+
+
 def parser_of(frames: list[str], ts_local: int) -> Callable[[str], object]:
     """The feed's parse of one decoded message: its guard (the band anchored on the last
     good book, as the feed anchors it) and a level cache kept from message to message."""
@@ -129,6 +140,7 @@ def main() -> None:
     snapshot = parse_l2_book(decode_frame(raw, max_depth=DEPTH).data, ts_local=ts_local)
     book_feed = BookFeedLogic(coin="BTC", stale_after_ns=10**18)
     last: deque[object] = deque(maxlen=1)
+    feed_clock, chain_clock = arrivals(ts_local), arrivals(ts_local)
     feed = market_feed(last.append)
     downstream = BookFeedLogic(coin="BTC", stale_after_ns=10**18)
     feed_to_book_feed = market_feed(lambda event: last.extend(downstream.handle(event)))
@@ -140,11 +152,11 @@ def main() -> None:
         ("book_feed checks (order, crossed)", lambda: book_feed.handle(snapshot)),
         (
             f"one l2Book message ({args.new} new), feed",
-            each(some, lambda text: feed.socket.handle_message(text, ts_local)),
+            each(some, lambda text: feed.socket.handle_message(text, feed_clock())),
         ),
         (
             "the same, and the book_feed",
-            each(some, lambda text: feed_to_book_feed.socket.handle_message(text, ts_local)),
+            each(some, lambda text: feed_to_book_feed.socket.handle_message(text, chain_clock())),
         ),
     ]
     levels = json.loads(raw)["data"]["levels"]

@@ -211,6 +211,35 @@ def _first_levels(*, bid: Decimal, ask: Decimal) -> Any:
     return lift
 
 
+def _scale_by(factor: Decimal) -> Any:
+    def scale(book: dict[str, Any]) -> None:
+        for side in book["levels"]:
+            for level in side:
+                level["px"] = str((Decimal(level["px"]) * factor).quantize(Decimal(1)))
+
+    return scale
+
+
+@needs_recording
+def test_the_band_follows_a_market_that_walks_twice_its_width_book_by_book() -> None:
+    # The anchor moves only when it is due (a tenth of the band away, or old): it must
+    # still follow a market that walks, and still refuse what is far from where it is now.
+    ts_local, _ = _first("l2Book")
+    feed = Feed()
+    step, tenth_of_a_second = Decimal("1.005"), 100_000_000
+    for n in range(41):  # 0.5 % a book, 22 % in all
+        sent = feed.send(json.dumps(_book(_scale_by(step**n))), ts_local + n * tenth_of_a_second)
+        assert drops(sent) == [], f"book {n} was refused: the band did not follow the market"
+    now = ts_local + 40 * tenth_of_a_second
+    market_mid = Decimal("105055.5") * step**40
+    anchored = feed.mid(now)
+
+    assert anchored is not None
+    assert abs(anchored - market_mid) <= market_mid / 100
+    far = _book(_scale_by(step**40 * Decimal("1.11")))
+    assert drops(feed.send(json.dumps(far), now + 1)) == ["out_of_band"]
+
+
 @needs_recording
 def test_the_band_reanchors_on_a_well_formed_book_after_a_long_silence() -> None:
     ts_local, real = _first("l2Book")

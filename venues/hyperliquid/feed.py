@@ -8,7 +8,7 @@ parse, or fails a check of its :class:`FrameGuard` (a coin this session does not
 a price outside the band around the last good mid, a time beyond the clock-skew bound,
 a crossed book), is counted, logged at a rate limit and reported as
 :class:`FeedMessageDropped`, never raised. Only a book that passed every check moves
-the band's anchor.
+the band's anchor, and only when the anchor is due to move (about once a second).
 """
 
 from __future__ import annotations
@@ -102,18 +102,25 @@ class MarketFeed:
         try:
             if channel == "l2Book":
                 book = parse_l2_book(data, ts_local=ts_local, guard=self.guard, cache=self._levels)
-                if book_problem(book.bids, book.asks) is None:
-                    # Only a book the book_feed will take moves the band: an unsorted one
-                    # need not start with its best prices, and a run of them could walk
-                    # the band away from the market (the next real book then refused).
-                    self.guard.anchor(
-                        book.coin, (book.bids[0].price + book.asks[0].price) / 2, ts_local
-                    )
+                self._move_band(book, ts_local)
                 self._sink(book)
             elif channel == "trades":
                 self._on_trades(parse_trades(data, ts_local=ts_local, guard=self.guard))
         except FeedParseError as error:
             self._drop(channel, error.reason, error.detail, ts_local)
+
+    def _move_band(self, book: BookSnapshotReceived, ts_local: int) -> None:
+        if not book.bids or not book.asks:
+            return
+        mid = (book.bids[0].price + book.asks[0].price) / 2
+        # Only a book the book_feed will take moves the band: an unsorted one need not
+        # start with its best prices, and a run of them could walk the band away from the
+        # market (the next real book then refused).
+        if (
+            self.guard.anchor_due(book.coin, mid, ts_local)
+            and book_problem(book.bids, book.asks) is None
+        ):
+            self.guard.anchor(book.coin, mid, ts_local)
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
         for trade in trades:

@@ -18,6 +18,9 @@ from makerd.protocol.market import DropReason
 from makerd.venues.hyperliquid.errors import FeedParseError
 
 _NS_PER_S: Final = 1_000_000_000
+_REANCHOR_SHARE: Final = 10
+"""The band's anchor moves once it is a tenth of its lifetime old or a tenth of the band
+away from the market (see :meth:`FrameGuard.anchor_due`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,7 +29,8 @@ class FrameLimits:
 
     price_band_pct: Decimal = Decimal(10)
     """Prices must lie within this percentage of the last good mid. Books arrive about
-    twice a second, so the band is judged against a mid well under a second old; a major
+    twice a second, and the anchor moves once it is a tenth of ``band_reanchor_s`` old or
+    a tenth of the band off the market (1 s, 1 % by default); a major
     perpetual moving 10 % between two books is a market the quoter should leave anyway
     (the feed goes stale and quotes come down), while a price from another coin or a
     mangled digit string is refused."""
@@ -133,6 +137,19 @@ class FrameGuard:
                     f"price {price} is outside {self.limits.price_band_pct}% of the mid {mid}",
                     DropReason.OUT_OF_BAND,
                 )
+
+    def anchor_due(self, coin: str, mid: Decimal, ts_local: int) -> bool:
+        """Whether a good book at ``mid`` should move the band: the anchor is missing, a
+        tenth of its lifetime old, or a tenth of the band away from ``mid``.
+
+        So the band sits at most a tenth of its width (and a second) from where moving it
+        on every book would put it, and refuses the same garbage; meanwhile only about one
+        book a second pays for the full order check a move needs.
+        """
+        anchor = self._anchors.get(coin)
+        if anchor is None or ts_local - anchor[1] > self._reanchor_ns // _REANCHOR_SHARE:
+            return True
+        return abs(mid - anchor[0]) > anchor[0] * self._band / _REANCHOR_SHARE
 
     def anchor(self, coin: str, mid: Decimal, ts_local: int) -> None:
         """A book that passed every check moves the band of its coin."""
