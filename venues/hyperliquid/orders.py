@@ -61,7 +61,8 @@ from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
 from makerd.venues.hyperliquid.sweep import OrderSweeper
 from makerd.venues.hyperliquid.wire import (
-    batch_modify_action,
+    BatchModifyAction,
+    ModifyWire,
     cancel_by_cloid_action,
     order_wire,
 )
@@ -282,7 +283,8 @@ class OrderGateway:
             for change in command.amendments:
                 self._modify_rejected(change.cloid, RejectReason.STOPPING, _gate_closed().message)
             return
-        targets: list[tuple[int | str, OrderRequest]] = []
+        targets: list[tuple[str, OrderRequest]] = []
+        modifies: list[ModifyWire] = []
         for change in command.amendments:
             original = self._legs.request_of(change.cloid)
             if original is None or self._legs.oid_of(change.cloid) is None:
@@ -302,27 +304,29 @@ class OrderGateway:
                 reduce_only=original.reduce_only,
             )
             try:
-                order_wire(amended, self._instrument_of(amended.coin))
+                # Checked and built once: the wire that passed the rules is the one sent.
+                wire = order_wire(amended, self._instrument_of(amended.coin))
             except OrderRuleError as error:
                 reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
                 self._modify_rejected(change.cloid, reason, str(error))
                 continue
             targets.append((change.cloid, amended))
+            modifies.append({"oid": change.cloid, "order": wire})
         if not targets:
             return
         for cloid, _ in targets:
-            self._legs.modify_started(str(cloid))
-        action = batch_modify_action(targets, self._instruments)
+            self._legs.modify_started(cloid)
+        action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
         for cloid, _ in targets:
-            self._legs.modify_finished(str(cloid))
+            self._legs.modify_finished(cloid)
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))
         for index, (cloid, amended) in enumerate(targets):
             status = statuses[index] if index < len(statuses) else None
-            self._on_modified(str(cloid), amended, status, response.error)
+            self._on_modified(cloid, amended, status, response.error)
 
     def _on_modified(
         self,
