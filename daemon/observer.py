@@ -270,9 +270,12 @@ class Observer:
             self._status.venue_report_ns = report.ts_local
 
     def _on_venue_position(self, report: PositionReported) -> None:
-        if report.ts_local >= self._status.venue_position_ns:
+        # The venue's newest reading wins, by its own clock: an answer asked before the
+        # stop's cancels but arriving after the read that followed them is older news.
+        if report.ts_exchange >= self._status.venue_position_read_ns:
             self._status.venue_position = report.position
             self._status.venue_position_ns = report.ts_local
+            self._status.venue_position_read_ns = report.ts_exchange
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
         self._status.state = change.state

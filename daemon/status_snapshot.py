@@ -30,6 +30,8 @@ class StatusSnapshot:
     venue_position: Decimal | None = None
     venue_position_ns: int = 0
     """When the venue's answer behind ``venue_position`` arrived (its local time)."""
+    venue_position_read_ns: int = 0
+    """When the venue read that position (its own time): a later reading replaces it."""
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
     paused: bool = False
     """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""

@@ -100,12 +100,13 @@ def booked(coin: str, size: str, at_ns: int) -> PositionChanged:
     )
 
 
-def at_venue(coin: str, size: str, at_ns: int) -> PositionReported:
+def at_venue(coin: str, size: str, at_ns: int, *, read_ns: int | None = None) -> PositionReported:
+    """The venue's answer arriving at ``at_ns``; it read the position at ``read_ns``."""
     return PositionReported(
         coin=coin,
         position=Decimal(size),
         average_entry=Decimal(0),
-        ts_exchange=at_ns,
+        ts_exchange=at_ns if read_ns is None else read_ns,
         ts_local=at_ns,
     )
 
@@ -140,3 +141,20 @@ def test_a_stop_says_which_coin_never_booked_the_venues_position() -> None:
     )
 
     assert apart == {"BTC": (Decimal("-0.004"), None)}
+
+
+def test_an_older_reading_that_arrives_last_does_not_make_a_booked_stop_look_unbooked() -> None:
+    clock = WallClock()
+    observers = {"BTC": observer(clock, "BTC")}
+    stop_ns = clock.now_ns()
+    btc = observers["BTC"]
+    btc(booked("BTC", "0", stop_ns))  # the closing fill is booked: flat
+    btc(at_venue("BTC", "0", stop_ns + 2, read_ns=stop_ns + 1))  # read after the cancels
+    # Asked before the cancels, while the position was still open; its answer is slow.
+    btc(at_venue("BTC", "-0.004", stop_ns + 3, read_ns=stop_ns - 5))
+
+    apart = wait_until_booked(
+        observers=observers, since_ns=stop_ns, deadline_s=0.2, give_up=threading.Event()
+    )
+
+    assert apart == {}, "the venue's newest reading is flat, as booked"
