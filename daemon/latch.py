@@ -17,10 +17,12 @@ entry, no data block either). An empty latch reads as tripped, its reason
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -28,6 +30,8 @@ from typing import TypeVar
 LATCH_FILE_NAME = "kill_switch.json"
 RESERVE_FILE_NAME = "kill_switch.reserve"
 """The empty file a trip on a full disk turns into the latch; never read as a latch."""
+CLEAR_LOCK_FILE_NAME = "kill_switch.lock"
+"""Held (``flock``) by the one clear under way, so that two never both record theirs."""
 CORRUPT_LATCH_REASON = "corrupt_latch"
 FULL_DISK_LATCH_REASON = "latched_on_full_disk"
 FULL_DISK_LATCH_DETAIL = (
@@ -167,6 +171,19 @@ class KillSwitchLatch:
             return None
         _fsync_directory(self.state_dir)
         return state
+
+    @contextlib.contextmanager
+    def one_clear_at_a_time(self) -> Iterator[None]:
+        """Hold while reading, recording and removing the latch: a second clear waits,
+        then reads no latch. The kernel drops the lock however its holder dies."""
+        descriptor = os.open(
+            self.state_dir / CLEAR_LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, _FILE_MODE
+        )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
 
     @property
     def is_tripped(self) -> bool:
