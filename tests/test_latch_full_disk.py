@@ -11,11 +11,27 @@ from __future__ import annotations
 
 import resource
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from makerd.daemon.exit_codes import EXIT_GAVE_UP, EXIT_KILL_SWITCH, EXIT_OK
+from makerd.daemon.latch import KillSwitchLatch
 from tests.ctl_kit import makerd_cli
 from tests.processes import MakerdProcess
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+TRIPPED_NS = 1_700_000_000 * 1_000_000_000
+TRIP_ON_A_FULL_DISK = f"""
+import logging, resource, sys
+from pathlib import Path
+from makerd.daemon.latch import KillSwitchLatch
+
+logging.basicConfig(stream=sys.stdout, format="%(message)s")
+latch = KillSwitchLatch(Path(sys.argv[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))  # the disk is full
+latch.trip(reason="stale_feed", detail="no market data for 61.0s", ts_ns={TRIPPED_NS})
+"""
 
 
 def test_a_run_relaunched_after_a_full_disk_stopped_trading_refuses_to_trade(
@@ -51,3 +67,42 @@ def test_a_run_relaunched_after_a_full_disk_stopped_trading_refuses_to_trade(
 
 def _run(*extra: str) -> list[str]:
     return ["run", "--state-dir", "var", "--metrics-port", "0", *extra]
+
+
+def test_a_trip_on_a_full_disk_latches_the_reserve_with_the_trips_time(tmp_path: Path) -> None:
+    KillSwitchLatch(tmp_path).reserve()  # as makerd run does at start
+
+    said = _trip_on_a_full_disk(tmp_path)
+    status = makerd_cli("kill-switch", "status", "--state-dir", str(tmp_path))
+
+    assert "event=kill_switch_latched_on_full_disk reason=stale_feed" in said
+    assert "Traceback" not in said
+    assert "kill switch LATCHED" in status.stdout, status.stdout + status.stderr
+    assert "since 2023-11-14T22:13:20Z (reason=latched_on_full_disk" in status.stdout
+
+
+def test_a_trip_on_a_full_disk_keeps_the_reason_an_earlier_trip_wrote(tmp_path: Path) -> None:
+    latch = KillSwitchLatch(tmp_path)
+    latch.reserve()
+    latch.trip(reason="max_drawdown", detail="lost 300 USD", ts_ns=1)
+
+    said = _trip_on_a_full_disk(tmp_path)
+    kept = latch.read()
+
+    assert "event=kill_switch_reason_not_written reason=stale_feed" in said
+    assert kept is not None
+    assert (kept.reason, kept.detail) == ("max_drawdown", "lost 300 USD")
+
+
+def _trip_on_a_full_disk(state: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", TRIP_ON_A_FULL_DISK, str(state)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
