@@ -1,6 +1,7 @@
 """One makerd run: build the tree, quote until told to stop, stop cleanly, report.
 
-Order of start: journal and latch check (refuse to trade while latched), venue, metrics,
+Order of start: latch check (refuse to trade while latched) and reserve (so that a kill
+switch tripped on a full disk still latches), venue, journal, metrics,
 then the supervised actors in dependency order, then the ticker. Order of stop (see
 daemon/run_stop.py): stop quoting, cancel everything and wait for the venue to confirm,
 stop the actors in reverse order, flush the journal, print the session summary.
@@ -113,6 +114,16 @@ class MakerdRun:
         refused = self.refuse_if_latched()
         if refused is not None:
             return refused
+        try:
+            self._parts.latch.reserve()
+        except OSError as error:
+            # Without it a kill switch tripped on a full disk would latch nothing, and a
+            # relaunch (launchd relaunches every failed exit) would trade.
+            say_error(
+                f"makerd: cannot reserve the kill-switch latch in {self._state_dir}: "
+                f"{error.strerror}; refusing to trade"
+            )
+            return EXIT_FAILURE
         if install_signals:
             self._flags.install()
         parts = self._parts

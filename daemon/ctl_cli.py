@@ -7,6 +7,7 @@ latch of a stopped one), as subcommands of :mod:`makerd.cli`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sqlite3
@@ -57,7 +58,8 @@ status: whether the kill switch is latched, why and since when.
 clear:  remove the latch so `makerd run` may trade again (after you have looked why it
         tripped); journaled in kill_switch_events with action 'clear' before the
         latch is removed: a clear the journal cannot record is refused (exit 1) and
-        the latch stays.
+        the latch stays. Of two clears at once, one clears; the other finds the latch
+        already cleared (exit 0, no second row).
 """
 
 
@@ -179,7 +181,12 @@ def _clear(latch: KillSwitchLatch, where: Path) -> int:
             f"makerd: not cleared: cannot open the journal to record it: {error}", file=sys.stderr
         )
         return EXIT_FAILURE
-    with journal:
+    with journal, contextlib.ExitStack() as held:
+        try:
+            held.enter_context(latch.one_clear_at_a_time())
+        except OSError as error:
+            print(f"makerd: not cleared: cannot take the clear's lock: {error}", file=sys.stderr)
+            return EXIT_FAILURE
         return _record_then_clear(latch, journal, where)
 
 
@@ -188,10 +195,11 @@ def _record_then_clear(latch: KillSwitchLatch, journal: Journal, where: Path) ->
     and when the journal refuses the record the latch is what still keeps the stopped bot
     from trading (fail closed: fix the disk, then clear). The other order, removing and
     then saying loudly that the record failed, would leave a bot free to trade with
-    nothing in its journal to say who let it, or when."""
+    nothing in its journal to say who let it, or when. Called holding the clear's lock:
+    two clears that both read the latch before either removed it would both record."""
     latched = latch.read()
-    if latched is None:  # cleared meanwhile by someone else
-        print(f"makerd: no kill switch latched in {where}")
+    if latched is None:
+        print(f"makerd: no kill switch latched in {where}: already cleared by another clear")
         return EXIT_OK
     unremovable = _unremovable(latch.path)
     if unremovable:

@@ -5,21 +5,40 @@ so a crash leaves either no latch or a complete one. Reading fails safe: a latch
 that exists but cannot be understood counts as tripped, because resuming trading on a
 file we cannot read is the one outcome that must never happen. Only an operator's
 :meth:`KillSwitchLatch.clear` removes it.
+
+A full disk cannot take the latch's few bytes, and under launchd (which relaunches every
+non-zero exit) a missing latch means the next start trades. So ``makerd run`` reserves
+the latch at start (:meth:`KillSwitchLatch.reserve`: an empty file, which needs no data
+block), and a trip whose write fails links that file to the latch's name (a directory
+entry, no data block either). An empty latch reads as tripped, its reason
+:data:`FULL_DISK_LATCH_REASON`: the trip's own reason is only in makerd's log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 LATCH_FILE_NAME = "kill_switch.json"
+RESERVE_FILE_NAME = "kill_switch.reserve"
+"""The empty file a trip on a full disk turns into the latch; never read as a latch."""
+CLEAR_LOCK_FILE_NAME = "kill_switch.lock"
+"""Held (``flock``) by the one clear under way, so that two never both record theirs."""
 CORRUPT_LATCH_REASON = "corrupt_latch"
+FULL_DISK_LATCH_REASON = "latched_on_full_disk"
+FULL_DISK_LATCH_DETAIL = (
+    "the latch file is empty: the kill switch tripped when the disk was full, so its reason "
+    "could not be written (makerd's log from that time says why; or the file was emptied "
+    "since)"
+)
 
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
@@ -45,8 +64,44 @@ class KillSwitchLatch:
         self.state_dir = state_dir
         self.path = state_dir / LATCH_FILE_NAME
 
+    def reserve(self) -> None:
+        """Make sure a later :meth:`trip` can latch even when the disk is full by then."""
+        self.state_dir.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+        # Truncated: only ever empty, so a latch made of it reads as made on a full disk.
+        descriptor = os.open(self._reserve, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+        os.close(descriptor)
+        _fsync_directory(self.state_dir)
+
     def trip(self, *, reason: str, detail: str, ts_ns: int) -> None:
-        """Latch the kill switch; durable once this returns. Tripping again overwrites."""
+        """Latch the kill switch; durable once this returns. Tripping again overwrites.
+
+        When the latch cannot be written, the reserved empty file becomes the latch; only
+        when that fails too does the write's error reach the caller (nothing is latched).
+        """
+        try:
+            self._write(reason=reason, detail=detail, ts_ns=ts_ns)
+        except OSError as error:
+            not_linked = self._link_reserve(ts_ns)
+            if not_linked is None:
+                log.error(
+                    "event=kill_switch_latched_on_full_disk reason=%s error=%r latch=%s "
+                    "note='latched without its reason: this line is the only record of it'",
+                    reason,
+                    error,
+                    self.path,
+                )
+            elif isinstance(not_linked, FileExistsError):
+                log.error(
+                    "event=kill_switch_reason_not_written reason=%s error=%r latch=%s "
+                    "note='the latch already there stays'",
+                    reason,
+                    error,
+                    self.path,
+                )
+            else:
+                raise
+
+    def _write(self, *, reason: str, detail: str, ts_ns: int) -> None:
         payload = {"reason": reason, "detail": detail, "tripped_at_ns": ts_ns}
         data = (json.dumps(payload, sort_keys=True) + "\n").encode("utf-8")
         self.state_dir.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
@@ -65,6 +120,27 @@ class KillSwitchLatch:
             raise
         _fsync_directory(self.state_dir)
 
+    def _link_reserve(self, ts_ns: int) -> OSError | None:
+        """Make the reserved empty file the latch; why not, if it could not."""
+        # The trip's time, for `status`: an inode update, which a full disk still allows.
+        with contextlib.suppress(OSError):
+            os.utime(self._reserve, ns=(ts_ns, ts_ns))
+        try:
+            # A link, not a rename: it never replaces a latch an earlier trip wrote in full.
+            os.link(self._reserve, self.path)
+        except OSError as error:
+            return error
+        with contextlib.suppress(OSError):
+            self._reserve.unlink()  # spent; the next start reserves another
+        with contextlib.suppress(OSError):
+            # Without it only a crash of the machine could lose the link; the run stops anyway.
+            _fsync_directory(self.state_dir)
+        return None
+
+    @property
+    def _reserve(self) -> Path:
+        return self.state_dir / RESERVE_FILE_NAME
+
     def read(self) -> LatchState | None:
         """The latched state, None when armed; an unreadable latch reads as tripped."""
         try:
@@ -73,6 +149,8 @@ class KillSwitchLatch:
             return None
         except OSError as error:
             return _corrupt(self.path, f"cannot read latch file: {error.strerror}")
+        if not raw:
+            return _latched_on_full_disk(self.path)
         try:
             payload = json.loads(raw.decode("utf-8"))
             state = LatchState(
@@ -93,6 +171,19 @@ class KillSwitchLatch:
             return None
         _fsync_directory(self.state_dir)
         return state
+
+    @contextlib.contextmanager
+    def one_clear_at_a_time(self) -> Iterator[None]:
+        """Hold while reading, recording and removing the latch: a second clear waits,
+        then reads no latch. The kernel drops the lock however its holder dies."""
+        descriptor = os.open(
+            self.state_dir / CLEAR_LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, _FILE_MODE
+        )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
 
     @property
     def is_tripped(self) -> bool:
@@ -123,11 +214,23 @@ def _timestamp(ts_ns: int) -> int:
 
 def _corrupt(path: Path, detail: str) -> LatchState:
     log.error("kill-switch latch %s is unreadable, treating it as tripped: %s", path, detail)
+    return LatchState(reason=CORRUPT_LATCH_REASON, detail=detail, tripped_at_ns=_modified_ns(path))
+
+
+def _latched_on_full_disk(path: Path) -> LatchState:
+    log.error("kill-switch latch %s is empty, treating it as tripped", path)
+    return LatchState(
+        reason=FULL_DISK_LATCH_REASON,
+        detail=FULL_DISK_LATCH_DETAIL,
+        tripped_at_ns=_modified_ns(path),
+    )
+
+
+def _modified_ns(path: Path) -> int:
     try:
-        modified_ns = path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns
     except OSError:
-        modified_ns = 0
-    return LatchState(reason=CORRUPT_LATCH_REASON, detail=detail, tripped_at_ns=modified_ns)
+        return 0
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -7,7 +7,14 @@ import stat
 import threading
 from pathlib import Path
 
-from makerd.daemon.latch import CORRUPT_LATCH_REASON, LATCH_FILE_NAME, KillSwitchLatch, LatchState
+from makerd.daemon.latch import (
+    CORRUPT_LATCH_REASON,
+    FULL_DISK_LATCH_REASON,
+    LATCH_FILE_NAME,
+    RESERVE_FILE_NAME,
+    KillSwitchLatch,
+    LatchState,
+)
 
 T0 = 1_700_000_000_000_000_000
 
@@ -75,10 +82,23 @@ def test_a_latch_file_of_the_wrong_shape_reads_as_tripped(tmp_path: Path) -> Non
         assert state.reason == CORRUPT_LATCH_REASON, content
 
 
-def test_an_empty_latch_file_reads_as_tripped(tmp_path: Path) -> None:
+def test_an_empty_latch_file_reads_as_tripped_on_a_full_disk(tmp_path: Path) -> None:
     (tmp_path / LATCH_FILE_NAME).write_bytes(b"")
 
-    assert KillSwitchLatch(tmp_path).is_tripped
+    state = KillSwitchLatch(tmp_path).read()
+
+    assert state is not None
+    assert state.reason == FULL_DISK_LATCH_REASON
+    assert "the disk was full" in state.detail
+
+
+def test_a_reserve_left_by_an_earlier_run_is_no_latch(tmp_path: Path) -> None:
+    KillSwitchLatch(tmp_path).reserve()
+
+    after_restart = KillSwitchLatch(tmp_path)
+
+    assert (tmp_path / RESERVE_FILE_NAME).stat().st_size == 0
+    assert after_restart.read() is None
 
 
 def test_a_corrupt_latch_can_be_cleared_by_the_operator(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """A disk that fills while a taker sweeps the ladder: makerd stops (exit 81, orders
-cancelled), and the next run, on a disk with room again, books every fill the full disk
-refused, once, from the venue."""
+cancelled, the kill switch latched all the same), and the next run, once the operator has
+cleared the latch on a disk with room again, books every fill the full disk refused, once,
+from the venue."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 from makerd.daemon.exit_codes import EXIT_GAVE_UP, EXIT_OK
+from tests.ctl_kit import makerd_cli
 from tests.faults.kit import QUOTE_BOUND, FaultVenue, LiveBot, assert_invariants
 
 
@@ -26,6 +28,7 @@ def test_fills_the_full_disk_refused_are_booked_once_by_the_next_run(
     bot.exits.append(code)
     stopped_after_s = time.monotonic() - started
     refused = set(bot.record().trade_ids) - set(bot.journal_trade_ids())
+    cleared = makerd_cli("kill-switch", "clear", "--state-dir", str(bot.state))
     second = bot.start()
     bot.wait_resting(second, at_least=QUOTE_BOUND)
     last = bot.stop(second)
@@ -33,6 +36,7 @@ def test_fills_the_full_disk_refused_are_booked_once_by_the_next_run(
     assert code == EXIT_GAVE_UP, first.text[-3000:]
     assert stopped_after_s < 15, f"stopped only after {stopped_after_s:.1f} s"
     assert "event=state_write_failed" in first.text
+    assert "cleared kill switch (reason=latched_on_full_disk" in cleared.stdout, cleared.stderr
     assert swept >= 1, "the sweep filled nothing: the scenario proved nothing"
     assert refused, "every fill reached the journal: the full disk refused none"
     assert last == EXIT_OK, second.text[-3000:]
