@@ -25,6 +25,8 @@ MAX_DURATION_S = 10 * 365 * 86_400
 """Ten years: past this a duration is a typo, and ``inf`` would mean "never stop"."""
 MAX_SESSION_ID = 2**63 - 1
 """SQLite's largest integer; a session id past it cannot exist and cannot be queried."""
+MAX_SEED = 2**64 - 1
+"""The bound of ``sim.seed``: a larger seed is a typo, not a different draw worth having."""
 JOURNAL_NAME = "journal.sqlite"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -88,6 +90,14 @@ def session_id(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be a session id from 1 to {MAX_SESSION_ID}, got {text!r}"
         )
+    return value
+
+
+def seed(text: str) -> int:
+    """A random generator's seed: 0 to 2**64 - 1 (as ``sim.seed``)."""
+    value = _integer(text, "a seed")
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a seed from 0 to {MAX_SEED}, got {text!r}")
     return value
 
 

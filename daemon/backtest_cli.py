@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from makerd.config.errors import ConfigError
 from makerd.config.loader import load_config
-from makerd.config.model import MakerdConfig
+from makerd.config.model import MakerdConfig, PaperConfig
 from makerd.daemon import arguments
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.daemon.sessions import report_dir_problem
@@ -73,6 +73,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         " paper.order_entry_latency_ms and paper.ack_latency_ms",
     )
     backtest.add_argument(
+        "--seed",
+        type=arguments.seed,
+        metavar="N",
+        help="seed the --latency-from draws with N (default: 0); the same files, config,"
+        " journal and seed give the same fills",
+    )
+    backtest.add_argument(
         "--report-dir",
         type=arguments.path_argument,
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
@@ -83,15 +90,14 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
 
 def run_backtest(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every makerd command builds this command's parser.
-    from makerd.daemon.backtest_latency import LatencySourceError, latency_from
+    from makerd.daemon.backtest_latency import LatencySourceError
     from makerd.daemon.replay import InstrumentRulesError
     from makerd.daemon.wiring import order_size_problem
 
     try:
         config = _config(args)
         instrument = _instrument(args, config.coin)
-        source = args.latency_from
-        latency = None if source is None else latency_from(source, config.paper)
+        latency = _latency(args, config.paper)
     except ConfigError as error:
         print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
         return EXIT_CONFIG
@@ -113,6 +119,21 @@ def run_backtest(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
     return _replay(config, args.files, instrument, state_dir, args.report_dir, latency=latency)
+
+
+def _latency(args: argparse.Namespace, paper: PaperConfig) -> ReplayLatency | None:
+    """The measured latencies of ``--latency-from``, drawn with ``--seed``; None: the config's."""
+    from makerd.daemon.backtest_latency import LATENCY_SEED, LatencySourceError, latency_from
+
+    if args.latency_from is None:
+        if args.seed is not None:
+            raise LatencySourceError(
+                "--seed seeds the draws of --latency-from; without it the latencies are the "
+                "config's constants and nothing is drawn"
+            )
+        return None
+    seed = LATENCY_SEED if args.seed is None else args.seed
+    return latency_from(args.latency_from, paper, seed=seed)
 
 
 def _output_problem(state_dir: Path, report_dir: Path | None) -> str | None:

@@ -26,11 +26,13 @@ from makerd.venues.paper.latency import (
 )
 
 LATENCY_SEED = 0
-"""The draws' seed: fixed, so a backtest of the same files, config and journal is repeatable."""
+"""The draws' seed unless ``--seed`` gives another: a backtest of the same files, config,
+journal and seed is repeatable."""
 
 
 class LatencySourceError(ValueError):
-    """``--latency-from`` names no journal, or a session it does not hold."""
+    """``--latency-from`` names no journal or a session it does not hold, or ``--seed`` is
+    given without it (nothing to draw)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +43,11 @@ class ReplayLatency:
     statement: str
 
 
-def session_latency(journal: Journal, session_id: int, paper: PaperConfig) -> ReplayLatency:
-    """``session_id``'s measured latencies; the config's constants when it measured none."""
+def session_latency(
+    journal: Journal, session_id: int, paper: PaperConfig, *, seed: int = LATENCY_SEED
+) -> ReplayLatency:
+    """``session_id``'s measured latencies, drawn from a generator seeded with ``seed``; the
+    config's constants when it measured none (then nothing is drawn)."""
     measured: defaultdict[ActionKind, list[int]] = defaultdict(list)
     for row in journal.ack_latencies.ack_latencies(session_id):
         measured[row.kind].append(row.latency_ns)
@@ -56,12 +61,12 @@ def session_latency(journal: Journal, session_id: int, paper: PaperConfig) -> Re
     pooled = [ns for samples in measured.values() for ns in samples]
     statement = (
         f"measured ack latency, session {session_id}, {distribution_text(pooled)} "
-        "(each order action draws a round trip of its kind, half each way)"
+        f"(each order action draws a round trip of its kind, half each way; seed {seed})"
     )
-    return ReplayLatency(model=MeasuredLatency(measured, seed=LATENCY_SEED), statement=statement)
+    return ReplayLatency(model=MeasuredLatency(measured, seed=seed), statement=statement)
 
 
-def latency_from(source: str, paper: PaperConfig) -> ReplayLatency:
+def latency_from(source: str, paper: PaperConfig, *, seed: int = LATENCY_SEED) -> ReplayLatency:
     """``JOURNAL[:SESSION]``: that session's latencies (default: the journal's latest
     session that measured any)."""
     path_text, _, session_text = source.rpartition(":")
@@ -80,6 +85,6 @@ def latency_from(source: str, paper: PaperConfig) -> ReplayLatency:
                 )
             if session_id not in journal.session_ids():
                 raise LatencySourceError(f"--latency-from {source}: no session {session_id}")
-            return session_latency(journal, session_id, paper)
+            return session_latency(journal, session_id, paper, seed=seed)
     except (JournalError, sqlite3.DatabaseError) as error:
         raise LatencySourceError(f"--latency-from {source}: {error}") from None

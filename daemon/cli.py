@@ -182,6 +182,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --replay: the config's constant order latencies, not the session's measured"
         " ones",
     )
+    report.add_argument(
+        "--seed",
+        type=arguments.seed,
+        metavar="N",
+        help="with --replay: seed the draws of the session's measured latencies with N"
+        " (default: 0); the same session and seed give the same replay",
+    )
     report.set_defaults(handler=_report)
 
     ctl_cli.add_commands(commands)
@@ -269,17 +276,26 @@ def _preflight(config: MakerdConfig) -> None:
         raise ConfigError(problems, source="start-up check")
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report_options_problem(args: argparse.Namespace) -> str | None:
     unusable = arguments.state_dir_problem(args.state_dir)
     if unusable:
-        print(f"makerd: --state-dir {args.state_dir} {unusable}", file=sys.stderr)
-        return EXIT_CONFIG
-    from makerd.daemon.sessions import NoJournalError, report_dir_problem, session_report
+        return f"--state-dir {args.state_dir} {unusable}"
+    from makerd.daemon.sessions import report_dir_problem
 
     unwritable = args.report_dir is not None and report_dir_problem(args.report_dir)
     if unwritable:
-        print(f"makerd: --report-dir {args.report_dir} {unwritable}", file=sys.stderr)
+        return f"--report-dir {args.report_dir} {unwritable}"
+    if args.seed is not None and not args.replay:
+        return "--seed goes with --replay (it seeds the replay's latency draws)"
+    return None
+
+
+def _report(args: argparse.Namespace) -> int:
+    problem = _report_options_problem(args)
+    if problem:
+        print(f"makerd: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    from makerd.daemon.sessions import NoJournalError, session_report
 
     if args.replay:
         from makerd.daemon.report_replay_cli import report_replay

@@ -151,34 +151,44 @@ class ControlDesk:
         request_id = parts.answers.new_request()
         parts.send(OPERATOR_COMMANDS[action](request_id=request_id, ts_local=parts.clock.now_ns()))
         applied = parts.answers.wait(request_id, COMMAND_TIMEOUT_S, expected=len(coins))
+        if len(coins) > 1:
+            stopping = parts.gate.reason if parts.gate.closed else None
+            return coins_answer(action, applied, coins, stopping=stopping)
         if not applied:
             return _unanswered(action, parts.gate)
-        if len(coins) == 1:
-            return applied_answer(applied[0])
-        return coins_answer(action, applied, coins)
+        return applied_answer(applied[0])
 
 
 def coins_answer(
-    action: OperatorAction, applied: tuple[OperatorCommandApplied, ...], coins: tuple[str, ...]
+    action: OperatorAction,
+    applied: tuple[OperatorCommandApplied, ...],
+    coins: tuple[str, ...],
+    *,
+    stopping: str | None,
 ) -> Answer:
     """With several coins, every coin's order_manager answers for its own coin.
 
     The pause is the process's (one pause file): the first coin to act pauses it, so the
     others find it paused already. Whether it *was* paused is the first one's finding.
+    ``stopping`` is the reason of a stop that ended the wait before every coin answered.
     """
     was_paused = all(answer.was_paused for answer in applied)
     by_coin = {
         answer.coin: applied_answer(replace(answer, was_paused=was_paused)) for answer in applied
     }
-    said = "; ".join(f"{coin}: {answer['message']}" for coin, answer in by_coin.items())
+    said = [f"{coin}: {answer['message']}" for coin, answer in by_coin.items()]
     missing = [coin for coin in coins if coin not in by_coin]
     if not missing:
-        return {"ok": True, "command": action.value, "coins": by_coin, "message": said}
-    silent = (
-        f"no answer from {', '.join(missing)} within {COMMAND_TIMEOUT_S:g} s: "
-        "it may or may not have acted, check `makerd ctl status`"
-    )
-    return {**_failed(action, f"{said}; {silent}"), "coins": by_coin}
+        return {"ok": True, "command": action.value, "coins": by_coin, "message": "; ".join(said)}
+    if stopping is not None:
+        # The stop ended the wait: these order_managers were not slow, and each coin says so.
+        said += [f"{coin}: {_cut_by_the_stop(stopping)}" for coin in missing]
+    else:
+        said.append(
+            f"no answer from {', '.join(missing)} within {COMMAND_TIMEOUT_S:g} s: "
+            "it may or may not have acted, check `makerd ctl status`"
+        )
+    return {**_failed(action, "; ".join(said)), "coins": by_coin}
 
 
 def applied_answer(applied: OperatorCommandApplied) -> Answer:
@@ -236,15 +246,18 @@ def _sentence(applied: OperatorCommandApplied, flatten: Answer | None, coin: str
 def _unanswered(action: OperatorAction, gate: TradingGate) -> Answer:
     if gate.closed:
         # The stop closed the gate and ended the wait: the order_manager was not slow.
-        return _failed(
-            action,
-            f"makerd is stopping ({gate.reason}) before the order_manager answered: "
-            "it may or may not have acted; the stop cancels every order",
-        )
+        return _failed(action, _cut_by_the_stop(gate.reason))
     return _failed(
         action,
         f"the order_manager did not answer within {COMMAND_TIMEOUT_S:g} s (restarting, "
         "or makerd is stopping); it may or may not have acted: check `makerd ctl status`",
+    )
+
+
+def _cut_by_the_stop(reason: str) -> str:
+    return (
+        f"makerd is stopping ({reason}) before the order_manager answered: "
+        "it may or may not have acted; the stop cancels every order"
     )
 
 

@@ -25,7 +25,7 @@ from typing import TextIO
 from makerd.config.errors import ConfigError
 from makerd.config.loader import parse_config
 from makerd.config.model import MakerdConfig
-from makerd.daemon.backtest_latency import session_latency
+from makerd.daemon.backtest_latency import LATENCY_SEED, session_latency
 from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.replay import run_replay
 from makerd.daemon.report_queue_wait import QUEUE_WAIT_KEY, average_queue_wait
@@ -62,11 +62,15 @@ class ReplayComparison:
 
 
 def compare_with_replay(
-    state_dir: Path, session_id: int | None, *, measured_latency: bool = True
+    state_dir: Path,
+    session_id: int | None,
+    *,
+    measured_latency: bool = True,
+    seed: int = LATENCY_SEED,
 ) -> ReplayComparison:
     """Replay ``session_id`` (default: the latest) of ``state_dir``'s journal, drawing
-    order latencies from the session's measured ones (``measured_latency``, the default)
-    or with the config's constants.
+    order latencies from the session's measured ones with ``seed`` (``measured_latency``,
+    the default) or with the config's constants.
 
     NoJournalError, KeyError (no such session), NotReplayableError, or the backtest's
     RecordingError / EmptyRecordingError for a recording that cannot be replayed.
@@ -78,7 +82,9 @@ def compare_with_replay(
         live = summary_document(report_figures(journal, chosen))
         # Paper orders never reached the venue: its recording holds only the market.
         own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
-        latency = session_latency(journal, chosen, config.paper) if measured_latency else None
+        latency = (
+            session_latency(journal, chosen, config.paper, seed=seed) if measured_latency else None
+        )
         live_wait = average_queue_wait(journal, chosen)
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from makerd.daemon.backtest_latency import LATENCY_SEED
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.daemon.report_compare import format_comparison
 from makerd.daemon.report_replay import NotReplayableError, compare_with_replay
@@ -18,9 +19,17 @@ def report_replay(args: argparse.Namespace) -> int:
     if args.all or args.report_dir is not None:
         print("makerd: --replay takes neither --all nor --report-dir", file=sys.stderr)
         return EXIT_CONFIG
+    if args.seed is not None and args.configured_latency:
+        print(
+            "makerd: --seed seeds the draws of the measured latencies; with "
+            "--configured-latency nothing is drawn",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    seed = LATENCY_SEED if args.seed is None else args.seed
     try:
         comparison = compare_with_replay(
-            args.state_dir, args.session, measured_latency=not args.configured_latency
+            args.state_dir, args.session, measured_latency=not args.configured_latency, seed=seed
         )
     except (NoJournalError, KeyError, NotReplayableError, RecordingError) as error:
         print(f"makerd: report --replay: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@ line states which latency it drew."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -185,6 +186,58 @@ def test_the_backtest_command_states_the_latency_it_drew_and_refuses_a_bad_sourc
     assert missing.returncode == 78
     assert f"--latency-from {tmp_path / 'nothing.sqlite'}: no journal at" in missing.stderr
     assert not (tmp_path / "m" / "journal.sqlite").exists()
+
+
+def test_the_seed_chosen_with_seed_is_stated_and_the_same_seed_fills_the_same(
+    one_minute: Path,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    session = measured_journal(path, [ms * MS for ms in (1, 2, 2, 3, 5, 8, 40)])
+
+    def backtest(name: str, *seed: str) -> tuple[str, list[tuple[str, str, str, str, int, str]]]:
+        done = makerd(
+            "backtest", str(one_minute), *BTC_RULES, "--state-dir", str(tmp_path / name),
+            "--latency-from", f"{path}:{session}", *seed, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout, fill_rows(tmp_path / name)
+
+    default_said, default_fills = backtest("default")
+    first_said, first = backtest("first", "--seed", "5")
+    _, second = backtest("second", "--seed", "5")
+    reports = tmp_path / "reports"
+    makerd(
+        "report", "--state-dir", str(tmp_path / "first"), "--report-dir", str(reports), cwd=tmp_path
+    )
+
+    assert first, "the replay trades"
+    assert first == second, "the same file, journal and seed fill the same"
+    assert first != default_fills, "another seed draws other latencies, so other fills"
+    assert "half each way; seed 0), feed latency as recorded" in default_said
+    assert "half each way; seed 5), feed latency as recorded" in first_said
+    summary = json.loads((reports / "summary.json").read_text("utf-8"))
+    assert summary["latency"].endswith("half each way; seed 5)"), "its reports state the seed"
+
+
+def test_a_seed_with_nothing_to_draw_is_refused(one_minute: Path, tmp_path: Path) -> None:
+    constant = makerd(
+        "backtest", str(one_minute), *BTC_RULES, "--state-dir", str(tmp_path / "s"),
+        "--seed", "5", cwd=tmp_path,
+    )  # fmt: skip
+    not_replayed = makerd("report", "--state-dir", str(tmp_path), "--seed", "5", cwd=tmp_path)
+    configured = makerd(
+        "report", "--state-dir", str(tmp_path), "--replay", "--configured-latency",
+        "--seed", "5", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert constant.returncode == 78
+    assert "--seed seeds the draws of --latency-from" in constant.stderr
+    assert not (tmp_path / "s" / "journal.sqlite").exists()
+    assert not_replayed.returncode == 78
+    assert "--seed goes with --replay" in not_replayed.stderr
+    assert configured.returncode == 78
+    assert "with --configured-latency nothing is drawn" in configured.stderr
 
 
 def test_the_paper_venue_acts_half_a_drawn_round_trip_late_and_answers_half_later() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 import typing
 from decimal import Decimal
@@ -20,6 +21,7 @@ from makerd.config.loader import load_config, parse_config
 from makerd.config.model import MakerdConfig, ModelParams
 from makerd.config.yaml_reader import MAX_CONFIG_BYTES, parse_yaml, read_config_text
 from makerd.daemon.cli import install_config_checks
+from tests.config_doc import documented_keys
 
 install_config_checks()
 
@@ -165,12 +167,88 @@ def test_a_flood_of_problems_is_listed_up_to_a_limit_and_counted_after() -> None
     assert len(error.problems) == 150
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class StatedRange:
+    low: Decimal
+    high: Decimal
+    low_open: bool
+    high_open: bool
+
+
+_RANGE_FORMS = (
+    re.compile(r"from (?P<low>\S+) to (?P<high>\S+)"),
+    re.compile(r"greater than (?P<low>\S+) and at most (?P<high>\S+)"),
+    re.compile(
+        r"(?:within|a fraction in) (?P<left>[\[(])(?P<low>\S+), (?P<high>\S+)(?P<right>[\])])"
+    ),
+)
+_HINT = re.compile(r"(?: \(.*\))?")
+"""What may follow a range: what a typical mistake looks like."""
+
+
+def _stated_range(text: str) -> StatedRange | None:
+    """The range a "may be" cell, or a refusal's "must be", states; None if it states none."""
+    for form in _RANGE_FORMS:
+        match = form.match(text)
+        if match and _HINT.fullmatch(text, match.end()):
+            return StatedRange(
+                Decimal(match["low"]),
+                Decimal(match["high"]),
+                low_open=text.startswith("greater than") or match.groupdict().get("left") == "(",
+                high_open=match.groupdict().get("right") == ")",
+            )
+    return None
+
+
+def _range_refusal(path: str, value: float) -> str | None:
+    """The range the loader states when it refuses ``path`` set to ``value`` (None: admitted).
+
+    Only the field's own range counts: an edge may also break a relation to another field
+    (``margin_soft_at`` 1 is not below ``margin_hard_at``), which is not this check's business.
+    """
+    section, _, key = path.rpartition(".")
+    try:
+        parse_config({section: {key: value}} if section else {key: value}, source="probe")
+    except ConfigError as refused:
+        prefix = f"{path}: must be "
+        stated = [
+            problem.removeprefix(prefix).rpartition(", got ")[0]
+            for problem in refused.problems
+            if problem.startswith(prefix)
+        ]
+        return next((text for text in stated if _stated_range(text)), None)
+    return None
+
+
+def _probes(path: str, documented: StatedRange) -> dict[float, bool]:
+    """Each end of the documented range and a value just past it -> whether it is admitted."""
+    is_int = isinstance(value_at(MakerdConfig(), path), int)
+    probes: dict[float, bool] = {}
+    for end, is_open, outward in (
+        (documented.low, documented.low_open, -1),
+        (documented.high, documented.high_open, 1),
+    ):
+        step = Decimal(1) if is_int else max(abs(end), Decimal(1)) / 10**9
+        as_typed = int if is_int else float
+        probes[as_typed(end)] = not is_open
+        probes[as_typed(end + outward * step)] = False
+    return probes
+
+
 def test_the_documented_ranges_are_the_enforced_ones() -> None:
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "config.md").read_text("utf-8")
-    lines = set(doc.splitlines())
+    documented = {
+        key: stated
+        for key, (_, may_be) in documented_keys().items()
+        if (stated := _stated_range(may_be)) is not None
+    }
+    wrong: dict[str, str] = {}
+    for path, stated in documented.items():
+        for value, admitted in _probes(path, stated).items():
+            refusal = _range_refusal(path, value)
+            if admitted and refusal is not None:
+                wrong[f"{path}: {value}"] = f"refused: must be {refusal}"
+            elif not admitted and (refusal is None or _stated_range(refusal) != stated):
+                wrong[f"{path}: {value}"] = "admitted" if refusal is None else f"must be {refusal}"
 
-    undocumented = [
-        path for path, bound in BOUNDS.items() if f"| `{path}` | {bound.describe()} |" not in lines
-    ]
-
-    assert undocumented == []
+    assert wrong == {}, "docs/config.md states a range the loader does not enforce"
+    assert sorted(set(BOUNDS) - set(documented)) == [], "a bounded field with no documented range"

@@ -114,6 +114,8 @@ FIELD_CASES = [
     field("quoting.order_size", 0),
     field("quoting.order_size", 0.0001, run=True, mode="sim"),
     field("quoting.size_decay", 1.5),
+    field("quoting.size_decay", 0),
+    field("quoting.levels", 10**12),
     field("quoting.refresh_interval_ms", 0),
     field("quoting.volatility_halflife_s", 1e300),
     field("quoting.model", "glfz"),

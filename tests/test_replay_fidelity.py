@@ -12,8 +12,8 @@ agree in total would be luck, not evidence. It also checks what the replay needs
 the session's own orders out of its recording: the journal kept them, and each of its
 fills is known by a trade id that the recording printed. And what the replay draws its
 order latencies from: one measured latency per acknowledged placement, each plausible
-for a round trip on loopback; the replay says it drew them, and gives both sides' queue
-wait.
+for a round trip on loopback; the replay says it drew them, with which seed (``--seed``),
+and gives both sides' queue wait.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     latencies, placements_acknowledged = measured(state)
 
     result = replay_report(tmp_path, state)
+    reseeded = replay_report(tmp_path, state, "--seed", "3")
 
     print(result.stdout)
     assert result.returncode == 0, result.stderr
@@ -139,6 +140,9 @@ def test_a_live_session_is_replayed_from_its_own_recording_and_config(
     assert f"replay order latency: measured ack latency, session 1, n={len(latencies)}, p50" in (
         result.stdout
     )
+    assert "half each way; seed 0)" in result.stdout, "the default seed is stated"
+    assert reseeded.returncode == 0, reseeded.stderr
+    assert "half each way; seed 3)" in reseeded.stdout, "--seed draws with that seed"
     live_wait, replay_wait = figures(result.stdout, "average queue wait (s)")
     assert live_wait > 0
     assert replay_wait > 0
