@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from makerd.daemon.exit_codes import (
 )
 from makerd.daemon.gauges import register_process_gauges
 from makerd.daemon.journal import Journal
+from makerd.daemon.journal_store import JournalError
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.logs import say_error
 from makerd.daemon.merged_metrics import coin_metrics_in
@@ -126,9 +128,29 @@ class MakerdRun:
             return EXIT_FAILURE
         if install_signals:
             self._flags.install()
+        # The journal opens before the exchange is touched: a session makerd could not
+        # account for (a full disk, a broken file) must never start trading.
+        journal = self._open_journal()
+        if journal is None:
+            return EXIT_FAILURE
+        try:
+            return self._run_journaled(journal, duration_s)
+        finally:
+            journal.close()
+
+    def _open_journal(self) -> Journal | None:
+        path = self._state_dir / "journal.sqlite"
+        try:
+            return Journal(path)
+        except (JournalError, sqlite3.Error, OSError) as error:
+            say_error(f"makerd: cannot open the journal {path}: {error}; refusing to trade")
+            return None
+
+    def _run_journaled(self, journal: Journal, duration_s: float | None) -> int:
         parts = self._parts
         config, basket = parts.config, parts.basket
-        # The venue first: a missing key or an unknown coin must not leave a session behind.
+        # The venue before the session row: a missing key or an unknown coin must not
+        # leave a session behind.
         try:
             venue = build_venue(
                 config,
@@ -145,18 +167,19 @@ class MakerdRun:
             venue.stop()
             say_error("\n".join(["makerd: invalid configuration", *size_problems]))
             return EXIT_CONFIG
-        journal = Journal(self._state_dir / "journal.sqlite")
-        session_id = journal.start_session(
-            mode=config.mode.value,
-            coin=basket.label,
-            ts_ns=parts.clock.now_ns(),
-            account=venue.account_id,
-        )
-        record_settings(journal, session_id, config, mode=config.mode.value)
         try:
-            return self._run_session(journal, session_id, venue, duration_s)
-        finally:
-            journal.close()
+            session_id = journal.start_session(
+                mode=config.mode.value,
+                coin=basket.label,
+                ts_ns=parts.clock.now_ns(),
+                account=venue.account_id,
+            )
+            record_settings(journal, session_id, config, mode=config.mode.value)
+        except (JournalError, sqlite3.Error, OSError) as error:
+            venue.stop()
+            say_error(f"makerd: cannot journal the session: {error}; refusing to trade")
+            return EXIT_FAILURE
+        return self._run_session(journal, session_id, venue, duration_s)
 
     def _state_dir_problem(self) -> str | None:
         try:
