@@ -287,6 +287,8 @@ def _report_options_problem(args: argparse.Namespace) -> str | None:
         return f"--report-dir {args.report_dir} {unwritable}"
     if args.seed is not None and not args.replay:
         return "--seed goes with --replay (it seeds the replay's latency draws)"
+    if args.configured_latency and not args.replay:
+        return "--configured-latency goes with --replay (it sets the replay's latency)"
     return None
 
 

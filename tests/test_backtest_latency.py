@@ -240,6 +240,13 @@ def test_a_seed_with_nothing_to_draw_is_refused(one_minute: Path, tmp_path: Path
     assert "with --configured-latency nothing is drawn" in configured.stderr
 
 
+def test_a_replay_option_without_replay_is_refused_not_ignored(tmp_path: Path) -> None:
+    alone = makerd("report", "--state-dir", str(tmp_path), "--configured-latency", cwd=tmp_path)
+
+    assert alone.returncode == 78, alone.stdout + alone.stderr
+    assert "--configured-latency goes with --replay" in alone.stderr
+
+
 def test_the_paper_venue_acts_half_a_drawn_round_trip_late_and_answers_half_later() -> None:
     exchange = PaperExchange(
         BTC_PAPER,
