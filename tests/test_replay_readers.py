@@ -139,6 +139,11 @@ def test_an_unknown_kind_of_file_is_refused_before_reading(tmp_path: Path) -> No
         ReplayStream([path], coin="BTC")
 
 
+def test_a_directory_given_as_a_recording_is_named_as_one(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="is a directory: give the files in it"):
+        ReplayStream([tmp_path], coin="BTC")
+
+
 def test_an_archive_hour_merges_books_and_node_trades_by_time(tmp_path: Path) -> None:
     book_file = write_archive_hour(
         tmp_path,

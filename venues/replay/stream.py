@@ -41,6 +41,8 @@ class ReplayStream:
 
     def __init__(self, paths: Sequence[Path], *, coin: str) -> None:
         for path in paths:
+            if path.is_dir():
+                raise RecordingError(path, 0, "is a directory: give the files in it")
             if not path.is_file():
                 raise RecordingError(path, 0, "no such file")
         self.recordings = [reader for path in paths for reader in open_recording(path, coin=coin)]
