@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from makerd.config import extensions
-from makerd.config.bounds import BOUNDS, WHOLE_PRICE_BPS, Bound, value_at
+from makerd.config.bounds import WHOLE_PRICE_BPS, bound_problems
 from makerd.config.model import MakerdConfig, Mode
 from makerd.protocol.instrument import Instrument
 
@@ -193,7 +193,14 @@ def _model_problems(config: MakerdConfig) -> list[str]:
 
 
 def relation_problems(config: MakerdConfig) -> list[str]:
-    """One ``path: problem`` line per pair (or group) of fields that contradict each other."""
+    """One ``path: problem`` line per pair (or group) of fields that contradict each other.
+
+    Judged only once every field is within its own range: a relation computed from a
+    value already refused could only add noise, or fail outright (a ladder of 10**12
+    levels, a lot of 10**-100).
+    """
+    if bound_problems(config):
+        return []
     problems: list[str] = []
     risk, feed, watchdog = config.risk, config.feed, config.watchdog
     if risk.stale_feed_halt_s < feed.stale_after_s:
@@ -250,22 +257,10 @@ def _dead_man_switch_problems(config: MakerdConfig) -> list[str]:
     return problems
 
 
-def _within_bounds(config: MakerdConfig, *paths: str) -> bool:
-    return all(_admitted(BOUNDS[path], value_at(config, path)) for path in paths)
-
-
-def _admitted(bound: Bound, value: object) -> bool:
-    return isinstance(value, int | float | Decimal) and bound.admits(value)
-
-
 def _ladder(config: MakerdConfig) -> tuple[str, int, Decimal, Decimal] | None:
     """(size path, levels, first size, decay) of the configured ladder, when it has one."""
     quoting = config.quoting
     if quoting.model == extensions.BUILT_IN_MODEL:
-        if not _within_bounds(config, "quoting.levels", "quoting.order_size", "quoting.size_decay"):
-            # Their own ranges say what is wrong; a ladder of 10**12 levels, or one that
-            # raises 0 to the power 0, is not to be built just to be refused again.
-            return None
         return "quoting.order_size", quoting.levels, quoting.order_size, quoting.size_decay
     params = quoting.params.as_dict()
     size = params.get("order_size")
@@ -284,7 +279,7 @@ def _ladder(config: MakerdConfig) -> tuple[str, int, Decimal, Decimal] | None:
 def _ladder_problems(config: MakerdConfig) -> list[str]:
     problems: list[str] = []
     quoting = config.quoting
-    if quoting.model == extensions.BUILT_IN_MODEL and _within_bounds(config, "quoting.levels"):
+    if quoting.model == extensions.BUILT_IN_MODEL:
         deepest = quoting.first_level_bps + quoting.level_spacing_bps * (quoting.levels - 1)
         if deepest >= WHOLE_PRICE_BPS:
             problems.append(

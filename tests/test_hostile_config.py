@@ -105,6 +105,7 @@ FIELD_CASES = [
     field("sim.seed", -1),
     field("sim.start_price", 1e300),
     field("sim.sz_decimals", 9),
+    field("sim.sz_decimals", 100),
     field("sim.step_ms", 0),
     field("paper.order_entry_latency_ms", 10**9),
     field("paper.taker_fee_rate", 0.5),
