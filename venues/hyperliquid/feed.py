@@ -8,7 +8,7 @@ parse, or fails a check of its :class:`FrameGuard` (a coin this session does not
 a price outside the band around the last good mid, a time beyond the clock-skew bound,
 a crossed book), is counted, logged at a rate limit and reported as
 :class:`FeedMessageDropped`, never raised. Only a book that passed every check moves
-the band's anchor, and only when the anchor is due to move (about once a second).
+the band's anchor, and only when the anchor is due to move (5 s old, or 1 % off).
 """
 
 from __future__ import annotations

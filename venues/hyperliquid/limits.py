@@ -18,9 +18,12 @@ from makerd.protocol.market import DropReason
 from makerd.venues.hyperliquid.errors import FeedParseError
 
 _NS_PER_S: Final = 1_000_000_000
-_REANCHOR_SHARE: Final = 10
-"""The band's anchor moves once it is a tenth of its lifetime old or a tenth of the band
-away from the market (see :meth:`FrameGuard.anchor_due`)."""
+_REANCHOR_AGE_SHARE: Final = 2
+"""The band's anchor moves once it is half its lifetime old (so it never lapses while good
+books arrive) ..."""
+_REANCHOR_DRIFT_SHARE: Final = 10
+"""... or once the market is a tenth of the band away from it (see
+:meth:`FrameGuard.anchor_due`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,8 +32,8 @@ class FrameLimits:
 
     price_band_pct: Decimal = Decimal(10)
     """Prices must lie within this percentage of the last good mid. Books arrive about
-    twice a second, and the anchor moves once it is a tenth of ``band_reanchor_s`` old or
-    a tenth of the band off the market (1 s, 1 % by default); a major
+    twice a second, and the anchor moves once it is half ``band_reanchor_s`` old or a
+    tenth of the band off the market (5 s, 1 % by default); a major
     perpetual moving 10 % between two books is a market the quoter should leave anyway
     (the feed goes stale and quotes come down), while a price from another coin or a
     mangled digit string is refused."""
@@ -139,17 +142,17 @@ class FrameGuard:
                 )
 
     def anchor_due(self, coin: str, mid: Decimal, ts_local: int) -> bool:
-        """Whether a good book at ``mid`` should move the band: the anchor is missing, a
-        tenth of its lifetime old, or a tenth of the band away from ``mid``.
+        """Whether a good book at ``mid`` should move the band: the anchor is missing,
+        half its lifetime old, or a tenth of the band away from ``mid``.
 
-        So the band sits at most a tenth of its width (and a second) from where moving it
-        on every book would put it, and refuses the same garbage; meanwhile only about one
-        book a second pays for the full order check a move needs.
+        So the band sits at most a tenth of its width from where moving it on every book
+        would put it, and refuses the same garbage; meanwhile only about one book in ten
+        pays for the full order check a move needs.
         """
         anchor = self._anchors.get(coin)
-        if anchor is None or ts_local - anchor[1] > self._reanchor_ns // _REANCHOR_SHARE:
+        if anchor is None or ts_local - anchor[1] > self._reanchor_ns // _REANCHOR_AGE_SHARE:
             return True
-        return abs(mid - anchor[0]) > anchor[0] * self._band / _REANCHOR_SHARE
+        return abs(mid - anchor[0]) > anchor[0] * self._band / _REANCHOR_DRIFT_SHARE
 
     def anchor(self, coin: str, mid: Decimal, ts_local: int) -> None:
         """A book that passed every check moves the band of its coin."""
