@@ -204,7 +204,7 @@ def _replay(
         result = run_replay(
             config,
             files,
-            instrument=instruments[0] if len(instruments) == 1 else instruments,
+            instrument=instruments,
             state_dir=state_dir,
             on_progress=progress,
             latency=latency,

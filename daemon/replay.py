@@ -97,8 +97,6 @@ def run_replay(
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    if own is not None and len(coins) > 1:
-        raise ValueError("own orders are taken out of one coin's recording only")
     stream = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
     model = None if latency is None else latency.model

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+import lz4.frame
 import pytest
 
 from makerd.config.model import CoinSpec, MakerdConfig
 from makerd.daemon.journal import Journal
 from makerd.daemon.replay import instrument_from_steps, run_replay
 from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.venues.hyperliquid.recording_rules import save_rules
+from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from tests.replay_kit import MS, T0, iso, l2_book, write_archive_hour
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 ETH = instrument_from_steps("ETH", tick=Decimal("0.1"), lot=Decimal("0.0001"))
@@ -215,3 +220,28 @@ def test_a_backtest_of_two_coins_prints_the_account_and_each_coin_as_report_does
     assert all(line in report.stdout for line in coin_lines), "the same lines as report's"
     printed = [line.split()[0] for line in backtest.stdout.splitlines() if "1201 books" in line]
     assert printed == ["BTC", "ETH"], "what each coin replayed"
+
+
+def test_two_coins_archive_books_of_one_hour_bring_its_trades_file_once(tmp_path: Path) -> None:
+    trade_rows: list[dict[str, object]] = [
+        {"coin": coin, "side": "A", "time": iso(T0 + 100 * MS), "px": px, "sz": "0.3",
+         "hash": f"0x{n}", "side_info": [{}, {}]}
+        for n, (coin, px) in enumerate([("BTC", "100"), ("ETH", "30"), ("SOL", "5")])
+    ]  # fmt: skip
+    btc_books = write_archive_hour(
+        tmp_path, books=[(T0, l2_book(T0 // MS, "100", "101"))], trade_rows=trade_rows
+    )
+    eth_books = btc_books.with_name("ETH.lz4")
+    eth_line = {
+        "time": iso(T0 + MS),
+        "ver_num": 1,
+        "raw": l2_book(T0 // MS, "30", "31", coin="ETH"),
+    }
+    eth_books.write_bytes(lz4.frame.compress((json.dumps(eth_line) + "\n").encode()))
+
+    events = list(ReplayStream([btc_books, eth_books], coin=frozenset({"BTC", "ETH"})))
+
+    books = [(e.coin, e.ts_local) for e in events if isinstance(e, BookSnapshotReceived)]
+    assert books == [("BTC", T0), ("ETH", T0 + MS)]
+    prints = [e.trade_id for e in events if isinstance(e, TradePrinted)]
+    assert prints == ["BTC:0x0:1", "ETH:0x1:2"], "each trade once, SOL's left out"
