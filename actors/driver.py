@@ -2,18 +2,23 @@
 
 It runs the very same state machines as the pykka runtime, routed by the same table,
 against a venue stepped on the same simulated clock. Tests and backtests use it; the
-result depends only on the inputs and the seed.
+result depends only on the inputs and the seed. With several coins it names each coin's
+own actors (``quoter:ETH``) with the :class:`CoinAddressing` the pykka runtime's router
+uses, so a message reaches the same actors in both.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
+from functools import partial
 
+from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.gate import TradingGate
 from makerd.actors.pong import answer_ping
 from makerd.actors.routing import (
     ACTOR_ROLES,
+    COIN_ROLES,
     OBSERVER,
     ROUTES,
     VENUE,
@@ -38,7 +43,10 @@ class DeterministicDriver:
         timer_interval_ns: int,
         observer: Callable[[object], None] | None = None,
         gate: TradingGate | None = None,
+        addressing: CoinAddressing | None = None,
     ) -> None:
+        """``addressing`` names each coin's own actors when there are several coins; the
+        logics of a per-coin role are then keyed ``role:COIN``."""
         self.logics = dict(logics)
         self._venue = venue
         self.clock = clock
@@ -56,11 +64,17 @@ class DeterministicDriver:
         }
         self._handlers[VENUE] = self._submit
         self._handlers[OBSERVER] = self._observe
+        # One coin keeps the bare table lookup: the addressed one costs a call per role.
+        self._enqueue: Callable[[deque[tuple[str, object]], object], None] = (
+            _enqueue if addressing is None else partial(_enqueue_addressed, addressing.names)
+        )
+        # The actors in supervision order, each coin's after the shared roles before it.
+        self._actors = tuple(name for role in ACTOR_ROLES for name in _playing(role, self.logics))
 
     def start(self) -> None:
         """Start each role in supervision order, delivering what their start produces."""
         now = self.clock.now_ns()
-        for role in ACTOR_ROLES:
+        for role in self._actors:
             start = getattr(self.logics.get(role), "start", None)
             if start is not None:
                 for message in start(now):
@@ -68,7 +82,7 @@ class DeterministicDriver:
 
     def stop(self) -> None:
         """Stop each role in reverse supervision order, as a supervisor's stop would."""
-        for role in reversed(ACTOR_ROLES):
+        for role in reversed(self._actors):
             stop = getattr(self.logics.get(role), "stop", None)
             if stop is not None:
                 stop()
@@ -100,19 +114,18 @@ class DeterministicDriver:
             self._next_timer_ns = now + self._timer_interval_ns
             # One tick for every role, as the live ticker sends it.
             tick = TimerFired(ts_local=now)
-            for role in ACTOR_ROLES:
-                if role in self.logics:
-                    self._run(deque([(role, tick)]))
+            for role in self._actors:
+                self._run(deque([(role, tick)]))
 
     def deliver(self, message: object) -> None:
         """Deliver one message and everything it causes, breadth first, to completion."""
         queue: deque[tuple[str, object]] = deque()
-        _enqueue(queue, message)
+        self._enqueue(queue, message)
         self._run(queue)
 
     def _run(self, queue: deque[tuple[str, object]]) -> None:
         # Every replayed event passes here: no generator or wrapper per message.
-        handlers, popleft = self._handlers, queue.popleft
+        handlers, popleft, enqueue = self._handlers, queue.popleft, self._enqueue
         while queue:
             role, item = popleft()
             self.delivered += 1
@@ -122,7 +135,7 @@ class DeterministicDriver:
                 handler = handlers.get(role)
                 out = handler(item) if handler is not None else []
             for message in out:
-                _enqueue(queue, message)
+                enqueue(queue, message)
 
     def _observe(self, message: object) -> list[object]:
         if self._observer is not None:
@@ -150,3 +163,27 @@ def _enqueue(queue: deque[tuple[str, object]], message: object) -> None:
             return
         roles = recipients(message)  # names the type that has no route
     queue.extend([(role, message) for role in roles])
+
+
+def _enqueue_addressed(
+    names: Callable[[str, object], tuple[str, ...]],
+    queue: deque[tuple[str, object]],
+    message: object,
+) -> None:
+    """:func:`_enqueue` with several coins: each role becomes the actors ``names`` gives it."""
+    roles = ROUTES.get(type(message))
+    if roles is None:
+        if isinstance(message, Directed):
+            queue.append((message.to, message.message))
+            return
+        roles = recipients(message)
+    queue.extend([(name, message) for role in roles for name in names(role, message)])
+
+
+def _playing(role: str, logics: Mapping[str, Logic]) -> tuple[str, ...]:
+    """The actors of ``logics`` that play ``role``: itself, or each coin's ``role:COIN``."""
+    if role in logics:
+        return (role,)
+    if role not in COIN_ROLES:
+        return ()
+    return tuple(name for name in logics if name.partition(":")[0] == role)

@@ -16,12 +16,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from makerd.actors.coin_addressing import PerCoinLogic
 from makerd.actors.driver import DeterministicDriver
 from makerd.actors.gate import TradingGate
 from makerd.actors.own_order_log import OwnOrderLog
-from makerd.actors.routing import FILL_TRACKER, QUOTER
+from makerd.actors.routing import FILL_TRACKER, QUOTER, Logic
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.model import MakerdConfig
-from makerd.daemon.cloids import CloidFactory
+from makerd.daemon.basket import Basket
+from makerd.daemon.basket_wiring import basket_factories
+from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.journal import Journal
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.report import SessionSummary, summarize, summary_to_json
@@ -34,7 +38,6 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
 from makerd.protocol.risk import KillSwitchTripped
 from makerd.venues.base import SteppedVenue
-from makerd.venues.paper.exchange import PaperExchange
 from makerd.venues.sim.venue import SimVenue, sim_instrument
 
 NS_PER_S = 1_000_000_000
@@ -72,10 +75,12 @@ class SimCounters:
 
 
 class PaperBackedVenue(SteppedVenue, Protocol):
-    """A stepped venue whose fills come from the paper exchange (sim, replay)."""
+    """A stepped venue whose fills come from paper exchanges (sim, replay)."""
 
     @property
-    def exchange(self) -> PaperExchange: ...
+    def open_order_count(self) -> int:
+        """How many of our orders it holds (every coin's)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +90,8 @@ class SessionRun:
     session_id: int
     summary: SessionSummary
     counters: SimCounters
-    tracked_position: Decimal
+    tracked_positions: dict[str, Decimal]
+    """Each coin's position as the fill tracker booked it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +120,7 @@ def run_simulated(
     widening: list[float] = []
     run = run_session(
         config,
-        instrument=instrument,
+        instruments=(instrument,),
         venue=venue,
         clock=clock,
         state_dir=state_dir,
@@ -127,7 +133,7 @@ def run_simulated(
         counters=run.counters,
         venue_position=venue.exchange.position,
         venue_open_orders=venue.exchange.open_order_count,
-        tracked_position=run.tracked_position,
+        tracked_position=run.tracked_positions[instrument.coin],
         widening_mean=statistics.fmean(widening) if widening else 1.0,
         widening_final=widening[-1] if widening else 1.0,
     )
@@ -146,7 +152,7 @@ def _run_sampling_the_guard(driver: DeterministicDriver, seconds: float) -> list
 def run_session(
     config: MakerdConfig,
     *,
-    instrument: Instrument,
+    instruments: tuple[Instrument, ...],
     venue: PaperBackedVenue,
     clock: ManualClock,
     state_dir: Path,
@@ -158,9 +164,13 @@ def run_session(
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
-    ``watch`` sees every routed message. ``latency_statement`` states the latency when it
-    is not the config's constants; ``keep_own_orders`` journals every change of our orders
-    (table ``own_orders``), as a live session that records does.
+    ``instruments``: one coin's, or each coin's of a several-coin run, which gets the very
+    machines a live run of those coins builds (:mod:`daemon.basket_wiring`), addressed per
+    coin as live addresses them; its ``venue`` must route client ids by their coin's lane
+    (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every routed message.
+    ``latency_statement`` states the latency when it is not the config's constants;
+    ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
+    live session that records does.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -170,20 +180,30 @@ def run_session(
     # This run alone writes the journal: a commit per row costs more than the row itself.
     journal.group_writes(JOURNAL_WRITES_PER_COMMIT)
     gate = TradingGate()
+    coins = tuple(instrument.coin for instrument in instruments)
     try:
-        session_id = journal.start_session(mode="backtest", coin=config.coin, ts_ns=clock.now_ns())
+        session_id = journal.start_session(
+            mode="backtest", coin=COIN_SEPARATOR.join(coins), ts_ns=clock.now_ns()
+        )
         record_settings(journal, session_id, config, mode="backtest", latency=latency_statement)
+        # The session id as the run prefix: the same inputs give the same client ids.
+        basket = Basket(coins=coins, cloids=CoinCloids(coins, run_prefix=session_id))
         deps = Dependencies(
             config=config,
-            instrument=instrument,
+            instrument=instruments[0],
             journal=journal,
             session_id=session_id,
             latch=KillSwitchLatch(state_dir),
-            new_cloid=CloidFactory(run_prefix=session_id),
+            new_cloid=basket.cloids.factories[coins[0]],
             clock=clock,
             gate=gate,
         )
-        logics = {role: build() for role, build in logic_factories(deps).items()}
+        factories = (
+            basket_factories(deps, instruments=instruments, cloids=basket.cloids)
+            if basket.several
+            else logic_factories(deps)
+        )
+        logics = {role: build() for role, build in factories.items()}
         counters = SimCounters()
         own_log = (
             OwnOrderLog(journal=journal.own_orders, session_id=session_id)
@@ -203,19 +223,20 @@ def run_session(
             timer_interval_ns=100 * NS_PER_MS,
             observer=_all(observers),
             gate=gate,
+            addressing=basket.addressing(),
         )
         driver.start()
         drive(driver)
         driver.stop()
         if own_log is not None:
             own_log.flush()
-        tracked = logics[FILL_TRACKER].ledger.position  # type: ignore[attr-defined]
+        tracked = _tracked_positions(logics[FILL_TRACKER], coins)
         journal.record_order_event(
             session_id,
             ts_ns=clock.now_ns(),
             cloid="*",
             event="stopped",
-            detail=f"venue_open_orders={venue.exchange.open_order_count} reason={end_reason}",
+            detail=f"venue_open_orders={venue.open_order_count} reason={end_reason}",
         )
         summary = summarize(journal, session_id)
         journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
@@ -223,10 +244,19 @@ def run_session(
             session_id=session_id,
             summary=summary,
             counters=counters,
-            tracked_position=tracked,
+            tracked_positions=tracked,
         )
     finally:
         journal.close()
+
+
+def _tracked_positions(fill_tracker: Logic, coins: tuple[str, ...]) -> dict[str, Decimal]:
+    """Each coin's booked position: one ledger, or one per coin behind one fill tracker."""
+    if isinstance(fill_tracker, PerCoinLogic):
+        ledgers = {coin: fill_tracker.logics[coin] for coin in coins}
+    else:
+        ledgers = {coins[0]: fill_tracker}
+    return {coin: ledger.ledger.position for coin, ledger in ledgers.items()}  # type: ignore[attr-defined]
 
 
 def _all(observers: list[Callable[[object], None]]) -> Callable[[object], None]:

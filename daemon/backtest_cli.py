@@ -1,5 +1,9 @@
 """``makerd backtest FILE...``: replay recordings and print what the strategy would have done.
 
+Several coins (``coins:`` in the config, or ``--coin BTC,ETH``) are replayed together from
+the same files, and the summary is the account's and each coin's, as a live run's stop
+prints it.
+
 Arguments, the config and the instrument's rules are all checked before anything is
 read or written (exit 78), and so are the files' existence and kind. A recording that
 turns out unreadable part-way ends the run with ``FILE:LINE: problem`` (exit 1), never a
@@ -17,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.errors import ConfigError
 from makerd.config.loader import load_config
 from makerd.config.model import MakerdConfig, PaperConfig
@@ -54,7 +59,11 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         type=arguments.path_argument,
         help="YAML config (default: the packaged sim.yaml)",
     )
-    backtest.add_argument("--coin", type=arguments.coin, help="override the config's coin")
+    backtest.add_argument(
+        "--coin",
+        type=arguments.coins,
+        help="the coin, or several: BTC,ETH (overrides the config's coin or coins)",
+    )
     backtest.add_argument(
         "--state-dir",
         type=arguments.path_argument,
@@ -91,12 +100,15 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
 def run_backtest(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every makerd command builds this command's parser.
     from makerd.daemon.backtest_latency import LatencySourceError
+    from makerd.daemon.backtest_rules import replay_instruments
     from makerd.daemon.replay import InstrumentRulesError
-    from makerd.daemon.wiring import order_size_problem
 
     try:
         config = _config(args)
-        instrument = _instrument(args, config.coin)
+        coins = tuple(spec.coin for spec in config.coin_specs())
+        instruments = replay_instruments(
+            args.files, coins, meta=args.meta, tick=args.tick, lot=args.lot
+        )
         latency = _latency(args, config.paper)
     except ConfigError as error:
         print(f"makerd: invalid configuration\n{error}", file=sys.stderr)
@@ -104,9 +116,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     except (InstrumentRulesError, LatencySourceError) as error:
         print(f"makerd: backtest: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    size_problem = order_size_problem(config, instrument)
-    if size_problem is not None:
-        print(f"makerd: invalid configuration\n{size_problem}", file=sys.stderr)
+    size_problems = _size_problems(config, instruments)
+    if size_problems:
+        print("makerd: invalid configuration\n" + "\n".join(size_problems), file=sys.stderr)
         return EXIT_CONFIG
     files_problem = _files_problem(args.files, config.coin)
     if files_problem is not None:
@@ -118,7 +130,21 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"makerd: {unusable}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _replay(config, args.files, instrument, state_dir, args.report_dir, latency=latency)
+    return _replay(config, args.files, instruments, state_dir, args.report_dir, latency=latency)
+
+
+def _size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
+    """Each coin's order size against its own lot (its own quoting section applied)."""
+    from makerd.daemon.basket_wiring import coin_quoting
+    from makerd.daemon.wiring import order_size_problem
+
+    problems = []
+    for instrument in instruments:
+        own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
+        problem = order_size_problem(own, instrument)
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
 def _latency(args: argparse.Namespace, paper: PaperConfig) -> ReplayLatency | None:
@@ -161,7 +187,7 @@ def _write_report(state_dir: Path, session_id: int, report_dir: Path) -> int:
 def _replay(
     config: MakerdConfig,
     files: list[Path],
-    instrument: Instrument,
+    instruments: tuple[Instrument, ...],
     state_dir: Path,
     report_dir: Path | None,
     *,
@@ -172,12 +198,13 @@ def _replay(
     from makerd.venues.replay.errors import RecordingError
     from makerd.venues.replay.venue import EmptyRecordingError
 
+    coins = tuple(instrument.coin for instrument in instruments)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
         result = run_replay(
             config,
             files,
-            instrument=instrument,
+            instrument=instruments,
             state_dir=state_dir,
             on_progress=progress,
             latency=latency,
@@ -189,7 +216,7 @@ def _replay(
         return EXIT_FAILURE
     except EmptyRecordingError:
         print(
-            f"makerd: backtest: no {config.coin} data in {', '.join(map(str, files))}",
+            f"makerd: backtest: no {' or '.join(coins)} data in {', '.join(map(str, files))}",
             file=sys.stderr,
         )
         return EXIT_FAILURE
@@ -197,13 +224,15 @@ def _replay(
     paper = config.paper
     seconds = (result.last_ns - result.first_ns) / NS_PER_S
     journal = state_dir / "journal.sqlite"
-    print(f"session {result.run.session_id} (backtest, {config.coin}) in {journal}")
+    label = COIN_SEPARATOR.join(coins)
+    print(f"session {result.run.session_id} (backtest, {label}) in {journal}")
     print(
-        f"replayed {seconds:.1f} s: {replayed.get('books', 0)} books, "
-        f"{replayed.get('trades', 0)} trades (+{replayed.get('trades_before_first_book', 0)} "
-        f"from before the first book, not matched), {replayed.get('dropped', 0)} dropped, "
-        f"{replayed.get('gaps', 0)} gaps"
+        f"replayed {seconds:.1f} s: {_market_counts(replayed)}, "
+        f"{replayed.get('dropped', 0)} dropped, {replayed.get('gaps', 0)} gaps"
     )
+    width = max(len(coin) for coin in coins)
+    for coin, counts in result.replayed_by_coin.items():
+        print(f"  {coin:<{width}}  {_market_counts(counts)}")
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     orders = (
@@ -216,9 +245,31 @@ def _replay(
         f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
     )
     print(format_summary(result.run.summary))
+    if len(coins) > 1:
+        print(_coin_lines(journal, result.run.session_id, coins))
     if report_dir is None:
         return EXIT_OK
     return _write_report(state_dir, result.run.session_id, report_dir)
+
+
+def _market_counts(replayed: dict[str, int]) -> str:
+    return (
+        f"{replayed.get('books', 0)} books, {replayed.get('trades', 0)} trades "
+        f"(+{replayed.get('trades_before_first_book', 0)} from before the first book, "
+        "not matched)"
+    )
+
+
+def _coin_lines(path: Path, session_id: int, coins: tuple[str, ...]) -> str:
+    """Each coin's own line, as a live run of several coins prints it at its stop."""
+    from makerd.daemon.coin_report import coin_lines
+    from makerd.daemon.journal import Journal
+
+    journal = Journal(path)
+    try:
+        return coin_lines(journal, session_id, coins)
+    finally:
+        journal.close()
 
 
 class _Progress:
@@ -240,7 +291,8 @@ class _Progress:
 def _config(args: argparse.Namespace) -> MakerdConfig:
     config = load_config(args.config)
     if args.coin is not None:
-        config = dataclasses.replace(config, coin=args.coin)
+        overrides = arguments.coin_overrides(config, args.coin)
+        config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
     return config
 
 
@@ -254,43 +306,6 @@ def _files_problem(files: list[Path], coin: str) -> str | None:
     except RecordingError as error:
         return str(error)
     return None
-
-
-def _instrument(args: argparse.Namespace, coin: str) -> Instrument:
-    from makerd.daemon.replay import (
-        InstrumentRulesError,
-        instrument_from_meta,
-        instrument_from_steps,
-    )
-
-    if args.meta is not None:
-        if args.tick is not None or args.lot is not None:
-            raise InstrumentRulesError("give --meta or --tick and --lot, not both")
-        return instrument_from_meta(args.meta, coin)
-    if args.tick is None and args.lot is None:
-        return recorded_instrument(args.files, coin)
-    if args.tick is None or args.lot is None:
-        raise InstrumentRulesError("give both --tick and --lot, or neither")
-    return instrument_from_steps(coin, tick=args.tick, lot=args.lot)
-
-
-def recorded_instrument(files: list[Path], coin: str) -> Instrument:
-    """``coin``'s rules from the rules file the recorder left beside the first file that
-    has one; InstrumentRulesError when none does (a backtest never guesses them)."""
-    from makerd.daemon.replay import InstrumentRulesError
-    from makerd.venues.hyperliquid.recording_rules import RULES_NAME, RulesFileError, load_rules
-
-    for directory in dict.fromkeys(path.parent for path in files):
-        rules = directory / RULES_NAME
-        if rules.is_file():
-            try:
-                return load_rules(rules, coin)
-            except RulesFileError as error:
-                raise InstrumentRulesError(str(error)) from None
-    raise InstrumentRulesError(
-        f"the instrument's rules are missing: no {RULES_NAME} beside the recordings; "
-        "give --meta FILE (a saved meta response) or both --tick and --lot"
-    )
 
 
 def _step(text: str) -> Decimal:

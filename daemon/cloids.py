@@ -51,3 +51,16 @@ class CoinCloids:
             return None
         lane = int(match.group(2), 16)
         return self._coins[lane] if lane < len(self._coins) else None
+
+
+def coin_of_lane(coins: tuple[str, ...], cloid: str) -> str | None:
+    """The coin whose lane an id of any run counts in (None: not a makerd id).
+
+    A backtest's venue is built before its session, whose id is the run prefix: every id
+    it sees is that run's own, so the lane alone says whose it is.
+    """
+    match = _CLOID.fullmatch(cloid)
+    if match is None:
+        return None
+    lane = int(match.group(2), 16)
+    return coins[lane] if lane < len(coins) else None

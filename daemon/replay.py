@@ -2,7 +2,9 @@
 
 Time is event-driven: the driver steps straight to the next recorded event, paper-exchange
 event or timer tick, so a quiet hour costs nothing and every message is replayed at its
-own local receive time. The session lands in the journal as a live run's would.
+own local receive time. The session lands in the journal as a live run's would. Several
+coins are replayed from the same files at once, each against its own paper exchange, by
+the machines a live run of those coins builds.
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from makerd.actors.driver import DeterministicDriver
 from makerd.config.model import MakerdConfig
 from makerd.daemon.backtest import SessionRun, run_session
 from makerd.daemon.backtest_latency import ReplayLatency
+from makerd.daemon.cloids import coin_of_lane
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.venue import ReplayVenue
@@ -37,7 +42,9 @@ class InstrumentRulesError(ValueError):
 class ReplayResult:
     run: SessionRun
     replayed: dict[str, int]
-    """Events replayed by kind (see :attr:`venues.replay.venue.ReplayVenue.replayed`)."""
+    """Events replayed by kind (see :attr:`venues.replay.venue.RecordingReplay.replayed`)."""
+    replayed_by_coin: dict[str, dict[str, int]]
+    """With several coins, each coin's books and trades (empty for one coin)."""
     first_ns: int
     last_ns: int
     cut_short: tuple[Path, ...]
@@ -73,24 +80,34 @@ def run_replay(
     config: MakerdConfig,
     paths: Sequence[Path],
     *,
-    instrument: Instrument,
+    instrument: Instrument | tuple[Instrument, ...],
     state_dir: Path,
     on_progress: Callable[[float], None] | None = None,
     own: OwnOrders | None = None,
     latency: ReplayLatency | None = None,
 ) -> ReplayResult:
-    """Replay ``paths`` (merged by local time) for ``config.coin``.
+    """Replay ``paths`` (merged by local time) for ``instrument``'s coin, or for every coin
+    of a tuple of instruments (the config's coins, in its order).
 
     Raises :class:`RecordingError` for an unreadable file and
-    :class:`EmptyRecordingError` when nothing of the coin is in them. ``own``: the
+    :class:`EmptyRecordingError` when nothing of the coins is in them. ``own``: the
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
     latencies drawn from a session's measured ones (default: the config's constants).
     """
-    stream = ReplayStream(paths, coin=config.coin)
+    instruments = instrument if isinstance(instrument, tuple) else (instrument,)
+    coins = tuple(one.coin for one in instruments)
+    stream = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
     model = None if latency is None else latency.model
-    venue = ReplayVenue(events, instrument, config.paper, latency=model)
+    venue: ReplayVenue | ReplayBasket
+    if len(coins) == 1:
+        venue = ReplayVenue(events, instruments[0], config.paper, latency=model)
+    else:
+        coin_of_cloid = partial(coin_of_lane, coins)
+        venue = ReplayBasket(
+            events, instruments, config.paper, coin_of_cloid=coin_of_cloid, latency=model
+        )
     clock = ManualClock(venue.first_ns)
 
     def drive(driver: DeterministicDriver) -> None:
@@ -106,7 +123,7 @@ def run_replay(
 
     run = run_session(
         config,
-        instrument=instrument,
+        instruments=instruments,
         venue=venue,
         clock=clock,
         state_dir=state_dir,
@@ -120,6 +137,11 @@ def run_replay(
     return ReplayResult(
         run=run,
         replayed=dict(venue.replayed),
+        replayed_by_coin=(
+            {coin: dict(counts) for coin, counts in venue.replayed_by_coin.items()}
+            if isinstance(venue, ReplayBasket)
+            else {}
+        ),
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),

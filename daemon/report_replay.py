@@ -2,7 +2,7 @@
 
 A session that recorded its market stream (``feed.record_dir``) kept, in the journal, the
 directory and its whole config. This replays the lines that session received (those
-stamped between its start and its end, from the recorder's files of its coin), less the
+stamped between its start and its end, from the recorder's files of its coin or coins), less the
 session's own orders and fills (see :mod:`venues.replay.own_orders`), through
 ``makerd backtest``'s machinery with that config and the rules saved beside the files,
 drawing order latencies from the ones the session measured (:mod:`makerd.backtest_latency`),
@@ -19,13 +19,17 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
+from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.errors import ConfigError
 from makerd.config.loader import parse_config
 from makerd.config.model import MakerdConfig
 from makerd.daemon.backtest_latency import LATENCY_SEED, session_latency
+from makerd.daemon.cloids import coin_of_lane
+from makerd.daemon.coin_report import coin_lines
 from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.replay import run_replay
 from makerd.daemon.report_queue_wait import QUEUE_WAIT_KEY, average_queue_wait
@@ -59,6 +63,8 @@ class ReplayComparison:
     """The session's own orders and fills, and how much of them the replay took out."""
     latency: str
     """The order latencies the replay drew, as its report states them."""
+    coin_lines: tuple[str, str] | None = None
+    """With several coins: each coin's line of the session and of the replay."""
 
 
 def compare_with_replay(
@@ -78,24 +84,36 @@ def compare_with_replay(
     with session_journal(state_dir, session_id) as (journal, chosen):
         record = journal.session(chosen)
         inputs = read_replay_inputs(journal, chosen)
-        config, instrument, record_dir = _replay_terms(record, inputs)
+        config, instruments, record_dir = _replay_terms(record, inputs)
+        coins = tuple(instrument.coin for instrument in instruments)
         live = summary_document(report_figures(journal, chosen))
         # Paper orders never reached the venue: its recording holds only the market.
-        own = own_orders_of(journal, chosen) if record.mode == "live" else OwnOrders([], ())
+        own = (
+            own_orders_of(journal, chosen, coins=coins)
+            if record.mode == "live"
+            else OwnOrders([], ())
+        )
         latency = (
             session_latency(journal, chosen, config.paper, seed=seed) if measured_latency else None
         )
         live_wait = average_queue_wait(journal, chosen)
+        live_coins = coin_lines(journal, chosen, coins) if len(coins) > 1 else None
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
     result = run_replay(
-        config, [recording], instrument=instrument, state_dir=replay_dir, own=own, latency=latency
+        config,
+        [recording],
+        instrument=instruments,
+        state_dir=replay_dir,
+        own=own,
+        latency=latency,
     )
     with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
         replay_id = result.run.session_id
         replay = summary_document(report_figures(replay_journal, replay_id))
         replay_wait = average_queue_wait(replay_journal, replay_id)
+        replay_coins = coin_lines(replay_journal, replay_id, coins) if len(coins) > 1 else None
     return ReplayComparison(
         live={**live, QUEUE_WAIT_KEY: live_wait},
         replay={**replay, QUEUE_WAIT_KEY: replay_wait},
@@ -103,20 +121,27 @@ def compare_with_replay(
         lines=lines,
         own=own,
         latency=constant_latency(config.paper) if latency is None else latency.statement,
+        coin_lines=None
+        if live_coins is None or replay_coins is None
+        else (live_coins, replay_coins),
     )
 
 
-def own_orders_of(journal: Journal, session_id: int) -> OwnOrders:
-    """The session's own resting orders and fills, to take out of its recording."""
+def own_orders_of(journal: Journal, session_id: int, *, coins: tuple[str, ...] = ()) -> OwnOrders:
+    """The session's own resting orders and fills, to take out of its recording.
+
+    ``coins``: the session's coins in its config's order, whose client-id lanes say whose
+    book each order rested in (with one coin, every order is that coin's)."""
     changes = journal.own_orders.own_order_changes(session_id)
     trade_ids = (fill.trade_id for fill in journal.session_fills(session_id))
-    return OwnOrders(changes, trade_ids)
+    coin_of_cloid = partial(coin_of_lane, coins) if len(coins) > 1 else None
+    return OwnOrders(changes, trade_ids, coin_of_cloid=coin_of_cloid)
 
 
 def _replay_terms(
     record: SessionRecord, inputs: ReplayInputs
-) -> tuple[MakerdConfig, Instrument, Path]:
-    """The session's config (recording off), its coin's recorded rules, its recording."""
+) -> tuple[MakerdConfig, tuple[Instrument, ...], Path]:
+    """The session's config (recording off), its coins' recorded rules, its recording."""
     if record.mode not in REPLAYABLE_MODES:
         raise NotReplayableError(
             f"session {record.id} is a {record.mode} session: only live and paper sessions "
@@ -131,26 +156,25 @@ def _replay_terms(
         config = parse_config(inputs.config, source=f"session {record.id}'s config")
     except ConfigError as error:
         raise NotReplayableError(str(error)) from None
-    if len(config.coin_specs()) > 1:
-        raise NotReplayableError(
-            f"session {record.id} quoted several coins ({record.coin}); a replay takes one"
-        )
     config = dataclasses.replace(config, feed=dataclasses.replace(config.feed, record_dir=None))
     try:
-        instrument = load_rules(inputs.record_dir / RULES_NAME, config.coin)
+        instruments = tuple(
+            load_rules(inputs.record_dir / RULES_NAME, spec.coin) for spec in config.coin_specs()
+        )
     except RulesFileError as error:
         raise NotReplayableError(f"the instrument's rules: {error}") from None
-    return config, instrument, inputs.record_dir
+    return config, instruments, inputs.record_dir
 
 
 def cut_session_lines(record_dir: Path, session: SessionRecord, out: Path) -> int:
-    """Copy the lines of ``session``'s coin stamped within its span into ``out`` (gzip).
+    """Copy the lines of ``session``'s coin (or coins) stamped within its span into ``out``
+    (gzip).
 
     A recording directory holds every run's files; a file whose period starts after the
     session ended is not opened. Returns how many lines were copied.
     """
     ended_ns = session.ended_ns if session.ended_ns is not None else 2**63
-    label = file_label((session.coin,))
+    label = file_label(tuple(session.coin.split(COIN_SEPARATOR)))
     copied = 0
     with gzip.open(out, "wt", encoding="utf-8") as sink:
         for path in sorted(record_dir.glob(f"{label}_*.gz*")):

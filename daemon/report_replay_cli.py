@@ -50,4 +50,8 @@ def report_replay(args: argparse.Namespace) -> int:
     )
     print(f"replay order latency: {comparison.latency}")
     print(format_comparison(live, replay, names=(str(live["mode"]), "replay")))
+    if comparison.coin_lines is not None:
+        # Each coin's own line, as makerd report prints it for a session of several coins.
+        session_lines, replay_lines = comparison.coin_lines
+        print(f"\neach coin, {live['mode']}:\n{session_lines}\neach coin, replay:\n{replay_lines}")
     return EXIT_OK

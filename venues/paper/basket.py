@@ -129,6 +129,21 @@ class PaperBasket:
         if exchange is not None:
             exchange.on_market(event)
 
+    @property
+    def open_order_count(self) -> int:
+        """How many of our orders every coin's exchange holds."""
+        return sum(exchange.open_order_count for exchange in self.exchanges.values())
+
+    @property
+    def longest_latency_ns(self) -> int:
+        """The longest any coin's command may take from its submission to its answer."""
+        return max(exchange.longest_latency_ns for exchange in self.exchanges.values())
+
+    def next_due_ns(self) -> int | None:
+        """When any coin's next command takes effect or reply is delivered (None: nothing)."""
+        due = [exchange.next_due_ns() for exchange in self.exchanges.values()]
+        return min((at for at in due if at is not None), default=None)
+
     def events_until(self, now_ns: int) -> list[PaperEvent]:
         """Every coin's events due by ``now_ns`` in delivery order, margins joined."""
         streams = [exchange.events_until(now_ns) for exchange in self.exchanges.values()]

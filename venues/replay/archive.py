@@ -24,7 +24,7 @@ from makerd.protocol.market import TradePrinted
 from makerd.venues.hyperliquid.wire_book import WireBook
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CoinFile
-from makerd.venues.replay.messages import ReplayEvent, book_events, events_of
+from makerd.venues.replay.messages import ReplayEvent, book_events, events_of, is_wanted
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -70,13 +70,14 @@ class ArchiveBooks(CoinFile):
 
 
 class ArchiveTrades(CoinFile):
-    """Public trades of ``coin`` in one hourly ``node_trades`` file, as ``trades`` messages."""
+    """Public trades of ``coin`` (or coins) in one hourly ``node_trades`` file, as ``trades``
+    messages."""
 
     def __iter__(self) -> Iterator[ReplayEvent]:
         path = self.lines.path
         for number, line in self.lines:
             record = _json_object(line, path, number)
-            if record is None or record.get("coin") != self.coin:
+            if record is None or not is_wanted(record.get("coin"), self.coin):
                 continue
             ts = iso_ns(record.get("time"), path, number)
             trade = {
@@ -87,7 +88,7 @@ class ArchiveTrades(CoinFile):
                 "time": ts // NS_PER_MS,
                 "tid": number,
             }
-            trade_id = f"{self.coin}:{record.get('hash')}:{number}"
+            trade_id = f"{record['coin']}:{record.get('hash')}:{number}"
             message = {"channel": "trades", "data": [trade]}
             for event in events_of(message, ts_local=ts, coin=self.coin):
                 # Exchange time kept at ns (the wire's ms would round it).

@@ -18,6 +18,7 @@ import lz4.frame
 
 from makerd.venues.hyperliquid.parse import LevelCache
 from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.messages import Coins
 
 PART_SUFFIX = ".part"
 
@@ -88,9 +89,9 @@ def _describe(error: OSError) -> str:
 
 
 class CoinFile:
-    """A file of recorded lines read for one coin (the readers' common part)."""
+    """A file of recorded lines read for one coin, or several (the readers' common part)."""
 
-    def __init__(self, path: Path, *, coin: str) -> None:
+    def __init__(self, path: Path, *, coin: Coins) -> None:
         self.lines = CompressedLines(path)
         self.coin = coin
         self.levels = LevelCache()

@@ -37,9 +37,18 @@ class RecordingGap:
 
 ReplayEvent = BookSnapshotReceived | TradePrinted | FeedMessageDropped | RecordingGap
 
+Coins = str | frozenset[str]
+"""The coin a reader keeps, or the coins when a replay takes several (a file of several
+coins is then read once, not once per coin)."""
+
+
+def is_wanted(name: object, coins: Coins) -> bool:
+    """Whether a message about coin ``name`` is one of ``coins``."""
+    return name in coins if isinstance(coins, frozenset) else name == coins
+
 
 def events_of(
-    message: object, *, ts_local: int, coin: str, cache: LevelCache | None = None
+    message: object, *, ts_local: int, coin: Coins, cache: LevelCache | None = None
 ) -> list[ReplayEvent]:
     """The events of one decoded message of ``coin`` (other coins' messages give none).
 
@@ -53,7 +62,8 @@ def events_of(
         return book_events(data, ts_local=ts_local, coin=coin, cache=cache)
     try:
         if channel == "trades":
-            return [trade for trade in parse_trades(data, ts_local=ts_local) if trade.coin == coin]
+            trades = parse_trades(data, ts_local=ts_local)
+            return [trade for trade in trades if is_wanted(trade.coin, coin)]
     except FeedParseError as error:
         return [_dropped(error.channel, error.reason, ts_local, error.detail)]
     if channel == GAP_CHANNEL:
@@ -63,7 +73,7 @@ def events_of(
 
 
 def book_events(
-    data: object, *, ts_local: int, coin: str, cache: LevelCache | None = None
+    data: object, *, ts_local: int, coin: Coins, cache: LevelCache | None = None
 ) -> list[ReplayEvent]:
     """The events of one ``l2Book`` message's ``data``: decoded JSON or a typed :class:`WireBook`.
 
@@ -73,7 +83,9 @@ def book_events(
         book = parse_l2_book(data, ts_local=ts_local, cache=cache)
     except FeedParseError as error:
         return [_dropped(error.channel, error.reason, ts_local, error.detail)]
-    return [book] if book.coin == coin else []
+    # Every book of a replay passes here: one coin's test stays a plain comparison.
+    wanted = book.coin == coin if isinstance(coin, str) else book.coin in coin
+    return [book] if wanted else []
 
 
 def _dropped(channel: str, reason: str, ts_local: int, detail: str) -> FeedMessageDropped:

@@ -12,12 +12,13 @@ An order counts as resting from its acknowledgement to its cancel, fill or rejec
 the price and remaining size the order manager last knew, as seen at the recording's
 local clock. A book that reached the recorder a moment before the acknowledgement (or
 after a cancel's) is therefore corrected a moment late; the subtraction is clamped at
-what the level shows.
+what the level shows. With several coins, an order is taken out of its own coin's books
+only (its client id says which coin's it is).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -43,12 +44,22 @@ class _Resting:
     side: Side
     price: Decimal
     size: Decimal
+    coin: str | None
+    """None: the one coin of a session that quoted one."""
 
 
 class OwnOrders:
     """Our orders as they stood, stepped forward through the recording's local time."""
 
-    def __init__(self, changes: Sequence[OwnOrderChange], own_trade_ids: Iterable[str]) -> None:
+    def __init__(
+        self,
+        changes: Sequence[OwnOrderChange],
+        own_trade_ids: Iterable[str],
+        *,
+        coin_of_cloid: Callable[[str], str | None] | None = None,
+    ) -> None:
+        """``coin_of_cloid``: which coin an order is (several coins; None: one coin)."""
+        self._coin_of_cloid = coin_of_cloid
         self._changes = sorted(changes, key=lambda change: change.ts_local)
         self._next = 0
         self.order_changes = len(self._changes)
@@ -65,7 +76,8 @@ class OwnOrders:
             change = changes[self._next]
             self._next += 1
             if change.resting and change.size > 0:
-                self._resting[change.cloid] = _Resting(change.side, change.price, change.size)
+                coin = None if self._coin_of_cloid is None else self._coin_of_cloid(change.cloid)
+                self._resting[change.cloid] = _Resting(change.side, change.price, change.size, coin)
             else:
                 self._resting.pop(change.cloid, None)
 
@@ -74,17 +86,19 @@ class OwnOrders:
         self.advance_to(book.ts_local)
         if not self._resting:
             return book
-        bids = self._subtract(book.bids, Side.BUY)
-        asks = self._subtract(book.asks, Side.SELL)
+        bids = self._subtract(book.bids, Side.BUY, book.coin)
+        asks = self._subtract(book.asks, Side.SELL, book.coin)
         return replace(book, bids=bids, asks=asks)
 
     def is_own_trade(self, trade: TradePrinted) -> bool:
         return trade.trade_id in self.own_trade_ids
 
-    def _subtract(self, levels: tuple[BookLevel, ...], side: Side) -> tuple[BookLevel, ...]:
+    def _subtract(
+        self, levels: tuple[BookLevel, ...], side: Side, coin: str
+    ) -> tuple[BookLevel, ...]:
         ours: dict[Decimal, tuple[Decimal, int]] = {}
         for order in self._resting.values():
-            if order.side is side:
+            if order.side is side and order.coin in (None, coin):
                 size, count = ours.get(order.price, (Decimal(0), 0))
                 ours[order.price] = (size + order.size, count + 1)
         if not ours:

@@ -1,4 +1,8 @@
-"""Several recordings as one stream in local-time order, and how far through them it is."""
+"""Several recordings as one stream in local-time order, and how far through them it is.
+
+A replay of several coins reads each file once for all of them; archive book files of
+one hour (one file per coin) share that hour's trades file, which is read once.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Protocol
 from makerd.venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CompressedLines, kind_of
-from makerd.venues.replay.messages import ReplayEvent
+from makerd.venues.replay.messages import Coins, ReplayEvent
 from makerd.venues.replay.recorder_file import RecorderFile
 
 
@@ -20,7 +24,7 @@ class Recording(Protocol):
     def __iter__(self) -> Iterator[ReplayEvent]: ...
 
 
-def open_recording(path: Path, *, coin: str) -> list[Recording]:
+def open_recording(path: Path, *, coin: Coins) -> list[Recording]:
     """The readers for one file the user named (an archive book file brings its trades)."""
     if kind_of(path) == ".gz":
         return [RecorderFile(path, coin=coin)]
@@ -37,15 +41,21 @@ def open_recording(path: Path, *, coin: str) -> list[Recording]:
 
 
 class ReplayStream:
-    """Every event of ``coin`` in ``paths``, merged by local time (each file is in order)."""
+    """Every event of ``coin`` (or coins) in ``paths``, merged by local time (each file is
+    in order)."""
 
-    def __init__(self, paths: Sequence[Path], *, coin: str) -> None:
+    def __init__(self, paths: Sequence[Path], *, coin: Coins) -> None:
         for path in paths:
             if path.is_dir():
                 raise RecordingError(path, 0, "is a directory: give the files in it")
             if not path.is_file():
                 raise RecordingError(path, 0, "no such file")
-        self.recordings = [reader for path in paths for reader in open_recording(path, coin=coin)]
+        readers = [reader for path in paths for reader in open_recording(path, coin=coin)]
+        # Keyed by file: several coins' archive books bring the same hour's trades file.
+        unique: dict[Path, Recording] = {}
+        for reader in readers:
+            unique.setdefault(reader.lines.path, reader)
+        self.recordings = list(unique.values())
         self._total = sum(reader.lines.size for reader in self.recordings) or 1
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterator
+from typing import Generic, Protocol, TypeVar
 
 from makerd.config.model import PaperConfig
 from makerd.protocol.instrument import Instrument
@@ -27,46 +28,60 @@ class EmptyRecordingError(ValueError):
 
 
 Delivered = BookSnapshotReceived | TradePrinted | FeedMessageDropped | PaperEvent
+Recorded = BookSnapshotReceived | TradePrinted | FeedMessageDropped
 
 
-class ReplayVenue:
+class Matching(Protocol):
+    """What matches our orders against the recording: one coin's paper exchange, or a
+    basket of them (:mod:`venues.replay.basket`)."""
+
+    def submit(self, command: VenueCommand, now_ns: int) -> None: ...
+
+    def next_due_ns(self) -> int | None: ...
+
+    def events_until(self, now_ns: int) -> list[PaperEvent]: ...
+
+    @property
+    def open_order_count(self) -> int: ...
+
+    @property
+    def longest_latency_ns(self) -> int: ...
+
+
+M = TypeVar("M", bound=Matching)
+
+
+class RecordingReplay(Generic[M]):
     """A :class:`venues.base.SteppedVenue` over a stream of recorded events.
 
     :meth:`next_event_ns` tells an event-driven loop when something next happens, so a
     replay never ticks through quiet time. Every recorded event reaches makerd as live
-    would deliver it; trades from before the first book are not matched (see
-    :meth:`_match`). An event stamped earlier than one already replayed (a local clock
-    that stepped back while recording) is replayed at once, in file order: the simulated
-    clock cannot go back.
+    would deliver it; what the matching sees is the subclass's :meth:`_match`. An event
+    stamped earlier than one already replayed (a local clock that stepped back while
+    recording) is replayed at once, in file order: the simulated clock cannot go back.
     """
 
-    def __init__(
-        self,
-        events: Iterator[ReplayEvent],
-        instrument: Instrument,
-        paper: PaperConfig,
-        *,
-        latency: OrderLatency | None = None,
-    ) -> None:
-        """``latency``: the order latencies to draw (default: the config's constants)."""
+    exchange: M
+
+    def __init__(self, events: Iterator[ReplayEvent]) -> None:
         self._events = events
         self._next: ReplayEvent | None = next(events, None)
         if self._next is None:
             raise EmptyRecordingError("no events to replay")
         self.first_ns = self.last_ns = self._next.ts_local
-        # Trade ids start with the recording's first instant: the same data, the same ids.
-        self.exchange = PaperExchange(
-            instrument, paper, id_prefix=f"replay{self.first_ns}", latency=latency
-        )
         self.replayed: Counter[str] = Counter()
         """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
         ``dropped``, ``gaps``."""
-        self._books_from_ns: int | None = None
 
     @property
     def exhausted(self) -> bool:
         """True once every recorded event has been replayed."""
         return self._next is None
+
+    @property
+    def open_order_count(self) -> int:
+        """How many of our orders the paper venue holds."""
+        return self.exchange.open_order_count
 
     def next_event_ns(self) -> int | None:
         """When the next recorded event or paper-exchange event is due (None: nothing left)."""
@@ -96,7 +111,33 @@ class ReplayVenue:
         merged = heapq.merge(market, venue_events, key=_delivery_time)
         return list(merged)
 
-    def _match(self, event: BookSnapshotReceived | TradePrinted | FeedMessageDropped) -> None:
+    def _match(self, event: Recorded) -> None:
+        raise NotImplementedError
+
+
+class ReplayVenue(RecordingReplay[PaperExchange]):
+    """One coin's recording against its paper exchange.
+
+    Trades from before the first book are not matched (see :meth:`_match`).
+    """
+
+    def __init__(
+        self,
+        events: Iterator[ReplayEvent],
+        instrument: Instrument,
+        paper: PaperConfig,
+        *,
+        latency: OrderLatency | None = None,
+    ) -> None:
+        """``latency``: the order latencies to draw (default: the config's constants)."""
+        super().__init__(events)
+        # Trade ids start with the recording's first instant: the same data, the same ids.
+        self.exchange = PaperExchange(
+            instrument, paper, id_prefix=f"replay{self.first_ns}", latency=latency
+        )
+        self._books_from_ns: int | None = None
+
+    def _match(self, event: Recorded) -> None:
         if isinstance(event, FeedMessageDropped):
             self.replayed["dropped"] += 1
             return

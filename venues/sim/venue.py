@@ -71,6 +71,11 @@ class SimVenue:
         """The paper exchange behind this venue (position and open orders, for tests)."""
         return self._exchange
 
+    @property
+    def open_order_count(self) -> int:
+        """How many of our orders the paper exchange holds."""
+        return self._exchange.open_order_count
+
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; its effects appear in later ``advance`` results."""
         self._exchange.submit(command, now_ns)
