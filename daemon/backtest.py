@@ -82,6 +82,9 @@ class PaperBackedVenue(SteppedVenue, Protocol):
         """How many of our orders it holds (every coin's)."""
         ...
 
+    def journal_as(self, session_id: int) -> None:
+        """Mint trade ids for this journal session: unique in a journal of several."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionRun:
@@ -186,6 +189,7 @@ def run_session(
             mode="backtest", coin=COIN_SEPARATOR.join(coins), ts_ns=clock.now_ns()
         )
         record_settings(journal, session_id, config, mode="backtest", latency=latency_statement)
+        venue.journal_as(session_id)
         # The session id as the run prefix: the same inputs give the same client ids.
         basket = Basket(coins=coins, cloids=CoinCloids(coins, run_prefix=session_id))
         deps = Dependencies(

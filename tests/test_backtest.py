@@ -83,6 +83,22 @@ def test_the_same_recording_and_config_give_identical_fills(
     assert first.run.summary == second.run.summary
 
 
+def test_a_second_backtest_journaled_in_the_same_file_books_every_fill_again(
+    two_minutes: Path, tmp_path: Path
+) -> None:
+    # The journal keeps one fill per trade id across its sessions: ids minted from the
+    # recording alone made the second run's fills look already booked.
+    config = MakerdConfig()
+
+    first = run_replay(config, [two_minutes], instrument=BTC, state_dir=tmp_path)
+    second = run_replay(config, [two_minutes], instrument=BTC, state_dir=tmp_path)
+
+    assert first.run.summary.fills > 0
+    assert second.run.summary.fills == first.run.summary.fills
+    assert second.run.summary == first.run.summary
+    assert len(fill_rows(tmp_path)) == 2 * first.run.summary.fills
+
+
 def test_trades_from_before_the_first_book_are_not_matched(tmp_path: Path) -> None:
     path = write_recorder_file(
         tmp_path / "r.gz",

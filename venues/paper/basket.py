@@ -119,6 +119,11 @@ class PaperBasket:
         self._start = paper.account_value_usd
         self._split = CoinSplit(tuple(exchanges), coin_of_cloid=coin_of_cloid or _no_coin)
 
+    def journal_as(self, session_id: int) -> None:
+        """Every coin's trade ids minted for journal session ``session_id``."""
+        for exchange in self.exchanges.values():
+            exchange.journal_as(session_id)
+
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         for coin, part in self._split.split(command):
             self.exchanges[coin].submit(part, now_ns)

@@ -100,6 +100,10 @@ class PaperExchange:
             return pending[0][0]
         return min(pending[0][0], outbox[0][0])
 
+    def journal_as(self, session_id: int) -> None:
+        """Mint trade ids for journal session ``session_id`` (see the engine's)."""
+        self._engine.journal_as(session_id)
+
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; it takes effect after the order-entry latency."""
         legs = self._latency.draw(action_kind(command))

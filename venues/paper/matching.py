@@ -51,7 +51,7 @@ class MatchingEngine:
     def __init__(self, instrument: Instrument, config: PaperConfig, *, id_prefix: str) -> None:
         self._instrument = instrument
         self._config = config
-        self._id_prefix = id_prefix
+        self._base_id_prefix = self._id_prefix = id_prefix
         self._replies = Replies(coin=instrument.coin, ack_ns=config.ack_latency_ms * 1_000_000)
         self.book = LocalBook()
         self.orders = OwnOrders(queue_estimate(config, instrument.lot))
@@ -61,6 +61,15 @@ class MatchingEngine:
         self._priorities = itertools.count()
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
+
+    def journal_as(self, session_id: int) -> None:
+        """Mint trade ids for journal session ``session_id`` from here on (before any fill).
+
+        A journal keeps one fill per trade id, across its sessions: two backtests of one
+        recording journaled in one file must not mint the same ids, or the second one's
+        fills would be dropped as already booked.
+        """
+        self._id_prefix = f"s{session_id}-{self._base_id_prefix}"
 
     # --- commands (called at their effect time) ---
 

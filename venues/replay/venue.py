@@ -37,6 +37,8 @@ class Matching(Protocol):
 
     def submit(self, command: VenueCommand, now_ns: int) -> None: ...
 
+    def journal_as(self, session_id: int) -> None: ...
+
     def next_due_ns(self) -> int | None: ...
 
     def events_until(self, now_ns: int) -> list[PaperEvent]: ...
@@ -82,6 +84,10 @@ class RecordingReplay(Generic[M]):
     def open_order_count(self) -> int:
         """How many of our orders the paper venue holds."""
         return self.exchange.open_order_count
+
+    def journal_as(self, session_id: int) -> None:
+        """Fills minted for journal session ``session_id`` (see ``PaperExchange``)."""
+        self.exchange.journal_as(session_id)
 
     def next_event_ns(self) -> int | None:
         """When the next recorded event or paper-exchange event is due (None: nothing left)."""

@@ -76,6 +76,10 @@ class SimVenue:
         """How many of our orders the paper exchange holds."""
         return self._exchange.open_order_count
 
+    def journal_as(self, session_id: int) -> None:
+        """Fills minted for journal session ``session_id`` (see ``PaperExchange``)."""
+        self._exchange.journal_as(session_id)
+
     def submit(self, command: VenueCommand, now_ns: int) -> None:
         """Queue a command; its effects appear in later ``advance`` results."""
         self._exchange.submit(command, now_ns)
