@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,13 @@ def venue_url() -> Iterator[str]:
     venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=23, tick_interval_s=0.1))
     yield venue.start()
     venue.stop()
+
+
+def venue_positions(url: str, user: str) -> dict[str, Decimal]:
+    """Each coin's position as the venue's own record of the account has it."""
+    with urllib.request.urlopen(f"{url}/_debug/account?user={user}", timeout=5) as answer:
+        positions = json.loads(answer.read())["position"]
+    return {coin: Decimal(positions.get(coin, "0")) for coin in COINS}
 
 
 def restarts(trader: BasketTrader, role: str) -> int:
@@ -67,3 +77,43 @@ def test_a_halted_coins_orders_are_cancelled_when_the_first_listing_of_its_cance
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text
     assert trader.resting() == dict.fromkeys(COINS, 0)
+
+
+def test_a_stop_that_flattens_three_coins_after_a_refused_closing_action_says_the_venues_truth(
+    tmp_path: Path, venue_url: str
+) -> None:
+    # Short on every coin; SIGTERM with risk.flatten_on_stop while the venue refuses the
+    # next order action: the coins' first closing orders leave in one action and are
+    # refused, and each coin closes again about 1.4 s later, well inside the flatten's
+    # 3.5 s. A closing IOC fills on arrival, and the user stream's "filled" can overtake
+    # the action's answer: the answer's oid was then never tied to its order, so its fill
+    # (the exchange's carries no cloid) was held 2 s as nobody's, and the wait ended
+    # first. The stop printed "the flatten left BTC position -0.004 open: close it on the
+    # exchange" for a position the venue had closed.
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        hyperliquid={"api_url": venue_url},
+        risk={"max_position": 2, "flatten_on_stop": True},
+        stop_timeout_s=14,
+    )
+    makerd = trader.start(tmp_path)
+    wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=40, process=makerd)
+    for coin in COINS:
+        fault(venue_url, {"sweep": {"user": trader.address, "side": "buy", "coin": coin}})
+    wait_until(
+        lambda: all(trader.journal_fills(coin) for coin in COINS), timeout_s=20, process=makerd
+    )
+    fault(venue_url, {"reject_next": 1, "reject_action_type": "order"})
+    try:
+        makerd.signal(signal.SIGTERM)
+        code = makerd.finish()
+    finally:
+        fault(venue_url, {"clear": True})
+
+    assert code == EXIT_OK, makerd.text
+    assert "the flatten left" not in makerd.text
+    assert "event=position_left_open" not in makerd.text
+    assert venue_positions(venue_url, trader.address) == dict.fromkeys(COINS, Decimal(0))
+    for coin in COINS:
+        assert trader.journal_fills(coin) == trader.venue_fills(coin), coin
