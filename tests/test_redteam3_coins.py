@@ -73,7 +73,8 @@ def test_a_halted_coins_orders_are_cancelled_when_the_first_listing_of_its_cance
 
     wait_until(lambda: trader.resting()["ETH"] == 0, timeout_s=8, process=makerd)
     assert "event=cancel_all_retry coin=ETH" in makerd.text, "the fault missed the listing"
-    assert min(trader.resting()[coin] for coin in ("BTC", "xyz:TSLA")) >= 2
+    others = ("BTC", "xyz:TSLA")  # the other coins quote on
+    wait_until(lambda: min(trader.resting()[c] for c in others) >= 2, timeout_s=10, process=makerd)
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text
     assert trader.resting() == dict.fromkeys(COINS, 0)
