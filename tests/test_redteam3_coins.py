@@ -118,3 +118,40 @@ def test_a_stop_that_flattens_three_coins_after_a_refused_closing_action_says_th
     assert venue_positions(venue_url, trader.address) == dict.fromkeys(COINS, Decimal(0))
     for coin in COINS:
         assert trader.journal_fills(coin) == trader.venue_fills(coin), coin
+
+
+def open_orders_gauge(metrics_port: int, coin: str) -> float:
+    """``makerd_open_orders`` of ``coin``, both sides."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as page:
+        text = page.read().decode()
+    label = f'symbol="{coin}"'
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("makerd_open_orders{") and label in line
+    )
+
+
+def test_a_halted_coin_shows_no_open_orders_once_the_venue_has_cancelled_them(
+    tmp_path: Path, venue_url: str
+) -> None:
+    # The status line and makerd_open_orders count what the coin's order_manager says
+    # rests. A dead order_manager says nothing more: a halted coin went on showing its
+    # last ladder, and each crashed incarnation's orders on top (orders=12 for a ladder
+    # of 4), while the venue held none. MakerdNotQuoting (no open orders) never fired.
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        faults={"crash_role": "order_manager:ETH", "crash_every_s": 2.0},
+        hyperliquid={"api_url": venue_url},
+        supervisor={"max_restarts": 2, "period_s": 60},
+    )
+    makerd = trader.start(tmp_path)
+    port = makerd.metrics_port()
+    makerd.wait_for(r"event=coin_halted coin=ETH", timeout=60)
+    wait_until(lambda: trader.resting()["ETH"] == 0, timeout_s=20, process=makerd)
+
+    wait_until(lambda: open_orders_gauge(port, "ETH") == 0, timeout_s=3, process=makerd)
+    assert open_orders_gauge(port, "BTC") >= 2, "the other coins' orders still count"
+    makerd.signal(signal.SIGTERM)
+    assert makerd.finish() == EXIT_OK, makerd.text
