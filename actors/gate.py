@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from makerd.protocol.orders import ModifyOrders, PlaceOrders
+from makerd.protocol.orders import ModifyOrders, OrderRequest, PlaceOrders, TimeInForce
 
 
 class TradingGate:
@@ -41,12 +41,27 @@ class TradingGate:
         return coin in self._halted
 
     def allows(self, command: object) -> bool:
-        """Cancels always pass; new risk does not once closed (reduce-only flattening does)."""
+        """Cancels always pass; new risk does not once closed (a flatten's closing orders do)."""
         if not self._closed.is_set():
             return True
-        if isinstance(command, PlaceOrders) and all(o.reduce_only for o in command.orders):
+        if isinstance(command, PlaceOrders) and all(map(closes, command.orders)):
             return True
         if isinstance(command, PlaceOrders | ModifyOrders):
             self.refused += 1
             return False
         return True
+
+    def allows_order(self, order: OrderRequest) -> bool:
+        """One order of a placement (several coins' commands leave merged): once closed,
+        only a closing order passes."""
+        if not self._closed.is_set() or closes(order):
+            return True
+        self.refused += 1
+        return False
+
+
+def closes(order: OrderRequest) -> bool:
+    """A flatten's closing order: reduce-only and immediate-or-cancel, so it cannot rest.
+    A reduce-only quote (every quote near a limit is one) or bracket would rest after the
+    stop."""
+    return order.reduce_only and order.tif is TimeInForce.IMMEDIATE_OR_CANCEL

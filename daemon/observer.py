@@ -147,7 +147,7 @@ class Observer:
             OrderRejected: self._on_rejected,
             OrderModified: self._answer_handler(ActionKind.MODIFY),
             ModifyRejected: lambda m: self._acks.refused(ActionKind.MODIFY, m.cloid),
-            OrderCancelled: self._answer_handler(ActionKind.CANCEL),
+            OrderCancelled: self._on_cancelled,
             CancelRejected: lambda m: self._acks.refused(ActionKind.CANCEL, m.cloid),
             OrderStateChanged: self._on_order_state,
             QuoteLevelsRefused: self._on_levels_refused,
@@ -246,6 +246,17 @@ class Observer:
     def _on_rejected(self, rejected: OrderRejected) -> None:
         self._metrics.orders_rejected_total.labels(reason=rejected.reason.value).inc()
         self._acks.refused(ActionKind.PLACE, rejected.cloid)
+        self._order_gone(rejected.cloid)
+
+    def _on_cancelled(self, cancelled: OrderCancelled) -> None:
+        self._answered(ActionKind.CANCEL, cancelled.cloid)
+        self._order_gone(cancelled.cloid)
+
+    def _order_gone(self, cloid: str) -> None:
+        """The venue ended the order, whichever order_manager placed it: one that died
+        (restarted, or its coin halted) never says so, and its orders would count forever."""
+        if self._status.open_by_cloid.pop(cloid, None) is not None:
+            self._count_open_orders()
 
     def _answer_handler(self, kind: ActionKind) -> Handler:
         def on_answer(answer: OrderModified | OrderCancelled) -> None:
@@ -326,6 +337,10 @@ class Observer:
             open_orders.pop(change.cloid, None)
         else:
             open_orders[change.cloid] = change.side
+        self._count_open_orders()
+
+    def _count_open_orders(self) -> None:
+        open_orders = self._status.open_by_cloid
         self._status.open_orders = len(open_orders)
         for side in Side:
             count = sum(1 for s in open_orders.values() if s is side)

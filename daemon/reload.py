@@ -3,8 +3,9 @@
 Quoting, order refresh and risk limits apply at once (to the running actors, and to any
 actor restarted later); everything else (mode, coin, venue, state directory, metrics,
 supervision, watchdog, sim) needs a restart and is reported as such. With several coins
-each coin's quoting overrides are hot too; adding or removing a coin needs a restart. A
-file that fails validation changes nothing.
+each coin's quoting overrides are hot too; adding or removing a coin needs a restart (a
+coin removed from the file quotes as it did until then). A file that fails validation
+changes nothing.
 """
 
 from __future__ import annotations
@@ -67,12 +68,12 @@ def plan_reload(
 
 
 def _running_coins(running: MakerdConfig, new_file: MakerdConfig) -> tuple[CoinSpec, ...]:
-    """The running coins with the file's quoting for each (its overrides, else the base)."""
+    """The running coins with the file's quoting for each it lists (its overrides, else the
+    base). A coin the file no longer lists keeps the quoting it runs with: removing it
+    waits for a restart, and the file's top-level section would drop its own overrides
+    (a BTC order size of 0.001 under a top level sized for a cheap coin)."""
     fresh = {spec.coin: spec for spec in new_file.coin_specs()}
-    return tuple(
-        fresh.get(spec.coin, CoinSpec(coin=spec.coin, quoting=new_file.quoting))
-        for spec in running.coins
-    )
+    return tuple(fresh.get(spec.coin, spec) for spec in running.coins)
 
 
 def _of_coin(config: MakerdConfig, coin: str) -> MakerdConfig:

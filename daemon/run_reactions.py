@@ -103,9 +103,12 @@ class Reactions:
         session.metrics.supervisor_intensity_exceeded_total.inc()
         now = self._parts.clock.now_ns()
         # Its order manager is gone: what it left queued is refused, and the venue cancels
-        # what rests or was on its way (the cancel-all lists again until that has settled).
+        # what rests or was on its way (the cancel-all lists again until that has settled),
+        # asking again until it is done: nothing else would.
         self._parts.gate.halt_coin(coin)
-        session.venue.submit(CancelAll(coin=coin, reason=CancelReason.KILL_SWITCH, ts_local=now))
+        session.venue.submit(
+            CancelAll(coin=coin, reason=CancelReason.KILL_SWITCH, ts_local=now, until_gone=True)
+        )
         session.journal.record_order_event(
             session.session_id,
             ts_ns=now,

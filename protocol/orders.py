@@ -178,11 +178,16 @@ class CancelOrders:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelAll:
-    """Cancel every resting order of ``coin`` at the venue, known to makerd or not."""
+    """Cancel every resting order of ``coin`` at the venue, known to makerd or not.
+
+    ``until_gone``: the venue asks again (with backoff) until it has confirmed every
+    cancel, for a coin no order_manager is left to ask again for (its supervisor gave up).
+    """
 
     coin: str
     reason: CancelReason
     ts_local: int
+    until_gone: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

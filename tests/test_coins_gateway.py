@@ -7,6 +7,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -26,6 +27,7 @@ from makerd.protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
     SweepOrders,
+    TimeInForce,
 )
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
@@ -215,3 +217,34 @@ def test_account_questions_asked_together_share_a_lost_answer_rather_than_wait_f
     assert [type(answer) for answer in answers] == [RequestLostError, RequestLostError], (
         "the question that joined is told of the loss, not left waiting"
     )
+
+
+def test_a_closing_order_merged_with_a_quote_decided_before_the_stop_still_leaves(
+    venue_url: str,
+) -> None:
+    # At a stop that flattens, one coin's last quote (decided before the stop) and another
+    # coin's closing order can reach the venue's loop together and be merged into one
+    # command. The gate judged the command whole: the quote had it refused, closing order
+    # and all, and that coin's flatten waited a second more and spent one of its three tries.
+    harness = Harness(venue_url, others=("ETH",), clock=time.time_ns)
+    quote = resting_bid(venue_url, 0xB5)
+    closing = replace(
+        eth_bid(venue_url, 0xE5), tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
+    )
+    harness.gate.close("stopping")
+    merged = PlaceBatcher()
+    merged.add(PlaceOrders(orders=(quote,), ts_local=time.time_ns()))
+    merged.add(PlaceOrders(orders=(closing,), ts_local=time.time_ns()))
+
+    events = harness.run(*merged.take())
+
+    refused = {e.cloid for e in events if isinstance(e, OrderRejected)}
+    stopping = {
+        e.cloid
+        for e in events
+        if isinstance(e, OrderRejected) and e.reason is RejectReason.STOPPING
+    }
+    assert stopping == {quote.cloid}, "only the quote is refused at the gate"
+    assert closing.cloid in refused, "the venue refuses a reduce-only order with no position"
+    user = Account.from_key(harness.key).address.lower()
+    assert [a["orders"] for a in actions(venue_url, user)] == [1], "the closing order left alone"

@@ -9,7 +9,7 @@ import logging
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pytest
@@ -277,6 +277,23 @@ def test_an_order_decided_before_a_stop_but_sent_after_it_never_reaches_the_venu
 ) -> None:
     harness = Harness(venue_url)
     order = resting_bid(venue_url, 5)
+    harness.gate.close("stopping")
+
+    events = harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+
+    assert [type(e) for e in events] == [OrderRejected]
+    assert isinstance(events[0], OrderRejected)
+    assert events[0].reason is RejectReason.STOPPING
+    assert harness.budget.actions_sent == 0
+
+
+def test_a_reduce_only_quote_decided_before_a_stop_but_sent_after_it_never_reaches_the_venue(
+    venue_url: str,
+) -> None:
+    # Near a limit every quote is reduce-only. The closed gate let any reduce-only order
+    # by as if it were the stop's flatten, so such a quote rested after the stop request.
+    harness = Harness(venue_url)
+    order = replace(resting_bid(venue_url, 8), reduce_only=True)
     harness.gate.close("stopping")
 
     events = harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))

@@ -105,6 +105,23 @@ def test_a_fill_for_an_unknown_oid_waits_for_its_order_then_carries_its_cloid() 
     assert [f.cloid for f in after] == ["0x" + "b" * 32]
 
 
+def test_the_answer_ties_its_oid_to_an_order_the_stream_already_reported_filled() -> None:
+    # An IOC that fills on arrival: the stream's "filled" finished the order and its fill
+    # (no cloid) is held before the action's answer names the oid. The answer still ties
+    # the oid to the order; before, the fill waited the whole hold as nobody's.
+    legs = OrderLegs()
+    held = PendingFills(hold_ns=2 * S)
+    cloid = "0x" + "c" * 32
+    held.hold(a_fill(11))
+    legs.finished(cloid)
+
+    news = legs.opened(cloid, 11)
+    released = held.release(legs, T0 + S // 5)
+
+    assert not news, "a finished order is not reported again"
+    assert [f.cloid for f in released] == [cloid]
+
+
 def test_a_fill_nobody_claims_is_still_delivered_after_the_hold() -> None:
     held = PendingFills(hold_ns=2 * S)
     held.hold(a_fill(9))

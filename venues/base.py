@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import VenueCommand
+from makerd.protocol.orders import OrderRequest, VenueCommand
 
 VenueEvent = object
 EventSink = Callable[[VenueEvent], None]
@@ -59,6 +59,10 @@ class OrderGate(Protocol):
 
     def allows(self, command: object) -> bool: ...
 
+    def allows_order(self, order: OrderRequest) -> bool:
+        """Whether one order of a placement may leave now (once closed: a closing order)."""
+        ...
+
     @property
     def closed(self) -> bool:
         """True once a stop or a kill switch closed it: the account's truth then comes first."""
@@ -73,6 +77,9 @@ class OpenGate:
     """A gate that never closes: for a venue used without a process around it (tests, tools)."""
 
     def allows(self, command: object) -> bool:
+        return True
+
+    def allows_order(self, order: OrderRequest) -> bool:
         return True
 
     @property

@@ -198,14 +198,14 @@ class OrderGateway:
         return Priority.CANCEL if self._gate.closed else Priority.QUERY
 
     async def _place(self, command: PlaceOrders) -> None:
-        if not self._gate.allows(command):
-            now = self._now_ns()
-            for order in command.orders:
-                self._rejected(order.cloid, _gate_closed(), now)
-            return
+        # Order by order: a command may merge several coins' (a stop's closing order with
+        # a quote decided before the stop), and each is judged on its own.
         legal: list[OrderRequest] = []
         wires = []
         for order in command.orders:
+            if not self._gate.allows_order(order):
+                self._rejected(order.cloid, _gate_closed(), self._now_ns())
+                continue
             if self._gate.coin_halted(order.coin):
                 self._rejected(order.cloid, _coin_halted(order.coin), self._now_ns())
                 continue

@@ -56,12 +56,15 @@ class OrderLegs:
         return None if leg is None else leg.oid
 
     def opened(self, cloid: str, oid: int) -> bool:
-        """A leg rests under ``oid``; True when this is news (first report of that leg)."""
-        if cloid in self._finished:
-            return False
+        """A leg rests (or filled on arrival) under ``oid``; True when this is news (first
+        report of that leg). ``oid`` is tied to ``cloid`` even when the order has finished
+        already: an IOC's "filled" on the stream may overtake the action's answer, and its
+        fills (the exchange's carry no cloid) are known by that oid alone."""
         self._cloid_by_oid[oid] = cloid
         if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
             self._cloid_by_oid.popitem(last=False)
+        if cloid in self._finished:
+            return False
         leg = self._legs.get(cloid)
         if leg is not None and leg.oid == oid:
             return False

@@ -2,6 +2,7 @@
 
 ``CancelAll`` lists one coin's orders and cancels them by oid, and once more after the
 placements that were on its way at the listing have settled: one may land just after it.
+For a halted coin (``until_gone``) it is asked again until every cancel is confirmed.
 ``SweepOrders`` (a stop's question, asked until every coin reads 0) does the same for
 several coins at once with one listing per perp dex and one cancel action, then reports
 what each coin still has (what was listed, less what the venue confirmed cancelled, plus
@@ -31,9 +32,10 @@ from makerd.protocol.orders import (
     SweepOrders,
 )
 from makerd.venues.hyperliquid.account_queries import AccountQueries
-from makerd.venues.hyperliquid.errors import ItemRejected
+from makerd.venues.hyperliquid.errors import FeedParseError, ItemRejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
+from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError
 from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
 from makerd.venues.hyperliquid.wire import cancel_action
 
@@ -42,6 +44,10 @@ _SETTLE_POLL_S: Final = 0.1
 _SETTLE_LIMIT_S: Final = (ACTION_TTL_NS + CLOCK_SKEW_NS) / NS_PER_S + 6.0
 """A placement's answer times out after 5 s; unanswered, it can take effect until it
 expires (plus the skew allowed). Past this nothing of it can still come to rest."""
+_RETRY_FIRST_S: Final = 1.0
+_RETRY_MAX_S: Final = 8.0
+"""A cancel-all asked until it is done waits 1 s, doubling to 8 s, between attempts."""
+_QUERY_ERRORS: Final = (RequestLostError, RateLimitedError, FeedParseError)
 
 
 class OrderSweeper:
@@ -72,25 +78,53 @@ class OrderSweeper:
     async def cancel_all(self, command: CancelAll) -> None:
         """Cancel what the venue lists for the coin; if placements were on their way when
         it was listed (one may land just after), wait until they settle and do it again.
-        The wait is bounded by the time such a placement can still take effect."""
+        The wait is bounded by the time such a placement can still take effect.
+
+        With ``until_gone`` a listing lost or refused, or a cancel the venue did not
+        confirm, is asked again with backoff until every cancel is confirmed: a halted
+        coin has no order_manager left to ask again, and its orders would rest unmanaged.
+        """
+        if command.coin not in self._instruments:
+            return
+        backoff_s = _RETRY_FIRST_S
+        while True:
+            try:
+                if await self._cancel_all_once(command) or not command.until_gone:
+                    return
+                failure: object = "a cancel not confirmed"
+            except _QUERY_ERRORS as error:
+                if not command.until_gone:
+                    raise
+                failure = error
+            log.warning(
+                "event=cancel_all_retry coin=%s retry_in_s=%.1f error=%r",
+                command.coin,
+                backoff_s,
+                failure,
+            )
+            await asyncio.sleep(backoff_s)
+            backoff_s = min(2 * backoff_s, _RETRY_MAX_S)
+
+    async def _cancel_all_once(self, command: CancelAll) -> bool:
+        """One cancel-all; True when the venue confirmed the cancel of everything listed."""
         coin = command.coin
-        if coin not in self._instruments:
-            return
         mark = self._unsettled.mark()
-        await self._list_and_cancel(coin, command.reason)
+        done = await self._list_and_cancel(coin, command.reason)
         if self._unsettled.in_flight_at(coin, mark) == 0:
-            return
+            return done
         deadline = time.monotonic() + _SETTLE_LIMIT_S
         while self._unsettled.still_in_doubt(coin, mark, self._now_ns()):
             if time.monotonic() >= deadline:
                 log.warning("event=cancel_all_unsettled coin=%s", coin)
                 break
             await asyncio.sleep(_SETTLE_POLL_S)
-        await self._list_and_cancel(coin, command.reason)
+        return await self._list_and_cancel(coin, command.reason) and done
 
-    async def _list_and_cancel(self, coin: str, reason: CancelReason) -> None:
+    async def _list_and_cancel(self, coin: str, reason: CancelReason) -> bool:
+        """True when the venue confirmed the cancel of every order it listed (or none)."""
         snapshot = await self._queries.snapshot(coin, priority=self._priority())
-        await self._cancel_listed(snapshot.open_orders.orders, reason)
+        listed = snapshot.open_orders.orders
+        return len(await self._cancel_listed(listed, reason)) == len(listed)
 
     async def sweep(self, command: SweepOrders) -> None:
         coins = [coin for coin in command.coins if coin in self._instruments]

@@ -293,6 +293,9 @@ class HyperliquidVenue:
             # Queries inside a command (snapshots, cancel-all's listing) failed: the
             # command had no effect we know of, and the order_manager asks again.
             log.warning("event=command_failed command=%s error=%r", type(command).__name__, error)
+        # An answer may have named the oid of fills held (an order that filled on arrival
+        # and whose "filled" came first emits no acceptance to release them).
+        self._release_fills()
 
     def _settle(self) -> None:
         self._io.spawn(self._guarded_report(), name="settle")
