@@ -206,11 +206,17 @@ class RiskGuardianLogic:
         return self._assess(booked.ts_local)
 
     def _on_rejected(self, rejected: OrderRejected) -> list[object]:
-        """The same refusal again and again is a loop to stop, not something to retry."""
+        """The same refusal again and again is a loop to stop, not something to retry.
+
+        Again and again in time: one answer that refused every order of an action (a
+        ladder, or several coins' orders merged) is one refusal, not one per order.
+        """
         if self.tripped is not None or rejected.reason in _STORM_EXEMPT:
             return []
         window_s = self._config.rejection_storm_window_s
         times = self._rejections.setdefault(rejected.reason, deque())
+        if times and times[-1] == rejected.ts_local:
+            return []  # another order of the answer already counted
         times.append(rejected.ts_local)
         while times[0] <= rejected.ts_local - window_s * NS_PER_S:
             times.popleft()

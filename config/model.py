@@ -158,7 +158,8 @@ class RiskConfig:
     """A normal stop (SIGTERM, the end of --duration) also closes the position."""
     rejection_storm_count: int = 5
     """Rejections for one reason within ``rejection_storm_window_s`` that trip the kill switch
-    (post-only crosses, rate limits and refusals while stopping do not count)."""
+    (post-only crosses, rate limits and refusals while stopping do not count; one answer
+    counts once, however many orders it refused)."""
     rejection_storm_window_s: float = 10.0
     margin_soft_at: Decimal = Decimal("0.7")
     """Share of the account value used as margin at which quoting turns reduce-only."""

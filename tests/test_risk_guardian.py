@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -161,6 +162,20 @@ def test_a_rejection_storm_trips_at_the_configured_count_within_the_window(
     assert all(not of_type(out, KillSwitchTripped) for out in before)
     assert of_type(third, KillSwitchTripped)[0].reason is KillReason.REJECTION_STORM
     assert latch.read() is not None
+
+
+def test_one_answer_refusing_a_whole_ladder_is_one_refusal_not_a_storm(tmp_path: Path) -> None:
+    risk, latch = guardian(tmp_path, rejection_storm_count=3, rejection_storm_window_s=1.0)
+    ladder = [replace(rejected(0), cloid=f"0x{level:032x}") for level in range(6)]
+
+    first_answer = [risk.handle(order) for order in ladder]
+    second_answer = risk.handle(rejected(1))
+    latched_before_the_third = latch.read()
+    third_answer = risk.handle(rejected(2))
+
+    assert not any(of_type(out, KillSwitchTripped) for out in [*first_answer, second_answer])
+    assert latched_before_the_third is None, "six orders refused by one answer counted six"
+    assert of_type(third_answer, KillSwitchTripped)[0].reason is KillReason.REJECTION_STORM
 
 
 def test_rejections_spread_wider_than_the_window_never_trip(tmp_path: Path) -> None:

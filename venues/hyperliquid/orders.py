@@ -202,17 +202,19 @@ class OrderGateway:
         # a quote decided before the stop), and each is judged on its own.
         legal: list[OrderRequest] = []
         wires = []
+        # One time for every refusal of this command: one answer, however many orders.
+        refused_at = self._now_ns()
         for order in command.orders:
             if not self._gate.allows_order(order):
-                self._rejected(order.cloid, _gate_closed(), self._now_ns())
+                self._rejected(order.cloid, _gate_closed(), refused_at)
                 continue
             if self._gate.coin_halted(order.coin):
-                self._rejected(order.cloid, _coin_halted(order.coin), self._now_ns())
+                self._rejected(order.cloid, _coin_halted(order.coin), refused_at)
                 continue
             try:
                 wires.append(order_wire(order, self._instrument_of(order.coin)))
             except OrderRuleError as error:
-                self._reject_locally(order.cloid, error)
+                self._reject_locally(order.cloid, error, refused_at)
                 continue
             self._legs.placing(order)
             legal.append(order)
@@ -265,7 +267,7 @@ class OrderGateway:
                 )
             )
 
-    def _reject_locally(self, cloid: str, error: OrderRuleError) -> None:
+    def _reject_locally(self, cloid: str, error: OrderRuleError, now: int) -> None:
         if error.reason == "size_zero":
             self.sizes_rounded_to_zero += 1
         log.error(
@@ -274,7 +276,6 @@ class OrderGateway:
             error.reason,
             error.detail,
         )
-        now = self._now_ns()
         reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
         self._rejected(cloid, VenueError(reason=reason, message=str(error)), now)
 
