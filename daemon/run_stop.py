@@ -24,7 +24,12 @@ from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
 from makerd.daemon.run_outcome import OutcomeBox, flattens
 from makerd.daemon.run_tree import RunParts, Session, Tree
-from makerd.daemon.shutdown import confirm_every_coin, wait_until_booked, wait_until_flat
+from makerd.daemon.shutdown import (
+    confirm_every_coin,
+    left_open,
+    wait_until_booked,
+    wait_until_flat,
+)
 from makerd.daemon.signals import SignalFlags
 from makerd.daemon.timers import Ticker
 from makerd.protocol.control import StopTrading
@@ -80,14 +85,12 @@ def stop_everything(
     observers = running.tree.observers.by_coin
     # The sweeps read each position after their cancels: final once no order rests.
     positions_since = now
+    booked_open: dict[str, Decimal] = {}
     if flatten:
-        _say_open_positions(
-            wait_until_flat(
-                observers=observers,
-                deadline_s=parts.config.stop_timeout_s * _FLAT_WAIT_SHARE,
-                give_up=flags.second_stop,
-            ),
-            out,
+        booked_open = wait_until_flat(
+            observers=observers,
+            deadline_s=parts.config.stop_timeout_s * _FLAT_WAIT_SHARE,
+            give_up=flags.second_stop,
         )
         # The closing orders traded after those reads: read the positions again.
         positions_since = parts.clock.now_ns()
@@ -102,6 +105,10 @@ def stop_everything(
             ),
             out,
         )
+    if flatten:
+        # Said from the venue's reading after the flatten where there is one: a closing
+        # fill the user stream had not yet delivered left nothing open.
+        _say_open_positions(left_open(booked_open, observers, since_ns=positions_since), out)
     running.ticker.stop()
     abandoned = running.tree.supervisor.stop()
     confirmed = remaining == 0

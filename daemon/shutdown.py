@@ -88,6 +88,21 @@ def wait_until_flat(
         give_up.wait(_POLL_S)
 
 
+def left_open(
+    booked_open: Mapping[str, Decimal], observers: Mapping[str, Observer], *, since_ns: int
+) -> dict[str, Decimal]:
+    """The positions a flatten left open: each coin's venue reading since ``since_ns`` where
+    there is one (it may be flat while a closing fill is still on its way to the books, or
+    open while the books say flat), else the booked position in ``booked_open``."""
+    left = {}
+    for coin, observer in observers.items():
+        venue = observer.venue_position_since(since_ns)
+        position = booked_open.get(coin, Decimal(0)) if venue is None else venue
+        if position != 0:
+            left[coin] = position
+    return left
+
+
 def wait_until_booked(
     *,
     observers: Mapping[str, Observer],

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.observer import Observer
-from makerd.daemon.shutdown import confirm_every_coin, wait_until_booked
+from makerd.daemon.shutdown import confirm_every_coin, left_open, wait_until_booked
 from makerd.protocol.account import PositionChanged, PositionReported
 from makerd.protocol.clock import WallClock
 from makerd.protocol.instrument import Instrument
@@ -158,3 +158,21 @@ def test_an_older_reading_that_arrives_last_does_not_make_a_booked_stop_look_unb
     )
 
     assert apart == {}, "the venue's newest reading is flat, as booked"
+
+
+def test_a_flatten_is_said_to_leave_open_what_the_venue_reads_not_what_is_booked() -> None:
+    clock = WallClock()
+    observers = {coin: observer(clock, coin) for coin in ("BTC", "ETH", "SOL")}
+    swept_ns = clock.now_ns()
+    # BTC closed at the venue; its closing fill is not booked yet (a slow user stream).
+    observers["BTC"](booked("BTC", "-0.004", swept_ns - 1))
+    observers["BTC"](at_venue("BTC", "0", swept_ns + 1))
+    # ETH is open at the venue though the books say flat.
+    observers["ETH"](booked("ETH", "0", swept_ns - 1))
+    observers["ETH"](at_venue("ETH", "0.2", swept_ns + 1))
+    # SOL's venue never answered after the flatten: its booked position is all there is.
+    observers["SOL"](booked("SOL", "3", swept_ns - 1))
+
+    left = left_open({"BTC": Decimal("-0.004"), "SOL": Decimal(3)}, observers, since_ns=swept_ns)
+
+    assert left == {"ETH": Decimal("0.2"), "SOL": Decimal(3)}
