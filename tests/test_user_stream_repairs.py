@@ -202,3 +202,55 @@ def test_fill_repairs_asked_together_for_three_coins_cost_one_repair(venue: Venu
     # Two perp dexes: a position and an open-orders query each (2 + 20), one fills and one
     # funding query for the account (20 each). Coin by coin it was 3 x 62 = 186.
     assert budget.weight_spent == 2 * 22 + 2 * 20
+
+
+def _readable_fill_push(user: str, *, tid: int, time_ms: int) -> str:
+    fill = json.loads(_unreadable_fill_push(user))["data"]["fills"][0]
+    fill.update(px="100000", tid=tid, time=time_ms, hash="0x" + "cd" * 32)
+    return json.dumps({"channel": "userFills", "data": {"user": user, "fills": [fill]}})
+
+
+def test_a_newer_fill_pushed_after_an_unreadable_push_does_not_move_its_repair_past_it(
+    venue: VenueThread,
+) -> None:
+    wallet: LocalAccount = eth_account.Account.create()
+    user = wallet.address.lower()
+    fills: list[OrderFilled] = []
+    lost: list[int] = []
+
+    async def scenario() -> None:
+        first_repair_asked, lost_fill_traded = asyncio.Event(), asyncio.Event()
+
+        async def stream_server(ws: ServerConnection) -> None:
+            await ws.recv()  # orderUpdates subscription
+            await ws.recv()  # userFills subscription
+            await ws.send(_unreadable_fill_push(user))  # its repair runs now, then rests
+            first_repair_asked.set()
+            await lost_fill_traded.wait()
+            await ws.send(_unreadable_fill_push(user))  # what the real fill's push became
+            # A good push of a newer fill, before the owed repair starts.
+            newer_ms = time.time_ns() // 1_000_000 + 2_000
+            await ws.send(_readable_fill_push(user, tid=10**9, time_ms=newer_ms))
+            await ws.wait_closed()
+
+        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+        await rest.open()
+        tasks = _Tasks()
+        async with serve(stream_server, "127.0.0.1", 0) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            stream = loopback_stream(port, rest, user, tasks, emit_fill=fills.append)
+            running = asyncio.get_running_loop().create_task(stream.run())
+            await asyncio.wait_for(first_repair_asked.wait(), TIMEOUT_S)
+            await asyncio.sleep(0.5)  # the first repair has read the account: no fill yet
+            lost.append(await asyncio.to_thread(_buy_at_the_ask, venue.url, wallet))
+            lost_fill_traded.set()
+            await _wait_for_fill(fills, lost[0])  # the owed repair, after its spacing
+            for task in [running, *tasks.running]:
+                task.cancel()
+            await asyncio.gather(running, *tasks.running, return_exceptions=True)
+        await rest.close()
+
+    asyncio.run(scenario())
+
+    booked = {fill.trade_id: fill.late for fill in fills}
+    assert booked == {f"BTC:{10**9}": False, f"BTC:{lost[0]}": True}, "each once; the lost one late"

@@ -105,7 +105,9 @@ class UserStream:
         self._repairs_asked: dict[str, int] = {}
         """Coins whose fill repair was asked and has not started: coin → since (ms)."""
         self._repair_reasons: list[str] = []
-        self._bad_push_owed = False
+        self._bad_push_owed_since_ms: int | None = None
+        """Owed a repair for unreadable fill pushes: from the newest fill known at the
+        first of them (a later good push must not move it past what they carried)."""
         self.fills_repaired = 0
         self.repairs = 0
         self.repair_failures = 0
@@ -283,7 +285,10 @@ class UserStream:
         one each: a hostile or broken stream must not spend the request budget that the
         order manager and a stop need to learn what rests.
         """
-        self._bad_push_owed = True
+        owed = self._bad_push_owed_since_ms
+        self._bad_push_owed_since_ms = (
+            self._last_fill_ms if owed is None else min(owed, self._last_fill_ms)
+        )
         if self._fill_repair_pending:
             return
         self._fill_repair_pending = True
@@ -291,9 +296,9 @@ class UserStream:
 
     async def _repair_bad_pushes(self) -> None:
         try:
-            while self._bad_push_owed:
-                self._bad_push_owed = False
-                await self._repair_until_done(self._last_fill_ms, "unreadable userFills push")
+            while (since_ms := self._bad_push_owed_since_ms) is not None:
+                self._bad_push_owed_since_ms = None
+                await self._repair_until_done(since_ms, "unreadable userFills push")
                 await asyncio.sleep(_BAD_PUSH_REPAIR_SPACING_S)
         finally:
             self._fill_repair_pending = False
