@@ -22,7 +22,7 @@ from makerd.config.loader import load_config
 from makerd.daemon import arguments
 from makerd.daemon.control_socket import SOCKET_NAME
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REFUSED
-from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.latch import KillSwitchLatch, LatchChangedError
 
 if TYPE_CHECKING:
     from makerd.daemon.journal import Journal
@@ -221,7 +221,16 @@ def _record_then_clear(latch: KillSwitchLatch, journal: Journal, where: Path) ->
         )
         return EXIT_FAILURE
     try:
-        latch.clear()
+        latch.clear(recorded=latched)
+    except LatchChangedError as error:
+        now = "unreadable" if error.now is None else f"reason={error.now.reason}"
+        print(
+            f"makerd: not cleared: the kill switch tripped again while it was being cleared "
+            f"({now}); the journal's clear row is for the earlier trip, this one stays "
+            f"latched in {where}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     except OSError as error:
         print(
             f"makerd: not cleared: cannot remove {latch.path}: {error.strerror} (the journal's "

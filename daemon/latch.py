@@ -32,6 +32,9 @@ RESERVE_FILE_NAME = "kill_switch.reserve"
 """The empty file a trip on a full disk turns into the latch; never read as a latch."""
 CLEAR_LOCK_FILE_NAME = "kill_switch.lock"
 """Held (``flock``) by the one clear under way, so that two never both record theirs."""
+CLAIM_FILE_NAME = "kill_switch.clearing"
+"""The latch a clear has taken out of the way (renamed) and is about to remove; read as a
+latch itself, so a clear that dies between the rename and the removal leaves it latched."""
 CORRUPT_LATCH_REASON = "corrupt_latch"
 FULL_DISK_LATCH_REASON = "latched_on_full_disk"
 FULL_DISK_LATCH_DETAIL = (
@@ -141,34 +144,38 @@ class KillSwitchLatch:
     def _reserve(self) -> Path:
         return self.state_dir / RESERVE_FILE_NAME
 
+    @property
+    def _claim(self) -> Path:
+        return self.state_dir / CLAIM_FILE_NAME
+
     def read(self) -> LatchState | None:
         """The latched state, None when armed; an unreadable latch reads as tripped."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            return _corrupt(self.path, f"cannot read latch file: {error.strerror}")
-        if not raw:
-            return _latched_on_full_disk(self.path)
-        try:
-            payload = json.loads(raw.decode("utf-8"))
-            state = LatchState(
-                reason=_field(payload, "reason", str),
-                detail=_field(payload, "detail", str),
-                tripped_at_ns=_timestamp(_field(payload, "tripped_at_ns", int)),
-            )
-        except (UnicodeDecodeError, json.JSONDecodeError, _BadLatchError) as error:
-            return _corrupt(self.path, f"unreadable latch file: {error}")
-        return state
+        state = _read_latch(self.path)
+        return state if state is not None else _read_latch(self._claim)
 
-    def clear(self) -> LatchState | None:
-        """Remove the latch (an operator's decision); returns what was cleared, if anything."""
-        state = self.read()
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return None
+    def clear(self, recorded: LatchState | None = None) -> LatchState | None:
+        """Remove the latch (an operator's decision); returns what was cleared, if anything.
+
+        ``recorded``: the state the operator's clear was journaled for. The latch is first
+        renamed out of the way (a trip landing from then on writes a latch of its own),
+        then compared: one that says something else (a trip landed between the record and
+        the rename) is put back and :class:`LatchChangedError` raised, so a trip is never
+        cleared by a record written for another.
+        """
+        claim = self._claim
+        if not claim.exists():
+            try:
+                os.rename(self.path, claim)
+            except FileNotFoundError:
+                return None
+        state = _read_latch(claim)
+        if recorded is not None and state != recorded:
+            with contextlib.suppress(FileExistsError):  # a newer trip's latch stands
+                os.link(claim, self.path)
+            claim.unlink()
+            _fsync_directory(self.state_dir)
+            raise LatchChangedError(state)
+        claim.unlink()
         _fsync_directory(self.state_dir)
         return state
 
@@ -188,6 +195,34 @@ class KillSwitchLatch:
     @property
     def is_tripped(self) -> bool:
         return self.read() is not None
+
+
+class LatchChangedError(Exception):
+    """The latch changed between the clear's record and its removal; it stays."""
+
+    def __init__(self, now: LatchState | None) -> None:
+        super().__init__("the kill-switch latch changed while it was being cleared")
+        self.now = now
+
+
+def _read_latch(path: Path) -> LatchState | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return _corrupt(path, f"cannot read latch file: {error.strerror}")
+    if not raw:
+        return _latched_on_full_disk(path)
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+        return LatchState(
+            reason=_field(payload, "reason", str),
+            detail=_field(payload, "detail", str),
+            tripped_at_ns=_timestamp(_field(payload, "tripped_at_ns", int)),
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, _BadLatchError) as error:
+        return _corrupt(path, f"unreadable latch file: {error}")
 
 
 class _BadLatchError(ValueError):

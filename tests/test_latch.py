@@ -7,12 +7,16 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
+
 from makerd.daemon.latch import (
+    CLAIM_FILE_NAME,
     CORRUPT_LATCH_REASON,
     FULL_DISK_LATCH_REASON,
     LATCH_FILE_NAME,
     RESERVE_FILE_NAME,
     KillSwitchLatch,
+    LatchChangedError,
     LatchState,
 )
 
@@ -129,3 +133,33 @@ def test_racing_trips_leave_one_complete_latch(tmp_path: Path) -> None:
     assert state.reason in {f"r{n}" for n in range(8)}
     assert json.loads((tmp_path / LATCH_FILE_NAME).read_text())["reason"] == state.reason
     assert [p.name for p in tmp_path.iterdir()] == [LATCH_FILE_NAME]
+
+
+def test_a_trip_that_lands_between_a_clears_record_and_its_removal_stays_latched(
+    tmp_path: Path,
+) -> None:
+    latch = KillSwitchLatch(tmp_path)
+    latch.trip(reason="stale_feed", detail="61 s", ts_ns=T0)
+    recorded = latch.read()  # what the operator's clear journals
+    latch.trip(reason="max_drawdown", detail="101 USD", ts_ns=T0 + 1)  # still stopping
+
+    with pytest.raises(LatchChangedError) as changed:
+        latch.clear(recorded=recorded)
+
+    assert changed.value.now == LatchState(
+        reason="max_drawdown", detail="101 USD", tripped_at_ns=T0 + 1
+    )
+    assert latch.read() == changed.value.now, "the newer trip is still latched"
+    assert latch.clear(recorded=changed.value.now) == changed.value.now
+
+
+def test_a_clear_that_died_after_taking_the_latch_aside_leaves_it_latched(tmp_path: Path) -> None:
+    latch = KillSwitchLatch(tmp_path)
+    latch.trip(reason="stale_feed", detail="61 s", ts_ns=T0)
+    (tmp_path / LATCH_FILE_NAME).rename(tmp_path / CLAIM_FILE_NAME)  # then the clear died
+
+    after_restart = KillSwitchLatch(tmp_path)
+
+    assert after_restart.read() == LatchState(reason="stale_feed", detail="61 s", tripped_at_ns=T0)
+    assert after_restart.clear() is not None
+    assert after_restart.read() is None
