@@ -57,6 +57,7 @@ from makerd.venues.hyperliquid.errors import (
     per_item,
 )
 from makerd.venues.hyperliquid.rate_budget import Priority
+from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
 from makerd.venues.hyperliquid.sweep import OrderSweeper
@@ -71,15 +72,6 @@ log = logging.getLogger("makerd.venue.orders")
 Emit = Callable[[object], None]
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
-
-
-_RULE_REASONS: Final = {
-    "tick": RejectReason.TICK,
-    "lot": RejectReason.LOT,
-    "size_zero": RejectReason.LOT,
-    "min_notional": RejectReason.MIN_NOTIONAL,
-    "reduce_only": RejectReason.REDUCE_ONLY,
-}
 
 
 class OrderGateway:
@@ -206,10 +198,10 @@ class OrderGateway:
         refused_at = self._now_ns()
         for order in command.orders:
             if not self._gate.allows_order(order):
-                self._rejected(order.cloid, _gate_closed(), refused_at)
+                self._rejected(order.cloid, gate_closed(), refused_at)
                 continue
             if self._gate.coin_halted(order.coin):
-                self._rejected(order.cloid, _coin_halted(order.coin), refused_at)
+                self._rejected(order.cloid, coin_halted(order.coin), refused_at)
                 continue
             try:
                 wires.append(order_wire(order, self._instrument_of(order.coin)))
@@ -276,13 +268,12 @@ class OrderGateway:
             error.reason,
             error.detail,
         )
-        reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
-        self._rejected(cloid, VenueError(reason=reason, message=str(error)), now)
+        self._rejected(cloid, broken_rule(error), now)
 
     async def _modify(self, command: ModifyOrders) -> None:
         if not self._gate.allows(command):
             for change in command.amendments:
-                self._modify_rejected(change.cloid, RejectReason.STOPPING, _gate_closed().message)
+                self._modify_rejected(change.cloid, RejectReason.STOPPING, gate_closed().message)
             return
         targets: list[tuple[str, OrderRequest]] = []
         modifies: list[ModifyWire] = []
@@ -292,7 +283,7 @@ class OrderGateway:
                 self._modify_rejected(change.cloid, RejectReason.UNKNOWN_ORDER, "not resting")
                 continue
             if self._gate.coin_halted(original.coin):
-                message = _coin_halted(original.coin).message
+                message = coin_halted(original.coin).message
                 self._modify_rejected(change.cloid, RejectReason.STOPPING, message)
                 continue
             amended = OrderRequest(
@@ -308,8 +299,8 @@ class OrderGateway:
                 # Checked and built once: the wire that passed the rules is the one sent.
                 wire = order_wire(amended, self._instrument_of(amended.coin))
             except OrderRuleError as error:
-                reason = _RULE_REASONS.get(error.reason, RejectReason.OTHER)
-                self._modify_rejected(change.cloid, reason, str(error))
+                refusal = broken_rule(error)
+                self._modify_rejected(change.cloid, refusal.reason, refusal.message)
                 continue
             targets.append((change.cloid, amended))
             modifies.append({"oid": change.cloid, "order": wire})
@@ -391,13 +382,3 @@ class OrderGateway:
                         cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
                     )
                 )
-
-
-def _gate_closed() -> VenueError:
-    return VenueError(reason=RejectReason.STOPPING, message="trading gate closed: stopping")
-
-
-def _coin_halted(coin: str) -> VenueError:
-    return VenueError(
-        reason=RejectReason.STOPPING, message=f"{coin} halted: its supervisor gave up"
-    )
