@@ -67,6 +67,10 @@ class FillJournal(Protocol):
 
     def record_equity(self, session_id: int, published: PositionChanged) -> None: ...
 
+    def last_mark(self, session_id: int, coin: str) -> Decimal:
+        """The newest mark ``coin``'s ledger was valued at in the session (0: none yet)."""
+        ...
+
     def record_funding(self, session_id: int, scope: str, payment: FundingPaid) -> bool: ...
 
     def funding_payments(self, scope: str, coin: str) -> list[FundingPaid]: ...
@@ -128,6 +132,10 @@ class FillTrackerLogic:
         """Rebuild the position from the journal, then ask for what it may be missing."""
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
+        # A restarted tracker values the rebuilt position at the last price it was valued
+        # at, not at none: else its first state says 0 unrealized until the next book, and
+        # the risk guardian, the metrics and the journal see a drop that never happened.
+        self._mark = self._journal.last_mark(self._session_id, self._coin)
         self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
         if self._account is not None:
             # The ledger carries earlier sessions' PnL in: the risk limits judge this
