@@ -132,9 +132,10 @@ class FillTrackerLogic:
         """Rebuild the position from the journal, then ask for what it may be missing."""
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
-        # A restarted tracker values the rebuilt position at the last price it was valued
-        # at, not at none: else its first state says 0 unrealized until the next book, and
-        # the risk guardian, the metrics and the journal see a drop that never happened.
+        # The rebuilt position is valued at the last price it was valued at (this session's,
+        # or the one the carried PnL was taken at), not at none: else the first state says 0
+        # unrealized until the next book, and the risk guardian, the metrics and the journal
+        # see a loss (or a gain) that never happened.
         self._mark = self._journal.last_mark(self._session_id, self._coin)
         self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
         if self._account is not None:

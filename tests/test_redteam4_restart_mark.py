@@ -63,3 +63,39 @@ def test_a_restarted_tracker_of_a_basket_keeps_its_coins_unrealized_pnl(tmp_path
 
     (state,) = of_type(published, PositionChanged)
     assert state.unrealized_pnl == d("100")
+
+
+def test_a_new_live_session_values_the_carried_position_where_its_pnl_was_carried(
+    tmp_path: Path,
+) -> None:
+    """The next run carries the account's last total PnL in, unrealized gain included; its
+    first state valued the position at no mark, so the session began 100 USD down: a loss
+    ``risk.session_loss_usd`` judged before the first book came."""
+    journal = Journal(tmp_path / "j.sqlite")
+    account = "http://127.0.0.1:1 0xabc"
+    first = journal.start_session(mode="live", coin="BTC", ts_ns=T0, account=account)
+    since = journal.account_since_ns(account)
+    assert since is not None
+
+    def tracker(session_id: int) -> FillTrackerLogic:
+        return FillTrackerLogic(
+            coin="BTC",
+            journal=journal,
+            session_id=session_id,
+            mark_publish_interval_ns=S,
+            equity_interval_ns=S,
+            account=account,
+            responsible_since_ns=since,
+        )
+
+    earlier = tracker(first)
+    earlier.start(T0)
+    earlier.handle(fill("t1", Side.BUY, "60000", "0.1", ts=T0 + S))
+    earlier.handle(book("60999", "61001", ts=T0 + 3 * S))
+    journal.end_session(first, ts_ns=T0 + 4 * S, summary_json="{}")
+    second = journal.start_session(mode="live", coin="BTC", ts_ns=T0 + 9 * S, account=account)
+
+    (state,) = of_type(tracker(second).start(T0 + 9 * S), PositionChanged)
+
+    assert state.unrealized_pnl == d("100")
+    assert state.session_pnl == 0
