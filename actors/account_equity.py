@@ -49,6 +49,11 @@ class AccountEquity:
         self._latest[published.coin] = published
         self._pending = session_id
 
+    def last_mark(self, coin: str) -> Decimal:
+        """The mark ``coin``'s newest state was valued at (0: none yet)."""
+        latest = self._latest.get(coin)
+        return latest.mark if latest is not None else ZERO
+
     def flush(self) -> None:
         if self._pending is None:
             return
@@ -92,6 +97,9 @@ class CoinJournal:
 
     def record_equity(self, session_id: int, published: PositionChanged) -> None:
         self._equity.take(session_id, published)
+
+    def last_mark(self, session_id: int, coin: str) -> Decimal:
+        return self._equity.last_mark(coin)
 
     def record_funding(self, session_id: int, scope: str, payment: FundingPaid) -> bool:
         return self._journal.record_funding(session_id, scope, payment)

@@ -67,6 +67,10 @@ class FillJournal(Protocol):
 
     def record_equity(self, session_id: int, published: PositionChanged) -> None: ...
 
+    def last_mark(self, session_id: int, coin: str) -> Decimal:
+        """The newest mark ``coin``'s ledger was valued at in the session (0: none yet)."""
+        ...
+
     def record_funding(self, session_id: int, scope: str, payment: FundingPaid) -> bool: ...
 
     def funding_payments(self, scope: str, coin: str) -> list[FundingPaid]: ...
@@ -128,6 +132,11 @@ class FillTrackerLogic:
         """Rebuild the position from the journal, then ask for what it may be missing."""
         self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
+        # The rebuilt position is valued at the last price it was valued at (this session's,
+        # or the one the carried PnL was taken at), not at none: else the first state says 0
+        # unrealized until the next book, and the risk guardian, the metrics and the journal
+        # see a loss (or a gain) that never happened.
+        self._mark = self._journal.last_mark(self._session_id, self._coin)
         self._repaired_through_ns = max([self._since_ns, *self._fill_times()])
         if self._account is not None:
             # The ledger carries earlier sessions' PnL in: the risk limits judge this

@@ -197,6 +197,24 @@ class Journal(RiskAndFundingRecords):
             (session_id, published.ts_local, *(_text(v) for v in figures)),
         )
 
+    def last_mark(self, session_id: int, coin: str) -> Decimal:
+        """The newest mark the session's ledger was valued at; before its first, the mark of
+        the row :meth:`last_account_total` carries in (0: none). A session written here
+        directly quotes one coin, ``coin`` (a basket's rows carry no mark: its coins' marks
+        are kept by :class:`~makerd.actors.account_equity.AccountEquity`)."""
+        rows = self._read(
+            "SELECT mark FROM equity WHERE session_id = ? AND CAST(mark AS REAL) > 0"
+            " ORDER BY ts DESC, rowid DESC LIMIT 1",
+            (session_id,),
+        ) or self._read(
+            "SELECT mark FROM equity JOIN sessions ON equity.session_id = sessions.id"
+            " WHERE sessions.account = (SELECT account FROM sessions WHERE id = ?)"
+            " AND sessions.coin = ? AND sessions.id < ?"
+            " ORDER BY equity.ts DESC, equity.rowid DESC LIMIT 1",
+            (session_id, coin, session_id),
+        )
+        return Decimal(rows[0][0]) if rows else Decimal(0)
+
     def equity(self, session_id: int) -> list[EquitySnapshot]:
         """The session's equity snapshots in the order they were published."""
         return list(self.equity_in_pages(session_id))

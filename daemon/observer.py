@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
+from makerd.daemon.heard_orders import HeardOrders
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.status_snapshot import StatusSnapshot
 from makerd.protocol.account import (
@@ -97,6 +98,7 @@ class Observer:
         self._acks = AckTimer(coin=coin)
         self._ack_log = ack_log
         self._dead_man_armed: bool | None = None
+        self._heard = HeardOrders(clock)
         self._books_counted = metrics.feed_messages_total.labels(channel="l2Book")
         self._handlers = self._by_type()
 
@@ -146,9 +148,9 @@ class Observer:
             OrderAccepted: self._on_accepted,
             OrderRejected: self._on_rejected,
             OrderModified: self._answer_handler(ActionKind.MODIFY),
-            ModifyRejected: lambda m: self._acks.refused(ActionKind.MODIFY, m.cloid),
+            ModifyRejected: self._refusal_handler(ActionKind.MODIFY),
             OrderCancelled: self._on_cancelled,
-            CancelRejected: lambda m: self._acks.refused(ActionKind.CANCEL, m.cloid),
+            CancelRejected: self._refusal_handler(ActionKind.CANCEL),
             OrderStateChanged: self._on_order_state,
             QuoteLevelsRefused: self._on_levels_refused,
             OpenOrdersReported: self._on_venue_orders,
@@ -239,6 +241,7 @@ class Observer:
         self._acks.sent(ActionKind.CANCEL, command.cloids, self._clock.now_ns())
 
     def _on_accepted(self, accepted: OrderAccepted) -> None:
+        self._heard.answered(accepted.cloid)
         latency = self._answered(ActionKind.PLACE, accepted.cloid)
         if latency is not None:
             self._metrics.order_ack_latency_seconds.observe(latency / NS_PER_S)
@@ -255,14 +258,23 @@ class Observer:
     def _order_gone(self, cloid: str) -> None:
         """The venue ended the order, whichever order_manager placed it: one that died
         (restarted, or its coin halted) never says so, and its orders would count forever."""
+        self._heard.forget(cloid)
         if self._status.open_by_cloid.pop(cloid, None) is not None:
             self._count_open_orders()
 
     def _answer_handler(self, kind: ActionKind) -> Handler:
         def on_answer(answer: OrderModified | OrderCancelled) -> None:
+            self._heard.answered(answer.cloid)
             self._answered(kind, answer.cloid)
 
         return on_answer
+
+    def _refusal_handler(self, kind: ActionKind) -> Handler:
+        def on_refusal(refusal: ModifyRejected | CancelRejected) -> None:
+            self._heard.answered(refusal.cloid)  # the order rests still, or is gone
+            self._acks.refused(kind, refusal.cloid)
+
+        return on_refusal
 
     def _answered(self, kind: ActionKind, cloid: str) -> int | None:
         """The action's measured latency (ns), kept for the journal; None if it was not
@@ -279,6 +291,11 @@ class Observer:
             # What the venue may hold: what it lists and what may still come to rest.
             self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
             self._status.venue_report_ns = report.ts_local
+        gone = self._heard.unlisted(report)  # filled, under an order_manager that died
+        for cloid in gone:
+            self._status.open_by_cloid.pop(cloid, None)
+        if gone:
+            self._count_open_orders()
 
     def _on_venue_position(self, report: PositionReported) -> None:
         # The venue's newest reading wins, by its own clock: an answer asked before the
@@ -333,6 +350,7 @@ class Observer:
 
     def _on_order_state(self, change: OrderStateChanged) -> None:
         open_orders = self._status.open_by_cloid
+        self._heard.changed(change)
         if change.status.is_terminal:
             open_orders.pop(change.cloid, None)
         else:
