@@ -101,6 +101,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     # Imported here, not at the top: every makerd command builds this command's parser.
     from makerd.daemon.backtest_latency import LatencySourceError
     from makerd.daemon.backtest_rules import replay_instruments
+    from makerd.daemon.basket_wiring import size_problems
     from makerd.daemon.replay import InstrumentRulesError
 
     try:
@@ -116,9 +117,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     except (InstrumentRulesError, LatencySourceError) as error:
         print(f"makerd: backtest: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    size_problems = _size_problems(config, instruments)
-    if size_problems:
-        print("makerd: invalid configuration\n" + "\n".join(size_problems), file=sys.stderr)
+    too_small = size_problems(config, instruments)
+    if too_small:
+        print("makerd: invalid configuration\n" + "\n".join(too_small), file=sys.stderr)
         return EXIT_CONFIG
     files_problem = _files_problem(args.files, config.coin)
     if files_problem is not None:
@@ -131,20 +132,6 @@ def run_backtest(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
     return _replay(config, args.files, instruments, state_dir, args.report_dir, latency=latency)
-
-
-def _size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
-    """Each coin's order size against its own lot (its own quoting section applied)."""
-    from makerd.daemon.basket_wiring import coin_quoting
-    from makerd.daemon.wiring import order_size_problem
-
-    problems = []
-    for instrument in instruments:
-        own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
-        problem = order_size_problem(own, instrument)
-        if problem is not None:
-            problems.append(problem)
-    return problems
 
 
 def _latency(args: argparse.Namespace, paper: PaperConfig) -> ReplayLatency | None:

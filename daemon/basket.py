@@ -8,7 +8,6 @@ become one per coin.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,9 +15,9 @@ from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.routing import ACTOR_ROLES, COIN_ROLES, coin_role
 from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.model import MakerdConfig
-from makerd.daemon.basket_wiring import coin_quoting
+from makerd.daemon.basket_wiring import coin_quoting, size_problems
 from makerd.daemon.cloids import CoinCloids
-from makerd.daemon.wiring import order_size_problem, quote_levels
+from makerd.daemon.wiring import quote_levels
 from makerd.protocol.control import ParametersChanged
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import CancelReason, SweepOrders
@@ -81,10 +80,4 @@ class Basket:
 
     def size_problems(self, config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
         """Each coin's order size against its own lot (its own quoting overrides applied)."""
-        problems = []
-        for instrument in instruments:
-            own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
-            problem = order_size_problem(own, instrument)
-            if problem is not None:
-                problems.append(problem)
-        return problems
+        return size_problems(config, instruments)

@@ -23,6 +23,7 @@ from makerd.daemon.wiring import (
     Dependencies,
     coin_logic_factories,
     fill_tracker_for,
+    order_size_problem,
     risk_guardian_for,
     watchdog_for,
 )
@@ -35,6 +36,17 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
         if spec.coin == coin:
             return spec.quoting
     return config.quoting
+
+
+def size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
+    """Each coin's order size against its own lot (its own quoting section applied)."""
+    problems = []
+    for instrument in instruments:
+        own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
+        problem = order_size_problem(own, instrument)
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
 def fill_trackers(deps: Dependencies, instruments: tuple[Instrument, ...]) -> PerCoinLogic:
