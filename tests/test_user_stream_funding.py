@@ -15,18 +15,15 @@ from collections.abc import Callable
 import eth_account
 import requests
 from eth_account.signers.local import LocalAccount
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
 from makerd.protocol.account import FundingPaid, RepairFills, funding_key
 from makerd.protocol.market import FeedMessageDropped
 from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hyperliquid.rate_budget import RateBudget
-from makerd.venues.hyperliquid.rest import RestClient
 from tests.test_user_stream_repairs import (
     TIMEOUT_S,
     _buy_at_the_ask,
-    _Tasks,
-    loopback_stream,
+    loopback_session,
     venue,
 )
 
@@ -65,20 +62,12 @@ def test_funding_pushes_are_checked_and_repairs_fetch_the_payments_since(
             await ws.send(_push(user, "0.012", pushed_ms))
             await ws.wait_closed()
 
-        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
-        await rest.open()
-        tasks = _Tasks()
-        async with serve(stream_server, "127.0.0.1", 0) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            stream = loopback_stream(port, rest, user, tasks, emit=events.append)
-            running = asyncio.get_running_loop().create_task(stream.run())
+        session = loopback_session(venue, stream_server, user, emit=events.append)
+        async with session as (stream, tasks):
+            tasks.spawn(stream.run(), name="stream")
             await _until(lambda: any(isinstance(e, FundingPaid) for e in events))
             stream.request_repair(RepairFills(coin="BTC", since_ns=0, reason="test", ts_local=0))
             await _until(lambda: len([e for e in events if isinstance(e, FundingPaid)]) >= 2)
-            for task in [running, *tasks.running]:
-                task.cancel()
-            await asyncio.gather(running, *tasks.running, return_exceptions=True)
-        await rest.close()
 
     asyncio.run(scenario())
 

@@ -9,9 +9,10 @@ of them must not spend the request budget that the order manager and a stop need
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +78,29 @@ def loopback_stream(
     )
 
 
+@contextlib.asynccontextmanager
+async def loopback_session(
+    venue: VenueThread,
+    server: Callable[[ServerConnection], Awaitable[None]],
+    user: str,
+    **sinks: Any,
+) -> AsyncIterator[tuple[UserStream, _Tasks]]:
+    """``user``'s stream served by ``server`` on loopback, its queries to ``venue``; not yet
+    running (spawn ``stream.run()`` on the tasks). Every task is cancelled on the way out."""
+    rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+    await rest.open()
+    tasks = _Tasks()
+    try:
+        async with serve(server, "127.0.0.1", 0) as served:
+            port = next(iter(served.sockets)).getsockname()[1]
+            yield loopback_stream(port, rest, user, tasks, **sinks), tasks
+            for task in tasks.running:
+                task.cancel()
+            await asyncio.gather(*tasks.running, return_exceptions=True)
+    finally:
+        await rest.close()
+
+
 def _buy_at_the_ask(url: str, wallet: LocalAccount) -> int:
     """A crossing IOC buy at the venue: the account's one real fill; returns its trade id."""
     info = Info(url, skip_ws=True)
@@ -135,22 +159,14 @@ def test_a_flood_of_unreadable_fill_pushes_costs_few_repairs_and_loses_no_fill(
             flood_sent.set()
             await ws.wait_closed()  # stay connected until the client goes
 
-        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
-        await rest.open()
-        tasks = _Tasks()
-        async with serve(stream_server, "127.0.0.1", 0) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            stream = loopback_stream(port, rest, user, tasks, emit_fill=fills.append)
+        session = loopback_session(venue, stream_server, user, emit_fill=fills.append)
+        async with session as (stream, tasks):
             tid = await asyncio.to_thread(_buy_at_the_ask, venue.url, wallet)
-            running = asyncio.get_running_loop().create_task(stream.run())
+            tasks.spawn(stream.run(), name="stream")
             await asyncio.wait_for(flood_sent.wait(), TIMEOUT_S)
             await _wait_for_fill(fills, tid)
             await asyncio.sleep(1.0)  # time enough for a repair per push, were there one
             repairs_after_flood.append(stream.repairs)
-            for task in [running, *tasks.running]:
-                task.cancel()
-            await asyncio.gather(running, *tasks.running, return_exceptions=True)
-        await rest.close()
 
     asyncio.run(scenario())
 
@@ -233,22 +249,14 @@ def test_a_newer_fill_pushed_after_an_unreadable_push_does_not_move_its_repair_p
             await ws.send(_readable_fill_push(user, tid=10**9, time_ms=newer_ms))
             await ws.wait_closed()
 
-        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
-        await rest.open()
-        tasks = _Tasks()
-        async with serve(stream_server, "127.0.0.1", 0) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            stream = loopback_stream(port, rest, user, tasks, emit_fill=fills.append)
-            running = asyncio.get_running_loop().create_task(stream.run())
+        session = loopback_session(venue, stream_server, user, emit_fill=fills.append)
+        async with session as (stream, tasks):
+            tasks.spawn(stream.run(), name="stream")
             await asyncio.wait_for(first_repair_asked.wait(), TIMEOUT_S)
             await asyncio.sleep(0.5)  # the first repair has read the account: no fill yet
             lost.append(await asyncio.to_thread(_buy_at_the_ask, venue.url, wallet))
             lost_fill_traded.set()
             await _wait_for_fill(fills, lost[0])  # the owed repair, after its spacing
-            for task in [running, *tasks.running]:
-                task.cancel()
-            await asyncio.gather(running, *tasks.running, return_exceptions=True)
-        await rest.close()
 
     asyncio.run(scenario())
 
