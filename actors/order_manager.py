@@ -34,12 +34,7 @@ from makerd.actors.dead_man_hold import DeadManHold
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
 from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
-from makerd.actors.order_commands import (
-    batched_commands,
-    quote_order,
-    resting_views,
-    within_bound,
-)
+from makerd.actors.order_commands import batched_commands, quote_order, resting_views, within_bound
 from makerd.actors.order_diff import diff_sides
 from makerd.actors.order_state import ManagedOrder, OrderTable, open_order_count
 from makerd.actors.own_order_log import OwnOrderLog
