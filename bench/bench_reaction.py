@@ -19,8 +19,12 @@ It prints one row per client: reaction (first book of a jump → the account's n
 p50 / p90 / max, jumps with no action before the next jump, quiet instants (half-way
 between two jumps) followed by an action within 2 s (and before the next jump), actions
 per minute, actions per fill, fills per hour, makerd's ratio to the bare client, and each
-client's actions by type, and how many fills came within a second of a jump (the
-market moved through the ladder) and how many between jumps. A benchmark, not a test: it
+client's actions by type. Then what the fills earned, from the venue's side
+(``bench/fill_markouts.py``): every fill marked out against the venue's mid 1 s and 5 s
+after it (``mids`` of ``/_debug/stamps``, on the fills' clock), per fill in USD and in bp
+of notional, split into fills within a second of a jump (the market moved through the
+ladder) and fills between jumps; the markout in total, the fees, and the PnL of the
+window's fills marked to the mid at its end, after fees. A benchmark, not a test: it
 prints, it asserts nothing.
 
 Run from the repository root: ``python bench/bench_reaction.py`` (``--seed 7 --jumps 30
@@ -43,11 +47,13 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fill_markouts import Fill, MidTimeline, money
 from reaction_stats import RunFigures, figures, print_table, top_frames
 
 QUIET_WINDOW_NS = 2_000_000_000
@@ -170,8 +176,8 @@ def wait_ready(client: Client, venue: Venue) -> None:
 
 def run_client(
     name: str, args: argparse.Namespace, workdir: Path, *, jumps: int, tail_s: float
-) -> tuple[RunFigures, str]:
-    """The client's figures, and a line on its fills: near a jump or between jumps."""
+) -> RunFigures:
+    """The client's figures, its fills marked out against the venue's mid."""
     schedule = random.Random(args.seed)
     gaps = [schedule.uniform(2.0, 5.0) for _ in range(jumps)]
     signs = [schedule.choice((1, -1)) for _ in range(jumps)]
@@ -199,20 +205,33 @@ def run_client(
         if spy is not None:
             spy.wait(timeout=120)
         venue.stop()
-    fills = [int(f["time"]) for f in account["fills"] if started_ms <= int(f["time"]) <= ended_ms]
-    near = sum(any(0 <= t - j <= JUMP_FILL_MS for j in jumped_ms) for t in fills)
-    row = figures(
+    timeline = mid_timeline(stamps["mids"])
+    fills = [
+        Fill(
+            time_ms=int(f["time"]),
+            price=Decimal(f["px"]),
+            size=Decimal(f["sz"]) if f["side"] == "B" else -Decimal(f["sz"]),
+            fee=Decimal(f["fee"]),
+        )
+        for f in account["fills"]
+        if f["coin"] == "BTC" and started_ms <= int(f["time"]) <= ended_ms
+    ]
+    return figures(
         name=name if jumps else f"{name} (no jumps)",
         stamps=stamps,
         user=client.address,
         started_ns=started_ns,
         fills=len(fills),
         quiet_window_ns=QUIET_WINDOW_NS,
+        money=money(fills, timeline, jumps_ms=jumped_ms, ended_ms=ended_ms),
     )
-    return row, f"{row.name} fills: {near} within 1 s of a jump, {len(fills) - near} between jumps"
 
 
-JUMP_FILL_MS = 1000
+def mid_timeline(mids: list[dict[str, Any]]) -> MidTimeline:
+    btc = [m for m in mids if m["coin"] == "BTC"]
+    return MidTimeline(
+        times_ms=tuple(int(m["time"]) for m in btc), mids=tuple(Decimal(m["mid"]) for m in btc)
+    )
 
 
 def start_py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
@@ -246,9 +265,7 @@ def main() -> None:
             quiet = Path(tmp) / "quiet"
             quiet.mkdir()
             runs.append(run_client("makerd", args, quiet, jumps=0, tail_s=args.quiet_s))
-    print_table([row for row, _ in runs])
-    for _, fill_line in runs:
-        print(fill_line)
+    print_table(runs)
     if args.py_spy is not None and args.py_spy.exists():
         raw = args.py_spy.read_text()
         for leaf, title in ((True, "own time"), (False, "on the stack")):

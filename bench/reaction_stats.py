@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from fill_markouts import HORIZONS_MS, Markout, Money
+
 NS_PER_MS = 1_000_000
 NS_PER_MIN = 60_000_000_000
 
@@ -23,6 +25,7 @@ class RunFigures:
     minutes: float
     fills: int
     by_type: tuple[tuple[str, int], ...]
+    money: Money | None = None
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile of the reactions (nan when none)."""
@@ -41,6 +44,7 @@ def figures(
     started_ns: int,
     fills: int,
     quiet_window_ns: int,
+    money: Money | None = None,
 ) -> RunFigures:
     """Reaction = first book of a jump → the user's first action after it, before the next
     jump; a quiet instant (half-way between two jumps) is "followed" by an action arriving
@@ -70,6 +74,7 @@ def figures(
         minutes=(ended_ns - started_ns) / NS_PER_MIN,
         fills=fills,
         by_type=tuple(Counter(str(a["type"]) for a in actions).most_common()),
+        money=money,
     )
 
 
@@ -85,8 +90,9 @@ def print_table(rows: list[RunFigures]) -> None:
     print(
         "| | reaction p50 / p90 / max | jumps unanswered | quiet instants followed by an"
         " action within 2 s | actions per minute | actions per fill | fills per hour |"
+        " markout 1 s / 5 s per fill | PnL at the end mark, after fees |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         per_fill = f"{row.actions / row.fills:.2f}" if row.fills else "—"
         print(
@@ -95,7 +101,7 @@ def print_table(rows: list[RunFigures]) -> None:
             f" | {row.jumps - len(row.reactions_ms)} of {row.jumps}"
             f" | {row.quiet_hit} of {row.quiet_instants}"
             f" | {row.actions / row.minutes:.1f} | {per_fill}"
-            f" | {row.fills / row.minutes * 60:.0f} |"
+            f" | {row.fills / row.minutes * 60:.0f} | {_markout_cell(row)} | {_pnl_cell(row)} |"
         )
     base = next((row for row in rows if row.name == "bare"), None)
     for row in rows:
@@ -104,9 +110,50 @@ def print_table(rows: list[RunFigures]) -> None:
                 f"{row.name} / bare: p50 {row.percentile(50) / base.percentile(50):.2f}x,"
                 f" p90 {row.percentile(90) / base.percentile(90):.2f}x"
             )
+    print_money([row for row in rows if row.money is not None])
     for row in rows:
         kinds = ", ".join(f"{kind} {count}" for kind, count in row.by_type)
         print(f"{row.name} actions by type over {row.minutes:.2f} min: {kinds or 'none'}")
+
+
+def _markout_cell(row: RunFigures) -> str:
+    if row.money is None or not row.money.total.fills:
+        return "—"
+    return _per_fill(row.money.total)
+
+
+def _pnl_cell(row: RunFigures) -> str:
+    return "—" if row.money is None else f"{row.money.pnl:+.2f} USD"
+
+
+def _per_fill(markout: Markout) -> str:
+    """``+0.12 / -0.30 USD (+1.2 / -3.0 bp)``: per fill at each horizon, and in bp."""
+    if not markout.fills:
+        return "—"
+    usd = " / ".join(f"{markout.per_fill(h):+.2f}" for h in range(len(HORIZONS_MS)))
+    bps = " / ".join(f"{markout.bps(h):+.1f}" for h in range(len(HORIZONS_MS)))
+    return f"{usd} USD ({bps} bp)"
+
+
+def print_money(rows: list[RunFigures]) -> None:
+    """Markouts split by fills within 1 s of a jump and between jumps, totals and fees."""
+    if not rows:
+        return
+    print(
+        "\n| | fills near a jump / between | markout 1 s / 5 s per fill, near a jump"
+        " | the same, between jumps | markout 1 s / 5 s in total | fees | PnL at the end mark |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        money = row.money
+        assert money is not None
+        total = money.total
+        print(
+            f"| {row.name} | {money.near_jump.fills} / {money.between.fills}"
+            f" | {_per_fill(money.near_jump)} | {_per_fill(money.between)}"
+            f" | {total.usd[0]:+.2f} / {total.usd[1]:+.2f} USD"
+            f" | {money.fees:.2f} USD | {money.pnl:+.2f} USD |"
+        )
 
 
 IDLE_LEAVES = (

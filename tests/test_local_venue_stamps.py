@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -91,3 +92,40 @@ def test_the_stamps_keep_only_the_most_recent_of_each_kind() -> None:
     assert len(report["actions"]) == MAX_STAMPS
     assert report["actions"][0]["arrived_ns"] == 5
     assert len(report["jumps"]) == MAX_STAMPS
+
+
+def test_the_mid_timeline_shows_a_jump_on_the_clock_of_the_fills(venue: VenueThread) -> None:
+    before = btc_mids(venue, lambda _: True)[-1]
+
+    requests.post(
+        f"{venue.url}/_debug/faults", json={"jump_pct": -0.3, "coin": "BTC"}, timeout=5
+    ).raise_for_status()
+    low = Decimal(before["mid"]) * Decimal("0.998")
+    after = btc_mids(venue, lambda m: m["time"] >= before["time"] and Decimal(m["mid"]) < low)[0]
+
+    assert Decimal(after["mid"]) / Decimal(before["mid"]) > Decimal("0.996")  # one 0.3 % jump
+    assert abs(int(after["time"]) - get_timestamp_ms()) < 5_000  # wall ms, as a fill's time
+
+
+def btc_mids(venue: VenueThread, wanted: Callable[[Any], bool]) -> Any:
+    """The BTC mids of the timeline that are ``wanted``, once a book has shown one."""
+    shown = threading.Event()
+    for _ in range(200):
+        moved = [m for m in stamps(venue)["mids"] if m["coin"] == "BTC" and wanted(m)]
+        if moved:
+            return moved
+        shown.wait(0.02)  # the next book is at most one tick away
+    raise AssertionError("no such BTC mid in the timeline")
+
+
+def test_a_mid_is_kept_only_when_it_moved() -> None:
+    kept = ReactionStamps()
+
+    for time_ms, mid in enumerate(("100", "100", "100.5", "100.5", "100")):
+        kept.mid_shown("BTC", Decimal(mid), time_ms)
+
+    assert [(m["time"], m["mid"]) for m in kept.json()["mids"]] == [
+        (0, "100"),
+        (2, "100.5"),
+        (4, "100"),
+    ]

@@ -69,6 +69,7 @@ class FeedPublisher:
             book = self.info.l2_book(coin)
             if self._push_if_changed(f"l2Book:{coin}", "l2Book", book, book["levels"]):
                 self._stamps.book_queued(coin)
+                self._stamps.mid_shown(coin, self.engine.mid(coin), self._now_ms())
             bbo = self._bbo(book)
             self._push_if_changed(f"bbo:{coin}", "bbo", bbo, bbo["bbo"])
         mids = self.info.all_mids()

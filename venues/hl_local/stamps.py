@@ -9,10 +9,14 @@ them::
 
     {"now_ns": <monotonic now>,
      "jumps": [{"coin", "pct", "book_ns"}…],
-     "actions": [{"user", "type", "arrived_ns", "accepted"}…]}
+     "actions": [{"user", "type", "arrived_ns", "accepted"}…],
+     "mids": [{"coin", "time", "mid"}…]}
 
-Both lists are oldest first and bounded (the last :data:`MAX_STAMPS` of each), so a venue
-left running for days holds no growing history.
+``mids`` is the mid of each coin whenever a pushed book moved it, ``time`` in ms on the
+clock of the fills' ``time`` (so a fill can be marked against where the market went
+after it: the bench's markouts). The lists are oldest first and bounded (the last
+:data:`MAX_STAMPS` jumps and actions, the last :data:`MAX_MIDS` mids: 20 minutes at a
+20 ms cadence), so a venue left running for days holds no growing history.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from decimal import Decimal
 from makerd.venues.hl_local.wire import JsonDict
 
 MAX_STAMPS = 20_000
+MAX_MIDS = 60_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +49,13 @@ class ActionStamp:
     accepted: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MidStamp:
+    coin: str
+    time_ms: int
+    mid: Decimal
+
+
 class ReactionStamps:
     """Jumps waiting for their first book, and the stamps taken so far."""
 
@@ -52,6 +64,8 @@ class ReactionStamps:
         self._waiting: dict[str, Decimal] = {}
         self._jumps: deque[JumpStamp] = deque(maxlen=MAX_STAMPS)
         self._actions: deque[ActionStamp] = deque(maxlen=MAX_STAMPS)
+        self._mids: deque[MidStamp] = deque(maxlen=MAX_MIDS)
+        self._last_mid: dict[str, Decimal] = {}
 
     def jumped(self, coins: list[str], pct: Decimal) -> None:
         """A jump moved these coins: the next book queued for each is stamped."""
@@ -62,6 +76,12 @@ class ReactionStamps:
         pct = self._waiting.pop(coin, None)
         if pct is not None:
             self._jumps.append(JumpStamp(coin=coin, pct=pct, book_ns=self.monotonic_ns()))
+
+    def mid_shown(self, coin: str, mid: Decimal, time_ms: int) -> None:
+        """A pushed book showed this mid; kept only when it moved."""
+        if self._last_mid.get(coin) != mid:
+            self._last_mid[coin] = mid
+            self._mids.append(MidStamp(coin=coin, time_ms=time_ms, mid=mid))
 
     def action_arrived(self, *, user: str, kind: str, arrived_ns: int, accepted: bool) -> None:
         stamp = ActionStamp(user=user, type=kind, arrived_ns=arrived_ns, accepted=accepted)
@@ -77,4 +97,5 @@ class ReactionStamps:
                 {"user": a.user, "type": a.type, "arrived_ns": a.arrived_ns, "accepted": a.accepted}
                 for a in self._actions
             ],
+            "mids": [{"coin": m.coin, "time": m.time_ms, "mid": str(m.mid)} for m in self._mids],
         }
