@@ -53,7 +53,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fill_markouts import Fill, MidTimeline, money
+from fill_markouts import HORIZONS_MS, Fill, MidTimeline, money
 from reaction_stats import RunFigures, figures, print_table, top_frames
 
 QUIET_WINDOW_NS = 2_000_000_000
@@ -199,13 +199,15 @@ def run_client(
         stamps = venue.get("/_debug/stamps")
         account = venue.get(f"/_debug/account?user={client.address}")
         ended_ms = int(time.time() * 1000)
+        pause.wait(max(HORIZONS_MS) / 1000)  # where the mid went after the window's last fills
+        mids = venue.get("/_debug/stamps")["mids"]
     finally:
         client.proc.send_signal(signal.SIGTERM)
         client.proc.wait(timeout=60)
         if spy is not None:
             spy.wait(timeout=120)
         venue.stop()
-    timeline = mid_timeline(stamps["mids"])
+    timeline = mid_timeline(mids)
     fills = [
         Fill(
             time_ms=int(f["time"]),
