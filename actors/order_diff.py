@@ -4,11 +4,14 @@ Every action costs a request of the exchange's budget, and a moved order goes to
 of the queue at its new price, so an order is moved only when that is worth it:
 
 - an order *ahead* of its level (closer to the mid than wanted: more risk than the target
-  asks for) moves once it is beyond the price tolerance; once it has rested at its price
-  for ``queue_hold_ns`` it has moved up its queue and earns ``queue_hold_factor`` times
-  the tolerance (chasing a brief wiggle would throw that place away);
-- an order *behind* its level (safer than wanted) always earns the wider slack: moving it
-  up improves its price, which is worth its queue place only when the gap is large;
+  asks for, and the first to be run over when the market jumps) moves once it is beyond
+  the price tolerance; once it has rested at its price for ``queue_hold_ns`` it has moved
+  up its queue and earns ``queue_hold_factor`` times the tolerance (chasing a brief
+  wiggle would throw that place away; but at 2 times 2 bps a first level 3 bps out may
+  drift past the ladder's centre: a factor of 1 never widens an order ahead);
+- an order *behind* its level (safer than wanted) earns ``behind_factor`` times the
+  tolerance: moving it up improves its price, which is worth its queue place only when
+  the gap is large;
 - past ``max_age_ns`` an order loses both widenings: it is refreshed once it is beyond the
   plain tolerance, never merely for its age;
 - a level far from the ladder's centre (a deep level, or every level while the markout
@@ -16,8 +19,9 @@ of the queue at its new price, so an order is moved only when that is worth it:
   centre, when that is more than the plain tolerance: a wiggle of 2 bps matters to an
   order 3 bps from the mid, not to one 9 bps away (nor does the guard's next step, which
   moves every level in proportion to its distance). The depth slack is never widened, so
-  an order ahead of its level stays at least ``1 - depth_fraction`` of its distance from
-  the centre, and a jump beyond that is answered at once.
+  beyond the plain tolerance (and the queue widening, when its factor is above 1) an
+  order ahead of its level stays at least ``1 - depth_fraction`` of its distance from the
+  centre, and a jump beyond that is answered at once.
 
 Orders that are not kept are amended onto unmatched levels; one still waiting for the
 venue's answer holds its level until the answer comes (the next target amends it), and
@@ -54,6 +58,7 @@ class Tolerance:
     max_age_ns: int
     queue_hold_ns: int
     queue_hold_factor: Decimal
+    behind_factor: Decimal
     depth_fraction: Decimal = Decimal(0)
 
     def price_slack(
@@ -65,7 +70,9 @@ class Tolerance:
         depth = distance * self.depth_fraction
         if age_ns >= self.max_age_ns:
             return max(plain, depth)
-        if behind or age_ns >= self.queue_hold_ns:
+        if behind:
+            return max(plain * self.behind_factor, depth)
+        if age_ns >= self.queue_hold_ns:
             return max(plain * self.queue_hold_factor, depth)
         return max(plain, depth)
 

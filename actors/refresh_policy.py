@@ -27,6 +27,7 @@ def configured_tolerance(config: OrderManagerConfig) -> Tolerance:
         max_age_ns=int(config.max_order_age_s * NS_PER_S),
         queue_hold_ns=int(config.queue_hold_s * NS_PER_S),
         queue_hold_factor=config.queue_hold_factor,
+        behind_factor=config.behind_tolerance_factor,
         depth_fraction=config.depth_tolerance,
     )
 

@@ -118,6 +118,7 @@ BOUNDS: dict[str, Bound] = {
     "order_manager.max_orders_per_batch": Bound(1, 1000),
     "order_manager.queue_hold_s": Bound(0, DAY_S),
     "order_manager.queue_hold_factor": Bound(1, 100),
+    "order_manager.behind_tolerance_factor": Bound(1, 100),
     "order_manager.depth_tolerance": Bound(0, 1, high_open=True),
     "order_manager.budget_low_water_requests": Bound(0, 10**7),
     "order_manager.budget_tolerance_factor": Bound(1, 100),

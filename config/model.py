@@ -130,6 +130,13 @@ class OrderManagerConfig:
     max_orders_per_batch: int = 20
     queue_hold_s: float = 5.0
     queue_hold_factor: Decimal = Decimal(2)
+    """How many times ``price_tolerance_bps`` an order *ahead* of its level (closer to the
+    mid than wanted) may drift once it held its price ``queue_hold_s``; 1 = never widened,
+    so such an order is moved before it nears the mid however long it rested."""
+    behind_tolerance_factor: Decimal = Decimal(2)
+    """How many times ``price_tolerance_bps`` an order *behind* its level (further from the
+    mid: safer than wanted) may drift before it is moved up: moving it buys a better price
+    with a request and the order's queue place."""
     depth_tolerance: Decimal = Decimal("0.5")
     """Fraction of a level's distance from the ladder's centre its order may drift, when
     more than ``price_tolerance_bps`` (deep levels, a ladder the markout guard widened)."""

@@ -19,6 +19,8 @@ from makerd.actors.order_diff import (
     diff_sides,
     ladder_centre,
 )
+from makerd.actors.refresh_policy import configured_tolerance
+from makerd.config.model import OrderManagerConfig
 from makerd.protocol.orders import QuoteLevel
 from makerd.protocol.side import Side
 from tests.kit import S
@@ -30,6 +32,7 @@ TOLERANCE = Tolerance(
     max_age_ns=60 * S,
     queue_hold_ns=5 * S,
     queue_hold_factor=Decimal(2),
+    behind_factor=Decimal(2),
     depth_fraction=Decimal("0.5"),
 )
 
@@ -148,3 +151,55 @@ def test_the_centre_is_half_way_between_the_best_levels_and_unknown_for_one_side
 
     assert ladder_centre(bids, asks) == Decimal(100000)
     assert ladder_centre(bids, ()) is None
+
+
+# The asymmetric policy measured by bench/bench_reaction.py: 2 bps ahead of a level
+# however long the order held its price, 8 times that behind it.
+ASYMMETRIC = configured_tolerance(
+    OrderManagerConfig(queue_hold_factor=Decimal(1), behind_tolerance_factor=Decimal(8))
+)
+
+
+def test_asymmetric_a_bid_a_move_left_3_bps_behind_stays_and_an_ask_it_left_3_bps_ahead_moves() -> (
+    None
+):
+    # The mid rose 3 bps: the bid's level is now 100000, the ask's 100060.
+    bid = diff_side(Side.BUY, resting(99970), levels(100000), ASYMMETRIC, centre=Decimal(100030))
+    ask = diff_side(Side.SELL, resting(100030), levels(100060), ASYMMETRIC, centre=Decimal(100030))
+
+    assert bid.keep == ("o99970",)
+    assert moved(ask) == {"o100030": Decimal(100060)}
+
+
+def test_asymmetric_a_bid_15_bps_behind_stays_and_one_17_bps_behind_is_moved_up() -> None:
+    centre = Decimal(100000)
+    close_enough = diff_side(Side.BUY, resting(99820), levels(99970), ASYMMETRIC, centre=centre)
+    too_far = diff_side(Side.BUY, resting(99800), levels(99970), ASYMMETRIC, centre=centre)
+
+    assert close_enough.keep == ("o99820",)
+    assert moved(too_far) == {"o99800": Decimal(99970)}
+
+
+def test_asymmetric_a_first_level_ask_that_held_its_price_is_moved_before_it_passes_the_mid() -> (
+    None
+):
+    # Held 10 s, 2.5 bps ahead of a level 3 bps out: 0.5 bp from the mid.
+    held = resting(100005, age_s=10.0)
+
+    actions = diff_side(Side.SELL, held, levels(100030), ASYMMETRIC, centre=Decimal(100000))
+
+    assert moved(actions) == {"o100005": Decimal(100030)}
+
+
+def test_asymmetric_a_jump_moves_the_side_it_ran_toward_at_once_and_a_far_one_moves_both() -> None:
+    bids, asks = ladder(100000)
+    held_bids = resting(*(int(level.price) for level in bids), age_s=30.0)
+    held_asks = resting(*(int(level.price) for level in asks), age_s=30.0)
+
+    # The mid fell 10 bps: the bids are ahead of the new ladder, the asks 10 bps behind.
+    small = diff_sides(held_bids, held_asks, ladder(99900), ASYMMETRIC)
+    # The mid fell 30 bps: beyond the asks' 16 bps of slack too.
+    large = diff_sides(held_bids, held_asks, ladder(99700), ASYMMETRIC)
+
+    assert (len(small[0].amend), len(small[1].amend)) == (3, 0)
+    assert (len(large[0].amend), len(large[1].amend)) == (3, 3)

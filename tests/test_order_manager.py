@@ -104,7 +104,12 @@ def test_a_target_beyond_tolerance_modifies_instead_of_cancel_and_replace() -> N
 
 def test_an_order_past_the_maximum_age_is_refreshed_only_when_beyond_the_plain_tolerance() -> None:
     def aged_order_against(price: str) -> list[object]:
-        om = manager(price_tolerance_bps=Decimal(2), max_order_age_s=10.0, queue_hold_s=5.0)
+        om = manager(
+            price_tolerance_bps=Decimal(2),
+            max_order_age_s=10.0,
+            queue_hold_s=5.0,
+            queue_hold_factor=Decimal(2),
+        )
         accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
         return om.handle(target([(price, "0.002")], [], ts=T0 + 11 * S))
 
@@ -119,7 +124,7 @@ def test_an_order_past_the_maximum_age_is_refreshed_only_when_beyond_the_plain_t
 
 def test_an_order_behind_its_level_keeps_its_queue_place_until_the_gap_is_worth_it() -> None:
     def fresh_bid_at_59990_against(price: str) -> list[object]:
-        om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+        om = manager(price_tolerance_bps=Decimal(2), behind_tolerance_factor=Decimal(2))
         accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
         return om.handle(target([(price, "0.002")], [], ts=T0 + 1 * S))
 
@@ -137,7 +142,7 @@ def test_an_order_behind_its_level_keeps_its_queue_place_until_the_gap_is_worth_
 
 def test_an_ask_above_its_level_is_behind_it_and_an_ask_below_is_ahead() -> None:
     def fresh_ask_at_60010_against(price: str) -> list[object]:
-        om = manager(price_tolerance_bps=Decimal(2), queue_hold_s=5.0, queue_hold_factor=Decimal(2))
+        om = manager(price_tolerance_bps=Decimal(2), behind_tolerance_factor=Decimal(2))
         accept_all(om, of_type(om.handle(target([], [("60010", "0.002")])), PlaceOrders))
         return om.handle(target([], [(price, "0.002")], ts=T0 + 1 * S))
 
