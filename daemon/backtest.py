@@ -164,6 +164,7 @@ def run_session(
     watch: Callable[[object], None] | None = None,
     latency_statement: str | None = None,
     keep_own_orders: bool = False,
+    coins_join_with_data: bool = False,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
@@ -173,7 +174,8 @@ def run_session(
     (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every routed message.
     ``latency_statement`` states the latency when it is not the config's constants;
     ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
-    live session that records does.
+    live session that records does. ``coins_join_with_data``: with several coins, each
+    coin's own actors start with its first event (a replay), as its own replay's do.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -228,6 +230,7 @@ def run_session(
             observer=_all(observers),
             gate=gate,
             addressing=basket.addressing(),
+            join_with_data=coins if coins_join_with_data and basket.several else (),
         )
         driver.start()
         drive(driver)

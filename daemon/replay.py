@@ -131,6 +131,7 @@ def run_replay(
         end_reason="end of recording",
         latency_statement=None if latency is None else latency.statement,
         keep_own_orders=own is not None,
+        coins_join_with_data=True,
     )
     if on_progress is not None:
         on_progress(1.0)

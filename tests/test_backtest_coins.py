@@ -18,12 +18,12 @@ import pytest
 
 from makerd.config.model import CoinSpec, MakerdConfig
 from makerd.daemon.journal import Journal
-from makerd.daemon.replay import instrument_from_steps, run_replay
+from makerd.daemon.replay import ReplayResult, instrument_from_steps, run_replay
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.replay.stream import ReplayStream
-from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from makerd.venues.replay.synthetic import START_NS, SyntheticRecording, write_recording
 from tests.replay_kit import MS, T0, iso, l2_book, write_archive_hour
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
@@ -91,10 +91,8 @@ def one_coin(coin: Instrument) -> MakerdConfig:
     return dataclasses.replace(BASE, coin=coin.coin, quoting=quoting)
 
 
-def test_each_coin_books_exactly_the_fills_of_its_own_replay(
-    recordings: tuple[Path, Path], tmp_path: Path
-) -> None:
-    files = list(recordings)
+def replay_together_and_alone(files: list[Path], tmp_path: Path) -> ReplayResult:
+    """Replay both coins, then each alone; each coin books its own replay's fills."""
     both = run_replay(TWO_COINS, files, instrument=(BTC, ETH), state_dir=tmp_path / "both")
     for coin in (BTC, ETH):
         alone = tmp_path / coin.coin
@@ -102,10 +100,48 @@ def test_each_coin_books_exactly_the_fills_of_its_own_replay(
 
         own = fill_rows(alone, coin.coin)
         assert len(own) > 50, "the coin trades enough for the comparison to mean something"
-        assert fill_rows(tmp_path / "both", coin.coin) == own
+        assert fill_rows(tmp_path / "both", coin.coin) == own, coin.coin
+    return both
+
+
+def test_each_coin_books_exactly_the_fills_of_its_own_replay(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    both = replay_together_and_alone(list(recordings), tmp_path)
+
     assert both.replayed_by_coin["BTC"]["books"] == both.replayed_by_coin["ETH"]["books"] == 1201
     assert both.run.summary.final_position is None, "each coin's position, not their sum"
     assert both.run.tracked_positions.keys() == {"BTC", "ETH"}
+
+
+LATE_NS = 30_037 * MS
+"""ETH's recording begins with a book 30.037 s after BTC's first line (at 0.005 s)."""
+
+
+@pytest.fixture(scope="module")
+def late_eth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ETH recorded from 30 s after BTC, its books 37 ms after each 100 ms step, not 5:
+    a timer counted from either coin's first line ticks at other instants between books."""
+    folder = tmp_path_factory.mktemp("late")
+    whole, late = folder / "eth-whole.gz", folder / "eth-late.gz"
+    market = SyntheticRecording(
+        seconds=120, seed=12, coin="ETH", start_price=Decimal(3000), sz_decimals=4,
+        feed_latency_ms=37,
+    )  # fmt: skip
+    write_recording(whole, market)
+    starts_ns = START_NS + LATE_NS
+    with gzip.open(whole, "rt", encoding="utf-8") as source, gzip.open(late, "wt") as sink:
+        sink.writelines(line for line in source if int(line.partition(" ")[0]) >= starts_ns)
+    return late
+
+
+def test_coins_whose_recordings_start_apart_each_book_their_own_replays_fills(
+    recordings: tuple[Path, Path], late_eth: Path, tmp_path: Path
+) -> None:
+    """The quote timer's instants do not depend on when the other coin's data begins."""
+    both = replay_together_and_alone([recordings[0], late_eth], tmp_path)
+
+    assert both.replayed_by_coin["ETH"]["books"] < both.replayed_by_coin["BTC"]["books"]
 
 
 def test_a_file_holding_both_coins_replays_as_the_two_files_do(
