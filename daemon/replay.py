@@ -45,6 +45,8 @@ class ReplayResult:
     """Events replayed by kind (see :attr:`venues.replay.venue.RecordingReplay.replayed`)."""
     replayed_by_coin: dict[str, dict[str, int]]
     """With several coins, each coin's books and trades (empty for one coin)."""
+    first_book_ns: dict[str, int]
+    """With several coins, each coin's first book's local time (empty for one coin)."""
     first_ns: int
     last_ns: int
     cut_short: tuple[Path, ...]
@@ -143,6 +145,7 @@ def run_replay(
             if isinstance(venue, ReplayBasket)
             else {}
         ),
+        first_book_ns=dict(venue.first_book_ns) if isinstance(venue, ReplayBasket) else {},
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),

@@ -232,12 +232,7 @@ def test_tick_and_lot_for_several_coins_exit_78_saying_what_to_give(
 def test_a_backtest_of_two_coins_prints_the_account_and_each_coin_as_report_does(
     recordings: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    folder = tmp_path / "recorded"
-    save_rules(folder, [BTC, ETH])
-    files = []
-    for path in recordings:
-        files.append(folder / path.name)
-        files[-1].write_bytes(path.read_bytes())
+    files = beside_rules(tmp_path, *recordings)
     config = tmp_path / "two.yaml"
     config.write_text("coins:\n  - BTC\n  - coin: ETH\n    quoting: {order_size: 0.01}\n")
     state = tmp_path / "s"
@@ -256,6 +251,48 @@ def test_a_backtest_of_two_coins_prints_the_account_and_each_coin_as_report_does
     assert all(line in report.stdout for line in coin_lines), "the same lines as report's"
     printed = [line.split()[0] for line in backtest.stdout.splitlines() if "1201 books" in line]
     assert printed == ["BTC", "ETH"], "what each coin replayed"
+
+
+def beside_rules(tmp_path: Path, *paths: Path) -> list[Path]:
+    """Copies of ``paths`` in a folder whose rules file has both coins'."""
+    folder = tmp_path / "recorded"
+    save_rules(folder, [BTC, ETH])
+    files = []
+    for path in paths:
+        files.append(folder / path.name)
+        files[-1].write_bytes(path.read_bytes())
+    return files
+
+
+def test_a_coin_with_no_book_in_the_files_exits_78_naming_it_and_the_files(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    files = beside_rules(tmp_path, recordings[0])  # BTC's recording only
+    state = tmp_path / "s"
+
+    result = makerd(
+        "backtest", *map(str, files), "--coin", "BTC,ETH", "--state-dir", str(state), cwd=tmp_path
+    )
+
+    assert result.returncode == 78, result.stdout
+    assert f"makerd: backtest: no book of ETH in {files[0]} (every file searched)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not state.exists(), "refused before anything was replayed or written"
+
+
+def test_a_coin_whose_data_begins_late_is_replayed_and_the_summary_says_when(
+    recordings: tuple[Path, Path], late_eth: Path, tmp_path: Path
+) -> None:
+    files = beside_rules(tmp_path, recordings[0], late_eth)
+    result = makerd(
+        "backtest", *map(str, files), "--coin", "BTC,ETH", "--state-dir", str(tmp_path / "s"),
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if " books, " in line}
+    assert lines["ETH"].endswith("; its first book 30.0 s in"), lines["ETH"]
+    assert "; its first book" not in lines["BTC"], "BTC's data begins the replay"
 
 
 def test_two_coins_archive_books_of_one_hour_bring_its_trades_file_once(tmp_path: Path) -> None:

@@ -56,6 +56,8 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
         }
         """Each coin's share of :attr:`replayed` (``dropped`` and ``gaps`` name no coin)."""
         self._books_from_ns: dict[str, int] = {}
+        self.first_book_ns: dict[str, int] = {}
+        """Each coin's first book's local time: a coin whose data begins late says so."""
 
     def _match(self, event: Recorded) -> None:
         if isinstance(event, FeedMessageDropped):
@@ -66,6 +68,7 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
         if isinstance(event, BookSnapshotReceived):
             if books_from_ns is None:
                 self._books_from_ns[coin] = event.ts_exchange
+                self.first_book_ns[coin] = event.ts_local
             kind = "books"
         elif books_from_ns is None or event.ts_exchange < books_from_ns:
             # As for one coin: the first book already shows what these trades did.
