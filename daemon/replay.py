@@ -104,7 +104,8 @@ def run_replay(
     model = None if latency is None else latency.model
     venue: ReplayVenue | ReplayBasket
     if len(coins) == 1:
-        venue = ReplayVenue(events, instruments[0], config.paper, latency=model)
+        one = None if model is None else model(coins[0])
+        venue = ReplayVenue(events, instruments[0], config.paper, latency=one)
     else:
         coin_of_cloid = partial(coin_of_lane, coins)
         venue = ReplayBasket(

@@ -17,6 +17,7 @@ import lz4.frame
 import pytest
 
 from makerd.config.model import CoinSpec, MakerdConfig
+from makerd.daemon.backtest_latency import latency_from
 from makerd.daemon.journal import Journal
 from makerd.daemon.replay import ReplayResult, instrument_from_steps, run_replay
 from makerd.protocol.instrument import Instrument
@@ -25,6 +26,7 @@ from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.synthetic import START_NS, SyntheticRecording, write_recording
 from tests.replay_kit import MS, T0, iso, l2_book, write_archive_hour
+from tests.test_backtest_latency import measured_journal
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 ETH = instrument_from_steps("ETH", tick=Decimal("0.1"), lot=Decimal("0.0001"))
@@ -142,6 +144,29 @@ def test_coins_whose_recordings_start_apart_each_book_their_own_replays_fills(
     both = replay_together_and_alone([recordings[0], late_eth], tmp_path)
 
     assert both.replayed_by_coin["ETH"]["books"] < both.replayed_by_coin["BTC"]["books"]
+
+
+def test_with_measured_latencies_btc_fills_the_same_with_and_without_eth(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Each coin draws its latencies from its own generator: ETH's commands take none of
+    BTC's draws."""
+    journal = tmp_path / "measured.sqlite"
+    measured_journal(journal, [ms * MS for ms in (1, 2, 2, 3, 5, 8, 40)])
+    files = list(recordings)
+
+    run_replay(
+        TWO_COINS, files, instrument=(BTC, ETH), state_dir=tmp_path / "both",
+        latency=latency_from(str(journal), BASE.paper),
+    )  # fmt: skip
+    run_replay(
+        one_coin(BTC), files, instrument=BTC, state_dir=tmp_path / "alone",
+        latency=latency_from(str(journal), BASE.paper),
+    )  # fmt: skip
+
+    alone = fill_rows(tmp_path / "alone", "BTC")
+    assert len(alone) > 50, "BTC trades enough for the comparison to mean something"
+    assert fill_rows(tmp_path / "both", "BTC") == alone
 
 
 def test_a_file_holding_both_coins_replays_as_the_two_files_do(

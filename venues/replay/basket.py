@@ -32,10 +32,10 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
         paper: PaperConfig,
         *,
         coin_of_cloid: Callable[[str], str | None],
-        latency: OrderLatency | None = None,
+        latency: Callable[[str], OrderLatency] | None = None,
     ) -> None:
-        """``coin_of_cloid`` routes a cancel or modify to its coin; ``latency``: the order
-        latencies to draw, from one generator for every coin (default: the config's)."""
+        """``coin_of_cloid`` routes a cancel or modify to its coin; ``latency`` gives each
+        coin's order latencies to draw, its own (default: the config's)."""
         super().__init__(events)
         # The fill tracker drops a repeated trade id: each coin's exchange mints its own.
         self.exchange = PaperBasket(
@@ -44,7 +44,7 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
                     instrument,
                     paper,
                     id_prefix=f"replay{self.first_ns}-{instrument.coin}",
-                    latency=latency,
+                    latency=None if latency is None else latency(instrument.coin),
                 )
                 for instrument in instruments
             },
