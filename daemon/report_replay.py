@@ -27,6 +27,7 @@ from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.errors import ConfigError
 from makerd.config.loader import parse_config
 from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest_coins import coins_without_books
 from makerd.daemon.backtest_latency import LATENCY_SEED, session_latency
 from makerd.daemon.cloids import coin_of_lane
 from makerd.daemon.journal import Journal, SessionRecord
@@ -103,6 +104,12 @@ def compare_with_replay(
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
+    missing = coins_without_books([recording], coins) if lines else ()
+    if missing:
+        raise NotReplayableError(
+            f"the recording in {record_dir} holds no book of {', '.join(missing)} between "
+            f"session {chosen}'s start and its end: nothing of it to replay"
+        )
     result = run_replay(
         config,
         [recording],
