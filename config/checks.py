@@ -17,7 +17,10 @@ from pathlib import Path
 from makerd.config import extensions
 from makerd.config.bounds import WHOLE_PRICE_BPS, bound_problems
 from makerd.config.model import MakerdConfig, Mode
-from makerd.protocol.instrument import Instrument
+from makerd.protocol.instrument import MAX_DISTANCE_FROM_REFERENCE, Instrument
+
+PRICE_BAND_BPS = int(MAX_DISTANCE_FROM_REFERENCE * WHOLE_PRICE_BPS)
+"""The exchange's price band (80 % from the reference price) in bps: 8000."""
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
@@ -281,11 +284,12 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     quoting = config.quoting
     if quoting.model == extensions.BUILT_IN_MODEL:
         deepest = quoting.first_level_bps + quoting.level_spacing_bps * (quoting.levels - 1)
-        if deepest >= WHOLE_PRICE_BPS:
+        if deepest > PRICE_BAND_BPS:
             problems.append(
                 f"quoting.level_spacing_bps: the deepest level would sit {deepest} bps from "
-                f"the mid (first_level_bps + (levels - 1) x level_spacing_bps); must be "
-                f"below {WHOLE_PRICE_BPS}"
+                f"the mid (first_level_bps + (levels - 1) x level_spacing_bps); must be at "
+                f"most {PRICE_BAND_BPS}: the exchange refuses a price more than "
+                f"{PRICE_BAND_BPS / 100:g}% from the reference price"
             )
     ladder = _ladder(config)
     if ladder is None:
