@@ -25,10 +25,10 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.orders import OrderAccepted, OrderRejected, OrderRequest, TimeInForce
 from makerd.protocol.side import Side
-from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 from makerd.venues.hyperliquid.errors import classify_error
 from makerd.venues.hyperliquid.meta import parse_meta
 from makerd.venues.paper.matching import MatchingEngine
+from tests.local_venue_kit import still_venue
 
 DEXES = ["", "xyz"]
 
@@ -56,11 +56,8 @@ class Case:
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
     """A still market: the book does not move between the snapshot and the order."""
-    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
-    config = VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.1, liquidity=still)
-    running = VenueThread(config)
-    yield running.start()
-    running.stop()
+    with still_venue(seed=3) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
