@@ -7,10 +7,18 @@ reported, never quietly sent at another size.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from makerd.actors.quoter import QuoterLogic
 from makerd.config.loader import ConfigError, parse_config
+from makerd.config.model import MakerdConfig
 from makerd.daemon.cli import install_config_checks
+from makerd.daemon.wiring import build_estimators
+from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
+from makerd.quoting.symmetric import SymmetricLadder
+from tests.kit import BTC, T0, book, of_type
 
 install_config_checks()
 
@@ -37,3 +45,21 @@ def test_a_ladder_reaching_exactly_to_the_band_loads() -> None:
     config = parse_config(edge, source="edge.yaml")
 
     assert config.quoting.first_level_bps + 19 * config.quoting.level_spacing_bps == 8000
+
+
+def test_a_level_worth_less_than_the_minimum_order_is_refused_not_quoted_larger() -> None:
+    # 0.0001 BTC at 60000 is worth $6: the model asked for that size, not the $10 minimum.
+    q = QuoterLogic(
+        instrument=BTC,
+        model=SymmetricLadder(levels=2, first_level_bps=3, level_spacing_bps=2, order_size=0.0001),
+        estimators=build_estimators(MakerdConfig(), started_ns=T0),
+        max_position=Decimal("0.0002"),
+        min_requote_interval_ns=0,
+    )
+
+    out = q.handle(book("59999", "60001"))
+
+    [refused] = of_type(out, QuoteLevelsRefused)
+    assert refused.reasons == ("below_min_notional",) * 4
+    [target] = of_type(out, QuoteTarget)
+    assert (target.bids, target.asks) == ((), ())
