@@ -35,11 +35,13 @@ DEXES = ["", "xyz"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
-    """What a venue made of one order: accepted (price, size filled or resting) or refused."""
+    """What a venue made of one order: accepted (the size filled at its average price, or
+    resting at its limit) or refused (the reason and the text)."""
 
     reason: str
     text: str = ""
     size: Decimal = Decimal(0)
+    price: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,8 +102,12 @@ class Pair:
         if isinstance(first, OrderRejected):
             return Answer(reason=first.reason.value, text=first.message)
         assert isinstance(first, OrderAccepted)
-        filled = sum((e.size for e in events if isinstance(e, OrderFilled)), Decimal(0))
-        return Answer(reason="accepted", size=filled or first.size)
+        fills = [event for event in events if isinstance(event, OrderFilled)]
+        if not fills:
+            return Answer(reason="accepted", size=first.size, price=first.price)
+        filled = sum((fill.size for fill in fills), Decimal(0))
+        notional = sum((fill.price * fill.size for fill in fills), Decimal(0))
+        return Answer(reason="accepted", size=filled, price=notional / filled)
 
     def _to_venue(self, case: Case, price: Decimal) -> Answer:
         order_type: Any = {"limit": {"tif": case.tif.value}}
@@ -122,8 +128,11 @@ class Pair:
             error = classify_error(status["error"])
             return Answer(reason=error.reason.value, text=_without_asset(error.message))
         if "filled" in status:
-            return Answer(reason="accepted", size=Decimal(status["filled"]["totalSz"]))
-        return Answer(reason="accepted", size=Decimal(case.size))
+            filled = status["filled"]
+            return Answer(
+                reason="accepted", size=Decimal(filled["totalSz"]), price=Decimal(filled["avgPx"])
+            )
+        return Answer(reason="accepted", size=Decimal(case.size), price=price)
 
 
 def _snapshot(coin: str, bids: list[Any], asks: list[Any]) -> BookSnapshotReceived:
@@ -191,5 +200,18 @@ def test_a_reduce_only_close_larger_than_the_position_is_cut_to_it_by_both(
         Case(coin="DOGE", side=SELL, price="bid", size="500", tif=IOC, reduce_only=True)
     )
 
-    assert opened == (Answer(reason="accepted", size=Decimal(60)),) * 2
-    assert closed == (Answer(reason="accepted", size=Decimal(60)),) * 2
+    assert opened == (Answer(reason="accepted", size=Decimal(60), price=Decimal("0.20001")),) * 2
+    assert closed == (Answer(reason="accepted", size=Decimal(60), price=Decimal("0.19999")),) * 2
+
+
+def test_an_order_taking_two_levels_fills_alike_at_the_same_average_price(
+    venue_url: str, instruments: dict[str, Instrument]
+) -> None:
+    # DOGE's best ask holds about 100000: this one takes the next level's too.
+    taker = Case(coin="DOGE", side=BUY, price="0.20003", size="150000", tif=IOC)
+
+    paper, venue = Pair(venue_url, instruments["DOGE"]).send(taker)
+
+    assert paper == venue
+    assert paper.size == 150000
+    assert Decimal("0.20001") < paper.price < Decimal("0.20003")
