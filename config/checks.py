@@ -309,15 +309,34 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     return problems
 
 
+def lot_problem(config: MakerdConfig, instrument: Instrument, *, lot_from: str = "") -> str | None:
+    """The ladder's smallest level rounds to zero lots of ``instrument``: a config error in
+    every mode (sim knows its lot offline; paper and live once the venue's meta is read).
+    Such a level could only be refused, at every quote. ``lot_from`` names where the lot
+    came from, when a key set it."""
+    ladder = _ladder(config)
+    if ladder is None:
+        return None
+    path, levels, size, decay = ladder
+    smallest = size * decay ** (levels - 1)
+    if instrument.round_size(smallest) > 0:
+        return None
+    what = (
+        f"{size}"
+        if smallest == size
+        else f"the smallest level ({size} x size_decay {decay}^{levels - 1} = {smallest:f})"
+    )
+    lot = f"lot {instrument.lot}, {lot_from}" if lot_from else f"lot {instrument.lot}"
+    return f"{path}: {what} rounds to zero lots of {instrument.coin} ({lot})"
+
+
 def _sim_minimum_problems(config: MakerdConfig, path: str, smallest: Decimal) -> list[str]:
     """In sim mode the instrument is known offline: check the exchange's minimum order."""
-    instrument = Instrument(coin="SIM", asset_id=0, sz_decimals=config.sim.sz_decimals)
-    if instrument.round_size(smallest) <= 0:
-        # The same words as the start-time check against the exchange's own rules.
-        return [
-            f"{path}: {smallest} rounds to zero lots of {config.coin} (lot {instrument.lot}, "
-            f"sim.sz_decimals {config.sim.sz_decimals})"
-        ]
+    sz_decimals = config.sim.sz_decimals
+    instrument = Instrument(coin=config.coin, asset_id=0, sz_decimals=sz_decimals)
+    problem = lot_problem(config, instrument, lot_from=f"sim.sz_decimals {sz_decimals}")
+    if problem is not None:
+        return [problem]
     notional = smallest * config.sim.start_price
     if notional < instrument.min_notional:
         return [

@@ -14,8 +14,10 @@ import pytest
 from makerd.actors.quoter import QuoterLogic
 from makerd.config.loader import ConfigError, parse_config
 from makerd.config.model import MakerdConfig
+from makerd.daemon.basket_wiring import size_problems
 from makerd.daemon.cli import install_config_checks
 from makerd.daemon.wiring import build_estimators
+from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.quoting.symmetric import SymmetricLadder
 from tests.kit import BTC, T0, book, of_type
@@ -63,3 +65,18 @@ def test_a_level_worth_less_than_the_minimum_order_is_refused_not_quoted_larger(
     assert refused.reasons == ("below_min_notional",) * 4
     [target] = of_type(out, QuoteTarget)
     assert (target.bids, target.asks) == ((), ())
+
+
+def test_a_ladder_whose_smallest_level_rounds_to_zero_lots_of_one_coin_is_refused_for_it() -> None:
+    # Levels of 0.001, 0.0001 and 0.00001: BTC's lot is 0.00001, ETH's 0.0001.
+    shrinking = {"quoting": {"levels": 3, "order_size": 0.001, "size_decay": 0.1}}
+    config = parse_config({"mode": "paper", **shrinking}, source="paper.yaml")
+    btc = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
+    eth = Instrument(coin="ETH", asset_id=1, sz_decimals=4)
+
+    problems = size_problems(config, (btc, eth))
+
+    assert problems == [
+        "quoting.order_size: the smallest level (0.001 x size_decay 0.1^2 = 0.00001) rounds "
+        "to zero lots of ETH (lot 0.0001)"
+    ]
