@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from makerd.venues.hl_local.accounts import Account
 from makerd.venues.hl_local.book import OrderBook, RestingOrder
-from makerd.venues.hl_local.universe import ListedPerp, wire_price_short
+from makerd.venues.hl_local.universe import ListedPerp
 from makerd.venues.hl_local.wire import OrderRequest
-from makerd.venues.paper.rules import REDUCE_ONLY_TEXT, rule_rejection
+from makerd.venues.paper.rules import REDUCE_ONLY_TEXT, post_only_text, rule_rejection
 
 MARGIN = "Insufficient margin to place order."
 
@@ -52,10 +52,7 @@ def check_order(
     if not (reduces and size <= abs(position)):
         _check_margin(request, perp, account, marks, open_orders)
     if request.tif == "Alo" and book.would_cross(is_buy=request.is_buy, limit_px=request.price):
-        raise OrderRejected(
-            "Post only order would have immediately matched, bbo was "
-            f"{_bbo_text(book.best_bid())}@{_bbo_text(book.best_ask())}."
-        )
+        raise OrderRejected(post_only_text(book.best_bid(), book.best_ask()))
     return size
 
 
@@ -80,7 +77,3 @@ def _check_margin(
     needed = request.price * request.size / leverage
     if used + needed > account.account_value(marks):
         raise OrderRejected(MARGIN)
-
-
-def _bbo_text(price: Decimal | None) -> str:
-    return "None" if price is None else wire_price_short(price)
