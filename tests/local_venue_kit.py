@@ -19,12 +19,13 @@ ALO: Any = {"limit": {"tif": "Alo"}}
 
 
 @contextmanager
-def still_venue(seed: int) -> Iterator[str]:
+def still_venue(seed: int, *, tick_interval_s: float = 0.1) -> Iterator[str]:
     """A local venue whose market stands still (no drift, no background takers), so its
-    book holds between calls; yields its URL."""
+    prices hold between calls; yields its URL. Each tick draws the levels' sizes anew: a
+    long ``tick_interval_s`` keeps the very book it was seeded with."""
     still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
     config = VenueConfig(
-        port=0, auto_provision=True, seed=seed, tick_interval_s=0.1, liquidity=still
+        port=0, auto_provision=True, seed=seed, tick_interval_s=tick_interval_s, liquidity=still
     )
     running = VenueThread(config)
     try:

@@ -57,8 +57,9 @@ class Case:
 
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
-    """A still market: the book does not move between the snapshot and the order."""
-    with still_venue(seed=3) as url:
+    """A frozen book (no tick in the test's time): what the snapshot shows is what the
+    order meets, down to the last level's size."""
+    with still_venue(seed=3, tick_interval_s=3600) as url:
         yield url
 
 
@@ -207,11 +208,12 @@ def test_a_reduce_only_close_larger_than_the_position_is_cut_to_it_by_both(
 def test_an_order_taking_two_levels_fills_alike_at_the_same_average_price(
     venue_url: str, instruments: dict[str, Instrument]
 ) -> None:
-    # DOGE's best ask holds about 100000: this one takes the next level's too.
-    taker = Case(coin="DOGE", side=BUY, price="0.20003", size="150000", tif=IOC)
+    # Each synthetic level is worth $2000 to $20000 (10000 to 100000 DOGE at 0.2): 150000
+    # takes two levels at least, and twenty levels always hold it.
+    taker = Case(coin="DOGE", side=BUY, price="0.2002", size="150000", tif=IOC)
 
     paper, venue = Pair(venue_url, instruments["DOGE"]).send(taker)
 
     assert paper == venue
     assert paper.size == 150000
-    assert Decimal("0.20001") < paper.price < Decimal("0.20003")
+    assert Decimal("0.20001") < paper.price < Decimal("0.2002")
