@@ -359,7 +359,7 @@ class MakerdRun:
                 ",".join(HOT_SECTIONS),
                 ",".join(plan.restart_only) or "-",
             )
-        self._notifier.ready(tree.observer.snapshot().line())
+        self._notifier.reloaded(tree.observer.snapshot().line())
 
 
 def _file_as_loaded(path: Path | None, *, fallback: MakerdConfig) -> MakerdConfig:
