@@ -243,7 +243,7 @@ def _market_counts(replayed: dict[str, int]) -> str:
     return (
         f"{replayed.get('books', 0)} books, {replayed.get('trades', 0)} trades "
         f"(+{replayed.get('trades_before_first_book', 0)} from before the first book, "
-        "not matched)"
+        f"+{replayed.get('trades_seen_before', 0)} sent again on a resubscription, not matched)"
     )
 
 
