@@ -217,6 +217,9 @@ def _replay(
         f"replayed {seconds:.1f} s: {_market_counts(replayed)}, "
         f"{replayed.get('dropped', 0)} dropped, {replayed.get('gaps', 0)} gaps"
     )
+    if replayed.get("late"):
+        # A recorder whose wall clock stepped back: said, as the sample's clock did not.
+        print(f"{replayed['late']} lines stamped before a line already replayed (replayed at once)")
     width = max(len(coin) for coin in coins)
     for coin, counts in result.replayed_by_coin.items():
         print(f"  {coin:<{width}}  {_market_counts(counts)}")

@@ -56,14 +56,14 @@ class ArchiveBooks(CoinFile):
             # reader and the live stream decode them; any other line takes the JSON path.
             book = _typed_book(line)
             if book is not None:
-                ts_local = iso_ns(book.time, path, number)
+                ts_local = self.local_time(iso_ns(book.time, path, number), number)
                 data = book.raw.data
                 yield from book_events(data, ts_local=ts_local, coin=self.coin, cache=self.levels)
                 continue
             record = _json_object(line, path, number)
             if record is None:
                 continue
-            ts_local = iso_ns(record.get("time"), path, number)
+            ts_local = self.local_time(iso_ns(record.get("time"), path, number), number)
             yield from events_of(
                 record.get("raw"), ts_local=ts_local, coin=self.coin, cache=self.levels
             )
@@ -79,7 +79,7 @@ class ArchiveTrades(CoinFile):
             record = _json_object(line, path, number)
             if record is None or not is_wanted(record.get("coin"), self.coin):
                 continue
-            ts = iso_ns(record.get("time"), path, number)
+            ts = self.local_time(iso_ns(record.get("time"), path, number), number)
             trade = {
                 "coin": record["coin"],
                 "side": record.get("side"),

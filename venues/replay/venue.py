@@ -74,7 +74,8 @@ class RecordingReplay(Generic[M]):
         self.first_ns = self.last_ns = self._next.ts_local
         self.replayed: Counter[str] = Counter()
         """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
-        ``trades_seen_before``, ``dropped``, ``gaps``."""
+        ``trades_seen_before``, ``dropped``, ``gaps``; and ``late``, those stamped before
+        one already replayed (replayed at once: a clock that stepped back)."""
 
     @property
     def exhausted(self) -> bool:
@@ -106,7 +107,10 @@ class RecordingReplay(Generic[M]):
         market: list[Delivered] = []
         while self._next is not None and self._next.ts_local <= now_ns:
             event, self._next = self._next, next(self._events, None)
-            self.last_ns = event.ts_local
+            if event.ts_local < self.last_ns:
+                self.replayed["late"] += 1
+            else:
+                self.last_ns = event.ts_local
             if isinstance(event, RecordingGap):
                 self.replayed["gaps"] += 1
                 continue
