@@ -242,8 +242,9 @@ def run_session(
             event="stopped",
             detail=f"venue_open_orders={venue.open_order_count} reason={end_reason}",
         )
-        summary = summarize(journal, session_id)
-        journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
+        ended_ns = clock.now_ns()
+        summary = summarize(journal, session_id, ended_ns=ended_ns)
+        journal.end_session(session_id, ts_ns=ended_ns, summary_json=summary_to_json(summary))
         return SessionRun(
             session_id=session_id,
             summary=summary,

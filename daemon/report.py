@@ -44,8 +44,11 @@ class SessionSummary:
     line of ``makerd report`` and of the stop's output has its own)."""
 
 
-def summarize(journal: Journal, session_id: int) -> SessionSummary:
+def summarize(journal: Journal, session_id: int, *, ended_ns: int | None = None) -> SessionSummary:
     """Summarise ``session_id`` from the journal (KeyError if there is no such session).
+
+    ``ended_ns``: the end of a session about to be ended with this summary, so that the
+    summary it stores states the same duration as every later reading of it.
 
     One pass over the fills and one over the equity snapshots, read a page at a time:
     the summary of a days-long backtest needs no more memory than an hour's."""
@@ -55,7 +58,7 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
         walk.add_fill(booked)
     for snapshot in journal.equity_in_pages(session_id):
         walk.add_snapshot(snapshot)
-    return walk.summary(journal, session_id)
+    return walk.summary(journal, session_id, ended_ns=ended_ns)
 
 
 class SummaryWalk:
@@ -74,17 +77,24 @@ class SummaryWalk:
         self._drawdown.add(snapshot.total_pnl)
         self._last_snapshot = snapshot
 
-    def summary(self, journal: Journal, session_id: int) -> SessionSummary:
-        """The summary of the rows fed, with what the session's other tables add."""
+    def summary(
+        self, journal: Journal, session_id: int, *, ended_ns: int | None = None
+    ) -> SessionSummary:
+        """The summary of the rows fed, with what the session's other tables add
+        (``ended_ns``: see :func:`summarize`)."""
         session = journal.session(session_id)
         fills, last_snapshot = self._fills, self._last_snapshot
         funding = journal.session_funding(session_id)
         position, unrealized = _final_position(last_snapshot, fills.last)
         several_coins = COIN_SEPARATOR in session.coin
-        ended_ns = session.ended_ns or max(
-            session.started_ns,
-            last_snapshot.ts_ns if last_snapshot is not None else 0,
-            fills.last_seen_ns,
+        ended_ns = (
+            ended_ns
+            or session.ended_ns
+            or max(
+                session.started_ns,
+                last_snapshot.ts_ns if last_snapshot is not None else 0,
+                fills.last_seen_ns,
+            )
         )
         return SessionSummary(
             fills=fills.count,
