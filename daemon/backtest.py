@@ -159,7 +159,7 @@ def run_session(
     venue: PaperBackedVenue,
     clock: ManualClock,
     state_dir: Path,
-    drive: Callable[[DeterministicDriver], None],
+    drive: Callable[[DeterministicDriver], str | None],
     end_reason: str,
     watch: Callable[[object], None] | None = None,
     latency_statement: str | None = None,
@@ -167,6 +167,7 @@ def run_session(
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
+    ``drive`` returns why it stopped early, or None for ``end_reason``.
     ``instruments``: one coin's, or each coin's of a several-coin run, which gets the very
     machines a live run of those coins builds (:mod:`daemon.basket_wiring`), addressed per
     coin as live addresses them; its ``venue`` must route client ids by their coin's lane
@@ -230,7 +231,7 @@ def run_session(
             addressing=basket.addressing(),
         )
         driver.start()
-        drive(driver)
+        end_reason = drive(driver) or end_reason
         driver.stop()
         if own_log is not None:
             own_log.flush()

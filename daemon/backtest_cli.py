@@ -223,6 +223,11 @@ def _replay(
     width = max(len(coin) for coin in coins)
     for coin, counts in result.replayed_by_coin.items():
         print(f"  {coin:<{width}}  {_market_counts(counts)}")
+    if result.stopped_by is not None:
+        print(
+            f"stopped by the {result.stopped_by}, as a live run stops: "
+            "the rest of the recording was not replayed"
+        )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     orders = (
