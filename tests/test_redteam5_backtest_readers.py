@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.replay_kit import (
     write_archive_hour,
     write_recorder_file,
 )
+from tests.test_backtest import BTC_RULES, makerd
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 HOUR = 3600 * 1000 * MS
@@ -42,15 +42,7 @@ def recorder_text(path: Path, stamps: list[str]) -> Path:
 
 
 def backtest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "makerd", "backtest", *args, "--tick", "1", "--lot", "0.00001"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return makerd("backtest", *args, *BTC_RULES, cwd=cwd)
 
 
 def test_a_stamp_of_digits_python_reads_as_no_number_is_an_error_not_a_traceback(

@@ -4,15 +4,15 @@ length wherever it is printed or stored."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from makerd.daemon.journal import Journal
+from makerd.daemon.journal import Journal, SessionRecord
+from makerd.protocol import OrderFilled
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from tests.test_backtest import BTC_RULES, makerd
 
 
 @pytest.fixture(scope="module")
@@ -21,19 +21,19 @@ def backtested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("backtest")
     recording = root / "btc.gz"
     write_recording(recording, SyntheticRecording(seconds=120, seed=11))
-    rules = ["--tick", "1", "--lot", "0.00001"]
     places = ["--state-dir", str(root / "state"), "--report-dir", str(root / "r")]
-    run = subprocess.run(
-        [sys.executable, "-m", "makerd", "backtest", str(recording), *rules, *places],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    run = makerd("backtest", str(recording), *BTC_RULES, *places, cwd=root)
     assert run.returncode == 0, run.stderr
     return root, run.stdout
+
+
+def journaled(root: Path) -> tuple[SessionRecord, list[OrderFilled]]:
+    """The backtest's session row and its fills, as the journal keeps them."""
+    journal = Journal(root / "state" / "journal.sqlite")
+    try:
+        return journal.session(1), [booked.fill for booked in journal.fills(1)]
+    finally:
+        journal.close()
 
 
 def printed(stdout: str, label: str) -> str:
@@ -46,11 +46,7 @@ def test_the_sample_length_is_one_figure_printed_stored_and_in_summary_json(
 ) -> None:
     root, stdout = backtested
     document = json.loads((root / "r" / "summary.json").read_text())
-    journal = Journal(root / "state" / "journal.sqlite")
-    try:
-        record = journal.session(1)
-    finally:
-        journal.close()
+    record, _fills = journaled(root)
     stored = json.loads(record.summary_json or "{}")
 
     # The run's own figure: from its first recorded event to its end.
@@ -66,12 +62,8 @@ def test_summary_json_money_and_counts_are_the_journals_rows(
 ) -> None:
     root, stdout = backtested
     document = json.loads((root / "r" / "summary.json").read_text())
-    journal = Journal(root / "state" / "journal.sqlite")
-    try:
-        fills = [booked.fill for booked in journal.fills(1)]
-        stored = json.loads(journal.session(1).summary_json or "{}")
-    finally:
-        journal.close()
+    record, fills = journaled(root)
+    stored = json.loads(record.summary_json or "{}")
 
     assert document["fills"] == len(fills) > 0
     assert document["volume_usd"] == str(sum((f.price * f.size for f in fills), Decimal(0)))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from makerd.daemon.journal import Journal
 from makerd.daemon.replay import instrument_from_steps, run_replay
 from makerd.daemon.report_stats import report_figures
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from tests.test_backtest import BTC_RULES, makerd
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 NS_PER_S = 1_000_000_000
@@ -91,16 +90,7 @@ def test_the_command_says_where_and_why_it_stopped(
     two_days_apart: list[Path], tmp_path: Path
 ) -> None:
     files = map(str, two_days_apart)
-    rules = ["--tick", "1", "--lot", "0.00001"]
-    run = subprocess.run(
-        [sys.executable, "-m", "makerd", "backtest", *files, *rules, "--state-dir", str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    run = makerd("backtest", *files, *BTC_RULES, "--state-dir", str(tmp_path), cwd=tmp_path)
 
     assert run.returncode == 0, run.stderr
     assert (
