@@ -182,6 +182,7 @@ def _replay(
 ) -> int:
     from makerd.daemon.replay import run_replay
     from makerd.daemon.report import format_summary
+    from makerd.venues.replay.archive import trades_path
     from makerd.venues.replay.errors import RecordingError
     from makerd.venues.replay.venue import EmptyRecordingError
 
@@ -228,6 +229,11 @@ def _replay(
             f"stopped by the {result.stopped_by}, as a live run stops: "
             "the rest of the recording was not replayed"
         )
+    for path in result.books_without_trades:
+        print(
+            f"{path}: no trades file for its hour ({trades_path(path)}[.lz4]): "
+            "its books were replayed without trades"
+        )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     orders = (
@@ -237,9 +243,10 @@ def _replay(
     )
     print(
         f"fill model: paper matching, queue {paper.queue_model.value}; {orders}, feed latency "
-        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
+        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}; "
+        "funding not simulated (left out of the PnL)"
     )
-    print(format_summary(result.run.summary))
+    print(format_summary(result.run.summary, mode="backtest"))
     if len(coins) > 1:
         print(_coin_lines(journal, result.run.session_id, coins))
     if report_dir is None:

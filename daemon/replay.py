@@ -50,6 +50,8 @@ class ReplayResult:
     last_ns: int
     cut_short: tuple[Path, ...]
     """Unfinished (``.part``) recordings that ended mid-write: replayed up to there."""
+    books_without_trades: tuple[Path, ...]
+    """Archive book files replayed without trades: their hour has no ``node_trades`` file."""
     stopped_by: str | None
     """The kill switch that ended the replay before the recording's end, as it ends a live
     run (``kill switch: <reason>: <detail>``); None when the whole recording was replayed."""
@@ -154,6 +156,7 @@ def run_replay(
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),
+        books_without_trades=stream.books_without_trades,
         stopped_by=kill_switch.tripped,
     )
 

@@ -160,14 +160,21 @@ def max_drawdown(equity: Iterable[EquitySnapshot]) -> Decimal:
     return drawdown.deepest
 
 
-def format_summary(summary: SessionSummary) -> str:
-    """Multi-line, aligned, human-readable text of ``summary``."""
+def funding_simulated(mode: str) -> bool:
+    """Whether a session of ``mode`` books funding: a backtest does not (a recording holds
+    no funding rates), so its funding is unknown, not zero."""
+    return mode != "backtest"
+
+
+def format_summary(summary: SessionSummary, *, mode: str | None = None) -> str:
+    """Multi-line, aligned, human-readable text of ``summary`` (of a session of ``mode``)."""
+    funding_known = mode is None or funding_simulated(mode)
     rows = [
         ("fills", str(summary.fills)),
         ("volume", _usd(summary.volume_usd)),
         ("maker ratio", f"{summary.maker_ratio:.1%}"),
         ("fees", _usd(summary.fees_usd)),
-        ("funding", _usd(summary.funding_usd)),
+        ("funding", _usd(summary.funding_usd) if funding_known else "not simulated"),
         ("realized pnl", _usd(summary.realized_pnl_usd)),
         ("unrealized pnl", _usd(summary.unrealized_pnl_usd)),
         ("total pnl", _usd(summary.total_pnl_usd)),

@@ -134,3 +134,19 @@ def test_lines_stamped_before_one_already_replayed_are_counted_and_said(tmp_path
 
     assert run.returncode == 0, run.stderr
     assert "2 lines stamped before a line already replayed" in run.stdout
+
+
+def test_an_archive_hour_without_its_trades_file_is_said_not_passed_over(tmp_path: Path) -> None:
+    # Without node_trades no trade advances a queue: fills come only from books crossing
+    # our prices. A user who downloaded the books alone must be told, not left guessing.
+    book = l2_book(T0 // MS, "100", "101")
+    path = write_archive_hour(tmp_path, [(T0, book), (T0 + MS, book)], None)
+
+    run = backtest(str(path), "--state-dir", str(tmp_path / "state"), cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    expected = tmp_path / "node_trades" / "hourly" / "20250126" / "14"
+    assert (
+        f"{path}: no trades file for its hour ({expected}[.lz4]): "
+        "its books were replayed without trades"
+    ) in run.stdout

@@ -70,3 +70,21 @@ def test_summary_json_money_and_counts_are_the_journals_rows(
     assert Decimal(document["fees_usd"]) == sum((f.fee for f in fills), Decimal(0))
     assert Decimal(document["net_pnl_usd"]) == Decimal(stored["total_pnl_usd"])
     assert printed(stdout, "total pnl") == f"{Decimal(stored['total_pnl_usd']):,.2f} USD"
+
+
+def test_a_backtest_states_funding_as_not_simulated_never_as_zero(
+    backtested: tuple[Path, str],
+) -> None:
+    # No funding is simulated in a replay (the recording has no funding rates): a
+    # position held across funding times paid or received something unknown. "0" and
+    # "net PnL includes funding" claimed to know it.
+    root, stdout = backtested
+    document = json.loads((root / "r" / "summary.json").read_text())
+    html = (root / "r" / "report.html").read_text()
+
+    assert document["funding_usd"] == "unknown"
+    assert document["net_pnl_includes_funding"] is False
+    assert "funding: not simulated" in html
+    fill_model_line = next(line for line in stdout.splitlines() if line.startswith("fill model"))
+    assert fill_model_line.endswith("; funding not simulated (left out of the PnL)")
+    assert printed(stdout, "funding") == "not simulated"
