@@ -140,3 +140,57 @@ def test_several_coins_keep_history_out_of_matching_the_same_way(tmp_path: Path)
 
     assert fills_of_a_bid_placed_before_the_gap(venue) == []
     assert venue.replayed_by_coin["BTC"]["trades_seen_before"] == 2
+
+
+def test_a_trade_printed_before_our_bid_reached_the_exchange_does_not_fill_it(
+    tmp_path: Path,
+) -> None:
+    # Hyperliquid's messages reach a recorder hundreds of ms after their exchange time
+    # (the real excerpt: a median of 423 ms for trades, 474 ms for books). A sell that
+    # printed before our bid arrived, but was received after, was matched by the local
+    # clock alone: it filled the bid.
+    feed_ms = 400
+    path = write_recorder_file(
+        tmp_path / "BTC_20250126_14.gz",
+        [
+            (T0, l2_book(T0_MS - feed_ms, "100", "101", size="0.01")),
+            # Printed 20 ms after we send (our bid arrives 30 ms after), received 400 ms on.
+            (T0 + (120 + feed_ms) * MS, sells((T0_MS + 120, "100", 7))),
+            # Printed after our bid arrived: it fills.
+            (T0 + (300 + feed_ms) * MS, sells((T0_MS + 300, "100", 8))),
+        ],
+    )
+    venue = one_coin(path)
+    venue.advance(T0 + 100 * MS)
+    venue.submit(post_only_bid("100", "0.2", at=T0 + 100 * MS), T0 + 100 * MS)
+
+    delivered: list[object] = []
+    for ms in range(200, 1000, 100):
+        delivered += venue.advance(T0 + ms * MS)
+
+    fills = [e for e in delivered if isinstance(e, OrderFilled)]
+    assert [(f.ts_exchange // MS - T0_MS, f.size) for f in fills] == [(300, Decimal("0.2"))]
+
+
+def test_a_book_published_before_our_bid_reached_the_exchange_does_not_fill_it(
+    tmp_path: Path,
+) -> None:
+    feed_ms = 400
+    path = write_recorder_file(
+        tmp_path / "BTC_20250126_14.gz",
+        [
+            (T0, l2_book(T0_MS - feed_ms, "100", "101", size="0.01")),
+            # The ask came down to our bid 20 ms after we sent it, before it arrived:
+            # post-only, it would have been refused there, never filled.
+            (T0 + (120 + feed_ms) * MS, l2_book(T0_MS + 120, "99", "100", size="0.01")),
+        ],
+    )
+    venue = one_coin(path)
+    venue.advance(T0 + 100 * MS)
+    venue.submit(post_only_bid("100", "0.2", at=T0 + 100 * MS), T0 + 100 * MS)
+
+    delivered: list[object] = []
+    for ms in range(200, 1000, 100):
+        delivered += venue.advance(T0 + ms * MS)
+
+    assert not [e for e in delivered if isinstance(e, OrderFilled)]
