@@ -142,6 +142,7 @@ def run_replay(
         watch=kill_switch,
         latency_statement=None if latency is None else latency.statement,
         keep_own_orders=own is not None,
+        persist_risk=False,
     )
     if on_progress is not None:
         on_progress(1.0)

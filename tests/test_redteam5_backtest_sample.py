@@ -20,6 +20,7 @@ import pytest
 
 from makerd.config.model import MakerdConfig
 from makerd.daemon.journal import Journal
+from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.replay import instrument_from_steps, run_replay
 from makerd.daemon.report_stats import report_figures
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
@@ -97,3 +98,22 @@ def test_the_command_says_where_and_why_it_stopped(
         "stopped by the kill switch: stale_feed: no market data for 60.0s, as a live run "
         "stops: the rest of the recording was not replayed"
     ) in run.stdout
+
+
+def test_a_backtests_kill_switch_and_risk_state_stay_in_the_backtest(
+    two_days_apart: list[Path], tmp_path: Path
+) -> None:
+    # A backtest run with a live bot's --state-dir (to compare in one journal) used to
+    # latch that bot's kill switch with its simulated trip ("since 2025-01-26..."), and
+    # leave its simulated day's loss and peak equity for the next live start to load.
+    result = run_replay(MakerdConfig(), two_days_apart, instrument=BTC, state_dir=tmp_path)
+    assert result.stopped_by is not None
+
+    assert KillSwitchLatch(tmp_path).read() is None
+    journal = Journal(tmp_path / "journal.sqlite")
+    try:
+        assert journal.load_risk_state() is None
+    finally:
+        journal.close()
+    status = makerd("kill-switch", "status", "--state-dir", str(tmp_path), cwd=tmp_path)
+    assert "LATCHED" not in status.stdout + status.stderr
