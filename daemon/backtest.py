@@ -165,6 +165,7 @@ def run_session(
     latency_statement: str | None = None,
     keep_own_orders: bool = False,
     persist_risk: bool = True,
+    coins_join_with_data: bool = False,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
@@ -177,6 +178,8 @@ def run_session(
     ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
     live session that records does. ``persist_risk`` False keeps the kill switch's latch
     and the risk guardian's state for this run only (:class:`RunOnlyRisk`).
+    ``coins_join_with_data``: with several coins, each coin's own actors start with its
+    first event (a replay), as its own replay's do.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -233,6 +236,7 @@ def run_session(
             observer=_all(observers),
             gate=gate,
             addressing=basket.addressing(),
+            join_with_data=coins if coins_join_with_data and basket.several else (),
         )
         driver.start()
         end_reason = drive(driver) or end_reason

@@ -46,6 +46,8 @@ class ReplayResult:
     """Events replayed by kind (see :attr:`venues.replay.venue.RecordingReplay.replayed`)."""
     replayed_by_coin: dict[str, dict[str, int]]
     """With several coins, each coin's books and trades (empty for one coin)."""
+    first_book_ns: dict[str, int]
+    """With several coins, each coin's first book's local time (empty for one coin)."""
     first_ns: int
     last_ns: int
     cut_short: tuple[Path, ...]
@@ -108,7 +110,8 @@ def run_replay(
     model = None if latency is None else latency.model
     venue: ReplayVenue | ReplayBasket
     if len(coins) == 1:
-        venue = ReplayVenue(events, instruments[0], config.paper, latency=model)
+        one = None if model is None else model(coins[0])
+        venue = ReplayVenue(events, instruments[0], config.paper, latency=one)
     else:
         coin_of_cloid = partial(coin_of_lane, coins)
         venue = ReplayBasket(
@@ -143,6 +146,7 @@ def run_replay(
         latency_statement=None if latency is None else latency.statement,
         keep_own_orders=own is not None,
         persist_risk=False,
+        coins_join_with_data=True,
     )
     if on_progress is not None:
         on_progress(1.0)
@@ -154,6 +158,7 @@ def run_replay(
             if isinstance(venue, ReplayBasket)
             else {}
         ),
+        first_book_ns=dict(venue.first_book_ns) if isinstance(venue, ReplayBasket) else {},
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),

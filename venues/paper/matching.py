@@ -231,12 +231,16 @@ class MatchingEngine:
     def _order_refusal(
         self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
     ) -> rules.Rejection | None:
-        refusal = rules.rule_rejection(self._instrument, price, size, reduce_only=reduce_only)
+        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
+        # The venue's reference is its mark; the book's mid is what paper knows of it.
+        mark = None if best_bid is None or best_ask is None else (best_bid + best_ask) / 2
+        refusal = rules.rule_rejection(
+            self._instrument, price, size, reduce_only=reduce_only, reference=mark
+        )
         if refusal is not None:
             return refusal
         if reduce_only and self.position.reducible_by(side) <= 0:
             return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
-        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
         crossing = rules.crosses(side, price, best_bid, best_ask)
         if tif is TimeInForce.POST_ONLY and crossing:
             return RejectReason.POST_ONLY_WOULD_CROSS, rules.post_only_text(best_bid, best_ask)

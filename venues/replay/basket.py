@@ -34,10 +34,10 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
         paper: PaperConfig,
         *,
         coin_of_cloid: Callable[[str], str | None],
-        latency: OrderLatency | None = None,
+        latency: Callable[[str], OrderLatency] | None = None,
     ) -> None:
-        """``coin_of_cloid`` routes a cancel or modify to its coin; ``latency``: the order
-        latencies to draw, from one generator for every coin (default: the config's)."""
+        """``coin_of_cloid`` routes a cancel or modify to its coin; ``latency`` gives each
+        coin's order latencies to draw, its own (default: the config's)."""
         super().__init__(events)
         # The fill tracker drops a repeated trade id: each coin's exchange mints its own.
         self.exchange = PaperBasket(
@@ -46,7 +46,7 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
                     instrument,
                     paper,
                     id_prefix=f"replay{self.first_ns}-{instrument.coin}",
-                    latency=latency,
+                    latency=None if latency is None else latency(instrument.coin),
                 )
                 for instrument in instruments
             },
@@ -58,6 +58,8 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
         }
         """Each coin's share of :attr:`replayed` (``dropped`` and ``gaps`` name no coin)."""
         self._fresh = FreshTrades()
+        self.first_book_ns: dict[str, int] = {}
+        """Each coin's first book's local time: a coin whose data begins late says so."""
 
     def _match(self, event: Recorded) -> None:
         if isinstance(event, FeedMessageDropped):
@@ -65,6 +67,8 @@ class ReplayBasket(RecordingReplay[PaperBasket]):
             return
         # As for one coin, and per coin: the first book, and trades already seen.
         kind = self._fresh.kind(event)
+        if kind == "books":
+            self.first_book_ns.setdefault(event.coin, event.ts_local)
         self.replayed[kind] += 1
         self.replayed_by_coin[event.coin][kind] += 1
         if kind in MATCHED:
