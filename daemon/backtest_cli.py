@@ -181,6 +181,7 @@ def _replay(
 ) -> int:
     from makerd.daemon.replay import run_replay
     from makerd.daemon.report import format_summary
+    from makerd.venues.replay.archive import trades_path
     from makerd.venues.replay.errors import RecordingError
 
     coins = tuple(instrument.coin for instrument in instruments)
@@ -209,12 +210,25 @@ def _replay(
         f"replayed {seconds:.1f} s: {_market_counts(replayed)}, "
         f"{replayed.get('dropped', 0)} dropped, {replayed.get('gaps', 0)} gaps"
     )
+    if replayed.get("late"):
+        # A recorder whose wall clock stepped back: said, as the sample's clock did not.
+        print(f"{replayed['late']} lines stamped before a line already replayed (replayed at once)")
     width = max(len(coin) for coin in coins)
     for coin, counts in result.replayed_by_coin.items():
         late_ns = result.first_book_ns.get(coin, result.first_ns) - result.first_ns
         # A coin whose data begins late is quoted from its first book on: say when.
         late = f"; its first book {late_ns / NS_PER_S:.1f} s in" if late_ns >= NS_PER_S else ""
         print(f"  {coin:<{width}}  {_market_counts(counts)}{late}")
+    if result.stopped_by is not None:
+        print(
+            f"stopped by the {result.stopped_by}, as a live run stops: "
+            "the rest of the recording was not replayed"
+        )
+    for path in result.books_without_trades:
+        print(
+            f"{path}: no trades file for its hour ({trades_path(path)}[.lz4]): "
+            "its books were replayed without trades"
+        )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     orders = (
@@ -224,9 +238,10 @@ def _replay(
     )
     print(
         f"fill model: paper matching, queue {paper.queue_model.value}; {orders}, feed latency "
-        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
+        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}; "
+        "funding not simulated (left out of the PnL)"
     )
-    print(format_summary(result.run.summary))
+    print(format_summary(result.run.summary, mode="backtest"))
     if len(coins) > 1:
         print(_coin_lines(journal, result.run.session_id, coins))
     if report_dir is None:
@@ -238,7 +253,7 @@ def _market_counts(replayed: dict[str, int]) -> str:
     return (
         f"{replayed.get('books', 0)} books, {replayed.get('trades', 0)} trades "
         f"(+{replayed.get('trades_before_first_book', 0)} from before the first book, "
-        "not matched)"
+        f"+{replayed.get('trades_seen_before', 0)} sent again on a resubscription, not matched)"
     )
 
 

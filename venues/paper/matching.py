@@ -165,7 +165,7 @@ class MatchingEngine:
             self.book.best(Side.BUY),
             self.book.best(Side.SELL),
             self.book.displayed_at,
-            snapshot.ts_local,
+            _happened_ns(snapshot),
         )
         events = self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
         return events + self._fire_triggers(snapshot.ts_local)
@@ -173,7 +173,9 @@ class MatchingEngine:
     def on_trade(self, trade: TradePrinted) -> list[PaperEvent]:
         if trade.coin != self._instrument.coin:
             return []
-        fills = self.orders.fills_from_trade(trade.side, trade.price, trade.size, trade.ts_local)
+        fills = self.orders.fills_from_trade(
+            trade.side, trade.price, trade.size, _happened_ns(trade)
+        )
         return self._maker_fills(fills, trade.ts_exchange, trade.ts_local)
 
     # --- internals ---
@@ -315,3 +317,15 @@ class MatchingEngine:
                 ts_local=happened_ns + self._replies.ack_ns,
             )
         ]
+
+
+def _happened_ns(event: BookSnapshotReceived | TradePrinted) -> int:
+    """When market data happened, to compare with when an order took effect.
+
+    Orders take effect on the local clock (sent + entry latency); market data is stamped
+    on both. Its local time is late by the feed latency (hundreds of ms from a distant
+    recorder): by that clock alone a trade printed before our order reached the exchange
+    filled it. The earlier of the two clocks (the exchange's, when they are in step)
+    counts; a local clock behind the exchange's keeps its own.
+    """
+    return min(event.ts_local, event.ts_exchange)
