@@ -16,10 +16,15 @@ COMPARED = (
     ("volume_usd", "volume (USD)"),
     ("gross_pnl_usd", "gross pnl (USD)"),
     ("net_pnl_usd", "net pnl (USD)"),
+    ("net_pnl_before_funding_usd", "net pnl before funding (USD)"),
+    ("funding_usd", "funding (USD)"),
     ("fees_usd", "fees (USD)"),
     ("maker_share", "maker share"),
     ("average_queue_wait_s", "average queue wait (s)"),
 )
+"""The account's figures. A backtest simulates no funding, so a live session's net PnL
+(funding included) and its replay's (funding left out) differ by the funding alone: the
+row before funding is the one that compares like with like."""
 COIN_COMPARED = (
     ("fills", "fills"),
     ("volume_usd", "volume (USD)"),

@@ -100,3 +100,19 @@ def test_the_comparison_document_has_the_printed_rows_of_the_account_and_each_co
     assert eth["average queue wait (s)"]["replay"] is None
     assert eth["average queue wait (s)"]["difference"] is None
     assert document["terms"]["replay"]["mode"] == "backtest"  # type: ignore[index]
+
+
+def test_a_live_sessions_funding_is_not_read_as_a_pnl_divergence_of_its_replay() -> None:
+    # The same trading, live and replayed: the live session paid 0.50 of funding, which
+    # no backtest simulates.
+    live = {**LIVE, "funding_usd": "-0.50", "net_pnl_usd": "0.78",
+            "net_pnl_before_funding_usd": "1.28"}  # fmt: skip
+    replay = {**LIVE, "mode": "backtest", "funding_usd": "unknown",
+              "net_pnl_before_funding_usd": "1.28"}  # fmt: skip
+
+    divergences = {d.label: d for d in compare_summaries(live, replay)}
+
+    assert divergences["net pnl before funding (USD)"].difference == 0
+    assert divergences["funding (USD)"].first == Decimal("-0.50")
+    assert divergences["funding (USD)"].difference is None, "the replay's funding is unknown"
+    assert divergences["net pnl (USD)"].difference == Decimal("0.50"), "the funding alone"
