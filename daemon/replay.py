@@ -25,6 +25,7 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.ahead import ReadAhead
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
@@ -97,7 +98,33 @@ def run_replay(
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    stream = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    # Read, decompressed and parsed by a second process, ahead of the replay.
+    stream = ReadAhead(ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins)))
+    try:
+        return _replay(
+            config,
+            stream,
+            instruments=instruments,
+            state_dir=state_dir,
+            on_progress=on_progress,
+            own=own,
+            latency=latency,
+        )
+    finally:
+        stream.close()
+
+
+def _replay(
+    config: MakerdConfig,
+    stream: ReadAhead,
+    *,
+    instruments: tuple[Instrument, ...],
+    state_dir: Path,
+    on_progress: Callable[[float], None] | None,
+    own: OwnOrders | None,
+    latency: ReplayLatency | None,
+) -> ReplayResult:
+    coins = tuple(one.coin for one in instruments)
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
     model = None if latency is None else latency.model
     venue: ReplayVenue | ReplayBasket
