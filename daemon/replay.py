@@ -10,6 +10,7 @@ the machines a live run of those coins builds.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -98,8 +99,7 @@ def run_replay(
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    # Read, decompressed and parsed by a second process, ahead of the replay.
-    stream = ReadAhead(ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins)))
+    stream = _reader(ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins)))
     try:
         return _replay(
             config,
@@ -111,12 +111,21 @@ def run_replay(
             latency=latency,
         )
     finally:
-        stream.close()
+        if isinstance(stream, ReadAhead):
+            stream.close()
+
+
+def _reader(stream: ReplayStream) -> ReplayStream | ReadAhead:
+    """``stream`` read, decompressed and parsed by a second process when there is a second
+    core to run it on (on one, the crossing would only add its own cost)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    return ReadAhead(stream) if cores > 1 else stream
 
 
 def _replay(
     config: MakerdConfig,
-    stream: ReadAhead,
+    stream: ReplayStream | ReadAhead,
     *,
     instruments: tuple[Instrument, ...],
     state_dir: Path,
