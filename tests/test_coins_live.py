@@ -160,16 +160,19 @@ def weight_left(metrics_port: int) -> float:
 def test_a_stop_with_the_request_budget_spent_confirms_every_coin_in_time(
     tmp_path: Path, venue_url: str
 ) -> None:
-    # At 200 weight a minute (3.3 a second) three coins' start-up spends the whole bucket,
-    # and quoting stops at a 40-weight floor: the stop begins with its budget all but
-    # spent. Asking coin by coin (each order_manager's open-orders listing to cancel, one
-    # per coin to cancel again, one per coin to confirm: 22 weight each) needed about 200
-    # weight, a minute of refill, past the 18 s the stop gives itself. One sweep for every
-    # coin lists once per perp dex: 40 weight here.
+    # At 240 weight a minute (4 a second) three coins' start-up spends about 175 of the
+    # bucket, and quoting stops at a 48-weight floor (a fifth): the stop begins with its
+    # budget all but spent. Asking coin by coin (each order_manager's open-orders listing
+    # to cancel, one per coin to cancel again, one per coin to confirm: 22 weight each)
+    # needed about 200 weight, some 40 s of refill, past the 18 s the stop gives itself.
+    # One sweep for every coin lists once per perp dex: 40 weight here.
+    # (At 200 a minute start-up left too little to place a first order for 14 s, and once
+    # in about ten loaded runs for more than a minute; at 300 quoting never drained the
+    # bucket below 60.)
     trader = BasketTrader(
         tmp_path,
         venue_url,
-        hyperliquid={"api_url": venue_url, "request_weight_per_minute": 200},
+        hyperliquid={"api_url": venue_url, "request_weight_per_minute": 240},
         stop_timeout_s=30,
     )
     makerd = trader.start(tmp_path)
