@@ -1,7 +1,8 @@
 """makerd's cold ``makerd backtest`` and hftbacktest 2.4.4 on one seeded recording, in one run.
 
 Writes ``--hours`` of the synthetic market (calm: a 20-level snapshot every 100 ms and
-about 6 trades a second) as the recorder would (gzip, ``<local ns> <raw JSON>``), once.
+about 6 trades a second) as the recorder would (gzip, ``<local ns> <raw JSON>``), once
+(``--recording FILE`` keeps it there, and reuses it on the next run).
 Then, on that file:
 
 - makerd: ``python -m makerd backtest`` in a fresh process with the default strategy. Wall
@@ -31,6 +32,7 @@ A benchmark, not a test: it prints, it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import sqlite3
 import subprocess
@@ -66,6 +68,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--recording",
+        type=Path,
+        help="keep the recording here: written if missing, else reused as it is (then "
+        "--hours and --seed do not apply); a 6 h file takes a minute or more to write",
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of makerd's run here")
     parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
     parser.add_argument(
@@ -84,16 +92,8 @@ def main() -> None:
     baseline = args.baseline.resolve() if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as scratch:
         work = Path(scratch)
-        recording = work / "btc.gz"
-        started = time.monotonic()
-        spec = SyntheticRecording(seconds=args.hours * 3600, seed=args.seed, scenario=Scenario.CALM)
-        written = write_recording(recording, spec)
-        events = written.books + written.trades
-        print(
-            f"recording: {args.hours:g} h, {written.books:,} books, {written.trades:,} trades "
-            f"({events:,} events), {recording.stat().st_size / 1e6:.1f} MB gzip, written in "
-            f"{time.monotonic() - started:.1f} s"
-        )
+        recording = args.recording.resolve() if args.recording else work / "btc.gz"
+        events = _recording(recording, args.hours, args.seed)
         engines = []
         if baseline is not None:
             engines.append(_makerd(recording, work / "base", profile, baseline))
@@ -107,6 +107,36 @@ def main() -> None:
         if baseline is not None and args.pairs > 1:
             first = (engines[0], engines[1])
             _more_pairs(recording, work, baseline, first=first, pairs=args.pairs)
+
+
+def _recording(path: Path, hours: float, seed: int) -> int:
+    """Write the recording at ``path``, or count the events of the one already there."""
+    started = time.monotonic()
+    if path.exists():
+        books, trades = _counted(path)
+        done = "counted"
+    else:
+        spec = SyntheticRecording(seconds=hours * 3600, seed=seed, scenario=Scenario.CALM)
+        written = write_recording(path, spec)
+        books, trades, done = written.books, written.trades, "written"
+    print(
+        f"recording: {path.name}, {books:,} books, {trades:,} trades ({books + trades:,} "
+        f"events), {path.stat().st_size / 1e6:.1f} MB gzip, {done} in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    return books + trades
+
+
+def _counted(path: Path) -> tuple[int, int]:
+    """Books and trades of a recording this benchmark wrote (one trade a trades line)."""
+    books = trades = 0
+    with gzip.open(path, "rb") as lines:
+        for line in lines:
+            if b'"channel":"l2Book"' in line:
+                books += 1
+            elif b'"channel":"trades"' in line:
+                trades += 1
+    return books, trades
 
 
 def _more_pairs(

@@ -23,6 +23,7 @@ from tests.replay_kit import (
     l2_book,
     recorder_lines,
     trades,
+    write_archive_hour,
     write_recorder_file,
 )
 
@@ -149,15 +150,19 @@ def test_a_replay_that_stops_early_stops_its_reader(synthetic: Path) -> None:
 def test_with_another_thread_running_the_reader_is_spawned_and_reads_the_same(
     tmp_path: Path,
 ) -> None:
-    path = write_recorder_file(
+    recorded = write_recorder_file(
         tmp_path / "r.gz",
         [(T0 + i * MS, l2_book(i, str(100 + i % 3), "110")) for i in range(50)],
+    )
+    archived = write_archive_hour(
+        tmp_path, [(T0 + i * MS + 1, l2_book(i, "99", str(111 + i % 2))) for i in range(50)], None
     )
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert ahead([path], batch=8) == direct([path])
+        both = [recorded, archived]
+        assert ahead(both, batch=8) == direct(both)
     finally:
         stop.set()
         other.join()

@@ -40,8 +40,9 @@ from makerd.venues.replay.stream import ReplayStream
 
 BATCH = 2048
 """Events per message: a few hundred kilobytes at most, sent a few hundred times an hour."""
-LEVEL_LIMIT = 1 << 16
-"""Level numbers handed out before both sides forget them (memory stays bounded)."""
+LEVEL_LIMIT = 8192
+"""Level numbers handed out before both sides forget them: memory stays bounded (a few MB
+at most), and the ~100 new levels a second of a busy book make it a reset a minute or so."""
 
 _EVENTS, _END, _ERROR, _FAILED = range(4)
 _BOOK, _TRADE, _OTHER = range(3)
