@@ -10,7 +10,6 @@ the machines a live run of those coins builds.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +25,7 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
-from makerd.venues.replay.ahead import ReadAhead
+from makerd.venues.replay.ahead import ReadAhead, Reader, reads_ahead
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
@@ -87,6 +86,7 @@ def run_replay(
     on_progress: Callable[[float], None] | None = None,
     own: OwnOrders | None = None,
     latency: ReplayLatency | None = None,
+    reader: Reader = "auto",
 ) -> ReplayResult:
     """Replay ``paths`` (merged by local time) for ``instrument``'s coin, or for every coin
     of a tuple of instruments (the config's coins, in its order).
@@ -96,10 +96,13 @@ def run_replay(
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
     latencies drawn from a session's measured ones (default: the config's constants).
+    ``reader``: where the files are read (:func:`venues.replay.ahead.reads_ahead`); the
+    result is the same either way.
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    stream = _reader(ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins)))
+    files = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    stream = ReadAhead(files) if reads_ahead(reader) else files
     try:
         return _replay(
             config,
@@ -113,14 +116,6 @@ def run_replay(
     finally:
         if isinstance(stream, ReadAhead):
             stream.close()
-
-
-def _reader(stream: ReplayStream) -> ReplayStream | ReadAhead:
-    """``stream`` read, decompressed and parsed by a second process when there is a second
-    core to run it on (on one, the crossing would only add its own cost)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    return ReadAhead(stream) if cores > 1 else stream
 
 
 def _replay(

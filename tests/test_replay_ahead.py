@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from makerd.config.model import Scenario
-from makerd.venues.replay.ahead import ReadAhead
+from makerd.venues.replay.ahead import ReadAhead, reads_ahead
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
@@ -26,6 +26,7 @@ from tests.replay_kit import (
     write_archive_hour,
     write_recorder_file,
 )
+from tests.test_backtest import fill_rows, makerd
 
 
 def direct(paths: list[Path]) -> list[str]:
@@ -166,3 +167,35 @@ def test_with_another_thread_running_the_reader_is_spawned_and_reads_the_same(
     finally:
         stop.set()
         other.join()
+
+
+def test_a_backtest_read_in_a_second_process_fills_exactly_as_one_read_inline(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    fills = {}
+    for reader in ("process", "inline"):
+        state = tmp_path / reader
+        rules = ("--tick", "1", "--lot", "0.00001", "--state-dir", str(state))
+        done = makerd("backtest", str(synthetic), *rules, "--reader", reader, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        fills[reader] = fill_rows(state)
+
+    assert fills["process"] == fills["inline"]
+    assert len(fills["inline"]) > 10
+
+
+@pytest.mark.parametrize(
+    ("reader", "cores", "load", "expected"),
+    [
+        ("process", 1, 9.0, True),
+        ("inline", 8, 0.0, False),
+        ("auto", 2, 0.2, True),  # a quiet machine: the second core is idle
+        ("auto", 2, 1.0, False),  # another job has it
+        ("auto", 1, 0.0, False),  # no second core
+        ("auto", 8, 5.0, True),
+    ],
+)
+def test_auto_reads_ahead_only_with_an_idle_core(
+    reader: str, cores: int, load: float, expected: bool
+) -> None:
+    assert reads_ahead(reader, cores=cores, load=load) is expected  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from decimal import Decimal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Literal
 
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
 from makerd.protocol.side import Side
@@ -43,6 +44,14 @@ BATCH = 2048
 LEVEL_LIMIT = 8192
 """Level numbers handed out before both sides forget them: memory stays bounded (a few MB
 at most), and the ~100 new levels a second of a busy book make it a reset a minute or so."""
+
+IDLE_CORES = 1.5
+"""Cores less the load average ``auto`` wants before it reads in a second process: one for
+the replay, most of one for the reader (its CPU is about half the replay's)."""
+
+Reader = Literal["auto", "process", "inline"]
+"""Where a replay reads its files: a second process, its own, or the second when a core is
+idle (``auto``)."""
 
 _EVENTS, _END, _ERROR, _FAILED = range(4)
 _BOOK, _TRADE, _OTHER = range(3)
@@ -158,6 +167,27 @@ class ReadAhead:
             path, line, problem = body
             raise RecordingError(Path(str(path)), int(str(line)), str(problem))
         raise RecordingError(self._first, 0, f"the reading process failed: {body[0]}")
+
+
+def reads_ahead(reader: Reader, *, cores: int | None = None, load: float | None = None) -> bool:
+    """Whether to read in a second process: ``auto`` does when a core is idle for it.
+
+    ``cores`` (default: the ones this process may run on) and ``load`` (default: the
+    one-minute load average) decide ``auto``. The reader pays only on an idle core: on a
+    busy one it takes the replay's share of the machine and adds the crossing's own cost.
+    """
+    if reader != "auto":
+        return reader == "process"
+    if cores is None:
+        affinity = getattr(os, "sched_getaffinity", None)
+        cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except OSError:  # not known here: assume the machine is busy
+            load = float(cores)
+    # The replay itself takes one core; the reader wants most of another.
+    return cores - load >= IDLE_CORES
 
 
 def _can_fork() -> bool:
