@@ -22,9 +22,11 @@ size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s 
 ``--pairs N`` (with ``--baseline``) runs N such pairs back to back on the one file and
 prints each, with the range of the wall and CPU ratios: on a shared machine one pair is not
 a figure. makerd reads the recording in a second process, on a second core: its CPU time
-counts both processes, so its wall time is the lower of the two. ``--profile`` writes a
-cProfile of makerd's run instead (then its wall time is the profiled one; it applies to
-the first pair only; it sees the replay's process, not the reader's). Run:
+counts both processes, so its wall time is the lower of the two; ``--reader`` picks where
+this tree's makerd reads (``auto``: a second process only when a core is idle).
+``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
+profiled one; it applies to the first pair only; it sees the replay's process, not the
+reader's). Run:
 ``python bench/bench_backtest.py --hours 6``.
 A benchmark, not a test: it prints, it asserts nothing.
 """
@@ -75,6 +77,12 @@ def main() -> None:
         "--hours and --seed do not apply); a 6 h file takes a minute or more to write",
     )
     parser.add_argument("--profile", type=Path, help="write a cProfile of makerd's run here")
+    parser.add_argument(
+        "--reader",
+        choices=("auto", "process", "inline"),
+        default="auto",
+        help="makerd backtest's --reader for this tree's runs (not the baseline's)",
+    )
     parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
     parser.add_argument(
         "--baseline", type=Path, help="a source tree whose makerd runs first, for comparison"
@@ -97,7 +105,8 @@ def main() -> None:
         engines = []
         if baseline is not None:
             engines.append(_makerd(recording, work / "base", profile, baseline))
-        engines.append(_makerd(recording, work / "state", profile))
+        options = ("--reader", args.reader)
+        engines.append(_makerd(recording, work / "state", profile, options=options))
         if baseline is not None:
             same = _fills(work / "base") == _fills(work / "state")
             print(f"fills tables of baseline and makerd identical row for row: {same}")
@@ -106,7 +115,7 @@ def main() -> None:
         _print_table(engines, events)
         if baseline is not None and args.pairs > 1:
             first = (engines[0], engines[1])
-            _more_pairs(recording, work, baseline, first=first, pairs=args.pairs)
+            _more_pairs(recording, work, baseline, first=first, pairs=args.pairs, options=options)
 
 
 def _recording(path: Path, hours: float, seed: int) -> int:
@@ -140,14 +149,20 @@ def _counted(path: Path) -> tuple[int, int]:
 
 
 def _more_pairs(
-    recording: Path, work: Path, baseline: Path, *, first: tuple[Engine, Engine], pairs: int
+    recording: Path,
+    work: Path,
+    baseline: Path,
+    *,
+    first: tuple[Engine, Engine],
+    pairs: int,
+    options: tuple[str, ...],
 ) -> None:
     """Run ``pairs - 1`` more pairs and print every pair's figures and the range of ratios."""
     results = [first]
     for n in range(2, pairs + 1):
         pair = (
             _makerd(recording, work / f"base{n}", None, baseline),
-            _makerd(recording, work / f"state{n}", None),
+            _makerd(recording, work / f"state{n}", None, options=options),
         )
         same = _fills(work / f"base{n}") == _fills(work / f"state{n}")
         results.append(pair)
@@ -170,8 +185,14 @@ def _more_pairs(
 
 
 def _makerd(
-    recording: Path, state_dir: Path, profile: Path | None, source: Path | None = None
+    recording: Path,
+    state_dir: Path,
+    profile: Path | None,
+    source: Path | None = None,
+    *,
+    options: tuple[str, ...] = (),
 ) -> Engine:
+    """One cold run; ``options`` are more of ``makerd backtest``'s (this tree's only)."""
     if profile is not None and source is not None:
         profile = profile.with_name(f"{profile.stem}-baseline{profile.suffix}")
     command = [
@@ -179,6 +200,7 @@ def _makerd(
         *(("-m", "cProfile", "-o", str(profile)) if profile else ()),
         *("-m", "makerd", "backtest", str(recording), "--tick", TICK, "--lot", LOT),
         *("--state-dir", str(state_dir)),
+        *options,
     ]
     env = dict(os.environ)
     if source is not None:  # its makerd/ is found before the installed one
