@@ -66,6 +66,9 @@ def headline(figures: ReportFigures) -> list[str]:
         f"fill model: {figures.settings.fill_model}",
         f"latency: {figures.settings.latency}",
         f"fees: {figures.settings.fees}",
+        "funding: booked payments, in the net PnL"
+        if figures.funding_usd is not None
+        else "funding: not simulated (left out of the net PnL)",
     ]
 
 

@@ -164,6 +164,9 @@ def test_with_another_thread_running_the_reader_is_spawned_and_reads_the_same(
     try:
         both = [recorded, archived]
         assert ahead(both, batch=8) == direct(both)
+        unread = ReadAhead(ReplayStream(both, coin="BTC"))
+        unread.close()
+        assert unread.books_without_trades == (archived,)  # the run says so, as inline
     finally:
         stop.set()
         other.join()

@@ -65,6 +65,8 @@ class ReadAhead:
     ) -> None:
         self._stream = stream
         self._first = stream.recordings[0].lines.path
+        self.books_without_trades = stream.books_without_trades
+        """As the stream's: known before reading (see :class:`ReplayStream`)."""
         self._progress = 0.0
         self._cut_short: list[Path] = []
         receiver, sender = multiprocessing.Pipe(duplex=False)
