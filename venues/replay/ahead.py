@@ -47,7 +47,7 @@ at most), and the ~100 new levels a second of a busy book make it a reset a minu
 
 IDLE_CORES = 1.5
 """Cores less the load average ``auto`` wants before it reads in a second process: one for
-the replay, most of one for the reader (its CPU is about half the replay's)."""
+the replay, most of one for the reader (it runs at a third to half of the replay's CPU)."""
 
 Reader = Literal["auto", "process", "inline"]
 """Where a replay reads its files: a second process, its own, or the second when a core is
@@ -63,7 +63,6 @@ class ReadAhead:
     def __init__(
         self, stream: ReplayStream, *, batch: int = BATCH, level_limit: int = LEVEL_LIMIT
     ) -> None:
-        self._stream = stream
         self._first = stream.recordings[0].lines.path
         self.books_without_trades = stream.books_without_trades
         """As the stream's: known before reading (see :class:`ReplayStream`)."""
