@@ -181,11 +181,10 @@ def finish_journal(
             event="stopped",
             detail=f"venue_open_orders={left} reason={reason}",
         )
-    summary = summarize(journal, session_id)
+    ended_ns = parts.clock.now_ns()
+    summary = summarize(journal, session_id, ended_ns=ended_ns)
     with said_if_unwritable("session_end"):
-        journal.end_session(
-            session_id, ts_ns=parts.clock.now_ns(), summary_json=summary_to_json(summary)
-        )
+        journal.end_session(session_id, ts_ns=ended_ns, summary_json=summary_to_json(summary))
     print(format_summary(summary), file=out, flush=True)
     if parts.basket.several:
         print(coin_lines(journal, session_id, parts.basket.coins), file=out, flush=True)

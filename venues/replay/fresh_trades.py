@@ -4,9 +4,9 @@ On every (re)subscription Hyperliquid first sends a ``trades`` message of recent
 and the recorder keeps it as received. Those trades were seen before the connection was
 lost, or printed before the first book: matching them would fill a resting order against
 a trade printed before the order existed, or fill it twice over. This is the live feed's
-rule (a trade older than the newest passed on is history), with one addition: a trade of
-the newest time already passed on (same id) is history too, while a second trade of that
-same time (another id: one block prints several) is not.
+rule, :class:`TradeHistory`: a trade older than the newest passed on is history, and so is
+one of that newest time whose id was passed on, while another id of the same time (one
+block prints several) is not.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.venues.hyperliquid.trade_history import TradeHistory
 
 Kind = Literal["books", "trades", "trades_before_first_book", "trades_seen_before"]
 MATCHED: Final = frozenset({"books", "trades"})
@@ -25,8 +26,7 @@ class FreshTrades:
 
     def __init__(self) -> None:
         self._books_from_ns: dict[str, int] = {}
-        self._newest_ns: dict[str, int] = {}
-        self._ids_at_newest: dict[str, set[str]] = {}
+        self._history = TradeHistory()
 
     def kind(self, event: BookSnapshotReceived | TradePrinted) -> Kind:
         coin = event.coin
@@ -37,15 +37,4 @@ class FreshTrades:
         if books_from_ns is None or event.ts_exchange < books_from_ns:
             # The first book already shows what these trades did.
             return "trades_before_first_book"
-        newest = self._newest_ns.get(coin)
-        if newest is not None and event.ts_exchange < newest:
-            return "trades_seen_before"
-        if newest is None or event.ts_exchange > newest:
-            self._newest_ns[coin] = event.ts_exchange
-            self._ids_at_newest[coin] = {event.trade_id}
-            return "trades"
-        ids = self._ids_at_newest[coin]
-        if event.trade_id in ids:
-            return "trades_seen_before"
-        ids.add(event.trade_id)
-        return "trades"
+        return "trades" if self._history.is_new(event) else "trades_seen_before"
