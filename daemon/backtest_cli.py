@@ -32,6 +32,7 @@ from makerd.protocol.instrument import Instrument
 
 if TYPE_CHECKING:
     from makerd.daemon.backtest_latency import ReplayLatency
+    from makerd.venues.replay.ahead import Reader
 
 NS_PER_S = 1_000_000_000
 _PROGRESS_INTERVAL_S = 0.5
@@ -94,6 +95,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
         " (with plots), as makerd report --report-dir does (docs/report.md)",
     )
+    backtest.add_argument(
+        "--reader",
+        choices=("auto", "process", "inline"),
+        default="auto",
+        help="read the files in a second process ahead of the replay, or in the replay's own;"
+        " auto (default): a second process when a core is idle. Results are the same",
+    )
     backtest.set_defaults(handler=run_backtest)
 
 
@@ -130,7 +138,15 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"makerd: {unusable}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _replay(config, args.files, instruments, state_dir, args.report_dir, latency=latency)
+    return _replay(
+        config,
+        args.files,
+        instruments,
+        state_dir,
+        args.report_dir,
+        latency=latency,
+        reader=args.reader,
+    )
 
 
 def _latency(args: argparse.Namespace, paper: PaperConfig) -> ReplayLatency | None:
@@ -178,6 +194,7 @@ def _replay(
     report_dir: Path | None,
     *,
     latency: ReplayLatency | None,
+    reader: Reader,
 ) -> int:
     from makerd.daemon.replay import run_replay
     from makerd.daemon.report import format_summary
@@ -194,6 +211,7 @@ def _replay(
             state_dir=state_dir,
             on_progress=progress,
             latency=latency,
+            reader=reader,
         )
     except RecordingError as error:
         if progress is not None:

@@ -26,6 +26,7 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.risk import KillSwitchTripped
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.ahead import ReadAhead, Reader, reads_ahead
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
@@ -93,6 +94,7 @@ def run_replay(
     on_progress: Callable[[float], None] | None = None,
     own: OwnOrders | None = None,
     latency: ReplayLatency | None = None,
+    reader: Reader = "auto",
 ) -> ReplayResult:
     """Replay ``paths`` (merged by local time) for ``instrument``'s coin, or for every coin
     of a tuple of instruments (the config's coins, in its order).
@@ -102,10 +104,39 @@ def run_replay(
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
     latencies drawn from a session's measured ones (default: the config's constants).
+    ``reader``: where the files are read (:func:`venues.replay.ahead.reads_ahead`); the
+    result is the same either way.
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    stream = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    files = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    stream = ReadAhead(files) if reads_ahead(reader) else files
+    try:
+        return _replay(
+            config,
+            stream,
+            instruments=instruments,
+            state_dir=state_dir,
+            on_progress=on_progress,
+            own=own,
+            latency=latency,
+        )
+    finally:
+        if isinstance(stream, ReadAhead):
+            stream.close()
+
+
+def _replay(
+    config: MakerdConfig,
+    stream: ReplayStream | ReadAhead,
+    *,
+    instruments: tuple[Instrument, ...],
+    state_dir: Path,
+    on_progress: Callable[[float], None] | None,
+    own: OwnOrders | None,
+    latency: ReplayLatency | None,
+) -> ReplayResult:
+    coins = tuple(one.coin for one in instruments)
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
     model = None if latency is None else latency.model
     venue: ReplayVenue | ReplayBasket
