@@ -10,7 +10,7 @@ uses, so a message reaches the same actors in both.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 
 from makerd.actors.coin_addressing import CoinAddressing
@@ -44,9 +44,12 @@ class DeterministicDriver:
         observer: Callable[[object], None] | None = None,
         gate: TradingGate | None = None,
         addressing: CoinAddressing | None = None,
+        join_with_data: Collection[str] = (),
     ) -> None:
         """``addressing`` names each coin's own actors when there are several coins; the
-        logics of a per-coin role are then keyed ``role:COIN``."""
+        logics of a per-coin role are then keyed ``role:COIN``. The actors of a coin of
+        ``join_with_data`` start, and hear ticks, from the first venue event of that coin
+        (a replay: as that coin's own replay starts its actors with its first event)."""
         self.logics = dict(logics)
         self._venue = venue
         self.clock = clock
@@ -54,7 +57,10 @@ class DeterministicDriver:
         self._timer_interval_ns = timer_interval_ns
         self._observer = observer
         self.gate = gate or TradingGate()
-        self._next_timer_ns = clock.now_ns()
+        # Ticks fall on the simulated clock's multiples of the interval, not on instants
+        # counted from where this run's data begins: a coin is ticked at the same instants
+        # whichever other coins are replayed with it, and whenever their data begins.
+        self._next_timer_ns = _on_grid(clock.now_ns(), timer_interval_ns)
         self.delivered = 0
         self.commands_sent = 0
         # Each recipient's handler looked up once per message, not a chain of tests: every
@@ -70,19 +76,35 @@ class DeterministicDriver:
         )
         # The actors in supervision order, each coin's after the shared roles before it.
         self._actors = tuple(name for role in ACTOR_ROLES for name in _playing(role, self.logics))
+        self._waiting = {coin: _of_coin(coin, self._actors) for coin in join_with_data}
+        self._ticked = self._actors_started()
+
+    def _actors_started(self) -> tuple[str, ...]:
+        waiting = {name for names in self._waiting.values() for name in names}
+        return tuple(name for name in self._actors if name not in waiting)
 
     def start(self) -> None:
         """Start each role in supervision order, delivering what their start produces."""
+        self._start(self._ticked)
+
+    def _start(self, actors: tuple[str, ...]) -> None:
         now = self.clock.now_ns()
-        for role in self._actors:
+        for role in actors:
             start = getattr(self.logics.get(role), "start", None)
             if start is not None:
                 for message in start(now):
                     self.deliver(message)
 
+    def _join(self, event: object) -> None:
+        """Start the actors of ``event``'s coin if they wait for its first event."""
+        actors = self._waiting.pop(getattr(event, "coin", ""), None)
+        if actors is not None:
+            self._ticked = self._actors_started()
+            self._start(actors)
+
     def stop(self) -> None:
         """Stop each role in reverse supervision order, as a supervisor's stop would."""
-        for role in reversed(self._actors):
+        for role in reversed(self._actors_started()):
             stop = getattr(self.logics.get(role), "stop", None)
             if stop is not None:
                 stop()
@@ -109,12 +131,14 @@ class DeterministicDriver:
         self.clock.advance_by(max(0, now_ns - self.clock.now_ns()))
         now = self.clock.now_ns()
         for event in self._venue.advance(now):
+            if self._waiting:
+                self._join(event)
             self.deliver(event)
         if now >= self._next_timer_ns:
-            self._next_timer_ns = now + self._timer_interval_ns
+            self._next_timer_ns = _on_grid(now + 1, self._timer_interval_ns)
             # One tick for every role, as the live ticker sends it.
             tick = TimerFired(ts_local=now)
-            for role in self._actors:
+            for role in self._ticked:
                 self._run(deque([(role, tick)]))
 
     def deliver(self, message: object) -> None:
@@ -147,6 +171,16 @@ class DeterministicDriver:
             self.commands_sent += 1
             self._venue.submit(as_venue_command(command), self.clock.now_ns())
         return []
+
+
+def _of_coin(coin: str, actors: tuple[str, ...]) -> tuple[str, ...]:
+    """``coin``'s own actors (``role:COIN``) among ``actors``, in their order."""
+    return tuple(name for name in actors if name.partition(":")[2] == coin)
+
+
+def _on_grid(now_ns: int, interval_ns: int) -> int:
+    """The first multiple of ``interval_ns`` at or after ``now_ns``."""
+    return -(-now_ns // interval_ns) * interval_ns
 
 
 _NOT_ACTORS = frozenset({VENUE, OBSERVER})

@@ -318,11 +318,11 @@ class OrderManagerLogic:
             coin=target.coin,
             book_ts_local=target.book_ts_local,
             commands_sent=len(commands),
+            reconciled=self.truth.clean,
             ts_local=now,
         )
-        # The commands first: the observer's work on the state changes overlaps the
-        # venue thread's wake-up instead of delaying the hand-off (measured: putting the
-        # changes first added about 200 µs to the order manager's stage, saved nothing after).
+        # The commands first: the observer's work on the state changes overlaps the venue
+        # thread's wake-up (measured: the changes first added ~200 µs here, saved nothing).
         return [*commands, *self.orders.drain_changes(), cycle]
 
     def _within_bound(self, places: list[tuple[int, OrderRequest]]) -> list[OrderRequest]:

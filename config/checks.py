@@ -17,7 +17,10 @@ from pathlib import Path
 from makerd.config import extensions
 from makerd.config.bounds import WHOLE_PRICE_BPS, bound_problems
 from makerd.config.model import MakerdConfig, Mode
-from makerd.protocol.instrument import Instrument
+from makerd.protocol.instrument import MAX_DISTANCE_FROM_REFERENCE, Instrument
+
+PRICE_BAND_BPS = int(MAX_DISTANCE_FROM_REFERENCE * WHOLE_PRICE_BPS)
+"""The exchange's price band (80 % from the reference price) in bps: 8000."""
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
@@ -281,11 +284,12 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     quoting = config.quoting
     if quoting.model == extensions.BUILT_IN_MODEL:
         deepest = quoting.first_level_bps + quoting.level_spacing_bps * (quoting.levels - 1)
-        if deepest >= WHOLE_PRICE_BPS:
+        if deepest > PRICE_BAND_BPS:
             problems.append(
                 f"quoting.level_spacing_bps: the deepest level would sit {deepest} bps from "
-                f"the mid (first_level_bps + (levels - 1) x level_spacing_bps); must be "
-                f"below {WHOLE_PRICE_BPS}"
+                f"the mid (first_level_bps + (levels - 1) x level_spacing_bps); must be at "
+                f"most {PRICE_BAND_BPS}: the exchange refuses a price more than "
+                f"{PRICE_BAND_BPS / 100:g}% from the reference price"
             )
     ladder = _ladder(config)
     if ladder is None:
@@ -305,15 +309,34 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     return problems
 
 
+def lot_problem(config: MakerdConfig, instrument: Instrument, *, lot_from: str = "") -> str | None:
+    """The ladder's smallest level rounds to zero lots of ``instrument``: a config error in
+    every mode (sim knows its lot offline; paper and live once the venue's meta is read).
+    Such a level could only be refused, at every quote. ``lot_from`` names where the lot
+    came from, when a key set it."""
+    ladder = _ladder(config)
+    if ladder is None:
+        return None
+    path, levels, size, decay = ladder
+    smallest = size * decay ** (levels - 1)
+    if instrument.round_size(smallest) > 0:
+        return None
+    what = (
+        f"{size}"
+        if smallest == size
+        else f"the smallest level ({size} x size_decay {decay}^{levels - 1} = {smallest:f})"
+    )
+    lot = f"lot {instrument.lot}, {lot_from}" if lot_from else f"lot {instrument.lot}"
+    return f"{path}: {what} rounds to zero lots of {instrument.coin} ({lot})"
+
+
 def _sim_minimum_problems(config: MakerdConfig, path: str, smallest: Decimal) -> list[str]:
     """In sim mode the instrument is known offline: check the exchange's minimum order."""
-    instrument = Instrument(coin="SIM", asset_id=0, sz_decimals=config.sim.sz_decimals)
-    if instrument.round_size(smallest) <= 0:
-        # The same words as the start-time check against the exchange's own rules.
-        return [
-            f"{path}: {smallest} rounds to zero lots of {config.coin} (lot {instrument.lot}, "
-            f"sim.sz_decimals {config.sim.sz_decimals})"
-        ]
+    sz_decimals = config.sim.sz_decimals
+    instrument = Instrument(coin=config.coin, asset_id=0, sz_decimals=sz_decimals)
+    problem = lot_problem(config, instrument, lot_from=f"sim.sz_decimals {sz_decimals}")
+    if problem is not None:
+        return [problem]
     notional = smallest * config.sim.start_price
     if notional < instrument.min_notional:
         return [

@@ -62,15 +62,21 @@ TICK_INTERVAL_S = 0.1
 
 class MakerdRun:
     def __init__(
-        self, config: MakerdConfig, *, config_path: Path | None = None, out: TextIO = sys.stdout
+        self,
+        config: MakerdConfig,
+        *,
+        config_path: Path | None = None,
+        out: TextIO = sys.stdout,
+        signals: SignalFlags | None = None,
     ) -> None:
+        """``signals``: flags the process entry already catches with (see daemon/entry.py)."""
         self.config = config
         self._config_path = config_path
         # What the file itself said at start (before command-line overrides), so a reload
         # reports only the sections an operator actually edited since, until a restart.
         self._file_at_start = _file_as_loaded(config_path, fallback=config)
         self._out = out
-        self._flags = SignalFlags()
+        self._flags = SignalFlags() if signals is None else signals
         self._outcome = OutcomeBox()
         self._notifier = ServiceNotifier()
         self._state_dir = Path(config.state_dir).resolve()
@@ -359,7 +365,7 @@ class MakerdRun:
                 ",".join(HOT_SECTIONS),
                 ",".join(plan.restart_only) or "-",
             )
-        self._notifier.ready(tree.observer.snapshot().line())
+        self._notifier.reloaded(tree.observer.snapshot().line())
 
 
 def _file_as_loaded(path: Path | None, *, fallback: MakerdConfig) -> MakerdConfig:

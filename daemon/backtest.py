@@ -36,7 +36,7 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import QuoteCycleCompleted
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import CancelOrders, ModifyOrders, PlaceOrders
-from makerd.protocol.risk import KillSwitchTripped
+from makerd.protocol.risk import KillSwitchTripped, PersistedRisk
 from makerd.venues.base import SteppedVenue
 from makerd.venues.sim.venue import SimVenue, sim_instrument
 
@@ -159,21 +159,27 @@ def run_session(
     venue: PaperBackedVenue,
     clock: ManualClock,
     state_dir: Path,
-    drive: Callable[[DeterministicDriver], None],
+    drive: Callable[[DeterministicDriver], str | None],
     end_reason: str,
     watch: Callable[[object], None] | None = None,
     latency_statement: str | None = None,
     keep_own_orders: bool = False,
+    persist_risk: bool = True,
+    coins_join_with_data: bool = False,
 ) -> SessionRun:
     """Build the live state machines around ``venue`` and let ``drive`` run them.
 
+    ``drive`` returns why it stopped early, or None for ``end_reason``.
     ``instruments``: one coin's, or each coin's of a several-coin run, which gets the very
     machines a live run of those coins builds (:mod:`daemon.basket_wiring`), addressed per
     coin as live addresses them; its ``venue`` must route client ids by their coin's lane
     (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every routed message.
     ``latency_statement`` states the latency when it is not the config's constants;
     ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
-    live session that records does.
+    live session that records does. ``persist_risk`` False keeps the kill switch's latch
+    and the risk guardian's state for this run only (:class:`RunOnlyRisk`).
+    ``coins_join_with_data``: with several coins, each coin's own actors start with its
+    first event (a replay), as its own replay's do.
 
     The session is journaled as a ``backtest`` session, exactly as a live run journals
     its own (fills, equity, the ``stopped`` row with the venue's open orders and why, the
@@ -183,6 +189,7 @@ def run_session(
     # This run alone writes the journal: a commit per row costs more than the row itself.
     journal.group_writes(JOURNAL_WRITES_PER_COMMIT)
     gate = TradingGate()
+    run_only = RunOnlyRisk()
     coins = tuple(instrument.coin for instrument in instruments)
     try:
         session_id = journal.start_session(
@@ -197,10 +204,11 @@ def run_session(
             instrument=instruments[0],
             journal=journal,
             session_id=session_id,
-            latch=KillSwitchLatch(state_dir),
+            latch=KillSwitchLatch(state_dir) if persist_risk else run_only,
             new_cloid=basket.cloids.factories[coins[0]],
             clock=clock,
             gate=gate,
+            risk_store=None if persist_risk else run_only,
         )
         factories = (
             basket_factories(deps, instruments=instruments, cloids=basket.cloids)
@@ -228,9 +236,10 @@ def run_session(
             observer=_all(observers),
             gate=gate,
             addressing=basket.addressing(),
+            join_with_data=coins if coins_join_with_data and basket.several else (),
         )
         driver.start()
-        drive(driver)
+        end_reason = drive(driver) or end_reason
         driver.stop()
         if own_log is not None:
             own_log.flush()
@@ -242,8 +251,9 @@ def run_session(
             event="stopped",
             detail=f"venue_open_orders={venue.open_order_count} reason={end_reason}",
         )
-        summary = summarize(journal, session_id)
-        journal.end_session(session_id, ts_ns=clock.now_ns(), summary_json=summary_to_json(summary))
+        ended_ns = clock.now_ns()
+        summary = summarize(journal, session_id, ended_ns=ended_ns)
+        journal.end_session(session_id, ts_ns=ended_ns, summary_json=summary_to_json(summary))
         return SessionRun(
             session_id=session_id,
             summary=summary,
@@ -252,6 +262,28 @@ def run_session(
         )
     finally:
         journal.close()
+
+
+class RunOnlyRisk:
+    """A kill-switch latch and a risk-state store that last as long as the run.
+
+    A backtest's trip and losses are simulated. Written to its state directory (which may
+    be a live bot's, to compare sessions in one journal) they latched that bot's kill
+    switch and left it a simulated day's loss and peak equity to load at its next start.
+    """
+
+    def __init__(self) -> None:
+        self.tripped: tuple[str, str, int] | None = None
+        self._risk: PersistedRisk | None = None
+
+    def trip(self, *, reason: str, detail: str, ts_ns: int) -> None:
+        self.tripped = (reason, detail, ts_ns)
+
+    def load_risk_state(self) -> PersistedRisk | None:
+        return self._risk
+
+    def save_risk_state(self, state: PersistedRisk) -> None:
+        self._risk = state
 
 
 def _tracked_positions(fill_tracker: Logic, coins: tuple[str, ...]) -> dict[str, Decimal]:

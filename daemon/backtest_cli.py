@@ -32,6 +32,7 @@ from makerd.protocol.instrument import Instrument
 
 if TYPE_CHECKING:
     from makerd.daemon.backtest_latency import ReplayLatency
+    from makerd.venues.replay.ahead import Reader
 
 NS_PER_S = 1_000_000_000
 _PROGRESS_INTERVAL_S = 0.5
@@ -94,6 +95,13 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         help="also write the session's summary.json, fills.csv, equity.csv and report.html"
         " (with plots), as makerd report --report-dir does (docs/report.md)",
     )
+    backtest.add_argument(
+        "--reader",
+        choices=("auto", "process", "inline"),
+        default="auto",
+        help="read the files in a second process ahead of the replay, or in the replay's own;"
+        " auto (default): a second process when a core is idle. Results are the same",
+    )
     backtest.set_defaults(handler=run_backtest)
 
 
@@ -121,17 +129,24 @@ def run_backtest(args: argparse.Namespace) -> int:
     if too_small:
         print("makerd: invalid configuration\n" + "\n".join(too_small), file=sys.stderr)
         return EXIT_CONFIG
-    files_problem = _files_problem(args.files, config.coin)
-    if files_problem is not None:
-        print(f"makerd: backtest: {files_problem}", file=sys.stderr)
-        return EXIT_CONFIG
+    refused = _data_problem(args.files, coins)
+    if refused is not None:
+        return refused
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="makerd-backtest-"))
     unusable = _output_problem(state_dir, args.report_dir)
     if unusable:
         print(f"makerd: {unusable}", file=sys.stderr)
         return EXIT_CONFIG
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _replay(config, args.files, instruments, state_dir, args.report_dir, latency=latency)
+    return _replay(
+        config,
+        args.files,
+        instruments,
+        state_dir,
+        args.report_dir,
+        latency=latency,
+        reader=args.reader,
+    )
 
 
 def _latency(args: argparse.Namespace, paper: PaperConfig) -> ReplayLatency | None:
@@ -179,11 +194,12 @@ def _replay(
     report_dir: Path | None,
     *,
     latency: ReplayLatency | None,
+    reader: Reader,
 ) -> int:
     from makerd.daemon.replay import run_replay
     from makerd.daemon.report import format_summary
+    from makerd.venues.replay.archive import trades_path
     from makerd.venues.replay.errors import RecordingError
-    from makerd.venues.replay.venue import EmptyRecordingError
 
     coins = tuple(instrument.coin for instrument in instruments)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
@@ -195,17 +211,12 @@ def _replay(
             state_dir=state_dir,
             on_progress=progress,
             latency=latency,
+            reader=reader,
         )
     except RecordingError as error:
         if progress is not None:
             print(file=sys.stderr)  # end the progress line
         print(f"makerd: backtest: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except EmptyRecordingError:
-        print(
-            f"makerd: backtest: no {' or '.join(coins)} data in {', '.join(map(str, files))}",
-            file=sys.stderr,
-        )
         return EXIT_FAILURE
     replayed = result.replayed
     paper = config.paper
@@ -217,9 +228,25 @@ def _replay(
         f"replayed {seconds:.1f} s: {_market_counts(replayed)}, "
         f"{replayed.get('dropped', 0)} dropped, {replayed.get('gaps', 0)} gaps"
     )
+    if replayed.get("late"):
+        # A recorder whose wall clock stepped back: said, as the sample's clock did not.
+        print(f"{replayed['late']} lines stamped before a line already replayed (replayed at once)")
     width = max(len(coin) for coin in coins)
     for coin, counts in result.replayed_by_coin.items():
-        print(f"  {coin:<{width}}  {_market_counts(counts)}")
+        late_ns = result.first_book_ns.get(coin, result.first_ns) - result.first_ns
+        # A coin whose data begins late is quoted from its first book on: say when.
+        late = f"; its first book {late_ns / NS_PER_S:.1f} s in" if late_ns >= NS_PER_S else ""
+        print(f"  {coin:<{width}}  {_market_counts(counts)}{late}")
+    if result.stopped_by is not None:
+        print(
+            f"stopped by the {result.stopped_by}, as a live run stops: "
+            "the rest of the recording was not replayed"
+        )
+    for path in result.books_without_trades:
+        print(
+            f"{path}: no trades file for its hour ({trades_path(path)}[.lz4]): "
+            "its books were replayed without trades"
+        )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
     orders = (
@@ -229,9 +256,10 @@ def _replay(
     )
     print(
         f"fill model: paper matching, queue {paper.queue_model.value}; {orders}, feed latency "
-        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}"
+        f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}; "
+        "funding not simulated (left out of the PnL)"
     )
-    print(format_summary(result.run.summary))
+    print(format_summary(result.run.summary, mode="backtest"))
     if len(coins) > 1:
         print(_coin_lines(journal, result.run.session_id, coins))
     if report_dir is None:
@@ -243,7 +271,7 @@ def _market_counts(replayed: dict[str, int]) -> str:
     return (
         f"{replayed.get('books', 0)} books, {replayed.get('trades', 0)} trades "
         f"(+{replayed.get('trades_before_first_book', 0)} from before the first book, "
-        "not matched)"
+        f"+{replayed.get('trades_seen_before', 0)} sent again on a resubscription, not matched)"
     )
 
 
@@ -293,6 +321,28 @@ def _files_problem(files: list[Path], coin: str) -> str | None:
     except RecordingError as error:
         return str(error)
     return None
+
+
+def _data_problem(files: list[Path], coins: tuple[str, ...]) -> int | None:
+    """Exit 78 for files that are missing or of no known kind, or when a coin has no book
+    in any of them; exit 1 for a file that turns out unreadable while looking; None when
+    every coin is there."""
+    from makerd.daemon.backtest_coins import coins_without_books, missing_coins_text
+    from makerd.venues.replay.errors import RecordingError
+
+    files_problem = _files_problem(files, coins[0])
+    if files_problem is not None:
+        print(f"makerd: backtest: {files_problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        missing = coins_without_books(files, coins)
+    except RecordingError as error:
+        print(f"makerd: backtest: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not missing:
+        return None
+    print(f"makerd: backtest: {missing_coins_text(missing, files)}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _step(text: str) -> Decimal:

@@ -8,8 +8,10 @@ constants, and the statement says so.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +41,26 @@ class LatencySourceError(ValueError):
 class ReplayLatency:
     """The latencies a backtest draws, and how its reports state them."""
 
-    model: OrderLatency
     statement: str
+    source: ConstantLatency | Mapping[ActionKind, Sequence[int]]
+    """The measured round trips by kind, or the config's constants when the session
+    measured none (then nothing is drawn)."""
+    seed: int = LATENCY_SEED
+
+    def model(self, coin: str) -> OrderLatency:
+        """``coin``'s order latencies. Each coin draws from its own generator, seeded from
+        the seed and the coin: which other coins are replayed with it, and what they send,
+        changes none of its draws."""
+        if isinstance(self.source, ConstantLatency):
+            return self.source
+        return MeasuredLatency(self.source, seed=coin_seed(self.seed, coin))
+
+
+def coin_seed(seed: int, coin: str) -> int:
+    """A generator's seed made of ``seed`` and ``coin``: the same pair, the same seed, in
+    every process (not Python's salted ``hash``)."""
+    digest = hashlib.sha256(f"{seed}:{coin}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def session_latency(
@@ -57,13 +77,14 @@ def session_latency(
             ack_ns=paper.ack_latency_ms * NS_PER_MS,
         )
         statement = f"{constant_latency(paper)}: session {session_id} measured none"
-        return ReplayLatency(model=constant, statement=statement)
+        return ReplayLatency(source=constant, statement=statement)
     pooled = [ns for samples in measured.values() for ns in samples]
     statement = (
         f"measured ack latency, session {session_id}, {distribution_text(pooled)} "
         f"(each order action draws a round trip of its kind, half each way; seed {seed})"
     )
-    return ReplayLatency(model=MeasuredLatency(measured, seed=seed), statement=statement)
+    MeasuredLatency(measured, seed=seed)  # refuses what cannot be drawn from, here
+    return ReplayLatency(source=dict(measured), seed=seed, statement=statement)
 
 
 def latency_from(source: str, paper: PaperConfig, *, seed: int = LATENCY_SEED) -> ReplayLatency:

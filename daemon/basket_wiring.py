@@ -16,6 +16,7 @@ from makerd.actors.account_equity import AccountEquity, CoinJournal
 from makerd.actors.basket_risk import BasketRiskLogic
 from makerd.actors.coin_addressing import PerCoinLogic
 from makerd.actors.routing import FILL_TRACKER, RISK_GUARDIAN, WATCHDOG, Logic, coin_role
+from makerd.config.checks import lot_problem
 from makerd.config.model import MakerdConfig, QuotingConfig
 from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.wiring import (
@@ -23,7 +24,6 @@ from makerd.daemon.wiring import (
     Dependencies,
     coin_logic_factories,
     fill_tracker_for,
-    order_size_problem,
     risk_guardian_for,
     watchdog_for,
 )
@@ -39,11 +39,11 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
 
 
 def size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
-    """Each coin's order size against its own lot (its own quoting section applied)."""
+    """Each coin's ladder against its own lot (its own quoting section applied)."""
     problems = []
     for instrument in instruments:
         own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
-        problem = order_size_problem(own, instrument)
+        problem = lot_problem(own, instrument)
         if problem is not None:
             problems.append(problem)
     return problems

@@ -27,6 +27,7 @@ from makerd.daemon.alerts import install_notifier
 from makerd.daemon.config_example import EXAMPLES, example_text, installed_version
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.daemon.logs import LOG_FORMATS, configure_logging, say_error
+from makerd.daemon.signals import SignalFlags
 
 DEFAULT_STATE_DIR = Path("var")
 
@@ -46,9 +47,12 @@ exit codes:
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, signals: SignalFlags | None = None) -> int:
+    """``signals``: the flags the process entry set up (and may have caught already)."""
+    signals = SignalFlags() if signals is None else signals
     arguments_ = sys.argv[1:] if argv is None else argv
     if arguments_[:1] == ["venue"]:
+        signals.release()
         # The venue has its own flags; hand them over untouched.
         configure_logging("INFO")
         from makerd.venues.hl_local.cli import main as venue_main
@@ -60,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         from makerd.daemon.hardening import harden_process
 
         harden_process()
+    else:
+        signals.release()
     configure_logging(args.log_level, args.log_format)
     install_notifier()
     install_config_checks()
+    if args.command == "run":
+        return _run(args, signals)
     command: int = args.handler(args)
     return command
 
@@ -139,7 +147,6 @@ def _parser() -> argparse.ArgumentParser:
         type=arguments.api_url,
         help="override hyperliquid.api_url (e.g. http://127.0.0.1:8787)",
     )
-    run.set_defaults(handler=_run)
 
     commands.add_parser(
         "venue", help="run the local Hyperliquid-compatible venue (makerd venue --help)"
@@ -232,7 +239,7 @@ def _refuse(error: ConfigError) -> int:
     return EXIT_CONFIG
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, signals: SignalFlags) -> int:
     try:
         config = _load(args)
         _preflight(config)
@@ -247,7 +254,8 @@ def _run(args: argparse.Namespace) -> int:
     from makerd.daemon.venue_choice import UnsupportedModeError
 
     try:
-        return MakerdRun(config, config_path=args.config).run(duration_s=args.duration)
+        run = MakerdRun(config, config_path=args.config, signals=signals)
+        return run.run(duration_s=args.duration)
     except UnsupportedModeError as error:
         say_error(f"makerd: {error}")
         return EXIT_CONFIG

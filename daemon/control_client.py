@@ -28,6 +28,7 @@ from makerd.daemon.control_socket import (
 from makerd.daemon.exit_codes import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_REFUSED
 
 DEFAULT_TIMEOUT_S = COMMAND_TIMEOUT_S + 2 * IO_TIMEOUT_S + 1
+_BUSY_RETRY_S = 0.02
 Answer = dict[str, object]
 
 
@@ -44,7 +45,7 @@ def request(state_dir: Path, command: str, *, timeout_s: float = DEFAULT_TIMEOUT
     deadline = time.monotonic() + timeout_s
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(timeout_s)
-        _connect(connection, path)
+        _connect(connection, path, deadline)
         server = peer_uid(connection)
         if server != os.geteuid():
             raise ControlClientError(
@@ -108,10 +109,25 @@ def check_socket_file(path: Path) -> None:
     raise ControlClientError(f"refusing the control socket {path}: it {problem}", EXIT_REFUSED)
 
 
-def _connect(connection: socket.socket, path: Path) -> None:
+def _connect(connection: socket.socket, path: Path, deadline: float) -> None:
+    while True:
+        try:
+            return _connect_once(connection, path)
+        except BlockingIOError:
+            # makerd's queue of waiting clients is full: wait for room, as for an answer.
+            if time.monotonic() >= deadline:
+                raise ControlClientError(
+                    f"makerd's control socket {path} stayed busy (its queue full)", EXIT_FAILURE
+                ) from None
+            time.sleep(_BUSY_RETRY_S)
+
+
+def _connect_once(connection: socket.socket, path: Path) -> None:
     try:
         with bindable(path) as address:
             connection.connect(address)
+    except BlockingIOError:
+        raise
     except (FileNotFoundError, ConnectionRefusedError):
         raise ControlClientError(
             f"no makerd is running with state directory {path.parent} "

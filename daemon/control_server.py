@@ -68,7 +68,9 @@ class ControlServer:
             # reaches the socket while it has the umask's mode.
             os.chmod(self.path, 0o600)
             self._inode = os.lstat(self.path).st_ino
-            listener.listen(8)
+            # Served one at a time, so a crowd waits here: a short queue refused the
+            # clients past it at once (EAGAIN), however long they were willing to wait.
+            listener.listen(socket.SOMAXCONN)
         except OSError as error:
             listener.close()
             raise ControlSocketError(

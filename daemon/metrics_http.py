@@ -22,6 +22,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
 MAX_LINGER_S = 15.0
+REQUEST_TIMEOUT_S = 5.0
+"""How long a scrape's connection may wait for the scraper to send or take data. Without
+it, a connection that never finished its request held a server thread until it closed."""
 _SHUTDOWN_POLL_S = 0.1
 # Samples that, when non-zero, explain why the process is about to exit.
 _FINAL_STATES: tuple[tuple[str, dict[str, str]], ...] = (
@@ -64,9 +67,14 @@ class ScrapeLog:
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     # Request threads are daemons so a hung scraper cannot hold up process exit.
     daemon_threads = True
+    # socketserver's default queue of 5 dropped the connections of a burst of scrapes,
+    # which then waited for the client's SYN retry (1 s, then 3 s more).
+    request_queue_size = socket.SOMAXCONN
 
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = REQUEST_TIMEOUT_S
+
     def log_message(self, format: str, *args: object) -> None:
         """Scrapes are not worth a log line each."""
 

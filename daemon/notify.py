@@ -50,6 +50,8 @@ class ServiceNotifier:
         self._lock = threading.Lock()
         self._transport: sdnotify.SystemdNotifier | None = None
         self._send_failed_before = False
+        self._ready = threading.Event()
+        """READY=1 was sent for the start: only then is a reload announced as one."""
 
     @property
     def enabled(self) -> bool:
@@ -57,7 +59,8 @@ class ServiceNotifier:
         return self._address is not None
 
     def ready(self, status: str) -> None:
-        """Start-up (or reload) finished: the service manager may consider us running."""
+        """Start-up finished: the service manager may consider us running."""
+        self._ready.set()
         self.notify("READY=1", f"STATUS={status}")
 
     def status(self, text: str) -> None:
@@ -85,11 +88,25 @@ class ServiceNotifier:
         self.notify("STOPPING=1", f"STATUS={status}")
 
     def reloading(self) -> None:
-        """A config reload started; call :meth:`ready` when it is done."""
+        """A config reload started; call :meth:`reloaded` when it is done.
+
+        Before start-up is ready, nothing is said: READY=1 is owed to the start alone, and
+        a READY=1 closing a reload would tell systemd that a makerd still reconciling the
+        venue's orders is running.
+        """
+        if not self._ready.is_set():
+            return
         # MONOTONIC_USEC pairs the reload with its READY=1 (systemd >= 253 uses it;
         # older versions ignore unknown keys).
         monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         self.notify("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
+
+    def reloaded(self, status: str) -> None:
+        """A config reload finished: READY=1 again once started, the status line before."""
+        if self._ready.is_set():
+            self.notify("READY=1", f"STATUS={status}")
+        else:
+            self.status(status)
 
     def extend_timeout(self, seconds: float) -> None:
         """Ask for ``seconds`` more before the start/stop timeout; repeat before it runs out."""

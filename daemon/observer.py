@@ -206,7 +206,9 @@ class Observer:
             # Logic stamps messages with the book's time; the real delay is measured here.
             latency = (self._clock.now_ns() - cycle.book_ts_local) / NS_PER_S
             self._metrics.tick_to_quote_seconds.observe(max(latency, 0.0))
-        self.first_cycle.set()
+        # A cycle on a dirty view places nothing: the previous run's orders may still rest.
+        if cycle.reconciled:
+            self.first_cycle.set()
 
     def _on_levels_refused(self, refused: QuoteLevelsRefused) -> None:
         for reason in refused.reasons:

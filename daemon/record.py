@@ -121,6 +121,10 @@ class RecordingSession:
             notifier.notify("STOPPING=1")
             self._io.stop()
             self._writer.stop()
+        if exit_code == EXIT_OK and self._writer.failed is not None:
+            # It failed while finishing (a full disk at the stop): the open file is left
+            # unfinished, and a clean exit would say it was not.
+            exit_code = EXIT_FAILURE
         files = self._writer.files
         log.info(
             "event=recording_stopped signal=%s lines=%d dropped=%d files=%d",

@@ -14,10 +14,10 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from makerd.config.checks import lot_problem
 from makerd.config.loader import ConfigError, load_config
 from makerd.config.model import CoinSpec, MakerdConfig
 from makerd.daemon.basket_wiring import coin_quoting
-from makerd.daemon.wiring import order_size_problem
 from makerd.protocol.instrument import Instrument
 
 HOT_SECTIONS = ("quoting", "order_manager", "risk")
@@ -54,7 +54,7 @@ def plan_reload(
     size_problems = tuple(
         problem
         for instrument in instruments
-        if (problem := order_size_problem(_of_coin(applied, instrument.coin), instrument))
+        if (problem := lot_problem(_of_coin(applied, instrument.coin), instrument))
     )
     if size_problems:
         return ReloadPlan(file_config=None, applied=None, problems=size_problems, restart_only=())

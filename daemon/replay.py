@@ -23,8 +23,10 @@ from makerd.daemon.backtest_latency import ReplayLatency
 from makerd.daemon.cloids import coin_of_lane
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
+from makerd.protocol.risk import KillSwitchTripped
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
+from makerd.venues.replay.ahead import ReadAhead, Reader, reads_ahead
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
@@ -45,10 +47,17 @@ class ReplayResult:
     """Events replayed by kind (see :attr:`venues.replay.venue.RecordingReplay.replayed`)."""
     replayed_by_coin: dict[str, dict[str, int]]
     """With several coins, each coin's books and trades (empty for one coin)."""
+    first_book_ns: dict[str, int]
+    """With several coins, each coin's first book's local time (empty for one coin)."""
     first_ns: int
     last_ns: int
     cut_short: tuple[Path, ...]
     """Unfinished (``.part``) recordings that ended mid-write: replayed up to there."""
+    books_without_trades: tuple[Path, ...]
+    """Archive book files replayed without trades: their hour has no ``node_trades`` file."""
+    stopped_by: str | None
+    """The kill switch that ended the replay before the recording's end, as it ends a live
+    run (``kill switch: <reason>: <detail>``); None when the whole recording was replayed."""
 
 
 def instrument_from_meta(path: Path, coin: str) -> Instrument:
@@ -85,6 +94,7 @@ def run_replay(
     on_progress: Callable[[float], None] | None = None,
     own: OwnOrders | None = None,
     latency: ReplayLatency | None = None,
+    reader: Reader = "auto",
 ) -> ReplayResult:
     """Replay ``paths`` (merged by local time) for ``instrument``'s coin, or for every coin
     of a tuple of instruments (the config's coins, in its order).
@@ -94,25 +104,58 @@ def run_replay(
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
     latencies drawn from a session's measured ones (default: the config's constants).
+    ``reader``: where the files are read (:func:`venues.replay.ahead.reads_ahead`); the
+    result is the same either way.
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
-    stream = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    files = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
+    stream = ReadAhead(files) if reads_ahead(reader) else files
+    try:
+        return _replay(
+            config,
+            stream,
+            instruments=instruments,
+            state_dir=state_dir,
+            on_progress=on_progress,
+            own=own,
+            latency=latency,
+        )
+    finally:
+        if isinstance(stream, ReadAhead):
+            stream.close()
+
+
+def _replay(
+    config: MakerdConfig,
+    stream: ReplayStream | ReadAhead,
+    *,
+    instruments: tuple[Instrument, ...],
+    state_dir: Path,
+    on_progress: Callable[[float], None] | None,
+    own: OwnOrders | None,
+    latency: ReplayLatency | None,
+) -> ReplayResult:
+    coins = tuple(one.coin for one in instruments)
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
     model = None if latency is None else latency.model
     venue: ReplayVenue | ReplayBasket
     if len(coins) == 1:
-        venue = ReplayVenue(events, instruments[0], config.paper, latency=model)
+        one = None if model is None else model(coins[0])
+        venue = ReplayVenue(events, instruments[0], config.paper, latency=one)
     else:
         coin_of_cloid = partial(coin_of_lane, coins)
         venue = ReplayBasket(
             events, instruments, config.paper, coin_of_cloid=coin_of_cloid, latency=model
         )
     clock = ManualClock(venue.first_ns)
+    kill_switch = _KillSwitch()
 
-    def drive(driver: DeterministicDriver) -> None:
+    def drive(driver: DeterministicDriver) -> str | None:
         steps = 0
-        while not venue.exhausted:
+        # A live run stops at its kill switch: replaying on would add halted time to the
+        # sample (a recording with a day missing in it, a day of halted bot).
+        while not venue.exhausted and kill_switch.tripped is None:
             due = venue.next_event_ns()
             driver.step_to(driver.next_timer_ns if due is None else min(due, driver.next_timer_ns))
             steps += 1
@@ -120,6 +163,7 @@ def run_replay(
                 on_progress(stream.progress)
         # Answers to the last commands still arrive; nothing new is recorded after this.
         driver.step_to(driver.clock.now_ns() + venue.exchange.longest_latency_ns)
+        return kill_switch.tripped
 
     run = run_session(
         config,
@@ -129,8 +173,11 @@ def run_replay(
         state_dir=state_dir,
         drive=drive,
         end_reason="end of recording",
+        watch=kill_switch,
         latency_statement=None if latency is None else latency.statement,
         keep_own_orders=own is not None,
+        persist_risk=False,
+        coins_join_with_data=True,
     )
     if on_progress is not None:
         on_progress(1.0)
@@ -142,10 +189,24 @@ def run_replay(
             if isinstance(venue, ReplayBasket)
             else {}
         ),
+        first_book_ns=dict(venue.first_book_ns) if isinstance(venue, ReplayBasket) else {},
         first_ns=venue.first_ns,
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),
+        books_without_trades=stream.books_without_trades,
+        stopped_by=kill_switch.tripped,
     )
+
+
+class _KillSwitch:
+    """Hears the kill switch trip (every routed message passes here)."""
+
+    def __init__(self) -> None:
+        self.tripped: str | None = None
+
+    def __call__(self, message: object) -> None:
+        if isinstance(message, KillSwitchTripped) and self.tripped is None:
+            self.tripped = f"kill switch: {message.reason.value}: {message.detail}"
 
 
 def _decimals_of_power_of_ten(step: Decimal, flag: str) -> int:

@@ -44,8 +44,11 @@ class SessionSummary:
     line of ``makerd report`` and of the stop's output has its own)."""
 
 
-def summarize(journal: Journal, session_id: int) -> SessionSummary:
+def summarize(journal: Journal, session_id: int, *, ended_ns: int | None = None) -> SessionSummary:
     """Summarise ``session_id`` from the journal (KeyError if there is no such session).
+
+    ``ended_ns``: the end of a session about to be ended with this summary, so that the
+    summary it stores states the same duration as every later reading of it.
 
     One pass over the fills and one over the equity snapshots, read a page at a time:
     the summary of a days-long backtest needs no more memory than an hour's."""
@@ -55,7 +58,7 @@ def summarize(journal: Journal, session_id: int) -> SessionSummary:
         walk.add_fill(booked)
     for snapshot in journal.equity_in_pages(session_id):
         walk.add_snapshot(snapshot)
-    return walk.summary(journal, session_id)
+    return walk.summary(journal, session_id, ended_ns=ended_ns)
 
 
 class SummaryWalk:
@@ -74,17 +77,24 @@ class SummaryWalk:
         self._drawdown.add(snapshot.total_pnl)
         self._last_snapshot = snapshot
 
-    def summary(self, journal: Journal, session_id: int) -> SessionSummary:
-        """The summary of the rows fed, with what the session's other tables add."""
+    def summary(
+        self, journal: Journal, session_id: int, *, ended_ns: int | None = None
+    ) -> SessionSummary:
+        """The summary of the rows fed, with what the session's other tables add
+        (``ended_ns``: see :func:`summarize`)."""
         session = journal.session(session_id)
         fills, last_snapshot = self._fills, self._last_snapshot
         funding = journal.session_funding(session_id)
         position, unrealized = _final_position(last_snapshot, fills.last)
         several_coins = COIN_SEPARATOR in session.coin
-        ended_ns = session.ended_ns or max(
-            session.started_ns,
-            last_snapshot.ts_ns if last_snapshot is not None else 0,
-            fills.last_seen_ns,
+        ended_ns = (
+            ended_ns
+            or session.ended_ns
+            or max(
+                session.started_ns,
+                last_snapshot.ts_ns if last_snapshot is not None else 0,
+                fills.last_seen_ns,
+            )
         )
         return SessionSummary(
             fills=fills.count,
@@ -150,14 +160,21 @@ def max_drawdown(equity: Iterable[EquitySnapshot]) -> Decimal:
     return drawdown.deepest
 
 
-def format_summary(summary: SessionSummary) -> str:
-    """Multi-line, aligned, human-readable text of ``summary``."""
+def funding_simulated(mode: str) -> bool:
+    """Whether a session of ``mode`` books funding: a backtest does not (a recording holds
+    no funding rates), so its funding is unknown, not zero."""
+    return mode != "backtest"
+
+
+def format_summary(summary: SessionSummary, *, mode: str | None = None) -> str:
+    """Multi-line, aligned, human-readable text of ``summary`` (of a session of ``mode``)."""
+    funding_known = mode is None or funding_simulated(mode)
     rows = [
         ("fills", str(summary.fills)),
         ("volume", _usd(summary.volume_usd)),
         ("maker ratio", f"{summary.maker_ratio:.1%}"),
         ("fees", _usd(summary.fees_usd)),
-        ("funding", _usd(summary.funding_usd)),
+        ("funding", _usd(summary.funding_usd) if funding_known else "not simulated"),
         ("realized pnl", _usd(summary.realized_pnl_usd)),
         ("unrealized pnl", _usd(summary.unrealized_pnl_usd)),
         ("total pnl", _usd(summary.total_pnl_usd)),

@@ -48,12 +48,13 @@ def queue_waits_ns(
     return waits
 
 
-def average_queue_wait(journal: Journal, session_id: int) -> str | None:
+def average_queue_wait(journal: Journal, session_id: int, coin: str | None = None) -> str | None:
     """The session's average queue wait in seconds (to the millisecond), None when no fill
-    has one."""
-    waits = queue_waits_ns(
-        journal.own_orders.statuses(session_id), journal.session_fills(session_id)
-    )
+    has one; ``coin``: over that coin's fills only."""
+    fills = journal.session_fills(session_id)
+    if coin is not None:
+        fills = [fill for fill in fills if fill.coin == coin]
+    waits = queue_waits_ns(journal.own_orders.statuses(session_id), fills)
     if not waits:
         return None
     average = Decimal(sum(waits)) / len(waits) / NS_PER_S

@@ -27,12 +27,13 @@ from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.errors import ConfigError
 from makerd.config.loader import parse_config
 from makerd.config.model import MakerdConfig
+from makerd.daemon.backtest_coins import coins_without_books
 from makerd.daemon.backtest_latency import LATENCY_SEED, session_latency
 from makerd.daemon.cloids import coin_of_lane
-from makerd.daemon.coin_report import coin_lines
 from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.replay import run_replay
 from makerd.daemon.report_queue_wait import QUEUE_WAIT_KEY, average_queue_wait
+from makerd.daemon.report_replay_coins import coin_documents
 from makerd.daemon.report_stats import report_figures
 from makerd.daemon.report_summary import JsonValue, summary_document
 from makerd.daemon.session_settings import ReplayInputs, constant_latency, read_replay_inputs
@@ -63,8 +64,10 @@ class ReplayComparison:
     """The session's own orders and fills, and how much of them the replay took out."""
     latency: str
     """The order latencies the replay drew, as its report states them."""
-    coin_lines: tuple[str, str] | None = None
-    """With several coins: each coin's line of the session and of the replay."""
+    coins: dict[str, tuple[dict[str, JsonValue], dict[str, JsonValue]]] = dataclasses.field(
+        default_factory=dict
+    )
+    """With several coins: each coin's figures in the session and in the replay."""
 
 
 def compare_with_replay(
@@ -97,10 +100,16 @@ def compare_with_replay(
             session_latency(journal, chosen, config.paper, seed=seed) if measured_latency else None
         )
         live_wait = average_queue_wait(journal, chosen)
-        live_coins = coin_lines(journal, chosen, coins) if len(coins) > 1 else None
+        live_coins = coin_documents(journal, chosen, coins) if len(coins) > 1 else {}
     replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
     recording = replay_dir / "session.gz"
     lines = cut_session_lines(record_dir, record, recording)
+    missing = coins_without_books([recording], coins) if lines else ()
+    if missing:
+        raise NotReplayableError(
+            f"the recording in {record_dir} holds no book of {', '.join(missing)} between "
+            f"session {chosen}'s start and its end: nothing of it to replay"
+        )
     result = run_replay(
         config,
         [recording],
@@ -113,7 +122,7 @@ def compare_with_replay(
         replay_id = result.run.session_id
         replay = summary_document(report_figures(replay_journal, replay_id))
         replay_wait = average_queue_wait(replay_journal, replay_id)
-        replay_coins = coin_lines(replay_journal, replay_id, coins) if len(coins) > 1 else None
+        replay_coins = coin_documents(replay_journal, replay_id, coins) if len(coins) > 1 else {}
     return ReplayComparison(
         live={**live, QUEUE_WAIT_KEY: live_wait},
         replay={**replay, QUEUE_WAIT_KEY: replay_wait},
@@ -121,9 +130,7 @@ def compare_with_replay(
         lines=lines,
         own=own,
         latency=constant_latency(config.paper) if latency is None else latency.statement,
-        coin_lines=None
-        if live_coins is None or replay_coins is None
-        else (live_coins, replay_coins),
+        coins={coin: (live_coins[coin], replay_coins[coin]) for coin in live_coins},
     )
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from makerd.daemon.backtest_latency import LATENCY_SEED
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from makerd.daemon.report_compare import format_comparison
-from makerd.daemon.report_replay import NotReplayableError, compare_with_replay
+from makerd.daemon.report_compare import comparison_document, format_comparison
+from makerd.daemon.report_replay import NotReplayableError, ReplayComparison, compare_with_replay
 from makerd.daemon.sessions import NoJournalError
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.venue import EmptyRecordingError
+
+COMPARISON_NAME = "comparison.json"
 
 
 def report_replay(args: argparse.Namespace) -> int:
@@ -49,9 +53,17 @@ def report_replay(args: argparse.Namespace) -> int:
         f"of displayed size from its books ({own.order_changes} order changes journaled)"
     )
     print(f"replay order latency: {comparison.latency}")
-    print(format_comparison(live, replay, names=(str(live["mode"]), "replay")))
-    if comparison.coin_lines is not None:
-        # Each coin's own line, as makerd report prints it for a session of several coins.
-        session_lines, replay_lines = comparison.coin_lines
-        print(f"\neach coin, {live['mode']}:\n{session_lines}\neach coin, replay:\n{replay_lines}")
+    names = (str(live["mode"]), "replay")
+    print(format_comparison(live, replay, names=names, coins=comparison.coins))
+    print(f"wrote {_write_document(comparison, names)}")
     return EXIT_OK
+
+
+def _write_document(comparison: ReplayComparison, names: tuple[str, str]) -> Path:
+    """The printed comparison, as JSON, beside the replay's journal."""
+    path = comparison.replay_state_dir / COMPARISON_NAME
+    document = comparison_document(
+        comparison.live, comparison.replay, names=names, coins=comparison.coins
+    )
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from makerd.daemon.journal import EquitySnapshot, Journal, JournaledFill
-from makerd.daemon.report import SummaryWalk
+from makerd.daemon.report import SummaryWalk, funding_simulated
 from makerd.daemon.report_walk import EquityWalk, FillWalk, Inventory, Sharpe
 from makerd.daemon.session_settings import SessionSettings, read_settings
 
@@ -31,8 +31,8 @@ class ReportFigures:
     gross_pnl_usd: Decimal
     fees_usd: Decimal
     funding_usd: Decimal | None
-    """Funding received (+) or paid (−), from the journal's booked funding payments
-    (None is kept for figures made without them; the journal always has them now)."""
+    """Funding received (+) or paid (−), from the journal's booked funding payments; None
+    for a session that simulates none (a backtest): unknown, and left out of the net PnL."""
     net_pnl_usd: Decimal
     max_drawdown_usd: Decimal
     position_limit: Decimal | None
@@ -98,7 +98,9 @@ def report_figures(
     limit = session_limit(journal, session_id)
     gross = summary.realized_pnl_usd + summary.unrealized_pnl_usd
     # The summary's own figures: the same total the run printed and the kill switch judged.
-    funding, net = summary.funding_usd, summary.total_pnl_usd
+    # Funding a session does not simulate is unknown, not the zero its journal sums to.
+    funding = summary.funding_usd if funding_simulated(record.mode) else None
+    net = summary.total_pnl_usd
     return ReportFigures(
         session_id=session_id,
         mode=record.mode,

@@ -34,6 +34,7 @@ def summary_document(figures: ReportFigures) -> dict[str, JsonValue]:
         "funding_usd": UNKNOWN if figures.funding_usd is None else _amount(figures.funding_usd),
         "net_pnl_usd": _amount(figures.net_pnl_usd),
         "net_pnl_includes_funding": figures.funding_usd is not None,
+        "net_pnl_before_funding_usd": _amount(figures.gross_pnl_usd - figures.fees_usd),
         "fills": figures.fills,
         "maker_fills": figures.maker_fills,
         "maker_share": round(figures.maker_share, 6),
@@ -66,6 +67,9 @@ def headline(figures: ReportFigures) -> list[str]:
         f"fill model: {figures.settings.fill_model}",
         f"latency: {figures.settings.latency}",
         f"fees: {figures.settings.fees}",
+        "funding: booked payments, in the net PnL"
+        if figures.funding_usd is not None
+        else "funding: not simulated (left out of the net PnL)",
     ]
 
 

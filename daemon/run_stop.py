@@ -20,6 +20,7 @@ from makerd.daemon.control_desk import AnswerBox
 from makerd.daemon.control_server import ControlServer
 from makerd.daemon.journal_store import said_if_unwritable
 from makerd.daemon.metrics import MetricsServer
+from makerd.daemon.metrics_http import MAX_LINGER_S
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
 from makerd.daemon.run_outcome import OutcomeBox, flattens
@@ -41,6 +42,8 @@ _FLAT_WAIT_SHARE = 0.25
 (each remainder is closed again a second after the last closing order ended)."""
 _BOOKS_WAIT_SHARE = 0.15
 """Of the stop's budget, once no order rests: time for the last fills to be booked."""
+_STOP_OVERHEAD_S = 10.0
+"""Beyond that budget: the control socket's last request, the actors' and the venue's stops."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +69,9 @@ def stop_everything(
 ) -> int | None:
     """Stop the session; the venue's open-order count at the end (None: unknown)."""
     notifier.stopping("stopping: cancelling orders")
+    # STOPPING=1 starts the unit's TimeoutStopSec (30 s); a longer stop_timeout_s, or the
+    # last scrape a kill switch waits for, would otherwise be cut short by SIGKILL.
+    notifier.extend_timeout(parts.config.stop_timeout_s + MAX_LINGER_S + _STOP_OVERHEAD_S)
     parts.gate.close(outcome.get().reason)
     answers.close()
     running.control.stop()  # first: no operator command may race the stop
@@ -175,11 +181,10 @@ def finish_journal(
             event="stopped",
             detail=f"venue_open_orders={left} reason={reason}",
         )
-    summary = summarize(journal, session_id)
+    ended_ns = parts.clock.now_ns()
+    summary = summarize(journal, session_id, ended_ns=ended_ns)
     with said_if_unwritable("session_end"):
-        journal.end_session(
-            session_id, ts_ns=parts.clock.now_ns(), summary_json=summary_to_json(summary)
-        )
+        journal.end_session(session_id, ts_ns=ended_ns, summary_json=summary_to_json(summary))
     print(format_summary(summary), file=out, flush=True)
     if parts.basket.several:
         print(coin_lines(journal, session_id, parts.basket.coins), file=out, flush=True)

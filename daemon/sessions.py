@@ -62,7 +62,7 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
         return (
             _one_line(record, summarize(journal, chosen))
             + "\n"
-            + format_summary(summarize(journal, chosen))
+            + format_summary(summarize(journal, chosen), mode=record.mode)
             + _coins(journal, record)
             + _operator_commands(journal, chosen)
         )

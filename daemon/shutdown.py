@@ -22,6 +22,8 @@ _BETWEEN_ROUNDS_S = 0.25
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
 _POLL_S = 0.05
+_NEVER = threading.Event()
+"""Never set: what hurries the first round of a stop's sweep."""
 
 
 def confirm_every_coin(
@@ -39,18 +41,21 @@ def confirm_every_coin(
     cancels whatever it lists and reports what is left, so a venue that lists a whole
     account asks once a round, not once a coin (the answers wait for the same request
     budget). A round unanswered for :data:`_ANSWER_WAIT_S` (a lost request) is asked
-    again. ``give_up`` (a second stop signal) ends the wait at once.
+    again. ``give_up`` (a second stop signal) ends the wait once the first round is
+    answered (or unanswered for :data:`_ANSWER_WAIT_S`): one that came before it once sent
+    no sweep at all, and an order makerd did not know of was left resting.
     """
     deadline = time.monotonic() + deadline_s
     counts: dict[str, int | None] = dict.fromkeys(observers)
     unconfirmed = set(observers)
-    while unconfirmed and not give_up.is_set() and time.monotonic() < deadline:
+    hurry = _NEVER
+    while unconfirmed and not hurry.is_set() and time.monotonic() < deadline:
         asked_ns = clock.now_ns()
         coins = tuple(sorted(unconfirmed))
         venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=asked_ns))
         round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
         waiting = set(unconfirmed)
-        while waiting and not give_up.is_set() and time.monotonic() < round_ends:
+        while waiting and not hurry.is_set() and time.monotonic() < round_ends:
             for coin in sorted(waiting):
                 count = observers[coin].venue_open_orders_since(asked_ns)
                 if count is None:
@@ -60,10 +65,11 @@ def confirm_every_coin(
                 if count == 0:
                     unconfirmed.discard(coin)
             if waiting:
-                give_up.wait(_POLL_S)
+                hurry.wait(_POLL_S)
+        hurry = give_up
         if unconfirmed:
             # Orders may be on their way (an answer not in yet): time to land or expire.
-            give_up.wait(_BETWEEN_ROUNDS_S)
+            hurry.wait(_BETWEEN_ROUNDS_S)
     for coin, count in counts.items():
         log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, count)
     if any(count is None for count in counts.values()):

@@ -35,9 +35,29 @@ class SignalFlags:
         faulthandler.enable(all_threads=True)
         signal.signal(signal.SIGABRT, _dump_stacks_and_abort)
         signal.signal(signal.SIGUSR1, _dump_stacks)
+        self.catch()
+
+    def catch(self) -> None:
+        """Only the stop and reload signals: what ``makerd run`` does before its imports.
+
+        Until then their default actions apply: SIGHUP ends the process, which systemd's
+        ``Restart=on-failure`` counts as a clean exit (a reload during start-up left the
+        service down), and SIGINT is a ``KeyboardInterrupt`` traceback.
+        """
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
+
+    def release(self) -> None:
+        """Give those signals back their default actions (a command other than ``run``
+        was caught early by mistake), acting on one caught meanwhile as they would have."""
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        if self.stop_signal is not None:
+            signal.raise_signal(signal.Signals[self.stop_signal])
+        if self.reload.is_set():
+            signal.raise_signal(signal.SIGHUP)
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         if self.stop.is_set():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from makerd.actors.book_feed import BookFeedLogic
 from makerd.actors.bracket import bracket_settings
@@ -240,18 +239,3 @@ def _own_order_log(deps: Dependencies) -> OwnOrderLog | None:
     if not keeps_own_orders(deps.config) or not isinstance(deps.journal, Journal):
         return None
     return OwnOrderLog(journal=deps.journal.own_orders, session_id=deps.session_id)
-
-
-def order_size_problem(config: MakerdConfig, instrument: Instrument) -> str | None:
-    """A configured order size that rounds to zero lots of this coin: a config error."""
-    quoting = config.quoting
-    if quoting.model == "symmetric":
-        path, size = "quoting.order_size", quoting.order_size
-    else:
-        raw = quoting.params.as_dict().get("order_size")
-        if not isinstance(raw, float):
-            return None
-        path, size = "quoting.params.order_size", Decimal(str(raw))
-    if instrument.round_size(size) > 0:
-        return None
-    return f"{path}: {size} rounds to zero lots of {instrument.coin} (lot {instrument.lot})"

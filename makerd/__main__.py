@@ -2,6 +2,6 @@
 
 import sys
 
-from makerd.daemon.cli import main
+from makerd.daemon.entry import main
 
 sys.exit(main())

@@ -55,6 +55,8 @@ class QuoteCycleCompleted:
     coin: str
     book_ts_local: int
     commands_sent: int
+    reconciled: bool
+    """The venue's truth was clean: new quotes could go out (READY=1 waits for one)."""
     ts_local: int
 
 

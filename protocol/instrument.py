@@ -3,8 +3,8 @@
 One rounding code path serves sim, paper and live: every price or size that reaches
 a venue passes through :class:`Instrument`. Prices carry at most five significant
 figures and at most ``max_decimals - sz_decimals`` decimals (integer prices are always
-valid); sizes are multiples of ``10**-sz_decimals``; an order's notional must reach
-``min_notional``.
+valid); sizes are multiples of ``10**-sz_decimals``; a price may not be more than 80 %
+away from the reference price (the mark); an order's notional must reach ``min_notional``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from makerd.protocol.side import Side
 
 PERP_MAX_DECIMALS = 6
 MAX_SIGNIFICANT_FIGURES = 5
+MAX_DISTANCE_FROM_REFERENCE = Decimal("0.8")
+"""The exchange refuses a limit price further than this share of the reference price."""
 
 
 _STEPS = tuple(Decimal(1).scaleb(-decimals) for decimals in range(24))
@@ -93,14 +95,29 @@ class Instrument:
     def is_valid_size(self, size: Decimal) -> bool:
         return size > 0 and size == size.quantize(self.lot, rounding=ROUND_DOWN)
 
-    def check_order(self, price: Decimal, size: Decimal, *, reduce_only: bool = False) -> None:
-        """Raise :class:`OrderRuleError` if the venue would reject this order."""
+    def check_order(
+        self,
+        price: Decimal,
+        size: Decimal,
+        *,
+        reduce_only: bool = False,
+        reference: Decimal | None = None,
+    ) -> None:
+        """Raise :class:`OrderRuleError` if the venue would reject this order, checking in
+        the venue's order; the price band only when the ``reference`` price is known."""
         if not self.is_valid_price(price):
             raise OrderRuleError("tick", f"{self.coin} price {price} is not on a tick")
         if size <= 0:
             raise OrderRuleError("size_zero", f"{self.coin} size {size} is not positive")
         if not self.is_valid_size(size):
             raise OrderRuleError("lot", f"{self.coin} size {size} is not a multiple of {self.lot}")
+        band = MAX_DISTANCE_FROM_REFERENCE
+        if reference is not None and abs(price - reference) > reference * band:
+            raise OrderRuleError(
+                "price_band",
+                f"{self.coin} price {price} is more than {band * 100:f}% away from the "
+                f"reference price {reference}",
+            )
         if not reduce_only and price * size < self.min_notional:
             raise OrderRuleError(
                 "min_notional",

@@ -128,8 +128,8 @@ class Trigger:
 class QuoteLevelsRefused:
     """Quote levels the exchange's rules refused before they became orders (counted, logged).
 
-    ``reasons`` holds one entry per refused level: ``tick``, ``size_zero``,
-    ``min_notional``, ``non_finite`` or ``crossed_ladder``.
+    ``reasons`` holds one entry per refused level: ``below_tick``, ``size_zero``,
+    ``below_min_notional``, ``non_finite`` or ``crossed_ladder``.
     """
 
     coin: str

@@ -1,10 +1,12 @@
 """Turn a model's float ladder into exact quotes the exchange will accept.
 
 Every price lands on a tick (bids rounded down, asks up), every size on a lot; a size that
-rounds to zero lots is dropped and reported (``size_zero``); a level below the minimum
-notional is raised to the minimum size when ``raise_to_min`` allows, otherwise dropped and
-reported; post-only quotes never cross the current book; the
-best bid stays strictly below the best ask. Problems are returned, never swallowed.
+rounds to zero lots is dropped and reported (``size_zero``), and so is a level worth less
+than the minimum order (``below_min_notional``): it is never quoted larger than the model
+sized it, which would add risk the model did not ask for (the inventory skew shrinks the
+growing side's sizes on purpose) and could take one side of the ladder past
+``risk.max_position``. Post-only quotes never cross the current book; the best bid stays
+strictly below the best ask. Problems are returned, never swallowed.
 """
 
 from __future__ import annotations
@@ -35,11 +37,10 @@ def legalize(
     *,
     best_bid: Decimal | None,
     best_ask: Decimal | None,
-    raise_to_min: bool = True,
 ) -> LegalQuotes:
     problems: list[str] = []
-    bids = _side(ladder.bids, Side.BUY, instrument, best_ask, raise_to_min, problems)
-    asks = _side(ladder.asks, Side.SELL, instrument, best_bid, raise_to_min, problems)
+    bids = _side(ladder.bids, Side.BUY, instrument, best_ask, problems)
+    asks = _side(ladder.asks, Side.SELL, instrument, best_bid, problems)
     if bids and asks and bids[0].price >= asks[0].price:
         problems.append("crossed_ladder")
         ceiling = asks[0].price
@@ -47,12 +48,11 @@ def legalize(
     return LegalQuotes(bids=bids, asks=asks, problems=tuple(problems))
 
 
-def _side(  # noqa: PLR0917  (private helper; every argument is needed at each call)
+def _side(
     raw: tuple[RawQuote, ...],
     side: Side,
     instrument: Instrument,
     opposite_touch: Decimal | None,
-    raise_to_min: bool,
     problems: list[str],
 ) -> tuple[QuoteLevel, ...]:
     levels: dict[Decimal, Decimal] = {}
@@ -75,10 +75,8 @@ def _side(  # noqa: PLR0917  (private helper; every argument is needed at each c
             problems.append("size_zero")  # an error to report, never a silent skip
             continue
         if size * price < instrument.min_notional:
-            if not raise_to_min:
-                problems.append("below_min_notional")
-                continue
-            size = instrument.min_size_at(price)
+            problems.append("below_min_notional")  # refused and reported, never raised
+            continue
         levels[price] = levels.get(price, ZERO) + size
     ordered = sorted(levels.items(), reverse=side is Side.BUY)
     return tuple(QuoteLevel(price=price, size=size) for price, size in ordered)

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
 from hyperliquid.exchange import Exchange
 from websockets.sync.client import ClientConnection
 
-from makerd.venues.hl_local import VenueThread
+from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 
 GTC: Any = {"limit": {"tif": "Gtc"}}
 ALO: Any = {"limit": {"tif": "Alo"}}
+
+
+@contextmanager
+def still_venue(seed: int, *, tick_interval_s: float = 0.1) -> Iterator[str]:
+    """A local venue whose market stands still (no drift, no background takers), so its
+    prices hold between calls; yields its URL. Each tick draws the levels' sizes anew: a
+    long ``tick_interval_s`` keeps the very book it was seeded with."""
+    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
+    config = VenueConfig(
+        port=0, auto_provision=True, seed=seed, tick_interval_s=tick_interval_s, liquidity=still
+    )
+    running = VenueThread(config)
+    try:
+        yield running.start()
+    finally:
+        running.stop()
 
 
 def arm(venue: VenueThread, **fault: Any) -> requests.Response:

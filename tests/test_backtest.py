@@ -221,7 +221,9 @@ def test_a_truncated_recording_exits_1_with_file_and_line_and_no_traceback(
     assert "Traceback" not in result.stderr
 
 
-def test_a_recording_without_the_coin_says_so(two_minutes: Path, tmp_path: Path) -> None:
+def test_a_recording_without_the_coin_is_refused_as_a_config_error(
+    two_minutes: Path, tmp_path: Path
+) -> None:
     result = makerd(
         "backtest",
         str(two_minutes),
@@ -233,8 +235,9 @@ def test_a_recording_without_the_coin_says_so(two_minutes: Path, tmp_path: Path)
         cwd=tmp_path,
     )
 
-    assert result.returncode == 1
-    assert f"makerd: backtest: no ETH data in {two_minutes}" in result.stderr
+    assert result.returncode == 78
+    assert f"makerd: backtest: no book of ETH in {two_minutes}" in result.stderr
+    assert not (tmp_path / "s").exists(), "refused before anything was written"
 
 
 def _line_value(text: str, label: str) -> str:

@@ -17,14 +17,16 @@ import lz4.frame
 import pytest
 
 from makerd.config.model import CoinSpec, MakerdConfig
+from makerd.daemon.backtest_latency import latency_from
 from makerd.daemon.journal import Journal
-from makerd.daemon.replay import instrument_from_steps, run_replay
+from makerd.daemon.replay import ReplayResult, instrument_from_steps, run_replay
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.replay.stream import ReplayStream
-from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
+from makerd.venues.replay.synthetic import START_NS, SyntheticRecording, write_recording
 from tests.replay_kit import MS, T0, iso, l2_book, write_archive_hour
+from tests.test_backtest_latency import measured_journal
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 ETH = instrument_from_steps("ETH", tick=Decimal("0.1"), lot=Decimal("0.0001"))
@@ -91,10 +93,8 @@ def one_coin(coin: Instrument) -> MakerdConfig:
     return dataclasses.replace(BASE, coin=coin.coin, quoting=quoting)
 
 
-def test_each_coin_books_exactly_the_fills_of_its_own_replay(
-    recordings: tuple[Path, Path], tmp_path: Path
-) -> None:
-    files = list(recordings)
+def replay_together_and_alone(files: list[Path], tmp_path: Path) -> ReplayResult:
+    """Replay both coins, then each alone; each coin books its own replay's fills."""
     both = run_replay(TWO_COINS, files, instrument=(BTC, ETH), state_dir=tmp_path / "both")
     for coin in (BTC, ETH):
         alone = tmp_path / coin.coin
@@ -102,10 +102,71 @@ def test_each_coin_books_exactly_the_fills_of_its_own_replay(
 
         own = fill_rows(alone, coin.coin)
         assert len(own) > 50, "the coin trades enough for the comparison to mean something"
-        assert fill_rows(tmp_path / "both", coin.coin) == own
+        assert fill_rows(tmp_path / "both", coin.coin) == own, coin.coin
+    return both
+
+
+def test_each_coin_books_exactly_the_fills_of_its_own_replay(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    both = replay_together_and_alone(list(recordings), tmp_path)
+
     assert both.replayed_by_coin["BTC"]["books"] == both.replayed_by_coin["ETH"]["books"] == 1201
     assert both.run.summary.final_position is None, "each coin's position, not their sum"
     assert both.run.tracked_positions.keys() == {"BTC", "ETH"}
+
+
+LATE_NS = 30_037 * MS
+"""ETH's recording begins with a book 30.037 s after BTC's first line (at 0.005 s)."""
+
+
+@pytest.fixture(scope="module")
+def late_eth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ETH recorded from 30 s after BTC, its books 37 ms after each 100 ms step, not 5:
+    a timer counted from either coin's first line ticks at other instants between books."""
+    folder = tmp_path_factory.mktemp("late")
+    whole, late = folder / "eth-whole.gz", folder / "eth-late.gz"
+    market = SyntheticRecording(
+        seconds=120, seed=12, coin="ETH", start_price=Decimal(3000), sz_decimals=4,
+        feed_latency_ms=37,
+    )  # fmt: skip
+    write_recording(whole, market)
+    starts_ns = START_NS + LATE_NS
+    with gzip.open(whole, "rt", encoding="utf-8") as source, gzip.open(late, "wt") as sink:
+        sink.writelines(line for line in source if int(line.partition(" ")[0]) >= starts_ns)
+    return late
+
+
+def test_coins_whose_recordings_start_apart_each_book_their_own_replays_fills(
+    recordings: tuple[Path, Path], late_eth: Path, tmp_path: Path
+) -> None:
+    """The quote timer's instants do not depend on when the other coin's data begins."""
+    both = replay_together_and_alone([recordings[0], late_eth], tmp_path)
+
+    assert both.replayed_by_coin["ETH"]["books"] < both.replayed_by_coin["BTC"]["books"]
+
+
+def test_with_measured_latencies_btc_fills_the_same_with_and_without_eth(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Each coin draws its latencies from its own generator: ETH's commands take none of
+    BTC's draws."""
+    journal = tmp_path / "measured.sqlite"
+    measured_journal(journal, [ms * MS for ms in (1, 2, 2, 3, 5, 8, 40)])
+    files = list(recordings)
+
+    run_replay(
+        TWO_COINS, files, instrument=(BTC, ETH), state_dir=tmp_path / "both",
+        latency=latency_from(str(journal), BASE.paper),
+    )  # fmt: skip
+    run_replay(
+        one_coin(BTC), files, instrument=BTC, state_dir=tmp_path / "alone",
+        latency=latency_from(str(journal), BASE.paper),
+    )  # fmt: skip
+
+    alone = fill_rows(tmp_path / "alone", "BTC")
+    assert len(alone) > 50, "BTC trades enough for the comparison to mean something"
+    assert fill_rows(tmp_path / "both", "BTC") == alone
 
 
 def test_a_file_holding_both_coins_replays_as_the_two_files_do(
@@ -196,12 +257,7 @@ def test_tick_and_lot_for_several_coins_exit_78_saying_what_to_give(
 def test_a_backtest_of_two_coins_prints_the_account_and_each_coin_as_report_does(
     recordings: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    folder = tmp_path / "recorded"
-    save_rules(folder, [BTC, ETH])
-    files = []
-    for path in recordings:
-        files.append(folder / path.name)
-        files[-1].write_bytes(path.read_bytes())
+    files = beside_rules(tmp_path, *recordings)
     config = tmp_path / "two.yaml"
     config.write_text("coins:\n  - BTC\n  - coin: ETH\n    quoting: {order_size: 0.01}\n")
     state = tmp_path / "s"
@@ -220,6 +276,48 @@ def test_a_backtest_of_two_coins_prints_the_account_and_each_coin_as_report_does
     assert all(line in report.stdout for line in coin_lines), "the same lines as report's"
     printed = [line.split()[0] for line in backtest.stdout.splitlines() if "1201 books" in line]
     assert printed == ["BTC", "ETH"], "what each coin replayed"
+
+
+def beside_rules(tmp_path: Path, *paths: Path) -> list[Path]:
+    """Copies of ``paths`` in a folder whose rules file has both coins'."""
+    folder = tmp_path / "recorded"
+    save_rules(folder, [BTC, ETH])
+    files = []
+    for path in paths:
+        files.append(folder / path.name)
+        files[-1].write_bytes(path.read_bytes())
+    return files
+
+
+def test_a_coin_with_no_book_in_the_files_exits_78_naming_it_and_the_files(
+    recordings: tuple[Path, Path], tmp_path: Path
+) -> None:
+    files = beside_rules(tmp_path, recordings[0])  # BTC's recording only
+    state = tmp_path / "s"
+
+    result = makerd(
+        "backtest", *map(str, files), "--coin", "BTC,ETH", "--state-dir", str(state), cwd=tmp_path
+    )
+
+    assert result.returncode == 78, result.stdout
+    assert f"makerd: backtest: no book of ETH in {files[0]} (every file searched)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not state.exists(), "refused before anything was replayed or written"
+
+
+def test_a_coin_whose_data_begins_late_is_replayed_and_the_summary_says_when(
+    recordings: tuple[Path, Path], late_eth: Path, tmp_path: Path
+) -> None:
+    files = beside_rules(tmp_path, recordings[0], late_eth)
+    result = makerd(
+        "backtest", *map(str, files), "--coin", "BTC,ETH", "--state-dir", str(tmp_path / "s"),
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if " books, " in line}
+    assert lines["ETH"].endswith("; its first book 30.0 s in"), lines["ETH"]
+    assert "; its first book" not in lines["BTC"], "BTC's data begins the replay"
 
 
 def test_two_coins_archive_books_of_one_hour_bring_its_trades_file_once(tmp_path: Path) -> None:

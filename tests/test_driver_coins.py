@@ -64,7 +64,7 @@ def _driver(seen: list[tuple[str, object]]) -> DeterministicDriver:
     return DeterministicDriver(
         logics={name: _Recorder(name, seen) for name in names},
         venue=_NoVenue(),
-        clock=ManualClock(1_000),
+        clock=ManualClock(1_000_000),  # on the timer's grid: the first step ticks
         step_ns=1_000,
         timer_interval_ns=1_000_000,
         observer=lambda message: seen.append((OBSERVER, message)),

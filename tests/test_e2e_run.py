@@ -52,6 +52,13 @@ def test_a_timed_run_fills_the_journal_serves_metrics_and_exits_cleanly(tmp_path
     report = MakerdProcess(["report", "--state-dir", str(state)], cwd=tmp_path)
     assert report.finish() == EXIT_OK
     assert f"fills           {fills}" in report.text, "the report reads the same journal"
+    assert summary_line(report.text, "duration") == summary_line(makerd.text, "duration"), (
+        "the run's summary and the report state one duration"
+    )
+
+
+def summary_line(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(label))
 
 
 def test_sigterm_mid_run_cancels_every_order_and_exits_zero(tmp_path: Path) -> None:

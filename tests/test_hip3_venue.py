@@ -18,8 +18,8 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 
 from makerd.protocol.instrument import Instrument
-from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 from makerd.venues.hl_local.universe import DEFAULT_DEXES, ListedPerp, Universe
+from tests.local_venue_kit import still_venue
 
 ALO: Any = {"limit": {"tif": "Alo"}}
 IOC: Any = {"limit": {"tif": "Ioc"}}
@@ -31,11 +31,8 @@ BASE_TAKER_RATE = Decimal("0.00045")
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
     """A still market (no drift, no background takers): the book holds between calls."""
-    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
-    config = VenueConfig(port=0, auto_provision=True, seed=3, tick_interval_s=0.1, liquidity=still)
-    running = VenueThread(config)
-    yield running.start()
-    running.stop()
+    with still_venue(seed=3) as url:
+        yield url
 
 
 @pytest.fixture

@@ -68,13 +68,33 @@ def test_each_message_arrives_exactly_as_systemd_expects(listener: socket.socket
 
 
 def test_reloading_carries_the_monotonic_time(listener: socket.socket) -> None:
-    ServiceNotifier().reloading()
+    notifier = ServiceNotifier()
+    notifier.ready("quoting")
+    listener.recv(4096)
+    notifier.reloading()
 
     reloading, monotonic = listener.recv(4096).split(b"\n")
 
     assert reloading == b"RELOADING=1"
     assert monotonic.startswith(b"MONOTONIC_USEC=")
     assert int(monotonic.removeprefix(b"MONOTONIC_USEC=")) > 0
+
+
+def test_a_reload_before_start_up_is_ready_says_its_status_and_never_ready(
+    listener: socket.socket,
+) -> None:
+    notifier = ServiceNotifier()
+
+    notifier.reloading()
+    notifier.reloaded("reconciling")
+    notifier.ready("quoting")
+    notifier.reloading()
+    notifier.reloaded("quoting again")
+
+    datagrams = [listener.recv(4096) for _ in range(4)]
+    assert datagrams[:2] == [b"STATUS=reconciling", b"READY=1\nSTATUS=quoting"]
+    assert datagrams[2].startswith(b"RELOADING=1\n")
+    assert datagrams[3] == b"READY=1\nSTATUS=quoting again"
 
 
 def test_a_newline_in_a_status_cannot_inject_another_message(listener: socket.socket) -> None:

@@ -87,8 +87,10 @@ def _common(draw: st.DrawFn, order_size: float) -> dict[str, object]:
 
 @st.composite
 def model_specs(draw: st.DrawFn, mid: float, lot: float) -> tuple[str, dict[str, object]]:
-    # A configured size below one lot is refused at start-up, so models never see one.
-    order_size = max(lot, draw(_log_uniform(1.0, 10_000.0)) / mid)
+    # A configured size below one lot is refused at start-up, so models never see one; a
+    # size worth less than the minimum order is refused by legalize (its own test says so),
+    # so the first level is worth $25 or more: what an operator sizes a ladder at.
+    order_size = max(3 * lot, draw(_log_uniform(25.0, 10_000.0)) / mid)
     common = _common(draw, order_size)
     name = draw(
         st.sampled_from(
@@ -204,7 +206,7 @@ def test_long_inventory_lowers_prices_and_shrinks_bids_short_the_mirror(
     flat, skewed = _legal(market, flat_raw), _legal(market, skewed_raw)
 
     # Sizes on the side that would grow the position shrink (compared before legalize,
-    # which may raise a small order to the minimum notional at a lower price).
+    # which refuses a level the shrinking took below the minimum order).
     growing, growing_when_flat = (
         (skewed_raw.bids, flat_raw.bids) if sign > 0 else (skewed_raw.asks, flat_raw.asks)
     )

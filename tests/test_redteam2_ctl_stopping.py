@@ -43,7 +43,10 @@ def flatten_cut_by_a_sigterm(tmp_path: Path, **config: object) -> tuple[int, str
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        time.sleep(0.5)  # the desk is waiting for the hung order_manager's answer
+        # The desk waits 5 s for the hung order_manager's answer; the ctl process needs
+        # about 0.5 s (more on a loaded machine) to import and connect. 2 s lands the
+        # signal inside that wait with room on both sides (0.5 s flaked under load).
+        time.sleep(2.0)
         run.signal(signal.SIGTERM)
         out, err = flatten.communicate(timeout=30)
     finally:

@@ -82,6 +82,7 @@ def test_summary_figures_equal_sums_over_the_journal_rows(
         (Decimal(a) for (a,) in rows(state, "SELECT amount FROM funding_payments")), Decimal(0)
     )
     assert Decimal(summary["net_pnl_usd"]) == gross - fees + funding
+    assert Decimal(summary["net_pnl_before_funding_usd"]) == gross - fees
     assert Decimal(summary["max_drawdown_usd"]) == deepest
     positions = [Decimal(p) for (p,) in rows(state, "SELECT position FROM equity")]
     after_fills = [Decimal(p) for (p,) in rows(state, "SELECT position_after FROM fills")]

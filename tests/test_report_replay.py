@@ -12,8 +12,9 @@ import pytest
 
 from makerd.config.document import config_document
 from makerd.config.loader import DEFAULT_CONFIG_NAME, load_config, parse_config
-from makerd.daemon.journal import SessionRecord
+from makerd.daemon.journal import Journal, SessionRecord
 from makerd.daemon.report_replay import cut_session_lines
+from makerd.daemon.session_settings import record_settings
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.recording_rules import RULES_NAME, save_rules
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
@@ -173,3 +174,32 @@ def test_a_several_coin_config_kept_as_a_document_reads_back_the_same() -> None:
 
     assert parse_config(kept, source="kept") == config
     assert [spec.quoting.levels for spec in config.coin_specs()] == [3, 1]
+
+
+def test_a_session_whose_recording_lacks_one_of_its_coins_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A coin of the session with no book in its span is refused, not replayed as 0 books."""
+    record_dir = tmp_path / "rec"
+    save_rules(record_dir, [BTC, Instrument(coin="ETH", asset_id=1, sz_decimals=4)])
+    times = [T0 + n * 100 * MS for n in range(10)]
+    write_recorder_file(
+        record_dir / "all_20250126_14.gz", [(ts, l2_book(ts // MS, "100", "101")) for ts in times]
+    )  # BTC's books only
+    config = parse_config(
+        {"mode": "live", "coins": ["BTC", "ETH"], "feed": {"record_dir": str(record_dir)}},
+        source="test",
+    )
+    state = tmp_path / "s"
+    state.mkdir()
+    with Journal(state / "journal.sqlite") as journal:
+        session = journal.start_session(mode="live", coin="BTC,ETH", ts_ns=T0)
+        record_settings(journal, session, config, mode="live")
+        journal.end_session(session, ts_ns=T0 + 2_000 * MS, summary_json="{}")
+
+    result = makerd("report", "--state-dir", str(state), "--replay", cwd=tmp_path)
+
+    assert result.returncode == 1, result.stdout
+    assert f"holds no book of ETH between session {session}'s start and its end" in result.stderr
+    assert str(record_dir) in result.stderr
+    assert "Traceback" not in result.stderr

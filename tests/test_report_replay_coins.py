@@ -3,11 +3,13 @@
 A live session quotes BTC and ETH against ``makerd venue`` (in process, on loopback) and
 records its market; its replay takes every coin's lines of the session's span from the
 recorder's ``all_`` files, takes each coin's own orders out of that coin's books only, and
-prints the account's comparison and each coin's line on both sides.
+prints the account's comparison and each coin's, with the same live, replay and
+divergence columns, and writes the same rows to ``comparison.json``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -22,6 +24,7 @@ from eth_account import Account
 
 from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.report_compare import COIN_COMPARED
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
@@ -101,7 +104,45 @@ def test_a_live_session_of_two_coins_is_replayed_coin_by_coin(
     dropped = re.search(r"taken out of the recording: (\d+) of our (\d+) fills", result.stdout)
     assert dropped is not None, result.stdout
     assert dropped.group(1) == dropped.group(2) == live_fills.group(1), "every own fill, by id"
-    live_part, _, replay_part = result.stdout.partition("each coin, replay:")
-    for part in (live_part.partition("each coin, live:")[2], replay_part):
-        coins = [line.split()[0] for line in part.splitlines() if "fills=" in line]
-        assert coins == list(COINS), result.stdout
+    written = re.search(r"^wrote (.+comparison\.json)$", result.stdout, re.MULTILINE)
+    assert written is not None, result.stdout
+    document = json.loads(Path(written.group(1)).read_text())
+    assert list(document["coins"]) == list(COINS)
+    rows = coin_rows(result.stdout)
+    assert list(rows) == list(COINS), "each coin's rows under the account's, in its order"
+    for side, account in ((0, live_fills.group(1)), (1, live_fills.group(2))):
+        coin_fills = [int(rows[coin]["fills"][side]) for coin in COINS]
+        assert sum(coin_fills) == int(account), "the coins' fills are the account's"
+    for coin in COINS:
+        figures = {row["figure"]: row for row in document["coins"][coin]}
+        assert list(figures) == [label for _, label in COIN_COMPARED]
+        for label, shown in rows[coin].items():
+            kept = (figures[label]["live"], figures[label]["replay"], figures[label]["difference"])
+            assert all(map(same_figure, kept, shown)), (coin, label, kept, shown)
+        live, replay, divergence = rows[coin]["fills"]
+        assert divergence.startswith(f"{int(replay) - int(live):+d}"), (coin, divergence)
+        assert figures["fills"]["difference"] == str(int(replay) - int(live))
+
+
+def same_figure(kept: str | None, shown: str) -> bool:
+    """A figure of comparison.json (exact) is the one printed (to a millionth)."""
+    if kept is None:
+        return shown == "n/a"
+    printed = Decimal(shown.split(maxsplit=1)[0])  # a divergence is followed by its share
+    return abs(Decimal(kept) - printed) <= Decimal("0.0000005")
+
+
+def coin_rows(printed: str) -> dict[str, dict[str, tuple[str, str, str]]]:
+    """Each coin's rows of the printed table: figure -> (live, replay, divergence)."""
+    rows: dict[str, dict[str, tuple[str, str, str]]] = {}
+    coin = None
+    for line in printed.splitlines():
+        if line in COINS:
+            coin = line
+            rows[coin] = {}
+        elif coin is not None and line.startswith("  "):
+            label, live, replay, divergence = re.split(r"\s{2,}", line.strip(), maxsplit=3)
+            rows[coin][label] = (live, replay, divergence)
+        else:
+            coin = None
+    return rows

@@ -25,11 +25,13 @@ from tests.kit import MS, T0, S, book, target
 DAY = 86_400 * S
 
 
-def journal_with_equity(path: Path, points: list[tuple[int, str, str]]) -> tuple[Journal, int]:
-    """A backtest session whose equity snapshots are ``(ts, position, total pnl)``."""
+def journal_with_equity(
+    path: Path, points: list[tuple[int, str, str]], *, mode: str = "backtest"
+) -> tuple[Journal, int]:
+    """A session (a backtest's) whose equity snapshots are ``(ts, position, total pnl)``."""
     journal = Journal(path / "journal.sqlite")
-    session = journal.start_session(mode="backtest", coin="BTC", ts_ns=T0)
-    record_settings(journal, session, MakerdConfig(), mode="backtest")
+    session = journal.start_session(mode=mode, coin="BTC", ts_ns=T0)
+    record_settings(journal, session, MakerdConfig(), mode=mode)
     for ts, position, total in points:
         journal.record_equity(session, PositionChanged(
             coin="BTC", position=Decimal(position), average_entry=Decimal(60_000),
@@ -96,7 +98,9 @@ def test_inventory_is_weighted_by_how_long_each_position_was_held(tmp_path: Path
 
 
 def test_booked_funding_payments_are_summed_into_the_net_pnl(tmp_path: Path) -> None:
-    journal, session = journal_with_equity(tmp_path, [(T0, "0", "0"), (T0 + S, "0", "4")])
+    # Paper books funding (a backtest simulates none: tests/test_redteam5_backtest_report.py).
+    points = [(T0, "0", "0"), (T0 + S, "0", "4")]
+    journal, session = journal_with_equity(tmp_path, points, mode="paper")
     for hour, amount in ((1, "-1.25"), (2, "0.5")):
         payment = FundingPaid(
             coin="BTC", amount=Decimal(amount), rate=Decimal("0.0001"), position=Decimal(1),

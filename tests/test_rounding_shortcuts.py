@@ -72,7 +72,6 @@ def test_legalized_sizes_are_the_plain_lot_rounding_of_each_level(
             instrument,
             best_bid=None,
             best_ask=None,
-            raise_to_min=False,
         )
         expected = []
         for quote in asks:

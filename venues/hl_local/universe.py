@@ -198,9 +198,3 @@ def wire_decimal(value: Decimal) -> str:
     if text in {"-0", "0"}:
         return "0.0"
     return text if "." in text else f"{text}.0"
-
-
-def wire_price_short(value: Decimal) -> str:
-    """Format as the exchange does inside error texts (``bbo was 64990@64991``)."""
-    text = format(value.normalize(), "f")
-    return "0" if text == "-0" else text

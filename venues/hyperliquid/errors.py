@@ -70,6 +70,8 @@ _BBO: Final = re.compile(r"bbo was ([0-9.]+)@([0-9.]+)")
 # the asset suffix. Order matters only where one prefix extends another (none do).
 _PREFIX_REASONS: Final[tuple[tuple[str, RejectReason], ...]] = (
     ("Price must be divisible by tick size", RejectReason.TICK),
+    ("Order has invalid size", RejectReason.LOT),
+    ("Order has zero size", RejectReason.LOT),
     ("Order must have minimum value of", RejectReason.MIN_NOTIONAL),
     ("Insufficient margin to place order", RejectReason.INSUFFICIENT_MARGIN),
     ("Reduce only order would increase position", RejectReason.REDUCE_ONLY),

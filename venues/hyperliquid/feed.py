@@ -26,6 +26,7 @@ from makerd.venues.base import EventSink
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.limits import FrameGuard, FrameLimits
 from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_trades
+from makerd.venues.hyperliquid.trade_history import TradeHistory
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
 MarketEvent = BookSnapshotReceived | TradePrinted
@@ -45,8 +46,8 @@ class MarketFeed:
     """Turns the market-data WebSocket's frames into events for ``sink``.
 
     The exchange replays recent trades on subscribe; those are history, not flow, so
-    trades not newer than the last one passed on (or, on the first connection, older
-    than the connection itself by more than ``_BACKFILL_GRACE_NS``) are dropped: paper
+    trades already passed on (:class:`TradeHistory`) or, on the first connection, older
+    than the connection itself by more than ``_BACKFILL_GRACE_NS`` are dropped: paper
     matching must not fill against them.
     """
 
@@ -74,7 +75,7 @@ class MarketFeed:
         self._levels = LevelCache()
         """Levels already checked under ``guard``: most repeat from one book to the next."""
         self._now_ns = now_ns
-        self._newest_trade_ns: dict[str, int] = {}
+        self._trade_history = TradeHistory()
         self.dropped = 0
         self.socket = ReconnectingSocket(
             name="market",
@@ -96,7 +97,7 @@ class MarketFeed:
     def _on_connected(self, _connection: int) -> None:
         floor = self._now_ns() - _BACKFILL_GRACE_NS
         for coin in self._coins:
-            self._newest_trade_ns.setdefault(coin, floor)
+            self._trade_history.start_at(coin, floor)
 
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
         try:
@@ -124,11 +125,8 @@ class MarketFeed:
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
         for trade in trades:
-            newest = self._newest_trade_ns.get(trade.coin, 0)
-            if trade.ts_exchange < newest:
-                continue  # replayed history (several trades may share one block time)
-            self._newest_trade_ns[trade.coin] = trade.ts_exchange
-            self._sink(trade)
+            if self._trade_history.is_new(trade):
+                self._sink(trade)
 
     def _drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
         self.dropped += 1

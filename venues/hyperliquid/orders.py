@@ -105,7 +105,6 @@ class OrderGateway:
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
-        self.sizes_rounded_to_zero = 0
         self.unsettled = UnsettledActions()
         self._sweeper = OrderSweeper(
             sender=sender,
@@ -260,8 +259,6 @@ class OrderGateway:
             )
 
     def _reject_locally(self, cloid: str, error: OrderRuleError, now: int) -> None:
-        if error.reason == "size_zero":
-            self.sizes_rounded_to_zero += 1
         log.error(
             "event=order_refused_locally cloid=%s rule=%s detail=%r",
             cloid,

@@ -145,11 +145,11 @@ class RecordingWriter:
     def _serve(self) -> None:
         try:
             self._write_until_stopped()
+            # Finishing the file writes too (the gzip trailer): a full disk can fail it.
+            self.files.close()
         except (OSError, ValueError) as error:
             self.failed = error
             log.error("event=recording_failed error=%r", error)
-            return
-        self.files.close()
 
     def _write_until_stopped(self) -> None:
         unflushed = 0

@@ -165,7 +165,7 @@ class MatchingEngine:
             self.book.best(Side.BUY),
             self.book.best(Side.SELL),
             self.book.displayed_at,
-            snapshot.ts_local,
+            _happened_ns(snapshot),
         )
         events = self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
         return events + self._fire_triggers(snapshot.ts_local)
@@ -173,7 +173,9 @@ class MatchingEngine:
     def on_trade(self, trade: TradePrinted) -> list[PaperEvent]:
         if trade.coin != self._instrument.coin:
             return []
-        fills = self.orders.fills_from_trade(trade.side, trade.price, trade.size, trade.ts_local)
+        fills = self.orders.fills_from_trade(
+            trade.side, trade.price, trade.size, _happened_ns(trade)
+        )
         return self._maker_fills(fills, trade.ts_exchange, trade.ts_local)
 
     # --- internals ---
@@ -229,12 +231,16 @@ class MatchingEngine:
     def _order_refusal(
         self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
     ) -> rules.Rejection | None:
-        refusal = rules.rule_rejection(self._instrument, price, size, reduce_only=reduce_only)
+        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
+        # The venue's reference is its mark; the book's mid is what paper knows of it.
+        mark = None if best_bid is None or best_ask is None else (best_bid + best_ask) / 2
+        refusal = rules.rule_rejection(
+            self._instrument, price, size, reduce_only=reduce_only, reference=mark
+        )
         if refusal is not None:
             return refusal
         if reduce_only and self.position.reducible_by(side) <= 0:
             return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
-        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
         crossing = rules.crosses(side, price, best_bid, best_ask)
         if tif is TimeInForce.POST_ONLY and crossing:
             return RejectReason.POST_ONLY_WOULD_CROSS, rules.post_only_text(best_bid, best_ask)
@@ -311,3 +317,15 @@ class MatchingEngine:
                 ts_local=happened_ns + self._replies.ack_ns,
             )
         ]
+
+
+def _happened_ns(event: BookSnapshotReceived | TradePrinted) -> int:
+    """When market data happened, to compare with when an order took effect.
+
+    Orders take effect on the local clock (sent + entry latency); market data is stamped
+    on both. Its local time is late by the feed latency (hundreds of ms from a distant
+    recorder): by that clock alone a trade printed before our order reached the exchange
+    filled it. The earlier of the two clocks (the exchange's, when they are in step)
+    counts; a local clock behind the exchange's keeps its own.
+    """
+    return min(event.ts_local, event.ts_exchange)

@@ -99,12 +99,15 @@ class OwnOrders:
         order.size = new_size
 
     def fills_from_trade(
-        self, aggressor: Side, price: Decimal, size: Decimal, ts_local: int
+        self, aggressor: Side, price: Decimal, size: Decimal, happened_ns: int
     ) -> list[tuple[RestingOrder, Decimal]]:
-        """How much of each order a public trade fills, updating queue positions."""
+        """How much of each order a public trade fills, updating queue positions.
+
+        ``happened_ns``: when it printed (an order that took effect later is not touched).
+        """
         fills: list[tuple[RestingOrder, Decimal]] = []
         for order in self:
-            if order.side is aggressor or order.effective_ns > ts_local:
+            if order.side is aggressor or order.effective_ns > happened_ns:
                 continue
             if order.is_traded_through(price):
                 fills.append((order, order.size))
@@ -121,19 +124,20 @@ class OwnOrders:
         best_bid: Decimal | None,
         best_ask: Decimal | None,
         displayed_at: Callable[[Side, Decimal], Decimal | None],
-        ts_local: int,
+        happened_ns: int,
     ) -> list[tuple[RestingOrder, Decimal]]:
         """Orders the new book trades through; cap the queue ahead of the others.
 
         ``displayed_at(side, price)`` is the size now shown at a level, or None when the
         level lies beyond the published depth (then the book tells us nothing about it).
+        ``happened_ns``: the book's time (an order that took effect later is not touched).
         """
         fills: list[tuple[RestingOrder, Decimal]] = []
         # Keyed by (is a bid, price): a bool hashes in C, a Side in Python.
         own_ahead: dict[tuple[bool, Decimal], Decimal] = {}
         buy = Side.BUY
         for order in self:
-            if order.effective_ns > ts_local:
+            if order.effective_ns > happened_ns:
                 continue
             is_bid = order.side is buy
             opposite_touch = best_ask if is_bid else best_bid

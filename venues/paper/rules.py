@@ -1,7 +1,8 @@
 """Hyperliquid's order checks and the exact texts it answers with.
 
-The texts are Hyperliquid's own (see the protocol reference, "Error responses"), so code
-and operators see the same strings from paper and live venues.
+The texts are Hyperliquid's own (its documented error responses), so code and operators
+see the same strings from paper and live venues. The local venue answers with these same
+checks and texts (plus the `` asset=<id>`` suffix), so paper cannot drift from it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ IOC_NO_MATCH_TEXT = "Order could not immediately match against any resting order
 CANCEL_MISSING_TEXT = "Order was never placed, already canceled, or filled."
 MODIFY_MISSING_TEXT = "Cannot modify canceled or filled order"
 DUPLICATE_CLOID_TEXT = "Duplicate cloid: an order with this cloid is already resting."
+PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference price"
 
 Rejection = tuple[RejectReason, str]
 
@@ -41,11 +43,17 @@ def plain(value: Decimal | None) -> str:
 
 
 def rule_rejection(
-    instrument: Instrument, price: Decimal, size: Decimal, *, reduce_only: bool
+    instrument: Instrument,
+    price: Decimal,
+    size: Decimal,
+    *,
+    reduce_only: bool,
+    reference: Decimal | None,
 ) -> Rejection | None:
-    """The tick / size / notional rejection Hyperliquid would give, or None if legal."""
+    """The tick / size / price band / notional rejection Hyperliquid would give, or None
+    if legal. ``reference`` is the mark the band is measured from (None: not known)."""
     try:
-        instrument.check_order(price, size, reduce_only=reduce_only)
+        instrument.check_order(price, size, reduce_only=reduce_only, reference=reference)
     except OrderRuleError as error:
         if error.reason == "min_notional":
             return RejectReason.MIN_NOTIONAL, min_notional_text(instrument)
@@ -73,4 +81,5 @@ _REJECTIONS: dict[str, Rejection] = {
     "tick": (RejectReason.TICK, TICK_TEXT),
     "size_zero": (RejectReason.LOT, ZERO_SIZE_TEXT),
     "lot": (RejectReason.LOT, INVALID_SIZE_TEXT),
+    "price_band": (RejectReason.OTHER, PRICE_BAND_TEXT),
 }

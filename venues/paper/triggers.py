@@ -67,8 +67,9 @@ def trigger_refusal(
 
     ``reducible`` is how much the order's side could trade without growing the position.
     """
+    # Whether the exchange holds a TP/SL's limit to the price band is not documented.
     refusal = rules.rule_rejection(
-        instrument, request.price, request.size, reduce_only=request.reduce_only
+        instrument, request.price, request.size, reduce_only=request.reduce_only, reference=None
     )
     if refusal is not None:
         return refusal

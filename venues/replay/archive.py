@@ -56,14 +56,14 @@ class ArchiveBooks(CoinFile):
             # reader and the live stream decode them; any other line takes the JSON path.
             book = _typed_book(line)
             if book is not None:
-                ts_local = iso_ns(book.time, path, number)
+                ts_local = self.local_time(iso_ns(book.time, path, number), number)
                 data = book.raw.data
                 yield from book_events(data, ts_local=ts_local, coin=self.coin, cache=self.levels)
                 continue
             record = _json_object(line, path, number)
             if record is None:
                 continue
-            ts_local = iso_ns(record.get("time"), path, number)
+            ts_local = self.local_time(iso_ns(record.get("time"), path, number), number)
             yield from events_of(
                 record.get("raw"), ts_local=ts_local, coin=self.coin, cache=self.levels
             )
@@ -79,7 +79,7 @@ class ArchiveTrades(CoinFile):
             record = _json_object(line, path, number)
             if record is None or not is_wanted(record.get("coin"), self.coin):
                 continue
-            ts = iso_ns(record.get("time"), path, number)
+            ts = self.local_time(iso_ns(record.get("time"), path, number), number)
             trade = {
                 "coin": record["coin"],
                 "side": record.get("side"),
@@ -101,14 +101,18 @@ class ArchiveTrades(CoinFile):
 
 def trades_beside(book_file: Path) -> Path | None:
     """The ``node_trades`` file of the same hour as an archive book file, if the user has it."""
-    hour_dir = book_file.parent.parent
-    day_dir = hour_dir.parent
-    root = day_dir.parent.parent
-    for name in (hour_dir.name, f"{hour_dir.name}.lz4"):
-        candidate = root / "node_trades" / "hourly" / day_dir.name / name
+    plain = trades_path(book_file)
+    for candidate in (plain, plain.with_name(f"{plain.name}.lz4")):
         if candidate.is_file():
             return candidate
     return None
+
+
+def trades_path(book_file: Path) -> Path:
+    """Where the hour's ``node_trades`` file of an archive book file is (plain; or ``.lz4``)."""
+    hour_dir = book_file.parent.parent
+    day_dir = hour_dir.parent
+    return day_dir.parent.parent / "node_trades" / "hourly" / day_dir.name / hour_dir.name
 
 
 def iso_ns(value: object, path: Path, line: int) -> int:

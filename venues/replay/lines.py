@@ -12,7 +12,7 @@ import io
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 import lz4.frame
 
@@ -21,6 +21,13 @@ from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.messages import Coins
 
 PART_SUFFIX = ".part"
+NS_PER_HOUR: Final = 3600 * 1_000_000_000
+EARLIEST_NS: Final = 1_577_836_800 * 1_000_000_000
+"""2020-01-01 UTC: no Hyperliquid data is older."""
+LATEST_NS: Final = 4_102_444_800 * 1_000_000_000
+"""2100-01-01 UTC."""
+MAX_FILE_SPAN_NS: Final = 25 * NS_PER_HOUR
+"""How far a line's local time may be from its file's first: a day, and an hour of slack."""
 
 
 class CompressedLines:
@@ -96,3 +103,32 @@ class CoinFile:
         self.coin = coin
         self.levels = LevelCache()
         """Book levels parsed so far (most repeat from one snapshot to the next)."""
+        self._first_ns: int | None = None
+
+    def local_time(self, ts_ns: int, line: int) -> int:
+        """``ts_ns`` if it can be a local time of this file's; else the error naming the line.
+
+        A replay steps its clock, and the actors' timers, through every nanosecond between
+        two lines: one damaged digit of a stamp would have it tick for centuries, and a
+        stamp of a clock that jumped would lengthen the sample. Files hold an hour (a day
+        for hftbacktest's collector), so a line more than :data:`MAX_FILE_SPAN_NS` from the
+        file's first is refused, as is a first line outside 2020-2100.
+        """
+        first = self._first_ns
+        if first is None:
+            if not EARLIEST_NS <= ts_ns < LATEST_NS:
+                raise RecordingError(
+                    self.lines.path,
+                    line,
+                    f"local time {ts_ns} is not a time in ns from 2020 to 2100",
+                )
+            self._first_ns = ts_ns
+        elif abs(ts_ns - first) > MAX_FILE_SPAN_NS:
+            raise RecordingError(
+                self.lines.path,
+                line,
+                f"local time {ts_ns} is {(ts_ns - first) / NS_PER_HOUR:+.1f} h from the file's "
+                f"first line ({first}): a clock that jumped, or a damaged line "
+                f"(a file spans at most {MAX_FILE_SPAN_NS // NS_PER_HOUR} h)",
+            )
+        return ts_ns

@@ -28,9 +28,10 @@ class RecorderFile(CoinFile):
             if not line:
                 continue
             stamp, _, text = line.partition(" ")
-            if not stamp.isdigit() or not text:
+            # isascii: str.isdigit also takes digits int() refuses ("²").
+            if not stamp.isascii() or not stamp.isdigit() or not text:
                 raise RecordingError(path, number, "expected '<local time ns> <JSON message>'")
-            ts_local = int(stamp)
+            ts_local = self.local_time(int(stamp), number)
             # Books are most lines: decoded typed in one pass, as the live stream does;
             # any other message (or a book of another shape) takes the generic path.
             book = decode_book_frame(text)

@@ -28,7 +28,7 @@ def open_recording(path: Path, *, coin: Coins) -> list[Recording]:
     """The readers for one file the user named (an archive book file brings its trades)."""
     if kind_of(path) == ".gz":
         return [RecorderFile(path, coin=coin)]
-    if path.suffix == ".lz4" and path.parent.name == "l2Book":
+    if is_archive_books(path):
         trades = trades_beside(path)
         books: list[Recording] = [ArchiveBooks(path, coin=coin)]
         return books if trades is None else [*books, ArchiveTrades(trades, coin=coin)]
@@ -38,6 +38,10 @@ def open_recording(path: Path, *, coin: Coins) -> list[Recording]:
         "unknown format: expected a recorder file (.gz or .gz.part) or an archive "
         "l2Book/<COIN>.lz4",
     )
+
+
+def is_archive_books(path: Path) -> bool:
+    return path.suffix == ".lz4" and path.parent.name == "l2Book"
 
 
 class ReplayStream:
@@ -56,6 +60,11 @@ class ReplayStream:
         for reader in readers:
             unique.setdefault(reader.lines.path, reader)
         self.recordings = list(unique.values())
+        self.books_without_trades = tuple(
+            path for path in paths if is_archive_books(path) and trades_beside(path) is None
+        )
+        """Archive book files whose hour has no ``node_trades`` file: no trade is replayed
+        with them, so only books crossing a price can fill (the run says so)."""
         self._total = sum(reader.lines.size for reader in self.recordings) or 1
 
     @property

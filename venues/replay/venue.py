@@ -20,6 +20,7 @@ from makerd.protocol.orders import VenueCommand
 from makerd.venues.paper.exchange import PaperExchange
 from makerd.venues.paper.latency import OrderLatency
 from makerd.venues.paper.replies import PaperEvent
+from makerd.venues.replay.fresh_trades import MATCHED, FreshTrades
 from makerd.venues.replay.messages import RecordingGap, ReplayEvent
 
 
@@ -73,7 +74,8 @@ class RecordingReplay(Generic[M]):
         self.first_ns = self.last_ns = self._next.ts_local
         self.replayed: Counter[str] = Counter()
         """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
-        ``dropped``, ``gaps``."""
+        ``trades_seen_before``, ``dropped``, ``gaps``; and ``late``, those stamped before
+        one already replayed (replayed at once: a clock that stepped back)."""
 
     @property
     def exhausted(self) -> bool:
@@ -105,7 +107,10 @@ class RecordingReplay(Generic[M]):
         market: list[Delivered] = []
         while self._next is not None and self._next.ts_local <= now_ns:
             event, self._next = self._next, next(self._events, None)
-            self.last_ns = event.ts_local
+            if event.ts_local < self.last_ns:
+                self.replayed["late"] += 1
+            else:
+                self.last_ns = event.ts_local
             if isinstance(event, RecordingGap):
                 self.replayed["gaps"] += 1
                 continue
@@ -124,7 +129,8 @@ class RecordingReplay(Generic[M]):
 class ReplayVenue(RecordingReplay[PaperExchange]):
     """One coin's recording against its paper exchange.
 
-    Trades from before the first book are not matched (see :meth:`_match`).
+    Trades from before the first book, and trades a resubscription sent again, are not
+    matched (:mod:`venues.replay.fresh_trades`).
     """
 
     def __init__(
@@ -141,24 +147,16 @@ class ReplayVenue(RecordingReplay[PaperExchange]):
         self.exchange = PaperExchange(
             instrument, paper, id_prefix=f"replay{self.first_ns}", latency=latency
         )
-        self._books_from_ns: int | None = None
+        self._fresh = FreshTrades()
 
     def _match(self, event: Recorded) -> None:
         if isinstance(event, FeedMessageDropped):
             self.replayed["dropped"] += 1
             return
-        if isinstance(event, BookSnapshotReceived):
-            if self._books_from_ns is None:
-                self._books_from_ns = event.ts_exchange
-            self.replayed["books"] += 1
-        elif self._books_from_ns is None or event.ts_exchange < self._books_from_ns:
-            # The trades a subscription starts with happened before the first book, which
-            # already shows their effect: matching them would fill orders twice over.
-            self.replayed["trades_before_first_book"] += 1
-            return
-        else:
-            self.replayed["trades"] += 1
-        self.exchange.on_market(event)
+        kind = self._fresh.kind(event)
+        self.replayed[kind] += 1
+        if kind in MATCHED:
+            self.exchange.on_market(event)
 
 
 def _delivery_time(event: Delivered) -> int:
