@@ -7,8 +7,8 @@ of the queue at its new price, so an order is moved only when that is worth it:
   asks for, and the first to be run over when the market jumps) moves once it is beyond
   the price tolerance; once it has rested at its price for ``queue_hold_ns`` it has moved
   up its queue and earns ``queue_hold_factor`` times the tolerance (chasing a brief
-  wiggle would throw that place away; but at 2 times 2 bps a first level 3 bps out may
-  drift past the ladder's centre: a factor of 1 never widens an order ahead);
+  wiggle would throw that place away), but never beyond half its level's distance from
+  the ladder's centre (at 2 times 2 bps a first level 3 bps out would rest past the mid);
 - an order *behind* its level (safer than wanted) earns ``behind_factor`` times the
   tolerance: moving it up improves its price, which is worth its queue place only when
   the gap is large;
@@ -73,7 +73,12 @@ class Tolerance:
         if behind:
             return max(plain * self.behind_factor, depth)
         if age_ns >= self.queue_hold_ns:
-            return max(plain * self.queue_hold_factor, depth)
+            held = plain * self.queue_hold_factor
+            if distance > 0:
+                # Never past half the level's distance from the centre: at 2 x 2 bps a first
+                # level 3 bps out rested 1 bp beyond the mid, the first order a move runs over.
+                held = min(held, max(plain, distance / 2))
+            return max(held, depth)
         return max(plain, depth)
 
 

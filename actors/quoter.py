@@ -289,6 +289,9 @@ def _clip(
 
 
 def urgent_move_bps(config: OrderManagerConfig) -> Decimal:
-    """A mid move beyond every resting order's price-tolerance slack (a level far from
-    the centre may have a wider depth slack; see :mod:`actors.order_diff`)."""
+    """A mid move beyond the widest slack of an order *ahead* of its level: the side the
+    mid moved toward is then out of place, and those orders are the ones a move runs
+    over. Orders left *behind* their level (``behind_tolerance_factor``) are safe and
+    wait for the refresh interval; a level far from the centre may have a wider depth
+    slack (see :mod:`actors.order_diff`)."""
     return config.price_tolerance_bps * config.queue_hold_factor

@@ -100,6 +100,17 @@ def test_an_order_that_held_its_price_never_comes_closer_than_half_its_distance(
     assert moved(ahead_5_5_bps) == {"o100035": Decimal(100090)}
 
 
+def test_a_first_level_that_held_its_price_is_moved_before_it_rests_past_the_centre() -> None:
+    # Level 1 at 3 bps: held 10 s, the queue widening would let it drift 2 x 2 bps, to 1 bp
+    # past the centre (an ask below the mid, which the next tick up runs over).
+    held = resting(99995, 100010, age_s=10.0)
+    past_centre = diff_side(Side.SELL, held[:1], levels(100030), TOLERANCE, centre=Decimal(100000))
+    inside = diff_side(Side.SELL, held[1:], levels(100030), TOLERANCE, centre=Decimal(100000))
+
+    assert moved(past_centre) == {"o99995": Decimal(100030)}
+    assert inside.keep == ("o100010",), "2 bps ahead: within the plain tolerance"
+
+
 def test_while_the_guard_widens_the_ladder_a_wiggle_moves_nothing() -> None:
     # The markout guard tripled the ladder: levels 9, 18 and 27 bps from the mid.
     widened = ladder(100000, spacing=90)
