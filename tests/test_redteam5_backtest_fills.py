@@ -142,6 +142,17 @@ def test_several_coins_keep_history_out_of_matching_the_same_way(tmp_path: Path)
     assert venue.replayed_by_coin["BTC"]["trades_seen_before"] == 2
 
 
+def fills_of_a_bid_sent_at_100_ms(path: Path) -> list[OrderFilled]:
+    """A post-only bid of 0.2 at 100 sent 100 ms into the recording, replayed for 900 ms."""
+    venue = one_coin(path)
+    venue.advance(T0 + 100 * MS)
+    venue.submit(post_only_bid("100", "0.2", at=T0 + 100 * MS), T0 + 100 * MS)
+    delivered: list[object] = []
+    for ms in range(200, 1000, 100):
+        delivered += venue.advance(T0 + ms * MS)
+    return [e for e in delivered if isinstance(e, OrderFilled)]
+
+
 def test_a_trade_printed_before_our_bid_reached_the_exchange_does_not_fill_it(
     tmp_path: Path,
 ) -> None:
@@ -160,15 +171,7 @@ def test_a_trade_printed_before_our_bid_reached_the_exchange_does_not_fill_it(
             (T0 + (300 + feed_ms) * MS, sells((T0_MS + 300, "100", 8))),
         ],
     )
-    venue = one_coin(path)
-    venue.advance(T0 + 100 * MS)
-    venue.submit(post_only_bid("100", "0.2", at=T0 + 100 * MS), T0 + 100 * MS)
-
-    delivered: list[object] = []
-    for ms in range(200, 1000, 100):
-        delivered += venue.advance(T0 + ms * MS)
-
-    fills = [e for e in delivered if isinstance(e, OrderFilled)]
+    fills = fills_of_a_bid_sent_at_100_ms(path)
     assert [(f.ts_exchange // MS - T0_MS, f.size) for f in fills] == [(300, Decimal("0.2"))]
 
 
@@ -185,12 +188,4 @@ def test_a_book_published_before_our_bid_reached_the_exchange_does_not_fill_it(
             (T0 + (120 + feed_ms) * MS, l2_book(T0_MS + 120, "99", "100", size="0.01")),
         ],
     )
-    venue = one_coin(path)
-    venue.advance(T0 + 100 * MS)
-    venue.submit(post_only_bid("100", "0.2", at=T0 + 100 * MS), T0 + 100 * MS)
-
-    delivered: list[object] = []
-    for ms in range(200, 1000, 100):
-        delivered += venue.advance(T0 + ms * MS)
-
-    assert not [e for e in delivered if isinstance(e, OrderFilled)]
+    assert not fills_of_a_bid_sent_at_100_ms(path)
