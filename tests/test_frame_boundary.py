@@ -112,6 +112,8 @@ def _scale_prices(factor: int) -> Any:
 
 
 DAY_MS = 86_400_000
+# Messages made from a recorded frame are built when their test runs (a callable here):
+# without the recording beside the checkout, those tests skip instead of failing collection.
 MALFORMED: list[tuple[str, object, str]] = [
     ("binary", b"\xff\xfe\x00garbage", "not_utf8"),
     ("deep_json", "[" * 100_000 + "]" * 100_000, "too_deep"),
@@ -124,28 +126,32 @@ MALFORMED: list[tuple[str, object, str]] = [
     ("nan_literal", '{"channel": "trades", "data": NaN}', "not_json"),
     ("no_channel", '{"data": {}}', "missing_field"),
     ("unknown_channel", '{"channel": "candle", "data": {}}', "unknown_channel"),
-    ("wrong_coin", _book(_set("coin", "ETH")), "wrong_coin"),
-    ("unknown_coin", _book(_set("coin", "NOPE")), "unknown_coin"),
-    ("wrong_coin_trade", _trade(_set("coin", "SOL")), "wrong_coin"),
-    ("future_time", _book(lambda b: b.__setitem__("time", b["time"] + DAY_MS)), "future_time"),
-    ("huge_time", _book(_set("time", 10**30)), "future_time"),
-    ("future_trade", _trade(_set("time", 10**30)), "future_time"),
-    ("zero_time", _book(_set("time", 0)), "bad_time"),
-    ("crossed_book", _book(_top_bid("px", "105100.0")), "crossed_book"),
-    ("zero_price", _book(_top_bid("px", "0")), "bad_price"),
-    ("negative_price", _trade(_set("px", "-1")), "bad_price"),
-    ("exponent_price", _book(_top_bid("px", "1.05e5")), "bad_price"),
-    ("zero_size", _book(_top_bid("sz", "0.0")), "bad_size"),
-    ("zero_trade_size", _trade(_set("sz", "0")), "bad_size"),
-    ("huge_price", _book(_top_bid("px", "9" * 400)), "bad_price"),
-    ("long_price", _trade(_set("px", "1" * 1_000_000)), "bad_price"),
-    ("numeric_price", _trade(_set("px", 105056.0)), "bad_price"),
-    ("missing_levels", _book(lambda b: b.pop("levels")), "missing_field"),
-    ("missing_trade_px", _trade(lambda t: t.pop("px")), "missing_field"),
-    ("bad_side", _trade(_set("side", "X")), "bad_field"),
+    ("wrong_coin", lambda: _book(_set("coin", "ETH")), "wrong_coin"),
+    ("unknown_coin", lambda: _book(_set("coin", "NOPE")), "unknown_coin"),
+    ("wrong_coin_trade", lambda: _trade(_set("coin", "SOL")), "wrong_coin"),
+    (
+        "future_time",
+        lambda: _book(lambda b: b.__setitem__("time", b["time"] + DAY_MS)),
+        "future_time",
+    ),
+    ("huge_time", lambda: _book(_set("time", 10**30)), "future_time"),
+    ("future_trade", lambda: _trade(_set("time", 10**30)), "future_time"),
+    ("zero_time", lambda: _book(_set("time", 0)), "bad_time"),
+    ("crossed_book", lambda: _book(_top_bid("px", "105100.0")), "crossed_book"),
+    ("zero_price", lambda: _book(_top_bid("px", "0")), "bad_price"),
+    ("negative_price", lambda: _trade(_set("px", "-1")), "bad_price"),
+    ("exponent_price", lambda: _book(_top_bid("px", "1.05e5")), "bad_price"),
+    ("zero_size", lambda: _book(_top_bid("sz", "0.0")), "bad_size"),
+    ("zero_trade_size", lambda: _trade(_set("sz", "0")), "bad_size"),
+    ("huge_price", lambda: _book(_top_bid("px", "9" * 400)), "bad_price"),
+    ("long_price", lambda: _trade(_set("px", "1" * 1_000_000)), "bad_price"),
+    ("numeric_price", lambda: _trade(_set("px", 105056.0)), "bad_price"),
+    ("missing_levels", lambda: _book(lambda b: b.pop("levels")), "missing_field"),
+    ("missing_trade_px", lambda: _trade(lambda t: t.pop("px")), "missing_field"),
+    ("bad_side", lambda: _trade(_set("side", "X")), "bad_field"),
     (
         "too_many_levels",
-        _book(lambda b: b["levels"][1].extend(b["levels"][1][-1:] * 200)),
+        lambda: _book(lambda b: b["levels"][1].extend(b["levels"][1][-1:] * 200)),
         "too_many_levels",
     ),
 ]
@@ -159,6 +165,8 @@ MALFORMED: list[tuple[str, object, str]] = [
 )
 def test_a_malformed_message_is_dropped_with_its_named_reason(message: object, reason: str) -> None:
     ts_local, _ = _first("l2Book")
+    if callable(message):
+        message = message()
     raw = message if isinstance(message, str | bytes) else json.dumps(message)
     feed = Feed()
 
