@@ -34,7 +34,7 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
-from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.rest import RequestLostError, RestClient, fetch_info_blocking
 from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_hl_live_e2e import fault
@@ -138,6 +138,51 @@ def test_a_stop_sweep_lists_once_cancels_every_coin_in_one_action_and_reports_ea
     assert harness.budget.weight_spent - spent == 23
     user = Account.from_key(harness.key).address
     assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
+
+
+def test_a_stop_asking_again_while_its_sweep_waits_for_budget_is_answered_by_that_sweep(
+    venue_url: str,
+) -> None:
+    # A stop asks again when no answer comes within a few seconds, and with the budget
+    # spent none does. Each question used to start its own listing: they queued for the
+    # same refill, and the stop ran out of time before any reached its cancel.
+    harness, btc, eth = resting_on_two_coins(venue_url, 0xB4, 0xE4)
+    harness.gate.close("stop")
+    harness.budget.try_spend(int(harness.budget.weight_left), priority=Priority.CANCEL)
+    spent, already = harness.budget.weight_spent, len(harness.emitted)
+
+    sweep = SweepOrders(coins=("BTC", "ETH"), reason=CancelReason.SHUTDOWN, ts_local=0)
+    started = time.monotonic()
+    events = harness.run(sweep, sweep, sweep, together=True)[already:]
+    took_s = time.monotonic() - started
+
+    reports = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert [(r.coin, r.orders, r.unsettled_orders) for r in reports] == [
+        ("BTC", (), 0),
+        ("ETH", (), 0),
+    ], "one listing answered all three questions"
+    assert {e.cloid for e in events if isinstance(e, OrderCancelled)} == {btc.cloid, eth.cloid}
+    assert harness.budget.weight_spent - spent == 23, "one listing, cancel and position query"
+    assert took_s < 4.5, f"one wait for the refill (2 s at 10 a second), not three: {took_s:.1f}"
+
+
+def test_a_stop_sweep_whose_listing_was_lost_leaves_the_next_question_its_own_sweep(
+    venue_url: str,
+) -> None:
+    harness, btc, _eth = resting_on_two_coins(venue_url, 0xB5, 0xE5)
+    harness.gate.close("stop")
+    sweep = SweepOrders(coins=("BTC", "ETH"), reason=CancelReason.SHUTDOWN, ts_local=0)
+    harness.rest_url = "http://127.0.0.1:9"  # the listing's answer never comes
+    with pytest.raises(RequestLostError):
+        harness.run(sweep)
+    harness.rest_url = None
+    already = len(harness.emitted)
+
+    events = harness.run(sweep)[already:]
+
+    reports = {e.coin: e.orders for e in events if isinstance(e, OpenOrdersReported)}
+    assert reports == {"BTC": (), "ETH": ()}
+    assert btc.cloid in {e.cloid for e in events if isinstance(e, OrderCancelled)}
 
 
 def test_a_placement_that_lands_after_the_cancel_all_listed_is_cancelled_too(

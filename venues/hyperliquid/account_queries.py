@@ -98,8 +98,7 @@ class AccountQueries:
         try:
             try:
                 await asyncio.sleep(0)  # the questions already queued on this loop join
-                weight = info_weight("frontendOpenOrders")
-                await self._rest.budget.wait_for(weight, priority=priority)
+                await self.wait_turn(priority=priority)
             finally:
                 del self._waiting[priority]
             answers = await self._snapshots(batch.coins, priority)
@@ -112,6 +111,10 @@ class AccountQueries:
             raise
         batch.answer.set_result(answers)
         return answers[coin]
+
+    async def wait_turn(self, *, priority: Priority) -> None:
+        """Until an open-orders listing may leave at once, spending nothing."""
+        await self._rest.budget.wait_for(info_weight("frontendOpenOrders"), priority=priority)
 
     async def _snapshots(
         self, coins: Sequence[str], priority: Priority

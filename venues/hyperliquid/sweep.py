@@ -9,6 +9,12 @@ what each coin still has (what was listed, less what the venue confirmed cancell
 what may still come to rest) and its position, read after the cancels. A stop asking
 coin by coin spent four times the request budget, and on an account whose budget the
 session had already spent it ran out of time before it could confirm.
+
+One sweep runs at a time. A stop asks again when an answer is slow, and with the budget
+spent every answer is slow: each question started its own listings, they queued for the
+same refill, and none reached its cancel before the stop's deadline. A question asked
+while a sweep waits its turn is answered by it (its listing leaves after both were
+asked); one asked after that listing left is answered by one more round when it ends.
 """
 
 from __future__ import annotations
@@ -74,6 +80,11 @@ class OrderSweeper:
         self._emit = emit
         self._now_ns = now_ns
         self._priority = priority
+        self._sweep_asked: set[str] = set()
+        """Coins a stop asked about that no sweep has listed since."""
+        self._sweeping = False
+        self.sweeps_joined = 0
+        """Stop questions answered by a sweep already under way."""
 
     async def cancel_all(self, command: CancelAll) -> None:
         """Cancel what the venue lists for the coin; if placements were on their way when
@@ -127,13 +138,28 @@ class OrderSweeper:
         return len(await self._cancel_listed(listed, reason)) == len(listed)
 
     async def sweep(self, command: SweepOrders) -> None:
-        coins = [coin for coin in command.coins if coin in self._instruments]
-        if not coins:
+        """List, cancel and report every coin asked about, one round at a time, until no
+        question is left that a round's listing did not follow."""
+        self._sweep_asked.update(coin for coin in command.coins if coin in self._instruments)
+        if self._sweeping:
+            self.sweeps_joined += 1
             return
+        self._sweeping = True
+        try:
+            while self._sweep_asked:
+                await self._queries.wait_turn(priority=self._priority())
+                coins = sorted(self._sweep_asked)
+                self._sweep_asked.clear()
+                await self._sweep_once(coins, command.reason)
+        finally:
+            # A failed round's coins stay asked: the stop's next question serves them.
+            self._sweeping = False
+
+    async def _sweep_once(self, coins: Sequence[str], reason: CancelReason) -> None:
         mark = self._unsettled.mark()
         reports = await self._queries.open_orders_of(coins, priority=self._priority())
         listed = [order for coin in coins for order in reports[coin].orders]
-        gone = await self._cancel_listed(listed, command.reason)
+        gone = await self._cancel_listed(listed, reason)
         # Read after the cancels: once no order rests, the position it shows is final, and
         # the stop waits until the booked fills agree with it.
         positions = await self._queries.positions_of(coins, priority=self._priority())
