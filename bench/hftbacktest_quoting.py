@@ -17,8 +17,17 @@ makerd's default quoting (config/sim.yaml, ``quoting/symmetric.py``) on a 100 ms
   implies.
 
 Left out of makerd's default: the order manager's queue hold (an order resting 5 s tolerates
-twice the price tolerance) and its 60 s age refresh, and the minimum-notional raise (the smallest
-size sent, 0.0004 BTC, is worth over $10 above $25,000).
+twice the price tolerance), its wider slack for an order behind its level and its 60 s age
+refresh, and the minimum-notional raise (the smallest size sent, 0.0004 BTC, is worth over $10
+above $25,000). The guard above is makerd's first one: makerd's own now widens only while an
+exponentially weighted markout is adverse and steps back on every fill that did not lose, so
+it widens far less (docs/backtest.md, "Why the two engines' fills differ").
+
+When it quotes differs too: this loop wakes on a 100 ms clock and quotes the newest book it
+has, so a book waits up to 100 ms for its quote; makerd quotes a book as it arrives when its
+mid moved more than the order manager's slack, else at most every 250 ms. With
+``requote_on_feed`` 1 the loop wakes on every market-data message instead (at least every
+100 ms), as makerd does with ``quoting.refresh_interval_ms: 1``.
 """
 
 from __future__ import annotations
@@ -57,12 +66,16 @@ class Quoting:
     markout_widen_per_loss: float = 0.25
     markout_max_widening: float = 3.0
     markout_recovery_halflife_s: float = 120.0
+    # 1: wake on every market-data message (at most 100 ms apart), not on the 100 ms clock
+    requote_on_feed: float = 0.0
 
 
 @njit  # type: ignore[untyped-decorator]
 def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Quote every 100 ms until the data ends; ``quoting`` is ``Quoting``'s fields in order."""
+    """Quote every 100 ms (or on every market-data message) until the data ends; ``quoting``
+    is ``Quoting``'s fields in order."""
     levels = int(quoting[0])
+    on_feed = quoting[14] > 0
     max_position, tolerance_bps = quoting[6], quoting[7]
     next_id = 1
     steps = 0
@@ -74,7 +87,7 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
     # awaiting their markout as [sign, price, due time]
     guard = np.zeros(5, np.float64)
     pending = np.zeros((MAX_PENDING, 3), np.float64)
-    while hbt.elapse(STEP_NS) == 0:
+    while _wake(hbt, on_feed):
         steps += 1
         hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
@@ -103,6 +116,15 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
             steps,
         ]
     )
+
+
+@njit  # type: ignore[untyped-decorator]
+def _wake(hbt: Any, on_feed: bool) -> bool:
+    """Wait for the next quoting instant; False once the data has ended."""
+    if not on_feed:
+        return bool(hbt.elapse(STEP_NS) == 0)
+    code = hbt.wait_next_feed(False, STEP_NS)  # 0: timed out, 2: a market-data message
+    return bool(code in (0, 2))  # numba: a tuple, not a set
 
 
 @njit  # type: ignore[untyped-decorator]
