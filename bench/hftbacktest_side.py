@@ -90,7 +90,7 @@ def main() -> None:
         "fee_rates": {"maker": args.maker_fee, "taker": args.taker_fee},
         "tick": args.tick,
         "lot": args.lot,
-        "strategy": {"name": "symmetric ladder, 100 ms loop", **asdict(quoting)},
+        "strategy": {"name": f"symmetric ladder, {_loop(quoting)}", **asdict(quoting)},
         "convert_s": round(convert_seconds, 3),
         "first_run_s": round(cold.seconds, 3),
         "warm_run_s": round(warm.seconds, 3),
@@ -126,6 +126,10 @@ def _parse_args() -> argparse.Namespace:
         option = "--" + field.name.replace("_", "-")
         parser.add_argument(option, type=type(field.default), default=field.default)
     return parser.parse_args()
+
+
+def _loop(quoting: Quoting) -> str:
+    return "on every market-data message" if quoting.requote_on_feed else "100 ms loop"
 
 
 def _queue_name(args: argparse.Namespace) -> str:
