@@ -31,6 +31,7 @@ slack hftbacktest's copy leaves out (queue hold, wider slack behind its level, d
 tolerance, age refresh), and both quoting each book as it arrives (makerd
 ``quoting.refresh_interval_ms: 1``; hftbacktest waking on every market-data message instead
 of its 100 ms clock). It applies to the baseline's run too.
+Both ways it also prints how many fills pair one by one (``bench/fill_pairs.py``).
 ``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
 profiled one; it applies to the first pair only; it sees the replay's process, not the
 reader's). Run:
@@ -52,6 +53,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from fill_pairs import WINDOW_NS, pair_fills
 from hftbacktest_env import run_hftbacktest
 
 from makerd.config.model import Scenario
@@ -142,8 +144,11 @@ def main() -> None:
             same = _fills(work / "base") == _fills(work / "state")
             print(f"fills tables of baseline and makerd identical row for row: {same}")
         if not args.no_hftbacktest:
+            their_fills = work / "hftbacktest_fills.csv"
             strategy = COMPARABLE_HFTBACKTEST if args.comparable else ()
-            engines.append(_hftbacktest(recording, strategy))
+            engines.append(_hftbacktest(recording, (*strategy, "--fills-out", str(their_fills))))
+            if their_fills.exists():
+                _print_pairs(work / "state" / "journal.sqlite", their_fills)
         _print_table(engines, events)
         if baseline is not None and args.pairs > 1:
             first = (engines[0], engines[1])
@@ -325,6 +330,15 @@ def _print_table(engines: list[Engine], events: int) -> None:
     for engine in engines:
         if engine.note:
             print(f"{engine.name}: {engine.note}")
+
+
+def _print_pairs(journal: Path, their_fills: Path) -> None:
+    pairs = pair_fills(journal, their_fills, tick=float(TICK))
+    print(
+        f"fills paired one by one (same side and price, hftbacktest's seen within "
+        f"{WINDOW_NS // 1_000_000} ms of makerd's exchange time): {pairs.paired} of makerd's "
+        f"{pairs.makerd} and hftbacktest's {pairs.hftbacktest}"
+    )
 
 
 def _fills(state_dir: Path) -> list[tuple[object, ...]]:

@@ -74,9 +74,12 @@ class Quoting:
 
 
 @njit  # type: ignore[untyped-decorator]
-def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+def market_make(
+    hbt: Any, quoting: np.ndarray[Any, Any], fills: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
     """Quote every 100 ms (or on every market-data message) until the data ends; ``quoting``
-    is ``Quoting``'s fields in order."""
+    is ``Quoting``'s fields in order. Each fill seen goes into a row of ``fills`` while rows
+    are left: [local time, +1 buy / -1 sell, price, size] (see ``_widening``)."""
     levels = int(quoting[0])
     on_feed = quoting[16] > 0
     max_position, tolerance_bps = quoting[6], quoting[7]
@@ -87,9 +90,9 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
     # [bid/ask, level, (price tick, size, still wanted)]
     targets = np.zeros((2, levels, 3), np.float64)
     # [count, widening excess over 1, last time, last position, last balance, weighted
-    # markout sum, its weight], then fills
-    # awaiting their markout as [sign, price, due time]
-    guard = np.zeros(7, np.float64)
+    # markout sum, its weight, rows of ``fills`` written], then fills awaiting their
+    # markout as [sign, price, due time]
+    guard = np.zeros(8, np.float64)
     pending = np.zeros((MAX_PENDING, 3), np.float64)
     while _wake(hbt, on_feed):
         steps += 1
@@ -101,6 +104,7 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
         state = hbt.state_values(0)
         max_abs = max(max_abs, abs(state.position))
         ratio = min(1.0, max(-1.0, state.position / max_position))
+        _log_fill(hbt, guard, fills)  # before _widening moves the last position on
         factor = _widening(hbt, guard, pending, mid, quoting)
         _set_targets(depth, ratio, factor, quoting, targets)
         tolerance_ticks = tolerance_bps * 1e-4 * mid / depth.tick_size
@@ -118,6 +122,7 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
             mid,
             max_abs,
             steps,
+            guard[7],
         ]
     )
 
@@ -129,6 +134,20 @@ def _wake(hbt: Any, on_feed: bool) -> bool:
         return bool(hbt.elapse(STEP_NS) == 0)
     code = hbt.wait_next_feed(False, STEP_NS)  # 0: timed out, 2: a market-data message
     return bool(code in (0, 2))  # numba: a tuple, not a set
+
+
+@njit  # type: ignore[untyped-decorator]
+def _log_fill(hbt: Any, guard: np.ndarray[Any, Any], fills: np.ndarray[Any, Any]) -> None:
+    """A fill seen since the last wake-up, as ``_widening`` sees it, into the next free row."""
+    state = hbt.state_values(0)
+    traded = state.position - guard[3]
+    written = int(guard[7])
+    if abs(traded) > 1e-12 and written < fills.shape[0]:
+        fills[written, 0] = float(hbt.current_timestamp)
+        fills[written, 1] = 1.0 if traded > 0 else -1.0
+        fills[written, 2] = -(state.balance - guard[4]) / traded
+        fills[written, 3] = abs(traded)
+        guard[7] = written + 1
 
 
 @njit  # type: ignore[untyped-decorator]

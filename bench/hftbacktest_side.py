@@ -117,6 +117,11 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--queue-model", choices=QUEUE_MODELS, default="risk_averse")
     parser.add_argument("--queue-power", type=float, default=2.0, help="n of the prob models")
     parser.add_argument(
+        "--fills-out",
+        help="write each fill the strategy saw to this CSV (local time, side, price, size); "
+        "two fills between two wake-ups show as their net",
+    )
+    parser.add_argument(
         "--buffer-size",
         type=int,
         default=100_000_000,
@@ -169,10 +174,13 @@ def _run(events: np.ndarray[Any, Any], args: argparse.Namespace, quoting: Quotin
 
     backtest = HashMapMarketDepthBacktest([_asset(events, args)])
     started = time.perf_counter()
-    out = market_make(backtest, np.array(astuple(quoting), np.float64))
+    fills_seen = np.zeros((1_000_000 if args.fills_out else 0, 4), np.float64)
+    out = market_make(backtest, np.array(astuple(quoting), np.float64), fills_seen)
     seconds = time.perf_counter() - started
     backtest.close()
-    position, balance, fee, fills, volume, value, mid, max_abs, steps = out
+    position, balance, fee, fills, volume, value, mid, max_abs, steps, written = out
+    if args.fills_out:
+        _write_fills(args.fills_out, fills_seen[: int(written)])
     gross = balance + position * mid if math.isfinite(mid) else balance
     return RunFigures(
         seconds=seconds,
@@ -187,6 +195,14 @@ def _run(events: np.ndarray[Any, Any], args: argparse.Namespace, quoting: Quotin
         final_mid=float(mid),
         steps=int(steps),
     )
+
+
+def _write_fills(path: str, rows: np.ndarray[Any, Any]) -> None:
+    """One line a fill seen: local time (ns), side (B/A), price, size."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("local_ns,side,price,size\n")
+        for local_ns, sign, price, size in rows.tolist():
+            out.write(f"{int(local_ns)},{'B' if sign > 0 else 'A'},{price!r},{size!r}\n")
 
 
 def _agree(one: RunFigures, other: RunFigures, lot: float) -> bool:
