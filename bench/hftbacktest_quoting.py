@@ -79,7 +79,7 @@ def market_make(
 ) -> np.ndarray[Any, Any]:
     """Quote every 100 ms (or on every market-data message) until the data ends; ``quoting``
     is ``Quoting``'s fields in order. Each fill seen goes into a row of ``fills`` while rows
-    are left: [local time, +1 buy / -1 sell, price, size] (see ``_widening``)."""
+    are left: [local time, +1 buy / -1 sell, price, size] (see ``_log_fill``)."""
     levels = int(quoting[0])
     on_feed = quoting[16] > 0
     max_position, tolerance_bps = quoting[6], quoting[7]
