@@ -30,8 +30,7 @@ class LocalBook:
         self._bids = snapshot.bids
         self._asks = snapshot.asks
         self._taken.clear()
-        # The far end of each side, whatever the levels' order: a price beyond it matches no
-        # level and has none behind it, so a walk would end finding nothing.
+        # The far end of each side, whatever the levels' order (see ``_beyond_depth``).
         bids, asks = self._bids, self._asks
         self._lowest_bid = min(bids, key=_PRICE).price if bids else None
         self._highest_ask = max(asks, key=_PRICE).price if asks else None
@@ -49,15 +48,13 @@ class LocalBook:
         A price between published levels is an empty level (zero). A price behind the
         last published level is unknown, unless the side shows no levels at all.
         """
-        # Called for every resting order on every book: the far-end test and the walk are
-        # spelled out per side (the walk's test is ``_is_behind``'s) rather than a call
-        # each. Most of our resting orders lie beyond the published depth: no walk for them.
-        is_bid = side is Side.BUY
-        far = self._lowest_bid if is_bid else self._highest_ask
-        if far is not None and (price < far if is_bid else price > far):
+        levels = self._levels(side)
+        # Most of our resting orders lie beyond the published depth: no walk for them.
+        if self._beyond_depth(side, price):
             return None
-        levels = self._bids if is_bid else self._asks
-        if is_bid:
+        # Called for every resting order on every book: the walk is spelled out per side
+        # (the same test as ``_is_behind``) rather than a call per level.
+        if side is Side.BUY:
             for level in levels:
                 if level.price == price:
                     return self._available(side, level)
@@ -70,6 +67,13 @@ class LocalBook:
                 if level.price > price:
                     return ZERO
         return ZERO if not levels else None
+
+    def _beyond_depth(self, side: Side, price: Decimal) -> bool:
+        """True if ``price`` is beyond every level of ``side``, whatever their order: no
+        level matches it and none lies behind it, so a walk would end finding nothing."""
+        if side is Side.BUY:
+            return self._lowest_bid is not None and price < self._lowest_bid
+        return self._highest_ask is not None and price > self._highest_ask
 
     def take(self, taker: Side, limit: Decimal, size: Decimal) -> list[tuple[Decimal, Decimal]]:
         """Consume resting liquidity up to ``limit`` for a ``taker`` order; (price, size)."""

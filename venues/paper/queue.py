@@ -139,18 +139,13 @@ class OwnOrders:
         for order in self:
             if order.effective_ns > happened_ns:
                 continue
-            side, price = order.side, order.price
-            is_bid = side is buy
-            # ``is_crossed_by`` spelled out: this runs for every resting order on every book.
-            if is_bid:
-                crossed = best_ask is not None and best_ask <= price
-            else:
-                crossed = best_bid is not None and best_bid >= price
-            if crossed:
+            is_bid = order.side is buy
+            opposite_touch = best_ask if is_bid else best_bid
+            if opposite_touch is not None and order.is_crossed_by(opposite_touch):
                 fills.append((order, order.size))
                 continue
-            key = (is_bid, price)
-            shown = displayed_at(side, price)
+            key = (is_bid, order.price)
+            shown = displayed_at(order.side, order.price)
             ahead_of_us = own_ahead.get(key, ZERO)
             if shown is not None:
                 estimate = ahead_of_us + self._others_ahead(order, ahead_of_us, shown)
