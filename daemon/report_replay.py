@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -101,37 +103,51 @@ def compare_with_replay(
         )
         live_wait = average_queue_wait(journal, chosen)
         live_coins = coin_documents(journal, chosen, coins) if len(coins) > 1 else {}
-    replay_dir = Path(tempfile.mkdtemp(prefix=f"makerd-replay-{chosen}-"))
-    recording = replay_dir / "session.gz"
-    lines = cut_session_lines(record_dir, record, recording)
-    missing = coins_without_books([recording], coins) if lines else ()
-    if missing:
-        raise NotReplayableError(
-            f"the recording in {record_dir} holds no book of {', '.join(missing)} between "
-            f"session {chosen}'s start and its end: nothing of it to replay"
+    with _removed_if_it_fails(prefix=f"makerd-replay-{chosen}-") as replay_dir:
+        recording = replay_dir / "session.gz"
+        lines = cut_session_lines(record_dir, record, recording)
+        missing = coins_without_books([recording], coins) if lines else ()
+        if missing:
+            raise NotReplayableError(
+                f"the recording in {record_dir} holds no book of {', '.join(missing)} between "
+                f"session {chosen}'s start and its end: nothing of it to replay"
+            )
+        result = run_replay(
+            config,
+            [recording],
+            instrument=instruments,
+            state_dir=replay_dir,
+            own=own,
+            latency=latency,
         )
-    result = run_replay(
-        config,
-        [recording],
-        instrument=instruments,
-        state_dir=replay_dir,
-        own=own,
-        latency=latency,
-    )
-    with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
-        replay_id = result.run.session_id
-        replay = summary_document(report_figures(replay_journal, replay_id))
-        replay_wait = average_queue_wait(replay_journal, replay_id)
-        replay_coins = coin_documents(replay_journal, replay_id, coins) if len(coins) > 1 else {}
-    return ReplayComparison(
-        live={**live, QUEUE_WAIT_KEY: live_wait},
-        replay={**replay, QUEUE_WAIT_KEY: replay_wait},
-        replay_state_dir=replay_dir,
-        lines=lines,
-        own=own,
-        latency=constant_latency(config.paper) if latency is None else latency.statement,
-        coins={coin: (live_coins[coin], replay_coins[coin]) for coin in live_coins},
-    )
+        with Journal(replay_dir / JOURNAL_NAME) as replay_journal:
+            replay_id = result.run.session_id
+            replay = summary_document(report_figures(replay_journal, replay_id))
+            replay_wait = average_queue_wait(replay_journal, replay_id)
+            replay_coins = (
+                coin_documents(replay_journal, replay_id, coins) if len(coins) > 1 else {}
+            )
+        return ReplayComparison(
+            live={**live, QUEUE_WAIT_KEY: live_wait},
+            replay={**replay, QUEUE_WAIT_KEY: replay_wait},
+            replay_state_dir=replay_dir,
+            lines=lines,
+            own=own,
+            latency=constant_latency(config.paper) if latency is None else latency.statement,
+            coins={coin: (live_coins[coin], replay_coins[coin]) for coin in live_coins},
+        )
+
+
+@contextmanager
+def _removed_if_it_fails(*, prefix: str) -> Iterator[Path]:
+    """A new temporary directory for the replay, kept for the user to read only when the
+    replay succeeds: each refused or failed one left a directory behind."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 def own_orders_of(journal: Journal, session_id: int, *, coins: tuple[str, ...] = ()) -> OwnOrders:

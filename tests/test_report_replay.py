@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ import pytest
 from makerd.config.document import config_document
 from makerd.config.loader import DEFAULT_CONFIG_NAME, load_config, parse_config
 from makerd.daemon.journal import Journal, SessionRecord
-from makerd.daemon.report_replay import cut_session_lines
+from makerd.daemon.report_replay import (
+    NotReplayableError,
+    compare_with_replay,
+    cut_session_lines,
+)
 from makerd.daemon.session_settings import record_settings
 from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.recording_rules import RULES_NAME, save_rules
@@ -176,10 +181,9 @@ def test_a_several_coin_config_kept_as_a_document_reads_back_the_same() -> None:
     assert [spec.quoting.levels for spec in config.coin_specs()] == [3, 1]
 
 
-def test_a_session_whose_recording_lacks_one_of_its_coins_is_refused_naming_it(
-    tmp_path: Path,
-) -> None:
-    """A coin of the session with no book in its span is refused, not replayed as 0 books."""
+def session_lacking_eth(tmp_path: Path) -> tuple[Path, int, Path]:
+    """A two-coin live session whose recording holds BTC's books only: its state dir,
+    id and recording dir."""
     record_dir = tmp_path / "rec"
     save_rules(record_dir, [BTC, Instrument(coin="ETH", asset_id=1, sz_decimals=4)])
     times = [T0 + n * 100 * MS for n in range(10)]
@@ -196,6 +200,14 @@ def test_a_session_whose_recording_lacks_one_of_its_coins_is_refused_naming_it(
         session = journal.start_session(mode="live", coin="BTC,ETH", ts_ns=T0)
         record_settings(journal, session, config, mode="live")
         journal.end_session(session, ts_ns=T0 + 2_000 * MS, summary_json="{}")
+    return state, session, record_dir
+
+
+def test_a_session_whose_recording_lacks_one_of_its_coins_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A coin of the session with no book in its span is refused, not replayed as 0 books."""
+    state, session, record_dir = session_lacking_eth(tmp_path)
 
     result = makerd("report", "--state-dir", str(state), "--replay", cwd=tmp_path)
 
@@ -203,3 +215,17 @@ def test_a_session_whose_recording_lacks_one_of_its_coins_is_refused_naming_it(
     assert f"holds no book of ETH between session {session}'s start and its end" in result.stderr
     assert str(record_dir) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_refused_replay_leaves_no_temporary_directory_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, _session, _record_dir = session_lacking_eth(tmp_path)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+
+    with pytest.raises(NotReplayableError, match="holds no book of ETH"):
+        compare_with_replay(state, None)
+
+    assert list(temporary.iterdir()) == []
