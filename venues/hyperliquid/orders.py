@@ -339,14 +339,18 @@ class OrderGateway:
                     )
                 )
             return
-        error = status.error if isinstance(status, ItemRejected) else whole_error
-        if error is None:
+        if isinstance(status, ItemRejected):
+            self._modify_rejected(cloid, status.error.reason, status.error.message)
+            if status.error.reason is not RejectReason.UNKNOWN_ORDER:
+                # A modify the venue refused may still have cancelled the old leg: ask.
+                self._settle()
+        elif whole_error is not None:
+            # Refused whole (the request budget, a rate limit): nothing of it ran, and the
+            # order rests as it did. Asking here spent every coin's snapshot per refusal
+            # and held the budget under what a new order needs.
+            self._modify_rejected(cloid, whole_error.reason, whole_error.message)
+        else:
             self._settle()  # no answer for this item: only the venue knows
-            return
-        self._modify_rejected(cloid, error.reason, error.message)
-        if error.reason is not RejectReason.UNKNOWN_ORDER:
-            # A failed modify may still have cancelled the old leg: ask, never guess.
-            self._settle()
 
     def _modify_rejected(self, cloid: str, reason: RejectReason, message: str) -> None:
         now = self._now_ns()
