@@ -47,31 +47,41 @@ def confirm_every_coin(
     """
     deadline = time.monotonic() + deadline_s
     counts: dict[str, int | None] = dict.fromkeys(observers)
+    # A coin's answer counts if the venue listed it since the stop's first question (or
+    # since the last listing that still showed orders), whichever round asked for it: on a
+    # spent budget every answer outlasts its round, and counting only the newest round's
+    # ended a stop whose venue had confirmed 0 open orders with exit 82.
+    since: dict[str, int] = {}
     unconfirmed = set(observers)
     hurry = _NEVER
     while unconfirmed and not hurry.is_set() and time.monotonic() < deadline:
         asked_ns = clock.now_ns()
+        for coin in unconfirmed:
+            since.setdefault(coin, asked_ns)
         coins = tuple(sorted(unconfirmed))
         venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=asked_ns))
         round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
         waiting = set(unconfirmed)
         while waiting and not hurry.is_set() and time.monotonic() < round_ends:
             for coin in sorted(waiting):
-                count = observers[coin].venue_open_orders_since(asked_ns)
-                if count is None:
+                seen = observers[coin].venue_open_orders_since(since[coin])
+                if seen is None:
                     continue
+                count, listed_ns = seen
                 counts[coin] = count
                 waiting.discard(coin)
                 if count == 0:
                     unconfirmed.discard(coin)
+                else:
+                    since[coin] = listed_ns + 1  # orders listed: only a newer listing may say 0
             if waiting:
                 hurry.wait(_POLL_S)
         hurry = give_up
         if unconfirmed:
             # Orders may be on their way (an answer not in yet): time to land or expire.
             hurry.wait(_BETWEEN_ROUNDS_S)
-    for coin, count in counts.items():
-        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, count)
+    for coin, said in counts.items():
+        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, said)
     if any(count is None for count in counts.values()):
         return None
     return sum(count for count in counts.values() if count is not None)

@@ -1,0 +1,116 @@
+"""A stop whose venue answers slower than a round of its sweep.
+
+A sweep's report carries the time its listing arrived, which on a spent request budget is
+seconds before the report itself (the other perp dex's listing and the positions wait for
+budget after it). The stop asks again every 4 s, and it used to count only a listing made
+after its newest question: each answer was older than the round that was waiting, so a
+venue that said "0 open orders" within 5 s got an exit 82 after the whole deadline.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.observer import Observer
+from makerd.daemon.shutdown import confirm_every_coin
+from makerd.protocol.clock import WallClock
+from makerd.protocol.instrument import Instrument
+from makerd.protocol.orders import OpenOrdersReported, SweepOrders, VenueCommand
+from makerd.venues.base import EventSink
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from tests.kit import BTC
+from tests.test_coins_live import COINS, BasketTrader
+from tests.test_hl_live_e2e import fault, wait_until
+from tests.test_stop_confirmation import observer
+
+LISTED_AFTER_S = 0.01
+REPORTED_AFTER_S = 5.0
+"""Longer than a round (4 s): the listing leaves at once, the report waits for budget."""
+
+
+class SlowSweepVenue:
+    """Answers each sweep "no orders" after :data:`REPORTED_AFTER_S`, stamped with the
+    time its listing arrived, as the live venue stamps it."""
+
+    def __init__(self, observers: dict[str, Observer], clock: WallClock) -> None:
+        self._observers = observers
+        self._clock = clock
+        self.questions = 0
+        self._timers: list[threading.Timer] = []
+
+    @property
+    def instrument(self) -> Instrument:
+        return BTC
+
+    @property
+    def account_id(self) -> str | None:
+        return None
+
+    def start(self, sink: EventSink) -> None:
+        pass
+
+    def submit(self, command: VenueCommand) -> None:
+        if isinstance(command, SweepOrders):
+            self.questions += 1
+            listed_ns = self._clock.now_ns() + int(LISTED_AFTER_S * 1e9)
+            timer = threading.Timer(REPORTED_AFTER_S, self._answer, args=(command, listed_ns))
+            self._timers.append(timer)
+            timer.start()
+
+    def _answer(self, command: SweepOrders, listed_ns: int) -> None:
+        for coin in command.coins:
+            report = OpenOrdersReported(
+                coin=coin, orders=(), ts_exchange=listed_ns, ts_local=listed_ns
+            )
+            self._observers[coin](report)
+
+    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def test_a_sweep_answered_after_its_round_ended_still_confirms_the_coins() -> None:
+    clock = WallClock()
+    observers = {coin: observer(clock, coin) for coin in ("BTC", "ETH", "xyz:TSLA")}
+    venue = SlowSweepVenue(observers, clock)
+
+    remaining = confirm_every_coin(
+        venue=venue, observers=observers, clock=clock, deadline_s=12.0, give_up=threading.Event()
+    )
+    venue.stop()
+
+    assert remaining == 0, "the venue listed nothing after the stop began"
+    assert venue.questions == 2, "confirmed by the first answer, during the second round"
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=28, tick_interval_s=0.1))
+    yield venue.start()
+    venue.stop()
+
+
+def test_three_coins_stop_with_exit_0_when_each_account_query_takes_two_and_a_half_seconds(
+    tmp_path: Path, venue_url: str
+) -> None:
+    # A sweep of three coins on two perp dexes asks four queries in turn (two listings, two
+    # positions): its report comes 10 s after the question, listed 2.5 s and 5 s after it.
+    trader = BasketTrader(tmp_path, venue_url, stop_timeout_s=30)
+    makerd = trader.start(tmp_path)
+    wait_until(lambda: min(trader.resting().values()) >= 1, timeout_s=60, process=makerd)
+
+    fault(venue_url, {"delay_info_s": 2.5, "delay_for_s": 40})
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish(timeout=60)
+    fault(venue_url, {"clear": True})
+
+    assert code == EXIT_OK, makerd.text[-3000:]
+    assert "venue confirms 0 open orders" in makerd.text
+    assert trader.resting() == dict.fromkeys(COINS, 0)
