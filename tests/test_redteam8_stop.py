@@ -17,63 +17,38 @@ from pathlib import Path
 import pytest
 
 from makerd.daemon.exit_codes import EXIT_OK
-from makerd.daemon.observer import Observer
 from makerd.daemon.shutdown import confirm_every_coin
 from makerd.protocol.clock import WallClock
-from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import OpenOrdersReported, SweepOrders, VenueCommand
-from makerd.venues.base import EventSink
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
-from tests.kit import BTC
 from tests.test_coins_live import COINS, BasketTrader
 from tests.test_hl_live_e2e import fault, wait_until
-from tests.test_stop_confirmation import observer
+from tests.test_stop_confirmation import BudgetBoundVenue, observer
 
 LISTED_AFTER_S = 0.01
 REPORTED_AFTER_S = 5.0
 """Longer than a round (4 s): the listing leaves at once, the report waits for budget."""
 
 
-class SlowSweepVenue:
+class SlowSweepVenue(BudgetBoundVenue):
     """Answers each sweep "no orders" after :data:`REPORTED_AFTER_S`, stamped with the
     time its listing arrived, as the live venue stamps it."""
 
-    def __init__(self, observers: dict[str, Observer], clock: WallClock) -> None:
-        self._observers = observers
-        self._clock = clock
-        self.questions = 0
-        self._timers: list[threading.Timer] = []
-
-    @property
-    def instrument(self) -> Instrument:
-        return BTC
-
-    @property
-    def account_id(self) -> str | None:
-        return None
-
-    def start(self, sink: EventSink) -> None:
-        pass
-
     def submit(self, command: VenueCommand) -> None:
         if isinstance(command, SweepOrders):
-            self.questions += 1
+            self.questions.append(command.coins)
             listed_ns = self._clock.now_ns() + int(LISTED_AFTER_S * 1e9)
-            timer = threading.Timer(REPORTED_AFTER_S, self._answer, args=(command, listed_ns))
+            timer = threading.Timer(REPORTED_AFTER_S, self._listed, args=(command, listed_ns))
             self._timers.append(timer)
             timer.start()
 
-    def _answer(self, command: SweepOrders, listed_ns: int) -> None:
+    def _listed(self, command: SweepOrders, listed_ns: int) -> None:
         for coin in command.coins:
             report = OpenOrdersReported(
                 coin=coin, orders=(), ts_exchange=listed_ns, ts_local=listed_ns
             )
             self._observers[coin](report)
-
-    def stop(self, *, orders_confirmed_gone: bool = True) -> None:
-        for timer in self._timers:
-            timer.cancel()
 
 
 def test_a_sweep_answered_after_its_round_ended_still_confirms_the_coins() -> None:
@@ -87,7 +62,7 @@ def test_a_sweep_answered_after_its_round_ended_still_confirms_the_coins() -> No
     venue.stop()
 
     assert remaining == 0, "the venue listed nothing after the stop began"
-    assert venue.questions == 2, "confirmed by the first answer, during the second round"
+    assert len(venue.questions) == 2, "confirmed by the first answer, during the second round"
 
 
 @pytest.fixture(scope="module")
