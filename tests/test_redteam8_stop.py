@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +20,18 @@ import pytest
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.daemon.shutdown import confirm_every_coin
 from makerd.protocol.clock import WallClock
-from makerd.protocol.orders import OpenOrdersReported, SweepOrders, VenueCommand
+from makerd.protocol.orders import (
+    CancelOrders,
+    CancelReason,
+    OpenOrdersReported,
+    PlaceOrders,
+    SweepOrders,
+    VenueCommand,
+)
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.test_coins_live import COINS, BasketTrader
+from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
 from tests.test_stop_confirmation import BudgetBoundVenue, observer
 
@@ -89,3 +98,25 @@ def test_three_coins_stop_with_exit_0_when_each_account_query_takes_two_and_a_ha
     assert code == EXIT_OK, makerd.text[-3000:]
     assert "venue confirms 0 open orders" in makerd.text
     assert trader.resting() == dict.fromkeys(COINS, 0)
+
+
+def test_a_sweep_counts_an_order_cancelled_under_it_as_gone(venue_url: str) -> None:
+    # The stop's first moves: each order_manager cancels its orders by cloid while the
+    # sweep lists the account. The listing can come first; the sweep's own cancel of that
+    # order then reads "already canceled", which is the venue saying it rests no more.
+    # Counted as still listed, it cost the stop one more sweep of every coin.
+    harness = Harness(venue_url, clock=time.time_ns)
+    order = resting_bid(venue_url, 0x805)
+    harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+    fault(venue_url, {"delay_exchange_s": 0.5, "delay_for_s": 5})
+    cancel = CancelOrders(cloids=(order.cloid,), reason=CancelReason.SHUTDOWN, ts_local=0)
+    sweep = SweepOrders(coins=("BTC",), reason=CancelReason.SHUTDOWN, ts_local=0)
+    already = len(harness.emitted)
+
+    try:
+        events = harness.run(cancel, sweep, together=True)[already:]
+    finally:
+        fault(venue_url, {"clear": True})
+
+    [swept] = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert (swept.orders, swept.unsettled_orders) == ((), 0), "the venue rests nothing"
