@@ -101,8 +101,15 @@ def test_the_account_gross_exposure_over_two_coins_trips_the_kill_switch_live(
     tmp_path: Path, venue_url: str
 ) -> None:
     # A sweep fills both levels of a side: 0.004 BTC (about 400 USD) and 0.02 ETH (about
-    # 60 USD). Each coin's own limits are far away; together they pass 420 USD.
-    trader = BasketTrader(tmp_path, venue_url, risk={"max_position": 2, "max_gross_usd": 420})
+    # 60 USD). Each coin's own limits are far away; together they pass 420 USD. Quoted 30
+    # bps out, not 2: the market's own takers once filled 350 USD before the sweep, and
+    # the basket, near its limit, quoted one side only (reduce-only), never two levels.
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        risk={"max_position": 2, "max_gross_usd": 420},
+        quoting={"first_level_bps": 30, "levels": 2},
+    )
     makerd = trader.start(tmp_path)
     wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=40, process=makerd)
 
