@@ -112,13 +112,12 @@ class Observer:
         with self._lock:
             self._status.restarts += 1
 
-    def venue_open_orders_since(self, asked_ns: int) -> tuple[int, int] | None:
-        """The venue's count from a report asked at or after ``asked_ns``, and the time
-        of the listing it came from; None if there is none so recent."""
+    def venue_open_orders_since(self, asked_ns: int) -> int | None:
+        """The venue's count from a report asked at or after ``asked_ns``, else None."""
         with self._lock:
             if self._status.venue_open_orders is None or self._status.venue_report_ns < asked_ns:
                 return None
-            return self._status.venue_open_orders, self._status.venue_report_ns
+            return self._status.venue_open_orders
 
     def venue_position_since(self, since_ns: int) -> Decimal | None:
         """The venue's position from a report that arrived at or after ``since_ns``."""

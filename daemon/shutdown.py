@@ -41,50 +41,63 @@ def confirm_every_coin(
     cancels whatever it lists and reports what is left, so a venue that lists a whole
     account asks once a round, not once a coin (the answers wait for the same request
     budget). A round unanswered for :data:`_ANSWER_WAIT_S` (a lost request) is asked
-    again. ``give_up`` (a second stop signal) ends the wait once the first round is
-    answered (or unanswered for :data:`_ANSWER_WAIT_S`): one that came before it once sent
-    no sweep at all, and an order makerd did not know of was left resting.
+    again, and keeps its start: any listing since then answers it. Once each re-ask
+    counted only listings after itself, and on a spent budget, where a listing waits
+    seconds for the refill, every answer came just too old until the stop ran out of
+    time. ``give_up`` (a second stop signal) ends the wait once the first round is
+    answered (or unanswered for :data:`_ANSWER_WAIT_S`): one that came before it once
+    sent no sweep at all, and an order makerd did not know of was left resting.
     """
     deadline = time.monotonic() + deadline_s
-    counts: dict[str, int | None] = dict.fromkeys(observers)
-    # A coin's answer counts if the venue listed it since the stop's first question (or
-    # since the last listing that still showed orders), whichever round asked for it: on a
-    # spent budget every answer outlasts its round, and counting only the newest round's
-    # ended a stop whose venue had confirmed 0 open orders with exit 82.
-    since: dict[str, int] = {}
-    unconfirmed = set(observers)
+    answers = _Answers(observers)
     hurry = _NEVER
-    while unconfirmed and not hurry.is_set() and time.monotonic() < deadline:
-        asked_ns = clock.now_ns()
-        for coin in unconfirmed:
-            since.setdefault(coin, asked_ns)
-        coins = tuple(sorted(unconfirmed))
-        venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=asked_ns))
-        round_ends = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
-        waiting = set(unconfirmed)
-        while waiting and not hurry.is_set() and time.monotonic() < round_ends:
-            for coin in sorted(waiting):
-                seen = observers[coin].venue_open_orders_since(since[coin])
-                if seen is None:
-                    continue
-                count, listed_ns = seen
-                counts[coin] = count
-                waiting.discard(coin)
-                if count == 0:
-                    unconfirmed.discard(coin)
-                else:
-                    since[coin] = listed_ns + 1  # orders listed: only a newer listing may say 0
-            if waiting:
-                hurry.wait(_POLL_S)
-        hurry = give_up
-        if unconfirmed:
+    while answers.unconfirmed and not hurry.is_set() and time.monotonic() < deadline:
+        # A listing since the round began follows the last round's cancels.
+        round_ns = clock.now_ns()
+        waiting = set(answers.unconfirmed)
+        while waiting and not hurry.is_set() and time.monotonic() < deadline:
+            coins = tuple(sorted(waiting))
+            venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=round_ns))
+            ask_again = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
+            while waiting and not hurry.is_set() and time.monotonic() < ask_again:
+                answers.take(waiting, listed_since_ns=round_ns)
+                if waiting:
+                    hurry.wait(_POLL_S)
+            hurry = give_up
+        if answers.unconfirmed:
             # Orders may be on their way (an answer not in yet): time to land or expire.
             hurry.wait(_BETWEEN_ROUNDS_S)
-    for coin, said in counts.items():
-        log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, said)
-    if any(count is None for count in counts.values()):
-        return None
-    return sum(count for count in counts.values() if count is not None)
+    return answers.total()
+
+
+class _Answers:
+    """Each coin's last count of open orders from the venue during a stop."""
+
+    def __init__(self, observers: Mapping[str, Observer]) -> None:
+        self._observers = observers
+        self._counts: dict[str, int | None] = dict.fromkeys(observers)
+        self.unconfirmed = set(observers)
+        """Coins whose last answer was not 0 (or that have none yet)."""
+
+    def take(self, waiting: set[str], *, listed_since_ns: int) -> None:
+        """The answers listed since ``listed_since_ns`` of the coins in ``waiting``; a coin
+        answered leaves ``waiting``, and leaves :attr:`unconfirmed` when it has none."""
+        for coin in sorted(waiting):
+            count = self._observers[coin].venue_open_orders_since(listed_since_ns)
+            if count is None:
+                continue
+            self._counts[coin] = count
+            waiting.discard(coin)
+            if count == 0:
+                self.unconfirmed.discard(coin)
+
+    def total(self) -> int | None:
+        """What the venue still lists in all (None: some coin was never answered)."""
+        for coin, count in self._counts.items():
+            log.info("event=open_orders_at_stop coin=%s venue_open_orders=%s", coin, count)
+        if any(count is None for count in self._counts.values()):
+            return None
+        return sum(count for count in self._counts.values() if count is not None)
 
 
 def wait_until_flat(

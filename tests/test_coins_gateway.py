@@ -166,6 +166,26 @@ def test_a_stop_asking_again_while_its_sweep_waits_for_budget_is_answered_by_tha
     assert took_s < 4.5, f"one wait for the refill (2 s at 10 a second), not three: {took_s:.1f}"
 
 
+def test_a_stop_sweep_answers_the_main_dex_coins_before_it_lists_the_builder_dex(
+    venue_url: str,
+) -> None:
+    # On a spent budget each listing waits seconds for the refill. The main dex's coins
+    # were answered only after the builder dex's listing too, and a stop once ran out of
+    # time waiting for an answer its own listing had long made possible.
+    harness = Harness(venue_url, others=("xyz:TSLA",), clock=time.time_ns)
+    harness.gate.close("stop")
+    harness.budget.try_spend(int(harness.budget.weight_left), priority=Priority.CANCEL)
+
+    sweep = SweepOrders(coins=("BTC", "xyz:TSLA"), reason=CancelReason.SHUTDOWN, ts_local=0)
+    events = harness.run(sweep)
+
+    btc_read = next(e for e in events if isinstance(e, PositionReported) and e.coin == "BTC")
+    tsla_listed = next(
+        e for e in events if isinstance(e, OpenOrdersReported) and e.coin == "xyz:TSLA"
+    )
+    assert btc_read.ts_local < tsla_listed.ts_local, "BTC answered before xyz's listing"
+
+
 def test_a_stop_sweep_whose_listing_was_lost_leaves_the_next_question_its_own_sweep(
     venue_url: str,
 ) -> None:

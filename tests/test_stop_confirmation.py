@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
+import pytest
 from prometheus_client import CollectorRegistry
 
+from makerd.daemon import shutdown
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.observer import Observer
 from makerd.daemon.shutdown import confirm_every_coin, left_open, wait_until_booked
@@ -84,6 +86,51 @@ def test_three_coins_whose_answers_each_take_most_of_the_deadline_are_all_confir
 
     assert remaining == 0, "one coin after another would run out of time at the second"
     assert venue.questions == [tuple(sorted(COINS))], "one question for every coin"
+
+
+class ListedBeforeItIsHeardVenue(BudgetBoundVenue):
+    """Lists each sweep :data:`LISTED_AFTER_S` after the question, and its answer reaches
+    the stop :data:`HEARD_AFTER_S` after it: the question was asked again in between (a
+    position read after the cancels, on a spent budget, takes that long)."""
+
+    def submit(self, command: VenueCommand) -> None:
+        if isinstance(command, SweepOrders):
+            self.questions.append(command.coins)
+            listed_ns = self._clock.now_ns() + int(LISTED_AFTER_S * 1e9)
+            timer = threading.Timer(HEARD_AFTER_S, self._heard, args=(command.coins, listed_ns))
+            self._timers.append(timer)
+            timer.start()
+
+    def _heard(self, coins: tuple[str, ...], listed_ns: int) -> None:
+        for coin in coins:
+            report = OpenOrdersReported(
+                coin=coin, orders=(), ts_exchange=listed_ns, ts_local=listed_ns
+            )
+            self._observers[coin](report)
+
+
+LISTED_AFTER_S = 0.3
+HEARD_AFTER_S = 0.5
+
+
+def test_a_question_asked_again_still_takes_the_answer_listed_since_its_round_began(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Asked again every 0.4 s, each answer listed 0.3 s after its question and heard 0.5 s
+    # after it: when each re-ask counted only listings after itself, every answer was too
+    # old and the stop ran out of time with the orders cancelled (exit 82).
+    monkeypatch.setattr(shutdown, "_ANSWER_WAIT_S", 0.4)
+    clock = WallClock()
+    observers = {coin: observer(clock, coin) for coin in COINS}
+    venue = ListedBeforeItIsHeardVenue(observers, clock)
+
+    remaining = confirm_every_coin(
+        venue=venue, observers=observers, clock=clock, deadline_s=3.0, give_up=threading.Event()
+    )
+    venue.stop()
+
+    assert remaining == 0
+    assert len(venue.questions) == 2, "confirmed by the first answer, heard after one re-ask"
 
 
 def booked(coin: str, size: str, at_ns: int) -> PositionChanged:

@@ -38,7 +38,7 @@ _NS_PER_MS = 1_000_000
 _PAGE_LIMIT = 500
 
 
-def _by_dex(coins: Sequence[str]) -> list[list[str]]:
+def by_dex(coins: Sequence[str]) -> list[list[str]]:
     """The coins grouped by perp dex, in the order each dex first appears."""
     groups: dict[str, list[str]] = {}
     for coin in coins:
@@ -145,7 +145,7 @@ class AccountQueries:
         weight as ``openOrders``) because only it carries the cloid, and reconciliation
         tells our orders from orphans by cloid."""
         reports: dict[str, OpenOrdersReported] = {}
-        for members in _by_dex(coins):
+        for members in by_dex(coins):
             orders, at = await self._ask("frontendOpenOrders", members[0], priority)
             for coin in members:
                 reports[coin] = parse_open_orders(
@@ -161,7 +161,7 @@ class AccountQueries:
     ) -> dict[str, PositionReported]:
         """Each coin's position (flat when the venue lists none), one query per perp dex."""
         positions: dict[str, PositionReported] = {}
-        for members in _by_dex(coins):
+        for members in by_dex(coins):
             state, at = await self._ask("clearinghouseState", members[0], priority)
             for coin in members:
                 positions[coin] = parse_position(state, coin=coin, ts_local=at)

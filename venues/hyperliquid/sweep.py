@@ -4,7 +4,7 @@
 placements that were on its way at the listing have settled: one may land just after it.
 For a halted coin (``until_gone``) it is asked again until every cancel is confirmed.
 ``SweepOrders`` (a stop's question, asked until every coin reads 0) does the same for
-several coins at once with one listing per perp dex and one cancel action, then reports
+several coins at once with one listing and one cancel action per perp dex, then reports
 what each coin still has (what was listed, less what the venue confirmed cancelled, plus
 what may still come to rest) and its position, read after the cancels. A stop asking
 coin by coin spent four times the request budget, and on an account whose budget the
@@ -38,7 +38,7 @@ from makerd.protocol.orders import (
     RejectReason,
     SweepOrders,
 )
-from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.account_queries import AccountQueries, by_dex
 from makerd.venues.hyperliquid.errors import FeedParseError, ItemRejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -157,6 +157,13 @@ class OrderSweeper:
             self._sweeping = False
 
     async def _sweep_once(self, coins: Sequence[str], reason: CancelReason) -> None:
+        # Perp dex by perp dex: a coin is reported once its own dex is listed, cancelled
+        # and read. On a spent budget each listing waits seconds for the refill, and the
+        # main dex's coins once waited for the builder dex's listing past the stop's end.
+        for members in by_dex(coins):
+            await self._sweep_dex(members, reason)
+
+    async def _sweep_dex(self, coins: Sequence[str], reason: CancelReason) -> None:
         mark = self._unsettled.mark()
         reports = await self._queries.open_orders_of(coins, priority=self._priority())
         listed = [order for coin in coins for order in reports[coin].orders]
