@@ -32,9 +32,11 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
+from tests.kit import MS, T0, S, of_type, target
 from tests.test_coins_live import COINS, BasketTrader
 from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
+from tests.test_redteam8_truth import quoting_two_bids
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,8 @@ def test_a_modify_the_request_budget_refuses_asks_the_venue_nothing(venue_url: s
     events = harness.run(ModifyOrders(amendments=(amend,), ts_local=time.time_ns()))[already:]
 
     assert modify_rejections(events) == [(amend.cloid, RejectReason.RATE_LIMITED)]
+    [refusal] = [e for e in events if isinstance(e, ModifyRejected)]
+    assert refusal.retry_after_ns > 0, "it says how long the budget refuses new risk"
     assert harness.settled == [], "the action never left: nothing to ask the venue"
 
 
@@ -139,3 +143,29 @@ def test_three_coins_at_240_a_minute_requote_within_seconds_of_a_rate_limit(
 
     assert code == EXIT_OK, makerd.text[-3000:]
     assert trader.resting() == dict.fromkeys(COINS, 0)
+
+
+def test_a_modify_refused_for_the_rate_limit_pauses_new_risk_as_long_as_the_budget_says() -> None:
+    # Before, a refused modify paused nothing: every quote cycle during the refusal sent
+    # the modify again, to be refused again (a warning line each, several a second).
+    om, _ = quoting_two_bids()
+    lower = [("59900", "0.002"), ("59890", "0.002")]
+    [modify] = of_type(om.handle(target(lower, [], ts=T0 + 2 * S)), ModifyOrders)
+    refused_at = T0 + 2 * S + MS
+    for amendment in modify.amendments:
+        om.handle(
+            ModifyRejected(
+                cloid=amendment.cloid,
+                reason=RejectReason.RATE_LIMITED,
+                message="local request budget: next order in 3.0s",
+                ts_exchange=refused_at,
+                ts_local=refused_at,
+                retry_after_ns=3 * S,
+            )
+        )
+
+    during = om.handle(target(lower, [], ts=refused_at + S))
+    after = om.handle(target(lower, [], ts=refused_at + 3 * S + MS))
+
+    assert of_type(during, ModifyOrders) == [], "the budget said 3 s: nothing sent before"
+    assert of_type(after, ModifyOrders), "then the target is diffed against what rests"
