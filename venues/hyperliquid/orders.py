@@ -342,7 +342,7 @@ class OrderGateway:
         if isinstance(status, ItemRejected):
             error = status.error
             self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
-            if status.error.reason is not RejectReason.UNKNOWN_ORDER:
+            if error.reason is not RejectReason.UNKNOWN_ORDER:
                 # A modify the venue refused may still have cancelled the old leg: ask.
                 self._settle()
         elif whole_error is not None:
