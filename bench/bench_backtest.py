@@ -24,6 +24,14 @@ prints each, with the range of the wall and CPU ratios: on a shared machine one 
 a figure. makerd reads the recording in a second process, on a second core: its CPU time
 counts both processes, so its wall time is the lower of the two; ``--reader`` picks where
 this tree's makerd reads (``auto``: a second process only when a core is idle).
+``--comparable`` runs both engines with one strategy, so that their fill models can be
+compared (docs/backtest.md, "Why the two engines' fills differ"): the adverse-selection
+guard off (hftbacktest's copy is makerd's first guard), makerd's order manager without the
+slack hftbacktest's copy leaves out (queue hold, wider slack behind its level, depth
+tolerance, age refresh), and both quoting each book as it arrives (makerd
+``quoting.refresh_interval_ms: 1``; hftbacktest waking on every market-data message instead
+of its 100 ms clock). It applies to the baseline's run too.
+Both ways it also prints how many fills pair one by one (``bench/fill_pairs.py``).
 ``--profile`` writes a cProfile of makerd's run instead (then its wall time is the
 profiled one; it applies to the first pair only; it sees the replay's process, not the
 reader's). Run:
@@ -45,12 +53,28 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from fill_pairs import WINDOW_NS, pair_fills
 from hftbacktest_env import run_hftbacktest
 
 from makerd.config.model import Scenario
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
 
 TICK, LOT = "1", "0.00001"
+
+COMPARABLE_CONFIG = """\
+quoting:
+  adverse_selection_guard: false
+  refresh_interval_ms: 1
+order_manager:
+  queue_hold_factor: 1
+  behind_tolerance_factor: 1
+  depth_tolerance: 0
+  max_order_age_s: 86400
+"""
+"""makerd's part of ``--comparable``: the strategy hftbacktest's copy runs."""
+
+COMPARABLE_HFTBACKTEST = ("--markout-widen-per-loss", "0", "--requote-on-feed", "1")
+"""hftbacktest's part of ``--comparable``: no guard, a quote on every book."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +109,11 @@ def main() -> None:
     )
     parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
     parser.add_argument(
+        "--comparable",
+        action="store_true",
+        help="one strategy for both engines, to compare their fill models (see above)",
+    )
+    parser.add_argument(
         "--baseline", type=Path, help="a source tree whose makerd runs first, for comparison"
     )
     parser.add_argument(
@@ -103,19 +132,35 @@ def main() -> None:
         recording = args.recording.resolve() if args.recording else work / "btc.gz"
         events = _recording(recording, args.hours, args.seed)
         engines = []
+        config: tuple[str, ...] = ()
+        if args.comparable:
+            (work / "comparable.yaml").write_text(COMPARABLE_CONFIG)
+            config = ("--config", str(work / "comparable.yaml"))
         if baseline is not None:
-            engines.append(_makerd(recording, work / "base", profile, baseline))
-        options = ("--reader", args.reader)
+            engines.append(_makerd(recording, work / "base", profile, baseline, options=config))
+        options = ("--reader", args.reader, *config)
         engines.append(_makerd(recording, work / "state", profile, options=options))
         if baseline is not None:
             same = _fills(work / "base") == _fills(work / "state")
             print(f"fills tables of baseline and makerd identical row for row: {same}")
         if not args.no_hftbacktest:
-            engines.append(_hftbacktest(recording))
+            their_fills = work / "hftbacktest_fills.csv"
+            strategy = COMPARABLE_HFTBACKTEST if args.comparable else ()
+            engines.append(_hftbacktest(recording, (*strategy, "--fills-out", str(their_fills))))
+            if their_fills.exists():
+                _print_pairs(work / "state" / "journal.sqlite", their_fills)
         _print_table(engines, events)
         if baseline is not None and args.pairs > 1:
             first = (engines[0], engines[1])
-            _more_pairs(recording, work, baseline, first=first, pairs=args.pairs, options=options)
+            _more_pairs(
+                recording,
+                work,
+                baseline,
+                first=first,
+                pairs=args.pairs,
+                options=options,
+                baseline_options=config,
+            )
 
 
 def _recording(path: Path, hours: float, seed: int) -> int:
@@ -156,6 +201,7 @@ def _more_pairs(
     first: tuple[Engine, Engine],
     pairs: int,
     options: tuple[str, ...],
+    baseline_options: tuple[str, ...],
 ) -> None:
     """Run ``pairs - 1`` more pairs and print every pair's figures and the range of ratios."""
     results = [first]
@@ -163,7 +209,9 @@ def _more_pairs(
         # Every other pair runs makerd first: run second, the same code path took 4-28%
         # more CPU over four pairs on a shared machine, which must favour neither side.
         runs = {
-            "base": lambda n=n: _makerd(recording, work / f"base{n}", None, baseline),
+            "base": lambda n=n: _makerd(
+                recording, work / f"base{n}", None, baseline, options=baseline_options
+            ),
             "state": lambda n=n: _makerd(recording, work / f"state{n}", None, options=options),
         }
         order = ("base", "state") if n % 2 else ("state", "base")
@@ -198,7 +246,7 @@ def _makerd(
     *,
     options: tuple[str, ...] = (),
 ) -> Engine:
-    """One cold run; ``options`` are more of ``makerd backtest``'s (this tree's only)."""
+    """One cold run; ``options`` are more of ``makerd backtest``'s."""
     if profile is not None and source is not None:
         profile = profile.with_name(f"{profile.stem}-baseline{profile.suffix}")
     command = [
@@ -239,9 +287,9 @@ def _makerd(
     )
 
 
-def _hftbacktest(recording: Path) -> Engine:
+def _hftbacktest(recording: Path, strategy: tuple[str, ...]) -> Engine:
     try:
-        figures = run_hftbacktest(recording, tick=TICK, lot=LOT)
+        figures = run_hftbacktest(recording, tick=TICK, lot=LOT, extra_args=strategy)
     except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
         return Engine(
             name="hftbacktest 2.4.4",
@@ -282,6 +330,15 @@ def _print_table(engines: list[Engine], events: int) -> None:
     for engine in engines:
         if engine.note:
             print(f"{engine.name}: {engine.note}")
+
+
+def _print_pairs(journal: Path, their_fills: Path) -> None:
+    pairs = pair_fills(journal, their_fills, tick=float(TICK))
+    print(
+        f"fills paired one by one (same side and price, hftbacktest's seen within "
+        f"{WINDOW_NS // 1_000_000} ms of makerd's exchange time): {pairs.paired} of makerd's "
+        f"{pairs.makerd} and hftbacktest's {pairs.hftbacktest}"
+    )
 
 
 def _fills(state_dir: Path) -> list[tuple[object, ...]]:

@@ -10,15 +10,25 @@ makerd's default quoting (config/sim.yaml, ``quoting/symmetric.py``) on a 100 ms
   the opposite touch; sizes rounded down to the lot, a zero size not sent;
 - a resting order within 2 bps and 25 % of size of a target level is kept (makerd's
   order manager tolerances), any other is cancelled and the target placed anew;
-- makerd's adverse-selection guard: a fill whose mid 5 s later is more than 1 bps against
-  it adds 0.25 to a spread factor (at most 3) whose excess over 1 halves every 120 s; the
-  ladder is stretched about its centre by that factor (``--markout-widen-per-loss 0`` = off).
-  A fill is seen as the position's change over a 100 ms step, at the price its cash change
-  implies.
+- makerd's adverse-selection guard (``quoting/markout.py``): a fill's markout is the mid 5 s
+  later, from our side, in bps; the guard keeps their average weighted by age (a weight
+  halves every 30 s). A fill that lost more than 1 bps adds 0.25 to a spread factor (at most
+  3) while that average is worse than −1 bps; a fill that did not lose takes 0.25 off; the
+  factor's excess over 1 also halves every 120 s. The ladder is stretched about its centre by
+  that factor (``--markout-widen-per-loss 0`` = off; ``--markout-adaptive 0`` = makerd's first
+  guard, which added 0.25 for every losing fill and never stepped back). A fill is seen as
+  the position's change between two wake-ups, at the price its cash change implies.
 
 Left out of makerd's default: the order manager's queue hold (an order resting 5 s tolerates
-twice the price tolerance) and its 60 s age refresh, and the minimum-notional raise (the smallest
-size sent, 0.0004 BTC, is worth over $10 above $25,000).
+twice the price tolerance), its wider slack for an order behind its level and its 60 s age
+refresh, and the minimum-notional raise (the smallest size sent, 0.0004 BTC, is worth over $10
+above $25,000).
+
+When it quotes differs too: this loop wakes on a 100 ms clock and quotes the newest book it
+has, so a book waits up to 100 ms for its quote; makerd quotes a book as it arrives when its
+mid moved more than the order manager's slack, else at most every 250 ms. With
+``requote_on_feed`` 1 the loop wakes on every market-data message instead (at least every
+100 ms), as makerd does with ``quoting.refresh_interval_ms: 1``.
 """
 
 from __future__ import annotations
@@ -57,12 +67,21 @@ class Quoting:
     markout_widen_per_loss: float = 0.25
     markout_max_widening: float = 3.0
     markout_recovery_halflife_s: float = 120.0
+    markout_halflife_s: float = 30.0
+    markout_adaptive: float = 1.0  # 0: makerd's first guard (no average, no step back)
+    # 1: wake on every market-data message (at most 100 ms apart), not on the 100 ms clock
+    requote_on_feed: float = 0.0
 
 
 @njit  # type: ignore[untyped-decorator]
-def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Quote every 100 ms until the data ends; ``quoting`` is ``Quoting``'s fields in order."""
+def market_make(
+    hbt: Any, quoting: np.ndarray[Any, Any], fills: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """Quote every 100 ms (or on every market-data message) until the data ends; ``quoting``
+    is ``Quoting``'s fields in order. Each fill seen goes into a row of ``fills`` while rows
+    are left: [local time, +1 buy / -1 sell, price, size] (see ``_log_fill``)."""
     levels = int(quoting[0])
+    on_feed = quoting[16] > 0
     max_position, tolerance_bps = quoting[6], quoting[7]
     next_id = 1
     steps = 0
@@ -70,11 +89,12 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
     max_abs = 0.0
     # [bid/ask, level, (price tick, size, still wanted)]
     targets = np.zeros((2, levels, 3), np.float64)
-    # [count, widening excess over 1, last time, last position, last balance], then fills
-    # awaiting their markout as [sign, price, due time]
-    guard = np.zeros(5, np.float64)
+    # [count, widening excess over 1, last time, last position, last balance, weighted
+    # markout sum, its weight, rows of ``fills`` written], then fills awaiting their
+    # markout as [sign, price, due time]
+    guard = np.zeros(8, np.float64)
     pending = np.zeros((MAX_PENDING, 3), np.float64)
-    while hbt.elapse(STEP_NS) == 0:
+    while _wake(hbt, on_feed):
         steps += 1
         hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
@@ -84,6 +104,7 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
         state = hbt.state_values(0)
         max_abs = max(max_abs, abs(state.position))
         ratio = min(1.0, max(-1.0, state.position / max_position))
+        _log_fill(hbt, guard, fills)  # before _widening moves the last position on
         factor = _widening(hbt, guard, pending, mid, quoting)
         _set_targets(depth, ratio, factor, quoting, targets)
         tolerance_ticks = tolerance_bps * 1e-4 * mid / depth.tick_size
@@ -101,8 +122,32 @@ def market_make(hbt: Any, quoting: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]
             mid,
             max_abs,
             steps,
+            guard[7],
         ]
     )
+
+
+@njit  # type: ignore[untyped-decorator]
+def _wake(hbt: Any, on_feed: bool) -> bool:
+    """Wait for the next quoting instant; False once the data has ended."""
+    if not on_feed:
+        return bool(hbt.elapse(STEP_NS) == 0)
+    code = hbt.wait_next_feed(False, STEP_NS)  # 0: timed out, 2: a market-data message
+    return bool(code in (0, 2))  # numba: a tuple, not a set
+
+
+@njit  # type: ignore[untyped-decorator]
+def _log_fill(hbt: Any, guard: np.ndarray[Any, Any], fills: np.ndarray[Any, Any]) -> None:
+    """A fill seen since the last wake-up, as ``_widening`` sees it, into the next free row."""
+    state = hbt.state_values(0)
+    traded = state.position - guard[3]
+    written = int(guard[7])
+    if abs(traded) > 1e-12 and written < fills.shape[0]:
+        fills[written, 0] = float(hbt.current_timestamp)
+        fills[written, 1] = 1.0 if traded > 0 else -1.0
+        fills[written, 2] = -(state.balance - guard[4]) / traded
+        fills[written, 3] = abs(traded)
+        guard[7] = written + 1
 
 
 @njit  # type: ignore[untyped-decorator]
@@ -115,9 +160,10 @@ def _widening(
 ) -> float:
     """makerd's adverse-selection guard: the spread factor (≥ 1) now.
 
-    A fill is seen as the step's change of position, at the price its cash change implies
-    (two fills on opposite sides within one 100 ms step count as their net)."""
+    A fill is seen as the change of position since the last wake-up, at the price its cash
+    change implies (two fills on opposite sides in between count as their net)."""
     horizon_s, loss_bps, widen, max_widening, halflife_s = quoting[9:14]
+    markout_halflife_s, adaptive = quoting[14], quoting[15] > 0
     state = hbt.state_values(0)
     now = float(hbt.current_timestamp)
     count = int(guard[0])
@@ -129,7 +175,10 @@ def _widening(
         count += 1
     guard[3], guard[4] = state.position, state.balance
     if guard[2] > 0:
-        guard[1] *= 0.5 ** ((now - guard[2]) / 1e9 / halflife_s)
+        elapsed_s = (now - guard[2]) / 1e9
+        guard[1] *= 0.5 ** (elapsed_s / halflife_s)
+        guard[5] *= 0.5 ** (elapsed_s / markout_halflife_s)
+        guard[6] *= 0.5 ** (elapsed_s / markout_halflife_s)
     guard[2] = now
     kept = 0
     for i in range(count):
@@ -138,8 +187,14 @@ def _widening(
             kept += 1
             continue
         markout_bps = pending[i, 0] * (mid - pending[i, 1]) / pending[i, 1] * 1e4
+        guard[5] += markout_bps
+        guard[6] += 1.0
+        adverse = guard[5] < -loss_bps * guard[6]
         if markout_bps < -loss_bps:
-            guard[1] = min(max_widening - 1.0, guard[1] + widen)
+            if adverse or not adaptive:
+                guard[1] = min(max_widening - 1.0, guard[1] + widen)
+        elif adaptive:
+            guard[1] = max(0.0, guard[1] - widen)
     guard[0] = kept
     return float(1.0 + guard[1])
 

@@ -90,7 +90,7 @@ def main() -> None:
         "fee_rates": {"maker": args.maker_fee, "taker": args.taker_fee},
         "tick": args.tick,
         "lot": args.lot,
-        "strategy": {"name": "symmetric ladder, 100 ms loop", **asdict(quoting)},
+        "strategy": {"name": f"symmetric ladder, {_loop(quoting)}", **asdict(quoting)},
         "convert_s": round(convert_seconds, 3),
         "first_run_s": round(cold.seconds, 3),
         "warm_run_s": round(warm.seconds, 3),
@@ -117,6 +117,11 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--queue-model", choices=QUEUE_MODELS, default="risk_averse")
     parser.add_argument("--queue-power", type=float, default=2.0, help="n of the prob models")
     parser.add_argument(
+        "--fills-out",
+        help="write each fill the strategy saw to this CSV (local time, side, price, size); "
+        "two fills between two wake-ups show as their net",
+    )
+    parser.add_argument(
         "--buffer-size",
         type=int,
         default=100_000_000,
@@ -126,6 +131,10 @@ def _parse_args() -> argparse.Namespace:
         option = "--" + field.name.replace("_", "-")
         parser.add_argument(option, type=type(field.default), default=field.default)
     return parser.parse_args()
+
+
+def _loop(quoting: Quoting) -> str:
+    return "on every market-data message" if quoting.requote_on_feed else "100 ms loop"
 
 
 def _queue_name(args: argparse.Namespace) -> str:
@@ -165,10 +174,13 @@ def _run(events: np.ndarray[Any, Any], args: argparse.Namespace, quoting: Quotin
 
     backtest = HashMapMarketDepthBacktest([_asset(events, args)])
     started = time.perf_counter()
-    out = market_make(backtest, np.array(astuple(quoting), np.float64))
+    fills_seen = np.zeros((1_000_000 if args.fills_out else 0, 4), np.float64)
+    out = market_make(backtest, np.array(astuple(quoting), np.float64), fills_seen)
     seconds = time.perf_counter() - started
     backtest.close()
-    position, balance, fee, fills, volume, value, mid, max_abs, steps = out
+    position, balance, fee, fills, volume, value, mid, max_abs, steps, written = out
+    if args.fills_out:
+        _write_fills(args.fills_out, fills_seen[: int(written)])
     gross = balance + position * mid if math.isfinite(mid) else balance
     return RunFigures(
         seconds=seconds,
@@ -183,6 +195,14 @@ def _run(events: np.ndarray[Any, Any], args: argparse.Namespace, quoting: Quotin
         final_mid=float(mid),
         steps=int(steps),
     )
+
+
+def _write_fills(path: str, rows: np.ndarray[Any, Any]) -> None:
+    """One line a fill seen: local time (ns), side (B/A), price, size."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("local_ns,side,price,size\n")
+        for local_ns, sign, price, size in rows.tolist():
+            out.write(f"{int(local_ns)},{'B' if sign > 0 else 'A'},{price!r},{size!r}\n")
 
 
 def _agree(one: RunFigures, other: RunFigures, lot: float) -> bool:
