@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from makerd.protocol.orders import OrderRequest
+from makerd.protocol.orders import ModifyRejected, OrderRejected, OrderRequest, RejectReason
 
 NS_PER_S: Final = 1_000_000_000
 TRANSIENT_MARGIN: Final = 2
@@ -72,6 +72,11 @@ class RateLimitPause:
         self.pauses += 1
         self._until_ns = now_ns + self._next_ns
         self._next_ns = min(self._next_ns * 2, self._MAX_NS)
+
+    def heard(self, refusal: OrderRejected | ModifyRejected) -> None:
+        """A placement or a modify refused: a rate limit pauses new risk, either way."""
+        if refusal.reason is RejectReason.RATE_LIMITED:
+            self.refused(refusal.ts_local, retry_after_ns=refusal.retry_after_ns)
 
     def accepted(self) -> None:
         self._next_ns = self._FIRST_NS

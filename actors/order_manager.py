@@ -206,8 +206,7 @@ class OrderManagerLogic:
         return self.orders.on_venue_event(event)
 
     def _on_rejected(self, event: OrderRejected) -> list[object]:
-        if event.reason is RejectReason.RATE_LIMITED:
-            self.rate_pause.refused(event.ts_local, retry_after_ns=event.retry_after_ns)
+        self.rate_pause.heard(event)
         return self.orders.on_venue_event(event)
 
     def _on_dead_man_lost(self, message: DeadManSwitchLost) -> list[object]:
@@ -354,6 +353,7 @@ class OrderManagerLogic:
         )
 
     def _on_modify_rejected(self, message: ModifyRejected) -> list[object]:
+        self.rate_pause.heard(message)  # refused modifies once retried every quote cycle
         if message.reason is RejectReason.UNKNOWN_ORDER:
             # The order is gone at the venue (filled or cancelled); fills arrive on their own.
             return self.orders.forget(message.cloid, OrderStatus.CANCELLED, message.ts_local)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.orders import (
+    OpenOrder,
     OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
@@ -58,6 +59,9 @@ class ManagedOrder:
 MAX_LEGS_KEPT = 16
 """Venue ids remembered per live order; older legs' fills arrive long before this many
 modifies have been answered."""
+FINISHED_KEPT = 256
+"""Finished orders remembered, with when we learned it: a listing asked before then may
+still show them. Far more than finish while one listing waits for request budget."""
 
 
 class OrderTable:
@@ -68,6 +72,7 @@ class OrderTable:
         """Every venue id each live order has had (a modify may give it a new one), so a
         fill of an earlier leg that names no cloid still finds its order."""
         self._legs_of: dict[str, list[int]] = {}
+        self._finished_at: dict[str, int] = {}
         self._changes: list[object] = []
 
     @property
@@ -135,8 +140,27 @@ class OrderTable:
 
     def forget(self, cloid: str, status: OrderStatus, now_ns: int) -> list[object]:
         self._move(cloid, status, now_ns)
+        if self._orders.get(cloid) is not None:
+            self._finished_at[cloid] = now_ns
+            if len(self._finished_at) > FINISHED_KEPT:
+                del self._finished_at[next(iter(self._finished_at))]
         self._remove(cloid)
         return self.drain_changes()
+
+    def strangers(self, report: OpenOrdersReported) -> list[OpenOrder]:
+        """The listed orders we do not know: none of ours, or ours but finished before the
+        listing came. One that filled (or was cancelled) after it is no stranger: the
+        listing predates what we learned. Taken for an orphan, it cancelled the coin's
+        whole ladder and held new quotes until another listing came back clean."""
+        return [
+            order
+            for order in report.orders
+            if order.cloid is None
+            or (
+                order.cloid not in self._orders
+                and self._finished_at.get(order.cloid, report.ts_local) <= report.ts_local
+            )
+        ]
 
     def on_venue_event(
         self, event: OrderAccepted | OrderModified | OrderCancelled | OrderRejected
@@ -182,7 +206,7 @@ class OrderTable:
     def reconcile(self, report: OpenOrdersReported) -> tuple[bool, list[object]]:
         """Apply the venue's truth; return whether it holds orders we do not know."""
         at_venue = {order.cloid for order in report.orders if order.cloid is not None}
-        orphans = any(order.cloid not in self._orders for order in report.orders)
+        orphans = bool(self.strangers(report))
         # An order in doubt is absent only if nothing that could still place it is on its
         # way: an action whose answer was lost may execute until it expires.
         provable = {OrderStatus.OPEN}

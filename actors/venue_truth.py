@@ -99,7 +99,7 @@ def apply_report(
     if orphans:
         log.warning(
             "event=orphans_found count=%d action=%s",
-            sum(1 for o in report.orders if o.cloid is None or table.get(o.cloid) is None),
+            len(table.strangers(report)),
             "cancel_all" if cancel_orphans else "left_to_stop_sweep",
         )
     if orphans and cancel_orphans:

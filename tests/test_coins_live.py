@@ -184,10 +184,10 @@ def test_a_stop_with_the_request_budget_spent_confirms_every_coin_in_time(
     )
     makerd = trader.start(tmp_path)
     port = makerd.metrics_port()
-    # Orders resting for some coin, not for each: at this budget, about one start in
-    # twelve keeps one coin from its first order for over a minute (the order_managers'
-    # account questions, 22 weight every 5-8 s, and the margin polls take the refill).
-    # The stop lists every perp dex whichever coins rest orders.
+    # Orders resting for some coin, not for each: the stop lists every perp dex whichever
+    # coins rest orders. (About one start in twelve once kept a coin from its first order
+    # for over a minute: every modify the budget refused asked every coin's snapshot,
+    # `tests/test_redteam8_budget.py`.)
     wait_until(
         lambda: sum(trader.resting().values()) >= 2, timeout_s=60, step_s=0.5, process=makerd
     )

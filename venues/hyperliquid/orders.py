@@ -339,20 +339,34 @@ class OrderGateway:
                     )
                 )
             return
-        error = status.error if isinstance(status, ItemRejected) else whole_error
-        if error is None:
+        if isinstance(status, ItemRejected):
+            error = status.error
+            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
+            if error.reason is not RejectReason.UNKNOWN_ORDER:
+                # A modify the venue refused may still have cancelled the old leg: ask.
+                self._settle()
+        elif whole_error is not None:
+            # Refused whole (the request budget, a rate limit): nothing of it ran, and the
+            # order rests as it did. Asking here spent every coin's snapshot per refusal
+            # and held the budget under what a new order needs.
+            error = whole_error
+            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
+        else:
             self._settle()  # no answer for this item: only the venue knows
-            return
-        self._modify_rejected(cloid, error.reason, error.message)
-        if error.reason is not RejectReason.UNKNOWN_ORDER:
-            # A failed modify may still have cancelled the old leg: ask, never guess.
-            self._settle()
 
-    def _modify_rejected(self, cloid: str, reason: RejectReason, message: str) -> None:
+    def _modify_rejected(
+        self, cloid: str, reason: RejectReason, message: str, *, after_s: float = 0.0
+    ) -> None:
+        """``after_s``: for a rate limit, how long the request budget refuses new risk."""
         now = self._now_ns()
         self._emit(
             ModifyRejected(
-                cloid=cloid, reason=reason, message=message, ts_exchange=now, ts_local=now
+                cloid=cloid,
+                reason=reason,
+                message=message,
+                ts_exchange=now,
+                ts_local=now,
+                retry_after_ns=round(after_s * _NS_PER_S),
             )
         )
 

@@ -35,6 +35,7 @@ from makerd.protocol.orders import (
     CancelReason,
     OpenOrder,
     OrderCancelled,
+    RejectReason,
     SweepOrders,
 )
 from makerd.venues.hyperliquid.account_queries import AccountQueries, by_dex
@@ -201,6 +202,11 @@ class OrderSweeper:
         gone: set[int] = set()
         for order, status in zip(resting, response.statuses, strict=False):
             if isinstance(status, ItemRejected):
+                if status.error.reason is RejectReason.UNKNOWN_ORDER:
+                    # "Already canceled, or filled": gone, by the venue's word. A cancel
+                    # by cloid that overtook this one left it listed, and a stop swept
+                    # every coin once more for it. Its own answer or fill says how it ended.
+                    gone.add(order.venue_order_id)
                 continue
             gone.add(order.venue_order_id)
             cloid = order.cloid or self._legs.cloid_of(order.venue_order_id)
