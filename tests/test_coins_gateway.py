@@ -26,9 +26,11 @@ from makerd.protocol.orders import (
     PlaceOrders,
     RejectReason,
     RequestAccountSnapshot,
+    RequestMargin,
     SweepOrders,
     TimeInForce,
 )
+from makerd.protocol.risk import MarginReported
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
@@ -313,3 +315,29 @@ def test_a_closing_order_merged_with_a_quote_decided_before_the_stop_still_leave
     assert closing.cloid in refused, "the venue refuses a reduce-only order with no position"
     user = Account.from_key(harness.key).address.lower()
     assert [a["orders"] for a in actions(venue_url, user)] == [1], "the closing order left alone"
+
+
+def test_the_margin_read_is_the_most_used_perp_dexs_not_only_the_first_coins(
+    venue_url: str,
+) -> None:
+    # A position in xyz:TSLA uses the builder dex's margin only; BTC's dex has none used.
+    # The margin poll read only the first coin's dex, and the risk guardian never saw it.
+    harness = Harness(venue_url, others=("xyz:TSLA",), clock=time.time_ns)
+    book = fetch_info_blocking(venue_url, {"type": "l2Book", "coin": "xyz:TSLA"}, timeout_s=5)
+    assert isinstance(book, dict)
+    best_ask = Decimal(book["levels"][1][0]["px"])
+    take = OrderRequest(
+        cloid=f"0x{0x75A:032x}",
+        coin="xyz:TSLA",
+        side=Side.BUY,
+        price=(best_ask * Decimal("1.02")).quantize(Decimal("0.01")),
+        size=Decimal("0.1"),
+        tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+    )
+    harness.run(PlaceOrders(orders=(take,), ts_local=time.time_ns()))
+    already = len(harness.emitted)
+
+    events = harness.run(RequestMargin(ts_local=time.time_ns()))[already:]
+
+    (margin,) = [e for e in events if isinstance(e, MarginReported)]
+    assert margin.margin_used > 0, margin

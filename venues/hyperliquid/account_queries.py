@@ -172,10 +172,15 @@ class AccountQueries:
         answer = await self._rest.info(self._per_dex(kind, coin), priority=priority)
         return answer, self._now_ns()
 
-    async def margin(self, coin: str) -> MarginReported:
-        """The margin use of the clearinghouse that holds ``coin`` (its perp dex's)."""
-        state, at = await self._ask("clearinghouseState", coin, Priority.QUERY)
-        return parse_margin(state, ts_local=at)
+    async def margin(self, coins: Sequence[str]) -> MarginReported:
+        """The margin of the most used clearinghouse among ``coins``' perp dexes (one query
+        each). Each dex margins its own positions, and one near its limit is not eased by
+        another's room: reading only the first coin's dex never saw a builder dex's."""
+        readings = []
+        for members in by_dex(coins):
+            state, at = await self._ask("clearinghouseState", members[0], Priority.QUERY)
+            readings.append(parse_margin(state, ts_local=at))
+        return max(readings, key=lambda reading: reading.use)
 
     def _per_dex(self, kind: str, coin: str) -> dict[str, object]:
         body: dict[str, object] = {"type": kind, "user": self.user}

@@ -131,8 +131,7 @@ class OrderGateway:
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin)
         elif isinstance(command, RequestMargin):
-            coin = self._instrument.coin
-            self._emit(await self._queries.margin(coin))
+            self._emit(await self._queries.margin(tuple(self._instruments)))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
 
