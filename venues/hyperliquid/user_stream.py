@@ -33,7 +33,7 @@ from makerd.protocol.account import (
     PositionReported,
     RepairFills,
 )
-from makerd.protocol.market import FeedMessageDropped
+from makerd.protocol.market import DropReason, FeedMessageDropped
 from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
@@ -45,6 +45,7 @@ from makerd.protocol.orders import (
 )
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.errors import FeedParseError
+from makerd.venues.hyperliquid.fill_coins import FillCoins
 from makerd.venues.hyperliquid.parse import (
     OrderStatusReported,
     parse_order_updates,
@@ -99,6 +100,7 @@ class UserStream:
         self._paused = True
         self._held: list[tuple[str, object, int]] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._fill_coins = FillCoins(self._coins, legs)
         self._last_fill_ms = now_ns() // _NS_PER_MS
         self._tasks = tasks
         self._fill_repair_pending = False
@@ -271,6 +273,7 @@ class UserStream:
                 self._emit_funding(parse_user_fundings_message(data, ts_local=ts_local))
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
+                    self._fill_coins.order_reported(report.venue_order_id, report.coin)
                     if report.coin in self._coins and report.cloid is not None:
                         self._on_order_update(report, report.cloid)
         except FeedParseError as error:
@@ -306,7 +309,15 @@ class UserStream:
     def _on_fills(self, data: object, ts_local: int) -> None:
         message = parse_user_fills_message(data, ts_local=ts_local)
         for fill in message.fills:
-            if fill.coin in self._coins and self._is_new(fill):
+            if (foreign := self._fill_coins.foreign(fill)) is not None:
+                # A snapshot's other coins are the account's history, not news; a live
+                # fill naming our coin with another coin's order may hide a real one.
+                if fill.coin in self._coins:
+                    self._drop("userFills", DropReason.WRONG_COIN, ts_local, foreign)
+                    self._repair_after_bad_push()
+                elif not message.is_snapshot:
+                    self._drop("userFills", DropReason.WRONG_COIN, ts_local, foreign)
+            elif self._is_new(fill):
                 # A connection's opening snapshot replays the past: what it adds was missed.
                 self._emit_fill(replace(fill, late=True) if message.is_snapshot else fill)
 
@@ -381,7 +392,9 @@ class UserStream:
             self._seen.popitem(last=False)
         self._last_fill_ms = max(self._last_fill_ms, fill.ts_exchange // _NS_PER_MS)
 
-    def _drop(self, channel: str, reason: str, ts_local: int) -> None:
+    def _drop(self, channel: str, reason: str, ts_local: int, detail: str = "") -> None:
         self._emit(
-            FeedMessageDropped(channel=channel, reason=reason, ts_local=ts_local, stream="user")
+            FeedMessageDropped(
+                channel=channel, reason=reason, ts_local=ts_local, stream="user", detail=detail
+            )
         )

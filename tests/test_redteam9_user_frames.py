@@ -1,0 +1,126 @@
+"""Several coins, one user stream: fill pushes that name the wrong coin are counted and
+dropped, never booked to a coin they do not belong to.
+
+The stream comes from a WebSocket server on loopback that pushes what the exchange never
+would; the queries (the connection's repair) go to the local venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import eth_account
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from makerd.protocol.account import OrderFilled
+from makerd.protocol.market import FeedMessageDropped
+from makerd.protocol.orders import OrderRequest
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.rate_budget import RateBudget
+from makerd.venues.hyperliquid.rest import RestClient
+from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.user_stream import UserStream
+from tests.test_user_stream_repairs import FAST, TIMEOUT_S, _Tasks
+
+ETH_CLOID = "0x" + "ab" * 8 + "01" + "00" * 6 + "01"
+ETH_OID = 777
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueThread]:
+    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.1))
+    running.start()
+    yield running
+    running.stop()
+
+
+def _push(user: str, *, coin: str, oid: int, tid: int, px: str) -> str:
+    fill = {
+        "coin": coin, "px": px, "sz": "0.01", "side": "B", "time": time.time_ns() // 1_000_000,
+        "startPosition": "0", "dir": "Open Long", "closedPnl": "0", "hash": "0x" + "cd" * 32,
+        "oid": oid, "crossed": False, "fee": "0", "feeToken": "USDC", "tid": tid,
+    }  # fmt: skip
+    return json.dumps({"channel": "userFills", "data": {"user": user, "fills": [fill]}})
+
+
+def _eth_order_resting() -> OrderLegs:
+    """The venue layer's record of one ETH order of this run, resting under ``ETH_OID``."""
+    legs = OrderLegs()
+    request = OrderRequest(
+        cloid=ETH_CLOID, coin="ETH", side=Side.SELL, price=Decimal(3000), size=Decimal("0.01")
+    )
+    legs.placing(request)
+    legs.opened(ETH_CLOID, ETH_OID)
+    return legs
+
+
+def test_fill_pushes_naming_the_wrong_coin_are_counted_and_dropped_and_the_real_one_booked(
+    venue: VenueThread,
+) -> None:
+    user = eth_account.Account.create().address.lower()
+    hostile = [
+        _push(user, coin="NOPE", oid=1, tid=1, px="100"),  # a coin no venue lists
+        _push(user, coin="TSLA", oid=2, tid=2, px="250"),  # the builder dex's, unprefixed
+        _push(user, coin="DOGE", oid=3, tid=3, px="0.1"),  # listed, not traded here
+        _push(user, coin="BTC", oid=ETH_OID, tid=4, px="3000"),  # ETH's order, named BTC
+    ]
+    real = _push(user, coin="ETH", oid=ETH_OID, tid=5, px="3000")
+    fills: list[OrderFilled] = []
+    dropped: list[FeedMessageDropped] = []
+
+    def emit(event: object) -> None:
+        if isinstance(event, FeedMessageDropped):
+            dropped.append(event)
+
+    async def server(ws: ServerConnection) -> None:
+        for _ in range(3):
+            await ws.recv()  # the three subscriptions
+        for frame in [*hostile, real]:
+            await ws.send(frame)
+        await ws.wait_closed()
+
+    async def scenario() -> None:
+        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+        await rest.open()
+        tasks = _Tasks()
+        async with serve(server, "127.0.0.1", 0) as served:
+            port = next(iter(served.sockets)).getsockname()[1]
+            stream = UserStream(
+                ws_url=f"ws://127.0.0.1:{port}",
+                coin="BTC",
+                others=("ETH", "xyz:TSLA"),
+                queries=AccountQueries(rest, user=user, now_ns=time.time_ns),
+                legs=_eth_order_resting(),
+                emit=emit,
+                emit_fill=fills.append,
+                tasks=tasks,
+                policy=FAST,
+                now_ns=time.time_ns,
+            )
+            tasks.spawn(stream.run(), name="stream")
+            deadline = time.monotonic() + TIMEOUT_S
+            while not fills and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # anything pushed behind the real fill has arrived
+            for task in tasks.running:
+                task.cancel()
+            await asyncio.gather(*tasks.running, return_exceptions=True)
+        await rest.close()
+
+    asyncio.run(scenario())
+
+    assert [(fill.coin, fill.trade_id) for fill in fills] == [("ETH", "ETH:5")]
+    assert [(d.stream, d.channel, d.reason) for d in dropped] == [
+        ("user", "userFills", "wrong_coin"),
+        ("user", "userFills", "wrong_coin"),
+        ("user", "userFills", "wrong_coin"),
+        ("user", "userFills", "wrong_coin"),
+    ], dropped
