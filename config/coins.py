@@ -76,25 +76,32 @@ def _read_entry(
     if not isinstance(entry, Mapping):
         problems.append(f"{path}: expected a coin name or a mapping, got {describe(entry)}")
         return None
+    name, overrides = entry.get("coin"), entry.get("quoting") or {}
+    named = f" ({_name_of(name)})"
     problems.extend(
-        f"{path}.{key}: unknown key (an entry takes {' and '.join(_ENTRY_KEYS)})"
+        f"{path}.{key}: unknown key (an entry takes {' and '.join(_ENTRY_KEYS)}){named}"
         for key in entry
         if key not in _ENTRY_KEYS
     )
-    name, overrides = entry.get("coin"), entry.get("quoting") or {}
     if not isinstance(name, str):
         problems.append(f"{path}.coin: expected a coin name, got {describe(name)}")
         return None
     if not isinstance(overrides, Mapping):
-        problems.append(f"{path}.quoting: expected a mapping, got {describe(overrides)}")
+        problems.append(f"{path}.quoting: expected a mapping, got {describe(overrides)}{named}")
         return None
     # The top-level section's own problems are reported once, under quoting.
     found: list[str] = []
     quoting = build_dataclass(
         QuotingConfig, {**base, **overrides}, path=f"{path}.quoting", problems=found
     )
-    problems.extend(p for p in found if p.partition(":")[0].split(".")[2] in overrides)
+    problems.extend(p + named for p in found if p.partition(":")[0].split(".")[2] in overrides)
     return CoinSpec(coin=name, quoting=quoting)
+
+
+def _name_of(coin: object) -> str:
+    """The coin an entry's problem is about, as the operator wrote it: a list is read by
+    index, and the index alone leaves them counting entries to find which coin is wrong."""
+    return f"coin {coin[:40]}" if isinstance(coin, str) else "no coin name"
 
 
 def coins_problems(config: MakerdConfig) -> list[str]:
@@ -113,7 +120,8 @@ def coins_problems(config: MakerdConfig) -> list[str]:
     base = set(_quoting_problems(config))
     for index, spec in enumerate(config.coins):
         own = _quoting_problems(dataclasses.replace(config, quoting=spec.quoting, coins=()))
-        problems.extend(f"coins[{index}].{p}" for p in own if p not in base)
+        named = f" ({_name_of(spec.coin)})"
+        problems.extend(f"coins[{index}].{p}{named}" for p in own if p not in base)
     return problems
 
 

@@ -84,10 +84,14 @@ def test_every_problem_of_a_coins_list_names_its_entry() -> None:
         }
     )
 
-    assert "coins[1].quoting.levelz: unknown key (did you mean 'levels'?)" in problems
-    assert any(p.startswith("coins[1].quoting.levels:") for p in problems), problems
+    assert "coins[1].quoting.levelz: unknown key (did you mean 'levels'?) (coin ETH)" in problems
+    assert any(
+        p.startswith("coins[1].quoting.levels:") and p.endswith("(coin ETH)") for p in problems
+    ), problems
     assert "coins[2].coin: BTC is listed twice" in problems
-    assert any(p.startswith("coins[3].size: unknown key") for p in problems), problems
+    assert any(
+        p.startswith("coins[3].size: unknown key") and p.endswith("(coin SOL)") for p in problems
+    ), problems
     assert any(p.startswith("coins[4].coin: must be a coin name") for p in problems), problems
 
 

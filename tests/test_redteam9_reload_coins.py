@@ -1,0 +1,49 @@
+"""Several coins: a SIGHUP that changes one coin's quoting section changes that coin's
+quotes alone, at once; an invalid one names the coin and the field and keeps the run's."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from makerd.daemon.exit_codes import EXIT_OK
+from tests.processes import MakerdProcess, write_config
+
+APPLIED = r"event=config_reload result=applied "
+INVALID = r"event=config_reload result=invalid kept=running problems=(.*)"
+
+
+def _orders(makerd: MakerdProcess, coin: str) -> str:
+    return makerd.wait_for(rf"makerd sim {coin} \| .*orders=(\d+) ").group(1)
+
+
+def test_a_reload_of_one_coins_quoting_moves_that_coin_alone_and_a_bad_one_names_it(
+    tmp_path: Path,
+) -> None:
+    def coins(eth_levels: int) -> dict[str, object]:
+        eth = {"coin": "ETH", "quoting": {"levels": eth_levels}}
+        return {"coins": ["BTC", eth], "quoting": {"levels": 3}, "status_interval_s": 0.3}
+
+    config = write_config(tmp_path / "coins.yaml", coins(1))
+    run_args = ["run", "--state-dir", "state", "--metrics-port", "0", "--config", str(config)]
+    makerd = MakerdProcess(run_args, cwd=tmp_path)
+    makerd.wait_for(r"makerd sim ETH \| .*orders=2 ", timeout=60)
+    makerd.wait_for(r"makerd sim BTC \| .*orders=6 ", timeout=60)
+
+    write_config(config, coins(2))
+    makerd.signal(signal.SIGHUP)
+    makerd.wait_for(APPLIED)
+    makerd.wait_for(r"makerd sim ETH \| .*orders=4 ", timeout=10)
+    btc_after = [_orders(makerd, "BTC") for _ in range(3)]
+
+    write_config(config, coins(99))
+    makerd.signal(signal.SIGHUP)
+    problems = makerd.wait_for(INVALID).group(1)
+    eth_kept = [_orders(makerd, "ETH") for _ in range(3)]
+    makerd.signal(signal.SIGTERM)
+
+    assert makerd.finish() == EXIT_OK, makerd.text
+    assert btc_after == ["6", "6", "6"], "BTC's quotes moved with ETH's section"
+    assert "coins[1].quoting.levels" in problems, problems
+    assert "ETH" in problems, f"the coin is not named: {problems}"
+    assert eth_kept == ["4", "4", "4"], "the invalid section changed ETH's quotes"
