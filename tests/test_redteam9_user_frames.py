@@ -10,36 +10,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 
 import eth_account
-import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.market import FeedMessageDropped
 from makerd.protocol.orders import OrderRequest
 from makerd.protocol.side import Side
-from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.rest import RestClient
 from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.user_stream import UserStream
+from tests.local_venue_kit import still_venue
 from tests.test_user_stream_repairs import FAST, TIMEOUT_S, _Tasks
 
 ETH_CLOID = "0x" + "ab" * 8 + "01" + "00" * 6 + "01"
 ETH_OID = 777
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueThread]:
-    running = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.1))
-    running.start()
-    yield running
-    running.stop()
 
 
 def _push(user: str, *, coin: str, oid: int, tid: int, px: str) -> str:
@@ -62,9 +51,7 @@ def _eth_order_resting() -> OrderLegs:
     return legs
 
 
-def test_fill_pushes_naming_the_wrong_coin_are_counted_and_dropped_and_the_real_one_booked(
-    venue: VenueThread,
-) -> None:
+def test_fill_pushes_of_the_wrong_coin_are_counted_and_dropped_the_real_one_booked() -> None:
     user = eth_account.Account.create().address.lower()
     hostile = [
         _push(user, coin="NOPE", oid=1, tid=1, px="100"),  # a coin no venue lists
@@ -87,8 +74,8 @@ def test_fill_pushes_naming_the_wrong_coin_are_counted_and_dropped_and_the_real_
             await ws.send(frame)
         await ws.wait_closed()
 
-    async def scenario() -> None:
-        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+    async def scenario(venue_url: str) -> None:
+        rest = RestClient(venue_url, RateBudget(weight_per_minute=600), timeout_s=5.0)
         await rest.open()
         tasks = _Tasks()
         async with serve(server, "127.0.0.1", 0) as served:
@@ -115,7 +102,8 @@ def test_fill_pushes_naming_the_wrong_coin_are_counted_and_dropped_and_the_real_
             await asyncio.gather(*tasks.running, return_exceptions=True)
         await rest.close()
 
-    asyncio.run(scenario())
+    with still_venue(seed=5) as venue_url:
+        asyncio.run(scenario(venue_url))
 
     assert [(fill.coin, fill.trade_id) for fill in fills] == [("ETH", "ETH:5")]
     assert [(d.stream, d.channel, d.reason) for d in dropped] == [
