@@ -29,7 +29,7 @@ def venue_url() -> Iterator[str]:
     venue.stop()
 
 
-class KilledBasket(BasketTrader):
+class BookedBasket(BasketTrader):
     """The venue's and the journal's fills and positions, coin by coin, by trade id."""
 
     def venue_trades(self) -> dict[str, list[str]]:
@@ -66,7 +66,7 @@ class KilledBasket(BasketTrader):
 def test_fills_of_two_coins_made_around_a_sigkill_are_booked_once_after_the_restart(
     tmp_path: Path, venue_url: str
 ) -> None:
-    trader = KilledBasket(tmp_path, venue_url)
+    trader = BookedBasket(tmp_path, venue_url)
     first = trader.start(tmp_path)
     wait_until(lambda: min(trader.resting()[c] for c in SWEPT) >= 2, timeout_s=40, process=first)
 

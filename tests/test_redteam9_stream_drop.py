@@ -17,7 +17,7 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.test_coins_live import COINS
 from tests.test_hl_live_e2e import fault, wait_until
-from tests.test_redteam9_kill_coins import SWEPT, KilledBasket
+from tests.test_redteam9_kill_coins import SWEPT, BookedBasket
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +29,10 @@ def venue_url() -> Iterator[str]:
 
 def _sweep_both_while_the_stream_is_down(
     tmp_path: Path, venue_url: str, **limit: object
-) -> tuple[KilledBasket, str]:
+) -> tuple[BookedBasket, str]:
     """Quote, drop the user stream (with ``limit`` armed with it), sweep two coins; stop
     once the journal holds the swept fills. The trader and what makerd printed."""
-    trader = KilledBasket(tmp_path, venue_url)
+    trader = BookedBasket(tmp_path, venue_url)
     makerd = trader.start(tmp_path)
     wait_until(lambda: min(trader.resting()[c] for c in SWEPT) >= 2, timeout_s=40, process=makerd)
 
@@ -53,7 +53,7 @@ def _sweep_both_while_the_stream_is_down(
     return trader, makerd.text
 
 
-def _assert_booked_once_per_coin(trader: KilledBasket, output: str) -> None:
+def assert_booked_once_per_coin(trader: BookedBasket, output: str) -> None:
     journal, venue = trader.journal_trades(), trader.venue_trades()
     for coin in COINS:
         assert journal[coin] == venue[coin], f"{coin}\n{output[-3000:]}"
@@ -67,7 +67,7 @@ def test_two_coins_fills_made_while_the_user_stream_is_down_are_booked_once(
 ) -> None:
     trader, output = _sweep_both_while_the_stream_is_down(tmp_path, venue_url)
 
-    _assert_booked_once_per_coin(trader, output)
+    assert_booked_once_per_coin(trader, output)
     # Found by whichever repair came first: a position report's mismatch, or the reconnect.
     assert "event=ws_disconnected stream=user" in output
 
@@ -79,5 +79,5 @@ def test_an_ip_rate_limit_over_the_reconnects_repair_delays_the_fills_but_loses_
         tmp_path, venue_url, rate_limit_for_s=3.0, rate_limit_kind="ip"
     )
 
-    _assert_booked_once_per_coin(trader, output)
+    assert_booked_once_per_coin(trader, output)
     assert "event=gap_repair_failed" in output  # the limit was over the repair
