@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,14 @@ import pytest
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from tests.processes import MakerdProcess
 from tests.test_hl_live_e2e import fault, wait_until
 from tests.test_redteam9_kill_coins import SWEPT, BookedBasket
 from tests.test_redteam9_stream_drop import assert_booked_once_per_coin
 
 
-def _restarts(output: str) -> int:
-    return output.count("event=child_restarted")
+def _restarted(makerd: MakerdProcess, times: int) -> bool:
+    return makerd.text.count("event=child_restarted") >= times
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def test_fills_of_two_coins_around_fill_tracker_crashes_are_booked_once(
     wait_until(lambda: min(trader.resting()[c] for c in SWEPT) >= 2, timeout_s=40, process=makerd)
 
     for side, restarts in (("buy", 2), ("sell", 4)):
-        wait_until(lambda n=restarts: _restarts(makerd.text) >= n, timeout_s=20, process=makerd)
+        wait_until(partial(_restarted, makerd, restarts), timeout_s=20, process=makerd)
         for coin in SWEPT:
             fault(venue_url, {"sweep": {"user": trader.address, "side": side, "coin": coin}})
         wait_until(
