@@ -34,18 +34,10 @@ from makerd.protocol.account import (
     RepairFills,
 )
 from makerd.protocol.market import DropReason, FeedMessageDropped
-from makerd.protocol.orders import (
-    OpenOrdersReported,
-    OrderAccepted,
-    OrderCancelled,
-    OrderModified,
-    OrderRejected,
-    OrderStatus,
-    RejectReason,
-)
+from makerd.protocol.orders import OpenOrdersReported
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.errors import FeedParseError
-from makerd.venues.hyperliquid.fill_coins import FillCoins
+from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import (
     OrderStatusReported,
     parse_order_updates,
@@ -54,6 +46,7 @@ from makerd.venues.hyperliquid.parse import (
 from makerd.venues.hyperliquid.parse_funding import parse_user_fundings_message
 from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError
 from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.stream_coins import StreamCoins
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 log = logging.getLogger("makerd.venue.user")
@@ -100,7 +93,7 @@ class UserStream:
         self._paused = True
         self._held: list[tuple[str, object, int]] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._fill_coins = FillCoins(self._coins, legs)
+        self._stream_coins = StreamCoins(self._coins, legs)
         self._last_fill_ms = now_ns() // _NS_PER_MS
         self._tasks = tasks
         self._fill_repair_pending = False
@@ -273,9 +266,7 @@ class UserStream:
                 self._emit_funding(parse_user_fundings_message(data, ts_local=ts_local))
             elif channel == "orderUpdates":
                 for report in parse_order_updates(data, ts_local=ts_local):
-                    self._fill_coins.order_reported(report.venue_order_id, report.coin)
-                    if report.coin in self._coins and report.cloid is not None:
-                        self._on_order_update(report, report.cloid)
+                    self._on_order_report(report, ts_local)
         except FeedParseError as error:
             self._drop(channel, error.reason, ts_local)
             if channel == "userFills":
@@ -309,7 +300,7 @@ class UserStream:
     def _on_fills(self, data: object, ts_local: int) -> None:
         message = parse_user_fills_message(data, ts_local=ts_local)
         for fill in message.fills:
-            if (foreign := self._fill_coins.foreign(fill)) is not None:
+            if (foreign := self._stream_coins.fill_refusal(fill)) is not None:
                 # A snapshot's other coins are the account's history, not news; a live
                 # fill naming our coin with another coin's order may hide a real one.
                 if fill.coin in self._coins:
@@ -326,59 +317,15 @@ class UserStream:
             if payment.coin in self._coins:
                 self._emit(payment)
 
-    def _on_order_update(self, report: OrderStatusReported, cloid: str) -> None:
-        legs, now = self._legs, report.ts_local
-        if report.status is OrderStatus.OPEN:
-            new_leg = legs.is_new_leg(cloid, report.venue_order_id)
-            if legs.request_of(cloid) is None or not legs.opened(cloid, report.venue_order_id):
-                return  # not an order of this run, or already reported
-            if new_leg:
-                self._emit(
-                    OrderModified(
-                        cloid=cloid,
-                        venue_order_id=report.venue_order_id,
-                        price=report.price,
-                        size=report.size,
-                        ts_exchange=report.ts_exchange,
-                        ts_local=now,
-                    )
-                )
-            else:
-                self._emit(
-                    OrderAccepted(
-                        cloid=cloid,
-                        venue_order_id=report.venue_order_id,
-                        coin=report.coin,
-                        side=report.side,
-                        price=report.price,
-                        size=report.size,
-                        ts_exchange=report.ts_exchange,
-                        ts_local=now,
-                    )
-                )
+    def _on_order_report(self, report: OrderStatusReported, ts_local: int) -> None:
+        cloid = report.cloid
+        if cloid is not None and (refused := self._stream_coins.order_refusal(report.coin, cloid)):
+            self._drop("orderUpdates", DropReason.WRONG_COIN, ts_local, refused)
             return
-        if legs.is_old_leg(cloid, report.venue_order_id):
-            return  # the leg a modify replaced: the order itself lives on
-        if report.status is OrderStatus.CANCELLED:
-            reason = legs.cancel_reason(cloid)
-            if legs.finished(cloid):
-                self._emit(
-                    OrderCancelled(
-                        cloid=cloid, reason=reason, ts_exchange=report.ts_exchange, ts_local=now
-                    )
-                )
-        elif report.status is OrderStatus.FILLED:
-            legs.finished(cloid)  # the fills themselves come from userFills
-        elif report.status is OrderStatus.REJECTED and legs.finished(cloid):
-            self._emit(
-                OrderRejected(
-                    cloid=cloid,
-                    reason=report.reject_reason or RejectReason.OTHER,
-                    message=report.venue_status,
-                    ts_exchange=report.ts_exchange,
-                    ts_local=now,
-                )
-            )
+        self._stream_coins.order_reported(report.venue_order_id, report.coin)
+        if report.coin in self._coins and cloid is not None:
+            for event in order_events(report, cloid, self._legs):
+                self._emit(event)
 
     def _is_new(self, fill: OrderFilled) -> bool:
         if fill.trade_id in self._seen:

@@ -1,0 +1,81 @@
+"""An ``orderUpdates`` report of one of this run's orders, as protocol events.
+
+The exchange reports one order through the action's answer and this stream, in either
+order, and a modify gives the order a new oid (the old leg shows up as "canceled" under
+the same cloid): :class:`OrderLegs` says which report is news, so each event is emitted
+once.
+"""
+
+from __future__ import annotations
+
+from makerd.protocol.orders import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    OrderStatus,
+    RejectReason,
+)
+from makerd.venues.hyperliquid.parse import OrderStatusReported
+from makerd.venues.hyperliquid.state import OrderLegs
+
+OrderEvent = OrderAccepted | OrderModified | OrderCancelled | OrderRejected
+
+
+def order_events(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
+    """What ``report`` (of ``cloid``) tells that was not known; updates ``legs``."""
+    if report.status is OrderStatus.OPEN:
+        return _opened(report, cloid, legs)
+    if legs.is_old_leg(cloid, report.venue_order_id):
+        return []  # the leg a modify replaced: the order itself lives on
+    return _ended(report, cloid, legs)
+
+
+def _opened(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
+    new_leg = legs.is_new_leg(cloid, report.venue_order_id)
+    if legs.request_of(cloid) is None or not legs.opened(cloid, report.venue_order_id):
+        return []  # not an order of this run, or already reported
+    if new_leg:
+        modified = OrderModified(
+            cloid=cloid,
+            venue_order_id=report.venue_order_id,
+            price=report.price,
+            size=report.size,
+            ts_exchange=report.ts_exchange,
+            ts_local=report.ts_local,
+        )
+        return [modified]
+    accepted = OrderAccepted(
+        cloid=cloid,
+        venue_order_id=report.venue_order_id,
+        coin=report.coin,
+        side=report.side,
+        price=report.price,
+        size=report.size,
+        ts_exchange=report.ts_exchange,
+        ts_local=report.ts_local,
+    )
+    return [accepted]
+
+
+def _ended(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
+    """Cancelled, filled or rejected: news once (the fills themselves come from userFills)."""
+    if report.status is OrderStatus.CANCELLED:
+        reason = legs.cancel_reason(cloid)
+        if legs.finished(cloid):
+            cancelled = OrderCancelled(
+                cloid=cloid, reason=reason, ts_exchange=report.ts_exchange, ts_local=report.ts_local
+            )
+            return [cancelled]
+    elif report.status is OrderStatus.FILLED:
+        legs.finished(cloid)
+    elif report.status is OrderStatus.REJECTED and legs.finished(cloid):
+        rejected = OrderRejected(
+            cloid=cloid,
+            reason=report.reject_reason or RejectReason.OTHER,
+            message=report.venue_status,
+            ts_exchange=report.ts_exchange,
+            ts_local=report.ts_local,
+        )
+        return [rejected]
+    return []
