@@ -119,7 +119,8 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         seen.add(spec.coin)
     base = set(_quoting_problems(config))
     for index, spec in enumerate(config.coins):
-        own = _quoting_problems(dataclasses.replace(config, quoting=spec.quoting, coins=()))
+        alone = dataclasses.replace(config, coin=spec.coin, quoting=spec.quoting, coins=())
+        own = _quoting_problems(alone)  # its own coin: a lot rule names the coin it judged
         named = f" ({_name_of(spec.coin)})"
         problems.extend(f"coins[{index}].{p}{named}" for p in own if p not in base)
     return problems

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from makerd.daemon.exit_codes import EXIT_OK
 from tests.processes import MakerdProcess, write_config
+from tests.test_coins_wiring import problems_of
 
 APPLIED = r"event=config_reload result=applied "
 INVALID = r"event=config_reload result=invalid kept=running problems=(.*)"
@@ -47,3 +48,14 @@ def test_a_reload_of_one_coins_quoting_moves_that_coin_alone_and_a_bad_one_names
     assert "coins[1].quoting.levels" in problems, problems
     assert "ETH" in problems, f"the coin is not named: {problems}"
     assert eth_kept == ["4", "4", "4"], "the invalid section changed ETH's quotes"
+
+
+def test_an_entrys_order_size_under_the_sim_lot_names_that_entrys_coin_not_the_first() -> None:
+    eth = {"coin": "ETH", "quoting": {"order_size": 0.000001}}
+
+    problems = problems_of({"coins": ["BTC", eth]})
+
+    assert problems == (
+        "coins[1].quoting.order_size: 0.000001 rounds to zero lots of ETH"
+        " (lot 0.00001, sim.sz_decimals 5) (coin ETH)",
+    )
