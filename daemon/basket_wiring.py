@@ -39,13 +39,17 @@ def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
 
 
 def size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
-    """Each coin's ladder against its own lot (its own quoting section applied)."""
+    """Each coin's ladder against its own lot (its own quoting section applied), under
+    the path of its entry in ``coins`` when it has one: the top-level path sent the
+    operator to a section the coin's own order size overrides."""
+    entries = {spec.coin: index for index, spec in enumerate(config.coins)}
     problems = []
     for instrument in instruments:
         own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
         problem = lot_problem(own, instrument)
         if problem is not None:
-            problems.append(problem)
+            index = entries.get(instrument.coin)
+            problems.append(problem if index is None else f"coins[{index}].{problem}")
     return problems
 
 

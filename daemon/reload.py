@@ -14,10 +14,9 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from makerd.config.checks import lot_problem
 from makerd.config.loader import ConfigError, load_config
 from makerd.config.model import CoinSpec, MakerdConfig
-from makerd.daemon.basket_wiring import coin_quoting
+from makerd.daemon.basket_wiring import size_problems
 from makerd.protocol.instrument import Instrument
 
 HOT_SECTIONS = ("quoting", "order_manager", "risk")
@@ -51,13 +50,8 @@ def plan_reload(
         return ReloadPlan(file_config=None, applied=None, problems=error.problems, restart_only=())
     hot = {name: getattr(new_file, name) for name in HOT_SECTIONS}
     applied = dataclasses.replace(running, **hot, coins=_running_coins(running, new_file))
-    size_problems = tuple(
-        problem
-        for instrument in instruments
-        if (problem := lot_problem(_of_coin(applied, instrument.coin), instrument))
-    )
-    if size_problems:
-        return ReloadPlan(file_config=None, applied=None, problems=size_problems, restart_only=())
+    if problems := tuple(size_problems(applied, instruments)):
+        return ReloadPlan(file_config=None, applied=None, problems=problems, restart_only=())
     restart_only = tuple(
         field.name
         for field in dataclasses.fields(MakerdConfig)
@@ -74,10 +68,6 @@ def _running_coins(running: MakerdConfig, new_file: MakerdConfig) -> tuple[CoinS
     (a BTC order size of 0.001 under a top level sized for a cheap coin)."""
     fresh = {spec.coin: spec for spec in new_file.coin_specs()}
     return tuple(fresh.get(spec.coin, spec) for spec in running.coins)
-
-
-def _of_coin(config: MakerdConfig, coin: str) -> MakerdConfig:
-    return dataclasses.replace(config, quoting=coin_quoting(config, coin))
 
 
 def _restart_value(config: MakerdConfig, name: str) -> object:

@@ -6,7 +6,11 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from makerd.config.loader import load_config
+from makerd.config.model import MakerdConfig
 from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.reload import plan_reload
+from makerd.protocol.instrument import Instrument
 from tests.processes import MakerdProcess, write_config
 from tests.test_coins_wiring import problems_of
 
@@ -58,4 +62,30 @@ def test_an_entrys_order_size_under_the_sim_lot_names_that_entrys_coin_not_the_f
     assert problems == (
         "coins[1].quoting.order_size: 0.000001 rounds to zero lots of ETH"
         " (lot 0.00001, sim.sz_decimals 5) (coin ETH)",
+    )
+
+
+def test_a_reloaded_entrys_order_size_under_its_venue_lot_is_refused_under_that_entrys_path(
+    tmp_path: Path,
+) -> None:
+    # Live, a coin's lot comes from the venue's meta: only the start and a reload can judge it.
+    def live(eth_size: float) -> MakerdConfig:
+        eth = {"coin": "ETH", "quoting": {"order_size": eth_size}}
+        return load_config(
+            write_config(tmp_path / "live.yaml", {"mode": "live", "coins": ["BTC", eth]})
+        )
+
+    running = live(0.01)
+    path = tmp_path / "live.yaml"
+    live(0.00001)
+    instruments = (
+        Instrument(coin="BTC", asset_id=0, sz_decimals=5),
+        Instrument(coin="ETH", asset_id=1, sz_decimals=4),
+    )
+
+    plan = plan_reload(path=path, running=running, file_at_start=running, instruments=instruments)
+
+    assert plan.applied is None
+    assert plan.problems == (
+        "coins[1].quoting.order_size: 0.00001 rounds to zero lots of ETH (lot 0.0001)",
     )
