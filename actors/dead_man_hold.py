@@ -28,9 +28,13 @@ class DeadManHold:
             )
         self.lost = True
 
-    def switch_armed(self) -> list[object]:
-        """Quotes may stand again (from the next target on): nothing to send now."""
+    def switch_armed(self, *, stopped: bool) -> list[object]:
+        """Quotes may stand again (from the next target on): nothing to send now. Once
+        ``stopped`` none will, and the log must not say they resume."""
         if self.lost:
-            log.warning("event=quotes_resumed reason=dead_man_switch_armed")
+            if stopped:
+                log.info("event=dead_man_switch_rearmed while=stopped")
+            else:
+                log.warning("event=quotes_resumed reason=dead_man_switch_armed")
         self.lost = False
         return []

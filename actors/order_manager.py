@@ -160,7 +160,7 @@ class OrderManagerLogic:
             OrderRejected: self._on_rejected,
             ModifyRejected: self._on_modify_rejected,
             DeadManSwitchLost: self._on_dead_man_lost,
-            DeadManSwitchArmed: lambda _: self._dead_man.switch_armed(),
+            DeadManSwitchArmed: lambda _: self._dead_man.switch_armed(stopped=self._stopped),
             CancelRejected: self._on_cancel_rejected,
             OpenOrdersReported: lambda m: apply_report(
                 self.truth, self.orders, m, cancel_orphans=not self._stopped

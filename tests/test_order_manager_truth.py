@@ -7,12 +7,15 @@ counts what could be resting at the venue after every step.
 from __future__ import annotations
 
 import itertools
+import logging
+
+import pytest
 
 from makerd.actors.exposure import TRANSIENT_MARGIN
 from makerd.actors.order_manager import PENDING_TIMEOUT_NS, OrderManagerLogic
 from makerd.config.model import OrderManagerConfig
 from makerd.daemon.cloids import CloidFactory
-from makerd.protocol.control import TimerFired
+from makerd.protocol.control import StopTrading, TimerFired
 from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
@@ -259,6 +262,23 @@ def test_a_lost_dead_man_switch_pulls_quotes_until_it_is_armed_again() -> None:
     assert sum(len(c.cloids) for c in of_type(pulled, CancelOrders)) == 6
     assert while_lost == []
     assert len(back) == 1
+
+
+def test_a_dead_man_switch_armed_again_during_a_stop_does_not_say_quotes_resumed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A stop on a spent request budget lost the switch and armed it again: the log said
+    # "quotes_resumed" while makerd was stopping, and an operator read it as trading.
+    om = manager()
+    om.handle(report())
+    om.handle(DeadManSwitchLost(failures=3, message="refused", ts_local=T0 + S))
+    om.handle(StopTrading(reason="signal", flatten=False, ts_local=T0 + 2 * S))
+
+    with caplog.at_level(logging.INFO, logger="makerd.order_manager"):
+        om.handle(DeadManSwitchArmed(cancel_at_ns=T0 + 70 * S, ts_local=T0 + 3 * S))
+
+    assert "quotes_resumed" not in caplog.text
+    assert "dead_man_switch_rearmed" in caplog.text
 
 
 def test_a_failed_cancel_puts_the_order_in_doubt_and_blocks_new_orders_until_settled() -> None:
