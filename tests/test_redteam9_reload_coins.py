@@ -27,7 +27,7 @@ def test_a_reload_of_one_coins_quoting_moves_that_coin_alone_and_a_bad_one_names
 ) -> None:
     def coins(eth_levels: int) -> dict[str, object]:
         eth = {"coin": "ETH", "quoting": {"levels": eth_levels}}
-        return {"coins": ["BTC", eth], "quoting": {"levels": 3}, "status_interval_s": 0.3}
+        return {"coins": ["BTC", eth], "quoting": {"levels": 3}, "status_interval_s": 0.1}
 
     config = write_config(tmp_path / "coins.yaml", coins(1))
     run_args = ["run", "--state-dir", "state", "--metrics-port", "0", "--config", str(config)]
