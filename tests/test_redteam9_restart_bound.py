@@ -65,3 +65,38 @@ def test_open_orders_stay_bounded_per_coin_while_one_coins_order_manager_keeps_r
     assert set(restarted) == {"order_manager:ETH"}, restarted
     assert len(restarted) >= RESTARTS, restarted
     assert "event=coin_halted" not in makerd.text
+
+
+def test_one_coins_hung_order_manager_is_replaced_without_doubling_its_ladder(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = BasketTrader(
+        tmp_path,
+        venue_url,
+        faults={"hang_role": "order_manager:ETH", "hang_after_s": 3.0},
+        hyperliquid={"api_url": venue_url},  # fault drills only against a loopback venue
+    )
+    makerd = trader.start(tmp_path)
+    most = dict.fromkeys(COINS, 0)
+
+    def sample() -> dict[str, int]:
+        resting = trader.resting()
+        for coin, n in resting.items():
+            most[coin] = max(most[coin], n)
+        return resting
+
+    wait_until(lambda: min(sample().values()) >= 2, timeout_s=40, process=makerd)
+    wait_until(
+        lambda: "event=child_restarted role=order_manager:ETH" in makerd.text and bool(sample()),
+        timeout_s=30,
+        step_s=0.02,
+        process=makerd,
+    )
+    wait_until(lambda: sample()["ETH"] >= 2, timeout_s=20, step_s=0.02, process=makerd)
+    makerd.signal(signal.SIGTERM)
+    code = makerd.finish()
+
+    assert code == EXIT_OK, makerd.text[-3000:]
+    assert "kind=hung" in makerd.text
+    assert all(n <= COIN_BOUND for n in most.values()), most
+    assert trader.resting() == dict.fromkeys(COINS, 0)
