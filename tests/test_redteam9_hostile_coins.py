@@ -16,8 +16,12 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.test_frame_boundary_e2e import _scrape
 from tests.test_hl_live_e2e import fault, wait_until
-from tests.test_redteam9_kill_coins import SWEPT, BookedBasket
-from tests.test_redteam9_stream_drop import assert_booked_once_per_coin
+from tests.test_redteam9_kill_coins import (
+    SWEPT,
+    BookedBasket,
+    assert_booked_once_per_coin,
+    wait_booked,
+)
 
 HOSTILE = 120
 
@@ -46,13 +50,8 @@ def test_hostile_user_frames_among_two_coins_fills_are_dropped_and_the_fills_boo
     armed = requests.post(f"{venue_url}/_debug/faults", json={"malformed_frames": spec}, timeout=5)
     for coin in SWEPT:
         fault(venue_url, {"sweep": {"user": trader.address, "side": "buy", "coin": coin}})
-    swept = trader.venue_trades()
     wait_until(lambda: _malformed(venue_url)["pending"] == 0, timeout_s=30, process=makerd)
-    wait_until(
-        lambda: all(set(swept[c]) <= set(trader.journal_trades()[c]) for c in SWEPT),
-        timeout_s=30,
-        process=makerd,
-    )
+    wait_booked(trader, makerd)
     wait_until(lambda: sum(_scrape(port).values()) >= HOSTILE, timeout_s=20, process=makerd)
     dropped = _scrape(port)
     makerd.signal(signal.SIGTERM)

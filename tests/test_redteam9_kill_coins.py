@@ -4,9 +4,10 @@ each coin's journal position is the venue's."""
 
 from __future__ import annotations
 
+import random
 import signal
 import sqlite3
-from collections import Counter
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from tests.processes import MakerdProcess
 from tests.test_coins_live import COINS, BasketTrader
 from tests.test_hl_live_e2e import fault, wait_until
 
@@ -63,6 +65,27 @@ class BookedBasket(BasketTrader):
         return booked + sum((Decimal(size) for (size,) in adjusted), Decimal(0))
 
 
+def wait_booked(trader: BookedBasket, makerd: MakerdProcess) -> None:
+    """Until every fill the venue has made for the account so far is in the journal."""
+    made = trader.venue_trades()
+    wait_until(
+        lambda: all(set(made[c]) <= set(trader.journal_trades()[c]) for c in COINS),
+        timeout_s=30,
+        process=makerd,
+    )
+
+
+def assert_booked_once_per_coin(trader: BookedBasket, output: str) -> None:
+    """Every coin's venue fills in the journal once each (a repeat would show in the
+    sorted lists), its position the venue's, and no adjustment hiding a lost fill."""
+    journal, venue = trader.journal_trades(), trader.venue_trades()
+    for coin in COINS:
+        assert journal[coin] == venue[coin], f"{coin}\n{output[-3000:]}"
+        assert trader.coin_journal_position(coin) == trader.coin_venue_position(coin), coin
+    with sqlite3.connect(trader.state / "journal.sqlite") as db:
+        assert list(db.execute("SELECT coin, size FROM position_adjustments")) == []
+
+
 def test_fills_of_two_coins_made_around_a_sigkill_are_booked_once_after_the_restart(
     tmp_path: Path, venue_url: str
 ) -> None:
@@ -79,20 +102,38 @@ def test_fills_of_two_coins_made_around_a_sigkill_are_booked_once_after_the_rest
     assert all(swept[coin] for coin in SWEPT), swept
 
     second = trader.start(tmp_path)
-    wait_until(
-        lambda: all(set(swept[c]) <= set(trader.journal_trades()[c]) for c in SWEPT),
-        timeout_s=30,
-        process=second,
-    )
+    wait_booked(trader, second)
     second.signal(signal.SIGTERM)
     code = second.finish()
 
     assert code == EXIT_OK, second.text
-    journal, venue = trader.journal_trades(), trader.venue_trades()
-    for coin in COINS:
-        twice = [trade for trade, n in Counter(journal[coin]).items() if n > 1]
-        assert twice == [], f"{coin} booked more than once: {twice}"
-        assert journal[coin] == venue[coin], coin
-        assert trader.coin_journal_position(coin) == trader.coin_venue_position(coin), coin
-    with sqlite3.connect(trader.state / "journal.sqlite") as db:
-        assert list(db.execute("SELECT coin, size FROM position_adjustments")) == []
+    assert_booked_once_per_coin(trader, second.text)
+
+
+def test_five_sigkills_among_sweeps_of_two_coins_leave_every_fill_booked_once(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = BookedBasket(tmp_path, venue_url)
+    draw = random.Random(5)  # fixed: the same kills and sweeps every run
+    pause = threading.Event()  # never set: timed waits, not sleeps
+    for cycle in range(5):
+        run = trader.start(tmp_path)
+        wait_until(lambda: min(trader.resting().values()) >= 2, timeout_s=40, process=run)
+        side = draw.choice(["buy", "sell"])
+        for coin in SWEPT:  # the kill lands among the fills and their pushes
+            fault(venue_url, {"sweep": {"user": trader.address, "side": side, "coin": coin}})
+            pause.wait(draw.random() * 0.3)
+        if cycle % 2:
+            pause.wait(draw.random() * 0.5)
+        run.signal(signal.SIGKILL)
+        run.finish()
+        down = {"user": trader.address, "side": draw.choice(["buy", "sell"])}
+        fault(venue_url, {"sweep": {**down, "coin": draw.choice(SWEPT)}})
+    last = trader.start(tmp_path)
+    swept = trader.venue_trades()
+    wait_booked(trader, last)
+    last.signal(signal.SIGTERM)
+
+    assert last.finish() == EXIT_OK, last.text[-3000:]
+    assert all(len(swept[coin]) >= 5 for coin in SWEPT), swept
+    assert_booked_once_per_coin(trader, last.text)

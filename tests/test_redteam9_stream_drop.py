@@ -5,7 +5,6 @@ booked once, for its own coin, and each coin's journal position is the venue's."
 from __future__ import annotations
 
 import signal
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +14,13 @@ import pytest
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
-from tests.test_coins_live import COINS
 from tests.test_hl_live_e2e import fault, wait_until
-from tests.test_redteam9_kill_coins import SWEPT, BookedBasket
+from tests.test_redteam9_kill_coins import (
+    SWEPT,
+    BookedBasket,
+    assert_booked_once_per_coin,
+    wait_booked,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,23 +46,10 @@ def _sweep_both_while_the_stream_is_down(
     threading.Event().wait(float(str(limit.get("rate_limit_for_s", 0))))
     swept = trader.venue_trades()
     assert all(swept[coin] for coin in SWEPT), swept
-    wait_until(
-        lambda: all(set(swept[c]) <= set(trader.journal_trades()[c]) for c in SWEPT),
-        timeout_s=30,
-        process=makerd,
-    )
+    wait_booked(trader, makerd)
     makerd.signal(signal.SIGTERM)
     assert makerd.finish() == EXIT_OK, makerd.text
     return trader, makerd.text
-
-
-def assert_booked_once_per_coin(trader: BookedBasket, output: str) -> None:
-    journal, venue = trader.journal_trades(), trader.venue_trades()
-    for coin in COINS:
-        assert journal[coin] == venue[coin], f"{coin}\n{output[-3000:]}"
-        assert trader.coin_journal_position(coin) == trader.coin_venue_position(coin), coin
-    with sqlite3.connect(trader.state / "journal.sqlite") as db:
-        assert list(db.execute("SELECT coin, size FROM position_adjustments")) == []
 
 
 def test_two_coins_fills_made_while_the_user_stream_is_down_are_booked_once(

@@ -16,8 +16,12 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.processes import MakerdProcess
 from tests.test_hl_live_e2e import fault, wait_until
-from tests.test_redteam9_kill_coins import SWEPT, BookedBasket
-from tests.test_redteam9_stream_drop import assert_booked_once_per_coin
+from tests.test_redteam9_kill_coins import (
+    SWEPT,
+    BookedBasket,
+    assert_booked_once_per_coin,
+    wait_booked,
+)
 
 
 def _restarted(makerd: MakerdProcess, times: int) -> bool:
@@ -51,12 +55,7 @@ def test_fills_of_two_coins_around_fill_tracker_crashes_are_booked_once(
         wait_until(
             lambda: min(trader.resting()[c] for c in SWEPT) >= 2, timeout_s=20, process=makerd
         )
-    swept = trader.venue_trades()
-    wait_until(
-        lambda: all(set(swept[c]) <= set(trader.journal_trades()[c]) for c in SWEPT),
-        timeout_s=30,
-        process=makerd,
-    )
+    wait_booked(trader, makerd)
     makerd.signal(signal.SIGTERM)
     code = makerd.finish()
 
