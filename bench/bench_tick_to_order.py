@@ -18,7 +18,9 @@ order command's ``ts_local`` is that frame's receive time), and stamps on the wa
   telling the others and the observer, the quoter's wake-up, the GIL)
 - quoter: → ``QuoteTarget`` routed (model, legalize)
 - order manager: → the first order command handed to the venue (hand-off, diff, bound)
-- venue adapter: → signing starts (hand-off to the I/O loop, the gateway builds the action)
+- to I/O thread: → the I/O loop's thread takes the command (``call_soon_threadsafe``, the
+  loop's wake-up, the GIL: the order manager's thread still routing the target's changes)
+- venue adapter: → signing starts (the command's task starts, the gateway builds the action)
 - signing: → signed
 - send: → the request's bytes handed to the socket (JSON body, HTTP client)
 
@@ -73,6 +75,7 @@ STAGES = (
     "to quoter",
     "quoter",
     "order manager",
+    "to I/O thread",
     "venue adapter",
     "signing",
     "send",
@@ -85,6 +88,7 @@ _ROUTED = {
     CancelOrders: "order manager",
 }
 _SENT = {
+    SendStage.TAKEN: "to I/O thread",
     SendStage.SIGNING: "venue adapter",
     SendStage.SIGNED: "signing",
     SendStage.WRITTEN: "send",

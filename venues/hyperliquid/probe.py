@@ -14,6 +14,8 @@ from typing import Protocol
 
 
 class SendStage(Enum):
+    TAKEN = "taken"
+    """The I/O loop's thread took the command from the thread that decided it."""
     SIGNING = "signing"
     """The action is built and about to be signed."""
     SIGNED = "signed"

@@ -24,6 +24,8 @@ from makerd.protocol.account import OrderFilled, RepairFills
 from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import (
+    CancelOrders,
+    ModifyOrders,
     OpenOrdersReported,
     OrderAccepted,
     OrderModified,
@@ -41,7 +43,7 @@ from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import resolve_instrument
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
-from makerd.venues.hyperliquid.probe import SendProbe
+from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.recording import market_recorder
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -171,6 +173,7 @@ class HyperliquidVenue:
             else None
         )
         self._rest = RestClient(self._api_url, self.budget, probe=probe, posts=self._posts)
+        self._probe = probe
         self._legs = OrderLegs()
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
         self._batches = PlaceBatcher()
@@ -273,6 +276,10 @@ class HyperliquidVenue:
             await self._rest.close()
 
     def _execute(self, command: VenueCommand) -> None:
+        if self._probe is not None and isinstance(
+            command, PlaceOrders | ModifyOrders | CancelOrders
+        ):
+            self._probe.stamp(SendStage.TAKEN, command.ts_local)
         if isinstance(command, PlaceOrders) and len(self._coins) > 1:
             if self._batches.add(command):
                 self._io.call_soon(self._place_batches)  # after what is already queued
