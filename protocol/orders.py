@@ -292,8 +292,7 @@ class ModifyRejected:
     ts_exchange: int
     ts_local: int
     retry_after_ns: int = 0
-    """For a rate-limit refusal: how long the venue's request budget refuses new risk from
-    now (0 = the venue did not say)."""
+    """As :attr:`OrderRejected.retry_after_ns`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
