@@ -196,9 +196,8 @@ class SweepOrders:
     still has and its position (an ``OpenOrdersReported`` and a ``PositionReported`` per
     coin, asked after this command was sent).
 
-    One command for every coin, so that a venue whose answer lists a whole account can
-    ask once for all of them: a stop asking coin by coin spent the request budget it
-    needed to confirm.
+    One command for every coin, so a venue whose answer lists a whole account asks once
+    for all (a stop asking coin by coin spent the budget it needed to confirm).
     """
 
     coins: tuple[str, ...]
