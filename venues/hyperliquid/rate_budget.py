@@ -6,6 +6,10 @@ The per-address request count is the exchange's (``userRateLimit``): it is only 
 here, from the last query plus the actions sent since, so it can be shown and acted on.
 A rate-limit answer from the exchange starts a growing backoff.
 
+Callers that wait are served in order of arrival within their priority: a small query
+never overtakes a listing that has waited longer for the refill, so on a tight budget the
+account's truth is not starved by the lighter reads asked after it.
+
 Requests come in three priorities (:class:`Priority`). New risk (placements, modifies)
 never waits: when the budget says "not now" it is refused at once, so nothing queues up
 to be replayed in a burst at stale prices later. Account queries (the fills repair, open
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from enum import Enum
 from typing import Final
@@ -55,6 +60,13 @@ def action_weight(batch_length: int) -> int:
     return 1 + batch_length // 40
 
 
+class _Turn:
+    """One caller's place in its priority's queue; woken when it reaches the front."""
+
+    def __init__(self) -> None:
+        self.at_front = asyncio.Event()
+
+
 class RateBudget:
     """The local IP weight bucket, the exchange-imposed backoff and the address budget.
 
@@ -81,6 +93,8 @@ class RateBudget:
         self.rate_limited_total = 0
         self._address_limit: UserRateLimit | None = None
         self._address_sent_since_query = 0
+        self._queues: dict[Priority, deque[_Turn]] = {priority: deque() for priority in Priority}
+        self._granted: Priority | None = None
 
     @property
     def weight_left(self) -> float:
@@ -113,15 +127,48 @@ class RateBudget:
         return wait_s
 
     async def acquire(self, weight: int, *, priority: Priority) -> None:
-        """Wait until ``weight`` may be spent, then spend it."""
-        while (wait_s := self.try_spend(weight, priority=priority)) > 0:
-            await asyncio.sleep(wait_s)
+        """Wait for ``weight`` behind the callers of ``priority`` already waiting, then
+        spend it."""
+        if self._granted is priority:
+            self._granted = None
+            if self.try_spend(weight, priority=priority) <= 0:
+                return
+        await self._turn(weight, priority)
+        self.try_spend(weight, priority=priority)
 
     async def wait_for(self, weight: int, *, priority: Priority) -> None:
-        """Wait until ``weight`` may be spent, spending nothing. A caller that goes on to
-        :meth:`acquire` without awaiting anything else in between gets it at once."""
-        while (wait_s := self.seconds_until(weight, priority=priority)) > 0:
-            await asyncio.sleep(wait_s)
+        """Wait as :meth:`acquire` does, spending nothing. A caller that goes on to
+        :meth:`acquire` without awaiting anything else in between gets it at once: the turn
+        it waited for is kept for that call until the loop runs anything else."""
+        await self._turn(weight, priority)
+        self._granted = priority
+        asyncio.get_running_loop().call_soon(self._expire_grant, priority)
+
+    def _expire_grant(self, priority: Priority) -> None:
+        if self._granted is priority:
+            self._granted = None
+
+    async def _turn(self, weight: int, priority: Priority) -> None:
+        """Return when ``weight`` may be spent at once and no earlier caller of ``priority``
+        still waits. The caller must spend (or give up) before it next awaits."""
+        queue = self._queues[priority]
+        if not queue and self.seconds_until(weight, priority=priority) <= 0:
+            return
+        turn = _Turn()
+        queue.append(turn)
+        try:
+            while True:
+                if queue[0] is not turn:
+                    await turn.at_front.wait()
+                elif (wait_s := self.seconds_until(weight, priority=priority)) > 0:
+                    await asyncio.sleep(wait_s)
+                else:
+                    return
+        finally:
+            was_front = queue[0] is turn
+            queue.remove(turn)
+            if was_front and queue:
+                queue[0].at_front.set()
 
     def record_action(self, items: int) -> None:
         """An action of ``items`` orders/cancels went out (address budget counts items)."""
