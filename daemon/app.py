@@ -25,7 +25,8 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.ack_latencies import AckLatencyLog
 from makerd.daemon.basket import Basket
 from makerd.daemon.control_desk import AnswerBox, DeskParts, open_control
-from makerd.daemon.control_server import ControlSocketError
+from makerd.daemon.control_server import ControlSocketError, socket_file_problem
+from makerd.daemon.control_socket import socket_path
 from makerd.daemon.exit_codes import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -194,7 +195,7 @@ class MakerdRun:
             return f"cannot be created ({error.strerror})"
         if not os.access(self._state_dir, os.W_OK | os.X_OK):
             return "is not writable"
-        return None
+        return socket_file_problem(socket_path(self._state_dir))
 
     def _run_session(
         self, journal: Journal, session_id: int, venue: ProcessVenue, duration_s: float | None

@@ -42,6 +42,20 @@ class ControlSocketError(Exception):
     """The control socket cannot be opened; the message says why, for the operator."""
 
 
+def socket_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be taken over as the control socket, or None (absent, or a
+    socket or link a crashed run left). Checked before the exchange is touched."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"cannot inspect {path}: {error.strerror}"
+    if stat.S_ISSOCK(status.st_mode) or stat.S_ISLNK(status.st_mode):
+        return None
+    return f"{path} exists and is not a socket; move it out of the state directory"
+
+
 class BadRequestError(ValueError):
     """The request is not one line of JSON naming a command."""
 
@@ -100,18 +114,12 @@ class ControlServer:
             self._wake = None
 
     def _remove_stale(self) -> None:
-        try:
-            status = os.lstat(self.path)
-        except FileNotFoundError:
-            return
-        except OSError as error:
-            raise ControlSocketError(f"cannot inspect {self.path}: {error.strerror}") from None
-        if not (stat.S_ISSOCK(status.st_mode) or stat.S_ISLNK(status.st_mode)):
-            raise ControlSocketError(
-                f"{self.path} exists and is not a socket; move it out of the state directory"
-            )
-        log.info("event=control_socket_replaced path=%s reason=stale", self.path)
-        self.path.unlink()
+        problem = socket_file_problem(self.path)
+        if problem is not None:
+            raise ControlSocketError(problem)
+        if self.path.is_symlink() or self.path.exists():
+            log.info("event=control_socket_replaced path=%s reason=stale", self.path)
+            self.path.unlink()
 
     def _serve(self) -> None:
         assert self._listener is not None

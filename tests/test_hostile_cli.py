@@ -63,6 +63,7 @@ LINES = [
     run("--state-dir", "/etc/passwd/state", expect="a parent of it is not a directory"),
     run("--state-dir", "{foreign}", expect="not an SQLite database"),
     run("--state-dir", "{journal_dir}", expect="journal.sqlite that is not a regular file"),
+    run("--state-dir", "{socket_file_dir}", expect="control.sock exists and is not a socket"),
     run("--state-dir", "", expect="--state-dir"),
     run("--loud", expect="unrecognized arguments: --loud"),
     Line(("report", "--session", str(10**23)), "--session"),
@@ -110,7 +111,17 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcomes]:
     (foreign / "journal.sqlite").write_text("root:x:0:0:root:/root:/bin/sh\n")
     journal_dir = tmp / "journal-dir"
     (journal_dir / "journal.sqlite").mkdir(parents=True)
-    places = {"tmp": str(tmp), "foreign": str(foreign), "journal_dir": str(journal_dir)}
+    # A regular file where the control socket goes: before, makerd built the venue (asking
+    # the exchange for its instruments) and journaled a session before it found out.
+    socket_file_dir = tmp / "socket-file"
+    socket_file_dir.mkdir()
+    (socket_file_dir / "control.sock").write_text("not a socket\n")
+    places = {
+        "tmp": str(tmp),
+        "foreign": str(foreign),
+        "journal_dir": str(journal_dir),
+        "socket_file_dir": str(socket_file_dir),
+    }
     listener = ConnectionCounter()
     env = {"MAKERD_PRIVATE_KEY": VALID_KEY}
 
