@@ -193,8 +193,8 @@ class OrderManagerLogic:
         question per coin would wait for the same request budget at the same priority."""
         if self._stopped:
             return []
-        self.truth.asked(now_ns)
-        return [RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns)]
+        again = self.truth.asked(now_ns)
+        return [RequestAccountSnapshot(coin=self._instrument.coin, ts_local=now_ns, again=again)]
 
     def _on_acknowledged(self, event: OrderAccepted | OrderModified) -> list[object]:
         if self.orders.get(event.cloid) is None:

@@ -36,6 +36,7 @@ class VenueTruth:
         self._clean = False
         self._why_dirty = "start"
         self._asked_ns: int | None = None
+        self._awaiting_answer = False
         self._retry_ns = self._timing.first_retry_ns
         self._last_clean_ns: int | None = None
         self.dirty_reports = 0
@@ -55,12 +56,17 @@ class VenueTruth:
             self._asked_ns = None
         self._clean = False
         self._why_dirty = why
+        self._awaiting_answer = False
 
-    def asked(self, now_ns: int) -> None:
+    def asked(self, now_ns: int) -> bool:
+        """Whether this asks again: the last question is neither answered nor doubted since."""
+        again, self._awaiting_answer = self._awaiting_answer, True
         self._asked_ns = now_ns
+        return again
 
     def reported(self, *, orphans: bool, in_doubt: bool, now_ns: int) -> None:
         """A venue report was applied; it is clean when it leaves nothing unexplained."""
+        self._awaiting_answer = False
         if orphans or in_doubt:
             self.dirty_reports += 1
             self._clean = False

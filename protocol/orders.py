@@ -211,6 +211,8 @@ class RequestAccountSnapshot:
 
     coin: str
     ts_local: int
+    again: bool = False
+    """A retry with nothing learnt since: an answer already on its way serves it too."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,9 +18,10 @@ from makerd.protocol.account import PositionReported
 from makerd.protocol.orders import OpenOrdersReported
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
-from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.account_queries import AccountQueries, AccountSnapshot
 from makerd.venues.hyperliquid.rate_budget import RateBudget
 from makerd.venues.hyperliquid.rest import RestClient
+from tests.test_hl_live_e2e import fault
 
 COINS = ("BTC", "ETH", "xyz:TSLA")
 GTC: Any = {"limit": {"tif": "Gtc"}}
@@ -76,3 +77,40 @@ def test_three_coins_on_two_dexes_cost_two_queries_of_each_kind(venue: VenueThre
     assert all(report.coin == coin for coin, report in orders.items())
     assert {coin: p.position for coin, p in positions.items()} == dict.fromkeys(COINS, Decimal(0))
     assert weight == 2 * OPEN_ORDERS_WEIGHT + 2 * POSITION_WEIGHT, "one query per dex, not per coin"
+
+
+def test_a_question_asked_again_while_its_answer_is_on_its_way_spends_nothing(
+    venue: VenueThread,
+) -> None:
+    # On a tight budget a snapshot takes seconds, and the order manager asks again on a
+    # timer. Each retry used to start queries of its own, which kept the budget at the
+    # query reserve, under what a new order needs, long after a rate limit had ended.
+    user = eth_account.Account.create().address.lower()
+
+    async def asking() -> tuple[list[AccountSnapshot | None], int, int]:
+        budget = RateBudget(weight_per_minute=600)
+        rest = RestClient(venue.url, budget, timeout_s=5.0)
+        await rest.open()
+        try:
+            queries = AccountQueries(rest, user=user, now_ns=time.time_ns)
+            first = asyncio.create_task(queries.fresh_snapshot("BTC"))
+            await asyncio.sleep(0.3)  # its listing has left and waits for the venue
+            retried = await queries.fresh_snapshot("BTC", again=True)
+            retry_spent = budget.weight_spent
+            new_question = await queries.fresh_snapshot("BTC")
+            answers = [await first, retried, new_question]
+        finally:
+            await rest.close()
+        return answers, retry_spent, budget.weight_spent
+
+    fault(venue.url, {"delay_info_s": 1.0, "delay_for_s": 10})
+    try:
+        (first, retried, new_question), retry_spent, spent = asyncio.run(asking())
+    finally:
+        fault(venue.url, {"clear": True})
+
+    assert first is not None
+    assert new_question is not None
+    assert retried is None, "the answer on its way serves the question asked again"
+    assert retry_spent == OPEN_ORDERS_WEIGHT, "the retry added no query to the first's listing"
+    assert spent == 2 * (OPEN_ORDERS_WEIGHT + POSITION_WEIGHT), "a new question asks afresh"

@@ -300,3 +300,28 @@ def test_a_failed_cancel_puts_the_order_in_doubt_and_blocks_new_orders_until_set
     assert of_type(after, RequestAccountSnapshot)
     assert blocked == []
     assert len(settled) == 1
+
+
+def test_an_unanswered_question_is_asked_again_as_such_and_a_new_doubt_asks_afresh() -> None:
+    # The venue may join a question asked again to the answer already on its way; only a
+    # question with something learnt since (a cancel refused) needs queries of its own.
+    om = manager()
+    first = of_type(om.start(T0), RequestAccountSnapshot)
+    retries = [
+        ask
+        for ts in range(T0, T0 + 4 * S, 100 * MS)
+        for ask in of_type(om.handle(TimerFired(ts_local=ts)), RequestAccountSnapshot)
+    ]
+    om.handle(report(ts=T0 + 4 * S))
+    placed_first = placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 4 * S)))
+    accept(om, placed_first, T0 + 4 * S)
+    om.handle(target([], [], ts=T0 + 5 * S))
+    refused = CancelRejected(
+        cloid=placed_first[0], message="429", ts_exchange=T0 + 5 * S, ts_local=T0 + 5 * S
+    )
+    after_doubt = of_type(om.handle(refused), RequestAccountSnapshot)
+
+    assert [ask.again for ask in first] == [False]
+    assert retries
+    assert all(ask.again for ask in retries)
+    assert [ask.again for ask in after_doubt] == [False]

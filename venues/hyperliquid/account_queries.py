@@ -71,6 +71,8 @@ class AccountQueries:
         self.user = user
         self._now_ns = now_ns
         self._waiting: dict[Priority, _SnapshotBatch] = {}
+        self._answering: list[_SnapshotBatch] = []
+        """Batches whose queries have left: what they answer, a question asked again gets."""
         self.snapshots_joined = 0
         """Snapshot questions answered by one that was still waiting its turn."""
         self._margin_turn = 0
@@ -78,10 +80,14 @@ class AccountQueries:
         """Each perp dex's last margin reading (see :meth:`margin`)."""
 
     async def fresh_snapshot(
-        self, coin: str, *, priority: Priority = Priority.QUERY
+        self, coin: str, *, priority: Priority = Priority.QUERY, again: bool = False
     ) -> AccountSnapshot | None:
         """A snapshot whose queries leave after this call, or None when the same question
-        (coin and priority) already waits its turn: that one answers both.
+        (coin and priority) already waits its turn: that one answers both. A question
+        asked ``again`` (nothing learnt since it was first asked) is also None while an
+        answer for the coin is on its way: on a tight budget a snapshot takes seconds, and
+        each retry that started queries of its own held the budget at the query reserve,
+        where no new order could be placed, for tens of seconds after a rate limit.
 
         Questions about other coins asked while one waits its turn (the loop's next step,
         or request budget) join it: one listing and one position query per perp dex
@@ -89,6 +95,9 @@ class AccountQueries:
         asked during a rate limit waited with its own queries; when the limit lifted they
         drained the budget one after another for long enough to keep new quotes out.
         """
+        if again and any(coin in batch.coins for batch in self._answering):
+            self.snapshots_joined += 1
+            return None
         batch = self._waiting.get(priority)
         if batch is not None:
             self.snapshots_joined += 1
@@ -104,7 +113,11 @@ class AccountQueries:
                 await self.wait_turn(priority=priority)
             finally:
                 del self._waiting[priority]
-            answers = await self._snapshots(batch.coins, priority)
+            self._answering.append(batch)
+            try:
+                answers = await self._snapshots(batch.coins, priority)
+            finally:
+                self._answering.remove(batch)
         except BaseException as error:
             if len(batch.coins) > 1:  # the others wait for this answer: they share its fate
                 if isinstance(error, asyncio.CancelledError):

@@ -129,7 +129,7 @@ class OrderGateway:
         elif isinstance(command, SweepOrders):
             await self._sweeper.sweep(command)
         elif isinstance(command, RequestAccountSnapshot):
-            await self.report_account(command.coin)
+            await self.report_account(command.coin, again=command.again)
         elif isinstance(command, RequestMargin):
             self._emit(await self._queries.margin(tuple(self._instruments)))
         elif isinstance(command, ArmDeadManSwitch):
@@ -148,11 +148,14 @@ class OrderGateway:
         known = None if request is None else self._instruments.get(request.coin)
         return known or self._instrument
 
-    async def report_account(self, coin: str) -> None:
+    async def report_account(self, coin: str, *, again: bool = False) -> None:
         """Open orders then position, as the order_manager and fill_tracker expect; nothing
-        when the same question still waits for budget (its answer serves this one too)."""
+        when the same question still waits for budget, or is asked ``again`` while its
+        answer is on its way (that answer serves this one too)."""
         mark = self.unsettled.mark()
-        snapshot = await self._queries.fresh_snapshot(coin, priority=self._truth_priority())
+        snapshot = await self._queries.fresh_snapshot(
+            coin, priority=self._truth_priority(), again=again
+        )
         if snapshot is not None:
             report = snapshot.open_orders
             unsettled = self.unsettled.orders_at(coin, report.ts_local, mark)
