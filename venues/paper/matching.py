@@ -45,6 +45,11 @@ REDUCE_ONLY_CANCEL_REASON = CancelReason.RISK
 """A resting reduce-only order the venue cancels because the position it reduced is gone."""
 
 
+MODIFY_REFUSED_CANCEL_REASON = CancelReason.RISK
+"""The old order a refused modify took off the book: live, the stream reports it cancelled
+by nobody's request, which the venue layer names RISK."""
+
+
 class MatchingEngine:
     """Our orders against the public book: queue, fills, fees, position."""
 
@@ -108,7 +113,7 @@ class MatchingEngine:
             order.side, amendment.price, amendment.size, order.tif, order.reduce_only
         )
         if refusal is not None:
-            return [self._replies.modify_rejected(amendment.cloid, refusal, at_ns)]
+            return self._refused_modify(order, refusal, at_ns)
         size = self._clip_reduce_only(order.side, amendment.size, order.reduce_only)
         order.venue_order_id = next(self._order_ids)
         if amendment.price == order.price and size <= order.size:
@@ -119,6 +124,18 @@ class MatchingEngine:
         order.price, order.size = amendment.price, size
         order.priority, order.effective_ns = next(self._priorities), at_ns
         return [self._replies.modified(order, at_ns), *self._execute(order, at_ns)]
+
+    def _refused_modify(
+        self, order: RestingOrder, refusal: rules.Rejection, at_ns: int
+    ) -> list[PaperEvent]:
+        """A modify is cancel-and-replace at the venue: the old order is gone by the time
+        the new one is refused. A tick, lot or notional refusal never reaches the venue (the
+        live order path refuses it before sending), so that order rests as it did."""
+        rejected = self._replies.modify_rejected(order.cloid, refusal, at_ns)
+        if refusal[0] in rules.REFUSED_BEFORE_SENDING:
+            return [rejected]
+        self.orders.remove(order.cloid)
+        return [rejected, self._replies.cancelled(order.cloid, MODIFY_REFUSED_CANCEL_REASON, at_ns)]
 
     def cancel(self, cloid: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
         if self.orders.remove(cloid) is None and self.triggers.remove(cloid) is None:

@@ -25,6 +25,10 @@ PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference p
 
 Rejection = tuple[RejectReason, str]
 
+REFUSED_BEFORE_SENDING = frozenset({RejectReason.TICK, RejectReason.LOT, RejectReason.MIN_NOTIONAL})
+"""What live makerd refuses itself, before an order or modify leaves for the exchange
+(``Instrument.check_order`` in the order path): such a modify cancels nothing."""
+
 
 def min_notional_text(instrument: Instrument) -> str:
     return f"Order must have minimum value of ${plain(instrument.min_notional)}."
