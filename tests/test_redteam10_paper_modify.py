@@ -34,7 +34,7 @@ from tests.kit import BTC, T0, S, snapshot, target
 from tests.paper_parity_kit import Twins, request, still_venue
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def venue_url() -> Iterator[str]:
     with still_venue(seed=101) as url:
         yield url

@@ -28,6 +28,7 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.risk import MarginReported
 from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.paper.replies import PaperEvent
 
 T = TypeVar("T")
@@ -117,6 +118,10 @@ class PaperBasket:
         """``coin_of_cloid`` routes a cancel or modify by client id (None: one coin)."""
         self.exchanges = dict(exchanges)
         self._start = paper.account_value_usd
+        # Every coin's orders are checked against one account's margin, as at the venue.
+        account = PaperAccount(paper.account_value_usd)
+        for exchange in self.exchanges.values():
+            exchange.join_account(account)
         self._split = CoinSplit(tuple(exchanges), coin_of_cloid=coin_of_cloid or _no_coin)
 
     def journal_as(self, session_id: int) -> None:

@@ -35,6 +35,7 @@ from makerd.protocol.orders import (
     VenueCommand,
 )
 from makerd.venues.paper.latency import ConstantLatency, OrderLatency
+from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.paper.matching import MatchingEngine
 from makerd.venues.paper.replies import PaperEvent
 
@@ -99,6 +100,11 @@ class PaperExchange:
         if not outbox:
             return pending[0][0]
         return min(pending[0][0], outbox[0][0])
+
+    def join_account(self, account: PaperAccount) -> None:
+        """Share ``account`` with other coins' exchanges: one account's margin (before
+        any order)."""
+        self._engine.join_account(account)
 
     def journal_as(self, session_id: int) -> None:
         """Mint trade ids for journal session ``session_id`` (see the engine's)."""

@@ -25,7 +25,14 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook
-from makerd.venues.paper.margin import paper_margin
+from makerd.venues.paper.checks import OrderChecks, Proposed
+from makerd.venues.paper.margin import (
+    CoinMargin,
+    PaperAccount,
+    paper_leverage,
+    paper_margin,
+    position_figures,
+)
 from makerd.venues.paper.position import PaperPosition
 from makerd.venues.paper.queue import ZERO, OwnOrders, RestingOrder
 from makerd.venues.paper.queue_models import queue_estimate
@@ -63,6 +70,16 @@ class MatchingEngine:
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
         self.fees_paid = ZERO
+        self._leverage = paper_leverage(config, instrument)
+        self.checks = OrderChecks(
+            instrument,
+            book=self.book,
+            orders=self.orders,
+            position=self.position,
+            account=PaperAccount(config.account_value_usd),
+            leverage=self._leverage,
+        )
+        self.checks.account.join(self)
         self._priorities = itertools.count()
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -75,6 +92,22 @@ class MatchingEngine:
         fills would be dropped as already booked.
         """
         self._id_prefix = f"s{session_id}-{self._base_id_prefix}"
+
+    def join_account(self, account: PaperAccount) -> None:
+        """Trade for ``account``, shared with other coins' engines (before any order)."""
+        self.checks.account = account
+        account.join(self)
+
+    def coin_margin(self) -> CoinMargin:
+        """This coin's part of the account, at the book's mid."""
+        pnl, used = position_figures(
+            position=self.position,
+            fees_paid=self.fees_paid,
+            mark=self.checks.mid(),
+            leverage=self._leverage,
+        )
+        reserved = sum((o.price * o.size for o in self.orders if not o.reduce_only), ZERO)
+        return CoinMargin(pnl=pnl, position_margin=used, order_margin=reserved / self._leverage)
 
     # --- commands (called at their effect time) ---
 
@@ -109,8 +142,15 @@ class MatchingEngine:
         if order is None:
             missing = (RejectReason.UNKNOWN_ORDER, rules.MODIFY_MISSING_TEXT)
             return [self._replies.modify_rejected(amendment.cloid, missing, at_ns)]
-        refusal = self._order_refusal(
-            order.side, amendment.price, amendment.size, order.tif, order.reduce_only
+        refusal = self.checks.refusal(
+            Proposed(
+                side=order.side,
+                price=amendment.price,
+                size=amendment.size,
+                tif=order.tif,
+                reduce_only=order.reduce_only,
+                replacing=order,
+            )
         )
         if refusal is not None:
             return self._refused_modify(order, refusal, at_ns)
@@ -156,13 +196,13 @@ class MatchingEngine:
         return self._replies.account(coin, orders, position.size, position.average_entry, at_ns)
 
     def margin(self, at_ns: int) -> list[PaperEvent]:
-        bid, ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
         return [
             paper_margin(
                 position=self.position,
                 fees_paid=self.fees_paid,
-                mid=None if bid is None or ask is None else (bid + ask) / 2,
+                mid=self.checks.mid(),
                 config=self._config,
+                leverage=self._leverage,
                 at_ns=at_ns,
                 delivered_ns=at_ns + self._replies.ack_ns,
             )
@@ -231,11 +271,14 @@ class MatchingEngine:
         return events
 
     def _placement_refusal(self, request: OrderRequest) -> rules.Rejection | None:
-        refusal = self._identity_refusal(request)
-        if refusal is not None:
-            return refusal
-        return self._order_refusal(
-            request.side, request.price, request.size, request.tif, request.reduce_only
+        return self._identity_refusal(request) or self.checks.refusal(
+            Proposed(
+                side=request.side,
+                price=request.price,
+                size=request.size,
+                tif=request.tif,
+                reduce_only=request.reduce_only,
+            )
         )
 
     def _identity_refusal(self, request: OrderRequest) -> rules.Rejection | None:
@@ -243,26 +286,6 @@ class MatchingEngine:
             return RejectReason.OTHER, f"Unknown asset {request.coin}."
         if request.cloid in self.orders or request.cloid in self.triggers:
             return RejectReason.OTHER, rules.DUPLICATE_CLOID_TEXT
-        return None
-
-    def _order_refusal(
-        self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
-    ) -> rules.Rejection | None:
-        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
-        # The venue's reference is its mark; the book's mid is what paper knows of it.
-        mark = None if best_bid is None or best_ask is None else (best_bid + best_ask) / 2
-        refusal = rules.rule_rejection(
-            self._instrument, price, size, reduce_only=reduce_only, reference=mark
-        )
-        if refusal is not None:
-            return refusal
-        if reduce_only and self.position.reducible_by(side) <= 0:
-            return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
-        crossing = rules.crosses(side, price, best_bid, best_ask)
-        if tif is TimeInForce.POST_ONLY and crossing:
-            return RejectReason.POST_ONLY_WOULD_CROSS, rules.post_only_text(best_bid, best_ask)
-        if tif is TimeInForce.IMMEDIATE_OR_CANCEL and not crossing:
-            return RejectReason.IOC_NO_MATCH, rules.IOC_NO_MATCH_TEXT
         return None
 
     def _clip_reduce_only(self, side: Side, size: Decimal, reduce_only: bool) -> Decimal:
