@@ -57,6 +57,11 @@ MODIFY_REFUSED_CANCEL_REASON = CancelReason.RISK
 by nobody's request, which the venue layer names RISK."""
 
 
+SELF_TRADE_CANCEL_REASON = CancelReason.RISK
+"""Our resting order a taker of ours reached: the venue cancels it (nobody asked, so the
+live venue layer names it RISK)."""
+
+
 class MatchingEngine:
     """Our orders against the public book: queue, fills, fees, position."""
 
@@ -116,7 +121,12 @@ class MatchingEngine:
             return self._place_trigger(request, request.trigger, at_ns)
         refusal = self._placement_refusal(request)
         if refusal is not None:
-            return [self._replies.rejected(request.cloid, refusal, at_ns)]
+            rejected = self._replies.rejected(request.cloid, refusal, at_ns)
+            if refusal[0] is not RejectReason.IOC_NO_MATCH:
+                return [rejected]
+            # The venue matched it first: our own orders it reached expired on the way.
+            expired = self.orders.expire_reached(request.side, request.price, request.size, [])
+            return [rejected, *self._self_trade_cancels(expired, at_ns)]
         order = self._new_order(request, request.tif, at_ns)
         return [self._replies.accepted(order, at_ns), *self._execute(order, at_ns)]
 
@@ -293,8 +303,10 @@ class MatchingEngine:
 
     def _execute(self, order: RestingOrder, at_ns: int) -> list[PaperEvent]:
         """Take what crosses (as taker), then rest the remainder or cancel an IOC's."""
-        events: list[PaperEvent] = []
-        for price, size in self.book.take(order.side, order.price, order.size):
+        taken = self.book.take(order.side, order.price, order.size)
+        expired = self.orders.expire_reached(order.side, order.price, order.size, taken)
+        events = self._self_trade_cancels(expired, at_ns)
+        for price, size in taken:
             events += self._fill(order, price, size, Liquidity.TAKER, (at_ns, at_ns))
         if order.size <= 0:
             return events
@@ -307,6 +319,10 @@ class MatchingEngine:
         order.level_shown, order.traded_at_level = displayed, ZERO
         self.orders.add(order)
         return events
+
+    def _self_trade_cancels(self, expired: list[RestingOrder], at_ns: int) -> list[PaperEvent]:
+        reason = SELF_TRADE_CANCEL_REASON
+        return [self._replies.cancelled(own.cloid, reason, at_ns) for own in expired]
 
     def _maker_fills(
         self, fills: list[tuple[RestingOrder, Decimal]], ts_exchange: int, ts_local: int
