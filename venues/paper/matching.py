@@ -166,10 +166,8 @@ class MatchingEngine:
             return self._refused_modify(order, refusal, at_ns)
         size = self._clip_reduce_only(order.side, amendment.size, order.reduce_only)
         order.venue_order_id = next(self._order_ids)
-        if amendment.price == order.price and size <= order.size:
-            self.orders.resize(order, size)
-            return [self._replies.modified(order, at_ns)]
-        # A new price or a larger size loses time priority: the order re-enters the book.
+        # Cancel-and-replace: the new order joins the back of its level, even when only its
+        # size shrank (it has a new oid at the venue).
         self.orders.remove(order.cloid)
         order.price, order.size = amendment.price, size
         order.priority, order.effective_ns = next(self._priorities), at_ns

@@ -115,11 +115,6 @@ class OwnOrders:
             self._shrink_behind(order, order.size)
         return order
 
-    def resize(self, order: RestingOrder, new_size: Decimal) -> None:
-        """Reduce an order in place (it keeps its priority); orders behind move up."""
-        self._shrink_behind(order, order.size - new_size)
-        order.size = new_size
-
     def fills_from_trade(
         self, aggressor: Side, price: Decimal, size: Decimal, happened_ns: int
     ) -> list[tuple[RestingOrder, Decimal]]:
