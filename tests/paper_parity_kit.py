@@ -20,6 +20,7 @@ from makerd.config.model import PaperConfig
 from makerd.protocol.account import PositionReported
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.orders import (
+    CancelRejected,
     ModifyRejected,
     OpenOrdersReported,
     OrderRejected,
@@ -78,22 +79,28 @@ class Outcome:
     """What makerd learns from a scenario: refusals (cloid, reason) and what rests after."""
 
     refused: tuple[tuple[str, RejectReason], ...]
+    """(cloid, reason) of every refused order or modify, in cloid order."""
+    cancel_refused: tuple[str, ...]
     resting: tuple[tuple[str, Decimal, Decimal], ...]
     """(cloid, price, size) of every order the venue lists after the scenario."""
     position: Decimal
 
 
 def outcome(events: list[object]) -> Outcome:
+    # Sorted: live makerd answers the refusals it makes itself before the venue's.
     refused = tuple(
-        (event.cloid, event.reason)
-        for event in events
-        if isinstance(event, OrderRejected | ModifyRejected)
+        sorted(
+            (event.cloid, event.reason)
+            for event in events
+            if isinstance(event, OrderRejected | ModifyRejected)
+        )
     )
     reports = [event for event in events if isinstance(event, OpenOrdersReported)]
     positions = [event for event in events if isinstance(event, PositionReported)]
     listed = reports[-1].orders if reports else ()
     return Outcome(
         refused=refused,
+        cancel_refused=tuple(e.cloid for e in events if isinstance(e, CancelRejected)),
         resting=tuple(sorted((o.cloid or "", o.price, o.size) for o in listed)),
         position=positions[-1].position if positions else Decimal(0),
     )
@@ -105,7 +112,8 @@ class Twins:
     def __init__(self, url: str, *, paper: PaperConfig | None = None, coin: str = "BTC") -> None:
         self.url = url
         self.coin = coin
-        self.harness = Harness(url, clock=time.time_ns)
+        others = () if coin == "BTC" else (coin,)
+        self.harness = Harness(url, clock=time.time_ns, others=others)
         self.book = venue_book(url, coin)
         config = paper or PaperConfig()
         self.paper = PaperExchange(fetch_instrument(url, coin), config, id_prefix="twin")
