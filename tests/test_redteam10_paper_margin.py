@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from makerd.config.model import PaperConfig
+from makerd.config.model import PaperConfig, SimConfig
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookLevel, BookSnapshotReceived
 from makerd.protocol.orders import (
@@ -28,6 +28,8 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 from makerd.venues.paper import PaperExchange
 from makerd.venues.paper.basket import PaperBasket
+from makerd.venues.sim.basket import SimBasket
+from makerd.venues.sim.venue import sim_instrument
 from tests.kit import T0, S
 from tests.paper_parity_kit import Twins, request, still_venue
 
@@ -121,6 +123,24 @@ def test_every_coins_orders_draw_on_one_accounts_margin_on_paper() -> None:
 
     basket.submit(PlaceOrders(orders=(btc, eth), ts_local=T0), T0)
     events = basket.events_until(T0 + S)
+
+    refused = [(e.cloid, e.reason) for e in events if isinstance(e, OrderRejected)]
+    assert refused == [(eth.cloid, RejectReason.INSUFFICIENT_MARGIN)]
+
+
+def test_sim_modes_coins_draw_on_one_accounts_margin_too() -> None:
+    sim = SimConfig()
+    instruments = [sim_instrument(sim, "BTC", 0), sim_instrument(sim, "ETH", 1)]
+    basket = SimBasket(
+        instruments, sim=sim, paper=ACCOUNT, start_ns=T0, coin_of_cloid=lambda _: None
+    )
+    basket.advance(T0 + S)
+    low = sim.start_price / 2
+    btc = request(1, Side.BUY, low, "0.6")
+    eth = request(2, Side.BUY, low, "0.1", coin="ETH")
+
+    basket.submit(PlaceOrders(orders=(btc, eth), ts_local=T0 + S), T0 + S)
+    events = basket.advance(T0 + 2 * S)
 
     refused = [(e.cloid, e.reason) for e in events if isinstance(e, OrderRejected)]
     assert refused == [(eth.cloid, RejectReason.INSUFFICIENT_MARGIN)]

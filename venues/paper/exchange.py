@@ -106,6 +106,11 @@ class PaperExchange:
         any order)."""
         self._engine.join_account(account)
 
+    def book_funding(self, amount: Decimal) -> None:
+        """A funding payment the position received (negative: paid), in the account's
+        value as the venue's balance moves with it."""
+        self._engine.funding += amount
+
     def journal_as(self, session_id: int) -> None:
         """Mint trade ids for journal session ``session_id`` (see the engine's)."""
         self._engine.journal_as(session_id)

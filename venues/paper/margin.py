@@ -1,13 +1,14 @@
 """The paper account's margin, as a cross-margin exchange reports it and checks orders with it.
 
 The paper venue models one account over every coin's exchange: it starts at
-``paper.account_value_usd``, gains the PnL its fills realize less their fees, and marks
-each open position to its book's mid. Margin used is each position's notional at the mid
-over the leverage. Placing an order also needs margin, as at the venue: its notional over
-the leverage, on top of what the positions and the resting orders (those not reduce-only)
-already use, must fit in the account's value, or the order is refused ("Insufficient
-margin to place order."). An order that only reduces the position needs none. The
-leverage is ``paper.leverage``, at most the coin's maximum (the venue refuses more).
+``paper.account_value_usd``, gains the PnL its fills realize less their fees and the
+funding its positions receive (less what they pay), and marks each open position to its
+book's mid. Margin used is each position's notional at the mid over the leverage.
+Placing an order also needs margin, as at the venue: its notional over the leverage, on
+top of what the positions and the resting orders (those not reduce-only) already use,
+must fit in the account's value, or the order is refused ("Insufficient margin to place
+order."). An order that only reduces the position needs none. The leverage is
+``paper.leverage``, at most the coin's maximum (the venue refuses more).
 """
 
 from __future__ import annotations
@@ -63,18 +64,19 @@ class PaperAccount:
 
 
 def position_figures(
-    *, position: PaperPosition, fees_paid: Decimal, mark: Decimal | None, leverage: int
+    *, position: PaperPosition, costs: Decimal, mark: Decimal | None, leverage: int
 ) -> tuple[Decimal, Decimal]:
-    """(PnL, position margin) of one coin at ``mark`` (the entry price before any book)."""
+    """(PnL, position margin) of one coin at ``mark`` (the entry price before any book);
+    ``costs`` are the fees paid less the funding received."""
     price = position.average_entry if mark is None else mark
     unrealized = position.size * (price - position.average_entry)
-    return position.realized - fees_paid + unrealized, abs(position.size) * price / leverage
+    return position.realized - costs + unrealized, abs(position.size) * price / leverage
 
 
 def paper_margin(
     *,
     position: PaperPosition,
-    fees_paid: Decimal,
+    costs: Decimal,
     mid: Decimal | None,
     config: PaperConfig,
     leverage: int,
@@ -82,9 +84,7 @@ def paper_margin(
     delivered_ns: int,
 ) -> MarginReported:
     """The margin the modelled account's coin uses at ``mid``, as the venue reports it."""
-    pnl, used = position_figures(
-        position=position, fees_paid=fees_paid, mark=mid, leverage=leverage
-    )
+    pnl, used = position_figures(position=position, costs=costs, mark=mid, leverage=leverage)
     return MarginReported(
         account_value=config.account_value_usd + pnl,
         margin_used=used,

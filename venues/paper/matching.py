@@ -75,6 +75,8 @@ class MatchingEngine:
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
         self.fees_paid = ZERO
+        self.funding = ZERO
+        """Funding received (negative: paid) since start."""
         self._leverage = paper_leverage(config, instrument)
         self.checks = OrderChecks(
             instrument,
@@ -107,7 +109,7 @@ class MatchingEngine:
         """This coin's part of the account, at the book's mid."""
         pnl, used = position_figures(
             position=self.position,
-            fees_paid=self.fees_paid,
+            costs=self.fees_paid - self.funding,
             mark=self.checks.mid(),
             leverage=self._leverage,
         )
@@ -207,7 +209,7 @@ class MatchingEngine:
         return [
             paper_margin(
                 position=self.position,
-                fees_paid=self.fees_paid,
+                costs=self.fees_paid - self.funding,
                 mid=self.checks.mid(),
                 config=self._config,
                 leverage=self._leverage,
