@@ -63,7 +63,7 @@ def test_a_post_only_modify_that_would_cross_cancels_the_order_on_paper_as_at_th
 
 @dataclass(frozen=True, slots=True)
 class Round:
-    sent: list[object]
+    sent: list[PlaceOrders | ModifyOrders]
     """The commands the order manager sent."""
     heard: list[object]
     """The paper venue's answers, handed back to it."""
