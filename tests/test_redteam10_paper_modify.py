@@ -122,3 +122,23 @@ def test_a_modify_refused_for_its_rules_leaves_the_order_resting_on_both(venue_u
     assert live.refused == ((bid.cloid, RejectReason.LOT),)
     assert live.resting == ((bid.cloid, bid.price, bid.size),)
     assert paper == live
+
+
+def test_live_asks_the_venue_after_a_modify_it_refused_for_its_order_and_not_otherwise(
+    venue_url: str,
+) -> None:
+    """The live half of the order manager's view: a refusal the venue gave (the old order
+    may be gone) makes the gateway ask what rests; a lot refusal made before sending,
+    which cancelled nothing, does not."""
+    twins = Twins(venue_url)
+    bid = request(5, Side.BUY, twins.best(Side.BUY) - 50, "0.001")
+    crossing = OrderAmendment(cloid=bid.cloid, price=twins.best(Side.SELL) + 1, size=bid.size)
+    off_lot = OrderAmendment(cloid=bid.cloid, price=bid.price, size=Decimal("0.0010001"))
+    twins.harness.run(PlaceOrders(orders=(bid,), ts_local=now()))
+
+    twins.harness.run(ModifyOrders(amendments=(off_lot,), ts_local=now()))
+    asked_after_lot = list(twins.harness.settled)
+    twins.harness.run(ModifyOrders(amendments=(crossing,), ts_local=now()))
+
+    assert asked_after_lot == []
+    assert twins.harness.settled == [True]
