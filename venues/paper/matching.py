@@ -198,6 +198,10 @@ class MatchingEngine:
         resting = self.open_orders()
         return [event for order in resting for event in self.cancel(order.cloid, reason, at_ns)]
 
+    def cancel_everything(self, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
+        """Every resting order and waiting trigger cancelled (the dead-man switch fired)."""
+        return self.cancel_all(self._instrument.coin, reason, at_ns)
+
     def report(self, coin: str, at_ns: int) -> list[PaperEvent]:
         if coin != self._instrument.coin:
             return self._replies.account(coin, [], ZERO, ZERO, at_ns)
