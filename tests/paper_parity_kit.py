@@ -60,6 +60,10 @@ def still_venue(seed: int, *, usdc: Decimal = Decimal(1_000_000)) -> Iterator[st
         venue.stop()
 
 
+def now() -> int:
+    return time.time_ns()
+
+
 def venue_book(url: str, coin: str = "BTC") -> BookSnapshotReceived:
     """The venue's book now, as the paper engine's market data."""
     reply: Any = fetch_info_blocking(url, {"type": "l2Book", "coin": coin}, timeout_s=5)

@@ -8,7 +8,6 @@ position used, so a paper run could rest a ladder no real account of its size co
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -31,7 +30,7 @@ from makerd.venues.paper.basket import PaperBasket
 from makerd.venues.sim.basket import SimBasket
 from makerd.venues.sim.venue import sim_instrument
 from tests.kit import T0, S
-from tests.paper_parity_kit import Twins, request, still_venue
+from tests.paper_parity_kit import Twins, now, request, still_venue
 
 USDC = Decimal(1000)
 """Both accounts' value: at 20x, 20,000 USD of orders and positions (0.2 BTC at 100,000)."""
@@ -42,10 +41,6 @@ ACCOUNT = PaperConfig(account_value_usd=USDC, leverage=20)
 def venue_url() -> Iterator[str]:
     with still_venue(seed=102, usdc=USDC) as url:
         yield url
-
-
-def now() -> int:
-    return time.time_ns()
 
 
 def test_an_order_past_the_accounts_margin_is_refused_on_paper_as_at_the_venue(

@@ -9,7 +9,6 @@ exchange would have cancelled.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,17 +30,13 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 from makerd.venues.paper import PaperExchange
 from tests.kit import BTC, T0, S, snapshot, target
-from tests.paper_parity_kit import Twins, request, still_venue
+from tests.paper_parity_kit import Twins, now, request, still_venue
 
 
 @pytest.fixture
 def venue_url() -> Iterator[str]:
     with still_venue(seed=101) as url:
         yield url
-
-
-def now() -> int:
-    return time.time_ns()
 
 
 def test_a_post_only_modify_that_would_cross_cancels_the_order_on_paper_as_at_the_venue(

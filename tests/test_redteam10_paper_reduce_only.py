@@ -10,7 +10,6 @@ and cancelled the other.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,10 +17,8 @@ import pytest
 from makerd.protocol.market import TradePrinted
 from makerd.protocol.orders import PlaceOrders, RequestAccountSnapshot, TimeInForce
 from makerd.protocol.side import Side
-from tests.paper_parity_kit import Twins, outcome, request, still_venue
+from tests.paper_parity_kit import Twins, now, outcome, request, still_venue
 from tests.test_hl_gateway import Harness
-
-IOC = TimeInForce.IMMEDIATE_OR_CANCEL
 
 
 @pytest.fixture
@@ -30,8 +27,7 @@ def venue_url() -> Iterator[str]:
         yield url
 
 
-def now() -> int:
-    return time.time_ns()
+IOC = TimeInForce.IMMEDIATE_OR_CANCEL
 
 
 def test_a_buyer_through_two_reduce_only_asks_closes_the_long_and_no_more(

@@ -8,7 +8,6 @@ only after everyone who joined the level since.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from makerd.protocol.orders import (
     TimeInForce,
 )
 from makerd.protocol.side import Side
-from tests.paper_parity_kit import Twins, outcome, request, still_venue
+from tests.paper_parity_kit import Twins, now, outcome, request, still_venue
 from tests.test_hl_gateway import Harness
 
 
@@ -32,10 +31,6 @@ from tests.test_hl_gateway import Harness
 def venue_url() -> Iterator[str]:
     with still_venue(seed=104) as url:
         yield url
-
-
-def now() -> int:
-    return time.time_ns()
 
 
 def test_an_order_shrunk_in_place_fills_after_those_who_joined_its_level_since(

@@ -7,7 +7,6 @@ crossing orders, immediate-or-cancel remainders and the cancel of an order alrea
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -21,10 +20,7 @@ from makerd.protocol.orders import (
     TimeInForce,
 )
 from makerd.protocol.side import Side
-from tests.paper_parity_kit import Twins, request, still_venue
-
-GTC = TimeInForce.GOOD_TILL_CANCEL
-IOC = TimeInForce.IMMEDIATE_OR_CANCEL
+from tests.paper_parity_kit import Twins, now, request, still_venue
 
 
 @pytest.fixture
@@ -33,8 +29,8 @@ def venue_url() -> Iterator[str]:
         yield url
 
 
-def now() -> int:
-    return time.time_ns()
+GTC = TimeInForce.GOOD_TILL_CANCEL
+IOC = TimeInForce.IMMEDIATE_OR_CANCEL
 
 
 def place(*orders: object) -> PlaceOrders:

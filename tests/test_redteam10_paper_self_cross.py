@@ -9,7 +9,6 @@ paper rested the crossing post-only bid and left the ask a taker of ours went th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -22,17 +21,13 @@ from makerd.protocol.orders import (
     TimeInForce,
 )
 from makerd.protocol.side import Side
-from tests.paper_parity_kit import Twins, request, still_venue
+from tests.paper_parity_kit import Twins, now, request, still_venue
 
 
 @pytest.fixture
 def venue_url() -> Iterator[str]:
     with still_venue(seed=103) as url:
         yield url
-
-
-def now() -> int:
-    return time.time_ns()
 
 
 def inside_ask(twins: Twins) -> Decimal:
