@@ -76,7 +76,8 @@ class PaperConfig:
     account_value_usd: Decimal = Decimal(10000)
     """The modelled account's value at start, in USD (margin use is judged against it)."""
     leverage: int = 20
-    """The modelled account's leverage: margin used is the position's notional over this."""
+    """The modelled account's leverage (at most the coin's maximum): margin used is the
+    position's notional over this, and an order needs its notional over this to be placed."""
 
 
 @dataclass(frozen=True, slots=True)

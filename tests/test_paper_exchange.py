@@ -334,20 +334,24 @@ def test_cancel_all_cancels_every_resting_order(exchange: PaperExchange) -> None
     assert exchange.open_order_count == 0
 
 
-def test_shrinking_an_order_at_the_same_price_keeps_its_queue_position(
+def test_shrinking_an_order_at_the_same_price_sends_it_to_the_back_of_its_level(
     exchange: PaperExchange,
 ) -> None:
+    # A modify is cancel-and-replace at the venue: a new oid at the back of the level.
     [accepted] = place_and_settle(exchange, order("a", Side.BUY, "60000", "0.004"))
     exchange.on_market(trade(T0 + 60 * MS, Side.SELL, "60000", "0.45"))
 
     exchange.submit(modify("a", "60000", "0.002"), T0 + 70 * MS)
     [modified] = exchange.advance(T0 + 70 * MS + ENTRY + ACK)
     exchange.on_market(trade(T0 + 200 * MS, Side.SELL, "60000", "0.052"))
-    [fill] = fills(exchange.advance(T0 + 300 * MS))
+    behind = fills(exchange.advance(T0 + 300 * MS))
+    exchange.on_market(trade(T0 + 400 * MS, Side.SELL, "60000", "0.45"))
+    [fill] = fills(exchange.advance(T0 + 500 * MS))
 
     assert isinstance(accepted, OrderAccepted)
     assert isinstance(modified, OrderModified)
     assert modified.venue_order_id != accepted.venue_order_id
+    assert behind == [], "the level displayed ahead of it (0.5) trades first"
     assert (fill.size, fill.venue_order_id) == (D("0.002"), modified.venue_order_id)
 
 

@@ -117,10 +117,11 @@ def test_in_the_sim_the_modelled_account_turns_quoting_reduce_only_past_the_soft
     base = MakerdConfig()
     config = dataclasses.replace(
         base,
-        # 200 USD at 1x: one 0.002 BTC fill (about 120 USD) uses 60% of the account.
-        paper=dataclasses.replace(base.paper, account_value_usd=d(200), leverage=1),
+        # 1000 USD at 1x: one 0.002 BTC fill (about 120 USD) uses 12% of the account, and
+        # the ladder's six orders (720 USD) fit beside it, as the venue's margin check wants.
+        paper=dataclasses.replace(base.paper, account_value_usd=d(1000), leverage=1),
         risk=dataclasses.replace(
-            base.risk, margin_soft_at=d("0.5"), margin_hard_at=d(2), margin_poll_s=0.5
+            base.risk, margin_soft_at=d("0.1"), margin_hard_at=d(2), margin_poll_s=0.5
         ),
     )
     seen: list[object] = []
@@ -135,4 +136,4 @@ def test_in_the_sim_the_modelled_account_turns_quoting_reduce_only_past_the_soft
     ]
     assert len(reports) >= 200, "asked every half second"
     assert soft, "the margin limit acted on the venue's own report"
-    assert "margin use 0.6" in soft[0].reason
+    assert "margin use 0.1" in soft[0].reason

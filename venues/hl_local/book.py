@@ -2,14 +2,17 @@
 
 User orders and the synthetic background liquidity live in the same book, so a user's
 order is filled exactly when the book says it would be: by price first, then by arrival.
-Self-trade prevention follows Hyperliquid: the resting (maker) order is expired.
+Self-trade prevention follows Hyperliquid: the resting (maker) order is expired. A
+reduce-only maker never trades past its position: it fills up to what the position
+leaves, and is cancelled when nothing is left (Hyperliquid's ``reduceOnlyCanceled``).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 SYNTHETIC_USER = "0x0000000000000000000000000000000000000000"
@@ -49,10 +52,32 @@ class Match:
 class MatchResult:
     matches: tuple[Match, ...]
     self_trade_expired: tuple[RestingOrder, ...]
+    reduce_only_cancelled: tuple[RestingOrder, ...] = ()
+    """Reduce-only makers taken off the book: the position left them no more room."""
 
     @property
     def filled_size(self) -> Decimal:
         return sum((match.size for match in self.matches), Decimal(0))
+
+
+ReduceOnlyRoom = Callable[[RestingOrder, Sequence[Match]], Decimal]
+"""How much a reduce-only maker may still trade, given the matches made so far."""
+
+
+@dataclass(slots=True, kw_only=True)
+class _Walk:
+    """One taker's walk through the book: what it matched and what it took off."""
+
+    taker_user: str
+    room: ReduceOnlyRoom | None
+    matches: list[Match] = field(default_factory=list)
+    expired: list[RestingOrder] = field(default_factory=list)
+    reduce_only_cancelled: list[RestingOrder] = field(default_factory=list)
+
+    def room_of(self, maker: RestingOrder) -> Decimal:
+        if self.room is None or not maker.reduce_only:
+            return maker.remaining
+        return self.room(maker, self.matches)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,49 +181,60 @@ class OrderBook:
         return self._bids.levels(depth), self._asks.levels(depth)
 
     def match(
-        self, *, taker_is_buy: bool, limit_px: Decimal, size: Decimal, taker_user: str
+        self,
+        *,
+        taker_is_buy: bool,
+        limit_px: Decimal,
+        size: Decimal,
+        taker_user: str,
+        room: ReduceOnlyRoom | None = None,
     ) -> MatchResult:
-        """Consume resting liquidity that crosses ``limit_px``, best price and oldest first."""
+        """Consume resting liquidity that crosses ``limit_px``, best price and oldest first.
+
+        ``room`` says how much a reduce-only maker may still trade, given the matches so
+        far (its position's size on the side it reduces); None: no limit."""
         opposite = self._side(is_buy=not taker_is_buy)
-        matches: list[Match] = []
-        expired: list[RestingOrder] = []
+        walk = _Walk(taker_user=taker_user, room=room)
         left = size
         for price in opposite.prices_best_first():
             crosses = price <= limit_px if taker_is_buy else price >= limit_px
             if left <= 0 or not crosses:
                 break
-            left = self._match_level(
-                opposite, price, left=left, taker_user=taker_user, matches=matches, expired=expired
-            )
-        return MatchResult(matches=tuple(matches), self_trade_expired=tuple(expired))
+            left = self._match_level(opposite, price, left=left, walk=walk)
+        return MatchResult(
+            matches=tuple(walk.matches),
+            self_trade_expired=tuple(walk.expired),
+            reduce_only_cancelled=tuple(walk.reduce_only_cancelled),
+        )
 
     def _match_level(
-        self,
-        side: _BookSide,
-        price: Decimal,
-        *,
-        left: Decimal,
-        taker_user: str,
-        matches: list[Match],
-        expired: list[RestingOrder],
+        self, side: _BookSide, price: Decimal, *, left: Decimal, walk: _Walk
     ) -> Decimal:
         queue = side.queue(price)
         while queue and left > 0:
             maker = queue[0]
-            if maker.user == taker_user and taker_user != SYNTHETIC_USER:
-                queue.popleft()
-                del self._orders[maker.oid]
-                expired.append(maker)
+            if maker.user == walk.taker_user and walk.taker_user != SYNTHETIC_USER:
+                self._take_off(queue, maker)
+                walk.expired.append(maker)
                 continue
-            traded = min(left, maker.remaining)
+            room = walk.room_of(maker)
+            if room <= 0:  # the position it reduced is gone: it would only grow it now
+                self._take_off(queue, maker)
+                walk.reduce_only_cancelled.append(maker)
+                continue
+            traded = min(left, maker.remaining, room)
             maker.remaining -= traded
             left -= traded
-            matches.append(Match(maker=maker, price=price, size=traded))
+            walk.matches.append(Match(maker=maker, price=price, size=traded))
             if maker.remaining <= 0:
-                queue.popleft()
-                del self._orders[maker.oid]
+                self._take_off(queue, maker)
         side.drop_level_if_empty(price)
         return left
+
+    def _take_off(self, queue: deque[RestingOrder], maker: RestingOrder) -> None:
+        """``maker``, first in ``queue``, leaves the book."""
+        queue.popleft()
+        del self._orders[maker.oid]
 
     def _side(self, *, is_buy: bool) -> _BookSide:
         return self._bids if is_buy else self._asks

@@ -7,6 +7,7 @@ tick) and kept in per-user order records for ``orderStatus``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from makerd.venues.hl_local.accounts import Account, AccountRegistry
@@ -185,9 +186,14 @@ class MatchingEngine:
     def synthetic_take(self, coin: str, *, is_buy: bool, limit_px: Decimal, size: Decimal) -> None:
         """A background taker: trade against whatever the book offers up to ``limit_px``."""
         result = self.books[coin].match(
-            taker_is_buy=is_buy, limit_px=limit_px, size=size, taker_user=SYNTHETIC_USER
+            taker_is_buy=is_buy,
+            limit_px=limit_px,
+            size=size,
+            taker_user=SYNTHETIC_USER,
+            room=self._reduce_only_room,
         )
         self._settle(result.matches, taker_user=SYNTHETIC_USER, taker_oid=0, taker_is_buy=is_buy)
+        self._cancel_reduce_only(result.reduce_only_cancelled)
 
     def sweep_user(self, user: str, *, is_buy: bool, coin: str | None = None) -> int:
         """A taker fills every resting order of ``user`` it hits, each at its own price.
@@ -219,11 +225,13 @@ class MatchingEngine:
             limit_px=order.limit_px,
             size=order.remaining,
             taker_user=order.user,
+            room=self._reduce_only_room,
         )
         for expired in result.self_trade_expired:
             self._untrack(expired, status="selfTradeCanceled")
         filled = result.filled_size
         if order.tif == "Ioc" and filled == 0:
+            self._cancel_reduce_only(result.reduce_only_cancelled)
             self._untrack(order, status="iocCancelRejected", notify=False)
             return {
                 "error": "Order could not immediately match against any resting orders."
@@ -232,6 +240,7 @@ class MatchingEngine:
         self._settle(
             result.matches, taker_user=order.user, taker_oid=order.oid, taker_is_buy=order.is_buy
         )
+        self._cancel_reduce_only(result.reduce_only_cancelled)
         order.remaining -= filled
         if order.remaining > 0 and order.tif != "Ioc":
             return self._rest(order, book)
@@ -244,6 +253,21 @@ class MatchingEngine:
             "oid": order.oid,
         }
         return {"filled": with_cloid(body, order.cloid)}
+
+    def _reduce_only_room(self, maker: RestingOrder, matched: Sequence[Match]) -> Decimal:
+        """How much reduce-only ``maker`` may still trade: the size of its user's position
+        on the side it reduces, after the matches of this walk (not settled yet)."""
+        account = self.accounts.get(maker.user)
+        size = Decimal(0) if account is None else account.position(maker.coin).size
+        for match in matched:
+            if match.maker.user == maker.user and match.maker.coin == maker.coin:
+                size += match.size if match.maker.is_buy else -match.size
+        return max(Decimal(0), -size if maker.is_buy else size)
+
+    def _cancel_reduce_only(self, orders: tuple[RestingOrder, ...]) -> None:
+        """Reduce-only orders the position left no room for (already off the book)."""
+        for order in orders:
+            self._untrack(order, status="reduceOnlyCanceled")
 
     def _rest(self, order: RestingOrder, book: OrderBook) -> JsonDict:
         book.add(order)
@@ -272,7 +296,7 @@ class MatchingEngine:
                 continue
             if maker.remaining <= 0:
                 self._untrack(maker, status="filled")
-            else:
+            elif self.books[maker.coin].get(maker.oid) is not None:  # still resting
                 self.events.append(
                     OrderUpdated(
                         user=maker.user,

@@ -75,6 +75,7 @@ class PaperFunding:
                     ts_local=self._now_ns(),
                 )
                 if payment is not None:
+                    self._exchange.book_funding(payment.amount)  # the paper account's value
                     self._deliver(payment)
 
     async def _current_rate(self) -> tuple[Decimal, Decimal]:

@@ -20,6 +20,7 @@ from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelOrders,
+    DeadManSwitchArmed,
     ModifyOrders,
     PlaceOrders,
     RequestMargin,
@@ -28,6 +29,7 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.risk import MarginReported
 from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.paper.replies import PaperEvent
 
 T = TypeVar("T")
@@ -44,7 +46,8 @@ class CoinSplit:
 
     def split(self, command: VenueCommand) -> list[tuple[str, VenueCommand]]:
         if isinstance(command, ArmDeadManSwitch):
-            return [(self._first, command)]  # paper orders die with the process anyway
+            # One switch for the account: every coin's orders go when it fires.
+            return [(coin, command) for coin in self._coins]
         if isinstance(command, RequestMargin | SweepOrders):
             return self._each_coin(command)
         if isinstance(command, PlaceOrders):
@@ -82,12 +85,27 @@ class CoinSplit:
 
 
 def join_margins(events: list[E], *, start: Decimal) -> list[E | MarginReported]:
-    """``events`` with every coin's :class:`MarginReported` made one account's, last."""
+    """``events`` with every coin's :class:`MarginReported` made one account's, last, and
+    every coin's answer to one dead-man switch arm made one."""
+    events = _one_arm_answer(events)
     reports: list[MarginReported] = [e for e in events if isinstance(e, MarginReported)]
     if not reports:
         return list(events)
     others: list[E | MarginReported] = [e for e in events if not isinstance(e, MarginReported)]
     return [*others, account_margin(reports, start=start)]
+
+
+def _one_arm_answer(events: list[E]) -> list[E]:
+    """Each coin's exchange answers the account's one switch: keep the first answer."""
+    seen: set[int] = set()
+    kept: list[E] = []
+    for event in events:
+        if isinstance(event, DeadManSwitchArmed):
+            if event.cancel_at_ns in seen:
+                continue
+            seen.add(event.cancel_at_ns)
+        kept.append(event)
+    return kept
 
 
 def account_margin(reports: list[MarginReported], *, start: Decimal) -> MarginReported:
@@ -117,6 +135,10 @@ class PaperBasket:
         """``coin_of_cloid`` routes a cancel or modify by client id (None: one coin)."""
         self.exchanges = dict(exchanges)
         self._start = paper.account_value_usd
+        # Every coin's orders are checked against one account's margin, as at the venue.
+        account = PaperAccount(paper.account_value_usd)
+        for exchange in self.exchanges.values():
+            exchange.join_account(account)
         self._split = CoinSplit(tuple(exchanges), coin_of_cloid=coin_of_cloid or _no_coin)
 
     def journal_as(self, session_id: int) -> None:

@@ -27,6 +27,8 @@ from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
+    CancelReason,
+    DeadManSwitchArmed,
     ModifyOrders,
     PlaceOrders,
     RequestAccountSnapshot,
@@ -35,6 +37,7 @@ from makerd.protocol.orders import (
     VenueCommand,
 )
 from makerd.venues.paper.latency import ConstantLatency, OrderLatency
+from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.paper.matching import MatchingEngine
 from makerd.venues.paper.replies import PaperEvent
 
@@ -69,6 +72,8 @@ class PaperExchange:
         self._sequence = itertools.count()
         self._pending: list[tuple[int, int, VenueCommand, int]] = []
         self._outbox: list[tuple[int, int, PaperEvent]] = []
+        self._cancel_at_ns: int | None = None
+        """The dead-man switch's deadline: every order is cancelled then, unless re-armed."""
 
     @property
     def position(self) -> Decimal:
@@ -99,6 +104,16 @@ class PaperExchange:
         if not outbox:
             return pending[0][0]
         return min(pending[0][0], outbox[0][0])
+
+    def join_account(self, account: PaperAccount) -> None:
+        """Share ``account`` with other coins' exchanges: one account's margin (before
+        any order)."""
+        self._engine.join_account(account)
+
+    def book_funding(self, amount: Decimal) -> None:
+        """A funding payment the position received (negative: paid), in the account's
+        value as the venue's balance moves with it."""
+        self._engine.funding += amount
 
     def journal_as(self, session_id: int) -> None:
         """Mint trade ids for journal session ``session_id`` (see the engine's)."""
@@ -139,7 +154,17 @@ class PaperExchange:
     def _run_commands_until(self, now_ns: int) -> None:
         while self._pending and self._pending[0][0] <= now_ns:
             effect_ns, _, command, shift_ns = heapq.heappop(self._pending)
+            self._fire_dead_man_switch(before_ns=effect_ns)
             self._deliver(self._apply(command, effect_ns), shift_ns)
+        self._fire_dead_man_switch(before_ns=now_ns)
+
+    def _fire_dead_man_switch(self, *, before_ns: int) -> None:
+        """The venue cancels every order once the switch's time passes un-renewed."""
+        at_ns = self._cancel_at_ns
+        if at_ns is None or at_ns > before_ns:
+            return
+        self._cancel_at_ns = None
+        self._deliver(self._engine.cancel_everything(CancelReason.RISK, at_ns), 0)
 
     def _apply(self, command: VenueCommand, at_ns: int) -> list[PaperEvent]:
         engine = self._engine
@@ -157,18 +182,24 @@ class PaperExchange:
             ]
         if isinstance(command, CancelAll):
             return engine.cancel_all(command.coin, command.reason, at_ns)
-        if isinstance(command, RequestAccountSnapshot | RequestMargin | SweepOrders):
+        if isinstance(command, RequestAccountSnapshot | RequestMargin | SweepOrders | RepairFills):
             return self._answer(command, at_ns)
-        if isinstance(command, ArmDeadManSwitch | RepairFills):
-            # Paper orders live in this process (they die with it), and its fills are
-            # handed over in-process: none can have been missed.
-            return []
+        if isinstance(command, ArmDeadManSwitch):
+            # As the venue's scheduleCancel: a hung process stops re-arming it, and its
+            # orders are cancelled (paper keeps matching while the actors hang).
+            self._cancel_at_ns = command.cancel_at_ns
+            ack_ns = at_ns + self._configured_ack_ns
+            return [DeadManSwitchArmed(cancel_at_ns=command.cancel_at_ns, ts_local=ack_ns)]
         assert_never(command)
 
     def _answer(
-        self, question: RequestAccountSnapshot | RequestMargin | SweepOrders, at_ns: int
+        self,
+        question: RequestAccountSnapshot | RequestMargin | SweepOrders | RepairFills,
+        at_ns: int,
     ) -> list[PaperEvent]:
         engine = self._engine
+        if isinstance(question, RepairFills):
+            return []  # paper fills are handed over in-process: none can have been missed
         if isinstance(question, RequestMargin):
             return engine.margin(at_ns)
         if isinstance(question, RequestAccountSnapshot):

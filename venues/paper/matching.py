@@ -25,7 +25,14 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook
-from makerd.venues.paper.margin import paper_margin
+from makerd.venues.paper.checks import OrderChecks, Proposed
+from makerd.venues.paper.margin import (
+    CoinMargin,
+    PaperAccount,
+    paper_leverage,
+    paper_margin,
+    position_figures,
+)
 from makerd.venues.paper.position import PaperPosition
 from makerd.venues.paper.queue import ZERO, OwnOrders, RestingOrder
 from makerd.venues.paper.queue_models import queue_estimate
@@ -45,6 +52,16 @@ REDUCE_ONLY_CANCEL_REASON = CancelReason.RISK
 """A resting reduce-only order the venue cancels because the position it reduced is gone."""
 
 
+MODIFY_REFUSED_CANCEL_REASON = CancelReason.RISK
+"""The old order a refused modify took off the book: live, the stream reports it cancelled
+by nobody's request, which the venue layer names RISK."""
+
+
+SELF_TRADE_CANCEL_REASON = CancelReason.RISK
+"""Our resting order a taker of ours reached: the venue cancels it (nobody asked, so the
+live venue layer names it RISK)."""
+
+
 class MatchingEngine:
     """Our orders against the public book: queue, fills, fees, position."""
 
@@ -58,6 +75,18 @@ class MatchingEngine:
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
         self.fees_paid = ZERO
+        self.funding = ZERO
+        """Funding received (negative: paid) since start."""
+        self._leverage = paper_leverage(config, instrument)
+        self.checks = OrderChecks(
+            instrument,
+            book=self.book,
+            orders=self.orders,
+            position=self.position,
+            account=PaperAccount(config.account_value_usd),
+            leverage=self._leverage,
+        )
+        self.checks.account.join(self)
         self._priorities = itertools.count()
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -71,6 +100,22 @@ class MatchingEngine:
         """
         self._id_prefix = f"s{session_id}-{self._base_id_prefix}"
 
+    def join_account(self, account: PaperAccount) -> None:
+        """Trade for ``account``, shared with other coins' engines (before any order)."""
+        self.checks.account = account
+        account.join(self)
+
+    def coin_margin(self) -> CoinMargin:
+        """This coin's part of the account, at the book's mid."""
+        pnl, used = position_figures(
+            position=self.position,
+            costs=self.fees_paid - self.funding,
+            mark=self.checks.mid(),
+            leverage=self._leverage,
+        )
+        reserved = sum((o.price * o.size for o in self.orders if not o.reduce_only), ZERO)
+        return CoinMargin(pnl=pnl, position_margin=used, order_margin=reserved / self._leverage)
+
     # --- commands (called at their effect time) ---
 
     def place(self, request: OrderRequest, at_ns: int) -> list[PaperEvent]:
@@ -78,7 +123,12 @@ class MatchingEngine:
             return self._place_trigger(request, request.trigger, at_ns)
         refusal = self._placement_refusal(request)
         if refusal is not None:
-            return [self._replies.rejected(request.cloid, refusal, at_ns)]
+            rejected = self._replies.rejected(request.cloid, refusal, at_ns)
+            if refusal[0] is not RejectReason.IOC_NO_MATCH:
+                return [rejected]
+            # The venue matched it first: our own orders it reached expired on the way.
+            expired = self.orders.expire_reached(request.side, request.price, request.size, [])
+            return [rejected, *self._self_trade_cancels(expired, at_ns)]
         order = self._new_order(request, request.tif, at_ns)
         return [self._replies.accepted(order, at_ns), *self._execute(order, at_ns)]
 
@@ -104,21 +154,38 @@ class MatchingEngine:
         if order is None:
             missing = (RejectReason.UNKNOWN_ORDER, rules.MODIFY_MISSING_TEXT)
             return [self._replies.modify_rejected(amendment.cloid, missing, at_ns)]
-        refusal = self._order_refusal(
-            order.side, amendment.price, amendment.size, order.tif, order.reduce_only
+        refusal = self.checks.refusal(
+            Proposed(
+                side=order.side,
+                price=amendment.price,
+                size=amendment.size,
+                tif=order.tif,
+                reduce_only=order.reduce_only,
+                replacing=order,
+            )
         )
         if refusal is not None:
-            return [self._replies.modify_rejected(amendment.cloid, refusal, at_ns)]
+            return self._refused_modify(order, refusal, at_ns)
         size = self._clip_reduce_only(order.side, amendment.size, order.reduce_only)
         order.venue_order_id = next(self._order_ids)
-        if amendment.price == order.price and size <= order.size:
-            self.orders.resize(order, size)
-            return [self._replies.modified(order, at_ns)]
-        # A new price or a larger size loses time priority: the order re-enters the book.
+        # Cancel-and-replace: the new order joins the back of its level, even when only its
+        # size shrank (it has a new oid at the venue).
         self.orders.remove(order.cloid)
         order.price, order.size = amendment.price, size
         order.priority, order.effective_ns = next(self._priorities), at_ns
         return [self._replies.modified(order, at_ns), *self._execute(order, at_ns)]
+
+    def _refused_modify(
+        self, order: RestingOrder, refusal: rules.Rejection, at_ns: int
+    ) -> list[PaperEvent]:
+        """A modify is cancel-and-replace at the venue: the old order is gone by the time
+        the new one is refused. A tick, lot or notional refusal never reaches the venue (the
+        live order path refuses it before sending), so that order rests as it did."""
+        rejected = self._replies.modify_rejected(order.cloid, refusal, at_ns)
+        if refusal[0] in rules.REFUSED_BEFORE_SENDING:
+            return [rejected]
+        self.orders.remove(order.cloid)
+        return [rejected, self._replies.cancelled(order.cloid, MODIFY_REFUSED_CANCEL_REASON, at_ns)]
 
     def cancel(self, cloid: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
         if self.orders.remove(cloid) is None and self.triggers.remove(cloid) is None:
@@ -131,6 +198,10 @@ class MatchingEngine:
         resting = self.open_orders()
         return [event for order in resting for event in self.cancel(order.cloid, reason, at_ns)]
 
+    def cancel_everything(self, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
+        """Every resting order and waiting trigger cancelled (the dead-man switch fired)."""
+        return self.cancel_all(self._instrument.coin, reason, at_ns)
+
     def report(self, coin: str, at_ns: int) -> list[PaperEvent]:
         if coin != self._instrument.coin:
             return self._replies.account(coin, [], ZERO, ZERO, at_ns)
@@ -139,13 +210,13 @@ class MatchingEngine:
         return self._replies.account(coin, orders, position.size, position.average_entry, at_ns)
 
     def margin(self, at_ns: int) -> list[PaperEvent]:
-        bid, ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
         return [
             paper_margin(
                 position=self.position,
-                fees_paid=self.fees_paid,
-                mid=None if bid is None or ask is None else (bid + ask) / 2,
+                costs=self.fees_paid - self.funding,
+                mid=self.checks.mid(),
                 config=self._config,
+                leverage=self._leverage,
                 at_ns=at_ns,
                 delivered_ns=at_ns + self._replies.ack_ns,
             )
@@ -214,11 +285,14 @@ class MatchingEngine:
         return events
 
     def _placement_refusal(self, request: OrderRequest) -> rules.Rejection | None:
-        refusal = self._identity_refusal(request)
-        if refusal is not None:
-            return refusal
-        return self._order_refusal(
-            request.side, request.price, request.size, request.tif, request.reduce_only
+        return self._identity_refusal(request) or self.checks.refusal(
+            Proposed(
+                side=request.side,
+                price=request.price,
+                size=request.size,
+                tif=request.tif,
+                reduce_only=request.reduce_only,
+            )
         )
 
     def _identity_refusal(self, request: OrderRequest) -> rules.Rejection | None:
@@ -228,33 +302,15 @@ class MatchingEngine:
             return RejectReason.OTHER, rules.DUPLICATE_CLOID_TEXT
         return None
 
-    def _order_refusal(
-        self, side: Side, price: Decimal, size: Decimal, tif: TimeInForce, reduce_only: bool
-    ) -> rules.Rejection | None:
-        best_bid, best_ask = self.book.best(Side.BUY), self.book.best(Side.SELL)
-        # The venue's reference is its mark; the book's mid is what paper knows of it.
-        mark = None if best_bid is None or best_ask is None else (best_bid + best_ask) / 2
-        refusal = rules.rule_rejection(
-            self._instrument, price, size, reduce_only=reduce_only, reference=mark
-        )
-        if refusal is not None:
-            return refusal
-        if reduce_only and self.position.reducible_by(side) <= 0:
-            return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
-        crossing = rules.crosses(side, price, best_bid, best_ask)
-        if tif is TimeInForce.POST_ONLY and crossing:
-            return RejectReason.POST_ONLY_WOULD_CROSS, rules.post_only_text(best_bid, best_ask)
-        if tif is TimeInForce.IMMEDIATE_OR_CANCEL and not crossing:
-            return RejectReason.IOC_NO_MATCH, rules.IOC_NO_MATCH_TEXT
-        return None
-
     def _clip_reduce_only(self, side: Side, size: Decimal, reduce_only: bool) -> Decimal:
         return min(size, self.position.reducible_by(side)) if reduce_only else size
 
     def _execute(self, order: RestingOrder, at_ns: int) -> list[PaperEvent]:
         """Take what crosses (as taker), then rest the remainder or cancel an IOC's."""
-        events: list[PaperEvent] = []
-        for price, size in self.book.take(order.side, order.price, order.size):
+        taken = self.book.take(order.side, order.price, order.size)
+        expired = self.orders.expire_reached(order.side, order.price, order.size, taken)
+        events = self._self_trade_cancels(expired, at_ns)
+        for price, size in taken:
             events += self._fill(order, price, size, Liquidity.TAKER, (at_ns, at_ns))
         if order.size <= 0:
             return events
@@ -267,6 +323,10 @@ class MatchingEngine:
         order.level_shown, order.traded_at_level = displayed, ZERO
         self.orders.add(order)
         return events
+
+    def _self_trade_cancels(self, expired: list[RestingOrder], at_ns: int) -> list[PaperEvent]:
+        reason = SELF_TRADE_CANCEL_REASON
+        return [self._replies.cancelled(own.cloid, reason, at_ns) for own in expired]
 
     def _maker_fills(
         self, fills: list[tuple[RestingOrder, Decimal]], ts_exchange: int, ts_local: int

@@ -52,6 +52,11 @@ class RestingOrder:
         """True if a public trade printed beyond our price (a sell below our bid)."""
         return trade_price < self.price if self.side is Side.BUY else trade_price > self.price
 
+    def is_beyond(self, price: Decimal) -> bool:
+        """True if ``price`` on our side is ahead of ours (an ask below our ask): a taker
+        reaches it before us."""
+        return price < self.price if self.side is Side.SELL else price > self.price
+
     def is_crossed_by(self, opposite_touch: Decimal) -> bool:
         """True if the other side's best price reached ours (the best ask at or below our bid)."""
         if self.side is Side.BUY:
@@ -76,6 +81,23 @@ class OwnOrders:
     def get(self, cloid: str) -> RestingOrder | None:
         return self._orders.get(cloid)
 
+    def expire_reached(
+        self, taker: Side, limit: Decimal, size: Decimal, taken: list[tuple[Decimal, Decimal]]
+    ) -> list[RestingOrder]:
+        """Self-trade prevention, as the venue does it: each of our resting orders that a
+        ``taker`` order of ours reaches (it still had size left after the better prices and
+        the queue ahead of that order) is removed, with no fill. ``taken`` is what it took
+        from the others; returned are the orders removed."""
+        expired = []
+        for own in list(self):
+            if own.side is taker or not own.is_crossed_by(limit):
+                continue
+            before = sum((part for price, part in taken if own.is_beyond(price)), ZERO)
+            if size - before > own.queue_ahead:
+                self.remove(own.cloid)
+                expired.append(own)
+        return expired
+
     def own_size_at(self, side: Side, price: Decimal) -> Decimal:
         """Our remaining size already resting at one level (a newcomer queues behind it)."""
         return sum(
@@ -92,11 +114,6 @@ class OwnOrders:
         if order is not None and order.size > 0:
             self._shrink_behind(order, order.size)
         return order
-
-    def resize(self, order: RestingOrder, new_size: Decimal) -> None:
-        """Reduce an order in place (it keeps its priority); orders behind move up."""
-        self._shrink_behind(order, order.size - new_size)
-        order.size = new_size
 
     def fills_from_trade(
         self, aggressor: Side, price: Decimal, size: Decimal, happened_ns: int

@@ -12,6 +12,7 @@ from makerd.protocol.account import OrderFilled, PositionReported
 from makerd.protocol.orders import (
     CancelReason,
     CancelRejected,
+    DeadManSwitchArmed,
     ModifyRejected,
     OpenOrder,
     OpenOrdersReported,
@@ -35,6 +36,7 @@ PaperEvent = (
     | OpenOrdersReported
     | PositionReported
     | MarginReported
+    | DeadManSwitchArmed
 )
 """Everything the paper venue reports; each carries ``ts_exchange`` and ``ts_local``."""
 

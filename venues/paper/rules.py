@@ -21,9 +21,14 @@ IOC_NO_MATCH_TEXT = "Order could not immediately match against any resting order
 CANCEL_MISSING_TEXT = "Order was never placed, already canceled, or filled."
 MODIFY_MISSING_TEXT = "Cannot modify canceled or filled order"
 DUPLICATE_CLOID_TEXT = "Duplicate cloid: an order with this cloid is already resting."
+INSUFFICIENT_MARGIN_TEXT = "Insufficient margin to place order."
 PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference price"
 
 Rejection = tuple[RejectReason, str]
+
+REFUSED_BEFORE_SENDING = frozenset({RejectReason.TICK, RejectReason.LOT, RejectReason.MIN_NOTIONAL})
+"""What live makerd refuses itself, before an order or modify leaves for the exchange
+(``Instrument.check_order`` in the order path): such a modify cancels nothing."""
 
 
 def min_notional_text(instrument: Instrument) -> str:

@@ -14,6 +14,7 @@ from makerd.config.model import PaperConfig, SimConfig
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import VenueCommand
 from makerd.venues.paper.basket import CoinSplit, join_margins
+from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.sim.price import CommonFactor
 from makerd.venues.sim.venue import SimVenue, delivery_time
 
@@ -37,6 +38,10 @@ class SimBasket:
             )
             for instrument in instruments
         }
+        # One account's margin for every coin's orders, as at the venue.
+        account = PaperAccount(paper.account_value_usd)
+        for venue in self.venues.values():
+            venue.exchange.join_account(account)
         self._paper = paper
         self._split = CoinSplit(tuple(self.venues), coin_of_cloid=coin_of_cloid)
 

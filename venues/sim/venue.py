@@ -106,7 +106,10 @@ class SimVenue:
             )
             for time_ns in self._funding.due(now_ns)
         )
-        return [payment for payment in payments if payment is not None]
+        paid = [payment for payment in payments if payment is not None]
+        for payment in paid:
+            self._exchange.book_funding(payment.amount)
+        return paid
 
 
 def delivery_time(event: MarketEvent | PaperEvent | FundingPaid) -> int:
