@@ -185,7 +185,8 @@ def run_session(
     ``instruments``: one coin's, or each coin's of a several-coin run, which gets the very
     machines a live run of those coins builds (:mod:`daemon.basket_wiring`), addressed per
     coin as live addresses them; its ``venue`` must route client ids by their coin's lane
-    (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every routed message.
+    (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every message routed to the
+    observer, or only the types of its ``watched`` if it has one.
     ``latency_statement`` states the latency when it is not the config's constants;
     ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
     live session that records does. ``persist_risk`` False keeps the kill switch's latch
