@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from functools import partial
+from itertools import repeat
+from typing import cast
 
 from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.gate import TradingGate
@@ -20,7 +22,6 @@ from makerd.actors.routing import (
     ACTOR_ROLES,
     COIN_ROLES,
     OBSERVER,
-    ROUTES,
     VENUE,
     Directed,
     Logic,
@@ -30,6 +31,10 @@ from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import Ping, TimerFired
 from makerd.protocol.orders import as_venue_command
 from makerd.venues.base import SteppedVenue
+
+Handler = Callable[[object], list[object]]
+Queue = deque[tuple[Handler, object]]
+"""Each message waiting to be delivered, with the handler of the actor it is for."""
 
 
 class DeterministicDriver:
@@ -42,6 +47,7 @@ class DeterministicDriver:
         step_ns: int,
         timer_interval_ns: int,
         observer: Callable[[object], None] | None = None,
+        observed: Collection[type] | None = None,
         gate: TradingGate | None = None,
         addressing: CoinAddressing | None = None,
         join_with_data: Collection[str] = (),
@@ -49,7 +55,9 @@ class DeterministicDriver:
         """``addressing`` names each coin's own actors when there are several coins; the
         logics of a per-coin role are then keyed ``role:COIN``. The actors of a coin of
         ``join_with_data`` start, and hear ticks, from the first venue event of that coin
-        (a replay: as that coin's own replay starts its actors with its first event)."""
+        (a replay: as that coin's own replay starts its actors with its first event).
+        ``observed``: the message types the observer acts on (None: every type routed to
+        it); the others are not delivered to it. Actors hear every message routed to them."""
         self.logics = dict(logics)
         self._venue = venue
         self.clock = clock
@@ -63,21 +71,26 @@ class DeterministicDriver:
         self._next_timer_ns = _on_grid(clock.now_ns(), timer_interval_ns)
         self.delivered = 0
         self.commands_sent = 0
-        # Each recipient's handler looked up once per message, not a chain of tests: every
-        # replayed event passes here several times. (So ``logics`` is fixed from here on.)
-        self._handlers: dict[str, Callable[[object], list[object]]] = {
+        # Each message is queued with its recipients' handlers, looked up once per message
+        # type, not once per delivery: every replayed event passes here several times, and
+        # a driver's logics are fixed from here on.
+        self._handlers: dict[str, Handler] = {
             role: logic.handle for role, logic in self.logics.items()
         }
         self._handlers[VENUE] = self._submit
         self._handlers[OBSERVER] = self._observe
-        # One coin keeps the bare table lookup: the addressed one costs a call per role.
-        self._enqueue: Callable[[deque[tuple[str, object]], object], None] = (
-            _enqueue if addressing is None else partial(_enqueue_addressed, addressing.names)
+        self._observed = (
+            frozenset() if observer is None else None if observed is None else frozenset(observed)
         )
+        self._roles_by_type: dict[type, tuple[str, ...]] = {}
+        self._handlers_by_type: dict[type, tuple[Handler, ...]] = {}
+        self._pongs: dict[str, Handler] = {}
+        self._names = None if addressing is None else addressing.names
         # The actors in supervision order, each coin's after the shared roles before it.
         self._actors = tuple(name for role in ACTOR_ROLES for name in _playing(role, self.logics))
         self._waiting = {coin: _of_coin(coin, self._actors) for coin in join_with_data}
         self._ticked = self._actors_started()
+        self._tick_handlers = self._handlers_of(self._ticked, TimerFired)
 
     def _actors_started(self) -> tuple[str, ...]:
         waiting = {name for names in self._waiting.values() for name in names}
@@ -100,6 +113,7 @@ class DeterministicDriver:
         actors = self._waiting.pop(getattr(event, "coin", ""), None)
         if actors is not None:
             self._ticked = self._actors_started()
+            self._tick_handlers = self._handlers_of(self._ticked, TimerFired)
             self._start(actors)
 
     def stop(self) -> None:
@@ -136,30 +150,85 @@ class DeterministicDriver:
             self.deliver(event)
         if now >= self._next_timer_ns:
             self._next_timer_ns = _on_grid(now + 1, self._timer_interval_ns)
-            # One tick for every role, as the live ticker sends it.
+            # One tick for every role, as the live ticker sends it, each run to completion
+            # in turn; most ticks cause nothing, and then no queue is built.
             tick = TimerFired(ts_local=now)
-            for role in self._ticked:
-                self._run(deque([(role, tick)]))
+            self.delivered += len(self._tick_handlers)
+            for handle in self._tick_handlers:
+                caused = handle(tick)
+                if caused:
+                    queue: Queue = deque()
+                    for message in caused:
+                        self._enqueue(queue, message)
+                    self._run(queue)
 
     def deliver(self, message: object) -> None:
         """Deliver one message and everything it causes, breadth first, to completion."""
-        queue: deque[tuple[str, object]] = deque()
+        queue: Queue = deque()
         self._enqueue(queue, message)
         self._run(queue)
 
-    def _run(self, queue: deque[tuple[str, object]]) -> None:
-        # Every replayed event passes here: no generator or wrapper per message.
-        handlers, popleft, enqueue = self._handlers, queue.popleft, self._enqueue
-        while queue:
-            role, item = popleft()
-            self.delivered += 1
-            if isinstance(item, Ping) and role not in _NOT_ACTORS:
-                out: list[object] = [answer_ping(role, item, self.clock.now_ns())]
-            else:
-                handler = handlers.get(role)
-                out = handler(item) if handler is not None else []
-            for message in out:
-                enqueue(queue, message)
+    def _run(self, queue: Queue) -> None:
+        # Every replayed event passes here: no lookup, generator or wrapper per message.
+        popleft, enqueue = queue.popleft, self._enqueue
+        delivered = 0
+        try:
+            while queue:
+                handle, item = popleft()
+                delivered += 1
+                for message in handle(item):
+                    enqueue(queue, message)
+        finally:
+            self.delivered += delivered
+
+    def _enqueue(self, queue: Queue, message: object) -> None:
+        """Queue ``message`` for each of its recipients (a :class:`Directed` one unwrapped)."""
+        kind = type(message)
+        handlers = self._handlers_by_type.get(kind)
+        if handlers is None:
+            if isinstance(message, Directed):
+                inner = message.message
+                queue.append((self._handler(message.to, type(inner)), inner))
+                return
+            if self._names is None:
+                handlers = self._handlers_by_type[kind] = self._handlers_of(
+                    self._roles_of(message), kind
+                )
+            else:  # several coins: who hears it depends on the message's own coin
+                names = self._names
+                roles = self._roles_of(message)
+                names_of = [name for role in roles for name in names(role, message)]
+                handlers = self._handlers_of(tuple(names_of), kind)
+        queue.extend(zip(handlers, repeat(message)))
+
+    def _roles_of(self, message: object) -> tuple[str, ...]:
+        """The roles ``message`` is routed to, less the observer if it ignores the type."""
+        kind = type(message)
+        roles = self._roles_by_type.get(kind)
+        if roles is None:
+            roles = recipients(message)  # names the type that has no route
+            observed = self._observed
+            if observed is not None and kind not in observed:
+                roles = tuple(role for role in roles if role != OBSERVER)
+            self._roles_by_type[kind] = roles
+        return roles
+
+    def _handlers_of(self, names: tuple[str, ...], kind: type) -> tuple[Handler, ...]:
+        return tuple(self._handler(name, kind) for name in names)
+
+    def _handler(self, name: str, kind: type) -> Handler:
+        """What ``name`` does with a message of type ``kind``: a ping is answered for every
+        actor, as the actor shell does, whatever its logic; a name with no logic hears
+        nothing."""
+        if issubclass(kind, Ping) and name not in _NOT_ACTORS:
+            pong = self._pongs.get(name)
+            if pong is None:
+                pong = self._pongs[name] = partial(self._pong, name)
+            return pong
+        return self._handlers.get(name, _unheard)
+
+    def _pong(self, role: str, ping: object) -> list[object]:
+        return [answer_ping(role, cast(Ping, ping), self.clock.now_ns())]
 
     def _observe(self, message: object) -> list[object]:
         if self._observer is not None:
@@ -187,31 +256,9 @@ _NOT_ACTORS = frozenset({VENUE, OBSERVER})
 """Recipients that are not actors: a ping to them is not answered."""
 
 
-def _enqueue(queue: deque[tuple[str, object]], message: object) -> None:
-    """Queue ``message`` for each of its recipients (a :class:`Directed` one unwrapped)."""
-    # The table first: every message but a directed one is in it.
-    roles = ROUTES.get(type(message))
-    if roles is None:
-        if isinstance(message, Directed):
-            queue.append((message.to, message.message))
-            return
-        roles = recipients(message)  # names the type that has no route
-    queue.extend([(role, message) for role in roles])
-
-
-def _enqueue_addressed(
-    names: Callable[[str, object], tuple[str, ...]],
-    queue: deque[tuple[str, object]],
-    message: object,
-) -> None:
-    """:func:`_enqueue` with several coins: each role becomes the actors ``names`` gives it."""
-    roles = ROUTES.get(type(message))
-    if roles is None:
-        if isinstance(message, Directed):
-            queue.append((message.to, message.message))
-            return
-        roles = recipients(message)
-    queue.extend([(name, message) for role in roles for name in names(role, message)])
+def _unheard(message: object) -> list[object]:
+    """A name with no logic here: delivered, and nothing comes of it."""
+    return []
 
 
 def _playing(role: str, logics: Mapping[str, Logic]) -> tuple[str, ...]:

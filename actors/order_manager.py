@@ -308,7 +308,7 @@ class OrderManagerLogic:
                 OrderAmendment(cloid=cloid, price=level.price, size=level.size)
                 for cloid, level in actions.amend
             )
-            index = {level: i for i, level in enumerate(levels)}
+            index = {level: i for i, level in enumerate(levels)} if actions.place else {}
             places.extend((index[level], self._quote_order(side, level)) for level in actions.place)
         commands = self._commands(
             self._within_bound(places), amendments, cancels, CancelReason.REQUOTE, now

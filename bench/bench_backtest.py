@@ -23,7 +23,8 @@ size is 6 h (216,000 snapshots); its target is makerd under hftbacktest's 8.5 s 
 prints each, with the range of the wall and CPU ratios: on a shared machine one pair is not
 a figure. makerd reads the recording in a second process, on a second core: its CPU time
 counts both processes, so its wall time is the lower of the two; ``--reader`` picks where
-this tree's makerd reads (``auto``: a second process only when a core is idle).
+this tree's makerd reads (``auto``: a second process only when a core is idle), and
+``--baseline-reader`` the baseline's, to compare the same reader.
 ``--comparable`` runs both engines with one strategy, so that their fill models can be
 compared (docs/backtest.md, "Why the two engines' fills differ"): the adverse-selection
 guard off (hftbacktest's copy is makerd's first guard), makerd's order manager without the
@@ -107,6 +108,11 @@ def main() -> None:
         default="auto",
         help="makerd backtest's --reader for this tree's runs (not the baseline's)",
     )
+    parser.add_argument(
+        "--baseline-reader",
+        choices=("auto", "process", "inline"),
+        help="the baseline's --reader (default: none given, for a tree older than the option)",
+    )
     parser.add_argument("--no-hftbacktest", action="store_true", help="run makerd only")
     parser.add_argument(
         "--comparable",
@@ -136,8 +142,12 @@ def main() -> None:
         if args.comparable:
             (work / "comparable.yaml").write_text(COMPARABLE_CONFIG)
             config = ("--config", str(work / "comparable.yaml"))
+        reader = () if args.baseline_reader is None else ("--reader", args.baseline_reader)
+        baseline_options = (*reader, *config)
         if baseline is not None:
-            engines.append(_makerd(recording, work / "base", profile, baseline, options=config))
+            engines.append(
+                _makerd(recording, work / "base", profile, baseline, options=baseline_options)
+            )
         options = ("--reader", args.reader, *config)
         engines.append(_makerd(recording, work / "state", profile, options=options))
         if baseline is not None:
@@ -159,7 +169,7 @@ def main() -> None:
                 first=first,
                 pairs=args.pairs,
                 options=options,
-                baseline_options=config,
+                baseline_options=baseline_options,
             )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from makerd.actors.coin_addressing import PerCoinLogic
 from makerd.actors.driver import DeterministicDriver
@@ -56,6 +56,18 @@ class SimCounters:
     cancels: int = 0
     halted: bool = False
     places_after_halt: int = 0
+
+    watched: ClassVar[frozenset[type]] = frozenset(
+        {
+            KillSwitchTripped,
+            FillBooked,
+            QuoteCycleCompleted,
+            PlaceOrders,
+            ModifyOrders,
+            CancelOrders,
+        }
+    )
+    """What it counts: the driver spares it every other message (most are books)."""
 
     def __call__(self, message: object) -> None:
         if isinstance(message, KillSwitchTripped):
@@ -173,7 +185,8 @@ def run_session(
     ``instruments``: one coin's, or each coin's of a several-coin run, which gets the very
     machines a live run of those coins builds (:mod:`daemon.basket_wiring`), addressed per
     coin as live addresses them; its ``venue`` must route client ids by their coin's lane
-    (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every routed message.
+    (:func:`daemon.cloids.coin_of_lane`). ``watch`` sees every message routed to the
+    observer, or only the types of its ``watched`` if it has one.
     ``latency_statement`` states the latency when it is not the config's constants;
     ``keep_own_orders`` journals every change of our orders (table ``own_orders``), as a
     live session that records does. ``persist_risk`` False keeps the kill switch's latch
@@ -234,6 +247,7 @@ def run_session(
             step_ns=config.sim.step_ms * NS_PER_MS,
             timer_interval_ns=100 * NS_PER_MS,
             observer=_all(observers),
+            observed=_watched(observers),
             gate=gate,
             addressing=basket.addressing(),
             join_with_data=coins if coins_join_with_data and basket.several else (),
@@ -293,6 +307,18 @@ def _tracked_positions(fill_tracker: Logic, coins: tuple[str, ...]) -> dict[str,
     else:
         ledgers = {coins[0]: fill_tracker}
     return {coin: ledger.ledger.position for coin, ledger in ledgers.items()}  # type: ignore[attr-defined]
+
+
+def _watched(observers: list[Callable[[object], None]]) -> frozenset[type] | None:
+    """The message types any of ``observers`` acts on, if each says (``watched``); else None:
+    one that does not say sees every message routed to the observer."""
+    watched: frozenset[type] = frozenset()
+    for observer in observers:
+        types: frozenset[type] | None = getattr(observer, "watched", None)
+        if types is None:
+            return None
+        watched |= types
+    return watched
 
 
 def _all(observers: list[Callable[[object], None]]) -> Callable[[object], None]:

@@ -199,7 +199,10 @@ def _replay(
 
 
 class _KillSwitch:
-    """Hears the kill switch trip (every routed message passes here)."""
+    """Hears the kill switch trip."""
+
+    watched = frozenset({KillSwitchTripped})
+    """All it hears: the driver spares it every other message."""
 
     def __init__(self) -> None:
         self.tripped: str | None = None

@@ -59,10 +59,12 @@ class LevelCache:
 
     def trim(self) -> None:
         """Forget everything once a table passes the limit (memory stays bounded)."""
-        tables = (self.levels, self.wire, self.decimals)
-        if any(len(table) > self._limit for table in tables):
-            for table in tables:
-                table.clear()
+        # Asked on every book: three comparisons, not a generator over the tables.
+        limit = self._limit
+        if len(self.wire) > limit or len(self.decimals) > limit or len(self.levels) > limit:
+            self.levels.clear()
+            self.wire.clear()
+            self.decimals.clear()
 
 
 def parse_l2_book(
