@@ -32,6 +32,7 @@ from makerd.daemon.exit_codes import (
     EXIT_FAILURE,
     EXIT_KILL_SWITCH,
     EXIT_LOCKED,
+    EXIT_OK,
     EXIT_TEMPFAIL,
 )
 from makerd.daemon.gauges import register_process_gauges
@@ -167,6 +168,11 @@ class MakerdRun:
                 coin_of_cloid=basket.coin_of_cloid(),
             )
         except VenueUnavailableError as error:
+            if self._flags.stop.is_set():
+                # Asked to stop while the venue was being retried: a stop, not a failure
+                # (launchd relaunches a failed exit, so a 75 here undid the operator's stop).
+                say_error(f"makerd: stopped before the venue answered ({error}); nothing traded")
+                return EXIT_OK
             say_error(f"makerd: venue unavailable, try again later: {error}")
             return EXIT_TEMPFAIL
         size_problems = basket.size_problems(config, venue_instruments(venue))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import socket
 import threading
 import time
@@ -114,15 +115,36 @@ def test_errors_and_resets_at_start_are_retried_not_called_invalid(
     assert any("429" in line for line in unreachable), unreachable
 
 
-def test_a_venue_that_never_answers_at_start_is_a_temporary_failure(tmp_path: Path) -> None:
+def nowhere_bot(tmp_path: Path, start_retry_s: float) -> LiveBot:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]  # nobody listens once the probe closes
     nowhere = FaultVenue(f"http://127.0.0.1:{closed_port}")
-    bot = LiveBot(tmp_path, nowhere, hyperliquid={"start_retry_s": 3.0})
+    return LiveBot(tmp_path, nowhere, hyperliquid={"start_retry_s": start_retry_s})
+
+
+def test_a_venue_that_never_answers_at_start_is_a_temporary_failure(tmp_path: Path) -> None:
+    bot = nowhere_bot(tmp_path, start_retry_s=3.0)
 
     process: MakerdProcess = bot.start()
     code = process.finish(timeout=60)
 
     assert code == EXIT_TEMPFAIL, process.text
+    assert "Traceback" not in process.text
+
+
+def test_a_stop_asked_while_the_venue_is_retried_at_start_is_a_stop_not_a_failure(
+    tmp_path: Path,
+) -> None:
+    # Before, the stop ended the retries as if they had run out: exit 75, which launchd
+    # (and systemd's Restart=on-failure outside a stop job) answers by starting makerd again.
+    bot = nowhere_bot(tmp_path, start_retry_s=120.0)
+    process: MakerdProcess = bot.start()
+    process.wait_for(r"event=venue_unreachable_at_start")
+
+    process.signal(signal.SIGTERM)
+    code = process.finish(timeout=30)
+
+    assert code == EXIT_OK, process.text
+    assert "stopped before the venue answered" in process.text
     assert "Traceback" not in process.text
