@@ -32,6 +32,7 @@ from makerd.protocol.instrument import Instrument
 
 if TYPE_CHECKING:
     from makerd.daemon.backtest_latency import ReplayLatency
+    from makerd.daemon.replay import ReplayResult
     from makerd.venues.replay.ahead import Reader
 
 NS_PER_S = 1_000_000_000
@@ -196,12 +197,9 @@ def _replay(
     latency: ReplayLatency | None,
     reader: Reader,
 ) -> int:
-    from makerd.daemon.replay import run_replay
-    from makerd.daemon.report import format_summary
-    from makerd.venues.replay.archive import trades_path
+    from makerd.daemon.replay import RecordingCutShortError, run_replay
     from makerd.venues.replay.errors import RecordingError
 
-    coins = tuple(instrument.coin for instrument in instruments)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     try:
         result = run_replay(
@@ -217,7 +215,24 @@ def _replay(
         if progress is not None:
             print(file=sys.stderr)  # end the progress line
         print(f"makerd: backtest: {error}", file=sys.stderr)
+        if not isinstance(error, RecordingCutShortError):
+            return EXIT_FAILURE
+        # The session was replayed up to the bad line and ended there: show what it did.
+        _print_result(error.result, config, state_dir, latency)
         return EXIT_FAILURE
+    _print_result(result, config, state_dir, latency)
+    if report_dir is None:
+        return EXIT_OK
+    return _write_report(state_dir, result.run.session_id, report_dir)
+
+
+def _print_result(
+    result: ReplayResult, config: MakerdConfig, state_dir: Path, latency: ReplayLatency | None
+) -> None:
+    from makerd.daemon.report import format_summary
+    from makerd.venues.replay.archive import trades_path
+
+    coins = tuple(result.run.tracked_positions)
     replayed = result.replayed
     paper = config.paper
     seconds = (result.last_ns - result.first_ns) / NS_PER_S
@@ -249,6 +264,12 @@ def _replay(
         )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
+    if result.unreadable is not None:
+        error = result.unreadable
+        print(
+            f"cut short at {error.path}:{error.line}: the rest of the recording was not "
+            "replayed (the figures below end there)"
+        )
     orders = (
         f"order entry {paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms"
         if latency is None
@@ -262,9 +283,6 @@ def _replay(
     print(format_summary(result.run.summary, mode="backtest"))
     if len(coins) > 1:
         print(_coin_lines(journal, result.run.session_id, coins))
-    if report_dir is None:
-        return EXIT_OK
-    return _write_report(state_dir, result.run.session_id, report_dir)
 
 
 def _market_counts(replayed: dict[str, int]) -> str:

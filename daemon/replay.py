@@ -21,6 +21,7 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.backtest import SessionRun, run_session
 from makerd.daemon.backtest_latency import ReplayLatency
 from makerd.daemon.cloids import coin_of_lane
+from makerd.daemon.sessions import UNREADABLE_RECORDING
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.risk import KillSwitchTripped
@@ -28,6 +29,7 @@ from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
 from makerd.venues.replay.ahead import ReadAhead, Reader, reads_ahead
 from makerd.venues.replay.basket import ReplayBasket
+from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.venue import ReplayVenue
@@ -58,6 +60,21 @@ class ReplayResult:
     stopped_by: str | None
     """The kill switch that ended the replay before the recording's end, as it ends a live
     run (``kill switch: <reason>: <detail>``); None when the whole recording was replayed."""
+    unreadable: RecordingError | None = None
+    """The file that turned out unreadable part-way: the replay ended at its bad line."""
+
+
+class RecordingCutShortError(RecordingError):
+    """A recording unreadable part-way (``FILE:LINE: problem``, as the reader's error).
+
+    Everything read before the bad line was replayed and the session ended there, as a
+    run that stopped (its ``stopped`` row's reason names the line): :attr:`result` is what
+    it did. A report of the session says it was cut short, never that it still runs.
+    """
+
+    def __init__(self, error: RecordingError, result: ReplayResult) -> None:
+        super().__init__(error.path, error.line, error.problem)
+        self.result = result
 
 
 def instrument_from_meta(path: Path, coin: str) -> Instrument:
@@ -99,7 +116,8 @@ def run_replay(
     """Replay ``paths`` (merged by local time) for ``instrument``'s coin, or for every coin
     of a tuple of instruments (the config's coins, in its order).
 
-    Raises :class:`RecordingError` for an unreadable file and
+    Raises :class:`RecordingError` for an unreadable file (:class:`RecordingCutShortError`,
+    with the ended session, when it was unreadable after its first event) and
     :class:`EmptyRecordingError` when nothing of the coins is in them. ``own``: the
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
@@ -112,7 +130,7 @@ def run_replay(
     files = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
     stream = ReadAhead(files) if reads_ahead(reader) else files
     try:
-        return _replay(
+        result = _replay(
             config,
             stream,
             instruments=instruments,
@@ -124,6 +142,9 @@ def run_replay(
     finally:
         if isinstance(stream, ReadAhead):
             stream.close()
+    if result.unreadable is not None:
+        raise RecordingCutShortError(result.unreadable, result)
+    return result
 
 
 def _replay(
@@ -163,6 +184,8 @@ def _replay(
                 on_progress(stream.progress)
         # Answers to the last commands still arrive; nothing new is recorded after this.
         driver.step_to(driver.clock.now_ns() + venue.exchange.longest_latency_ns)
+        if kill_switch.tripped is None and venue.unreadable is not None:
+            return f"{UNREADABLE_RECORDING}{venue.unreadable}"
         return kill_switch.tripped
 
     run = run_session(
@@ -195,6 +218,7 @@ def _replay(
         cut_short=tuple(stream.cut_short),
         books_without_trades=stream.books_without_trades,
         stopped_by=kill_switch.tripped,
+        unreadable=venue.unreadable,
     )
 
 

@@ -14,6 +14,7 @@ from makerd.daemon.journal import EquitySnapshot, Journal, JournaledFill
 from makerd.daemon.report import SummaryWalk, funding_simulated
 from makerd.daemon.report_walk import EquityWalk, FillWalk, Inventory, Sharpe
 from makerd.daemon.session_settings import SessionSettings, read_settings
+from makerd.daemon.sessions import unreadable_recording
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +40,9 @@ class ReportFigures:
     """The session's ``risk.max_position`` (None for a session that did not keep it)."""
     inventory: Inventory
     sharpe: Sharpe
+    cut_short_by: str | None = None
+    """``FILE:LINE: problem`` of the file that ended a replay part-way: every figure ends
+    at that line, not at the end of the data given."""
 
     @property
     def maker_share(self) -> float:
@@ -119,4 +123,5 @@ def report_figures(
         position_limit=limit,
         inventory=walks.equity.inventory(walks.fills),
         sharpe=walks.equity.sharpe(),
+        cut_short_by=unreadable_recording(journal, session_id),
     )

@@ -27,6 +27,7 @@ def summary_document(figures: ReportFigures) -> dict[str, JsonValue]:
         "fees_schedule": settings.fees,
         "sample_length_s": round(figures.sample_s, 3),
         "sample_length_days": round(figures.sample_s / 86_400, 4),
+        "cut_short_by": figures.cut_short_by,
         "session": figures.session_id,
         "coin": figures.coin,
         "gross_pnl_usd": _amount(figures.gross_pnl_usd),
@@ -61,9 +62,14 @@ def summary_document(figures: ReportFigures) -> dict[str, JsonValue]:
 
 def headline(figures: ReportFigures) -> list[str]:
     """The lines every report opens with: how its figures were made."""
+    cut_short = (
+        ""
+        if figures.cut_short_by is None
+        else f", cut short by an unreadable recording: {figures.cut_short_by}"
+    )
     return [
         f"session {figures.session_id}: {figures.mode} {figures.coin}, "
-        f"{figures.sample_s:.0f} s of data ({figures.sample_s / 86_400:.2f} days)",
+        f"{figures.sample_s:.0f} s of data ({figures.sample_s / 86_400:.2f} days){cut_short}",
         f"fill model: {figures.settings.fill_model}",
         f"latency: {figures.settings.latency}",
         f"fees: {figures.settings.fees}",

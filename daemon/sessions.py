@@ -56,11 +56,11 @@ def session_report(state_dir: Path, *, session_id: int | None, list_all: bool) -
         if not ids:
             return f"{path}: no sessions yet"
         if list_all:
-            return "\n".join(_one_line(journal.session(i), summarize(journal, i)) for i in ids)
+            return "\n".join(_one_line(journal, i, summarize(journal, i)) for i in ids)
         chosen = ids[-1] if session_id is None else session_id
         record = journal.session(chosen)
         return (
-            _one_line(record, summarize(journal, chosen))
+            _one_line(journal, chosen, summarize(journal, chosen))
             + "\n"
             + format_summary(summarize(journal, chosen), mode=record.mode)
             + _coins(journal, record)
@@ -88,11 +88,29 @@ def _utc(ts_ns: int) -> str:
     return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _one_line(record: SessionRecord, summary: SessionSummary) -> str:
+def _one_line(journal: Journal, session_id: int, summary: SessionSummary) -> str:
+    record = journal.session(session_id)
     started = _utc(record.started_ns)
     state = "ended" if record.ended_ns is not None else "open (running, or did not stop cleanly)"
+    unreadable = unreadable_recording(journal, session_id)
+    if unreadable is not None:
+        # A backtest ended early by a bad file: its figures end at that line, not the data's end.
+        state += f", cut short by an unreadable recording: {unreadable}"
     return (
         f"session {record.id}  {record.mode} {record.coin}  started {started} UTC  "
         f"{summary.duration_s:.0f} s  fills {summary.fills}  "
         f"total pnl {summary.total_pnl_usd:.2f} USD  {state}"
     )
+
+
+UNREADABLE_RECORDING = "unreadable recording: "
+"""How a replay's ``stopped`` row begins its reason when a file ended it part-way."""
+
+
+def unreadable_recording(journal: Journal, session_id: int) -> str | None:
+    """``FILE:LINE: problem`` of the file that cut a replay short, from its ``stopped`` row."""
+    for _, _, event, detail in journal.order_events(session_id):
+        _, found, error = detail.partition(f" reason={UNREADABLE_RECORDING}")
+        if event == "stopped" and found:
+            return error
+    return None

@@ -20,6 +20,7 @@ from makerd.protocol.orders import VenueCommand
 from makerd.venues.paper.exchange import PaperExchange
 from makerd.venues.paper.latency import OrderLatency
 from makerd.venues.paper.replies import PaperEvent
+from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.fresh_trades import MATCHED, FreshTrades
 from makerd.venues.replay.messages import RecordingGap, ReplayEvent
 
@@ -62,6 +63,10 @@ class RecordingReplay(Generic[M]):
     would deliver it; what the matching sees is the subclass's :meth:`_match`. An event
     stamped earlier than one already replayed (a local clock that stepped back while
     recording) is replayed at once, in file order: the simulated clock cannot go back.
+
+    A file that turns out unreadable after the first event ends the recording there, as
+    its end would (:attr:`unreadable` says why): what was read before it is replayed and
+    the session ends as a run that stopped, not with the error thrown through the actors.
     """
 
     exchange: M
@@ -72,6 +77,8 @@ class RecordingReplay(Generic[M]):
         if self._next is None:
             raise EmptyRecordingError("no events to replay")
         self.first_ns = self.last_ns = self._next.ts_local
+        self.unreadable: RecordingError | None = None
+        """The error that ended the recording before its end, once it was read."""
         self.replayed: Counter[str] = Counter()
         """Events replayed by kind: ``books``, ``trades``, ``trades_before_first_book``,
         ``trades_seen_before``, ``dropped``, ``gaps``; and ``late``, those stamped before
@@ -106,7 +113,7 @@ class RecordingReplay(Generic[M]):
         """Replay the recording up to ``now_ns``; return it merged with the exchange's events."""
         market: list[Delivered] = []
         while self._next is not None and self._next.ts_local <= now_ns:
-            event, self._next = self._next, next(self._events, None)
+            event, self._next = self._next, self._read_next()
             if event.ts_local < self.last_ns:
                 self.replayed["late"] += 1
             else:
@@ -121,6 +128,13 @@ class RecordingReplay(Generic[M]):
             return list(market)
         merged = heapq.merge(market, venue_events, key=_delivery_time)
         return list(merged)
+
+    def _read_next(self) -> ReplayEvent | None:
+        try:
+            return next(self._events, None)
+        except RecordingError as error:
+            self.unreadable = error
+            return None
 
     def _match(self, event: Recorded) -> None:
         raise NotImplementedError
