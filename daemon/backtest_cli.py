@@ -264,6 +264,10 @@ def _print_result(
         )
     for path in result.cut_short:
         print(f"{path}: unfinished recording, replayed up to where its stream was cut short")
+    for path in result.without_data:
+        # Said, not refused: the coins' figures do not depend on it (a missing coin's do).
+        nothing = f"no book or trade of {' or '.join(coins)} in it"
+        print(f"{path}: {nothing}: it added nothing to the replay")
     if result.unreadable is not None:
         error = result.unreadable
         print(

@@ -56,6 +56,8 @@ class ReplayResult:
     cut_short: tuple[Path, ...]
     """Unfinished (``.part``) recordings that ended mid-write: replayed up to there."""
     books_without_trades: tuple[Path, ...]
+    without_data: tuple[Path, ...]
+    """Files read to their end without a book or trade of the coins: they added nothing."""
     """Archive book files replayed without trades: their hour has no ``node_trades`` file."""
     stopped_by: str | None
     """The kill switch that ended the replay before the recording's end, as it ends a live
@@ -217,6 +219,7 @@ def _replay(
         last_ns=venue.last_ns,
         cut_short=tuple(stream.cut_short),
         books_without_trades=stream.books_without_trades,
+        without_data=stream.without_data,
         stopped_by=kill_switch.tripped,
         unreadable=venue.unreadable,
     )

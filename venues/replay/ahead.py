@@ -68,6 +68,7 @@ class ReadAhead:
         """As the stream's: known before reading (see :class:`ReplayStream`)."""
         self._progress = 0.0
         self._cut_short: list[Path] = []
+        self._without_data: tuple[Path, ...] = ()
         receiver, sender = multiprocessing.Pipe(duplex=False)
         self._receiver = receiver
         # Fork is cheap and needs nothing imported again, but is only safe with no other
@@ -92,6 +93,11 @@ class ReadAhead:
     def cut_short(self) -> list[Path]:
         """Unfinished recorder files whose stream ended mid-write (known at the end)."""
         return self._cut_short
+
+    @property
+    def without_data(self) -> tuple[Path, ...]:
+        """As the stream's: files read through without the coins' data (known at the end)."""
+        return self._without_data
 
     @property
     def pid(self) -> int | None:
@@ -162,7 +168,9 @@ class ReadAhead:
     def _end(self, kind: int, body: list[object]) -> None:
         if kind == _END:
             self._progress = 1.0
-            self._cut_short = [Path(str(path)) for path in body[0]]  # type: ignore[attr-defined]
+            cut_short, without_data = body
+            self._cut_short = [Path(str(path)) for path in cut_short]  # type: ignore[attr-defined]
+            self._without_data = tuple(Path(str(path)) for path in without_data)  # type: ignore[attr-defined]
             return
         if kind == _ERROR:
             path, line, problem = body
@@ -207,7 +215,12 @@ def _serve(stream: ReplayStream, sender: Connection, batch: int, level_limit: in
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _send_events(stream, sender, batch, level_limit)
-        sender.send_bytes(marshal.dumps((_END, [str(path) for path in stream.cut_short])))
+        ended = (
+            _END,
+            [str(path) for path in stream.cut_short],
+            list(map(str, stream.without_data)),
+        )
+        sender.send_bytes(marshal.dumps(ended))
     except RecordingError as error:
         sender.send_bytes(marshal.dumps((_ERROR, str(error.path), error.line, error.problem)))
     except (BrokenPipeError, ConnectionResetError):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.venues.replay.archive import ArchiveBooks, ArchiveTrades, trades_beside
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CompressedLines, kind_of
@@ -66,6 +67,9 @@ class ReplayStream:
         """Archive book files whose hour has no ``node_trades`` file: no trade is replayed
         with them, so only books crossing a price can fill (the run says so)."""
         self._total = sum(reader.lines.size for reader in self.recordings) or 1
+        self._named = tuple(paths)
+        self._with_data: set[Path] = set()
+        self._read_through: set[Path] = set()
 
     @property
     def progress(self) -> float:
@@ -78,11 +82,34 @@ class ReplayStream:
         """Unfinished recorder files whose stream ended mid-write (read up to there)."""
         return [reader.lines.path for reader in self.recordings if reader.lines.cut_short]
 
+    @property
+    def without_data(self) -> tuple[Path, ...]:
+        """The files named that were read to their end without a book or a trade of the
+        coins: another coin's recording, say. They add nothing, and the run says so."""
+        return tuple(
+            path
+            for path in self._named
+            if path in self._read_through and path not in self._with_data
+        )
+
     def __iter__(self) -> Iterator[ReplayEvent]:
-        sources: list[Iterable[ReplayEvent]] = list(self.recordings)
+        sources: list[Iterable[ReplayEvent]] = [self._noting_data(one) for one in self.recordings]
         if len(sources) == 1:
             return iter(sources[0])
         return heapq.merge(*sources, key=_local_time)
+
+    def _noting_data(self, recording: Recording) -> Iterator[ReplayEvent]:
+        """``recording``'s events, noting whether it held any of the coins' market data."""
+        path = recording.lines.path
+        events = iter(recording)
+        for event in events:
+            if type(event) is BookSnapshotReceived or type(event) is TradePrinted:
+                self._with_data.add(path)
+                yield event
+                break  # the rest passes unwatched: nothing more to learn from it
+            yield event
+        yield from events
+        self._read_through.add(path)
 
 
 def _local_time(event: ReplayEvent) -> int:
