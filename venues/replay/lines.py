@@ -40,6 +40,7 @@ class CompressedLines:
         """A recorder's open hour (``.part``): its compressed stream may end mid-write."""
         self.cut_short = False
         """True once an unfinished file's stream ended mid-write (its last lines are lost)."""
+        self._size: int | None = None
 
     @property
     def bytes_read(self) -> int:
@@ -50,7 +51,12 @@ class CompressedLines:
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        """The file's size when first asked (a replay asks before reading it)."""
+        # Kept: a recorder renames its hour's .part when the hour closes, and a replay
+        # still asking the file read through for its progress then failed to find it.
+        if self._size is None:
+            self._size = self.path.stat().st_size
+        return self._size
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         number = 0
