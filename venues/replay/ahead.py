@@ -36,6 +36,7 @@ from typing import Literal
 from makerd.protocol.market import BookLevel, BookSnapshotReceived, TradePrinted
 from makerd.protocol.side import Side
 from makerd.venues.replay.errors import RecordingError
+from makerd.venues.replay.idle_cores import idle_cores
 from makerd.venues.replay.messages import ReplayEvent
 from makerd.venues.replay.stream import ReplayStream
 
@@ -46,8 +47,8 @@ LEVEL_LIMIT = 8192
 at most), and the ~100 new levels a second of a busy book make it a reset a minute or so."""
 
 IDLE_CORES = 1.5
-"""Cores less the load average ``auto`` wants before it reads in a second process: one for
-the replay, most of one for the reader (it runs at a third to half of the replay's CPU)."""
+"""Idle cores ``auto`` wants before it reads in a second process: one for the replay, most
+of one for the reader (it runs at a third to half of the replay's CPU)."""
 
 Reader = Literal["auto", "process", "inline"]
 """Where a replay reads its files: a second process, its own, or the second when a core is
@@ -178,25 +179,19 @@ class ReadAhead:
         raise RecordingError(self._first, 0, f"the reading process failed: {body[0]}")
 
 
-def reads_ahead(reader: Reader, *, cores: int | None = None, load: float | None = None) -> bool:
+def reads_ahead(reader: Reader, *, idle: float | None = None) -> bool:
     """Whether to read in a second process: ``auto`` does when a core is idle for it.
 
-    ``cores`` (default: the ones this process may run on) and ``load`` (default: the
-    one-minute load average) decide ``auto``. The reader pays only on an idle core: on a
-    busy one it takes the replay's share of the machine and adds the crossing's own cost.
+    ``idle``: the idle cores this process may use (default: measured now, by
+    :func:`venues.replay.idle_cores.idle_cores`). The reader pays only on an idle core:
+    on a busy one it takes the replay's share of the machine and adds the crossing's cost.
     """
     if reader != "auto":
         return reader == "process"
-    if cores is None:
-        affinity = getattr(os, "sched_getaffinity", None)
-        cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except OSError:  # not known here: assume the machine is busy
-            load = float(cores)
+    if idle is None:
+        idle = idle_cores()
     # The replay itself takes one core; the reader wants most of another.
-    return cores - load >= IDLE_CORES
+    return idle >= IDLE_CORES
 
 
 def _can_fork() -> bool:
