@@ -270,9 +270,11 @@ def _print_result(
         print(f"{path}: {nothing}: it added nothing to the replay")
     if result.unreadable is not None:
         error = result.unreadable
+        # Line 0: the reading process failed, not at a line of the file it names.
+        where = f"{error.path}:{error.line}" if error.line else f"{error.path} ({error.problem})"
         print(
-            f"cut short at {error.path}:{error.line}: the rest of the recording was not "
-            "replayed (the figures below end there)"
+            f"cut short at {where}: the rest of the recording was not replayed "
+            "(the figures below end there)"
         )
     orders = (
         f"order entry {paper.order_entry_latency_ms} ms, ack {paper.ack_latency_ms} ms"
