@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -17,10 +18,11 @@ from tests.test_backtest import BTC_RULES, fill_rows, makerd
 
 
 @pytest.fixture(scope="module")
-def one_minute(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("recording") / "btc.gz"
-    write_recording(path, SyntheticRecording(seconds=60, seed=11))
-    return path
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A minute of BTC in the recorder's format, seeded."""
+    folder = tmp_path_factory.mktemp("recorded")
+    write_recording(folder / "btc.gz", SyntheticRecording(seconds=60, seed=11))
+    return folder / "btc.gz"
 
 
 def truncated(recording: Path, folder: Path) -> Path:
@@ -40,6 +42,13 @@ def first_lines(recording: Path, count: int, path: Path) -> Path:
     return path
 
 
+def backtest(path: Path, state: Path, *, reader: str = "auto") -> CompletedProcess[str]:
+    cwd = state.parent
+    return makerd(
+        "backtest", str(path), *BTC_RULES, "--state-dir", str(state), "--reader", reader, cwd=cwd
+    )
+
+
 def bad_line(stderr: str, path: Path) -> int:
     """The line the error names: ``makerd: backtest: FILE:LINE: problem``."""
     prefix = f"makerd: backtest: {path}:"
@@ -49,15 +58,12 @@ def bad_line(stderr: str, path: Path) -> int:
 
 @pytest.mark.parametrize("reader", ["inline", "process"])
 def test_a_recording_cut_part_way_ends_the_session_with_what_was_replayed(
-    one_minute: Path, tmp_path: Path, reader: str
+    recorded: Path, tmp_path: Path, reader: str
 ) -> None:
-    cut = truncated(one_minute, tmp_path)
+    cut = truncated(recorded, tmp_path)
     state = tmp_path / "state"
 
-    result = makerd(
-        "backtest", str(cut), *BTC_RULES, "--state-dir", str(state), "--reader", reader,
-        cwd=tmp_path,
-    )  # fmt: skip
+    result = backtest(cut, state, reader=reader)
 
     assert result.returncode == 1, result.stdout
     assert "Traceback" not in result.stderr
@@ -85,26 +91,23 @@ def test_a_recording_cut_part_way_ends_the_session_with_what_was_replayed(
     assert f"ended, cut short by an unreadable recording: {cut}:{line}: truncated" in header
 
     # The figures are those of the lines before the bad one, replayed as a whole file.
-    whole = first_lines(one_minute, line - 1, tmp_path / "first.gz")
+    whole = first_lines(recorded, line - 1, tmp_path / "first.gz")
     again = tmp_path / "again"
-    done = makerd(
-        "backtest", str(whole), *BTC_RULES, "--state-dir", str(again), "--reader", reader,
-        cwd=tmp_path,
-    )  # fmt: skip
+    done = backtest(whole, again, reader=reader)
     assert done.returncode == 0, done.stderr
     assert len(fill_rows(state)) > 0
     assert [row[1:] for row in fill_rows(state)] == [row[1:] for row in fill_rows(again)]
 
 
-def test_a_corrupt_line_part_way_ends_the_session_there(one_minute: Path, tmp_path: Path) -> None:
-    with gzip.open(one_minute, "rt", encoding="utf-8") as source:
+def test_a_corrupt_line_part_way_ends_the_session_there(recorded: Path, tmp_path: Path) -> None:
+    with gzip.open(recorded, "rt", encoding="utf-8") as source:
         lines = source.readlines()
     broken = tmp_path / "broken.gz"
     with gzip.open(broken, "wt", encoding="utf-8") as out:
         out.writelines([*lines[:300], "not a stamp\n", *lines[300:]])
     state = tmp_path / "state"
 
-    result = makerd("backtest", str(broken), *BTC_RULES, "--state-dir", str(state), cwd=tmp_path)
+    result = backtest(broken, state)
 
     assert result.returncode == 1
     assert f"makerd: backtest: {broken}:301: expected '<local time ns> <JSON message>'" in (

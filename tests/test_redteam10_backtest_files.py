@@ -13,7 +13,7 @@ import pytest
 from makerd.daemon.replay import instrument_from_steps
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
-from tests.test_backtest import fill_rows, makerd
+from tests.test_backtest import BTC_RULES, fill_rows, makerd
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 ETH = instrument_from_steps("ETH", tick=Decimal("0.1"), lot=Decimal("0.0001"))
@@ -22,10 +22,12 @@ SOL = instrument_from_steps("SOL", tick=Decimal("0.01"), lot=Decimal("0.01"))
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Twenty seconds of BTC, ETH and SOL, one file each, with the recorder's rules file."""
+    """Twenty seconds of BTC, ETH and SOL, one file each, and a minute of BTC, with the
+    recorder's rules file."""
     folder = tmp_path_factory.mktemp("recorded")
     save_rules(folder, [BTC, ETH, SOL])
     write_recording(folder / "btc.gz", SyntheticRecording(seconds=20, seed=11))
+    write_recording(folder / "minute.gz", SyntheticRecording(seconds=60, seed=13))
     markets = {"eth": (Decimal(3000), 4), "sol": (Decimal(200), 2)}
     for name, (price, sz_decimals) in markets.items():
         market = SyntheticRecording(
@@ -58,27 +60,43 @@ def test_a_file_of_another_coin_among_two_coins_files_is_named(
     assert len(fill_rows(tmp_path / "s")) > 0
 
 
-def test_a_file_without_the_one_coin_replayed_is_named(folder: Path, tmp_path: Path) -> None:
-    btc, eth = folder / "btc.gz", folder / "eth.gz"
+@pytest.mark.parametrize(
+    ("names", "coins", "named"),
+    [
+        (("eth", "btc"), "BTC", ["eth"]),  # a file without the one coin replayed
+        (("btc", "eth"), "BTC,ETH", []),  # each file holds a coin: neither is named
+    ],
+)
+def test_a_file_is_named_only_when_it_holds_none_of_the_coins(
+    folder: Path, tmp_path: Path, names: tuple[str, ...], coins: str, named: list[str]
+) -> None:
+    files = [str(folder / f"{name}.gz") for name in names]
+    state = str(tmp_path / "s")
 
-    result = makerd(
-        "backtest", str(eth), str(btc), "--coin", "BTC", "--state-dir", str(tmp_path / "s"),
-        cwd=tmp_path,
-    )  # fmt: skip
+    result = makerd("backtest", *files, "--coin", coins, "--state-dir", state, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert nothing_of(result.stdout) == [
-        f"{eth}: no book or trade of BTC in it: it added nothing to the replay"
+        f"{folder / name}.gz: no book or trade of {coins} in it: it added nothing to the replay"
+        for name in named
     ]
 
 
-def test_files_that_each_hold_a_coin_are_not_named(folder: Path, tmp_path: Path) -> None:
-    btc, eth = folder / "btc.gz", folder / "eth.gz"
+@pytest.mark.parametrize("reader", ["inline", "process"])
+def test_a_file_read_through_before_another_turned_out_unreadable_is_named(
+    folder: Path, tmp_path: Path, reader: str
+) -> None:
+    sol, cut = folder / "sol.gz", tmp_path / "cut.gz"
+    whole = (folder / "minute.gz").read_bytes()
+    cut.write_bytes(whole[: len(whole) * 3 // 4])  # its last quarter, past SOL's 20 s, gone
 
     result = makerd(
-        "backtest", str(btc), str(eth), "--coin", "BTC,ETH", "--state-dir", str(tmp_path / "s"),
-        cwd=tmp_path,
+        "backtest", str(cut), str(sol), *BTC_RULES, "--state-dir", str(tmp_path / "s"),
+        "--reader", reader, cwd=tmp_path,
     )  # fmt: skip
 
-    assert result.returncode == 0, result.stderr
-    assert nothing_of(result.stdout) == []
+    assert result.returncode == 1, result.stdout
+    assert f"makerd: backtest: {cut}:" in result.stderr
+    assert nothing_of(result.stdout) == [
+        f"{sol}: no book or trade of BTC in it: it added nothing to the replay"
+    ]

@@ -174,7 +174,9 @@ class ReadAhead:
             self._without_data = tuple(Path(str(path)) for path in without_data)  # type: ignore[attr-defined]
             return
         if kind == _ERROR:
-            path, line, problem = body
+            path, line, problem, without_data = body
+            # The files read through before the error are known, and said, as inline.
+            self._without_data = tuple(Path(str(path)) for path in without_data)  # type: ignore[attr-defined]
             raise RecordingError(Path(str(path)), int(str(line)), str(problem))
         raise RecordingError(self._first, 0, f"the reading process failed: {body[0]}")
 
@@ -217,7 +219,9 @@ def _serve(stream: ReplayStream, sender: Connection, batch: int, level_limit: in
         )
         sender.send_bytes(marshal.dumps(ended))
     except RecordingError as error:
-        sender.send_bytes(marshal.dumps((_ERROR, str(error.path), error.line, error.problem)))
+        without_data = list(map(str, stream.without_data))
+        failed = (_ERROR, str(error.path), error.line, error.problem, without_data)
+        sender.send_bytes(marshal.dumps(failed))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent stopped reading: nobody to tell
     except Exception as error:  # the parent must learn of any failure
