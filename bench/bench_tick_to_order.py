@@ -52,6 +52,7 @@ from bench_pipeline import printing_tree
 from bench_reaction import Venue
 
 from makerd.actors.gate import TradingGate
+from makerd.actors.route_switch import RouteSwitch, books_to_risk
 from makerd.actors.router import Router, SlotKey
 from makerd.actors.routing import BOOK_FEED, QUOTER
 from makerd.config.model import MakerdConfig, Mode
@@ -179,12 +180,14 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         clock=clock,
     )
     holder: dict[str, Any] = {}
+    books = RouteSwitch()
     router = StampingRouter(
         stamps,
         resolve=lambda role: holder["sup"].ref(role),  # noqa: PLW0108  (built below)
         venue=live,
         observer=observer,
         gate=gate,
+        switches=books_to_risk(books),
     )
     deps = Dependencies(
         config=config,
@@ -196,6 +199,7 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         clock=clock,
         gate=gate,
         account=live.account_id,
+        books_to_risk=books,
     )
     supervisor = printing_tree(config, deps, basket, live.instruments, router)
     holder["sup"] = supervisor
