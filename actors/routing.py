@@ -2,7 +2,10 @@
 
 Logic returns messages; it never names a recipient except through :class:`Directed`.
 The pykka runtime and the deterministic driver deliver by this table, so a message
-reaches the same roles in every mode.
+reaches the same roles in every mode. One exception saves thread wake-ups only: the
+pykka runtime's router skips a route its receiver has switched off while it provably
+ignores what the route carries (:mod:`actors.route_switch`); the driver, which has no
+threads to wake, delivers those messages and the logic ignores them, to the same effect.
 """
 
 from __future__ import annotations
