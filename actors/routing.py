@@ -45,7 +45,7 @@ from makerd.protocol.market import (
     FeedMessageDropped,
     FeedRecovered,
     FeedStale,
-    TradePrinted,
+    TradesPrinted,
     VenueConnectionChanged,
 )
 from makerd.protocol.orders import (
@@ -116,7 +116,7 @@ class DeclaresHandled(Protocol):
 
 ROUTES: Mapping[type, tuple[str, ...]] = {
     BookSnapshotReceived: (BOOK_FEED,),
-    TradePrinted: (BOOK_FEED, QUOTER),
+    TradesPrinted: (BOOK_FEED, QUOTER),
     BookUpdated: (QUOTER, FILL_TRACKER, RISK_GUARDIAN, OBSERVER),
     FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedRecovered: (QUOTER, RISK_GUARDIAN, OBSERVER),
