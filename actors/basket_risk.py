@@ -23,7 +23,8 @@ from decimal import Decimal
 
 from makerd.actors.account_equity import account_position
 from makerd.actors.price_band import BandSettings, PriceBand
-from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.actors.risk_guardian import RiskGuardianLogic, band_on
+from makerd.actors.route_switch import RouteSwitch
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
@@ -37,8 +38,14 @@ _SEVERITY = {TradingState.NORMAL: 0, TradingState.REDUCE_ONLY: 1, TradingState.H
 
 class BasketRiskLogic:
     def __init__(
-        self, *, config: RiskConfig, coins: tuple[str, ...], account: RiskGuardianLogic
+        self,
+        *,
+        config: RiskConfig,
+        coins: tuple[str, ...],
+        account: RiskGuardianLogic,
+        books: RouteSwitch | None = None,
     ) -> None:
+        """``books`` is the route of books to this guardian: off while it ignores them."""
         self._config = config
         self.account = account
         self._positions: dict[str, PositionChanged] = {}
@@ -48,11 +55,27 @@ class BasketRiskLogic:
         self._bands = {coin: PriceBand() for coin in coins}
         self._now_ns = 0
         self._told = dict.fromkeys(coins, TradingState.NORMAL)
+        self._books = books
+        self._switch_books()
 
     def handled_types(self) -> frozenset[type]:
         return self.account.handled_types()
 
     def handle(self, message: object) -> list[object]:
+        out = self._handle(message)
+        if isinstance(message, ParametersChanged | TimerFired | BookUpdated):
+            self._switch_books()
+        return out
+
+    def _switch_books(self) -> None:
+        """A book feeds the band and can end a pause left from before a reload turned the
+        band off (``_tell``); with the band off and no pause left, it changes nothing."""
+        if self._books is not None:
+            now = self._now_ns
+            pausing = any(band.paused(now) for band in self._bands.values())
+            self._books.on = band_on(self._config) or pausing
+
+    def _handle(self, message: object) -> list[object]:
         if isinstance(message, ParametersChanged):
             self._config = message.risk
         if isinstance(message, BookUpdated):

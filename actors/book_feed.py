@@ -19,6 +19,7 @@ from makerd.protocol.market import (
     FeedRecovered,
     FeedStale,
     TradePrinted,
+    TradesPrinted,
 )
 
 
@@ -38,19 +39,28 @@ class BookFeedLogic:
         return self._stale
 
     def handled_types(self) -> frozenset[type]:
-        return frozenset({BookSnapshotReceived, TradePrinted, TimerFired})
+        return frozenset({BookSnapshotReceived, TradesPrinted, TimerFired})
 
     def handle(self, message: object) -> list[object]:
-        if isinstance(message, BookSnapshotReceived | TradePrinted) and message.coin != self._coin:
-            return self._wrong_coin(message)
         if isinstance(message, BookSnapshotReceived):
+            if message.coin != self._coin:
+                return self._wrong_coin(message)
             return self._on_snapshot(message)
-        if isinstance(message, TradePrinted):
-            self._last_exchange_ns = max(self._last_exchange_ns, message.ts_exchange)
-            return []
+        if isinstance(message, TradesPrinted):
+            return self._on_trades(message.trades)
         if isinstance(message, TimerFired):
             return self._check_staleness(message.ts_local)
         return []
+
+    def _on_trades(self, trades: tuple[TradePrinted, ...]) -> list[object]:
+        """A trade is a fresh exchange timestamp: the feed is alive even with a still book."""
+        out: list[object] = []
+        for trade in trades:
+            if trade.coin != self._coin:
+                out += self._wrong_coin(trade)
+            else:
+                self._last_exchange_ns = max(self._last_exchange_ns, trade.ts_exchange)
+        return out
 
     def _wrong_coin(self, message: BookSnapshotReceived | TradePrinted) -> list[object]:
         self.wrong_coin_dropped += 1

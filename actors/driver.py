@@ -29,6 +29,7 @@ from makerd.actors.routing import (
 )
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import Ping, TimerFired
+from makerd.protocol.market import together
 from makerd.protocol.orders import as_venue_command
 from makerd.venues.base import SteppedVenue
 
@@ -144,7 +145,8 @@ class DeterministicDriver:
         """
         self.clock.advance_by(max(0, now_ns - self.clock.now_ns()))
         now = self.clock.now_ns()
-        for event in self._venue.advance(now):
+        # A step's trades of one coin as one message, as the threaded runtime sends them.
+        for event in together(self._venue.advance(now)):
             if self._waiting:
                 self._join(event)
             self.deliver(event)

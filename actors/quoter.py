@@ -17,7 +17,7 @@ from makerd.config.model import OrderManagerConfig, QuotingConfig
 from makerd.protocol.account import FillBooked, PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale, TradePrinted
+from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale, TradesPrinted
 from makerd.protocol.orders import QuoteLevel, QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import MarginReported, RiskStateChanged, TradingState
 from makerd.quoting.base import QuoteInputs, QuoteModel, reads_arrival
@@ -113,7 +113,7 @@ class QuoterLogic:
             MarginReported: self._on_margin,
             FeedStale: self._on_feed_stale,
             FeedRecovered: self._on_feed_recovered,
-            TradePrinted: self._on_trade,
+            TradesPrinted: self._on_trades,
             ParametersChanged: self._on_parameters,
             FillBooked: self._on_fill_booked,
             TimerFired: lambda m: self._requote(m.ts_local, force=False),
@@ -147,12 +147,14 @@ class QuoterLogic:
         self._session_ns = int(changed.quoting.session_s * NS_PER_S)
         return self._requote(changed.ts_local, force=True)
 
-    def _on_trade(self, trade: TradePrinted) -> list[object]:
+    def _on_trades(self, printed: TradesPrinted) -> list[object]:
+        """Each trade's distance from the mid feeds the arrival fit."""
         mid = self._book.mid if self._book is not None else None
         if mid is not None:
-            self._estimators.intensity.record_trade(
-                price=float(trade.price), mid=float(mid), ts_ns=trade.ts_exchange
-            )
+            for trade in printed.trades:
+                self._estimators.intensity.record_trade(
+                    price=float(trade.price), mid=float(mid), ts_ns=trade.ts_exchange
+                )
         return []
 
     def _on_fill_booked(self, booked: FillBooked) -> list[object]:

@@ -22,6 +22,7 @@ from makerd.actors.gate import TradingGate
 from makerd.actors.price_band import BandSettings, PriceBand
 from makerd.actors.risk_account import RiskAccount
 from makerd.actors.risk_limits import Verdict, judge, readings
+from makerd.actors.route_switch import RouteSwitch
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import FillBooked, PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
@@ -73,7 +74,9 @@ class RiskGuardianLogic:
         latch: KillSwitchStore,
         gate: TradingGate | None = None,
         store: RiskStateStore | None = None,
+        books: RouteSwitch | None = None,
     ) -> None:
+        """``books`` is the route of books to this guardian: off while it ignores them."""
         self._config = config
         self._latch = latch
         self._gate = gate or TradingGate()
@@ -103,6 +106,8 @@ class RiskGuardianLogic:
             MarginReported: self._on_margin,
             BookUpdated: self._on_book,
         }
+        self._books = books
+        self._switch_books()
 
     def handled_types(self) -> frozenset[type]:
         return frozenset(self._handlers)
@@ -125,11 +130,16 @@ class RiskGuardianLogic:
         self._verdict = None
         return self._assess(margin.ts_local)
 
+    def _switch_books(self) -> None:
+        """A book is read only for the price band, and not after a trip (``_on_book``)."""
+        if self._books is not None:
+            self._books.on = band_on(self._config) and self.tripped is None
+
     def _on_book(self, book: BookUpdated) -> list[object]:
         """Only a new pause needs judging here; the timer ends it."""
         config = self._config
         mid = book.mid
-        if mid is None or self.tripped is not None or config.price_band_pct <= 0:
+        if mid is None or self.tripped is not None or not band_on(config):
             return []
         settings = BandSettings(
             pct=config.price_band_pct,
@@ -189,6 +199,7 @@ class RiskGuardianLogic:
         """New limits apply from the next update; a tripped switch stays tripped."""
         self._config = changed.risk
         self._verdict = None
+        self._switch_books()
         return []
 
     def _on_fill_booked(self, booked: FillBooked) -> list[object]:
@@ -289,6 +300,7 @@ class RiskGuardianLogic:
                 error,
             )
         self.tripped = reason
+        self._switch_books()
         self.account.record_trip(reason.value, now_ns)
         self._save_tripped()
         log.error("event=kill_switch_tripped reason=%s detail=%r", reason.value, detail)
@@ -297,6 +309,11 @@ class RiskGuardianLogic:
         flatten = self._config.flatten_on_kill or reason is KillReason.UNREALIZED_LOSS
         tripped = KillSwitchTripped(reason=reason, detail=detail, flatten=flatten, ts_local=now_ns)
         return [*halted, tripped]
+
+
+def band_on(config: RiskConfig) -> bool:
+    """The price band watches mids (0: off, and no book is read for it)."""
+    return config.price_band_pct > 0
 
 
 def _sign(value: Decimal) -> int:

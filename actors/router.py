@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ import pykka
 
 from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.gate import TradingGate
+from makerd.actors.route_switch import RouteSwitch
 from makerd.actors.routing import CONFLATED, OBSERVER, VENUE, Directed, recipients
 from makerd.protocol.orders import VenueCommand, as_venue_command
 
@@ -49,9 +50,13 @@ class Router:
         observer: Callable[[object], None],
         gate: TradingGate,
         addressing: CoinAddressing | None = None,
+        switches: Mapping[tuple[str, type], RouteSwitch] | None = None,
     ) -> None:
-        """``addressing`` names each coin's own actors when there are several coins."""
+        """``addressing`` names each coin's own actors when there are several coins;
+        ``switches`` are the routes (role, message type) their receivers may turn off."""
         self._resolve = resolve
+        self._switches = dict(switches or {})
+        self._switched_kinds = frozenset(kind for _, kind in self._switches)
         self._addressing = addressing
         self._venue = venue
         self._observer = observer
@@ -65,7 +70,10 @@ class Router:
         if isinstance(message, Directed):
             self.tell(message.to, message.message)
             return
+        switched = type(message) in self._switched_kinds
         for role in recipients(message):
+            if switched and not self._route_on(role, message):
+                continue
             if role == VENUE:
                 if self._gate.allows(message):
                     self._venue.submit(as_venue_command(message))
@@ -76,6 +84,10 @@ class Router:
             else:
                 for name in self._addressing.names(role, message):
                     self.tell(name, message)
+
+    def _route_on(self, role: str, message: object) -> bool:
+        switch = self._switches.get((role, type(message)))
+        return switch is None or switch.on
 
     def tell(self, role: str, message: object) -> None:
         if type(message) in CONFLATED:

@@ -2,7 +2,10 @@
 
 Logic returns messages; it never names a recipient except through :class:`Directed`.
 The pykka runtime and the deterministic driver deliver by this table, so a message
-reaches the same roles in every mode.
+reaches the same roles in every mode. One exception saves thread wake-ups only: the
+pykka runtime's router skips a route its receiver has switched off while it provably
+ignores what the route carries (:mod:`actors.route_switch`); the driver, which has no
+threads to wake, delivers those messages and the logic ignores them, to the same effect.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from makerd.protocol.market import (
     FeedMessageDropped,
     FeedRecovered,
     FeedStale,
-    TradePrinted,
+    TradesPrinted,
     VenueConnectionChanged,
 )
 from makerd.protocol.orders import (
@@ -113,7 +116,7 @@ class DeclaresHandled(Protocol):
 
 ROUTES: Mapping[type, tuple[str, ...]] = {
     BookSnapshotReceived: (BOOK_FEED,),
-    TradePrinted: (BOOK_FEED, QUOTER),
+    TradesPrinted: (BOOK_FEED, QUOTER),
     BookUpdated: (QUOTER, FILL_TRACKER, RISK_GUARDIAN, OBSERVER),
     FeedStale: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     FeedRecovered: (QUOTER, RISK_GUARDIAN, OBSERVER),

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from makerd.actors.gate import TradingGate
+from makerd.actors.route_switch import RouteSwitch, books_to_risk
 from makerd.actors.router import Router, inbox_depth
 from makerd.config.model import CoinSpec, MakerdConfig
 from makerd.daemon.basket import Basket
@@ -134,12 +135,14 @@ def run_pipeline(coins: int, rate: int, seconds: float) -> Run:
         recorder = Recorder(clock)
         holder: dict[str, Any] = {}
         gate = TradingGate()
+        books = RouteSwitch()
         router = Router(
             resolve=lambda role: holder["sup"].ref(role),  # noqa: PLW0108  (built below)
             venue=thread,
             observer=recorder,
             gate=gate,
             addressing=basket.addressing(),
+            switches=books_to_risk(books),
         )
         deps = Dependencies(
             config=config,
@@ -150,6 +153,7 @@ def run_pipeline(coins: int, rate: int, seconds: float) -> Run:
             new_cloid=basket.cloids.factories[names[0]],
             clock=clock,
             gate=gate,
+            books_to_risk=books,
         )
         supervisor = printing_tree(config, deps, basket, instruments, router)
         holder["sup"] = supervisor

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from makerd.actors.quoter import QuoterLogic
 from makerd.config.model import MakerdConfig
 from makerd.daemon.wiring import build_estimators, build_quote_model
-from makerd.protocol.market import BookLevel, BookUpdated, TradePrinted
+from makerd.protocol.market import BookLevel, BookUpdated, TradePrinted, TradesPrinted
 from makerd.protocol.side import Side
 from makerd.venues.sim.venue import sim_instrument
 
@@ -58,12 +58,11 @@ def main() -> None:
     for i in range(args.trades):
         ts = T0 + i * 40 * MS
         price = Decimal(60_000 + i % 7)
-        quoter.handle(
-            TradePrinted(
-                coin="BTC", price=price, size=Decimal("0.01"), side=Side.BUY,
-                trade_id=f"t{i}", ts_exchange=ts, ts_local=ts,
-            )
+        trade = TradePrinted(
+            coin="BTC", price=price, size=Decimal("0.01"), side=Side.BUY,
+            trade_id=f"t{i}", ts_exchange=ts, ts_local=ts,
         )  # fmt: skip
+        quoter.handle(TradesPrinted(coin="BTC", trades=(trade,), ts_local=ts))
     start = T0 + args.trades * 40 * MS
     books = [book(start + k * 20 * MS, k) for k in range(args.books)]
     batches = []

@@ -15,6 +15,13 @@ With ``--quiet-s N`` makerd also runs N seconds against a fresh venue with no ju
 venue's default flow), printed as the row ``makerd (no jumps)``. ``--config FILE`` runs
 makerd with that configuration instead of the default (to compare settings).
 
+``--rounds N`` interleaves instead (``bench/reaction_rounds.py``): the jumps are split
+into N rounds, each on its own seed (``--seed`` + the round), and in every round each
+client runs the round's jumps against a fresh venue, the two taking turns (the first of
+a round alternates). The rows pool each client's rounds; then each round's own p50
+ratio with the load average at its start. Run one after the other for minutes, the two
+clients see different loads on a shared machine; in rounds they see the same.
+
 It prints one row per client: reaction (first book of a jump → the account's next action)
 p50 / p90 / max, jumps with no action before the next jump, quiet instants (half-way
 between two jumps) followed by an action within 2 s (and before the next jump), actions
@@ -54,6 +61,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fill_markouts import HORIZONS_MS, Fill, MidTimeline, money
+from reaction_rounds import jumps_per_round, pooled, print_rounds, round_order, round_ratios
 from reaction_stats import RunFigures, figures, print_table, top_frames
 
 QUIET_WINDOW_NS = 2_000_000_000
@@ -175,13 +183,21 @@ def wait_ready(client: Client, venue: Venue) -> None:
 
 
 def run_client(
-    name: str, args: argparse.Namespace, workdir: Path, *, jumps: int, tail_s: float
+    name: str,
+    args: argparse.Namespace,
+    workdir: Path,
+    *,
+    jumps: int,
+    tail_s: float,
+    seed: int | None = None,
 ) -> RunFigures:
-    """The client's figures, its fills marked out against the venue's mid."""
-    schedule = random.Random(args.seed)
+    """The client's figures, its fills marked out against the venue's mid (on ``seed``,
+    by default ``--seed``)."""
+    seed = args.seed if seed is None else seed
+    schedule = random.Random(seed)
     gaps = [schedule.uniform(2.0, 5.0) for _ in range(jumps)]
     signs = [schedule.choice((1, -1)) for _ in range(jumps)]
-    venue = Venue(args.seed)
+    venue = Venue(seed)
     client = start_client(name, venue, workdir, args.config if name == "makerd" else None)
     spy: subprocess.Popen[bytes] | None = None
     try:
@@ -254,10 +270,16 @@ def main() -> None:
         "--quiet-s", type=float, default=0.0, help="also run makerd this long with no jumps"
     )
     parser.add_argument("--py-spy", type=Path, default=None, help="raw py-spy stacks of makerd")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="interleave the clients in this many rounds"
+    )
     parser.add_argument("--bare-client", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_client is not None:
         bare_client(args.bare_client, os.environ["MAKERD_PRIVATE_KEY"])
+        return
+    if args.rounds > 0:
+        run_rounds(args)
         return
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -274,6 +296,32 @@ def main() -> None:
             print(f"\nmakerd's busiest frames, {title} (% of py-spy's samples of busy threads):")
             for share, frame in top_frames(raw, 25, leaf=leaf):
                 print(f"{share:6.1f}%  {frame}")
+
+
+def run_rounds(args: argparse.Namespace) -> None:
+    """The clients in turn, round by round; the table pools each client's rounds."""
+    per_round = jumps_per_round(args.jumps, args.rounds)
+    rounds: list[dict[str, RunFigures]] = []
+    loads: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(args.rounds):
+            loads.append(os.getloadavg()[0])
+            runs: dict[str, RunFigures] = {}
+            for name in round_order(index, args.clients):
+                workdir = Path(tmp) / f"round{index}-{name}"
+                workdir.mkdir()
+                runs[name] = run_client(
+                    name, args, workdir, jumps=per_round, tail_s=TAIL_S, seed=args.seed + index
+                )
+            rounds.append(runs)
+    last_seed = args.seed + args.rounds - 1
+    print(f"{args.rounds} rounds of {per_round} jumps, seeds {args.seed}..{last_seed}")
+    print_table([pooled(name, [runs[name] for runs in rounds]) for name in args.clients])
+    if "bare" in args.clients:
+        for other in (name for name in args.clients if name != "bare"):
+            print_rounds(
+                round_ratios(rounds, loads, base="bare", other=other), base="bare", other=other
+            )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ order command's ``ts_local`` is that frame's receive time), and stamps on the wa
 
 Only frames that led to an order action count (most books move nothing). Prints the
 total's p50 / p90 / p99 / max, each stage's p50 / p90, and the CPU the process (every
-thread, the venue's process aside) used while the price jumped. A benchmark, not a test: it
+thread, the venue's process aside) used while the price jumped; then the process's context
+switches a second, and the tells a second that queued a message for an actor (each a
+wake-up of its thread at most), by receiver and message kind. A benchmark, not a test: it
 prints, it asserts nothing. Run from the repository root:
 ``python bench/bench_tick_to_order.py`` (``--seconds 30 --jump-every 0.5 --seed 7``).
 """
@@ -36,10 +38,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import resource
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +56,8 @@ from bench_pipeline import printing_tree
 from bench_reaction import Venue
 
 from makerd.actors.gate import TradingGate
-from makerd.actors.router import Router, SlotKey
+from makerd.actors.route_switch import RouteSwitch, books_to_risk
+from makerd.actors.router import Router, SlotKey, SlotReady
 from makerd.actors.routing import BOOK_FEED, QUOTER
 from makerd.config.model import MakerdConfig, Mode
 from makerd.daemon.basket import Basket
@@ -106,6 +111,18 @@ class Stamps:
         self.recording = False
         self.cpu_share = 0.0
         """The process's CPU time (every thread) over the recording's wall time."""
+        self.seconds = 0.0
+        self.context_switches = 0
+        """The process's (every thread's) voluntary and involuntary, while recording."""
+        self.wakeups: Counter[str] = Counter()
+        """Tells that queued a message (each may wake the receiver's thread), by receiver
+        and kind; a conflated message already waiting for its receiver wakes nothing."""
+        self._lock = threading.Lock()
+
+    def woke(self, role: str, kind: type) -> None:
+        if self.recording:
+            with self._lock:
+                self.wakeups[f"{role} <- {kind.__name__}"] += 1
 
     def mark(self, stage: str, frame_ns: int) -> None:
         if self.recording:
@@ -135,6 +152,10 @@ class StampingRouter(Router):
         elif stage is not None:
             self._stamps.mark(stage, message.ts_local)  # type: ignore[attr-defined]
         super().dispatch(message)
+
+    def _tell_ref(self, role: str, message: object) -> bool:
+        self._stamps.woke(role, message.key[1] if isinstance(message, SlotReady) else type(message))
+        return super()._tell_ref(role, message)
 
     def take(self, key: SlotKey) -> object | None:
         message = super().take(key)
@@ -179,12 +200,14 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         clock=clock,
     )
     holder: dict[str, Any] = {}
+    books = RouteSwitch()
     router = StampingRouter(
         stamps,
         resolve=lambda role: holder["sup"].ref(role),  # noqa: PLW0108  (built below)
         venue=live,
         observer=observer,
         gate=gate,
+        switches=books_to_risk(books),
     )
     deps = Dependencies(
         config=config,
@@ -196,6 +219,7 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         clock=clock,
         gate=gate,
         account=live.account_id,
+        books_to_risk=books,
     )
     supervisor = printing_tree(config, deps, basket, live.instruments, router)
     holder["sup"] = supervisor
@@ -208,6 +232,7 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
         pause.wait(WARMUP_S)  # orphans checked, the dead-man switch armed, the ladder placed
         stamps.recording = True
         cpu_started, wall_started = time.process_time(), time.monotonic()
+        switches_started = _context_switches()
         ends = wall_started + args.seconds
         sign = 1
         while time.monotonic() < ends:
@@ -215,13 +240,29 @@ def _trade(args: argparse.Namespace, venue: Venue, key: str, tmp: Path, stamps: 
             venue.post("/_debug/faults", {"jump_pct": sign * args.jump_pct, "coin": config.coin})
             sign = -sign
         stamps.recording = False
-        stamps.cpu_share = (time.process_time() - cpu_started) / (time.monotonic() - wall_started)
+        stamps.seconds = time.monotonic() - wall_started
+        stamps.cpu_share = (time.process_time() - cpu_started) / stamps.seconds
+        stamps.context_switches = _context_switches() - switches_started
     finally:
         ticker.stop()
         gate.close("bench over")
         supervisor.stop()
         live.stop(orders_confirmed_gone=False)
         journal.close()
+
+
+def _context_switches() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
+def report_wakeups(stamps: Stamps) -> None:
+    seconds = stamps.seconds or 1.0
+    total = sum(stamps.wakeups.values())
+    print(f"context switches of the process: {stamps.context_switches / seconds:.0f}/s")
+    print(f"tells that queued a message (thread wake-ups at most): {total / seconds:.0f}/s")
+    for key, count in stamps.wakeups.most_common(12):
+        print(f"  {count / seconds:7.1f}/s  {key}")
 
 
 def report(stamps: Stamps) -> None:
@@ -257,7 +298,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.switch_interval_us is not None:
         sys.setswitchinterval(args.switch_interval_us / 1e6)
-    report(run(args))
+    stamps = run(args)
+    report(stamps)
+    report_wakeups(stamps)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,10 @@ def basket_factories(
     return {
         FILL_TRACKER: partial(fill_trackers, deps, instruments),
         RISK_GUARDIAN: lambda: BasketRiskLogic(
-            config=holder.get().risk, coins=coins, account=risk_guardian_for(deps)
+            config=holder.get().risk,
+            coins=coins,
+            account=risk_guardian_for(deps),
+            books=deps.books_to_risk,
         ),
         WATCHDOG: partial(watchdog_for, deps.config, watched),
         **per_coin,

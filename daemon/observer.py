@@ -100,6 +100,9 @@ class Observer:
         self._dead_man_armed: bool | None = None
         self._heard = HeardOrders(clock)
         self._books_counted = metrics.feed_messages_total.labels(channel="l2Book")
+        # Looked up once: each target and order change passes here on the quoting path.
+        self._quotes_sent = {s: metrics.quotes_sent_total.labels(side=_side(s)) for s in Side}
+        self._open_gauges = {s: metrics.open_orders.labels(side=_side(s)) for s in Side}
         self._handlers = self._by_type()
 
     def snapshot(self) -> StatusSnapshot:
@@ -338,8 +341,8 @@ class Observer:
             mid = (bid + ask) / 2
             self._status.spread_bps = (ask - bid) / mid * 10_000
             self._metrics.quote_spread_ratio.set(float((ask - bid) / mid))
-        for side, levels in ((Side.BUY, target.bids), (Side.SELL, target.asks)):
-            self._metrics.quotes_sent_total.labels(side=_side(side)).inc(len(levels))
+        self._quotes_sent[Side.BUY].inc(len(target.bids))
+        self._quotes_sent[Side.SELL].inc(len(target.asks))
         if not target.bids and not target.asks:
             reason = (
                 "stale_book"
@@ -354,17 +357,18 @@ class Observer:
         open_orders = self._status.open_by_cloid
         self._heard.changed(change)
         if change.status.is_terminal:
-            open_orders.pop(change.cloid, None)
+            counted = open_orders.pop(change.cloid, None) is not None
         else:
+            counted = open_orders.get(change.cloid) is not change.side
             open_orders[change.cloid] = change.side
-        self._count_open_orders()
+        if counted:  # most changes (a modify, an ack) leave the counts as they were
+            self._count_open_orders()
 
     def _count_open_orders(self) -> None:
         open_orders = self._status.open_by_cloid
         self._status.open_orders = len(open_orders)
-        for side in Side:
-            count = sum(1 for s in open_orders.values() if s is side)
-            self._metrics.open_orders.labels(side=_side(side)).set(count)
+        for side, gauge in self._open_gauges.items():
+            gauge.set(sum(1 for s in open_orders.values() if s is side))
 
     def _on_fill(self, booked: FillBooked) -> None:
         fill = booked.fill

@@ -15,6 +15,7 @@ from typing import Any
 import pykka
 
 from makerd.actors.gate import TradingGate
+from makerd.actors.route_switch import RouteSwitch, books_to_risk
 from makerd.actors.router import Router
 from makerd.config.model import MakerdConfig
 from makerd.daemon.ack_latencies import AckLatencyLog
@@ -128,6 +129,7 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
         },
         coin_of=addressing.coin_of if addressing is not None else lambda _: None,
     )
+    books = RouteSwitch()
     deps = Dependencies(
         config=parts.config,
         instrument=venue.instrument,
@@ -141,6 +143,7 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
         account=venue.account_id,
         responsible_since_ns=_responsible_since(session.journal, venue.account_id),
         pause=parts.pause,
+        books_to_risk=books,
     )
     router = Router(
         resolve=slot.ref,
@@ -148,6 +151,7 @@ def build_session_tree(parts: RunParts, session: Session, hooks: TreeHooks, slot
         observer=ProcessInbox(observers if basket.several else observers.primary, hooks),
         gate=parts.gate,
         addressing=addressing,
+        switches=books_to_risk(books),
     )
     supervisor = build_tree(
         parts.config,

@@ -16,6 +16,7 @@ from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.quote_sampler import QuoteSampler
 from makerd.actors.quoter import QuoterEstimators, QuoterLogic, urgent_move_bps
 from makerd.actors.risk_guardian import KillSwitchStore, RiskGuardianLogic, RiskStateStore
+from makerd.actors.route_switch import RouteSwitch
 from makerd.actors.routing import (
     ACTOR_ROLES,
     BOOK_FEED,
@@ -67,6 +68,9 @@ class Dependencies:
     """Where the risk state outlives the process; the journal itself when it can."""
     pause: PauseMemory | None = None
     """The operator's pause (``makerd ctl pause``), kept across order_manager restarts."""
+    books_to_risk: RouteSwitch | None = None
+    """The router's route of books to the risk guardian, which turns it off while it
+    ignores them (the price band off); None: every book goes to it."""
 
 
 class ConfigHolder:
@@ -134,7 +138,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     holder = deps.current or ConfigHolder(deps.config)
     return {
         FILL_TRACKER: lambda: fill_tracker_for(deps, deps.instrument),
-        RISK_GUARDIAN: lambda: risk_guardian_for(deps),
+        RISK_GUARDIAN: lambda: risk_guardian_for(deps, books=deps.books_to_risk),
         **coin_logic_factories(
             deps,
             instrument=deps.instrument,
@@ -199,13 +203,14 @@ def fill_tracker_for(deps: Dependencies, instrument: Instrument) -> FillTrackerL
     )
 
 
-def risk_guardian_for(deps: Dependencies) -> RiskGuardianLogic:
+def risk_guardian_for(deps: Dependencies, *, books: RouteSwitch | None = None) -> RiskGuardianLogic:
+    """``books``: the switch of the books' route to it, when it is the actor reading them."""
     holder = deps.current or ConfigHolder(deps.config)
     risk_store = deps.risk_store
     if risk_store is None and isinstance(deps.journal, Journal):
         risk_store = deps.journal
     return RiskGuardianLogic(
-        config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store
+        config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store, books=books
     )
 
 

@@ -26,6 +26,7 @@ from makerd.protocol.market import (
     FeedRecovered,
     FeedStale,
     TradePrinted,
+    TradesPrinted,
     VenueConnectionChanged,
 )
 from makerd.protocol.orders import (
@@ -126,6 +127,7 @@ __all__ = [
     "TimeInForce",
     "TimerFired",
     "TradePrinted",
+    "TradesPrinted",
     "TradingState",
     "Trigger",
     "TriggerKind",

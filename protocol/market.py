@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 import msgspec
 
 from makerd.protocol.side import Side
+
+T = TypeVar("T")
 
 
 class BookLevel(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -72,6 +76,46 @@ class TradePrinted:
     trade_id: str
     ts_exchange: int
     ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradesPrinted:
+    """One coin's public trades as they arrived together (a WebSocket frame, a venue's
+    step), oldest first: one message, so one wake-up of each reader, for the lot."""
+
+    coin: str
+    trades: tuple[TradePrinted, ...]
+    ts_local: int
+
+
+def together(events: Iterable[T]) -> list[T | TradesPrinted]:
+    """``events`` with each run of consecutive trades of one coin as one
+    :class:`TradesPrinted` (every other event as it was, in its place)."""
+    out: list[T | TradesPrinted] = []
+    run: list[TradePrinted] = []
+    for event in events:
+        if isinstance(event, TradePrinted) and (not run or run[0].coin == event.coin):
+            run.append(event)
+            continue
+        if run:
+            out.append(_printed(run))
+        if isinstance(event, TradePrinted):
+            run = [event]
+        else:
+            run = []
+            out.append(event)
+    if run:
+        out.append(_printed(run))
+    return out
+
+
+def trades_by_coin(trades: Iterable[TradePrinted]) -> list[TradesPrinted]:
+    """Trades that arrived together, one :class:`TradesPrinted` per run of one coin."""
+    return [printed for printed in together(trades) if isinstance(printed, TradesPrinted)]
+
+
+def _printed(run: list[TradePrinted]) -> TradesPrinted:
+    return TradesPrinted(coin=run[0].coin, trades=tuple(run), ts_local=run[-1].ts_local)
 
 
 class DropReason(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from makerd.protocol.market import TradePrinted
+from makerd.protocol.market import TradesPrinted
 from tests.feed_kit import Feed
 
 T_MS = 1_737_900_000_000
@@ -40,7 +40,12 @@ def trades_frame(*trades: tuple[int, int]) -> str:
 
 
 def passed_on(events: list[object]) -> list[str]:
-    return [event.trade_id for event in events if isinstance(event, TradePrinted)]
+    return [
+        trade.trade_id
+        for event in events
+        if isinstance(event, TradesPrinted)
+        for trade in event.trades
+    ]
 
 
 def test_a_resubscription_that_resends_the_newest_trades_passes_none_of_them_again() -> None:

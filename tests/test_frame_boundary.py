@@ -22,6 +22,7 @@ from makerd.protocol.market import (
     BookUpdated,
     FeedMessageDropped,
     TradePrinted,
+    TradesPrinted,
 )
 from tests.feed_kit import FEED_LIMITS, FEED_LISTED, Feed, needs_recording, recorded_frames
 
@@ -41,16 +42,18 @@ def assert_sane(events: list[object], *, mid: Decimal | None, ts_local: int) -> 
         if isinstance(event, FeedMessageDropped):
             assert event.stream == "market"
             continue
-        assert isinstance(event, BookSnapshotReceived | TradePrinted), event
+        assert isinstance(event, BookSnapshotReceived | TradesPrinted), event
         assert event.coin == "BTC"
-        assert 0 < event.ts_exchange <= ts_local + skew_ns
         if isinstance(event, BookSnapshotReceived):
+            assert 0 < event.ts_exchange <= ts_local + skew_ns
             levels = (*event.bids, *event.asks)
             pairs = [(level.price, level.size) for level in levels]
             if event.bids and event.asks:
                 assert event.bids[0].price < event.asks[0].price
         else:
-            pairs = [(event.price, event.size)]
+            assert all(t.coin == "BTC" for t in event.trades)
+            assert all(0 < t.ts_exchange <= ts_local + skew_ns for t in event.trades)
+            pairs = [(t.price, t.size) for t in event.trades]
         for price, size in pairs:
             assert price.is_finite()
             assert price > 0
@@ -69,7 +72,7 @@ def test_every_recorded_frame_passes_the_boundary_and_nothing_is_dropped() -> No
 
     assert drops(feed.events) == []
     assert sum(isinstance(e, BookSnapshotReceived) for e in feed.events) == 46
-    assert sum(isinstance(e, TradePrinted) for e in feed.events) > 0
+    assert sum(isinstance(e, TradesPrinted) for e in feed.events) > 0
 
 
 def _first(channel: str) -> tuple[int, dict[str, Any]]:
@@ -302,7 +305,8 @@ def test_the_book_feed_drops_a_book_and_a_trade_for_another_coin() -> None:
         ts_local=1,
     )
 
-    out = book_feed.handle(eth_book) + book_feed.handle(eth_trade)
+    printed = TradesPrinted(coin="ETH", trades=(eth_trade,), ts_local=1)
+    out = book_feed.handle(eth_book) + book_feed.handle(printed)
 
     assert drops(out) == ["wrong_coin", "wrong_coin"]
     assert not any(isinstance(event, BookUpdated) for event in out)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from makerd.actors.quoter import QuoterEstimators, QuoterLogic
 from makerd.config.model import MakerdConfig
 from makerd.daemon.wiring import build_estimators
-from makerd.protocol.market import TradePrinted
+from makerd.protocol.market import TradePrinted, TradesPrinted
 from makerd.protocol.side import Side
 from makerd.quoting.avellaneda_stoikov import AvellanedaStoikovModel
 from makerd.quoting.base import QuoteInputs, QuoteModel, RawLadder, reads_arrival
@@ -70,7 +70,7 @@ def market(seconds: int) -> list[object]:
                 ts_exchange=ts,
                 ts_local=ts,
             )
-            messages.append(trade)
+            messages.append(TradesPrinted(coin="BTC", trades=(trade,), ts_local=ts))
         if step % 97 == 0:
             messages.append(position(str(Decimal(rng.randint(-40, 40)) / 1000), ts=ts))
     return messages

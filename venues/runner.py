@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 from makerd.protocol.clock import Clock
+from makerd.protocol.market import together
 from makerd.protocol.orders import VenueCommand
 from makerd.venues.base import SteppedVenue, VenueEvent
 
@@ -74,8 +75,9 @@ class SteppedVenueThread:
         # In real time, "local time" is when an event enters the process, not the venue's
         # simulated delivery time on its step grid (up to one step earlier).
         received = self._clock.now_ns()
-        for event in events:
-            self._sink(_received_at(event, received))
+        # A step's trades of one coin go as one message: one wake-up of each reader.
+        for event in together(_received_at(event, received) for event in events):
+            self._sink(event)
         self.steps += 1
 
 

@@ -20,7 +20,9 @@ from makerd.protocol.market import (
     BookSnapshotReceived,
     FeedMessageDropped,
     TradePrinted,
+    TradesPrinted,
     VenueConnectionChanged,
+    trades_by_coin,
 )
 from makerd.venues.base import EventSink
 from makerd.venues.hyperliquid.errors import FeedParseError
@@ -29,7 +31,7 @@ from makerd.venues.hyperliquid.parse import LevelCache, parse_l2_book, parse_tra
 from makerd.venues.hyperliquid.trade_history import TradeHistory
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy, StreamTap
 
-MarketEvent = BookSnapshotReceived | TradePrinted
+MarketEvent = BookSnapshotReceived | TradesPrinted
 _BACKFILL_GRACE_NS = 2_000_000_000
 
 
@@ -124,9 +126,9 @@ class MarketFeed:
             self.guard.anchor(book.coin, mid, ts_local)
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> None:
-        for trade in trades:
-            if self._trade_history.is_new(trade):
-                self._sink(trade)
+        """A frame's new trades, one message per coin (Hyperliquid's frames carry one)."""
+        for printed in trades_by_coin(t for t in trades if self._trade_history.is_new(t)):
+            self._sink(printed)
 
     def _drop(self, channel: str, reason: str, detail: str, ts_local: int) -> None:
         self.dropped += 1

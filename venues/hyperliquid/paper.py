@@ -20,7 +20,7 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import (
     BookSnapshotReceived,
     FeedMessageDropped,
-    TradePrinted,
+    TradesPrinted,
     VenueConnectionChanged,
 )
 from makerd.protocol.orders import VenueCommand
@@ -136,10 +136,13 @@ class PaperHyperliquidVenue:
 
     def _on_market(
         self,
-        event: BookSnapshotReceived | TradePrinted | FeedMessageDropped | VenueConnectionChanged,
+        event: BookSnapshotReceived | TradesPrinted | FeedMessageDropped | VenueConnectionChanged,
     ) -> None:
-        if isinstance(event, BookSnapshotReceived | TradePrinted):
+        if isinstance(event, BookSnapshotReceived):
             self.basket.on_market(event)
+        elif isinstance(event, TradesPrinted):
+            for trade in event.trades:
+                self.basket.on_market(trade)
         self._deliver(event)
 
     async def _step_loop(self) -> None:
