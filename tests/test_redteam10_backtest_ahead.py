@@ -72,12 +72,25 @@ def test_a_reader_failing_on_no_file_error_ends_after_every_event_read_before(
         seen.extend(repr(event) for event in ahead)
 
     assert seen == expected, "every event read before the failure, and no other"
-    assert str(caught.value) == (
-        f"{folder / 'btc.gz'}: the reading process failed: KeyError: 'levels'"
-    )
+    assert str(caught.value) == f"{folder / 'btc.gz'}: the reader failed: KeyError: 'levels'"
     assert ahead.pid is not None
     with pytest.raises(ChildProcessError):
         os.waitpid(ahead.pid, os.WNOHANG)  # reaped: nothing left running or waited on
+
+
+def test_a_reader_failing_inline_ends_the_stream_naming_its_file_as_read_ahead_does(
+    folder: Path,
+) -> None:
+    # Inline, the same failure left the replay with a traceback and its session open.
+    stream = ReplayStream([folder / "btc.gz"], coin="BTC")
+    stream.recordings[0] = FailingReader(stream.recordings[0], 300)
+    seen: list[ReplayEvent] = []
+
+    with pytest.raises(RecordingError) as caught:
+        seen.extend(stream)
+
+    assert len(seen) == 300
+    assert str(caught.value) == f"{folder / 'btc.gz'}: the reader failed: KeyError: 'levels'"
 
 
 def test_a_recording_renamed_once_read_does_not_end_the_replay(

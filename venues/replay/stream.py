@@ -7,6 +7,7 @@ one hour (one file per coin) share that hour's trades file, which is read once.
 from __future__ import annotations
 
 import heapq
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -99,16 +100,27 @@ class ReplayStream:
         return heapq.merge(*sources, key=_local_time)
 
     def _noting_data(self, recording: Recording) -> Iterator[ReplayEvent]:
-        """``recording``'s events, noting whether it held any of the coins' market data."""
+        """``recording``'s events, noting whether it held any of the coins' market data.
+
+        A reader failing on anything but the file (a bug of ours) ends the stream as an
+        unreadable file does, naming this file: the replay then stops at that point and
+        closes its session, instead of leaving a traceback and a session still "open".
+        """
         path = recording.lines.path
         events = iter(recording)
-        for event in events:
-            if type(event) is BookSnapshotReceived or type(event) is TradePrinted:
-                self._with_data.add(path)
+        try:
+            for event in events:
+                if type(event) is BookSnapshotReceived or type(event) is TradePrinted:
+                    self._with_data.add(path)
+                    yield event
+                    break  # the rest passes unwatched: nothing more to learn from it
                 yield event
-                break  # the rest passes unwatched: nothing more to learn from it
-            yield event
-        yield from events
+            yield from events
+        except RecordingError:
+            raise
+        except Exception as error:
+            failure = traceback.format_exception_only(error)[-1].strip()
+            raise RecordingError(path, 0, f"the reader failed: {failure}") from error
         self._read_through.add(path)
 
 
