@@ -282,8 +282,7 @@ class Observer:
         return on_refusal
 
     def _answered(self, kind: ActionKind, cloid: str) -> int | None:
-        """The action's measured latency (ns), kept for the journal; None if it was not
-        sent in this run."""
+        """The action's measured latency (ns), kept for the journal; None if not sent here."""
         latency = self._acks.answered(kind, cloid, self._clock.now_ns())
         if latency is None:
             return None

@@ -194,10 +194,8 @@ class CancelAll:
 class SweepOrders:
     """A stop's question: cancel every resting order of ``coins``, then report what each
     still has and its position (an ``OpenOrdersReported`` and a ``PositionReported`` per
-    coin, asked after this command was sent).
-
-    One command for every coin, so a venue whose answer lists a whole account asks once
-    for all (a stop asking coin by coin spent the budget it needed to confirm).
+    coin, asked after this command was sent). One command for every coin, so a venue whose
+    answer lists a whole account asks once for all (coin by coin spent the stop's budget).
     """
 
     coins: tuple[str, ...]
