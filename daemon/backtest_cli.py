@@ -217,8 +217,11 @@ def _replay(
         print(f"makerd: backtest: {error}", file=sys.stderr)
         if not isinstance(error, RecordingCutShortError):
             return EXIT_FAILURE
-        # The session was replayed up to the bad line and ended there: show what it did.
+        # The session was replayed up to the bad line and ended there: show what it did,
+        # and write its files (each says where it was cut); the exit stays a failure.
         _print_result(error.result, config, state_dir, latency)
+        if report_dir is not None:
+            _write_report(state_dir, error.result.run.session_id, report_dir)
         return EXIT_FAILURE
     _print_result(result, config, state_dir, latency)
     if report_dir is None:

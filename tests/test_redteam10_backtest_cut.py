@@ -122,3 +122,28 @@ def test_a_corrupt_line_part_way_ends_the_session_there(recorded: Path, tmp_path
     assert f"cut short by an unreadable recording: {broken}:301:" in (
         (files / "report.html").read_text()
     )
+
+
+def test_a_run_cut_short_still_writes_its_report_files_saying_so(
+    recorded: Path, tmp_path: Path
+) -> None:
+    """``--report-dir`` on a run cut short: the files of what was replayed, each saying
+    where it was cut; the exit is still 1, so a script does not take it for a whole run."""
+    cut = truncated(recorded, tmp_path)
+    state, files = tmp_path / "state", tmp_path / "report"
+
+    result = makerd(
+        "backtest", str(cut), *BTC_RULES, "--state-dir", str(state),
+        "--report-dir", str(files), cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stdout
+    line = bad_line(result.stderr, cut)
+    summary = json.loads((files / "summary.json").read_text())
+    assert summary["cut_short_by"].startswith(f"{cut}:{line}: truncated")
+    assert summary["fills"] == len(fill_rows(state)) > 0
+    assert (files / "fills.csv").read_text().count("\n") == len(fill_rows(state)) + 1
+    assert f"cut short by an unreadable recording: {cut}:{line}:" in (
+        (files / "report.html").read_text()
+    )
+    assert f"wrote {files / 'summary.json'}" in result.stdout
