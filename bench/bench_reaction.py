@@ -60,6 +60,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cpu_latency import held_cpu_latency
 from fill_markouts import HORIZONS_MS, Fill, MidTimeline, money
 from reaction_rounds import jumps_per_round, pooled, print_rounds, round_order, round_ratios
 from reaction_stats import RunFigures, figures, print_table, top_frames
@@ -273,14 +274,28 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=0, help="interleave the clients in this many rounds"
     )
+    parser.add_argument(
+        "--hold-cpu-latency",
+        type=int,
+        default=None,
+        metavar="US",
+        help="hold a CPU latency request (µs) for the whole run, for both clients alike",
+    )
     parser.add_argument("--bare-client", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_client is not None:
         bare_client(args.bare_client, os.environ["MAKERD_PRIVATE_KEY"])
         return
-    if args.rounds > 0:
-        run_rounds(args)
-        return
+    with held_cpu_latency(args.hold_cpu_latency) as held:
+        print(held)
+        if args.rounds > 0:
+            run_rounds(args)
+        else:
+            run_in_turn(args)
+
+
+def run_in_turn(args: argparse.Namespace) -> None:
+    """Each client once, one after the other, then makerd alone on a quiet market."""
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.clients:

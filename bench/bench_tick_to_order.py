@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pipeline import printing_tree
 from bench_reaction import Venue
+from cpu_latency import held_cpu_latency
 
 from makerd.actors.gate import TradingGate
 from makerd.actors.route_switch import RouteSwitch, books_to_risk
@@ -295,10 +296,19 @@ def main() -> None:
     parser.add_argument(
         "--switch-interval-us", type=float, default=None, help="sys.setswitchinterval for the run"
     )
+    parser.add_argument(
+        "--hold-cpu-latency",
+        type=int,
+        default=None,
+        metavar="US",
+        help="hold a CPU latency request (µs) for the run (bench/cpu_latency.py)",
+    )
     args = parser.parse_args()
     if args.switch_interval_us is not None:
         sys.setswitchinterval(args.switch_interval_us / 1e6)
-    stamps = run(args)
+    with held_cpu_latency(args.hold_cpu_latency) as held:
+        print(held)
+        stamps = run(args)
     report(stamps)
     report_wakeups(stamps)
 
