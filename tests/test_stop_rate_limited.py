@@ -8,15 +8,18 @@ could end a stop with orders resting.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 
 from makerd.actors.gate import TradingGate
 from makerd.config.loader import parse_config
+from makerd.daemon.exit_codes import EXIT_ORDERS_LEFT
 from makerd.daemon.observer import Observer
 from makerd.daemon.shutdown import confirm_every_coin
 from makerd.protocol.clock import WallClock
@@ -27,12 +30,13 @@ from makerd.venues.hyperliquid.rate_budget import info_weight
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
 from tests.test_hl_gateway import resting_bid
-from tests.test_hl_live_e2e import fault, wait_until
+from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
 from tests.test_redteam8_settle import quiet
 from tests.test_stop_confirmation import observer
 
-STOP_DEADLINE_S = 18.0
-"""The stop's share of the default ``stop_timeout_s`` (30 s) for confirming no order rests."""
+STOP_DEADLINE_S = 12.0
+"""The stop's share (0.6) of the default ``stop_timeout_s`` (20 s) for confirming no order
+rests."""
 LISTING_WEIGHT = info_weight("frontendOpenOrders")
 
 
@@ -138,3 +142,26 @@ def test_a_stop_whose_listings_are_refused_with_429_until_its_deadline_says_so_a
     # The budget's backoff doubles from 0.5-1 s: four or five listings in 8 s. A retry
     # at once after each refusal would send one every few milliseconds.
     assert 3 <= listings <= 6, listings
+
+
+def test_makerd_stopped_while_every_request_is_refused_with_429_exits_82_and_says_so(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = Trader(tmp_path, venue_url)
+    makerd = trader.start(tmp_path)
+    resting(trader, makerd)
+
+    # Every request refused, the sweep's listings and the order_manager's cancels alike.
+    fault(venue_url, {"rate_limit_for_s": 60, "rate_limit_kind": "ip"})
+    try:
+        makerd.signal(signal.SIGTERM)
+        code = makerd.finish(timeout=60)
+    finally:
+        fault(venue_url, {"clear": True})
+
+    assert code == EXIT_ORDERS_LEFT, makerd.text[-3000:]
+    assert "could not confirm that no order is left open" in makerd.text
+    assert "venue confirms 0 open orders" not in makerd.text
+    retries = makerd.text.count("event=sweep_rate_limited")
+    # Paced by the budget's backoff (0.5-1 s, doubling) over the stop's 12 s: a handful.
+    assert 2 <= retries <= 8, makerd.text[-3000:]
