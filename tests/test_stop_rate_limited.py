@@ -23,13 +23,19 @@ from makerd.daemon.exit_codes import EXIT_ORDERS_LEFT
 from makerd.daemon.observer import Observer
 from makerd.daemon.shutdown import confirm_every_coin
 from makerd.protocol.clock import WallClock
-from makerd.protocol.orders import PlaceOrders, SweepOrders, VenueCommand
+from makerd.protocol.orders import (
+    CancelReason,
+    OpenOrdersReported,
+    PlaceOrders,
+    SweepOrders,
+    VenueCommand,
+)
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rate_budget import info_weight
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
-from tests.test_hl_gateway import resting_bid
+from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
 from tests.test_redteam8_settle import quiet
 from tests.test_stop_confirmation import observer
@@ -165,3 +171,23 @@ def test_makerd_stopped_while_every_request_is_refused_with_429_exits_82_and_say
     retries = makerd.text.count("event=sweep_rate_limited")
     # Paced by the budget's backoff (0.5-1 s, doubling) over the stop's 12 s: a handful.
     assert 2 <= retries <= 8, makerd.text[-3000:]
+
+
+def test_a_sweep_whose_cancel_is_refused_for_the_rate_limit_cancels_once_the_backoff_ends(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    order = resting_bid(venue_url, 0x42A)
+    harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+    harness.gate.close("shutdown")
+    fault(venue_url, {"rate_limit_next": 1})  # the sweep's cancel: the address's budget
+    already = len(harness.emitted)
+
+    events = harness.run(SweepOrders(coins=("BTC",), reason=CancelReason.SHUTDOWN, ts_local=0))
+
+    reports = [e.orders for e in events[already:] if isinstance(e, OpenOrdersReported)]
+    assert [[o.cloid for o in orders] for orders in reports] == [[order.cloid], []], (
+        "listed with its cancel refused, then cancelled once the backoff allowed"
+    )
+    user = Account.from_key(harness.key).address
+    assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
