@@ -18,12 +18,7 @@ from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
 from makerd.daemon.heard_orders import HeardOrders
 from makerd.daemon.metrics import Metrics
 from makerd.daemon.status_snapshot import StatusSnapshot
-from makerd.protocol.account import (
-    FillBooked,
-    PositionChanged,
-    PositionMismatch,
-    PositionReported,
-)
+from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch, PositionReported
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import (
     AllChildrenAlive,
@@ -291,10 +286,13 @@ class Observer:
         return latency.latency_ns
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
-        if report.ts_local >= self._status.venue_report_ns:
+        # The newest listing by when it was made (live: asked), not heard: a listing asked
+        # before the stop and heard after it began cannot show an order placed in between.
+        listed_ns = min(report.ts_exchange, report.ts_local)
+        if listed_ns >= self._status.venue_report_ns:
             # What the venue may hold: what it lists and what may still come to rest.
             self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
-            self._status.venue_report_ns = report.ts_local
+            self._status.venue_report_ns = listed_ns
         gone = self._heard.unlisted(report)  # filled, under an order_manager that died
         for cloid in gone:
             self._status.open_by_cloid.pop(cloid, None)

@@ -114,3 +114,31 @@ def test_a_question_asked_again_while_its_answer_is_on_its_way_spends_nothing(
     assert retried is None, "the answer on its way serves the question asked again"
     assert retry_spent == OPEN_ORDERS_WEIGHT, "the retry added no query to the first's listing"
     assert spent == 2 * (OPEN_ORDERS_WEIGHT + POSITION_WEIGHT), "a new question asks afresh"
+
+
+def test_a_listing_is_dated_when_it_was_asked_not_when_its_slow_answer_was_heard(
+    venue: VenueThread,
+) -> None:
+    # A stop takes only a listing made since it began. One asked before it and heard after
+    # it may miss an order placed in between; dated when heard, it was taken for the
+    # stop's own (tests/test_stop_confirmation.py).
+    user = eth_account.Account.create().address.lower()
+
+    async def asking() -> tuple[int, OpenOrdersReported]:
+        rest = RestClient(venue.url, RateBudget(weight_per_minute=600), timeout_s=5.0)
+        await rest.open()
+        try:
+            queries = AccountQueries(rest, user=user, now_ns=time.time_ns)
+            asked_ns = time.time_ns()
+            return asked_ns, await queries.open_orders("BTC")
+        finally:
+            await rest.close()
+
+    fault(venue.url, {"delay_info_s": 0.5, "delay_for_s": 10})
+    try:
+        asked_ns, report = asyncio.run(asking())
+    finally:
+        fault(venue.url, {"clear": True})
+
+    assert report.ts_exchange >= asked_ns, "listed after it was asked"
+    assert report.ts_local - report.ts_exchange >= 500_000_000, "heard after the venue's delay"

@@ -348,7 +348,7 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
         "sweep.user",
     }
     assert "reset_next: expected a non-negative integer" in problems
-    assert "http_error_status: expected an integer from 500 to 599" in problems
+    assert "http_error_status: expected an integer from 500 to 599, or 429" in problems
     assert alone.status_code == 400
     assert sorted(alone.json()["problems"]) == [
         "delay_for_s: only with delay_exchange_s or delay_info_s",

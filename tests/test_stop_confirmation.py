@@ -133,6 +133,31 @@ def test_a_question_asked_again_still_takes_the_answer_listed_since_its_round_be
     assert len(venue.questions) == 2, "confirmed by the first answer, heard after one re-ask"
 
 
+def test_a_listing_asked_before_the_stop_and_heard_after_it_began_confirms_nothing() -> None:
+    # A fills repair's listing, asked before the stop, says "nothing open" once the stop
+    # has begun: an order placed after it was asked may rest all the same. Taken by when
+    # it was heard, it ended the stop with "0 open orders" before any sweep had listed.
+    clock = WallClock()
+    observers = {"BTC": observer(clock, "BTC")}
+    venue = BudgetBoundVenue(observers, clock)  # its sweep's answer comes too late
+    asked_ns = clock.now_ns()
+    heard = threading.Timer(
+        0.2,
+        lambda: observers["BTC"](
+            OpenOrdersReported(coin="BTC", orders=(), ts_exchange=asked_ns, ts_local=clock.now_ns())
+        ),
+    )
+    heard.start()
+
+    remaining = confirm_every_coin(
+        venue=venue, observers=observers, clock=clock, deadline_s=1.0, give_up=threading.Event()
+    )
+    heard.join()
+    venue.stop()
+
+    assert remaining is None, "no listing asked since the stop began has answered"
+
+
 def booked(coin: str, size: str, at_ns: int) -> PositionChanged:
     zero = Decimal(0)
     return PositionChanged(

@@ -42,9 +42,10 @@ HTTP transport (``/exchange`` and ``/info``; WebSocket posts are not affected)
     also takes effect only after the delay (even if the client gave up waiting), for
     ``delay_for_s`` seconds from now (0 or absent: until cleared). A delay of 0 disarms
     that path's delay.
-``http_error_next: <n>``, ``http_error_status: <500..599>`` (default 502)
+``http_error_next: <n>``, ``http_error_status: <500..599 or 429>`` (default 502)
     the next n requests answer that status with its reason phrase as a text body
-    (``Bad Gateway``) and do nothing.
+    (``Bad Gateway``) and do nothing; 429 is the exchange's bare IP rate limit, for the
+    next n requests only (``rate_limit_kind: "ip"`` refuses every request for a time).
 ``reset_next: <n>``
     the next n requests get their connection reset without any answer and do nothing.
 ``paths: ["exchange", "info"]``
@@ -123,6 +124,7 @@ MALFORMED_KEYS = frozenset({"count", "kinds", "stream", "every_ms", "burst"})
 DEFAULT_EVERY_MS = 20.0
 MAX_EVERY_MS = 60_000.0
 DEFAULT_BURST = 6
+HTTP_TOO_MANY_REQUESTS = 429
 MAX_BURST = 1_000  # the outbox holds 5000 frames before it calls a client slow
 COMPANIONS = {  # key: the keys of which at least one must come with it
     "reject_action_type": ("reject_next",),
@@ -232,9 +234,7 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         delay_info_s=given.seconds("delay_info_s"),
         delay_for_s=given.seconds("delay_for_s") or 0.0,
         http_error_next=given.count("http_error_next"),
-        http_error_status=given.integer_in(
-            "http_error_status", 500, 599, DEFAULT_HTTP_ERROR_STATUS
-        ),
+        http_error_status=_http_error_status(given),
         reset_next=given.count("reset_next"),
         paths=cast("frozenset[PathName]", paths or frozenset(PATH_NAMES)),
         reject_next=given.count("reject_next"),
@@ -253,6 +253,15 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         user=given.address("user"),
     )
     return given.problems or request
+
+
+def _http_error_status(given: BodyFields) -> int:
+    """A server error, or 429: the exchange's bare IP rate limit, here for n requests."""
+    value = given.body.get("http_error_status", DEFAULT_HTTP_ERROR_STATUS)
+    if type(value) is int and (value == HTTP_TOO_MANY_REQUESTS or 500 <= value <= 599):
+        return value
+    given.bad("http_error_status", f"an integer from 500 to 599, or {HTTP_TOO_MANY_REQUESTS}")
+    return DEFAULT_HTTP_ERROR_STATUS
 
 
 def _parse_sweep(given: BodyFields, coins: tuple[str, ...]) -> SweepRequest | None:

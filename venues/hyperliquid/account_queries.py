@@ -162,10 +162,14 @@ class AccountQueries:
         tells our orders from orphans by cloid."""
         reports: dict[str, OpenOrdersReported] = {}
         for members in by_dex(coins):
+            # Dated when asked: the exchange lists after that (the request may yet wait for
+            # budget). By the time the answer is heard an order placed since may rest, and
+            # a stop begun in between must not take the answer for one asked after it.
+            asked_ns = self._now_ns()
             orders, at = await self._ask("frontendOpenOrders", members[0], priority)
             for coin in members:
                 reports[coin] = parse_open_orders(
-                    orders, coin=coin, ts_local=at, channel="frontendOpenOrders"
+                    orders, coin=coin, ts_local=at, channel="frontendOpenOrders", asked_ns=asked_ns
                 )
         return reports
 

@@ -44,9 +44,18 @@ class UserRateLimit:
 
 
 def parse_open_orders_by_coin(
-    data: object, *, ts_local: int, channel: str = "openOrders", guard: FrameGuard = OPEN_GUARD
+    data: object,
+    *,
+    ts_local: int,
+    channel: str = "openOrders",
+    guard: FrameGuard = OPEN_GUARD,
+    asked_ns: int | None = None,
 ) -> dict[str, OpenOrdersReported]:
-    """REST ``openOrders`` / ``frontendOpenOrders`` grouped into one report per coin."""
+    """REST ``openOrders`` / ``frontendOpenOrders`` grouped into one report per coin.
+
+    The exchange does not say when it listed them: ``ts_exchange`` is ``asked_ns`` (the
+    local time the request was sent; it listed them after that), else ``ts_local``."""
+    listed_ns = ts_local if asked_ns is None else asked_ns
     grouped: dict[str, list[OpenOrder]] = {}
     for raw in as_list(data, channel, "data"):
         item = as_object(raw, channel)
@@ -61,18 +70,24 @@ def parse_open_orders_by_coin(
         grouped.setdefault(order.coin, []).append(order)
     return {
         coin: OpenOrdersReported(
-            coin=coin, orders=tuple(orders), ts_exchange=ts_local, ts_local=ts_local
+            coin=coin, orders=tuple(orders), ts_exchange=listed_ns, ts_local=ts_local
         )
         for coin, orders in grouped.items()
     }
 
 
 def parse_open_orders(
-    data: object, *, coin: str, ts_local: int, channel: str = "openOrders"
+    data: object,
+    *,
+    coin: str,
+    ts_local: int,
+    channel: str = "openOrders",
+    asked_ns: int | None = None,
 ) -> OpenOrdersReported:
     """The open orders of one coin (an empty report when it has none)."""
-    by_coin = parse_open_orders_by_coin(data, ts_local=ts_local, channel=channel)
-    empty = OpenOrdersReported(coin=coin, orders=(), ts_exchange=ts_local, ts_local=ts_local)
+    by_coin = parse_open_orders_by_coin(data, ts_local=ts_local, channel=channel, asked_ns=asked_ns)
+    listed_ns = ts_local if asked_ns is None else asked_ns
+    empty = OpenOrdersReported(coin=coin, orders=(), ts_exchange=listed_ns, ts_local=ts_local)
     return by_coin.get(coin, empty)
 
 

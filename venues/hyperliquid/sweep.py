@@ -15,6 +15,11 @@ spent every answer is slow: each question started its own listings, they queued 
 same refill, and none reached its cancel before the stop's deadline. A question asked
 while a sweep waits its turn is answered by it (its listing leaves after both were
 asked); one asked after that listing left is answered by one more round when it ends.
+
+A round the exchange refuses for its rate limit (a listing or position read answered
+HTTP 429, a cancel refused) is asked again by the sweep itself once the request budget's
+backoff ends, still one round at a time. It used to wait for the stop's next question,
+4 s later for a backoff of under a second: a quarter of the stop's deadline.
 """
 
 from __future__ import annotations
@@ -136,7 +141,8 @@ class OrderSweeper:
         """True when the venue confirmed the cancel of every order it listed (or none)."""
         snapshot = await self._queries.snapshot(coin, priority=self._priority())
         listed = snapshot.open_orders.orders
-        return len(await self._cancel_listed(listed, reason)) == len(listed)
+        gone, _ = await self._cancel_listed(listed, reason)  # refused: not confirmed
+        return len(gone) == len(listed)
 
     async def sweep(self, command: SweepOrders) -> None:
         """List, cancel and report every coin asked about, one round at a time, until no
@@ -151,23 +157,46 @@ class OrderSweeper:
                 await self._queries.wait_turn(priority=self._priority())
                 coins = sorted(self._sweep_asked)
                 self._sweep_asked.clear()
-                await self._sweep_once(coins, command.reason)
+                backoff_s = await self._sweep_once(coins, command.reason)
+                if backoff_s is not None:
+                    # The refused coins are asked again: the listing may spend the whole
+                    # budget (a closed gate), which ignores the backoff, so this sleep is
+                    # what keeps a 429 that keeps coming from being asked at once.
+                    await asyncio.sleep(backoff_s)
         finally:
-            # A failed round's coins stay asked: the stop's next question serves them.
+            # A round that failed otherwise (a lost answer) leaves its coins to the
+            # stop's next question.
             self._sweeping = False
 
-    async def _sweep_once(self, coins: Sequence[str], reason: CancelReason) -> None:
+    async def _sweep_once(self, coins: Sequence[str], reason: CancelReason) -> float | None:
+        """One round; the budget's backoff if the exchange refused part of it for its rate
+        limit (the coins it left unconfirmed are asked again), else None."""
         # Perp dex by perp dex: a coin is reported once its own dex is listed, cancelled
         # and read. On a spent budget each listing waits seconds for the refill, and the
         # main dex's coins once waited for the builder dex's listing past the stop's end.
-        for members in by_dex(coins):
-            await self._sweep_dex(members, reason)
+        groups = by_dex(coins)
+        for index, members in enumerate(groups):
+            try:
+                backoff_s = await self._sweep_dex(members, reason)
+            except RateLimitedError as refused:
+                backoff_s = refused.retry_after_s
+            if backoff_s is not None:
+                unconfirmed = [coin for group in groups[index:] for coin in group]
+                self._sweep_asked.update(unconfirmed)
+                log.warning(
+                    "event=sweep_rate_limited coins=%s retry_in_s=%.1f",
+                    ",".join(unconfirmed),
+                    backoff_s,
+                )
+                return backoff_s
+        return None
 
-    async def _sweep_dex(self, coins: Sequence[str], reason: CancelReason) -> None:
+    async def _sweep_dex(self, coins: Sequence[str], reason: CancelReason) -> float | None:
+        """List, cancel, read and report; the backoff if the cancel was rate limited."""
         mark = self._unsettled.mark()
         reports = await self._queries.open_orders_of(coins, priority=self._priority())
         listed = [order for coin in coins for order in reports[coin].orders]
-        gone = await self._cancel_listed(listed, reason)
+        gone, backoff_s = await self._cancel_listed(listed, reason)
         # Read after the cancels: once no order rests, the position it shows is final, and
         # the stop waits until the booked fills agree with it.
         positions = await self._queries.positions_of(coins, priority=self._priority())
@@ -181,22 +210,26 @@ class OrderSweeper:
                 )
             )
             self._emit(positions[coin])
+        return backoff_s
 
     async def _cancel_listed(
         self, resting: Sequence[OpenOrder], reason: CancelReason
-    ) -> frozenset[int]:
-        """Cancel ``resting`` in one action; the oids whose cancel the venue confirmed."""
+    ) -> tuple[frozenset[int], float | None]:
+        """Cancel ``resting`` in one action: the oids whose cancel the venue confirmed, and
+        the budget's backoff if the exchange refused it for its rate limit."""
         if not resting:
-            return frozenset()
+            return frozenset(), None
         for order in resting:
             if order.cloid is not None:
                 self._legs.cancel_requested(order.cloid, reason)
         action = cancel_action((self._instruments[o.coin], o.venue_order_id) for o in resting)
         response = await self._sender.send(action, items=len(resting), priority=Priority.CANCEL)
-        if response is None or response.error is not None:
-            if response is not None and response.error is not None:
-                log.error("event=cancel_all_refused message=%r", response.error.message)
-            return frozenset()
+        if response is None:
+            return frozenset(), None
+        if response.error is not None:
+            log.error("event=cancel_all_refused message=%r", response.error.message)
+            limited = response.error.reason is RejectReason.RATE_LIMITED
+            return frozenset(), response.error.retry_after_s if limited else None
         now = self._now_ns()
         log.info("event=cancel_all reason=%s orders=%d", reason.value, len(resting))
         gone: set[int] = set()
@@ -214,4 +247,4 @@ class OrderSweeper:
                 self._emit(
                     OrderCancelled(cloid=cloid, reason=reason, ts_exchange=now, ts_local=now)
                 )
-        return frozenset(gone)
+        return frozenset(gone), None

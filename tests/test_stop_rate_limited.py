@@ -1,0 +1,193 @@
+"""A stop whose sweep the exchange refuses with HTTP 429 (its request budget spent for a
+moment): the live venue object against the local venue, asked as a stop asks.
+
+A sweep refused by a 429 used to be asked again only at the stop's next re-ask, 4 s
+later: a quarter of the stop's deadline spent waiting for nothing, and two such refusals
+could end a stop with orders resting.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from makerd.actors.gate import TradingGate
+from makerd.config.loader import parse_config
+from makerd.daemon.exit_codes import EXIT_ORDERS_LEFT
+from makerd.daemon.observer import Observer
+from makerd.daemon.shutdown import confirm_every_coin
+from makerd.protocol.clock import WallClock
+from makerd.protocol.orders import (
+    CancelReason,
+    OpenOrdersReported,
+    PlaceOrders,
+    SweepOrders,
+    VenueCommand,
+)
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.rate_budget import info_weight
+from makerd.venues.hyperliquid.rest import fetch_info_blocking
+from makerd.venues.hyperliquid.venue import HyperliquidVenue
+from tests.test_hl_gateway import Harness, resting_bid
+from tests.test_hl_live_e2e import Trader, fault, resting, wait_until
+from tests.test_redteam8_settle import quiet
+from tests.test_stop_confirmation import observer
+
+STOP_DEADLINE_S = 12.0
+"""The stop's share (0.6) of the default ``stop_timeout_s`` (20 s) for confirming no order
+rests."""
+LISTING_WEIGHT = info_weight("frontendOpenOrders")
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=29, tick_interval_s=0.2))
+    yield venue.start()
+    venue.stop()
+
+
+class AskedVenue(HyperliquidVenue):
+    """The live venue; it remembers each question a stop asked it."""
+
+    def __init__(self, url: str, gate: TradingGate) -> None:
+        config = parse_config({"mode": "live", "hyperliquid": {"api_url": url}}, source="test")
+        self.key = Account.create().key.hex()
+        super().__init__(config, clock=WallClock(), env={"MAKERD_PRIVATE_KEY": self.key}, gate=gate)
+        self.questions: list[tuple[str, ...]] = []
+
+    def submit(self, command: VenueCommand) -> None:
+        if isinstance(command, SweepOrders):
+            self.questions.append(command.coins)
+        super().submit(command)
+
+
+class ObserverSink:
+    """Each venue event to its coin's observer, as the process routes them."""
+
+    def __init__(self, observers: Mapping[str, Observer]) -> None:
+        self._observers = observers
+
+    def __call__(self, event: object) -> None:
+        coin = getattr(event, "coin", None)
+        if isinstance(coin, str) and coin in self._observers:
+            self._observers[coin](event)
+
+
+def resting_then_stopping(venue_url: str) -> tuple[AskedVenue, dict[str, Observer], TradingGate]:
+    """A started live venue with one BTC bid resting, its trading gate closed (a stop)."""
+    gate = TradingGate()
+    venue = AskedVenue(venue_url, gate)
+    observers = {"BTC": observer(WallClock(), "BTC")}
+    venue.start(ObserverSink(observers))
+    quiet(venue)
+    venue.submit(PlaceOrders(orders=(resting_bid(venue_url, 0x429),), ts_local=time.time_ns()))
+    wait_until(lambda: len(open_orders(venue_url, venue)) == 1, timeout_s=10)
+    gate.close("shutdown")
+    return venue, observers, gate
+
+
+def open_orders(venue_url: str, venue: AskedVenue) -> list[object]:
+    user = Account.from_key(venue.key).address
+    listed = fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5)
+    assert isinstance(listed, list)
+    return listed
+
+
+def stop(venue: AskedVenue, observers: dict[str, Observer], deadline_s: float) -> int | None:
+    return confirm_every_coin(
+        venue=venue,
+        observers=observers,
+        clock=WallClock(),
+        deadline_s=deadline_s,
+        give_up=threading.Event(),
+    )
+
+
+def test_a_stop_whose_first_listing_is_refused_with_429_confirms_before_it_would_ask_again(
+    venue_url: str,
+) -> None:
+    venue, observers, _ = resting_then_stopping(venue_url)
+    fault(venue_url, {"http_error_next": 1, "http_error_status": 429, "paths": ["info"]})
+    try:
+        started = time.monotonic()
+        remaining = stop(venue, observers, STOP_DEADLINE_S)
+        took_s = time.monotonic() - started
+        still_resting = open_orders(venue_url, venue)
+    finally:
+        venue.stop(orders_confirmed_gone=True)
+        fault(venue_url, {"clear": True})
+
+    assert remaining == 0, "the venue confirmed the bid cancelled"
+    assert still_resting == []
+    # The stop asks again after 4 s without an answer: one question means the refused
+    # sweep was retried once the budget's backoff (under a second) allowed, not then.
+    assert venue.questions == [("BTC",)], f"confirmed in {took_s:.1f}s, asked again first"
+
+
+def test_a_stop_whose_listings_are_refused_with_429_until_its_deadline_says_so_and_backs_off(
+    venue_url: str,
+) -> None:
+    venue, observers, _ = resting_then_stopping(venue_url)
+    spent = venue.budget.weight_spent
+    fault(venue_url, {"rate_limit_for_s": 30, "rate_limit_kind": "ip"})
+    try:
+        remaining = stop(venue, observers, deadline_s=8.0)
+        listings = (venue.budget.weight_spent - spent) // LISTING_WEIGHT
+    finally:
+        venue.stop(orders_confirmed_gone=False)
+        fault(venue_url, {"clear": True})
+
+    assert remaining is None, "the venue never answered: the stop cannot say 0"
+    # The budget's backoff doubles from 0.5-1 s: four or five listings in 8 s. A retry
+    # at once after each refusal would send one every few milliseconds.
+    assert 3 <= listings <= 6, listings
+
+
+def test_makerd_stopped_while_every_request_is_refused_with_429_exits_82_and_says_so(
+    tmp_path: Path, venue_url: str
+) -> None:
+    trader = Trader(tmp_path, venue_url)
+    makerd = trader.start(tmp_path)
+    resting(trader, makerd)
+
+    # Every request refused, the sweep's listings and the order_manager's cancels alike.
+    fault(venue_url, {"rate_limit_for_s": 60, "rate_limit_kind": "ip"})
+    try:
+        makerd.signal(signal.SIGTERM)
+        code = makerd.finish(timeout=60)
+    finally:
+        fault(venue_url, {"clear": True})
+
+    assert code == EXIT_ORDERS_LEFT, makerd.text[-3000:]
+    assert "could not confirm that no order is left open" in makerd.text
+    assert "venue confirms 0 open orders" not in makerd.text
+    retries = makerd.text.count("event=sweep_rate_limited")
+    # Paced by the budget's backoff (0.5-1 s, doubling) over the stop's 12 s: a handful.
+    assert 2 <= retries <= 8, makerd.text[-3000:]
+
+
+def test_a_sweep_whose_cancel_is_refused_for_the_rate_limit_cancels_once_the_backoff_ends(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    order = resting_bid(venue_url, 0x42A)
+    harness.run(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+    harness.gate.close("shutdown")
+    fault(venue_url, {"rate_limit_next": 1})  # the sweep's cancel: the address's budget
+    already = len(harness.emitted)
+
+    events = harness.run(SweepOrders(coins=("BTC",), reason=CancelReason.SHUTDOWN, ts_local=0))
+
+    reports = [e.orders for e in events[already:] if isinstance(e, OpenOrdersReported)]
+    assert [[o.cloid for o in orders] for orders in reports] == [[order.cloid], []], (
+        "listed with its cancel refused, then cancelled once the backoff allowed"
+    )
+    user = Account.from_key(harness.key).address
+    assert fetch_info_blocking(venue_url, {"type": "openOrders", "user": user}, timeout_s=5) == []
