@@ -26,6 +26,7 @@ TOTAL = 10_500
 BURST = 6
 PAUSE_S = 0.005
 DAY_MS = 86_400_000
+_SHUTDOWN_TIMEOUT_S = 2.0  # a stopped proxy cuts a relay still open rather than wait 60 s
 
 # kind → (the reason makerd must count it under); heavy kinds appear less often.
 MARKET_KINDS = {
@@ -158,6 +159,7 @@ class HostileProxy:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
         self.url = ""
 
     def start(self) -> str:
@@ -166,6 +168,7 @@ class HostileProxy:
         return self.url
 
     def stop(self) -> None:
+        """Stop serving; the loop's thread then closes everything it opened (see ``_serve``)."""
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -177,7 +180,14 @@ class HostileProxy:
         asyncio.set_event_loop(self._loop)
         self._loop.run_until_complete(self._open())
         self._ready.set()
-        self._loop.run_forever()
+        try:
+            self._loop.run_forever()
+        finally:
+            # Stopping the loop alone left the session, its pooled upstream connection, the
+            # listening socket and the loop open: "Unclosed client session" at the exit of
+            # the pytest worker that ran this file.
+            self._loop.run_until_complete(self._close())
+            self._loop.close()
 
     async def _open(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -185,12 +195,20 @@ class HostileProxy:
         app.router.add_post("/info", self._http)
         app.router.add_post("/exchange", self._http)
         app.router.add_get("/ws", self._ws)
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, shutdown_timeout=_SHUTDOWN_TIMEOUT_S)
+        self._runner = runner
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+
+    async def _close(self) -> None:
+        # The server first: its handlers reach the venue through the session.
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
 
     async def _http(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -9,6 +9,9 @@ was sent.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
 import urllib.request
 from collections.abc import Iterator
@@ -107,3 +110,34 @@ def test_ten_thousand_malformed_frames_are_counted_by_reason_and_quoting_goes_on
     journal = journal_trade_ids(trader.state)
     print(f"fills: venue {len(venue_fills)}, journal {len(journal)}")
     assert sorted(journal) == sorted(venue_fills), "every real fill booked exactly once"
+
+
+def _open_fds() -> set[tuple[int, str]]:
+    """This process's open file descriptors, each with what it is (socket:[inode], pipe…)."""
+    described: set[tuple[int, str]] = set()
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            described.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
+    return described
+
+
+def test_a_stopped_proxy_closes_its_client_session_and_every_socket_it_opened() -> None:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=7, tick_interval_s=0.1))
+    upstream = venue.start()
+    try:
+        before = _open_fds()
+        hostile = HostileProxy(upstream)
+        request = urllib.request.Request(
+            hostile.start() + "/info",
+            data=json.dumps({"type": "meta"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:  # the proxy pools upstream
+            assert json.loads(answer.read())["universe"]
+        hostile.stop()
+        # The venue closes its end of the proxy's upstream connection once the proxy has.
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: _open_fds() <= before, timeout_s=10)
+        assert _open_fds() - before == set()
+    finally:
+        venue.stop()
