@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.limits import FrameLimits
 from tests.faults.kit import FaultVenue, journal_trade_ids
 from tests.hostile_proxy_kit import HostileProxy
+from tests.processes import open_fds
 from tests.test_hl_live_e2e import Trader, resting, wait_until
 
 BAND = FrameLimits().price_band_pct / 100
@@ -112,20 +112,11 @@ def test_ten_thousand_malformed_frames_are_counted_by_reason_and_quoting_goes_on
     assert sorted(journal) == sorted(venue_fills), "every real fill booked exactly once"
 
 
-def _open_fds() -> set[tuple[int, str]]:
-    """This process's open file descriptors, each with what it is (socket:[inode], pipe…)."""
-    described: set[tuple[int, str]] = set()
-    for name in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
-            described.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
-    return described
-
-
 def test_a_stopped_proxy_closes_its_client_session_and_every_socket_it_opened() -> None:
     venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=7, tick_interval_s=0.1))
     upstream = venue.start()
     try:
-        before = _open_fds()
+        before = open_fds()
         hostile = HostileProxy(upstream)
         request = urllib.request.Request(
             hostile.start() + "/info",
@@ -137,7 +128,7 @@ def test_a_stopped_proxy_closes_its_client_session_and_every_socket_it_opened() 
         hostile.stop()
         # The venue closes its end of the proxy's upstream connection once the proxy has.
         with contextlib.suppress(AssertionError):
-            wait_until(lambda: _open_fds() <= before, timeout_s=10)
-        assert _open_fds() - before == set()
+            wait_until(lambda: open_fds() <= before, timeout_s=10)
+        assert open_fds() - before == set()
     finally:
         venue.stop()
