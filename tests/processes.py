@@ -114,3 +114,13 @@ def open_fds() -> set[tuple[int, str]]:
         with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
             described.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
     return described
+
+
+def opened_since(before: set[tuple[int, str]], *, settle_s: float = 10.0) -> set[tuple[int, str]]:
+    """What this process holds open now and did not in ``before`` (:func:`open_fds`), once
+    an in-process server has had ``settle_s`` to close its ends of closed connections."""
+    deadline = time.monotonic() + settle_s
+    pause = threading.Event()  # never set: a timed wait that is not time.sleep
+    while (opened := open_fds() - before) and time.monotonic() < deadline:
+        pause.wait(0.05)
+    return opened

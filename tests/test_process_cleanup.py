@@ -7,14 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.processes import MakerdProcess, open_fds
+from tests.processes import MakerdProcess, open_fds, opened_since
 
 REPO = Path(__file__).resolve().parent.parent
 
 FAILING_TEST = """
 from pathlib import Path
-
-from tests.processes import MakerdProcess, open_fds
 
 from tests.processes import MakerdProcess
 
@@ -67,4 +65,4 @@ def test_a_finished_or_killed_makerd_leaves_no_pipe_open_in_the_test_process(
     killed = MakerdProcess(["run", "--mode", "sim", "--duration", "300"], cwd=tmp_path)
     assert killed.kill_if_running()
 
-    assert open_fds() - before == set(), "a pipe from makerd's output is still open"
+    assert opened_since(before, settle_s=0) == set(), "a pipe of makerd's output is still open"
