@@ -1,10 +1,11 @@
-"""The live venue object gives back every socket it opened when it stops.
+"""What the live venue object leaves behind when it stops, against the local venue.
 
-Against the local venue on loopback: its HTTP session (aiohttp) and pooled connections,
+Every socket it opened is given back: its HTTP session (aiohttp) and pooled connections,
 the market feed's and the user stream's WebSockets, its I/O loop. makerd builds one venue
 object a process; one that kept any of these would cost a descriptor or more each time a
 venue stopped. Stopped the usual way, and stopped while its last request hangs at the
 venue: the stop gives up waiting, and the session is closed as the I/O loop winds down.
+And nothing it started fails on the way out.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from tests.test_hl_live_e2e import fault, wait_until
 _S = 1_000_000_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def venue_url() -> Iterator[str]:
+    """A venue of its own for each test: the faults one arms never reach another."""
     venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.2))
     yield venue.start()
     venue.stop()
@@ -108,3 +110,17 @@ def unclosed_sessions_collected(stopped: list[HyperliquidVenue]) -> list[str]:
         stopped.clear()
         gc.collect()
     return [str(warning.message) for warning in caught if "Unclosed" in str(warning.message)]
+
+
+def test_a_stop_whose_disarm_answer_is_lost_ends_without_a_failed_task(
+    venue_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    venue = started_and_used(venue_url)
+    fault(venue_url, {"reset_next": 1, "paths": ["exchange"]})  # the disarm's answer is lost
+
+    with caplog.at_level(logging.WARNING, logger="makerd.venue"):
+        venue.stop()
+
+    assert "event=answer_lost detail='scheduleCancel" in caplog.text
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failed == []
