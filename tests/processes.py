@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -43,9 +44,12 @@ class MakerdProcess:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            self.lines.put(line)
+        # Closed at the end of the output: left open, each makerd a test ran held a pipe
+        # until garbage collection ("ResourceWarning: unclosed file" in the pytest worker).
+        with self.proc.stdout as output:
+            for line in output:
+                self.output.append(line)
+                self.lines.put(line)
 
     def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
         """Block until a line matches ``pattern``; fail with the output so far."""
@@ -101,3 +105,22 @@ def write_config(path: Path, overrides: Mapping[str, object]) -> Path:
     """A config file: the packaged defaults plus ``overrides`` (nested mappings)."""
     path.write_text(yaml.safe_dump(dict(overrides)), encoding="utf-8")
     return path
+
+
+def open_fds() -> set[tuple[int, str]]:
+    """This process's open file descriptors, each with what it is (socket:[inode], pipe…)."""
+    described: set[tuple[int, str]] = set()
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            described.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
+    return described
+
+
+def opened_since(before: set[tuple[int, str]], *, settle_s: float = 10.0) -> set[tuple[int, str]]:
+    """What this process holds open now and did not in ``before`` (:func:`open_fds`), once
+    an in-process server has had ``settle_s`` to close its ends of closed connections."""
+    deadline = time.monotonic() + settle_s
+    pause = threading.Event()  # never set: a timed wait that is not time.sleep
+    while (opened := open_fds() - before) and time.monotonic() < deadline:
+        pause.wait(0.05)
+    return opened

@@ -25,8 +25,9 @@ from websockets.sync.client import ClientConnection, connect
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.venues.hl_local import VenueConfig, VenueThread
 from makerd.venues.hl_local.hostile_frames import HEAVY_KINDS, KINDS_BY_STREAM
+from tests.hostile_proxy_kit import MARKET_KINDS, USER_KINDS
 from tests.local_venue_kit import ping_and_drain, subscribe
-from tests.test_frame_boundary_e2e import BAND, MARKET_KINDS, USER_KINDS, _scrape
+from tests.test_frame_boundary_e2e import BAND, _scrape
 from tests.test_hl_live_e2e import Trader, resting, wait_until
 
 TICK_S = 0.1

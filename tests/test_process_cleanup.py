@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.processes import MakerdProcess, open_fds, opened_since
+
 REPO = Path(__file__).resolve().parent.parent
 
 FAILING_TEST = """
@@ -52,3 +54,15 @@ def test_a_failed_tests_makerd_is_killed_when_the_test_ends(tmp_path: Path) -> N
     pid = int(pid_file.read_text())
     assert not alive(pid), "the failed test's makerd was still running after its test ended"
     assert "killed 1 makerd the test left running" in result.stdout
+
+
+def test_a_finished_or_killed_makerd_leaves_no_pipe_open_in_the_test_process(
+    tmp_path: Path,
+) -> None:
+    before = open_fds()
+    finished = MakerdProcess(["--version"], cwd=tmp_path)
+    assert finished.finish() == 0, finished.text
+    killed = MakerdProcess(["run", "--mode", "sim", "--duration", "300"], cwd=tmp_path)
+    assert killed.kill_if_running()
+
+    assert opened_since(before, settle_s=0) == set(), "a pipe of makerd's output is still open"

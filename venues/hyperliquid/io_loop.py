@@ -72,11 +72,19 @@ class IoLoop:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout_s)
 
-    async def _cancel_tasks(self) -> None:
+    def cancel_tasks(self) -> list[asyncio.Task[Any]]:
+        """Cancel every task :meth:`spawn` started (on the loop thread); those not yet done.
+
+        Each resumes only to unwind (its next step raises CancelledError); one that had not
+        started yet never runs.
+        """
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        return tasks
+
+    async def _cancel_tasks(self) -> None:
+        await asyncio.gather(*self.cancel_tasks(), return_exceptions=True)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

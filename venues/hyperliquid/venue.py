@@ -273,6 +273,11 @@ class HyperliquidVenue:
             elif self.gateway.dead_man.armed:
                 log.warning("event=dead_man_switch_left_armed reason=orders_may_remain")
         finally:
+            # Nothing may use the session once it is closed: a settle that a lost disarm
+            # answer had just asked for once failed on it (event=venue_task_failed).
+            # Cancelled, not waited for: IoLoop.stop waits, and a WebSocket's slow closing
+            # handshake must not keep the session from closing.
+            self._io.cancel_tasks()
             await self._rest.close()
 
     def _execute(self, command: VenueCommand) -> None:
