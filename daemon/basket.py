@@ -65,12 +65,14 @@ class Basket:
         return SweepOrders(coins=self.coins, reason=reason, ts_local=now_ns)
 
     def parameters_changed(self, config: MakerdConfig, now_ns: int) -> list[ParametersChanged]:
-        """A reload: each coin hears its own quoting section (one message for one coin)."""
+        """A reload: each coin hears its own quoting and risk limits (one message for one
+        coin); the risk guardian also hears the top-level section, the account's."""
         return [
             ParametersChanged(
                 quoting=coin_quoting(config, coin),
                 order_manager=config.order_manager,
-                risk=config.risk,
+                risk=config.coin_risk(coin),
+                account_risk=config.risk,
                 ts_local=now_ns,
                 max_quote_orders=2 * quote_levels(coin_quoting(config, coin)),
                 coin=coin if self.several else None,
