@@ -85,6 +85,7 @@ def basket_factories(
         RISK_GUARDIAN: lambda: BasketRiskLogic(
             config=holder.get().risk,
             coins=coins,
+            coin_risk={coin: holder.get().coin_risk(coin) for coin in coins},
             account=risk_guardian_for(deps),
             books=deps.books_to_risk,
         ),
