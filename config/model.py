@@ -318,6 +318,13 @@ class MakerdConfig:
         """Every quoted coin, in the order given; one when ``coins`` is empty."""
         return self.coins or (CoinSpec(coin=self.coin, quoting=self.quoting),)
 
+    def coin_quoting(self, coin: str) -> QuotingConfig:
+        """``coin``'s quoting section: its entry's (the top-level one if it is not listed)."""
+        for spec in self.coin_specs():
+            if spec.coin == coin:
+                return spec.quoting
+        return self.quoting
+
     def coin_risk(self, coin: str) -> RiskConfig:
         """The risk section ``coin`` is judged by: the top-level one with the coin's own
         limits over it (the top-level one for a coin not listed)."""
@@ -325,3 +332,9 @@ class MakerdConfig:
             if spec.coin == coin:
                 return spec.risk.over(self.risk)
         return self.risk
+
+    def risk_in_force(self) -> RiskConfig:
+        """The one coin's limits (its entry's over the section); with several coins the
+        top-level section, the account's (each coin's own: :meth:`coin_risk`)."""
+        specs = self.coin_specs()
+        return self.coin_risk(specs[0].coin) if len(specs) == 1 else self.risk

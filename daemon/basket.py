@@ -15,7 +15,7 @@ from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.routing import ACTOR_ROLES, COIN_ROLES, coin_role
 from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.model import MakerdConfig
-from makerd.daemon.basket_wiring import coin_quoting, size_problems
+from makerd.daemon.basket_wiring import size_problems
 from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.wiring import quote_levels
 from makerd.protocol.control import ParametersChanged
@@ -69,12 +69,12 @@ class Basket:
         coin); the risk guardian also hears the top-level section, the account's."""
         return [
             ParametersChanged(
-                quoting=coin_quoting(config, coin),
+                quoting=config.coin_quoting(coin),
                 order_manager=config.order_manager,
                 risk=config.coin_risk(coin),
                 account_risk=config.risk,
                 ts_local=now_ns,
-                max_quote_orders=2 * quote_levels(coin_quoting(config, coin)),
+                max_quote_orders=2 * quote_levels(config.coin_quoting(coin)),
                 coin=coin if self.several else None,
             )
             for coin in self.coins

@@ -58,7 +58,7 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
             fill_model=EXCHANGE_FILL_MODEL,
             latency="real (the network and the exchange)",
             fees="charged by the exchange, per fill",
-            max_position=_max_position(config),
+            max_position=format(config.risk_in_force().max_position, "f"),
             coin_limits=coin_limits_text(config),
         )
     fill_model = PAPER_FILL_MODEL
@@ -71,15 +71,9 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
             f"maker {format(paper.maker_fee_rate, 'f')}, "
             f"taker {format(paper.taker_fee_rate, 'f')} of notional"
         ),
-        max_position=_max_position(config),
+        max_position=format(config.risk_in_force().max_position, "f"),
         coin_limits=coin_limits_text(config),
     )
-
-
-def _max_position(config: MakerdConfig) -> str:
-    specs = config.coin_specs()
-    risk = config.coin_risk(specs[0].coin) if len(specs) == 1 else config.risk
-    return format(risk.max_position, "f")
 
 
 def coin_limits_text(config: MakerdConfig) -> str | None:

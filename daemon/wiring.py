@@ -144,7 +144,7 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
         **coin_logic_factories(
             deps,
             instrument=deps.instrument,
-            quoting=lambda: holder.get().quoting,
+            quoting=lambda: holder.get().coin_quoting(deps.instrument.coin),
             new_cloid=deps.new_cloid,
         ),
         WATCHDOG: lambda: watchdog_for(

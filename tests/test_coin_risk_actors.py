@@ -23,7 +23,7 @@ from makerd.daemon.basket import Basket
 from makerd.daemon.basket_wiring import basket_factories
 from makerd.daemon.journal import Journal
 from makerd.daemon.latch import KillSwitchLatch
-from makerd.daemon.wiring import ConfigHolder, Dependencies
+from makerd.daemon.wiring import ConfigHolder, Dependencies, logic_factories
 from makerd.protocol.clock import ManualClock
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookLevel, BookUpdated
@@ -183,3 +183,33 @@ def test_the_accounts_exposure_keeps_the_top_level_reduce_only_threshold(
 
     assert states(out) == {"SOL": TradingState.REDUCE_ONLY}
     assert risk.exposure_state is TradingState.NORMAL
+
+
+def test_a_one_entry_coins_list_quotes_and_is_judged_by_its_entrys_own_sections(
+    tmp_path: Path,
+) -> None:
+    # One coin listed with its own quoting and limit: check-config judged the entry, so the
+    # run must quote and judge by it (it took the top-level quoting until a reload).
+    entry = {"coin": "BTC", "quoting": {"levels": 2}, "risk": {"max_position": 0.01}}
+    config = parse_config({"risk": {"max_position": 0.05}, "coins": [entry]}, source="test")
+    journal = Journal(tmp_path / "journal.sqlite")
+    deps = Dependencies(
+        config=config,
+        instrument=BTC,
+        journal=journal,
+        session_id=journal.start_session(mode="sim", coin="BTC", ts_ns=0),
+        latch=KillSwitchLatch(tmp_path),
+        new_cloid=lambda: "0x" + "0" * 32,
+        clock=ManualClock(T0),
+        gate=TradingGate(),
+    )
+    factories = logic_factories(deps)
+    quoter, risk = factories[QUOTER](), factories[RISK_GUARDIAN]()
+    assert isinstance(quoter, QuoterLogic)
+
+    target = quoted_at(quoter, book_of("BTC", "59999", "60001"), "0.005")
+    out = risk.handle(held("BTC", "0.009", "60000"))
+
+    assert len(target.asks) == 2, "the entry's two levels, not the section's three"
+    assert target.bids[0].size * 2 == target.asks[0].size, "half of its own 0.01"
+    assert states(out) == {None: TradingState.REDUCE_ONLY}, "0.009 is 0.9 of its own 0.01"

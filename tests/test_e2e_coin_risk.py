@@ -9,7 +9,9 @@ from pathlib import Path
 
 from makerd.daemon.exit_codes import EXIT_OK
 from makerd.daemon.latch import KillSwitchLatch
+from tests.ctl_kit import status
 from tests.processes import MakerdProcess, write_config
+from tests.test_e2e_coins import metrics_page
 
 # One level of 0.002 a side; the top-level limit (0.05) is 25 fills of one side away.
 BASE: dict[str, object] = {
@@ -34,9 +36,11 @@ def test_the_second_coins_own_limit_binds_it_while_the_first_keeps_quoting(
     tmp_path: Path,
 ) -> None:
     makerd, _ = start(tmp_path, ["BTC", ETH_TIGHT])
+    port = makerd.metrics_port()
 
     makerd.wait_for(ETH_BOUND, timeout=90)
     makerd.wait_for(BTC_BOTH_SIDES, timeout=30)
+    running, page = status(tmp_path / "state"), metrics_page(port)
     makerd.signal(signal.SIGTERM)
 
     assert makerd.finish() == EXIT_OK, makerd.text[-3000:]
@@ -44,6 +48,14 @@ def test_the_second_coins_own_limit_binds_it_while_the_first_keeps_quoting(
     assert "state=BTC:" not in makerd.text, "BTC never left normal"
     for coin in ("BTC", "ETH"):
         assert f"event=open_orders_at_stop coin={coin} venue_open_orders=0" in makerd.text
+    assert running["coins"]["ETH"]["risk_limits"] == {
+        "max_position": "0.002",
+        "max_position_usd": "0",
+        "reduce_only_at": "0.5",
+    }
+    assert running["coins"]["BTC"]["risk_limits"]["max_position"] == "0.05"
+    assert 'makerd_risk_max_position{symbol="ETH",venue="sim"} 0.002' in page
+    assert 'makerd_risk_max_position{symbol="BTC",venue="sim"} 0.05' in page
 
 
 def test_a_reload_lowering_one_coins_own_limit_binds_that_coin_and_not_the_other(
