@@ -44,24 +44,25 @@ CONFIG: dict[str, object] = {
 }
 
 
-def wired(
-    tmp_path: Path, config: MakerdConfig
-) -> tuple[dict[str, Callable[[], Logic]], ConfigHolder]:
+def dependencies(tmp_path: Path, config: MakerdConfig) -> Dependencies:
+    """What the daemon hands the wiring: a real journal and latch, a manual clock."""
     journal = Journal(tmp_path / "journal.sqlite")
-    holder = ConfigHolder(config)
-    deps = Dependencies(
+    return Dependencies(
         config=config,
         instrument=BTC,
         journal=journal,
-        session_id=journal.start_session(mode="sim", coin="BTC,SOL", ts_ns=0),
+        session_id=journal.start_session(mode="sim", coin=config.coin, ts_ns=0),
         latch=KillSwitchLatch(tmp_path),
         new_cloid=lambda: "0x" + "0" * 32,
         clock=ManualClock(T0),
         gate=TradingGate(),
-        current=holder,
+        current=ConfigHolder(config),
     )
-    basket = Basket.of(config)
-    return basket_factories(deps, instruments=(BTC, SOL), cloids=basket.cloids), holder
+
+
+def wired(tmp_path: Path, config: MakerdConfig) -> dict[str, Callable[[], Logic]]:
+    deps = dependencies(tmp_path, config)
+    return basket_factories(deps, instruments=(BTC, SOL), cloids=Basket.of(config).cloids)
 
 
 def book_of(coin: str, bid: str, ask: str) -> BookUpdated:
@@ -88,7 +89,7 @@ def quoted_at(quoter: QuoterLogic, book: BookUpdated, inventory: str) -> QuoteTa
 def test_each_coin_is_skewed_by_its_inventory_over_its_own_position_limit(
     tmp_path: Path, coin: str, bid: str, ask: str, half_its_limit: str
 ) -> None:
-    factories, _ = wired(tmp_path, parse_config(CONFIG, source="test"))
+    factories = wired(tmp_path, parse_config(CONFIG, source="test"))
     quoter = factories[coin_role(QUOTER, coin)]()
     assert isinstance(quoter, QuoterLogic)
 
@@ -105,7 +106,7 @@ def test_each_coin_is_skewed_by_its_inventory_over_its_own_position_limit(
 
 def test_a_coins_skew_follows_its_own_limit_after_a_reload(tmp_path: Path) -> None:
     config = parse_config(CONFIG, source="test")
-    factories, _ = wired(tmp_path, config)
+    factories = wired(tmp_path, config)
     quoter = factories[coin_role(QUOTER, "SOL")]()
     assert isinstance(quoter, QuoterLogic)
     quoted_at(quoter, book_of("SOL", "149.99", "150.01"), "2")
@@ -122,7 +123,7 @@ def test_a_coins_skew_follows_its_own_limit_after_a_reload(tmp_path: Path) -> No
 
 
 def guardian(tmp_path: Path, config: MakerdConfig) -> BasketRiskLogic:
-    factories, _ = wired(tmp_path, config)
+    factories = wired(tmp_path, config)
     logic = factories[RISK_GUARDIAN]()
     assert isinstance(logic, BasketRiskLogic)
     return logic
@@ -192,18 +193,7 @@ def test_a_one_entry_coins_list_quotes_and_is_judged_by_its_entrys_own_sections(
     # run must quote and judge by it (it took the top-level quoting until a reload).
     entry = {"coin": "BTC", "quoting": {"levels": 2}, "risk": {"max_position": 0.01}}
     config = parse_config({"risk": {"max_position": 0.05}, "coins": [entry]}, source="test")
-    journal = Journal(tmp_path / "journal.sqlite")
-    deps = Dependencies(
-        config=config,
-        instrument=BTC,
-        journal=journal,
-        session_id=journal.start_session(mode="sim", coin="BTC", ts_ns=0),
-        latch=KillSwitchLatch(tmp_path),
-        new_cloid=lambda: "0x" + "0" * 32,
-        clock=ManualClock(T0),
-        gate=TradingGate(),
-    )
-    factories = logic_factories(deps)
+    factories = logic_factories(dependencies(tmp_path, config))
     quoter, risk = factories[QUOTER](), factories[RISK_GUARDIAN]()
     assert isinstance(quoter, QuoterLogic)
 
