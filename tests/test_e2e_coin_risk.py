@@ -4,6 +4,7 @@ while the other coin keeps quoting both sides under the top-level limit."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -56,6 +57,14 @@ def test_the_second_coins_own_limit_binds_it_while_the_first_keeps_quoting(
     assert running["coins"]["BTC"]["risk_limits"]["max_position"] == "0.05"
     assert 'makerd_risk_max_position{symbol="ETH",venue="sim"} 0.002' in page
     assert 'makerd_risk_max_position{symbol="BTC",venue="sim"} 0.05' in page
+    args = ["report", "--state-dir", str(tmp_path / "state"), "--report-dir", "out"]
+    report = MakerdProcess(args, cwd=tmp_path)
+    assert report.finish() == EXIT_OK, report.text
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["coin_limits"] == (
+        "BTC max_position 0.05, max_position_usd 0, reduce_only_at 0.8; "
+        "ETH max_position 0.002, max_position_usd 0, reduce_only_at 0.5"
+    )
 
 
 def test_a_reload_lowering_one_coins_own_limit_binds_that_coin_and_not_the_other(
