@@ -10,9 +10,9 @@ Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``, 
 coin's own (``coins[i].risk``, else the top-level section's). Near them (the coin's
 ``reduce_only_at``) the coin quotes reduce-only; past them the coin is halted (its orders
 cancelled) while the others keep quoting: one coin's inventory is not the account's
-emergency. The price band
-watches each coin's own mid and pauses that coin alone. Margin (the venue reports the
-account's) and the unrealized-loss breaker (on the sum) are the account's.
+emergency. The price band watches each coin's own mid and pauses that coin alone. Margin
+(the venue reports the account's) and the unrealized-loss breaker (on the sum) are the
+account's.
 
 Each coin hears the worst of the account's state and its own, as a ``RiskStateChanged``
 naming it.
