@@ -151,3 +151,20 @@ def test_a_reload_hands_each_coin_its_own_new_limits_and_the_guardian_the_accoun
     assert (btc.coin, btc.risk.max_position) == ("BTC", Decimal("0.05"))
     assert (sol_changed.coin, sol_changed.risk.max_position) == ("SOL", Decimal(4))
     assert sol_changed.account_risk == running.risk
+
+
+def test_a_top_level_ladder_no_coin_quotes_under_the_top_level_limit_is_not_refused() -> None:
+    # The section's ladder is sized for SOL (3 SOL a side), its limit for BTC: BTC quotes its
+    # own ladder under 0.05, SOL the section's under its own 5. No coin takes both.
+    coins: list[object] = [
+        {"coin": "BTC", "quoting": {"order_size": 0.002}},
+        {"coin": "SOL", "risk": {"max_position": 5}},
+    ]
+    config = {"quoting": {"order_size": 1}, "risk": {"max_position": 0.05}, "coins": coins}
+    one_takes_both = {**config, "coins": [*coins, "ETH"]}
+
+    assert parse_config(config, source="test").coin_risk("SOL").max_position == 5
+    assert problems_of(one_takes_both) == (
+        "quoting.order_size: one side of the ladder (3 levels from 1, size_decay 1) totals 3, "
+        "more than risk.max_position (0.05); a full fill of one side would trip the kill switch",
+    )
