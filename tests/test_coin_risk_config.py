@@ -3,6 +3,7 @@ against that coin's own ladder, kept by a reload and by the session's stored con
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 import yaml
 
 from makerd.config.document import config_document
-from makerd.config.loader import ConfigError, parse_config
+from makerd.config.loader import ConfigError, check_ranges, parse_config
+from makerd.daemon.arguments import coin_overrides
 from makerd.daemon.basket import Basket
 from makerd.daemon.reload import plan_reload
 from makerd.daemon.session_settings import settings_of
@@ -168,3 +170,16 @@ def test_a_top_level_ladder_no_coin_quotes_under_the_top_level_limit_is_not_refu
         "quoting.order_size: one side of the ladder (3 levels from 1, size_decay 1) totals 3, "
         "more than risk.max_position (0.05); a full fill of one side would trip the kill switch",
     )
+
+
+def test_one_coin_chosen_on_the_command_line_keeps_its_entrys_own_sections() -> None:
+    config = parse_config(BTC_AND_SOL, source="test")
+
+    alone = dataclasses.replace(config, **coin_overrides(config, ("SOL",)))  # type: ignore[arg-type]
+    unlisted = dataclasses.replace(config, **coin_overrides(config, ("ETH",)))  # type: ignore[arg-type]
+
+    assert [spec.coin for spec in alone.coin_specs()] == ["SOL"]
+    assert alone.coin_risk("SOL").max_position == 5
+    assert alone.coin_quoting("SOL").order_size == 1
+    assert unlisted.coin_risk("ETH") == config.risk
+    assert check_ranges(alone) == []
