@@ -6,11 +6,13 @@ every coin's PnL, and the gross and net USD exposure over all coins. Past one of
 kill switch trips (every coin cancelled, flattened where configured); near one
 (``reduce_only_at``, ``loss_soft_at``) every coin quotes reduce-only.
 
-Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``. Near them
-the coin quotes reduce-only; past them the coin is halted (its orders cancelled) while the
-others keep quoting: one coin's inventory is not the account's emergency. The price band
-watches each coin's own mid and pauses that coin alone. Margin (the venue reports the
-account's) and the unrealized-loss breaker (on the sum) are the account's.
+Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``, each
+coin's own (``coins[i].risk``, else the top-level section's). Near them (the coin's
+``reduce_only_at``) the coin quotes reduce-only; past them the coin is halted (its orders
+cancelled) while the others keep quoting: one coin's inventory is not the account's
+emergency. The price band watches each coin's own mid and pauses that coin alone. Margin
+(the venue reports the account's) and the unrealized-loss breaker (on the sum) are the
+account's.
 
 Each coin hears the worst of the account's state and its own, as a ``RiskStateChanged``
 naming it.
@@ -18,7 +20,9 @@ naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
 
 from makerd.actors.account_equity import account_position
@@ -44,9 +48,14 @@ class BasketRiskLogic:
         coins: tuple[str, ...],
         account: RiskGuardianLogic,
         books: RouteSwitch | None = None,
+        coin_risk: Mapping[str, RiskConfig] | None = None,
     ) -> None:
-        """``books`` is the route of books to this guardian: off while it ignores them."""
+        """``config``: the account's (top-level) section; ``coin_risk``: the section each
+        coin is judged by, its own limits over ``config`` (a coin left out: ``config``).
+        ``books`` is the route of books to this guardian: off while it ignores them."""
         self._config = config
+        own = coin_risk or {}
+        self._coin_config = {coin: own.get(coin, config) for coin in coins}
         self.account = account
         self._positions: dict[str, PositionChanged] = {}
         self._account_state = TradingState.NORMAL
@@ -77,7 +86,7 @@ class BasketRiskLogic:
 
     def _handle(self, message: object) -> list[object]:
         if isinstance(message, ParametersChanged):
-            self._config = message.risk
+            message = self._reloaded(message)
         if isinstance(message, BookUpdated):
             self._observe_band(message)
             return self._tell([], message.ts_local)
@@ -91,6 +100,20 @@ class BasketRiskLogic:
         out += self._judge_exposure(now)
         self._judge_coin(message)
         return self._tell(out, now)
+
+    def _reloaded(self, changed: ParametersChanged) -> ParametersChanged:
+        """A reload names the coin whose limits it carries (one message per coin), or none
+        (every coin's); each coin is judged again at once by its limits in force (not at
+        its next position), and the account's section goes on to the account's guardian."""
+        account = changed.account_risk or changed.risk
+        self._config = account
+        if changed.coin is None:
+            self._coin_config = dict.fromkeys(self._coin_config, changed.risk)
+        elif changed.coin in self._coin_config:
+            self._coin_config[changed.coin] = changed.risk
+        for update in self._positions.values():
+            self._judge_coin(update)
+        return dataclasses.replace(changed, risk=account, account_risk=None)
 
     def gross_usd(self) -> Decimal:
         return sum((abs(p.position) * p.mark for p in self._positions.values()), ZERO)
@@ -129,7 +152,7 @@ class BasketRiskLogic:
         return []
 
     def _judge_coin(self, update: PositionChanged) -> None:
-        config = self._config
+        config = self._coin_config.get(update.coin, self._config)
         size = abs(update.position)
         notional = size * update.mark
         usd_limit = config.max_position_usd

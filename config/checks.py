@@ -298,7 +298,7 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     sizes = [size * decay**level for level in range(levels)]
     if not sizes:
         return problems  # no level at all: quoting.levels' own range says so
-    if sum(sizes) > config.risk.max_position:
+    if sum(sizes) > config.risk.max_position and _quoted_against_top_level_limit(config):
         problems.append(
             f"{path}: one side of the ladder ({levels} levels from {size}, size_decay "
             f"{decay}) totals {sum(sizes):f}, more than risk.max_position "
@@ -307,6 +307,16 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     if config.mode is Mode.SIM:
         problems += _sim_minimum_problems(config, path, min(sizes))
     return problems
+
+
+def _quoted_against_top_level_limit(config: MakerdConfig) -> bool:
+    """Whether a coin quotes the top-level ladder under the top-level limit: each listed
+    coin's own pair is judged under its entry (config.coins), this one only if one takes it."""
+    return not config.coins or any(
+        spec.quoting == config.quoting
+        and config.coin_risk(spec.coin).max_position == config.risk.max_position
+        for spec in config.coins
+    )
 
 
 def lot_problem(config: MakerdConfig, instrument: Instrument, *, lot_from: str = "") -> str | None:

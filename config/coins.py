@@ -1,9 +1,11 @@
 """Several coins in one process: the ``coins:`` list read into one spec per coin.
 
-Each entry is a coin name, or a mapping ``{coin: ETH, quoting: {...}}`` whose quoting keys
-override the top-level ``quoting`` section for that coin alone. ``coin: BTC,ETH`` (and
-``--coin BTC,ETH``) is the same list without overrides; a single ``coin:`` stays a
-one-coin list, so every config written before several coins existed means what it meant.
+Each entry is a coin name, or a mapping ``{coin: ETH, quoting: {...}, risk: {...}}`` whose
+quoting keys override the top-level ``quoting`` section for that coin alone, and whose risk
+keys (only those judged per coin: :data:`COIN_RISK_KEYS`) the top-level ``risk`` section's.
+``coin: BTC,ETH`` (and ``--coin BTC,ETH``) is the same list without overrides; a single
+``coin:`` stays a one-coin list, so every config written before several coins existed means
+what it meant.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ from collections.abc import Mapping
 
 from makerd.config.bounds import bound_problems
 from makerd.config.checks import coin_problem, relation_problems
-from makerd.config.model import CoinSpec, MakerdConfig, QuotingConfig
+from makerd.config.model import (
+    COIN_RISK_KEYS,
+    CoinRisk,
+    CoinSpec,
+    MakerdConfig,
+    QuotingConfig,
+    RiskConfig,
+)
 from makerd.config.schema import build_dataclass, describe
 
 MAX_COINS = 32
 """One process's budget: the exchange allows 1000 WebSocket subscriptions per IP, but the
 request budget and two cores run out long before (see bench/bench_pipeline.py)."""
 
-_ENTRY_KEYS = ("coin", "quoting")
+_ENTRY_KEYS = ("coin", "quoting", "risk")
 
 
 COIN_SEPARATOR = ","
@@ -79,7 +88,7 @@ def _read_entry(
     name, overrides = entry.get("coin"), entry.get("quoting") or {}
     named = f" ({_name_of(name)})"
     problems.extend(
-        f"{path}.{key}: unknown key (an entry takes {' and '.join(_ENTRY_KEYS)}){named}"
+        f"{path}.{key}: unknown key (an entry takes {', '.join(_ENTRY_KEYS)}){named}"
         for key in entry
         if key not in _ENTRY_KEYS
     )
@@ -95,7 +104,35 @@ def _read_entry(
         QuotingConfig, {**base, **overrides}, path=f"{path}.quoting", problems=found
     )
     problems.extend(p + named for p in found if p.partition(":")[0].split(".")[2] in overrides)
-    return CoinSpec(coin=name, quoting=quoting)
+    return CoinSpec(coin=name, quoting=quoting, risk=_read_risk(entry, path, named, problems))
+
+
+_ACCOUNT_RISK_KEYS = frozenset(field.name for field in dataclasses.fields(RiskConfig)) - set(
+    COIN_RISK_KEYS
+)
+
+
+def _read_risk(entry: Mapping[str, object], path: str, named: str, problems: list[str]) -> CoinRisk:
+    """The entry's own per-coin limits; an account-wide one is refused where it is written
+    (it would read as this coin's, and the account has one)."""
+    own = entry.get("risk") or {}
+    if not isinstance(own, Mapping):
+        problems.append(f"{path}.risk: expected a mapping, got {describe(own)}{named}")
+        return CoinRisk()
+    problems.extend(
+        f"{path}.risk.{key}: an account-wide limit, set it in the top-level risk section{named}"
+        for key in own
+        if key in _ACCOUNT_RISK_KEYS
+    )
+    found: list[str] = []
+    risk = build_dataclass(
+        CoinRisk,
+        {key: value for key, value in own.items() if key not in _ACCOUNT_RISK_KEYS},
+        path=f"{path}.risk",
+        problems=found,
+    )
+    problems.extend(problem + named for problem in found)
+    return risk
 
 
 def _name_of(coin: object) -> str:
@@ -105,7 +142,8 @@ def _name_of(coin: object) -> str:
 
 
 def coins_problems(config: MakerdConfig) -> list[str]:
-    """Names, duplicates, the mode, and each coin's quoting ranges (beyond the base's)."""
+    """Names, duplicates, the mode, and each coin's quoting and own risk limits: their
+    ranges and relations (the ladder against its own position limit), beyond the base's."""
     if not config.coins:
         return []
     problems: list[str] = []
@@ -117,18 +155,25 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         if spec.coin in seen:
             problems.append(f"coins[{index}].coin: {spec.coin} is listed twice")
         seen.add(spec.coin)
-    base = set(_quoting_problems(config))
+    base = set(_per_coin_problems(config))
     for index, spec in enumerate(config.coins):
-        alone = dataclasses.replace(config, coin=spec.coin, quoting=spec.quoting, coins=())
-        own = _quoting_problems(alone)  # its own coin: a lot rule names the coin it judged
+        risk = spec.risk.over(config.risk)
+        alone = dataclasses.replace(
+            config, coin=spec.coin, quoting=spec.quoting, risk=risk, coins=()
+        )
+        own = _per_coin_problems(alone)  # its own coin: a lot rule names the coin it judged
         named = f" ({_name_of(spec.coin)})"
         problems.extend(f"coins[{index}].{p}{named}" for p in own if p not in base)
     return problems
 
 
-def _quoting_problems(config: MakerdConfig) -> list[str]:
+_PER_COIN_PATHS = ("quoting.", *(f"risk.{key}:" for key in COIN_RISK_KEYS))
+
+
+def _per_coin_problems(config: MakerdConfig) -> list[str]:
+    """The problems of the keys a coin may set for itself."""
     return [
         problem
         for problem in bound_problems(config) + relation_problems(config)
-        if problem.startswith("quoting.")
+        if problem.startswith(_PER_COIN_PATHS)
     ]

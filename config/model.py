@@ -6,7 +6,7 @@ Units are in the field names: ``_bps`` basis points, ``_s`` seconds, ``_ms`` mil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -263,11 +263,33 @@ class FaultsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CoinRisk:
+    """A coin's own values of the risk keys judged on each coin alone; None: the top-level
+    ``risk`` section's. A position limit is in the coin's base units, so coins of very
+    different prices need their own; the account-wide limits have no per-coin form."""
+
+    max_position: Decimal | None = None
+    max_position_usd: Decimal | None = None
+    reduce_only_at: Decimal | None = None
+
+    def over(self, risk: RiskConfig) -> RiskConfig:
+        """``risk`` with this coin's own values in place of the section's."""
+        own = {name: getattr(self, name) for name in COIN_RISK_KEYS}
+        return replace(risk, **{name: value for name, value in own.items() if value is not None})
+
+
+COIN_RISK_KEYS = tuple(own.name for own in fields(CoinRisk))
+"""The risk keys a coin may set for itself (``coins[i].risk``): the limits judged per coin."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CoinSpec:
-    """One quoted coin and the quoting section it uses (the top-level one plus its overrides)."""
+    """One quoted coin, the quoting section it uses (the top-level one plus its overrides)
+    and its own risk limits (over the top-level section's)."""
 
     coin: str
     quoting: QuotingConfig = field(default_factory=QuotingConfig)
+    risk: CoinRisk = field(default_factory=CoinRisk)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,3 +317,24 @@ class MakerdConfig:
     def coin_specs(self) -> tuple[CoinSpec, ...]:
         """Every quoted coin, in the order given; one when ``coins`` is empty."""
         return self.coins or (CoinSpec(coin=self.coin, quoting=self.quoting),)
+
+    def coin_quoting(self, coin: str) -> QuotingConfig:
+        """``coin``'s quoting section: its entry's (the top-level one if it is not listed)."""
+        for spec in self.coin_specs():
+            if spec.coin == coin:
+                return spec.quoting
+        return self.quoting
+
+    def coin_risk(self, coin: str) -> RiskConfig:
+        """The risk section ``coin`` is judged by: the top-level one with the coin's own
+        limits over it (the top-level one for a coin not listed)."""
+        for spec in self.coin_specs():
+            if spec.coin == coin:
+                return spec.risk.over(self.risk)
+        return self.risk
+
+    def risk_in_force(self) -> RiskConfig:
+        """The one coin's limits (its entry's over the section); with several coins the
+        top-level section, the account's (each coin's own: :meth:`coin_risk`)."""
+        specs = self.coin_specs()
+        return self.coin_risk(specs[0].coin) if len(specs) == 1 else self.risk

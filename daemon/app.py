@@ -35,7 +35,7 @@ from makerd.daemon.exit_codes import (
     EXIT_OK,
     EXIT_TEMPFAIL,
 )
-from makerd.daemon.gauges import register_process_gauges
+from makerd.daemon.gauges import register_coin_limit_gauges, register_process_gauges
 from makerd.daemon.journal import Journal
 from makerd.daemon.journal_store import JournalError
 from makerd.daemon.latch import KillSwitchLatch
@@ -277,6 +277,7 @@ class MakerdRun:
             config=parts.holder.get,
             names=parts.basket.names,
         )
+        register_coin_limit_gauges(session.coin_metrics, parts.holder.get)
         ticker = Ticker(
             clock=parts.clock,
             interval_s=TICK_INTERVAL_S,

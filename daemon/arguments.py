@@ -133,10 +133,12 @@ def coins(text: str) -> tuple[str, ...]:
 
 
 def coin_overrides(config: MakerdConfig, names: tuple[str, ...]) -> dict[str, object]:
-    """``--coin`` over the file: a coin the file lists keeps its own quoting overrides."""
-    if len(names) == 1:
-        return {"coin": names[0], "coins": ()}
+    """``--coin`` over the file: a coin the file lists keeps its own quoting and risk
+    overrides (one such coin is a one-entry list; one the file does not list, bare)."""
     listed = {spec.coin: spec for spec in config.coins}
+    if len(names) == 1:
+        spec = listed.get(names[0])
+        return {"coin": names[0], "coins": () if spec is None else (spec,)}
     specs = tuple(listed.get(name, CoinSpec(coin=name, quoting=config.quoting)) for name in names)
     return {"coin": names[0], "coins": specs}
 

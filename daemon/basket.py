@@ -15,7 +15,7 @@ from makerd.actors.coin_addressing import CoinAddressing
 from makerd.actors.routing import ACTOR_ROLES, COIN_ROLES, coin_role
 from makerd.config.coins import COIN_SEPARATOR
 from makerd.config.model import MakerdConfig
-from makerd.daemon.basket_wiring import coin_quoting, size_problems
+from makerd.daemon.basket_wiring import size_problems
 from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.wiring import quote_levels
 from makerd.protocol.control import ParametersChanged
@@ -65,14 +65,16 @@ class Basket:
         return SweepOrders(coins=self.coins, reason=reason, ts_local=now_ns)
 
     def parameters_changed(self, config: MakerdConfig, now_ns: int) -> list[ParametersChanged]:
-        """A reload: each coin hears its own quoting section (one message for one coin)."""
+        """A reload: each coin hears its own quoting and risk limits (one message for one
+        coin); the risk guardian also hears the top-level section, the account's."""
         return [
             ParametersChanged(
-                quoting=coin_quoting(config, coin),
+                quoting=config.coin_quoting(coin),
                 order_manager=config.order_manager,
-                risk=config.risk,
+                risk=config.coin_risk(coin),
+                account_risk=config.risk,
                 ts_local=now_ns,
-                max_quote_orders=2 * quote_levels(coin_quoting(config, coin)),
+                max_quote_orders=2 * quote_levels(config.coin_quoting(coin)),
                 coin=coin if self.several else None,
             )
             for coin in self.coins

@@ -17,7 +17,7 @@ from makerd.actors.basket_risk import BasketRiskLogic
 from makerd.actors.coin_addressing import PerCoinLogic
 from makerd.actors.routing import FILL_TRACKER, RISK_GUARDIAN, WATCHDOG, Logic, coin_role
 from makerd.config.checks import lot_problem
-from makerd.config.model import MakerdConfig, QuotingConfig
+from makerd.config.model import MakerdConfig
 from makerd.daemon.cloids import CoinCloids
 from makerd.daemon.wiring import (
     ConfigHolder,
@@ -30,14 +30,6 @@ from makerd.daemon.wiring import (
 from makerd.protocol.instrument import Instrument
 
 
-def coin_quoting(config: MakerdConfig, coin: str) -> QuotingConfig:
-    """``coin``'s quoting section in ``config`` (the top-level one if it is not listed)."""
-    for spec in config.coin_specs():
-        if spec.coin == coin:
-            return spec.quoting
-    return config.quoting
-
-
 def size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> list[str]:
     """Each coin's ladder against its own lot (its own quoting section applied), under
     the path of its entry in ``coins`` when it has one: the top-level path sent the
@@ -45,7 +37,7 @@ def size_problems(config: MakerdConfig, instruments: tuple[Instrument, ...]) -> 
     entries = {spec.coin: index for index, spec in enumerate(config.coins)}
     problems = []
     for instrument in instruments:
-        own = dataclasses.replace(config, quoting=coin_quoting(config, instrument.coin))
+        own = dataclasses.replace(config, quoting=config.coin_quoting(instrument.coin))
         problem = lot_problem(own, instrument)
         if problem is not None:
             index = entries.get(instrument.coin)
@@ -75,7 +67,7 @@ def basket_factories(
         group = coin_logic_factories(
             deps,
             instrument=instrument,
-            quoting=lambda coin=coin: coin_quoting(holder.get(), coin),  # type: ignore[misc]
+            quoting=lambda coin=coin: holder.get().coin_quoting(coin),  # type: ignore[misc]
             new_cloid=cloids.factories[coin],
         )
         per_coin.update({coin_role(role, coin): factory for role, factory in group.items()})
@@ -85,6 +77,7 @@ def basket_factories(
         RISK_GUARDIAN: lambda: BasketRiskLogic(
             config=holder.get().risk,
             coins=coins,
+            coin_risk={coin: holder.get().coin_risk(coin) for coin in coins},
             account=risk_guardian_for(deps),
             books=deps.books_to_risk,
         ),

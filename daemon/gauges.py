@@ -3,7 +3,7 @@ and the risk limits in force (so alerts can say "near its limit" after a SIGHUP 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Protocol
 
@@ -47,6 +47,19 @@ def register_process_gauges(
         metrics.register_recording_drops(lambda: recorder.dropped)
 
 
+def register_coin_limit_gauges(
+    coin_metrics: Mapping[str, Metrics], config: Callable[[], MakerdConfig]
+) -> None:
+    """Each coin's own position limit under its symbol, read from the config in force at
+    each scrape: a position is in its coin's units, so is the limit it is held to."""
+    for coin, metrics in coin_metrics.items():
+        metrics.risk_max_position.set_function(partial(_max_position, config, coin))
+
+
+def _max_position(config: Callable[[], MakerdConfig], coin: str) -> float:
+    return float(config().coin_risk(coin).max_position)
+
+
 def _actor_up(supervisor: Refs, actors: tuple[str, ...]) -> float:
     refs = [supervisor.ref(name) for name in actors]
     return 1.0 if all(ref is not None and ref.is_alive() for ref in refs) else 0.0
@@ -62,7 +75,6 @@ def _address_left(budget: RateBudget) -> float:
 
 
 def register_limit_gauges(metrics: Metrics, config: Callable[[], MakerdConfig]) -> None:
-    """The risk limits, read from the config in force at each scrape."""
-    metrics.risk_max_position.set_function(lambda: float(config().risk.max_position))
+    """The account's risk limits, read from the config in force at each scrape."""
     metrics.risk_max_drawdown_usd.set_function(lambda: float(config().risk.max_drawdown_usd))
     metrics.risk_session_loss_limit_usd.set_function(lambda: float(config().risk.session_loss_usd))

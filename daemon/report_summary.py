@@ -45,6 +45,7 @@ def summary_document(figures: ReportFigures) -> dict[str, JsonValue]:
         "position_limit": None
         if figures.position_limit is None
         else _amount(figures.position_limit),
+        "coin_limits": settings.coin_limits,
         "time_at_limit_s": round(inventory.time_at_limit_s, 3),
         "time_at_limit_share": round(inventory.time_at_limit_share, 6),
         "inventory": {
@@ -73,10 +74,16 @@ def headline(figures: ReportFigures) -> list[str]:
         f"fill model: {figures.settings.fill_model}",
         f"latency: {figures.settings.latency}",
         f"fees: {figures.settings.fees}",
+        *_coin_limits_line(figures),
         "funding: booked payments, in the net PnL"
         if figures.funding_usd is not None
         else "funding: not simulated (left out of the net PnL)",
     ]
+
+
+def _coin_limits_line(figures: ReportFigures) -> list[str]:
+    limits = figures.settings.coin_limits
+    return [] if limits is None else [f"position limits: {limits}"]
 
 
 def _amount(value: Decimal, *, places: int | None = None) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from makerd.config.document import config_document
-from makerd.config.model import MakerdConfig, Mode, PaperConfig, QueueModel
+from makerd.config.model import COIN_RISK_KEYS, MakerdConfig, Mode, PaperConfig, QueueModel
 from makerd.daemon.journal import Journal
 from makerd.daemon.journal_latency import distribution_text
 
@@ -43,6 +43,11 @@ class SessionSettings:
     latency: str
     fees: str
     max_position: str | None
+    """The one coin's limit (its own, when its entry sets one); with several coins, the
+    top-level section's."""
+    coin_limits: str | None = None
+    """With several coins: each coin's own limits (``BTC max_position 0.05, ...; SOL ...``);
+    None with one coin, or for a session that did not keep them."""
 
 
 def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
@@ -53,7 +58,8 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
             fill_model=EXCHANGE_FILL_MODEL,
             latency="real (the network and the exchange)",
             fees="charged by the exchange, per fill",
-            max_position=format(config.risk.max_position, "f"),
+            max_position=format(config.risk_in_force().max_position, "f"),
+            coin_limits=coin_limits_text(config),
         )
     fill_model = PAPER_FILL_MODEL
     if paper.queue_model is QueueModel.POWER_PROB:
@@ -65,7 +71,23 @@ def settings_of(config: MakerdConfig, *, mode: str) -> SessionSettings:
             f"maker {format(paper.maker_fee_rate, 'f')}, "
             f"taker {format(paper.taker_fee_rate, 'f')} of notional"
         ),
-        max_position=format(config.risk.max_position, "f"),
+        max_position=format(config.risk_in_force().max_position, "f"),
+        coin_limits=coin_limits_text(config),
+    )
+
+
+def coin_limits_text(config: MakerdConfig) -> str | None:
+    """Each coin's limits in force, its own over the top-level section's (several coins)."""
+    specs = config.coin_specs()
+    if len(specs) < 2:
+        return None
+    return "; ".join(
+        f"{spec.coin} "
+        + ", ".join(
+            f"{key} {format(getattr(config.coin_risk(spec.coin), key), 'f')}"
+            for key in COIN_RISK_KEYS
+        )
+        for spec in specs
     )
 
 
@@ -97,6 +119,7 @@ def record_settings(
                 "latency": settings.latency if latency is None else latency,
                 "fees": settings.fees,
                 "max_position": settings.max_position,
+                "coin_limits": settings.coin_limits,
                 "record_dir": None if record_dir is None else str(record_dir.resolve()),
                 "config": config_document(config),
             }
@@ -139,4 +162,5 @@ def read_settings(journal: Journal, session_id: int) -> SessionSettings:
         latency=latency,
         fees=str(stored.get("fees", UNKNOWN)),
         max_position=stored.get("max_position"),
+        coin_limits=stored.get("coin_limits"),
     )

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
-from makerd.config.model import MakerdConfig, RiskConfig
+from makerd.config.model import COIN_RISK_KEYS, MakerdConfig, RiskConfig
 from makerd.daemon.latch import LatchState
 from makerd.daemon.status_snapshot import StatusSnapshot
 
@@ -71,7 +71,7 @@ def status_document(
             "spread_bps": _text(snapshot.spread_bps, places=2),
             "feed_stale": snapshot.feed_stale,
         },
-        "risk": {"state": snapshot.state.value, "limits": risk_limits(config.risk)},
+        "risk": {"state": snapshot.state.value, "limits": risk_limits(config.risk_in_force())},
         "kill_switch": _kill_switch(facts.kill_switch),
         "uptime_s": round(facts.uptime_s, 3),
         "restarts": snapshot.restarts,
@@ -88,7 +88,10 @@ def coins_document(
     coins = {}
     for coin, snapshot in snapshots.items():
         own = status_document(snapshot, config, facts)
-        coins[coin] = {key: own[key] for key in _PER_COIN}
+        limits = risk_limits(config.coin_risk(coin))
+        coins[coin] = {key: own[key] for key in _PER_COIN} | {
+            "risk_limits": {key: limits[key] for key in COIN_RISK_KEYS}
+        }
     values = snapshots.values()
     return {
         "coin": ",".join(snapshots),

@@ -138,11 +138,13 @@ def logic_factories(deps: Dependencies) -> dict[str, Callable[[], Logic]]:
     holder = deps.current or ConfigHolder(deps.config)
     return {
         FILL_TRACKER: lambda: fill_tracker_for(deps, deps.instrument),
-        RISK_GUARDIAN: lambda: risk_guardian_for(deps, books=deps.books_to_risk),
+        RISK_GUARDIAN: lambda: risk_guardian_for(
+            deps, books=deps.books_to_risk, coin=deps.instrument.coin
+        ),
         **coin_logic_factories(
             deps,
             instrument=deps.instrument,
-            quoting=lambda: holder.get().quoting,
+            quoting=lambda: holder.get().coin_quoting(deps.instrument.coin),
             new_cloid=deps.new_cloid,
         ),
         WATCHDOG: lambda: watchdog_for(
@@ -179,7 +181,7 @@ def coin_logic_factories(
             estimators=build_estimators(
                 dataclasses.replace(holder.get(), quoting=quoting()), started_ns=deps.clock.now_ns()
             ),
-            max_position=holder.get().risk.max_position,
+            max_position=holder.get().coin_risk(instrument.coin).max_position,
             min_requote_interval_ns=quoting().refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
             session_s=quoting().session_s,
@@ -203,14 +205,22 @@ def fill_tracker_for(deps: Dependencies, instrument: Instrument) -> FillTrackerL
     )
 
 
-def risk_guardian_for(deps: Dependencies, *, books: RouteSwitch | None = None) -> RiskGuardianLogic:
-    """``books``: the switch of the books' route to it, when it is the actor reading them."""
+def risk_guardian_for(
+    deps: Dependencies, *, books: RouteSwitch | None = None, coin: str | None = None
+) -> RiskGuardianLogic:
+    """``books``: the switch of the books' route to it, when it is the actor reading them;
+    ``coin``: the one coin it judges, by that coin's own limits (None: the account's)."""
     holder = deps.current or ConfigHolder(deps.config)
+    current = holder.get()
     risk_store = deps.risk_store
     if risk_store is None and isinstance(deps.journal, Journal):
         risk_store = deps.journal
     return RiskGuardianLogic(
-        config=holder.get().risk, latch=deps.latch, gate=deps.gate, store=risk_store, books=books
+        config=current.risk if coin is None else current.coin_risk(coin),
+        latch=deps.latch,
+        gate=deps.gate,
+        store=risk_store,
+        books=books,
     )
 
 

@@ -76,11 +76,15 @@ class ParametersChanged:
     quoting: QuotingConfig
     order_manager: OrderManagerConfig
     risk: RiskConfig
+    """The limits the coin is judged by: the top-level section with its own per-coin
+    limits (``coins[i].risk``) over it."""
     ts_local: int
     max_quote_orders: int | None = None
     """The order manager's bound for the new quoting levels (None: unchanged)."""
     coin: str | None = None
-    """The coin whose quoting this is (its own overrides applied); None: every coin."""
+    """The coin whose quoting and risk this is (its own overrides applied); None: every coin."""
+    account_risk: RiskConfig | None = None
+    """The top-level risk section, for the account's own limits (None: ``risk`` is it)."""
 
 
 class OperatorAction(Enum):
