@@ -49,6 +49,7 @@ class QuoterLogic:
         estimators: QuoterEstimators,
         max_position: Decimal,
         min_requote_interval_ns: int,
+        max_position_usd: Decimal = Decimal(0),
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
         session_s: float = 0.0,
         sampler: QuoteSampler | None = None,
@@ -56,6 +57,8 @@ class QuoterLogic:
     ) -> None:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
         ``sampler`` keeps our quotes against the touch for the session report.
+        ``max_position_usd`` (0: none), when tighter at the mid than ``max_position``, is
+        the limit the inventory skew leans against, as the risk guardian judges both.
 
         A book whose mid moved more than ``urgent_move_bps`` from the mid of the last
         target is quoted at once, however recent that target: the widest price-tolerance
@@ -68,6 +71,7 @@ class QuoterLogic:
         self._model = model
         self._reads_arrival = reads_arrival(model)
         self._max_position = max_position
+        self._max_position_usd = max_position_usd
         self._min_requote_interval_ns = min_requote_interval_ns
         self._urgent_move = None if urgent_move_bps is None else urgent_move_bps * BPS
         self._quoted_mid: Decimal | None = None
@@ -141,6 +145,7 @@ class QuoterLogic:
             self._model = self._rebuild_model(changed.quoting)
             self._reads_arrival = reads_arrival(self._model)
         self._max_position = changed.risk.max_position
+        self._max_position_usd = changed.risk.max_position_usd
         self._min_requote_interval_ns = changed.quoting.refresh_interval_ms * NS_PER_MS
         if self._urgent_move is not None:
             self._urgent_move = urgent_move_bps(changed.order_manager) * BPS
@@ -200,6 +205,13 @@ class QuoterLogic:
             return [target]
         return [QuoteLevelsRefused(coin=target.coin, reasons=refused, ts_local=now_ns), target]
 
+    def _inventory_limit(self, mid: Decimal) -> Decimal:
+        """The position limit in base units at ``mid``: the tighter of the two limits, so
+        a coin bound by its USD limit is skewed before the guardian turns it reduce-only."""
+        if self._max_position_usd <= 0 or mid <= 0:
+            return self._max_position
+        return min(self._max_position, self._max_position_usd / mid)
+
     def _target(self, book: BookUpdated, now_ns: int) -> tuple[QuoteTarget, tuple[str, ...]]:
         """The target, and the reasons any model levels were refused by the rules."""
         mid = book.mid
@@ -213,7 +225,7 @@ class QuoterLogic:
             bid_size_top=float(book.bids[0].size),
             ask_size_top=float(book.asks[0].size),
             inventory=float(self._position),
-            max_inventory=float(self._max_position),
+            max_inventory=float(self._inventory_limit(mid)),
             volatility=self._estimators.volatility.volatility,
             tick_size=float(self._instrument.tick_at(mid)),
             arrival_a_per_s=a_per_s,

@@ -182,6 +182,7 @@ def coin_logic_factories(
                 dataclasses.replace(holder.get(), quoting=quoting()), started_ns=deps.clock.now_ns()
             ),
             max_position=holder.get().coin_risk(instrument.coin).max_position,
+            max_position_usd=holder.get().coin_risk(instrument.coin).max_position_usd,
             min_requote_interval_ns=quoting().refresh_interval_ms * NS_PER_MS,
             rebuild_model=quote_model_for,
             session_s=quoting().session_s,

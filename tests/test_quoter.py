@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from makerd.actors.quoter import QuoterLogic, urgent_move_bps
 from makerd.config.model import MakerdConfig, OrderManagerConfig
 from makerd.daemon.wiring import build_estimators
+from makerd.protocol.control import ParametersChanged
 from makerd.protocol.market import FeedStale
 from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import RiskStateChanged, TradingState
@@ -15,7 +17,7 @@ from makerd.quoting.symmetric import SymmetricLadder
 from tests.kit import BTC, MS, T0, S, book, d, of_type, position
 
 
-def quoter(**ladder: float) -> QuoterLogic:
+def quoter(max_position_usd: Decimal = Decimal(0), **ladder: float) -> QuoterLogic:
     params: dict[str, float] = {
         "levels": 3,
         "first_level_bps": 3.0,
@@ -31,6 +33,7 @@ def quoter(**ladder: float) -> QuoterLogic:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        max_position_usd=max_position_usd,
     )
 
 
@@ -76,6 +79,39 @@ def test_past_the_one_sided_threshold_only_the_reducing_side_is_quoted() -> None
 
     assert t.bids == ()
     assert t.asks
+
+
+def test_a_usd_limit_tighter_than_the_base_one_is_what_the_skew_leans_against() -> None:
+    """0.03 BTC is 60 % of the 0.05 limit, but 90 % of a 2000 USD limit at 60000: past
+    the one-sided threshold, where the guardian would soon turn the coin reduce-only."""
+    by_size = quoter(one_sided_at=0.8)
+    by_size.handle(book("59999", "60001"))
+    by_usd = quoter(one_sided_at=0.8, max_position_usd=Decimal(2000))
+    by_usd.handle(book("59999", "60001"))
+
+    assert only_target(by_size.handle(position("0.03"))).bids, "60 %: both sides quoted"
+    assert only_target(by_usd.handle(position("0.03"))).bids == ()
+
+
+def test_a_reloaded_usd_limit_takes_effect_on_the_skew() -> None:
+    q = quoter(one_sided_at=0.8)
+    q.handle(book("59999", "60001"))
+    q.handle(position("0.03"))
+    config = MakerdConfig()
+    risk = dataclasses.replace(config.risk, max_position_usd=Decimal(2000))
+
+    t = only_target(
+        q.handle(
+            ParametersChanged(
+                quoting=config.quoting,
+                order_manager=config.order_manager,
+                risk=risk,
+                ts_local=T0,
+            )
+        )
+    )
+
+    assert t.bids == (), "bound by the reloaded USD limit"
 
 
 def test_reduce_only_state_quotes_no_more_than_the_position() -> None:
