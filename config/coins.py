@@ -85,7 +85,8 @@ def _read_entry(
     if not isinstance(entry, Mapping):
         problems.append(f"{path}: expected a coin name or a mapping, got {describe(entry)}")
         return None
-    name, overrides = entry.get("coin"), entry.get("quoting") or {}
+    # Only null means "no overrides": `quoting: []` or `0` is a slip to name, not a blank.
+    name, overrides = entry.get("coin"), _section(entry, "quoting")
     named = f" ({_name_of(name)})"
     problems.extend(
         f"{path}.{key}: unknown key (an entry takes {', '.join(_ENTRY_KEYS)}){named}"
@@ -115,7 +116,7 @@ _ACCOUNT_RISK_KEYS = frozenset(field.name for field in dataclasses.fields(RiskCo
 def _read_risk(entry: Mapping[str, object], path: str, named: str, problems: list[str]) -> CoinRisk:
     """The entry's own per-coin limits; an account-wide one is refused where it is written
     (it would read as this coin's, and the account has one)."""
-    own = entry.get("risk") or {}
+    own = _section(entry, "risk")
     if not isinstance(own, Mapping):
         problems.append(f"{path}.risk: expected a mapping, got {describe(own)}{named}")
         return CoinRisk()
@@ -133,6 +134,12 @@ def _read_risk(entry: Mapping[str, object], path: str, named: str, problems: lis
     )
     problems.extend(problem + named for problem in found)
     return risk
+
+
+def _section(entry: Mapping[str, object], key: str) -> object:
+    """An entry's section as written; a missing or null one is empty."""
+    written = entry.get(key)
+    return {} if written is None else written
 
 
 def _name_of(coin: object) -> str:

@@ -183,3 +183,16 @@ def test_one_coin_chosen_on_the_command_line_keeps_its_entrys_own_sections() -> 
     assert alone.coin_quoting("SOL").order_size == 1
     assert unlisted.coin_risk("ETH") == config.risk
     assert check_ranges(alone) == []
+
+
+@pytest.mark.parametrize("section", ["risk", "quoting"])
+@pytest.mark.parametrize("written", [[], 0, "", False])
+def test_an_entry_section_written_as_an_empty_non_mapping_is_refused_not_read_as_empty(
+    section: str, written: object
+) -> None:
+    """``risk: []`` or ``quoting: 0`` is a slip, not "no overrides": only null (or leaving
+    the key out) means the top-level section's values."""
+    problems = problems_of({"coins": ["BTC", {"coin": "SOL", section: written}]})
+
+    shown = f"{type(written).__name__} {written!r}"
+    assert problems == (f"coins[1].{section}: expected a mapping, got {shown} (coin SOL)",)
