@@ -30,9 +30,11 @@ from makerd.protocol.orders import (
     CancelReason,
     OpenOrdersReported,
     PlaceOrders,
+    RequestMargin,
     SweepOrders,
     VenueCommand,
 )
+from makerd.protocol.risk import MarginReported
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rate_budget import info_weight
@@ -211,6 +213,11 @@ def requests_since(venue_url: str, since_ns: int, kind: str) -> list[dict[str, i
     ]
 
 
+def armed_since(venue_url: str, since_ns: int) -> bool:
+    """Whether the venue accepted a dead-man arm (``scheduleCancel``) since ``since_ns``."""
+    return any(a["status"] == 200 for a in requests_since(venue_url, since_ns, "scheduleCancel"))
+
+
 def test_a_stop_in_a_429_window_lists_again_within_two_seconds_however_long_it_was_refused(
     venue_url: str,
 ) -> None:
@@ -239,8 +246,10 @@ def test_makerd_stopped_in_a_429_window_sends_no_dead_man_rearm_and_confirms_aft
 ) -> None:
     # A 6 s switch is re-armed every 3 s or so, and a refused re-arm retried every second.
     trader = Trader(tmp_path, venue_url, dead_man_s=6.0)
+    started_ns = time.monotonic_ns()
     makerd = trader.start(tmp_path)
     resting(trader, makerd)
+    wait_until(lambda: armed_since(venue_url, started_ns), timeout_s=20, process=makerd)
 
     window_s = 6.0
     fault(venue_url, {"rate_limit_for_s": window_s, "rate_limit_kind": "ip"})
@@ -257,3 +266,16 @@ def test_makerd_stopped_in_a_429_window_sends_no_dead_man_rearm_and_confirms_aft
     # A re-arm during a stop only moves the venue's cancel-all later and spends requests
     # into the limit; the one scheduleCancel left is the disarm once 0 orders is confirmed.
     assert [arm["status"] for arm in arms] == [200], arms
+
+
+def test_a_margin_poll_during_a_stop_asks_the_venue_nothing(venue_url: str) -> None:
+    # The risk guardian polls margin every 5 s whatever happens; during a stop in a 429
+    # window each poll waited out the backoff, was refused, and began a longer one.
+    harness = Harness(venue_url, clock=time.time_ns)
+    harness.gate.close("shutdown")
+    asked_ns = time.monotonic_ns()
+
+    events = harness.run(RequestMargin(ts_local=time.time_ns()))
+
+    assert not [e for e in events if isinstance(e, MarginReported)]
+    assert requests_since(venue_url, asked_ns, "clearinghouseState") == []

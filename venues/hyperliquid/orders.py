@@ -130,7 +130,8 @@ class OrderGateway:
             await self._sweeper.sweep(command)
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin, again=command.again)
-        elif isinstance(command, RequestMargin):
+        elif isinstance(command, RequestMargin) and not self._gate.closed:
+            # Stopping, only the sweep's questions matter; a poll would spend into a limit.
             self._emit(await self._queries.margin(tuple(self._instruments)))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)
