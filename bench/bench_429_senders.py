@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,14 +53,25 @@ def venue_now_ns(url: str) -> int:
     return now
 
 
-def requests_between(url: str, start_ns: int, end_ns: int) -> list[dict[str, object]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arrival:
+    """One request as the venue stamped it."""
+
+    path: str
+    type: str
+    arrived_ns: int
+    status: int
+
+
+def requests_between(url: str, start_ns: int, end_ns: int) -> list[Arrival]:
     listed = stamps(url)["requests"]
     assert isinstance(listed, list)
-    return [r for r in listed if start_ns <= r["arrived_ns"] < end_ns]
+    arrivals = [Arrival(**stamp) for stamp in listed]
+    return [a for a in arrivals if start_ns <= a.arrived_ns < end_ns]
 
 
-def label(request: dict[str, object]) -> str:
-    return f"{request['path']}:{request['type']}:{request['status']}"
+def label(request: Arrival) -> str:
+    return f"{request.path}:{request.type}:{request.status}"
 
 
 def quoting(url: str, window_s: float, workdir: Path, dead_man_s: float) -> None:
@@ -78,12 +90,12 @@ def quoting(url: str, window_s: float, workdir: Path, dead_man_s: float) -> None
     print(f"quoting, {window_s:.0f} s ip 429 window: requests per second at the venue")
     for second in range(int(window_s) + 6):
         start = opened_ns + second * NS_PER_S
-        inside = [r for r in seen if start <= r["arrived_ns"] < start + NS_PER_S]
+        inside = [r for r in seen if start <= r.arrived_ns < start + NS_PER_S]
         counts = Counter(label(r) for r in inside)
         shown = " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
         where = "in" if second < window_s else "after"
         print(f"  {where:5} s{second:02d}: {len(inside):3d}  {shown}")
-    during = [r for r in seen if r["arrived_ns"] < opened_ns + window_s * NS_PER_S]
+    during = [r for r in seen if r.arrived_ns < opened_ns + window_s * NS_PER_S]
     print("  window total by type: " + str(dict(Counter(label(r) for r in during))))
     print("  backoff pauses logged: " + " ".join(backoffs(makerd.text)))
 
@@ -114,9 +126,9 @@ def stop(url: str, window_s: float, workdir: Path, dead_man_s: float) -> None:
     print(f"stop in a {window_s:.0f} s ip 429 window: exit {code}, confirmed={confirmed}")
     closed_ns = opened_ns + round(window_s * NS_PER_S)
     answered = [
-        r["arrived_ns"]
+        r.arrived_ns
         for r in seen
-        if r["type"] == "frontendOpenOrders" and r["status"] == 200 and r["arrived_ns"] >= closed_ns
+        if r.type == "frontendOpenOrders" and r.status == 200 and r.arrived_ns >= closed_ns
     ]
     first = f"{(min(answered) - closed_ns) / NS_PER_S:+.2f} s" if answered else "never"
     print(f"  first listing answered after the window: {first} after its end")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from makerd.venues.hl_local.fault_state import Faults, RequestFate
-from makerd.venues.hl_local.stamps import ReactionStamps, request_type
 from makerd.venues.hl_local.feeds import FeedPublisher
+from makerd.venues.hl_local.stamps import ReactionStamps, request_type
 from makerd.venues.hl_local.wire import HttpReply, JsonDict
 
 
