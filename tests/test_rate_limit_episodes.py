@@ -62,7 +62,7 @@ def test_a_refusal_of_a_request_in_flight_when_the_first_429_came_is_no_new_epis
         fault(venue_url, {"clear": True})
 
     assert first <= 1.0
-    assert in_flight == 0, "sent before the first refusal: it says nothing new"
+    assert in_flight <= 0.1, "sent before the first refusal: it says nothing new"
     # The second episode pauses 1-2 s. Counted by arrival, the slow refusal of the request
     # in flight was a second episode, and the probe's pause was a third's (2-4 s).
     assert probe <= 2.0, probe
@@ -81,5 +81,5 @@ def test_a_request_sent_during_a_backoff_and_refused_after_it_extends_nothing() 
     probe_sent = now[0]
     second = budget.record_rate_limited(sent_at=probe_sent)
 
-    assert late == 0
+    assert late <= 0.1, "no new pause: the backoff it was sent in has ended"
     assert second <= 2.0, "the second episode's pause (1-2 s), not a third's (2-4 s)"
