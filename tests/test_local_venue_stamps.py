@@ -129,3 +129,29 @@ def test_a_mid_is_kept_only_when_it_moved() -> None:
         (2, "100.5"),
         (4, "100"),
     ]
+
+
+def test_every_request_is_stamped_with_its_type_and_answer_refused_ones_too(
+    venue: VenueThread,
+) -> None:
+    wallet: LocalAccount = eth_account.Account.create()
+    exchange = Exchange(wallet, venue.url)  # it asks for the venue's meta as it is built
+    before = stamps(venue)["now_ns"]
+
+    requests.post(f"{venue.url}/info", json={"type": "meta"}, timeout=5).raise_for_status()
+    requests.post(
+        f"{venue.url}/_debug/faults",
+        json={"http_error_next": 1, "http_error_status": 429},
+        timeout=5,
+    ).raise_for_status()
+    refused = requests.post(f"{venue.url}/info", json={"type": "allMids"}, timeout=5)
+    exchange.noop(get_timestamp_ms())
+    after = [r for r in stamps(venue)["requests"] if r["arrived_ns"] > before]
+
+    assert refused.status_code == 429
+    # The refused query never reached an account: only this list can show it was asked.
+    assert [(r["path"], r["type"], r["status"]) for r in after] == [
+        ("info", "meta", 200),
+        ("info", "allMids", 429),
+        ("exchange", "noop", 200),
+    ]

@@ -35,6 +35,13 @@ class RequestFate:
     reset: bool = False
     reply: HttpReply | None = None
 
+    @property
+    def status(self) -> int:
+        """The HTTP status it is answered with if it runs as asked (200), 0 for a reset."""
+        if self.reset:
+            return 0
+        return self.reply.status if self.reply is not None else int(HTTPStatus.OK)
+
 
 @dataclass(slots=True, kw_only=True)
 class _Countdown:

@@ -31,7 +31,7 @@ from makerd.venues.hl_local.hostile_injector import HostileInjector
 from makerd.venues.hl_local.httpio import read_json, reset_connection, respond
 from makerd.venues.hl_local.info import InfoEndpoint
 from makerd.venues.hl_local.liquidity import LiquidityConfig, SyntheticLiquidity
-from makerd.venues.hl_local.stamps import ReactionStamps
+from makerd.venues.hl_local.stamps import ReactionStamps, request_type
 from makerd.venues.hl_local.universe import Universe
 from makerd.venues.hl_local.wire import HttpReply, deserialize_error
 from makerd.venues.hl_local.ws import WsHub
@@ -93,7 +93,9 @@ class LocalVenue:
         self.hub = WsHub(
             feeds=self.feeds,
             idle_timeout_s=config.ws_idle_timeout_s,
-            posts=PostDesk(feeds=self.feeds, faults=self.faults, now_ms=self.now_ms),
+            posts=PostDesk(
+                feeds=self.feeds, faults=self.faults, now_ms=self.now_ms, stamps=self.stamps
+            ),
             monotonic_ns=self.stamps.monotonic_ns,
         )
         self.hostile = HostileInjector(
@@ -189,8 +191,11 @@ class LocalVenue:
     ) -> web.StreamResponse:
         """Meet the armed transport faults, then answer with ``handler(body, arrived_ms)``."""
         arrived_ms = self.now_ms()
+        arrived_ns = self.stamps.monotonic_ns()
         fate = self.faults.request_fate(path, arrived_ms)
         body = await read_json(request)
+        kind = request_type(path, body)
+        self.stamps.request_arrived(path=path, kind=kind, arrived_ns=arrived_ns, status=fate.status)
         if fate.delay_s > 0:
             await asyncio.sleep(fate.delay_s)
         if fate.reset:

@@ -10,7 +10,14 @@ them::
     {"now_ns": <monotonic now>,
      "jumps": [{"coin", "pct", "book_ns"}…],
      "actions": [{"user", "type", "arrived_ns", "accepted"}…],
+     "requests": [{"path", "type", "arrived_ns", "status"}…],
      "mids": [{"coin", "time", "mid"}…]}
+
+``requests`` is every request that arrived, refused or not (``/info``, ``/exchange`` and
+actions posted on a WebSocket, ``path`` ``"info"``, ``"exchange"`` or ``"ws_post"``),
+with the info or action ``type`` and the HTTP status it was answered with (0: reset):
+who keeps asking while the venue answers 429, which ``actions`` (only the requests that
+reach an account) cannot show.
 
 ``mids`` is the mid of each coin whenever a pushed book moved it, ``time`` in ms on the
 clock of the fills' ``time`` (so a fill can be marked against where the market went
@@ -50,6 +57,14 @@ class ActionStamp:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestStamp:
+    path: str
+    type: str
+    arrived_ns: int
+    status: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MidStamp:
     coin: str
     time_ms: int
@@ -64,6 +79,7 @@ class ReactionStamps:
         self._waiting: dict[str, Decimal] = {}
         self._jumps: deque[JumpStamp] = deque(maxlen=MAX_STAMPS)
         self._actions: deque[ActionStamp] = deque(maxlen=MAX_STAMPS)
+        self._requests: deque[RequestStamp] = deque(maxlen=MAX_STAMPS)
         self._mids: deque[MidStamp] = deque(maxlen=MAX_MIDS)
         self._last_mid: dict[str, Decimal] = {}
 
@@ -87,6 +103,10 @@ class ReactionStamps:
         stamp = ActionStamp(user=user, type=kind, arrived_ns=arrived_ns, accepted=accepted)
         self._actions.append(stamp)
 
+    def request_arrived(self, *, path: str, kind: str, arrived_ns: int, status: int) -> None:
+        stamp = RequestStamp(path=path, type=kind, arrived_ns=arrived_ns, status=status)
+        self._requests.append(stamp)
+
     def json(self) -> JsonDict:
         return {
             "now_ns": self.monotonic_ns(),
@@ -97,5 +117,18 @@ class ReactionStamps:
                 {"user": a.user, "type": a.type, "arrived_ns": a.arrived_ns, "accepted": a.accepted}
                 for a in self._actions
             ],
+            "requests": [
+                {"path": r.path, "type": r.type, "arrived_ns": r.arrived_ns, "status": r.status}
+                for r in self._requests
+            ],
             "mids": [{"coin": m.coin, "time": m.time_ms, "mid": str(m.mid)} for m in self._mids],
         }
+
+
+def request_type(path: str, body: object) -> str:
+    """The info type or the action type a request body names ("" if none)."""
+    if not isinstance(body, dict):
+        return ""
+    named = body.get("action") if path != "info" else body
+    kind = named.get("type") if isinstance(named, dict) else None
+    return kind if isinstance(kind, str) else ""

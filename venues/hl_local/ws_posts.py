@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from makerd.venues.hl_local.fault_state import Faults, RequestFate
 from makerd.venues.hl_local.feeds import FeedPublisher
+from makerd.venues.hl_local.stamps import ReactionStamps, request_type
 from makerd.venues.hl_local.wire import HttpReply, JsonDict
 
 
@@ -37,9 +38,11 @@ class PostDesk:
         feeds: FeedPublisher,
         faults: Faults,
         now_ms: Callable[[], int],
+        stamps: ReactionStamps,
     ) -> None:
         self._feeds = feeds
         self._faults = faults
+        self._stamps = stamps
         self._now_ms = now_ms
         self._delayed: set[asyncio.Task[None]] = set()
 
@@ -54,11 +57,18 @@ class PostDesk:
             response = _post_response(reply, "info", lambda body: {"type": info_type, "data": body})
         elif kind == "action":
             arrived_ms = self._now_ms()
+            fate = self._faults.request_fate("exchange", arrived_ms)
+            self._stamps.request_arrived(
+                path="ws_post",
+                kind=request_type("exchange", payload),
+                arrived_ns=arrived_ns,
+                status=fate.status,
+            )
             post = _ActionPost(
                 replies=replies,
                 post_id=post_id,
                 payload=payload,
-                fate=self._faults.request_fate("exchange", arrived_ms),
+                fate=fate,
                 arrived_ms=arrived_ms,
                 arrived_ns=arrived_ns,
             )

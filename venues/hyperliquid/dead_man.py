@@ -5,6 +5,12 @@ second until it holds; after ``max_failures`` failures in a row quotes are pulle
 (:class:`DeadManSwitchLost`) until an arm succeeds again (:class:`DeadManSwitchArmed`).
 The exchange refuses the switch for accounts with little traded volume: that refusal is
 permanent, logged once, and the process-side watchdog is then the only dead-man switch.
+
+Once the trading gate is closed (a stop, a kill switch) it is neither re-armed nor retried:
+the venue's cancel-all at the time already armed is what a stop wants, and no sooner than
+that would ever hurt. A re-arm then only moved it later and spent requests; during an
+HTTP 429 its retries every second went on into the limit the stop's sweep waited out. The
+disarm after a stop the venue confirmed is still sent.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable
 from typing import Final
 
 from makerd.protocol.orders import ArmDeadManSwitch, DeadManSwitchArmed, DeadManSwitchLost
+from makerd.venues.base import OrderGate
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.wire import schedule_cancel_action
@@ -33,11 +40,13 @@ class DeadManSwitch:
         self,
         *,
         sender: SignedSender,
+        gate: OrderGate,
         emit: Callable[[object], None],
         now_ns: Callable[[], int],
         max_failures: int,
     ) -> None:
         self._sender = sender
+        self._gate = gate
         self._emit = emit
         self._now_ns = now_ns
         self._max_failures = max_failures
@@ -50,8 +59,9 @@ class DeadManSwitch:
         self.armed = False
 
     async def arm(self, command: ArmDeadManSwitch) -> None:
-        """Arm at ``command.cancel_at_ns``, retrying a failure until it holds."""
-        if self.refused:
+        """Arm at ``command.cancel_at_ns``, retrying a failure until it holds or the gate
+        closes."""
+        if self.refused or self._gate.closed:
             return
         horizon_ns = command.cancel_at_ns - command.ts_local
         cancel_at_ns = command.cancel_at_ns
@@ -67,8 +77,8 @@ class DeadManSwitch:
                 return
             self._failed(problem)
             await asyncio.sleep(_RETRY_S)
-            if self._generation != generation:
-                return  # the watchdog's newer arm carries on from here
+            if self._generation != generation or self._gate.closed:
+                return  # the watchdog's newer arm carries on from here, or a stop began
             cancel_at_ns = self._now_ns() + horizon_ns
 
     async def disarm(self) -> None:

@@ -94,9 +94,9 @@ class OrderGateway:
         """``others``: the instruments of the process's other coins, when it quotes several;
         one action then carries any of them (an order's coin picks its asset id)."""
         self._sender = sender
-        self._gate = gate or OpenGate()
+        self._gate = gate = gate or OpenGate()
         self.dead_man = DeadManSwitch(
-            sender=sender, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
+            sender=sender, gate=gate, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
         )
         self._instrument = instrument
         self._instruments = {i.coin: i for i in (instrument, *others)}
@@ -130,7 +130,8 @@ class OrderGateway:
             await self._sweeper.sweep(command)
         elif isinstance(command, RequestAccountSnapshot):
             await self.report_account(command.coin, again=command.again)
-        elif isinstance(command, RequestMargin):
+        elif isinstance(command, RequestMargin) and not self._gate.closed:
+            # Stopping, only the sweep's questions matter; a poll would spend into a limit.
             self._emit(await self._queries.margin(tuple(self._instruments)))
         elif isinstance(command, ArmDeadManSwitch):
             await self.dead_man.arm(command)

@@ -38,6 +38,9 @@ _CANCEL_RESERVE_FRACTION: Final = 0.2
 _QUERY_RESERVE_FRACTION: Final = 0.1
 _BACKOFF_START_S: Final = 1.0
 _BACKOFF_MAX_S: Final = 30.0
+_NOTHING_NEW_PAUSE_S: Final = 0.1
+"""What a refusal that starts no episode says once its backoff has ended: a moment, never
+0, which the order manager reads as a venue that named no wait and backs off on its own."""
 _SECONDS_PER_MINUTE: Final = 60.0
 
 
@@ -179,17 +182,26 @@ class RateBudget:
         self._address_limit = limit
         self._address_sent_since_query = 0
 
-    def record_rate_limited(self) -> float:
-        """The exchange said "too many": back off (doubling, jittered); return the pause.
+    def now(self) -> float:
+        """The budget's clock: what a caller stamps a request's departure with."""
+        return self._clock()
 
-        Refusals that arrive during a backoff (requests that were already in flight, and
-        cancels, which never wait) extend nothing: counting each of them would double the
-        pause several times for one episode and keep makerd away long after it ended.
+    def record_rate_limited(self, *, sent_at: float | None = None) -> float:
+        """The exchange said "too many" to a request sent at ``sent_at`` (default: now):
+        back off (doubling, jittered); return how long the backoff still runs (at least
+        a moment).
+
+        Only a refusal of a request sent once the last backoff had ended starts a new
+        episode. A request sent while it ran (a cancel, which never waits), or before it
+        began (in flight when the first 429 came), says nothing new: counting it would
+        double the pause several times for one episode and keep makerd away long after
+        the limit ended. Judged by arrival instead, an answer slower than the first pause
+        (0.5-1 s) doubled it again.
         """
         self.rate_limited_total += 1
         now = self._clock()
-        if now < self._backoff_until:
-            return self._backoff_until - now
+        if (now if sent_at is None else sent_at) < self._backoff_until:
+            return max(_NOTHING_NEW_PAUSE_S, self._backoff_until - now)
         pause = self._backoff_s * (0.5 + random.random() / 2)
         self._backoff_until = now + pause
         self._backoff_s = min(self._backoff_s * 2, _BACKOFF_MAX_S)

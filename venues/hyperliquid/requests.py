@@ -100,6 +100,9 @@ class SignedSender:
             "expiresAfter": expires_after_ms,
         }
         kind = action.get("type")
+        # Before any wait for budget: an action that waited counts as sent earlier, so
+        # its refusal can only extend a backoff less, never start one it did not probe.
+        sent_at = self._rest.budget.now()
         try:
             body = await self._rest.exchange(
                 payload, items=items, priority=priority, decided_ns=decided_ns
@@ -123,7 +126,7 @@ class SignedSender:
             self._lost(f"{kind}: unreadable answer ({error.reason})")
             return None
         if response.error is not None and response.error.reason is RejectReason.RATE_LIMITED:
-            pause = self._rest.budget.record_rate_limited()
+            pause = self._rest.budget.record_rate_limited(sent_at=sent_at)
             log.warning(
                 "event=rate_limited action=%s pause_s=%.1f message=%r",
                 kind,

@@ -165,10 +165,11 @@ class RestClient:
         posts = self._posts
         if posts is None or not posts.ready:
             return await self._post("/exchange", payload, decided_ns)
+        sent_at = self._budget.now()
         try:
             return await posts.post_action(payload, decided_ns=decided_ns)
         except RateLimitedError as error:  # a 429 on the socket: the budget backs off
-            pause = self._budget.record_rate_limited()
+            pause = self._budget.record_rate_limited(sent_at=sent_at)
             raise RateLimitedError(
                 f"{error}; backing off {pause:.1f}s", retry_after_s=pause
             ) from None
@@ -176,12 +177,13 @@ class RestClient:
     async def _post(self, path: str, body: dict[str, object], trace: int | None = None) -> object:
         if self._session is None:
             raise RuntimeError("RestClient used before open()")
+        sent_at = self._budget.now()
         try:
             async with self._session.post(
                 self._base + path, data=json.dumps(body), trace_request_ctx=trace
             ) as response:
                 if response.status == _HTTP_TOO_MANY_REQUESTS:
-                    pause = self._budget.record_rate_limited()
+                    pause = self._budget.record_rate_limited(sent_at=sent_at)
                     raise RateLimitedError(
                         f"HTTP 429 from {path}; backing off {pause:.1f}s", retry_after_s=pause
                     )
