@@ -26,6 +26,10 @@ MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
 EXCHANGE_MIN_SCHEDULED_CANCEL_S = 5
 """The exchange refuses a scheduled cancel less than 5 s in the future."""
+ARM_TRIP_ALLOWANCE_S = 1
+"""An arm's cancel time is counted from when it is sent, the exchange's 5 s from when it
+arrives: a horizon of exactly 5 s was refused at every arm, and quotes were pulled."""
+MIN_DEAD_MAN_SWITCH_S = EXCHANGE_MIN_SCHEDULED_CANCEL_S + ARM_TRIP_ALLOWANCE_S
 REARMS_PER_HORIZON = 3
 """The watchdog re-arms the dead-man switch after a third of its horizon has passed."""
 
@@ -239,10 +243,12 @@ def _dead_man_switch_problems(config: MakerdConfig) -> list[str]:
     path = "watchdog.dead_man_switch_s"
     if horizon == 0:
         return []
-    if horizon < EXCHANGE_MIN_SCHEDULED_CANCEL_S:
+    if horizon < MIN_DEAD_MAN_SWITCH_S:
         return [
-            f"{path}: must be 0 (off) or at least {EXCHANGE_MIN_SCHEDULED_CANCEL_S} s (the "
-            f"exchange refuses a scheduled cancel less than 5 s ahead), got {horizon}"
+            f"{path}: must be 0 (off) or at least {MIN_DEAD_MAN_SWITCH_S} s (the exchange "
+            f"refuses a scheduled cancel less than {EXCHANGE_MIN_SCHEDULED_CANCEL_S} s after "
+            f"the arm reaches it; {ARM_TRIP_ALLOWANCE_S} s is left for the arm's trip), "
+            f"got {horizon}"
         ]
     problems = []
     if horizon < REARMS_PER_HORIZON * watchdog.ping_interval_s:

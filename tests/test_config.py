@@ -304,3 +304,17 @@ def test_a_valid_model_with_params_loads() -> None:
     config = parse_config({"quoting": {"model": "glft", "params": params}}, source="t")
 
     assert config.quoting.params.as_dict()["gamma"] == 0.05
+
+
+def test_a_dead_man_switch_the_exchange_would_refuse_at_every_arm_is_refused_at_start() -> None:
+    """An arm asks for its send time plus the horizon; the exchange wants 5 s after the arm
+    arrives. At exactly 5 s every arm was refused, and after three the quotes came down."""
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"watchdog": {"dead_man_switch_s": 5}}, source="test")
+
+    assert refused.value.problems == (
+        "watchdog.dead_man_switch_s: must be 0 (off) or at least 6 s (the exchange refuses "
+        "a scheduled cancel less than 5 s after the arm reaches it; 1 s is left for the "
+        "arm's trip), got 5.0",
+    )
+    assert parse_config({"watchdog": {"dead_man_switch_s": 6}}, source="test")
