@@ -40,6 +40,4 @@ def last_session_end(state_dir: Path) -> tuple[bool, str | None]:
 def printed_traceback(output: str) -> bool:
     """Whether Python printed a traceback: an uncaught exception, not a structured log
     record (an actor's crash is logged as one JSON line, its stack in the ``exc`` field)."""
-    return any(
-        "Traceback" in line for line in output.splitlines() if not line.startswith("{")
-    )
+    return any("Traceback" in line for line in output.splitlines() if not line.startswith("{"))
