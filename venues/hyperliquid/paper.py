@@ -118,7 +118,7 @@ class PaperHyperliquidVenue:
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
     def submit(self, command: VenueCommand) -> None:
-        self._io.call_soon(self._submit_now, command)
+        self._io.call_soon(self._submit_now, command, name=type(command).__name__)
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._io.stop()

@@ -245,7 +245,7 @@ class HyperliquidVenue:
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
     def submit(self, command: VenueCommand) -> None:
-        self._io.call_soon(self._execute, command)
+        self._io.call_soon(self._execute, command, name=type(command).__name__)
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         if not self._io.running:
@@ -287,7 +287,7 @@ class HyperliquidVenue:
             self._probe.stamp(SendStage.TAKEN, command.ts_local)
         if isinstance(command, PlaceOrders) and len(self._coins) > 1:
             if self._batches.add(command):
-                self._io.call_soon(self._place_batches)  # after what is already queued
+                self._io.call_soon(self._place_batches, name="PlaceOrders")  # after the queue
             return
         if isinstance(command, RepairFills):
             self.user_stream.request_repair(command)  # retried there until it succeeds
