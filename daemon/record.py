@@ -26,6 +26,7 @@ from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import market_subscriptions
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import UnknownCoinError
+from makerd.venues.hyperliquid.meta_fetch import fetch_instrument
 from makerd.venues.hyperliquid.recording import FeedRecorder, RecordingWriter
 from makerd.venues.hyperliquid.recording_files import (
     HourlyFiles,
@@ -33,7 +34,6 @@ from makerd.venues.hyperliquid.recording_files import (
 )
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.hyperliquid.rest import VenueRefusedError, VenueUnreachableError
-from makerd.venues.hyperliquid.venue import fetch_instrument
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 log = logging.getLogger("makerd.record")

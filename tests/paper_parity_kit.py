@@ -31,8 +31,8 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.side import Side
 from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hyperliquid.meta_fetch import fetch_instrument
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
-from makerd.venues.hyperliquid.venue import fetch_instrument
 from makerd.venues.paper import PaperExchange
 from tests.test_hl_gateway import Harness
 
