@@ -24,6 +24,12 @@ def journal_refusing_equity(state_dir: Path) -> None:
         )
 
 
+def journal_writable_again(state_dir: Path) -> None:
+    """Undo :func:`journal_refusing_equity`: the disk has room again."""
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        db.execute("DROP TRIGGER disk_full")
+
+
 def last_session_end(state_dir: Path) -> tuple[bool, str | None]:
     """Whether the journal's last session has ended, and its ``stopped`` row's detail."""
     with sqlite3.connect(state_dir / "journal.sqlite") as db:
