@@ -8,7 +8,6 @@ import threading
 import time
 from typing import Final
 
-from makerd.protocol.instrument import Instrument
 from makerd.venues.hyperliquid.meta import Listing, resolve_listing
 from makerd.venues.hyperliquid.rest import VenueUnreachableError, fetch_info_blocking
 
@@ -16,19 +15,6 @@ log = logging.getLogger("makerd.venue")
 _META_TIMEOUT_S: Final = 10.0
 _START_FIRST_BACKOFF_S: Final = 0.5
 _START_MAX_BACKOFF_S: Final = 5.0
-
-
-def fetch_instrument(
-    api_url: str,
-    coin: str,
-    *,
-    retry_for_s: float = 0.0,
-    stop_requested: threading.Event | None = None,
-) -> Instrument:
-    """Read ``meta`` now and pick ``coin`` (see :func:`fetch_listing`)."""
-    return fetch_listing(
-        api_url, coin, retry_for_s=retry_for_s, stop_requested=stop_requested
-    ).instrument
 
 
 def fetch_listing(
