@@ -1,10 +1,12 @@
 """One makerd run: build the tree, quote until told to stop, stop cleanly, report.
 
 Order of start: latch check (refuse to trade while latched) and reserve (so that a kill
-switch tripped on a full disk still latches), venue, journal, metrics,
-then the supervised actors in dependency order, then the ticker. Order of stop (see
-daemon/run_stop.py): stop quoting, cancel everything and wait for the venue to confirm,
-stop the actors in reverse order, flush the journal, print the session summary.
+switch tripped on a full disk still latches), journal, venue, the session row, metrics,
+the tree, the control socket, the venue's I/O, then the supervised actors in dependency
+order, then the ticker. A step that fails after the session row ends the run as
+daemon/run_start.py says. Order of stop (see daemon/run_stop.py): stop quoting, cancel
+everything and wait for the venue to confirm, stop the actors in reverse order, flush the
+journal, print the session summary.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.ack_latencies import AckLatencyLog
 from makerd.daemon.basket import Basket
 from makerd.daemon.control_desk import AnswerBox, DeskParts, open_control
-from makerd.daemon.control_server import ControlSocketError, socket_file_problem
+from makerd.daemon.control_server import socket_file_problem
 from makerd.daemon.control_socket import socket_path
 from makerd.daemon.exit_codes import (
     EXIT_CONFIG,
@@ -41,12 +43,12 @@ from makerd.daemon.journal_store import JournalError
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.logs import say_error
 from makerd.daemon.merged_metrics import coin_metrics_in
-from makerd.daemon.metrics import MetricsServer, serve_metrics
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.pause_file import PersistedPause
 from makerd.daemon.reload import HOT_SECTIONS, plan_reload
-from makerd.daemon.run_outcome import OutcomeBox, exit_code
+from makerd.daemon.run_outcome import Ending, OutcomeBox, exit_code
 from makerd.daemon.run_reactions import Reactions
+from makerd.daemon.run_start import StartFailure, StartProgress, serve_session_metrics
 from makerd.daemon.run_stop import Running, finish_journal, stop_everything
 from makerd.daemon.run_tree import RunParts, Session, Tree, TreeSlot, build_session_tree
 from makerd.daemon.session_settings import record_settings
@@ -218,58 +220,78 @@ class MakerdRun:
             ),
             ack_latencies=AckLatencyLog(journal=journal.ack_latencies, session_id=session_id),
         )
+        progress = StartProgress(venue)
         try:
-            server = self._serve(registry)
-        except OSError as error:
-            metrics_config = config.metrics
-            say_error(
-                f"makerd: cannot serve metrics on {metrics_config.host}:{metrics_config.port}: "
-                f"{error.strerror}"
-            )
-            venue.stop()
-            return EXIT_FAILURE
+            running = self._start(session, registry, progress)
+        except Exception as error:
+            # Whatever a start step raised (a port taken, a journal refusing an actor's
+            # first write, a venue whose I/O would not start): what it opened is closed, the
+            # session ends with the failure as its reason, and the exit follows that outcome.
+            return self._undo_start(session, progress, progress.failed(error))
+        try:
+            self._quote_until_stopped(session, running.tree, duration_s)
+        finally:
+            open_at_stop = self._stop(session, running)
+        return self._finish(session, open_at_stop)
+
+    def _stop(self, session: Session, running: Running) -> int | None:
+        return stop_everything(
+            self._parts,
+            session,
+            running,
+            outcome=self._outcome,
+            notifier=self._notifier,
+            answers=self._answers,
+            flags=self._flags,
+            out=self._out,
+        )
+
+    def _finish(self, session: Session, open_at_stop: int | None) -> int:
+        outcome = self._outcome.get()
+        finish_journal(
+            self._parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
+        )
+        return exit_code(outcome)
+
+    def _undo_start(self, session: Session, progress: StartProgress, failure: StartFailure) -> int:
+        self._outcome.end(Ending.START_FAILED, failure.reason)
+        if progress.running is None:
+            progress.close_unstarted()
+            return self._finish(session, None)  # not asked: the venue's count is unknown
+        # The actors may have traded: the venue is swept as in any stop.
+        return self._finish(session, self._stop(session, progress.running))
+
+    def _start(
+        self, session: Session, registry: CollectorRegistry, progress: StartProgress
+    ) -> Running:
+        """Serve metrics, build the tree, open the control socket, then start the venue,
+        the actors and the ticker; ``progress`` says how far it got if a step raises."""
+        parts, venue = self._parts, session.venue
+        progress.server = server = serve_session_metrics(self.config.metrics, registry, self._out)
+        progress.step = "tree"
         slot = TreeSlot()
         reactions = Reactions(parts, session, outcome=self._outcome, tree=slot)
         hooks = reactions.hooks(notifier=self._notifier, answers=self._answers)
         if parts.pause.paused:
             log.warning("event=started_paused action=quote_nothing until='makerd ctl resume'")
         tree = build_session_tree(parts, session, hooks, slot)
-        running = self._start(session, tree, server)
-        if running is None:
-            return EXIT_FAILURE
-        try:
-            self._quote_until_stopped(session, tree, duration_s)
-        finally:
-            open_at_stop = stop_everything(
-                parts,
-                session,
-                running,
-                outcome=self._outcome,
-                notifier=self._notifier,
-                answers=self._answers,
-                flags=self._flags,
-                out=self._out,
-            )
-        outcome = self._outcome.get()
-        finish_journal(
-            parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
-        )
-        return exit_code(outcome)
-
-    def _start(self, session: Session, tree: Tree, server: MetricsServer | None) -> Running | None:
-        """Open the control socket, then start the venue, the actors and the ticker."""
-        parts, venue = self._parts, session.venue
-        try:
-            control = open_control(self._state_dir, self._desk_parts(session, tree))
-        except ControlSocketError as error:
-            say_error(f"makerd: {error}")
-            venue.stop()
-            if server is not None:
-                server.shutdown()
-            return None
+        progress.step = "control socket"
+        progress.control = control = open_control(self._state_dir, self._desk_parts(session, tree))
+        progress.step = "venue"
         venue.start(tree.router.dispatch)
+        ticker = Ticker(
+            clock=parts.clock,
+            interval_s=TICK_INTERVAL_S,
+            roles=parts.basket.actor_names(),
+            send=tree.router.tell,
+        )
+        running = Running(tree=tree, control=control, ticker=ticker, server=server)
+        progress.running = running
+        progress.step = "actors"
         tree.supervisor.start()
+        progress.step = "control socket"
         control.start()
+        progress.step = "gauges"
         register_process_gauges(
             session.metrics,
             supervisor=tree.supervisor,
@@ -278,12 +300,7 @@ class MakerdRun:
             names=parts.basket.names,
         )
         register_coin_limit_gauges(session.coin_metrics, parts.holder.get)
-        ticker = Ticker(
-            clock=parts.clock,
-            interval_s=TICK_INTERVAL_S,
-            roles=parts.basket.actor_names(),
-            send=tree.router.tell,
-        )
+        progress.step = "ticker"
         ticker.start()
         log.info(
             "event=started mode=%s coin=%s session=%d",
@@ -291,7 +308,7 @@ class MakerdRun:
             parts.basket.label,
             session.session_id,
         )
-        return Running(tree=tree, control=control, ticker=ticker, server=server)
+        return running
 
     def _desk_parts(self, session: Session, tree: Tree) -> DeskParts:
         """What ``makerd ctl`` reads and reaches: snapshots, the config, the routing table."""
@@ -308,16 +325,6 @@ class MakerdRun:
             answers=self._answers,
             coin_snapshots=tree.observers.snapshots if parts.basket.several else None,
         )
-
-    def _serve(self, registry: CollectorRegistry) -> MetricsServer | None:
-        metrics_config = self.config.metrics
-        if not metrics_config.enabled:
-            return None
-        server = serve_metrics(registry, metrics_config.host, metrics_config.port)
-        print(
-            f"makerd: metrics on http://{metrics_config.host}:{server.port}/metrics", file=self._out
-        )
-        return server
 
     def _quote_until_stopped(self, session: Session, tree: Tree, duration_s: float | None) -> None:
         started = time.monotonic()

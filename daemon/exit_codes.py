@@ -9,7 +9,8 @@ EXIT_OK = 0
 """Clean stop: a signal was handled, orders cancelled, journal flushed."""
 
 EXIT_FAILURE = 1
-"""Unexpected error; the service manager should restart."""
+"""Unexpected error, or a start step that failed once the session had begun (see
+daemon/run_start.py); the service manager should restart."""
 
 EXIT_HUNG = 70
 """An actor stayed unresponsive after one replacement (EX_SOFTWARE); restart wanted."""

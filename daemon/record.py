@@ -26,6 +26,7 @@ from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import market_subscriptions
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import UnknownCoinError
+from makerd.venues.hyperliquid.meta_fetch import fetch_listing
 from makerd.venues.hyperliquid.recording import FeedRecorder, RecordingWriter
 from makerd.venues.hyperliquid.recording_files import (
     HourlyFiles,
@@ -33,7 +34,6 @@ from makerd.venues.hyperliquid.recording_files import (
 )
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.hyperliquid.rest import VenueRefusedError, VenueUnreachableError
-from makerd.venues.hyperliquid.venue import fetch_instrument
 from makerd.venues.hyperliquid.ws_connection import ReconnectingSocket, ReconnectPolicy
 
 log = logging.getLogger("makerd.record")
@@ -76,9 +76,9 @@ def unlisted_coin(
     for coin in coins:
         try:
             listed.append(
-                fetch_instrument(
+                fetch_listing(
                     api_url, coin, retry_for_s=_START_RETRY_S, stop_requested=flags.stop
-                )
+                ).instrument
             )
         except VenueUnreachableError as error:
             return EXIT_TEMPFAIL, f"the exchange is unreachable, try again later: {error}"

@@ -14,6 +14,7 @@ from enum import Enum
 
 from makerd.config.model import RiskConfig
 from makerd.daemon.exit_codes import (
+    EXIT_FAILURE,
     EXIT_GAVE_UP,
     EXIT_HUNG,
     EXIT_KILL_SWITCH,
@@ -28,6 +29,9 @@ class Ending(Enum):
     HUNG = "hung"
     GAVE_UP = "gave_up"
     ORDERS_LEFT = "orders_left"
+    START_FAILED = "start_failed"
+    """A start step failed after the session began (a port taken, an actor that would not
+    start): nothing says a restart cannot succeed."""
 
 
 _EXIT_CODES = {
@@ -36,6 +40,7 @@ _EXIT_CODES = {
     Ending.HUNG: EXIT_HUNG,
     Ending.GAVE_UP: EXIT_GAVE_UP,
     Ending.ORDERS_LEFT: EXIT_ORDERS_LEFT,
+    Ending.START_FAILED: EXIT_FAILURE,
 }
 
 

@@ -30,7 +30,8 @@ class Ticker:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(2.0)
+        if self._thread.is_alive():  # a start that failed before the ticker's never started it
+            self._thread.join(2.0)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):

@@ -36,7 +36,7 @@ MARKET_KINDS = {
     "unknown_channel": "unknown_channel",
     "missing_fields": "missing_field",
     "wrong_coin": "wrong_coin",
-    "unknown_coin": "wrong_coin",  # the live venue does not yet tell the feed its universe
+    "unknown_coin": "unknown_coin",
     "future_time": "future_time",
     "huge_time": "future_time",
     "crossed_book": "crossed_book",

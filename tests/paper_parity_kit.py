@@ -31,8 +31,8 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.side import Side
 from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
+from makerd.venues.hyperliquid.meta_fetch import fetch_listing
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
-from makerd.venues.hyperliquid.venue import fetch_instrument
 from makerd.venues.paper import PaperExchange
 from tests.test_hl_gateway import Harness
 
@@ -120,7 +120,7 @@ class Twins:
         self.harness = Harness(url, clock=time.time_ns, others=others)
         self.book = venue_book(url, coin)
         config = paper or PaperConfig()
-        self.paper = PaperExchange(fetch_instrument(url, coin), config, id_prefix="twin")
+        self.paper = PaperExchange(fetch_listing(url, coin).instrument, config, id_prefix="twin")
         self.paper.on_market(self.book)
         self._paper_now = self.book.ts_local
 

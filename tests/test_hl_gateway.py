@@ -41,6 +41,7 @@ from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.endpoints import websocket_url
+from makerd.venues.hyperliquid.meta_fetch import fetch_listing
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
@@ -49,7 +50,6 @@ from makerd.venues.hyperliquid.rest import RestClient, fetch_info_blocking
 from makerd.venues.hyperliquid.secrets import PrivateKey
 from makerd.venues.hyperliquid.signing import L1Signer
 from makerd.venues.hyperliquid.state import OrderLegs
-from makerd.venues.hyperliquid.venue import fetch_instrument
 from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 S = 1_000_000_000
@@ -126,7 +126,7 @@ class Harness:
         )
         gateway = OrderGateway(
             sender=sender,
-            instrument=fetch_instrument(self.url, "BTC"),
+            instrument=fetch_listing(self.url, "BTC").instrument,
             legs=self.legs,
             queries=AccountQueries(rest, user=signer.address, now_ns=self.clock),
             emit=self.emitted.append,
@@ -134,7 +134,7 @@ class Harness:
             now_ns=self.clock,
             gate=self.gate,
             dead_man_max_failures=3,
-            others=tuple(fetch_instrument(self.url, coin) for coin in self.others),
+            others=tuple(fetch_listing(self.url, coin).instrument for coin in self.others),
         )
         self.gateway = gateway
         try:

@@ -14,12 +14,13 @@ import pytest
 from makerd.config.model import CoinSpec, HyperliquidConfig, MakerdConfig, Mode
 from makerd.protocol.account import FundingPaid, OrderFilled
 from makerd.protocol.clock import WallClock
-from makerd.protocol.market import BookSnapshotReceived, TradePrinted
+from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
 from makerd.protocol.orders import OrderRequest, PlaceOrders, TimeInForce
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.paper import PaperHyperliquidVenue
+from tests.test_hl_live_e2e import fault, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,13 @@ def venue_url() -> Iterator[str]:
     url = venue.start()
     yield url
     venue.stop()
+
+
+def _paper_btc(venue_url: str) -> MakerdConfig:
+    """Paper mode on BTC, with the local venue's public data."""
+    return dataclasses.replace(
+        MakerdConfig(mode=Mode.PAPER, coin="BTC"), hyperliquid=HyperliquidConfig(api_url=venue_url)
+    )
 
 
 class Collector:
@@ -53,10 +61,7 @@ def test_paper_mode_fills_an_order_from_public_data_without_any_key(
     venue_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MAKERD_PRIVATE_KEY", raising=False)
-    config = dataclasses.replace(
-        MakerdConfig(mode=Mode.PAPER, coin="BTC"),
-        hyperliquid=HyperliquidConfig(api_url=venue_url),
-    )
+    config = _paper_btc(venue_url)
     sink = Collector()
     venue = PaperHyperliquidVenue(config, clock=WallClock())
     venue.start(sink)
@@ -86,10 +91,7 @@ def test_paper_mode_fills_an_order_from_public_data_without_any_key(
 def test_paper_mode_charges_the_markets_funding_rate_on_the_paper_position(
     venue_url: str,
 ) -> None:
-    config = dataclasses.replace(
-        MakerdConfig(mode=Mode.PAPER, coin="BTC"),
-        hyperliquid=HyperliquidConfig(api_url=venue_url),
-    )
+    config = _paper_btc(venue_url)
     sink = Collector()
     venue = PaperHyperliquidVenue(config, clock=WallClock(), funding_interval_s=1.0)
     venue.start(sink)
@@ -164,3 +166,26 @@ def wait_for_each_coin(sink: Collector, kind: type[E], coins: set[str]) -> dict[
         time.sleep(0.05)
     others = [e for e in sink.events if not isinstance(e, BookSnapshotReceived | TradePrinted)]
     raise AssertionError(f"{kind.__name__} only for {sorted(seen)} of {sorted(coins)}: {others}")
+
+
+def test_paper_mode_counts_a_coin_the_venue_does_not_list_as_unknown_not_wrong(
+    venue_url: str,
+) -> None:
+    config = _paper_btc(venue_url)
+    sink = Collector()
+    venue = PaperHyperliquidVenue(config, clock=WallClock())
+
+    def dropped() -> list[str]:
+        return [e.reason for e in list(sink.events) if isinstance(e, FeedMessageDropped)]
+
+    venue.start(sink)
+    try:
+        assert sink.book.wait(10), "no book from the venue"
+        # A book for ETH (listed, not traded here) and one for a coin the venue never listed.
+        frames = {"count": 2, "kinds": ["wrong_coin", "unknown_coin"], "stream": "market"}
+        fault(venue_url, {"malformed_frames": frames})
+        wait_until(lambda: len(dropped()) >= 2, timeout_s=10)
+    finally:
+        venue.stop()
+
+    assert sorted(dropped()) == ["unknown_coin", "wrong_coin"]

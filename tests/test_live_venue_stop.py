@@ -22,7 +22,13 @@ from eth_account import Account
 
 from makerd.config.loader import parse_config
 from makerd.protocol.clock import WallClock
-from makerd.protocol.orders import ArmDeadManSwitch, DeadManSwitchArmed, OpenOrdersReported
+from makerd.protocol.orders import (
+    ArmDeadManSwitch,
+    CancelReason,
+    DeadManSwitchArmed,
+    OpenOrdersReported,
+    SweepOrders,
+)
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
@@ -122,5 +128,20 @@ def test_a_stop_whose_disarm_answer_is_lost_ends_without_a_failed_task(
         venue.stop()
 
     assert "event=answer_lost detail='scheduleCancel" in caplog.text
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failed == []
+
+
+def test_a_command_an_actor_sends_after_the_stop_is_refused_quietly(
+    venue_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    venue = started_and_used(venue_url)
+    venue.stop()
+    now = time.time_ns()
+
+    with caplog.at_level(logging.INFO, logger="makerd.venue"):
+        venue.submit(SweepOrders(coins=("BTC",), reason=CancelReason.SHUTDOWN, ts_local=now))
+
+    assert "event=venue_work_refused work=SweepOrders reason=venue_stopped" in caplog.text
     failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert failed == []

@@ -4,6 +4,10 @@ Actors live on pykka threads and must never wait on the network, so they hand wo
 the loop with :meth:`IoLoop.call_soon` (``call_soon_threadsafe`` underneath) and get
 answers back as events through the sink. Only :meth:`IoLoop.run` blocks, and it is
 meant for the wiring thread (start-up and shutdown), never for an actor or the loop.
+
+Once a stop has cancelled the tasks, the loop takes no new work: a command still queued
+for it, or handed to it after the loop has closed, is refused as "venue stopped" (one
+INFO line, nothing sent), never a task that fails on the closed HTTP session.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ _T = TypeVar("_T")
 _DRAIN_TIMEOUT_S = 2.0
 
 
+class VenueStoppedError(Exception):
+    """The venue's I/O has stopped: the request was refused here and never sent."""
+
+
 class IoLoop:
     """A uvloop event loop running on its own daemon thread."""
 
@@ -28,6 +36,8 @@ class IoLoop:
         self._loop = uvloop.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        """Set once the tasks are cancelled for a stop: no new task may start after."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -44,12 +54,28 @@ class IoLoop:
     def in_loop_thread(self) -> bool:
         return threading.current_thread() is self._thread
 
-    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
-        """Run ``callback(*args)`` on the loop thread; returns at once, from any thread."""
-        self._loop.call_soon_threadsafe(callback, *args)
+    def call_soon(self, callback: Callable[..., object], *args: object, name: str) -> None:
+        """Run ``callback(*args)`` on the loop thread; returns at once, from any thread.
+
+        After the loop has closed, ``name`` is refused as "venue stopped" (an actor's late
+        command must not crash the actor with the loop's RuntimeError).
+        """
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            if not self._loop.is_closed():
+                raise
+            _refused(name)
 
     def spawn(self, coroutine: Coroutine[Any, Any, object], *, name: str) -> None:
-        """Start a task on the loop (from the loop thread); failures are logged, not lost."""
+        """Start a task on the loop (from the loop thread); failures are logged, not lost.
+
+        Once a stop has cancelled the tasks, the coroutine is refused, never run.
+        """
+        if self._stopping:
+            coroutine.close()  # never started: no "was never awaited" warning either
+            _refused(name)
+            return
         task = self._loop.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -76,8 +102,10 @@ class IoLoop:
         """Cancel every task :meth:`spawn` started (on the loop thread); those not yet done.
 
         Each resumes only to unwind (its next step raises CancelledError); one that had not
-        started yet never runs.
+        started yet never runs. From now on :meth:`spawn` refuses new tasks: the stop is
+        under way, and what they would send could only meet a closed session.
         """
+        self._stopping = True
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
@@ -112,5 +140,11 @@ class IoLoop:
         if task.cancelled():
             return
         error = task.exception()
-        if error is not None:
+        if isinstance(error, VenueStoppedError):
+            _refused(task.get_name())
+        elif error is not None:
             log.error("event=venue_task_failed task=%s error=%r", task.get_name(), error)
+
+
+def _refused(name: str) -> None:
+    log.info("event=venue_work_refused work=%s reason=venue_stopped", name)

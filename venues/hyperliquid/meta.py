@@ -11,7 +11,8 @@ and lot rules, minimum notional) follows from ``szDecimals`` through :class:`Ins
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TypeGuard
 
 from makerd.protocol.instrument import PERP_MAX_DECIMALS, Instrument
@@ -110,18 +111,39 @@ def parse_perp_dexs(payload: object) -> tuple[str, ...]:
     return tuple(names)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listing:
+    """A coin's instrument, and every coin listed on its perp dex (read in the same answer)."""
+
+    instrument: Instrument
+    listed: frozenset[str]
+
+
+def listed_coins(listings: Iterable[Listing]) -> frozenset[str]:
+    """Every coin the universes read at start list: what makes a coin ``unknown_coin``."""
+    return frozenset(coin for listing in listings for coin in listing.listed)
+
+
 def resolve_instrument(query: InfoQuery, coin: str) -> Instrument:
+    """Find ``coin`` on its dex (see :func:`resolve_listing`)."""
+    return resolve_listing(query, coin).instrument
+
+
+def resolve_listing(query: InfoQuery, coin: str) -> Listing:
     """Find ``coin`` on its dex: ``meta`` for the main dex; ``perpDexs`` then that dex's
     ``meta`` for a ``dex:COIN`` name. Unknown dexes and coins raise :class:`UnknownCoinError`.
+    The dex's other coins come from the same ``meta``: no second request.
     """
     dex = dex_of(coin)
     if not dex:
-        return instrument_for(parse_meta(query({"type": "meta"})), coin)
-    dexes = parse_perp_dexs(query({"type": "perpDexs"}))
-    if dex not in dexes[1:]:
-        raise UnknownDexError(coin, list(dexes[1:]))
-    meta = query({"type": "meta", "dex": dex})
-    return instrument_for(parse_meta(meta, dex_index=dexes.index(dex)), coin)
+        instruments = parse_meta(query({"type": "meta"}))
+    else:
+        dexes = parse_perp_dexs(query({"type": "perpDexs"}))
+        if dex not in dexes[1:]:
+            raise UnknownDexError(coin, list(dexes[1:]))
+        meta = query({"type": "meta", "dex": dex})
+        instruments = parse_meta(meta, dex_index=dexes.index(dex))
+    return Listing(instrument=instrument_for(instruments, coin), listed=frozenset(instruments))
 
 
 def _universe_of(payload: object) -> list[object]:

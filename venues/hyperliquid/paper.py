@@ -29,9 +29,11 @@ from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.limits import FrameLimits
+from makerd.venues.hyperliquid.meta import listed_coins
+from makerd.venues.hyperliquid.meta_fetch import fetch_listing
 from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
 from makerd.venues.hyperliquid.recording import market_recorder
-from makerd.venues.hyperliquid.venue import api_url_for, fetch_instrument, reconnect_policy
+from makerd.venues.hyperliquid.venue import api_url_for, reconnect_policy
 from makerd.venues.paper.basket import PaperBasket
 from makerd.venues.paper.exchange import PaperExchange
 
@@ -58,7 +60,8 @@ class PaperHyperliquidVenue:
         self._clock = clock
         api_url = api_url_for(config.hyperliquid)
         coins = tuple(spec.coin for spec in config.coin_specs())
-        self._instruments = tuple(fetch_instrument(api_url, coin) for coin in coins)
+        listings = tuple(fetch_listing(api_url, coin) for coin in coins)
+        self._instruments = tuple(listing.instrument for listing in listings)
         # A fresh prefix per run and coin: trade ids journaled by earlier runs, or minted by
         # another coin's exchange, never collide (the fill tracker drops a repeated id).
         started_ns = clock.now_ns()
@@ -83,6 +86,7 @@ class PaperHyperliquidVenue:
             policy=reconnect_policy(config.hyperliquid),
             now_ns=clock.now_ns,
             limits=limits,
+            listed_coins=tuple(listed_coins(listings)),
             tap=self.recorder,
         )
         self.funding = {
@@ -118,7 +122,7 @@ class PaperHyperliquidVenue:
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
     def submit(self, command: VenueCommand) -> None:
-        self._io.call_soon(self._submit_now, command)
+        self._io.call_soon(self._submit_now, command, name=type(command).__name__)
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         self._io.stop()

@@ -20,6 +20,7 @@ from typing import Final, Protocol
 
 import aiohttp
 
+from makerd.venues.hyperliquid.io_loop import VenueStoppedError
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
@@ -104,6 +105,7 @@ class RestClient:
         self._budget = budget
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     @property
     def budget(self) -> RateBudget:
@@ -134,9 +136,13 @@ class RestClient:
         return [trace]
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close the session for good; a request after this raises VenueStoppedError."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            # Let go of it first: a request made while it closes is refused, not sent on
+            # a closing session (aiohttp's RuntimeError('Session is closed')).
+            await session.close()
 
     async def info(self, body: dict[str, object], *, priority: Priority = Priority.QUERY) -> object:
         """A read query; waits for budget (the query reserve, or all of it when stopping)."""
@@ -176,6 +182,8 @@ class RestClient:
 
     async def _post(self, path: str, body: dict[str, object], trace: int | None = None) -> object:
         if self._session is None:
+            if self._closed:
+                raise VenueStoppedError(f"{path}: the venue has stopped; not sent")
             raise RuntimeError("RestClient used before open()")
         sent_at = self._budget.now()
         try:

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import os
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
@@ -40,7 +39,8 @@ from makerd.venues.hyperliquid.endpoints import MAINNET_API_URL, TESTNET_API_URL
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
-from makerd.venues.hyperliquid.meta import resolve_instrument
+from makerd.venues.hyperliquid.meta import listed_coins
+from makerd.venues.hyperliquid.meta_fetch import fetch_listing
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
@@ -51,8 +51,6 @@ from makerd.venues.hyperliquid.rest import (
     RateLimitedError,
     RequestLostError,
     RestClient,
-    VenueUnreachableError,
-    fetch_info_blocking,
 )
 from makerd.venues.hyperliquid.secrets import load_private_key
 from makerd.venues.hyperliquid.signing import L1Signer
@@ -61,14 +59,11 @@ from makerd.venues.hyperliquid.user_stream import UserStream
 from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 
 log = logging.getLogger("makerd.venue")
-_META_TIMEOUT_S: Final = 10.0
 _START_TIMEOUT_S: Final = 10.0
 _STOP_TIMEOUT_S: Final = 5.0
 _FILL_HOLD_NS: Final = 2_000_000_000
 _HOUSEKEEPING_S: Final = 0.5
 _BUDGET_REPORT_S: Final = 60.0
-_START_FIRST_BACKOFF_S: Final = 0.5
-_START_MAX_BACKOFF_S: Final = 5.0
 
 
 def api_url_for(config: HyperliquidConfig) -> str:
@@ -76,50 +71,6 @@ def api_url_for(config: HyperliquidConfig) -> str:
     if config.api_url:
         return config.api_url.rstrip("/")
     return MAINNET_API_URL if config.network is Network.MAINNET else TESTNET_API_URL
-
-
-def fetch_instrument(
-    api_url: str,
-    coin: str,
-    *,
-    retry_for_s: float = 0.0,
-    stop_requested: threading.Event | None = None,
-) -> Instrument:
-    """Read ``meta`` now (blocking, before any thread starts) and pick ``coin``.
-
-    A ``dex:COIN`` name is looked up on its builder dex (``perpDexs``, then that dex's
-    ``meta``).
-
-    A venue that is unreachable, slow, rate limiting or failing is a temporary problem:
-    it is retried with backoff for ``retry_for_s`` (or until a stop is requested), then
-    :class:`VenueUnreachableError` says so. An unknown coin is not retried.
-    """
-    deadline = time.monotonic() + retry_for_s
-    backoff_s = _START_FIRST_BACKOFF_S
-    attempt = 1
-    while True:
-        try:
-            return resolve_instrument(
-                lambda body: fetch_info_blocking(api_url, body, timeout_s=_META_TIMEOUT_S), coin
-            )
-        except VenueUnreachableError as error:
-            left_s = deadline - time.monotonic()
-            stopping = stop_requested is not None and stop_requested.is_set()
-            if left_s <= 0 or stopping:
-                raise VenueUnreachableError(f"{error} (after {attempt} attempts)") from None
-            wait_s = min(backoff_s, left_s)
-            log.warning(
-                "event=venue_unreachable_at_start attempt=%d retry_in_s=%.1f error=%r",
-                attempt,
-                wait_s,
-                str(error),
-            )
-            if stop_requested is not None:
-                stop_requested.wait(wait_s)
-            else:
-                time.sleep(wait_s)
-            backoff_s = min(backoff_s * 2, _START_MAX_BACKOFF_S)
-            attempt += 1
 
 
 def reconnect_policy(config: HyperliquidConfig) -> ReconnectPolicy:
@@ -147,12 +98,13 @@ class HyperliquidVenue:
         self._api_url = api_url_for(hl)
         # The key first: a missing or unsafe key is reported before any network request.
         signer = L1Signer(load_private_key(env, key_file=hl.key_file))
-        self._instruments = tuple(
-            fetch_instrument(
+        listings = tuple(
+            fetch_listing(
                 self._api_url, coin, retry_for_s=hl.start_retry_s, stop_requested=stop_requested
             )
             for coin in self._coins
         )
+        self._instruments = tuple(listing.instrument for listing in listings)
         self._instrument = self._instruments[0]
         user = (hl.vault_address or hl.account_address or signer.address).lower()
         self._account_id = f"{self._api_url} {user}"
@@ -210,6 +162,7 @@ class HyperliquidVenue:
             sink=self._emit,
             policy=policy,
             now_ns=now_ns,
+            listed_coins=tuple(listed_coins(listings)),
             tap=self.recorder,
         )
         self.user_stream = UserStream(
@@ -245,7 +198,7 @@ class HyperliquidVenue:
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
     def submit(self, command: VenueCommand) -> None:
-        self._io.call_soon(self._execute, command)
+        self._io.call_soon(self._execute, command, name=type(command).__name__)
 
     def stop(self, *, orders_confirmed_gone: bool = True) -> None:
         if not self._io.running:
@@ -287,7 +240,7 @@ class HyperliquidVenue:
             self._probe.stamp(SendStage.TAKEN, command.ts_local)
         if isinstance(command, PlaceOrders) and len(self._coins) > 1:
             if self._batches.add(command):
-                self._io.call_soon(self._place_batches)  # after what is already queued
+                self._io.call_soon(self._place_batches, name="PlaceOrders")  # after the queue
             return
         if isinstance(command, RepairFills):
             self.user_stream.request_repair(command)  # retried there until it succeeds
