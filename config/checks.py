@@ -16,6 +16,7 @@ from pathlib import Path
 
 from makerd.config import extensions
 from makerd.config.bounds import WHOLE_PRICE_BPS, bound_problems
+from makerd.config.dead_man_checks import dead_man_switch_problems
 from makerd.config.model import MakerdConfig, Mode
 from makerd.protocol.instrument import MAX_DISTANCE_FROM_REFERENCE, Instrument
 
@@ -24,14 +25,6 @@ PRICE_BAND_BPS = int(MAX_DISTANCE_FROM_REFERENCE * WHOLE_PRICE_BPS)
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
-EXCHANGE_MIN_SCHEDULED_CANCEL_S = 5
-"""The exchange refuses a scheduled cancel less than 5 s in the future."""
-ARM_TRIP_ALLOWANCE_S = 1
-"""An arm's cancel time is counted from when it is sent, the exchange's 5 s from when it
-arrives: a horizon of exactly 5 s was refused at every arm, and quotes were pulled."""
-MIN_DEAD_MAN_SWITCH_S = EXCHANGE_MIN_SCHEDULED_CANCEL_S + ARM_TRIP_ALLOWANCE_S
-REARMS_PER_HORIZON = 3
-"""The watchdog re-arms the dead-man switch after a third of its horizon has passed."""
 
 _COIN = re.compile(r"[A-Za-z0-9@][A-Za-z0-9@:_./-]{0,31}")
 _BUILDER_COIN = re.compile(r"[A-Za-z0-9]+:[A-Za-z0-9][A-Za-z0-9_./-]*")
@@ -225,7 +218,7 @@ def relation_problems(config: MakerdConfig) -> list[str]:
             f"watchdog.deadline_s: must be at least watchdog.ping_interval_s "
             f"({watchdog.ping_interval_s}), got {watchdog.deadline_s}"
         )
-    problems += _dead_man_switch_problems(config)
+    problems += dead_man_switch_problems(config)
     problems += _ladder_problems(config)
     problems += _bracket_problems(config)
     problems += _fault_problems(config)
@@ -233,35 +226,6 @@ def relation_problems(config: MakerdConfig) -> list[str]:
         problems.append(
             "feed.record_dir: only paper and live mode read a market stream to record; "
             "set it to null in sim mode"
-        )
-    return problems
-
-
-def _dead_man_switch_problems(config: MakerdConfig) -> list[str]:
-    watchdog = config.watchdog
-    horizon = watchdog.dead_man_switch_s
-    path = "watchdog.dead_man_switch_s"
-    if horizon == 0:
-        return []
-    if horizon < MIN_DEAD_MAN_SWITCH_S:
-        return [
-            f"{path}: must be 0 (off) or at least {MIN_DEAD_MAN_SWITCH_S} s (the exchange "
-            f"refuses a scheduled cancel less than {EXCHANGE_MIN_SCHEDULED_CANCEL_S} s after "
-            f"the arm reaches it; {ARM_TRIP_ALLOWANCE_S} s is left for the arm's trip), "
-            f"got {horizon}"
-        ]
-    problems = []
-    if horizon < REARMS_PER_HORIZON * watchdog.ping_interval_s:
-        problems.append(
-            f"{path}: must be at least {REARMS_PER_HORIZON} x watchdog.ping_interval_s "
-            f"({REARMS_PER_HORIZON * watchdog.ping_interval_s}): the watchdog re-arms it on "
-            f"its pings, so a shorter horizon lapses while every actor is alive; got {horizon}"
-        )
-    if horizon <= watchdog.deadline_s:
-        problems.append(
-            f"{path}: must be longer than watchdog.deadline_s ({watchdog.deadline_s}): the "
-            "watchdog's budget for a silent actor; a shorter switch cancels every order "
-            f"before the watchdog has judged anything, got {horizon}"
         )
     return problems
 
