@@ -192,8 +192,13 @@ def _model_problems(config: MakerdConfig) -> list[str]:
     return problems
 
 
-def relation_problems(config: MakerdConfig) -> list[str]:
+def relation_problems(
+    config: MakerdConfig, *, position_limit_key: str = "risk.max_position"
+) -> list[str]:
     """One ``path: problem`` line per pair (or group) of fields that contradict each other.
+
+    ``position_limit_key``: the key the ladder's position limit was read from, as its line
+    names it (a coin's own ``coins[i].risk.max_position`` is judged here too).
 
     Judged only once every field is within its own range: a relation computed from a
     value already refused could only add noise, or fail outright (a ladder of 10**12
@@ -219,7 +224,7 @@ def relation_problems(config: MakerdConfig) -> list[str]:
             f"({watchdog.ping_interval_s}), got {watchdog.deadline_s}"
         )
     problems += dead_man_switch_problems(config)
-    problems += _ladder_problems(config)
+    problems += _ladder_problems(config, position_limit_key)
     problems += _bracket_problems(config)
     problems += _fault_problems(config)
     if config.feed.record_dir is not None and config.mode is Mode.SIM:
@@ -249,7 +254,7 @@ def _ladder(config: MakerdConfig) -> tuple[str, int, Decimal, Decimal] | None:
     return "quoting.params.order_size", int(levels), Decimal(str(size)), Decimal(str(decay))
 
 
-def _ladder_problems(config: MakerdConfig) -> list[str]:
+def _ladder_problems(config: MakerdConfig, position_limit_key: str) -> list[str]:
     problems: list[str] = []
     quoting = config.quoting
     if quoting.model == extensions.BUILT_IN_MODEL:
@@ -271,7 +276,7 @@ def _ladder_problems(config: MakerdConfig) -> list[str]:
     if sum(sizes) > config.risk.max_position and _quoted_against_top_level_limit(config):
         problems.append(
             f"{path}: one side of the ladder ({levels} levels from {size}, size_decay "
-            f"{decay}) totals {sum(sizes):f}, more than risk.max_position "
+            f"{decay}) totals {sum(sizes):f}, more than {position_limit_key} "
             f"({config.risk.max_position}); a full fill of one side would trip the kill switch"
         )
     if config.mode is Mode.SIM:

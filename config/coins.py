@@ -108,9 +108,13 @@ def _read_entry(
     return CoinSpec(coin=name, quoting=quoting, risk=_read_risk(entry, path, named, problems))
 
 
-_ACCOUNT_RISK_KEYS = frozenset(field.name for field in dataclasses.fields(RiskConfig)) - set(
-    COIN_RISK_KEYS
-)
+_ACCOUNT_RISK_KEYS = {
+    # A switch (flatten_on_kill, flatten_on_stop) limits nothing: calling it a limit misled.
+    field.name: "setting" if field.type in (bool, "bool") else "limit"
+    for field in dataclasses.fields(RiskConfig)
+    if field.name not in COIN_RISK_KEYS
+}
+"""Each risk key with no per-coin form, and what it is called when refused under a coin."""
 
 
 def _read_risk(entry: Mapping[str, object], path: str, named: str, problems: list[str]) -> CoinRisk:
@@ -121,7 +125,8 @@ def _read_risk(entry: Mapping[str, object], path: str, named: str, problems: lis
         problems.append(f"{path}.risk: expected a mapping, got {describe(own)}{named}")
         return CoinRisk()
     problems.extend(
-        f"{path}.risk.{key}: an account-wide limit, set it in the top-level risk section{named}"
+        f"{path}.risk.{key}: an account-wide {_ACCOUNT_RISK_KEYS[key]}, set it in the "
+        f"top-level risk section{named}"
         for key in own
         if key in _ACCOUNT_RISK_KEYS
     )
@@ -168,7 +173,12 @@ def coins_problems(config: MakerdConfig) -> list[str]:
         alone = dataclasses.replace(
             config, coin=spec.coin, quoting=spec.quoting, risk=risk, coins=()
         )
-        own = _per_coin_problems(alone)  # its own coin: a lot rule names the coin it judged
+        # The ladder's limit is named where its value came from: the entry or the section.
+        limit_key = "risk.max_position"
+        if spec.risk.max_position is not None:
+            limit_key = f"coins[{index}].{limit_key}"
+        # Its own coin: a lot rule names the coin it judged.
+        own = _per_coin_problems(alone, position_limit_key=limit_key)
         named = f" ({_name_of(spec.coin)})"
         problems.extend(f"coins[{index}].{p}{named}" for p in own if p not in base)
     return problems
@@ -177,10 +187,13 @@ def coins_problems(config: MakerdConfig) -> list[str]:
 _PER_COIN_PATHS = ("quoting.", *(f"risk.{key}:" for key in COIN_RISK_KEYS))
 
 
-def _per_coin_problems(config: MakerdConfig) -> list[str]:
+def _per_coin_problems(
+    config: MakerdConfig, *, position_limit_key: str = "risk.max_position"
+) -> list[str]:
     """The problems of the keys a coin may set for itself."""
+    relations = relation_problems(config, position_limit_key=position_limit_key)
     return [
         problem
-        for problem in bound_problems(config) + relation_problems(config)
+        for problem in bound_problems(config) + relations
         if problem.startswith(_PER_COIN_PATHS)
     ]

@@ -65,6 +65,17 @@ def test_an_account_wide_limit_under_a_coin_is_refused_with_its_path_and_coin() 
     )
 
 
+def test_an_account_wide_setting_under_a_coin_is_called_a_setting_not_a_limit() -> None:
+    problems = problems_of(with_sol_risk({"flatten_on_kill": True, "flatten_on_stop": True}))
+
+    assert problems == (
+        "coins[1].risk.flatten_on_kill: an account-wide setting, set it in the top-level "
+        "risk section (coin SOL)",
+        "coins[1].risk.flatten_on_stop: an account-wide setting, set it in the top-level "
+        "risk section (coin SOL)",
+    )
+
+
 def test_a_bad_per_coin_value_is_named_with_its_path_and_coin() -> None:
     problems = problems_of(
         with_sol_risk({"max_position": 0, "reduce_only_at": 2, "max_position_usd": "1e3"})
@@ -98,7 +109,17 @@ def test_each_coins_ladder_is_judged_against_its_own_position_limit() -> None:
     assert parse_config(BTC_AND_SOL, source="test").coin_risk("SOL").max_position == 5
     assert problems_of({**BTC_AND_SOL, "coins": ["BTC", sol_at_2]}) == (
         "coins[1].quoting.order_size: one side of the ladder (3 levels from 1, size_decay 1) "
-        "totals 3, more than risk.max_position (2); a full fill of one side would trip the "
+        "totals 3, more than coins[1].risk.max_position (2); a full fill of one side would "
+        "trip the kill switch (coin SOL)",
+    )
+
+
+def test_a_coins_own_ladder_under_the_top_level_limit_names_the_top_level_key() -> None:
+    sol_ladder = {"coin": "SOL", "quoting": {"order_size": 1}}
+
+    assert problems_of({**BTC_AND_SOL, "coins": ["BTC", sol_ladder]}) == (
+        "coins[1].quoting.order_size: one side of the ladder (3 levels from 1, size_decay 1) "
+        "totals 3, more than risk.max_position (0.05); a full fill of one side would trip the "
         "kill switch (coin SOL)",
     )
 
