@@ -1,25 +1,22 @@
 """One makerd run: build the tree, quote until told to stop, stop cleanly, report.
 
 Order of start: latch check (refuse to trade while latched) and reserve (so that a kill
-switch tripped on a full disk still latches), journal, venue, the session row, metrics,
-the tree, the control socket, the venue's I/O, then the supervised actors in dependency
-order, then the ticker. A step that fails after the session row ends the run as
-daemon/run_start.py says. Order of stop (see daemon/run_stop.py): stop quoting, cancel
-everything and wait for the venue to confirm, stop the actors in reverse order, flush the
-journal, print the session summary.
+switch tripped on a full disk still latches), journal, the metrics port (bound, not yet
+served), venue, the session row, metrics served, the tree, the control socket, the venue's
+I/O, then the supervised actors in dependency order, then the ticker. A step that fails
+after the session row ends the run as daemon/run_start.py says. Order of stop (see
+daemon/run_stop.py): stop quoting, cancel everything and wait for the venue to confirm, stop
+the actors in reverse order, flush the journal, print the session summary.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
-
-from prometheus_client import CollectorRegistry
 
 from makerd.actors.gate import TradingGate
 from makerd.config.loader import ConfigError, load_config
@@ -27,8 +24,6 @@ from makerd.config.model import MakerdConfig
 from makerd.daemon.ack_latencies import AckLatencyLog
 from makerd.daemon.basket import Basket
 from makerd.daemon.control_desk import AnswerBox, DeskParts, open_control
-from makerd.daemon.control_server import socket_file_problem
-from makerd.daemon.control_socket import socket_path
 from makerd.daemon.exit_codes import (
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -48,17 +43,23 @@ from makerd.daemon.pause_file import PersistedPause
 from makerd.daemon.reload import HOT_SECTIONS, plan_reload
 from makerd.daemon.run_outcome import Ending, OutcomeBox, exit_code
 from makerd.daemon.run_reactions import Reactions
-from makerd.daemon.run_start import StartFailure, StartProgress, serve_session_metrics
+from makerd.daemon.run_start import (
+    MetricsPortError,
+    SessionMetrics,
+    StartFailure,
+    StartProgress,
+    start_failed,
+)
 from makerd.daemon.run_stop import Running, finish_journal, stop_everything
 from makerd.daemon.run_tree import RunParts, Session, Tree, TreeSlot, build_session_tree
 from makerd.daemon.session_settings import record_settings
 from makerd.daemon.signals import SignalFlags
-from makerd.daemon.state_lock import StateDirLock, StateDirLockedError
+from makerd.daemon.state_lock import StateDirLock, StateDirLockedError, state_dir_problem
 from makerd.daemon.timers import Ticker
 from makerd.daemon.venue_choice import VenueUnavailableError, build_venue
 from makerd.daemon.wiring import ConfigHolder
 from makerd.protocol.clock import WallClock
-from makerd.venues.base import ProcessVenue, venue_instruments
+from makerd.venues.base import venue_instruments
 
 log = logging.getLogger("makerd")
 TICK_INTERVAL_S = 0.1
@@ -108,7 +109,7 @@ class MakerdRun:
         return EXIT_KILL_SWITCH
 
     def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
-        unusable = self._state_dir_problem()
+        unusable = state_dir_problem(self._state_dir)
         if unusable is not None:
             say_error(f"makerd: state directory {self._state_dir}: {unusable}")
             return EXIT_CONFIG
@@ -143,9 +144,18 @@ class MakerdRun:
         journal = self._open_journal()
         if journal is None:
             return EXIT_FAILURE
+        # Bound before the exchange is asked anything: a port taken refuses the start with
+        # no exchange request and no session row (systemd's Restart= repeats both at every
+        # retry). Served once the session starts.
         try:
-            return self._run_journaled(journal, duration_s)
+            metrics = SessionMetrics.bind(self.config.metrics)
+        except MetricsPortError as error:
+            journal.close()
+            return self._refuse_start(start_failed("metrics", error))
+        try:
+            return self._run_journaled(journal, metrics, duration_s)
         finally:
+            metrics.close()
             journal.close()
 
     def _open_journal(self) -> Journal | None:
@@ -156,7 +166,9 @@ class MakerdRun:
             say_error(f"makerd: cannot open the journal {path}: {error}; refusing to trade")
             return None
 
-    def _run_journaled(self, journal: Journal, duration_s: float | None) -> int:
+    def _run_journaled(
+        self, journal: Journal, metrics: SessionMetrics, duration_s: float | None
+    ) -> int:
         parts = self._parts
         config, basket = parts.config, parts.basket
         # The venue before the session row: a missing key or an unknown coin must not
@@ -194,35 +206,23 @@ class MakerdRun:
             venue.stop()
             say_error(f"makerd: cannot journal the session: {error}; refusing to trade")
             return EXIT_FAILURE
-        return self._run_session(journal, session_id, venue, duration_s)
-
-    def _state_dir_problem(self) -> str | None:
-        try:
-            self._state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            return f"cannot be created ({error.strerror})"
-        if not os.access(self._state_dir, os.W_OK | os.X_OK):
-            return "is not writable"
-        return socket_file_problem(socket_path(self._state_dir))
-
-    def _run_session(
-        self, journal: Journal, session_id: int, venue: ProcessVenue, duration_s: float | None
-    ) -> int:
-        parts = self._parts
-        config = parts.config
-        registry = CollectorRegistry()
         session = Session(
             journal=journal,
             session_id=session_id,
             venue=venue,
             coin_metrics=coin_metrics_in(
-                registry, mode=config.mode.value, coins=parts.basket.coins
+                metrics.registry, mode=config.mode.value, coins=basket.coins
             ),
             ack_latencies=AckLatencyLog(journal=journal.ack_latencies, session_id=session_id),
         )
-        progress = StartProgress(venue)
+        return self._run_session(session, metrics, duration_s)
+
+    def _run_session(
+        self, session: Session, metrics: SessionMetrics, duration_s: float | None
+    ) -> int:
+        progress = StartProgress(session.venue)
         try:
-            running = self._start(session, registry, progress)
+            running = self._start(session, metrics, progress)
         except Exception as error:
             # Whatever a start step raised (a port taken, a journal refusing an actor's
             # first write, a venue whose I/O would not start): what it opened is closed, the
@@ -253,6 +253,11 @@ class MakerdRun:
         )
         return exit_code(outcome)
 
+    def _refuse_start(self, failure: StartFailure) -> int:
+        """A start refused before the venue was built: no session, nothing opened."""
+        self._outcome.end(Ending.START_FAILED, failure.reason)
+        return exit_code(self._outcome.get())
+
     def _undo_start(self, session: Session, progress: StartProgress, failure: StartFailure) -> int:
         self._outcome.end(Ending.START_FAILED, failure.reason)
         if progress.running is None:
@@ -261,13 +266,12 @@ class MakerdRun:
         # The actors may have traded: the venue is swept as in any stop.
         return self._finish(session, self._stop(session, progress.running))
 
-    def _start(
-        self, session: Session, registry: CollectorRegistry, progress: StartProgress
-    ) -> Running:
-        """Serve metrics, build the tree, open the control socket, then start the venue,
-        the actors and the ticker; ``progress`` says how far it got if a step raises."""
+    def _start(self, session: Session, metrics: SessionMetrics, progress: StartProgress) -> Running:
+        """Serve metrics (on the port bound before the venue was built), build the tree,
+        open the control socket, then start the venue, the actors and the ticker;
+        ``progress`` says how far it got if a step raises."""
         parts, venue = self._parts, session.venue
-        progress.server = server = serve_session_metrics(self.config.metrics, registry, self._out)
+        progress.server = server = metrics.serve(self._out)
         progress.step = "tree"
         slot = TreeSlot()
         reactions = Reactions(parts, session, outcome=self._outcome, tree=slot)

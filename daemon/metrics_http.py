@@ -89,13 +89,29 @@ class MetricsServer:
     scrapes: ScrapeLog = field(default_factory=ScrapeLog)
     # Set while shutdown waits for the last scrape (tests and logs can tell it apart).
     lingering: threading.Event = field(default_factory=threading.Event)
+    # Set by the first shutdown: a start that failed part way closes what it bound, and a
+    # second close must not wait for a last scrape again.
+    closed: threading.Event = field(default_factory=threading.Event)
 
     @property
     def port(self) -> int:
         return int(self.server.server_port)
 
+    def serve(self) -> None:
+        """Answer scrapes from now on; until then connections wait in the listen queue."""
+        self.thread.start()
+
     def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Stop serving (after one last scrape if the final state matters), close, join."""
+        """Stop serving (after one last scrape if the final state matters), close, join.
+
+        Also closes a server that never served; a second call does nothing.
+        """
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        if self.thread.ident is None:  # bound, never served: serve_forever is not running
+            self.server.server_close()
+            return
         if self.scrapes.seen() and _final_state_set(self.registry):
             interval = self.scrapes.interval_s()
             # One scrape so far: a scraper exists, its interval is not known yet.
@@ -135,6 +151,19 @@ def serve_metrics(
     short poll interval, so :meth:`MetricsServer.shutdown` returns in about 0.1 s.
     Raises OSError when the address cannot be bound (port in use, unknown host).
     """
+    server = bind_metrics(registry, host, port)
+    server.serve()
+    return server
+
+
+def bind_metrics(
+    registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9108
+) -> MetricsServer:
+    """Listen at ``host:port`` for ``registry``'s scrapes, answered once :meth:`serve`
+    is called (a start binds before it asks the exchange anything, serves once it runs).
+
+    Raises OSError when the address cannot be bound (port in use, unknown host).
+    """
     family, _, _, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -153,5 +182,4 @@ def serve_metrics(
         name="metrics-http",
         daemon=True,
     )
-    thread.start()
     return MetricsServer(server=server, thread=thread, registry=registry, scrapes=scrapes)

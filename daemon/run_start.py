@@ -1,13 +1,15 @@
 """How far a session's start got, and how a start that failed part way is undone.
 
-A session's start opens, in order: the metrics server, the tree (observers, router,
-supervisor), the control socket, the venue's I/O, the actors, the control socket's
-thread and the ticker. Any of them may fail (a port taken, a journal that refuses a
-write, an actor whose start raises). Whatever failed, what was opened is closed, the
-failure is one line, and the session ends in the journal with the failure as its reason.
-Before the actors start nothing can have placed an order (only the order manager
-places, and only once it runs), so closing is enough; from the actors' start on the run
-stops as any run does, sweeping the venue until it confirms that nothing rests.
+The metrics port is bound before the exchange is asked anything (a port taken refuses the
+start with no exchange request and no session row, which systemd's Restart= would otherwise
+repeat at every retry). A session's start then opens, in order: the metrics server's serving
+thread, the tree (observers, router, supervisor), the control socket, the venue's I/O, the
+actors, the control socket's thread and the ticker. Any of them may fail (a journal that
+refuses a write, an actor whose start raises). Whatever failed, what was opened is closed,
+the failure is one line, and the session ends in the journal with the failure as its reason.
+Before the actors start nothing can have placed an order (only the order manager places, and
+only once it runs), so closing is enough; from the actors' start on the run stops as any run
+does, sweeping the venue until it confirms that nothing rests.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from makerd.config.model import MetricsConfig
 from makerd.daemon.control_server import ControlServer
 from makerd.daemon.logs import say_error
-from makerd.daemon.metrics import MetricsServer, serve_metrics
+from makerd.daemon.metrics_http import MetricsServer, bind_metrics
 from makerd.daemon.run_stop import Running
 from makerd.venues.base import ProcessVenue
 
@@ -45,6 +47,24 @@ class StartFailure:
         detail = str(self.error) or type(self.error).__name__
         return f"start failed at {self.step}: {detail}"
 
+    @property
+    def errno(self) -> int | None:
+        """The error number of a failed system call (a port taken: EADDRINUSE), if it was one."""
+        return self.error.errno if isinstance(self.error, OSError) else None
+
+
+def start_failed(step: str, error: Exception) -> StartFailure:
+    """The failure of start step ``step``, logged and said in one line."""
+    failure = StartFailure(step=step, error=error)
+    log.error(
+        "event=start_failed step=%s error_type=%s error=%r",
+        failure.step,
+        type(error).__name__,
+        str(error),
+    )
+    say_error(f"makerd: {failure.reason}; stopping")
+    return failure
+
 
 class StartProgress:
     """What a session's start has opened so far; each step names itself before it runs."""
@@ -58,15 +78,7 @@ class StartProgress:
         """Set just before the actors start: from then on orders may rest at the venue."""
 
     def failed(self, error: Exception) -> StartFailure:
-        failure = StartFailure(step=self.step, error=error)
-        log.error(
-            "event=start_failed step=%s error_type=%s error=%r",
-            failure.step,
-            type(error).__name__,
-            str(error),
-        )
-        say_error(f"makerd: {failure.reason}; stopping")
-        return failure
+        return start_failed(self.step, error)
 
     def close_unstarted(self) -> None:
         """Close what a start that failed before the actors opened (nothing was traded).
@@ -81,17 +93,40 @@ class StartProgress:
             self.server.shutdown()
 
 
-def serve_session_metrics(
-    config: MetricsConfig, registry: CollectorRegistry, out: TextIO
-) -> MetricsServer | None:
-    """The metrics server, listening (None when disabled); MetricsPortError if it cannot."""
-    if not config.enabled:
-        return None
-    try:
-        server = serve_metrics(registry, config.host, config.port)
-    except OSError as error:
-        raise MetricsPortError(
-            f"cannot serve metrics on {config.host}:{config.port}: {error.strerror}"
-        ) from None
-    print(f"makerd: metrics on http://{config.host}:{server.port}/metrics", file=out)
-    return server
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionMetrics:
+    """The session's registry and its metrics server: bound before the venue is built,
+    serving once the session starts (``server`` None: metrics disabled)."""
+
+    config: MetricsConfig
+    registry: CollectorRegistry
+    server: MetricsServer | None
+
+    @classmethod
+    def bind(cls, config: MetricsConfig) -> SessionMetrics:
+        """Listen where the config says; MetricsPortError (with the bind's errno) if not."""
+        registry = CollectorRegistry()
+        if not config.enabled:
+            return cls(config=config, registry=registry, server=None)
+        try:
+            server = bind_metrics(registry, config.host, config.port)
+        except OSError as error:
+            refused = MetricsPortError(
+                f"cannot serve metrics on {config.host}:{config.port}: {error.strerror}"
+            )
+            refused.errno = error.errno
+            raise refused from None
+        return cls(config=config, registry=registry, server=server)
+
+    def serve(self, out: TextIO) -> MetricsServer | None:
+        """Start answering scrapes; the server to stop at the session's end."""
+        if self.server is not None:
+            self.server.serve()
+            host, port = self.config.host, self.server.port
+            print(f"makerd: metrics on http://{host}:{port}/metrics", file=out)
+        return self.server
+
+    def close(self) -> None:
+        """Release the port; nothing more after the session's stop already did."""
+        if self.server is not None:
+            self.server.shutdown()

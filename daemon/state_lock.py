@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from makerd.daemon.control_server import socket_file_problem
+from makerd.daemon.control_socket import socket_path
+
 LOCK_NAME = "makerd.lock"
 
 
@@ -56,3 +59,14 @@ class StateDirLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def state_dir_problem(state_dir: Path) -> str | None:
+    """Why ``state_dir`` cannot hold a run (created if missing), or None if it can."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot be created ({error.strerror})"
+    if not os.access(state_dir, os.W_OK | os.X_OK):
+        return "is not writable"
+    return socket_file_problem(socket_path(state_dir))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import sqlite3
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from makerd.daemon.journal import Journal
@@ -47,3 +52,26 @@ def printed_traceback(output: str) -> bool:
     """Whether Python printed a traceback: an uncaught exception, not a structured log
     record (an actor's crash is logged as one JSON line, its stack in the ``exc`` field)."""
     return any("Traceback" in line for line in output.splitlines() if not line.startswith("{"))
+
+
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A loopback port this test listens on, so makerd finds it taken."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield int(taken.getsockname()[1])
+
+
+def session_rows(state_dir: Path) -> int:
+    """How many sessions the journal holds (each start that reached the venue leaves one)."""
+    with sqlite3.connect(state_dir / "journal.sqlite") as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+    return int(count)
+
+
+def requests_received(venue_url: str) -> list[dict[str, object]]:
+    """Every request the local venue at ``venue_url`` has received (``/_debug/stamps``)."""
+    with urllib.request.urlopen(venue_url + "/_debug/stamps", timeout=5) as response:
+        listed: list[dict[str, object]] = json.loads(response.read())["requests"]
+    return listed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from makerd.daemon.metrics import Metrics, MetricsServer, serve_metrics
+from makerd.daemon.metrics_http import bind_metrics
 from makerd.protocol.orders import RejectReason
 
 EXPECTED_FAMILIES = {
@@ -312,3 +314,21 @@ def test_an_ordinary_stop_or_an_unscraped_run_does_not_wait(
 
     assert not scraped.lingering.is_set(), "the kill switch was armed at the stop"
     assert not unscraped.lingering.is_set(), "nobody was scraping"
+
+
+def test_a_bound_server_answers_only_once_served_and_releases_its_port_when_never_served() -> None:
+    registry = CollectorRegistry()
+    served = bind_metrics(registry, "127.0.0.1", 0)
+    never_served = bind_metrics(registry, "127.0.0.1", 0)
+    port = never_served.port
+
+    served.serve()
+    with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/metrics", timeout=5) as answer:
+        status = answer.status
+    served.shutdown()
+    served.shutdown()  # a second close, as a start refused after the bind does: no wait
+    never_served.shutdown()
+
+    assert status == 200
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # raises if the unserved server still held it
