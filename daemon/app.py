@@ -256,11 +256,15 @@ class MakerdRun:
     def _refuse_start(self, failure: StartFailure) -> int:
         """A start refused before the venue was built: no session, nothing opened."""
         self._outcome.end(Ending.START_FAILED, failure.reason)
+        self._notifier.start_failed(failure.reason, failure.errno)
         return exit_code(self._outcome.get())
 
     def _undo_start(self, session: Session, progress: StartProgress, failure: StartFailure) -> int:
         self._outcome.end(Ending.START_FAILED, failure.reason)
         if progress.running is None:
+            # No stop will say it: systemd hears the failure here (from the actors' start
+            # on, the stop's own STOPPING=1 does).
+            self._notifier.start_failed(failure.reason, failure.errno)
             progress.close_unstarted()
             return self._finish(session, None)  # not asked: the venue's count is unknown
         # The actors may have traded: the venue is swept as in any stop.

@@ -87,6 +87,18 @@ class ServiceNotifier:
         """Shutdown has started."""
         self.notify("STOPPING=1", f"STATUS={status}")
 
+    def start_failed(self, reason: str, errno: int | None = None) -> None:
+        """A start failed before any actor ran: the process is about to exit.
+
+        As a stop says it (STOPPING=1), with the reason as the status line ``systemctl
+        status`` shows, and ERRNO= when a system call failed (sd_notify(3): "if a service
+        fails, the errno-style error code"), so the unit's status names the error.
+        """
+        fields = ["STOPPING=1", f"STATUS={reason}"]
+        if errno:
+            fields.append(f"ERRNO={errno}")
+        self.notify(*fields)
+
     def reloading(self) -> None:
         """A config reload started; call :meth:`reloaded` when it is done.
 

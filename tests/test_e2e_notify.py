@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import time
 from pathlib import Path
 
-from makerd.daemon.exit_codes import EXIT_OK
+from makerd.daemon.exit_codes import EXIT_FAILURE, EXIT_OK
 from tests.processes import MakerdProcess, write_config
+from tests.start_failure_kit import held_port
 
 
 def receive_until(sock: socket.socket, wanted: bytes, seen: list[bytes], timeout: float) -> None:
@@ -70,3 +72,29 @@ def test_watchdog_pings_follow_watchdog_usec_not_the_actor_ping_interval(tmp_pat
     # At most one per 3 s since the first (the bound is a guarantee, not a timing hope):
     # pinging on every answer would have sent about 40.
     assert pings <= elapsed / 3 + 1, (pings, elapsed)
+
+
+def test_a_start_that_fails_before_trading_tells_systemd_it_is_stopping_and_why(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock, held_port() as port:
+        sock.bind(str(path))
+        makerd = MakerdProcess(
+            ["run", "--state-dir", str(tmp_path / "state"), "--metrics-port", str(port)],
+            cwd=tmp_path,
+            env={"NOTIFY_SOCKET": str(path)},
+        )
+        code = makerd.finish()
+        seen: list[bytes] = []
+        receive_until(sock, b"STOPPING=1", seen, timeout=10)  # sent before the exit
+
+    stopping = next(d for d in seen if b"STOPPING=1" in d).decode().splitlines()
+    assert code == EXIT_FAILURE, makerd.text
+    assert stopping == [
+        "STOPPING=1",
+        f"STATUS=start failed at metrics: cannot serve metrics on 127.0.0.1:{port}: "
+        "Address already in use",
+        f"ERRNO={errno.EADDRINUSE}",
+    ]
+    assert not any(b"READY=1" in d for d in seen)

@@ -67,6 +67,20 @@ def test_each_message_arrives_exactly_as_systemd_expects(listener: socket.socket
     ]
 
 
+def test_a_failed_start_says_stopping_and_why_with_the_errno_only_when_there_is_one(
+    listener: socket.socket,
+) -> None:
+    notifier = ServiceNotifier()
+
+    notifier.start_failed("start failed at actors: child 'fill_tracker' failed to start")
+    notifier.start_failed("start failed at metrics: cannot serve metrics", errno=98)
+
+    assert [listener.recv(4096) for _ in range(2)] == [
+        b"STOPPING=1\nSTATUS=start failed at actors: child 'fill_tracker' failed to start",
+        b"STOPPING=1\nSTATUS=start failed at metrics: cannot serve metrics\nERRNO=98",
+    ]
+
+
 def test_reloading_carries_the_monotonic_time(listener: socket.socket) -> None:
     notifier = ServiceNotifier()
     notifier.ready("quoting")

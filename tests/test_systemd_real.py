@@ -8,13 +8,14 @@ restarted after a crash and not after a configuration error.
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from makerd.daemon.exit_codes import EXIT_CONFIG
-from tests.systemd_lab import SystemdLab, unavailable
+from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE
+from tests.systemd_lab import LAB_PYTHON, ROOT, SystemdLab, unavailable
 
 UNIT = "makerd.service"
 WHY_NOT = unavailable()
@@ -109,3 +110,33 @@ def test_a_crash_is_restarted_and_a_configuration_error_is_not(lab: SystemdLab) 
     # "failed", not "activating (auto-restart)": RestartPreventExitStatus= holds exit 78.
     assert shown == {"ActiveState": "failed", "ExecMainStatus": str(EXIT_CONFIG)}
     assert "quoting.levels" in lab.journal(UNIT, "-p", "err"), "the field, at error priority"
+
+
+def test_a_start_refused_for_a_taken_metrics_port_shows_systemd_why(lab: SystemdLab) -> None:
+    lab.write("/etc/makerd/config.yaml", (ROOT / "config" / "sim.yaml").read_text())
+    lab.run("systemctl", "reset-failed", UNIT)  # earlier tests' starts count to the limit
+    holder = lab.run(
+        *("systemd-run", "--unit=port-holder", str(LAB_PYTHON), "-c"),
+        "import socket, time\nheld = socket.create_server(('127.0.0.1', 9108))\ntime.sleep(3600)\n",
+    )
+    assert holder.returncode == 0, holder.stderr
+    wait_until(
+        lambda: lab.run(str(LAB_PYTHON), "-c", CONNECTS_TO_9108).returncode == 0,
+        10.0,
+        "the port held in the lab",
+    )
+
+    refused = lab.run("systemctl", "start", UNIT)
+    shown = lab.show(UNIT, "StatusText", "StatusErrno", "ExecMainStatus")
+    lab.run("systemctl", "stop", UNIT, "port-holder.service")
+
+    assert refused.returncode != 0, "start fails: makerd exits before READY=1"
+    assert shown == {
+        "StatusText": "start failed at metrics: cannot serve metrics on 127.0.0.1:9108: "
+        "Address already in use",
+        "StatusErrno": str(errno.EADDRINUSE),
+        "ExecMainStatus": str(EXIT_FAILURE),
+    }
+
+
+CONNECTS_TO_9108 = "import socket; socket.create_connection(('127.0.0.1', 9108), 1).close()"
