@@ -224,9 +224,9 @@ class MakerdRun:
         try:
             running = self._start(session, metrics, progress)
         except Exception as error:
-            # Whatever a start step raised (a port taken, a journal refusing an actor's
-            # first write, a venue whose I/O would not start): what it opened is closed, the
-            # session ends with the failure as its reason, and the exit follows that outcome.
+            # Whatever a start step raised (a journal refusing an actor's first write, a
+            # venue whose I/O would not start): what it opened is closed, the session ends
+            # with the failure as its reason, and the exit follows that outcome.
             return self._undo_start(session, progress, progress.failed(error))
         try:
             self._quote_until_stopped(session, running.tree, duration_s)

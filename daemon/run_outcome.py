@@ -30,8 +30,9 @@ class Ending(Enum):
     GAVE_UP = "gave_up"
     ORDERS_LEFT = "orders_left"
     START_FAILED = "start_failed"
-    """A start step failed after the session began (a port taken, an actor that would not
-    start): nothing says a restart cannot succeed."""
+    """A start step failed: the metrics port taken (before the venue is built), or a step
+    after the session began (an actor that would not start): nothing says a restart cannot
+    succeed."""
 
 
 _EXIT_CODES = {
