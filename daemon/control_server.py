@@ -61,9 +61,11 @@ class BadRequestError(ValueError):
 
 
 class ControlServer:
-    def __init__(self, state_dir: Path, handler: Handler) -> None:
+    def __init__(self, state_dir: Path, handler: Handler, *, owner_uid: int | None = None) -> None:
+        """``owner_uid``: the one user served (default: makerd's own, the effective uid)."""
         self.path = socket_path(state_dir)
         self._handler = handler
+        self._owner_uid = os.geteuid() if owner_uid is None else owner_uid
         self._listener: socket.socket | None = None
         self._inode: int | None = None
         self._stopping = threading.Event()
@@ -148,10 +150,10 @@ class ControlServer:
     def _converse(self, connection: socket.socket) -> None:
         connection.settimeout(IO_TIMEOUT_S)
         uid = peer_uid(connection)
-        if uid is None or uid != os.geteuid():
+        if uid is None or uid != self._owner_uid:
             log.warning("event=control_refused peer_uid=%s", uid)
             who = "an unknown user" if uid is None else f"uid {uid}"
-            refusal = _error(f"refused: {who} is not makerd's user (uid {os.geteuid()})")
+            refusal = _error(f"refused: {who} is not makerd's user (uid {self._owner_uid})")
             _send(connection, {**refusal, "refused": True})
             return
         try:

@@ -88,6 +88,31 @@ def test_the_server_refuses_a_connection_from_another_uid(reachable_dir: Path) -
     assert not server.path.exists()
 
 
+def test_a_peer_that_is_not_the_owner_is_refused_whoever_runs_the_test(tmp_path: Path) -> None:
+    """The refusal itself, on any machine: a server owned by another uid than ours refuses
+    our connection before reading it (the test above connects as a real other user, which
+    only root can arrange)."""
+    handled: list[str] = []
+    owner = os.geteuid() + 1
+
+    def handler(command: str, uid: int) -> dict[str, object]:
+        handled.append(command)
+        return {"ok": True}
+
+    server = ControlServer(tmp_path, handler, owner_uid=owner)
+    server.open()
+    server.start()
+    try:
+        answer = request(tmp_path, "pause")
+    finally:
+        server.stop()
+
+    assert answer["ok"] is False
+    assert answer["refused"] is True
+    assert answer["error"] == (f"refused: uid {os.geteuid()} is not makerd's user (uid {owner})")
+    assert handled == [], "the command never reached the handler"
+
+
 def test_the_socket_is_created_private_to_its_user_and_answers_it(tmp_path: Path) -> None:
     server = ControlServer(tmp_path, lambda command, uid: {"ok": True, "uid": uid})
     server.open()
