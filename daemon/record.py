@@ -26,7 +26,7 @@ from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import market_subscriptions
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import UnknownCoinError
-from makerd.venues.hyperliquid.meta_fetch import fetch_listing
+from makerd.venues.hyperliquid.meta_fetch import fetch_listings
 from makerd.venues.hyperliquid.recording import FeedRecorder, RecordingWriter
 from makerd.venues.hyperliquid.recording_files import (
     HourlyFiles,
@@ -73,17 +73,15 @@ def unlisted_coin(
     (exit code, why) for a coin the exchange does not list or an answer that cannot be
     read (78), or an exchange that stayed unreachable for ``_START_RETRY_S`` (75).
     """
-    for coin in coins:
-        try:
-            listed.append(
-                fetch_listing(
-                    api_url, coin, retry_for_s=_START_RETRY_S, stop_requested=flags.stop
-                ).instrument
-            )
-        except VenueUnreachableError as error:
-            return EXIT_TEMPFAIL, f"the exchange is unreachable, try again later: {error}"
-        except (UnknownCoinError, VenueRefusedError, FeedParseError) as error:
-            return EXIT_CONFIG, f"--coin: {error}"
+    try:
+        listings = fetch_listings(
+            api_url, coins, retry_for_s=_START_RETRY_S, stop_requested=flags.stop
+        )
+    except VenueUnreachableError as error:
+        return EXIT_TEMPFAIL, f"the exchange is unreachable, try again later: {error}"
+    except (UnknownCoinError, VenueRefusedError, FeedParseError) as error:
+        return EXIT_CONFIG, f"--coin: {error}"
+    listed.extend(listing.instrument for listing in listings)
     return None
 
 

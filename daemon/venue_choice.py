@@ -105,7 +105,9 @@ def build_venue(
 
     try:
         if config.mode is Mode.PAPER:
-            return PaperHyperliquidVenue(config, clock=clock, coin_of_cloid=coin_of_cloid)
+            return PaperHyperliquidVenue(
+                config, clock=clock, coin_of_cloid=coin_of_cloid, stop_requested=stop_requested
+            )
         return HyperliquidVenue(config, clock=clock, gate=gate, stop_requested=stop_requested)
     except VenueUnreachableError as error:
         raise VenueUnavailableError(f"{config.mode.value} venue: {error}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from typing import Final
 
@@ -30,7 +31,7 @@ from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.limits import FrameLimits
 from makerd.venues.hyperliquid.meta import listed_coins
-from makerd.venues.hyperliquid.meta_fetch import fetch_listing
+from makerd.venues.hyperliquid.meta_fetch import fetch_listings
 from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
 from makerd.venues.hyperliquid.recording import market_recorder
 from makerd.venues.hyperliquid.venue import api_url_for, reconnect_policy
@@ -53,14 +54,23 @@ class PaperHyperliquidVenue:
         limits: FrameLimits | None = None,
         funding_interval_s: float = HOURLY_S,
         coin_of_cloid: Callable[[str], str | None] | None = None,
+        stop_requested: threading.Event | None = None,
     ) -> None:
         """``limits`` bound what the public feed may send (defaults: :class:`FrameLimits`);
         funding is charged every ``funding_interval_s`` (hourly, as on the exchange);
-        ``coin_of_cloid`` says which coin a client id belongs to (several coins)."""
+        ``coin_of_cloid`` says which coin a client id belongs to (several coins);
+        ``stop_requested`` ends start retries, as live."""
         self._clock = clock
         api_url = api_url_for(config.hyperliquid)
         coins = tuple(spec.coin for spec in config.coin_specs())
-        listings = tuple(fetch_listing(api_url, coin) for coin in coins)
+        # Retried as live retries: an exchange briefly unreachable at start is not a reason
+        # for paper to exit where live would have waited.
+        listings = fetch_listings(
+            api_url,
+            coins,
+            retry_for_s=config.hyperliquid.start_retry_s,
+            stop_requested=stop_requested,
+        )
         self._instruments = tuple(listing.instrument for listing in listings)
         # A fresh prefix per run and coin: trade ids journaled by earlier runs, or minted by
         # another coin's exchange, never collide (the fill tracker drops a repeated id).

@@ -40,7 +40,7 @@ from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import listed_coins
-from makerd.venues.hyperliquid.meta_fetch import fetch_listing
+from makerd.venues.hyperliquid.meta_fetch import fetch_listings
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
@@ -98,11 +98,8 @@ class HyperliquidVenue:
         self._api_url = api_url_for(hl)
         # The key first: a missing or unsafe key is reported before any network request.
         signer = L1Signer(load_private_key(env, key_file=hl.key_file))
-        listings = tuple(
-            fetch_listing(
-                self._api_url, coin, retry_for_s=hl.start_retry_s, stop_requested=stop_requested
-            )
-            for coin in self._coins
+        listings = fetch_listings(
+            self._api_url, self._coins, retry_for_s=hl.start_retry_s, stop_requested=stop_requested
         )
         self._instruments = tuple(listing.instrument for listing in listings)
         self._instrument = self._instruments[0]
