@@ -12,8 +12,11 @@ crosses pickled.
 
 The child's errors end the replay here, at the point of the stream where they happened:
 a :class:`RecordingError` crosses as one (file and line), anything else as a
-:class:`RecordingError` on the first file saying what the reader died of, and a child
-that vanishes (killed, out of memory) is seen as the end of its pipe, never waited on.
+:class:`RecordingError` saying what the reader died of, and a child that vanishes
+(killed, out of memory) is seen as the end of its pipe, never waited on. Those two name
+the file the child was reading when it failed, and the last line it had read whole
+there: the stream notes both in shared memory as it goes (it used to name the first file
+given, whichever the child was in).
 """
 
 from __future__ import annotations
@@ -64,7 +67,10 @@ class ReadAhead:
     def __init__(
         self, stream: ReplayStream, *, batch: int = BATCH, level_limit: int = LEVEL_LIMIT
     ) -> None:
-        self._first = stream.recordings[0].lines.path
+        self._stream = stream
+        # Written by the child as it reads, read here once it has failed: two integers in
+        # shared memory, no message, so they hold even for a child killed outright.
+        stream.reading = multiprocessing.RawArray("q", list(stream.reading))
         self.books_without_trades = stream.books_without_trades
         """As the stream's: known before reading (see :class:`ReplayStream`)."""
         self._progress = 0.0
@@ -161,10 +167,8 @@ class ReadAhead:
             return self._receiver.recv_bytes()
         except EOFError:
             self._process.join()
-            code = self._process.exitcode
-            raise RecordingError(
-                self._first, 0, f"the reading process ended before the end ({_ended(code)})"
-            ) from None
+            ended = f"the reading process ended before the end ({_ended(self._process.exitcode)})"
+            raise self._failure(ended) from None
 
     def _end(self, kind: int, body: list[object]) -> None:
         if kind == _END:
@@ -178,7 +182,13 @@ class ReadAhead:
             # The files read through before the error are known, and said, as inline.
             self._without_data = tuple(Path(str(path)) for path in without_data)  # type: ignore[attr-defined]
             raise RecordingError(Path(str(path)), int(str(line)), str(problem))
-        raise RecordingError(self._first, 0, f"the reading process failed: {body[0]}")
+        raise self._failure(f"the reading process failed: {body[0]}")
+
+    def _failure(self, what: str) -> RecordingError:
+        """``what`` ended the child, named by the file it was reading (see the module)."""
+        path, line = self._stream.reading_now()
+        where = f", while reading past its line {line}" if line else ", before its first line"
+        return RecordingError(path, 0, what + where)
 
 
 def reads_ahead(reader: Reader, *, idle: float | None = None) -> bool:
