@@ -29,7 +29,8 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -52,6 +53,10 @@ at most), and the ~100 new levels a second of a busy book make it a reset a minu
 IDLE_CORES = 1.5
 """Idle cores ``auto`` wants before it reads in a second process: one for the replay, most
 of one for the reader (it runs at a third to half of the replay's CPU)."""
+SMALL_INPUT_BYTES = 1_000_000
+"""Compressed input below which ``auto`` reads inline without sampling the cores: even on
+an idle core, reading ahead saves less than the sample costs (0.2 s). Measured with
+``bench/bench_reader_crossover.py`` (see docs/backtest.md)."""
 
 Reader = Literal["auto", "process", "inline"]
 """Where a replay reads its files: a second process, its own, or the second when a core is
@@ -191,19 +196,45 @@ class ReadAhead:
         return RecordingError(path, 0, what + where)
 
 
-def reads_ahead(reader: Reader, *, idle: float | None = None) -> bool:
-    """Whether to read in a second process: ``auto`` does when a core is idle for it.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReaderChoice:
+    """Where a replay reads its files, and why: the run says both."""
 
-    ``idle``: the idle cores this process may use (default: measured now, by
-    :func:`venues.replay.idle_cores.idle_cores`). The reader pays only on an idle core:
-    on a busy one it takes the replay's share of the machine and adds the crossing's cost.
+    ahead: bool
+    """True: a second process reads ahead (:class:`ReadAhead`); False: the replay's own."""
+    why: str
+
+    def statement(self) -> str:
+        where = "in a second process, ahead of the replay" if self.ahead else "inline"
+        return f"read {where} ({self.why})"
+
+
+def choose_reader(
+    reader: Reader, *, input_bytes: int, idle: Callable[[], float] = idle_cores
+) -> ReaderChoice:
+    """Where to read ``input_bytes`` of compressed recordings: ``auto`` reads ahead when
+    a core is idle for it, and the input is large enough to pay for the look.
+
+    ``idle``: measures the idle cores this process may use (a 0.2 s sample,
+    :func:`venues.replay.idle_cores.idle_cores`); called only when the answer depends on
+    it. The reader pays only on an idle core: on a busy one it takes the replay's share
+    of the machine and adds the crossing's cost.
     """
     if reader != "auto":
-        return reader == "process"
-    if idle is None:
-        idle = idle_cores()
+        return ReaderChoice(ahead=reader == "process", why=f"--reader {reader}")
+    if input_bytes < SMALL_INPUT_BYTES:
+        return ReaderChoice(
+            ahead=False,
+            why=f"auto: {input_bytes / 1e6:.2f} MB of input, under the "
+            f"{SMALL_INPUT_BYTES / 1e6:.0f} MB a second process needs to pay for itself; "
+            "cores not sampled",
+        )
+    cores = idle()
     # The replay itself takes one core; the reader wants most of another.
-    return idle >= IDLE_CORES
+    return ReaderChoice(
+        ahead=cores >= IDLE_CORES,
+        why=f"auto: {cores:.1f} cores idle, {IDLE_CORES} wanted",
+    )
 
 
 def _can_fork() -> bool:

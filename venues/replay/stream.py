@@ -70,7 +70,9 @@ class ReplayStream:
         )
         """Archive book files whose hour has no ``node_trades`` file: no trade is replayed
         with them, so only books crossing a price can fill (the run says so)."""
-        self._total = sum(reader.lines.size for reader in self.recordings) or 1
+        self.input_bytes = sum(reader.lines.size for reader in self.recordings)
+        """The files' compressed size: what there is to read."""
+        self._total = self.input_bytes or 1
         self._named = tuple(paths)
         self._with_data: set[Path] = set()
         self._read_through: set[Path] = set()
