@@ -101,7 +101,8 @@ def add_command(commands: argparse._SubParsersAction[arguments.UsageErrorParser]
         choices=("auto", "process", "inline"),
         default="auto",
         help="read the files in a second process ahead of the replay, or in the replay's own;"
-        " auto (default): a second process when a core is idle. Results are the same",
+        " auto (default): a second process when a core is idle and the input is 1 MB or"
+        " more. Results are the same; the run says which it used",
     )
     backtest.set_defaults(handler=run_backtest)
 
@@ -289,6 +290,7 @@ def _print_result(
         f"as recorded; fees maker {paper.maker_fee_rate}, taker {paper.taker_fee_rate}; "
         "funding not simulated (left out of the PnL)"
     )
+    print(result.read)
     print(format_summary(result.run.summary, mode="backtest"))
     if len(coins) > 1:
         print(_coin_lines(journal, result.run.session_id, coins))

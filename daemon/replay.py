@@ -27,7 +27,7 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.risk import KillSwitchTripped
 from makerd.venues.hyperliquid.errors import FeedParseError
 from makerd.venues.hyperliquid.meta import UnknownCoinError, parse_meta
-from makerd.venues.replay.ahead import ReadAhead, Reader, reads_ahead
+from makerd.venues.replay.ahead import ReadAhead, Reader, choose_reader
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.own_orders import OwnOrders, without_own_orders
@@ -62,6 +62,8 @@ class ReplayResult:
     stopped_by: str | None
     """The kill switch that ended the replay before the recording's end, as it ends a live
     run (``kill switch: <reason>: <detail>``); None when the whole recording was replayed."""
+    read: str
+    """Where the files were read, and why (:meth:`ReaderChoice.statement`)."""
     unreadable: RecordingError | None = None
     """The file that turned out unreadable part-way: the replay ended at its bad line."""
 
@@ -124,13 +126,14 @@ def run_replay(
     recording session's own orders and fills, taken out of what is replayed, and whose
     own orders' changes the replay journals (for the queue wait). ``latency``: order
     latencies drawn from a session's measured ones (default: the config's constants).
-    ``reader``: where the files are read (:func:`venues.replay.ahead.reads_ahead`); the
-    result is the same either way.
+    ``reader``: where the files are read (:func:`venues.replay.ahead.choose_reader`); the
+    result is the same either way, but for :attr:`ReplayResult.read`, which says where.
     """
     instruments = instrument if isinstance(instrument, tuple) else (instrument,)
     coins = tuple(one.coin for one in instruments)
     files = ReplayStream(paths, coin=coins[0] if len(coins) == 1 else frozenset(coins))
-    stream = ReadAhead(files) if reads_ahead(reader) else files
+    choice = choose_reader(reader, input_bytes=files.input_bytes)
+    stream = ReadAhead(files) if choice.ahead else files
     try:
         result = _replay(
             config,
@@ -140,6 +143,7 @@ def run_replay(
             on_progress=on_progress,
             own=own,
             latency=latency,
+            read=choice.statement(),
         )
     finally:
         if isinstance(stream, ReadAhead):
@@ -158,6 +162,7 @@ def _replay(
     on_progress: Callable[[float], None] | None,
     own: OwnOrders | None,
     latency: ReplayLatency | None,
+    read: str,
 ) -> ReplayResult:
     coins = tuple(one.coin for one in instruments)
     events = iter(stream) if own is None else without_own_orders(iter(stream), own)
@@ -222,6 +227,7 @@ def _replay(
         without_data=stream.without_data,
         stopped_by=kill_switch.tripped,
         unreadable=venue.unreadable,
+        read=read,
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from makerd.venues.replay.ahead import IDLE_CORES, reads_ahead
+from makerd.venues.replay.ahead import IDLE_CORES, SMALL_INPUT_BYTES, choose_reader
 from makerd.venues.replay.idle_cores import PROC_STAT, cpu_times, idle_between, idle_cores
 
 STAT_BEFORE = """cpu  324473 0 39780 196236 880 0 1298 459 0 0
@@ -64,16 +64,16 @@ def every_core_busy() -> Iterator[None]:
 @pytest.mark.usefixtures("every_core_busy")
 def test_cores_busy_now_are_seen_at_once_and_the_replay_reads_inline() -> None:
     assert idle_cores() < IDLE_CORES
-    assert reads_ahead("auto") is False
+    assert choose_reader("auto", input_bytes=SMALL_INPUT_BYTES).ahead is False
 
 
 @pytest.mark.skipif(not PROC_STAT.is_file(), reason="no /proc/stat: the load average answers")
 def test_a_process_held_to_one_core_counts_that_core_alone() -> None:
     held = (
         "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
-        "from makerd.venues.replay.ahead import reads_ahead\n"
+        "from makerd.venues.replay.ahead import SMALL_INPUT_BYTES, choose_reader\n"
         "from makerd.venues.replay.idle_cores import idle_cores\n"
-        "print(idle_cores(), reads_ahead('auto'))"
+        "print(idle_cores(), choose_reader('auto', input_bytes=SMALL_INPUT_BYTES).ahead)"
     )
 
     done = subprocess.run(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from makerd.config.model import Scenario
-from makerd.venues.replay.ahead import ReadAhead, reads_ahead
+from makerd.venues.replay.ahead import SMALL_INPUT_BYTES, ReadAhead, Reader, choose_reader
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
@@ -131,8 +131,9 @@ def test_a_reader_killed_mid_file_ends_the_replay_with_that_error(synthetic: Pat
     with pytest.raises(RecordingError) as caught:
         for _ in events:
             pass
-    assert str(caught.value) == (
-        f"{synthetic}: the reading process ended before the end (killed by signal 9)"
+    assert str(caught.value).startswith(
+        f"{synthetic}: the reading process ended before the end (killed by signal 9), "
+        "while reading past its line "
     )
 
 
@@ -198,5 +199,8 @@ def test_a_backtest_read_in_a_second_process_fills_exactly_as_one_read_inline(
         ("auto", 3.0, True),
     ],
 )
-def test_auto_reads_ahead_only_with_an_idle_core(reader: str, idle: float, expected: bool) -> None:
-    assert reads_ahead(reader, idle=idle) is expected  # type: ignore[arg-type]
+def test_auto_reads_ahead_only_with_an_idle_core(
+    reader: Reader, idle: float, expected: bool
+) -> None:
+    choice = choose_reader(reader, input_bytes=SMALL_INPUT_BYTES, idle=lambda: idle)
+    assert choice.ahead is expected

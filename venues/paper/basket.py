@@ -156,6 +156,12 @@ class PaperBasket:
         if exchange is not None:
             exchange.on_market(event)
 
+    def on_book_held(self, book: BookSnapshotReceived) -> None:
+        """A coin's book as its exchange held it, ahead of its receipt (see the exchange's)."""
+        exchange = self.exchanges.get(book.coin)
+        if exchange is not None:
+            exchange.on_book_held(book)
+
     @property
     def open_order_count(self) -> int:
         """How many of our orders every coin's exchange holds."""

@@ -25,8 +25,11 @@ class LocalBook:
         self._taken: dict[tuple[Side, Decimal], Decimal] = {}
         self._lowest_bid: Decimal | None = None
         self._highest_ask: Decimal | None = None
+        self.shown: BookSnapshotReceived | None = None
+        """The last book received (None: none yet)."""
 
     def replace(self, snapshot: BookSnapshotReceived) -> None:
+        self.shown = snapshot
         self._bids = snapshot.bids
         self._asks = snapshot.asks
         self._taken.clear()

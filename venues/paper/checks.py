@@ -17,6 +17,7 @@ from makerd.protocol.orders import RejectReason, TimeInForce
 from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook
+from makerd.venues.paper.held_books import Touch
 from makerd.venues.paper.margin import PaperAccount
 from makerd.venues.paper.position import PaperPosition
 from makerd.venues.paper.queue import ZERO, OwnOrders, RestingOrder
@@ -33,6 +34,10 @@ class Proposed:
     tif: TimeInForce
     reduce_only: bool
     replacing: RestingOrder | None = None
+    public_touch: Touch | None = None
+    """For a post-only order: the public book's best bid and ask as the exchange held them
+    at its arrival, when paper knows them (see :mod:`venues.paper.held_books`); None:
+    paper's last received book."""
 
 
 class OrderChecks:
@@ -93,7 +98,8 @@ class OrderChecks:
         """The venue's best price on ``side``: the public book's or one of our own resting
         orders' (not the one ``order`` replaces), whichever is better."""
         prices = [o.price for o in self._orders if o.side is side and o is not order.replacing]
-        public = self._book.best(side)
+        held = order.public_touch
+        public = self._book.best(side) if held is None else held[0 if side is Side.BUY else 1]
         if public is not None:
             prices.append(public)
         if not prices:

@@ -7,7 +7,9 @@ entry latency after it is submitted and sees the book as it is then; what it cau
 reaches makerd one acknowledgement latency later (``ts_exchange`` is the effect time,
 ``ts_local`` the delivery time). Both are the config's constants unless a measured
 distribution is given (:mod:`venues.paper.latency`). Times are compared on the local clock
-(``ts_local`` of market data).
+(``ts_local`` of market data), but for a post-only order's check, which is against the
+book the exchange held at its arrival when a replay hands that over
+(:mod:`venues.paper.held_books`).
 """
 
 from __future__ import annotations
@@ -135,6 +137,12 @@ class PaperExchange:
             self._deliver(self._engine.on_book(event), self._market_shift_ns)
         else:
             self._deliver(self._engine.on_trade(event), self._market_shift_ns)
+
+    def on_book_held(self, book: BookSnapshotReceived) -> None:
+        """The venue held ``book`` from when it happened: handed over by a replay that
+        reads ahead, before it is received (:meth:`on_market`), by the time it happened.
+        A post-only order is judged against the book held when it arrives."""
+        self._engine.held.add(book)
 
     def advance(self, now_ns: int) -> list[object]:
         """Apply every command due by ``now_ns``; return the events delivered by then."""

@@ -26,6 +26,7 @@ from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook
 from makerd.venues.paper.checks import OrderChecks, Proposed
+from makerd.venues.paper.held_books import HeldBooks, Touch, happened_ns, touch_of
 from makerd.venues.paper.margin import (
     CoinMargin,
     PaperAccount,
@@ -71,6 +72,9 @@ class MatchingEngine:
         self._base_id_prefix = self._id_prefix = id_prefix
         self._replies = Replies(coin=instrument.coin, ack_ns=config.ack_latency_ms * 1_000_000)
         self.book = LocalBook()
+        self.held = HeldBooks()
+        """Books a replay hands over when they happened, before their receipt: a post-only
+        order is judged against the one the exchange held when it arrived."""
         self.orders = OwnOrders(queue_estimate(config, instrument.lot))
         self.triggers = PendingTriggers()
         self.position = PaperPosition()
@@ -121,7 +125,7 @@ class MatchingEngine:
     def place(self, request: OrderRequest, at_ns: int) -> list[PaperEvent]:
         if request.trigger is not None:
             return self._place_trigger(request, request.trigger, at_ns)
-        refusal = self._placement_refusal(request)
+        refusal = self._placement_refusal(request, at_ns)
         if refusal is not None:
             rejected = self._replies.rejected(request.cloid, refusal, at_ns)
             if refusal[0] is not RejectReason.IOC_NO_MATCH:
@@ -162,6 +166,7 @@ class MatchingEngine:
                 tif=order.tif,
                 reduce_only=order.reduce_only,
                 replacing=order,
+                public_touch=self._held_touch(order.tif, at_ns),
             )
         )
         if refusal is not None:
@@ -232,11 +237,10 @@ class MatchingEngine:
         if snapshot.coin != self._instrument.coin:
             return []
         self.book.replace(snapshot)
+        happened = happened_ns(snapshot)
+        self.held.forget_before(happened)
         fills = self.orders.fills_from_book(
-            self.book.best(Side.BUY),
-            self.book.best(Side.SELL),
-            self.book.displayed_at,
-            _happened_ns(snapshot),
+            self.book.best(Side.BUY), self.book.best(Side.SELL), self.book.displayed_at, happened
         )
         events = self._maker_fills(fills, snapshot.ts_exchange, snapshot.ts_local)
         return events + self._fire_triggers(snapshot.ts_local)
@@ -245,7 +249,7 @@ class MatchingEngine:
         if trade.coin != self._instrument.coin:
             return []
         fills = self.orders.fills_from_trade(
-            trade.side, trade.price, trade.size, _happened_ns(trade)
+            trade.side, trade.price, trade.size, happened_ns(trade)
         )
         return self._maker_fills(fills, trade.ts_exchange, trade.ts_local)
 
@@ -284,7 +288,7 @@ class MatchingEngine:
             events += self._execute(order, at_ns)
         return events
 
-    def _placement_refusal(self, request: OrderRequest) -> rules.Rejection | None:
+    def _placement_refusal(self, request: OrderRequest, at_ns: int) -> rules.Rejection | None:
         return self._identity_refusal(request) or self.checks.refusal(
             Proposed(
                 side=request.side,
@@ -292,8 +296,20 @@ class MatchingEngine:
                 size=request.size,
                 tif=request.tif,
                 reduce_only=request.reduce_only,
+                public_touch=self._held_touch(request.tif, at_ns),
             )
         )
+
+    def _held_touch(self, tif: TimeInForce, at_ns: int) -> Touch | None:
+        """For a post-only order arriving at ``at_ns``: the touch of the book the exchange
+        held then, when a replay handed over one newer than the book received (None: the
+        received book is the one, as in paper mode)."""
+        if tif is not TimeInForce.POST_ONLY:
+            return None
+        held, shown = self.held.at(at_ns), self.book.shown
+        if held is None or (shown is not None and happened_ns(held) <= happened_ns(shown)):
+            return None
+        return touch_of(held)
 
     def _identity_refusal(self, request: OrderRequest) -> rules.Rejection | None:
         if request.coin != self._instrument.coin:
@@ -307,7 +323,10 @@ class MatchingEngine:
 
     def _execute(self, order: RestingOrder, at_ns: int) -> list[PaperEvent]:
         """Take what crosses (as taker), then rest the remainder or cancel an IOC's."""
-        taken = self.book.take(order.side, order.price, order.size)
+        # A post-only order never takes: it was judged against the book the exchange held
+        # at its arrival, which the received book (older) may show it crossing.
+        post_only = order.tif is TimeInForce.POST_ONLY
+        taken = [] if post_only else self.book.take(order.side, order.price, order.size)
         expired = self.orders.expire_reached(order.side, order.price, order.size, taken)
         events = self._self_trade_cancels(expired, at_ns)
         for price, size in taken:
@@ -377,15 +396,3 @@ class MatchingEngine:
                 ts_local=happened_ns + self._replies.ack_ns,
             )
         ]
-
-
-def _happened_ns(event: BookSnapshotReceived | TradePrinted) -> int:
-    """When market data happened, to compare with when an order took effect.
-
-    Orders take effect on the local clock (sent + entry latency); market data is stamped
-    on both. Its local time is late by the feed latency (hundreds of ms from a distant
-    recorder): by that clock alone a trade printed before our order reached the exchange
-    filled it. The earlier of the two clocks (the exchange's, when they are in step)
-    counts; a local clock behind the exchange's keeps its own.
-    """
-    return min(event.ts_local, event.ts_exchange)

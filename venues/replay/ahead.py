@@ -12,8 +12,11 @@ crosses pickled.
 
 The child's errors end the replay here, at the point of the stream where they happened:
 a :class:`RecordingError` crosses as one (file and line), anything else as a
-:class:`RecordingError` on the first file saying what the reader died of, and a child
-that vanishes (killed, out of memory) is seen as the end of its pipe, never waited on.
+:class:`RecordingError` saying what the reader died of, and a child that vanishes
+(killed, out of memory) is seen as the end of its pipe, never waited on. Those two name
+the file the child was reading when it failed, and the last line it had read whole
+there: the stream notes both in shared memory as it goes (it used to name the first file
+given, whichever the child was in).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -49,6 +53,10 @@ at most), and the ~100 new levels a second of a busy book make it a reset a minu
 IDLE_CORES = 1.5
 """Idle cores ``auto`` wants before it reads in a second process: one for the replay, most
 of one for the reader (it runs at a third to half of the replay's CPU)."""
+SMALL_INPUT_BYTES = 1_000_000
+"""Compressed input below which ``auto`` reads inline without sampling the cores: even on
+an idle core, reading ahead saves less than the sample costs (0.2 s). Measured with
+``bench/bench_reader_crossover.py`` (see docs/backtest.md)."""
 
 Reader = Literal["auto", "process", "inline"]
 """Where a replay reads its files: a second process, its own, or the second when a core is
@@ -64,7 +72,10 @@ class ReadAhead:
     def __init__(
         self, stream: ReplayStream, *, batch: int = BATCH, level_limit: int = LEVEL_LIMIT
     ) -> None:
-        self._first = stream.recordings[0].lines.path
+        self._stream = stream
+        # Written by the child as it reads, read here once it has failed: two integers in
+        # shared memory, no message, so they hold even for a child killed outright.
+        stream.reading = multiprocessing.RawArray("q", list(stream.reading))
         self.books_without_trades = stream.books_without_trades
         """As the stream's: known before reading (see :class:`ReplayStream`)."""
         self._progress = 0.0
@@ -161,10 +172,8 @@ class ReadAhead:
             return self._receiver.recv_bytes()
         except EOFError:
             self._process.join()
-            code = self._process.exitcode
-            raise RecordingError(
-                self._first, 0, f"the reading process ended before the end ({_ended(code)})"
-            ) from None
+            ended = f"the reading process ended before the end ({_ended(self._process.exitcode)})"
+            raise self._failure(ended) from None
 
     def _end(self, kind: int, body: list[object]) -> None:
         if kind == _END:
@@ -178,22 +187,54 @@ class ReadAhead:
             # The files read through before the error are known, and said, as inline.
             self._without_data = tuple(Path(str(path)) for path in without_data)  # type: ignore[attr-defined]
             raise RecordingError(Path(str(path)), int(str(line)), str(problem))
-        raise RecordingError(self._first, 0, f"the reading process failed: {body[0]}")
+        raise self._failure(f"the reading process failed: {body[0]}")
+
+    def _failure(self, what: str) -> RecordingError:
+        """``what`` ended the child, named by the file it was reading (see the module)."""
+        path, line = self._stream.reading_now()
+        where = f", while reading past its line {line}" if line else ", before its first line"
+        return RecordingError(path, 0, what + where)
 
 
-def reads_ahead(reader: Reader, *, idle: float | None = None) -> bool:
-    """Whether to read in a second process: ``auto`` does when a core is idle for it.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReaderChoice:
+    """Where a replay reads its files, and why: the run says both."""
 
-    ``idle``: the idle cores this process may use (default: measured now, by
-    :func:`venues.replay.idle_cores.idle_cores`). The reader pays only on an idle core:
-    on a busy one it takes the replay's share of the machine and adds the crossing's cost.
+    ahead: bool
+    """True: a second process reads ahead (:class:`ReadAhead`); False: the replay's own."""
+    why: str
+
+    def statement(self) -> str:
+        where = "in a second process, ahead of the replay" if self.ahead else "inline"
+        return f"read {where} ({self.why})"
+
+
+def choose_reader(
+    reader: Reader, *, input_bytes: int, idle: Callable[[], float] = idle_cores
+) -> ReaderChoice:
+    """Where to read ``input_bytes`` of compressed recordings: ``auto`` reads ahead when
+    a core is idle for it, and the input is large enough to pay for the look.
+
+    ``idle``: measures the idle cores this process may use (a 0.2 s sample,
+    :func:`venues.replay.idle_cores.idle_cores`); called only when the answer depends on
+    it. The reader pays only on an idle core: on a busy one it takes the replay's share
+    of the machine and adds the crossing's cost.
     """
     if reader != "auto":
-        return reader == "process"
-    if idle is None:
-        idle = idle_cores()
+        return ReaderChoice(ahead=reader == "process", why=f"--reader {reader}")
+    if input_bytes < SMALL_INPUT_BYTES:
+        return ReaderChoice(
+            ahead=False,
+            why=f"auto: {input_bytes / 1e6:.2f} MB of input, under the "
+            f"{SMALL_INPUT_BYTES / 1e6:.0f} MB a second process needs to pay for itself; "
+            "cores not sampled",
+        )
+    cores = idle()
     # The replay itself takes one core; the reader wants most of another.
-    return idle >= IDLE_CORES
+    return ReaderChoice(
+        ahead=cores >= IDLE_CORES,
+        why=f"auto: {cores:.1f} cores idle, {IDLE_CORES} wanted",
+    )
 
 
 def _can_fork() -> bool:

@@ -41,6 +41,8 @@ class CompressedLines:
         self.cut_short = False
         """True once an unfinished file's stream ended mid-write (its last lines are lost)."""
         self._size: int | None = None
+        self.line = 0
+        """The number of the last line read whole (0: none yet)."""
 
     @property
     def bytes_read(self) -> int:
@@ -65,6 +67,7 @@ class CompressedLines:
                 self._raw = raw
                 with io.TextIOWrapper(_decompressor(self.path, raw), encoding="utf-8") as text:
                     for number, line in enumerate(text, start=1):
+                        self.line = number
                         yield number, line.rstrip("\n")
         except OSError as error:
             raise RecordingError(self.path, number + 1, _describe(error)) from None

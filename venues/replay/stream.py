@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +18,9 @@ from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.lines import CompressedLines, kind_of
 from makerd.venues.replay.messages import Coins, ReplayEvent
 from makerd.venues.replay.recorder_file import RecorderFile
+
+NOT_YET = -1
+"""No recording read yet (see :attr:`ReplayStream.reading`)."""
 
 
 class Recording(Protocol):
@@ -67,10 +70,23 @@ class ReplayStream:
         )
         """Archive book files whose hour has no ``node_trades`` file: no trade is replayed
         with them, so only books crossing a price can fill (the run says so)."""
-        self._total = sum(reader.lines.size for reader in self.recordings) or 1
+        self.input_bytes = sum(reader.lines.size for reader in self.recordings)
+        """The files' compressed size: what there is to read."""
+        self._total = self.input_bytes or 1
         self._named = tuple(paths)
         self._with_data: set[Path] = set()
         self._read_through: set[Path] = set()
+        self.reading: MutableSequence[int] = [NOT_YET, 0]
+        """Which recording (its index in :attr:`recordings`) is being read now, and the
+        last line read whole in it. A reading process shares it with the replay (see
+        :mod:`venues.replay.ahead`), so a reader that dies is named by the file it was in."""
+
+    def reading_now(self) -> tuple[Path, int]:
+        """The file being read (the first before any) and the last line read whole in it."""
+        index, line = self.reading
+        if index == NOT_YET:
+            return self.recordings[0].lines.path, 0
+        return self.recordings[index].lines.path, line
 
     @property
     def progress(self) -> float:
@@ -94,28 +110,35 @@ class ReplayStream:
         )
 
     def __iter__(self) -> Iterator[ReplayEvent]:
-        sources: list[Iterable[ReplayEvent]] = [self._noting_data(one) for one in self.recordings]
+        sources: list[Iterable[ReplayEvent]] = [
+            self._noting_data(index, one) for index, one in enumerate(self.recordings)
+        ]
         if len(sources) == 1:
             return iter(sources[0])
         return heapq.merge(*sources, key=_local_time)
 
-    def _noting_data(self, recording: Recording) -> Iterator[ReplayEvent]:
-        """``recording``'s events, noting whether it held any of the coins' market data.
+    def _noting_data(self, index: int, recording: Recording) -> Iterator[ReplayEvent]:
+        """``recording``'s events, noting whether it held any of the coins' market data,
+        and in :attr:`reading` that it is the one read, before every read from it.
 
         A reader failing on anything but the file (a bug of ours) ends the stream as an
         unreadable file does, naming this file: the replay then stops at that point and
         closes its session, instead of leaving a traceback and a session still "open".
         """
-        path = recording.lines.path
+        lines = recording.lines
+        path, reading = lines.path, self.reading
         events = iter(recording)
         try:
+            reading[0] = index
+            unseen = True  # no book or trade of the coins yet
             for event in events:
-                if type(event) is BookSnapshotReceived or type(event) is TradePrinted:
+                if unseen and (type(event) is BookSnapshotReceived or type(event) is TradePrinted):
                     self._with_data.add(path)
-                    yield event
-                    break  # the rest passes unwatched: nothing more to learn from it
+                    unseen = False
+                reading[1] = lines.line
                 yield event
-            yield from events
+                # The merge reads from this file next: a reader that dies now dies in it.
+                reading[0] = index
         except RecordingError:
             raise
         except Exception as error:

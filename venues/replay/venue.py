@@ -3,13 +3,15 @@
 The paper exchange sees the recording's books and trades at their local receive times,
 exactly as paper mode sees Hyperliquid's live feed, so queue position, partial fills,
 fees and both latencies are the paper engine's. Recorded events reach makerd at their
-own local time: the feed latency replayed is the recording's.
+own local time: the feed latency replayed is the recording's. The exchange is also handed
+each book at the time it happened, ahead of its receipt (the replay reads a few seconds
+ahead): a post-only order is judged against the book the exchange held when it arrived.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
@@ -18,11 +20,19 @@ from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, FeedMessageDropped, TradePrinted
 from makerd.protocol.orders import VenueCommand
 from makerd.venues.paper.exchange import PaperExchange
+from makerd.venues.paper.held_books import happened_ns
 from makerd.venues.paper.latency import OrderLatency
 from makerd.venues.paper.replies import PaperEvent
 from makerd.venues.replay.errors import RecordingError
 from makerd.venues.replay.fresh_trades import MATCHED, FreshTrades
 from makerd.venues.replay.messages import RecordingGap, ReplayEvent
+
+NS_PER_S = 1_000_000_000
+READ_AHEAD_NS = 5 * NS_PER_S
+"""How far past the replay's clock the recording is read, for the books the exchange held
+before they were received: well past any feed latency of a usable recording (the real
+excerpt's longest is 0.77 s). A book received later than this after it happened is
+handed over late, and orders in between are judged against the book before it."""
 
 
 class EmptyRecordingError(ValueError):
@@ -38,6 +48,8 @@ class Matching(Protocol):
     basket of them (:mod:`venues.replay.basket`)."""
 
     def submit(self, command: VenueCommand, now_ns: int) -> None: ...
+
+    def on_book_held(self, book: BookSnapshotReceived) -> None: ...
 
     def journal_as(self, session_id: int) -> None: ...
 
@@ -73,7 +85,14 @@ class RecordingReplay(Generic[M]):
 
     def __init__(self, events: Iterator[ReplayEvent]) -> None:
         self._events = events
-        self._next: ReplayEvent | None = next(events, None)
+        self._ahead: deque[ReplayEvent] = deque()
+        """Events read after :attr:`_next`, not replayed yet."""
+        self._unheld: dict[str, deque[BookSnapshotReceived]] = {}
+        """Each coin's books read but not yet handed over as held (in exchange-time order)."""
+        self._read_ns = 0
+        self._read_all = False
+        self._read_error: RecordingError | None = None
+        self._next: ReplayEvent | None = self._read()
         if self._next is None:
             raise EmptyRecordingError("no events to replay")
         self.first_ns = self.last_ns = self._next.ts_local
@@ -111,6 +130,7 @@ class RecordingReplay(Generic[M]):
 
     def advance(self, now_ns: int) -> list[object]:
         """Replay the recording up to ``now_ns``; return it merged with the exchange's events."""
+        self._hand_over_held_books(now_ns)
         market: list[Delivered] = []
         while self._next is not None and self._next.ts_local <= now_ns:
             event, self._next = self._next, self._read_next()
@@ -130,11 +150,42 @@ class RecordingReplay(Generic[M]):
         return list(merged)
 
     def _read_next(self) -> ReplayEvent | None:
-        try:
-            return next(self._events, None)
-        except RecordingError as error:
-            self.unreadable = error
+        if self._ahead:
+            return self._ahead.popleft()
+        event = self._read()
+        if event is None:
+            # Only now, once everything read before the bad line was replayed.
+            self.unreadable = self._read_error
+        return event
+
+    def _read(self) -> ReplayEvent | None:
+        """The recording's next event, its books noted to hand over (None: no more)."""
+        if self._read_all:
             return None
+        try:
+            event = next(self._events, None)
+        except RecordingError as error:
+            self._read_error = error
+            event = None
+        if event is None:
+            self._read_all = True
+            return None
+        self._read_ns = event.ts_local
+        if type(event) is BookSnapshotReceived:
+            self._unheld.setdefault(event.coin, deque()).append(event)
+        return event
+
+    def _hand_over_held_books(self, now_ns: int) -> None:
+        """Give the exchange every book that happened by ``now_ns``, received or not."""
+        horizon_ns = now_ns + READ_AHEAD_NS
+        while self._read_ns <= horizon_ns:
+            event = self._read()
+            if event is None:
+                break
+            self._ahead.append(event)
+        for books in self._unheld.values():
+            while books and happened_ns(books[0]) <= now_ns:
+                self.exchange.on_book_held(books.popleft())
 
     def _match(self, event: Recorded) -> None:
         raise NotImplementedError
