@@ -22,10 +22,7 @@ from makerd.protocol.market import (
     FeedStale,
 )
 from tests.kit import MS, T0, S, of_type, snapshot
-
-
-def feed() -> BookFeedLogic:
-    return BookFeedLogic(coin="BTC", stale_after_ns=5 * S)
+from tests.test_book_feed_and_watchdog import feed
 
 
 def block(*, exchange_ns: int, local_ns: int) -> BookSnapshotReceived:

@@ -38,25 +38,27 @@ from tests.test_hl_live_e2e import wait_until
 NS_PER_S = 1_000_000_000
 
 
-@pytest.fixture
-def exchange_behind() -> Iterator[str]:
-    """A venue whose clock reads 3 s less than the host's."""
+def venue_skewed(offset_s: float, seed: int) -> Iterator[str]:
     venue = VenueThread(
-        VenueConfig(port=0, auto_provision=True, seed=21, tick_interval_s=0.2, clock_offset_s=-3.0)
+        VenueConfig(
+            port=0, auto_provision=True, seed=seed, tick_interval_s=0.2, clock_offset_s=offset_s
+        )
     )
     yield venue.start()
     venue.stop()
+
+
+@pytest.fixture
+def exchange_behind() -> Iterator[str]:
+    """A venue whose clock reads 3 s less than the host's."""
+    yield from venue_skewed(-3.0, seed=21)
 
 
 @pytest.fixture
 def exchange_ahead() -> Iterator[str]:
     """A venue whose clock reads 4 s more than the host's (within the 5 s the frame
     guard allows: its account answers are read)."""
-    venue = VenueThread(
-        VenueConfig(port=0, auto_provision=True, seed=22, tick_interval_s=0.2, clock_offset_s=4.0)
-    )
-    yield venue.start()
-    venue.stop()
+    yield from venue_skewed(4.0, seed=22)
 
 
 def account(url: str, harness: Harness) -> dict[str, object]:
