@@ -122,3 +122,34 @@ def test_the_dead_man_switch_fires_no_sooner_than_asked_on_a_host_behind_the_exc
     # 8 s on (the watchdog re-arms a 10 s switch after two thirds of it): the order rests.
     wait_until(lambda: time.time_ns() >= now + 8 * NS_PER_S, timeout_s=15, step_s=0.2)
     assert account(url, harness)["open_orders"] == 1
+
+
+@pytest.fixture
+def exchange_in_step() -> Iterator[str]:
+    yield from venue_skewed(0.0, seed=25)
+
+
+def test_a_forward_step_of_the_host_clock_does_not_write_off_a_placement_in_doubt(
+    exchange_in_step: str,
+) -> None:
+    url = exchange_in_step
+    step_ns = 0
+
+    def host_clock() -> int:
+        return time.time_ns() + step_ns
+
+    harness = Harness(url, posts_url=url, post_timeout_s=0.5, clock=host_clock)
+    order = resting_bid(url, 33)
+    fault(url, {"delay_exchange_s": 3.0})  # it rests 3 s after it arrives; lost at 0.5 s
+    harness.run(
+        RequestAccountSnapshot(coin="BTC", ts_local=host_clock()),
+        PlaceOrders(orders=(order,), ts_local=host_clock()),
+    )
+
+    step_ns = 10 * NS_PER_S  # NTP steps the host's clock 10 s forward
+    assert harness.gateway is not None
+    counted = harness.gateway.unsettled.orders_at("BTC", host_clock())
+    wait_until(lambda: placements_handled(url, harness) == 1, timeout_s=10)
+
+    assert account(url, harness)["open_orders"] == 1  # it did come to rest
+    assert counted == 1, "a listing after the step would have settled it as absent"

@@ -19,6 +19,7 @@ dead-man switch is re-armed until it holds (see :class:`DeadManSwitch`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Final
@@ -112,7 +113,7 @@ class OrderGateway:
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
-        self.unsettled = UnsettledActions()
+        self.unsettled = UnsettledActions(monotonic_ns=time.monotonic_ns)
         self._sweeper = OrderSweeper(
             sender=sender,
             instruments=self._instruments,
