@@ -135,6 +135,10 @@ class BookFeedLogic:
     def _check_staleness(self, now_ns: int) -> list[object]:
         if self._stale or self._advanced_local_ns is None:
             return []
+        # After the wall clock stepped back (NTP), count the silence from here, not from a
+        # time the clock takes the step's length to reach again (a dead feed kept its
+        # quotes up that long).
+        self._advanced_local_ns = min(self._advanced_local_ns, now_ns)
         silent_for = now_ns - self._advanced_local_ns
         if silent_for <= self._stale_after_ns:
             return []

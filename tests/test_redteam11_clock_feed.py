@@ -8,7 +8,10 @@ placements and 93 cancels in 30 s with the exchange 10 s behind), and with the c
 60 s ahead the stale-feed kill switch latched a second after the start, "no market data
 for 60.1s", on a feed that was fine. Freshness is now whether the exchange's time moves
 on, measured on the local clock alone, and only a book that moves it on recovers a
-stale feed (a socket re-sending an old block once recovered it at every frame).
+stale feed (a socket re-sending an old block once recovered it at every frame). After
+the host's clock steps back, the silence is counted from the step: it was counted from
+a time the clock took the step's length to reach again, and a feed that died meanwhile
+kept its quotes up as long.
 """
 
 from __future__ import annotations
@@ -84,3 +87,14 @@ def test_a_socket_re_sending_an_old_block_does_not_recover_a_stale_feed() -> Non
     assert of_type(resent, FeedRecovered) == []
     assert of_type(later, FeedStale) == []  # still the same stale episode, not a new one
     assert of_type(f.handle(block(exchange_ns=T0 + 9 * S, local_ns=T0 + 9 * S)), FeedRecovered)
+
+
+def test_a_feed_that_stops_after_the_host_clock_steps_back_is_stale_after_the_limit() -> None:
+    f = feed()
+    f.handle(block(exchange_ns=T0, local_ns=T0 + 50 * MS))
+    stepped_back = T0 - 60 * S  # NTP steps the host's clock a minute back; the feed dies
+
+    assert f.handle(TimerFired(ts_local=stepped_back)) == []
+    stale = f.handle(TimerFired(ts_local=stepped_back + 6 * S))
+
+    assert of_type(stale, FeedStale), "quotes stayed up on a dead feed for the step's length"
