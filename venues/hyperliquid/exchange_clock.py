@@ -18,6 +18,9 @@ import statistics
 from collections import deque
 from typing import Final
 
+from makerd.protocol.account import PositionReported
+from makerd.protocol.market import BookSnapshotReceived
+
 _SAMPLES: Final = 9
 """About four seconds of books (two a second): how soon a clock step is followed."""
 
@@ -35,9 +38,10 @@ class ExchangeClock:
         """How far the exchange's clock reads ahead of this host's (0 until it has said)."""
         return self._offset_ns
 
-    def observe(self, *, ts_exchange: int, ts_local: int) -> None:
-        """The exchange stamped ``ts_exchange`` on something heard here at ``ts_local``
-        (the same answer told twice counts once)."""
+    def observe(self, stamped: BookSnapshotReceived | PositionReported) -> None:
+        """A book or an account answer: stamped there (``ts_exchange``), heard here
+        (``ts_local``). The same answer told twice counts once."""
+        ts_exchange, ts_local = stamped.ts_exchange, stamped.ts_local
         if (ts_exchange, ts_local) == self._last:
             return
         self._last = (ts_exchange, ts_local)

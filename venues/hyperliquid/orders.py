@@ -166,10 +166,7 @@ class OrderGateway:
             coin, priority=self._truth_priority(), again=again
         )
         if snapshot is not None:
-            position = snapshot.position
-            self.exchange_clock.observe(
-                ts_exchange=position.ts_exchange, ts_local=position.ts_local
-            )
+            self.exchange_clock.observe(snapshot.position)
             report = snapshot.open_orders
             unsettled = self.unsettled.orders_at(coin, report.ts_local, mark)
             self._emit(replace(report, unsettled_orders=unsettled))

@@ -287,9 +287,7 @@ class HyperliquidVenue:
         if isinstance(event, BookSnapshotReceived | PositionReported):
             # The exchange's own time, for the times it judges by it (expiresAfter, the
             # dead-man switch): what it stamped, and when we heard it.
-            self.gateway.exchange_clock.observe(
-                ts_exchange=event.ts_exchange, ts_local=event.ts_local
-            )
+            self.gateway.exchange_clock.observe(event)
         if isinstance(event, OpenOrdersReported):
             # One place for every report (snapshots, repairs, audits): what it cannot show.
             # The gateway's own reports counted from when they were asked: never fewer.
