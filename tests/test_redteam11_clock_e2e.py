@@ -9,16 +9,14 @@ start and not booked. Now it quotes, books every fill, and stops with nothing re
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from makerd.daemon.exit_codes import EXIT_OK
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
-from tests.test_hl_live_e2e import Trader, resting, wait_until
+from tests.test_hl_live_e2e import Trader, quote_until_filled_and_stop
 
 
 @pytest.fixture
@@ -33,16 +31,6 @@ def venue_a_minute_behind() -> Iterator[str]:
 def test_a_host_a_minute_ahead_of_the_exchange_quotes_books_every_fill_and_stops_clean(
     tmp_path: Path, venue_a_minute_behind: str
 ) -> None:
-    trader = Trader(tmp_path, venue_a_minute_behind)
-    makerd = trader.start(tmp_path)
-    resting(trader, makerd)
-    wait_until(lambda: trader.venue_position() != 0, timeout_s=30, process=makerd)
+    makerd = quote_until_filled_and_stop(Trader(tmp_path, venue_a_minute_behind), tmp_path)
 
-    makerd.signal(signal.SIGTERM)
-    code = makerd.finish()
-
-    assert code == EXIT_OK, makerd.text
     assert "kill_switch_tripped" not in makerd.text
-    assert trader.open_orders() == []
-    assert trader.journal_position() == trader.venue_position()
-    assert "position_mismatch" not in makerd.text

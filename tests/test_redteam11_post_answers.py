@@ -22,17 +22,14 @@ import pytest
 from eth_account import Account
 
 from makerd.protocol.orders import CancelOrders, CancelReason, OrderAccepted, PlaceOrders
-from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hl_local.server import VenueConfig
 from tests.post_proxy_kit import Mode, PostAnswerProxy
 from tests.test_hl_gateway import Harness, resting_bid
+from tests.test_redteam11_clock_orders import venue_skewed
 
 
 @pytest.fixture(scope="module")
 def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=23, tick_interval_s=0.2))
-    yield venue.start()
-    venue.stop()
+    yield from venue_skewed(0.0, seed=23)  # a venue on the host's own clock
 
 
 def through(venue_url: str, mode: Mode) -> Iterator[str]:
