@@ -22,6 +22,8 @@ import pytest
 from eth_account import Account
 
 from makerd.protocol.orders import CancelOrders, CancelReason, OrderAccepted, PlaceOrders
+from makerd.venues.hyperliquid.answer_check import foreign_answer
+from makerd.venues.hyperliquid.errors import ExchangeResponse, Resting
 from tests.post_proxy_kit import Mode, PostAnswerProxy
 from tests.test_hl_gateway import Harness, resting_bid
 from tests.test_redteam11_clock_orders import venue_skewed
@@ -109,3 +111,13 @@ def test_a_cancel_answered_with_a_placements_answer_cancels_nothing_in_makerds_e
     confirmed = [type(e).__name__ for e in events[2:]]
     assert confirmed == [], "an answer meant for another action confirmed something"
     assert harness.settled
+
+
+def test_a_modify_answered_under_either_kind_the_exchange_may_use_is_its_own() -> None:
+    modify = {"type": "batchModify", "modifies": [{"oid": 7, "order": {"c": "0x01"}}]}
+    statuses = (Resting(oid=8, cloid="0x01"),)
+
+    for kind in ("order", "batchModify", None):
+        answer = ExchangeResponse(error=None, statuses=statuses, kind=kind)
+        assert foreign_answer(modify, answer) is None
+    assert foreign_answer(modify, ExchangeResponse(error=None, statuses=(), kind="cancel"))

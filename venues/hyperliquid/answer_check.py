@@ -18,14 +18,19 @@ from typing import Final
 
 from makerd.venues.hyperliquid.errors import ExchangeResponse, FilledOnArrival, Resting
 
-_ANSWER_KINDS: Final = {
-    "order": "order",
-    "batchModify": "order",
-    "modify": "order",
-    "cancel": "cancel",
-    "cancelByCloid": "cancel",
+_ORDER_KINDS: Final = frozenset({"order", "batchModify", "modify"})
+_CANCEL_KINDS: Final = frozenset({"cancel", "cancelByCloid"})
+_KINDS_BY_ACTION: Final = {
+    "order": _ORDER_KINDS,
+    "batchModify": _ORDER_KINDS,
+    "modify": _ORDER_KINDS,
+    "cancel": _CANCEL_KINDS,
+    "cancelByCloid": _CANCEL_KINDS,
 }
-"""The kind each action is answered with; every other action is answered ``default``."""
+"""The kinds each action may be answered with. A ``batchModify`` is answered ``order`` as
+far as is known (the reference leaves ``batchModify`` open), so either is taken; every
+other action is answered ``default``."""
+_KNOWN_KINDS: Final = _ORDER_KINDS | _CANCEL_KINDS | {"default"}
 
 
 def foreign_answer(action: Mapping[str, object], response: ExchangeResponse) -> str | None:
@@ -33,8 +38,9 @@ def foreign_answer(action: Mapping[str, object], response: ExchangeResponse) -> 
     if response.error is not None:
         return None
     sent_type = str(action.get("type"))
-    expected = _ANSWER_KINDS.get(sent_type, "default")
-    if response.kind != expected:
+    expected = _KINDS_BY_ACTION.get(sent_type, frozenset({"default"}))
+    if response.kind in _KNOWN_KINDS and response.kind not in expected:
+        # A kind nobody documented says nothing: only another action's kind is refused.
         return f"a {response.kind!r} answer to a {sent_type!r} action"
     cloids = _cloids(action)
     if len(response.statuses) > len(cloids):
