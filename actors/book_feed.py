@@ -3,8 +3,16 @@
 It turns venue snapshots into :class:`BookUpdated`, drops (and reports) malformed ones
 and any book or trade for a coin other than its own (the venue boundary refuses those
 first; this is the second line, so a wrong book can never reach the quoter),
-and declares the feed stale when neither fresh data nor a fresh exchange timestamp has
-arrived within the limit, so quotes come down before they can be picked off.
+and declares the feed stale when the exchange's time has not moved on within the limit,
+so quotes come down before they can be picked off.
+
+Freshness is measured on the local clock alone: when (locally) did a block or trade last
+carry a newer exchange time. The gap between the two clocks is not a delay: on a host
+whose clock ran ahead of the exchange's by more than the limit, comparing them judged
+every book stale at the next timer (and the next book recovered it: quotes flapped at
+the book rate), and 60 s ahead latched the stale-feed kill switch at once. Only a book
+that moves the exchange's time on recovers a stale feed: a socket re-sending an old
+block is as frozen as a silent one.
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ class BookFeedLogic:
     def __init__(self, *, coin: str, stale_after_ns: int) -> None:
         self._coin = coin
         self._stale_after_ns = stale_after_ns
-        self._last_local_ns: int | None = None
         self._last_exchange_ns = 0
+        self._advanced_local_ns: int | None = None
+        """Local time at which the exchange's time last moved on (None: no book yet)."""
+        self._stale_at_exchange_ns = 0
+        """The exchange's newest time when the feed went stale: a book past it recovers."""
         self._stale = False
         self.books_accepted = 0
         self.books_dropped = 0
@@ -58,8 +69,10 @@ class BookFeedLogic:
         for trade in trades:
             if trade.coin != self._coin:
                 out += self._wrong_coin(trade)
-            else:
-                self._last_exchange_ns = max(self._last_exchange_ns, trade.ts_exchange)
+            elif trade.ts_exchange > self._last_exchange_ns:
+                self._last_exchange_ns = trade.ts_exchange
+                if self._advanced_local_ns is not None:
+                    self._advanced_local_ns = max(self._advanced_local_ns, trade.ts_local)
         return out
 
     def _wrong_coin(self, message: BookSnapshotReceived | TradePrinted) -> list[object]:
@@ -96,10 +109,12 @@ class BookFeedLogic:
                 )
             ]
         self.books_accepted += 1
-        self._last_local_ns = snapshot.ts_local
+        moved_on = snapshot.ts_exchange > self._last_exchange_ns or self._advanced_local_ns is None
+        if moved_on:
+            self._advanced_local_ns = snapshot.ts_local
         self._last_exchange_ns = snapshot.ts_exchange
         out: list[object] = []
-        if self._stale:
+        if self._stale and snapshot.ts_exchange > self._stale_at_exchange_ns:
             self._stale = False
             out.append(
                 FeedRecovered(
@@ -118,13 +133,17 @@ class BookFeedLogic:
         return out
 
     def _check_staleness(self, now_ns: int) -> list[object]:
-        if self._stale or self._last_local_ns is None:
+        if self._stale or self._advanced_local_ns is None:
             return []
-        # Both clocks must be fresh: a socket that keeps delivering old blocks is frozen too.
-        silent_for = max(now_ns - self._last_local_ns, now_ns - self._last_exchange_ns)
+        # After the wall clock stepped back (NTP), count the silence from here, not from a
+        # time the clock takes the step's length to reach again (a dead feed kept its
+        # quotes up that long).
+        self._advanced_local_ns = min(self._advanced_local_ns, now_ns)
+        silent_for = now_ns - self._advanced_local_ns
         if silent_for <= self._stale_after_ns:
             return []
         self._stale = True
+        self._stale_at_exchange_ns = self._last_exchange_ns
         return [
             FeedStale(
                 coin=self._coin,

@@ -159,8 +159,12 @@ class FillTrackerLogic:
         if fill.coin != self._coin or fill.trade_id in self._booked:
             self.duplicates_ignored += fill.coin == self._coin
             return []
-        if fill.ts_exchange < self._since_ns:
-            self.history_ignored += 1  # before this journal kept the account: not ours to book
+        if fill.late and fill.ts_exchange < self._since_ns:
+            # Before this journal kept the account: not ours to book. Only a repair or an
+            # opening snapshot brings such a fill; one pushed live was made while we
+            # watched, and its stamp (the exchange's clock) may read before our start
+            # (a local time) on a host ahead of the exchange.
+            self.history_ignored += 1
             return []
         if fill.late:
             self.late_booked += 1

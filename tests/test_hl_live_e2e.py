@@ -133,11 +133,10 @@ def resting(trader: Trader, process: MakerdProcess, timeout_s: float = 20) -> No
     wait_until(lambda: len(trader.open_orders()) > 0, timeout_s=timeout_s, process=process)
 
 
-def test_live_quotes_rest_get_filled_match_the_venue_position_and_sigterm_leaves_none(
-    tmp_path: Path, venue_url: str
-) -> None:
-    trader = Trader(tmp_path, venue_url)
-    makerd = trader.start(tmp_path)
+def quote_until_filled_and_stop(trader: Trader, cwd: Path) -> MakerdProcess:
+    """Run makerd until its quotes rest and one fills, then SIGTERM it: it must exit 0
+    with nothing resting, its journal's position the venue's, no mismatch on the way."""
+    makerd = trader.start(cwd)
     resting(trader, makerd)
     wait_until(lambda: trader.venue_position() != 0, timeout_s=30, process=makerd)
 
@@ -149,6 +148,13 @@ def test_live_quotes_rest_get_filled_match_the_venue_position_and_sigterm_leaves
     assert trader.open_orders() == []
     assert trader.journal_position() == trader.venue_position()
     assert "position_mismatch" not in makerd.text
+    return makerd
+
+
+def test_live_quotes_rest_get_filled_match_the_venue_position_and_sigterm_leaves_none(
+    tmp_path: Path, venue_url: str
+) -> None:
+    quote_until_filled_and_stop(Trader(tmp_path, venue_url), tmp_path)
 
 
 def order_ids(trader: Trader) -> set[int]:

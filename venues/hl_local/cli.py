@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TAKER_PROBABILITY,
         help="chance per coin per tick of a background taker (default 0.5)",
     )
+    parser.add_argument(
+        "--clock-offset-s",
+        type=float,
+        default=0.0,
+        help="run the venue's clock this many seconds ahead of the host's (negative: "
+        "behind), to try a client on a host whose clock disagrees with the exchange's",
+    )
     return parser
 
 
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         mainnet_signing=args.mainnet_signing,
         funded_accounts=tuple(args.fund),
         liquidity=LiquidityConfig(taker_probability=args.taker_probability),
+        clock_offset_s=args.clock_offset_s,
     )
     try:
         asyncio.run(_serve(config))

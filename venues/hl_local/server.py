@@ -56,6 +56,11 @@ class VenueConfig:
     ws_idle_timeout_s: float = 60.0
     funded_accounts: tuple[str, ...] = ()
     liquidity: LiquidityConfig = field(default_factory=LiquidityConfig)
+    clock_offset_s: float = 0.0
+    """How far the venue's clock runs ahead of the host's (negative: behind). Operators'
+    hosts disagree with the exchange by seconds at times; this lets a test put makerd on
+    such a host: every time the venue stamps or judges (frames, fills, ``expiresAfter``,
+    ``scheduleCancel``, nonces) is the host's time plus this."""
 
 
 class LocalVenue:
@@ -64,6 +69,7 @@ class LocalVenue:
     def __init__(self, config: VenueConfig, clock: Clock | None = None) -> None:
         self.config = config
         self._clock = clock or WallClock()
+        self._offset_ms = round(config.clock_offset_s * 1000)
         self.accounts = AccountRegistry(
             initial_usdc=config.initial_usdc, auto_provision=config.auto_provision
         )
@@ -120,7 +126,7 @@ class LocalVenue:
         self.url = ""
 
     def now_ms(self) -> int:
-        return self._clock.now_ns() // 1_000_000
+        return self._clock.now_ns() // 1_000_000 + self._offset_ms
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[_refuse_what_breaks_a_handler])

@@ -44,8 +44,12 @@ class DeadManSwitch:
         emit: Callable[[object], None],
         now_ns: Callable[[], int],
         max_failures: int,
+        exchange_ns: Callable[[int], int] = lambda local_ns: local_ns,
     ) -> None:
+        """``exchange_ns`` turns a host time into the exchange's (the switch's time is
+        judged by the exchange's clock, and must be 5 s ahead of it)."""
         self._sender = sender
+        self._exchange_ns = exchange_ns
         self._gate = gate
         self._emit = emit
         self._now_ns = now_ns
@@ -101,7 +105,7 @@ class DeadManSwitch:
     async def _arm_once(self, cancel_at_ns: int) -> tuple[str | None, bool]:
         """One scheduleCancel: the problem in words (None when accepted), and whether the
         refusal is permanent."""
-        action = schedule_cancel_action(cancel_at_ns // _NS_PER_MS)
+        action = schedule_cancel_action(self._exchange_ns(cancel_at_ns) // _NS_PER_MS)
         response = await self._sender.send(action, items=1, priority=Priority.CANCEL)
         if response is None:
             return "no answer", False

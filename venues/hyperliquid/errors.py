@@ -196,6 +196,9 @@ class ExchangeResponse:
 
     error: VenueError | None
     statuses: tuple[ItemStatus, ...]
+    kind: str | None = None
+    """The answer's ``response.type`` (``order``, ``cancel``, ``default``); None for a
+    whole-action refusal, which names none."""
 
 
 def parse_exchange_response(payload: object) -> ExchangeResponse:
@@ -207,11 +210,14 @@ def parse_exchange_response(payload: object) -> ExchangeResponse:
     if body.get("status") != "ok":
         raise FeedParseError("exchange", f"status is {body.get('status')!r}")
     response = _expect(body.get("response"), dict, "response")
+    kind = response.get("type")
+    kind = kind if isinstance(kind, str) else None
     data = response.get("data")
     if data is None:  # {"type": "default"}: scheduleCancel, updateLeverage, …
-        return ExchangeResponse(error=None, statuses=())
+        return ExchangeResponse(error=None, statuses=(), kind=kind)
     statuses = _expect(_expect(data, dict, "data").get("statuses"), list, "statuses")
-    return ExchangeResponse(error=None, statuses=tuple(_item_status(item) for item in statuses))
+    items = tuple(_item_status(item) for item in statuses)
+    return ExchangeResponse(error=None, statuses=items, kind=kind)
 
 
 def _item_status(item: object) -> ItemStatus:

@@ -19,6 +19,7 @@ dead-man switch is re-armed until it holds (see :class:`DeadManSwitch`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Final
@@ -56,6 +57,7 @@ from makerd.venues.hyperliquid.errors import (
     VenueError,
     per_item,
 )
+from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -95,8 +97,14 @@ class OrderGateway:
         one action then carries any of them (an order's coin picks its asset id)."""
         self._sender = sender
         self._gate = gate = gate or OpenGate()
+        self.exchange_clock = ExchangeClock()
         self.dead_man = DeadManSwitch(
-            sender=sender, gate=gate, emit=emit, now_ns=now_ns, max_failures=dead_man_max_failures
+            sender=sender,
+            gate=gate,
+            emit=emit,
+            now_ns=now_ns,
+            max_failures=dead_man_max_failures,
+            exchange_ns=self.exchange_clock.exchange_ns,
         )
         self._instrument = instrument
         self._instruments = {i.coin: i for i in (instrument, *others)}
@@ -105,7 +113,7 @@ class OrderGateway:
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
-        self.unsettled = UnsettledActions()
+        self.unsettled = UnsettledActions(monotonic_ns=time.monotonic_ns)
         self._sweeper = OrderSweeper(
             sender=sender,
             instruments=self._instruments,
@@ -158,6 +166,7 @@ class OrderGateway:
             coin, priority=self._truth_priority(), again=again
         )
         if snapshot is not None:
+            self.exchange_clock.observe(snapshot.position)
             report = snapshot.open_orders
             unsettled = self.unsettled.orders_at(coin, report.ts_local, mark)
             self._emit(replace(report, unsettled_orders=unsettled))
@@ -166,8 +175,8 @@ class OrderGateway:
     async def _send_new_risk(
         self, action: Mapping[str, object], *, coins: Sequence[str], decided_ns: int
     ) -> ExchangeResponse | None:
-        """Send with ``expiresAfter`` (the decision's time plus the TTL), recording it as
-        unsettled until its answer comes or, if the answer is lost, until it expires."""
+        """Send with ``expiresAfter`` (the decision's time plus the TTL, as the exchange's
+        time), unsettled until its answer comes or, if the answer is lost, it expires."""
         expires_ns = decided_ns + ACTION_TTL_NS
         token = self.unsettled.sent(coins=coins, expires_ns=expires_ns)
         response: ExchangeResponse | None = None
@@ -176,7 +185,7 @@ class OrderGateway:
                 action,
                 items=len(coins),
                 priority=Priority.TRADE,
-                expires_after_ms=expires_ns // _NS_PER_MS,
+                expires_after_ms=self.exchange_clock.exchange_ns(expires_ns) // _NS_PER_MS,
                 decided_ns=decided_ns,
             )
         finally:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from makerd.protocol.orders import RejectReason
+from makerd.venues.hyperliquid.answer_check import foreign_answer
 from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,
     FeedParseError,
@@ -124,6 +125,10 @@ class SignedSender:
             response = parse_exchange_response(body)
         except FeedParseError as error:
             self._lost(f"{kind}: unreadable answer ({error.reason})")
+            return None
+        foreign = foreign_answer(action, response)
+        if foreign is not None:  # another post's answer under this one's id
+            self._lost(f"{kind}: an answer to another action ({foreign})")
             return None
         if response.error is not None and response.error.reason is RejectReason.RATE_LIMITED:
             pause = self._rest.budget.record_rate_limited(sent_at=sent_at)

@@ -13,12 +13,12 @@ An action whose answer never came may still execute until it expires:
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
 from makerd.protocol.account import OrderFilled
-from makerd.protocol.orders import CLOCK_SKEW_NS, CancelReason, OrderRequest
+from makerd.protocol.orders import ACTION_TTL_NS, CLOCK_SKEW_NS, CancelReason, OrderRequest
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
@@ -172,15 +172,23 @@ class UnsettledActions:
     the exchange may have listed the orders just before it placed them. A report that
     took a :meth:`mark` when it was asked therefore counts every action on its way then
     or sent since, answered or not.
+
+    With ``monotonic_ns``, a lost action also stays unsettled until its lifetime (the
+    TTL and the skew allowed) has passed on that clock since it was sent: the times the
+    callers judge by are the host's wall clock, and NTP stepping it 10 s forward wrote a
+    placement in doubt off at once; it came to rest 3 s later.
     """
 
     _REMEMBERED: Final = 1_000
     """Settled actions remembered for the reports still on their way when they settled."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic_ns: Callable[[], int] | None = None) -> None:
         self._next_token = 0
         self._orders: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
         """Recent actions (bounded): token → (orders per coin, expiry)."""
+        self._monotonic_ns = monotonic_ns
+        self._sent_mono: dict[int, int] = {}
+        """When each action still in doubt was sent, on the monotonic clock."""
         self._answer_pending: set[int] = set()
         self._lost: set[int] = set()
 
@@ -190,6 +198,8 @@ class UnsettledActions:
         token = self._next_token
         self._orders[token] = (Counter(coins), expires_ns)
         self._answer_pending.add(token)
+        if self._monotonic_ns is not None:
+            self._sent_mono[token] = self._monotonic_ns()
         if len(self._orders) > 2 * self._REMEMBERED:
             self._forget_settled()
         return token
@@ -203,6 +213,7 @@ class UnsettledActions:
 
     def answered(self, token: int) -> None:
         self._answer_pending.discard(token)
+        self._sent_mono.pop(token, None)
 
     def lost(self, token: int) -> None:
         if token in self._answer_pending:
@@ -238,4 +249,13 @@ class UnsettledActions:
 
     def _expire(self, now_ns: int) -> None:
         for token in [t for t in self._lost if self._orders[t][1] + CLOCK_SKEW_NS <= now_ns]:
-            self._lost.discard(token)  # expired: the exchange refuses it now
+            if self._lived_out(token):
+                self._lost.discard(token)  # expired: the exchange refuses it now
+                self._sent_mono.pop(token, None)
+
+    def _lived_out(self, token: int) -> bool:
+        """Its lifetime has passed on the monotonic clock too (always, without one)."""
+        sent = self._sent_mono.get(token)
+        if self._monotonic_ns is None or sent is None:
+            return True
+        return self._monotonic_ns() - sent >= ACTION_TTL_NS + CLOCK_SKEW_NS

@@ -19,9 +19,10 @@ from dataclasses import replace
 from typing import Final
 
 from makerd.config.model import HyperliquidConfig, MakerdConfig, Network, OrderTransport
-from makerd.protocol.account import OrderFilled, RepairFills
+from makerd.protocol.account import OrderFilled, PositionReported, RepairFills
 from makerd.protocol.clock import Clock
 from makerd.protocol.instrument import Instrument
+from makerd.protocol.market import BookSnapshotReceived
 from makerd.protocol.orders import (
     CancelOrders,
     ModifyOrders,
@@ -280,6 +281,10 @@ class HyperliquidVenue:
     def _emit(self, event: VenueEvent) -> None:
         if self._sink is None:
             return
+        if isinstance(event, BookSnapshotReceived | PositionReported):
+            # The exchange's own time, for the times it judges by it (expiresAfter, the
+            # dead-man switch): what it stamped, and when we heard it.
+            self.gateway.exchange_clock.observe(event)
         if isinstance(event, OpenOrdersReported):
             # One place for every report (snapshots, repairs, audits): what it cannot show.
             # The gateway's own reports counted from when they were asked: never fewer.
