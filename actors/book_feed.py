@@ -13,10 +13,15 @@ every book stale at the next timer (and the next book recovered it: quotes flapp
 the book rate), and 60 s ahead latched the stale-feed kill switch at once. Only a book
 that moves the exchange's time on recovers a stale feed: a socket re-sending an old
 block is as frozen as a silent one.
+
+A block whose exchange time moves on but that is heard late, by more than the limit, is
+not fresh either (:mod:`actors.feed_lateness`): it is dropped as ``late``, so a feed with
+a backlog goes stale as a silent one does, and quotes never follow half-minute-old books.
 """
 
 from __future__ import annotations
 
+from makerd.actors.feed_lateness import FeedLateness
 from makerd.protocol.book_checks import book_problem
 from makerd.protocol.control import TimerFired
 from makerd.protocol.market import (
@@ -30,11 +35,17 @@ from makerd.protocol.market import (
     TradesPrinted,
 )
 
+LATENESS_WINDOW_NS = 600 * 1_000_000_000
+"""How long the quickest block is remembered: a backlog is caught for this long."""
+
 
 class BookFeedLogic:
-    def __init__(self, *, coin: str, stale_after_ns: int) -> None:
+    def __init__(
+        self, *, coin: str, stale_after_ns: int, lateness_window_ns: int = LATENESS_WINDOW_NS
+    ) -> None:
         self._coin = coin
         self._stale_after_ns = stale_after_ns
+        self._lateness = FeedLateness(window_ns=lateness_window_ns)
         self._last_exchange_ns = 0
         self._advanced_local_ns: int | None = None
         """Local time at which the exchange's time last moved on (None: no book yet)."""
@@ -69,7 +80,7 @@ class BookFeedLogic:
         for trade in trades:
             if trade.coin != self._coin:
                 out += self._wrong_coin(trade)
-            elif trade.ts_exchange > self._last_exchange_ns:
+            elif trade.ts_exchange > self._last_exchange_ns and not self._late(trade):
                 self._last_exchange_ns = trade.ts_exchange
                 if self._advanced_local_ns is not None:
                     self._advanced_local_ns = max(self._advanced_local_ns, trade.ts_local)
@@ -108,6 +119,16 @@ class BookFeedLogic:
                     stream="market",
                 )
             ]
+        if self._late(snapshot):
+            self.books_dropped += 1
+            return [
+                FeedMessageDropped(
+                    channel="l2Book",
+                    reason=DropReason.LATE.value,
+                    ts_local=snapshot.ts_local,
+                    stream="market",
+                )
+            ]
         self.books_accepted += 1
         moved_on = snapshot.ts_exchange > self._last_exchange_ns or self._advanced_local_ns is None
         if moved_on:
@@ -131,6 +152,10 @@ class BookFeedLogic:
             )
         )
         return out
+
+    def _late(self, message: BookSnapshotReceived | TradePrinted) -> bool:
+        late_by = self._lateness.late_by(ts_local=message.ts_local, ts_exchange=message.ts_exchange)
+        return late_by > self._stale_after_ns
 
     def _check_staleness(self, now_ns: int) -> list[object]:
         if self._stale or self._advanced_local_ns is None:

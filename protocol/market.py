@@ -148,6 +148,8 @@ class DropReason(StrEnum):
     CROSSED = "crossed"
     NON_POSITIVE_LEVEL = "non_positive_level"
     OUT_OF_ORDER = "out_of_order"
+    LATE = "late"
+    """Heard later than the window's quickest block by more than the staleness limit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
