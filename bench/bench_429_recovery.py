@@ -1,0 +1,213 @@
+"""How soon quoting resumes after a rate limit ends, measured at the local venue.
+
+makerd runs live (a real process) against the local venue with the fault suite's config
+(3 levels, a 10 s dead-man switch). Once its quotes rest, each sample arms one fault and
+reads the venue's own stamps (``GET /_debug/stamps``, its monotonic clock):
+
+``--fault address``: every signed action is refused with the address rate-limit text for
+``--window`` seconds (``ip``: every request answers HTTP 429). The figure is the time from
+the window's end to the first accepted order action (an order or a modify) of the account.
+
+``--fault http``: the next 5 requests answer HTTP 502 and the next 3 are reset. The figure
+is the time from the last request so spoiled to the first accepted order action after it.
+
+Each process takes ``--samples`` faults, ``--settle`` seconds apart; ``--runs`` processes
+per tree. ``--tree`` names a checkout whose makerd the process runs (default: this one), so
+two commits are compared on one machine in one run, processes alternating between them:
+
+    python bench/bench_429_recovery.py --window 8 --runs 3 --samples 4 \\
+        --tree . --tree ../wt-old
+
+A benchmark: it prints, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from tests.faults.kit import FaultVenue, LiveBot
+from tests.processes import MakerdProcess
+
+NS_PER_S = 1_000_000_000
+ORDER_ACTIONS = frozenset({"order", "batchModify", "modify"})
+SPOILED = frozenset({0, 502})
+"""A reset (0) or a 502: what ``--fault http`` answers."""
+LOOK_AFTER_S = 14.0
+"""How long after a fault ends the stamps are read: quoting resumed well within it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    took_s: float | None
+    """None: no order action accepted within LOOK_AFTER_S."""
+    pauses: tuple[str, ...]
+    refused: int
+
+
+def stamps(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url + "/_debug/stamps", timeout=10) as response:
+        decoded: dict[str, object] = json.loads(response.read())
+    return decoded
+
+
+def venue_now_ns(url: str) -> int:
+    now = stamps(url)["now_ns"]
+    assert isinstance(now, int)
+    return now
+
+
+def listed(url: str, key: str) -> list[dict[str, object]]:
+    items = stamps(url)[key]
+    assert isinstance(items, list)
+    return items
+
+
+def stamp_ns(item: dict[str, object], key: str) -> int:
+    value = item[key]
+    assert isinstance(value, int)
+    return value
+
+
+def first_order_action_after(url: str, user: str, after_ns: int) -> int | None:
+    accepted = [
+        stamp_ns(a, "arrived_ns")
+        for a in listed(url, "actions")
+        if a["user"] == user
+        and a["type"] in ORDER_ACTIONS
+        and a["accepted"]
+        and stamp_ns(a, "arrived_ns") >= after_ns
+    ]
+    return min(accepted, default=None)
+
+
+def pauses_logged(lines: list[str]) -> tuple[str, ...]:
+    """The budget's pauses makerd logged (``pause_s=1.9``, ``backing off 1.9s``)."""
+    found = []
+    for line in lines:
+        for marker in ("backing off ", "pause_s="):
+            if marker in line:
+                found.append(line.split(marker, 1)[1].split("s", 1)[0].split()[0])
+    return tuple(found)
+
+
+def wait(seconds: float) -> None:
+    threading.Event().wait(seconds)
+
+
+def rate_limit_sample(venue: FaultVenue, user: str, window_s: float, kind: str) -> Sample:
+    before = venue_now_ns(venue.url)
+    venue.fault(rate_limit_for_s=window_s, rate_limit_kind=kind)
+    armed = (before + venue_now_ns(venue.url)) // 2
+    ended = armed + round(window_s * NS_PER_S)
+    wait(window_s + LOOK_AFTER_S)
+    first = first_order_action_after(venue.url, user, ended)
+    refused = sum(
+        1
+        for a in listed(venue.url, "actions")
+        if a["user"] == user and not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
+    )
+    took = None if first is None else (first - ended) / NS_PER_S
+    return Sample(took_s=took, pauses=(), refused=refused)
+
+
+def http_sample(venue: FaultVenue, user: str) -> Sample:
+    armed = venue_now_ns(venue.url)
+    venue.fault(http_error_next=5, reset_next=3)
+    wait(LOOK_AFTER_S)
+    spoiled = [
+        stamp_ns(r, "arrived_ns")
+        for r in listed(venue.url, "requests")
+        if r["status"] in SPOILED and stamp_ns(r, "arrived_ns") >= armed
+    ]
+    if len(spoiled) < 8:  # noqa: PLR2004 (5 errors and 3 resets armed)
+        return Sample(took_s=None, pauses=(), refused=len(spoiled))
+    last = max(spoiled)
+    first = first_order_action_after(venue.url, user, last)
+    took = None if first is None else (first - last) / NS_PER_S
+    return Sample(took_s=took, pauses=(), refused=len(spoiled))
+
+
+def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list[Sample]:
+    with tempfile.TemporaryDirectory(prefix="makerd-recovery-") as tmp:
+        bot = LiveBot(Path(tmp), venue)
+        run = ["run", "--config", str(bot.config), "--api-url", venue.url]
+        run += ["--state-dir", str(bot.state), "--metrics-port", "0"]
+        env = {"MAKERD_PRIVATE_KEY": bot.key, "PYTHONPATH": str(tree)}
+        process = MakerdProcess(run, cwd=bot.cwd, env=env)
+        samples = []
+        try:
+            bot.wait_resting(process, at_least=2, timeout_s=60)
+            for _ in range(args.samples):
+                wait(args.settle)
+                mark = len(process.output)
+                if args.fault == "http":
+                    sample = http_sample(venue, bot.address)
+                else:
+                    sample = rate_limit_sample(venue, bot.address, args.window, args.fault)
+                pauses = pauses_logged(process.output[mark:])
+                samples.append(Sample(took_s=sample.took_s, pauses=pauses, refused=sample.refused))
+                shown = "none" if sample.took_s is None else f"{sample.took_s:.2f} s"
+                print(f"  {tree.name}: {shown}  refused={sample.refused}  pauses={pauses}")
+        finally:
+            process.signal(signal.SIGTERM)
+            process.finish(timeout=60)
+        return samples
+
+
+def summary(name: str, samples: list[Sample]) -> str:
+    times = sorted(s.took_s for s in samples if s.took_s is not None)
+    missing = sum(1 for s in samples if s.took_s is None)
+    if not times:
+        return f"{name}: no recovery seen ({missing} samples)"
+    shown = " ".join(f"{t:.2f}" for t in times)
+    median = statistics.median(times)
+    return (
+        f"{name}: n={len(times)} median {median:.2f} s  min {times[0]:.2f}  max {times[-1]:.2f}"
+        f"  (not within {LOOK_AFTER_S:.0f} s: {missing})\n    sorted: {shown}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fault", choices=("address", "ip", "http"), default="address")
+    parser.add_argument("--window", type=float, default=8.0, help="rate limit seconds")
+    parser.add_argument("--runs", type=int, default=2, help="processes per tree")
+    parser.add_argument("--samples", type=int, default=4, help="faults per process")
+    parser.add_argument("--settle", type=float, default=8.0, help="quoting between faults")
+    parser.add_argument("--tree", type=Path, action="append", help="checkout to run")
+    parser.add_argument("--seed", type=int, default=41)
+    args = parser.parse_args()
+    trees = [t.resolve() for t in args.tree or [Path(__file__).resolve().parent.parent]]
+    running = VenueThread(
+        VenueConfig(port=0, auto_provision=True, seed=args.seed, tick_interval_s=0.1)
+    )
+    running.start()
+    venue = FaultVenue(running.url)
+    results: dict[Path, list[Sample]] = {tree: [] for tree in trees}
+    try:
+        for _ in range(args.runs):
+            for tree in trees:
+                results[tree] += one_process(venue, tree, args)
+    finally:
+        running.stop()
+    what = "HTTP 502 x5, resets x3" if args.fault == "http" else f"{args.window:g} s {args.fault}"
+    print(f"\n{what}: seconds to the first accepted order action after the fault")
+    for tree, samples in results.items():
+        print(summary(str(tree), samples))
+
+
+if __name__ == "__main__":
+    main()
