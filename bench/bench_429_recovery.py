@@ -43,6 +43,8 @@ from tests.processes import MakerdProcess
 
 NS_PER_S = 1_000_000_000
 ORDER_ACTIONS = frozenset({"order", "batchModify", "modify"})
+HTTP_ERRORS = 5
+RESETS = 3
 SPOILED = frozenset({0, 502})
 """A reset (0) or a 502: what ``--fault http`` answers."""
 LOOK_AFTER_S = 14.0
@@ -69,8 +71,9 @@ def venue_now_ns(url: str) -> int:
     return now
 
 
-def listed(url: str, key: str) -> list[dict[str, object]]:
-    items = stamps(url)[key]
+def listed(url: str, key: str, seen: dict[str, object] | None = None) -> list[dict[str, object]]:
+    """One list of the venue's stamps: of ``seen`` (read before), else read now."""
+    items = (seen if seen is not None else stamps(url))[key]
     assert isinstance(items, list)
     return items
 
@@ -107,7 +110,9 @@ def wait(seconds: float) -> None:
     threading.Event().wait(seconds)
 
 
-def rate_limit_sample(venue: FaultVenue, user: str, window_s: float, kind: str) -> Sample:
+def rate_limit_sample(
+    venue: FaultVenue, user: str, window_s: float, kind: str, *, show: bool
+) -> Sample:
     before = venue_now_ns(venue.url)
     venue.fault(rate_limit_for_s=window_s, rate_limit_kind=kind)
     armed = (before + venue_now_ns(venue.url)) // 2
@@ -120,19 +125,41 @@ def rate_limit_sample(venue: FaultVenue, user: str, window_s: float, kind: str) 
         if a["user"] == user and not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
     )
     took = None if first is None else (first - ended) / NS_PER_S
+    if show:
+        timeline(venue.url, user, armed, ended, first)
     return Sample(took_s=took, pauses=(), refused=refused)
+
+
+def timeline(url: str, user: str, armed: int, origin: int, last: int | None) -> None:
+    """Every request from the arming to the first accepted order action, in seconds from
+    ``origin`` (the window's end): a signed action with its verdict, a query with its
+    HTTP status."""
+    until = last if last is not None else origin + round(LOOK_AFTER_S * NS_PER_S)
+    seen = stamps(url)
+    events: list[tuple[int, str]] = []
+    for item in listed(url, "actions", seen):
+        at = stamp_ns(item, "arrived_ns")
+        if item["user"] == user and armed <= at <= until:
+            verdict = "accepted" if item["accepted"] else "refused"
+            events.append((at, f"action {item['type']} {verdict}"))
+    for item in listed(url, "requests", seen):
+        at = stamp_ns(item, "arrived_ns")
+        if item["path"] == "info" and armed <= at <= until:
+            events.append((at, f"info {item['type']} {item['status']}"))
+    for at, what in sorted(events):
+        print(f"      {(at - origin) / NS_PER_S:+7.2f} {what}")
 
 
 def http_sample(venue: FaultVenue, user: str) -> Sample:
     armed = venue_now_ns(venue.url)
-    venue.fault(http_error_next=5, reset_next=3)
+    venue.fault(http_error_next=HTTP_ERRORS, reset_next=RESETS)
     wait(LOOK_AFTER_S)
     spoiled = [
         stamp_ns(r, "arrived_ns")
         for r in listed(venue.url, "requests")
         if r["status"] in SPOILED and stamp_ns(r, "arrived_ns") >= armed
     ]
-    if len(spoiled) < 8:  # noqa: PLR2004 (5 errors and 3 resets armed)
+    if len(spoiled) < HTTP_ERRORS + RESETS:
         return Sample(took_s=None, pauses=(), refused=len(spoiled))
     last = max(spoiled)
     first = first_order_action_after(venue.url, user, last)
@@ -156,7 +183,9 @@ def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list
                 if args.fault == "http":
                     sample = http_sample(venue, bot.address)
                 else:
-                    sample = rate_limit_sample(venue, bot.address, args.window, args.fault)
+                    sample = rate_limit_sample(
+                        venue, bot.address, args.window, args.fault, show=args.timeline
+                    )
                 pauses = pauses_logged(process.output[mark:])
                 samples.append(Sample(took_s=sample.took_s, pauses=pauses, refused=sample.refused))
                 shown = "none" if sample.took_s is None else f"{sample.took_s:.2f} s"
@@ -189,6 +218,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=8.0, help="quoting between faults")
     parser.add_argument("--tree", type=Path, action="append", help="checkout to run")
     parser.add_argument("--seed", type=int, default=41)
+    parser.add_argument("--timeline", action="store_true", help="print each sample's requests")
     args = parser.parse_args()
     trees = [t.resolve() for t in args.tree or [Path(__file__).resolve().parent.parent]]
     running = VenueThread(
