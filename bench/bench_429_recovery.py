@@ -1,12 +1,15 @@
 """How soon quoting resumes after a rate limit ends, measured at the local venue.
 
 makerd runs live (a real process) against the local venue with the fault suite's config
-(3 levels, a 10 s dead-man switch). Once its quotes rest, each sample arms one fault and
-reads the venue's own stamps (``GET /_debug/stamps``, its monotonic clock):
+(3 levels, a dead-man switch of ``--dead-man`` s: 10 by default, 0 off). Once its quotes
+rest, each sample arms one fault and reads the venue's own stamps (``GET /_debug/stamps``,
+its monotonic clock):
 
 ``--fault address``: every signed action is refused with the address rate-limit text for
 ``--window`` seconds (``ip``: every request answers HTTP 429). The figure is the time from
 the window's end to the first accepted order action (an order or a modify) of the account.
+Beside it: the account's actions refused in the window (each one spent into the limit) and
+accepted in the 2 s after it (no burst when it ends).
 
 ``--fault http``: the next 5 requests answer HTTP 502 and the next 3 are reset. The figure
 is the time from the last request so spoiled to the first accepted order action after it.
@@ -47,6 +50,7 @@ HTTP_ERRORS = 5
 RESETS = 3
 SPOILED = frozenset({0, 502})
 """A reset (0) or a 502: what ``--fault http`` answers."""
+BURST_S = 2.0
 LOOK_AFTER_S = 14.0
 """How long after a fault ends the stamps are read: quoting resumed well within it."""
 
@@ -57,6 +61,9 @@ class Sample:
     """None: no order action accepted within LOOK_AFTER_S."""
     pauses: tuple[str, ...]
     refused: int
+    """Actions of the account refused while the limit lasted (every one spent into it)."""
+    burst: int = 0
+    """Actions of the account accepted in the BURST_S after the limit ended."""
 
 
 def stamps(url: str) -> dict[str, object]:
@@ -124,10 +131,17 @@ def rate_limit_sample(
         for a in listed(venue.url, "actions")
         if a["user"] == user and not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
     )
+    burst = sum(
+        1
+        for a in listed(venue.url, "actions")
+        if a["user"] == user
+        and a["accepted"]
+        and ended <= stamp_ns(a, "arrived_ns") < ended + round(BURST_S * NS_PER_S)
+    )
     took = None if first is None else (first - ended) / NS_PER_S
     if show:
         timeline(venue.url, user, armed, ended, first)
-    return Sample(took_s=took, pauses=(), refused=refused)
+    return Sample(took_s=took, pauses=(), refused=refused, burst=burst)
 
 
 def timeline(url: str, user: str, armed: int, origin: int, last: int | None) -> None:
@@ -169,7 +183,7 @@ def http_sample(venue: FaultVenue, user: str) -> Sample:
 
 def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list[Sample]:
     with tempfile.TemporaryDirectory(prefix="makerd-recovery-") as tmp:
-        bot = LiveBot(Path(tmp), venue)
+        bot = LiveBot(Path(tmp), venue, watchdog={"dead_man_switch_s": args.dead_man})
         run = ["run", "--config", str(bot.config), "--api-url", venue.url]
         run += ["--state-dir", str(bot.state), "--metrics-port", "0"]
         env = {"MAKERD_PRIVATE_KEY": bot.key, "PYTHONPATH": str(tree)}
@@ -187,9 +201,17 @@ def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list
                         venue, bot.address, args.window, args.fault, show=args.timeline
                     )
                 pauses = pauses_logged(process.output[mark:])
-                samples.append(Sample(took_s=sample.took_s, pauses=pauses, refused=sample.refused))
+                samples.append(
+                    Sample(
+                        took_s=sample.took_s,
+                        pauses=pauses,
+                        refused=sample.refused,
+                        burst=sample.burst,
+                    )
+                )
                 shown = "none" if sample.took_s is None else f"{sample.took_s:.2f} s"
-                print(f"  {tree.name}: {shown}  refused={sample.refused}  pauses={pauses}")
+                counts = f"refused={sample.refused} burst={sample.burst}"
+                print(f"  {tree.name}: {shown}  {counts}  pauses={pauses}", flush=True)
         finally:
             process.signal(signal.SIGTERM)
             process.finish(timeout=60)
@@ -206,6 +228,8 @@ def summary(name: str, samples: list[Sample]) -> str:
     return (
         f"{name}: n={len(times)} median {median:.2f} s  min {times[0]:.2f}  max {times[-1]:.2f}"
         f"  (not within {LOOK_AFTER_S:.0f} s: {missing})\n    sorted: {shown}"
+        f"\n    refused in the window: median {statistics.median(s.refused for s in samples)}"
+        f"  accepted in the {BURST_S:.0f} s after it: max {max(s.burst for s in samples)}"
     )
 
 
@@ -218,6 +242,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=8.0, help="quoting between faults")
     parser.add_argument("--tree", type=Path, action="append", help="checkout to run")
     parser.add_argument("--seed", type=int, default=41)
+    parser.add_argument("--dead-man", type=float, default=10.0, help="dead_man_switch_s; 0 off")
     parser.add_argument("--timeline", action="store_true", help="print each sample's requests")
     args = parser.parse_args()
     trees = [t.resolve() for t in args.tree or [Path(__file__).resolve().parent.parent]]
