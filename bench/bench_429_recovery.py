@@ -27,17 +27,17 @@ A benchmark: it prints, it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import statistics
 import sys
 import tempfile
 import threading
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_429_senders import backoffs, stamps, venue_now_ns
 
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
@@ -66,18 +66,6 @@ class Sample:
     """Actions of the account accepted in the BURST_S after the limit ended."""
 
 
-def stamps(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url + "/_debug/stamps", timeout=10) as response:
-        decoded: dict[str, object] = json.loads(response.read())
-    return decoded
-
-
-def venue_now_ns(url: str) -> int:
-    now = stamps(url)["now_ns"]
-    assert isinstance(now, int)
-    return now
-
-
 def listed(url: str, key: str, seen: dict[str, object] | None = None) -> list[dict[str, object]]:
     """One list of the venue's stamps: of ``seen`` (read before), else read now."""
     items = (seen if seen is not None else stamps(url))[key]
@@ -101,16 +89,6 @@ def first_order_action_after(url: str, user: str, after_ns: int) -> int | None:
         and stamp_ns(a, "arrived_ns") >= after_ns
     ]
     return min(accepted, default=None)
-
-
-def pauses_logged(lines: list[str]) -> tuple[str, ...]:
-    """The budget's pauses makerd logged (``pause_s=1.9``, ``backing off 1.9s``)."""
-    found = []
-    for line in lines:
-        for marker in ("backing off ", "pause_s="):
-            if marker in line:
-                found.append(line.split(marker, 1)[1].split("s", 1)[0].split()[0])
-    return tuple(found)
 
 
 def wait(seconds: float) -> None:
@@ -200,7 +178,7 @@ def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list
                     sample = rate_limit_sample(
                         venue, bot.address, args.window, args.fault, show=args.timeline
                     )
-                pauses = pauses_logged(process.output[mark:])
+                pauses = tuple(backoffs("".join(process.output[mark:])))
                 samples.append(
                     Sample(
                         took_s=sample.took_s,
