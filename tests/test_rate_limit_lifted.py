@@ -67,6 +67,7 @@ def test_a_placement_after_the_exchange_accepted_a_re_arm_sent_during_the_backof
     assert isinstance(first, OrderRejected)
     assert first.reason is RejectReason.RATE_LIMITED
     assert isinstance(armed, DeadManSwitchArmed)
+    assert harness.lifts == [True], "the re-arm's acceptance is told to the order manager"
     accepted = [e for e in after if isinstance(e, OrderAccepted)]
     assert [e.cloid for e in accepted] == [placed.cloid], after
 
