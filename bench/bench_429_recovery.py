@@ -9,7 +9,7 @@ its monotonic clock):
 ``--window`` seconds (``ip``: every request answers HTTP 429). The figure is the time from
 the window's end to the first accepted order action (an order or a modify) of the account.
 Beside it: the account's actions refused in the window (each one spent into the limit) and
-accepted in the 2 s after it (no burst when it ends).
+accepted in the 2 s after it (no burst when it ends) against the 2 s before it began.
 
 ``--fault http``: the next 5 requests answer HTTP 502 and the next 3 are reset. The figure
 is the time from the last request so spoiled to the first accepted order action after it.
@@ -64,6 +64,8 @@ class Sample:
     """Actions of the account refused while the limit lasted (every one spent into it)."""
     burst: int = 0
     """Actions of the account accepted in the BURST_S after the limit ended."""
+    usual: int = 0
+    """The same in the BURST_S before the limit began: the pace of quoting."""
 
 
 def listed(url: str, key: str, seen: dict[str, object] | None = None) -> list[dict[str, object]]:
@@ -104,22 +106,23 @@ def rate_limit_sample(
     ended = armed + round(window_s * NS_PER_S)
     wait(window_s + LOOK_AFTER_S)
     first = first_order_action_after(venue.url, user, ended)
+    actions = [a for a in listed(venue.url, "actions") if a["user"] == user]
     refused = sum(
-        1
-        for a in listed(venue.url, "actions")
-        if a["user"] == user and not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
+        1 for a in actions if not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
     )
-    burst = sum(
-        1
-        for a in listed(venue.url, "actions")
-        if a["user"] == user
-        and a["accepted"]
-        and ended <= stamp_ns(a, "arrived_ns") < ended + round(BURST_S * NS_PER_S)
-    )
+    span = round(BURST_S * NS_PER_S)
+    burst = accepted_between(actions, ended, ended + span)
+    usual = accepted_between(actions, armed - span, armed)
     took = None if first is None else (first - ended) / NS_PER_S
     if show:
         timeline(venue.url, user, armed, ended, first)
-    return Sample(took_s=took, pauses=(), refused=refused, burst=burst)
+    return Sample(took_s=took, pauses=(), refused=refused, burst=burst, usual=usual)
+
+
+def accepted_between(actions: list[dict[str, object]], start_ns: int, end_ns: int) -> int:
+    return sum(
+        1 for a in actions if a["accepted"] and start_ns <= stamp_ns(a, "arrived_ns") < end_ns
+    )
 
 
 def timeline(url: str, user: str, armed: int, origin: int, last: int | None) -> None:
@@ -185,10 +188,11 @@ def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list
                         pauses=pauses,
                         refused=sample.refused,
                         burst=sample.burst,
+                        usual=sample.usual,
                     )
                 )
                 shown = "none" if sample.took_s is None else f"{sample.took_s:.2f} s"
-                counts = f"refused={sample.refused} burst={sample.burst}"
+                counts = f"refused={sample.refused} burst={sample.burst} (before: {sample.usual})"
                 print(f"  {tree.name}: {shown}  {counts}  pauses={pauses}", flush=True)
         finally:
             process.signal(signal.SIGTERM)
@@ -208,6 +212,7 @@ def summary(name: str, samples: list[Sample]) -> str:
         f"  (not within {LOOK_AFTER_S:.0f} s: {missing})\n    sorted: {shown}"
         f"\n    refused in the window: median {statistics.median(s.refused for s in samples)}"
         f"  accepted in the {BURST_S:.0f} s after it: max {max(s.burst for s in samples)}"
+        f" (in the {BURST_S:.0f} s before it: max {max(s.usual for s in samples)})"
     )
 
 
