@@ -48,6 +48,7 @@ NS_PER_S = 1_000_000_000
 ORDER_ACTIONS = frozenset({"order", "batchModify", "modify"})
 HTTP_ERRORS = 5
 RESETS = 3
+HTTP_OK = 200
 SPOILED = frozenset({0, 502})
 """A reset (0) or a 502: what ``--fault http`` answers."""
 BURST_S = 2.0
@@ -127,8 +128,9 @@ def accepted_between(actions: list[dict[str, object]], start_ns: int, end_ns: in
 
 def timeline(url: str, user: str, armed: int, origin: int, last: int | None) -> None:
     """Every request from the arming to the first accepted order action, in seconds from
-    ``origin`` (the window's end): a signed action with its verdict, a query with its
-    HTTP status."""
+    ``origin`` (the window's end, or the last spoiled request): a signed action with its
+    verdict, a query with its HTTP status, an action that never reached the account with
+    its status (0: reset)."""
     until = last if last is not None else origin + round(LOOK_AFTER_S * NS_PER_S)
     seen = stamps(url)
     events: list[tuple[int, str]] = []
@@ -139,13 +141,14 @@ def timeline(url: str, user: str, armed: int, origin: int, last: int | None) -> 
             events.append((at, f"action {item['type']} {verdict}"))
     for item in listed(url, "requests", seen):
         at = stamp_ns(item, "arrived_ns")
-        if item["path"] == "info" and armed <= at <= until:
-            events.append((at, f"info {item['type']} {item['status']}"))
+        shown = item["path"] == "info" or item["status"] != HTTP_OK
+        if shown and armed <= at <= until:
+            events.append((at, f"{item['path']} {item['type']} {item['status']}"))
     for at, what in sorted(events):
         print(f"      {(at - origin) / NS_PER_S:+7.2f} {what}")
 
 
-def http_sample(venue: FaultVenue, user: str) -> Sample:
+def http_sample(venue: FaultVenue, user: str, *, show: bool) -> Sample:
     armed = venue_now_ns(venue.url)
     venue.fault(http_error_next=HTTP_ERRORS, reset_next=RESETS)
     wait(LOOK_AFTER_S)
@@ -159,6 +162,8 @@ def http_sample(venue: FaultVenue, user: str) -> Sample:
     last = max(spoiled)
     first = first_order_action_after(venue.url, user, last)
     took = None if first is None else (first - last) / NS_PER_S
+    if show:
+        timeline(venue.url, user, armed, last, first)
     return Sample(took_s=took, pauses=(), refused=len(spoiled))
 
 
@@ -176,7 +181,7 @@ def one_process(venue: FaultVenue, tree: Path, args: argparse.Namespace) -> list
                 wait(args.settle)
                 mark = len(process.output)
                 if args.fault == "http":
-                    sample = http_sample(venue, bot.address)
+                    sample = http_sample(venue, bot.address, show=args.timeline)
                 else:
                     sample = rate_limit_sample(
                         venue, bot.address, args.window, args.fault, show=args.timeline
