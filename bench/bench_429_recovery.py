@@ -49,6 +49,7 @@ ORDER_ACTIONS = frozenset({"order", "batchModify", "modify"})
 HTTP_ERRORS = 5
 RESETS = 3
 HTTP_OK = 200
+HTTP_TOO_MANY = 429
 SPOILED = frozenset({0, 502})
 """A reset (0) or a 502: what ``--fault http`` answers."""
 BURST_S = 2.0
@@ -62,7 +63,8 @@ class Sample:
     """None: no order action accepted within LOOK_AFTER_S."""
     pauses: tuple[str, ...]
     refused: int
-    """Actions of the account refused while the limit lasted (every one spent into it)."""
+    """Requests refused while the limit lasted (every one spent into it): the account's
+    refused actions, and every HTTP 429 (one makerd talks to the venue)."""
     burst: int = 0
     """Actions of the account accepted in the BURST_S after the limit ended."""
     usual: int = 0
@@ -110,6 +112,10 @@ def rate_limit_sample(
     actions = [a for a in listed(venue.url, "actions") if a["user"] == user]
     refused = sum(
         1 for a in actions if not a["accepted"] and armed <= stamp_ns(a, "arrived_ns") < ended
+    ) + sum(  # an IP limit's 429s never reach the account
+        1
+        for r in listed(venue.url, "requests")
+        if r["status"] == HTTP_TOO_MANY and armed <= stamp_ns(r, "arrived_ns") < ended
     )
     span = round(BURST_S * NS_PER_S)
     burst = accepted_between(actions, ended, ended + span)
