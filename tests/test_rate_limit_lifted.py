@@ -15,8 +15,11 @@ import pytest
 
 from makerd.protocol.orders import (
     ArmDeadManSwitch,
+    CancelOrders,
+    CancelReason,
     DeadManSwitchArmed,
     OrderAccepted,
+    OrderCancelled,
     OrderRejected,
     PlaceOrders,
     RejectReason,
@@ -24,7 +27,7 @@ from makerd.protocol.orders import (
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
-from tests.test_hl_gateway import Harness, fault, resting_bid
+from tests.test_hl_gateway import T0, Harness, fault, resting_bid
 
 S = 1_000_000_000
 LISTING = 20
@@ -70,6 +73,27 @@ def test_a_placement_after_the_exchange_accepted_a_re_arm_sent_during_the_backof
     assert harness.lifts == [True], "the re-arm's acceptance is told to the order manager"
     accepted = [e for e in after if isinstance(e, OrderAccepted)]
     assert [e.cloid for e in accepted] == [placed.cloid], after
+
+
+def test_a_cancel_accepted_during_the_backoff_lifts_nothing(venue_url: str) -> None:
+    # Cancels have an address allowance of their own: one taken says nothing of orders.
+    clock = HandClock()
+    harness = Harness(venue_url, budget=RateBudget(weight_per_minute=600, clock=clock))
+    resting, refused, held = (resting_bid(venue_url, n) for n in (73, 74, 75))
+    harness.run(PlaceOrders(orders=(resting,), ts_local=time.time_ns()))
+    fault(venue_url, {"rate_limit_next": 1})
+
+    harness.run(PlaceOrders(orders=(refused,), ts_local=time.time_ns()))
+    clock.now = 0.1
+    harness.run(CancelOrders(cloids=(resting.cloid,), reason=CancelReason.REQUOTE, ts_local=T0))
+    clock.now = 0.2
+    events = harness.run(PlaceOrders(orders=(held,), ts_local=time.time_ns()))
+
+    assert any(isinstance(e, OrderCancelled) for e in events)
+    assert harness.lifts == []
+    last = events[-1]
+    assert isinstance(last, OrderRejected)
+    assert (last.cloid, last.reason) == (held.cloid, RejectReason.RATE_LIMITED)
 
 
 def test_an_accepted_action_sent_once_the_backoff_began_ends_it_at_once() -> None:
