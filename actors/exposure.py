@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from makerd.protocol.orders import ModifyRejected, OrderRejected, OrderRequest, RejectReason
+from makerd.protocol.rate_limits import RateLimitLifted
 
 NS_PER_S: Final = 1_000_000_000
 TRANSIENT_MARGIN: Final = 2
@@ -47,7 +48,8 @@ class RateLimitPause:
     budget's own kept quoting away long after the limit had lifted. A refusal that names no
     wait doubles the pause (1 s up to 16 s) until an order is accepted. When it ends, the
     next quote target is diffed against what really rests: deferred placements are
-    re-derived, never replayed.
+    re-derived, never replayed. The pause ends early when the exchange accepts an action
+    sent after the limit began (:class:`RateLimitLifted`).
     """
 
     _FIRST_NS: Final = NS_PER_S
@@ -80,3 +82,10 @@ class RateLimitPause:
 
     def accepted(self) -> None:
         self._next_ns = self._FIRST_NS
+
+    def on_lifted(self, _: RateLimitLifted) -> list[object]:
+        """The exchange took an action sent during the pause: the limit, and the pause, are
+        over. Waited out, the rest of the budget's backoff (up to 8 s) held quotes back."""
+        self._until_ns = 0
+        self.accepted()
+        return []

@@ -15,7 +15,7 @@ Three invariants are enforced here and nowhere else:
   against the ladder's size (plus a small margin for cancels in flight), whatever is
   pending, slow or in doubt.
 - *Nothing deferred is replayed*: a rate-limit refusal pauses new risk; when the pause
-  ends the next target is diffed against what really rests.
+  ends (or the limit is lifted) the next target is diffed against what really rests.
 
 An operator's commands (``makerd ctl``) arrive here too: pause, resume, flatten and
 cancel-all change what the next target may place (:mod:`actors.operator_hold`), and each
@@ -75,6 +75,7 @@ from makerd.protocol.orders import (
     RequestAccountSnapshot,
     RequestBudgetReported,
 )
+from makerd.protocol.rate_limits import RateLimitLifted
 from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
 from makerd.quoting.bracket import BracketSettings
@@ -166,6 +167,7 @@ class OrderManagerLogic:
                 self.truth, self.orders, m, cancel_orphans=not self._stopped
             ),
             RequestBudgetReported: self._on_request_budget,
+            RateLimitLifted: self.rate_pause.on_lifted,
             ParametersChanged: self._on_parameters,
             PositionChanged: self._on_position,
             RiskStateChanged: self._on_risk_state,

@@ -70,6 +70,7 @@ from makerd.protocol.orders import (
     RequestBudgetReported,
     RequestMargin,
 )
+from makerd.protocol.rate_limits import RateLimitLifted
 from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
 
 BOOK_FEED = "book_feed"
@@ -149,6 +150,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     PositionMismatch: (OBSERVER,),
     DeadManSwitchArmed: (ORDER_MANAGER, OBSERVER),
     DeadManSwitchLost: (ORDER_MANAGER, OBSERVER),
+    RateLimitLifted: (ORDER_MANAGER,),
     FillBooked: (RISK_GUARDIAN, QUOTER, OBSERVER),
     PositionChanged: (QUOTER, ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     RiskStateChanged: (QUOTER, ORDER_MANAGER, OBSERVER),

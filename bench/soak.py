@@ -36,8 +36,11 @@ from tests.processes import MakerdProcess
 
 RECOVERY_LIMIT_S = 60.0
 QUOTING_AGAIN = 2
-"""Recovered: the venue accepted an action of this account after the fault ended (makerd
-talks to it again) and holds at least this many of its orders (quotes rest again)."""
+"""Recovered: the venue accepted an order or a modify of this account after the fault
+ended (makerd quotes again) and holds at least this many of its orders (quotes rest)."""
+NEW_RISK = ("order", "modify", "batchModify")
+"""Any accepted action once counted: a dead-man re-arm accepted a second after a rate
+limit ended, over a ladder left resting, read as recovered while quoting still waited."""
 
 
 @dataclass
@@ -83,9 +86,7 @@ class Soak:
     def recover(self, name: str, fault_ends_ms: int) -> None:
         def quoting() -> bool:
             record = self.bot.record()
-            talking = any(
-                a["accepted"] for a in record.actions if int(str(a["time_ms"])) > fault_ends_ms
-            )
+            talking = any(a["accepted"] for a in record.actions_after(fault_ends_ms, *NEW_RISK))
             return talking and record.open_orders >= QUOTING_AGAIN
 
         started = time.monotonic()

@@ -61,6 +61,7 @@ from makerd.protocol.orders import (
     TriggerKind,
     VenueCommand,
 )
+from makerd.protocol.rate_limits import RateLimitLifted
 from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,
@@ -115,6 +116,7 @@ __all__ = [
     "QuoteLevel",
     "QuoteLevelsRefused",
     "QuoteTarget",
+    "RateLimitLifted",
     "RejectReason",
     "RequestAccountSnapshot",
     "RequestBudgetReported",

@@ -80,6 +80,8 @@ class Harness:
     rest_url: str | None = None
     emitted: list[object] = field(default_factory=list)
     settled: list[bool] = field(default_factory=list)
+    lifts: list[bool] = field(default_factory=list)
+    """One for each accepted action that ended the budget's rate-limit backoff."""
     gate: TradingGate = field(default_factory=TradingGate)
     budget: RateBudget = field(default_factory=lambda: RateBudget(weight_per_minute=600))
     # The exchange checks a dead-man time against its own clock, so those tests run on ours.
@@ -123,6 +125,7 @@ class Harness:
             vault_address=None,
             settle=lambda: self.settled.append(True),
             now_ns=time.time_ns,  # nonces must be near the venue's clock
+            lifted=lambda: self.lifts.append(True),
         )
         gateway = OrderGateway(
             sender=sender,

@@ -32,6 +32,7 @@ from makerd.protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rate_limits import RateLimitLifted
 from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, of_type, target
 
@@ -247,6 +248,20 @@ def test_after_refusals_that_state_the_budgets_wait_new_risk_resumes_when_the_bu
         pending = placed(om.handle(target([(price, "0.001")], [], ts=T0 + at + wait + MS)))
         assert held == [], f"nothing before the budget's {wait / S:.1f}s had passed"
         assert len(pending) == 1, f"quoting again once the budget's {wait / S:.1f}s had passed"
+
+
+def test_new_risk_resumes_when_the_limit_is_lifted_before_the_budgets_stated_wait() -> None:
+    om = manager()
+    om.handle(report())
+    for cloid in placed(om.handle(LADDER)):
+        om.handle(rate_limited(cloid, at=T0, retry_after_ns=7 * S))
+
+    held = placed(om.handle(target([("59990", "0.002")], [], ts=T0 + S)))
+    om.handle(RateLimitLifted(ts_local=T0 + 2 * S))
+    back = placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 2 * S + MS)))
+
+    assert held == []
+    assert len(back) == 1, "the exchange took an action since: 5 s of the wait were left"
 
 
 def test_a_lost_dead_man_switch_pulls_quotes_until_it_is_armed_again() -> None:

@@ -89,8 +89,11 @@ class RateBudget:
         self._clock = clock
         self._tokens = self._capacity
         self._updated = clock()
+        self._backoff_began = 0.0
         self._backoff_until = 0.0
         self._backoff_s = _BACKOFF_START_S
+        self._sleepers: set[asyncio.Future[None]] = set()
+        """Callers waiting out a backoff: woken when it is cut short."""
         self.weight_spent = 0
         self.actions_sent = 0
         self.rate_limited_total = 0
@@ -164,7 +167,7 @@ class RateBudget:
                 if queue[0] is not turn:
                     await turn.at_front.wait()
                 elif (wait_s := self.seconds_until(weight, priority=priority)) > 0:
-                    await asyncio.sleep(wait_s)
+                    await self._sleep(wait_s)
                 else:
                     return
         finally:
@@ -172,6 +175,16 @@ class RateBudget:
             queue.remove(turn)
             if was_front and queue:
                 queue[0].at_front.set()
+
+    async def _sleep(self, wait_s: float) -> None:
+        """Sleep ``wait_s``, or less if the backoff is cut short meanwhile."""
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.add(woken)
+        try:
+            await asyncio.wait((woken,), timeout=wait_s)
+        finally:
+            self._sleepers.discard(woken)
+            woken.cancel()
 
     def record_action(self, items: int) -> None:
         """An action of ``items`` orders/cancels went out (address budget counts items)."""
@@ -203,12 +216,30 @@ class RateBudget:
         if (now if sent_at is None else sent_at) < self._backoff_until:
             return max(_NOTHING_NEW_PAUSE_S, self._backoff_until - now)
         pause = self._backoff_s * (0.5 + random.random() / 2)
+        self._backoff_began = now
         self._backoff_until = now + pause
         self._backoff_s = min(self._backoff_s * 2, _BACKOFF_MAX_S)
         return pause
 
-    def record_success(self) -> None:
+    def record_success(self, *, sent_at: float | None = None) -> bool:
+        """The exchange accepted a request: the next episode's pause starts small again.
+
+        One sent at ``sent_at``, once the backoff running now had begun (a dead-man re-arm,
+        which never waits for it), shows the limit is over: the backoff ends now, its
+        waiting callers are woken, and True says so. Waiting it out kept new risk away
+        for up to the whole pause (4-8 s after 3.5-7 s of refusals) with the exchange
+        accepting again. ``None``: a request whose acceptance ends no backoff (a cancel,
+        which has an address allowance of its own); it still restarts the doubling.
+        """
         self._backoff_s = _BACKOFF_START_S
+        now = self._clock()
+        if sent_at is None or sent_at < self._backoff_began or now >= self._backoff_until:
+            return False
+        self._backoff_until = now
+        for woken in self._sleepers:
+            if not woken.done():
+                woken.set_result(None)
+        return True
 
     def _refill(self) -> None:
         now = self._clock()

@@ -3,7 +3,9 @@
 Nonces are unix milliseconds, strictly increasing (the exchange rejects a reused one).
 An answer that never came returns ``None`` after asking for settlement; a rate-limit
 refusal (HTTP 429 or the address-budget text) starts the budget's backoff and comes
-back as a typed whole-action error like any other refusal.
+back as a typed whole-action error like any other refusal. An action accepted that was
+sent during the backoff ends it (the limit is over): ``lifted`` hears it, so new risk
+goes out again at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Final
 
 from makerd.protocol.orders import RejectReason
 from makerd.venues.hyperliquid.answer_check import foreign_answer
@@ -27,6 +30,9 @@ from makerd.venues.hyperliquid.signing import L1Signer
 
 log = logging.getLogger("makerd.venue.requests")
 _NS_PER_MS = 1_000_000
+_OWN_ALLOWANCE: Final = frozenset({"cancel", "cancelByCloid"})
+"""Actions the exchange allows more of than orders under an address limit (cancels: twice
+the cap): one accepted says nothing of whether an order would be."""
 
 
 class NonceSource:
@@ -54,14 +60,17 @@ class SignedSender:
         settle: Callable[[], None],
         now_ns: Callable[[], int],
         probe: SendProbe | None = None,
+        lifted: Callable[[], None] | None = None,
     ) -> None:
-        """``probe`` (a benchmark's) hears when each order command's action is signed."""
+        """``probe`` (a benchmark's) hears when each order command's action is signed;
+        ``lifted`` when an accepted action ends the rate-limit backoff."""
         self._rest = rest
         self._probe = probe
         self._signer = signer
         self._is_mainnet = is_mainnet
         self._vault = vault_address.lower() if vault_address else None
         self._settle = settle
+        self._lifted = lifted
         self._nonces = NonceSource(now_ns)
         self.lost_answers = 0
 
@@ -140,7 +149,11 @@ class SignedSender:
             )
             return replace(response, error=replace(response.error, retry_after_s=pause))
         if response.error is None:
-            self._rest.budget.record_success()
+            evidence = None if kind in _OWN_ALLOWANCE else sent_at
+            if self._rest.budget.record_success(sent_at=evidence):
+                log.info("event=rate_limit_lifted action=%s", kind)
+                if self._lifted is not None:
+                    self._lifted()
         return response
 
     def _lost(self, detail: str) -> None:

@@ -33,6 +33,7 @@ from makerd.protocol.orders import (
     RequestBudgetReported,
     VenueCommand,
 )
+from makerd.protocol.rate_limits import RateLimitLifted
 from makerd.venues.base import EventSink, OrderGate, VenueEvent
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
@@ -138,6 +139,7 @@ class HyperliquidVenue:
             settle=self._settle,
             now_ns=now_ns,
             probe=probe,
+            lifted=lambda: self._emit(RateLimitLifted(ts_local=now_ns())),
         )
         self.gateway = OrderGateway(
             sender=self._sender,
