@@ -1,0 +1,122 @@
+"""A frozen process: SIGSTOP past every deadline while the exchange goes on, then SIGCONT.
+
+A VM paused for live migration, a laptop asleep, a stopped process: while makerd is
+frozen the venue's dead-man switch fires, takers fill its orders, the market moves and
+the kernel buffers the frames it cannot read. Each test runs makerd live as a real process
+against the local venue, freezes it with real signals, and judges what it did after the
+resume by the venue's own records: every order it sent (post-only refusals included),
+beside the book the venue held when that order arrived.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from makerd.daemon.exit_codes import EXIT_OK
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.liquidity import LiquidityConfig
+from makerd.venues.hl_local.server import VenueConfig
+from tests.faults.kit import FaultVenue, LiveBot, assert_invariants, now_ms, poll
+from tests.processes import MakerdProcess
+
+DEAD_MAN_S = 6.0
+STALE_AFTER_S = 3.0
+FROZEN_S = 9.0
+"""Past the dead-man switch, the stale-feed limit and the watchdog's deadline (3 s)."""
+JUMP_PCT = -1.0
+"""The move while frozen: 100 bps, far past the ladder's 5 bps depth."""
+NEAR_TOUCH_BPS = Decimal(30)
+"""An order priced from the book before the move lands about 100 bps from the touch."""
+NEW_RISK = ("order", "modify", "batchModify")
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[FaultVenue]:
+    """A market that moves only when a test moves it, so each price has one right book."""
+    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
+    running = VenueThread(
+        VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.1, liquidity=still)
+    )
+    running.start()
+    yield FaultVenue(running.url)
+    running.stop()
+
+
+def frozen_bot(tmp_path: Path, venue: FaultVenue) -> LiveBot:
+    return LiveBot(
+        tmp_path,
+        venue,
+        feed={"stale_after_s": STALE_AFTER_S},
+        watchdog={"dead_man_switch_s": DEAD_MAN_S},
+    )
+
+
+def freeze(process: MakerdProcess, venue: FaultVenue, bot: LiveBot, *, side: str) -> int:
+    """SIGSTOP; the market jumps (a taker fills the crossed side) and a taker sweeps
+    ``side`` while makerd cannot see it; SIGCONT. The venue's time of the resume."""
+    pause = threading.Event()  # never set: the freeze is the scenario, not a wait for it
+    process.signal(signal.SIGSTOP)
+    pause.wait(1.0)
+    venue.fault(jump_pct=JUMP_PCT)
+    venue.fault(sweep={"user": bot.address, "side": side})
+    pause.wait(FROZEN_S - 1.0)
+    resumed_ms = now_ms()
+    process.signal(signal.SIGCONT)
+    return resumed_ms
+
+
+def quoting_with_the_dead_man_armed(bot: LiveBot) -> MakerdProcess:
+    process = bot.quoting()
+    process.wait_for(r"event=dead_man_switch_armed")
+    return process
+
+
+def quoting_again(bot: LiveBot, process: MakerdProcess, since_ms: int) -> None:
+    def resting() -> bool:
+        record = bot.record()
+        placed = [a for a in record.actions_after(since_ms, *NEW_RISK) if a["accepted"]]
+        return bool(placed) and record.open_orders >= 2
+
+    poll(resting, timeout_s=30, what="quotes resting again after the resume", process=process)
+
+
+def stale_prices(bot: LiveBot, since_ms: int) -> list[str]:
+    """Every order sent since ``since_ms`` that crossed the venue's book when it arrived, or
+    sat farther than :data:`NEAR_TOUCH_BPS` from its own side's touch."""
+    found = []
+    for action in bot.record().actions_after(since_ms, *NEW_RISK):
+        for order in action["priced"]:  # type: ignore[attr-defined]
+            px, bid, ask = Decimal(order["px"]), order["best_bid"], order["best_ask"]
+            touch = Decimal(bid if order["is_buy"] else ask)
+            crossed = px >= Decimal(ask) if order["is_buy"] else px <= Decimal(bid)
+            away_bps = abs(px - touch) / touch * 10_000
+            if crossed or away_bps > NEAR_TOUCH_BPS:
+                side = "bid" if order["is_buy"] else "ask"
+                found.append(f"{side} {px} with the book at {bid}/{ask}, t={action['time_ms']}")
+    return found
+
+
+def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = frozen_bot(tmp_path, venue)
+    process = quoting_with_the_dead_man_armed(bot)
+
+    for side in ("buy", "sell"):  # two freezes: each spent five of the five restarts an hour
+        resumed_ms = freeze(process, venue, bot, side=side)
+        quoting_again(bot, process, resumed_ms)
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-4000:]
+    assert_invariants(bot, output=process.text)
+    assert "child_abandoned" not in process.text, process.text[-4000:]
+    restarts = re.findall(r"restarts=(\d+)", process.text)
+    assert restarts and restarts[-1] == "0", process.text[-4000:]
+
