@@ -14,7 +14,7 @@ from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import RiskStateChanged, TradingState
 from makerd.quoting.base import QuoteInputs, RawLadder
 from makerd.quoting.symmetric import SymmetricLadder
-from tests.kit import BTC, MS, T0, S, book, d, of_type, position
+from tests.kit import BTC, MS, STALE_AFTER_NS, T0, S, book, d, of_type, position
 
 
 def quoter(max_position_usd: Decimal = Decimal(0), **ladder: float) -> QuoterLogic:
@@ -33,6 +33,7 @@ def quoter(max_position_usd: Decimal = Decimal(0), **ladder: float) -> QuoterLog
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
         max_position_usd=max_position_usd,
     )
 
@@ -150,6 +151,7 @@ def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
+        stale_after_ns=STALE_AFTER_NS,
         urgent_move_bps=urgent_move,
     )
 
@@ -209,6 +211,7 @@ def test_a_session_length_gives_finite_horizon_models_the_time_left_in_the_utc_s
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
         session_s=3600.0,
     )
     # T0 is 1_700_000_000 s after the epoch: 1_700_000_000 % 3600 = 800 s into the hour.
@@ -225,6 +228,7 @@ def test_without_sessions_models_get_no_time_remaining() -> None:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
     )
 
     q.handle(book("59999", "60001", ts=T0))

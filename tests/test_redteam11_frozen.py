@@ -120,3 +120,18 @@ def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
     restarts = re.findall(r"restarts=(\d+)", process.text)
     assert restarts and restarts[-1] == "0", process.text[-4000:]
 
+
+def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = frozen_bot(tmp_path, venue)
+    process = quoting_with_the_dead_man_armed(bot)
+
+    resumed_ms = freeze(process, venue, bot, side="sell")
+    quoting_again(bot, process, resumed_ms)
+    threading.Event().wait(2.0)  # a few more quote cycles on the new book
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-4000:]
+    assert_invariants(bot, output=process.text)
+    assert stale_prices(bot, resumed_ms) == [], process.text[-4000:]
