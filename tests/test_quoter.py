@@ -8,7 +8,7 @@ from decimal import Decimal
 from makerd.actors.quoter import QuoterLogic, urgent_move_bps
 from makerd.config.model import MakerdConfig, OrderManagerConfig
 from makerd.daemon.wiring import build_estimators
-from makerd.protocol.control import ParametersChanged
+from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import FeedStale
 from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import RiskStateChanged, TradingState
@@ -141,6 +141,26 @@ def test_halted_or_stale_means_an_empty_target() -> None:
 
     assert (stale.bids, stale.asks) == ((), ())
     assert (halted.bids, halted.asks) == ((), ())
+
+
+def test_a_timer_after_a_freeze_prices_nothing_from_the_book_held_before_it() -> None:
+    q = quoter()
+    q.handle(book("59999", "60001"))
+
+    resumed = only_target(q.handle(TimerFired(ts_local=T0 + STALE_AFTER_NS + S)))
+
+    assert (resumed.bids, resumed.asks) == ((), ())
+
+
+def test_a_book_printed_before_a_freeze_and_read_after_it_prices_nothing() -> None:
+    q = quoter()
+    read_late = dataclasses.replace(book("59999", "60001"), ts_local=T0 + STALE_AFTER_NS + S)
+
+    buffered = only_target(q.handle(read_late))
+    fresh = only_target(q.handle(book("59399", "59401", ts=T0 + STALE_AFTER_NS + S)))
+
+    assert (buffered.bids, buffered.asks) == ((), ())
+    assert fresh.bids[0].price < d("59399")
 
 
 def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
