@@ -35,6 +35,8 @@ JUMP_PCT = -1.0
 NEAR_TOUCH_BPS = Decimal(30)
 """An order priced from the book before the move lands about 100 bps from the touch."""
 NEW_RISK = ("order", "modify", "batchModify")
+STOP_TIMEOUT_S = 5.0
+"""Shorter than the freeze: the stop's deadline has passed when it runs again."""
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,8 @@ def freeze(process: MakerdProcess, venue: FaultVenue, bot: LiveBot, *, side: str
     venue.fault(jump_pct=JUMP_PCT)
     venue.fault(sweep={"user": bot.address, "side": side})
     pause.wait(FROZEN_S - 1.0)
+    left = bot.record().open_orders
+    assert left == 0, f"{left} orders outlived the freeze: the dead-man switch never fired"
     resumed_ms = now_ms()
     process.signal(signal.SIGCONT)
     return resumed_ms
@@ -118,7 +122,7 @@ def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
     assert_invariants(bot, output=process.text)
     assert "child_abandoned" not in process.text, process.text[-4000:]
     restarts = re.findall(r"restarts=(\d+)", process.text)
-    assert restarts and restarts[-1] == "0", process.text[-4000:]
+    assert restarts[-1:] == ["0"], process.text[-4000:]
 
 
 def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
@@ -130,8 +134,43 @@ def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
     resumed_ms = freeze(process, venue, bot, side="sell")
     quoting_again(bot, process, resumed_ms)
     threading.Event().wait(2.0)  # a few more quote cycles on the new book
+    stop_ms = now_ms()
     code = bot.stop(process)
 
     assert code == EXIT_OK, process.text[-4000:]
-    assert_invariants(bot, output=process.text)
+    record = assert_invariants(bot, output=process.text)
     assert stale_prices(bot, resumed_ms) == [], process.text[-4000:]
+    arms = record.actions_after(resumed_ms, "scheduleCancel")
+    rearmed = [a for a in arms if a["accepted"] and int(str(a["time_ms"])) < stop_ms]
+    assert rearmed, "the dead-man switch that fired while frozen was not armed again"
+
+
+def test_a_stop_frozen_past_its_own_deadline_still_asks_the_venue_before_it_exits(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(
+        tmp_path,
+        venue,
+        stop_timeout_s=STOP_TIMEOUT_S,
+        feed={"stale_after_s": STALE_AFTER_S},
+        watchdog={"dead_man_switch_s": DEAD_MAN_S},
+    )
+    process = quoting_with_the_dead_man_armed(bot)
+    pause = threading.Event()
+
+    process.signal(signal.SIGTERM)
+    process.wait_for(r"event=stop_requested")
+    stop_ms = now_ms()
+    process.signal(signal.SIGSTOP)  # mid-stop: its deadline passes while it cannot run
+    pause.wait(1.0)
+    venue.fault(jump_pct=JUMP_PCT)
+    pause.wait(FROZEN_S - 1.0)
+    process.signal(signal.SIGCONT)
+    code = process.finish(60)
+    bot.exits.append(code)
+
+    assert code == EXIT_OK, process.text[-4000:]
+    assert "makerd: venue confirms 0 open orders" in process.text
+    record = assert_invariants(bot, output=process.text)
+    late = [a for a in record.actions_after(stop_ms, *NEW_RISK) if a["accepted"]]
+    assert late == [], f"new risk after the stop request: {late}"
