@@ -20,10 +20,8 @@ from pathlib import Path
 import pytest
 
 from makerd.daemon.exit_codes import EXIT_OK
-from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hl_local.liquidity import LiquidityConfig
-from makerd.venues.hl_local.server import VenueConfig
 from tests.faults.kit import FaultVenue, LiveBot, assert_invariants, now_ms, poll
+from tests.local_venue_kit import still_venue
 from tests.processes import MakerdProcess
 
 DEAD_MAN_S = 6.0
@@ -42,13 +40,8 @@ STOP_TIMEOUT_S = 5.0
 @pytest.fixture(scope="module")
 def venue() -> Iterator[FaultVenue]:
     """A market that moves only when a test moves it, so each price has one right book."""
-    still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
-    running = VenueThread(
-        VenueConfig(port=0, auto_provision=True, seed=11, tick_interval_s=0.1, liquidity=still)
-    )
-    running.start()
-    yield FaultVenue(running.url)
-    running.stop()
+    with still_venue(seed=11) as url:
+        yield FaultVenue(url)
 
 
 def frozen_bot(tmp_path: Path, venue: FaultVenue) -> LiveBot:
