@@ -44,6 +44,13 @@ def venue() -> Iterator[FaultVenue]:
         yield FaultVenue(url)
 
 
+@pytest.fixture(scope="module")
+def idle_closing_venue() -> Iterator[FaultVenue]:
+    """The same market, closing a WebSocket that stays silent for half a freeze."""
+    with still_venue(seed=12, ws_idle_timeout_s=FROZEN_S / 2) as url:
+        yield FaultVenue(url)
+
+
 def frozen_bot(tmp_path: Path, venue: FaultVenue) -> LiveBot:
     return LiveBot(
         tmp_path,
@@ -175,3 +182,21 @@ def test_a_stop_frozen_past_its_own_deadline_still_asks_the_venue_before_it_exit
     record = assert_invariants(bot, output=process.text)
     late = [a for a in record.actions_after(stop_ms, *NEW_RISK) if a["accepted"]]
     assert late == [], f"new risk after the stop request: {late}"
+
+
+def test_a_freeze_past_the_venues_websocket_idle_timeout_reconnects_and_books_its_fills_once(
+    idle_closing_venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = frozen_bot(tmp_path, idle_closing_venue)
+    process = quoting_with_the_dead_man_armed(bot)
+
+    resumed_ms = freeze(process, idle_closing_venue, bot, side="buy")
+    process.wait_for(r"event=ws_reconnected stream=user")
+    quoting_again(bot, process, resumed_ms)
+    armed_again(bot, process, resumed_ms)
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-4000:]
+    record = assert_invariants(bot, output=process.text)
+    assert len(record.trade_ids) >= 3, "the freeze's fills were the point of the scenario"
+    assert stale_prices(bot, resumed_ms) == [], process.text[-4000:]
