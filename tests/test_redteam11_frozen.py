@@ -101,6 +101,17 @@ def armed_again(bot: LiveBot, process: MakerdProcess, since_ms: int) -> None:
     poll(armed, timeout_s=10, what="the dead-man switch armed again", process=process)
 
 
+def frozen_and_quoting_again(
+    process: MakerdProcess, venue: FaultVenue, bot: LiveBot, *, side: str
+) -> int:
+    """:func:`freeze`, then until the ladder rests again with the dead-man switch armed;
+    the venue's time of the resume."""
+    resumed_ms = freeze(process, venue, bot, side=side)
+    quoting_again(bot, process, resumed_ms)
+    armed_again(bot, process, resumed_ms)
+    return resumed_ms
+
+
 def stale_prices(bot: LiveBot, since_ms: int) -> list[str]:
     """Every order sent since ``since_ms`` that crossed the venue's book when it arrived, or
     sat farther than :data:`NEAR_TOUCH_BPS` from its own side's touch."""
@@ -124,9 +135,7 @@ def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
     process = quoting_with_the_dead_man_armed(bot)
 
     for side in ("buy", "sell"):  # two freezes: each spent five of the five restarts an hour
-        resumed_ms = freeze(process, venue, bot, side=side)
-        quoting_again(bot, process, resumed_ms)
-        armed_again(bot, process, resumed_ms)
+        frozen_and_quoting_again(process, venue, bot, side=side)
     code = bot.stop(process)
 
     assert code == EXIT_OK, process.text[-4000:]
@@ -142,9 +151,7 @@ def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
     bot = frozen_bot(tmp_path, venue)
     process = quoting_with_the_dead_man_armed(bot)
 
-    resumed_ms = freeze(process, venue, bot, side="sell")
-    quoting_again(bot, process, resumed_ms)
-    armed_again(bot, process, resumed_ms)
+    resumed_ms = frozen_and_quoting_again(process, venue, bot, side="sell")
     threading.Event().wait(2.0)  # a few more quote cycles on the new book
     code = bot.stop(process)
 
@@ -166,9 +173,13 @@ def test_a_stop_frozen_past_its_own_deadline_still_asks_the_venue_before_it_exit
     process = quoting_with_the_dead_man_armed(bot)
     pause = threading.Event()
 
+    # The stop's first listing is answered only after the freeze: it is in flight when the
+    # process freezes, and its timeout expires while it cannot run. Asked again, it is not.
+    venue.fault(delay_info_s=FROZEN_S + 3.0, delay_for_s=1.0)
     process.signal(signal.SIGTERM)
     process.wait_for(r"event=stop_requested")
     stop_ms = now_ms()
+    pause.wait(0.5)  # the stop's sweep has asked, and waits for its answer
     process.signal(signal.SIGSTOP)  # mid-stop: its deadline passes while it cannot run
     pause.wait(1.0)
     venue.fault(jump_pct=JUMP_PCT)
@@ -190,13 +201,11 @@ def test_a_freeze_past_the_venues_websocket_idle_timeout_reconnects_and_books_it
     bot = frozen_bot(tmp_path, idle_closing_venue)
     process = quoting_with_the_dead_man_armed(bot)
 
-    resumed_ms = freeze(process, idle_closing_venue, bot, side="buy")
-    process.wait_for(r"event=ws_reconnected stream=user")
-    quoting_again(bot, process, resumed_ms)
-    armed_again(bot, process, resumed_ms)
+    resumed_ms = frozen_and_quoting_again(process, idle_closing_venue, bot, side="buy")
     code = bot.stop(process)
 
     assert code == EXIT_OK, process.text[-4000:]
+    assert "event=ws_reconnected stream=user" in process.text, "the venue never closed it"
     record = assert_invariants(bot, output=process.text)
     assert len(record.trade_ids) >= 3, "the freeze's fills were the point of the scenario"
     assert stale_prices(bot, resumed_ms) == [], process.text[-4000:]
