@@ -51,13 +51,20 @@ def idle_closing_venue() -> Iterator[FaultVenue]:
         yield FaultVenue(url)
 
 
-def frozen_bot(tmp_path: Path, venue: FaultVenue) -> LiveBot:
-    return LiveBot(
+def quoting_bot(
+    tmp_path: Path, venue: FaultVenue, **overrides: object
+) -> tuple[LiveBot, MakerdProcess]:
+    """A live makerd whose ladder rests at the venue with the dead-man switch armed."""
+    bot = LiveBot(
         tmp_path,
         venue,
         feed={"stale_after_s": STALE_AFTER_S},
         watchdog={"dead_man_switch_s": DEAD_MAN_S},
+        **overrides,
     )
+    process = bot.quoting()
+    process.wait_for(r"event=dead_man_switch_armed")
+    return bot, process
 
 
 def freeze(process: MakerdProcess, venue: FaultVenue, bot: LiveBot, *, side: str) -> int:
@@ -74,12 +81,6 @@ def freeze(process: MakerdProcess, venue: FaultVenue, bot: LiveBot, *, side: str
     resumed_ms = now_ms()
     process.signal(signal.SIGCONT)
     return resumed_ms
-
-
-def quoting_with_the_dead_man_armed(bot: LiveBot) -> MakerdProcess:
-    process = bot.quoting()
-    process.wait_for(r"event=dead_man_switch_armed")
-    return process
 
 
 def quoting_again(bot: LiveBot, process: MakerdProcess, since_ms: int) -> None:
@@ -131,8 +132,7 @@ def stale_prices(bot: LiveBot, since_ms: int) -> list[str]:
 def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = frozen_bot(tmp_path, venue)
-    process = quoting_with_the_dead_man_armed(bot)
+    bot, process = quoting_bot(tmp_path, venue)
 
     for side in ("buy", "sell"):  # two freezes: each spent five of the five restarts an hour
         frozen_and_quoting_again(process, venue, bot, side=side)
@@ -148,8 +148,7 @@ def test_a_process_frozen_past_every_deadline_is_not_taken_for_hung_actors(
 def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = frozen_bot(tmp_path, venue)
-    process = quoting_with_the_dead_man_armed(bot)
+    bot, process = quoting_bot(tmp_path, venue)
 
     resumed_ms = frozen_and_quoting_again(process, venue, bot, side="sell")
     threading.Event().wait(2.0)  # a few more quote cycles on the new book
@@ -163,14 +162,7 @@ def test_no_order_after_a_freeze_is_priced_from_the_book_before_it(
 def test_a_stop_frozen_past_its_own_deadline_still_asks_the_venue_before_it_exits(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = LiveBot(
-        tmp_path,
-        venue,
-        stop_timeout_s=STOP_TIMEOUT_S,
-        feed={"stale_after_s": STALE_AFTER_S},
-        watchdog={"dead_man_switch_s": DEAD_MAN_S},
-    )
-    process = quoting_with_the_dead_man_armed(bot)
+    bot, process = quoting_bot(tmp_path, venue, stop_timeout_s=STOP_TIMEOUT_S)
     pause = threading.Event()
 
     # The stop's first listing is answered only after the freeze: it is in flight when the
@@ -198,8 +190,7 @@ def test_a_stop_frozen_past_its_own_deadline_still_asks_the_venue_before_it_exit
 def test_a_freeze_past_the_venues_websocket_idle_timeout_reconnects_and_books_its_fills_once(
     idle_closing_venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = frozen_bot(tmp_path, idle_closing_venue)
-    process = quoting_with_the_dead_man_armed(bot)
+    bot, process = quoting_bot(tmp_path, idle_closing_venue)
 
     resumed_ms = frozen_and_quoting_again(process, idle_closing_venue, bot, side="buy")
     code = bot.stop(process)
