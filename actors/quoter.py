@@ -49,6 +49,7 @@ class QuoterLogic:
         estimators: QuoterEstimators,
         max_position: Decimal,
         min_requote_interval_ns: int,
+        stale_after_ns: int,
         max_position_usd: Decimal = Decimal(0),
         rebuild_model: Callable[[QuotingConfig], QuoteModel] | None = None,
         session_s: float = 0.0,
@@ -57,6 +58,8 @@ class QuoterLogic:
     ) -> None:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
         ``sampler`` keeps our quotes against the touch for the session report.
+        ``stale_after_ns`` (``feed.stale_after_s``) is the oldest book, by our clock or
+        the exchange's, that prices are taken from; an older one pulls the quotes.
         ``max_position_usd`` (0: none), when tighter at the mid than ``max_position``, is
         the limit the inventory skew leans against, as the risk guardian judges both.
 
@@ -73,6 +76,7 @@ class QuoterLogic:
         self._max_position = max_position
         self._max_position_usd = max_position_usd
         self._min_requote_interval_ns = min_requote_interval_ns
+        self._stale_after_ns = stale_after_ns
         self._urgent_move = None if urgent_move_bps is None else urgent_move_bps * BPS
         self._quoted_mid: Decimal | None = None
         self._rebuild_model = rebuild_model
@@ -196,7 +200,11 @@ class QuoterLogic:
         if not force and now_ns - self._last_quote_ns < self._min_requote_interval_ns:
             return []
         self._last_quote_ns = now_ns
-        if self._feed_stale or self._state is TradingState.HALTED:
+        if (
+            self._feed_stale
+            or self._state is TradingState.HALTED
+            or self._too_old(self._book, now_ns)
+        ):
             return [self._empty_target(now_ns)]
         target, refused = self._target(self._book, now_ns)
         self._quoted_mid = self._book.mid
@@ -204,6 +212,15 @@ class QuoterLogic:
         if not refused:
             return [target]
         return [QuoteLevelsRefused(coin=target.coin, reasons=refused, ts_local=now_ns), target]
+
+    def _too_old(self, book: BookUpdated, now_ns: int) -> bool:
+        """The book_feed's stale rule, judged at the moment prices are taken. After the
+        process was frozen (SIGSTOP, a paused VM), every timer fires at once and the kernel
+        hands over the frames it buffered, oldest first: the held book, or one received
+        just now but printed before the freeze, priced bids above the venue's best ask
+        before the book_feed's own tick could say the feed was stale."""
+        oldest = min(book.ts_local, book.ts_exchange)
+        return now_ns - oldest > self._stale_after_ns
 
     def _inventory_limit(self, mid: Decimal) -> Decimal:
         """The position limit in base units at ``mid``: the tighter of the two limits, so

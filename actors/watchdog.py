@@ -5,13 +5,23 @@ stays silent is reported once as :class:`ChildUnresponsive` (the supervisor repl
 it); when every role answered in time it emits :class:`AllChildrenAlive`, which is what
 lets the process send systemd's WATCHDOG=1, and re-arms the venue's dead-man switch. A
 deadlocked tree therefore stops both: systemd restarts us, the venue cancels our orders.
+
+A silence counts only while the watchdog itself was awake to see it. When its own ticks
+stop (the process was frozen: SIGSTOP, a paused VM, a sleeping laptop) every actor was
+stopped with it, and the time it could not watch is credited to every role: counted, a
+nine-second freeze took all five actors for hung, replaced them, and spent the five
+restarts an hour allows, so the next freeze gave up and latched the kill switch.
 """
 
 from __future__ import annotations
 
+import logging
+
 from makerd.actors.routing import Directed
 from makerd.protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, Pong, TimerFired
 from makerd.protocol.orders import ArmDeadManSwitch
+
+log = logging.getLogger("makerd.watchdog")
 
 
 class WatchdogLogic:
@@ -31,11 +41,13 @@ class WatchdogLogic:
         self._seq = 0
         self._last_ping_ns: int | None = None
         self._last_pong_ns: dict[str, int] = {}
+        self._last_tick_ns: int | None = None
         self._reported: set[str] = set()
 
     def start(self, now_ns: int) -> list[object]:
         # Every role gets a full deadline from our own start (a restart resets the clock).
         self._last_pong_ns = dict.fromkeys(self._roles, now_ns)
+        self._last_tick_ns = now_ns
         return self._ping_all(now_ns)
 
     def handled_types(self) -> frozenset[type]:
@@ -58,6 +70,7 @@ class WatchdogLogic:
         self._reported.discard(role)
 
     def _on_timer(self, now_ns: int) -> list[object]:
+        self._credit_time_unwatched(now_ns)
         out: list[object] = []
         silent = [
             role
@@ -75,6 +88,19 @@ class WatchdogLogic:
                 out.extend(self._rearm(now_ns))
             out.extend(self._ping_all(now_ns))
         return out
+
+    def _credit_time_unwatched(self, now_ns: int) -> None:
+        """Ticks come every fraction of a ping interval; a gap longer than one interval is
+        time the watchdog was not running either, so no role's silence in it is evidence."""
+        last_tick, self._last_tick_ns = self._last_tick_ns, now_ns
+        if last_tick is None:
+            return
+        unwatched = now_ns - last_tick - self._ping_interval_ns
+        if unwatched <= 0:
+            return
+        for role, pong_ns in self._last_pong_ns.items():
+            self._last_pong_ns[role] = min(now_ns, pong_ns + unwatched)
+        log.warning("event=watchdog_resumed unwatched_s=%.1f", unwatched / 1e9)
 
     def _rearm(self, now_ns: int) -> list[object]:
         """Push the venue's cancel-all deadline out once its last third (plus one ping) is all

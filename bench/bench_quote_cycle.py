@@ -26,6 +26,7 @@ from makerd.protocol.side import Side
 from makerd.venues.sim.venue import sim_instrument
 
 MS = 1_000_000
+STALE_AFTER_NS = 5_000_000_000  # feed.stale_after_s's default
 T0 = 1_700_000_000_000_000_000
 
 
@@ -53,6 +54,7 @@ def main() -> None:
         estimators=build_estimators(config, started_ns=T0),
         max_position=config.risk.max_position,
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
     )
     quoter.handle(book(T0, 0))
     for i in range(args.trades):

@@ -22,6 +22,8 @@ _BETWEEN_ROUNDS_S = 0.25
 _ANSWER_WAIT_S = 4.0
 """How long one question may stay unanswered before it is asked again (a lost request)."""
 _POLL_S = 0.05
+_FROZEN_AFTER_S = 1.0
+"""A poll that returns this much later than asked was not polling: the process was frozen."""
 _NEVER = threading.Event()
 """Never set: what hurries the first round of a stop's sweep."""
 
@@ -47,19 +49,31 @@ def confirm_every_coin(
     time. ``give_up`` (a second stop signal) ends the wait once the first round is
     answered (or unanswered for :data:`_ANSWER_WAIT_S`): one that came before it once
     sent no sweep at all, and an order makerd did not know of was left resting.
+
+    The deadline counts only time the stop could run (:class:`_RunningTime`): a stop
+    frozen (SIGSTOP, a paused VM) with its listing in flight found on resume that the
+    listing had timed out and its own deadline had passed, and exited 82 without asking
+    the venue again. Its question is asked again at once after a freeze.
     """
-    deadline = time.monotonic() + deadline_s
+    running = _RunningTime()
+    deadline = running.now() + deadline_s
     answers = _Answers(observers)
     hurry = _NEVER
-    while answers.unconfirmed and not hurry.is_set() and time.monotonic() < deadline:
+    while answers.unconfirmed and not hurry.is_set() and running.now() < deadline:
         # A listing since the round began follows the last round's cancels.
         round_ns = clock.now_ns()
         waiting = set(answers.unconfirmed)
-        while waiting and not hurry.is_set() and time.monotonic() < deadline:
+        while waiting and not hurry.is_set() and running.now() < deadline:
             coins = tuple(sorted(waiting))
             venue.submit(SweepOrders(coins=coins, reason=CancelReason.SHUTDOWN, ts_local=round_ns))
-            ask_again = min(deadline, time.monotonic() + _ANSWER_WAIT_S)
-            while waiting and not hurry.is_set() and time.monotonic() < ask_again:
+            ask_again = min(deadline, running.now() + _ANSWER_WAIT_S)
+            asked_before = running.freezes  # what is in flight through a freeze times out
+            while (
+                waiting
+                and not hurry.is_set()
+                and running.now() < ask_again
+                and running.freezes == asked_before
+            ):
                 answers.take(waiting, listed_since_ns=round_ns)
                 if waiting:
                     hurry.wait(_POLL_S)
@@ -68,6 +82,24 @@ def confirm_every_coin(
             # Orders may be on their way (an answer not in yet): time to land or expire.
             hurry.wait(_BETWEEN_ROUNDS_S)
     return answers.total()
+
+
+class _RunningTime:
+    """Seconds on the monotonic clock, less the gaps in which the caller could not run."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self._frozen_s = 0.0
+        self.freezes = 0
+        """Gaps found so far between two readings."""
+
+    def now(self) -> float:
+        real = time.monotonic()
+        if real - self._last > _FROZEN_AFTER_S:
+            self._frozen_s += real - self._last
+            self.freezes += 1
+        self._last = real
+        return real - self._frozen_s
 
 
 class _Answers:

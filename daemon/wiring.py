@@ -184,6 +184,7 @@ def coin_logic_factories(
             max_position=holder.get().coin_risk(instrument.coin).max_position,
             max_position_usd=holder.get().coin_risk(instrument.coin).max_position_usd,
             min_requote_interval_ns=quoting().refresh_interval_ms * NS_PER_MS,
+            stale_after_ns=stale_after_ns,
             rebuild_model=quote_model_for,
             session_s=quoting().session_s,
             sampler=_quote_sampler(deps),

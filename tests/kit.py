@@ -17,6 +17,8 @@ BTC = Instrument(coin="BTC", asset_id=0, sz_decimals=5)
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
 S = 1_000_000_000
+STALE_AFTER_NS = 5 * S
+"""``feed.stale_after_s``'s default: the oldest book a quoter built here prices from."""
 
 
 def d(value: str | int) -> Decimal:

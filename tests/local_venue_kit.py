@@ -19,13 +19,21 @@ ALO: Any = {"limit": {"tif": "Alo"}}
 
 
 @contextmanager
-def still_venue(seed: int, *, tick_interval_s: float = 0.1) -> Iterator[str]:
+def still_venue(
+    seed: int, *, tick_interval_s: float = 0.1, ws_idle_timeout_s: float = 60.0
+) -> Iterator[str]:
     """A local venue whose market stands still (no drift, no background takers), so its
     prices hold between calls; yields its URL. Each tick draws the levels' sizes anew: a
-    long ``tick_interval_s`` keeps the very book it was seeded with."""
+    long ``tick_interval_s`` keeps the very book it was seeded with. A WebSocket silent
+    for ``ws_idle_timeout_s`` is closed by the venue."""
     still = LiquidityConfig(step_volatility_bps=0.0, taker_probability=0.0)
     config = VenueConfig(
-        port=0, auto_provision=True, seed=seed, tick_interval_s=tick_interval_s, liquidity=still
+        port=0,
+        auto_provision=True,
+        seed=seed,
+        tick_interval_s=tick_interval_s,
+        liquidity=still,
+        ws_idle_timeout_s=ws_idle_timeout_s,
     )
     running = VenueThread(config)
     try:

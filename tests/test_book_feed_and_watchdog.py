@@ -106,15 +106,42 @@ def test_the_watchdog_pings_every_role_and_vouches_when_all_answer() -> None:
 def test_a_silent_role_is_reported_once_and_the_vouching_stops() -> None:
     w = watchdog()
     w.start(T0)
+    outs = {}
     for second in range(1, 6):
         w.handle(Pong(role="quoter", seq=second, ts_local=T0 + second * S))
-    out_4 = w.handle(TimerFired(ts_local=T0 + 4 * S))
-    out_5 = w.handle(TimerFired(ts_local=T0 + 5 * S))
+        outs[second] = w.handle(TimerFired(ts_local=T0 + second * S))
+    out_4, out_5 = outs[4], outs[5]
 
     unresponsive = of_type(out_4, ChildUnresponsive)
     assert [u.role for u in unresponsive] == ["order_manager"]
     assert of_type(out_4, AllChildrenAlive) == []
     assert of_type(out_5, ChildUnresponsive) == [], "reported once per incident"
+
+
+def test_a_freeze_of_the_whole_process_is_no_actors_silence() -> None:
+    w = watchdog()
+    w.start(T0)
+    w.handle(Pong(role="quoter", seq=1, ts_local=T0 + S // 2))
+    w.handle(Pong(role="order_manager", seq=1, ts_local=T0 + S // 2))
+    w.handle(TimerFired(ts_local=T0 + S))
+
+    resumed = w.handle(TimerFired(ts_local=T0 + 31 * S))  # SIGSTOP for 30 s, then SIGCONT
+
+    assert of_type(resumed, ChildUnresponsive) == []
+    assert {p.to for p in resumed if isinstance(p, Directed)} == {"quoter", "order_manager"}
+
+
+def test_a_role_that_stays_silent_after_a_freeze_is_still_reported() -> None:
+    w = watchdog()
+    w.start(T0)
+    w.handle(TimerFired(ts_local=T0 + 30 * S))  # frozen 29 s past one ping interval
+    ticks = {}
+    for second in range(31, 35):
+        w.handle(Pong(role="quoter", seq=second, ts_local=T0 + second * S))
+        ticks[second] = w.handle(TimerFired(ts_local=T0 + second * S))
+
+    assert of_type(ticks[32], ChildUnresponsive) == []
+    assert [u.role for u in of_type(ticks[33], ChildUnresponsive)] == ["order_manager"]
 
 
 def test_the_watchdog_rearms_the_dead_man_switch_only_while_all_answer() -> None:
@@ -125,7 +152,7 @@ def test_the_watchdog_rearms_the_dead_man_switch_only_while_all_answer() -> None
     w.handle(Pong(role="quoter", seq=1, ts_local=T0 + S // 2))
 
     alive = w.handle(TimerFired(ts_local=T0 + S))
-    silent = [w.handle(TimerFired(ts_local=T0 + n * S)) for n in range(12, 15)]
+    silent = [w.handle(TimerFired(ts_local=T0 + n * S)) for n in range(2, 15)][-3:]
 
     armed = of_type(alive, ArmDeadManSwitch)
     assert armed[0].cancel_at_ns == T0 + 31 * S

@@ -8,13 +8,13 @@ from decimal import Decimal
 from makerd.actors.quoter import QuoterLogic, urgent_move_bps
 from makerd.config.model import MakerdConfig, OrderManagerConfig
 from makerd.daemon.wiring import build_estimators
-from makerd.protocol.control import ParametersChanged
+from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import FeedStale
 from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.protocol.risk import RiskStateChanged, TradingState
 from makerd.quoting.base import QuoteInputs, RawLadder
 from makerd.quoting.symmetric import SymmetricLadder
-from tests.kit import BTC, MS, T0, S, book, d, of_type, position
+from tests.kit import BTC, MS, STALE_AFTER_NS, T0, S, book, d, of_type, position
 
 
 def quoter(max_position_usd: Decimal = Decimal(0), **ladder: float) -> QuoterLogic:
@@ -33,6 +33,7 @@ def quoter(max_position_usd: Decimal = Decimal(0), **ladder: float) -> QuoterLog
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
         max_position_usd=max_position_usd,
     )
 
@@ -142,6 +143,26 @@ def test_halted_or_stale_means_an_empty_target() -> None:
     assert (halted.bids, halted.asks) == ((), ())
 
 
+def test_a_timer_after_a_freeze_prices_nothing_from_the_book_held_before_it() -> None:
+    q = quoter()
+    q.handle(book("59999", "60001"))
+
+    resumed = only_target(q.handle(TimerFired(ts_local=T0 + STALE_AFTER_NS + S)))
+
+    assert (resumed.bids, resumed.asks) == ((), ())
+
+
+def test_a_book_printed_before_a_freeze_and_read_after_it_prices_nothing() -> None:
+    q = quoter()
+    read_late = dataclasses.replace(book("59999", "60001"), ts_local=T0 + STALE_AFTER_NS + S)
+
+    buffered = only_target(q.handle(read_late))
+    fresh = only_target(q.handle(book("59399", "59401", ts=T0 + STALE_AFTER_NS + S)))
+
+    assert (buffered.bids, buffered.asks) == ((), ())
+    assert fresh.bids[0].price < d("59399")
+
+
 def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
     """One level, requoting at most every 250 ms (unless the mid moved by ``urgent_move``)."""
     return QuoterLogic(
@@ -150,6 +171,7 @@ def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
+        stale_after_ns=STALE_AFTER_NS,
         urgent_move_bps=urgent_move,
     )
 
@@ -209,6 +231,7 @@ def test_a_session_length_gives_finite_horizon_models_the_time_left_in_the_utc_s
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
         session_s=3600.0,
     )
     # T0 is 1_700_000_000 s after the epoch: 1_700_000_000 % 3600 = 800 s into the hour.
@@ -225,6 +248,7 @@ def test_without_sessions_models_get_no_time_remaining() -> None:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
     )
 
     q.handle(book("59999", "60001", ts=T0))

@@ -19,7 +19,7 @@ from makerd.quoting.ladder import GeometricLadder, GridLadder, LinearLadder
 from makerd.quoting.markout import WidenedModel
 from makerd.quoting.signals import BookSignal, SignalAdjustedModel
 from makerd.quoting.symmetric import SymmetricLadder
-from tests.kit import BTC, MS, T0, book, position
+from tests.kit import BTC, MS, STALE_AFTER_NS, T0, book, position
 
 LADDER = SymmetricLadder(
     levels=3, first_level_bps=3.0, level_spacing_bps=2.0, order_size=0.002, inventory_skew_bps=4
@@ -46,6 +46,7 @@ def quoter(model: QuoteModel, estimators: QuoterEstimators | None = None) -> Quo
         estimators=estimators or build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=250 * MS,
+        stale_after_ns=STALE_AFTER_NS,
     )
 
 

@@ -20,7 +20,7 @@ from makerd.daemon.wiring import build_estimators
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import QuoteLevelsRefused, QuoteTarget
 from makerd.quoting.symmetric import SymmetricLadder
-from tests.kit import BTC, T0, book, of_type
+from tests.kit import BTC, STALE_AFTER_NS, T0, book, of_type
 
 install_config_checks()
 
@@ -57,6 +57,7 @@ def test_a_level_worth_less_than_the_minimum_order_is_refused_not_quoted_larger(
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.0002"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
     )
 
     out = q.handle(book("59999", "60001"))

@@ -23,7 +23,7 @@ from makerd.protocol.side import Side
 from makerd.quoting.ladder import LinearLadder
 from makerd.quoting.skew import InventorySkew
 from makerd.venues.paper import PaperExchange
-from tests.kit import BTC, MS, T0, book, d, of_type, position
+from tests.kit import BTC, MS, STALE_AFTER_NS, T0, book, d, of_type, position
 
 LATER = 100 * MS  # past the paper venue's entry and acknowledgement latencies
 
@@ -93,6 +93,7 @@ def margin_quoter() -> QuoterLogic:
         estimators=build_estimators(MakerdConfig(), started_ns=T0),
         max_position=Decimal("0.05"),
         min_requote_interval_ns=0,
+        stale_after_ns=STALE_AFTER_NS,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from makerd.venues.hl_local.accounts import Account, AccountRegistry
@@ -19,7 +20,7 @@ from makerd.venues.hl_local.engine import MatchingEngine
 from makerd.venues.hl_local.fault_state import Faults
 from makerd.venues.hl_local.nonces import nonce_window_error
 from makerd.venues.hl_local.orders import run_order_action
-from makerd.venues.hl_local.records import ActionRecord
+from makerd.venues.hl_local.records import ActionRecord, priced_orders
 from makerd.venues.hl_local.signers import SignatureUnreadable, recover_signer
 from makerd.venues.hl_local.stamps import ReactionStamps
 from makerd.venues.hl_local.wire import HttpReply, default_ok, deserialize_error, error_response
@@ -136,10 +137,11 @@ class ExchangeEndpoint:
         account = self._accounts.account_for_signer(signer)
         if account is None:
             return HttpReply.json(error_response(f"User or API Wallet {signer} does not exist."))
+        priced = priced_orders(parsed.action, self._touch)  # the book before the action ran
         refusal = self._faults.take_refusal(account, parsed.action["type"], now)
         reply = refusal or self._run_fresh(parsed, signer, account, now)
         arrived = now if arrived_ms is None else arrived_ms
-        record = ActionRecord.of(parsed.action, reply, arrived_ms=arrived)
+        record = ActionRecord.of(parsed.action, reply, arrived_ms=arrived, priced=priced)
         account.actions.add(record)
         self._stamps.action_arrived(
             user=account.address,
@@ -148,6 +150,13 @@ class ExchangeEndpoint:
             accepted=record.accepted,
         )
         return reply
+
+    def _touch(self, asset: object) -> tuple[str, Decimal | None, Decimal | None] | None:
+        listed = self._engine.universe.by_asset(asset) if type(asset) is int else None
+        if listed is None:
+            return None
+        book = self._engine.books[listed.coin]
+        return listed.coin, book.best_bid(), book.best_ask()
 
     def _run_fresh(
         self, parsed: SignedAction, signer: str, account: Account, now: int

@@ -23,7 +23,8 @@
          "peak_open_orders": <most resting at once since start or the last reset>,
          "fills": [{"coin", "tid", "oid", "px", "sz", "side", "time", "closedPnl", "fee"}…],
          "position": {"<COIN>": "<signed size>", …every listed coin},
-         "actions": [{"time_ms", "type", "orders", "accepted"}…]}
+         "actions": [{"time_ms", "type", "orders", "accepted",
+                      "priced": [{"coin", "is_buy", "px", "best_bid", "best_ask"}…]}…]}
 
     ``fills`` holds every fill since start, ``actions`` the last 20000 signed actions
     (see :mod:`venues.hl_local.records`), both oldest first. An unknown account gets 404.
