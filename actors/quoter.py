@@ -58,8 +58,8 @@ class QuoterLogic:
     ) -> None:
         """``rebuild_model`` turns a reloaded quoting section into a model (SIGHUP);
         ``sampler`` keeps our quotes against the touch for the session report.
-        ``stale_after_ns`` (``feed.stale_after_s``) is the oldest book, by our clock or
-        the exchange's, that prices are taken from; an older one pulls the quotes.
+        ``stale_after_ns`` (``feed.stale_after_s``) is the oldest book, by when we heard
+        it, that prices are taken from; an older one pulls the quotes.
         ``max_position_usd`` (0: none), when tighter at the mid than ``max_position``, is
         the limit the inventory skew leans against, as the risk guardian judges both.
 
@@ -215,12 +215,14 @@ class QuoterLogic:
 
     def _too_old(self, book: BookUpdated, now_ns: int) -> bool:
         """The book_feed's stale rule, judged at the moment prices are taken. After the
-        process was frozen (SIGSTOP, a paused VM), every timer fires at once and the kernel
-        hands over the frames it buffered, oldest first: the held book, or one received
-        just now but printed before the freeze, priced bids above the venue's best ask
-        before the book_feed's own tick could say the feed was stale."""
-        oldest = min(book.ts_local, book.ts_exchange)
-        return now_ns - oldest > self._stale_after_ns
+        process was frozen (SIGSTOP, a paused VM), every timer fires at once: the book
+        held from before the freeze priced bids above the venue's best ask before the
+        book_feed's own tick could say the feed was stale. Judged by our clock alone: a
+        book printed long before it was heard (the kernel's buffer handed over after the
+        freeze) never gets here, the book_feed drops it as late; and the exchange's
+        stamp against our clock is the hosts' offset, not an age (a host a minute ahead
+        never quoted)."""
+        return now_ns - book.ts_local > self._stale_after_ns
 
     def _inventory_limit(self, mid: Decimal) -> Decimal:
         """The position limit in base units at ``mid``: the tighter of the two limits, so

@@ -94,3 +94,17 @@ def test_a_host_clock_stepped_back_makes_nothing_late() -> None:
     stepped_back = T0 - 60 * S
     assert lateness.late_by(ts_local=stepped_back + S, ts_exchange=T0 + S) == 0
     assert lateness.late_by(ts_local=stepped_back + 2 * S, ts_exchange=T0 + 2 * S) == 0
+
+
+def test_a_book_printed_before_a_freeze_and_read_after_it_reaches_no_quoter() -> None:
+    """After SIGSTOP/SIGCONT the kernel hands over the frames it buffered: one printed
+    6.7 s before it is read priced bids above the venue's best ask (post-only refused
+    them). The book_feed drops it as late; the quoter never sees it."""
+    f = BookFeedLogic(coin="BTC", stale_after_ns=5 * S)
+    blocks(f, start_s=0, seconds=30, lag_ns=50 * MS)
+    resumed_ns = T0 + 40 * S
+
+    buffered = f.handle(block(exchange_ns=resumed_ns - 6_700 * MS, local_ns=resumed_ns))
+
+    assert of_type(buffered, BookUpdated) == []
+    assert [d.reason for d in of_type(buffered, FeedMessageDropped)] == ["late"]

@@ -152,17 +152,6 @@ def test_a_timer_after_a_freeze_prices_nothing_from_the_book_held_before_it() ->
     assert (resumed.bids, resumed.asks) == ((), ())
 
 
-def test_a_book_printed_before_a_freeze_and_read_after_it_prices_nothing() -> None:
-    q = quoter()
-    read_late = dataclasses.replace(book("59999", "60001"), ts_local=T0 + STALE_AFTER_NS + S)
-
-    buffered = only_target(q.handle(read_late))
-    fresh = only_target(q.handle(book("59399", "59401", ts=T0 + STALE_AFTER_NS + S)))
-
-    assert (buffered.bids, buffered.asks) == ((), ())
-    assert fresh.bids[0].price < d("59399")
-
-
 def throttled_quoter(urgent_move: Decimal | None = None) -> QuoterLogic:
     """One level, requoting at most every 250 ms (unless the mid moved by ``urgent_move``)."""
     return QuoterLogic(
