@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -63,6 +64,21 @@ class Soak:
     recoveries: dict[str, list[float]] = field(default_factory=dict)
     unrecovered: Counter[str] = field(default_factory=Counter)
     resources: list[tuple[str, int, float, int]] = field(default_factory=list)
+    runs: list[MakerdProcess] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.runs.append(self.process)
+
+    def restart(self) -> None:
+        self.process = self.bot.start()
+        self.runs.append(self.process)
+
+    def keep(self, directory: Path) -> None:
+        """Each makerd's output and the journal, for reading after the run."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for number, run in enumerate(self.runs, start=1):
+            (directory / f"makerd-{number}.log").write_text(run.text)
+        shutil.copytree(self.bot.state, directory / "state", dirs_exist_ok=True)
 
     def sample(self, when: str) -> None:
         if self.process.proc.poll() is not None:
@@ -83,7 +99,7 @@ class Soak:
         self.bot.exits.append(code)
         print(f"makerd exited by itself with {code}; its last lines:", flush=True)
         print("".join(self.process.output[-40:]), flush=True)
-        self.process = self.bot.start()
+        self.restart()
         return True
 
     def kill_and_restart(self, coin: str) -> float:
@@ -92,7 +108,7 @@ class Soak:
         side = random.choice(["buy", "sell"])
         self.venue.fault(sweep={"user": self.bot.address, "side": side, "coin": coin})
         threading.Event().wait(2.0)  # a short RestartSec
-        self.process = self.bot.start()
+        self.restart()
         return 2.0
 
     def quoting(self, since_ms: int) -> bool:
@@ -170,6 +186,7 @@ def main() -> None:
     parser.add_argument(
         "--coins", nargs="+", default=["BTC"], help="coins quoted in one process (BTC)"
     )
+    parser.add_argument("--keep", type=Path, help="a directory for makerd's output and journal")
     args = parser.parse_args()
     random.seed(args.seed)
     targets = Targets(tuple(args.coins))
@@ -209,6 +226,8 @@ def main() -> None:
         soak.sample("end")
         code = bot.stop(soak.process, timeout_s=90)
         _report(soak, code, index)
+        if args.keep is not None:
+            soak.keep(args.keep)
     running.stop()
 
 
