@@ -44,14 +44,18 @@ def _sections_of(coin: str) -> dict[str, object]:
 
 
 class Targets:
-    """Which coin the next fault of each kind hits: each kind rotates over the coins."""
+    """Which coin the next fault of each kind hits: each kind rotates over the coins, each
+    starting one coin further than the kind before it, so one round of the faults hits every
+    coin (kill BTC, sweep ETH, jump xyz:TSLA; then kill ETH, ...), not the first coin thrice."""
 
     def __init__(self, coins: tuple[str, ...]) -> None:
         self.coins = coins
         self._next: Counter[str] = Counter()
+        self._first: dict[str, int] = {}
 
     def next(self, kind: str) -> str:
-        coin = self.coins[self._next[kind] % len(self.coins)]
+        first = self._first.setdefault(kind, len(self._first))
+        coin = self.coins[(first + self._next[kind]) % len(self.coins)]
         self._next[kind] += 1
         return coin
 
