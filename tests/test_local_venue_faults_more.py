@@ -317,6 +317,41 @@ def test_the_peak_of_open_orders_is_the_most_resting_at_once_until_reset(
     assert (after_reset["open_orders"], after_reset["peak_open_orders"]) == (3, 3)
 
 
+def test_each_coins_peak_of_open_orders_is_its_own_and_a_reset_restarts_them_all(
+    venue: VenueThread, exchange: Exchange, wallet: LocalAccount
+) -> None:
+    def bids(coin: str, size: float, low_px: float, count: int) -> Any:
+        orders: Any = [
+            {
+                "coin": coin,
+                "is_buy": True,
+                "sz": size,
+                "limit_px": low_px + i,
+                "order_type": GTC,
+                "reduce_only": False,
+            }
+            for i in range(count)
+        ]
+        return exchange.bulk_orders(orders)
+
+    btc = bids("BTC", 0.001, 60000.0, 3)
+    bids("ETH", 0.01, 2000.0, 2)
+    exchange.bulk_cancel([{"coin": "BTC", "oid": resting_oid(btc, i)} for i in range(3)])
+    bids("ETH", 0.01, 2100.0, 1)
+
+    record = account_record(venue, wallet.address)
+    requests.post(
+        f"{venue.url}/_debug/account", json={"user": wallet.address, "reset_peak": True}, timeout=5
+    )
+    after_reset = account_record(venue, wallet.address)
+
+    listed = {"BTC": 0, "ETH": 0, "DOGE": 0, "xyz:TSLA": 0}
+    assert record["peak_open_orders"] == 5  # 3 BTC and 2 ETH, before the BTC cancel
+    assert record["peak_open_orders_by_coin"] == {**listed, "BTC": 3, "ETH": 3}
+    assert record["open_orders_by_coin"] == {**listed, "ETH": 3}
+    assert after_reset["peak_open_orders_by_coin"] == {**listed, "ETH": 3}
+
+
 def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread) -> None:
     body: dict[str, Any] = {
         "delay_exchange_s": -1,

@@ -17,8 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,7 +68,14 @@ class AccountRecord:
     peak_open_orders: int
     trade_ids: tuple[str, ...]
     position: Decimal
+    """BTC's (the coin a single-coin scenario trades); ``positions`` has every coin's."""
     actions: tuple[dict[str, object], ...]
+    positions: Mapping[str, Decimal] = field(default_factory=dict)
+    open_by_coin: Mapping[str, int] = field(default_factory=dict)
+    peak_by_coin: Mapping[str, int] = field(default_factory=dict)
+
+    def trade_ids_of(self, coin: str) -> list[str]:
+        return [trade for trade in self.trade_ids if trade.rpartition(":")[0] == coin]
 
     def actions_after(self, time_ms: int, *types: str) -> list[dict[str, object]]:
         return [a for a in self.actions if int(str(a["time_ms"])) > time_ms and a["type"] in types]
@@ -94,12 +101,16 @@ class FaultVenue:
             if error.code != 404:
                 raise
             return AccountRecord(0, 0, (), Decimal(0), ())  # never acted: nothing to show
+        positions = {coin: Decimal(size) for coin, size in body["position"].items()}
         return AccountRecord(
             open_orders=int(body["open_orders"]),
             peak_open_orders=int(body["peak_open_orders"]),
             trade_ids=tuple(f"{f['coin']}:{f['tid']}" for f in body["fills"]),
-            position=Decimal(body["position"].get("BTC", "0")),
+            position=positions.get("BTC", Decimal(0)),
             actions=tuple(body["actions"]),
+            positions=positions,
+            open_by_coin={coin: int(n) for coin, n in body["open_orders_by_coin"].items()},
+            peak_by_coin={coin: int(n) for coin, n in body["peak_open_orders_by_coin"].items()},
         )
 
     def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
@@ -179,20 +190,26 @@ class LiveBot:
         self.exits.append(code)
         return code
 
-    def journal_trade_ids(self) -> list[str]:
-        return journal_trade_ids(self.state)
+    def journal_trade_ids(self, coin: str = "BTC") -> list[str]:
+        return journal_trade_ids(self.state, coin)
 
-    def journal_position(self) -> Decimal:
+    def journal_position(self, coin: str = "BTC") -> Decimal:
         with sqlite3.connect(self.state / "journal.sqlite") as db:
-            fills = list(db.execute("SELECT side, size FROM fills WHERE coin = 'BTC'"))
-            adjusted = list(db.execute("SELECT size FROM position_adjustments WHERE coin = 'BTC'"))
+            fills = list(db.execute("SELECT side, size FROM fills WHERE coin = ?", (coin,)))
+            adjusted = list(
+                db.execute("SELECT size FROM position_adjustments WHERE coin = ?", (coin,))
+            )
         booked = sum((Decimal(s) * (1 if side == "B" else -1) for side, s in fills), Decimal(0))
         return booked + sum((Decimal(size) for (size,) in adjusted), Decimal(0))
 
-    def journal_adjustments(self) -> list[tuple[int, str]]:
-        """Each booked position adjustment: (exchange time ns, signed size)."""
+    def journal_adjustments(self, coin: str | None = None) -> list[tuple[int, str]]:
+        """Each booked position adjustment (of ``coin``, or of any coin): (exchange time ns,
+        signed size)."""
         with sqlite3.connect(self.state / "journal.sqlite") as db:
-            rows = db.execute("SELECT ts, size FROM position_adjustments ORDER BY ts")
+            rows = db.execute(
+                "SELECT ts, size FROM position_adjustments WHERE ? IS NULL OR coin = ? ORDER BY ts",
+                (coin, coin),
+            )
             return [(int(ts), str(size)) for ts, size in rows]
 
 
@@ -219,10 +236,12 @@ def assert_invariants(bot: LiveBot, *, output: str = "") -> AccountRecord:
     return record
 
 
-def journal_trade_ids(state_dir: Path) -> list[str]:
-    """Every BTC fill the journal booked, by trade id (as the venue names it: COIN:tid)."""
+def journal_trade_ids(state_dir: Path, coin: str = "BTC") -> list[str]:
+    """Every fill of ``coin`` the journal booked, by trade id (as the venue names it:
+    COIN:tid)."""
     with sqlite3.connect(state_dir / "journal.sqlite") as db:
-        return [row[0] for row in db.execute("SELECT trade_id FROM fills WHERE coin = 'BTC'")]
+        rows = db.execute("SELECT trade_id FROM fills WHERE coin = ?", (coin,))
+        return [str(trade_id) for (trade_id,) in rows]
 
 
 def now_ms() -> int:

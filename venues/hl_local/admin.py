@@ -21,6 +21,8 @@
 
         {"open_orders": <resting now>,
          "peak_open_orders": <most resting at once since start or the last reset>,
+         "open_orders_by_coin": {"<COIN>": n, …every listed coin},
+         "peak_open_orders_by_coin": {"<COIN>": n, …every listed coin},
          "fills": [{"coin", "tid", "oid", "px", "sz", "side", "time", "closedPnl", "fee"}…],
          "position": {"<COIN>": "<signed size>", …every listed coin},
          "actions": [{"time_ms", "type", "orders", "accepted",
@@ -29,7 +31,7 @@
     ``fills`` holds every fill since start, ``actions`` the last 20000 signed actions
     (see :mod:`venues.hl_local.records`), both oldest first. An unknown account gets 404.
 ``POST /_debug/account``
-    ``{"user": "0x…", "reset_peak": true}`` restarts the peak from the current count;
+    ``{"user": "0x…", "reset_peak": true}`` restarts the peaks from the current counts;
     answers ``{"status": "ok", "open_orders": n, "peak_open_orders": n}``.
 ``POST /_debug/funding``
     ``{"coin": "BTC", "rate": "0.0001"}`` pays funding now on every open position in the
@@ -202,13 +204,19 @@ class AdminEndpoint:
 
     def _account_json(self, account: Account) -> JsonDict:
         positions = account.positions
+        open_orders = self._engine.open_orders(account.address)
+        coins = self._engine.universe.coins
         return {
-            "open_orders": len(self._engine.open_orders(account.address)),
+            "open_orders": len(open_orders),
             "peak_open_orders": self._engine.peak_open_orders(account.address),
+            "open_orders_by_coin": {
+                coin: sum(1 for order in open_orders if order.coin == coin) for coin in coins
+            },
+            "peak_open_orders_by_coin": self._engine.peak_open_orders_by_coin(account.address),
             "fills": [fill_record_json(fill) for fill in account.fill_history],
             "position": {
                 coin: wire_decimal(positions[coin].size if coin in positions else Decimal(0))
-                for coin in self._engine.universe.coins
+                for coin in coins
             },
             "actions": [record.json() for record in account.actions.recent()],
         }

@@ -72,8 +72,13 @@ class MatchingEngine:
         """The most orders ``user`` had resting at once since start or the last reset."""
         return self._orders.peak_open(user)
 
+    def peak_open_orders_by_coin(self, user: str) -> dict[str, int]:
+        """The most orders ``user`` had resting at once in each listed coin."""
+        peaks = self._orders.peak_open_by_coin(user)
+        return {coin: peaks[coin] for coin in self.universe.coins}
+
     def reset_peak_open_orders(self, user: str) -> int:
-        """Restart the peak from the current count; return it."""
+        """Restart the peaks (the account's and each coin's) from the current counts."""
         return self._orders.reset_peak_open(user)
 
     def record(self, user: str, oid_or_cloid: int | str) -> OrderRecord | None:

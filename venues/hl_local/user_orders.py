@@ -1,12 +1,14 @@
-"""Each user's orders as the engine tracks them: open ones, statuses, the peak count.
+"""Each user's orders as the engine tracks them: open ones, statuses, the peak counts.
 
 Closed orders stay queryable (``orderStatus``) up to :data:`MAX_CLOSED_RECORDS` per user,
-oldest dropped first. The peak of resting orders is updated where an order starts to
-rest, so it is exact, not sampled.
+oldest dropped first. The peak of resting orders, for the account and for each coin, is
+updated where an order starts to rest, so it is exact, not sampled: a process quoting
+several coins is bounded per coin, and a sampled count misses a peak between samples.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from makerd.venues.hl_local.book import RestingOrder
@@ -30,6 +32,7 @@ class _UserOrders:
     by_cloid: dict[str, int] = field(default_factory=dict)
     open: dict[int, RestingOrder] = field(default_factory=dict)
     peak_open: int = 0
+    peak_open_by_coin: Counter[str] = field(default_factory=Counter)
 
 
 class UserOrders:
@@ -47,10 +50,17 @@ class UserOrders:
         orders = self._users.get(user.lower())
         return 0 if orders is None else orders.peak_open
 
+    def peak_open_by_coin(self, user: str) -> Counter[str]:
+        """The most orders ``user`` had resting at once in each coin (absent: never any)."""
+        orders = self._users.get(user.lower())
+        return Counter() if orders is None else Counter(orders.peak_open_by_coin)
+
     def reset_peak_open(self, user: str) -> int:
-        """Restart the peak from the current count; return it."""
+        """Restart the peaks (the account's and each coin's) from the current counts;
+        return the account's."""
         orders = self._of(user.lower())
         orders.peak_open = len(orders.open)
+        orders.peak_open_by_coin = Counter(order.coin for order in orders.open.values())
         return orders.peak_open
 
     def record(self, user: str, oid_or_cloid: int | str) -> OrderRecord | None:
@@ -72,6 +82,9 @@ class UserOrders:
         orders = self._of(order.user)
         orders.open[order.oid] = order
         orders.peak_open = max(orders.peak_open, len(orders.open))
+        in_coin = sum(1 for other in orders.open.values() if other.coin == order.coin)
+        peaks = orders.peak_open_by_coin
+        peaks[order.coin] = max(peaks[order.coin], in_coin)
 
     def close(self, order: RestingOrder, *, status: str, now_ms: int) -> None:
         """The order is off the book for good (filled, canceled, rejected)."""
