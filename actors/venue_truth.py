@@ -39,7 +39,10 @@ class VenueTruth:
         self._awaiting_answer = False
         self._retry_ns = self._timing.first_retry_ns
         self._last_clean_ns: int | None = None
+        self._orphans_cancelled_ns: int | None = None
+        """When this order manager last sent a cancel-all for orphans."""
         self.dirty_reports = 0
+        self.orphan_cancels_spared = 0
 
     @property
     def clean(self) -> bool:
@@ -77,6 +80,25 @@ class VenueTruth:
         self._last_clean_ns = now_ns
         self._retry_ns = self._timing.first_retry_ns
 
+    def cancel_orphans(self, report: OpenOrdersReported) -> bool:
+        """Whether the orphans ``report`` lists call for a cancel-all now.
+
+        Not when the report was asked before the last one went out: its orphans may be
+        the ones being cancelled. After a restart, each coin's own check, the user
+        stream's reconnect repair and the fill tracker's start repair all list what rests,
+        and each sent its own cancel-all: 3-9 where one per coin does, enough to spend
+        the request budget and hold the first quotes 8 s. The truth stays dirty, so a
+        report asked after the cancel comes, and cancels again if orphans remain.
+        """
+        if (
+            self._orphans_cancelled_ns is not None
+            and report.ts_exchange < self._orphans_cancelled_ns
+        ):
+            self.orphan_cancels_spared += 1
+            return False
+        self._orphans_cancelled_ns = report.ts_local
+        return True
+
     def due(self, now_ns: int) -> bool:
         """Whether to ask the venue for a snapshot now (and back off the next ask if so)."""
         if self._clean:
@@ -102,14 +124,16 @@ def apply_report(
     out: list[object] = list(changes)
     in_doubt = any(order.status is OrderStatus.UNKNOWN for order in table.all())
     truth.reported(orphans=orphans, in_doubt=in_doubt, now_ns=report.ts_local)
-    if orphans:
-        log.warning(
-            "event=orphans_found count=%d action=%s",
-            len(table.strangers(report)),
-            "cancel_all" if cancel_orphans else "left_to_stop_sweep",
-        )
-    if orphans and cancel_orphans:
+    if not orphans:
+        return out
+    if not cancel_orphans:
+        action = "left_to_stop_sweep"
+    elif truth.cancel_orphans(report):
+        action = "cancel_all"
         out.append(
             CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
         )
+    else:
+        action = "cancel_all_already_sent"
+    log.warning("event=orphans_found count=%d action=%s", len(table.strangers(report)), action)
     return out

@@ -121,6 +121,30 @@ def test_orphans_from_a_previous_run_are_cancelled_and_confirmed_gone_before_new
     assert len(placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 4 * S)))) == 1
 
 
+def asked_at(asked_ns: int, heard_ns: int, *orders: OpenOrder) -> OpenOrdersReported:
+    """A live listing: dated by when it was asked, heard later."""
+    return OpenOrdersReported(coin="BTC", orders=orders, ts_exchange=asked_ns, ts_local=heard_ns)
+
+
+def test_listings_asked_before_the_orphan_cancel_went_out_do_not_send_another() -> None:
+    """After a restart the order manager's own check, the user stream's reconnect repair
+    and the fill tracker's start repair each list the orphans; each sent a cancel-all,
+    3-9 a restart where one per coin does, and the spent budget held the first quotes
+    8 s with three coins."""
+    om = manager()
+    om.start(T0)
+    first = om.handle(asked_at(T0, T0 + 10 * MS, orphan(7), orphan(8)))
+    repair = om.handle(asked_at(T0 + 5 * MS, T0 + 20 * MS, orphan(7), orphan(8)))
+    reconnect = om.handle(asked_at(T0 + 9 * MS, T0 + 30 * MS, orphan(7), orphan(8)))
+
+    assert [len(of_type(out, CancelAll)) for out in (first, repair, reconnect)] == [1, 0, 0]
+    assert placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 40 * MS))) == []
+
+    # A listing asked after the cancel went out that still shows them: cancelled again.
+    later = om.handle(asked_at(T0 + 2 * S, T0 + 2 * S + 10 * MS, orphan(7), orphan(8)))
+    assert len(of_type(later, CancelAll)) == 1
+
+
 def test_snapshot_requests_back_off_while_the_venue_does_not_answer() -> None:
     om = manager()
     om.start(T0)
