@@ -21,6 +21,10 @@ from makerd.protocol.orders import CancelAll, CancelReason, OpenOrdersReported, 
 log = logging.getLogger("makerd.order_manager")
 
 NS_PER_S: Final = 1_000_000_000
+ORPHAN_CANCEL_HOLD_NS: Final = NS_PER_S // 2
+"""How long after an orphan cancel-all a listing may still show what it is cancelling:
+it waits its turn on the venue's thread and crosses the network (milliseconds, more
+under load). A listing asked later that shows orphans is one the cancel did not reach."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,17 +87,17 @@ class VenueTruth:
     def cancel_orphans(self, report: OpenOrdersReported) -> bool:
         """Whether the orphans ``report`` lists call for a cancel-all now.
 
-        Not when the report was asked before the last one went out: its orphans may be
-        the ones being cancelled. After a restart, each coin's own check, the user
-        stream's reconnect repair and the fill tracker's start repair all list what rests,
-        and each sent its own cancel-all: 3-9 where one per coin does, enough to spend
-        the request budget and hold the first quotes 8 s. The truth stays dirty, so a
-        report asked after the cancel comes, and cancels again if orphans remain.
+        Not when the report was asked before the last one could have done its work
+        (``ORPHAN_CANCEL_HOLD_NS`` after it was decided): its orphans
+        may be the ones being cancelled. After a restart, each coin's own check, the user
+        stream's reconnect repair and the fill tracker's start repair all list what rests
+        within milliseconds, and each sent its own cancel-all: 3-9 where one per coin
+        does, enough to spend the request budget and hold the first quotes 8 s. The truth
+        stays dirty, so a report asked after the hold comes, and cancels again if orphans
+        remain (a cancel refused or lost).
         """
-        if (
-            self._orphans_cancelled_ns is not None
-            and report.ts_exchange < self._orphans_cancelled_ns
-        ):
+        last = self._orphans_cancelled_ns
+        if last is not None and report.ts_exchange < last + ORPHAN_CANCEL_HOLD_NS:
             self.orphan_cancels_spared += 1
             return False
         self._orphans_cancelled_ns = report.ts_local

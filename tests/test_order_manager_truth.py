@@ -126,16 +126,17 @@ def asked_at(asked_ns: int, heard_ns: int, *orders: OpenOrder) -> OpenOrdersRepo
     return OpenOrdersReported(coin="BTC", orders=orders, ts_exchange=asked_ns, ts_local=heard_ns)
 
 
-def test_listings_asked_before_the_orphan_cancel_went_out_do_not_send_another() -> None:
+def test_listings_asked_while_the_orphan_cancel_is_on_its_way_do_not_send_another() -> None:
     """After a restart the order manager's own check, the user stream's reconnect repair
-    and the fill tracker's start repair each list the orphans; each sent a cancel-all,
-    3-9 a restart where one per coin does, and the spent budget held the first quotes
-    8 s with three coins."""
+    and the fill tracker's start repair each list the orphans within milliseconds (one
+    asked after the first was heard, before its cancel had left the venue's thread); each
+    sent a cancel-all, 3-9 a restart where one per coin does, and the spent budget held
+    the first quotes 8 s with three coins."""
     om = manager()
     om.start(T0)
     first = om.handle(asked_at(T0, T0 + 10 * MS, orphan(7), orphan(8)))
     repair = om.handle(asked_at(T0 + 5 * MS, T0 + 20 * MS, orphan(7), orphan(8)))
-    reconnect = om.handle(asked_at(T0 + 9 * MS, T0 + 30 * MS, orphan(7), orphan(8)))
+    reconnect = om.handle(asked_at(T0 + 15 * MS, T0 + 30 * MS, orphan(7), orphan(8)))
 
     assert [len(of_type(out, CancelAll)) for out in (first, repair, reconnect)] == [1, 0, 0]
     assert placed(om.handle(target([("59990", "0.002")], [], ts=T0 + 40 * MS))) == []
