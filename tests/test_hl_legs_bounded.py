@@ -1,0 +1,105 @@
+"""The live adapter forgets an order whose modify the venue refused after ending its old leg.
+
+A modify replaces the order's resting leg: the venue cancels the old one (the stream says
+"canceled" for the old oid) and places the new one. If it then refuses the new one (a
+post-only price that would cross, margin), the order is gone. The stream's report of the
+old leg may come before the modify's answer, while the adapter still takes it for the
+leg the modify replaces: it said nothing, and the order's leg stayed in
+:class:`OrderLegs` for the rest of the run, one per such modify (121 after 16 minutes
+of ``bench/bench_memory_growth.py``: a leak over weeks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from makerd.protocol.orders import (
+    ModifyOrders,
+    ModifyRejected,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    OrderStatus,
+    PlaceOrders,
+    RejectReason,
+    RequestAccountSnapshot,
+)
+from makerd.protocol.side import Side
+from makerd.venues.hl_local.background import VenueThread
+from makerd.venues.hl_local.server import VenueConfig
+from makerd.venues.hyperliquid.order_reports import order_events
+from makerd.venues.hyperliquid.parse import OrderStatusReported
+from makerd.venues.hyperliquid.state import OrderLegs
+from tests.test_hl_gateway import Harness, resting_bid
+
+REFUSED_MODIFIES = 12
+
+
+@pytest.fixture(scope="module")
+def venue_url() -> Iterator[str]:
+    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.2))
+    url = venue.start()
+    yield url
+    venue.stop()
+
+
+class StreamFirstLegs(OrderLegs):
+    """Real legs, fed the stream's report of each replaced leg's cancel just before the
+    modify's answer is handled: the order in which the two often arrive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stream_events: list[object] = []
+
+    def modify_finished(self, cloid: str) -> None:
+        old_oid = self.oid_of(cloid)
+        if old_oid is not None:
+            self.stream_events += order_events(_cancelled_leg(cloid, old_oid), cloid, self)
+        super().modify_finished(cloid)
+
+
+def _cancelled_leg(cloid: str, oid: int) -> OrderStatusReported:
+    now = time.time_ns()
+    return OrderStatusReported(
+        cloid=cloid,
+        venue_order_id=oid,
+        coin="BTC",
+        side=Side.BUY,
+        price=Decimal(1),
+        size=Decimal(0),
+        original_size=None,
+        status=OrderStatus.CANCELLED,
+        venue_status="canceled",
+        reject_reason=None,
+        ts_exchange=now,
+        ts_local=now,
+    )
+
+
+def test_orders_whose_modify_was_refused_after_their_old_leg_ended_are_not_kept(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    legs = harness.legs = StreamFirstLegs()
+    orders = [resting_bid(venue_url, 900 + n) for n in range(REFUSED_MODIFIES)]
+    # A post-only bid 1000 above a bid 200 under the touch would cross: the venue ends
+    # the old leg, then refuses the new one.
+    crossing = [OrderAmendment(cloid=o.cloid, price=o.price + 1000, size=o.size) for o in orders]
+
+    events = harness.run(
+        PlaceOrders(orders=tuple(orders), ts_local=time.time_ns()),
+        *(ModifyOrders(amendments=(a,), ts_local=time.time_ns()) for a in crossing),
+        RequestAccountSnapshot(coin="BTC", ts_local=time.time_ns()),
+    )
+
+    refused = [e for e in events if isinstance(e, ModifyRejected)]
+    assert len([e for e in events if isinstance(e, OrderAccepted)]) == REFUSED_MODIFIES
+    assert {e.reason for e in refused} == {RejectReason.POST_ONLY_WOULD_CROSS}
+    assert len(refused) == REFUSED_MODIFIES
+    (resting,) = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert resting.orders == (), "the venue holds none of them"
+    assert legs.live_cloids() == [], "the adapter holds none of them either"
