@@ -12,10 +12,6 @@ of ``bench/bench_memory_growth.py``: a leak over weeks).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from decimal import Decimal
-
-import pytest
 
 from makerd.protocol.orders import (
     ModifyOrders,
@@ -23,28 +19,20 @@ from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
-    OrderStatus,
     PlaceOrders,
     RejectReason,
     RequestAccountSnapshot,
 )
-from makerd.protocol.side import Side
-from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.order_reports import order_events
-from makerd.venues.hyperliquid.parse import OrderStatusReported
+from makerd.venues.hyperliquid.parse import OrderStatusReported, parse_order_updates
 from makerd.venues.hyperliquid.state import OrderLegs
+from tests import test_hl_gateway
 from tests.test_hl_gateway import Harness, resting_bid
 
 REFUSED_MODIFIES = 12
 
-
-@pytest.fixture(scope="module")
-def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=5, tick_interval_s=0.2))
-    url = venue.start()
-    yield url
-    venue.stop()
+venue_url = test_hl_gateway.venue_url
+"""The gateway tests' venue (a fixture: one for this module's tests)."""
 
 
 class StreamFirstLegs(OrderLegs):
@@ -63,21 +51,13 @@ class StreamFirstLegs(OrderLegs):
 
 
 def _cancelled_leg(cloid: str, oid: int) -> OrderStatusReported:
-    now = time.time_ns()
-    return OrderStatusReported(
-        cloid=cloid,
-        venue_order_id=oid,
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(1),
-        size=Decimal(0),
-        original_size=None,
-        status=OrderStatus.CANCELLED,
-        venue_status="canceled",
-        reject_reason=None,
-        ts_exchange=now,
-        ts_local=now,
-    )
+    """The stream's ``orderUpdates`` item saying the leg ``oid`` was cancelled, parsed."""
+    now_ms = time.time_ns() // 1_000_000
+    order = {"coin": "BTC", "side": "B", "limitPx": "1", "sz": "0", "oid": oid,
+             "timestamp": now_ms, "origSz": "0.001", "cloid": cloid}  # fmt: skip
+    update = {"order": order, "status": "canceled", "statusTimestamp": now_ms}
+    (report,) = parse_order_updates([update], ts_local=time.time_ns())
+    return report
 
 
 def test_orders_whose_modify_was_refused_after_their_old_leg_ended_are_not_kept(
