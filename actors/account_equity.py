@@ -82,8 +82,8 @@ class CoinJournal:
     def account_fills(self, account: str, coin: str) -> list[OrderFilled]:
         return self._journal.account_fills(account, coin)
 
-    def booked_trade_ids(self) -> set[str]:
-        return self._journal.booked_trade_ids()
+    def has_fill(self, trade_id: str) -> bool:
+        return self._journal.has_fill(trade_id)
 
     def record_position_adjustment(
         self, *, account: str, coin: str, ts_ns: int, size: Decimal, reason: str

@@ -57,7 +57,9 @@ class FillJournal(Protocol):
 
     def account_fills(self, account: str, coin: str) -> list[OrderFilled]: ...
 
-    def booked_trade_ids(self) -> set[str]: ...
+    def has_fill(self, trade_id: str) -> bool:
+        """Whether a fill with this trade id is journaled, in any session."""
+        ...
 
     def record_position_adjustment(
         self, *, account: str, coin: str, ts_ns: int, size: Decimal, reason: str
@@ -118,7 +120,6 @@ class FillTrackerLogic:
         self._carried = Decimal(0)
         self._last_mark_publish_ns = 0
         self.duplicates_ignored = 0
-        self._booked: set[str] = set()
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
             OrderFilled: self._on_fill,
             BookUpdated: self._on_book,
@@ -130,7 +131,6 @@ class FillTrackerLogic:
 
     def start(self, now_ns: int) -> list[object]:
         """Rebuild the position from the journal, then ask for what it may be missing."""
-        self._booked = self._journal.booked_trade_ids()
         self._rebuild_from_journal()
         # The rebuilt position is valued at the last price it was valued at (this session's,
         # or the one the carried PnL was taken at), not at none: else the first state says 0
@@ -156,7 +156,10 @@ class FillTrackerLogic:
         return handler(message) if handler is not None else []
 
     def _on_fill(self, fill: OrderFilled) -> list[object]:
-        if fill.coin != self._coin or fill.trade_id in self._booked:
+        # The journal, not a set in memory, says what is booked: a set of every trade id
+        # grew by one entry per fill for as long as the process ran (weeks under systemd),
+        # and started from every fill the state directory ever booked.
+        if fill.coin != self._coin or self._journal.has_fill(fill.trade_id):
             self.duplicates_ignored += fill.coin == self._coin
             return []
         if fill.late and fill.ts_exchange < self._since_ns:
@@ -181,7 +184,6 @@ class FillTrackerLogic:
         newly_booked = self._journal.record_fill(
             self._session_id, fill, realized_pnl=realized, position_after=self.ledger.position
         )
-        self._booked.add(fill.trade_id)
         if not newly_booked:
             # Journaled by an earlier incarnation: the journal is the truth, rebuild from it.
             log.warning("event=duplicate_fill trade_id=%s source=journal", fill.trade_id)
@@ -207,7 +209,6 @@ class FillTrackerLogic:
         self.ledger = Ledger()
         self._check.forget_booked()
         for booked in self._kept_fills():
-            self._booked.add(booked.trade_id)
             self.ledger.apply(booked)
             self._check.booked(booked.ts_exchange, booked.size * booked.side.sign)
         if self._account is not None:

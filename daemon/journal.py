@@ -140,6 +140,10 @@ class Journal(RiskAndFundingRecords):
         """Every trade id in the journal, across sessions (for deduplication on restart)."""
         return {row[0] for row in self._read("SELECT trade_id FROM fills", ())}
 
+    def has_fill(self, trade_id: str) -> bool:
+        """Whether a fill with this trade id is journaled, in any session (its key)."""
+        return bool(self._read("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)))
+
     def fills(self, session_id: int | None = None) -> list[JournaledFill]:
         """Booked fills in booking order, of one session or of all."""
         if session_id is not None:

@@ -27,7 +27,8 @@ def order_events(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> li
     if report.status is OrderStatus.OPEN:
         return _opened(report, cloid, legs)
     if legs.is_old_leg(cloid, report.venue_order_id):
-        return []  # the leg a modify replaced: the order itself lives on
+        legs.old_leg_ended(cloid, report.venue_order_id)
+        return []  # the leg a modify replaced (or is replacing): the order lives on
     return _ended(report, cloid, legs)
 
 

@@ -351,6 +351,9 @@ class OrderGateway:
                     )
                 )
             return
+        if isinstance(status, ItemRejected) or whole_error is not None:
+            # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).
+            self._legs.modify_refused(cloid)
         if isinstance(status, ItemRejected):
             error = status.error
             self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)

@@ -28,6 +28,9 @@ _FORGET_AFTER: Final = 10_000
 class _Leg:
     oid: int
     modify_from: int | None = None
+    ended_while_replaced: bool = False
+    """The stream said this leg ended while a modify was replacing it: if the modify is
+    refused, no leg of the order rests."""
 
 
 class OrderLegs:
@@ -73,6 +76,7 @@ class OrderLegs:
         else:
             leg.oid = oid
             leg.modify_from = None
+            leg.ended_while_replaced = False
         return True
 
     def is_new_leg(self, cloid: str, oid: int) -> bool:
@@ -89,6 +93,23 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         if leg is not None:
             leg.modify_from = None
+
+    def old_leg_ended(self, cloid: str, oid: int) -> None:
+        """The stream says ``oid`` ended, a leg :meth:`is_old_leg` calls replaced. When a
+        modify in flight is replacing it (not one that already has), remember it for
+        :meth:`modify_refused`."""
+        leg = self._legs.get(cloid)
+        if leg is not None and leg.oid == oid and leg.modify_from == oid:
+            leg.ended_while_replaced = True
+
+    def modify_refused(self, cloid: str) -> bool:
+        """The modify replaced nothing; True when the order is over because its old leg
+        ended meanwhile (forgotten then, as :meth:`finished` forgets). Else the leg was
+        kept for the rest of the run, one per such modify, with its request."""
+        leg = self._legs.get(cloid)
+        if leg is None or not leg.ended_while_replaced:
+            return False
+        return self.finished(cloid)
 
     def cancel_requested(self, cloid: str, reason: CancelReason) -> None:
         self._cancel_reasons[cloid] = reason

@@ -1,0 +1,85 @@
+"""The live adapter forgets an order whose modify the venue refused after ending its old leg.
+
+A modify replaces the order's resting leg: the venue cancels the old one (the stream says
+"canceled" for the old oid) and places the new one. If it then refuses the new one (a
+post-only price that would cross, margin), the order is gone. The stream's report of the
+old leg may come before the modify's answer, while the adapter still takes it for the
+leg the modify replaces: it said nothing, and the order's leg stayed in
+:class:`OrderLegs` for the rest of the run, one per such modify (121 after 16 minutes
+of ``bench/bench_memory_growth.py``: a leak over weeks).
+"""
+
+from __future__ import annotations
+
+import time
+
+from makerd.protocol.orders import (
+    ModifyOrders,
+    ModifyRejected,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    PlaceOrders,
+    RejectReason,
+    RequestAccountSnapshot,
+)
+from makerd.venues.hyperliquid.order_reports import order_events
+from makerd.venues.hyperliquid.parse import OrderStatusReported, parse_order_updates
+from makerd.venues.hyperliquid.state import OrderLegs
+from tests import test_hl_gateway
+from tests.test_hl_gateway import Harness, resting_bid
+
+REFUSED_MODIFIES = 12
+
+venue_url = test_hl_gateway.venue_url
+"""The gateway tests' venue (a fixture: one for this module's tests)."""
+
+
+class StreamFirstLegs(OrderLegs):
+    """Real legs, fed the stream's report of each replaced leg's cancel just before the
+    modify's answer is handled: the order in which the two often arrive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stream_events: list[object] = []
+
+    def modify_finished(self, cloid: str) -> None:
+        old_oid = self.oid_of(cloid)
+        if old_oid is not None:
+            self.stream_events += order_events(_cancelled_leg(cloid, old_oid), cloid, self)
+        super().modify_finished(cloid)
+
+
+def _cancelled_leg(cloid: str, oid: int) -> OrderStatusReported:
+    """The stream's ``orderUpdates`` item saying the leg ``oid`` was cancelled, parsed."""
+    now_ms = time.time_ns() // 1_000_000
+    order = {"coin": "BTC", "side": "B", "limitPx": "1", "sz": "0", "oid": oid,
+             "timestamp": now_ms, "origSz": "0.001", "cloid": cloid}  # fmt: skip
+    update = {"order": order, "status": "canceled", "statusTimestamp": now_ms}
+    (report,) = parse_order_updates([update], ts_local=time.time_ns())
+    return report
+
+
+def test_orders_whose_modify_was_refused_after_their_old_leg_ended_are_not_kept(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    legs = harness.legs = StreamFirstLegs()
+    orders = [resting_bid(venue_url, 900 + n) for n in range(REFUSED_MODIFIES)]
+    # A post-only bid 1000 above a bid 200 under the touch would cross: the venue ends
+    # the old leg, then refuses the new one.
+    crossing = [OrderAmendment(cloid=o.cloid, price=o.price + 1000, size=o.size) for o in orders]
+
+    events = harness.run(
+        PlaceOrders(orders=tuple(orders), ts_local=time.time_ns()),
+        *(ModifyOrders(amendments=(a,), ts_local=time.time_ns()) for a in crossing),
+        RequestAccountSnapshot(coin="BTC", ts_local=time.time_ns()),
+    )
+
+    refused = [e for e in events if isinstance(e, ModifyRejected)]
+    assert len([e for e in events if isinstance(e, OrderAccepted)]) == REFUSED_MODIFIES
+    assert {e.reason for e in refused} == {RejectReason.POST_ONLY_WOULD_CROSS}
+    assert len(refused) == REFUSED_MODIFIES
+    (resting,) = [e for e in events if isinstance(e, OpenOrdersReported)]
+    assert resting.orders == (), "the venue holds none of them"
+    assert legs.live_cloids() == [], "the adapter holds none of them either"
