@@ -102,33 +102,12 @@ class BookFeedLogic:
     def _on_snapshot(self, snapshot: BookSnapshotReceived) -> list[object]:
         problem = book_problem(snapshot.bids, snapshot.asks)
         if problem is not None:
-            self.books_dropped += 1
-            return [
-                FeedMessageDropped(
-                    channel="l2Book", reason=problem, ts_local=snapshot.ts_local, stream="market"
-                )
-            ]
+            return self._drop(snapshot, problem)
         if snapshot.ts_exchange < self._last_exchange_ns:
             # An older block than one already seen (reordering after a reconnect).
-            self.books_dropped += 1
-            return [
-                FeedMessageDropped(
-                    channel="l2Book",
-                    reason=DropReason.OUT_OF_ORDER.value,
-                    ts_local=snapshot.ts_local,
-                    stream="market",
-                )
-            ]
+            return self._drop(snapshot, DropReason.OUT_OF_ORDER.value)
         if self._late(snapshot):
-            self.books_dropped += 1
-            return [
-                FeedMessageDropped(
-                    channel="l2Book",
-                    reason=DropReason.LATE.value,
-                    ts_local=snapshot.ts_local,
-                    stream="market",
-                )
-            ]
+            return self._drop(snapshot, DropReason.LATE.value)
         self.books_accepted += 1
         moved_on = snapshot.ts_exchange > self._last_exchange_ns or self._advanced_local_ns is None
         if moved_on:
@@ -152,6 +131,14 @@ class BookFeedLogic:
             )
         )
         return out
+
+    def _drop(self, snapshot: BookSnapshotReceived, reason: str) -> list[object]:
+        self.books_dropped += 1
+        return [
+            FeedMessageDropped(
+                channel="l2Book", reason=reason, ts_local=snapshot.ts_local, stream="market"
+            )
+        ]
 
     def _late(self, message: BookSnapshotReceived | TradePrinted) -> bool:
         late_by = self._lateness.late_by(ts_local=message.ts_local, ts_exchange=message.ts_exchange)
