@@ -30,11 +30,9 @@ from makerd.protocol.orders import (
     ArmDeadManSwitch,
     CancelAll,
     CancelOrders,
-    CancelRejected,
     ModifyOrders,
     ModifyRejected,
     OrderAccepted,
-    OrderCancelled,
     OrderModified,
     OrderRejected,
     OrderRequest,
@@ -47,6 +45,7 @@ from makerd.protocol.orders import (
 )
 from makerd.venues.base import OpenGate, OrderGate
 from makerd.venues.hyperliquid.account_queries import AccountQueries
+from makerd.venues.hyperliquid.cancel_answers import cancel_outcomes
 from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,
@@ -394,17 +393,8 @@ class OrderGateway:
         )
         if response is None:
             return
-        now = self._now_ns()
-        statuses = () if response.error is not None else response.statuses
-        for index, cloid in enumerate(command.cloids):
-            status = statuses[index] if index < len(statuses) else None
-            if isinstance(status, ItemRejected) or status is None:
-                error = status.error if status is not None else response.error
-                text = error.message if error is not None else "no answer for this cancel"
-                self._emit(CancelRejected(cloid=cloid, message=text, ts_exchange=now, ts_local=now))
-            elif self._legs.finished(cloid):
-                self._emit(
-                    OrderCancelled(
-                        cloid=cloid, reason=command.reason, ts_exchange=now, ts_local=now
-                    )
-                )
+        outcomes = cancel_outcomes(
+            command, response, finished=self._legs.finished, now_ns=self._now_ns()
+        )
+        for event in outcomes:
+            self._emit(event)
