@@ -6,20 +6,18 @@ snapshot settles it (never "never placed").
 
 Three invariants are enforced here and nowhere else:
 
-- *The venue's truth before new risk* (:mod:`actors.venue_truth`): after a (re)start,
-  an unanswered request, a cancel that failed or an acknowledgement of an order we do
-  not track, nothing new is placed until a venue snapshot lists no order we do not own
-  and none in doubt. Orphans are cancelled, and the snapshot is asked for again with
-  backoff until they are gone: a failed cancel is retried, never forgotten.
+- *The venue's truth before new risk* (:mod:`actors.venue_truth`): after a (re)start, an
+  unanswered request, a failed cancel or an ack of an order we do not track, nothing new
+  is placed until a venue snapshot lists no order we do not own and none in doubt.
+  Orphans are cancelled and asked about again until gone: a failed cancel is retried.
 - *Bounded exposure* (:mod:`actors.exposure`): every order the venue may hold counts
   against the ladder's size (plus a small margin for cancels in flight), whatever is
   pending, slow or in doubt.
 - *Nothing deferred is replayed*: a rate-limit refusal pauses new risk; when the pause
   ends (or the limit is lifted) the next target is diffed against what really rests.
 
-An operator's commands (``makerd ctl``) arrive here too: pause, resume, flatten and
-cancel-all change what the next target may place (:mod:`actors.operator_hold`), and each
-is answered with an :class:`OperatorCommandApplied` saying what was done.
+Operator commands (``makerd ctl``: pause, resume, flatten, cancel-all) change what the next
+target may place (:mod:`actors.operator_hold`); each is answered by what was done.
 """
 
 from __future__ import annotations
