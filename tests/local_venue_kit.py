@@ -81,3 +81,14 @@ def channels_within(connection: ClientConnection, window_s: float) -> list[str]:
         except TimeoutError:
             break
     return channels
+
+
+def account_record(venue: VenueThread, user: str) -> Any:
+    reply = requests.get(f"{venue.url}/_debug/account", params={"user": user}, timeout=5)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def resting_oid(reply: Any, index: int = 0) -> int:
+    oid: int = reply["response"]["data"]["statuses"][index]["resting"]["oid"]
+    return oid
