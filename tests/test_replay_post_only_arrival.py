@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from makerd.config.model import PaperConfig
 from makerd.daemon.replay import instrument_from_steps
-from makerd.protocol import Instrument, OrderFilled
+from makerd.protocol import OrderFilled
 from makerd.protocol.orders import OrderAccepted, OrderRejected, RejectReason
 from makerd.venues.replay.basket import ReplayBasket
-from makerd.venues.replay.recorder_file import RecorderFile
 from makerd.venues.replay.venue import ReplayVenue
 from tests.replay_kit import MS, T0, l2_book, post_only_bid, write_recorder_file
+from tests.test_redteam5_backtest_fills import basket, one_coin
 
 BTC = instrument_from_steps("BTC", tick=Decimal(1), lot=Decimal("0.00001"))
 T0_MS = T0 // MS
@@ -39,16 +38,6 @@ SENT_MS = 100
 def book(exchange_ms: int, bid: str, ask: str) -> tuple[int, object]:
     """A book of exchange time T0 + ``exchange_ms``, received ``FEED_MS`` later."""
     return T0 + (exchange_ms + FEED_MS) * MS, l2_book(T0_MS + exchange_ms, bid, ask, size="0.01")
-
-
-def one_coin(path: Path) -> ReplayVenue:
-    return ReplayVenue(iter(RecorderFile(path, coin="BTC")), BTC, PaperConfig())
-
-
-def basket(path: Path) -> ReplayBasket:
-    eth = Instrument(coin="ETH", asset_id=1, sz_decimals=4)
-    events = iter(RecorderFile(path, coin=frozenset({"BTC", "ETH"})))
-    return ReplayBasket(events, (BTC, eth), PaperConfig(), coin_of_cloid=lambda _cloid: "BTC")
 
 
 def answers_to_a_bid_at_101(venue: ReplayVenue | ReplayBasket) -> list[object]:
