@@ -40,6 +40,7 @@ from makerd.daemon.logs import say_error
 from makerd.daemon.merged_metrics import coin_metrics_in
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.pause_file import PersistedPause
+from makerd.daemon.refusal import refuse
 from makerd.daemon.reload import HOT_SECTIONS, plan_reload
 from makerd.daemon.run_outcome import Ending, OutcomeBox, exit_code
 from makerd.daemon.run_reactions import Reactions
@@ -97,53 +98,51 @@ class MakerdRun:
             pause=PersistedPause(self._state_dir),
         )
 
-    def refuse_if_latched(self) -> int | None:
-        latched = self._parts.latch.read()
-        if latched is None:
-            return None
-        say_error(
-            f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
-            "refusing to trade. Clear it with: "
-            f"makerd kill-switch clear --state-dir {self._state_dir}"
-        )
-        return EXIT_KILL_SWITCH
-
     def run(self, *, duration_s: float | None, install_signals: bool = True) -> int:
         unusable = state_dir_problem(self._state_dir)
         if unusable is not None:
-            say_error(f"makerd: state directory {self._state_dir}: {unusable}")
-            return EXIT_CONFIG
+            return self._refuse(
+                EXIT_CONFIG, f"makerd: state directory {self._state_dir}: {unusable}"
+            )
         try:
             self._lock.acquire()
         except StateDirLockedError as error:
-            say_error(f"makerd: refusing to start: {error}")
-            return EXIT_LOCKED
+            return self._refuse(EXIT_LOCKED, f"makerd: refusing to start: {error}")
         try:
             return self._run_locked(duration_s, install_signals=install_signals)
         finally:
             self._lock.release()
 
     def _run_locked(self, duration_s: float | None, *, install_signals: bool) -> int:
-        refused = self.refuse_if_latched()
-        if refused is not None:
-            return refused
+        latched = self._parts.latch.read()
+        if latched is not None:
+            return self._refuse(
+                EXIT_KILL_SWITCH,
+                f"makerd: kill switch is latched (reason={latched.reason}: {latched.detail}); "
+                "refusing to trade. Clear it with: "
+                f"makerd kill-switch clear --state-dir {self._state_dir}",
+            )
         try:
             self._parts.latch.reserve()
         except OSError as error:
             # Without it a kill switch tripped on a full disk would latch nothing, and a
             # relaunch (launchd relaunches every failed exit) would trade.
-            say_error(
+            return self._refuse(
+                EXIT_FAILURE,
                 f"makerd: cannot reserve the kill-switch latch in {self._state_dir}: "
-                f"{error.strerror}; refusing to trade"
+                f"{error.strerror}; refusing to trade",
             )
-            return EXIT_FAILURE
         if install_signals:
             self._flags.install()
         # The journal opens before the exchange is touched: a session makerd could not
         # account for (a full disk, a broken file) must never start trading.
-        journal = self._open_journal()
-        if journal is None:
-            return EXIT_FAILURE
+        path = self._state_dir / "journal.sqlite"
+        try:
+            journal = Journal(path)
+        except (JournalError, sqlite3.Error, OSError) as error:
+            return self._refuse(
+                EXIT_FAILURE, f"makerd: cannot open the journal {path}: {error}; refusing to trade"
+            )
         # Bound before the exchange is asked anything: a port taken refuses the start with
         # no exchange request and no session row (systemd's Restart= repeats both at every
         # retry). Served once the session starts.
@@ -157,14 +156,6 @@ class MakerdRun:
         finally:
             metrics.close()
             journal.close()
-
-    def _open_journal(self) -> Journal | None:
-        path = self._state_dir / "journal.sqlite"
-        try:
-            return Journal(path)
-        except (JournalError, sqlite3.Error, OSError) as error:
-            say_error(f"makerd: cannot open the journal {path}: {error}; refusing to trade")
-            return None
 
     def _run_journaled(
         self, journal: Journal, metrics: SessionMetrics, duration_s: float | None
@@ -187,13 +178,15 @@ class MakerdRun:
                 # (launchd relaunches a failed exit, so a 75 here undid the operator's stop).
                 say_error(f"makerd: stopped before the venue answered ({error}); nothing traded")
                 return EXIT_OK
-            say_error(f"makerd: venue unavailable, try again later: {error}")
-            return EXIT_TEMPFAIL
+            return self._refuse(
+                EXIT_TEMPFAIL, f"makerd: venue unavailable, try again later: {error}"
+            )
         size_problems = basket.size_problems(config, venue_instruments(venue))
         if size_problems:
             venue.stop()
-            say_error("\n".join(["makerd: invalid configuration", *size_problems]))
-            return EXIT_CONFIG
+            return self._refuse(
+                EXIT_CONFIG, "\n".join(["makerd: invalid configuration", *size_problems])
+            )
         try:
             session_id = journal.start_session(
                 mode=config.mode.value,
@@ -204,8 +197,9 @@ class MakerdRun:
             record_settings(journal, session_id, config, mode=config.mode.value)
         except (JournalError, sqlite3.Error, OSError) as error:
             venue.stop()
-            say_error(f"makerd: cannot journal the session: {error}; refusing to trade")
-            return EXIT_FAILURE
+            return self._refuse(
+                EXIT_FAILURE, f"makerd: cannot journal the session: {error}; refusing to trade"
+            )
         session = Session(
             journal=journal,
             session_id=session_id,
@@ -252,6 +246,10 @@ class MakerdRun:
             self._parts, session, open_at_stop=open_at_stop, reason=outcome.reason, out=self._out
         )
         return exit_code(outcome)
+
+    def _refuse(self, code: int, message: str) -> int:
+        """A start refused before the actors: no session is left open, nothing traded."""
+        return refuse(code, message, self._notifier)
 
     def _refuse_start(self, failure: StartFailure) -> int:
         """A start refused before the venue was built: no session, nothing opened."""

@@ -27,6 +27,7 @@ from makerd.daemon.alerts import install_notifier
 from makerd.daemon.config_example import EXAMPLES, example_text, installed_version
 from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from makerd.daemon.logs import LOG_FORMATS, configure_logging, say_error
+from makerd.daemon.refusal import refuse
 from makerd.daemon.signals import SignalFlags
 
 DEFAULT_STATE_DIR = Path("var")
@@ -235,8 +236,7 @@ def _load(args: argparse.Namespace) -> MakerdConfig:
 
 
 def _refuse(error: ConfigError) -> int:
-    say_error(f"makerd: invalid configuration\n{error}")
-    return EXIT_CONFIG
+    return refuse(EXIT_CONFIG, f"makerd: invalid configuration\n{error}")
 
 
 def _run(args: argparse.Namespace, signals: SignalFlags) -> int:
@@ -257,8 +257,7 @@ def _run(args: argparse.Namespace, signals: SignalFlags) -> int:
         run = MakerdRun(config, config_path=args.config, signals=signals)
         return run.run(duration_s=args.duration)
     except UnsupportedModeError as error:
-        say_error(f"makerd: {error}")
-        return EXIT_CONFIG
+        return refuse(EXIT_CONFIG, f"makerd: {error}")
 
 
 def _config_example(args: argparse.Namespace) -> int:
@@ -335,8 +334,9 @@ def _check_config(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             config = load_config(path)
-        except ConfigError as error:
-            exit_code = _refuse(error)
+        except ConfigError as error:  # a check, not a start: nothing to tell systemd
+            say_error(f"makerd: invalid configuration\n{error}")
+            exit_code = EXIT_CONFIG
             continue
         coins = ",".join(spec.coin for spec in config.coin_specs())
         print(f"{path}: ok (mode={config.mode.value}, coin={coins})")
