@@ -104,6 +104,7 @@ def makerd_command(args: argparse.Namespace, tmp: Path, venue: Venue) -> list[st
             "max_position": 1,
         },
         "hyperliquid": {"api_url": venue.url},
+        "metrics": {"port": 0},  # never the default 9108 an operator's makerd may hold
     }
     (tmp / "live.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     run = ["run", "--config", str(tmp / "live.yaml"), "--api-url", venue.url]
