@@ -106,6 +106,7 @@ class PostChannel:
             raise RequestLostError(f"post {post_id}: {type(error).__name__}") from None
         finally:
             self._pending.pop(post_id, None)
+            _forget(answer)
         return _body(post_id, response)
 
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
@@ -123,6 +124,17 @@ class PostChannel:
         for post_id, answer in list(self._pending.items()):
             if not answer.done():
                 answer.set_exception(RequestLostError(f"post {post_id}: connection lost"))
+
+
+def _forget(answer: asyncio.Future[object]) -> None:
+    """Nobody will read ``answer`` now: mark its outcome read. A connection lost while the
+    post's own send was still writing sets the answer's exception, and the send's failure
+    is what the caller hears; unread, asyncio logged the answer at ERROR ("exception was
+    never retrieved") whenever it was collected, an error line for a loss already handled."""
+    if not answer.done():
+        answer.cancel()
+    elif not answer.cancelled():
+        answer.exception()
 
 
 def _body(post_id: int, response: object) -> object:
