@@ -3,10 +3,10 @@
 Signed actions take the WebSocket ``post`` channel instead while it is connected
 (:mod:`venues.hyperliquid.post_channel`): the same budget, the same answers, faster.
 
-A request whose answer never arrives (timeout, reset connection) raises
-:class:`RequestLostError`: the caller must treat the outcome as unknown, never as
-refused. An HTTP 429 raises :class:`RateLimitedError` (the request was refused) and
-starts the budget's backoff. Bodies are returned decoded and unparsed; only
+A request whose answer never arrives (timeout, reset connection), or that a server or
+gateway failed (HTTP 5xx), raises :class:`RequestLostError`: the caller must treat the
+outcome as unknown, never as refused. An HTTP 429 raises :class:`RateLimitedError` (the
+request was refused) and starts the budget's backoff. Bodies are returned decoded and unparsed; only
 :mod:`venues.hyperliquid.parse` and :mod:`venues.hyperliquid.errors` read them.
 """
 
@@ -25,6 +25,7 @@ from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 
 _HTTP_TOO_MANY_REQUESTS: Final = 429
+_HTTP_SERVER_ERROR: Final = 500
 _JSON_HEADERS: Final = {"Content-Type": "application/json"}
 
 
@@ -195,6 +196,11 @@ class RestClient:
                     raise RateLimitedError(
                         f"HTTP 429 from {path}; backing off {pause:.1f}s", retry_after_s=pause
                     )
+                if response.status >= _HTTP_SERVER_ERROR:
+                    # A gateway's or the server's failure: the request may or may not have
+                    # been served (an action settles from the venue, a query is asked
+                    # again). Said as what it is, not as an answer the parser cannot read.
+                    raise RequestLostError(f"{path}: HTTP {response.status} {response.reason}")
                 text = await response.text()
         except (TimeoutError, aiohttp.ClientError) as error:
             raise RequestLostError(f"{path}: {type(error).__name__}: {error}") from None
