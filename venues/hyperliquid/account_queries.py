@@ -36,6 +36,8 @@ from makerd.venues.hyperliquid.rest import RestClient
 
 _NS_PER_MS = 1_000_000
 _PAGE_LIMIT = 500
+JOIN_WINDOW_S = 0.01
+"""How long a snapshot question waits for the others of its tick before it is asked."""
 
 
 def by_dex(coins: Sequence[str]) -> list[list[str]]:
@@ -109,7 +111,10 @@ class AccountQueries:
         self._waiting[priority] = batch
         try:
             try:
-                await asyncio.sleep(0)  # the questions already queued on this loop join
+                # The other coins' questions of the same tick join: each order manager
+                # decides on its own thread, a few hundred microseconds to milliseconds
+                # apart, and one loop step let only those already queued in.
+                await asyncio.sleep(JOIN_WINDOW_S)
                 await self.wait_turn(priority=priority)
             finally:
                 del self._waiting[priority]
