@@ -47,7 +47,7 @@ def audits(truth: VenueTruth, *, clean_at: int, until: int) -> list[int]:
 
 
 def test_coins_made_clean_at_different_times_audit_at_the_same_instants() -> None:
-    cleaned = {"BTC": 3 * S + 7, "ETH": 17 * S, "SOL": 41 * S + 300_000_000}
+    cleaned = {"BTC": 3 * S + 7, "ETH": 17 * S, "DOGE": 41 * S + 300_000_000}
 
     asked = {
         coin: audits(VenueTruth(TruthTiming()), clean_at=at, until=5 * MINUTE)
@@ -55,9 +55,9 @@ def test_coins_made_clean_at_different_times_audit_at_the_same_instants() -> Non
     }
 
     # Before: 63.1, 77.0 and 101.3 s, then a minute after each: three listings a minute.
-    # Now each on the clock's minutes: SOL, clean 18.7 s before the first, skips it.
+    # Now each on the clock's minutes: DOGE, clean 18.7 s before the first, skips it.
     assert asked["BTC"] == asked["ETH"] == [MINUTE, 2 * MINUTE, 3 * MINUTE, 4 * MINUTE]
-    assert asked["SOL"] == [2 * MINUTE, 3 * MINUTE, 4 * MINUTE]
+    assert asked["DOGE"] == [2 * MINUTE, 3 * MINUTE, 4 * MINUTE]
 
 
 def test_an_audit_comes_between_half_and_one_and_a_half_intervals_after_a_clean_report() -> None:
@@ -92,13 +92,13 @@ def test_questions_of_one_tick_a_few_milliseconds_apart_share_one_snapshot(
                 assert snapshot is not None
                 return snapshot.open_orders.coin
 
-            answered = await asyncio.gather(ask("BTC", 0), ask("ETH", 0.002), ask("SOL", 0.004))
+            answered = await asyncio.gather(ask("BTC", 0), ask("ETH", 0.002), ask("DOGE", 0.004))
         finally:
             await rest.close()
         return budget.weight_spent, list(answered)
 
     spent, answered = asyncio.run(asking())
 
-    assert answered == ["BTC", "ETH", "SOL"]
+    assert answered == ["BTC", "ETH", "DOGE"]
     # Before: the first question left after one loop step, and the others paid their own.
     assert spent == LISTING_AND_POSITION, f"{spent // LISTING_AND_POSITION} snapshots"
