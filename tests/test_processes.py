@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from pathlib import Path
 
@@ -76,3 +78,12 @@ def test_a_config_that_is_not_a_regular_file_is_not_read() -> None:
     command = makerd_command(["run", "--config", "/dev/zero"])  # reading it would never end
 
     assert command[len(PYTHON) :] == ["run", "--metrics-port", "0", "--config", "/dev/zero"]
+
+
+def test_the_default_metrics_port_is_held_while_the_suite_runs() -> None:
+    """tests/conftest.py holds it: a test whose makerd binds it fails at once, here, and not
+    on the next machine where an operator's makerd holds it."""
+    with pytest.raises(OSError, match="in use") as refused:
+        socket.create_server(("127.0.0.1", 9108)).close()
+
+    assert refused.value.errno == errno.EADDRINUSE
