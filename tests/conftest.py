@@ -1,7 +1,8 @@
-"""What every test gets: no makerd it started outlives it."""
+"""What every test gets: no makerd it started outlives it, and none takes port 9108."""
 
 from __future__ import annotations
 
+import socket
 import warnings
 from collections.abc import Iterator
 
@@ -21,3 +22,23 @@ def no_makerd_outlives_its_test() -> Iterator[None]:
     del STARTED[first:]
     if left:
         warnings.warn(f"killed {len(left)} makerd the test left running", stacklevel=1)
+
+
+DEFAULT_METRICS_ADDRESS = ("127.0.0.1", 9108)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def default_metrics_port_taken() -> Iterator[None]:
+    """Hold makerd's default metrics port for the whole session, as an operator's makerd or
+    another run of the suite would: a test whose ``makerd run`` binds 127.0.0.1:9108 fails
+    here ("cannot serve metrics on 127.0.0.1:9108: Address already in use") instead of only
+    on a machine where something else has it. Runs choose ``--metrics-port 0``
+    (:func:`tests.processes.makerd_command` adds it). tests/test_systemd_real.py takes
+    9108 inside its lab's own network namespace, which this does not reach."""
+    try:
+        held = socket.create_server(DEFAULT_METRICS_ADDRESS)
+    except OSError:  # already taken (the other xdist worker, an operator's makerd): as good
+        yield
+        return
+    with held:
+        yield

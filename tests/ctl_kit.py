@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from makerd.daemon.control_client import request
+from tests.processes import makerd_command
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def ctl(state: Path, *args: str) -> CtlResult:
 
 def makerd_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "makerd", *args],
+        makerd_command(args),
         capture_output=True,
         text=True,
         timeout=30,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.processes import makerd_command
 
 # A throwaway secp256k1 key (any value below the curve order): never funds anything.
 VALID_KEY = "0x" + "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
@@ -68,7 +69,7 @@ def run_makerd(
     full_env = {key: value for key, value in os.environ.items() if key not in drop_env}
     full_env.update(env or {})
     completed = subprocess.run(
-        [sys.executable, "-m", "makerd", *args],
+        makerd_command(args, cwd=cwd),
         cwd=cwd,
         env=full_env,
         capture_output=True,

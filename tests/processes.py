@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -31,7 +31,7 @@ class MakerdProcess:
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "makerd", *args],
+            makerd_command(args, cwd=cwd),
             cwd=cwd,
             env=full_env,
             stdout=subprocess.PIPE,
@@ -99,6 +99,67 @@ class MakerdProcess:
     @property
     def text(self) -> str:
         return "".join(self.output)
+
+
+GLOBAL_OPTIONS_WITH_VALUES = frozenset({"--log-level", "--log-format"})
+"""The options before makerd's command that take a value (``makerd --log-level INFO run``)."""
+
+
+def makerd_command(args: Sequence[str], *, cwd: Path | None = None) -> list[str]:
+    """``python -m makerd ARGS``; a ``run`` that chose no metrics port listens on any free one.
+
+    The default port, 127.0.0.1:9108, belongs to whatever else runs on the machine (an
+    operator's makerd, another run of this suite): a test run that took it failed with
+    "cannot serve metrics on 127.0.0.1:9108: Address already in use". A test that means a
+    port says so with ``--metrics-port`` or its config's ``metrics.port``; a test reads
+    the port it got with :meth:`MakerdProcess.metrics_port`. ``cwd`` is where a relative
+    ``--config`` path is read from (the process's working directory).
+    """
+    arguments = list(args)
+    command_at = _command_index(arguments)
+    if command_at is None or arguments[command_at] != "run":
+        return [sys.executable, "-m", "makerd", *arguments]
+    options = arguments[command_at + 1 :]
+    # argparse takes any unambiguous prefix: --metrics is --metrics-port.
+    chosen = any(option.startswith("--metrics") for option in options)
+    if not chosen and not _config_sets_metrics_port(options, cwd or Path.cwd()):
+        arguments[command_at + 1 : command_at + 1] = ["--metrics-port", "0"]
+    return [sys.executable, "-m", "makerd", *arguments]
+
+
+def _command_index(arguments: list[str]) -> int | None:
+    """Where makerd's command (``run``, ``report``...) is in ``arguments``, if there is one."""
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument in GLOBAL_OPTIONS_WITH_VALUES:
+            index += 2
+        elif argument.startswith("-"):
+            index += 1
+        else:
+            return index
+    return None
+
+
+def _config_sets_metrics_port(options: list[str], cwd: Path) -> bool:
+    """Whether ``run``'s ``--config`` file sets ``metrics.port``. A file that is missing,
+    not a regular file or not YAML sets nothing: that run exits 78 before any port."""
+    named = [
+        options[index + 1] for index, option in enumerate(options[:-1]) if option == "--config"
+    ]
+    named += [option.split("=", 1)[1] for option in options if option.startswith("--config=")]
+    for name in named:
+        path = cwd / name  # an absolute name stays itself
+        if not path.is_file():  # never read /dev/zero or a FIFO a hostile test names
+            continue
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        metrics = document.get("metrics") if isinstance(document, dict) else None
+        if isinstance(metrics, dict) and "port" in metrics:
+            return True
+    return False
 
 
 def write_config(path: Path, overrides: Mapping[str, object]) -> Path:

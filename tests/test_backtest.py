@@ -22,6 +22,7 @@ from makerd.protocol import OrderFilled, TradePrinted
 from makerd.venues.replay.recorder_file import RecorderFile
 from makerd.venues.replay.synthetic import SyntheticRecording, write_recording
 from makerd.venues.replay.venue import ReplayVenue
+from tests.processes import makerd_command
 from tests.replay_kit import (
     MS,
     REAL_RECORDING,
@@ -48,7 +49,7 @@ def two_minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def makerd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "makerd", "--log-format", "text", *args],
+        makerd_command(["--log-format", "text", *args], cwd=cwd),
         cwd=cwd,
         capture_output=True,
         text=True,

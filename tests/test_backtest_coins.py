@@ -9,7 +9,6 @@ import dataclasses
 import gzip
 import json
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from makerd.protocol.market import BookSnapshotReceived, TradePrinted
 from makerd.venues.hyperliquid.recording_rules import save_rules
 from makerd.venues.replay.stream import ReplayStream
 from makerd.venues.replay.synthetic import START_NS, SyntheticRecording, write_recording
+from tests.processes import makerd_command
 from tests.replay_kit import MS, T0, iso, l2_book, write_archive_hour
 from tests.test_backtest_latency import measured_journal
 
@@ -207,7 +207,7 @@ def test_the_same_files_and_config_give_identical_fills_twice(
 
 def makerd(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "makerd", "--log-format", "text", *args],
+        makerd_command(["--log-format", "text", *args], cwd=cwd),
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -8,7 +8,6 @@ import logging
 import os
 import pty
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from makerd.daemon.logs import REDACTED, configure_logging, parse_fields
-from tests.processes import write_config
+from tests.processes import makerd_command, write_config
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 ENVELOPE = {"ts", "level", "logger", "actor", "thread", "event", "fields", "message"}
@@ -43,7 +42,7 @@ def run_makerd(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "makerd", *args],
+        makerd_command(args, cwd=tmp_path),
         cwd=tmp_path,
         env=full_env,
         stdout=subprocess.PIPE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -13,11 +12,12 @@ import yaml
 
 from makerd.config.loader import load_config
 from makerd.daemon.cli import _parser
+from tests.processes import makerd_command
 
 
 def makerd(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "makerd", *args],
+        makerd_command(args),
         capture_output=True,
         text=True,
         timeout=60,
