@@ -33,7 +33,6 @@ from makerd.protocol.orders import (
     ModifyOrders,
     ModifyRejected,
     OrderAccepted,
-    OrderModified,
     OrderRejected,
     OrderRequest,
     PlaceOrders,
@@ -57,6 +56,7 @@ from makerd.venues.hyperliquid.errors import (
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
+from makerd.venues.hyperliquid.modify_answers import modify_answered
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -335,20 +335,9 @@ class OrderGateway:
         status: ItemStatus | None,
         whole_error: VenueError | None,
     ) -> None:
-        now = self._now_ns()
         if isinstance(status, Resting | FilledOnArrival):
-            self._legs.placing(amended)
-            if self._legs.opened(cloid, status.oid):
-                self._emit(
-                    OrderModified(
-                        cloid=cloid,
-                        venue_order_id=status.oid,
-                        price=amended.price,
-                        size=amended.size,
-                        ts_exchange=now,
-                        ts_local=now,
-                    )
-                )
+            for event in modify_answered(amended, status.oid, self._legs, now_ns=self._now_ns()):
+                self._emit(event)
             return
         if isinstance(status, ItemRejected) or whole_error is not None:
             # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).

@@ -4,7 +4,8 @@ The exchange reports one order through two channels (the ``/exchange`` answer an
 ``orderUpdates`` stream) in either order, a modify gives the order a new oid (the old
 leg shows up as "canceled" under the same cloid), and a fill can arrive before the
 answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
-news?" for each report so every protocol event is emitted once, and
+news?" for each report so every protocol event is emitted once (the stream's end of a
+leg that no answer has named yet is kept until the answer naming it comes), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
 An action whose answer never came may still execute until it expires:
 :class:`UnsettledActions` says how many orders a report cannot yet vouch for.
@@ -15,13 +16,19 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.orders import ACTION_TTL_NS, CLOCK_SKEW_NS, CancelReason, OrderRequest
 
+if TYPE_CHECKING:
+    from makerd.venues.hyperliquid.parse import OrderStatusReported
+
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
+_ENDED_LEGS_KEPT: Final = 1_000
+"""Legs the stream ended while a modify was replacing the order, kept (newest) for the
+modify's answer that may name one: far more than the modifies one answer's wait sees."""
 
 
 @dataclass(slots=True)
@@ -43,10 +50,19 @@ class OrderLegs:
         self._cancel_reasons: dict[str, CancelReason] = {}
         self._requests: dict[str, OrderRequest] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+        self._ended_legs: OrderedDict[int, OrderStatusReported] = OrderedDict()
+        """The stream's report ending each leg it called replaced (bounded): a modify's
+        answer may yet name one as the order's new leg, which must not open then."""
 
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
         self._requests[request.cloid] = request
+
+    def amended(self, request: OrderRequest) -> None:
+        """A modify of a live order took effect: resend ``request``'s fields from now on.
+        An order that finished meanwhile is not remembered again (kept for the run)."""
+        if request.cloid in self._legs:
+            self._requests[request.cloid] = request
 
     def request_of(self, cloid: str) -> OrderRequest | None:
         return self._requests.get(cloid)
@@ -94,13 +110,38 @@ class OrderLegs:
         if leg is not None:
             leg.modify_from = None
 
-    def old_leg_ended(self, cloid: str, oid: int) -> None:
-        """The stream says ``oid`` ended, a leg :meth:`is_old_leg` calls replaced. When a
+    def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
+        """The stream's ``report`` ends a leg :meth:`is_old_leg` calls replaced. When a
         modify in flight is replacing it (not one that already has), remember it for
-        :meth:`modify_refused`."""
+        :meth:`modify_refused`.
+
+        The leg may also be one no answer has named yet: the new leg of a modify in flight
+        (filled on arrival, or by a taker before the answer came), or the leg of an earlier
+        modify whose answer is late. The report is kept for :meth:`ended_before_answer`.
+        """
+        oid = report.venue_order_id
+        self._ended_legs[oid] = report
+        if len(self._ended_legs) > _ENDED_LEGS_KEPT:
+            self._ended_legs.popitem(last=False)
         leg = self._legs.get(cloid)
         if leg is not None and leg.oid == oid and leg.modify_from == oid:
             leg.ended_while_replaced = True
+
+    def ended_before_answer(self, cloid: str, oid: int) -> OrderStatusReported | None:
+        """The stream's report ending ``oid``, the leg a modify's answer names, if it came
+        first (consumed then, and ``oid`` tied to ``cloid`` for its fills); None when the
+        leg is news. Such a leg must not open: the venue has ended it."""
+        report = self._ended_legs.pop(oid, None)
+        if report is not None:
+            self._cloid_by_oid[oid] = cloid
+        return report
+
+    def current_leg_ended(self, cloid: str) -> bool:
+        """Whether the stream ended the leg of ``cloid`` last known to rest: with an ended
+        leg named by a modify's answer, the order is over (else that answer is stale and a
+        later leg rests)."""
+        leg = self._legs.get(cloid)
+        return leg is not None and (leg.ended_while_replaced or leg.oid in self._ended_legs)
 
     def modify_refused(self, cloid: str) -> bool:
         """The modify replaced nothing; True when the order is over because its old leg
