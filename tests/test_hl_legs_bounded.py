@@ -43,11 +43,11 @@ class StreamFirstLegs(OrderLegs):
         super().__init__()
         self.stream_events: list[object] = []
 
-    def modify_finished(self, cloid: str) -> None:
+    def modify_finished(self, cloid: str, replaced: int | None) -> None:
         old_oid = self.oid_of(cloid)
         if old_oid is not None:
             self.stream_events += order_events(_cancelled_leg(cloid, old_oid), cloid, self)
-        super().modify_finished(cloid)
+        super().modify_finished(cloid, replaced)
 
 
 def _cancelled_leg(cloid: str, oid: int) -> OrderStatusReported:

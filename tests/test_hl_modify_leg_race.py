@@ -31,6 +31,7 @@ from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
+    OrderCancelled,
     OrderModified,
     OrderRequest,
     PlaceOrders,
@@ -106,8 +107,16 @@ def _place(venue: HyperliquidVenue, heard: Heard, order: OrderRequest) -> int:
 
 
 def _modify(venue: HyperliquidVenue, order: OrderRequest, price: Decimal) -> None:
+    """Ask to move ``order`` to ``price``; return once the modify has left."""
     amendment = OrderAmendment(cloid=order.cloid, price=price, size=order.size)
+    sent_before = _actions_sent(venue)
     venue.submit(ModifyOrders(amendments=(amendment,), ts_local=time.time_ns()))
+    wait_until(lambda: _actions_sent(venue) > sent_before, timeout_s=WAIT_S)
+
+
+def _actions_sent(venue: HyperliquidVenue) -> int:
+    """Order actions (placements, modifies) sent so far."""
+    return venue.gateway.unsettled.mark().next_token - 1
 
 
 def _answers_pending(venue: HyperliquidVenue) -> int:
@@ -195,3 +204,26 @@ def _best_ask(url: str) -> Decimal:
     book = fetch_info_blocking(url, {"type": "l2Book", "coin": "BTC"}, timeout_s=5)
     assert isinstance(book, dict)
     return Decimal(book["levels"][1][0]["px"])
+
+
+def test_a_modify_answered_while_the_next_modify_is_on_its_way_leaves_the_order_resting(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    order = resting_bid(venue_url, 0x1203)
+    _place(venue, heard, order)
+    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
+    _modify(venue, order, order.price - 1)
+    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 1, timeout_s=WAIT_S)
+    # The second modify (sent on the stream's word) takes effect only after the first's
+    # answer came: the stream's cancel of the first's leg is then the second's doing.
+    fault(venue_url, {"delay_exchange_s": 2.0, "delay_for_s": 0.5})
+    _modify(venue, order, order.price - 2)
+
+    listing = _what_rests(venue, heard)
+
+    events = heard.of(order.cloid)
+    assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
+    (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
+    assert _of_type(events, OrderModified)[-1].venue_order_id == resting.venue_order_id
+    assert venue.orders_held() == (order.cloid,)

@@ -314,13 +314,12 @@ class OrderGateway:
             modifies.append({"oid": change.cloid, "order": wire})
         if not targets:
             return
-        for cloid, _ in targets:
-            self._legs.modify_started(cloid)
+        replaced = [self._legs.modify_started(cloid) for cloid, _ in targets]
         action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
-        for cloid, _ in targets:
-            self._legs.modify_finished(cloid)
+        for (cloid, _), oid in zip(targets, replaced, strict=True):
+            self._legs.modify_finished(cloid, oid)
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))

@@ -100,14 +100,20 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         return leg is not None and leg.oid != oid
 
-    def modify_started(self, cloid: str) -> None:
+    def modify_started(self, cloid: str) -> int | None:
+        """A modify of ``cloid`` leaves; the oid of the leg it replaces (None: no leg)."""
         leg = self._legs.get(cloid)
-        if leg is not None:
-            leg.modify_from = leg.oid
+        if leg is None:
+            return None
+        leg.modify_from = leg.oid
+        return leg.oid
 
-    def modify_finished(self, cloid: str) -> None:
+    def modify_finished(self, cloid: str, replaced: int | None) -> None:
+        """The modify that replaced the leg ``replaced`` was answered (or lost). A later
+        modify replacing a later leg is still on its way: its mark stays, or the stream's
+        cancel of that leg would end the order."""
         leg = self._legs.get(cloid)
-        if leg is not None:
+        if leg is not None and leg.modify_from == replaced:
             leg.modify_from = None
 
     def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
