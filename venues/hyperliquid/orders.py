@@ -206,6 +206,7 @@ class OrderGateway:
         wires = []
         # One time for every refusal of this command: one answer, however many orders.
         refused_at = self._now_ns()
+        self._legs.forget_lapsed(refused_at)
         for order in command.orders:
             if not self._gate.allows_order(order):
                 self._rejected(order.cloid, gate_closed(), refused_at)
@@ -225,7 +226,10 @@ class OrderGateway:
         action = {"type": "order", "orders": wires, "grouping": "na"}
         coins = [order.coin for order in legal]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
+        # The orders no answer speaks for: the venue may place them until the action expires.
+        expires_ns = command.ts_local + ACTION_TTL_NS
         if response is None:
+            self._legs.placement_in_doubt((o.cloid for o in legal), expires_ns=expires_ns)
             return
         now = self._now_ns()
         if response.error is not None:
@@ -236,6 +240,8 @@ class OrderGateway:
         for order, status in zip(legal, statuses, strict=False):
             self._on_placed(order, status, now)
         if len(statuses) < len(legal):
+            unanswered = (o.cloid for o in legal[len(statuses) :])
+            self._legs.placement_in_doubt(unanswered, expires_ns=expires_ns)
             self._settle()
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:

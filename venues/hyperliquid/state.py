@@ -50,6 +50,8 @@ class OrderLegs:
         self._cancel_reasons: dict[str, CancelReason] = {}
         self._requests: dict[str, OrderRequest] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+        self._in_doubt: dict[str, int] = {}
+        """Placements whose answer never came: cloid → when their action expires."""
         self._ended_legs: OrderedDict[int, OrderStatusReported] = OrderedDict()
         """The stream's report ending each leg it called replaced (bounded): a modify's
         answer may yet name one as the order's new leg, which must not open then."""
@@ -57,6 +59,24 @@ class OrderLegs:
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
         self._requests[request.cloid] = request
+
+    def placement_in_doubt(self, cloids: Iterable[str], *, expires_ns: int) -> None:
+        """No answer said what became of these placements: their requests stay (a report
+        may yet open them) until :meth:`forget_lapsed` finds their action expired."""
+        for cloid in cloids:
+            self._in_doubt[cloid] = expires_ns
+
+    def forget_lapsed(self, now_ns: int) -> None:
+        """Forget the requests of placements in doubt whose action has expired (and the
+        skew allowed passed) with no report of them: the venue refuses it now. One that
+        rested before (its report lost with a stream) is learned from a listing. Kept,
+        each lost answer left a request for the rest of the run."""
+        lapsed = [c for c, expires in self._in_doubt.items() if expires + CLOCK_SKEW_NS <= now_ns]
+        for cloid in lapsed:
+            del self._in_doubt[cloid]
+            if cloid not in self._legs:
+                self._requests.pop(cloid, None)
+                self._cancel_reasons.pop(cloid, None)
 
     def amended(self, request: OrderRequest) -> None:
         """A modify of a live order took effect: resend ``request``'s fields from now on.
