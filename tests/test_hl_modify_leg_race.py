@@ -38,10 +38,9 @@ from makerd.protocol.orders import (
     RequestAccountSnapshot,
     TimeInForce,
 )
-from makerd.venues.hl_local.background import VenueThread
-from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
+from tests import test_hl_gateway
 from tests.test_hl_gateway import resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
 
@@ -49,11 +48,8 @@ WAIT_S = 20.0
 T = TypeVar("T")
 
 
-@pytest.fixture(scope="module")
-def venue_url() -> Iterator[str]:
-    venue = VenueThread(VenueConfig(port=0, auto_provision=True, seed=12, tick_interval_s=0.2))
-    yield venue.start()
-    venue.stop()
+venue_url = test_hl_gateway.venue_url
+"""The gateway tests' venue (a fixture: one for this module's tests)."""
 
 
 class Heard:
@@ -119,9 +115,49 @@ def _actions_sent(venue: HyperliquidVenue) -> int:
     return venue.gateway.unsettled.mark().next_token - 1
 
 
+def _modified_twice(
+    url: str,
+    adapter: tuple[HyperliquidVenue, Heard],
+    order: OrderRequest,
+    second: dict[str, object],
+) -> None:
+    """Place ``order``, move it 1 lower, and once the stream said that leg rests (the
+    answer is held for 1 s), arm the fault ``second`` and move it 1 lower again."""
+    venue, heard = adapter
+    _place(venue, heard, order)
+    fault(url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
+    _modify(venue, order, order.price - 1)
+    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 1, timeout_s=WAIT_S)
+    fault(url, second)
+    _modify(venue, order, order.price - 2)
+
+
+def _best_ask(url: str) -> Decimal:
+    book = fetch_info_blocking(url, {"type": "l2Book", "coin": "BTC"}, timeout_s=5)
+    assert isinstance(book, dict)
+    return Decimal(book["levels"][1][0]["px"])
+
+
+def _held_by(venue: HyperliquidVenue, listing: OpenOrdersReported, cloid: str) -> list[str]:
+    """Who holds the order ``cloid``: the venue (its ``listing``) and the adapter."""
+    at_venue = any(o.cloid == cloid for o in listing.orders)
+    in_adapter = cloid in venue.orders_held()
+    return ["venue"] * at_venue + ["adapter"] * in_adapter
+
+
 def _answers_pending(venue: HyperliquidVenue) -> int:
     """Orders in the actions whose answer has not come yet."""
     return venue.gateway.unsettled.orders_at("BTC", time.time_ns())
+
+
+def _outcome(
+    adapter: tuple[HyperliquidVenue, Heard], cloid: str
+) -> tuple[OpenOrdersReported, list[object]]:
+    """Once every answer is in: what rests at the venue, and what the adapter said of
+    the order ``cloid``."""
+    venue, heard = adapter
+    listing = _what_rests(venue, heard)
+    return listing, heard.of(cloid)
 
 
 def _what_rests(venue: HyperliquidVenue, heard: Heard) -> OpenOrdersReported:
@@ -156,31 +192,24 @@ def test_a_modify_filled_on_arrival_reported_before_its_answer_leaves_no_resting
     _modify(venue, order, _best_ask(venue_url) + 100)
     wait_until(lambda: _of_type(heard.of(order.cloid), OrderFilled) != [], timeout_s=WAIT_S)
 
-    listing = _what_rests(venue, heard)
+    listing, events = _outcome(adapter, order.cloid)
 
-    events = heard.of(order.cloid)
     fills = _of_type(events, OrderFilled)
     assert [f.venue_order_id != old_oid for f in fills] == [True], "one fill, of the new leg"
     assert sum(f.size for f in fills) == order.size
     assert _claims_after_fill(events) == [], "nothing says the filled order rests"
     assert _of_type(events, OrderModified) == [], "the modify's new leg never rested"
-    assert [o for o in listing.orders if o.cloid == order.cloid] == []
-    assert venue.orders_held() == (), "the adapter keeps no order the venue does not hold"
+    assert _held_by(venue, listing, order.cloid) == [], "neither the venue nor the adapter"
 
 
 def test_a_modify_answered_after_the_next_modify_rested_and_filled_leaves_no_resting_order(
     venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
 ) -> None:
-    venue, heard = adapter
     order = resting_bid(venue_url, 0x1202)
-    _place(venue, heard, order)
     # The first modify's answer comes after the stream said its leg rests, after the
     # order_manager (told so) modified again and the stream said that leg rests too.
-    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
-    _modify(venue, order, order.price - 1)
-    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 1, timeout_s=WAIT_S)
-    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 4.0})
-    _modify(venue, order, order.price - 2)
+    _modified_twice(venue_url, adapter, order, {"hold_answer_next": 1, "hold_answer_s": 4.0})
+    venue, heard = adapter
     wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 2, timeout_s=WAIT_S)
     newest_oid = _of_type(heard.of(order.cloid), OrderModified)[-1].venue_order_id
     wait_until(lambda: _answers_pending(venue) == 1, timeout_s=WAIT_S)  # the first's answer
@@ -188,42 +217,27 @@ def test_a_modify_answered_after_the_next_modify_rested_and_filled_leaves_no_res
     fault(venue_url, {"sweep": {"user": heard.user, "side": "sell", "coin": "BTC"}})
     wait_until(lambda: _of_type(heard.of(order.cloid), OrderFilled) != [], timeout_s=WAIT_S)
 
-    listing = _what_rests(venue, heard)
+    listing, events = _outcome(adapter, order.cloid)
 
-    events = heard.of(order.cloid)
     fills = _of_type(events, OrderFilled)
     assert [f.venue_order_id for f in fills] == [newest_oid], "one fill, of the newest leg"
     assert _claims_after_fill(events) == [], "nothing says the filled order rests"
     modified_to = [e.venue_order_id for e in _of_type(events, OrderModified)]
     assert modified_to[-1] == newest_oid, "no answer moved the order back to a leg it left"
-    assert [o for o in listing.orders if o.cloid == order.cloid] == []
-    assert venue.orders_held() == (), "the adapter keeps no order the venue does not hold"
-
-
-def _best_ask(url: str) -> Decimal:
-    book = fetch_info_blocking(url, {"type": "l2Book", "coin": "BTC"}, timeout_s=5)
-    assert isinstance(book, dict)
-    return Decimal(book["levels"][1][0]["px"])
+    assert _held_by(venue, listing, order.cloid) == [], "neither the venue nor the adapter"
 
 
 def test_a_modify_answered_while_the_next_modify_is_on_its_way_leaves_the_order_resting(
     venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
 ) -> None:
-    venue, heard = adapter
     order = resting_bid(venue_url, 0x1203)
-    _place(venue, heard, order)
-    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
-    _modify(venue, order, order.price - 1)
-    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 1, timeout_s=WAIT_S)
     # The second modify (sent on the stream's word) takes effect only after the first's
     # answer came: the stream's cancel of the first's leg is then the second's doing.
-    fault(venue_url, {"delay_exchange_s": 2.0, "delay_for_s": 0.5})
-    _modify(venue, order, order.price - 2)
+    _modified_twice(venue_url, adapter, order, {"delay_exchange_s": 2.0, "delay_for_s": 0.5})
 
-    listing = _what_rests(venue, heard)
+    listing, events = _outcome(adapter, order.cloid)
 
-    events = heard.of(order.cloid)
     assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
+    assert _held_by(adapter[0], listing, order.cloid) == ["venue", "adapter"]
     (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
     assert _of_type(events, OrderModified)[-1].venue_order_id == resting.venue_order_id
-    assert venue.orders_held() == (order.cloid,)
