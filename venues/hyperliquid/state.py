@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
 _ENDED_LEGS_KEPT: Final = 1_000
-"""Legs the stream ended while a modify was replacing the order, kept (newest) for the
-modify's answer that may name one: far more than the modifies one answer's wait sees."""
+"""Legs the stream ended while a modify of their order was on its way, kept (newest) for
+the answer that may name one: far more than end in one answer's wait."""
 
 
 @dataclass(slots=True)
@@ -38,6 +38,9 @@ class _Leg:
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
     refused, no leg of the order rests."""
+    modifies_on_way: int = 0
+    """Modifies of the order sent and not answered yet (or lost): one may name a leg the
+    stream has ended."""
 
 
 class OrderLegs:
@@ -126,6 +129,7 @@ class OrderLegs:
         if leg is None:
             return None
         leg.modify_from = leg.oid
+        leg.modifies_on_way += 1
         return leg.oid
 
     def modify_finished(self, cloid: str, replaced: int | None) -> None:
@@ -133,7 +137,10 @@ class OrderLegs:
         modify replacing a later leg is still on its way: its mark stays, or the stream's
         cancel of that leg would end the order."""
         leg = self._legs.get(cloid)
-        if leg is not None and leg.modify_from == replaced:
+        if leg is None or replaced is None:
+            return
+        leg.modifies_on_way -= 1
+        if leg.modify_from == replaced:
             leg.modify_from = None
 
     def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
@@ -143,14 +150,17 @@ class OrderLegs:
 
         The leg may also be one no answer has named yet: the new leg of a modify in flight
         (filled on arrival, or by a taker before the answer came), or the leg of an earlier
-        modify whose answer is late. The report is kept for :meth:`ended_before_answer`.
+        modify whose answer is late. While a modify of the order is on its way the report
+        is kept for :meth:`ended_before_answer` (with none, no answer can name the leg).
         """
         oid = report.venue_order_id
+        leg = self._legs.get(cloid)
+        if leg is None or leg.modifies_on_way <= 0:
+            return
         self._ended_legs[oid] = report
         if len(self._ended_legs) > _ENDED_LEGS_KEPT:
             self._ended_legs.popitem(last=False)
-        leg = self._legs.get(cloid)
-        if leg is not None and leg.oid == oid and leg.modify_from == oid:
+        if leg.oid == oid and leg.modify_from == oid:
             leg.ended_while_replaced = True
 
     def ended_before_answer(self, cloid: str, oid: int) -> OrderStatusReported | None:
