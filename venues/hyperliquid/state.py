@@ -5,7 +5,8 @@ The exchange reports one order through two channels (the ``/exchange`` answer an
 leg shows up as "canceled" under the same cloid), and a fill can arrive before the
 answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
 news?" for each report so every protocol event is emitted once (the stream's end of a
-leg that no answer has named yet is kept until the answer naming it comes), and
+leg, while a modify of its order is on its way, is kept for the answer that may name
+it), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
 An action whose answer never came may still execute until it expires:
 :class:`UnsettledActions` says how many orders a report cannot yet vouch for.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from makerd.protocol.account import OrderFilled
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
-_ENDED_LEGS_KEPT: Final = 1_000
-"""Legs the stream ended while a modify of their order was on its way, kept (newest) for
-the answer that may name one: far more than end in one answer's wait."""
 
 
 @dataclass(slots=True)
@@ -41,6 +39,10 @@ class _Leg:
     modifies_on_way: int = 0
     """Modifies of the order sent and not answered yet (or lost): one may name a leg the
     stream has ended."""
+    ended_unanswered: dict[int, OrderStatusReported] = field(default_factory=dict)
+    """The stream's reports ending legs of the order while modifies were on their way, by
+    oid: an answer may yet name one. Cleared when a modify leaves with none on its way
+    (no answer to come can name them then), gone with the order."""
 
 
 class OrderLegs:
@@ -55,9 +57,6 @@ class OrderLegs:
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._in_doubt: dict[str, int] = {}
         """Placements whose answer never came: cloid → when their action expires."""
-        self._ended_legs: OrderedDict[int, OrderStatusReported] = OrderedDict()
-        """The stream's report ending each leg it called replaced (bounded): a modify's
-        answer may yet name one as the order's new leg, which must not open then."""
 
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
@@ -129,6 +128,8 @@ class OrderLegs:
         if leg is None:
             return None
         leg.modify_from = leg.oid
+        if leg.modifies_on_way == 0:
+            leg.ended_unanswered.clear()
         leg.modifies_on_way += 1
         return leg.oid
 
@@ -157,9 +158,7 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         if leg is None or leg.modifies_on_way <= 0:
             return
-        self._ended_legs[oid] = report
-        if len(self._ended_legs) > _ENDED_LEGS_KEPT:
-            self._ended_legs.popitem(last=False)
+        leg.ended_unanswered[oid] = report
         if leg.oid == oid and leg.modify_from == oid:
             leg.ended_while_replaced = True
 
@@ -167,7 +166,8 @@ class OrderLegs:
         """The stream's report ending ``oid``, the leg a modify's answer names, if it came
         first (consumed then, and ``oid`` tied to ``cloid`` for its fills); None when the
         leg is news. Such a leg must not open: the venue has ended it."""
-        report = self._ended_legs.pop(oid, None)
+        leg = self._legs.get(cloid)
+        report = None if leg is None else leg.ended_unanswered.pop(oid, None)
         if report is not None:
             self._cloid_by_oid[oid] = cloid
         return report
@@ -177,7 +177,7 @@ class OrderLegs:
         leg named by a modify's answer, the order is over (else that answer is stale and a
         later leg rests)."""
         leg = self._legs.get(cloid)
-        return leg is not None and (leg.ended_while_replaced or leg.oid in self._ended_legs)
+        return leg is not None and (leg.ended_while_replaced or leg.oid in leg.ended_unanswered)
 
     def modify_refused(self, cloid: str) -> bool:
         """The modify replaced nothing; True when the order is over because its old leg
