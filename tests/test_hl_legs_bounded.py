@@ -25,6 +25,7 @@ from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderAccepted,
     OrderAmendment,
+    OrderModified,
     PlaceOrders,
     RejectReason,
     RequestAccountSnapshot,
@@ -38,6 +39,7 @@ from tests.test_hl_gateway import Harness, fault, resting_bid
 
 REFUSED_MODIFIES = 12
 LOST_PLACEMENTS = 5
+MODIFIES = 30
 
 venue_url = test_hl_gateway.venue_url
 """The gateway tests' venue (a fixture: one for this module's tests)."""
@@ -125,3 +127,26 @@ def test_placements_whose_answer_was_lost_are_forgotten_once_their_action_expire
 def _requests_kept(legs: OrderLegs) -> int:
     """The order requests the adapter keeps (to resend their fields with a modify)."""
     return census({"legs": legs})["legs._requests"]
+
+
+def test_an_order_modified_again_and_again_keeps_no_stream_report_per_modify(
+    venue_url: str,
+) -> None:
+    harness = Harness(venue_url, clock=time.time_ns)
+    legs = harness.legs = StreamFirstLegs()
+    order = resting_bid(venue_url, 0x800)
+    # Each modify's old leg reported cancelled before its answer: kept for that answer.
+    moves = [
+        OrderAmendment(cloid=order.cloid, price=order.price - n, size=order.size)
+        for n in range(1, MODIFIES + 1)
+    ]
+
+    events = harness.run(
+        PlaceOrders(orders=(order,), ts_local=time.time_ns()),
+        *(ModifyOrders(amendments=(m,), ts_local=time.time_ns()) for m in moves),
+    )
+
+    assert len([e for e in events if isinstance(e, OrderModified)]) == MODIFIES
+    kept = census({"legs": legs})
+    del kept["legs._cloid_by_oid"]  # every oid's order, for fills that come late (capped)
+    assert max(kept.values()) <= 1, f"grows with every modify: {kept}"
