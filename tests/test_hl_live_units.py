@@ -80,10 +80,10 @@ def test_a_modified_order_keeps_living_when_its_old_leg_reports_cancelled() -> N
     legs = OrderLegs()
     cloid = "0x" + "a" * 32
     assert legs.opened(cloid, 1)
-    legs.modify_started(cloid)
+    replaced = legs.modify_started(cloid)
 
     old_leg_cancel_is_about_the_order = not legs.is_old_leg(cloid, 1)
-    legs.modify_finished(cloid)
+    legs.modify_finished(cloid, replaced)
     new_leg_is_news = legs.opened(cloid, 2)
 
     assert not old_leg_cancel_is_about_the_order

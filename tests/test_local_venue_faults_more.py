@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -105,6 +106,23 @@ def test_an_exchange_delay_slows_each_action_which_takes_effect_after_it(
     assert order["timestamp"] - arrived_ms >= 399  # both in whole venue milliseconds
     assert info_s < 0.4
     assert cleared_s < 0.4
+
+
+def test_a_held_answer_comes_after_its_action_took_effect_and_was_streamed(
+    venue: VenueThread, exchange: Exchange, info: Info, wallet: LocalAccount
+) -> None:
+    arm(venue, hold_answer_next=1, hold_answer_s=3.0)
+    placed: list[Any] = []
+    placing = threading.Thread(target=lambda: placed.append(an_order(exchange)))
+
+    placing.start()
+    wait_until(lambda: info.open_orders(wallet.address) != [])
+    answered_while_resting = not placing.is_alive()
+    placing.join(timeout=10)
+
+    assert not answered_while_resting, "the order rested before its answer came"
+    resting = [o["oid"] for o in info.open_orders(wallet.address)]
+    assert resting == [resting_oid(placed[0])], "the answer, late, names the order that rests"
 
 
 def test_an_info_delay_lasts_for_its_window_then_answers_are_prompt_again(
@@ -289,7 +307,7 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
         "reject_action_type": "trade",
         "fire_scheduled_cancel": "yes",
     }
-    lonely = {"delay_for_s": 5, "user": "0x1"}
+    lonely = {"delay_for_s": 5, "user": "0x1", "hold_answer_s": 1}
 
     reply = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(body), timeout=5)
     alone = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(lonely), timeout=5)
@@ -307,6 +325,7 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
     assert alone.status_code == 400
     assert sorted(alone.json()["problems"]) == [
         "delay_for_s: only with delay_exchange_s or delay_info_s",
+        "hold_answer_s: only with hold_answer_next",
         "user: expected an address (0x and 40 hex digits)",
         "user: only with fire_scheduled_cancel",
     ]

@@ -25,13 +25,16 @@ PATH_NAMES: tuple[PathName, ...] = ("exchange", "info")
 REQUEST_BUFFER = 10_000
 DEFAULT_REJECT_TEXT = "Trading is halted."
 DEFAULT_HTTP_ERROR_STATUS = 502
+DEFAULT_HOLD_ANSWER_S = 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestFate:
-    """What happens to one HTTP request: wait ``delay_s``, then reset, answer or run it."""
+    """What happens to one HTTP request: wait ``delay_s``, then reset, answer or run it
+    (and, run, hold its answer ``hold_s`` more)."""
 
     delay_s: float = 0.0
+    hold_s: float = 0.0
     reset: bool = False
     reply: HttpReply | None = None
 
@@ -101,6 +104,20 @@ class _Rejections:
 
 
 @dataclass(slots=True, kw_only=True)
+class _HeldAnswers:
+    """``hold_answer_next``: the next ``left`` actions run at once, answered ``seconds`` later."""
+
+    left: int = 0
+    seconds: float = DEFAULT_HOLD_ANSWER_S
+
+    def take(self) -> float:
+        if self.left <= 0:
+            return 0.0
+        self.left -= 1
+        return self.seconds
+
+
+@dataclass(slots=True, kw_only=True)
 class _RateLimits:
     next_left: int = 0
     next_http_429: bool = False
@@ -117,6 +134,7 @@ class Faults:
     _delays: dict[PathName, _Delay]
     _http_errors: _Countdown
     _resets: _Countdown
+    _held_answers: _HeldAnswers
 
     def __init__(self) -> None:
         self._disarm()
@@ -128,6 +146,7 @@ class Faults:
         self._delays = {path: _Delay() for path in PATH_NAMES}
         self._http_errors = _Countdown()
         self._resets = _Countdown()
+        self._held_answers = _HeldAnswers()
 
     def arm(self, request: FaultRequest, now_ms: int) -> None:
         """Arm what ``request`` names, after disarming everything if it says ``clear``."""
@@ -161,6 +180,10 @@ class Faults:
             )
         if request.reset_next:
             self._resets = _Countdown(left=request.reset_next, paths=request.paths)
+        if request.hold_answer_next:
+            self._held_answers = _HeldAnswers(
+                left=request.hold_answer_next, seconds=request.hold_answer_s
+            )
 
     def feed_frozen(self, now_ms: int) -> bool:
         return self._frozen.active(now_ms)
@@ -181,7 +204,8 @@ class Faults:
         limits = self._rate_limits
         if limits.window_kind == "ip" and limits.window.active(now_ms):
             return RequestFate(delay_s=delay_s, reply=HttpReply(status=429, body=_text(429)))
-        return RequestFate(delay_s=delay_s)
+        hold_s = self._held_answers.take() if path == "exchange" else 0.0
+        return RequestFate(delay_s=delay_s, hold_s=hold_s)
 
     def take_refusal(self, account: Account, action_type: str, now_ms: int) -> HttpReply | None:
         """The refusal owed to a signed action, if one is armed (consumes a counted one)."""

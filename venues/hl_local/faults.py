@@ -42,6 +42,10 @@ HTTP transport (``/exchange`` and ``/info``; WebSocket posts are not affected)
     also takes effect only after the delay (even if the client gave up waiting), for
     ``delay_for_s`` seconds from now (0 or absent: until cleared). A delay of 0 disarms
     that path's delay.
+``hold_answer_next: <n>``, ``hold_answer_s: <seconds>`` (default 1)
+    the next n signed actions (over HTTP or a WebSocket post) take effect at once, and
+    the user streams hear of it at once, but their answers are held that long: the
+    stream's report of what an action did (a modify's new leg filled) comes first.
 ``http_error_next: <n>``, ``http_error_status: <500..599 or 429>`` (default 502)
     the next n requests answer that status with its reason phrase as a text body
     (``Bad Gateway``) and do nothing; 429 is the exchange's bare IP rate limit, for the
@@ -104,6 +108,7 @@ from typing import Any, cast
 from makerd.venues.hl_local.actions import ACTION_TYPES
 from makerd.venues.hl_local.body_fields import BodyFields
 from makerd.venues.hl_local.fault_state import (
+    DEFAULT_HOLD_ANSWER_S,
     DEFAULT_HTTP_ERROR_STATUS,
     DEFAULT_REJECT_TEXT,
     PATH_NAMES,
@@ -130,6 +135,7 @@ COMPANIONS = {  # key: the keys of which at least one must come with it
     "reject_action_type": ("reject_next",),
     "rate_limit_kind": ("rate_limit_for_s",),
     "delay_for_s": ("delay_exchange_s", "delay_info_s"),
+    "hold_answer_s": ("hold_answer_next",),
     "http_error_status": ("http_error_next",),
     "paths": ("http_error_next", "reset_next"),
     "user": ("fire_scheduled_cancel",),
@@ -177,6 +183,8 @@ class FaultRequest:
     delay_exchange_s: float | None = None
     delay_info_s: float | None = None
     delay_for_s: float = 0.0
+    hold_answer_next: int = 0
+    hold_answer_s: float = DEFAULT_HOLD_ANSWER_S
     http_error_next: int = 0
     http_error_status: int = DEFAULT_HTTP_ERROR_STATUS
     reset_next: int = 0
@@ -233,6 +241,8 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         delay_exchange_s=given.seconds("delay_exchange_s"),
         delay_info_s=given.seconds("delay_info_s"),
         delay_for_s=given.seconds("delay_for_s") or 0.0,
+        hold_answer_next=given.count("hold_answer_next"),
+        hold_answer_s=_or_default(given.seconds("hold_answer_s"), DEFAULT_HOLD_ANSWER_S),
         http_error_next=given.count("http_error_next"),
         http_error_status=_http_error_status(given),
         reset_next=given.count("reset_next"),
@@ -253,6 +263,10 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         user=given.address("user"),
     )
     return given.problems or request
+
+
+def _or_default(seconds: float | None, default: float) -> float:
+    return default if seconds is None else seconds
 
 
 def _http_error_status(given: BodyFields) -> int:

@@ -209,7 +209,12 @@ class LocalVenue:
             return web.Response(status=500)  # never written: the connection is gone
         if fate.reply is not None:
             return respond(fate.reply)
-        return respond(body if isinstance(body, HttpReply) else handler(body, arrived_ms))
+        if isinstance(body, HttpReply):
+            return respond(body)
+        reply = handler(body, arrived_ms)  # it has taken effect, and the streams heard of it
+        if fate.hold_s > 0:
+            await asyncio.sleep(fate.hold_s)
+        return respond(reply)
 
 
 def _report_ticker_end(task: asyncio.Task[None]) -> None:

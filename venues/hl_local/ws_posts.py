@@ -4,14 +4,15 @@ An ``info`` post is answered like ``POST /info``. An ``action`` post is a signed
 answered like ``POST /exchange``, and it meets the same armed transport faults as one
 (the exchange mirrors its HTTP statuses on the socket): a delay holds its answer, an
 HTTP error or the IP rate limit answers ``{"type": "error", "payload": "<status>: ..."}``,
-and a reset closes the connection without an answer. So a client that sends its actions
+and a reset closes the connection without an answer, and a held answer (``hold_answer_next``)
+is sent that long after the action took effect. So a client that sends its actions
 over the socket meets the fault suite's attacks exactly as one that posts them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,9 +76,7 @@ class PostDesk:
             if post.fate.delay_s <= 0:
                 self._act(post)
                 return
-            task = asyncio.create_task(self._later(post))
-            self._delayed.add(task)
-            task.add_done_callback(self._delayed.discard)
+            self._track(self._later(post))
             return
         else:
             response = {"type": "error", "payload": f"Invalid post request type: {kind}"}
@@ -98,7 +97,20 @@ class PostDesk:
             )
             self._feeds.publish_events()
         response = _post_response(reply, "action", lambda body: body)
-        post.replies.send({"channel": "post", "data": {"id": post.post_id, "response": response}})
+        frame = {"channel": "post", "data": {"id": post.post_id, "response": response}}
+        if post.fate.hold_s > 0:
+            self._track(self._send_later(post, frame))
+            return
+        post.replies.send(frame)
+
+    async def _send_later(self, post: _ActionPost, frame: JsonDict) -> None:
+        await asyncio.sleep(post.fate.hold_s)
+        post.replies.send(frame)
+
+    def _track(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._delayed.add(task)
+        task.add_done_callback(self._delayed.discard)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

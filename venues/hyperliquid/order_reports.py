@@ -27,9 +27,9 @@ def order_events(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> li
     if report.status is OrderStatus.OPEN:
         return _opened(report, cloid, legs)
     if legs.is_old_leg(cloid, report.venue_order_id):
-        legs.old_leg_ended(cloid, report.venue_order_id)
+        legs.old_leg_ended(cloid, report)
         return []  # the leg a modify replaced (or is replacing): the order lives on
-    return _ended(report, cloid, legs)
+    return order_ended(report, cloid, legs)
 
 
 def _opened(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
@@ -59,7 +59,7 @@ def _opened(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[Or
     return [accepted]
 
 
-def _ended(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
+def order_ended(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
     """Cancelled, filled or rejected: news once (the fills themselves come from userFills)."""
     if report.status is OrderStatus.CANCELLED:
         reason = legs.cancel_reason(cloid)

@@ -33,7 +33,6 @@ from makerd.protocol.orders import (
     ModifyOrders,
     ModifyRejected,
     OrderAccepted,
-    OrderModified,
     OrderRejected,
     OrderRequest,
     PlaceOrders,
@@ -57,6 +56,7 @@ from makerd.venues.hyperliquid.errors import (
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
+from makerd.venues.hyperliquid.modify_answers import modify_answered
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -206,6 +206,7 @@ class OrderGateway:
         wires = []
         # One time for every refusal of this command: one answer, however many orders.
         refused_at = self._now_ns()
+        self._legs.forget_lapsed(refused_at)
         for order in command.orders:
             if not self._gate.allows_order(order):
                 self._rejected(order.cloid, gate_closed(), refused_at)
@@ -225,7 +226,10 @@ class OrderGateway:
         action = {"type": "order", "orders": wires, "grouping": "na"}
         coins = [order.coin for order in legal]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
+        # The orders no answer speaks for: the venue may place them until the action expires.
+        expires_ns = command.ts_local + ACTION_TTL_NS
         if response is None:
+            self._legs.placement_in_doubt((o.cloid for o in legal), expires_ns=expires_ns)
             return
         now = self._now_ns()
         if response.error is not None:
@@ -236,6 +240,8 @@ class OrderGateway:
         for order, status in zip(legal, statuses, strict=False):
             self._on_placed(order, status, now)
         if len(statuses) < len(legal):
+            unanswered = (o.cloid for o in legal[len(statuses) :])
+            self._legs.placement_in_doubt(unanswered, expires_ns=expires_ns)
             self._settle()
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
@@ -314,13 +320,12 @@ class OrderGateway:
             modifies.append({"oid": change.cloid, "order": wire})
         if not targets:
             return
-        for cloid, _ in targets:
-            self._legs.modify_started(cloid)
+        replaced = [self._legs.modify_started(cloid) for cloid, _ in targets]
         action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
-        for cloid, _ in targets:
-            self._legs.modify_finished(cloid)
+        for (cloid, _), oid in zip(targets, replaced, strict=True):
+            self._legs.modify_finished(cloid, oid)
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))
@@ -335,20 +340,9 @@ class OrderGateway:
         status: ItemStatus | None,
         whole_error: VenueError | None,
     ) -> None:
-        now = self._now_ns()
         if isinstance(status, Resting | FilledOnArrival):
-            self._legs.placing(amended)
-            if self._legs.opened(cloid, status.oid):
-                self._emit(
-                    OrderModified(
-                        cloid=cloid,
-                        venue_order_id=status.oid,
-                        price=amended.price,
-                        size=amended.size,
-                        ts_exchange=now,
-                        ts_local=now,
-                    )
-                )
+            for event in modify_answered(amended, status.oid, self._legs, now_ns=self._now_ns()):
+                self._emit(event)
             return
         if isinstance(status, ItemRejected) or whole_error is not None:
             # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).

@@ -4,7 +4,9 @@ The exchange reports one order through two channels (the ``/exchange`` answer an
 ``orderUpdates`` stream) in either order, a modify gives the order a new oid (the old
 leg shows up as "canceled" under the same cloid), and a fill can arrive before the
 answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
-news?" for each report so every protocol event is emitted once, and
+news?" for each report so every protocol event is emitted once (the stream's end of a
+leg, while a modify of its order is on its way, is kept for the answer that may name
+it), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
 An action whose answer never came may still execute until it expires:
 :class:`UnsettledActions` says how many orders a report cannot yet vouch for.
@@ -14,11 +16,14 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Final
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Final
 
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.orders import ACTION_TTL_NS, CLOCK_SKEW_NS, CancelReason, OrderRequest
+
+if TYPE_CHECKING:
+    from makerd.venues.hyperliquid.parse import OrderStatusReported
 
 _FORGET_AFTER: Final = 10_000
 """Finished orders remembered (to recognise late duplicates) before the oldest go."""
@@ -31,6 +36,13 @@ class _Leg:
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
     refused, no leg of the order rests."""
+    modifies_on_way: int = 0
+    """Modifies of the order sent and not answered yet (or lost): one may name a leg the
+    stream has ended."""
+    ended_unanswered: dict[int, OrderStatusReported] = field(default_factory=dict)
+    """The stream's reports ending legs of the order while modifies were on their way, by
+    oid: an answer may yet name one. Cleared when a modify leaves with none on its way
+    (no answer to come can name them then), gone with the order."""
 
 
 class OrderLegs:
@@ -43,10 +55,36 @@ class OrderLegs:
         self._cancel_reasons: dict[str, CancelReason] = {}
         self._requests: dict[str, OrderRequest] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+        self._in_doubt: dict[str, int] = {}
+        """Placements whose answer never came: cloid → when their action expires."""
 
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
         self._requests[request.cloid] = request
+
+    def placement_in_doubt(self, cloids: Iterable[str], *, expires_ns: int) -> None:
+        """No answer said what became of these placements: their requests stay (a report
+        may yet open them) until :meth:`forget_lapsed` finds their action expired."""
+        for cloid in cloids:
+            self._in_doubt[cloid] = expires_ns
+
+    def forget_lapsed(self, now_ns: int) -> None:
+        """Forget the requests of placements in doubt whose action has expired (and the
+        skew allowed passed) with no report of them: the venue refuses it now. One that
+        rested before (its report lost with a stream) is learned from a listing. Kept,
+        each lost answer left a request for the rest of the run."""
+        lapsed = [c for c, expires in self._in_doubt.items() if expires + CLOCK_SKEW_NS <= now_ns]
+        for cloid in lapsed:
+            del self._in_doubt[cloid]
+            if cloid not in self._legs:
+                self._requests.pop(cloid, None)
+                self._cancel_reasons.pop(cloid, None)
+
+    def amended(self, request: OrderRequest) -> None:
+        """A modify of a live order took effect: resend ``request``'s fields from now on.
+        An order that finished meanwhile is not remembered again (kept for the run)."""
+        if request.cloid in self._legs:
+            self._requests[request.cloid] = request
 
     def request_of(self, cloid: str) -> OrderRequest | None:
         return self._requests.get(cloid)
@@ -84,23 +122,62 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         return leg is not None and leg.oid != oid
 
-    def modify_started(self, cloid: str) -> None:
+    def modify_started(self, cloid: str) -> int | None:
+        """A modify of ``cloid`` leaves; the oid of the leg it replaces (None: no leg)."""
         leg = self._legs.get(cloid)
-        if leg is not None:
-            leg.modify_from = leg.oid
+        if leg is None:
+            return None
+        leg.modify_from = leg.oid
+        if leg.modifies_on_way == 0:
+            leg.ended_unanswered.clear()
+        leg.modifies_on_way += 1
+        return leg.oid
 
-    def modify_finished(self, cloid: str) -> None:
+    def modify_finished(self, cloid: str, replaced: int | None) -> None:
+        """The modify that replaced the leg ``replaced`` was answered (or lost). A later
+        modify replacing a later leg is still on its way: its mark stays, or the stream's
+        cancel of that leg would end the order."""
         leg = self._legs.get(cloid)
-        if leg is not None:
+        if leg is None or replaced is None:
+            return
+        leg.modifies_on_way -= 1
+        if leg.modify_from == replaced:
             leg.modify_from = None
 
-    def old_leg_ended(self, cloid: str, oid: int) -> None:
-        """The stream says ``oid`` ended, a leg :meth:`is_old_leg` calls replaced. When a
+    def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
+        """The stream's ``report`` ends a leg :meth:`is_old_leg` calls replaced. When a
         modify in flight is replacing it (not one that already has), remember it for
-        :meth:`modify_refused`."""
+        :meth:`modify_refused`.
+
+        The leg may also be one no answer has named yet: the new leg of a modify in flight
+        (filled on arrival, or by a taker before the answer came), or the leg of an earlier
+        modify whose answer is late. While a modify of the order is on its way the report
+        is kept for :meth:`ended_before_answer` (with none, no answer can name the leg).
+        """
+        oid = report.venue_order_id
         leg = self._legs.get(cloid)
-        if leg is not None and leg.oid == oid and leg.modify_from == oid:
+        if leg is None or leg.modifies_on_way <= 0:
+            return
+        leg.ended_unanswered[oid] = report
+        if leg.oid == oid and leg.modify_from == oid:
             leg.ended_while_replaced = True
+
+    def ended_before_answer(self, cloid: str, oid: int) -> OrderStatusReported | None:
+        """The stream's report ending ``oid``, the leg a modify's answer names, if it came
+        first (consumed then, and ``oid`` tied to ``cloid`` for its fills); None when the
+        leg is news. Such a leg must not open: the venue has ended it."""
+        leg = self._legs.get(cloid)
+        report = None if leg is None else leg.ended_unanswered.pop(oid, None)
+        if report is not None:
+            self._cloid_by_oid[oid] = cloid
+        return report
+
+    def current_leg_ended(self, cloid: str) -> bool:
+        """Whether the stream ended the leg of ``cloid`` last known to rest: with an ended
+        leg named by a modify's answer, the order is over (else that answer is stale and a
+        later leg rests)."""
+        leg = self._legs.get(cloid)
+        return leg is not None and (leg.ended_while_replaced or leg.oid in leg.ended_unanswered)
 
     def modify_refused(self, cloid: str) -> bool:
         """The modify replaced nothing; True when the order is over because its old leg

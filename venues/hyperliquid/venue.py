@@ -197,6 +197,11 @@ class HyperliquidVenue:
         self._io.start()
         self._io.run(self._start_tasks(), timeout_s=_START_TIMEOUT_S)
 
+    def orders_held(self) -> tuple[str, ...]:
+        """The cloids of the orders this adapter believes rest or may yet rest (what it
+        keeps per order until the venue ends it): for audits and tests."""
+        return tuple(self._legs.live_cloids())
+
     def submit(self, command: VenueCommand) -> None:
         self._io.call_soon(self._execute, command, name=type(command).__name__)
 

@@ -1,0 +1,243 @@
+"""A modify's new leg that the venue ended before the modify's answer came stays ended.
+
+On Hyperliquid a modify cancels the order's resting leg and places a new one under a new
+oid. The ``orderUpdates`` stream may report what became of that new leg (filled on
+arrival, filled by a taker) before the modify's answer arrives. The live adapter took
+that report for an earlier leg's and, when the answer came, opened the new leg: it told
+the order_manager the order rested at the venue, which had filled it, and kept the order
+for the rest of the run (about 7 a minute at ``bench/bench_memory_growth.py``'s pace).
+
+The local venue holds each modify's answer (``hold_answer_next``) after the modify took
+effect and the stream heard of it, so the stream's report comes first every time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import TypeVar
+
+import pytest
+from eth_account import Account
+
+from makerd.config.loader import parse_config
+from makerd.protocol.account import OrderFilled
+from makerd.protocol.clock import WallClock
+from makerd.protocol.orders import (
+    ModifyOrders,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderAmendment,
+    OrderCancelled,
+    OrderModified,
+    OrderRequest,
+    PlaceOrders,
+    RequestAccountSnapshot,
+    TimeInForce,
+)
+from makerd.venues.hyperliquid.rest import fetch_info_blocking
+from makerd.venues.hyperliquid.venue import HyperliquidVenue
+from tests import test_hl_gateway
+from tests.test_hl_gateway import resting_bid
+from tests.test_hl_live_e2e import fault, wait_until
+
+WAIT_S = 20.0
+T = TypeVar("T")
+
+
+venue_url = test_hl_gateway.venue_url
+"""The gateway tests' venue (a fixture: one for this module's tests)."""
+
+
+class Heard:
+    """What the adapter emitted, from its I/O thread, in order; and whose account it is."""
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self._lock = threading.Lock()
+        self._events: list[object] = []
+
+    def __call__(self, event: object) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def events(self) -> list[object]:
+        with self._lock:
+            return list(self._events)
+
+    def of(self, cloid: str) -> list[object]:
+        """The events about the order ``cloid`` (its fills included)."""
+        return [e for e in self.events() if getattr(e, "cloid", None) == cloid]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+
+@pytest.fixture
+def adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
+    """The live venue adapter against the local venue, on a fresh account."""
+    config = parse_config(
+        {"mode": "live", "coins": ["BTC"], "hyperliquid": {"api_url": venue_url}}, source="test"
+    )
+    account = Account.create()
+    venue = HyperliquidVenue(
+        config, clock=WallClock(), env={"MAKERD_PRIVATE_KEY": account.key.hex()}
+    )
+    heard = Heard(account.address.lower())
+    venue.start(heard)
+    try:
+        yield venue, heard
+    finally:
+        venue.stop()
+
+
+def _place(venue: HyperliquidVenue, heard: Heard, order: OrderRequest) -> int:
+    """Place ``order``, wait until it rests; its oid."""
+    venue.submit(PlaceOrders(orders=(order,), ts_local=time.time_ns()))
+    wait_until(lambda: _of_type(heard.of(order.cloid), OrderAccepted) != [], timeout_s=WAIT_S)
+    return _of_type(heard.of(order.cloid), OrderAccepted)[0].venue_order_id
+
+
+def _modify(venue: HyperliquidVenue, order: OrderRequest, price: Decimal) -> None:
+    """Ask to move ``order`` to ``price``; return once the modify has left."""
+    amendment = OrderAmendment(cloid=order.cloid, price=price, size=order.size)
+    sent_before = _actions_sent(venue)
+    venue.submit(ModifyOrders(amendments=(amendment,), ts_local=time.time_ns()))
+    wait_until(lambda: _actions_sent(venue) > sent_before, timeout_s=WAIT_S)
+
+
+def _actions_sent(venue: HyperliquidVenue) -> int:
+    """Order actions (placements, modifies) sent so far."""
+    return venue.gateway.unsettled.mark().next_token - 1
+
+
+def _modified_twice(
+    url: str,
+    adapter: tuple[HyperliquidVenue, Heard],
+    order: OrderRequest,
+    second: dict[str, object],
+) -> None:
+    """Place ``order``, move it 1 lower, and once the stream said that leg rests (the
+    answer is held for 1 s), arm the fault ``second`` and move it 1 lower again."""
+    venue, heard = adapter
+    _place(venue, heard, order)
+    fault(url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
+    _modify(venue, order, order.price - 1)
+    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 1, timeout_s=WAIT_S)
+    fault(url, second)
+    _modify(venue, order, order.price - 2)
+
+
+def _best_ask(url: str) -> Decimal:
+    book = fetch_info_blocking(url, {"type": "l2Book", "coin": "BTC"}, timeout_s=5)
+    assert isinstance(book, dict)
+    return Decimal(book["levels"][1][0]["px"])
+
+
+def _held_by(venue: HyperliquidVenue, listing: OpenOrdersReported, cloid: str) -> list[str]:
+    """Who holds the order ``cloid``: the venue (its ``listing``) and the adapter."""
+    at_venue = any(o.cloid == cloid for o in listing.orders)
+    in_adapter = cloid in venue.orders_held()
+    return ["venue"] * at_venue + ["adapter"] * in_adapter
+
+
+def _answers_pending(venue: HyperliquidVenue) -> int:
+    """Orders in the actions whose answer has not come yet."""
+    return venue.gateway.unsettled.orders_at("BTC", time.time_ns())
+
+
+def _outcome(
+    adapter: tuple[HyperliquidVenue, Heard], cloid: str
+) -> tuple[OpenOrdersReported, list[object]]:
+    """Once every answer is in: what rests at the venue, and what the adapter said of
+    the order ``cloid``."""
+    venue, heard = adapter
+    listing = _what_rests(venue, heard)
+    return listing, heard.of(cloid)
+
+
+def _what_rests(venue: HyperliquidVenue, heard: Heard) -> OpenOrdersReported:
+    """Once every answer is in: the venue's listing, asked after them."""
+    wait_until(lambda: _answers_pending(venue) == 0, timeout_s=WAIT_S)
+    before = len(_of_type(heard.events(), OpenOrdersReported))
+    venue.submit(RequestAccountSnapshot(coin="BTC", ts_local=time.time_ns()))
+    wait_until(lambda: len(_of_type(heard.events(), OpenOrdersReported)) > before, timeout_s=WAIT_S)
+    return _of_type(heard.events(), OpenOrdersReported)[-1]
+
+
+def _of_type(events: list[object], kind: type[T]) -> list[T]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def _claims_after_fill(events: list[object]) -> list[object]:
+    """Acceptances or modifies reported after the order's first fill: claims it rests."""
+    fills = [i for i, e in enumerate(events) if isinstance(e, OrderFilled)]
+    assert fills, "the order filled"
+    return [e for e in events[fills[0] :] if isinstance(e, OrderAccepted | OrderModified)]
+
+
+def test_a_modify_filled_on_arrival_reported_before_its_answer_leaves_no_resting_order(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    order = replace(resting_bid(venue_url, 0x1201), tif=TimeInForce.GOOD_TILL_CANCEL)
+    old_oid = _place(venue, heard, order)
+    # A good-till-cancel bid moved above the best ask fills on arrival: the stream says
+    # "filled" for its new oid while the modify's answer is held.
+    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 1.0})
+    _modify(venue, order, _best_ask(venue_url) + 100)
+    wait_until(lambda: _of_type(heard.of(order.cloid), OrderFilled) != [], timeout_s=WAIT_S)
+
+    listing, events = _outcome(adapter, order.cloid)
+
+    fills = _of_type(events, OrderFilled)
+    assert [f.venue_order_id != old_oid for f in fills] == [True], "one fill, of the new leg"
+    assert sum(f.size for f in fills) == order.size
+    assert _claims_after_fill(events) == [], "nothing says the filled order rests"
+    assert _of_type(events, OrderModified) == [], "the modify's new leg never rested"
+    assert _held_by(venue, listing, order.cloid) == [], "neither the venue nor the adapter"
+
+
+def test_a_modify_answered_after_the_next_modify_rested_and_filled_leaves_no_resting_order(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    order = resting_bid(venue_url, 0x1202)
+    # The first modify's answer comes after the stream said its leg rests, after the
+    # order_manager (told so) modified again and the stream said that leg rests too.
+    _modified_twice(venue_url, adapter, order, {"hold_answer_next": 1, "hold_answer_s": 4.0})
+    venue, heard = adapter
+    wait_until(lambda: len(_of_type(heard.of(order.cloid), OrderModified)) == 2, timeout_s=WAIT_S)
+    newest_oid = _of_type(heard.of(order.cloid), OrderModified)[-1].venue_order_id
+    wait_until(lambda: _answers_pending(venue) == 1, timeout_s=WAIT_S)  # the first's answer
+    # Then a taker fills the newest leg, before the second modify's answer comes.
+    fault(venue_url, {"sweep": {"user": heard.user, "side": "sell", "coin": "BTC"}})
+    wait_until(lambda: _of_type(heard.of(order.cloid), OrderFilled) != [], timeout_s=WAIT_S)
+
+    listing, events = _outcome(adapter, order.cloid)
+
+    fills = _of_type(events, OrderFilled)
+    assert [f.venue_order_id for f in fills] == [newest_oid], "one fill, of the newest leg"
+    assert _claims_after_fill(events) == [], "nothing says the filled order rests"
+    modified_to = [e.venue_order_id for e in _of_type(events, OrderModified)]
+    assert modified_to[-1] == newest_oid, "no answer moved the order back to a leg it left"
+    assert _held_by(venue, listing, order.cloid) == [], "neither the venue nor the adapter"
+
+
+def test_a_modify_answered_while_the_next_modify_is_on_its_way_leaves_the_order_resting(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    order = resting_bid(venue_url, 0x1203)
+    # The second modify (sent on the stream's word) takes effect only after the first's
+    # answer came: the stream's cancel of the first's leg is then the second's doing.
+    _modified_twice(venue_url, adapter, order, {"delay_exchange_s": 2.0, "delay_for_s": 0.5})
+
+    listing, events = _outcome(adapter, order.cloid)
+
+    assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
+    assert _held_by(adapter[0], listing, order.cloid) == ["venue", "adapter"]
+    (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
+    assert _of_type(events, OrderModified)[-1].venue_order_id == resting.venue_order_id
