@@ -23,7 +23,7 @@ from makerd.daemon.metrics import MetricsServer
 from makerd.daemon.metrics_http import MAX_LINGER_S
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
-from makerd.daemon.run_outcome import OutcomeBox, flattens
+from makerd.daemon.run_outcome import OutcomeBox, flattens, position_left_open
 from makerd.daemon.run_tree import RunParts, Session, Tree
 from makerd.daemon.shutdown import (
     confirm_every_coin,
@@ -111,10 +111,12 @@ def stop_everything(
             ),
             out,
         )
+    still_open: dict[str, Decimal] = {}
     if flatten:
         # Said from the venue's reading after the flatten where there is one: a closing
         # fill the user stream had not yet delivered left nothing open.
-        _say_open_positions(left_open(booked_open, observers, since_ns=positions_since), out)
+        still_open = left_open(booked_open, observers, since_ns=positions_since)
+        _say_open_positions(still_open, out)
     running.ticker.stop()
     abandoned = running.tree.supervisor.stop()
     confirmed = remaining == 0
@@ -123,7 +125,7 @@ def stop_everything(
     if running.server is not None:
         running.server.shutdown()
     _say_what_is_left(remaining, out)
-    outcome.stopped(orders_confirmed_gone=confirmed)
+    outcome.stopped(orders_confirmed_gone=confirmed, left_open=still_open)
     if abandoned:
         log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
     return remaining
@@ -144,8 +146,10 @@ def _say_unbooked(apart: dict[str, tuple[Decimal, Decimal | None]], out: TextIO)
 def _say_open_positions(still_open: dict[str, Decimal], out: TextIO) -> None:
     for coin, position in still_open.items():
         log.error("event=position_left_open coin=%s position=%s", coin, position)
+    if still_open:
         print(
-            f"makerd: the flatten left {coin} position {position} open: close it on the exchange",
+            f"makerd: {position_left_open(still_open)} (the flatten could not close it): "
+            "close it on the exchange",
             file=out,
             flush=True,
         )

@@ -1,0 +1,65 @@
+"""A stop that flattens and cannot close the position says so wherever an operator looks:
+the exit code, the log, the stop's output, the journal's stop row; and it gives up after a
+bounded number of closing orders, never looping on a refusal."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS
+from makerd.daemon.exit_codes import EXIT_POSITION_LEFT
+from tests.faults.kit import FaultVenue, LiveBot, now_ms, poll
+from tests.processes import MakerdProcess
+
+OPEN_POSITION = r"pos=-?0\.0*[1-9]"
+NO_MATCH = "Order could not immediately match against any resting orders."
+
+
+def paused_and_short(bot: LiveBot, venue: FaultVenue) -> MakerdProcess:
+    """makerd quoting, then short at the venue and paused: it sends nothing of its own."""
+    process = bot.quoting()
+    venue.fault(sweep={"user": bot.address, "side": "buy"})  # a taker lifts every ask: short
+    poll(lambda: bot.record().position != 0, timeout_s=10, what="a short position at the venue")
+    process.wait_for(OPEN_POSITION)
+    pause = subprocess.run(
+        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert pause.returncode == 0, pause.stderr
+    return process
+
+
+def stop_rows(state: Path) -> list[str]:
+    with sqlite3.connect(state / "journal.sqlite") as db:
+        rows = db.execute("SELECT detail FROM order_events WHERE event = 'stopped'")
+        return [str(detail) for (detail,) in rows]
+
+
+def test_a_stop_whose_every_closing_order_is_refused_exits_saying_the_position_left_open(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    bot = LiveBot(tmp_path, venue, risk={"flatten_on_stop": True})
+    process = paused_and_short(bot, venue)
+    armed_ms = now_ms()
+    # Nothing on the other side of the book: every closing IOC comes back unfilled.
+    venue.fault(reject_next=50, reject_action_type="order", reject_text=NO_MATCH)
+
+    code = bot.stop(process)
+
+    record = bot.record()
+    assert record.position != Decimal(0), "the refusals were meant to leave it open"
+    left = f"position left open: BTC {record.position}"
+    assert f"makerd: {left}" in process.text, process.text[-3000:]
+    assert any(left in row for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert code == EXIT_POSITION_LEFT, process.text[-3000:]
+    closing = record.actions_after(armed_ms, "order")
+    assert 1 <= len(closing) <= MAX_FLATTEN_ORDERS, f"closing orders sent: {closing}"
+    assert record.open_orders == 0
