@@ -11,6 +11,7 @@ metrics server.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
@@ -37,9 +38,13 @@ from makerd.protocol.control import StopTrading
 from makerd.protocol.orders import CancelReason
 
 log = logging.getLogger("makerd")
+_SWEEP_SHARE = 0.6
+"""Of the stop's budget: time for the venue to confirm that no order rests."""
 _FLAT_WAIT_SHARE = 0.25
 """Of the stop's budget, after the orders are confirmed gone: time for the closing orders
-(each remainder is closed again a second after the last closing order ended)."""
+(each remainder is closed again a second after the last closing order ended, or once a
+rate limit's pause is over), plus whatever of the sweep's share the sweep did not use:
+a 4 s rate limit outlasted a fixed 5 s of a 20 s stop that had used 0.4 s to sweep."""
 _BOOKS_WAIT_SHARE = 0.15
 """Of the stop's budget, once no order rests: time for the last fills to be booked."""
 _STOP_OVERHEAD_S = 10.0
@@ -76,6 +81,7 @@ def stop_everything(
     answers.close()
     running.control.stop()  # first: no operator command may race the stop
     venue = session.venue
+    stop_began_s = time.monotonic()
     now = parts.clock.now_ns()
     # The risk section in force now: a SIGHUP may have changed it since the start.
     flatten = flattens(outcome.get(), parts.holder.get().risk)
@@ -85,7 +91,7 @@ def stop_everything(
         venue=venue,
         observers=running.tree.observers.by_coin,
         clock=parts.clock,
-        deadline_s=parts.config.stop_timeout_s * 0.6,
+        deadline_s=parts.config.stop_timeout_s * _SWEEP_SHARE,
         give_up=flags.second_stop,
     )
     observers = running.tree.observers.by_coin
@@ -93,9 +99,11 @@ def stop_everything(
     positions_since = now
     booked_open: dict[str, Decimal] = {}
     if flatten:
+        budget_s = parts.config.stop_timeout_s
+        unused_s = budget_s * (_SWEEP_SHARE + _FLAT_WAIT_SHARE) - (time.monotonic() - stop_began_s)
         booked_open = wait_until_flat(
             observers=observers,
-            deadline_s=parts.config.stop_timeout_s * _FLAT_WAIT_SHARE,
+            deadline_s=max(budget_s * _FLAT_WAIT_SHARE, unused_s),
             give_up=flags.second_stop,
         )
         # The closing orders traded after those reads: read the positions again.
