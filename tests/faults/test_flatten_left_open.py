@@ -63,3 +63,44 @@ def test_a_stop_whose_every_closing_order_is_refused_exits_saying_the_position_l
     closing = record.actions_after(armed_ms, "order")
     assert 1 <= len(closing) <= MAX_FLATTEN_ORDERS, f"closing orders sent: {closing}"
     assert record.open_orders == 0
+
+
+def test_of_two_coins_the_one_a_fast_market_kept_open_is_the_one_said_left_open(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    eth = {"coin": "ETH", "quoting": {"order_size": 0.01}}
+    bot = LiveBot(tmp_path, venue, coin=None, coins=["BTC", eth], risk={"flatten_on_stop": True})
+    process = bot.start()
+
+    def resting_on_both() -> bool:
+        return all(bot.record().open_by_coin.get(coin, 0) >= 1 for coin in ("BTC", "ETH"))
+
+    poll(resting_on_both, timeout_s=40, what="orders resting on both coins", process=process)
+    venue.fault(sweep={"user": bot.address, "side": "buy"})  # short on both coins
+    poll(
+        lambda: all(bot.record().positions.get(coin, 0) != 0 for coin in ("BTC", "ETH")),
+        timeout_s=10,
+        what="a short position on both coins",
+    )
+    pause = subprocess.run(
+        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert pause.returncode == 0, pause.stderr
+    # ETH runs 10 % away while makerd hears no book: each closing IOC's limit (2 % past
+    # the last mark it heard) is below every ETH ask, so none fills; BTC did not move.
+    venue.fault(freeze_feed_s=60)
+    venue.fault(jump_pct=10, coin="ETH")
+
+    code = bot.stop(process)
+
+    record = bot.record()
+    assert record.positions["BTC"] == Decimal(0), process.text[-3000:]
+    left = f"position left open: ETH {record.positions['ETH']}"
+    assert f"makerd: {left} (" in process.text, process.text[-3000:]
+    assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert code == EXIT_POSITION_LEFT
