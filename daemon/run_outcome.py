@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
@@ -58,6 +58,9 @@ _EXIT_CODES = {
 class Outcome:
     ending: Ending = Ending.STOPPED
     reason: str = "stopped"
+    flattened: bool = False
+    """The kill switch's trip closed the position (``KillSwitchTripped.flatten``: with
+    ``risk.flatten_on_kill``, or always for an unrealized loss), so the stop waits for it."""
 
 
 ORDERS_LEFT = Outcome(ending=Ending.ORDERS_LEFT, reason="orders left open")
@@ -90,14 +93,15 @@ def after_stop(
     if not left_open:
         return ended
     if ended.ending is Ending.STOPPED:
-        ended = Outcome(ending=Ending.POSITION_LEFT, reason="stopped")
-    return Outcome(ending=ended.ending, reason=f"{ended.reason}; {position_left_open(left_open)}")
+        ended = replace(ended, ending=Ending.POSITION_LEFT)
+    return replace(ended, reason=f"{ended.reason}; {position_left_open(left_open)}")
 
 
 def flattens(outcome: Outcome, risk: RiskConfig) -> bool:
-    """Whether the stop also closes the position, as the risk section asks for this ending."""
+    """Whether the stop also closes the position, as the risk section asks for this ending
+    or as the kill switch's trip already began to."""
     if outcome.ending is Ending.KILL_SWITCH:
-        return risk.flatten_on_kill
+        return outcome.flattened or risk.flatten_on_kill
     return outcome.ending is Ending.STOPPED and risk.flatten_on_stop
 
 
@@ -113,10 +117,11 @@ class OutcomeBox:
         with self._lock:
             return self._outcome
 
-    def end(self, ending: Ending, reason: str) -> None:
+    def end(self, ending: Ending, reason: str, *, flattened: bool = False) -> None:
         """A cause to end the run; the loop wakes up, and the first cause is kept."""
+        cause = Outcome(ending=ending, reason=reason, flattened=flattened)
         with self._lock:
-            self._outcome = first_cause(self._outcome, Outcome(ending=ending, reason=reason))
+            self._outcome = first_cause(self._outcome, cause)
         self.ending.set()
 
     def stopped(

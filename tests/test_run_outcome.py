@@ -117,6 +117,17 @@ def test_the_stop_flattens_only_when_the_risk_section_asks(
     assert flattens(outcome, risk) is flatten
 
 
+def test_a_kill_switch_whose_trip_closed_the_position_has_the_stop_wait_for_it() -> None:
+    # An unrealized loss closes the position without flatten_on_kill: the stop must then
+    # wait for it and say what stayed open, as for any flatten.
+    loss = Outcome(ending=Ending.KILL_SWITCH, reason="kill switch: unrealized_loss", flattened=True)
+    box = OutcomeBox()
+    box.end(Ending.KILL_SWITCH, "kill switch: unrealized_loss", flattened=True)
+
+    assert flattens(loss, RiskConfig(flatten_on_kill=False)) is True
+    assert box.get() == loss
+
+
 def test_the_box_keeps_the_first_cause_from_racing_threads_and_wakes_the_loop() -> None:
     box = OutcomeBox()
     assert not box.ending.is_set()

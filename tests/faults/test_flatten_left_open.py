@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS
-from makerd.daemon.exit_codes import EXIT_POSITION_LEFT
+from makerd.daemon.exit_codes import EXIT_KILL_SWITCH, EXIT_POSITION_LEFT
 from tests.faults.kit import FaultVenue, LiveBot, now_ms, poll
 from tests.processes import MakerdProcess
 
@@ -104,3 +104,27 @@ def test_of_two_coins_the_one_a_fast_market_kept_open_is_the_one_said_left_open(
     assert f"makerd: {left} (" in process.text, process.text[-3000:]
     assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
     assert code == EXIT_POSITION_LEFT
+
+
+def test_an_unrealized_loss_kill_whose_closing_orders_all_fail_says_the_position_left_open(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    # The kill switch for an unrealized loss closes the position even without
+    # flatten_on_kill (the position is the loss). Before, the stop then neither waited for
+    # it to close nor said it had not: exit 80 and nothing about the open position.
+    risk = {"max_unrealized_loss_usd": 2, "flatten_on_kill": False}
+    bot = LiveBot(tmp_path, venue, risk=risk)
+    process = paused_and_short(bot, venue)
+    venue.fault(reject_next=50, reject_action_type="order", reject_text=NO_MATCH)
+    venue.fault(jump_pct=3, coin="BTC")  # against the short: the loss passes 2 USD
+
+    process.wait_for(r"event=kill_switch_tripped reason=unrealized_loss")
+    code = process.finish()
+    bot.exits.append(code)
+
+    record = bot.record()
+    assert record.position != Decimal(0), "the refusals were meant to leave it open"
+    left = f"position left open: BTC {record.position}"
+    assert f"makerd: {left} (" in process.text, process.text[-3000:]
+    assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert code == EXIT_KILL_SWITCH
