@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import pytest
+
 from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS, MAX_RATE_LIMITED_CLOSING, PauseMemory
 from makerd.actors.order_manager import OrderManagerLogic
 from makerd.config.model import OrderManagerConfig
@@ -124,6 +126,36 @@ def test_flatten_pauses_cancels_and_closes_the_position_with_a_reduce_only_ioc()
     assert answer.flatten_order == closing
     assert of_type(om.handle(target(*QUOTES, ts=T0 + 2 * MS)), PlaceOrders) == []
     assert "paused until `makerd ctl resume`" in str(applied_answer(answer)["message"])
+
+
+@pytest.mark.parametrize(
+    ("booked", "mark"),
+    [
+        pytest.param("0.004", "0", id="no mark heard yet (a restart with a position)"),
+        pytest.param("0.000004", "60000", id="less than one lot"),
+    ],
+)
+def test_a_flatten_that_cannot_send_a_closing_order_never_says_there_is_nothing_to_close(
+    booked: str, mark: str
+) -> None:
+    om = quoting_manager()
+    om.handle(position(booked, mark=mark))
+
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0 + MS))
+
+    assert of_type(out, PlaceOrders) == []
+    message = str(applied_answer(applied(out))["message"])
+    assert "nothing to close" not in message
+    assert f"position {booked} BTC left open: no closing order could be sent" in message
+
+
+def test_a_flatten_of_a_flat_position_says_there_is_nothing_to_close() -> None:
+    om = quoting_manager()
+    om.handle(position("0"))
+
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0 + MS))
+
+    assert "position 0 BTC: nothing to close" in str(applied_answer(applied(out))["message"])
 
 
 def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_times() -> None:
