@@ -77,3 +77,22 @@ def test_a_flattening_stop_waits_out_a_rate_limit_and_still_ends_flat(
     closing = record.actions_after(armed_ms, "order")
     refused = [a for a in closing if not a["accepted"]]
     assert len(refused) <= MAX_RATE_LIMITED_CLOSING, f"closing orders sent: {closing}"
+
+
+def test_a_flattening_stop_whose_closing_order_is_held_past_its_expiry_still_ends_flat(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    # The closing order reaches the exchange 6 s late, after its expiresAfter: refused,
+    # and until that answer makerd cannot know it did not trade. Its next closing order
+    # went out about 11 s into the stop; the wait for flat used to end 5 s after the sweep.
+    http = {"order_transport": "http"}
+    bot = LiveBot(tmp_path, venue, risk={"flatten_on_stop": True}, hyperliquid=http)
+    process = paused_and_short(bot, venue)
+    venue.fault(delay_exchange_s=6, delay_for_s=1)
+
+    code = bot.stop(process)
+
+    assert code == EXIT_OK, process.text[-3000:]
+    record = assert_invariants(bot, output=process.text)
+    assert record.position == Decimal(0), process.text[-3000:]
+    assert "position left open" not in process.text
