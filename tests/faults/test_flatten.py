@@ -3,8 +3,6 @@ filled closing order is followed by another, and a position still open is said o
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,30 +10,16 @@ import pytest
 
 from makerd.actors.operator_hold import MAX_RATE_LIMITED_CLOSING
 from makerd.daemon.exit_codes import EXIT_OK
-from tests.faults.kit import FaultVenue, LiveBot, assert_invariants, now_ms, poll
+from tests.faults.kit import FaultVenue, LiveBot, assert_invariants, now_ms
 from tests.faults.test_flatten_left_open import paused_and_short
-
-OPEN_POSITION = r"pos=-?0\.0*[1-9]"
 
 
 def test_a_flattening_stop_whose_first_closing_order_is_refused_still_ends_flat(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
     bot = LiveBot(tmp_path, venue, risk={"flatten_on_stop": True})
-    process = bot.quoting()
-    venue.fault(sweep={"user": bot.address, "side": "buy"})  # a taker lifts every ask: short
-    poll(lambda: bot.record().position != 0, timeout_s=10, what="a short position at the venue")
-    process.wait_for(OPEN_POSITION)
     # Paused, makerd sends no order of its own: the refusal armed next hits the closing IOC.
-    pause = subprocess.run(
-        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert pause.returncode == 0, pause.stderr
+    process = paused_and_short(bot, venue)
     armed_ms = now_ms()
     venue.fault(reject_next=1, reject_action_type="order", reject_text="Too many requests")
 

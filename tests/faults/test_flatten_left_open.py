@@ -5,8 +5,6 @@ bounded number of closing orders, never looping on a refusal."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,15 +23,7 @@ def paused_and_short(bot: LiveBot, venue: FaultVenue) -> MakerdProcess:
     venue.fault(sweep={"user": bot.address, "side": "buy"})  # a taker lifts every ask: short
     poll(lambda: bot.record().position != 0, timeout_s=10, what="a short position at the venue")
     process.wait_for(OPEN_POSITION)
-    pause = subprocess.run(
-        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert pause.returncode == 0, pause.stderr
+    bot.pause()
     return process
 
 
@@ -82,15 +72,7 @@ def test_of_two_coins_the_one_a_fast_market_kept_open_is_the_one_said_left_open(
         timeout_s=10,
         what="a short position on both coins",
     )
-    pause = subprocess.run(
-        [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(bot.state)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert pause.returncode == 0, pause.stderr
+    bot.pause()
     # ETH runs 10 % away while makerd hears no book: each closing IOC's limit (2 % past
     # the last mark it heard) is below every ETH ask, so none fills; BTC did not move.
     venue.fault(freeze_feed_s=60)
