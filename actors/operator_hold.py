@@ -40,14 +40,28 @@ FLATTEN_SLIPPAGE = Decimal("0.02")
 
 
 class PauseMemory:
-    """Whether the operator paused quoting; shared by every order_manager incarnation."""
+    """Whether the operator paused quoting, and whether with a flatten; shared by every
+    order_manager incarnation and read by the stop (a stop during an operator's flatten
+    waits for it and says what it left open, as a stop that flattens does)."""
 
     def __init__(self) -> None:
         self._paused = threading.Event()
+        self._flattening = threading.Event()
 
     @property
     def paused(self) -> bool:
         return self._paused.is_set()
+
+    @property
+    def flattening(self) -> bool:
+        """An operator's flatten asked for since the last resume, in this process."""
+        return self._flattening.is_set()
+
+    def set_flattening(self, *, flattening: bool) -> None:
+        if flattening:
+            self._flattening.set()
+        else:
+            self._flattening.clear()
 
     def set(self, *, paused: bool) -> None:
         if paused:
@@ -81,11 +95,13 @@ class OperatorHold:
 
     def resume(self) -> None:
         self._memory.set(paused=False)
+        self._memory.set_flattening(flattening=False)
         self._flatten_orders_left = 0
 
     def flatten_requested(self) -> None:
         """Pause, and keep closing (bounded) until the position reads 0."""
         self.pause()
+        self._memory.set_flattening(flattening=True)
         self._keep_closing()
 
     def close_on_stop(self) -> None:

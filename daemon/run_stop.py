@@ -83,8 +83,9 @@ def stop_everything(
     venue = session.venue
     stop_began_s = time.monotonic()
     now = parts.clock.now_ns()
-    # The risk section in force now: a SIGHUP may have changed it since the start.
-    flatten = flattens(outcome.get(), parts.holder.get().risk)
+    # The risk section in force now: a SIGHUP may have changed it since the start. An
+    # operator's flatten still in force is waited for and reported like the stop's own.
+    flatten = flattens(outcome.get(), parts.holder.get().risk) or parts.pause.flattening
     running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
     # Each round sweeps the venue: it cancels everything even if an order_manager is gone.
     remaining = confirm_every_coin(

@@ -5,6 +5,8 @@ bounded number of closing orders, never looping on a refusal."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,3 +112,30 @@ def test_an_unrealized_loss_kill_whose_closing_orders_all_fail_says_the_position
     assert f"makerd: {left} (" in process.text, process.text[-3000:]
     assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
     assert code == EXIT_KILL_SWITCH
+
+
+def test_a_stop_during_an_operators_flatten_that_could_not_close_says_the_position_left_open(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    # No flatten_on_stop: the operator asked for the flatten. Before, the stop neither
+    # waited for it nor said that its closing order had been refused: exit 0, and nothing
+    # about the short position the venue still held.
+    bot = LiveBot(tmp_path, venue)
+    process = paused_and_short(bot, venue)
+    venue.fault(reject_next=50, reject_action_type="order", reject_text=NO_MATCH)
+    flatten = subprocess.run(
+        [sys.executable, "-m", "makerd", "ctl", "flatten", "--state-dir", str(bot.state)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "reduce-only IOC buy" in flatten.stdout, flatten.stdout + flatten.stderr
+
+    code = bot.stop(process)
+
+    record = bot.record()
+    assert record.position != Decimal(0), "the refusals were meant to leave it open"
+    assert f"makerd: position left open: BTC {record.position} (" in process.text, process.text
+    assert code == EXIT_POSITION_LEFT
