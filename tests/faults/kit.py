@@ -151,16 +151,20 @@ class LiveBot:
     def record(self) -> AccountRecord:
         return self.venue.account(self.address)
 
-    def pause(self) -> None:
-        """``makerd ctl pause``: the running makerd cancels its orders and sends no more."""
-        pause = subprocess.run(
-            [sys.executable, "-m", "makerd", "ctl", "pause", "--state-dir", str(self.state)],
+    def ctl(self, command: str) -> subprocess.CompletedProcess[str]:
+        """``makerd ctl COMMAND`` on this bot's state directory."""
+        return subprocess.run(
+            [sys.executable, "-m", "makerd", "ctl", command, "--state-dir", str(self.state)],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
+
+    def pause(self) -> None:
+        """``makerd ctl pause``: the running makerd cancels its orders and sends no more."""
+        pause = self.ctl("pause")
         assert pause.returncode == 0, pause.stderr
 
     def wait_resting(

@@ -5,8 +5,6 @@ bounded number of closing orders, never looping on a refusal."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +33,15 @@ def stop_rows(state: Path) -> list[str]:
         return [str(detail) for (detail,) in rows]
 
 
+def assert_said_left_open(bot: LiveBot, process: MakerdProcess, coin: str) -> None:
+    """The stop's output and the journal's stop row name the venue's open ``coin``."""
+    position = bot.record().positions.get(coin, Decimal(0))
+    assert position != Decimal(0), f"the faults were meant to leave {coin} open"
+    left = f"position left open: {coin} {position}"
+    assert f"makerd: {left} (" in process.text, process.text[-3000:]
+    assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
+
+
 def test_a_stop_whose_every_closing_order_is_refused_exits_saying_the_position_left_open(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
@@ -46,12 +53,9 @@ def test_a_stop_whose_every_closing_order_is_refused_exits_saying_the_position_l
 
     code = bot.stop(process)
 
-    record = bot.record()
-    assert record.position != Decimal(0), "the refusals were meant to leave it open"
-    left = f"position left open: BTC {record.position}"
-    assert f"makerd: {left}" in process.text, process.text[-3000:]
-    assert any(left in row for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert_said_left_open(bot, process, "BTC")
     assert code == EXIT_POSITION_LEFT, process.text[-3000:]
+    record = bot.record()
     closing = record.actions_after(armed_ms, "order")
     assert 1 <= len(closing) <= MAX_FLATTEN_ORDERS, f"closing orders sent: {closing}"
     assert record.open_orders == 0
@@ -82,11 +86,8 @@ def test_of_two_coins_the_one_a_fast_market_kept_open_is_the_one_said_left_open(
 
     code = bot.stop(process)
 
-    record = bot.record()
-    assert record.positions["BTC"] == Decimal(0), process.text[-3000:]
-    left = f"position left open: ETH {record.positions['ETH']}"
-    assert f"makerd: {left} (" in process.text, process.text[-3000:]
-    assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert bot.record().positions["BTC"] == Decimal(0), process.text[-3000:]
+    assert_said_left_open(bot, process, "ETH")
     assert code == EXIT_POSITION_LEFT
 
 
@@ -106,11 +107,7 @@ def test_an_unrealized_loss_kill_whose_closing_orders_all_fail_says_the_position
     code = process.finish()
     bot.exits.append(code)
 
-    record = bot.record()
-    assert record.position != Decimal(0), "the refusals were meant to leave it open"
-    left = f"position left open: BTC {record.position}"
-    assert f"makerd: {left} (" in process.text, process.text[-3000:]
-    assert any(row.endswith(f"; {left}") for row in stop_rows(bot.state)), stop_rows(bot.state)
+    assert_said_left_open(bot, process, "BTC")
     assert code == EXIT_KILL_SWITCH
 
 
@@ -123,19 +120,10 @@ def test_a_stop_during_an_operators_flatten_that_could_not_close_says_the_positi
     bot = LiveBot(tmp_path, venue)
     process = paused_and_short(bot, venue)
     venue.fault(reject_next=50, reject_action_type="order", reject_text=NO_MATCH)
-    flatten = subprocess.run(
-        [sys.executable, "-m", "makerd", "ctl", "flatten", "--state-dir", str(bot.state)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    flatten = bot.ctl("flatten")
     assert "reduce-only IOC buy" in flatten.stdout, flatten.stdout + flatten.stderr
 
     code = bot.stop(process)
 
-    record = bot.record()
-    assert record.position != Decimal(0), "the refusals were meant to leave it open"
-    assert f"makerd: position left open: BTC {record.position} (" in process.text, process.text
+    assert_said_left_open(bot, process, "BTC")
     assert code == EXIT_POSITION_LEFT
