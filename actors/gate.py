@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from makerd.protocol.orders import ModifyOrders, OrderRequest, PlaceOrders, TimeInForce
+from makerd.protocol.orders import ModifyOrders, OrderRequest, PlaceOrders, closes
 
 
 class TradingGate:
@@ -58,10 +58,3 @@ class TradingGate:
             return True
         self.refused += 1
         return False
-
-
-def closes(order: OrderRequest) -> bool:
-    """A flatten's closing order: reduce-only and immediate-or-cancel, so it cannot rest.
-    A reduce-only quote (every quote near a limit is one) or bracket would rest after the
-    stop."""
-    return order.reduce_only and order.tif is TimeInForce.IMMEDIATE_OR_CANCEL

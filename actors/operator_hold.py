@@ -13,6 +13,11 @@ flatten, or stopping with one (a kill switch, ``flatten_on_stop``), a position u
 finds the position open :data:`FLATTEN_SETTLE_NS` after the last closing order ended (long
 enough for its own fills to reach the position) sends another, at most
 :data:`MAX_FLATTEN_ORDERS` in all.
+
+A closing order the venue refused for its rate limit never reached the book, so it gives
+its attempt back (at most :data:`MAX_RATE_LIMITED_CLOSING` times), and the next one waits
+until the order_manager's rate-limit pause ends: before, a 4 s limit at a stop spent all
+three closing orders a second apart and the stop left the position open.
 """
 
 from __future__ import annotations
@@ -22,24 +27,41 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import OrderRequest, TimeInForce
+from makerd.protocol.orders import OrderRejected, OrderRequest, RejectReason, TimeInForce
 from makerd.protocol.side import Side
 
 MAX_FLATTEN_ORDERS = 3
+MAX_RATE_LIMITED_CLOSING = 8
+"""Rate-limit refusals a flatten gives back; each waits out a pause (1 s doubling to 16 s),
+so a limit that never lifts costs this many requests, not one a second."""
 FLATTEN_SETTLE_NS = 1_000_000_000
 FLATTEN_SLIPPAGE = Decimal("0.02")
 """The closing IOC's limit is the mark moved this fraction against us: it takes the book."""
 
 
 class PauseMemory:
-    """Whether the operator paused quoting; shared by every order_manager incarnation."""
+    """Whether the operator paused quoting, and whether with a flatten; shared by every
+    order_manager incarnation and read by the stop (a stop during an operator's flatten
+    waits for it and says what it left open, as a stop that flattens does)."""
 
     def __init__(self) -> None:
         self._paused = threading.Event()
+        self._flattening = threading.Event()
 
     @property
     def paused(self) -> bool:
         return self._paused.is_set()
+
+    @property
+    def flattening(self) -> bool:
+        """An operator's flatten asked for since the last resume, in this process."""
+        return self._flattening.is_set()
+
+    def set_flattening(self, *, flattening: bool) -> None:
+        if flattening:
+            self._flattening.set()
+        else:
+            self._flattening.clear()
 
     def set(self, *, paused: bool) -> None:
         if paused:
@@ -54,6 +76,7 @@ class OperatorHold:
     def __init__(self, memory: PauseMemory | None = None) -> None:
         self._memory = memory or PauseMemory()
         self._flatten_orders_left = 0
+        self._rate_limited_left = 0
         self._flatten_cloid: str | None = None
         self._settling_since_ns: int | None = None
         self._closing_on_stop = False
@@ -72,32 +95,51 @@ class OperatorHold:
 
     def resume(self) -> None:
         self._memory.set(paused=False)
+        self._memory.set_flattening(flattening=False)
         self._flatten_orders_left = 0
 
     def flatten_requested(self) -> None:
         """Pause, and keep closing (bounded) until the position reads 0."""
         self.pause()
-        self._flatten_orders_left = MAX_FLATTEN_ORDERS
+        self._memory.set_flattening(flattening=True)
+        self._keep_closing()
 
     def close_on_stop(self) -> None:
         """A stop that flattens: keep closing (bounded) until the position reads 0. No
         pause is kept: the stop has ended quoting, and a pause would outlive the process."""
         self._closing_on_stop = True
+        self._keep_closing()
+
+    def _keep_closing(self) -> None:
         self._flatten_orders_left = MAX_FLATTEN_ORDERS
+        self._rate_limited_left = MAX_RATE_LIMITED_CLOSING
 
     def flatten_sent(self, cloid: str) -> None:
         self._flatten_cloid = cloid
         self._flatten_orders_left = max(0, self._flatten_orders_left - 1)
         self._settling_since_ns = None
 
-    def flatten_again(self, *, position: Decimal, closing_order_working: bool, now_ns: int) -> bool:
-        """Whether a flatten wants another closing order now (see the module)."""
+    def closing_refused(self, refusal: OrderRejected) -> None:
+        """The newest closing order refused for the rate limit: it gives its attempt back."""
+        rate_limited = refusal.reason is RejectReason.RATE_LIMITED
+        if refusal.cloid != self._flatten_cloid or not rate_limited:
+            return
+        if self._rate_limited_left > 0:
+            self._rate_limited_left -= 1
+            self._flatten_orders_left += 1
+
+    def flatten_again(
+        self, *, position: Decimal, closing_order_working: bool, rate_limited: bool, now_ns: int
+    ) -> bool:
+        """Whether a flatten wants another closing order now (see the module);
+        ``rate_limited``: the order_manager's rate-limit pause is on."""
         holding = self.paused or self._closing_on_stop
         if self._flatten_orders_left <= 0 or not holding or closing_order_working:
             return False
         if self._settling_since_ns is None:
             self._settling_since_ns = now_ns  # the last closing order has just ended
-        return position != 0 and now_ns - self._settling_since_ns >= FLATTEN_SETTLE_NS
+        settled = now_ns - self._settling_since_ns >= FLATTEN_SETTLE_NS
+        return position != 0 and settled and not rate_limited
 
 
 def closing_order(

@@ -207,6 +207,7 @@ class OrderManagerLogic:
 
     def _on_rejected(self, event: OrderRejected) -> list[object]:
         self.rate_pause.heard(event)
+        self._hold.closing_refused(event)
         return self.orders.on_venue_event(event)
 
     def _on_dead_man_lost(self, message: DeadManSwitchLost) -> list[object]:
@@ -226,6 +227,7 @@ class OrderManagerLogic:
         if self._hold.flatten_again(
             position=self._position,
             closing_order_working=closing is not None and self.orders.get(closing) is not None,
+            rate_limited=self.rate_pause.paused(now),
             now_ns=now,
         ):
             out = self._flatten(now)

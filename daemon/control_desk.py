@@ -233,8 +233,16 @@ def _sentence(applied: OperatorCommandApplied, flatten: Answer | None, coin: str
     stays = "paused until `makerd ctl resume`"
     if action is OperatorAction.PAUSE:
         return f"{'already paused' if applied.was_paused else 'paused'}: {cancels}; {stays}"
-    if flatten is None:
+    if flatten is None and applied.position == 0:
         closing = f"position {applied.position} {coin}: nothing to close"
+    elif flatten is None:
+        # Open, yet no order could close it: no mark heard since the start, or less than
+        # one lot (the lot may have grown since the position was opened).
+        closing = (
+            f"position {applied.position} {coin} left open: no closing order could be sent "
+            "(no mark price heard yet, or less than one lot); makerd sends one once a mark "
+            "comes, else close it on the exchange"
+        )
     else:
         closing = (
             f"reduce-only IOC {flatten['side']} {flatten['size']} {coin} at limit "

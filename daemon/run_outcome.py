@@ -3,13 +3,18 @@
 The run records one typed ``Ending`` (the first cause wins: a kill switch tripping while
 the supervisor gives up is still a kill switch), and the exit code is a pure function of
 it. Only the stop itself may override the cause: orders left open are the most urgent
-thing an operator can learn from the exit code.
+thing an operator can learn from the exit code, then a position a flattening stop left
+open (which a kill switch's own code already demands an operator for, so it keeps 80).
+Whatever the ending, a position left open is named in the reason the journal's stop row
+keeps.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import Enum
 
 from makerd.config.model import RiskConfig
@@ -20,6 +25,7 @@ from makerd.daemon.exit_codes import (
     EXIT_KILL_SWITCH,
     EXIT_OK,
     EXIT_ORDERS_LEFT,
+    EXIT_POSITION_LEFT,
 )
 
 
@@ -29,6 +35,8 @@ class Ending(Enum):
     HUNG = "hung"
     GAVE_UP = "gave_up"
     ORDERS_LEFT = "orders_left"
+    POSITION_LEFT = "position_left"
+    """A stop that flattens ended with a position still open at the venue."""
     START_FAILED = "start_failed"
     """A start step failed: the metrics port taken (before the venue is built), or a step
     after the session began (an actor that would not start): nothing says a restart cannot
@@ -41,6 +49,7 @@ _EXIT_CODES = {
     Ending.HUNG: EXIT_HUNG,
     Ending.GAVE_UP: EXIT_GAVE_UP,
     Ending.ORDERS_LEFT: EXIT_ORDERS_LEFT,
+    Ending.POSITION_LEFT: EXIT_POSITION_LEFT,
     Ending.START_FAILED: EXIT_FAILURE,
 }
 
@@ -49,6 +58,9 @@ _EXIT_CODES = {
 class Outcome:
     ending: Ending = Ending.STOPPED
     reason: str = "stopped"
+    flattened: bool = False
+    """The kill switch's trip closed the position (``KillSwitchTripped.flatten``: with
+    ``risk.flatten_on_kill``, or always for an unrealized loss), so the stop waits for it."""
 
 
 ORDERS_LEFT = Outcome(ending=Ending.ORDERS_LEFT, reason="orders left open")
@@ -63,14 +75,33 @@ def first_cause(current: Outcome, new: Outcome) -> Outcome:
     return new if current.ending is Ending.STOPPED else current
 
 
-def after_stop(current: Outcome, *, orders_confirmed_gone: bool) -> Outcome:
-    return current if orders_confirmed_gone else ORDERS_LEFT
+def position_left_open(left_open: Mapping[str, Decimal]) -> str:
+    """What the operator is told: "position left open: BTC -0.004, ETH 0.3"."""
+    coins = ", ".join(f"{coin} {position}" for coin, position in sorted(left_open.items()))
+    return f"position left open: {coins}"
+
+
+def after_stop(
+    current: Outcome,
+    *,
+    orders_confirmed_gone: bool,
+    left_open: Mapping[str, Decimal] | None = None,
+) -> Outcome:
+    """The outcome once the stop is done: ``left_open`` is each position a flattening stop
+    could not close (as the venue read it)."""
+    ended = current if orders_confirmed_gone else ORDERS_LEFT
+    if not left_open:
+        return ended
+    if ended.ending is Ending.STOPPED:
+        ended = replace(ended, ending=Ending.POSITION_LEFT)
+    return replace(ended, reason=f"{ended.reason}; {position_left_open(left_open)}")
 
 
 def flattens(outcome: Outcome, risk: RiskConfig) -> bool:
-    """Whether the stop also closes the position, as the risk section asks for this ending."""
+    """Whether the stop also closes the position, as the risk section asks for this ending
+    or as the kill switch's trip already began to."""
     if outcome.ending is Ending.KILL_SWITCH:
-        return risk.flatten_on_kill
+        return outcome.flattened or risk.flatten_on_kill
     return outcome.ending is Ending.STOPPED and risk.flatten_on_stop
 
 
@@ -86,12 +117,17 @@ class OutcomeBox:
         with self._lock:
             return self._outcome
 
-    def end(self, ending: Ending, reason: str) -> None:
+    def end(self, ending: Ending, reason: str, *, flattened: bool = False) -> None:
         """A cause to end the run; the loop wakes up, and the first cause is kept."""
+        cause = Outcome(ending=ending, reason=reason, flattened=flattened)
         with self._lock:
-            self._outcome = first_cause(self._outcome, Outcome(ending=ending, reason=reason))
+            self._outcome = first_cause(self._outcome, cause)
         self.ending.set()
 
-    def stopped(self, *, orders_confirmed_gone: bool) -> None:
+    def stopped(
+        self, *, orders_confirmed_gone: bool, left_open: Mapping[str, Decimal] | None = None
+    ) -> None:
         with self._lock:
-            self._outcome = after_stop(self._outcome, orders_confirmed_gone=orders_confirmed_gone)
+            self._outcome = after_stop(
+                self._outcome, orders_confirmed_gone=orders_confirmed_gone, left_open=left_open
+            )

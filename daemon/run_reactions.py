@@ -58,7 +58,9 @@ class Reactions:
                 detail=tripped.detail,
             )
         self._outcome.end(
-            Ending.KILL_SWITCH, f"kill switch: {tripped.reason.value}: {tripped.detail}"
+            Ending.KILL_SWITCH,
+            f"kill switch: {tripped.reason.value}: {tripped.detail}",
+            flattened=tripped.flatten,
         )
 
     def on_unresponsive(self, message: ChildUnresponsive) -> None:

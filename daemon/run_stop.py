@@ -11,6 +11,7 @@ metrics server.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
@@ -23,7 +24,7 @@ from makerd.daemon.metrics import MetricsServer
 from makerd.daemon.metrics_http import MAX_LINGER_S
 from makerd.daemon.notify import ServiceNotifier
 from makerd.daemon.report import format_summary, summarize, summary_to_json
-from makerd.daemon.run_outcome import OutcomeBox, flattens
+from makerd.daemon.run_outcome import OutcomeBox, flattens, position_left_open
 from makerd.daemon.run_tree import RunParts, Session, Tree
 from makerd.daemon.shutdown import (
     confirm_every_coin,
@@ -37,9 +38,13 @@ from makerd.protocol.control import StopTrading
 from makerd.protocol.orders import CancelReason
 
 log = logging.getLogger("makerd")
+_SWEEP_SHARE = 0.6
+"""Of the stop's budget: time for the venue to confirm that no order rests."""
 _FLAT_WAIT_SHARE = 0.25
 """Of the stop's budget, after the orders are confirmed gone: time for the closing orders
-(each remainder is closed again a second after the last closing order ended)."""
+(each remainder is closed again a second after the last closing order ended, or once a
+rate limit's pause is over), plus whatever of the sweep's share the sweep did not use:
+a 4 s rate limit outlasted a fixed 5 s of a 20 s stop that had used 0.4 s to sweep."""
 _BOOKS_WAIT_SHARE = 0.15
 """Of the stop's budget, once no order rests: time for the last fills to be booked."""
 _STOP_OVERHEAD_S = 10.0
@@ -76,16 +81,18 @@ def stop_everything(
     answers.close()
     running.control.stop()  # first: no operator command may race the stop
     venue = session.venue
+    stop_began_s = time.monotonic()
     now = parts.clock.now_ns()
-    # The risk section in force now: a SIGHUP may have changed it since the start.
-    flatten = flattens(outcome.get(), parts.holder.get().risk)
+    # The risk section in force now: a SIGHUP may have changed it since the start. An
+    # operator's flatten still in force is waited for and reported like the stop's own.
+    flatten = flattens(outcome.get(), parts.holder.get().risk) or parts.pause.flattening
     running.tree.router.dispatch(StopTrading(reason="shutdown", flatten=flatten, ts_local=now))
     # Each round sweeps the venue: it cancels everything even if an order_manager is gone.
     remaining = confirm_every_coin(
         venue=venue,
         observers=running.tree.observers.by_coin,
         clock=parts.clock,
-        deadline_s=parts.config.stop_timeout_s * 0.6,
+        deadline_s=parts.config.stop_timeout_s * _SWEEP_SHARE,
         give_up=flags.second_stop,
     )
     observers = running.tree.observers.by_coin
@@ -93,9 +100,11 @@ def stop_everything(
     positions_since = now
     booked_open: dict[str, Decimal] = {}
     if flatten:
+        budget_s = parts.config.stop_timeout_s
+        unused_s = budget_s * (_SWEEP_SHARE + _FLAT_WAIT_SHARE) - (time.monotonic() - stop_began_s)
         booked_open = wait_until_flat(
             observers=observers,
-            deadline_s=parts.config.stop_timeout_s * _FLAT_WAIT_SHARE,
+            deadline_s=max(budget_s * _FLAT_WAIT_SHARE, unused_s),
             give_up=flags.second_stop,
         )
         # The closing orders traded after those reads: read the positions again.
@@ -111,10 +120,12 @@ def stop_everything(
             ),
             out,
         )
+    still_open: dict[str, Decimal] = {}
     if flatten:
         # Said from the venue's reading after the flatten where there is one: a closing
         # fill the user stream had not yet delivered left nothing open.
-        _say_open_positions(left_open(booked_open, observers, since_ns=positions_since), out)
+        still_open = left_open(booked_open, observers, since_ns=positions_since)
+        _say_open_positions(still_open, out)
     running.ticker.stop()
     abandoned = running.tree.supervisor.stop()
     confirmed = remaining == 0
@@ -123,7 +134,7 @@ def stop_everything(
     if running.server is not None:
         running.server.shutdown()
     _say_what_is_left(remaining, out)
-    outcome.stopped(orders_confirmed_gone=confirmed)
+    outcome.stopped(orders_confirmed_gone=confirmed, left_open=still_open)
     if abandoned:
         log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
     return remaining
@@ -144,8 +155,10 @@ def _say_unbooked(apart: dict[str, tuple[Decimal, Decimal | None]], out: TextIO)
 def _say_open_positions(still_open: dict[str, Decimal], out: TextIO) -> None:
     for coin, position in still_open.items():
         log.error("event=position_left_open coin=%s position=%s", coin, position)
+    if still_open:
         print(
-            f"makerd: the flatten left {coin} position {position} open: close it on the exchange",
+            f"makerd: {position_left_open(still_open)} (the flatten could not close it): "
+            "close it on the exchange",
             file=out,
             flush=True,
         )

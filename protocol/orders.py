@@ -157,6 +157,13 @@ class OrderAmendment:
     size: Decimal
 
 
+def closes(order: OrderRequest) -> bool:
+    """A flatten's closing order: reduce-only and immediate-or-cancel, so it cannot rest.
+    A reduce-only quote (every quote near a limit is one) or bracket would rest after the
+    stop."""
+    return order.reduce_only and order.tif is TimeInForce.IMMEDIATE_OR_CANCEL
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlaceOrders:
     orders: tuple[OrderRequest, ...]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
-from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS, PauseMemory
+import pytest
+
+from makerd.actors.operator_hold import MAX_FLATTEN_ORDERS, MAX_RATE_LIMITED_CLOSING, PauseMemory
 from makerd.actors.order_manager import OrderManagerLogic
 from makerd.config.model import OrderManagerConfig
 from makerd.daemon.cloids import CloidFactory
@@ -22,8 +25,10 @@ from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
     OrderCancelled,
+    OrderRejected,
     OrderRequest,
     PlaceOrders,
+    RejectReason,
     RequestAccountSnapshot,
 )
 from makerd.protocol.risk import KillReason, KillSwitchTripped
@@ -123,6 +128,36 @@ def test_flatten_pauses_cancels_and_closes_the_position_with_a_reduce_only_ioc()
     assert "paused until `makerd ctl resume`" in str(applied_answer(answer)["message"])
 
 
+@pytest.mark.parametrize(
+    ("booked", "mark"),
+    [
+        pytest.param("0.004", "0", id="no mark heard yet (a restart with a position)"),
+        pytest.param("0.000004", "60000", id="less than one lot"),
+    ],
+)
+def test_a_flatten_that_cannot_send_a_closing_order_never_says_there_is_nothing_to_close(
+    booked: str, mark: str
+) -> None:
+    om = quoting_manager()
+    om.handle(position(booked, mark=mark))
+
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0 + MS))
+
+    assert of_type(out, PlaceOrders) == []
+    message = str(applied_answer(applied(out))["message"])
+    assert "nothing to close" not in message
+    assert f"position {booked} BTC left open: no closing order could be sent" in message
+
+
+def test_a_flatten_of_a_flat_position_says_there_is_nothing_to_close() -> None:
+    om = quoting_manager()
+    om.handle(position("0"))
+
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0 + MS))
+
+    assert "position 0 BTC: nothing to close" in str(applied_answer(applied(out))["message"])
+
+
 def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_times() -> None:
     om = quoting_manager()
     om.handle(position("0.004", mark="60000"))
@@ -141,6 +176,37 @@ def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_tim
 
     assert len(sent) == MAX_FLATTEN_ORDERS
     assert all(order.size == d("0.001") for order in sent[1:])
+
+
+def test_closing_orders_refused_for_a_rate_limit_wait_out_its_pause_a_bounded_number_of_times() -> (
+    None
+):
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    out = om.handle(FlattenPosition(request_id=3, ts_local=T0))
+    sent = [(T0, o) for p in of_type(out, PlaceOrders) for o in p.orders]
+
+    for step in range(1, 400):  # two hundred seconds of position updates, two a second
+        now = T0 + step * S // 2
+        _, last = sent[-1]
+        if om.orders.get(last.cloid) is not None:
+            # The venue's request budget refuses it and says to wait 4 s.
+            om.handle(
+                OrderRejected(
+                    cloid=last.cloid,
+                    reason=RejectReason.RATE_LIMITED,
+                    message="Too many cumulative requests sent",
+                    ts_exchange=now,
+                    ts_local=now,
+                    retry_after_ns=4 * S,
+                )
+            )
+        again = om.handle(position("0.004", mark="60000", ts=now))
+        sent += [(now, o) for p in of_type(again, PlaceOrders) for o in p.orders]
+
+    assert len(sent) == MAX_FLATTEN_ORDERS + MAX_RATE_LIMITED_CLOSING
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(sent)]
+    assert min(gaps) >= 4 * S, "a closing order was sent while the rate limit's pause was on"
 
 
 def test_fills_still_on_their_way_after_a_flatten_are_closed_once_they_settle() -> None:

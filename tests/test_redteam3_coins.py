@@ -113,7 +113,7 @@ def test_a_stop_that_flattens_three_coins_after_a_refused_closing_action_says_th
         fault(venue_url, {"clear": True})
 
     assert code == EXIT_OK, makerd.text
-    assert "the flatten left" not in makerd.text
+    assert "position left open" not in makerd.text
     assert "event=position_left_open" not in makerd.text
     assert venue_positions(venue_url, trader.address) == dict.fromkeys(COINS, Decimal(0))
     for coin in COINS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -13,6 +14,7 @@ from makerd.daemon.exit_codes import (
     EXIT_KILL_SWITCH,
     EXIT_OK,
     EXIT_ORDERS_LEFT,
+    EXIT_POSITION_LEFT,
     STAY_DOWN_CODES,
 )
 from makerd.daemon.run_outcome import (
@@ -39,6 +41,7 @@ CLEAN = Outcome()
         (HUNG, EXIT_HUNG),
         (GAVE_UP, EXIT_GAVE_UP),
         (Outcome(ending=Ending.ORDERS_LEFT, reason="orders left open"), EXIT_ORDERS_LEFT),
+        (Outcome(ending=Ending.POSITION_LEFT, reason="stopped"), EXIT_POSITION_LEFT),
     ],
 )
 def test_each_ending_has_its_exit_code(outcome: Outcome, code: int) -> None:
@@ -73,6 +76,29 @@ def test_orders_left_open_override_any_cause(current: Outcome) -> None:
 
 
 @pytest.mark.parametrize(
+    ("current", "orders_gone", "code"),
+    [
+        (CLEAN, True, EXIT_POSITION_LEFT),
+        (KILL, True, EXIT_KILL_SWITCH),
+        (CLEAN, False, EXIT_ORDERS_LEFT),
+    ],
+)
+def test_a_position_left_open_is_in_the_reason_and_turns_a_clean_stop_into_86(
+    current: Outcome, orders_gone: bool, code: int
+) -> None:
+    left = {"ETH": Decimal("0.3"), "BTC": Decimal("-0.004")}
+
+    ended = after_stop(current, orders_confirmed_gone=orders_gone, left_open=left)
+
+    assert exit_code(ended) == code
+    assert ended.reason.endswith("; position left open: BTC -0.004, ETH 0.3"), ended.reason
+
+
+def test_a_stop_that_left_nothing_open_keeps_its_outcome() -> None:
+    assert after_stop(CLEAN, orders_confirmed_gone=True, left_open={}) == CLEAN
+
+
+@pytest.mark.parametrize(
     ("outcome", "on_kill", "on_stop", "flatten"),
     [
         (CLEAN, False, False, False),
@@ -89,6 +115,17 @@ def test_the_stop_flattens_only_when_the_risk_section_asks(
 ) -> None:
     risk = RiskConfig(flatten_on_kill=on_kill, flatten_on_stop=on_stop)
     assert flattens(outcome, risk) is flatten
+
+
+def test_a_kill_switch_whose_trip_closed_the_position_has_the_stop_wait_for_it() -> None:
+    # An unrealized loss closes the position without flatten_on_kill: the stop must then
+    # wait for it and say what stayed open, as for any flatten.
+    loss = Outcome(ending=Ending.KILL_SWITCH, reason="kill switch: unrealized_loss", flattened=True)
+    box = OutcomeBox()
+    box.end(Ending.KILL_SWITCH, "kill switch: unrealized_loss", flattened=True)
+
+    assert flattens(loss, RiskConfig(flatten_on_kill=False)) is True
+    assert box.get() == loss
 
 
 def test_the_box_keeps_the_first_cause_from_racing_threads_and_wakes_the_loop() -> None:

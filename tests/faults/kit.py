@@ -12,6 +12,8 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -148,6 +150,22 @@ class LiveBot:
 
     def record(self) -> AccountRecord:
         return self.venue.account(self.address)
+
+    def ctl(self, command: str) -> subprocess.CompletedProcess[str]:
+        """``makerd ctl COMMAND`` on this bot's state directory."""
+        return subprocess.run(
+            [sys.executable, "-m", "makerd", "ctl", command, "--state-dir", str(self.state)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def pause(self) -> None:
+        """``makerd ctl pause``: the running makerd cancels its orders and sends no more."""
+        pause = self.ctl("pause")
+        assert pause.returncode == 0, pause.stderr
 
     def wait_resting(
         self,

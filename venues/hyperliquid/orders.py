@@ -41,6 +41,7 @@ from makerd.protocol.orders import (
     RequestMargin,
     SweepOrders,
     VenueCommand,
+    closes,
 )
 from makerd.venues.base import OpenGate, OrderGate
 from makerd.venues.hyperliquid.account_queries import AccountQueries
@@ -172,7 +173,12 @@ class OrderGateway:
             self._emit(snapshot.position)
 
     async def _send_new_risk(
-        self, action: Mapping[str, object], *, coins: Sequence[str], decided_ns: int
+        self,
+        action: Mapping[str, object],
+        *,
+        coins: Sequence[str],
+        decided_ns: int,
+        priority: Priority = Priority.TRADE,
     ) -> ExchangeResponse | None:
         """Send with ``expiresAfter`` (the decision's time plus the TTL, as the exchange's
         time), unsettled until its answer comes or, if the answer is lost, it expires."""
@@ -183,7 +189,7 @@ class OrderGateway:
             response = await self._sender.send(
                 action,
                 items=len(coins),
-                priority=Priority.TRADE,
+                priority=priority,
                 expires_after_ms=self.exchange_clock.exchange_ns(expires_ns) // _NS_PER_MS,
                 decided_ns=decided_ns,
             )
@@ -225,7 +231,11 @@ class OrderGateway:
             return
         action = {"type": "order", "orders": wires, "grouping": "na"}
         coins = [order.coin for order in legal]
-        response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
+        # A flatten's closing orders remove risk: like a cancel, they may spend the reserve.
+        priority = Priority.CANCEL if all(map(closes, legal)) else Priority.TRADE
+        response = await self._send_new_risk(
+            action, coins=coins, decided_ns=command.ts_local, priority=priority
+        )
         # The orders no answer speaks for: the venue may place them until the action expires.
         expires_ns = command.ts_local + ACTION_TTL_NS
         if response is None:
