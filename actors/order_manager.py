@@ -1,8 +1,7 @@
 """order_manager: owns the live-order state machine and the path to the venue.
 
-Orders are keyed by client order id. A request is PENDING until the venue answers; a
-cancel that fails or an order that stays pending too long is UNKNOWN until a venue
-snapshot settles it (never "never placed").
+Orders are keyed by client order id. A request is PENDING until the venue answers; one
+that fails or stays pending too long is UNKNOWN until a venue snapshot settles it.
 
 Three invariants are enforced here and nowhere else:
 
@@ -71,9 +70,8 @@ from makerd.protocol.orders import (
     QuoteTarget,
     RejectReason,
     RequestAccountSnapshot,
-    RequestBudgetReported,
 )
-from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
 from makerd.quoting.bracket import BracketSettings

@@ -13,7 +13,7 @@ import logging
 
 from makerd.actors.order_diff import Tolerance
 from makerd.config.model import OrderManagerConfig
-from makerd.protocol.orders import RequestBudgetReported
+from makerd.protocol.rate_limits import RequestBudgetReported
 
 log = logging.getLogger("makerd.order_manager")
 NS_PER_S = 1_000_000_000

@@ -67,10 +67,9 @@ from makerd.protocol.orders import (
     QuoteLevelsRefused,
     QuoteTarget,
     RequestAccountSnapshot,
-    RequestBudgetReported,
     RequestMargin,
 )
-from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
 
 BOOK_FEED = "book_feed"

@@ -53,7 +53,6 @@ from makerd.protocol.orders import (
     QuoteTarget,
     RejectReason,
     RequestAccountSnapshot,
-    RequestBudgetReported,
     RequestMargin,
     SweepOrders,
     TimeInForce,
@@ -61,7 +60,7 @@ from makerd.protocol.orders import (
     TriggerKind,
     VenueCommand,
 )
-from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,

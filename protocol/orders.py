@@ -333,15 +333,6 @@ class OrderStateChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RequestBudgetReported:
-    """The exchange's per-address request budget (Hyperliquid's ``userRateLimit``)."""
-
-    requests_left: int
-    requests_cap: int
-    ts_local: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class OpenOrder:
     """One resting order as the venue reports it (for reconciliation)."""
 

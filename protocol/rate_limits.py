@@ -16,3 +16,12 @@ class RateLimitLifted:
     own under an address limit)."""
 
     ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestBudgetReported:
+    """The exchange's per-address request budget (Hyperliquid's ``userRateLimit``)."""
+
+    requests_left: int
+    requests_cap: int
+    ts_local: int

@@ -22,8 +22,8 @@ from makerd.protocol.orders import (
     OrderStatus,
     PlaceOrders,
     RequestAccountSnapshot,
-    RequestBudgetReported,
 )
+from makerd.protocol.rate_limits import RequestBudgetReported
 from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, fill, of_type, position, target

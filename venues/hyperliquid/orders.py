@@ -310,15 +310,8 @@ class OrderGateway:
                 message = coin_halted(original.coin).message
                 self._modify_rejected(change.cloid, RejectReason.STOPPING, message)
                 continue
-            amended = OrderRequest(
-                cloid=original.cloid,
-                coin=original.coin,
-                side=original.side,
-                price=change.price,
-                size=change.size,
-                tif=original.tif,
-                reduce_only=original.reduce_only,
-            )
+            # As a new plain order: a modify never carries a trigger over.
+            amended = replace(original, price=change.price, size=change.size, trigger=None)
             try:
                 # Checked and built once: the wire that passed the rules is the one sent.
                 wire = order_wire(amended, self._instrument_of(amended.coin))

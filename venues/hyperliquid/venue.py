@@ -30,10 +30,9 @@ from makerd.protocol.orders import (
     OrderAccepted,
     OrderModified,
     PlaceOrders,
-    RequestBudgetReported,
     VenueCommand,
 )
-from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.venues.base import EventSink, OrderGate, VenueEvent
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
