@@ -53,11 +53,13 @@ class StreamFirstLegs(OrderLegs):
         super().__init__()
         self.stream_events: list[object] = []
 
-    def modify_finished(self, cloid: str, replaced: int | None) -> None:
+    def modify_finished(
+        self, cloid: str, replaced: int | None, *, lost_until: int | None = None
+    ) -> None:
         old_oid = self.oid_of(cloid)
         if old_oid is not None:
             self.stream_events += order_events(_cancelled_leg(cloid, old_oid), cloid, self)
-        super().modify_finished(cloid, replaced)
+        super().modify_finished(cloid, replaced, lost_until=lost_until)
 
 
 def _cancelled_leg(cloid: str, oid: int) -> OrderStatusReported:

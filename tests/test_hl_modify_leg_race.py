@@ -13,6 +13,7 @@ effect and the stream heard of it, so the stream's report comes first every time
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from makerd.protocol.orders import (
     RequestAccountSnapshot,
     TimeInForce,
 )
+from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
 from tests import test_hl_gateway
@@ -45,6 +47,7 @@ from tests.test_hl_gateway import resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
 
 WAIT_S = 20.0
+LOST_AFTER_S = 1.0
 T = TypeVar("T")
 
 
@@ -80,6 +83,22 @@ class Heard:
 @pytest.fixture
 def adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     """The live venue adapter against the local venue, on a fresh account."""
+    yield from _adapter(venue_url)
+
+
+@pytest.fixture
+def impatient_adapter(
+    venue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[HyperliquidVenue, Heard]]:
+    """The adapter, giving up on an action's answer after 1 s (not 5): an action the
+    venue runs 2 s late (``delay_exchange_s``) then takes effect after its answer was
+    lost, before it expires (the TTL is 4 s)."""
+    quick = functools.partial(PostChannel, timeout_s=LOST_AFTER_S)
+    monkeypatch.setattr("makerd.venues.hyperliquid.venue.PostChannel", quick)
+    yield from _adapter(venue_url)
+
+
+def _adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     config = parse_config(
         {"mode": "live", "coins": ["BTC"], "hyperliquid": {"api_url": venue_url}}, source="test"
     )
@@ -241,3 +260,25 @@ def test_a_modify_answered_while_the_next_modify_is_on_its_way_leaves_the_order_
     assert _held_by(adapter[0], listing, order.cloid) == ["venue", "adapter"]
     (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
     assert _of_type(events, OrderModified)[-1].venue_order_id == resting.venue_order_id
+
+
+def test_a_modify_whose_answer_was_lost_while_the_venue_ran_it_leaves_the_order_resting(
+    venue_url: str, impatient_adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = impatient_adapter
+    order = resting_bid(venue_url, 0x1204)
+    _place(venue, heard, order)
+    # The venue runs the modify 2 s after it arrived; the adapter gave up at 1 s. The
+    # stream's "canceled" for the old leg and "open" for the new one come after that.
+    fault(venue_url, {"delay_exchange_s": 2 * LOST_AFTER_S, "delay_for_s": 0.5})
+    _modify(venue, order, order.price - 1)
+
+    listing, events = _outcome(impatient_adapter, order.cloid)
+
+    assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
+    assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"], "no orphan"
+    (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
+    modified = _of_type(events, OrderModified)
+    assert [(m.venue_order_id, m.price) for m in modified] == [
+        (resting.venue_order_id, order.price - 1)
+    ], "the order rests under its new oid at its new price"

@@ -24,6 +24,7 @@ OrderEvent = OrderAccepted | OrderModified | OrderCancelled | OrderRejected
 
 def order_events(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
     """What ``report`` (of ``cloid``) tells that was not known; updates ``legs``."""
+    legs.forget_lapsed(report.ts_local)  # a lost modify's leg is no longer "replaced"
     if report.status is OrderStatus.OPEN:
         return _opened(report, cloid, legs)
     if legs.is_old_leg(cloid, report.venue_order_id):

@@ -327,8 +327,9 @@ class OrderGateway:
         action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
         response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
+        lost_until = None if response is not None else command.ts_local + ACTION_TTL_NS
         for (cloid, _), oid in zip(targets, replaced, strict=True):
-            self._legs.modify_finished(cloid, oid)
+            self._legs.modify_finished(cloid, oid, lost_until=lost_until)
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))

@@ -57,6 +57,8 @@ class OrderLegs:
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._in_doubt: dict[str, int] = {}
         """Placements whose answer never came: cloid → when their action expires."""
+        self._modifies_in_doubt: list[tuple[str, int, int]] = []
+        """Modifies whose answer never came: (cloid, the oid replaced, when it expires)."""
 
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
@@ -72,13 +74,25 @@ class OrderLegs:
         """Forget the requests of placements in doubt whose action has expired (and the
         skew allowed passed) with no report of them: the venue refuses it now. One that
         rested before (its report lost with a stream) is learned from a listing. Kept,
-        each lost answer left a request for the rest of the run."""
+        each lost answer left a request for the rest of the run.
+
+        A modify in doubt is answered then, as if refused: with no other on its way,
+        its order is over if the stream ended the leg it replaced and no new leg came
+        (:meth:`modify_refused`; a listing tells the order_manager)."""
         lapsed = [c for c, expires in self._in_doubt.items() if expires + CLOCK_SKEW_NS <= now_ns]
         for cloid in lapsed:
             del self._in_doubt[cloid]
             if cloid not in self._legs:
                 self._requests.pop(cloid, None)
                 self._cancel_reasons.pop(cloid, None)
+        modifies = self._modifies_in_doubt
+        self._modifies_in_doubt = [m for m in modifies if m[2] + CLOCK_SKEW_NS > now_ns]
+        for cloid, replaced, expires in modifies:
+            if expires + CLOCK_SKEW_NS <= now_ns:
+                self._modify_done(cloid, replaced)
+                leg = self._legs.get(cloid)
+                if leg is not None and leg.modifies_on_way == 0:
+                    self.modify_refused(cloid)
 
     def amended(self, request: OrderRequest) -> None:
         """A modify of a live order took effect: resend ``request``'s fields from now on.
@@ -133,10 +147,25 @@ class OrderLegs:
         leg.modifies_on_way += 1
         return leg.oid
 
-    def modify_finished(self, cloid: str, replaced: int | None) -> None:
-        """The modify that replaced the leg ``replaced`` was answered (or lost). A later
-        modify replacing a later leg is still on its way: its mark stays, or the stream's
-        cancel of that leg would end the order."""
+    def modify_finished(
+        self, cloid: str, replaced: int | None, *, lost_until: int | None = None
+    ) -> None:
+        """The modify that replaced the leg ``replaced`` was answered. A later modify
+        replacing a later leg is still on its way: its mark stays, or the stream's cancel
+        of that leg would end the order.
+
+        With ``lost_until`` (when its action expires) its answer was lost, and the venue
+        may still run it until then: it stays on its way, so the stream's cancel of the
+        leg it replaces is its doing, and its new leg's report opens that leg (as its
+        answer would have), until :meth:`forget_lapsed` passes that time. Unmarked at
+        once, the cancel ended the order (``OrderCancelled``) while its new leg rested,
+        an orphan the next listing cancelled with the whole coin's ladder."""
+        if lost_until is not None and replaced is not None and cloid in self._legs:
+            self._modifies_in_doubt.append((cloid, replaced, lost_until))
+        else:
+            self._modify_done(cloid, replaced)
+
+    def _modify_done(self, cloid: str, replaced: int | None) -> None:
         leg = self._legs.get(cloid)
         if leg is None or replaced is None:
             return
