@@ -174,11 +174,7 @@ class OrderTable:
                 self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
         elif isinstance(event, OrderModified):
             # A modify may give the order a new venue id: a new leg of the same order.
-            self._set_venue_id(order, event.venue_order_id)
-            if event.price != order.price:
-                order.priced_ns = event.ts_local
-            order.price, order.size = event.price, order.filled + event.size
-            order.amend_to = None
+            self._modified(order, event.venue_order_id, event.price, event.size, event.ts_local)
             self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
         elif isinstance(event, OrderCancelled):
             return self.forget(order.cloid, OrderStatus.CANCELLED, event.ts_local)
@@ -191,11 +187,39 @@ class OrderTable:
         order = self._orders.get(cloid) if cloid else None
         if order is None:
             return []
+        took_effect = self._modify_filled(order, fill)
         order.filled += fill.size
         if order.remaining <= 0:
             return self.forget(order.cloid, OrderStatus.FILLED, fill.ts_local)
+        if took_effect:
+            self._move(order.cloid, OrderStatus.OPEN, fill.ts_local)
         self._record(order, fill.ts_local)
         return self.drain_changes()
+
+    def _modify_filled(self, order: ManagedOrder, fill: OrderFilled) -> bool:
+        """Whether ``fill`` is of the new leg of the modify on its way (a venue id the
+        order never had): the modify took effect, at its price and size. The venue may
+        end that leg (filled on arrival, or by a taker) before any word that it rests,
+        and then no ``OrderModified`` comes: a modify that cut the size kept the old one,
+        PENDING_MODIFY with the rest unfilled, until it expired and a listing dropped it
+        as cancelled."""
+        amend = order.amend_to
+        if amend is None or order.status is not OrderStatus.PENDING_MODIFY:
+            return False
+        if fill.venue_order_id in self._legs_of.get(order.cloid, ()):
+            return False  # a fill of the leg being replaced
+        self._modified(order, fill.venue_order_id, amend.price, amend.size, fill.ts_local)
+        return True
+
+    def _modified(
+        self, order: ManagedOrder, venue_order_id: int, price: Decimal, size: Decimal, ts: int
+    ) -> None:
+        """The order's new leg ``venue_order_id`` rests (or rested) for ``size``."""
+        self._set_venue_id(order, venue_order_id)
+        if price != order.price:
+            order.priced_ns = ts
+        order.price, order.size = price, order.filled + size
+        order.amend_to = None
 
     def expire_pending(self, older_than_ns: int, now_ns: int) -> list[object]:
         for order in list(self._orders.values()):
