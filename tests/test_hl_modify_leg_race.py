@@ -24,6 +24,7 @@ from typing import TypeVar
 import pytest
 from eth_account import Account
 
+from makerd.actors.order_state import OrderTable
 from makerd.config.loader import parse_config
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.clock import WallClock
@@ -275,10 +276,26 @@ def test_a_modify_whose_answer_was_lost_while_the_venue_ran_it_leaves_the_order_
 
     listing, events = _outcome(impatient_adapter, order.cloid)
 
+    assert _order_manager_told(order, events).strangers(listing) == [], "no orphan"
     assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
-    assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"], "no orphan"
+    assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"]
     (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
     modified = _of_type(events, OrderModified)
     assert [(m.venue_order_id, m.price) for m in modified] == [
         (resting.venue_order_id, order.price - 1)
     ], "the order rests under its new oid at its new price"
+
+
+def _order_manager_told(order: OrderRequest, events: list[object]) -> OrderTable:
+    """The order manager's table of ``order`` after it asked to move it 1 lower and
+    heard ``events``: its orphan rule cancels the coin's ladder for any stranger."""
+    now_ns = time.time_ns()
+    table = OrderTable(coin="BTC")
+    table.add_pending([order], now_ns)
+    move = OrderAmendment(cloid=order.cloid, price=order.price - 1, size=order.size)
+    for event in events:
+        if isinstance(event, OrderAccepted | OrderModified | OrderCancelled):
+            table.on_venue_event(event)
+        if isinstance(event, OrderAccepted):
+            table.mark_pending_modify([move], now_ns)
+    return table
