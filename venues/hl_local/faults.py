@@ -35,7 +35,8 @@ Connections and feeds
     arming will send in all (n per matching connection); ``GET /_debug/malformed`` what
     was written so far and what is pending (see :mod:`venues.hl_local.admin`).
 
-HTTP transport (``/exchange`` and ``/info``; WebSocket posts are not affected)
+HTTP transport (``/exchange`` and ``/info``; an action posted over the WebSocket meets the same
+faults as ``/exchange``, see :mod:`venues.hl_local.ws_posts`)
 
 ``delay_exchange_s: <seconds>``, ``delay_info_s: <seconds>``, ``delay_for_s: <seconds>``
     wait that long before handling each ``/exchange`` (``/info``) request, so an action
