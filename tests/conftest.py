@@ -1,4 +1,5 @@
-"""What every test gets: no makerd it started outlives it, and none takes port 9108."""
+"""What every test gets: no makerd it started outlives it, and none takes port 9108; and
+the local venue's client fixtures, for modules that start their own ``venue``."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import socket
 import warnings
 from collections.abc import Iterator
 
+import eth_account
 import pytest
+from eth_account.signers.local import LocalAccount
+from hyperliquid.exchange import Exchange
 
+from makerd.venues.hl_local import VenueThread
 from tests.processes import STARTED
 
 
@@ -42,3 +47,17 @@ def default_metrics_port_taken() -> Iterator[None]:
         return
     with held:
         yield
+
+
+@pytest.fixture
+def wallet() -> LocalAccount:
+    """A fresh key of its own for each test: the local venue funds it on its first action."""
+    account: LocalAccount = eth_account.Account.create()
+    return account
+
+
+@pytest.fixture
+def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
+    """The SDK's ``Exchange`` signing as ``wallet`` against the module's own ``venue``
+    fixture (each module picks its venue's seed)."""
+    return Exchange(wallet, venue.url)

@@ -24,17 +24,6 @@ def venue() -> Iterator[VenueThread]:
     running.stop()
 
 
-@pytest.fixture
-def wallet() -> LocalAccount:
-    account: LocalAccount = eth_account.Account.create()
-    return account
-
-
-@pytest.fixture
-def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
-    return Exchange(wallet, venue.url)
-
-
 def test_the_peak_of_open_orders_is_the_most_resting_at_once_until_reset(
     venue: VenueThread, exchange: Exchange, wallet: LocalAccount
 ) -> None:

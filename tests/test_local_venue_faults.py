@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import eth_account
 import pytest
 import requests
 from eth_account.signers.local import LocalAccount
@@ -37,17 +36,6 @@ def venue() -> Iterator[VenueThread]:
     running.start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def wallet() -> LocalAccount:
-    account: LocalAccount = eth_account.Account.create()
-    return account
-
-
-@pytest.fixture
-def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
-    return Exchange(wallet, venue.url)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
-import eth_account
 import pytest
 import requests
 from eth_account.signers.local import LocalAccount
@@ -48,17 +47,6 @@ def disarmed(venue: VenueThread) -> Iterator[None]:
     arm(venue, clear=True)
     yield
     arm(venue, clear=True)
-
-
-@pytest.fixture
-def wallet() -> LocalAccount:
-    account: LocalAccount = eth_account.Account.create()
-    return account
-
-
-@pytest.fixture
-def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
-    return Exchange(wallet, venue.url)
 
 
 @pytest.fixture

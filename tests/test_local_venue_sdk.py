@@ -44,17 +44,6 @@ def lively_venue() -> Iterator[VenueThread]:
 
 
 @pytest.fixture
-def wallet() -> LocalAccount:
-    account: LocalAccount = eth_account.Account.create()
-    return account
-
-
-@pytest.fixture
-def exchange(venue: VenueThread, wallet: LocalAccount) -> Exchange:
-    return Exchange(wallet, venue.url)
-
-
-@pytest.fixture
 def info(venue: VenueThread) -> Info:
     return Info(venue.url, skip_ws=True)
 
