@@ -45,7 +45,8 @@ exit codes:
   83  another makerd holds this state directory
   84  ctl: no makerd is running on this state directory
   85  ctl: refused (an unsafe control socket file, or makerd refused this user)
-  86  a stop that flattens left a position open (printed: position left open: COIN SIZE)
+  86  a stop that flattens left a position open (printed: position left open: COIN SIZE);
+      ctl flatten: a position it could send no closing order for
 """
 
 

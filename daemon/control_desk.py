@@ -15,7 +15,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +23,7 @@ from typing import Protocol
 from makerd.actors.gate import TradingGate
 from makerd.config.model import MakerdConfig
 from makerd.daemon.control_server import ControlServer
-from makerd.daemon.control_socket import COMMAND_TIMEOUT_S
+from makerd.daemon.control_socket import COMMAND_TIMEOUT_S, POSITION_LEFT_OPEN
 from makerd.daemon.journal_store import said_if_unwritable
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.status_document import RunFacts, coins_document, status_document
@@ -179,7 +179,10 @@ def coins_answer(
     said = [f"{coin}: {answer['message']}" for coin, answer in by_coin.items()]
     missing = [coin for coin in coins if coin not in by_coin]
     if not missing:
-        return {"ok": True, "command": action.value, "coins": by_coin, "message": "; ".join(said)}
+        whole: Answer = {"ok": True, "command": action.value, "coins": by_coin}
+        if left := _left_open(applied):
+            whole[POSITION_LEFT_OPEN] = left
+        return {**whole, "message": "; ".join(said)}
     if stopping is not None:
         # The stop ended the wait: these order_managers were not slow, and each coin says so.
         said += [f"{coin}: {_cut_by_the_stop(stopping)}" for coin in missing]
@@ -189,6 +192,17 @@ def coins_answer(
             "it may or may not have acted, check `makerd ctl status`"
         )
     return {**_failed(action, "; ".join(said)), "coins": by_coin}
+
+
+def _left_open(applied: Iterable[OperatorCommandApplied]) -> dict[str, str]:
+    """The coins a flatten found open and could send no closing order for, and their sizes."""
+    return {
+        answer.coin: format(answer.position, "f")
+        for answer in applied
+        if answer.action is OperatorAction.FLATTEN
+        and answer.flatten_order is None
+        and answer.position != 0
+    }
 
 
 def applied_answer(applied: OperatorCommandApplied) -> Answer:
@@ -216,6 +230,9 @@ def applied_answer(applied: OperatorCommandApplied) -> Answer:
     }
     if applied.action is OperatorAction.FLATTEN:
         answer["flatten_order"] = flatten
+        if left := _left_open((applied,)):
+            # ``makerd ctl`` exits 86 on this key: a script must not read "flattened" here.
+            answer[POSITION_LEFT_OPEN] = left
     answer["message"] = _sentence(applied, flatten, applied.coin)
     return answer
 

@@ -24,6 +24,9 @@ IO_TIMEOUT_S = 2.0
 """How long either end waits for the other to send or take a line."""
 COMMAND_TIMEOUT_S = 5.0
 """How long the server waits for the order_manager to act on a command."""
+POSITION_LEFT_OPEN = "position_left_open"
+"""The answer's key, ``{coin: size}``, of a flatten that could send no closing order for
+an open position; ``makerd ctl`` then exits 86, as a stop that leaves one does."""
 _SUN_PATH_MAX = 100
 """``sun_path`` holds 104 (macOS) to 108 (Linux) bytes with its NUL; keep a margin."""
 _UCRED = struct.Struct("3i")

@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING
 from makerd.config.errors import ConfigError
 from makerd.config.loader import load_config
 from makerd.daemon import arguments
-from makerd.daemon.control_socket import SOCKET_NAME
-from makerd.daemon.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REFUSED
+from makerd.daemon.control_socket import POSITION_LEFT_OPEN, SOCKET_NAME
+from makerd.daemon.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_POSITION_LEFT,
+    EXIT_REFUSED,
+)
 from makerd.daemon.latch import KillSwitchLatch, LatchChangedError
 
 if TYPE_CHECKING:
@@ -52,6 +58,8 @@ exit codes:
   84  no makerd is running on this state directory
   85  refused: the socket file is not a socket, not yours, or reachable by other users;
       or makerd refused this user (only makerd's own uid may use the channel)
+  86  flatten: a position is open and no closing order could be sent for it (no mark
+      heard yet, or less than one lot); it is printed: position left open: COIN SIZE
 """
 KILL_SWITCH_DESCRIPTION = """\
 status: whether the kill switch is latched, why and since when.
@@ -140,10 +148,24 @@ def _ctl(args: argparse.Namespace) -> int:
         return error.exit_code
     print(json.dumps(answer, indent=2))
     if answer.get("ok") is True:
-        return EXIT_OK
+        return _done(answer)
     error_text = str(answer.get("error", "makerd gave no reason"))
     print(f"makerd: {error_text}", file=sys.stderr)
     return EXIT_REFUSED if answer.get("refused") is True else EXIT_FAILURE
+
+
+def _done(answer: dict[str, object]) -> int:
+    """0, unless a flatten left a position it could send no closing order for (86)."""
+    left = answer.get(POSITION_LEFT_OPEN)
+    if not isinstance(left, dict) or not left:
+        return EXIT_OK
+    positions = ", ".join(f"{coin} {size}" for coin, size in left.items())
+    print(
+        f"makerd: position left open: {positions} (no closing order could be sent): "
+        "makerd sends one once it hears a mark, else close it on the exchange",
+        file=sys.stderr,
+    )
+    return EXIT_POSITION_LEFT
 
 
 def _kill_switch(args: argparse.Namespace) -> int:

@@ -48,7 +48,8 @@ EXIT_POSITION_LEFT = 86
 """A stop that flattens (``risk.flatten_on_stop``) ended with a position still open at the
 venue: each coin and size is printed ("position left open: BTC -0.004"), logged and written
 to the journal's stop row. Close it on the exchange. A kill switch that flattened keeps its
-own code (80); orders left open keep theirs (82)."""
+own code (80); orders left open keep theirs (82). ``makerd ctl flatten`` exits 86 too when
+it could send no closing order for an open position (no mark heard yet, or under a lot)."""
 
 CTL_ONLY_CODES = (EXIT_NOT_RUNNING, EXIT_REFUSED)
 """Exit codes of the ``makerd ctl`` client alone; a service manager never sees them."""
