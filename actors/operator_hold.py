@@ -18,18 +18,26 @@ A closing order the venue refused for its rate limit never reached the book, so 
 its attempt back (at most :data:`MAX_RATE_LIMITED_CLOSING` times), and the next one waits
 until the order_manager's rate-limit pause ends: before, a 4 s limit at a stop spent all
 three closing orders a second apart and the stop left the position open.
+
+Once every closing order allowed has been sent and settled with the position still open,
+the order_manager says so once (:class:`~makerd.protocol.control.FlattenGaveUp`): a stop
+waiting for flat then ends its wait instead of sitting out its share of the stop's time.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from enum import Enum
 
+from makerd.protocol.control import FlattenGaveUp
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import OrderRejected, OrderRequest, RejectReason, TimeInForce
 from makerd.protocol.side import Side
 
+log = logging.getLogger("makerd.order_manager")
 MAX_FLATTEN_ORDERS = 3
 MAX_RATE_LIMITED_CLOSING = 8
 """Rate-limit refusals a flatten gives back; each waits out a pause (1 s doubling to 16 s),
@@ -70,6 +78,14 @@ class PauseMemory:
             self._paused.clear()
 
 
+class ClosingStep(Enum):
+    WAIT = "wait"
+    """Nothing now: no flatten, a closing order working or settling, or a rate limit."""
+    SEND = "send"
+    GAVE_UP = "gave_up"
+    """Every closing order allowed has been sent and the position is still open; once."""
+
+
 class OperatorHold:
     """The pause and the flatten in progress; plain state, driven by the order_manager."""
 
@@ -80,10 +96,18 @@ class OperatorHold:
         self._flatten_cloid: str | None = None
         self._settling_since_ns: int | None = None
         self._closing_on_stop = False
+        self._closing = False
+        """A flatten asked for (an operator's since the last resume, or the stop's)."""
+        self._gave_up = False
+        """Every closing order allowed was sent and the position stayed open (said once)."""
 
     @property
     def paused(self) -> bool:
         return self._memory.paused
+
+    @property
+    def closing_on_stop(self) -> bool:
+        return self._closing_on_stop
 
     @property
     def flatten_cloid(self) -> str | None:
@@ -97,6 +121,7 @@ class OperatorHold:
         self._memory.set(paused=False)
         self._memory.set_flattening(flattening=False)
         self._flatten_orders_left = 0
+        self._closing = False
 
     def flatten_requested(self) -> None:
         """Pause, and keep closing (bounded) until the position reads 0."""
@@ -111,6 +136,7 @@ class OperatorHold:
         self._keep_closing()
 
     def _keep_closing(self) -> None:
+        self._closing, self._gave_up = True, False
         self._flatten_orders_left = MAX_FLATTEN_ORDERS
         self._rate_limited_left = MAX_RATE_LIMITED_CLOSING
 
@@ -128,18 +154,35 @@ class OperatorHold:
             self._rate_limited_left -= 1
             self._flatten_orders_left += 1
 
-    def flatten_again(
+    def next_closing(
         self, *, position: Decimal, closing_order_working: bool, rate_limited: bool, now_ns: int
-    ) -> bool:
-        """Whether a flatten wants another closing order now (see the module);
-        ``rate_limited``: the order_manager's rate-limit pause is on."""
+    ) -> ClosingStep:
+        """What a flatten does on a position update (see the module); ``rate_limited``: the
+        order_manager's rate-limit pause is on."""
         holding = self.paused or self._closing_on_stop
-        if self._flatten_orders_left <= 0 or not holding or closing_order_working:
-            return False
+        if not holding or closing_order_working or self._gave_up:
+            return ClosingStep.WAIT
         if self._settling_since_ns is None:
             self._settling_since_ns = now_ns  # the last closing order has just ended
         settled = now_ns - self._settling_since_ns >= FLATTEN_SETTLE_NS
-        return position != 0 and settled and not rate_limited
+        if position == 0 or not settled:
+            return ClosingStep.WAIT
+        if self._flatten_orders_left > 0:
+            return ClosingStep.WAIT if rate_limited else ClosingStep.SEND
+        if not self._closing:
+            return ClosingStep.WAIT  # a plain pause: no flatten asked for since a resume
+        self._gave_up = True
+        return ClosingStep.GAVE_UP
+
+
+def flatten_gave_up(coin: str, position: Decimal, now_ns: int) -> FlattenGaveUp:
+    log.error(
+        "event=flatten_gave_up coin=%s position=%s closing_orders_sent=all: "
+        "close it on the exchange",
+        coin,
+        position,
+    )
+    return FlattenGaveUp(coin=coin, position=position, ts_local=now_ns)
 
 
 def closing_order(

@@ -30,7 +30,13 @@ from makerd.actors.bracket import BracketKeeper
 from makerd.actors.dead_man_hold import DeadManHold
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
-from makerd.actors.operator_hold import OperatorHold, PauseMemory, closing_order
+from makerd.actors.operator_hold import (
+    ClosingStep,
+    OperatorHold,
+    PauseMemory,
+    closing_order,
+    flatten_gave_up,
+)
 from makerd.actors.order_commands import batched_commands, quote_order, resting_views, within_bound
 from makerd.actors.order_diff import diff_sides
 from makerd.actors.order_state import ManagedOrder, OrderTable, open_order_count
@@ -113,7 +119,6 @@ class OrderManagerLogic:
         self.orders = OrderTable(coin=instrument.coin)
         self._state = TradingState.NORMAL
         self._stopped = False
-        self._flattening = False
         self._hold = OperatorHold(pause)
         self._position = Decimal(0)
         self._mark = Decimal(0)
@@ -162,7 +167,7 @@ class OrderManagerLogic:
             OpenOrdersReported: lambda m: apply_report(
                 self.truth, self.orders, m, cancel_orphans=not self._stopped
             ),
-            RequestBudgetReported: self._on_request_budget,
+            RequestBudgetReported: self._refresh.on_request_budget,
             RateLimitLifted: self.rate_pause.on_lifted,
             ParametersChanged: self._on_parameters,
             PositionChanged: self._on_position,
@@ -180,10 +185,6 @@ class OrderManagerLogic:
         if message.max_quote_orders is not None:
             self._exposure = ExposureLimit(max_quote_orders=message.max_quote_orders)
         self._refresh.configure(message.order_manager)
-        return []
-
-    def _on_request_budget(self, report: RequestBudgetReported) -> list[object]:
-        self._refresh.on_request_budget(report)
         return []
 
     def _ask_venue(self, now_ns: int) -> list[object]:
@@ -221,14 +222,15 @@ class OrderManagerLogic:
         self._position, self._mark = message.position, message.mark
         now = message.ts_local
         closing = self._hold.flatten_cloid
-        out: list[object] = []
-        if self._hold.flatten_again(
+        step = self._hold.next_closing(
             position=self._position,
             closing_order_working=closing is not None and self.orders.get(closing) is not None,
             rate_limited=self.rate_pause.paused(now),
             now_ns=now,
-        ):
-            out = self._flatten(now)
+        )
+        out = self._flatten(now) if step is ClosingStep.SEND else []
+        if step is ClosingStep.GAVE_UP:
+            out.append(flatten_gave_up(self._instrument.coin, self._position, now))
         if self._brackets is not None:
             plan = self._brackets.follow(
                 position=message.position,
@@ -368,11 +370,9 @@ class OrderManagerLogic:
         # What it knows goes by cloid (one weight); the stop's sweep lists every coin for
         # the rest: a listing per coin here spent the budget the sweep needs to confirm.
         self._stopped = True
-        cancels = [order.cloid for order in self.orders.working(None)]
-        out = self._commands([], [], cancels, reason, now_ns)
-        if flatten and not self._flattening:
+        out = self._cancel_everything(reason, now_ns)
+        if flatten and not self._hold.closing_on_stop:
             # Once: a kill switch and the shutdown that follows both ask to flatten.
-            self._flattening = True
             self._hold.close_on_stop()
             out.extend(self._flatten(now_ns))
         return [*out, *self.orders.drain_changes()]

@@ -52,11 +52,12 @@ class RefreshPolicy:
         self._normal = configured_tolerance(config)
         self._tolerance = self._budget_scaled()
 
-    def on_request_budget(self, report: RequestBudgetReported) -> None:
-        """Spend the exchange's address budget slower when it runs low (cancels stay free)."""
+    def on_request_budget(self, report: RequestBudgetReported) -> list[object]:
+        """Spend the exchange's address budget slower when it runs low (cancels stay free);
+        nothing to send: the next target is judged with the new tolerance."""
         low = report.requests_left < self._config.budget_low_water_requests
         if low == self.budget_low:
-            return
+            return []
         self.budget_low = low
         self._tolerance = self._budget_scaled()
         log.warning(
@@ -66,6 +67,7 @@ class RefreshPolicy:
             report.requests_cap,
             self._tolerance.price_bps,
         )
+        return []
 
     def _budget_scaled(self) -> Tolerance:
         normal = self._normal

@@ -22,6 +22,7 @@ from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatc
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import (
     AllChildrenAlive,
+    FlattenGaveUp,
     OperatorCommandApplied,
     QuoteCycleCompleted,
 )
@@ -169,6 +170,7 @@ class Observer:
             DeadManSwitchArmed: self._on_dead_man_armed,
             DeadManSwitchLost: self._on_dead_man_lost,
             OperatorCommandApplied: self._on_operator_applied,
+            FlattenGaveUp: self._on_flatten_gave_up,
             AllChildrenAlive: lambda m: metrics.watchdog_last_ping_timestamp_seconds.set(
                 m.ts_local / NS_PER_S
             ),
@@ -178,6 +180,9 @@ class Observer:
     def _on_operator_applied(self, applied: OperatorCommandApplied) -> None:
         self._status.paused = applied.paused
         self._metrics.operator_paused.set(1 if applied.paused else 0)
+
+    def _on_flatten_gave_up(self, gave_up: FlattenGaveUp) -> None:
+        self._status.flatten_gave_up_ns = gave_up.ts_local
 
     def _on_dead_man_armed(self, _: DeadManSwitchArmed) -> None:
         self._dead_man_armed = True
@@ -341,13 +346,8 @@ class Observer:
         self._quotes_sent[Side.BUY].inc(len(target.bids))
         self._quotes_sent[Side.SELL].inc(len(target.asks))
         if not target.bids and not target.asks:
-            reason = (
-                "stale_book"
-                if self._status.feed_stale
-                else "risk"
-                if self._status.state is not TradingState.NORMAL
-                else "other"
-            )
+            risk = "risk" if self._status.state is not TradingState.NORMAL else "other"
+            reason = "stale_book" if self._status.feed_stale else risk
             self._metrics.quotes_skipped_total.labels(reason=reason).inc()
 
     def _on_order_state(self, change: OrderStateChanged) -> None:

@@ -104,6 +104,7 @@ def stop_everything(
         unused_s = budget_s * (_SWEEP_SHARE + _FLAT_WAIT_SHARE) - (time.monotonic() - stop_began_s)
         booked_open = wait_until_flat(
             observers=observers,
+            since_ns=now,
             deadline_s=max(budget_s * _FLAT_WAIT_SHARE, unused_s),
             give_up=flags.second_stop,
         )

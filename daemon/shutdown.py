@@ -133,20 +133,38 @@ class _Answers:
 
 
 def wait_until_flat(
-    *, observers: Mapping[str, Observer], deadline_s: float, give_up: threading.Event
+    *,
+    observers: Mapping[str, Observer],
+    since_ns: int,
+    deadline_s: float,
+    give_up: threading.Event,
 ) -> dict[str, Decimal]:
     """After a stop that flattens: wait while the closing orders work (the order_manager
-    sends another when one leaves a remainder); the coins whose position is still open."""
+    sends another when one leaves a remainder); the coins whose position is still open.
+    A coin whose flatten gave up since ``since_ns`` (every closing order it may was sent)
+    is waited for no longer: nothing more will be sent for it."""
     deadline = time.monotonic() + deadline_s
     while True:
-        still_open = {
-            coin: position
-            for coin, observer in observers.items()
-            if (position := observer.snapshot().position) != 0
-        }
-        if not still_open or give_up.is_set() or time.monotonic() >= deadline:
+        snapshots = {coin: observer.snapshot() for coin, observer in observers.items()}
+        still_open = {coin: s.position for coin, s in snapshots.items() if s.position != 0}
+        closing = [coin for coin in still_open if snapshots[coin].flatten_gave_up_ns < since_ns]
+        ended = _why_flat_wait_ends(still_open, closing, give_up, deadline)
+        if ended is not None:
+            log.info("event=flat_wait_ended reason=%s still_open=%d", ended, len(still_open))
             return still_open
         give_up.wait(_POLL_S)
+
+
+def _why_flat_wait_ends(
+    still_open: Mapping[str, Decimal], closing: list[str], give_up: threading.Event, deadline: float
+) -> str | None:
+    if not still_open:
+        return "flat"
+    if not closing:
+        return "gave_up"
+    if give_up.is_set():
+        return "second_stop"
+    return "timeout" if time.monotonic() >= deadline else None
 
 
 def left_open(

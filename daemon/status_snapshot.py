@@ -35,6 +35,9 @@ class StatusSnapshot:
     open_by_cloid: dict[str, Side] = field(default_factory=dict)
     paused: bool = False
     """An operator paused quoting (``makerd ctl pause``) and has not resumed it."""
+    flatten_gave_up_ns: int = 0
+    """When a flatten last sent every closing order it may with the position still open
+    (0: never): a stop that flattened since has nothing more to wait for."""
     price_band_pause: bool = False
     """The risk guardian's halt is the price band's pause, which ends by itself: an
     operator reading "halted" would look for a kill switch that did not trip."""

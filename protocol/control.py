@@ -140,6 +140,17 @@ OPERATOR_COMMANDS: dict[OperatorAction, type[OperatorCommand]] = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FlattenGaveUp:
+    """A flatten (an operator's, or a stop's) sent every closing order it may, the last has
+    ended, and the position is still open: the order_manager sends no more. A stop waiting
+    for flat ends its wait; the operator must close the position on the exchange."""
+
+    coin: str
+    position: Decimal
+    ts_local: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorCommandApplied:
     """The order_manager's answer to an operator command: what it did, as facts."""
 

@@ -15,11 +15,13 @@ from makerd.daemon.control_desk import AnswerBox, applied_answer
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.control import (
     CancelAllOrders,
+    FlattenGaveUp,
     FlattenPosition,
     OperatorAction,
     OperatorCommandApplied,
     PauseTrading,
     ResumeTrading,
+    StopTrading,
 )
 from makerd.protocol.orders import (
     CancelOrders,
@@ -176,6 +178,59 @@ def test_a_flatten_that_leaves_a_remainder_closes_it_too_a_bounded_number_of_tim
 
     assert len(sent) == MAX_FLATTEN_ORDERS
     assert all(order.size == d("0.001") for order in sent[1:])
+
+
+def closing_ioc_ends_unfilled(om: OrderManagerLogic, steps: int, *, start: int = 1) -> list[object]:
+    """Every order ends (a closing IOC unfilled) and the position stays 0.004, two position
+    updates a second for ``steps`` half-seconds; all that the order_manager sent."""
+    out: list[object] = []
+    for step in range(start, start + steps):
+        for order in om.orders.all():
+            ended = OrderCancelled(
+                cloid=order.cloid, reason=CancelReason.OPERATOR, ts_exchange=T0, ts_local=T0
+            )
+            om.handle(ended)
+        out += om.handle(position("0.004", mark="60000", ts=T0 + step * S // 2))
+    return out
+
+
+def test_a_flatten_that_sent_every_closing_order_it_may_says_once_that_it_gave_up() -> None:
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    om.handle(FlattenPosition(request_id=3, ts_local=T0))
+
+    out = closing_ioc_ends_unfilled(om, 60)
+
+    [gave_up] = of_type(out, FlattenGaveUp)
+    assert (gave_up.coin, gave_up.position) == ("BTC", d("0.004"))
+    assert len(of_type(out, PlaceOrders)) == MAX_FLATTEN_ORDERS - 1
+
+
+def test_a_plain_pause_after_a_flatten_and_a_resume_never_says_a_flatten_gave_up() -> None:
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    om.handle(FlattenPosition(request_id=3, ts_local=T0))
+    closing_ioc_ends_unfilled(om, 60)
+    om.handle(ResumeTrading(request_id=4, ts_local=T0 + 31 * S))
+    om.handle(PauseTrading(request_id=5, ts_local=T0 + 32 * S))
+
+    out = closing_ioc_ends_unfilled(om, 20, start=66)
+
+    assert of_type(out, FlattenGaveUp) == []
+    assert of_type(out, PlaceOrders) == []
+
+
+def test_a_stop_that_flattens_after_an_operators_flatten_gave_up_tries_again() -> None:
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    om.handle(FlattenPosition(request_id=3, ts_local=T0))
+    closing_ioc_ends_unfilled(om, 60)
+
+    stop = om.handle(StopTrading(reason="shutdown", flatten=True, ts_local=T0 + 31 * S))
+    out = stop + closing_ioc_ends_unfilled(om, 60, start=63)
+
+    assert len(of_type(out, PlaceOrders)) == MAX_FLATTEN_ORDERS
+    assert len(of_type(out, FlattenGaveUp)) == 1
 
 
 def test_closing_orders_refused_for_a_rate_limit_wait_out_its_pause_a_bounded_number_of_times() -> (

@@ -58,6 +58,10 @@ def test_a_stop_whose_every_closing_order_is_refused_exits_saying_the_position_l
     record = bot.record()
     closing = record.actions_after(armed_ms, "order")
     assert 1 <= len(closing) <= MAX_FLATTEN_ORDERS, f"closing orders sent: {closing}"
+    # It said when it stopped trying, and the stop stopped waiting then: before, the stop
+    # sat out 85 % of stop_timeout_s after the last closing order had been refused.
+    assert "event=flatten_gave_up coin=BTC position=-" in process.text, process.text[-3000:]
+    assert "event=flat_wait_ended reason=gave_up still_open=1" in process.text
     assert record.open_orders == 0
 
 
