@@ -16,10 +16,8 @@ driven by the adapter's events and periodic timers as its actor would be.
 from __future__ import annotations
 
 import functools
-import json
 import queue
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -47,6 +45,7 @@ from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
 from tests.kit import BTC
 from tests.local_venue_kit import still_venue
+from tests.test_hl_live_e2e import fault
 
 WAIT_S = 30.0
 ANSWER_LOST_AFTER_S = 1.0
@@ -135,14 +134,6 @@ def wired(venue_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[OrderMana
         yield wired
     finally:
         venue.stop()
-
-
-def fault(url: str, body: dict[str, object]) -> None:
-    request = urllib.request.Request(
-        url + "/_debug/faults", data=json.dumps(body).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=5) as reply:
-        assert reply.status == 200
 
 
 def best_bid(url: str) -> Decimal:

@@ -12,40 +12,40 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+import pytest
+
 from makerd.actors.order_state import OrderTable
 from makerd.protocol.orders import (
     OpenOrder,
     OpenOrdersReported,
-    OrderAccepted,
     OrderAmendment,
     OrderModified,
-    OrderRequest,
     OrderStateChanged,
     OrderStatus,
 )
 from makerd.protocol.side import Side
-from tests.kit import MS, S, T0, d, fill
+from tests.kit import MS, T0, S, d, fill
+from tests.test_order_table_legs import CLOID, rested_and_modified
 
-CLOID = "0x" + "cd" * 16
-FIRST_LEG, NEW_LEG, NEWER_LEG = 11, 12, 13
+FIRST_LEG, NEW_LEG, NEWER_LEG = 1, 12, 13
+"""The leg :func:`resting_at_100_for_1` rests on, and two a modify may give it."""
 
 
 def resting_at_100_for_1(table: OrderTable) -> None:
-    table.add_pending(
-        [OrderRequest(cloid=CLOID, coin="BTC", side=Side.BUY, price=d("100"), size=d("1"))], T0
+    rested_and_modified(table, modifies=0)  # a bid for 1 at 100, resting as FIRST_LEG
+
+
+def modified(table: OrderTable, leg: int, price: str, at_ns: int) -> None:
+    """The venue confirms a modify of the order to ``price`` (size 1) as ``leg``."""
+    confirmed = OrderModified(
+        cloid=CLOID,
+        venue_order_id=leg,
+        price=d(price),
+        size=d("1"),
+        ts_exchange=at_ns,
+        ts_local=at_ns,
     )
-    table.on_venue_event(
-        OrderAccepted(
-            cloid=CLOID,
-            venue_order_id=FIRST_LEG,
-            coin="BTC",
-            side=Side.BUY,
-            price=d("100"),
-            size=d("1"),
-            ts_exchange=T0,
-            ts_local=T0,
-        )
-    )
+    table.on_venue_event(confirmed)
 
 
 def modify_sent(table: OrderTable, price: str, size: str, at_ns: int) -> None:
@@ -89,24 +89,27 @@ def test_a_lost_modify_whose_new_leg_only_a_listing_shows_takes_the_venues_price
     assert said == [(OrderStatus.OPEN, d("99"), d("0.5"))], "observers were told the old price"
 
 
-def test_a_modify_still_on_its_way_that_a_listing_shows_done_rests_at_the_listed_price() -> None:
+@pytest.mark.parametrize(
+    ("listed", "rests"),
+    [
+        # The modify ran: the order rests at its price and size, its answer still to come.
+        ((NEW_LEG, "101", "2"), (OrderStatus.OPEN, NEW_LEG, d("101"), d("2"))),
+        # The listing came before the modify ran: it is still on its way.
+        ((FIRST_LEG, "100", "1"), (OrderStatus.PENDING_MODIFY, FIRST_LEG, d("100"), d("1"))),
+    ],
+    ids=["new_leg_listed", "old_leg_listed"],
+)
+def test_a_modify_on_its_way_rests_at_the_listed_price_once_a_listing_shows_it_ran(
+    listed: tuple[int, str, str], rests: tuple[OrderStatus, int, Decimal, Decimal]
+) -> None:
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
     modify_sent(table, "101", "2", T0 + S)
+    leg, price, size = listed
 
-    table.reconcile(listing(NEW_LEG, "101", "2", asked_ns=T0 + 2 * S, heard_ns=T0 + 2 * S))
+    table.reconcile(listing(leg, price, size, asked_ns=T0 + 2 * S, heard_ns=T0 + 2 * S))
 
-    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("101"), d("2"))
-
-
-def test_a_listing_before_the_modify_ran_leaves_the_modify_on_its_way() -> None:
-    table = OrderTable(coin="BTC")
-    resting_at_100_for_1(table)
-    modify_sent(table, "101", "2", T0 + S)
-
-    table.reconcile(listing(FIRST_LEG, "100", "1", asked_ns=T0 + 2 * S, heard_ns=T0 + 2 * S))
-
-    assert where_it_rests(table) == (OrderStatus.PENDING_MODIFY, FIRST_LEG, d("100"), d("1"))
+    assert where_it_rests(table) == rests
 
 
 def test_a_listing_asked_before_a_confirmed_modify_does_not_undo_it() -> None:
@@ -114,16 +117,7 @@ def test_a_listing_asked_before_a_confirmed_modify_does_not_undo_it() -> None:
     # at 98) while a listing asked before it, which shows leg 12, is on its way.
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
-    table.on_venue_event(
-        OrderModified(
-            cloid=CLOID,
-            venue_order_id=NEWER_LEG,
-            price=d("98"),
-            size=d("1"),
-            ts_exchange=T0 + 3 * S,
-            ts_local=T0 + 3 * S,
-        )
-    )
+    modified(table, NEWER_LEG, "98", T0 + 3 * S)
 
     table.reconcile(listing(NEW_LEG, "99", "1", asked_ns=T0 + 2 * S, heard_ns=T0 + 4 * S))
 
@@ -133,16 +127,7 @@ def test_a_listing_asked_before_a_confirmed_modify_does_not_undo_it() -> None:
 def test_an_order_in_doubt_listed_on_a_leg_it_left_is_not_taken_back_to_that_leg() -> None:
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
-    table.on_venue_event(
-        OrderModified(
-            cloid=CLOID,
-            venue_order_id=NEW_LEG,
-            price=d("99"),
-            size=d("1"),
-            ts_exchange=T0 + 3 * S,
-            ts_local=T0 + 3 * S,
-        )
-    )
+    modified(table, NEW_LEG, "99", T0 + 3 * S)
     table.mark_unknown(CLOID, T0 + 4 * S)  # a cancel the venue refused
 
     table.reconcile(listing(FIRST_LEG, "100", "1", asked_ns=T0 + 2 * S, heard_ns=T0 + 5 * S))
