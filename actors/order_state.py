@@ -199,8 +199,7 @@ class OrderTable:
         cloid = fill.cloid or self._by_venue_id.get(fill.venue_order_id)
         order = self._orders.get(cloid) if cloid else None
         if order is None:
-            if fill.venue_order_id not in self._by_venue_id:
-                self._unclaimed.append(fill)
+            self._keep_unclaimed(fill)
             return []
         took_effect = self._modify_filled(order, fill)
         order.filled += fill.size
@@ -210,6 +209,12 @@ class OrderTable:
             self._move(order.cloid, OrderStatus.OPEN, fill.ts_local)
         self._record(order, fill.ts_local)
         return self.drain_changes()
+
+    def _keep_unclaimed(self, fill: OrderFilled) -> None:
+        """Keep a fill of a leg no order has had, once (a repair may bring it again)."""
+        known = fill.venue_order_id in self._by_venue_id
+        if not known and all(kept.trade_id != fill.trade_id for kept in self._unclaimed):
+            self._unclaimed.append(fill)
 
     def _modify_filled(self, order: ManagedOrder, fill: OrderFilled) -> bool:
         """Whether ``fill`` is of the new leg of the modify on its way (a venue id the

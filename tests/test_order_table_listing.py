@@ -178,3 +178,17 @@ def test_a_listing_of_the_current_leg_at_a_smaller_size_leaves_the_size_to_the_f
     table.on_fill(dataclasses.replace(in_flight, venue_order_id=FIRST_LEG))
 
     assert where_it_rests(table) == (OrderStatus.OPEN, FIRST_LEG, d("100"), d("0.4"))
+
+
+def test_a_fill_of_the_new_leg_heard_twice_before_the_listing_counts_once() -> None:
+    table = OrderTable(coin="BTC")
+    resting_at_100_for_1(table)
+    modify_sent(table, "99", "0.5", T0 + S)
+    table.expire_pending(older_than_ns=T0 + 6 * S, now_ns=T0 + 6 * S)
+    pushed = dataclasses.replace(fill("t1", Side.BUY, "99", "0.2"), venue_order_id=NEW_LEG)
+    table.on_fill(pushed)
+    table.on_fill(dataclasses.replace(pushed, late=True))  # the same trade, repaired
+
+    table.reconcile(listing(NEW_LEG, "99", "0.3", asked_ns=T0 + 7 * S, heard_ns=T0 + 8 * S))
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.3"))
