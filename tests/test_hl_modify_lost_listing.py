@@ -190,3 +190,7 @@ def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venue
         venue_price,
         venue_size,
     ), "the order manager reported a price the venue does not hold"
+    again = wired.quote_bid(moved_price)
+    assert [c for c in again if isinstance(c, VENUE_COMMAND_TYPES)] == [], (
+        "the order manager moved an order already resting where the target wants it"
+    )
