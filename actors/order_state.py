@@ -29,7 +29,7 @@ from makerd.protocol.side import Side
 
 _WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 _LISTING_SETTLES = frozenset({OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN})
-"""Statuses a listing of the order settles: a placement's or a cancel's answer will."""
+"""Statuses a listing settles; a placement or a cancel on its way is left to its answer."""
 _PENDING = frozenset(
     {OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL}
 )
