@@ -6,6 +6,7 @@ caller, so observers see each transition exactly once.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,8 @@ from makerd.protocol.orders import (
 from makerd.protocol.side import Side
 
 _WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
+_LISTING_SETTLES = frozenset({OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN})
+"""Statuses a listing settles; a placement or a cancel on its way is left to its answer."""
 _PENDING = frozenset(
     {OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL}
 )
@@ -47,6 +50,9 @@ class ManagedOrder:
     updated_ns: int
     priced_ns: int
     """When the order took its current price (its queue position dates from then)."""
+    leg_ns: int
+    """When the venue last named the order's leg (its venue id): a listing asked before
+    then may show an older leg."""
     amend_to: OrderAmendment | None = None
     trigger: Trigger | None = None
     """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
@@ -59,6 +65,9 @@ class ManagedOrder:
 MAX_LEGS_KEPT = 16
 """Venue ids remembered per live order; older legs' fills arrive long before this many
 modifies have been answered."""
+UNCLAIMED_FILLS_KEPT = 64
+"""Fills of venue ids no order has had, kept for a listing that names their leg. The
+adapter hands such a fill on within 2 s of hearing it; a listing comes within seconds."""
 FINISHED_KEPT = 256
 """Finished orders remembered, with when we learned it: a listing asked before then may
 still show them. Far more than finish while one listing waits for request budget."""
@@ -73,6 +82,9 @@ class OrderTable:
         fill of an earlier leg that names no cloid still finds its order."""
         self._legs_of: dict[str, list[int]] = {}
         self._finished_at: dict[str, int] = {}
+        self._unclaimed: deque[OrderFilled] = deque(maxlen=UNCLAIMED_FILLS_KEPT)
+        """Fills of a leg no order had yet: a modify's new leg whose answer and reports
+        were lost fills before a listing names it, and its fills count once it does."""
         self._changes: list[object] = []
 
     @property
@@ -111,6 +123,7 @@ class OrderTable:
                 created_ns=now_ns,
                 updated_ns=now_ns,
                 priced_ns=now_ns,
+                leg_ns=now_ns,
                 trigger=request.trigger,
             )
             self._orders[request.cloid] = order
@@ -169,7 +182,7 @@ class OrderTable:
         if order is None:
             return []
         if isinstance(event, OrderAccepted):
-            self._set_venue_id(order, event.venue_order_id)
+            self._set_venue_id(order, event.venue_order_id, event.ts_local)
             if order.status is OrderStatus.PENDING_NEW:
                 self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
         elif isinstance(event, OrderModified):
@@ -186,6 +199,7 @@ class OrderTable:
         cloid = fill.cloid or self._by_venue_id.get(fill.venue_order_id)
         order = self._orders.get(cloid) if cloid else None
         if order is None:
+            self._keep_unclaimed(fill)
             return []
         took_effect = self._modify_filled(order, fill)
         order.filled += fill.size
@@ -195,6 +209,12 @@ class OrderTable:
             self._move(order.cloid, OrderStatus.OPEN, fill.ts_local)
         self._record(order, fill.ts_local)
         return self.drain_changes()
+
+    def _keep_unclaimed(self, fill: OrderFilled) -> None:
+        """Keep a fill of a leg no order has had, once (a repair may bring it again)."""
+        known = fill.venue_order_id in self._by_venue_id
+        if not known and all(kept.trade_id != fill.trade_id for kept in self._unclaimed):
+            self._unclaimed.append(fill)
 
     def _modify_filled(self, order: ManagedOrder, fill: OrderFilled) -> bool:
         """Whether ``fill`` is of the new leg of the modify on its way (a venue id the
@@ -215,7 +235,7 @@ class OrderTable:
         self, order: ManagedOrder, venue_order_id: int, price: Decimal, size: Decimal, ts: int
     ) -> None:
         """The order's new leg ``venue_order_id`` rests (or rested) for ``size``."""
-        self._set_venue_id(order, venue_order_id)
+        self._set_venue_id(order, venue_order_id, ts)
         if price != order.price:
             order.priced_ns = ts
         order.price, order.size = price, order.filled + size
@@ -242,13 +262,76 @@ class OrderTable:
                 self.forget(order.cloid, OrderStatus.CANCELLED, report.ts_local)
         for venue_order in report.orders:
             known = self._orders.get(venue_order.cloid) if venue_order.cloid else None
-            if known is not None and known.status is OrderStatus.UNKNOWN:
-                self._set_venue_id(known, venue_order.venue_order_id)
-                self._move(known.cloid, OrderStatus.OPEN, report.ts_local)
+            if known is not None:
+                self._follow_listing(known, venue_order, report)
         return orphans, self.drain_changes()
 
-    def _set_venue_id(self, order: ManagedOrder, venue_order_id: int) -> None:
+    def _follow_listing(
+        self, order: ManagedOrder, listed: OpenOrder, report: OpenOrdersReported
+    ) -> None:
+        """Take what a listing proves of one of our orders (docs/invariants.md, section 3).
+
+        A listing shows the leg the venue held at some instant after the report was asked
+        (``report.ts_exchange``). The order's current leg (or a placement's first) listed:
+        it rests, and an order in doubt is open again; its size is left to the fills, as
+        one the venue made before the listing but heard after it would be counted twice
+        and the order forgotten as filled while it rests. A leg the order had before, or
+        any leg listed by a report asked before the venue last named the order's leg
+        (``leg_ns``), is older news: a newer confirmed modify is never undone. Any other
+        leg is a modify's whose answer and stream reports were lost: see
+        :meth:`_take_listed_leg`.
+        """
+        if order.status not in _LISTING_SETTLES or listed.side is not order.side:
+            return
+        leg = listed.venue_order_id
+        was = (order.price, order.remaining)
+        if order.venue_order_id is None:
+            self._set_venue_id(order, leg, report.ts_local)
+            self._claim_fills(order)
+        elif leg == order.venue_order_id:
+            pass
+        elif leg in self._legs_of.get(order.cloid, ()) or order.leg_ns >= report.ts_exchange:
+            return
+        else:
+            self._take_listed_leg(order, listed, report.ts_local)
+        if order.remaining <= 0:
+            self.forget(order.cloid, OrderStatus.FILLED, report.ts_local)
+            return
+        status = order.status
+        if order.amend_to is None or status is OrderStatus.UNKNOWN:
+            status = OrderStatus.OPEN
+        if status is not order.status:
+            self._move(order.cloid, status, report.ts_local)
+        elif (order.price, order.remaining) != was:
+            self._record(order, report.ts_local)
+
+    def _take_listed_leg(self, order: ManagedOrder, listed: OpenOrder, now_ns: int) -> None:
+        """The order rests on ``listed``, a leg we never heard of, as an ``OrderModified``
+        would have said: at the listed price (the price clock restarts if it differs:
+        the queue place is lost). The leg of the modify on its way was born at that
+        modify's size, and the fills of it we hear (some may still be on their way)
+        settle the rest; a leg we cannot place was born at most at its listed size."""
+        amend = order.amend_to
+        ours = amend is not None and amend.price == listed.price and listed.size <= amend.size
+        born_size = amend.size if amend is not None and ours else listed.size
+        self._modified(order, listed.venue_order_id, listed.price, born_size, now_ns)
+        self._claim_fills(order, counted_in_listing=not ours)
+
+    def _claim_fills(self, order: ManagedOrder, *, counted_in_listing: bool = False) -> None:
+        """Count the fills of the order's leg heard before anything named the leg ours.
+        With ``counted_in_listing`` the order's size was read from a listing after them:
+        they were made before it, and the size keeps what the listing said rests."""
+        leg = order.venue_order_id
+        claimed = [fill for fill in self._unclaimed if fill.venue_order_id == leg]
+        for fill in claimed:
+            self._unclaimed.remove(fill)
+            order.filled += fill.size
+            if counted_in_listing:
+                order.size += fill.size
+
+    def _set_venue_id(self, order: ManagedOrder, venue_order_id: int, ts: int) -> None:
         order.venue_order_id = venue_order_id
+        order.leg_ns = ts
         legs = self._legs_of.setdefault(order.cloid, [])
         if venue_order_id in legs:
             return

@@ -163,3 +163,30 @@ def test_an_account_funded_through_the_admin_path_can_trade_where_strangers_cann
     assert funded.json() == {"status": "ok", "address": wallet.address.lower()}
     assert after["status"] == "ok"
     assert balance["accountValue"] == "5000.0"
+
+
+def test_lost_order_updates_never_reach_the_user_stream_while_its_fills_still_do(
+    venue: VenueThread, exchange: Exchange, wallet: LocalAccount, socket: ClientConnection
+) -> None:
+    user = wallet.address.lower()
+    subscribe(socket, {"type": "orderUpdates", "user": user})
+    subscribe(socket, {"type": "userFills", "user": user})
+    ping_and_drain(socket)
+
+    arm(venue, lose_order_updates_s=30.0)
+    an_order(exchange)
+    swept = arm(venue, sweep={"user": user, "side": "sell", "coin": "BTC"}).json()["swept"]
+    heard = channels_until(socket, "userFills")
+    arm(venue, clear=True)
+
+    assert swept == 1
+    assert "orderUpdates" not in heard, "neither the order's rest nor its fill was pushed"
+
+
+def channels_until(connection: ClientConnection, last: str) -> list[str]:
+    """Every channel received up to the first ``last`` (pushed in the same batch as the
+    order updates it follows); a 5 s silence fails the test."""
+    channels: list[str] = []
+    while not channels or channels[-1] != last:
+        channels.append(json.loads(connection.recv(timeout=5))["channel"])
+    return channels

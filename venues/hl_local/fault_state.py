@@ -131,6 +131,7 @@ class Faults:
     _rejections: _Rejections
     _rate_limits: _RateLimits
     _frozen: _Window
+    _order_updates_lost: _Window
     _delays: dict[PathName, _Delay]
     _http_errors: _Countdown
     _resets: _Countdown
@@ -143,6 +144,7 @@ class Faults:
         self._rejections = _Rejections()
         self._rate_limits = _RateLimits()
         self._frozen = _Window()
+        self._order_updates_lost = _Window()
         self._delays = {path: _Delay() for path in PATH_NAMES}
         self._http_errors = _Countdown()
         self._resets = _Countdown()
@@ -166,6 +168,8 @@ class Faults:
             self._rate_limits.window_kind = request.rate_limit_kind
         if request.freeze_feed_s:
             self._frozen = _Window.closing_after(request.freeze_feed_s, now_ms)
+        if request.lose_order_updates_s:
+            self._order_updates_lost = _Window.closing_after(request.lose_order_updates_s, now_ms)
         delays: tuple[tuple[PathName, float | None], ...] = (
             ("exchange", request.delay_exchange_s),
             ("info", request.delay_info_s),
@@ -187,6 +191,9 @@ class Faults:
 
     def feed_frozen(self, now_ms: int) -> bool:
         return self._frozen.active(now_ms)
+
+    def order_updates_lost(self, now_ms: int) -> bool:
+        return self._order_updates_lost.active(now_ms)
 
     def request_fate(self, path: PathName, now_ms: int) -> RequestFate:
         """Decide on arrival what becomes of one HTTP request (consumes a counted fault).

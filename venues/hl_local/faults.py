@@ -19,6 +19,10 @@ Connections and feeds
 ``freeze_feed_s: <seconds>``
     stop pushing market data (l2Book, bbo, trades, allMids) for that long; sockets stay
     open, pings are still answered, user streams still flow.
+``lose_order_updates_s: <seconds>``
+    for that long, every ``orderUpdates`` push is lost (never sent, never sent again);
+    sockets stay open and fills still flow: an order whose action's answer is lost too
+    is then seen only in a listing.
 ``malformed_frames: {"count": <n>, "kinds": [<names>], "stream": "market" | "user" | "all",
 "every_ms": <ms>, "burst": <n>}``
     mix n hostile frames into the real traffic of each WebSocket connection open now on
@@ -180,6 +184,7 @@ class FaultRequest:
     drop_connections: bool = False
     drop_stream: StreamKind | None = None
     freeze_feed_s: float = 0.0
+    lose_order_updates_s: float = 0.0
     malformed_frames: MalformedFramesRequest | None = None
     delay_exchange_s: float | None = None
     delay_info_s: float | None = None
@@ -238,6 +243,7 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         drop_connections=given.flag("drop_connections"),
         drop_stream=cast("StreamKind | None", given.choice("drop_stream", STREAM_KINDS)),
         freeze_feed_s=given.seconds("freeze_feed_s") or 0.0,
+        lose_order_updates_s=given.seconds("lose_order_updates_s") or 0.0,
         malformed_frames=_parse_malformed(given),
         delay_exchange_s=given.seconds("delay_exchange_s"),
         delay_info_s=given.seconds("delay_info_s"),

@@ -96,8 +96,9 @@ class FeedPublisher:
         if not self._faults.feed_frozen(self._now_ms()):
             for coin, batch in trades.items():
                 self._send(f"trades:{coin}", {"channel": "trades", "data": batch})
-        for user, batch in updates.items():
-            self._send(f"orderUpdates:{user}", {"channel": "orderUpdates", "data": batch})
+        if not self._faults.order_updates_lost(self._now_ms()):
+            for user, batch in updates.items():
+                self._send(f"orderUpdates:{user}", {"channel": "orderUpdates", "data": batch})
         for user, batch in fills.items():
             self._send(
                 f"userFills:{user}",
