@@ -31,10 +31,12 @@ DEFAULT_HOLD_ANSWER_S = 1.0
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestFate:
     """What happens to one HTTP request: wait ``delay_s``, then reset, answer or run it
-    (and, run, hold its answer ``hold_s`` more)."""
+    (and, run, hold its answer ``hold_s`` more, and answer for its first ``keep_statuses``
+    items only when that is set)."""
 
     delay_s: float = 0.0
     hold_s: float = 0.0
+    keep_statuses: int | None = None
     reset: bool = False
     reply: HttpReply | None = None
 
@@ -118,6 +120,35 @@ class _HeldAnswers:
 
 
 @dataclass(slots=True, kw_only=True)
+class _CutStatuses:
+    """``cut_statuses_next``: the next ``left`` actions run in full, answered for their
+    first ``keep`` items only."""
+
+    left: int = 0
+    keep: int = 0
+
+    def take(self) -> int | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return self.keep
+
+
+def answer_cut(reply: HttpReply, keep: int | None) -> HttpReply:
+    """``reply`` with only its first ``keep`` item statuses (as it is when ``keep`` is
+    None, or when it has no status list: a whole-action refusal, a cancel's "success")."""
+    if keep is None or not isinstance(reply.body, dict):
+        return reply
+    response = reply.body.get("response")
+    data = response.get("data") if isinstance(response, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("statuses"), list):
+        return reply
+    cut = {**data, "statuses": data["statuses"][:keep]}
+    body = {**reply.body, "response": {**response, "data": cut}}
+    return HttpReply(status=reply.status, body=body)
+
+
+@dataclass(slots=True, kw_only=True)
 class _RateLimits:
     next_left: int = 0
     next_http_429: bool = False
@@ -135,6 +166,7 @@ class Faults:
     _http_errors: _Countdown
     _resets: _Countdown
     _held_answers: _HeldAnswers
+    _cut_statuses: _CutStatuses
 
     def __init__(self) -> None:
         self._disarm()
@@ -147,6 +179,7 @@ class Faults:
         self._http_errors = _Countdown()
         self._resets = _Countdown()
         self._held_answers = _HeldAnswers()
+        self._cut_statuses = _CutStatuses()
 
     def arm(self, request: FaultRequest, now_ms: int) -> None:
         """Arm what ``request`` names, after disarming everything if it says ``clear``."""
@@ -184,6 +217,10 @@ class Faults:
             self._held_answers = _HeldAnswers(
                 left=request.hold_answer_next, seconds=request.hold_answer_s
             )
+        if request.cut_statuses_next:
+            self._cut_statuses = _CutStatuses(
+                left=request.cut_statuses_next, keep=request.cut_statuses_keep
+            )
 
     def feed_frozen(self, now_ms: int) -> bool:
         return self._frozen.active(now_ms)
@@ -204,8 +241,11 @@ class Faults:
         limits = self._rate_limits
         if limits.window_kind == "ip" and limits.window.active(now_ms):
             return RequestFate(delay_s=delay_s, reply=HttpReply(status=429, body=_text(429)))
-        hold_s = self._held_answers.take() if path == "exchange" else 0.0
-        return RequestFate(delay_s=delay_s, hold_s=hold_s)
+        if path == "info":
+            return RequestFate(delay_s=delay_s)
+        hold_s = self._held_answers.take()
+        keep = self._cut_statuses.take()
+        return RequestFate(delay_s=delay_s, hold_s=hold_s, keep_statuses=keep)
 
     def take_refusal(self, account: Account, action_type: str, now_ms: int) -> HttpReply | None:
         """The refusal owed to a signed action, if one is armed (consumes a counted one)."""

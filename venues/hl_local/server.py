@@ -25,7 +25,7 @@ from makerd.venues.hl_local.accounts import AccountRegistry
 from makerd.venues.hl_local.actions import ExchangeEndpoint
 from makerd.venues.hl_local.admin import AdminEndpoint
 from makerd.venues.hl_local.engine import MatchingEngine
-from makerd.venues.hl_local.fault_state import Faults, PathName
+from makerd.venues.hl_local.fault_state import Faults, PathName, answer_cut
 from makerd.venues.hl_local.feeds import FeedPublisher
 from makerd.venues.hl_local.hostile_injector import HostileInjector
 from makerd.venues.hl_local.httpio import read_json, reset_connection, respond
@@ -212,6 +212,7 @@ class LocalVenue:
         if isinstance(body, HttpReply):
             return respond(body)
         reply = handler(body, arrived_ms)  # it has taken effect, and the streams heard of it
+        reply = answer_cut(reply, fate.keep_statuses)
         if fate.hold_s > 0:
             await asyncio.sleep(fate.hold_s)
         return respond(reply)
