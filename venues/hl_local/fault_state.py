@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal
 
 from makerd.venues.hl_local.accounts import Account
-from makerd.venues.hl_local.wire import HttpReply, error_response
+from makerd.venues.hl_local.wire import HttpReply, JsonDict, error_response
 
 if TYPE_CHECKING:
     from makerd.venues.hl_local.faults import FaultRequest
@@ -31,11 +31,12 @@ DEFAULT_HOLD_ANSWER_S = 1.0
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestFate:
     """What happens to one HTTP request: wait ``delay_s``, then reset, answer or run it
-    (and, run, hold its answer ``hold_s`` more, and answer for its first ``keep_statuses``
-    items only when that is set)."""
+    (and, run, hold its answer ``hold_s`` more, the streams' news of it ``stream_hold_s``,
+    and answer for its first ``keep_statuses`` items only when that is set)."""
 
     delay_s: float = 0.0
     hold_s: float = 0.0
+    stream_hold_s: float = 0.0
     keep_statuses: int | None = None
     reset: bool = False
     reply: HttpReply | None = None
@@ -106,8 +107,10 @@ class _Rejections:
 
 
 @dataclass(slots=True, kw_only=True)
-class _HeldAnswers:
-    """``hold_answer_next``: the next ``left`` actions run at once, answered ``seconds`` later."""
+class _Holds:
+    """The next ``left`` actions run at once, and one thing of each waits ``seconds``:
+    its answer (``hold_answer_next``), or the user streams' news of it
+    (``hold_stream_next``)."""
 
     left: int = 0
     seconds: float = DEFAULT_HOLD_ANSWER_S
@@ -137,15 +140,15 @@ class _CutStatuses:
 def answer_cut(reply: HttpReply, keep: int | None) -> HttpReply:
     """``reply`` with only its first ``keep`` item statuses (as it is when ``keep`` is
     None, or when it has no status list: a whole-action refusal, a cancel's "success")."""
-    if keep is None or not isinstance(reply.body, dict):
+    body = reply.body
+    if keep is None or not isinstance(body, dict) or not isinstance(body.get("response"), dict):
         return reply
-    response = reply.body.get("response")
-    data = response.get("data") if isinstance(response, dict) else None
+    response: JsonDict = body["response"]
+    data = response.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("statuses"), list):
         return reply
     cut = {**data, "statuses": data["statuses"][:keep]}
-    body = {**reply.body, "response": {**response, "data": cut}}
-    return HttpReply(status=reply.status, body=body)
+    return HttpReply(status=reply.status, body={**body, "response": {**response, "data": cut}})
 
 
 @dataclass(slots=True, kw_only=True)
@@ -165,7 +168,8 @@ class Faults:
     _delays: dict[PathName, _Delay]
     _http_errors: _Countdown
     _resets: _Countdown
-    _held_answers: _HeldAnswers
+    _held_answers: _Holds
+    _held_streams: _Holds
     _cut_statuses: _CutStatuses
 
     def __init__(self) -> None:
@@ -178,7 +182,8 @@ class Faults:
         self._delays = {path: _Delay() for path in PATH_NAMES}
         self._http_errors = _Countdown()
         self._resets = _Countdown()
-        self._held_answers = _HeldAnswers()
+        self._held_answers = _Holds()
+        self._held_streams = _Holds()
         self._cut_statuses = _CutStatuses()
 
     def arm(self, request: FaultRequest, now_ms: int) -> None:
@@ -214,8 +219,12 @@ class Faults:
         if request.reset_next:
             self._resets = _Countdown(left=request.reset_next, paths=request.paths)
         if request.hold_answer_next:
-            self._held_answers = _HeldAnswers(
+            self._held_answers = _Holds(
                 left=request.hold_answer_next, seconds=request.hold_answer_s
+            )
+        if request.hold_stream_next:
+            self._held_streams = _Holds(
+                left=request.hold_stream_next, seconds=request.hold_stream_s
             )
         if request.cut_statuses_next:
             self._cut_statuses = _CutStatuses(
@@ -243,9 +252,12 @@ class Faults:
             return RequestFate(delay_s=delay_s, reply=HttpReply(status=429, body=_text(429)))
         if path == "info":
             return RequestFate(delay_s=delay_s)
-        hold_s = self._held_answers.take()
-        keep = self._cut_statuses.take()
-        return RequestFate(delay_s=delay_s, hold_s=hold_s, keep_statuses=keep)
+        return RequestFate(
+            delay_s=delay_s,
+            hold_s=self._held_answers.take(),
+            stream_hold_s=self._held_streams.take(),
+            keep_statuses=self._cut_statuses.take(),
+        )
 
     def take_refusal(self, account: Account, action_type: str, now_ms: int) -> HttpReply | None:
         """The refusal owed to a signed action, if one is armed (consumes a counted one)."""

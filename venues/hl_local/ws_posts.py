@@ -5,9 +5,10 @@ answered like ``POST /exchange``, and it meets the same armed transport faults a
 (the exchange mirrors its HTTP statuses on the socket): a delay holds its answer, an
 HTTP error or the IP rate limit answers ``{"type": "error", "payload": "<status>: ..."}``,
 and a reset closes the connection without an answer, and a held answer (``hold_answer_next``)
-is sent that long after the action took effect; a cut answer (``cut_statuses_next``) is
-cut as over HTTP. So a client that sends its actions
-over the socket meets the fault suite's attacks exactly as one that posts them.
+is sent that long after the action took effect; the streams' news held
+(``hold_stream_next``) and an answer cut (``cut_statuses_next``) are as over HTTP. So a
+client that sends its actions over the socket meets the fault suite's attacks exactly as
+one that posts them.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class PostDesk:
             reply = self._feeds.exchange.handle(
                 post.payload, arrived_ms=post.arrived_ms, arrived_ns=post.arrived_ns
             )
-            self._feeds.publish_events()
+            self._feeds.publish_events(after_s=post.fate.stream_hold_s)
             reply = answer_cut(reply, post.fate.keep_statuses)
         response = _post_response(reply, "action", lambda body: body)
         frame = {"channel": "post", "data": {"id": post.post_id, "response": response}}
