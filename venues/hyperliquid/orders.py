@@ -31,7 +31,6 @@ from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
     ModifyOrders,
-    ModifyRejected,
     OrderAccepted,
     OrderRejected,
     OrderRequest,
@@ -57,7 +56,7 @@ from makerd.venues.hyperliquid.errors import (
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
-from makerd.venues.hyperliquid.modify_answers import modify_answered
+from makerd.venues.hyperliquid.modify_answers import modify_outcome, modify_rejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -333,54 +332,18 @@ class OrderGateway:
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))
-        for index, (cloid, amended) in enumerate(targets):
+        for index, (_, amended) in enumerate(targets):
             status = statuses[index] if index < len(statuses) else None
-            self._on_modified(cloid, amended, status, response.error)
-
-    def _on_modified(
-        self,
-        cloid: str,
-        amended: OrderRequest,
-        status: ItemStatus | None,
-        whole_error: VenueError | None,
-    ) -> None:
-        if isinstance(status, Resting | FilledOnArrival):
-            for event in modify_answered(amended, status.oid, self._legs, now_ns=self._now_ns()):
-                self._emit(event)
-            return
-        if isinstance(status, ItemRejected) or whole_error is not None:
-            # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).
-            self._legs.modify_refused(cloid)
-        if isinstance(status, ItemRejected):
-            error = status.error
-            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
-            if error.reason is not RejectReason.UNKNOWN_ORDER:
-                # A modify the venue refused may still have cancelled the old leg: ask.
-                self._settle()
-        elif whole_error is not None:
-            # Refused whole (the request budget, a rate limit): nothing of it ran, and the
-            # order rests as it did. Asking here spent every coin's snapshot per refusal
-            # and held the budget under what a new order needs.
-            error = whole_error
-            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
-        else:
-            self._settle()  # no answer for this item: only the venue knows
-
-    def _modify_rejected(
-        self, cloid: str, reason: RejectReason, message: str, *, after_s: float = 0.0
-    ) -> None:
-        """``after_s``: for a rate limit, how long the request budget refuses new risk."""
-        now = self._now_ns()
-        self._emit(
-            ModifyRejected(
-                cloid=cloid,
-                reason=reason,
-                message=message,
-                ts_exchange=now,
-                ts_local=now,
-                retry_after_ns=round(after_s * _NS_PER_S),
+            events, ask = modify_outcome(
+                amended, status, response.error, self._legs, now_ns=self._now_ns()
             )
-        )
+            for event in events:
+                self._emit(event)
+            if ask:
+                self._settle()
+
+    def _modify_rejected(self, cloid: str, reason: RejectReason, message: str) -> None:
+        self._emit(modify_rejected(cloid, reason, message, now_ns=self._now_ns()))
 
     async def _cancel(self, command: CancelOrders) -> None:
         for cloid in command.cloids:
