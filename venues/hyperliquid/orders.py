@@ -56,6 +56,7 @@ from makerd.venues.hyperliquid.errors import (
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 from makerd.venues.hyperliquid.modify_answers import modify_outcome, modify_rejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
@@ -112,6 +113,7 @@ class OrderGateway:
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
+        self._lifetimes = LifetimeClock(time.monotonic_ns)
         self.unsettled = UnsettledActions(monotonic_ns=time.monotonic_ns)
         self._sweeper = OrderSweeper(
             sender=sender,
@@ -177,12 +179,13 @@ class OrderGateway:
         *,
         coins: Sequence[str],
         decided_ns: int,
+        lifetime: ActionLifetime,
         priority: Priority = Priority.TRADE,
     ) -> ExchangeResponse | None:
-        """Send with ``expiresAfter`` (the decision's time plus the TTL, as the exchange's
-        time), unsettled until its answer comes or, if the answer is lost, it expires."""
-        expires_ns = decided_ns + ACTION_TTL_NS
-        token = self.unsettled.sent(coins=coins, expires_ns=expires_ns)
+        """Send with ``expiresAfter`` (``lifetime``'s, as the exchange's time), unsettled
+        until its answer comes or, if the answer is lost, its lifetime is over."""
+        expires_ns = lifetime.expires_ns
+        token = self.unsettled.sent(coins=coins, lifetime=lifetime)
         response: ExchangeResponse | None = None
         try:
             response = await self._sender.send(
@@ -232,13 +235,13 @@ class OrderGateway:
         coins = [order.coin for order in legal]
         # A flatten's closing orders remove risk: like a cancel, they may spend the reserve.
         priority = Priority.CANCEL if all(map(closes, legal)) else Priority.TRADE
+        lifetime = self._lifetimes.start(command.ts_local + ACTION_TTL_NS)
         response = await self._send_new_risk(
-            action, coins=coins, decided_ns=command.ts_local, priority=priority
+            action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime, priority=priority
         )
         # The orders no answer speaks for: the venue may place them until the action expires.
-        expires_ns = command.ts_local + ACTION_TTL_NS
         if response is None:
-            self._legs.placement_in_doubt((o.cloid for o in legal), expires_ns=expires_ns)
+            self._legs.placement_in_doubt((o.cloid for o in legal), until=lifetime)
             return
         now = self._now_ns()
         if response.error is not None:
@@ -250,7 +253,7 @@ class OrderGateway:
             self._on_placed(order, status, now)
         if len(statuses) < len(legal):
             unanswered = (o.cloid for o in legal[len(statuses) :])
-            self._legs.placement_in_doubt(unanswered, expires_ns=expires_ns)
+            self._legs.placement_in_doubt(unanswered, until=lifetime)
             self._settle()
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
@@ -325,8 +328,11 @@ class OrderGateway:
         replaced = [self._legs.modify_started(cloid) for cloid, _ in targets]
         action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
-        response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
-        lost_until = None if response is not None else command.ts_local + ACTION_TTL_NS
+        lifetime = self._lifetimes.start(command.ts_local + ACTION_TTL_NS)
+        response = await self._send_new_risk(
+            action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime
+        )
+        lost_until = None if response is not None else lifetime
         for (cloid, _), oid in zip(targets, replaced, strict=True):
             self._legs.modify_finished(cloid, oid, lost_until=lost_until)
         if response is None:
