@@ -8,7 +8,10 @@ the order_manager the order rested at the venue, which had filled it, and kept t
 for the rest of the run (about 7 a minute at ``bench/bench_memory_growth.py``'s pace).
 
 The local venue holds each modify's answer (``hold_answer_next``) after the modify took
-effect and the stream heard of it, so the stream's report comes first every time.
+effect and the stream heard of it, so the stream's report comes first every time. An
+answer that leaves a modify (or a placement) out is the local venue's
+``cut_statuses_next``, with the stream's news held (``hold_stream_next``) so that the
+answer comes first, as it mostly does from the exchange.
 """
 
 from __future__ import annotations
@@ -299,3 +302,54 @@ def _order_manager_told(order: OrderRequest, events: list[object]) -> OrderTable
         if isinstance(event, OrderAccepted):
             table.mark_pending_modify([move], now_ns)
     return table
+
+
+def test_a_modify_its_answer_left_out_while_the_venue_ran_it_leaves_the_order_resting(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    order = resting_bid(venue_url, 0x1205)
+    _place(venue, heard, order)
+    # The venue runs the modify and answers with no status for it; then the stream says
+    # the old leg was cancelled and the new one rests.
+    fault(venue_url, {"cut_statuses_next": 1, "hold_stream_next": 1, "hold_stream_s": 1.0})
+    _modify(venue, order, order.price - 1)
+    wait_until(lambda: _moved_or_ended(heard.of(order.cloid)), timeout_s=WAIT_S)
+
+    listing, events = _outcome(adapter, order.cloid)
+
+    assert _order_manager_told(order, events).strangers(listing) == [], "no orphan"
+    assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
+    assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"]
+    (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
+    modified = _of_type(events, OrderModified)
+    assert [(m.venue_order_id, m.price) for m in modified] == [
+        (resting.venue_order_id, order.price - 1)
+    ], "the order rests under its new oid at its new price"
+
+
+def test_a_placement_its_answer_left_out_rests_as_the_adapters_own(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    orders = (resting_bid(venue_url, 0x1206), resting_bid(venue_url, 0x1207, below=201))
+    # Both bids rest; the answer names the first alone, and the stream speaks after it.
+    cut = {"cut_statuses_next": 1, "cut_statuses_keep": 1}
+    fault(venue_url, {**cut, "hold_stream_next": 1, "hold_stream_s": 1.0})
+    venue.submit(PlaceOrders(orders=orders, ts_local=time.time_ns()))
+    left_out = orders[1].cloid
+    wait_until(lambda: _of_type(heard.of(left_out), OrderAccepted) != [], timeout_s=WAIT_S)
+
+    listing = _what_rests(venue, heard)
+
+    table = OrderTable(coin="BTC")
+    table.add_pending(orders, time.time_ns())
+    for event in _of_type(heard.events(), OrderAccepted):
+        table.on_venue_event(event)
+    assert table.strangers(listing) == [], "no orphan"
+    assert [_held_by(venue, listing, o.cloid) for o in orders] == [["venue", "adapter"]] * 2
+
+
+def _moved_or_ended(events: list[object]) -> bool:
+    """Whether ``events`` say the order moved to a new leg, or ended."""
+    return any(isinstance(e, OrderModified | OrderCancelled) for e in events)

@@ -53,6 +53,7 @@ from makerd.venues.hyperliquid.errors import (
     ItemStatus,
     Resting,
     VenueError,
+    answered_items,
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
@@ -240,20 +241,18 @@ class OrderGateway:
             action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime, priority=priority
         )
         # The orders no answer speaks for: the venue may place them until the action expires.
+        answered = answered_items(response, len(legal))
+        self._legs.placement_in_doubt((o.cloid for o in legal[answered:]), until=lifetime)
         if response is None:
-            self._legs.placement_in_doubt((o.cloid for o in legal), until=lifetime)
             return
         now = self._now_ns()
         if response.error is not None:
             for order in legal:
                 self._rejected(order.cloid, response.error, now)
             return
-        statuses = per_item(response.statuses, len(legal))
-        for order, status in zip(legal, statuses, strict=False):
+        for order, status in zip(legal, per_item(response.statuses, len(legal)), strict=False):
             self._on_placed(order, status, now)
-        if len(statuses) < len(legal):
-            unanswered = (o.cloid for o in legal[len(statuses) :])
-            self._legs.placement_in_doubt(unanswered, until=lifetime)
+        if answered < len(legal):
             self._settle()
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
@@ -332,9 +331,12 @@ class OrderGateway:
         response = await self._send_new_risk(
             action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime
         )
-        lost_until = None if response is not None else lifetime
-        for (cloid, _), oid in zip(targets, replaced, strict=True):
-            self._legs.modify_finished(cloid, oid, lost_until=lost_until)
+        # The modifies no answer speaks for stay on their way while the venue may run them.
+        answered = answered_items(response, len(targets))
+        for index, ((cloid, _), oid) in enumerate(zip(targets, replaced, strict=True)):
+            self._legs.modify_finished(
+                cloid, oid, lost_until=None if index < answered else lifetime
+            )
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))
