@@ -279,6 +279,14 @@ def test_a_modify_whose_answer_was_lost_while_the_venue_ran_it_leaves_the_order_
 
     listing, events = _outcome(impatient_adapter, order.cloid)
 
+    _assert_moved_1_lower(venue, order, listing, events)
+
+
+def _assert_moved_1_lower(
+    venue: HyperliquidVenue, order: OrderRequest, listing: OpenOrdersReported, events: list[object]
+) -> None:
+    """``order`` rests, moved 1 lower under its new oid, and was never ended: the order
+    manager, told ``events``, finds no orphan in ``listing``."""
     assert _order_manager_told(order, events).strangers(listing) == [], "no orphan"
     assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
     assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"]
@@ -318,14 +326,7 @@ def test_a_modify_its_answer_left_out_while_the_venue_ran_it_leaves_the_order_re
 
     listing, events = _outcome(adapter, order.cloid)
 
-    assert _order_manager_told(order, events).strangers(listing) == [], "no orphan"
-    assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
-    assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"]
-    (resting,) = [o for o in listing.orders if o.cloid == order.cloid]
-    modified = _of_type(events, OrderModified)
-    assert [(m.venue_order_id, m.price) for m in modified] == [
-        (resting.venue_order_id, order.price - 1)
-    ], "the order rests under its new oid at its new price"
+    _assert_moved_1_lower(venue, order, listing, events)
 
 
 def test_a_placement_its_answer_left_out_rests_as_the_adapters_own(
