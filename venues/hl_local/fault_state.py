@@ -218,6 +218,10 @@ class Faults:
             )
         if request.reset_next:
             self._resets = _Countdown(left=request.reset_next, paths=request.paths)
+        self._arm_answers(request)
+
+    def _arm_answers(self, request: FaultRequest) -> None:
+        """The faults that let an action run and spoil what is told of it."""
         if request.hold_answer_next:
             self._held_answers = _Holds(
                 left=request.hold_answer_next, seconds=request.hold_answer_s
