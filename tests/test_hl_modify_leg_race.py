@@ -12,6 +12,8 @@ effect and the stream heard of it, so the stream's report comes first every time
 answer that leaves a modify (or a placement) out is the local venue's
 ``cut_statuses_next``, with the stream's news held (``hold_stream_next``) so that the
 answer comes first, as it mostly does from the exchange.
+A lost modify must also outlive a forward step of the host's clock: the adapter's clock
+here is :class:`HostClock`, which the test steps.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from eth_account import Account
 from makerd.actors.order_state import OrderTable
 from makerd.config.loader import parse_config
 from makerd.protocol.account import OrderFilled
-from makerd.protocol.clock import WallClock
+from makerd.protocol.clock import Clock, WallClock
 from makerd.protocol.orders import (
     ModifyOrders,
     OpenOrdersReported,
@@ -51,6 +53,7 @@ from tests.test_hl_gateway import resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
 
 WAIT_S = 20.0
+NS_PER_S = 1_000_000_000
 LOST_AFTER_S = 1.0
 T = TypeVar("T")
 
@@ -90,25 +93,42 @@ def adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     yield from _adapter(venue_url)
 
 
+class HostClock:
+    """The host's wall clock, which NTP may step: ``step_ns`` ahead of the real time."""
+
+    def __init__(self) -> None:
+        self.step_ns = 0
+
+    def now_ns(self) -> int:
+        return time.time_ns() + self.step_ns
+
+
+@pytest.fixture
+def host_clock() -> HostClock:
+    return HostClock()
+
+
 @pytest.fixture
 def impatient_adapter(
-    venue_url: str, monkeypatch: pytest.MonkeyPatch
+    venue_url: str, monkeypatch: pytest.MonkeyPatch, host_clock: HostClock
 ) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     """The adapter, giving up on an action's answer after 1 s (not 5): an action the
     venue runs 2 s late (``delay_exchange_s``) then takes effect after its answer was
-    lost, before it expires (the TTL is 4 s)."""
+    lost, before it expires (the TTL is 4 s). Its clock is ``host_clock``."""
     quick = functools.partial(PostChannel, timeout_s=LOST_AFTER_S)
     monkeypatch.setattr("makerd.venues.hyperliquid.venue.PostChannel", quick)
-    yield from _adapter(venue_url)
+    yield from _adapter(venue_url, host_clock)
 
 
-def _adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
+def _adapter(
+    venue_url: str, clock: Clock | None = None
+) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     config = parse_config(
         {"mode": "live", "coins": ["BTC"], "hyperliquid": {"api_url": venue_url}}, source="test"
     )
     account = Account.create()
     venue = HyperliquidVenue(
-        config, clock=WallClock(), env={"MAKERD_PRIVATE_KEY": account.key.hex()}
+        config, clock=clock or WallClock(), env={"MAKERD_PRIVATE_KEY": account.key.hex()}
     )
     heard = Heard(account.address.lower())
     venue.start(heard)
@@ -276,6 +296,21 @@ def test_a_modify_whose_answer_was_lost_while_the_venue_ran_it_leaves_the_order_
     # stream's "canceled" for the old leg and "open" for the new one come after that.
     fault(venue_url, {"delay_exchange_s": 2 * LOST_AFTER_S, "delay_for_s": 0.5})
     _modify(venue, order, order.price - 1)
+
+    listing, events = _outcome(impatient_adapter, order.cloid)
+
+    _assert_moved_1_lower(venue, order, listing, events)
+
+
+def test_a_lost_modify_outlives_a_forward_step_of_the_host_clock(
+    venue_url: str, impatient_adapter: tuple[HyperliquidVenue, Heard], host_clock: HostClock
+) -> None:
+    venue, heard = impatient_adapter
+    order = resting_bid(venue_url, 0x1208)
+    _place(venue, heard, order)
+    fault(venue_url, {"delay_exchange_s": 2 * LOST_AFTER_S, "delay_for_s": 0.5})
+    _modify(venue, order, order.price - 1)
+    host_clock.step_ns = 60 * NS_PER_S  # NTP steps it forward while the modify is on its way
 
     listing, events = _outcome(impatient_adapter, order.cloid)
 
