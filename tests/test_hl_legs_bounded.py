@@ -30,6 +30,7 @@ from makerd.protocol.orders import (
     RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported, parse_order_updates
 from makerd.venues.hyperliquid.state import OrderLegs
@@ -54,7 +55,7 @@ class StreamFirstLegs(OrderLegs):
         self.stream_events: list[object] = []
 
     def modify_finished(
-        self, cloid: str, replaced: int | None, *, lost_until: int | None = None
+        self, cloid: str, replaced: int | None, *, lost_until: ActionLifetime | None = None
     ) -> None:
         old_oid = self.oid_of(cloid)
         if old_oid is not None:

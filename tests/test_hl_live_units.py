@@ -20,11 +20,14 @@ from makerd.protocol.orders import (
 from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.endpoints import websocket_url
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills, UnsettledActions
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
+FOUR_S = ActionLifetime(expires_ns=T0 + 4 * S)
+"""An action decided at ``T0``: it expires 4 s later."""
 
 
 def rejected(reason: RejectReason, at_s: float) -> OrderRejected:
@@ -170,7 +173,7 @@ def test_request_weights_follow_the_exchange_table_and_the_ws_url_the_sdk_rule()
 
 def test_an_unsettled_placement_counts_against_its_own_coin_only() -> None:
     unsettled = UnsettledActions()
-    unsettled.sent(coins=["BTC", "BTC", "ETH"], expires_ns=T0 + 4 * S)
+    unsettled.sent(coins=["BTC", "BTC", "ETH"], lifetime=FOUR_S)
 
     counts = {coin: unsettled.orders_at(coin, T0) for coin in ("BTC", "ETH", "SOL")}
 
@@ -179,10 +182,10 @@ def test_an_unsettled_placement_counts_against_its_own_coin_only() -> None:
 
 def test_a_placement_answered_while_a_report_was_on_its_way_still_counts_for_that_report() -> None:
     unsettled = UnsettledActions()
-    token = unsettled.sent(coins=["BTC"], expires_ns=T0 + 4 * S)
+    token = unsettled.sent(coins=["BTC"], lifetime=FOUR_S)
     asked = unsettled.mark()
     unsettled.answered(token)  # resting: the venue may have listed just before it placed
-    sent_after = unsettled.sent(coins=["BTC", "BTC"], expires_ns=T0 + 4 * S)
+    sent_after = unsettled.sent(coins=["BTC", "BTC"], lifetime=FOUR_S)
     unsettled.answered(sent_after)
 
     assert unsettled.orders_at("BTC", T0 + S, asked) == 3
@@ -191,7 +194,7 @@ def test_a_placement_answered_while_a_report_was_on_its_way_still_counts_for_tha
 
 def test_a_lost_placement_counts_until_it_expires_and_the_clock_skew_has_passed() -> None:
     unsettled = UnsettledActions()
-    unsettled.lost(unsettled.sent(coins=["ETH"], expires_ns=T0 + 4 * S))
+    unsettled.lost(unsettled.sent(coins=["ETH"], lifetime=FOUR_S))
 
     assert unsettled.orders_at("ETH", T0 + 4 * S) == 1
     assert unsettled.orders_at("ETH", T0 + 4 * S + CLOCK_SKEW_NS) == 0

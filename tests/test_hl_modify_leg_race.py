@@ -8,7 +8,12 @@ the order_manager the order rested at the venue, which had filled it, and kept t
 for the rest of the run (about 7 a minute at ``bench/bench_memory_growth.py``'s pace).
 
 The local venue holds each modify's answer (``hold_answer_next``) after the modify took
-effect and the stream heard of it, so the stream's report comes first every time.
+effect and the stream heard of it, so the stream's report comes first every time. An
+answer that leaves a modify (or a placement) out is the local venue's
+``cut_statuses_next``, with the stream's news held (``hold_stream_next``) so that the
+answer comes first, as it mostly does from the exchange.
+A lost modify must also outlive a forward step of the host's clock: the adapter's clock
+here is :class:`HostClock`, which the test steps.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from eth_account import Account
 from makerd.actors.order_state import OrderTable
 from makerd.config.loader import parse_config
 from makerd.protocol.account import OrderFilled
-from makerd.protocol.clock import WallClock
+from makerd.protocol.clock import Clock, WallClock
 from makerd.protocol.orders import (
     ModifyOrders,
     OpenOrdersReported,
@@ -48,6 +53,7 @@ from tests.test_hl_gateway import resting_bid
 from tests.test_hl_live_e2e import fault, wait_until
 
 WAIT_S = 20.0
+NS_PER_S = 1_000_000_000
 LOST_AFTER_S = 1.0
 T = TypeVar("T")
 
@@ -87,25 +93,42 @@ def adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     yield from _adapter(venue_url)
 
 
+class HostClock:
+    """The host's wall clock, which NTP may step: ``step_ns`` ahead of the real time."""
+
+    def __init__(self) -> None:
+        self.step_ns = 0
+
+    def now_ns(self) -> int:
+        return time.time_ns() + self.step_ns
+
+
+@pytest.fixture
+def host_clock() -> HostClock:
+    return HostClock()
+
+
 @pytest.fixture
 def impatient_adapter(
-    venue_url: str, monkeypatch: pytest.MonkeyPatch
+    venue_url: str, monkeypatch: pytest.MonkeyPatch, host_clock: HostClock
 ) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     """The adapter, giving up on an action's answer after 1 s (not 5): an action the
     venue runs 2 s late (``delay_exchange_s``) then takes effect after its answer was
-    lost, before it expires (the TTL is 4 s)."""
+    lost, before it expires (the TTL is 4 s). Its clock is ``host_clock``."""
     quick = functools.partial(PostChannel, timeout_s=LOST_AFTER_S)
     monkeypatch.setattr("makerd.venues.hyperliquid.venue.PostChannel", quick)
-    yield from _adapter(venue_url)
+    yield from _adapter(venue_url, host_clock)
 
 
-def _adapter(venue_url: str) -> Iterator[tuple[HyperliquidVenue, Heard]]:
+def _adapter(
+    venue_url: str, clock: Clock | None = None
+) -> Iterator[tuple[HyperliquidVenue, Heard]]:
     config = parse_config(
         {"mode": "live", "coins": ["BTC"], "hyperliquid": {"api_url": venue_url}}, source="test"
     )
     account = Account.create()
     venue = HyperliquidVenue(
-        config, clock=WallClock(), env={"MAKERD_PRIVATE_KEY": account.key.hex()}
+        config, clock=clock or WallClock(), env={"MAKERD_PRIVATE_KEY": account.key.hex()}
     )
     heard = Heard(account.address.lower())
     venue.start(heard)
@@ -263,19 +286,33 @@ def test_a_modify_answered_while_the_next_modify_is_on_its_way_leaves_the_order_
     assert _of_type(events, OrderModified)[-1].venue_order_id == resting.venue_order_id
 
 
+@pytest.mark.parametrize("host_clock_step_s", [0, 60], ids=["steady", "stepped_60s_ahead"])
 def test_a_modify_whose_answer_was_lost_while_the_venue_ran_it_leaves_the_order_resting(
-    venue_url: str, impatient_adapter: tuple[HyperliquidVenue, Heard]
+    venue_url: str,
+    impatient_adapter: tuple[HyperliquidVenue, Heard],
+    host_clock: HostClock,
+    host_clock_step_s: int,
 ) -> None:
     venue, heard = impatient_adapter
     order = resting_bid(venue_url, 0x1204)
     _place(venue, heard, order)
     # The venue runs the modify 2 s after it arrived; the adapter gave up at 1 s. The
-    # stream's "canceled" for the old leg and "open" for the new one come after that.
+    # stream's "canceled" for the old leg and "open" for the new one come after that,
+    # read on the adapter's clock, which NTP may have stepped forward meanwhile.
     fault(venue_url, {"delay_exchange_s": 2 * LOST_AFTER_S, "delay_for_s": 0.5})
     _modify(venue, order, order.price - 1)
+    host_clock.step_ns = host_clock_step_s * NS_PER_S
 
     listing, events = _outcome(impatient_adapter, order.cloid)
 
+    _assert_moved_1_lower(venue, order, listing, events)
+
+
+def _assert_moved_1_lower(
+    venue: HyperliquidVenue, order: OrderRequest, listing: OpenOrdersReported, events: list[object]
+) -> None:
+    """``order`` rests, moved 1 lower under its new oid, and was never ended: the order
+    manager, told ``events``, finds no orphan in ``listing``."""
     assert _order_manager_told(order, events).strangers(listing) == [], "no orphan"
     assert _of_type(events, OrderCancelled) == [], "the order was never cancelled"
     assert _held_by(venue, listing, order.cloid) == ["venue", "adapter"]
@@ -299,3 +336,47 @@ def _order_manager_told(order: OrderRequest, events: list[object]) -> OrderTable
         if isinstance(event, OrderAccepted):
             table.mark_pending_modify([move], now_ns)
     return table
+
+
+def test_a_modify_its_answer_left_out_while_the_venue_ran_it_leaves_the_order_resting(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    order = resting_bid(venue_url, 0x1205)
+    _place(venue, heard, order)
+    # The venue runs the modify and answers with no status for it; then the stream says
+    # the old leg was cancelled and the new one rests.
+    fault(venue_url, {"cut_statuses_next": 1, "hold_stream_next": 1, "hold_stream_s": 1.0})
+    _modify(venue, order, order.price - 1)
+    wait_until(lambda: _moved_or_ended(heard.of(order.cloid)), timeout_s=WAIT_S)
+
+    listing, events = _outcome(adapter, order.cloid)
+
+    _assert_moved_1_lower(venue, order, listing, events)
+
+
+def test_a_placement_its_answer_left_out_rests_as_the_adapters_own(
+    venue_url: str, adapter: tuple[HyperliquidVenue, Heard]
+) -> None:
+    venue, heard = adapter
+    orders = (resting_bid(venue_url, 0x1206), resting_bid(venue_url, 0x1207, below=201))
+    # Both bids rest; the answer names the first alone, and the stream speaks after it.
+    cut = {"cut_statuses_next": 1, "cut_statuses_keep": 1}
+    fault(venue_url, {**cut, "hold_stream_next": 1, "hold_stream_s": 1.0})
+    venue.submit(PlaceOrders(orders=orders, ts_local=time.time_ns()))
+    left_out = orders[1].cloid
+    wait_until(lambda: _of_type(heard.of(left_out), OrderAccepted) != [], timeout_s=WAIT_S)
+
+    listing = _what_rests(venue, heard)
+
+    table = OrderTable(coin="BTC")
+    table.add_pending(orders, time.time_ns())
+    for event in _of_type(heard.events(), OrderAccepted):
+        table.on_venue_event(event)
+    assert table.strangers(listing) == [], "no orphan"
+    assert [_held_by(venue, listing, o.cloid) for o in orders] == [["venue", "adapter"]] * 2
+
+
+def _moved_or_ended(events: list[object]) -> bool:
+    """Whether ``events`` say the order moved to a new leg, or ended."""
+    return any(isinstance(e, OrderModified | OrderCancelled) for e in events)

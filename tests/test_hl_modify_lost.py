@@ -23,29 +23,37 @@ from makerd.protocol.orders import (
     OrderStatus,
 )
 from makerd.protocol.side import Side
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported
 from makerd.venues.hyperliquid.state import OrderLegs
 from tests.state_census import census
 
-T0 = 1_700_000_000_000_000_000
+S = 1_000_000_000
+T0 = 1_700_000_000 * S
 LAPSED = T0 + ACTION_TTL_NS + CLOCK_SKEW_NS
 """When an action decided at ``T0`` can no longer take effect."""
+SENT_AT_T0 = ActionLifetime(expires_ns=T0 + ACTION_TTL_NS, sent_mono_ns=0)
+"""The lifetime of an action decided and sent at ``T0``, at 0 on the monotonic clock."""
+STEPPED = T0 + S + 60 * S
+"""1 s after ``T0``, read on a wall clock NTP stepped 60 s forward."""
 CLOID = "0x" + "00" * 15 + "42"
 OLD_OID, NEW_OID = 100, 101
 
 
-def _resting_with_lost_modify() -> OrderLegs:
-    """An order resting as :data:`OLD_OID` whose modify (decided at T0) had no answer."""
-    legs = OrderLegs()
-    request = OrderRequest(
-        cloid=CLOID, coin="BTC", side=Side.BUY, price=Decimal(100), size=Decimal(1)
-    )
-    legs.placing(request)
+def _resting_with_lost_modify(legs: OrderLegs | None = None) -> OrderLegs:
+    """An order resting as :data:`OLD_OID` whose modify (decided and sent at T0, at 0 on
+    the monotonic clock) had no answer."""
+    legs = legs or OrderLegs()
+    legs.placing(_request(CLOID))
     legs.opened(CLOID, OLD_OID)
     replaced = legs.modify_started(CLOID)
-    legs.modify_finished(CLOID, replaced, lost_until=T0 + ACTION_TTL_NS)
+    legs.modify_finished(CLOID, replaced, lost_until=SENT_AT_T0)
     return legs
+
+
+def _request(cloid: str) -> OrderRequest:
+    return OrderRequest(cloid=cloid, coin="BTC", side=Side.BUY, price=Decimal(100), size=Decimal(1))
 
 
 def _report(oid: int, status: OrderStatus, at_ns: int) -> OrderStatusReported:
@@ -106,10 +114,56 @@ def test_lost_modifies_are_not_remembered_past_their_expiry() -> None:
     legs = _resting_with_lost_modify()
     for n in range(50):
         replaced = legs.modify_started(CLOID)
-        legs.modify_finished(CLOID, replaced, lost_until=T0 + n)
+        legs.modify_finished(CLOID, replaced, lost_until=ActionLifetime(expires_ns=T0 + n))
 
     legs.forget_lapsed(LAPSED + 50)
 
     assert census({"legs": legs})["legs._modifies_in_doubt"] == 0
     assert legs.oid_of(CLOID) == OLD_OID, "the order rests on as it did"
     assert not legs.is_old_leg(CLOID, OLD_OID), "its cancel now ends the order"
+
+
+class MonotonicClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now_ns = 0
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+
+def test_a_forward_step_of_the_wall_clock_does_not_end_a_lost_modify_early() -> None:
+    monotonic = MonotonicClock()
+    legs = _resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
+    monotonic.now_ns = S  # 1 s since the modify left
+
+    old_leg = order_events(_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
+    new_leg = order_events(_report(NEW_OID, OrderStatus.OPEN, STEPPED), CLOID, legs)
+
+    assert old_leg == [], "the venue may still run the modify: the cancel is its doing"
+    assert [type(e) for e in new_leg] == [OrderModified]
+    assert legs.oid_of(CLOID) == NEW_OID
+
+
+def test_a_forward_step_of_the_wall_clock_does_not_forget_a_lost_placement_early() -> None:
+    monotonic = MonotonicClock()
+    legs = OrderLegs(monotonic_ns=monotonic)
+    legs.placing(_request(CLOID))
+    legs.placement_in_doubt([CLOID], until=SENT_AT_T0)
+    monotonic.now_ns = S
+
+    legs.forget_lapsed(STEPPED)
+
+    assert legs.request_of(CLOID) == _request(CLOID), "a report may yet open it"
+
+
+def test_a_lost_modify_ends_once_its_lifetime_passed_on_both_clocks() -> None:
+    monotonic = MonotonicClock()
+    legs = _resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
+    monotonic.now_ns = ACTION_TTL_NS + CLOCK_SKEW_NS
+
+    events = order_events(_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
+
+    assert [type(e) for e in events] == [OrderCancelled]
+    assert census({"legs": legs})["legs._modifies_in_doubt"] == 0

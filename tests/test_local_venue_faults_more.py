@@ -113,6 +113,52 @@ def test_a_held_answer_comes_after_its_action_took_effect_and_was_streamed(
     assert resting == [resting_oid(placed[0])], "the answer, late, names the order that rests"
 
 
+def test_a_cut_answer_leaves_out_items_that_took_effect(
+    venue: VenueThread, exchange: Exchange, info: Info, wallet: LocalAccount
+) -> None:
+    arm(venue, cut_statuses_next=1, cut_statuses_keep=1)
+    bids = [
+        {"coin": "BTC", "is_buy": True, "sz": 0.001, "limit_px": price, "order_type": ALO,
+         "reduce_only": False}
+        for price in (60000.0, 59000.0)
+    ]  # fmt: skip
+
+    cut = exchange.bulk_orders(bids)
+    whole = an_order(exchange)
+
+    statuses = cut["response"]["data"]["statuses"]
+    assert [s["resting"]["oid"] for s in statuses] == [resting_oid(cut)], "the first only"
+    resting = sorted(float(o["limitPx"]) for o in info.open_orders(wallet.address))
+    assert resting == [59000.0, 60000.0, 60000.0], "both bids of the cut answer rest"
+    assert len(whole["response"]["data"]["statuses"]) == 1, "the next answer is whole"
+
+
+def test_held_stream_news_of_an_action_comes_after_its_answer(
+    venue: VenueThread, exchange: Exchange, wallet: LocalAccount
+) -> None:
+    with websocket(venue) as user:
+        subscribe(user, {"type": "orderUpdates", "user": wallet.address})
+        ping_and_drain(user)
+        arm(venue, hold_stream_next=1, hold_stream_s=3.0)
+
+        placed = an_order(exchange)
+        heard_with_answer = channels_before_pong(user)
+        update = json.loads(user.recv(timeout=10))
+
+    assert "orderUpdates" not in heard_with_answer, "the answer came first"
+    assert update["channel"] == "orderUpdates"
+    assert [u["order"]["oid"] for u in update["data"]] == [resting_oid(placed)]
+
+
+def channels_before_pong(connection: ClientConnection) -> list[str]:
+    """The channels of the frames the server sent before it answered a ping sent now."""
+    connection.send(json.dumps({"method": "ping"}))
+    channels = []
+    while (channel := json.loads(connection.recv(timeout=3))["channel"]) != "pong":
+        channels.append(channel)
+    return channels
+
+
 def test_an_info_delay_lasts_for_its_window_then_answers_are_prompt_again(
     venue: VenueThread,
 ) -> None:
@@ -295,7 +341,13 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
         "reject_action_type": "trade",
         "fire_scheduled_cancel": "yes",
     }
-    lonely = {"delay_for_s": 5, "user": "0x1", "hold_answer_s": 1}
+    lonely = {
+        "delay_for_s": 5,
+        "user": "0x1",
+        "hold_answer_s": 1,
+        "hold_stream_s": 1,
+        "cut_statuses_keep": 1,
+    }
 
     reply = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(body), timeout=5)
     alone = requests.post(f"{venue.url}/_debug/faults", data=json.dumps(lonely), timeout=5)
@@ -312,8 +364,10 @@ def test_invalid_new_fault_values_answer_400_naming_each_key(venue: VenueThread)
     assert "http_error_status: expected an integer from 500 to 599, or 429" in problems
     assert alone.status_code == 400
     assert sorted(alone.json()["problems"]) == [
+        "cut_statuses_keep: only with cut_statuses_next",
         "delay_for_s: only with delay_exchange_s or delay_info_s",
         "hold_answer_s: only with hold_answer_next",
+        "hold_stream_s: only with hold_stream_next",
         "user: expected an address (0x and 40 hex digits)",
         "user: only with fire_scheduled_cancel",
     ]

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal
 
 from makerd.venues.hl_local.accounts import Account
-from makerd.venues.hl_local.wire import HttpReply, error_response
+from makerd.venues.hl_local.wire import HttpReply, JsonDict, error_response
 
 if TYPE_CHECKING:
     from makerd.venues.hl_local.faults import FaultRequest
@@ -31,10 +31,13 @@ DEFAULT_HOLD_ANSWER_S = 1.0
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestFate:
     """What happens to one HTTP request: wait ``delay_s``, then reset, answer or run it
-    (and, run, hold its answer ``hold_s`` more)."""
+    (and, run, hold its answer ``hold_s`` more, the streams' news of it ``stream_hold_s``,
+    and answer for its first ``keep_statuses`` items only when that is set)."""
 
     delay_s: float = 0.0
     hold_s: float = 0.0
+    stream_hold_s: float = 0.0
+    keep_statuses: int | None = None
     reset: bool = False
     reply: HttpReply | None = None
 
@@ -104,8 +107,10 @@ class _Rejections:
 
 
 @dataclass(slots=True, kw_only=True)
-class _HeldAnswers:
-    """``hold_answer_next``: the next ``left`` actions run at once, answered ``seconds`` later."""
+class _Holds:
+    """The next ``left`` actions run at once, and one thing of each waits ``seconds``:
+    its answer (``hold_answer_next``), or the user streams' news of it
+    (``hold_stream_next``)."""
 
     left: int = 0
     seconds: float = DEFAULT_HOLD_ANSWER_S
@@ -115,6 +120,35 @@ class _HeldAnswers:
             return 0.0
         self.left -= 1
         return self.seconds
+
+
+@dataclass(slots=True, kw_only=True)
+class _CutStatuses:
+    """``cut_statuses_next``: the next ``left`` actions run in full, answered for their
+    first ``keep`` items only."""
+
+    left: int = 0
+    keep: int = 0
+
+    def take(self) -> int | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return self.keep
+
+
+def answer_cut(reply: HttpReply, keep: int | None) -> HttpReply:
+    """``reply`` with only its first ``keep`` item statuses (as it is when ``keep`` is
+    None, or when it has no status list: a whole-action refusal, a cancel's "success")."""
+    body = reply.body
+    if keep is None or not isinstance(body, dict) or not isinstance(body.get("response"), dict):
+        return reply
+    response: JsonDict = body["response"]
+    data = response.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("statuses"), list):
+        return reply
+    cut = {**data, "statuses": data["statuses"][:keep]}
+    return HttpReply(status=reply.status, body={**body, "response": {**response, "data": cut}})
 
 
 @dataclass(slots=True, kw_only=True)
@@ -135,7 +169,9 @@ class Faults:
     _delays: dict[PathName, _Delay]
     _http_errors: _Countdown
     _resets: _Countdown
-    _held_answers: _HeldAnswers
+    _held_answers: _Holds
+    _held_streams: _Holds
+    _cut_statuses: _CutStatuses
 
     def __init__(self) -> None:
         self._disarm()
@@ -148,7 +184,9 @@ class Faults:
         self._delays = {path: _Delay() for path in PATH_NAMES}
         self._http_errors = _Countdown()
         self._resets = _Countdown()
-        self._held_answers = _HeldAnswers()
+        self._held_answers = _Holds()
+        self._held_streams = _Holds()
+        self._cut_statuses = _CutStatuses()
 
     def arm(self, request: FaultRequest, now_ms: int) -> None:
         """Arm what ``request`` names, after disarming everything if it says ``clear``."""
@@ -184,9 +222,21 @@ class Faults:
             )
         if request.reset_next:
             self._resets = _Countdown(left=request.reset_next, paths=request.paths)
+        self._arm_answers(request)
+
+    def _arm_answers(self, request: FaultRequest) -> None:
+        """The faults that let an action run and spoil what is told of it."""
         if request.hold_answer_next:
-            self._held_answers = _HeldAnswers(
+            self._held_answers = _Holds(
                 left=request.hold_answer_next, seconds=request.hold_answer_s
+            )
+        if request.hold_stream_next:
+            self._held_streams = _Holds(
+                left=request.hold_stream_next, seconds=request.hold_stream_s
+            )
+        if request.cut_statuses_next:
+            self._cut_statuses = _CutStatuses(
+                left=request.cut_statuses_next, keep=request.cut_statuses_keep
             )
 
     def feed_frozen(self, now_ms: int) -> bool:
@@ -211,8 +261,14 @@ class Faults:
         limits = self._rate_limits
         if limits.window_kind == "ip" and limits.window.active(now_ms):
             return RequestFate(delay_s=delay_s, reply=HttpReply(status=429, body=_text(429)))
-        hold_s = self._held_answers.take() if path == "exchange" else 0.0
-        return RequestFate(delay_s=delay_s, hold_s=hold_s)
+        if path == "info":
+            return RequestFate(delay_s=delay_s)
+        return RequestFate(
+            delay_s=delay_s,
+            hold_s=self._held_answers.take(),
+            stream_hold_s=self._held_streams.take(),
+            keep_statuses=self._cut_statuses.take(),
+        )
 
     def take_refusal(self, account: Account, action_type: str, now_ms: int) -> HttpReply | None:
         """The refusal owed to a signed action, if one is armed (consumes a counted one)."""

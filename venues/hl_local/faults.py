@@ -2,8 +2,9 @@
 
 The JSON body may combine any of these keys; each takes effect at once. Counts and
 seconds must be finite and non-negative. An unknown key, a bad value, or a key that only
-qualifies another one given without it (``delay_for_s``, ``http_error_status``,
-``paths``, ``reject_action_type``, ``rate_limit_kind``, ``user``) gets HTTP 400 with every
+qualifies another one given without it (``delay_for_s``, ``hold_answer_s``,
+``hold_stream_s``, ``cut_statuses_keep``, ``http_error_status``, ``paths``, ``reject_action_type``,
+``rate_limit_kind``, ``user``) gets HTTP 400 with every
 problem listed: ``{"status":"err","problems":["<key>: …", …]}``.
 
 Connections and feeds
@@ -51,6 +52,16 @@ faults as ``/exchange``, see :mod:`venues.hl_local.ws_posts`)
     the next n signed actions (over HTTP or a WebSocket post) take effect at once, and
     the user streams hear of it at once, but their answers are held that long: the
     stream's report of what an action did (a modify's new leg filled) comes first.
+``hold_stream_next: <n>``, ``hold_stream_s: <seconds>`` (default 1)
+    the next n signed actions take effect at once and are answered at once, but the
+    user streams hear of what they did (order updates, fills, trades) that long later:
+    the answer comes first, as it mostly does from the exchange.
+``cut_statuses_next: <n>``, ``cut_statuses_keep: <k>`` (default 0)
+    the next n signed actions run in full (every item takes effect, and the user streams
+    hear of it), but their answers list the statuses of the first k items only: an
+    answer that leaves items out, which a client must not take for their refusal. An
+    answer with no status list (a refusal of the whole action, a cancel's) is sent as
+    it is, and uses one of the n up too.
 ``http_error_next: <n>``, ``http_error_status: <500..599 or 429>`` (default 502)
     the next n requests answer that status with its reason phrase as a text body
     (``Bad Gateway``) and do nothing; 429 is the exchange's bare IP rate limit, for the
@@ -141,6 +152,8 @@ COMPANIONS = {  # key: the keys of which at least one must come with it
     "rate_limit_kind": ("rate_limit_for_s",),
     "delay_for_s": ("delay_exchange_s", "delay_info_s"),
     "hold_answer_s": ("hold_answer_next",),
+    "hold_stream_s": ("hold_stream_next",),
+    "cut_statuses_keep": ("cut_statuses_next",),
     "http_error_status": ("http_error_next",),
     "paths": ("http_error_next", "reset_next"),
     "user": ("fire_scheduled_cancel",),
@@ -191,6 +204,10 @@ class FaultRequest:
     delay_for_s: float = 0.0
     hold_answer_next: int = 0
     hold_answer_s: float = DEFAULT_HOLD_ANSWER_S
+    hold_stream_next: int = 0
+    hold_stream_s: float = DEFAULT_HOLD_ANSWER_S
+    cut_statuses_next: int = 0
+    cut_statuses_keep: int = 0
     http_error_next: int = 0
     http_error_status: int = DEFAULT_HTTP_ERROR_STATUS
     reset_next: int = 0
@@ -250,6 +267,10 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         delay_for_s=given.seconds("delay_for_s") or 0.0,
         hold_answer_next=given.count("hold_answer_next"),
         hold_answer_s=_or_default(given.seconds("hold_answer_s"), DEFAULT_HOLD_ANSWER_S),
+        hold_stream_next=given.count("hold_stream_next"),
+        hold_stream_s=_or_default(given.seconds("hold_stream_s"), DEFAULT_HOLD_ANSWER_S),
+        cut_statuses_next=given.count("cut_statuses_next"),
+        cut_statuses_keep=given.count("cut_statuses_keep"),
         http_error_next=given.count("http_error_next"),
         http_error_status=_http_error_status(given),
         reset_next=given.count("reset_next"),

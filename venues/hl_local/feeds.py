@@ -8,13 +8,20 @@ fills with ``isSnapshot: true``) right after its acknowledgement.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from makerd.venues.hl_local.actions import ExchangeEndpoint
 from makerd.venues.hl_local.engine import MatchingEngine
-from makerd.venues.hl_local.events import OrderUpdated, TradePrinted, UserFilled, UserFunded
+from makerd.venues.hl_local.events import (
+    OrderUpdated,
+    TradePrinted,
+    UserFilled,
+    UserFunded,
+    VenueEvent,
+)
 from makerd.venues.hl_local.fault_state import Faults
 from makerd.venues.hl_local.info import InfoEndpoint
 from makerd.venues.hl_local.stamps import ReactionStamps
@@ -75,10 +82,18 @@ class FeedPublisher:
         mids = self.info.all_mids()
         self._push_if_changed("allMids", "allMids", {"mids": mids}, mids)
 
-    def publish_events(self) -> None:
-        """Drain the engine's events to the trades and user channels."""
+    def publish_events(self, *, after_s: float = 0.0) -> None:
+        """Drain the engine's events to the trades and user channels, now or, when the
+        streams' news of an action is held (``hold_stream_next``), ``after_s`` later
+        (from the running loop)."""
         events = list(self.engine.events)
         self.engine.events.clear()
+        if after_s > 0:
+            asyncio.get_running_loop().call_later(after_s, self._publish, events)
+        else:
+            self._publish(events)
+
+    def _publish(self, events: list[VenueEvent]) -> None:
         trades: dict[str, list[JsonDict]] = defaultdict(list)
         fills: dict[str, list[JsonDict]] = defaultdict(list)
         updates: dict[str, list[JsonDict]] = defaultdict(list)

@@ -25,7 +25,7 @@ from makerd.venues.hl_local.accounts import AccountRegistry
 from makerd.venues.hl_local.actions import ExchangeEndpoint
 from makerd.venues.hl_local.admin import AdminEndpoint
 from makerd.venues.hl_local.engine import MatchingEngine
-from makerd.venues.hl_local.fault_state import Faults, PathName
+from makerd.venues.hl_local.fault_state import Faults, PathName, RequestFate, answer_cut
 from makerd.venues.hl_local.feeds import FeedPublisher
 from makerd.venues.hl_local.hostile_injector import HostileInjector
 from makerd.venues.hl_local.httpio import read_json, reset_connection, respond
@@ -176,26 +176,31 @@ class LocalVenue:
             self.tick()
 
     async def _on_info(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, "info", lambda body, _: self.info.handle(body))
+        return await self._serve(request, "info", lambda body, _ms, _fate: self.info.handle(body))
 
     async def _on_exchange(self, request: web.Request) -> web.StreamResponse:
         arrived_ns = self.stamps.monotonic_ns()  # before the body is read: what a client waits
         return await self._serve(
-            request, "exchange", lambda body, ms: self._run_exchange(body, ms, arrived_ns)
+            request,
+            "exchange",
+            lambda body, ms, fate: self._run_exchange(body, ms, arrived_ns, fate),
         )
 
-    def _run_exchange(self, body: Any, arrived_ms: int, arrived_ns: int) -> HttpReply:
+    def _run_exchange(
+        self, body: Any, arrived_ms: int, arrived_ns: int, fate: RequestFate
+    ) -> HttpReply:
         reply = self.exchange.handle(body, arrived_ms=arrived_ms, arrived_ns=arrived_ns)
-        self.feeds.publish_events()
-        return reply
+        self.feeds.publish_events(after_s=fate.stream_hold_s)
+        return answer_cut(reply, fate.keep_statuses)
 
     async def _serve(
         self,
         request: web.Request,
         path: PathName,
-        handler: Callable[[Any, int], HttpReply],
+        handler: Callable[[Any, int, RequestFate], HttpReply],
     ) -> web.StreamResponse:
-        """Meet the armed transport faults, then answer with ``handler(body, arrived_ms)``."""
+        """Meet the armed transport faults, then answer with ``handler(body, arrived_ms,
+        fate)`` (the faults that shape a real answer: ``fate``)."""
         arrived_ms = self.now_ms()
         arrived_ns = self.stamps.monotonic_ns()
         fate = self.faults.request_fate(path, arrived_ms)
@@ -211,7 +216,7 @@ class LocalVenue:
             return respond(fate.reply)
         if isinstance(body, HttpReply):
             return respond(body)
-        reply = handler(body, arrived_ms)  # it has taken effect, and the streams heard of it
+        reply = handler(body, arrived_ms, fate)  # it has taken effect
         if fate.hold_s > 0:
             await asyncio.sleep(fate.hold_s)
         return respond(reply)

@@ -5,8 +5,10 @@ answered like ``POST /exchange``, and it meets the same armed transport faults a
 (the exchange mirrors its HTTP statuses on the socket): a delay holds its answer, an
 HTTP error or the IP rate limit answers ``{"type": "error", "payload": "<status>: ..."}``,
 and a reset closes the connection without an answer, and a held answer (``hold_answer_next``)
-is sent that long after the action took effect. So a client that sends its actions
-over the socket meets the fault suite's attacks exactly as one that posts them.
+is sent that long after the action took effect; the streams' news held
+(``hold_stream_next``) and an answer cut (``cut_statuses_next``) are as over HTTP. So a
+client that sends its actions over the socket meets the fault suite's attacks exactly as
+one that posts them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from makerd.venues.hl_local.fault_state import Faults, RequestFate
+from makerd.venues.hl_local.fault_state import Faults, RequestFate, answer_cut
 from makerd.venues.hl_local.feeds import FeedPublisher
 from makerd.venues.hl_local.stamps import ReactionStamps, request_type
 from makerd.venues.hl_local.wire import HttpReply, JsonDict
@@ -95,7 +97,8 @@ class PostDesk:
             reply = self._feeds.exchange.handle(
                 post.payload, arrived_ms=post.arrived_ms, arrived_ns=post.arrived_ns
             )
-            self._feeds.publish_events()
+            self._feeds.publish_events(after_s=post.fate.stream_hold_s)
+            reply = answer_cut(reply, post.fate.keep_statuses)
         response = _post_response(reply, "action", lambda body: body)
         frame = {"channel": "post", "data": {"id": post.post_id, "response": response}}
         if post.fate.hold_s > 0:

@@ -268,3 +268,14 @@ def per_item(statuses: tuple[ItemStatus, ...], count: int) -> tuple[ItemStatus, 
     if len(statuses) == 1 and count > 1 and isinstance(statuses[0], ItemRejected):
         return statuses * count
     return statuses
+
+
+def answered_items(response: ExchangeResponse | None, count: int) -> int:
+    """How many of a ``count``-item action's items, from the first, its answer speaks
+    for: none when the answer was lost, all when the action was refused whole, else one
+    per status. The venue may run the rest until the action expires."""
+    if response is None:
+        return 0
+    if response.error is not None:
+        return count
+    return min(count, len(per_item(response.statuses, count)))

@@ -31,7 +31,6 @@ from makerd.protocol.orders import (
     CancelAll,
     CancelOrders,
     ModifyOrders,
-    ModifyRejected,
     OrderAccepted,
     OrderRejected,
     OrderRequest,
@@ -54,10 +53,12 @@ from makerd.venues.hyperliquid.errors import (
     ItemStatus,
     Resting,
     VenueError,
+    answered_items,
     per_item,
 )
 from makerd.venues.hyperliquid.exchange_clock import ExchangeClock
-from makerd.venues.hyperliquid.modify_answers import modify_answered
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
+from makerd.venues.hyperliquid.modify_answers import modify_outcome, modify_rejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
@@ -113,6 +114,7 @@ class OrderGateway:
         self._emit = emit
         self._settle = settle
         self._now_ns = now_ns
+        self._lifetimes = LifetimeClock(time.monotonic_ns)
         self.unsettled = UnsettledActions(monotonic_ns=time.monotonic_ns)
         self._sweeper = OrderSweeper(
             sender=sender,
@@ -178,12 +180,13 @@ class OrderGateway:
         *,
         coins: Sequence[str],
         decided_ns: int,
+        lifetime: ActionLifetime,
         priority: Priority = Priority.TRADE,
     ) -> ExchangeResponse | None:
-        """Send with ``expiresAfter`` (the decision's time plus the TTL, as the exchange's
-        time), unsettled until its answer comes or, if the answer is lost, it expires."""
-        expires_ns = decided_ns + ACTION_TTL_NS
-        token = self.unsettled.sent(coins=coins, expires_ns=expires_ns)
+        """Send with ``expiresAfter`` (``lifetime``'s, as the exchange's time), unsettled
+        until its answer comes or, if the answer is lost, its lifetime is over."""
+        expires_ns = lifetime.expires_ns
+        token = self.unsettled.sent(coins=coins, lifetime=lifetime)
         response: ExchangeResponse | None = None
         try:
             response = await self._sender.send(
@@ -233,25 +236,23 @@ class OrderGateway:
         coins = [order.coin for order in legal]
         # A flatten's closing orders remove risk: like a cancel, they may spend the reserve.
         priority = Priority.CANCEL if all(map(closes, legal)) else Priority.TRADE
+        lifetime = self._lifetimes.start(command.ts_local + ACTION_TTL_NS)
         response = await self._send_new_risk(
-            action, coins=coins, decided_ns=command.ts_local, priority=priority
+            action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime, priority=priority
         )
         # The orders no answer speaks for: the venue may place them until the action expires.
-        expires_ns = command.ts_local + ACTION_TTL_NS
+        answered = answered_items(response, len(legal))
+        self._legs.placement_in_doubt((o.cloid for o in legal[answered:]), until=lifetime)
         if response is None:
-            self._legs.placement_in_doubt((o.cloid for o in legal), expires_ns=expires_ns)
             return
         now = self._now_ns()
         if response.error is not None:
             for order in legal:
                 self._rejected(order.cloid, response.error, now)
             return
-        statuses = per_item(response.statuses, len(legal))
-        for order, status in zip(legal, statuses, strict=False):
+        for order, status in zip(legal, per_item(response.statuses, len(legal)), strict=False):
             self._on_placed(order, status, now)
-        if len(statuses) < len(legal):
-            unanswered = (o.cloid for o in legal[len(statuses) :])
-            self._legs.placement_in_doubt(unanswered, expires_ns=expires_ns)
+        if answered < len(legal):
             self._settle()
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
@@ -326,61 +327,31 @@ class OrderGateway:
         replaced = [self._legs.modify_started(cloid) for cloid, _ in targets]
         action: BatchModifyAction = {"type": "batchModify", "modifies": modifies}
         coins = [amended.coin for _, amended in targets]
-        response = await self._send_new_risk(action, coins=coins, decided_ns=command.ts_local)
-        lost_until = None if response is not None else command.ts_local + ACTION_TTL_NS
-        for (cloid, _), oid in zip(targets, replaced, strict=True):
-            self._legs.modify_finished(cloid, oid, lost_until=lost_until)
+        lifetime = self._lifetimes.start(command.ts_local + ACTION_TTL_NS)
+        response = await self._send_new_risk(
+            action, coins=coins, decided_ns=command.ts_local, lifetime=lifetime
+        )
+        # The modifies no answer speaks for stay on their way while the venue may run them.
+        answered = answered_items(response, len(targets))
+        for index, ((cloid, _), oid) in enumerate(zip(targets, replaced, strict=True)):
+            self._legs.modify_finished(
+                cloid, oid, lost_until=None if index < answered else lifetime
+            )
         if response is None:
             return
         statuses = () if response.error is not None else per_item(response.statuses, len(targets))
-        for index, (cloid, amended) in enumerate(targets):
+        for index, (_, amended) in enumerate(targets):
             status = statuses[index] if index < len(statuses) else None
-            self._on_modified(cloid, amended, status, response.error)
-
-    def _on_modified(
-        self,
-        cloid: str,
-        amended: OrderRequest,
-        status: ItemStatus | None,
-        whole_error: VenueError | None,
-    ) -> None:
-        if isinstance(status, Resting | FilledOnArrival):
-            for event in modify_answered(amended, status.oid, self._legs, now_ns=self._now_ns()):
-                self._emit(event)
-            return
-        if isinstance(status, ItemRejected) or whole_error is not None:
-            # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).
-            self._legs.modify_refused(cloid)
-        if isinstance(status, ItemRejected):
-            error = status.error
-            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
-            if error.reason is not RejectReason.UNKNOWN_ORDER:
-                # A modify the venue refused may still have cancelled the old leg: ask.
-                self._settle()
-        elif whole_error is not None:
-            # Refused whole (the request budget, a rate limit): nothing of it ran, and the
-            # order rests as it did. Asking here spent every coin's snapshot per refusal
-            # and held the budget under what a new order needs.
-            error = whole_error
-            self._modify_rejected(cloid, error.reason, error.message, after_s=error.retry_after_s)
-        else:
-            self._settle()  # no answer for this item: only the venue knows
-
-    def _modify_rejected(
-        self, cloid: str, reason: RejectReason, message: str, *, after_s: float = 0.0
-    ) -> None:
-        """``after_s``: for a rate limit, how long the request budget refuses new risk."""
-        now = self._now_ns()
-        self._emit(
-            ModifyRejected(
-                cloid=cloid,
-                reason=reason,
-                message=message,
-                ts_exchange=now,
-                ts_local=now,
-                retry_after_ns=round(after_s * _NS_PER_S),
+            events, ask = modify_outcome(
+                amended, status, response.error, self._legs, now_ns=self._now_ns()
             )
-        )
+            for event in events:
+                self._emit(event)
+            if ask:
+                self._settle()
+
+    def _modify_rejected(self, cloid: str, reason: RejectReason, message: str) -> None:
+        self._emit(modify_rejected(cloid, reason, message, now_ns=self._now_ns()))
 
     async def _cancel(self, command: CancelOrders) -> None:
         for cloid in command.cloids:

@@ -8,8 +8,9 @@ news?" for each report so every protocol event is emitted once (the stream's end
 leg, while a modify of its order is on its way, is kept for the answer that may name
 it), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
-An action whose answer never came may still execute until it expires:
-:class:`UnsettledActions` says how many orders a report cannot yet vouch for.
+An action whose answer never came (or left an item out) may still execute until it
+expires (:mod:`.lifetimes`): :class:`UnsettledActions` says how many orders a report
+cannot yet vouch for.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from makerd.protocol.account import OrderFilled
-from makerd.protocol.orders import ACTION_TTL_NS, CLOCK_SKEW_NS, CancelReason, OrderRequest
+from makerd.protocol.orders import CancelReason, OrderRequest
+from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
 if TYPE_CHECKING:
     from makerd.venues.hyperliquid.parse import OrderStatusReported
@@ -46,53 +48,61 @@ class _Leg:
 
 
 class OrderLegs:
-    """cloid → current oid, modifies in flight, cancel reasons, finished cloids."""
+    """cloid → current oid, modifies in flight, cancel reasons, finished cloids.
 
-    def __init__(self) -> None:
+    ``monotonic_ns``: the clock the lifetimes given to :meth:`placement_in_doubt` and
+    :meth:`modify_finished` were started on; a lost action's lifetime must have passed on
+    it too before its records go (:class:`LifetimeClock`)."""
+
+    def __init__(self, monotonic_ns: Callable[[], int] | None = None) -> None:
+        self._lifetimes = LifetimeClock(monotonic_ns)
         self._legs: dict[str, _Leg] = {}
         # Kept after an order ends (bounded): its fills may still be on their way.
         self._cloid_by_oid: OrderedDict[int, str] = OrderedDict()
         self._cancel_reasons: dict[str, CancelReason] = {}
         self._requests: dict[str, OrderRequest] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
-        self._in_doubt: dict[str, int] = {}
-        """Placements whose answer never came: cloid → when their action expires."""
-        self._modifies_in_doubt: list[tuple[str, int, int]] = []
-        """Modifies whose answer never came: (cloid, the oid replaced, when it expires)."""
+        self._in_doubt: dict[str, ActionLifetime] = {}
+        """Placements no answer spoke for: cloid → their action's lifetime."""
+        self._modifies_in_doubt: list[tuple[str, int, ActionLifetime]] = []
+        """Modifies no answer spoke for: (cloid, the oid replaced, their action's lifetime)."""
 
     def placing(self, request: OrderRequest) -> None:
         """Remember what was asked, so a later modify can resend side, tif and flags."""
         self._requests[request.cloid] = request
 
-    def placement_in_doubt(self, cloids: Iterable[str], *, expires_ns: int) -> None:
+    def placement_in_doubt(self, cloids: Iterable[str], *, until: ActionLifetime) -> None:
         """No answer said what became of these placements: their requests stay (a report
-        may yet open them) until :meth:`forget_lapsed` finds their action expired."""
+        may yet open them) until :meth:`forget_lapsed` finds their action lived out."""
         for cloid in cloids:
-            self._in_doubt[cloid] = expires_ns
+            self._in_doubt[cloid] = until
 
     def forget_lapsed(self, now_ns: int) -> None:
-        """Forget the requests of placements in doubt whose action has expired (and the
-        skew allowed passed) with no report of them: the venue refuses it now. One that
+        """Forget the requests of placements in doubt whose action has lived out (expired,
+        the skew allowed passed, on the monotonic clock too) with no report of them: the
+        venue refuses it now. One that
         rested before (its report lost with a stream) is learned from a listing. Kept,
         each lost answer left a request for the rest of the run.
 
         A modify in doubt is answered then, as if refused: with no other on its way,
         its order is over if the stream ended the leg it replaced and no new leg came
         (:meth:`modify_refused`; a listing tells the order_manager)."""
-        lapsed = [c for c, expires in self._in_doubt.items() if expires + CLOCK_SKEW_NS <= now_ns]
+        lived_out = self._lifetimes.lived_out
+        lapsed = [c for c, lifetime in self._in_doubt.items() if lived_out(lifetime, now_ns)]
         for cloid in lapsed:
             del self._in_doubt[cloid]
             if cloid not in self._legs:
                 self._requests.pop(cloid, None)
                 self._cancel_reasons.pop(cloid, None)
-        modifies = self._modifies_in_doubt
-        self._modifies_in_doubt = [m for m in modifies if m[2] + CLOCK_SKEW_NS > now_ns]
-        for cloid, replaced, expires in modifies:
-            if expires + CLOCK_SKEW_NS <= now_ns:
-                self._modify_done(cloid, replaced)
-                leg = self._legs.get(cloid)
-                if leg is not None and leg.modifies_on_way == 0:
-                    self.modify_refused(cloid)
+        modifies, self._modifies_in_doubt = self._modifies_in_doubt, []
+        for cloid, replaced, lifetime in modifies:
+            if not lived_out(lifetime, now_ns):
+                self._modifies_in_doubt.append((cloid, replaced, lifetime))
+                continue
+            self._modify_done(cloid, replaced)
+            leg = self._legs.get(cloid)
+            if leg is not None and leg.modifies_on_way == 0:
+                self.modify_refused(cloid)
 
     def amended(self, request: OrderRequest) -> None:
         """A modify of a live order took effect: resend ``request``'s fields from now on.
@@ -148,18 +158,19 @@ class OrderLegs:
         return leg.oid
 
     def modify_finished(
-        self, cloid: str, replaced: int | None, *, lost_until: int | None = None
+        self, cloid: str, replaced: int | None, *, lost_until: ActionLifetime | None = None
     ) -> None:
         """The modify that replaced the leg ``replaced`` was answered. A later modify
         replacing a later leg is still on its way: its mark stays, or the stream's cancel
         of that leg would end the order.
 
-        With ``lost_until`` (when its action expires) its answer was lost, and the venue
-        may still run it until then: it stays on its way, so the stream's cancel of the
-        leg it replaces is its doing, and its new leg's report opens that leg (as its
-        answer would have), until :meth:`forget_lapsed` passes that time. Unmarked at
-        once, the cancel ended the order (``OrderCancelled``) while its new leg rested,
-        an orphan the next listing cancelled with the whole coin's ladder."""
+        With ``lost_until`` (its action's lifetime) no answer spoke for it (lost, or left
+        out of the statuses), and the venue may still run it until then: it stays on its
+        way, so the stream's cancel of the leg it replaces is its doing, and its new
+        leg's report opens that leg (as its answer would have), until
+        :meth:`forget_lapsed` finds that lifetime over. Unmarked at once, the cancel
+        ended the order (``OrderCancelled``) while its new leg rested, an orphan the next
+        listing cancelled with the whole coin's ladder."""
         if lost_until is not None and replaced is not None and cloid in self._legs:
             self._modifies_in_doubt.append((cloid, replaced, lost_until))
         else:
@@ -300,10 +311,9 @@ class UnsettledActions:
     took a :meth:`mark` when it was asked therefore counts every action on its way then
     or sent since, answered or not.
 
-    With ``monotonic_ns``, a lost action also stays unsettled until its lifetime (the
-    TTL and the skew allowed) has passed on that clock since it was sent: the times the
-    callers judge by are the host's wall clock, and NTP stepping it 10 s forward wrote a
-    placement in doubt off at once; it came to rest 3 s later.
+    With ``monotonic_ns`` (the clock the lifetimes given to :meth:`sent` were started
+    on), a lost action also stays unsettled until its lifetime has passed on that clock
+    since it was sent (:class:`LifetimeClock`).
     """
 
     _REMEMBERED: Final = 1_000
@@ -311,22 +321,18 @@ class UnsettledActions:
 
     def __init__(self, monotonic_ns: Callable[[], int] | None = None) -> None:
         self._next_token = 0
-        self._orders: OrderedDict[int, tuple[Counter[str], int]] = OrderedDict()
-        """Recent actions (bounded): token → (orders per coin, expiry)."""
-        self._monotonic_ns = monotonic_ns
-        self._sent_mono: dict[int, int] = {}
-        """When each action still in doubt was sent, on the monotonic clock."""
+        self._orders: OrderedDict[int, tuple[Counter[str], ActionLifetime]] = OrderedDict()
+        """Recent actions (bounded): token → (orders per coin, lifetime)."""
+        self._lifetimes = LifetimeClock(monotonic_ns)
         self._answer_pending: set[int] = set()
         self._lost: set[int] = set()
 
-    def sent(self, *, coins: Iterable[str], expires_ns: int) -> int:
+    def sent(self, *, coins: Iterable[str], lifetime: ActionLifetime) -> int:
         """An action with one order per entry of ``coins`` left; its token."""
         self._next_token += 1
         token = self._next_token
-        self._orders[token] = (Counter(coins), expires_ns)
+        self._orders[token] = (Counter(coins), lifetime)
         self._answer_pending.add(token)
-        if self._monotonic_ns is not None:
-            self._sent_mono[token] = self._monotonic_ns()
         if len(self._orders) > 2 * self._REMEMBERED:
             self._forget_settled()
         return token
@@ -340,7 +346,6 @@ class UnsettledActions:
 
     def answered(self, token: int) -> None:
         self._answer_pending.discard(token)
-        self._sent_mono.pop(token, None)
 
     def lost(self, token: int) -> None:
         if token in self._answer_pending:
@@ -375,14 +380,6 @@ class UnsettledActions:
         return sum(self._orders[t][0][coin] for t in tokens if t in self._orders)
 
     def _expire(self, now_ns: int) -> None:
-        for token in [t for t in self._lost if self._orders[t][1] + CLOCK_SKEW_NS <= now_ns]:
-            if self._lived_out(token):
-                self._lost.discard(token)  # expired: the exchange refuses it now
-                self._sent_mono.pop(token, None)
-
-    def _lived_out(self, token: int) -> bool:
-        """Its lifetime has passed on the monotonic clock too (always, without one)."""
-        sent = self._sent_mono.get(token)
-        if self._monotonic_ns is None or sent is None:
-            return True
-        return self._monotonic_ns() - sent >= ACTION_TTL_NS + CLOCK_SKEW_NS
+        lived_out = self._lifetimes.lived_out
+        for token in [t for t in self._lost if lived_out(self._orders[t][1], now_ns)]:
+            self._lost.discard(token)  # expired: the exchange refuses it now

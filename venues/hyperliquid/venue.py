@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
@@ -124,7 +125,7 @@ class HyperliquidVenue:
         )
         self._rest = RestClient(self._api_url, self.budget, probe=probe, posts=self._posts)
         self._probe = probe
-        self._legs = OrderLegs()
+        self._legs = OrderLegs(monotonic_ns=time.monotonic_ns)
         self._pending_fills = PendingFills(hold_ns=_FILL_HOLD_NS)
         self._batches = PlaceBatcher()
         self._sink: EventSink | None = None
