@@ -22,6 +22,12 @@ def _orders(makerd: MakerdProcess, coin: str) -> str:
     return makerd.wait_for(rf"makerd sim {coin} \| .*orders=(\d+) ").group(1)
 
 
+def _ladder(makerd: MakerdProcess, coin: str) -> int:
+    """The coin's ladder size: the most orders its next three status lines show. One line
+    alone can catch a filled order before the next target replaces it (CI saw BTC at 5)."""
+    return max(int(_orders(makerd, coin)) for _ in range(3))
+
+
 def test_a_reload_of_one_coins_quoting_moves_that_coin_alone_and_a_bad_one_names_it(
     tmp_path: Path,
 ) -> None:
@@ -39,19 +45,19 @@ def test_a_reload_of_one_coins_quoting_moves_that_coin_alone_and_a_bad_one_names
     makerd.signal(signal.SIGHUP)
     makerd.wait_for(APPLIED)
     makerd.wait_for(r"makerd sim ETH \| .*orders=4 ", timeout=10)
-    btc_after = [_orders(makerd, "BTC") for _ in range(3)]
+    btc_after = _ladder(makerd, "BTC")
 
     write_config(config, coins(99))
     makerd.signal(signal.SIGHUP)
     problems = makerd.wait_for(INVALID).group(1)
-    eth_kept = [_orders(makerd, "ETH") for _ in range(3)]
+    eth_kept = _ladder(makerd, "ETH")
     makerd.signal(signal.SIGTERM)
 
     assert makerd.finish() == EXIT_OK, makerd.text
-    assert btc_after == ["6", "6", "6"], "BTC's quotes moved with ETH's section"
+    assert btc_after == 6, "BTC's quotes moved with ETH's section"
     assert "coins[1].quoting.levels" in problems, problems
     assert "ETH" in problems, f"the coin is not named: {problems}"
-    assert eth_kept == ["4", "4", "4"], "the invalid section changed ETH's quotes"
+    assert eth_kept == 4, "the invalid section changed ETH's quotes"
 
 
 def test_an_entrys_order_size_under_the_sim_lot_names_that_entrys_coin_not_the_first() -> None:

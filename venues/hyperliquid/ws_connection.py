@@ -64,6 +64,10 @@ class ReconnectPolicy:
     ping_interval_s: float = 20.0
     silence_reconnect_s: float = 30.0
     open_timeout_s: float = 10.0
+    close_timeout_s: float = 1.0
+    """How long a closing connection waits for the peer's close frame. The library's 10 s
+    outlasted a stop's wait for its tasks: the loop closed with the stream still closing,
+    and its coroutine failed later, at garbage collection."""
 
 
 class ReconnectingSocket:
@@ -139,6 +143,7 @@ class ReconnectingSocket:
         async with connect(
             self._url,
             open_timeout=self._policy.open_timeout_s,
+            close_timeout=self._policy.close_timeout_s,
             ping_interval=None,  # the exchange wants its own JSON ping
             compression=self._compression,
             max_size=self._limits.max_frame_bytes,
