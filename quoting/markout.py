@@ -71,6 +71,9 @@ class AdverseSelectionGuard:
         self._settings = settings
         self._horizon_ns = round(settings.horizon_s * NS_PER_S)
         self._pending: list[_PendingFill] = []
+        # The earliest horizon among the pending fills: a book before it settles nothing,
+        # and a live quoter holds dozens of fills on every one of its 50 books a second.
+        self._next_due_ns: int | None = None
         self._excess = 0.0
         # The weighted markout is _weighted_sum / _weight; both decay with time alike.
         self._weighted_sum = 0.0
@@ -84,15 +87,18 @@ class AdverseSelectionGuard:
         """Remember our fill on ``side`` at ``price`` at ``ts_ns`` (nanoseconds)."""
         value = float(price)
         if math.isfinite(value) and value > 0:
-            self._pending.append(
-                _PendingFill(sign=side.sign, price=value, due_ns=ts_ns + self._horizon_ns)
-            )
+            due_ns = ts_ns + self._horizon_ns
+            self._pending.append(_PendingFill(sign=side.sign, price=value, due_ns=due_ns))
+            if self._next_due_ns is None or due_ns < self._next_due_ns:
+                self._next_due_ns = due_ns
 
     def observe_mid(self, mid: float | Decimal, ts_ns: int) -> float:
         """Settle every fill whose horizon has passed at ``ts_ns``; return the factor (≥ 1)."""
         self._decay_to(ts_ns)
         value = float(mid)
         if not (math.isfinite(value) and value > 0):
+            return self.widening
+        if self._next_due_ns is None or ts_ns < self._next_due_ns:
             return self.widening
         still_pending = []
         for fill in self._pending:
@@ -102,6 +108,7 @@ class AdverseSelectionGuard:
             markout = fill.sign * (value - fill.price) / fill.price / BPS
             self._settle(markout)
         self._pending = still_pending
+        self._next_due_ns = min((fill.due_ns for fill in still_pending), default=None)
         return self.widening
 
     @property

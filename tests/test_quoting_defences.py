@@ -131,6 +131,45 @@ def test_the_widening_stays_between_one_and_its_cap(
         assert 1.0 <= guard.observe_mid(mid, now) <= cap
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.booleans(),  # a fill recorded, or the mid observed
+            st.integers(min_value=-3 * S, max_value=8 * S),  # its time from the last one's
+            st.floats(min_value=99.0, max_value=101.0),
+        ),
+        max_size=80,
+    )
+)
+def test_each_fill_is_measured_at_the_first_mid_at_or_past_its_horizon(
+    steps: list[tuple[bool, int, float]],
+) -> None:
+    """Fills and mids in any order of time (late fills, a clock that steps back): a
+    fill's markout is taken from the first mid observed at or past its horizon, once,
+    in the order the fills were recorded."""
+    guard = AdverseSelectionGuard(MarkoutSettings(horizon_s=5.0))
+    waiting: list[tuple[float, int]] = []  # (price, horizon) of the fills not yet measured
+    measured, last_markout, now = 0, None, 10 * S
+    for is_fill, elapsed, price in steps:
+        now = max(0, now + elapsed)
+        if is_fill:
+            guard.record_fill(Side.BUY, price, now)
+            waiting.append((price, now + 5 * S))
+            continue
+        guard.observe_mid(price, now)
+        due = [(fill_price, horizon) for fill_price, horizon in waiting if horizon <= now]
+        waiting = [fill for fill in waiting if fill[1] > now]
+        measured += len(due)
+        if due:
+            last_markout = (price - due[-1][0]) / due[-1][0] * 10_000
+        assert guard.measured_fills == measured
+        if last_markout is None:
+            assert guard.last_markout_bps is None
+        else:
+            assert guard.last_markout_bps == pytest.approx(last_markout)
+
+
 def test_widened_model_pushes_both_sides_away_from_the_centre() -> None:
     model = build_model(
         "linear_ladder", {"levels": 1, "order_size": 0.01, "base_distance": 5, "level_step": 1}
