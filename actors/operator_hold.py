@@ -106,10 +106,6 @@ class OperatorHold:
         return self._memory.paused
 
     @property
-    def closing_on_stop(self) -> bool:
-        return self._closing_on_stop
-
-    @property
     def flatten_cloid(self) -> str | None:
         """The newest closing order sent (None before the first)."""
         return self._flatten_cloid
@@ -129,11 +125,17 @@ class OperatorHold:
         self._memory.set_flattening(flattening=True)
         self._keep_closing()
 
-    def close_on_stop(self) -> None:
+    def close_on_stop(self) -> ClosingStep:
         """A stop that flattens: keep closing (bounded) until the position reads 0. No
-        pause is kept: the stop has ended quoting, and a pause would outlive the process."""
+        pause is kept: the stop has ended quoting, and a pause would outlive the process.
+        Once: a kill switch and the shutdown after it both ask. The second asking hears
+        again that the first gave up: the shutdown waits for the flatten until it hears
+        so after it asked."""
+        if self._closing_on_stop:
+            return ClosingStep.GAVE_UP if self._gave_up else ClosingStep.WAIT
         self._closing_on_stop = True
         self._keep_closing()
+        return ClosingStep.SEND
 
     def _keep_closing(self) -> None:
         self._closing, self._gave_up = True, False

@@ -228,9 +228,7 @@ class OrderManagerLogic:
             rate_limited=self.rate_pause.paused(now),
             now_ns=now,
         )
-        out = self._flatten(now) if step is ClosingStep.SEND else []
-        if step is ClosingStep.GAVE_UP:
-            out.append(flatten_gave_up(self._instrument.coin, self._position, now))
+        out = self._closing(step, now)
         if self._brackets is not None:
             plan = self._brackets.follow(
                 position=message.position,
@@ -371,11 +369,14 @@ class OrderManagerLogic:
         # the rest: a listing per coin here spent the budget the sweep needs to confirm.
         self._stopped = True
         out = self._cancel_everything(reason, now_ns)
-        if flatten and not self._hold.closing_on_stop:
-            # Once: a kill switch and the shutdown that follows both ask to flatten.
-            self._hold.close_on_stop()
-            out.extend(self._flatten(now_ns))
+        if flatten:
+            out.extend(self._closing(self._hold.close_on_stop(), now_ns))
         return [*out, *self.orders.drain_changes()]
+
+    def _closing(self, step: ClosingStep, now_ns: int) -> list[object]:
+        if step is ClosingStep.GAVE_UP:
+            return [flatten_gave_up(self._instrument.coin, self._position, now_ns)]
+        return self._flatten(now_ns) if step is ClosingStep.SEND else []
 
     def _flatten(self, now_ns: int) -> list[object]:
         """Close the position with one reduce-only IOC (nothing when flat)."""

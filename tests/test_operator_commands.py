@@ -233,6 +233,25 @@ def test_a_stop_that_flattens_after_an_operators_flatten_gave_up_tries_again() -
     assert len(of_type(out, FlattenGaveUp)) == 1
 
 
+def test_the_stop_after_a_kill_switch_whose_flatten_gave_up_hears_at_once_that_it_did() -> None:
+    """The stop waits for a flatten until it hears it gave up *since the stop began*: a
+    kill switch's flatten that gave up before must be said again, or the stop waits out
+    its whole budget for closing orders that will never be sent."""
+    om = quoting_manager()
+    om.handle(position("0.004", mark="60000"))
+    tripped = KillSwitchTripped(
+        reason=KillReason.MAX_DRAWDOWN, detail="x", flatten=True, ts_local=T0
+    )
+    om.handle(tripped)
+    assert len(of_type(closing_ioc_ends_unfilled(om, 60), FlattenGaveUp)) == 1
+
+    stop = om.handle(StopTrading(reason="shutdown", flatten=True, ts_local=T0 + 40 * S))
+
+    [again] = of_type(stop, FlattenGaveUp)
+    assert (again.position, again.ts_local) == (d("0.004"), T0 + 40 * S)
+    assert of_type(stop, PlaceOrders) == [], "the kill switch's closing orders were all sent"
+
+
 def test_closing_orders_refused_for_a_rate_limit_wait_out_its_pause_a_bounded_number_of_times() -> (
     None
 ):
