@@ -6,13 +6,18 @@ first; this is the second line, so a wrong book can never reach the quoter),
 and declares the feed stale when the exchange's time has not moved on within the limit,
 so quotes come down before they can be picked off.
 
-Freshness is measured on the local clock alone: when (locally) did a block or trade last
-carry a newer exchange time. The gap between the two clocks is not a delay: on a host
-whose clock ran ahead of the exchange's by more than the limit, comparing them judged
-every book stale at the next timer (and the next book recovered it: quotes flapped at
-the book rate), and 60 s ahead latched the stale-feed kill switch at once. Only a book
-that moves the exchange's time on recovers a stale feed: a socket re-sending an old
-block is as frozen as a silent one.
+Freshness is measured on the local clocks alone: when (locally) did a block or trade last
+carry a newer exchange time. The gap between the host's clock and the exchange's is not
+a delay: on a host whose clock ran ahead of the exchange's by more than the limit,
+comparing them judged every book stale at the next timer (and the next book recovered
+it: quotes flapped at the book rate), and 60 s ahead latched the stale-feed kill switch
+at once. Only a book that moves the exchange's time on recovers a stale feed: a socket
+re-sending an old block is as frozen as a silent one.
+
+Durations are read on the monotonic clock where the messages carry it (``ts_mono``; on
+the wall clock otherwise, in simulated time). On the wall clock, a forward step of more
+than the limit (NTP, a VM resumed) made every block late and dropped on a live market,
+and a minute later the stale-feed kill switch latched.
 
 A block whose exchange time moves on but that is heard late, by more than the limit, is
 not fresh either (:mod:`actors.feed_lateness`): it is dropped as ``late``, so a feed with
@@ -49,6 +54,8 @@ class BookFeedLogic:
         self._last_exchange_ns = 0
         self._advanced_local_ns: int | None = None
         """Local time at which the exchange's time last moved on (None: no book yet)."""
+        self._advanced_mono_ns: int | None = None
+        """The same instant on the monotonic clock (None: the messages carry none)."""
         self._stale_at_exchange_ns = 0
         """The exchange's newest time when the feed went stale: a book past it recovers."""
         self._stale = False
@@ -71,7 +78,7 @@ class BookFeedLogic:
         if isinstance(message, TradesPrinted):
             return self._on_trades(message.trades)
         if isinstance(message, TimerFired):
-            return self._check_staleness(message.ts_local)
+            return self._check_staleness(message)
         return []
 
     def _on_trades(self, trades: tuple[TradePrinted, ...]) -> list[object]:
@@ -84,6 +91,7 @@ class BookFeedLogic:
                 self._last_exchange_ns = trade.ts_exchange
                 if self._advanced_local_ns is not None:
                     self._advanced_local_ns = max(self._advanced_local_ns, trade.ts_local)
+                    self._advanced_mono_ns = _later(self._advanced_mono_ns, trade.ts_mono)
         return out
 
     def _wrong_coin(self, message: BookSnapshotReceived | TradePrinted) -> list[object]:
@@ -112,6 +120,7 @@ class BookFeedLogic:
         moved_on = snapshot.ts_exchange > self._last_exchange_ns or self._advanced_local_ns is None
         if moved_on:
             self._advanced_local_ns = snapshot.ts_local
+            self._advanced_mono_ns = snapshot.ts_mono
         self._last_exchange_ns = snapshot.ts_exchange
         out: list[object] = []
         if self._stale and snapshot.ts_exchange > self._stale_at_exchange_ns:
@@ -141,17 +150,22 @@ class BookFeedLogic:
         ]
 
     def _late(self, message: BookSnapshotReceived | TradePrinted) -> bool:
-        late_by = self._lateness.late_by(ts_local=message.ts_local, ts_exchange=message.ts_exchange)
+        heard = message.ts_local if message.ts_mono is None else message.ts_mono
+        late_by = self._lateness.late_by(ts_local=heard, ts_exchange=message.ts_exchange)
         return late_by > self._stale_after_ns
 
-    def _check_staleness(self, now_ns: int) -> list[object]:
+    def _check_staleness(self, timer: TimerFired) -> list[object]:
         if self._stale or self._advanced_local_ns is None:
             return []
-        # After the wall clock stepped back (NTP), count the silence from here, not from a
-        # time the clock takes the step's length to reach again (a dead feed kept its
-        # quotes up that long).
-        self._advanced_local_ns = min(self._advanced_local_ns, now_ns)
-        silent_for = now_ns - self._advanced_local_ns
+        now_ns = timer.ts_local
+        if timer.ts_mono is not None and self._advanced_mono_ns is not None:
+            silent_for = timer.ts_mono - self._advanced_mono_ns
+        else:
+            # After the wall clock stepped back (NTP), count the silence from here, not
+            # from a time the clock takes the step's length to reach again (a dead feed
+            # kept its quotes up that long).
+            self._advanced_local_ns = min(self._advanced_local_ns, now_ns)
+            silent_for = now_ns - self._advanced_local_ns
         if silent_for <= self._stale_after_ns:
             return []
         self._stale = True
@@ -162,5 +176,10 @@ class BookFeedLogic:
                 silent_for_ns=silent_for,
                 ts_exchange=self._last_exchange_ns,
                 ts_local=now_ns,
+                ts_mono=timer.ts_mono,
             )
         ]
+
+
+def _later(kept: int | None, heard: int | None) -> int | None:
+    return heard if kept is None else kept if heard is None else max(kept, heard)

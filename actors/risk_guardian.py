@@ -84,7 +84,8 @@ class RiskGuardianLogic:
         self.state = TradingState.NORMAL
         self.tripped: KillReason | None = None
         self.account = RiskAccount(store.load_risk_state() if store is not None else None)
-        self._stale_since_ns: int | None = None
+        self._stale_since: tuple[int, int | None] | None = None
+        """When the feed fell silent: (wall, monotonic) ns; durations go by the second."""
         self._position: PositionChanged | None = None
         self._margin: MarginReported | None = None
         self._margin_asked_ns = 0
@@ -240,22 +241,32 @@ class RiskGuardianLogic:
         return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
 
     def _on_feed_stale(self, stale: FeedStale) -> list[object]:
-        if self._stale_since_ns is None:
-            self._stale_since_ns = stale.ts_local - stale.silent_for_ns
+        if self._stale_since is None:
+            mono = None if stale.ts_mono is None else stale.ts_mono - stale.silent_for_ns
+            self._stale_since = (stale.ts_local - stale.silent_for_ns, mono)
         return []
 
     def _on_feed_recovered(self, _: FeedRecovered) -> list[object]:
-        self._stale_since_ns = None
+        self._stale_since = None
         return []
+
+    def _silent_s(self, timer: TimerFired) -> float | None:
+        """How long the feed has been stale, on the monotonic clock where both stamps have
+        it: a step of the wall clock (NTP, a VM resumed) is not silence."""
+        if self._stale_since is None:
+            return None
+        wall, mono = self._stale_since
+        if mono is not None and timer.ts_mono is not None:
+            return (timer.ts_mono - mono) / NS_PER_S
+        return (timer.ts_local - wall) / NS_PER_S
 
     def _on_timer(self, timer: TimerFired) -> list[object]:
         now = timer.ts_local
         if self.tripped is not None:
             return []
-        if self._stale_since_ns is not None:
-            silent_s = (now - self._stale_since_ns) / NS_PER_S
-            if silent_s >= self._config.stale_feed_halt_s:
-                return self._trip(KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", now)
+        silent_s = self._silent_s(timer)
+        if silent_s is not None and silent_s >= self._config.stale_feed_halt_s:
+            return self._trip(KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", now)
         out: list[object] = []
         if now - self._margin_asked_ns >= self._config.margin_poll_s * NS_PER_S:
             self._margin_asked_ns = now

@@ -177,7 +177,7 @@ CONFLATED: frozenset[type] = frozenset(
 """Only the newest of these matters: a slow consumer gets the latest, never a backlog."""
 
 
-DIRECTED: frozenset[type] = frozenset({TimerFired, Ping})
+DIRECTED: frozenset[type] = frozenset[type]((TimerFired, Ping))
 """Sent to each role by name (the ticker, the watchdog), never through :data:`ROUTES`."""
 
 

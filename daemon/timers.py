@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from makerd.protocol.clock import Clock
@@ -17,8 +18,12 @@ class Ticker:
         interval_s: float,
         roles: tuple[str, ...],
         send: Callable[[str, object], None],
+        monotonic_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
+        """Each tick carries ``clock``'s time and ``monotonic_ns``'s, which durations are
+        measured on (a step of the wall clock is not time passing)."""
         self._clock = clock
+        self._monotonic_ns = monotonic_ns
         self._interval_s = interval_s
         self._roles = roles
         self._send = send
@@ -35,6 +40,6 @@ class Ticker:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):
-            tick = TimerFired(ts_local=self._clock.now_ns())
+            tick = TimerFired(ts_local=self._clock.now_ns(), ts_mono=self._monotonic_ns())
             for role in self._roles:
                 self._send(role, tick)

@@ -17,6 +17,8 @@ class TimerFired:
     """Periodic wake-up; logic reads the time from here, never from the wall clock."""
 
     ts_local: int
+    ts_mono: int | None = None
+    """The host's monotonic clock at ``ts_local``, for durations (None: simulated time)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -38,6 +38,9 @@ class BookSnapshotReceived:
     asks: tuple[BookLevel, ...]
     ts_exchange: int
     ts_local: int
+    ts_mono: int | None = None
+    """The host's monotonic clock when ``ts_local`` was read, for durations: a step of the
+    wall clock is neither silence nor lag. None where time is simulated (sim, replay)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +79,8 @@ class TradePrinted:
     trade_id: str
     ts_exchange: int
     ts_local: int
+    ts_mono: int | None = None
+    """As :attr:`BookSnapshotReceived.ts_mono`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +181,8 @@ class FeedStale:
     silent_for_ns: int
     ts_exchange: int
     ts_local: int
+    ts_mono: int | None = None
+    """The timer's monotonic stamp that found it; ``silent_for_ns`` is on that clock then."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

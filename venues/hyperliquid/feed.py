@@ -65,11 +65,15 @@ class MarketFeed:
         limits: FrameLimits | None = None,
         listed_coins: Sequence[str] | None = None,
         tap: StreamTap | None = None,
+        monotonic_ns: Callable[[], int] | None = None,
     ) -> None:
         """``listed_coins`` (the venue's universe) only names drops: unknown vs wrong coin.
 
         ``tap`` (a recorder) hears every message as received, before it is parsed.
+        ``monotonic_ns`` stamps each book and trade with the monotonic time it was heard
+        (``ts_mono``), which the book_feed measures the feed's health on.
         """
+        self._monotonic_ns = monotonic_ns
         self._sink = sink
         self._coins = frozenset(coins)
         self.guard = FrameGuard(limits=limits, coins=coins, listed=listed_coins)
@@ -102,13 +106,18 @@ class MarketFeed:
             self._trade_history.start_at(coin, floor)
 
     def _on_frame(self, channel: str, data: object, ts_local: int) -> None:
+        # Read microseconds after ts_local, in the same call from the socket's read.
+        mono = None if self._monotonic_ns is None else self._monotonic_ns()
         try:
             if channel == "l2Book":
-                book = parse_l2_book(data, ts_local=ts_local, guard=self.guard, cache=self._levels)
+                book = parse_l2_book(
+                    data, ts_local=ts_local, ts_mono=mono, guard=self.guard, cache=self._levels
+                )
                 self._move_band(book, ts_local)
                 self._sink(book)
             elif channel == "trades":
-                self._on_trades(parse_trades(data, ts_local=ts_local, guard=self.guard))
+                trades = parse_trades(data, ts_local=ts_local, ts_mono=mono, guard=self.guard)
+                self._on_trades(trades)
         except FeedParseError as error:
             self._drop(channel, error.reason, error.detail, ts_local)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Final
 
@@ -98,6 +99,7 @@ class PaperHyperliquidVenue:
             limits=limits,
             listed_coins=tuple(listed_coins(listings)),
             tap=self.recorder,
+            monotonic_ns=time.monotonic_ns,
         )
         self.funding = {
             coin: PaperFunding(

@@ -119,7 +119,7 @@ class OrderStatusReported:
 
 
 def parse_trades(
-    data: object, *, ts_local: int, guard: FrameGuard = OPEN_GUARD
+    data: object, *, ts_local: int, ts_mono: int | None = None, guard: FrameGuard = OPEN_GUARD
 ) -> tuple[TradePrinted, ...]:
     """A ``trades`` frame; ``side`` is the aggressor's, the id ``"{coin}:{tid}"``."""
     channel = "trades"
@@ -139,6 +139,7 @@ def parse_trades(
                 trade_id=f"{coin}:{read_int(trade, 'tid', channel)}",
                 ts_exchange=read_time_ns(trade, "time", channel, guard=guard, ts_local=ts_local),
                 ts_local=ts_local,
+                ts_mono=ts_mono,
             )
         )
     return tuple(trades)

@@ -71,10 +71,12 @@ def parse_l2_book(
     data: object,
     *,
     ts_local: int,
+    ts_mono: int | None = None,
     guard: FrameGuard = OPEN_GUARD,
     cache: LevelCache | None = None,
 ) -> BookSnapshotReceived:
-    """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first.
+    """An ``l2Book`` snapshot (REST or WS): bids best first, then asks best first; heard
+    at ``ts_local`` (wall) and ``ts_mono`` (monotonic, None in simulated time).
 
     ``cache`` (kept by the caller between snapshots) skips re-parsing a level whose exact
     strings already passed every check; most levels repeat from one snapshot to the next.
@@ -91,6 +93,7 @@ def parse_l2_book(
         asks=asks,
         ts_exchange=ts_exchange,
         ts_local=ts_local,
+        ts_mono=ts_mono,
         guard=guard,
         channel="l2Book",
     )
@@ -189,6 +192,7 @@ def parse_bbo(
         asks=ask,
         ts_exchange=ts_exchange,
         ts_local=ts_local,
+        ts_mono=None,
         guard=guard,
         channel=channel,
     )
@@ -255,6 +259,7 @@ def _checked_book(
     asks: tuple[BookLevel, ...],
     ts_exchange: int,
     ts_local: int,
+    ts_mono: int | None,
     guard: FrameGuard,
     channel: str,
 ) -> BookSnapshotReceived:
@@ -264,7 +269,7 @@ def _checked_book(
         )
     guard.check_band(coin, [level.price for level in (*bids, *asks)], ts_local, channel)
     return BookSnapshotReceived(
-        coin=coin, bids=bids, asks=asks, ts_exchange=ts_exchange, ts_local=ts_local
+        coin=coin, bids=bids, asks=asks, ts_exchange=ts_exchange, ts_local=ts_local, ts_mono=ts_mono
     )
 
 

@@ -164,6 +164,7 @@ class HyperliquidVenue:
             now_ns=now_ns,
             listed_coins=tuple(listed_coins(listings)),
             tap=self.recorder,
+            monotonic_ns=time.monotonic_ns,
         )
         self.user_stream = UserStream(
             ws_url=ws_url,
