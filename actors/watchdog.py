@@ -11,6 +11,12 @@ stop (the process was frozen: SIGSTOP, a paused VM, a sleeping laptop) every act
 stopped with it, and the time it could not watch is credited to every role: counted, a
 nine-second freeze took all five actors for hung, replaced them, and spent the five
 restarts an hour allows, so the next freeze gave up and latched the kill switch.
+
+A step of the host's wall clock (NTP, a VM resumed) is not time passing: the ticks carry
+the monotonic clock too, and when the two moved apart between ticks every time kept here
+moves with the wall clock. Unfollowed, a step forward read as a freeze, and a step back
+held the pings and the switch's re-arm back for the step's length, past the switch's
+window when the step was longer than its last third.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from makerd.protocol.control import AllChildrenAlive, ChildUnresponsive, Ping, P
 from makerd.protocol.orders import ArmDeadManSwitch
 
 log = logging.getLogger("makerd.watchdog")
+
+CLOCK_STEP_NS = 100_000_000
+"""The wall clock moved this much more or less than the monotonic one between two ticks:
+a step. Both run at the rate NTP slews them; only a step sets them apart."""
 
 
 class WatchdogLogic:
@@ -42,6 +52,7 @@ class WatchdogLogic:
         self._last_ping_ns: int | None = None
         self._last_pong_ns: dict[str, int] = {}
         self._last_tick_ns: int | None = None
+        self._last_tick_mono_ns: int | None = None
         self._reported: set[str] = set()
 
     def start(self, now_ns: int) -> list[object]:
@@ -61,6 +72,7 @@ class WatchdogLogic:
             self._reported.discard(message.role)
             return []
         if isinstance(message, TimerFired):
+            self._follow_clock_step(message)
             return self._on_timer(message.ts_local)
         return []
 
@@ -88,6 +100,23 @@ class WatchdogLogic:
                 out.extend(self._rearm(now_ns))
             out.extend(self._ping_all(now_ns))
         return out
+
+    def _follow_clock_step(self, tick: TimerFired) -> None:
+        """Move every wall time kept here by the step the wall clock took since the last
+        tick, as read against the monotonic clock (ticks without it: nothing to read)."""
+        last_mono, self._last_tick_mono_ns = self._last_tick_mono_ns, tick.ts_mono
+        if last_mono is None or tick.ts_mono is None or self._last_tick_ns is None:
+            return
+        step = (tick.ts_local - self._last_tick_ns) - (tick.ts_mono - last_mono)
+        if abs(step) < CLOCK_STEP_NS:
+            return
+        log.warning("event=clock_stepped step_s=%.3f", step / 1e9)
+        self._last_tick_ns += step
+        self._last_pong_ns = {role: pong_ns + step for role, pong_ns in self._last_pong_ns.items()}
+        if self._last_ping_ns is not None:
+            self._last_ping_ns += step
+        if self._last_arm_ns is not None:
+            self._last_arm_ns += step
 
     def _credit_time_unwatched(self, now_ns: int) -> None:
         """Ticks come every fraction of a ping interval; a gap longer than one interval is

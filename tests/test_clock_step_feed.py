@@ -11,6 +11,7 @@ the ticker stamp it); the wall clock stays the time of day.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -19,11 +20,12 @@ import pytest
 
 from makerd.actors.book_feed import BookFeedLogic
 from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.actors.watchdog import WatchdogLogic
 from makerd.config.model import RiskConfig
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.timers import Ticker
 from makerd.protocol.clock import WallClock
-from makerd.protocol.control import TimerFired
+from makerd.protocol.control import ChildUnresponsive, Pong, TimerFired
 from makerd.protocol.market import (
     BookSnapshotReceived,
     BookUpdated,
@@ -32,6 +34,7 @@ from makerd.protocol.market import (
     TradePrinted,
     TradesPrinted,
 )
+from makerd.protocol.orders import ArmDeadManSwitch
 from makerd.protocol.risk import KillSwitchTripped
 from makerd.protocol.side import Side
 from tests.kit import MS, T0, S, d, of_type, snapshot
@@ -167,3 +170,34 @@ def test_the_ticker_stamps_each_tick_with_both_clocks() -> None:
     mono = ticks[0].ts_mono
     assert mono is not None
     assert before <= mono <= time.monotonic_ns()
+
+
+@pytest.mark.parametrize("step_s", [-60, 60], ids=lambda s: f"{s:+d}s")
+def test_a_step_of_the_host_clock_neither_holds_back_the_dead_man_switch_nor_reads_as_a_hang(
+    step_s: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watchdog re-arms the venue's cancel-all switch when a third of its window is
+    left. Timed on the wall clock alone, a step back of a minute held the pings and the
+    re-arm back a minute, past the 30 s window: the venue cancelled every order."""
+    host = Host()
+    watchdog = WatchdogLogic(
+        roles=("quoter",), ping_interval_ns=S, deadline_ns=3 * S, dead_man_switch_ns=30 * S
+    )
+    watchdog.start(host.stamps(0)[0])
+    armed_at: list[int] = []
+    out: list[object] = []
+    for tenth in range(1, 1200):  # two minutes of ticks, a pong every second
+        if tenth == 300:
+            host.step_ns = step_s * S
+        if tenth % 10 == 5:
+            wall, _ = host.stamps(tenth * S // 10)
+            watchdog.handle(Pong(role="quoter", seq=tenth // 10 + 1, ts_local=wall))
+        tick = watchdog.handle(host.timer(tenth * S // 10))
+        armed_at += [tenth // 10 for _ in of_type(tick, ArmDeadManSwitch)]
+        out += tick
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(armed_at)]
+    assert max(gaps) <= 20, f"re-armed at {armed_at} (seconds): the 30 s switch fired"
+    assert of_type(out, ChildUnresponsive) == []
+    assert f"event=clock_stepped step_s={step_s:.3f}" in caplog.text
+    assert "watchdog_resumed" not in caplog.text, "a step is not a freeze"
