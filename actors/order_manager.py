@@ -296,10 +296,7 @@ class OrderManagerLogic:
         amendments: list[OrderAmendment] = []
         cancels: list[str] = []
         per_side = diff_sides(
-            resting_views(self.orders, Side.BUY, now),
-            resting_views(self.orders, Side.SELL, now),
-            (bids, asks),
-            self._refresh.tolerance,
+            *resting_views(self.orders, now), (bids, asks), self._refresh.tolerance
         )
         sides = (Side.BUY, Side.SELL)
         for side, levels, actions in zip(sides, (bids, asks), per_side, strict=True):

@@ -96,14 +96,13 @@ class Market:
             self.mid += self.rng.randint(-3, 3)
         if self.rng.random() < 0.01:
             self.size = Decimal("0.003") if self.size == Decimal("0.002") else Decimal("0.002")
-        levels = range(LEVELS)
-        return QuoteTarget(
-            coin="BTC",
-            bids=tuple(QuoteLevel(price=Decimal(self.mid - 6 - 8 * i), size=self.size) for i in levels),
-            asks=tuple(QuoteLevel(price=Decimal(self.mid + 6 + 8 * i), size=self.size) for i in levels),
-            book_ts_local=now,
-            ts_local=now,
-        )  # fmt: skip
+        bids, asks = self._levels(-1), self._levels(1)
+        return QuoteTarget(coin="BTC", bids=bids, asks=asks, book_ts_local=now, ts_local=now)
+
+    def _levels(self, away: int) -> tuple[QuoteLevel, ...]:
+        """One side's levels, 6, 14 and 22 ticks from the mid (1, 2.3 and 3.7 bps)."""
+        prices = (self.mid + away * (6 + 8 * i) for i in range(LEVELS))
+        return tuple(QuoteLevel(price=Decimal(price), size=self.size) for price in prices)
 
     def answers(self, sent: list[object], now: int) -> list[object]:
         """The venue's answer to each command (a modify gives the order a new leg)."""
@@ -135,7 +134,8 @@ class Market:
                 ts_exchange=now, ts_local=now,
             )  # fmt: skip
         self.venue_ids += 1
-        order.price, order.size, order.venue_order_id = amendment.price, amendment.size, self.venue_ids
+        order.price, order.size = amendment.price, amendment.size
+        order.venue_order_id = self.venue_ids
         return OrderModified(
             cloid=amendment.cloid, venue_order_id=self.venue_ids, price=amendment.price,
             size=amendment.size, ts_exchange=now, ts_local=now,
@@ -148,9 +148,13 @@ class Market:
     def _listing(self, now: int) -> OpenOrdersReported:
         orders = tuple(
             OpenOrder(
-                cloid=cloid, venue_order_id=order.venue_order_id, coin="BTC", side=order.side,
-                price=order.price, size=order.size,
-            )  # fmt: skip
+                cloid=cloid,
+                venue_order_id=order.venue_order_id,
+                coin="BTC",
+                side=order.side,
+                price=order.price,
+                size=order.size,
+            )
             for cloid, order in self.resting.items()
         )
         return OpenOrdersReported(coin="BTC", orders=orders, ts_exchange=now, ts_local=now)
