@@ -90,6 +90,11 @@ class SideActions:
     cancel: tuple[str, ...]
     place: tuple[QuoteLevel, ...]
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to send: every order kept, no level left to fill."""
+        return not (self.amend or self.cancel or self.place)
+
 
 def diff_sides(
     bids: list[RestingView],
