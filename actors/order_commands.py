@@ -75,12 +75,14 @@ def within_bound(
 ) -> list[OrderRequest]:
     """The new quotes (by level index) that fit the bound beside every quote the venue may
     hold: working, being cancelled or in doubt."""
-    quotes = [order for order in table.all() if order.trigger is None]
-    room = exposure.room(
-        working=sum(order.status in WORKING for order in quotes),
-        cancelling=sum(order.status is OrderStatus.PENDING_CANCEL for order in quotes),
-        in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
-    )
+    working = cancelling = in_doubt = 0
+    for order in table.all():  # one pass: it runs for every target that places
+        if order.trigger is None:
+            status = order.status
+            working += status in WORKING
+            cancelling += status is OrderStatus.PENDING_CANCEL
+            in_doubt += status is OrderStatus.UNKNOWN
+    room = exposure.room(working=working, cancelling=cancelling, in_doubt=in_doubt)
     return ExposureLimit.nearest_levels(places, room)
 
 

@@ -176,9 +176,10 @@ def _closest_within(
     best: int | None = None
     best_gap = Decimal(0)
     for index, order in enumerate(resting):
-        if abs(order.remaining - size) > size_slack:
-            continue
         signed_gap = order.price - price
+        gap = abs(signed_gap)
+        if best is not None and gap >= best_gap:
+            continue  # cannot be nearer than the one found (the first of equals wins)
         behind = signed_gap < 0 if buy else signed_gap > 0  # further from the mid
         age_ns = order.age_ns
         if age_ns >= max_age_ns:
@@ -191,7 +192,6 @@ def _closest_within(
         if slack is None:
             slack = tolerance.price_slack(price, age_ns, behind=behind, distance=distance)
             slacks[kind] = slack
-        gap = abs(signed_gap)
-        if gap <= slack and (best is None or gap < best_gap):
+        if gap <= slack and abs(order.remaining - size) <= size_slack:
             best, best_gap = index, gap
     return best
