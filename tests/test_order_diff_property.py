@@ -1,8 +1,9 @@
 """The diff's quick path decides as the plain rule does, on many seeded random ladders.
 
 ``diff_side`` works a level's price slack out once per kind of order (old, behind, held,
-fresh) and scans the orders once; the plain rule, written here as the module first had
-it, asks :meth:`Tolerance.price_slack` for every order and takes the nearest candidate.
+fresh) and scans the orders once, passing over any no nearer than a match it has; the
+plain rule, written here as the module first had it, asks :meth:`Tolerance.price_slack`
+for every order and takes the nearest candidate. The same diff runs with each.
 """
 
 from __future__ import annotations
@@ -10,55 +11,38 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from makerd.actors.order_diff import RestingView, SideActions, Tolerance, diff_side
+import pytest
+
+from makerd.actors import order_diff
+from makerd.actors.order_diff import RestingView, Tolerance, diff_side
 from makerd.protocol.orders import QuoteLevel
 from makerd.protocol.side import Side
 from tests.kit import S
 
 
-def plain_diff_side(
+def plain_closest_within(
     side: Side,
     resting: list[RestingView],
-    targets: tuple[QuoteLevel, ...],
+    level: QuoteLevel,
     tolerance: Tolerance,
-    centre: Decimal | None,
-) -> SideActions:
-    unmatched = list(resting)
-    keep: list[str] = []
-    open_levels: list[QuoteLevel] = []
-    for level in targets:
-        distance = Decimal(0) if centre is None else abs(level.price - centre)
-        candidates = [
-            order
-            for order in unmatched
-            if abs(order.price - level.price)
-            <= tolerance.price_slack(
-                level.price,
-                order.age_ns,
-                behind=order.price < level.price if side is Side.BUY else order.price > level.price,
-                distance=distance,
-            )
-            and abs(order.remaining - level.size) <= level.size * tolerance.size_fraction
-        ]
-        if not candidates:
-            open_levels.append(level)
-            continue
-        match = min(candidates, key=lambda order: abs(order.price - level.price))
-        unmatched.remove(match)
-        keep.append(match.cloid)
-    amend: list[tuple[str, QuoteLevel]] = []
-    cancel: list[str] = []
-    for order in unmatched:
-        if not open_levels:
-            cancel.append(order.cloid)
-        elif order.amendable:
-            amend.append((order.cloid, open_levels.pop(0)))
-        else:
-            open_levels.pop(0)
-            keep.append(order.cloid)
-    return SideActions(
-        keep=tuple(keep), amend=tuple(amend), cancel=tuple(cancel), place=tuple(open_levels)
-    )
+    distance: Decimal,
+) -> int | None:
+    """The rule as first written: every order's slack asked for, the nearest candidate."""
+    candidates = [
+        order
+        for order in resting
+        if abs(order.price - level.price)
+        <= tolerance.price_slack(
+            level.price,
+            order.age_ns,
+            behind=order.price < level.price if side is Side.BUY else order.price > level.price,
+            distance=distance,
+        )
+        and abs(order.remaining - level.size) <= level.size * tolerance.size_fraction
+    ]
+    if not candidates:
+        return None
+    return resting.index(min(candidates, key=lambda order: abs(order.price - level.price)))
 
 
 def random_tolerance(rng: random.Random) -> Tolerance:
@@ -101,7 +85,9 @@ def random_side(
     return orders, levels
 
 
-def test_the_quick_diff_decides_as_the_plain_rule_on_random_ladders() -> None:
+def test_the_quick_diff_decides_as_the_plain_rule_on_random_ladders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rng = random.Random(20261207)
     mid = 100_000
     for _ in range(20_000):
@@ -111,5 +97,8 @@ def test_the_quick_diff_decides_as_the_plain_rule_on_random_ladders() -> None:
         centre = rng.choice([None, Decimal(mid), Decimal(mid + rng.randint(-20, 20))])
 
         quick = diff_side(side, resting, levels, tolerance, centre=centre)
+        with monkeypatch.context() as plain_rule:
+            plain_rule.setattr(order_diff, "_closest_within", plain_closest_within)
+            plain = diff_side(side, resting, levels, tolerance, centre=centre)
 
-        assert quick == plain_diff_side(side, resting, levels, tolerance, centre)
+        assert quick == plain
