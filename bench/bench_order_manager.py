@@ -7,10 +7,14 @@ later: still pending), fills an order now and then, and the timer fires every 10
 the thread CPU time per quote target (median, p90, mean: back to back, so warm caches) and
 a digest of everything the order manager sent, which two trees given the same seed must share.
 
-``--baseline TREE`` runs TREE's makerd and this tree's, alternately ``--pairs`` times, each
-in its own process, and prints each pair, the ratio of the medians and whether the digests
-match. Run from the repository root: ``python bench/bench_order_manager.py`` (``--targets
-20000 --seed 7``; ``--baseline ../other-tree --pairs 3``). A benchmark, not a test.
+Targets that send commands (those on the way from a tick to an order) are counted apart.
+``--evict-mib 16`` pushes the caches out before each target, as the other threads of a live
+process do: the figures come near those of the live run (``bench_tick_to_order``), and
+spread more. ``--baseline TREE`` runs TREE's makerd and this tree's ``--pairs`` times, each
+in its own process and each first in turn, and prints each pair, the ratio of the medians
+and whether the digests match. Run from the repository root:
+``python bench/bench_order_manager.py`` (``--targets 20000 --seed 7``; ``--baseline
+../other-tree --pairs 4``; ``--targets 6000 --evict-mib 16``). A benchmark, not a test.
 """
 
 from __future__ import annotations
