@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from makerd.actors.exposure import ExposureLimit
 from makerd.actors.order_diff import RestingView
-from makerd.actors.order_state import OrderTable
+from makerd.actors.order_state import WORKING, OrderTable
 from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
@@ -23,8 +23,6 @@ from makerd.protocol.orders import (
     TimeInForce,
 )
 from makerd.protocol.side import Side
-
-_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
 
 
 def batched_commands(
@@ -54,19 +52,22 @@ def batched_commands(
     return out
 
 
-def resting_views(table: OrderTable, side: Side, now_ns: int) -> list[RestingView]:
-    """The quotes working on ``side`` as the diff sees them (bracket triggers are not)."""
-    return [
-        RestingView(
-            cloid=order.cloid,
-            price=order.price,
-            remaining=order.remaining,
-            age_ns=now_ns - order.priced_ns,
-            amendable=order.status is OrderStatus.OPEN,
-        )
-        for order in table.working(side)
-        if order.trigger is None
-    ]
+def resting_views(table: OrderTable, now_ns: int) -> tuple[list[RestingView], list[RestingView]]:
+    """The quotes working on each side, bids then asks, as the diff sees them (bracket
+    triggers are not). One pass, positional fields: it runs for every target."""
+    bids: list[RestingView] = []
+    asks: list[RestingView] = []
+    for order in table.working(None):
+        if order.trigger is None:
+            view = RestingView(
+                order.cloid,
+                order.price,
+                order.size - order.filled,
+                now_ns - order.priced_ns,
+                order.status is OrderStatus.OPEN,
+            )
+            (bids if order.side is Side.BUY else asks).append(view)
+    return bids, asks
 
 
 def within_bound(
@@ -74,12 +75,14 @@ def within_bound(
 ) -> list[OrderRequest]:
     """The new quotes (by level index) that fit the bound beside every quote the venue may
     hold: working, being cancelled or in doubt."""
-    quotes = [order for order in table.all() if order.trigger is None]
-    room = exposure.room(
-        working=sum(order.status in _WORKING for order in quotes),
-        cancelling=sum(order.status is OrderStatus.PENDING_CANCEL for order in quotes),
-        in_doubt=sum(order.status is OrderStatus.UNKNOWN for order in quotes),
-    )
+    working = cancelling = in_doubt = 0
+    for order in table.all():  # one pass: it runs for every target that places
+        if order.trigger is None:
+            status = order.status
+            working += status in WORKING
+            cancelling += status is OrderStatus.PENDING_CANCEL
+            in_doubt += status is OrderStatus.UNKNOWN
+    room = exposure.room(working=working, cancelling=cancelling, in_doubt=in_doubt)
     return ExposureLimit.nearest_levels(places, room)
 
 

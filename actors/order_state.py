@@ -27,12 +27,12 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.side import Side
 
-_WORKING = frozenset({OrderStatus.PENDING_NEW, OrderStatus.OPEN, OrderStatus.PENDING_MODIFY})
-_LISTING_SETTLES = frozenset({OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN})
+WORKING = (OrderStatus.OPEN, OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY)
+"""Statuses of orders that rest or soon will. Tuples, not sets, of statuses: membership by
+identity, where a set calls ``Enum.__hash__`` (Python code) for every order of every target."""
+_LISTING_SETTLES = (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN)
 """Statuses a listing settles; a placement or a cancel on its way is left to its answer."""
-_PENDING = frozenset(
-    {OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL}
-)
+_PENDING = (OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -103,7 +103,7 @@ class OrderTable:
         return [
             order
             for order in self._orders.values()
-            if order.status in _WORKING and (side is None or order.side is side)
+            if order.status in WORKING and (side is None or order.side is side)
         ]
 
     def drain_changes(self) -> list[object]:
