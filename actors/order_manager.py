@@ -369,9 +369,8 @@ class OrderManagerLogic:
         # the rest: a listing per coin here spent the budget the sweep needs to confirm.
         self._stopped = True
         out = self._cancel_everything(reason, now_ns)
-        if flatten:
-            out.extend(self._closing(self._hold.close_on_stop(), now_ns))
-        return [*out, *self.orders.drain_changes()]
+        closing = self._closing(self._hold.close_on_stop(), now_ns) if flatten else []
+        return [*out, *closing, *self.orders.drain_changes()]
 
     def _closing(self, step: ClosingStep, now_ns: int) -> list[object]:
         if step is ClosingStep.GAVE_UP:

@@ -130,6 +130,10 @@ def main() -> None:
         "one file, and print each pair's times (a shared machine's spread)",
     )
     args = parser.parse_args()
+    if args.recording is not None and args.recording.suffix != ".gz":
+        # makerd backtest tells a file's format by its name: any other name is refused,
+        # and the table would show no fills without saying why.
+        parser.error(f"--recording: a recorder file's name ends in .gz, got {args.recording}")
     # The runs start in a scratch directory: paths given relative to here must still hold.
     profile = args.profile.resolve() if args.profile else None
     baseline = args.baseline.resolve() if args.baseline else None
