@@ -85,7 +85,8 @@ class RiskGuardianLogic:
         self.tripped: KillReason | None = None
         self.account = RiskAccount(store.load_risk_state() if store is not None else None)
         self._stale_since: tuple[int, int | None] | None = None
-        """When the feed fell silent: (wall, monotonic) ns; durations go by the second."""
+        """When the feed fell silent: (wall, monotonic) ns. The silence is read on the
+        monotonic clock where the timer has it too, else on the wall clock."""
         self._position: PositionChanged | None = None
         self._margin: MarginReported | None = None
         self._margin_asked_ns = 0

@@ -182,7 +182,7 @@ class FeedStale:
     ts_exchange: int
     ts_local: int
     ts_mono: int | None = None
-    """The timer's monotonic stamp that found it; ``silent_for_ns`` is on that clock then."""
+    """The monotonic stamp of the timer that found the feed stale (None: simulated time)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
