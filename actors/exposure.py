@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from makerd.protocol.clock import stepped_back
 from makerd.protocol.orders import ModifyRejected, OrderRejected, OrderRequest, RejectReason
 from makerd.protocol.rate_limits import RateLimitLifted
 
@@ -56,24 +57,31 @@ class RateLimitPause:
     _MAX_NS: Final = 16 * NS_PER_S
 
     def __init__(self) -> None:
+        self._since_ns = 0
         self._until_ns = 0
         self._next_ns = self._FIRST_NS
         self.pauses = 0
 
     def paused(self, now_ns: int) -> bool:
-        return now_ns < self._until_ns
+        # Long before the pause began: the host's clock stepped back, and the pause is
+        # over rather than stretched by the step (protocol.clock.still_waiting).
+        return now_ns < self._until_ns and not stepped_back(now_ns, self._since_ns)
 
     def refused(self, now_ns: int, *, retry_after_ns: int = 0) -> None:
         if retry_after_ns > 0:
-            if not self.paused(now_ns):
-                self.pauses += 1
-            self._until_ns = max(self._until_ns, now_ns + retry_after_ns)
+            if self.paused(now_ns):
+                self._until_ns = max(self._until_ns, now_ns + retry_after_ns)
+            else:
+                self._begin(now_ns, retry_after_ns)
             return
         if self.paused(now_ns):
             return  # one refusal per pause: a batch's items all say the same
-        self.pauses += 1
-        self._until_ns = now_ns + self._next_ns
+        self._begin(now_ns, self._next_ns)
         self._next_ns = min(self._next_ns * 2, self._MAX_NS)
+
+    def _begin(self, now_ns: int, length_ns: int) -> None:
+        self.pauses += 1
+        self._since_ns, self._until_ns = now_ns, now_ns + length_ns
 
     def heard(self, refusal: OrderRejected | ModifyRejected) -> None:
         """A placement or a modify refused: a rate limit pauses new risk, either way."""

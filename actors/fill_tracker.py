@@ -36,6 +36,7 @@ from makerd.protocol.account import (
     PositionReported,
     RepairFills,
 )
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import TimerFired
 from makerd.protocol.market import BookUpdated
 
@@ -118,7 +119,11 @@ class FillTrackerLogic:
         self.ledger = Ledger()
         self._mark = Decimal(0)
         self._carried = Decimal(0)
-        self._last_mark_publish_ns = 0
+        self._published_ns = 0
+        """The last published state's stamp: never earlier than the one before it."""
+        self._publish_heard_ns = 0
+        """When the last state was published, by the clock as read: what the publish
+        intervals are timed from (the stamp above stands still after a step back)."""
         self.duplicates_ignored = 0
         self._handlers: dict[type, Callable[[Any], list[object]]] = {
             OrderFilled: self._on_fill,
@@ -233,7 +238,7 @@ class FillTrackerLogic:
         if mid is None or book.coin != self._coin:
             return []
         self._mark = mid
-        if book.ts_local - self._last_mark_publish_ns < self._mark_interval_ns:
+        if still_waiting(book.ts_local, self._publish_heard_ns, self._mark_interval_ns):
             return []
         return [self._publish(book.ts_local)]
 
@@ -337,14 +342,14 @@ class FillTrackerLogic:
 
     def _on_timer(self, timer: TimerFired) -> list[object]:
         """A quiet market still gets a published (and journaled) state now and then."""
-        if timer.ts_local - self._last_mark_publish_ns < self._equity_interval_ns:
+        if still_waiting(timer.ts_local, self._publish_heard_ns, self._equity_interval_ns):
             return []
         return [self._publish(timer.ts_local)]
 
     def _publish(self, now_ns: int) -> PositionChanged:
         # Monotonic, so the journal's time order is the order the states were published.
-        ts = max(now_ns, self._last_mark_publish_ns)
-        self._last_mark_publish_ns = ts
+        ts = max(now_ns, self._published_ns)
+        self._published_ns, self._publish_heard_ns = ts, now_ns
         changed = PositionChanged(
             coin=self._coin,
             position=self.ledger.position,

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import FlattenGaveUp
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.orders import OrderRejected, OrderRequest, RejectReason, TimeInForce
@@ -166,7 +167,7 @@ class OperatorHold:
             return ClosingStep.WAIT
         if self._settling_since_ns is None:
             self._settling_since_ns = now_ns  # the last closing order has just ended
-        settled = now_ns - self._settling_since_ns >= FLATTEN_SETTLE_NS
+        settled = not still_waiting(now_ns, self._settling_since_ns, FLATTEN_SETTLE_NS)
         if position == 0 or not settled:
             return ClosingStep.WAIT
         if self._flatten_orders_left > 0:

@@ -389,7 +389,7 @@ class OrderManagerLogic:
         return [PlaceOrders(orders=(order,), ts_local=now_ns)]
 
     def _on_timer(self, now_ns: int) -> list[object]:
-        out = self.orders.expire_pending(now_ns - PENDING_TIMEOUT_NS, now_ns)
+        out = self.orders.expire_pending(now_ns, PENDING_TIMEOUT_NS)
         if out:
             self.truth.doubt("answer_lost")
         if self.truth.due(now_ns):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from makerd.protocol.account import OrderFilled
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.orders import (
     OpenOrder,
     OpenOrdersReported,
@@ -241,9 +242,10 @@ class OrderTable:
         order.price, order.size = price, order.filled + size
         order.amend_to = None
 
-    def expire_pending(self, older_than_ns: int, now_ns: int) -> list[object]:
+    def expire_pending(self, now_ns: int, timeout_ns: int) -> list[object]:
+        """Pending orders unanswered for ``timeout_ns`` become UNKNOWN (the venue is asked)."""
         for order in list(self._orders.values()):
-            if order.status in _PENDING and order.updated_ns < older_than_ns:
+            if order.status in _PENDING and not still_waiting(now_ns, order.updated_ns, timeout_ns):
                 self._move(order.cloid, OrderStatus.UNKNOWN, now_ns)
         return self.drain_changes()
 

@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
+from makerd.protocol.clock import stepped_back
+
 NS_PER_S = 1_000_000_000
 HUNDRED = Decimal(100)
 
@@ -32,10 +34,13 @@ class PriceBand:
     def __init__(self) -> None:
         self._lows: deque[tuple[int, Decimal]] = deque()
         self._highs: deque[tuple[int, Decimal]] = deque()
-        self.paused_until_ns = 0
+        self._paused_since_ns = 0
+        self._paused_until_ns = 0
 
     def paused(self, now_ns: int) -> bool:
-        return now_ns < self.paused_until_ns
+        # Long before the pause began: the host's clock stepped back, and the pause is
+        # over rather than stretched by the step (protocol.clock.still_waiting).
+        return now_ns < self._paused_until_ns and not stepped_back(now_ns, self._paused_since_ns)
 
     def observe(
         self, mid: Decimal, *, ts_exchange: int, ts_local: int, settings: BandSettings
@@ -52,7 +57,8 @@ class PriceBand:
         move_pct = (high - low) / low * HUNDRED
         if move_pct <= settings.pct or self.paused(ts_local):
             return None
-        self.paused_until_ns = ts_local + int(settings.pause_s * NS_PER_S)
+        self._paused_since_ns = ts_local
+        self._paused_until_ns = ts_local + int(settings.pause_s * NS_PER_S)
         return (
             f"mid moved {move_pct:.2f}% ({low} to {high}) within {settings.window_s:g}s, "
             f"band {settings.pct}%: paused for {settings.pause_s:g}s"

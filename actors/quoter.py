@@ -15,6 +15,7 @@ from typing import Any
 from makerd.actors.quote_sampler import QuoteSampler
 from makerd.config.model import OrderManagerConfig, QuotingConfig
 from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale, TradesPrinted
@@ -197,7 +198,7 @@ class QuoterLogic:
     def _requote(self, now_ns: int, *, force: bool) -> list[object]:
         if self._book is None:
             return []
-        if not force and now_ns - self._last_quote_ns < self._min_requote_interval_ns:
+        if not force and still_waiting(now_ns, self._last_quote_ns, self._min_requote_interval_ns):
             return []
         self._last_quote_ns = now_ns
         if (

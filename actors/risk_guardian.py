@@ -25,6 +25,7 @@ from makerd.actors.risk_limits import Verdict, judge, readings
 from makerd.actors.route_switch import RouteSwitch
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import FillBooked, PositionChanged
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale
 from makerd.protocol.orders import OrderRejected, RejectReason, RequestMargin
@@ -269,7 +270,8 @@ class RiskGuardianLogic:
         if silent_s is not None and silent_s >= self._config.stale_feed_halt_s:
             return self._trip(KillReason.STALE_FEED, f"no market data for {silent_s:.1f}s", now)
         out: list[object] = []
-        if now - self._margin_asked_ns >= self._config.margin_poll_s * NS_PER_S:
+        poll_ns = int(self._config.margin_poll_s * NS_PER_S)
+        if not still_waiting(now, self._margin_asked_ns, poll_ns):
             self._margin_asked_ns = now
             out.append(RequestMargin(ts_local=now))
         # A price band pause ends on the clock, not on the next book.

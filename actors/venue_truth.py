@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from makerd.actors.order_state import OrderTable
+from makerd.protocol.clock import stepped_back, still_waiting
 from makerd.protocol.orders import CancelAll, CancelReason, OpenOrdersReported, OrderStatus
 
 log = logging.getLogger("makerd.order_manager")
@@ -108,11 +109,12 @@ class VenueTruth:
         """Whether to ask the venue for a snapshot now (and back off the next ask if so)."""
         if self._clean:
             last = self._last_clean_ns if self._last_clean_ns is not None else now_ns
-            recently_asked = (
-                self._asked_ns is not None and now_ns - self._asked_ns < self._timing.max_retry_ns
+            recently_asked = self._asked_ns is not None and still_waiting(
+                now_ns, self._asked_ns, self._timing.max_retry_ns
             )
-            return now_ns >= self._next_audit_ns(last) and not recently_asked
-        if self._asked_ns is not None and now_ns - self._asked_ns < self._retry_ns:
+            audit = now_ns >= self._next_audit_ns(last) or stepped_back(now_ns, last)
+            return audit and not recently_asked
+        if self._asked_ns is not None and still_waiting(now_ns, self._asked_ns, self._retry_ns):
             return False
         if self._asked_ns is not None:
             self._retry_ns = min(self._retry_ns * 2, self._timing.max_retry_ns)

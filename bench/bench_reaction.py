@@ -206,6 +206,7 @@ def run_client(
         if args.py_spy and name == "makerd":
             spy = start_py_spy(client.proc.pid, args.py_spy, sum(gaps) + TAIL_S)
         started_ns, started_ms = venue.get("/_debug/stamps")["now_ns"], int(time.time() * 1000)
+        budget_before = request_budget(venue, client.address)
         pause = threading.Event()
         jumped_ms: list[int] = []
         for gap, sign in zip(gaps, signs, strict=True):
@@ -215,6 +216,7 @@ def run_client(
         pause.wait(tail_s)
         stamps = venue.get("/_debug/stamps")
         account = venue.get(f"/_debug/account?user={client.address}")
+        budget_after = request_budget(venue, client.address)
         ended_ms = int(time.time() * 1000)
         pause.wait(max(HORIZONS_MS) / 1000)  # where the mid went after the window's last fills
         mids = venue.get("/_debug/stamps")["mids"]
@@ -235,6 +237,7 @@ def run_client(
         for f in account["fills"]
         if f["coin"] == "BTC" and started_ms <= int(f["time"]) <= ended_ms
     ]
+    spent, earned = (budget_after[0] - budget_before[0], budget_after[1] - budget_before[1])
     return figures(
         name=name if jumps else f"{name} (no jumps)",
         stamps=stamps,
@@ -243,7 +246,14 @@ def run_client(
         fills=len(fills),
         quiet_window_ns=QUIET_WINDOW_NS,
         money=money(fills, timeline, jumps_ms=jumped_ms, ended_ms=ended_ms),
+        budget=(spent, earned),
     )
+
+
+def request_budget(venue: Venue, user: str) -> tuple[int, int]:
+    """The address's (requests used, requests cap) as the venue reports them."""
+    limit = venue.post("/info", {"type": "userRateLimit", "user": user})
+    return int(limit["nRequestsUsed"]), int(limit["nRequestsCap"])
 
 
 def mid_timeline(mids: list[dict[str, Any]]) -> MidTimeline:

@@ -26,6 +26,10 @@ class RunFigures:
     fills: int
     by_type: tuple[tuple[str, int], ...]
     money: Money | None = None
+    budget: tuple[int, int] | None = None
+    """The address's request budget over the window, from the venue's ``userRateLimit``:
+    (requests spent, a batch's items counted one each; requests earned, one per USDC
+    traded)."""
 
     def percentile(self, q: float) -> float:
         """Nearest-rank percentile of the reactions (nan when none)."""
@@ -45,6 +49,7 @@ def figures(
     fills: int,
     quiet_window_ns: int,
     money: Money | None = None,
+    budget: tuple[int, int] | None = None,
 ) -> RunFigures:
     """Reaction = first book of a jump → the user's first action after it, before the next
     jump; a quiet instant (half-way between two jumps) is "followed" by an action arriving
@@ -75,6 +80,7 @@ def figures(
         fills=fills,
         by_type=tuple(Counter(str(a["type"]) for a in actions).most_common()),
         money=money,
+        budget=budget,
     )
 
 
@@ -114,6 +120,13 @@ def print_table(rows: list[RunFigures]) -> None:
     for row in rows:
         kinds = ", ".join(f"{kind} {count}" for kind, count in row.by_type)
         print(f"{row.name} actions by type over {row.minutes:.2f} min: {kinds or 'none'}")
+        if row.budget is not None:
+            spent, earned = row.budget
+            print(
+                f"{row.name} address budget over {row.minutes:.2f} min: spent {spent} requests"
+                f" ({spent / row.minutes:.0f} a minute), earned {earned} by volume traded"
+                f" ({earned / row.minutes:.0f} a minute)"
+            )
 
 
 def _markout_cell(row: RunFigures) -> str:

@@ -334,3 +334,32 @@ def test_selling_through_a_long_closes_it_with_realized_pnl_and_opens_a_short(
     assert Decimal(flip["closedPnl"]) == (best_bid - best_ask) * Decimal("0.5")
     assert position["szi"] == "-0.5"
     assert Decimal(position["entryPx"]) == best_bid
+
+
+def test_a_batch_costs_the_address_budget_one_request_an_item_as_on_the_exchange(
+    exchange: Exchange, info: Info, wallet: LocalAccount
+) -> None:
+    """The exchange counts a batch of n orders, cancels or modifies as n requests against
+    the address's budget (once against the IP's weight): the venue counted one per action,
+    and a bench reading its ``userRateLimit`` saw a third of what a ladder spends."""
+    best_bid, _ = touch(info)
+    bids: Any = [
+        {"coin": "BTC", "is_buy": True, "sz": 0.001, "limit_px": float(best_bid - 10 * i),
+         "order_type": ALO, "reduce_only": False, "cloid": Cloid.from_int(100 + i)}
+        for i in range(1, 4)
+    ]  # fmt: skip
+
+    def used() -> int:
+        return int(info.user_rate_limit(wallet.address)["nRequestsUsed"])
+
+    placed = statuses(exchange.bulk_orders(bids))
+    after_orders = used()
+    exchange.noop(get_timestamp_ms())
+    after_noop = used()
+    oids = [status["resting"]["oid"] for status in placed]
+    statuses(exchange.bulk_cancel([{"coin": "BTC", "oid": oid} for oid in oids[:2]]))
+    after_cancels = used()
+
+    assert after_orders == 3
+    assert after_noop - after_orders == 1
+    assert after_cancels - after_noop == 2

@@ -74,7 +74,7 @@ def test_a_lost_modify_whose_new_leg_only_a_listing_shows_takes_the_venues_price
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
     modify_sent(table, "99", "0.5", T0 + S)
-    table.expire_pending(older_than_ns=T0 + 6 * S, now_ns=T0 + 6 * S)  # the answer never came
+    table.expire_pending(now_ns=T0 + 6 * S, timeout_ns=S)  # the answer never came
     table.drain_changes()
 
     _, changes = table.reconcile(
@@ -142,7 +142,7 @@ def test_a_fill_of_the_new_leg_heard_before_the_listing_counts_once_it_is_named(
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
     modify_sent(table, "99", "0.5", T0 + S)
-    table.expire_pending(older_than_ns=T0 + 6 * S, now_ns=T0 + 6 * S)
+    table.expire_pending(now_ns=T0 + 6 * S, timeout_ns=S)
     early = fill("t1", Side.BUY, "99", "0.2", ts=T0 + 2 * S)
     table.on_fill(dataclasses.replace(early, venue_order_id=NEW_LEG))
 
@@ -159,7 +159,7 @@ def test_a_fill_of_the_new_leg_heard_after_the_listing_is_counted_once() -> None
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
     modify_sent(table, "99", "0.5", T0 + S)
-    table.expire_pending(older_than_ns=T0 + 6 * S, now_ns=T0 + 6 * S)
+    table.expire_pending(now_ns=T0 + 6 * S, timeout_ns=S)
     table.reconcile(listing(NEW_LEG, "99", "0.3", asked_ns=T0 + 7 * S, heard_ns=T0 + 8 * S))
 
     late = fill("t1", Side.BUY, "99", "0.2", ts=T0 + 8 * S + MS)
@@ -184,7 +184,7 @@ def test_a_fill_of_the_new_leg_heard_twice_before_the_listing_counts_once() -> N
     table = OrderTable(coin="BTC")
     resting_at_100_for_1(table)
     modify_sent(table, "99", "0.5", T0 + S)
-    table.expire_pending(older_than_ns=T0 + 6 * S, now_ns=T0 + 6 * S)
+    table.expire_pending(now_ns=T0 + 6 * S, timeout_ns=S)
     pushed = dataclasses.replace(fill("t1", Side.BUY, "99", "0.2"), venue_order_id=NEW_LEG)
     table.on_fill(pushed)
     table.on_fill(dataclasses.replace(pushed, late=True))  # the same trade, repaired

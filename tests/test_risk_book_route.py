@@ -29,7 +29,7 @@ from makerd.config.model import MakerdConfig, OrderManagerConfig, QuotingConfig,
 from makerd.daemon.journal import Journal
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.daemon.supervision import child_specs
-from makerd.protocol.clock import WallClock
+from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated
 from makerd.protocol.risk import (
@@ -104,7 +104,10 @@ class Tree:
             ),
             "risk_guardian": lambda: self.guardian,
         }
-        specs = child_specs(MakerdConfig(), factories, router=self.router, clock=WallClock())
+        # The books' clock: a tracker started on today's wall clock would see them as
+        # years in the past (a clock stepped back) and publish a state on every book.
+        clock = ManualClock(start_ns=T0)
+        specs = child_specs(MakerdConfig(), factories, router=self.router, clock=clock)
         self.supervisor = Supervisor(specs, on_escalate=_give_up)
         self.tree.append(self.supervisor)
         self.supervisor.start()

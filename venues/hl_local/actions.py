@@ -170,7 +170,7 @@ class ExchangeEndpoint:
         nonce_error = self._accounts.nonces.use(signer, parsed.nonce)
         if nonce_error is not None:
             return HttpReply.json(error_response(nonce_error))
-        account.n_requests += 1
+        account.n_requests += address_requests(parsed.action)
         return self._dispatch(parsed.action, account, now)
 
     def _dispatch(self, action: dict[str, Any], account: Account, now: int) -> HttpReply:
@@ -220,3 +220,13 @@ class ExchangeEndpoint:
             return HttpReply.json(error_response("Invalid leverage value"))
         account.leverage[perp.coin] = leverage
         return HttpReply.json(default_ok())
+
+
+def address_requests(action: dict[str, Any]) -> int:
+    """What an action costs its address's request budget: the exchange counts a batch of
+    n orders, cancels or modifies as n (the IP's weight counts the batch once)."""
+    for key in ("orders", "cancels", "modifies"):
+        items = action.get(key)
+        if isinstance(items, list) and items:
+            return len(items)
+    return 1

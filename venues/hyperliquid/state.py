@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
 from makerd.protocol.account import OrderFilled
+from makerd.protocol.clock import still_waiting
 from makerd.protocol.orders import CancelReason, OrderRequest
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
@@ -282,7 +283,7 @@ class PendingFills:
             cloid = legs.cloid_of(fill.venue_order_id)
             if cloid is not None:
                 released.append(replace(fill, cloid=cloid))
-            elif now_ns - fill.ts_local >= self._hold_ns:
+            elif not still_waiting(now_ns, fill.ts_local, self._hold_ns):
                 released.append(fill)  # the position must see it even if no order claims it
             else:
                 kept.append(fill)
