@@ -142,11 +142,13 @@ class LiveBot:
         self.exits: list[int] = []
         self.started_ms = 0
 
-    def start(self, *extra: str) -> MakerdProcess:
+    def start(self, *extra: str, env: Mapping[str, str] | None = None) -> MakerdProcess:
         self.started_ms = time.time_ns() // 1_000_000
         args = ["run", "--config", str(self.config), "--api-url", self.venue.url]
         args += ["--state-dir", str(self.state), "--metrics-port", "0", *extra]
-        return MakerdProcess(args, cwd=self.cwd, env={"MAKERD_PRIVATE_KEY": self.key})
+        return MakerdProcess(
+            args, cwd=self.cwd, env={**(env or {}), "MAKERD_PRIVATE_KEY": self.key}
+        )
 
     def record(self) -> AccountRecord:
         return self.venue.account(self.address)

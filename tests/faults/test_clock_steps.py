@@ -1,0 +1,134 @@
+"""A real ``makerd run`` through a step of its host's wall clock, against the local venue.
+
+NTP steps a host's clock when it finds it far off (at boot, after a VM was resumed). The
+step cannot be made on the machine the tests run on without stepping every other process
+too, the venue (the exchange's clock) among them, so the makerd process alone reads a
+stepped clock: ``time.time()`` and ``time.time_ns()`` add an offset a file holds, through a
+``sitecustomize`` on its path (a fake of the one thing that cannot run here; the monotonic
+clock is the real one, as on a host NTP steps).
+
+Two steps, each as a host meets it:
+
+- a host running a minute fast is put right (a step back of 60 s);
+- a host in step with the exchange is put a minute ahead (a step forward of 60 s).
+
+Through either, makerd must keep the dead-man switch armed, keep quoting, keep publishing
+its marks (the loss limits judge them), trip no kill switch, and stop with nothing resting.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.faults.kit import (
+    DEAD_MAN_S,
+    QUOTE_BOUND,
+    AccountRecord,
+    FaultVenue,
+    LiveBot,
+    now_ms,
+)
+
+STEP_S = 60
+AFTER_STEP_S = 2.5 * DEAD_MAN_S
+"""How long the run goes on after the step: the dead-man switch is re-armed twice."""
+
+HOST_CLOCK = '''
+"""The host's wall clock as a test steps it (see tests/faults/test_clock_steps.py)."""
+import os
+import time
+
+_PATH = os.environ["MAKERD_TEST_CLOCK_OFFSET_FILE"]
+_real_ns, _monotonic_ns = time.time_ns, time.monotonic_ns
+_offset = [0, -(10**18)]  # the offset in ns; when it was read (monotonic ns)
+
+
+def _offset_ns():
+    now = _monotonic_ns()
+    if now - _offset[1] > 20_000_000:  # read the file at most every 20 ms
+        _offset[1] = now
+        try:
+            with open(_PATH) as held:
+                _offset[0] = int(float(held.read()) * 1e9)
+        except (OSError, ValueError):
+            pass
+    return _offset[0]
+
+
+time.time_ns = lambda: _real_ns() + _offset_ns()
+time.time = lambda: (_real_ns() + _offset_ns()) / 1e9
+'''
+
+
+class SteppedClock:
+    """The environment that gives a makerd process a wall clock this test can step."""
+
+    def __init__(self, tmp_path: Path, *, offset_s: int) -> None:
+        self._path = tmp_path / "clock-offset"
+        site = tmp_path / "host-clock"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(HOST_CLOCK)
+        self.env = {"PYTHONPATH": str(site), "MAKERD_TEST_CLOCK_OFFSET_FILE": str(self._path)}
+        self.set(offset_s)
+
+    def set(self, offset_s: int) -> None:
+        """Step the clock to ``offset_s`` from the real time (written whole, then renamed)."""
+        partial = self._path.with_suffix(".partial")
+        partial.write_text(str(offset_s))
+        partial.replace(self._path)
+
+
+def equity_rows(bot: LiveBot) -> int:
+    """How many states of the ledger the fill tracker has published (and journaled)."""
+    with sqlite3.connect(bot.state / "journal.sqlite") as db:
+        [(rows,)] = db.execute("SELECT COUNT(*) FROM equity")
+    return int(rows)
+
+
+def assert_armed_throughout(record: AccountRecord, since_ms: int) -> None:
+    """The dead-man switch was re-armed before its window ran out, every time since."""
+    arms = [int(str(a["time_ms"])) for a in record.actions_after(since_ms, "scheduleCancel")]
+    gaps_s = [(later - earlier) / 1000 for earlier, later in itertools.pairwise(arms)]
+    assert len(arms) >= 3, f"the dead-man switch was armed {len(arms)} times"
+    assert max(gaps_s) < DEAD_MAN_S, f"a gap of {max(gaps_s):.1f} s let the switch fire"
+
+
+@pytest.mark.parametrize(
+    ("before_s", "after_s"),
+    [(STEP_S, 0), (0, STEP_S)],
+    ids=["a fast host put right (step back)", "a host put ahead (step forward)"],
+)
+def test_a_step_of_the_host_clock_leaves_makerd_armed_quoting_and_publishing(
+    tmp_path: Path, venue: FaultVenue, before_s: int, after_s: int
+) -> None:
+    clock = SteppedClock(tmp_path, offset_s=before_s)
+    bot = LiveBot(tmp_path, venue)
+    process = bot.start(env=clock.env)
+    bot.wait_resting(process, at_least=QUOTE_BOUND)
+    time.sleep(3.0)  # the dead-man switch armed, the ladder settled, marks published
+
+    published_before = equity_rows(bot)
+    stepped_ms = now_ms()
+    clock.set(after_s)
+    time.sleep(AFTER_STEP_S)
+    published = equity_rows(bot) - published_before
+    record = bot.record()
+
+    assert process.proc.poll() is None, process.text[-3000:]
+    assert_armed_throughout(record, since_ms=stepped_ms - 15_000)
+    after = record.actions_after(stepped_ms + 2_000, "order", "batchModify", "modify", "cancel")
+    assert [a for a in after if not a["accepted"]] == [], "actions refused after the step"
+    assert len(after) >= 5, "quoting stopped after the step"
+    assert published >= AFTER_STEP_S / 2, (
+        f"{published} marks published in {AFTER_STEP_S:.0f} s (one a second is due)"
+    )
+    assert "kill_switch" not in process.text, process.text[-3000:]
+    if before_s > after_s:
+        assert "event=clock_stepped" in process.text, "the watchdog did not say it"
+
+    bot.stop_cleanly(process)
