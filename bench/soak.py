@@ -4,7 +4,9 @@ A benchmark, not a test: it prints, it asserts nothing. The faults rotate throug
 fault suite (``tests/faults``) tries one at a time: kill -9 with fills while makerd is down,
 an address rate limit, a dropped user stream, slow answers, refused actions, HTTP errors
 and connection resets, an IP rate limit, the exchange's dead-man switch firing, a refused
-dead-man re-arm, a taker sweep and a price jump. At the end it stops makerd with SIGTERM
+dead-man re-arm, a taker sweep, a price jump, and a step of makerd's host clock (60 s
+ahead, then put right: only makerd's clock is stepped, see ``tests/faults/host_clock.py``;
+a makerd restarted after it reads the same clock). At the end it stops makerd with SIGTERM
 and prints, from the venue's own records: fills at the venue against fills in the journal,
 the highest open-order count, the time to recover from each fault (median and max), and
 RSS and open file descriptors of the makerd process at start and end.
@@ -42,10 +44,12 @@ from soak_coins import Targets, coin_figures, coin_sections, print_coin_table
 
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
+from tests.faults.host_clock import SteppedClock
 from tests.faults.kit import OPEN_ORDER_BOUND, FaultVenue, LiveBot, now_ms, poll
 from tests.processes import MakerdProcess
 
 RECOVERY_LIMIT_S = 60.0
+CLOCK_STEP_S = 60
 QUOTING_AGAIN = 2
 """Recovered: the venue accepted an order or a modify of this account after the fault
 ended (makerd quotes again) and holds at least this many of its orders in every coin
@@ -59,6 +63,7 @@ limit ended, over a ladder left resting, read as recovered while quoting still w
 class Soak:
     bot: LiveBot
     venue: FaultVenue
+    clock: SteppedClock
     process: MakerdProcess
     targets: Targets
     recoveries: dict[str, list[float]] = field(default_factory=dict)
@@ -70,7 +75,7 @@ class Soak:
         self.runs.append(self.process)
 
     def restart(self) -> None:
-        self.process = self.bot.start()
+        self.process = self.bot.start(env=self.clock.env)
         self.runs.append(self.process)
 
     def keep(self, directory: Path) -> None:
@@ -160,6 +165,10 @@ def _faults(soak: Soak) -> list[Fault]:
         venue.fault(jump_pct=0.5, coin=coin)
         return 0.0
 
+    def step_clock(_coin: str) -> float:
+        soak.clock.set(0 if soak.clock.offset_s else CLOCK_STEP_S)
+        return 0.0
+
     return [
         Fault("kill -9, fills while down", soak.kill_and_restart, targets_a_coin=True),
         Fault("address rate limit 8 s", arm(8.0, rate_limit_for_s=8.0, rate_limit_kind="address")),
@@ -175,6 +184,7 @@ def _faults(soak: Soak) -> list[Fault]:
         ),
         Fault("taker sweep", sweep, targets_a_coin=True),
         Fault("price jump 0.5%", jump, targets_a_coin=True),
+        Fault("host clock stepped 60 s (ahead, then back)", step_clock),
     ]
 
 
@@ -199,7 +209,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="makerd-soak-") as tmp:
         overrides = {"hyperliquid": {"start_retry_s": 60.0}, **coin_sections(targets.coins)}
         bot = LiveBot(Path(tmp), venue, **overrides)
-        soak = Soak(bot=bot, venue=venue, process=bot.start(), targets=targets)
+        clock = SteppedClock(Path(tmp))
+        process = bot.start(env=clock.env)
+        soak = Soak(bot=bot, venue=venue, clock=clock, process=process, targets=targets)
         poll(
             lambda: soak.quoting(bot.started_ms),
             timeout_s=60,

@@ -3,9 +3,7 @@
 NTP steps a host's clock when it finds it far off (at boot, after a VM was resumed). The
 step cannot be made on the machine the tests run on without stepping every other process
 too, the venue (the exchange's clock) among them, so the makerd process alone reads a
-stepped clock: ``time.time()`` and ``time.time_ns()`` add an offset a file holds, through a
-``sitecustomize`` on its path (a fake of the one thing that cannot run here; the monotonic
-clock is the real one, as on a host NTP steps).
+stepped clock (:mod:`tests.faults.host_clock`).
 
 Two steps, each as a host meets it:
 
@@ -25,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.host_clock import SteppedClock
 from tests.faults.kit import (
     DEAD_MAN_S,
     QUOTE_BOUND,
@@ -37,50 +36,6 @@ from tests.faults.kit import (
 STEP_S = 60
 AFTER_STEP_S = 2.5 * DEAD_MAN_S
 """How long the run goes on after the step: the dead-man switch is re-armed twice."""
-
-HOST_CLOCK = '''
-"""The host's wall clock as a test steps it (see tests/faults/test_clock_steps.py)."""
-import os
-import time
-
-_PATH = os.environ["MAKERD_TEST_CLOCK_OFFSET_FILE"]
-_real_ns, _monotonic_ns = time.time_ns, time.monotonic_ns
-_offset = [0, -(10**18)]  # the offset in ns; when it was read (monotonic ns)
-
-
-def _offset_ns():
-    now = _monotonic_ns()
-    if now - _offset[1] > 20_000_000:  # read the file at most every 20 ms
-        _offset[1] = now
-        try:
-            with open(_PATH) as held:
-                _offset[0] = int(float(held.read()) * 1e9)
-        except (OSError, ValueError):
-            pass
-    return _offset[0]
-
-
-time.time_ns = lambda: _real_ns() + _offset_ns()
-time.time = lambda: (_real_ns() + _offset_ns()) / 1e9
-'''
-
-
-class SteppedClock:
-    """The environment that gives a makerd process a wall clock this test can step."""
-
-    def __init__(self, tmp_path: Path, *, offset_s: int) -> None:
-        self._path = tmp_path / "clock-offset"
-        site = tmp_path / "host-clock"
-        site.mkdir()
-        (site / "sitecustomize.py").write_text(HOST_CLOCK)
-        self.env = {"PYTHONPATH": str(site), "MAKERD_TEST_CLOCK_OFFSET_FILE": str(self._path)}
-        self.set(offset_s)
-
-    def set(self, offset_s: int) -> None:
-        """Step the clock to ``offset_s`` from the real time (written whole, then renamed)."""
-        partial = self._path.with_suffix(".partial")
-        partial.write_text(str(offset_s))
-        partial.replace(self._path)
 
 
 def equity_rows(bot: LiveBot) -> int:
