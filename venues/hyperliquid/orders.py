@@ -62,8 +62,9 @@ from makerd.venues.hyperliquid.modify_answers import modify_outcome, modify_reje
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
-from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.sweep import OrderSweeper
+from makerd.venues.hyperliquid.unsettled import UnsettledActions
 from makerd.venues.hyperliquid.wire import (
     BatchModifyAction,
     ModifyWire,
