@@ -46,7 +46,7 @@ def _resting_with_lost_modify(legs: OrderLegs | None = None) -> OrderLegs:
     the monotonic clock) had no answer."""
     legs = legs or OrderLegs()
     legs.placing(_request(CLOID))
-    legs.opened(CLOID, OLD_OID)
+    legs.opened(CLOID, OLD_OID, heard_ns=T0)
     replaced = legs.modify_started(CLOID)
     legs.modify_finished(CLOID, replaced, lost_until=SENT_AT_T0)
     return legs

@@ -258,7 +258,7 @@ class OrderGateway:
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
         if isinstance(status, Resting | FilledOnArrival):
-            if self._legs.opened(order.cloid, status.oid):
+            if self._legs.opened(order.cloid, status.oid, heard_ns=now):
                 self._emit(
                     OrderAccepted(
                         cloid=order.cloid,

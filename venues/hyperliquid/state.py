@@ -8,6 +8,12 @@ news?" for each report so every protocol event is emitted once (the stream's end
 leg, while a modify of its order is on its way, is kept for the answer that may name
 it), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
+
+When a modify's answer and its stream reports are all lost, only a listing
+(``frontendOpenOrders``, which carries cloids) shows the order's new leg:
+:meth:`OrderLegs.listed` takes it then, so its fills find their order at once and its
+end is the order's. A listing is taken some time after it was asked, so one asked
+before the venue last told us of the order's legs is older news and moves nothing.
 How many orders a report cannot yet vouch for is :mod:`.unsettled`'s.
 """
 
@@ -24,6 +30,7 @@ from makerd.protocol.orders import CancelReason, OrderRequest
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
 if TYPE_CHECKING:
+    from makerd.protocol.orders import OpenOrdersReported
     from makerd.venues.hyperliquid.parse import OrderStatusReported
 
 _FORGET_AFTER: Final = 10_000
@@ -33,6 +40,9 @@ _FORGET_AFTER: Final = 10_000
 @dataclass(slots=True)
 class _Leg:
     oid: int
+    heard_ns: int
+    """When the venue last told us of the order's legs (an answer, a stream report, a
+    listing): a listing asked before then may show a leg the order has left."""
     modify_from: int | None = None
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
@@ -44,6 +54,12 @@ class _Leg:
     """The stream's reports ending legs of the order while modifies were on their way, by
     oid: an answer may yet name one. Cleared when a modify leaves with none on its way
     (no answer to come can name them then), gone with the order."""
+    lapsed: int = 0
+    """Lost modifies given up on since a leg of the order was last named: the venue may
+    have run any of them, making a leg only a listing shows."""
+    listed_only: int | None = None
+    """The leg, when only a listing has shown it: the first answer or stream report that
+    names it is still news (``OrderModified``), as it was before listings took legs."""
 
 
 class OrderLegs:
@@ -100,8 +116,10 @@ class OrderLegs:
                 continue
             self._modify_done(cloid, replaced)
             leg = self._legs.get(cloid)
-            if leg is not None and leg.modifies_on_way == 0:
-                self.modify_refused(cloid)
+            if leg is not None:
+                leg.lapsed += 1
+                if leg.modifies_on_way == 0:
+                    self.modify_refused(cloid)
 
     def amended(self, request: OrderRequest) -> None:
         """A modify of a live order took effect: resend ``request``'s fields from now on.
@@ -119,31 +137,82 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         return None if leg is None else leg.oid
 
-    def opened(self, cloid: str, oid: int) -> bool:
-        """A leg rests (or filled on arrival) under ``oid``; True when this is news (first
-        report of that leg). ``oid`` is tied to ``cloid`` even when the order has finished
-        already: an IOC's "filled" on the stream may overtake the action's answer, and its
-        fills (the exchange's carry no cloid) are known by that oid alone."""
-        self._cloid_by_oid[oid] = cloid
-        if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
-            self._cloid_by_oid.popitem(last=False)
+    def opened(self, cloid: str, oid: int, *, heard_ns: int) -> bool:
+        """A leg rests (or filled on arrival) under ``oid``, as we heard at ``heard_ns``;
+        True when this is news (first report of that leg). ``oid`` is tied to ``cloid``
+        even when the order has finished already: an IOC's "filled" on the stream may
+        overtake the action's answer, and its fills (the exchange's carry no cloid) are
+        known by that oid alone."""
+        self._tie(cloid, oid)
         if cloid in self._finished:
             return False
         leg = self._legs.get(cloid)
-        if leg is not None and leg.oid == oid:
-            return False
         if leg is None:
-            self._legs[cloid] = _Leg(oid=oid)
-        else:
-            leg.oid = oid
-            leg.modify_from = None
-            leg.ended_while_replaced = False
+            self._legs[cloid] = _Leg(oid=oid, heard_ns=heard_ns)
+            return True
+        leg.heard_ns = max(leg.heard_ns, heard_ns)
+        if leg.oid == oid:
+            news, leg.listed_only = leg.listed_only == oid, None
+            return news
+        _move_to(leg, oid, replaced_next=False)
+        return True
+
+    def _tie(self, cloid: str, oid: int) -> None:
+        self._cloid_by_oid[oid] = cloid
+        if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
+            self._cloid_by_oid.popitem(last=False)
+
+    def listed(self, report: OpenOrdersReported) -> bool:
+        """Take the legs ``report`` lists for our orders that nothing else named; True
+        when it took one (fills held for it may go).
+
+        The race: a modify's answer was lost and the stream's reports of its old leg's
+        end and its new leg's rest were lost too, so only a listing shows the new leg.
+        Kept on the old oid, the order's new leg filled as nobody's (its fills held for
+        the whole hold, then handed on without a cloid) and its end was taken for a
+        replaced leg's, told to nobody. The listing tells the order manager itself: no
+        event here: the first answer or stream report that names the leg (if one still
+        comes) says ``OrderModified`` as before. See :meth:`_listed_leg` for which legs it
+        takes."""
+        took = False
+        for order in report.orders:
+            cloid = order.cloid
+            if cloid is not None and self._listed_leg(cloid, order.venue_order_id, report):
+                took = True
+        return took
+
+    def _listed_leg(self, cloid: str, oid: int, report: OpenOrdersReported) -> bool:
+        """Take ``oid`` as ``cloid``'s leg unless the adapter knows better: the order's own
+        leg or one it had before, a leg the stream ended, any leg of a listing asked
+        before the venue last told us of the order's legs (older news), a finished order.
+        A placement's first leg is only tied for its fills: its answer or report (if one
+        still comes) accepts it, once. The modify that made the leg is done; when another
+        may still be on its way, the leg is one that modify may be replacing (see
+        :meth:`modify_started`), so its end waits for that modify's answer or lifetime."""
+        if cloid in self._finished or self.request_of(cloid) is None:
+            return False
+        leg = self._legs.get(cloid)
+        if leg is None:
+            news = self._cloid_by_oid.get(oid) != cloid
+            self._tie(cloid, oid)
+            return news
+        if self._cloid_by_oid.get(oid) == cloid or oid in leg.ended_unanswered:
+            return False
+        if report.ts_exchange <= leg.heard_ns:
+            return False
+        self._tie(cloid, oid)
+        # Only one modify may have made the leg: none other can replace it later.
+        alone = leg.modifies_on_way + leg.lapsed <= 1
+        _move_to(leg, oid, replaced_next=leg.modifies_on_way > 0 and not alone)
+        leg.heard_ns = report.ts_local
+        leg.listed_only = oid
         return True
 
     def is_new_leg(self, cloid: str, oid: int) -> bool:
-        """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect)."""
+        """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect),
+        the one only a listing has shown included."""
         leg = self._legs.get(cloid)
-        return leg is not None and leg.oid != oid
+        return leg is not None and (leg.oid != oid or leg.listed_only == oid)
 
     def modify_started(self, cloid: str) -> int | None:
         """A modify of ``cloid`` leaves; the oid of the leg it replaces (None: no leg)."""
@@ -180,8 +249,8 @@ class OrderLegs:
         if leg is None or replaced is None:
             return
         leg.modifies_on_way -= 1
-        if leg.modify_from == replaced:
-            leg.modify_from = None
+        if leg.modify_from == replaced or leg.modifies_on_way <= 0:
+            leg.modify_from = None  # none on its way: nothing replaces the leg now
 
     def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
         """The stream's ``report`` ends a leg :meth:`is_old_leg` calls replaced. When a
@@ -195,7 +264,10 @@ class OrderLegs:
         """
         oid = report.venue_order_id
         leg = self._legs.get(cloid)
-        if leg is None or leg.modifies_on_way <= 0:
+        if leg is None:
+            return
+        leg.heard_ns = max(leg.heard_ns, report.ts_local)
+        if leg.modifies_on_way <= 0:
             return
         leg.ended_unanswered[oid] = report
         if leg.oid == oid and leg.modify_from == oid:
@@ -258,6 +330,16 @@ class OrderLegs:
 
     def live_cloids(self) -> list[str]:
         return list(self._legs)
+
+
+def _move_to(leg: _Leg, oid: int, *, replaced_next: bool) -> None:
+    """The order rests on ``oid`` now; ``replaced_next``: a modify on its way may be
+    replacing it."""
+    leg.oid = oid
+    leg.modify_from = oid if replaced_next else None
+    leg.ended_while_replaced = False
+    leg.lapsed = 0
+    leg.listed_only = None
 
 
 class PendingFills:
