@@ -12,92 +12,50 @@ with the stream's reports and the listings as the adapter parses them
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Sequence
 
-from makerd.protocol.account import Liquidity, OrderFilled
 from makerd.protocol.orders import (
     CancelReason,
-    OpenOrder,
     OpenOrdersReported,
     OrderAccepted,
     OrderCancelled,
     OrderModified,
-    OrderRequest,
     OrderStatus,
 )
-from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.modify_answers import modify_answered
 from makerd.venues.hyperliquid.order_reports import order_events
-from makerd.venues.hyperliquid.parse import OrderStatusReported
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from tests.test_hl_live_units import a_fill
+from tests.test_hl_modify_lost import (
+    CLOID,
+    NEW_OID,
+    OLD_OID,
+    T0,
+    S,
+    order_request,
+    resting_with_lost_modify,
+    stream_report,
+)
+from tests.test_order_table_listing import listing as listed_at
 
-S = 1_000_000_000
 MS = 1_000_000
-T0 = 1_700_000_000 * S
 HOLD_NS = 2 * S
-CLOID = "0x" + "00" * 15 + "42"
-OLD_OID, NEW_OID, NEWER_OID = 100, 101, 102
-REQUEST = OrderRequest(cloid=CLOID, coin="BTC", side=Side.BUY, price=Decimal(100), size=Decimal(1))
-
-
-def resting_with_lost_modify() -> OrderLegs:
-    """An order resting as :data:`OLD_OID` (heard at T0) whose modify, decided and sent at
-    T0, had no answer: the venue may run it until its lifetime is over (T0 + 5 s)."""
-    legs = OrderLegs()
-    legs.placing(REQUEST)
-    legs.opened(CLOID, OLD_OID, heard_ns=T0)
-    replaced = legs.modify_started(CLOID)
-    legs.modify_finished(CLOID, replaced, lost_until=ActionLifetime(expires_ns=T0 + 4 * S))
-    return legs
+NEWER_OID = 102
+REQUEST = order_request(CLOID)
+"""What :func:`resting_with_lost_modify` placed: it rests as ``OLD_OID`` (heard at ``T0``)
+and its modify, decided and sent at ``T0``, had no answer; the venue may run that modify
+until its lifetime is over (``T0`` + 5 s)."""
 
 
 def listing(oid: int, *, asked_ns: int, heard_ns: int) -> OpenOrdersReported:
     """A ``frontendOpenOrders`` listing of the order on the leg ``oid``."""
-    order = OpenOrder(
-        cloid=CLOID,
-        venue_order_id=oid,
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(99),
-        size=Decimal(1),
-    )
-    return OpenOrdersReported(coin="BTC", orders=(order,), ts_exchange=asked_ns, ts_local=heard_ns)
+    return listed_at(oid, "99", "1", asked_ns=asked_ns, heard_ns=heard_ns, cloid=CLOID)
 
 
-def stream_report(oid: int, status: OrderStatus, at_ns: int) -> OrderStatusReported:
-    """The stream's report of the leg ``oid``, heard at ``at_ns``."""
-    return OrderStatusReported(
-        cloid=CLOID,
-        venue_order_id=oid,
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(99),
-        size=Decimal(1),
-        original_size=Decimal(1),
-        status=status,
-        venue_status=status.value,
-        reject_reason=None,
-        ts_exchange=at_ns,
-        ts_local=at_ns,
-    )
-
-
-def fill_of(oid: int, at_ns: int) -> OrderFilled:
-    """A fill as the exchange reports it: by oid, without a cloid."""
-    return OrderFilled(
-        trade_id=f"BTC:{oid}:{at_ns}",
-        cloid=None,
-        venue_order_id=oid,
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(99),
-        size=Decimal("0.5"),
-        fee=Decimal(0),
-        liquidity=Liquidity.MAKER,
-        ts_exchange=at_ns,
-        ts_local=at_ns,
-    )
+def moved_to(events: Sequence[object]) -> list[int | None]:
+    """Each event's leg: an ``OrderModified``'s new oid, None for any other event."""
+    return [e.venue_order_id if isinstance(e, OrderModified) else None for e in events]
 
 
 def test_a_listing_naming_a_lost_modifys_leg_releases_its_held_fill_with_the_cloid_at_once() -> (
@@ -105,7 +63,7 @@ def test_a_listing_naming_a_lost_modifys_leg_releases_its_held_fill_with_the_clo
 ):
     legs = resting_with_lost_modify()
     held = PendingFills(hold_ns=HOLD_NS)
-    held.hold(fill_of(NEW_OID, T0 + S))
+    held.hold(a_fill(NEW_OID, at_ns=T0 + S))
 
     took = legs.listed(listing(NEW_OID, asked_ns=T0 + 2 * S, heard_ns=T0 + 2 * S + MS))
     released = held.release(legs, T0 + 2 * S + 2 * MS)
@@ -154,9 +112,7 @@ def test_the_first_report_naming_the_listed_leg_still_says_the_order_moved_and_o
     late = order_events(stream_report(NEW_OID, OrderStatus.OPEN, T0 + 3 * S), CLOID, legs)
     again = order_events(stream_report(NEW_OID, OrderStatus.OPEN, T0 + 3 * S + MS), CLOID, legs)
 
-    assert [(type(e), getattr(e, "venue_order_id", None)) for e in late] == [
-        (OrderModified, NEW_OID)
-    ], "the listing told the order manager itself; the report is its news, as before"
+    assert moved_to(late) == [NEW_OID], "the listing told the order manager; this is news"
     assert again == []
 
 
@@ -182,9 +138,7 @@ def test_while_another_modify_is_on_its_way_the_listed_legs_cancel_is_left_to_it
     answer = modify_answered(REQUEST, NEWER_OID, legs, now_ns=T0 + 3 * S + MS)
 
     assert cancel == [], "the second modify's doing"
-    assert [(type(e), getattr(e, "venue_order_id", None)) for e in answer] == [
-        (OrderModified, NEWER_OID)
-    ]
+    assert moved_to(answer) == [NEWER_OID]
     assert legs.oid_of(CLOID) == NEWER_OID
 
 
@@ -193,7 +147,7 @@ def test_a_listed_placement_whose_answer_was_lost_claims_its_fills_and_is_accept
     legs.placing(REQUEST)
     legs.placement_in_doubt([CLOID], until=ActionLifetime(expires_ns=T0 + 4 * S))
     held = PendingFills(hold_ns=HOLD_NS)
-    held.hold(fill_of(NEW_OID, T0 + S))
+    held.hold(a_fill(NEW_OID, at_ns=T0 + S))
 
     legs.listed(listing(NEW_OID, asked_ns=T0 + S, heard_ns=T0 + S + MS))
     released = held.release(legs, T0 + S + 2 * MS)
