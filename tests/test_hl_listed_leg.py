@@ -126,6 +126,30 @@ def test_a_listing_asked_before_the_stream_ended_the_leg_does_not_bring_it_back(
     assert legs.oid_of(CLOID) == OLD_OID
 
 
+def test_a_listing_asked_before_the_stream_ended_the_old_leg_still_takes_the_new_one() -> None:
+    legs = resting_with_lost_modify()
+    order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, T0 + 2 * S), CLOID, legs)
+
+    took = legs.listed(listing(NEW_OID, asked_ns=T0 + S, heard_ns=T0 + 2 * S + MS))
+    cancel = order_events(stream_report(NEW_OID, OrderStatus.CANCELLED, T0 + 3 * S), CLOID, legs)
+
+    assert took, "the old leg's end names no leg the order rests on"
+    assert [type(e) for e in cancel] == [OrderCancelled]
+
+
+def test_a_listing_asked_before_the_stream_ended_a_leg_after_the_modify_expired_ignores_it() -> (
+    None
+):
+    legs = resting_with_lost_modify()
+    lapsed = T0 + 5 * S
+    order_events(stream_report(NEW_OID, OrderStatus.CANCELLED, lapsed), CLOID, legs)
+
+    took = legs.listed(listing(NEW_OID, asked_ns=lapsed - MS, heard_ns=lapsed + MS))
+
+    assert not took, "the stream ended that leg"
+    assert legs.oid_of(CLOID) == OLD_OID
+
+
 def test_while_another_modify_is_on_its_way_the_listed_legs_cancel_is_left_to_its_answer() -> None:
     # Two modifies on their way: the lost one made the listed leg, and the second may
     # replace it, so the stream's cancel of that leg is not the order's end.

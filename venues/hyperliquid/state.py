@@ -13,7 +13,7 @@ When a modify's answer and its stream reports are all lost, only a listing
 (``frontendOpenOrders``, which carries cloids) shows the order's new leg:
 :meth:`OrderLegs.listed` takes it then, so its fills find their order at once and its
 end is the order's. A listing is taken some time after it was asked, so one asked
-before the venue last told us of the order's legs is older news and moves nothing.
+before the venue last named the order's leg is older news and moves nothing.
 How many orders a report cannot yet vouch for is :mod:`.unsettled`'s.
 """
 
@@ -41,8 +41,8 @@ _FORGET_AFTER: Final = 10_000
 class _Leg:
     oid: int
     heard_ns: int
-    """When the venue last told us of the order's legs (an answer, a stream report, a
-    listing): a listing asked before then may show a leg the order has left."""
+    """When the venue last named the order's leg (an answer, a stream report, a listing):
+    a listing asked before then may show a leg the order has left."""
     modify_from: int | None = None
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
@@ -170,10 +170,10 @@ class OrderLegs:
         end and its new leg's rest were lost too, so only a listing shows the new leg.
         Kept on the old oid, the order's new leg filled as nobody's (its fills held for
         the whole hold, then handed on without a cloid) and its end was taken for a
-        replaced leg's, told to nobody. The listing tells the order manager itself: no
-        event here: the first answer or stream report that names the leg (if one still
-        comes) says ``OrderModified`` as before. See :meth:`_listed_leg` for which legs it
-        takes."""
+        replaced leg's, told to nobody. No event comes of the listing (the order manager
+        reads it too); the first answer or stream report that names the leg, if one
+        still comes, says ``OrderModified`` as before. See :meth:`_listed_leg` for which
+        legs it takes."""
         took = False
         for order in report.orders:
             cloid = order.cloid
@@ -184,7 +184,7 @@ class OrderLegs:
     def _listed_leg(self, cloid: str, oid: int, report: OpenOrdersReported) -> bool:
         """Take ``oid`` as ``cloid``'s leg unless the adapter knows better: the order's own
         leg or one it had before, a leg the stream ended, any leg of a listing asked
-        before the venue last told us of the order's legs (older news), a finished order.
+        before the venue last named the order's leg (older news), a finished order.
         A placement's first leg is only tied for its fills: its answer or report (if one
         still comes) accepts it, once. The modify that made the leg is done; when another
         may still be on its way, the leg is one that modify may be replacing (see
@@ -201,7 +201,8 @@ class OrderLegs:
         if report.ts_exchange <= leg.heard_ns:
             return False
         self._tie(cloid, oid)
-        # Only one modify may have made the leg: none other can replace it later.
+        # One modify on its way and none given up on since the last leg was named: that
+        # one made this leg, and no other can replace it. With more, one still may.
         alone = leg.modifies_on_way + leg.lapsed <= 1
         _move_to(leg, oid, replaced_next=leg.modifies_on_way > 0 and not alone)
         leg.heard_ns = report.ts_local
@@ -266,7 +267,8 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         if leg is None:
             return
-        leg.heard_ns = max(leg.heard_ns, report.ts_local)
+        self._tie(cloid, oid)  # a leg of the order (the report says so): a listing asked
+        # before its end must not bring it back, and a fill of it is the order's
         if leg.modifies_on_way <= 0:
             return
         leg.ended_unanswered[oid] = report
