@@ -255,3 +255,4 @@ def test_the_venues_cancel_of_the_leg_a_listing_showed_ends_the_order_without_a_
     assert (told[-1].status, told[-1].ts_local) == (OrderStatus.CANCELLED, cancelled.ts_local), (
         "the order ended by a listing, not by the adapter's cancel"
     )
+    assert wired.venue.orders_held() == (), "the adapter still believes the order rests"
