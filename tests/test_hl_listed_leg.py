@@ -176,6 +176,20 @@ def test_a_listed_placement_whose_answer_was_lost_claims_its_fills_and_is_accept
     legs.listed(listing(NEW_OID, asked_ns=T0 + S, heard_ns=T0 + S + MS))
     released = held.release(legs, T0 + S + 2 * MS)
     opened = order_events(stream_report(NEW_OID, OrderStatus.OPEN, T0 + 2 * S), CLOID, legs)
+    again = order_events(stream_report(NEW_OID, OrderStatus.OPEN, T0 + 2 * S + MS), CLOID, legs)
 
     assert [fill.cloid for fill in released] == [CLOID]
     assert [type(e) for e in opened] == [OrderAccepted], "the listing said nothing to anyone"
+    assert again == []
+
+
+def test_a_placement_only_a_listing_showed_can_be_modified_after_its_action_expired() -> None:
+    legs = OrderLegs()
+    legs.placing(REQUEST)
+    legs.placement_in_doubt([CLOID], until=ActionLifetime(expires_ns=T0 + 4 * S))
+    legs.listed(listing(NEW_OID, asked_ns=T0 + S, heard_ns=T0 + S + MS))
+
+    legs.forget_lapsed(T0 + 6 * S)
+
+    assert legs.request_of(CLOID) == REQUEST, "a modify resends the request's fields"
+    assert legs.modify_started(CLOID) == NEW_OID, "a modify finds the leg it replaces"

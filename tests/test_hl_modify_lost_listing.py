@@ -39,6 +39,7 @@ from makerd.protocol.orders import (
     ArmDeadManSwitch,
     DeadManSwitchArmed,
     ModifyOrders,
+    ModifyRejected,
     OrderCancelled,
     OrderModified,
     OrderStateChanged,
@@ -256,3 +257,35 @@ def test_the_venues_cancel_of_the_leg_a_listing_showed_ends_the_order_without_a_
         "the order ended by a listing, not by the adapter's cancel"
     )
     assert wired.venue.orders_held() == (), "the adapter still believes the order rests"
+
+
+def test_a_placement_seen_only_in_a_listing_can_be_moved(
+    venue_url: str, wired: OrderManagerOnVenue
+) -> None:
+    om = wired.logic
+    wired.handle(om.start(time.time_ns())[0])
+    wired.run_until(lambda: om.truth.clean, "the start-up listing")
+    # The venue places the bid at once; its answer comes after the adapter gave up, and
+    # the stream's report that it rests is lost: only a listing shows it.
+    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 3.0, "lose_order_updates_s": 3.0})
+    first_price = best_bid(venue_url) - 200
+    wired.quote_bid(first_price)
+    (order,) = om.orders.all()
+    wired.run_until(
+        lambda: wired.status_of(order.cloid) is OrderStatus.OPEN and om.truth.clean,
+        "a listing settles the placement whose answer was lost",
+    )
+    fault(venue_url, {"clear": True})
+
+    moved_price = first_price - 300
+    wired.quote_bid(moved_price)
+    wired.run_until(
+        lambda: any(isinstance(e, OrderModified | ModifyRejected) for e in wired.heard),
+        "the modify's answer",
+    )
+
+    refused = [e for e in wired.heard if isinstance(e, ModifyRejected)]
+    assert refused == [], "the adapter refused to move an order the venue holds"
+    _, venue_price, _ = listed_at_venue(venue_url, wired.user)[order.cloid]
+    assert venue_price == moved_price
+    assert wired.status_of(order.cloid) is OrderStatus.OPEN

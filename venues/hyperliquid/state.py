@@ -59,7 +59,10 @@ class _Leg:
     have run any of them, making a leg only a listing shows."""
     listed_only: int | None = None
     """The leg, when only a listing has shown it: the first answer or stream report that
-    names it is still news (``OrderModified``), as it was before listings took legs."""
+    names it is still news, as it was before listings took legs."""
+    listed_first: bool = False
+    """That leg is the order's first (a placement's): its news is ``OrderAccepted``, not
+    ``OrderModified``."""
 
 
 class OrderLegs:
@@ -152,7 +155,8 @@ class OrderLegs:
             return True
         leg.heard_ns = max(leg.heard_ns, heard_ns)
         if leg.oid == oid:
-            news, leg.listed_only = leg.listed_only == oid, None
+            news = leg.listed_only == oid
+            leg.listed_only, leg.listed_first = None, False
             return news
         _move_to(leg, oid, replaced_next=False)
         return True
@@ -185,17 +189,20 @@ class OrderLegs:
         """Take ``oid`` as ``cloid``'s leg unless the adapter knows better: the order's own
         leg or one it had before, a leg the stream ended, any leg of a listing asked
         before the venue last named the order's leg (older news), a finished order.
-        A placement's first leg is only tied for its fills: its answer or report (if one
-        still comes) accepts it, once. The modify that made the leg is done; when another
-        may still be on its way, the leg is one that modify may be replacing (see
-        :meth:`modify_started`), so its end waits for that modify's answer or lifetime."""
+        A placement's first leg is taken too (else a modify of it was refused as "not
+        resting", and the order manager forgot an order the venue held); its answer or
+        report, if one still comes, accepts it once. The modify that made a new leg is
+        done; when another may still be on its way, the leg is one that modify may be
+        replacing (see :meth:`modify_started`), so its end waits for that modify's answer
+        or lifetime."""
         if cloid in self._finished or self.request_of(cloid) is None:
             return False
         leg = self._legs.get(cloid)
         if leg is None:
-            news = self._cloid_by_oid.get(oid) != cloid
             self._tie(cloid, oid)
-            return news
+            first = _Leg(oid=oid, heard_ns=report.ts_local, listed_only=oid, listed_first=True)
+            self._legs[cloid] = first
+            return True
         if self._cloid_by_oid.get(oid) == cloid or oid in leg.ended_unanswered:
             return False
         if report.ts_exchange <= leg.heard_ns:
@@ -213,7 +220,9 @@ class OrderLegs:
         """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect),
         the one only a listing has shown included."""
         leg = self._legs.get(cloid)
-        return leg is not None and (leg.oid != oid or leg.listed_only == oid)
+        if leg is None:
+            return False
+        return leg.oid != oid or (leg.listed_only == oid and not leg.listed_first)
 
     def modify_started(self, cloid: str) -> int | None:
         """A modify of ``cloid`` leaves; the oid of the leg it replaces (None: no leg)."""
@@ -342,6 +351,7 @@ def _move_to(leg: _Leg, oid: int, *, replaced_next: bool) -> None:
     leg.ended_while_replaced = False
     leg.lapsed = 0
     leg.listed_only = None
+    leg.listed_first = False
 
 
 class PendingFills:
