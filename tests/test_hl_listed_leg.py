@@ -13,6 +13,7 @@ with the stream's reports and the listings as the adapter parses them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from makerd.protocol.orders import (
     CancelReason,
@@ -22,6 +23,7 @@ from makerd.protocol.orders import (
     OrderModified,
     OrderStatus,
 )
+from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.modify_answers import modify_answered
 from makerd.venues.hyperliquid.order_reports import order_events
@@ -114,6 +116,18 @@ def test_the_first_report_naming_the_listed_leg_still_says_the_order_moved_and_o
 
     assert moved_to(late) == [NEW_OID], "the listing told the order manager; this is news"
     assert again == []
+
+
+def test_a_listing_naming_the_order_on_another_side_or_coin_moves_nothing() -> None:
+    legs = resting_with_lost_modify()
+    ours = listing(NEW_OID, asked_ns=T0 + 2 * S, heard_ns=T0 + 2 * S + MS)
+    (order,) = ours.orders
+
+    for garbled in (replace(order, side=Side.SELL), replace(order, coin="ETH")):
+        assert not legs.listed(replace(ours, orders=(garbled,)))
+
+    assert legs.oid_of(CLOID) == OLD_OID
+    assert legs.cloid_of(NEW_OID) is None, "its fills are not ours to claim"
 
 
 def test_a_listing_asked_before_the_stream_ended_the_leg_does_not_bring_it_back() -> None:

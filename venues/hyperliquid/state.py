@@ -30,7 +30,7 @@ from makerd.protocol.orders import CancelReason, OrderRequest
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
 if TYPE_CHECKING:
-    from makerd.protocol.orders import OpenOrdersReported
+    from makerd.protocol.orders import OpenOrder, OpenOrdersReported
     from makerd.venues.hyperliquid.parse import OrderStatusReported
 
 _FORGET_AFTER: Final = 10_000
@@ -180,22 +180,26 @@ class OrderLegs:
         legs it takes."""
         took = False
         for order in report.orders:
-            cloid = order.cloid
-            if cloid is not None and self._listed_leg(cloid, order.venue_order_id, report):
+            if self._listed_leg(order, report):
                 took = True
         return took
 
-    def _listed_leg(self, cloid: str, oid: int, report: OpenOrdersReported) -> bool:
-        """Take ``oid`` as ``cloid``'s leg unless the adapter knows better: the order's own
-        leg or one it had before, a leg the stream ended, any leg of a listing asked
-        before the venue last named the order's leg (older news), a finished order.
+    def _listed_leg(self, listed: OpenOrder, report: OpenOrdersReported) -> bool:
+        """Take ``listed`` as its order's leg unless the adapter knows better: the order's
+        own leg or one it had before, a leg the stream ended, any leg of a listing asked
+        before the venue last named the order's leg (older news), a finished order, one
+        listed on another coin or side than we asked (not the order we placed).
         A placement's first leg is taken too (else a modify of it was refused as "not
         resting", and the order manager forgot an order the venue held); its answer or
         report, if one still comes, accepts it once. The modify that made a new leg is
         done; when another may still be on its way, the leg is one that modify may be
         replacing (see :meth:`modify_started`), so its end waits for that modify's answer
         or lifetime."""
-        if cloid in self._finished or self.request_of(cloid) is None:
+        cloid, oid = listed.cloid, listed.venue_order_id
+        if cloid is None or cloid in self._finished:
+            return False
+        request = self.request_of(cloid)
+        if request is None or (request.coin, request.side) != (listed.coin, listed.side):
             return False
         leg = self._legs.get(cloid)
         if leg is None:
