@@ -41,8 +41,8 @@ _FORGET_AFTER: Final = 10_000
 class _Leg:
     oid: int
     heard_ns: int
-    """When the venue last named the order's leg (an answer, a stream report, a listing):
-    a listing asked before then may show a leg the order has left."""
+    """When the venue last named the order's leg (an answer, the stream's report of its
+    rest, a listing): a listing asked before then may show a leg the order has left."""
     modify_from: int | None = None
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
@@ -177,7 +177,7 @@ class OrderLegs:
         replaced leg's, told to nobody. No event comes of the listing (the order manager
         reads it too); the first answer or stream report that names the leg, if one
         still comes, says ``OrderModified`` as before. See :meth:`_listed_leg` for which
-        legs it takes."""
+        legs it takes, a placement's whose answer and report were lost among them."""
         took = False
         for order in report.orders:
             if self._listed_leg(order, report):
