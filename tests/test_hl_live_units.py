@@ -22,7 +22,8 @@ from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills, UnsettledActions
+from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.unsettled import UnsettledActions
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
@@ -82,17 +83,17 @@ def a_fill(oid: int, *, cloid: str | None = None, at_ns: int = T0) -> OrderFille
 def test_a_modified_order_keeps_living_when_its_old_leg_reports_cancelled() -> None:
     legs = OrderLegs()
     cloid = "0x" + "a" * 32
-    assert legs.opened(cloid, 1)
+    assert legs.opened(cloid, 1, heard_ns=T0)
     replaced = legs.modify_started(cloid)
 
     old_leg_cancel_is_about_the_order = not legs.is_old_leg(cloid, 1)
     legs.modify_finished(cloid, replaced)
-    new_leg_is_news = legs.opened(cloid, 2)
+    new_leg_is_news = legs.opened(cloid, 2, heard_ns=T0)
 
     assert not old_leg_cancel_is_about_the_order
     assert new_leg_is_news
     assert legs.is_old_leg(cloid, 1)
-    assert not legs.opened(cloid, 2), "the same leg reported twice is news once"
+    assert not legs.opened(cloid, 2, heard_ns=T0), "the same leg reported twice is news once"
 
 
 def test_a_fill_for_an_unknown_oid_waits_for_its_order_then_carries_its_cloid() -> None:
@@ -101,7 +102,7 @@ def test_a_fill_for_an_unknown_oid_waits_for_its_order_then_carries_its_cloid() 
     held.hold(a_fill(7))
 
     before = held.release(legs, T0 + S // 10)
-    legs.opened("0x" + "b" * 32, 7)
+    legs.opened("0x" + "b" * 32, 7, heard_ns=T0)
     after = held.release(legs, T0 + S // 5)
 
     assert before == []
@@ -118,7 +119,7 @@ def test_the_answer_ties_its_oid_to_an_order_the_stream_already_reported_filled(
     held.hold(a_fill(11))
     legs.finished(cloid)
 
-    news = legs.opened(cloid, 11)
+    news = legs.opened(cloid, 11, heard_ns=T0)
     released = held.release(legs, T0 + S // 5)
 
     assert not news, "a finished order is not reported again"

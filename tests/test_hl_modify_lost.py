@@ -41,22 +41,22 @@ CLOID = "0x" + "00" * 15 + "42"
 OLD_OID, NEW_OID = 100, 101
 
 
-def _resting_with_lost_modify(legs: OrderLegs | None = None) -> OrderLegs:
+def resting_with_lost_modify(legs: OrderLegs | None = None) -> OrderLegs:
     """An order resting as :data:`OLD_OID` whose modify (decided and sent at T0, at 0 on
     the monotonic clock) had no answer."""
     legs = legs or OrderLegs()
-    legs.placing(_request(CLOID))
-    legs.opened(CLOID, OLD_OID)
+    legs.placing(order_request(CLOID))
+    legs.opened(CLOID, OLD_OID, heard_ns=T0)
     replaced = legs.modify_started(CLOID)
     legs.modify_finished(CLOID, replaced, lost_until=SENT_AT_T0)
     return legs
 
 
-def _request(cloid: str) -> OrderRequest:
+def order_request(cloid: str) -> OrderRequest:
     return OrderRequest(cloid=cloid, coin="BTC", side=Side.BUY, price=Decimal(100), size=Decimal(1))
 
 
-def _report(oid: int, status: OrderStatus, at_ns: int) -> OrderStatusReported:
+def stream_report(oid: int, status: OrderStatus, at_ns: int) -> OrderStatusReported:
     """The stream's report of the leg ``oid``, heard at ``at_ns``."""
     return OrderStatusReported(
         cloid=CLOID,
@@ -75,10 +75,10 @@ def _report(oid: int, status: OrderStatus, at_ns: int) -> OrderStatusReported:
 
 
 def test_a_lost_modify_the_venue_ran_moves_the_order_to_its_new_leg() -> None:
-    legs = _resting_with_lost_modify()
+    legs = resting_with_lost_modify()
 
-    old_leg = order_events(_report(OLD_OID, OrderStatus.CANCELLED, T0 + 1), CLOID, legs)
-    new_leg = order_events(_report(NEW_OID, OrderStatus.OPEN, T0 + 2), CLOID, legs)
+    old_leg = order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, T0 + 1), CLOID, legs)
+    new_leg = order_events(stream_report(NEW_OID, OrderStatus.OPEN, T0 + 2), CLOID, legs)
 
     assert old_leg == [], "the old leg's cancel is the modify's doing"
     assert [(type(e), getattr(e, "venue_order_id", None)) for e in new_leg] == [
@@ -88,9 +88,9 @@ def test_a_lost_modify_the_venue_ran_moves_the_order_to_its_new_leg() -> None:
 
 
 def test_once_a_lost_modify_expired_a_cancel_of_the_order_ends_it() -> None:
-    legs = _resting_with_lost_modify()
+    legs = resting_with_lost_modify()
 
-    events = order_events(_report(OLD_OID, OrderStatus.CANCELLED, LAPSED), CLOID, legs)
+    events = order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, LAPSED), CLOID, legs)
 
     assert events == [
         OrderCancelled(cloid=CLOID, reason=CancelReason.RISK, ts_exchange=LAPSED, ts_local=LAPSED)
@@ -99,8 +99,8 @@ def test_once_a_lost_modify_expired_a_cancel_of_the_order_ends_it() -> None:
 
 
 def test_an_order_whose_old_leg_ended_and_whose_new_leg_never_came_is_forgotten() -> None:
-    legs = _resting_with_lost_modify()
-    order_events(_report(OLD_OID, OrderStatus.CANCELLED, T0 + 1), CLOID, legs)
+    legs = resting_with_lost_modify()
+    order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, T0 + 1), CLOID, legs)
     kept_in_doubt = legs.live_cloids()
 
     legs.forget_lapsed(LAPSED)
@@ -111,7 +111,7 @@ def test_an_order_whose_old_leg_ended_and_whose_new_leg_never_came_is_forgotten(
 
 
 def test_lost_modifies_are_not_remembered_past_their_expiry() -> None:
-    legs = _resting_with_lost_modify()
+    legs = resting_with_lost_modify()
     for n in range(50):
         replaced = legs.modify_started(CLOID)
         legs.modify_finished(CLOID, replaced, lost_until=ActionLifetime(expires_ns=T0 + n))
@@ -135,11 +135,11 @@ class MonotonicClock:
 
 def test_a_forward_step_of_the_wall_clock_does_not_end_a_lost_modify_early() -> None:
     monotonic = MonotonicClock()
-    legs = _resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
+    legs = resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
     monotonic.now_ns = S  # 1 s since the modify left
 
-    old_leg = order_events(_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
-    new_leg = order_events(_report(NEW_OID, OrderStatus.OPEN, STEPPED), CLOID, legs)
+    old_leg = order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
+    new_leg = order_events(stream_report(NEW_OID, OrderStatus.OPEN, STEPPED), CLOID, legs)
 
     assert old_leg == [], "the venue may still run the modify: the cancel is its doing"
     assert [type(e) for e in new_leg] == [OrderModified]
@@ -149,21 +149,21 @@ def test_a_forward_step_of_the_wall_clock_does_not_end_a_lost_modify_early() -> 
 def test_a_forward_step_of_the_wall_clock_does_not_forget_a_lost_placement_early() -> None:
     monotonic = MonotonicClock()
     legs = OrderLegs(monotonic_ns=monotonic)
-    legs.placing(_request(CLOID))
+    legs.placing(order_request(CLOID))
     legs.placement_in_doubt([CLOID], until=SENT_AT_T0)
     monotonic.now_ns = S
 
     legs.forget_lapsed(STEPPED)
 
-    assert legs.request_of(CLOID) == _request(CLOID), "a report may yet open it"
+    assert legs.request_of(CLOID) == order_request(CLOID), "a report may yet open it"
 
 
 def test_a_lost_modify_ends_once_its_lifetime_passed_on_both_clocks() -> None:
     monotonic = MonotonicClock()
-    legs = _resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
+    legs = resting_with_lost_modify(OrderLegs(monotonic_ns=monotonic))
     monotonic.now_ns = ACTION_TTL_NS + CLOCK_SKEW_NS
 
-    events = order_events(_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
+    events = order_events(stream_report(OLD_OID, OrderStatus.CANCELLED, STEPPED), CLOID, legs)
 
     assert [type(e) for e in events] == [OrderCancelled]
     assert census({"legs": legs})["legs._modifies_in_doubt"] == 0

@@ -6,7 +6,10 @@ holds its answer past the adapter's patience (``hold_answer_next``) and loses ev
 listing, asked once the order manager holds the order in doubt, shows the new leg. The
 order manager used to take the order back as resting at its old price and size, under the
 new leg's oid: its next diff, its queue-age clock and the order changes it reports (the
-own-orders journal, the observers) named a price the venue did not hold.
+own-orders journal, the observers) named a price the venue did not hold. The adapter
+takes the listed leg too: a fill of it used to be held for the whole hold and handed on
+without a cloid, and its cancel (one the venue made) told nobody, so the order manager
+believed the order rested until its next audit.
 
 Real parts throughout: the local venue on loopback, the live adapter
 (:class:`HyperliquidVenue`, signing through the SDK), the order manager's own logic,
@@ -28,11 +31,16 @@ from makerd.actors.order_manager import OrderManagerLogic
 from makerd.config.loader import parse_config
 from makerd.config.model import OrderManagerConfig
 from makerd.daemon.cloids import CloidFactory
+from makerd.protocol.account import OrderFilled
 from makerd.protocol.clock import WallClock
 from makerd.protocol.control import TimerFired
 from makerd.protocol.orders import (
     VENUE_COMMAND_TYPES,
+    ArmDeadManSwitch,
+    DeadManSwitchArmed,
     ModifyOrders,
+    ModifyRejected,
+    OrderCancelled,
     OrderModified,
     OrderStateChanged,
     OrderStatus,
@@ -47,6 +55,7 @@ from tests.kit import BTC
 from tests.local_venue_kit import still_venue
 from tests.test_hl_live_e2e import fault
 
+S = 1_000_000_000
 WAIT_S = 30.0
 ANSWER_LOST_AFTER_S = 1.0
 TIMER_EVERY_S = 0.2
@@ -149,9 +158,11 @@ def listed_at_venue(url: str, user: str) -> dict[str, tuple[int, Decimal, Decima
     return {o["cloid"]: (o["oid"], Decimal(o["limitPx"]), Decimal(o["sz"])) for o in orders}
 
 
-def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venues_price(
+def a_bid_moved_by_a_lost_modify(
     venue_url: str, wired: OrderManagerOnVenue
-) -> None:
+) -> tuple[str, int, Decimal]:
+    """A bid the order manager moved with a modify the venue ran, seen only in the listing
+    that settled it: its cloid, its first leg and the price it was moved to."""
     om = wired.logic
     wired.handle(om.start(time.time_ns())[0])
     wired.run_until(lambda: om.truth.clean, "the start-up listing")
@@ -160,6 +171,7 @@ def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venue
     (order,) = om.orders.all()
     wired.run_until(lambda: wired.status_of(order.cloid) is OrderStatus.OPEN, "the bid rests")
     first_leg = order.venue_order_id
+    assert first_leg is not None
 
     # The modify runs at once; its answer comes after the adapter gave up, and the
     # stream's reports of the old leg's end and the new leg's rest are lost.
@@ -171,6 +183,16 @@ def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venue
         lambda: wired.status_of(order.cloid) is OrderStatus.OPEN and om.truth.clean,
         "a listing settles the order whose modify's answer was lost",
     )
+    return order.cloid, first_leg, moved_price
+
+
+def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venues_price(
+    venue_url: str, wired: OrderManagerOnVenue
+) -> None:
+    om = wired.logic
+    cloid, first_leg, moved_price = a_bid_moved_by_a_lost_modify(venue_url, wired)
+    order = om.orders.get(cloid)
+    assert order is not None
 
     venue_leg, venue_price, venue_size = listed_at_venue(venue_url, wired.user)[order.cloid]
     assert venue_leg != first_leg, "the venue ran the modify: a new leg"
@@ -194,3 +216,76 @@ def test_a_modify_seen_only_in_a_listing_leaves_the_order_manager_with_the_venue
     assert [c for c in again if isinstance(c, VENUE_COMMAND_TYPES)] == [], (
         "the order manager moved an order already resting where the target wants it"
     )
+
+
+def test_a_fill_of_the_leg_a_listing_showed_reaches_the_order_manager_with_its_cloid(
+    venue_url: str, wired: OrderManagerOnVenue
+) -> None:
+    cloid, _, _ = a_bid_moved_by_a_lost_modify(venue_url, wired)
+    venue_leg, _, _ = listed_at_venue(venue_url, wired.user)[cloid]
+
+    fault(venue_url, {"sweep": {"user": wired.user, "side": "sell", "coin": "BTC"}})
+    wired.run_until(
+        lambda: any(isinstance(e, OrderFilled) for e in wired.heard), "the new leg's fill"
+    )
+
+    (fill,) = [e for e in wired.heard if isinstance(e, OrderFilled)]
+    assert fill.venue_order_id == venue_leg
+    # Handed on after the hold it would carry no cloid: the adapter waited for an order.
+    assert fill.cloid == cloid, "the fill waited out the hold as nobody's"
+    wired.run_until(lambda: wired.status_of(cloid) is None, "the filled order is done")
+
+
+def test_the_venues_cancel_of_the_leg_a_listing_showed_ends_the_order_without_a_listing(
+    venue_url: str, wired: OrderManagerOnVenue
+) -> None:
+    now = time.time_ns()
+    wired.venue.submit(ArmDeadManSwitch(cancel_at_ns=now + 60 * S, ts_local=now))
+    wired.run_until(
+        lambda: any(isinstance(e, DeadManSwitchArmed) for e in wired.heard), "the switch holds"
+    )
+    cloid, _, _ = a_bid_moved_by_a_lost_modify(venue_url, wired)
+
+    fault(venue_url, {"clear": True})  # the stream reports orders again
+    fault(venue_url, {"fire_scheduled_cancel": True, "user": wired.user})
+    wired.run_until(lambda: wired.status_of(cloid) is None, "the order manager hears the cancel")
+
+    assert listed_at_venue(venue_url, wired.user) == {}, "the venue cancelled the order"
+    (cancelled,) = [e for e in wired.heard if isinstance(e, OrderCancelled) and e.cloid == cloid]
+    told = [c for c in wired.sent if isinstance(c, OrderStateChanged) and c.cloid == cloid]
+    assert (told[-1].status, told[-1].ts_local) == (OrderStatus.CANCELLED, cancelled.ts_local), (
+        "the order ended by a listing, not by the adapter's cancel"
+    )
+    assert wired.venue.orders_held() == (), "the adapter still believes the order rests"
+
+
+def test_a_placement_seen_only_in_a_listing_can_be_moved(
+    venue_url: str, wired: OrderManagerOnVenue
+) -> None:
+    om = wired.logic
+    wired.handle(om.start(time.time_ns())[0])
+    wired.run_until(lambda: om.truth.clean, "the start-up listing")
+    # The venue places the bid at once; its answer comes after the adapter gave up, and
+    # the stream's report that it rests is lost: only a listing shows it.
+    fault(venue_url, {"hold_answer_next": 1, "hold_answer_s": 3.0, "lose_order_updates_s": 3.0})
+    first_price = best_bid(venue_url) - 200
+    wired.quote_bid(first_price)
+    (order,) = om.orders.all()
+    wired.run_until(
+        lambda: wired.status_of(order.cloid) is OrderStatus.OPEN and om.truth.clean,
+        "a listing settles the placement whose answer was lost",
+    )
+    fault(venue_url, {"clear": True})
+
+    moved_price = first_price - 300
+    wired.quote_bid(moved_price)
+    wired.run_until(
+        lambda: any(isinstance(e, OrderModified | ModifyRejected) for e in wired.heard),
+        "the modify's answer",
+    )
+
+    refused = [e for e in wired.heard if isinstance(e, ModifyRejected)]
+    assert refused == [], "the adapter refused to move an order the venue holds"
+    _, venue_price, _ = listed_at_venue(venue_url, wired.user)[order.cloid]
+    assert venue_price == moved_price
+    assert wired.status_of(order.cloid) is OrderStatus.OPEN

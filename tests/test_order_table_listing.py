@@ -52,9 +52,12 @@ def modify_sent(table: OrderTable, price: str, size: str, at_ns: int) -> None:
     table.mark_pending_modify([OrderAmendment(cloid=CLOID, price=d(price), size=d(size))], at_ns)
 
 
-def listing(leg: int, price: str, size: str, *, asked_ns: int, heard_ns: int) -> OpenOrdersReported:
+def listing(
+    leg: int, price: str, size: str, *, asked_ns: int, heard_ns: int, cloid: str = CLOID
+) -> OpenOrdersReported:
+    """A listing of the order ``cloid`` on ``leg``, asked at ``asked_ns``."""
     listed = OpenOrder(
-        cloid=CLOID,
+        cloid=cloid,
         venue_order_id=leg,
         coin="BTC",
         side=Side.BUY,

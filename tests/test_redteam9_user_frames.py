@@ -50,7 +50,7 @@ def _eth_order(*, opened: bool) -> OrderLegs:
     )
     legs.placing(request)
     if opened:
-        legs.opened(ETH_CLOID, ETH_OID)
+        legs.opened(ETH_CLOID, ETH_OID, heard_ns=time.time_ns())
     return legs
 
 

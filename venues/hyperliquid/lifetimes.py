@@ -7,7 +7,7 @@ expired while the exchange could still run it: a placement in doubt was written 
 once and came to rest 3 s later. So, given a monotonic clock, an action's lifetime (the
 TTL and the skew) must also have passed on it since the action was sent. Every record
 of an action whose answer never came, or left it out, ends by this one rule
-(:class:`~.state.UnsettledActions`, :class:`~.state.OrderLegs`).
+(:class:`~.unsettled.UnsettledActions`, :class:`~.state.OrderLegs`).
 """
 
 from __future__ import annotations

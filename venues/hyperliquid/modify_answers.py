@@ -85,7 +85,7 @@ def modify_answered(
     if ended is not None:
         return order_ended(ended, cloid, legs) if legs.current_leg_ended(cloid) else []
     legs.amended(amended)
-    if not legs.opened(cloid, oid):
+    if not legs.opened(cloid, oid, heard_ns=now_ns):
         return []
     modified = OrderModified(
         cloid=cloid,

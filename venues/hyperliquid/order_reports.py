@@ -35,8 +35,10 @@ def order_events(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> li
 
 def _opened(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
     new_leg = legs.is_new_leg(cloid, report.venue_order_id)
-    if legs.request_of(cloid) is None or not legs.opened(cloid, report.venue_order_id):
-        return []  # not an order of this run, or already reported
+    if legs.request_of(cloid) is None:
+        return []  # not an order of this run
+    if not legs.opened(cloid, report.venue_order_id, heard_ns=report.ts_local):
+        return []  # already reported
     if new_leg:
         modified = OrderModified(
             cloid=cloid,

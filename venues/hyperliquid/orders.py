@@ -62,8 +62,9 @@ from makerd.venues.hyperliquid.modify_answers import modify_outcome, modify_reje
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.refusals import broken_rule, coin_halted, gate_closed
 from makerd.venues.hyperliquid.requests import SignedSender
-from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.sweep import OrderSweeper
+from makerd.venues.hyperliquid.unsettled import UnsettledActions
 from makerd.venues.hyperliquid.wire import (
     BatchModifyAction,
     ModifyWire,
@@ -257,7 +258,7 @@ class OrderGateway:
 
     def _on_placed(self, order: OrderRequest, status: ItemStatus, now: int) -> None:
         if isinstance(status, Resting | FilledOnArrival):
-            if self._legs.opened(order.cloid, status.oid):
+            if self._legs.opened(order.cloid, status.oid, heard_ns=now):
                 self._emit(
                     OrderAccepted(
                         cloid=order.cloid,

@@ -8,14 +8,18 @@ news?" for each report so every protocol event is emitted once (the stream's end
 leg, while a modify of its order is on its way, is kept for the answer that may name
 it), and
 :class:`PendingFills` holds fills for oids not known yet instead of dropping them.
-An action whose answer never came (or left an item out) may still execute until it
-expires (:mod:`.lifetimes`): :class:`UnsettledActions` says how many orders a report
-cannot yet vouch for.
+
+When a modify's answer and its stream reports are all lost, only a listing
+(``frontendOpenOrders``, which carries cloids) shows the order's new leg:
+:meth:`OrderLegs.listed` takes it then, so its fills find their order at once and its
+end is the order's. A listing is taken some time after it was asked, so one asked
+before the venue last named the order's leg is older news and moves nothing.
+How many orders a report cannot yet vouch for is :mod:`.unsettled`'s.
 """
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
@@ -26,6 +30,7 @@ from makerd.protocol.orders import CancelReason, OrderRequest
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
 if TYPE_CHECKING:
+    from makerd.protocol.orders import OpenOrder, OpenOrdersReported
     from makerd.venues.hyperliquid.parse import OrderStatusReported
 
 _FORGET_AFTER: Final = 10_000
@@ -35,6 +40,9 @@ _FORGET_AFTER: Final = 10_000
 @dataclass(slots=True)
 class _Leg:
     oid: int
+    heard_ns: int
+    """When the venue last named the order's leg (an answer, the stream's report of its
+    rest, a listing): a listing asked before then may show a leg the order has left."""
     modify_from: int | None = None
     ended_while_replaced: bool = False
     """The stream said this leg ended while a modify was replacing it: if the modify is
@@ -46,6 +54,15 @@ class _Leg:
     """The stream's reports ending legs of the order while modifies were on their way, by
     oid: an answer may yet name one. Cleared when a modify leaves with none on its way
     (no answer to come can name them then), gone with the order."""
+    lapsed: int = 0
+    """Lost modifies given up on since a leg of the order was last named: the venue may
+    have run any of them, making a leg only a listing shows."""
+    listed_only: int | None = None
+    """The leg, when only a listing has shown it: the first answer or stream report that
+    names it is still news, as it was before listings took legs."""
+    listed_first: bool = False
+    """That leg is the order's first (a placement's): its news is ``OrderAccepted``, not
+    ``OrderModified``."""
 
 
 class OrderLegs:
@@ -102,8 +119,10 @@ class OrderLegs:
                 continue
             self._modify_done(cloid, replaced)
             leg = self._legs.get(cloid)
-            if leg is not None and leg.modifies_on_way == 0:
-                self.modify_refused(cloid)
+            if leg is not None:
+                leg.lapsed += 1
+                if leg.modifies_on_way == 0:
+                    self.modify_refused(cloid)
 
     def amended(self, request: OrderRequest) -> None:
         """A modify of a live order took effect: resend ``request``'s fields from now on.
@@ -121,31 +140,93 @@ class OrderLegs:
         leg = self._legs.get(cloid)
         return None if leg is None else leg.oid
 
-    def opened(self, cloid: str, oid: int) -> bool:
-        """A leg rests (or filled on arrival) under ``oid``; True when this is news (first
-        report of that leg). ``oid`` is tied to ``cloid`` even when the order has finished
-        already: an IOC's "filled" on the stream may overtake the action's answer, and its
-        fills (the exchange's carry no cloid) are known by that oid alone."""
-        self._cloid_by_oid[oid] = cloid
-        if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
-            self._cloid_by_oid.popitem(last=False)
+    def opened(self, cloid: str, oid: int, *, heard_ns: int) -> bool:
+        """A leg rests (or filled on arrival) under ``oid``, as we heard at ``heard_ns``;
+        True when this is news (first report of that leg). ``oid`` is tied to ``cloid``
+        even when the order has finished already: an IOC's "filled" on the stream may
+        overtake the action's answer, and its fills (the exchange's carry no cloid) are
+        known by that oid alone."""
+        self._tie(cloid, oid)
         if cloid in self._finished:
             return False
         leg = self._legs.get(cloid)
-        if leg is not None and leg.oid == oid:
-            return False
         if leg is None:
-            self._legs[cloid] = _Leg(oid=oid)
-        else:
-            leg.oid = oid
-            leg.modify_from = None
-            leg.ended_while_replaced = False
+            self._legs[cloid] = _Leg(oid=oid, heard_ns=heard_ns)
+            return True
+        leg.heard_ns = max(leg.heard_ns, heard_ns)
+        if leg.oid == oid:
+            news = leg.listed_only == oid
+            leg.listed_only, leg.listed_first = None, False
+            return news
+        _move_to(leg, oid, replaced_next=False)
+        return True
+
+    def _tie(self, cloid: str, oid: int) -> None:
+        self._cloid_by_oid[oid] = cloid
+        if len(self._cloid_by_oid) > 2 * _FORGET_AFTER:
+            self._cloid_by_oid.popitem(last=False)
+
+    def listed(self, report: OpenOrdersReported) -> bool:
+        """Take the legs ``report`` lists for our orders that nothing else named; True
+        when it took one (fills held for it may go).
+
+        The race: a modify's answer was lost and the stream's reports of its old leg's
+        end and its new leg's rest were lost too, so only a listing shows the new leg.
+        Kept on the old oid, the order's new leg filled as nobody's (its fills held for
+        the whole hold, then handed on without a cloid) and its end was taken for a
+        replaced leg's, told to nobody. No event comes of the listing (the order manager
+        reads it too); the first answer or stream report that names the leg, if one
+        still comes, says ``OrderModified`` as before. See :meth:`_listed_leg` for which
+        legs it takes, a placement's whose answer and report were lost among them."""
+        took = False
+        for order in report.orders:
+            if self._listed_leg(order, report):
+                took = True
+        return took
+
+    def _listed_leg(self, listed: OpenOrder, report: OpenOrdersReported) -> bool:
+        """Take ``listed`` as its order's leg unless the adapter knows better: the order's
+        own leg or one it had before, a leg the stream ended, any leg of a listing asked
+        before the venue last named the order's leg (older news), a finished order, one
+        listed on another coin or side than we asked (not the order we placed).
+        A placement's first leg is taken too (else a modify of it was refused as "not
+        resting", and the order manager forgot an order the venue held); its answer or
+        report, if one still comes, accepts it once. The modify that made a new leg is
+        done; when another may still be on its way, the leg is one that modify may be
+        replacing (see :meth:`modify_started`), so its end waits for that modify's answer
+        or lifetime."""
+        cloid, oid = listed.cloid, listed.venue_order_id
+        if cloid is None or cloid in self._finished:
+            return False
+        request = self.request_of(cloid)
+        if request is None or (request.coin, request.side) != (listed.coin, listed.side):
+            return False
+        leg = self._legs.get(cloid)
+        if leg is None:
+            self._tie(cloid, oid)
+            first = _Leg(oid=oid, heard_ns=report.ts_local, listed_only=oid, listed_first=True)
+            self._legs[cloid] = first
+            return True
+        if self._cloid_by_oid.get(oid) == cloid or oid in leg.ended_unanswered:
+            return False
+        if report.ts_exchange <= leg.heard_ns:
+            return False
+        self._tie(cloid, oid)
+        # One modify on its way and none given up on since the last leg was named: that
+        # one made this leg, and no other can replace it. With more, one still may.
+        alone = leg.modifies_on_way + leg.lapsed <= 1
+        _move_to(leg, oid, replaced_next=leg.modifies_on_way > 0 and not alone)
+        leg.heard_ns = report.ts_local
+        leg.listed_only = oid
         return True
 
     def is_new_leg(self, cloid: str, oid: int) -> bool:
-        """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect)."""
+        """Whether ``oid`` replaces an earlier leg of ``cloid`` (a modify took effect),
+        the one only a listing has shown included."""
         leg = self._legs.get(cloid)
-        return leg is not None and leg.oid != oid
+        if leg is None:
+            return False
+        return leg.oid != oid or (leg.listed_only == oid and not leg.listed_first)
 
     def modify_started(self, cloid: str) -> int | None:
         """A modify of ``cloid`` leaves; the oid of the leg it replaces (None: no leg)."""
@@ -182,8 +263,8 @@ class OrderLegs:
         if leg is None or replaced is None:
             return
         leg.modifies_on_way -= 1
-        if leg.modify_from == replaced:
-            leg.modify_from = None
+        if leg.modify_from == replaced or leg.modifies_on_way <= 0:
+            leg.modify_from = None  # none on its way: nothing replaces the leg now
 
     def old_leg_ended(self, cloid: str, report: OrderStatusReported) -> None:
         """The stream's ``report`` ends a leg :meth:`is_old_leg` calls replaced. When a
@@ -197,7 +278,11 @@ class OrderLegs:
         """
         oid = report.venue_order_id
         leg = self._legs.get(cloid)
-        if leg is None or leg.modifies_on_way <= 0:
+        if leg is None:
+            return
+        self._tie(cloid, oid)  # a leg of the order (the report says so): a listing asked
+        # before its end must not bring it back, and a fill of it is the order's
+        if leg.modifies_on_way <= 0:
             return
         leg.ended_unanswered[oid] = report
         if leg.oid == oid and leg.modify_from == oid:
@@ -262,6 +347,17 @@ class OrderLegs:
         return list(self._legs)
 
 
+def _move_to(leg: _Leg, oid: int, *, replaced_next: bool) -> None:
+    """The order rests on ``oid`` now; ``replaced_next``: a modify on its way may be
+    replacing it."""
+    leg.oid = oid
+    leg.modify_from = oid if replaced_next else None
+    leg.ended_while_replaced = False
+    leg.lapsed = 0
+    leg.listed_only = None
+    leg.listed_first = False
+
+
 class PendingFills:
     """Fills without a cloid whose oid is not known yet, held until it is (or too long)."""
 
@@ -289,98 +385,3 @@ class PendingFills:
                 kept.append(fill)
         self._held = kept
         return released
-
-
-@dataclass(frozen=True, slots=True)
-class UnsettledMark:
-    """The actions on their way when a report was asked (see :meth:`UnsettledActions.mark`)."""
-
-    next_token: int
-    pending: frozenset[int]
-
-
-class UnsettledActions:
-    """New-risk actions whose effect a venue report may not show yet, counted per coin.
-
-    An action is unsettled from the moment it is sent until its answer arrives, or, when
-    the answer never comes, until its ``expiresAfter`` (plus the clock skew allowed) has
-    passed: only then can the exchange no longer execute it. A report asked while some
-    are unsettled cannot prove that their orders are absent.
-
-    An answer that arrives while a report is on its way settles nothing for that report:
-    the exchange may have listed the orders just before it placed them. A report that
-    took a :meth:`mark` when it was asked therefore counts every action on its way then
-    or sent since, answered or not.
-
-    With ``monotonic_ns`` (the clock the lifetimes given to :meth:`sent` were started
-    on), a lost action also stays unsettled until its lifetime has passed on that clock
-    since it was sent (:class:`LifetimeClock`).
-    """
-
-    _REMEMBERED: Final = 1_000
-    """Settled actions remembered for the reports still on their way when they settled."""
-
-    def __init__(self, monotonic_ns: Callable[[], int] | None = None) -> None:
-        self._next_token = 0
-        self._orders: OrderedDict[int, tuple[Counter[str], ActionLifetime]] = OrderedDict()
-        """Recent actions (bounded): token → (orders per coin, lifetime)."""
-        self._lifetimes = LifetimeClock(monotonic_ns)
-        self._answer_pending: set[int] = set()
-        self._lost: set[int] = set()
-
-    def sent(self, *, coins: Iterable[str], lifetime: ActionLifetime) -> int:
-        """An action with one order per entry of ``coins`` left; its token."""
-        self._next_token += 1
-        token = self._next_token
-        self._orders[token] = (Counter(coins), lifetime)
-        self._answer_pending.add(token)
-        if len(self._orders) > 2 * self._REMEMBERED:
-            self._forget_settled()
-        return token
-
-    def _forget_settled(self) -> None:
-        """Down to the newest :data:`_REMEMBERED`, keeping every unsettled action."""
-        unsettled = self._answer_pending | self._lost
-        settled = [t for t in self._orders if t not in unsettled]
-        for token in settled[: len(self._orders) - self._REMEMBERED]:
-            del self._orders[token]
-
-    def answered(self, token: int) -> None:
-        self._answer_pending.discard(token)
-
-    def lost(self, token: int) -> None:
-        if token in self._answer_pending:
-            self._answer_pending.discard(token)
-            self._lost.add(token)
-
-    def mark(self) -> UnsettledMark:
-        """Take when a report is asked; give to :meth:`orders_at` when it is answered."""
-        return UnsettledMark(
-            next_token=self._next_token + 1, pending=frozenset(self._answer_pending)
-        )
-
-    def orders_at(self, coin: str, asked_ns: int, mark: UnsettledMark | None = None) -> int:
-        """Orders of ``coin`` that may come to rest after a report asked at ``asked_ns``."""
-        self._expire(asked_ns)
-        counted = self._answer_pending | self._lost
-        if mark is not None:
-            counted |= mark.pending
-            counted |= {t for t in self._orders if t >= mark.next_token}
-        return self._orders_of(coin, counted)
-
-    def in_flight_at(self, coin: str, mark: UnsettledMark) -> int:
-        """Orders of ``coin`` in the actions that were on their way at ``mark``."""
-        return self._orders_of(coin, mark.pending)
-
-    def still_in_doubt(self, coin: str, mark: UnsettledMark, now_ns: int) -> int:
-        """Of those, the orders whose action has neither been answered nor expired yet."""
-        self._expire(now_ns)
-        return self._orders_of(coin, mark.pending & (self._answer_pending | self._lost))
-
-    def _orders_of(self, coin: str, tokens: Iterable[int]) -> int:
-        return sum(self._orders[t][0][coin] for t in tokens if t in self._orders)
-
-    def _expire(self, now_ns: int) -> None:
-        lived_out = self._lifetimes.lived_out
-        for token in [t for t in self._lost if lived_out(self._orders[t][1], now_ns)]:
-            self._lost.discard(token)  # expired: the exchange refuses it now

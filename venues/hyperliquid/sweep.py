@@ -51,7 +51,8 @@ from makerd.venues.hyperliquid.errors import FeedParseError, ItemRejected
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.requests import SignedSender
 from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError
-from makerd.venues.hyperliquid.state import OrderLegs, UnsettledActions
+from makerd.venues.hyperliquid.state import OrderLegs
+from makerd.venues.hyperliquid.unsettled import UnsettledActions
 from makerd.venues.hyperliquid.wire import cancel_action
 
 log = logging.getLogger("makerd.venue.orders")

@@ -293,13 +293,18 @@ class HyperliquidVenue:
             # The exchange's own time, for the times it judges by it (expiresAfter, the
             # dead-man switch): what it stamped, and when we heard it.
             self.gateway.exchange_clock.observe(event)
+        took_leg = False
         if isinstance(event, OpenOrdersReported):
             # One place for every report (snapshots, repairs, audits): what it cannot show.
             # The gateway's own reports counted from when they were asked: never fewer.
             unsettled = self.gateway.unsettled.orders_at(event.coin, event.ts_local)
             event = replace(event, unsettled_orders=max(unsettled, event.unsettled_orders))
+            # A leg only the listing shows (a modify's answer and reports lost) is the
+            # order's from now on: its fills carry its cloid, its end is the order's.
+            took_leg = self._legs.listed(event)
         self._sink(event)
-        if isinstance(event, OrderAccepted | OrderModified):
+        # After the event: the order manager takes a listed leg from the listing itself.
+        if took_leg or isinstance(event, OrderAccepted | OrderModified):
             self._release_fills()
 
     def _emit_fill(self, fill: OrderFilled) -> None:
