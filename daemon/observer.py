@@ -17,7 +17,7 @@ from typing import Any
 from makerd.daemon.ack_latencies import AckLatencyLog, AckTimer
 from makerd.daemon.heard_orders import HeardOrders
 from makerd.daemon.metrics import Metrics
-from makerd.daemon.status_snapshot import StatusSnapshot
+from makerd.daemon.status_snapshot import StatusSnapshot, asked_no_earlier
 from makerd.protocol.account import FillBooked, PositionChanged, PositionMismatch, PositionReported
 from makerd.protocol.clock import Clock
 from makerd.protocol.control import (
@@ -111,12 +111,14 @@ class Observer:
         with self._lock:
             self._status.restarts += 1
 
-    def venue_open_orders_since(self, asked_ns: int) -> int | None:
-        """The venue's count from a report asked at or after ``asked_ns``, else None."""
+    def venue_open_orders_since(self, asked_ns: int, asked_mono_ns: int | None) -> int | None:
+        """The venue's count from a report asked at or after ``asked_ns`` (and on the
+        monotonic clock ``asked_mono_ns``, where known), else None."""
         with self._lock:
-            if self._status.venue_open_orders is None or self._status.venue_report_ns < asked_ns:
+            status = self._status
+            if status.venue_open_orders is None or not status.listed_since(asked_ns, asked_mono_ns):
                 return None
-            return self._status.venue_open_orders
+            return status.venue_open_orders
 
     def venue_position_since(self, since_ns: int) -> Decimal | None:
         """The venue's position from a report that arrived at or after ``since_ns``."""
@@ -294,10 +296,12 @@ class Observer:
         # The newest listing by when it was made (live: asked), not heard: a listing asked
         # before the stop and heard after it began cannot show an order placed in between.
         listed_ns = min(report.ts_exchange, report.ts_local)
-        if listed_ns >= self._status.venue_report_ns:
+        newest = (self._status.venue_report_ns, self._status.venue_report_mono_ns)
+        if asked_no_earlier((listed_ns, report.asked_mono_ns), newest):
             # What the venue may hold: what it lists and what may still come to rest.
             self._status.venue_open_orders = len(report.orders) + report.unsettled_orders
             self._status.venue_report_ns = listed_ns
+            self._status.venue_report_mono_ns = report.asked_mono_ns
         gone = self._heard.unlisted(report)  # filled, under an order_manager that died
         for cloid in gone:
             self._status.open_by_cloid.pop(cloid, None)

@@ -61,7 +61,7 @@ def confirm_every_coin(
     hurry = _NEVER
     while answers.unconfirmed and not hurry.is_set() and running.now() < deadline:
         # A listing since the round began follows the last round's cancels.
-        round_ns = clock.now_ns()
+        round_ns, round_mono = clock.now_ns(), time.monotonic_ns()
         waiting = set(answers.unconfirmed)
         while waiting and not hurry.is_set() and running.now() < deadline:
             coins = tuple(sorted(waiting))
@@ -74,7 +74,7 @@ def confirm_every_coin(
                 and running.now() < ask_again
                 and running.freezes == asked_before
             ):
-                answers.take(waiting, listed_since_ns=round_ns)
+                answers.take(waiting, listed_since=(round_ns, round_mono))
                 if waiting:
                     hurry.wait(_POLL_S)
             hurry = give_up
@@ -111,11 +111,12 @@ class _Answers:
         self.unconfirmed = set(observers)
         """Coins whose last answer was not 0 (or that have none yet)."""
 
-    def take(self, waiting: set[str], *, listed_since_ns: int) -> None:
-        """The answers listed since ``listed_since_ns`` of the coins in ``waiting``; a coin
-        answered leaves ``waiting``, and leaves :attr:`unconfirmed` when it has none."""
+    def take(self, waiting: set[str], *, listed_since: tuple[int, int]) -> None:
+        """The answers listed since ``listed_since`` (wall, monotonic) of the coins in
+        ``waiting``; a coin answered leaves ``waiting``, and leaves :attr:`unconfirmed`
+        when it has none."""
         for coin in sorted(waiting):
-            count = self._observers[coin].venue_open_orders_since(listed_since_ns)
+            count = self._observers[coin].venue_open_orders_since(*listed_since)
             if count is None:
                 continue
             self._counts[coin] = count

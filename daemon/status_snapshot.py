@@ -10,6 +10,17 @@ from makerd.protocol.risk import TradingState
 from makerd.protocol.side import Side
 
 
+def asked_no_earlier(asked: tuple[int, int | None], than: tuple[int, int | None]) -> bool:
+    """Whether a listing ``asked`` (wall, monotonic) was asked no earlier than ``than``: by
+    the monotonic clock where both have it. By the wall clock alone, a listing asked before
+    a step back of it read as newer than every one after, for the step's length: a stop
+    took its stale count (0, or 12) for the venue's answer to its own sweep."""
+    (wall, mono), (than_wall, than_mono) = asked, than
+    if mono is not None and than_mono is not None:
+        return mono >= than_mono
+    return wall >= than_wall
+
+
 @dataclass(slots=True)
 class StatusSnapshot:
     mid: Decimal | None = None
@@ -27,6 +38,8 @@ class StatusSnapshot:
     venue_open_orders: int | None = None
     venue_report_ns: int = 0
     """When the query behind ``venue_open_orders`` was asked (its local time)."""
+    venue_report_mono_ns: int | None = None
+    """The same on the monotonic clock (live): see :meth:`listed_since`."""
     venue_position: Decimal | None = None
     venue_position_ns: int = 0
     """When the venue's answer behind ``venue_position`` arrived (its local time)."""
@@ -41,6 +54,13 @@ class StatusSnapshot:
     price_band_pause: bool = False
     """The risk guardian's halt is the price band's pause, which ends by itself: an
     operator reading "halted" would look for a kill switch that did not trip."""
+
+    def listed_since(self, asked_ns: int, asked_mono_ns: int | None) -> bool:
+        """Whether ``venue_open_orders`` comes from a listing asked at or after the given
+        instant (see :func:`asked_no_earlier`)."""
+        return asked_no_earlier(
+            (self.venue_report_ns, self.venue_report_mono_ns), (asked_ns, asked_mono_ns)
+        )
 
     @property
     def trading_state(self) -> str:

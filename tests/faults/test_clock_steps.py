@@ -65,6 +65,9 @@ def test_a_step_of_the_host_clock_leaves_makerd_armed_quoting_and_publishing(
     bot = LiveBot(tmp_path, venue)
     process = bot.start(env=clock.env)
     bot.wait_resting(process, at_least=QUOTE_BOUND)
+    # A listing of the resting ladder before the step (the user stream's reconnect asks
+    # for one): the stop once took that stale count for the venue's answer to its sweep.
+    venue.fault(drop_stream="user")
     time.sleep(3.0)  # the dead-man switch armed, the ladder settled, marks published
 
     published_before = equity_rows(bot)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from makerd.protocol.account import FundingPaid, OrderFilled, PositionReported
 from makerd.protocol.orders import OpenOrdersReported
@@ -68,10 +68,18 @@ class AccountQueries:
     by the time it is answered, like a frame from the future.
     """
 
-    def __init__(self, rest: RestClient, *, user: str, now_ns: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        rest: RestClient,
+        *,
+        user: str,
+        now_ns: Callable[[], int],
+        monotonic_ns: Callable[[], int] | None = None,
+    ) -> None:
         self._rest = rest
         self.user = user
         self._now_ns = now_ns
+        self._monotonic_ns = monotonic_ns
         self._waiting: dict[Priority, _SnapshotBatch] = {}
         self._answering: list[_SnapshotBatch] = []
         """Batches whose queries have left: what they answer, a question asked again gets."""
@@ -171,11 +179,13 @@ class AccountQueries:
             # budget). By the time the answer is heard an order placed since may rest, and
             # a stop begun in between must not take the answer for one asked after it.
             asked_ns = self._now_ns()
+            asked_mono = None if self._monotonic_ns is None else self._monotonic_ns()
             orders, at = await self._ask("frontendOpenOrders", members[0], priority)
             for coin in members:
-                reports[coin] = parse_open_orders(
+                report = parse_open_orders(
                     orders, coin=coin, ts_local=at, channel="frontendOpenOrders", asked_ns=asked_ns
                 )
+                reports[coin] = replace(report, asked_mono_ns=asked_mono)
         return reports
 
     async def position(self, coin: str, *, priority: Priority = Priority.QUERY) -> PositionReported:

@@ -130,7 +130,9 @@ class HyperliquidVenue:
         self._batches = PlaceBatcher()
         self._sink: EventSink | None = None
         now_ns = clock.now_ns
-        self._queries = AccountQueries(self._rest, user=user, now_ns=now_ns)
+        self._queries = AccountQueries(
+            self._rest, user=user, now_ns=now_ns, monotonic_ns=time.monotonic_ns
+        )
         self._sender = SignedSender(
             rest=self._rest,
             signer=signer,
