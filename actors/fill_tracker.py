@@ -109,6 +109,11 @@ class FillTrackerLogic:
         # Funding keys are unique per venue account (live) or per session (sim, paper).
         self._scope = account if account is not None else f"session:{session_id}"
         self._since_ns = responsible_since_ns
+        self._history_before_ns = responsible_since_ns
+        """Fills and funding stamped (by the exchange) before this are history: the start
+        above, a host's time, read on the exchange's clock once an answer says how far
+        ahead the host runs (see :meth:`_read_host_lead`)."""
+        self._host_lead_read = False
         self._check = PositionCheck()
         self._repaired_through_ns = responsible_since_ns
         self.history_ignored = 0
@@ -167,7 +172,7 @@ class FillTrackerLogic:
         if fill.coin != self._coin or self._journal.has_fill(fill.trade_id):
             self.duplicates_ignored += fill.coin == self._coin
             return []
-        if fill.late and fill.ts_exchange < self._since_ns:
+        if fill.late and fill.ts_exchange < self._history_before_ns:
             # Before this journal kept the account: not ours to book. Only a repair or an
             # opening snapshot brings such a fill; one pushed live was made while we
             # watched, and its stamp (the exchange's clock) may read before our start
@@ -245,6 +250,7 @@ class FillTrackerLogic:
     def _on_position_reported(self, report: PositionReported) -> list[object]:
         if report.coin != self._coin:
             return []
+        self._read_host_lead(report)
         judgement = self._check.judge(
             ledger_position=self.ledger.position, venue=report.position, at_ns=report.ts_exchange
         )
@@ -295,10 +301,24 @@ class FillTrackerLogic:
             self.ledger.average_entry = report.average_entry if self.ledger.position else Decimal(0)
         return [self._publish(report.ts_local)]
 
+    def _read_host_lead(self, report: PositionReported) -> None:
+        """The first account answer says how far the host's clock runs ahead of the
+        exchange's (stamped there, heard here). The start this journal keeps the account
+        from is a host's time: a minute fast, a fill made in the run's first minute and
+        brought by a repair read as made before the start, and was never booked."""
+        if self._host_lead_read:
+            return
+        self._host_lead_read = True
+        lead_ns = max(0, report.ts_local - report.ts_exchange)
+        before = self._since_ns - lead_ns
+        if self._repaired_through_ns == self._history_before_ns:
+            self._repaired_through_ns = before  # no fill booked since: repairs ask from it
+        self._history_before_ns = before
+
     def _on_funding(self, payment: FundingPaid) -> list[object]:
         if payment.coin != self._coin:
             return []
-        if payment.ts_exchange < self._since_ns:
+        if payment.ts_exchange < self._history_before_ns:
             self.history_ignored += 1  # paid before this journal kept the account
             return []
         if not self._journal.record_funding(self._session_id, self._scope, payment):

@@ -65,9 +65,12 @@ def test_a_step_of_the_host_clock_leaves_makerd_armed_quoting_and_publishing(
     bot = LiveBot(tmp_path, venue)
     process = bot.start(env=clock.env)
     bot.wait_resting(process, at_least=QUOTE_BOUND)
-    # A listing of the resting ladder before the step (the user stream's reconnect asks
-    # for one): the stop once took that stale count for the venue's answer to its sweep.
+    # The user stream drops and the ladder's bids fill while it is down: the reconnect's
+    # repair brings those fills, and lists the ladder, before the step. On a host a
+    # minute fast the repair once asked from a minute after the start and the fills were
+    # never booked; and the stop once took that listing's stale count for its answer.
     venue.fault(drop_stream="user")
+    venue.fault(sweep={"user": bot.address, "side": "buy", "coin": "BTC"})
     time.sleep(3.0)  # the dead-man switch armed, the ladder settled, marks published
 
     published_before = equity_rows(bot)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
@@ -44,6 +45,7 @@ from makerd.venues.hyperliquid.parse import (
     parse_user_fills_message,
 )
 from makerd.venues.hyperliquid.parse_funding import parse_user_fundings_message
+from makerd.venues.hyperliquid.repair_horizon import RepairHorizon
 from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError
 from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.stream_coins import StreamCoins
@@ -81,9 +83,12 @@ class UserStream:
         tasks: TaskSpawner,
         policy: ReconnectPolicy,
         now_ns: Callable[[], int],
+        exchange_now_ns: Callable[[], int] | None = None,
         others: Sequence[str] = (),
     ) -> None:
-        """``others``: the process's other coins, when it quotes several (one stream)."""
+        """``others``: the process's other coins, when it quotes several (one stream);
+        ``exchange_now_ns``: the exchange's time now, as this host reads it (the host's
+        own by default), which repairs ask for fills by."""
         self._coins = (coin, *others)
         self._queries = queries
         self._legs = legs
@@ -94,7 +99,9 @@ class UserStream:
         self._held: list[tuple[str, object, int]] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._stream_coins = StreamCoins(self._coins, legs)
-        self._last_fill_ms = now_ns() // _NS_PER_MS
+        self._horizon = RepairHorizon(
+            exchange_now_ns=exchange_now_ns or now_ns, monotonic_ns=time.monotonic_ns
+        )
         self._tasks = tasks
         self._fill_repair_pending = False
         self._repairs_asked: dict[str, int] = {}
@@ -154,7 +161,7 @@ class UserStream:
 
     async def _repair_connection(self, connection: int) -> None:
         """Fetch what the stream may have missed, emit it, then resume the stream."""
-        since_ms = self._last_fill_ms if connection > 1 else None
+        since_ms = self._horizon.since_ms() if connection > 1 else None
         try:
             await self._repair_once(since_ms, reason=f"connection {connection}")
         except _QUERY_ERRORS as error:
@@ -279,10 +286,8 @@ class UserStream:
         one each: a hostile or broken stream must not spend the request budget that the
         order manager and a stop need to learn what rests.
         """
-        owed = self._bad_push_owed_since_ms
-        self._bad_push_owed_since_ms = (
-            self._last_fill_ms if owed is None else min(owed, self._last_fill_ms)
-        )
+        owed, since_ms = self._bad_push_owed_since_ms, self._horizon.since_ms()
+        self._bad_push_owed_since_ms = since_ms if owed is None else min(owed, since_ms)
         if self._fill_repair_pending:
             return
         self._fill_repair_pending = True
@@ -337,7 +342,7 @@ class UserStream:
         self._seen[fill.trade_id] = None
         if len(self._seen) > _REMEMBERED_TRADES:
             self._seen.popitem(last=False)
-        self._last_fill_ms = max(self._last_fill_ms, fill.ts_exchange // _NS_PER_MS)
+        self._horizon.heard(fill.ts_exchange)
 
     def _drop(self, channel: str, reason: str, ts_local: int, detail: str = "") -> None:
         self._emit(

@@ -178,6 +178,7 @@ class HyperliquidVenue:
             tasks=self._io,
             policy=policy,
             now_ns=now_ns,
+            exchange_now_ns=lambda: self.gateway.exchange_clock.exchange_ns(now_ns()),
             others=self._coins[1:],
         )
 
