@@ -112,8 +112,7 @@ class Observer:
             self._status.restarts += 1
 
     def venue_open_orders_since(self, asked_ns: int, asked_mono_ns: int | None) -> int | None:
-        """The venue's count from a report asked at or after ``asked_ns`` (and on the
-        monotonic clock ``asked_mono_ns``, where known), else None."""
+        """The venue's count from a report asked at or after (``asked_ns``, ``asked_mono_ns``)."""
         with self._lock:
             status = self._status
             if status.venue_open_orders is None or not status.listed_since(asked_ns, asked_mono_ns):
@@ -293,8 +292,7 @@ class Observer:
         return latency.latency_ns
 
     def _on_venue_orders(self, report: OpenOrdersReported) -> None:
-        # The newest listing by when it was made (live: asked), not heard: a listing asked
-        # before the stop and heard after it began cannot show an order placed in between.
+        # By when it was asked, not heard (a listing asked before the stop shows nothing since).
         listed_ns = min(report.ts_exchange, report.ts_local)
         newest = (self._status.venue_report_ns, self._status.venue_report_mono_ns)
         if asked_no_earlier((listed_ns, report.asked_mono_ns), newest):

@@ -356,8 +356,7 @@ class OpenOrdersReported:
     """Orders in new-risk actions that were on their way when the report was asked and had
     not expired: they may still come to rest, so the report cannot prove their absence."""
     asked_mono_ns: int | None = None
-    """When it was asked on the monotonic clock (live): listings are ordered by it, as a
-    step of the wall clock would reorder them (None in simulated time)."""
+    """When asked, on the monotonic clock (live; None in simulated time): listings' order."""
 
 
 VENUE_COMMAND_TYPES = (
