@@ -42,6 +42,7 @@ from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.dead_man import DeadManSwitch
 from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.meta_fetch import fetch_listing
+from makerd.venues.hyperliquid.nonces import NonceSource
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget
@@ -124,7 +125,7 @@ class Harness:
             is_mainnet=False,
             vault_address=None,
             settle=lambda: self.settled.append(True),
-            now_ns=time.time_ns,  # nonces must be near the venue's clock
+            nonces=NonceSource(time.time_ns),  # nonces must be near the venue's clock
             lifted=lambda: self.lifts.append(True),
         )
         gateway = OrderGateway(

@@ -31,6 +31,7 @@ from tests.faults.kit import (
     FaultVenue,
     LiveBot,
     now_ms,
+    poll,
 )
 
 STEP_S = 60
@@ -93,3 +94,39 @@ def test_a_step_of_the_host_clock_leaves_makerd_armed_quoting_and_publishing(
         assert "event=clock_stepped" in process.text, "the watchdog did not say it"
 
     bot.stop_cleanly(process)
+
+
+STORED_NONCES = 100
+"""The exchange refuses a nonce below the smallest of a signer's 100 highest."""
+FAR_STEP_S = 600
+"""A step longer than the last run's 100 actions took, so its refusals would last."""
+
+
+def test_a_makerd_restarted_after_a_step_back_of_its_clock_acts_at_once(
+    tmp_path: Path, venue: FaultVenue
+) -> None:
+    clock = SteppedClock(tmp_path, offset_s=FAR_STEP_S)  # a host ten minutes fast
+    bot = LiveBot(tmp_path, venue)
+    first = bot.start(env=clock.env)
+    bot.wait_resting(first, at_least=QUOTE_BOUND)
+    poll(
+        lambda: len(bot.record().actions) > STORED_NONCES,
+        timeout_s=150,
+        what=f"more than {STORED_NONCES} actions signed a minute ahead",
+        process=first,
+    )
+    bot.kill_9(first)
+    clock.set(0)  # put right while makerd was down: its nonces now read ten minutes old
+    restart_ms = now_ms()
+    second = bot.start(env=clock.env)
+
+    # Its first actions cancel the orphans and arm the dead-man switch. Each nonce signed
+    # below the last run's was refused, for as long as the step: minutes with no action.
+    def acted() -> list[dict[str, object]]:
+        return [a for a in bot.record().actions if int(str(a["time_ms"])) > restart_ms]
+
+    poll(lambda: len(acted()) >= 3, timeout_s=30, what="three actions", process=second)
+    refused = [a for a in acted() if not a["accepted"]]
+    assert refused == [], f"refused after the restart: {refused}\n{second.text[-3000:]}"
+    bot.wait_resting(second, at_least=QUOTE_BOUND, since_ms=restart_ms)
+    bot.stop_cleanly(second)

@@ -1,6 +1,7 @@
 """Signing and sending one ``/exchange`` action, and reading its answer.
 
-Nonces are unix milliseconds, strictly increasing (the exchange rejects a reused one).
+Nonces come from a :class:`NonceSource`; a "nonce too low" refusal teaches it the
+exchange's floor, so only the refused action is lost.
 An answer that never came returns ``None`` after asking for settlement; a rate-limit
 refusal (HTTP 429 or the address-budget text) starts the budget's backoff and comes
 back as a typed whole-action error like any other refusal. An action accepted that was
@@ -23,28 +24,16 @@ from makerd.venues.hyperliquid.errors import (
     VenueError,
     parse_exchange_response,
 )
+from makerd.venues.hyperliquid.nonces import NonceSource, refused_floor
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import Priority
 from makerd.venues.hyperliquid.rest import RateLimitedError, RequestLostError, RestClient
 from makerd.venues.hyperliquid.signing import L1Signer
 
 log = logging.getLogger("makerd.venue.requests")
-_NS_PER_MS = 1_000_000
 _OWN_ALLOWANCE: Final = frozenset({"cancel", "cancelByCloid"})
 """Actions the exchange allows more of than orders under an address limit (cancels: twice
 the cap): one accepted says nothing of whether an order would be."""
-
-
-class NonceSource:
-    """Millisecond timestamps, never repeating even within one millisecond."""
-
-    def __init__(self, now_ns: Callable[[], int]) -> None:
-        self._now_ns = now_ns
-        self._last = 0
-
-    def next(self) -> int:
-        self._last = max(self._now_ns() // _NS_PER_MS, self._last + 1)
-        return self._last
 
 
 class SignedSender:
@@ -58,7 +47,7 @@ class SignedSender:
         is_mainnet: bool,
         vault_address: str | None,
         settle: Callable[[], None],
-        now_ns: Callable[[], int],
+        nonces: NonceSource,
         probe: SendProbe | None = None,
         lifted: Callable[[], None] | None = None,
     ) -> None:
@@ -71,7 +60,7 @@ class SignedSender:
         self._vault = vault_address.lower() if vault_address else None
         self._settle = settle
         self._lifted = lifted
-        self._nonces = NonceSource(now_ns)
+        self._nonces = nonces
         self.lost_answers = 0
 
     async def send(
@@ -148,6 +137,10 @@ class SignedSender:
                 response.error.message,
             )
             return replace(response, error=replace(response.error, retry_after_s=pause))
+        if response.error is not None:
+            floor = refused_floor(response.error.message)
+            if floor is not None:
+                self._nonces.refused_below(floor)
         if response.error is None:
             evidence = None if kind in _OWN_ALLOWANCE else sent_at
             if self._rest.budget.record_success(sent_at=evidence):

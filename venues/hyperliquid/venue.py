@@ -43,6 +43,7 @@ from makerd.venues.hyperliquid.feed import MarketFeed
 from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.meta import listed_coins
 from makerd.venues.hyperliquid.meta_fetch import fetch_listings
+from makerd.venues.hyperliquid.nonces import NonceReservation, NonceSource
 from makerd.venues.hyperliquid.orders import OrderGateway
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
@@ -139,7 +140,8 @@ class HyperliquidVenue:
             is_mainnet=hl.network is Network.MAINNET,
             vault_address=hl.vault_address,
             settle=self._settle,
-            now_ns=now_ns,
+            # Above the last run's nonces even after a step back of the host's clock.
+            nonces=NonceSource(now_ns, NonceReservation(config.state_dir, signer.address)),
             probe=probe,
             lifted=lambda: self._emit(RateLimitLifted(ts_local=now_ns())),
         )
