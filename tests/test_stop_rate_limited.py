@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import signal
 import threading
 import time
@@ -37,7 +38,6 @@ from makerd.protocol.orders import (
 from makerd.protocol.risk import MarginReported
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
-from makerd.venues.hyperliquid.rate_budget import info_weight
 from makerd.venues.hyperliquid.rest import fetch_info_blocking
 from makerd.venues.hyperliquid.venue import HyperliquidVenue
 from tests.test_hl_gateway import Harness, resting_bid
@@ -48,7 +48,6 @@ from tests.test_stop_confirmation import observer
 STOP_DEADLINE_S = 12.0
 """The stop's share (0.6) of the default ``stop_timeout_s`` (20 s) for confirming no order
 rests."""
-LISTING_WEIGHT = info_weight("frontendOpenOrders")
 
 
 @pytest.fixture(scope="module")
@@ -137,23 +136,25 @@ def test_a_stop_whose_first_listing_is_refused_with_429_confirms_before_it_would
 
 
 def test_a_stop_whose_listings_are_refused_with_429_until_its_deadline_says_so_and_backs_off(
-    venue_url: str,
+    venue_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     venue, observers, _ = resting_then_stopping(venue_url)
-    spent = venue.budget.weight_spent
     fault(venue_url, {"rate_limit_for_s": 30, "rate_limit_kind": "ip"})
     try:
-        remaining = stop(venue, observers, deadline_s=8.0)
-        listings = (venue.budget.weight_spent - spent) // LISTING_WEIGHT
+        with caplog.at_level(logging.WARNING, logger="makerd.venue"):
+            remaining = stop(venue, observers, deadline_s=8.0)
     finally:
         venue.stop(orders_confirmed_gone=False)
         fault(venue_url, {"clear": True})
 
     assert remaining is None, "the venue never answered: the stop cannot say 0"
-    # The budget's backoff doubles from 0.5-1 s, the sweep waits it out but at most 2 s:
-    # five to seven listings in 8 s. A retry at once after each refusal would send one
-    # every few milliseconds.
-    assert 3 <= listings <= 8, listings
+    # Each refused round of the sweep is logged once. The budget's backoff doubles from
+    # 0.5-1 s and the sweep waits it out, at most 2 s: five to seven rounds in 8 s on a
+    # quiet machine, more on a loaded one where refusals of other requests end a round's
+    # wait sooner. A retry at once after each refusal would send one every few ms.
+    # (Counted by the log, not by the budget's weight, which the stream's repairs share.)
+    rounds = caplog.text.count("event=sweep_rate_limited")
+    assert 3 <= rounds <= 12, rounds
 
 
 def test_makerd_stopped_while_every_request_is_refused_with_429_exits_82_and_says_so(
