@@ -11,6 +11,7 @@ from __future__ import annotations
 from makerd.actors.exposure import ExposureLimit
 from makerd.actors.order_diff import RestingView
 from makerd.actors.order_state import WORKING, OrderTable
+from makerd.protocol.clock import stepped_back
 from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
@@ -23,6 +24,12 @@ from makerd.protocol.orders import (
     TimeInForce,
 )
 from makerd.protocol.side import Side
+
+AGE_UNKNOWN = 1 << 62
+"""The age of an order priced after "now" by the clock: the host's clock stepped back, and
+how long it has held its price cannot be told. Taken as past every hold, as any wait whose
+start lies ahead of the clock is over (:func:`makerd.protocol.clock.still_waiting`): read
+as a negative age, it kept its widened slack for the step's length."""
 
 
 def batched_commands(
@@ -63,7 +70,7 @@ def resting_views(table: OrderTable, now_ns: int) -> tuple[list[RestingView], li
                 order.cloid,
                 order.price,
                 order.size - order.filled,
-                now_ns - order.priced_ns,
+                AGE_UNKNOWN if stepped_back(now_ns, order.priced_ns) else now_ns - order.priced_ns,
                 order.status is OrderStatus.OPEN,
             )
             (bids if order.side is Side.BUY else asks).append(view)

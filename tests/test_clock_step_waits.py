@@ -33,10 +33,18 @@ from makerd.daemon.latch import KillSwitchLatch
 from makerd.protocol.account import PositionChanged
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import TimerFired
-from makerd.protocol.orders import OrderRequest, OrderStatus, QuoteTarget, RequestMargin
+from makerd.protocol.orders import (
+    ModifyOrders,
+    OrderRequest,
+    OrderStatus,
+    PlaceOrders,
+    QuoteTarget,
+    RequestMargin,
+)
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
 from tests.kit import MS, T0, S, book, d, fill, of_type
+from tests.test_order_manager import accept_all, manager, target
 from tests.test_quoter import throttled_quoter
 
 STEP_NS = 60 * S
@@ -197,3 +205,19 @@ def test_a_fill_of_an_unknown_order_reaches_the_position_after_a_step_back() -> 
     ]
 
     assert released, "a fill kept from the position for the step's length"
+
+
+def test_an_order_behind_its_level_is_refreshed_by_age_after_a_step_back() -> None:
+    om = manager(price_tolerance_bps=Decimal(2), max_order_age_s=10.0, queue_hold_s=5.0)
+    accept_all(om, of_type(om.handle(target([("59990", "0.002")], [])), PlaceOrders))
+    # The target rose 3 bps: the bid is behind it, within its 2 x 2 bps while it is young.
+    young = om.handle(target([("60008", "0.002")], [], ts=T0 + 1 * S))
+
+    # Eleven seconds after the clock stepped back a minute, the order is past its 10 s
+    # age; read as -49 s old, it kept its widened slack for the whole step.
+    after_step = om.handle(target([("60008", "0.002")], [], ts=T0 - STEP_NS + 11 * S))
+
+    assert of_type(young, ModifyOrders) == []
+    assert [a.price for m in of_type(after_step, ModifyOrders) for a in m.amendments] == [
+        d("60008")
+    ]
