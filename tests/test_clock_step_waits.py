@@ -43,8 +43,8 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
-from tests.kit import MS, T0, S, book, d, fill, of_type
-from tests.test_order_manager import accept_all, manager, target
+from tests.kit import MS, T0, S, book, d, fill, of_type, target
+from tests.test_order_manager import accept_all, manager
 from tests.test_quoter import throttled_quoter
 
 STEP_NS = 60 * S
