@@ -197,3 +197,27 @@ def test_a_learned_floor_never_moves_nonces_back() -> None:
     nonces.refused_below(500)
     nonces.refused_below(300)
     assert nonces.next() == 501
+
+
+def test_a_reservation_beyond_the_exchanges_future_window_is_ignored_and_replaced(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Written by a run on a clock two days fast: the exchange refused those nonces as too
+    # high and holds none of them. Starting above them would be refused the same way.
+    clock_ms = 1_800_000_000_000
+    (tmp_path / "hl-nonces-0xabc").write_text(f"{clock_ms + 2 * 86_400_000}\n")
+
+    with caplog.at_level(logging.WARNING, logger="makerd.venue.nonces"):
+        first = NonceSource(lambda: clock_ms * MS, reservation(tmp_path)).next()
+
+    assert first == clock_ms
+    assert int((tmp_path / "hl-nonces-0xabc").read_text()) == clock_ms + RESERVE_AHEAD_MS
+    assert "event=nonce_reservation_ignored" in caplog.text
+
+
+def test_a_reservation_within_the_window_is_kept_however_far_ahead(tmp_path: Path) -> None:
+    clock_ms = 1_800_000_000_000
+    hours_ahead = clock_ms + 20 * 3_600_000  # a host twenty hours fast, put right
+    (tmp_path / "hl-nonces-0xabc").write_text(f"{hours_ahead}\n")
+
+    assert NonceSource(lambda: clock_ms * MS, reservation(tmp_path)).next() == hours_ahead + 1

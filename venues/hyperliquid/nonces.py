@@ -15,7 +15,10 @@ clock caught up: for as long as the step. Two things keep that from happening:
   covers a state directory that was wiped or moved: one refused action, not minutes.
 
 A nonce ahead of the clock is harmless: the exchange takes any nonce up to a day ahead of
-its own time. Quick restarts move the start at most :data:`RESERVE_AHEAD_MS` each.
+its own time. Quick restarts move the start at most :data:`RESERVE_AHEAD_MS` each. A
+reservation more than that day ahead of the clock is ignored: the exchange refused those
+nonces ("nonce too high"), so it holds none of them, and starting above them would have
+every action refused the same way until the clock caught up.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import Final
 log = logging.getLogger("makerd.venue.nonces")
 _NS_PER_MS: Final = 1_000_000
 RESERVE_AHEAD_MS: Final = 10_000
+FUTURE_WINDOW_MS: Final = 24 * 3600 * 1000
+"""How far ahead of its own clock the exchange takes a nonce."""
 """How far a reservation reaches past the nonce that moved it: one file write per ten
 seconds of actions at most."""
 FLOOR_MARGIN_MS: Final = 10_000
@@ -96,7 +101,13 @@ class NonceSource:
     ) -> None:
         self._now_ns = now_ns
         self._reservation = reservation
-        self._last = reservation.reserved if reservation is not None else 0
+        self._last = 0
+        if reservation is not None:
+            ahead_ms = reservation.reserved - now_ns() // _NS_PER_MS
+            if ahead_ms > FUTURE_WINDOW_MS:
+                log.warning("event=nonce_reservation_ignored ahead_ms=%d", ahead_ms)
+                reservation.reserved = 0  # the first nonce writes a new one
+            self._last = reservation.reserved
 
     def next(self) -> int:
         nonce = max(self._now_ns() // _NS_PER_MS, self._last + 1)
