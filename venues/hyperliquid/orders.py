@@ -128,6 +128,10 @@ class OrderGateway:
             priority=self._truth_priority,
         )
 
+    def exchange_now_ns(self) -> int:
+        """The exchange's time now, as this host reads it (:class:`ExchangeClock`)."""
+        return self.exchange_clock.exchange_ns(self._now_ns())
+
     async def execute(self, command: VenueCommand) -> None:
         if isinstance(command, PlaceOrders):
             await self._place(command)

@@ -143,7 +143,7 @@ class HyperliquidVenue:
             # Above the last run's nonces even after a step back of the host's clock.
             nonces=NonceSource(now_ns, NonceReservation(config.state_dir, signer.address)),
             probe=probe,
-            lifted=lambda: self._emit(RateLimitLifted(ts_local=now_ns())),
+            lifted=self._rate_limit_lifted,
         )
         self.gateway = OrderGateway(
             sender=self._sender,
@@ -180,7 +180,7 @@ class HyperliquidVenue:
             tasks=self._io,
             policy=policy,
             now_ns=now_ns,
-            exchange_now_ns=lambda: self.gateway.exchange_clock.exchange_ns(now_ns()),
+            exchange_now_ns=self.gateway.exchange_now_ns,
             others=self._coins[1:],
         )
 
@@ -311,6 +311,10 @@ class HyperliquidVenue:
         # After the event: the order manager takes a listed leg from the listing itself.
         if took_leg or isinstance(event, OrderAccepted | OrderModified):
             self._release_fills()
+
+    def _rate_limit_lifted(self) -> None:
+        """An accepted action ended the rate-limit backoff: new risk may go out at once."""
+        self._emit(RateLimitLifted(ts_local=self._clock.now_ns()))
 
     def _emit_fill(self, fill: OrderFilled) -> None:
         cloid = fill.cloid or self._legs.cloid_of(fill.venue_order_id)
