@@ -76,6 +76,61 @@ def ctl_json(bot: LiveBot, command: str) -> dict[str, Any]:
     return answer
 
 
+def test_explore_chaos(venue: FaultVenue, tmp_path: Path) -> None:
+    import random
+    import threading
+
+    from hyperliquid.utils.types import Cloid
+
+    bot = LiveBot(tmp_path, venue)
+    operator = Operator(bot)
+    process = bot.quoting()
+    rng = random.Random(5)
+    wait = threading.Event()
+    ALO: Any = {"limit": {"tif": "Alo"}}
+    done = []
+    for _ in range(40):
+        kind = rng.choice(["take", "rest_near", "cancel", "cancel_cloid", "modify", "modify_keep", "eth"])
+        ours = [o for o in operator.info.frontend_open_orders(bot.address) if o["coin"] == "BTC" and o.get("cloid")]
+        try:
+            if kind == "take":
+                r = operator.take("BTC", buy=rng.random() < 0.5, size=Decimal("0.003"))
+            elif kind == "rest_near":
+                bid, ask = operator.touch("BTC")
+                buy = rng.random() < 0.5
+                r = operator.exchange.order("BTC", buy, 0.0003, float(bid if buy else ask), GTC)
+            elif kind == "eth":
+                r = operator.rest("ETH", buy=True)
+            elif not ours:
+                continue
+            else:
+                o = rng.choice(ours)
+                if kind == "cancel":
+                    r = operator.exchange.cancel("BTC", o["oid"])
+                elif kind == "cancel_cloid":
+                    r = operator.exchange.cancel_by_cloid("BTC", Cloid(o["cloid"]))
+                else:
+                    px = Decimal(o["limitPx"]) * (Decimal("0.999") if o["side"] == "B" else Decimal("1.001"))
+                    r = operator.exchange.modify_order(
+                        o["oid"] if kind == "modify" else Cloid(o["cloid"]), "BTC", o["side"] == "B",
+                        float(o["sz"]) * 2, float(f"{px:.5g}"), ALO,
+                        cloid=Cloid(o["cloid"]) if kind == "modify_keep" else None,
+                    )
+            done.append((kind, str(r)[:120]))
+        except Exception as error:  # noqa: BLE001
+            done.append((kind, repr(error)[:120]))
+        wait.wait(rng.uniform(0.1, 0.6))
+    print("\n".join(map(str, done)))
+    wait.wait(3)
+    code = bot.stop(process)
+    record = bot.record()
+    print("exit", code, record.open_by_coin, record.peak_by_coin, record.positions["BTC"], bot.journal_position())
+    print("\n".join(l for l in process.text.splitlines() if "WARNING" in l or "ERROR" in l or "makerd:" in l)[-6000:])
+    for oid in operator.resting_oids("ETH"):
+        operator.exchange.cancel("ETH", oid)
+    assert_invariants(bot, output=process.text)
+
+
 def test_explore_manual_taker(venue: FaultVenue, tmp_path: Path) -> None:
     bot = LiveBot(tmp_path, venue)
     operator = Operator(bot)
@@ -122,6 +177,9 @@ def test_a_manual_order_on_makerds_coin_is_cancelled_at_once_and_one_on_another_
     assert process.text.count("event=orphans_found") == 1, process.text[-3000:]
     assert bot.stop(process) == EXIT_OK, process.text[-3000:]
     assert operator.resting_oids("ETH") == [eth_oid], "a one-coin makerd touched ETH"
+    # The trader's ETH order rests: "0 open orders" is true of makerd's coin only, and says
+    # so (before, the line read as if the account had none).
+    assert "makerd: venue confirms 0 open orders for BTC\n" in process.text
     operator.exchange.cancel("ETH", eth_oid)
     record = assert_invariants(bot, output=process.text)
     assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND
@@ -174,4 +232,38 @@ def test_explore_cancel_modify(venue: FaultVenue, tmp_path: Path) -> None:
     code = bot.stop(process)
     print("exit", code, bot.record().open_by_coin)
     print("\n".join(l for l in process.text.splitlines() if "WARNING" in l or "ERROR" in l or "makerd:" in l)[-8000:])
+    assert_invariants(bot, output=process.text)
+
+
+def test_explore_ladder_gap(venue: FaultVenue, tmp_path: Path) -> None:
+    import time
+
+    bot = LiveBot(tmp_path, venue)
+    operator = Operator(bot)
+    process = bot.quoting()
+    before = {o["oid"] for o in operator.info.frontend_open_orders(bot.address)}
+    t0 = time.monotonic()
+    operator.rest("BTC", buy=True)
+    samples = []
+    while time.monotonic() - t0 < 6:
+        orders = operator.info.frontend_open_orders(bot.address)
+        ours = [o for o in orders if o.get("cloid")]
+        samples.append((round(time.monotonic() - t0, 3), len(ours), len(orders) - len(ours), len(before & {o["oid"] for o in ours})))
+    last = None
+    for sample in samples:
+        if sample[1:3] != last:
+            print("  ", sample)
+            last = sample[1:3]
+    gap = [s for s in samples if s[1] < 6]
+    print("ladder short from", gap[:1], "to", gap[-1:], "kept of the original:", samples[-1][3])
+    bot.stop(process)
+
+
+def test_explore_position_limit(venue: FaultVenue, tmp_path: Path) -> None:
+    bot = LiveBot(tmp_path, venue)
+    operator = Operator(bot)
+    process = bot.quoting()
+    print(operator.take("BTC", buy=True, size=Decimal("0.06")))
+    print("exit", process.finish(timeout=30), bot.record().positions["BTC"], bot.record().open_by_coin)
+    print("\n".join(l for l in process.text.splitlines() if "WARNING" in l or "ERROR" in l or "makerd:" in l)[-3000:])
     assert_invariants(bot, output=process.text)
