@@ -164,8 +164,13 @@ def apply_report(
     truth: VenueTruth, table: OrderTable, report: OpenOrdersReported, *, cancel_orphans: bool
 ) -> list[object]:
     """Settle the table with a venue report; orphans in it keep the truth dirty and, with
-    ``cancel_orphans``, are cancelled (all of the coin's orders: one we do not know cannot
-    be named). A stopped order_manager leaves them to the stop's sweep of the venue."""
+    ``cancel_orphans``, are cancelled: every order the venue lists for the coin but those
+    the table tracks. A stopped order_manager leaves them to the stop's sweep of the venue.
+
+    The venue lists again to cancel, so an orphan that came to rest since this report goes
+    too. Our own orders are spared: cancelling the coin's whole ladder for a stranger (a
+    trader's order by hand on the same account) took every order's place in the queue
+    and left the coin unquoted until a listing came back clean (about a second)."""
     orphans, changes = table.reconcile(report)
     out: list[object] = list(changes)
     in_doubt = any(order.status is OrderStatus.UNKNOWN for order in table.all())
@@ -177,7 +182,12 @@ def apply_report(
     elif truth.cancel_orphans(report):
         action = "cancel_all"
         out.append(
-            CancelAll(coin=report.coin, reason=CancelReason.ORPHAN, ts_local=report.ts_local)
+            CancelAll(
+                coin=report.coin,
+                reason=CancelReason.ORPHAN,
+                ts_local=report.ts_local,
+                sparing=table.cloids(),
+            )
         )
     else:
         action = "cancel_all_already_sent"

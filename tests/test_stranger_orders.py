@@ -4,12 +4,14 @@ A trader acting by hand on the account makerd quotes (a resting order, a modify 
 makerd's orders that kept its cloid) puts an order on the coin that makerd does not own.
 The stream says so at once; makerd used to ignore it, and its minute's audit found the
 stranger 30-90 s later. Now the report brings that audit forward (at most one such audit
-per 5 s), and the listing's orphan rule cancels it. End to end, against the local venue:
+per 5 s), and the listing's orphan rule cancels it, and it alone: makerd's own ladder
+keeps resting. End to end, against the local venue:
 ``tests/faults/test_others_on_the_account.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from makerd.actors.order_state import OrderTable
@@ -17,14 +19,25 @@ from makerd.actors.venue_truth import (
     STRANGER_AUDIT_SPACING_NS,
     TruthTiming,
     VenueTruth,
+    apply_report,
     note_stranger,
 )
-from makerd.protocol.orders import OrderAccepted, OrderRequest, OrderStatus
+from makerd.protocol.orders import (
+    CancelAll,
+    CancelReason,
+    OpenOrder,
+    OpenOrdersReported,
+    OrderAccepted,
+    OrderRequest,
+    OrderStatus,
+)
 from makerd.protocol.side import Side
 from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported
 from makerd.venues.hyperliquid.state import OrderLegs
+from tests.kit import d
+from tests.test_order_table_legs import CLOID, rested_and_modified
 
 S = 1_000_000_000
 START = 1_800_000_000 * S
@@ -141,3 +154,21 @@ def test_a_stranger_heard_while_a_question_is_out_is_looked_for_once_it_is_answe
     truth.reported(orphans=False, in_doubt=False, now_ns=START + 3 * S)
 
     assert truth.due(START + 3 * S)
+
+
+def test_an_orphan_cancel_spares_the_order_managers_own_orders() -> None:
+    # Before: a CancelAll of the coin's whole ladder, the stranger among it.
+    table, truth = OrderTable(coin="BTC"), clean_truth()
+    rested_and_modified(table, modifies=0)  # ours: CLOID resting as oid 1
+    ours = OpenOrder(
+        cloid=CLOID, venue_order_id=1, coin="BTC", side=Side.BUY, price=d("100"), size=d("1")
+    )
+    by_hand = dataclasses.replace(ours, cloid=None, venue_order_id=77, price=d("98"))
+    report = OpenOrdersReported(
+        coin="BTC", orders=(ours, by_hand), ts_exchange=START + S, ts_local=START + S
+    )
+
+    out = apply_report(truth, table, report, cancel_orphans=True)
+
+    cancels = [message for message in out if isinstance(message, CancelAll)]
+    assert [(c.reason, c.sparing) for c in cancels] == [(CancelReason.ORPHAN, (CLOID,))]
