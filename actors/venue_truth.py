@@ -198,8 +198,8 @@ def apply_report(
 def note_stranger(
     truth: VenueTruth, table: OrderTable, report: StrangerOrderReported
 ) -> list[object]:
-    """A stranger the stream reported is looked for by the next question, brought forward
-    to now, unless one of ours rests under that oid (a leg a listing already gave it)."""
-    if not table.owns_venue_id(report.venue_order_id):
+    """A stranger the stream reported open is looked for by the next question, brought
+    forward to now, unless one of ours rests under that oid (a leg a listing gave it)."""
+    if report.status is OrderStatus.OPEN and not table.owns_venue_id(report.venue_order_id):
         truth.stranger_reported(report.ts_local)
     return []

@@ -35,8 +35,8 @@ from makerd.protocol.side import Side
 from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported
-from makerd.venues.hyperliquid.state import OrderLegs
-from tests.kit import d
+from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from tests.kit import d, fill
 from tests.test_order_table_legs import CLOID, rested_and_modified
 
 S = 1_000_000_000
@@ -77,8 +77,12 @@ def clean_truth() -> VenueTruth:
     return truth
 
 
-def stranger(oid: int = 77, at: int = START) -> StrangerOrderReported:
-    return StrangerOrderReported(coin="BTC", venue_order_id=oid, ts_exchange=at, ts_local=at)
+def stranger(
+    oid: int = 77, at: int = START, status: OrderStatus = OrderStatus.OPEN
+) -> StrangerOrderReported:
+    return StrangerOrderReported(
+        coin="BTC", venue_order_id=oid, status=status, ts_exchange=at, ts_local=at
+    )
 
 
 def test_an_open_order_with_no_cloid_is_reported_as_a_stranger() -> None:
@@ -114,10 +118,29 @@ def test_our_own_order_opening_is_an_acceptance_not_a_stranger() -> None:
     assert [type(event) for event in events] == [OrderAccepted]
 
 
-def test_a_stranger_that_ended_is_no_news() -> None:
-    events = order_events(report(cloid=None, status=OrderStatus.CANCELLED), None, OrderLegs())
+def test_a_stranger_that_ended_is_said_but_brings_no_audit_forward() -> None:
+    ended = report(cloid=None, status=OrderStatus.CANCELLED)
+    truth = clean_truth()
 
-    assert events == []
+    events = order_events(ended, None, OrderLegs())
+    for event in events:
+        assert isinstance(event, StrangerOrderReported)
+        note_stranger(truth, OrderTable(coin="BTC"), event)
+
+    assert events == [stranger(status=OrderStatus.CANCELLED)]
+    assert not truth.due(START + S)
+
+
+def test_a_fill_held_for_its_orders_answer_goes_at_once_when_the_order_is_a_strangers() -> None:
+    # A trader's taker trade: no answer of ours will ever name its oid. Before, its fill
+    # waited the whole 2 s hold, and the risk limits and the skew judged a stale position.
+    held, legs = PendingFills(hold_ns=2 * S), OrderLegs()
+    held.hold(dataclasses.replace(fill("t1", Side.BUY, "100", "1", ts=START), venue_order_id=77))
+    assert held.release(legs, START + S // 10) == []
+
+    held.stranger(77)
+
+    assert [f.venue_order_id for f in held.release(legs, START + S // 10)] == [77]
 
 
 def test_a_stranger_brings_the_minutes_audit_forward_to_now() -> None:

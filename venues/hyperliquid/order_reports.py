@@ -3,9 +3,10 @@
 The exchange reports one order through the action's answer and this stream, in either
 order, and a modify gives the order a new oid (the old leg shows up as "canceled" under
 the same cloid): :class:`OrderLegs` says which report is news, so each event is emitted
-once. An order reported open that is none of this run's (placed by hand on the account,
-or one of ours a manual modify brought back after it ended) is a stranger: said at once,
-where before the order manager's audit found it up to a minute and a half later.
+once. An order reported that is none of this run's (placed by hand on the account, or one
+of ours a manual modify brought back after it ended) is a stranger: said at once. Before,
+the order manager's audit found one resting up to a minute and a half later, and a
+trader's taker fill waited 2 s for an answer that would never name its order.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def order_events(
 ) -> list[OrderEvent]:
     """What ``report`` (of ``cloid``, None when it carries none) tells that was not known;
     updates ``legs``."""
-    if cloid is None:
-        return [_stranger(report)] if report.status is OrderStatus.OPEN else []
+    if cloid is None or not legs.of_this_run(cloid):
+        return [_stranger(report)]
     legs.forget_lapsed(report.ts_local)  # a lost modify's leg is no longer "replaced"
     if report.status is OrderStatus.OPEN:
         return _opened(report, cloid, legs)
@@ -99,6 +100,7 @@ def _stranger(report: OrderStatusReported) -> StrangerOrderReported:
     return StrangerOrderReported(
         coin=report.coin,
         venue_order_id=report.venue_order_id,
+        status=report.status,
         ts_exchange=report.ts_exchange,
         ts_local=report.ts_local,
     )
