@@ -37,6 +37,7 @@ from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported
 from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
 from tests.kit import d, fill
+from tests.test_hl_modify_lost import stream_report
 from tests.test_order_table_legs import CLOID, rested_and_modified
 
 S = 1_000_000_000
@@ -47,20 +48,7 @@ OURS = "0x00000000000000000000000000000001"
 def report(
     *, cloid: str | None, oid: int = 77, status: OrderStatus = OrderStatus.OPEN
 ) -> OrderStatusReported:
-    return OrderStatusReported(
-        cloid=cloid,
-        venue_order_id=oid,
-        coin="BTC",
-        side=Side.BUY,
-        price=Decimal(60000),
-        size=Decimal("0.001"),
-        original_size=Decimal("0.001"),
-        status=status,
-        venue_status="open" if status is OrderStatus.OPEN else "canceled",
-        reject_reason=None,
-        ts_exchange=START,
-        ts_local=START,
-    )
+    return dataclasses.replace(stream_report(oid, status, START), cloid=cloid)
 
 
 def placed_by_us(legs: OrderLegs) -> None:

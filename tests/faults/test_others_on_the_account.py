@@ -33,6 +33,7 @@ from tests.faults.kit import (
     now_ms,
     poll,
 )
+from tests.processes import MakerdProcess
 
 IOC: Any = {"limit": {"tif": "Ioc"}}
 GTC: Any = {"limit": {"tif": "Gtc"}}
@@ -106,6 +107,21 @@ def _price(price: Decimal) -> float:
     return float(f"{price:.5g}")
 
 
+def quoting_beside_a_trader(
+    venue: FaultVenue, tmp_path: Path
+) -> tuple[LiveBot, Trader, MakerdProcess]:
+    """A bot quoting BTC, and a trader on its account (approved before makerd started)."""
+    bot = LiveBot(tmp_path, venue)
+    trader = Trader(bot)
+    return bot, trader, bot.quoting()
+
+
+def wait_cancelled(trader: Trader, oid: int, process: MakerdProcess, what: str) -> None:
+    """Until the BTC order ``oid`` rests no more (within 20 s: before makerd's first audit,
+    which comes at least 28 s after the start's clean listing)."""
+    poll(lambda: oid not in trader.resting_oids("BTC"), timeout_s=20, what=what, process=process)
+
+
 def ctl_json(bot: LiveBot, command: str) -> dict[str, Any]:
     done = bot.ctl(command)
     assert done.returncode == 0, done.stderr
@@ -118,20 +134,12 @@ def test_a_manual_order_on_makerds_coin_is_cancelled_at_once_and_one_on_another_
 ) -> None:
     # Before: the user stream reported the stranger at once and makerd ignored it; only
     # the minute's audit (30-90 s after the last clean listing) found and cancelled it.
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
 
     btc_oid = trader.rest("BTC", buy=True)
     eth_oid = trader.rest("ETH", buy=True)
 
-    # The last clean listing was the start's, moments ago: no audit for 28 s at least.
-    poll(
-        lambda: btc_oid not in trader.resting_oids("BTC"),
-        timeout_s=20,
-        what="the manual BTC order cancelled",
-        process=process,
-    )
+    wait_cancelled(trader, btc_oid, process, "the manual BTC order cancelled")
     bot.wait_resting(process, at_least=QUOTE_BOUND, since_ms=now_ms())
     assert process.text.count("event=orphans_found") == 1, process.text[-3000:]
     assert bot.stop(process) == EXIT_OK, process.text[-3000:]
@@ -150,18 +158,11 @@ def test_cancelling_a_manual_order_leaves_makerds_own_ladder_resting(
     # Before: the orphan rule cancelled the coin's whole ladder with the stranger, and the
     # coin was unquoted for about a second. makerd follows the market by modifying its
     # orders (a modify keeps the cloid): its ladder is the same cloids throughout.
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
     ladder = trader.resting_cloids()
 
     stranger = trader.rest("BTC", buy=True)
-    poll(
-        lambda: stranger not in trader.resting_oids("BTC"),
-        timeout_s=20,
-        what="the manual BTC order cancelled",
-        process=process,
-    )
+    wait_cancelled(trader, stranger, process, "the manual BTC order cancelled")
 
     # The venue's background takers may fill one or two of them meanwhile (a filled order
     # is replaced under a new cloid); before, none of the six was left.
@@ -173,9 +174,7 @@ def test_cancelling_a_manual_order_leaves_makerds_own_ladder_resting(
 def test_a_manual_taker_trade_is_booked_once_skews_the_quotes_and_flatten_closes_it(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
 
     bought = trader.take(buy=True, size=Decimal("0.03"))
 
@@ -201,9 +200,7 @@ def test_a_manual_taker_trade_is_booked_once_skews_the_quotes_and_flatten_closes
 def test_a_manual_trade_past_the_position_limit_trips_the_kill_switch(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = LiveBot(tmp_path, venue)  # risk.max_position: 0.05
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)  # max_position 0.05
 
     trader.take(buy=True, size=Decimal("0.06"))
 
@@ -217,9 +214,7 @@ def test_a_manual_trade_past_the_position_limit_trips_the_kill_switch(
 def test_manual_cancels_and_modifies_of_makerds_orders_leave_only_makerds_ladder(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
 
     def ladder_whole_again(since_ms: int) -> None:
         bot.wait_resting(process, at_least=QUOTE_BOUND, since_ms=since_ms)
@@ -237,16 +232,7 @@ def test_manual_cancels_and_modifies_of_makerds_orders_leave_only_makerds_ladder
         # (no cloid, or the cloid of an order makerd has seen end).
         since = now_ms()
         leg = trader.modify(trader.makerds_orders()[0], keep_cloid=keep_cloid)
-
-        def leg_gone(leg: int = leg) -> bool:
-            return leg not in trader.resting_oids("BTC")
-
-        poll(
-            leg_gone,
-            timeout_s=20,
-            what=f"the leg a manual modify made (cloid kept: {keep_cloid}) cancelled",
-            process=process,
-        )
+        wait_cancelled(trader, leg, process, f"a manual modify's leg (cloid kept: {keep_cloid})")
         ladder_whole_again(since)
 
     record = bot.stop_cleanly(process)
@@ -259,9 +245,7 @@ def test_a_dead_man_switch_the_trader_clears_is_armed_again_by_makerd(
 ) -> None:
     # The exchange keeps one switch per account: the trader's clear disarms makerd's, and
     # makerd (which cannot read it back) finds out only by re-arming on its own schedule.
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
 
     trader.exchange.schedule_cancel(None)
     assert venue.fault(fire_scheduled_cancel=True, user=bot.address)["fired"] == []
@@ -278,9 +262,7 @@ def test_a_dead_man_switch_the_trader_clears_is_armed_again_by_makerd(
 def test_a_trader_acting_at_random_on_the_account_costs_makerd_no_fill(
     venue: FaultVenue, tmp_path: Path
 ) -> None:
-    bot = LiveBot(tmp_path, venue)
-    trader = Trader(bot)
-    process = bot.quoting()
+    bot, trader, process = quoting_beside_a_trader(venue, tmp_path)
     rng = random.Random(5)
     pause = threading.Event()  # never set: a timed wait between the trader's acts
     acts = 0
