@@ -97,6 +97,18 @@ def test_our_order_that_ended_and_rests_again_under_its_cloid_is_a_stranger() ->
     assert events == [stranger(oid=6)]
 
 
+def test_a_leg_our_ended_order_never_had_filling_is_a_strangers_fill() -> None:
+    # A trader's modify that kept the cloid and crossed the book: its fills go at once.
+    legs = OrderLegs()
+    placed_by_us(legs)
+    order_events(report(cloid=OURS, oid=5), OURS, legs)
+    order_events(report(cloid=OURS, oid=5, status=OrderStatus.CANCELLED), OURS, legs)
+
+    events = order_events(report(cloid=OURS, oid=6, status=OrderStatus.FILLED), OURS, legs)
+
+    assert events == [stranger(oid=6, status=OrderStatus.FILLED)]
+
+
 def test_our_own_order_opening_is_an_acceptance_not_a_stranger() -> None:
     legs = OrderLegs()
     placed_by_us(legs)

@@ -34,6 +34,9 @@ def order_events(
     if cloid is None or not legs.of_this_run(cloid):
         return [_stranger(report)]
     legs.forget_lapsed(report.ts_local)  # a lost modify's leg is no longer "replaced"
+    if legs.is_finished(cloid) and legs.cloid_of(report.venue_order_id) != cloid:
+        # A leg the order never had, after it ended: a trader's modify that kept the cloid.
+        return [_stranger(report)]
     if report.status is OrderStatus.OPEN:
         return _opened(report, cloid, legs)
     if legs.is_old_leg(cloid, report.venue_order_id):
@@ -45,9 +48,7 @@ def order_events(
 def _opened(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> list[OrderEvent]:
     new_leg = legs.is_new_leg(cloid, report.venue_order_id)
     if legs.request_of(cloid) is None:
-        # Not an order of this run, or one that ended and rests again (a manual modify
-        # that kept its cloid): nobody will cancel it unless someone looks.
-        return [_stranger(report)]
+        return [_stranger(report)]  # its request forgotten: nobody will cancel it unless asked
     if not legs.opened(cloid, report.venue_order_id, heard_ns=report.ts_local):
         return []  # already reported
     if new_leg:
