@@ -52,6 +52,8 @@ class Trader:
         self.exchange = Exchange(agent, bot.venue.url, account_address=bot.address)
         self.info = Info(bot.venue.url, skip_ws=True)
         self.address = bot.address
+        universe = self.info.meta()["universe"]
+        self._lot = {a["name"]: Decimal(1).scaleb(-int(a["szDecimals"])) for a in universe}
 
     def touch(self, coin: str = "BTC") -> tuple[Decimal, Decimal]:
         bids, asks = self.info.l2_snapshot(coin)["levels"]
@@ -68,7 +70,7 @@ class Trader:
         """A GTC ``away`` behind the touch, worth about $20: it rests; its oid."""
         bid, ask = self.touch(coin)
         price = bid * (1 - away) if buy else ask * (1 + away)
-        size = (Decimal(20) / price).quantize(Decimal("0.0001"), rounding=ROUND_UP)
+        size = (Decimal(20) / price).quantize(self._lot[coin], rounding=ROUND_UP)
         answer = self.exchange.order(coin, buy, float(size), _price(price), GTC)
         oid: int = answer["response"]["data"]["statuses"][0]["resting"]["oid"]
         return oid
@@ -150,6 +152,41 @@ def test_a_manual_order_on_makerds_coin_is_cancelled_at_once_and_one_on_another_
     trader.exchange.cancel("ETH", eth_oid)
     record = assert_invariants(bot, output=process.text)
     assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND
+
+
+def test_of_two_coins_only_the_one_the_manual_order_rests_on_cancels_it_and_only_it(
+    venue: FaultVenue, tmp_path: Path
+) -> None:
+    eth = {"coin": "ETH", "quoting": {"order_size": 0.01}}
+    bot = LiveBot(tmp_path, venue, coin=None, coins=["BTC", eth])
+    trader = Trader(bot)
+    process = bot.start()
+
+    def both_ladders() -> bool:
+        orders = trader.info.frontend_open_orders(bot.address)
+        return all(sum(o["coin"] == c for o in orders) == QUOTE_BOUND for c in ("BTC", "ETH"))
+
+    poll(both_ladders, timeout_s=40, what="both coins' ladders resting", process=process)
+    ladders = {o["cloid"] for o in trader.info.frontend_open_orders(bot.address)}
+    on_eth = trader.rest("ETH", buy=True)
+    on_doge = trader.rest("DOGE", buy=True)
+
+    poll(
+        lambda: on_eth not in trader.resting_oids("ETH"),
+        timeout_s=20,
+        what="the manual ETH order cancelled",
+        process=process,
+    )
+    kept = ladders & {o.get("cloid") for o in trader.info.frontend_open_orders(bot.address)}
+    assert len(kept) >= 2 * QUOTE_BOUND - 2, f"{len(kept)} of {len(ladders)} kept"
+    assert bot.stop(process) == EXIT_OK, process.text[-3000:]
+    assert "makerd: venue confirms 0 open orders for BTC, ETH\n" in process.text
+    assert trader.resting_oids("DOGE") == [on_doge], "makerd touched a coin it does not quote"
+    trader.exchange.cancel("DOGE", on_doge)
+    record = assert_invariants(bot, output=process.text, by_hand=True)  # two coins' orders
+    assert record.open_by_coin["ETH"] == 0
+    assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND
+    assert record.peak_by_coin["ETH"] <= OPEN_ORDER_BOUND + 1  # and the trader's one
 
 
 def test_cancelling_a_manual_order_leaves_makerds_own_ladder_resting(
