@@ -237,15 +237,16 @@ def assert_invariants(bot: LiveBot, *, output: str = "", by_hand: bool = False) 
     """What must hold after any scenario, checked against the venue's own record.
 
     ``by_hand``: a trader's own orders rested on the account beside makerd's, so the
-    venue's peak is not makerd's alone (the scenario judges the bound itself), and an
-    exit 0 promises nothing resting on makerd's coin only."""
+    venue's peak is not makerd's alone (the scenario judges the bound itself), and the
+    fills and an exit 0's "nothing resting" are makerd's coin's (BTC) only."""
     record = bot.record()
     context = f"\nexits={bot.exits}\n{output[-3000:]}"
     journal = bot.journal_trade_ids()
     twice = [trade for trade, n in Counter(journal).items() if n > 1]
     assert twice == [], f"booked more than once: {twice}{context}"
-    missing = sorted(set(record.trade_ids) - set(journal))
-    invented = sorted(set(journal) - set(record.trade_ids))
+    venue_fills = set(record.trade_ids_of("BTC") if by_hand else record.trade_ids)
+    missing = sorted(venue_fills - set(journal))
+    invented = sorted(set(journal) - venue_fills)
     assert missing == [], f"venue fills never journaled: {missing}{context}"
     assert invented == [], f"journal fills the venue never made: {invented}{context}"
     assert bot.journal_position() == record.position, f"journal vs venue position{context}"

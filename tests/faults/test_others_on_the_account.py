@@ -150,8 +150,8 @@ def test_a_manual_order_on_makerds_coin_is_cancelled_at_once_and_one_on_another_
     # so (before, the line read as if the account had none).
     assert "makerd: venue confirms 0 open orders for BTC\n" in process.text
     trader.exchange.cancel("ETH", eth_oid)
-    record = assert_invariants(bot, output=process.text)
-    assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND
+    record = assert_invariants(bot, output=process.text, by_hand=True)
+    assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND + 1  # and the trader's one
 
 
 def test_of_two_coins_only_the_one_the_manual_order_rests_on_cancels_it_and_only_it(
@@ -183,8 +183,13 @@ def test_of_two_coins_only_the_one_the_manual_order_rests_on_cancels_it_and_only
     assert "makerd: venue confirms 0 open orders for BTC, ETH\n" in process.text
     assert trader.resting_oids("DOGE") == [on_doge], "makerd touched a coin it does not quote"
     trader.exchange.cancel("DOGE", on_doge)
-    record = assert_invariants(bot, output=process.text, by_hand=True)  # two coins' orders
-    assert record.open_by_coin["ETH"] == 0
+    record = bot.record()
+    for coin in ("BTC", "ETH"):
+        journal = bot.journal_trade_ids(coin)
+        assert sorted(journal) == sorted(record.trade_ids_of(coin)), f"{coin}'s fills"
+        assert bot.journal_position(coin) == record.positions[coin], f"{coin}'s position"
+        assert record.open_by_coin[coin] == 0, f"exit 0 with {coin} orders resting"
+    assert bot.journal_adjustments() == []
     assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND
     assert record.peak_by_coin["ETH"] <= OPEN_ORDER_BOUND + 1  # and the trader's one
 
@@ -205,7 +210,9 @@ def test_cancelling_a_manual_order_leaves_makerds_own_ladder_resting(
     # is replaced under a new cloid); before, none of the six was left.
     kept = ladder & trader.resting_cloids()
     assert len(kept) >= QUOTE_BOUND - 2, f"{len(kept)} of {len(ladder)} kept{process.text[-3000:]}"
-    bot.stop_cleanly(process)
+    assert bot.stop(process) == EXIT_OK, process.text[-3000:]
+    record = assert_invariants(bot, output=process.text, by_hand=True)
+    assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND + 1  # and the trader's one
 
 
 def test_a_manual_taker_trade_is_booked_once_skews_the_quotes_and_flatten_closes_it(
@@ -272,7 +279,8 @@ def test_manual_cancels_and_modifies_of_makerds_orders_leave_only_makerds_ladder
         wait_cancelled(trader, leg, process, f"a manual modify's leg (cloid kept: {keep_cloid})")
         ladder_whole_again(since)
 
-    record = bot.stop_cleanly(process)
+    assert bot.stop(process) == EXIT_OK, process.text[-3000:]
+    record = assert_invariants(bot, output=process.text, by_hand=True)
     # makerd's ladder and its transient margin, and the one leg the trader made at a time.
     assert record.peak_by_coin["BTC"] <= OPEN_ORDER_BOUND + 1
 
