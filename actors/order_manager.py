@@ -42,7 +42,7 @@ from makerd.actors.order_diff import SideActions, diff_sides
 from makerd.actors.order_state import ManagedOrder, OrderTable, open_order_count
 from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.refresh_policy import RefreshPolicy
-from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report
+from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report, note_stranger
 from makerd.config.model import OrderManagerConfig
 from makerd.protocol.account import OrderFilled, PositionChanged
 from makerd.protocol.control import (
@@ -80,6 +80,7 @@ from makerd.protocol.orders import (
 from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
+from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.quoting.bracket import BracketSettings
 
 log = logging.getLogger("makerd.order_manager")
@@ -167,6 +168,7 @@ class OrderManagerLogic:
             OpenOrdersReported: lambda m: apply_report(
                 self.truth, self.orders, m, cancel_orphans=not self._stopped
             ),
+            StrangerOrderReported: lambda m: note_stranger(self.truth, self.orders, m),
             RequestBudgetReported: self._refresh.on_request_budget,
             RateLimitLifted: self.rate_pause.on_lifted,
             ParametersChanged: self._on_parameters,

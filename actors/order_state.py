@@ -93,6 +93,14 @@ class OrderTable:
         """Venue ids held for fill lookups: at most ``MAX_LEGS_KEPT`` per live order."""
         return len(self._by_venue_id)
 
+    def cloids(self) -> tuple[str, ...]:
+        """Every order tracked, whatever its status."""
+        return tuple(self._orders)
+
+    def owns_venue_id(self, venue_order_id: int) -> bool:
+        """Whether a tracked order rests (or rested) under ``venue_order_id``."""
+        return venue_order_id in self._by_venue_id
+
     def all(self) -> list[ManagedOrder]:
         return list(self._orders.values())
 

@@ -72,6 +72,7 @@ from makerd.protocol.orders import (
 )
 from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
 from makerd.protocol.risk import KillSwitchTripped, MarginReported, RiskStateChanged
+from makerd.protocol.stranger_orders import StrangerOrderReported
 
 BOOK_FEED = "book_feed"
 QUOTER = "quoter"
@@ -140,6 +141,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     OrderCancelled: (ORDER_MANAGER, OBSERVER),
     CancelRejected: (ORDER_MANAGER, OBSERVER),
     OpenOrdersReported: (ORDER_MANAGER, OBSERVER),
+    StrangerOrderReported: (ORDER_MANAGER,),
     RequestBudgetReported: (ORDER_MANAGER,),
     OrderStateChanged: (OBSERVER,),
     OrderFilled: (FILL_TRACKER, ORDER_MANAGER),

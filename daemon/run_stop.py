@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
@@ -134,7 +135,7 @@ def stop_everything(
     venue.stop(orders_confirmed_gone=confirmed)
     if running.server is not None:
         running.server.shutdown()
-    _say_what_is_left(remaining, out)
+    _say_what_is_left(remaining, parts.basket.coins, out)
     outcome.stopped(orders_confirmed_gone=confirmed, left_open=still_open)
     if abandoned:
         log.error("event=actors_abandoned roles=%s", ",".join(abandoned))
@@ -165,9 +166,12 @@ def _say_open_positions(still_open: dict[str, Decimal], out: TextIO) -> None:
         )
 
 
-def _say_what_is_left(remaining: int | None, out: TextIO) -> None:
+def _say_what_is_left(remaining: int | None, coins: Sequence[str], out: TextIO) -> None:
     if remaining == 0:
-        print("makerd: venue confirms 0 open orders", file=out, flush=True)
+        # Of the coins this run quotes: the account may rest orders on others (a trader's
+        # by hand), which the stop neither sweeps nor counts.
+        said = ", ".join(coins)
+        print(f"makerd: venue confirms 0 open orders for {said}", file=out, flush=True)
         return
     left = "an unknown number of" if remaining is None else str(remaining)
     log.error("event=orders_left_open count=%s", "unknown" if remaining is None else left)

@@ -70,6 +70,7 @@ from makerd.protocol.risk import (
     TradingState,
 )
 from makerd.protocol.side import Side
+from makerd.protocol.stranger_orders import StrangerOrderReported
 
 __all__ = [
     "AllChildrenAlive",
@@ -124,6 +125,7 @@ __all__ = [
     "RiskStateChanged",
     "Side",
     "StopTrading",
+    "StrangerOrderReported",
     "SweepOrders",
     "TimeInForce",
     "TimerFired",

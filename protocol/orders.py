@@ -195,6 +195,8 @@ class CancelAll:
     reason: CancelReason
     ts_local: int
     until_gone: bool = False
+    sparing: tuple[str, ...] = ()
+    """Client ids left resting: the order manager's own orders, when it cancels orphans."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -133,6 +133,10 @@ class OrderLegs:
     def request_of(self, cloid: str) -> OrderRequest | None:
         return self._requests.get(cloid)
 
+    def of_this_run(self, cloid: str) -> bool:
+        """Whether this run placed ``cloid`` (its order may have ended since)."""
+        return cloid in self._requests or cloid in self._finished
+
     def cloid_of(self, oid: int) -> str | None:
         return self._cloid_by_oid.get(oid)
 
@@ -364,6 +368,17 @@ class PendingFills:
     def __init__(self, *, hold_ns: int) -> None:
         self._hold_ns = hold_ns
         self._held: list[OrderFilled] = []
+        self._strangers: OrderedDict[int, None] = OrderedDict()
+        """Oids of orders none of ours (reported without a cloid of this run): no answer
+        will name them, so their fills go at once."""
+
+    def stranger(self, oid: int) -> None:
+        self._strangers[oid] = None
+        if len(self._strangers) > _FORGET_AFTER:
+            self._strangers.popitem(last=False)
+
+    def is_strangers(self, oid: int) -> bool:
+        return oid in self._strangers
 
     def __len__(self) -> int:
         return len(self._held)
@@ -379,6 +394,8 @@ class PendingFills:
             cloid = legs.cloid_of(fill.venue_order_id)
             if cloid is not None:
                 released.append(replace(fill, cloid=cloid))
+            elif fill.venue_order_id in self._strangers:
+                released.append(fill)
             elif not still_waiting(now_ns, fill.ts_local, self._hold_ns):
                 released.append(fill)  # the position must see it even if no order claims it
             else:

@@ -135,7 +135,7 @@ class OrderSweeper:
         """One cancel-all; True when the venue confirmed the cancel of everything listed."""
         coin = command.coin
         mark = self._unsettled.mark()
-        done = await self._list_and_cancel(coin, command.reason)
+        done = await self._list_and_cancel(command)
         if self._unsettled.in_flight_at(coin, mark) == 0:
             return done
         deadline = time.monotonic() + _SETTLE_LIMIT_S
@@ -144,13 +144,19 @@ class OrderSweeper:
                 log.warning("event=cancel_all_unsettled coin=%s", coin)
                 break
             await asyncio.sleep(_SETTLE_POLL_S)
-        return await self._list_and_cancel(coin, command.reason) and done
+        return await self._list_and_cancel(command) and done
 
-    async def _list_and_cancel(self, coin: str, reason: CancelReason) -> bool:
-        """True when the venue confirmed the cancel of every order it listed (or none)."""
-        snapshot = await self._queries.snapshot(coin, priority=self._priority())
-        listed = snapshot.open_orders.orders
-        gone, _ = await self._cancel_listed(listed, reason)  # refused: not confirmed
+    async def _list_and_cancel(self, command: CancelAll) -> bool:
+        """True when the venue confirmed the cancel of every order it listed (or none),
+        but those the command spares."""
+        snapshot = await self._queries.snapshot(command.coin, priority=self._priority())
+        spared = frozenset(command.sparing)
+        listed = [
+            order
+            for order in snapshot.open_orders.orders
+            if (order.cloid or self._legs.cloid_of(order.venue_order_id)) not in spared
+        ]
+        gone, _ = await self._cancel_listed(listed, command.reason)  # refused: not confirmed
         return len(gone) == len(listed)
 
     async def sweep(self, command: SweepOrders) -> None:

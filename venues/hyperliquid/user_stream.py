@@ -328,7 +328,7 @@ class UserStream:
             self._drop("orderUpdates", DropReason.WRONG_COIN, ts_local, refused)
             return
         self._stream_coins.order_reported(report.venue_order_id, report.coin)
-        if report.coin in self._coins and cloid is not None:
+        if report.coin in self._coins:
             for event in order_events(report, cloid, self._legs):
                 self._emit(event)
 

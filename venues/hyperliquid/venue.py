@@ -34,6 +34,7 @@ from makerd.protocol.orders import (
     VenueCommand,
 )
 from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
+from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.venues.base import EventSink, OrderGate, VenueEvent
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.batching import PlaceBatcher
@@ -307,9 +308,11 @@ class HyperliquidVenue:
             # A leg only the listing shows (a modify's answer and reports lost) is the
             # order's from now on: its fills carry its cloid, its end is the order's.
             took_leg = self._legs.listed(event)
+        if isinstance(event, StrangerOrderReported):
+            self._pending_fills.stranger(event.venue_order_id)
         self._sink(event)
         # After the event: the order manager takes a listed leg from the listing itself.
-        if took_leg or isinstance(event, OrderAccepted | OrderModified):
+        if took_leg or isinstance(event, OrderAccepted | OrderModified | StrangerOrderReported):
             self._release_fills()
 
     def _rate_limit_lifted(self) -> None:
@@ -318,7 +321,8 @@ class HyperliquidVenue:
 
     def _emit_fill(self, fill: OrderFilled) -> None:
         cloid = fill.cloid or self._legs.cloid_of(fill.venue_order_id)
-        if cloid is None and not fill.late:
+        stranger = self._pending_fills.is_strangers(fill.venue_order_id)
+        if cloid is None and not fill.late and not stranger:
             self._pending_fills.hold(fill)  # its order's answer may still be on the way
         elif self._sink is not None:
             # A late fill (a repair, a connection's opening snapshot) is past any answer

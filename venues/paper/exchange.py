@@ -189,7 +189,7 @@ class PaperExchange:
                 for event in engine.cancel(cloid, command.reason, at_ns)
             ]
         if isinstance(command, CancelAll):
-            return engine.cancel_all(command.coin, command.reason, at_ns)
+            return engine.cancel_all(command.coin, command.reason, at_ns, sparing=command.sparing)
         if isinstance(command, RequestAccountSnapshot | RequestMargin | SweepOrders | RepairFills):
             return self._answer(command, at_ns)
         if isinstance(command, ArmDeadManSwitch):

@@ -8,6 +8,7 @@ each method is called at its effect time and returns the events it causes, stamp
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from decimal import Decimal
 
 from makerd.config.model import PaperConfig
@@ -197,10 +198,13 @@ class MatchingEngine:
             return [self._replies.cancel_rejected(cloid, at_ns)]
         return [self._replies.cancelled(cloid, reason, at_ns)]
 
-    def cancel_all(self, coin: str, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
+    def cancel_all(
+        self, coin: str, reason: CancelReason, at_ns: int, *, sparing: Sequence[str] = ()
+    ) -> list[PaperEvent]:
+        """Cancel every resting order of ``coin`` but those ``sparing`` names."""
         if coin != self._instrument.coin:
             return []
-        resting = self.open_orders()
+        resting = [order for order in self.open_orders() if order.cloid not in sparing]
         return [event for order in resting for event in self.cancel(order.cloid, reason, at_ns)]
 
     def cancel_everything(self, reason: CancelReason, at_ns: int) -> list[PaperEvent]:
