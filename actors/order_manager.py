@@ -1,22 +1,20 @@
 """order_manager: owns the live-order state machine and the path to the venue.
 
 Orders are keyed by client order id. A request is PENDING until the venue answers; one
-that fails or stays pending too long is UNKNOWN until a venue snapshot settles it.
+that fails or stays pending too long is UNKNOWN until a venue snapshot settles it. Three
+invariants are enforced here and nowhere else:
 
-Three invariants are enforced here and nowhere else:
-
-- *The venue's truth before new risk* (:mod:`actors.venue_truth`): after a (re)start, an
-  unanswered request, a failed cancel or an ack of an order we do not track, nothing new
-  is placed until a venue snapshot lists no order we do not own and none in doubt.
-  Orphans are cancelled and asked about again until gone: a failed cancel is retried.
+- *The venue's truth before new risk* (:mod:`actors.venue_truth`): after a (re)start, a
+  lost answer, a failed cancel or an ack of an order we do not track, nothing new is placed
+  until a listing shows none we do not own and none in doubt (orphans cancelled till gone).
 - *Bounded exposure* (:mod:`actors.exposure`): every order the venue may hold counts
   against the ladder's size (plus a small margin for cancels in flight), whatever is
   pending, slow or in doubt.
 - *Nothing deferred is replayed*: a rate-limit refusal pauses new risk; when the pause
   ends (or the limit is lifted) the next target is diffed against what really rests.
 
-Operator commands (``makerd ctl``: pause, resume, flatten, cancel-all) change what the next
-target may place (:mod:`actors.operator_hold`); each is answered by what was done.
+Operator commands (``makerd ctl``) change what the next target may place
+(:mod:`actors.operator_hold`); each is answered by what was done.
 """
 
 from __future__ import annotations

@@ -104,22 +104,18 @@ class TriggerKind(Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Trigger:
-    """Keeps an order off the book until the mark price reaches ``price``.
-
-    Once fired, the order executes at its limit price: as an immediate-or-cancel order
-    when ``is_market`` (Hyperliquid's market TP/SL), else as a resting limit order.
-    """
+    """Keeps an order off the book until the mark price reaches ``price``; then it runs at
+    its limit price, immediate-or-cancel when ``is_market`` (Hyperliquid's market TP/SL),
+    else as a resting limit order."""
 
     price: Decimal
     kind: TriggerKind
     is_market: bool = True
 
     def is_reached(self, side: Side, mark: Decimal) -> bool:
-        """True once ``mark`` has reached the trigger of an order on ``side``.
-
-        A take-profit that sells fires at or above its price, a stop-loss that sells at
-        or below it; a buying order (closing a short) mirrors both.
-        """
+        """True once ``mark`` has reached the trigger of an order on ``side``: a take-profit
+        that sells fires at or above its price, a stop-loss that sells at or below it; a
+        buying order (closing a short) mirrors both."""
         fires_above = (self.kind is TriggerKind.TAKE_PROFIT) == (side is Side.SELL)
         return mark >= self.price if fires_above else mark <= self.price
 
@@ -185,7 +181,8 @@ class CancelOrders:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelAll:
-    """Cancel every resting order of ``coin`` at the venue, known to makerd or not.
+    """Cancel every resting order of ``coin`` at the venue, known to makerd or not, but
+    those ``sparing`` names (an order manager's own, when it cancels orphans).
 
     ``until_gone``: the venue asks again (with backoff) until it has confirmed every
     cancel, for a coin no order_manager is left to ask again for (its supervisor gave up).
@@ -196,7 +193,6 @@ class CancelAll:
     ts_local: int
     until_gone: bool = False
     sparing: tuple[str, ...] = ()
-    """Client ids left resting: the order manager's own orders, when it cancels orphans."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

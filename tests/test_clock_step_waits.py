@@ -42,7 +42,8 @@ from makerd.protocol.orders import (
     RequestMargin,
 )
 from makerd.protocol.side import Side
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.pending_fills import PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs
 from tests.kit import MS, T0, S, book, d, fill, of_type, target
 from tests.test_order_manager import accept_all, manager
 from tests.test_quoter import throttled_quoter

@@ -27,7 +27,8 @@ from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.modify_answers import modify_answered
 from makerd.venues.hyperliquid.order_reports import order_events
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.pending_fills import PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs
 from tests.test_hl_live_units import a_fill
 from tests.test_hl_modify_lost import (
     CLOID,

@@ -21,8 +21,9 @@ from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.endpoints import websocket_url
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
+from makerd.venues.hyperliquid.pending_fills import PendingFills
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget, action_weight, info_weight
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.unsettled import UnsettledActions
 
 S = 1_000_000_000

@@ -35,7 +35,8 @@ from makerd.protocol.side import Side
 from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.pending_fills import PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs
 from tests.kit import d, fill
 from tests.test_hl_modify_lost import stream_report
 from tests.test_order_table_legs import CLOID, rested_and_modified

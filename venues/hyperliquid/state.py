@@ -6,8 +6,8 @@ leg shows up as "canceled" under the same cloid), and a fill can arrive before t
 answer that says which cloid its oid belongs to. :class:`OrderLegs` answers "is this
 news?" for each report so every protocol event is emitted once (the stream's end of a
 leg, while a modify of its order is on its way, is kept for the answer that may name
-it), and
-:class:`PendingFills` holds fills for oids not known yet instead of dropping them.
+it); :class:`.pending_fills.PendingFills` holds fills for oids not known yet instead of
+dropping them.
 
 When a modify's answer and its stream reports are all lost, only a listing
 (``frontendOpenOrders``, which carries cloids) shows the order's new leg:
@@ -21,11 +21,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from makerd.protocol.account import OrderFilled
-from makerd.protocol.clock import still_waiting
 from makerd.protocol.orders import CancelReason, OrderRequest
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime, LifetimeClock
 
@@ -360,45 +358,3 @@ def _move_to(leg: _Leg, oid: int, *, replaced_next: bool) -> None:
     leg.lapsed = 0
     leg.listed_only = None
     leg.listed_first = False
-
-
-class PendingFills:
-    """Fills without a cloid whose oid is not known yet, held until it is (or too long)."""
-
-    def __init__(self, *, hold_ns: int) -> None:
-        self._hold_ns = hold_ns
-        self._held: list[OrderFilled] = []
-        self._strangers: OrderedDict[int, None] = OrderedDict()
-        """Oids of orders none of ours (reported without a cloid of this run): no answer
-        will name them, so their fills go at once."""
-
-    def stranger(self, oid: int) -> None:
-        self._strangers[oid] = None
-        if len(self._strangers) > _FORGET_AFTER:
-            self._strangers.popitem(last=False)
-
-    def is_strangers(self, oid: int) -> bool:
-        return oid in self._strangers
-
-    def __len__(self) -> int:
-        return len(self._held)
-
-    def hold(self, fill: OrderFilled) -> None:
-        self._held.append(fill)
-
-    def release(self, legs: OrderLegs, now_ns: int) -> list[OrderFilled]:
-        """Fills whose oid is now known (with the cloid filled in) or held too long."""
-        released: list[OrderFilled] = []
-        kept: list[OrderFilled] = []
-        for fill in self._held:
-            cloid = legs.cloid_of(fill.venue_order_id)
-            if cloid is not None:
-                released.append(replace(fill, cloid=cloid))
-            elif fill.venue_order_id in self._strangers:
-                released.append(fill)
-            elif not still_waiting(now_ns, fill.ts_local, self._hold_ns):
-                released.append(fill)  # the position must see it even if no order claims it
-            else:
-                kept.append(fill)
-        self._held = kept
-        return released

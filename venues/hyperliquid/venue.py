@@ -46,6 +46,7 @@ from makerd.venues.hyperliquid.meta import listed_coins
 from makerd.venues.hyperliquid.meta_fetch import fetch_listings
 from makerd.venues.hyperliquid.nonces import NonceReservation, NonceSource
 from makerd.venues.hyperliquid.orders import OrderGateway
+from makerd.venues.hyperliquid.pending_fills import PendingFills
 from makerd.venues.hyperliquid.post_channel import PostChannel
 from makerd.venues.hyperliquid.probe import SendProbe, SendStage
 from makerd.venues.hyperliquid.rate_budget import RateBudget
@@ -58,7 +59,7 @@ from makerd.venues.hyperliquid.rest import (
 )
 from makerd.venues.hyperliquid.secrets import load_private_key
 from makerd.venues.hyperliquid.signing import L1Signer
-from makerd.venues.hyperliquid.state import OrderLegs, PendingFills
+from makerd.venues.hyperliquid.state import OrderLegs
 from makerd.venues.hyperliquid.user_stream import UserStream
 from makerd.venues.hyperliquid.ws_connection import ReconnectPolicy
 

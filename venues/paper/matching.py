@@ -8,7 +8,6 @@ each method is called at its effect time and returns the events it causes, stamp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from decimal import Decimal
 
 from makerd.config.model import PaperConfig
@@ -53,11 +52,9 @@ IOC_REMAINDER_REASON = CancelReason.RISK
 REDUCE_ONLY_CANCEL_REASON = CancelReason.RISK
 """A resting reduce-only order the venue cancels because the position it reduced is gone."""
 
-
 MODIFY_REFUSED_CANCEL_REASON = CancelReason.RISK
 """The old order a refused modify took off the book: live, the stream reports it cancelled
 by nobody's request, which the venue layer names RISK."""
-
 
 SELF_TRADE_CANCEL_REASON = CancelReason.RISK
 """Our resting order a taker of ours reached: the venue cancels it (nobody asked, so the
@@ -199,7 +196,7 @@ class MatchingEngine:
         return [self._replies.cancelled(cloid, reason, at_ns)]
 
     def cancel_all(
-        self, coin: str, reason: CancelReason, at_ns: int, *, sparing: Sequence[str] = ()
+        self, coin: str, reason: CancelReason, at_ns: int, *, sparing: tuple[str, ...] = ()
     ) -> list[PaperEvent]:
         """Cancel every resting order of ``coin`` but those ``sparing`` names."""
         if coin != self._instrument.coin:
