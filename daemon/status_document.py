@@ -1,8 +1,11 @@
 """``makerd ctl status``: the running process's state as one JSON object.
 
 Built from the observer's snapshot (a copy taken under its lock), the configuration in
-force and facts about the run; no actor is asked anything. Money and sizes are exact
-decimal strings; counts are integers; times are seconds.
+force and facts about the run; no actor is asked anything. Sizes, prices and fees are
+exact decimal strings; PnL is rounded to :data:`PNL_PLACES` (it is valued against an
+average entry, a quotient whose 28 digits are division residue beyond a micro-dollar:
+an unrealized PnL read "-0.30999999999999999999999996"); counts are integers; times are
+seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from makerd.daemon.latch import LatchState
 from makerd.daemon.status_snapshot import StatusSnapshot
 
 NS_PER_S = 1_000_000_000
+PNL_PLACES = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,12 +61,13 @@ def status_document(
         },
         "position": _text(snapshot.position),
         "pnl": {
-            "realized_usd": _text(snapshot.realized_pnl),
-            "unrealized_usd": _text(snapshot.unrealized_pnl),
+            "realized_usd": _text(snapshot.realized_pnl, places=PNL_PLACES),
+            "unrealized_usd": _text(snapshot.unrealized_pnl, places=PNL_PLACES),
             "fees_usd": _text(snapshot.fees),
             "funding_usd": _text(snapshot.funding),
             "total_usd": _text(
-                snapshot.realized_pnl + snapshot.unrealized_pnl - snapshot.fees + snapshot.funding
+                snapshot.realized_pnl + snapshot.unrealized_pnl - snapshot.fees + snapshot.funding,
+                places=PNL_PLACES,
             ),
         },
         "fills": snapshot.fills,
