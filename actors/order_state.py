@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
+from makerd.actors.managed_order import ManagedOrder
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.orders import (
@@ -24,7 +24,6 @@ from makerd.protocol.orders import (
     OrderRequest,
     OrderStateChanged,
     OrderStatus,
-    Trigger,
 )
 from makerd.protocol.side import Side
 
@@ -34,33 +33,6 @@ identity, where a set calls ``Enum.__hash__`` (Python code) for every order of e
 _LISTING_SETTLES = (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN)
 """Statuses a listing settles; a placement or a cancel on its way is left to its answer."""
 _PENDING = (OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL)
-
-
-@dataclass(slots=True, kw_only=True)
-class ManagedOrder:
-    """Mutable, and private to the order_manager's thread; never sent anywhere."""
-
-    cloid: str
-    side: Side
-    price: Decimal
-    size: Decimal
-    filled: Decimal
-    status: OrderStatus
-    venue_order_id: int | None
-    created_ns: int
-    updated_ns: int
-    priced_ns: int
-    """When the order took its current price (its queue position dates from then)."""
-    leg_ns: int
-    """When the venue last named the order's leg (its venue id): a listing asked before
-    then may show an older leg."""
-    amend_to: OrderAmendment | None = None
-    trigger: Trigger | None = None
-    """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.size - self.filled
 
 
 MAX_LEGS_KEPT = 16
