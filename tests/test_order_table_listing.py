@@ -232,9 +232,17 @@ def test_a_fill_a_listed_size_already_left_out_is_not_taken_off_it_again(made_ns
     assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6")), (
         "a fill the venue had made before it listed 0.6 was taken off the 0.6 again"
     )
-    order = table.get(CLOID)
-    assert order is not None
-    assert order.filled == d("0.2")
+
+
+def test_a_fill_of_a_leg_not_ours_heard_before_its_listing_is_not_taken_off_it() -> None:
+    table = OrderTable(coin="BTC")
+    resting_at_100_for_1(table)
+    heard_first = fill("t1", Side.BUY, "99", "0.2", ts=NOT_OURS_ASKED - S)
+    table.on_fill(dataclasses.replace(heard_first, venue_order_id=NEW_LEG))  # nobody's yet
+
+    table.reconcile(listing(NEW_LEG, "99", "0.6", asked_ns=NOT_OURS_ASKED, heard_ns=NOT_OURS_HEARD))
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6"))
 
 
 def test_a_fill_made_after_the_listing_of_a_leg_not_ours_shrinks_the_order() -> None:
