@@ -28,6 +28,7 @@ from makerd.actors.bracket import BracketKeeper
 from makerd.actors.dead_man_hold import DeadManHold
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
+from makerd.actors.managed_order import ManagedOrder
 from makerd.actors.operator_hold import (
     ClosingStep,
     OperatorHold,
@@ -37,7 +38,7 @@ from makerd.actors.operator_hold import (
 )
 from makerd.actors.order_commands import batched_commands, quote_order, resting_views, within_bound
 from makerd.actors.order_diff import SideActions, diff_sides
-from makerd.actors.order_state import ManagedOrder, OrderTable, open_order_count
+from makerd.actors.order_state import OrderTable, open_order_count
 from makerd.actors.own_order_log import OwnOrderLog
 from makerd.actors.refresh_policy import RefreshPolicy
 from makerd.actors.venue_truth import TruthTiming, VenueTruth, apply_report, note_stranger

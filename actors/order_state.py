@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
+from makerd.actors.managed_order import ListedSize, ManagedOrder
 from makerd.protocol.account import OrderFilled
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.orders import (
@@ -24,7 +24,6 @@ from makerd.protocol.orders import (
     OrderRequest,
     OrderStateChanged,
     OrderStatus,
-    Trigger,
 )
 from makerd.protocol.side import Side
 
@@ -34,33 +33,6 @@ identity, where a set calls ``Enum.__hash__`` (Python code) for every order of e
 _LISTING_SETTLES = (OrderStatus.OPEN, OrderStatus.PENDING_MODIFY, OrderStatus.UNKNOWN)
 """Statuses a listing settles; a placement or a cancel on its way is left to its answer."""
 _PENDING = (OrderStatus.PENDING_NEW, OrderStatus.PENDING_MODIFY, OrderStatus.PENDING_CANCEL)
-
-
-@dataclass(slots=True, kw_only=True)
-class ManagedOrder:
-    """Mutable, and private to the order_manager's thread; never sent anywhere."""
-
-    cloid: str
-    side: Side
-    price: Decimal
-    size: Decimal
-    filled: Decimal
-    status: OrderStatus
-    venue_order_id: int | None
-    created_ns: int
-    updated_ns: int
-    priced_ns: int
-    """When the order took its current price (its queue position dates from then)."""
-    leg_ns: int
-    """When the venue last named the order's leg (its venue id): a listing asked before
-    then may show an older leg."""
-    amend_to: OrderAmendment | None = None
-    trigger: Trigger | None = None
-    """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.size - self.filled
 
 
 MAX_LEGS_KEPT = 16
@@ -211,7 +183,7 @@ class OrderTable:
             self._keep_unclaimed(fill)
             return []
         took_effect = self._modify_filled(order, fill)
-        order.filled += fill.size
+        self._count_fill(order, fill)
         if order.remaining <= 0:
             return self.forget(order.cloid, OrderStatus.FILLED, fill.ts_local)
         if took_effect:
@@ -248,7 +220,7 @@ class OrderTable:
         if price != order.price:
             order.priced_ns = ts
         order.price, order.size = price, order.filled + size
-        order.amend_to = None
+        order.amend_to = order.listed_size = None
 
     def expire_pending(self, now_ns: int, timeout_ns: int) -> list[object]:
         """Pending orders unanswered for ``timeout_ns`` become UNKNOWN (the venue is asked)."""
@@ -303,7 +275,7 @@ class OrderTable:
         elif leg in self._legs_of.get(order.cloid, ()) or order.leg_ns >= report.ts_exchange:
             return
         else:
-            self._take_listed_leg(order, listed, report.ts_local)
+            self._take_listed_leg(order, listed, report)
         if order.remaining <= 0:
             self.forget(order.cloid, OrderStatus.FILLED, report.ts_local)
             return
@@ -315,29 +287,40 @@ class OrderTable:
         elif (order.price, order.remaining) != was:
             self._record(order, report.ts_local)
 
-    def _take_listed_leg(self, order: ManagedOrder, listed: OpenOrder, now_ns: int) -> None:
+    def _take_listed_leg(
+        self, order: ManagedOrder, listed: OpenOrder, report: OpenOrdersReported
+    ) -> None:
         """The order rests on ``listed``, a leg we never heard of, as an ``OrderModified``
         would have said: at the listed price (the price clock restarts if it differs:
         the queue place is lost). The leg of the modify on its way was born at that
         modify's size, and the fills of it we hear (some may still be on their way)
-        settle the rest; a leg we cannot place was born at most at its listed size."""
+        settle the rest. A leg we cannot place takes the listed size, which already
+        left out the fills made before the listing, heard before it or after
+        (:class:`ListedSize`)."""
         amend = order.amend_to
         ours = amend is not None and amend.price == listed.price and listed.size <= amend.size
         born_size = amend.size if amend is not None and ours else listed.size
-        self._modified(order, listed.venue_order_id, listed.price, born_size, now_ns)
-        self._claim_fills(order, counted_in_listing=not ours)
+        leg = listed.venue_order_id
+        self._modified(order, leg, listed.price, born_size, report.ts_local)
+        if not ours:
+            order.listed_size = ListedSize(leg=leg, heard_ns=report.ts_local)
+        self._claim_fills(order)
 
-    def _claim_fills(self, order: ManagedOrder, *, counted_in_listing: bool = False) -> None:
-        """Count the fills of the order's leg heard before anything named the leg ours.
-        With ``counted_in_listing`` the order's size was read from a listing after them:
-        they were made before it, and the size keeps what the listing said rests."""
+    def _claim_fills(self, order: ManagedOrder) -> None:
+        """Count the fills of the order's leg heard before anything named the leg ours."""
         leg = order.venue_order_id
         claimed = [fill for fill in self._unclaimed if fill.venue_order_id == leg]
         for fill in claimed:
             self._unclaimed.remove(fill)
-            order.filled += fill.size
-            if counted_in_listing:
-                order.size += fill.size
+            self._count_fill(order, fill)
+
+    @staticmethod
+    def _count_fill(order: ManagedOrder, fill: OrderFilled) -> None:
+        """The fill is the order's; its remaining shrinks unless the size the order has
+        was read from a listing that already left the fill out."""
+        order.filled += fill.size
+        if order.listed_size is not None and order.listed_size.already_out(fill):
+            order.size += fill.size
 
     def _set_venue_id(self, order: ManagedOrder, venue_order_id: int, ts: int) -> None:
         order.venue_order_id = venue_order_id

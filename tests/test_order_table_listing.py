@@ -14,7 +14,9 @@ from decimal import Decimal
 
 import pytest
 
+from makerd.actors.managed_order import EXCHANGE_CLOCK_AHEAD_NS
 from makerd.actors.order_state import OrderTable
+from makerd.protocol.account import OrderFilled
 from makerd.protocol.orders import (
     OpenOrder,
     OpenOrdersReported,
@@ -195,3 +197,73 @@ def test_a_fill_of_the_new_leg_heard_twice_before_the_listing_counts_once() -> N
     table.reconcile(listing(NEW_LEG, "99", "0.3", asked_ns=T0 + 7 * S, heard_ns=T0 + 8 * S))
 
     assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.3"))
+
+
+NOT_OURS_ASKED, NOT_OURS_HEARD = T0 + 7 * S, T0 + 7 * S + 100 * MS
+"""When the listing of :func:`listed_on_a_leg_not_ours` was asked and heard (host clock)."""
+
+
+def listed_on_a_leg_not_ours(table: OrderTable) -> None:
+    """The bid for 1 at 100 listed on a leg no modify on its way explains (a trader's by hand
+    under its cloid, or a modify given up on), at 99 with 0.6 resting: the listed size."""
+    resting_at_100_for_1(table)
+    table.reconcile(listing(NEW_LEG, "99", "0.6", asked_ns=NOT_OURS_ASKED, heard_ns=NOT_OURS_HEARD))
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6"))
+
+
+def fill_of_new_leg(trade_id: str, size: str, *, made_ns: int) -> OrderFilled:
+    """A fill of ``NEW_LEG`` the exchange made at ``made_ns`` (its clock), heard after the
+    listing."""
+    made = fill(trade_id, Side.BUY, "99", size, ts=made_ns)
+    return dataclasses.replace(made, venue_order_id=NEW_LEG, ts_local=NOT_OURS_HEARD + S)
+
+
+@pytest.mark.parametrize(
+    "made_ns",
+    [NOT_OURS_ASKED - S, NOT_OURS_HEARD + 3 * S],
+    ids=["before_the_listing_was_asked", "by_an_exchange_clock_3s_ahead_of_the_host"],
+)
+def test_a_fill_a_listed_size_already_left_out_is_not_taken_off_it_again(made_ns: int) -> None:
+    table = OrderTable(coin="BTC")
+    listed_on_a_leg_not_ours(table)
+
+    table.on_fill(fill_of_new_leg("t1", "0.2", made_ns=made_ns))
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6")), (
+        "a fill the venue had made before it listed 0.6 was taken off the 0.6 again"
+    )
+
+
+def test_a_fill_of_a_leg_not_ours_heard_before_its_listing_is_not_taken_off_it() -> None:
+    table = OrderTable(coin="BTC")
+    resting_at_100_for_1(table)
+    heard_first = fill("t1", Side.BUY, "99", "0.2", ts=NOT_OURS_ASKED - S)
+    table.on_fill(dataclasses.replace(heard_first, venue_order_id=NEW_LEG))  # nobody's yet
+
+    table.reconcile(listing(NEW_LEG, "99", "0.6", asked_ns=NOT_OURS_ASKED, heard_ns=NOT_OURS_HEARD))
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6"))
+
+
+def test_a_fill_made_after_the_listing_of_a_leg_not_ours_shrinks_the_order() -> None:
+    table = OrderTable(coin="BTC")
+    listed_on_a_leg_not_ours(table)
+
+    made_after = NOT_OURS_HEARD + EXCHANGE_CLOCK_AHEAD_NS + MS
+    table.on_fill(fill_of_new_leg("t1", "0.2", made_ns=made_after))
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.4"))
+
+
+def test_fills_made_before_the_listing_never_make_the_table_forget_the_order_it_lists() -> None:
+    # The venue filled 0.2 three times before it listed 0.6 resting; we hear them after.
+    table = OrderTable(coin="BTC")
+    listed_on_a_leg_not_ours(table)
+
+    for trade in ("t1", "t2", "t3"):
+        table.on_fill(fill_of_new_leg(trade, "0.2", made_ns=NOT_OURS_ASKED - S))
+    again = listing(NEW_LEG, "99", "0.6", asked_ns=T0 + 9 * S, heard_ns=T0 + 9 * S)
+    orphans, _ = table.reconcile(again)
+
+    assert where_it_rests(table) == (OrderStatus.OPEN, NEW_LEG, d("99"), d("0.6"))
+    assert not orphans, "the order was forgotten as filled and its next listing an orphan's"
