@@ -28,7 +28,6 @@ from makerd.actors.bracket import BracketKeeper
 from makerd.actors.dead_man_hold import DeadManHold
 from makerd.actors.exposure import ExposureLimit, RateLimitPause
 from makerd.actors.gate import TradingGate
-from makerd.actors.managed_order import ManagedOrder
 from makerd.actors.operator_hold import (
     ClosingStep,
     OperatorHold,
@@ -398,4 +397,4 @@ class OrderManagerLogic:
         return out
 
 
-__all__ = ["ManagedOrder", "OrderManagerLogic", "open_order_count"]
+__all__ = ["OrderManagerLogic", "open_order_count"]
