@@ -79,6 +79,12 @@ class CoinJournal:
     def session_fills(self, session_id: int) -> list[OrderFilled]:
         return self._journal.session_fills(session_id)
 
+    def record_host_lead(self, session_id: int, lead_ns: int) -> None:
+        self._journal.record_host_lead(session_id, lead_ns)
+
+    def account_since_ns(self, account: str) -> int | None:
+        return self._journal.account_since_ns(account)
+
     def account_fills(self, account: str, coin: str) -> list[OrderFilled]:
         return self._journal.account_fills(account, coin)
 

@@ -56,6 +56,10 @@ class FillJournal(Protocol):
 
     def session_fills(self, session_id: int) -> list[OrderFilled]: ...
 
+    def record_host_lead(self, session_id: int, lead_ns: int) -> None: ...
+
+    def account_since_ns(self, account: str) -> int | None: ...
+
     def account_fills(self, account: str, coin: str) -> list[OrderFilled]: ...
 
     def has_fill(self, trade_id: str) -> bool:
@@ -305,12 +309,18 @@ class FillTrackerLogic:
         """The first account answer says how far the host's clock runs ahead of the
         exchange's (stamped there, heard here). The start this journal keeps the account
         from is a host's time: a minute fast, a fill made in the run's first minute and
-        brought by a repair read as made before the start, and was never booked."""
+        brought by a repair read as made before the start, and was never booked. Each
+        session's lead is journaled, so the start is read on the exchange's clock by the
+        runs after it too, whatever their host's clock says."""
         if self._host_lead_read:
             return
         self._host_lead_read = True
         lead_ns = max(0, report.ts_local - report.ts_exchange)
         before = self._since_ns - lead_ns
+        if self._account is not None:
+            self._journal.record_host_lead(self._session_id, lead_ns)
+            since = self._journal.account_since_ns(self._account)
+            before = before if since is None else since
         if self._repaired_through_ns == self._history_before_ns:
             self._repaired_through_ns = before  # no fill booked since: repairs ask from it
         self._history_before_ns = before

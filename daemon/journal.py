@@ -165,9 +165,22 @@ class Journal(RiskAndFundingRecords):
         return [_fill_from_row(row).fill for row in rows]
 
     def account_since_ns(self, account: str) -> int | None:
-        """When this journal began to keep ``account``'s fills (its first session's start)."""
-        rows = self._read("SELECT MIN(started_ns) FROM sessions WHERE account = ?", (account,))
+        """When this journal began to keep ``account``'s fills: its first session's start,
+        on the exchange's clock where the session's host lead is known."""
+        rows = self._read(
+            "SELECT MIN(started_ns - MAX(0, COALESCE(host_lead_ns, 0))) FROM sessions"
+            " WHERE account = ?",
+            (account,),
+        )
         return None if rows[0][0] is None else int(rows[0][0])
+
+    def record_host_lead(self, session_id: int, lead_ns: int) -> None:
+        """How far the session's host clock ran ahead of the exchange's (the first reading
+        stays: a session's start was taken on the clock it had then)."""
+        self._write(
+            "UPDATE sessions SET host_lead_ns = ? WHERE id = ? AND host_lead_ns IS NULL",
+            (lead_ns, session_id),
+        )
 
     def record_position_adjustment(
         self, *, account: str, coin: str, ts_ns: int, size: Decimal, reason: str

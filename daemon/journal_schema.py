@@ -103,6 +103,13 @@ _MIGRATIONS: tuple[str, ...] = (
         coin TEXT NOT NULL, kind TEXT NOT NULL, latency_ns INTEGER NOT NULL);
     CREATE INDEX ack_latencies_by_session ON ack_latencies(session_id);
     """,
+    # 8 → 9: how far each session's host clock ran ahead of the exchange's, read from its
+    # first account answer, so the start the journal keeps an account from is read on the
+    # exchange's clock: a first session on a host ten minutes fast, then a restart on the
+    # right clock, took the fills of that first session brought by a repair for history.
+    """
+    ALTER TABLE sessions ADD COLUMN host_lead_ns INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)

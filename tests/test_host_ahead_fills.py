@@ -85,3 +85,53 @@ def test_a_repaired_fill_of_the_first_minute_on_a_host_ahead_is_booked(tmp_path:
 
     assert len(booked) == 1, "taken for history: made 'before' a start a minute fast"
     assert tracker.history_ignored == 0
+
+
+def test_a_restart_on_the_right_clock_books_the_fast_first_sessions_repaired_fills(
+    tmp_path: Path,
+) -> None:
+    # The account's first session ran on a host ten minutes fast; it was killed with a fill
+    # not yet journaled, and the host's clock was put right before the next start.
+    fast_ns = 600 * S
+    journal = Journal(tmp_path / "journal.sqlite")
+    first_start = T0 + fast_ns
+    first = journal.start_session(mode="live", coin="BTC", ts_ns=first_start, account="0xab")
+    first_tracker = tracker_of(journal, first, since_ns=first_start)
+    first_tracker.start(first_start)
+    first_tracker.handle(position_report(ts_exchange=T0 + S, ts_local=first_start + S))
+
+    second_start = T0 + 90 * S  # the right clock
+    second = journal.start_session(mode="live", coin="BTC", ts_ns=second_start, account="0xab")
+    since = journal.account_since_ns("0xab")
+    assert since is not None
+    second_tracker = tracker_of(journal, second, since_ns=since)
+    second_tracker.start(second_start)
+    second_tracker.handle(position_report(ts_exchange=second_start, ts_local=second_start))
+    made_before_the_kill = replace(fill("t9", Side.BUY, "60000", "0.01", ts=T0 + 70 * S), late=True)
+
+    booked = of_type(second_tracker.handle(made_before_the_kill), FillBooked)
+
+    assert len(booked) == 1, "the first session's fill taken for history (its start read fast)"
+    assert second_tracker.history_ignored == 0
+
+
+def tracker_of(journal: Journal, session: int, *, since_ns: int) -> FillTrackerLogic:
+    return FillTrackerLogic(
+        coin="BTC",
+        journal=journal,
+        session_id=session,
+        mark_publish_interval_ns=S,
+        equity_interval_ns=S,
+        account="0xab",
+        responsible_since_ns=since_ns,
+    )
+
+
+def position_report(*, ts_exchange: int, ts_local: int) -> PositionReported:
+    return PositionReported(
+        coin="BTC",
+        position=Decimal(0),
+        average_entry=Decimal(0),
+        ts_exchange=ts_exchange,
+        ts_local=ts_local,
+    )
