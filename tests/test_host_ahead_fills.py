@@ -60,25 +60,9 @@ def test_a_repaired_fill_of_the_first_minute_on_a_host_ahead_is_booked(tmp_path:
     journal = Journal(tmp_path / "journal.sqlite")
     started_local = T0 + LEAD_NS  # the host's time at the account's first start
     session = journal.start_session(mode="live", coin="BTC", ts_ns=started_local, account="0xab")
-    tracker = FillTrackerLogic(
-        coin="BTC",
-        journal=journal,
-        session_id=session,
-        mark_publish_interval_ns=S,
-        equity_interval_ns=S,
-        account="0xab",
-        responsible_since_ns=started_local,
-    )
+    tracker = tracker_of(journal, session, since_ns=started_local)
     tracker.start(started_local)
-    tracker.handle(
-        PositionReported(
-            coin="BTC",
-            position=Decimal(0),
-            average_entry=Decimal(0),
-            ts_exchange=T0 + S,
-            ts_local=started_local + S + 20 * MS,
-        )
-    )
+    tracker.handle(position_report(ts_exchange=T0 + S, ts_local=started_local + S + 20 * MS))
     made_in_a_stream_gap = replace(fill("t1", Side.BUY, "60000", "0.01", ts=T0 + 30 * S), late=True)
 
     booked = of_type(tracker.handle(made_in_a_stream_gap), FillBooked)
