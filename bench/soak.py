@@ -4,12 +4,15 @@ A benchmark, not a test: it prints, it asserts nothing. The faults rotate throug
 fault suite (``tests/faults``) tries one at a time: kill -9 with fills while makerd is down,
 an address rate limit, a dropped user stream, slow answers, refused actions, HTTP errors
 and connection resets, an IP rate limit, the exchange's dead-man switch firing, a refused
-dead-man re-arm, a taker sweep, a price jump, and a step of makerd's host clock (60 s
+dead-man re-arm, a taker sweep, a price jump, a step of makerd's host clock (60 s
 ahead, then put right: only makerd's clock is stepped, see ``tests/faults/host_clock.py``;
-a makerd restarted after it reads the same clock). At the end it stops makerd with SIGTERM
-and prints, from the venue's own records: fills at the venue against fills in the journal,
-the highest open-order count, the time to recover from each fault (median and max), and
-RSS and open file descriptors of the makerd process at start and end.
+a makerd restarted after it reads the same clock), and a trader acting by hand on the
+account (an order rested on makerd's coin, which makerd must cancel; a taker trade, which
+it must book): ``tests/faults/trader.py``, approved before makerd starts. At the end it
+stops makerd with SIGTERM and prints, from the venue's own records: fills at the venue
+against fills in the journal, the highest open-order count, the time to recover from each
+fault (median and max), and RSS and open file descriptors of the makerd process at start
+and end.
 
 ``--coins BTC ETH xyz:TSLA`` quotes several coins in one process (each sized for its price,
 see ``bench/soak_coins.py``): the coins share one request budget, one user stream, one
@@ -46,6 +49,7 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.faults.host_clock import SteppedClock
 from tests.faults.kit import OPEN_ORDER_BOUND, FaultVenue, LiveBot, now_ms, poll
+from tests.faults.trader import Trader
 from tests.processes import MakerdProcess
 
 RECOVERY_LIMIT_S = 60.0
@@ -66,6 +70,7 @@ class Soak:
     clock: SteppedClock
     process: MakerdProcess
     targets: Targets
+    trader: Trader
     recoveries: dict[str, list[float]] = field(default_factory=dict)
     unrecovered: Counter[str] = field(default_factory=Counter)
     resources: list[tuple[str, int, float, int]] = field(default_factory=list)
@@ -169,6 +174,22 @@ def _faults(soak: Soak) -> list[Fault]:
         soak.clock.set(0 if soak.clock.offset_s else CLOCK_STEP_S)
         return 0.0
 
+    def rest_by_hand(coin: str) -> float:
+        """A trader's order on the coin: the time until makerd cancelled it is its own
+        figure; the fault lasts until then."""
+        began = time.monotonic()
+        oid = soak.trader.rest(coin, buy=random.random() < 0.5)
+        gone = lambda: oid not in soak.trader.resting_oids(coin)  # noqa: E731
+        poll(gone, timeout_s=RECOVERY_LIMIT_S, what="the trader's order cancelled")
+        took = time.monotonic() - began
+        soak.recoveries.setdefault(f"trader's order on {coin} cancelled", []).append(took)
+        return 0.0
+
+    def take_by_hand(coin: str) -> float:
+        bid, _ask = soak.trader.touch(coin)
+        soak.trader.take(buy=random.random() < 0.5, size=soak.trader.worth(coin, bid), coin=coin)
+        return 0.0
+
     return [
         Fault("kill -9, fills while down", soak.kill_and_restart, targets_a_coin=True),
         Fault("address rate limit 8 s", arm(8.0, rate_limit_for_s=8.0, rate_limit_kind="address")),
@@ -185,6 +206,8 @@ def _faults(soak: Soak) -> list[Fault]:
         Fault("taker sweep", sweep, targets_a_coin=True),
         Fault("price jump 0.5%", jump, targets_a_coin=True),
         Fault("host clock stepped 60 s (ahead, then back)", step_clock),
+        Fault("trader's order by hand", rest_by_hand, targets_a_coin=True),
+        Fault("trader's taker trade by hand", take_by_hand, targets_a_coin=True),
     ]
 
 
@@ -209,9 +232,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="makerd-soak-") as tmp:
         overrides = {"hyperliquid": {"start_retry_s": 60.0}, **coin_sections(targets.coins)}
         bot = LiveBot(Path(tmp), venue, **overrides)
+        trader = Trader(bot)  # its agent approved before makerd signs anything
         clock = SteppedClock(Path(tmp))
         process = bot.start(env=clock.env)
-        soak = Soak(bot=bot, venue=venue, clock=clock, process=process, targets=targets)
+        soak = Soak(
+            bot=bot, venue=venue, clock=clock, process=process, targets=targets, trader=trader
+        )
         poll(
             lambda: soak.quoting(bot.started_ms),
             timeout_s=60,
