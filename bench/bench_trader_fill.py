@@ -29,7 +29,8 @@ from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.venue import _FILL_HOLD_NS as HOLD_NS
 from tests.faults.kit import FaultVenue, LiveBot, poll
-from tests.faults.test_others_on_the_account import Trader, ctl_json
+from tests.faults.test_others_on_the_account import ctl_json
+from tests.faults.trader import Trader
 
 
 def seen_after(bot: LiveBot, trader: Trader) -> float:
