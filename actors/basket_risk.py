@@ -10,7 +10,9 @@ Per coin, acting on that coin alone: ``max_position`` and ``max_position_usd``, 
 coin's own (``coins[i].risk``, else the top-level section's). Near them (the coin's
 ``reduce_only_at``) the coin quotes reduce-only; past them the coin is halted (its orders
 cancelled) while the others keep quoting: one coin's inventory is not the account's
-emergency. The price band watches each coin's own mid and pauses that coin alone. Margin
+emergency. The price band watches each coin's own mid and pauses that coin alone; an
+order refused for the exchange's open-interest cap holds its own coin reduce-only a while
+(:mod:`actors.open_interest_cap`), the others quoting on. Margin
 (the venue reports the account's) and the unrealized-loss breaker (on the sum) are the
 account's.
 
@@ -26,13 +28,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from makerd.actors.account_equity import account_position
+from makerd.actors.open_interest_cap import OpenInterestCapHold
 from makerd.actors.price_band import BandSettings, PriceBand
-from makerd.actors.risk_guardian import RiskGuardianLogic, band_on
+from makerd.actors.risk_guardian import RiskGuardianLogic, band_on, log_capped
 from makerd.actors.route_switch import RouteSwitch
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated
+from makerd.protocol.orders import OrderRejected
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
 log = logging.getLogger("makerd.risk")
@@ -62,6 +67,7 @@ class BasketRiskLogic:
         self.exposure_state = TradingState.NORMAL
         self.coin_states = dict.fromkeys(coins, TradingState.NORMAL)
         self._bands = {coin: PriceBand() for coin in coins}
+        self._caps = {coin: OpenInterestCapHold() for coin in coins}
         self._now_ns = 0
         self._told = dict.fromkeys(coins, TradingState.NORMAL)
         self._books = books
@@ -90,6 +96,8 @@ class BasketRiskLogic:
         if isinstance(message, BookUpdated):
             self._observe_band(message)
             return self._tell([], message.ts_local)
+        if self._coin_capped(message):
+            return self._tell([], self._now_ns)
         if not isinstance(message, PositionChanged):
             if isinstance(message, TimerFired):
                 self._now_ns = message.ts_local  # a band's pause ends on the clock
@@ -167,6 +175,20 @@ class BasketRiskLogic:
         if update.coin in self.coin_states:
             self.coin_states[update.coin] = state
 
+    def _coin_capped(self, message: object) -> bool:
+        """An order of one coin refused for its open-interest cap holds that coin alone
+        (one whose coin is not said goes on to the account's guardian: every coin)."""
+        if not isinstance(message, OrderRejected) or self.account.tripped is not None:
+            return False
+        cap = self._caps.get(message.coin)
+        if message.reason is not RejectReason.OPEN_INTEREST_CAP or cap is None:
+            return False
+        self._now_ns = message.ts_local
+        hold_s = self._coin_config.get(message.coin, self._config).open_interest_cap_hold_s
+        if cap.refused(message.ts_local, hold_s):
+            log_capped(message, hold_s)
+        return True
+
     def _observe_band(self, book: BookUpdated) -> None:
         config, band = self._config, self._bands.get(book.coin)
         mid = book.mid
@@ -189,7 +211,11 @@ class BasketRiskLogic:
         halted = any(isinstance(message, KillSwitchTripped) for message in out)
         for coin, position_state in self.coin_states.items():
             banded = self._bands[coin].paused(self._now_ns)
+            hold_s = self._coin_config.get(coin, self._config).open_interest_cap_hold_s
+            capped = self._caps[coin].holding(self._now_ns, hold_s)
             own = TradingState.HALTED if banded else position_state
+            if capped and own is TradingState.NORMAL:
+                own = TradingState.REDUCE_ONLY
             states = (own, self._account_state, self.exposure_state)
             wanted = TradingState.HALTED if halted else max(states, key=_SEVERITY.__getitem__)
             if wanted is self._told[coin]:
@@ -202,7 +228,7 @@ class BasketRiskLogic:
 
 def _reason(own: TradingState, account: TradingState, exposure: TradingState) -> str:
     if own is not TradingState.NORMAL:
-        return "this coin's position limit or price band"
+        return "this coin's position limit, price band or open-interest cap"
     if account is not TradingState.NORMAL:
         return "an account loss limit"
     if exposure is not TradingState.NORMAL:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from makerd.protocol.clock import stepped_back
-from makerd.protocol.orders import ModifyRejected, OrderRejected, OrderRequest, RejectReason
+from makerd.protocol.orders import ModifyRejected, OrderRejected, OrderRequest
 from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rejections import RejectReason
 
 NS_PER_S: Final = 1_000_000_000
 TRANSIENT_MARGIN: Final = 2

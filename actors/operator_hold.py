@@ -35,7 +35,8 @@ from enum import Enum
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import FlattenGaveUp
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import OrderRejected, OrderRequest, RejectReason, TimeInForce
+from makerd.protocol.orders import OrderRejected, OrderRequest, TimeInForce
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 
 log = logging.getLogger("makerd.order_manager")

@@ -72,10 +72,10 @@ from makerd.protocol.orders import (
     PlaceOrders,
     QuoteLevel,
     QuoteTarget,
-    RejectReason,
     RequestAccountSnapshot,
 )
 from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
 from makerd.protocol.stranger_orders import StrangerOrderReported

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from makerd.actors.gate import TradingGate
+from makerd.actors.open_interest_cap import CAP_REASON, OpenInterestCapHold
 from makerd.actors.price_band import BandSettings, PriceBand
 from makerd.actors.risk_account import RiskAccount
 from makerd.actors.risk_limits import Verdict, judge, readings
@@ -28,7 +29,8 @@ from makerd.protocol.account import FillBooked, PositionChanged
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale
-from makerd.protocol.orders import OrderRejected, RejectReason, RequestMargin
+from makerd.protocol.orders import OrderRejected, RequestMargin
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,
@@ -93,6 +95,7 @@ class RiskGuardianLogic:
         self._margin_asked_ns = 0
         self._band = PriceBand()
         self._band_reason = ""
+        self._cap = OpenInterestCapHold()
         self._round_trip_pnl = Decimal(0)
         self._rejections: dict[RejectReason, deque[int]] = {}
         self._verdict: Verdict | None = None
@@ -170,10 +173,13 @@ class RiskGuardianLogic:
             return self._move(
                 TradingState.HALTED, self._band_reason, (RiskLimit.PRICE_BAND,), now_ns
             )
-        if near:
-            reason = "; ".join(reading.detail for reading in near)
-            limits = tuple(reading.limit for reading in near)
-            return self._move(TradingState.REDUCE_ONLY, reason, limits, now_ns)
+        reasons = [reading.detail for reading in near]
+        limits = [reading.limit for reading in near]
+        if self._cap.holding(now_ns, self._config.open_interest_cap_hold_s):
+            reasons.append(CAP_REASON)
+            limits.append(RiskLimit.OPEN_INTEREST_CAP)
+        if limits:
+            return self._move(TradingState.REDUCE_ONLY, "; ".join(reasons), tuple(limits), now_ns)
         return self._move(TradingState.NORMAL, "within every limit", (), now_ns)
 
     def verdict(self) -> Verdict:
@@ -227,6 +233,8 @@ class RiskGuardianLogic:
         """
         if self.tripped is not None or rejected.reason in _STORM_EXEMPT:
             return []
+        if rejected.reason is RejectReason.OPEN_INTEREST_CAP:
+            return self._capped(rejected)
         window_s = self._config.rejection_storm_window_s
         times = self._rejections.setdefault(rejected.reason, deque())
         if times and times[-1] == rejected.ts_local:
@@ -241,6 +249,14 @@ class RiskGuardianLogic:
             f"{window_s:g}s, last: {rejected.message}"
         )
         return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
+
+    def _capped(self, rejected: OrderRejected) -> list[object]:
+        """The exchange refused an order for its open-interest cap: not a storm, a market
+        that takes only reductions for now (:mod:`actors.open_interest_cap`)."""
+        hold_s = self._config.open_interest_cap_hold_s
+        if self._cap.refused(rejected.ts_local, hold_s):
+            log_capped(rejected, hold_s)
+        return self._assess(rejected.ts_local)
 
     def _on_feed_stale(self, stale: FeedStale) -> list[object]:
         if self._stale_since is None:
@@ -323,6 +339,15 @@ class RiskGuardianLogic:
         flatten = self._config.flatten_on_kill or reason is KillReason.UNREALIZED_LOSS
         tripped = KillSwitchTripped(reason=reason, detail=detail, flatten=flatten, ts_local=now_ns)
         return [*halted, tripped]
+
+
+def log_capped(rejected: OrderRejected, hold_s: float) -> None:
+    log.warning(
+        "event=open_interest_capped coin=%s hold_s=%g detail=%r",
+        rejected.coin or "-",
+        hold_s,
+        rejected.message,
+    )
 
 
 def band_on(config: RiskConfig) -> bool:

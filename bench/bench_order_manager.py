@@ -57,9 +57,9 @@ from makerd.protocol.orders import (  # noqa: E402
     PlaceOrders,
     QuoteLevel,
     QuoteTarget,
-    RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rejections import RejectReason  # noqa: E402
 from makerd.protocol.side import Side  # noqa: E402
 
 MS = 1_000_000

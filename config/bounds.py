@@ -141,6 +141,7 @@ BOUNDS: dict[str, Bound] = {
     "risk.price_band_pct": Bound(0, 100, high_open=True),
     "risk.price_band_window_s": _open_low(HOUR_S),
     "risk.price_band_pause_s": _open_low(DAY_S),
+    "risk.open_interest_cap_hold_s": _open_low(DAY_S),
     "risk.max_unrealized_loss_usd": Bound(0, MAX_USD),
     "feed.stale_after_s": _open_low(HOUR_S),
     "supervisor.max_restarts": Bound(0, 1000),

@@ -180,6 +180,9 @@ class RiskConfig:
     for ``price_band_pause_s`` (0 = off)."""
     price_band_window_s: float = 10.0
     price_band_pause_s: float = 30.0
+    open_interest_cap_hold_s: float = 30.0
+    """Seconds a coin quotes reduce-only after the exchange refused one of its orders for
+    the coin's open-interest cap (then its whole ladder is tried again)."""
     max_unrealized_loss_usd: Decimal = Decimal(0)
     """Unrealized loss of the open position that closes it (reduce-only IOC) and trips the
     kill switch (0 = off)."""

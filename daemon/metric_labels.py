@@ -16,7 +16,8 @@ from prometheus_client import Counter, Enum, Gauge, Histogram
 from makerd.actors.routing import ACTOR_ROLES
 from makerd.protocol.account import Liquidity
 from makerd.protocol.market import DropReason
-from makerd.protocol.orders import CancelReason, RejectReason
+from makerd.protocol.orders import CancelReason
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, RiskLimit, TradingState
 from makerd.supervision.model import ExitKind
 

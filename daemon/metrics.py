@@ -54,7 +54,8 @@ from makerd.daemon.metric_labels import (
     enum_values,
 )
 from makerd.daemon.metrics_http import MetricsServer, serve_metrics
-from makerd.protocol.orders import CancelReason, RejectReason
+from makerd.protocol.orders import CancelReason
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, RiskLimit, TradingState
 
 __all__ = ["LabelledMetric", "Metrics", "MetricsServer", "serve_metrics"]

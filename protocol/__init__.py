@@ -51,7 +51,6 @@ from makerd.protocol.orders import (
     QuoteLevel,
     QuoteLevelsRefused,
     QuoteTarget,
-    RejectReason,
     RequestAccountSnapshot,
     RequestMargin,
     SweepOrders,
@@ -61,6 +60,7 @@ from makerd.protocol.orders import (
     VenueCommand,
 )
 from makerd.protocol.rate_limits import RateLimitLifted, RequestBudgetReported
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import (
     KillReason,
     KillSwitchTripped,

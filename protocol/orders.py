@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Final
 
 from makerd.protocol.account import RepairFills
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 
 NS_PER_S: Final = 1_000_000_000
@@ -45,26 +46,6 @@ class OrderStatus(Enum):
 
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED})
-
-
-class RejectReason(Enum):
-    """A fixed set, so it can label metrics; the venue's own text travels alongside."""
-
-    TICK = "tick"
-    LOT = "lot"
-    MIN_NOTIONAL = "min_notional"
-    POST_ONLY_WOULD_CROSS = "post_only_would_cross"
-    INSUFFICIENT_MARGIN = "insufficient_margin"
-    REDUCE_ONLY = "reduce_only"
-    IOC_NO_MATCH = "ioc_no_match"
-    RATE_LIMITED = "rate_limited"
-    HALTED = "halted"
-    STOPPING = "stopping"
-    """Refused inside makerd: the trading gate closed (a stop or a kill switch) first."""
-    UNKNOWN_ORDER = "unknown_order"
-    EXPIRED = "expired"
-    """The action reached the exchange after its ``expiresAfter``: it never took effect."""
-    OTHER = "other"
 
 
 class CancelReason(Enum):
@@ -284,6 +265,8 @@ class OrderRejected:
     retry_after_ns: int = 0
     """For a rate-limit refusal: how long the venue's request budget refuses new risk from
     now (0 = the venue did not say)."""
+    coin: str = ""
+    """The order's coin, where the refusal's source knew it ("": not said)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

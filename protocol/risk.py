@@ -43,6 +43,8 @@ class RiskLimit(Enum):
     MARGIN_RATIO = "margin_ratio"
     UNREALIZED_LOSS = "unrealized_loss"
     PRICE_BAND = "price_band"
+    OPEN_INTEREST_CAP = "open_interest_cap"
+    """The exchange refused an order for the coin's open-interest cap: reduce-only a while."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

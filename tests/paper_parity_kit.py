@@ -25,10 +25,10 @@ from makerd.protocol.orders import (
     OpenOrdersReported,
     OrderRejected,
     OrderRequest,
-    RejectReason,
     RequestAccountSnapshot,
     TimeInForce,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hl_local import LiquidityConfig, VenueConfig, VenueThread
 from makerd.venues.hyperliquid.meta_fetch import fetch_listing

@@ -26,8 +26,8 @@ from makerd.protocol.orders import (
     OrderRejected,
     OrderRequest,
     PlaceOrders,
-    RejectReason,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from tests.kit import T0
 

@@ -24,12 +24,12 @@ from makerd.protocol.orders import (
     OrderRejected,
     OrderRequest,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
     RequestMargin,
     SweepOrders,
     TimeInForce,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import MarginReported
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread

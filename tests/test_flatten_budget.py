@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from makerd.protocol.orders import OrderRejected, PlaceOrders, RejectReason, TimeInForce
+from makerd.protocol.orders import OrderRejected, PlaceOrders, TimeInForce
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.orders import OrderStatus
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.errors import (
     FeedParseError,
     FilledOnArrival,
@@ -43,6 +44,17 @@ from makerd.venues.hyperliquid.errors import (
         ("Trading is halted.", RejectReason.HALTED, None),
         ("Invalid nonce: duplicate nonce 1713825891591", RejectReason.OTHER, None),
         ("Order price too far from oracle asset=2", RejectReason.OTHER, 2),
+        (
+            "Order would increase open interest while open interest is capped. asset=7",
+            RejectReason.OPEN_INTEREST_CAP,
+            7,
+        ),
+        ("Order would increase open interest too quickly", RejectReason.OPEN_INTEREST_CAP, None),
+        (
+            "Order rejected due to price more aggressive than oracle while at open interest cap",
+            RejectReason.OPEN_INTEREST_CAP,
+            None,
+        ),
     ],
 )
 def test_venue_error_texts_map_to_reject_reasons_keeping_the_message(
@@ -73,6 +85,13 @@ def test_a_post_only_rejection_exposes_the_quoted_bbo() -> None:
         ("tickRejected", OrderStatus.REJECTED, RejectReason.TICK),
         ("minTradeNtlRejected", OrderStatus.REJECTED, RejectReason.MIN_NOTIONAL),
         ("oracleRejected", OrderStatus.REJECTED, RejectReason.OTHER),
+        (
+            "positionIncreaseAtOpenInterestCapRejected",
+            OrderStatus.REJECTED,
+            RejectReason.OPEN_INTEREST_CAP,
+        ),
+        ("openInterestIncreaseRejected", OrderStatus.REJECTED, RejectReason.OPEN_INTEREST_CAP),
+        ("openInterestCapCanceled", OrderStatus.CANCELLED, None),
         ("somethingNew", OrderStatus.UNKNOWN, None),
     ],
 )

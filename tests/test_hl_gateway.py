@@ -32,9 +32,9 @@ from makerd.protocol.orders import (
     OrderRejected,
     OrderRequest,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig

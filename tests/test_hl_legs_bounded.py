@@ -27,9 +27,9 @@ from makerd.protocol.orders import (
     OrderAmendment,
     OrderModified,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.lifetimes import ActionLifetime
 from makerd.venues.hyperliquid.order_reports import order_events
 from makerd.venues.hyperliquid.parse import OrderStatusReported, parse_order_updates

@@ -12,11 +12,8 @@ from makerd.actors.risk_guardian import RiskGuardianLogic
 from makerd.config.model import RiskConfig
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.protocol.account import Liquidity, OrderFilled
-from makerd.protocol.orders import (
-    CLOCK_SKEW_NS,
-    OrderRejected,
-    RejectReason,
-)
+from makerd.protocol.orders import CLOCK_SKEW_NS, OrderRejected
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.endpoints import websocket_url

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from makerd.protocol.account import Liquidity
-from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.orders import OrderStatus
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.errors import (
     FeedParseError,

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from makerd.protocol.account import Liquidity
-from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.orders import OrderStatus
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.errors import (
     FeedParseError,

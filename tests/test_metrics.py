@@ -16,7 +16,7 @@ from prometheus_client.samples import Sample
 
 from makerd.daemon.metrics import Metrics, MetricsServer, serve_metrics
 from makerd.daemon.metrics_http import bind_metrics
-from makerd.protocol.orders import RejectReason
+from makerd.protocol.rejections import RejectReason
 
 EXPECTED_FAMILIES = {
     "makerd_config_reloads": "counter",

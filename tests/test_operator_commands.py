@@ -30,9 +30,9 @@ from makerd.protocol.orders import (
     OrderRejected,
     OrderRequest,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, KillSwitchTripped
 from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, fill, of_type, operator_applied, position, target

@@ -29,10 +29,10 @@ from makerd.protocol.orders import (
     OrderCancelled,
     OrderRejected,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
 )
 from makerd.protocol.rate_limits import RateLimitLifted
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from tests.kit import BTC, MS, T0, S, d, of_type, target
 

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 from eth_account import Account
 
-from makerd.protocol.orders import OrderAccepted, OrderRejected, PlaceOrders, RejectReason
+from makerd.protocol.orders import OrderAccepted, OrderRejected, PlaceOrders
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from tests.test_hl_gateway import Harness, fault, resting_bid

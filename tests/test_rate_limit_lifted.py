@@ -22,8 +22,8 @@ from makerd.protocol.orders import (
     OrderCancelled,
     OrderRejected,
     PlaceOrders,
-    RejectReason,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hl_local.background import VenueThread
 from makerd.venues.hl_local.server import VenueConfig
 from makerd.venues.hyperliquid.rate_budget import Priority, RateBudget

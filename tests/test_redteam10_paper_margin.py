@@ -21,9 +21,9 @@ from makerd.protocol.orders import (
     OrderAmendment,
     OrderRejected,
     PlaceOrders,
-    RejectReason,
     TimeInForce,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.paper import PaperExchange
 from makerd.venues.paper.basket import PaperBasket

@@ -25,8 +25,8 @@ from makerd.protocol.orders import (
     OrderAmendment,
     OrderCancelled,
     PlaceOrders,
-    RejectReason,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.paper import PaperExchange
 from tests.kit import BTC, T0, S, snapshot, target

@@ -12,13 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from makerd.protocol.orders import (
-    CancelOrders,
-    CancelReason,
-    PlaceOrders,
-    RejectReason,
-    TimeInForce,
-)
+from makerd.protocol.orders import CancelOrders, CancelReason, PlaceOrders, TimeInForce
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from tests.paper_parity_kit import Twins, now, request, still_venue
 

@@ -22,7 +22,8 @@ import pytest
 
 from makerd.daemon.replay import instrument_from_steps
 from makerd.protocol import OrderFilled
-from makerd.protocol.orders import OrderAccepted, OrderRejected, RejectReason
+from makerd.protocol.orders import OrderAccepted, OrderRejected
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.replay.basket import ReplayBasket
 from makerd.venues.replay.venue import ReplayVenue
 from tests.replay_kit import MS, T0, l2_book, post_only_bid, write_recorder_file

@@ -12,7 +12,8 @@ from makerd.daemon.latch import KillSwitchLatch
 from makerd.protocol.account import FillBooked
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import FeedRecovered, FeedStale
-from makerd.protocol.orders import OrderRejected, RejectReason
+from makerd.protocol.orders import OrderRejected
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 from makerd.protocol.side import Side
 from tests.kit import T0, S, d, fill, of_type, position

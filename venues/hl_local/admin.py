@@ -116,6 +116,7 @@ class AdminEndpoint:
         self._faults.arm(parsed, now)
         if parsed.clear:
             self._hostile.clear()
+            self._engine.cap_open_interest(None, until_ms=0)
         reply: JsonDict = {"status": "ok", "armed": parsed.armed(), "dropped": 0}
         if parsed.drop is not None:
             reply["dropped"] = await self._hub.drop(parsed.drop)
@@ -124,6 +125,9 @@ class AdminEndpoint:
             self._liquidity.jump(parsed.jump_pct, parsed.coin)
             moved = [parsed.coin] if parsed.coin is not None else list(self._engine.universe.coins)
             self._stamps.jumped(moved, parsed.jump_pct)
+        if parsed.open_interest_cap_s is not None:
+            until = now + round(parsed.open_interest_cap_s * 1000)
+            self._engine.cap_open_interest(parsed.coin, until)
         if parsed.sweep is not None:
             sweep = parsed.sweep
             reply["swept"] = self._engine.sweep_user(

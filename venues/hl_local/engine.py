@@ -51,6 +51,8 @@ class MatchingEngine:
         self.last_trade_px: dict[str, Decimal] = {
             perp.coin: perp.start_mid for perp in universe.perps
         }
+        self._capped_until_ms: dict[str, int] = {}
+        """Coins whose open interest is at its cap, until when (the fault of that name)."""
 
     # ----- market state -------------------------------------------------------------
 
@@ -64,6 +66,12 @@ class MatchingEngine:
 
     def marks(self) -> dict[str, Decimal]:
         return {coin: self.mid(coin) for coin in self.books}
+
+    def cap_open_interest(self, coin: str | None, until_ms: int) -> None:
+        """Refuse, until ``until_ms``, orders of ``coin`` (every coin: None) that could grow
+        a position, as the exchange does while a coin's open interest is at its cap."""
+        for capped in self.universe.coins if coin is None else (coin,):
+            self._capped_until_ms[capped] = until_ms
 
     def open_orders(self, user: str) -> list[RestingOrder]:
         return self._orders.open_orders(user)
@@ -100,6 +108,7 @@ class MatchingEngine:
                 book=book,
                 marks=self.marks(),
                 open_orders=self.open_orders(account.address),
+                capped=self.now_ms < self._capped_until_ms.get(perp.coin, 0),
             )
         except OrderRejected as rejection:
             return {"error": f"{rejection} asset={request.asset}"}

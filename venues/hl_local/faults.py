@@ -97,6 +97,12 @@ The market and the accounts
     move the synthetic mid of ``coin`` (every coin when omitted) by that percentage
     (above -100); resting user orders the new market crosses are filled by background
     takers.
+``open_interest_cap_s: <seconds>``, ``coin: "<COIN>"``
+    for that long (0 lifts it) the open interest of ``coin`` (every coin when omitted)
+    is at its cap: an order that could grow the account's position (anything but a
+    reduction no larger than the position, reduce-only or not) is refused with the
+    exchange's text, ``Order would increase open interest while open interest is
+    capped.``; placements and the new orders of modifies alike. Resting orders stay.
 ``sweep: {"user": "0x…", "side": "buy" | "sell", "coin": "<COIN>"}``
     a taker fills now every resting order of ``user`` on the side it hits (``"buy"``
     takes the user's asks, ``"sell"`` its bids), of ``coin`` or of every coin, each at
@@ -107,7 +113,7 @@ The market and the accounts
     omitted) now, as if its time had come. The reply's ``fired`` lists the accounts.
 ``clear: true``
     disarm every pending fault first (counters, windows, delays, freeze, the malformed
-    frames still to send).
+    frames still to send, open-interest caps).
 
 The reply lists what was armed (the keys given a non-default value):
 ``{"status":"ok","armed":{...},"dropped":<n>}``, plus ``swept``, ``fired`` and
@@ -220,6 +226,7 @@ class FaultRequest:
     rate_limit_for_s: float | None = None
     rate_limit_kind: RateLimitKind = "address"
     jump_pct: Decimal | None = None
+    open_interest_cap_s: float | None = None
     coin: str | None = None
     sweep: SweepRequest | None = None
     fire_scheduled_cancel: bool = False
@@ -285,6 +292,7 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
             "RateLimitKind", given.choice("rate_limit_kind", ("address", "ip")) or "address"
         ),
         jump_pct=given.percent("jump_pct"),
+        open_interest_cap_s=given.seconds("open_interest_cap_s"),
         coin=given.choice("coin", coins),
         sweep=_parse_sweep(given, coins),
         fire_scheduled_cancel=given.flag("fire_scheduled_cancel"),

@@ -2,8 +2,8 @@
 
 Tick, lot, reference-price band, minimum notional (one rule with the paper venue's:
 :func:`venues.paper.rules.rule_rejection`, so paper cannot drift from this venue),
-reduce-only, margin, then the post-only cross check. The engine appends `` asset=<id>``
-as the live exchange does.
+reduce-only, the coin's open-interest cap, margin, then the post-only cross check. The
+engine appends `` asset=<id>`` as the live exchange does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from makerd.venues.hl_local.wire import OrderRequest
 from makerd.venues.paper.rules import REDUCE_ONLY_TEXT, post_only_text, rule_rejection
 
 MARGIN = "Insufficient margin to place order."
+OPEN_INTEREST_CAP = "Order would increase open interest while open interest is capped."
 
 
 class OrderRejected(Exception):  # noqa: N818 - named like the exchange's rejection
@@ -31,8 +32,12 @@ def check_order(
     book: OrderBook,
     marks: dict[str, Decimal],
     open_orders: list[RestingOrder],
+    capped: bool = False,
 ) -> Decimal:
-    """Raise :class:`OrderRejected` or return the size to place (reduce-only may clip it)."""
+    """Raise :class:`OrderRejected` or return the size to place (reduce-only may clip it).
+
+    ``capped``: the coin's open interest is at its cap, and an order that could grow the
+    account's position (anything but a reduction no larger than the position) is refused."""
     refusal = rule_rejection(
         perp.instrument,
         request.price,
@@ -49,7 +54,10 @@ def check_order(
         if not reduces:
             raise OrderRejected(REDUCE_ONLY_TEXT)
         size = min(size, abs(position))
-    if not (reduces and size <= abs(position)):
+    only_reduces = reduces and size <= abs(position)
+    if capped and not only_reduces:
+        raise OrderRejected(OPEN_INTEREST_CAP)
+    if not only_reduces:
         _check_margin(request, perp, account, marks, open_orders)
     if request.tif == "Alo" and book.would_cross(is_buy=request.is_buy, limit_px=request.price):
         raise OrderRejected(post_only_text(book.best_bid(), book.best_ask()))

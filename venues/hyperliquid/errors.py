@@ -16,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Final, TypeVar
 
 from makerd.protocol.market import DropReason
-from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.orders import OrderStatus
+from makerd.protocol.rejections import RejectReason
 
 _T = TypeVar("_T")
 
@@ -81,6 +82,10 @@ _PREFIX_REASONS: Final[tuple[tuple[str, RejectReason], ...]] = (
     ("Too many cumulative requests sent", RejectReason.RATE_LIMITED),
     ("Trading is halted", RejectReason.HALTED),
     ("Action expired", RejectReason.EXPIRED),
+    # The open-interest cap family: "... while open interest is capped", "... too quickly",
+    # and a price "more aggressive than oracle while at open interest cap".
+    ("Order would increase open interest", RejectReason.OPEN_INTEREST_CAP),
+    ("Order rejected due to price more aggressive than oracle", RejectReason.OPEN_INTEREST_CAP),
 )
 # Generic rate-limit wording (HTTP 429 bodies, WS limits) is matched anywhere, any case.
 _RATE_LIMIT_MARKERS: Final = ("rate limit", "too many requests", "too many cumulative requests")
@@ -125,6 +130,10 @@ _STATUS_REJECT_REASONS: Final[dict[str, RejectReason]] = {
     "reduceOnlyRejected": RejectReason.REDUCE_ONLY,
     "badAloPxRejected": RejectReason.POST_ONLY_WOULD_CROSS,
     "iocCancelRejected": RejectReason.IOC_NO_MATCH,
+    "positionIncreaseAtOpenInterestCapRejected": RejectReason.OPEN_INTEREST_CAP,
+    "positionFlipAtOpenInterestCapRejected": RejectReason.OPEN_INTEREST_CAP,
+    "tooAggressiveAtOpenInterestCapRejected": RejectReason.OPEN_INTEREST_CAP,
+    "openInterestIncreaseRejected": RejectReason.OPEN_INTEREST_CAP,
 }
 _OPEN_STATUSES: Final = frozenset({"open", "triggered"})
 

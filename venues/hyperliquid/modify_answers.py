@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from makerd.protocol.orders import ModifyRejected, OrderModified, OrderRequest, RejectReason
+from makerd.protocol.orders import ModifyRejected, OrderModified, OrderRequest
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.errors import (
     FilledOnArrival,
     ItemRejected,

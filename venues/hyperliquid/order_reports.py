@@ -17,8 +17,8 @@ from makerd.protocol.orders import (
     OrderModified,
     OrderRejected,
     OrderStatus,
-    RejectReason,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.stranger_orders import StrangerOrderReported
 from makerd.venues.hyperliquid.parse import OrderStatusReported
 from makerd.venues.hyperliquid.state import OrderLegs
@@ -92,6 +92,7 @@ def order_ended(report: OrderStatusReported, cloid: str, legs: OrderLegs) -> lis
             message=report.venue_status,
             ts_exchange=report.ts_exchange,
             ts_local=report.ts_local,
+            coin=report.coin,
         )
         return [rejected]
     return []

@@ -35,13 +35,13 @@ from makerd.protocol.orders import (
     OrderRejected,
     OrderRequest,
     PlaceOrders,
-    RejectReason,
     RequestAccountSnapshot,
     RequestMargin,
     SweepOrders,
     VenueCommand,
     closes,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.base import OpenGate, OrderGate
 from makerd.venues.hyperliquid.account_queries import AccountQueries
 from makerd.venues.hyperliquid.cancel_answers import cancel_outcomes
@@ -223,15 +223,15 @@ class OrderGateway:
         self._legs.forget_lapsed(refused_at)
         for order in command.orders:
             if not self._gate.allows_order(order):
-                self._rejected(order.cloid, gate_closed(), refused_at)
+                self._rejected(order, gate_closed(), refused_at)
                 continue
             if self._gate.coin_halted(order.coin):
-                self._rejected(order.cloid, coin_halted(order.coin), refused_at)
+                self._rejected(order, coin_halted(order.coin), refused_at)
                 continue
             try:
                 wires.append(order_wire(order, self._instrument_of(order.coin)))
             except OrderRuleError as error:
-                self._reject_locally(order.cloid, error, refused_at)
+                self._reject_locally(order, error, refused_at)
                 continue
             self._legs.placing(order)
             legal.append(order)
@@ -253,7 +253,7 @@ class OrderGateway:
         now = self._now_ns()
         if response.error is not None:
             for order in legal:
-                self._rejected(order.cloid, response.error, now)
+                self._rejected(order, response.error, now)
             return
         for order, status in zip(legal, per_item(response.statuses, len(legal)), strict=False):
             self._on_placed(order, status, now)
@@ -276,29 +276,30 @@ class OrderGateway:
                     )
                 )
         elif isinstance(status, ItemRejected):
-            self._rejected(order.cloid, status.error, now)
+            self._rejected(order, status.error, now)
 
-    def _rejected(self, cloid: str, error: VenueError, now: int) -> None:
-        if self._legs.finished(cloid):
+    def _rejected(self, order: OrderRequest, error: VenueError, now: int) -> None:
+        if self._legs.finished(order.cloid):
             self._emit(
                 OrderRejected(
-                    cloid=cloid,
+                    cloid=order.cloid,
                     reason=error.reason,
                     message=error.message,
                     ts_exchange=now,
                     ts_local=now,
                     retry_after_ns=round(error.retry_after_s * _NS_PER_S),
+                    coin=order.coin,
                 )
             )
 
-    def _reject_locally(self, cloid: str, error: OrderRuleError, now: int) -> None:
+    def _reject_locally(self, order: OrderRequest, error: OrderRuleError, now: int) -> None:
         log.error(
             "event=order_refused_locally cloid=%s rule=%s detail=%r",
-            cloid,
+            order.cloid,
             error.reason,
             error.detail,
         )
-        self._rejected(cloid, broken_rule(error), now)
+        self._rejected(order, broken_rule(error), now)
 
     async def _modify(self, command: ModifyOrders) -> None:
         if not self._gate.allows(command):

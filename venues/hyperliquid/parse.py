@@ -34,7 +34,8 @@ from decimal import Decimal
 
 from makerd.protocol.account import Liquidity, OrderFilled
 from makerd.protocol.market import DropReason, TradePrinted
-from makerd.protocol.orders import OrderStatus, RejectReason
+from makerd.protocol.orders import OrderStatus
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.hyperliquid.errors import (
     FeedParseError,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 from makerd.protocol.instrument import OrderRuleError
-from makerd.protocol.orders import RejectReason
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.errors import VenueError
 
 _RULE_REASONS: Final = {

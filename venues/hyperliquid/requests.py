@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Final
 
-from makerd.protocol.orders import RejectReason
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.answer_check import foreign_answer
 from makerd.venues.hyperliquid.errors import (
     ExchangeResponse,

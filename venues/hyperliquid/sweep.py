@@ -43,9 +43,9 @@ from makerd.protocol.orders import (
     CancelReason,
     OpenOrder,
     OrderCancelled,
-    RejectReason,
     SweepOrders,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.hyperliquid.account_queries import AccountQueries, by_dex
 from makerd.venues.hyperliquid.errors import FeedParseError, ItemRejected
 from makerd.venues.hyperliquid.rate_budget import Priority

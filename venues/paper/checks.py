@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import RejectReason, TimeInForce
+from makerd.protocol.orders import TimeInForce
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook

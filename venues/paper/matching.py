@@ -14,14 +14,8 @@ from makerd.config.model import PaperConfig
 from makerd.protocol.account import Liquidity, OrderFilled
 from makerd.protocol.instrument import Instrument
 from makerd.protocol.market import BookSnapshotReceived, TradePrinted
-from makerd.protocol.orders import (
-    CancelReason,
-    OrderAmendment,
-    OrderRequest,
-    RejectReason,
-    TimeInForce,
-    Trigger,
-)
+from makerd.protocol.orders import CancelReason, OrderAmendment, OrderRequest, TimeInForce, Trigger
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.paper import rules
 from makerd.venues.paper.book import LocalBook

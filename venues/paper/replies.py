@@ -68,6 +68,7 @@ class Replies:
             message=text,
             ts_exchange=at_ns,
             ts_local=at_ns + self.ack_ns,
+            coin=self._coin,
         )
 
     def modified(self, order: RestingOrder, at_ns: int) -> OrderModified:

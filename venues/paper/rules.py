@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from makerd.protocol.instrument import Instrument, OrderRuleError
-from makerd.protocol.orders import RejectReason
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 
 TICK_TEXT = "Price must be divisible by tick size."

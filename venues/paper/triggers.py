@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from makerd.protocol.instrument import Instrument
-from makerd.protocol.orders import OrderRequest, RejectReason, TimeInForce, Trigger
+from makerd.protocol.orders import OrderRequest, TimeInForce, Trigger
+from makerd.protocol.rejections import RejectReason
 from makerd.venues.paper import rules
 from makerd.venues.paper.queue import ZERO, RestingOrder
 
