@@ -315,7 +315,7 @@ class Observer:
             self._status.venue_position_read_ns = report.ts_exchange
 
     def _on_risk_state(self, change: RiskStateChanged) -> None:
-        self._status.state = change.state
+        self._status.state, self._status.risk_reason = change.state, change.reason
         self._status.price_band_pause = RiskLimit.PRICE_BAND in change.limits
         self._metrics.trading_state.state(change.state.value)
         if change.state is TradingState.REDUCE_ONLY:

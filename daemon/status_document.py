@@ -76,7 +76,11 @@ def status_document(
             "spread_bps": _text(snapshot.spread_bps, places=2),
             "feed_stale": snapshot.feed_stale,
         },
-        "risk": {"state": snapshot.state.value, "limits": risk_limits(config.risk_in_force())},
+        "risk": {
+            "state": snapshot.state.value,
+            "reason": snapshot.risk_reason or None,
+            "limits": risk_limits(config.risk_in_force()),
+        },
         "kill_switch": _kill_switch(facts.kill_switch),
         "uptime_s": round(facts.uptime_s, 3),
         "restarts": snapshot.restarts,
@@ -95,7 +99,8 @@ def coins_document(
         own = status_document(snapshot, config, facts)
         limits = risk_limits(config.coin_risk(coin))
         coins[coin] = {key: own[key] for key in _PER_COIN} | {
-            "risk_limits": {key: limits[key] for key in COIN_RISK_KEYS}
+            "risk_reason": snapshot.risk_reason or None,
+            "risk_limits": {key: limits[key] for key in COIN_RISK_KEYS},
         }
     values = snapshots.values()
     return {

@@ -51,6 +51,9 @@ class StatusSnapshot:
     flatten_gave_up_ns: int = 0
     """When a flatten last sent every closing order it may with the position still open
     (0: never): a stop that flattened since has nothing more to wait for."""
+    risk_reason: str = ""
+    """Why the risk guardian's state is what it is, in its own words ("" before it spoke):
+    an operator reading "reduce_only" asks which limit, or the exchange's cap, holds it."""
     price_band_pause: bool = False
     """The risk guardian's halt is the price band's pause, which ends by itself: an
     operator reading "halted" would look for a kill switch that did not trip."""

@@ -10,10 +10,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from makerd.actors.basket_risk import BasketRiskLogic
 from makerd.actors.risk_guardian import RiskGuardianLogic
+from makerd.config.loader import parse_config
 from makerd.config.model import RiskConfig
 from makerd.daemon.latch import KillSwitchLatch
+from makerd.daemon.metrics import Metrics
+from makerd.daemon.observer import Observer
+from makerd.daemon.status_document import RunFacts, status_document
+from makerd.protocol.clock import ManualClock
 from makerd.protocol.control import TimerFired
 from makerd.protocol.orders import OrderRejected
 from makerd.protocol.rejections import RejectReason
@@ -104,3 +111,21 @@ def test_with_several_coins_the_cap_holds_only_the_refused_coin(tmp_path: Path) 
     assert {c.coin: c.state for c in of_type(later, RiskStateChanged)} == {
         "ETH": TradingState.NORMAL
     }
+
+
+def test_the_status_says_the_cap_is_why_the_coin_is_reduce_only(tmp_path: Path) -> None:
+    risk = RiskGuardianLogic(config=RiskConfig(), latch=KillSwitchLatch(tmp_path))
+    observer = Observer(
+        metrics=Metrics(CollectorRegistry(), venue="live", symbol="BTC", process_collectors=False),
+        clock=ManualClock(T0),
+    )
+    for message in risk.handle(capped(0)):
+        observer(message)
+    facts = RunFacts(session_id=1, pid=1, uptime_s=1.0, now_ns=T0, stopping=None, kill_switch=None)
+
+    status = status_document(observer.snapshot(), parse_config({}, source="test"), facts)
+
+    assert status["trading_state"] == "reduce_only"
+    risk_part = status["risk"]
+    assert isinstance(risk_part, dict)
+    assert "open-interest cap" in str(risk_part["reason"])
