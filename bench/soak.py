@@ -8,7 +8,9 @@ dead-man re-arm, a taker sweep, a price jump, a step of makerd's host clock (60 
 ahead, then put right: only makerd's clock is stepped, see ``tests/faults/host_clock.py``;
 a makerd restarted after it reads the same clock), and a trader acting by hand on the
 account (an order rested on makerd's coin, which makerd must cancel; a taker trade, which
-it must book): ``tests/faults/trader.py``, approved before makerd starts. At the end it
+it must book): ``tests/faults/trader.py``, approved before makerd starts; and the
+exchange capping a coin's open interest for 10 s (makerd holds it reduce-only, no kill
+switch). At the end it
 stops makerd with SIGTERM and prints, from the venue's own records: fills at the venue
 against fills in the journal, the highest open-order count, the time to recover from each
 fault (median and max), and RSS and open file descriptors of the makerd process at start
@@ -53,6 +55,9 @@ from tests.faults.trader import Trader
 from tests.processes import MakerdProcess
 
 RECOVERY_LIMIT_S = 60.0
+OPEN_INTEREST_CAP_S = 10.0
+"""The exchange refuses orders that could grow a position on the coin that long; makerd
+holds it reduce-only for ``risk.open_interest_cap_hold_s`` (30 s) from the last refusal."""
 CLOCK_STEP_S = 60
 QUOTING_AGAIN = 2
 """Recovered: the venue accepted an order or a modify of this account after the fault
@@ -185,6 +190,10 @@ def _faults(soak: Soak) -> list[Fault]:
         soak.recoveries.setdefault(f"trader's order on {coin} cancelled", []).append(took)
         return 0.0
 
+    def cap_open_interest(coin: str) -> float:
+        venue.fault(open_interest_cap_s=OPEN_INTEREST_CAP_S, coin=coin)
+        return OPEN_INTEREST_CAP_S
+
     def take_by_hand(coin: str) -> float:
         bid, _ask = soak.trader.touch(coin)
         soak.trader.take(buy=random.random() < 0.5, size=soak.trader.worth(coin, bid), coin=coin)
@@ -208,6 +217,7 @@ def _faults(soak: Soak) -> list[Fault]:
         Fault("host clock stepped 60 s (ahead, then back)", step_clock),
         Fault("trader's order by hand", rest_by_hand, targets_a_coin=True),
         Fault("trader's taker trade by hand", take_by_hand, targets_a_coin=True),
+        Fault("open-interest cap 10 s", cap_open_interest, targets_a_coin=True),
     ]
 
 
