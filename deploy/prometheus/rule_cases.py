@@ -259,6 +259,18 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
         ),
         ([series("makerd_fills_off_lot_grid_total", "0 0 0 0 0")], [quiet("4m")]),
     ],
+    "MakerdOpenInterestCapped": [
+        (
+            # A coin held at the cap: a refused ladder every hold, for 20 minutes.
+            [series("makerd_orders_rejected_total", "0+2x20", reason="open_interest_cap")],
+            [quiet("9m"), fires("12m")],
+        ),
+        (
+            # A cap that lifted after two minutes: no alert.
+            [series("makerd_orders_rejected_total", "0 1 2 2x20", reason="open_interest_cap")],
+            [quiet("15m")],
+        ),
+    ],
     "MakerdRequestBudgetLow": [
         (
             [
