@@ -184,10 +184,13 @@ class BasketRiskLogic:
         if message.reason is not RejectReason.OPEN_INTEREST_CAP or cap is None:
             return False
         self._now_ns = message.ts_local
-        hold_s = self._coin_config.get(message.coin, self._config).open_interest_cap_hold_s
+        hold_s = self._cap_hold_s(message.coin)
         if cap.refused(message.ts_local, hold_s):
             log_capped(message, hold_s)
         return True
+
+    def _cap_hold_s(self, coin: str) -> float:
+        return self._coin_config.get(coin, self._config).open_interest_cap_hold_s
 
     def _observe_band(self, book: BookUpdated) -> None:
         config, band = self._config, self._bands.get(book.coin)
@@ -211,8 +214,7 @@ class BasketRiskLogic:
         halted = any(isinstance(message, KillSwitchTripped) for message in out)
         for coin, position_state in self.coin_states.items():
             banded = self._bands[coin].paused(self._now_ns)
-            hold_s = self._coin_config.get(coin, self._config).open_interest_cap_hold_s
-            capped = self._caps[coin].holding(self._now_ns, hold_s)
+            capped = self._caps[coin].holding(self._now_ns, self._cap_hold_s(coin))
             own = TradingState.HALTED if banded else position_state
             if capped and own is TradingState.NORMAL:
                 own = TradingState.REDUCE_ONLY

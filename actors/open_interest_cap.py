@@ -12,8 +12,8 @@ So the guardian holds the refused coin reduce-only for ``risk.open_interest_cap_
 (30 s by default) from the last such refusal: only orders that shrink its position go
 out, and the coin's other orders are cancelled, as for any reduce-only limit. When the
 hold ends the whole ladder is tried again; a cap still in force refuses it, once, and
-holds the coin again. A cap costs one
-refused action per coin and hold, not the account's trading.
+holds the coin again. A cap costs one refused action per coin and hold, not the
+account's trading.
 """
 
 from __future__ import annotations
