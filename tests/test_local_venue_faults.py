@@ -19,6 +19,7 @@ from websockets.sync.client import ClientConnection, connect
 from makerd.venues.hl_local import VenueConfig, VenueThread
 from tests.local_venue_kit import (
     ALO,
+    GTC,
     an_order,
     arm,
     channels_within,
@@ -27,6 +28,7 @@ from tests.local_venue_kit import (
     subscribe,
 )
 
+IOC: Any = {"limit": {"tif": "Ioc"}}
 MARKET_CHANNELS = frozenset({"l2Book", "bbo", "trades", "allMids"})
 
 
@@ -190,3 +192,25 @@ def channels_until(connection: ClientConnection, last: str) -> list[str]:
     while not channels or channels[-1] != last:
         channels.append(json.loads(connection.recv(timeout=5))["channel"])
     return channels
+
+
+def test_an_open_interest_cap_refuses_orders_that_could_grow_a_position_until_it_lifts(
+    venue: VenueThread, exchange: Exchange
+) -> None:
+    mid = Decimal(Info(venue.url, skip_ws=True).all_mids()["BTC"])
+    bought = exchange.order("BTC", True, 0.001, float(round(mid * Decimal("1.02"))), IOC)
+    assert "filled" in bought["response"]["data"]["statuses"][0], bought  # long 0.001
+    far_ask = float(round(mid * Decimal("1.2")))
+
+    arm(venue, open_interest_cap_s=30, coin="BTC")
+    grow = an_order(exchange)
+    flip = exchange.order("BTC", False, 0.002, far_ask, GTC)
+    reduce = exchange.order("BTC", False, 0.001, far_ask, GTC)
+    arm(venue, open_interest_cap_s=0, coin="BTC")
+    after = an_order(exchange)
+
+    capped = "Order would increase open interest while open interest is capped. asset=0"
+    assert grow["response"]["data"]["statuses"] == [{"error": capped}]
+    assert flip["response"]["data"]["statuses"] == [{"error": capped}]
+    assert "resting" in reduce["response"]["data"]["statuses"][0], reduce
+    assert "resting" in after["response"]["data"]["statuses"][0], after
