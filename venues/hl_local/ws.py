@@ -97,6 +97,14 @@ class WsSession:
         self._outbox.put_nowait(item)
 
     async def write_loop(self) -> None:
+        try:
+            await self._write_queued()
+        except ConnectionResetError:
+            # The peer went away between the check and the write (a client killed with
+            # SIGKILL): its connection is over, and the read loop ends it without a word.
+            return
+
+    async def _write_queued(self) -> None:
         while (item := await self._outbox.get()) is not None:
             if self.ws.closed:
                 return
