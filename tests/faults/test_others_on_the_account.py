@@ -241,8 +241,8 @@ def test_a_trader_acting_at_random_on_the_account_costs_makerd_no_fill(
         ours = trader.makerds_orders()
         if act == "take":
             trader.take(buy=rng.random() < 0.5, size=Decimal("0.003"))
-        elif act == "rest":  # at the touch: the background takers may fill it first
-            trader.rest("BTC", buy=rng.random() < 0.5, away=Decimal(0))
+        elif act == "rest":  # at the touch: it may trade at once, or be filled later
+            trader.at_touch("BTC", buy=rng.random() < 0.5)
         elif act == "other_coin":
             trader.rest("ETH", buy=True)
         elif ours and act == "cancel":

@@ -60,6 +60,16 @@ class Trader:
         oid: int = answer["response"]["data"]["statuses"][0]["resting"]["oid"]
         return oid
 
+    def at_touch(self, coin: str, *, buy: bool) -> None:
+        """A GTC at the touch, worth about $20. The market moves between reading the touch
+        and the order's arrival, so it may rest, or trade at once against a touch that
+        moved through it: either is a trader's order; a refusal is not."""
+        bid, ask = self.touch(coin)
+        price = bid if buy else ask
+        answer = self.exchange.order(coin, buy, float(self.worth(coin, price)), _price(price), GTC)
+        status = answer["response"]["data"]["statuses"][0]
+        assert "resting" in status or "filled" in status, answer
+
     def modify(self, order: dict[str, Any], *, keep_cloid: bool) -> int:
         """Move one of makerd's orders 1 % away at twice its size (by oid, or by cloid
         keeping it); the new leg's oid."""
