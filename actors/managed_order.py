@@ -13,7 +13,7 @@ next listing's orphan, and the orphan rule cancelled it and held the coin's quot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
@@ -75,6 +75,21 @@ class ManagedOrder:
     """Set for a take-profit / stop-loss: not a quote level, never diffed against one."""
     listed_size: ListedSize | None = None
     """Set while the order's size is the one a listing gave its leg."""
+    filled_by_leg: dict[int, Decimal] = field(default_factory=dict)
+    """What each recent leg (venue id) filled: a leg is born at its modify's size, and the
+    fills of it heard before the word of its birth are already in ``filled``."""
+
+    def count_fill(self, fill: OrderFilled, legs_kept: int) -> None:
+        """Count ``fill`` as the order's, remembering its leg's share (``legs_kept`` legs)."""
+        self.filled += fill.size
+        leg = fill.venue_order_id
+        self.filled_by_leg[leg] = self.filled_by_leg.pop(leg, Decimal(0)) + fill.size
+        if len(self.filled_by_leg) > legs_kept:
+            del self.filled_by_leg[next(iter(self.filled_by_leg))]
+
+    def born_remaining(self, leg: int, born_size: Decimal) -> Decimal:
+        """What rests of a leg born at ``born_size``, after the fills of it counted so far."""
+        return born_size - self.filled_by_leg.get(leg, Decimal(0))
 
     @property
     def remaining(self) -> Decimal:

@@ -167,13 +167,33 @@ class OrderTable:
             if order.status is OrderStatus.PENDING_NEW:
                 self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
         elif isinstance(event, OrderModified):
-            # A modify may give the order a new venue id: a new leg of the same order.
-            self._modified(order, event.venue_order_id, event.price, event.size, event.ts_local)
-            self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
+            return self._on_modified(order, event)
         elif isinstance(event, OrderCancelled):
             return self.forget(order.cloid, OrderStatus.CANCELLED, event.ts_local)
         else:
             return self.forget(order.cloid, OrderStatus.REJECTED, event.ts_local)
+        return self.drain_changes()
+
+    def _on_modified(self, order: ManagedOrder, event: OrderModified) -> list[object]:
+        """A modify took effect on a new leg (venue id), born at the modify's size.
+
+        Its answer may come after the leg was named (its fill, a listing): the order then
+        moved to that leg already, and the answer only says what the leg was born at; the
+        order's status and a later modify on its way stand. An answer naming a leg the
+        order has since left is old news, and never takes the order back to it."""
+        leg = event.venue_order_id
+        if leg not in self._legs_of.get(order.cloid, ()):
+            remaining = order.born_remaining(leg, event.size)
+            self._modified(order, leg, event.price, remaining, event.ts_local)
+            self._move(order.cloid, OrderStatus.OPEN, event.ts_local)
+        elif leg == order.venue_order_id:
+            was = order.remaining
+            order.size = order.filled + order.born_remaining(leg, event.size)
+            order.listed_size = None
+            if order.remaining != was:
+                self._record(order, event.ts_local)
+        if order.remaining <= 0:
+            return self.forget(order.cloid, OrderStatus.FILLED, event.ts_local)
         return self.drain_changes()
 
     def on_fill(self, fill: OrderFilled) -> list[object]:
@@ -209,17 +229,19 @@ class OrderTable:
             return False
         if fill.venue_order_id in self._legs_of.get(order.cloid, ()):
             return False  # a fill of the leg being replaced
-        self._modified(order, fill.venue_order_id, amend.price, amend.size, fill.ts_local)
+        leg = fill.venue_order_id
+        remaining = order.born_remaining(leg, amend.size)
+        self._modified(order, leg, amend.price, remaining, fill.ts_local)
         return True
 
     def _modified(
-        self, order: ManagedOrder, venue_order_id: int, price: Decimal, size: Decimal, ts: int
+        self, order: ManagedOrder, venue_order_id: int, price: Decimal, remaining: Decimal, ts: int
     ) -> None:
-        """The order's new leg ``venue_order_id`` rests (or rested) for ``size``."""
+        """The order's new leg ``venue_order_id`` rests (or rested) for ``remaining``."""
         self._set_venue_id(order, venue_order_id, ts)
         if price != order.price:
             order.priced_ns = ts
-        order.price, order.size = price, order.filled + size
+        order.price, order.size = price, order.filled + remaining
         order.amend_to = order.listed_size = None
 
     def expire_pending(self, now_ns: int, timeout_ns: int) -> list[object]:
@@ -299,9 +321,9 @@ class OrderTable:
         (:class:`ListedSize`)."""
         amend = order.amend_to
         ours = amend is not None and amend.price == listed.price and listed.size <= amend.size
-        born_size = amend.size if amend is not None and ours else listed.size
         leg = listed.venue_order_id
-        self._modified(order, leg, listed.price, born_size, report.ts_local)
+        remaining = order.born_remaining(leg, amend.size) if amend and ours else listed.size
+        self._modified(order, leg, listed.price, remaining, report.ts_local)
         if not ours:
             order.listed_size = ListedSize(leg=leg, heard_ns=report.ts_local)
         self._claim_fills(order)
@@ -318,7 +340,7 @@ class OrderTable:
     def _count_fill(order: ManagedOrder, fill: OrderFilled) -> None:
         """The fill is the order's; its remaining shrinks unless the size the order has
         was read from a listing that already left the fill out."""
-        order.filled += fill.size
+        order.count_fill(fill, MAX_LEGS_KEPT)
         if order.listed_size is not None and order.listed_size.already_out(fill):
             order.size += fill.size
 
