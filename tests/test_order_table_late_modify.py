@@ -21,36 +21,28 @@ from makerd.protocol.account import OrderFilled
 from makerd.protocol.orders import (
     OpenOrder,
     OpenOrdersReported,
-    OrderAccepted,
     OrderAmendment,
     OrderModified,
-    OrderRequest,
     OrderStateChanged,
     OrderStatus,
 )
 from makerd.protocol.side import Side
 from tests.kit import T0, d, fill
-
-CLOID = "0x" + "cd" * 16
+from tests.test_order_table_legs import CLOID, rested_and_modified
 
 
 def resting_for_one_on_leg_1() -> OrderTable:
     table = OrderTable(coin="BTC")
-    request = OrderRequest(cloid=CLOID, coin="BTC", side=Side.BUY, price=d("100"), size=d("1"))
-    table.add_pending([request], T0)
-    table.on_venue_event(
-        OrderAccepted(
-            cloid=CLOID,
-            venue_order_id=1,
-            coin="BTC",
-            side=Side.BUY,
-            price=d("100"),
-            size=d("1"),
-            ts_exchange=T0,
-            ts_local=T0,
-        )
-    )
+    rested_and_modified(table, modifies=0)
     table.drain_changes()
+    return table
+
+
+def quarter_filled_on_new_leg() -> OrderTable:
+    """A modify to 101 on its way, and its new leg 9 has filled 0.25 of its 1."""
+    table = resting_for_one_on_leg_1()
+    modify(table, "101", T0 + 1)
+    table.on_fill(fill_of_leg(9, "101", "0.25", T0 + 2))
     return table
 
 
@@ -76,9 +68,7 @@ def believed(table: OrderTable) -> tuple[OrderStatus, int | None, Decimal, Decim
 
 
 def test_a_fill_of_the_new_leg_before_the_modify_answer_stays_taken_off() -> None:
-    table = resting_for_one_on_leg_1()
-    modify(table, "101", T0 + 1)
-    table.on_fill(fill_of_leg(9, "101", "0.25", T0 + 2))
+    table = quarter_filled_on_new_leg()
 
     changes = table.on_venue_event(answer(9, "101", T0 + 3))
 
@@ -87,9 +77,7 @@ def test_a_fill_of_the_new_leg_before_the_modify_answer_stays_taken_off() -> Non
 
 
 def test_a_late_answer_leaves_the_next_modify_on_its_way() -> None:
-    table = resting_for_one_on_leg_1()
-    modify(table, "101", T0 + 1)
-    table.on_fill(fill_of_leg(9, "101", "0.25", T0 + 2))
+    table = quarter_filled_on_new_leg()
     modify(table, "102", T0 + 3)
 
     table.on_venue_event(answer(9, "101", T0 + 4))
@@ -102,9 +90,7 @@ def test_a_late_answer_leaves_the_next_modify_on_its_way() -> None:
 
 
 def test_an_earlier_modify_answered_after_a_later_one_does_not_take_the_order_back() -> None:
-    table = resting_for_one_on_leg_1()
-    modify(table, "101", T0 + 1)
-    table.on_fill(fill_of_leg(9, "101", "0.25", T0 + 2))
+    table = quarter_filled_on_new_leg()
     modify(table, "102", T0 + 3)
     table.on_venue_event(answer(10, "102", T0 + 4))
 
@@ -139,9 +125,7 @@ def test_a_fill_heard_while_the_order_was_in_doubt_is_not_counted_twice() -> Non
 
 
 def test_a_listing_of_the_new_leg_then_its_late_answer_agree() -> None:
-    table = resting_for_one_on_leg_1()
-    modify(table, "101", T0 + 1)
-    table.on_fill(fill_of_leg(9, "101", "0.25", T0 + 2))
+    table = quarter_filled_on_new_leg()
     listed = OpenOrder(
         cloid=CLOID, venue_order_id=9, coin="BTC", side=Side.BUY, price=d("101"), size=d("0.75")
     )
