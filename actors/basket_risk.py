@@ -11,8 +11,9 @@ coin's own (``coins[i].risk``, else the top-level section's). Near them (the coi
 ``reduce_only_at``) the coin quotes reduce-only; past them the coin is halted (its orders
 cancelled) while the others keep quoting: one coin's inventory is not the account's
 emergency. The price band watches each coin's own mid and pauses that coin alone; an
-order refused for the exchange's open-interest cap holds its own coin reduce-only a while
-(:mod:`actors.open_interest_cap`), the others quoting on. Margin
+order refused for the exchange's open-interest cap holds its own coin reduce-only a while,
+and one refused as the coin's trading is halted holds it halted (:mod:`actors.refusal_hold`),
+the others quoting on. Margin
 (the venue reports the account's) and the unrealized-loss breaker (on the sum) are the
 account's.
 
@@ -28,16 +29,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from makerd.actors.account_equity import account_position
-from makerd.actors.open_interest_cap import OpenInterestCapHold
 from makerd.actors.price_band import BandSettings, PriceBand
-from makerd.actors.risk_guardian import RiskGuardianLogic, band_on, log_capped
+from makerd.actors.refusal_hold import MarketHolds
+from makerd.actors.risk_guardian import RiskGuardianLogic, band_on
 from makerd.actors.route_switch import RouteSwitch
 from makerd.config.model import RiskConfig
 from makerd.protocol.account import PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated
 from makerd.protocol.orders import OrderRejected
-from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
 log = logging.getLogger("makerd.risk")
@@ -67,7 +67,7 @@ class BasketRiskLogic:
         self.exposure_state = TradingState.NORMAL
         self.coin_states = dict.fromkeys(coins, TradingState.NORMAL)
         self._bands = {coin: PriceBand() for coin in coins}
-        self._caps = {coin: OpenInterestCapHold() for coin in coins}
+        self._holds = {coin: MarketHolds() for coin in coins}
         self._now_ns = 0
         self._told = dict.fromkeys(coins, TradingState.NORMAL)
         self._books = books
@@ -96,7 +96,7 @@ class BasketRiskLogic:
         if isinstance(message, BookUpdated):
             self._observe_band(message)
             return self._tell([], message.ts_local)
-        if self._coin_capped(message):
+        if self._coin_held(message):
             return self._tell([], self._now_ns)
         if not isinstance(message, PositionChanged):
             if isinstance(message, TimerFired):
@@ -175,22 +175,17 @@ class BasketRiskLogic:
         if update.coin in self.coin_states:
             self.coin_states[update.coin] = state
 
-    def _coin_capped(self, message: object) -> bool:
-        """An order of one coin refused for its open-interest cap holds that coin alone
-        (one whose coin is not said goes on to the account's guardian: every coin)."""
+    def _coin_held(self, message: object) -> bool:
+        """An order of one coin refused for its open-interest cap or its halt holds that
+        coin alone (one whose coin is not said goes on to the account's guardian: every
+        coin)."""
         if not isinstance(message, OrderRejected) or self.account.tripped is not None:
             return False
-        cap = self._caps.get(message.coin)
-        if message.reason is not RejectReason.OPEN_INTEREST_CAP or cap is None:
+        holds = self._holds.get(message.coin)
+        if holds is None:
             return False
         self._now_ns = message.ts_local
-        hold_s = self._cap_hold_s(message.coin)
-        if cap.refused(message.ts_local, hold_s):
-            log_capped(message, hold_s)
-        return True
-
-    def _cap_hold_s(self, coin: str) -> float:
-        return self._coin_config.get(coin, self._config).open_interest_cap_hold_s
+        return holds.refused(message, self._coin_config[message.coin])
 
     def _observe_band(self, book: BookUpdated) -> None:
         config, band = self._config, self._bands.get(book.coin)
@@ -214,10 +209,10 @@ class BasketRiskLogic:
         halted = any(isinstance(message, KillSwitchTripped) for message in out)
         for coin, position_state in self.coin_states.items():
             banded = self._bands[coin].paused(self._now_ns)
-            capped = self._caps[coin].holding(self._now_ns, self._cap_hold_s(coin))
+            held = self._holds[coin].held(self._now_ns, self._coin_config[coin])
             own = TradingState.HALTED if banded else position_state
-            if capped and own is TradingState.NORMAL:
-                own = TradingState.REDUCE_ONLY
+            if held is not None and _SEVERITY[held.state] > _SEVERITY[own]:
+                own = held.state
             states = (own, self._account_state, self.exposure_state)
             wanted = TradingState.HALTED if halted else max(states, key=_SEVERITY.__getitem__)
             if wanted is self._told[coin]:
@@ -230,7 +225,7 @@ class BasketRiskLogic:
 
 def _reason(own: TradingState, account: TradingState, exposure: TradingState) -> str:
     if own is not TradingState.NORMAL:
-        return "this coin's position limit, price band or open-interest cap"
+        return "this coin's position limit, price band, open-interest cap or halt"
     if account is not TradingState.NORMAL:
         return "an account loss limit"
     if exposure is not TradingState.NORMAL:

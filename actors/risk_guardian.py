@@ -4,8 +4,9 @@ NORMAL → REDUCE_ONLY (a limit near its hard value, see :mod:`actors.risk_limit
 HALTED (a kill switch). A kill switch closes the trading gate, then writes a latch to disk
 before anything else happens, so neither a crash nor a restart can resume trading until an
 operator clears it; a latch that cannot be written still stops this run, and says so.
-The price band (:mod:`actors.price_band`) is the one HALTED that passes: it holds quoting
-for a while without the latch, and the guardian returns to the state its limits ask for.
+The price band (:mod:`actors.price_band`) and the exchange's halt of the coin
+(:mod:`actors.refusal_hold`) are the HALTED that pass: they hold quoting for a while without
+the latch, and the guardian returns to the state its limits ask for.
 The guardian asks the venue for the account's margin every ``risk.margin_poll_s``.
 """
 
@@ -19,8 +20,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from makerd.actors.gate import TradingGate
-from makerd.actors.open_interest_cap import CAP_REASON, OpenInterestCapHold
 from makerd.actors.price_band import BandSettings, PriceBand
+from makerd.actors.refusal_hold import MarketHolds
 from makerd.actors.risk_account import RiskAccount
 from makerd.actors.risk_limits import Verdict, judge, readings
 from makerd.actors.route_switch import RouteSwitch
@@ -95,7 +96,7 @@ class RiskGuardianLogic:
         self._margin_asked_ns = 0
         self._band = PriceBand()
         self._band_reason = ""
-        self._cap = OpenInterestCapHold()
+        self._holds = MarketHolds()
         self._round_trip_pnl = Decimal(0)
         self._rejections: dict[RejectReason, deque[int]] = {}
         self._verdict: Verdict | None = None
@@ -173,11 +174,14 @@ class RiskGuardianLogic:
             return self._move(
                 TradingState.HALTED, self._band_reason, (RiskLimit.PRICE_BAND,), now_ns
             )
+        held = self._holds.held(now_ns, self._config)
+        if held is not None and held.state is TradingState.HALTED:
+            return self._move(TradingState.HALTED, held.reason, (held.limit,), now_ns)
         reasons = [reading.detail for reading in near]
         limits = [reading.limit for reading in near]
-        if self._cap.holding(now_ns, self._config.open_interest_cap_hold_s):
-            reasons.append(CAP_REASON)
-            limits.append(RiskLimit.OPEN_INTEREST_CAP)
+        if held is not None:
+            reasons.append(held.reason)
+            limits.append(held.limit)
         if limits:
             return self._move(TradingState.REDUCE_ONLY, "; ".join(reasons), tuple(limits), now_ns)
         return self._move(TradingState.NORMAL, "within every limit", (), now_ns)
@@ -233,8 +237,8 @@ class RiskGuardianLogic:
         """
         if self.tripped is not None or rejected.reason in _STORM_EXEMPT:
             return []
-        if rejected.reason is RejectReason.OPEN_INTEREST_CAP:
-            return self._capped(rejected)
+        if self._holds.refused(rejected, self._config):  # the market is closed, a while
+            return self._assess(rejected.ts_local)
         window_s = self._config.rejection_storm_window_s
         times = self._rejections.setdefault(rejected.reason, deque())
         if times and times[-1] == rejected.ts_local:
@@ -249,14 +253,6 @@ class RiskGuardianLogic:
             f"{window_s:g}s, last: {rejected.message}"
         )
         return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
-
-    def _capped(self, rejected: OrderRejected) -> list[object]:
-        """The exchange refused an order for its open-interest cap: not a storm, a market
-        that takes only reductions for now (:mod:`actors.open_interest_cap`)."""
-        hold_s = self._config.open_interest_cap_hold_s
-        if self._cap.refused(rejected.ts_local, hold_s):
-            log_capped(rejected, hold_s)
-        return self._assess(rejected.ts_local)
 
     def _on_feed_stale(self, stale: FeedStale) -> list[object]:
         if self._stale_since is None:
@@ -339,15 +335,6 @@ class RiskGuardianLogic:
         flatten = self._config.flatten_on_kill or reason is KillReason.UNREALIZED_LOSS
         tripped = KillSwitchTripped(reason=reason, detail=detail, flatten=flatten, ts_local=now_ns)
         return [*halted, tripped]
-
-
-def log_capped(rejected: OrderRejected, hold_s: float) -> None:
-    log.warning(
-        "event=open_interest_capped coin=%s hold_s=%g detail=%r",
-        rejected.coin or "-",
-        hold_s,
-        rejected.message,
-    )
 
 
 def band_on(config: RiskConfig) -> bool:

@@ -142,6 +142,7 @@ BOUNDS: dict[str, Bound] = {
     "risk.price_band_window_s": _open_low(HOUR_S),
     "risk.price_band_pause_s": _open_low(DAY_S),
     "risk.open_interest_cap_hold_s": _open_low(DAY_S),
+    "risk.market_halt_hold_s": _open_low(DAY_S),
     "risk.max_unrealized_loss_usd": Bound(0, MAX_USD),
     "feed.stale_after_s": _open_low(HOUR_S),
     "supervisor.max_restarts": Bound(0, 1000),

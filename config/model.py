@@ -183,6 +183,9 @@ class RiskConfig:
     open_interest_cap_hold_s: float = 30.0
     """Seconds a coin quotes reduce-only after the exchange refused one of its orders for
     the coin's open-interest cap (then its whole ladder is tried again)."""
+    market_halt_hold_s: float = 60.0
+    """Seconds a coin stays halted, its orders cancelled, after the exchange refused one
+    of its orders as the coin's trading is halted (then its whole ladder is tried again)."""
     max_unrealized_loss_usd: Decimal = Decimal(0)
     """Unrealized loss of the open position that closes it (reduce-only IOC) and trips the
     kill switch (0 = off)."""

@@ -45,6 +45,8 @@ class RiskLimit(Enum):
     PRICE_BAND = "price_band"
     OPEN_INTEREST_CAP = "open_interest_cap"
     """The exchange refused an order for the coin's open-interest cap: reduce-only a while."""
+    MARKET_HALT = "market_halt"
+    """The exchange refused an order as its coin's trading is halted: halted a while."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

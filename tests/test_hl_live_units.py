@@ -41,7 +41,7 @@ def test_five_rejections_of_one_kind_within_ten_seconds_trip_the_kill_switch(
 ) -> None:
     risk = RiskGuardianLogic(config=RiskConfig(), latch=KillSwitchLatch(tmp_path))
 
-    out = [m for i in range(5) for m in risk.handle(rejected(RejectReason.HALTED, i * 2))]
+    out = [m for i in range(5) for m in risk.handle(rejected(RejectReason.OTHER, i * 2))]
 
     trips = [m for m in out if isinstance(m, KillSwitchTripped)]
     assert [t.reason for t in trips] == [KillReason.REJECTION_STORM]
@@ -51,7 +51,7 @@ def test_five_rejections_of_one_kind_within_ten_seconds_trip_the_kill_switch(
 def test_rejections_spread_out_or_post_only_crossings_do_not_trip(tmp_path: Path) -> None:
     risk = RiskGuardianLogic(config=RiskConfig(), latch=KillSwitchLatch(tmp_path))
 
-    slow = [m for i in range(8) for m in risk.handle(rejected(RejectReason.HALTED, i * 3))]
+    slow = [m for i in range(8) for m in risk.handle(rejected(RejectReason.OTHER, i * 3))]
     crossing = [
         m
         for i in range(20)

@@ -214,3 +214,15 @@ def test_an_open_interest_cap_refuses_orders_that_could_grow_a_position_until_it
     assert flip["response"]["data"]["statuses"] == [{"error": capped}]
     assert "resting" in reduce["response"]["data"]["statuses"][0], reduce
     assert "resting" in after["response"]["data"]["statuses"][0], after
+
+
+def test_a_halt_refuses_every_order_of_the_coin_until_it_lifts(
+    venue: VenueThread, exchange: Exchange
+) -> None:
+    arm(venue, halt_s=30, coin="BTC")
+    during = an_order(exchange)
+    arm(venue, halt_s=0, coin="BTC")
+    after = an_order(exchange)
+
+    assert during["response"]["data"]["statuses"] == [{"error": "Trading is halted. asset=0"}]
+    assert "resting" in after["response"]["data"]["statuses"][0], after

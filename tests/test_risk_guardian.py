@@ -142,11 +142,11 @@ def test_the_drawdown_runs_from_the_peak_of_an_earlier_process(tmp_path: Path) -
     assert of_type(later, KillSwitchTripped)[0].reason is KillReason.MAX_DRAWDOWN
 
 
-def rejected(n: int, reason: RejectReason = RejectReason.HALTED) -> OrderRejected:
+def rejected(n: int, reason: RejectReason = RejectReason.OTHER) -> OrderRejected:
     return OrderRejected(
         cloid=f"0x{n:032x}",
         reason=reason,
-        message="Trading is halted.",
+        message="Order refused.",
         ts_exchange=0,
         ts_local=T0 + n * S // 10,
     )

@@ -271,6 +271,18 @@ CASES: dict[str, list[tuple[list[dict[str, str]], list[dict[str, Any]]]]] = {
             [quiet("15m")],
         ),
     ],
+    "MakerdMarketHalted": [
+        (
+            # A coin halted for good (a delisting): a refused ladder every hold.
+            [series("makerd_orders_rejected_total", "0+1x20", reason="halted")],
+            [quiet("9m"), fires("12m")],
+        ),
+        (
+            # A halt of three minutes: no alert.
+            [series("makerd_orders_rejected_total", "0 1 2 3 3x20", reason="halted")],
+            [quiet("15m")],
+        ),
+    ],
     "MakerdRequestBudgetLow": [
         (
             [

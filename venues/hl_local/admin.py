@@ -117,6 +117,7 @@ class AdminEndpoint:
         if parsed.clear:
             self._hostile.clear()
             self._engine.cap_open_interest(None, until_ms=0)
+            self._engine.halt(None, until_ms=0)
         reply: JsonDict = {"status": "ok", "armed": parsed.armed(), "dropped": 0}
         if parsed.drop is not None:
             reply["dropped"] = await self._hub.drop(parsed.drop)
@@ -128,6 +129,8 @@ class AdminEndpoint:
         if parsed.open_interest_cap_s is not None:
             until = now + round(parsed.open_interest_cap_s * 1000)
             self._engine.cap_open_interest(parsed.coin, until)
+        if parsed.halt_s is not None:
+            self._engine.halt(parsed.coin, now + round(parsed.halt_s * 1000))
         if parsed.sweep is not None:
             sweep = parsed.sweep
             reply["swept"] = self._engine.sweep_user(

@@ -53,6 +53,8 @@ class MatchingEngine:
         }
         self._capped_until_ms: dict[str, int] = {}
         """Coins whose open interest is at its cap, until when (the fault of that name)."""
+        self._halted_until_ms: dict[str, int] = {}
+        """Coins whose trading is halted, until when (the ``halt_s`` fault)."""
 
     # ----- market state -------------------------------------------------------------
 
@@ -72,6 +74,12 @@ class MatchingEngine:
         a position, as the exchange does while a coin's open interest is at its cap."""
         for capped in self.universe.coins if coin is None else (coin,):
             self._capped_until_ms[capped] = until_ms
+
+    def halt(self, coin: str | None, until_ms: int) -> None:
+        """Refuse, until ``until_ms``, every order of ``coin`` (every coin: None), as the
+        exchange does while it halts a coin's trading (before a delisting)."""
+        for halted in self.universe.coins if coin is None else (coin,):
+            self._halted_until_ms[halted] = until_ms
 
     def open_orders(self, user: str) -> list[RestingOrder]:
         return self._orders.open_orders(user)
@@ -109,6 +117,7 @@ class MatchingEngine:
                 marks=self.marks(),
                 open_orders=self.open_orders(account.address),
                 capped=self.now_ms < self._capped_until_ms.get(perp.coin, 0),
+                halted=self.now_ms < self._halted_until_ms.get(perp.coin, 0),
             )
         except OrderRejected as rejection:
             return {"error": f"{rejection} asset={request.asset}"}

@@ -23,7 +23,7 @@ PathName = Literal["exchange", "info"]
 RateLimitKind = Literal["address", "ip"]
 PATH_NAMES: tuple[PathName, ...] = ("exchange", "info")
 REQUEST_BUFFER = 10_000
-DEFAULT_REJECT_TEXT = "Trading is halted."
+DEFAULT_REJECT_TEXT = "Order refused by the local venue's fault injection."
 DEFAULT_HTTP_ERROR_STATUS = 502
 DEFAULT_HOLD_ANSWER_S = 1.0
 

@@ -79,9 +79,10 @@ Refusals of signed actions (HTTP 200 ``{"status":"err","response":<text>}``; the
 is not used, and the account's action log records the action as not accepted)
 
 ``reject_next: <n>``, ``reject_text: "<message>"``, ``reject_action_type: "<type>"``
-    refuse the next n signed actions with that text (default ``"Trading is halted."``);
-    with ``reject_action_type`` (``"order"``, ``"cancel"``, ``"scheduleCancel"``…) only
-    actions of that type are refused and counted, the others pass.
+    refuse the next n signed actions with that text (default ``"Order refused by the
+    local venue's fault injection."``, which makerd files as "other"); with
+    ``reject_action_type`` (``"order"``, ``"cancel"``, ``"scheduleCancel"``…) only actions
+    of that type are refused and counted, the others pass.
 ``rate_limit_next: <n>``, ``rate_limit_http_429: <bool>``
     refuse the next n signed actions with the exchange's address rate-limit text, or
     with a bare HTTP 429 when ``rate_limit_http_429`` is true.
@@ -103,6 +104,9 @@ The market and the accounts
     reduction no larger than the position, reduce-only or not) is refused with the
     exchange's text, ``Order would increase open interest while open interest is
     capped.``; placements and the new orders of modifies alike. Resting orders stay.
+``halt_s: <seconds>``, ``coin: "<COIN>"``
+    for that long (0 lifts it) trading in ``coin`` (every coin when omitted) is halted:
+    every order of it, placement or modify, is refused with ``Trading is halted.``
 ``sweep: {"user": "0x…", "side": "buy" | "sell", "coin": "<COIN>"}``
     a taker fills now every resting order of ``user`` on the side it hits (``"buy"``
     takes the user's asks, ``"sell"`` its bids), of ``coin`` or of every coin, each at
@@ -227,6 +231,7 @@ class FaultRequest:
     rate_limit_kind: RateLimitKind = "address"
     jump_pct: Decimal | None = None
     open_interest_cap_s: float | None = None
+    halt_s: float | None = None
     coin: str | None = None
     sweep: SweepRequest | None = None
     fire_scheduled_cancel: bool = False
@@ -293,6 +298,7 @@ def parse_fault_request(body: Any, coins: tuple[str, ...]) -> FaultRequest | lis
         ),
         jump_pct=given.percent("jump_pct"),
         open_interest_cap_s=given.seconds("open_interest_cap_s"),
+        halt_s=given.seconds("halt_s"),
         coin=given.choice("coin", coins),
         sweep=_parse_sweep(given, coins),
         fire_scheduled_cancel=given.flag("fire_scheduled_cancel"),

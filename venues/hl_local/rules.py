@@ -1,6 +1,6 @@
 """The exchange's pre-trade checks, in its order, with its error texts.
 
-Tick, lot, reference-price band, minimum notional (one rule with the paper venue's:
+The coin's halt, tick, lot, reference-price band, minimum notional (one rule with the paper venue's:
 :func:`venues.paper.rules.rule_rejection`, so paper cannot drift from this venue),
 reduce-only, the coin's open-interest cap, margin, then the post-only cross check. The
 engine appends `` asset=<id>`` as the live exchange does.
@@ -18,6 +18,7 @@ from makerd.venues.paper.rules import REDUCE_ONLY_TEXT, post_only_text, rule_rej
 
 MARGIN = "Insufficient margin to place order."
 OPEN_INTEREST_CAP = "Order would increase open interest while open interest is capped."
+HALTED = "Trading is halted."
 
 
 class OrderRejected(Exception):  # noqa: N818 - named like the exchange's rejection
@@ -33,11 +34,15 @@ def check_order(
     marks: dict[str, Decimal],
     open_orders: list[RestingOrder],
     capped: bool = False,
+    halted: bool = False,
 ) -> Decimal:
     """Raise :class:`OrderRejected` or return the size to place (reduce-only may clip it).
 
     ``capped``: the coin's open interest is at its cap, and an order that could grow the
-    account's position (anything but a reduction no larger than the position) is refused."""
+    account's position (anything but a reduction no larger than the position) is refused.
+    ``halted``: the coin's trading is halted, and every order of it is refused."""
+    if halted:
+        raise OrderRejected(HALTED)
     refusal = rule_rejection(
         perp.instrument,
         request.price,
