@@ -37,7 +37,7 @@ from makerd.config.model import RiskConfig
 from makerd.protocol.account import PositionChanged
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated
-from makerd.protocol.orders import OrderRejected
+from makerd.protocol.orders import ModifyRejected, OrderRejected
 from makerd.protocol.risk import KillReason, KillSwitchTripped, RiskStateChanged, TradingState
 
 log = logging.getLogger("makerd.risk")
@@ -179,7 +179,9 @@ class BasketRiskLogic:
         """An order of one coin refused for its open-interest cap or its halt holds that
         coin alone (one whose coin is not said goes on to the account's guardian: every
         coin)."""
-        if not isinstance(message, OrderRejected) or self.account.tripped is not None:
+        if not isinstance(message, OrderRejected | ModifyRejected):
+            return False
+        if self.account.tripped is not None:
             return False
         holds = self._holds.get(message.coin)
         if holds is None:

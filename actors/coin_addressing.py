@@ -19,7 +19,7 @@ def message_coin(message: object) -> str | None:
     coin = getattr(message, "coin", None)
     if coin is None:
         coin = getattr(getattr(message, "fill", None), "coin", None)
-    return coin if isinstance(coin, str) else None
+    return coin if isinstance(coin, str) and coin else None  # "": not said
 
 
 class CoinAddressing:

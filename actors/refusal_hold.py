@@ -27,7 +27,7 @@ from typing import Final
 
 from makerd.config.model import RiskConfig
 from makerd.protocol.clock import still_waiting
-from makerd.protocol.orders import OrderRejected
+from makerd.protocol.orders import ModifyRejected, OrderRejected
 from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import RiskLimit, TradingState
 
@@ -74,9 +74,10 @@ class MarketHolds:
         self._cap = RefusalHold()
         self._halt = RefusalHold()
 
-    def refused(self, rejected: OrderRejected, config: RiskConfig) -> bool:
-        """Hold the coin if ``rejected`` says its market is closed; whether it did (such a
-        refusal is never one of a rejection storm). A hold that begins is logged once."""
+    def refused(self, rejected: OrderRejected | ModifyRejected, config: RiskConfig) -> bool:
+        """Hold the coin if ``rejected`` (a placement's, or a modify's new order's) says its
+        market is closed; whether it did (such a refusal is never one of a rejection storm).
+        A hold that begins is logged once."""
         if rejected.reason is RejectReason.OPEN_INTEREST_CAP:
             hold, hold_s, event = self._cap, config.open_interest_cap_hold_s, "open_interest_capped"
         elif rejected.reason is RejectReason.HALTED:

@@ -30,7 +30,7 @@ from makerd.protocol.account import FillBooked, PositionChanged
 from makerd.protocol.clock import still_waiting
 from makerd.protocol.control import ParametersChanged, TimerFired
 from makerd.protocol.market import BookUpdated, FeedRecovered, FeedStale
-from makerd.protocol.orders import OrderRejected, RequestMargin
+from makerd.protocol.orders import ModifyRejected, OrderRejected, RequestMargin
 from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import (
     KillReason,
@@ -109,6 +109,7 @@ class RiskGuardianLogic:
             FeedRecovered: self._on_feed_recovered,
             TimerFired: self._on_timer,
             OrderRejected: self._on_rejected,
+            ModifyRejected: self._on_modify_rejected,
             ParametersChanged: self._on_parameters,
             MarginReported: self._on_margin,
             BookUpdated: self._on_book,
@@ -253,6 +254,14 @@ class RiskGuardianLogic:
             f"{window_s:g}s, last: {rejected.message}"
         )
         return self._trip(KillReason.REJECTION_STORM, detail, rejected.ts_local)
+
+    def _on_modify_rejected(self, rejected: ModifyRejected) -> list[object]:
+        """A modify's new order refused as the market is closed starts the hold at once,
+        not a round trip later with the first placement refused; other modify refusals
+        are no storm (the order manager places again, and those refusals count)."""
+        if self.tripped is None and self._holds.refused(rejected, self._config):
+            return self._assess(rejected.ts_local)
+        return []
 
     def _on_feed_stale(self, stale: FeedStale) -> list[object]:
         if self._stale_since is None:

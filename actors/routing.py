@@ -137,7 +137,7 @@ ROUTES: Mapping[type, tuple[str, ...]] = {
     OrderAccepted: (ORDER_MANAGER, OBSERVER),
     OrderModified: (ORDER_MANAGER, OBSERVER),
     OrderRejected: (ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
-    ModifyRejected: (ORDER_MANAGER, OBSERVER),
+    ModifyRejected: (ORDER_MANAGER, RISK_GUARDIAN, OBSERVER),
     OrderCancelled: (ORDER_MANAGER, OBSERVER),
     CancelRejected: (ORDER_MANAGER, OBSERVER),
     OpenOrdersReported: (ORDER_MANAGER, OBSERVER),

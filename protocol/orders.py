@@ -280,6 +280,8 @@ class ModifyRejected:
     ts_local: int
     retry_after_ns: int = 0
     """As :attr:`OrderRejected.retry_after_ns`."""
+    coin: str = ""
+    """As :attr:`OrderRejected.coin`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

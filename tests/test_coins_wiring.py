@@ -17,12 +17,14 @@ from makerd.protocol.control import StopTrading
 from makerd.protocol.orders import (
     CancelOrders,
     CancelReason,
+    ModifyRejected,
     OrderCancelled,
     OrderRequest,
     PlaceOrders,
     QuoteTarget,
     RequestAccountSnapshot,
 )
+from makerd.protocol.rejections import RejectReason
 from makerd.protocol.side import Side
 from makerd.venues.sim.basket import SimBasket
 from makerd.venues.sim.price import CommonFactor, MidProcess
@@ -136,6 +138,21 @@ def test_a_message_reaches_its_own_coins_actor_or_every_coins_when_it_names_none
     assert addressing.names("fill_tracker", quote) == ("fill_tracker",)
     other = dataclasses.replace(quote, coin="DOGE")
     assert addressing.names("quoter", other) == (), "a coin this process does not quote"
+
+
+def test_a_refusal_that_does_not_say_its_coin_reaches_the_coin_its_order_was_minted_for() -> None:
+    cloids = CoinCloids(COINS, run_prefix=1)
+    addressing = CoinAddressing(COINS, coin_of_cloid=cloids.coin_of)
+    refused = ModifyRejected(
+        cloid=cloids.factories["ETH"](),
+        reason=RejectReason.STOPPING,
+        message="stopping",
+        ts_exchange=0,
+        ts_local=0,
+    )
+
+    # Its coin is "" (not said): taken for a coin, it reached no order manager at all.
+    assert addressing.names("order_manager", refused) == ("order_manager:ETH",)
 
 
 def test_the_sim_basket_splits_a_batch_of_several_coins_orders_per_coin() -> None:

@@ -16,7 +16,7 @@ from makerd.actors.risk_guardian import RiskGuardianLogic
 from makerd.config.model import RiskConfig
 from makerd.daemon.latch import KillSwitchLatch
 from makerd.protocol.control import TimerFired
-from makerd.protocol.orders import OrderRejected
+from makerd.protocol.orders import ModifyRejected, OrderRejected
 from makerd.protocol.rejections import RejectReason
 from makerd.protocol.risk import KillSwitchTripped, RiskLimit, RiskStateChanged, TradingState
 from tests.kit import T0, S, of_type
@@ -112,3 +112,49 @@ def test_a_refusal_naming_no_coin_holds_every_coin(tmp_path: Path) -> None:
         ("BTC", TradingState.HALTED),
         ("ETH", TradingState.HALTED),
     ]
+
+
+def modify_refused(n: int, reason: RejectReason, coin: str = "BTC") -> ModifyRejected:
+    refused = halted(n, coin)
+    return ModifyRejected(
+        cloid=refused.cloid,
+        reason=reason,
+        message=refused.message,
+        ts_exchange=0,
+        ts_local=refused.ts_local,
+        coin=coin,
+    )
+
+
+def test_a_modify_refused_as_halted_or_capped_starts_the_hold_at_once(tmp_path: Path) -> None:
+    risk = RiskGuardianLogic(config=RiskConfig(), latch=KillSwitchLatch(tmp_path))
+
+    capped = risk.handle(modify_refused(0, RejectReason.OPEN_INTEREST_CAP))
+    halt = risk.handle(modify_refused(1, RejectReason.HALTED))
+
+    assert [(c.state, c.limits) for c in of_type([*capped, *halt], RiskStateChanged)] == [
+        (TradingState.REDUCE_ONLY, (RiskLimit.OPEN_INTEREST_CAP,)),
+        (TradingState.HALTED, (RiskLimit.MARKET_HALT,)),
+    ]
+
+
+def test_other_modify_refusals_hold_nothing_and_make_no_storm(tmp_path: Path) -> None:
+    latch = KillSwitchLatch(tmp_path)
+    risk = RiskGuardianLogic(config=RiskConfig(rejection_storm_count=3), latch=latch)
+
+    outs = [risk.handle(modify_refused(n, RejectReason.OTHER)) for n in range(10)]
+
+    assert outs == [[]] * 10
+    assert latch.read() is None
+
+
+def test_with_several_coins_a_modify_refused_as_halted_holds_only_its_coin(
+    tmp_path: Path,
+) -> None:
+    config = RiskConfig()
+    account = RiskGuardianLogic(config=config, latch=KillSwitchLatch(tmp_path))
+    risk = BasketRiskLogic(config=config, coins=COINS, account=account)
+
+    out = risk.handle(modify_refused(0, RejectReason.HALTED, coin="ETH"))
+
+    assert states([out]) == [("ETH", TradingState.HALTED)]

@@ -53,7 +53,12 @@ def modify_outcome(
     # Its old leg may have ended meanwhile (the venue cancelled it, a taker filled it).
     legs.modify_refused(cloid)
     refused = modify_rejected(
-        cloid, error.reason, error.message, now_ns=now_ns, after_s=error.retry_after_s
+        cloid,
+        error.reason,
+        error.message,
+        now_ns=now_ns,
+        after_s=error.retry_after_s,
+        coin=amended.coin,
     )
     # A modify the venue refused may still have cancelled the old leg: ask. One refused
     # whole (the request budget, a rate limit) ran not at all, and the order rests as it
@@ -64,9 +69,16 @@ def modify_outcome(
 
 
 def modify_rejected(
-    cloid: str, reason: RejectReason, message: str, *, now_ns: int, after_s: float = 0.0
+    cloid: str,
+    reason: RejectReason,
+    message: str,
+    *,
+    now_ns: int,
+    after_s: float = 0.0,
+    coin: str = "",
 ) -> ModifyRejected:
-    """``after_s``: for a rate limit, how long the request budget refuses new risk."""
+    """``after_s``: for a rate limit, how long the request budget refuses new risk;
+    ``coin``: the order's, where known."""
     return ModifyRejected(
         cloid=cloid,
         reason=reason,
@@ -74,6 +86,7 @@ def modify_rejected(
         ts_exchange=now_ns,
         ts_local=now_ns,
         retry_after_ns=round(after_s * _NS_PER_S),
+        coin=coin,
     )
 
 

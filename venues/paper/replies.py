@@ -89,6 +89,7 @@ class Replies:
             message=text,
             ts_exchange=at_ns,
             ts_local=at_ns + self.ack_ns,
+            coin=self._coin,
         )
 
     def cancelled(self, cloid: str, reason: CancelReason, at_ns: int) -> OrderCancelled:
