@@ -10,7 +10,8 @@ a makerd restarted after it reads the same clock), and a trader acting by hand o
 account (an order rested on makerd's coin, which makerd must cancel; a taker trade, which
 it must book): ``tests/faults/trader.py``, approved before makerd starts; and the
 exchange capping a coin's open interest for 10 s (makerd holds it reduce-only, no kill
-switch). At the end it
+switch), or halting a coin's trading for 10 s (makerd holds it with no orders for
+``risk.market_halt_hold_s``, 10 s here, no kill switch). At the end it
 stops makerd with SIGTERM and prints, from the venue's own records: fills at the venue
 against fills in the journal, the highest open-order count, the time to recover from each
 fault (median and max), and RSS and open file descriptors of the makerd process at start
@@ -58,6 +59,11 @@ RECOVERY_LIMIT_S = 60.0
 OPEN_INTEREST_CAP_S = 10.0
 """The exchange refuses orders that could grow a position on the coin that long; makerd
 holds it reduce-only for ``risk.open_interest_cap_hold_s`` (30 s) from the last refusal."""
+HALT_S = 10.0
+"""The exchange refuses every order of the coin that long."""
+HALT_HOLD_S = 10.0
+"""``risk.market_halt_hold_s`` for the soak: a halt's recovery then fits its limit (the
+default 60 s hold would end after it)."""
 CLOCK_STEP_S = 60
 QUOTING_AGAIN = 2
 """Recovered: the venue accepted an order or a modify of this account after the fault
@@ -194,6 +200,10 @@ def _faults(soak: Soak) -> list[Fault]:
         venue.fault(open_interest_cap_s=OPEN_INTEREST_CAP_S, coin=coin)
         return OPEN_INTEREST_CAP_S
 
+    def halt(coin: str) -> float:
+        venue.fault(halt_s=HALT_S, coin=coin)
+        return HALT_S
+
     def take_by_hand(coin: str) -> float:
         bid, _ask = soak.trader.touch(coin)
         soak.trader.take(buy=random.random() < 0.5, size=soak.trader.worth(coin, bid), coin=coin)
@@ -218,6 +228,7 @@ def _faults(soak: Soak) -> list[Fault]:
         Fault("trader's order by hand", rest_by_hand, targets_a_coin=True),
         Fault("trader's taker trade by hand", take_by_hand, targets_a_coin=True),
         Fault("open-interest cap 10 s", cap_open_interest, targets_a_coin=True),
+        Fault("trading halted 10 s", halt, targets_a_coin=True),
     ]
 
 
@@ -240,7 +251,11 @@ def main() -> None:
     running.start()
     venue = FaultVenue(running.url)
     with tempfile.TemporaryDirectory(prefix="makerd-soak-") as tmp:
-        overrides = {"hyperliquid": {"start_retry_s": 60.0}, **coin_sections(targets.coins)}
+        overrides = {
+            "hyperliquid": {"start_retry_s": 60.0},
+            "risk": {"market_halt_hold_s": HALT_HOLD_S},
+            **coin_sections(targets.coins),
+        }
         bot = LiveBot(Path(tmp), venue, **overrides)
         trader = Trader(bot)  # its agent approved before makerd signs anything
         clock = SteppedClock(Path(tmp))
