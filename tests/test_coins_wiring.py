@@ -19,6 +19,7 @@ from makerd.protocol.orders import (
     CancelReason,
     ModifyRejected,
     OrderCancelled,
+    OrderRejected,
     OrderRequest,
     PlaceOrders,
     QuoteTarget,
@@ -143,16 +144,17 @@ def test_a_message_reaches_its_own_coins_actor_or_every_coins_when_it_names_none
 def test_a_refusal_that_does_not_say_its_coin_reaches_the_coin_its_order_was_minted_for() -> None:
     cloids = CoinCloids(COINS, run_prefix=1)
     addressing = CoinAddressing(COINS, coin_of_cloid=cloids.coin_of)
-    refused = ModifyRejected(
-        cloid=cloids.factories["ETH"](),
-        reason=RejectReason.STOPPING,
-        message="stopping",
-        ts_exchange=0,
-        ts_local=0,
+    order = cloids.factories["ETH"]()
+    placement = OrderRejected(
+        cloid=order, reason=RejectReason.OTHER, message="refused", ts_exchange=0, ts_local=0
+    )
+    modify = ModifyRejected(
+        cloid=order, reason=RejectReason.OTHER, message="refused", ts_exchange=0, ts_local=0
     )
 
-    # Its coin is "" (not said): taken for a coin, it reached no order manager at all.
-    assert addressing.names("order_manager", refused) == ("order_manager:ETH",)
+    # Their coin is "" (not said): taken for a coin, it reached no order manager at all.
+    assert addressing.names("order_manager", placement) == ("order_manager:ETH",)
+    assert addressing.names("order_manager", modify) == ("order_manager:ETH",)
 
 
 def test_the_sim_basket_splits_a_batch_of_several_coins_orders_per_coin() -> None:
