@@ -75,6 +75,10 @@ class MatchingEngine:
         for capped in self.universe.coins if coin is None else (coin,):
             self._capped_until_ms[capped] = until_ms
 
+    def capped_coins(self, coins: list[str], now_ms: int) -> list[str]:
+        """Those of ``coins`` whose open interest is at its cap at ``now_ms``."""
+        return [coin for coin in coins if now_ms < self._capped_until_ms.get(coin, 0)]
+
     def halt(self, coin: str | None, until_ms: int) -> None:
         """Refuse, until ``until_ms``, every order of ``coin`` (every coin: None), as the
         exchange does while it halts a coin's trading (before a delisting)."""

@@ -52,6 +52,9 @@ class InfoEndpoint:
             "orderStatus": self._order_status,
             "userRateLimit": self._user_rate_limit,
             "exchangeStatus": lambda _: {"specialStatuses": None, "time": self._now_ms()},
+            "perpsAtOpenInterestCap": lambda body: engine.capped_coins(
+                self._coins(self._dex(body)), self._now_ms()
+            ),
         }
 
     def handle(self, body: Any) -> HttpReply:

@@ -14,10 +14,14 @@ from makerd.venues.hl_local.accounts import Account
 from makerd.venues.hl_local.book import OrderBook, RestingOrder
 from makerd.venues.hl_local.universe import ListedPerp
 from makerd.venues.hl_local.wire import OrderRequest
-from makerd.venues.paper.rules import REDUCE_ONLY_TEXT, post_only_text, rule_rejection
+from makerd.venues.paper.rules import (
+    OPEN_INTEREST_CAP_TEXT,
+    REDUCE_ONLY_TEXT,
+    post_only_text,
+    rule_rejection,
+)
 
 MARGIN = "Insufficient margin to place order."
-OPEN_INTEREST_CAP = "Order would increase open interest while open interest is capped."
 HALTED = "Trading is halted."
 
 
@@ -61,7 +65,7 @@ def check_order(
         size = min(size, abs(position))
     only_reduces = reduces and size <= abs(position)
     if capped and not only_reduces:
-        raise OrderRejected(OPEN_INTEREST_CAP)
+        raise OrderRejected(OPEN_INTEREST_CAP_TEXT)
     if not only_reduces:
         _check_margin(request, perp, account, marks, open_orders)
     if request.tif == "Alo" and book.would_cross(is_buy=request.is_buy, limit_px=request.price):

@@ -4,7 +4,8 @@ The market feed is the live venue's :class:`MarketFeed`, one connection for ever
 matching is the same :class:`PaperExchange` sim mode uses, one per coin behind one account
 (:class:`PaperBasket`), fed only with the public book and trades. All run on one I/O loop
 thread, so the paper exchanges are only ever touched from that thread. Funding is the real
-market's too, per coin (:mod:`venues.hyperliquid.paper_funding`).
+market's too, per coin (:mod:`venues.hyperliquid.paper_funding`), and so are the coins'
+open-interest caps (:mod:`venues.hyperliquid.paper_caps`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from makerd.venues.hyperliquid.io_loop import IoLoop
 from makerd.venues.hyperliquid.limits import FrameLimits
 from makerd.venues.hyperliquid.meta import listed_coins
 from makerd.venues.hyperliquid.meta_fetch import fetch_listings
+from makerd.venues.hyperliquid.paper_caps import PaperCapWatch
 from makerd.venues.hyperliquid.paper_funding import HOURLY_S, PaperFunding
 from makerd.venues.hyperliquid.recording import market_recorder
 from makerd.venues.hyperliquid.venue import api_url_for, reconnect_policy
@@ -112,6 +114,7 @@ class PaperHyperliquidVenue:
             )
             for coin, exchange in self.basket.exchanges.items()
         }
+        self.caps = PaperCapWatch(api_url=api_url, coins=coins, apply=self.basket.cap_open_interest)
         log.info("event=paper_venue url=%s coins=%s", api_url, ",".join(coins))
 
     @property
@@ -146,6 +149,7 @@ class PaperHyperliquidVenue:
         self._io.spawn(self._step_loop(), name="paper-matching")
         for coin, funding in self.funding.items():
             self._io.spawn(funding.run(), name=f"paper-funding:{coin}")
+        self._io.spawn(self.caps.run(), name="paper-open-interest-caps")
 
     def _submit_now(self, command: VenueCommand) -> None:
         self.basket.submit(command, self._clock.now_ns())

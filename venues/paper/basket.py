@@ -150,6 +150,11 @@ class PaperBasket:
         for coin, part in self._split.split(command):
             self.exchanges[coin].submit(part, now_ns)
 
+    def cap_open_interest(self, capped: frozenset[str]) -> None:
+        """The coins the exchange lists at their open-interest cap now (the others not)."""
+        for coin, exchange in self.exchanges.items():
+            exchange.cap_open_interest(coin in capped)
+
     def on_market(self, event: BookSnapshotReceived | TradePrinted) -> None:
         """A coin's book or trade, to that coin's exchange (another coin's is ignored)."""
         exchange = self.exchanges.get(event.coin)

@@ -1,7 +1,8 @@
 """The venue's checks of an order, in its order, against paper's view of the market.
 
 Tick, lot, price band and minimum value (:func:`venues.paper.rules.rule_rejection`, shared
-with the local venue), reduce-only, margin, then whether a post-only order would cross or
+with the local venue), reduce-only, the coin's open-interest cap (as the exchange lists it,
+:mod:`venues.hyperliquid.paper_caps`), margin, then whether a post-only order would cross or
 an immediate-or-cancel one could not. Our own resting orders are part of the venue's
 book (paper's public book never shows them): a post-only bid at or above our own ask is
 refused there, with our ask in the bbo it reports.
@@ -60,6 +61,8 @@ class OrderChecks:
         self._position = position
         self.account = account
         self._leverage = leverage
+        self.open_interest_capped = False
+        """The exchange lists the coin at its open-interest cap: it takes only reductions."""
 
     def mid(self) -> Decimal | None:
         """The venue's mark as paper knows it: the book's mid (None: a side is empty)."""
@@ -80,6 +83,8 @@ class OrderChecks:
         reducible = self._position.reducible_by(order.side)
         if order.reduce_only and reducible <= 0:
             return RejectReason.REDUCE_ONLY, rules.REDUCE_ONLY_TEXT
+        if self.open_interest_capped and not _only_reduces(order, reducible):
+            return RejectReason.OPEN_INTEREST_CAP, rules.OPEN_INTEREST_CAP_TEXT
         if not self._affords(order, reducible):
             return RejectReason.INSUFFICIENT_MARGIN, rules.INSUFFICIENT_MARGIN_TEXT
         return self._crossing_refusal(order)
@@ -110,11 +115,17 @@ class OrderChecks:
     def _affords(self, order: Proposed, reducible: Decimal) -> bool:
         """Whether the account has the margin for ``order``. One that only reduces the
         position (reduce-only, or no larger than what it closes) needs none."""
-        size = min(order.size, reducible) if order.reduce_only else order.size
-        if 0 < size <= reducible:
+        if _only_reduces(order, reducible):
             return True
         freed = ZERO
         replacing = order.replacing
         if replacing is not None and not replacing.reduce_only:
             freed = replacing.price * replacing.size
         return self.account.affords((order.price * order.size - freed) / self._leverage)
+
+
+def _only_reduces(order: Proposed, reducible: Decimal) -> bool:
+    """Whether ``order`` can only shrink the position (``reducible`` of it on its side):
+    reduce-only, or no larger than what it closes."""
+    size = min(order.size, reducible) if order.reduce_only else order.size
+    return 0 < size <= reducible

@@ -112,6 +112,10 @@ class PaperExchange:
         any order)."""
         self._engine.join_account(account)
 
+    def cap_open_interest(self, capped: bool) -> None:
+        """The exchange lists (or no longer lists) the coin at its open-interest cap."""
+        self._engine.checks.open_interest_capped = capped
+
     def book_funding(self, amount: Decimal) -> None:
         """A funding payment the position received (negative: paid), in the account's
         value as the venue's balance moves with it."""

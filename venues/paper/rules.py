@@ -23,6 +23,7 @@ MODIFY_MISSING_TEXT = "Cannot modify canceled or filled order"
 DUPLICATE_CLOID_TEXT = "Duplicate cloid: an order with this cloid is already resting."
 INSUFFICIENT_MARGIN_TEXT = "Insufficient margin to place order."
 PRICE_BAND_TEXT = "Order price cannot be more than 80% away from the reference price"
+OPEN_INTEREST_CAP_TEXT = "Order would increase open interest while open interest is capped."
 
 Rejection = tuple[RejectReason, str]
 
